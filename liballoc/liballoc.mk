@@ -1,0 +1,22 @@
+# liballoc: the allocator. Every module is compiled with hidden visibility;
+# only the entry points marked ALLOC_EXPORT are exported.
+
+LIBALLOC_SRCS := $(wildcard liballoc/*.c) $(wildcard libprof/*.c)
+LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
+LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-plt \
+                  -Iliballoc -Ilibprof
+LIBALLOC_LIBS := -lpthread -ldl -lm
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LIBALLOC_OBJS:.o=.d)
+
+$(BUILD)/liballoc.so: $(LIBALLOC_OBJS)
+	$(CC) -shared -o $@ $^ $(SAN_LDFLAGS) -Wl,-z,now -Wl,-soname,liballoc.so $(LIBALLOC_LIBS)
+
+$(BUILD)/liballoc.a: $(LIBALLOC_OBJS)
+	rm -f $@; ar rcs $@ $^
+
+ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a
