@@ -1,0 +1,18 @@
+# bench: allocator benchmarks. Each bench/<name>.c is one stand-alone program
+# built into build/bench/<name>. They never link liballoc: the allocator under
+# test is chosen at run time with LD_PRELOAD by bench/run.sh (`make bench`).
+# Fixed flags (-O2, no sanitizers) so numbers stay comparable across builds.
+
+BENCH_SRCS   := $(wildcard bench/*.c)
+BENCH_BINS   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE -pthread $(WARN)
+
+$(BUILD)/bench/%: bench/%.c bench/bench_common.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ -pthread
+
+BENCH_DEPS += $(BENCH_BINS)
+
+# Builds only the benchmark programs (bench/run.sh uses it when run by hand).
+.PHONY: bench-bins
+bench-bins: $(BENCH_BINS)
