@@ -1,0 +1,373 @@
+/*
+ * Shared helpers for the integration and stress tests: CHECK macros that
+ * print file:line, the failing expression and the values, then exit 1;
+ * a check that the process really runs on liballoc; TEST_THREADS and
+ * TEST_LONG handling; a seeded PRNG; fill patterns; time limits.
+ * Header-only so each test is one .c file linked with -lalloc.
+ */
+#ifndef TESTS_CHECK_H
+#define TESTS_CHECK_H
+
+#include <alloc.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Name (substring of the path) of the library that must define malloc & co. */
+#ifndef TL_LIBNAME
+#define TL_LIBNAME "liballoc"
+#endif
+
+/* Failure: print and leave at once; _exit so other threads and atexit
+ * handlers (which may allocate) cannot hang or mask the report. */
+static void tl_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+static void tl_fail(const char *file, int line, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    int n = snprintf(buf, sizeof(buf), "%s:%d: CHECK failed: ", file, line);
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof(buf))
+        n += vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(buf) - 1)
+        n = (int)sizeof(buf) - 2;
+    buf[n++] = '\n';
+    fflush(stdout);
+    if (write(2, buf, (size_t)n) < 0)
+        _exit(1);
+    _exit(1);
+}
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            tl_fail(__FILE__, __LINE__, "%s", #cond);                                              \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            tl_fail(__FILE__, __LINE__, __VA_ARGS__);                                              \
+    } while (0)
+
+/* Compare two unsigned integer values with an operator; prints both. */
+#define CHECK_U(a, op, b)                                                                          \
+    do {                                                                                           \
+        uintmax_t tl_a_ = (uintmax_t)(a), tl_b_ = (uintmax_t)(b);                                  \
+        if (!(tl_a_ op tl_b_))                                                                     \
+            tl_fail(__FILE__, __LINE__, "%s %s %s (%ju vs %ju, 0x%jx vs 0x%jx)", #a, #op, #b,      \
+                    tl_a_, tl_b_, tl_a_, tl_b_);                                                   \
+    } while (0)
+
+#define CHECK_I(a, op, b)                                                                          \
+    do {                                                                                           \
+        intmax_t tl_a_ = (intmax_t)(a), tl_b_ = (intmax_t)(b);                                     \
+        if (!(tl_a_ op tl_b_))                                                                     \
+            tl_fail(__FILE__, __LINE__, "%s %s %s (%jd vs %jd)", #a, #op, #b, tl_a_, tl_b_);       \
+    } while (0)
+
+#define CHECK_EQ(a, b) CHECK_U(a, ==, b)
+
+#define CHECK_NULL(p)                                                                              \
+    do {                                                                                           \
+        const void *tl_p_ = (p);                                                                   \
+        if (tl_p_ != NULL)                                                                         \
+            tl_fail(__FILE__, __LINE__, "%s == NULL (got %p)", #p, tl_p_);                         \
+    } while (0)
+
+#define CHECK_NONNULL(p)                                                                           \
+    do {                                                                                           \
+        if ((p) == NULL)                                                                           \
+            tl_fail(__FILE__, __LINE__, "%s != NULL (errno %d)", #p, errno);                       \
+    } while (0)
+
+#define CHECK_ALIGNED(p, align)                                                                    \
+    do {                                                                                           \
+        uintptr_t tl_p_ = (uintptr_t)(p);                                                          \
+        uintmax_t tl_al_ = (uintmax_t)(align);                                                     \
+        if (tl_p_ % tl_al_ != 0)                                                                   \
+            tl_fail(__FILE__, __LINE__, "%s (%p) aligned to %s (%ju)", #p, (void *)tl_p_,          \
+                    #align, tl_al_);                                                               \
+    } while (0)
+
+/* Hide a pointer from the optimiser so malloc/free pairs are not elided. */
+static inline void *tl_opaque(void *p)
+{
+    __asm__ volatile("" : "+r"(p) : : "memory");
+    return p;
+}
+
+static inline size_t tl_opaque_size(size_t n)
+{
+    __asm__ volatile("" : "+r"(n));
+    return n;
+}
+
+/* --- the process runs on liballoc ---------------------------------------- */
+
+static inline void tl_check_sym(const char *name, const void *addr)
+{
+    Dl_info di;
+    memset(&di, 0, sizeof(di));
+    CHECK_MSG(dladdr(addr, &di) != 0 && di.dli_fname != NULL,
+              "dladdr(%s) failed: symbol not in any loaded object", name);
+    CHECK_MSG(strstr(di.dli_fname, TL_LIBNAME) != NULL,
+              "%s resolves to %s, not to " TL_LIBNAME " (the test is not using our allocator)",
+              name, di.dli_fname);
+}
+
+/* Every public entry point must resolve into the allocator library (else
+ * the test would silently exercise glibc), and mallctl("version") works. */
+static inline void tl_require_liballoc(void)
+{
+#define TL_SYM(f) tl_check_sym(#f, (const void *)(uintptr_t)&f)
+    TL_SYM(malloc);
+    TL_SYM(free);
+    TL_SYM(calloc);
+    TL_SYM(realloc);
+    TL_SYM(reallocarray);
+    TL_SYM(posix_memalign);
+    TL_SYM(aligned_alloc);
+    TL_SYM(memalign);
+    TL_SYM(valloc);
+    TL_SYM(pvalloc);
+    TL_SYM(malloc_usable_size);
+    TL_SYM(mallocx);
+    TL_SYM(rallocx);
+    TL_SYM(xallocx);
+    TL_SYM(sallocx);
+    TL_SYM(dallocx);
+    TL_SYM(sdallocx);
+    TL_SYM(nallocx);
+    TL_SYM(mallctl);
+#undef TL_SYM
+    const char *version = NULL;
+    size_t len = sizeof(version);
+    int err = mallctl("version", &version, &len, NULL, 0);
+    CHECK_MSG(err == 0, "mallctl(\"version\") returned %d, want 0", err);
+    CHECK_EQ(len, sizeof(version));
+    CHECK_MSG(version != NULL && strcmp(version, JEMALLOC_VERSION) == 0,
+              "mallctl(\"version\") = \"%s\", want \"%s\"", version ? version : "(null)",
+              JEMALLOC_VERSION);
+}
+
+/* --- environment ---------------------------------------------------------- */
+
+static inline long tl_env_long(const char *name, long dflt)
+{
+    const char *s = getenv(name);
+    if (s == NULL || *s == '\0')
+        return dflt;
+    char *end;
+    long v = strtol(s, &end, 0);
+    return *end == '\0' ? v : dflt;
+}
+
+/* TEST_THREADS (default 4), at least 2 so cross-thread paths always run. */
+static inline int tl_threads(void)
+{
+    long n = tl_env_long("TEST_THREADS", 4);
+    if (n < 2)
+        n = 2;
+    if (n > 256)
+        n = 256;
+    return (int)n;
+}
+
+static inline int tl_long(void)
+{
+    return tl_env_long("TEST_LONG", 0) != 0;
+}
+
+/* Run time of a stress test: TEST_SECONDS, else short or long default. */
+static inline double tl_seconds(double short_run, double long_run)
+{
+    long s = tl_env_long("TEST_SECONDS", 0);
+    if (s > 0)
+        return (double)s;
+    return tl_long() ? long_run : short_run;
+}
+
+static inline double tl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static inline size_t tl_rss(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, res = 0;
+    CHECK_NONNULL(f);
+    CHECK(fscanf(f, "%lu %lu", &size, &res) == 2);
+    fclose(f);
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* --- PRNG ----------------------------------------------------------------- */
+
+/* splitmix64: a deterministic generator; one state word per thread. */
+static inline uint64_t tl_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t tl_rand(uint64_t *state)
+{
+    *state += 0x9e3779b97f4a7c15ULL;
+    return tl_mix64(*state);
+}
+
+/* Uniform in [0, n). */
+static inline uint64_t tl_rand_below(uint64_t *state, uint64_t n)
+{
+    return n ? tl_rand(state) % n : 0;
+}
+
+/* Seed from TEST_SEED, else from the clock and pid; always printed so a
+ * failing run can be replayed with TEST_SEED=<seed>. */
+static inline uint64_t tl_seed(const char *test)
+{
+    const char *s = getenv("TEST_SEED");
+    uint64_t seed;
+    if (s != NULL && *s != '\0') {
+        seed = strtoull(s, NULL, 0);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = tl_mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid());
+    }
+    printf("%s: seed %" PRIu64 " (replay with TEST_SEED=%" PRIu64 ")\n", test, seed, seed);
+    fflush(stdout);
+    return seed;
+}
+
+/* Size in [1, 4 MiB] skewed toward small: ~80% <= 256 B, ~15% <= 32 KiB,
+ * ~4% <= 512 KiB, ~1% up to 4 MiB. */
+static inline size_t tl_rand_size(uint64_t *state)
+{
+    uint64_t r = tl_rand_below(state, 1000);
+    size_t max;
+    if (r < 800)
+        max = 256;
+    else if (r < 950)
+        max = 32 << 10;
+    else if (r < 990)
+        max = 512 << 10;
+    else
+        max = 4 << 20;
+    return 1 + (size_t)tl_rand_below(state, max);
+}
+
+/* --- fill patterns --------------------------------------------------------- */
+
+/* Byte i of the pattern for (mixed) key k: byte i%8 of the little-endian
+ * word k ^ (i/8*8 * golden), so a pattern's prefix is the pattern of the
+ * shorter length (realloc tests rely on this). */
+static inline unsigned char tl_pattern_byte(uint64_t k, size_t i)
+{
+    uint64_t w = k ^ ((i & ~(size_t)7) * 0x9e3779b97f4a7c15ULL);
+    return (unsigned char)(w >> ((i & 7) * 8));
+}
+
+/* Fill bytes [from, to) of p with the pattern for key (positions relative
+ * to p, so filling [0, a) then [a, b) equals filling [0, b)). */
+static inline void tl_fill_range(void *p, size_t from, size_t to, uint64_t key)
+{
+    unsigned char *b = (unsigned char *)p;
+    uint64_t k = tl_mix64(key);
+    size_t i = from;
+    for (; i < to && (i & 7) != 0; i++)
+        b[i] = tl_pattern_byte(k, i);
+    for (; i + 8 <= to; i += 8) {
+        uint64_t w = k ^ (i * 0x9e3779b97f4a7c15ULL);
+        memcpy(b + i, &w, 8);
+    }
+    for (; i < to; i++)
+        b[i] = tl_pattern_byte(k, i);
+}
+
+static inline void tl_fill(void *p, size_t n, uint64_t key)
+{
+    tl_fill_range(p, 0, n, key);
+}
+
+/* Offset of the first byte in [from, to) that differs from the pattern,
+ * or (size_t)-1 if all match. */
+static inline size_t tl_verify_range(const void *p, size_t from, size_t to, uint64_t key)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t k = tl_mix64(key);
+    size_t i = from;
+    for (; i < to && (i & 7) != 0; i++)
+        if (b[i] != tl_pattern_byte(k, i))
+            return i;
+    for (; i + 8 <= to; i += 8) {
+        uint64_t w = k ^ (i * 0x9e3779b97f4a7c15ULL), got;
+        memcpy(&got, b + i, 8);
+        if (got != w)
+            break;
+    }
+    for (; i < to; i++)
+        if (b[i] != tl_pattern_byte(k, i))
+            return i;
+    return (size_t)-1;
+}
+
+static inline size_t tl_verify(const void *p, size_t n, uint64_t key)
+{
+    return tl_verify_range(p, 0, n, key);
+}
+
+#define CHECK_PATTERN(p, n, key) CHECK_PATTERN_RANGE(p, 0, n, key)
+
+#define CHECK_PATTERN_RANGE(p, from, n, key)                                                       \
+    do {                                                                                           \
+        size_t tl_off_ = tl_verify_range((p), (from), (n), (key));                                 \
+        if (tl_off_ != (size_t)-1)                                                                 \
+            tl_fail(__FILE__, __LINE__,                                                            \
+                    "pattern of %s (%p, %zu bytes, key 0x%" PRIx64 ") differs at offset %zu", #p,  \
+                    (const void *)(p), (size_t)(n), (uint64_t)(key), tl_off_);                     \
+    } while (0)
+
+/* Offset of the first non-zero byte, or (size_t)-1. */
+static inline size_t tl_first_nonzero(const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        if (w != 0)
+            break;
+    }
+    for (; i < n; i++)
+        if (b[i] != 0)
+            return i;
+    return (size_t)-1;
+}
+
+#define CHECK_ZERO(p, n)                                                                           \
+    do {                                                                                           \
+        size_t tl_off_ = tl_first_nonzero((p), (n));                                               \
+        if (tl_off_ != (size_t)-1)                                                                 \
+            tl_fail(__FILE__, __LINE__, "%s (%p, %zu bytes) not zero at offset %zu (0x%02x)", #p,  \
+                    (const void *)(p), (size_t)(n), tl_off_,                                       \
+                    ((const unsigned char *)(p))[tl_off_]);                                        \
+    } while (0)
+
+#endif /* TESTS_CHECK_H */

@@ -1,0 +1,27 @@
+# Integration and stress tests: one binary per tests/{integration,stress}/*.c,
+# linked against the shared allocator with -lalloc (public API only).
+# tests/run.sh runs them; tests/apps/*.sh need no build step.
+
+INTEGRATION_SRCS := $(wildcard tests/integration/*.c)
+STRESS_SRCS      := $(wildcard tests/stress/*.c)
+INTEGRATION_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEGRATION_SRCS))
+STRESS_BINS      := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress/%,$(STRESS_SRCS))
+TESTS_HELPERS    := tests/integration/check.h
+
+# The compiler must not treat the allocation functions as builtins: it could
+# elide a malloc/free pair or fold a NULL check, and the test would then pass
+# without calling the allocator at all.
+TESTS_CFLAGS = $(ALL_CFLAGS) -Iinclude -fno-builtin-malloc -fno-builtin-calloc \
+               -fno-builtin-realloc -fno-builtin-free -fno-builtin-aligned_alloc \
+               -fno-builtin-posix_memalign -Wno-alloc-size-larger-than
+TESTS_LDLIBS = $(SAN_LDFLAGS) -L$(BUILD) -lalloc -Wl,-rpath,$(abspath $(BUILD)) -lpthread -ldl
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TESTS_HELPERS) $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
+
+$(BUILD)/tests/stress/%: tests/stress/%.c $(TESTS_HELPERS) $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
+
+TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS)
