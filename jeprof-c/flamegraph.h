@@ -1,0 +1,45 @@
+/*
+ * flamegraph: writes an interactive flame graph as one self-contained SVG 1.1
+ * file (the --flamegraph=FILE output of jeprof-c).
+ *
+ * Stacks are merged into a tree (identical prefixes share a frame, children
+ * are ordered by name) and drawn root at the bottom, widths proportional to
+ * value. Frames narrower than 0.1 px are dropped. The embedded ECMAScript
+ * shows details on hover, zooms on click, and searches by regular expression
+ * (Ctrl-F or the "Search" button; Ctrl-I toggles case). For tests and tools,
+ * the script exposes fg_search(re), fg_reset_search(), fg_zoom(i),
+ * fg_unzoom() and fg_matched() on window.
+ *
+ * Pure function of its input: no global state, safe to call from any thread
+ * on distinct FILEs. Cost is O(F log F) in the total number of frames F.
+ */
+#ifndef JEPROF_FLAMEGRAPH_H
+#define JEPROF_FLAMEGRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* One call stack and the value (bytes or objects) attributed to it. */
+struct fg_stack {
+    const char *const *frames; /* function names, root first */
+    size_t nframes;            /* entries in frames; 0 counts toward the root only */
+    uint64_t value;            /* bytes or objects; 0 is ignored */
+};
+
+/* How to draw the graph; every field may be 0/NULL for its default. */
+struct fg_options {
+    const char *title; /* e.g. "Heap: inuse_space"; " (unit)" is appended */
+    const char *unit;  /* "bytes" (default) or "objects" */
+    int width;         /* image width in px; 0 = 1200 */
+};
+
+/*
+ * Writes the SVG to out (which should be buffered). Returns 0, EINVAL for a
+ * NULL frame name or stacks==NULL with nstacks>0, EOVERFLOW when the values
+ * sum past 2^64, ENOMEM, or the errno of a failed write.
+ */
+int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstacks,
+                         const struct fg_options *opt) __attribute__((warn_unused_result));
+
+#endif
