@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# bench/run.sh: runs the benchmark programs in build/bench/ under several
+# allocators (chosen with LD_PRELOAD) and prints one table of medians.
+#
+# For every repetition, every benchmark row is run once under every allocator
+# (the allocator order rotates between repetitions), so noise on this shared
+# machine hits all allocators alike. Wall time and peak RSS come from
+# `/usr/bin/time -f "%e %M"`; burst_retention also reports its own RSS after
+# the burst ("post" columns).
+#
+# Environment:
+#   REPS=5              repetitions (the table shows medians)
+#   THREADS=2           threads for the multithreaded rows
+#   THREADS_HI=8        extra rows at this many threads ("larson-8t"); 0 = none
+#   BENCH_ONLY=a,b      only rows whose name contains one of these strings
+#   ALLOCATORS="ours glibc jemalloc tcmalloc mimalloc"   (order = table order)
+#   SCALE=1             passed to every program (work multiplier)
+#   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
+#                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
+#                       and report the overhead against their prof:false runs
+#   BENCH_TIMEOUT=60    seconds before a run is killed (later reps are skipped)
+#   BENCH_EXTRA=1       0 skips the extra suites bench/*/run.sh run after the table
+#   OURS_SO, JEMALLOC_SO, TCMALLOC_SO, MIMALLOC_SO   override library paths
+# Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/build/bench
+REPS=${REPS:-5}
+THREADS=${THREADS:-2}
+THREADS_HI=${THREADS_HI:-8}
+BENCH_ONLY=${BENCH_ONLY:-}
+ALLOCATORS=${ALLOCATORS:-"ours glibc jemalloc tcmalloc mimalloc"}
+SCALE=${SCALE:-1}
+PROF=${PROF:-0}
+TIMEOUT=${BENCH_TIMEOUT:-60}
+BENCH_EXTRA=${BENCH_EXTRA:-1}
+CSV=$OUT/results.csv
+TABLE=$OUT/table.txt
+RUNDIR=$OUT/run # scratch cwd for the programs (profile dumps land here)
+
+note() { echo "bench: $*" >&2; }
+
+# ---- the benchmark programs ------------------------------------------------
+if [ ! -x /usr/bin/time ]; then
+	note "/usr/bin/time is missing: apt-get install -y time"
+	exit 1
+fi
+bins=()
+for src in bench/*.c; do
+	bins+=("$(basename "$src" .c)")
+done
+missing=0
+for b in "${bins[@]}"; do
+	[ -x "$OUT/$b" ] && [ "$OUT/$b" -nt "bench/$b.c" ] || missing=1
+done
+if [ $missing = 1 ]; then
+	make --no-print-directory -s bench-bins || { note "building the benchmarks failed"; exit 1; }
+fi
+
+# Rows: "name binary threads". Multithreaded programs get a row at THREADS
+# and one at THREADS_HI; a new bench/*.c not listed here runs single-threaded.
+rows=()
+add_row() { # name binary threads
+	local pat
+	[ -x "$OUT/$2" ] || return 0
+	if [ -n "$BENCH_ONLY" ]; then
+		local hit=0
+		for pat in ${BENCH_ONLY//,/ }; do
+			case "$1" in *"$pat"*) hit=1 ;; esac
+		done
+		[ $hit = 1 ] || return 0
+	fi
+	rows+=("$1 $2 $3")
+}
+add_mt_rows() { # short-name binary
+	add_row "$1-${THREADS}t" "$2" "$THREADS"
+	if [ "$THREADS_HI" != 0 ] && [ -n "$THREADS_HI" ] && [ "$THREADS_HI" != "$THREADS" ]; then
+		add_row "$1-${THREADS_HI}t" "$2" "$THREADS_HI"
+	fi
+}
+add_row small_churn small_churn 1
+add_mt_rows mixed_ws mixed_working_set
+add_mt_rows xthread xthread_producer_consumer
+add_mt_rows larson larson_like
+add_row realloc_growth realloc_growth 1
+add_row large_blocks large_blocks 1
+add_row "burst-${THREADS}t" burst_retention "$THREADS"
+known=" small_churn mixed_working_set xthread_producer_consumer larson_like realloc_growth large_blocks burst_retention "
+for b in "${bins[@]}"; do
+	case "$known" in *" $b "*) ;; *) add_row "$b" "$b" 1 ;; esac
+done
+if [ ${#rows[@]} = 0 ]; then
+	note "no benchmark matches BENCH_ONLY='$BENCH_ONLY'"
+	exit 1
+fi
+
+# ---- the allocators --------------------------------------------------------
+find_lib() { # file name in the usual library directories
+	local d
+	for d in /usr/lib/x86_64-linux-gnu /usr/lib/$(uname -m)-linux-gnu /usr/lib64 /usr/lib /usr/local/lib; do
+		[ -e "$d/$1" ] && { echo "$d/$1"; return; }
+	done
+	echo "/usr/lib/x86_64-linux-gnu/$1"
+}
+lib_of() {
+	case "$1" in
+	ours) echo "${OURS_SO:-$ROOT/build/liballoc.so}" ;;
+	glibc) echo "" ;;
+	jemalloc) echo "${JEMALLOC_SO:-$(find_lib libjemalloc.so.2)}" ;;
+	tcmalloc) echo "${TCMALLOC_SO:-$(find_lib libtcmalloc_minimal.so.4)}" ;;
+	mimalloc) echo "${MIMALLOC_SO:-$(find_lib libmimalloc.so.2)}" ;;
+	*) echo "?" ;;
+	esac
+}
+
+# Configurations: "label library malloc_conf" (library "-" = none, conf "-" = unset).
+cfgs=()
+have_ours=0
+for a in $ALLOCATORS; do
+	so=$(lib_of "$a")
+	if [ "$so" = "?" ]; then
+		note "unknown allocator '$a' (known: ours glibc jemalloc tcmalloc mimalloc): skipped"
+		continue
+	fi
+	if [ -n "$so" ] && [ ! -e "$so" ]; then
+		note "$a: $so is missing: skipped"
+		continue
+	fi
+	if [ -n "$so" ] && ! nm -D --defined-only "$so" 2>/dev/null | grep -qE ' [TWi] malloc$'; then
+		note "$a: $so does not export malloc (yet): skipped"
+		continue
+	fi
+	cfgs+=("$a ${so:--} -")
+	[ "$a" = ours ] && have_ours=1
+	if [ "$PROF" != 0 ]; then
+		case "$a" in
+		ours)
+			cfgs+=("ours+prof19 $so prof:true,lg_prof_sample:19")
+			cfgs+=("ours+prof14 $so prof:true,lg_prof_sample:14") ;;
+		jemalloc)
+			cfgs+=("jemalloc+prof19 $so prof:true,lg_prof_sample:19") ;;
+		esac
+	fi
+done
+if [ ${#cfgs[@]} = 0 ]; then
+	note "no allocator to run"
+	exit 1
+fi
+REF=ours
+if [ $have_ours = 0 ]; then
+	REF=${cfgs[0]%% *}
+	note "our allocator is not available: ratios are against $REF"
+fi
+
+# ---- running ---------------------------------------------------------------
+mkdir -p "$OUT" "$RUNDIR"
+echo "bench,allocator,rep,threads,scale,time_s,peak_rss_kb,post_burst_rss_kb,checksum,status" >"$CSV"
+declare -A first_sum skip
+nruns=$((REPS * ${#rows[@]} * ${#cfgs[@]}))
+note "$nruns runs: ${#rows[@]} rows x ${#cfgs[@]} allocator configs x $REPS reps (timeout ${TIMEOUT}s each)"
+t_start=$(date +%s)
+bad=0
+
+run_one() { # rep row-name binary threads label library conf
+	local rep=$1 name=$2 bin=$3 thr=$4 label=$5 so=$6 conf=$7
+	local key="$name/$label" tf=$RUNDIR/time.txt of=$RUNDIR/out.txt ef=$RUNDIR/err.txt
+	local envs=(env -u MALLOC_CONF)
+	[ "$so" != - ] && envs+=("LD_PRELOAD=$so")
+	[ "$conf" != - ] && envs+=("MALLOC_CONF=$conf")
+	if [ -n "${skip[$key]:-}" ]; then
+		echo "$name,$label,$rep,$thr,$SCALE,,,,,skipped" >>"$CSV"
+		return
+	fi
+	rm -f "$tf"
+	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" /usr/bin/time -f "%e %M" -o "$tf" \
+		"${envs[@]}" "$OUT/$bin" "$thr" "$SCALE" >"$of" 2>"$ef")
+	local rc=$? status=ok t="" m="" post="" sum=""
+	if [ -s "$tf" ]; then
+		read -r t m < <(tail -n 1 "$tf")
+	fi
+	sum=$(sed -n 's/.*checksum=\([0-9a-f]*\).*/\1/p' "$of" | tail -n 1)
+	post=$(sed -n 's/.*post_burst_rss_kb=\([0-9]*\).*/\1/p' "$of" | tail -n 1)
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		status=timeout
+	elif [ $rc != 0 ] || [ -z "$sum" ]; then
+		status="fail-rc$rc"
+	elif [ -z "${first_sum[$name]:-}" ]; then
+		first_sum[$name]=$sum
+	elif [ "${first_sum[$name]}" != "$sum" ]; then
+		status=badsum
+	fi
+	if [ $status != ok ]; then
+		bad=$((bad + 1))
+		skip[$key]=1
+		note "$label on $name (rep $rep): $status; stderr: $(head -c 300 "$ef" | tr '\n' ' ')"
+		cp "$ef" "$OUT/fail-$name-$label.stderr" 2>/dev/null
+		t="" m="" post=""
+	fi
+	echo "$name,$label,$rep,$thr,$SCALE,$t,$m,$post,$sum,$status" >>"$CSV"
+}
+
+ncfg=${#cfgs[@]}
+for ((rep = 1; rep <= REPS; rep++)); do
+	printf 'bench: rep %d/%d:' "$rep" "$REPS" >&2
+	for row in "${rows[@]}"; do
+		read -r name bin thr <<<"$row"
+		printf ' %s' "$name" >&2
+		for ((i = 0; i < ncfg; i++)); do
+			# rotate the allocator order each repetition
+			read -r label so conf <<<"${cfgs[$(((i + rep - 1) % ncfg))]}"
+			run_one "$rep" "$name" "$bin" "$thr" "$label" "$so" "$conf"
+		done
+	done
+	printf ' (%ds so far)\n' "$(($(date +%s) - t_start))" >&2
+done
+
+# ---- the table -------------------------------------------------------------
+order=""
+for c in "${cfgs[@]}"; do order="$order ${c%% *}"; done
+rownames=""
+for row in "${rows[@]}"; do rownames="$rownames ${row%% *}"; done
+
+awk -F, -v ref="$REF" -v order="$order" -v rownames="$rownames" -v reps="$REPS" \
+	-v threads="$THREADS" -v scale="$SCALE" -v secs="$(($(date +%s) - t_start))" '
+function median(list,   n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) {
+		t = a[i] + 0
+		for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	if (n == 0) return ""
+	return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fmt(x, f) { return x == "" ? "-" : sprintf(f, x) }
+function ratio(peer, ours) { return (peer == "" || ours == "" || ours + 0 <= 0) ? "" : peer / ours }
+NR > 1 {
+	k = $1 SUBSEP $2
+	runs[k]++
+	if ($10 == "ok") {
+		ok[k]++
+		T[k] = T[k] " " $6; M[k] = M[k] " " $7
+		if ($8 != "") P[k] = P[k] " " $8
+	} else if ($10 != "skipped") st[k] = $10
+}
+END {
+	na = split(order, al, " "); nb = split(rownames, bn, " ")
+	printf "liballoc bench: medians of %d reps, THREADS=%s, SCALE=%s (%ds total)\n", reps, threads, scale, secs
+	printf "ratios are peer/%s: >1 means %s is faster or smaller\n\n", ref, ref
+	hdr = sprintf("%-16s %-16s %8s %7s %9s %7s %9s %7s %5s", "bench", "allocator", "time_s", "t/" ref, "peak_MB", "m/" ref, "post_MB", "p/" ref, "ok")
+	print hdr
+	gsub(/./, "-", hdr); print hdr
+	for (b = 1; b <= nb; b++) {
+		bench = bn[b]
+		kr = bench SUBSEP ref
+		rt = median(T[kr]); rm = median(M[kr]); rp = median(P[kr])
+		for (a = 1; a <= na; a++) {
+			k = bench SUBSEP al[a]
+			if (!(k in runs)) continue
+			t = median(T[k]); m = median(M[k]); p = median(P[k])
+			tr = ratio(t, rt); mr = ratio(m, rm); pr = ratio(p, rp)
+			printf "%-16s %-16s %8s %7s %9s %7s %9s %7s %5s%s\n", (a == 1 ? bench : ""), al[a],
+				fmt(t, "%.3f"), fmt(tr, "%.2f"), fmt(m == "" ? "" : m / 1024, "%.1f"), fmt(mr, "%.2f"),
+				fmt(p == "" ? "" : p / 1024, "%.1f"), fmt(pr, "%.2f"), ok[k] + 0 "/" runs[k],
+				(k in st) ? "  " st[k] : ""
+			if (t != "") { lt[al[a]] += log(t); nt[al[a]]++ }
+			if (m != "") { lm[al[a]] += log(m / 1024); nm[al[a]]++ }
+			if (tr != "") { ltr[al[a]] += log(tr); ntr[al[a]]++ }
+			if (mr != "") { lmr[al[a]] += log(mr); nmr[al[a]]++ }
+			if (p != "") { lp[al[a]] += log(p / 1024); np[al[a]]++ }
+			if (pr != "") { lpr[al[a]] += log(pr); npr[al[a]]++ }
+			t = m = p = ""
+		}
+	}
+	print hdr
+	for (a = 1; a <= na; a++) {
+		x = al[a]
+		printf "%-16s %-16s %8s %7s %9s %7s %9s %7s %5s\n", (a == 1 ? "geomean" : ""), x,
+			fmt(nt[x] ? exp(lt[x] / nt[x]) : "", "%.3f"), fmt(ntr[x] ? exp(ltr[x] / ntr[x]) : "", "%.2f"),
+			fmt(nm[x] ? exp(lm[x] / nm[x]) : "", "%.1f"), fmt(nmr[x] ? exp(lmr[x] / nmr[x]) : "", "%.2f"),
+			fmt(np[x] ? exp(lp[x] / np[x]) : "", "%.1f"), fmt(npr[x] ? exp(lpr[x] / npr[x]) : "", "%.2f"),
+			nt[x] + 0 "/" nb
+	}
+	printf "(geomean time_s / peak_MB over the rows that allocator completed; ratio geomeans over rows both completed)\n"
+
+	# Profiler overhead: label "base+profNN" against "base".
+	np2 = 0
+	for (a = 1; a <= na; a++) if (index(al[a], "+prof")) pl[++np2] = al[a]
+	if (np2 == 0) exit
+	printf "\nprofiler overhead vs the same allocator with prof:false (time %% / peak RSS %%)\n"
+	line = sprintf("%-16s", "bench")
+	for (i = 1; i <= np2; i++) line = line sprintf(" %22s", pl[i])
+	print line
+	for (b = 1; b <= nb; b++) {
+		line = sprintf("%-16s", bn[b])
+		for (i = 1; i <= np2; i++) {
+			base = pl[i]; sub(/\+prof.*/, "", base)
+			t0 = median(T[bn[b] SUBSEP base]); t1 = median(T[bn[b] SUBSEP pl[i]])
+			m0 = median(M[bn[b] SUBSEP base]); m1 = median(M[bn[b] SUBSEP pl[i]])
+			cell = "-"
+			if (t0 != "" && t1 != "" && t0 > 0 && m0 > 0) {
+				ot = (t1 / t0 - 1) * 100; om = (m1 / m0 - 1) * 100
+				cell = sprintf("%+.1f%% / %+.1f%%", ot, om)
+				go[i] += log(t1 / t0); gm[i] += log(m1 / m0); gn[i]++
+			}
+			line = line sprintf(" %22s", cell)
+		}
+		print line
+	}
+	line = sprintf("%-16s", "geomean")
+	for (i = 1; i <= np2; i++)
+		line = line sprintf(" %22s", gn[i] ? sprintf("%+.1f%% / %+.1f%%", (exp(go[i] / gn[i]) - 1) * 100, (exp(gm[i] / gn[i]) - 1) * 100) : "-")
+	print line
+}' "$CSV" | tee "$TABLE"
+
+if [ $bad != 0 ]; then
+	echo "bench: $bad run(s) failed, timed out or gave a wrong checksum (see $CSV, $OUT/fail-*.stderr)" | tee -a "$TABLE"
+fi
+
+# ---- extra suites owned by others (e.g. bench/jeprof/run.sh) ----------------
+if [ "$BENCH_EXTRA" != 0 ]; then
+	export BENCH_OUT=$OUT REPS THREADS SCALE PROF
+	export OURS_SO="${OURS_SO:-$ROOT/build/liballoc.so}"
+	for extra in bench/*/run.sh; do
+		[ -f "$extra" ] || continue
+		echo | tee -a "$TABLE"
+		echo "== $extra" | tee -a "$TABLE"
+		bash "$extra" 2>&1 | tee -a "$TABLE"
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 0 ] || echo "bench: $extra exited with $rc" | tee -a "$TABLE"
+	done
+fi
+exit 0
