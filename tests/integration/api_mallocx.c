@@ -259,21 +259,22 @@ static void test_dalloc_releases(void)
     dallocx(w, 0);
     size_t rss0 = tl_rss();
     for (int i = 0; i < 64; i++) {
-        void *p = tl_opaque(mallocx(n, i % 3 == 0 ? MALLOCX_ALIGN(4096) : 0));
+        int fl = i % 3 == 0 ? MALLOCX_ALIGN(4096) : 0; /* sdallocx repeats the alignment */
+        void *p = tl_opaque(mallocx(n, fl));
         CHECK_NONNULL(p);
         memset(p, 0x33, n);
         switch (i % 4) {
         case 0:
-            sdallocx(p, n, MALLOCX_ALIGN(4096));
+            sdallocx(p, n, fl);
             break;
         case 1:
-            sdallocx(p, n, 0);
+            sdallocx(p, n, fl | MALLOCX_TCACHE_NONE);
             break;
         case 2:
             dallocx(p, MALLOCX_TCACHE_NONE);
             break;
         default:
-            sdallocx(p, sallocx(p, 0), 0); /* usable size is a valid size too */
+            sdallocx(p, sallocx(p, 0), fl); /* usable size is a valid size too */
             break;
         }
     }
