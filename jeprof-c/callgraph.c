@@ -176,17 +176,20 @@ static void cg_short_name(const char *s, char *o)
     }
     while (s[i]) {
         char prev = on ? o[on - 1] : '\0';
+        bool op = false;
         if (strncmp(s + i, "operator", 8) == 0 && !cg_ident(prev) && !cg_ident(s[i + 8])) {
             i = cg_copy_operator(s, i, o, &on);
-        } else if ((s[i] == '(' || s[i] == '<') &&
-                   (cg_ident(prev) || prev == '>' || prev == ')' || prev == ']')) {
-            /* argument list or template arguments */
+            op = true; /* "operator<<(int)": the '(' follows an operator */
+        }
+        if ((s[i] == '(' || s[i] == '<') &&
+            (op || cg_ident(prev) || prev == '>' || prev == ')' || prev == ']')) {
+            /* argument list or template arguments, and qualifiers after them */
             i = cg_skip_group(s, i);
             while (s[i] == ' ' && (strncmp(s + i + 1, "const", 5) == 0 ||
                                    strncmp(s + i + 1, "volatile", 8) == 0) &&
                    !cg_ident(s[i + 1 + (s[i + 1] == 'c' ? 5 : 8)]))
                 i += 1 + (s[i + 1] == 'c' ? 5 : 8);
-        } else {
+        } else if (!op) {
             o[on++] = s[i++];
         }
     }
@@ -273,11 +276,30 @@ static void cg_work_free(struct cg_work *w)
     free(w->edges);
 }
 
-static void cg_put_legend(FILE *out, const struct cg_ctx *c, size_t shown, size_t nn,
-                          size_t eshown, size_t ne, int64_t nodemin, int64_t edgemin,
-                          int nodecount)
+/* What pruning kept and why the rest went, for the legend. */
+struct cg_counts {
+    size_t nodes, shown;   /* nodes given, nodes drawn */
+    size_t small, beyond;  /* dropped: |cum| under nodemin, past the nodecount largest */
+    size_t edges, eshown;  /* distinct edges given, edges drawn */
+    size_t esmall, eends;  /* dropped: |weight| under edgemin, an end not drawn */
+    int64_t nodemin;       /* smallest |cum| kept */
+    int64_t edgemin;       /* smallest |weight| kept */
+    int nodecount;         /* node limit, <0 for none */
+};
+
+/* A pruning threshold: like a value, but small MB amounts keep 3 decimals. */
+static const char *cg_threshold(const struct cg_ctx *c, int64_t v, char *buf, size_t sz)
 {
-    char a[64], b[64];
+    if (c->units == CG_MB && v < 104858)
+        snprintf(buf, sz, "%.3f MB", (double)v / 1048576.0);
+    else
+        cg_value(c, v, buf, sz);
+    return buf;
+}
+
+static void cg_put_legend(FILE *out, const struct cg_ctx *c, const struct cg_counts *k)
+{
+    char a[64];
     static const char *const unitname[] = {"MB", "bytes", "objects"};
     fputs("Legend [shape=box,fontsize=24,shape=plaintext,label=\"", out);
     if (c->title && *c->title) {
@@ -286,16 +308,18 @@ static void cg_put_legend(FILE *out, const struct cg_ctx *c, size_t shown, size_
     }
     fprintf(out, "Total %s: %s\\l", unitname[c->units],
             cg_value_as(c, c->total_raw, true, a, sizeof(a)));
-    fprintf(out, "Showing %zu of %zu nodes, %zu of %zu edges\\l", shown, nn, eshown, ne);
-    if (shown < nn) {
-        fprintf(out, "Dropped %zu nodes (cum < %s", nn - shown, cg_value(c, nodemin, a, sizeof(a)));
-        if (nodecount > 0)
-            fprintf(out, " or beyond the largest %d", nodecount);
-        fputs(")\\l", out);
-    }
-    if (eshown < ne)
-        fprintf(out, "Dropped %zu edges (weight < %s or an end dropped)\\l", ne - eshown,
-                cg_value(c, edgemin, b, sizeof(b)));
+    fprintf(out, "Showing %zu of %zu nodes, %zu of %zu edges\\l", k->shown, k->nodes, k->eshown,
+            k->edges);
+    if (k->small)
+        fprintf(out, "Dropped %zu nodes with cum < %s\\l", k->small,
+                cg_threshold(c, k->nodemin, a, sizeof(a)));
+    if (k->beyond)
+        fprintf(out, "Dropped %zu nodes beyond the largest %d\\l", k->beyond, k->nodecount);
+    if (k->esmall)
+        fprintf(out, "Dropped %zu edges with weight < %s\\l", k->esmall,
+                cg_threshold(c, k->edgemin, a, sizeof(a)));
+    if (k->eends)
+        fprintf(out, "Dropped %zu edges of dropped nodes\\l", k->eends);
     fputs("\"];\n", out);
 }
 
@@ -388,7 +412,6 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
         nodecount = CG_NODECOUNT;
     double nf = opt && opt->nodefraction >= 0 ? opt->nodefraction : cg_nodefraction;
     double ef = opt && opt->edgefraction >= 0 ? opt->edgefraction : cg_edgefraction;
-    int64_t nodemin = (int64_t)ceil(nf * c.total), edgemin = (int64_t)ceil(ef * c.total);
 
     struct cg_work w = {0};
     int err = ENOMEM;
@@ -403,21 +426,30 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
     for (size_t i = 0; i < nn; i++)
         w.order[i] = i;
     qsort_r(w.order, nn, sizeof(*w.order), cg_cmp_node, (void *)n);
-    size_t shown = 0;
+    struct cg_counts k = {.nodes = nn, .edges = w.nedges, .nodecount = nodecount,
+                          .nodemin = (int64_t)ceil(nf * c.total),
+                          .edgemin = (int64_t)ceil(ef * c.total)};
     int64_t maxflat = 0;
-    for (size_t k = 0; k < nn; k++) {
-        const struct cg_node *x = &n[w.order[k]];
-        if (llabs(x->cum) < nodemin || (nodecount > 0 && shown >= (size_t)nodecount))
-            continue;
-        w.id[w.order[k]] = (int)++shown;
-        if (llabs(x->flat) > maxflat)
-            maxflat = llabs(x->flat);
+    for (size_t i = 0; i < nn; i++) {
+        const struct cg_node *x = &n[w.order[i]];
+        if (llabs(x->cum) < k.nodemin) {
+            k.small++;
+        } else if (nodecount > 0 && k.shown >= (size_t)nodecount) {
+            k.beyond++;
+        } else {
+            w.id[w.order[i]] = (int)++k.shown;
+            if (llabs(x->flat) > maxflat)
+                maxflat = llabs(x->flat);
+        }
     }
-    size_t eshown = 0;
-    for (size_t k = 0; k < w.nedges; k++) {
-        const struct cg_edge *x = &w.edges[w.eorder[k]];
-        if (w.id[x->from] && w.id[x->to] && llabs(x->weight) >= edgemin)
-            eshown++;
+    for (size_t i = 0; i < w.nedges; i++) {
+        const struct cg_edge *x = &w.edges[i];
+        if (!w.id[x->from] || !w.id[x->to])
+            k.eends++;
+        else if (llabs(x->weight) < k.edgemin)
+            k.esmall++;
+        else
+            k.eshown++;
     }
 
     fputs("digraph \"", out);
@@ -426,13 +458,13 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
     else
         fputs("callgraph", out);
     fputs("\" {\nnode [width=0.375,height=0.25];\n", out);
-    cg_put_legend(out, &c, shown, nn, eshown, w.nedges, nodemin, edgemin, nodecount);
-    for (size_t k = 0; k < nn; k++)
-        if (w.id[w.order[k]])
-            cg_put_node(out, &c, &n[w.order[k]], w.id[w.order[k]], maxflat);
-    for (size_t k = 0; k < w.nedges; k++) {
-        const struct cg_edge *x = &w.edges[w.eorder[k]];
-        if (w.id[x->from] && w.id[x->to] && llabs(x->weight) >= edgemin)
+    cg_put_legend(out, &c, &k);
+    for (size_t i = 0; i < nn; i++)
+        if (w.id[w.order[i]])
+            cg_put_node(out, &c, &n[w.order[i]], w.id[w.order[i]], maxflat);
+    for (size_t i = 0; i < w.nedges; i++) {
+        const struct cg_edge *x = &w.edges[w.eorder[i]];
+        if (w.id[x->from] && w.id[x->to] && llabs(x->weight) >= k.edgemin)
             cg_put_edge(out, &c, x, w.id[x->from], w.id[x->to]);
     }
     fputs("}\n", out);
