@@ -1,0 +1,637 @@
+/* arena: chunks, page runs, large blocks, abandoned pages, decay (see arena.h). */
+#include "arena.h"
+#include "base.h"
+#include "heap.h"
+#include "numa.h"
+#include "os.h"
+#include "page.h"
+#include "rtree.h"
+
+#include <errno.h>
+#include <string.h>
+
+unsigned arena_count;
+struct arena *arenas[ARENA_MAX];
+ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
+static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic unsigned arena_next;
+static unsigned arenas_created;
+
+/* ---- descriptors ---- */
+
+struct span *arena_span_new(struct arena *a)
+{
+    struct span *s = a->span_cache;
+    if (s) {
+        a->span_cache = s->next;
+    } else {
+        /* Carve a batch so base's lock is taken rarely. */
+        enum { BATCH = 64 };
+        struct span *batch = base_alloc(sizeof(struct span) * BATCH, 64);
+        if (!batch)
+            return NULL;
+        for (int i = 1; i < BATCH; i++) {
+            batch[i].next = a->span_cache;
+            a->span_cache = &batch[i];
+        }
+        s = &batch[0];
+    }
+    memset(s, 0, sizeof(*s));
+    s->arena = a;
+    return s;
+}
+
+void arena_span_release(struct arena *a, struct span *s)
+{
+    s->kind = SPAN_FREE;
+    s->next = a->span_cache;
+    a->span_cache = s;
+}
+
+/* ---- free-span bins ---- */
+
+static struct chunk *chunk_of(uintptr_t addr)
+{
+    return (struct chunk *)rtree_get(addr);
+}
+
+static void map_set(struct span *s)
+{
+    struct chunk *c = chunk_of(s->start);
+    size_t first = (s->start - c->base) >> LG_PAGE;
+    c->map[first] = s;
+    c->map[first + s->npages - 1] = s;
+}
+
+void arena_lru_push(struct arena *a, struct span *s, unsigned list)
+{
+    s->lru_next = NULL;
+    s->lru_prev = a->lru_tail[list];
+    if (a->lru_tail[list])
+        a->lru_tail[list]->lru_next = s;
+    else
+        a->lru_head[list] = s;
+    a->lru_tail[list] = s;
+}
+
+void arena_lru_remove(struct arena *a, struct span *s, unsigned list)
+{
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else
+        a->lru_head[list] = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else
+        a->lru_tail[list] = s->lru_prev;
+    s->lru_next = s->lru_prev = NULL;
+}
+
+static void bin_insert(struct arena *a, struct span *s)
+{
+    unsigned st = s->state;
+    size_t b = s->npages;
+    s->kind = SPAN_FREE;
+    s->prev = NULL;
+    s->next = a->bins[st][b];
+    if (s->next)
+        s->next->prev = s;
+    a->bins[st][b] = s;
+    a->binmap[st][b / 64] |= 1ull << (b % 64);
+    map_set(s);
+    if (st == SPAN_DIRTY) {
+        a->stats.ndirty += s->npages;
+        arena_lru_push(a, s, 0);
+    } else if (st == SPAN_MUZZY) {
+        a->stats.nmuzzy += s->npages;
+        arena_lru_push(a, s, 1);
+    } else {
+        a->stats.retained += span_bytes(s);
+    }
+}
+
+static void bin_remove(struct arena *a, struct span *s)
+{
+    unsigned st = s->state;
+    size_t b = s->npages;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        a->bins[st][b] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (a->bins[st][b] == NULL)
+        a->binmap[st][b / 64] &= ~(1ull << (b % 64));
+    if (st == SPAN_DIRTY) {
+        a->stats.ndirty -= s->npages;
+        arena_lru_remove(a, s, 0);
+    } else if (st == SPAN_MUZZY) {
+        a->stats.nmuzzy -= s->npages;
+        arena_lru_remove(a, s, 1);
+    } else {
+        a->stats.retained -= span_bytes(s);
+    }
+}
+
+/* Smallest non-empty bin >= npages in state st, or 0. */
+static size_t bin_find(struct arena *a, unsigned st, size_t npages)
+{
+    size_t w = npages / 64;
+    uint64_t bits = a->binmap[st][w] & (~0ull << (npages % 64));
+    for (;;) {
+        if (bits)
+            return w * 64 + (size_t)__builtin_ctzll(bits);
+        if (++w >= (ARENA_NBINS + 63) / 64)
+            return 0;
+        bits = a->binmap[st][w];
+    }
+}
+
+/* Insert a free span, merging it with free neighbours of the same state. */
+static void free_span_insert(struct arena *a, struct span *s)
+{
+    struct chunk *c = chunk_of(s->start);
+    size_t first = (s->start - c->base) >> LG_PAGE;
+    size_t last = first + s->npages - 1;
+    if (first > 0) {
+        struct span *p = c->map[first - 1];
+        if (p && p->kind == SPAN_FREE && p->state == s->state &&
+            p->start + span_bytes(p) == s->start) {
+            bin_remove(a, p);
+            s->start = p->start;
+            s->npages += p->npages;
+            if (p->freed_ns < s->freed_ns && s->state != SPAN_CLEAN)
+                s->freed_ns = p->freed_ns;
+            arena_span_release(a, p);
+        }
+    }
+    if (last + 1 < CHUNK_PAGES) {
+        struct span *n = c->map[last + 1];
+        if (n && n->kind == SPAN_FREE && n->state == s->state && n->start == s->start + span_bytes(s)) {
+            bin_remove(a, n);
+            s->npages += n->npages;
+            arena_span_release(a, n);
+        }
+    }
+    bin_insert(a, s);
+}
+
+static int chunk_new(struct arena *a)
+{
+    void *mem;
+    int err = os_map_aligned(CHUNK, CHUNK, &mem);
+    if (err)
+        return err;
+    struct chunk *c = base_alloc(sizeof(struct chunk), 64);
+    struct span *s = arena_span_new(a);
+    if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
+        os_unmap(mem, CHUNK);
+        if (s)
+            arena_span_release(a, s);
+        return ENOMEM;
+    }
+    os_thp_apply(mem, CHUNK);
+    if (a->node >= 0)
+        numa_bind_memory(mem, CHUNK, a->node);
+    c->base = (uintptr_t)mem;
+    c->arena = a;
+    c->next = a->chunks;
+    a->chunks = c;
+    a->stats.mapped += CHUNK;
+    s->start = (uintptr_t)mem;
+    s->npages = CHUNK_PAGES;
+    s->state = SPAN_CLEAN;
+    bin_insert(a, s);
+    return 0;
+}
+
+/* Split `need` pages aligned to align_pages off free span s (already out of the bins). */
+static struct span *span_carve(struct arena *a, struct span *s, size_t need, size_t align)
+{
+    uintptr_t start = ALIGN_UP(s->start, align);
+    size_t lead = (start - s->start) >> LG_PAGE;
+    if (lead) {
+        struct span *l = arena_span_new(a);
+        if (!l)
+            return NULL;
+        l->start = s->start;
+        l->npages = lead;
+        l->state = s->state;
+        l->freed_ns = s->freed_ns;
+        s->start = start;
+        s->npages -= lead;
+        bin_insert(a, l);
+    }
+    if (s->npages > need) {
+        struct span *t = arena_span_new(a);
+        if (!t) {
+            bin_insert(a, s);
+            return NULL;
+        }
+        t->start = s->start + (need << LG_PAGE);
+        t->npages = s->npages - need;
+        t->state = s->state;
+        t->freed_ns = s->freed_ns;
+        s->npages = need;
+        bin_insert(a, t);
+    }
+    s->zeroed = s->state == SPAN_CLEAN;
+    map_set(s);
+    return s;
+}
+
+/* A run of npages at alignment align (bytes) from the bins, or a new chunk. Lock held. */
+static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
+{
+    size_t want = npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0);
+    if (want > CHUNK_PAGES)
+        return NULL;
+    for (int tries = 0; tries < 2; tries++) {
+        static const unsigned order[3] = {SPAN_DIRTY, SPAN_MUZZY, SPAN_CLEAN};
+        for (int i = 0; i < 3; i++) {
+            size_t b = bin_find(a, order[i], want);
+            if (b == 0)
+                continue;
+            struct span *s = a->bins[order[i]][b];
+            bin_remove(a, s);
+            return span_carve(a, s, npages, align > PAGE ? align : PAGE);
+        }
+        if (chunk_new(a) != 0)
+            return NULL;
+    }
+    return NULL;
+}
+
+static void span_free(struct arena *a, struct span *s)
+{
+    s->state = SPAN_DIRTY;
+    s->freed_ns = decay_now();
+    decay_note(&a->decay_dirty, s->npages, s->freed_ns);
+    free_span_insert(a, s);
+}
+
+/* ---- slab pages ---- */
+
+struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
+{
+    pthread_mutex_lock(&a->lock);
+    struct span *s = a->abandoned[cls];
+    if (s) {
+        a->abandoned[cls] = s->next;
+        if (s->next)
+            s->next->prev = NULL;
+        *adopted = true;
+    } else {
+        *adopted = false;
+        s = span_alloc(a, sizeclass_slab_pages[cls], PAGE);
+        if (s) {
+            page_init(s, cls);
+            struct chunk *c = chunk_of(s->start);
+            size_t first = (s->start - c->base) >> LG_PAGE;
+            for (size_t i = 0; i < s->npages; i++)
+                c->map[first + i] = s;
+            a->stats.active_pages += s->npages;
+            a->stats.slab_pages += s->npages;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (s) {
+        s->next = s->prev = NULL;
+        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner, memory_order_release);
+        if (*adopted)
+            page_set_delayed(s, DELAY_NONE, true);
+    }
+    arena_decay_tick(a);
+    return s;
+}
+
+static void page_release_locked(struct arena *a, struct span *pg)
+{
+    atomic_store_explicit(&pg->owner_tag, 0, memory_order_relaxed);
+    a->stats.active_pages -= pg->npages;
+    a->stats.slab_pages -= pg->npages;
+    span_free(a, pg);
+}
+
+void arena_page_free(struct span *pg)
+{
+    struct arena *a = pg->arena;
+    pthread_mutex_lock(&a->lock);
+    page_release_locked(a, pg);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void arena_page_abandon(struct span *pg)
+{
+    struct arena *a = pg->arena;
+    pthread_mutex_lock(&a->lock);
+    atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
+    pg->prev = NULL;
+    pg->next = a->abandoned[pg->cls];
+    if (pg->next)
+        pg->next->prev = pg;
+    a->abandoned[pg->cls] = pg;
+    pthread_mutex_unlock(&a->lock);
+}
+
+void arena_collect_abandoned(struct arena *a)
+{
+    pthread_mutex_lock(&a->lock);
+    for (unsigned c = 0; c < NSMALL; c++) {
+        struct span *s = a->abandoned[c];
+        while (s) {
+            struct span *next = s->next;
+            page_collect(s);
+            if (s->used == 0) {
+                if (s->prev)
+                    s->prev->next = s->next;
+                else
+                    a->abandoned[c] = s->next;
+                if (s->next)
+                    s->next->prev = s->prev;
+                page_release_locked(a, s);
+            }
+            s = next;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- large blocks ---- */
+
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
+{
+    size_t npages = usize >> LG_PAGE;
+    pthread_mutex_lock(&a->lock);
+    struct span *s = span_alloc(a, npages, align);
+    if (s) {
+        s->kind = SPAN_LARGE;
+        s->usize = usize;
+        atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+        a->stats.active_pages += npages;
+        a->stats.large_nmalloc++;
+        a->stats.large_allocated += usize;
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (!s)
+        return NULL;
+    if (zero && !s->zeroed)
+        memset((void *)s->start, 0, usize);
+    arena_decay_tick(a);
+    return (void *)s->start;
+}
+
+void arena_large_free(struct span *s)
+{
+    struct arena *a = s->arena;
+    pthread_mutex_lock(&a->lock);
+    a->stats.active_pages -= s->npages;
+    a->stats.large_ndalloc++;
+    a->stats.large_allocated -= s->usize;
+    span_free(a, s);
+    pthread_mutex_unlock(&a->lock);
+    arena_decay_tick(a);
+}
+
+bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
+{
+    struct arena *a = s->arena;
+    size_t old_usize = s->usize;
+    size_t npages = new_usize >> LG_PAGE;
+    bool ok = false;
+    size_t zero_len = 0;
+    pthread_mutex_lock(&a->lock);
+    if (npages == s->npages) {
+        ok = true;
+    } else if (npages < s->npages) {
+        struct span *t = arena_span_new(a);
+        if (t) {
+            t->start = s->start + (npages << LG_PAGE);
+            t->npages = s->npages - npages;
+            s->npages = npages;
+            map_set(s);
+            a->stats.active_pages -= t->npages;
+            span_free(a, t);
+            ok = true;
+        }
+    } else {
+        struct chunk *c = chunk_of(s->start);
+        size_t next = ((s->start - c->base) >> LG_PAGE) + s->npages;
+        size_t grow = npages - s->npages;
+        struct span *n = next < CHUNK_PAGES ? c->map[next] : NULL;
+        if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages >= grow) {
+            bin_remove(a, n);
+            bool nz = n->state == SPAN_CLEAN;
+            if (n->npages > grow) {
+                n->start += grow << LG_PAGE;
+                n->npages -= grow;
+                bin_insert(a, n);
+            } else {
+                arena_span_release(a, n);
+            }
+            s->npages = npages;
+            map_set(s);
+            a->stats.active_pages += grow;
+            if (zero && !nz)
+                zero_len = new_usize - old_usize;
+            ok = true;
+        }
+    }
+    if (ok) {
+        a->stats.large_allocated += new_usize;
+        a->stats.large_allocated -= old_usize;
+        s->usize = new_usize;
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (zero_len)
+        memset((void *)(s->start + old_usize), 0, zero_len);
+    return ok;
+}
+
+/* ---- decay ---- */
+
+/* Purge up to `excess` pages from LRU list `list` (0 dirty, 1 muzzy). Lock held; drops it
+ * around the madvise calls. */
+static void purge_list(struct arena *a, unsigned list, size_t excess, bool to_muzzy)
+{
+    enum { BATCH = 32 };
+    while (excess > 0 && a->lru_head[list]) {
+        struct span *batch[BATCH];
+        int n = 0;
+        while (n < BATCH && excess > 0 && a->lru_head[list]) {
+            struct span *s = a->lru_head[list];
+            bin_remove(a, s);
+            s->kind = SPAN_BUSY;
+            batch[n++] = s;
+            excess = s->npages >= excess ? 0 : excess - s->npages;
+        }
+        pthread_mutex_unlock(&a->lock);
+        uint64_t purged = 0;
+        for (int i = 0; i < n; i++) {
+            if (to_muzzy)
+                os_purge_lazy((void *)batch[i]->start, span_bytes(batch[i]));
+            else
+                os_purge_forced((void *)batch[i]->start, span_bytes(batch[i]));
+            purged += batch[i]->npages;
+        }
+        uint64_t now = decay_now();
+        pthread_mutex_lock(&a->lock);
+        a->stats.npurge++;
+        a->stats.nmadvise += (uint64_t)n;
+        a->stats.purged += purged;
+        for (int i = 0; i < n; i++) {
+            struct span *s = batch[i];
+            s->state = to_muzzy ? SPAN_MUZZY : SPAN_CLEAN;
+            s->freed_ns = now;
+            if (to_muzzy)
+                decay_note(&a->decay_muzzy, s->npages, now);
+            free_span_insert(a, s);
+        }
+    }
+}
+
+void huge_decay_locked(struct arena *a, uint64_t now, bool force);
+
+void arena_decay(struct arena *a, bool force)
+{
+    pthread_mutex_lock(&a->lock);
+    uint64_t now = decay_now();
+    size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
+    if (a->stats.ndirty > dlimit) {
+        bool lazy = a->decay_muzzy.ms != 0 && !force;
+        purge_list(a, 0, a->stats.ndirty - dlimit, lazy);
+    }
+    size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
+    if (a->stats.nmuzzy > mlimit)
+        purge_list(a, 1, a->stats.nmuzzy - mlimit, false);
+    huge_decay_locked(a, now, force);
+    a->next_decay_check = now + 1000000; /* at most once a millisecond from ticks */
+    pthread_mutex_unlock(&a->lock);
+}
+
+void arena_decay_tick(struct arena *a)
+{
+    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
+        return;
+    uint64_t now = decay_now();
+    if (now < a->next_decay_check && a->decay_dirty.ms != 0 && a->decay_muzzy.ms != 0)
+        return;
+    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->huge_cache == NULL)
+        return;
+    arena_decay(a, false);
+}
+
+void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
+{
+    pthread_mutex_lock(&a->lock);
+    uint64_t now = decay_now();
+    if (dirty_ms != a->decay_dirty.ms) {
+        decay_init(&a->decay_dirty, dirty_ms, now);
+        decay_note(&a->decay_dirty, a->stats.ndirty, now);
+    }
+    if (muzzy_ms != a->decay_muzzy.ms) {
+        decay_init(&a->decay_muzzy, muzzy_ms, now);
+        decay_note(&a->decay_muzzy, a->stats.nmuzzy, now);
+    }
+    a->next_decay_check = 0;
+    pthread_mutex_unlock(&a->lock);
+    arena_decay(a, false);
+}
+
+/* ---- arenas ---- */
+
+static struct arena *arena_new(unsigned index)
+{
+    struct arena *a = base_alloc(sizeof(struct arena), 64);
+    if (!a)
+        return NULL;
+    pthread_mutex_init(&a->lock, NULL);
+    a->index = index;
+    a->node = numa_node_for_arena(index);
+    uint64_t now = decay_now();
+    decay_init(&a->decay_dirty, arena_default_dirty_ms, now);
+    decay_init(&a->decay_muzzy, arena_default_muzzy_ms, now);
+    return a;
+}
+
+int arena_boot(unsigned narenas)
+{
+    if (narenas == 0)
+        narenas = 1;
+    if (narenas > ARENA_MAX / 2)
+        narenas = ARENA_MAX / 2;
+    arena_count = narenas;
+    arenas_created = narenas;
+    arenas[0] = arena_new(0);
+    return arenas[0] ? 0 : ENOMEM;
+}
+
+struct arena *arena_get(unsigned i)
+{
+    if (i >= ARENA_MAX)
+        return NULL;
+    struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+    if (a || i >= arenas_created)
+        return a;
+    pthread_mutex_lock(&arenas_lock);
+    a = arenas[i];
+    if (!a) {
+        a = arena_new(i);
+        __atomic_store_n(&arenas[i], a, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&arenas_lock);
+    return a;
+}
+
+int arena_create(void)
+{
+    pthread_mutex_lock(&arenas_lock);
+    int idx = -1;
+    if (arenas_created < ARENA_MAX) {
+        struct arena *a = arena_new(arenas_created);
+        if (a) {
+            idx = (int)arenas_created;
+            __atomic_store_n(&arenas[idx], a, __ATOMIC_RELEASE);
+            arenas_created++;
+        }
+    }
+    pthread_mutex_unlock(&arenas_lock);
+    return idx;
+}
+
+unsigned arena_total(void)
+{
+    return __atomic_load_n(&arenas_created, __ATOMIC_ACQUIRE);
+}
+
+struct arena *arena_choose(void)
+{
+    unsigned n = numa_choose_arena(arena_count, &arena_next);
+    struct arena *a = arena_get(n);
+    return a ? a : arenas[0];
+}
+
+void arena_prefork(void)
+{
+    pthread_mutex_lock(&arenas_lock);
+    for (unsigned i = 0; i < arenas_created; i++)
+        if (arenas[i])
+            pthread_mutex_lock(&arenas[i]->lock);
+}
+
+void arena_postfork_parent(void)
+{
+    for (unsigned i = 0; i < arenas_created; i++)
+        if (arenas[i])
+            pthread_mutex_unlock(&arenas[i]->lock);
+    pthread_mutex_unlock(&arenas_lock);
+}
+
+void arena_postfork_child(void)
+{
+    for (unsigned i = 0; i < arenas_created; i++)
+        if (arenas[i])
+            pthread_mutex_init(&arenas[i]->lock, NULL);
+    pthread_mutex_init(&arenas_lock, NULL);
+}

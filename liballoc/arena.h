@@ -1,0 +1,98 @@
+/*
+ * arena: owns chunks and the pages inside them, for a set of threads. It
+ * hands slab pages to thread heaps (and takes back empty or abandoned ones),
+ * serves large blocks as page runs (first fit over size-segregated free
+ * spans, coalescing on free) and runs the dirty -> muzzy -> clean decay of
+ * free pages. Everything here runs under the arena's mutex; the fast paths
+ * of malloc and free never get here.
+ */
+#ifndef ARENA_H
+#define ARENA_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "config.h"
+#include "decay.h"
+#include "sizeclass.h"
+#include "span.h"
+
+#define ARENA_NBINS (CHUNK_PAGES + 1)
+#define ARENA_MAX   4096
+
+struct heap;
+
+struct arena_stats {
+    size_t mapped;            /* bytes of chunks and huge mappings */
+    size_t active_pages;      /* pages in slabs, large and huge blocks */
+    size_t ndirty, nmuzzy;    /* free pages not yet purged (dirty) or lazily purged (muzzy) */
+    size_t retained;          /* bytes of clean free pages kept mapped */
+    uint64_t npurge;          /* purge passes */
+    uint64_t nmadvise;        /* madvise calls */
+    uint64_t purged;          /* pages purged */
+    uint64_t large_nmalloc, large_ndalloc;
+    size_t large_allocated;   /* bytes in live large and huge blocks */
+    size_t slab_pages;        /* pages held by slabs */
+};
+
+struct arena {
+    pthread_mutex_t lock;
+    unsigned index;
+    int node;                                   /* NUMA node, -1 if unbound */
+    struct span *bins[3][ARENA_NBINS];          /* free spans by state and page count */
+    uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins */
+    struct span *abandoned[NSMALL];             /* slab pages whose heap exited */
+    struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
+    struct span *huge_cache;                    /* freed huge mappings kept for reuse (dirty) */
+    struct chunk *chunks;                       /* every chunk of this arena */
+    struct span *span_cache;                    /* recycled span descriptors */
+    struct decay decay_dirty, decay_muzzy;      /* purge schedules */
+    uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
+    unsigned nthreads;                          /* heaps using this arena */
+    struct arena_stats stats;
+};
+
+extern unsigned arena_count;                    /* arenas that may exist (opt narenas) */
+extern struct arena *arenas[ARENA_MAX];
+extern ssize_t arena_default_dirty_ms, arena_default_muzzy_ms;
+
+int arena_boot(unsigned narenas) WARN_UNUSED;
+/* Arena i, created on first use; NULL on failure or out of range. */
+struct arena *arena_get(unsigned i);
+/* Create one more arena (arenas.create); returns its index or -1. */
+int arena_create(void);
+/* The arena for a new thread heap (round robin over arena_count). */
+struct arena *arena_choose(void);
+
+/* A slab page of class cls owned by heap `owner`. *adopted says whether it was
+ * an abandoned page (the caller must collect its remote frees). */
+struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
+void arena_page_free(struct span *pg);
+void arena_page_abandon(struct span *pg);
+
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
+void arena_large_free(struct span *s);
+/* Resize a large block in place to new_usize (a large class); true on success. */
+bool arena_large_resize(struct span *s, size_t new_usize, bool zero);
+
+/* Descriptor and huge-block helpers for huge.c (lock held unless noted). */
+struct span *arena_span_new(struct arena *a);
+void arena_span_release(struct arena *a, struct span *s);
+void arena_lru_push(struct arena *a, struct span *s, unsigned list);
+void arena_lru_remove(struct arena *a, struct span *s, unsigned list);
+
+/* Run decay now: purge what the schedules say (all of it with force). */
+void arena_decay(struct arena *a, bool force);
+/* Cheap periodic tick from allocation slow paths (takes the lock when due). */
+void arena_decay_tick(struct arena *a);
+void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
+/* Collect abandoned pages whose blocks have all been freed. */
+void arena_collect_abandoned(struct arena *a);
+
+void arena_prefork(void);
+void arena_postfork_parent(void);
+void arena_postfork_child(void);
+
+#endif

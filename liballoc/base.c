@@ -1,0 +1,46 @@
+/* base: metadata bump allocator (see base.h). */
+#include "base.h"
+#include "os.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define BASE_BLOCK ((size_t)2 << 20)
+
+static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
+static uintptr_t base_cur, base_end;
+static _Atomic size_t base_total;
+
+void *base_alloc(size_t size, size_t align)
+{
+    void *ret = NULL;
+    if (align < 16)
+        align = 16;
+    size = ALIGN_UP(size, 16);
+    pthread_mutex_lock(&base_lock);
+    uintptr_t p = ALIGN_UP(base_cur, align);
+    if (base_cur == 0 || p + size > base_end) {
+        size_t want = size + align > BASE_BLOCK ? ALIGN_UP(size + align, PAGE) : BASE_BLOCK;
+        void *m;
+        if (os_map_aligned(want, PAGE, &m) != 0)
+            goto out;
+        atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
+        base_cur = (uintptr_t)m;
+        base_end = base_cur + want;
+        p = ALIGN_UP(base_cur, align);
+    }
+    base_cur = p + size;
+    ret = (void *)p;
+out:
+    pthread_mutex_unlock(&base_lock);
+    return ret;
+}
+
+size_t base_mapped(void)
+{
+    return atomic_load_explicit(&base_total, memory_order_relaxed);
+}
+
+void base_prefork(void) { pthread_mutex_lock(&base_lock); }
+void base_postfork_parent(void) { pthread_mutex_unlock(&base_lock); }
+void base_postfork_child(void) { pthread_mutex_init(&base_lock, NULL); }

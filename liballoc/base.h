@@ -1,0 +1,22 @@
+/*
+ * base: the metadata allocator for everything internal (arena and chunk
+ * descriptors, spans, heaps, radix-tree leaves, profiler tables). Bump
+ * allocation from 2 MiB mappings under one lock; memory is never returned,
+ * which is fine for metadata that is recycled by its owners. Never sampled,
+ * never handed to users.
+ */
+#ifndef BASE_H
+#define BASE_H
+
+#include <stddef.h>
+#include "config.h"
+
+/* Zeroed memory of size bytes aligned to align (<= PAGE), or NULL. */
+void *base_alloc(size_t size, size_t align);
+/* Bytes mapped for metadata so far (stats.metadata). */
+size_t base_mapped(void);
+void base_prefork(void);
+void base_postfork_parent(void);
+void base_postfork_child(void);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * conf: reads MALLOC_CONF-style settings from jemalloc's sources, in its
+ * order (later overrides earlier): the malloc_conf global, the target of the
+ * /etc/malloc.conf symlink, the MALLOC_CONF environment variable. Grammar
+ * "key:value,key:value"; messages use jemalloc's wording and prefix so
+ * scripts that look for them keep working. Nothing here allocates.
+ */
+#include "options.h"
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct options opt = {
+#define OPT_BOOL(n, d, doc) .n = d,
+#define OPT_UNSIGNED(n, d, lo, hi, doc) .n = d,
+#define OPT_SIZE(n, d, lo, hi, doc) .n = d,
+#define OPT_SSIZE(n, d, lo, hi, doc) .n = d,
+#define OPT_STRING(n, d, doc) .n = d,
+#define OPT_CHOICE(n, d, choices, doc) .n = d,
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+};
+
+ALLOC_EXPORT const char *malloc_conf __attribute__((weak));
+
+static bool had_conf_error;
+
+static void conf_msg(const char *msg, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    char buf[512];
+    size_t n = 0;
+    const size_t cap = sizeof(buf) - 8;
+    const char *pre = "<jemalloc>: ";
+    for (const char *p = pre; *p && n < cap; p++)
+        buf[n++] = *p;
+    for (const char *p = msg; *p && n < cap; p++)
+        buf[n++] = *p;
+    if (k) {
+        buf[n++] = ':';
+        buf[n++] = ' ';
+        for (size_t i = 0; i < klen && n < cap; i++)
+            buf[n++] = k[i];
+        buf[n++] = ':';
+        for (size_t i = 0; i < vlen && n < cap; i++)
+            buf[n++] = v[i];
+    }
+    buf[n++] = '\n';
+    buf[n] = 0;
+    alloc_write_err(buf);
+}
+
+/* Next key:value pair; false at the end or on a malformed string. */
+static bool conf_next(const char **opts, const char **k, size_t *klen, const char **v, size_t *vlen)
+{
+    const char *p = *opts;
+    *k = p;
+    for (;;) {
+        char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+            p++;
+            continue;
+        }
+        if (c == ':') {
+            *klen = (size_t)(p - *k);
+            *v = ++p;
+            while (*p && *p != ',')
+                p++;
+            *vlen = (size_t)(p - *v);
+            if (*p == ',') {
+                p++;
+                if (*p == '\0') {
+                    conf_msg("Conf string ends with comma", NULL, 0, NULL, 0);
+                    had_conf_error = true;
+                }
+            }
+            *opts = p;
+            return true;
+        }
+        if (c == '\0') {
+            if (p != *opts) {
+                conf_msg("Conf string ends with key", NULL, 0, NULL, 0);
+                had_conf_error = true;
+            }
+            return false;
+        }
+        conf_msg("Malformed conf string", NULL, 0, NULL, 0);
+        had_conf_error = true;
+        return false;
+    }
+}
+
+static bool key_is(const char *k, size_t klen, const char *name)
+{
+    return strlen(name) == klen && memcmp(k, name, klen) == 0;
+}
+
+static bool parse_bool(const char *v, size_t vlen, bool *out)
+{
+    if (vlen == 4 && memcmp(v, "true", 4) == 0)
+        *out = true;
+    else if (vlen == 5 && memcmp(v, "false", 5) == 0)
+        *out = false;
+    else
+        return false;
+    return true;
+}
+
+/* Parse a whole number (base 0); *neg set for a leading '-'. */
+static bool parse_num(const char *v, size_t vlen, uintmax_t *out, bool *neg)
+{
+    char buf[64];
+    if (vlen == 0 || vlen >= sizeof(buf))
+        return false;
+    memcpy(buf, v, vlen);
+    buf[vlen] = 0;
+    char *end;
+    *neg = buf[0] == '-';
+    errno = 0;
+    if (*neg) {
+        intmax_t x = strtoimax(buf, &end, 0);
+        *out = (uintmax_t)x;
+    } else {
+        *out = strtoumax(buf, &end, 0);
+    }
+    return errno == 0 && *end == '\0';
+}
+
+static bool choice_ok(const char *choices, const char *v, size_t vlen, const char **out)
+{
+    const char *p = choices;
+    while (*p) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == vlen && memcmp(p, v, n) == 0) {
+            /* Point at a static copy: the choices string literal itself is not terminated per word. */
+            *out = p;
+            return true;
+        }
+        p += n + (e ? 1 : 0);
+    }
+    return false;
+}
+
+/* Static, NUL-terminated words for choice options (choice_ok returns pointers into choices). */
+static const char *choice_word(const char *p)
+{
+    static char words[32][24];
+    static unsigned nwords;
+    size_t n = strcspn(p, "|");
+    for (unsigned i = 0; i < nwords; i++)
+        if (strlen(words[i]) == n && memcmp(words[i], p, n) == 0)
+            return words[i];
+    if (nwords < 32 && n < sizeof(words[0])) {
+        memcpy(words[nwords], p, n);
+        words[nwords][n] = 0;
+        return words[nwords++];
+    }
+    return "";
+}
+
+/* Apply one pair; returns false (after printing) on an error. */
+static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
+{
+    uintmax_t num;
+    bool neg;
+    (void)num;
+    (void)neg;
+#define OPT_BOOL(n, d, doc)                                                                        \
+    if (key_is(k, klen, #n)) {                                                             \
+        if (!parse_bool(v, vlen, &opt.n))                                                          \
+            goto invalid;                                                                          \
+        return true;                                                                               \
+    }
+#define OPT_UNSIGNED(n, d, lo, hi, doc)                                                            \
+    if (key_is(k, klen, #n)) {                                                             \
+        if (!parse_num(v, vlen, &num, &neg) || neg)                                                \
+            goto invalid;                                                                          \
+        if (num < (uintmax_t)(lo) || num > (uintmax_t)(hi))                                       \
+            goto range;                                                                            \
+        opt.n = (unsigned)num;                                                                     \
+        return true;                                                                               \
+    }
+#define OPT_SIZE(n, d, lo, hi, doc)                                                                \
+    if (key_is(k, klen, #n)) {                                                             \
+        if (!parse_num(v, vlen, &num, &neg) || neg)                                                \
+            goto invalid;                                                                          \
+        if (num < (uintmax_t)(lo))                                                                 \
+            goto range;                                                                            \
+        opt.n = num > (uintmax_t)(hi) ? (size_t)(hi) : (size_t)num;                                \
+        return true;                                                                               \
+    }
+#define OPT_SSIZE(n, d, lo, hi, doc)                                                               \
+    if (key_is(k, klen, #n)) {                                                             \
+        if (!parse_num(v, vlen, &num, &neg))                                                       \
+            goto invalid;                                                                          \
+        if ((!neg && num > (uintmax_t)(hi)) || (intmax_t)num < (intmax_t)(lo))                     \
+            goto range;                                                                            \
+        opt.n = (ssize_t)(intmax_t)num;                                                            \
+        return true;                                                                               \
+    }
+#define OPT_STRING(n, d, doc)                                                                      \
+    if (key_is(k, klen, #n)) {                                                             \
+        size_t cut = vlen < OPT_STRING_MAX - 1 ? vlen : OPT_STRING_MAX - 1;                        \
+        memcpy(opt.n, v, cut);                                                                     \
+        opt.n[cut] = 0;                                                                            \
+        return true;                                                                               \
+    }
+#define OPT_CHOICE(n, d, choices, doc)                                                             \
+    if (key_is(k, klen, #n)) {                                                             \
+        const char *w;                                                                             \
+        if (!choice_ok(choices, v, vlen, &w))                                                      \
+            goto invalid;                                                                          \
+        opt.n = choice_word(w);                                                                    \
+        return true;                                                                               \
+    }
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+    conf_msg("Invalid conf pair", k, klen, v, vlen);
+    return false;
+invalid:
+    conf_msg("Invalid conf value", k, klen, v, vlen);
+    return false;
+range:
+    conf_msg("Out-of-range conf value", k, klen, v, vlen);
+    return false;
+}
+
+static const char *const source_explain[] = {
+    "string specified via --with-malloc-conf",
+    "string pointed to by the global variable malloc_conf",
+    "\"name\" of the file referenced by the symbolic link named /etc/malloc.conf",
+    "value of the environment variable MALLOC_CONF",
+};
+
+void options_boot(void)
+{
+    static char linkbuf[4096];
+    const char *src[4] = {NULL, malloc_conf, NULL, NULL};
+    ssize_t n = readlink("/etc/malloc.conf", linkbuf, sizeof(linkbuf) - 1);
+    if (n > 0) {
+        linkbuf[n] = 0;
+        src[2] = linkbuf;
+    }
+    src[3] = secure_getenv("MALLOC_CONF");
+
+    /* Pass 1 looks only for confirm_conf, as jemalloc does (so string errors print twice). */
+    for (int i = 0; i < 4; i++) {
+        const char *p = src[i], *k, *v;
+        size_t klen, vlen;
+        if (!p)
+            continue;
+        while (conf_next(&p, &k, &klen, &v, &vlen))
+            if (key_is(k, klen, "confirm_conf"))
+                parse_bool(v, vlen, &opt.confirm_conf);
+    }
+    had_conf_error = false;
+    for (int i = 0; i < 4; i++) {
+        const char *p = src[i], *k, *v;
+        size_t klen, vlen;
+        if (!p)
+            continue;
+        if (opt.confirm_conf) {
+            char head[64] = "malloc_conf #";
+            head[13] = (char)('0' + i);
+            head[14] = 0;
+            alloc_write_err("<jemalloc>: ");
+            alloc_write_err(head);
+            alloc_write_err(" (");
+            alloc_write_err(source_explain[i]);
+            alloc_write_err("): \"");
+            alloc_write_err(p);
+            alloc_write_err("\"\n");
+        }
+        while (conf_next(&p, &k, &klen, &v, &vlen)) {
+            if (conf_apply(k, klen, v, vlen)) {
+                if (opt.confirm_conf)
+                    conf_msg("-- Set conf value", k, klen, v, vlen);
+            } else if (!(klen >= 13 && memcmp(k, "experimental_", 13) == 0)) {
+                had_conf_error = true;
+            }
+        }
+        if (had_conf_error && opt.abort_conf) {
+            alloc_write_err("<jemalloc>: Abort (abort_conf:true) on invalid conf value (see above).\n");
+            abort();
+        }
+    }
+    if (opt.prof_leak_error)
+        opt.prof_leak = true;
+    if (opt.prof_leak && !opt.prof) {
+        opt.prof = true;
+        opt.prof_gdump = false;
+    }
+}

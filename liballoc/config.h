@@ -1,0 +1,50 @@
+/*
+ * Build-wide switches and tiny helpers shared by every liballoc module:
+ * branch hints, the export macro, debug checks that never allocate.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef ALLOC_DEBUG
+static const bool config_debug = true;
+#else
+static const bool config_debug = false;
+#endif
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define ALLOC_EXPORT   __attribute__((visibility("default")))
+#define ALWAYS_INLINE  static inline __attribute__((always_inline))
+#define NOINLINE       __attribute__((noinline))
+#define WARN_UNUSED    __attribute__((warn_unused_result))
+
+#define LG_PAGE     12
+#define PAGE        ((size_t)1 << LG_PAGE)
+#define PAGE_MASK   (PAGE - 1)
+/* Chunks: the unit the arenas take from the kernel, 2 MiB so huge blocks can be THP-backed. */
+#define LG_CHUNK    21
+#define CHUNK       ((size_t)1 << LG_CHUNK)
+#define CHUNK_MASK  (CHUNK - 1)
+#define CHUNK_PAGES (CHUNK >> LG_PAGE)
+#define MIN_ALIGN   16
+
+#define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uintptr_t)(a) - 1))
+
+/* Print a message on stderr without allocating. */
+void alloc_write_err(const char *s);
+/* Report an internal invariant violation and abort; never allocates. */
+__attribute__((noreturn)) void alloc_fatal(const char *file, int line, const char *what);
+
+/* Debug-build invariant check; type-checked in every build. */
+#define DASSERT(e)                                                                                 \
+    do {                                                                                           \
+        if (config_debug && !(e))                                                                  \
+            alloc_fatal(__FILE__, __LINE__, #e);                                                   \
+    } while (0)
+
+#endif

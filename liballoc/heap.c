@@ -1,0 +1,518 @@
+/* heap: per-thread heaps, their slow paths, and thread exit (see heap.h). */
+#include "heap.h"
+#include "arena.h"
+#include "base.h"
+#include "huge.h"
+#include "malloc_init.h"
+#include "page.h"
+#include "prof_hooks.h"
+#include "rtree.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct span span_empty;
+struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty}, .next_event = UINT64_MAX};
+__thread struct heap *heap_tls __attribute__((tls_model("initial-exec"))) = &heap_empty;
+
+enum { TLS_NONE = 0, TLS_LIVE = 1, TLS_DEAD = 2 };
+static __thread uint8_t heap_tls_state __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t heap_key;
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct heap *heap_recycled;
+static uint64_t heap_next_uid;
+
+/* The shared heap serves tcache-less requests and threads past their exit. */
+static struct heap heap_shared = {.pages = {[0 ... NSMALL - 1] = &span_empty},
+                                  .next_event = UINT64_MAX, .shared = true, .tcache = true};
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- page queues ---- */
+
+static void queue_remove(struct span_queue *q, struct span *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        q->first = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        q->last = s->prev;
+    s->next = s->prev = NULL;
+}
+
+static void queue_push_front(struct span_queue *q, struct span *s)
+{
+    s->prev = NULL;
+    s->next = q->first;
+    if (q->first)
+        q->first->prev = s;
+    else
+        q->last = s;
+    q->first = s;
+}
+
+static void queue_push_back(struct span_queue *q, struct span *s)
+{
+    s->next = NULL;
+    s->prev = q->last;
+    if (q->last)
+        q->last->next = s;
+    else
+        q->first = s;
+    q->last = s;
+}
+
+static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
+{
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags, memory_order_release);
+}
+
+static void refresh_current(struct heap *h, unsigned cls)
+{
+    struct span *first = h->queue[cls].first;
+    h->pages[cls] = (first && h->tcache) ? first : &span_empty;
+}
+
+/* ---- full pages and delayed frees ---- */
+
+static bool page_to_full(struct heap *h, struct span *pg)
+{
+    if (!page_set_delayed(pg, DELAY_USE, false))
+        return false;
+    queue_remove(&h->queue[pg->cls], pg);
+    queue_push_front(&h->full, pg);
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
+    set_tag(h, pg, (tag & SPAN_TAG_SAMPLED) | SPAN_TAG_FULL);
+    if (h->pages[pg->cls] == pg)
+        refresh_current(h, pg->cls);
+    return true;
+}
+
+static void page_unfull(struct heap *h, struct span *pg)
+{
+    if (!h->dying)
+        page_set_delayed(pg, DELAY_NONE, false);
+    queue_remove(&h->full, pg);
+    queue_push_back(&h->queue[pg->cls], pg);
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
+    set_tag(h, pg, tag & SPAN_TAG_SAMPLED);
+    if (h->pages[pg->cls] == &span_empty)
+        refresh_current(h, pg->cls);
+}
+
+/* Debug: the free list of an empty page holds exactly its carved blocks. */
+static bool page_all_free(const struct span *pg)
+{
+    uint32_t n = 0;
+    for (void *b = pg->free; b && n <= pg->capacity; b = *(void **)b)
+        n++;
+    return n == pg->capacity;
+}
+
+void heap_page_retire(struct heap *h, struct span *pg)
+{
+    DASSERT(pg->used == 0 && page_all_free(pg));
+    if (h->pages[pg->cls] == pg && !h->dying)
+        return; /* keep the current page: the next malloc of this class wants it */
+    queue_remove(&h->queue[pg->cls], pg);
+    if (h->pages[pg->cls] == pg)
+        refresh_current(h, pg->cls);
+    arena_page_free(pg);
+}
+
+/* Free a block on a page owned by h (local path with all the bookkeeping). */
+static void free_owned(struct heap *h, struct span *pg, void *p)
+{
+    *(void **)p = pg->free;
+    pg->free = p;
+    pg->used--;
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
+    if (tag & SPAN_TAG_FULL)
+        page_unfull(h, pg);
+    else if ((tag & SPAN_TAG_SAMPLED) &&
+             atomic_load_explicit(&pg->nsampled, memory_order_relaxed) == 0)
+        set_tag(h, pg, 0);
+    if (pg->used == 0)
+        heap_page_retire(h, pg);
+}
+
+static struct span *span_of(void *p)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (e == 0 || (e & 1))
+        return (struct span *)(e & ~(uintptr_t)1);
+    return ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+}
+
+static void drain_delayed(struct heap *h)
+{
+    void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
+    while (b) {
+        void *next = *(void **)b;
+        free_owned(h, span_of(b), b);
+        b = next;
+    }
+}
+
+/* ---- finding a page with room ---- */
+
+static void heap_collect(struct heap *h)
+{
+    for (unsigned c = 0; c < NSMALL; c++) {
+        struct span *pg = h->queue[c].first;
+        while (pg) {
+            struct span *next = pg->next;
+            page_collect(pg);
+            if (pg->used == 0 && pg != h->pages[c] && pg != h->queue[c].first)
+                heap_page_retire(h, pg);
+            pg = next;
+        }
+    }
+}
+
+static struct span *find_page(struct heap *h, unsigned cls)
+{
+    if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
+        drain_delayed(h);
+    struct span *pg = h->queue[cls].first;
+    while (pg) {
+        struct span *next = pg->next;
+        if (!pg->free)
+            page_collect(pg);
+        if (!pg->free)
+            page_extend(pg);
+        if (!pg->free && !page_to_full(h, pg))
+            page_collect(pg);
+        if (pg->free) {
+            if (h->queue[cls].first != pg) {
+                queue_remove(&h->queue[cls], pg);
+                queue_push_front(&h->queue[cls], pg);
+            }
+            return pg;
+        }
+        pg = next;
+    }
+    for (;;) {
+        bool adopted;
+        pg = arena_page_alloc(h->arena, cls, h, &adopted);
+        if (!pg)
+            return NULL;
+        queue_push_front(&h->queue[cls], pg);
+        if (adopted)
+            page_collect(pg);
+        if (!pg->free)
+            page_extend(pg);
+        if (pg->free)
+            break;
+        if (!page_to_full(h, pg))
+            page_collect(pg);
+        if (pg->free)
+            break;
+    }
+    refresh_current(h, cls);
+    if ((++h->page_allocs & 63) == 0)
+        heap_collect(h);
+    return pg;
+}
+
+static void *alloc_from_page(struct heap *h, unsigned cls)
+{
+    struct span *pg = find_page(h, cls);
+    if (!pg) {
+        refresh_current(h, cls);
+        return NULL;
+    }
+    refresh_current(h, cls);
+    void *b = pg->free;
+    pg->free = *(void **)b;
+    pg->used++;
+    return b;
+}
+
+static void *shared_alloc_small(size_t usize)
+{
+    unsigned cls = sizeclass_small_index(usize);
+    pthread_mutex_lock(&shared_lock);
+    if (!heap_shared.arena)
+        heap_shared.arena = arena_get(0);
+    void *p = alloc_from_page(&heap_shared, cls);
+    pthread_mutex_unlock(&shared_lock);
+    return p;
+}
+
+/* ---- thread heaps ---- */
+
+static void heap_thread_exit(void *arg);
+
+int heap_boot(void)
+{
+    return pthread_key_create(&heap_key, heap_thread_exit);
+}
+
+static struct heap *heap_create(void)
+{
+    if (heap_tls_state == TLS_DEAD || malloc_init() != 0)
+        return NULL;
+    if (heap_tls != &heap_empty)
+        return heap_tls; /* created during malloc_init's own allocations */
+    pthread_mutex_lock(&heaps_lock);
+    struct heap *h = heap_recycled;
+    if (h)
+        heap_recycled = h->next_free;
+    uint64_t uid = heap_next_uid++;
+    pthread_mutex_unlock(&heaps_lock);
+    if (!h && !(h = base_alloc(sizeof(struct heap), 64)))
+        return NULL;
+    memset(h, 0, sizeof(*h));
+    for (unsigned c = 0; c < NSMALL; c++)
+        h->pages[c] = &span_empty;
+    h->thread_uid = uid;
+    h->tcache = malloc_opt_tcache();
+    h->arena = arena_choose();
+    h->next_event = UINT64_MAX;
+    stats_heap_register(h);
+    heap_tls = h;
+    heap_tls_state = TLS_LIVE;
+    prof_thread_init(h);
+    pthread_setspecific(heap_key, h);
+    return h;
+}
+
+struct heap *heap_get(void)
+{
+    struct heap *h = heap_tls;
+    if (likely(h != &heap_empty))
+        return h;
+    return heap_create();
+}
+
+void heap_flush(struct heap *h)
+{
+    bool was_dying = h->dying;
+    h->dying = true;
+    struct span_queue *lists[NSMALL + 1];
+    for (unsigned c = 0; c < NSMALL; c++)
+        lists[c] = &h->queue[c];
+    lists[NSMALL] = &h->full;
+    for (unsigned i = 0; i <= NSMALL; i++)
+        for (struct span *pg = lists[i]->first; pg; pg = pg->next)
+            page_set_delayed(pg, DELAY_NEVER, true);
+    drain_delayed(h);
+    for (unsigned i = 0; i <= NSMALL; i++) {
+        struct span *pg = lists[i]->first;
+        while (pg) {
+            struct span *next = pg->next;
+            page_collect(pg);
+            pg->next = pg->prev = NULL;
+            if (pg->used == 0)
+                arena_page_free(pg);
+            else
+                arena_page_abandon(pg);
+            pg = next;
+        }
+        lists[i]->first = lists[i]->last = NULL;
+    }
+    for (unsigned c = 0; c < NSMALL; c++)
+        h->pages[c] = &span_empty;
+    h->dying = was_dying;
+}
+
+void heap_set_tcache(struct heap *h, bool enabled)
+{
+    if (h->tcache == enabled)
+        return;
+    heap_flush(h);
+    h->tcache = enabled;
+}
+
+static void heap_thread_exit(void *arg)
+{
+    struct heap *h = arg;
+    heap_tls_state = TLS_DEAD;
+    heap_tls = &heap_empty;
+    h->dying = true;
+    heap_flush(h);
+    prof_thread_exit(h);
+    stats_heap_retire(h);
+    arena_decay_tick(h->arena);
+    pthread_mutex_lock(&heaps_lock);
+    h->next_free = heap_recycled;
+    heap_recycled = h;
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+/* ---- allocation slow paths ---- */
+
+void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
+{
+    return prof_alloc_event(h, p, size, usize);
+}
+
+void *heap_alloc_small_slow(struct heap *h, size_t size)
+{
+    if (h == &heap_empty) {
+        h = heap_create();
+        if (!h) {
+            void *p = shared_alloc_small(sizeclass_usize(size));
+            if (!p)
+                errno = ENOMEM;
+            return p;
+        }
+        if (h->tcache)
+            return heap_alloc_small(h, size);
+    }
+    unsigned cls = sizeclass_small_index(size);
+    size_t usize = sizeclass_size[cls];
+    void *b = h->tcache ? alloc_from_page(h, cls) : shared_alloc_small(usize);
+    if (unlikely(!b)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    h->allocated += usize;
+    if (unlikely(h->allocated >= h->next_event))
+        return heap_event(h, b, size, usize);
+    return b;
+}
+
+void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
+                         struct arena *arena)
+{
+    size_t usize = sizeclass_usize_aligned(size, align);
+    if (unlikely(usize == 0 || usize < size)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (h == &heap_empty)
+        h = heap_create();
+    void *p;
+    if (usize <= SMALL_MAX) {
+        if (h && h->tcache && !no_tcache && !arena)
+            p = alloc_from_page(h, sizeclass_small_index(usize));
+        else
+            p = shared_alloc_small(usize);
+        if (p && zero)
+            memset(p, 0, usize);
+    } else {
+        struct arena *a = arena ? arena : h ? h->arena : arena_get(0);
+        if (usize < HUGE_MIN && align <= 16 * PAGE)
+            p = arena_large_alloc(a, usize, align, zero);
+        else
+            p = huge_alloc(a, usize, align, zero);
+    }
+    if (unlikely(!p)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (h) {
+        h->allocated += usize;
+        if (unlikely(h->allocated >= h->next_event))
+            return heap_event(h, p, size, usize);
+    }
+    return p;
+}
+
+/* ---- free slow path ---- */
+
+static void bad_pointer(const char *what, void *p)
+{
+    char buf[96];
+    static const char hex[] = "0123456789abcdef";
+    uintptr_t v = (uintptr_t)p;
+    int n = 0;
+    const char *pre = "<liballoc>: ";
+    while (*pre)
+        buf[n++] = *pre++;
+    while (*what)
+        buf[n++] = *what++;
+    buf[n++] = ' ';
+    buf[n++] = '0';
+    buf[n++] = 'x';
+    for (int i = 60; i >= 0; i -= 4)
+        buf[n++] = hex[(v >> i) & 15];
+    buf[n++] = '\n';
+    buf[n] = 0;
+    alloc_write_err(buf);
+}
+
+void heap_free_slow(struct heap *h, void *p, uintptr_t e)
+{
+    if (p == NULL)
+        return;
+    if (e == 0) {
+        bad_pointer("free(): ignoring pointer not allocated here:", p);
+        return;
+    }
+    struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
+                             : ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    if (unlikely(s == NULL)) {
+        bad_pointer("free(): invalid pointer", p);
+        abort();
+    }
+    switch (s->kind) {
+    case SPAN_SLAB: {
+        uintptr_t off = (uintptr_t)p - s->start;
+        if (unlikely(off >= (uintptr_t)s->reserved * s->block_size || off % s->block_size)) {
+            bad_pointer("free(): invalid pointer", p);
+            abort();
+        }
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+            prof_free_check(s, p);
+        if (h != &heap_empty)
+            h->deallocated += s->block_size;
+        else
+            stats_note_orphan_free(s->block_size);
+        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && h != &heap_empty)
+            free_owned(h, s, p);
+        else
+            page_free_remote(s, p);
+        return;
+    }
+    case SPAN_LARGE:
+    case SPAN_HUGE:
+        if (unlikely((uintptr_t)p != s->start)) {
+            bad_pointer("free(): invalid pointer", p);
+            abort();
+        }
+        if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+            prof_free_check(s, p);
+        if (h != &heap_empty)
+            h->deallocated += s->usize;
+        else
+            stats_note_orphan_free(s->usize);
+        if (s->kind == SPAN_LARGE)
+            arena_large_free(s);
+        else
+            huge_free(s);
+        return;
+    default:
+        bad_pointer("free(): double free or invalid pointer", p);
+        abort();
+    }
+}
+
+/* ---- fork ---- */
+
+void heap_prefork(void)
+{
+    pthread_mutex_lock(&heaps_lock);
+    pthread_mutex_lock(&shared_lock);
+}
+
+void heap_postfork_parent(void)
+{
+    pthread_mutex_unlock(&shared_lock);
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+void heap_postfork_child(void)
+{
+    pthread_mutex_init(&shared_lock, NULL);
+    pthread_mutex_init(&heaps_lock, NULL);
+}

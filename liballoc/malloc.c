@@ -1,0 +1,474 @@
+/*
+ * malloc: the exported entry points (C, POSIX, glibc extras and jemalloc's
+ * mallocx family), lazy initialisation and fork handling. The fast paths
+ * are malloc/free/calloc for small sizes; everything else funnels into
+ * heap_alloc_general and ralloc.
+ */
+#include "alloc.h"
+#include "arena.h"
+#include "base.h"
+#include "heap.h"
+#include "huge.h"
+#include "malloc_init.h"
+#include "numa.h"
+#include "options.h"
+#include "os.h"
+#include "prof_hooks.h"
+#include "rtree.h"
+#include "sizeclass.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- messages ---- */
+
+static void write_stderr(void *opaque, const char *s)
+{
+    (void)opaque;
+    size_t n = strlen(s);
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, s, n);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+ALLOC_EXPORT void (*malloc_message)(void *cbopaque, const char *s) __attribute__((weak));
+
+void alloc_write_err(const char *s)
+{
+    if (malloc_message)
+        malloc_message(NULL, s);
+    else
+        write_stderr(NULL, s);
+}
+
+void alloc_fatal(const char *file, int line, const char *what)
+{
+    char num[16];
+    int n = 0, v = line;
+    char tmp[16];
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < 15);
+    for (int i = 0; i < n; i++)
+        num[i] = tmp[n - 1 - i];
+    num[n] = 0;
+    write_stderr(NULL, "<liballoc>: ");
+    write_stderr(NULL, file);
+    write_stderr(NULL, ":");
+    write_stderr(NULL, num);
+    write_stderr(NULL, ": failed assertion: ");
+    write_stderr(NULL, what);
+    write_stderr(NULL, "\n");
+    abort();
+}
+
+/* ---- initialisation ---- */
+
+enum { INIT_NONE, INIT_DONE };
+static _Atomic int init_state;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool in_init __attribute__((tls_model("initial-exec")));
+
+bool malloc_opt_tcache(void)
+{
+    return opt.tcache;
+}
+
+static void prefork(void)
+{
+    if (atomic_load(&init_state) != INIT_DONE)
+        return;
+    prof_prefork();
+    heap_prefork();
+    arena_prefork();
+    base_prefork();
+}
+
+static void postfork_parent(void)
+{
+    if (atomic_load(&init_state) != INIT_DONE)
+        return;
+    base_postfork_parent();
+    arena_postfork_parent();
+    heap_postfork_parent();
+    prof_postfork_parent();
+}
+
+static void postfork_child(void)
+{
+    if (atomic_load(&init_state) != INIT_DONE)
+        return;
+    base_postfork_child();
+    arena_postfork_child();
+    heap_postfork_child();
+    prof_postfork_child();
+}
+
+static int malloc_init_hard(void)
+{
+    if (in_init)
+        return EAGAIN;
+    pthread_mutex_lock(&init_lock);
+    if (atomic_load(&init_state) == INIT_DONE) {
+        pthread_mutex_unlock(&init_lock);
+        return 0;
+    }
+    in_init = true;
+    options_boot();
+    if (strcmp(opt.thp, "always") == 0)
+        os_thp_mode = OS_THP_ALWAYS;
+    else if (strcmp(opt.thp, "never") == 0)
+        os_thp_mode = OS_THP_NEVER;
+    sizeclass_init();
+    arena_default_dirty_ms = opt.dirty_decay_ms;
+    arena_default_muzzy_ms = opt.muzzy_decay_ms;
+    numa_boot();
+    unsigned narenas = opt.narenas ? opt.narenas : 4 * os_ncpus();
+    int err = arena_boot(narenas);
+    if (!err)
+        err = heap_boot();
+    if (!err) {
+        pthread_atfork(prefork, postfork_parent, postfork_child);
+        err = prof_boot();
+    }
+    if (!err) {
+        atomic_store(&init_state, INIT_DONE);
+        stats_boot();
+    }
+    in_init = false;
+    pthread_mutex_unlock(&init_lock);
+    return err;
+}
+
+int malloc_init(void)
+{
+    if (likely(atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE))
+        return 0;
+    return malloc_init_hard();
+}
+
+/* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
+__attribute__((constructor)) static void malloc_constructor(void)
+{
+    (void)malloc_init();
+}
+
+/* ---- helpers ---- */
+
+/* The span of a live block, or abort with a message on a pointer that is not one. */
+static struct span *span_checked(const void *p, const char *who)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    struct span *s = NULL;
+    if (e & 1)
+        s = (struct span *)(e & ~(uintptr_t)1);
+    else if (e)
+        s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    if (unlikely(!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE) ||
+                 (s->kind != SPAN_SLAB && (uintptr_t)p != s->start))) {
+        alloc_write_err("<liballoc>: ");
+        alloc_write_err(who);
+        alloc_write_err("(): invalid pointer\n");
+        abort();
+    }
+    return s;
+}
+
+static size_t span_usable(const struct span *s)
+{
+    return s->kind == SPAN_SLAB ? s->block_size : s->usize;
+}
+
+struct xflags {
+    size_t align;
+    bool zero;
+    bool no_tcache;
+    struct arena *arena;
+    bool bad_arena;
+};
+
+static struct xflags decode_flags(int flags)
+{
+    struct xflags x = {0};
+    if (flags & 0x3f)
+        x.align = (size_t)1 << (flags & 0x3f);
+    x.zero = (flags & MALLOCX_ZERO) != 0;
+    unsigned tc = ((unsigned)flags >> 8) & 0xfff;
+    x.no_tcache = tc == 1;
+    unsigned ar = ((unsigned)flags >> 20) & 0xfff;
+    if (ar) {
+        if (malloc_init() == 0)
+            x.arena = arena_get(ar - 1);
+        x.bad_arena = x.arena == NULL;
+    }
+    return x;
+}
+
+/* Realloc core: keep the block in place when the class allows, else move. */
+static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcache, struct arena *arena)
+{
+    struct heap *h = heap_tls;
+    struct span *s = span_checked(p, "realloc");
+    size_t old = span_usable(s);
+    size_t new_usize = sizeclass_usize_aligned(size, align);
+    if (unlikely(new_usize == 0 || new_usize < size)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (align <= MIN_ALIGN || ((uintptr_t)p & (align - 1)) == 0) {
+        bool in_place = false;
+        void *q = p;
+        if (s->kind == SPAN_SLAB)
+            in_place = new_usize == old;
+        else if (s->kind == SPAN_LARGE && new_usize > SMALL_MAX && new_usize < HUGE_MIN)
+            in_place = arena_large_resize(s, new_usize, zero);
+        else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena) {
+            in_place = huge_resize_in_place(s, new_usize, zero);
+            if (!in_place && align <= CHUNK && (q = huge_realloc_move(s, new_usize)) != NULL) {
+                in_place = true;
+                if (zero)
+                    memset((char *)q + old, 0, ALIGN_UP(old, CHUNK) - old);
+            }
+            if (!in_place)
+                q = p;
+        }
+        if (in_place) {
+            if (h != &heap_empty && new_usize != old) {
+                h->allocated += new_usize;
+                h->deallocated += old;
+            }
+            return q;
+        }
+    }
+    void *q = heap_alloc_general(h, size, align, zero, no_tcache, arena);
+    if (unlikely(!q))
+        return NULL;
+    memcpy(q, p, old < size ? old : size);
+    free(p);
+    return q;
+}
+
+/* ---- C and POSIX ---- */
+
+ALLOC_EXPORT void *malloc(size_t size)
+{
+    struct heap *h = heap_tls;
+    if (likely(size <= SMALL_MAX))
+        return heap_alloc_small(h, size);
+    return heap_alloc_general(h, size, 0, false, false, NULL);
+}
+
+ALLOC_EXPORT void free(void *p)
+{
+    struct heap *h = heap_tls;
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (likely(e != 0 && (e & 1) == 0)) {
+        struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+        if (likely(atomic_load_explicit(&s->owner_tag, memory_order_relaxed) == (uintptr_t)h)) {
+            *(void **)p = s->free;
+            s->free = p;
+            h->deallocated += s->block_size;
+            if (unlikely(--s->used == 0))
+                heap_page_retire(h, s);
+            return;
+        }
+    }
+    heap_free_slow(h, p, e);
+}
+
+ALLOC_EXPORT void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    struct heap *h = heap_tls;
+    if (likely(total <= SMALL_MAX)) {
+        void *p = heap_alloc_small(h, total);
+        if (likely(p != NULL))
+            memset(p, 0, total);
+        return p;
+    }
+    return heap_alloc_general(h, total, 0, true, false, NULL);
+}
+
+ALLOC_EXPORT void *realloc(void *p, size_t size)
+{
+    if (p == NULL)
+        return malloc(size);
+    if (size == 0) {
+        free(p);
+        return NULL;
+    }
+    return ralloc(p, size, 0, false, false, NULL);
+}
+
+ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, total);
+}
+
+static void *aligned(size_t align, size_t size)
+{
+    if (align <= MIN_ALIGN && size <= SMALL_MAX)
+        return heap_alloc_small(heap_tls, size);
+    return heap_alloc_general(heap_tls, size, align, false, false, NULL);
+}
+
+ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
+        return EINVAL;
+    int saved = errno;
+    void *p = aligned(align, size);
+    errno = saved;
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+    if (align == 0 || (align & (align - 1)) != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align, size);
+}
+
+ALLOC_EXPORT void *memalign(size_t align, size_t size)
+{
+    if (align & (align - 1)) {
+        /* glibc rounds a non-power-of-two alignment up. */
+        if (align > ((size_t)1 << 62)) {
+            errno = EINVAL;
+            return NULL;
+        }
+        align = (size_t)1 << (64 - __builtin_clzl(align));
+    }
+    return aligned(align, size);
+}
+
+ALLOC_EXPORT void *valloc(size_t size)
+{
+    return aligned(PAGE, size);
+}
+
+ALLOC_EXPORT void *pvalloc(size_t size)
+{
+    size_t rounded = ALIGN_UP(size ? size : 1, PAGE);
+    if (rounded < size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned(PAGE, rounded);
+}
+
+ALLOC_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    return span_usable(span_checked(p, "malloc_usable_size"));
+}
+
+/* ---- jemalloc's non-standard API ---- */
+
+ALLOC_EXPORT void *mallocx(size_t size, int flags)
+{
+    if (likely(flags == 0 && size <= SMALL_MAX))
+        return heap_alloc_small(heap_tls, size);
+    struct xflags x = decode_flags(flags);
+    if (x.bad_arena)
+        return NULL;
+    return heap_alloc_general(heap_tls, size, x.align, x.zero || opt.zero, x.no_tcache, x.arena);
+}
+
+ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
+{
+    struct xflags x = decode_flags(flags);
+    if (x.bad_arena)
+        return NULL;
+    if (size == 0)
+        size = 1;
+    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena);
+}
+
+ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
+{
+    struct xflags x = decode_flags(flags);
+    struct span *s = span_checked(p, "xallocx");
+    size_t old = span_usable(s);
+    if (size == 0)
+        size = 1;
+    size_t want = size + extra < size || size + extra > SIZE_LIMIT ? SIZE_LIMIT : size + extra;
+    if (size > SIZE_LIMIT)
+        return old;
+    if (s->kind == SPAN_SLAB)
+        return old;
+    size_t targets[2] = {sizeclass_usize(want), sizeclass_usize(size)};
+    for (int i = 0; i < 2; i++) {
+        size_t u = targets[i];
+        if (u == old)
+            return old;
+        if (s->kind == SPAN_LARGE && u > SMALL_MAX && u < HUGE_MIN) {
+            if (arena_large_resize(s, u, x.zero))
+                return u;
+        } else if (s->kind == SPAN_HUGE && u >= HUGE_MIN) {
+            if (huge_resize_in_place(s, u, x.zero))
+                return u;
+        }
+    }
+    return span_usable(s);
+}
+
+ALLOC_EXPORT size_t sallocx(const void *p, int flags)
+{
+    (void)flags;
+    return span_usable(span_checked(p, "sallocx"));
+}
+
+ALLOC_EXPORT void dallocx(void *p, int flags)
+{
+    (void)flags;
+    free(p);
+}
+
+ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
+{
+    (void)size;
+    (void)flags;
+    free(p);
+}
+
+ALLOC_EXPORT size_t nallocx(size_t size, int flags)
+{
+    if (malloc_init() != 0)
+        return 0;
+    struct xflags x = decode_flags(flags);
+    size_t u = sizeclass_usize_aligned(size, x.align);
+    return u < size ? 0 : u;
+}
+
+/* glibc-internal aliases some programs and libraries call directly. */
+ALLOC_EXPORT void *__libc_malloc(size_t size) __attribute__((alias("malloc")));
+ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
+ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("calloc")));
+ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("realloc")));
+ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("memalign")));
+ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));

@@ -1,0 +1,33 @@
+/* numa: topology and arena placement (see numa.h). */
+#include "numa.h"
+#include "os.h"
+
+static unsigned numa_nnodes = 1;
+
+void numa_boot(void)
+{
+    numa_nnodes = 1;
+}
+
+int numa_node_for_arena(unsigned arena_index)
+{
+    if (numa_nnodes <= 1)
+        return -1;
+    return (int)(arena_index % numa_nnodes);
+}
+
+unsigned numa_choose_arena(unsigned n, _Atomic unsigned *rr)
+{
+    return atomic_fetch_add_explicit(rr, 1, memory_order_relaxed) % n;
+}
+
+void numa_bind_memory(void *addr, size_t size, int node)
+{
+    if (node >= 0)
+        os_ops.bind_node(addr, size, node);
+}
+
+unsigned numa_nodes(void)
+{
+    return numa_nnodes;
+}

@@ -1,0 +1,23 @@
+/*
+ * numa: NUMA topology and placement. Arenas are grouped per node; a thread
+ * is served by an arena of the node its CPU belongs to. On a single-node
+ * machine every function is a cheap no-op and arena choice is round robin.
+ */
+#ifndef NUMA_H
+#define NUMA_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* Read the topology (after options are parsed). */
+void numa_boot(void);
+/* Node an arena is pinned to, or -1 when NUMA placement is off. */
+int numa_node_for_arena(unsigned arena_index);
+/* Index of the arena a new thread should use, out of n. */
+unsigned numa_choose_arena(unsigned n, _Atomic unsigned *rr);
+/* Bind memory to node (through os). */
+void numa_bind_memory(void *addr, size_t size, int node);
+/* Number of nodes in use (1 when off). */
+unsigned numa_nodes(void);
+
+#endif

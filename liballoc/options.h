@@ -1,0 +1,36 @@
+/*
+ * options: the parsed MALLOC_CONF values (generated from options.def) and
+ * the configuration reader: jemalloc's sources in jemalloc's order, its
+ * grammar and its messages.
+ */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define OPT_STRING_MAX 4097
+
+struct options {
+#define OPT_BOOL(n, d, doc) bool n;
+#define OPT_UNSIGNED(n, d, lo, hi, doc) unsigned n;
+#define OPT_SIZE(n, d, lo, hi, doc) size_t n;
+#define OPT_SSIZE(n, d, lo, hi, doc) ssize_t n;
+#define OPT_STRING(n, d, doc) char n[OPT_STRING_MAX];
+#define OPT_CHOICE(n, d, choices, doc) const char *n;
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+};
+
+extern struct options opt;
+
+/* Read every configuration source; prints messages, may abort (abort_conf). */
+void options_boot(void);
+
+#endif

@@ -1,0 +1,127 @@
+/* os: kernel calls for memory, behind a replaceable table (see os.h). */
+#include "os.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+
+static int os_map_default(size_t size, void **out)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return errno ? errno : ENOMEM;
+    *out = p;
+    return 0;
+}
+
+static int os_unmap_default(void *addr, size_t size)
+{
+    return munmap(addr, size) == 0 ? 0 : errno;
+}
+
+static int os_purge_forced_default(void *addr, size_t size)
+{
+    return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+static int os_purge_lazy_default(void *addr, size_t size)
+{
+    if (madvise(addr, size, MADV_FREE) == 0)
+        return 0;
+    return madvise(addr, size, MADV_DONTNEED) == 0 ? 0 : errno;
+}
+
+static int os_hugepage_default(void *addr, size_t size, bool enable)
+{
+    return madvise(addr, size, enable ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) == 0 ? 0 : errno;
+}
+
+static int os_bind_node_default(void *addr, size_t size, int node)
+{
+    /* MPOL_PREFERRED = 1; raw syscall so libnuma is not needed here. */
+    unsigned long mask[16] = {0};
+    if (node < 0 || node >= (int)(sizeof(mask) * 8))
+        return EINVAL;
+    mask[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+    long r = syscall(SYS_mbind, addr, size, 1, mask, sizeof(mask) * 8, 0);
+    return r == 0 ? 0 : errno;
+}
+
+struct os_ops os_ops = {
+    .map = os_map_default,
+    .unmap = os_unmap_default,
+    .purge_forced = os_purge_forced_default,
+    .purge_lazy = os_purge_lazy_default,
+    .hugepage = os_hugepage_default,
+    .bind_node = os_bind_node_default,
+};
+
+int os_map_aligned(size_t size, size_t align, void **out)
+{
+    void *p;
+    int err;
+    if (size + align < size)
+        return ENOMEM;
+    if (align <= PAGE)
+        return os_ops.map(size, out);
+    /* Optimistically map exactly; most kernels hand out neighbouring addresses. */
+    if ((err = os_ops.map(size, &p)) != 0)
+        return err;
+    if (((uintptr_t)p & (align - 1)) == 0) {
+        *out = p;
+        return 0;
+    }
+    os_ops.unmap(p, size);
+    /* Over-map and trim both ends. */
+    if ((err = os_ops.map(size + align - PAGE, &p)) != 0)
+        return err;
+    uintptr_t start = ALIGN_UP((uintptr_t)p, align);
+    size_t lead = start - (uintptr_t)p;
+    size_t trail = align - PAGE - lead;
+    if (lead)
+        os_ops.unmap(p, lead);
+    if (trail)
+        os_ops.unmap((void *)(start + size), trail);
+    *out = (void *)start;
+    return 0;
+}
+
+int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out)
+{
+    void *p;
+    if (fixed_at)
+        p = mremap(old, oldsize, newsize, MREMAP_MAYMOVE | MREMAP_FIXED, fixed_at);
+    else
+        p = mremap(old, oldsize, newsize, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    *out = p;
+    return 0;
+}
+
+int os_thp_mode = OS_THP_DEFAULT;
+
+void os_thp_apply(void *addr, size_t size)
+{
+    if (os_thp_mode != OS_THP_DEFAULT)
+        os_ops.hugepage(addr, size, os_thp_mode == OS_THP_ALWAYS);
+}
+
+unsigned os_ncpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return (unsigned)n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}

@@ -1,0 +1,44 @@
+/*
+ * os: the only module that talks to the kernel about memory (mmap, munmap,
+ * madvise, mremap, mbind). Functions return 0 or a positive errno. Tests can
+ * replace the whole table through os_ops to observe or fake calls.
+ */
+#ifndef OS_H
+#define OS_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include "config.h"
+
+struct os_ops {
+    /* Map size bytes of fresh zeroed read-write anonymous memory. */
+    int (*map)(size_t size, void **out);
+    int (*unmap)(void *addr, size_t size);
+    /* MADV_DONTNEED: pages read back as zero, RSS released at once. */
+    int (*purge_forced)(void *addr, size_t size);
+    /* MADV_FREE: the kernel may reclaim lazily; contents undefined. */
+    int (*purge_lazy)(void *addr, size_t size);
+    /* MADV_HUGEPAGE / MADV_NOHUGEPAGE. */
+    int (*hugepage)(void *addr, size_t size, bool enable);
+    /* Bind [addr, addr+size) to a NUMA node (mbind MPOL_PREFERRED). */
+    int (*bind_node)(void *addr, size_t size, int node);
+};
+
+extern struct os_ops os_ops;
+
+/* Map size bytes aligned to align (a power of two >= page). */
+int os_map_aligned(size_t size, size_t align, void **out) WARN_UNUSED;
+static inline int os_unmap(void *addr, size_t size) { return os_ops.unmap(addr, size); }
+static inline int os_purge_forced(void *a, size_t s) { return os_ops.purge_forced(a, s); }
+static inline int os_purge_lazy(void *a, size_t s) { return os_ops.purge_lazy(a, s); }
+/* Grow or move a mapping; *out receives the new address. 0 or errno. */
+int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out);
+/* Transparent huge pages policy for what the allocator maps (opt thp). */
+enum os_thp_mode { OS_THP_DEFAULT = 0, OS_THP_ALWAYS = 1, OS_THP_NEVER = 2 };
+extern int os_thp_mode;
+/* Apply the thp policy to a fresh mapping. */
+void os_thp_apply(void *addr, size_t size);
+/* Number of online CPUs (at least 1). */
+unsigned os_ncpus(void);
+
+#endif

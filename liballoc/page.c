@@ -1,0 +1,119 @@
+/* page: slab free lists and the remote-free protocol (see page.h). */
+#include "page.h"
+#include "heap.h"
+#include "sizeclass.h"
+
+#include <sched.h>
+
+#define TF_STATE(tf) ((unsigned)((tf) & 3))
+#define TF_BLOCK(tf) ((void *)((tf) & ~(uintptr_t)3))
+
+void page_init(struct span *s, unsigned cls)
+{
+    s->kind = SPAN_SLAB;
+    s->cls = (uint8_t)cls;
+    s->block_size = sizeclass_size[cls];
+    s->reserved = sizeclass_slab_blocks[cls];
+    s->capacity = 0;
+    s->used = 0;
+    s->free = NULL;
+    atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
+    atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+}
+
+void page_extend(struct span *pg)
+{
+    uint32_t left = pg->reserved - pg->capacity;
+    if (left == 0)
+        return;
+    uint32_t bs = pg->block_size;
+    /* About one OS page of blocks at a time (at least 4, or what is left). */
+    uint32_t n = (uint32_t)(PAGE / bs);
+    if (n < 4)
+        n = 4;
+    if (n > left)
+        n = left;
+    char *first = (char *)pg->start + (size_t)pg->capacity * bs;
+    char *b = first;
+    for (uint32_t i = 1; i < n; i++, b += bs)
+        *(void **)b = b + bs;
+    *(void **)b = pg->free;
+    pg->free = first;
+    pg->capacity += n;
+}
+
+unsigned page_collect(struct span *pg)
+{
+    uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
+    if (TF_BLOCK(tf) == NULL)
+        return 0;
+    while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, tf & 3,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+        ;
+    void *head = TF_BLOCK(tf);
+    void *tail = head;
+    unsigned n = 1;
+    while (*(void **)tail) {
+        tail = *(void **)tail;
+        n++;
+    }
+    *(void **)tail = pg->free;
+    pg->free = head;
+    pg->used -= n;
+    return n;
+}
+
+void page_free_remote(struct span *pg, void *block)
+{
+    uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
+    uintptr_t nt;
+    bool notify;
+    do {
+        notify = TF_STATE(tf) == DELAY_USE;
+        if (notify) {
+            nt = (tf & ~(uintptr_t)3) | DELAY_FREEING;
+        } else {
+            *(void **)block = TF_BLOCK(tf);
+            nt = (uintptr_t)block | (tf & 3);
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
+                                                    memory_order_relaxed));
+    if (!notify)
+        return;
+    /* The page is on its owner's full list: hand the block to the owner heap so
+     * it notices the page has room again. The owner cannot drop the page while
+     * the state is DELAY_FREEING (page_set_delayed waits for us). */
+    struct heap *owner = (struct heap *)(atomic_load_explicit(&pg->owner_tag, memory_order_acquire) &
+                                         ~SPAN_TAG_MASK);
+    void *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
+    do {
+        *(void **)block = head;
+    } while (!atomic_compare_exchange_weak_explicit(&owner->delayed_free, &head, block,
+                                                    memory_order_release, memory_order_relaxed));
+    tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf,
+                                                  (tf & ~(uintptr_t)3) | DELAY_NONE,
+                                                  memory_order_release, memory_order_relaxed))
+        ;
+}
+
+bool page_set_delayed(struct span *pg, unsigned state, bool override_never)
+{
+    uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_acquire);
+    for (;;) {
+        unsigned old = TF_STATE(tf);
+        if (old == DELAY_FREEING) {
+            sched_yield();
+            tf = atomic_load_explicit(&pg->thread_free, memory_order_acquire);
+            continue;
+        }
+        if (old == state || (old == DELAY_NEVER && !override_never))
+            return true;
+        if (state == DELAY_USE && TF_BLOCK(tf) != NULL)
+            return false;
+        if (atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf,
+                                                  (tf & ~(uintptr_t)3) | state,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            return true;
+    }
+}

@@ -1,0 +1,48 @@
+/*
+ * sizeclass: jemalloc-like size classes, four per doubling above 128 B
+ * (8, 16, 32, 48, ..., 128, 160, 192, 224, 256, 320, ...), so internal waste
+ * stays under 25% above 16 B. Classes up to SMALL_MAX live in slab pages;
+ * larger ones are page-granular extents. Size -> small class is one table load.
+ */
+#ifndef SIZECLASS_H
+#define SIZECLASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+#define SMALL_MAX     ((size_t)32768)
+#define NSMALL        41            /* number of small classes */
+#define LARGE_MIN     (SMALL_MAX + 8192)  /* smallest large class: 40 KiB */
+/* Sizes at or above this get their own 2 MiB-aligned mapping. */
+#define HUGE_MIN      CHUNK
+/* Largest size we ever try to serve; above this sizes fail with ENOMEM. */
+#define SIZE_LIMIT    ((size_t)1 << 62)
+
+extern uint8_t sizeclass_index_table[(SMALL_MAX >> 3) + 1];
+extern uint32_t sizeclass_size[NSMALL];
+/* Pages per slab for each small class, and blocks per slab. */
+extern uint16_t sizeclass_slab_pages[NSMALL];
+extern uint32_t sizeclass_slab_blocks[NSMALL];
+
+void sizeclass_init(void);
+
+ALWAYS_INLINE unsigned sizeclass_small_index(size_t size)
+{
+    return sizeclass_index_table[(size + 7) >> 3];
+}
+
+/* Usable size for a request of size bytes (any size <= SIZE_LIMIT). */
+ALWAYS_INLINE size_t sizeclass_usize(size_t size)
+{
+    if (size <= SMALL_MAX)
+        return sizeclass_size[sizeclass_small_index(size)];
+    unsigned lg = 63 - (unsigned)__builtin_clzl(size - 1);
+    size_t delta = (size_t)1 << (lg - 2);
+    return (size + delta - 1) & ~(delta - 1);
+}
+
+/* Usable size for size bytes at alignment align (power of two), 0 on overflow. */
+size_t sizeclass_usize_aligned(size_t size, size_t align);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * span: the descriptor of one run of pages inside a chunk (or of one huge
+ * mapping). A span is free, a slab page of one small size class, a large
+ * block, or a huge block. Descriptors live in base memory, never inside the
+ * run they describe, so a huge block starts exactly on a 2 MiB boundary.
+ *
+ * Slab concurrency contract (mimalloc-style free-list sharding):
+ *  - free, used, capacity and the queue links belong to the owning heap's
+ *    thread; nobody else reads or writes them.
+ *  - thread_free is the only field other threads write: a lock-free stack of
+ *    blocks they freed, with a 2-bit delayed-free state in its low bits.
+ *  - owner_tag = owning heap | span flags; written by the owner, read by any
+ *    freeing thread to decide local (no atomics) or remote free.
+ */
+#ifndef SPAN_H
+#define SPAN_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include "config.h"
+
+struct heap;
+struct arena;
+
+enum span_kind {
+    SPAN_FREE = 0,  /* free pages in an arena's bins */
+    SPAN_SLAB = 1,  /* slab page of one small class */
+    SPAN_LARGE = 2, /* one large block */
+    SPAN_HUGE = 3,  /* one huge block, its own 2 MiB-aligned mapping */
+    SPAN_BUSY = 4,  /* removed from the bins while being purged */
+};
+
+/* Low bits of owner_tag: force frees on this span into the slow path. */
+#define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
+#define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
+#define SPAN_TAG_MASK    ((uintptr_t)7)
+
+/* Delayed-free states in the low 2 bits of thread_free. */
+enum delayed_state {
+    DELAY_NONE = 0,     /* remote frees push to thread_free */
+    DELAY_USE = 1,      /* page is full: the next remote free notifies the owner heap */
+    DELAY_FREEING = 2,  /* a remote freer is notifying the owner heap right now */
+    DELAY_NEVER = 3,    /* abandoned page: never notify a heap */
+};
+
+/* Free-span states for decay: dirty pages hold data, clean ones were purged. */
+enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
+
+struct span {
+    /* Slab fast-path fields, first cache line. */
+    void *free;                      /* blocks ready to allocate (owner only) */
+    uint32_t used;                   /* blocks out and not yet returned to this page (owner only) */
+    uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
+    _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
+    _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
+    uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
+    uint32_t reserved;               /* blocks that fit in the slab */
+    uint8_t kind;                    /* enum span_kind */
+    uint8_t cls;                     /* small class index (slab) */
+    uint8_t state;                   /* enum span_state (free spans) */
+    uint8_t zeroed;                  /* large/huge: contents known to be zero */
+    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
+    /* Cold fields. */
+    uintptr_t start;                 /* first byte of the run */
+    size_t usize;                    /* usable size of a large or huge block */
+    size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
+    struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
+    struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
+    struct arena *arena;             /* arena that owns the pages */
+    uint64_t freed_ns;               /* when a free span became dirty */
+};
+
+/* A chunk cut into spans: the page map finds the span of any address. */
+struct chunk {
+    struct span *map[CHUNK_PAGES];   /* span covering each page (slab: every page; others: first and last) */
+    uintptr_t base;                  /* chunk address */
+    struct arena *arena;             /* owner */
+    struct chunk *next;              /* arena's chunk list */
+};
+
+ALWAYS_INLINE size_t span_bytes(const struct span *s) { return s->npages << LG_PAGE; }
+
+#endif

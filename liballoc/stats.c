@@ -1,0 +1,278 @@
+/* stats: counters, the epoch snapshot and malloc_stats_print (see stats.h). */
+#include "stats.h"
+#include "alloc.h"
+#include "base.h"
+#include "heap.h"
+#include "options.h"
+#include "sizeclass.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct stats_snapshot stats_current;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct heap *heaps_live;
+static uint64_t retired_allocated, retired_deallocated;
+static _Atomic uint64_t orphan_deallocated;
+
+void stats_heap_register(struct heap *h)
+{
+    pthread_mutex_lock(&stats_lock);
+    h->all_prev = NULL;
+    h->all_next = heaps_live;
+    if (heaps_live)
+        heaps_live->all_prev = h;
+    heaps_live = h;
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void stats_heap_retire(struct heap *h)
+{
+    pthread_mutex_lock(&stats_lock);
+    if (h->all_prev)
+        h->all_prev->all_next = h->all_next;
+    else
+        heaps_live = h->all_next;
+    if (h->all_next)
+        h->all_next->all_prev = h->all_prev;
+    retired_allocated += h->allocated;
+    retired_deallocated += h->deallocated;
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void stats_note_orphan_free(size_t usize)
+{
+    atomic_fetch_add_explicit(&orphan_deallocated, usize, memory_order_relaxed);
+}
+
+static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
+{
+    d->mapped += s->mapped;
+    d->active_pages += s->active_pages;
+    d->ndirty += s->ndirty;
+    d->nmuzzy += s->nmuzzy;
+    d->retained += s->retained;
+    d->npurge += s->npurge;
+    d->nmadvise += s->nmadvise;
+    d->purged += s->purged;
+    d->large_nmalloc += s->large_nmalloc;
+    d->large_ndalloc += s->large_ndalloc;
+    d->large_allocated += s->large_allocated;
+    d->slab_pages += s->slab_pages;
+}
+
+unsigned arena_total(void);
+
+void stats_arena_sum(unsigned i, struct arena_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    unsigned n = arena_total();
+    for (unsigned k = 0; k < n; k++) {
+        if (i != MALLCTL_ARENAS_ALL && k != i)
+            continue;
+        struct arena *a = arenas[k];
+        if (!a)
+            continue;
+        pthread_mutex_lock(&a->lock);
+        arena_stats_add(out, &a->stats);
+        pthread_mutex_unlock(&a->lock);
+    }
+}
+
+uint64_t stats_refresh(void)
+{
+    struct arena_stats as;
+    stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
+    pthread_mutex_lock(&stats_lock);
+    uint64_t al = retired_allocated, de = retired_deallocated;
+    for (struct heap *h = heaps_live; h; h = h->all_next) {
+        al += __atomic_load_n(&h->allocated, __ATOMIC_RELAXED);
+        de += __atomic_load_n(&h->deallocated, __ATOMIC_RELAXED);
+    }
+    de += atomic_load_explicit(&orphan_deallocated, memory_order_relaxed);
+    struct stats_snapshot *s = &stats_current;
+    s->allocated = al > de ? (size_t)(al - de) : 0;
+    s->active = as.active_pages * PAGE;
+    if (s->active < s->allocated)
+        s->active = ALIGN_UP(s->allocated, PAGE);
+    s->metadata = base_mapped();
+    s->mapped = as.mapped + s->metadata;
+    s->resident = s->active + (as.ndirty + as.nmuzzy) * PAGE + s->metadata;
+    if (s->resident > s->mapped)
+        s->resident = s->mapped;
+    s->retained = as.retained;
+    uint64_t e = ++s->epoch;
+    pthread_mutex_unlock(&stats_lock);
+    return e;
+}
+
+/* ---- malloc_stats_print ---- */
+
+struct emitter {
+    void (*cb)(void *, const char *);
+    void *opaque;
+};
+
+static void emit(struct emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct emitter *e, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    e->cb(e->opaque, buf);
+}
+
+static void default_write(void *opaque, const char *s)
+{
+    (void)opaque;
+    alloc_write_err(s);
+}
+
+static void print_text(struct emitter *e, bool general, bool totals, bool arenas_on, bool bins)
+{
+    stats_refresh();
+    const struct stats_snapshot *s = &stats_current;
+    emit(e, "___ Begin jemalloc statistics ___\n");
+    if (general) {
+        emit(e, "Version: \"%s\"\n", JEMALLOC_VERSION);
+        emit(e, "Build-time option settings\n  config.debug: %s\n  config.prof: true\n"
+                "  config.stats: true\n", config_debug ? "true" : "false");
+        emit(e, "Run-time option settings\n");
+#define OPT_BOOL(n, d, doc) emit(e, "  opt." #n ": %s\n", opt.n ? "true" : "false");
+#define OPT_UNSIGNED(n, d, lo, hi, doc) emit(e, "  opt." #n ": %u\n", opt.n);
+#define OPT_SIZE(n, d, lo, hi, doc) emit(e, "  opt." #n ": %zu\n", opt.n);
+#define OPT_SSIZE(n, d, lo, hi, doc) emit(e, "  opt." #n ": %zd\n", opt.n);
+#define OPT_STRING(n, d, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
+#define OPT_CHOICE(n, d, choices, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+        emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
+    }
+    if (totals)
+        emit(e, "Allocated: %zu, active: %zu, metadata: %zu, resident: %zu, mapped: %zu, retained: %zu\n",
+             s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+    if (arenas_on) {
+        unsigned n = arena_total();
+        for (unsigned i = 0; i < n; i++) {
+            if (!arenas[i])
+                continue;
+            struct arena_stats as;
+            stats_arena_sum(i, &as);
+            ssize_t dms = arenas[i]->decay_dirty.ms, mms = arenas[i]->decay_muzzy.ms;
+            emit(e, "arenas[%u]:\n", i);
+            emit(e, "dirty_decay_ms: %zd\nmuzzy_decay_ms: %zd\n", dms, mms);
+            emit(e, "pactive: %zu\npdirty: %zu\npmuzzy: %zu\n", as.active_pages, as.ndirty, as.nmuzzy);
+            emit(e, "mapped: %zu\nretained: %zu\n", as.mapped, as.retained);
+            emit(e, "purge passes: %" PRIu64 ", madvise calls: %" PRIu64 ", purged pages: %" PRIu64 "\n",
+                 as.npurge, as.nmadvise, as.purged);
+            emit(e, "large: allocated %zu, nmalloc %" PRIu64 ", ndalloc %" PRIu64 "\n",
+                 as.large_allocated, as.large_nmalloc, as.large_ndalloc);
+            emit(e, "small: slab pages %zu\n", as.slab_pages);
+        }
+    }
+    if (bins) {
+        emit(e, "bins:           size  slab_pages  regs\n");
+        for (unsigned c = 0; c < NSMALL; c++)
+            emit(e, "  %3u %14u %11u %5u\n", c, sizeclass_size[c], sizeclass_slab_pages[c],
+                 sizeclass_slab_blocks[c]);
+    }
+    emit(e, "--- End jemalloc statistics ---\n");
+}
+
+static void print_json(struct emitter *e, bool general, bool totals, bool arenas_on)
+{
+    stats_refresh();
+    const struct stats_snapshot *s = &stats_current;
+    emit(e, "{\"jemalloc\":{");
+    bool first = true;
+    if (general) {
+        emit(e, "\"version\":\"%s\",\"config\":{\"debug\":%s,\"prof\":true,\"stats\":true},\"opt\":{",
+             JEMALLOC_VERSION, config_debug ? "true" : "false");
+        const char *sep = "";
+#define OPT_BOOL(n, d, doc) emit(e, "%s\"" #n "\":%s", sep, opt.n ? "true" : "false"), sep = ",";
+#define OPT_UNSIGNED(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%u", sep, opt.n), sep = ",";
+#define OPT_SIZE(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%zu", sep, opt.n), sep = ",";
+#define OPT_SSIZE(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%zd", sep, opt.n), sep = ",";
+#define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
+#define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+        emit(e, "},\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu}", arena_total(), MIN_ALIGN,
+             PAGE);
+        first = false;
+    }
+    if (totals || arenas_on) {
+        emit(e, "%s\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
+                "\"mapped\":%zu,\"retained\":%zu}",
+             first ? "" : ",", s->allocated, s->active, s->metadata, s->resident, s->mapped,
+             s->retained);
+        first = false;
+    }
+    if (arenas_on) {
+        emit(e, ",\"stats.arenas\":{");
+        unsigned n = arena_total();
+        const char *sep = "";
+        for (unsigned i = 0; i < n; i++) {
+            if (!arenas[i])
+                continue;
+            struct arena_stats as;
+            stats_arena_sum(i, &as);
+            emit(e, "%s\"%u\":{\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
+                    "\"retained\":%zu,\"npurge\":%" PRIu64 ",\"nmadvise\":%" PRIu64 ",\"purged\":%" PRIu64
+                    ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}}",
+                 sep, i, as.active_pages, as.ndirty, as.nmuzzy, as.mapped, as.retained, as.npurge,
+                 as.nmadvise, as.purged, as.large_allocated, as.large_nmalloc, as.large_ndalloc);
+            sep = ",";
+        }
+        emit(e, "}");
+    }
+    emit(e, "}}\n");
+}
+
+ALLOC_EXPORT void malloc_stats_print(void (*write_cb)(void *, const char *), void *cbopaque,
+                                     const char *opts)
+{
+    struct emitter e = {write_cb ? write_cb : default_write, cbopaque};
+    bool json = false, general = true, totals = true, arenas_on = true, bins = true;
+    for (const char *p = opts ? opts : ""; *p; p++) {
+        switch (*p) {
+        case 'J': json = true; break;
+        case 'g': general = false; break;
+        case 'm': totals = false; break;
+        case 'a': arenas_on = false; break;
+        case 'b': bins = false; break;
+        default: break;
+        }
+    }
+    if (json)
+        print_json(&e, general, totals, arenas_on);
+    else
+        print_text(&e, general, totals, arenas_on, bins);
+}
+
+static void stats_print_atexit(void)
+{
+    malloc_stats_print(NULL, NULL, opt.stats_print_opts);
+}
+
+void stats_boot(void)
+{
+    if (opt.stats_print)
+        atexit(stats_print_atexit);
+}

@@ -1,0 +1,34 @@
+/*
+ * stats: allocator-wide counters and the snapshot that `epoch` refreshes
+ * (stats.* mallctls), plus malloc_stats_print. Per-thread byte counters
+ * live in each heap and are summed here, so the fast path never writes a
+ * shared cache line.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "arena.h"
+
+struct heap;
+
+struct stats_snapshot {
+    uint64_t epoch;
+    size_t allocated, active, metadata, resident, mapped, retained;
+};
+
+extern struct stats_snapshot stats_current;
+
+/* Register a live heap, and fold an exiting heap's counters into the totals. */
+void stats_heap_register(struct heap *h);
+void stats_heap_retire(struct heap *h);
+/* Count a free by a thread that has no heap. */
+void stats_note_orphan_free(size_t usize);
+/* Refresh the snapshot; returns the new epoch. */
+uint64_t stats_refresh(void);
+/* Sum one arena's counters (or all with i == MALLCTL_ARENAS_ALL) under their locks. */
+void stats_arena_sum(unsigned i, struct arena_stats *out);
+void stats_boot(void);
+
+#endif
