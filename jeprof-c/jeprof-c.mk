@@ -1,0 +1,47 @@
+# jeprof-c: the analysis CLI. Never links liballoc. The picture modules
+# (callgraph.c, flamegraph.c) are compiled when present; without them the
+# --dot/--svg/--pdf/--flamegraph options report that they are unavailable.
+#
+# make fuzz: builds the libFuzzer targets (clang) into build/fuzz/; a long
+# run of one target, e.g. ten minutes:
+#   build/fuzz/fuzz_heapv2 -max_total_time=600 -max_len=65536 \
+#       build/fuzz/corpus-heapv2 tests/fuzz/corpus/heapv2
+
+JEPROF_SRCS := $(sort $(wildcard jeprof-c/*.c))
+JEPROF_OBJS := $(patsubst jeprof-c/%.c,$(BUILD)/obj/jeprof-c/%.o,$(JEPROF_SRCS))
+JEPROF_LIBS := -ldw -lelf -lz -lprotobuf-c -lstdc++ -lm
+
+$(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c -MMD -MP -c $< -o $@
+
+# The picture modules are written elsewhere and may be mid-change: if one
+# does not compile, an empty object stands in (its weak entry points stay
+# NULL and the option says it is unavailable) so jeprof-c still builds.
+JEPROF_PICS := $(BUILD)/obj/jeprof-c/callgraph.o $(BUILD)/obj/jeprof-c/flamegraph.o
+$(JEPROF_PICS): $(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c -MMD -MP -c $< -o $@ || \
+	  { echo "warning: jeprof-c/$*.c does not compile; building without it" >&2; \
+	    echo 'extern int jeprof_c_no_$*;' | $(CC) -x c -c - -o $@; }
+
+-include $(JEPROF_OBJS:.o=.d)
+
+$(BUILD)/jeprof-c: $(JEPROF_OBJS) $(PROTO_OBJ)
+	$(CC) -o $@ $^ $(SAN_LDFLAGS) $(JEPROF_LIBS)
+
+ALL_TARGETS += $(BUILD)/jeprof-c
+
+# libFuzzer targets: the three readers, compiled with sanitizers.
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined -Ijeprof-c -I$(BUILD)/proto
+FUZZ_LIBSRC := jeprof-c/util.c jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_heapv2.c \
+               jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/json.c
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(PROTO_SRC) $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -lm
+
+fuzz: $(FUZZ_TARGETS)

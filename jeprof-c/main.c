@@ -1,0 +1,215 @@
+/* main: jeprof-c [options] [program] profile...  and  jeprof-c record ...
+ * Parses the option table, reads and sums the profiles (subtracting
+ * --base), symbolizes, analyses and hands off to one report. */
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze.h"
+#include "options.h"
+#include "read.h"
+#include "record.h"
+#include "report.h"
+#include "symbolize.h"
+
+enum mode { M_NONE, M_TEXT, M_COLLAPSED, M_JSON, M_DOT, M_SVG, M_PDF };
+
+/* Everything the command line sets. */
+struct cli {
+    int mode;                /* one enum mode */
+    int value;               /* PV_* */
+    int gran;                /* enum granularity */
+    int show_bytes, cum, quiet, help;
+    int nodecount;           /* -1 = default */
+    int thread;              /* -1 = all */
+    double nodefraction, edgefraction;
+    const char *focus, *ignore, *base, *flamegraph, *pprof;
+};
+
+static struct cli cli = {.value = PV_INUSE_SPACE, .nodecount = -1, .thread = -1,
+                         .nodefraction = 0.005, .edgefraction = 0.001};
+
+static const char usage_line[] =
+    "usage: jeprof-c [options] [program] profile...\n"
+    "   or: jeprof-c record [-o DIR] [--lg-sample=N] -- command [args...]";
+
+/* clang-format off */
+static const struct option options[] = {
+    {OPT_GROUP, "Output (one of):", NULL, 0, NULL, NULL},
+    {OPT_SET_INT, "text", &cli.mode, M_TEXT, NULL, "jeprof's text report (the default)"},
+    {OPT_SET_INT, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count"},
+    {OPT_SET_INT, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
+    {OPT_SET_INT, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
+    {OPT_SET_INT, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz)"},
+    {OPT_SET_INT, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
+    {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
+    {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
+    {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
+    {OPT_SET_INT, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
+    {OPT_SET_INT, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
+    {OPT_SET_INT, "alloc_space", &cli.value, PV_ALLOC_SPACE, NULL, "bytes ever allocated"},
+    {OPT_SET_INT, "alloc_objects", &cli.value, PV_ALLOC_OBJECTS, NULL, "objects ever allocated"},
+    {OPT_SET_INT, "show_bytes", &cli.show_bytes, 1, NULL, "bytes instead of MB"},
+    {OPT_GROUP, "Granularity:", NULL, 0, NULL, NULL},
+    {OPT_SET_INT, "functions", &cli.gran, GRAN_FUNCTIONS, NULL, "by function (the default)"},
+    {OPT_SET_INT, "lines", &cli.gran, GRAN_LINES, NULL, "by source line"},
+    {OPT_SET_INT, "addresses", &cli.gran, GRAN_ADDRESSES, NULL, "by address"},
+    {OPT_SET_INT, "files", &cli.gran, GRAN_FILES, NULL, "by source file"},
+    {OPT_GROUP, "Filtering:", NULL, 0, NULL, NULL},
+    {OPT_STRING, "focus", &cli.focus, 0, "RE", "only stacks with a frame matching RE"},
+    {OPT_STRING, "ignore", &cli.ignore, 0, "RE", "drop stacks with a frame matching RE"},
+    {OPT_INT, "thread", &cli.thread, 0, "N", "only thread N's counts (heap_v2)"},
+    {OPT_STRING, "base", &cli.base, 0, "FILE", "subtract this profile"},
+    {OPT_SET_INT, "cum", &cli.cum, 1, NULL, "sort by cumulative value"},
+    {OPT_INT, "nodecount", &cli.nodecount, 0, "N", "show at most N rows/nodes (graphs: 80)"},
+    {OPT_DOUBLE, "nodefraction", &cli.nodefraction, 0, "F", "graphs: hide nodes below F of total (.005)"},
+    {OPT_DOUBLE, "edgefraction", &cli.edgefraction, 0, "F", "graphs: hide edges below F of total (.001)"},
+    {OPT_GROUP, "Other:", NULL, 0, NULL, NULL},
+    {OPT_SET_INT, "quiet", &cli.quiet, 1, NULL, "no progress messages"},
+    {OPT_SET_INT, "help", &cli.help, 1, NULL, "this text"},
+    {0, NULL, NULL, 0, NULL, NULL},
+};
+/* clang-format on */
+
+static int usage_error(void)
+{
+    print_usage(stderr, usage_line, options);
+    return 2;
+}
+
+/* Is path an ELF file (the program) rather than a profile? */
+static int is_elf(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char m[4] = {0};
+    if (!f)
+        return 0;
+    size_t n = fread(m, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(m, "\177ELF", 4) == 0;
+}
+
+static int load(struct profile *p, const char *path, double sign)
+{
+    char err[READ_ERRLEN] = "";
+    p->sign = sign;
+    int rc = read_profile_file(p, path, err);
+    if (rc)
+        error("'%s': %s", path, err);
+    return rc;
+}
+
+static int compile(regex_t *re, const char *src, const char *what)
+{
+    int rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB);
+    if (rc) {
+        char msg[128];
+        regerror(rc, re, msg, sizeof(msg));
+        return error("bad --%s regex '%s': %s", what, src, msg);
+    }
+    return 0;
+}
+
+/* Runs the selected report(s) on an analysed profile. */
+static int emit(const struct analysis *a, const struct profile *p)
+{
+    struct report_options ro = {
+        .value = cli.value, .show_bytes = cli.show_bytes, .by_cum = cli.cum,
+        .nodecount = cli.nodecount, .nodefraction = cli.nodefraction,
+        .edgefraction = cli.edgefraction, .thread = cli.thread,
+    };
+    int rc = 0;
+    if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
+        return rc;
+    if (cli.pprof && (rc = report_pprof(cli.pprof, p)))
+        return rc;
+    switch (cli.mode) {
+    case M_COLLAPSED:
+        return report_collapsed(stdout, a, &ro);
+    case M_JSON:
+        return report_json(stdout, a, &ro);
+    case M_DOT:
+        return report_graph(stdout, "dot", a, &ro);
+    case M_SVG:
+        return report_graph(stdout, "svg", a, &ro);
+    case M_PDF:
+        return report_graph(stdout, "pdf", a, &ro);
+    case M_NONE:
+        if (cli.flamegraph || cli.pprof)
+            return 0;
+        __attribute__((fallthrough)); /* text is the default */
+    default:
+        if (p->format && strcmp(p->format, "recent") == 0)
+            return report_recent(stdout, a, &ro);
+        return report_text(stdout, a, &ro);
+    }
+}
+
+static int run(int npos, char **pos)
+{
+    const char *program = NULL;
+    struct profile p;
+    regex_t focus, ignore;
+    int rc = 0, have_focus = 0, have_ignore = 0;
+
+    if (npos >= 2 && (is_elf(pos[0]) || access(pos[0], F_OK) != 0)) {
+        program = pos[0];
+        pos++;
+        npos--;
+    }
+    if (npos < 1)
+        return usage_error();
+    if (cli.focus && compile(&focus, cli.focus, "focus"))
+        return 1;
+    have_focus = cli.focus != NULL;
+    if (cli.ignore && compile(&ignore, cli.ignore, "ignore")) {
+        rc = 1;
+        goto out_focus;
+    }
+    have_ignore = cli.ignore != NULL;
+    profile_init(&p);
+    for (int i = 0; i < npos && !rc; i++)
+        rc = load(&p, pos[i], 1.0);
+    if (!rc && cli.base)
+        rc = load(&p, cli.base, -1.0);
+    struct sym_options so = {.program = program, .quiet = cli.quiet};
+    if (!rc)
+        rc = symbolize_profile(&p, &so);
+    if (!rc) {
+        struct analyze_options ao = {
+            .value = cli.value, .gran = cli.gran, .thread = cli.thread < 0 ? THREAD_ALL : cli.thread,
+            .focus = have_focus ? &focus : NULL, .ignore = have_ignore ? &ignore : NULL,
+        };
+        struct analysis a;
+        rc = analyze(&a, &p, &ao);
+        if (!rc)
+            rc = emit(&a, &p);
+        analysis_free(&a);
+    }
+    if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
+        rc = error("writing output: %s", strerror(errno));
+    profile_free(&p);
+    if (have_ignore)
+        regfree(&ignore);
+out_focus:
+    if (have_focus)
+        regfree(&focus);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "record") == 0)
+        return record_main(argc - 1, argv + 1, argv[0]);
+    int npos = parse_options(argc - 1, argv + 1, options);
+    if (npos < 0)
+        return usage_error();
+    if (cli.help) {
+        print_usage(stdout, usage_line, options);
+        return 0;
+    }
+    return run(npos, argv + 1);
+}

@@ -1,0 +1,106 @@
+/* options: see options.h. */
+#include "options.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct option *find(const struct option *opts, const char *name, size_t len)
+{
+    for (const struct option *o = opts; o->kind || o->name; o++)
+        if (o->kind != OPT_GROUP && strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+            return o;
+    return NULL;
+}
+
+static int set_value(const struct option *o, const char *v)
+{
+    char *end;
+    switch (o->kind) {
+    case OPT_INT: {
+        errno = 0;
+        long n = strtol(v, &end, 10);
+        if (errno || *end || end == v || n < INT_MIN || n > INT_MAX)
+            return error("option '--%s' expects an integer, not '%s'", o->name, v);
+        *(int *)o->dst = (int)n;
+        return 0;
+    }
+    case OPT_DOUBLE: {
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || *end || end == v)
+            return error("option '--%s' expects a number, not '%s'", o->name, v);
+        *(double *)o->dst = d;
+        return 0;
+    }
+    case OPT_STRING:
+        *(const char **)o->dst = v;
+        return 0;
+    default:
+        return error("option '--%s' takes no value", o->name);
+    }
+}
+
+int parse_options(int argc, char **argv, const struct option *opts)
+{
+    int npos = 0;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc)
+                argv[npos++] = argv[i];
+            break;
+        }
+        if (a[0] != '-' || a[1] == 0) {
+            argv[npos++] = a;
+            continue;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct option *o = find(opts, name, len);
+        if (!o) {
+            error("unknown option '%s'", a);
+            return -1;
+        }
+        if (o->kind == OPT_SET_INT) {
+            if (eq) {
+                error("option '--%s' takes no value", o->name);
+                return -1;
+            }
+            *(int *)o->dst = o->val;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : NULL;
+        if (!v) {
+            if (i + 1 >= argc) {
+                error("option '--%s' requires a value", o->name);
+                return -1;
+            }
+            v = argv[++i];
+        }
+        if (set_value(o, v))
+            return -1;
+    }
+    return npos;
+}
+
+void print_usage(FILE *f, const char *usage, const struct option *opts)
+{
+    fprintf(f, "%s\n", usage);
+    for (const struct option *o = opts; o->kind || o->name; o++) {
+        if (o->kind == OPT_GROUP) {
+            fprintf(f, "\n%s\n", o->name);
+            continue;
+        }
+        char left[64];
+        if (o->kind == OPT_SET_INT)
+            snprintf(left, sizeof(left), "--%s", o->name);
+        else
+            snprintf(left, sizeof(left), "--%s=%s", o->name, o->argh ? o->argh : "X");
+        fprintf(f, "    %-24s %s\n", left, o->help);
+    }
+}

@@ -1,0 +1,101 @@
+/* profile: the one in-memory model every reader fills and every report reads.
+ * A profile is samples x stacks x locations x mappings. Stacks are runs of
+ * location indexes (leaf first) in one pool; a location is one distinct
+ * address, symbolized once into a run of frames (innermost first).
+ * Values are doubles because jeprof's unsampling yields fractions and its
+ * reports sum and truncate them; pprof integers fit exactly below 2^53. */
+#ifndef JEPROF_PROFILE_H
+#define JEPROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Value columns, in jeprof's HeapProfileIndex order. */
+enum pvalue { PV_INUSE_OBJECTS, PV_INUSE_SPACE, PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_N };
+
+#define THREAD_ALL (-1) /* the t* line: all threads together */
+
+/* One executable region of the profiled process. */
+struct pmap {
+    uint64_t start, limit; /* runtime address range [start, limit) */
+    uint64_t offset;       /* file offset mapped at start */
+    uint32_t path;         /* string id of the file name (0 = anonymous) */
+    uint32_t build_id;     /* string id of the lowercase hex build id, 0 = unknown */
+};
+
+/* One symbolized frame of a location; several when calls were inlined. */
+struct pframe {
+    uint32_t name;     /* string id of the display (short) function name */
+    uint32_t sysname;  /* string id of the full (mangled or raw) name, 0 = same */
+    uint32_t file;     /* string id of the source file, 0 = unknown */
+    int32_t line;      /* source line, 0 = unknown */
+    uint64_t symaddr;  /* start of the ELF symbol named, for jeprof's name@addr */
+    uint8_t tagged;    /* name came from the symbol table (jeprof's nm tag) */
+};
+
+/* One distinct address (callers already moved back into the call). */
+struct ploc {
+    uint64_t addr;    /* runtime address */
+    int32_t map;      /* index into maps, -1 = none */
+    uint32_t frame0;  /* first frame in the frame pool */
+    uint32_t nframes; /* 0 = not symbolized yet (or unresolvable before fallback) */
+    uint8_t done;     /* symbolization was attempted */
+};
+
+/* One stack with its values for one thread (or all threads). */
+struct psample {
+    uint32_t stack;   /* offset of the first (leaf) location index in stackpool */
+    uint32_t depth;   /* number of locations */
+    int32_t thread;   /* THREAD_ALL or a heap_v2 thread uid */
+    double v[PV_N];   /* unsampled values */
+    double lifetime;  /* recent ring: ns from alloc to free, or -1 */
+};
+
+struct profile {
+    struct strtab strings;   /* every name and path */
+    struct pmap *maps;       /* executable mappings, in file order */
+    size_t nmaps, capmaps;
+    struct ploc *locs;       /* distinct addresses */
+    size_t nlocs, caplocs;
+    uint32_t *lochash;       /* address -> loc index+1, open addressing */
+    size_t nlochash;         /* power of two */
+    uint32_t *stackpool;     /* location indexes of every stack, leaf first */
+    size_t npool, cappool;
+    struct psample *samples;
+    size_t nsamples, capsamples;
+    struct pframe *frames;   /* symbolization results, see ploc.frame0 */
+    size_t nframes, capframes;
+    uint64_t period;         /* sampling period (heap_v2: R), 0 = unknown */
+    const char *format;      /* "heap_v2", "pprof" or "recent" of the first input */
+    const char *unit_space;  /* unit of the space columns: "bytes" unless pprof says */
+    int has_threads;         /* heap_v2 per-thread lines were read */
+    int symbolized_input;    /* pprof input carried functions already */
+    double sign;             /* +1 while reading profiles, -1 while reading --base */
+};
+
+void profile_init(struct profile *p);
+void profile_free(struct profile *p);
+
+/* Interns an address; map is looked up from the mappings when -2. */
+uint32_t profile_loc(struct profile *p, uint64_t addr);
+/* Appends a stack of location indexes; returns its pool offset. */
+uint32_t profile_stack(struct profile *p, const uint32_t *locs, size_t n);
+/* Appends a sample (values are multiplied by p->sign). */
+struct psample *profile_add_sample(struct profile *p, uint32_t stack, uint32_t depth,
+                                   int32_t thread, const double v[PV_N]);
+/* Adds a mapping; returns its index. */
+size_t profile_add_map(struct profile *p, uint64_t start, uint64_t limit, uint64_t offset,
+                       const char *path, const char *build_id);
+/* After all inputs are read: attaches each location to its mapping. */
+void profile_assign_maps(struct profile *p);
+/* Appends frames for a location (symbolizer and pprof reader). */
+void profile_set_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n);
+
+static inline const char *pstr(const struct profile *p, uint32_t id)
+{
+    return strtab_get(&p->strings, id);
+}
+
+#endif

@@ -1,0 +1,65 @@
+/* read: format detection and dispatch; see read.h. */
+#include "read.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *read_sniff(const char *data, size_t len)
+{
+    size_t i = 0;
+    if (len >= 8 && memcmp(data, "heap_v2/", 8) == 0)
+        return "heap_v2";
+    while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
+        i++;
+    if (i < len && data[i] == '{')
+        return "recent";
+    /* A serialized Profile starts with a field key: fields 1..15 as varint
+     * (wire type 0) or length-delimited (wire type 2). */
+    if (len > 0) {
+        unsigned char k = (unsigned char)data[0];
+        unsigned field = k >> 3, wt = k & 7;
+        if (field >= 1 && field <= 15 && (wt == 0 || wt == 2))
+            return "pprof";
+    }
+    return NULL;
+}
+
+int read_profile_mem(struct profile *p, const char *data, size_t len, char *err)
+{
+    if (len == 0) {
+        snprintf(err, READ_ERRLEN, "empty profile");
+        return EINVAL;
+    }
+    const char *kind = read_sniff(data, len);
+    if (!kind) {
+        if (len >= 13 && memcmp(data, "heap profile:", 13) == 0)
+            snprintf(err, READ_ERRLEN, "legacy 'heap profile:' format is not supported");
+        else
+            snprintf(err, READ_ERRLEN, "unknown profile format");
+        return EINVAL;
+    }
+    if (!p->format)
+        p->format = kind;
+    if (strcmp(kind, "heap_v2") == 0)
+        return read_heapv2(p, data, len, err);
+    if (strcmp(kind, "recent") == 0)
+        return read_recent(p, data, len, err);
+    return read_pprof(p, data, len, err);
+}
+
+int read_profile_file(struct profile *p, const char *path, char *err)
+{
+    struct filebuf fb;
+    int rc = filebuf_read(&fb, path);
+    if (rc) {
+        if (rc == EBADMSG)
+            snprintf(err, READ_ERRLEN, "corrupt or truncated gzip data");
+        else
+            snprintf(err, READ_ERRLEN, "%s", strerror(rc));
+        return rc;
+    }
+    rc = read_profile_mem(p, fb.data, fb.len, err);
+    filebuf_free(&fb);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* read: the profile readers. read_profile_file() sniffs the format of one
+ * input (heap_v2 text, pprof protobuf gzip'd or raw, recent-ring JSON) and
+ * appends it to the model, so several inputs sum as jeprof sums them.
+ * Each reader returns 0 or an errno and leaves a message (without the file
+ * name) in err; the caller prints "error: 'file': <msg>". */
+#ifndef JEPROF_READ_H
+#define JEPROF_READ_H
+
+#include <stddef.h>
+
+#include "profile.h"
+
+#define READ_ERRLEN 256
+
+int read_profile_file(struct profile *p, const char *path, char *err) WUR;
+int read_profile_mem(struct profile *p, const char *data, size_t len, char *err) WUR;
+
+int read_heapv2(struct profile *p, const char *data, size_t len, char *err) WUR;
+int read_pprof(struct profile *p, const char *data, size_t len, char *err) WUR;
+int read_recent(struct profile *p, const char *data, size_t len, char *err) WUR;
+
+/* Kind of a buffer by its first bytes: "heap_v2", "pprof", "recent", or NULL. */
+const char *read_sniff(const char *data, size_t len);
+
+#endif

@@ -1,0 +1,275 @@
+/* read_heapv2: jemalloc's heap_v2 text dump (jemalloc 4 and 5, and ours).
+ *
+ *   heap_v2/<R>
+ *     t*: <objs>: <bytes> [<aobjs>: <abytes>]      totals, then one per thread
+ *   @ 0x<pc0> 0x<pc1> ...                          one backtrace, leaf first
+ *     t*: ... / tN: ...                            its counts, all and per thread
+ *   MAPPED_LIBRARIES:
+ *   <the process's /proc/pid/maps>
+ *
+ * Counts are unsampled as jeprof's AdjustSamples does (Poisson rate R), and
+ * every frame but the leaf is moved back by one byte into the call
+ * instruction (jeprof's FixCallerAddresses). A dump without its
+ * MAPPED_LIBRARIES section is reported as truncated. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read.h"
+
+/* The parse state for one file. */
+struct hv2 {
+    struct profile *p;
+    const char *cur, *end; /* unread bytes */
+    size_t lineno;         /* number of the line last returned */
+    double rate;           /* R from the header, 0 = no unsampling */
+    uint32_t *stk;         /* location indexes of the current backtrace */
+    size_t nstk, capstk;
+    int have_stack;        /* an '@' line was seen */
+    int64_t stack_off;     /* pool offset of the current stack, -1 = not stored */
+    char *err;
+};
+
+/* Next line as [*b, *e) without the newline; 0 at the end of input. */
+static int next_line(struct hv2 *h, const char **b, const char **e)
+{
+    if (h->cur >= h->end)
+        return 0;
+    const char *nl = memchr(h->cur, '\n', (size_t)(h->end - h->cur));
+    *b = h->cur;
+    *e = nl ? nl : h->end;
+    h->cur = nl ? nl + 1 : h->end;
+    if (*e > *b && (*e)[-1] == '\r')
+        (*e)--;
+    h->lineno++;
+    return 1;
+}
+
+static int fail(struct hv2 *h, const char *what)
+{
+    snprintf(h->err, READ_ERRLEN, "line %zu: %s", h->lineno, what);
+    return EINVAL;
+}
+
+static const char *skip_ws(const char *s, const char *e)
+{
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    return s;
+}
+
+/* Parses a decimal u64; returns the end or NULL. */
+static const char *parse_u64(const char *s, const char *e, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *b = s;
+    while (s < e && *s >= '0' && *s <= '9') {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return NULL;
+        v = v * 10 + d;
+        s++;
+    }
+    if (s == b)
+        return NULL;
+    *out = v;
+    return s;
+}
+
+/* Parses "0x<hex>" or "<hex>"; returns the end or NULL. */
+static const char *parse_hex(const char *s, const char *e, uint64_t *out)
+{
+    if (e - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    uint64_t v = 0;
+    const char *b = s;
+    while (s < e) {
+        unsigned c = (unsigned char)*s, d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            break;
+        if (s - b >= 16)
+            return NULL;
+        v = v << 4 | d;
+        s++;
+    }
+    if (s == b)
+        return NULL;
+    *out = v;
+    return s;
+}
+
+/* jeprof's AdjustSamples for heap_v2: scale a (count, bytes) pair. */
+static void unsample(double rate, double *n, double *s)
+{
+    if (rate == 0 || *n == 0)
+        return;
+    double ratio = (*s * 1.0 / *n) / rate;
+    double scale = 1 / (1 - exp(-ratio));
+    *n *= scale;
+    *s *= scale;
+}
+
+/* "@ 0x.. 0x.." */
+static int parse_stack(struct hv2 *h, const char *s, const char *e)
+{
+    h->nstk = 0;
+    h->have_stack = 1;
+    h->stack_off = -1;
+    s++;
+    for (;;) {
+        s = skip_ws(s, e);
+        if (s >= e)
+            break;
+        uint64_t pc;
+        const char *t = parse_hex(s, e, &pc);
+        if (!t || (t < e && *t != ' ' && *t != '\t'))
+            return fail(h, "malformed backtrace address");
+        if (h->nstk > 0)
+            pc -= 1; /* a return address: point into the call */
+        GROW(h->stk, h->capstk, h->nstk + 1);
+        h->stk[h->nstk++] = profile_loc(h->p, pc);
+        s = t;
+    }
+    return 0;
+}
+
+/* "t*: n: s [n: s]" or "tN: ..." (header lines may end in a thread name). */
+static int parse_counts(struct hv2 *h, const char *s, const char *e)
+{
+    int32_t thread = THREAD_ALL;
+    uint64_t c[4];
+    s++; /* 't' */
+    if (s < e && *s == '*') {
+        s++;
+    } else {
+        uint64_t t;
+        s = parse_u64(s, e, &t);
+        if (!s || t > INT32_MAX)
+            return fail(h, "malformed thread id");
+        thread = (int32_t)t;
+    }
+    static const char seps[4] = {':', ':', '[', ':'};
+    for (int i = 0; i < 4; i++) {
+        if (s >= e || *s != seps[i])
+            return fail(h, "malformed counts");
+        s = skip_ws(s + 1, e);
+        if (i == 2 && s < e && *s == ':') /* tolerate "[ n" spacing */
+            return fail(h, "malformed counts");
+        s = parse_u64(s, e, &c[i]);
+        if (!s)
+            return fail(h, "malformed count");
+        s = skip_ws(s, e);
+    }
+    if (s >= e || *s != ']')
+        return fail(h, "malformed counts");
+    s = skip_ws(s + 1, e);
+    if (!h->have_stack)
+        return 0; /* per-thread summary in the header (may carry a name) */
+    if (s != e)
+        return fail(h, "trailing text after counts");
+    double v[PV_N];
+    v[PV_INUSE_OBJECTS] = (double)c[0];
+    v[PV_INUSE_SPACE] = (double)c[1];
+    v[PV_ALLOC_OBJECTS] = (double)c[2];
+    v[PV_ALLOC_SPACE] = (double)c[3];
+    unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
+    unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
+    if (h->stack_off < 0)
+        h->stack_off = profile_stack(h->p, h->stk, h->nstk);
+    profile_add_sample(h->p, (uint32_t)h->stack_off, (uint32_t)h->nstk, thread, v);
+    if (thread != THREAD_ALL)
+        h->p->has_threads = 1;
+    return 0;
+}
+
+/* One /proc/pid/maps line; only executable mappings are kept. */
+static void parse_map(struct hv2 *h, const char *s, const char *e)
+{
+    uint64_t start, limit, off;
+    s = skip_ws(s, e);
+    s = parse_hex(s, e, &start);
+    if (!s || s >= e || *s != '-')
+        return;
+    s = parse_hex(s + 1, e, &limit);
+    if (!s || s >= e || *s != ' ')
+        return;
+    s = skip_ws(s, e);
+    if (e - s < 4 || s[2] != 'x')
+        return;
+    s = skip_ws(s + 4, e);
+    s = parse_hex(s, e, &off);
+    if (!s)
+        return;
+    /* device and inode */
+    for (int f = 0; f < 2; f++) {
+        s = skip_ws(s, e);
+        while (s < e && *s != ' ' && *s != '\t')
+            s++;
+    }
+    s = skip_ws(s, e);
+    size_t n = (size_t)(e - s);
+    static const char del[] = " (deleted)";
+    if (n >= sizeof(del) - 1 && memcmp(e - (sizeof(del) - 1), del, sizeof(del) - 1) == 0)
+        n -= sizeof(del) - 1;
+    if (limit <= start)
+        return;
+    char *path = xstrndup(s, n);
+    profile_add_map(h->p, start, limit, off, path, NULL);
+    free(path);
+}
+
+int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
+{
+    struct hv2 h = {.p = p, .cur = data, .end = data + len, .err = err, .stack_off = -1};
+    const char *b, *e;
+    int rc = 0, maps = 0;
+    uint64_t r;
+
+    if (!next_line(&h, &b, &e) || e - b < 8 || memcmp(b, "heap_v2/", 8) != 0)
+        return fail(&h, "not a heap_v2 header");
+    const char *t = parse_u64(b + 8, e, &r);
+    if (!t || skip_ws(t, e) != e)
+        return fail(&h, "malformed heap_v2 sampling rate");
+    h.rate = (double)r;
+    if (!p->period)
+        p->period = r;
+    while (next_line(&h, &b, &e)) {
+        const char *s = skip_ws(b, e);
+        if (s == e)
+            continue;
+        if (*s == '@') {
+            rc = parse_stack(&h, s, e);
+        } else if (*s == 't') {
+            rc = parse_counts(&h, s, e);
+        } else if ((size_t)(e - s) >= 17 && memcmp(s, "MAPPED_LIBRARIES:", 17) == 0) {
+            maps = 1;
+            break;
+        } else if ((size_t)(e - s) >= 14 && memcmp(s, "--- Memory map:", 14) == 0) {
+            maps = 1;
+            break;
+        } else {
+            rc = fail(&h, "unrecognized line");
+        }
+        if (rc)
+            goto out;
+    }
+    if (!maps) {
+        snprintf(err, READ_ERRLEN, "truncated heap_v2 profile (no MAPPED_LIBRARIES section)");
+        rc = EINVAL;
+        goto out;
+    }
+    while (next_line(&h, &b, &e))
+        parse_map(&h, b, e);
+out:
+    free(h.stk);
+    return rc;
+}

@@ -1,0 +1,553 @@
+/* symbolize: see symbolize.h. libdwfl does the ELF and DWARF work; this file
+ * decides which file serves which mapping, computes load biases, keeps a
+ * sorted nm-style symbol table per file, and names frames like jeprof. */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "demangle.h"
+
+/* One entry of the nm-like symbol table. */
+struct esym {
+    uint64_t addr;    /* st_value (file address) */
+    const char *name; /* raw name, owned by libelf */
+    uint8_t text;     /* nm would print 't' or 'T' */
+};
+
+/* One ELF file, opened once. */
+struct elfobj {
+    char *path;            /* file opened (NULL: nothing usable) */
+    Dwfl *dwfl;            /* its own session, module at its link addresses */
+    Dwfl_Module *mod;      /* the one module */
+    struct esym *syms;     /* one representative per distinct address, sorted */
+    size_t nsyms;
+    int full_symtab;       /* .symtab (or debug file's): nm semantics, no sizes */
+    int has_fini;          /* the file itself names _fini: jeprof expands inlines */
+    GElf_Phdr *loads;      /* PT_LOAD headers, for the load bias */
+    size_t nloads;
+    char build_id[128];    /* lowercase hex, "" unknown */
+};
+
+/* Per-run state. */
+struct symctx {
+    struct profile *p;
+    const struct sym_options *o;
+    struct elfobj **objs;  /* cache, by path */
+    size_t nobjs, capobjs;
+    struct elfobj *prog;   /* the program from the command line */
+    struct elfobj **mapobj; /* per mapping: file serving it, NULL none */
+    uint64_t *mapbias;     /* per mapping: runtime address - file address */
+};
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static const char *basename_of(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* nm's preference among symbols at one address: sorted by name, the last
+ * text symbol wins, else the first (jeprof's GetProcedureBoundariesViaNm). */
+static int cmp_esym(const void *a, const void *b)
+{
+    const struct esym *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void load_symbols(struct elfobj *o)
+{
+    int n = dwfl_module_getsymtab(o->mod);
+    size_t cap = 0, cnt = 0;
+    struct esym *v = NULL;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        Elf *elf;
+        Dwarf_Addr bias;
+        const char *name = dwfl_module_getsym_info(o->mod, i, &sym, &addr, &shndx, &elf, &bias);
+        if (!name || !*name || shndx == SHN_UNDEF)
+            continue;
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (type == STT_SECTION || type == STT_FILE || type == STT_TLS)
+            continue;
+        int text = 0;
+        if (elf && shndx != SHN_ABS && shndx != SHN_COMMON) {
+            GElf_Shdr sh;
+            Elf_Scn *scn = elf_getscn(elf, shndx);
+            if (scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR))
+                text = GELF_ST_BIND(sym.st_info) != STB_WEAK && type != STT_GNU_IFUNC;
+        }
+        if (type == STT_FUNC && GELF_ST_BIND(sym.st_info) == STB_LOCAL)
+            o->full_symtab = 1;
+        GROW(v, cap, cnt + 1);
+        v[cnt].addr = addr;
+        v[cnt].name = name;
+        v[cnt].text = (uint8_t)text;
+        cnt++;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), cmp_esym);
+    /* Collapse each address to its representative. */
+    size_t w = 0;
+    for (size_t i = 0; i < cnt;) {
+        size_t j = i, pick = i;
+        for (; j < cnt && v[j].addr == v[i].addr; j++)
+            if (v[j].text)
+                pick = j;
+        v[w++] = v[pick];
+        i = j;
+    }
+    o->syms = v;
+    o->nsyms = w;
+}
+
+/* jeprof runs "addr2line -i" only when nm finds _fini in the file itself
+ * (it is the separator between addresses); otherwise it sees just the
+ * innermost function. Checks .symtab, else .dynsym, of the file at path. */
+static int file_has_fini(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0, pass;
+    if (fd < 0)
+        return 0;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    for (pass = 0; elf && pass < 2 && !found; pass++) {
+        Elf_Scn *scn = NULL;
+        int have = 0;
+        while ((scn = elf_nextscn(elf, scn))) {
+            GElf_Shdr sh;
+            if (!gelf_getshdr(scn, &sh) ||
+                sh.sh_type != (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) || !sh.sh_entsize)
+                continue;
+            Elf_Data *d = elf_getdata(scn, NULL);
+            size_t n = sh.sh_size / sh.sh_entsize;
+            for (size_t i = 0; d && i < n; i++) {
+                GElf_Sym sym;
+                if (!gelf_getsym(d, (int)i, &sym))
+                    break;
+                have = 1;
+                const char *nm = elf_strptr(elf, sh.sh_link, sym.st_name);
+                if (nm && sym.st_shndx != SHN_UNDEF && strcmp(nm, "_fini") == 0)
+                    found = 1;
+            }
+        }
+        if (have)
+            break; /* nm -n had symbols; jeprof does not try nm -D */
+    }
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return found;
+}
+
+static void load_phdrs(struct elfobj *o)
+{
+    GElf_Addr bias;
+    Elf *elf = dwfl_module_getelf(o->mod, &bias);
+    size_t n;
+    if (!elf || elf_getphdrnum(elf, &n) != 0)
+        return;
+    o->loads = xcalloc(n, sizeof(GElf_Phdr));
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+            o->loads[o->nloads++] = ph;
+    }
+}
+
+/* Opens path (cached); returns an object whose path is NULL when unusable. */
+static struct elfobj *elfobj_get(struct symctx *c, const char *path)
+{
+    for (size_t i = 0; i < c->nobjs; i++)
+        if (strcmp(c->objs[i]->path ? c->objs[i]->path : "", path) == 0)
+            return c->objs[i];
+    struct elfobj *o = xcalloc(1, sizeof(*o));
+    GROW(c->objs, c->capobjs, c->nobjs + 1);
+    c->objs[c->nobjs++] = o;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return o;
+    o->dwfl = dwfl_begin(&callbacks);
+    if (!o->dwfl)
+        return o;
+    dwfl_report_begin(o->dwfl);
+    o->mod = dwfl_report_elf(o->dwfl, basename_of(path), path, -1, 0, false);
+    dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod) {
+        dwfl_end(o->dwfl);
+        o->dwfl = NULL;
+        return o;
+    }
+    o->path = xstrdup(path);
+    const unsigned char *bits;
+    GElf_Addr vaddr;
+    int len = dwfl_module_build_id(o->mod, &bits, &vaddr);
+    for (int i = 0; i < len && i < 63; i++)
+        sprintf(o->build_id + 2 * i, "%02x", bits[i]);
+    load_symbols(o);
+    load_phdrs(o);
+    o->has_fini = file_has_fini(path);
+    return o;
+}
+
+static void elfobj_free(struct elfobj *o)
+{
+    if (o->dwfl)
+        dwfl_end(o->dwfl);
+    free(o->syms);
+    free(o->loads);
+    free(o->path);
+    free(o);
+}
+
+/* Runtime minus file address for mapping m served by o. */
+static uint64_t map_bias(const struct elfobj *o, const struct pmap *m)
+{
+    for (size_t i = 0; i < o->nloads; i++) {
+        const GElf_Phdr *ph = &o->loads[i];
+        uint64_t lo = ph->p_offset & ~(uint64_t)0xfff;
+        if (m->offset >= lo && m->offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1))
+            return m->start - m->offset + ph->p_offset - ph->p_vaddr;
+    }
+    /* No header matched (e.g. a debug-only file): assume the first segment. */
+    if (o->nloads)
+        return m->start - m->offset + o->loads[0].p_offset - o->loads[0].p_vaddr;
+    return m->start - m->offset;
+}
+
+static int is_shared_lib_name(const char *path)
+{
+    const char *b = basename_of(path);
+    return strstr(b, ".so") != NULL || path[0] == '[' || path[0] == 0;
+}
+
+/* Chooses the file for every mapping. */
+static void attach_files(struct symctx *c)
+{
+    struct profile *p = c->p;
+    int prog_used = 0;
+    c->mapobj = xcalloc(p->nmaps + 1, sizeof(*c->mapobj));
+    c->mapbias = xcalloc(p->nmaps + 1, sizeof(*c->mapbias));
+    for (size_t i = 0; i < p->nmaps; i++) {
+        const struct pmap *m = &p->maps[i];
+        const char *path = pstr(p, m->path);
+        const char *bid = pstr(p, m->build_id);
+        struct elfobj *o = NULL;
+        if (c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
+                        (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0)))
+            o = c->prog;
+        if (!o && *path && path[0] != '[') {
+            o = elfobj_get(c, path);
+            /* A file at that path with another build id is not ours. */
+            if (o->path && *bid && *o->build_id && strcmp(bid, o->build_id) != 0)
+                o = NULL;
+            if (o && !o->path)
+                o = NULL;
+        }
+        if (!o && *bid && strlen(bid) > 2) {
+            char *dbg = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
+            o = elfobj_get(c, dbg);
+            free(dbg);
+            if (!o->path)
+                o = NULL;
+        }
+        if (o == c->prog && o)
+            prog_used = 1;
+        c->mapobj[i] = o;
+        if (o)
+            c->mapbias[i] = map_bias(o, m);
+    }
+    /* Renamed program: give it the first mapping that is not a library. */
+    if (c->prog && !prog_used)
+        for (size_t i = 0; i < p->nmaps; i++)
+            if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
+                c->mapobj[i] = c->prog;
+                c->mapbias[i] = map_bias(c->prog, &p->maps[i]);
+                break;
+            }
+}
+
+/* nm-style lookup: the last symbol at or below addr; NULL past the last one. */
+static const struct esym *find_sym(const struct elfobj *o, uint64_t addr)
+{
+    size_t lo = 0, hi = o->nsyms;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (o->syms[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || lo == o->nsyms) /* jeprof gives the last symbol no size */
+        return NULL;
+    return &o->syms[lo - 1];
+}
+
+/* Name of a DWARF function DIE, following abstract origins/specifications. */
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+        n = dwarf_formstring(&a);
+    if (!n && dwarf_attr_integrate(die, DW_AT_name, &a))
+        n = dwarf_formstring(&a);
+    return n;
+}
+
+#define MAXFRAMES 64
+
+/* A DWARF frame before naming. */
+struct rawframe {
+    const char *name; /* DWARF name (may be mangled), NULL unknown */
+    const char *file; /* source file, NULL unknown */
+    int line;
+};
+
+/* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
+static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
+{
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = dwfl_module_addrdie(o->mod, faddr, &bias);
+    size_t n = 0;
+    if (!cu)
+        return 0;
+    Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
+    const char *file = NULL;
+    int line = 0;
+    if (ln)
+        file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+    Dwarf_Die *scopes = NULL, die;
+    int ns = dwarf_getscopes(cu, faddr - bias, &scopes), found = 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    for (int i = 0; i < ns && !found; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+            die = scopes[i];
+            found = 1;
+        }
+    }
+    free(scopes);
+    while (found && n < MAXFRAMES) {
+        int tag = dwarf_tag(&die);
+        rf[n].name = die_name(&die);
+        rf[n].file = file;
+        rf[n].line = line;
+        n++;
+        if (tag != DW_TAG_inlined_subroutine)
+            break;
+        /* The caller's position is this inlined call's call site. */
+        Dwarf_Attribute a;
+        Dwarf_Word cf = 0, cl = 0;
+        file = NULL;
+        line = 0;
+        if (dwarf_attr(&die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
+            if (!files && dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+                files = NULL;
+            if (files && cf < nfiles)
+                file = dwarf_filesrc(files, cf, NULL, NULL);
+        }
+        if (dwarf_attr(&die, DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0)
+            line = (int)cl;
+        /* The function this call was inlined into: the next enclosing
+         * function DIE in the concrete tree. */
+        Dwarf_Die *chain = NULL;
+        int m = dwarf_getscopes_die(&die, &chain);
+        found = 0;
+        for (int j = 1; j < m && !found; j++) {
+            int t = dwarf_tag(&chain[j]);
+            if (t == DW_TAG_inlined_subroutine || t == DW_TAG_subprogram) {
+                die = chain[j];
+                found = 1;
+            }
+        }
+        free(chain);
+    }
+    if (n == 0 && file) {
+        rf[0].name = NULL;
+        rf[0].file = file;
+        rf[0].line = line;
+        n = 1;
+    }
+    return n;
+}
+
+/* Symbolizes one location into frames. */
+static void symbolize_loc(struct symctx *c, uint32_t li)
+{
+    struct profile *p = c->p;
+    struct ploc *l = &p->locs[li];
+    struct pframe fr[MAXFRAMES];
+    struct rawframe rf[MAXFRAMES];
+    struct elfobj *o = l->map >= 0 ? c->mapobj[l->map] : NULL;
+    size_t n = 0;
+    uint64_t faddr = 0;
+    const struct esym *sym = NULL;
+    char *sym_full = NULL, *sym_short = NULL;
+
+    if (o) {
+        faddr = l->addr - c->mapbias[l->map];
+        sym = find_sym(o, faddr);
+        if (sym && !o->full_symtab) {
+            /* Exported symbols only: trust one only within its size. */
+            GElf_Sym s;
+            GElf_Off off;
+            const char *nm = dwfl_module_addrinfo(o->mod, faddr, &off, &s, NULL, NULL, NULL);
+            if (!nm || strcmp(nm, sym->name) != 0)
+                sym = NULL;
+        }
+        if (sym) {
+            sym_full = demangle(sym->name);
+            sym_short = short_function_name(sym_full);
+        }
+        n = dwarf_frames(o, faddr, rf);
+        if (n > 1 && !o->has_fini)
+            n = 1; /* jeprof's addr2line without -i: innermost only */
+    }
+    for (size_t i = 0; i < n; i++) {
+        memset(&fr[i], 0, sizeof(fr[i]));
+        char *full = rf[i].name ? demangle(rf[i].name) : NULL;
+        char *shrt = full ? short_function_name(full) : NULL;
+        /* jeprof: the nm name wins when it starts with addr2line's name. */
+        if (sym_short && (!shrt || strncmp(sym_full, shrt, strlen(shrt)) == 0)) {
+            fr[i].name = strtab_intern(&p->strings, sym_short);
+            fr[i].sysname = strtab_intern(&p->strings, sym->name);
+            fr[i].tagged = 1;
+            fr[i].symaddr = sym->addr;
+        } else if (shrt) {
+            fr[i].name = strtab_intern(&p->strings, shrt);
+            fr[i].sysname = rf[i].name ? strtab_intern(&p->strings, rf[i].name) : 0;
+        } else {
+            fr[i].name = 0; /* filled below */
+        }
+        fr[i].file = rf[i].file ? strtab_intern(&p->strings, rf[i].file) : 0;
+        fr[i].line = rf[i].line;
+        free(full);
+        free(shrt);
+    }
+    if (n == 0 && sym_short) {
+        memset(&fr[0], 0, sizeof(fr[0]));
+        fr[0].name = strtab_intern(&p->strings, sym_short);
+        fr[0].sysname = strtab_intern(&p->strings, sym->name);
+        fr[0].tagged = 1;
+        fr[0].symaddr = sym->addr;
+        n = 1;
+    }
+    if (n == 0) {
+        memset(&fr[0], 0, sizeof(fr[0]));
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fr[i].name)
+            continue;
+        char *u;
+        if (l->map >= 0 && *pstr(p, p->maps[l->map].path))
+            u = xasprintf("%s+0x%" PRIx64, basename_of(pstr(p, p->maps[l->map].path)),
+                          o ? faddr : l->addr - p->maps[l->map].start + p->maps[l->map].offset);
+        else
+            u = xasprintf("0x%" PRIx64, l->addr);
+        fr[i].name = strtab_intern(&p->strings, u);
+        free(u);
+    }
+    free(sym_full);
+    free(sym_short);
+    profile_set_frames(p, li, fr, n);
+}
+
+/* jeprof's FillFullnameToShortnameMap: a short name used by two different
+ * symbols becomes name@address for both. */
+static void disambiguate(struct profile *p)
+{
+    size_t ns = p->strings.n;
+    uint64_t *first = xcalloc(ns, sizeof(uint64_t));
+    uint8_t *state = xcalloc(ns, 1); /* 0 unseen, 1 once, 2 ambiguous */
+    for (size_t i = 0; i < p->nlocs; i++) {
+        const struct ploc *l = &p->locs[i];
+        if (!l->nframes)
+            continue;
+        const struct pframe *f = &p->frames[l->frame0 + l->nframes - 1];
+        if (!f->tagged)
+            continue;
+        if (state[f->name] == 0) {
+            state[f->name] = 1;
+            first[f->name] = f->symaddr;
+        } else if (first[f->name] != f->symaddr) {
+            state[f->name] = 2;
+        }
+    }
+    for (size_t i = 0; i < p->nframes; i++) {
+        struct pframe *f = &p->frames[i];
+        if (f->tagged && f->name < ns && state[f->name] == 2) {
+            char *u = xasprintf("%s@%" PRIx64, pstr(p, f->name), f->symaddr);
+            f->name = strtab_intern(&p->strings, u);
+            free(u);
+        }
+    }
+    free(first);
+    free(state);
+}
+
+int symbolize_profile(struct profile *p, const struct sym_options *o)
+{
+    struct symctx c = {.p = p, .o = o};
+    if (!debuginfo_path)
+        debuginfo_path = xstrdup("-:.debug:/usr/lib/debug");
+    elf_version(EV_CURRENT);
+    if (o->program) {
+        if (access(o->program, R_OK) != 0)
+            return error("cannot open program '%s': %s", o->program, strerror(errno)), ENOENT;
+        c.prog = elfobj_get(&c, o->program);
+        if (!c.prog->path)
+            return error("'%s' is not an ELF file", o->program), EINVAL;
+    }
+    profile_assign_maps(p);
+    attach_files(&c);
+    double t0 = now_seconds(), last = t0;
+    size_t todo = 0, done = 0;
+    for (size_t i = 0; i < p->nlocs; i++)
+        todo += !p->locs[i].done;
+    for (size_t i = 0; i < p->nlocs; i++) {
+        if (p->locs[i].done)
+            continue;
+        symbolize_loc(&c, (uint32_t)i);
+        if ((++done & 63) == 0 && !o->quiet) {
+            double t = now_seconds();
+            if (t - last >= 1.0) {
+                fprintf(stderr, "symbolizing: %zu/%zu addresses\n", done, todo);
+                last = t;
+            }
+        }
+    }
+    if (!o->quiet && now_seconds() - t0 >= 1.0)
+        fprintf(stderr, "symbolizing: %zu/%zu addresses, done\n", done, todo);
+    disambiguate(p);
+    for (size_t i = 0; i < c.nobjs; i++)
+        elfobj_free(c.objs[i]);
+    free(c.objs);
+    free(c.mapobj);
+    free(c.mapbias);
+    return 0;
+}
