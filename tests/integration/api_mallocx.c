@@ -85,18 +85,29 @@ static void test_all_alignments(void)
 {
     for (int la = 0; la <= 30; la++) {
         size_t a = (size_t)1 << la;
-        const size_t ns[] = {1, 64, 5000, a <= (16 << 20) ? a + 1 : 64};
-        for (size_t i = 0; i < 4; i++) {
+        const size_t ns[] = {1, 8, 64, 5000, a <= (16 << 20) ? a + 1 : 64};
+        int live = a <= (1 << 20) ? 4 : 1;
+        for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
             int fl = i % 2 ? MALLOCX_LG_ALIGN(la) : MALLOCX_ALIGN(a);
-            unsigned char *p = mallocx(ns[i], fl);
-            CHECK_MSG(p != NULL, "mallocx(%zu, align %zu) = NULL", ns[i], a);
-            CHECK_MSG((uintptr_t)p % a == 0, "mallocx(%zu, align %zu) = %p misaligned", ns[i],
-                      a, (void *)p);
-            CHECK_EQ(sallocx(p, 0), nallocx(ns[i], fl));
-            CHECK_U(sallocx(p, 0), >=, ns[i]);
-            p[0] = 1;
-            p[ns[i] - 1] = 2;
-            sdallocx(p, ns[i], fl);
+            unsigned char *p[4];
+            /* 8-byte blocks on the free list, so a too-small class shows. */
+            void *e[4];
+            for (int j = 0; j < 4; j++)
+                CHECK_NONNULL(e[j] = tl_opaque(malloc(8)));
+            for (int j = 0; j < 4; j++)
+                free(e[j]);
+            for (int j = 0; j < live; j++) {
+                p[j] = mallocx(ns[i], fl);
+                CHECK_MSG(p[j] != NULL, "mallocx(%zu, align %zu) = NULL", ns[i], a);
+                CHECK_MSG((uintptr_t)p[j] % a == 0, "mallocx(%zu, align %zu) = %p misaligned",
+                          ns[i], a, (void *)p[j]);
+                CHECK_EQ(sallocx(p[j], 0), nallocx(ns[i], fl));
+                CHECK_U(sallocx(p[j], 0), >=, ns[i]);
+                p[j][0] = 1;
+                p[j][ns[i] - 1] = 2;
+            }
+            for (int j = 0; j < live; j++)
+                sdallocx(p[j], ns[i], fl);
         }
     }
 }

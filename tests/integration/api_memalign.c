@@ -59,6 +59,25 @@ static void check_block(void *p, size_t a, size_t n, const char *fn)
     touch(p, n, a ^ n);
 }
 
+/* Blocks kept live at once per (alignment, size): a block handed out from
+ * a smaller-aligned size class shows up only when several are live. */
+#define NLIVE 4
+static int nlive(size_t a)
+{
+    return a <= (1 << 20) ? NLIVE : 1;
+}
+
+/* Put a few 8-byte and 16-byte blocks on the free lists, at addresses that
+ * are only 8-aligned, so a wrong size class is caught at once. */
+static void seed_small_free_lists(void)
+{
+    void *b[8];
+    for (int i = 0; i < 8; i++)
+        CHECK_NONNULL(b[i] = tl_opaque(malloc(i < 4 ? 8 : 24)));
+    for (int i = 0; i < 8; i++)
+        free(b[i]);
+}
+
 static void test_posix_memalign_ok(void)
 {
     size_t sz[16];
@@ -66,13 +85,17 @@ static void test_posix_memalign_ok(void)
         size_t a = (size_t)1 << lg;
         size_t k = sizes_for(a, sz);
         for (size_t i = 0; i < k; i++) {
-            void *p = NULL;
-            errno = 4242;
-            int r = posix_memalign(&p, a, sz[i]);
-            CHECK_MSG(r == 0, "posix_memalign(align %zu, size %zu) = %d", a, sz[i], r);
-            CHECK_I(errno, ==, 4242);
-            check_block(p, a, sz[i], "posix_memalign");
-            free(p);
+            void *p[NLIVE] = {NULL};
+            seed_small_free_lists();
+            for (int j = 0; j < nlive(a); j++) {
+                errno = 4242;
+                int r = posix_memalign(&p[j], a, sz[i]);
+                CHECK_MSG(r == 0, "posix_memalign(align %zu, size %zu) = %d", a, sz[i], r);
+                CHECK_I(errno, ==, 4242);
+                check_block(p[j], a, sz[i], "posix_memalign");
+            }
+            for (int j = 0; j < nlive(a); j++)
+                free(p[j]);
         }
     }
     /* Several live blocks at the same alignment are distinct. */
@@ -137,10 +160,14 @@ static void test_aligned_alloc(void)
         size_t a = (size_t)1 << lg;
         size_t k = sizes_for(a, sz);
         for (size_t i = 0; i < k; i++) {
-            errno = 0;
-            void *p = aligned_alloc(a, sz[i]);
-            check_block(p, a, sz[i], "aligned_alloc");
-            free(p);
+            void *p[NLIVE] = {NULL};
+            seed_small_free_lists();
+            for (int j = 0; j < nlive(a); j++) {
+                p[j] = aligned_alloc(a, sz[i]);
+                check_block(p[j], a, sz[i], "aligned_alloc");
+            }
+            for (int j = 0; j < nlive(a); j++)
+                free(p[j]);
         }
     }
     const size_t bad_align[] = {0, 3, 24, 4097, SIZE_MAX};
@@ -166,9 +193,14 @@ static void test_memalign(void)
         size_t a = (size_t)1 << lg;
         size_t k = sizes_for(a, sz);
         for (size_t i = 0; i < k; i++) {
-            void *p = memalign(a, sz[i]);
-            check_block(p, a, sz[i], "memalign");
-            free(p);
+            void *p[NLIVE] = {NULL};
+            seed_small_free_lists();
+            for (int j = 0; j < nlive(a); j++) {
+                p[j] = memalign(a, sz[i]);
+                check_block(p[j], a, sz[i], "memalign");
+            }
+            for (int j = 0; j < nlive(a); j++)
+                free(p[j]);
         }
     }
     errno = 0;
