@@ -105,21 +105,22 @@ static int cmp_map(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-void profile_assign_maps(struct profile *p)
+void profile_assign_maps(struct profile *p, size_t first_map)
 {
-    if (!p->nmaps)
+    if (first_map >= p->nmaps)
         return;
-    uint32_t *order = xmalloc(p->nmaps * sizeof(uint32_t));
-    for (size_t i = 0; i < p->nmaps; i++)
-        order[i] = (uint32_t)i;
+    size_t nm = p->nmaps - first_map;
+    uint32_t *order = xmalloc(nm * sizeof(uint32_t));
+    for (size_t i = 0; i < nm; i++)
+        order[i] = (uint32_t)(first_map + i);
     sort_maps = p->maps;
-    qsort(order, p->nmaps, sizeof(uint32_t), cmp_map);
+    qsort(order, nm, sizeof(uint32_t), cmp_map);
     for (size_t i = 0; i < p->nlocs; i++) {
         struct ploc *l = &p->locs[i];
         if (l->map >= 0)
             continue;
         /* Last mapping starting at or below the address. */
-        size_t lo = 0, hi = p->nmaps;
+        size_t lo = 0, hi = nm;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
             if (p->maps[order[mid]].start <= l->addr)

@@ -88,8 +88,10 @@ struct psample *profile_add_sample(struct profile *p, uint32_t stack, uint32_t d
 /* Adds a mapping; returns its index. */
 size_t profile_add_map(struct profile *p, uint64_t start, uint64_t limit, uint64_t offset,
                        const char *path, const char *build_id);
-/* After all inputs are read: attaches each location to its mapping. */
-void profile_assign_maps(struct profile *p);
+/* Attaches each location that has no mapping yet to one of the mappings
+ * numbered first_map and up (those of the input just read: addresses of
+ * different processes must not meet each other's mappings). */
+void profile_assign_maps(struct profile *p, size_t first_map);
 /* Appends frames for a location (symbolizer and pprof reader). */
 void profile_set_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n);
 

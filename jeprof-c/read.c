@@ -41,11 +41,17 @@ int read_profile_mem(struct profile *p, const char *data, size_t len, char *err)
     }
     if (!p->format)
         p->format = kind;
+    size_t first_map = p->nmaps;
+    int rc;
     if (strcmp(kind, "heap_v2") == 0)
-        return read_heapv2(p, data, len, err);
-    if (strcmp(kind, "recent") == 0)
-        return read_recent(p, data, len, err);
-    return read_pprof(p, data, len, err);
+        rc = read_heapv2(p, data, len, err);
+    else if (strcmp(kind, "recent") == 0)
+        rc = read_recent(p, data, len, err);
+    else
+        rc = read_pprof(p, data, len, err);
+    if (!rc)
+        profile_assign_maps(p, first_map);
+    return rc;
 }
 
 int read_profile_file(struct profile *p, const char *path, char *err)

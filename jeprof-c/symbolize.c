@@ -523,7 +523,6 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
         if (!c.prog->path)
             return error("'%s' is not an ELF file", o->program), EINVAL;
     }
-    profile_assign_maps(p);
     attach_files(&c);
     double t0 = now_seconds(), last = t0;
     size_t todo = 0, done = 0;
