@@ -16,6 +16,12 @@ const char *read_sniff(const char *data, size_t len)
         return "recent";
     /* A serialized Profile starts with a field key: fields 1..15 as varint
      * (wire type 0) or length-delimited (wire type 2). */
+    /* Text that is none of the above is not a protobuf either. */
+    size_t printable = 0, look = len < 64 ? len : 64;
+    for (size_t j = 0; j < look; j++)
+        printable += (data[j] >= 0x20 && data[j] < 0x7f) || data[j] == '\n' || data[j] == '\t';
+    if (printable == look)
+        return NULL;
     if (len > 0) {
         unsigned char k = (unsigned char)data[0];
         unsigned field = k >> 3, wt = k & 7;

@@ -267,6 +267,12 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         rc = EINVAL;
         goto out;
     }
+    /* jemalloc ends every dump with a newline: a cut file does not. */
+    if (len > 0 && data[len - 1] != '\n') {
+        snprintf(err, READ_ERRLEN, "truncated heap_v2 profile (last line incomplete)");
+        rc = EINVAL;
+        goto out;
+    }
     while (next_line(&h, &b, &e))
         parse_map(&h, b, e);
 out:

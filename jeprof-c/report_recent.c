@@ -1,8 +1,7 @@
 /* report_recent: the text report for a recent-ring dump, by allocation site
  * (the trimmed stack): objects, bytes, objects still live, objects freed
- * and their mean lifetime, sorted by bytes. The column shown as "bytes" is
- * the selected value (alloc_space by default for recent dumps is not
- * assumed: --alloc_space/--inuse_space choose). */
+ * and their mean lifetime, sorted by the selected value (--inuse_space by
+ * default, --alloc_space etc. choose), always printed as an integer. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,19 +27,22 @@ int report_recent(FILE *out, const struct analysis *a, const struct report_optio
             ids[n++] = (uint32_t)i;
     sort_a = a;
     qsort(ids, n, sizeof(uint32_t), cmp_v);
+    struct report_options ro = *o;
+    ro.show_bytes = 1; /* a ring of recent objects is small: exact numbers */
     char tot[64];
-    report_unparse(tot, sizeof(tot), a->total, o);
-    fprintf(out, "Recent allocations: %s %s (%s) at %zu sites\n", tot, report_units(o),
+    report_unparse(tot, sizeof(tot), a->total, &ro);
+    fprintf(out, "Recent allocations: %s %s (%s) at %zu sites\n", tot, report_units(&ro),
             value_name(o->value), n);
     fprintf(out, "%12s %8s %14s  %s\n", "value", "freed", "mean life ms", "site (leaf last)");
     for (size_t i = 0; i < n && (o->nodecount < 0 || (int)i < o->nodecount); i++) {
         const struct astack *t = &a->stacks[ids[i]];
         char v[64], life[32] = "-";
-        report_unparse(v, sizeof(v), t->v, o);
+        report_unparse(v, sizeof(v), t->v, &ro);
         if (t->freed > 0)
             snprintf(life, sizeof(life), "%.3f", t->lifetime_sum / t->freed / 1e6);
         char *name = collapsed_stack_name(a, t);
-        fprintf(out, "%12s %8lld %14s  %s\n", v, (long long)t->freed, life, name);
+        fprintf(out, "%12s %8lld %14s  %s\n", v, (long long)t->freed, life,
+                *name ? name : "(no stack)");
         free(name);
     }
     free(ids);
