@@ -63,4 +63,4 @@ same_output "git" "$TMP/ref.out" "$TMP/pre.out"
 # The preloaded git itself maps liballoc: its alias shell reads the parent's maps.
 maps=$(env LD_PRELOAD="$LIB" git -C "$TMP/pre" -c 'alias.maps=!cat /proc/$PPID/maps' maps) || fail "git alias failed"
 grep -qF "$LIB" <<<"$maps" || fail "git run with LD_PRELOAD does not map $LIB"
-echo "git: HEAD $(grep -o -m1 "[0-9a-f]\{40\}" "$TMP/ref.out"), transcript identical under liballoc"
+echo "git: HEAD $(grep -o -m1 "[0-9a-f]\{40\}" "$TMP/ref.out" | head -1), transcript identical under liballoc"
