@@ -14,8 +14,19 @@ unsigned arena_count;
 struct arena *arenas[ARENA_MAX];
 ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic unsigned arena_next;
 static unsigned arenas_created;
+unsigned arena_total(void);
+
+/* Arena locks spin briefly before sleeping: hold times are short, and with
+ * more threads than cores a sleeping waiter costs a whole scheduler slice. */
+static void arena_lock_init(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(m, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
 
 /* ---- descriptors ---- */
 
@@ -510,12 +521,33 @@ void arena_decay(struct arena *a, bool force)
     pthread_mutex_unlock(&a->lock);
 }
 
+/* Idle arenas get no ticks of their own, so any thread's tick also visits the
+ * others now and then (without waiting on their locks). */
+static void decay_idle_arenas(uint64_t now)
+{
+    static _Atomic uint64_t next_sweep;
+    uint64_t due = atomic_load_explicit(&next_sweep, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&next_sweep, &due, now + 10000000))
+        return;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = arenas[i];
+        if (!b || (b->stats.ndirty == 0 && b->stats.nmuzzy == 0 && b->huge_cache == NULL))
+            continue;
+        if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
+            continue;
+        pthread_mutex_unlock(&b->lock);
+        arena_decay(b, false);
+    }
+}
+
 void arena_decay_tick(struct arena *a)
 {
     if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
         return;
     uint64_t now = decay_now();
-    if (now < a->next_decay_check && a->decay_dirty.ms != 0 && a->decay_muzzy.ms != 0)
+    decay_idle_arenas(now);
+    if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return;
     if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->huge_cache == NULL)
         return;
@@ -546,7 +578,7 @@ static struct arena *arena_new(unsigned index)
     struct arena *a = base_alloc(sizeof(struct arena), 64);
     if (!a)
         return NULL;
-    pthread_mutex_init(&a->lock, NULL);
+    arena_lock_init(&a->lock);
     a->index = index;
     a->node = numa_node_for_arena(index);
     uint64_t now = decay_now();
@@ -607,9 +639,42 @@ unsigned arena_total(void)
 
 struct arena *arena_choose(void)
 {
-    unsigned n = numa_choose_arena(arena_count, &arena_next);
-    struct arena *a = arena_get(n);
-    return a ? a : arenas[0];
+    /* The automatic arena with the fewest threads (lowest index on ties), like
+     * jemalloc: exited threads' arenas are reused before untouched ones, so
+     * thread churn does not spread memory over every arena. */
+    unsigned lo, hi;
+    numa_arena_range(arena_count, &lo, &hi);
+    unsigned best = lo, best_n = UINT32_MAX;
+    pthread_mutex_lock(&arenas_lock);
+    for (unsigned i = lo; i < hi; i++) {
+        unsigned n = arenas[i] ? arenas[i]->nthreads : 0;
+        if (n < best_n) {
+            best = i;
+            best_n = n;
+            if (n == 0)
+                break;
+        }
+    }
+    pthread_mutex_unlock(&arenas_lock);
+    struct arena *a = arena_get(best);
+    if (!a)
+        a = arenas[0];
+    arena_thread_attach(a);
+    return a;
+}
+
+void arena_thread_attach(struct arena *a)
+{
+    pthread_mutex_lock(&arenas_lock);
+    a->nthreads++;
+    pthread_mutex_unlock(&arenas_lock);
+}
+
+void arena_thread_detach(struct arena *a)
+{
+    pthread_mutex_lock(&arenas_lock);
+    a->nthreads--;
+    pthread_mutex_unlock(&arenas_lock);
 }
 
 void arena_prefork(void)
@@ -632,6 +697,6 @@ void arena_postfork_child(void)
 {
     for (unsigned i = 0; i < arenas_created; i++)
         if (arenas[i])
-            pthread_mutex_init(&arenas[i]->lock, NULL);
+            arena_lock_init(&arenas[i]->lock);
     pthread_mutex_init(&arenas_lock, NULL);
 }

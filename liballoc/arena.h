@@ -35,6 +35,7 @@ struct arena_stats {
     uint64_t large_nmalloc, large_ndalloc;
     size_t large_allocated;   /* bytes in live large and huge blocks */
     size_t slab_pages;        /* pages held by slabs */
+    size_t huge_cached;       /* pages in freed huge mappings kept for reuse */
 };
 
 struct arena {
@@ -63,8 +64,13 @@ int arena_boot(unsigned narenas) WARN_UNUSED;
 struct arena *arena_get(unsigned i);
 /* Create one more arena (arenas.create); returns its index or -1. */
 int arena_create(void);
-/* The arena for a new thread heap (round robin over arena_count). */
+/* Number of arenas created so far (automatic and arenas.create). */
+unsigned arena_total(void);
+/* The arena for a new thread heap (fewest threads; attaches the thread). */
 struct arena *arena_choose(void);
+/* Count a thread in or out of an arena (thread.arena moves threads). */
+void arena_thread_attach(struct arena *a);
+void arena_thread_detach(struct arena *a);
 
 /* A slab page of class cls owned by heap `owner`. *adopted says whether it was
  * an abandoned page (the caller must collect its remote frees). */

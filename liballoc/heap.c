@@ -340,6 +340,7 @@ static void heap_thread_exit(void *arg)
     heap_flush(h);
     prof_thread_exit(h);
     stats_heap_retire(h);
+    arena_thread_detach(h->arena);
     arena_decay_tick(h->arena);
     pthread_mutex_lock(&heaps_lock);
     h->next_free = heap_recycled;

@@ -29,7 +29,7 @@ static struct span *cache_take(struct arena *a, size_t map_size, size_t align)
     if (best->next)
         best->next->prev = best->prev;
     size_t have = span_bytes(best);
-    a->stats.ndirty -= best->npages;
+    a->stats.huge_cached -= best->npages;
     if (have > map_size) {
         os_unmap((void *)(best->start + map_size), have - map_size);
         a->stats.mapped -= have - map_size;
@@ -111,7 +111,18 @@ void huge_free(struct span *s)
         if (s->next)
             s->next->prev = s;
         a->huge_cache = s;
-        a->stats.ndirty += s->npages;
+        a->stats.huge_cached += s->npages;
+        /* Bound the cache: 16 MiB plus 1/8 of what the arena has in use. */
+        size_t cap = ((size_t)16 << 20 >> LG_PAGE) + a->stats.active_pages / 8;
+        while (a->stats.huge_cached > cap) {
+            struct span *old = a->huge_cache;
+            while (old->next)
+                old = old->next;
+            old->prev ? (void)(old->prev->next = NULL) : (void)(a->huge_cache = NULL);
+            a->stats.huge_cached -= old->npages;
+            a->stats.purged += old->npages;
+            unmap_span_locked(a, old);
+        }
     }
     pthread_mutex_unlock(&a->lock);
     arena_decay_tick(a);
@@ -134,7 +145,7 @@ void huge_decay_locked(struct arena *a, uint64_t now, bool force)
                 a->huge_cache = s->next;
             if (s->next)
                 s->next->prev = s->prev;
-            a->stats.ndirty -= s->npages;
+            a->stats.huge_cached -= s->npages;
             a->stats.npurge++;
             a->stats.purged += s->npages;
             unmap_span_locked(a, s);

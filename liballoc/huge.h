@@ -1,5 +1,5 @@
 /*
- * huge: blocks of HUGE_MIN (2 MiB) and more, each in its own mapping that
+ * huge: blocks above LARGE_MAX (1 MiB), each in its own mapping that
  * starts on a 2 MiB boundary (or the requested larger alignment) and spans
  * whole 2 MiB units, so transparent huge pages can back it. Freed mappings
  * are cached dirty for reuse and unmapped by the arena's decay.

@@ -16,9 +16,10 @@ int numa_node_for_arena(unsigned arena_index)
     return (int)(arena_index % numa_nnodes);
 }
 
-unsigned numa_choose_arena(unsigned n, _Atomic unsigned *rr)
+void numa_arena_range(unsigned n, unsigned *lo, unsigned *hi)
 {
-    return atomic_fetch_add_explicit(rr, 1, memory_order_relaxed) % n;
+    *lo = 0;
+    *hi = n;
 }
 
 void numa_bind_memory(void *addr, size_t size, int node)

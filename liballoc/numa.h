@@ -13,8 +13,8 @@
 void numa_boot(void);
 /* Node an arena is pinned to, or -1 when NUMA placement is off. */
 int numa_node_for_arena(unsigned arena_index);
-/* Index of the arena a new thread should use, out of n. */
-unsigned numa_choose_arena(unsigned n, _Atomic unsigned *rr);
+/* Arena indexes [lo, hi) serving the calling thread's node, out of n automatic arenas. */
+void numa_arena_range(unsigned n, unsigned *lo, unsigned *hi);
 /* Bind memory to node (through os). */
 void numa_bind_memory(void *addr, size_t size, int node);
 /* Number of nodes in use (1 when off). */

@@ -14,8 +14,12 @@
 #define SMALL_MAX     ((size_t)32768)
 #define NSMALL        41            /* number of small classes */
 #define LARGE_MIN     (SMALL_MAX + 8192)  /* smallest large class: 40 KiB */
-/* Sizes at or above this get their own 2 MiB-aligned mapping. */
-#define HUGE_MIN      CHUNK
+/* Usable sizes above LARGE_MAX get their own 2 MiB-aligned mapping (huge.h):
+ * runs that big would fragment 2 MiB chunks, and a mapping of their own can
+ * be reused whole and backed by transparent huge pages. Everything >= 2 MiB
+ * is therefore 2 MiB aligned. */
+#define LARGE_MAX     ((size_t)1 << 20)
+#define HUGE_MIN      (LARGE_MAX + 1)
 /* Largest size we ever try to serve; above this sizes fail with ENOMEM. */
 #define SIZE_LIMIT    ((size_t)1 << 62)
 

@@ -63,6 +63,7 @@ static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
     d->large_ndalloc += s->large_ndalloc;
     d->large_allocated += s->large_allocated;
     d->slab_pages += s->slab_pages;
+    d->huge_cached += s->huge_cached;
 }
 
 unsigned arena_total(void);
@@ -101,7 +102,7 @@ uint64_t stats_refresh(void)
         s->active = ALIGN_UP(s->allocated, PAGE);
     s->metadata = base_mapped();
     s->mapped = as.mapped + s->metadata;
-    s->resident = s->active + (as.ndirty + as.nmuzzy) * PAGE + s->metadata;
+    s->resident = s->active + (as.ndirty + as.nmuzzy + as.huge_cached) * PAGE + s->metadata;
     if (s->resident > s->mapped)
         s->resident = s->mapped;
     s->retained = as.retained;
@@ -178,7 +179,7 @@ static void print_text(struct emitter *e, bool general, bool totals, bool arenas
                  as.npurge, as.nmadvise, as.purged);
             emit(e, "large: allocated %zu, nmalloc %" PRIu64 ", ndalloc %" PRIu64 "\n",
                  as.large_allocated, as.large_nmalloc, as.large_ndalloc);
-            emit(e, "small: slab pages %zu\n", as.slab_pages);
+            emit(e, "small: slab pages %zu\nhuge cached pages: %zu\n", as.slab_pages, as.huge_cached);
         }
     }
     if (bins) {
