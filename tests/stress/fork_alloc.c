@@ -121,7 +121,7 @@ int main(void)
     double deadline = tl_now() + secs;
     int forks = 0;
     uint64_t st = seed;
-    while (forks < 20 || (tl_now() < deadline && forks < max_forks)) {
+    while (forks < 10 || (tl_now() < deadline && forks < max_forks)) {
         /* Blocks the child will check and free. */
         unsigned char *pre[4];
         uint64_t key = tl_rand(&st);
