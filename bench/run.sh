@@ -155,8 +155,8 @@ fi
 
 # ---- running ---------------------------------------------------------------
 mkdir -p "$OUT" "$RUNDIR"
-echo "bench,allocator,rep,threads,scale,time_s,peak_rss_kb,post_burst_rss_kb,checksum,status" >"$CSV"
-declare -A first_sum skip
+echo "bench,allocator,rep,threads,scale,time_s,peak_rss_kb,post_burst_rss_kb,checksum,status,cpu_s" >"$CSV"
+declare -A skip
 nruns=$((REPS * ${#rows[@]} * ${#cfgs[@]}))
 note "$nruns runs: ${#rows[@]} rows x ${#cfgs[@]} allocator configs x $REPS reps (timeout ${TIMEOUT}s each)"
 t_start=$(date +%s)
@@ -165,19 +165,20 @@ bad=0
 run_one() { # rep row-name binary threads label library conf
 	local rep=$1 name=$2 bin=$3 thr=$4 label=$5 so=$6 conf=$7
 	local key="$name/$label" tf=$RUNDIR/time.txt of=$RUNDIR/out.txt ef=$RUNDIR/err.txt
-	local envs=(env -u MALLOC_CONF)
+	local envs=(env -u MALLOC_CONF -u LD_PRELOAD)
 	[ "$so" != - ] && envs+=("LD_PRELOAD=$so")
 	[ "$conf" != - ] && envs+=("MALLOC_CONF=$conf")
 	if [ -n "${skip[$key]:-}" ]; then
-		echo "$name,$label,$rep,$thr,$SCALE,,,,,skipped" >>"$CSV"
+		echo "$name,$label,$rep,$thr,$SCALE,,,,,skipped," >>"$CSV"
 		return
 	fi
 	rm -f "$tf"
-	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" /usr/bin/time -f "%e %M" -o "$tf" \
+	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" /usr/bin/time -f "%e %M %U %S" -o "$tf" \
 		"${envs[@]}" "$OUT/$bin" "$thr" "$SCALE" >"$of" 2>"$ef")
-	local rc=$? status=ok t="" m="" post="" sum=""
+	local rc=$? status=ok t="" m="" post="" sum="" us="" sy="" cpu=""
 	if [ -s "$tf" ]; then
-		read -r t m < <(tail -n 1 "$tf")
+		read -r t m us sy < <(tail -n 1 "$tf")
+		cpu=$(awk -v u="$us" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
 	fi
 	sum=$(sed -n 's/.*checksum=\([0-9a-f]*\).*/\1/p' "$of" | tail -n 1)
 	post=$(sed -n 's/.*post_burst_rss_kb=\([0-9]*\).*/\1/p' "$of" | tail -n 1)
@@ -185,19 +186,15 @@ run_one() { # rep row-name binary threads label library conf
 		status=timeout
 	elif [ $rc != 0 ] || [ -z "$sum" ]; then
 		status="fail-rc$rc"
-	elif [ -z "${first_sum[$name]:-}" ]; then
-		first_sum[$name]=$sum
-	elif [ "${first_sum[$name]}" != "$sum" ]; then
-		status=badsum
 	fi
 	if [ $status != ok ]; then
 		bad=$((bad + 1))
 		skip[$key]=1
 		note "$label on $name (rep $rep): $status; stderr: $(head -c 300 "$ef" | tr '\n' ' ')"
 		cp "$ef" "$OUT/fail-$name-$label.stderr" 2>/dev/null
-		t="" m="" post=""
+		t="" m="" post="" cpu=""
 	fi
-	echo "$name,$label,$rep,$thr,$SCALE,$t,$m,$post,$sum,$status" >>"$CSV"
+	echo "$name,$label,$rep,$thr,$SCALE,$t,$m,$post,$sum,$status,$cpu" >>"$CSV"
 }
 
 ncfg=${#cfgs[@]}
@@ -214,6 +211,25 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 	printf ' (%ds so far)\n' "$(($(date +%s) - t_start))" >&2
 done
+
+# A checksum that differs from the one most runs of that row agree on marks
+# the run "badsum" (a broken allocator, or a benchmark that isn't deterministic).
+awk -F, -v OFS=, '
+NR == FNR { if (FNR > 1 && $10 == "ok") n[$1 SUBSEP $9]++; next }
+FNR == 1 { print; next }
+{
+	if ($10 == "ok") {
+		best = 0
+		for (k in n) { split(k, kk, SUBSEP); if (kk[1] == $1 && n[k] > best) { best = n[k]; sum = kk[2] } }
+		if ($9 != sum) { $10 = "badsum"; $6 = $7 = $8 = $11 = "" }
+	}
+	print
+}' "$CSV" "$CSV" >"$CSV.tmp" && mv "$CSV.tmp" "$CSV"
+badsum=$(grep -c ',badsum,' "$CSV")
+if [ "$badsum" != 0 ]; then
+	bad=$((bad + badsum))
+	grep ',badsum,' "$CSV" | cut -d, -f1,2,3,9 | sed 's/^/bench: wrong checksum: /' >&2
+fi
 
 # ---- the table -------------------------------------------------------------
 order=""
@@ -240,15 +256,16 @@ NR > 1 {
 	runs[k]++
 	if ($10 == "ok") {
 		ok[k]++
-		T[k] = T[k] " " $6; M[k] = M[k] " " $7
+		T[k] = T[k] " " $6; M[k] = M[k] " " $7; C[k] = C[k] " " $11
 		if ($8 != "") P[k] = P[k] " " $8
 	} else if ($10 != "skipped") st[k] = $10
 }
 END {
 	na = split(order, al, " "); nb = split(rownames, bn, " ")
 	printf "liballoc bench: medians of %d reps, THREADS=%s, SCALE=%s (%ds total)\n", reps, threads, scale, secs
-	printf "ratios are peer/%s: >1 means %s is faster or smaller\n\n", ref, ref
-	hdr = sprintf("%-16s %-16s %8s %7s %9s %7s %9s %7s %5s", "bench", "allocator", "time_s", "t/" ref, "peak_MB", "m/" ref, "post_MB", "p/" ref, "ok")
+	printf "ratios are peer/%s: >1 means %s is faster or smaller\n", ref, ref
+	printf "time_s wall, cpu_s user+sys, peak_MB max RSS (/usr/bin/time); post_MB RSS after the burst settles\n\n"
+	hdr = sprintf("%-16s %-16s %8s %7s %7s %9s %7s %9s %7s %5s", "bench", "allocator", "time_s", "t/" ref, "cpu_s", "peak_MB", "m/" ref, "post_MB", "p/" ref, "ok")
 	print hdr
 	gsub(/./, "-", hdr); print hdr
 	for (b = 1; b <= nb; b++) {
@@ -258,26 +275,28 @@ END {
 		for (a = 1; a <= na; a++) {
 			k = bench SUBSEP al[a]
 			if (!(k in runs)) continue
-			t = median(T[k]); m = median(M[k]); p = median(P[k])
+			t = median(T[k]); m = median(M[k]); p = median(P[k]); c = median(C[k])
 			tr = ratio(t, rt); mr = ratio(m, rm); pr = ratio(p, rp)
-			printf "%-16s %-16s %8s %7s %9s %7s %9s %7s %5s%s\n", (a == 1 ? bench : ""), al[a],
-				fmt(t, "%.3f"), fmt(tr, "%.2f"), fmt(m == "" ? "" : m / 1024, "%.1f"), fmt(mr, "%.2f"),
+			printf "%-16s %-16s %8s %7s %7s %9s %7s %9s %7s %5s%s\n", (a == 1 ? bench : ""), al[a],
+				fmt(t, "%.3f"), fmt(tr, "%.2f"), fmt(c, "%.2f"), fmt(m == "" ? "" : m / 1024, "%.1f"), fmt(mr, "%.2f"),
 				fmt(p == "" ? "" : p / 1024, "%.1f"), fmt(pr, "%.2f"), ok[k] + 0 "/" runs[k],
 				(k in st) ? "  " st[k] : ""
 			if (t != "") { lt[al[a]] += log(t); nt[al[a]]++ }
+			if (c != "" && c > 0) { lc[al[a]] += log(c); nc[al[a]]++ }
 			if (m != "") { lm[al[a]] += log(m / 1024); nm[al[a]]++ }
 			if (tr != "") { ltr[al[a]] += log(tr); ntr[al[a]]++ }
 			if (mr != "") { lmr[al[a]] += log(mr); nmr[al[a]]++ }
 			if (p != "") { lp[al[a]] += log(p / 1024); np[al[a]]++ }
 			if (pr != "") { lpr[al[a]] += log(pr); npr[al[a]]++ }
-			t = m = p = ""
+			t = m = p = c = ""
 		}
 	}
 	print hdr
 	for (a = 1; a <= na; a++) {
 		x = al[a]
-		printf "%-16s %-16s %8s %7s %9s %7s %9s %7s %5s\n", (a == 1 ? "geomean" : ""), x,
+		printf "%-16s %-16s %8s %7s %7s %9s %7s %9s %7s %5s\n", (a == 1 ? "geomean" : ""), x,
 			fmt(nt[x] ? exp(lt[x] / nt[x]) : "", "%.3f"), fmt(ntr[x] ? exp(ltr[x] / ntr[x]) : "", "%.2f"),
+			fmt(nc[x] ? exp(lc[x] / nc[x]) : "", "%.2f"),
 			fmt(nm[x] ? exp(lm[x] / nm[x]) : "", "%.1f"), fmt(nmr[x] ? exp(lmr[x] / nmr[x]) : "", "%.2f"),
 			fmt(np[x] ? exp(lp[x] / np[x]) : "", "%.1f"), fmt(npr[x] ? exp(lpr[x] / npr[x]) : "", "%.2f"),
 			nt[x] + 0 "/" nb

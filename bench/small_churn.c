@@ -16,7 +16,7 @@
 
 #define STACK_CAP 4096 /* max temporaries alive in one worker */
 #define RING 1024      /* longer-lived objects per worker */
-#define BASE_OPS 60000000ull
+#define BASE_OPS 50000000ull
 
 struct obj {
 	unsigned char *p; /* the block */
