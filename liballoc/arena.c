@@ -303,6 +303,12 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
                 c->map[first + i] = s;
             a->stats.active_pages += s->npages;
             a->stats.slab_pages += s->npages;
+            s->nmalloc = 0;
+            s->slab_prev = NULL;
+            s->slab_next = a->slabs;
+            if (a->slabs)
+                a->slabs->slab_prev = s;
+            a->slabs = s;
         }
     }
     pthread_mutex_unlock(&a->lock);
@@ -319,6 +325,13 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
 static void page_release_locked(struct arena *a, struct span *pg)
 {
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_relaxed);
+    a->retired_nmalloc[pg->cls] += pg->nmalloc;
+    if (pg->slab_prev)
+        pg->slab_prev->slab_next = pg->slab_next;
+    else
+        a->slabs = pg->slab_next;
+    if (pg->slab_next)
+        pg->slab_next->slab_prev = pg->slab_prev;
     a->stats.active_pages -= pg->npages;
     a->stats.slab_pages -= pg->npages;
     span_free(a, pg);
@@ -366,6 +379,24 @@ void arena_collect_abandoned(struct arena *a)
         }
     }
     pthread_mutex_unlock(&a->lock);
+}
+
+void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
+{
+    memset(out, 0, sizeof(struct bin_stats) * NSMALL);
+    pthread_mutex_lock(&a->lock);
+    for (unsigned c = 0; c < NSMALL; c++)
+        out[c].nmalloc = a->retired_nmalloc[c];
+    /* Owners update these without locks; the values are a racy but safe snapshot. */
+    for (struct span *s = a->slabs; s; s = s->slab_next) {
+        struct bin_stats *b = &out[s->cls];
+        b->nmalloc += __atomic_load_n(&s->nmalloc, __ATOMIC_RELAXED);
+        b->curregs += __atomic_load_n(&s->used, __ATOMIC_RELAXED);
+        b->nslabs++;
+    }
+    pthread_mutex_unlock(&a->lock);
+    for (unsigned c = 0; c < NSMALL; c++)
+        out[c].ndalloc = out[c].nmalloc >= out[c].curregs ? out[c].nmalloc - out[c].curregs : 0;
 }
 
 /* ---- large blocks ---- */

@@ -24,6 +24,14 @@
 
 struct heap;
 
+/* Per small class counters. */
+struct bin_stats {
+    uint64_t nmalloc;         /* blocks handed out */
+    uint64_t ndalloc;         /* blocks returned */
+    size_t curregs;           /* blocks live */
+    size_t nslabs;            /* slab pages live */
+};
+
 struct arena_stats {
     size_t mapped;            /* bytes of chunks and huge mappings */
     size_t active_pages;      /* pages in slabs, large and huge blocks */
@@ -49,6 +57,8 @@ struct arena {
     struct span *huge_cache;                    /* freed huge mappings kept for reuse (dirty) */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
+    struct span *slabs;                         /* live slab pages (stats walk them) */
+    uint64_t retired_nmalloc[NSMALL];           /* nmalloc of slab pages already freed */
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     unsigned nthreads;                          /* heaps using this arena */
@@ -96,6 +106,9 @@ void arena_decay_tick(struct arena *a);
 void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
 /* Collect abandoned pages whose blocks have all been freed. */
 void arena_collect_abandoned(struct arena *a);
+
+/* Per-class counters of arena a (lock taken inside). */
+void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL]);
 
 void arena_prefork(void);
 void arena_postfork_parent(void);

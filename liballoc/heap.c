@@ -232,6 +232,7 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     void *b = pg->free;
     pg->free = *(void **)b;
     pg->used++;
+    pg->nmalloc++;
     return b;
 }
 

@@ -79,6 +79,7 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
         return heap_alloc_small_slow(h, size);
     pg->free = *(void **)b;
     pg->used++;
+    pg->nmalloc++;
     uint64_t a = h->allocated + pg->block_size;
     h->allocated = a;
     if (unlikely(a >= h->next_event))

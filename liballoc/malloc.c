@@ -326,7 +326,7 @@ ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 static void *aligned(size_t align, size_t size)
 {
     if (align <= MIN_ALIGN && size <= SMALL_MAX)
-        return heap_alloc_small(heap_tls, size);
+        return heap_alloc_small(heap_tls, align > 8 && size < MIN_ALIGN ? MIN_ALIGN : size);
     return heap_alloc_general(heap_tls, size, align, false, false, NULL);
 }
 

@@ -54,8 +54,12 @@ void sizeclass_init(void)
 
 size_t sizeclass_usize_aligned(size_t size, size_t align)
 {
-    if (align <= MIN_ALIGN)
-        return size > SIZE_LIMIT ? 0 : sizeclass_usize(size ? size : 1);
+    if (size > SIZE_LIMIT)
+        return 0;
+    if (align <= 8)
+        return sizeclass_usize(size ? size : 1);
+    if (align <= MIN_ALIGN) /* every class from 16 B up is a multiple of 16 */
+        return sizeclass_usize(size < MIN_ALIGN ? MIN_ALIGN : size);
     if (size > SIZE_LIMIT || align > SIZE_LIMIT)
         return 0;
     if (size <= SMALL_MAX && align <= PAGE) {

@@ -60,6 +60,7 @@ struct span {
     uint8_t state;                   /* enum span_state (free spans) */
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
     _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
+    uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
     /* Cold fields. */
     uintptr_t start;                 /* first byte of the run */
     size_t usize;                    /* usable size of a large or huge block */
@@ -67,6 +68,7 @@ struct span {
     struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
     struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
     struct arena *arena;             /* arena that owns the pages */
+    struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     uint64_t freed_ns;               /* when a free span became dirty */
 };
 

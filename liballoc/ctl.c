@@ -1,0 +1,849 @@
+/* ctl: mallctl, mallctlnametomib, mallctlbymib over a static tree (see ctl.h). */
+#include "ctl.h"
+#include "alloc.h"
+#include "arena.h"
+#include "heap.h"
+#include "malloc_init.h"
+#include "options.h"
+#include "sizeclass.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define NLEXTENTS 188 /* large classes: 4 per doubling from 40 KiB to 2^62 */
+
+/* ---- handler helpers ---- */
+
+int ctl_read_only(const struct ctl_args *a, const void *v, size_t size)
+{
+    if (a->newp != NULL || a->newlen != 0)
+        return EPERM;
+    return ctl_read(a, v, size);
+}
+
+int ctl_read(const struct ctl_args *a, const void *v, size_t size)
+{
+    if (a->oldp == NULL || a->oldlenp == NULL)
+        return 0;
+    if (*a->oldlenp != size) {
+        size_t n = *a->oldlenp < size ? *a->oldlenp : size;
+        memcpy(a->oldp, v, n);
+        *a->oldlenp = n;
+        return EINVAL;
+    }
+    memcpy(a->oldp, v, size);
+    return 0;
+}
+
+int ctl_write(const struct ctl_args *a, void *v, size_t size)
+{
+    if (a->newp == NULL)
+        return 0;
+    if (a->newlen != size)
+        return EINVAL;
+    memcpy(v, a->newp, size);
+    return 0;
+}
+
+int ctl_no_data(const struct ctl_args *a)
+{
+    if (a->oldp || a->oldlenp || a->newp || a->newlen)
+        return EPERM;
+    return 0;
+}
+
+static bool wants_write(const struct ctl_args *a)
+{
+    return a->newp != NULL || a->newlen != 0;
+}
+
+/* ---- version, epoch, config ---- */
+
+static int h_version(const struct ctl_args *a)
+{
+    const char *v = JEMALLOC_VERSION;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_epoch(const struct ctl_args *a)
+{
+    uint64_t v = 0;
+    int err = ctl_write(a, &v, sizeof(v));
+    if (err)
+        return err;
+    uint64_t e = a->newp ? stats_refresh() : stats_current.epoch;
+    return ctl_read(a, &e, sizeof(e));
+}
+
+static int h_true(const struct ctl_args *a)
+{
+    bool v = true;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_false(const struct ctl_args *a)
+{
+    bool v = false;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_config_debug(const struct ctl_args *a)
+{
+    bool v = config_debug;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_config_malloc_conf(const struct ctl_args *a)
+{
+    const char *v = "";
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static const struct ctl_node config_nodes[] = {
+    {"cache_oblivious", NULL, 0, NULL, h_false},
+    {"debug", NULL, 0, NULL, h_config_debug},
+    {"fill", NULL, 0, NULL, h_true},
+    {"lazy_lock", NULL, 0, NULL, h_false},
+    {"malloc_conf", NULL, 0, NULL, h_config_malloc_conf},
+    {"opt_safety_checks", NULL, 0, NULL, h_true},
+    {"prof", NULL, 0, NULL, h_true},
+    {"prof_libgcc", NULL, 0, NULL, h_false},
+    {"prof_libunwind", NULL, 0, NULL, h_true},
+    {"stats", NULL, 0, NULL, h_true},
+    {"utrace", NULL, 0, NULL, h_false},
+    {"xmalloc", NULL, 0, NULL, h_false},
+};
+
+/* ---- opt.* (generated from options.def) ---- */
+
+#define OPT_BOOL(n, d, doc)                                                                        \
+    static int h_opt_##n(const struct ctl_args *a) { return ctl_read_only(a, &opt.n, sizeof(opt.n)); }
+#define OPT_UNSIGNED OPT_NUM
+#define OPT_SIZE OPT_NUM
+#define OPT_SSIZE OPT_NUM
+#define OPT_NUM(n, d, lo, hi, doc) OPT_BOOL(n, d, doc)
+#define OPT_STRING(n, d, doc)                                                                      \
+    static int h_opt_##n(const struct ctl_args *a)                                                 \
+    {                                                                                              \
+        const char *v = opt.n;                                                                     \
+        return ctl_read_only(a, &v, sizeof(v));                                                    \
+    }
+#define OPT_CHOICE(n, d, choices, doc)                                                             \
+    static int h_opt_##n(const struct ctl_args *a) { return ctl_read_only(a, &opt.n, sizeof(opt.n)); }
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_NUM
+#undef OPT_STRING
+#undef OPT_CHOICE
+
+#define OPT_BOOL(n, d, doc) {#n, NULL, 0, NULL, h_opt_##n},
+#define OPT_NUM(n, d, lo, hi, doc) OPT_BOOL(n, d, doc)
+#define OPT_STRING(n, d, doc) OPT_BOOL(n, d, doc)
+#define OPT_CHOICE(n, d, choices, doc) OPT_BOOL(n, d, doc)
+static const struct ctl_node opt_nodes[] = {
+#include "options.def"
+};
+#undef OPT_BOOL
+#undef OPT_NUM
+#undef OPT_STRING
+#undef OPT_CHOICE
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+
+/* ---- thread.* ---- */
+
+static struct heap *cur_heap(void)
+{
+    return heap_get();
+}
+
+static int h_thread_allocated(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    uint64_t v = h ? h->allocated : 0;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_deallocated(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    uint64_t v = h ? h->deallocated : 0;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_allocatedp(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    if (!h)
+        return EAGAIN;
+    uint64_t *v = &h->allocated;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_deallocatedp(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    if (!h)
+        return EAGAIN;
+    uint64_t *v = &h->deallocated;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_arena(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    if (!h)
+        return EAGAIN;
+    unsigned old = h->arena->index, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    if (a->newp) {
+        struct arena *na = nw < arena_total() ? arena_get(nw) : NULL;
+        if (!na)
+            return EFAULT;
+        if (na != h->arena) {
+            heap_flush(h);
+            arena_thread_detach(h->arena);
+            arena_thread_attach(na);
+            h->arena = na;
+        }
+    }
+    return ctl_read(a, &old, sizeof(old));
+}
+
+static int h_thread_tcache_enabled(const struct ctl_args *a)
+{
+    struct heap *h = cur_heap();
+    if (!h)
+        return EAGAIN;
+    bool old = h->tcache, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    if (a->newp)
+        heap_set_tcache(h, nw);
+    return ctl_read(a, &old, sizeof(old));
+}
+
+static int h_thread_tcache_flush(const struct ctl_args *a)
+{
+    int err = ctl_no_data(a);
+    if (err)
+        return err;
+    struct heap *h = cur_heap();
+    if (!h || !h->tcache)
+        return EFAULT;
+    heap_flush(h);
+    return 0;
+}
+
+static const struct ctl_node thread_tcache_nodes[] = {
+    {"enabled", NULL, 0, NULL, h_thread_tcache_enabled},
+    {"flush", NULL, 0, NULL, h_thread_tcache_flush},
+};
+
+static const struct ctl_node thread_nodes[] = {
+    {"arena", NULL, 0, NULL, h_thread_arena},
+    {"allocated", NULL, 0, NULL, h_thread_allocated},
+    {"allocatedp", NULL, 0, NULL, h_thread_allocatedp},
+    {"deallocated", NULL, 0, NULL, h_thread_deallocated},
+    {"deallocatedp", NULL, 0, NULL, h_thread_deallocatedp},
+    {"tcache", thread_tcache_nodes, 2, NULL, NULL},
+};
+
+/* ---- tcache.* (explicit caches map onto the calling thread's heap) ---- */
+
+static pthread_mutex_t tcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned tcache_next = 0;
+static uint8_t tcache_used[4096];
+
+static int h_tcache_create(const struct ctl_args *a)
+{
+    if (wants_write(a))
+        return EPERM;
+    pthread_mutex_lock(&tcache_lock);
+    unsigned id = UINT32_MAX;
+    for (unsigned i = 0; i < 4096; i++) {
+        unsigned k = (tcache_next + i) % 4096;
+        if (!tcache_used[k]) {
+            tcache_used[k] = 1;
+            id = k;
+            tcache_next = k + 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&tcache_lock);
+    if (id == UINT32_MAX)
+        return EAGAIN;
+    return ctl_read(a, &id, sizeof(id));
+}
+
+static int tcache_id_op(const struct ctl_args *a, bool destroy)
+{
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    unsigned id;
+    if (!a->newp || a->newlen != sizeof(id))
+        return EINVAL;
+    memcpy(&id, a->newp, sizeof(id));
+    if (id >= 4096)
+        return EFAULT;
+    pthread_mutex_lock(&tcache_lock);
+    bool ok = tcache_used[id];
+    if (ok && destroy)
+        tcache_used[id] = 0;
+    pthread_mutex_unlock(&tcache_lock);
+    return ok ? 0 : EFAULT;
+}
+
+static int h_tcache_flush(const struct ctl_args *a) { return tcache_id_op(a, false); }
+static int h_tcache_destroy(const struct ctl_args *a) { return tcache_id_op(a, true); }
+
+static const struct ctl_node tcache_nodes[] = {
+    {"create", NULL, 0, NULL, h_tcache_create},
+    {"flush", NULL, 0, NULL, h_tcache_flush},
+    {"destroy", NULL, 0, NULL, h_tcache_destroy},
+};
+
+/* ---- arena.<i>.* ---- */
+
+/* Arenas named by index i (MALLCTL_ARENAS_ALL or i == narenas: all). */
+static bool arena_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    return i <= arena_total() || i == MALLCTL_ARENAS_ALL || i == MALLCTL_ARENAS_DESTROYED;
+}
+
+static bool all_arenas(size_t i)
+{
+    return i == MALLCTL_ARENAS_ALL || i == arena_total();
+}
+
+static int arena_purge_common(const struct ctl_args *a, bool force)
+{
+    int err = ctl_no_data(a);
+    if (err)
+        return err;
+    size_t i = a->mib[1];
+    if (i == MALLCTL_ARENAS_DESTROYED)
+        return 0;
+    unsigned n = arena_total();
+    for (unsigned k = 0; k < n; k++) {
+        if (!all_arenas(i) && k != i)
+            continue;
+        if (arenas[k]) {
+            arena_collect_abandoned(arenas[k]);
+            arena_decay(arenas[k], force);
+        }
+    }
+    return 0;
+}
+
+static int h_arena_purge(const struct ctl_args *a) { return arena_purge_common(a, true); }
+static int h_arena_decay(const struct ctl_args *a) { return arena_purge_common(a, false); }
+
+static int arena_decay_ms(const struct ctl_args *a, bool dirty)
+{
+    size_t i = a->mib[1];
+    if (all_arenas(i) || i == MALLCTL_ARENAS_DESTROYED)
+        return EFAULT;
+    struct arena *ar = arena_get((unsigned)i);
+    if (!ar)
+        return EFAULT;
+    ssize_t old = dirty ? ar->decay_dirty.ms : ar->decay_muzzy.ms, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    if (a->newp) {
+        if (nw < -1)
+            return EFAULT;
+        arena_set_decay(ar, dirty ? nw : ar->decay_dirty.ms, dirty ? ar->decay_muzzy.ms : nw);
+    }
+    return ctl_read(a, &old, sizeof(old));
+}
+
+static int h_arena_dirty_decay_ms(const struct ctl_args *a) { return arena_decay_ms(a, true); }
+static int h_arena_muzzy_decay_ms(const struct ctl_args *a) { return arena_decay_ms(a, false); }
+
+static const struct ctl_node arena_i_nodes[] = {
+    {"purge", NULL, 0, NULL, h_arena_purge},
+    {"decay", NULL, 0, NULL, h_arena_decay},
+    {"dirty_decay_ms", NULL, 0, NULL, h_arena_dirty_decay_ms},
+    {"muzzy_decay_ms", NULL, 0, NULL, h_arena_muzzy_decay_ms},
+};
+static const struct ctl_node arena_i_node = {NULL, arena_i_nodes, 4, arena_index_ok, NULL};
+
+/* ---- arenas.* ---- */
+
+static int h_arenas_narenas(const struct ctl_args *a)
+{
+    unsigned v = arena_total();
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int arenas_default_decay(const struct ctl_args *a, ssize_t *var)
+{
+    ssize_t old = *var, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    if (a->newp) {
+        if (nw < -1)
+            return EFAULT;
+        *var = nw;
+    }
+    return ctl_read(a, &old, sizeof(old));
+}
+
+static int h_arenas_dirty(const struct ctl_args *a) { return arenas_default_decay(a, &arena_default_dirty_ms); }
+static int h_arenas_muzzy(const struct ctl_args *a) { return arenas_default_decay(a, &arena_default_muzzy_ms); }
+
+static int h_arenas_quantum(const struct ctl_args *a)
+{
+    size_t v = MIN_ALIGN;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_page(const struct ctl_args *a)
+{
+    size_t v = PAGE;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_tcache_max(const struct ctl_args *a)
+{
+    size_t v = opt.tcache_max;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_nbins(const struct ctl_args *a)
+{
+    unsigned v = NSMALL;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_nlextents(const struct ctl_args *a)
+{
+    unsigned v = NLEXTENTS;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static bool bin_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    return i < NSMALL;
+}
+
+static bool lextent_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    return i < NLEXTENTS;
+}
+
+static int h_bin_size(const struct ctl_args *a)
+{
+    size_t v = sizeclass_size[a->mib[2]];
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_bin_nregs(const struct ctl_args *a)
+{
+    uint32_t v = sizeclass_slab_blocks[a->mib[2]];
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_bin_slab_size(const struct ctl_args *a)
+{
+    size_t v = (size_t)sizeclass_slab_pages[a->mib[2]] * PAGE;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_lextent_size(const struct ctl_args *a)
+{
+    size_t i = a->mib[2];
+    size_t base = (size_t)32768 << (i / 4);
+    size_t v = base + (i % 4 + 1) * (base / 4);
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_create(const struct ctl_args *a)
+{
+    if (wants_write(a) && !(a->newlen == sizeof(void *) || a->newlen == 0))
+        return EPERM;
+    int idx = arena_create();
+    if (idx < 0)
+        return EAGAIN;
+    unsigned v = (unsigned)idx;
+    return ctl_read(a, &v, sizeof(v));
+}
+
+static const struct ctl_node bin_i_nodes[] = {
+    {"size", NULL, 0, NULL, h_bin_size},
+    {"nregs", NULL, 0, NULL, h_bin_nregs},
+    {"slab_size", NULL, 0, NULL, h_bin_slab_size},
+};
+static const struct ctl_node bin_i_node = {NULL, bin_i_nodes, 3, bin_index_ok, NULL};
+static const struct ctl_node lextent_i_nodes[] = {{"size", NULL, 0, NULL, h_lextent_size}};
+static const struct ctl_node lextent_i_node = {NULL, lextent_i_nodes, 1, lextent_index_ok, NULL};
+
+static const struct ctl_node arenas_nodes[] = {
+    {"narenas", NULL, 0, NULL, h_arenas_narenas},
+    {"dirty_decay_ms", NULL, 0, NULL, h_arenas_dirty},
+    {"muzzy_decay_ms", NULL, 0, NULL, h_arenas_muzzy},
+    {"quantum", NULL, 0, NULL, h_arenas_quantum},
+    {"page", NULL, 0, NULL, h_arenas_page},
+    {"tcache_max", NULL, 0, NULL, h_arenas_tcache_max},
+    {"nbins", NULL, 0, NULL, h_arenas_nbins},
+    {"nhbins", NULL, 0, NULL, h_arenas_nbins},
+    {"bin", &bin_i_node, 1, NULL, NULL},
+    {"nlextents", NULL, 0, NULL, h_arenas_nlextents},
+    {"lextent", &lextent_i_node, 1, NULL, NULL},
+    {"create", NULL, 0, NULL, h_arenas_create},
+};
+
+/* ---- stats.* ---- */
+
+#define STAT_HANDLER(field)                                                                        \
+    static int h_stats_##field(const struct ctl_args *a)                                           \
+    {                                                                                              \
+        size_t v = stats_current.field;                                                            \
+        return ctl_read_only(a, &v, sizeof(v));                                                    \
+    }
+STAT_HANDLER(allocated)
+STAT_HANDLER(active)
+STAT_HANDLER(metadata)
+STAT_HANDLER(resident)
+STAT_HANDLER(mapped)
+STAT_HANDLER(retained)
+
+static bool stats_arena_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    if (i == MALLCTL_ARENAS_ALL)
+        return true;
+    return i < arena_total() && arenas[i] != NULL;
+}
+
+static void arena_sum(const struct ctl_args *a, struct arena_stats *out)
+{
+    stats_arena_sum((unsigned)a->mib[2], out);
+}
+
+#define ARENA_STAT(name, type, expr)                                                               \
+    static int h_sa_##name(const struct ctl_args *a)                                               \
+    {                                                                                              \
+        struct arena_stats s;                                                                      \
+        arena_sum(a, &s);                                                                          \
+        type v = (type)(expr);                                                                     \
+        return ctl_read_only(a, &v, sizeof(v));                                                    \
+    }
+ARENA_STAT(pactive, size_t, s.active_pages)
+ARENA_STAT(pdirty, size_t, s.ndirty + s.huge_cached)
+ARENA_STAT(pmuzzy, size_t, s.nmuzzy)
+ARENA_STAT(mapped, size_t, s.mapped)
+ARENA_STAT(retained, size_t, s.retained)
+ARENA_STAT(npurge, uint64_t, s.npurge)
+ARENA_STAT(nmadvise, uint64_t, s.nmadvise)
+ARENA_STAT(purged, uint64_t, s.purged)
+ARENA_STAT(large_allocated, size_t, s.large_allocated)
+ARENA_STAT(large_nmalloc, uint64_t, s.large_nmalloc)
+ARENA_STAT(large_ndalloc, uint64_t, s.large_ndalloc)
+
+static int h_sa_nthreads(const struct ctl_args *a)
+{
+    unsigned n = 0, total = arena_total();
+    for (unsigned k = 0; k < total; k++)
+        if (arenas[k] && (a->mib[2] == MALLCTL_ARENAS_ALL || a->mib[2] == k))
+            n += arenas[k]->nthreads;
+    return ctl_read_only(a, &n, sizeof(n));
+}
+
+static int sa_decay(const struct ctl_args *a, bool dirty)
+{
+    ssize_t v = -1;
+    if (a->mib[2] != MALLCTL_ARENAS_ALL) {
+        struct arena *ar = arenas[a->mib[2]];
+        v = dirty ? ar->decay_dirty.ms : ar->decay_muzzy.ms;
+    }
+    return ctl_read_only(a, &v, sizeof(v));
+}
+static int h_sa_dirty_decay_ms(const struct ctl_args *a) { return sa_decay(a, true); }
+static int h_sa_muzzy_decay_ms(const struct ctl_args *a) { return sa_decay(a, false); }
+
+/* Sum per-class counters of the arena(s) named in the mib into out. */
+static void bins_sum(size_t ai, struct bin_stats out[NSMALL])
+{
+    memset(out, 0, sizeof(struct bin_stats) * NSMALL);
+    struct bin_stats tmp[NSMALL];
+    unsigned total = arena_total();
+    for (unsigned k = 0; k < total; k++) {
+        if (!arenas[k] || (ai != MALLCTL_ARENAS_ALL && ai != k))
+            continue;
+        arena_bin_stats(arenas[k], tmp);
+        for (unsigned c = 0; c < NSMALL; c++) {
+            out[c].nmalloc += tmp[c].nmalloc;
+            out[c].ndalloc += tmp[c].ndalloc;
+            out[c].curregs += tmp[c].curregs;
+            out[c].nslabs += tmp[c].nslabs;
+        }
+    }
+}
+
+static int h_sa_small(const struct ctl_args *a, int what)
+{
+    struct bin_stats b[NSMALL];
+    bins_sum(a->mib[2], b);
+    uint64_t nm = 0, nd = 0;
+    size_t al = 0;
+    for (unsigned c = 0; c < NSMALL; c++) {
+        nm += b[c].nmalloc;
+        nd += b[c].ndalloc;
+        al += b[c].curregs * sizeclass_size[c];
+    }
+    if (what == 0)
+        return ctl_read_only(a, &al, sizeof(al));
+    uint64_t v = what == 1 ? nm : nd;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+static int h_sa_small_allocated(const struct ctl_args *a) { return h_sa_small(a, 0); }
+static int h_sa_small_nmalloc(const struct ctl_args *a) { return h_sa_small(a, 1); }
+static int h_sa_small_ndalloc(const struct ctl_args *a) { return h_sa_small(a, 2); }
+
+static int h_sa_bin(const struct ctl_args *a, int what)
+{
+    struct bin_stats b[NSMALL];
+    bins_sum(a->mib[2], b);
+    const struct bin_stats *s = &b[a->mib[4]];
+    if (what == 2) {
+        size_t v = s->curregs;
+        return ctl_read_only(a, &v, sizeof(v));
+    }
+    if (what == 3) {
+        size_t v = s->nslabs;
+        return ctl_read_only(a, &v, sizeof(v));
+    }
+    uint64_t v = what == 0 ? s->nmalloc : s->ndalloc;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+static int h_sa_bin_nmalloc(const struct ctl_args *a) { return h_sa_bin(a, 0); }
+static int h_sa_bin_ndalloc(const struct ctl_args *a) { return h_sa_bin(a, 1); }
+static int h_sa_bin_curregs(const struct ctl_args *a) { return h_sa_bin(a, 2); }
+static int h_sa_bin_curslabs(const struct ctl_args *a) { return h_sa_bin(a, 3); }
+
+static const struct ctl_node sa_small_nodes[] = {
+    {"allocated", NULL, 0, NULL, h_sa_small_allocated},
+    {"nmalloc", NULL, 0, NULL, h_sa_small_nmalloc},
+    {"ndalloc", NULL, 0, NULL, h_sa_small_ndalloc},
+};
+static const struct ctl_node sa_large_nodes[] = {
+    {"allocated", NULL, 0, NULL, h_sa_large_allocated},
+    {"nmalloc", NULL, 0, NULL, h_sa_large_nmalloc},
+    {"ndalloc", NULL, 0, NULL, h_sa_large_ndalloc},
+};
+static const struct ctl_node sa_bin_j_nodes[] = {
+    {"nmalloc", NULL, 0, NULL, h_sa_bin_nmalloc},
+    {"ndalloc", NULL, 0, NULL, h_sa_bin_ndalloc},
+    {"curregs", NULL, 0, NULL, h_sa_bin_curregs},
+    {"curslabs", NULL, 0, NULL, h_sa_bin_curslabs},
+};
+static const struct ctl_node sa_bin_j_node = {NULL, sa_bin_j_nodes, 4, bin_index_ok, NULL};
+static const struct ctl_node stats_arena_i_nodes[] = {
+    {"nthreads", NULL, 0, NULL, h_sa_nthreads},
+    {"dirty_decay_ms", NULL, 0, NULL, h_sa_dirty_decay_ms},
+    {"muzzy_decay_ms", NULL, 0, NULL, h_sa_muzzy_decay_ms},
+    {"pactive", NULL, 0, NULL, h_sa_pactive},
+    {"pdirty", NULL, 0, NULL, h_sa_pdirty},
+    {"pmuzzy", NULL, 0, NULL, h_sa_pmuzzy},
+    {"mapped", NULL, 0, NULL, h_sa_mapped},
+    {"retained", NULL, 0, NULL, h_sa_retained},
+    {"dirty_npurge", NULL, 0, NULL, h_sa_npurge},
+    {"dirty_nmadvise", NULL, 0, NULL, h_sa_nmadvise},
+    {"dirty_purged", NULL, 0, NULL, h_sa_purged},
+    {"small", sa_small_nodes, 3, NULL, NULL},
+    {"large", sa_large_nodes, 3, NULL, NULL},
+    {"bins", &sa_bin_j_node, 1, NULL, NULL},
+};
+static const struct ctl_node stats_arena_i_node = {NULL, stats_arena_i_nodes, 14,
+                                                   stats_arena_index_ok, NULL};
+
+static const struct ctl_node stats_nodes[] = {
+    {"allocated", NULL, 0, NULL, h_stats_allocated},
+    {"active", NULL, 0, NULL, h_stats_active},
+    {"metadata", NULL, 0, NULL, h_stats_metadata},
+    {"resident", NULL, 0, NULL, h_stats_resident},
+    {"mapped", NULL, 0, NULL, h_stats_mapped},
+    {"retained", NULL, 0, NULL, h_stats_retained},
+    {"arenas", &stats_arena_i_node, 1, NULL, NULL},
+};
+
+/* ---- background_thread ---- */
+
+static int h_background_thread(const struct ctl_args *a)
+{
+    bool old = opt.background_thread, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    if (a->newp)
+        opt.background_thread = nw;
+    return ctl_read(a, &old, sizeof(old));
+}
+
+/* ---- root ---- */
+
+#define N(x) (sizeof(x) / sizeof((x)[0]))
+static const struct ctl_node root_nodes[] = {
+    {"version", NULL, 0, NULL, h_version},
+    {"epoch", NULL, 0, NULL, h_epoch},
+    {"background_thread", NULL, 0, NULL, h_background_thread},
+    {"config", config_nodes, N(config_nodes), NULL, NULL},
+    {"opt", opt_nodes, N(opt_nodes), NULL, NULL},
+    {"thread", thread_nodes, N(thread_nodes), NULL, NULL},
+    {"tcache", tcache_nodes, N(tcache_nodes), NULL, NULL},
+    {"arena", &arena_i_node, 1, NULL, NULL},
+    {"arenas", arenas_nodes, N(arenas_nodes), NULL, NULL},
+    {"stats", stats_nodes, N(stats_nodes), NULL, NULL},
+};
+static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
+
+/* Walk name into mib; *depth in = capacity, out = components used; *leaf = last node. */
+static int name_to_mib(const char *name, size_t *mib, size_t *depth, const struct ctl_node **leaf)
+{
+    const struct ctl_node *node = &root;
+    size_t cap = *depth, d = 0;
+    const char *p = name;
+    if (!name || !*name)
+        return ENOENT;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (d >= cap || d >= CTL_MAX_DEPTH || node->children == NULL || len == 0)
+            return ENOENT;
+        const struct ctl_node *next = NULL;
+        size_t idx = 0;
+        if (node->children[0].name == NULL) {
+            /* Indexed child: the component is a number. */
+            char buf[32];
+            if (len >= sizeof(buf))
+                return ENOENT;
+            memcpy(buf, p, len);
+            buf[len] = 0;
+            char *end;
+            errno = 0;
+            uintmax_t v = strtoumax(buf, &end, 10);
+            if (errno || *end || buf[0] < '0' || buf[0] > '9' || v > UINT32_MAX)
+                return ENOENT;
+            const struct ctl_node *tmpl = &node->children[0];
+            if (!tmpl->index_ok(mib, d, (size_t)v))
+                return ENOENT;
+            idx = (size_t)v;
+            next = tmpl;
+        } else {
+            for (size_t i = 0; i < node->nchildren; i++) {
+                if (strlen(node->children[i].name) == len &&
+                    memcmp(node->children[i].name, p, len) == 0) {
+                    next = &node->children[i];
+                    idx = i;
+                    break;
+                }
+            }
+            if (!next)
+                return ENOENT;
+        }
+        mib[d++] = idx;
+        node = next;
+        p = dot ? dot + 1 : p + len;
+        if (dot && !*p)
+            return ENOENT;
+    }
+    *depth = d;
+    *leaf = node;
+    return 0;
+}
+
+/* Follow a mib from the root; ENOENT for bad indexes. */
+static int mib_to_node(const size_t *mib, size_t miblen, const struct ctl_node **out)
+{
+    const struct ctl_node *node = &root;
+    if (miblen == 0 || miblen > CTL_MAX_DEPTH)
+        return ENOENT;
+    for (size_t d = 0; d < miblen; d++) {
+        if (!node->children)
+            return ENOENT;
+        if (node->children[0].name == NULL) {
+            if (mib[d] > UINT32_MAX)
+                return EFAULT;
+            if (!node->children[0].index_ok(mib, d, mib[d]))
+                return ENOENT;
+            node = &node->children[0];
+        } else {
+            if (mib[d] >= node->nchildren)
+                return ENOENT;
+            node = &node->children[mib[d]];
+        }
+    }
+    *out = node;
+    return 0;
+}
+
+static int run_leaf(const struct ctl_node *node, const size_t *mib, size_t miblen, void *oldp,
+                    size_t *oldlenp, void *newp, size_t newlen)
+{
+    if (!node->handler)
+        return ENOENT;
+    struct ctl_args a = {mib, miblen, oldp, oldlenp, newp, newlen};
+    return node->handler(&a);
+}
+
+ALLOC_EXPORT int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
+{
+    if (malloc_init() != 0)
+        return EAGAIN;
+    size_t mib[CTL_MAX_DEPTH], depth = CTL_MAX_DEPTH;
+    const struct ctl_node *leaf;
+    int err = name_to_mib(name, mib, &depth, &leaf);
+    if (err)
+        return err;
+    return run_leaf(leaf, mib, depth, oldp, oldlenp, newp, newlen);
+}
+
+ALLOC_EXPORT int mallctlnametomib(const char *name, size_t *mibp, size_t *miblenp)
+{
+    if (malloc_init() != 0)
+        return EAGAIN;
+    if (!mibp || !miblenp)
+        return EINVAL;
+    size_t mib[CTL_MAX_DEPTH], depth = *miblenp < CTL_MAX_DEPTH ? *miblenp : CTL_MAX_DEPTH;
+    const struct ctl_node *leaf;
+    int err = name_to_mib(name, mib, &depth, &leaf);
+    if (err)
+        return err;
+    memcpy(mibp, mib, depth * sizeof(size_t));
+    *miblenp = depth;
+    return 0;
+}
+
+ALLOC_EXPORT int mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp,
+                              void *newp, size_t newlen)
+{
+    if (malloc_init() != 0)
+        return EAGAIN;
+    if (!mib)
+        return EINVAL;
+    const struct ctl_node *node;
+    int err = mib_to_node(mib, miblen, &node);
+    if (err)
+        return err;
+    return run_leaf(node, mib, miblen, oldp, oldlenp, newp, newlen);
+}
