@@ -19,8 +19,8 @@ static void test_overflow(void)
         {SIZE_MAX, SIZE_MAX},
         {SIZE_MAX / 16 + 1, 16},
         {3, SIZE_MAX / 3 + 1},
-        {1, SIZE_MAX},       /* no overflow, but impossible */
-        {SIZE_MAX / 2, 1},   /* no overflow, but impossible */
+        {1, SIZE_MAX},     /* no overflow, but impossible */
+        {SIZE_MAX / 2, 1}, /* no overflow, but impossible */
         {65536, (size_t)PTRDIFF_MAX / 65536 + 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -107,10 +107,30 @@ int main(void)
     test_overflow();
     test_zero_counts();
     test_reuse_single();
-    const size_t sizes[] = {1,     8,      16,        24,        48,         100,
-                            128,   255,    512,       1000,      2048,       4096,
-                            8192,  12288,  16384,     20000,     65536,      131072,
-                            262144, 1 << 20, (2 << 20) - 1, 2 << 20, (2 << 20) + 4096, 5 << 20};
+    const size_t sizes[] = {1,
+                            8,
+                            16,
+                            24,
+                            48,
+                            100,
+                            128,
+                            255,
+                            512,
+                            1000,
+                            2048,
+                            4096,
+                            8192,
+                            12288,
+                            16384,
+                            20000,
+                            65536,
+                            131072,
+                            262144,
+                            1 << 20,
+                            (2 << 20) - 1,
+                            2 << 20,
+                            (2 << 20) + 4096,
+                            5 << 20};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         dirty_then_calloc(1, sizes[i]);
         if (sizes[i] % 8 == 0)

@@ -27,8 +27,7 @@ static void test_zero_size(void)
     }
     qsort(ptrs, N_ZERO_BLOCKS, sizeof(ptrs[0]), cmp_ptr);
     for (int i = 1; i < N_ZERO_BLOCKS; i++)
-        CHECK_MSG(ptrs[i] != ptrs[i - 1], "malloc(0) returned %p twice while both live",
-                  ptrs[i]);
+        CHECK_MSG(ptrs[i] != ptrs[i - 1], "malloc(0) returned %p twice while both live", ptrs[i]);
     for (int i = 0; i < N_ZERO_BLOCKS; i++)
         free(ptrs[i]);
     /* After the frees, malloc(0) still works. */
@@ -40,8 +39,14 @@ static void test_zero_size(void)
 static void test_impossible_sizes(void)
 {
     const size_t sizes[] = {
-        SIZE_MAX,          SIZE_MAX - 1,          SIZE_MAX - 15,          SIZE_MAX - 4095,
-        SIZE_MAX - 65536,  SIZE_MAX - (1u << 21), SIZE_MAX / 2 + 1,       (size_t)PTRDIFF_MAX + 1,
+        SIZE_MAX,
+        SIZE_MAX - 1,
+        SIZE_MAX - 15,
+        SIZE_MAX - 4095,
+        SIZE_MAX - 65536,
+        SIZE_MAX - (1u << 21),
+        SIZE_MAX / 2 + 1,
+        (size_t)PTRDIFF_MAX + 1,
         SIZE_MAX / 2 + 4096,
     };
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -106,9 +111,8 @@ static void test_disjoint(void)
     }
     qsort(idx, NLIVE, sizeof(idx[0]), cmp_ptr);
     for (int i = 1; i < NLIVE; i++)
-        CHECK_MSG(idx[i - 1][0] + idx[i - 1][1] <= idx[i][0],
-                  "blocks overlap: %p+%zu and %p", (void *)idx[i - 1][0], (size_t)idx[i - 1][1],
-                  (void *)idx[i][0]);
+        CHECK_MSG(idx[i - 1][0] + idx[i - 1][1] <= idx[i][0], "blocks overlap: %p+%zu and %p",
+                  (void *)idx[i - 1][0], (size_t)idx[i - 1][1], (void *)idx[i][0]);
     for (int i = 0; i < NLIVE; i++)
         free((void *)blk[i].p);
 }
@@ -116,10 +120,14 @@ static void test_disjoint(void)
 /* Small, large and huge requests are usable over the whole size. */
 static void test_size_range(void)
 {
-    const size_t sizes[] = {1,       7,       8,          9,          15,        16,
-                            17,      100,     1000,       4095,       4096,      4097,
-                            14336,   16384,   16385,      65536,      100000,    (1 << 20) - 1,
-                            1 << 20, 2 << 20, (2 << 20) + 1, 3 << 20, 8 << 20, 64 << 20};
+    const size_t sizes[] = {1,       7,       8,
+                            9,       15,      16,
+                            17,      100,     1000,
+                            4095,    4096,    4097,
+                            14336,   16384,   16385,
+                            65536,   100000,  (1 << 20) - 1,
+                            1 << 20, 2 << 20, (2 << 20) + 1,
+                            3 << 20, 8 << 20, 64 << 20};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         size_t n = sizes[i];
         unsigned char *p = tl_opaque(malloc(n));

@@ -29,10 +29,10 @@ static size_t flag_align(int flags)
     return la ? (size_t)1 << la : 1;
 }
 
-static const size_t test_sizes[] = {1,      8,      15,      16,      17,         100,
-                                    1000,   4095,   4096,    4097,    10000,      16384,
-                                    20000,  65536,  100000,  262145,  (1 << 20) - 1, 1 << 20,
-                                    2 << 20, (2 << 20) + 1, 3 << 20, 9 << 20};
+static const size_t test_sizes[] = {
+    1,       8,      15,    16,    17,     100,    1000,          4095,    4096,    4097,
+    10000,   16384,  20000, 65536, 100000, 262145, (1 << 20) - 1, 1 << 20, 2 << 20, (2 << 20) + 1,
+    3 << 20, 9 << 20};
 #define NSIZES (sizeof(test_sizes) / sizeof(test_sizes[0]))
 
 /* Fill usable sizes of many blocks of size n, then free them, so the next
@@ -66,8 +66,7 @@ static void test_mallocx_flags(void)
             CHECK_MSG(u >= n, "mallocx(%zu, 0x%x): sallocx %zu < size", n, flags, u);
             CHECK_EQ(u, malloc_usable_size(p));
             size_t nx = nallocx(n, flags);
-            CHECK_MSG(nx == u, "nallocx(%zu, 0x%x) = %zu, sallocx(mallocx) = %zu", n, flags, nx,
-                      u);
+            CHECK_MSG(nx == u, "nallocx(%zu, 0x%x) = %zu, sallocx(mallocx) = %zu", n, flags, nx, u);
             if (flags & MALLOCX_ZERO)
                 CHECK_ZERO(p, n);
             tl_fill(p, u, n ^ (uint64_t)flags);
@@ -116,8 +115,8 @@ static void test_impossible(void)
 {
     const size_t big[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 4095, (size_t)PTRDIFF_MAX + 1};
     for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
-        CHECK_MSG(nallocx(tl_opaque_size(big[i]), 0) == 0, "nallocx(%zu, 0) = %zu, want 0",
-                  big[i], nallocx(big[i], 0));
+        CHECK_MSG(nallocx(tl_opaque_size(big[i]), 0) == 0, "nallocx(%zu, 0) = %zu, want 0", big[i],
+                  nallocx(big[i], 0));
         CHECK_MSG(nallocx(tl_opaque_size(big[i]), MALLOCX_LG_ALIGN(12)) == 0,
                   "nallocx(%zu, lg_align 12) != 0", big[i]);
         void *p = mallocx(tl_opaque_size(big[i]), 0);
@@ -143,8 +142,12 @@ static void test_impossible(void)
  * and zeroing. */
 static void test_rallocx(void)
 {
-    const int rflags[] = {0, MALLOCX_ZERO, MALLOCX_LG_ALIGN(12), MALLOCX_ALIGN(256) | MALLOCX_ZERO,
-                          MALLOCX_LG_ALIGN(21) | MALLOCX_ZERO, MALLOCX_TCACHE_NONE};
+    const int rflags[] = {0,
+                          MALLOCX_ZERO,
+                          MALLOCX_LG_ALIGN(12),
+                          MALLOCX_ALIGN(256) | MALLOCX_ZERO,
+                          MALLOCX_LG_ALIGN(21) | MALLOCX_ZERO,
+                          MALLOCX_TCACHE_NONE};
     for (size_t f = 0; f < sizeof(rflags) / sizeof(rflags[0]); f++) {
         int fl = rflags[f];
         size_t align = flag_align(fl);
@@ -207,21 +210,20 @@ static void test_xallocx_large(size_t big)
     size_t r = xallocx(p, small, 0, 0);
     CHECK_MSG(r == sallocx(p, 0), "xallocx returned %zu but sallocx is %zu", r, sallocx(p, 0));
     CHECK_MSG(r == nallocx(small, 0),
-              "xallocx(%zu-byte block, %zu) = %zu: large block not shrunk in place (want %zu)",
-              big, small, r, nallocx(small, 0));
+              "xallocx(%zu-byte block, %zu) = %zu: large block not shrunk in place (want %zu)", big,
+              small, r, nallocx(small, 0));
     CHECK_PATTERN(p, r, big);
 
     /* Grow back with zeroing. The memory past r was dirtied above. */
     size_t g = xallocx(p, big, 0, MALLOCX_ZERO);
-    CHECK_MSG(g == sallocx(p, 0), "xallocx grow returned %zu but sallocx is %zu", g,
-              sallocx(p, 0));
-    CHECK_MSG(g == r || g >= big, "xallocx grow: %zu is neither the old size %zu nor >= %zu", g,
-              r, big);
+    CHECK_MSG(g == sallocx(p, 0), "xallocx grow returned %zu but sallocx is %zu", g, sallocx(p, 0));
+    CHECK_MSG(g == r || g >= big, "xallocx grow: %zu is neither the old size %zu nor >= %zu", g, r,
+              big);
     CHECK_PATTERN(p, r, big);
     if (g > r)
         CHECK_ZERO(p + r, g - r);
-    printf("xallocx(%zu -> %zu -> %zu): shrank to %zu, grew back to %zu (%s)\n", big, small, big,
-           r, g, g > r ? "in place" : "not possible in place");
+    printf("xallocx(%zu -> %zu -> %zu): shrank to %zu, grew back to %zu (%s)\n", big, small, big, r,
+           g, g > r ? "in place" : "not possible in place");
 
     /* size + extra: result is at least the old size or at least size, and
      * never more than the class of size + extra. */
@@ -246,12 +248,12 @@ static void test_xallocx_small(void)
         CHECK_NONNULL(p);
         size_t u = sallocx(p, 0);
         tl_fill(p, u, n);
-        CHECK_EQ(xallocx(p, n, 0, 0), u);      /* same class: unchanged */
+        CHECK_EQ(xallocx(p, n, 0, 0), u); /* same class: unchanged */
         CHECK_EQ(xallocx(p, u, 0, 0), u);
-        size_t r = xallocx(p, 1, 0, 0);       /* shrink request */
+        size_t r = xallocx(p, 1, 0, 0); /* shrink request */
         CHECK_EQ(r, sallocx(p, 0));
         CHECK_U(r, >=, 1);
-        size_t r2 = xallocx(p, u * 8, 0, 0);  /* grow request */
+        size_t r2 = xallocx(p, u * 8, 0, 0); /* grow request */
         CHECK_EQ(r2, sallocx(p, 0));
         CHECK(r2 == r || r2 >= u * 8);
         CHECK_PATTERN(p, r < u ? r : u, n);

@@ -119,14 +119,31 @@ static void test_posix_memalign_ok(void)
 
 static void test_posix_memalign_errors(void)
 {
-    const size_t bad_align[] = {0, 1, 2, 3, 4, 5, 6, 7, 12, 24, 40, 48, 96, 4095, 4097, 12288,
-                                ((size_t)1 << 20) + 8, SIZE_MAX, SIZE_MAX - 7};
+    const size_t bad_align[] = {0,
+                                1,
+                                2,
+                                3,
+                                4,
+                                5,
+                                6,
+                                7,
+                                12,
+                                24,
+                                40,
+                                48,
+                                96,
+                                4095,
+                                4097,
+                                12288,
+                                ((size_t)1 << 20) + 8,
+                                SIZE_MAX,
+                                SIZE_MAX - 7};
     for (size_t i = 0; i < sizeof(bad_align) / sizeof(bad_align[0]); i++) {
         void *p = NULL;
         errno = 4242;
         int r = posix_memalign(&p, tl_opaque_size(bad_align[i]), 64);
-        CHECK_MSG(r == EINVAL, "posix_memalign(align %zu, 64) = %d, want EINVAL (%d)",
-                  bad_align[i], r, EINVAL);
+        CHECK_MSG(r == EINVAL, "posix_memalign(align %zu, 64) = %d, want EINVAL (%d)", bad_align[i],
+                  r, EINVAL);
         CHECK_MSG(errno == 4242, "posix_memalign(align %zu) changed errno to %d", bad_align[i],
                   errno);
     }
@@ -232,8 +249,8 @@ static void test_pvalloc(void)
         CHECK_MSG(p != NULL, "pvalloc(%zu) = NULL", n);
         CHECK_ALIGNED(p, page);
         size_t u = malloc_usable_size(p);
-        CHECK_MSG(u >= rounded, "pvalloc(%zu): usable %zu < %zu (size rounded up to a page)", n,
-                  u, rounded);
+        CHECK_MSG(u >= rounded, "pvalloc(%zu): usable %zu < %zu (size rounded up to a page)", n, u,
+                  rounded);
         /* The whole rounded size is ours to write. */
         touch(p, rounded, n);
         free(p);

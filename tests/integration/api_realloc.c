@@ -101,9 +101,9 @@ static void test_chain(uint64_t key, int use_reallocarray)
 /* Direct jumps between classes in both directions. */
 static void test_jumps(void)
 {
-    const size_t sizes[] = {1,         24,      512,     4000,      4096,     16384,
-                            65536,     200000,  1 << 20, (2 << 20) - 1, 2 << 20, (2 << 20) + 1,
-                            5 << 20,   33 << 20};
+    const size_t sizes[] = {1,       24,      512,     4000,          4096,    16384,
+                            65536,   200000,  1 << 20, (2 << 20) - 1, 2 << 20, (2 << 20) + 1,
+                            5 << 20, 33 << 20};
     const size_t ns = sizeof(sizes) / sizeof(sizes[0]);
     for (size_t a = 0; a < ns; a++) {
         for (size_t b = 0; b < ns; b++) {

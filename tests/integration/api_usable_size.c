@@ -48,8 +48,17 @@ int main(void)
         check_size(s, &prev);
     /* Sampled sizes above 64 KiB: around powers of two and in between. */
     for (size_t base = 65536; base <= ((size_t)32 << 20); base *= 2) {
-        const size_t offs[] = {1, 7, 4095, 4096, 4097, base / 8, base / 4 + 3, base / 2,
-                               base / 2 + 4096 + 1, base - 4097, base - 1};
+        const size_t offs[] = {1,
+                               7,
+                               4095,
+                               4096,
+                               4097,
+                               base / 8,
+                               base / 4 + 3,
+                               base / 2,
+                               base / 2 + 4096 + 1,
+                               base - 4097,
+                               base - 1};
         check_size(base, &prev);
         for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
             size_t prev_local = 0;

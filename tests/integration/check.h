@@ -96,8 +96,8 @@ static void tl_fail(const char *file, int line, const char *fmt, ...)
         uintptr_t tl_p_ = (uintptr_t)(p);                                                          \
         uintmax_t tl_al_ = (uintmax_t)(align);                                                     \
         if (tl_p_ % tl_al_ != 0)                                                                   \
-            tl_fail(__FILE__, __LINE__, "%s (%p) aligned to %s (%ju)", #p, (void *)tl_p_,          \
-                    #align, tl_al_);                                                               \
+            tl_fail(__FILE__, __LINE__, "%s (%p) aligned to %s (%ju)", #p, (void *)tl_p_, #align,  \
+                    tl_al_);                                                                       \
     } while (0)
 
 /* Hide a pointer from the optimiser so malloc/free pairs are not elided. */

@@ -15,7 +15,7 @@
 
 static struct blk {
     unsigned char *p;
-    size_t u;    /* usable size filled */
+    size_t u; /* usable size filled */
     uint64_t key;
 } b[MAXB];
 static int nb;
@@ -55,11 +55,11 @@ static void *alloc_kind(int kind, size_t n)
 static size_t size_for(int i, uint64_t *st)
 {
     if (i < 2048)
-        return (size_t)i + 1;                   /* every small size */
+        return (size_t)i + 1; /* every small size */
     if (i < 3000)
-        return 2049 + (size_t)(i - 2048) * 67;  /* up to ~66 KiB */
+        return 2049 + (size_t)(i - 2048) * 67; /* up to ~66 KiB */
     if (i < 3040)
-        return (size_t)1 << (10 + (i % 12));    /* powers of two to 2 MiB */
+        return (size_t)1 << (10 + (i % 12)); /* powers of two to 2 MiB */
     return 1 + (size_t)tl_rand_below(st, i % 97 == 0 ? (3 << 20) : 3000);
 }
 

@@ -148,8 +148,9 @@ int main(void)
         if (r == 0) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
-            CHECK_MSG(0, "fork %d: child %d hung for 20 s after fork (allocator lock held "
-                         "across fork?)",
+            CHECK_MSG(0,
+                      "fork %d: child %d hung for 20 s after fork (allocator lock held "
+                      "across fork?)",
                       forks, (int)pid);
         }
         CHECK_MSG(r == pid, "waitpid: %d (errno %d)", (int)r, errno);

@@ -33,9 +33,9 @@ static size_t next_len(uint64_t *st, size_t n)
     switch (tl_rand_below(st, 10)) {
     case 0:
     case 1:
-        return n / 2 + 1;                        /* shrink */
+        return n / 2 + 1; /* shrink */
     case 2:
-        return tl_rand_size(st);                 /* jump anywhere */
+        return tl_rand_size(st); /* jump anywhere */
     default: {
         size_t m = n + 1 + (size_t)tl_rand_below(st, n / 4 + 64); /* grow a little */
         return m > MAXLEN ? n / 8 + 1 : m;
