@@ -167,7 +167,7 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
     size_t h = stack_hash(s, d) & (set->n - 1);
     while (set->slots[h]) {
         struct astack *t = &a->stacks[set->slots[h] - 1];
-        if (t->depth == d && memcmp(a->pool + t->off, s, d * sizeof(uint32_t)) == 0) {
+        if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, s, d * sizeof(uint32_t)) == 0)) {
             t->v += v;
             if (smp->lifetime >= 0) {
                 t->lifetime_sum += smp->lifetime;
@@ -188,7 +188,8 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
         t->lifetime_sum = smp->lifetime;
         t->freed = 1;
     }
-    memcpy(a->pool + a->npool, s, d * sizeof(uint32_t));
+    if (d)
+        memcpy(a->pool + a->npool, s, d * sizeof(uint32_t));
     a->npool += d;
     set->slots[h] = (uint32_t)++a->nstacks;
     return 0;
@@ -258,12 +259,12 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
             continue;
         double v = s->v[o->value];
         a->total += v;
-        const uint32_t *stk = p->stackpool + s->stack;
+        const uint32_t *stk = s->depth ? p->stackpool + s->stack : NULL;
         uint32_t start = 0;
         for (uint32_t j = 0; j < s->depth; j++)
             if (isalloc[stk[j]])
                 start = j + 1;
-        const uint32_t *t = stk + start;
+        const uint32_t *t = stk ? stk + start : NULL;
         uint32_t d = s->depth - start;
         int keep = 1;
         if (o->focus) {

@@ -45,3 +45,10 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIBSRC) $(PROTO_SRC) $(PROTO_HD
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -lm
 
 fuzz: $(FUZZ_TARGETS)
+
+# When clang's libFuzzer runtime is installed (Debian libclang-rt-14-dev),
+# `make test` builds the fuzzers so tests/cli/fuzz_smoke.sh can run them.
+FUZZ_RT := $(shell $(FUZZ_CC) -print-resource-dir 2>/dev/null)/lib/linux/libclang_rt.fuzzer-x86_64.a
+ifneq ($(wildcard $(FUZZ_RT)),)
+TEST_DEPS += $(FUZZ_TARGETS)
+endif

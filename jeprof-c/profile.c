@@ -65,7 +65,8 @@ uint32_t profile_stack(struct profile *p, const uint32_t *locs, size_t n)
 {
     GROW(p->stackpool, p->cappool, p->npool + n);
     uint32_t off = (uint32_t)p->npool;
-    memcpy(p->stackpool + off, locs, n * sizeof(uint32_t));
+    if (n)
+        memcpy(p->stackpool + off, locs, n * sizeof(uint32_t));
     p->npool += n;
     return off;
 }

@@ -67,8 +67,8 @@ char *xasprintf(const char *fmt, ...)
 
 void grow_array(void **p, size_t *cap, size_t need, size_t sz)
 {
-    if (need <= *cap)
-        return;
+    if (need <= *cap && *p)
+        return; /* never leaves *p NULL, so p + 0 is always valid */
     size_t c = *cap ? *cap : 16;
     while (c < need) {
         if (c > SIZE_MAX / 2 / sz)

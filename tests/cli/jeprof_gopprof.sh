@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# jeprof-c reads a heap profile written by Go's runtime/pprof (gzip'd
+# profile.proto, already symbolized, Go's sample types) with no binary:
+# the two allocating functions carry the bytes they allocated. Skips
+# without Go.
+set -u
+. "$(dirname "$0")/lib_jeprof.sh"
+need go
+export HOME=$WORK GOCACHE=$WORK/gocache GO111MODULE=off GOFLAGS= GOPROXY=off
+cp "$TESTDIR/../gopprof/main.go" "$WORK/main.go"
+(cd "$WORK" && timeout 120 go build -o gheap main.go) || skip "go build failed (offline toolchain?)"
+"$WORK/gheap" "$WORK/heap.pb.gz" || fail "the Go program failed"
+"$JEPROF_C" --quiet --text --show_bytes "$WORK/heap.pb.gz" >"$WORK/out.txt" || fail "jeprof-c failed"
+cat "$WORK/out.txt" | head -8
+big=$(awk '$6 == "main.allocBig" {print $1}' "$WORK/out.txt")
+small=$(awk '$6 == "main.allocSmall" {print $1}' "$WORK/out.txt")
+# 100 x 64 KiB and 1000 x 1 KiB, all live, sampled exactly (rate 1).
+[ "$big" = 6553600 ] || fail "main.allocBig: '$big', want 6553600"
+[ "$small" = 1024000 ] || fail "main.allocSmall: '$small', want 1024000"
+"$JEPROF_C" --quiet --inuse_objects --text "$WORK/heap.pb.gz" | grep -q "^ *100 .* main.allocBig$" ||
+    fail "inuse_objects of main.allocBig is not 100"
+"$JEPROF_C" --quiet --collapsed "$WORK/heap.pb.gz" | grep -q "main.main;main.allocBig 6553600" ||
+    fail "collapsed stack for allocBig missing"
+echo "ok"

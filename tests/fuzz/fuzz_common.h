@@ -1,0 +1,52 @@
+/* Shared body of the reader fuzzers: feed the bytes to one reader (and the
+ * format sniffer), then walk the model the way the reports do, so an
+ * inconsistent model (bad index, bad offset) shows up under ASan. */
+#ifndef FUZZ_COMMON_H
+#define FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "read.h"
+
+typedef int (*reader_fn)(struct profile *, const char *, size_t, char *);
+
+static void fuzz_walk(const struct profile *p)
+{
+    volatile double sum = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct psample *s = &p->samples[i];
+        for (uint32_t j = 0; j < s->depth; j++) {
+            const struct ploc *l = &p->locs[p->stackpool[s->stack + j]];
+            if (l->map >= 0)
+                sum += (double)p->maps[l->map].start;
+            for (uint32_t k = 0; k < l->nframes; k++)
+                sum += (double)strlen(pstr(p, p->frames[l->frame0 + k].name));
+        }
+        sum += s->v[0] + s->v[1] + s->v[2] + s->v[3];
+    }
+    (void)sum;
+}
+
+static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
+{
+    struct profile p;
+    char err[READ_ERRLEN];
+    /* Readers get a NUL-terminated copy, as read_profile_file gives them. */
+    char *buf = xmalloc(size + 1);
+    memcpy(buf, data, size);
+    buf[size] = 0;
+    profile_init(&p);
+    if (fn(&p, buf, size, err) == 0) {
+        profile_assign_maps(&p, 0);
+        fuzz_walk(&p);
+    }
+    profile_free(&p);
+    (void)read_sniff(buf, size);
+    free(buf);
+    return 0;
+}
+
+#endif
