@@ -113,10 +113,12 @@ static int compile(regex_t *re, const char *src, const char *what)
     return 0;
 }
 
-/* Runs the selected report(s) on an analysed profile. */
-static int emit(const struct analysis *a, const struct profile *p)
+/* Runs the selected report(s) on an analysed profile; title names the
+ * program (or the first profile) in pictures. */
+static int emit(const struct analysis *a, const struct profile *p, const char *title)
 {
     struct report_options ro = {
+        .title = title,
         .value = cli.value, .show_bytes = cli.show_bytes, .by_cum = cli.cum,
         .nodecount = cli.nodecount, .nodefraction = cli.nodefraction,
         .edgefraction = cli.edgefraction, .thread = cli.thread,
@@ -186,7 +188,7 @@ static int run(int npos, char **pos)
         struct analysis a;
         rc = analyze(&a, &p, &ao);
         if (!rc)
-            rc = emit(&a, &p);
+            rc = emit(&a, &p, program ? program : pos[0]);
         analysis_free(&a);
     }
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))

@@ -44,10 +44,13 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
     }
     for (size_t i = 0; i < n; i++)
         st[i].frames = names + first[i];
-    char title[64];
-    snprintf(title, sizeof(title), "Heap: %s", value_name(o->value));
+    char title[256];
+    const char *prog = o->title ? strrchr(o->title, '/') : NULL;
+    prog = prog ? prog + 1 : o->title;
+    snprintf(title, sizeof(title), "%s%sHeap: %s", prog ? prog : "", prog ? " " : "",
+             value_name(o->value));
     int objects = o->value == PV_INUSE_OBJECTS || o->value == PV_ALLOC_OBJECTS;
-    struct fg_options fo = {.title = o->title ? o->title : title,
+    struct fg_options fo = {.title = title,
                             .unit = objects ? "objects" : "bytes"};
     int rc = 0;
     FILE *f = fopen(path, "w");
