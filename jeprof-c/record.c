@@ -147,6 +147,7 @@ int record_main(int argc, char **argv, const char *argv0)
     char *dump = find_dump(dir, pid);
     if (!dump) {
         error("'%s' left no final heap dump in '%s'", cmd[0], dir);
+        rc = st ? st : 1; /* the command's own failure comes first */
         goto out;
     }
     fprintf(stderr, "jeprof-c: profile in %s\n", dump);
