@@ -57,7 +57,7 @@ static void test_mallocx_flags(void)
         for (size_t i = 0; i < NSIZES; i++) {
             size_t n = test_sizes[i];
             if (flags & MALLOCX_ZERO)
-                dirty(n, n > (1 << 20) ? 2 : 16);
+                dirty(n, n > (1 << 20) ? 1 : 16);
             unsigned char *p = tl_opaque(mallocx(n, flags));
             CHECK_MSG(p != NULL, "mallocx(%zu, 0x%x) = NULL", n, flags);
             CHECK_MSG((uintptr_t)p % align == 0, "mallocx(%zu, 0x%x) = %p, not %zu-aligned", n,
@@ -156,7 +156,7 @@ static void test_rallocx(void)
                 size_t from = test_sizes[a], to = test_sizes[b];
                 uint64_t key = (uint64_t)(a * 1000 + b * 10 + f);
                 if (fl & MALLOCX_ZERO)
-                    dirty(to, to > (1 << 20) ? 2 : 8);
+                    dirty(to, to > (1 << 20) ? 1 : 8);
                 unsigned char *p = mallocx(from, 0);
                 CHECK_NONNULL(p);
                 size_t old_u = sallocx(p, 0);
