@@ -663,6 +663,16 @@ int arena_create(void)
     return idx;
 }
 
+size_t arena_active_total(void)
+{
+    size_t pages = 0;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++)
+        if (arenas[i])
+            pages += __atomic_load_n(&arenas[i]->stats.active_pages, __ATOMIC_RELAXED);
+    return pages;
+}
+
 unsigned arena_total(void)
 {
     return __atomic_load_n(&arenas_created, __ATOMIC_ACQUIRE);

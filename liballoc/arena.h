@@ -74,6 +74,8 @@ int arena_boot(unsigned narenas) WARN_UNUSED;
 struct arena *arena_get(unsigned i);
 /* Create one more arena (arenas.create); returns its index or -1. */
 int arena_create(void);
+/* Pages in use over all arenas (racy sum, for prof_gdump). */
+size_t arena_active_total(void);
 /* Number of arenas created so far (automatic and arenas.create). */
 unsigned arena_total(void);
 /* The arena for a new thread heap (fewest threads; attaches the thread). */

@@ -5,7 +5,7 @@ LIBALLOC_SRCS := $(wildcard liballoc/*.c) $(wildcard libprof/*.c)
 LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
 LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-plt \
                   -Iliballoc -Ilibprof -Wno-type-limits -Wno-missing-attributes
-LIBALLOC_LIBS := -lpthread -ldl -lm
+LIBALLOC_LIBS := -lunwind -lpthread -ldl -lm
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

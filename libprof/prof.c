@@ -1,38 +1,306 @@
-/* prof: sampling profiler entry points (see liballoc/prof_hooks.h). */
+/*
+ * prof: the sampler behind liballoc/prof_hooks.h. Each thread draws byte
+ * waits from an exponential distribution with mean R = 2^lg_prof_sample
+ * (a Poisson process over allocated bytes); the allocation that crosses
+ * the wait is sampled: its stack is captured (outside every allocator and
+ * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
+ */
+#include "prof.h"
 #include "prof_hooks.h"
+#include "arena.h"
+#include "base.h"
 #include "heap.h"
+#include "options.h"
+#include "recent.h"
+#include "rtree.h"
+#include "span.h"
 
-#include <stdint.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct prof_state prof = {
+    .dump_lock = PTHREAD_MUTEX_INITIALIZER,
+    .tdata_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static struct prof_tdata *tdata_recycled;
+static _Atomic uint64_t interval_accum;
+static uint64_t interval_bytes;
+
+static uint64_t prng_next(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* Bytes until the next sample: exponential with mean 2^lg (at least 1). */
+static uint64_t draw_wait(struct prof_tdata *td)
+{
+    unsigned lg = prof.lg_sample;
+    if (lg == 0)
+        return 1;
+    double u = (double)(prng_next(&td->prng) >> 11) * (1.0 / 9007199254740992.0);
+    if (u <= 0)
+        u = 1.0 / 9007199254740992.0;
+    double w = -log(u) * (double)((uint64_t)1 << lg);
+    if (w >= 9.0e18)
+        return UINT64_MAX / 2;
+    return (uint64_t)w + 1;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(strcmp(opt.prof_time_resolution, "high") == 0 ? CLOCK_REALTIME
+                                                                 : CLOCK_MONOTONIC_COARSE,
+                  &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void final_dump(void);
 
 int prof_boot(void)
 {
+    if (!opt.prof)
+        return 0;
+    prof.active = opt.prof_active;
+    prof.gdump = opt.prof_gdump;
+    prof.thread_active_init = opt.prof_thread_active_init;
+    prof.lg_sample = (unsigned)opt.lg_prof_sample;
+    memcpy(prof.prefix, opt.prof_prefix, sizeof(prof.prefix));
+    interval_bytes = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
+    site_boot();
+    recent_boot(opt.prof_recent_alloc_max);
+    backtrace_boot(strcmp(opt.prof_unwind, "fp") == 0 ? BT_FP : BT_LIBUNWIND);
+    if (opt.prof_leak_error && !opt.prof_final)
+        alloc_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
+    if (opt.prof_final)
+        atexit(final_dump);
     return 0;
 }
 
 void prof_thread_init(struct heap *h)
 {
     h->next_event = UINT64_MAX;
+    if (!opt.prof)
+        return;
+    pthread_mutex_lock(&prof.tdata_lock);
+    struct prof_tdata *td = tdata_recycled;
+    if (td)
+        tdata_recycled = td->free_next;
+    pthread_mutex_unlock(&prof.tdata_lock);
+    if (!td && !(td = base_alloc(sizeof(*td), 64)))
+        return;
+    memset(td, 0, sizeof(*td));
+    td->uid = h->thread_uid;
+    td->active = prof.thread_active_init;
+    td->live = true;
+    td->prng = (h->thread_uid + 1) * 0x9e3779b97f4a7c15ull ^ now_ns() ^ (uint64_t)getpid();
+    if (!td->prng)
+        td->prng = 1;
+    pthread_mutex_lock(&prof.tdata_lock);
+    td->next = prof.tdatas;
+    if (td->next)
+        td->next->prev = td;
+    prof.tdatas = td;
+    pthread_mutex_unlock(&prof.tdata_lock);
+    h->prof = td;
+    h->next_event = h->allocated + draw_wait(td);
 }
 
 void prof_thread_exit(struct heap *h)
 {
-    (void)h;
+    struct prof_tdata *td = h->prof;
+    if (!td)
+        return;
+    h->prof = NULL;
+    h->next_event = UINT64_MAX;
+    pthread_mutex_lock(&prof.tdata_lock);
+    if (td->prev)
+        td->prev->next = td->next;
+    else
+        prof.tdatas = td->next;
+    if (td->next)
+        td->next->prev = td->prev;
+    td->live = false;
+    td->uid = UINT64_MAX; /* tctx->tdata links no longer match */
+    td->free_next = tdata_recycled;
+    tdata_recycled = td;
+    pthread_mutex_unlock(&prof.tdata_lock);
+}
+
+static void mark_span(uintptr_t p, struct heap *h)
+{
+    uintptr_t e = rtree_get(p);
+    struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
+                             : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    if (s->kind == SPAN_SLAB) {
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
+        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
+            atomic_store_explicit(&s->owner_tag, tag | SPAN_TAG_SAMPLED, memory_order_release);
+    }
+}
+
+static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t size, size_t usize)
+{
+    uintptr_t pcs[PROF_BT_MAX];
+    unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
+    double R = (double)((uint64_t)1 << prof.lg_sample);
+    double weight = 1.0 / (1.0 - exp(-(double)usize / R));
+    if (opt.prof_sys_thread_name)
+        pthread_getname_np(pthread_self(), td->name, 16);
+    mark_span((uintptr_t)p, h);
+    site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
 }
 
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
 {
-    (void)size;
-    (void)usize;
-    h->next_event = UINT64_MAX;
+    struct prof_tdata *td = h->prof;
+    if (!td) {
+        h->next_event = UINT64_MAX;
+        return p;
+    }
+    if (td->in_prof) {
+        h->next_event = h->allocated + draw_wait(td);
+        return p;
+    }
+    td->in_prof = true;
+    if (prof.active && td->active)
+        take_sample(h, td, p, size, usize);
+    if (interval_bytes && prof.active) {
+        uint64_t delta = h->allocated - td->last_allocated;
+        uint64_t acc = atomic_fetch_add(&interval_accum, delta) + delta;
+        if (acc >= interval_bytes) {
+            atomic_store(&interval_accum, 0);
+            prof_dump_auto('i');
+        }
+    }
+    td->last_allocated = h->allocated;
+    if (prof.gdump)
+        prof_gdump_check();
+    h->next_event = h->allocated + draw_wait(td);
+    td->in_prof = false;
     return p;
 }
 
 void prof_free_check(struct span *s, void *p)
 {
-    (void)s;
-    (void)p;
+    struct prof_sample rec;
+    struct heap *h = heap_tls;
+    struct prof_tdata *td = h->prof;
+    if (!site_forget((uintptr_t)p, &rec))
+        return;
+    atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    if (rec.recent_ring) {
+        bool was = td ? td->in_prof : false;
+        if (td)
+            td->in_prof = true;
+        recent_note_free(rec.recent_ring, rec.recent_idx, td, now_ns());
+        if (td)
+            td->in_prof = was;
+    }
 }
 
-void prof_prefork(void) {}
-void prof_postfork_parent(void) {}
-void prof_postfork_child(void) {}
+/* ---- high-water dumps (prof_gdump) ---- */
+
+static _Atomic size_t gdump_max;
+
+void prof_gdump_check(void)
+{
+    size_t active = arena_active_total();
+    size_t max = atomic_load_explicit(&gdump_max, memory_order_relaxed);
+    if (active <= max)
+        return;
+    if (!atomic_compare_exchange_strong(&gdump_max, &max, active))
+        return;
+    prof_dump_auto('u');
+}
+
+/* ---- leak summary and final dump ---- */
+
+static void leak_visit(void *arg, const struct prof_site *site, const struct prof_cnt *cur,
+                       const struct prof_cnt *accum)
+{
+    (void)site;
+    (void)accum;
+    double *acc = arg;
+    if (cur->count == 0)
+        return;
+    acc[0] += cur->ubytes;
+    acc[1] += cur->ucount;
+    acc[2] += 1;
+}
+
+static void final_dump(void)
+{
+    struct heap *h = heap_tls;
+    struct prof_tdata *td = h ? h->prof : NULL;
+    if (td)
+        td->in_prof = true;
+    if (prof.prefix[0])
+        prof_dump_auto('f');
+    if (opt.prof_leak) {
+        double acc[3] = {0, 0, 0};
+        site_foreach(leak_visit, acc);
+        if (!opt.prof_unbias) {
+            acc[0] = acc[1] = 0;
+        }
+        char buf[256];
+        unsigned long long b = (unsigned long long)llround(acc[0]);
+        unsigned long long o = (unsigned long long)llround(acc[1]);
+        size_t c = (size_t)acc[2];
+        if (b > 0 || o > 0) {
+            snprintf(buf, sizeof(buf),
+                     "<jemalloc>: Leak approximation summary: ~%llu byte%s, ~%llu object%s, >= %zu "
+                     "context%s\n",
+                     b, b == 1 ? "" : "s", o, o == 1 ? "" : "s", c, c == 1 ? "" : "s");
+            alloc_write_err(buf);
+            alloc_write_err("<jemalloc>: Run jeprof on dump output for leak detail\n");
+            if (opt.prof_leak_error)
+                _exit(1);
+        }
+    }
+    if (td)
+        td->in_prof = false;
+}
+
+/* ---- fork ---- */
+
+void prof_prefork(void)
+{
+    if (!opt.prof)
+        return;
+    pthread_mutex_lock(&prof.dump_lock);
+    pthread_mutex_lock(&prof.tdata_lock);
+    site_prefork();
+    recent_prefork();
+}
+
+void prof_postfork_parent(void)
+{
+    if (!opt.prof)
+        return;
+    recent_postfork_parent();
+    site_postfork_parent();
+    pthread_mutex_unlock(&prof.tdata_lock);
+    pthread_mutex_unlock(&prof.dump_lock);
+}
+
+void prof_postfork_child(void)
+{
+    if (!opt.prof)
+        return;
+    recent_postfork_child();
+    site_postfork_child();
+    pthread_mutex_init(&prof.tdata_lock, NULL);
+    pthread_mutex_init(&prof.dump_lock, NULL);
+}

@@ -1,0 +1,23 @@
+/*
+ * backtrace: stack capture for sampled allocations. libunwind's
+ * unw_backtrace (works on code without frame pointers, caches per thread)
+ * or a frame-pointer walk bounded by the thread's stack (prof_unwind:fp).
+ * Frames inside the allocator itself are dropped so stacks start at the
+ * caller of malloc. Never called with allocator locks held.
+ */
+#ifndef BACKTRACE_H
+#define BACKTRACE_H
+
+#include <stdint.h>
+
+#define PROF_BT_MAX 128
+
+enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1 };
+
+void backtrace_boot(int method);
+/* Capture up to max return addresses (innermost first); returns the depth. */
+unsigned backtrace_capture(uintptr_t *pcs, unsigned max);
+/* True if pc lies in the allocator's own code. */
+int backtrace_is_internal(uintptr_t pc);
+
+#endif

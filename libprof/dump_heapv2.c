@@ -1,0 +1,266 @@
+/*
+ * dump_heapv2: jemalloc's heap_v2 text format, readable by jemalloc's own
+ * jeprof: a header with totals and per-thread lines, one "@ pcs" block per
+ * site with live samples, then MAPPED_LIBRARIES from /proc/self/maps.
+ * Counts are written with jemalloc's unbias transform so jeprof's
+ * un-sampling recovers our unbiased estimates. Dumps are serialised by
+ * prof.dump_lock and written through a static writer (no malloc).
+ */
+#include "prof.h"
+#include "config.h"
+#include "options.h"
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct writer dump_writer;
+
+struct dump_ctx {
+    struct writer *w;
+    double R;
+    bool pass_totals;        /* first pass: sum totals and per-thread lines */
+    struct prof_cnt total_cur, total_accum;
+};
+
+static void write_counts(struct writer *w, const struct prof_cnt *cur, const struct prof_cnt *accum,
+                         double R)
+{
+    uint64_t o, b, ao = 0, ab = 0;
+    prof_unbias_for_dump(cur, R, &o, &b);
+    if (opt.prof_accum)
+        prof_unbias_for_dump(accum, R, &ao, &ab);
+    writer_u64(w, o);
+    writer_str(w, ": ");
+    writer_u64(w, b);
+    writer_str(w, " [");
+    writer_u64(w, ao);
+    writer_str(w, ": ");
+    writer_u64(w, ab);
+    writer_str(w, "]\n");
+}
+
+static void cnt_add_all(struct prof_cnt *d, const struct prof_cnt *s)
+{
+    d->ucount += s->ucount;
+    d->ubytes += s->ubytes;
+    d->count += s->count;
+    d->bytes += s->bytes;
+}
+
+static bool site_in_dump(const struct prof_cnt *cur, const struct prof_cnt *accum)
+{
+    return opt.prof_accum ? accum->count != 0 : cur->count != 0;
+}
+
+static void tctx_totals(void *arg, const struct prof_tctx *t)
+{
+    (void)arg;
+    struct prof_tdata *td = t->tdata;
+    if (td && td->live && td->uid == t->thr_uid) {
+        cnt_add_all(&td->dump_cur, &t->cur);
+        cnt_add_all(&td->dump_accum, &t->accum);
+    }
+}
+
+static void tctx_line(void *arg, const struct prof_tctx *t)
+{
+    struct dump_ctx *c = arg;
+    if (opt.prof_accum ? t->accum.count == 0 : t->cur.count == 0)
+        return;
+    writer_str(c->w, "  t");
+    writer_u64(c->w, t->thr_uid);
+    writer_str(c->w, ": ");
+    write_counts(c->w, &t->cur, &t->accum, c->R);
+}
+
+static void visit_site(void *arg, const struct prof_site *s, const struct prof_cnt *cur,
+                       const struct prof_cnt *accum)
+{
+    struct dump_ctx *c = arg;
+    if (!site_in_dump(cur, accum))
+        return;
+    if (c->pass_totals) {
+        cnt_add_all(&c->total_cur, cur);
+        cnt_add_all(&c->total_accum, accum);
+        site_foreach_tctx(s, tctx_totals, c);
+        return;
+    }
+    writer_str(c->w, "@");
+    for (unsigned i = 0; i < s->depth; i++) {
+        writer_str(c->w, " ");
+        writer_hex(c->w, s->pcs[i]);
+    }
+    writer_str(c->w, "\n  t*: ");
+    write_counts(c->w, cur, accum, c->R);
+    site_foreach_tctx(s, tctx_line, c);
+}
+
+static void write_maps(struct writer *w)
+{
+    char buf[4096];
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/maps", (int)getpid(), (int)getpid());
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        writer_mem(w, buf, (size_t)n);
+    }
+    close(fd);
+}
+
+/* Thread names may hold anything; keep the line parseable. */
+static void write_name(struct writer *w, const char *name)
+{
+    for (const char *p = name; *p; p++) {
+        char ch = (*p == '\n' || *p == '\r') ? ' ' : *p;
+        writer_mem(w, &ch, 1);
+    }
+}
+
+/* Caller holds prof.dump_lock. */
+static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaque)
+{
+    struct writer *w = &dump_writer;
+    writer_init(w, write_cb, opaque);
+    struct dump_ctx c = {.w = w, .R = (double)((uint64_t)1 << prof.lg_sample), .pass_totals = true};
+    pthread_mutex_lock(&prof.tdata_lock);
+    for (struct prof_tdata *td = prof.tdatas; td; td = td->next) {
+        memset(&td->dump_cur, 0, sizeof(td->dump_cur));
+        memset(&td->dump_accum, 0, sizeof(td->dump_accum));
+    }
+    site_foreach(visit_site, &c);
+    writer_str(w, "heap_v2/");
+    writer_u64(w, (uint64_t)1 << prof.lg_sample);
+    writer_str(w, "\n  t*: ");
+    write_counts(w, &c.total_cur, &c.total_accum, c.R);
+    for (struct prof_tdata *td = prof.tdatas; td; td = td->next) {
+        if (opt.prof_accum ? td->dump_accum.count == 0 : td->dump_cur.count == 0)
+            continue;
+        writer_str(w, "  t");
+        writer_u64(w, td->uid);
+        writer_str(w, ": ");
+        uint64_t o, b, ao = 0, ab = 0;
+        prof_unbias_for_dump(&td->dump_cur, c.R, &o, &b);
+        if (opt.prof_accum)
+            prof_unbias_for_dump(&td->dump_accum, c.R, &ao, &ab);
+        writer_u64(w, o);
+        writer_str(w, ": ");
+        writer_u64(w, b);
+        writer_str(w, " [");
+        writer_u64(w, ao);
+        writer_str(w, ": ");
+        writer_u64(w, ab);
+        writer_str(w, "]");
+        if (td->name[0]) {
+            writer_str(w, " ");
+            write_name(w, td->name);
+        }
+        writer_str(w, "\n");
+    }
+    pthread_mutex_unlock(&prof.tdata_lock);
+    c.pass_totals = false;
+    site_foreach(visit_site, &c);
+    writer_str(w, "\nMAPPED_LIBRARIES:\n");
+    write_maps(w);
+    writer_flush(w);
+    return 0;
+}
+
+int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    int err = dump_heapv2_locked(write_cb, opaque);
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
+}
+
+static struct dump_file dump_out;
+
+/* Write heap_v2 to path (whole or nothing). Caller holds prof.dump_lock. */
+static int dump_heapv2_file(const char *path)
+{
+    int err = dump_file_open(&dump_out, path);
+    if (err) {
+        char msg[4300];
+        snprintf(msg, sizeof(msg), "<jemalloc>: failed to open \"%s\"\n", path);
+        alloc_write_err(msg);
+        return err;
+    }
+    dump_heapv2_locked(dump_file_write, &dump_out);
+    return dump_file_commit(&dump_out);
+}
+
+int prof_dump_pprof_file(const char *path);
+
+static int dump_locked(const char *heap_path)
+{
+    int err = 0;
+    bool heapv2 = strcmp(opt.prof_format, "pprof") != 0;
+    bool pprof = strcmp(opt.prof_format, "heap_v2") != 0;
+    if (heapv2)
+        err = dump_heapv2_file(heap_path);
+    if (pprof) {
+        char pb[4200];
+        size_t n = strlen(heap_path);
+        if (n >= 5 && strcmp(heap_path + n - 5, ".heap") == 0)
+            snprintf(pb, sizeof(pb), "%.*s.pb.gz", (int)(n - 5), heap_path);
+        else
+            snprintf(pb, sizeof(pb), "%s.pb.gz", heap_path);
+        int e2 = prof_dump_pprof_file(pb);
+        if (!err)
+            err = e2;
+    }
+    return err;
+}
+
+int prof_dump_path(const char *path)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    int err = dump_locked(path);
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
+}
+
+int prof_dump_auto(char kind)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    if (!prof.prefix[0]) {
+        pthread_mutex_unlock(&prof.dump_lock);
+        return EFAULT;
+    }
+    char path[4200];
+    unsigned long long seq = prof.dump_seq++;
+    int pid = (int)getpid();
+    switch (kind) {
+    case 'f':
+        snprintf(path, sizeof(path), "%s.%d.%llu.f.heap", prof.prefix, pid, seq);
+        break;
+    case 'i':
+        snprintf(path, sizeof(path), "%s.%d.%llu.i%llu.heap", prof.prefix, pid, seq,
+                 (unsigned long long)prof.iseq++);
+        break;
+    case 'u':
+        snprintf(path, sizeof(path), "%s.%d.%llu.u%llu.heap", prof.prefix, pid, seq,
+                 (unsigned long long)prof.useq++);
+        break;
+    default:
+        snprintf(path, sizeof(path), "%s.%d.%llu.m%llu.heap", prof.prefix, pid, seq,
+                 (unsigned long long)prof.mseq++);
+        break;
+    }
+    int err = dump_locked(path);
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
+}

@@ -1,0 +1,352 @@
+/* recent: lock-free recent-allocation ring and its JSON dump (see recent.h). */
+#include "recent.h"
+#include "prof.h"
+#include "writer.h"
+#include "base.h"
+#include "os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+static _Atomic(struct recent_ring *) ring_cur;
+static pthread_mutex_t resize_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t c = 1;
+    while (c < n)
+        c <<= 1;
+    return c;
+}
+
+static struct recent_ring *ring_new(ssize_t max)
+{
+    struct recent_ring *r = base_alloc(sizeof(*r), 64);
+    if (!r)
+        return NULL;
+    r->max = max;
+    size_t want = max < 0 ? RECENT_UNLIMITED_CAP : (size_t)max;
+    if (want > RECENT_UNLIMITED_CAP)
+        want = RECENT_UNLIMITED_CAP;
+    r->cap = want ? pow2_at_least(want) : 0;
+    if (r->cap) {
+        void *mem;
+        if (os_map_aligned(r->cap * sizeof(struct recent_entry), PAGE, &mem) != 0)
+            return NULL;
+        r->slots = mem;
+    }
+    return r;
+}
+
+void recent_boot(ssize_t max)
+{
+    atomic_store(&ring_cur, ring_new(max));
+}
+
+bool recent_enabled(void)
+{
+    struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
+    return r && r->max != 0;
+}
+
+static size_t window(const struct recent_ring *r)
+{
+    size_t m = r->max < 0 ? RECENT_UNLIMITED_CAP : (size_t)r->max;
+    return m < r->cap ? m : r->cap;
+}
+
+void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
+                       const struct prof_tdata *td, uint64_t now)
+{
+    struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
+    if (!r || r->max == 0 || !r->cap)
+        return;
+    uint64_t pos = atomic_fetch_add_explicit(&r->head, 1, memory_order_relaxed);
+    struct recent_entry *e = &r->slots[pos & (r->cap - 1)];
+    uint64_t s = atomic_load_explicit(&e->seq, memory_order_acquire);
+    for (;;) {
+        if (s && (s >> 3) > pos)
+            return; /* a newer writer already owns the slot */
+        if (s & 1) { /* a writer is mid-entry: it finishes in a few stores */
+            __builtin_ia32_pause();
+            s = atomic_load_explicit(&e->seq, memory_order_acquire);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&e->seq, &s, (pos << 3) + 1, memory_order_acquire,
+                                                  memory_order_acquire))
+            break;
+    }
+    e->ptr = rec->ptr;
+    e->size = rec->size;
+    e->usize = rec->usize;
+    e->alloc_uid = td->uid;
+    e->alloc_ns = now;
+    e->alloc_site = site;
+    e->dalloc_site = NULL;
+    e->dalloc_uid = 0;
+    e->dalloc_ns = 0;
+    memcpy(e->alloc_name, td->name, sizeof(e->alloc_name) - 1);
+    e->alloc_name[sizeof(e->alloc_name) - 1] = 0;
+    e->dalloc_name[0] = 0;
+    atomic_store_explicit(&e->seq, (pos << 3) + 2, memory_order_release);
+    rec->recent_ring = r;
+    rec->recent_idx = pos;
+}
+
+void recent_note_free(struct recent_ring *r, uint64_t pos, const struct prof_tdata *td,
+                      uint64_t now)
+{
+    struct recent_entry *e = &r->slots[pos & (r->cap - 1)];
+    uint64_t s = (pos << 3) + 2;
+    if (!atomic_compare_exchange_strong_explicit(&e->seq, &s, (pos << 3) + 3, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return; /* evicted meanwhile */
+    uintptr_t pcs[PROF_BT_MAX];
+    unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
+    e->dalloc_site = site_intern(pcs, depth);
+    e->dalloc_uid = td ? td->uid : 0;
+    e->dalloc_ns = now;
+    if (td) {
+        memcpy(e->dalloc_name, td->name, sizeof(e->dalloc_name) - 1);
+        e->dalloc_name[sizeof(e->dalloc_name) - 1] = 0;
+    }
+    atomic_store_explicit(&e->seq, (pos << 3) + 4, memory_order_release);
+}
+
+ssize_t recent_get_max(void)
+{
+    struct recent_ring *r = atomic_load(&ring_cur);
+    return r ? r->max : 0;
+}
+
+int recent_set_max(ssize_t max, ssize_t *old)
+{
+    if (max < -1)
+        return EINVAL;
+    pthread_mutex_lock(&resize_lock);
+    struct recent_ring *r = atomic_load(&ring_cur);
+    *old = r ? r->max : 0;
+    size_t want = max < 0 ? RECENT_UNLIMITED_CAP : (size_t)max;
+    if (r && r->cap >= want && r->cap > 0) {
+        /* Same storage: only the window changes (shrinking drops the oldest). */
+        r->max = max;
+        pthread_mutex_unlock(&resize_lock);
+        return 0;
+    }
+    struct recent_ring *n = ring_new(max);
+    if (!n) {
+        pthread_mutex_unlock(&resize_lock);
+        return ENOMEM;
+    }
+    if (r && r->cap && n->cap) {
+        /* Carry the newest entries over, oldest first. */
+        uint64_t head = atomic_load(&r->head);
+        size_t keep = window(r) < n->cap ? window(r) : n->cap;
+        uint64_t from = head > keep ? head - keep : 0;
+        uint64_t out = 0;
+        for (uint64_t p = from; p < head; p++) {
+            struct recent_entry *e = &r->slots[p & (r->cap - 1)];
+            uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+            if (!s1 || (s1 & 1) || (s1 >> 3) != p)
+                continue;
+            struct recent_entry copy = *e;
+            if (atomic_load_explicit(&e->seq, memory_order_acquire) != s1)
+                continue;
+            uint64_t state = s1 & 7;
+            struct recent_entry *d = &n->slots[out & (n->cap - 1)];
+            *d = copy;
+            atomic_store(&d->seq, (out << 3) + state);
+            out++;
+        }
+        atomic_store(&n->head, out);
+    }
+    atomic_store_explicit(&ring_cur, n, memory_order_release);
+    pthread_mutex_unlock(&resize_lock);
+    return 0;
+}
+
+/* ---- JSON ---- */
+
+static void json_str(struct writer *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    writer_mem(w, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            writer_mem(w, esc, 2);
+        } else if (c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            writer_mem(w, esc, 6);
+        } else {
+            writer_mem(w, (const char *)&c, 1);
+        }
+    }
+    writer_mem(w, "\"", 1);
+}
+
+static void json_trace(struct writer *w, const struct prof_site *site)
+{
+    writer_str(w, "[");
+    for (unsigned i = 0; site && i < site->depth; i++) {
+        if (i)
+            writer_str(w, ",");
+        writer_str(w, "\"");
+        writer_hex(w, site->pcs[i]);
+        writer_str(w, "\"");
+    }
+    writer_str(w, "]");
+}
+
+static bool keep(const struct recent_entry *e, bool released, const struct recent_filter *f)
+{
+    if (!f)
+        return true;
+    if ((f->state == 1 && released) || (f->state == 2 && !released))
+        return false;
+    if (e->usize < f->min_usize)
+        return false;
+    if (f->thread_uid >= 0 && e->alloc_uid != (uint64_t)f->thread_uid)
+        return false;
+    if (f->since_ns && e->alloc_ns < f->since_ns)
+        return false;
+    if (f->until_ns && e->alloc_ns > f->until_ns)
+        return false;
+    return true;
+}
+
+/* Aggregation by allocation site for the summary mode. */
+struct recent_agg {
+    const struct prof_site *site;
+    uint64_t count, bytes, released;
+    uint64_t life_sum, life_max;
+};
+
+static struct writer recent_writer;
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
+                 const struct recent_filter *filter)
+{
+    pthread_mutex_lock(&dump_lock);
+    struct writer *w = &recent_writer;
+    writer_init(w, write_cb, opaque);
+    struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
+    ssize_t max = r ? r->max : 0;
+    writer_str(w, "{\"sample_interval\":");
+    writer_u64(w, (uint64_t)1 << prof.lg_sample);
+    writer_str(w, ",\"recent_alloc_max\":");
+    writer_i64(w, max);
+    bool summary = filter && filter->summary;
+    writer_str(w, summary ? ",\"recent_alloc_summary\":[" : ",\"recent_alloc\":[");
+    enum { MAXAGG = 4096 };
+    static struct recent_agg agg[MAXAGG];
+    unsigned nagg = 0;
+    bool first = true;
+    if (r && r->cap && max != 0) {
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+        size_t win = window(r);
+        uint64_t from = head > win ? head - win : 0;
+        for (uint64_t p = from; p < head; p++) {
+            struct recent_entry *e = &r->slots[p & (r->cap - 1)];
+            uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+            if (!s1 || (s1 & 1) || (s1 >> 3) != p)
+                continue;
+            struct recent_entry c = *e;
+            atomic_thread_fence(memory_order_acquire);
+            if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s1)
+                continue;
+            bool released = (s1 & 7) == 4;
+            if (!keep(&c, released, filter))
+                continue;
+            if (summary) {
+                unsigned i;
+                for (i = 0; i < nagg && agg[i].site != c.alloc_site; i++)
+                    ;
+                if (i == nagg) {
+                    if (nagg == MAXAGG)
+                        continue;
+                    memset(&agg[nagg], 0, sizeof(agg[0]));
+                    agg[nagg++].site = c.alloc_site;
+                }
+                agg[i].count++;
+                agg[i].bytes += c.usize;
+                if (released) {
+                    uint64_t life = c.dalloc_ns > c.alloc_ns ? c.dalloc_ns - c.alloc_ns : 0;
+                    agg[i].released++;
+                    agg[i].life_sum += life;
+                    if (life > agg[i].life_max)
+                        agg[i].life_max = life;
+                }
+                continue;
+            }
+            writer_str(w, first ? "{\"size\":" : ",{\"size\":");
+            first = false;
+            writer_u64(w, c.size);
+            writer_str(w, ",\"usize\":");
+            writer_u64(w, c.usize);
+            writer_str(w, released ? ",\"released\":true" : ",\"released\":false");
+            writer_str(w, ",\"alloc_thread_uid\":");
+            writer_u64(w, c.alloc_uid);
+            if (c.alloc_name[0]) {
+                writer_str(w, ",\"alloc_thread_name\":");
+                json_str(w, c.alloc_name);
+            }
+            writer_str(w, ",\"alloc_time\":");
+            writer_u64(w, c.alloc_ns);
+            writer_str(w, ",\"alloc_trace\":");
+            json_trace(w, c.alloc_site);
+            if (released && c.dalloc_site) {
+                writer_str(w, ",\"dalloc_thread_uid\":");
+                writer_u64(w, c.dalloc_uid);
+                if (c.dalloc_name[0]) {
+                    writer_str(w, ",\"dalloc_thread_name\":");
+                    json_str(w, c.dalloc_name);
+                }
+                writer_str(w, ",\"dalloc_time\":");
+                writer_u64(w, c.dalloc_ns);
+                writer_str(w, ",\"dalloc_trace\":");
+                json_trace(w, c.dalloc_site);
+            }
+            writer_str(w, "}");
+        }
+    }
+    for (unsigned i = 0; i < nagg; i++) {
+        writer_str(w, i ? ",{\"count\":" : "{\"count\":");
+        writer_u64(w, agg[i].count);
+        writer_str(w, ",\"usize_total\":");
+        writer_u64(w, agg[i].bytes);
+        writer_str(w, ",\"released\":");
+        writer_u64(w, agg[i].released);
+        writer_str(w, ",\"lifetime_mean_ns\":");
+        writer_u64(w, agg[i].released ? agg[i].life_sum / agg[i].released : 0);
+        writer_str(w, ",\"lifetime_max_ns\":");
+        writer_u64(w, agg[i].life_max);
+        writer_str(w, ",\"alloc_trace\":");
+        json_trace(w, agg[i].site);
+        writer_str(w, "}");
+    }
+    writer_str(w, "]}");
+    writer_flush(w);
+    pthread_mutex_unlock(&dump_lock);
+}
+
+void recent_prefork(void)
+{
+    pthread_mutex_lock(&dump_lock);
+    pthread_mutex_lock(&resize_lock);
+}
+
+void recent_postfork_parent(void)
+{
+    pthread_mutex_unlock(&resize_lock);
+    pthread_mutex_unlock(&dump_lock);
+}
+
+void recent_postfork_child(void)
+{
+    pthread_mutex_init(&resize_lock, NULL);
+    pthread_mutex_init(&dump_lock, NULL);
+}

@@ -1,0 +1,325 @@
+/*
+ * site: the table of allocation sites (distinct stacks, deduplicated by
+ * hash) with per-thread shares, and the table of live sampled blocks keyed
+ * by address. Both are fixed bucket arrays in base memory with striped
+ * mutexes; records come from base memory and are recycled, so memory is
+ * bounded by the number of distinct stacks plus live samples.
+ */
+#include "prof.h"
+#include "base.h"
+#include "options.h"
+#include "recent.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SITE_BUCKETS  (1u << 16)
+#define SAMPLE_BUCKETS (1u << 20)
+#define STRIPES 256
+
+static struct prof_site **site_buckets;
+static struct prof_sample **sample_buckets;
+static pthread_mutex_t site_locks[STRIPES];
+static pthread_mutex_t sample_locks[STRIPES];
+static struct prof_sample *sample_free[STRIPES];
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct prof_site *all_sites;
+static _Atomic uint64_t live_samples;
+
+void site_boot(void)
+{
+    site_buckets = base_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
+    sample_buckets = base_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
+    for (unsigned i = 0; i < STRIPES; i++) {
+        pthread_mutex_init(&site_locks[i], NULL);
+        pthread_mutex_init(&sample_locks[i], NULL);
+    }
+}
+
+static uint64_t hash_pcs(const uintptr_t *pcs, unsigned depth)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ depth;
+    for (unsigned i = 0; i < depth; i++) {
+        h ^= pcs[i];
+        h *= 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    return h;
+}
+
+static uint64_t hash_ptr(uintptr_t p)
+{
+    uint64_t h = p >> 3;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static void cnt_add(struct prof_cnt *c, double w, size_t usize)
+{
+    c->ucount += w;
+    c->ubytes += w * (double)usize;
+    c->count++;
+    c->bytes += usize;
+}
+
+static void cnt_sub(struct prof_cnt *c, double w, size_t usize)
+{
+    c->count--;
+    c->bytes -= usize;
+    if (c->count == 0) {
+        c->ucount = 0;
+        c->ubytes = 0;
+    } else {
+        c->ucount -= w;
+        c->ubytes -= w * (double)usize;
+    }
+}
+
+/* Find or create the site for pcs and the calling thread's share. Stripe lock held. */
+static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintptr_t *pcs,
+                                  unsigned depth)
+{
+    struct prof_site **b = &site_buckets[h & (SITE_BUCKETS - 1)];
+    struct prof_site *s;
+    for (s = *b; s; s = s->next)
+        if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
+            break;
+    if (!s) {
+        s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
+        if (!s)
+            return NULL;
+        s->hash = h;
+        s->depth = depth;
+        memcpy(s->pcs, pcs, depth * sizeof(*pcs));
+        s->next = *b;
+        *b = s;
+        pthread_mutex_lock(&all_lock);
+        s->all_next = all_sites;
+        all_sites = s;
+        pthread_mutex_unlock(&all_lock);
+    }
+    struct prof_tctx *t;
+    for (t = s->tctxs; t; t = t->next)
+        if (t->thr_uid == td->uid)
+            return t;
+    t = base_alloc(sizeof(*t), 16);
+    if (!t)
+        return NULL;
+    t->site = s;
+    t->thr_uid = td->uid;
+    t->tdata = td;
+    t->next = s->tctxs;
+    s->tctxs = t;
+    return t;
+}
+
+struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
+{
+    uint64_t h = hash_pcs(pcs, depth);
+    pthread_mutex_t *sl = &site_locks[h % STRIPES];
+    pthread_mutex_lock(sl);
+    struct prof_site **b = &site_buckets[h & (SITE_BUCKETS - 1)];
+    struct prof_site *s;
+    for (s = *b; s; s = s->next)
+        if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
+            break;
+    if (!s && (s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16)) != NULL) {
+        s->hash = h;
+        s->depth = depth;
+        memcpy(s->pcs, pcs, depth * sizeof(*pcs));
+        s->next = *b;
+        *b = s;
+        pthread_mutex_lock(&all_lock);
+        s->all_next = all_sites;
+        all_sites = s;
+        pthread_mutex_unlock(&all_lock);
+    }
+    pthread_mutex_unlock(sl);
+    return s;
+}
+
+void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
+                 const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
+{
+    uint64_t h = hash_pcs(pcs, depth);
+    pthread_mutex_t *sl = &site_locks[h % STRIPES];
+    pthread_mutex_lock(sl);
+    struct prof_tctx *t = tctx_get(td, h, pcs, depth);
+    if (t) {
+        cnt_add(&t->cur, weight, usize);
+        cnt_add(&t->site->cur, weight, usize);
+        if (opt.prof_accum) {
+            cnt_add(&t->accum, weight, usize);
+            cnt_add(&t->site->accum, weight, usize);
+        }
+    }
+    uint64_t epoch = prof.reset_epoch;
+    pthread_mutex_unlock(sl);
+    if (!t)
+        return;
+
+    uint64_t ph = hash_ptr(p);
+    unsigned stripe = (unsigned)(ph % STRIPES);
+    pthread_mutex_lock(&sample_locks[stripe]);
+    struct prof_sample *r = sample_free[stripe];
+    if (r) {
+        sample_free[stripe] = r->next;
+    } else {
+        enum { BATCH = 64 };
+        struct prof_sample *batch = base_alloc(sizeof(*batch) * BATCH, 16);
+        if (batch) {
+            for (int i = 1; i < BATCH; i++) {
+                batch[i].next = sample_free[stripe];
+                sample_free[stripe] = &batch[i];
+            }
+            r = &batch[0];
+        }
+    }
+    if (r) {
+        memset(r, 0, sizeof(*r));
+        r->ptr = p;
+        r->tctx = t;
+        r->size = size;
+        r->usize = usize;
+        r->weight = weight;
+        r->reset_epoch = epoch;
+        r->alloc_ns = now;
+        if (recent_enabled())
+            recent_note_alloc(r, t->site, td, now);
+        struct prof_sample **b = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)];
+        r->next = *b;
+        *b = r;
+        atomic_fetch_add_explicit(&live_samples, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&sample_locks[stripe]);
+}
+
+bool site_forget(uintptr_t p, struct prof_sample *out)
+{
+    uint64_t ph = hash_ptr(p);
+    unsigned stripe = (unsigned)(ph % STRIPES);
+    pthread_mutex_lock(&sample_locks[stripe]);
+    struct prof_sample **pp = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)], *r;
+    for (r = *pp; r; pp = &r->next, r = r->next)
+        if (r->ptr == p)
+            break;
+    if (r) {
+        *pp = r->next;
+        *out = *r;
+        r->next = sample_free[stripe];
+        sample_free[stripe] = r;
+        atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&sample_locks[stripe]);
+    if (!r)
+        return false;
+    struct prof_tctx *t = out->tctx;
+    pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
+    if (out->reset_epoch == prof.reset_epoch) {
+        cnt_sub(&t->cur, out->weight, out->usize);
+        cnt_sub(&t->site->cur, out->weight, out->usize);
+    }
+    pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
+    return true;
+}
+
+void site_foreach(site_visit_fn fn, void *arg)
+{
+    pthread_mutex_lock(&all_lock);
+    struct prof_site *s = all_sites;
+    pthread_mutex_unlock(&all_lock);
+    /* Sites are never freed and the list only grows at its head, so walking
+     * from a snapshot of the head is safe without the lock. */
+    for (; s; s = s->all_next) {
+        pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
+        pthread_mutex_lock(l);
+        struct prof_cnt cur = s->cur, accum = s->accum;
+        pthread_mutex_unlock(l);
+        fn(arg, s, &cur, &accum);
+    }
+}
+
+void site_foreach_tctx(const struct prof_site *site, tctx_visit_fn fn, void *arg)
+{
+    enum { MAXT = 256 };
+    struct prof_tctx copy[MAXT];
+    unsigned n = 0;
+    pthread_mutex_t *l = &site_locks[site->hash % STRIPES];
+    pthread_mutex_lock(l);
+    for (struct prof_tctx *t = site->tctxs; t && n < MAXT; t = t->next)
+        copy[n++] = *t;
+    pthread_mutex_unlock(l);
+    for (unsigned i = 0; i < n; i++)
+        fn(arg, &copy[i]);
+}
+
+void site_reset(void)
+{
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_lock(&site_locks[i]);
+    prof.reset_epoch++;
+    pthread_mutex_lock(&all_lock);
+    for (struct prof_site *s = all_sites; s; s = s->all_next) {
+        memset(&s->cur, 0, sizeof(s->cur));
+        memset(&s->accum, 0, sizeof(s->accum));
+        for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
+            memset(&t->cur, 0, sizeof(t->cur));
+            memset(&t->accum, 0, sizeof(t->accum));
+        }
+    }
+    pthread_mutex_unlock(&all_lock);
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_unlock(&site_locks[i]);
+}
+
+uint64_t site_live_samples(void)
+{
+    return atomic_load_explicit(&live_samples, memory_order_relaxed);
+}
+
+void site_prefork(void)
+{
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_lock(&sample_locks[i]);
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_lock(&site_locks[i]);
+    pthread_mutex_lock(&all_lock);
+}
+
+void site_postfork_parent(void)
+{
+    pthread_mutex_unlock(&all_lock);
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_unlock(&site_locks[i]);
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_unlock(&sample_locks[i]);
+}
+
+void site_postfork_child(void)
+{
+    pthread_mutex_init(&all_lock, NULL);
+    for (unsigned i = 0; i < STRIPES; i++) {
+        pthread_mutex_init(&site_locks[i], NULL);
+        pthread_mutex_init(&sample_locks[i], NULL);
+    }
+}
+
+void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, uint64_t *bytes)
+{
+    if (!opt.prof_unbias) {
+        *objs = c->count;
+        *bytes = c->bytes;
+        return;
+    }
+    if (c->ucount <= 0 || c->ubytes <= 0) {
+        *objs = 0;
+        *bytes = 0;
+        return;
+    }
+    double x = c->ubytes / c->ucount;
+    double y = c->ubytes * (1.0 - exp(-x / R));
+    *objs = (uint64_t)llround(y / x);
+    *bytes = (uint64_t)llround(y);
+}
