@@ -5,6 +5,7 @@
 #include "heap.h"
 #include "malloc_init.h"
 #include "options.h"
+#include "prof_ctl.h"
 #include "sizeclass.h"
 #include "stats.h"
 
@@ -256,6 +257,7 @@ static const struct ctl_node thread_nodes[] = {
     {"deallocated", NULL, 0, NULL, h_thread_deallocated},
     {"deallocatedp", NULL, 0, NULL, h_thread_deallocatedp},
     {"tcache", thread_tcache_nodes, 2, NULL, NULL},
+    {"prof", thread_prof_ctl_nodes, 2, NULL, NULL},
 };
 
 /* ---- tcache.* (explicit caches map onto the calling thread's heap) ---- */
@@ -700,6 +702,10 @@ static int h_background_thread(const struct ctl_args *a)
     return ctl_read(a, &old, sizeof(old));
 }
 
+static const struct ctl_node experimental_nodes[] = {
+    {"prof_recent", experimental_prof_recent_nodes, 2, NULL, NULL},
+};
+
 /* ---- root ---- */
 
 #define N(x) (sizeof(x) / sizeof((x)[0]))
@@ -714,6 +720,8 @@ static const struct ctl_node root_nodes[] = {
     {"arena", &arena_i_node, 1, NULL, NULL},
     {"arenas", arenas_nodes, N(arenas_nodes), NULL, NULL},
     {"stats", stats_nodes, N(stats_nodes), NULL, NULL},
+    {"prof", prof_ctl_nodes, PROF_CTL_NNODES, NULL, NULL},
+    {"experimental", experimental_nodes, 1, NULL, NULL},
 };
 static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
 

@@ -1,0 +1,259 @@
+/*
+ * prof_ctl: mallctl handlers for the profiler (prof.*, thread.prof.*,
+ * experimental.prof_recent.*). Every one answers ENOENT unless the process
+ * started with prof:true, as jemalloc does.
+ */
+#include "prof.h"
+#include "prof_ctl.h"
+#include "heap.h"
+#include "options.h"
+#include "recent.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+static int need_prof(void)
+{
+    return opt.prof ? 0 : ENOENT;
+}
+
+static int rw_bool(const struct ctl_args *a, bool *var)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    bool old = *var, nw = old;
+    if ((err = ctl_write(a, &nw, sizeof(nw))) != 0)
+        return err;
+    if (a->newp)
+        *var = nw;
+    return ctl_read(a, &old, sizeof(old));
+}
+
+static int h_prof_active(const struct ctl_args *a) { return rw_bool(a, &prof.active); }
+static int h_prof_gdump(const struct ctl_args *a) { return rw_bool(a, &prof.gdump); }
+static int h_prof_thread_active_init(const struct ctl_args *a)
+{
+    return rw_bool(a, &prof.thread_active_init);
+}
+
+static int h_prof_dump(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    const char *name = NULL;
+    if (a->newp) {
+        if (a->newlen != sizeof(name))
+            return EINVAL;
+        memcpy(&name, a->newp, sizeof(name));
+    }
+    struct heap *h = heap_get();
+    struct prof_tdata *td = h ? h->prof : NULL;
+    bool was = td ? td->in_prof : false;
+    if (td)
+        td->in_prof = true;
+    err = name ? prof_dump_path(name) : prof_dump_auto('m');
+    if (td)
+        td->in_prof = was;
+    return err ? EFAULT : 0;
+}
+
+static int h_prof_prefix(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    const char *p;
+    if (!a->newp || a->newlen != sizeof(p))
+        return EINVAL;
+    memcpy(&p, a->newp, sizeof(p));
+    if (!p)
+        return EFAULT;
+    pthread_mutex_lock(&prof.dump_lock);
+    size_t n = strlen(p);
+    if (n >= sizeof(prof.prefix))
+        n = sizeof(prof.prefix) - 1;
+    memcpy(prof.prefix, p, n);
+    prof.prefix[n] = 0;
+    pthread_mutex_unlock(&prof.dump_lock);
+    return 0;
+}
+
+static int h_prof_reset(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    size_t lg = prof.lg_sample;
+    if (a->newp) {
+        if (a->newlen != sizeof(lg))
+            return EINVAL;
+        memcpy(&lg, a->newp, sizeof(lg));
+        if (lg > 63)
+            lg = 63;
+    }
+    site_reset();
+    prof.lg_sample = (unsigned)lg;
+    return 0;
+}
+
+static int h_prof_lg_sample(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    size_t v = prof.lg_sample;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_prof_interval(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    uint64_t v = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int recent_max(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    ssize_t old = recent_get_max();
+    if (a->newp) {
+        ssize_t nw;
+        if (a->newlen != sizeof(nw))
+            return EINVAL;
+        memcpy(&nw, a->newp, sizeof(nw));
+        if (nw < -1)
+            return EINVAL;
+        if ((err = recent_set_max(nw, &old)) != 0)
+            return err;
+    }
+    return ctl_read(a, &old, sizeof(old));
+}
+
+struct recent_dump_args {
+    void (*write_cb)(void *, const char *);
+    void *cbopaque;
+};
+
+static int recent_dump_ctl(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    struct recent_dump_args d;
+    if (!a->newp || a->newlen != sizeof(d))
+        return EINVAL;
+    memcpy(&d, a->newp, sizeof(d));
+    if (!d.write_cb)
+        return EINVAL;
+    recent_dump(d.write_cb, d.cbopaque, NULL);
+    return 0;
+}
+
+/* prof.recent_alloc_dump_filtered: {write_cb, cbopaque, const struct prof_recent_filter *}. */
+static int recent_dump_filtered(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    struct {
+        void (*write_cb)(void *, const char *);
+        void *cbopaque;
+        const struct recent_filter *filter;
+    } d;
+    if (!a->newp || a->newlen != sizeof(d))
+        return EINVAL;
+    memcpy(&d, a->newp, sizeof(d));
+    if (!d.write_cb)
+        return EINVAL;
+    recent_dump(d.write_cb, d.cbopaque, d.filter);
+    return 0;
+}
+
+const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES] = {
+    {"active", NULL, 0, NULL, h_prof_active},
+    {"dump", NULL, 0, NULL, h_prof_dump},
+    {"prefix", NULL, 0, NULL, h_prof_prefix},
+    {"reset", NULL, 0, NULL, h_prof_reset},
+    {"lg_sample", NULL, 0, NULL, h_prof_lg_sample},
+    {"interval", NULL, 0, NULL, h_prof_interval},
+    {"gdump", NULL, 0, NULL, h_prof_gdump},
+    {"thread_active_init", NULL, 0, NULL, h_prof_thread_active_init},
+    {"recent_alloc_max", NULL, 0, NULL, recent_max},
+    {"recent_alloc_dump", NULL, 0, NULL, recent_dump_ctl},
+    {"recent_alloc_dump_filtered", NULL, 0, NULL, recent_dump_filtered},
+};
+
+/* ---- thread.prof.* ---- */
+
+static int h_thread_prof_name(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    struct heap *h = heap_get();
+    struct prof_tdata *td = h ? h->prof : NULL;
+    if (!td)
+        return EAGAIN;
+    if (a->newp || a->newlen) {
+        if (a->oldp || a->oldlenp)
+            return EPERM;
+        const char *name;
+        if (a->newlen != sizeof(name))
+            return EINVAL;
+        memcpy(&name, a->newp, sizeof(name));
+        if (!name)
+            return EFAULT;
+        size_t n = strlen(name);
+        for (size_t i = 0; i < n; i++)
+            if (!isgraph((unsigned char)name[i]) && !isblank((unsigned char)name[i]))
+                return EFAULT;
+        if (n >= sizeof(td->name))
+            n = sizeof(td->name) - 1;
+        memcpy(td->name, name, n);
+        td->name[n] = 0;
+        return 0;
+    }
+    const char *v = td->name;
+    return ctl_read(a, &v, sizeof(v));
+}
+
+static int h_thread_prof_active(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    struct heap *h = heap_get();
+    struct prof_tdata *td = h ? h->prof : NULL;
+    if (!td)
+        return EAGAIN;
+    return rw_bool(a, &td->active);
+}
+
+const struct ctl_node thread_prof_ctl_nodes[] = {
+    {"name", NULL, 0, NULL, h_thread_prof_name},
+    {"active", NULL, 0, NULL, h_thread_prof_active},
+};
+
+/* ---- experimental.prof_recent.* (jemalloc 5.3 names) ---- */
+
+const struct ctl_node experimental_prof_recent_nodes[] = {
+    {"alloc_max", NULL, 0, NULL, recent_max},
+    {"alloc_dump", NULL, 0, NULL, recent_dump_ctl},
+};
