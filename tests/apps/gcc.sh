@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need gcc
 check_preload_maps
+check_stats_print gcc --version
 
 cat >"$TMP/prog.c" <<'CEOF'
 #define _GNU_SOURCE

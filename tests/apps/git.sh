@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need git
 check_preload_maps
+check_stats_print git --version
 
 export HOME=$TMP/home GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=tester GIT_AUTHOR_EMAIL=tester@example.invalid

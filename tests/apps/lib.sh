@@ -40,3 +40,12 @@ same_output() { # what ref out
         exit 1
     fi
 }
+
+# MALLOC_CONF reaches the preloaded allocator: stats_print:true makes the
+# program print liballoc's statistics at exit (on stderr).
+check_stats_print() { # cmd...
+    local err
+    err=$(env MALLOC_CONF=stats_print:true LD_PRELOAD="$LIB" timeout 60 "$@" 2>&1 >/dev/null)
+    grep -q "___ Begin jemalloc statistics ___" <<<"$err" ||
+        fail "MALLOC_CONF=stats_print:true $*: no statistics printed at exit (is liballoc the malloc?)"
+}

@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need perl
 check_preload_maps
+check_stats_print perl -e "my %h = map { \$_ => 1 } 1..1000"
 
 cat >"$TMP/work.pl" <<'PLEOF'
 use strict;

@@ -8,6 +8,7 @@
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3) || skip "python3 not installed"
 check_preload_maps
+check_stats_print "$PY" -c "d = {i: str(i) for i in range(1000)}"
 
 cat >"$TMP/work.py" <<'PYEOF'
 import ctypes, hashlib, os, random, sys

@@ -4,13 +4,15 @@
 # 127.0.0.1 port with persistence off, check liballoc is in its maps, run
 # redis-benchmark (set,get,lpush,lpop; 20000 requests each), round-trip
 # values of 1 B to 1 MiB through redis-cli (SET/GET, APPEND, lists, hashes),
-# check INFO memory answers, then SHUTDOWN NOSAVE and expect exit 0.
+# check INFO memory answers (with allocator stats that redis reads through
+# mallctl), MEMORY MALLOC-STATS, then SHUTDOWN NOSAVE and expect exit 0.
 # Loopback only; every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 need redis-server
 need redis-cli
 need redis-benchmark
 check_preload_maps
+check_stats_print redis-server --version
 
 PORT=""
 PID=""
@@ -81,6 +83,20 @@ info=$(cli INFO memory | tr -d '\r') || fail "INFO memory failed"
 used=$(sed -n 's/^used_memory:\([0-9]*\)$/\1/p' <<<"$info")
 [ -n "$used" ] && [ "$used" -gt 0 ] || fail "INFO memory has no used_memory: $(head -5 <<<"$info")"
 alloc=$(sed -n 's/^mem_allocator:\(.*\)$/\1/p' <<<"$info")
+# Redis reads these through mallctl("stats.*"), which the preload serves:
+# allocated covers at least what redis itself counts, active >= allocated,
+# resident >= active.
+field() { sed -n "s/^$1:\([0-9]*\)$/\1/p" <<<"$info"; }
+a_alloc=$(field allocator_allocated)
+a_active=$(field allocator_active)
+a_res=$(field allocator_resident)
+[ -n "$a_alloc" ] && [ -n "$a_active" ] && [ -n "$a_res" ] || fail "INFO memory lacks allocator_* fields"
+[ "$a_alloc" -ge "$used" ] || fail "allocator_allocated $a_alloc < used_memory $used (stats.allocated undercounts)"
+[ "$a_active" -ge "$a_alloc" ] || fail "allocator_active $a_active < allocator_allocated $a_alloc"
+[ "$a_res" -ge "$a_active" ] || fail "allocator_resident $a_res < allocator_active $a_active"
+# MEMORY MALLOC-STATS is malloc_stats_print's output.
+cli MEMORY MALLOC-STATS | head -1 | grep -q "___ Begin jemalloc statistics ___" ||
+    fail "MEMORY MALLOC-STATS did not return malloc_stats_print output"
 
 cli SHUTDOWN NOSAVE >/dev/null 2>&1
 for i in $(seq 1 100); do
@@ -94,4 +110,4 @@ wait "$PID"
 rc=$?
 PID=""
 [ $rc -eq 0 ] || fail "redis-server exited $rc after SHUTDOWN NOSAVE: $(tail -5 "$TMP/redis.log")"
-echo "redis: port $PORT, $(tr '\n' ' ' <"$TMP/rates"| sed 's/ requests per second/ rps/g'), used_memory $used, mem_allocator $alloc"
+echo "redis: port $PORT, $(tr '\n' ' ' <"$TMP/rates"| sed 's/ requests per second/ rps/g'), used_memory $used, allocator_allocated $a_alloc, mem_allocator $alloc"
