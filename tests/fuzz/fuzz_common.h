@@ -1,6 +1,8 @@
 /* Shared body of the reader fuzzers: feed the bytes to one reader (and the
- * format sniffer), then walk the model the way the reports do, so an
- * inconsistent model (bad index, bad offset) shows up under ASan. */
+ * format sniffer), then walk the model and run the analysis and the text,
+ * collapsed and JSON reports on it (into /dev/null), so an inconsistent
+ * model (bad index, bad offset) shows up under ASan. Symbolization is left
+ * out: it reads files named by the input. */
 #ifndef FUZZ_COMMON_H
 #define FUZZ_COMMON_H
 
@@ -9,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "read.h"
+#include "report.h"
 
 typedef int (*reader_fn)(struct profile *, const char *, size_t, char *);
 
@@ -42,6 +46,23 @@ static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
     if (fn(&p, buf, size, err) == 0) {
         profile_assign_maps(&p, 0);
         fuzz_walk(&p);
+        static FILE *null;
+        if (!null)
+            null = fopen("/dev/null", "w");
+        for (int g = 0; g < 2; g++) {
+            struct analyze_options ao = {.value = PV_INUSE_SPACE, .gran = g ? GRAN_LINES
+                                                                             : GRAN_FUNCTIONS,
+                                         .thread = THREAD_ALL};
+            struct report_options ro = {.value = PV_INUSE_SPACE, .nodecount = -1,
+                                        .thread = -1};
+            struct analysis a;
+            if (analyze(&a, &p, &ao) == 0) {
+                (void)!report_text(null, &a, &ro);
+                (void)!report_collapsed(null, &a, &ro);
+                (void)!report_json(null, &a, &ro);
+            }
+            analysis_free(&a);
+        }
     }
     profile_free(&p);
     (void)read_sniff(buf, size);
