@@ -29,9 +29,8 @@ ALL_TARGETS :=
 TEST_DEPS   :=
 BENCH_DEPS  :=
 
-include liballoc/liballoc.mk
--include libprof/libprof.mk
 -include proto/proto.mk
+include liballoc/liballoc.mk
 -include jeprof-c/jeprof-c.mk
 -include tests/tests.mk
 -include bench/bench.mk

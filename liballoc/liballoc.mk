@@ -5,18 +5,18 @@ LIBALLOC_SRCS := $(wildcard liballoc/*.c) $(wildcard libprof/*.c)
 LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
 LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-plt \
                   -Iliballoc -Ilibprof -Wno-type-limits -Wno-missing-attributes
-LIBALLOC_LIBS := -lunwind -lpthread -ldl -lm
+LIBALLOC_LIBS := -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LIBALLOC_OBJS:.o=.d)
 
-$(BUILD)/liballoc.so: $(LIBALLOC_OBJS)
+$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ)
 	$(CC) -shared -o $@ $^ $(SAN_LDFLAGS) -Wl,-z,now -Wl,-soname,liballoc.so $(LIBALLOC_LIBS)
 
-$(BUILD)/liballoc.a: $(LIBALLOC_OBJS)
+$(BUILD)/liballoc.a: $(LIBALLOC_OBJS) $(PROTO_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a

@@ -202,8 +202,6 @@ static int dump_heapv2_file(const char *path)
     return dump_file_commit(&dump_out);
 }
 
-int prof_dump_pprof_file(const char *path);
-
 static int dump_locked(const char *heap_path)
 {
     int err = 0;

@@ -1,3 +1,617 @@
+/*
+ * dump_pprof: the heap profile as gzip'd profile.proto (perftools.profiles),
+ * the format Go's pprof, speedscope, Pyroscope and Parca read. Values are
+ * unsampled (our unbiased estimates); sample types follow Go's heap profile
+ * (alloc_objects, alloc_space, inuse_objects, inuse_space); non-leaf
+ * addresses are return address - 1; mappings come from /proc/self/maps with
+ * GNU build IDs; ids run 1..n in order. Message structs live in a scratch
+ * arena and the packed bytes stream through zlib straight into the file, so
+ * neither the public malloc nor an allocator lock is involved.
+ */
 #include "prof.h"
+#include "config.h"
+#include "options.h"
+#include "elfsym.h"
+#include "scratch.h"
+#include "writer.h"
+#include "profile.pb-c.h"
+
+#include <elf.h>
 #include <errno.h>
-int prof_dump_pprof_file(const char *path) { (void)path; return ENOTSUP; }
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define DROP_FRAMES                                                                                \
+    "(malloc|calloc|realloc|reallocarray|free|cfree|posix_memalign|aligned_alloc|memalign|valloc|" \
+    "pvalloc|mallocx|rallocx|xallocx|dallocx|sdallocx|__libc_(malloc|calloc|realloc|free|"         \
+    "memalign)|operator new.*|operator delete.*)"
+
+/* ---- string table ---- */
+
+struct strtab {
+    struct scratch *sc;
+    char **strs;          /* string_table */
+    size_t n, cap;
+    uint32_t *slots;      /* open addressing: index+1, 0 empty */
+    size_t nslots;
+};
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int64_t str_id(struct strtab *t, const char *s)
+{
+    if (t->n * 2 >= t->nslots) {
+        size_t ns = t->nslots ? t->nslots * 2 : 1024;
+        uint32_t *slots = scratch_calloc(t->sc, ns, sizeof(*slots));
+        char **strs = scratch_calloc(t->sc, ns / 2 + 1, sizeof(*strs));
+        if (!slots || !strs)
+            return 0;
+        memcpy(strs, t->strs, t->n * sizeof(*strs));
+        for (size_t i = 0; i < t->n; i++) {
+            size_t k = hash_str(strs[i]) & (ns - 1);
+            while (slots[k])
+                k = (k + 1) & (ns - 1);
+            slots[k] = (uint32_t)i + 1;
+        }
+        t->slots = slots;
+        t->strs = strs;
+        t->nslots = ns;
+        t->cap = ns / 2 + 1;
+    }
+    size_t k = hash_str(s) & (t->nslots - 1);
+    while (t->slots[k]) {
+        if (strcmp(t->strs[t->slots[k] - 1], s) == 0)
+            return t->slots[k] - 1;
+        k = (k + 1) & (t->nslots - 1);
+    }
+    size_t len = strlen(s);
+    char *copy = scratch_alloc(t->sc, len + 1);
+    if (!copy)
+        return 0;
+    memcpy(copy, s, len + 1);
+    t->strs[t->n] = copy;
+    t->slots[k] = (uint32_t)t->n + 1;
+    return (int64_t)t->n++;
+}
+
+/* ---- mappings ---- */
+
+struct map {
+    uint64_t start, limit, offset;
+    char path[512];
+    char build_id[80];
+    struct elfsym syms;      /* loaded on first use */
+    int syms_state;          /* 0 not tried, 1 loaded, -1 unavailable */
+    int unresolved;          /* a location here had no name */
+};
+
+/* GNU build ID of an ELF file as lowercase hex, or "" */
+static void read_build_id(const char *path, char *out, size_t outlen)
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+            goto out;
+        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+            continue;
+        unsigned char buf[4096];
+        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            continue;
+        size_t off = 0;
+        while (off + sizeof(Elf64_Nhdr) <= ph.p_filesz) {
+            Elf64_Nhdr nh;
+            memcpy(&nh, buf + off, sizeof(nh));
+            size_t name_off = off + sizeof(nh);
+            size_t desc_off = name_off + ALIGN_UP(nh.n_namesz, 4);
+            size_t next = desc_off + ALIGN_UP(nh.n_descsz, 4);
+            if (next > ph.p_filesz)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz * 2 < outlen) {
+                static const char hex[] = "0123456789abcdef";
+                for (size_t k = 0; k < nh.n_descsz; k++) {
+                    out[2 * k] = hex[buf[desc_off + k] >> 4];
+                    out[2 * k + 1] = hex[buf[desc_off + k] & 15];
+                }
+                out[2 * nh.n_descsz] = 0;
+                goto out;
+            }
+            off = next;
+        }
+    }
+out:
+    close(fd);
+}
+
+/* Executable mappings of this process, main program first. */
+static size_t read_maps(struct scratch *sc, struct map **out)
+{
+    static char text[1 << 20];
+    size_t len = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n;
+        while (len < sizeof(text) - 1 && (n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+            len += (size_t)n;
+        close(fd);
+    }
+    text[len] = 0;
+    char exe[512] = "";
+    ssize_t en = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[en > 0 ? en : 0] = 0;
+    size_t cap = 64, n = 0;
+    struct map *maps = scratch_calloc(sc, cap, sizeof(*maps));
+    for (char *line = text; maps && line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        unsigned long long lo, hi, off;
+        char perms[8];
+        int pathpos = 0;
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &pathpos) >= 4 &&
+            perms[2] == 'x') {
+            if (n == cap) {
+                struct map *bigger = scratch_calloc(sc, cap * 2, sizeof(*maps));
+                if (!bigger)
+                    break;
+                memcpy(bigger, maps, n * sizeof(*maps));
+                maps = bigger;
+                cap *= 2;
+            }
+            struct map *m = &maps[n++];
+            m->start = lo;
+            m->limit = hi;
+            m->offset = off;
+            const char *p = pathpos ? line + pathpos : "";
+            snprintf(m->path, sizeof(m->path), "%s", p);
+            size_t pl = strlen(m->path);
+            if (pl > 10 && strcmp(m->path + pl - 10, " (deleted)") == 0)
+                m->path[pl - 10] = 0;
+            if (m->path[0] == '/')
+                read_build_id(m->path, m->build_id, sizeof(m->build_id));
+            if (exe[0] && strcmp(m->path, exe) == 0 && n > 1) {
+                struct map tmp = *m;
+                memmove(&maps[1], &maps[0], (n - 1) * sizeof(*maps));
+                maps[0] = tmp;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    *out = maps;
+    return maps ? n : 0;
+}
+
+/* ---- building the message ---- */
+
+struct loc_map {
+    uint64_t *addrs;     /* open addressing keys (address + 1) */
+    uint64_t *ids;
+    size_t nslots, n;
+};
+
+struct build {
+    struct scratch *sc;
+    struct strtab st;
+    struct map *maps;
+    size_t nmaps;
+    Perftools__Profiles__Location **locs;
+    size_t nlocs, loccap;
+    struct loc_map lm;
+    Perftools__Profiles__Sample **samples;
+    size_t nsamples, samplecap;
+    int64_t k_thread, k_thread_name, k_bytes;
+    Perftools__Profiles__Function **fns;
+    size_t nfns, fncap;
+    struct strtab fn_by_name;    /* name -> function index (reuses the string interning) */
+    uint64_t *fn_of_str;         /* string id -> function id (0: none yet) */
+    size_t fn_of_str_cap;
+    int failed;
+};
+
+/* Function id for a symbol name (one Function per distinct name). */
+static uint64_t function_id(struct build *b, const char *name)
+{
+    int64_t sid = str_id(&b->st, name);
+    if (sid <= 0)
+        return 0;
+    if ((size_t)sid >= b->fn_of_str_cap) {
+        size_t nc = b->fn_of_str_cap ? b->fn_of_str_cap : 1024;
+        while (nc <= (size_t)sid)
+            nc *= 2;
+        uint64_t *n = scratch_calloc(b->sc, nc, sizeof(*n));
+        if (!n) {
+            b->failed = 1;
+            return 0;
+        }
+        memcpy(n, b->fn_of_str, b->fn_of_str_cap * sizeof(*n));
+        b->fn_of_str = n;
+        b->fn_of_str_cap = nc;
+    }
+    if (b->fn_of_str[sid])
+        return b->fn_of_str[sid];
+    if (b->nfns == b->fncap) {
+        size_t nc = b->fncap ? b->fncap * 2 : 256;
+        Perftools__Profiles__Function **nf = scratch_calloc(b->sc, nc, sizeof(*nf));
+        if (!nf) {
+            b->failed = 1;
+            return 0;
+        }
+        memcpy(nf, b->fns, b->nfns * sizeof(*nf));
+        b->fns = nf;
+        b->fncap = nc;
+    }
+    Perftools__Profiles__Function *f = scratch_alloc(b->sc, sizeof(*f));
+    if (!f) {
+        b->failed = 1;
+        return 0;
+    }
+    perftools__profiles__function__init(f);
+    f->id = b->nfns + 1;
+    f->name = sid;
+    f->system_name = sid;
+    b->fns[b->nfns++] = f;
+    b->fn_of_str[sid] = f->id;
+    return f->id;
+}
+
+/* Fill the location's function from the mapping's ELF symbols. */
+static void symbolize_location(struct build *b, Perftools__Profiles__Location *l)
+{
+    if (!l->mapping_id)
+        return;
+    struct map *m = &b->maps[l->mapping_id - 1];
+    if (m->syms_state == 0)
+        m->syms_state = (m->path[0] == '/' && elfsym_load(b->sc, m->path, &m->syms) == 0) ? 1 : -1;
+    const char *name = m->syms_state > 0 ? elfsym_lookup(&m->syms, l->address - m->start + m->offset)
+                                          : NULL;
+    if (!name) {
+        m->unresolved = 1;
+        return;
+    }
+    uint64_t fid = function_id(b, name);
+    Perftools__Profiles__Line *line = scratch_alloc(b->sc, sizeof(*line));
+    Perftools__Profiles__Line **lines = scratch_alloc(b->sc, sizeof(*lines));
+    if (!fid || !line || !lines) {
+        m->unresolved = 1;
+        return;
+    }
+    perftools__profiles__line__init(line);
+    line->function_id = fid;
+    lines[0] = line;
+    l->n_line = 1;
+    l->line = lines;
+}
+
+static uint64_t mapping_for(struct build *b, uint64_t addr)
+{
+    for (size_t i = 0; i < b->nmaps; i++)
+        if (addr >= b->maps[i].start && addr < b->maps[i].limit)
+            return i + 1;
+    return 0;
+}
+
+static uint64_t location_id(struct build *b, uint64_t addr)
+{
+    struct loc_map *m = &b->lm;
+    if (m->n * 2 >= m->nslots) {
+        size_t ns = m->nslots ? m->nslots * 2 : 4096;
+        uint64_t *a = scratch_calloc(b->sc, ns, sizeof(*a)), *ids = scratch_calloc(b->sc, ns, sizeof(*ids));
+        if (!a || !ids) {
+            b->failed = 1;
+            return 0;
+        }
+        for (size_t i = 0; i < m->nslots; i++) {
+            if (!m->addrs[i])
+                continue;
+            size_t k = (m->addrs[i] * 0x9e3779b97f4a7c15ull) >> 20 & (ns - 1);
+            while (a[k])
+                k = (k + 1) & (ns - 1);
+            a[k] = m->addrs[i];
+            ids[k] = m->ids[i];
+        }
+        m->addrs = a;
+        m->ids = ids;
+        m->nslots = ns;
+    }
+    uint64_t key = addr + 1;
+    size_t k = (key * 0x9e3779b97f4a7c15ull) >> 20 & (m->nslots - 1);
+    while (m->addrs[k]) {
+        if (m->addrs[k] == key)
+            return m->ids[k];
+        k = (k + 1) & (m->nslots - 1);
+    }
+    if (b->nlocs == b->loccap) {
+        size_t nc = b->loccap ? b->loccap * 2 : 1024;
+        Perftools__Profiles__Location **nl = scratch_calloc(b->sc, nc, sizeof(*nl));
+        if (!nl) {
+            b->failed = 1;
+            return 0;
+        }
+        memcpy(nl, b->locs, b->nlocs * sizeof(*nl));
+        b->locs = nl;
+        b->loccap = nc;
+    }
+    Perftools__Profiles__Location *l = scratch_alloc(b->sc, sizeof(*l));
+    if (!l) {
+        b->failed = 1;
+        return 0;
+    }
+    perftools__profiles__location__init(l);
+    l->id = b->nlocs + 1;
+    l->address = addr;
+    l->mapping_id = mapping_for(b, addr);
+    symbolize_location(b, l);
+    b->locs[b->nlocs++] = l;
+    m->addrs[k] = key;
+    m->ids[k] = l->id;
+    m->n++;
+    return l->id;
+}
+
+static int64_t est(double v)
+{
+    return v > 0 ? (int64_t)llround(v) : 0;
+}
+
+static void add_sample(struct build *b, const struct prof_site *s, const struct prof_cnt *cur,
+                       const struct prof_cnt *accum, uint64_t thr_uid, const char *thr_name)
+{
+    if (b->nsamples == b->samplecap) {
+        size_t nc = b->samplecap ? b->samplecap * 2 : 1024;
+        Perftools__Profiles__Sample **ns = scratch_calloc(b->sc, nc, sizeof(*ns));
+        if (!ns) {
+            b->failed = 1;
+            return;
+        }
+        memcpy(ns, b->samples, b->nsamples * sizeof(*ns));
+        b->samples = ns;
+        b->samplecap = nc;
+    }
+    Perftools__Profiles__Sample *smp = scratch_alloc(b->sc, sizeof(*smp));
+    uint64_t *ids = scratch_calloc(b->sc, s->depth ? s->depth : 1, sizeof(*ids));
+    int64_t *vals = scratch_calloc(b->sc, 4, sizeof(*vals));
+    unsigned nlabels = 2 + (thr_name && thr_name[0] ? 1 : 0);
+    Perftools__Profiles__Label **labels = scratch_calloc(b->sc, nlabels, sizeof(*labels));
+    Perftools__Profiles__Label *lab = scratch_calloc(b->sc, nlabels, sizeof(*lab));
+    if (!smp || !ids || !vals || !labels || !lab) {
+        b->failed = 1;
+        return;
+    }
+    perftools__profiles__sample__init(smp);
+    for (unsigned i = 0; i < s->depth; i++)
+        ids[i] = location_id(b, i == 0 ? s->pcs[i] : s->pcs[i] - 1);
+    smp->n_location_id = s->depth;
+    smp->location_id = ids;
+    vals[0] = est(accum->ucount);
+    vals[1] = est(accum->ubytes);
+    vals[2] = est(cur->ucount);
+    vals[3] = est(cur->ubytes);
+    smp->n_value = 4;
+    smp->value = vals;
+    for (unsigned i = 0; i < nlabels; i++) {
+        perftools__profiles__label__init(&lab[i]);
+        labels[i] = &lab[i];
+    }
+    lab[0].key = b->k_bytes;
+    lab[0].num = accum->count ? (int64_t)(accum->bytes / accum->count)
+                              : cur->count ? (int64_t)(cur->bytes / cur->count) : 0;
+    lab[0].num_unit = str_id(&b->st, "bytes");
+    lab[1].key = b->k_thread;
+    lab[1].num = (int64_t)thr_uid;
+    if (nlabels == 3) {
+        lab[2].key = b->k_thread_name;
+        lab[2].str = str_id(&b->st, thr_name);
+    }
+    smp->n_label = nlabels;
+    smp->label = labels;
+    b->samples[b->nsamples++] = smp;
+}
+
+struct tctx_arg {
+    struct build *b;
+    const struct prof_site *site;
+};
+
+static void visit_tctx(void *arg, const struct prof_tctx *t)
+{
+    struct tctx_arg *a = arg;
+    if (t->cur.count == 0 && t->accum.count == 0)
+        return;
+    const char *name = NULL;
+    struct prof_tdata *td = t->tdata;
+    if (td && td->live && td->uid == t->thr_uid && td->name[0])
+        name = td->name;
+    add_sample(a->b, a->site, &t->cur, &t->accum, t->thr_uid, name);
+}
+
+static void visit_site(void *arg, const struct prof_site *s, const struct prof_cnt *cur,
+                       const struct prof_cnt *accum)
+{
+    if (cur->count == 0 && accum->count == 0)
+        return;
+    struct tctx_arg a = {arg, s};
+    site_foreach_tctx(s, visit_tctx, &a);
+}
+
+static Perftools__Profiles__ValueType *value_type(struct build *b, const char *type, const char *unit)
+{
+    Perftools__Profiles__ValueType *v = scratch_alloc(b->sc, sizeof(*v));
+    if (!v) {
+        b->failed = 1;
+        return NULL;
+    }
+    perftools__profiles__value_type__init(v);
+    v->type = str_id(&b->st, type);
+    v->unit = str_id(&b->st, unit);
+    return v;
+}
+
+/* ---- gzip streaming into the file ---- */
+
+struct gz_sink {
+    ProtobufCBuffer base;  /* must be first: protobuf-c calls base.append */
+    z_stream zs;
+    int fd;
+    int err;
+    unsigned char out[65536];
+};
+
+static void sink_write(struct gz_sink *g, const unsigned char *p, size_t n)
+{
+    while (!g->err && n > 0) {
+        ssize_t k = write(g->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            g->err = k < 0 ? errno : EIO;
+            return;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static void sink_deflate(struct gz_sink *g, const uint8_t *data, size_t len, int flush)
+{
+    g->zs.next_in = (Bytef *)data;
+    g->zs.avail_in = (uInt)len;
+    do {
+        g->zs.next_out = g->out;
+        g->zs.avail_out = sizeof(g->out);
+        int r = deflate(&g->zs, flush);
+        if (r == Z_STREAM_ERROR) {
+            g->err = EIO;
+            return;
+        }
+        sink_write(g, g->out, sizeof(g->out) - g->zs.avail_out);
+    } while (g->zs.avail_out == 0 || (flush == Z_FINISH && g->zs.avail_in > 0));
+}
+
+static void sink_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
+{
+    struct gz_sink *g = (struct gz_sink *)buf;
+    while (len > 0 && !g->err) {
+        size_t k = len > (1u << 30) ? (1u << 30) : len;
+        sink_deflate(g, data, k, Z_NO_FLUSH);
+        data += k;
+        len -= k;
+    }
+}
+
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+    return scratch_calloc(opaque, items, size);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    (void)p;
+}
+
+static struct gz_sink sink;
+static struct dump_file pb_out;
+
+/* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
+int prof_dump_pprof_file(const char *path)
+{
+    struct scratch sc = {0};
+    struct build b = {.sc = &sc};
+    b.st.sc = &sc;
+    str_id(&b.st, "");
+    Perftools__Profiles__Profile prof_msg;
+    perftools__profiles__profile__init(&prof_msg);
+    Perftools__Profiles__ValueType *types[4] = {
+        value_type(&b, "alloc_objects", "count"), value_type(&b, "alloc_space", "bytes"),
+        value_type(&b, "inuse_objects", "count"), value_type(&b, "inuse_space", "bytes")};
+    b.k_bytes = str_id(&b.st, "bytes");
+    b.k_thread = str_id(&b.st, "thread_id");
+    b.k_thread_name = str_id(&b.st, "thread_name");
+    b.nmaps = read_maps(&sc, &b.maps);
+
+    pthread_mutex_lock(&prof.tdata_lock);
+    site_foreach(visit_site, &b);
+    pthread_mutex_unlock(&prof.tdata_lock);
+
+    Perftools__Profiles__Mapping **maps = scratch_calloc(&sc, b.nmaps ? b.nmaps : 1, sizeof(*maps));
+    Perftools__Profiles__Mapping *mapv = scratch_calloc(&sc, b.nmaps ? b.nmaps : 1, sizeof(*mapv));
+    if (!maps || !mapv)
+        b.failed = 1;
+    for (size_t i = 0; !b.failed && i < b.nmaps; i++) {
+        perftools__profiles__mapping__init(&mapv[i]);
+        mapv[i].id = i + 1;
+        mapv[i].memory_start = b.maps[i].start;
+        mapv[i].memory_limit = b.maps[i].limit;
+        mapv[i].file_offset = b.maps[i].offset;
+        mapv[i].filename = str_id(&b.st, b.maps[i].path);
+        mapv[i].build_id = str_id(&b.st, b.maps[i].build_id);
+        /* Only claim names when every address in the mapping got one, so pprof
+         * still symbolizes the rest itself (Go's rule). */
+        mapv[i].has_functions = b.maps[i].syms_state > 0 && !b.maps[i].unresolved;
+        maps[i] = &mapv[i];
+    }
+    prof_msg.n_sample_type = 4;
+    prof_msg.sample_type = types;
+    prof_msg.n_sample = b.nsamples;
+    prof_msg.sample = b.samples;
+    prof_msg.n_mapping = b.nmaps;
+    prof_msg.mapping = maps;
+    prof_msg.n_location = b.nlocs;
+    prof_msg.location = b.locs;
+    prof_msg.n_function = b.nfns;
+    prof_msg.function = b.fns;
+    prof_msg.drop_frames = str_id(&b.st, DROP_FRAMES);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    prof_msg.time_nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    prof_msg.period_type = value_type(&b, "space", "bytes");
+    prof_msg.period = (int64_t)((uint64_t)1 << prof.lg_sample);
+    prof_msg.n_string_table = b.st.n;
+    prof_msg.string_table = b.st.strs;
+    if (b.failed || sc.failed || !types[0] || !types[3] || !prof_msg.period_type) {
+        scratch_release(&sc);
+        return ENOMEM;
+    }
+
+    int err = dump_file_open(&pb_out, path);
+    if (err) {
+        scratch_release(&sc);
+        return err;
+    }
+    memset(&sink, 0, sizeof(sink));
+    sink.base.append = sink_append;
+    sink.fd = pb_out.fd;
+    sink.zs.zalloc = z_alloc;
+    sink.zs.zfree = z_free;
+    sink.zs.opaque = &sc;
+    if (deflateInit2(&sink.zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        sink.err = ENOMEM;
+    } else {
+        protobuf_c_message_pack_to_buffer(&prof_msg.base, &sink.base);
+        sink_deflate(&sink, NULL, 0, Z_FINISH);
+        deflateEnd(&sink.zs);
+    }
+    pb_out.err = sink.err;
+    err = dump_file_commit(&pb_out);
+    scratch_release(&sc);
+    return err;
+}

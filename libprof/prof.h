@@ -131,7 +131,7 @@ int prof_dump_path(const char *path);
 /* Auto-named dump of kind 'm', 'i', 'u' or 'f'. */
 int prof_dump_auto(char kind);
 
-/* dump_pprof.c */
-int prof_dump_pprof_cb(void (*write_cb)(void *, const char *, size_t), void *opaque);
+/* dump_pprof.c: gzip'd profile.proto at path (whole or nothing); dump lock held. */
+int prof_dump_pprof_file(const char *path);
 
 #endif

@@ -150,10 +150,10 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     if (t) {
         cnt_add(&t->cur, weight, usize);
         cnt_add(&t->site->cur, weight, usize);
-        if (opt.prof_accum) {
-            cnt_add(&t->accum, weight, usize);
-            cnt_add(&t->site->accum, weight, usize);
-        }
+        /* Cumulative counts are always kept (pprof's alloc_*); heap_v2 shows them
+         * only with prof_accum. */
+        cnt_add(&t->accum, weight, usize);
+        cnt_add(&t->site->accum, weight, usize);
     }
     uint64_t epoch = prof.reset_epoch;
     pthread_mutex_unlock(sl);

@@ -1,0 +1,140 @@
+/* elfsym: ELF symbol tables for in-process symbolization (see elfsym.h). */
+#include "elfsym.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+        if (k <= 0)
+            return k < 0 ? errno : EIO;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+/* Heapsort by address (qsort may call malloc; dumps must not). */
+static void sift(struct elfsym_fn *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && a[c + 1].lo > a[c].lo)
+            c++;
+        if (a[i].lo >= a[c].lo)
+            return;
+        struct elfsym_fn t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+static void sort_fns(struct elfsym_fn *a, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift(a, i, n);
+    for (size_t end = n; end > 1; end--) {
+        struct elfsym_fn t = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = t;
+        sift(a, 0, end - 1);
+    }
+}
+
+int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    int err = EINVAL;
+    Elf64_Ehdr eh;
+    if (read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_shnum > 4096 || eh.e_phnum > 64)
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum && out->nseg < 16; i++) {
+        Elf64_Phdr ph;
+        if (read_at(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)))
+            goto out;
+        if (ph.p_type == PT_LOAD) {
+            out->seg[out->nseg].off = ph.p_offset;
+            out->seg[out->nseg].filesz = ph.p_filesz;
+            out->seg[out->nseg].vaddr = ph.p_vaddr;
+            out->nseg++;
+        }
+    }
+    Elf64_Shdr *sh = scratch_alloc(sc, eh.e_shnum * sizeof(*sh));
+    if (!sh || read_at(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff))
+        goto out;
+    int symidx = -1;
+    for (unsigned i = 0; i < eh.e_shnum; i++)
+        if (sh[i].sh_type == SHT_SYMTAB)
+            symidx = (int)i;
+    if (symidx < 0)
+        for (unsigned i = 0; i < eh.e_shnum; i++)
+            if (sh[i].sh_type == SHT_DYNSYM)
+                symidx = (int)i;
+    err = 0;
+    if (symidx < 0 || sh[symidx].sh_link >= eh.e_shnum || sh[symidx].sh_entsize != sizeof(Elf64_Sym))
+        goto out;
+    const Elf64_Shdr *ss = &sh[symidx], *st = &sh[ss->sh_link];
+    if (ss->sh_size > ((size_t)256 << 20) || st->sh_size > ((size_t)256 << 20))
+        goto out;
+    Elf64_Sym *syms = scratch_alloc(sc, ss->sh_size);
+    char *strs = scratch_alloc(sc, st->sh_size + 1);
+    if (!syms || !strs || read_at(fd, syms, ss->sh_size, ss->sh_offset) ||
+        read_at(fd, strs, st->sh_size, st->sh_offset))
+        goto out;
+    strs[st->sh_size] = 0;
+    size_t nsyms = ss->sh_size / sizeof(Elf64_Sym), n = 0;
+    struct elfsym_fn *fns = scratch_alloc(sc, (nsyms ? nsyms : 1) * sizeof(*fns));
+    if (!fns)
+        goto out;
+    for (size_t i = 0; i < nsyms; i++) {
+        const Elf64_Sym *s = &syms[i];
+        if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || s->st_shndx == SHN_UNDEF || !s->st_value ||
+            s->st_name >= st->sh_size)
+            continue;
+        fns[n].lo = s->st_value;
+        fns[n].hi = s->st_value + (s->st_size ? s->st_size : 1);
+        fns[n].name = strs + s->st_name;
+        n++;
+    }
+    sort_fns(fns, n);
+    out->fns = fns;
+    out->n = n;
+out:
+    close(fd);
+    return err;
+}
+
+const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off)
+{
+    uint64_t addr = file_off;
+    for (unsigned i = 0; i < t->nseg; i++)
+        if (file_off >= t->seg[i].off && file_off < t->seg[i].off + t->seg[i].filesz) {
+            addr = file_off - t->seg[i].off + t->seg[i].vaddr;
+            break;
+        }
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->fns[mid].lo <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct elfsym_fn *f = &t->fns[lo - 1];
+    return addr < f->hi ? f->name : NULL;
+}

@@ -1,0 +1,31 @@
+/*
+ * elfsym: function names from an ELF file's .symtab (or .dynsym), read with
+ * plain file I/O into a scratch arena, for symbolizing pprof dumps at write
+ * time the way the Go runtime does. No DWARF: names only.
+ */
+#ifndef ELFSYM_H
+#define ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "scratch.h"
+
+struct elfsym_fn {
+    uint64_t lo, hi;        /* [lo, hi) link-time addresses */
+    const char *name;
+};
+
+struct elfsym {
+    struct elfsym_fn *fns;  /* sorted by lo */
+    size_t n;
+    /* PT_LOAD segments: file offset -> link-time address. */
+    struct { uint64_t off, filesz, vaddr; } seg[16];
+    unsigned nseg;
+};
+
+/* 0 on success (table may be empty), errno otherwise. */
+int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out);
+/* Name of the function containing file offset `off` (of a mapped address), or NULL. */
+const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off);
+
+#endif
