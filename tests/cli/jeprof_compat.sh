@@ -20,28 +20,40 @@ d0=$(jemalloc_dump ./prog 0 p0) || exit $?
 dxx=$(jemalloc_dump ./progxx 10 pxx) || exit $?
 
 status=0
-check() { # label compare-flags args...
-    local label=$1 flags=$2; shift 2
-    "$JEPROF_C" --quiet "$@" >mine.txt 2>mine.err || { echo "jeprof-c failed: $label"; cat mine.err; status=1; return; }
-    jeprof "$@" >theirs.txt 2>/dev/null || { echo "jeprof failed: $label"; status=1; return; }
-    printf '%-34s ' "$label"
-    python3 "$TESTDIR/compare.py" $flags mine.txt theirs.txt || { status=1; diff mine.txt theirs.txt | head -20; }
+# jeprof spends its time starting nm/addr2line processes: run all its
+# reports at once in the background, then compare one by one.
+labels=() flagsl=() n=0
+theirs() { # label compare-flags args...
+    labels[n]=$1; flagsl[n]=$2; shift 2
+    printf '%s\n' "$@" >"args.$n"
+    jeprof "$@" >"theirs.$n" 2>/dev/null &
+    n=$((n + 1))
 }
-check "text show_bytes lg12" "" --text --show_bytes ./prog "$d12"
-check "text inuse_objects lg12" "" --text --inuse_objects ./prog "$d12"
-check "text show_bytes lg0" "" --text --show_bytes ./prog "$d0"
-check "text MB cum" "" --text --cum ./prog "$d12"
-check "two profiles summed" "" --text --show_bytes ./prog "$i12b" "$d12b"
-check "base subtracted" "" --text --show_bytes --base="$i12b" ./prog "$d12b"
-check "focus ignore" "" --text --show_bytes --focus=main --ignore=path_two ./prog "$d12"
-check "c++ lg10 (lenient)" --lenient --text --show_bytes ./progxx "$dxx"
-
-for d in "$d12" "$dxx"; do
-    prog=./prog; [ "$d" = "$dxx" ] && prog=./progxx
-    a=$("$JEPROF_C" --quiet --collapsed $prog "$d" | awk '{s += $NF} END {printf "%d", s}')
-    b=$(jeprof --collapsed $prog "$d" 2>/dev/null | awk '{s += $NF} END {printf "%d", s}')
-    printf '%-34s %s vs jeprof %s\n' "collapsed sum $(basename "$d")" "$a" "$b"
+theirs "text show_bytes lg12" "" --text --show_bytes ./prog "$d12"
+theirs "text inuse_objects lg12" "" --text --inuse_objects ./prog "$d12"
+theirs "text show_bytes lg0" "" --text --show_bytes ./prog "$d0"
+theirs "text MB cum" "" --text --cum ./prog "$d12"
+theirs "two profiles summed" "" --text --show_bytes ./prog "$i12b" "$d12b"
+theirs "base subtracted" "" --text --show_bytes --base="$i12b" ./prog "$d12b"
+theirs "focus ignore" "" --text --show_bytes --focus=main --ignore=path_two ./prog "$d12"
+theirs "c++ lg10 (lenient)" --lenient --text --show_bytes ./progxx "$dxx"
+jeprof --collapsed ./prog "$d12" >col.theirs.1 2>/dev/null &
+jeprof --collapsed ./progxx "$dxx" >col.theirs.2 2>/dev/null &
+wait
+for ((i = 0; i < n; i++)); do
+    mapfile -t args <"args.$i"
+    printf '%-34s ' "${labels[i]}"
+    "$JEPROF_C" --quiet "${args[@]}" >"mine.$i" 2>mine.err || { echo "jeprof-c failed"; cat mine.err; status=1; continue; }
+    [ -s "theirs.$i" ] || { echo "jeprof failed"; status=1; continue; }
+    python3 "$TESTDIR/compare.py" ${flagsl[i]} "mine.$i" "theirs.$i" || { status=1; diff "mine.$i" "theirs.$i" | head -20; }
+done
+k=1
+for pd in "./prog $d12" "./progxx $dxx"; do
+    a=$("$JEPROF_C" --quiet --collapsed $pd | awk '{s += $NF} END {printf "%d", s}')
+    b=$(awk '{s += $NF} END {printf "%d", s}' col.theirs.$k)
+    printf '%-34s %s vs jeprof %s\n' "collapsed sum $(basename "${pd#* }")" "$a" "$b"
     [ "$a" = "$b" ] || status=1
+    k=$((k + 1))
 done
 
 # A relative, renamed copy of the program still symbolizes by basename/build id.
