@@ -60,11 +60,22 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
+/* Does the quote at q end a string? jemalloc writes thread names without
+ * escaping, so a quote that is not followed by a delimiter is taken as part
+ * of the string. */
+static int closes_string(const char *q, const char *e)
+{
+    q++;
+    while (q < e && (*q == ' ' || *q == '\n' || *q == '\t' || *q == '\r'))
+        q++;
+    return q >= e || *q == ',' || *q == ':' || *q == '}' || *q == ']';
+}
+
 static int jstring(struct jp *j, char **out)
 {
     j->s++; /* opening quote */
     const char *start = j->s;
-    while (j->s < j->e && *j->s != '"') {
+    while (j->s < j->e && (*j->s != '"' || !closes_string(j->s, j->e))) {
         if (*j->s == '\\')
             j->s++;
         j->s++;

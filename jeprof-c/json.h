@@ -1,6 +1,8 @@
-/* json: a small strict JSON parser into a tree, for the recent-ring reader.
- * Depth is limited and every failure reports a byte offset; no input can
- * make it crash. */
+/* json: a small JSON parser into a tree, for the recent-ring reader. Strict
+ * except for one leniency: a '"' inside a string that is not followed by a
+ * delimiter is kept (jemalloc writes thread names unescaped). Depth is
+ * limited and every failure reports a byte offset; no input can make it
+ * crash. */
 #ifndef JEPROF_JSON_H
 #define JEPROF_JSON_H
 

@@ -26,7 +26,7 @@ struct cli {
     int nodecount;           /* -1 = default */
     int thread;              /* -1 = all */
     double nodefraction, edgefraction;
-    const char *focus, *ignore, *base, *flamegraph, *pprof;
+    const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE, .nodecount = -1, .thread = -1,
@@ -63,6 +63,7 @@ static const struct option options[] = {
     {OPT_STRING, "ignore", &cli.ignore, 0, "RE", "drop stacks with a frame matching RE"},
     {OPT_INT, "thread", &cli.thread, 0, "N", "only thread N's counts (heap_v2)"},
     {OPT_STRING, "base", &cli.base, 0, "FILE", "subtract this profile"},
+    {OPT_STRING, "maps", &cli.maps, 0, "FILE", "mappings for a recent-ring dump (maps or heap_v2)"},
     {OPT_SET_INT, "cum", &cli.cum, 1, NULL, "sort by cumulative value"},
     {OPT_INT, "nodecount", &cli.nodecount, 0, "N", "show at most N rows/nodes (graphs: 80)"},
     {OPT_DOUBLE, "nodefraction", &cli.nodefraction, 0, "F", "graphs: hide nodes below F of total (.005)"},
@@ -97,6 +98,20 @@ static int load(struct profile *p, const char *path, double sign)
     char err[READ_ERRLEN] = "";
     p->sign = sign;
     int rc = read_profile_file(p, path, err);
+    if (rc)
+        error("'%s': %s", path, err);
+    return rc;
+}
+
+static int load_maps(struct profile *p, const char *path)
+{
+    char err[READ_ERRLEN] = "";
+    struct filebuf fb;
+    int rc = filebuf_read(&fb, path);
+    if (rc)
+        return error("'%s': %s", path, strerror(rc));
+    rc = read_maps(p, fb.data, fb.len, err);
+    filebuf_free(&fb);
     if (rc)
         error("'%s': %s", path, err);
     return rc;
@@ -177,6 +192,8 @@ static int run(int npos, char **pos)
         rc = load(&p, pos[i], 1.0);
     if (!rc && cli.base)
         rc = load(&p, cli.base, -1.0);
+    if (!rc && cli.maps)
+        rc = load_maps(&p, cli.maps);
     struct sym_options so = {.program = program, .quiet = cli.quiet};
     if (!rc)
         rc = symbolize_profile(&p, &so);

@@ -279,3 +279,21 @@ out:
     free(h.stk);
     return rc;
 }
+
+int read_maps(struct profile *p, const char *data, size_t len, char *err)
+{
+    struct hv2 h = {.p = p, .cur = data, .end = data + len, .err = err};
+    const char *b, *e;
+    size_t first = p->nmaps;
+    const char *sec = memmem(data, len, "MAPPED_LIBRARIES:\n", 18);
+    if (sec)
+        h.cur = sec + 18;
+    while (next_line(&h, &b, &e))
+        parse_map(&h, b, e);
+    if (p->nmaps == first) {
+        snprintf(err, READ_ERRLEN, "no executable mappings found");
+        return EINVAL;
+    }
+    profile_assign_maps(p, first);
+    return 0;
+}

@@ -55,7 +55,7 @@ int report_json(FILE *out, const struct analysis *a, const struct report_options
     first = 1;
     for (size_t i = 0; i < a->nstacks; i++) {
         const struct astack *t = &a->stacks[i];
-        if (t->depth == 0 || rnd(t->v) == 0)
+        if (t->depth == 0 || (rnd(t->v) == 0 && t->freed == 0))
             continue;
         fputs(first ? "\n" : ",\n", out);
         first = 0;
