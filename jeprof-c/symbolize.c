@@ -513,8 +513,13 @@ static void disambiguate(struct profile *p)
 int symbolize_profile(struct profile *p, const struct sym_options *o)
 {
     struct symctx c = {.p = p, .o = o};
-    if (!debuginfo_path)
-        debuginfo_path = xstrdup("-:.debug:/usr/lib/debug");
+    /* Where separate debug files are looked for: beside the file, in its
+     * .debug/, and under /usr/lib/debug (by build id and by debuglink);
+     * JEPROF_C_DEBUGINFO_PATH replaces the list (libdwfl's syntax). */
+    if (!debuginfo_path) {
+        const char *env = getenv("JEPROF_C_DEBUGINFO_PATH");
+        debuginfo_path = xstrdup(env && *env ? env : "-:.debug:/usr/lib/debug");
+    }
     elf_version(EV_CURRENT);
     if (o->program) {
         if (access(o->program, R_OK) != 0)

@@ -7,6 +7,7 @@
  * executables and shared libraries work. Names come from DWARF (libdw, with
  * separate debug files by build id and .gnu_debuglink) and the symbol table,
  * combined the way jeprof combines addr2line and nm so reports agree.
+ * $JEPROF_C_DEBUGINFO_PATH overrides the debug-file search path.
  * Each ELF file is opened once and each distinct address symbolized once.
  * An address nothing resolves becomes "module+0xoffset", never dropped. */
 #ifndef JEPROF_SYMBOLIZE_H
