@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gcc under LD_PRELOAD=liballoc: compile (cc1 at -O2, as and ld all
-# preloaded) an allocation-heavy C program plus a generated file of 300
+# preloaded) an allocation-heavy C program plus a generated file of 150
 # functions; the object files must be byte-identical to the glibc-built
 # ones, and the program's output (run preloaded and not) must match. The
 # preloaded program checks that its malloc resolves into liballoc.
@@ -52,14 +52,14 @@ int main(int argc, char **argv)
 }
 CEOF
 awk 'BEGIN {
-    for (i = 0; i < 300; i++) {
+    for (i = 0; i < 150; i++) {
         printf "static unsigned long f%d(unsigned long x) {\n  unsigned long a[%d]; unsigned long s = 0;\n", i, 8 + i % 24
         printf "  for (unsigned long k = 0; k < %d; k++) a[k] = x * %d + k * k;\n", 8 + i % 24, i + 3
         printf "  for (unsigned long k = 0; k < %d; k++) s += (a[k] >> (k %% 5)) ^ (s << 1);\n", 8 + i % 24
         printf "  switch (x %% 4) { case 0: s += %d; break; case 1: s ^= %d; break; default: s *= 3; }\n  return s;\n}\n", i, i * 7
     }
     printf "unsigned long gen_sum(unsigned long x) {\n  unsigned long s = 0;\n"
-    for (i = 0; i < 300; i++) printf "  s += f%d(x + %d);\n", i, i
+    for (i = 0; i < 150; i++) printf "  s += f%d(x + %d);\n", i, i
     printf "  return s;\n}\n"
 }' >"$TMP/gen.c"
 

@@ -65,7 +65,7 @@ if len(sys.argv) > 1:
 
 rng = random.Random(20240611)
 letters = "abcdefghijklmnopqrstuvwxyz0123456789"
-words = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 24))) for _ in range(150000)]
+words = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 24))) for _ in range(100000)]
 
 # dict of lists, nested dicts, sets
 index = {}
@@ -86,7 +86,7 @@ for k in sorted(tree):
 
 # churn: grow and shrink lists and dicts, build and drop big strings
 lists = [[] for _ in range(500)]
-for i in range(200000):
+for i in range(120000):
     l = lists[rng.randrange(500)]
     if l and rng.random() < 0.4:
         l.pop(rng.randrange(len(l)))
