@@ -395,85 +395,105 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     return n;
 }
 
-/* Symbolizes one location into frames. */
+/* The symbol-table view of one address (jeprof's nm). */
+struct symname {
+    const struct esym *sym; /* NULL: none */
+    char *full;             /* demangled name */
+    char *shrt;             /* short_function_name(full) */
+};
+
+/* nm-style symbol for faddr; with exported symbols only (no .symtab), one
+ * is trusted only within its size. */
+static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname *sn)
+{
+    memset(sn, 0, sizeof(*sn));
+    sn->sym = find_sym(o, faddr);
+    if (sn->sym && !o->full_symtab) {
+        GElf_Sym s;
+        GElf_Off off;
+        const char *nm = dwfl_module_addrinfo(o->mod, faddr, &off, &s, NULL, NULL, NULL);
+        if (!nm || strcmp(nm, sn->sym->name) != 0)
+            sn->sym = NULL;
+    }
+    if (sn->sym) {
+        sn->full = demangle(sn->sym->name);
+        sn->shrt = short_function_name(sn->full);
+    }
+}
+
+/* Names one frame: jeprof takes the nm name when it starts with
+ * addr2line's (DWARF) name, or when DWARF has none. Leaves name 0 when
+ * neither knows the function. */
+static void name_frame(struct profile *p, struct pframe *f, const struct rawframe *rf,
+                       const struct symname *sn)
+{
+    char *full = rf && rf->name ? demangle(rf->name) : NULL;
+    char *shrt = full ? short_function_name(full) : NULL;
+    memset(f, 0, sizeof(*f));
+    if (sn->shrt && (!shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
+        f->name = strtab_intern(&p->strings, sn->shrt);
+        f->sysname = strtab_intern(&p->strings, sn->sym->name);
+        f->tagged = 1;
+        f->symaddr = sn->sym->addr;
+    } else if (shrt) {
+        f->name = strtab_intern(&p->strings, shrt);
+        f->sysname = strtab_intern(&p->strings, rf->name);
+    }
+    if (rf) {
+        f->file = rf->file ? strtab_intern(&p->strings, rf->file) : 0;
+        f->line = rf->line;
+    }
+    free(full);
+    free(shrt);
+}
+
+/* "module+0xoffset" (file address) or "0xaddr" for an unknown function. */
+static uint32_t unresolved_name(struct profile *p, const struct ploc *l, const struct elfobj *o,
+                                uint64_t faddr)
+{
+    char *u;
+    if (l->map >= 0 && *pstr(p, p->maps[l->map].path)) {
+        const struct pmap *m = &p->maps[l->map];
+        u = xasprintf("%s+0x%" PRIx64, basename_of(pstr(p, m->path)),
+                      o ? faddr : l->addr - m->start + m->offset);
+    } else {
+        u = xasprintf("0x%" PRIx64, l->addr);
+    }
+    uint32_t id = strtab_intern(&p->strings, u);
+    free(u);
+    return id;
+}
+
+/* Symbolizes one location into frames, innermost first. */
 static void symbolize_loc(struct symctx *c, uint32_t li)
 {
     struct profile *p = c->p;
-    struct ploc *l = &p->locs[li];
+    const struct ploc *l = &p->locs[li];
     struct pframe fr[MAXFRAMES];
     struct rawframe rf[MAXFRAMES];
     struct elfobj *o = l->map >= 0 ? c->mapobj[l->map] : NULL;
+    struct symname sn = {0};
     size_t n = 0;
     uint64_t faddr = 0;
-    const struct esym *sym = NULL;
-    char *sym_full = NULL, *sym_short = NULL;
 
     if (o) {
         faddr = l->addr - c->mapbias[l->map];
-        sym = find_sym(o, faddr);
-        if (sym && !o->full_symtab) {
-            /* Exported symbols only: trust one only within its size. */
-            GElf_Sym s;
-            GElf_Off off;
-            const char *nm = dwfl_module_addrinfo(o->mod, faddr, &off, &s, NULL, NULL, NULL);
-            if (!nm || strcmp(nm, sym->name) != 0)
-                sym = NULL;
-        }
-        if (sym) {
-            sym_full = demangle(sym->name);
-            sym_short = short_function_name(sym_full);
-        }
+        lookup_symbol(o, faddr, &sn);
         n = dwarf_frames(o, faddr, rf);
         if (n > 1 && !o->has_fini)
             n = 1; /* jeprof's addr2line without -i: innermost only */
     }
-    for (size_t i = 0; i < n; i++) {
-        memset(&fr[i], 0, sizeof(fr[i]));
-        char *full = rf[i].name ? demangle(rf[i].name) : NULL;
-        char *shrt = full ? short_function_name(full) : NULL;
-        /* jeprof: the nm name wins when it starts with addr2line's name. */
-        if (sym_short && (!shrt || strncmp(sym_full, shrt, strlen(shrt)) == 0)) {
-            fr[i].name = strtab_intern(&p->strings, sym_short);
-            fr[i].sysname = strtab_intern(&p->strings, sym->name);
-            fr[i].tagged = 1;
-            fr[i].symaddr = sym->addr;
-        } else if (shrt) {
-            fr[i].name = strtab_intern(&p->strings, shrt);
-            fr[i].sysname = rf[i].name ? strtab_intern(&p->strings, rf[i].name) : 0;
-        } else {
-            fr[i].name = 0; /* filled below */
-        }
-        fr[i].file = rf[i].file ? strtab_intern(&p->strings, rf[i].file) : 0;
-        fr[i].line = rf[i].line;
-        free(full);
-        free(shrt);
-    }
-    if (n == 0 && sym_short) {
-        memset(&fr[0], 0, sizeof(fr[0]));
-        fr[0].name = strtab_intern(&p->strings, sym_short);
-        fr[0].sysname = strtab_intern(&p->strings, sym->name);
-        fr[0].tagged = 1;
-        fr[0].symaddr = sym->addr;
-        n = 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        name_frame(p, &fr[i], &rf[i], &sn);
     if (n == 0) {
-        memset(&fr[0], 0, sizeof(fr[0]));
+        name_frame(p, &fr[0], NULL, &sn);
         n = 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (fr[i].name)
-            continue;
-        char *u;
-        if (l->map >= 0 && *pstr(p, p->maps[l->map].path))
-            u = xasprintf("%s+0x%" PRIx64, basename_of(pstr(p, p->maps[l->map].path)),
-                          o ? faddr : l->addr - p->maps[l->map].start + p->maps[l->map].offset);
-        else
-            u = xasprintf("0x%" PRIx64, l->addr);
-        fr[i].name = strtab_intern(&p->strings, u);
-        free(u);
-    }
-    free(sym_full);
-    free(sym_short);
+    for (size_t i = 0; i < n; i++)
+        if (!fr[i].name)
+            fr[i].name = unresolved_name(p, l, o, faddr);
+    free(sn.full);
+    free(sn.shrt);
     profile_set_frames(p, li, fr, n);
 }
 
