@@ -126,11 +126,6 @@ static inline void tl_check_sym(const char *name, const void *addr)
               name, di.dli_fname);
 }
 
-/* mallctl is referenced weakly: the control surface lands after the entry
- * points, and its absence must not stop every test from linking. When it is
- * exported, the version check below is enforced. */
-#pragma weak mallctl
-
 /* Every public entry point must resolve into the allocator library (else
  * the test would silently exercise glibc), and mallctl("version") works. */
 static inline void tl_require_liballoc(void)
@@ -154,12 +149,8 @@ static inline void tl_require_liballoc(void)
     TL_SYM(dallocx);
     TL_SYM(sdallocx);
     TL_SYM(nallocx);
+    TL_SYM(mallctl);
 #undef TL_SYM
-    if ((uintptr_t)&mallctl == 0) {
-        printf("note: mallctl not exported by the allocator yet; version check skipped\n");
-        return;
-    }
-    tl_check_sym("mallctl", (const void *)(uintptr_t)&mallctl);
     const char *version = NULL;
     size_t len = sizeof(version);
     int err = mallctl("version", &version, &len, NULL, 0);
