@@ -110,8 +110,8 @@ static const char *parse_hex(const char *s, const char *e, uint64_t *out)
 /* jeprof's AdjustSamples for heap_v2: scale a (count, bytes) pair. */
 static void unsample(double rate, double *n, double *s)
 {
-    if (rate == 0 || *n == 0)
-        return;
+    if (rate == 0 || *n == 0 || *s == 0)
+        return; /* (jeprof would divide by zero on a count without bytes) */
     double ratio = (*s * 1.0 / *n) / rate;
     double scale = 1 / (1 - exp(-ratio));
     *n *= scale;

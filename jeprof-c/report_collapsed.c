@@ -68,7 +68,7 @@ int report_collapsed(FILE *out, const struct analysis *a, const struct report_op
         GROW(sum, cap, (size_t)id + 1);
         if (cap > old)
             memset(sum + old, 0, (cap - old) * sizeof(*sum));
-        sum[id] += (int64_t)t->v;
+        sum[id] += dbl_to_i64(t->v);
     }
     uint32_t *ids = xmalloc(lines.n * sizeof(uint32_t));
     size_t n = 0;

@@ -28,7 +28,7 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
     size_t *first = xcalloc(a->nstacks + 1, sizeof(size_t));
     for (size_t i = 0; i < a->nstacks; i++) {
         const struct astack *t = &a->stacks[i];
-        if (t->v < 1)
+        if (!(t->v >= 1))
             continue; /* negative (--base) and empty stacks have no width */
         first[n] = nnames;
         for (uint32_t j = t->depth; j-- > 0;) {
@@ -39,7 +39,7 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
                 names[nnames++] = fn[k];
         }
         st[n].nframes = nnames - first[n];
-        st[n].value = (uint64_t)t->v;
+        st[n].value = (uint64_t)dbl_to_i64(t->v);
         n++;
     }
     for (size_t i = 0; i < n; i++)

@@ -53,8 +53,8 @@ int report_graph(FILE *out, const char *format, const struct analysis *a,
         if (a->flat[i] == 0 && a->cum[i] == 0)
             continue;
         nodes[nnodes].name = strtab_get(&a->nodes, i);
-        nodes[nnodes].flat = (int64_t)a->flat[i];
-        nodes[nnodes].cum = (int64_t)a->cum[i];
+        nodes[nnodes].flat = dbl_to_i64(a->flat[i]);
+        nodes[nnodes].cum = dbl_to_i64(a->cum[i]);
         map[i] = (uint32_t)++nnodes;
     }
     struct edgeset set = {0};
@@ -79,14 +79,14 @@ int report_graph(FILE *out, const char *format, const struct analysis *a,
                 edges[nedges] = (struct cg_edge){caller - 1, callee - 1, 0};
                 set.idx[s] = (uint32_t)nedges++;
             }
-            edges[set.idx[s]].weight += (int64_t)t->v;
+            edges[set.idx[s]].weight += dbl_to_i64(t->v);
         }
     }
     int objects = o->value == PV_INUSE_OBJECTS || o->value == PV_ALLOC_OBJECTS;
     struct cg_options co = {
         .title = o->title,
         .unit = objects ? "objects" : "bytes",
-        .total = (int64_t)a->kept,
+        .total = dbl_to_i64(a->kept),
         .nodecount = o->nodecount >= 0 ? o->nodecount : 80,
         .nodefraction = o->nodefraction,
         .edgefraction = o->edgefraction,

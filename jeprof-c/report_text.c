@@ -26,22 +26,11 @@ const char *report_units(const struct report_options *o)
     return o->show_bytes ? "B" : "MB";
 }
 
-/* Perl's sprintf("%d", x): truncation toward zero. */
-static long long perl_int(double v)
-{
-    if (isnan(v))
-        return 0;
-    if (v >= 9.2e18)
-        return (long long)9.2e18;
-    if (v <= -9.2e18)
-        return -(long long)9.2e18;
-    return (long long)v;
-}
 
 void report_unparse(char *buf, size_t n, double v, const struct report_options *o)
 {
     if (is_objects(o->value) || o->show_bytes)
-        snprintf(buf, n, "%lld", perl_int(v));
+        snprintf(buf, n, "%lld", (long long)dbl_to_i64(v));
     else
         snprintf(buf, n, "%.1f", v / 1048576.0);
 }

@@ -70,6 +70,18 @@ static inline uint64_t hash_u64(uint64_t x)
     return x;
 }
 
+/* A value truncated toward zero (Perl's "%d"), NaN as 0, clamped to int64. */
+static inline int64_t dbl_to_i64(double v)
+{
+    if (v != v)
+        return 0;
+    if (v >= 9.2e18)
+        return INT64_C(9200000000000000000);
+    if (v <= -9.2e18)
+        return -INT64_C(9200000000000000000);
+    return (int64_t)v;
+}
+
 /* Seconds on a monotonic clock. */
 double now_seconds(void);
 
