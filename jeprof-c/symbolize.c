@@ -28,6 +28,7 @@ struct esym {
 
 /* One ELF file, opened once. */
 struct elfobj {
+    char *key;             /* path asked for (the cache key) */
     char *path;            /* file opened (NULL: nothing usable) */
     Dwfl *dwfl;            /* its own session, module at its link addresses */
     Dwfl_Module *mod;      /* the one module */
@@ -180,9 +181,10 @@ static void load_phdrs(struct elfobj *o)
 static struct elfobj *elfobj_get(struct symctx *c, const char *path)
 {
     for (size_t i = 0; i < c->nobjs; i++)
-        if (strcmp(c->objs[i]->path ? c->objs[i]->path : "", path) == 0)
+        if (strcmp(c->objs[i]->key, path) == 0)
             return c->objs[i];
     struct elfobj *o = xcalloc(1, sizeof(*o));
+    o->key = xstrdup(path);
     GROW(c->objs, c->capobjs, c->nobjs + 1);
     c->objs[c->nobjs++] = o;
     struct stat st;
@@ -218,6 +220,7 @@ static void elfobj_free(struct elfobj *o)
     free(o->syms);
     free(o->loads);
     free(o->path);
+    free(o->key);
     free(o);
 }
 
@@ -240,6 +243,36 @@ static int is_shared_lib_name(const char *path)
 {
     const char *b = basename_of(path);
     return strstr(b, ".so") != NULL || path[0] == '[' || path[0] == 0;
+}
+
+/* A file with this build id for a mapping whose own path is gone: pprof's
+ * $PPROF_BINARY_PATH layout (<dir>/<id>/<basename>, <dir>/<basename>), then
+ * the debug file /usr/lib/debug/.build-id/xx/rest.debug. */
+static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const char *bid)
+{
+    const char *env = getenv("PPROF_BINARY_PATH");
+    char *dirs = env ? xstrdup(env) : NULL, *save = NULL;
+    struct elfobj *o = NULL;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !o;
+         d = strtok_r(NULL, ":", &save)) {
+        for (int k = 0; k < 2 && !o; k++) {
+            char *f = k == 0 ? xasprintf("%s/%s/%s", d, bid, basename_of(path))
+                             : xasprintf("%s/%s", d, basename_of(path));
+            o = elfobj_get(c, f);
+            free(f);
+            if (!o->path || strcmp(o->build_id, bid) != 0)
+                o = NULL;
+        }
+    }
+    free(dirs);
+    if (!o && strlen(bid) > 2) {
+        char *dbg = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
+        o = elfobj_get(c, dbg);
+        free(dbg);
+        if (!o->path)
+            o = NULL;
+    }
+    return o;
 }
 
 /* Chooses the file for every mapping. */
@@ -265,13 +298,8 @@ static void attach_files(struct symctx *c)
             if (o && !o->path)
                 o = NULL;
         }
-        if (!o && *bid && strlen(bid) > 2) {
-            char *dbg = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
-            o = elfobj_get(c, dbg);
-            free(dbg);
-            if (!o->path)
-                o = NULL;
-        }
+        if (!o && *bid)
+            o = find_by_build_id(c, path, bid);
         if (o == c->prog && o)
             prog_used = 1;
         c->mapobj[i] = o;
