@@ -26,6 +26,8 @@
 /* clang-format off */
 enum {
     CG_NODECOUNT    = 80,  /* default node limit */
+    CG_MAXDEGREE    = 8,   /* edges kept per node and direction, heaviest first (jeprof's
+                              --maxdegree default): dense graphs stay readable and dot fast */
     CG_NAME_MAX     = 60,  /* display names longer than this keep their tail */
     CG_FONT_MIN     = 8,   /* font size of a node with no flat value */
     CG_FONT_RANGE   = 40,  /* added for the largest flat value */
@@ -235,6 +237,9 @@ struct cg_work {
     size_t *eorder; /* merged edges, sorted by |weight| descending */
     struct cg_edge *edges; /* copy of the edges, merged by (from,to) */
     size_t nedges;         /* merged edges */
+    bool *keep;            /* per eorder position: edge drawn */
+    unsigned *indeg;       /* per node: edges drawn into it */
+    unsigned *outdeg;      /* per node: edges drawn out of it */
 };
 
 static int cg_cmp_node(const void *pa, const void *pb, void *nodes)
@@ -274,6 +279,9 @@ static void cg_work_free(struct cg_work *w)
     free(w->id);
     free(w->eorder);
     free(w->edges);
+    free(w->keep);
+    free(w->indeg);
+    free(w->outdeg);
 }
 
 /* What pruning kept and why the rest went, for the legend. */
@@ -282,6 +290,7 @@ struct cg_counts {
     size_t small, beyond;  /* dropped: |cum| under nodemin, past the nodecount largest */
     size_t edges, eshown;  /* distinct edges given, edges drawn */
     size_t esmall, eends;  /* dropped: |weight| under edgemin, an end not drawn */
+    size_t edegree;        /* dropped: past CG_MAXDEGREE at one of its ends */
     int64_t nodemin;       /* smallest |cum| kept */
     int64_t edgemin;       /* smallest |weight| kept */
     int nodecount;         /* node limit, <0 for none */
@@ -320,6 +329,8 @@ static void cg_put_legend(FILE *out, const struct cg_ctx *c, const struct cg_cou
                 cg_threshold(c, k->edgemin, a, sizeof(a)));
     if (k->eends)
         fprintf(out, "Dropped %zu edges of dropped nodes\\l", k->eends);
+    if (k->edegree)
+        fprintf(out, "Dropped %zu edges beyond %d per node\\l", k->edegree, CG_MAXDEGREE);
     fputs("\"];\n", out);
 }
 
@@ -417,7 +428,10 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
     int err = ENOMEM;
     w.order = malloc((nn ? nn : 1) * sizeof(*w.order));
     w.id = calloc(nn ? nn : 1, sizeof(*w.id));
-    if (!w.order || !w.id)
+    w.indeg = calloc(nn ? nn : 1, sizeof(*w.indeg));
+    w.outdeg = calloc(nn ? nn : 1, sizeof(*w.outdeg));
+    w.keep = calloc(ne ? ne : 1, sizeof(*w.keep));
+    if (!w.order || !w.id || !w.indeg || !w.outdeg || !w.keep)
         goto out_free;
     if ((err = cg_merge_edges(&w, e, ne)))
         goto out_free;
@@ -442,14 +456,21 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
                 maxflat = llabs(x->flat);
         }
     }
+    /* Edges, the heaviest first, while both ends have room. */
     for (size_t i = 0; i < w.nedges; i++) {
-        const struct cg_edge *x = &w.edges[i];
-        if (!w.id[x->from] || !w.id[x->to])
+        const struct cg_edge *x = &w.edges[w.eorder[i]];
+        if (!w.id[x->from] || !w.id[x->to]) {
             k.eends++;
-        else if (llabs(x->weight) < k.edgemin)
+        } else if (llabs(x->weight) < k.edgemin) {
             k.esmall++;
-        else
+        } else if (w.outdeg[x->from] >= CG_MAXDEGREE || w.indeg[x->to] >= CG_MAXDEGREE) {
+            k.edegree++;
+        } else {
+            w.outdeg[x->from]++;
+            w.indeg[x->to]++;
+            w.keep[i] = true;
             k.eshown++;
+        }
     }
 
     fputs("digraph \"", out);
@@ -464,7 +485,7 @@ int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const str
             cg_put_node(out, &c, &n[w.order[i]], w.id[w.order[i]], maxflat);
     for (size_t i = 0; i < w.nedges; i++) {
         const struct cg_edge *x = &w.edges[w.eorder[i]];
-        if (w.id[x->from] && w.id[x->to] && llabs(x->weight) >= k.edgemin)
+        if (w.keep[i])
             cg_put_edge(out, &c, x, w.id[x->from], w.id[x->to]);
     }
     fputs("}\n", out);

@@ -5,7 +5,9 @@
  *
  * Pruning, in order: nodes with |cum| < nodefraction*|total| are dropped;
  * of the rest, the nodecount largest by |cum| are kept; edges need both ends
- * kept and |weight| >= edgefraction*|total|. The legend says how many nodes
+ * kept and |weight| >= edgefraction*|total|, and each node keeps its 8
+ * heaviest incoming and 8 heaviest outgoing edges (jeprof's --maxdegree
+ * default; an edge needs room at both ends). The legend says how many nodes
  * and edges were dropped. Long C++ names are shortened: argument lists,
  * template arguments and return types are removed.
  *

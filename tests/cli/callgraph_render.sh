@@ -59,6 +59,14 @@ got=$(grep -o '^N[0-9]* \[label="[^\\]*\(\\\\[^n][^\\]*\)*' $PICDIR/cpp.dot | se
 want='main|...yet_another_namespace::ClassName::method_name|ns::Foo::operator()|ns::Foo::operator<<|ns::process|(anonymous namespace)::Worker::run|operator new[]|std::_Function_handler::_M_invoke|path\\with\\backslash|'
 [ "$got" = "$want" ] || bad "short C++ names: want $want got $got"
 
+# 5b. At most 8 edges per node and direction, the heaviest (jeprof's --maxdegree).
+for i in 1 2 3 4 5 6 7 8 9 10; do echo "main;callee$i $((i * 100))"; done > $PICDIR/fan.txt
+$DRIVER dot $PICDIR/fan.txt $PICDIR/fan.dot --show-bytes || bad "driver dot failed (fan)"
+has $PICDIR/fan.dot 'Showing 11 of 11 nodes, 8 of 10 edges\lDropped 2 edges beyond 8 per node\l'
+count $PICDIR/fan.dot '^N[0-9]* -> N[0-9]* \[' 8 "edge lines with 10 callees"
+grep -q 'label=" 200 B"' $PICDIR/fan.dot && bad "the 2nd lightest edge is drawn"
+has $PICDIR/fan.dot 'label=" 300 B"'
+
 # 6. Rendering through Graphviz.
 if ! command -v dot >/dev/null; then
     [ $fail = 0 ] && echo "skip: Graphviz 'dot' is not installed (text checks passed)" && exit 77

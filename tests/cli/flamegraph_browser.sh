@@ -24,4 +24,8 @@ for i in range(20000):
 " > $PICDIR/browser-big.txt
 $DRIVER flame $PICDIR/browser-big.txt $PICDIR/browser-big.svg || { echo "FAIL: driver failed (big)"; exit 1; }
 node tests/cli/pictures/browser.js shot $PICDIR/browser-big.svg $PICDIR/browser-big.png 1200 600 || exit 1
+# An empty profile: the message, and a script that copes with no frames.
+: > $PICDIR/browser-empty.txt
+$DRIVER flame $PICDIR/browser-empty.txt $PICDIR/browser-empty.svg || { echo "FAIL: driver failed (empty)"; exit 1; }
+node tests/cli/pictures/browser.js shot $PICDIR/browser-empty.svg $PICDIR/browser-empty.png 1200 150 || exit 1
 echo "flamegraph_browser: all checks passed"
