@@ -1,0 +1,102 @@
+# Shared by tests/apps/prof_*.sh (sourced after tests/apps/lib.sh): builds
+# helper programs from tests/prof/ into build/tests/prof/ and checks
+# profiles against the truth a workload prints.
+PROF_SRC=$ROOT/tests/prof
+PROF_OUT=$ROOT/build/tests/prof
+JEPROF_C=$ROOT/build/jeprof-c
+mkdir -p "$PROF_OUT" || fail "mkdir $PROF_OUT"
+
+# Allocation calls must reach the allocator: no builtin folding of
+# malloc/free pairs.
+PROF_CFLAGS="-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
+    -fno-builtin-posix_memalign -fno-builtin-aligned_alloc -Wall -Wextra -pthread"
+
+# Compile tests/prof/<src> into build/tests/prof/<name> with extra flags
+# (written under a temporary name first: another test may run the old one).
+prof_build() { # name src flags...
+    local name=$1 src=$2
+    shift 2
+    local tmp="$PROF_OUT/.$name.$$"
+    # shellcheck disable=SC2086
+    gcc $PROF_CFLAGS "$@" -o "$tmp" "$PROF_SRC/$src" -ldl ||
+        fail "gcc $src failed"
+    mv -f "$tmp" "$PROF_OUT/$name" || fail "mv $tmp"
+}
+
+# Print the one file matching a glob, or fail listing what is there.
+one_file() { # what glob
+    local what=$1 g
+    shift
+    local files=()
+    for g in "$@"; do [ -e "$g" ] && files+=("$g"); done
+    [ ${#files[@]} -eq 1 ] || {
+        echo "FAIL: $what: expected exactly one file matching $*, found ${#files[@]}:"
+        ls -la "$(dirname "$1")"
+        exit 1
+    } >&2
+    echo "${files[0]}"
+}
+
+# Compare per-function values with a workload's truth ("site NAME BYTES").
+# values file: lines "NAME BYTES" (the profile's flat per function) plus one
+# line "Total BYTES". Sites whose truth >= min are checked within tol
+# (relative); with zero_frac > 0, sites whose truth is 0 must stay under
+# zero_frac of the total truth, and the profile's Total must be within
+# 5% of the total truth. Prints a table; returns 1 on any mismatch.
+check_truth() { # label truth values tol min zero_frac
+    awk -v label="$1" -v tol="$4" -v min="$5" -v zfrac="$6" '
+        FNR == NR { if ($1 == "site") { truth[$2] = $3; order[++n] = $2 } else if ($1 == "total") total = $2; next }
+        $1 == "Total" { ptotal = $2; next }
+        { v = $NF; $NF = ""; sub(/ +$/, ""); got[$0] += v }
+        END {
+            bad = 0
+            printf "%s\n  %-22s %12s %12s %8s\n", label, "site", "truth", "profile", "error"
+            for (i = 1; i <= n; i++) {
+                s = order[i]; t = truth[s]; g = got[s] + 0
+                if (t > 0) {
+                    if (t < min) continue
+                    e = (g - t) / t
+                    ok = (e <= tol && e >= -tol)
+                    printf "  %-22s %12d %12d %+7.1f%% %s\n", s, t, g, 100 * e, ok ? "ok" : "FAIL (limit " 100 * tol "%)"
+                } else {
+                    if (zfrac <= 0) continue
+                    e = g / total
+                    ok = e < zfrac
+                    printf "  %-22s %12d %12d %7.2f%% of total %s\n", s, t, g, 100 * e, ok ? "ok" : "FAIL (limit " 100 * zfrac "%)"
+                }
+                if (!ok) bad = 1
+            }
+            if (zfrac > 0) {
+                e = (ptotal - total) / total
+                ok = (e <= 0.05 && e >= -0.05)
+                printf "  %-22s %12d %12d %+7.1f%% %s\n", "Total", total, ptotal, 100 * e, ok ? "ok" : "FAIL (limit 5%)"
+                if (!ok) bad = 1
+            }
+            exit bad
+        }' "$2" "$3"
+}
+
+# jeprof --text output -> "NAME FLAT" lines plus "Total N".
+text_values() { # jeprof-text-file
+    awk '$1 == "Total:" { print "Total", $2; next }
+         NF >= 6 && $1 ~ /^-?[0-9]+$/ && $2 ~ /%$/ {
+             name = $6; for (i = 7; i <= NF; i++) name = name " " $i
+             print name, $1 }' "$1"
+}
+
+# Node with npm pprof-format installed in build/npm (77 when npm cannot
+# reach the registry).
+need_pprof_format() {
+    need node
+    local npmdir=$ROOT/build/npm
+    if [ ! -f "$npmdir/node_modules/pprof-format/package.json" ]; then
+        need npm
+        mkdir -p "$npmdir"
+        if ! (cd "$npmdir" && timeout 120 npm install --no-audit --no-fund --prefix "$npmdir" pprof-format@2) \
+            >"$TMP/npm.log" 2>&1; then
+            tail -5 "$TMP/npm.log"
+            skip "npm install pprof-format@2 failed (registry unreachable?)"
+        fi
+    fi
+    export NODE_PATH=$npmdir/node_modules
+}
