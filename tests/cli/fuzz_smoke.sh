@@ -19,7 +19,7 @@ for t in heapv2 pprof recent; do
     work=$(mktemp -d /tmp/fuzz-$t.XXXXXX)
     if (cd "$work" && "$ROOT/build/fuzz/fuzz_$t" -max_total_time="$SECS" -max_len=8192 \
             "$work" "$ROOT/tests/fuzz/corpus/$t" >log 2>&1); then
-        echo "ok   fuzz_$t: $(grep -Eo '#[0-9]+ +DONE.*' "$work/log" | head -n 1)"
+        echo "ok   fuzz_$t: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$work/log" | head -n 1)"
     else
         echo "FAIL fuzz_$t"; tail -n 30 "$work/log"; status=1
         cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* /tmp/ 2>/dev/null
