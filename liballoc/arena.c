@@ -6,6 +6,7 @@
 #include "os.h"
 #include "page.h"
 #include "rtree.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <string.h>
@@ -273,8 +274,22 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
     return NULL;
 }
 
+/* Set when an arena goes from nothing-to-purge to something: threads then
+ * need a decay tick soon even if their tick thresholds are far away. */
+static _Atomic bool decay_poke;
+
+void arena_poke_if_needed(void)
+{
+    if (unlikely(atomic_load_explicit(&decay_poke, memory_order_relaxed)) &&
+        atomic_exchange(&decay_poke, false))
+        stats_poke_heaps();
+}
+
 static void span_free(struct arena *a, struct span *s)
 {
+    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->huge_cache == NULL &&
+        a->decay_dirty.ms > 0)
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
     decay_note(&a->decay_dirty, s->npages, s->freed_ns);
@@ -343,6 +358,7 @@ void arena_page_free(struct span *pg)
     pthread_mutex_lock(&a->lock);
     page_release_locked(a, pg);
     pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
 }
 
 void arena_page_abandon(struct span *pg)
@@ -433,6 +449,7 @@ void arena_large_free(struct span *s)
     a->stats.large_allocated -= s->usize;
     span_free(a, s);
     pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
     arena_decay_tick(a);
 }
 
@@ -680,14 +697,16 @@ unsigned arena_total(void)
 
 struct arena *arena_choose(void)
 {
-    /* The automatic arena with the fewest threads (lowest index on ties), like
-     * jemalloc: exited threads' arenas are reused before untouched ones, so
-     * thread churn does not spread memory over every arena. */
-    unsigned lo, hi;
-    numa_arena_range(arena_count, &lo, &hi);
-    unsigned best = lo, best_n = UINT32_MAX;
+    /* The automatic arena with the fewest threads (lowest index on ties) among
+     * those of the caller's NUMA node, like jemalloc: exited threads' arenas
+     * are reused before untouched ones, so thread churn does not spread memory
+     * over every arena. */
+    int node = numa_current_node();
+    unsigned best = 0, best_n = UINT32_MAX;
     pthread_mutex_lock(&arenas_lock);
-    for (unsigned i = lo; i < hi; i++) {
+    for (unsigned i = 0; i < arena_count; i++) {
+        if (node >= 0 && numa_node_for_arena(i) != node)
+            continue;
         unsigned n = arenas[i] ? arenas[i]->nthreads : 0;
         if (n < best_n) {
             best = i;

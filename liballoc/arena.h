@@ -106,6 +106,8 @@ void arena_decay(struct arena *a, bool force);
 /* Cheap periodic tick from allocation slow paths (takes the lock when due). */
 void arena_decay_tick(struct arena *a);
 void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
+/* Wake every thread's decay ticking if an arena just got pages to purge. */
+void arena_poke_if_needed(void);
 /* Collect abandoned pages whose blocks have all been freed. */
 void arena_collect_abandoned(struct arena *a);
 

@@ -2,7 +2,9 @@
 #include "ctl.h"
 #include "alloc.h"
 #include "arena.h"
+#include "background.h"
 #include "heap.h"
+#include "numa.h"
 #include "malloc_init.h"
 #include "options.h"
 #include "prof_ctl.h"
@@ -215,6 +217,7 @@ static int h_thread_arena(const struct ctl_args *a)
             arena_thread_attach(na);
             h->arena = na;
         }
+        h->arena_explicit = true;
     }
     return ctl_read(a, &old, sizeof(old));
 }
@@ -250,7 +253,10 @@ static const struct ctl_node thread_tcache_nodes[] = {
     {"flush", NULL, 0, NULL, h_thread_tcache_flush},
 };
 
+static int h_thread_numa_node(const struct ctl_args *a);
+
 static const struct ctl_node thread_nodes[] = {
+    {"numa_node", NULL, 0, NULL, h_thread_numa_node},
     {"arena", NULL, 0, NULL, h_thread_arena},
     {"allocated", NULL, 0, NULL, h_thread_allocated},
     {"allocatedp", NULL, 0, NULL, h_thread_allocatedp},
@@ -375,13 +381,17 @@ static int arena_decay_ms(const struct ctl_args *a, bool dirty)
 static int h_arena_dirty_decay_ms(const struct ctl_args *a) { return arena_decay_ms(a, true); }
 static int h_arena_muzzy_decay_ms(const struct ctl_args *a) { return arena_decay_ms(a, false); }
 
+static int h_arena_numa_node(const struct ctl_args *a);
+static int h_arenas_numa_nodes(const struct ctl_args *a);
+
 static const struct ctl_node arena_i_nodes[] = {
+    {"numa_node", NULL, 0, NULL, h_arena_numa_node},
     {"purge", NULL, 0, NULL, h_arena_purge},
     {"decay", NULL, 0, NULL, h_arena_decay},
     {"dirty_decay_ms", NULL, 0, NULL, h_arena_dirty_decay_ms},
     {"muzzy_decay_ms", NULL, 0, NULL, h_arena_muzzy_decay_ms},
 };
-static const struct ctl_node arena_i_node = {NULL, arena_i_nodes, 4, arena_index_ok, NULL};
+static const struct ctl_node arena_i_node = {NULL, arena_i_nodes, 5, arena_index_ok, NULL};
 
 /* ---- arenas.* ---- */
 
@@ -511,6 +521,7 @@ static const struct ctl_node arenas_nodes[] = {
     {"nlextents", NULL, 0, NULL, h_arenas_nlextents},
     {"lextent", &lextent_i_node, 1, NULL, NULL},
     {"create", NULL, 0, NULL, h_arenas_create},
+    {"numa_nodes", NULL, 0, NULL, h_arenas_numa_nodes},
 };
 
 /* ---- stats.* ---- */
@@ -693,13 +704,36 @@ static const struct ctl_node stats_nodes[] = {
 
 static int h_background_thread(const struct ctl_args *a)
 {
-    bool old = opt.background_thread, nw = old;
+    bool old = background_running(), nw = old;
     int err = ctl_write(a, &nw, sizeof(nw));
     if (err)
         return err;
     if (a->newp)
-        opt.background_thread = nw;
+        background_set(nw);
     return ctl_read(a, &old, sizeof(old));
+}
+
+/* NUMA: the node of an arena and of the calling thread (-1 when off). */
+static int h_arena_numa_node(const struct ctl_args *a)
+{
+    size_t i = a->mib[1];
+    struct arena *ar = all_arenas(i) || i == MALLCTL_ARENAS_DESTROYED ? NULL : arena_get((unsigned)i);
+    if (!ar)
+        return EFAULT;
+    int v = ar->node;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_numa_node(const struct ctl_args *a)
+{
+    int v = numa_current_node();
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_arenas_numa_nodes(const struct ctl_args *a)
+{
+    unsigned v = numa_nodes();
+    return ctl_read_only(a, &v, sizeof(v));
 }
 
 static const struct ctl_node experimental_nodes[] = {

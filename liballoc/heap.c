@@ -1,9 +1,12 @@
 /* heap: per-thread heaps, their slow paths, and thread exit (see heap.h). */
 #include "heap.h"
 #include "arena.h"
+#include "background.h"
+#include "numa.h"
 #include "base.h"
 #include "huge.h"
 #include "malloc_init.h"
+#include "decay.h"
 #include "page.h"
 #include "prof_hooks.h"
 #include "rtree.h"
@@ -15,11 +18,15 @@
 #include <string.h>
 
 struct span span_empty;
-struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty}, .next_event = UINT64_MAX};
+struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty}, .next_event = UINT64_MAX,
+                          .prof_next = UINT64_MAX, .tick_next = UINT64_MAX};
 __thread struct heap *heap_tls __attribute__((tls_model("initial-exec"))) = &heap_empty;
 
 enum { TLS_NONE = 0, TLS_LIVE = 1, TLS_DEAD = 2 };
 static __thread uint8_t heap_tls_state __attribute__((tls_model("initial-exec")));
+
+#define TICK_MIN_BYTES ((uint64_t)64)
+#define TICK_MAX_BYTES ((uint64_t)1 << 20)
 
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -28,7 +35,8 @@ static uint64_t heap_next_uid;
 
 /* The shared heap serves tcache-less requests and threads past their exit. */
 static struct heap heap_shared = {.pages = {[0 ... NSMALL - 1] = &span_empty},
-                                  .next_event = UINT64_MAX, .shared = true, .tcache = true};
+                                  .next_event = UINT64_MAX, .prof_next = UINT64_MAX,
+                                  .tick_next = UINT64_MAX, .shared = true, .tcache = true};
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- page queues ---- */
@@ -162,6 +170,20 @@ static void drain_delayed(struct heap *h)
 
 /* ---- finding a page with room ---- */
 
+/* A thread that migrated to another NUMA node moves to an arena there
+ * (checked only when the heap goes to its arena anyway). */
+void heap_follow_node(struct heap *h)
+{
+    if (likely(numa_nodes() <= 1) || h->arena_explicit || h->shared)
+        return;
+    int node = numa_current_node();
+    if (node < 0 || h->arena->node == node)
+        return;
+    struct arena *a = arena_choose();
+    arena_thread_detach(h->arena);
+    h->arena = a;
+}
+
 static void heap_collect(struct heap *h)
 {
     for (unsigned c = 0; c < NSMALL; c++) {
@@ -198,6 +220,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
         }
         pg = next;
     }
+    heap_follow_node(h);
     for (;;) {
         bool adopted;
         pg = arena_page_alloc(h->arena, cls, h, &adopted);
@@ -276,12 +299,17 @@ static struct heap *heap_create(void)
     h->thread_uid = uid;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
-    h->next_event = UINT64_MAX;
+    h->prof_next = UINT64_MAX;
+    h->tick_bytes = TICK_MIN_BYTES;
+    h->tick_next = TICK_MIN_BYTES;
+    h->next_event = h->tick_next;
     stats_heap_register(h);
     heap_tls = h;
     heap_tls_state = TLS_LIVE;
     prof_thread_init(h);
+    h->next_event = h->prof_next < h->tick_next ? h->prof_next : h->tick_next;
     pthread_setspecific(heap_key, h);
+    background_poll();
     return h;
 }
 
@@ -351,9 +379,34 @@ static void heap_thread_exit(void *arg)
 
 /* ---- allocation slow paths ---- */
 
+/* Decay ticks ride the allocation byte counter: the bytes between ticks adapt
+ * so a busy thread ticks about once a millisecond and a nearly idle one on
+ * every allocation, which keeps freed memory flowing back on schedule
+ * without a background thread and without a clock read on the fast path. */
+static void heap_tick(struct heap *h)
+{
+    uint64_t now = decay_now(), dt = now - h->last_tick_ns;
+    if (dt < 1000000) {
+        if (h->tick_bytes < TICK_MAX_BYTES)
+            h->tick_bytes *= 2;
+    } else {
+        if (dt > 10000000)
+            h->tick_bytes = TICK_MIN_BYTES;
+        h->last_tick_ns = now;
+        arena_decay_tick(h->arena);
+        background_poll();
+    }
+    h->tick_next = h->allocated + h->tick_bytes;
+}
+
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
 {
-    return prof_alloc_event(h, p, size, usize);
+    if (h->allocated >= h->prof_next)
+        p = prof_alloc_event(h, p, size, usize);
+    if (h->allocated >= h->tick_next)
+        heap_tick(h);
+    h->next_event = h->prof_next < h->tick_next ? h->prof_next : h->tick_next;
+    return p;
 }
 
 void *heap_alloc_small_slow(struct heap *h, size_t size)
@@ -401,6 +454,8 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         if (p && zero)
             memset(p, 0, usize);
     } else {
+        if (h && !arena)
+            heap_follow_node(h);
         struct arena *a = arena ? arena : h ? h->arena : arena_get(0);
         if (usize < HUGE_MIN && align <= 16 * PAGE)
             p = arena_large_alloc(a, usize, align, zero);

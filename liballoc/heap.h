@@ -31,13 +31,17 @@ struct span_queue {
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
     uint64_t allocated;                 /* bytes this thread allocated (thread.allocated) */
-    uint64_t next_event;                /* `allocated` value that triggers heap_event (sampling) */
+    uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
+    uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
+    uint64_t tick_next;                 /* `allocated` value of the next decay tick */
+    uint64_t tick_bytes;                /* adaptive bytes between decay ticks */
+    uint64_t last_tick_ns;              /* when this thread last ticked decay */
     struct span_queue queue[NSMALL];    /* owned pages with room, per class */
     struct span_queue full;             /* owned pages with no room */
     _Atomic(void *) delayed_free;       /* blocks other threads freed into our full pages */
     struct arena *arena;                /* where fresh pages and large blocks come from */
-    struct arena *arena_explicit;       /* set by thread.arena */
+    bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves) */
     struct heap *next_free;             /* recycled heaps */
     struct heap *all_next, *all_prev;   /* every live heap (stats) */
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */
@@ -53,7 +57,7 @@ extern struct span span_empty;
 extern __thread struct heap *heap_tls __attribute__((tls_model("initial-exec")));
 
 void *heap_alloc_small_slow(struct heap *h, size_t size) NOINLINE;
-/* A sampling/statistics event for block p of size (requested) bytes. */
+/* Sampling and decay-tick events for block p of size (requested) bytes. */
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
@@ -66,6 +70,8 @@ struct heap *heap_get(void);
 /* Give all cached pages back to the arena (thread.tcache.flush, exit). */
 void heap_flush(struct heap *h);
 void heap_set_tcache(struct heap *h, bool enabled);
+/* Move to an arena of the caller's NUMA node if it changed. */
+void heap_follow_node(struct heap *h);
 int heap_boot(void) WARN_UNUSED;
 void heap_prefork(void);
 void heap_postfork_parent(void);

@@ -2,6 +2,7 @@
 #include "huge.h"
 #include "os.h"
 #include "rtree.h"
+#include "stats.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -96,6 +97,7 @@ static void unmap_span_locked(struct arena *a, struct span *s)
 void huge_free(struct span *s)
 {
     struct arena *a = s->arena;
+    bool stats_poke_pending = false;
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
     a->stats.large_ndalloc++;
@@ -106,6 +108,8 @@ void huge_free(struct span *s)
     if (a->decay_dirty.ms == 0) {
         unmap_span_locked(a, s);
     } else {
+        if (a->huge_cache == NULL && a->decay_dirty.ms > 0)
+            stats_poke_pending = true;
         s->prev = NULL;
         s->next = a->huge_cache;
         if (s->next)
@@ -125,6 +129,8 @@ void huge_free(struct span *s)
         }
     }
     pthread_mutex_unlock(&a->lock);
+    if (stats_poke_pending)
+        stats_poke_heaps();
     arena_decay_tick(a);
 }
 

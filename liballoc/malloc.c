@@ -10,6 +10,7 @@
 #include "heap.h"
 #include "huge.h"
 #include "malloc_init.h"
+#include "background.h"
 #include "numa.h"
 #include "options.h"
 #include "os.h"
@@ -111,6 +112,7 @@ static void postfork_child(void)
     arena_postfork_child();
     heap_postfork_child();
     prof_postfork_child();
+    background_postfork_child();
 }
 
 static int malloc_init_hard(void)
@@ -124,6 +126,8 @@ static int malloc_init_hard(void)
     }
     in_init = true;
     options_boot();
+    if (opt.background_thread)
+        background_request();
     if (strcmp(opt.thp, "always") == 0)
         os_thp_mode = OS_THP_ALWAYS;
     else if (strcmp(opt.thp, "never") == 0)
@@ -131,7 +135,6 @@ static int malloc_init_hard(void)
     sizeclass_init();
     arena_default_dirty_ms = opt.dirty_decay_ms;
     arena_default_muzzy_ms = opt.muzzy_decay_ms;
-    numa_boot();
     unsigned narenas = opt.narenas ? opt.narenas : 4 * os_ncpus();
     int err = arena_boot(narenas);
     if (!err)
@@ -159,7 +162,10 @@ int malloc_init(void)
 /* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
 __attribute__((constructor)) static void malloc_constructor(void)
 {
-    (void)malloc_init();
+    if (malloc_init() != 0)
+        return;
+    /* Outside malloc: loading libnuma may allocate. */
+    numa_boot();
 }
 
 /* ---- helpers ---- */
@@ -277,7 +283,8 @@ ALLOC_EXPORT void free(void *p)
             *(void **)p = s->free;
             s->free = p;
             h->deallocated += s->block_size;
-            if (unlikely(--s->used == 0))
+            /* An empty page goes back to the arena unless it is the current one. */
+            if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
                 heap_page_retire(h, s);
             return;
         }

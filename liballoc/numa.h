@@ -1,20 +1,31 @@
 /*
- * numa: NUMA topology and placement. Arenas are grouped per node; a thread
- * is served by an arena of the node its CPU belongs to. On a single-node
- * machine every function is a cheap no-op and arena choice is round robin.
+ * numa: NUMA topology and placement. libnuma is loaded with dlopen from the
+ * library constructor (never from inside malloc, never at link time, so a
+ * missing libnuma or its own allocations cannot get in the way of init).
+ * Arena i belongs to node i % nnodes; a thread is served by the least
+ * loaded arena of the node its CPU is on, re-checked when its heap refills
+ * from the arena, so a migrated thread follows. On a single-node machine
+ * (or numa:false) every function is a cheap no-op and arena choice spans
+ * all arenas. Tests replace the topology with numa_set_topology and watch
+ * binding through os_ops.bind_node.
  */
 #ifndef NUMA_H
 #define NUMA_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 
-/* Read the topology (after options are parsed). */
+#define NUMA_MAX_CPUS 4096
+
+/* Read the topology through libnuma (from the library constructor). */
 void numa_boot(void);
+/* Replace the topology: nnodes nodes, cpu_to_node[c] for c < ncpus (tests). */
+void numa_set_topology(unsigned nnodes, const int *cpu_to_node, unsigned ncpus);
+/* Which CPU the caller runs on (sched_getcpu by default; tests replace it). */
+extern int (*numa_current_cpu)(void);
 /* Node an arena is pinned to, or -1 when NUMA placement is off. */
 int numa_node_for_arena(unsigned arena_index);
-/* Arena indexes [lo, hi) serving the calling thread's node, out of n automatic arenas. */
-void numa_arena_range(unsigned n, unsigned *lo, unsigned *hi);
+/* Node of the calling thread's CPU, or -1 when off. */
+int numa_current_node(void);
 /* Bind memory to node (through os). */
 void numa_bind_memory(void *addr, size_t size, int node);
 /* Number of nodes in use (1 when off). */

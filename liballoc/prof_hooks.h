@@ -1,9 +1,9 @@
 /*
  * prof_hooks: the only calls liballoc makes into libprof. The allocation
  * path calls prof_alloc_event when the thread's byte counter crosses
- * heap->next_event; a free of a block on a span with sampled blocks calls
- * prof_free_check. With profiling off, next_event stays at UINT64_MAX and
- * neither is ever reached.
+ * heap->prof_next (which the profiler sets); a free of a block on a span
+ * with sampled blocks calls prof_free_check. With profiling off, prof_next
+ * stays at UINT64_MAX and neither is ever reached.
  */
 #ifndef PROF_HOOKS_H
 #define PROF_HOOKS_H

@@ -44,6 +44,16 @@ void stats_heap_retire(struct heap *h)
     pthread_mutex_unlock(&stats_lock);
 }
 
+void stats_poke_heaps(void)
+{
+    pthread_mutex_lock(&stats_lock);
+    for (struct heap *h = heaps_live; h; h = h->all_next) {
+        __atomic_store_n(&h->tick_next, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->next_event, 0, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
 void stats_note_orphan_free(size_t usize)
 {
     atomic_fetch_add_explicit(&orphan_deallocated, usize, memory_order_relaxed);

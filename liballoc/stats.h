@@ -23,6 +23,8 @@ extern struct stats_snapshot stats_current;
 /* Register a live heap, and fold an exiting heap's counters into the totals. */
 void stats_heap_register(struct heap *h);
 void stats_heap_retire(struct heap *h);
+/* Make every thread's next allocation run heap_event (decay work appeared). */
+void stats_poke_heaps(void);
 /* Count a free by a thread that has no heap. */
 void stats_note_orphan_free(size_t usize);
 /* Refresh the snapshot; returns the new epoch. */

@@ -89,7 +89,7 @@ int prof_boot(void)
 
 void prof_thread_init(struct heap *h)
 {
-    h->next_event = UINT64_MAX;
+    h->prof_next = UINT64_MAX;
     if (!opt.prof)
         return;
     pthread_mutex_lock(&prof.tdata_lock);
@@ -113,7 +113,7 @@ void prof_thread_init(struct heap *h)
     prof.tdatas = td;
     pthread_mutex_unlock(&prof.tdata_lock);
     h->prof = td;
-    h->next_event = h->allocated + draw_wait(td);
+    h->prof_next = h->allocated + draw_wait(td);
 }
 
 void prof_thread_exit(struct heap *h)
@@ -122,7 +122,7 @@ void prof_thread_exit(struct heap *h)
     if (!td)
         return;
     h->prof = NULL;
-    h->next_event = UINT64_MAX;
+    h->prof_next = UINT64_MAX;
     pthread_mutex_lock(&prof.tdata_lock);
     if (td->prev)
         td->prev->next = td->next;
@@ -166,11 +166,11 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
 {
     struct prof_tdata *td = h->prof;
     if (!td) {
-        h->next_event = UINT64_MAX;
+        h->prof_next = UINT64_MAX;
         return p;
     }
     if (td->in_prof) {
-        h->next_event = h->allocated + draw_wait(td);
+        h->prof_next = h->allocated + draw_wait(td);
         return p;
     }
     td->in_prof = true;
@@ -187,7 +187,7 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
     td->last_allocated = h->allocated;
     if (prof.gdump)
         prof_gdump_check();
-    h->next_event = h->allocated + draw_wait(td);
+    h->prof_next = h->allocated + draw_wait(td);
     td->in_prof = false;
     return p;
 }
