@@ -197,17 +197,19 @@ static void cg_short_name(const char *s, char *o)
     }
     o[on] = '\0';
     /* Drop a leading return type: the text before the last space outside
-     * parentheses, unless that space belongs to "operator new" and the like. */
+     * brackets that separates two names ("void ns::f", "char* f"), but not
+     * "operator new" nor annotations such as "f (inline)" or "[clone .cold]". */
     int depth = 0;
     size_t cut = 0;
     for (size_t k = 0; k < on; k++) {
-        if (o[k] == '(')
+        if (o[k] == '(' || o[k] == '[')
             depth++;
-        else if (o[k] == ')')
+        else if (o[k] == ')' || o[k] == ']')
             depth--;
         else if (o[k] == ' ' && depth == 0 && k >= 8 && strncmp(o + k - 8, "operator", 8) == 0)
             continue;
-        else if (o[k] == ' ' && depth == 0 && k + 1 < on)
+        else if (o[k] == ' ' && depth == 0 && k > 0 && (cg_ident(o[k + 1]) || o[k + 1] == ':') &&
+                 (cg_ident(o[k - 1]) || strchr("*&>", o[k - 1])))
             cut = k + 1;
     }
     if (cut) {

@@ -56,7 +56,7 @@ count $PICDIR/cgb.dot '^N[0-9]* -> N[0-9]* \[' 6 "edge lines with --edgefraction
 # 5. C++ names shortened, backslashes escaped.
 $DRIVER dot $D/cpp.txt $PICDIR/cpp.dot --nodefraction 0 --edgefraction 0 || bad "driver dot failed (cpp)"
 got=$(grep -o '^N[0-9]* \[label="[^\\]*\(\\\\[^n][^\\]*\)*' $PICDIR/cpp.dot | sed 's/^[^"]*"//' | tr '\n' '|')
-want='main|...yet_another_namespace::ClassName::method_name|ns::Foo::operator()|ns::Foo::operator<<|ns::process|(anonymous namespace)::Worker::run|operator new[]|std::_Function_handler::_M_invoke|path\\with\\backslash|'
+want='main|...yet_another_namespace::ClassName::method_name|ns::Foo::operator()|ns::Foo::operator<<|ns::process|(anonymous namespace)::Worker::run|operator new[]|std::_Function_handler::_M_invoke|path\\with\\backslash|hold (inline)|ns::dup [clone .constprop.0]|'
 [ "$got" = "$want" ] || bad "short C++ names: want $want got $got"
 
 # 5b. At most 8 edges per node and direction, the heaviest (jeprof's --maxdegree).
