@@ -250,7 +250,7 @@ static const char fg_script[] =
     "function init(evt) {\n"
     "  fg.width = parseFloat(document.documentElement.getAttribute('width'));\n"
     "  var root = fg_el('frames'), gs = root ? root.children : [], i;\n"
-    "  var re = /^([\\s\\S]*) \\(([0-9,]+) [^ ]+, [0-9.]+%\\)$/;\n"
+    "  var re = /^([\\s\\S]*) \\(([0-9,]+) [^,]*, [0-9.]+%\\)$/;\n"
     "  for (i = 0; i < gs.length; i++) {\n"
     "    var g = gs[i], t = g.getElementsByTagName('title')[0].textContent;\n"
     "    var r = g.getElementsByTagName('rect')[0], tx = g.getElementsByTagName('text')[0];\n"
