@@ -148,7 +148,8 @@ static uint64_t stack_hash(const uint32_t *s, uint32_t d)
 }
 
 static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, size_t *cappool,
-                     const uint32_t *s, uint32_t d, const struct psample *smp, double v)
+                     const uint32_t *s, uint32_t d, const struct psample *smp, double v,
+                     double objs)
 {
     if (a->nstacks * 2 >= set->n) {
         size_t nn = set->n ? set->n * 2 : 1024;
@@ -169,6 +170,7 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
         struct astack *t = &a->stacks[set->slots[h] - 1];
         if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, s, d * sizeof(uint32_t)) == 0)) {
             t->v += v;
+            t->objects += objs;
             if (smp->lifetime >= 0) {
                 t->lifetime_sum += smp->lifetime;
                 t->freed += 1;
@@ -184,6 +186,7 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
     t->off = (uint32_t)a->npool;
     t->depth = d;
     t->v = v;
+    t->objects = objs;
     if (smp->lifetime >= 0) {
         t->lifetime_sum = smp->lifetime;
         t->freed = 1;
@@ -278,7 +281,9 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
         if (!keep)
             continue;
         a->kept += v;
-        add_stack(a, &set, &capstk, &cappool, t, d, s, v);
+        /* Objects of the same kind: inuse_objects for inuse_*, alloc_objects
+         * for alloc_* (the enum pairs them as even/odd). */
+        add_stack(a, &set, &capstk, &cappool, t, d, s, v, s->v[o->value & ~1]);
     }
     free(set.slots);
     free(isalloc);

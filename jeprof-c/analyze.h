@@ -26,6 +26,7 @@ struct astack {
     uint32_t off, depth;   /* location indexes in analysis.pool, leaf first */
     uint32_t noff, ndepth; /* reduced node ids in analysis.npath, leaf first */
     double v;              /* summed value */
+    double objects;        /* summed object count of the same kind (inuse/alloc) */
     double lifetime_sum;   /* recent ring: summed lifetimes of freed objects */
     double freed;          /* recent ring: objects with a lifetime */
 };

@@ -33,7 +33,8 @@ int report_recent(FILE *out, const struct analysis *a, const struct report_optio
     report_unparse(tot, sizeof(tot), a->total, &ro);
     fprintf(out, "Recent allocations: %s %s (%s) at %zu sites\n", tot, report_units(&ro),
             value_name(o->value), n);
-    fprintf(out, "%12s %8s %14s  %s\n", "value", "freed", "mean life ms", "site (leaf last)");
+    fprintf(out, "%12s %8s %8s %14s  %s\n", "value", "objects", "freed", "mean life ms",
+            "site (root;...;leaf)");
     for (size_t i = 0; i < n && (o->nodecount < 0 || (int)i < o->nodecount); i++) {
         const struct astack *t = &a->stacks[ids[i]];
         char v[64], life[32] = "-";
@@ -41,7 +42,8 @@ int report_recent(FILE *out, const struct analysis *a, const struct report_optio
         if (t->freed > 0)
             snprintf(life, sizeof(life), "%.3f", t->lifetime_sum / t->freed / 1e6);
         char *name = collapsed_stack_name(a, t);
-        fprintf(out, "%12s %8lld %14s  %s\n", v, (long long)t->freed, life,
+        fprintf(out, "%12s %8lld %8lld %14s  %s\n", v, (long long)dbl_to_i64(t->objects),
+                (long long)t->freed, life,
                 *name ? name : "(no stack)");
         free(name);
     }

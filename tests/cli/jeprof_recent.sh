@@ -13,9 +13,9 @@ LD_PRELOAD=$JEMALLOC_SO MALLOC_CONF=prof:true,prof_recent_alloc_max:100,lg_prof_
     ./rprog recent.json maps.txt || skip "jemalloc without prof_recent (exit $?)"
 "$JEPROF_C" --quiet --maps=maps.txt ./rprog recent.json >out.txt || fail "jeprof-c failed"
 cat out.txt
-grep -Eq '^ +40960 +0 +- .*;make_live$' out.txt || fail "make_live: 8 live objects of 5000 B (usize 5120) expected"
+grep -Eq '^ +40960 +8 +0 +- .*;make_live$' out.txt || fail "make_live: 8 live objects of 5000 B (usize 5120) expected"
 "$JEPROF_C" --quiet --alloc_objects --maps=maps.txt ./rprog recent.json >alloc.txt
-awk '$NF ~ /;make_freed$/ && $1 == 4 && $2 == 4 && $3 >= 5.0 {ok=1} END {exit !ok}' alloc.txt ||
+awk '$NF ~ /;make_freed$/ && $1 == 4 && $2 == 4 && $3 == 4 && $4 >= 5.0 {ok=1} END {exit !ok}' alloc.txt ||
     { cat alloc.txt; fail "make_freed: 4 freed objects living about 20 ms expected"; }
 "$JEPROF_C" --quiet --json --maps=maps.txt ./rprog recent.json | grep -q '"mean_lifetime_ns"' ||
     fail "--json lacks lifetimes"
