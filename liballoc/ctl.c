@@ -65,6 +65,18 @@ static bool wants_write(const struct ctl_args *a)
     return a->newp != NULL || a->newlen != 0;
 }
 
+/* jemalloc's VERIFY_READ: a creating read needs an exact buffer, checked
+ * before anything is created (EINVAL and *oldlenp = 0 otherwise). */
+static int verify_read(const struct ctl_args *a, size_t size)
+{
+    if (a->oldp == NULL || a->oldlenp == NULL || *a->oldlenp != size) {
+        if (a->oldlenp)
+            *a->oldlenp = 0;
+        return EINVAL;
+    }
+    return 0;
+}
+
 /* ---- version, epoch, config ---- */
 
 static int h_version(const struct ctl_args *a)
@@ -276,6 +288,9 @@ static int h_tcache_create(const struct ctl_args *a)
 {
     if (wants_write(a))
         return EPERM;
+    int verr = verify_read(a, sizeof(unsigned));
+    if (verr)
+        return verr;
     pthread_mutex_lock(&tcache_lock);
     unsigned id = UINT32_MAX;
     for (unsigned i = 0; i < 4096; i++) {
@@ -492,6 +507,9 @@ static int h_arenas_create(const struct ctl_args *a)
 {
     if (wants_write(a) && !(a->newlen == sizeof(void *) || a->newlen == 0))
         return EPERM;
+    int verr = verify_read(a, sizeof(unsigned));
+    if (verr)
+        return verr;
     int idx = arena_create();
     if (idx < 0)
         return EAGAIN;
@@ -770,7 +788,9 @@ static int name_to_mib(const char *name, size_t *mib, size_t *depth, const struc
     while (*p) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (d >= cap || d >= CTL_MAX_DEPTH || node->children == NULL || len == 0)
+        if (d >= cap)
+            break; /* capacity reached: a partial MIB, as jemalloc gives */
+        if (d >= CTL_MAX_DEPTH || node->children == NULL || len == 0)
             return ENOENT;
         const struct ctl_node *next = NULL;
         size_t idx = 0;

@@ -197,19 +197,24 @@ void *huge_realloc_move(struct span *s, size_t new_usize)
     void *dst, *out;
     if (os_map_aligned(new_map, CHUNK, &dst) != 0)
         return NULL;
-    if (os_remap((void *)s->start, old_map, new_map, dst, &out) != 0) {
+    /* Register the destination (ours: we hold its mapping) and drop the old
+     * entry before mremap frees the old range, so a concurrent mapping that
+     * lands there can never have its entry cleared by us. */
+    if (rtree_set((uintptr_t)dst, (uintptr_t)s | 1) != 0) {
+        os_unmap(dst, new_map);
+        return NULL;
+    }
+    uintptr_t old_start = s->start;
+    if (rtree_set(old_start, 0) != 0)
+        alloc_fatal(__FILE__, __LINE__, "rtree_set clear");
+    if (os_remap((void *)old_start, old_map, new_map, dst, &out) != 0) {
+        if (rtree_set(old_start, (uintptr_t)s | 1) != 0 || rtree_set((uintptr_t)dst, 0) != 0)
+            alloc_fatal(__FILE__, __LINE__, "rtree_set restore");
         os_unmap(dst, new_map);
         return NULL;
     }
     os_thp_apply(out, new_map);
     pthread_mutex_lock(&a->lock);
-    if (rtree_set(s->start, 0) != 0)
-        alloc_fatal(__FILE__, __LINE__, "rtree_set clear");
-    if (rtree_set((uintptr_t)out, (uintptr_t)s | 1) != 0) {
-        /* Cannot register: should not happen (leaf for dst exists after map). */
-        pthread_mutex_unlock(&a->lock);
-        alloc_fatal(__FILE__, __LINE__, "rtree_set after mremap");
-    }
     a->stats.mapped += new_map - old_map;
     a->stats.active_pages += (new_map - old_map) >> LG_PAGE;
     a->stats.large_allocated += new_usize - s->usize;

@@ -248,9 +248,17 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
                 q = p;
         }
         if (in_place) {
-            if (h != &heap_empty && new_usize != old) {
-                h->allocated += new_usize;
+            if (new_usize == old && q == p)
+                return q;
+            /* A resized block is a free of the old one and a new allocation for
+             * the profiler: the old sample goes, the new size may be sampled. */
+            if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+                prof_free_check(s, p);
+            if (h != &heap_empty) {
                 h->deallocated += old;
+                h->allocated += new_usize;
+                if (unlikely(h->allocated >= h->next_event))
+                    return heap_event(h, q, size, new_usize);
             }
             return q;
         }
