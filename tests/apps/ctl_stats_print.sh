@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# malloc_stats_print's JSON ("J") through a strict parser (python3's json),
+# and MALLOC_CONF=stats_print:true printing the report at exit. A small
+# program linked with -lalloc holds a 10 MiB block, uses arenas 0 and 1 and
+# prints the report with the options given. Checked, as jemalloc 5.3 does:
+#   - "J" parses; jemalloc.version is the version string; jemalloc.stats has
+#     allocated (>= the 10 MiB held), active >= allocated, metadata,
+#     resident >= active, mapped >= active, retained; stats.arenas has "0"
+#     and "1" with pactive/pdirty/pmuzzy;
+#   - "Jg" drops version/config/opt and keeps stats; "Ja" drops the
+#     per-arena objects; each variant parses;
+#   - stats_print:true prints one text report on stderr at exit;
+#     stats_print_opts:J makes that report JSON that parses;
+#   - then the sections liballoc may lack: stats.arenas.merged (two arenas
+#     in use) which "Jm" removes, and per-arena "bins" (a list of objects
+#     with nmalloc/ndalloc/curregs) which "Jb" removes.
+. "$(dirname "$0")/lib.sh"
+need python3
+need cc
+
+cat >"$TMP/report.c" <<'EOF'
+#include <alloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void out(void *opaque, const char *s)
+{
+    (void)opaque;
+    fputs(s, stdout);
+}
+
+static void *on_arena1(void *arg)
+{
+    unsigned one = 1;
+    if (mallctl("thread.arena", NULL, NULL, &one, sizeof(one)) != 0)
+        exit(3);
+    *(void **)arg = malloc(300000);
+    return NULL;
+}
+
+/* report [OPTS|-]: hold 10 MiB, use arenas 0 and 1, print the report ("-": don't). */
+int main(int argc, char **argv)
+{
+    void *big = malloc(10 << 20), *other = NULL;
+    pthread_t t;
+    if (!big || pthread_create(&t, NULL, on_arena1, &other) || pthread_join(t, NULL) || !other)
+        return 2;
+    memset(big, 1, 10 << 20);
+    const char *opts = argc > 1 ? argv[1] : NULL;
+    if (!opts || strcmp(opts, "-") != 0)
+        malloc_stats_print(out, NULL, opts);
+    fflush(stdout);
+    free(other);
+    free(big);
+    return 0;
+}
+EOF
+cc -std=gnu11 -O1 -I"$ROOT/include" "$TMP/report.c" -o "$TMP/report" -L"$ROOT/build" -lalloc \
+    -Wl,-rpath,"$ROOT/build" -lpthread 2>"$TMP/cc.err" || fail "cannot build the report program: $(head -5 "$TMP/cc.err")"
+version=$(sed -n 's/^#define JEMALLOC_VERSION  *"\(.*\)"$/\1/p' "$ROOT/include/alloc.h")
+[ -n "$version" ] || fail "no JEMALLOC_VERSION in include/alloc.h"
+
+# check_json NAME FILE PYTHON-ASSERTIONS: strict parse, then the assertions
+# on d = the "jemalloc" object (each failing assert names itself).
+check_json() {
+    local what=$1 file=$2 code=$3
+    python3 - "$file" "$version" >"$TMP/py.out" 2>&1 <<EOF
+import json, sys
+def no_constants(name):
+    raise ValueError("non-JSON constant " + name)
+with open(sys.argv[1]) as f:
+    text = f.read()
+try:
+    root = json.loads(text, parse_constant=no_constants)
+except ValueError as e:
+    print("does not parse as JSON: %s" % e)
+    sys.exit(1)
+version = sys.argv[2]
+assert isinstance(root, dict) and list(root) == ["jemalloc"], "top level is not {\"jemalloc\": ...}: %r" % list(root)[:5]
+d = root["jemalloc"]
+def check(cond, msg):
+    if not cond:
+        print(msg)
+        sys.exit(1)
+$code
+EOF
+    local rc=$?
+    [ $rc -eq 0 ] || fail "$what: $(head -3 "$TMP/py.out")"
+}
+
+MiB=$((1 << 20))
+base_checks='
+s = d.get("stats")
+check(isinstance(s, dict), "no jemalloc.stats object")
+for k in ("allocated", "active", "metadata", "resident", "mapped", "retained"):
+    check(isinstance(s.get(k), int), "jemalloc.stats.%s missing or not an integer: %r" % (k, s.get(k)))
+check(s["allocated"] >= 10 * 1048576, "stats.allocated %d < the 10 MiB held" % s["allocated"])
+check(s["active"] >= s["allocated"], "stats.active %d < allocated %d" % (s["active"], s["allocated"]))
+check(s["resident"] >= s["active"], "stats.resident %d < active %d" % (s["resident"], s["active"]))
+check(s["mapped"] >= s["active"], "stats.mapped %d < active %d" % (s["mapped"], s["active"]))
+'
+
+# J: everything.
+env -u MALLOC_CONF "$TMP/report" J >"$TMP/j.json" || fail "report J exited $?"
+[ -s "$TMP/j.json" ] || fail "malloc_stats_print(\"J\") wrote nothing"
+check_json 'malloc_stats_print("J")' "$TMP/j.json" "$base_checks"'
+check(d.get("version") == version, "jemalloc.version is %r, want %r" % (d.get("version"), version))
+check(isinstance(d.get("opt"), dict) and d["opt"].get("narenas") is not None, "no jemalloc.opt.narenas")
+a = d.get("stats.arenas")
+check(isinstance(a, dict), "no jemalloc[\"stats.arenas\"] object")
+for i in ("0", "1"):
+    check(isinstance(a.get(i), dict), "stats.arenas has no arena %s (keys %r)" % (i, list(a)))
+    for k in ("pactive", "pdirty", "pmuzzy"):
+        check(isinstance(a[i].get(k), int), "stats.arenas.%s.%s missing" % (i, k))
+'
+# Jg: no general section.
+env -u MALLOC_CONF "$TMP/report" Jg >"$TMP/jg.json" || fail "report Jg exited $?"
+check_json 'malloc_stats_print("Jg")' "$TMP/jg.json" "$base_checks"'
+for k in ("version", "config", "opt"):
+    check(k not in d, "\"Jg\" still has jemalloc.%s" % k)
+'
+# Ja: no per-arena objects.
+env -u MALLOC_CONF "$TMP/report" Ja >"$TMP/ja.json" || fail "report Ja exited $?"
+check_json 'malloc_stats_print("Ja")' "$TMP/ja.json" "$base_checks"'
+check(d.get("version") == version, "\"Ja\" lost jemalloc.version")
+a = d.get("stats.arenas", {})
+check("0" not in a and "1" not in a, "\"Ja\" still has per-arena objects: %r" % list(a))
+'
+
+# stats_print:true prints one text report on stderr at exit.
+env MALLOC_CONF=stats_print:true "$TMP/report" - >"$TMP/out" 2>"$TMP/err" || fail "stats_print:true: exit $?"
+[ ! -s "$TMP/out" ] || fail "stats_print:true wrote to stdout: $(head -2 "$TMP/out")"
+[ "$(head -1 "$TMP/err")" = "___ Begin jemalloc statistics ___" ] ||
+    fail "stats_print:true: stderr starts with \"$(head -1 "$TMP/err")\""
+[ "$(tail -1 "$TMP/err")" = "--- End jemalloc statistics ---" ] ||
+    fail "stats_print:true: stderr ends with \"$(tail -1 "$TMP/err")\""
+[ "$(grep -c '^___ Begin jemalloc statistics ___$' "$TMP/err")" = 1 ] || fail "stats_print:true printed the report more than once"
+grep -q '^Allocated: ' "$TMP/err" || fail "stats_print:true report has no Allocated: line"
+# Without it, nothing at exit.
+env -u MALLOC_CONF "$TMP/report" - >"$TMP/out" 2>"$TMP/err" || fail "report -: exit $?"
+[ ! -s "$TMP/err" ] || fail "without stats_print the program wrote to stderr: $(head -2 "$TMP/err")"
+# stats_print_opts:J: the report at exit is JSON.
+env MALLOC_CONF=stats_print:true,stats_print_opts:J "$TMP/report" - >"$TMP/out" 2>"$TMP/exit.json" ||
+    fail "stats_print_opts:J: exit $?"
+check_json "stats_print:true,stats_print_opts:J (at exit)" "$TMP/exit.json" '
+check(d.get("version") == version, "no jemalloc.version in the JSON printed at exit")
+check(isinstance(d.get("stats", {}).get("allocated"), int), "no stats.allocated in the JSON printed at exit")
+'
+
+# Merged statistics (two arenas in use) and "Jm".
+check_json 'malloc_stats_print("J") merged' "$TMP/j.json" '
+check(isinstance(d["stats.arenas"].get("merged"), dict), "stats.arenas has no \"merged\" object with two arenas in use (keys %r)" % list(d["stats.arenas"]))
+'
+env -u MALLOC_CONF "$TMP/report" Jm >"$TMP/jm.json" || fail "report Jm exited $?"
+check_json 'malloc_stats_print("Jm")' "$TMP/jm.json" "$base_checks"'
+a = d.get("stats.arenas", {})
+check("merged" not in a, "\"Jm\" still has stats.arenas.merged")
+check("0" in a and "1" in a, "\"Jm\" lost the per-arena objects: %r" % list(a))
+'
+# Bins per arena and "Jb".
+check_json 'malloc_stats_print("J") bins' "$TMP/j.json" '
+b = d["stats.arenas"]["0"].get("bins")
+check(isinstance(b, list) and len(b) > 0, "stats.arenas.0 has no \"bins\" list: %r" % (b,))
+for k in ("nmalloc", "ndalloc", "curregs"):
+    check(all(isinstance(x.get(k), int) for x in b), "a bins entry lacks integer %s" % k)
+check(sum(x["nmalloc"] for x in b) > 0, "stats.arenas.0.bins: no allocation counted")
+'
+env -u MALLOC_CONF "$TMP/report" Jb >"$TMP/jb.json" || fail "report Jb exited $?"
+check_json 'malloc_stats_print("Jb")' "$TMP/jb.json" "$base_checks"'
+check("bins" not in d["stats.arenas"]["0"], "\"Jb\" still has stats.arenas.0.bins")
+'
+echo "ctl_stats_print: JSON (J, Jg, Ja, Jm, Jb) parses with the expected sections; stats_print:true prints at exit"
