@@ -162,8 +162,6 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
         if (s >= e || *s != seps[i])
             return fail(h, "malformed counts");
         s = skip_ws(s + 1, e);
-        if (i == 2 && s < e && *s == ':') /* tolerate "[ n" spacing */
-            return fail(h, "malformed counts");
         s = parse_u64(s, e, &c[i]);
         if (!s)
             return fail(h, "malformed count");
