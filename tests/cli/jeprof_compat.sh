@@ -18,6 +18,7 @@ i12b=$(ls "$WORK"/p12b.*.i0.heap 2>/dev/null | head -n 1)
 [ -n "$i12b" ] || fail "no interval dump"
 d0=$(jemalloc_dump ./prog 0 p0) || exit $?
 dxx=$(jemalloc_dump ./progxx 10 pxx) || exit $?
+dacc=$(EXTRA_CONF=prof_accum:true jemalloc_dump ./prog 12 pacc) || exit $?
 
 status=0
 # jeprof spends its time starting nm/addr2line processes: run all its
@@ -36,6 +37,8 @@ theirs "text MB cum" "" --text --cum ./prog "$d12"
 theirs "two profiles summed" "" --text --show_bytes ./prog "$i12b" "$d12b"
 theirs "base subtracted" "" --text --show_bytes --base="$i12b" ./prog "$d12b"
 theirs "focus ignore" "" --text --show_bytes --focus=main --ignore=path_two ./prog "$d12"
+theirs "alloc_space prof_accum" "" --text --show_bytes --alloc_space ./prog "$dacc"
+theirs "alloc_objects prof_accum" "" --text --alloc_objects ./prog "$dacc"
 theirs "c++ lg10 (lenient)" --lenient --text --show_bytes ./progxx "$dxx"
 jeprof --collapsed ./prog "$d12" >col.theirs.1 2>/dev/null &
 jeprof --collapsed ./progxx "$dxx" >col.theirs.2 2>/dev/null &
