@@ -18,7 +18,9 @@
 #   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
-#   BENCH_TIMEOUT=60    seconds before a run is killed (later reps are skipped)
+#   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
+#   BENCH_BUDGET=780    seconds: no new repetition starts if it would end past
+#                       this (a loaded machine then gets fewer reps; 0 = no limit)
 #   BENCH_EXTRA=1       0 skips the extra suites bench/*/run.sh run after the table
 #   OURS_SO, JEMALLOC_SO, TCMALLOC_SO, MIMALLOC_SO   override library paths
 # Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
@@ -34,6 +36,7 @@ ALLOCATORS=${ALLOCATORS:-"ours glibc jemalloc tcmalloc mimalloc"}
 SCALE=${SCALE:-1}
 PROF=${PROF:-0}
 TIMEOUT=${BENCH_TIMEOUT:-60}
+BUDGET=${BENCH_BUDGET:-780}
 BENCH_EXTRA=${BENCH_EXTRA:-1}
 CSV=$OUT/results.csv
 TABLE=$OUT/table.txt
@@ -189,7 +192,7 @@ run_one() { # rep row-name binary threads label library conf
 	fi
 	if [ $status != ok ]; then
 		bad=$((bad + 1))
-		skip[$key]=1
+		[ $status = timeout ] && skip[$key]=1
 		note "$label on $name (rep $rep): $status; stderr: $(head -c 300 "$ef" | tr '\n' ' ')"
 		cp "$ef" "$OUT/fail-$name-$label.stderr" 2>/dev/null
 		t="" m="" post="" cpu=""
@@ -198,7 +201,13 @@ run_one() { # rep row-name binary threads label library conf
 }
 
 ncfg=${#cfgs[@]}
+reps_done=0
 for ((rep = 1; rep <= REPS; rep++)); do
+	elapsed=$(($(date +%s) - t_start))
+	if [ "$BUDGET" != 0 ] && [ $rep -gt 1 ] && [ $((elapsed + elapsed / (rep - 1))) -gt "$BUDGET" ]; then
+		note "stopping after $reps_done of $REPS reps: another would pass BENCH_BUDGET=${BUDGET}s (machine busy?)"
+		break
+	fi
 	printf 'bench: rep %d/%d:' "$rep" "$REPS" >&2
 	for row in "${rows[@]}"; do
 		read -r name bin thr <<<"$row"
@@ -210,6 +219,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		done
 	done
 	printf ' (%ds so far)\n' "$(($(date +%s) - t_start))" >&2
+	reps_done=$rep
 done
 
 # A checksum that differs from the one most runs of that row agree on marks
@@ -237,7 +247,7 @@ for c in "${cfgs[@]}"; do order="$order ${c%% *}"; done
 rownames=""
 for row in "${rows[@]}"; do rownames="$rownames ${row%% *}"; done
 
-awk -F, -v ref="$REF" -v order="$order" -v rownames="$rownames" -v reps="$REPS" \
+awk -F, -v ref="$REF" -v order="$order" -v rownames="$rownames" -v reps="$reps_done" \
 	-v threads="$THREADS" -v scale="$SCALE" -v secs="$(($(date +%s) - t_start))" '
 function median(list,   n, a, i, j, t) {
 	n = split(list, a, " ")
