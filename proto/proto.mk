@@ -11,13 +11,10 @@ PROTO_HDR := $(PROTO_DIR)/profile.pb-c.h
 PROTO_OBJ := $(BUILD)/obj/proto/profile.pb-c.o
 PROTO_LIBS := -lprotobuf-c
 
-# protoc-c writes both files in one run; the header is produced with the source.
-$(PROTO_SRC): proto/profile.proto
+# protoc-c writes both files in one run (a grouped target, GNU make >= 4.3).
+$(PROTO_SRC) $(PROTO_HDR) &: proto/profile.proto
 	@mkdir -p $(PROTO_DIR)
 	$(PROTOC_C) --proto_path=proto --c_out=$(PROTO_DIR) proto/profile.proto
-
-$(PROTO_HDR): $(PROTO_SRC)
-	@test -f $@ || { rm -f $(PROTO_SRC); $(MAKE) --no-print-directory $(PROTO_SRC); }
 
 # Generated code: compiled without our warning set (it is not ours to fix).
 $(PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR)
