@@ -111,6 +111,40 @@ static int run_child(char **cmd, const char *preload, const char *conf, pid_t *p
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Runs "jeprof-c --text --nodecount=20 --flamegraph=DIR/flamegraph.svg
+ * [program] dump" from the same directory as this jeprof-c; 0 on success. */
+static int run_report(const char *self, const char *dir, const char *cmd0, const char *dump)
+{
+    char *prog = which(cmd0);
+    char *exe = xasprintf("%s/jeprof-c", self);
+    char *fg = xasprintf("--flamegraph=%s/flamegraph.svg", dir);
+    char *args[8];
+    int k = 0, st = 1;
+    args[k++] = exe;
+    args[k++] = "--text";
+    args[k++] = "--nodecount=20";
+    args[k++] = fg;
+    if (prog)
+        args[k++] = prog;
+    args[k++] = (char *)dump;
+    args[k] = NULL;
+    pid_t rp = fork();
+    if (rp == 0) {
+        execv(exe, args);
+        _exit(127);
+    }
+    if (rp > 0)
+        while (waitpid(rp, &st, 0) < 0 && errno == EINTR)
+            ;
+    int ok = rp > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (ok)
+        fprintf(stderr, "jeprof-c: flame graph in %s/flamegraph.svg\n", dir);
+    free(prog);
+    free(exe);
+    free(fg);
+    return ok ? 0 : 1;
+}
+
 int record_main(int argc, char **argv, const char *argv0)
 {
     int npos = parse_options(argc - 1, argv + 1, record_options);
@@ -122,18 +156,17 @@ int record_main(int argc, char **argv, const char *argv0)
         print_usage(stderr, usage, record_options);
         return 2;
     }
+    if (mkdir(out_dir, 0755) != 0 && errno != EEXIST)
+        return error("cannot create '%s': %s", out_dir, strerror(errno));
     char **cmd = xcalloc((size_t)npos + 1, sizeof(char *));
     memcpy(cmd, argv + 1, (size_t)npos * sizeof(char *));
-    if (mkdir(out_dir, 0755) != 0 && errno != EEXIST) {
-        free(cmd);
-        return error("cannot create '%s': %s", out_dir, strerror(errno));
-    }
     char *dir = realpath(out_dir, NULL);
     char *self = self_dir(argv0);
     char *preload = getenv("JEPROF_C_PRELOAD") ? xstrdup(getenv("JEPROF_C_PRELOAD"))
                                                : xasprintf("%s/liballoc.so", self);
+    char *dump = NULL;
     int rc = 1;
-    if (access(preload, R_OK) != 0) {
+    if (!dir || access(preload, R_OK) != 0) {
         error("cannot find the allocator '%s' (set JEPROF_C_PRELOAD)", preload);
         goto out;
     }
@@ -144,43 +177,17 @@ int record_main(int argc, char **argv, const char *argv0)
     free(conf);
     if (st < 0)
         goto out;
-    char *dump = find_dump(dir, pid);
+    rc = st ? st : 1; /* the command's own failure comes first */
+    dump = find_dump(dir, pid);
     if (!dump) {
         error("'%s' left no final heap dump in '%s'", cmd[0], dir);
-        rc = st ? st : 1; /* the command's own failure comes first */
         goto out;
     }
     fprintf(stderr, "jeprof-c: profile in %s\n", dump);
-    char *prog = which(cmd[0]);
-    char *exe = xasprintf("%s/jeprof-c", self);
-    char *fg = xasprintf("--flamegraph=%s/flamegraph.svg", dir);
-    pid_t rp = fork();
-    if (rp == 0) {
-        char *args[8];
-        int k = 0;
-        args[k++] = exe;
-        args[k++] = "--text";
-        args[k++] = "--nodecount=20";
-        args[k++] = fg;
-        if (prog)
-            args[k++] = prog;
-        args[k++] = dump;
-        args[k] = NULL;
-        execv(exe, args);
-        _exit(127);
-    }
-    int rst = 1;
-    if (rp > 0)
-        while (waitpid(rp, &rst, 0) < 0 && errno == EINTR)
-            ;
-    if (rp > 0 && WIFEXITED(rst) && WEXITSTATUS(rst) == 0)
-        fprintf(stderr, "jeprof-c: flame graph in %s/flamegraph.svg\n", dir);
-    rc = st;
-    free(prog);
-    free(exe);
-    free(fg);
-    free(dump);
+    if (run_report(self, dir, cmd[0], dump) == 0 || st)
+        rc = st;
 out:
+    free(dump);
     free(cmd);
     free(dir);
     free(self);

@@ -105,26 +105,17 @@ static int write_gz(const char *path, const uint8_t *buf, size_t len)
     return gzclose(gz) == Z_OK ? 0 : EIO;
 }
 
-int report_pprof(const char *path, const struct profile *p)
+/* Value columns as written, in Go's order. */
+static const char *const types[4][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                                         {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+static const int type_col[4] = {PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_INUSE_OBJECTS,
+                                PV_INUSE_SPACE};
+
+static void add_mappings(struct pb *b, PProfile *pr)
 {
-    struct pb b = {.p = p};
-    PProfile pr;
-    perftools__profiles__profile__init(&pr);
-    strtab_init(&b.strs);
-    strtab_init(&b.funckeys);
-    b.locid = xcalloc(p->nlocs + 1, sizeof(uint32_t));
-    static const char *types[4][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
-                                      {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
-    static const int col[4] = {PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_INUSE_OBJECTS, PV_INUSE_SPACE};
-    pr.n_sample_type = 4;
-    pr.sample_type = xcalloc(4, sizeof(*pr.sample_type));
-    for (int i = 0; i < 4; i++)
-        pr.sample_type[i] = vtype(&b, types[i][0], types[i][1]);
-    pr.period_type = vtype(&b, "space", "bytes");
-    pr.period = (int64_t)p->period;
-    pr.time_nanos = (int64_t)time(NULL) * 1000000000;
-    pr.n_mapping = p->nmaps;
-    pr.mapping = xcalloc(p->nmaps + 1, sizeof(*pr.mapping));
+    const struct profile *p = b->p;
+    pr->n_mapping = p->nmaps;
+    pr->mapping = xcalloc(p->nmaps + 1, sizeof(*pr->mapping));
     for (size_t i = 0; i < p->nmaps; i++) {
         Perftools__Profiles__Mapping *m = xmalloc(sizeof(*m));
         perftools__profiles__mapping__init(m);
@@ -132,15 +123,21 @@ int report_pprof(const char *path, const struct profile *p)
         m->memory_start = p->maps[i].start;
         m->memory_limit = p->maps[i].limit;
         m->file_offset = p->maps[i].offset;
-        m->filename = S(&b, pstr(p, p->maps[i].path));
-        m->build_id = S(&b, pstr(p, p->maps[i].build_id));
+        m->filename = S(b, pstr(p, p->maps[i].path));
+        m->build_id = S(b, pstr(p, p->maps[i].build_id));
         m->has_functions = m->has_filenames = m->has_line_numbers = m->has_inline_frames = 1;
-        pr.mapping[i] = m;
+        pr->mapping[i] = m;
     }
+}
+
+/* One Sample per model sample (all threads), allocator frames removed. */
+static void add_samples(struct pb *b, PProfile *pr)
+{
+    const struct profile *p = b->p;
     uint8_t *isalloc = xcalloc(p->nlocs + 1, 1);
+    size_t cap = 0;
     for (size_t i = 0; i < p->nlocs; i++)
         isalloc[i] = (uint8_t)analyze_loc_is_alloc(p, (uint32_t)i);
-    size_t cap = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct psample *s = &p->samples[i];
         if (s->thread != THREAD_ALL)
@@ -155,20 +152,70 @@ int report_pprof(const char *path, const struct profile *p)
         sm->n_location_id = s->depth - start;
         sm->location_id = xcalloc(sm->n_location_id + 1, sizeof(uint64_t));
         for (uint32_t j = start; j < s->depth; j++)
-            sm->location_id[j - start] = loc_id(&b, stk[j]);
+            sm->location_id[j - start] = loc_id(b, stk[j]);
         sm->n_value = 4;
         sm->value = xcalloc(4, sizeof(int64_t));
         for (int k = 0; k < 4; k++)
-            sm->value[k] = isfinite(s->v[col[k]]) ? llround(s->v[col[k]]) : 0;
-        GROW(pr.sample, cap, pr.n_sample + 1);
-        pr.sample[pr.n_sample++] = sm;
+            sm->value[k] = isfinite(s->v[type_col[k]]) ? llround(s->v[type_col[k]]) : 0;
+        GROW(pr->sample, cap, pr->n_sample + 1);
+        pr->sample[pr->n_sample++] = sm;
     }
     free(isalloc);
+}
+
+/* Releases what the builder allocated (the strings belong to b->strs). */
+static void pb_free(struct pb *b, PProfile *pr)
+{
+    for (size_t i = 0; i < pr->n_sample; i++) {
+        free(pr->sample[i]->location_id);
+        free(pr->sample[i]->value);
+        free(pr->sample[i]);
+    }
+    free(pr->sample);
+    for (size_t i = 0; i < b->nlocs; i++) {
+        for (size_t j = 0; j < b->locs[i]->n_line; j++)
+            free(b->locs[i]->line[j]);
+        free(b->locs[i]->line);
+        free(b->locs[i]);
+    }
+    free(b->locs);
+    for (size_t i = 0; i < b->nfuncs; i++)
+        free(b->funcs[i]);
+    free(b->funcs);
+    for (size_t i = 0; i < pr->n_mapping; i++)
+        free(pr->mapping[i]);
+    free(pr->mapping);
+    for (size_t i = 0; i < pr->n_sample_type; i++)
+        free(pr->sample_type[i]);
+    free(pr->sample_type);
+    free(pr->period_type);
+    free(b->locid);
+    strtab_free(&b->strs);
+    strtab_free(&b->funckeys);
+}
+
+int report_pprof(const char *path, const struct profile *p)
+{
+    struct pb b = {.p = p};
+    PProfile pr;
+    perftools__profiles__profile__init(&pr);
+    strtab_init(&b.strs);
+    strtab_init(&b.funckeys);
+    b.locid = xcalloc(p->nlocs + 1, sizeof(uint32_t));
+    pr.n_sample_type = 4;
+    pr.sample_type = xcalloc(4, sizeof(*pr.sample_type));
+    for (int i = 0; i < 4; i++)
+        pr.sample_type[i] = vtype(&b, types[i][0], types[i][1]);
+    pr.period_type = vtype(&b, "space", "bytes");
+    pr.period = (int64_t)p->period;
+    pr.time_nanos = (int64_t)time(NULL) * 1000000000;
+    add_mappings(&b, &pr);
+    add_samples(&b, &pr);
     pr.n_location = b.nlocs;
     pr.location = b.locs;
     pr.n_function = b.nfuncs;
     pr.function = b.funcs;
-    pr.n_string_table = b.strs.n;
+    pr.n_string_table = b.strs.n; /* last: every string is interned by now */
     pr.string_table = b.strs.str;
     size_t len = perftools__profiles__profile__get_packed_size(&pr);
     uint8_t *buf = xmalloc(len + 1);
@@ -177,34 +224,6 @@ int report_pprof(const char *path, const struct profile *p)
     if (rc)
         error("cannot write '%s': %s", path, strerror(rc));
     free(buf);
-    /* Release what we built (strings belong to b.strs). */
-    pr.string_table = NULL;
-    pr.n_string_table = 0;
-    for (size_t i = 0; i < pr.n_sample; i++) {
-        free(pr.sample[i]->location_id);
-        free(pr.sample[i]->value);
-        free(pr.sample[i]);
-    }
-    free(pr.sample);
-    for (size_t i = 0; i < b.nlocs; i++) {
-        for (size_t j = 0; j < b.locs[i]->n_line; j++)
-            free(b.locs[i]->line[j]);
-        free(b.locs[i]->line);
-        free(b.locs[i]);
-    }
-    free(b.locs);
-    for (size_t i = 0; i < b.nfuncs; i++)
-        free(b.funcs[i]);
-    free(b.funcs);
-    for (size_t i = 0; i < pr.n_mapping; i++)
-        free(pr.mapping[i]);
-    free(pr.mapping);
-    for (int i = 0; i < 4; i++)
-        free(pr.sample_type[i]);
-    free(pr.sample_type);
-    free(pr.period_type);
-    free(b.locid);
-    strtab_free(&b.strs);
-    strtab_free(&b.funckeys);
+    pb_free(&b, &pr);
     return rc;
 }
