@@ -305,6 +305,9 @@ static void attach_files(struct symctx *c)
         c->mapobj[i] = o;
         if (o)
             c->mapbias[i] = map_bias(o, m);
+        /* Remember the build id (heap_v2 maps have none) for --pprof. */
+        if (o && !m->build_id && *o->build_id)
+            p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
     }
     /* Renamed program: give it the first mapping that is not a library. */
     if (c->prog && !prog_used)
@@ -312,6 +315,8 @@ static void attach_files(struct symctx *c)
             if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
                 c->mapobj[i] = c->prog;
                 c->mapbias[i] = map_bias(c->prog, &p->maps[i]);
+                if (!p->maps[i].build_id && *c->prog->build_id)
+                    p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
             }
 }

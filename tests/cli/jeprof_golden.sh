@@ -42,6 +42,11 @@ diff <(sed 1d "$G/pprof_text.expected" | awk '{print $NF}') <(sed 1d "$G/text_by
     echo "ok   pprof keeps the same functions" || { echo "FAIL pprof functions differ"; status=1; }
 # ... also uncompressed, and pprof's own reader accepts it when Go is here.
 gzip -dc "$WORK/p.pb.gz" >"$WORK/p.pb"
+bid=$(readelf -n "$G/prog" 2>/dev/null | awk '/Build ID/ {print $3}')
+if [ -n "$bid" ]; then
+    grep -aq "$bid" "$WORK/p.pb" && echo "ok   pprof mapping carries the build id" ||
+        { echo "FAIL pprof mapping lacks the build id"; status=1; }
+fi
 "$JEPROF_C" --quiet --text --show_bytes "$WORK/p.pb" | cmp -s - "$G/pprof_text.expected" &&
     echo "ok   raw pprof" || { echo "FAIL raw pprof"; status=1; }
 if command -v go >/dev/null 2>&1; then
