@@ -31,6 +31,8 @@ stacks=$(grep -c '^@' "$DUMP")
 size=$(du -h "$DUMP" | cut -f1)
 echo "profile: $stacks distinct stacks, $size ($FANOUT^$DEPTH paths, lg_prof_sample:0)"
 
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
 measure() { # name output-file cmd...
     local name=$1 out=$2; shift 2
     /usr/bin/time -v "$@" >"$out" 2>"$name.time" || { echo "$name failed:"; tail -5 "$name.time"; exit 1; }
@@ -44,14 +46,14 @@ measure() { # name output-file cmd...
 read -r c_wall c_rss < <(measure jeprof-c mine.txt "$JEPROF_C" --quiet --text ./tree "$DUMP")
 if [ "${SKIP_JEPROF:-0}" = 1 ]; then
     printf '%-10s %10s %14s\n' tool "wall (s)" "peak RSS (MB)"
-    printf '%-10s %10.2f %14.1f\n' jeprof-c "$c_wall" "$(echo "$c_rss / 1024" | bc -l)"
+    printf '%-10s %10.2f %14.1f\n' jeprof-c "$c_wall" "$(mb "$c_rss")"
     exit 0
 fi
 read -r p_wall p_rss < <(measure jeprof theirs.txt jeprof --text ./tree "$DUMP")
 
 printf '\n%-10s %10s %14s\n' tool "wall (s)" "peak RSS (MB)"
-printf '%-10s %10.2f %14.1f\n' jeprof "$p_wall" "$(echo "$p_rss / 1024" | bc -l)"
-printf '%-10s %10.2f %14.1f\n' jeprof-c "$c_wall" "$(echo "$c_rss / 1024" | bc -l)"
+printf '%-10s %10.2f %14.1f\n' jeprof "$p_wall" "$(mb "$p_rss")"
+printf '%-10s %10.2f %14.1f\n' jeprof-c "$c_wall" "$(mb "$c_rss")"
 awk -v a="$p_wall" -v b="$c_wall" 'BEGIN { if (b < 0.01) b = 0.01; printf "speedup: %.0fx (jeprof / jeprof-c wall time)\n", a / b }'
 if [ "$(head -n 1 mine.txt)" = "$(head -n 1 theirs.txt)" ]; then
     echo "same Total line: $(head -n 1 mine.txt)"
