@@ -33,6 +33,7 @@ BENCH_DEPS  :=
 include liballoc/liballoc.mk
 -include jeprof-c/jeprof-c.mk
 -include tests/tests.mk
+-include tests/unit/unit.mk
 -include bench/bench.mk
 -include examples/examples.mk
 

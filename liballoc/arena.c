@@ -16,6 +16,7 @@ struct arena *arenas[ARENA_MAX];
 ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned arenas_created;
+static _Atomic bool decay_poke; /* see arena_poke_if_needed */
 unsigned arena_total(void);
 
 /* Arena locks spin briefly before sleeping: hold times are short, and with
@@ -274,22 +275,29 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
     return NULL;
 }
 
-/* Set when an arena goes from nothing-to-purge to something: threads then
- * need a decay tick soon even if their tick thresholds are far away. */
-static _Atomic bool decay_poke;
+/* Set when an arena gains a good amount of purgeable memory (1 MiB since the
+ * last poke): threads then need a decay tick soon even if their adaptive
+ * tick thresholds are far away (a thread that was busy allocating). */
+#define POKE_PAGES ((size_t)256)
 
 void arena_poke_if_needed(void)
 {
-    if (unlikely(atomic_load_explicit(&decay_poke, memory_order_relaxed)) &&
-        atomic_exchange(&decay_poke, false))
+    static _Atomic uint64_t next_poke;
+    if (likely(!atomic_load_explicit(&decay_poke, memory_order_relaxed)))
+        return;
+    uint64_t now = decay_now(), due = atomic_load_explicit(&next_poke, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&next_poke, &due, now + 5000000))
+        return;
+    if (atomic_exchange(&decay_poke, false))
         stats_poke_heaps();
 }
 
 static void span_free(struct arena *a, struct span *s)
 {
-    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->huge_cache == NULL &&
-        a->decay_dirty.ms > 0)
+    if (a->decay_dirty.ms > 0 && a->stats.ndirty + s->npages > a->poke_mark + POKE_PAGES) {
+        a->poke_mark = a->stats.ndirty + s->npages;
         atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+    }
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
     decay_note(&a->decay_dirty, s->npages, s->freed_ns);
@@ -536,6 +544,8 @@ static void purge_list(struct arena *a, unsigned list, size_t excess, bool to_mu
         }
         uint64_t now = decay_now();
         pthread_mutex_lock(&a->lock);
+        if (a->poke_mark > a->stats.ndirty)
+            a->poke_mark = a->stats.ndirty;
         a->stats.npurge++;
         a->stats.nmadvise += (uint64_t)n;
         a->stats.purged += purged;
@@ -566,7 +576,16 @@ void arena_decay(struct arena *a, bool force)
         purge_list(a, 1, a->stats.nmuzzy - mlimit, false);
     huge_decay_locked(a, now, force);
     a->next_decay_check = now + 1000000; /* at most once a millisecond from ticks */
+    /* Purging is due again as time passes: make sure some thread ticks soon,
+     * even one whose adaptive tick threshold is far away. */
+    bool pending = (a->stats.ndirty > 0 && a->decay_dirty.ms > 0) ||
+                   (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0) ||
+                   (a->huge_cache != NULL && a->decay_dirty.ms > 0);
     pthread_mutex_unlock(&a->lock);
+    if (pending) {
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+        arena_poke_if_needed();
+    }
 }
 
 /* Idle arenas get no ticks of their own, so any thread's tick also visits the

@@ -61,6 +61,7 @@ struct arena {
     uint64_t retired_nmalloc[NSMALL];           /* nmalloc of slab pages already freed */
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
+    size_t poke_mark;                           /* ndirty when threads were last poked */
     unsigned nthreads;                          /* heaps using this arena */
     struct arena_stats stats;
 };

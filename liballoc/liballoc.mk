@@ -14,7 +14,8 @@ $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 -include $(LIBALLOC_OBJS:.o=.d)
 
 $(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ)
-	$(CC) -shared -o $@ $^ $(SAN_LDFLAGS) -Wl,-z,now -Wl,-soname,liballoc.so $(LIBALLOC_LIBS)
+	$(CC) -shared -o $@.tmp $^ $(SAN_LDFLAGS) -Wl,-z,now -Wl,-soname,liballoc.so $(LIBALLOC_LIBS)
+	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file
 
 $(BUILD)/liballoc.a: $(LIBALLOC_OBJS) $(PROTO_OBJ)
 	rm -f $@; ar rcs $@ $^

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# thp:always backs a touched 64 MiB block with huge pages (kernel in madvise
+# or always mode); thp:never keeps them away. The block is 2 MiB aligned.
+set -eu
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+mode=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo missing)
+case "$mode" in
+    *"[never]"*|missing) echo "kernel THP is off ($mode)"; exit 77 ;;
+esac
+out=$ROOT/build/tests/thp
+mkdir -p "$out"
+cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/thp/thp.c" -o "$out/thp"
+run() { MALLOC_CONF="$1" LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp"; }
+always=$(run thp:always)
+never=$(run thp:never)
+echo "thp:always -> $always"
+echo "thp:never  -> $never"
+kb_always=$(echo "$always" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB/\1/p')
+kb_never=$(echo "$never" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB/\1/p')
+[[ "$always" == aligned* && "$never" == aligned* ]] || { echo "FAIL: block not 2 MiB aligned"; exit 1; }
+# Most of the 64 MiB should be huge pages; at least half, to allow for a busy kernel.
+[ "${kb_always:-0}" -ge 32768 ] || { echo "FAIL: thp:always gave ${kb_always} kB of huge pages"; exit 1; }
+[ "${kb_never:-1}" -eq 0 ] || { echo "FAIL: thp:never gave ${kb_never} kB of huge pages"; exit 1; }
+echo "ok"
