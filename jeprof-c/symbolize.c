@@ -309,10 +309,13 @@ static void attach_files(struct symctx *c)
         if (o && !m->build_id && *o->build_id)
             p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
     }
-    /* Renamed program: give it the first mapping that is not a library. */
+    /* Renamed program: give it the first mapping that is not a library,
+     * if that mapping's own file is gone (never replace a file we have). */
     if (c->prog && !prog_used)
         for (size_t i = 0; i < p->nmaps; i++)
             if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
+                if (c->mapobj[i])
+                    break;
                 c->mapobj[i] = c->prog;
                 c->mapbias[i] = map_bias(c->prog, &p->maps[i]);
                 if (!p->maps[i].build_id && *c->prog->build_id)
