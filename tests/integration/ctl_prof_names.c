@@ -16,7 +16,9 @@
  *     explicit path (oldp: EPERM), prof.reset sets prof.lg_sample (99 is
  *     clipped to 63), thread.prof.name is read xor write, the recent ring's
  *     alloc_max reads back and refuses values below -1, alloc_dump writes
- *     JSON through the callback.
+ *     JSON through the callback; liballoc's prof.recent_alloc_max,
+ *     prof.recent_alloc_dump and prof.recent_alloc_dump_filtered (not in
+ *     jemalloc) share the ring's state.
  */
 #include "check.h"
 
@@ -217,6 +219,35 @@ static void test_prof_on(void)
     CHECK_MSG(strncmp(out.buf, "{\"sample_interval\":", 19) == 0,
               "prof_recent.alloc_dump wrote \"%.40s\"", out.buf);
     CHECK(strstr(out.buf, "\"recent_alloc_max\":10") != NULL);
+
+    /* liballoc's own names for the ring share its state. */
+    check_len("prof.recent_alloc_max", sizeof(ssize_t));
+    CHECK_I(rd("prof.recent_alloc_max", &now, sizeof(now)), ==, 0);
+    CHECK_I(now, ==, 10);
+    m = 20;
+    CHECK_I(mallctl("prof.recent_alloc_max", NULL, NULL, &m, sizeof(m)), ==, 0);
+    CHECK_I(rd("experimental.prof_recent.alloc_max", &now, sizeof(now)), ==, 0);
+    CHECK_I(now, ==, 20);
+    out.len = 0;
+    out.buf[0] = 0;
+    CHECK_I(mallctl("prof.recent_alloc_dump", NULL, NULL, &arg, sizeof(arg)), ==, 0);
+    CHECK(strstr(out.buf, "\"recent_alloc_max\":20") != NULL);
+    l = sizeof(arg);
+    CHECK_I(mallctl("prof.recent_alloc_dump", &arg, &l, NULL, 0), ==, EPERM);
+    /* The filtered dump takes {write_cb, cbopaque, filter}: NULL filter is everything. */
+    struct {
+        void (*cb)(void *, const char *);
+        void *opaque;
+        const void *filter;
+    } farg = {collect, &out, NULL};
+    out.len = 0;
+    out.buf[0] = 0;
+    CHECK_I(mallctl("prof.recent_alloc_dump_filtered", NULL, NULL, &farg, sizeof(arg)), ==, EINVAL);
+    CHECK_I(mallctl("prof.recent_alloc_dump_filtered", NULL, NULL, &farg, sizeof(farg)), ==, 0);
+    CHECK_MSG(strncmp(out.buf, "{\"sample_interval\":", 19) == 0,
+              "prof.recent_alloc_dump_filtered wrote \"%.40s\"", out.buf);
+    l = sizeof(farg);
+    CHECK_I(mallctl("prof.recent_alloc_dump_filtered", &farg, &l, NULL, 0), ==, EPERM);
 }
 
 int main(int argc, char **argv)
