@@ -37,8 +37,9 @@ static const char *base_name(const char *path)
 }
 
 /* Is this location inside the allocator? Judged by its outermost function,
- * as jeprof does, and by the module for our allocator and jemalloc's
- * internal (je_, prof_) functions. */
+ * as jeprof does (plus jemalloc's je_ namespace, for a static jemalloc),
+ * and by the module: every frame in our liballoc.so or in libjemalloc.so,
+ * whose internal (prof_, static) functions have no exported names. */
 static int loc_is_alloc(const struct profile *p, const struct ploc *l)
 {
     if (!l->nframes)
@@ -51,14 +52,12 @@ static int loc_is_alloc(const struct profile *p, const struct ploc *l)
         buf[at - name] = 0;
         name = buf;
     }
-    if (in_alloc_list(name))
+    if (in_alloc_list(name) || strncmp(name, "je_", 3) == 0)
         return 1;
     if (l->map >= 0) {
         const char *mod = base_name(pstr(p, p->maps[l->map].path));
         if (strncmp(mod, "liballoc.so", 11) == 0)
             return 1;
-        /* jemalloc's own library: its internal (je_, prof_, static) frames
-         * have no exported names, so the module decides. */
         if (strncmp(mod, "libjemalloc.so", 14) == 0)
             return 1;
     }
