@@ -19,7 +19,10 @@ static const char *const alloc_funcs[] = {
     "operator new", "operator new[]", "operator delete", "operator delete[]",
     "malloc_zone_malloc", "malloc_zone_calloc", "malloc_zone_valloc", "malloc_zone_realloc",
     "malloc_zone_memalign", "malloc_zone_free", "__start_google_malloc",
-    "__stop_google_malloc", "__start_malloc_hook", "__stop_malloc_hook", NULL};
+    "__stop_google_malloc", "__start_malloc_hook", "__stop_malloc_hook",
+    /* jemalloc 5.3's static helpers that realloc/rallocx tail-call into, seen
+     * when jemalloc is linked statically */
+    "do_rallocx", "do_realloc_nonnull_zero", NULL};
 
 static int in_alloc_list(const char *name)
 {
