@@ -21,7 +21,9 @@
  *     ("stats.arenas" -> 2), a capacity below the depth gives that partial
  *     MIB (as jemalloc documents and does); mallctlbymib
  *     with a partial MIB is ENOENT, and a MIB reused over arena indexes
- *     (mib[2] = i, MALLCTL_ARENAS_ALL) reads what the names read.
+ *     (mib[2] = i, MALLCTL_ARENAS_ALL) reads what the names read;
+ *   - epoch: a read does not advance it, each write adds one, and
+ *     stats.* and stats.arenas.<i>.* hold still between two writes.
  * The expectations were checked against Debian's libjemalloc 5.3.0.
  */
 #include "check.h"
@@ -687,6 +689,57 @@ static void test_partial_mib(void)
     CHECK_EQ(pa1, pa2);
 }
 
+/* Statistics are a snapshot taken when "epoch" is written: reads between
+ * two writes agree with each other, whatever happens in between. */
+static void test_epoch_snapshot(void)
+{
+    uint64_t e1 = 1, e2 = 0, e3 = 1;
+    size_t len = sizeof(e1);
+    CHECK_I(mallctl("epoch", &e1, &len, &e1, sizeof(e1)), ==, 0);
+    CHECK_I(mallctl("epoch", &e2, &len, NULL, 0), ==, 0);
+    CHECK_EQ(e2, e1); /* a read does not advance it */
+    CHECK_I(mallctl("epoch", &e3, &len, &e3, sizeof(e3)), ==, 0);
+    CHECK_EQ(e3, e1 + 1);
+
+    unsigned ar = 0;
+    len = sizeof(ar);
+    CHECK_I(mallctl("arenas.create", &ar, &len, NULL, 0), ==, 0);
+    char nm_name[64], pa_name[64];
+    snprintf(nm_name, sizeof(nm_name), "stats.arenas.%u.large.nmalloc", ar);
+    snprintf(pa_name, sizeof(pa_name), "stats.arenas.%u.pactive", ar);
+    epoch();
+    size_t a0 = 0, a1 = 0, a2 = 0, p0 = 0, p1 = 0, p2 = 0;
+    uint64_t n0 = 0, n1 = 0, n2 = 0;
+    len = sizeof(size_t);
+    CHECK_I(mallctl("stats.allocated", &a0, &len, NULL, 0), ==, 0);
+    CHECK_I(mallctl(pa_name, &p0, &len, NULL, 0), ==, 0);
+    len = sizeof(uint64_t);
+    CHECK_I(mallctl(nm_name, &n0, &len, NULL, 0), ==, 0);
+    void *big = mallocx(8 << 20, MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE);
+    CHECK_NONNULL(big);
+    memset(big, 2, 8 << 20);
+    len = sizeof(size_t);
+    CHECK_I(mallctl("stats.allocated", &a1, &len, NULL, 0), ==, 0);
+    CHECK_I(mallctl(pa_name, &p1, &len, NULL, 0), ==, 0);
+    len = sizeof(uint64_t);
+    CHECK_I(mallctl(nm_name, &n1, &len, NULL, 0), ==, 0);
+    CHECK_MSG(a1 == a0, "stats.allocated moved without an epoch write: %zu -> %zu", a0, a1);
+    CHECK_MSG(p1 == p0 && n1 == n0,
+              "stats.arenas.%u moved without an epoch write: pactive %zu -> %zu, large.nmalloc "
+              "%" PRIu64 " -> %" PRIu64,
+              ar, p0, p1, n0, n1);
+    epoch();
+    len = sizeof(size_t);
+    CHECK_I(mallctl("stats.allocated", &a2, &len, NULL, 0), ==, 0);
+    CHECK_I(mallctl(pa_name, &p2, &len, NULL, 0), ==, 0);
+    len = sizeof(uint64_t);
+    CHECK_I(mallctl(nm_name, &n2, &len, NULL, 0), ==, 0);
+    CHECK_U(a2, >=, a0 + (8 << 20));
+    CHECK_U(p2, >=, p0 + (8 << 20) / 4096);
+    CHECK_EQ(n2, n0 + 1);
+    dallocx(big, MALLOCX_TCACHE_NONE);
+}
+
 int main(void)
 {
     tl_require_liballoc();
@@ -699,6 +752,7 @@ int main(void)
     test_mib_reuse_over_arenas();
     test_create_verifies_oldlen();
     test_partial_mib();
+    test_epoch_snapshot();
     printf("ctl_tree: ok\n");
     return 0;
 }
