@@ -103,6 +103,7 @@ int main(void)
     CHECK_U(s1.active, >=, s1.allocated);
     CHECK_U(s1.mapped, >=, s1.active);
     CHECK_U(s1.resident, >=, s1.active);
+    CHECK_U(s1.mapped, >=, s1.resident);
     CHECK_U(d_rss, >=, TARGET);
     CHECK_MSG(within_10pct(d_res, d_rss),
               "stats.resident grew by %zu KiB while the RSS grew by %zu KiB (heap's share): more "
