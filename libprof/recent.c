@@ -25,7 +25,7 @@ static struct recent_ring *ring_new(ssize_t max)
     struct recent_ring *r = base_alloc(sizeof(*r), 64);
     if (!r)
         return NULL;
-    r->max = max;
+    __atomic_store_n(&r->max, max, __ATOMIC_RELAXED);
     size_t want = max < 0 ? RECENT_UNLIMITED_CAP : (size_t)max;
     if (want > RECENT_UNLIMITED_CAP)
         want = RECENT_UNLIMITED_CAP;
@@ -47,12 +47,73 @@ void recent_boot(ssize_t max)
 bool recent_enabled(void)
 {
     struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
-    return r && r->max != 0;
+    return r && __atomic_load_n(&r->max, __ATOMIC_RELAXED) != 0;
+}
+
+/* Every field of an entry is read while writers may write it (the sequence
+ * number tells the reader afterwards whether its copy is whole), so all
+ * accesses are relaxed atomics: correct under the C memory model and clean
+ * under ThreadSanitizer. */
+#define ST(field, v) __atomic_store_n(&(field), (v), __ATOMIC_RELAXED)
+#define LD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+static void name_store(uint64_t dst[4], const char *src)
+{
+    char buf[32] = {0};
+    for (size_t i = 0; i < sizeof(buf) - 1 && src && src[i]; i++)
+        buf[i] = src[i];
+    for (int i = 0; i < 4; i++) {
+        uint64_t w;
+        memcpy(&w, buf + 8 * i, 8);
+        ST(dst[i], w);
+    }
+}
+
+static void name_load(char out[33], const uint64_t src[4])
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        memcpy(out + 8 * i, &w, 8);
+    }
+    out[32] = 0;
+}
+
+/* A reader's whole copy of an entry. */
+struct recent_copy {
+    uintptr_t ptr;
+    size_t size, usize;
+    uint64_t alloc_uid, alloc_ns, dalloc_uid, dalloc_ns;
+    const struct prof_site *alloc_site, *dalloc_site;
+    char alloc_name[33], dalloc_name[33];
+};
+
+/* Copy entry e if it holds position p, consistently; returns its state (2 live, 4 released) or 0. */
+static unsigned entry_read(struct recent_entry *e, uint64_t p, struct recent_copy *c)
+{
+    uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (!s1 || (s1 & 1) || (s1 >> 3) != p)
+        return 0;
+    c->ptr = LD(e->ptr);
+    c->size = LD(e->size);
+    c->usize = LD(e->usize);
+    c->alloc_uid = LD(e->alloc_uid);
+    c->alloc_ns = LD(e->alloc_ns);
+    c->alloc_site = LD(e->alloc_site);
+    c->dalloc_uid = LD(e->dalloc_uid);
+    c->dalloc_ns = LD(e->dalloc_ns);
+    c->dalloc_site = LD(e->dalloc_site);
+    name_load(c->alloc_name, e->alloc_name);
+    name_load(c->dalloc_name, e->dalloc_name);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s1)
+        return 0;
+    return (unsigned)(s1 & 7);
 }
 
 static size_t window(const struct recent_ring *r)
 {
-    size_t m = r->max < 0 ? RECENT_UNLIMITED_CAP : (size_t)r->max;
+    ssize_t max = __atomic_load_n(&r->max, __ATOMIC_RELAXED);
+    size_t m = max < 0 ? RECENT_UNLIMITED_CAP : (size_t)max;
     return m < r->cap ? m : r->cap;
 }
 
@@ -60,7 +121,7 @@ void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
                        const struct prof_tdata *td, uint64_t now)
 {
     struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
-    if (!r || r->max == 0 || !r->cap)
+    if (!r || __atomic_load_n(&r->max, __ATOMIC_RELAXED) == 0 || !r->cap)
         return;
     uint64_t pos = atomic_fetch_add_explicit(&r->head, 1, memory_order_relaxed);
     struct recent_entry *e = &r->slots[pos & (r->cap - 1)];
@@ -77,18 +138,17 @@ void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
                                                   memory_order_acquire))
             break;
     }
-    e->ptr = rec->ptr;
-    e->size = rec->size;
-    e->usize = rec->usize;
-    e->alloc_uid = td->uid;
-    e->alloc_ns = now;
-    e->alloc_site = site;
-    e->dalloc_site = NULL;
-    e->dalloc_uid = 0;
-    e->dalloc_ns = 0;
-    memcpy(e->alloc_name, td->name, sizeof(e->alloc_name) - 1);
-    e->alloc_name[sizeof(e->alloc_name) - 1] = 0;
-    e->dalloc_name[0] = 0;
+    ST(e->ptr, rec->ptr);
+    ST(e->size, rec->size);
+    ST(e->usize, rec->usize);
+    ST(e->alloc_uid, td->uid);
+    ST(e->alloc_ns, now);
+    ST(e->alloc_site, site);
+    ST(e->dalloc_site, (const struct prof_site *)NULL);
+    ST(e->dalloc_uid, 0);
+    ST(e->dalloc_ns, 0);
+    name_store(e->alloc_name, td->name);
+    name_store(e->dalloc_name, "");
     atomic_store_explicit(&e->seq, (pos << 3) + 2, memory_order_release);
     rec->recent_ring = r;
     rec->recent_idx = pos;
@@ -104,20 +164,17 @@ void recent_note_free(struct recent_ring *r, uint64_t pos, const struct prof_tda
         return; /* evicted meanwhile */
     uintptr_t pcs[PROF_BT_MAX];
     unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
-    e->dalloc_site = site_intern(pcs, depth);
-    e->dalloc_uid = td ? td->uid : 0;
-    e->dalloc_ns = now;
-    if (td) {
-        memcpy(e->dalloc_name, td->name, sizeof(e->dalloc_name) - 1);
-        e->dalloc_name[sizeof(e->dalloc_name) - 1] = 0;
-    }
+    ST(e->dalloc_site, (const struct prof_site *)site_intern(pcs, depth));
+    ST(e->dalloc_uid, td ? td->uid : 0);
+    ST(e->dalloc_ns, now);
+    name_store(e->dalloc_name, td ? td->name : "");
     atomic_store_explicit(&e->seq, (pos << 3) + 4, memory_order_release);
 }
 
 ssize_t recent_get_max(void)
 {
     struct recent_ring *r = atomic_load(&ring_cur);
-    return r ? r->max : 0;
+    return r ? __atomic_load_n(&r->max, __ATOMIC_RELAXED) : 0;
 }
 
 int recent_set_max(ssize_t max, ssize_t *old)
@@ -126,11 +183,11 @@ int recent_set_max(ssize_t max, ssize_t *old)
         return EINVAL;
     pthread_mutex_lock(&resize_lock);
     struct recent_ring *r = atomic_load(&ring_cur);
-    *old = r ? r->max : 0;
+    *old = r ? __atomic_load_n(&r->max, __ATOMIC_RELAXED) : 0;
     size_t want = max < 0 ? RECENT_UNLIMITED_CAP : (size_t)max;
     if (r && r->cap >= want && r->cap > 0) {
         /* Same storage: only the window changes (shrinking drops the oldest). */
-        r->max = max;
+        __atomic_store_n(&r->max, max, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&resize_lock);
         return 0;
     }
@@ -146,16 +203,22 @@ int recent_set_max(ssize_t max, ssize_t *old)
         uint64_t from = head > keep ? head - keep : 0;
         uint64_t out = 0;
         for (uint64_t p = from; p < head; p++) {
-            struct recent_entry *e = &r->slots[p & (r->cap - 1)];
-            uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
-            if (!s1 || (s1 & 1) || (s1 >> 3) != p)
+            struct recent_copy c;
+            unsigned state = entry_read(&r->slots[p & (r->cap - 1)], p, &c);
+            if (!state)
                 continue;
-            struct recent_entry copy = *e;
-            if (atomic_load_explicit(&e->seq, memory_order_acquire) != s1)
-                continue;
-            uint64_t state = s1 & 7;
             struct recent_entry *d = &n->slots[out & (n->cap - 1)];
-            *d = copy;
+            ST(d->ptr, c.ptr);
+            ST(d->size, c.size);
+            ST(d->usize, c.usize);
+            ST(d->alloc_uid, c.alloc_uid);
+            ST(d->alloc_ns, c.alloc_ns);
+            ST(d->alloc_site, c.alloc_site);
+            ST(d->dalloc_uid, c.dalloc_uid);
+            ST(d->dalloc_ns, c.dalloc_ns);
+            ST(d->dalloc_site, c.dalloc_site);
+            name_store(d->alloc_name, c.alloc_name);
+            name_store(d->dalloc_name, c.dalloc_name);
             atomic_store(&d->seq, (out << 3) + state);
             out++;
         }
@@ -200,7 +263,7 @@ static void json_trace(struct writer *w, const struct prof_site *site)
     writer_str(w, "]");
 }
 
-static bool keep(const struct recent_entry *e, bool released, const struct recent_filter *f)
+static bool keep(const struct recent_copy *e, bool released, const struct recent_filter *f)
 {
     if (!f)
         return true;
@@ -234,7 +297,7 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
     struct writer *w = &recent_writer;
     writer_init(w, write_cb, opaque);
     struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);
-    ssize_t max = r ? r->max : 0;
+    ssize_t max = r ? __atomic_load_n(&r->max, __ATOMIC_RELAXED) : 0;
     writer_str(w, "{\"sample_interval\":");
     writer_u64(w, (uint64_t)1 << prof.lg_sample);
     writer_str(w, ",\"recent_alloc_max\":");
@@ -250,15 +313,11 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
         size_t win = window(r);
         uint64_t from = head > win ? head - win : 0;
         for (uint64_t p = from; p < head; p++) {
-            struct recent_entry *e = &r->slots[p & (r->cap - 1)];
-            uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
-            if (!s1 || (s1 & 1) || (s1 >> 3) != p)
+            struct recent_copy c;
+            unsigned state = entry_read(&r->slots[p & (r->cap - 1)], p, &c);
+            if (!state)
                 continue;
-            struct recent_entry c = *e;
-            atomic_thread_fence(memory_order_acquire);
-            if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s1)
-                continue;
-            bool released = (s1 & 7) == 4;
+            bool released = state == 4;
             if (!keep(&c, released, filter))
                 continue;
             if (summary) {

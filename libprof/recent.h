@@ -33,8 +33,8 @@ struct recent_entry {
     const struct prof_site *alloc_site; /* allocation stack */
     uint64_t dalloc_uid, dalloc_ns;  /* freeing thread and time */
     const struct prof_site *dalloc_site; /* free stack (NULL if not captured) */
-    char alloc_name[32];             /* allocating thread's name */
-    char dalloc_name[32];            /* freeing thread's name */
+    uint64_t alloc_name[4];          /* allocating thread's name (32 bytes, NUL-padded) */
+    uint64_t dalloc_name[4];         /* freeing thread's name */
 };
 
 #define RECENT_ENTRY_BYTES sizeof(struct recent_entry)
