@@ -41,6 +41,15 @@ def main():
         args = args[1:]
     mine_total, mine, mine_order = parse(args[0])
     their_total, theirs, their_order = parse(args[1])
+    # Without a debug file jeprof names a libc frame from the dynamic symbol
+    # table with its version ("__libc_start_main@@GLIBC_2.34"); we print the
+    # plain name. Treat the versioned name as ours when we have that name.
+    def plain(n):
+        return re.sub(r"@@?[A-Za-z][A-Za-z0-9_.]*$", "", n)
+    renamed = {n: plain(n) for n in theirs if plain(n) != n and plain(n) in mine
+               and plain(n) not in theirs}
+    theirs = {renamed.get(n, n): v for n, v in theirs.items()}
+    their_order = [renamed.get(n, n) for n in their_order]
     bad = []
     if mine_total != their_total:
         bad.append("total differs: %r vs jeprof %r" % (mine_total, their_total))
