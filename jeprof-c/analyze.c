@@ -8,18 +8,17 @@
 
 /* jeprof's allocator functions (RemoveUninterestingFrames, heap profiles). */
 static const char *const alloc_funcs[] = {
-    "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign",
-    "posix_memalign", "aligned_alloc", "pvalloc", "valloc", "realloc", "mallocx", "rallocx",
-    "xallocx", "dallocx", "sdallocx", "sdallocx_noflags", "tc_calloc", "tc_cfree", "tc_malloc",
-    "tc_free", "tc_memalign", "tc_posix_memalign", "tc_pvalloc", "tc_valloc", "tc_realloc",
-    "tc_new", "tc_delete", "tc_newarray", "tc_deletearray", "tc_new_nothrow",
-    "tc_newarray_nothrow", "do_malloc", "::do_malloc", "::do_malloc_or_cpp_alloc",
-    "DoSampledAllocation", "simple_alloc::allocate", "__malloc_alloc_template::allocate",
-    "__builtin_delete", "__builtin_new", "__builtin_vec_delete", "__builtin_vec_new",
-    "operator new", "operator new[]", "operator delete", "operator delete[]",
-    "malloc_zone_malloc", "malloc_zone_calloc", "malloc_zone_valloc", "malloc_zone_realloc",
-    "malloc_zone_memalign", "malloc_zone_free", "__start_google_malloc",
-    "__stop_google_malloc", "__start_malloc_hook", "__stop_malloc_hook",
+    "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign", "posix_memalign",
+    "aligned_alloc", "pvalloc", "valloc", "realloc", "mallocx", "rallocx", "xallocx", "dallocx",
+    "sdallocx", "sdallocx_noflags", "tc_calloc", "tc_cfree", "tc_malloc", "tc_free", "tc_memalign",
+    "tc_posix_memalign", "tc_pvalloc", "tc_valloc", "tc_realloc", "tc_new", "tc_delete",
+    "tc_newarray", "tc_deletearray", "tc_new_nothrow", "tc_newarray_nothrow", "do_malloc",
+    "::do_malloc", "::do_malloc_or_cpp_alloc", "DoSampledAllocation", "simple_alloc::allocate",
+    "__malloc_alloc_template::allocate", "__builtin_delete", "__builtin_new",
+    "__builtin_vec_delete", "__builtin_vec_new", "operator new", "operator new[]",
+    "operator delete", "operator delete[]", "malloc_zone_malloc", "malloc_zone_calloc",
+    "malloc_zone_valloc", "malloc_zone_realloc", "malloc_zone_memalign", "malloc_zone_free",
+    "__start_google_malloc", "__stop_google_malloc", "__start_malloc_hook", "__stop_malloc_hook",
     /* jemalloc 5.3's static helpers that realloc/rallocx tail-call into, seen
      * when jemalloc is linked statically */
     "do_rallocx", "do_realloc_nonnull_zero", NULL};

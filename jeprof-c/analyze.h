@@ -14,11 +14,11 @@
 enum granularity { GRAN_FUNCTIONS, GRAN_LINES, GRAN_ADDRESSES, GRAN_FILES };
 
 struct analyze_options {
-    int value;              /* PV_* column */
-    enum granularity gran;  /* node kind */
-    int thread;             /* THREAD_ALL or one thread uid */
-    const regex_t *focus;   /* keep stacks with a matching frame, or NULL */
-    const regex_t *ignore;  /* drop stacks with a matching frame, or NULL */
+    int value;             /* PV_* column */
+    enum granularity gran; /* node kind */
+    int thread;            /* THREAD_ALL or one thread uid */
+    const regex_t *focus;  /* keep stacks with a matching frame, or NULL */
+    const regex_t *ignore; /* drop stacks with a matching frame, or NULL */
 };
 
 /* One stack after trimming and merging. */
@@ -33,19 +33,19 @@ struct astack {
 
 struct analysis {
     const struct profile *p;
-    double total;           /* before trimming and focus (jeprof's Total line) */
-    double kept;            /* after focus/ignore: the percentage base */
-    uint32_t *pool;         /* trimmed stacks' locations */
+    double total;   /* before trimming and focus (jeprof's Total line) */
+    double kept;    /* after focus/ignore: the percentage base */
+    uint32_t *pool; /* trimmed stacks' locations */
     size_t npool;
-    struct astack *stacks;  /* merged stacks */
+    struct astack *stacks; /* merged stacks */
     size_t nstacks;
-    struct strtab nodes;    /* node id -> node name */
-    uint32_t *npath;        /* reduced paths */
+    struct strtab nodes; /* node id -> node name */
+    uint32_t *npath;     /* reduced paths */
     size_t nnpath;
-    double *flat, *cum;     /* per node id */
-    uint32_t *locnode;      /* per location: first node id of its frames in locnodes */
+    double *flat, *cum;                  /* per node id */
+    uint32_t *locnode;                   /* per location: first node id of its frames in locnodes */
     uint32_t *locnodes_off, *locnodes_n; /* per location: run in locnodes */
-    uint32_t *locnodes;     /* node ids, innermost frame first */
+    uint32_t *locnodes;                  /* node ids, innermost frame first */
     size_t nlocnodes;
 };
 

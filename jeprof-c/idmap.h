@@ -8,9 +8,9 @@
 #include "util.h"
 
 struct idmap {
-    uint64_t *keys;  /* 0 = empty slot (pprof ids are nonzero) */
-    uint32_t *vals;  /* index for the key */
-    size_t n;        /* power of two */
+    uint64_t *keys; /* 0 = empty slot (pprof ids are nonzero) */
+    uint32_t *vals; /* index for the key */
+    size_t n;       /* power of two */
 };
 
 static inline void idmap_init(struct idmap *m, size_t want)

@@ -91,12 +91,26 @@ static int jstring(struct jp *j, char **out)
         }
         r++;
         switch (*r) {
-        case '"': case '\\': case '/': *w++ = *r; break;
-        case 'b': *w++ = '\b'; break;
-        case 'f': *w++ = '\f'; break;
-        case 'n': *w++ = '\n'; break;
-        case 'r': *w++ = '\r'; break;
-        case 't': *w++ = '\t'; break;
+        case '"':
+        case '\\':
+        case '/':
+            *w++ = *r;
+            break;
+        case 'b':
+            *w++ = '\b';
+            break;
+        case 'f':
+            *w++ = '\f';
+            break;
+        case 'n':
+            *w++ = '\n';
+            break;
+        case 'r':
+            *w++ = '\r';
+            break;
+        case 't':
+            *w++ = '\t';
+            break;
         case 'u': {
             unsigned cp = 0;
             for (int k = 1; k <= 4; k++) {

@@ -19,18 +19,21 @@ enum mode { M_NONE, M_TEXT, M_COLLAPSED, M_JSON, M_DOT, M_SVG, M_PDF };
 
 /* Everything the command line sets. */
 struct cli {
-    int mode;                /* one enum mode */
-    int value;               /* PV_* */
-    int gran;                /* enum granularity */
+    int mode;  /* one enum mode */
+    int value; /* PV_* */
+    int gran;  /* enum granularity */
     int show_bytes, cum, quiet, help;
-    int nodecount;           /* -1 = default */
-    int thread;              /* -1 = all */
+    int nodecount; /* -1 = default */
+    int thread;    /* -1 = all */
     double nodefraction, edgefraction;
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
 };
 
-static struct cli cli = {.value = PV_INUSE_SPACE, .nodecount = -1, .thread = -1,
-                         .nodefraction = 0.005, .edgefraction = 0.001};
+static struct cli cli = {.value = PV_INUSE_SPACE,
+                         .nodecount = -1,
+                         .thread = -1,
+                         .nodefraction = 0.005,
+                         .edgefraction = 0.001};
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
@@ -134,9 +137,13 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
 {
     struct report_options ro = {
         .title = title,
-        .value = cli.value, .show_bytes = cli.show_bytes, .by_cum = cli.cum,
-        .nodecount = cli.nodecount, .nodefraction = cli.nodefraction,
-        .edgefraction = cli.edgefraction, .thread = cli.thread,
+        .value = cli.value,
+        .show_bytes = cli.show_bytes,
+        .by_cum = cli.cum,
+        .nodecount = cli.nodecount,
+        .nodefraction = cli.nodefraction,
+        .edgefraction = cli.edgefraction,
+        .thread = cli.thread,
     };
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
@@ -199,8 +206,11 @@ static int run(int npos, char **pos)
         rc = symbolize_profile(&p, &so);
     if (!rc) {
         struct analyze_options ao = {
-            .value = cli.value, .gran = cli.gran, .thread = cli.thread < 0 ? THREAD_ALL : cli.thread,
-            .focus = have_focus ? &focus : NULL, .ignore = have_ignore ? &ignore : NULL,
+            .value = cli.value,
+            .gran = cli.gran,
+            .thread = cli.thread < 0 ? THREAD_ALL : cli.thread,
+            .focus = have_focus ? &focus : NULL,
+            .ignore = have_ignore ? &ignore : NULL,
         };
         struct analysis a;
         rc = analyze(&a, &p, &ao);

@@ -27,12 +27,12 @@ struct pmap {
 
 /* One symbolized frame of a location; several when calls were inlined. */
 struct pframe {
-    uint32_t name;     /* string id of the display (short) function name */
-    uint32_t sysname;  /* string id of the full (mangled or raw) name, 0 = same */
-    uint32_t file;     /* string id of the source file, 0 = unknown */
-    int32_t line;      /* source line, 0 = unknown */
-    uint64_t symaddr;  /* start of the ELF symbol named, for jeprof's name@addr */
-    uint8_t tagged;    /* name came from the symbol table (jeprof's nm tag) */
+    uint32_t name;    /* string id of the display (short) function name */
+    uint32_t sysname; /* string id of the full (mangled or raw) name, 0 = same */
+    uint32_t file;    /* string id of the source file, 0 = unknown */
+    int32_t line;     /* source line, 0 = unknown */
+    uint64_t symaddr; /* start of the ELF symbol named, for jeprof's name@addr */
+    uint8_t tagged;   /* name came from the symbol table (jeprof's nm tag) */
 };
 
 /* One distinct address (callers already moved back into the call). */
@@ -46,33 +46,33 @@ struct ploc {
 
 /* One stack with its values for one thread (or all threads). */
 struct psample {
-    uint32_t stack;   /* offset of the first (leaf) location index in stackpool */
-    uint32_t depth;   /* number of locations */
-    int32_t thread;   /* THREAD_ALL or a heap_v2 thread uid */
-    double v[PV_N];   /* unsampled values */
-    double lifetime;  /* recent ring: ns from alloc to free, or -1 */
+    uint32_t stack;  /* offset of the first (leaf) location index in stackpool */
+    uint32_t depth;  /* number of locations */
+    int32_t thread;  /* THREAD_ALL or a heap_v2 thread uid */
+    double v[PV_N];  /* unsampled values */
+    double lifetime; /* recent ring: ns from alloc to free, or -1 */
 };
 
 struct profile {
-    struct strtab strings;   /* every name and path */
-    struct pmap *maps;       /* executable mappings, in file order */
+    struct strtab strings; /* every name and path */
+    struct pmap *maps;     /* executable mappings, in file order */
     size_t nmaps, capmaps;
-    struct ploc *locs;       /* distinct addresses */
+    struct ploc *locs; /* distinct addresses */
     size_t nlocs, caplocs;
-    uint32_t *lochash;       /* address -> loc index+1, open addressing */
-    size_t nlochash;         /* power of two */
-    uint32_t *stackpool;     /* location indexes of every stack, leaf first */
+    uint32_t *lochash;   /* address -> loc index+1, open addressing */
+    size_t nlochash;     /* power of two */
+    uint32_t *stackpool; /* location indexes of every stack, leaf first */
     size_t npool, cappool;
     struct psample *samples;
     size_t nsamples, capsamples;
-    struct pframe *frames;   /* symbolization results, see ploc.frame0 */
+    struct pframe *frames; /* symbolization results, see ploc.frame0 */
     size_t nframes, capframes;
-    uint64_t period;         /* sampling period (heap_v2: R), 0 = unknown */
-    const char *format;      /* "heap_v2", "pprof" or "recent" of the first input */
-    const char *unit_space;  /* unit of the space columns: "bytes" unless pprof says */
-    int has_threads;         /* heap_v2 per-thread lines were read */
-    int symbolized_input;    /* pprof input carried functions already */
-    double sign;             /* +1 while reading profiles, -1 while reading --base */
+    uint64_t period;        /* sampling period (heap_v2: R), 0 = unknown */
+    const char *format;     /* "heap_v2", "pprof" or "recent" of the first input */
+    const char *unit_space; /* unit of the space columns: "bytes" unless pprof says */
+    int has_threads;        /* heap_v2 per-thread lines were read */
+    int symbolized_input;   /* pprof input carried functions already */
+    double sign;            /* +1 while reading profiles, -1 while reading --base */
 };
 
 void profile_init(struct profile *p);

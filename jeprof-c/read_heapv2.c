@@ -28,8 +28,8 @@ struct hv2 {
     double rate;           /* R from the header, 0 = no unsampling */
     uint32_t *stk;         /* location indexes of the current backtrace */
     size_t nstk, capstk;
-    int have_stack;        /* an '@' line was seen */
-    int64_t stack_off;     /* pool offset of the current stack, -1 = not stored */
+    int have_stack;    /* an '@' line was seen */
+    int64_t stack_off; /* pool offset of the current stack, -1 = not stored */
     char *err;
 };
 

@@ -62,8 +62,7 @@ static int read_entry(struct profile *p, const struct jval *e, size_t i, uint32_
     }
     uint32_t off = profile_stack(p, *stk, tr->n);
     struct psample *s = profile_add_sample(p, off, (uint32_t)tr->n, THREAD_ALL, v);
-    if (released && num_field(e, "alloc_time", &at) && num_field(e, "dalloc_time", &dt) &&
-        dt >= at)
+    if (released && num_field(e, "alloc_time", &at) && num_field(e, "dalloc_time", &dt) && dt >= at)
         s->lifetime = (double)(dt - at);
     return 0;
 }

@@ -170,8 +170,8 @@ int record_main(int argc, char **argv, const char *argv0)
         error("cannot find the allocator '%s' (set JEPROF_C_PRELOAD)", preload);
         goto out;
     }
-    char *conf = xasprintf("prof:true,prof_final:true,prof_prefix:%s/heap,lg_prof_sample:%d",
-                           dir, lg_sample);
+    char *conf = xasprintf("prof:true,prof_final:true,prof_prefix:%s/heap,lg_prof_sample:%d", dir,
+                           lg_sample);
     pid_t pid = 0;
     int st = run_child(cmd, preload, conf, &pid);
     free(conf);

@@ -10,8 +10,16 @@
 #if __has_include("flamegraph.h")
 #include "flamegraph.h"
 #else
-struct fg_stack { const char *const *frames; size_t nframes; uint64_t value; };
-struct fg_options { const char *title; const char *unit; int width; };
+struct fg_stack {
+    const char *const *frames;
+    size_t nframes;
+    uint64_t value;
+};
+struct fg_options {
+    const char *title;
+    const char *unit;
+    int width;
+};
 int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstacks,
                          const struct fg_options *opt);
 #endif
@@ -50,8 +58,7 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
     snprintf(title, sizeof(title), "%s%sHeap: %s", prog ? prog : "", prog ? " " : "",
              value_name(o->value));
     int objects = o->value == PV_INUSE_OBJECTS || o->value == PV_ALLOC_OBJECTS;
-    struct fg_options fo = {.title = title,
-                            .unit = objects ? "objects" : "bytes"};
+    struct fg_options fo = {.title = title, .unit = objects ? "objects" : "bytes"};
     int rc = 0;
     FILE *f = fopen(path, "w");
     if (!f) {

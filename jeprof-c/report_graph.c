@@ -12,10 +12,23 @@
 #include "callgraph.h"
 #else
 /* The agreed interface, for builds before callgraph.h exists. */
-struct cg_node { const char *name; int64_t flat; int64_t cum; };
-struct cg_edge { size_t from, to; int64_t weight; };
-struct cg_options { const char *title; const char *unit; int64_t total; int nodecount;
-                    double nodefraction, edgefraction; int show_bytes; };
+struct cg_node {
+    const char *name;
+    int64_t flat;
+    int64_t cum;
+};
+struct cg_edge {
+    size_t from, to;
+    int64_t weight;
+};
+struct cg_options {
+    const char *title;
+    const char *unit;
+    int64_t total;
+    int nodecount;
+    double nodefraction, edgefraction;
+    int show_bytes;
+};
 int callgraph_write_dot(FILE *out, const struct cg_node *n, size_t nn, const struct cg_edge *e,
                         size_t ne, const struct cg_options *opt);
 int callgraph_render(FILE *out, const char *format, const struct cg_node *n, size_t nn,

@@ -19,9 +19,9 @@ typedef Perftools__Profiles__Profile PProfile;
 /* Builder state. */
 struct pb {
     const struct profile *p;
-    struct strtab strs;    /* output string table */
+    struct strtab strs;     /* output string table */
     struct strtab funckeys; /* "name\1sys\1file" -> function id */
-    uint32_t *locid;       /* model loc -> output location id, 0 = not yet */
+    uint32_t *locid;        /* model loc -> output location id, 0 = not yet */
     Perftools__Profiles__Location **locs;
     size_t nlocs, caplocs;
     Perftools__Profiles__Function **funcs;
@@ -106,10 +106,11 @@ static int write_gz(const char *path, const uint8_t *buf, size_t len)
 }
 
 /* Value columns as written, in Go's order. */
-static const char *const types[4][2] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
-                                         {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
-static const int type_col[4] = {PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_INUSE_OBJECTS,
-                                PV_INUSE_SPACE};
+static const char *const types[4][2] = {{"alloc_objects", "count"},
+                                        {"alloc_space", "bytes"},
+                                        {"inuse_objects", "count"},
+                                        {"inuse_space", "bytes"}};
+static const int type_col[4] = {PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_INUSE_OBJECTS, PV_INUSE_SPACE};
 
 static void add_mappings(struct pb *b, PProfile *pr)
 {

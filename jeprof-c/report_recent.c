@@ -43,8 +43,7 @@ int report_recent(FILE *out, const struct analysis *a, const struct report_optio
             snprintf(life, sizeof(life), "%.3f", t->lifetime_sum / t->freed / 1e6);
         char *name = collapsed_stack_name(a, t);
         fprintf(out, "%12s %8lld %8lld %14s  %s\n", v, (long long)dbl_to_i64(t->objects),
-                (long long)t->freed, life,
-                *name ? name : "(no stack)");
+                (long long)t->freed, life, *name ? name : "(no stack)");
         free(name);
     }
     free(ids);

@@ -9,8 +9,7 @@
 
 const char *value_name(int value)
 {
-    static const char *n[PV_N] = {"inuse_objects", "inuse_space", "alloc_objects",
-                                  "alloc_space"};
+    static const char *n[PV_N] = {"inuse_objects", "inuse_space", "alloc_objects", "alloc_space"};
     return value >= 0 && value < PV_N ? n[value] : "?";
 }
 
@@ -25,7 +24,6 @@ const char *report_units(const struct report_options *o)
         return "objects";
     return o->show_bytes ? "B" : "MB";
 }
-
 
 void report_unparse(char *buf, size_t n, double v, const struct report_options *o)
 {
@@ -69,8 +67,7 @@ int report_text(FILE *out, const struct analysis *a, const struct report_options
             percent(sp, sizeof(sp), running, total);
             report_unparse(c, sizeof(c), a->cum[k], o);
             percent(cp, sizeof(cp), a->cum[k], total);
-            fprintf(out, "%8s %6s %6s %8s %6s %s\n", f, fp, sp, c, cp,
-                    strtab_get(&a->nodes, k));
+            fprintf(out, "%8s %6s %6s %8s %6s %s\n", f, fp, sp, c, cp, strtab_get(&a->nodes, k));
         }
         if (o->nodecount >= 0 && ++lines >= o->nodecount)
             break;

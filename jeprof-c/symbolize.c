@@ -28,28 +28,28 @@ struct esym {
 
 /* One ELF file, opened once. */
 struct elfobj {
-    char *key;             /* path asked for (the cache key) */
-    char *path;            /* file opened (NULL: nothing usable) */
-    Dwfl *dwfl;            /* its own session, module at its link addresses */
-    Dwfl_Module *mod;      /* the one module */
-    struct esym *syms;     /* one representative per distinct address, sorted */
+    char *key;         /* path asked for (the cache key) */
+    char *path;        /* file opened (NULL: nothing usable) */
+    Dwfl *dwfl;        /* its own session, module at its link addresses */
+    Dwfl_Module *mod;  /* the one module */
+    struct esym *syms; /* one representative per distinct address, sorted */
     size_t nsyms;
-    int full_symtab;       /* .symtab (or debug file's): nm semantics, no sizes */
-    int has_fini;          /* the file itself names _fini: jeprof expands inlines */
-    GElf_Phdr *loads;      /* PT_LOAD headers, for the load bias */
+    int full_symtab;  /* .symtab (or debug file's): nm semantics, no sizes */
+    int has_fini;     /* the file itself names _fini: jeprof expands inlines */
+    GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
-    char build_id[128];    /* lowercase hex, "" unknown */
+    char build_id[128]; /* lowercase hex, "" unknown */
 };
 
 /* Per-run state. */
 struct symctx {
     struct profile *p;
     const struct sym_options *o;
-    struct elfobj **objs;  /* cache, by path */
+    struct elfobj **objs; /* cache, by path */
     size_t nobjs, capobjs;
-    struct elfobj *prog;   /* the program from the command line */
+    struct elfobj *prog;    /* the program from the command line */
     struct elfobj **mapobj; /* per mapping: file serving it, NULL none */
-    uint64_t *mapbias;     /* per mapping: runtime address - file address */
+    uint64_t *mapbias;      /* per mapping: runtime address - file address */
 };
 
 static char *debuginfo_path;
@@ -138,8 +138,8 @@ static int file_has_fini(const char *path)
         int have = 0;
         while ((scn = elf_nextscn(elf, scn))) {
             GElf_Shdr sh;
-            if (!gelf_getshdr(scn, &sh) ||
-                sh.sh_type != (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) || !sh.sh_entsize)
+            if (!gelf_getshdr(scn, &sh) || sh.sh_type != (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM) ||
+                !sh.sh_entsize)
                 continue;
             Elf_Data *d = elf_getdata(scn, NULL);
             size_t n = sh.sh_size / sh.sh_entsize;

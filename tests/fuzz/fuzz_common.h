@@ -50,11 +50,10 @@ static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
         if (!null)
             null = fopen("/dev/null", "w");
         for (int g = 0; g < 2; g++) {
-            struct analyze_options ao = {.value = PV_INUSE_SPACE, .gran = g ? GRAN_LINES
-                                                                             : GRAN_FUNCTIONS,
+            struct analyze_options ao = {.value = PV_INUSE_SPACE,
+                                         .gran = g ? GRAN_LINES : GRAN_FUNCTIONS,
                                          .thread = THREAD_ALL};
-            struct report_options ro = {.value = PV_INUSE_SPACE, .nodecount = -1,
-                                        .thread = -1};
+            struct report_options ro = {.value = PV_INUSE_SPACE, .nodecount = -1, .thread = -1};
             struct analysis a;
             if (analyze(&a, &p, &ao) == 0) {
                 (void)!report_text(null, &a, &ro);

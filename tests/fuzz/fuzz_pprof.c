@@ -1,5 +1,6 @@
 /* libFuzzer target for the pprof reader (jeprof-c/read_pprof.c).
- *   make fuzz && build/fuzz/fuzz_pprof -max_total_time=600 build/fuzz/corpus-pprof tests/fuzz/corpus/pprof
+ *   make fuzz && build/fuzz/fuzz_pprof -max_total_time=600 build/fuzz/corpus-pprof
+ * tests/fuzz/corpus/pprof
  */
 #include "fuzz_common.h"
 

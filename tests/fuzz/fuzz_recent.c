@@ -1,5 +1,6 @@
 /* libFuzzer target for the recent reader (jeprof-c/read_recent.c).
- *   make fuzz && build/fuzz/fuzz_recent -max_total_time=600 build/fuzz/corpus-recent tests/fuzz/corpus/recent
+ *   make fuzz && build/fuzz/fuzz_recent -max_total_time=600 build/fuzz/corpus-recent
+ * tests/fuzz/corpus/recent
  */
 #include "fuzz_common.h"
 
