@@ -9,6 +9,8 @@
 #    on the header line of the right thread uid, each site's block holds
 #    its exact "objects: bytes" under that thread, jeprof and jeprof-c read
 #    the exact bytes per function;
+#  - prof_unwind:libunwind and prof_unwind:fp (program built with frame
+#    pointers) attribute the same exact bytes to the same functions;
 #  - prof_accum:true: non-zero [a: b] pairs, a freed-only site kept as
 #    "0: 0 [9: 4608]";
 #  - file names .m0./.m1. (prof.dump NULL), explicit prof.dump uses no
@@ -29,6 +31,7 @@ need gcc
 need jeprof
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
 prof_build heapv2 heapv2.c -O2 -g
+prof_build heapv2_fp heapv2.c -O2 -g -fno-omit-frame-pointer
 H=$PROF_OUT/heapv2
 AWKCHECK=$ROOT/tests/prof/heapv2_check.awk
 status=0
@@ -51,9 +54,9 @@ expect_ok() { # mode
     [ $RC -eq 0 ] && grep -qx "ok $1" "$OUT" || bad "scenario $1: exit $RC, no 'ok $1'"
 }
 # Flat bytes per function from jeprof --text --show_bytes.
-flat_of() { # tool file function
+flat_of() { # tool file function [program]
     local out
-    out=$("$1" --text --show_bytes "$H" "$2" 2>&1) || { echo "(failed: $(echo "$out" | tail -1))"; return; }
+    out=$("$1" --text --show_bytes "${4:-$H}" "$2" 2>&1) || { echo "(failed: $(echo "$out" | tail -1))"; return; }
     awk -v f="$3" '$6 == f && NF == 6 { print $1; found = 1 } END { if (!found) print "absent" }' <<<"$out"
 }
 expect_flat() { # file function bytes
@@ -100,6 +103,24 @@ if [ -f "$F" ]; then
 else
     bad "no format.heap"
 fi
+
+# --- prof_unwind: both stack walkers give the same sites (the fp walker
+# on a program built with frame pointers) ---
+for unwind in libunwind fp; do
+    h=$H
+    [ $unwind = fp ] && h=$PROF_OUT/heapv2_fp
+    D=$TMP/unwind_$unwind
+    mkdir -p "$D"
+    (cd "$D" && timeout 60 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:0,prof_unwind:$unwind" "$h" format "$D") >"$D/.stdout" 2>&1 ||
+        bad "prof_unwind:$unwind: $(cat "$D/.stdout")"
+    F=$D/format.heap
+    [ -f "$F" ] || { bad "prof_unwind:$unwind: no dump"; continue; }
+    awk -v exact=1 -f "$AWKCHECK" "$F" || bad "prof_unwind:$unwind: dump is not well-formed"
+    for spec in site_main:15360 site_worker_a:14336 site_worker_b:28160; do
+        v=$(flat_of jeprof "$F" "${spec%%:*}" "$h")
+        [ "$v" = "${spec#*:}" ] || bad "prof_unwind:$unwind: jeprof gives ${spec%%:*} flat $v, want ${spec#*:}"
+    done
+done
 
 # --- prof_accum ---
 scenario accum "prof:true,lg_prof_sample:0,prof_accum:true" format
