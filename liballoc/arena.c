@@ -646,6 +646,7 @@ static struct arena *arena_new(unsigned index)
     if (!a)
         return NULL;
     arena_lock_init(&a->lock);
+    pthread_mutex_init(&a->shared_lock, NULL);
     a->index = index;
     a->node = numa_node_for_arena(index);
     uint64_t now = decay_now();
@@ -761,21 +762,28 @@ void arena_prefork(void)
     pthread_mutex_lock(&arenas_lock);
     for (unsigned i = 0; i < arenas_created; i++)
         if (arenas[i])
+            pthread_mutex_lock(&arenas[i]->shared_lock);
+    for (unsigned i = 0; i < arenas_created; i++)
+        if (arenas[i])
             pthread_mutex_lock(&arenas[i]->lock);
 }
 
 void arena_postfork_parent(void)
 {
     for (unsigned i = 0; i < arenas_created; i++)
-        if (arenas[i])
+        if (arenas[i]) {
             pthread_mutex_unlock(&arenas[i]->lock);
+            pthread_mutex_unlock(&arenas[i]->shared_lock);
+        }
     pthread_mutex_unlock(&arenas_lock);
 }
 
 void arena_postfork_child(void)
 {
     for (unsigned i = 0; i < arenas_created; i++)
-        if (arenas[i])
+        if (arenas[i]) {
             arena_lock_init(&arenas[i]->lock);
+            pthread_mutex_init(&arenas[i]->shared_lock, NULL);
+        }
     pthread_mutex_init(&arenas_lock, NULL);
 }

@@ -63,7 +63,11 @@ struct arena {
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
     unsigned nthreads;                          /* heaps using this arena */
+    pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
+    struct heap *shared;                        /* cache-less small allocations from this arena */
     struct arena_stats stats;
+    struct arena_stats snap;                    /* stats as of the last epoch */
+    struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
 };
 
 extern unsigned arena_count;                    /* arenas that may exist (opt narenas) */

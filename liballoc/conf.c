@@ -239,17 +239,19 @@ range:
     return false;
 }
 
-static const char *const source_explain[] = {
+#define NSOURCES 5
+static const char *const source_explain[NSOURCES] = {
     "string specified via --with-malloc-conf",
     "string pointed to by the global variable malloc_conf",
     "\"name\" of the file referenced by the symbolic link named /etc/malloc.conf",
     "value of the environment variable MALLOC_CONF",
+    "string pointed to by the global variable malloc_conf_2_conf_harder",
 };
 
 void options_boot(void)
 {
     static char linkbuf[4096];
-    const char *src[4] = {NULL, malloc_conf, NULL, NULL};
+    const char *src[NSOURCES] = {NULL, malloc_conf, NULL, NULL, NULL};
     ssize_t n = readlink("/etc/malloc.conf", linkbuf, sizeof(linkbuf) - 1);
     if (n > 0) {
         linkbuf[n] = 0;
@@ -258,7 +260,7 @@ void options_boot(void)
     src[3] = secure_getenv("MALLOC_CONF");
 
     /* Pass 1 looks only for confirm_conf, as jemalloc does (so string errors print twice). */
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NSOURCES; i++) {
         const char *p = src[i], *k, *v;
         size_t klen, vlen;
         if (!p)
@@ -268,23 +270,23 @@ void options_boot(void)
                 parse_bool(v, vlen, &opt.confirm_conf);
     }
     had_conf_error = false;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < NSOURCES; i++) {
         const char *p = src[i], *k, *v;
         size_t klen, vlen;
-        if (!p)
-            continue;
         if (opt.confirm_conf) {
             char head[64] = "malloc_conf #";
-            head[13] = (char)('0' + i);
+            head[13] = (char)('1' + i);
             head[14] = 0;
             alloc_write_err("<jemalloc>: ");
             alloc_write_err(head);
             alloc_write_err(" (");
             alloc_write_err(source_explain[i]);
             alloc_write_err("): \"");
-            alloc_write_err(p);
+            alloc_write_err(p ? p : "");
             alloc_write_err("\"\n");
         }
+        if (!p)
+            continue;
         while (conf_next(&p, &k, &klen, &v, &vlen)) {
             if (conf_apply(k, klen, v, vlen)) {
                 if (opt.confirm_conf)

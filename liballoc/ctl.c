@@ -566,9 +566,10 @@ static bool stats_arena_index_ok(const size_t *mib, size_t depth, size_t i)
     return i < arena_total() && arenas[i] != NULL;
 }
 
+/* stats.arenas.<i>.* read the snapshot taken by the last epoch write. */
 static void arena_sum(const struct ctl_args *a, struct arena_stats *out)
 {
-    stats_arena_sum((unsigned)a->mib[2], out);
+    stats_arena_snapshot((unsigned)a->mib[2], out, NULL);
 }
 
 #define ARENA_STAT(name, type, expr)                                                               \
@@ -615,20 +616,8 @@ static int h_sa_muzzy_decay_ms(const struct ctl_args *a) { return sa_decay(a, fa
 /* Sum per-class counters of the arena(s) named in the mib into out. */
 static void bins_sum(size_t ai, struct bin_stats out[NSMALL])
 {
-    memset(out, 0, sizeof(struct bin_stats) * NSMALL);
-    struct bin_stats tmp[NSMALL];
-    unsigned total = arena_total();
-    for (unsigned k = 0; k < total; k++) {
-        if (!arenas[k] || (ai != MALLCTL_ARENAS_ALL && ai != k))
-            continue;
-        arena_bin_stats(arenas[k], tmp);
-        for (unsigned c = 0; c < NSMALL; c++) {
-            out[c].nmalloc += tmp[c].nmalloc;
-            out[c].ndalloc += tmp[c].ndalloc;
-            out[c].curregs += tmp[c].curregs;
-            out[c].nslabs += tmp[c].nslabs;
-        }
-    }
+    struct arena_stats unused;
+    stats_arena_snapshot((unsigned)ai, &unused, out);
 }
 
 static int h_sa_small(const struct ctl_args *a, int what)

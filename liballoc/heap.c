@@ -33,11 +33,6 @@ static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap *heap_recycled;
 static uint64_t heap_next_uid;
 
-/* The shared heap serves tcache-less requests and threads past their exit. */
-static struct heap heap_shared = {.pages = {[0 ... NSMALL - 1] = &span_empty},
-                                  .next_event = UINT64_MAX, .prof_next = UINT64_MAX,
-                                  .tick_next = UINT64_MAX, .shared = true, .tcache = true};
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- page queues ---- */
 
@@ -259,14 +254,27 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     return b;
 }
 
-static void *shared_alloc_small(size_t usize)
+/* Small blocks without a thread cache (tcache:false, MALLOCX_TCACHE_NONE,
+ * MALLOCX_ARENA, threads past exit) come from the arena's shared heap under
+ * its lock, so they are counted in, and served by, the arena asked for. */
+static void *shared_alloc_small(size_t usize, struct arena *a)
 {
     unsigned cls = sizeclass_small_index(usize);
-    pthread_mutex_lock(&shared_lock);
-    if (!heap_shared.arena)
-        heap_shared.arena = arena_get(0);
-    void *p = alloc_from_page(&heap_shared, cls);
-    pthread_mutex_unlock(&shared_lock);
+    if (!a)
+        a = arena_get(0);
+    pthread_mutex_lock(&a->shared_lock);
+    struct heap *sh = a->shared;
+    if (!sh && (sh = base_alloc(sizeof(*sh), 64)) != NULL) {
+        for (unsigned c = 0; c < NSMALL; c++)
+            sh->pages[c] = &span_empty;
+        sh->next_event = sh->prof_next = sh->tick_next = UINT64_MAX;
+        sh->shared = true;
+        sh->tcache = true;
+        sh->arena = a;
+        a->shared = sh;
+    }
+    void *p = sh ? alloc_from_page(sh, cls) : NULL;
+    pthread_mutex_unlock(&a->shared_lock);
     return p;
 }
 
@@ -414,7 +422,7 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
     if (h == &heap_empty) {
         h = heap_create();
         if (!h) {
-            void *p = shared_alloc_small(sizeclass_usize(size));
+            void *p = shared_alloc_small(sizeclass_usize(size), NULL);
             if (!p)
                 errno = ENOMEM;
             return p;
@@ -424,7 +432,7 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
     }
     unsigned cls = sizeclass_small_index(size);
     size_t usize = sizeclass_size[cls];
-    void *b = h->tcache ? alloc_from_page(h, cls) : shared_alloc_small(usize);
+    void *b = h->tcache ? alloc_from_page(h, cls) : shared_alloc_small(usize, h->arena);
     if (unlikely(!b)) {
         errno = ENOMEM;
         return NULL;
@@ -450,7 +458,7 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         if (h && h->tcache && !no_tcache && !arena)
             p = alloc_from_page(h, sizeclass_small_index(usize));
         else
-            p = shared_alloc_small(usize);
+            p = shared_alloc_small(usize, arena ? arena : h ? h->arena : NULL);
         if (p && zero)
             memset(p, 0, usize);
     } else {
@@ -525,10 +533,25 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             h->deallocated += s->block_size;
         else
             stats_note_orphan_free(s->block_size);
-        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && h != &heap_empty)
+        struct heap *owner = (struct heap *)(tag & ~SPAN_TAG_MASK);
+        if (owner == h && h != &heap_empty) {
             free_owned(h, s, p);
-        else
-            page_free_remote(s, p);
+            return;
+        }
+        if (owner && owner->shared) {
+            /* A cache-less block goes straight back to its arena's shared heap,
+             * as jemalloc frees to the arena bin: counts stay exact. */
+            struct arena *oa = owner->arena;
+            pthread_mutex_lock(&oa->shared_lock);
+            bool still = (atomic_load_explicit(&s->owner_tag, memory_order_relaxed) &
+                          ~SPAN_TAG_MASK) == (uintptr_t)owner;
+            if (still)
+                free_owned(owner, s, p);
+            pthread_mutex_unlock(&oa->shared_lock);
+            if (still)
+                return;
+        }
+        page_free_remote(s, p);
         return;
     }
     case SPAN_LARGE:
@@ -559,17 +582,14 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
 void heap_prefork(void)
 {
     pthread_mutex_lock(&heaps_lock);
-    pthread_mutex_lock(&shared_lock);
 }
 
 void heap_postfork_parent(void)
 {
-    pthread_mutex_unlock(&shared_lock);
     pthread_mutex_unlock(&heaps_lock);
 }
 
 void heap_postfork_child(void)
 {
-    pthread_mutex_init(&shared_lock, NULL);
     pthread_mutex_init(&heaps_lock, NULL);
 }

@@ -94,9 +94,46 @@ void stats_arena_sum(unsigned i, struct arena_stats *out)
     }
 }
 
+void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats *bins)
+{
+    memset(out, 0, sizeof(*out));
+    if (bins)
+        memset(bins, 0, sizeof(struct bin_stats) * NSMALL);
+    unsigned n = arena_total();
+    pthread_mutex_lock(&stats_lock);
+    for (unsigned k = 0; k < n; k++) {
+        if ((i != MALLCTL_ARENAS_ALL && k != i) || !arenas[k])
+            continue;
+        arena_stats_add(out, &arenas[k]->snap);
+        for (unsigned c = 0; bins && c < NSMALL; c++) {
+            bins[c].nmalloc += arenas[k]->snap_bins[c].nmalloc;
+            bins[c].ndalloc += arenas[k]->snap_bins[c].ndalloc;
+            bins[c].curregs += arenas[k]->snap_bins[c].curregs;
+            bins[c].nslabs += arenas[k]->snap_bins[c].nslabs;
+        }
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
 uint64_t stats_refresh(void)
 {
     struct arena_stats as;
+    unsigned na = arena_total();
+    for (unsigned k = 0; k < na; k++) {
+        struct arena *a = arenas[k];
+        if (!a)
+            continue;
+        struct bin_stats bins[NSMALL];
+        struct arena_stats one;
+        arena_bin_stats(a, bins);
+        pthread_mutex_lock(&a->lock);
+        one = a->stats;
+        pthread_mutex_unlock(&a->lock);
+        pthread_mutex_lock(&stats_lock);
+        a->snap = one;
+        memcpy(a->snap_bins, bins, sizeof(bins));
+        pthread_mutex_unlock(&stats_lock);
+    }
     stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
     pthread_mutex_lock(&stats_lock);
     uint64_t al = retired_allocated, de = retired_deallocated;
@@ -145,12 +182,54 @@ static void default_write(void *opaque, const char *s)
     alloc_write_err(s);
 }
 
-static void print_text(struct emitter *e, bool general, bool totals, bool arenas_on, bool bins)
+struct print_opts {
+    bool general, merged, arenas, bins, large;
+};
+
+static void text_arena(struct emitter *e, const char *title, const struct arena_stats *as,
+                       const struct bin_stats *bins, ssize_t dms, ssize_t mms, unsigned nthreads,
+                       const struct print_opts *po)
+{
+    emit(e, "%s\n", title);
+    emit(e, "assigned threads: %u\n", nthreads);
+    emit(e, "dirty_decay_ms: %zd\nmuzzy_decay_ms: %zd\n", dms, mms);
+    emit(e, "pactive: %zu\npdirty: %zu\npmuzzy: %zu\nhuge cached pages: %zu\n", as->active_pages,
+         as->ndirty + as->huge_cached, as->nmuzzy, as->huge_cached);
+    emit(e, "mapped: %zu\nretained: %zu\n", as->mapped, as->retained);
+    emit(e, "purge passes: %" PRIu64 ", madvise calls: %" PRIu64 ", purged pages: %" PRIu64 "\n",
+         as->npurge, as->nmadvise, as->purged);
+    uint64_t snm = 0, snd = 0;
+    size_t sal = 0;
+    for (unsigned c = 0; c < NSMALL; c++) {
+        snm += bins[c].nmalloc;
+        snd += bins[c].ndalloc;
+        sal += bins[c].curregs * sizeclass_size[c];
+    }
+    emit(e, "                    allocated         nmalloc         ndalloc\n");
+    emit(e, "small:       %15zu %15" PRIu64 " %15" PRIu64 "\n", sal, snm, snd);
+    if (po->large)
+        emit(e, "large:       %15zu %15" PRIu64 " %15" PRIu64 "\n", as->large_allocated,
+             as->large_nmalloc, as->large_ndalloc);
+    emit(e, "total:       %15zu %15" PRIu64 " %15" PRIu64 "\n", sal + as->large_allocated,
+         snm + as->large_nmalloc, snd + as->large_ndalloc);
+    if (po->bins) {
+        emit(e, "bins:           size         nmalloc         ndalloc         curregs  curslabs  regs  pgs\n");
+        for (unsigned c = 0; c < NSMALL; c++) {
+            if (bins[c].nmalloc == 0)
+                continue;
+            emit(e, "  %3u %12u %15" PRIu64 " %15" PRIu64 " %15zu %9zu %5u %4u\n", c,
+                 sizeclass_size[c], bins[c].nmalloc, bins[c].ndalloc, bins[c].curregs,
+                 bins[c].nslabs, sizeclass_slab_blocks[c], sizeclass_slab_pages[c]);
+        }
+    }
+}
+
+static void print_text(struct emitter *e, const struct print_opts *po)
 {
     stats_refresh();
     const struct stats_snapshot *s = &stats_current;
     emit(e, "___ Begin jemalloc statistics ___\n");
-    if (general) {
+    if (po->general) {
         emit(e, "Version: \"%s\"\n", JEMALLOC_VERSION);
         emit(e, "Build-time option settings\n  config.debug: %s\n  config.prof: true\n"
                 "  config.stats: true\n", config_debug ? "true" : "false");
@@ -170,44 +249,74 @@ static void print_text(struct emitter *e, bool general, bool totals, bool arenas
 #undef OPT_CHOICE
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
-    if (totals)
-        emit(e, "Allocated: %zu, active: %zu, metadata: %zu, resident: %zu, mapped: %zu, retained: %zu\n",
-             s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
-    if (arenas_on) {
-        unsigned n = arena_total();
+    emit(e, "Allocated: %zu, active: %zu, metadata: %zu, resident: %zu, mapped: %zu, retained: %zu\n",
+         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+    struct arena_stats as;
+    struct bin_stats bins[NSMALL];
+    unsigned n = arena_total(), used = 0, threads = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (arenas[i]) {
+            used++;
+            threads += arenas[i]->nthreads;
+        }
+    if (po->merged) {
+        stats_arena_snapshot(MALLCTL_ARENAS_ALL, &as, bins);
+        char title[64];
+        snprintf(title, sizeof(title), "Merged arenas stats:\nArenas in use: %u", used);
+        text_arena(e, title, &as, bins, -1, -1, threads, po);
+    }
+    if (po->arenas) {
         for (unsigned i = 0; i < n; i++) {
             if (!arenas[i])
                 continue;
-            struct arena_stats as;
-            stats_arena_sum(i, &as);
-            ssize_t dms = arenas[i]->decay_dirty.ms, mms = arenas[i]->decay_muzzy.ms;
-            emit(e, "arenas[%u]:\n", i);
-            emit(e, "dirty_decay_ms: %zd\nmuzzy_decay_ms: %zd\n", dms, mms);
-            emit(e, "pactive: %zu\npdirty: %zu\npmuzzy: %zu\n", as.active_pages, as.ndirty, as.nmuzzy);
-            emit(e, "mapped: %zu\nretained: %zu\n", as.mapped, as.retained);
-            emit(e, "purge passes: %" PRIu64 ", madvise calls: %" PRIu64 ", purged pages: %" PRIu64 "\n",
-                 as.npurge, as.nmadvise, as.purged);
-            emit(e, "large: allocated %zu, nmalloc %" PRIu64 ", ndalloc %" PRIu64 "\n",
-                 as.large_allocated, as.large_nmalloc, as.large_ndalloc);
-            emit(e, "small: slab pages %zu\nhuge cached pages: %zu\n", as.slab_pages, as.huge_cached);
+            stats_arena_snapshot(i, &as, bins);
+            char title[64];
+            snprintf(title, sizeof(title), "arenas[%u]:", i);
+            text_arena(e, title, &as, bins, arenas[i]->decay_dirty.ms, arenas[i]->decay_muzzy.ms,
+                       arenas[i]->nthreads, po);
         }
-    }
-    if (bins) {
-        emit(e, "bins:           size  slab_pages  regs\n");
-        for (unsigned c = 0; c < NSMALL; c++)
-            emit(e, "  %3u %14u %11u %5u\n", c, sizeclass_size[c], sizeclass_slab_pages[c],
-                 sizeclass_slab_blocks[c]);
     }
     emit(e, "--- End jemalloc statistics ---\n");
 }
 
-static void print_json(struct emitter *e, bool general, bool totals, bool arenas_on)
+static void json_arena(struct emitter *e, const char *key, const struct arena_stats *as,
+                       const struct bin_stats *bins, unsigned nthreads, const struct print_opts *po)
+{
+    emit(e, "\"%s\":{\"nthreads\":%u,\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
+            "\"retained\":%zu,\"dirty_npurge\":%" PRIu64 ",\"dirty_nmadvise\":%" PRIu64
+            ",\"dirty_purged\":%" PRIu64,
+         key, nthreads, as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
+         as->retained, as->npurge, as->nmadvise, as->purged);
+    uint64_t snm = 0, snd = 0;
+    size_t sal = 0;
+    for (unsigned c = 0; c < NSMALL; c++) {
+        snm += bins[c].nmalloc;
+        snd += bins[c].ndalloc;
+        sal += bins[c].curregs * sizeclass_size[c];
+    }
+    emit(e, ",\"small\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}", sal,
+         snm, snd);
+    if (po->large)
+        emit(e, ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}",
+             as->large_allocated, as->large_nmalloc, as->large_ndalloc);
+    if (po->bins) {
+        emit(e, ",\"bins\":[");
+        for (unsigned c = 0; c < NSMALL; c++)
+            emit(e, "%s{\"size\":%u,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
+                    ",\"curregs\":%zu,\"curslabs\":%zu}",
+                 c ? "," : "", sizeclass_size[c], bins[c].nmalloc, bins[c].ndalloc,
+                 bins[c].curregs, bins[c].nslabs);
+        emit(e, "]");
+    }
+    emit(e, "}");
+}
+
+static void print_json(struct emitter *e, const struct print_opts *po)
 {
     stats_refresh();
     const struct stats_snapshot *s = &stats_current;
     emit(e, "{\"jemalloc\":{");
-    bool first = true;
-    if (general) {
+    if (po->general) {
         emit(e, "\"version\":\"%s\",\"config\":{\"debug\":%s,\"prof\":true,\"stats\":true},\"opt\":{",
              JEMALLOC_VERSION, config_debug ? "true" : "false");
         const char *sep = "";
@@ -224,32 +333,36 @@ static void print_json(struct emitter *e, bool general, bool totals, bool arenas
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
-        emit(e, "},\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu}", arena_total(), MIN_ALIGN,
-             PAGE);
-        first = false;
+        emit(e, "},\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
+             MIN_ALIGN, PAGE);
     }
-    if (totals || arenas_on) {
-        emit(e, "%s\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
-                "\"mapped\":%zu,\"retained\":%zu}",
-             first ? "" : ",", s->allocated, s->active, s->metadata, s->resident, s->mapped,
-             s->retained);
-        first = false;
-    }
-    if (arenas_on) {
+    emit(e, "\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
+            "\"mapped\":%zu,\"retained\":%zu}",
+         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+    if (po->merged || po->arenas) {
         emit(e, ",\"stats.arenas\":{");
-        unsigned n = arena_total();
-        const char *sep = "";
-        for (unsigned i = 0; i < n; i++) {
+        struct arena_stats as;
+        struct bin_stats bins[NSMALL];
+        unsigned n = arena_total(), threads = 0;
+        bool first = true;
+        for (unsigned i = 0; i < n; i++)
+            if (arenas[i])
+                threads += arenas[i]->nthreads;
+        if (po->merged) {
+            stats_arena_snapshot(MALLCTL_ARENAS_ALL, &as, bins);
+            json_arena(e, "merged", &as, bins, threads, po);
+            first = false;
+        }
+        for (unsigned i = 0; po->arenas && i < n; i++) {
             if (!arenas[i])
                 continue;
-            struct arena_stats as;
-            stats_arena_sum(i, &as);
-            emit(e, "%s\"%u\":{\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
-                    "\"retained\":%zu,\"npurge\":%" PRIu64 ",\"nmadvise\":%" PRIu64 ",\"purged\":%" PRIu64
-                    ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}}",
-                 sep, i, as.active_pages, as.ndirty, as.nmuzzy, as.mapped, as.retained, as.npurge,
-                 as.nmadvise, as.purged, as.large_allocated, as.large_nmalloc, as.large_ndalloc);
-            sep = ",";
+            char key[16];
+            snprintf(key, sizeof(key), "%u", i);
+            stats_arena_snapshot(i, &as, bins);
+            if (!first)
+                emit(e, ",");
+            json_arena(e, key, &as, bins, arenas[i]->nthreads, po);
+            first = false;
         }
         emit(e, "}");
     }
@@ -260,21 +373,23 @@ ALLOC_EXPORT void malloc_stats_print(void (*write_cb)(void *, const char *), voi
                                      const char *opts)
 {
     struct emitter e = {write_cb ? write_cb : default_write, cbopaque};
-    bool json = false, general = true, totals = true, arenas_on = true, bins = true;
+    bool json = false;
+    struct print_opts po = {true, true, true, true, true};
     for (const char *p = opts ? opts : ""; *p; p++) {
         switch (*p) {
         case 'J': json = true; break;
-        case 'g': general = false; break;
-        case 'm': totals = false; break;
-        case 'a': arenas_on = false; break;
-        case 'b': bins = false; break;
+        case 'g': po.general = false; break;
+        case 'm': po.merged = false; break;
+        case 'a': po.arenas = false; break;
+        case 'b': po.bins = false; break;
+        case 'l': po.large = false; break;
         default: break;
         }
     }
     if (json)
-        print_json(&e, general, totals, arenas_on);
+        print_json(&e, &po);
     else
-        print_text(&e, general, totals, arenas_on, bins);
+        print_text(&e, &po);
 }
 
 static void stats_print_atexit(void)

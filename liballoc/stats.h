@@ -29,6 +29,8 @@ void stats_poke_heaps(void);
 void stats_note_orphan_free(size_t usize);
 /* Refresh the snapshot; returns the new epoch. */
 uint64_t stats_refresh(void);
+/* One arena's (or all, i == MALLCTL_ARENAS_ALL) counters as of the last epoch. */
+void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats *bins);
 /* Sum one arena's counters (or all with i == MALLCTL_ARENAS_ALL) under their locks. */
 void stats_arena_sum(unsigned i, struct arena_stats *out);
 void stats_boot(void);

@@ -1,7 +1,9 @@
 /*
  * prof_ctl: mallctl handlers for the profiler (prof.*, thread.prof.*,
- * experimental.prof_recent.*). Every one answers ENOENT unless the process
- * started with prof:true, as jemalloc does.
+ * experimental.prof_recent.*). Without prof:true they answer as jemalloc
+ * 5.3 does: the switches (prof.active, prof.gdump, prof.thread_active_init,
+ * thread.prof.active) read false and refuse true with ENOENT, prof.lg_sample
+ * and prof.interval read their values, everything else is ENOENT.
  */
 #include "prof.h"
 #include "prof_ctl.h"
@@ -18,16 +20,22 @@ static int need_prof(void)
     return opt.prof ? 0 : ENOENT;
 }
 
+/* Boolean switches: without prof:true they read false and accept only false
+ * (jemalloc: writing true gives ENOENT). */
 static int rw_bool(const struct ctl_args *a, bool *var)
 {
-    int err = need_prof();
+    bool old = opt.prof ? *var : false, nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
     if (err)
         return err;
-    bool old = *var, nw = old;
-    if ((err = ctl_write(a, &nw, sizeof(nw))) != 0)
-        return err;
-    if (a->newp)
-        *var = nw;
+    if (a->newp) {
+        if (!opt.prof) {
+            if (nw)
+                return ENOENT;
+        } else {
+            *var = nw;
+        }
+    }
     return ctl_read(a, &old, sizeof(old));
 }
 
@@ -107,18 +115,12 @@ static int h_prof_reset(const struct ctl_args *a)
 
 static int h_prof_lg_sample(const struct ctl_args *a)
 {
-    int err = need_prof();
-    if (err)
-        return err;
-    size_t v = prof.lg_sample;
+    size_t v = opt.prof ? prof.lg_sample : opt.lg_prof_sample;
     return ctl_read_only(a, &v, sizeof(v));
 }
 
 static int h_prof_interval(const struct ctl_args *a)
 {
-    int err = need_prof();
-    if (err)
-        return err;
     uint64_t v = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
     return ctl_read_only(a, &v, sizeof(v));
 }
@@ -236,14 +238,12 @@ static int h_thread_prof_name(const struct ctl_args *a)
 
 static int h_thread_prof_active(const struct ctl_args *a)
 {
-    int err = need_prof();
-    if (err)
-        return err;
-    struct heap *h = heap_get();
+    static bool off;
+    struct heap *h = opt.prof ? heap_get() : NULL;
     struct prof_tdata *td = h ? h->prof : NULL;
-    if (!td)
+    if (opt.prof && !td)
         return EAGAIN;
-    return rw_bool(a, &td->active);
+    return rw_bool(a, td ? &td->active : &off);
 }
 
 const struct ctl_node thread_prof_ctl_nodes[] = {
