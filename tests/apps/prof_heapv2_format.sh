@@ -24,7 +24,12 @@
 #  - prof.active=false adds no site, prof.reset zeroes counts (and old
 #    blocks freed later do not disturb new ones; lg changes), one thread
 #    with thread.prof.active=false is not sampled;
-#  - without prof:true every prof.* / thread.prof.* mallctl is ENOENT.
+#  - without prof:true, as in jemalloc 5.3 (src/ctl.c): every name that
+#    needs the profiler (prof.dump, prof.prefix, prof.reset,
+#    thread.prof.name, experimental.prof_recent.*) and every write of true
+#    is ENOENT; the switches (prof.active, prof.gdump,
+#    prof.thread_active_init, thread.prof.active) read false, prof.lg_sample
+#    and prof.interval read their values; no file is written.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
 need gcc
@@ -262,7 +267,7 @@ fi
 # --- without prof:true ---
 D=$TMP/noprof
 mkdir -p "$D"
-(cd "$D" && env -u MALLOC_CONF LD_PRELOAD="$LIB" timeout 60 "$H" noprof "$D") >"$D/.stdout" 2>&1
+(cd "$D" && timeout 60 env -u MALLOC_CONF LD_PRELOAD="$LIB" "$H" noprof "$D") >"$D/.stdout" 2>&1
 RC=$?
 echo "--- noprof: exit $RC"
 grep -v '^pid ' "$D/.stdout"

@@ -85,7 +85,7 @@ run_phase() {
     for f in "${files[@]}"; do
         if [ "$(head -1 "$f")" != "heap_v2/$period" ] || ! awk -v accum="$accum" -f "$ROOT/tests/prof/heapv2_check.awk" "$f" >"$TMP/chk" 2>&1; then
             nbad=$((nbad + 1))
-            [ $nbad -le 5 ] && { echo "FAIL: $(basename "$f"): first line '$(head -1 "$f")'"; cat "$TMP/chk"; }
+            [ $nbad -le 5 ] && { echo "FAIL: $(basename "$f") is not a complete heap_v2 dump (first line '$(head -1 "$f")', want heap_v2/$period):"; cat "$TMP/chk"; }
             status=1
         fi
     done

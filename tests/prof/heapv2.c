@@ -16,7 +16,7 @@
  *   heapv2 active DIR        prof.active off/on around dumps a, b, c
  *   heapv2 reset DIR         prof.reset between dumps r1, r2, r3, r4
  *   heapv2 threadactive DIR  one thread with thread.prof.active=false
- *   heapv2 noprof            every prof.* mallctl must give ENOENT
+ *   heapv2 noprof            prof.* mallctls without prof:true (jemalloc's answers)
  *
  * Prints "ok" lines and "FAIL ..." lines; exits 1 on a failed check.
  */
@@ -325,7 +325,14 @@ static void mode_threadactive(void)
     CHECK(dump_to("t.heap") == 0, "dump t");
 }
 
-/* ---- without prof:true ---- */
+/* ---- without prof:true ----
+ * jemalloc 5.3 built with profiling but started without prof:true
+ * (src/ctl.c): every name that needs the profiler is ENOENT (prof.dump,
+ * prof.prefix, prof.reset, thread.prof.name, experimental.prof_recent.*,
+ * and every write of true), while the views of switches read as false
+ * (prof.active, prof.thread_active_init, prof.gdump, thread.prof.active),
+ * prof.lg_sample and prof.interval read their values, and writing false to
+ * prof.active is accepted (already off). */
 
 static void mode_noprof(void)
 {
@@ -336,13 +343,20 @@ static void mode_noprof(void)
     static const char *const bool_rw[] = {"prof.active", "prof.gdump", "prof.thread_active_init",
                                           "thread.prof.active"};
     for (size_t i = 0; i < sizeof(bool_rw) / sizeof(bool_rw[0]); i++) {
+        b = true;
         len = sizeof(b);
         err = mallctl(bool_rw[i], &b, &len, NULL, 0);
-        CHECK(err == ENOENT, "read %s returned %d, want ENOENT", bool_rw[i], err);
+        CHECK(err == 0 && !b, "read %s: %d %d, want 0 false", bool_rw[i], err, b);
         b = true;
         err = mallctl(bool_rw[i], NULL, NULL, &b, sizeof(b));
-        CHECK(err == ENOENT, "write %s returned %d, want ENOENT", bool_rw[i], err);
+        CHECK(err == ENOENT, "write true to %s returned %d, want ENOENT", bool_rw[i], err);
+        len = sizeof(b);
+        err = mallctl(bool_rw[i], &b, &len, NULL, 0);
+        CHECK(err == 0 && !b, "read %s after writing true: %d %d, want 0 false", bool_rw[i], err, b);
     }
+    b = false;
+    err = mallctl("prof.active", NULL, NULL, &b, sizeof(b));
+    CHECK(err == 0, "write false to prof.active returned %d, want 0 (already off)", err);
     const char *s = NULL;
     err = mallctl("prof.dump", NULL, NULL, &s, sizeof(s));
     CHECK(err == ENOENT, "prof.dump(NULL) returned %d, want ENOENT", err);
@@ -353,14 +367,18 @@ static void mode_noprof(void)
     CHECK(err == ENOENT, "prof.prefix returned %d, want ENOENT", err);
     err = mallctl("prof.reset", NULL, NULL, NULL, 0);
     CHECK(err == ENOENT, "prof.reset returned %d, want ENOENT", err);
-    size_t z = 0;
+    size_t z = 99, want = 99;
+    len = sizeof(want);
+    err = mallctl("opt.lg_prof_sample", &want, &len, NULL, 0);
+    CHECK(err == 0, "opt.lg_prof_sample returned %d", err);
     len = sizeof(z);
     err = mallctl("prof.lg_sample", &z, &len, NULL, 0);
-    CHECK(err == ENOENT, "prof.lg_sample returned %d, want ENOENT", err);
-    uint64_t u = 0;
+    CHECK(err == 0 && z == want, "prof.lg_sample: %d %zu, want 0 %zu", err, z, want);
+    uint64_t u = 99;
     len = sizeof(u);
     err = mallctl("prof.interval", &u, &len, NULL, 0);
-    CHECK(err == ENOENT, "prof.interval returned %d, want ENOENT", err);
+    CHECK(err == 0 && u == 0, "prof.interval: %d %llu, want 0 0 (no lg_prof_interval)", err,
+          (unsigned long long)u);
     s = "name";
     err = mallctl("thread.prof.name", NULL, NULL, &s, sizeof(s));
     CHECK(err == ENOENT, "write thread.prof.name returned %d, want ENOENT", err);
@@ -374,6 +392,9 @@ static void mode_noprof(void)
     len = sizeof(m);
     err = mallctl("prof.recent_alloc_max", &m, &len, NULL, 0);
     CHECK(err == ENOENT, "prof.recent_alloc_max returned %d, want ENOENT", err);
+    /* Nothing is sampled: allocating a lot and exiting writes no dump. */
+    for (int i = 0; i < 64; i++)
+        free(malloc(1 << 20));
 }
 
 int main(int argc, char **argv)
