@@ -145,7 +145,10 @@ struct stackset {
 
 static uint64_t stack_hash(const uint32_t *s, uint32_t d)
 {
-    return hash_bytes(s, d * sizeof(uint32_t));
+    uint64_t h = d;
+    for (uint32_t i = 0; i < d; i++)
+        h = (h ^ s[i]) * 0x9e3779b97f4a7c15ULL;
+    return hash_u64(h);
 }
 
 static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, size_t *cappool,

@@ -212,9 +212,17 @@ int filebuf_read(struct filebuf *fb, const char *path)
         len += (size_t)r;
     }
     close(fd);
-    int rc = filebuf_from_mem(fb, buf, len);
-    free(buf);
-    return rc;
+    if (len >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
+        int rc = filebuf_from_mem(fb, buf, len);
+        free(buf);
+        return rc;
+    }
+    /* Plain text or protobuf: keep the buffer we read into (no copy). */
+    memset(fb, 0, sizeof(*fb));
+    buf[len] = 0;
+    fb->data = buf;
+    fb->len = len;
+    return 0;
 }
 
 void filebuf_free(struct filebuf *fb)
