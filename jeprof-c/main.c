@@ -195,6 +195,7 @@ static int run(int npos, char **pos)
     }
     have_ignore = cli.ignore != NULL;
     profile_init(&p);
+    p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
         rc = load(&p, pos[i], 1.0);
     if (!rc && cli.base)

@@ -71,6 +71,7 @@ struct profile {
     const char *format;     /* "heap_v2", "pprof" or "recent" of the first input */
     const char *unit_space; /* unit of the space columns: "bytes" unless pprof says */
     int has_threads;        /* heap_v2 per-thread lines were read */
+    int keep_threads;       /* store per-thread samples (--thread); else skip them */
     int symbolized_input;   /* pprof input carried functions already */
     double sign;            /* +1 while reading profiles, -1 while reading --base */
 };

@@ -43,6 +43,7 @@ static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     buf[size] = 0;
     profile_init(&p);
+    p.keep_threads = size & 1; /* both ways, chosen by the input */
     if (fn(&p, buf, size, err) == 0) {
         profile_assign_maps(&p, 0);
         fuzz_walk(&p);
