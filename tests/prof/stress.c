@@ -8,8 +8,12 @@
  *    with NULL (prof_prefix names), and prof.reset every 16th dump unless
  *    NO_RESET is set;
  *  - a loader dlopens LIB (which allocates in its constructor and frees in
- *    its destructor), allocates through it, and dlcloses it;
- *  - a spawner starts short-lived named threads that allocate and exit.
+ *    its destructor), allocates through it, and dlcloses it (unless
+ *    NO_DLOPEN is set);
+ *  - a spawner starts short-lived named threads that allocate and exit;
+ *  - a forker forks every 50 ms; the child allocates, writes
+ *    DIR/c.<n>.heap with prof.dump and _exits; a child that does not finish
+ *    within 20 s (deadlocked on a lock held at fork time) is a failure.
  * Every prof.dump must return 0. Prints counts; exits 0 when all is well.
  *
  *   stress DIR SECONDS LIB
@@ -24,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
     __attribute__((weak));
@@ -33,7 +40,7 @@ int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t ne
 #define NX 4096
 
 static atomic_int stop;
-static atomic_ulong n_alloc, n_remote, n_dump, n_reset, n_dl, n_spawn;
+static atomic_ulong n_alloc, n_remote, n_dump, n_reset, n_dl, n_spawn, n_fork;
 static atomic_int failed;
 static _Atomic(void *) exch[NX];
 static const char *dir, *libpath;
@@ -135,6 +142,8 @@ static void *loader(void *arg)
 {
     (void)arg;
     unsigned long n = 0;
+    if (getenv("NO_DLOPEN"))
+        return NULL;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
         void *h = dlopen(libpath, RTLD_NOW | RTLD_LOCAL);
         if (!h) {
@@ -194,6 +203,66 @@ static void *spawner(void *arg)
     return NULL;
 }
 
+static void *forker(void *arg)
+{
+    (void)arg;
+    unsigned long n = 0;
+    struct timespec pause = {0, 50 * 1000 * 1000}, tick = {0, 10 * 1000 * 1000};
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "stress: fork: %s\n", strerror(errno));
+            atomic_store(&failed, 1);
+            return NULL;
+        }
+        if (pid == 0) {
+            uint64_t s = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull | 1;
+            void *v[64];
+            for (int i = 0; i < 64; i++)
+                v[i] = stress_alloc(rnd(&s));
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/c.%lu.heap", dir, n);
+            const char *name = path;
+            int err = mallctl("prof.dump", NULL, NULL, &name, sizeof(name));
+            for (int i = 0; i < 64; i++)
+                free(v[i]);
+            _exit(err ? 3 : 0);
+        }
+        int st = 0, waited = 0;
+        pid_t r;
+        while ((r = waitpid(pid, &st, WNOHANG)) == 0 && waited < 2000) {
+            nanosleep(&tick, NULL);
+            waited++;
+        }
+        if (r == 0) {
+            fprintf(stderr, "stress: forked child %d (fork %lu) still running after 20 s: deadlocked\n",
+                    (int)pid, n);
+            if (access("/usr/bin/gdb", X_OK) == 0) { /* show where it is stuck */
+                unsetenv("LD_PRELOAD"); /* the shell and gdb must not profile themselves */
+                unsetenv("MALLOC_CONF");
+                char cmd[256];
+                snprintf(cmd, sizeof(cmd),
+                         "timeout 30 gdb -p %d -batch -ex bt 2>/dev/null | grep '^#' | head -24 >&2",
+                         (int)pid);
+                if (system(cmd) != 0)
+                    fprintf(stderr, "stress: (gdb failed)\n");
+            }
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            atomic_store(&failed, 1);
+            return NULL;
+        }
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "stress: forked child %d (fork %lu) ended with status 0x%x\n", (int)pid, n, st);
+            atomic_store(&failed, 1);
+        }
+        n++;
+        nanosleep(&pause, NULL);
+    }
+    atomic_store(&n_fork, n);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -207,12 +276,13 @@ int main(int argc, char **argv)
     dir = argv[1];
     double secs = atof(argv[2]);
     libpath = argv[3];
-    pthread_t w[NWORKERS], d, l, sp;
+    pthread_t w[NWORKERS], d, l, sp, fk;
     for (int i = 0; i < NWORKERS; i++)
         pthread_create(&w[i], NULL, worker, (void *)(uintptr_t)i);
     pthread_create(&d, NULL, dumper, NULL);
     pthread_create(&l, NULL, loader, NULL);
     pthread_create(&sp, NULL, spawner, NULL);
+    pthread_create(&fk, NULL, forker, NULL);
     struct timespec t = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
     nanosleep(&t, NULL);
     atomic_store(&stop, 1);
@@ -221,11 +291,13 @@ int main(int argc, char **argv)
     pthread_join(d, NULL);
     pthread_join(l, NULL);
     pthread_join(sp, NULL);
+    pthread_join(fk, NULL);
     for (unsigned i = 0; i < NX; i++)
         free(atomic_exchange(&exch[i], NULL));
     printf("stress: %lu allocations (%lu freed by another thread), %lu dumps, %lu resets, "
-           "%lu dlopen/dlclose, %lu short threads\n",
+           "%lu dlopen/dlclose, %lu short threads, %lu forks\n",
            (unsigned long)n_alloc, (unsigned long)n_remote, (unsigned long)n_dump,
-           (unsigned long)n_reset, (unsigned long)n_dl, (unsigned long)n_spawn);
+           (unsigned long)n_reset, (unsigned long)n_dl, (unsigned long)n_spawn,
+           (unsigned long)n_fork);
     return atomic_load(&failed) ? 1 : 0;
 }
