@@ -15,7 +15,7 @@
 #include <pthread.h>
 
 #define LIVE 20
-#define BASE_STEPS 12000ull
+#define BASE_STEPS 8000ull
 
 struct worker {
 	uint64_t steps;    /* replacements to do */

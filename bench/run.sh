@@ -19,8 +19,9 @@
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
-#   BENCH_BUDGET=780    seconds: no new repetition starts if it would end past
-#                       this (a loaded machine then gets fewer reps; 0 = no limit)
+#   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
+#                       this (a loaded machine then gets fewer reps; 0 = no limit;
+#                       it leaves ~4 min of the 15-min target to the extra suites)
 #   BENCH_EXTRA=1       0 skips the extra suites bench/*/run.sh run after the table
 #   OURS_SO, JEMALLOC_SO, TCMALLOC_SO, MIMALLOC_SO   override library paths
 # Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
@@ -36,7 +37,7 @@ ALLOCATORS=${ALLOCATORS:-"ours glibc jemalloc tcmalloc mimalloc"}
 SCALE=${SCALE:-1}
 PROF=${PROF:-0}
 TIMEOUT=${BENCH_TIMEOUT:-60}
-BUDGET=${BENCH_BUDGET:-780}
+BUDGET=${BENCH_BUDGET:-660}
 BENCH_EXTRA=${BENCH_EXTRA:-1}
 CSV=$OUT/results.csv
 TABLE=$OUT/table.txt
