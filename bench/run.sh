@@ -159,6 +159,7 @@ fi
 
 # ---- running ---------------------------------------------------------------
 mkdir -p "$OUT" "$RUNDIR"
+rm -f "$OUT"/fail-*.stderr
 echo "bench,allocator,rep,threads,scale,time_s,peak_rss_kb,post_burst_rss_kb,checksum,status,cpu_s" >"$CSV"
 declare -A skip
 nruns=$((REPS * ${#rows[@]} * ${#cfgs[@]}))
