@@ -19,7 +19,7 @@
 #include <string.h>
 
 #define SITE __attribute__((noinline, noclone, used))
-#define MiB ((size_t)1 << 20)
+#define MiB  ((size_t)1 << 20)
 
 size_t nallocx(size_t size, int flags) __attribute__((weak));
 
@@ -193,7 +193,8 @@ SITE void churn(int rounds)
     void *batch[512];
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < 512; i++) {
-            size_t n = churn_sizes[(unsigned)(i + r) % (sizeof(churn_sizes) / sizeof(churn_sizes[0]))];
+            size_t n =
+                churn_sizes[(unsigned)(i + r) % (sizeof(churn_sizes) / sizeof(churn_sizes[0]))];
             batch[i] = malloc(n);
             if (!batch[i])
                 exit(2);
@@ -234,7 +235,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static const size_t exact_sizes[] = {16, 48, 64, 160, 1024, 4096, 40960, 1 << 20, 4 << 20, 16 << 20};
+static const size_t exact_sizes[] = {16,   48,    64,      160,     1024,
+                                     4096, 40960, 1 << 20, 4 << 20, 16 << 20};
 
 int main(void)
 {
@@ -275,7 +277,10 @@ int main(void)
     for (int t = 0; t < NTHREADS; t++)
         pthread_join(th[t], NULL);
 
-    struct { const char *name; size_t bytes; } truth[] = {
+    struct {
+        const char *name;
+        size_t bytes;
+    } truth[] = {
         {"site_small16", 24 * MiB / 16 * 16},
         {"site_small48", 24 * MiB / 48 * 48},
         {"site_calloc160", 24 * MiB / 160 * 160},

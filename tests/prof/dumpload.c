@@ -22,8 +22,8 @@ int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t ne
     __attribute__((weak));
 
 #define NTHREADS 8
-#define WINDOW 2048
-#define NSWAP 1024
+#define WINDOW   2048
+#define NSWAP    1024
 
 static atomic_int stop;
 static atomic_ulong ops;

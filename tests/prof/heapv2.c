@@ -41,7 +41,7 @@ static const char *dir;
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            printf("FAIL %s:%d: ", __func__, __LINE__);                                           \
+            printf("FAIL %s:%d: ", __func__, __LINE__);                                            \
             printf(__VA_ARGS__);                                                                   \
             printf("\n");                                                                          \
             failed = 1;                                                                            \
@@ -184,7 +184,8 @@ static void mode_names(void)
 static void mode_empty(void)
 {
     int err = dump_auto();
-    CHECK(err == EFAULT, "prof.dump(NULL) with an empty prefix returned %d, want EFAULT (%d)", err, EFAULT);
+    CHECK(err == EFAULT, "prof.dump(NULL) with an empty prefix returned %d, want EFAULT (%d)", err,
+          EFAULT);
     site_churn(4 << 20, 65536);
 }
 
@@ -230,9 +231,21 @@ static void mode_leak(bool leak)
 
 /* ---- prof.active ---- */
 
-SITE void site_before(void) { for (int i = 0; i < 13; i++) hold(malloc(1024)); }
-SITE void site_inactive(void) { for (int i = 0; i < 200; i++) hold(malloc(4096)); }
-SITE void site_after(void) { for (int i = 0; i < 17; i++) hold(malloc(1024)); }
+SITE void site_before(void)
+{
+    for (int i = 0; i < 13; i++)
+        hold(malloc(1024));
+}
+SITE void site_inactive(void)
+{
+    for (int i = 0; i < 200; i++)
+        hold(malloc(4096));
+}
+SITE void site_after(void)
+{
+    for (int i = 0; i < 17; i++)
+        hold(malloc(1024));
+}
 
 static void mode_active(void)
 {
@@ -256,8 +269,16 @@ static void mode_active(void)
 
 /* ---- prof.reset ---- */
 
-SITE void site_pre_reset(void) { for (int i = 0; i < 10; i++) hold(malloc(1024)); }
-SITE void site_post_reset(void) { for (int i = 0; i < 3; i++) hold(malloc(1024)); }
+SITE void site_pre_reset(void)
+{
+    for (int i = 0; i < 10; i++)
+        hold(malloc(1024));
+}
+SITE void site_post_reset(void)
+{
+    for (int i = 0; i < 3; i++)
+        hold(malloc(1024));
+}
 
 static void mode_reset(void)
 {
@@ -284,8 +305,16 @@ static void mode_reset(void)
 
 /* ---- thread.prof.active ---- */
 
-SITE void site_quiet(void) { for (int i = 0; i < 30; i++) hold(malloc(8192)); }
-SITE void site_loud(void) { for (int i = 0; i < 50; i++) hold(malloc(4096)); }
+SITE void site_quiet(void)
+{
+    for (int i = 0; i < 30; i++)
+        hold(malloc(8192));
+}
+SITE void site_loud(void)
+{
+    for (int i = 0; i < 50; i++)
+        hold(malloc(4096));
+}
 
 static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -352,7 +381,8 @@ static void mode_noprof(void)
         CHECK(err == ENOENT, "write true to %s returned %d, want ENOENT", bool_rw[i], err);
         len = sizeof(b);
         err = mallctl(bool_rw[i], &b, &len, NULL, 0);
-        CHECK(err == 0 && !b, "read %s after writing true: %d %d, want 0 false", bool_rw[i], err, b);
+        CHECK(err == 0 && !b, "read %s after writing true: %d %d, want 0 false", bool_rw[i], err,
+              b);
     }
     b = false;
     err = mallctl("prof.active", NULL, NULL, &b, sizeof(b));

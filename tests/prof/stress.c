@@ -36,8 +36,8 @@ int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t ne
     __attribute__((weak));
 
 #define NWORKERS 8
-#define RING 1024
-#define NX 4096
+#define RING     1024
+#define NX       4096
 
 static atomic_int stop;
 static atomic_ulong n_alloc, n_remote, n_dump, n_reset, n_dl, n_spawn, n_fork;
@@ -56,9 +56,13 @@ static uint64_t rnd(uint64_t *s)
 static size_t pick_size(uint64_t r)
 {
     switch (r % 16) {
-    case 0: return (size_t)1 << 20 | (r >> 8) % (3u << 20); /* 1-4 MiB */
-    case 1: case 2: return 32768 + (r >> 8) % 98304;         /* large */
-    default: return 16 + (r >> 8) % 4096;                    /* small */
+    case 0:
+        return (size_t)1 << 20 | (r >> 8) % (3u << 20); /* 1-4 MiB */
+    case 1:
+    case 2:
+        return 32768 + (r >> 8) % 98304; /* large */
+    default:
+        return 16 + (r >> 8) % 4096; /* small */
     }
 }
 
@@ -67,10 +71,21 @@ __attribute__((noinline)) static void *stress_alloc(uint64_t r)
     size_t n = pick_size(r);
     void *p = NULL;
     switch ((r >> 4) % 8) {
-    case 0: p = calloc(1, n); break;
-    case 1: if (posix_memalign(&p, 64 << (r >> 20) % 6, n)) p = NULL; break;
-    case 2: p = malloc(n / 2 + 1); if (p) p = realloc(p, n); break;
-    default: p = malloc(n); break;
+    case 0:
+        p = calloc(1, n);
+        break;
+    case 1:
+        if (posix_memalign(&p, 64 << (r >> 20) % 6, n))
+            p = NULL;
+        break;
+    case 2:
+        p = malloc(n / 2 + 1);
+        if (p)
+            p = realloc(p, n);
+        break;
+    default:
+        p = malloc(n);
+        break;
     }
     if (!p) {
         fprintf(stderr, "stress: allocation of %zu failed\n", n);
@@ -235,15 +250,17 @@ static void *forker(void *arg)
             waited++;
         }
         if (r == 0) {
-            fprintf(stderr, "stress: forked child %d (fork %lu) still running after 20 s: deadlocked\n",
+            fprintf(stderr,
+                    "stress: forked child %d (fork %lu) still running after 20 s: deadlocked\n",
                     (int)pid, n);
             if (access("/usr/bin/gdb", X_OK) == 0) { /* show where it is stuck */
                 unsetenv("LD_PRELOAD"); /* the shell and gdb must not profile themselves */
                 unsetenv("MALLOC_CONF");
                 char cmd[256];
-                snprintf(cmd, sizeof(cmd),
-                         "timeout 30 gdb -p %d -batch -ex bt 2>/dev/null | grep '^#' | head -24 >&2",
-                         (int)pid);
+                snprintf(
+                    cmd, sizeof(cmd),
+                    "timeout 30 gdb -p %d -batch -ex bt 2>/dev/null | grep '^#' | head -24 >&2",
+                    (int)pid);
                 if (system(cmd) != 0)
                     fprintf(stderr, "stress: (gdb failed)\n");
             }
@@ -253,7 +270,8 @@ static void *forker(void *arg)
             return NULL;
         }
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "stress: forked child %d (fork %lu) ended with status 0x%x\n", (int)pid, n, st);
+            fprintf(stderr, "stress: forked child %d (fork %lu) ended with status 0x%x\n", (int)pid,
+                    n, st);
             atomic_store(&failed, 1);
         }
         n++;
