@@ -2,6 +2,7 @@
 #ifndef JEPROF_IDMAP_H
 #define JEPROF_IDMAP_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -33,11 +34,11 @@ static inline void idmap_free(struct idmap *m)
 static inline int idmap_put(struct idmap *m, uint64_t key, uint32_t val)
 {
     if (key == 0)
-        return 17;
+        return EEXIST;
     size_t i = hash_u64(key) & (m->n - 1);
     while (m->keys[i]) {
         if (m->keys[i] == key)
-            return 17;
+            return EEXIST;
         i = (i + 1) & (m->n - 1);
     }
     m->keys[i] = key;

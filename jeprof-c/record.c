@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,10 +105,17 @@ static int run_child(char **cmd, const char *preload, const char *conf, pid_t *p
         _exit(127);
     }
     *pid_out = pid;
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -error("waitpid: %s", strerror(errno));
+    /* Ctrl-C is for the command: it may still write its final dump, and we
+     * still report on it. */
+    void (*old_int)(int) = signal(SIGINT, SIG_IGN);
+    void (*old_quit)(int) = signal(SIGQUIT, SIG_IGN);
+    int st, rc;
+    while ((rc = (int)waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    signal(SIGINT, old_int);
+    signal(SIGQUIT, old_quit);
+    if (rc < 0)
+        return -error("waitpid: %s", strerror(errno));
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
