@@ -137,6 +137,7 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
 {
     struct report_options ro = {
         .title = title,
+        .unit = p->generic_unit ? pstr(p, p->generic_unit) : NULL,
         .value = cli.value,
         .show_bytes = cli.show_bytes,
         .by_cum = cli.cum,

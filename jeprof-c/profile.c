@@ -11,7 +11,6 @@ void profile_init(struct profile *p)
     p->nlochash = 1024;
     p->lochash = xcalloc(p->nlochash, sizeof(uint32_t));
     p->sign = 1.0;
-    p->unit_space = "bytes";
 }
 
 void profile_free(struct profile *p)

@@ -69,7 +69,8 @@ struct profile {
     size_t nframes, capframes;
     uint64_t period;        /* sampling period (heap_v2: R), 0 = unknown */
     const char *format;     /* "heap_v2", "pprof" or "recent" of the first input */
-    const char *unit_space; /* unit of the space columns: "bytes" unless pprof says */
+    uint32_t generic_unit;  /* not a heap profile (pprof): string id of the unit of
+                               the column read into every slot; 0 = heap */
     int has_threads;        /* heap_v2 per-thread lines were read */
     int keep_threads;       /* store per-thread samples (--thread); else skip them */
     int symbolized_input;   /* pprof input carried functions already */

@@ -1,8 +1,8 @@
 /* read_pprof: profile.proto (perftools.profiles) as written by Go, by our
  * libprof and by jeprof-c --pprof; the caller has already gunzipped.
  * Heap columns are found by sample_type name (alloc_objects, alloc_space,
- * inuse_objects, inuse_space); any other profile puts its default (or last)
- * column in every slot. Locations that carry lines keep them as frames;
+ * inuse_objects, inuse_space); any other profile (CPU, ...) puts its default
+ * (or last) column in every slot and reports in that column's unit. Locations that carry lines keep them as frames;
  * the others are symbolized later from their mapping. Every index and id is
  * checked: a bad one is a corrupt profile, never a crash. */
 #include <errno.h>
@@ -30,7 +30,7 @@ static int bad(char *err, const char *what)
 }
 
 /* Which sample_type column feeds each model slot (-1 = none). */
-static int map_columns(const PProfile *pp, int col[PV_N], char *err)
+static int map_columns(struct profile *p, const PProfile *pp, int col[PV_N], char *err)
 {
     static const char *names[PV_N] = {"inuse_objects", "inuse_space", "alloc_objects",
                                       "alloc_space"};
@@ -59,6 +59,9 @@ static int map_columns(const PProfile *pp, int col[PV_N], char *err)
                     def = (int)i;
         for (int k = 0; k < PV_N; k++)
             col[k] = def;
+        p->generic_unit = strtab_intern(&p->strings, S(pp, pp->sample_type[def]->unit));
+        if (!p->generic_unit)
+            p->generic_unit = strtab_intern(&p->strings, "count");
     }
     return 0;
 }
@@ -193,18 +196,13 @@ int read_pprof(struct profile *p, const char *data, size_t len, char *err)
         rc = bad(err, "string_table[0] must be empty");
         goto out;
     }
-    if ((rc = map_columns(pp, col, err)) || (rc = read_mappings(p, pp, &maps, err)) ||
+    if ((rc = map_columns(p, pp, col, err)) || (rc = read_mappings(p, pp, &maps, err)) ||
         (rc = read_functions(pp, &funcs, err)) ||
         (rc = read_locations(p, pp, &maps, &funcs, &locs, err)) ||
         (rc = read_samples(p, pp, &locs, col, err)))
         goto out;
     if (!p->period && pp->period > 0)
         p->period = (uint64_t)pp->period;
-    if (pp->period_type) {
-        const char *u = S(pp, pp->period_type->unit);
-        if (u && *u && strcmp(u, "bytes") != 0)
-            p->unit_space = "units";
-    }
 out:
     if (maps.keys)
         idmap_free(&maps);

@@ -18,6 +18,7 @@ struct report_options {
     double edgefraction; /* graphs: drop edges below this share */
     int thread;          /* THREAD_ALL or the --thread shown */
     const char *title;   /* graphs and flamegraph: the title */
+    const char *unit;    /* non-heap pprof: the unit, values printed as integers */
 };
 
 /* jeprof's number and unit formatting (Unparse, Units). */

@@ -20,6 +20,8 @@ static int is_objects(int value)
 
 const char *report_units(const struct report_options *o)
 {
+    if (o->unit)
+        return o->unit;
     if (is_objects(o->value))
         return "objects";
     return o->show_bytes ? "B" : "MB";
@@ -27,7 +29,7 @@ const char *report_units(const struct report_options *o)
 
 void report_unparse(char *buf, size_t n, double v, const struct report_options *o)
 {
-    if (is_objects(o->value) || o->show_bytes)
+    if (o->unit || is_objects(o->value) || o->show_bytes)
         snprintf(buf, n, "%lld", (long long)dbl_to_i64(v));
     else
         snprintf(buf, n, "%.1f", v / 1048576.0);

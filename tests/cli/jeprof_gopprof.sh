@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # jeprof-c reads a heap profile written by Go's runtime/pprof (gzip'd
 # profile.proto, already symbolized, Go's sample types) with no binary:
-# the two allocating functions carry the bytes they allocated. Skips
-# without Go.
+# the two allocating functions carry the bytes they allocated. A Go CPU
+# profile is reported in its own unit (nanoseconds). Skips without Go.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need go
@@ -21,4 +21,9 @@ small=$(awk '$6 == "main.allocSmall" {print $1}' "$WORK/out.txt")
     fail "inuse_objects of main.allocBig is not 100"
 "$JEPROF_C" --quiet --collapsed "$WORK/heap.pb.gz" | grep -q "main.main;main.allocBig 6553600" ||
     fail "collapsed stack for allocBig missing"
+"$WORK/gheap" "$WORK/cpu.pb.gz" cpu || fail "the Go program failed (cpu)"
+"$JEPROF_C" --quiet --text "$WORK/cpu.pb.gz" >"$WORK/cpu.txt" || fail "jeprof-c failed on a CPU profile"
+head -n 3 "$WORK/cpu.txt"
+grep -q "^Total: [0-9]* nanoseconds$" "$WORK/cpu.txt" || fail "CPU profile total not in nanoseconds"
+grep -q " main.burn$" "$WORK/cpu.txt" || fail "main.burn missing from the CPU profile"
 echo "ok"

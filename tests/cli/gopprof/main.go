@@ -1,6 +1,7 @@
 // Writes a Go heap profile (runtime/pprof, gzip'd profile.proto with Go's
 // own symbolization) for tests/cli/jeprof_gopprof.sh: allocations from two
-// known functions, kept live, sampled at every allocation.
+// known functions, kept live, sampled at every allocation. With a second
+// argument "cpu", writes a CPU profile of main.burn instead.
 package main
 
 import (
@@ -25,7 +26,29 @@ func allocSmall() {
 	}
 }
 
+var sink int
+
+//go:noinline
+func burn() {
+	for i := 0; i < 400000000; i++ {
+		sink += i % 7
+	}
+}
+
 func main() {
+	if len(os.Args) > 2 && os.Args[2] == "cpu" {
+		f, err := os.Create(os.Args[1])
+		if err != nil {
+			panic(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			panic(err)
+		}
+		burn()
+		pprof.StopCPUProfile()
+		f.Close()
+		return
+	}
 	runtime.MemProfileRate = 1
 	keep = make([][]byte, 0, 2000)
 	allocBig()
