@@ -308,6 +308,10 @@ static int h_tcache_create(const struct ctl_args *a)
     return ctl_read(a, &id, sizeof(id));
 }
 
+void ctl_prefork(void) { pthread_mutex_lock(&tcache_lock); }
+void ctl_postfork_parent(void) { pthread_mutex_unlock(&tcache_lock); }
+void ctl_postfork_child(void) { pthread_mutex_init(&tcache_lock, NULL); }
+
 static int tcache_id_op(const struct ctl_args *a, bool destroy)
 {
     if (a->oldp || a->oldlenp)

@@ -39,4 +39,9 @@ int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
 int ctl_write(const struct ctl_args *a, void *v, size_t size);
 int ctl_no_data(const struct ctl_args *a);
 
+/* Fork handling for the few locks the handlers own. */
+void ctl_prefork(void);
+void ctl_postfork_parent(void);
+void ctl_postfork_child(void);
+
 #endif

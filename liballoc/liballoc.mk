@@ -3,7 +3,9 @@
 
 LIBALLOC_SRCS := $(wildcard liballoc/*.c) $(wildcard libprof/*.c)
 LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
+# Frame pointers in our own code, so prof_unwind:fp can walk through the allocator's frames.
 LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-plt \
+                  -fno-omit-frame-pointer \
                   -Iliballoc -Ilibprof -Wno-type-limits -Wno-missing-attributes
 LIBALLOC_LIBS := -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
 

@@ -6,6 +6,7 @@
  */
 #include "alloc.h"
 #include "arena.h"
+#include "ctl.h"
 #include "base.h"
 #include "heap.h"
 #include "huge.h"
@@ -88,9 +89,11 @@ static void prefork(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    ctl_prefork();
     prof_prefork();
     heap_prefork();
     arena_prefork();
+    stats_prefork();
     base_prefork();
 }
 
@@ -99,9 +102,11 @@ static void postfork_parent(void)
     if (atomic_load(&init_state) != INIT_DONE)
         return;
     base_postfork_parent();
+    stats_postfork_parent();
     arena_postfork_parent();
     heap_postfork_parent();
     prof_postfork_parent();
+    ctl_postfork_parent();
 }
 
 static void postfork_child(void)
@@ -109,9 +114,11 @@ static void postfork_child(void)
     if (atomic_load(&init_state) != INIT_DONE)
         return;
     base_postfork_child();
+    stats_postfork_child();
     arena_postfork_child();
     heap_postfork_child();
     prof_postfork_child();
+    ctl_postfork_child();
     background_postfork_child();
 }
 
@@ -165,8 +172,12 @@ __attribute__((constructor)) static void malloc_constructor(void)
 {
     if (malloc_init() != 0)
         return;
-    /* Outside malloc: loading libnuma may allocate. */
+    /* Outside malloc: loading libnuma may allocate (never sampled: it is ours). */
+    struct heap *h = heap_get();
+    bool was = h ? prof_suspend(h, true) : false;
     numa_boot();
+    if (h)
+        prof_suspend(h, was);
 }
 
 /* ---- helpers ---- */

@@ -8,6 +8,7 @@
 #ifndef PROF_HOOKS_H
 #define PROF_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct heap;
@@ -18,6 +19,8 @@ void prof_thread_init(struct heap *h);
 void prof_thread_exit(struct heap *h);
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize);
 void prof_free_check(struct span *s, void *p);
+/* Stop (true) or resume sampling the calling thread's allocations; returns the old state. */
+bool prof_suspend(struct heap *h, bool suspend);
 void prof_prefork(void);
 void prof_postfork_parent(void);
 void prof_postfork_child(void);

@@ -54,6 +54,10 @@ void stats_poke_heaps(void)
     pthread_mutex_unlock(&stats_lock);
 }
 
+void stats_prefork(void) { pthread_mutex_lock(&stats_lock); }
+void stats_postfork_parent(void) { pthread_mutex_unlock(&stats_lock); }
+void stats_postfork_child(void) { pthread_mutex_init(&stats_lock, NULL); }
+
 void stats_note_orphan_free(size_t usize)
 {
     atomic_fetch_add_explicit(&orphan_deallocated, usize, memory_order_relaxed);

@@ -34,5 +34,8 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
 /* Sum one arena's counters (or all with i == MALLCTL_ARENAS_ALL) under their locks. */
 void stats_arena_sum(unsigned i, struct arena_stats *out);
 void stats_boot(void);
+void stats_prefork(void);
+void stats_postfork_parent(void);
+void stats_postfork_child(void);
 
 #endif

@@ -40,6 +40,15 @@ void backtrace_boot(int method)
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&backtrace_boot);
 }
 
+void backtrace_postfork_child(void)
+{
+    /* glibc does not reset the loader's write lock in a forked child: if another
+     * thread was inside dlopen/dlclose at fork time, libunwind's
+     * dl_iterate_phdr would block forever. The child walks frame pointers
+     * (lock-free, bounded by its stack) instead. */
+    bt_method = BT_FP;
+}
+
 int backtrace_is_internal(uintptr_t pc)
 {
     return pc >= text_lo && pc < text_hi;

@@ -17,6 +17,8 @@ enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1 };
 void backtrace_boot(int method);
 /* Capture up to max return addresses (innermost first); returns the depth. */
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max);
+/* In a forked child: stop using libunwind (see backtrace.c). */
+void backtrace_postfork_child(void);
 /* True if pc lies in the allocator's own code. */
 int backtrace_is_internal(uintptr_t pc);
 

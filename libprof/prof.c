@@ -273,6 +273,16 @@ static void final_dump(void)
         td->in_prof = false;
 }
 
+bool prof_suspend(struct heap *h, bool suspend)
+{
+    struct prof_tdata *td = h->prof;
+    if (!td)
+        return false;
+    bool was = td->in_prof;
+    td->in_prof = suspend;
+    return was;
+}
+
 /* ---- fork ---- */
 
 void prof_prefork(void)
@@ -301,6 +311,7 @@ void prof_postfork_child(void)
         return;
     recent_postfork_child();
     site_postfork_child();
+    backtrace_postfork_child();
     pthread_mutex_init(&prof.tdata_lock, NULL);
     pthread_mutex_init(&prof.dump_lock, NULL);
 }
