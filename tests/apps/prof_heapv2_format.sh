@@ -17,10 +17,11 @@
 #    counter, .i<N>. (lg_prof_interval:20 over 8 MiB -> 7..9 dumps),
 #    .u<N>. (prof_gdump), .f. last; one shared seq counter 0..n-1;
 #  - empty prof_prefix: no automatic dump, prof.dump(NULL) EFAULT;
-#    prof.prefix at run time; prof.dump into a missing directory EFAULT,
-#    a message, no file; no *.tmp.* file left anywhere;
-#  - prof_leak summary on stderr, prof_leak_error exit 1 on a leak and 0
-#    without one, the w/o prof_final warning;
+#    prof.prefix at run time; prof.dump into a missing directory EFAULT
+#    and no file; no *.tmp.* file left anywhere;
+#  - after prof.reset, prof_leak's summary on stderr counts exactly the
+#    3 MiB left allocated, prof_leak_error exits 1 on that leak and 0 when
+#    everything was freed; the w/o prof_final warning;
 #  - prof.active=false adds no site, prof.reset zeroes counts (and old
 #    blocks freed later do not disturb new ones; lg changes), one thread
 #    with thread.prof.active=false is not sampled;
@@ -29,7 +30,10 @@
 #    thread.prof.name, experimental.prof_recent.*) and every write of true
 #    is ENOENT; the switches (prof.active, prof.gdump,
 #    prof.thread_active_init, thread.prof.active) read false, prof.lg_sample
-#    and prof.interval read their values; no file is written.
+#    and prof.interval are readable; no file is written.
+# PROF_TEST_LIB=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs the same
+# checks against Debian's jemalloc 5.3: all pass there (jemalloc ignores
+# the prof_unwind option with a message and uses its own unwinder).
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
 need gcc
@@ -193,24 +197,23 @@ got=$(ls "$D" | tr '\n' ' ')
 # --- failed dump ---
 scenario badpath "prof:true" badpath
 expect_ok badpath
-grep -qxF "<jemalloc>: failed to open \"$D/missing/x.heap\"" "$ERR" || bad "no '<jemalloc>: failed to open' message for $D/missing/x.heap"
 [ ! -e "$D/missing" ] || bad "$D/missing was created"
 got=$(ls "$D" | tr '\n' ' ')
 [ "$got" = "ok.heap " ] || bad "after a failed prof.dump the directory holds '$got', want only ok.heap"
 
-# --- leaks ---
+# --- leaks (the scenario calls prof.reset first, so only its own 3 x 1 MiB
+# can be live at exit) ---
 scenario leak "prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$TMP/leak/l,prof_leak:true" leak
 [ $RC -eq 0 ] || bad "prof_leak (no _error): exit $RC, want 0"
-sum=$(grep -E '^<jemalloc>: Leak approximation summary: ~[0-9]+ bytes?, ~[0-9]+ objects?, >= [0-9]+ contexts?$' "$ERR")
-[ -n "$sum" ] || bad "prof_leak: no leak summary line on stderr"
-lb=$(echo "$sum" | sed -E 's/.*~([0-9]+) byte.*/\1/')
-[ -n "$lb" ] && [ "$lb" -ge 12288 ] 2>/dev/null || bad "prof_leak: summary says ~$lb bytes, 3 x 4096 were leaked"
+grep -qx '<jemalloc>: Leak approximation summary: ~3145728 bytes, ~3 objects, >= [1-3] contexts\?' "$ERR" ||
+    bad "prof_leak: no leak summary '~3145728 bytes, ~3 objects, >= 1..3 contexts' on stderr"
 grep -qx '<jemalloc>: Run jeprof on dump output for leak detail' "$ERR" || bad "prof_leak: no 'Run jeprof' line"
-[ "$(flat_of jeprof "$(ls "$D"/l.*.f.heap 2>/dev/null | head -1)" site_leak)" = 12288 ] || bad "prof_leak: final dump does not show site_leak 12288"
+[ "$(flat_of jeprof "$(ls "$D"/l.*.f.heap 2>/dev/null | head -1)" site_leak)" = 3145728 ] ||
+    bad "prof_leak: the final dump does not show site_leak 3145728"
 
 scenario leak_error "prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$TMP/leak_error/l,prof_leak_error:true" leak
 [ $RC -eq 1 ] || bad "prof_leak_error with a leak: exit $RC, want 1"
-grep -q '^<jemalloc>: Leak approximation summary: ~' "$ERR" || bad "prof_leak_error: no leak summary"
+grep -q '^<jemalloc>: Leak approximation summary: ~3145728 bytes' "$ERR" || bad "prof_leak_error: no leak summary"
 
 scenario noleak "prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$TMP/noleak/l,prof_leak_error:true" noleak
 if [ $RC -ne 0 ] || grep -q 'Leak approximation' "$ERR"; then

@@ -5,6 +5,12 @@ PROF_SRC=$ROOT/tests/prof
 PROF_OUT=$ROOT/build/tests/prof
 JEPROF_C=$ROOT/build/jeprof-c
 mkdir -p "$PROF_OUT" || fail "mkdir $PROF_OUT"
+# PROF_TEST_LIB=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs a test
+# against the reference allocator instead (to check the test itself).
+if [ -n "${PROF_TEST_LIB:-}" ]; then
+    LIB=$PROF_TEST_LIB
+    echo "note: testing $LIB"
+fi
 
 # Allocation calls must reach the allocator: no builtin folding of
 # malloc/free pairs.
