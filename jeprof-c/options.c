@@ -77,7 +77,7 @@ int parse_options(int argc, char **argv, const struct option *opts)
         const char *v = eq ? eq + 1 : NULL;
         if (!v) {
             if (i + 1 >= argc) {
-                error("option '--%s' requires a value", o->name);
+                error("option '%s%s' requires a value", o->name[1] ? "--" : "-", o->name);
                 return -1;
             }
             v = argv[++i];
@@ -97,8 +97,11 @@ void print_usage(FILE *f, const char *usage, const struct option *opts)
             continue;
         }
         char left[64];
+        int shrt = o->name[1] == 0; /* one letter: -o DIR */
         if (o->kind == OPT_SET_INT)
-            snprintf(left, sizeof(left), "--%s", o->name);
+            snprintf(left, sizeof(left), "%s%s", shrt ? "-" : "--", o->name);
+        else if (shrt)
+            snprintf(left, sizeof(left), "-%s %s", o->name, o->argh ? o->argh : "X");
         else
             snprintf(left, sizeof(left), "--%s=%s", o->name, o->argh ? o->argh : "X");
         fprintf(f, "    %-24s %s\n", left, o->help);
