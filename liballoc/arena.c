@@ -2,6 +2,7 @@
 #include "arena.h"
 #include "base.h"
 #include "heap.h"
+#include "huge.h"
 #include "numa.h"
 #include "os.h"
 #include "page.h"
@@ -560,7 +561,6 @@ static void purge_list(struct arena *a, unsigned list, size_t excess, bool to_mu
     }
 }
 
-void huge_decay_locked(struct arena *a, uint64_t now, bool force);
 
 void arena_decay(struct arena *a, bool force)
 {
@@ -580,7 +580,7 @@ void arena_decay(struct arena *a, bool force)
      * even one whose adaptive tick threshold is far away. */
     bool pending = (a->stats.ndirty > 0 && a->decay_dirty.ms > 0) ||
                    (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0) ||
-                   (a->huge_cache != NULL && a->decay_dirty.ms > 0);
+                   (a->stats.huge_cached > 0 && a->decay_dirty.ms > 0);
     pthread_mutex_unlock(&a->lock);
     if (pending) {
         atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
@@ -599,7 +599,7 @@ static void decay_idle_arenas(uint64_t now)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = arenas[i];
-        if (!b || (b->stats.ndirty == 0 && b->stats.nmuzzy == 0 && b->huge_cache == NULL))
+        if (!b || (b->stats.ndirty == 0 && b->stats.nmuzzy == 0 && b->stats.huge_cached == 0))
             continue;
         if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
             continue;
@@ -616,7 +616,7 @@ void arena_decay_tick(struct arena *a)
     decay_idle_arenas(now);
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return;
-    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->huge_cache == NULL)
+    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->stats.huge_cached == 0)
         return;
     arena_decay(a, false);
 }

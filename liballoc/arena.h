@@ -43,7 +43,7 @@ struct arena_stats {
     uint64_t large_nmalloc, large_ndalloc;
     size_t large_allocated;   /* bytes in live large and huge blocks */
     size_t slab_pages;        /* pages held by slabs */
-    size_t huge_cached;       /* pages in freed huge mappings kept for reuse */
+    size_t huge_cached;       /* dirty pages in free huge runs (reused before purging) */
 };
 
 struct arena {
@@ -54,7 +54,7 @@ struct arena {
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins */
     struct span *abandoned[NSMALL];             /* slab pages whose heap exited */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
-    struct span *huge_cache;                    /* freed huge mappings kept for reuse (dirty) */
+    struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
     struct span *slabs;                         /* live slab pages (stats walk them) */

@@ -1,226 +1,314 @@
-/* huge: 2 MiB-aligned mappings for big blocks (see huge.h). */
+/* huge: 2 MiB-aligned runs for big blocks (see huge.h). */
 #include "huge.h"
 #include "os.h"
 #include "rtree.h"
 #include "stats.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
-static size_t map_size_for(size_t usize)
+#define HUGE_REGION ((size_t)64 << 20)
+#define HUGE_RETAIN_MAX ((size_t)1 << 30)
+
+static size_t run_size_for(size_t usize)
 {
     return ALIGN_UP(usize, CHUNK);
 }
 
-/* Take a cached mapping that fits; trims its tail. Lock held. */
-static struct span *cache_take(struct arena *a, size_t map_size, size_t align)
+/* ---- the address-ordered free-run list (arena->huge_cache), lock held ---- */
+
+static void run_unlink(struct arena *a, struct span *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        a->huge_cache = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (r->state == SPAN_CLEAN)
+        a->stats.retained -= span_bytes(r);
+    else
+        a->stats.huge_cached -= r->npages;
+}
+
+static void run_link_after(struct arena *a, struct span *after, struct span *r)
+{
+    r->prev = after;
+    r->next = after ? after->next : a->huge_cache;
+    if (r->next)
+        r->next->prev = r;
+    if (after)
+        after->next = r;
+    else
+        a->huge_cache = r;
+    if (r->state == SPAN_CLEAN)
+        a->stats.retained += span_bytes(r);
+    else
+        a->stats.huge_cached += r->npages;
+}
+
+/* Insert free run r, merging with address-adjacent free runs of the same state. */
+static void run_insert(struct arena *a, struct span *r)
+{
+    r->kind = SPAN_FREE;
+    struct span *prev = NULL, *it = a->huge_cache;
+    while (it && it->start < r->start) {
+        prev = it;
+        it = it->next;
+    }
+    if (prev && prev->state == r->state && prev->start + span_bytes(prev) == r->start) {
+        run_unlink(a, prev);
+        prev->npages += r->npages;
+        if (r->freed_ns > prev->freed_ns)
+            prev->freed_ns = r->freed_ns;
+        arena_span_release(a, r);
+        r = prev;
+        prev = r->prev;
+    }
+    struct span *next = prev ? prev->next : a->huge_cache;
+    if (next && next->state == r->state && r->start + span_bytes(r) == next->start) {
+        run_unlink(a, next);
+        r->npages += next->npages;
+        arena_span_release(a, next);
+    }
+    run_link_after(a, prev, r);
+}
+
+/* Best fit for need bytes at align: dirty runs first, then clean. */
+static struct span *run_find(struct arena *a, size_t need, size_t align, uintptr_t *at)
 {
     struct span *best = NULL;
-    for (struct span *s = a->huge_cache; s; s = s->next) {
-        if (span_bytes(s) >= map_size && (s->start & (align - 1)) == 0 &&
-            (!best || s->npages < best->npages))
-            best = s;
+    uintptr_t best_at = 0;
+    for (struct span *r = a->huge_cache; r; r = r->next) {
+        uintptr_t s = ALIGN_UP(r->start, align);
+        if (s + need > r->start + span_bytes(r))
+            continue;
+        bool better = !best || (r->state < best->state) ||
+                      (r->state == best->state && r->npages < best->npages);
+        if (better) {
+            best = r;
+            best_at = s;
+        }
     }
-    if (!best)
-        return NULL;
-    if (best->prev)
-        best->prev->next = best->next;
-    else
-        a->huge_cache = best->next;
-    if (best->next)
-        best->next->prev = best->prev;
-    size_t have = span_bytes(best);
-    a->stats.huge_cached -= best->npages;
-    if (have > map_size) {
-        os_unmap((void *)(best->start + map_size), have - map_size);
-        a->stats.mapped -= have - map_size;
-        best->npages = map_size >> LG_PAGE;
-    }
+    *at = best_at;
     return best;
+}
+
+/* Take [at, at+need) out of free run r; the rest stays free. */
+static struct span *run_carve(struct arena *a, struct span *r, uintptr_t at, size_t need)
+{
+    run_unlink(a, r);
+    uintptr_t end = r->start + span_bytes(r);
+    if (at > r->start) {
+        struct span *lead = arena_span_new(a);
+        if (!lead)
+            goto fail;
+        lead->start = r->start;
+        lead->npages = (at - r->start) >> LG_PAGE;
+        lead->state = r->state;
+        lead->freed_ns = r->freed_ns;
+        r->start = at;
+        r->npages -= lead->npages;
+        run_insert(a, lead);
+    }
+    if (at + need < end) {
+        struct span *tail = arena_span_new(a);
+        if (!tail)
+            goto fail;
+        tail->start = at + need;
+        tail->npages = (end - (at + need)) >> LG_PAGE;
+        tail->state = r->state;
+        tail->freed_ns = r->freed_ns;
+        r->npages -= tail->npages;
+        run_insert(a, tail);
+    }
+    return r;
+fail:
+    run_insert(a, r);
+    return NULL;
+}
+
+static int region_new(struct arena *a, size_t need, size_t align)
+{
+    size_t size = need > HUGE_REGION ? need : HUGE_REGION;
+    void *mem;
+    if (os_map_aligned(size, align, &mem) != 0)
+        return -1;
+    os_thp_apply(mem, size);
+    if (a->node >= 0)
+        os_ops.bind_node(mem, size, a->node);
+    pthread_mutex_lock(&a->lock);
+    struct span *r = arena_span_new(a);
+    if (!r) {
+        pthread_mutex_unlock(&a->lock);
+        os_unmap(mem, size);
+        return -1;
+    }
+    r->start = (uintptr_t)mem;
+    r->npages = size >> LG_PAGE;
+    r->state = SPAN_CLEAN;
+    a->stats.mapped += size;
+    run_insert(a, r);
+    pthread_mutex_unlock(&a->lock);
+    return 0;
 }
 
 void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
-    size_t map_size = map_size_for(usize);
-    if (map_size < usize)
+    size_t need = run_size_for(usize);
+    if (need < usize)
         return NULL;
     if (align < CHUNK)
         align = CHUNK;
-    pthread_mutex_lock(&a->lock);
-    struct span *s = cache_take(a, map_size, align);
-    if (!s) {
-        pthread_mutex_unlock(&a->lock);
-        void *mem;
-        if (os_map_aligned(map_size, align, &mem) != 0)
-            return NULL;
-        os_thp_apply(mem, map_size);
-        if (a->node >= 0)
-            os_ops.bind_node(mem, map_size, a->node);
+    struct span *s = NULL;
+    for (int tries = 0; tries < 2 && !s; tries++) {
         pthread_mutex_lock(&a->lock);
-        s = arena_span_new(a);
-        if (!s || rtree_set((uintptr_t)mem, (uintptr_t)s | 1) != 0) {
-            if (s)
-                arena_span_release(a, s);
-            pthread_mutex_unlock(&a->lock);
-            os_unmap(mem, map_size);
-            return NULL;
+        uintptr_t at;
+        struct span *r = run_find(a, need, align, &at);
+        if (r) {
+            s = run_carve(a, r, at, need);
+            if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
+                run_insert(a, s);
+                s = NULL;
+                r = NULL;
+            }
         }
-        s->start = (uintptr_t)mem;
-        s->npages = map_size >> LG_PAGE;
-        s->zeroed = 1;
-        a->stats.mapped += map_size;
-    } else {
-        s->zeroed = 0;
+        if (s) {
+            s->zeroed = s->state == SPAN_CLEAN;
+            s->kind = SPAN_HUGE;
+            s->usize = usize;
+            atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+            a->stats.active_pages += s->npages;
+            a->stats.large_nmalloc++;
+            a->stats.large_allocated += usize;
+        }
+        pthread_mutex_unlock(&a->lock);
+        if (!s && !r && (tries > 0 || region_new(a, need, align) != 0))
+            return NULL;
     }
-    s->kind = SPAN_HUGE;
-    s->usize = usize;
-    atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
-    a->stats.active_pages += s->npages;
-    a->stats.large_nmalloc++;
-    a->stats.large_allocated += usize;
-    pthread_mutex_unlock(&a->lock);
+    if (!s)
+        return NULL;
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize);
     return (void *)s->start;
 }
 
-static void unmap_span_locked(struct arena *a, struct span *s)
+/* Give clean address space back to the kernel when too much is retained. Lock held. */
+static void trim_retained(struct arena *a)
 {
-    if (rtree_set(s->start, 0) != 0)
-        alloc_fatal(__FILE__, __LINE__, "rtree_set clear");
-    os_unmap((void *)s->start, span_bytes(s));
-    a->stats.mapped -= span_bytes(s);
-    arena_span_release(a, s);
+    struct span *r = a->huge_cache;
+    while (r && a->stats.retained > HUGE_RETAIN_MAX) {
+        struct span *next = r->next;
+        if (r->state == SPAN_CLEAN) {
+            run_unlink(a, r);
+            os_unmap((void *)r->start, span_bytes(r));
+            a->stats.mapped -= span_bytes(r);
+            arena_span_release(a, r);
+        }
+        r = next;
+    }
+}
+
+static void run_purge(struct arena *a, struct span *r)
+{
+    run_unlink(a, r);
+    os_purge_forced((void *)r->start, span_bytes(r));
+    a->stats.npurge++;
+    a->stats.nmadvise++;
+    a->stats.purged += r->npages;
+    r->state = SPAN_CLEAN;
+    run_insert(a, r);
 }
 
 void huge_free(struct span *s)
 {
     struct arena *a = s->arena;
-    bool stats_poke_pending = false;
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
-    s->kind = SPAN_FREE;
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
-    if (a->decay_dirty.ms == 0) {
-        unmap_span_locked(a, s);
-    } else {
-        if (a->huge_cache == NULL && a->decay_dirty.ms > 0)
-            stats_poke_pending = true;
-        s->prev = NULL;
-        s->next = a->huge_cache;
-        if (s->next)
-            s->next->prev = s;
-        a->huge_cache = s;
-        a->stats.huge_cached += s->npages;
-        /* Bound the cache: 16 MiB plus 1/8 of what the arena has in use. */
-        size_t cap = ((size_t)16 << 20 >> LG_PAGE) + a->stats.active_pages / 8;
-        while (a->stats.huge_cached > cap) {
-            struct span *old = a->huge_cache;
-            while (old->next)
-                old = old->next;
-            old->prev ? (void)(old->prev->next = NULL) : (void)(a->huge_cache = NULL);
-            a->stats.huge_cached -= old->npages;
-            a->stats.purged += old->npages;
-            unmap_span_locked(a, old);
-        }
-    }
+    bool poke = a->stats.huge_cached == 0 && a->decay_dirty.ms > 0;
+    run_insert(a, s);
+    if (a->decay_dirty.ms == 0)
+        huge_decay_locked(a, s->freed_ns, true);
+    trim_retained(a);
     pthread_mutex_unlock(&a->lock);
-    if (stats_poke_pending)
+    if (poke)
         stats_poke_heaps();
     arena_decay_tick(a);
 }
 
-/* Unmap cached mappings older than the dirty decay time, or all with force. Lock held. */
 void huge_decay_locked(struct arena *a, uint64_t now, bool force)
 {
     ssize_t ms = a->decay_dirty.ms;
     if (ms < 0 && !force)
         return;
     uint64_t max_age = ms > 0 ? (uint64_t)ms * 1000000u : 0;
-    struct span *s = a->huge_cache;
-    while (s) {
-        struct span *next = s->next;
-        if (force || now - s->freed_ns >= max_age) {
-            if (s->prev)
-                s->prev->next = s->next;
-            else
-                a->huge_cache = s->next;
-            if (s->next)
-                s->next->prev = s->prev;
-            a->stats.huge_cached -= s->npages;
-            a->stats.npurge++;
-            a->stats.purged += s->npages;
-            unmap_span_locked(a, s);
+    struct span *r = a->huge_cache;
+    while (r) {
+        struct span *next = r->next;
+        if (r->state == SPAN_DIRTY && (force || now - r->freed_ns >= max_age)) {
+            run_purge(a, r);
+            next = a->huge_cache; /* the list changed shape: restart (short lists) */
         }
-        s = next;
+        r = next;
     }
+    trim_retained(a);
 }
 
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
 {
     struct arena *a = s->arena;
-    size_t old_map = span_bytes(s), new_map = map_size_for(new_usize);
+    size_t old_run = span_bytes(s), new_run = run_size_for(new_usize);
     size_t old_usize = s->usize;
-    if (new_map > old_map) {
-        void *out;
-        if (os_remap((void *)s->start, old_map, new_map, NULL, &out) != 0)
-            return false;
-        os_thp_apply((void *)(s->start + old_map), new_map - old_map);
-    } else if (new_map < old_map) {
-        os_unmap((void *)(s->start + new_map), old_map - new_map);
-    }
-    if (zero && new_usize > old_usize)
-        memset((void *)(s->start + old_usize), 0, (new_map > old_map ? old_map : new_usize) - old_usize);
+    bool ok = false, fresh_zero = false;
     pthread_mutex_lock(&a->lock);
-    a->stats.mapped += new_map;
-    a->stats.mapped -= old_map;
-    a->stats.active_pages += new_map >> LG_PAGE;
-    a->stats.active_pages -= old_map >> LG_PAGE;
-    a->stats.large_allocated += new_usize;
-    a->stats.large_allocated -= old_usize;
-    s->npages = new_map >> LG_PAGE;
-    s->usize = new_usize;
-    pthread_mutex_unlock(&a->lock);
-    return true;
-}
-
-void *huge_realloc_move(struct span *s, size_t new_usize)
-{
-    struct arena *a = s->arena;
-    size_t old_map = span_bytes(s), new_map = map_size_for(new_usize);
-    if (new_map <= old_map || (s->start & (CHUNK - 1)) != 0)
-        return NULL;
-    void *dst, *out;
-    if (os_map_aligned(new_map, CHUNK, &dst) != 0)
-        return NULL;
-    /* Register the destination (ours: we hold its mapping) and drop the old
-     * entry before mremap frees the old range, so a concurrent mapping that
-     * lands there can never have its entry cleared by us. */
-    if (rtree_set((uintptr_t)dst, (uintptr_t)s | 1) != 0) {
-        os_unmap(dst, new_map);
-        return NULL;
+    if (new_run == old_run) {
+        ok = true;
+    } else if (new_run < old_run) {
+        struct span *tail = arena_span_new(a);
+        if (tail) {
+            tail->start = s->start + new_run;
+            tail->npages = (old_run - new_run) >> LG_PAGE;
+            tail->state = SPAN_DIRTY;
+            tail->freed_ns = decay_now();
+            s->npages = new_run >> LG_PAGE;
+            a->stats.active_pages -= tail->npages;
+            run_insert(a, tail);
+            ok = true;
+        }
+    } else {
+        /* Grow into the free run that starts right after us, if big enough. */
+        uintptr_t end = s->start + old_run;
+        struct span *r = a->huge_cache;
+        while (r && r->start < end)
+            r = r->next;
+        if (r && r->start == end && span_bytes(r) >= new_run - old_run) {
+            struct span *got = run_carve(a, r, end, new_run - old_run);
+            if (got) {
+                fresh_zero = got->state == SPAN_CLEAN;
+                s->npages += got->npages;
+                a->stats.active_pages += got->npages;
+                arena_span_release(a, got);
+                ok = true;
+            }
+        }
     }
-    uintptr_t old_start = s->start;
-    if (rtree_set(old_start, 0) != 0)
-        alloc_fatal(__FILE__, __LINE__, "rtree_set clear");
-    if (os_remap((void *)old_start, old_map, new_map, dst, &out) != 0) {
-        if (rtree_set(old_start, (uintptr_t)s | 1) != 0 || rtree_set((uintptr_t)dst, 0) != 0)
-            alloc_fatal(__FILE__, __LINE__, "rtree_set restore");
-        os_unmap(dst, new_map);
-        return NULL;
+    if (ok) {
+        a->stats.large_allocated += new_usize;
+        a->stats.large_allocated -= old_usize;
+        s->usize = new_usize;
     }
-    os_thp_apply(out, new_map);
-    pthread_mutex_lock(&a->lock);
-    a->stats.mapped += new_map - old_map;
-    a->stats.active_pages += (new_map - old_map) >> LG_PAGE;
-    a->stats.large_allocated += new_usize - s->usize;
-    s->start = (uintptr_t)out;
-    s->npages = new_map >> LG_PAGE;
-    s->usize = new_usize;
     pthread_mutex_unlock(&a->lock);
-    return out;
+    if (ok && zero && new_usize > old_usize) {
+        /* The old run's slack may hold old data; new clean pages read zero. */
+        size_t upto = fresh_zero && new_run > old_run ? old_run : new_usize;
+        if (upto > old_usize)
+            memset((void *)(s->start + old_usize), 0, upto - old_usize);
+        if (!fresh_zero && new_run > old_run)
+            memset((void *)(s->start + old_run), 0, new_usize - old_run);
+    }
+    return ok;
 }

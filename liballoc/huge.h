@@ -1,11 +1,13 @@
 /*
- * huge: blocks above LARGE_MAX (1 MiB), each in its own mapping that
- * starts on a 2 MiB boundary (or the requested larger alignment) and spans
- * whole 2 MiB units, so transparent huge pages can back it. Freed mappings
- * are cached dirty for reuse and unmapped by the arena's decay.
- * The mapping is usize rounded up to 2 MiB: at most 2 MiB - 4 KiB of address
- * space per block is unused, and it is never touched, so it costs no RSS
- * under thp:default/never.
+ * huge: blocks above LARGE_MAX (1 MiB). Each one is a run of whole 2 MiB
+ * units, starting on a 2 MiB boundary (or the requested larger alignment),
+ * carved from regions of address space the arena maps 64 MiB at a time, so
+ * transparent huge pages can back it. Freed runs stay in an address-ordered
+ * list, coalesce with free neighbours and are reused best-fit (dirty ones
+ * first, no page faults); decay purges dirty runs with MADV_DONTNEED and
+ * keeps the address space (clean runs), unmapping clean space beyond
+ * HUGE_RETAIN_MAX. The unused tail of a block's last 2 MiB unit (under
+ * 2 MiB) is never touched by its owner.
  */
 #ifndef HUGE_H
 #define HUGE_H
@@ -16,9 +18,10 @@
 
 void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero);
 void huge_free(struct span *s);
-/* Resize to new_usize keeping the address; false if it cannot. */
+/* Resize to new_usize keeping the address (shrink, or grow into a free
+ * neighbour); false if it cannot. */
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero);
-/* Move to a larger mapping without copying (mremap); NULL if it cannot. */
-void *huge_realloc_move(struct span *s, size_t new_usize);
+/* Purge dirty free runs older than the decay time (all with force). Lock held. */
+void huge_decay_locked(struct arena *a, uint64_t now, bool force);
 
 #endif

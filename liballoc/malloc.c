@@ -251,13 +251,6 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
             in_place = arena_large_resize(s, new_usize, zero);
         else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena) {
             in_place = huge_resize_in_place(s, new_usize, zero);
-            if (!in_place && align <= CHUNK && (q = huge_realloc_move(s, new_usize)) != NULL) {
-                in_place = true;
-                if (zero)
-                    memset((char *)q + old, 0, ALIGN_UP(old, CHUNK) - old);
-            }
-            if (!in_place)
-                q = p;
         }
         if (in_place) {
             if (new_usize == old && q == p)
