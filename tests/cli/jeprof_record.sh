@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 [ -f "$JEMALLOC_SO" ] || skip "no $JEMALLOC_SO"
-build_progs
+build_progs c
 cd "$WORK"
 JEPROF_C_PRELOAD=$JEMALLOC_SO "$JEPROF_C" record -o rec --lg-sample=12 -- ./prog >out.txt 2>err.txt
 rc=$?
