@@ -44,6 +44,7 @@ struct arena_stats {
     size_t large_allocated;   /* bytes in live large and huge blocks */
     size_t slab_pages;        /* pages held by slabs */
     size_t huge_cached;       /* dirty pages in free huge runs (reused before purging) */
+    size_t thp_eligible;      /* bytes of live blocks in whole, aligned 2 MiB units (huge runs) */
 };
 
 struct arena {

@@ -18,7 +18,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#define NLEXTENTS 188 /* large classes: 4 per doubling from 40 KiB to 2^62 */
+#define NLEXTENTS 188
+#define N(x) (sizeof(x) / sizeof((x)[0])) /* large classes: 4 per doubling from 40 KiB to 2^62 */
 
 /* ---- handler helpers ---- */
 
@@ -274,7 +275,7 @@ static const struct ctl_node thread_nodes[] = {
     {"allocatedp", NULL, 0, NULL, h_thread_allocatedp},
     {"deallocated", NULL, 0, NULL, h_thread_deallocated},
     {"deallocatedp", NULL, 0, NULL, h_thread_deallocatedp},
-    {"tcache", thread_tcache_nodes, 2, NULL, NULL},
+    {"tcache", thread_tcache_nodes, N(thread_tcache_nodes), NULL, NULL},
     {"prof", thread_prof_ctl_nodes, 2, NULL, NULL},
 };
 
@@ -410,7 +411,7 @@ static const struct ctl_node arena_i_nodes[] = {
     {"dirty_decay_ms", NULL, 0, NULL, h_arena_dirty_decay_ms},
     {"muzzy_decay_ms", NULL, 0, NULL, h_arena_muzzy_decay_ms},
 };
-static const struct ctl_node arena_i_node = {NULL, arena_i_nodes, 5, arena_index_ok, NULL};
+static const struct ctl_node arena_i_node = {NULL, arena_i_nodes, N(arena_i_nodes), arena_index_ok, NULL};
 
 /* ---- arenas.* ---- */
 
@@ -526,7 +527,7 @@ static const struct ctl_node bin_i_nodes[] = {
     {"nregs", NULL, 0, NULL, h_bin_nregs},
     {"slab_size", NULL, 0, NULL, h_bin_slab_size},
 };
-static const struct ctl_node bin_i_node = {NULL, bin_i_nodes, 3, bin_index_ok, NULL};
+static const struct ctl_node bin_i_node = {NULL, bin_i_nodes, N(bin_i_nodes), bin_index_ok, NULL};
 static const struct ctl_node lextent_i_nodes[] = {{"size", NULL, 0, NULL, h_lextent_size}};
 static const struct ctl_node lextent_i_node = {NULL, lextent_i_nodes, 1, lextent_index_ok, NULL};
 
@@ -589,6 +590,7 @@ ARENA_STAT(pdirty, size_t, s.ndirty + s.huge_cached)
 ARENA_STAT(pmuzzy, size_t, s.nmuzzy)
 ARENA_STAT(mapped, size_t, s.mapped)
 ARENA_STAT(retained, size_t, s.retained)
+ARENA_STAT(thp_eligible, size_t, s.thp_eligible)
 ARENA_STAT(npurge, uint64_t, s.npurge)
 ARENA_STAT(nmadvise, uint64_t, s.nmadvise)
 ARENA_STAT(purged, uint64_t, s.purged)
@@ -681,7 +683,7 @@ static const struct ctl_node sa_bin_j_nodes[] = {
     {"curregs", NULL, 0, NULL, h_sa_bin_curregs},
     {"curslabs", NULL, 0, NULL, h_sa_bin_curslabs},
 };
-static const struct ctl_node sa_bin_j_node = {NULL, sa_bin_j_nodes, 4, bin_index_ok, NULL};
+static const struct ctl_node sa_bin_j_node = {NULL, sa_bin_j_nodes, N(sa_bin_j_nodes), bin_index_ok, NULL};
 static const struct ctl_node stats_arena_i_nodes[] = {
     {"nthreads", NULL, 0, NULL, h_sa_nthreads},
     {"dirty_decay_ms", NULL, 0, NULL, h_sa_dirty_decay_ms},
@@ -691,14 +693,15 @@ static const struct ctl_node stats_arena_i_nodes[] = {
     {"pmuzzy", NULL, 0, NULL, h_sa_pmuzzy},
     {"mapped", NULL, 0, NULL, h_sa_mapped},
     {"retained", NULL, 0, NULL, h_sa_retained},
+    {"thp_eligible", NULL, 0, NULL, h_sa_thp_eligible},
     {"dirty_npurge", NULL, 0, NULL, h_sa_npurge},
     {"dirty_nmadvise", NULL, 0, NULL, h_sa_nmadvise},
     {"dirty_purged", NULL, 0, NULL, h_sa_purged},
-    {"small", sa_small_nodes, 3, NULL, NULL},
-    {"large", sa_large_nodes, 3, NULL, NULL},
+    {"small", sa_small_nodes, N(sa_small_nodes), NULL, NULL},
+    {"large", sa_large_nodes, N(sa_large_nodes), NULL, NULL},
     {"bins", &sa_bin_j_node, 1, NULL, NULL},
 };
-static const struct ctl_node stats_arena_i_node = {NULL, stats_arena_i_nodes, 14,
+static const struct ctl_node stats_arena_i_node = {NULL, stats_arena_i_nodes, N(stats_arena_i_nodes),
                                                    stats_arena_index_ok, NULL};
 
 static const struct ctl_node stats_nodes[] = {
@@ -753,7 +756,6 @@ static const struct ctl_node experimental_nodes[] = {
 
 /* ---- root ---- */
 
-#define N(x) (sizeof(x) / sizeof((x)[0]))
 static const struct ctl_node root_nodes[] = {
     {"version", NULL, 0, NULL, h_version},
     {"epoch", NULL, 0, NULL, h_epoch},

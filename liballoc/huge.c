@@ -179,6 +179,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
             atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
             a->stats.active_pages += s->npages;
+            a->stats.thp_eligible += span_bytes(s);
             a->stats.large_nmalloc++;
             a->stats.large_allocated += usize;
         }
@@ -225,6 +226,7 @@ void huge_free(struct span *s)
     struct arena *a = s->arena;
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
+    a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     s->state = SPAN_DIRTY;
@@ -276,6 +278,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
             tail->freed_ns = decay_now();
             s->npages = new_run >> LG_PAGE;
             a->stats.active_pages -= tail->npages;
+            a->stats.thp_eligible -= span_bytes(tail);
             run_insert(a, tail);
             ok = true;
         }
@@ -291,6 +294,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
                 fresh_zero = got->state == SPAN_CLEAN;
                 s->npages += got->npages;
                 a->stats.active_pages += got->npages;
+                a->stats.thp_eligible += span_bytes(got);
                 arena_span_release(a, got);
                 ok = true;
             }

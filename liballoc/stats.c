@@ -78,6 +78,7 @@ static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
     d->large_allocated += s->large_allocated;
     d->slab_pages += s->slab_pages;
     d->huge_cached += s->huge_cached;
+    d->thp_eligible += s->thp_eligible;
 }
 
 unsigned arena_total(void);
@@ -199,7 +200,8 @@ static void text_arena(struct emitter *e, const char *title, const struct arena_
     emit(e, "dirty_decay_ms: %zd\nmuzzy_decay_ms: %zd\n", dms, mms);
     emit(e, "pactive: %zu\npdirty: %zu\npmuzzy: %zu\nhuge cached pages: %zu\n", as->active_pages,
          as->ndirty + as->huge_cached, as->nmuzzy, as->huge_cached);
-    emit(e, "mapped: %zu\nretained: %zu\n", as->mapped, as->retained);
+    emit(e, "mapped: %zu\nretained: %zu\nthp_eligible: %zu\n", as->mapped, as->retained,
+         as->thp_eligible);
     emit(e, "purge passes: %" PRIu64 ", madvise calls: %" PRIu64 ", purged pages: %" PRIu64 "\n",
          as->npurge, as->nmadvise, as->purged);
     uint64_t snm = 0, snd = 0;
@@ -287,10 +289,10 @@ static void json_arena(struct emitter *e, const char *key, const struct arena_st
                        const struct bin_stats *bins, unsigned nthreads, const struct print_opts *po)
 {
     emit(e, "\"%s\":{\"nthreads\":%u,\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
-            "\"retained\":%zu,\"dirty_npurge\":%" PRIu64 ",\"dirty_nmadvise\":%" PRIu64
-            ",\"dirty_purged\":%" PRIu64,
+            "\"retained\":%zu,\"thp_eligible\":%zu,\"dirty_npurge\":%" PRIu64
+            ",\"dirty_nmadvise\":%" PRIu64 ",\"dirty_purged\":%" PRIu64,
          key, nthreads, as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
-         as->retained, as->npurge, as->nmadvise, as->purged);
+         as->retained, as->thp_eligible, as->npurge, as->nmadvise, as->purged);
     uint64_t snm = 0, snd = 0;
     size_t sal = 0;
     for (unsigned c = 0; c < NSMALL; c++) {

@@ -9,14 +9,16 @@ case "$mode" in
 esac
 out=$ROOT/build/tests/thp
 mkdir -p "$out"
-cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/thp/thp.c" -o "$out/thp"
+cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/thp/thp.c" -o "$out/thp" -ldl
 run() { MALLOC_CONF="$1" LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp"; }
 always=$(run thp:always)
 never=$(run thp:never)
 echo "thp:always -> $always"
 echo "thp:never  -> $never"
-kb_always=$(echo "$always" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB/\1/p')
-kb_never=$(echo "$never" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB/\1/p')
+kb_always=$(echo "$always" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB.*/\1/p')
+kb_never=$(echo "$never" | sed -n 's/.*AnonHugePages \([0-9-]*\) kB.*/\1/p')
+elig=$(echo "$always" | sed -n 's/.*eligible \([0-9]*\) MiB/\1/p')
+[ "${elig:-0}" -ge 64 ] || { echo "FAIL: stats.arenas.4096.thp_eligible reports ${elig} MiB for a live 64 MiB block"; exit 1; }
 [[ "$always" == aligned* && "$never" == aligned* ]] || { echo "FAIL: block not 2 MiB aligned"; exit 1; }
 # Most of the 64 MiB should be huge pages; at least half, to allow for a busy kernel.
 [ "${kb_always:-0}" -ge 32768 ] || { echo "FAIL: thp:always gave ${kb_always} kB of huge pages"; exit 1; }

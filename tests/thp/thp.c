@@ -4,6 +4,7 @@
  * decides what is expected for the thp setting in MALLOC_CONF.
  */
 #include <alloc.h>
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,18 @@ int main(void)
         return 1;
     }
     memset(p, 7, n);
-    printf("aligned %p AnonHugePages %ld kB\n", (void *)p, anon_huge_kb((uintptr_t)p));
+    /* The allocator's own count of THP-eligible bytes (stats.arenas.<i>.thp_eligible). */
+    int (*ctl)(const char *, void *, size_t *, void *, size_t) =
+        (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
+    size_t eligible = 0, len = sizeof(eligible);
+    uint64_t e = 1;
+    size_t elen = sizeof(e);
+    if (ctl) {
+        ctl("epoch", &e, &elen, &e, sizeof(e));
+        ctl("stats.arenas.4096.thp_eligible", &eligible, &len, NULL, 0);
+    }
+    printf("aligned %p AnonHugePages %ld kB eligible %zu MiB\n", (void *)p,
+           anon_huge_kb((uintptr_t)p), eligible >> 20);
     free(p);
     return 0;
 }
