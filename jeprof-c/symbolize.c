@@ -36,6 +36,7 @@ struct elfobj {
     size_t nsyms;
     int full_symtab;  /* .symtab (or debug file's): nm semantics, no sizes */
     int has_fini;     /* the file itself names _fini: jeprof expands inlines */
+    int own_symtab;   /* the file itself has a .symtab (addr2line uses it) */
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
     char build_id[128]; /* lowercase hex, "" unknown */
@@ -126,10 +127,12 @@ static void load_symbols(struct elfobj *o)
 
 /* jeprof runs "addr2line -i" only when nm finds _fini in the file itself
  * (it is the separator between addresses); otherwise it sees just the
- * innermost function. Checks .symtab, else .dynsym, of the file at path. */
-static int file_has_fini(const char *path)
+ * innermost function. Checks .symtab, else .dynsym, of the file at path;
+ * also says whether the file has a .symtab of its own. */
+static int file_has_fini(const char *path, int *own_symtab)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0, pass;
+    *own_symtab = 0;
     if (fd < 0)
         return 0;
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -153,8 +156,10 @@ static int file_has_fini(const char *path)
                     found = 1;
             }
         }
-        if (have)
+        if (have) {
+            *own_symtab = pass == 0;
             break; /* nm -n had symbols; jeprof does not try nm -D */
+        }
     }
     if (elf)
         elf_end(elf);
@@ -209,7 +214,7 @@ static struct elfobj *elfobj_get(struct symctx *c, const char *path)
         sprintf(o->build_id + 2 * i, "%02x", bits[i]);
     load_symbols(o);
     load_phdrs(o);
-    o->has_fini = file_has_fini(path);
+    o->has_fini = file_has_fini(path, &o->own_symtab);
     return o;
 }
 
@@ -341,13 +346,14 @@ static const struct esym *find_sym(const struct elfobj *o, uint64_t addr)
 }
 
 /* Name of a DWARF function DIE, following abstract origins/specifications. */
-static const char *die_name(Dwarf_Die *die)
+static const char *die_name(Dwarf_Die *die, int *is_linkage)
 {
     Dwarf_Attribute a;
     const char *n = NULL;
     if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
         dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
         n = dwarf_formstring(&a);
+    *is_linkage = n != NULL;
     if (!n && dwarf_attr_integrate(die, DW_AT_name, &a))
         n = dwarf_formstring(&a);
     return n;
@@ -359,7 +365,9 @@ static const char *die_name(Dwarf_Die *die)
 struct rawframe {
     const char *name; /* DWARF name (may be mangled), NULL unknown */
     const char *file; /* source file, NULL unknown */
-    int line;
+    int line;         /* source line, 0 unknown */
+    int is_linkage;   /* name is a linkage (mangled) name */
+    int64_t entry;    /* out-of-line function: its entry (file address), else -1 */
 };
 
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
@@ -389,9 +397,13 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     free(scopes);
     while (found && n < MAXFRAMES) {
         int tag = dwarf_tag(&die);
-        rf[n].name = die_name(&die);
+        Dwarf_Addr entry;
+        rf[n].name = die_name(&die, &rf[n].is_linkage);
         rf[n].file = file;
         rf[n].line = line;
+        rf[n].entry = tag == DW_TAG_subprogram && dwarf_entrypc(&die, &entry) == 0
+                          ? (int64_t)(entry + bias)
+                          : -1;
         n++;
         if (tag != DW_TAG_inlined_subroutine)
             break;
@@ -434,6 +446,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
 /* The symbol-table view of one address (jeprof's nm). */
 struct symname {
     const struct esym *sym; /* NULL: none */
+    int own_symtab;         /* the file has its own .symtab (addr2line's view) */
     char *full;             /* demangled name */
     char *shrt;             /* short_function_name(full) */
 };
@@ -451,6 +464,7 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
         if (!nm || strcmp(nm, sn->sym->name) != 0)
             sn->sym = NULL;
     }
+    sn->own_symtab = o->own_symtab;
     if (sn->sym) {
         sn->full = demangle(sn->sym->name);
         sn->shrt = short_function_name(sn->full);
@@ -463,7 +477,15 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
 static void name_frame(struct profile *p, struct pframe *f, const struct rawframe *rf,
                        const struct symname *sn)
 {
-    char *full = rf && rf->name ? demangle(rf->name) : NULL;
+    char *full;
+    /* Like addr2line (binutils' dwarf2.c): a function whose DWARF has no
+     * linkage name is named by the symbol at its entry when the file has a
+     * .symtab of its own, which keeps namespaces and "[clone .constprop.0]". */
+    if (rf && rf->name && !rf->is_linkage && sn->sym && sn->own_symtab && rf->entry >= 0 &&
+        sn->sym->addr == (uint64_t)rf->entry)
+        full = xstrdup(sn->full);
+    else
+        full = rf && rf->name ? demangle(rf->name) : NULL;
     char *shrt = full ? short_function_name(full) : NULL;
     memset(f, 0, sizeof(*f));
     if (sn->shrt && (!shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
