@@ -18,6 +18,8 @@
 # with prof_unwind:fp (the frame-pointer walker over code built without
 # frame pointers) and prof_accum:true at lg_prof_sample:6.
 # TEST_LONG=1 (make check-long) runs the first phase for 60 s.
+# PROF_TEST_LIB=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs it against
+# Debian's jemalloc 5.3, which passes (prof_unwind is ignored there).
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
 need gcc
