@@ -90,19 +90,21 @@ text_values() { # jeprof-text-file
              print name, $1 }' "$1"
 }
 
-# Node with npm pprof-format installed in build/npm (77 when npm cannot
-# reach the registry).
-need_pprof_format() {
-    need node
+# Node with npm pprof-format installed in build/npm. Returns 1 (after
+# saying why) when node is missing or npm cannot reach the registry; the
+# caller then skips those checks and ends with 77 if nothing else failed.
+have_pprof_format() {
     local npmdir=$ROOT/build/npm
+    command -v node >/dev/null 2>&1 || { echo "note: node not installed"; return 1; }
     if [ ! -f "$npmdir/node_modules/pprof-format/package.json" ]; then
-        need npm
+        command -v npm >/dev/null 2>&1 || { echo "note: npm not installed"; return 1; }
         mkdir -p "$npmdir"
         if ! (cd "$npmdir" && timeout 120 npm install --no-audit --no-fund --prefix "$npmdir" pprof-format@2) \
             >"$TMP/npm.log" 2>&1; then
             tail -5 "$TMP/npm.log"
-            skip "npm install pprof-format@2 failed (registry unreachable?)"
+            echo "note: npm install pprof-format@2 failed (registry unreachable?)"
+            return 1
         fi
     fi
-    export NODE_PATH=$npmdir/node_modules
+    export PPROF_FORMAT_DIR=$npmdir/node_modules
 }
