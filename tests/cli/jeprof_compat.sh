@@ -50,11 +50,16 @@ for ((i = 0; i < n; i++)); do
     [ -s "theirs.$i" ] || { echo "jeprof failed"; status=1; continue; }
     python3 "$TESTDIR/compare.py" ${flagsl[i]} "mine.$i" "theirs.$i" || { status=1; diff "mine.$i" "theirs.$i" | head -20; }
 done
-# The C++ names went through demangling and jeprof's short-name rules.
+# The C++ names went through demangling and jeprof's short-name rules, and
+# a clone in an anonymous namespace is named as addr2line names it.
 last=$((n - 1))
 for f in "store::Pool::add" "std::__cxx11::basic_string::_M_construct"; do
     grep -q " $f\$" "mine.$last" || { echo "C++: '$f' missing"; status=1; }
 done
+a=$(grep -o ' [^ ]*fill_all.*$' "mine.$last" | sort)
+b=$(grep -o ' [^ ]*fill_all.*$' "theirs.$last" | sort)
+printf '%-34s %s\n' "c++ clone name" "${a# }"
+[ -n "$a" ] && [ "$a" = "$b" ] || { echo "C++ clone: '$a' vs jeprof '$b'"; status=1; }
 k=1
 for pd in "./prog $d12" "./progxx $dxx"; do
     a=$("$JEPROF_C" --quiet --collapsed $pd | awk '{s += $NF} END {printf "%d", s}')

@@ -29,6 +29,16 @@ class Index {
 };
 } // namespace store
 
+// A function in an anonymous namespace called with a constant: GCC clones it
+// ("[clone .constprop.0]") and its DWARF has no linkage name.
+namespace {
+__attribute__((noinline)) void fill_all(store::Pool<int> *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        p->add(2);
+}
+} // namespace
+
 static store::Pool<long> *lp;
 static store::Pool<char> *cp;
 static store::Index *ix;
@@ -41,6 +51,7 @@ int main()
     lp->add(300);
     cp->add(500);
     ix->fill(400);
+    fill_all(new store::Pool<int>(), 100);
     std::printf("%zu %zu\n", lp->items.size(), cp->items.size());
     return 0;
 }
