@@ -10,9 +10,9 @@
 // alloc_space/bytes, inuse_objects/count, inuse_space/bytes; period_type is
 // space/bytes and period == N; string_table[0] == ''; every string index is
 // in range; mapping, location and function ids are 1..n in array order;
-// every sample has 4 non-negative values and at least one location, each
-// location id resolves, each line's function id resolves, each location's
-// mapping id is 0 or resolves; time_nanos is set (and not in the future);
+// every sample has 4 non-negative values (alloc_* >= inuse_*) and at least
+// one location, each location id resolves, each line's function id
+// resolves, each location's mapping id is 0 or resolves; time_nanos is set (and not in the future);
 // with --expect-function, some sample's leaf frame is that function with
 // inuse_space > 0. Prints one OK line per file, or the errors and exits 1.
 // --self-test takes a valid dump, breaks it in each of the ways above
@@ -109,6 +109,8 @@ function check(file) {
         const vals = (s.value ?? []).map(big);
         if (vals.length !== 4) err(`sample[${i}] has ${vals.length} values, want 4`);
         if (vals.some((v) => v < 0n)) err(`sample[${i}] has a negative value: ${vals}`);
+        if (vals.length === 4 && (vals[0] < vals[2] || vals[1] < vals[3]))
+            err(`sample[${i}] has alloc below inuse (alloc_* counts every allocation): ${vals}`);
         const ids = (s.locationId ?? []).map(big);
         if (ids.length === 0) err(`sample[${i}] has no location`);
         ids.forEach((id, j) => {
@@ -155,6 +157,7 @@ const mutations = [
     ['function_id', (p) => { const l = p.location.find((x) => x.line.length); l.line[0].functionId = p.function.length + 1; }],
     ['has 3 values', (p) => { p.sample[0].value.pop(); }],
     ['negative value', (p) => { p.sample[0].value[3] = -1; }],
+    ['alloc below inuse', (p) => { const s = p.sample.find((x) => Number(x.value[3]) > 0); s.value[1] = 0; }],
     ['time_nanos is not set', (p) => { p.timeNanos = 0; }],
     ['out of range', (p) => { p.function[0].name = p.stringTable.strings.length + 3; }],
 ];
