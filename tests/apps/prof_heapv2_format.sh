@@ -24,7 +24,9 @@
 #    everything was freed; the w/o prof_final warning;
 #  - prof.active=false adds no site, prof.reset zeroes counts (and old
 #    blocks freed later do not disturb new ones; lg changes), one thread
-#    with thread.prof.active=false is not sampled;
+#    with thread.prof.active=false is not sampled; prof_sys_thread_name
+#    puts the pthread name on the thread's header line;
+#    prof_thread_active_init:false samples nothing;
 #  - without prof:true, as in jemalloc 5.3 (src/ctl.c): every name that
 #    needs the profiler (prof.dump, prof.prefix, prof.reset,
 #    thread.prof.name, experimental.prof_recent.*) and every write of true
@@ -266,6 +268,21 @@ if [ -f "$D/t.heap" ]; then
 else
     bad "no t.heap"
 fi
+
+# --- prof_sys_thread_name, prof_thread_active_init ---
+scenario sysname "prof:true,lg_prof_sample:0,prof_sys_thread_name:true" sysname
+expect_ok sysname
+if [ -f "$D/sys.heap" ]; then
+    uid=$(header_uid "$D/sys.heap" "sysname-thr")
+    [ -n "$uid" ] && [ "$(block_uids "$D/sys.heap" "9: 36864 [0: 0]")" = "$uid" ] ||
+        bad "prof_sys_thread_name: the pthread name is not on the header line of the thread (uid '$uid') holding '9: 36864'"
+else
+    bad "no sys.heap"
+fi
+scenario activeinit "prof:true,lg_prof_sample:0,prof_thread_active_init:false" sysname
+expect_ok sysname
+[ "$(head -2 "$D/sys.heap" 2>/dev/null | tr '\n' '|')" = "heap_v2/1|  t*: 0: 0 [0: 0]|" ] ||
+    bad "prof_thread_active_init:false still sampled: $(head -2 "$D/sys.heap" 2>/dev/null | tr '\n' '|')"
 
 # --- without prof:true ---
 D=$TMP/noprof

@@ -16,6 +16,7 @@
  *   heapv2 active DIR        prof.active off/on around dumps a, b, c
  *   heapv2 reset DIR         prof.reset between dumps r1, r2, r3, r4
  *   heapv2 threadactive DIR  one thread with thread.prof.active=false
+ *   heapv2 sysname DIR       a thread named with pthread_setname_np allocates 9 x 4 KiB
  *   heapv2 noprof            prof.* mallctls without prof:true (jemalloc's answers)
  *
  * Prints "ok" lines and "FAIL ..." lines; exits 1 on a failed check.
@@ -364,6 +365,35 @@ static void mode_threadactive(void)
     CHECK(dump_to("t.heap") == 0, "dump t");
 }
 
+/* ---- prof_sys_thread_name / prof_thread_active_init ---- */
+
+SITE void site_sysname(void) /* 9 x 4096 = 36864 */
+{
+    for (int i = 0; i < 9; i++)
+        hold(malloc(4096));
+}
+
+static void *sysname_thread(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "sysname-thr");
+    site_sysname();
+    pthread_barrier_wait(&bar); /* allocated */
+    pthread_barrier_wait(&bar); /* dumped */
+    return NULL;
+}
+
+static void mode_sysname(void)
+{
+    pthread_barrier_init(&bar, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, sysname_thread, NULL);
+    pthread_barrier_wait(&bar);
+    CHECK(dump_to("sys.heap") == 0, "dump sys");
+    pthread_barrier_wait(&bar);
+    pthread_join(t, NULL);
+}
+
 /* ---- without prof:true ----
  * jemalloc 5.3 built with profiling but started without prof:true
  * (src/ctl.c): every name that needs the profiler is ENOENT (prof.dump,
@@ -475,6 +505,8 @@ int main(int argc, char **argv)
         mode_reset();
     else if (!strcmp(m, "threadactive"))
         mode_threadactive();
+    else if (!strcmp(m, "sysname"))
+        mode_sysname();
     else if (!strcmp(m, "noprof"))
         mode_noprof();
     else {
