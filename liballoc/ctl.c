@@ -12,6 +12,7 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -179,36 +180,38 @@ static struct heap *cur_heap(void)
     return heap_get();
 }
 
-static int h_thread_allocated(const struct ctl_args *a)
+/* thread.{allocated,deallocated}[p]: a counter of the calling thread's heap
+ * (offset into struct heap), by value or as a pointer that tracks it. */
+static int thread_counter(const struct ctl_args *a, size_t offset, bool pointer)
 {
     struct heap *h = cur_heap();
-    uint64_t v = h ? h->allocated : 0;
+    if (!h && pointer)
+        return EAGAIN;
+    uint64_t *field = h ? (uint64_t *)((char *)h + offset) : NULL;
+    if (pointer)
+        return ctl_read_only(a, &field, sizeof(field));
+    uint64_t v = field ? *field : 0;
     return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_thread_allocated(const struct ctl_args *a)
+{
+    return thread_counter(a, offsetof(struct heap, allocated), false);
 }
 
 static int h_thread_deallocated(const struct ctl_args *a)
 {
-    struct heap *h = cur_heap();
-    uint64_t v = h ? h->deallocated : 0;
-    return ctl_read_only(a, &v, sizeof(v));
+    return thread_counter(a, offsetof(struct heap, deallocated), false);
 }
 
 static int h_thread_allocatedp(const struct ctl_args *a)
 {
-    struct heap *h = cur_heap();
-    if (!h)
-        return EAGAIN;
-    uint64_t *v = &h->allocated;
-    return ctl_read_only(a, &v, sizeof(v));
+    return thread_counter(a, offsetof(struct heap, allocated), true);
 }
 
 static int h_thread_deallocatedp(const struct ctl_args *a)
 {
-    struct heap *h = cur_heap();
-    if (!h)
-        return EAGAIN;
-    uint64_t *v = &h->deallocated;
-    return ctl_read_only(a, &v, sizeof(v));
+    return thread_counter(a, offsetof(struct heap, deallocated), true);
 }
 
 static int h_thread_arena(const struct ctl_args *a)

@@ -77,29 +77,36 @@ static void cnt_sub(struct prof_cnt *c, double w, size_t usize)
     }
 }
 
-/* Find or create the site for pcs and the calling thread's share. Stripe lock held. */
-static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintptr_t *pcs,
-                                  unsigned depth)
+/* Find or create the site for pcs (hash h). Its stripe lock is held. */
+static struct prof_site *site_get(uint64_t h, const uintptr_t *pcs, unsigned depth)
 {
     struct prof_site **b = &site_buckets[h & (SITE_BUCKETS - 1)];
     struct prof_site *s;
     for (s = *b; s; s = s->next)
         if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
-            break;
-    if (!s) {
-        s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
-        if (!s)
-            return NULL;
-        s->hash = h;
-        s->depth = depth;
-        memcpy(s->pcs, pcs, depth * sizeof(*pcs));
-        s->next = *b;
-        *b = s;
-        pthread_mutex_lock(&all_lock);
-        s->all_next = all_sites;
-        all_sites = s;
-        pthread_mutex_unlock(&all_lock);
-    }
+            return s;
+    s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
+    if (!s)
+        return NULL;
+    s->hash = h;
+    s->depth = depth;
+    memcpy(s->pcs, pcs, depth * sizeof(*pcs));
+    s->next = *b;
+    *b = s;
+    pthread_mutex_lock(&all_lock);
+    s->all_next = all_sites;
+    all_sites = s;
+    pthread_mutex_unlock(&all_lock);
+    return s;
+}
+
+/* The site for pcs and the calling thread's share of it. Stripe lock held. */
+static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintptr_t *pcs,
+                                  unsigned depth)
+{
+    struct prof_site *s = site_get(h, pcs, depth);
+    if (!s)
+        return NULL;
     struct prof_tctx *t;
     for (t = s->tctxs; t; t = t->next)
         if (t->thr_uid == td->uid)
@@ -120,22 +127,7 @@ struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
     uint64_t h = hash_pcs(pcs, depth);
     pthread_mutex_t *sl = &site_locks[h % STRIPES];
     pthread_mutex_lock(sl);
-    struct prof_site **b = &site_buckets[h & (SITE_BUCKETS - 1)];
-    struct prof_site *s;
-    for (s = *b; s; s = s->next)
-        if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
-            break;
-    if (!s && (s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16)) != NULL) {
-        s->hash = h;
-        s->depth = depth;
-        memcpy(s->pcs, pcs, depth * sizeof(*pcs));
-        s->next = *b;
-        *b = s;
-        pthread_mutex_lock(&all_lock);
-        s->all_next = all_sites;
-        all_sites = s;
-        pthread_mutex_unlock(&all_lock);
-    }
+    struct prof_site *s = site_get(h, pcs, depth);
     pthread_mutex_unlock(sl);
     return s;
 }
