@@ -8,7 +8,8 @@
 #    lines, MAPPED_LIBRARIES), totals add up, thread.prof.name names appear
 #    on the header line of the right thread uid, each site's block holds
 #    its exact "objects: bytes" under that thread, jeprof and jeprof-c read
-#    the exact bytes per function;
+#    the exact bytes per function; no sampled stack runs through
+#    liballoc.so (its own allocations are not charged to the program);
 #  - prof_unwind:libunwind and prof_unwind:fp (program built with frame
 #    pointers) attribute the same exact bytes to the same functions;
 #  - prof_accum:true: non-zero [a: b] pairs, a freed-only site kept as
@@ -132,6 +133,30 @@ for unwind in libunwind fp; do
         [ "$v" = "${spec#*:}" ] || bad "prof_unwind:$unwind: jeprof gives ${spec%%:*} flat $v, want ${spec#*:}"
     done
 done
+
+# No sampled stack runs through liballoc.so itself: its own frames are cut
+# from the top of each stack, so a liballoc pc left in a stack means an
+# allocation made by the allocator (e.g. loading libnuma) was sampled and
+# would be charged to the program (and count as a leak). (liballoc only:
+# jemalloc keeps its own frames on top.)
+if [ -z "${PROF_TEST_LIB:-}" ] && [ -f "$TMP/format/format.heap" ]; then
+    awk -v lib="$LIB" '
+        function hex(s,   i, c, v) { v = 0; s = tolower(s); sub(/^0x/, "", s)
+            for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
+            return v }
+        /^MAPPED_LIBRARIES:/ { maps = 1; next }
+        !maps && /^@/ { st[++n] = $0; next }
+        maps && $2 ~ /x/ && $6 == lib { split($1, r, "-"); lo[++m] = hex(r[1]); hi[m] = hex(r[2]) }
+        END {
+            if (m == 0) { print "FAIL: " lib " not in MAPPED_LIBRARIES"; exit 1 }
+            for (i = 1; i <= n; i++) {
+                k = split(st[i], f, " ")
+                for (j = 2; j <= k; j++) { v = hex(f[j]); for (q = 1; q <= m; q++) if (v >= lo[q] && v < hi[q]) {
+                    print "FAIL: a sampled stack runs through " lib " (frame " j - 1 "): " substr(st[i], 1, 200); bad = 1; break } }
+            }
+            exit bad
+        }' "$TMP/format/format.heap" || bad "allocations made by the allocator itself were sampled (see above)"
+fi
 
 # --- prof_accum ---
 scenario accum "prof:true,lg_prof_sample:0,prof_accum:true" format
