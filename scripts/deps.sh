@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libunwind-dev libnuma-dev libprotobuf-c-dev protobuf-c-compiler
 zlib1g-dev libdw-dev libelf-dev graphviz libgraphviz-dev libjemalloc-dev libjemalloc2 libgoogle-perftools-dev
 libmimalloc-dev redis-server redis-tools python3 git perl golang-go gnuplot-nox nodejs npm
-chromium hyperfine binutils time procps poppler-utils"
+chromium hyperfine binutils time procps poppler-utils g++ clang libclang-rt-14-dev libc6-dbg"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
