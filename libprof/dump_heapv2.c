@@ -145,7 +145,11 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     writer_u64(w, (uint64_t)1 << prof.lg_sample);
     writer_str(w, "\n  t*: ");
     write_counts(w, &c.total_cur, &c.total_accum, c.R);
-    for (struct prof_tdata *td = prof.tdatas; td; td = td->next) {
+    /* Oldest thread first (ascending uid), as jemalloc lists them. */
+    struct prof_tdata *last = prof.tdatas;
+    while (last && last->next)
+        last = last->next;
+    for (struct prof_tdata *td = last; td; td = td->prev) {
         if (opt.prof_accum ? td->dump_accum.count == 0 : td->dump_cur.count == 0)
             continue;
         writer_str(w, "  t");

@@ -265,8 +265,11 @@ static void final_dump(void)
                      b, b == 1 ? "" : "s", o, o == 1 ? "" : "s", c, c == 1 ? "" : "s");
             alloc_write_err(buf);
             alloc_write_err("<jemalloc>: Run jeprof on dump output for leak detail\n");
-            if (opt.prof_leak_error)
+            if (opt.prof_leak_error) {
+                alloc_write_err("<jemalloc>: Exiting with error code because memory leaks were "
+                                "detected\n");
                 _exit(1);
+            }
         }
     }
     if (td)
