@@ -513,6 +513,13 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         bad_pointer("free(): ignoring pointer not allocated here:", p);
         return;
     }
+    if (unlikely(h == &heap_empty)) {
+        /* A thread that only frees still gets a heap: its counters then stay
+         * thread-local instead of hitting a shared atomic on every free. */
+        struct heap *mine = heap_create();
+        if (mine)
+            h = mine;
+    }
     struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
                              : ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
     if (unlikely(s == NULL)) {

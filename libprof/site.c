@@ -13,14 +13,19 @@
 #include <math.h>
 #include <string.h>
 
-#define SITE_BUCKETS  (1u << 16)
-#define SAMPLE_BUCKETS (1u << 20)
+/* Bucket arrays are touched page by page as they fill, so keep them modest:
+ * 16k sites and 64k sample buckets cost 640 KiB at most. */
+#define SITE_BUCKETS  (1u << 14)
+#define SAMPLE_BUCKETS (1u << 16)
 #define STRIPES 256
 
 static struct prof_site **site_buckets;
 static struct prof_sample **sample_buckets;
 static pthread_mutex_t site_locks[STRIPES];
 static pthread_mutex_t sample_locks[STRIPES];
+/* Per-stripe change counters (odd while a writer edits the stripe's chains),
+ * so a free can rule out "sampled" without taking the lock. */
+static _Atomic uint64_t sample_seq[STRIPES];
 static struct prof_sample *sample_free[STRIPES];
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_site *all_sites;
@@ -170,6 +175,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         }
     }
     if (r) {
+        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
         memset(r, 0, sizeof(*r));
         r->ptr = p;
         r->tctx = t;
@@ -181,24 +187,48 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         if (recent_enabled())
             recent_note_alloc(r, t->site, td, now);
         struct prof_sample **b = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)];
-        r->next = *b;
-        *b = r;
+        __atomic_store_n(&r->next, *b, __ATOMIC_RELAXED);
+        __atomic_store_n(b, r, __ATOMIC_RELEASE);
+        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
         atomic_fetch_add_explicit(&live_samples, 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&sample_locks[stripe]);
+}
+
+/* Lock-free "is p sampled?": false only when certain. Records live in base
+ * memory and are only recycled, never unmapped, so walking a chain that is
+ * being edited is safe; the stripe counter says whether the walk is valid. */
+static bool maybe_sampled(uint64_t ph, unsigned stripe, uintptr_t p)
+{
+    uint64_t s1 = atomic_load_explicit(&sample_seq[stripe], memory_order_acquire);
+    if (s1 & 1)
+        return true;
+    const struct prof_sample *r =
+        __atomic_load_n(&sample_buckets[ph & (SAMPLE_BUCKETS - 1)], __ATOMIC_ACQUIRE);
+    for (int steps = 0; r; steps++) {
+        if (steps > 64 || __atomic_load_n(&r->ptr, __ATOMIC_RELAXED) == p)
+            return true;
+        r = __atomic_load_n(&r->next, __ATOMIC_ACQUIRE);
+    }
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&sample_seq[stripe], memory_order_relaxed) != s1;
 }
 
 bool site_forget(uintptr_t p, struct prof_sample *out)
 {
     uint64_t ph = hash_ptr(p);
     unsigned stripe = (unsigned)(ph % STRIPES);
+    if (!maybe_sampled(ph, stripe, p))
+        return false;
     pthread_mutex_lock(&sample_locks[stripe]);
     struct prof_sample **pp = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)], *r;
     for (r = *pp; r; pp = &r->next, r = r->next)
         if (r->ptr == p)
             break;
     if (r) {
-        *pp = r->next;
+        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
+        __atomic_store_n(pp, r->next, __ATOMIC_RELEASE);
+        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
         *out = *r;
         r->next = sample_free[stripe];
         sample_free[stripe] = r;
