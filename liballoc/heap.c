@@ -393,6 +393,8 @@ static void heap_thread_exit(void *arg)
  * without a background thread and without a clock read on the fast path. */
 static void heap_tick(struct heap *h)
 {
+    if (h->tick_next == 0) /* poked: purge work is waiting, tick often again */
+        h->tick_bytes = TICK_MIN_BYTES;
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
     if (dt < 1000000) {
         if (h->tick_bytes < TICK_MAX_BYTES)
