@@ -15,6 +15,8 @@
 #   BENCH_ONLY=a,b      only rows whose name contains one of these strings
 #   ALLOCATORS="ours glibc jemalloc tcmalloc mimalloc"   (order = table order)
 #   SCALE=1             passed to every program (work multiplier)
+#   NODECAY=1           also run ours with decay and NUMA bookkeeping off
+#                       (dirty_decay_ms:-1,muzzy_decay_ms:-1,numa:false): their cost
 #   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
@@ -137,6 +139,9 @@ for a in $ALLOCATORS; do
 	fi
 	cfgs+=("$a ${so:--} -")
 	[ "$a" = ours ] && have_ours=1
+	if [ "${NODECAY:-0}" != 0 ] && [ "$a" = ours ]; then
+		cfgs+=("ours-nodecay $so dirty_decay_ms:-1,muzzy_decay_ms:-1,numa:false")
+	fi
 	if [ "$PROF" != 0 ]; then
 		case "$a" in
 		ours)
