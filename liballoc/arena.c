@@ -338,7 +338,9 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
     pthread_mutex_unlock(&a->lock);
     if (s) {
         s->next = s->prev = NULL;
-        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner, memory_order_release);
+        /* An adopted page may still hold sampled blocks: keep their frees checked. */
+        uintptr_t flags = atomic_load_explicit(&s->nsampled, memory_order_acquire) ? SPAN_TAG_SAMPLED : 0;
+        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags, memory_order_release);
         if (*adopted)
             page_set_delayed(s, DELAY_NONE, true);
     }
@@ -435,7 +437,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         s->kind = SPAN_LARGE;
         s->usize = usize;
         atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
-        atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+        span_sampled_reset(s);
         a->stats.active_pages += npages;
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;

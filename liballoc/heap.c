@@ -536,7 +536,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             abort();
         }
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
-        if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+        if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         if (h != &heap_empty)
             h->deallocated += s->block_size;
@@ -569,7 +569,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             bad_pointer("free(): invalid pointer", p);
             abort();
         }
-        if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+        if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         if (h != &heap_empty)
             h->deallocated += s->usize;

@@ -177,7 +177,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             s->kind = SPAN_HUGE;
             s->usize = usize;
             atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
-            atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+            span_sampled_reset(s);
             a->stats.active_pages += s->npages;
             a->stats.thp_eligible += span_bytes(s);
             a->stats.large_nmalloc++;

@@ -257,7 +257,7 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
                 return q;
             /* A resized block is a free of the old one and a new allocation for
              * the profiler: the old sample goes, the new size may be sampled. */
-            if (atomic_load_explicit(&s->nsampled, memory_order_acquire))
+            if (span_maybe_sampled(s, (uintptr_t)p))
                 prof_free_check(s, p);
             if (h != &heap_empty) {
                 h->deallocated += old;
@@ -292,7 +292,10 @@ ALLOC_EXPORT void free(void *p)
     uintptr_t e = rtree_get((uintptr_t)p);
     if (likely(e != 0 && (e & 1) == 0)) {
         struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
-        if (likely(atomic_load_explicit(&s->owner_tag, memory_order_relaxed) == (uintptr_t)h)) {
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
+        /* Ours, and either no sampled block on the page or p is not one of them. */
+        if (likely(tag == (uintptr_t)h) ||
+            (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             *(void **)p = s->free;
             s->free = p;
             h->deallocated += s->block_size;

@@ -18,7 +18,7 @@ void page_init(struct span *s, unsigned cls)
     s->used = 0;
     s->free = NULL;
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
-    atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+    span_sampled_reset(s);
 }
 
 void page_extend(struct span *pg)

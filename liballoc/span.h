@@ -16,6 +16,7 @@
 #define SPAN_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
 
@@ -43,6 +44,10 @@ enum delayed_state {
     DELAY_NEVER = 3,    /* abandoned page: never notify a heap */
 };
 
+/* Sampled blocks a span remembers by address, so frees of its other blocks
+ * need no profiler lookup. */
+#define SPAN_SAMPLED_SLOTS 4
+
 /* Free-span states for decay: dirty pages hold data, clean ones were purged. */
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
 
@@ -69,6 +74,8 @@ struct span {
     struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
     struct arena *arena;             /* arena that owns the pages */
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
+    _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
+    _Atomic uint8_t sampled_overflow;  /* more sampled blocks than slots: always ask the profiler */
     uint64_t freed_ns;               /* when a free span became dirty */
 };
 
@@ -81,5 +88,29 @@ struct chunk {
 };
 
 ALWAYS_INLINE size_t span_bytes(const struct span *s) { return s->npages << LG_PAGE; }
+
+/* True if p may be a sampled block of s (then the profiler must look it up).
+ * The sampling happened before p was handed out, so any thread freeing p
+ * sees its slot. */
+ALWAYS_INLINE bool span_maybe_sampled(struct span *s, uintptr_t p)
+{
+    if (likely(atomic_load_explicit(&s->nsampled, memory_order_relaxed) == 0))
+        return false;
+    if (atomic_load_explicit(&s->sampled_overflow, memory_order_relaxed))
+        return true;
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++)
+        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == p)
+            return true;
+    return false;
+}
+
+/* Forget all sampled-block slots (a span being reused). */
+static inline void span_sampled_reset(struct span *s)
+{
+    atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->sampled_overflow, 0, memory_order_relaxed);
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++)
+        atomic_store_explicit(&s->sampled_ptr[i], 0, memory_order_relaxed);
+}
 
 #endif

@@ -143,6 +143,13 @@ static void mark_span(uintptr_t p, struct heap *h)
     struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
                              : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
     atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    bool slotted = false;
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
+        uintptr_t empty = 0;
+        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, p);
+    }
+    if (!slotted)
+        atomic_store_explicit(&s->sampled_overflow, 1, memory_order_relaxed);
     if (s->kind == SPAN_SLAB) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
@@ -199,6 +206,11 @@ void prof_free_check(struct span *s, void *p)
     struct prof_tdata *td = h->prof;
     if (!site_forget((uintptr_t)p, &rec))
         return;
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
+        uintptr_t mine = (uintptr_t)p;
+        if (atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0))
+            break;
+    }
     atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
     if (rec.recent_ring) {
         bool was = td ? td->in_prof : false;
