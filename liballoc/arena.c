@@ -18,6 +18,7 @@ ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned arenas_created;
 static _Atomic bool decay_poke; /* see arena_poke_if_needed */
+static _Atomic int arenas_pending; /* arenas whose last decay pass left work for later */
 unsigned arena_total(void);
 
 /* Arena locks spin briefly before sleeping: hold times are short, and with
@@ -295,6 +296,10 @@ void arena_poke_if_needed(void)
 
 static void span_free(struct arena *a, struct span *s)
 {
+    /* Any arena's pending purge work keeps threads ticking (rate-limited), even
+     * while this thread only frees into an arena that never purges. */
+    if (atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0)
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
     if (a->decay_dirty.ms > 0 && a->stats.ndirty + s->npages > a->poke_mark + POKE_PAGES) {
         a->poke_mark = a->stats.ndirty + s->npages;
         atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
@@ -583,6 +588,10 @@ void arena_decay(struct arena *a, bool force)
     bool pending = (a->stats.ndirty > 0 && a->decay_dirty.ms > 0) ||
                    (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0) ||
                    (a->stats.huge_cached > 0 && a->decay_dirty.ms > 0);
+    if (pending != a->pending) {
+        a->pending = pending;
+        atomic_fetch_add_explicit(&arenas_pending, pending ? 1 : -1, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&a->lock);
     if (pending) {
         atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
@@ -612,10 +621,10 @@ static void decay_idle_arenas(uint64_t now)
 
 void arena_decay_tick(struct arena *a)
 {
-    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
-        return;
     uint64_t now = decay_now();
     decay_idle_arenas(now);
+    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
+        return;
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return;
     if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->stats.huge_cached == 0)

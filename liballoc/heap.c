@@ -393,15 +393,15 @@ static void heap_thread_exit(void *arg)
  * without a background thread and without a clock read on the fast path. */
 static void heap_tick(struct heap *h)
 {
-    if (h->tick_next == 0) /* poked: purge work is waiting, tick often again */
-        h->tick_bytes = TICK_MIN_BYTES;
+    /* Poked (tick_next was zeroed): purge work is waiting, so tick now and
+     * often again, whatever the recent pace. */
+    bool poked = h->tick_next == 0;
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
-    if (dt < 1000000) {
-        if (h->tick_bytes < TICK_MAX_BYTES)
-            h->tick_bytes *= 2;
-    } else {
-        if (dt > 10000000)
-            h->tick_bytes = TICK_MIN_BYTES;
+    if (poked || dt > 10000000)
+        h->tick_bytes = TICK_MIN_BYTES;
+    else if (dt < 1000000 && h->tick_bytes < TICK_MAX_BYTES)
+        h->tick_bytes *= 2;
+    if (poked || dt >= 1000000) {
         h->last_tick_ns = now;
         arena_decay_tick(h->arena);
         background_poll();

@@ -115,7 +115,7 @@ static int h_prof_reset(const struct ctl_args *a)
 
 static int h_prof_lg_sample(const struct ctl_args *a)
 {
-    size_t v = opt.prof ? prof.lg_sample : opt.lg_prof_sample;
+    size_t v = opt.prof ? prof.lg_sample : 0; /* jemalloc reads 0 without prof:true */
     return ctl_read_only(a, &v, sizeof(v));
 }
 
