@@ -172,6 +172,11 @@ int record_main(int argc, char **argv, const char *argv0)
     char *self = self_dir(argv0);
     char *preload = getenv("JEPROF_C_PRELOAD") ? xstrdup(getenv("JEPROF_C_PRELOAD"))
                                                : xasprintf("%s/liballoc.so", self);
+    if (!getenv("JEPROF_C_PRELOAD") && access(preload, R_OK) != 0) {
+        /* Installed layout: PREFIX/bin/jeprof-c and PREFIX/lib/liballoc.so. */
+        free(preload);
+        preload = xasprintf("%s/../lib/liballoc.so", self);
+    }
     char *dump = NULL;
     int rc = 1;
     if (!dir || access(preload, R_OK) != 0) {
