@@ -60,6 +60,8 @@ static void tctx_totals(void *arg, const struct prof_tctx *t)
 {
     (void)arg;
     struct prof_tdata *td = t->tdata;
+    if (t->thr_uid == PROF_UID_EXITED)
+        return;
     if (td && td->live && td->uid == t->thr_uid) {
         cnt_add_all(&td->dump_cur, &t->cur);
         cnt_add_all(&td->dump_accum, &t->accum);
@@ -69,6 +71,8 @@ static void tctx_totals(void *arg, const struct prof_tctx *t)
 static void tctx_line(void *arg, const struct prof_tctx *t)
 {
     struct dump_ctx *c = arg;
+    if (t->thr_uid == PROF_UID_EXITED) /* exited threads: only in the t* totals */
+        return;
     if (opt.prof_accum ? t->accum.count == 0 : t->cur.count == 0)
         return;
     writer_str(c->w, "  t");

@@ -438,7 +438,9 @@ static void visit_tctx(void *arg, const struct prof_tctx *t)
         return;
     const char *name = NULL;
     struct prof_tdata *td = t->tdata;
-    if (td && td->live && td->uid == t->thr_uid && td->name[0])
+    if (t->thr_uid == PROF_UID_EXITED)
+        name = "(exited threads)";
+    else if (td && td->live && td->uid == t->thr_uid && td->name[0])
         name = td->name;
     add_sample(a->b, a->site, &t->cur, &t->accum, t->thr_uid, name);
 }

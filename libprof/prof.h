@@ -31,6 +31,9 @@ struct prof_cnt {
 
 struct prof_tdata;
 
+/* thr_uid of the per-site share that keeps exited threads' cumulative counts. */
+#define PROF_UID_EXITED UINT64_MAX
+
 /* One thread's share of a site. */
 struct prof_tctx {
     struct prof_site *site;      /* owning site */

@@ -112,10 +112,40 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
     struct prof_site *s = site_get(h, pcs, depth);
     if (!s)
         return NULL;
-    struct prof_tctx *t;
-    for (t = s->tctxs; t; t = t->next)
+    struct prof_tctx *t, *reuse = NULL, *exited = NULL;
+    for (t = s->tctxs; t; t = t->next) {
         if (t->thr_uid == td->uid)
             return t;
+        if (t->thr_uid == PROF_UID_EXITED)
+            exited = t;
+        else if (!reuse && t->cur.count == 0 && t->tdata->uid != t->thr_uid)
+            reuse = t; /* its thread exited and holds nothing live */
+    }
+    if (reuse) {
+        /* Bounded memory under thread churn: an exited thread's share is
+         * recycled; its cumulative counts move to the site's "exited" share
+         * so alloc totals stay whole. */
+        if (reuse->accum.count) {
+            if (!exited && (exited = base_alloc(sizeof(*exited), 16)) != NULL) {
+                exited->site = s;
+                exited->thr_uid = PROF_UID_EXITED;
+                exited->tdata = NULL;
+                exited->next = s->tctxs;
+                s->tctxs = exited;
+            }
+            if (exited) {
+                exited->accum.ucount += reuse->accum.ucount;
+                exited->accum.ubytes += reuse->accum.ubytes;
+                exited->accum.count += reuse->accum.count;
+                exited->accum.bytes += reuse->accum.bytes;
+            }
+        }
+        memset(&reuse->cur, 0, sizeof(reuse->cur));
+        memset(&reuse->accum, 0, sizeof(reuse->accum));
+        reuse->thr_uid = td->uid;
+        reuse->tdata = td;
+        return reuse;
+    }
     t = base_alloc(sizeof(*t), 16);
     if (!t)
         return NULL;
