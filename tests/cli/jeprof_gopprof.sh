@@ -14,13 +14,16 @@ cp "$TESTDIR/../gopprof/main.go" "$WORK/main.go"
 cat "$WORK/out.txt" | head -8
 big=$(awk '$6 == "main.allocBig" {print $1}' "$WORK/out.txt")
 small=$(awk '$6 == "main.allocSmall" {print $1}' "$WORK/out.txt")
-# 100 x 64 KiB and 1000 x 1 KiB, all live, sampled exactly (rate 1).
-[ "$big" = 6553600 ] || fail "main.allocBig: '$big', want 6553600"
-[ "$small" = 1024000 ] || fail "main.allocSmall: '$small', want 1024000"
-"$JEPROF_C" --quiet --inuse_objects --text "$WORK/heap.pb.gz" | grep -q "^ *100 .* main.allocBig$" ||
-    fail "inuse_objects of main.allocBig is not 100"
-"$JEPROF_C" --quiet --collapsed "$WORK/heap.pb.gz" | grep -q "main.main;main.allocBig 6553600" ||
-    fail "collapsed stack for allocBig missing"
+# 100 x 64 KiB and 1000 x 1 KiB, all live, sampled exactly (rate 1). The Go
+# runtime sometimes charges a small internal allocation (seen: 96 B) to the
+# same stack, so allow up to 4 KiB and 2 objects over the exact figures.
+within() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+within "$big" 6553600 6557696 || fail "main.allocBig: '$big', want 6553600 (+ at most 4096)"
+within "$small" 1024000 1028096 || fail "main.allocSmall: '$small', want 1024000 (+ at most 4096)"
+objs=$("$JEPROF_C" --quiet --inuse_objects --text "$WORK/heap.pb.gz" | awk '$6 == "main.allocBig" {print $1}')
+within "$objs" 100 102 || fail "inuse_objects of main.allocBig is '$objs', want 100"
+col=$("$JEPROF_C" --quiet --collapsed "$WORK/heap.pb.gz" | awk '$1 == "main.main;main.allocBig" {print $2}')
+within "$col" 6553600 6557696 || fail "collapsed stack main.main;main.allocBig is '$col', want 6553600"
 "$WORK/gheap" "$WORK/cpu.pb.gz" cpu || fail "the Go program failed (cpu)"
 "$JEPROF_C" --quiet --text "$WORK/cpu.pb.gz" >"$WORK/cpu.txt" || fail "jeprof-c failed on a CPU profile"
 head -n 3 "$WORK/cpu.txt"
