@@ -307,12 +307,11 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
     }
     pthread_mutex_unlock(&a->lock);
     if (ok && zero && new_usize > old_usize) {
-        /* The old run's slack may hold old data; new clean pages read zero. */
+        /* The old run's slack may hold old data; pages taken from a clean run
+         * already read zero, so zeroing stops where they begin. */
         size_t upto = fresh_zero && new_run > old_run ? old_run : new_usize;
         if (upto > old_usize)
             memset((void *)(s->start + old_usize), 0, upto - old_usize);
-        if (!fresh_zero && new_run > old_run)
-            memset((void *)(s->start + old_run), 0, new_usize - old_run);
     }
     return ok;
 }

@@ -26,6 +26,7 @@ struct dump_ctx {
     struct prof_cnt total_cur, total_accum;
 };
 
+/* "objs: bytes [accum_objs: accum_bytes]", unbiased, without the newline. */
 static void write_counts(struct writer *w, const struct prof_cnt *cur, const struct prof_cnt *accum,
                          double R)
 {
@@ -40,7 +41,7 @@ static void write_counts(struct writer *w, const struct prof_cnt *cur, const str
     writer_u64(w, ao);
     writer_str(w, ": ");
     writer_u64(w, ab);
-    writer_str(w, "]\n");
+    writer_str(w, "]");
 }
 
 static void cnt_add_all(struct prof_cnt *d, const struct prof_cnt *s)
@@ -79,6 +80,7 @@ static void tctx_line(void *arg, const struct prof_tctx *t)
     writer_u64(c->w, t->thr_uid);
     writer_str(c->w, ": ");
     write_counts(c->w, &t->cur, &t->accum, c->R);
+    writer_str(c->w, "\n");
 }
 
 static void visit_site(void *arg, const struct prof_site *s, const struct prof_cnt *cur,
@@ -100,6 +102,7 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
     }
     writer_str(c->w, "\n  t*: ");
     write_counts(c->w, cur, accum, c->R);
+    writer_str(c->w, "\n");
     site_foreach_tctx(s, tctx_line, c);
 }
 
@@ -149,6 +152,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     writer_u64(w, (uint64_t)1 << prof.lg_sample);
     writer_str(w, "\n  t*: ");
     write_counts(w, &c.total_cur, &c.total_accum, c.R);
+    writer_str(w, "\n");
     /* Oldest thread first (ascending uid), as jemalloc lists them. */
     struct prof_tdata *last = prof.tdatas;
     while (last && last->next)
@@ -159,18 +163,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
         writer_str(w, "  t");
         writer_u64(w, td->uid);
         writer_str(w, ": ");
-        uint64_t o, b, ao = 0, ab = 0;
-        prof_unbias_for_dump(&td->dump_cur, c.R, &o, &b);
-        if (opt.prof_accum)
-            prof_unbias_for_dump(&td->dump_accum, c.R, &ao, &ab);
-        writer_u64(w, o);
-        writer_str(w, ": ");
-        writer_u64(w, b);
-        writer_str(w, " [");
-        writer_u64(w, ao);
-        writer_str(w, ": ");
-        writer_u64(w, ab);
-        writer_str(w, "]");
+        write_counts(w, &td->dump_cur, &td->dump_accum, c.R);
         if (td->name[0]) {
             writer_str(w, " ");
             write_name(w, td->name);
