@@ -2,6 +2,7 @@
 #include "background.h"
 #include "arena.h"
 #include "heap.h"
+#include "warn.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,8 +51,10 @@ void background_poll(void)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&bg_thread, &attr, bg_main, NULL) != 0)
+    if (pthread_create(&bg_thread, &attr, bg_main, NULL) != 0) {
         atomic_store(&bg_state, BG_OFF);
+        warn_print("<jemalloc>: background thread creation failed\n");
+    }
     pthread_attr_destroy(&attr);
 }
 

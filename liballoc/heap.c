@@ -11,6 +11,7 @@
 #include "prof_hooks.h"
 #include "rtree.h"
 #include "stats.h"
+#include "warn.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -486,7 +487,10 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
 
 /* ---- free slow path ---- */
 
-static void bad_pointer(const char *what, void *p)
+/* Print "<liballoc>: what 0x..." (never allocates). A warning when the
+ * caller carries on, so abort:true applies; callers that abort anyway
+ * pass fatal. */
+static void bad_pointer_msg(const char *what, void *p, bool fatal)
 {
     char buf[96];
     static const char hex[] = "0123456789abcdef";
@@ -504,7 +508,15 @@ static void bad_pointer(const char *what, void *p)
         buf[n++] = hex[(v >> i) & 15];
     buf[n++] = '\n';
     buf[n] = 0;
-    alloc_write_err(buf);
+    if (fatal)
+        alloc_write_err(buf);
+    else
+        warn_print(buf);
+}
+
+static void bad_pointer(const char *what, void *p)
+{
+    bad_pointer_msg(what, p, true);
 }
 
 void heap_free_slow(struct heap *h, void *p, uintptr_t e)
@@ -512,7 +524,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
     if (p == NULL)
         return;
     if (e == 0) {
-        bad_pointer("free(): ignoring pointer not allocated here:", p);
+        bad_pointer_msg("free(): ignoring pointer not allocated here:", p, false);
         return;
     }
     if (unlikely(h == &heap_empty)) {

@@ -192,13 +192,9 @@ static struct dump_file dump_out;
 /* Write heap_v2 to path (whole or nothing). Caller holds prof.dump_lock. */
 static int dump_heapv2_file(const char *path)
 {
-    int err = dump_file_open(&dump_out, path);
-    if (err) {
-        char msg[4300];
-        snprintf(msg, sizeof(msg), "<jemalloc>: failed to open \"%s\"\n", path);
-        alloc_write_err(msg);
+    int err = dump_file_open(&dump_out, path); /* warns on failure */
+    if (err)
         return err;
-    }
     dump_heapv2_locked(dump_file_write, &dump_out);
     return dump_file_commit(&dump_out);
 }

@@ -1,5 +1,6 @@
 /* writer: buffered callback output and atomic dump files (see writer.h). */
 #include "writer.h"
+#include "warn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,17 +79,30 @@ void writer_hex(struct writer *w, uint64_t v)
     writer_mem(w, tmp + 20 - n, (size_t)n);
 }
 
+/* A dump that could not be written is a run-time warning (abort:true aborts). */
+static void dump_file_warn(const char *what, const char *path)
+{
+    char msg[4400];
+    snprintf(msg, sizeof(msg), "<jemalloc>: failed to %s \"%s\"\n", what, path);
+    warn_print(msg);
+}
+
 int dump_file_open(struct dump_file *f, const char *path)
 {
     size_t n = strlen(path);
-    if (n + 32 >= sizeof(f->path))
+    if (n + 32 >= sizeof(f->path)) {
+        dump_file_warn("open", path);
         return ENAMETOOLONG;
+    }
     memcpy(f->path, path, n + 1);
     snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%d", path, (int)getpid());
     f->err = 0;
     f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (f->fd < 0)
-        return errno ? errno : EIO;
+    if (f->fd < 0) {
+        int err = errno ? errno : EIO;
+        dump_file_warn("open", path);
+        return err;
+    }
     return 0;
 }
 
@@ -119,7 +133,9 @@ int dump_file_commit(struct dump_file *f)
     f->fd = -1;
     if (!err && rename(f->tmp, f->path) != 0)
         err = errno;
-    if (err)
+    if (err) {
         unlink(f->tmp);
+        dump_file_warn("write", f->path);
+    }
     return err;
 }
