@@ -8,6 +8,7 @@
 #include "malloc_init.h"
 #include "options.h"
 #include "prof_ctl.h"
+#include "tcache.h"
 #include "sizeclass.h"
 #include "stats.h"
 
@@ -282,11 +283,7 @@ static const struct ctl_node thread_nodes[] = {
     {"prof", thread_prof_ctl_nodes, 2, NULL, NULL},
 };
 
-/* ---- tcache.* (explicit caches map onto the calling thread's heap) ---- */
-
-static pthread_mutex_t tcache_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned tcache_next = 0;
-static uint8_t tcache_used[4096];
+/* ---- tcache.* (explicit caches: tcache.h) ---- */
 
 static int h_tcache_create(const struct ctl_args *a)
 {
@@ -295,26 +292,16 @@ static int h_tcache_create(const struct ctl_args *a)
     int verr = verify_read(a, sizeof(unsigned));
     if (verr)
         return verr;
-    pthread_mutex_lock(&tcache_lock);
-    unsigned id = UINT32_MAX;
-    for (unsigned i = 0; i < 4096; i++) {
-        unsigned k = (tcache_next + i) % 4096;
-        if (!tcache_used[k]) {
-            tcache_used[k] = 1;
-            id = k;
-            tcache_next = k + 1;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&tcache_lock);
-    if (id == UINT32_MAX)
-        return EAGAIN;
+    unsigned id;
+    int err = tcache_create(&id);
+    if (err)
+        return err;
     return ctl_read(a, &id, sizeof(id));
 }
 
-void ctl_prefork(void) { pthread_mutex_lock(&tcache_lock); }
-void ctl_postfork_parent(void) { pthread_mutex_unlock(&tcache_lock); }
-void ctl_postfork_child(void) { pthread_mutex_init(&tcache_lock, NULL); }
+void ctl_prefork(void) { tcache_prefork(); }
+void ctl_postfork_parent(void) { tcache_postfork_parent(); }
+void ctl_postfork_child(void) { tcache_postfork_child(); }
 
 static int tcache_id_op(const struct ctl_args *a, bool destroy)
 {
@@ -324,14 +311,7 @@ static int tcache_id_op(const struct ctl_args *a, bool destroy)
     if (!a->newp || a->newlen != sizeof(id))
         return EINVAL;
     memcpy(&id, a->newp, sizeof(id));
-    if (id >= 4096)
-        return EFAULT;
-    pthread_mutex_lock(&tcache_lock);
-    bool ok = tcache_used[id];
-    if (ok && destroy)
-        tcache_used[id] = 0;
-    pthread_mutex_unlock(&tcache_lock);
-    return ok ? 0 : EFAULT;
+    return destroy ? tcache_destroy(id) : tcache_flush(id);
 }
 
 static int h_tcache_flush(const struct ctl_args *a) { return tcache_id_op(a, false); }
@@ -455,7 +435,7 @@ static int h_arenas_page(const struct ctl_args *a)
 
 static int h_arenas_tcache_max(const struct ctl_args *a)
 {
-    size_t v = opt.tcache_max;
+    size_t v = tcache_maxclass;
     return ctl_read_only(a, &v, sizeof(v));
 }
 

@@ -11,6 +11,8 @@
 #include "prof_hooks.h"
 #include "rtree.h"
 #include "stats.h"
+#include "junk.h"
+#include "tcache.h"
 #include "warn.h"
 
 #include <errno.h>
@@ -74,13 +76,15 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags, memory_order_release);
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag, memory_order_release);
 }
 
 static void refresh_current(struct heap *h, unsigned cls)
 {
     struct span *first = h->queue[cls].first;
-    h->pages[cls] = (first && h->tcache) ? first : &span_empty;
+    /* Classes past tcache_nfast (tcache_max, junk:alloc) never get a current
+     * page: their mallocs always take the slow path. */
+    h->pages[cls] = (first && h->tcache && cls < tcache_nfast) ? first : &span_empty;
 }
 
 /* ---- full pages and delayed frees ---- */
@@ -425,9 +429,12 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
     if (h == &heap_empty) {
         h = heap_create();
         if (!h) {
-            void *p = shared_alloc_small(sizeclass_usize(size), NULL);
+            size_t usize = sizeclass_usize(size);
+            void *p = shared_alloc_small(usize, NULL);
             if (!p)
                 errno = ENOMEM;
+            else
+                junk_on_alloc(p, usize);
             return p;
         }
         if (h->tcache)
@@ -435,11 +442,14 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
     }
     unsigned cls = sizeclass_small_index(size);
     size_t usize = sizeclass_size[cls];
-    void *b = h->tcache ? alloc_from_page(h, cls) : shared_alloc_small(usize, h->arena);
+    /* Classes above tcache_max come from the arena's shared heap (tcache.h). */
+    void *b = h->tcache && cls < tcache_nclasses ? alloc_from_page(h, cls)
+                                                 : shared_alloc_small(usize, h->arena);
     if (unlikely(!b)) {
         errno = ENOMEM;
         return NULL;
     }
+    junk_on_alloc(b, usize);
     h->allocated += usize;
     if (unlikely(h->allocated >= h->next_event))
         return heap_event(h, b, size, usize);
@@ -458,7 +468,7 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         h = heap_create();
     void *p;
     if (usize <= SMALL_MAX) {
-        if (h && h->tcache && !no_tcache && !arena)
+        if (h && h->tcache && !no_tcache && !arena && usize <= tcache_maxclass)
             p = alloc_from_page(h, sizeclass_small_index(usize));
         else
             p = shared_alloc_small(usize, arena ? arena : h ? h->arena : NULL);
@@ -477,6 +487,8 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         errno = ENOMEM;
         return NULL;
     }
+    if (!zero)
+        junk_on_alloc(p, usize);
     if (h) {
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
@@ -550,6 +562,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
+        junk_on_free(p, s->block_size);
         if (h != &heap_empty)
             h->deallocated += s->block_size;
         else
@@ -583,6 +596,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         }
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
+        junk_on_free(p, s->usize);
         if (h != &heap_empty)
             h->deallocated += s->usize;
         else

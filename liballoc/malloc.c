@@ -19,6 +19,8 @@
 #include "rtree.h"
 #include "sizeclass.h"
 #include "stats.h"
+#include "junk.h"
+#include "tcache.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -140,6 +142,8 @@ static int malloc_init_hard(void)
     else if (strcmp(opt.thp, "never") == 0)
         os_thp_mode = OS_THP_NEVER;
     sizeclass_init();
+    junk_boot();
+    tcache_boot();
     arena_default_dirty_ms = opt.dirty_decay_ms;
     arena_default_muzzy_ms = opt.muzzy_decay_ms;
     unsigned narenas = opt.narenas ? opt.narenas : 4 * os_ncpus();
@@ -212,6 +216,7 @@ struct xflags {
     bool no_tcache;
     struct arena *arena;
     bool bad_arena;
+    int tcache;          /* explicit tcache id (MALLOCX_TCACHE(id)), -1 if none */
 };
 
 static struct xflags decode_flags(int flags)
@@ -222,6 +227,7 @@ static struct xflags decode_flags(int flags)
     x.zero = (flags & MALLOCX_ZERO) != 0;
     unsigned tc = ((unsigned)flags >> 8) & 0xfff;
     x.no_tcache = tc == 1;
+    x.tcache = tc >= 2 ? (int)tc - 2 : -1;
     unsigned ar = ((unsigned)flags >> 20) & 0xfff;
     if (ar) {
         if (malloc_init() == 0)
@@ -232,7 +238,8 @@ static struct xflags decode_flags(int flags)
 }
 
 /* Realloc core: keep the block in place when the class allows, else move. */
-static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcache, struct arena *arena)
+static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcache, struct arena *arena,
+                    int tc)
 {
     struct heap *h = heap_tls;
     struct span *s = span_checked(p, "realloc");
@@ -245,6 +252,10 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
     if (align <= MIN_ALIGN || ((uintptr_t)p & (align - 1)) == 0) {
         bool in_place = false;
         void *q = p;
+        /* junk:free fills the tail a shrink gives up before another thread
+         * can get it; junk:alloc fills a grown part afterwards. */
+        if (s->kind != SPAN_SLAB && new_usize < old)
+            junk_on_free((char *)p + new_usize, old - new_usize);
         if (s->kind == SPAN_SLAB)
             in_place = new_usize == old;
         else if (s->kind == SPAN_LARGE && new_usize > SMALL_MAX && new_usize < HUGE_MIN)
@@ -252,6 +263,8 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena) {
             in_place = huge_resize_in_place(s, new_usize, zero);
         }
+        if (in_place && !zero && new_usize > old)
+            junk_on_alloc((char *)p + old, new_usize - old);
         if (in_place) {
             if (new_usize == old && q == p)
                 return q;
@@ -268,11 +281,13 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
             return q;
         }
     }
-    void *q = heap_alloc_general(h, size, align, zero, no_tcache, arena);
+    void *q = tc >= 0 && !arena ? tcache_alloc((unsigned)tc, size, align, zero)
+                                : heap_alloc_general(h, size, align, zero, no_tcache, arena);
     if (unlikely(!q))
         return NULL;
     memcpy(q, p, old < size ? old : size);
-    free(p);
+    if (tc < 0 || !tcache_dalloc((unsigned)tc, p))
+        free(p);
     return q;
 }
 
@@ -333,7 +348,7 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
         free(p);
         return NULL;
     }
-    return ralloc(p, size, 0, false, false, NULL);
+    return ralloc(p, size, 0, false, false, NULL, -1);
 }
 
 ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
@@ -419,6 +434,8 @@ ALLOC_EXPORT void *mallocx(size_t size, int flags)
     struct xflags x = decode_flags(flags);
     if (x.bad_arena)
         return NULL;
+    if (x.tcache >= 0 && !x.arena)
+        return tcache_alloc((unsigned)x.tcache, size, x.align, x.zero || opt.zero);
     return heap_alloc_general(heap_tls, size, x.align, x.zero || opt.zero, x.no_tcache, x.arena);
 }
 
@@ -429,7 +446,7 @@ ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
         return NULL;
     if (size == 0)
         size = 1;
-    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena);
+    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena, x.tcache);
 }
 
 ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
@@ -449,12 +466,22 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         size_t u = targets[i];
         if (u == old)
             return old;
-        if (s->kind == SPAN_LARGE && u > SMALL_MAX && u < HUGE_MIN) {
-            if (arena_large_resize(s, u, x.zero))
-                return u;
-        } else if (s->kind == SPAN_HUGE && u >= HUGE_MIN) {
-            if (huge_resize_in_place(s, u, x.zero))
-                return u;
+        bool ok = false, fits = false;
+        if (s->kind == SPAN_LARGE && u > SMALL_MAX && u < HUGE_MIN)
+            fits = true;
+        else if (s->kind == SPAN_HUGE && u >= HUGE_MIN)
+            fits = true;
+        if (!fits)
+            continue;
+        /* junk:free fills a tail given up before another thread can reuse it
+         * (a failed shrink, which needs a descriptor, leaves it filled). */
+        if (u < old)
+            junk_on_free((char *)p + u, old - u);
+        ok = s->kind == SPAN_LARGE ? arena_large_resize(s, u, x.zero) : huge_resize_in_place(s, u, x.zero);
+        if (ok) {
+            if (u > old && !x.zero)
+                junk_on_alloc((char *)p + old, u - old);
+            return u;
         }
     }
     return span_usable(s);
@@ -466,17 +493,24 @@ ALLOC_EXPORT size_t sallocx(const void *p, int flags)
     return span_usable(span_checked(p, "sallocx"));
 }
 
+/* Free through an explicit tcache when the flags name one (tcache.h). */
+static void dalloc_flags(void *p, int flags)
+{
+    unsigned tc = ((unsigned)flags >> 8) & 0xfff;
+    if (tc >= 2 && tcache_dalloc(tc - 2, p))
+        return;
+    free(p);
+}
+
 ALLOC_EXPORT void dallocx(void *p, int flags)
 {
-    (void)flags;
-    free(p);
+    dalloc_flags(p, flags);
 }
 
 ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
     (void)size;
-    (void)flags;
-    free(p);
+    dalloc_flags(p, flags);
 }
 
 ALLOC_EXPORT size_t nallocx(size_t size, int flags)

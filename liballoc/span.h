@@ -34,6 +34,7 @@ enum span_kind {
 /* Low bits of owner_tag: force frees on this span into the slow path. */
 #define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
 #define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
+#define SPAN_TAG_JUNK    ((uintptr_t)4) /* junk:free: every free takes the slow path (junk.h) */
 #define SPAN_TAG_MASK    ((uintptr_t)7)
 
 /* Delayed-free states in the low 2 bits of thread_free. */
