@@ -82,9 +82,10 @@ static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 static void refresh_current(struct heap *h, unsigned cls)
 {
     struct span *first = h->queue[cls].first;
-    /* Classes past tcache_nfast (tcache_max, junk:alloc) never get a current
-     * page: their mallocs always take the slow path. */
-    h->pages[cls] = (first && h->tcache && cls < tcache_nfast) ? first : &span_empty;
+    /* A thread heap's classes past tcache_nfast (tcache_max, junk:alloc) never
+     * get a current page: their mallocs always take the slow path. (The
+     * shared heaps are only reached through slow paths anyway.) */
+    h->pages[cls] = (first && h->tcache && (cls < tcache_nfast || h->shared)) ? first : &span_empty;
 }
 
 /* ---- full pages and delayed frees ---- */

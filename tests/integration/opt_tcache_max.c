@@ -1,0 +1,90 @@
+/*
+ * opt_tcache_max: blocks above tcache_max are not cached per thread. With
+ * narenas:1, a block a thread frees is taken at once by another thread's
+ * malloc of the same size when the size is above tcache_max (it went back
+ * to the arena), and is not when it is at or under tcache_max (it stays on
+ * the freeing thread's own page). arenas.tcache_max reports the limit
+ * rounded up to a size class. Runs under tcache_max:1024 (opt_tcache_max.conf)
+ * and re-runs itself under the default (32 KiB) and tcache_max:5000.
+ */
+#include "check.h"
+
+#include <pthread.h>
+#include <sys/wait.h>
+
+static size_t want_size;
+static void *got;
+
+static void *other_thread(void *arg)
+{
+    (void)arg;
+    got = malloc(want_size);
+    return NULL;
+}
+
+/* True if a block of n bytes freed by this thread is what another thread's
+ * next malloc(n) returns. */
+static bool reused_by_other_thread(size_t n)
+{
+    void *keep = malloc(n); /* keeps the page busy so it is not handed back empty */
+    void *p = malloc(n);
+    CHECK_NONNULL(p);
+    free(tl_opaque(p));
+    want_size = n;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, other_thread, NULL) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    bool same = got == p;
+    free(got);
+    free(keep);
+    return same;
+}
+
+static void run_child(const char *self, const char *conf)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("MALLOC_CONF", conf, 1);
+        execl(self, self, "child", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
+}
+
+int main(int argc, char **argv)
+{
+    tl_require_liballoc();
+    size_t opt_max = 0, max = 0, sz = sizeof(size_t);
+    CHECK(mallctl("opt.tcache_max", &opt_max, &sz, NULL, 0) == 0);
+    CHECK(mallctl("arenas.tcache_max", &max, &sz, NULL, 0) == 0);
+    unsigned narenas = 0;
+    sz = sizeof(narenas);
+    CHECK(mallctl("opt.narenas", &narenas, &sz, NULL, 0) == 0);
+    CHECK_EQ(narenas, 1);
+    if (opt_max == 1024)
+        CHECK_EQ(max, 1024);
+    else if (opt_max == 5000)
+        CHECK_EQ(max, 5120);
+    else
+        CHECK_EQ(max, 32768);
+    static const size_t sizes[] = {64, 1024, 1280, 4096, 5120, 6144, 16384, 32768};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        bool cached = sizes[i] <= max;
+        bool reused = reused_by_other_thread(sizes[i]);
+        CHECK_MSG(reused != cached, "size %zu, tcache_max %zu: block %s by the other thread",
+                  sizes[i], max, reused ? "reused" : "not reused");
+    }
+    if (argc > 1)
+        return 0;
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    CHECK(n > 0);
+    self[n] = 0;
+    run_child(self, "narenas:1");
+    run_child(self, "narenas:1,tcache_max:5000");
+    printf("opt_tcache_max: ok\n");
+    return 0;
+}
