@@ -1,6 +1,7 @@
 /* arena: chunks, page runs, large blocks, abandoned pages, decay (see arena.h). */
 #include "arena.h"
 #include "junk.h"
+#include "options.h"
 #include "base.h"
 #include "heap.h"
 #include "huge.h"
@@ -192,13 +193,23 @@ static void free_span_insert(struct arena *a, struct span *s)
     bin_insert(a, s);
 }
 
+/* Chunk descriptors of unmapped chunks (retain:false), per arena, reused by
+ * chunk_new. Guarded by the arena's lock. */
+static struct chunk *chunk_recycled[ARENA_MAX];
+
 static int chunk_new(struct arena *a)
 {
     void *mem;
     int err = os_map_aligned(CHUNK, CHUNK, &mem);
     if (err)
         return err;
-    struct chunk *c = base_alloc(sizeof(struct chunk), 64);
+    struct chunk *c = chunk_recycled[a->index];
+    if (c) {
+        chunk_recycled[a->index] = c->next;
+        memset(c, 0, sizeof(*c));
+    } else {
+        c = base_alloc(sizeof(struct chunk), 64);
+    }
     struct span *s = arena_span_new(a);
     if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
         os_unmap(mem, CHUNK);
@@ -219,6 +230,28 @@ static int chunk_new(struct arena *a)
     s->state = SPAN_CLEAN;
     bin_insert(a, s);
     return 0;
+}
+
+/* retain:false: a chunk whose pages are all free and purged (span s covers
+ * it) goes back to the kernel instead of staying mapped as retained
+ * space; stats.mapped drops. No block lives in it, so nothing can look it
+ * up any more. Lock held. */
+static void chunk_release(struct arena *a, struct span *s)
+{
+    struct chunk *c = chunk_of(s->start);
+    if (rtree_set(c->base, 0) != 0)
+        return; /* cannot happen (the leaf exists): keep the chunk mapped */
+    bin_remove(a, s);
+    arena_span_release(a, s);
+    for (struct chunk **pp = &a->chunks; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    os_unmap((void *)c->base, CHUNK);
+    a->stats.mapped -= CHUNK;
+    c->next = chunk_recycled[a->index];
+    chunk_recycled[a->index] = c;
 }
 
 /* Split `need` pages aligned to align_pages off free span s (already out of the bins). */
@@ -564,7 +597,9 @@ static void purge_list(struct arena *a, unsigned list, size_t excess, bool to_mu
             s->freed_ns = now;
             if (to_muzzy)
                 decay_note(&a->decay_muzzy, s->npages, now);
-            free_span_insert(a, s);
+            free_span_insert(a, s); /* s is now the merged free span */
+            if (!to_muzzy && !opt.retain && s->npages == CHUNK_PAGES)
+                chunk_release(a, s);
         }
     }
 }

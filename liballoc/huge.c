@@ -1,5 +1,6 @@
 /* huge: 2 MiB-aligned runs for big blocks (see huge.h). */
 #include "huge.h"
+#include "options.h"
 #include "os.h"
 #include "rtree.h"
 #include "stats.h"
@@ -127,9 +128,18 @@ fail:
     return NULL;
 }
 
+/* Clean (purged) address space an arena keeps mapped: with retain:false
+ * none, every purge unmaps. */
+static size_t retain_limit(void)
+{
+    return opt.retain ? HUGE_RETAIN_MAX : 0;
+}
+
 static int region_new(struct arena *a, size_t need, size_t align)
 {
-    size_t size = need > HUGE_REGION ? need : HUGE_REGION;
+    /* retain:false maps exactly what the block needs: a bigger region's
+     * unused part would be clean mapped space, which it never keeps. */
+    size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
     void *mem;
     if (os_map_aligned(size, align, &mem) != 0)
         return -1;
@@ -198,7 +208,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 static void trim_retained(struct arena *a)
 {
     struct span *r = a->huge_cache;
-    while (r && a->stats.retained > HUGE_RETAIN_MAX) {
+    while (r && a->stats.retained > retain_limit()) {
         struct span *next = r->next;
         if (r->state == SPAN_CLEAN) {
             run_unlink(a, r);
@@ -210,13 +220,21 @@ static void trim_retained(struct arena *a)
     }
 }
 
+/* Purge a dirty run: MADV_DONTNEED keeping the mapping (retain:true), or
+ * munmap (retain:false; stats.mapped drops). */
 static void run_purge(struct arena *a, struct span *r)
 {
     run_unlink(a, r);
-    os_purge_forced((void *)r->start, span_bytes(r));
     a->stats.npurge++;
-    a->stats.nmadvise++;
     a->stats.purged += r->npages;
+    if (!opt.retain) {
+        os_unmap((void *)r->start, span_bytes(r));
+        a->stats.mapped -= span_bytes(r);
+        arena_span_release(a, r);
+        return;
+    }
+    os_purge_forced((void *)r->start, span_bytes(r));
+    a->stats.nmadvise++;
     r->state = SPAN_CLEAN;
     run_insert(a, r);
 }
