@@ -767,7 +767,12 @@ struct arena *arena_choose(void)
     /* The automatic arena with the fewest threads (lowest index on ties) among
      * those of the caller's NUMA node, like jemalloc: exited threads' arenas
      * are reused before untouched ones, so thread churn does not spread memory
-     * over every arena. */
+     * over every arena. percpu_arena: the arena of the caller's CPU. */
+    int pc = numa_percpu_index();
+    if (pc >= 0 && arena_get((unsigned)pc)) {
+        arena_thread_attach(arenas[pc]);
+        return arenas[pc];
+    }
     int node = numa_current_node();
     unsigned best = 0, best_n = UINT32_MAX;
     pthread_mutex_lock(&arenas_lock);

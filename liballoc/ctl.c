@@ -220,10 +220,13 @@ static int h_thread_arena(const struct ctl_args *a)
     struct heap *h = cur_heap();
     if (!h)
         return EAGAIN;
+    heap_follow_node(h); /* percpu_arena: report the current CPU's arena */
     unsigned old = h->arena->index, nw = old;
     int err = ctl_write(a, &nw, sizeof(nw));
     if (err)
         return err;
+    if (a->newp && nw < numa_percpu_limit())
+        return EPERM; /* per-CPU arenas are not chosen by hand (jemalloc) */
     if (a->newp) {
         struct arena *na = nw < arena_total() ? arena_get(nw) : NULL;
         if (!na)

@@ -175,6 +175,15 @@ static void drain_delayed(struct heap *h)
  * (checked only when the heap goes to its arena anyway). */
 void heap_follow_node(struct heap *h)
 {
+    if (unlikely(numa_percpu) && !h->arena_explicit && !h->shared) {
+        int i = numa_percpu_index(); /* percpu_arena: the arena of the CPU we run on */
+        if (i >= 0 && h->arena->index != (unsigned)i) {
+            struct arena *a = arena_choose();
+            arena_thread_detach(h->arena);
+            h->arena = a;
+        }
+        return;
+    }
     if (likely(numa_nodes() <= 1) || h->arena_explicit || h->shared)
         return;
     int node = numa_current_node();

@@ -147,6 +147,7 @@ static int malloc_init_hard(void)
     arena_default_dirty_ms = opt.dirty_decay_ms;
     arena_default_muzzy_ms = opt.muzzy_decay_ms;
     unsigned narenas = opt.narenas ? opt.narenas : 4 * os_ncpus();
+    narenas = numa_percpu_boot(narenas); /* percpu_arena: at least one arena per CPU */
     opt.narenas = narenas; /* opt.narenas reports the effective count, as jemalloc does */
     int err = arena_boot(narenas);
     if (!err)

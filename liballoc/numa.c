@@ -5,9 +5,16 @@
 #include "os.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 static unsigned numa_nnodes = 1;
+bool numa_percpu;
+static unsigned numa_percpu_ncpus;          /* configured CPUs (per-CPU arenas) */
+static unsigned short cpu_leader[NUMA_MAX_CPUS]; /* arena index of each CPU */
 static short cpu_node[NUMA_MAX_CPUS];
 static unsigned numa_ncpus;
 
@@ -65,6 +72,9 @@ int numa_node_for_arena(unsigned arena_index)
 {
     if (numa_nnodes <= 1)
         return -1;
+    /* A per-CPU arena lives on its CPU's node. */
+    if (numa_percpu && arena_index < numa_percpu_ncpus && arena_index < numa_ncpus)
+        return cpu_node[arena_index];
     return (int)(arena_index % numa_nnodes);
 }
 
@@ -87,4 +97,57 @@ void numa_bind_memory(void *addr, size_t size, int node)
 unsigned numa_nodes(void)
 {
     return numa_nnodes;
+}
+
+/* ---- percpu_arena ---- */
+
+/* Lowest CPU id among cpu's hyperthread siblings (sysfs), or cpu itself.
+ * Runs inside malloc_init: plain open/read, no allocation. */
+static unsigned first_sibling(unsigned cpu)
+{
+    char path[96], buf[64];
+    snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", cpu);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cpu;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+        return cpu;
+    buf[n] = 0;
+    /* "0,4" or "0-1": the list is ascending, so the first number is the lowest. */
+    unsigned v = 0;
+    for (char *c = buf; *c >= '0' && *c <= '9'; c++)
+        v = v * 10 + (unsigned)(*c - '0');
+    return v < cpu ? v : cpu;
+}
+
+unsigned numa_percpu_boot(unsigned narenas)
+{
+    bool phy = strcmp(opt.percpu_arena, "phycpu") == 0;
+    if (!phy && strcmp(opt.percpu_arena, "percpu") != 0)
+        return narenas;
+    unsigned n = os_ncpus_conf();
+    if (n > NUMA_MAX_CPUS)
+        n = NUMA_MAX_CPUS;
+    for (unsigned c = 0; c < n; c++)
+        cpu_leader[c] = (unsigned short)(phy ? first_sibling(c) : c);
+    numa_percpu_ncpus = n;
+    numa_percpu = true;
+    return narenas < n ? n : narenas;
+}
+
+int numa_percpu_index(void)
+{
+    if (!numa_percpu)
+        return -1;
+    int c = numa_current_cpu();
+    if (c < 0 || (unsigned)c >= numa_percpu_ncpus)
+        return -1;
+    return cpu_leader[c];
+}
+
+unsigned numa_percpu_limit(void)
+{
+    return numa_percpu ? numa_percpu_ncpus : 0;
 }

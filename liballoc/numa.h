@@ -9,8 +9,23 @@
  * all arenas. Tests replace the topology with numa_set_topology and watch
  * binding through os_ops.bind_node.
  */
+/*
+ * percpu_arena ("percpu", "phycpu"): a thread is served by the arena of the
+ * CPU it runs on (arena index = CPU id; phycpu: the lowest CPU id among the
+ * CPU's hyperthread siblings, from sysfs, so siblings share one arena),
+ * checked when the thread's heap is created, when it refills from its
+ * arena (a fresh page, a large or huge block) and when thread.arena is
+ * read. The automatic arenas are then at least as many as the configured
+ * CPUs. With NUMA, the percpu choice replaces the "least loaded arena of
+ * the node" choice and each CPU's arena is bound to that CPU's node, so
+ * memory stays node-local. A thread.arena write pins a thread (to a
+ * created arena: the per-CPU ones cannot be chosen by hand, EPERM, as in
+ * jemalloc).
+ */
 #ifndef NUMA_H
 #define NUMA_H
+
+#include <stdbool.h>
 
 #include <stddef.h>
 
@@ -30,5 +45,16 @@ int numa_current_node(void);
 void numa_bind_memory(void *addr, size_t size, int node);
 /* Number of nodes in use (1 when off). */
 unsigned numa_nodes(void);
+
+/* percpu_arena is percpu or phycpu (set by numa_percpu_boot, read-only after). */
+extern bool numa_percpu;
+/* From malloc_init before the arenas exist: parse opt.percpu_arena, read the
+ * sibling topology for phycpu, and return narenas raised to the CPU count
+ * when per-CPU arenas are on. */
+unsigned numa_percpu_boot(unsigned narenas);
+/* Arena index for the caller's CPU, or -1 (percpu off, CPU unknown). */
+int numa_percpu_index(void);
+/* Arena indexes below this are the per-CPU ones (0 when off). */
+unsigned numa_percpu_limit(void);
 
 #endif

@@ -125,3 +125,9 @@ unsigned os_ncpus(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (unsigned)n : 1;
 }
+
+unsigned os_ncpus_conf(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_CONF);
+    return n > 0 ? (unsigned)n : 1;
+}

@@ -40,5 +40,7 @@ extern int os_thp_mode;
 void os_thp_apply(void *addr, size_t size);
 /* Number of online CPUs (at least 1). */
 unsigned os_ncpus(void);
+/* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */
+unsigned os_ncpus_conf(void);
 
 #endif
