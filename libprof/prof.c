@@ -6,6 +6,7 @@
  * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
  */
 #include "prof.h"
+#include "prof_stats.h"
 #include "prof_hooks.h"
 #include "arena.h"
 #include "base.h"
@@ -167,6 +168,8 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
         pthread_getname_np(pthread_self(), td->name, 16);
     mark_span((uintptr_t)p, h);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
+    if (opt.prof_stats)
+        prof_stats_inc(usize, size);
 }
 
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
@@ -206,6 +209,8 @@ void prof_free_check(struct span *s, void *p)
     struct prof_tdata *td = h->prof;
     if (!site_forget((uintptr_t)p, &rec))
         return;
+    if (opt.prof_stats)
+        prof_stats_dec(rec.usize, rec.size);
     for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
         uintptr_t mine = (uintptr_t)p;
         if (atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0))
@@ -308,12 +313,14 @@ void prof_prefork(void)
     pthread_mutex_lock(&prof.tdata_lock);
     site_prefork();
     recent_prefork();
+    prof_stats_prefork();
 }
 
 void prof_postfork_parent(void)
 {
     if (!opt.prof)
         return;
+    prof_stats_postfork_parent();
     recent_postfork_parent();
     site_postfork_parent();
     pthread_mutex_unlock(&prof.tdata_lock);
@@ -324,6 +331,7 @@ void prof_postfork_child(void)
 {
     if (!opt.prof)
         return;
+    prof_stats_postfork_child();
     recent_postfork_child();
     site_postfork_child();
     backtrace_postfork_child();

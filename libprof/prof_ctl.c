@@ -7,6 +7,8 @@
  */
 #include "prof.h"
 #include "prof_ctl.h"
+#include "prof_stats.h"
+#include "sizeclass.h"
 #include "heap.h"
 #include "options.h"
 #include "recent.h"
@@ -188,6 +190,52 @@ static int recent_dump_filtered(const struct ctl_args *a)
     return 0;
 }
 
+/* ---- prof.stats.{bins,lextents}.<j>.{live,accum} (prof_stats.h) ---- */
+
+static int prof_stats_read(const struct ctl_args *a, bool lextent, bool accum)
+{
+    struct prof_stats v;
+    int err = prof_stats_get(lextent, (unsigned)a->mib[3], accum, &v);
+    if (err)
+        return err;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_ps_bin_live(const struct ctl_args *a) { return prof_stats_read(a, false, false); }
+static int h_ps_bin_accum(const struct ctl_args *a) { return prof_stats_read(a, false, true); }
+static int h_ps_lext_live(const struct ctl_args *a) { return prof_stats_read(a, true, false); }
+static int h_ps_lext_accum(const struct ctl_args *a) { return prof_stats_read(a, true, true); }
+
+/* Past the last class: ENOENT. */
+static bool ps_bin_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    return i < NSMALL;
+}
+
+static bool ps_lext_index_ok(const size_t *mib, size_t depth, size_t i)
+{
+    (void)mib;
+    (void)depth;
+    return i < PROF_STATS_NLEXTENTS;
+}
+
+static const struct ctl_node ps_bin_nodes[] = {
+    {"live", NULL, 0, NULL, h_ps_bin_live},
+    {"accum", NULL, 0, NULL, h_ps_bin_accum},
+};
+static const struct ctl_node ps_lext_nodes[] = {
+    {"live", NULL, 0, NULL, h_ps_lext_live},
+    {"accum", NULL, 0, NULL, h_ps_lext_accum},
+};
+static const struct ctl_node ps_bin_i = {NULL, ps_bin_nodes, 2, ps_bin_index_ok, NULL};
+static const struct ctl_node ps_lext_i = {NULL, ps_lext_nodes, 2, ps_lext_index_ok, NULL};
+static const struct ctl_node prof_stats_nodes[] = {
+    {"bins", &ps_bin_i, 1, NULL, NULL},
+    {"lextents", &ps_lext_i, 1, NULL, NULL},
+};
+
 const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES] = {
     {"active", NULL, 0, NULL, h_prof_active},
     {"dump", NULL, 0, NULL, h_prof_dump},
@@ -200,6 +248,7 @@ const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES] = {
     {"recent_alloc_max", NULL, 0, NULL, recent_max},
     {"recent_alloc_dump", NULL, 0, NULL, recent_dump_ctl},
     {"recent_alloc_dump_filtered", NULL, 0, NULL, recent_dump_filtered},
+    {"stats", prof_stats_nodes, 2, NULL, NULL},
 };
 
 /* ---- thread.prof.* ---- */
