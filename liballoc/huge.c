@@ -135,6 +135,9 @@ static size_t retain_limit(void)
     return opt.retain ? HUGE_RETAIN_MAX : 0;
 }
 
+/* Map a fresh region and add it to the free runs. On success returns 0 with
+ * a->lock held, so the caller carves it before anyone else can take or
+ * (retain:false) unmap it. */
 static int region_new(struct arena *a, size_t need, size_t align)
 {
     /* retain:false maps exactly what the block needs: a bigger region's
@@ -158,7 +161,6 @@ static int region_new(struct arena *a, size_t need, size_t align)
     r->state = SPAN_CLEAN;
     a->stats.mapped += size;
     run_insert(a, r);
-    pthread_mutex_unlock(&a->lock);
     return 0;
 }
 
@@ -170,8 +172,9 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     if (align < CHUNK)
         align = CHUNK;
     struct span *s = NULL;
-    for (int tries = 0; tries < 2 && !s; tries++) {
-        pthread_mutex_lock(&a->lock);
+    bool fresh = false; /* a region was just mapped for this request */
+    pthread_mutex_lock(&a->lock);
+    for (;;) {
         uintptr_t at;
         struct span *r = run_find(a, need, align, &at);
         if (r) {
@@ -179,24 +182,28 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
-                r = NULL;
             }
         }
-        if (s) {
-            s->zeroed = s->state == SPAN_CLEAN;
-            s->kind = SPAN_HUGE;
-            s->usize = usize;
-            atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
-            span_sampled_reset(s);
-            a->stats.active_pages += s->npages;
-            a->stats.thp_eligible += span_bytes(s);
-            a->stats.large_nmalloc++;
-            a->stats.large_allocated += usize;
-        }
+        if (s || fresh)
+            break;
+        /* Nothing fits: map a region; it comes back inserted, lock held. */
         pthread_mutex_unlock(&a->lock);
-        if (!s && !r && (tries > 0 || region_new(a, need, align) != 0))
+        if (region_new(a, need, align) != 0)
             return NULL;
+        fresh = true;
     }
+    if (s) {
+        s->zeroed = s->state == SPAN_CLEAN;
+        s->kind = SPAN_HUGE;
+        s->usize = usize;
+        atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
+        span_sampled_reset(s);
+        a->stats.active_pages += s->npages;
+        a->stats.thp_eligible += span_bytes(s);
+        a->stats.large_nmalloc++;
+        a->stats.large_allocated += usize;
+    }
+    pthread_mutex_unlock(&a->lock);
     if (!s)
         return NULL;
     if (zero && !s->zeroed)
