@@ -146,8 +146,8 @@ static int malloc_init_hard(void)
     tcache_boot();
     arena_default_dirty_ms = opt.dirty_decay_ms;
     arena_default_muzzy_ms = opt.muzzy_decay_ms;
-    unsigned narenas = opt.narenas ? opt.narenas : 4 * os_ncpus();
-    narenas = numa_percpu_boot(narenas); /* percpu_arena: at least one arena per CPU */
+    /* 4 x CPUs by default; percpu_arena: one per CPU, or narenas if more. */
+    unsigned narenas = numa_percpu_boot(opt.narenas, 4 * os_ncpus());
     opt.narenas = narenas; /* opt.narenas reports the effective count, as jemalloc does */
     int err = arena_boot(narenas);
     if (!err)

@@ -13,7 +13,8 @@
 
 static unsigned numa_nnodes = 1;
 bool numa_percpu;
-static unsigned numa_percpu_ncpus;          /* configured CPUs (per-CPU arenas) */
+static unsigned numa_percpu_ncpus;          /* configured CPUs */
+static unsigned numa_percpu_arenas;         /* per-CPU arenas: 0 .. numa_percpu_arenas - 1 */
 static unsigned short cpu_leader[NUMA_MAX_CPUS]; /* arena index of each CPU */
 static short cpu_node[NUMA_MAX_CPUS];
 static unsigned numa_ncpus;
@@ -73,8 +74,8 @@ int numa_node_for_arena(unsigned arena_index)
     if (numa_nnodes <= 1)
         return -1;
     /* A per-CPU arena lives on its CPU's node. */
-    if (numa_percpu && arena_index < numa_percpu_ncpus && arena_index < numa_ncpus)
-        return cpu_node[arena_index];
+    if (numa_percpu && arena_index < numa_percpu_arenas && arena_index < numa_ncpus)
+        return cpu_node[arena_index]; /* the leader CPU's node (siblings share it) */
     return (int)(arena_index % numa_nnodes);
 }
 
@@ -122,19 +123,25 @@ static unsigned first_sibling(unsigned cpu)
     return v < cpu ? v : cpu;
 }
 
-unsigned numa_percpu_boot(unsigned narenas)
+unsigned numa_percpu_boot(unsigned requested, unsigned dflt)
 {
     bool phy = strcmp(opt.percpu_arena, "phycpu") == 0;
     if (!phy && strcmp(opt.percpu_arena, "percpu") != 0)
-        return narenas;
+        return requested ? requested : dflt;
     unsigned n = os_ncpus_conf();
     if (n > NUMA_MAX_CPUS)
         n = NUMA_MAX_CPUS;
-    for (unsigned c = 0; c < n; c++)
+    unsigned limit = 0;
+    for (unsigned c = 0; c < n; c++) {
         cpu_leader[c] = (unsigned short)(phy ? first_sibling(c) : c);
+        if (cpu_leader[c] + 1u > limit)
+            limit = cpu_leader[c] + 1u;
+    }
     numa_percpu_ncpus = n;
+    numa_percpu_arenas = limit;
     numa_percpu = true;
-    return narenas < n ? n : narenas;
+    /* As jemalloc: the per-CPU arenas, or more if narenas asks for more. */
+    return requested > limit ? requested : limit;
 }
 
 int numa_percpu_index(void)
@@ -149,5 +156,5 @@ int numa_percpu_index(void)
 
 unsigned numa_percpu_limit(void)
 {
-    return numa_percpu ? numa_percpu_ncpus : 0;
+    return numa_percpu ? numa_percpu_arenas : 0;
 }

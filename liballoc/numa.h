@@ -15,8 +15,8 @@
  * CPU's hyperthread siblings, from sysfs, so siblings share one arena),
  * checked when the thread's heap is created, when it refills from its
  * arena (a fresh page, a large or huge block) and when thread.arena is
- * read. The automatic arenas are then at least as many as the configured
- * CPUs. With NUMA, the percpu choice replaces the "least loaded arena of
+ * read. narenas then defaults to one arena per CPU (jemalloc) instead of
+ * 4 x CPUs; a larger narenas is kept. With NUMA, the percpu choice replaces the "least loaded arena of
  * the node" choice and each CPU's arena is bound to that CPU's node, so
  * memory stays node-local. A thread.arena write pins a thread (to a
  * created arena: the per-CPU ones cannot be chosen by hand, EPERM, as in
@@ -49,9 +49,11 @@ unsigned numa_nodes(void);
 /* percpu_arena is percpu or phycpu (set by numa_percpu_boot, read-only after). */
 extern bool numa_percpu;
 /* From malloc_init before the arenas exist: parse opt.percpu_arena, read the
- * sibling topology for phycpu, and return narenas raised to the CPU count
- * when per-CPU arenas are on. */
-unsigned numa_percpu_boot(unsigned narenas);
+ * sibling topology for phycpu, and return the number of automatic arenas:
+ * requested (opt.narenas, 0 = default) or dflt when per-CPU arenas are off;
+ * otherwise the per-CPU arenas (CPUs; phycpu: up to the highest core
+ * leader), or requested if larger, as jemalloc does. */
+unsigned numa_percpu_boot(unsigned requested, unsigned dflt);
 /* Arena index for the caller's CPU, or -1 (percpu off, CPU unknown). */
 int numa_percpu_index(void);
 /* Arena indexes below this are the per-CPU ones (0 when off). */
