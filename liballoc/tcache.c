@@ -29,9 +29,9 @@ void tcache_boot(void)
 /* ---- explicit tcaches ---- */
 
 struct tcache {
-    void *bin[NSMALL][TCACHE_BIN_CAP]; /* cached blocks per small class, a stack */
-    unsigned n[NSMALL];                /* blocks in each stack */
     struct tcache *next_free;          /* destroyed caches kept for reuse */
+    unsigned n[NSMALL];                /* blocks in each stack */
+    void *bin[NSMALL][TCACHE_BIN_CAP]; /* cached blocks per small class, a stack */
 };
 
 static pthread_mutex_t tcache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -59,7 +59,9 @@ int tcache_create(unsigned *id)
             tcache_recycled = tc->next_free;
         else if (!(tc = base_alloc(sizeof(*tc), 64)))
             break;
-        memset(tc, 0, sizeof(*tc));
+        /* Fresh base memory is zero and a recycled cache was flushed: every
+         * stack is empty already, and its untouched pages stay unbacked. */
+        tc->next_free = NULL;
         atomic_store_explicit(&tcaches[k], tc, memory_order_release);
         tcache_next_id = k + 1;
         *id = k;
