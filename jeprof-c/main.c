@@ -292,7 +292,8 @@ static int run(int npos, char **pos)
         rc = analyze(&a, &p, &ao);
         if (!rc)
             rc = emit(&a, &p, program ? program : pos[0], program, have_symbol ? &symbol : NULL,
-                      npos == 1 && !cli.base && p.format && strcmp(p.format, "heap_v2") == 0 &&
+                      npos == 1 && !cli.base && p.format &&
+                          (strcmp(p.format, "heap_v2") == 0 || strcmp(p.format, "raw") == 0) &&
                           p.period > 0);
         analysis_free(&a);
     }

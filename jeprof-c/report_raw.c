@@ -19,7 +19,8 @@
  * jeprof computes the same values it computes from the dump itself. Other
  * inputs (pprof, several dumps) carry unsampled values: they are written in
  * the old "heap profile: ... @ heapprofile" form, which jeprof does not
- * rescale (values rounded to integers). */
+ * rescale (values rounded to integers); jeprof skips a sample without
+ * frames in that form (an "@" line without addresses), jeprof-c keeps it. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
