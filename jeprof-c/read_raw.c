@@ -219,8 +219,11 @@ int read_raw(struct profile *p, const char *data, size_t len, char *err)
     /* "--- heap" (or growth), then the profile itself. */
     s = le < e ? le + 1 : e;
     le = line_end(s, e);
-    if (le - s >= 4 && memcmp(s, "--- ", 4) == 0)
+    ln++;
+    if (le - s >= 4 && memcmp(s, "--- ", 4) == 0) {
         s = le < e ? le + 1 : e;
+        ln++;
+    }
     int rc;
     size_t rest = (size_t)(e - s);
     if (rest >= 8 && memcmp(s, "heap_v2/", 8) == 0)
@@ -228,7 +231,7 @@ int read_raw(struct profile *p, const char *data, size_t len, char *err)
     else if (rest >= 13 && memcmp(s, "heap profile:", 13) == 0)
         rc = read_legacy_heap(p, s, rest, err);
     else
-        rc = bad(err, ln + 1, "symbolized profile without a heap profile after its symbols");
+        rc = bad(err, ln, "symbolized profile without a heap profile after its symbols");
     for (size_t i = 0; !rc && i < nsym; i++)
         set_names(p, &sym[i]);
     free(sym);
