@@ -123,6 +123,25 @@ if command -v jeprof >/dev/null 2>&1 && [ -f "$JEMALLOC_SO" ]; then
         [ -s "$WORK/jl.txt" ] && cmp -s "$WORK/jl.txt" "$WORK/ol.txt" &&
             echo "ok   --list=$re as jeprof's" || { bad "--list=$re differs from jeprof"; diff "$WORK/jl.txt" "$WORK/ol.txt" | head; }
     done
+    # --tree's node lines carry jeprof's --text flat and cum for every
+    # function; --traces' values, summed per leaf function, are jeprof's flat.
+    jeprof --text --show_bytes "$WORK/prog" "$dump" 2>/dev/null |
+        awk 'NR > 1 {n = $6; for (i = 7; i <= NF; i++) n = n " " $i; print n "\t" $1 "\t" $4}' |
+        grep -v -e '@@GLIBCXX' | sort >"$WORK/jt.txt" # (libstdc++'s start-up frame: named differently on purpose)
+    "$JEPROF_C" --quiet --tree --show_bytes "$WORK/prog" "$dump" |
+        awk -F'|' '{if (split($1, f, " ") != 5) next; n = $2; sub(/^ +/, "", n); print n "\t" f[1] "\t" f[4]}' |
+        grep -v -e '^libstdc++' | sort >"$WORK/tt.txt"
+    [ -s "$WORK/jt.txt" ] && cmp -s "$WORK/jt.txt" "$WORK/tt.txt" && echo "ok   --tree nodes as jeprof --text ($(wc -l <"$WORK/jt.txt") functions)" ||
+        { bad "--tree differs from jeprof --text"; diff "$WORK/jt.txt" "$WORK/tt.txt" | head; }
+    "$JEPROF_C" --quiet --traces --show_bytes "$WORK/prog" "$dump" |
+        awk '/^-----------\+/ {leaf = 1; next} leaf && /^ *[0-9]/ {v = $1; $1 = ""; sub(/^ +/, ""); a[$0] += v; leaf = 0}
+             END {for (k in a) print k "\t" a[k]}' | grep -v -e '^libstdc++' | sort >"$WORK/tr.txt"
+    # (each stack's value is printed truncated: a leaf's sum may be short by one per stack)
+    awk -F'\t' '$2 != 0' "$WORK/jt.txt" | cut -f1,2 >"$WORK/jf.txt"
+    [ "$(cut -f1 "$WORK/jf.txt")" = "$(cut -f1 "$WORK/tr.txt")" ] &&
+        join -t $'\t' "$WORK/jf.txt" "$WORK/tr.txt" | awk -F'\t' '{d = $2 - $3; if (d < 0 || d > 4) bad = 1} END {exit bad}' &&
+        echo "ok   --traces leaves as jeprof's flat" ||
+        { bad "--traces leaves differ from jeprof's flat"; diff <(cut -f1,2 "$WORK/jt.txt") "$WORK/tr.txt" | head; }
     jeprof --show_bytes --disasm=path_two "$WORK/prog" "$dump" 2>/dev/null | head -2 >"$WORK/jd.txt"
     "$JEPROF_C" --quiet --show_bytes --disasm=path_two "$WORK/prog" "$dump" | head -2 >"$WORK/od.txt"
     [ -s "$WORK/jd.txt" ] && cmp -s "$WORK/jd.txt" "$WORK/od.txt" && echo "ok   --disasm totals as jeprof's" ||
