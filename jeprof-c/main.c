@@ -175,8 +175,10 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         .edgefraction = cli.edgefraction,
         .thread = cli.thread,
         .program = program,
-        .symbol = symbol,
-        .symbol_src = cli.list ? cli.list : cli.disasm ? cli.disasm : cli.peek,
+        .re = symbol,
+        .re_src = cli.list     ? cli.list
+                  : cli.disasm ? cli.disasm
+                               : cli.peek,
     };
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
@@ -263,8 +265,10 @@ static int run(int npos, char **pos)
         goto out_focus;
     }
     have_ignore = cli.ignore != NULL;
-    if (symbol_src &&
-        compile(&symbol, symbol_src, cli.list ? "list" : cli.disasm ? "disasm" : "peek")) {
+    if (symbol_src && compile(&symbol, symbol_src,
+                              cli.list     ? "list"
+                              : cli.disasm ? "disasm"
+                                           : "peek")) {
         rc = 1;
         goto out_ignore;
     }

@@ -21,8 +21,8 @@ struct fsym {
 struct elffile {
     char *path;
     int fd;
-    Elf *elf;          /* NULL when the file could not be read as ELF */
-    GElf_Phdr *loads;  /* PT_LOAD headers */
+    Elf *elf;         /* NULL when the file could not be read as ELF */
+    GElf_Phdr *loads; /* PT_LOAD headers */
     size_t nloads;
     struct fsym *funcs; /* sorted by start */
     size_t nfuncs;
@@ -31,8 +31,8 @@ struct elffile {
 struct od_priv {
     struct elffile *files;
     size_t nfiles, capfiles;
-    int32_t *locfile;  /* per location: index into files, -1 = none */
-    uint64_t *locaddr; /* per location: file address */
+    int32_t *locfile;   /* per location: index into files, -1 = none */
+    uint64_t *locaddr;  /* per location: file address */
     double *flat, *cum; /* per location, after trimming and focus */
     size_t nlocs;
 };
@@ -74,8 +74,7 @@ static void load_funcs(struct elffile *f)
         if (!gelf_getsym(d, (int)i, &sym))
             continue;
         int t = GELF_ST_TYPE(sym.st_info);
-        if ((t != STT_FUNC && t != STT_GNU_IFUNC) || sym.st_size == 0 ||
-            sym.st_shndx == SHN_UNDEF)
+        if ((t != STT_FUNC && t != STT_GNU_IFUNC) || sym.st_size == 0 || sym.st_shndx == SHN_UNDEF)
             continue;
         const char *name = elf_strptr(f->elf, ush.sh_link, sym.st_name);
         GROW(f->funcs, cap, f->nfuncs + 1);
@@ -120,8 +119,7 @@ static int32_t open_file(struct od_priv *v, const char *path)
 }
 
 /* The ELF file serving mapping m (see objdump.h). */
-static int32_t map_file(struct od_priv *v, const struct profile *p, size_t mi,
-                        const char *program)
+static int32_t map_file(struct od_priv *v, const struct profile *p, size_t mi, const char *program)
 {
     const struct pmap *m = &p->maps[mi];
     const char *path = m->path ? pstr(p, m->path) : "";
@@ -228,8 +226,8 @@ int od_collect(struct od_set *s, const struct analysis *a, const struct report_o
         if (!fn)
             continue;
         const char *name = pstr(p, p->frames[l->frame0 + l->nframes - 1].name);
-        if (o->symbol && regexec(o->symbol, name, 0, NULL, 0) != 0 &&
-            regexec(o->symbol, fn->name, 0, NULL, 0) != 0)
+        if (o->re && regexec(o->re, name, 0, NULL, 0) != 0 &&
+            regexec(o->re, fn->name, 0, NULL, 0) != 0)
             continue;
         size_t r;
         for (r = 0; r < s->nr; r++)

@@ -28,22 +28,22 @@ struct od_routine {
 
 /* One instruction of a disassembled function. */
 struct od_insn {
-    uint64_t addr, end;   /* file addresses [addr, end) */
-    char *text;           /* disassembly, argument and template lists removed */
-    char *file;           /* innermost source file, NULL = unknown */
-    int line;             /* its line, -1 = unknown */
-    char *top_file;       /* the function's own position (outermost "inlined by") */
-    int top_line;         /* its line, -1 = unknown */
-    double flat, cum;     /* values of the sampled addresses inside */
+    uint64_t addr, end; /* file addresses [addr, end) */
+    char *text;         /* disassembly, argument and template lists removed */
+    char *file;         /* innermost source file, NULL = unknown */
+    int line;           /* its line, -1 = unknown */
+    char *top_file;     /* the function's own position (outermost "inlined by") */
+    int top_line;       /* its line, -1 = unknown */
+    double flat, cum;   /* values of the sampled addresses inside */
 };
 
 /* The routines of an analysis whose display name or symbol name matches
- * o->symbol, sorted by name, and the per-instruction values. */
+ * o->re, sorted by name, and the per-instruction values. */
 struct od_set {
     struct od_routine *r; /* matching routines with samples */
     size_t nr;
-    double total;   /* flat total of the analysis (percentage base) */
-    void *priv;     /* ELF files, per-location values */
+    double total; /* flat total of the analysis (percentage base) */
+    void *priv;   /* ELF files, per-location values */
 };
 
 /* Fills s; 0 or an errno after printing "error: ...". */

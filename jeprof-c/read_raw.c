@@ -141,8 +141,10 @@ int read_legacy_heap(struct profile *p, const char *data, size_t len, char *err)
         }
         if (rc)
             break;
-        double v[PV_N] = {[PV_INUSE_OBJECTS] = (double)c[0], [PV_INUSE_SPACE] = (double)c[1],
-                          [PV_ALLOC_OBJECTS] = (double)c[2], [PV_ALLOC_SPACE] = (double)c[3]};
+        double v[PV_N] = {[PV_INUSE_OBJECTS] = (double)c[0],
+                          [PV_INUSE_SPACE] = (double)c[1],
+                          [PV_ALLOC_OBJECTS] = (double)c[2],
+                          [PV_ALLOC_SPACE] = (double)c[3]};
         unsample(rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
         unsample(rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
         profile_add_sample(p, profile_stack(p, stk, n), (uint32_t)n, THREAD_ALL, v);

@@ -21,8 +21,8 @@ struct report_options {
     const char *title;   /* graphs and flamegraph: the title */
     const char *unit;    /* non-heap pprof: the unit, values printed as integers */
     const char *program; /* the program named on the command line, or NULL */
-    const regex_t *symbol;  /* --list/--disasm/--peek: the functions shown */
-    const char *symbol_src; /* the same regex as typed, for messages */
+    const regex_t *re;   /* --list/--disasm/--peek: the functions shown */
+    const char *re_src;  /* the same regex as typed, for messages */
 };
 
 /* jeprof's number and unit formatting (Unparse, Units). */
@@ -44,7 +44,7 @@ int report_flamegraph(const char *path, const struct analysis *a,
 /* Every trimmed stack with its value, pprof's -traces layout. */
 int report_traces(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
 /* pprof's -tree: each node with its callers and callees and their shares;
- * with o->symbol set, pprof's -peek (only the matching nodes; none is an
+ * with o->re set, pprof's -peek (only the matching nodes; none is an
  * error). */
 int report_tree(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
 /* jeprof's --callgrind: the calls between source positions in the format

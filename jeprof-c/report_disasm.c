@@ -15,9 +15,6 @@
 #include "report.h"
 #include "source.h"
 
-
-
-
 int report_disasm(FILE *out, const struct analysis *a, const struct report_options *o)
 {
     struct od_set s;
@@ -43,7 +40,8 @@ int report_disasm(FILE *out, const struct analysis *a, const struct report_optio
             snprintf(pc, sizeof(pc), "%.1f%%", ct * 100.0 / s.total);
         else
             snprintf(pc, sizeof(pc), "%s", ct == 0 ? "nan" : ct > 0 ? "+inf" : "-inf");
-        fprintf(out, "ROUTINE ====================== %s\n%6s %6s %s (flat, cumulative) %s of total\n",
+        fprintf(out,
+                "ROUTINE ====================== %s\n%6s %6s %s (flat, cumulative) %s of total\n",
                 s.r[r].name, f, c, report_units(o), pc);
         const char *cur = NULL;
         for (size_t i = 0; i < n;) {
@@ -89,7 +87,7 @@ int report_disasm(FILE *out, const struct analysis *a, const struct report_optio
         char t[64];
         report_unparse(t, sizeof(t), a->total, o);
         fprintf(out, "Total: %s %s\n", t, report_units(o));
-        warning("no function matching '%s' holds samples", o->symbol_src ? o->symbol_src : "");
+        warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
     }
     od_free(&s);
     source_free();

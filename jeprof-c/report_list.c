@@ -76,7 +76,8 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
         }
     }
     int span = last + 1;
-    double *fl = xcalloc((size_t)span + 1, sizeof(double)), *cu = xcalloc((size_t)span + 1, sizeof(double));
+    double *fl = xcalloc((size_t)span + 1, sizeof(double)),
+           *cu = xcalloc((size_t)span + 1, sizeof(double));
     double run1 = 0, run2 = 0, t1 = 0, t2 = 0;
     for (size_t i = 0; i < n; i++) {
         run1 += in[i].flat;
@@ -141,7 +142,7 @@ int report_list(FILE *out, const struct analysis *a, const struct report_options
         char t[64];
         report_unparse(t, sizeof(t), a->total, o);
         fprintf(out, "Total: %s %s\n", t, report_units(o));
-        warning("no function matching '%s' holds samples", o->symbol_src ? o->symbol_src : "");
+        warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
     }
     od_free(&s);
     source_free();

@@ -94,13 +94,13 @@ int report_raw(FILE *out, const struct profile *p, const struct report_options *
             tot[k] += c[i][k];
     }
     if (exact_rate)
-        fprintf(out, "heap_v2/%" PRIu64 "\n  t*: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64
-                     "]\n",
+        fprintf(out,
+                "heap_v2/%" PRIu64 "\n  t*: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "]\n",
                 p->period, tot[PV_INUSE_OBJECTS], tot[PV_INUSE_SPACE], tot[PV_ALLOC_OBJECTS],
                 tot[PV_ALLOC_SPACE]);
     else
-        fprintf(out, "heap profile: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64
-                     "] @ heapprofile\n",
+        fprintf(out,
+                "heap profile: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @ heapprofile\n",
                 tot[PV_INUSE_OBJECTS], tot[PV_INUSE_SPACE], tot[PV_ALLOC_OBJECTS],
                 tot[PV_ALLOC_SPACE]);
     for (size_t i = 0; i < p->nsamples; i++) {
@@ -124,8 +124,8 @@ int report_raw(FILE *out, const struct profile *p, const struct report_options *
     fputs("\nMAPPED_LIBRARIES:\n", out);
     for (size_t i = 0; i < p->nmaps; i++) {
         const struct pmap *m = &p->maps[i];
-        fprintf(out, "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64 " 00:00 0 %s\n", m->start,
-                m->limit, m->offset, m->path ? pstr(p, m->path) : "");
+        fprintf(out, "%" PRIx64 "-%" PRIx64 " r-xp %08" PRIx64 " 00:00 0 %s\n", m->start, m->limit,
+                m->offset, m->path ? pstr(p, m->path) : "");
     }
     return 0;
 }

@@ -12,7 +12,8 @@
 
 #include "report.h"
 
-static const char separator[] = "-----------+-------------------------------------------------------";
+static const char separator[] =
+    "-----------+-------------------------------------------------------";
 
 /* Prints the "File:", "Type:" and "Total:" header shared by the pprof-style
  * modes (traces, tree, peek). */

@@ -139,9 +139,9 @@ int report_tree(FILE *out, const struct analysis *a, const struct report_options
         if (a->flat[k] == 0 && a->cum[k] == 0)
             continue;
         nonzero++;
-        if (o->symbol) {
+        if (o->re) {
             kept[k] = 1;
-            if (regexec(o->symbol, strtab_get(&a->nodes, k), 0, NULL, 0) != 0)
+            if (regexec(o->re, strtab_get(&a->nodes, k), 0, NULL, 0) != 0)
                 continue;
         } else if (o->nodecount >= 0 && nshown >= (size_t)o->nodecount) {
             continue;
@@ -161,7 +161,7 @@ int report_tree(FILE *out, const struct analysis *a, const struct report_options
     report_unparse(v2, sizeof(v2), total, o);
     fprintf(out, "Showing nodes accounting for %s %s, %s of %s %s total\n", v, report_units(o), pp,
             v2, report_units(o));
-    if (!o->symbol && nshown < nonzero)
+    if (!o->re && nshown < nonzero)
         fprintf(out, "Dropped %zu nodes (--nodecount=%d)\n", nonzero - nshown, o->nodecount);
     fprintf(out, "%s\n%s\n", separator, legend);
 
@@ -197,8 +197,8 @@ int report_tree(FILE *out, const struct analysis *a, const struct report_options
     }
     if (nshown)
         fprintf(out, "%s\n", separator);
-    if (o->symbol && !nshown)
-        warning("no function matches '%s'", o->symbol_src ? o->symbol_src : "");
+    if (o->re && !nshown)
+        warning("no function matches '%s'", o->re_src ? o->re_src : "");
     free(in);
     free(outg);
     free(kept);
