@@ -10,7 +10,8 @@
  * compressed as "(n) name" then "(n)" (names of three characters or fewer
  * are written out). The event is jeprof's "Hits": the chosen value column in
  * bytes or objects, rounded to an integer (jeprof truncates); a "summary:" line gives the sum
- * of the self costs (0 for an empty profile). */
+ * of the self costs (0 for an empty profile); the file starts with the
+ * "# callgrind format" marker. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -138,7 +139,9 @@ int report_callgrind(FILE *out, const struct analysis *a, const struct report_op
     for (size_t i = 0; i < nr; i++)
         if (r[i].callee.fn == UINT32_MAX)
             summary += llround(r[i].v);
-    fprintf(out, "events: Hits\nsummary: %" PRId64 "\n\n", summary);
+    /* The first line is the format's recommended marker (Valgrind manual,
+     * "Callgrind Format Specification", 3.1.1). */
+    fprintf(out, "# callgrind format\nevents: Hits\nsummary: %" PRId64 "\n\n", summary);
     struct strtab files, fns;
     strtab_init(&files);
     strtab_init(&fns);
