@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "demangle.h"
+
 /* A function symbol. */
 struct fsym {
     uint64_t start, end; /* file addresses */
@@ -227,8 +229,14 @@ int od_collect(struct od_set *s, const struct analysis *a, const struct report_o
             continue;
         const char *name = pstr(p, p->frames[l->frame0 + l->nframes - 1].name);
         if (o->re && regexec(o->re, name, 0, NULL, 0) != 0 &&
-            regexec(o->re, fn->name, 0, NULL, 0) != 0)
-            continue;
+            regexec(o->re, fn->name, 0, NULL, 0) != 0) {
+            /* jeprof matches nm -C's full names: "ns::Pool<int>::add(int)". */
+            char *full = demangle(fn->name);
+            int hit = regexec(o->re, full, 0, NULL, 0) == 0;
+            free(full);
+            if (!hit)
+                continue;
+        }
         size_t r;
         for (r = 0; r < s->nr; r++)
             if (s->r[r].path == f->path && s->r[r].start == fn->start)

@@ -37,8 +37,9 @@ struct od_insn {
     double flat, cum;   /* values of the sampled addresses inside */
 };
 
-/* The routines of an analysis whose display name or symbol name matches
- * o->re, sorted by name, and the per-instruction values. */
+/* The routines of an analysis whose display name, ELF symbol name or
+ * demangled full symbol name (as jeprof matches nm -C output) matches o->re,
+ * sorted by name, and the per-instruction values. */
 struct od_set {
     struct od_routine *r; /* matching routines with samples */
     size_t nr;

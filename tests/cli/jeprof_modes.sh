@@ -148,6 +148,15 @@ if command -v jeprof >/dev/null 2>&1 && [ -f "$JEMALLOC_SO" ]; then
         { bad "--disasm differs from jeprof"; diff "$WORK/jd.txt" "$WORK/od.txt"; }
 fi
 
+# C++: --list matches the demangled full name too, as jeprof matches nm -C
+# output, so one template instance can be picked out.
+if command -v g++ >/dev/null 2>&1 && [ -f "$JEMALLOC_SO" ]; then
+    build_progs
+    xdump=$(jemalloc_dump "$WORK/progxx" 12 xx) || exit $?
+    n=$("$JEPROF_C" --quiet --list='Pool<long>::add\(int\)' "$WORK/progxx" "$xdump" | grep -c '^ROUTINE ====================== store::Pool::add in .*prog_cxx.cc$')
+    [ "$n" = 1 ] && echo "ok   --list by full C++ name" || bad "--list by full C++ name: $n routines"
+fi
+
 # go tool pprof on our pprof export: the same stacks with the same values
 # (within the rounding of each sample to an integer) in -traces, and the same
 # nodes with the same flat and cum in -tree.
