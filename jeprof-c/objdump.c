@@ -209,8 +209,11 @@ int od_collect(struct od_set *s, const struct analysis *a, const struct report_o
         if (mapfile[l->map] == -2)
             mapfile[l->map] = map_file(v, p, (size_t)l->map, o->program);
         int32_t fi = mapfile[l->map];
-        if (fi < 0 || !v->files[fi].elf)
+        if (fi < 0 || !v->files[fi].elf) {
+            const char *nm = pstr(p, p->frames[l->frame0 + l->nframes - 1].name);
+            s->nocode += o->re && regexec(o->re, nm, 0, NULL, 0) == 0;
             continue;
+        }
         const struct elffile *f = &v->files[fi];
         const struct pmap *m = &p->maps[l->map];
         uint64_t off = l->addr - m->start + m->offset, fa = 0;

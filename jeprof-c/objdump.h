@@ -43,8 +43,9 @@ struct od_insn {
 struct od_set {
     struct od_routine *r; /* matching routines with samples */
     size_t nr;
-    double total; /* flat total of the analysis (percentage base) */
-    void *priv;   /* ELF files, per-location values */
+    double total;  /* flat total of the analysis (percentage base) */
+    size_t nocode; /* sampled addresses named by RE whose machine code was not found */
+    void *priv;    /* ELF files, per-location values */
 };
 
 /* Fills s; 0 or an errno after printing "error: ...". */

@@ -142,7 +142,12 @@ int report_list(FILE *out, const struct analysis *a, const struct report_options
         char t[64];
         report_unparse(t, sizeof(t), a->total, o);
         fprintf(out, "Total: %s %s\n", t, report_units(o));
-        warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
+        if (s.nocode)
+            warning("functions matching '%s' hold samples, but their binary was not found "
+                    "(name the program on the command line)",
+                    o->re_src ? o->re_src : "");
+        else
+            warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
     }
     od_free(&s);
     source_free();

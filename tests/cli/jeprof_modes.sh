@@ -83,6 +83,10 @@ cp "$WORK/modes_raw.out" "$WORK/p.raw"
     echo "ok   jeprof-c reads --raw back" || bad "jeprof-c reading --raw"
 "$JEPROF_C" --quiet --raw "$WORK/p.raw" | cmp -s - <(grep -v '^binary=' "$WORK/p.raw") &&
     echo "ok   --raw of --raw" || bad "--raw of --raw differs"
+# --list without the program: the total, and a warning that says why.
+err=$("$JEPROF_C" --quiet --list=path_one "$WORK/p.raw" 2>&1 >"$WORK/nl.out")
+[ "$(cat "$WORK/nl.out")" = "Total: 4.7 MB" ] && echo "$err" | grep -q "binary was not found" &&
+    echo "ok   --list without the binary says so" || { bad "--list without the binary"; echo "$err"; }
 # From pprof input the raw file carries unsampled values (legacy text).
 (cd "$G" && "$JEPROF_C" --quiet --pprof="$WORK/r.pb.gz" prog prog.heap >/dev/null)
 "$JEPROF_C" --quiet --raw "$WORK/r.pb.gz" >"$WORK/r.raw"
