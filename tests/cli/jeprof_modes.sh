@@ -55,6 +55,14 @@ err=$("$JEPROF_C" --raw --focus=x "$G/prog.heap" 2>&1 >/dev/null)
 err=$("$JEPROF_C" --text --list=x "$G/prog.heap" 2>&1 >/dev/null)
 [ $? = 2 ] && echo "$err" | grep -q '^error: only one output mode' && echo "ok   two modes refused" ||
     bad "two modes accepted"
+# As jeprof: one output mode, one value kind, one granularity (repeating one is fine).
+for pair in "--text --tree" "--callgrind --raw" "--inuse_space --alloc_objects" "--lines --addresses"; do
+    err=$("$JEPROF_C" $pair "$G/prog.heap" 2>&1 >/dev/null)
+    [ $? = 2 ] && echo "$err" | grep -q "^error: options '--.*' and '--.*' cannot be combined" &&
+        echo "ok   $pair refused" || bad "$pair accepted"
+done
+"$JEPROF_C" --quiet --tree --tree --lines --lines "$G/prog.heap" >/dev/null && echo "ok   a repeated flag is fine" ||
+    bad "a repeated flag refused"
 "$JEPROF_C" --peek='(' "$G/prog.heap" >/dev/null 2>&1
 [ $? = 1 ] && echo "ok   bad --peek regex" || bad "bad --peek regex accepted"
 
