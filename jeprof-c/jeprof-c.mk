@@ -37,10 +37,12 @@ FUZZ_CC     ?= clang
 FUZZ_FLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -Ijeprof-c -I$(BUILD)/proto
 FUZZ_LIBSRC := jeprof-c/util.c jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_heapv2.c \
-               jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/json.c \
+               jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/read_raw.c jeprof-c/json.c \
                jeprof-c/analyze.c jeprof-c/report_text.c jeprof-c/report_collapsed.c \
-               jeprof-c/report_json.c
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent
+               jeprof-c/report_json.c jeprof-c/report_traces.c jeprof-c/report_tree.c \
+               jeprof-c/report_callgrind.c jeprof-c/report_raw.c
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent \
+                $(BUILD)/fuzz/fuzz_raw
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBSRC) $(wildcard jeprof-c/*.h) \
                    $(PROTO_SRC) $(PROTO_HDR)

@@ -15,18 +15,38 @@
 #include "report.h"
 #include "symbolize.h"
 
-enum mode { M_NONE, M_TEXT, M_COLLAPSED, M_JSON, M_DOT, M_SVG, M_PDF };
+enum mode {
+    M_NONE,
+    M_TEXT,
+    M_COLLAPSED,
+    M_JSON,
+    M_DOT,
+    M_SVG,
+    M_PDF,
+    M_TRACES,
+    M_TREE,
+    M_CALLGRIND,
+    M_RAW,
+    M_LIST,   /* set from --list=RE */
+    M_DISASM, /* set from --disasm=RE */
+    M_PEEK,   /* set from --peek=RE */
+};
+
+/* jeprof's version line names the jemalloc it ships with; ours names the
+ * jemalloc release whose formats and flags it follows. */
+#define JEPROF_C_FOLLOWS "jemalloc 5.3.0"
 
 /* Everything the command line sets. */
 struct cli {
     int mode;  /* one enum mode */
     int value; /* PV_* */
     int gran;  /* enum granularity */
-    int show_bytes, cum, quiet, help;
+    int show_bytes, cum, quiet, help, version;
     int nodecount; /* -1 = default */
     int thread;    /* -1 = all */
     double nodefraction, edgefraction;
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
+    const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
@@ -42,25 +62,32 @@ static const char usage_line[] =
 /* clang-format off */
 static const struct option options[] = {
     {OPT_GROUP, "Output (one of):", NULL, 0, NULL, NULL},
-    {OPT_SET_INT, "text", &cli.mode, M_TEXT, NULL, "jeprof's text report (the default)"},
-    {OPT_SET_INT, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count"},
-    {OPT_SET_INT, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
-    {OPT_SET_INT, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
-    {OPT_SET_INT, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz)"},
-    {OPT_SET_INT, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
+    {OPT_ONE_OF, "text", &cli.mode, M_TEXT, NULL, "jeprof's text report (the default)"},
+    {OPT_ONE_OF, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count"},
+    {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
+    {OPT_ONE_OF, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
+    {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz)"},
+    {OPT_ONE_OF, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
+    {OPT_ONE_OF, "traces", &cli.mode, M_TRACES, NULL, "every stack with its value (pprof -traces)"},
+    {OPT_ONE_OF, "tree", &cli.mode, M_TREE, NULL, "callers and callees of each function (pprof -tree)"},
+    {OPT_STRING, "peek", &cli.peek, 0, "RE", "--tree for the functions matching RE only"},
+    {OPT_STRING, "list", &cli.list, 0, "RE", "source lines of functions matching RE, annotated"},
+    {OPT_STRING, "disasm", &cli.disasm, 0, "RE", "instructions of functions matching RE (objdump)"},
+    {OPT_ONE_OF, "callgrind", &cli.mode, M_CALLGRIND, NULL, "callgrind format (KCachegrind, callgrind_annotate)"},
+    {OPT_ONE_OF, "raw", &cli.mode, M_RAW, NULL, "the profile with its symbols, readable without the program"},
     {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
     {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
     {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
-    {OPT_SET_INT, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
-    {OPT_SET_INT, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
-    {OPT_SET_INT, "alloc_space", &cli.value, PV_ALLOC_SPACE, NULL, "bytes ever allocated"},
-    {OPT_SET_INT, "alloc_objects", &cli.value, PV_ALLOC_OBJECTS, NULL, "objects ever allocated"},
+    {OPT_ONE_OF, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
+    {OPT_ONE_OF, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
+    {OPT_ONE_OF, "alloc_space", &cli.value, PV_ALLOC_SPACE, NULL, "bytes ever allocated"},
+    {OPT_ONE_OF, "alloc_objects", &cli.value, PV_ALLOC_OBJECTS, NULL, "objects ever allocated"},
     {OPT_SET_INT, "show_bytes", &cli.show_bytes, 1, NULL, "bytes instead of MB"},
     {OPT_GROUP, "Granularity:", NULL, 0, NULL, NULL},
-    {OPT_SET_INT, "functions", &cli.gran, GRAN_FUNCTIONS, NULL, "by function (the default)"},
-    {OPT_SET_INT, "lines", &cli.gran, GRAN_LINES, NULL, "by source line"},
-    {OPT_SET_INT, "addresses", &cli.gran, GRAN_ADDRESSES, NULL, "by address"},
-    {OPT_SET_INT, "files", &cli.gran, GRAN_FILES, NULL, "by source file"},
+    {OPT_ONE_OF, "functions", &cli.gran, GRAN_FUNCTIONS, NULL, "by function (the default)"},
+    {OPT_ONE_OF, "lines", &cli.gran, GRAN_LINES, NULL, "by source line"},
+    {OPT_ONE_OF, "addresses", &cli.gran, GRAN_ADDRESSES, NULL, "by address"},
+    {OPT_ONE_OF, "files", &cli.gran, GRAN_FILES, NULL, "by source file"},
     {OPT_GROUP, "Filtering:", NULL, 0, NULL, NULL},
     {OPT_STRING, "focus", &cli.focus, 0, "RE", "only stacks with a frame matching RE"},
     {OPT_STRING, "ignore", &cli.ignore, 0, "RE", "drop stacks with a frame matching RE"},
@@ -74,6 +101,7 @@ static const struct option options[] = {
     {OPT_GROUP, "Other:", NULL, 0, NULL, NULL},
     {OPT_SET_INT, "quiet", &cli.quiet, 1, NULL, "no progress messages"},
     {OPT_SET_INT, "help", &cli.help, 1, NULL, "this text"},
+    {OPT_SET_INT, "version", &cli.version, 1, NULL, "the version and what it follows"},
     {0, NULL, NULL, 0, NULL, NULL},
 };
 /* clang-format on */
@@ -133,7 +161,8 @@ static int compile(regex_t *re, const char *src, const char *what)
 
 /* Runs the selected report(s) on an analysed profile; title names the
  * program (or the first profile) in pictures. */
-static int emit(const struct analysis *a, const struct profile *p, const char *title)
+static int emit(const struct analysis *a, const struct profile *p, const char *title,
+                const char *program, const regex_t *symbol, int exact_rate)
 {
     struct report_options ro = {
         .title = title,
@@ -145,6 +174,11 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         .nodefraction = cli.nodefraction,
         .edgefraction = cli.edgefraction,
         .thread = cli.thread,
+        .program = program,
+        .re = symbol,
+        .re_src = cli.list     ? cli.list
+                  : cli.disasm ? cli.disasm
+                               : cli.peek,
     };
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
@@ -162,6 +196,19 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         return report_graph(stdout, "svg", a, &ro);
     case M_PDF:
         return report_graph(stdout, "pdf", a, &ro);
+    case M_TRACES:
+        return report_traces(stdout, a, &ro);
+    case M_TREE:
+    case M_PEEK:
+        return report_tree(stdout, a, &ro);
+    case M_CALLGRIND:
+        return report_callgrind(stdout, a, &ro);
+    case M_LIST:
+        return report_list(stdout, a, &ro);
+    case M_DISASM:
+        return report_disasm(stdout, a, &ro);
+    case M_RAW:
+        return report_raw(stdout, p, &ro, exact_rate);
     case M_NONE:
         if (cli.flamegraph || cli.pprof)
             return 0;
@@ -173,12 +220,35 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
     }
 }
 
+/* Folds --list/--disasm/--peek into cli.mode; checks the combinations
+ * jeprof refuses. Returns 0 or 2 (usage) after printing "error: ...". */
+static int check_modes(void)
+{
+    const char *re_modes[] = {cli.list, cli.disasm, cli.peek};
+    const int re_mode_ids[] = {M_LIST, M_DISASM, M_PEEK};
+    for (int i = 0; i < 3; i++) {
+        if (!re_modes[i])
+            continue;
+        if (cli.mode != M_NONE) {
+            error("only one output mode can be given");
+            return 2;
+        }
+        cli.mode = re_mode_ids[i];
+    }
+    if (cli.mode == M_RAW && (cli.focus || cli.ignore || cli.base || cli.thread >= 0)) {
+        error("--raw writes the whole profile: it takes no --focus, --ignore, --base or --thread");
+        return 2;
+    }
+    return 0;
+}
+
 static int run(int npos, char **pos)
 {
     const char *program = NULL;
     struct profile p;
-    regex_t focus, ignore;
-    int rc = 0, have_focus = 0, have_ignore = 0;
+    regex_t focus, ignore, symbol;
+    int rc = 0, have_focus = 0, have_ignore = 0, have_symbol = 0;
+    const char *symbol_src = cli.list ? cli.list : cli.disasm ? cli.disasm : cli.peek;
 
     if (npos >= 2 && (is_elf(pos[0]) || access(pos[0], F_OK) != 0)) {
         program = pos[0];
@@ -195,6 +265,14 @@ static int run(int npos, char **pos)
         goto out_focus;
     }
     have_ignore = cli.ignore != NULL;
+    if (symbol_src && compile(&symbol, symbol_src,
+                              cli.list     ? "list"
+                              : cli.disasm ? "disasm"
+                                           : "peek")) {
+        rc = 1;
+        goto out_ignore;
+    }
+    have_symbol = symbol_src != NULL;
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
@@ -217,12 +295,18 @@ static int run(int npos, char **pos)
         struct analysis a;
         rc = analyze(&a, &p, &ao);
         if (!rc)
-            rc = emit(&a, &p, program ? program : pos[0]);
+            rc = emit(&a, &p, program ? program : pos[0], program, have_symbol ? &symbol : NULL,
+                      npos == 1 && !cli.base && p.format &&
+                          (strcmp(p.format, "heap_v2") == 0 || strcmp(p.format, "raw") == 0) &&
+                          p.period > 0);
         analysis_free(&a);
     }
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
         rc = error("writing output: %s", strerror(errno));
     profile_free(&p);
+    if (have_symbol)
+        regfree(&symbol);
+out_ignore:
     if (have_ignore)
         regfree(&ignore);
 out_focus:
@@ -242,5 +326,14 @@ int main(int argc, char **argv)
         print_usage(stdout, usage_line, options);
         return 0;
     }
+    if (cli.version) {
+        printf("jeprof-c (part of liballoc; follows jeprof of %s)\n"
+               "reads heap_v2, pprof (profile.proto) and recent-allocation JSON dumps\n",
+               JEPROF_C_FOLLOWS);
+        return 0;
+    }
+    int urc = check_modes();
+    if (urc)
+        return urc;
     return run(npos, argv + 1);
 }

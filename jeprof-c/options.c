@@ -47,6 +47,9 @@ static int set_value(const struct option *o, const char *v)
 int parse_options(int argc, char **argv, const struct option *opts)
 {
     int npos = 0;
+    /* OPT_ONE_OF groups already set in this parse: dst -> the option. */
+    const struct option *chosen[32];
+    size_t nchosen = 0;
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -66,10 +69,22 @@ int parse_options(int argc, char **argv, const struct option *opts)
             error("unknown option '%s'", a);
             return -1;
         }
-        if (o->kind == OPT_SET_INT) {
+        if (o->kind == OPT_SET_INT || o->kind == OPT_ONE_OF) {
             if (eq) {
                 error("option '--%s' takes no value", o->name);
                 return -1;
+            }
+            if (o->kind == OPT_ONE_OF) {
+                size_t k;
+                for (k = 0; k < nchosen && chosen[k]->dst != o->dst; k++)
+                    ;
+                if (k < nchosen && chosen[k]->val != o->val) {
+                    error("options '--%s' and '--%s' cannot be combined", chosen[k]->name,
+                          o->name);
+                    return -1;
+                }
+                if (k == nchosen && nchosen < sizeof(chosen) / sizeof(chosen[0]))
+                    chosen[nchosen++] = o;
             }
             *(int *)o->dst = o->val;
             continue;
@@ -98,7 +113,7 @@ void print_usage(FILE *f, const char *usage, const struct option *opts)
         }
         char left[64];
         int shrt = o->name[1] == 0; /* one letter: -o DIR */
-        if (o->kind == OPT_SET_INT)
+        if (o->kind == OPT_SET_INT || o->kind == OPT_ONE_OF)
             snprintf(left, sizeof(left), "%s%s", shrt ? "-" : "--", o->name);
         else if (shrt)
             snprintf(left, sizeof(left), "-%s %s", o->name, o->argh ? o->argh : "X");

@@ -11,6 +11,9 @@ enum opt_kind {
     OPT_INT,     /* --name=N */
     OPT_DOUBLE,  /* --name=X */
     OPT_STRING,  /* --name=S */
+    OPT_ONE_OF,  /* like OPT_SET_INT, but two different flags storing into the
+                    same dst are refused (jeprof: one output mode, one value
+                    kind, one granularity) */
 };
 
 struct option {
@@ -24,8 +27,8 @@ struct option {
 
 /* Parses options out of argv (in place: positional arguments are moved to
  * the front, their count returned). Accepts --name=v, --name v, -name.
- * Returns -1 after printing "error: ..." for an unknown option or a bad
- * value; stops at "--". */
+ * Returns -1 after printing "error: ..." for an unknown option, a bad value
+ * or two OPT_ONE_OF flags of one group; stops at "--". */
 int parse_options(int argc, char **argv, const struct option *opts);
 void print_usage(FILE *f, const char *usage, const struct option *opts);
 

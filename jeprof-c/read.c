@@ -10,6 +10,10 @@ const char *read_sniff(const char *data, size_t len)
     size_t i = 0;
     if (len >= 8 && memcmp(data, "heap_v2/", 8) == 0)
         return "heap_v2";
+    if (len >= 10 && memcmp(data, "--- symbol", 10) == 0)
+        return "raw";
+    if (len >= 13 && memcmp(data, "heap profile:", 13) == 0)
+        return "heap";
     while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
         i++;
     if (i < len && data[i] == '{')
@@ -39,10 +43,7 @@ int read_profile_mem(struct profile *p, const char *data, size_t len, char *err)
     }
     const char *kind = read_sniff(data, len);
     if (!kind) {
-        if (len >= 13 && memcmp(data, "heap profile:", 13) == 0)
-            snprintf(err, READ_ERRLEN, "legacy 'heap profile:' format is not supported");
-        else
-            snprintf(err, READ_ERRLEN, "unknown profile format");
+        snprintf(err, READ_ERRLEN, "unknown profile format");
         return EINVAL;
     }
     if (!p->format)
@@ -53,6 +54,10 @@ int read_profile_mem(struct profile *p, const char *data, size_t len, char *err)
         rc = read_heapv2(p, data, len, err);
     else if (strcmp(kind, "recent") == 0)
         rc = read_recent(p, data, len, err);
+    else if (strcmp(kind, "raw") == 0)
+        rc = read_raw(p, data, len, err);
+    else if (strcmp(kind, "heap") == 0)
+        rc = read_legacy_heap(p, data, len, err);
     else
         rc = read_pprof(p, data, len, err);
     if (!rc)

@@ -5,6 +5,7 @@
 #ifndef JEPROF_REPORT_H
 #define JEPROF_REPORT_H
 
+#include <regex.h>
 #include <stdio.h>
 
 #include "analyze.h"
@@ -19,6 +20,9 @@ struct report_options {
     int thread;          /* THREAD_ALL or the --thread shown */
     const char *title;   /* graphs and flamegraph: the title */
     const char *unit;    /* non-heap pprof: the unit, values printed as integers */
+    const char *program; /* the program named on the command line, or NULL */
+    const regex_t *re;   /* --list/--disasm/--peek: the functions shown */
+    const char *re_src;  /* the same regex as typed, for messages */
 };
 
 /* jeprof's number and unit formatting (Unparse, Units). */
@@ -35,6 +39,27 @@ int report_graph(FILE *out, const char *format, const struct analysis *a,
                  const struct report_options *o) WUR;
 int report_flamegraph(const char *path, const struct analysis *a,
                       const struct report_options *o) WUR;
+/* The jeprof/pprof modes (report_traces.c, report_tree.c, report_callgrind.c,
+ * report_list.c, report_disasm.c, report_raw.c). */
+/* Every trimmed stack with its value, pprof's -traces layout. */
+int report_traces(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+/* pprof's -tree: each node with its callers and callees and their shares;
+ * with o->re set, pprof's -peek (only the matching nodes; none is an
+ * error). */
+int report_tree(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+/* jeprof's --callgrind: the calls between source positions in the format
+ * callgrind_annotate and KCachegrind read. */
+int report_callgrind(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+/* jeprof's --list=RE: source of each matching function with flat and cum
+ * per line; --disasm=RE: its instructions (objdump) with flat and cum. */
+int report_list(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+int report_disasm(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+/* jeprof's --raw: the profile with its symbol table embedded, which jeprof
+ * (and jeprof-c) read back without the program. exact_rate: the profile is
+ * one heap_v2 dump sampled at p->period, so its counts can be written back
+ * exactly; otherwise the unsampled values are written unscaled. */
+int report_raw(FILE *out, const struct profile *p, const struct report_options *o,
+               int exact_rate) WUR;
 /* Writes the whole (untrimmed, all-thread) profile, symbolized, as gzip'd pprof. */
 int report_pprof(const char *path, const struct profile *p) WUR;
 

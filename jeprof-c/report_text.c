@@ -46,13 +46,13 @@ static void percent(char *buf, size_t n, double v, double total)
 int report_text(FILE *out, const struct analysis *a, const struct report_options *o)
 {
     char f[64], fp[32], sp[32], c[64], cp[32];
-    if (a->total != 0) {
-        report_unparse(f, sizeof(f), a->total, o);
-        if (o->thread >= 0)
-            fprintf(out, "Total (t%d): %s %s\n", o->thread, f, report_units(o));
-        else
-            fprintf(out, "Total: %s %s\n", f, report_units(o));
-    }
+    /* Unlike jeprof, which prints nothing for an empty profile, the zero
+     * total is printed: an empty answer must look different from a crash. */
+    report_unparse(f, sizeof(f), a->total, o);
+    if (o->thread >= 0)
+        fprintf(out, "Total (t%d): %s %s\n", o->thread, f, report_units(o));
+    else
+        fprintf(out, "Total: %s %s\n", f, report_units(o));
     /* Percentages are of the flat total after trimming and focus. */
     double total = 0, running = 0;
     for (size_t i = 0; i < a->nodes.n; i++)

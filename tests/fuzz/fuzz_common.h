@@ -60,6 +60,11 @@ static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
                 (void)!report_text(null, &a, &ro);
                 (void)!report_collapsed(null, &a, &ro);
                 (void)!report_json(null, &a, &ro);
+                (void)!report_traces(null, &a, &ro);
+                (void)!report_tree(null, &a, &ro);
+                (void)!report_callgrind(null, &a, &ro);
+                if (g == 0)
+                    (void)!report_raw(null, &p, &ro, (size & 2) != 0);
             }
             analysis_free(&a);
         }
