@@ -128,11 +128,24 @@ static size_t copy_operator(const char *s, size_t i, struct sbuf *o)
         put(o, s + i, j - i);
         return j;
     }
+    /* The longest operator token; what follows '<' after it is a template
+     * argument list ("operator+<char>", "operator<< <traits>"). */
+    static const char *const ops[] = {
+        "<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++", "--",
+        "+=",  "-=",  "*=",  "/=",  "%=", "&=", "|=", "^=", "->", "[]", "<",  ">",  "+",  "-",
+        "*",   "/",   "%",   "^",   "&",  "|",  "~",  "!",  "=",  ",",  NULL};
     size_t j = i;
-    while (s[j] && strchr("<>=!+-*/%^&|~[],", s[j]))
-        j++;
+    for (int k = 0; ops[k]; k++) {
+        size_t l = strlen(ops[k]);
+        if (strncmp(s + i, ops[k], l) == 0) {
+            j = i + l;
+            break;
+        }
+    }
     put(o, s + i, j - i);
-    if (s[j] == ' ' && s[j + 1] == '<')
+    if (s[j] == '<')
+        j = group_end(s, j);
+    else if (s[j] == ' ' && s[j + 1] == '<')
         j = group_end(s, j + 1);
     return j;
 }
@@ -222,8 +235,6 @@ static void simplify_into(const char *s, int top, struct sbuf *o)
             } else { /* the parameter list */
                 i = skip_qualifiers(s, e);
             }
-        } else if (c == '[' && strncmp(s + i, "[abi:", 5) == 0) {
-            i = group_end(s, i);
         } else if (c == ' ' && strncmp(s + i, " [clone ", 8) == 0) {
             i = group_end(s, i + 1);
         } else if (c == ' ' && top) {
@@ -253,4 +264,24 @@ char *demangle_simplify(const char *full)
 char *short_function_name(const char *full)
 {
     return full_names ? xstrdup(full) : demangle_simplify(full);
+}
+
+char *demangle_display(const char *name, const char *system_name)
+{
+    const char *from = NULL;
+    if (system_name && demangle_is_mangled(system_name))
+        from = system_name;
+    else if (demangle_is_mangled(name))
+        from = name;
+    if (from) {
+        char *d = demangle(from);
+        char *s = short_function_name(d);
+        free(d);
+        return s;
+    }
+    if (!*name && system_name)
+        name = system_name;
+    if (strstr(name, "::"))
+        return short_function_name(name);
+    return xstrdup(name);
 }

@@ -6,8 +6,8 @@
  * Rust names lose their "::h<hash>" suffix and v0 crate disambiguators.
  *
  * Display names are then simplified the way pprof simplifies them: the
- * parameter list, template (generic) arguments, the return type, ABI tags
- * ("[abi:cxx11]") and clone suffixes ("[clone .constprop.0]") go; operator
+ * parameter list, template (generic) arguments, the return type and clone
+ * suffixes ("[clone .constprop.0]") go; ABI tags ("[abi:cxx11]"), operator
  * names ("operator()", "operator<<", "operator new[]"), lambdas
  * ("{lambda()#1}"), Rust closures ("{{closure}}", "{closure#0}"),
  * "(anonymous namespace)" and Rust's "<T as Trait>" stay. jeprof cuts at the
@@ -33,6 +33,12 @@ char *demangle_simplify(const char *full);
 /* The display name of a demangled name: demangle_simplify(full), or a copy
  * of full when full names were asked for. */
 char *short_function_name(const char *full);
+/* The display name of a function read from a profile that names it
+ * (pprof's Function.name and system_name): demangled and simplified from
+ * system_name when that is mangled, else from name when it is mangled;
+ * an already demangled C++/Rust name ("::") is simplified; anything else
+ * (C, Go, Java) is kept as given. malloc'd. */
+char *demangle_display(const char *name, const char *system_name);
 /* Full names (1) or simplified names (0, the default) for display. */
 void demangle_set_full(int on);
 int demangle_full(void);

@@ -39,13 +39,13 @@ FUZZ_FLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefin
 FUZZ_LIBSRC := jeprof-c/util.c jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_heapv2.c \
                jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/json.c \
                jeprof-c/analyze.c jeprof-c/report_text.c jeprof-c/report_collapsed.c \
-               jeprof-c/report_json.c
+               jeprof-c/report_json.c jeprof-c/demangle.c
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBSRC) $(wildcard jeprof-c/*.h) \
                    $(PROTO_SRC) $(PROTO_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -liberty -lm
 
 fuzz: $(FUZZ_TARGETS)
 

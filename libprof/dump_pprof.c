@@ -10,6 +10,7 @@
  */
 #include "prof.h"
 #include "config.h"
+#include "drop_frames.h"
 #include "options.h"
 #include "elfsym.h"
 #include "scratch.h"
@@ -26,10 +27,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define DROP_FRAMES                                                                                \
-    "(malloc|calloc|realloc|reallocarray|free|cfree|posix_memalign|aligned_alloc|memalign|valloc|" \
-    "pvalloc|mallocx|rallocx|xallocx|dallocx|sdallocx|__libc_(malloc|calloc|realloc|free|"         \
-    "memalign)|operator new.*|operator delete.*)"
+/* pprof readers drop the allocation functions and the allocator plumbing
+ * above the user's call (operator new, std::allocator, RawVec, ...). */
+#define DROP_FRAMES "(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")"
 
 /* ---- string table ---- */
 
