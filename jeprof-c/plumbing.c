@@ -9,14 +9,16 @@
 #include "analyze.h"
 #include "demangle.h"
 
-static regex_t plumbing_re; /* "^(" DROP_FRAMES_PLUMBING ")$" */
+/* "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$": operator new
+ * too, which analyze recognises by display name only (not in full names). */
+static regex_t plumbing_re;
 static int compiled;        /* plumbing_re is ready: 1, failed: -1 */
 static int trimmed;         /* plumbing_trim has run */
 
 int plumbing_name(const char *simplified)
 {
     if (!compiled) {
-        compiled = regcomp(&plumbing_re, "^(" DROP_FRAMES_PLUMBING ")$",
+        compiled = regcomp(&plumbing_re, "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$",
                            REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
         if (compiled < 0)
             warning("cannot compile the allocator plumbing regex; plumbing frames are kept");
