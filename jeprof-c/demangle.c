@@ -233,7 +233,12 @@ static void simplify_into(const char *s, int top, struct sbuf *o)
                 put(o, s + i, e - i);
                 i = e;
             } else { /* the parameter list */
-                i = skip_qualifiers(s, e);
+                size_t q = skip_qualifiers(s, e);
+                /* An enclosing function of a local entity keeps its list,
+                 * as pprof prints it: "f()::{lambda()#1}::operator()". */
+                if (s[q] == ':' && s[q + 1] == ':')
+                    put(o, s + i, q - i);
+                i = q;
             }
         } else if (c == ' ' && strncmp(s + i, " [clone ", 8) == 0) {
             i = group_end(s, i + 1);
