@@ -200,11 +200,11 @@ static int rust_hash_at(const char *s, size_t i)
  * outside brackets is a return type and goes. */
 static void simplify_into(const char *s, int top, struct sbuf *o)
 {
-    size_t i = 0, start = o->n;
+    size_t i = 0, start = o->n, op_end = (size_t)-1; /* o->n just after an operator name */
     while (s[i]) {
         char c = s[i];
         char prev = o->n > start ? o->s[o->n - 1] : 0;
-        int path_start = o->n == start || strchr("<,( &*[;", prev);
+        int path_start = o->n != op_end && (o->n == start || strchr("<,( &*[;", prev));
         if (c == '(' && strncmp(s + i, "(anonymous namespace)", 21) == 0) {
             put(o, s + i, 21);
             i += 21;
@@ -215,6 +215,7 @@ static void simplify_into(const char *s, int top, struct sbuf *o)
         } else if (c == 'o' && strncmp(s + i, "operator", 8) == 0 && !ident(prev) &&
                    !ident(s[i + 8])) {
             i = copy_operator(s, i, o);
+            op_end = o->n;
         } else if (c == '<') {
             size_t e = group_end(s, i);
             if (prev == ':' && o->n - start >= 2 && o->s[o->n - 2] == ':') {
