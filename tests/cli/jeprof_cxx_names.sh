@@ -63,14 +63,13 @@ no_mangled "$WORK/pbtext"
 echo "ok   our .pb.gz read back by jeprof-c"
 
 if command -v go >/dev/null 2>&1; then
-    export HOME=$WORK
-    go tool pprof -top "$PB" >"$WORK/go1" 2>/dev/null || fail "go tool pprof on our .pb.gz"
+    HOME=$WORK go tool pprof -top "$PB" >"$WORK/go1" 2>/dev/null || fail "go tool pprof on our .pb.gz"
     [ "$(top_names 5 "$WORK/go1")" = "$WANT" ] || { cat "$WORK/go1"; fail "go tool pprof, our .pb.gz: top rows"; }
     "$JEPROF_C" --quiet --pprof "$WORK/j.pb.gz" "$WORK/cxx" "$HEAP" >/dev/null || fail "jeprof-c --pprof"
-    go tool pprof -top "$WORK/j.pb.gz" >"$WORK/go2" 2>/dev/null || fail "go tool pprof on jeprof-c --pprof"
+    HOME=$WORK go tool pprof -top "$WORK/j.pb.gz" >"$WORK/go2" 2>/dev/null || fail "go tool pprof on jeprof-c --pprof"
     [ "$(top_names 5 "$WORK/go2")" = "$WANT" ] || { cat "$WORK/go2"; fail "go tool pprof, jeprof-c --pprof: top rows"; }
     "$JEPROF_C" --quiet --keep_plumbing --pprof "$WORK/k.pb.gz" "$WORK/cxx" "$HEAP" >/dev/null || fail "--pprof"
-    go tool pprof -top "$WORK/k.pb.gz" >"$WORK/go3" 2>/dev/null || fail "go tool pprof on --keep_plumbing output"
+    HOME=$WORK go tool pprof -top "$WORK/k.pb.gz" >"$WORK/go3" 2>/dev/null || fail "go tool pprof on --keep_plumbing output"
     grep -q 'std::__new_allocator::allocate' "$WORK/go3" || fail "go tool pprof: --keep_plumbing output lost the plumbing"
     echo "ok   go tool pprof shows the user's functions on top"
 fi

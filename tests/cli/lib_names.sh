@@ -15,11 +15,12 @@ ours_dump() {
 
 # top_names N FILE: the names of the first N rows of a jeprof-c --text or
 # go tool pprof -top report (the text after the five value columns), sorted.
+# With a third argument, rows with that name are skipped (not counted).
 top_names() {
-    awk -v n="$1" '
+    awk -v n="$1" -v skip="${3:-}" '
         /^ *flat +flat%/ {go = 1; next}
         /^Total:/ {go = 1; next}
-        go && k < n {sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/, ""); print; k++}' "$2" | sort
+        go && k < n {sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/, ""); if ($0 == skip) next; print; k++}' "$2" | sort
 }
 
 # flat_of NAME FILE: the flat value (first column) of NAME's row in a
