@@ -2,10 +2,12 @@
 
 # ours_dump PROG NAME: runs PROG under our allocator, every byte sampled,
 # heap_v2 and pprof at exit; sets HEAP and PB to the two dumps.
+# $LIBALLOC_SO overrides build/liballoc.so.
 ours_dump() {
     local prog=$1 name=$2
-    [ -f "$ROOT/build/liballoc.so" ] || fail "no build/liballoc.so (run make)"
-    LD_PRELOAD=$ROOT/build/liballoc.so \
+    local so=${LIBALLOC_SO:-$ROOT/build/liballoc.so}
+    [ -f "$so" ] || fail "no $so (run make)"
+    LD_PRELOAD=$so \
         MALLOC_CONF=prof:true,prof_final:true,lg_prof_sample:0,prof_format:both,prof_prefix:$WORK/$name \
         "$prog" >/dev/null || fail "$prog failed under liballoc"
     HEAP=$(ls "$WORK/$name".*.f.heap 2>/dev/null | head -n 1)
