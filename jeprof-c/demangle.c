@@ -39,7 +39,24 @@ char *demangle(const char *name)
      * Rust names are valid Itanium names too, then C++. Without
      * DMGL_VERBOSE, Rust hashes and crate disambiguators are left out. */
     char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
-    return d ? d : xstrdup(name);
+    if (d)
+        return d;
+    /* A symbol version ("_ZNSt...@@GLIBCXX_3.4.26", "...@plt"): demangle
+     * the name before it, keep the suffix. */
+    const char *at = strchr(name, '@');
+    if (at && at > name) {
+        char *base = xmalloc((size_t)(at - name) + 1);
+        memcpy(base, name, (size_t)(at - name));
+        base[at - name] = 0;
+        d = cplus_demangle(base, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+        free(base);
+        if (d) {
+            char *r = xasprintf("%s%s", d, at);
+            free(d);
+            return r;
+        }
+    }
+    return xstrdup(name);
 }
 
 /* ---- simplification ---- */
