@@ -45,6 +45,12 @@ if "$JEPROF_C" --quiet --flamegraph "$WORK/f.svg" "$WORK/cxx" "$HEAP" >/dev/null
     echo "ok   flame graph"
 fi
 
+if "$JEPROF_C" --quiet --dot "$WORK/cxx" "$HEAP" >"$WORK/dot" 2>/dev/null && [ -s "$WORK/dot" ]; then
+    grep -qF 'label="run_callback()::{lambda()#1}::operator()\n' "$WORK/dot" || fail "call graph: lambda label"
+    if grep -q '__new_allocator' "$WORK/dot"; then fail "call graph shows plumbing"; fi
+    echo "ok   call graph"
+fi
+
 "$JEPROF_C" --quiet --keep_plumbing --text --show_bytes "$WORK/cxx" "$HEAP" >"$WORK/keep" || fail "--keep_plumbing"
 [ "$(top_names 1 "$WORK/keep")" = "std::__new_allocator::allocate (inline)" ] ||
     { head -n 4 "$WORK/keep"; fail "--keep_plumbing: top row is not std::__new_allocator::allocate"; }
