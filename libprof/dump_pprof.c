@@ -266,6 +266,9 @@ static uint64_t function_id(struct build *b, const char *name)
     }
     perftools__profiles__function__init(f);
     f->id = b->nfns + 1;
+    /* The symbol as both name and system_name, as Go writes its names:
+     * go tool pprof demangles such a name itself (C++, Rust legacy and v0;
+     * its -symbolize=demangle= modes apply) and jeprof-c does too. */
     f->name = sid;
     f->system_name = sid;
     b->fns[b->nfns++] = f;
