@@ -169,6 +169,10 @@ static size_t copy_operator(const char *s, size_t i, struct sbuf *o)
 
 static void simplify_into(const char *s, int top, struct sbuf *o);
 
+/* Nesting of Rust qualified paths being simplified: deeper ones are copied
+ * as they are, so hostile input cannot exhaust the stack. */
+static int path_depth;
+
 /* Rust's qualified path "<inner>" at the start of a path: "<X as Y>"
  * keeps its brackets (both sides simplified), "<X>" (an inherent impl, as
  * the v0 demangler prints it) is unwrapped to X. */
@@ -189,6 +193,14 @@ static void qualified_path(const char *inner, size_t len, struct sbuf *o)
         }
         k++;
     }
+    if (path_depth >= 32) {
+        put(o, "<", 1);
+        put(o, t, len);
+        put(o, ">", 1);
+        free(t);
+        return;
+    }
+    path_depth++;
     if (as) {
         t[as] = 0;
         put(o, "<", 1);
@@ -199,6 +211,7 @@ static void qualified_path(const char *inner, size_t len, struct sbuf *o)
     } else {
         simplify_into(t, 0, o);
     }
+    path_depth--;
     free(t);
 }
 
