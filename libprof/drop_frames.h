@@ -9,7 +9,11 @@
  * root, so a pattern must only name functions that do not call back into
  * user code that allocates (a container's growth path: yes;
  * std::function::operator() or Rust's lang_start: never). jeprof-c drops
- * the leading run of matching frames (jeprof-c/plumbing.c).
+ * the leading run of matching frames (jeprof-c/plumbing.c). The two agree
+ * except where a listed function runs user code that allocates in turn (a
+ * user constructor run by std::vector::emplace_back, a closure run by
+ * collect() or format!): pprof then charges the container's caller,
+ * jeprof-c the user's constructor or closure.
  *
  * The syntax is the common subset of RE2 and POSIX extended regexes.
  * Included by libprof/dump_pprof.c and jeprof-c/plumbing.c only. */
