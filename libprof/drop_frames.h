@@ -55,12 +55,15 @@
     "alloc::raw_vec::.*|<alloc::raw_vec::.*|alloc::vec::.*|<alloc::vec::Vec.*|"                    \
     "alloc::string::.*|<alloc::string::String.*|<.* as alloc::string::ToString>::to_string|"       \
     "alloc::str::.*|alloc::slice::.*|<.* as alloc::slice::hack::ConvertVec>::to_vec|"              \
-    "alloc::borrow::.*|alloc::fmt::format.*|alloc::boxed::Box::(new|try_new|new_uninit|"           \
-    "new_zeroed|pin|from)(_in)?|alloc::sync::Arc::(new|pin|from).*|alloc::rc::Rc::(new|pin|"       \
-    "from).*|alloc::collections::.*|alloc::ffi::c_str::CString::.*|hashbrown::.*|"                 \
+    "alloc::borrow::.*|alloc::fmt::format.*|alloc::boxed::box_.*|"                                 \
+    "alloc::boxed::Box::(try_)?(new|pin|from)(_uninit|_zeroed)?(_in)?|"                            \
+    "alloc::sync::Arc::(new|pin|from).*|alloc::rc::Rc::(new|pin|from).*|alloc::collections::.*|"   \
+    "alloc::ffi::c_str::CString::.*|hashbrown::.*|"                                                \
+    "core::iter::traits::iterator::Iterator::collect|<.* as core::iter::traits::iterator::"        \
+    "Iterator>::collect|<.* as core::iter::traits::collect::FromIterator.*>::from_iter|"           \
     "std::collections::.*|"                                                                        \
     /* the same, as pprof prints Rust v0 inherent methods: "<alloc::raw_vec::RawVec<u8>>::m" */     \
-    "<alloc::boxed::Box.*>::(new|try_new|new_uninit|new_zeroed|pin|from)(_in)?.*|"                 \
+    "<alloc::boxed::Box.*>::(try_)?(new|pin|from)(_uninit|_zeroed)?(_in)?|"                        \
     "<alloc::(sync::Arc|rc::Rc).*>::(new|pin|from).*|<alloc::collections::.*|"                     \
     "<alloc::(str|slice|borrow|ffi::c_str::CString).*|<hashbrown::raw::.*|"                        \
     "<std::collections::hash::(map::HashMap|set::HashSet).*>::(insert|with_capacity|reserve|"      \
