@@ -40,7 +40,8 @@
     "std::__detail::_(Hashtable_alloc|Map_base|Insert_base|Insert|ReuseOrAllocNode|AllocNode)::.*|" \
     "std::unordered_(multi)?(map|set)::.*|std::deque::.*|std::_Deque_base::.*|"                    \
     "std::(__cxx11::)?list::.*|std::(__cxx11::)?_List_base::.*|std::forward_list::.*|"             \
-    "std::_Fwd_list_base::.*|std::_Function_base::.*|std::function::function|"                     \
+    "std::_Fwd_list_base::.*|std::_Function_base::.*|std::function::function|std::_Bvector_base::.*|" \
+    "std::thread::(thread|_M_start_thread)|"                                                       \
     "std::__shared_count::.*|std::__shared_ptr::.*|std::shared_ptr::shared_ptr|"                   \
     "std::_Sp_counted_ptr_inplace::.*|std::(__)?(make|allocate)_shared|std::make_unique|"          \
     "std::(__cxx11::)?basic_stringbuf::.*|std::basic_streambuf::.*|std::__ostream_insert|"         \
@@ -59,6 +60,7 @@
     "alloc::boxed::Box::(try_)?(new|pin|from)(_uninit|_zeroed)?(_in)?|"                            \
     "alloc::sync::Arc::(new|pin|from).*|alloc::rc::Rc::(new|pin|from).*|alloc::collections::.*|"   \
     "alloc::ffi::c_str::CString::.*|hashbrown::.*|"                                                \
+    "<.* as alloc::(vec|string|slice|str|borrow)::[^>]*>::.*|core::fmt::.*|"                      \
     "core::iter::traits::iterator::Iterator::collect|<.* as core::iter::traits::iterator::"        \
     "Iterator>::collect|<.* as core::iter::traits::collect::FromIterator.*>::from_iter|"           \
     "std::collections::.*|"                                                                        \
