@@ -45,6 +45,7 @@
     "std::__shared_count::.*|std::__shared_ptr::.*|std::shared_ptr::shared_ptr|"                   \
     "std::_Sp_counted_ptr_inplace::.*|std::(__)?(make|allocate)_shared|std::make_unique|"          \
     "std::(__cxx11::)?basic_stringbuf::.*|std::basic_streambuf::.*|std::__ostream_insert|"         \
+    "std::(__cxx11::)?basic_(i|o)?stringstream::.*|std::(_Construct|construct_at|__construct_at)|" \
     "__cxa_allocate_(dependent_)?exception|"                                                       \
     /* libc++ */                                                                                   \
     "std::__1::(allocator|allocator_traits|__libcpp_allocate|vector|__vector_base|"                \

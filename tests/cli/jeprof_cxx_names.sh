@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A C++ program (tests/cli/jeprof/names_cxx.cc: std::vector growth, a
 # template's vector, std::map of std::string, an operator, a lambda in
-# std::function, an anonymous namespace) profiled by our allocator: in
+# std::function, an anonymous namespace, unordered_map, deque, list,
+# make_shared, string concatenation, ostringstream) profiled by our allocator: in
 # jeprof-c's text, collapsed and flame graph outputs, in go tool pprof on our
 # .pb.gz and on jeprof-c --pprof output, the user's functions are the top
 # frames with pprof's simplified names (no operator new, no
@@ -28,6 +29,15 @@ want_at_least reserve_block "$(flat_of 'app::Pool::reserve_block' "$WORK/text")"
 want_at_least operator+ "$(flat_of 'app::Matrix::operator+' "$WORK/text")" 960000
 want_at_least lambda "$(flat_of "$LAMBDA" "$WORK/text")" 700000
 want_at_least fill_map "$(flat_of 'app::fill_map' "$WORK/text")" 600000
+want_at_least hash_map "$(flat_of 'more::hash_map' "$WORK/text")" 160000
+want_at_least deque_blocks "$(flat_of 'more::deque_blocks' "$WORK/text")" 160000
+want_at_least list_nodes "$(flat_of 'more::list_nodes' "$WORK/text")" 72000
+want_at_least shared_vectors "$(flat_of 'more::shared_vectors' "$WORK/text")" 400000
+want_at_least concat "$(flat_of 'more::concat' "$WORK/text")" 6000
+want_at_least stream "$(flat_of 'more::stream' "$WORK/text")" 20000
+# No library frame keeps a byte of its own: every flat byte is the user's.
+awk '$1 > 0 {l = $0; sub(/^ *[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/, "", l); print l}' "$WORK/text" |
+    grep -E '^(std::|__gnu_cxx::|operator new)' && fail "text: a library frame has flat bytes"
 echo "ok   text: the user's functions on top"
 
 "$JEPROF_C" --quiet --collapsed "$WORK/cxx" "$HEAP" >"$WORK/coll" || fail "jeprof-c --collapsed"
