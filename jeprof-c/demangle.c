@@ -63,8 +63,8 @@ char *demangle(const char *name)
 
 /* A growing output string. */
 struct sbuf {
-    char *s;         /* the text, not NUL-terminated until sbuf_done */
-    size_t n, cap;   /* length, capacity */
+    char *s;       /* the text; NUL-terminated only when returned */
+    size_t n, cap; /* length, capacity */
 };
 
 static void put(struct sbuf *b, const char *s, size_t n)
@@ -148,9 +148,9 @@ static size_t copy_operator(const char *s, size_t i, struct sbuf *o)
     /* The longest operator token; what follows '<' after it is a template
      * argument list ("operator+<char>", "operator<< <traits>"). */
     static const char *const ops[] = {
-        "<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++", "--",
-        "+=",  "-=",  "*=",  "/=",  "%=", "&=", "|=", "^=", "->", "[]", "<",  ">",  "+",  "-",
-        "*",   "/",   "%",   "^",   "&",  "|",  "~",  "!",  "=",  ",",  NULL};
+        "<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++",
+        "--",  "+=",  "-=",  "*=",  "/=", "%=", "&=", "|=", "^=", "->", "[]", "<",  ">",
+        "+",   "-",   "*",   "/",   "%",  "^",  "&",  "|",  "~",  "!",  "=",  ",",  NULL};
     size_t j = i;
     for (int k = 0; ops[k]; k++) {
         size_t l = strlen(ops[k]);

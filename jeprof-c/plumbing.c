@@ -12,14 +12,15 @@
 /* "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$": operator new
  * too, which analyze recognises by display name only (not in full names). */
 static regex_t plumbing_re;
-static int compiled;        /* plumbing_re is ready: 1, failed: -1 */
-static int trimmed;         /* plumbing_trim has run */
+static int compiled; /* plumbing_re is ready: 1, failed: -1 */
+static int trimmed;  /* plumbing_trim has run */
 
 int plumbing_name(const char *simplified)
 {
     if (!compiled) {
-        compiled = regcomp(&plumbing_re, "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$",
-                           REG_EXTENDED | REG_NOSUB) == 0 ? 1 : -1;
+        int rc = regcomp(&plumbing_re, "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$",
+                         REG_EXTENDED | REG_NOSUB);
+        compiled = rc == 0 ? 1 : -1;
         if (compiled < 0)
             warning("cannot compile the allocator plumbing regex; plumbing frames are kept");
     }
@@ -111,5 +112,6 @@ void plumbing_trim(struct profile *p)
 
 const char *plumbing_drop_frames(void)
 {
-    return trimmed ? "(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")" : "(" DROP_FRAMES_MALLOC ")";
+    return trimmed ? "(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")"
+                   : "(" DROP_FRAMES_MALLOC ")";
 }
