@@ -46,6 +46,7 @@
     "std::_Sp_counted_ptr_inplace::.*|std::(__)?(make|allocate)_shared|std::make_unique|"          \
     "std::(__cxx11::)?basic_stringbuf::.*|std::basic_streambuf::.*|std::__ostream_insert|"         \
     "std::(__cxx11::)?basic_(i|o)?stringstream::.*|std::(_Construct|construct_at|__construct_at)|" \
+    "std::(__)?get_temporary_buffer|std::_Temporary_buffer::.*|std::getline|std::operator>>|"      \
     "__cxa_allocate_(dependent_)?exception|"                                                       \
     /* libc++ */                                                                                   \
     "std::__1::(allocator|allocator_traits|__libcpp_allocate|vector|__vector_base|"                \
@@ -73,6 +74,6 @@
     "entry|extend).*|"                                                                             \
     /* libc functions that return malloc'd memory */                                               \
     "(__GI_)?_*(strdup|strndup|wcsdup|asprintf|vasprintf|asprintf_chk|vasprintf_chk|"              \
-    "vasprintf_internal)"
+    "vasprintf_internal|getline|getdelim)"
 
 #endif
