@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demangle.h"
+
 /* jeprof's allocator functions (RemoveUninterestingFrames, heap profiles). */
 static const char *const alloc_funcs[] = {
     "calloc", "cfree", "malloc", "newImpl", "void* newImpl", "free", "memalign", "posix_memalign",
@@ -54,7 +56,12 @@ static int loc_is_alloc(const struct profile *p, const struct ploc *l)
         buf[at - name] = 0;
         name = buf;
     }
-    if (in_alloc_list(name) || strncmp(name, "je_", 3) == 0)
+    /* With --full_names, judge the simplified name ("operator new", not
+     * "operator new(unsigned long)"). */
+    char *shrt = demangle_full() ? demangle_simplify(name) : NULL;
+    int hit = in_alloc_list(shrt ? shrt : name) || strncmp(name, "je_", 3) == 0;
+    free(shrt);
+    if (hit)
         return 1;
     if (l->map >= 0) {
         const char *mod = base_name(pstr(p, p->maps[l->map].path));

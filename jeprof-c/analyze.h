@@ -1,6 +1,7 @@
 /* analyze: jeprof's FilterAndPrint pipeline over the model, shared by every
  * report. Selects one value column and thread, removes allocator frames
- * (jeprof's RemoveUninterestingFrames plus our liballoc), applies --focus and
+ * (jeprof's RemoveUninterestingFrames plus our liballoc; the allocator
+ * plumbing above them went before, see plumbing.h), applies --focus and
  * --ignore, merges equal stacks, then reduces each stack to report nodes
  * (functions, lines, addresses or files; each node at most once per stack)
  * and computes flat and cumulative values per node. */

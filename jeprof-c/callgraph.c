@@ -11,6 +11,7 @@
 #define _GNU_SOURCE /* pipe2, qsort_r */
 #endif
 #include "callgraph.h"
+#include "demangle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -167,12 +168,18 @@ static size_t cg_copy_operator(const char *s, size_t i, char *o, size_t *on)
 /*
  * Shortens a demangled C++ name for display: "std::vector<int> ns::Foo<T>::
  * bar(int, char const*) const" becomes "ns::Foo::bar". Names without '(' or
- * '<' (C functions, addresses) are kept. o has room for strlen(s)+1.
+ * '<' (C functions, addresses) are kept, and so are names demangle.c's
+ * simplifier leaves as they are (jeprof-c's names unless --full_names:
+ * "f()::{lambda()#1}::operator()" keeps its parentheses). o has room for
+ * strlen(s)+1.
  */
 static void cg_short_name(const char *s, char *o)
 {
     size_t on = 0, i = 0;
-    if (!strpbrk(s, "(<")) {
+    char *simple = demangle_simplify(s);
+    int done = strcmp(simple, s) == 0;
+    free(simple);
+    if (done || !strpbrk(s, "(<")) {
         strcpy(o, s);
         return;
     }

@@ -9,7 +9,7 @@
 
 JEPROF_SRCS := $(sort $(wildcard jeprof-c/*.c))
 JEPROF_OBJS := $(patsubst jeprof-c/%.c,$(BUILD)/obj/jeprof-c/%.o,$(JEPROF_SRCS))
-JEPROF_LIBS := -ldw -lelf -lz -lprotobuf-c -lstdc++ -lm
+JEPROF_LIBS := -ldw -lelf -lz -lprotobuf-c -liberty -lm
 
 $(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
@@ -40,14 +40,14 @@ FUZZ_LIBSRC := jeprof-c/util.c jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_
                jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/read_raw.c jeprof-c/json.c \
                jeprof-c/analyze.c jeprof-c/report_text.c jeprof-c/report_collapsed.c \
                jeprof-c/report_json.c jeprof-c/report_traces.c jeprof-c/report_tree.c \
-               jeprof-c/report_callgrind.c jeprof-c/report_raw.c
+               jeprof-c/report_callgrind.c jeprof-c/report_raw.c jeprof-c/demangle.c
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent \
                 $(BUILD)/fuzz/fuzz_raw
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBSRC) $(wildcard jeprof-c/*.h) \
                    $(PROTO_SRC) $(PROTO_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -lm
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -liberty -lm
 
 fuzz: $(FUZZ_TARGETS)
 

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "demangle.h"
 #include "options.h"
+#include "plumbing.h"
 #include "read.h"
 #include "record.h"
 #include "report.h"
@@ -42,6 +44,8 @@ struct cli {
     int value; /* PV_* */
     int gran;  /* enum granularity */
     int show_bytes, cum, quiet, help, version;
+    int keep_plumbing; /* keep allocator plumbing frames on top of stacks */
+    int full_names;    /* full demangled names (parameters, templates) */
     int nodecount; /* -1 = default */
     int thread;    /* -1 = all */
     double nodefraction, edgefraction;
@@ -98,6 +102,8 @@ static const struct option options[] = {
     {OPT_INT, "nodecount", &cli.nodecount, 0, "N", "show at most N rows/nodes (graphs: 80)"},
     {OPT_DOUBLE, "nodefraction", &cli.nodefraction, 0, "F", "graphs: hide nodes below F of total (.005)"},
     {OPT_DOUBLE, "edgefraction", &cli.edgefraction, 0, "F", "graphs: hide edges below F of total (.001)"},
+    {OPT_SET_INT, "keep_plumbing", &cli.keep_plumbing, 1, NULL, "keep allocator plumbing frames (operator new, std::allocator, RawVec...)"},
+    {OPT_SET_INT, "full_names", &cli.full_names, 1, NULL, "full demangled names: parameters, templates, clones"},
     {OPT_GROUP, "Other:", NULL, 0, NULL, NULL},
     {OPT_SET_INT, "quiet", &cli.quiet, 1, NULL, "no progress messages"},
     {OPT_SET_INT, "help", &cli.help, 1, NULL, "this text"},
@@ -273,6 +279,7 @@ static int run(int npos, char **pos)
         goto out_ignore;
     }
     have_symbol = symbol_src != NULL;
+    demangle_set_full(cli.full_names);
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
@@ -284,6 +291,8 @@ static int run(int npos, char **pos)
     struct sym_options so = {.program = program, .quiet = cli.quiet};
     if (!rc)
         rc = symbolize_profile(&p, &so);
+    if (!rc && !cli.keep_plumbing)
+        plumbing_trim(&p);
     if (!rc) {
         struct analyze_options ao = {
             .value = cli.value,

@@ -7,8 +7,10 @@
  * checked: a bad one is a corrupt profile, never a crash. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "demangle.h"
 #include "idmap.h"
 #include "profile.pb-c.h"
 #include "read.h"
@@ -108,11 +110,12 @@ static int loc_frames(struct profile *p, const PProfile *pp, const struct idmap 
         if (!idmap_get(funcs, l->line[j]->function_id, &fi))
             return bad(err, "line refers to an unknown function");
         const Perftools__Profiles__Function *f = pp->function[fi];
-        const char *name = S(pp, f->name);
-        if (!*name)
-            name = S(pp, f->system_name);
+        /* Mangled names (our own dumps write the symbol as both name and
+         * system_name, as Go does) are demangled and simplified. */
+        char *name = demangle_display(S(pp, f->name), S(pp, f->system_name));
         memset(&fr[n], 0, sizeof(fr[n]));
         fr[n].name = strtab_intern(&p->strings, *name ? name : "??");
+        free(name);
         fr[n].sysname = strtab_intern(&p->strings, S(pp, f->system_name));
         fr[n].file = strtab_intern(&p->strings, S(pp, f->filename));
         fr[n].line = (int32_t)l->line[j]->line;

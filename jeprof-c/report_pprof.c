@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "profile.pb-c.h"
+#include "plumbing.h"
 #include "report.h"
 
 typedef Perftools__Profiles__Profile PProfile;
@@ -212,6 +213,9 @@ int report_pprof(const char *path, const struct profile *p)
     pr.time_nanos = (int64_t)time(NULL) * 1000000000;
     add_mappings(&b, &pr);
     add_samples(&b, &pr);
+    /* What jeprof-c dropped, so pprof readers drop it too (pprof cuts a
+     * stack at the first matching frame from the root, after demangling). */
+    pr.drop_frames = S(&b, plumbing_drop_frames());
     pr.n_location = b.nlocs;
     pr.location = b.locs;
     pr.n_function = b.nfuncs;

@@ -10,6 +10,7 @@
  */
 #include "prof.h"
 #include "config.h"
+#include "drop_frames.h"
 #include "options.h"
 #include "elfsym.h"
 #include "scratch.h"
@@ -26,10 +27,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define DROP_FRAMES                                                                                \
-    "(malloc|calloc|realloc|reallocarray|free|cfree|posix_memalign|aligned_alloc|memalign|valloc|" \
-    "pvalloc|mallocx|rallocx|xallocx|dallocx|sdallocx|__libc_(malloc|calloc|realloc|free|"         \
-    "memalign)|operator new.*|operator delete.*)"
+/* pprof readers drop the allocation functions and the allocator plumbing
+ * above the user's call (operator new, std::allocator, RawVec, ...). */
+#define DROP_FRAMES "(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")"
 
 /* ---- string table ---- */
 
@@ -266,6 +266,9 @@ static uint64_t function_id(struct build *b, const char *name)
     }
     perftools__profiles__function__init(f);
     f->id = b->nfns + 1;
+    /* The symbol as both name and system_name, as Go writes its names:
+     * go tool pprof demangles such a name itself (C++, Rust legacy and v0;
+     * its -symbolize=demangle= modes apply) and jeprof-c does too. */
     f->name = sid;
     f->system_name = sid;
     b->fns[b->nfns++] = f;
