@@ -69,7 +69,7 @@ done
 # callgrind_annotate reads --callgrind: its totals and per-function self
 # costs are jeprof-c's flat values.
 if command -v callgrind_annotate >/dev/null 2>&1; then
-    ca=$(callgrind_annotate "$WORK/modes_callgrind.out" 2>&1)
+    ca=$(cd "$WORK" && callgrind_annotate --auto=no modes_callgrind.out 2>&1)
     tot=$(echo "$ca" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
     [ "$tot" = 4798090 ] && echo "ok   callgrind_annotate total" ||
         { bad "callgrind_annotate total '$tot'"; echo "$ca" | head -20; }
@@ -77,7 +77,7 @@ if command -v callgrind_annotate >/dev/null 2>&1; then
         echo "$ca" | awk -v fn="${f%%:*}" -v v="${f#*:}" '{c = $1; gsub(",", "", c); n = split($NF, a, ":"); if (a[n] == fn && c == v) ok = 1} END {exit !ok}' &&
             echo "ok   callgrind_annotate self cost of ${f%%:*}" || bad "callgrind_annotate self cost of ${f%%:*}"
     done
-    incl=$(callgrind_annotate --inclusive=yes "$WORK/modes_callgrind.out" 2>&1 |
+    incl=$(cd "$WORK" && callgrind_annotate --auto=no --inclusive=yes modes_callgrind.out 2>&1 |
         awk '{c=$1; gsub(",","",c); n=split($NF,a,":"); if (a[n]=="recurse") print c}')
     # (each call record is rounded to an integer on its own: +-1)
     [ "$incl" -ge 2494755 ] && [ "$incl" -le 2494757 ] && echo "ok   callgrind_annotate inclusive cost" ||
