@@ -15,6 +15,7 @@
 #include "numa.h"
 #include "options.h"
 #include "os.h"
+#include "osmap.h"
 #include "prof_hooks.h"
 #include "rtree.h"
 #include "sizeclass.h"
@@ -95,12 +96,14 @@ static void prefork(void)
     arena_prefork();
     stats_prefork();
     base_prefork();
+    osmap_prefork();
 }
 
 static void postfork_parent(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    osmap_postfork_parent();
     base_postfork_parent();
     stats_postfork_parent();
     arena_postfork_parent();
@@ -113,6 +116,7 @@ static void postfork_child(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    osmap_postfork_child();
     base_postfork_child();
     stats_postfork_child();
     arena_postfork_child();

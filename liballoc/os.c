@@ -1,8 +1,11 @@
 /* os: kernel calls for memory, behind a replaceable table (see os.h). */
 #include "os.h"
+#include "osmap.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,7 +66,9 @@ struct os_ops os_ops = {
     .bind_node = os_bind_node_default,
 };
 
-int os_map_aligned(size_t size, size_t align, void **out)
+/* Every mapping the allocator keeps is noted in the osmap registry
+ * (stats.resident measures those ranges). */
+static int map_aligned(size_t size, size_t align, void **out)
 {
     void *p;
     int err;
@@ -93,6 +98,49 @@ int os_map_aligned(size_t size, size_t align, void **out)
     return 0;
 }
 
+int os_map_aligned(size_t size, size_t align, void **out)
+{
+    int err = map_aligned(size, align, out);
+    if (err == 0)
+        osmap_add((uintptr_t)*out, size);
+    return err;
+}
+
+int os_unmap(void *addr, size_t size)
+{
+    /* Out of the registry first, so a measurement never sees a range that
+     * is about to disappear. */
+    osmap_remove((uintptr_t)addr, size);
+    return os_ops.unmap(addr, size);
+}
+
+int os_resident(void *addr, size_t size, size_t *out)
+{
+    /* 4 KiB of vector per call: 16 MiB of address space per mincore. */
+    uint64_t vec[PAGE / sizeof(uint64_t)];
+    const size_t step = sizeof(vec) << LG_PAGE;
+    size_t total = 0;
+    *out = 0;
+    for (uintptr_t p = (uintptr_t)addr, end = p + size; p < end; p += step) {
+        size_t len = end - p < step ? end - p : step;
+        if (mincore((void *)p, len, (unsigned char *)vec) != 0)
+            return errno;
+        size_t npages = (len + PAGE - 1) >> LG_PAGE;
+        unsigned char *bytes = (unsigned char *)vec;
+        size_t i = 0;
+        /* Bit 0 of each byte says resident; count eight pages per word. */
+        for (; i + 8 <= npages; i += 8) {
+            uint64_t w;
+            memcpy(&w, bytes + i, sizeof(w));
+            total += (size_t)__builtin_popcountll(w & 0x0101010101010101ULL);
+        }
+        for (; i < npages; i++)
+            total += bytes[i] & 1;
+    }
+    *out = total << LG_PAGE;
+    return 0;
+}
+
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out)
 {
     void *p;
@@ -102,6 +150,8 @@ int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **o
         p = mremap(old, oldsize, newsize, 0);
     if (p == MAP_FAILED)
         return errno;
+    osmap_remove((uintptr_t)old, oldsize);
+    osmap_add((uintptr_t)p, newsize);
     *out = p;
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "base.h"
 #include "heap.h"
 #include "options.h"
+#include "osmap.h"
 #include "sizeclass.h"
 
 #include <inttypes.h>
@@ -123,6 +124,12 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
 uint64_t stats_refresh(void)
 {
     struct arena_stats as;
+    /* stats.resident is measured, not estimated: the kernel says which pages
+     * of the allocator's mappings (chunks, huge regions, metadata; see osmap.h)
+     * are in RAM. Page counters would count pages handed out but never
+     * touched, the untouched tails of huge blocks and slab pages, and pages
+     * already purged; the measurement counts none of these. */
+    size_t measured = osmap_resident();
     unsigned na = arena_total();
     for (unsigned k = 0; k < na; k++) {
         struct arena *a = arenas[k];
@@ -154,9 +161,14 @@ uint64_t stats_refresh(void)
         s->active = ALIGN_UP(s->allocated, PAGE);
     s->metadata = base_mapped();
     s->mapped = as.mapped + s->metadata;
-    s->resident = s->active + (as.ndirty + as.nmuzzy + as.huge_cached) * PAGE + s->metadata;
-    if (s->resident > s->mapped)
-        s->resident = s->mapped;
+    if (measured != SIZE_MAX) {
+        s->resident = measured;
+    } else {
+        /* The registry is incomplete (it could not grow): an upper bound. */
+        s->resident = s->active + (as.ndirty + as.nmuzzy + as.huge_cached) * PAGE + s->metadata;
+        if (s->resident > s->mapped)
+            s->resident = s->mapped;
+    }
     s->retained = as.retained;
     uint64_t e = ++s->epoch;
     pthread_mutex_unlock(&stats_lock);
