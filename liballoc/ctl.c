@@ -8,6 +8,7 @@
 #include "malloc_init.h"
 #include "options.h"
 #include "prof_ctl.h"
+#include "rtree.h"
 #include "sizeclass.h"
 #include "stats.h"
 
@@ -525,6 +526,57 @@ static int h_arenas_create(const struct ctl_args *a)
     return ctl_read(a, &v, sizeof(v));
 }
 
+/* True if s is a live block's span (slab page, large run, huge block) that
+ * covers address p. */
+static bool span_covers(const struct span *s, uintptr_t p)
+{
+    if (!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE))
+        return false;
+    return p >= s->start && p - s->start < span_bytes(s);
+}
+
+/* The span of ours that holds address p, or NULL. Slab pages are mapped on
+ * every page; a large run only on its first and last page, so for a pointer
+ * inside one the page map is searched backwards (at most LARGE_MAX worth of
+ * pages); a huge block is found from its first 2 MiB. Never faults: span
+ * descriptors live in base memory, and stale page-map entries fail the
+ * coverage check. */
+static struct span *span_owning(uintptr_t p)
+{
+    uintptr_t e = rtree_get(p);
+    if (e & 1) {
+        struct span *s = (struct span *)(e & ~(uintptr_t)1);
+        return span_covers(s, p) ? s : NULL;
+    }
+    if (!e)
+        return NULL;
+    struct chunk *c = (struct chunk *)e;
+    size_t page = (p >> LG_PAGE) & (CHUNK_PAGES - 1);
+    for (size_t k = 0; k <= page && k <= (LARGE_MAX >> LG_PAGE); k++) {
+        struct span *s = c->map[page - k];
+        if (span_covers(s, p))
+            return s;
+    }
+    return NULL;
+}
+
+/* arenas.lookup (unsigned, rw): write a pointer (void *), read the index of
+ * the arena that owns it. EINVAL, as jemalloc, when no pointer is written or
+ * the pointer is not inside a block of ours (NULL, another allocator's,
+ * already freed pages). */
+static int h_arenas_lookup(const struct ctl_args *a)
+{
+    void *ptr = NULL;
+    int err = ctl_write(a, &ptr, sizeof(ptr));
+    if (err)
+        return err;
+    struct span *s = span_owning((uintptr_t)ptr);
+    if (!s || !s->arena)
+        return EINVAL;
+    unsigned v = s->arena->index;
+    return ctl_read(a, &v, sizeof(v));
+}
+
 static const struct ctl_node bin_i_nodes[] = {
     {"size", NULL, 0, NULL, h_bin_size},
     {"nregs", NULL, 0, NULL, h_bin_nregs},
@@ -547,6 +599,7 @@ static const struct ctl_node arenas_nodes[] = {
     {"nlextents", NULL, 0, NULL, h_arenas_nlextents},
     {"lextent", &lextent_i_node, 1, NULL, NULL},
     {"create", NULL, 0, NULL, h_arenas_create},
+    {"lookup", NULL, 0, NULL, h_arenas_lookup},
     {"numa_nodes", NULL, 0, NULL, h_arenas_numa_nodes},
 };
 
