@@ -617,6 +617,7 @@ STAT_HANDLER(metadata)
 STAT_HANDLER(resident)
 STAT_HANDLER(mapped)
 STAT_HANDLER(retained)
+STAT_HANDLER(zero_reallocs)
 
 static bool stats_arena_index_ok(const size_t *mib, size_t depth, size_t i)
 {
@@ -767,6 +768,7 @@ static const struct ctl_node stats_nodes[] = {
     {"resident", NULL, 0, NULL, h_stats_resident},
     {"mapped", NULL, 0, NULL, h_stats_mapped},
     {"retained", NULL, 0, NULL, h_stats_retained},
+    {"zero_reallocs", NULL, 0, NULL, h_stats_zero_reallocs},
     {"arenas", &stats_arena_i_node, 1, NULL, NULL},
 };
 

@@ -334,6 +334,8 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
     if (p == NULL)
         return malloc(size);
     if (size == 0) {
+        /* jemalloc's zero_realloc:free (its Linux default): free, NULL. */
+        stats_note_zero_realloc();
         free(p);
         return NULL;
     }

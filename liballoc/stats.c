@@ -19,6 +19,7 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap *heaps_live;
 static uint64_t retired_allocated, retired_deallocated;
 static _Atomic uint64_t orphan_deallocated;
+static _Atomic size_t zero_reallocs; /* realloc(p, 0) with p != NULL; rare, so one shared counter */
 
 void stats_heap_register(struct heap *h)
 {
@@ -58,6 +59,11 @@ void stats_poke_heaps(void)
 void stats_prefork(void) { pthread_mutex_lock(&stats_lock); }
 void stats_postfork_parent(void) { pthread_mutex_unlock(&stats_lock); }
 void stats_postfork_child(void) { pthread_mutex_init(&stats_lock, NULL); }
+
+void stats_note_zero_realloc(void)
+{
+    atomic_fetch_add_explicit(&zero_reallocs, 1, memory_order_relaxed);
+}
 
 void stats_note_orphan_free(size_t usize)
 {
@@ -170,6 +176,7 @@ uint64_t stats_refresh(void)
             s->resident = s->mapped;
     }
     s->retained = as.retained;
+    s->zero_reallocs = atomic_load_explicit(&zero_reallocs, memory_order_relaxed);
     uint64_t e = ++s->epoch;
     pthread_mutex_unlock(&stats_lock);
     return e;
