@@ -619,6 +619,31 @@ STAT_HANDLER(mapped)
 STAT_HANDLER(retained)
 STAT_HANDLER(zero_reallocs)
 
+/* stats.background_thread.*, as of the last epoch. */
+static int h_stats_bg_num_threads(const struct ctl_args *a)
+{
+    size_t v = stats_current.bg_threads;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_stats_bg_num_runs(const struct ctl_args *a)
+{
+    uint64_t v = stats_current.bg_runs;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_stats_bg_run_interval(const struct ctl_args *a)
+{
+    uint64_t v = stats_current.bg_interval;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static const struct ctl_node stats_bg_nodes[] = {
+    {"num_threads", NULL, 0, NULL, h_stats_bg_num_threads},
+    {"num_runs", NULL, 0, NULL, h_stats_bg_num_runs},
+    {"run_interval", NULL, 0, NULL, h_stats_bg_run_interval},
+};
+
 static bool stats_arena_index_ok(const size_t *mib, size_t depth, size_t i)
 {
     (void)mib;
@@ -769,6 +794,7 @@ static const struct ctl_node stats_nodes[] = {
     {"mapped", NULL, 0, NULL, h_stats_mapped},
     {"retained", NULL, 0, NULL, h_stats_retained},
     {"zero_reallocs", NULL, 0, NULL, h_stats_zero_reallocs},
+    {"background_thread", stats_bg_nodes, N(stats_bg_nodes), NULL, NULL},
     {"arenas", &stats_arena_i_node, 1, NULL, NULL},
 };
 
@@ -783,6 +809,24 @@ static int h_background_thread(const struct ctl_args *a)
     if (a->newp)
         background_set(nw);
     return ctl_read(a, &old, sizeof(old));
+}
+
+/* max_background_threads (size_t, rw): the most background threads that
+ * run; a write above opt.max_background_threads is EINVAL, a wrong size too.
+ * Running threads are restarted under the new maximum. 0 means none run
+ * (jemalloc divides by it and crashes). */
+static int h_max_background_threads(const struct ctl_args *a)
+{
+    size_t old = background_max(), nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    err = ctl_read(a, &old, sizeof(old));
+    if (err)
+        return err;
+    if (a->newp)
+        return background_set_max(nw);
+    return 0;
 }
 
 /* NUMA: the node of an arena and of the calling thread (-1 when off). */
@@ -818,6 +862,7 @@ static const struct ctl_node root_nodes[] = {
     {"version", NULL, 0, NULL, h_version},
     {"epoch", NULL, 0, NULL, h_epoch},
     {"background_thread", NULL, 0, NULL, h_background_thread},
+    {"max_background_threads", NULL, 0, NULL, h_max_background_threads},
     {"config", config_nodes, N(config_nodes), NULL, NULL},
     {"opt", opt_nodes, N(opt_nodes), NULL, NULL},
     {"thread", thread_nodes, N(thread_nodes), NULL, NULL},

@@ -137,8 +137,7 @@ static int malloc_init_hard(void)
     }
     in_init = true;
     options_boot();
-    if (opt.background_thread)
-        background_request();
+    background_boot();
     if (strcmp(opt.thp, "always") == 0)
         os_thp_mode = OS_THP_ALWAYS;
     else if (strcmp(opt.thp, "never") == 0)

@@ -1,6 +1,7 @@
 /* stats: counters, the epoch snapshot and malloc_stats_print (see stats.h). */
 #include "stats.h"
 #include "alloc.h"
+#include "background.h"
 #include "base.h"
 #include "heap.h"
 #include "options.h"
@@ -136,6 +137,9 @@ uint64_t stats_refresh(void)
      * touched, the untouched tails of huge blocks and slab pages, and pages
      * already purged; the measurement counts none of these. */
     size_t measured = osmap_resident();
+    size_t bg_threads;
+    uint64_t bg_runs, bg_interval;
+    background_stats(&bg_threads, &bg_runs, &bg_interval);
     unsigned na = arena_total();
     for (unsigned k = 0; k < na; k++) {
         struct arena *a = arenas[k];
@@ -177,6 +181,9 @@ uint64_t stats_refresh(void)
     }
     s->retained = as.retained;
     s->zero_reallocs = atomic_load_explicit(&zero_reallocs, memory_order_relaxed);
+    s->bg_threads = bg_threads;
+    s->bg_runs = bg_runs;
+    s->bg_interval = bg_interval;
     uint64_t e = ++s->epoch;
     pthread_mutex_unlock(&stats_lock);
     return e;

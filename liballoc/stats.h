@@ -17,6 +17,9 @@ struct stats_snapshot {
     uint64_t epoch;
     size_t allocated, active, metadata, resident, mapped, retained;
     size_t zero_reallocs; /* realloc(non-NULL, 0) calls so far (stats.zero_reallocs) */
+    size_t bg_threads;    /* background threads running (stats.background_thread.num_threads) */
+    uint64_t bg_runs;     /* their wakeups (num_runs) */
+    uint64_t bg_interval; /* average ns between two wakeups of a thread (run_interval) */
 };
 
 extern struct stats_snapshot stats_current;
