@@ -217,6 +217,68 @@ struct print_opts {
     bool general, merged, arenas, bins, large;
 };
 
+/* The "Profiling settings" section, read through the prof.* mallctls so it
+ * always says what they say (with opt.prof off they read false and 0, as
+ * jemalloc's do). A name that fails is left out, never guessed. */
+struct prof_settings {
+    bool thread_active_init, active, gdump; /* prof.<name> */
+    uint64_t interval;                      /* prof.interval, bytes */
+    size_t lg_sample;                       /* prof.lg_sample */
+    bool ok[5];                             /* each read above succeeded */
+};
+
+static void prof_settings_read(struct prof_settings *p)
+{
+    static const char *const bools[3] = {"prof.thread_active_init", "prof.active", "prof.gdump"};
+    bool *dst[3] = {&p->thread_active_init, &p->active, &p->gdump};
+    for (int i = 0; i < 3; i++) {
+        size_t sz = sizeof(bool);
+        p->ok[i] = mallctl(bools[i], dst[i], &sz, NULL, 0) == 0;
+    }
+    size_t sz = sizeof(p->interval);
+    p->ok[3] = mallctl("prof.interval", &p->interval, &sz, NULL, 0) == 0;
+    sz = sizeof(p->lg_sample);
+    p->ok[4] = mallctl("prof.lg_sample", &p->lg_sample, &sz, NULL, 0) == 0;
+}
+
+static void text_prof(struct emitter *e)
+{
+    struct prof_settings p;
+    prof_settings_read(&p);
+    emit(e, "Profiling settings\n");
+    static const char *const names[3] = {"thread_active_init", "active", "gdump"};
+    const bool v[3] = {p.thread_active_init, p.active, p.gdump};
+    for (int i = 0; i < 3; i++)
+        if (p.ok[i])
+            emit(e, "  prof.%s: %s\n", names[i], v[i] ? "true" : "false");
+    if (p.ok[3])
+        emit(e, "  prof.interval: %" PRIu64 "\n", p.interval);
+    if (p.ok[4])
+        emit(e, "  prof.lg_sample: %zu\n", p.lg_sample);
+}
+
+static void json_prof(struct emitter *e)
+{
+    struct prof_settings p;
+    prof_settings_read(&p);
+    const char *sep = "";
+    emit(e, "\"prof\":{");
+    static const char *const names[3] = {"thread_active_init", "active", "gdump"};
+    const bool v[3] = {p.thread_active_init, p.active, p.gdump};
+    for (int i = 0; i < 3; i++)
+        if (p.ok[i]) {
+            emit(e, "%s\"%s\":%s", sep, names[i], v[i] ? "true" : "false");
+            sep = ",";
+        }
+    if (p.ok[3]) {
+        emit(e, "%s\"interval\":%" PRIu64, sep, p.interval);
+        sep = ",";
+    }
+    if (p.ok[4])
+        emit(e, "%s\"lg_sample\":%zu", sep, p.lg_sample);
+    emit(e, "},");
+}
+
 static void text_arena(struct emitter *e, const char *title, const struct arena_stats *as,
                        const struct bin_stats *bins, ssize_t dms, ssize_t mms, unsigned nthreads,
                        const struct print_opts *po)
@@ -279,10 +341,14 @@ static void print_text(struct emitter *e, const struct print_opts *po)
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
+        text_prof(e);
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
     emit(e, "Allocated: %zu, active: %zu, metadata: %zu, resident: %zu, mapped: %zu, retained: %zu\n",
          s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+    emit(e, "Background threads: %zu, num_runs: %" PRIu64 ", run_interval: %" PRIu64 " ns\n",
+         s->bg_threads, s->bg_runs, s->bg_interval);
+    emit(e, "zero_reallocs: %zu\n", s->zero_reallocs);
     struct arena_stats as;
     struct bin_stats bins[NSMALL];
     unsigned n = arena_total(), used = 0, threads = 0;
@@ -365,12 +431,16 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
-        emit(e, "},\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
+        emit(e, "},");
+        json_prof(e);
+        emit(e, "\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
              MIN_ALIGN, PAGE);
     }
     emit(e, "\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
-            "\"mapped\":%zu,\"retained\":%zu}",
-         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+            "\"mapped\":%zu,\"retained\":%zu,\"zero_reallocs\":%zu,\"background_thread\":{"
+            "\"num_threads\":%zu,\"num_runs\":%" PRIu64 ",\"run_interval\":%" PRIu64 "}}",
+         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained,
+         s->zero_reallocs, s->bg_threads, s->bg_runs, s->bg_interval);
     if (po->merged || po->arenas) {
         emit(e, ",\"stats.arenas\":{");
         struct arena_stats as;
