@@ -114,28 +114,28 @@ int os_unmap(void *addr, size_t size)
     return os_ops.unmap(addr, size);
 }
 
-int os_resident(void *addr, size_t size, size_t *out)
+int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen, size_t *out)
 {
-    /* 4 KiB of vector per call: 16 MiB of address space per mincore. */
-    uint64_t vec[PAGE / sizeof(uint64_t)];
-    const size_t step = sizeof(vec) << LG_PAGE;
+    /* veclen bytes of vector: veclen pages of address space per mincore. */
+    const size_t step = (veclen & ~(size_t)7) << LG_PAGE;
     size_t total = 0;
     *out = 0;
+    if (step == 0)
+        return EINVAL;
     for (uintptr_t p = (uintptr_t)addr, end = p + size; p < end; p += step) {
         size_t len = end - p < step ? end - p : step;
-        if (mincore((void *)p, len, (unsigned char *)vec) != 0)
+        if (mincore((void *)p, len, vec) != 0)
             return errno;
         size_t npages = (len + PAGE - 1) >> LG_PAGE;
-        unsigned char *bytes = (unsigned char *)vec;
         size_t i = 0;
         /* Bit 0 of each byte says resident; count eight pages per word. */
         for (; i + 8 <= npages; i += 8) {
             uint64_t w;
-            memcpy(&w, bytes + i, sizeof(w));
+            memcpy(&w, vec + i, sizeof(w));
             total += (size_t)__builtin_popcountll(w & 0x0101010101010101ULL);
         }
         for (; i < npages; i++)
-            total += bytes[i] & 1;
+            total += vec[i] & 1;
     }
     *out = total << LG_PAGE;
     return 0;

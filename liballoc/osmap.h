@@ -22,8 +22,12 @@
 void osmap_add(uintptr_t addr, size_t size);
 void osmap_remove(uintptr_t addr, size_t size);
 /* Bytes of the registered ranges that are resident now (kernel's view, in
- * whole pages). Takes the registry lock for the duration; about 0.5 ms per
- * GiB of resident memory. */
+ * whole pages): exact up to 1 GiB mapped; beyond, 1 GiB of 2 MiB
+ * windows spread over the ranges are measured and their resident share is
+ * applied to the whole (unbiased; the error grows when residency is
+ * concentrated in few windows). About 2.5 ms at most;
+ * holds the registry lock meanwhile. SIZE_MAX if the registry is
+ * incomplete (it could not grow). */
 size_t osmap_resident(void);
 /* Bytes currently registered (the allocator's whole mapped footprint). */
 size_t osmap_mapped(void);
