@@ -333,8 +333,15 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
     if (p == NULL)
         return malloc(size);
     if (size == 0) {
-        /* jemalloc's zero_realloc:free (its Linux default): free, NULL. */
+        /* opt.zero_realloc, as jemalloc: "free" (the default) frees p and
+         * returns NULL; "alloc" resizes to a minimal block; "abort" aborts. */
         stats_note_zero_realloc();
+        if (opt.zero_realloc[0] == 'a' && opt.zero_realloc[1] == 'l')
+            return ralloc(p, 1, 0, false, false, NULL);
+        if (opt.zero_realloc[0] == 'a') {
+            alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
+            abort();
+        }
         free(p);
         return NULL;
     }

@@ -91,6 +91,7 @@ static const struct leaf ro_leaves[] = {
     {"opt.percpu_arena", T_STR},
     {"opt.junk", T_STR},
     {"opt.zero", T_BOOL},
+    {"opt.zero_realloc", T_STR},
     {"opt.stats_print", T_BOOL},
     {"opt.stats_print_opts", T_STR},
     {"opt.prof", T_BOOL},
