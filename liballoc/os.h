@@ -34,7 +34,7 @@ static inline int os_purge_forced(void *a, size_t s) { return os_ops.purge_force
 static inline int os_purge_lazy(void *a, size_t s) { return os_ops.purge_lazy(a, s); }
 /* Bytes of [addr, addr+size) resident in RAM now (mincore; whole pages),
  * using vec (veclen bytes, one per page of a step) as scratch. 0 or an
- * errno (ENOMEM: part of the range is not mapped). */
+ * errno; ENOMEM: part of the range is not mapped, *out counts the rest. */
 int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen,
                 size_t *out) WARN_UNUSED;
 /* Grow or move a mapping; *out receives the new address. 0 or errno. */

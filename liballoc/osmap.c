@@ -3,6 +3,7 @@
 #include "config.h"
 #include "os.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -155,10 +156,11 @@ size_t osmap_resident(void)
     if (stride <= 1) {
         for (size_t i = 0; i < nranges; i++) {
             size_t bytes = 0;
-            /* A failure (a range that vanished, which the lock rules out)
-             * counts as not resident rather than guessing. */
-            if (os_resident((void *)ranges[i].start, ranges[i].end - ranges[i].start,
-                            resident_vec, sizeof(resident_vec), &bytes) == 0)
+            /* ENOMEM (part of a range unmapped without os_unmap) still
+             * counts the pages that are mapped. */
+            int err = os_resident((void *)ranges[i].start, ranges[i].end - ranges[i].start,
+                                  resident_vec, sizeof(resident_vec), &bytes);
+            if (err == 0 || err == ENOMEM)
                 total += bytes;
         }
         goto out;
@@ -174,7 +176,8 @@ size_t osmap_resident(void)
                 continue;
             size_t len = ranges[i].end - p < OSMAP_WINDOW ? ranges[i].end - p : OSMAP_WINDOW;
             size_t bytes = 0;
-            if (os_resident((void *)p, len, resident_vec, sizeof(resident_vec), &bytes) == 0)
+            int err = os_resident((void *)p, len, resident_vec, sizeof(resident_vec), &bytes);
+            if (err == 0 || err == ENOMEM)
                 found += bytes;
             scanned += len;
         }

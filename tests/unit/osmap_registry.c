@@ -7,7 +7,8 @@
  *   - osmap_resident grows by exactly the pages touched and drops by
  *     exactly the touched pages of an unmapped piece (exact below 1 GiB);
  *   - ranges registered out of order and adjacent merge and split back
- *     correctly (mapped and resident of pieces removed);
+ *     correctly (mapped and resident of pieces removed); a piece unmapped
+ *     behind the registry's back does not hide the rest of its range;
  *   - above 1 GiB the measurement samples 2 MiB windows: 1.5 GiB with one
  *     page in 16 touched reads within 10% of the 96 MiB really resident.
  */
@@ -70,6 +71,13 @@ int main(void)
     osmap_add(u + 4 * MiB, 4 * MiB); /* joins all four */
     CHECK_U(osmap_mapped(), ==, m0 + 16 * MiB);
     touch_pages(c, 16 * MiB / PG);
+    CHECK_U(osmap_resident(), ==, r0 + 16 * MiB);
+    /* A piece unmapped behind the registry's back: the rest still counts. */
+    CHECK_I(munmap(c + 9 * MiB, MiB), ==, 0);
+    CHECK_U(osmap_resident(), ==, r0 + 15 * MiB);
+    CHECK(mmap(c + 9 * MiB, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+               -1, 0) == c + 9 * MiB);
+    touch_pages(c + 9 * MiB, MiB / PG);
     CHECK_U(osmap_resident(), ==, r0 + 16 * MiB);
     osmap_remove(u + 3 * MiB, 2 * MiB);
     CHECK_U(osmap_mapped(), ==, m0 + 14 * MiB);
