@@ -535,27 +535,40 @@ static bool span_covers(const struct span *s, uintptr_t p)
     return p >= s->start && p - s->start < span_bytes(s);
 }
 
+/* Huge blocks are found from the radix entry of their first 2 MiB; a
+ * pointer further inside walks back this many 2 MiB units at most (64 GiB). */
+#define LOOKUP_HUGE_WALK ((size_t)1 << 15)
+
 /* The span of ours that holds address p, or NULL. Slab pages are mapped on
  * every page; a large run only on its first and last page, so for a pointer
  * inside one the page map is searched backwards (at most LARGE_MAX worth of
- * pages); a huge block is found from its first 2 MiB. Never faults: span
- * descriptors live in base memory, and stale page-map entries fail the
- * coverage check. */
+ * pages); for a huge block the radix tree is searched backwards from p's
+ * 2 MiB unit to the block's first one (stopping at a chunk of small and
+ * large blocks, which no huge block spans). Never faults: span descriptors
+ * live in base memory, and stale entries fail the coverage check. */
 static struct span *span_owning(uintptr_t p)
 {
     uintptr_t e = rtree_get(p);
-    if (e & 1) {
-        struct span *s = (struct span *)(e & ~(uintptr_t)1);
-        return span_covers(s, p) ? s : NULL;
-    }
-    if (!e)
+    if (e && !(e & 1)) {
+        struct chunk *c = (struct chunk *)e;
+        size_t page = (p >> LG_PAGE) & (CHUNK_PAGES - 1);
+        for (size_t k = 0; k <= page && k <= (LARGE_MAX >> LG_PAGE); k++) {
+            struct span *s = c->map[page - k];
+            if (span_covers(s, p))
+                return s;
+        }
         return NULL;
-    struct chunk *c = (struct chunk *)e;
-    size_t page = (p >> LG_PAGE) & (CHUNK_PAGES - 1);
-    for (size_t k = 0; k <= page && k <= (LARGE_MAX >> LG_PAGE); k++) {
-        struct span *s = c->map[page - k];
-        if (span_covers(s, p))
-            return s;
+    }
+    uintptr_t unit = p & ~(uintptr_t)CHUNK_MASK;
+    for (size_t k = 0; k < LOOKUP_HUGE_WALK && unit >= CHUNK; k++, unit -= CHUNK) {
+        e = k ? rtree_get(unit) : e;
+        if (e & 1) {
+            struct span *s = (struct span *)(e & ~(uintptr_t)1);
+            if (span_covers(s, p))
+                return s;
+        } else if (e) {
+            return NULL;
+        }
     }
     return NULL;
 }

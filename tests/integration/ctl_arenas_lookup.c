@@ -1,7 +1,7 @@
 /*
  * ctl_arenas_lookup: arenas.lookup (write a void *, read an unsigned) names
  * the arena that owns a block, for small, large and huge blocks and for
- * pointers inside a block; EINVAL (as jemalloc) for a pointer that is not
+ * pointers inside a block (a huge block's later 2 MiB units too); EINVAL (as jemalloc) for a pointer that is not
  * ours (NULL, the stack, static data, an mmap'd page, a freed huge block's
  * address) and for a wrong newlen or oldlen.
  */
@@ -55,6 +55,8 @@ int main(void)
     CHECK_U(lookup_ok((char *)small_b + 100), ==, b);
     CHECK_U(lookup_ok((char *)large_b + (150 << 10)), ==, b);
     CHECK_U(lookup_ok((char *)huge_a + (1 << 20) + 7), ==, a);
+    CHECK_U(lookup_ok((char *)huge_a + (4 << 20) + 12345), ==, a); /* third 2 MiB unit */
+    CHECK_U(lookup_ok((char *)huge_a + (5 << 20) - 1), ==, a);     /* last byte */
 
     /* A plain malloc belongs to the thread's arena. */
     unsigned mine = 0;
