@@ -58,12 +58,51 @@ static size_t find(uintptr_t addr)
     return lo;
 }
 
+/* Take [addr, end) out of the ranges. Lock held. */
+static void remove_locked(uintptr_t addr, uintptr_t end)
+{
+    size_t i = find(addr);
+    while (i < nranges && ranges[i].start < end) {
+        struct osmap_range *r = &ranges[i];
+        uintptr_t lo = r->start > addr ? r->start : addr;
+        uintptr_t hi = r->end < end ? r->end : end;
+        mapped_bytes -= hi - lo;
+        if (lo == r->start && hi == r->end) {
+            memmove(r, r + 1, (nranges - i - 1) * sizeof(ranges[0]));
+            nranges--;
+            continue;
+        }
+        if (lo == r->start) {
+            r->start = hi;
+        } else if (hi == r->end) {
+            r->end = lo;
+        } else {
+            /* A hole in the middle: split in two. */
+            if (!reserve()) {
+                incomplete = true;
+                r->end = lo;
+                break;
+            }
+            r = &ranges[i];
+            memmove(r + 2, r + 1, (nranges - i - 1) * sizeof(ranges[0]));
+            r[1].start = hi;
+            r[1].end = r->end;
+            r->end = lo;
+            nranges++;
+        }
+        i++;
+    }
+}
+
 void osmap_add(uintptr_t addr, size_t size)
 {
     if (size == 0)
         return;
     uintptr_t end = addr + size;
     pthread_mutex_lock(&osmap_lock);
+    /* A mapping placed over registered space (MAP_FIXED, mremap) replaced
+     * it: never count those bytes twice. */
+    remove_locked(addr, end);
     if (!reserve()) {
         incomplete = true;
         goto out;
@@ -96,39 +135,8 @@ void osmap_remove(uintptr_t addr, size_t size)
 {
     if (size == 0)
         return;
-    uintptr_t end = addr + size;
     pthread_mutex_lock(&osmap_lock);
-    size_t i = find(addr);
-    while (i < nranges && ranges[i].start < end) {
-        struct osmap_range *r = &ranges[i];
-        uintptr_t lo = r->start > addr ? r->start : addr;
-        uintptr_t hi = r->end < end ? r->end : end;
-        mapped_bytes -= hi - lo;
-        if (lo == r->start && hi == r->end) {
-            memmove(r, r + 1, (nranges - i - 1) * sizeof(ranges[0]));
-            nranges--;
-            continue;
-        }
-        if (lo == r->start) {
-            r->start = hi;
-        } else if (hi == r->end) {
-            r->end = lo;
-        } else {
-            /* A hole in the middle: split in two. */
-            if (!reserve()) {
-                incomplete = true;
-                r->end = lo;
-                break;
-            }
-            r = &ranges[i];
-            memmove(r + 2, r + 1, (nranges - i - 1) * sizeof(ranges[0]));
-            r[1].start = hi;
-            r[1].end = r->end;
-            r->end = lo;
-            nranges++;
-        }
-        i++;
-    }
+    remove_locked(addr, addr + size);
     pthread_mutex_unlock(&osmap_lock);
 }
 

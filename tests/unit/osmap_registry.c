@@ -88,6 +88,10 @@ int main(void)
                -1, 0) == c + 9 * MiB);
     touch_pages(c + 9 * MiB, MiB / PG);
     CHECK_U(osmap_resident(), ==, r0 + 16 * MiB);
+    /* Registered again over itself (a MAP_FIXED remap): counted once. */
+    osmap_add(u + 2 * MiB, 4 * MiB);
+    CHECK_U(osmap_mapped(), ==, m0 + 16 * MiB);
+    CHECK_U(osmap_resident(), ==, r0 + 16 * MiB);
     osmap_remove(u + 3 * MiB, 2 * MiB);
     CHECK_U(osmap_mapped(), ==, m0 + 14 * MiB);
     CHECK_U(osmap_resident(), ==, r0 + 14 * MiB);
