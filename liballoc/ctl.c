@@ -9,6 +9,7 @@
 #include "options.h"
 #include "prof_ctl.h"
 #include "tcache.h"
+#include "rtree.h"
 #include "sizeclass.h"
 #include "stats.h"
 
@@ -508,6 +509,70 @@ static int h_arenas_create(const struct ctl_args *a)
     return ctl_read(a, &v, sizeof(v));
 }
 
+/* True if s is a live block's span (slab page, large run, huge block) that
+ * covers address p. */
+static bool span_covers(const struct span *s, uintptr_t p)
+{
+    if (!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE))
+        return false;
+    return p >= s->start && p - s->start < span_bytes(s);
+}
+
+/* Huge blocks are found from the radix entry of their first 2 MiB; a
+ * pointer further inside walks back this many 2 MiB units at most (64 GiB). */
+#define LOOKUP_HUGE_WALK ((size_t)1 << 15)
+
+/* The span of ours that holds address p, or NULL. Slab pages are mapped on
+ * every page; a large run only on its first and last page, so for a pointer
+ * inside one the page map is searched backwards (at most LARGE_MAX worth of
+ * pages); for a huge block the radix tree is searched backwards from p's
+ * 2 MiB unit to the block's first one (stopping at a chunk of small and
+ * large blocks, which no huge block spans). Never faults: span descriptors
+ * live in base memory, and stale entries fail the coverage check. */
+static struct span *span_owning(uintptr_t p)
+{
+    uintptr_t e = rtree_get(p);
+    if (e && !(e & 1)) {
+        struct chunk *c = (struct chunk *)e;
+        size_t page = (p >> LG_PAGE) & (CHUNK_PAGES - 1);
+        for (size_t k = 0; k <= page && k <= (LARGE_MAX >> LG_PAGE); k++) {
+            struct span *s = c->map[page - k];
+            if (span_covers(s, p))
+                return s;
+        }
+        return NULL;
+    }
+    uintptr_t unit = p & ~(uintptr_t)CHUNK_MASK;
+    for (size_t k = 0; k < LOOKUP_HUGE_WALK && unit >= CHUNK; k++, unit -= CHUNK) {
+        e = k ? rtree_get(unit) : e;
+        if (e & 1) {
+            struct span *s = (struct span *)(e & ~(uintptr_t)1);
+            if (span_covers(s, p))
+                return s;
+        } else if (e) {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* arenas.lookup (unsigned, rw): write a pointer (void *), read the index of
+ * the arena that owns it. EINVAL, as jemalloc, when no pointer is written or
+ * the pointer is not inside a block of ours (NULL, another allocator's,
+ * already freed pages). */
+static int h_arenas_lookup(const struct ctl_args *a)
+{
+    void *ptr = NULL;
+    int err = ctl_write(a, &ptr, sizeof(ptr));
+    if (err)
+        return err;
+    struct span *s = span_owning((uintptr_t)ptr);
+    if (!s || !s->arena)
+        return EINVAL;
+    unsigned v = s->arena->index;
+    return ctl_read(a, &v, sizeof(v));
+}
+
 static const struct ctl_node bin_i_nodes[] = {
     {"size", NULL, 0, NULL, h_bin_size},
     {"nregs", NULL, 0, NULL, h_bin_nregs},
@@ -530,6 +595,7 @@ static const struct ctl_node arenas_nodes[] = {
     {"nlextents", NULL, 0, NULL, h_arenas_nlextents},
     {"lextent", &lextent_i_node, 1, NULL, NULL},
     {"create", NULL, 0, NULL, h_arenas_create},
+    {"lookup", NULL, 0, NULL, h_arenas_lookup},
     {"numa_nodes", NULL, 0, NULL, h_arenas_numa_nodes},
 };
 
@@ -547,6 +613,32 @@ STAT_HANDLER(metadata)
 STAT_HANDLER(resident)
 STAT_HANDLER(mapped)
 STAT_HANDLER(retained)
+STAT_HANDLER(zero_reallocs)
+
+/* stats.background_thread.*, as of the last epoch. */
+static int h_stats_bg_num_threads(const struct ctl_args *a)
+{
+    size_t v = stats_current.bg_threads;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_stats_bg_num_runs(const struct ctl_args *a)
+{
+    uint64_t v = stats_current.bg_runs;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_stats_bg_run_interval(const struct ctl_args *a)
+{
+    uint64_t v = stats_current.bg_interval;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static const struct ctl_node stats_bg_nodes[] = {
+    {"num_threads", NULL, 0, NULL, h_stats_bg_num_threads},
+    {"num_runs", NULL, 0, NULL, h_stats_bg_num_runs},
+    {"run_interval", NULL, 0, NULL, h_stats_bg_run_interval},
+};
 
 static bool stats_arena_index_ok(const size_t *mib, size_t depth, size_t i)
 {
@@ -697,6 +789,8 @@ static const struct ctl_node stats_nodes[] = {
     {"resident", NULL, 0, NULL, h_stats_resident},
     {"mapped", NULL, 0, NULL, h_stats_mapped},
     {"retained", NULL, 0, NULL, h_stats_retained},
+    {"zero_reallocs", NULL, 0, NULL, h_stats_zero_reallocs},
+    {"background_thread", stats_bg_nodes, N(stats_bg_nodes), NULL, NULL},
     {"arenas", &stats_arena_i_node, 1, NULL, NULL},
 };
 
@@ -711,6 +805,24 @@ static int h_background_thread(const struct ctl_args *a)
     if (a->newp)
         background_set(nw);
     return ctl_read(a, &old, sizeof(old));
+}
+
+/* max_background_threads (size_t, rw): the most background threads that
+ * run; a write above opt.max_background_threads is EINVAL, a wrong size too.
+ * Running threads are restarted under the new maximum. 0 means none run
+ * (jemalloc divides by it and crashes). */
+static int h_max_background_threads(const struct ctl_args *a)
+{
+    size_t old = background_max(), nw = old;
+    int err = ctl_write(a, &nw, sizeof(nw));
+    if (err)
+        return err;
+    err = ctl_read(a, &old, sizeof(old));
+    if (err)
+        return err;
+    if (a->newp)
+        return background_set_max(nw);
+    return 0;
 }
 
 /* NUMA: the node of an arena and of the calling thread (-1 when off). */
@@ -746,6 +858,7 @@ static const struct ctl_node root_nodes[] = {
     {"version", NULL, 0, NULL, h_version},
     {"epoch", NULL, 0, NULL, h_epoch},
     {"background_thread", NULL, 0, NULL, h_background_thread},
+    {"max_background_threads", NULL, 0, NULL, h_max_background_threads},
     {"config", config_nodes, N(config_nodes), NULL, NULL},
     {"opt", opt_nodes, N(opt_nodes), NULL, NULL},
     {"thread", thread_nodes, N(thread_nodes), NULL, NULL},

@@ -15,6 +15,7 @@
 #include "numa.h"
 #include "options.h"
 #include "os.h"
+#include "osmap.h"
 #include "prof_hooks.h"
 #include "rtree.h"
 #include "sizeclass.h"
@@ -97,12 +98,14 @@ static void prefork(void)
     arena_prefork();
     stats_prefork();
     base_prefork();
+    osmap_prefork();
 }
 
 static void postfork_parent(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    osmap_postfork_parent();
     base_postfork_parent();
     stats_postfork_parent();
     arena_postfork_parent();
@@ -115,6 +118,7 @@ static void postfork_child(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    osmap_postfork_child();
     base_postfork_child();
     stats_postfork_child();
     arena_postfork_child();
@@ -135,8 +139,7 @@ static int malloc_init_hard(void)
     }
     in_init = true;
     options_boot();
-    if (opt.background_thread)
-        background_request();
+    background_boot();
     if (strcmp(opt.thp, "always") == 0)
         os_thp_mode = OS_THP_ALWAYS;
     else if (strcmp(opt.thp, "never") == 0)
@@ -346,6 +349,15 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
     if (p == NULL)
         return malloc(size);
     if (size == 0) {
+        /* opt.zero_realloc, as jemalloc: "free" (the default) frees p and
+         * returns NULL; "alloc" resizes to a minimal block; "abort" aborts. */
+        stats_note_zero_realloc();
+        if (strcmp(opt.zero_realloc, "alloc") == 0)
+            return ralloc(p, 1, 0, false, false, NULL, -1);
+        if (strcmp(opt.zero_realloc, "abort") == 0) {
+            alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
+            abort();
+        }
         free(p);
         return NULL;
     }

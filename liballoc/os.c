@@ -1,8 +1,11 @@
 /* os: kernel calls for memory, behind a replaceable table (see os.h). */
 #include "os.h"
+#include "osmap.h"
 
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,7 +66,9 @@ struct os_ops os_ops = {
     .bind_node = os_bind_node_default,
 };
 
-int os_map_aligned(size_t size, size_t align, void **out)
+/* Every mapping the allocator keeps is noted in the osmap registry
+ * (stats.resident measures those ranges). */
+static int map_aligned(size_t size, size_t align, void **out)
 {
     void *p;
     int err;
@@ -93,6 +98,70 @@ int os_map_aligned(size_t size, size_t align, void **out)
     return 0;
 }
 
+int os_map_aligned(size_t size, size_t align, void **out)
+{
+    int err = map_aligned(size, align, out);
+    if (err == 0)
+        osmap_add((uintptr_t)*out, size);
+    return err;
+}
+
+int os_unmap(void *addr, size_t size)
+{
+    /* Out of the registry first, so a measurement never sees a range that
+     * is about to disappear. */
+    osmap_remove((uintptr_t)addr, size);
+    return os_ops.unmap(addr, size);
+}
+
+/* Resident pages of [p, p+len) (len <= veclen pages); 0 or an errno. */
+static int resident_step(uintptr_t p, size_t len, unsigned char *vec, size_t *pages)
+{
+    if (mincore((void *)p, len, vec) != 0)
+        return errno;
+    size_t npages = (len + PAGE - 1) >> LG_PAGE, n = 0, i = 0;
+    /* Bit 0 of each byte says resident; count eight pages per word. */
+    for (; i + 8 <= npages; i += 8) {
+        uint64_t w;
+        memcpy(&w, vec + i, sizeof(w));
+        n += (size_t)__builtin_popcountll(w & 0x0101010101010101ULL);
+    }
+    for (; i < npages; i++)
+        n += vec[i] & 1;
+    *pages = n;
+    return 0;
+}
+
+int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen, size_t *out)
+{
+    /* veclen bytes of vector: veclen pages of address space per mincore. */
+    const size_t step = (veclen & ~(size_t)7) << LG_PAGE;
+    size_t total = 0;
+    int err = 0;
+    *out = 0;
+    if (step == 0)
+        return EINVAL;
+    for (uintptr_t p = (uintptr_t)addr, end = p + size; p < end; p += step) {
+        size_t len = end - p < step ? end - p : step, n = 0;
+        int e = resident_step(p, len, vec, &n);
+        if (e == ENOMEM) {
+            /* A hole (something unmapped behind the registry's back): count
+             * what is still mapped, page by page, and say so. */
+            for (uintptr_t q = p; q < p + len; q += PAGE) {
+                size_t one = 0;
+                if (resident_step(q, PAGE, vec, &one) == 0)
+                    n += one;
+            }
+            err = ENOMEM;
+        } else if (e) {
+            return e;
+        }
+        total += n;
+    }
+    *out = total << LG_PAGE;
+    return err;
+}
+
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out)
 {
     void *p;
@@ -102,6 +171,8 @@ int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **o
         p = mremap(old, oldsize, newsize, 0);
     if (p == MAP_FAILED)
         return errno;
+    osmap_remove((uintptr_t)old, oldsize);
+    osmap_add((uintptr_t)p, newsize);
     *out = p;
     return 0;
 }

@@ -28,9 +28,15 @@ extern struct os_ops os_ops;
 
 /* Map size bytes aligned to align (a power of two >= page). */
 int os_map_aligned(size_t size, size_t align, void **out) WARN_UNUSED;
-static inline int os_unmap(void *addr, size_t size) { return os_ops.unmap(addr, size); }
+/* Unmap what os_map_aligned mapped (all or part of it). */
+int os_unmap(void *addr, size_t size);
 static inline int os_purge_forced(void *a, size_t s) { return os_ops.purge_forced(a, s); }
 static inline int os_purge_lazy(void *a, size_t s) { return os_ops.purge_lazy(a, s); }
+/* Bytes of [addr, addr+size) resident in RAM now (mincore; whole pages),
+ * using vec (veclen bytes, one per page of a step) as scratch. 0 or an
+ * errno; ENOMEM: part of the range is not mapped, *out counts the rest. */
+int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen,
+                size_t *out) WARN_UNUSED;
 /* Grow or move a mapping; *out receives the new address. 0 or errno. */
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out);
 /* Transparent huge pages policy for what the allocator maps (opt thp). */

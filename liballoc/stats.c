@@ -1,9 +1,11 @@
 /* stats: counters, the epoch snapshot and malloc_stats_print (see stats.h). */
 #include "stats.h"
 #include "alloc.h"
+#include "background.h"
 #include "base.h"
 #include "heap.h"
 #include "options.h"
+#include "osmap.h"
 #include "sizeclass.h"
 
 #include <inttypes.h>
@@ -18,6 +20,7 @@ static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap *heaps_live;
 static uint64_t retired_allocated, retired_deallocated;
 static _Atomic uint64_t orphan_deallocated;
+static _Atomic size_t zero_reallocs; /* realloc(p, 0) with p != NULL; rare, so one shared counter */
 
 void stats_heap_register(struct heap *h)
 {
@@ -57,6 +60,11 @@ void stats_poke_heaps(void)
 void stats_prefork(void) { pthread_mutex_lock(&stats_lock); }
 void stats_postfork_parent(void) { pthread_mutex_unlock(&stats_lock); }
 void stats_postfork_child(void) { pthread_mutex_init(&stats_lock, NULL); }
+
+void stats_note_zero_realloc(void)
+{
+    atomic_fetch_add_explicit(&zero_reallocs, 1, memory_order_relaxed);
+}
 
 void stats_note_orphan_free(size_t usize)
 {
@@ -123,6 +131,9 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
 uint64_t stats_refresh(void)
 {
     struct arena_stats as;
+    size_t bg_threads;
+    uint64_t bg_runs, bg_interval;
+    background_stats(&bg_threads, &bg_runs, &bg_interval);
     unsigned na = arena_total();
     for (unsigned k = 0; k < na; k++) {
         struct arena *a = arenas[k];
@@ -140,6 +151,14 @@ uint64_t stats_refresh(void)
         pthread_mutex_unlock(&stats_lock);
     }
     stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
+    /* stats.resident is measured, not estimated: the kernel says which pages
+     * of the allocator's mappings (chunks, huge regions, metadata; see
+     * osmap.h) are in RAM (mincore). Page counters would count pages handed
+     * out but never touched, the untouched tails of huge blocks and slab
+     * pages, and pages already purged; the measurement counts none of these.
+     * Exact up to 1 GiB mapped, sampled beyond (osmap_resident), so an epoch
+     * costs at most about 2.5 ms however large the heap. */
+    size_t measured = osmap_resident();
     pthread_mutex_lock(&stats_lock);
     uint64_t al = retired_allocated, de = retired_deallocated;
     for (struct heap *h = heaps_live; h; h = h->all_next) {
@@ -154,10 +173,18 @@ uint64_t stats_refresh(void)
         s->active = ALIGN_UP(s->allocated, PAGE);
     s->metadata = base_mapped();
     s->mapped = as.mapped + s->metadata;
-    s->resident = s->active + (as.ndirty + as.nmuzzy + as.huge_cached) * PAGE + s->metadata;
+    /* The page-counter estimate (an upper bound) only when the registry is
+     * incomplete (it could not grow). */
+    s->resident = measured != SIZE_MAX
+                      ? measured
+                      : s->active + (as.ndirty + as.nmuzzy + as.huge_cached) * PAGE + s->metadata;
     if (s->resident > s->mapped)
         s->resident = s->mapped;
     s->retained = as.retained;
+    s->zero_reallocs = atomic_load_explicit(&zero_reallocs, memory_order_relaxed);
+    s->bg_threads = bg_threads;
+    s->bg_runs = bg_runs;
+    s->bg_interval = bg_interval;
     uint64_t e = ++s->epoch;
     pthread_mutex_unlock(&stats_lock);
     return e;
@@ -190,6 +217,68 @@ static void default_write(void *opaque, const char *s)
 struct print_opts {
     bool general, merged, arenas, bins, large;
 };
+
+/* The "Profiling settings" section, read through the prof.* mallctls so it
+ * always says what they say (with opt.prof off they read false and 0, as
+ * jemalloc's do). A name that fails is left out, never guessed. */
+struct prof_settings {
+    bool thread_active_init, active, gdump; /* prof.<name> */
+    uint64_t interval;                      /* prof.interval, bytes */
+    size_t lg_sample;                       /* prof.lg_sample */
+    bool ok[5];                             /* each read above succeeded */
+};
+
+static void prof_settings_read(struct prof_settings *p)
+{
+    static const char *const bools[3] = {"prof.thread_active_init", "prof.active", "prof.gdump"};
+    bool *dst[3] = {&p->thread_active_init, &p->active, &p->gdump};
+    for (int i = 0; i < 3; i++) {
+        size_t sz = sizeof(bool);
+        p->ok[i] = mallctl(bools[i], dst[i], &sz, NULL, 0) == 0;
+    }
+    size_t sz = sizeof(p->interval);
+    p->ok[3] = mallctl("prof.interval", &p->interval, &sz, NULL, 0) == 0;
+    sz = sizeof(p->lg_sample);
+    p->ok[4] = mallctl("prof.lg_sample", &p->lg_sample, &sz, NULL, 0) == 0;
+}
+
+static void text_prof(struct emitter *e)
+{
+    struct prof_settings p;
+    prof_settings_read(&p);
+    emit(e, "Profiling settings\n");
+    static const char *const names[3] = {"thread_active_init", "active", "gdump"};
+    const bool v[3] = {p.thread_active_init, p.active, p.gdump};
+    for (int i = 0; i < 3; i++)
+        if (p.ok[i])
+            emit(e, "  prof.%s: %s\n", names[i], v[i] ? "true" : "false");
+    if (p.ok[3])
+        emit(e, "  prof.interval: %" PRIu64 "\n", p.interval);
+    if (p.ok[4])
+        emit(e, "  prof.lg_sample: %zu\n", p.lg_sample);
+}
+
+static void json_prof(struct emitter *e)
+{
+    struct prof_settings p;
+    prof_settings_read(&p);
+    const char *sep = "";
+    emit(e, "\"prof\":{");
+    static const char *const names[3] = {"thread_active_init", "active", "gdump"};
+    const bool v[3] = {p.thread_active_init, p.active, p.gdump};
+    for (int i = 0; i < 3; i++)
+        if (p.ok[i]) {
+            emit(e, "%s\"%s\":%s", sep, names[i], v[i] ? "true" : "false");
+            sep = ",";
+        }
+    if (p.ok[3]) {
+        emit(e, "%s\"interval\":%" PRIu64, sep, p.interval);
+        sep = ",";
+    }
+    if (p.ok[4])
+        emit(e, "%s\"lg_sample\":%zu", sep, p.lg_sample);
+    emit(e, "},");
+}
 
 static void text_arena(struct emitter *e, const char *title, const struct arena_stats *as,
                        const struct bin_stats *bins, ssize_t dms, ssize_t mms, unsigned nthreads,
@@ -253,10 +342,14 @@ static void print_text(struct emitter *e, const struct print_opts *po)
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
+        text_prof(e);
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
     emit(e, "Allocated: %zu, active: %zu, metadata: %zu, resident: %zu, mapped: %zu, retained: %zu\n",
          s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+    emit(e, "Background threads: %zu, num_runs: %" PRIu64 ", run_interval: %" PRIu64 " ns\n",
+         s->bg_threads, s->bg_runs, s->bg_interval);
+    emit(e, "zero_reallocs: %zu\n", s->zero_reallocs);
     struct arena_stats as;
     struct bin_stats bins[NSMALL];
     unsigned n = arena_total(), used = 0, threads = 0;
@@ -339,12 +432,16 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
-        emit(e, "},\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
+        emit(e, "},");
+        json_prof(e);
+        emit(e, "\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
              MIN_ALIGN, PAGE);
     }
     emit(e, "\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
-            "\"mapped\":%zu,\"retained\":%zu}",
-         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained);
+            "\"mapped\":%zu,\"retained\":%zu,\"zero_reallocs\":%zu,\"background_thread\":{"
+            "\"num_threads\":%zu,\"num_runs\":%" PRIu64 ",\"run_interval\":%" PRIu64 "}}",
+         s->allocated, s->active, s->metadata, s->resident, s->mapped, s->retained,
+         s->zero_reallocs, s->bg_threads, s->bg_runs, s->bg_interval);
     if (po->merged || po->arenas) {
         emit(e, ",\"stats.arenas\":{");
         struct arena_stats as;

@@ -16,6 +16,10 @@ struct heap;
 struct stats_snapshot {
     uint64_t epoch;
     size_t allocated, active, metadata, resident, mapped, retained;
+    size_t zero_reallocs; /* realloc(non-NULL, 0) calls so far (stats.zero_reallocs) */
+    size_t bg_threads;    /* background threads running (stats.background_thread.num_threads) */
+    uint64_t bg_runs;     /* their wakeups (num_runs) */
+    uint64_t bg_interval; /* average ns between two wakeups of a thread (run_interval) */
 };
 
 extern struct stats_snapshot stats_current;
@@ -25,6 +29,8 @@ void stats_heap_register(struct heap *h);
 void stats_heap_retire(struct heap *h);
 /* Make every thread's next allocation run heap_event (decay work appeared). */
 void stats_poke_heaps(void);
+/* Count a realloc(p, 0) call with p != NULL (stats.zero_reallocs). */
+void stats_note_zero_realloc(void);
 /* Count a free by a thread that has no heap. */
 void stats_note_orphan_free(size_t usize);
 /* Refresh the snapshot; returns the new epoch. */

@@ -8,11 +8,13 @@
 # checks what the control surface tells redis, on a free 127.0.0.1 port
 # with persistence off, every wait bounded:
 #   - INFO memory: allocator_allocated, allocator_active,
-#     allocator_resident are non-zero with allocated <= active <= resident,
-#     allocated >= used_memory, resident <= used_memory_rss; after
+#     allocator_resident are non-zero with allocated <= active,
+#     allocated >= used_memory, resident <= used_memory_rss (resident is
+#     measured, so pages handed out but never touched, counted in active,
+#     are not in it: active <= resident need not hold); after
 #     DEBUG POPULATE 200000 keys of 100 bytes allocated grows by >= 20 MB and
 #     allocator_frag_ratio stays <= 1.5;
-#   - MEMORY STATS: keys.count, allocator.allocated/active/resident in order;
+#   - MEMORY STATS: keys.count, allocator.allocated <= active, resident > 0;
 #   - MEMORY MALLOC-STATS: our report, header to footer, with an
 #     "Allocated:" figure covering the data set;
 #   - MEMORY USAGE of a 1000-byte string is 1000..2000 (malloc_usable_size);
@@ -78,7 +80,6 @@ check_allocator_fields() { # when
     [ "$al" -gt 0 ] && [ "$ac" -gt 0 ] && [ "$re" -gt 0 ] ||
         fail "$1: allocator_allocated $al, allocator_active $ac, allocator_resident $re (want all > 0)"
     [ "$al" -le "$ac" ] || fail "$1: allocator_allocated $al > allocator_active $ac"
-    [ "$ac" -le "$re" ] || fail "$1: allocator_active $ac > allocator_resident $re"
     [ "$al" -ge "$used" ] || fail "$1: allocator_allocated $al < used_memory $used (redis' own count)"
     [ "$re" -le "$rss" ] || fail "$1: allocator_resident $re > used_memory_rss $rss (the whole process)"
 }
@@ -110,8 +111,8 @@ ma=$(mstat allocator.allocated)
 mc=$(mstat allocator.active)
 mr=$(mstat allocator.resident)
 [ -n "$ma" ] && [ -n "$mc" ] && [ -n "$mr" ] || fail "MEMORY STATS lacks allocator.*: $(head -c 300 "$TMP/mstats")"
-[ "$ma" -ge 20000000 ] && [ "$ma" -le "$mc" ] && [ "$mc" -le "$mr" ] ||
-    fail "MEMORY STATS allocator.allocated $ma, active $mc, resident $mr (want >= 20000000, in order)"
+[ "$ma" -ge 20000000 ] && [ "$ma" -le "$mc" ] && [ "$mr" -gt 0 ] ||
+    fail "MEMORY STATS allocator.allocated $ma, active $mc, resident $mr (want >= 20000000, allocated <= active, resident > 0)"
 
 # MEMORY MALLOC-STATS: malloc_stats_print's report.
 cli MEMORY MALLOC-STATS | tr -d '\r' >"$TMP/mallocstats" || fail "MEMORY MALLOC-STATS failed"

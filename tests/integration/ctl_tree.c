@@ -87,9 +87,11 @@ static const struct leaf ro_leaves[] = {
     {"opt.thp", T_STR},
     {"opt.retain", T_BOOL},
     {"opt.background_thread", T_BOOL},
+    {"opt.max_background_threads", T_SIZE},
     {"opt.percpu_arena", T_STR},
     {"opt.junk", T_STR},
     {"opt.zero", T_BOOL},
+    {"opt.zero_realloc", T_STR},
     {"opt.stats_print", T_BOOL},
     {"opt.stats_print_opts", T_STR},
     {"opt.prof", T_BOOL},
@@ -127,6 +129,10 @@ static const struct leaf ro_leaves[] = {
     {"stats.resident", T_SIZE},
     {"stats.mapped", T_SIZE},
     {"stats.retained", T_SIZE},
+    {"stats.zero_reallocs", T_SIZE},
+    {"stats.background_thread.num_threads", T_SIZE},
+    {"stats.background_thread.num_runs", T_U64},
+    {"stats.background_thread.run_interval", T_U64},
     {"stats.arenas.0.nthreads", T_UNSIGNED},
     {"stats.arenas.0.pactive", T_SIZE},
     {"stats.arenas.0.pdirty", T_SIZE},
@@ -157,6 +163,7 @@ static const struct leaf rw_leaves[] = {
     {"arena.0.muzzy_decay_ms", T_SSIZE},
     {"arenas.dirty_decay_ms", T_SSIZE},
     {"arenas.muzzy_decay_ms", T_SSIZE},
+    {"max_background_threads", T_SIZE},
 };
 
 /* Leaves that take no data at all. */
