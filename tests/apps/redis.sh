@@ -85,7 +85,8 @@ used=$(sed -n 's/^used_memory:\([0-9]*\)$/\1/p' <<<"$info")
 alloc=$(sed -n 's/^mem_allocator:\(.*\)$/\1/p' <<<"$info")
 # Redis reads these through mallctl("stats.*"), which the preload serves:
 # allocated covers at least what redis itself counts, active >= allocated,
-# resident >= active.
+# resident (measured with mincore, so it can be below active) is positive and
+# no more than the process's RSS.
 field() { sed -n "s/^$1:\([0-9]*\)$/\1/p" <<<"$info"; }
 a_alloc=$(field allocator_allocated)
 a_active=$(field allocator_active)
@@ -93,7 +94,8 @@ a_res=$(field allocator_resident)
 [ -n "$a_alloc" ] && [ -n "$a_active" ] && [ -n "$a_res" ] || fail "INFO memory lacks allocator_* fields"
 [ "$a_alloc" -ge "$used" ] || fail "allocator_allocated $a_alloc < used_memory $used (stats.allocated undercounts)"
 [ "$a_active" -ge "$a_alloc" ] || fail "allocator_active $a_active < allocator_allocated $a_alloc"
-[ "$a_res" -ge "$a_active" ] || fail "allocator_resident $a_res < allocator_active $a_active"
+rss=$(field used_memory_rss)
+[ "$a_res" -gt 0 ] && [ "$a_res" -le "$rss" ] || fail "allocator_resident $a_res not in (0, used_memory_rss $rss]"
 # MEMORY MALLOC-STATS is malloc_stats_print's output.
 cli MEMORY MALLOC-STATS | head -1 | grep -q "___ Begin jemalloc statistics ___" ||
     fail "MEMORY MALLOC-STATS did not return malloc_stats_print output"

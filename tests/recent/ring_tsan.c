@@ -29,6 +29,12 @@ void *base_alloc(size_t size, size_t align)
     return calloc(1, size);
 }
 
+/* The dump writer reports failed writes through warn_print (warn.h). */
+void warn_print(const char *msg)
+{
+    fputs(msg, stderr);
+}
+
 int os_map_aligned(size_t size, size_t align, void **out)
 {
     (void)align;
