@@ -4,8 +4,101 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <string.h>
 #include <unistd.h>
+
+#define NOTE_ALIGN(x) (((x) + 3) & ~(size_t)3)
+
+/* Finds the GNU build-id note in a run of ELF notes; writes it as lowercase
+ * hex into out and returns 1, or returns 0. */
+static int notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen)
+{
+    size_t off = 0;
+    while (off + sizeof(Elf64_Nhdr) <= len) {
+        Elf64_Nhdr nh;
+        memcpy(&nh, buf + off, sizeof(nh));
+        size_t name_off = off + sizeof(nh);
+        size_t desc_off = name_off + NOTE_ALIGN((size_t)nh.n_namesz);
+        size_t next = desc_off + NOTE_ALIGN((size_t)nh.n_descsz);
+        if (next > len || next <= off)
+            return 0;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz > 0 &&
+            nh.n_descsz * 2 < outlen) {
+            static const char hex[] = "0123456789abcdef";
+            for (size_t k = 0; k < nh.n_descsz; k++) {
+                out[2 * k] = hex[buf[desc_off + k] >> 4];
+                out[2 * k + 1] = hex[buf[desc_off + k] & 15];
+            }
+            out[2 * nh.n_descsz] = 0;
+            return 1;
+        }
+        off = next;
+    }
+    return 0;
+}
+
+void elfsym_file_build_id(const char *path, char *out, size_t outlen)
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+            goto out;
+        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+            continue;
+        unsigned char buf[4096];
+        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            continue;
+        if (notes_build_id(buf, ph.p_filesz, out, outlen))
+            goto out;
+    }
+out:
+    close(fd);
+}
+
+struct loaded_arg {
+    void (*cb)(void *, uintptr_t, uintptr_t, const char *);
+    void *arg;
+};
+
+static int loaded_one(struct dl_phdr_info *info, size_t size, void *varg)
+{
+    (void)size;
+    struct loaded_arg *a = varg;
+    char hex[130];
+    hex[0] = 0;
+    for (int i = 0; i < info->dlpi_phnum && !hex[0]; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_NOTE && ph->p_memsz > 0 && ph->p_memsz < (1u << 20))
+            notes_build_id((const unsigned char *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz,
+                           hex, sizeof(hex));
+    }
+    if (!hex[0])
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_memsz)
+            a->cb(a->arg, info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz,
+                  hex);
+    }
+    return 0;
+}
+
+void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                             void *arg)
+{
+    struct loaded_arg a = {cb, arg};
+    dl_iterate_phdr(loaded_one, &a);
+}
 
 static int read_at(int fd, void *buf, size_t n, uint64_t off)
 {
