@@ -146,3 +146,12 @@ void profile_set_frames(struct profile *p, uint32_t loc, const struct pframe *f,
     p->locs[loc].done = 1;
     p->nframes += n;
 }
+
+void profile_set_fallback_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n)
+{
+    GROW(p->frames, p->capframes, p->nframes + n);
+    memcpy(p->frames + p->nframes, f, n * sizeof(*f));
+    p->locs[loc].fb0 = (uint32_t)p->nframes;
+    p->locs[loc].nfb = (uint32_t)n;
+    p->nframes += n;
+}

@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "demangle.h"
@@ -40,6 +42,9 @@ struct elfobj {
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
     char build_id[128]; /* lowercase hex, "" unknown */
+    dev_t dev;          /* stat of the file opened: to tell the file at a */
+    ino_t ino;          /* mapping's path from another one */
+    int warned;         /* the "not the file profiled" warning was printed */
 };
 
 /* Per-run state. */
@@ -207,6 +212,8 @@ static struct elfobj *elfobj_get(struct symctx *c, const char *path)
         return o;
     }
     o->path = xstrdup(path);
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
     const unsigned char *bits;
     GElf_Addr vaddr;
     int len = dwfl_module_build_id(o->mod, &bits, &vaddr);
@@ -250,9 +257,19 @@ static int is_shared_lib_name(const char *path)
     return strstr(b, ".so") != NULL || path[0] == '[' || path[0] == 0;
 }
 
-/* A file with this build id for a mapping whose own path is gone: pprof's
- * $PPROF_BINARY_PATH layout (<dir>/<id>/<basename>, <dir>/<basename>), then
- * the debug file /usr/lib/debug/.build-id/xx/rest.debug. */
+/* Opens f when it is an ELF file with build id bid; NULL otherwise. */
+static struct elfobj *get_with_build_id(struct symctx *c, char *f, const char *bid)
+{
+    struct elfobj *o = elfobj_get(c, f);
+    free(f);
+    return o->path && strcmp(o->build_id, bid) == 0 ? o : NULL;
+}
+
+/* A file with this build id for a mapping whose own file is gone or is
+ * another: pprof's $PPROF_BINARY_PATH layout (<dir>/<id>/<basename>,
+ * <dir>/<basename>), then <dir>/.build-id/xx/rest.debug for every absolute
+ * directory of the debug-file search path (default /usr/lib/debug). The
+ * file found must carry the build id (a debug file does). */
 static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const char *bid)
 {
     const char *env = getenv("PPROF_BINARY_PATH");
@@ -260,27 +277,105 @@ static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const
     struct elfobj *o = NULL;
     for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !o;
          d = strtok_r(NULL, ":", &save)) {
-        for (int k = 0; k < 2 && !o; k++) {
-            char *f = k == 0 ? xasprintf("%s/%s/%s", d, bid, basename_of(path))
-                             : xasprintf("%s/%s", d, basename_of(path));
-            o = elfobj_get(c, f);
-            free(f);
-            if (!o->path || strcmp(o->build_id, bid) != 0)
-                o = NULL;
-        }
+        o = get_with_build_id(c, xasprintf("%s/%s/%s", d, bid, basename_of(path)), bid);
+        if (!o)
+            o = get_with_build_id(c, xasprintf("%s/%s", d, basename_of(path)), bid);
     }
     free(dirs);
-    if (!o && strlen(bid) > 2) {
-        char *dbg = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
-        o = elfobj_get(c, dbg);
-        free(dbg);
-        if (!o->path)
-            o = NULL;
+    if (strlen(bid) <= 2)
+        return o;
+    dirs = xstrdup(debuginfo_path);
+    save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d && !o; d = strtok_r(NULL, ":", &save)) {
+        if (*d == '+' || *d == '-')
+            d++; /* libdwfl's CRC-check flags */
+        if (*d == '/')
+            o = get_with_build_id(c, xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2),
+                                  bid);
     }
+    free(dirs);
     return o;
 }
 
-/* Chooses the file for every mapping. */
+/* Why o is not the code that ran in mapping m, or NULL when it may be:
+ * the build id differs (when the dump has one), or, for a dump without
+ * build ids, the mapping was deleted or the file at its path is another
+ * inode on the same device (replaced since). A file we cannot check is
+ * trusted, as jeprof does. */
+static const char *not_the_file(const struct pmap *m, const char *path, const char *bid,
+                                const struct elfobj *o, char *why, size_t whylen)
+{
+    if (*bid) {
+        if (strcmp(bid, o->build_id) == 0)
+            return NULL;
+        snprintf(why, whylen, "its build ID is %s, the profile's is %s",
+                 *o->build_id ? o->build_id : "missing", bid);
+        return why;
+    }
+    struct stat st;
+    int at_path = *path == '/' && stat(path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+    if (at_path && m->deleted) {
+        snprintf(why, whylen, "the profiled file was deleted (replaced) before the dump");
+        return why;
+    }
+    if (at_path && m->inode &&
+        (major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor) &&
+        st.st_ino != m->inode) {
+        snprintf(why, whylen, "replaced since the dump (inode %ju, the profile's is %ju)",
+                 (uintmax_t)st.st_ino, (uintmax_t)m->inode);
+        return why;
+    }
+    return NULL;
+}
+
+/* Says once per file that it is not used for a mapping. */
+static void warn_not_the_file(struct elfobj *o, const char *path, const char *why)
+{
+    if (o->warned)
+        return;
+    o->warned = 1;
+    warning("'%s' is not the file profiled as '%s' (%s): its symbols are not used; frames "
+            "there are shown as %s+0xoffset unless a file with the profile's build ID is found",
+            o->path, path, why, basename_of(path));
+}
+
+/* The file for mapping m: the first of the candidates (the program when
+ * it matches by build id or basename, the file at the mapping's path, a
+ * file found by build id) that passes not_the_file. When a candidate was
+ * refused and nothing else fits, warns (naming the file) and returns NULL:
+ * the frames stay module+0xoffset. */
+static struct elfobj *choose_file(struct symctx *c, const struct pmap *m, int try_prog)
+{
+    const char *path = pstr(c->p, m->path), *bid = pstr(c->p, m->build_id);
+    struct elfobj *cand[3] = {NULL, NULL, NULL}, *refused = NULL;
+    char why[256], first_why[256] = "";
+    if (try_prog)
+        cand[0] = c->prog;
+    if (*path && path[0] != '[') {
+        cand[1] = elfobj_get(c, path);
+        if (!cand[1]->path)
+            cand[1] = NULL;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (k == 2 && *bid)
+            cand[2] = find_by_build_id(c, path, bid);
+        struct elfobj *o = cand[k];
+        if (!o)
+            continue;
+        if (!not_the_file(m, path, bid, o, why, sizeof(why)))
+            return o;
+        if (!refused) {
+            refused = o;
+            snprintf(first_why, sizeof(first_why), "%s", why);
+        }
+    }
+    if (refused)
+        warn_not_the_file(refused, path, first_why);
+    return NULL;
+}
+
+/* Chooses the file for every mapping (see choose_file), so a file rebuilt
+ * or replaced since the dump never lends its names. */
 static void attach_files(struct symctx *c)
 {
     struct profile *p = c->p;
@@ -291,39 +386,37 @@ static void attach_files(struct symctx *c)
         const struct pmap *m = &p->maps[i];
         const char *path = pstr(p, m->path);
         const char *bid = pstr(p, m->build_id);
-        struct elfobj *o = NULL;
-        if (c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
-                        (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0)))
-            o = c->prog;
-        if (!o && *path && path[0] != '[') {
-            o = elfobj_get(c, path);
-            /* A file at that path with another build id is not ours. */
-            if (o->path && *bid && *o->build_id && strcmp(bid, o->build_id) != 0)
-                o = NULL;
-            if (o && !o->path)
-                o = NULL;
-        }
-        if (!o && *bid)
-            o = find_by_build_id(c, path, bid);
-        if (o == c->prog && o)
-            prog_used = 1;
+        int try_prog = c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
+                                   (*path && strcmp(basename_of(path),
+                                                    basename_of(c->o->program)) == 0));
+        struct elfobj *o = choose_file(c, m, try_prog);
+        if (try_prog)
+            prog_used = 1; /* the program was weighed for this mapping */
         c->mapobj[i] = o;
         if (o)
             c->mapbias[i] = map_bias(o, m);
-        /* Remember the build id (heap_v2 maps have none) for --pprof. */
+        /* Remember the build id (jemalloc's heap_v2 maps have none) for --pprof. */
         if (o && !m->build_id && *o->build_id)
             p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
     }
     /* Renamed program: give it the first mapping that is not a library,
-     * if that mapping's own file is gone (never replace a file we have). */
+     * if that mapping's own file is gone (never replace a file we have)
+     * and the program passes the same checks. */
     if (c->prog && !prog_used)
         for (size_t i = 0; i < p->nmaps; i++)
             if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
+                const struct pmap *m = &p->maps[i];
+                char why[256];
                 if (c->mapobj[i])
                     break;
+                if (not_the_file(m, pstr(p, m->path), pstr(p, m->build_id), c->prog, why,
+                                 sizeof(why))) {
+                    warn_not_the_file(c->prog, pstr(p, m->path), why);
+                    break;
+                }
                 c->mapobj[i] = c->prog;
-                c->mapbias[i] = map_bias(c->prog, &p->maps[i]);
-                if (!p->maps[i].build_id && *c->prog->build_id)
+                c->mapbias[i] = map_bias(c->prog, m);
+                if (!m->build_id && *c->prog->build_id)
                     p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
             }
@@ -547,11 +640,21 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         name_frame(p, &fr[0], NULL, &sn);
         n = 1;
     }
+    free(sn.full);
+    free(sn.shrt);
+    /* Nothing named here: the frames the input carried, if any. */
+    int named = 0;
+    for (size_t i = 0; i < n; i++)
+        named |= fr[i].name != 0;
+    if (!named && l->nfb) {
+        size_t k = l->nfb < MAXFRAMES ? l->nfb : MAXFRAMES;
+        memcpy(fr, p->frames + l->fb0, k * sizeof(*fr));
+        profile_set_frames(p, li, fr, k);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         if (!fr[i].name)
             fr[i].name = unresolved_name(p, l, o, faddr);
-    free(sn.full);
-    free(sn.shrt);
     profile_set_frames(p, li, fr, n);
 }
 

@@ -562,9 +562,11 @@ int prof_dump_pprof_file(const char *path)
         mapv[i].build_id = str_id(&b.st, b.maps[i].build_id);
         /* Names from the symbol table ride along for readers without the
          * binaries, but has_functions stays false: pprof then symbolizes
-         * every mapping itself (DWARF lines and inlined frames, the file
-         * checked by build ID) and keeps our names only where it cannot. */
-        mapv[i].has_functions = 0;
+         * the mapping itself (DWARF lines and inlined frames) and keeps our
+         * names only where it cannot. A mapping whose file was replaced or
+         * deleted claims has_functions, so that pprof does not take names
+         * from the new file (go tool pprof does not check build IDs). */
+        mapv[i].has_functions = b.maps[i].path[0] == '/' && !map_file_is_mapped(&b.maps[i]);
         maps[i] = &mapv[i];
     }
     prof_msg.n_sample_type = 4;
