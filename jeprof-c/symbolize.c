@@ -41,6 +41,7 @@ struct elfobj {
     int own_symtab;   /* the file itself has a .symtab (addr2line uses it) */
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
+    uint64_t text_lo; /* lowest address of an executable PT_LOAD (file addresses) */
     char build_id[128]; /* lowercase hex, "" unknown */
     dev_t dev;          /* stat of the file opened: to tell the file at a */
     ino_t ino;          /* mapping's path from another one */
@@ -182,8 +183,11 @@ static void load_phdrs(struct elfobj *o)
     o->loads = xcalloc(n, sizeof(GElf_Phdr));
     for (size_t i = 0; i < n; i++) {
         GElf_Phdr ph;
-        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+            if ((ph.p_flags & PF_X) && (!o->text_lo || ph.p_vaddr < o->text_lo))
+                o->text_lo = ph.p_vaddr;
             o->loads[o->nloads++] = ph;
+        }
     }
 }
 
@@ -469,13 +473,24 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(o->mod, faddr, &bias);
     size_t n = 0;
-    if (!cu)
+    /* libdwfl hands an address in a gap between CUs (code without DWARF:
+     * _start, crt files, hand-written assembly) to the CU before it; only
+     * a CU whose own ranges hold the address may name it: no line is
+     * better than a line of an unrelated file. */
+    if (!cu || dwarf_haspc(cu, faddr - bias) <= 0)
         return 0;
     Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
     const char *file = NULL;
     int line = 0;
+    Dwarf_Addr lineaddr = 0;
     if (ln)
-        file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+        file = dwfl_lineinfo(ln, &lineaddr, &line, NULL, NULL, NULL);
+    /* A row below the file's code is a discarded function's (the linker
+     * resolves its addresses to 0): not this address's line. */
+    if (file && (lineaddr > faddr || lineaddr < o->text_lo)) {
+        file = NULL;
+        line = 0;
+    }
     Dwarf_Die *scopes = NULL, die;
     int ns = dwarf_getscopes(cu, faddr - bias, &scopes), found = 0;
     Dwarf_Files *files = NULL;
@@ -488,6 +503,10 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         }
     }
     free(scopes);
+    /* A function DIE at address 0 is a discarded copy (see above). */
+    Dwarf_Addr low;
+    if (found && o->text_lo > 0 && dwarf_lowpc(&die, &low) == 0 && low == 0)
+        found = 0;
     while (found && n < MAXFRAMES) {
         int tag = dwarf_tag(&die);
         Dwarf_Addr entry;
