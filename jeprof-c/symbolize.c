@@ -243,12 +243,18 @@ static void elfobj_free(struct elfobj *o)
 /* Runtime minus file address for mapping m served by o. */
 static uint64_t map_bias(const struct elfobj *o, const struct pmap *m)
 {
-    for (size_t i = 0; i < o->nloads; i++) {
-        const GElf_Phdr *ph = &o->loads[i];
-        uint64_t lo = ph->p_offset & ~(uint64_t)0xfff;
-        if (m->offset >= lo && m->offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1))
-            return m->start - m->offset + ph->p_offset - ph->p_vaddr;
-    }
+    /* The mappings kept are executable; one file page can hold the end of
+     * a read-only segment and the start of the code (lld's layout), so an
+     * executable segment wins over another that covers the same offset. */
+    for (int want_x = 1; want_x >= 0; want_x--)
+        for (size_t i = 0; i < o->nloads; i++) {
+            const GElf_Phdr *ph = &o->loads[i];
+            uint64_t lo = ph->p_offset & ~(uint64_t)0xfff;
+            if (want_x && !(ph->p_flags & PF_X))
+                continue;
+            if (m->offset >= lo && m->offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1))
+                return m->start - m->offset + ph->p_offset - ph->p_vaddr;
+        }
     /* No header matched (e.g. a debug-only file): assume the first segment. */
     if (o->nloads)
         return m->start - m->offset + o->loads[0].p_offset - o->loads[0].p_vaddr;
@@ -467,6 +473,53 @@ struct rawframe {
     int64_t entry;    /* out-of-line function: its entry (file address), else -1 */
 };
 
+/* The function DIEs of the concrete tree that contain pc (a CU-relative
+ * address): the out-of-line function, then each inlined call in it,
+ * outermost first, from chain[n] on; returns the new count. Walks the DIE
+ * tree itself rather than dwarf_getscopes, which does not look inside
+ * namespaces (Rust puts every function in one) and so finds nothing. */
+static int function_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int n)
+{
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0)
+        return n;
+    do {
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_subprogram:
+            if (dwarf_haspc(&child, pc) > 0) {
+                /* (a nested function is a frame of its own, not a callee) */
+                chain[0] = child;
+                return function_chain(&child, pc, chain, 1);
+            }
+            break;
+        case DW_TAG_inlined_subroutine:
+            if (n > 0 && dwarf_haspc(&child, pc) > 0) {
+                if (n < MAXFRAMES)
+                    chain[n++] = child;
+                return function_chain(&child, pc, chain, n);
+            }
+            break;
+        case DW_TAG_lexical_block:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+            if (n > 0 && dwarf_haspc(&child, pc) > 0)
+                return function_chain(&child, pc, chain, n);
+            break;
+        case DW_TAG_namespace:
+        case DW_TAG_module:
+            if (n == 0) {
+                int m = function_chain(&child, pc, chain, 0);
+                if (m > 0)
+                    return m;
+            }
+            break;
+        default:
+            break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return n;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
@@ -491,60 +544,38 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         file = NULL;
         line = 0;
     }
-    Dwarf_Die *scopes = NULL, die;
-    int ns = dwarf_getscopes(cu, faddr - bias, &scopes), found = 0;
-    Dwarf_Files *files = NULL;
-    size_t nfiles = 0;
-    for (int i = 0; i < ns && !found; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
-            die = scopes[i];
-            found = 1;
-        }
-    }
-    free(scopes);
+    Dwarf_Die chain[MAXFRAMES];
+    int nc = function_chain(cu, faddr - bias, chain, 0);
     /* A function DIE at address 0 is a discarded copy (see above). */
     Dwarf_Addr low;
-    if (found && o->text_lo > 0 && dwarf_lowpc(&die, &low) == 0 && low == 0)
-        found = 0;
-    while (found && n < MAXFRAMES) {
-        int tag = dwarf_tag(&die);
+    if (nc > 0 && o->text_lo > 0 && dwarf_lowpc(&chain[0], &low) == 0 && low == 0)
+        nc = 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    /* Innermost first: the innermost frame has the line table's position,
+     * each caller the call site of the inlined call it holds. */
+    for (int i = nc - 1; i >= 0 && n < MAXFRAMES; i--) {
+        Dwarf_Die *die = &chain[i];
         Dwarf_Addr entry;
-        rf[n].name = die_name(&die, &rf[n].is_linkage);
+        rf[n].name = die_name(die, &rf[n].is_linkage);
         rf[n].file = file;
         rf[n].line = line;
-        rf[n].entry = tag == DW_TAG_subprogram && dwarf_entrypc(&die, &entry) == 0
+        rf[n].entry = dwarf_tag(die) == DW_TAG_subprogram && dwarf_entrypc(die, &entry) == 0
                           ? (int64_t)(entry + bias)
                           : -1;
         n++;
-        if (tag != DW_TAG_inlined_subroutine)
-            break;
-        /* The caller's position is this inlined call's call site. */
         Dwarf_Attribute a;
         Dwarf_Word cf = 0, cl = 0;
         file = NULL;
         line = 0;
-        if (dwarf_attr(&die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
+        if (dwarf_attr(die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
             if (!files && dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
                 files = NULL;
             if (files && cf < nfiles)
                 file = dwarf_filesrc(files, cf, NULL, NULL);
         }
-        if (dwarf_attr(&die, DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0)
+        if (dwarf_attr(die, DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0)
             line = (int)cl;
-        /* The function this call was inlined into: the next enclosing
-         * function DIE in the concrete tree. */
-        Dwarf_Die *chain = NULL;
-        int m = dwarf_getscopes_die(&die, &chain);
-        found = 0;
-        for (int j = 1; j < m && !found; j++) {
-            int t = dwarf_tag(&chain[j]);
-            if (t == DW_TAG_inlined_subroutine || t == DW_TAG_subprogram) {
-                die = chain[j];
-                found = 1;
-            }
-        }
-        free(chain);
     }
     if (n == 0 && file) {
         rf[0].name = NULL;

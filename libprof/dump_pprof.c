@@ -174,9 +174,20 @@ struct bid_arg {
 static void set_build_id(void *varg, uintptr_t lo, uintptr_t hi, const char *hex)
 {
     struct bid_arg *a = varg;
-    for (size_t i = 0; i < a->n; i++)
-        if (a->maps[i].start < hi && a->maps[i].limit > lo)
-            snprintf(a->maps[i].build_id, sizeof(a->maps[i].build_id), "%s", hex);
+    for (size_t i = 0; i < a->n; i++) {
+        struct map *m = &a->maps[i];
+        if (m->start >= hi || m->limit <= lo)
+            continue;
+        snprintf(m->build_id, sizeof(m->build_id), "%s", hex);
+        /* Start the mapping where the code starts: with lld's layout the
+         * first code page also holds read-only data, and readers that take
+         * memory_start for the executable segment's address (go tool
+         * pprof) would otherwise be off by that much. Same file offsets. */
+        if (lo > m->start && lo < m->limit) {
+            m->offset += lo - m->start;
+            m->start = lo;
+        }
+    }
 }
 
 /* True when the file now at m->path is the one that was mapped: same build
