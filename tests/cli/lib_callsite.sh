@@ -30,19 +30,22 @@ ours() {
 # -top) has a row with bytes on FILE:LINE (and a name matching NAME-RE).
 # jeprof may append " (discriminator N)", pprof " (inline)"; pprof prints
 # "0" for no bytes.
+# has_cum: the same with bytes in the cumulative column (a caller's line).
 NFAIL=0
-has_flat() {
-    local label=$1 out=$2 want=$3 name=${4:-}
-    if awk -v want="$want" -v name="$name" '
+has_flat() { row_with 1 "$@"; }
+has_cum() { row_with 4 "$@"; }
+row_with() {
+    local col=$1 label=$2 out=$3 want=$4 name=${5:-}
+    if awk -v col="$col" -v want="$want" -v name="$name" '
         { line = $0; sub(/ \(discriminator [0-9]+\)$/, "", line); sub(/ \(inline\)$/, "", line) }
-        $1 != "0" && $1 != "0.0" && $2 != "0.0%" && length(line) >= length(want) &&
+        $col != "0" && $col != "0.0" && $(col + 1) != "0.0%" && length(line) >= length(want) &&
         substr(line, length(line) - length(want) + 1) == want &&
         substr(line, length(line) - length(want), 1) ~ /[ \/]/ &&
         (name == "" || line ~ name) { ok = 1 }
         END { exit !ok }' "$out"; then
         echo "ok   $label: $want${name:+ ($name)}"
     else
-        echo "FAIL $label: no row with bytes on $want${name:+ named /$name/}:"
+        echo "FAIL $label: no row with bytes (column $col) on $want${name:+ named /$name/}:"
         sed 's/^/     /' "$out" | head -n 25
         NFAIL=$((NFAIL + 1))
     fi
