@@ -93,10 +93,19 @@ static int loaded_one(struct dl_phdr_info *info, size_t size, void *varg)
     return 0;
 }
 
+static int no_loader; /* set in a forked child, see elfsym_postfork_child */
+
+void elfsym_postfork_child(void)
+{
+    no_loader = 1;
+}
+
 void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
                              void *arg)
 {
     struct loaded_arg a = {cb, arg};
+    if (no_loader)
+        return;
     dl_iterate_phdr(loaded_one, &a);
 }
 

@@ -36,6 +36,13 @@ const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off);
 void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
                              void *arg);
 
+/* In a forked child: elfsym_loaded_build_ids reports nothing from now on.
+ * glibc does not reset the loader's lock in the child, so if another thread
+ * was inside dlopen/dlclose at fork time dl_iterate_phdr would block
+ * forever; the child's dumps go without build IDs (readers then check
+ * inodes and " (deleted)" marks instead). */
+void elfsym_postfork_child(void);
+
 /* GNU build ID of the ELF file at path (lowercase hex into out), or "". */
 void elfsym_file_build_id(const char *path, char *out, size_t outlen);
 
