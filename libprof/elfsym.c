@@ -4,7 +4,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
+#include <stdio.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,48 +66,109 @@ out:
     close(fd);
 }
 
-struct loaded_arg {
-    void (*cb)(void *, uintptr_t, uintptr_t, const char *);
-    void *arg;
-};
-
-static int loaded_one(struct dl_phdr_info *info, size_t size, void *varg)
+/* Copies len bytes at addr of this process into buf; 0 or an errno. A
+ * mapping unmapped meanwhile (a concurrent dlclose) gives EFAULT, never a
+ * fault. */
+static int peek(uintptr_t addr, void *buf, size_t len)
 {
-    (void)size;
-    struct loaded_arg *a = varg;
-    char hex[130];
-    hex[0] = 0;
-    for (int i = 0; i < info->dlpi_phnum && !hex[0]; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_NOTE && ph->p_memsz > 0 && ph->p_memsz < (1u << 20))
-            notes_build_id((const unsigned char *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz,
-                           hex, sizeof(hex));
+    struct iovec local = {buf, len}, remote = {(void *)addr, len};
+    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    return n == (ssize_t)len ? 0 : n < 0 ? errno : EFAULT;
+}
+
+/* The object whose ELF header is mapped at base (a file mapping at offset
+ * 0): reports its executable segments with its build ID. */
+static void object_build_id(uintptr_t base,
+                            void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                            void *arg)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[64];
+    if (peek(base, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phnum == 0 || eh.e_phnum > 64 ||
+        peek(base + eh.e_phoff, ph, eh.e_phnum * sizeof(Elf64_Phdr)))
+        return;
+    /* The header page is the first PT_LOAD's start: that gives the bias. */
+    uint64_t first = UINT64_MAX;
+    for (unsigned i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0 && ph[i].p_vaddr < first)
+            first = ph[i].p_vaddr;
+    if (first == UINT64_MAX)
+        return;
+    uintptr_t bias = base - (first & ~(uint64_t)4095);
+    char hex[130] = "";
+    for (unsigned i = 0; i < eh.e_phnum && !hex[0]; i++) {
+        unsigned char note[1024];
+        if (ph[i].p_type != PT_NOTE || ph[i].p_memsz == 0 || ph[i].p_memsz > sizeof(note) ||
+            peek(bias + ph[i].p_vaddr, note, ph[i].p_memsz))
+            continue;
+        notes_build_id(note, ph[i].p_memsz, hex, sizeof(hex));
     }
     if (!hex[0])
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && ph->p_memsz)
-            a->cb(a->arg, info->dlpi_addr + ph->p_vaddr, info->dlpi_addr + ph->p_vaddr + ph->p_memsz,
-                  hex);
-    }
-    return 0;
+        return;
+    for (unsigned i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && ph[i].p_memsz)
+            cb(arg, bias + ph[i].p_vaddr, bias + ph[i].p_vaddr + ph[i].p_memsz, hex);
 }
 
-static int no_loader; /* set in a forked child, see elfsym_postfork_child */
-
-void elfsym_postfork_child(void)
-{
-    no_loader = 1;
-}
+/* Reads /proc/self/maps line by line through a static buffer (callers are
+ * serialized, see elfsym.h) and visits every file mapping at offset 0. */
+static char maps_buf[8192];
 
 void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
                              void *arg)
 {
-    struct loaded_arg a = {cb, arg};
-    if (no_loader)
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return;
-    dl_iterate_phdr(loaded_one, &a);
+    size_t have = 0;
+    uintptr_t head = 0;             /* last file mapping at offset 0 */
+    unsigned long long head_ino = 0; /* its inode */
+    uint64_t head_dev = 0;          /* and device */
+    int head_done = 0;              /* its object was reported */
+    for (;;) {
+        ssize_t n = read(fd, maps_buf + have, sizeof(maps_buf) - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        maps_buf[have] = 0;
+        char *line = maps_buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - maps_buf)))) {
+            *nl = 0;
+            unsigned long long lo, hi, off, ino;
+            unsigned dmaj, dmin;
+            char perms[8];
+            int pathpos = 0;
+            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj, &dmin,
+                       &ino, &pathpos) >= 7 &&
+                pathpos && line[pathpos] == '/') {
+                /* A file's header mapping, then its code mapping: only a
+                 * file that is mapped executable is reported. */
+                if (off == 0 && perms[0] == 'r') {
+                    head = (uintptr_t)lo;
+                    head_ino = ino;
+                    head_dev = (uint64_t)dmaj << 32 | dmin;
+                    head_done = 0;
+                }
+                if (perms[2] == 'x' && !head_done && head && head_ino == ino &&
+                    head_dev == ((uint64_t)dmaj << 32 | dmin)) {
+                    object_build_id(head, cb, arg);
+                    head_done = 1;
+                }
+            }
+            line = nl + 1;
+        }
+        /* Keep the incomplete last line; a line longer than the buffer is dropped. */
+        size_t rest = have - (size_t)(line - maps_buf);
+        if (rest == sizeof(maps_buf) - 1)
+            rest = 0;
+        memmove(maps_buf, line, rest);
+        have = rest;
+    }
+    close(fd);
 }
 
 static int read_at(int fd, void *buf, size_t n, uint64_t off)

@@ -6,7 +6,6 @@
  * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
  */
 #include "prof.h"
-#include "elfsym.h"
 #include "prof_hooks.h"
 #include "arena.h"
 #include "base.h"
@@ -328,7 +327,6 @@ void prof_postfork_child(void)
     recent_postfork_child();
     site_postfork_child();
     backtrace_postfork_child();
-    elfsym_postfork_child();
     pthread_mutex_init(&prof.tdata_lock, NULL);
     pthread_mutex_init(&prof.dump_lock, NULL);
 }
