@@ -27,6 +27,7 @@ struct pmap {
     uint32_t dev_major;    /* its device, as the maps line gives it */
     uint32_t dev_minor;
     uint8_t deleted;       /* the maps line ended in " (deleted)": the file at path is another */
+    int64_t dump_time;     /* mtime (ns) of the input file that listed it, 0 = unknown */
 };
 
 /* One symbolized frame of a location; several when calls were inlined. */

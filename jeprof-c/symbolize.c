@@ -310,8 +310,8 @@ static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const
 /* Why o is not the code that ran in mapping m, or NULL when it may be:
  * the build id differs (when the dump has one), or, for a dump without
  * build ids, the mapping was deleted or the file at its path is another
- * inode on the same device (replaced since). A file we cannot check is
- * trusted, as jeprof does. */
+ * inode on the same device changed after the dump. A file we cannot check
+ * is trusted, as jeprof does. */
 static const char *not_the_file(const struct pmap *m, const char *path, const char *bid,
                                 const struct elfobj *o, char *why, size_t whylen)
 {
@@ -328,9 +328,14 @@ static const char *not_the_file(const struct pmap *m, const char *path, const ch
         snprintf(why, whylen, "the profiled file was deleted (replaced) before the dump");
         return why;
     }
+    /* Another inode at the path on the same device, changed since the dump
+     * was written: replaced after the dump. (One older than the dump is a
+     * copy deployed elsewhere, e.g. the dump read on another machine: a
+     * replacement before the dump shows as " (deleted)" instead.) */
+    int64_t changed = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
     if (at_path && m->inode &&
         (major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor) &&
-        st.st_ino != m->inode) {
+        st.st_ino != m->inode && (!m->dump_time || changed >= m->dump_time)) {
         snprintf(why, whylen, "replaced since the dump (inode %ju, the profile's is %ju)",
                  (uintmax_t)st.st_ino, (uintmax_t)m->inode);
         return why;

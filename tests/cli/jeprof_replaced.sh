@@ -4,8 +4,8 @@
 # process ran (the dump marks it " (deleted)") must each be refused with a
 # warning on stderr naming the file, their frames kept as file+0xoffset and
 # none of the new file's names shown; this for our heap_v2 (build IDs), the
-# same dump without its build_id lines (what jemalloc writes: inode and
-# "(deleted)" checks), our .pb.gz, and a dump of Debian's jemalloc. With
+# same dump without its build_id lines (what jemalloc writes: "(deleted)",
+# and another inode changed after the dump was written), our .pb.gz, and a dump of Debian's jemalloc. With
 # the original kept under a .build-id debug path, the names are right.
 # go tool pprof and Debian's jeprof must not show the replaced library's
 # names either for the "(deleted)" case (when installed).
@@ -65,6 +65,14 @@ grep -q ' lib_alloc_original$' out.txt && ! grep -Eq "$NEW" out.txt && [ ! -s er
     { cat err.txt out.txt; fail "library rebuilt, original under .build-id: names not right"; }
 echo "ok   library rebuilt, original under a .build-id debug path: its names"
 cp keep/libreplaced.so libreplaced.so.new && mv -f libreplaced.so.new libreplaced.so
+# The same library at the path under another inode, older than the dump (a
+# copy deployed before the dump was taken, e.g. the dump read elsewhere):
+# a dump without build IDs cannot tell, and it is trusted, as jeprof does.
+cp a_nobid.heap a_nobid_later.heap
+"$JEPROF_C" --quiet --text ./prog a_nobid_later.heap >out.txt 2>err.txt || fail "jeprof-c failed"
+grep -q ' lib_alloc_original$' out.txt && [ ! -s err.txt ] ||
+    { cat err.txt out.txt; fail "a copy older than the dump (no build IDs): refused"; }
+echo "ok   same library, other inode, older than the dump: trusted"
 
 # 2. The program rebuilt after the dump (named on the command line, and
 # renamed: a copy elsewhere under another name).
