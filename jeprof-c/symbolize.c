@@ -41,7 +41,7 @@ struct elfobj {
     int own_symtab;   /* the file itself has a .symtab (addr2line uses it) */
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
-    uint64_t text_lo; /* lowest address of an executable PT_LOAD (file addresses) */
+    uint64_t text_lo;   /* lowest address of an executable PT_LOAD (file addresses) */
     char build_id[128]; /* lowercase hex, "" unknown */
     dev_t dev;          /* stat of the file opened: to tell the file at a */
     ino_t ino;          /* mapping's path from another one */
@@ -300,8 +300,7 @@ static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const
         if (*d == '+' || *d == '-')
             d++; /* libdwfl's CRC-check flags */
         if (*d == '/')
-            o = get_with_build_id(c, xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2),
-                                  bid);
+            o = get_with_build_id(c, xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2), bid);
     }
     free(dirs);
     return o;
@@ -323,7 +322,8 @@ static const char *not_the_file(const struct pmap *m, const char *path, const ch
         return why;
     }
     struct stat st;
-    int at_path = *path == '/' && stat(path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+    int at_path =
+        *path == '/' && stat(path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
     if (at_path && m->deleted) {
         snprintf(why, whylen, "the profiled file was deleted (replaced) before the dump");
         return why;
@@ -401,9 +401,9 @@ static void attach_files(struct symctx *c)
         const struct pmap *m = &p->maps[i];
         const char *path = pstr(p, m->path);
         const char *bid = pstr(p, m->build_id);
-        int try_prog = c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
-                                   (*path && strcmp(basename_of(path),
-                                                    basename_of(c->o->program)) == 0));
+        int try_prog =
+            c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
+                        (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0));
         struct elfobj *o = choose_file(c, m, try_prog);
         if (try_prog)
             prog_used = 1; /* the program was weighed for this mapping */
@@ -478,6 +478,9 @@ struct rawframe {
     int64_t entry;    /* out-of-line function: its entry (file address), else -1 */
 };
 
+/* Depth of inlining followed (the frames kept are the innermost MAXFRAMES). */
+#define MAXCHAIN 512
+
 /* The function DIEs of the concrete tree that contain pc (a CU-relative
  * address): the out-of-line function, then each inlined call in it,
  * outermost first, from chain[n] on; returns the new count. Walks the DIE
@@ -499,7 +502,7 @@ static int function_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, in
             break;
         case DW_TAG_inlined_subroutine:
             if (n > 0 && dwarf_haspc(&child, pc) > 0) {
-                if (n < MAXFRAMES)
+                if (n < MAXCHAIN)
                     chain[n++] = child;
                 return function_chain(&child, pc, chain, n);
             }
@@ -549,7 +552,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         file = NULL;
         line = 0;
     }
-    Dwarf_Die chain[MAXFRAMES];
+    Dwarf_Die chain[MAXCHAIN];
     int nc = function_chain(cu, faddr - bias, chain, 0);
     /* A function DIE at address 0 is a discarded copy (see above). */
     Dwarf_Addr low;

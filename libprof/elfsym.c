@@ -25,8 +25,7 @@ static int notes_build_id(const unsigned char *buf, size_t len, char *out, size_
         if (next > len || next <= off)
             return 0;
         if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-            memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz > 0 &&
-            nh.n_descsz * 2 < outlen) {
+            memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz > 0 && nh.n_descsz * 2 < outlen) {
             static const char hex[] = "0123456789abcdef";
             for (size_t k = 0; k < nh.n_descsz; k++) {
                 out[2 * k] = hex[buf[desc_off + k] >> 4];
@@ -47,8 +46,9 @@ void elfsym_file_build_id(const char *path, char *out, size_t outlen)
     if (fd < 0)
         return;
     Elf64_Ehdr eh;
-    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
         goto out;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
@@ -123,10 +123,10 @@ void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, c
     if (fd < 0)
         return;
     size_t have = 0;
-    uintptr_t head = 0;             /* last file mapping at offset 0 */
+    uintptr_t head = 0;              /* last file mapping at offset 0 */
     unsigned long long head_ino = 0; /* its inode */
-    uint64_t head_dev = 0;          /* and device */
-    int head_done = 0;              /* its object was reported */
+    uint64_t head_dev = 0;           /* and device */
+    int head_done = 0;               /* its object was reported */
     for (;;) {
         ssize_t n = read(fd, maps_buf + have, sizeof(maps_buf) - 1 - have);
         if (n < 0 && errno == EINTR)
@@ -142,8 +142,8 @@ void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, c
             unsigned dmaj, dmin;
             char perms[8];
             int pathpos = 0;
-            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj, &dmin,
-                       &ino, &pathpos) >= 7 &&
+            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj,
+                       &dmin, &ino, &pathpos) >= 7 &&
                 pathpos && line[pathpos] == '/') {
                 /* A file's header mapping, then its code mapping: only a
                  * file that is mapped executable is reported. */
@@ -248,7 +248,8 @@ int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out)
             if (sh[i].sh_type == SHT_DYNSYM)
                 symidx = (int)i;
     err = 0;
-    if (symidx < 0 || sh[symidx].sh_link >= eh.e_shnum || sh[symidx].sh_entsize != sizeof(Elf64_Sym))
+    if (symidx < 0 || sh[symidx].sh_link >= eh.e_shnum ||
+        sh[symidx].sh_entsize != sizeof(Elf64_Sym))
         goto out;
     const Elf64_Shdr *ss = &sh[symidx], *st = &sh[ss->sh_link];
     if (ss->sh_size > ((size_t)256 << 20) || st->sh_size > ((size_t)256 << 20))

@@ -32,7 +32,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < 8; i++)
         keep[i] = make_one();
     FILE *f = fopen(argv[1], "w");
-    struct { void (*cb)(void *, const char *); void *arg; } dump = {write_cb, f};
+    struct {
+        void (*cb)(void *, const char *);
+        void *arg;
+    } dump = {write_cb, f};
     int rc = mallctl("experimental.prof_recent.alloc_dump", NULL, NULL, &dump, sizeof(dump));
     fclose(f);
     FILE *in = fopen("/proc/self/maps", "r"), *out = fopen(argv[2], "w");

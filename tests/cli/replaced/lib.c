@@ -4,15 +4,24 @@
 #include <stdlib.h>
 
 #ifdef REBUILT
-int rebuilt_pad_a(int x) { return x * 3 + 1; }
-int rebuilt_pad_b(int x) { return x * 5 + rebuilt_pad_a(x); }
+int rebuilt_pad_a(int x)
+{
+    return x * 3 + 1;
+}
+int rebuilt_pad_b(int x)
+{
+    return x * 5 + rebuilt_pad_a(x);
+}
 __attribute__((noinline)) void *lib_alloc_rebuilt(size_t n)
 {
     void *p = calloc(1, n);
     __asm__ volatile("" ::: "memory");
     return p;
 }
-void *lib_entry(size_t n) { return rebuilt_pad_b((int)n) ? lib_alloc_rebuilt(n) : NULL; }
+void *lib_entry(size_t n)
+{
+    return rebuilt_pad_b((int)n) ? lib_alloc_rebuilt(n) : NULL;
+}
 #else
 __attribute__((noinline)) void *lib_alloc_original(size_t n)
 {
@@ -20,5 +29,8 @@ __attribute__((noinline)) void *lib_alloc_original(size_t n)
     __asm__ volatile("" ::: "memory");
     return p;
 }
-void *lib_entry(size_t n) { return lib_alloc_original(n); }
+void *lib_entry(size_t n)
+{
+    return lib_alloc_original(n);
+}
 #endif

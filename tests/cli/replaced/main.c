@@ -9,8 +9,14 @@
 void *lib_entry(size_t n);
 
 #ifdef REBUILT
-int prog_pad_a(int x) { return x * 7 + 2; }
-int prog_pad_b(int x) { return x * 11 + prog_pad_a(x); }
+int prog_pad_a(int x)
+{
+    return x * 7 + 2;
+}
+int prog_pad_b(int x)
+{
+    return x * 11 + prog_pad_a(x);
+}
 #define PROG_ALLOC prog_alloc_rebuilt
 #else
 #define PROG_ALLOC prog_alloc_original
