@@ -89,6 +89,7 @@ size_t profile_add_map(struct profile *p, uint64_t start, uint64_t limit, uint64
 {
     GROW(p->maps, p->capmaps, p->nmaps + 1);
     struct pmap *m = &p->maps[p->nmaps];
+    memset(m, 0, sizeof(*m));
     m->start = start;
     m->limit = limit;
     m->offset = offset;

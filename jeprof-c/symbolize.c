@@ -397,10 +397,18 @@ static void attach_files(struct symctx *c)
     int prog_used = 0;
     c->mapobj = xcalloc(p->nmaps + 1, sizeof(*c->mapobj));
     c->mapbias = xcalloc(p->nmaps + 1, sizeof(*c->mapbias));
+    /* Only mappings with addresses left to symbolize are weighed (and
+     * warned about): an input that carried its names needs no file. */
+    uint8_t *needed = xcalloc(p->nmaps + 1, 1);
+    for (size_t i = 0; i < p->nlocs; i++)
+        if (!p->locs[i].done && p->locs[i].map >= 0)
+            needed[p->locs[i].map] = 1;
     for (size_t i = 0; i < p->nmaps; i++) {
         const struct pmap *m = &p->maps[i];
         const char *path = pstr(p, m->path);
         const char *bid = pstr(p, m->build_id);
+        if (!needed[i])
+            continue;
         int try_prog =
             c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
                         (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0));
@@ -419,7 +427,7 @@ static void attach_files(struct symctx *c)
      * and the program passes the same checks. */
     if (c->prog && !prog_used)
         for (size_t i = 0; i < p->nmaps; i++)
-            if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
+            if (needed[i] && !is_shared_lib_name(pstr(p, p->maps[i].path))) {
                 const struct pmap *m = &p->maps[i];
                 char why[256];
                 if (c->mapobj[i])
@@ -435,6 +443,7 @@ static void attach_files(struct symctx *c)
                     p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
             }
+    free(needed);
 }
 
 /* nm-style lookup: the last symbol at or below addr; NULL past the last one. */

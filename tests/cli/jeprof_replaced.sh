@@ -47,8 +47,16 @@ echo "ok   unchanged files: names, no warning"
 JE=""
 if [ -f "$JEMALLOC_SO" ] && JE=$(jemalloc_dump ./prog 0 je); then cp "$JE" je.heap; else JE=""; fi
 
+"$JEPROF_C" --quiet --pprof=sym.pb.gz ./prog a.heap || fail "jeprof-c --pprof failed"
+
 # 1. The library rebuilt after the dump.
 replace build_lib -DREBUILT "$WORK/libreplaced.so"
+# A profile that carries its names (jeprof-c --pprof output) needs no file:
+# no warning, its own names.
+"$JEPROF_C" --quiet --text ./prog sym.pb.gz >out.txt 2>err.txt || fail "jeprof-c failed on sym.pb.gz"
+grep -q ' lib_alloc_original$' out.txt && [ ! -s err.txt ] ||
+    { cat err.txt out.txt; fail "symbolized pprof: a warning, or its names lost"; }
+echo "ok   library rebuilt: a symbolized pprof keeps its names, no warning"
 refused "library rebuilt: our heap_v2" libreplaced.so libreplaced.so ./prog a.heap
 refused "library rebuilt: heap_v2 without build IDs" libreplaced.so libreplaced.so ./prog a_nobid.heap
 "$JEPROF_C" --quiet --text ./prog a.pb.gz >out.txt 2>err.txt || fail "jeprof-c failed on .pb.gz"
