@@ -4,8 +4,9 @@
  * unsampled (our unbiased estimates); sample types follow Go's heap profile
  * (alloc_objects, alloc_space, inuse_objects, inuse_space); every
  * address is a call site (return address - 1: our stacks start at the
- * caller of malloc, and pprof readers use Location.address as is); mappings come from /proc/self/maps with
- * GNU build IDs; ids run 1..n in order. Message structs live in a scratch
+ * caller of malloc, and pprof readers use Location.address as is);
+ * mappings come from /proc/self/maps with the GNU build IDs of the code in
+ * memory; ids run 1..n in order. Message structs live in a scratch
  * arena and the packed bytes stream through zlib straight into the file, so
  * neither the public malloc nor an allocator lock is involved.
  */
