@@ -33,7 +33,7 @@ const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off);
  * The ID is read from the object's notes in memory, so it names the code
  * that runs even when the file on disk was replaced or deleted since it was
  * loaded. Objects are found from /proc/self/maps (a file mapped at offset
- * 0 holds its ELF header) and read with process_vm_readv, so no loader
+ * 0 holds its ELF header) and copied through a pipe, so no loader
  * lock is taken (dumps run inside malloc, maybe inside dlopen, and in
  * forked children) and an object unmapped meanwhile is skipped, never a
  * fault. Not reentrant: callers are serialized (prof.dump_lock). No
