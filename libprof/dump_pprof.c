@@ -118,6 +118,9 @@ static size_t read_maps(struct scratch *sc, struct map **out)
     char exe[512] = "";
     ssize_t en = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[en > 0 ? en : 0] = 0;
+    size_t el = strlen(exe);
+    if (el > 10 && strcmp(exe + el - 10, " (deleted)") == 0)
+        exe[el - 10] = 0; /* compared with paths stripped of the mark below */
     size_t cap = 64, n = 0;
     struct map *maps = scratch_calloc(sc, cap, sizeof(*maps));
     for (char *line = text; maps && line && *line;) {
