@@ -146,6 +146,9 @@ void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, c
     unsigned long long head_ino = 0; /* its inode */
     uint64_t head_dev = 0;           /* and device */
     int head_done = 0;               /* its object was reported */
+    unsigned long long prev_ino = 0; /* the previous file mapping: inode, */
+    uint64_t prev_dev = 0;           /* device */
+    unsigned long long prev_end = 0; /* and end */
     for (;;) {
         ssize_t n = read(fd, maps_buf + have, sizeof(maps_buf) - 1 - have);
         if (n < 0 && errno == EINTR)
@@ -165,8 +168,15 @@ void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, c
                        &dmin, &ino, &pathpos) >= 7 &&
                 pathpos && line[pathpos] == '/') {
                 /* A file's header mapping, then its code mapping: only a
-                 * file that is mapped executable is reported. */
-                if (off == 0 && perms[0] == 'r') {
+                 * file that is mapped executable is reported. lld maps
+                 * offset 0 again for the code: a mapping that continues
+                 * the same file is not a new object. */
+                uint64_t dev = (uint64_t)dmaj << 32 | dmin;
+                int cont = prev_ino == ino && prev_dev == dev && prev_end == lo;
+                prev_end = hi;
+                prev_ino = ino;
+                prev_dev = dev;
+                if (off == 0 && perms[0] == 'r' && !cont) {
                     head = (uintptr_t)lo;
                     head_ino = ino;
                     head_dev = (uint64_t)dmaj << 32 | dmin;
