@@ -46,6 +46,15 @@ struct elfobj {
     dev_t dev;          /* stat of the file opened: to tell the file at a */
     ino_t ino;          /* mapping's path from another one */
     int warned;         /* the "not the file profiled" warning was printed */
+    struct curange *cur; /* CU ranges, sorted, when libdwfl finds no CU (see cu_at) */
+    size_t ncur;
+    int cur_built; /* cur was built (maybe empty) */
+};
+
+/* One address range of a compile unit, for files without .debug_aranges. */
+struct curange {
+    uint64_t lo, hi; /* [lo, hi), module addresses */
+    Dwarf_Die cu;    /* the CU's DIE */
 };
 
 /* Per-run state. */
@@ -235,6 +244,7 @@ static void elfobj_free(struct elfobj *o)
         dwfl_end(o->dwfl);
     free(o->syms);
     free(o->loads);
+    free(o->cur);
     free(o->path);
     free(o->key);
     free(o);
@@ -537,24 +547,89 @@ static int function_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, in
     return n;
 }
 
+static int cmp_curange(const void *a, const void *b)
+{
+    const struct curange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The CU holding faddr when libdwfl finds none: elfutils before 0.189
+ * looks CUs up through .debug_aranges only, which clang does not emit, so
+ * every clang-built file lost its lines. The CUs' own ranges are read once
+ * per file and searched. Sets *bias; NULL when no CU holds faddr. */
+static Dwarf_Die *cu_at(struct elfobj *o, uint64_t faddr, Dwarf_Addr *bias)
+{
+    if (!o->cur_built) {
+        size_t cap = 0;
+        Dwarf_Addr b;
+        o->cur_built = 1;
+        for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(o->mod, cu, &b));) {
+            Dwarf_Addr base, start, end;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(cu, off, &base, &start, &end)) > 0) {
+                if (end <= start || start == 0)
+                    continue; /* empty, or a discarded function's */
+                GROW(o->cur, cap, o->ncur + 1);
+                o->cur[o->ncur].lo = start + b;
+                o->cur[o->ncur].hi = end + b;
+                o->cur[o->ncur].cu = *cu;
+                o->ncur++;
+            }
+        }
+        if (o->ncur)
+            qsort(o->cur, o->ncur, sizeof(*o->cur), cmp_curange);
+    }
+    size_t lo = 0, hi = o->ncur;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (o->cur[mid].lo <= faddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Ranges of different CUs do not overlap; check the nearest ones. */
+    for (size_t i = lo; i-- > 0 && lo - i <= 4;)
+        if (faddr < o->cur[i].hi) {
+            dwfl_module_getdwarf(o->mod, bias);
+            return &o->cur[i].cu;
+        }
+    return NULL;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(o->mod, faddr, &bias);
+    int by_ranges = 0;
     size_t n = 0;
+    if (!cu) {
+        cu = cu_at(o, faddr, &bias);
+        by_ranges = cu != NULL;
+    }
     /* libdwfl hands an address in a gap between CUs (code without DWARF:
      * _start, crt files, hand-written assembly) to the CU before it; only
      * a CU whose own ranges hold the address may name it: no line is
      * better than a line of an unrelated file. */
     if (!cu || dwarf_haspc(cu, faddr - bias) <= 0)
         return 0;
-    Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
     const char *file = NULL;
     int line = 0;
     Dwarf_Addr lineaddr = 0;
-    if (ln)
-        file = dwfl_lineinfo(ln, &lineaddr, &line, NULL, NULL, NULL);
+    if (by_ranges) {
+        /* (libdwfl's line lookup goes through the same missing aranges) */
+        Dwarf_Line *dl = dwarf_getsrc_die(cu, faddr - bias);
+        if (dl && dwarf_lineno(dl, &line) == 0 && dwarf_lineaddr(dl, &lineaddr) == 0) {
+            file = dwarf_linesrc(dl, NULL, NULL);
+            lineaddr += bias;
+        }
+    } else {
+        Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
+        if (ln)
+            file = dwfl_lineinfo(ln, &lineaddr, &line, NULL, NULL, NULL);
+    }
+    if (!file)
+        line = 0;
     /* A row below the file's code is a discarded function's (the linker
      * resolves its addresses to 0): not this address's line. */
     if (file && (lineaddr > faddr || lineaddr < o->text_lo)) {

@@ -2,7 +2,8 @@
 # The allocating line, in every reader (issue 12, point 1): stacks hold
 # return addresses, so the caller of malloc must be moved back into its
 # call, or --lines names the statement after it. tests/cli/callsite/leaf.c,
-# built with gcc at -O1 and -O2, allocates with malloc, calloc and realloc
+# built with gcc at -O1 and -O2 and with clang -O2 (DWARF 5 without
+# .debug_aranges: CUs found by their own ranges), allocates with malloc, calloc and realloc
 # as the last call before a line change or of a function, and with malloc
 # as the last call of an always-inlined function (whose inlined frame must
 # stay). Each marked line must carry the bytes in: jeprof-c --lines on our
@@ -29,8 +30,12 @@ check_all() { # label output [with names]
     has_flat "$1" "$2" "$INL" ${3:+'inl_alloc \(inline\)'}
 }
 
-for opt in -O1 -O2; do
-    gcc $opt -g -o "$WORK/leaf" "$SRC" || fail "cannot build leaf.c $opt"
+ccs="gcc:-O1 gcc:-O2"
+command -v clang >/dev/null && ccs="$ccs clang:-O2"
+for cc_opt in $ccs; do
+    cc=${cc_opt%%:*} opt=${cc_opt#*:}
+    $cc $opt -g -o "$WORK/leaf" "$SRC" || fail "cannot build leaf.c with $cc $opt"
+    opt="$cc $opt"
     ours "$WORK/leaf" leaf
     "$JEPROF_C" --quiet --text --lines "$WORK/leaf" "$HEAP" >"$WORK/hv2.txt" || fail "jeprof-c failed"
     check_all "$opt jeprof-c heap_v2" "$WORK/hv2.txt" names
