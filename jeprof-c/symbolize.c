@@ -41,11 +41,11 @@ struct elfobj {
     int own_symtab;   /* the file itself has a .symtab (addr2line uses it) */
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
-    uint64_t text_lo;   /* lowest address of an executable PT_LOAD (file addresses) */
-    char build_id[128]; /* lowercase hex, "" unknown */
-    dev_t dev;          /* stat of the file opened: to tell the file at a */
-    ino_t ino;          /* mapping's path from another one */
-    int warned;         /* the "not the file profiled" warning was printed */
+    uint64_t text_lo;    /* lowest address of an executable PT_LOAD (file addresses) */
+    char build_id[128];  /* lowercase hex, "" unknown */
+    dev_t dev;           /* stat of the file opened: to tell the file at a */
+    ino_t ino;           /* mapping's path from another one */
+    int warned;          /* the "not the file profiled" warning was printed */
     struct curange *cur; /* CU ranges, sorted, when libdwfl finds no CU (see cu_at) */
     size_t ncur;
     int cur_built; /* cur was built (maybe empty) */
