@@ -89,6 +89,7 @@ size_t profile_add_map(struct profile *p, uint64_t start, uint64_t limit, uint64
 {
     GROW(p->maps, p->capmaps, p->nmaps + 1);
     struct pmap *m = &p->maps[p->nmaps];
+    memset(m, 0, sizeof(*m));
     m->start = start;
     m->limit = limit;
     m->offset = offset;
@@ -144,5 +145,14 @@ void profile_set_frames(struct profile *p, uint32_t loc, const struct pframe *f,
     p->locs[loc].frame0 = (uint32_t)p->nframes;
     p->locs[loc].nframes = (uint32_t)n;
     p->locs[loc].done = 1;
+    p->nframes += n;
+}
+
+void profile_set_fallback_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n)
+{
+    GROW(p->frames, p->capframes, p->nframes + n);
+    memcpy(p->frames + p->nframes, f, n * sizeof(*f));
+    p->locs[loc].fb0 = (uint32_t)p->nframes;
+    p->locs[loc].nfb = (uint32_t)n;
     p->nframes += n;
 }

@@ -23,6 +23,11 @@ struct pmap {
     uint64_t offset;       /* file offset mapped at start */
     uint32_t path;         /* string id of the file name (0 = anonymous) */
     uint32_t build_id;     /* string id of the lowercase hex build id, 0 = unknown */
+    uint64_t inode;        /* inode of the mapped file (heap_v2 maps line), 0 = unknown */
+    uint32_t dev_major;    /* its device, as the maps line gives it */
+    uint32_t dev_minor;
+    uint8_t deleted;       /* the maps line ended in " (deleted)": the file at path is another */
+    int64_t dump_time;     /* mtime (ns) of the input file that listed it, 0 = unknown */
 };
 
 /* One symbolized frame of a location; several when calls were inlined. */
@@ -42,6 +47,8 @@ struct ploc {
     uint32_t frame0;  /* first frame in the frame pool */
     uint32_t nframes; /* 0 = not symbolized yet (or unresolvable before fallback) */
     uint8_t done;     /* symbolization was attempted */
+    uint32_t fb0;     /* frames the input carried, used when the symbolizer */
+    uint32_t nfb;     /* finds nothing better (pprof without has_functions); 0 = none */
 };
 
 /* One stack with its values for one thread (or all threads). */
@@ -96,6 +103,9 @@ size_t profile_add_map(struct profile *p, uint64_t start, uint64_t limit, uint64
 void profile_assign_maps(struct profile *p, size_t first_map);
 /* Appends frames for a location (symbolizer and pprof reader). */
 void profile_set_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n);
+/* Keeps frames an input carried for a location the symbolizer should still
+ * try (see ploc.fb0); the location stays not done. */
+void profile_set_fallback_frames(struct profile *p, uint32_t loc, const struct pframe *f, size_t n);
 
 static inline const char *pstr(const struct profile *p, uint32_t id)
 {

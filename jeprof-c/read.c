@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *read_sniff(const char *data, size_t len)
 {
@@ -76,7 +77,14 @@ int read_profile_file(struct profile *p, const char *path, char *err)
             snprintf(err, READ_ERRLEN, "%s", strerror(rc));
         return rc;
     }
+    size_t first = p->nmaps;
     rc = read_profile_mem(p, fb.data, fb.len, err);
     filebuf_free(&fb);
+    /* When the dump was written: a file at a mapping's path changed since
+     * then is not the one that ran (see symbolize.c). */
+    struct stat st;
+    if (!rc && stat(path, &st) == 0)
+        for (size_t i = first; i < p->nmaps; i++)
+            p->maps[i].dump_time = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     return rc;
 }

@@ -10,7 +10,11 @@
  * Counts are unsampled as jeprof's AdjustSamples does (Poisson rate R), and
  * every frame but the leaf is moved back by one byte into the call
  * instruction (jeprof's FixCallerAddresses). A dump without its
- * MAPPED_LIBRARIES section is reported as truncated. */
+ * MAPPED_LIBRARIES section is reported as truncated. Each mapping keeps
+ * its inode and " (deleted)" mark, and the build ID from our dumps'
+ * "# build_id" lines, so the symbolizer can refuse a replaced file.
+ * (Our dumps write the first address as a call site already, jemalloc's
+ * have an allocator frame there: both read right this way.) */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -211,22 +215,64 @@ static void parse_map(struct hv2 *h, const char *s, const char *e)
     s = parse_hex(s, e, &off);
     if (!s)
         return;
-    /* device and inode */
-    for (int f = 0; f < 2; f++) {
-        s = skip_ws(s, e);
-        while (s < e && *s != ' ' && *s != '\t')
-            s++;
-    }
+    /* device "major:minor" (hex) and inode (decimal) */
+    uint64_t dmaj = 0, dmin = 0, ino = 0;
+    s = skip_ws(s, e);
+    const char *t = parse_hex(s, e, &dmaj);
+    if (!t || t >= e || *t != ':' || !(t = parse_hex(t + 1, e, &dmin)))
+        dmaj = dmin = 0;
+    while (s < e && *s != ' ' && *s != '\t')
+        s++;
+    s = skip_ws(s, e);
+    if (!parse_u64(s, e, &ino))
+        ino = 0;
+    while (s < e && *s != ' ' && *s != '\t')
+        s++;
     s = skip_ws(s, e);
     size_t n = (size_t)(e - s);
     static const char del[] = " (deleted)";
-    if (n >= sizeof(del) - 1 && memcmp(e - (sizeof(del) - 1), del, sizeof(del) - 1) == 0)
+    int deleted = 0;
+    if (n >= sizeof(del) - 1 && memcmp(e - (sizeof(del) - 1), del, sizeof(del) - 1) == 0) {
         n -= sizeof(del) - 1;
+        deleted = 1;
+    }
     if (limit <= start)
         return;
     char *path = xstrndup(s, n);
-    profile_add_map(h->p, start, limit, off, path, NULL);
+    size_t mi = profile_add_map(h->p, start, limit, off, path, NULL);
     free(path);
+    struct pmap *m = &h->p->maps[mi];
+    m->inode = ino;
+    m->dev_major = (uint32_t)dmaj;
+    m->dev_minor = (uint32_t)dmin;
+    m->deleted = (uint8_t)deleted;
+}
+
+/* "# build_id 0x<address> <hex>" (our dumps, after the maps): the build ID
+ * of the code that ran at address, for the mappings of this input that
+ * hold it. */
+static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t first_map)
+{
+    static const char tag[] = "# build_id ";
+    uint64_t addr;
+    if ((size_t)(e - s) < sizeof(tag) - 1 || memcmp(s, tag, sizeof(tag) - 1) != 0)
+        return;
+    s = parse_hex(s + sizeof(tag) - 1, e, &addr);
+    if (!s || s >= e || *s != ' ')
+        return;
+    s++;
+    const char *b = s;
+    while (s < e && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+        s++;
+    if (s == b || s != e || s - b > 128)
+        return;
+    char *hex = xstrndup(b, (size_t)(s - b));
+    for (size_t i = first_map; i < h->p->nmaps; i++) {
+        struct pmap *m = &h->p->maps[i];
+        if (addr >= m->start && addr < m->limit)
+            m->build_id = strtab_intern(&h->p->strings, hex);
+    }
+    free(hex);
 }
 
 int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
@@ -275,8 +321,13 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         rc = EINVAL;
         goto out;
     }
-    while (next_line(&h, &b, &e))
-        parse_map(&h, b, e);
+    size_t first_map = p->nmaps;
+    while (next_line(&h, &b, &e)) {
+        if (b < e && *b == '#')
+            parse_build_id(&h, b, e, first_map);
+        else
+            parse_map(&h, b, e);
+    }
 out:
     free(h.stk);
     return rc;
@@ -290,8 +341,12 @@ int read_maps(struct profile *p, const char *data, size_t len, char *err)
     const char *sec = memmem(data, len, "MAPPED_LIBRARIES:\n", 18);
     if (sec)
         h.cur = sec + 18;
-    while (next_line(&h, &b, &e))
-        parse_map(&h, b, e);
+    while (next_line(&h, &b, &e)) {
+        if (b < e && *b == '#')
+            parse_build_id(&h, b, e, first);
+        else
+            parse_map(&h, b, e);
+    }
     if (p->nmaps == first) {
         snprintf(err, READ_ERRLEN, "no executable mappings found");
         return EINVAL;

@@ -101,7 +101,7 @@ static int read_functions(const PProfile *pp, struct idmap *funcs, char *err)
 
 /* Turns a Location's lines into model frames. */
 static int loc_frames(struct profile *p, const PProfile *pp, const struct idmap *funcs,
-                      const Perftools__Profiles__Location *l, uint32_t li, char *err)
+                      const Perftools__Profiles__Location *l, uint32_t li, int fallback, char *err)
 {
     struct pframe fr[64];
     size_t n = 0;
@@ -121,7 +121,9 @@ static int loc_frames(struct profile *p, const PProfile *pp, const struct idmap 
         fr[n].line = (int32_t)l->line[j]->line;
         n++;
     }
-    if (n)
+    if (n && fallback)
+        profile_set_fallback_frames(p, li, fr, n);
+    else if (n)
         profile_set_frames(p, li, fr, n);
     return 0;
 }
@@ -133,6 +135,14 @@ static int read_locations(struct profile *p, const PProfile *pp, const struct id
     for (size_t i = 0; i < pp->n_location; i++) {
         const Perftools__Profiles__Location *l = pp->location[i];
         uint32_t li, mi;
+        /* Lines in a mapping that does not claim has_functions (our libprof
+         * dumps: symbol names only) are a fallback: the symbolizer still
+         * tries the file for lines and inlined frames, as pprof does. */
+        const Perftools__Profiles__Mapping *lm = NULL;
+        if (l->mapping_id && idmap_get(maps, l->mapping_id, &mi))
+            lm = pp->mapping[mi - (p->nmaps - pp->n_mapping)];
+        int fallback = l->n_line && lm && !lm->has_functions && S(pp, lm->filename) &&
+                       *S(pp, lm->filename) && *S(pp, lm->filename) != '[';
         if (l->n_line) {
             /* Symbolized: keep it apart even if another has the same address. */
             GROW(p->locs, p->caplocs, p->nlocs + 1);
@@ -140,7 +150,8 @@ static int read_locations(struct profile *p, const PProfile *pp, const struct id
             memset(&p->locs[li], 0, sizeof(p->locs[li]));
             p->locs[li].addr = l->address;
             p->locs[li].map = -1;
-            p->symbolized_input = 1;
+            if (!fallback)
+                p->symbolized_input = 1;
         } else {
             li = profile_loc(p, l->address);
         }
@@ -151,7 +162,7 @@ static int read_locations(struct profile *p, const PProfile *pp, const struct id
         }
         if (idmap_put(locs, l->id, li))
             return bad(err, "duplicate or zero location id");
-        int rc = loc_frames(p, pp, funcs, l, li, err);
+        int rc = loc_frames(p, pp, funcs, l, li, fallback, err);
         if (rc)
             return rc;
     }

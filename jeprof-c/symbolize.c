@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "demangle.h"
@@ -39,7 +41,20 @@ struct elfobj {
     int own_symtab;   /* the file itself has a .symtab (addr2line uses it) */
     GElf_Phdr *loads; /* PT_LOAD headers, for the load bias */
     size_t nloads;
-    char build_id[128]; /* lowercase hex, "" unknown */
+    uint64_t text_lo;    /* lowest address of an executable PT_LOAD (file addresses) */
+    char build_id[128];  /* lowercase hex, "" unknown */
+    dev_t dev;           /* stat of the file opened: to tell the file at a */
+    ino_t ino;           /* mapping's path from another one */
+    int warned;          /* the "not the file profiled" warning was printed */
+    struct curange *cur; /* CU ranges, sorted, when libdwfl finds no CU (see cu_at) */
+    size_t ncur;
+    int cur_built; /* cur was built (maybe empty) */
+};
+
+/* One address range of a compile unit, for files without .debug_aranges. */
+struct curange {
+    uint64_t lo, hi; /* [lo, hi), module addresses */
+    Dwarf_Die cu;    /* the CU's DIE */
 };
 
 /* Per-run state. */
@@ -177,8 +192,11 @@ static void load_phdrs(struct elfobj *o)
     o->loads = xcalloc(n, sizeof(GElf_Phdr));
     for (size_t i = 0; i < n; i++) {
         GElf_Phdr ph;
-        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+            if ((ph.p_flags & PF_X) && (!o->text_lo || ph.p_vaddr < o->text_lo))
+                o->text_lo = ph.p_vaddr;
             o->loads[o->nloads++] = ph;
+        }
     }
 }
 
@@ -207,6 +225,8 @@ static struct elfobj *elfobj_get(struct symctx *c, const char *path)
         return o;
     }
     o->path = xstrdup(path);
+    o->dev = st.st_dev;
+    o->ino = st.st_ino;
     const unsigned char *bits;
     GElf_Addr vaddr;
     int len = dwfl_module_build_id(o->mod, &bits, &vaddr);
@@ -224,6 +244,7 @@ static void elfobj_free(struct elfobj *o)
         dwfl_end(o->dwfl);
     free(o->syms);
     free(o->loads);
+    free(o->cur);
     free(o->path);
     free(o->key);
     free(o);
@@ -232,12 +253,18 @@ static void elfobj_free(struct elfobj *o)
 /* Runtime minus file address for mapping m served by o. */
 static uint64_t map_bias(const struct elfobj *o, const struct pmap *m)
 {
-    for (size_t i = 0; i < o->nloads; i++) {
-        const GElf_Phdr *ph = &o->loads[i];
-        uint64_t lo = ph->p_offset & ~(uint64_t)0xfff;
-        if (m->offset >= lo && m->offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1))
-            return m->start - m->offset + ph->p_offset - ph->p_vaddr;
-    }
+    /* The mappings kept are executable; one file page can hold the end of
+     * a read-only segment and the start of the code (lld's layout), so an
+     * executable segment wins over another that covers the same offset. */
+    for (int want_x = 1; want_x >= 0; want_x--)
+        for (size_t i = 0; i < o->nloads; i++) {
+            const GElf_Phdr *ph = &o->loads[i];
+            uint64_t lo = ph->p_offset & ~(uint64_t)0xfff;
+            if (want_x && !(ph->p_flags & PF_X))
+                continue;
+            if (m->offset >= lo && m->offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1))
+                return m->start - m->offset + ph->p_offset - ph->p_vaddr;
+        }
     /* No header matched (e.g. a debug-only file): assume the first segment. */
     if (o->nloads)
         return m->start - m->offset + o->loads[0].p_offset - o->loads[0].p_vaddr;
@@ -250,9 +277,19 @@ static int is_shared_lib_name(const char *path)
     return strstr(b, ".so") != NULL || path[0] == '[' || path[0] == 0;
 }
 
-/* A file with this build id for a mapping whose own path is gone: pprof's
- * $PPROF_BINARY_PATH layout (<dir>/<id>/<basename>, <dir>/<basename>), then
- * the debug file /usr/lib/debug/.build-id/xx/rest.debug. */
+/* Opens f when it is an ELF file with build id bid; NULL otherwise. */
+static struct elfobj *get_with_build_id(struct symctx *c, char *f, const char *bid)
+{
+    struct elfobj *o = elfobj_get(c, f);
+    free(f);
+    return o->path && strcmp(o->build_id, bid) == 0 ? o : NULL;
+}
+
+/* A file with this build id for a mapping whose own file is gone or is
+ * another: pprof's $PPROF_BINARY_PATH layout (<dir>/<id>/<basename>,
+ * <dir>/<basename>), then <dir>/.build-id/xx/rest.debug for every absolute
+ * directory of the debug-file search path (default /usr/lib/debug). The
+ * file found must carry the build id (a debug file does). */
 static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const char *bid)
 {
     const char *env = getenv("PPROF_BINARY_PATH");
@@ -260,73 +297,163 @@ static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const
     struct elfobj *o = NULL;
     for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !o;
          d = strtok_r(NULL, ":", &save)) {
-        for (int k = 0; k < 2 && !o; k++) {
-            char *f = k == 0 ? xasprintf("%s/%s/%s", d, bid, basename_of(path))
-                             : xasprintf("%s/%s", d, basename_of(path));
-            o = elfobj_get(c, f);
-            free(f);
-            if (!o->path || strcmp(o->build_id, bid) != 0)
-                o = NULL;
-        }
+        o = get_with_build_id(c, xasprintf("%s/%s/%s", d, bid, basename_of(path)), bid);
+        if (!o)
+            o = get_with_build_id(c, xasprintf("%s/%s", d, basename_of(path)), bid);
     }
     free(dirs);
-    if (!o && strlen(bid) > 2) {
-        char *dbg = xasprintf("/usr/lib/debug/.build-id/%.2s/%s.debug", bid, bid + 2);
-        o = elfobj_get(c, dbg);
-        free(dbg);
-        if (!o->path)
-            o = NULL;
+    if (strlen(bid) <= 2)
+        return o;
+    dirs = xstrdup(debuginfo_path);
+    save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d && !o; d = strtok_r(NULL, ":", &save)) {
+        if (*d == '+' || *d == '-')
+            d++; /* libdwfl's CRC-check flags */
+        if (*d == '/')
+            o = get_with_build_id(c, xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2), bid);
     }
+    free(dirs);
     return o;
 }
 
-/* Chooses the file for every mapping. */
+/* Why o is not the code that ran in mapping m, or NULL when it may be:
+ * the build id differs (when the dump has one), or, for a dump without
+ * build ids, the mapping was deleted or the file at its path is another
+ * inode on the same device changed after the dump. A file we cannot check
+ * is trusted, as jeprof does. */
+static const char *not_the_file(const struct pmap *m, const char *path, const char *bid,
+                                const struct elfobj *o, char *why, size_t whylen)
+{
+    if (*bid) {
+        if (strcmp(bid, o->build_id) == 0)
+            return NULL;
+        snprintf(why, whylen, "its build ID is %s, the profile's is %s",
+                 *o->build_id ? o->build_id : "missing", bid);
+        return why;
+    }
+    struct stat st;
+    int at_path =
+        *path == '/' && stat(path, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
+    if (at_path && m->deleted) {
+        snprintf(why, whylen, "the profiled file was deleted (replaced) before the dump");
+        return why;
+    }
+    /* Another inode at the path on the same device, changed since the dump
+     * was written: replaced after the dump. (One older than the dump is a
+     * copy deployed elsewhere, e.g. the dump read on another machine: a
+     * replacement before the dump shows as " (deleted)" instead.) */
+    int64_t changed = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+    if (at_path && m->inode &&
+        (major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor) &&
+        st.st_ino != m->inode && (!m->dump_time || changed >= m->dump_time)) {
+        snprintf(why, whylen, "replaced since the dump (inode %ju, the profile's is %ju)",
+                 (uintmax_t)st.st_ino, (uintmax_t)m->inode);
+        return why;
+    }
+    return NULL;
+}
+
+/* Says once per file that it is not used for a mapping. */
+static void warn_not_the_file(struct elfobj *o, const char *path, const char *why)
+{
+    if (o->warned)
+        return;
+    o->warned = 1;
+    warning("'%s' is not the file profiled as '%s' (%s): its symbols are not used; frames "
+            "there are shown as %s+0xoffset unless a file with the profile's build ID is found",
+            o->path, path, why, basename_of(path));
+}
+
+/* The file for mapping m: the first of the candidates (the program when
+ * it matches by build id or basename, the file at the mapping's path, a
+ * file found by build id) that passes not_the_file. When a candidate was
+ * refused and nothing else fits, warns (naming the file) and returns NULL:
+ * the frames stay module+0xoffset. */
+static struct elfobj *choose_file(struct symctx *c, const struct pmap *m, int try_prog)
+{
+    const char *path = pstr(c->p, m->path), *bid = pstr(c->p, m->build_id);
+    struct elfobj *cand[3] = {NULL, NULL, NULL}, *refused = NULL;
+    char why[256], first_why[256] = "";
+    if (try_prog)
+        cand[0] = c->prog;
+    if (*path && path[0] != '[') {
+        cand[1] = elfobj_get(c, path);
+        if (!cand[1]->path)
+            cand[1] = NULL;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (k == 2 && *bid)
+            cand[2] = find_by_build_id(c, path, bid);
+        struct elfobj *o = cand[k];
+        if (!o)
+            continue;
+        if (!not_the_file(m, path, bid, o, why, sizeof(why)))
+            return o;
+        if (!refused) {
+            refused = o;
+            snprintf(first_why, sizeof(first_why), "%s", why);
+        }
+    }
+    if (refused)
+        warn_not_the_file(refused, path, first_why);
+    return NULL;
+}
+
+/* Chooses the file for every mapping (see choose_file), so a file rebuilt
+ * or replaced since the dump never lends its names. */
 static void attach_files(struct symctx *c)
 {
     struct profile *p = c->p;
     int prog_used = 0;
     c->mapobj = xcalloc(p->nmaps + 1, sizeof(*c->mapobj));
     c->mapbias = xcalloc(p->nmaps + 1, sizeof(*c->mapbias));
+    /* Only mappings with addresses left to symbolize are weighed (and
+     * warned about): an input that carried its names needs no file. */
+    uint8_t *needed = xcalloc(p->nmaps + 1, 1);
+    for (size_t i = 0; i < p->nlocs; i++)
+        if (!p->locs[i].done && p->locs[i].map >= 0)
+            needed[p->locs[i].map] = 1;
     for (size_t i = 0; i < p->nmaps; i++) {
         const struct pmap *m = &p->maps[i];
         const char *path = pstr(p, m->path);
         const char *bid = pstr(p, m->build_id);
-        struct elfobj *o = NULL;
-        if (c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
-                        (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0)))
-            o = c->prog;
-        if (!o && *path && path[0] != '[') {
-            o = elfobj_get(c, path);
-            /* A file at that path with another build id is not ours. */
-            if (o->path && *bid && *o->build_id && strcmp(bid, o->build_id) != 0)
-                o = NULL;
-            if (o && !o->path)
-                o = NULL;
-        }
-        if (!o && *bid)
-            o = find_by_build_id(c, path, bid);
-        if (o == c->prog && o)
-            prog_used = 1;
+        if (!needed[i])
+            continue;
+        int try_prog =
+            c->prog && ((*bid && strcmp(bid, c->prog->build_id) == 0) ||
+                        (*path && strcmp(basename_of(path), basename_of(c->o->program)) == 0));
+        struct elfobj *o = choose_file(c, m, try_prog);
+        if (try_prog)
+            prog_used = 1; /* the program was weighed for this mapping */
         c->mapobj[i] = o;
         if (o)
             c->mapbias[i] = map_bias(o, m);
-        /* Remember the build id (heap_v2 maps have none) for --pprof. */
+        /* Remember the build id (jemalloc's heap_v2 maps have none) for --pprof. */
         if (o && !m->build_id && *o->build_id)
             p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
     }
     /* Renamed program: give it the first mapping that is not a library,
-     * if that mapping's own file is gone (never replace a file we have). */
+     * if that mapping's own file is gone (never replace a file we have)
+     * and the program passes the same checks. */
     if (c->prog && !prog_used)
         for (size_t i = 0; i < p->nmaps; i++)
-            if (!is_shared_lib_name(pstr(p, p->maps[i].path))) {
+            if (needed[i] && !is_shared_lib_name(pstr(p, p->maps[i].path))) {
+                const struct pmap *m = &p->maps[i];
+                char why[256];
                 if (c->mapobj[i])
                     break;
+                if (not_the_file(m, pstr(p, m->path), pstr(p, m->build_id), c->prog, why,
+                                 sizeof(why))) {
+                    warn_not_the_file(c->prog, pstr(p, m->path), why);
+                    break;
+                }
                 c->mapobj[i] = c->prog;
-                c->mapbias[i] = map_bias(c->prog, &p->maps[i]);
-                if (!p->maps[i].build_id && *c->prog->build_id)
+                c->mapbias[i] = map_bias(c->prog, m);
+                if (!m->build_id && *c->prog->build_id)
                     p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
             }
+    free(needed);
 }
 
 /* nm-style lookup: the last symbol at or below addr; NULL past the last one. */
@@ -370,69 +497,177 @@ struct rawframe {
     int64_t entry;    /* out-of-line function: its entry (file address), else -1 */
 };
 
+/* Depth of inlining followed (the frames kept are the innermost MAXFRAMES). */
+#define MAXCHAIN 512
+
+/* The function DIEs of the concrete tree that contain pc (a CU-relative
+ * address): the out-of-line function, then each inlined call in it,
+ * outermost first, from chain[n] on; returns the new count. Walks the DIE
+ * tree itself rather than dwarf_getscopes, which does not look inside
+ * namespaces (Rust puts every function in one) and so finds nothing. */
+static int function_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int n)
+{
+    Dwarf_Die child;
+    if (dwarf_child(parent, &child) != 0)
+        return n;
+    do {
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_subprogram:
+            if (dwarf_haspc(&child, pc) > 0) {
+                /* (a nested function is a frame of its own, not a callee) */
+                chain[0] = child;
+                return function_chain(&child, pc, chain, 1);
+            }
+            break;
+        case DW_TAG_inlined_subroutine:
+            if (n > 0 && dwarf_haspc(&child, pc) > 0) {
+                if (n < MAXCHAIN)
+                    chain[n++] = child;
+                return function_chain(&child, pc, chain, n);
+            }
+            break;
+        case DW_TAG_lexical_block:
+        case DW_TAG_try_block:
+        case DW_TAG_catch_block:
+            if (n > 0 && dwarf_haspc(&child, pc) > 0)
+                return function_chain(&child, pc, chain, n);
+            break;
+        case DW_TAG_namespace:
+        case DW_TAG_module:
+            if (n == 0) {
+                int m = function_chain(&child, pc, chain, 0);
+                if (m > 0)
+                    return m;
+            }
+            break;
+        default:
+            break;
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return n;
+}
+
+static int cmp_curange(const void *a, const void *b)
+{
+    const struct curange *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The CU holding faddr when libdwfl finds none: elfutils before 0.189
+ * looks CUs up through .debug_aranges only, which clang does not emit, so
+ * every clang-built file lost its lines. The CUs' own ranges are read once
+ * per file and searched. Sets *bias; NULL when no CU holds faddr. */
+static Dwarf_Die *cu_at(struct elfobj *o, uint64_t faddr, Dwarf_Addr *bias)
+{
+    if (!o->cur_built) {
+        size_t cap = 0;
+        Dwarf_Addr b;
+        o->cur_built = 1;
+        for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(o->mod, cu, &b));) {
+            Dwarf_Addr base, start, end;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(cu, off, &base, &start, &end)) > 0) {
+                if (end <= start || start == 0)
+                    continue; /* empty, or a discarded function's */
+                GROW(o->cur, cap, o->ncur + 1);
+                o->cur[o->ncur].lo = start + b;
+                o->cur[o->ncur].hi = end + b;
+                o->cur[o->ncur].cu = *cu;
+                o->ncur++;
+            }
+        }
+        if (o->ncur)
+            qsort(o->cur, o->ncur, sizeof(*o->cur), cmp_curange);
+    }
+    size_t lo = 0, hi = o->ncur;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (o->cur[mid].lo <= faddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Ranges of different CUs do not overlap; check the nearest ones. */
+    for (size_t i = lo; i-- > 0 && lo - i <= 4;)
+        if (faddr < o->cur[i].hi) {
+            dwfl_module_getdwarf(o->mod, bias);
+            return &o->cur[i].cu;
+        }
+    return NULL;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(o->mod, faddr, &bias);
+    int by_ranges = 0;
     size_t n = 0;
-    if (!cu)
+    if (!cu) {
+        cu = cu_at(o, faddr, &bias);
+        by_ranges = cu != NULL;
+    }
+    /* libdwfl hands an address in a gap between CUs (code without DWARF:
+     * _start, crt files, hand-written assembly) to the CU before it; only
+     * a CU whose own ranges hold the address may name it: no line is
+     * better than a line of an unrelated file. */
+    if (!cu || dwarf_haspc(cu, faddr - bias) <= 0)
         return 0;
-    Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
     const char *file = NULL;
     int line = 0;
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
-    Dwarf_Die *scopes = NULL, die;
-    int ns = dwarf_getscopes(cu, faddr - bias, &scopes), found = 0;
+    Dwarf_Addr lineaddr = 0;
+    if (by_ranges) {
+        /* (libdwfl's line lookup goes through the same missing aranges) */
+        Dwarf_Line *dl = dwarf_getsrc_die(cu, faddr - bias);
+        if (dl && dwarf_lineno(dl, &line) == 0 && dwarf_lineaddr(dl, &lineaddr) == 0) {
+            file = dwarf_linesrc(dl, NULL, NULL);
+            lineaddr += bias;
+        }
+    } else {
+        Dwfl_Line *ln = dwfl_module_getsrc(o->mod, faddr);
+        if (ln)
+            file = dwfl_lineinfo(ln, &lineaddr, &line, NULL, NULL, NULL);
+    }
+    if (!file)
+        line = 0;
+    /* A row below the file's code is a discarded function's (the linker
+     * resolves its addresses to 0): not this address's line. */
+    if (file && (lineaddr > faddr || lineaddr < o->text_lo)) {
+        file = NULL;
+        line = 0;
+    }
+    Dwarf_Die chain[MAXCHAIN];
+    int nc = function_chain(cu, faddr - bias, chain, 0);
+    /* A function DIE at address 0 is a discarded copy (see above). */
+    Dwarf_Addr low;
+    if (nc > 0 && o->text_lo > 0 && dwarf_lowpc(&chain[0], &low) == 0 && low == 0)
+        nc = 0;
     Dwarf_Files *files = NULL;
     size_t nfiles = 0;
-    for (int i = 0; i < ns && !found; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
-            die = scopes[i];
-            found = 1;
-        }
-    }
-    free(scopes);
-    while (found && n < MAXFRAMES) {
-        int tag = dwarf_tag(&die);
+    /* Innermost first: the innermost frame has the line table's position,
+     * each caller the call site of the inlined call it holds. */
+    for (int i = nc - 1; i >= 0 && n < MAXFRAMES; i--) {
+        Dwarf_Die *die = &chain[i];
         Dwarf_Addr entry;
-        rf[n].name = die_name(&die, &rf[n].is_linkage);
+        rf[n].name = die_name(die, &rf[n].is_linkage);
         rf[n].file = file;
         rf[n].line = line;
-        rf[n].entry = tag == DW_TAG_subprogram && dwarf_entrypc(&die, &entry) == 0
+        rf[n].entry = dwarf_tag(die) == DW_TAG_subprogram && dwarf_entrypc(die, &entry) == 0
                           ? (int64_t)(entry + bias)
                           : -1;
         n++;
-        if (tag != DW_TAG_inlined_subroutine)
-            break;
-        /* The caller's position is this inlined call's call site. */
         Dwarf_Attribute a;
         Dwarf_Word cf = 0, cl = 0;
         file = NULL;
         line = 0;
-        if (dwarf_attr(&die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
+        if (dwarf_attr(die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
             if (!files && dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
                 files = NULL;
             if (files && cf < nfiles)
                 file = dwarf_filesrc(files, cf, NULL, NULL);
         }
-        if (dwarf_attr(&die, DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0)
+        if (dwarf_attr(die, DW_AT_call_line, &a) && dwarf_formudata(&a, &cl) == 0)
             line = (int)cl;
-        /* The function this call was inlined into: the next enclosing
-         * function DIE in the concrete tree. */
-        Dwarf_Die *chain = NULL;
-        int m = dwarf_getscopes_die(&die, &chain);
-        found = 0;
-        for (int j = 1; j < m && !found; j++) {
-            int t = dwarf_tag(&chain[j]);
-            if (t == DW_TAG_inlined_subroutine || t == DW_TAG_subprogram) {
-                die = chain[j];
-                found = 1;
-            }
-        }
-        free(chain);
     }
     if (n == 0 && file) {
         rf[0].name = NULL;
@@ -547,11 +782,21 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         name_frame(p, &fr[0], NULL, &sn);
         n = 1;
     }
+    free(sn.full);
+    free(sn.shrt);
+    /* Nothing named here: the frames the input carried, if any. */
+    int named = 0;
+    for (size_t i = 0; i < n; i++)
+        named |= fr[i].name != 0;
+    if (!named && l->nfb) {
+        size_t k = l->nfb < MAXFRAMES ? l->nfb : MAXFRAMES;
+        memcpy(fr, p->frames + l->fb0, k * sizeof(*fr));
+        profile_set_frames(p, li, fr, k);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         if (!fr[i].name)
             fr[i].name = unresolved_name(p, l, o, faddr);
-    free(sn.full);
-    free(sn.shrt);
     profile_set_frames(p, li, fr, n);
 }
 

@@ -22,4 +22,16 @@ void backtrace_postfork_child(void);
 /* True if pc lies in the allocator's own code. */
 int backtrace_is_internal(uintptr_t pc);
 
+/* The call-site address for a captured return address: one byte back, so
+ * it lies inside the call instruction and a symbolizer names the calling
+ * line (and its inlined frames), not the statement after the call.
+ * Captured stacks keep return addresses (the site table hashes them); the
+ * writers apply this: every frame in pprof (readers use Location.address
+ * as is), only the first in heap_v2 and the recent-ring JSON (jeprof moves
+ * the others back itself, see FixCallerAddresses). */
+static inline uintptr_t backtrace_call_site(uintptr_t pc)
+{
+    return pc ? pc - 1 : 0;
+}
+
 #endif

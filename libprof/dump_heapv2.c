@@ -1,7 +1,9 @@
 /*
  * dump_heapv2: jemalloc's heap_v2 text format, readable by jemalloc's own
  * jeprof: a header with totals and per-thread lines, one "@ pcs" block per
- * site with live samples, then MAPPED_LIBRARIES from /proc/self/maps.
+ * site with live samples, then MAPPED_LIBRARIES from /proc/self/maps and
+ * the build IDs of the loaded objects as comment lines (see write_build_id).
+ * The first address of each stack is a call site (return address - 1).
  * Counts are written with jemalloc's unbias transform so jeprof's
  * un-sampling recovers our unbiased estimates. Dumps are serialised by
  * prof.dump_lock and written through a static writer (no malloc).
@@ -10,6 +12,7 @@
 #include "config.h"
 #include "options.h"
 #include "writer.h"
+#include "elfsym.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,7 +101,10 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
     writer_str(c->w, "@");
     for (unsigned i = 0; i < s->depth; i++) {
         writer_str(c->w, " ");
-        writer_hex(c->w, s->pcs[i]);
+        /* The first frame as a call site: ours is the allocating call
+         * (our own frames are dropped), and jeprof keeps the first address
+         * as is while it moves every other one back into its call. */
+        writer_hex(c->w, i == 0 ? backtrace_call_site(s->pcs[i]) : s->pcs[i]);
     }
     writer_str(c->w, "\n  t*: ");
     write_counts(c->w, cur, accum, c->R);
@@ -125,6 +131,20 @@ static void write_maps(struct writer *w)
         writer_mem(w, buf, (size_t)n);
     }
     close(fd);
+}
+
+/* One "# build_id <address> <hex>" line per executable segment of each
+ * loaded object: jeprof skips lines that are not maps lines, and jeprof-c
+ * uses them to tell the code that ran from a file replaced since. */
+static void write_build_id(void *arg, uintptr_t lo, uintptr_t hi, const char *hex)
+{
+    struct writer *w = arg;
+    (void)hi;
+    writer_str(w, "# build_id ");
+    writer_hex(w, lo);
+    writer_str(w, " ");
+    writer_str(w, hex);
+    writer_str(w, "\n");
 }
 
 /* Thread names may hold anything; keep the line parseable. */
@@ -175,6 +195,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     site_foreach(visit_site, &c);
     writer_str(w, "\nMAPPED_LIBRARIES:\n");
     write_maps(w);
+    elfsym_loaded_build_ids(write_build_id, w);
     writer_flush(w);
     return 0;
 }

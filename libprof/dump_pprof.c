@@ -2,9 +2,11 @@
  * dump_pprof: the heap profile as gzip'd profile.proto (perftools.profiles),
  * the format Go's pprof, speedscope, Pyroscope and Parca read. Values are
  * unsampled (our unbiased estimates); sample types follow Go's heap profile
- * (alloc_objects, alloc_space, inuse_objects, inuse_space); non-leaf
- * addresses are return address - 1; mappings come from /proc/self/maps with
- * GNU build IDs; ids run 1..n in order. Message structs live in a scratch
+ * (alloc_objects, alloc_space, inuse_objects, inuse_space); every
+ * address is a call site (return address - 1: our stacks start at the
+ * caller of malloc, and pprof readers use Location.address as is);
+ * mappings come from /proc/self/maps with the GNU build IDs of the code in
+ * memory; ids run 1..n in order. Message structs live in a scratch
  * arena and the packed bytes stream through zlib straight into the file, so
  * neither the public malloc nor an allocator lock is involved.
  */
@@ -20,6 +22,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,57 +94,13 @@ static int64_t str_id(struct strtab *t, const char *s)
 struct map {
     uint64_t start, limit, offset;
     char path[512];
-    char build_id[80];
+    char build_id[80];       /* GNU build ID of the code mapped (from memory), "" unknown */
+    unsigned dev_major, dev_minor; /* device of the mapped file (maps line) */
+    unsigned long long inode;      /* inode of the mapped file, 0 unknown */
+    int deleted;             /* the maps line said " (deleted)" */
     struct elfsym syms;      /* loaded on first use */
     int syms_state;          /* 0 not tried, 1 loaded, -1 unavailable */
-    int unresolved;          /* a location here had no name */
 };
-
-/* GNU build ID of an ELF file as lowercase hex, or "" */
-static void read_build_id(const char *path, char *out, size_t outlen)
-{
-    out[0] = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    Elf64_Ehdr eh;
-    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
-        goto out;
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
-            goto out;
-        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
-            continue;
-        unsigned char buf[4096];
-        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-            continue;
-        size_t off = 0;
-        while (off + sizeof(Elf64_Nhdr) <= ph.p_filesz) {
-            Elf64_Nhdr nh;
-            memcpy(&nh, buf + off, sizeof(nh));
-            size_t name_off = off + sizeof(nh);
-            size_t desc_off = name_off + ALIGN_UP(nh.n_namesz, 4);
-            size_t next = desc_off + ALIGN_UP(nh.n_descsz, 4);
-            if (next > ph.p_filesz)
-                break;
-            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-                memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz * 2 < outlen) {
-                static const char hex[] = "0123456789abcdef";
-                for (size_t k = 0; k < nh.n_descsz; k++) {
-                    out[2 * k] = hex[buf[desc_off + k] >> 4];
-                    out[2 * k + 1] = hex[buf[desc_off + k] & 15];
-                }
-                out[2 * nh.n_descsz] = 0;
-                goto out;
-            }
-            off = next;
-        }
-    }
-out:
-    close(fd);
-}
 
 /* Executable mappings of this process, main program first. */
 static size_t read_maps(struct scratch *sc, struct map **out)
@@ -158,16 +118,21 @@ static size_t read_maps(struct scratch *sc, struct map **out)
     char exe[512] = "";
     ssize_t en = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[en > 0 ? en : 0] = 0;
+    size_t el = strlen(exe);
+    if (el > 10 && strcmp(exe + el - 10, " (deleted)") == 0)
+        exe[el - 10] = 0; /* compared with paths stripped of the mark below */
     size_t cap = 64, n = 0;
     struct map *maps = scratch_calloc(sc, cap, sizeof(*maps));
     for (char *line = text; maps && line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = 0;
-        unsigned long long lo, hi, off;
+        unsigned long long lo, hi, off, ino = 0;
+        unsigned dmaj = 0, dmin = 0;
         char perms[8];
         int pathpos = 0;
-        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &pathpos) >= 4 &&
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj, &dmin,
+                   &ino, &pathpos) >= 4 &&
             perms[2] == 'x') {
             if (n == cap) {
                 struct map *bigger = scratch_calloc(sc, cap * 2, sizeof(*maps));
@@ -181,13 +146,16 @@ static size_t read_maps(struct scratch *sc, struct map **out)
             m->start = lo;
             m->limit = hi;
             m->offset = off;
+            m->dev_major = dmaj;
+            m->dev_minor = dmin;
+            m->inode = ino;
             const char *p = pathpos ? line + pathpos : "";
             snprintf(m->path, sizeof(m->path), "%s", p);
             size_t pl = strlen(m->path);
-            if (pl > 10 && strcmp(m->path + pl - 10, " (deleted)") == 0)
+            if (pl > 10 && strcmp(m->path + pl - 10, " (deleted)") == 0) {
                 m->path[pl - 10] = 0;
-            if (m->path[0] == '/')
-                read_build_id(m->path, m->build_id, sizeof(m->build_id));
+                m->deleted = 1;
+            }
             if (exe[0] && strcmp(m->path, exe) == 0 && n > 1) {
                 struct map tmp = *m;
                 memmove(&maps[1], &maps[0], (n - 1) * sizeof(*maps));
@@ -198,6 +166,49 @@ static size_t read_maps(struct scratch *sc, struct map **out)
     }
     *out = maps;
     return maps ? n : 0;
+}
+
+struct bid_arg {
+    struct map *maps;
+    size_t n;
+};
+
+/* Gives each mapping that overlaps a loaded object's code that object's
+ * build ID (from memory: right even if the file was replaced). */
+static void set_build_id(void *varg, uintptr_t lo, uintptr_t hi, const char *hex)
+{
+    struct bid_arg *a = varg;
+    for (size_t i = 0; i < a->n; i++) {
+        struct map *m = &a->maps[i];
+        if (m->start >= hi || m->limit <= lo)
+            continue;
+        snprintf(m->build_id, sizeof(m->build_id), "%s", hex);
+        /* Start the mapping where the code starts: with lld's layout the
+         * first code page also holds read-only data, and readers that take
+         * memory_start for the executable segment's address (go tool
+         * pprof) would otherwise be off by that much. Same file offsets. */
+        if (lo > m->start && lo < m->limit) {
+            m->offset += lo - m->start;
+            m->start = lo;
+        }
+    }
+}
+
+/* True when the file now at m->path is the one that was mapped: same build
+ * ID, or (no build ID in memory) same device and inode and not deleted. A
+ * file replaced since it was loaded must not lend its names. */
+static int map_file_is_mapped(const struct map *m)
+{
+    if (m->path[0] != '/')
+        return 0;
+    if (m->build_id[0]) {
+        char disk[80];
+        elfsym_file_build_id(m->path, disk, sizeof(disk));
+        return strcmp(disk, m->build_id) == 0;
+    }
+    struct stat st;
+    return !m->deleted && m->inode && stat(m->path, &st) == 0 && st.st_ino == m->inode &&
+           major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor;
 }
 
 /* ---- building the message ---- */
@@ -283,20 +294,16 @@ static void symbolize_location(struct build *b, Perftools__Profiles__Location *l
         return;
     struct map *m = &b->maps[l->mapping_id - 1];
     if (m->syms_state == 0)
-        m->syms_state = (m->path[0] == '/' && elfsym_load(b->sc, m->path, &m->syms) == 0) ? 1 : -1;
+        m->syms_state = (map_file_is_mapped(m) && elfsym_load(b->sc, m->path, &m->syms) == 0) ? 1 : -1;
     const char *name = m->syms_state > 0 ? elfsym_lookup(&m->syms, l->address - m->start + m->offset)
                                           : NULL;
-    if (!name) {
-        m->unresolved = 1;
+    if (!name)
         return;
-    }
     uint64_t fid = function_id(b, name);
     Perftools__Profiles__Line *line = scratch_alloc(b->sc, sizeof(*line));
     Perftools__Profiles__Line **lines = scratch_alloc(b->sc, sizeof(*lines));
-    if (!fid || !line || !lines) {
-        m->unresolved = 1;
+    if (!fid || !line || !lines)
         return;
-    }
     perftools__profiles__line__init(line);
     line->function_id = fid;
     lines[0] = line;
@@ -401,7 +408,7 @@ static void add_sample(struct build *b, const struct prof_site *s, const struct 
     }
     perftools__profiles__sample__init(smp);
     for (unsigned i = 0; i < s->depth; i++)
-        ids[i] = location_id(b, i == 0 ? s->pcs[i] : s->pcs[i] - 1);
+        ids[i] = location_id(b, backtrace_call_site(s->pcs[i]));
     smp->n_location_id = s->depth;
     smp->location_id = ids;
     vals[0] = est(accum->ucount);
@@ -552,6 +559,8 @@ int prof_dump_pprof_file(const char *path)
     b.k_thread = str_id(&b.st, "thread_id");
     b.k_thread_name = str_id(&b.st, "thread_name");
     b.nmaps = read_maps(&sc, &b.maps);
+    struct bid_arg ba = {b.maps, b.nmaps};
+    elfsym_loaded_build_ids(set_build_id, &ba);
 
     pthread_mutex_lock(&prof.tdata_lock);
     site_foreach(visit_site, &b);
@@ -569,9 +578,13 @@ int prof_dump_pprof_file(const char *path)
         mapv[i].file_offset = b.maps[i].offset;
         mapv[i].filename = str_id(&b.st, b.maps[i].path);
         mapv[i].build_id = str_id(&b.st, b.maps[i].build_id);
-        /* Only claim names when every address in the mapping got one, so pprof
-         * still symbolizes the rest itself (Go's rule). */
-        mapv[i].has_functions = b.maps[i].syms_state > 0 && !b.maps[i].unresolved;
+        /* Names from the symbol table ride along for readers without the
+         * binaries, but has_functions stays false: pprof then symbolizes
+         * the mapping itself (DWARF lines and inlined frames) and keeps our
+         * names only where it cannot. A mapping whose file was replaced or
+         * deleted claims has_functions, so that pprof does not take names
+         * from the new file (go tool pprof does not check build IDs). */
+        mapv[i].has_functions = b.maps[i].path[0] == '/' && !map_file_is_mapped(&b.maps[i]);
         maps[i] = &mapv[i];
     }
     prof_msg.n_sample_type = 4;

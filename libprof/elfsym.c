@@ -4,8 +4,204 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#define NOTE_ALIGN(x) (((x) + 3) & ~(size_t)3)
+
+/* Finds the GNU build-id note in a run of ELF notes; writes it as lowercase
+ * hex into out and returns 1, or returns 0. */
+static int notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen)
+{
+    size_t off = 0;
+    while (off + sizeof(Elf64_Nhdr) <= len) {
+        Elf64_Nhdr nh;
+        memcpy(&nh, buf + off, sizeof(nh));
+        size_t name_off = off + sizeof(nh);
+        size_t desc_off = name_off + NOTE_ALIGN((size_t)nh.n_namesz);
+        size_t next = desc_off + NOTE_ALIGN((size_t)nh.n_descsz);
+        if (next > len || next <= off)
+            return 0;
+        if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+            memcmp(buf + name_off, "GNU", 4) == 0 && nh.n_descsz > 0 && nh.n_descsz * 2 < outlen) {
+            static const char hex[] = "0123456789abcdef";
+            for (size_t k = 0; k < nh.n_descsz; k++) {
+                out[2 * k] = hex[buf[desc_off + k] >> 4];
+                out[2 * k + 1] = hex[buf[desc_off + k] & 15];
+            }
+            out[2 * nh.n_descsz] = 0;
+            return 1;
+        }
+        off = next;
+    }
+    return 0;
+}
+
+void elfsym_file_build_id(const char *path, char *out, size_t outlen)
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+        goto out;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph))
+            goto out;
+        if (ph.p_type != PT_NOTE || ph.p_filesz > 4096)
+            continue;
+        unsigned char buf[4096];
+        if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
+            continue;
+        if (notes_build_id(buf, ph.p_filesz, out, outlen))
+            goto out;
+    }
+out:
+    close(fd);
+}
+
+/* A pipe that memory is copied through: write() from an address that is
+ * not mapped (a concurrent dlclose) fails with EFAULT instead of faulting,
+ * and unlike process_vm_readv it is never refused by a seccomp filter. */
+static int peek_pipe[2] = {-1, -1};
+
+/* Copies len (at most the pipe's capacity) bytes at addr of this process
+ * into buf; 0 or an errno. */
+static int peek(uintptr_t addr, void *buf, size_t len)
+{
+    ssize_t w;
+    do
+        w = write(peek_pipe[1], (const void *)addr, len);
+    while (w < 0 && errno == EINTR);
+    size_t got = 0;
+    /* Drain what went in, even a short write, so the pipe stays empty. */
+    while (w > 0 && got < (size_t)w) {
+        ssize_t r = read(peek_pipe[0], (char *)buf + got, (size_t)w - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return EIO;
+        got += (size_t)r;
+    }
+    return w == (ssize_t)len ? 0 : w < 0 ? errno : EFAULT;
+}
+
+/* The object whose ELF header is mapped at base (a file mapping at offset
+ * 0): reports its executable segments with its build ID. */
+static void object_build_id(uintptr_t base,
+                            void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                            void *arg)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[64];
+    if (peek(base, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phnum == 0 || eh.e_phnum > 64 ||
+        peek(base + eh.e_phoff, ph, eh.e_phnum * sizeof(Elf64_Phdr)))
+        return;
+    /* The header page is the first PT_LOAD's start: that gives the bias. */
+    uint64_t first = UINT64_MAX;
+    for (unsigned i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0 && ph[i].p_vaddr < first)
+            first = ph[i].p_vaddr;
+    if (first == UINT64_MAX)
+        return;
+    uintptr_t bias = base - (first & ~(uint64_t)4095);
+    char hex[130] = "";
+    for (unsigned i = 0; i < eh.e_phnum && !hex[0]; i++) {
+        unsigned char note[1024];
+        if (ph[i].p_type != PT_NOTE || ph[i].p_memsz == 0 || ph[i].p_memsz > sizeof(note) ||
+            peek(bias + ph[i].p_vaddr, note, ph[i].p_memsz))
+            continue;
+        notes_build_id(note, ph[i].p_memsz, hex, sizeof(hex));
+    }
+    if (!hex[0])
+        return;
+    for (unsigned i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X) && ph[i].p_memsz)
+            cb(arg, bias + ph[i].p_vaddr, bias + ph[i].p_vaddr + ph[i].p_memsz, hex);
+}
+
+/* Reads /proc/self/maps line by line through a static buffer (callers are
+ * serialized, see elfsym.h) and visits every file mapping at offset 0. */
+static char maps_buf[8192];
+
+void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                             void *arg)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (pipe2(peek_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        close(fd);
+        return;
+    }
+    size_t have = 0;
+    uintptr_t head = 0;              /* last file mapping at offset 0 */
+    unsigned long long head_ino = 0; /* its inode */
+    uint64_t head_dev = 0;           /* and device */
+    int head_done = 0;               /* its object was reported */
+    unsigned long long prev_ino = 0; /* the previous file mapping: inode, */
+    uint64_t prev_dev = 0;           /* device */
+    unsigned long long prev_end = 0; /* and end */
+    for (;;) {
+        ssize_t n = read(fd, maps_buf + have, sizeof(maps_buf) - 1 - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        maps_buf[have] = 0;
+        char *line = maps_buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - maps_buf)))) {
+            *nl = 0;
+            unsigned long long lo, hi, off, ino;
+            unsigned dmaj, dmin;
+            char perms[8];
+            int pathpos = 0;
+            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj,
+                       &dmin, &ino, &pathpos) >= 7 &&
+                pathpos && line[pathpos] == '/') {
+                /* A file's header mapping, then its code mapping: only a
+                 * file that is mapped executable is reported. lld maps
+                 * offset 0 again for the code: a mapping that continues
+                 * the same file is not a new object. */
+                uint64_t dev = (uint64_t)dmaj << 32 | dmin;
+                int cont = prev_ino == ino && prev_dev == dev && prev_end == lo;
+                prev_end = hi;
+                prev_ino = ino;
+                prev_dev = dev;
+                if (off == 0 && perms[0] == 'r' && !cont) {
+                    head = (uintptr_t)lo;
+                    head_ino = ino;
+                    head_dev = (uint64_t)dmaj << 32 | dmin;
+                    head_done = 0;
+                }
+                if (perms[2] == 'x' && !head_done && head && head_ino == ino &&
+                    head_dev == ((uint64_t)dmaj << 32 | dmin)) {
+                    object_build_id(head, cb, arg);
+                    head_done = 1;
+                }
+            }
+            line = nl + 1;
+        }
+        /* Keep the incomplete last line; a line longer than the buffer is dropped. */
+        size_t rest = have - (size_t)(line - maps_buf);
+        if (rest == sizeof(maps_buf) - 1)
+            rest = 0;
+        memmove(maps_buf, line, rest);
+        have = rest;
+    }
+    close(fd);
+    close(peek_pipe[0]);
+    close(peek_pipe[1]);
+    peek_pipe[0] = peek_pipe[1] = -1;
+}
 
 static int read_at(int fd, void *buf, size_t n, uint64_t off)
 {
@@ -84,7 +280,8 @@ int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out)
             if (sh[i].sh_type == SHT_DYNSYM)
                 symidx = (int)i;
     err = 0;
-    if (symidx < 0 || sh[symidx].sh_link >= eh.e_shnum || sh[symidx].sh_entsize != sizeof(Elf64_Sym))
+    if (symidx < 0 || sh[symidx].sh_link >= eh.e_shnum ||
+        sh[symidx].sh_entsize != sizeof(Elf64_Sym))
         goto out;
     const Elf64_Shdr *ss = &sh[symidx], *st = &sh[ss->sh_link];
     if (ss->sh_size > ((size_t)256 << 20) || st->sh_size > ((size_t)256 << 20))

@@ -28,4 +28,20 @@ int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out);
 /* Name of the function containing file offset `off` (of a mapped address), or NULL. */
 const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off);
 
+/* Calls cb once per executable segment [lo, hi) of every ELF object mapped
+ * in this process that carries a GNU build ID, with the ID as lowercase hex.
+ * The ID is read from the object's notes in memory, so it names the code
+ * that runs even when the file on disk was replaced or deleted since it was
+ * loaded. Objects are found from /proc/self/maps (a file mapped at offset
+ * 0 holds its ELF header) and copied through a pipe, so no loader
+ * lock is taken (dumps run inside malloc, maybe inside dlopen, and in
+ * forked children) and an object unmapped meanwhile is skipped, never a
+ * fault. Not reentrant: callers are serialized (prof.dump_lock). No
+ * allocation. */
+void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                             void *arg);
+
+/* GNU build ID of the ELF file at path (lowercase hex into out), or "". */
+void elfsym_file_build_id(const char *path, char *out, size_t outlen);
+
 #endif

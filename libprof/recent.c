@@ -257,7 +257,9 @@ static void json_trace(struct writer *w, const struct prof_site *site)
         if (i)
             writer_str(w, ",");
         writer_str(w, "\"");
-        writer_hex(w, site->pcs[i]);
+        /* First frame as a call site, the rest as return addresses: the
+         * heap_v2 convention, which readers undo the same way. */
+        writer_hex(w, i == 0 ? backtrace_call_site(site->pcs[i]) : site->pcs[i]);
         writer_str(w, "\"");
     }
     writer_str(w, "]");

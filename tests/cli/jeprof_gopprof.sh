@@ -11,6 +11,10 @@ cp "$TESTDIR/../gopprof/main.go" "$WORK/main.go"
 (cd "$WORK" && timeout 120 go build -o gheap main.go) || skip "go build failed (offline toolchain?)"
 "$WORK/gheap" "$WORK/heap.pb.gz" || fail "the Go program failed"
 "$JEPROF_C" --quiet --text --show_bytes "$WORK/heap.pb.gz" >"$WORK/out.txt" || fail "jeprof-c failed"
+# With the binary: its profile is symbolized already, so no file is weighed
+# and nothing is warned about.
+"$JEPROF_C" --quiet --text "$WORK/gheap" "$WORK/heap.pb.gz" >/dev/null 2>"$WORK/err.txt" || fail "jeprof-c failed"
+[ ! -s "$WORK/err.txt" ] || { cat "$WORK/err.txt"; fail "warnings reading Go's profile with its binary"; }
 cat "$WORK/out.txt" | head -8
 big=$(awk '$6 == "main.allocBig" {print $1}' "$WORK/out.txt")
 small=$(awk '$6 == "main.allocSmall" {print $1}' "$WORK/out.txt")

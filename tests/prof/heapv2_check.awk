@@ -3,7 +3,8 @@
 # Layout: "heap_v2/<period>", "  t*: c: b [ac: ab]", one "  t<uid>: ..."
 # line per live thread (optionally " <name>"), then blocks "@ 0x.. 0x.."
 # followed by a "  t*:" line and "  t<uid>:" lines, then an empty line,
-# "MAPPED_LIBRARIES:" and /proc/<pid>/maps lines up to the end.
+# "MAPPED_LIBRARIES:" and /proc/<pid>/maps lines up to the end, then our
+# "# build_id 0x<address> <hex>" lines (none in a forked child's dumps).
 # Without accum every [ac: ab] pair must be [0: 0] and no block may have
 # zero live objects. With exact (lg_prof_sample:0, weights of 1) the totals
 # must add up: header t* = sum of blocks' t*, each block's t* = sum of its
@@ -103,6 +104,13 @@ state == "blank" {
     if ($0 != "MAPPED_LIBRARIES:")
         err("the empty line is not followed by MAPPED_LIBRARIES:")
     state = "maps"
+    next
+}
+state == "maps" && /^# build_id / {
+    # ours: the build ID of the code at an address (jeprof skips such lines)
+    if ($0 !~ /^# build_id 0x[0-9a-f]+ [0-9a-f]+$/)
+        err("bad build_id line")
+    nbid++
     next
 }
 state == "maps" {
