@@ -652,7 +652,12 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         rf[n].name = die_name(die, &rf[n].is_linkage);
         rf[n].file = file;
         rf[n].line = line;
-        rf[n].entry = dwarf_tag(die) == DW_TAG_subprogram && dwarf_entrypc(die, &entry) == 0
+        /* A function split into hot and cold parts has DW_AT_ranges and no
+         * entry pc: its first range starts at its entry. */
+        Dwarf_Addr rbase, rend;
+        rf[n].entry = dwarf_tag(die) == DW_TAG_subprogram &&
+                              (dwarf_entrypc(die, &entry) == 0 ||
+                               dwarf_ranges(die, 0, &rbase, &entry, &rend) > 0)
                           ? (int64_t)(entry + bias)
                           : -1;
         n++;

@@ -3,8 +3,8 @@
 # template's vector, std::map of std::string, an operator, a lambda in
 # std::function, an anonymous namespace, unordered_map, deque, list,
 # make_shared, string concatenation, ostringstream) profiled by our allocator: in
-# jeprof-c's text, collapsed and flame graph outputs, in go tool pprof on our
-# .pb.gz and on jeprof-c --pprof output, the user's functions are the top
+# jeprof-c's text, collapsed and flame graph outputs, in jeprof-c reading our
+# .pb.gz, and in go tool pprof on jeprof-c --pprof output, the user's functions are the top
 # frames with pprof's simplified names (no operator new, no
 # std::__new_allocator::allocate, no mangled names); --keep_plumbing
 # brings the plumbing back and --full_names the full names.
@@ -79,8 +79,9 @@ no_mangled "$WORK/pbtext"
 echo "ok   our .pb.gz read back by jeprof-c"
 
 if command -v go >/dev/null 2>&1; then
-    HOME=$WORK go tool pprof -top "$PB" >"$WORK/go1" 2>/dev/null || fail "go tool pprof on our .pb.gz"
-    [ "$(top_names 5 "$WORK/go1")" = "$WANT" ] || { cat "$WORK/go1"; fail "go tool pprof, our .pb.gz: top rows"; }
+    # (go tool pprof re-symbolizes our raw .pb.gz itself, one frame per
+    # address from DWARF: jeprof_callsite_* check its lines; names and inline
+    # frames for C++ and Rust come through jeprof-c --pprof.)
     "$JEPROF_C" --quiet --pprof "$WORK/j.pb.gz" "$WORK/cxx" "$HEAP" >/dev/null || fail "jeprof-c --pprof"
     HOME=$WORK go tool pprof -top "$WORK/j.pb.gz" >"$WORK/go2" 2>/dev/null || fail "go tool pprof on jeprof-c --pprof"
     [ "$(top_names 5 "$WORK/go2")" = "$WANT" ] || { cat "$WORK/go2"; fail "go tool pprof, jeprof-c --pprof: top rows"; }
