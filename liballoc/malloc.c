@@ -10,6 +10,7 @@
 #include "base.h"
 #include "heap.h"
 #include "huge.h"
+#include "malloc_entry.h"
 #include "malloc_init.h"
 #include "background.h"
 #include "numa.h"
@@ -20,6 +21,7 @@
 #include "sizeclass.h"
 #include "stats.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -167,10 +169,29 @@ int malloc_init(void)
     return malloc_init_hard();
 }
 
+/* Once loaded, the allocator stays: blocks it handed out may still be live,
+ * its thread-exit key destructor, fork handlers and background thread point
+ * into its code, and threads that used it still hold heaps. liballoc.so is
+ * linked with -z nodelete; this pins whichever object the code was linked
+ * into (liballoc.a inside a plugin too), so dlclose of a plugin never unmaps
+ * it. Called from the constructor: dlopen is allowed there, and never from
+ * inside malloc. */
+static void pin_loaded_object(void)
+{
+    Dl_info info;
+    if (dladdr((void *)pin_loaded_object, &info) == 0 || !info.dli_fname || !info.dli_fname[0])
+        return;
+    /* RTLD_NOLOAD: only flags the object already mapped (NULL for the main
+     * program, which is never unloaded anyway). The reference is kept. */
+    (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 /* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
 __attribute__((constructor)) static void malloc_constructor(void)
 {
-    if (malloc_init() != 0)
+    int err = malloc_init();
+    pin_loaded_object();
+    if (err != 0)
         return;
     /* Outside malloc: loading libnuma may allocate (never sampled: it is ours). */
     struct heap *h = heap_get();
@@ -272,13 +293,13 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
     if (unlikely(!q))
         return NULL;
     memcpy(q, p, old < size ? old : size);
-    free(p);
+    alloc_free(p);
     return q;
 }
 
 /* ---- C and POSIX ---- */
 
-ALLOC_EXPORT void *malloc(size_t size)
+void *alloc_malloc(size_t size)
 {
     struct heap *h = heap_tls;
     if (likely(size <= SMALL_MAX))
@@ -286,7 +307,7 @@ ALLOC_EXPORT void *malloc(size_t size)
     return heap_alloc_general(h, size, 0, false, false, NULL);
 }
 
-ALLOC_EXPORT void free(void *p)
+void alloc_free(void *p)
 {
     struct heap *h = heap_tls;
     uintptr_t e = rtree_get((uintptr_t)p);
@@ -308,7 +329,7 @@ ALLOC_EXPORT void free(void *p)
     heap_free_slow(h, p, e);
 }
 
-ALLOC_EXPORT void *calloc(size_t n, size_t size)
+void *alloc_calloc(size_t n, size_t size)
 {
     size_t total;
     if (unlikely(__builtin_mul_overflow(n, size, &total))) {
@@ -325,25 +346,25 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
     return heap_alloc_general(h, total, 0, true, false, NULL);
 }
 
-ALLOC_EXPORT void *realloc(void *p, size_t size)
+void *alloc_realloc(void *p, size_t size)
 {
     if (p == NULL)
-        return malloc(size);
+        return alloc_malloc(size);
     if (size == 0) {
-        free(p);
+        alloc_free(p);
         return NULL;
     }
     return ralloc(p, size, 0, false, false, NULL);
 }
 
-ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+void *alloc_reallocarray(void *p, size_t n, size_t size)
 {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) {
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(p, total);
+    return alloc_realloc(p, total);
 }
 
 static void *aligned(size_t align, size_t size)
@@ -353,7 +374,7 @@ static void *aligned(size_t align, size_t size)
     return heap_alloc_general(heap_tls, size, align, false, false, NULL);
 }
 
-ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+int alloc_posix_memalign(void **out, size_t align, size_t size)
 {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
@@ -366,7 +387,7 @@ ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     return 0;
 }
 
-ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size)
+void *alloc_aligned_alloc(size_t align, size_t size)
 {
     if (align == 0 || (align & (align - 1)) != 0) {
         errno = EINVAL;
@@ -375,7 +396,7 @@ ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size)
     return aligned(align, size);
 }
 
-ALLOC_EXPORT void *memalign(size_t align, size_t size)
+void *alloc_memalign(size_t align, size_t size)
 {
     if (align & (align - 1)) {
         /* glibc rounds a non-power-of-two alignment up. */
@@ -388,12 +409,12 @@ ALLOC_EXPORT void *memalign(size_t align, size_t size)
     return aligned(align, size);
 }
 
-ALLOC_EXPORT void *valloc(size_t size)
+void *alloc_valloc(size_t size)
 {
     return aligned(PAGE, size);
 }
 
-ALLOC_EXPORT void *pvalloc(size_t size)
+void *alloc_pvalloc(size_t size)
 {
     size_t rounded = ALIGN_UP(size ? size : 1, PAGE);
     if (rounded < size) {
@@ -403,7 +424,7 @@ ALLOC_EXPORT void *pvalloc(size_t size)
     return aligned(PAGE, rounded);
 }
 
-ALLOC_EXPORT size_t malloc_usable_size(void *p)
+size_t alloc_malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
@@ -412,7 +433,7 @@ ALLOC_EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- jemalloc's non-standard API ---- */
 
-ALLOC_EXPORT void *mallocx(size_t size, int flags)
+void *alloc_mallocx(size_t size, int flags)
 {
     if (likely(flags == 0 && size <= SMALL_MAX))
         return heap_alloc_small(heap_tls, size);
@@ -422,7 +443,7 @@ ALLOC_EXPORT void *mallocx(size_t size, int flags)
     return heap_alloc_general(heap_tls, size, x.align, x.zero || opt.zero, x.no_tcache, x.arena);
 }
 
-ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
+void *alloc_rallocx(void *p, size_t size, int flags)
 {
     struct xflags x = decode_flags(flags);
     if (x.bad_arena)
@@ -432,7 +453,7 @@ ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
     return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena);
 }
 
-ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
+size_t alloc_xallocx(void *p, size_t size, size_t extra, int flags)
 {
     struct xflags x = decode_flags(flags);
     struct span *s = span_checked(p, "xallocx");
@@ -460,26 +481,51 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
     return span_usable(s);
 }
 
-ALLOC_EXPORT size_t sallocx(const void *p, int flags)
+size_t alloc_sallocx(const void *p, int flags)
 {
     (void)flags;
     return span_usable(span_checked(p, "sallocx"));
 }
 
-ALLOC_EXPORT void dallocx(void *p, int flags)
+void alloc_dallocx(void *p, int flags)
 {
     (void)flags;
-    free(p);
+    alloc_free(p);
 }
 
-ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
+/* The sized free. Our free finds the owning page through the radix tree in
+ * any case (the page holds the free list), so the size cannot save that
+ * lookup as it saves jemalloc's; what it does save: a small unaligned size
+ * says the block is a slab block, so the huge-block test goes, and debug
+ * builds check the size against the block (a mismatched sized delete is a
+ * caller's bug that would otherwise go unnoticed). Budget: the free fast path
+ * less one test and branch. */
+void alloc_sdallocx(void *p, size_t size, int flags)
 {
-    (void)size;
-    (void)flags;
-    free(p);
+    if (likely(size <= SMALL_MAX && (flags & 0x3f) == 0)) {
+        struct heap *h = heap_tls;
+        uintptr_t e = rtree_get((uintptr_t)p);
+        /* A slab block's chunk entry never carries the huge tag (bit 0); a
+         * pointer of some other kind, or not ours, takes the checked path. */
+        if (likely(e != 0 && (e & 1) == 0)) {
+            struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+            if (config_debug && s && s->kind == SPAN_SLAB && size > s->block_size)
+                alloc_fatal(__FILE__, __LINE__, "sdallocx(): size larger than the block");
+            uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
+            if (likely(tag == (uintptr_t)h)) {
+                *(void **)p = s->free;
+                s->free = p;
+                h->deallocated += s->block_size;
+                if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
+                    heap_page_retire(h, s);
+                return;
+            }
+        }
+    }
+    alloc_free(p);
 }
 
-ALLOC_EXPORT size_t nallocx(size_t size, int flags)
+size_t alloc_nallocx(size_t size, int flags)
 {
     if (malloc_init() != 0)
         return 0;
@@ -488,10 +534,32 @@ ALLOC_EXPORT size_t nallocx(size_t size, int flags)
     return u < size ? 0 : u;
 }
 
-/* glibc-internal aliases some programs and libraries call directly. */
-ALLOC_EXPORT void *__libc_malloc(size_t size) __attribute__((alias("malloc")));
-ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
-ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("calloc")));
-ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("realloc")));
-ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("memalign")));
-ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));
+/* ---- exports ----
+ * Each entry point under its public name (and glibc's internal aliases some
+ * programs and libraries call directly). The version script liballoc.map
+ * lists the same names; nothing else leaves liballoc.so. */
+ALLOC_EXPORT void *malloc(size_t size) __attribute__((alias("alloc_malloc")));
+ALLOC_EXPORT void free(void *p) __attribute__((alias("alloc_free")));
+ALLOC_EXPORT void *calloc(size_t n, size_t size) __attribute__((alias("alloc_calloc")));
+ALLOC_EXPORT void *realloc(void *p, size_t size) __attribute__((alias("alloc_realloc")));
+ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size) __attribute__((alias("alloc_reallocarray")));
+ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+    __attribute__((alias("alloc_posix_memalign")));
+ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size) __attribute__((alias("alloc_aligned_alloc")));
+ALLOC_EXPORT void *memalign(size_t align, size_t size) __attribute__((alias("alloc_memalign")));
+ALLOC_EXPORT void *valloc(size_t size) __attribute__((alias("alloc_valloc")));
+ALLOC_EXPORT void *pvalloc(size_t size) __attribute__((alias("alloc_pvalloc")));
+ALLOC_EXPORT size_t malloc_usable_size(void *p) __attribute__((alias("alloc_malloc_usable_size")));
+ALLOC_EXPORT void *mallocx(size_t size, int flags) __attribute__((alias("alloc_mallocx")));
+ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags) __attribute__((alias("alloc_rallocx")));
+ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags) __attribute__((alias("alloc_xallocx")));
+ALLOC_EXPORT size_t sallocx(const void *p, int flags) __attribute__((alias("alloc_sallocx")));
+ALLOC_EXPORT void dallocx(void *p, int flags) __attribute__((alias("alloc_dallocx")));
+ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags) __attribute__((alias("alloc_sdallocx")));
+ALLOC_EXPORT size_t nallocx(size_t size, int flags) __attribute__((alias("alloc_nallocx")));
+ALLOC_EXPORT void *__libc_malloc(size_t size) __attribute__((alias("alloc_malloc")));
+ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("alloc_free")));
+ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("alloc_calloc")));
+ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("alloc_realloc")));
+ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("alloc_memalign")));
+ALLOC_EXPORT void cfree(void *p) __attribute__((alias("alloc_free")));
