@@ -190,13 +190,13 @@ static void pin_loaded_object(void)
 __attribute__((constructor)) static void malloc_constructor(void)
 {
     int err = malloc_init();
-    pin_loaded_object();
-    if (err != 0)
-        return;
-    /* Outside malloc: loading libnuma may allocate (never sampled: it is ours). */
-    struct heap *h = heap_get();
+    /* Outside malloc: pinning and loading libnuma may allocate (never
+     * sampled: those allocations are ours, not the program's). */
+    struct heap *h = err == 0 ? heap_get() : NULL;
     bool was = h ? prof_suspend(h, true) : false;
-    numa_boot();
+    pin_loaded_object();
+    if (err == 0)
+        numa_boot();
     if (h)
         prof_suspend(h, was);
 }

@@ -190,4 +190,9 @@ out=$(cd "$TMP" && env -u LD_PRELOAD MALLOC_CONF=prof:true,lg_prof_sample:10 tim
     "$TMP/host_dlopen" "$TMP/libplugin.so" 2>&1)
 [ "$out" = ok ] || fail "prof:true plugin dlopened: $(head -c 400 <<<"$out")"
 echo "pass: prof:true plugin dlopened"
+# With the background thread (it runs in the allocator's code after dlclose).
+out=$(env -u LD_PRELOAD MALLOC_CONF=background_thread:true,dirty_decay_ms:10 timeout 60 \
+    "$TMP/host_dlopen" "$TMP/libplugin.so" 2>&1)
+[ "$out" = ok ] || fail "background_thread:true plugin dlopened: $(head -c 400 <<<"$out")"
+echo "pass: background_thread:true plugin dlopened"
 echo "ok"
