@@ -299,7 +299,7 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
 
 /* ---- C and POSIX ---- */
 
-void *alloc_malloc(size_t size)
+ALLOC_EXPORT void *malloc(size_t size)
 {
     struct heap *h = heap_tls;
     if (likely(size <= SMALL_MAX))
@@ -307,7 +307,7 @@ void *alloc_malloc(size_t size)
     return heap_alloc_general(h, size, 0, false, false, NULL);
 }
 
-void alloc_free(void *p)
+ALLOC_EXPORT void free(void *p)
 {
     struct heap *h = heap_tls;
     uintptr_t e = rtree_get((uintptr_t)p);
@@ -329,7 +329,7 @@ void alloc_free(void *p)
     heap_free_slow(h, p, e);
 }
 
-void *alloc_calloc(size_t n, size_t size)
+ALLOC_EXPORT void *calloc(size_t n, size_t size)
 {
     size_t total;
     if (unlikely(__builtin_mul_overflow(n, size, &total))) {
@@ -346,7 +346,7 @@ void *alloc_calloc(size_t n, size_t size)
     return heap_alloc_general(h, total, 0, true, false, NULL);
 }
 
-void *alloc_realloc(void *p, size_t size)
+ALLOC_EXPORT void *realloc(void *p, size_t size)
 {
     if (p == NULL)
         return alloc_malloc(size);
@@ -357,7 +357,7 @@ void *alloc_realloc(void *p, size_t size)
     return ralloc(p, size, 0, false, false, NULL);
 }
 
-void *alloc_reallocarray(void *p, size_t n, size_t size)
+ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) {
@@ -374,7 +374,7 @@ static void *aligned(size_t align, size_t size)
     return heap_alloc_general(heap_tls, size, align, false, false, NULL);
 }
 
-int alloc_posix_memalign(void **out, size_t align, size_t size)
+ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
@@ -387,7 +387,7 @@ int alloc_posix_memalign(void **out, size_t align, size_t size)
     return 0;
 }
 
-void *alloc_aligned_alloc(size_t align, size_t size)
+ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size)
 {
     if (align == 0 || (align & (align - 1)) != 0) {
         errno = EINVAL;
@@ -396,7 +396,7 @@ void *alloc_aligned_alloc(size_t align, size_t size)
     return aligned(align, size);
 }
 
-void *alloc_memalign(size_t align, size_t size)
+ALLOC_EXPORT void *memalign(size_t align, size_t size)
 {
     if (align & (align - 1)) {
         /* glibc rounds a non-power-of-two alignment up. */
@@ -409,12 +409,12 @@ void *alloc_memalign(size_t align, size_t size)
     return aligned(align, size);
 }
 
-void *alloc_valloc(size_t size)
+ALLOC_EXPORT void *valloc(size_t size)
 {
     return aligned(PAGE, size);
 }
 
-void *alloc_pvalloc(size_t size)
+ALLOC_EXPORT void *pvalloc(size_t size)
 {
     size_t rounded = ALIGN_UP(size ? size : 1, PAGE);
     if (rounded < size) {
@@ -424,7 +424,7 @@ void *alloc_pvalloc(size_t size)
     return aligned(PAGE, rounded);
 }
 
-size_t alloc_malloc_usable_size(void *p)
+ALLOC_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
@@ -433,7 +433,7 @@ size_t alloc_malloc_usable_size(void *p)
 
 /* ---- jemalloc's non-standard API ---- */
 
-void *alloc_mallocx(size_t size, int flags)
+ALLOC_EXPORT void *mallocx(size_t size, int flags)
 {
     if (likely(flags == 0 && size <= SMALL_MAX))
         return heap_alloc_small(heap_tls, size);
@@ -443,7 +443,7 @@ void *alloc_mallocx(size_t size, int flags)
     return heap_alloc_general(heap_tls, size, x.align, x.zero || opt.zero, x.no_tcache, x.arena);
 }
 
-void *alloc_rallocx(void *p, size_t size, int flags)
+ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
 {
     struct xflags x = decode_flags(flags);
     if (x.bad_arena)
@@ -453,7 +453,7 @@ void *alloc_rallocx(void *p, size_t size, int flags)
     return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena);
 }
 
-size_t alloc_xallocx(void *p, size_t size, size_t extra, int flags)
+ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
 {
     struct xflags x = decode_flags(flags);
     struct span *s = span_checked(p, "xallocx");
@@ -481,13 +481,13 @@ size_t alloc_xallocx(void *p, size_t size, size_t extra, int flags)
     return span_usable(s);
 }
 
-size_t alloc_sallocx(const void *p, int flags)
+ALLOC_EXPORT size_t sallocx(const void *p, int flags)
 {
     (void)flags;
     return span_usable(span_checked(p, "sallocx"));
 }
 
-void alloc_dallocx(void *p, int flags)
+ALLOC_EXPORT void dallocx(void *p, int flags)
 {
     (void)flags;
     alloc_free(p);
@@ -500,7 +500,7 @@ void alloc_dallocx(void *p, int flags)
  * builds check the size against the block (a mismatched sized delete is a
  * caller's bug that would otherwise go unnoticed). Budget: the free fast path
  * less one test and branch. */
-void alloc_sdallocx(void *p, size_t size, int flags)
+ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
     if (likely(size <= SMALL_MAX && (flags & 0x3f) == 0)) {
         struct heap *h = heap_tls;
@@ -525,7 +525,7 @@ void alloc_sdallocx(void *p, size_t size, int flags)
     alloc_free(p);
 }
 
-size_t alloc_nallocx(size_t size, int flags)
+ALLOC_EXPORT size_t nallocx(size_t size, int flags)
 {
     if (malloc_init() != 0)
         return 0;
@@ -534,32 +534,24 @@ size_t alloc_nallocx(size_t size, int flags)
     return u < size ? 0 : u;
 }
 
-/* ---- exports ----
- * Each entry point under its public name (and glibc's internal aliases some
- * programs and libraries call directly). The version script liballoc.map
- * lists the same names; nothing else leaves liballoc.so. */
-ALLOC_EXPORT void *malloc(size_t size) __attribute__((alias("alloc_malloc")));
-ALLOC_EXPORT void free(void *p) __attribute__((alias("alloc_free")));
-ALLOC_EXPORT void *calloc(size_t n, size_t size) __attribute__((alias("alloc_calloc")));
-ALLOC_EXPORT void *realloc(void *p, size_t size) __attribute__((alias("alloc_realloc")));
-ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size) __attribute__((alias("alloc_reallocarray")));
-ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
-    __attribute__((alias("alloc_posix_memalign")));
-ALLOC_EXPORT void *aligned_alloc(size_t align, size_t size) __attribute__((alias("alloc_aligned_alloc")));
-ALLOC_EXPORT void *memalign(size_t align, size_t size) __attribute__((alias("alloc_memalign")));
-ALLOC_EXPORT void *valloc(size_t size) __attribute__((alias("alloc_valloc")));
-ALLOC_EXPORT void *pvalloc(size_t size) __attribute__((alias("alloc_pvalloc")));
-ALLOC_EXPORT size_t malloc_usable_size(void *p) __attribute__((alias("alloc_malloc_usable_size")));
-ALLOC_EXPORT void *mallocx(size_t size, int flags) __attribute__((alias("alloc_mallocx")));
-ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags) __attribute__((alias("alloc_rallocx")));
-ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags) __attribute__((alias("alloc_xallocx")));
-ALLOC_EXPORT size_t sallocx(const void *p, int flags) __attribute__((alias("alloc_sallocx")));
-ALLOC_EXPORT void dallocx(void *p, int flags) __attribute__((alias("alloc_dallocx")));
-ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags) __attribute__((alias("alloc_sdallocx")));
-ALLOC_EXPORT size_t nallocx(size_t size, int flags) __attribute__((alias("alloc_nallocx")));
-ALLOC_EXPORT void *__libc_malloc(size_t size) __attribute__((alias("alloc_malloc")));
-ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("alloc_free")));
-ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("alloc_calloc")));
-ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("alloc_realloc")));
-ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("alloc_memalign")));
-ALLOC_EXPORT void cfree(void *p) __attribute__((alias("alloc_free")));
+/* glibc-internal aliases some programs and libraries call directly. */
+ALLOC_EXPORT void *__libc_malloc(size_t size) __attribute__((alias("malloc")));
+ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
+ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("calloc")));
+ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("realloc")));
+ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("memalign")));
+ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));
+
+/* Hidden internal names of the entry points (malloc_entry.h): the same code,
+ * bound inside the library by the static and the dynamic linker, whatever
+ * comes first in the process's symbol search order. */
+#define ALLOC_INTERNAL(name) extern __typeof(name) alloc_##name __attribute__((alias(#name), visibility("hidden")))
+ALLOC_INTERNAL(malloc);
+ALLOC_INTERNAL(free);
+ALLOC_INTERNAL(calloc);
+ALLOC_INTERNAL(realloc);
+ALLOC_INTERNAL(posix_memalign);
+ALLOC_INTERNAL(mallocx);
+ALLOC_INTERNAL(dallocx);
+ALLOC_INTERNAL(sdallocx);
+ALLOC_INTERNAL(sallocx);

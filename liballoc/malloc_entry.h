@@ -1,8 +1,8 @@
 /*
  * malloc_entry: the internal names of the exported entry points.
  *
- * malloc.c defines every entry point under a hidden name alloc_<name> and
- * exports it as <name> through an alias. Code inside the library (malloc.c
+ * malloc.c gives each entry point <name> a hidden alias alloc_<name> (the
+ * same code, as glibc's hidden_def does). Code inside the library (malloc.c
  * itself, the C++ operators in new_delete.cc, anything that hands a block
  * back) calls the hidden name, which the static and the dynamic linker both
  * bind inside the library. The public name may resolve elsewhere: a plugin
