@@ -493,35 +493,18 @@ ALLOC_EXPORT void dallocx(void *p, int flags)
     alloc_free(p);
 }
 
-/* The sized free. Our free finds the owning page through the radix tree in
- * any case (the page holds the free list), so the size cannot save that
- * lookup as it saves jemalloc's; what it does save: a small unaligned size
- * says the block is a slab block, so the huge-block test goes, and debug
- * builds check the size against the block (a mismatched sized delete is a
- * caller's bug that would otherwise go unnoticed). Budget: the free fast path
- * less one test and branch. */
+/* The sized free. In this design the size cannot save work: free must find
+ * the block's page anyway (the page holds the free list and the owner that
+ * decides local or remote free), and that lookup also yields the size, so a
+ * small size could only skip the huge-block test, which a caller passing a
+ * wrong size would turn into a wild read. So sdallocx is free, plus, in debug
+ * builds, a check that the size fits the block (a mismatched sized delete is
+ * a caller's bug that would otherwise go unnoticed). */
 ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
-    if (likely(size <= SMALL_MAX && (flags & 0x3f) == 0)) {
-        struct heap *h = heap_tls;
-        uintptr_t e = rtree_get((uintptr_t)p);
-        /* A slab block's chunk entry never carries the huge tag (bit 0); a
-         * pointer of some other kind, or not ours, takes the checked path. */
-        if (likely(e != 0 && (e & 1) == 0)) {
-            struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
-            if (config_debug && s && s->kind == SPAN_SLAB && size > s->block_size)
-                alloc_fatal(__FILE__, __LINE__, "sdallocx(): size larger than the block");
-            uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
-            if (likely(tag == (uintptr_t)h)) {
-                *(void **)p = s->free;
-                s->free = p;
-                h->deallocated += s->block_size;
-                if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
-                    heap_page_retire(h, s);
-                return;
-            }
-        }
-    }
+    (void)flags;
+    if (config_debug && p && size > span_usable(span_checked(p, "sdallocx")))
+        alloc_fatal(__FILE__, __LINE__, "sdallocx(): size larger than the block");
     alloc_free(p);
 }
 
