@@ -1,8 +1,10 @@
 /*
  * cxx_churn: C++ object churn through new/delete-expressions (a compiler's
- * or a service's many short-lived nodes): objects of eight sizes (16-256 B)
- * created and destroyed in a mostly-LIFO pattern with a ring of longer-lived
- * ones, each fully written on construction and read on destruction.
+ * or a service's many short-lived nodes): batches of 64-255 objects of one
+ * of eight types (16-256 B) are created, then destroyed in LIFO or FIFO
+ * order, and one object of each batch replaces one of a ring of longer-lived
+ * ones. Objects are written on construction and read on destruction; the
+ * loops are predictable, so the time is the allocator's.
  *
  * Built with the compiler's default sized deallocation (C++14 and later):
  * every delete-expression calls operator delete(void *, size_t), so an
@@ -19,32 +21,31 @@
 #include <pthread.h>
 
 #include <cstddef>
-#include <cstring>
 #include <new>
 
 namespace {
 
-constexpr size_t STACK_CAP = 4096; /* max temporaries alive in one worker */
-constexpr size_t RING = 1024;      /* longer-lived objects per worker */
-constexpr uint64_t BASE_OPS = 40000000ull;
+constexpr size_t BATCH_MAX = 256; /* objects per batch, at most */
+constexpr size_t RING = 1024;     /* longer-lived objects per worker */
+constexpr uint64_t BASE_OPS = 120000000ull;
 
-/* An object of N bytes: written whole by its constructor, summed by its destructor. */
+/* An object of N bytes whose constructor sets its first and last bytes (a
+ * node's few fields). */
 template <size_t N> struct Obj {
     unsigned char bytes[N];
-    explicit Obj(unsigned char v) { std::memset(bytes, v, N); }
+    explicit Obj(unsigned char v)
+    {
+        bytes[0] = v;
+        bytes[N - 1] = (unsigned char)(v + 1);
+    }
     uint64_t sum() const { return bytes[0] + ((uint64_t)bytes[N - 1] << 8) + N; }
 };
 
-/* A typed handle: kind selects the size, so delete knows the static type. */
+/* A longer-lived object of any of the types: kind says which, for delete. */
 struct Handle {
     void *p;
     unsigned kind;
 };
-
-template <size_t N> Handle make(unsigned kind, unsigned char v)
-{
-    return Handle{new Obj<N>(v), kind};
-}
 
 template <size_t N> uint64_t drop(void *p)
 {
@@ -52,22 +53,6 @@ template <size_t N> uint64_t drop(void *p)
     uint64_t s = o->sum();
     delete o;
     return s;
-}
-
-/* Sizes skewed to the small end, as node-heavy C++ code is. */
-Handle create(struct rng *r, unsigned char v)
-{
-    uint64_t x = rng_next(r);
-    switch (x & 15) {
-    case 0: case 1: case 2: case 3: return make<16>(0, v);
-    case 4: case 5: case 6: return make<24>(1, v);
-    case 7: case 8: return make<32>(2, v);
-    case 9: case 10: return make<48>(3, v);
-    case 11: case 12: return make<64>(4, v);
-    case 13: return make<96>(5, v);
-    case 14: return make<128>(6, v);
-    default: return make<256>(7, v);
-    }
 }
 
 uint64_t release(Handle h)
@@ -84,6 +69,42 @@ uint64_t release(Handle h)
     }
 }
 
+/* One batch of n objects of N bytes; object keep (if < n) survives into *kept. */
+template <size_t N> uint64_t batch(void **slots, size_t n, bool lifo, size_t keep, unsigned kind,
+                                   unsigned char v, Handle *kept)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        slots[i] = new Obj<N>((unsigned char)(v + i));
+    *kept = Handle{slots[keep], kind};
+    slots[keep] = nullptr;
+    for (size_t i = 0; i < n; i++) {
+        Obj<N> *o = static_cast<Obj<N> *>(slots[lifo ? n - 1 - i : i]);
+        if (o) {
+            sum += o->sum();
+            delete o;
+        }
+    }
+    return sum;
+}
+
+uint64_t run_batch(struct rng *r, void **slots, size_t n, unsigned char v, Handle *kept)
+{
+    unsigned kind = (unsigned)(rng_next(r) & 7);
+    bool lifo = rng_next(r) & 1;
+    size_t keep = rng_below(r, n);
+    switch (kind) {
+    case 0: return batch<16>(slots, n, lifo, keep, kind, v, kept);
+    case 1: return batch<24>(slots, n, lifo, keep, kind, v, kept);
+    case 2: return batch<32>(slots, n, lifo, keep, kind, v, kept);
+    case 3: return batch<48>(slots, n, lifo, keep, kind, v, kept);
+    case 4: return batch<64>(slots, n, lifo, keep, kind, v, kept);
+    case 5: return batch<96>(slots, n, lifo, keep, kind, v, kept);
+    case 6: return batch<128>(slots, n, lifo, keep, kind, v, kept);
+    default: return batch<256>(slots, n, lifo, keep, kind, v, kept);
+    }
+}
+
 struct Worker {
     uint64_t ops;      /* operations to do */
     uint64_t seed;     /* RNG seed */
@@ -95,41 +116,26 @@ void *run(void *arg)
 {
     Worker *w = static_cast<Worker *>(arg);
     struct rng r = rng_seed(w->seed);
-    Handle *stack = new Handle[STACK_CAP];
+    void **slots = new void *[BATCH_MAX];
     Handle *ring = new Handle[RING]();
-    size_t sp = 0;
-    uint64_t h = 0, sum = 0;
+    uint64_t h = 0, sum = 0, done = 0, nb = 0;
 
-    for (uint64_t i = 0; i < w->ops; i++) {
-        uint64_t op = rng_next(&r) & 15;
-        if (sp < 8 || (op < 7 && sp < STACK_CAP)) {
-            Handle o = create(&r, (unsigned char)(i & 0xff));
-            if ((i & 63) == 0) { /* a longer-lived result */
-                size_t k = rng_below(&r, RING);
-                if (ring[k].p)
-                    sum += release(ring[k]);
-                ring[k] = o;
-            } else {
-                stack[sp++] = o;
-            }
-        } else if (op < 14) { /* drop the newest temporary */
-            sum += release(stack[--sp]);
-        } else { /* drop one of the 16 newest */
-            size_t back = rng_below(&r, sp < 16 ? sp : 16);
-            Handle t = stack[sp - 1 - back];
-            stack[sp - 1 - back] = stack[sp - 1];
-            sp--;
-            sum += release(t);
-        }
-        if ((i & 0xfffff) == 0)
+    while (done < w->ops) {
+        size_t n = 64 + rng_below(&r, BATCH_MAX - 64);
+        Handle kept;
+        sum += run_batch(&r, slots, n, (unsigned char)nb, &kept);
+        size_t k = rng_below(&r, RING);
+        if (ring[k].p)
+            sum += release(ring[k]);
+        ring[k] = kept;
+        done += 2 * n; /* n news and n deletes */
+        if ((++nb & 1023) == 0)
             h = mix(h, sum);
     }
-    while (sp)
-        sum += release(stack[--sp]);
     for (size_t k = 0; k < RING; k++)
         if (ring[k].p)
             sum += release(ring[k]);
-    delete[] stack;
+    delete[] slots;
     delete[] ring;
     w->checksum = mix(h, sum);
     return nullptr;
