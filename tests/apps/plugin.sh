@@ -195,4 +195,9 @@ out=$(env -u LD_PRELOAD MALLOC_CONF=background_thread:true,dirty_decay_ms:10 tim
     "$TMP/host_dlopen" "$TMP/libplugin.so" 2>&1)
 [ "$out" = ok ] || fail "background_thread:true plugin dlopened: $(head -c 400 <<<"$out")"
 echo "pass: background_thread:true plugin dlopened"
+# stats_print:true: the exit-time hook still runs (at exit, the code still mapped).
+out=$(env -u LD_PRELOAD MALLOC_CONF=stats_print:true timeout 60 "$TMP/host_dlopen" "$TMP/libplugin.so" 2>"$TMP/stats.err")
+[ "$out" = ok ] || fail "stats_print:true plugin dlopened: $out $(head -c 300 "$TMP/stats.err")"
+grep -q -- "--- End jemalloc statistics ---" "$TMP/stats.err" || fail "stats_print:true plugin dlopened: no statistics at exit"
+echo "pass: stats_print:true plugin dlopened"
 echo "ok"
