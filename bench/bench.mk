@@ -11,6 +11,20 @@ $(BUILD)/bench/%: bench/%.c bench/bench_common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $< -o $@ -pthread
 
+# C++ programs (bench/*.cc), same rules; cxx_churn_unsized is cxx_churn with
+# delete-expressions calling the unsized operator delete.
+BENCH_CXX_SRCS   := $(wildcard bench/*.cc)
+BENCH_CXX_BINS   := $(patsubst bench/%.cc,$(BUILD)/bench/%,$(BENCH_CXX_SRCS))
+BENCH_CXXFLAGS   := -std=gnu++17 -O2 -g -D_GNU_SOURCE -pthread -Wall -Wextra -Wno-unused-parameter -Wshadow
+
+$(BUILD)/bench/%: bench/%.cc bench/bench_common.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(BENCH_CXXFLAGS) $< -o $@ -pthread
+
+$(BUILD)/bench/cxx_churn_unsized: BENCH_CXXFLAGS += -fno-sized-deallocation
+$(BUILD)/bench/cxx_churn_unsized: bench/cxx_churn.cc
+
+BENCH_BINS += $(BENCH_CXX_BINS)
 BENCH_DEPS += $(BENCH_BINS)
 
 # Builds only the benchmark programs (bench/run.sh uses it when run by hand).

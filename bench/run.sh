@@ -53,12 +53,17 @@ if [ ! -x /usr/bin/time ]; then
 	exit 1
 fi
 bins=()
-for src in bench/*.c; do
-	bins+=("$(basename "$src" .c)")
+for src in bench/*.c bench/*.cc; do
+	[ -f "$src" ] || continue
+	src=${src##*/}
+	bins+=("${src%.*}")
 done
 missing=0
 for b in "${bins[@]}"; do
-	[ -x "$OUT/$b" ] && [ "$OUT/$b" -nt "bench/$b.c" ] || missing=1
+	for src in bench/$b.c bench/$b.cc; do
+		[ -f "$src" ] || continue
+		[ -x "$OUT/$b" ] && [ "$OUT/$b" -nt "$src" ] || missing=1
+	done
 done
 if [ $missing = 1 ]; then
 	make --no-print-directory -s bench-bins || { note "building the benchmarks failed"; exit 1; }

@@ -37,7 +37,13 @@ extern "C" {
 #define MALLCTL_ARENAS_ALL       4096
 #define MALLCTL_ARENAS_DESTROYED 4097
 
-#if defined(__GNUC__)
+#if defined(__cplusplus)
+/* C++: the exception specification glibc's <stdlib.h> gives the same
+ * functions (__THROW), so the two declarations agree whichever comes first. */
+#define ALLOC_ATTR_MALLOC      __attribute__((malloc))
+#define ALLOC_ATTR_ALLOC_SIZE(...) __attribute__((alloc_size(__VA_ARGS__)))
+#define ALLOC_NOTHROW          noexcept(true)
+#elif defined(__GNUC__)
 #define ALLOC_ATTR_MALLOC      __attribute__((malloc))
 #define ALLOC_ATTR_ALLOC_SIZE(...) __attribute__((alloc_size(__VA_ARGS__)))
 #define ALLOC_NOTHROW          __attribute__((nothrow))

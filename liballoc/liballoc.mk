@@ -1,25 +1,67 @@
 # liballoc: the allocator. Every module is compiled with hidden visibility;
-# only the entry points marked ALLOC_EXPORT are exported.
+# only the entry points marked ALLOC_EXPORT are exported, and the version
+# script liballoc.map is the list of what liballoc.so exports.
 
 LIBALLOC_SRCS := $(wildcard liballoc/*.c) $(wildcard libprof/*.c)
 LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
+# The C++ operators new/delete (g++): a separate object, see below.
+LIBALLOC_CXX_SRCS := $(wildcard liballoc/*.cc)
+LIBALLOC_CXX_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(LIBALLOC_CXX_SRCS))
+LIBALLOC_MAP := liballoc/liballoc.map
 # Frame pointers in our own code, so prof_unwind:fp can walk through the allocator's frames.
 LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-plt \
                   -fno-omit-frame-pointer \
                   -Iliballoc -Ilibprof -Wno-type-limits -Wno-missing-attributes
+LIBALLOC_CXXFLAGS = $(filter-out -std=% -Wstrict-prototypes,$(LIBALLOC_CFLAGS)) -std=gnu++17
 LIBALLOC_LIBS := -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
+# Every object of the library, C and C++, for the link of liballoc.so.
+LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
+# The same objects as separate members, internals global: only for white-box
+# unit tests (tests/unit), never installed.
+LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
+# Names liballoc.a keeps global: what liballoc.so exports (the version
+# script's global list) and the hidden alloc_* entry points new_delete.o calls.
+LIBALLOC_EXPORTS = $(shell sed -n '/global:/,/local:/p' $(LIBALLOC_MAP) | sed -e 's,/\*.*\*/,,g' \
+                     -e 's/global://; s/local://' | tr -s ';[:space:]' '\n\n')
 
 $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(LIBALLOC_OBJS:.o=.d)
+$(BUILD)/obj/liballoc/%.o: liballoc/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(LIBALLOC_CXXFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ)
-	$(CC) -shared -o $@.tmp $^ $(SAN_LDFLAGS) -Wl,-z,now -Wl,-soname,liballoc.so $(LIBALLOC_LIBS)
+-include $(LIBALLOC_OBJS:.o=.d) $(LIBALLOC_CXX_OBJS:.o=.d)
+
+# -z nodelete: once loaded, never unloaded (a plugin's dlclose must not unmap
+# the allocator under live blocks, thread-exit hooks and fork handlers).
+# -Bsymbolic-functions: calls from the library to its own exported functions
+# (mallctl, malloc_stats_print, ...) bind inside it even when another
+# allocator's come first in the search order. libstdc++: the C++ operators
+# (std::bad_alloc, the new handler), as jemalloc's library does.
+$(BUILD)/liballoc.so: $(LIBALLOC_ALL_OBJS) $(LIBALLOC_MAP)
+	$(CC) -shared -o $@.tmp $(filter %.o,$^) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
+	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) -Wl,-soname,liballoc.so \
+	    $(LIBALLOC_LIBS) -lstdc++
 	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file
 
-$(BUILD)/liballoc.a: $(LIBALLOC_OBJS) $(PROTO_OBJ)
+# liballoc.a: the C objects and the protobuf-c generated code combined into one
+# relocatable object whose only global definitions are LIBALLOC_EXPORTS (the
+# rest made local: no clash with a user's own symbols, e.g. their own
+# perftools.profiles code), plus new_delete.o as its own member, which a
+# static link pulls in only for a program that uses the C++ operators (C
+# programs never need libstdc++).
+$(BUILD)/obj/liballoc-all.o: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_MAP)
+	$(LD) -r -o $@.tmp $(filter %.o,$^)
+	objcopy -w $(addprefix --keep-global-symbol=,$(LIBALLOC_EXPORTS)) --keep-global-symbol='alloc_*' \
+	    $@.tmp $@
+	rm -f $@.tmp
+
+$(BUILD)/liballoc.a: $(BUILD)/obj/liballoc-all.o $(LIBALLOC_CXX_OBJS)
 	rm -f $@; ar rcs $@ $^
 
-ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a
+$(LIBALLOC_INTERNAL_A): $(LIBALLOC_OBJS) $(PROTO_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a $(LIBALLOC_INTERNAL_A)

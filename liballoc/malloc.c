@@ -10,6 +10,7 @@
 #include "base.h"
 #include "heap.h"
 #include "huge.h"
+#include "malloc_entry.h"
 #include "malloc_init.h"
 #include "background.h"
 #include "numa.h"
@@ -23,6 +24,7 @@
 #include "junk.h"
 #include "tcache.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -175,15 +177,34 @@ int malloc_init(void)
     return malloc_init_hard();
 }
 
+/* Once loaded, the allocator stays: blocks it handed out may still be live,
+ * its thread-exit key destructor, fork handlers and background thread point
+ * into its code, and threads that used it still hold heaps. liballoc.so is
+ * linked with -z nodelete; this pins whichever object the code was linked
+ * into (liballoc.a inside a plugin too), so dlclose of a plugin never unmaps
+ * it. Called from the constructor: dlopen is allowed there, and never from
+ * inside malloc. */
+static void pin_loaded_object(void)
+{
+    Dl_info info;
+    if (dladdr((void *)pin_loaded_object, &info) == 0 || !info.dli_fname || !info.dli_fname[0])
+        return;
+    /* RTLD_NOLOAD: only flags the object already mapped (NULL for the main
+     * program, which is never unloaded anyway). The reference is kept. */
+    (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
 /* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
 __attribute__((constructor)) static void malloc_constructor(void)
 {
-    if (malloc_init() != 0)
-        return;
-    /* Outside malloc: loading libnuma may allocate (never sampled: it is ours). */
-    struct heap *h = heap_get();
+    int err = malloc_init();
+    /* Outside malloc: pinning and loading libnuma may allocate (never
+     * sampled: those allocations are ours, not the program's). */
+    struct heap *h = err == 0 ? heap_get() : NULL;
     bool was = h ? prof_suspend(h, true) : false;
-    numa_boot();
+    pin_loaded_object();
+    if (err == 0)
+        numa_boot();
     if (h)
         prof_suspend(h, was);
 }
@@ -291,7 +312,7 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         return NULL;
     memcpy(q, p, old < size ? old : size);
     if (tc < 0 || !tcache_dalloc((unsigned)tc, p))
-        free(p);
+        alloc_free(p);
     return q;
 }
 
@@ -347,7 +368,7 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
 ALLOC_EXPORT void *realloc(void *p, size_t size)
 {
     if (p == NULL)
-        return malloc(size);
+        return alloc_malloc(size);
     if (size == 0) {
         /* opt.zero_realloc, as jemalloc: "free" (the default) frees p and
          * returns NULL; "alloc" resizes to a minimal block; "abort" aborts. */
@@ -358,7 +379,7 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
             alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
             abort();
         }
-        free(p);
+        alloc_free(p);
         return NULL;
     }
     return ralloc(p, size, 0, false, false, NULL, -1);
@@ -371,7 +392,7 @@ ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(p, total);
+    return alloc_realloc(p, total);
 }
 
 static void *aligned(size_t align, size_t size)
@@ -512,7 +533,7 @@ static void dalloc_flags(void *p, int flags)
     unsigned tc = ((unsigned)flags >> 8) & 0xfff;
     if (tc >= 2 && tcache_dalloc(tc - 2, p))
         return;
-    free(p);
+    alloc_free(p);
 }
 
 ALLOC_EXPORT void dallocx(void *p, int flags)
@@ -520,9 +541,17 @@ ALLOC_EXPORT void dallocx(void *p, int flags)
     dalloc_flags(p, flags);
 }
 
+/* The sized free. In this design the size cannot save work: free must find
+ * the block's page anyway (the page holds the free list and the owner that
+ * decides local or remote free), and that lookup also yields the size, so a
+ * small size could only skip the huge-block test, which a caller passing a
+ * wrong size would turn into a wild read. So sdallocx is free, plus, in debug
+ * builds, a check that the size fits the block (a mismatched sized delete is
+ * a caller's bug that would otherwise go unnoticed). */
 ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
-    (void)size;
+    if (config_debug && p && size > span_usable(span_checked(p, "sdallocx")))
+        alloc_fatal(__FILE__, __LINE__, "sdallocx(): size larger than the block");
     dalloc_flags(p, flags);
 }
 
@@ -542,3 +571,17 @@ ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("callo
 ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("realloc")));
 ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("memalign")));
 ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));
+
+/* Hidden internal names of the entry points (malloc_entry.h): the same code,
+ * bound inside the library by the static and the dynamic linker, whatever
+ * comes first in the process's symbol search order. */
+#define ALLOC_INTERNAL(name) extern __typeof(name) alloc_##name __attribute__((alias(#name), visibility("hidden")))
+ALLOC_INTERNAL(malloc);
+ALLOC_INTERNAL(free);
+ALLOC_INTERNAL(calloc);
+ALLOC_INTERNAL(realloc);
+ALLOC_INTERNAL(posix_memalign);
+ALLOC_INTERNAL(mallocx);
+ALLOC_INTERNAL(dallocx);
+ALLOC_INTERNAL(sdallocx);
+ALLOC_INTERNAL(sallocx);

@@ -3,6 +3,7 @@
 #include "base.h"
 #include "heap.h"
 #include "junk.h"
+#include "malloc_entry.h"
 #include "options.h"
 #include "rtree.h"
 #include "sizeclass.h"
@@ -79,7 +80,7 @@ static void bin_release(struct tcache *tc, unsigned cls, unsigned n)
 {
     size_t usize = sizeclass_size[cls];
     for (unsigned i = 0; i < n; i++) {
-        free(tc->bin[cls][i]);
+        alloc_free(tc->bin[cls][i]);
         struct heap *h = heap_tls;
         if (h != &heap_empty)
             h->deallocated -= usize;

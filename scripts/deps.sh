@@ -5,10 +5,10 @@
 # the application and picture tests drive) are tried one by one, and a test
 # whose tool is missing skips.
 set -eu
-REQUIRED="build-essential pkg-config libunwind-dev libnuma-dev libprotobuf-c-dev protobuf-c-compiler
+REQUIRED="build-essential g++ pkg-config libunwind-dev libnuma-dev libprotobuf-c-dev protobuf-c-compiler
 zlib1g-dev libdw-dev libelf-dev libiberty-dev python3 git perl binutils time procps"
 OPTIONAL="graphviz libjemalloc-dev libjemalloc2 libgoogle-perftools-dev libmimalloc-dev
-redis-server redis-tools golang-go gnuplot-nox chromium hyperfine poppler-utils g++ clang
+redis-server redis-tools golang-go gnuplot-nox chromium hyperfine poppler-utils clang
 libclang-rt-14-dev libc6-dbg"
 # Node.js may come from elsewhere than Debian (then its npm is already there).
 command -v node >/dev/null 2>&1 || OPTIONAL="$OPTIONAL nodejs"

@@ -24,4 +24,15 @@ $(BUILD)/tests/stress/%: tests/stress/%.c $(TESTS_HELPERS) $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
 
-TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS)
+# C++ integration tests (tests/integration/*.cc): the operators new/delete.
+# -fno-allocation-dce: the compiler must not pair and drop a new with its delete.
+INTEGRATION_CXX_SRCS := $(wildcard tests/integration/*.cc)
+INTEGRATION_CXX_BINS := $(patsubst tests/integration/%.cc,$(BUILD)/tests/integration/%,$(INTEGRATION_CXX_SRCS))
+TESTS_CXXFLAGS = -std=gnu++17 -g -O2 -fPIC -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+                 -Iinclude -fno-allocation-dce $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer)
+
+$(BUILD)/tests/integration/%: tests/integration/%.cc $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(TESTS_CXXFLAGS) $< -o $@ $(TESTS_LDLIBS)
+
+TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS) $(INTEGRATION_CXX_BINS)

@@ -4,9 +4,9 @@
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(BUILD)/liballoc.a tests/integration/check.h
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBALLOC_INTERNAL_A) tests/integration/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iliballoc -Ilibprof -Iinclude -Itests/integration $< -o $@ \
-	    $(BUILD)/liballoc.a $(SAN_LDFLAGS) -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
+	    $(LIBALLOC_INTERNAL_A) $(SAN_LDFLAGS) -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
 
 TEST_DEPS += $(UNIT_BINS)

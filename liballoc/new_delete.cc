@@ -1,0 +1,201 @@
+/*
+ * new_delete: every standard replaceable operator new / operator delete
+ * (plain, array, nothrow, sized, aligned, aligned+sized, aligned+nothrow), so
+ * a C++ program linked with -lalloc (or running under LD_PRELOAD) keeps C and
+ * C++ blocks in one heap, and sized delete reaches the sized free path.
+ *
+ * Semantics are libstdc++'s:
+ *  - new: on failure call std::get_new_handler() and retry while a handler
+ *    is installed; with none, throw std::bad_alloc. A size of 0 yields a
+ *    unique non-null block.
+ *  - nothrow new: the same loop, but returns nullptr instead of throwing
+ *    (also when the handler itself throws).
+ *  - aligned new: the alignment must be a power of two (else bad_alloc /
+ *    nullptr); blocks are aligned to at least alignof(max_align_t)'s 16.
+ *  - delete of nullptr does nothing; every delete form accepts any block of
+ *    ours, whichever new form made it (sizes and alignments given to sized
+ *    and aligned deletes must match the new, as the standard requires).
+ * Thread-safe (as malloc). Differences from jemalloc: none intended.
+ *
+ * Built with g++ as a separate object: in liballoc.a it is its own member,
+ * pulled in only when a program references an operator, so C programs linked
+ * statically never need libstdc++; liballoc.so depends on libstdc++ as
+ * jemalloc's does.
+ */
+#include <cstddef>
+#include <new>
+
+#include "config.h"
+#include "malloc_entry.h"
+
+namespace {
+
+/* The failure path of every new form: the new-handler loop. try_alloc is
+ * retried after each handler call. Returns nullptr only when nothrow. */
+template <typename Alloc> NOINLINE void *new_retry(Alloc try_alloc, bool nothrow)
+{
+    for (;;) {
+        void *p = try_alloc();
+        if (p != nullptr)
+            return p;
+        std::new_handler handler = std::get_new_handler();
+        if (handler == nullptr) {
+            if (nothrow)
+                return nullptr;
+            throw std::bad_alloc();
+        }
+        if (!nothrow) {
+            handler();
+            continue;
+        }
+        try {
+            handler();
+        } catch (...) {
+            return nullptr;
+        }
+    }
+}
+
+inline void *new_plain(std::size_t size, bool nothrow)
+{
+    void *p = alloc_malloc(size);
+    if (likely(p != nullptr))
+        return p;
+    return new_retry([size] { return alloc_malloc(size); }, nothrow);
+}
+
+inline void *aligned_once(std::size_t size, std::size_t align)
+{
+    void *p = nullptr;
+    if (alloc_posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size ? size : 1) != 0)
+        return nullptr;
+    return p;
+}
+
+inline void *new_aligned(std::size_t size, std::align_val_t al, bool nothrow)
+{
+    std::size_t align = static_cast<std::size_t>(al);
+    if (unlikely(align == 0 || (align & (align - 1)) != 0)) {
+        if (nothrow)
+            return nullptr;
+        throw std::bad_alloc();
+    }
+    void *p = aligned_once(size, align);
+    if (likely(p != nullptr))
+        return p;
+    return new_retry([size, align] { return aligned_once(size, align); }, nothrow);
+}
+
+/* MALLOCX_ALIGN(align) for a power-of-two alignment. */
+inline int align_flags(std::align_val_t al)
+{
+    std::size_t align = static_cast<std::size_t>(al);
+    return align > 1 && (align & (align - 1)) == 0 ? __builtin_ctzl(align) : 0;
+}
+
+} // namespace
+
+/* ---- new ---- */
+
+ALLOC_EXPORT void *operator new(std::size_t size)
+{
+    return new_plain(size, false);
+}
+
+ALLOC_EXPORT void *operator new[](std::size_t size)
+{
+    return new_plain(size, false);
+}
+
+ALLOC_EXPORT void *operator new(std::size_t size, const std::nothrow_t &) noexcept
+{
+    return new_plain(size, true);
+}
+
+ALLOC_EXPORT void *operator new[](std::size_t size, const std::nothrow_t &) noexcept
+{
+    return new_plain(size, true);
+}
+
+ALLOC_EXPORT void *operator new(std::size_t size, std::align_val_t al)
+{
+    return new_aligned(size, al, false);
+}
+
+ALLOC_EXPORT void *operator new[](std::size_t size, std::align_val_t al)
+{
+    return new_aligned(size, al, false);
+}
+
+ALLOC_EXPORT void *operator new(std::size_t size, std::align_val_t al, const std::nothrow_t &) noexcept
+{
+    return new_aligned(size, al, true);
+}
+
+ALLOC_EXPORT void *operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t &) noexcept
+{
+    return new_aligned(size, al, true);
+}
+
+/* ---- delete ---- */
+
+ALLOC_EXPORT void operator delete(void *p) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete[](void *p) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete(void *p, const std::nothrow_t &) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete[](void *p, const std::nothrow_t &) noexcept
+{
+    alloc_free(p);
+}
+
+/* Sized: the size the program passes goes to the sized free path. */
+ALLOC_EXPORT void operator delete(void *p, std::size_t size) noexcept
+{
+    alloc_sdallocx(p, size, 0);
+}
+
+ALLOC_EXPORT void operator delete[](void *p, std::size_t size) noexcept
+{
+    alloc_sdallocx(p, size, 0);
+}
+
+ALLOC_EXPORT void operator delete(void *p, std::align_val_t) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete[](void *p, std::align_val_t) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept
+{
+    alloc_free(p);
+}
+
+ALLOC_EXPORT void operator delete(void *p, std::size_t size, std::align_val_t al) noexcept
+{
+    alloc_sdallocx(p, size, align_flags(al));
+}
+
+ALLOC_EXPORT void operator delete[](void *p, std::size_t size, std::align_val_t al) noexcept
+{
+    alloc_sdallocx(p, size, align_flags(al));
+}
