@@ -24,13 +24,27 @@ LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
 LIBALLOC_EXPORTS = $(shell sed -n '/global:/,/local:/p' $(LIBALLOC_MAP) | sed -e 's,/\*.*\*/,,g' \
                      -e 's/global://; s/local://' | tr -s ';[:space:]' '\n\n')
 
+# Each allocator object is relinked with liballoc/text.ld after compilation:
+# its code then lies in the section liballoc_text, whose linker-defined
+# bounds tell the profiler which frames are the allocator's own in every
+# link mode (shared, static, PIE, plugin; see libprof/backtrace.c).
+LIBALLOC_TEXT_LD := liballoc/text.ld
+
 $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/liballoc/%.o: liballoc/%.cc
+$(LIBALLOC_OBJS): $(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LIBALLOC_CXXFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.c.o
+	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o
+	rm -f $@.c.o
+
+$(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LIBALLOC_CXXFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.cc.o
+	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.cc.o
+	rm -f $@.cc.o
 
 -include $(LIBALLOC_OBJS:.o=.d) $(LIBALLOC_CXX_OBJS:.o=.d)
 

@@ -1,5 +1,27 @@
-/* backtrace: sampled-stack capture (see backtrace.h). */
+/* backtrace: sampled-stack capture (see backtrace.h).
+ *
+ * Which frames are the allocator's own: every object of the allocator (C
+ * and C++) is compiled, then relinked with liballoc/text.ld so that all its
+ * code (.text, .text.unlikely cold parts, .text.startup, ...) sits in one
+ * section, liballoc_text, and the linker defines __start_liballoc_text and
+ * __stop_liballoc_text around it in whatever module the allocator ends up in.
+ * A frame is internal iff its return address lies in that range. This holds
+ * in every link mode: liballoc.so (-lalloc, LD_PRELOAD), liballoc.a in a
+ * static or PIE executable, liballoc.a inside a plugin .so; and it is
+ * independent of inlining and of the unwinder, since it is a property of
+ * where the code was placed, not of how the stack is walked.
+ * Rejected alternatives: the bounds of the module that holds the allocator
+ * (right only for liballoc.so: with liballoc.a the module is also the
+ * user's program or plugin, whose frames would be dropped or kept wholesale);
+ * recording, at each entry point, where the user's frame is (a thread-local
+ * store on every malloc fast path, nesting rules between entry points and
+ * operator new, and unw_backtrace returns no stack pointers to compare).
+ * The symbols are hidden: each copy of the allocator (a program and a plugin
+ * may both link liballoc.a) sees its own section, and liballoc.so exports
+ * nothing new. */
 #include "backtrace.h"
+
+#include "warn.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -7,37 +29,73 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/auxv.h>
+
+extern const char __start_liballoc_text[] __attribute__((visibility("hidden")));
+extern const char __stop_liballoc_text[] __attribute__((visibility("hidden")));
 
 static int bt_method;
-/* [text_lo, text_hi): executable segment of the module that holds the allocator,
- * when that module is a shared library (LD_PRELOAD or -lalloc). */
-static uintptr_t text_lo, text_hi;
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
+/* dl_iterate_phdr callback: for the module whose executable segment holds
+ * *arg's address, replace it by 1 if the module has a PT_GNU_EH_FRAME
+ * header (libunwind finds unwind tables only through it), else 0. */
+static int find_eh_frame_hdr(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    uintptr_t self = (uintptr_t)arg;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-            continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-        if (self >= lo && self < hi) {
-            /* Only trust module ranges for a shared object, not the main program. */
-            if (info->dlpi_name && info->dlpi_name[0]) {
-                text_lo = lo;
-                text_hi = hi;
-            }
-            return 1;
+    uintptr_t *io = arg;
+    const ElfW(Phdr) *phdr = info->dlpi_phdr;
+    size_t phnum = info->dlpi_phnum;
+    uintptr_t base = info->dlpi_addr;
+    /* A static program's first malloc can come before glibc fills in the
+     * main program's headers for dl_iterate_phdr: read them from the
+     * auxiliary vector, which is set up first. */
+    if (phnum == 0 && (!info->dlpi_name || !info->dlpi_name[0])) {
+        phdr = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+        phnum = getauxval(AT_PHNUM);
+        base = 0;
+        for (size_t i = 0; phdr && i < phnum; i++)
+            if (phdr[i].p_type == PT_PHDR)
+                base = (uintptr_t)phdr - phdr[i].p_vaddr;
+    }
+    int mine = 0, hdr = 0;
+    for (size_t i = 0; phdr && i < phnum; i++) {
+        const ElfW(Phdr) *ph = &phdr[i];
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            hdr = 1;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            uintptr_t lo = base + ph->p_vaddr;
+            if (*io >= lo && *io < lo + ph->p_memsz)
+                mine = 1;
         }
     }
-    return 0;
+    if (!mine)
+        return 0;
+    *io = (uintptr_t)hdr;
+    return 1;
 }
 
 void backtrace_boot(int method)
 {
-    bt_method = method;
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)&backtrace_boot);
+    if (method == BT_FP) {
+        bt_method = BT_FP;
+        return;
+    }
+    /* A program linked with -static gets no .eh_frame_hdr from gcc (its
+     * driver passes --eh-frame-hdr only to dynamic links): libunwind then
+     * stops in the first frame and every sample would be charged to
+     * nothing. Our own code keeps frame pointers (liballoc.mk), so the top
+     * frame is still right with the frame-pointer walk. */
+    uintptr_t io = (uintptr_t)&backtrace_capture;
+    int found = dl_iterate_phdr(find_eh_frame_hdr, &io);
+    if (found && io == 0) {
+        if (method == BT_LIBUNWIND)
+            warn_print("<jemalloc>: prof_unwind:libunwind: the module holding the allocator has no "
+                       ".eh_frame_hdr (linked -static? add -Wl,--eh-frame-hdr); walking frame "
+                       "pointers instead\n");
+        bt_method = BT_FP;
+        return;
+    }
+    bt_method = BT_LIBUNWIND;
 }
 
 void backtrace_postfork_child(void)
@@ -51,7 +109,7 @@ void backtrace_postfork_child(void)
 
 int backtrace_is_internal(uintptr_t pc)
 {
-    return pc >= text_lo && pc < text_hi;
+    return pc >= (uintptr_t)__start_liballoc_text && pc < (uintptr_t)__stop_liballoc_text;
 }
 
 /* Stack bounds of the calling thread, cached. */
@@ -88,23 +146,30 @@ static unsigned fp_walk(uintptr_t *pcs, unsigned max)
     return n;
 }
 
+/* Number of leading (innermost) frames that are the allocator's own. */
+static unsigned internal_prefix(void *const *raw, unsigned n)
+{
+    unsigned skip = 0;
+    while (skip < n && backtrace_is_internal((uintptr_t)raw[skip]))
+        skip++;
+    return skip;
+}
+
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
-    unsigned n;
-    if (bt_method == BT_FP) {
-        n = fp_walk((uintptr_t *)raw, PROF_BT_MAX + 8);
-    } else {
+    unsigned n = 0, skip = 0;
+    if (bt_method != BT_FP) {
         int k = unw_backtrace(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;
+        skip = internal_prefix(raw, n);
     }
-    /* Drop the allocator's own frames (innermost). */
-    unsigned skip = 0;
-    if (text_hi) {
-        while (skip < n && backtrace_is_internal((uintptr_t)raw[skip]))
-            skip++;
-    } else {
-        skip = n > 2 ? 2 : 0; /* static link: at least drop capture and event frames */
+    /* libunwind that stopped inside the allocator (no unwind table for a
+     * frame of ours) found no caller: walk frame pointers, which every
+     * allocator function keeps. */
+    if (skip == n) {
+        n = fp_walk((uintptr_t *)raw, PROF_BT_MAX + 8);
+        skip = internal_prefix(raw, n);
     }
     unsigned out = 0;
     for (unsigned i = skip; i < n && out < max; i++)

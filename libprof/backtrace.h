@@ -3,7 +3,10 @@
  * unw_backtrace (works on code without frame pointers, caches per thread)
  * or a frame-pointer walk bounded by the thread's stack (prof_unwind:fp).
  * Frames inside the allocator itself are dropped so stacks start at the
- * caller of malloc. Never called with allocator locks held.
+ * caller of malloc (or of operator new, mallocx, ...), whatever the link
+ * mode: every allocator object keeps its code in the section liballoc_text
+ * (liballoc/text.ld), whose bounds the linker exports; see backtrace.c.
+ * Never called with allocator locks held.
  */
 #ifndef BACKTRACE_H
 #define BACKTRACE_H
@@ -12,14 +15,20 @@
 
 #define PROF_BT_MAX 128
 
-enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1 };
+/* prof_unwind: auto (libunwind when it can unwind the allocator's module,
+ * else frame pointers), fp, libunwind (warns and walks frame pointers when
+ * libunwind cannot unwind the allocator's module). */
+enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1, BT_AUTO = 2 };
 
+/* Choose the unwinder; once, from prof_boot. May print one warning. */
 void backtrace_boot(int method);
-/* Capture up to max return addresses (innermost first); returns the depth. */
+/* Capture up to max return addresses (innermost first), the allocator's own
+ * frames left out; returns the depth. Thread-safe, async-signal-unsafe. */
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max);
 /* In a forked child: stop using libunwind (see backtrace.c). */
 void backtrace_postfork_child(void);
-/* True if pc lies in the allocator's own code. */
+/* True if pc lies in the allocator's own code (the liballoc_text section of
+ * the module this copy of the allocator is linked into). */
 int backtrace_is_internal(uintptr_t pc);
 
 /* The call-site address for a captured return address: one byte back, so

@@ -80,7 +80,9 @@ int prof_boot(void)
     interval_bytes = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
     site_boot();
     recent_boot(opt.prof_recent_alloc_max);
-    backtrace_boot(strcmp(opt.prof_unwind, "fp") == 0 ? BT_FP : BT_LIBUNWIND);
+    backtrace_boot(strcmp(opt.prof_unwind, "fp") == 0          ? BT_FP
+                   : strcmp(opt.prof_unwind, "libunwind") == 0 ? BT_LIBUNWIND
+                                                               : BT_AUTO);
     if (opt.prof_leak_error && !opt.prof_final)
         alloc_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
     if (opt.prof_final)
