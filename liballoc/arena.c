@@ -312,14 +312,24 @@ static void span_free(struct arena *a, struct span *s)
 
 /* ---- slab pages ---- */
 
+static void abandoned_unlink(struct arena *a, struct span *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        a->abandoned[s->cls] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->abandoned = 0;
+}
+
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
 {
     pthread_mutex_lock(&a->lock);
     struct span *s = a->abandoned[cls];
     if (s) {
-        a->abandoned[cls] = s->next;
-        if (s->next)
-            s->next->prev = NULL;
+        abandoned_unlink(a, s);
         *adopted = true;
     } else {
         *adopted = false;
@@ -382,12 +392,41 @@ void arena_page_abandon(struct span *pg)
     struct arena *a = pg->arena;
     pthread_mutex_lock(&a->lock);
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
+    /* Blocks freed since page_collect_never already counted abandon_left
+     * down: adding what was out then leaves what is out now. */
+    int32_t out = (int32_t)pg->used;
+    int32_t left = atomic_fetch_add_explicit(&pg->abandon_left, out, memory_order_acq_rel) + out;
+    if (left <= 0) {
+        page_collect(pg);
+        if (pg->used == 0) {
+            page_release_locked(a, pg);
+            pthread_mutex_unlock(&a->lock);
+            arena_poke_if_needed();
+            return;
+        }
+    }
     pg->prev = NULL;
     pg->next = a->abandoned[pg->cls];
     if (pg->next)
         pg->next->prev = pg;
     a->abandoned[pg->cls] = pg;
+    pg->abandoned = 1;
     pthread_mutex_unlock(&a->lock);
+}
+
+void arena_abandoned_drained(struct span *pg)
+{
+    struct arena *a = pg->arena;
+    pthread_mutex_lock(&a->lock);
+    if (pg->abandoned && pg->kind == SPAN_SLAB) {
+        page_collect(pg);
+        if (pg->used == 0) {
+            abandoned_unlink(a, pg);
+            page_release_locked(a, pg);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
 }
 
 void arena_collect_abandoned(struct arena *a)
@@ -399,18 +438,14 @@ void arena_collect_abandoned(struct arena *a)
             struct span *next = s->next;
             page_collect(s);
             if (s->used == 0) {
-                if (s->prev)
-                    s->prev->next = s->next;
-                else
-                    a->abandoned[c] = s->next;
-                if (s->next)
-                    s->next->prev = s->prev;
+                abandoned_unlink(a, s);
                 page_release_locked(a, s);
             }
             s = next;
         }
     }
     pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
 }
 
 void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])

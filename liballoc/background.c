@@ -1,6 +1,7 @@
 /* background: the purging thread (see background.h). */
 #include "background.h"
 #include "arena.h"
+#include "decay.h"
 #include "heap.h"
 
 #include <pthread.h>
@@ -27,6 +28,7 @@ static void *bg_main(void *arg)
                 arena_collect_abandoned(a);
             arena_decay(a, false);
         }
+        heap_sweep(decay_now()); /* remote frees of idle, blocked and exited threads */
         round++;
     }
     atomic_store(&bg_state, BG_OFF);

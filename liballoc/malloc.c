@@ -298,10 +298,14 @@ ALLOC_EXPORT void free(void *p)
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             *(void **)p = s->free;
             s->free = p;
-            h->deallocated += s->block_size;
+            uint64_t d = h->deallocated + s->block_size;
+            h->deallocated = d;
             /* An empty page goes back to the arena unless it is the current one. */
             if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
                 heap_page_retire(h, s);
+            /* Frees drive decay too (heap_free_event): one compare. */
+            if (unlikely(d >= h->free_next))
+                heap_free_event(h);
             return;
         }
     }

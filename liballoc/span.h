@@ -76,6 +76,9 @@ struct span {
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
     _Atomic uint8_t sampled_overflow;  /* more sampled blocks than slots: always ask the profiler */
+    uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
+    _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
+                                      * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
 };
 
