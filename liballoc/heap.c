@@ -515,6 +515,7 @@ static void heap_steal_full(struct heap *h)
              * lands in delayed_free and comes back through a later drain). */
             page_collect_never(pg, false);
             queue_remove(&h->full, pg);
+            atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
             if (pg->used == 0)
                 arena_page_free(pg);
             else

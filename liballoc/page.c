@@ -113,6 +113,9 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
     pg->free = block;
     pg->used--;
     heap_full_unlink(owner, pg);
+    /* Unowned before the owner can look again: its slow free re-reads the tag
+     * under full_lock. */
+    atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     pthread_mutex_unlock(&owner->full_lock);
     arena_page_abandon(pg);
     return true;
