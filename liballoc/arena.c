@@ -310,6 +310,89 @@ static void span_free(struct arena *a, struct span *s)
     free_span_insert(a, s);
 }
 
+/* Pages in use in the chunk of `start` go up or down by npages (lock held). */
+static void chunk_active_add(struct arena *a, uintptr_t start, ptrdiff_t npages)
+{
+    struct chunk *c = chunk_of(start);
+    c->active += (size_t)npages;
+    if (c->active == 0)
+        a->chunk_emptied = true;
+}
+
+/* Chunks with nothing in use (and dirty pages) that make a burst of frees
+ * purged at once: 8 MiB. */
+#define EAGER_CHUNKS 4
+
+/* Move the dirty free spans of chunk c onto *batch (lock held); returns pages. */
+static size_t chunk_take_dirty(struct arena *a, struct chunk *c, struct span **batch)
+{
+    size_t taken = 0;
+    for (size_t i = 0; i < CHUNK_PAGES;) {
+        struct span *s = c->map[i];
+        if (!s || s->start != c->base + (i << LG_PAGE) || s->npages == 0)
+            break;
+        i += s->npages;
+        if (s->kind != SPAN_FREE || s->state != SPAN_DIRTY)
+            continue;
+        if (batch) {
+            bin_remove(a, s);
+            s->kind = SPAN_BUSY;
+            s->next = *batch;
+            *batch = s;
+        }
+        taken += s->npages;
+    }
+    return taken;
+}
+
+/* A wave of frees that empties whole chunks gives their pages back at once
+ * rather than over the decay time, once EAGER_CHUNKS chunks (8 MiB) have
+ * nothing in use and hold dirty pages: jemalloc likewise purges at once a
+ * freed run that coalesces to 8 MiB or more (opt.oversize_threshold), so a
+ * burst of frees leaves only its fragmented part to decay. Not with decay
+ * disabled (-1) or immediate (0). Lock held; dropped around the madvise
+ * calls, so call it only where the caller is done with the arena's state. */
+static void purge_empty_chunks(struct arena *a)
+{
+    if (!a->chunk_emptied)
+        return;
+    a->chunk_emptied = false;
+    if (a->decay_dirty.ms <= 0 || a->decay_muzzy.ms < 0)
+        return;
+    unsigned n = 0;
+    for (struct chunk *c = a->chunks; c && n < EAGER_CHUNKS; c = c->next)
+        if (c->active == 0 && chunk_take_dirty(a, c, NULL) > 0)
+            n++;
+    if (n < EAGER_CHUNKS)
+        return;
+    struct span *batch = NULL;
+    for (struct chunk *c = a->chunks; c; c = c->next)
+        if (c->active == 0)
+            chunk_take_dirty(a, c, &batch);
+    pthread_mutex_unlock(&a->lock);
+    uint64_t npurged = 0, ncalls = 0;
+    for (struct span *s = batch; s; s = s->next) {
+        os_purge_forced((void *)s->start, span_bytes(s));
+        npurged += s->npages;
+        ncalls++;
+    }
+    uint64_t now = decay_now();
+    pthread_mutex_lock(&a->lock);
+    a->stats.npurge++;
+    a->stats.nmadvise += ncalls;
+    a->stats.purged += npurged;
+    decay_forget(&a->decay_dirty, npurged);
+    if (a->poke_mark > a->stats.ndirty)
+        a->poke_mark = a->stats.ndirty;
+    while (batch) {
+        struct span *s = batch;
+        batch = s->next;
+        s->state = SPAN_CLEAN;
+        s->freed_ns = now;
+        free_span_insert(a, s);
+    }
+}
+
 /* ---- slab pages ---- */
 
 static void abandoned_unlink(struct arena *a, struct span *s)
@@ -342,6 +425,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
                 c->map[first + i] = s;
             a->stats.active_pages += s->npages;
             a->stats.slab_pages += s->npages;
+            chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
             s->nmalloc = 0;
             s->slab_prev = NULL;
             s->slab_next = a->slabs;
@@ -375,6 +459,7 @@ static void page_release_locked(struct arena *a, struct span *pg)
         pg->slab_next->slab_prev = pg->slab_prev;
     a->stats.active_pages -= pg->npages;
     a->stats.slab_pages -= pg->npages;
+    chunk_active_add(a, pg->start, -(ptrdiff_t)pg->npages);
     span_free(a, pg);
 }
 
@@ -383,6 +468,7 @@ void arena_page_free(struct span *pg)
     struct arena *a = pg->arena;
     pthread_mutex_lock(&a->lock);
     page_release_locked(a, pg);
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
     arena_poke_if_needed();
 }
@@ -400,6 +486,7 @@ void arena_page_abandon(struct span *pg)
         page_collect(pg);
         if (pg->used == 0) {
             page_release_locked(a, pg);
+            purge_empty_chunks(a);
             pthread_mutex_unlock(&a->lock);
             arena_poke_if_needed();
             return;
@@ -423,6 +510,7 @@ void arena_abandoned_drained(struct span *pg)
         if (pg->used == 0) {
             abandoned_unlink(a, pg);
             page_release_locked(a, pg);
+            purge_empty_chunks(a);
         }
     }
     pthread_mutex_unlock(&a->lock);
@@ -444,6 +532,7 @@ void arena_collect_abandoned(struct arena *a)
             s = next;
         }
     }
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
     arena_poke_if_needed();
 }
@@ -479,6 +568,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
         span_sampled_reset(s);
         a->stats.active_pages += npages;
+        chunk_active_add(a, s->start, (ptrdiff_t)npages);
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
@@ -496,9 +586,11 @@ void arena_large_free(struct span *s)
     struct arena *a = s->arena;
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
+    chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     span_free(a, s);
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
     arena_poke_if_needed();
     arena_decay_tick(a);
@@ -522,6 +614,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
             s->npages = npages;
             map_set(s);
             a->stats.active_pages -= t->npages;
+            chunk_active_add(a, t->start, -(ptrdiff_t)t->npages);
             span_free(a, t);
             ok = true;
         }
@@ -543,6 +636,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
             s->npages = npages;
             map_set(s);
             a->stats.active_pages += grow;
+            chunk_active_add(a, s->start, (ptrdiff_t)grow);
             if (zero && !nz)
                 zero_len = new_usize - old_usize;
             ok = true;

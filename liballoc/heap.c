@@ -349,7 +349,7 @@ static struct heap *heap_create(void)
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;
-    h->tick_bytes = TICK_MIN_BYTES;
+    h->tick_bytes = h->free_tick_bytes = TICK_MIN_BYTES;
     h->tick_next = TICK_MIN_BYTES;
     h->free_next = TICK_MIN_BYTES;
     h->next_event = h->tick_next;
@@ -580,20 +580,28 @@ void heap_sweep(uint64_t now)
  * call, which keeps freed memory flowing back on schedule without a
  * background thread and without a clock read on the fast paths; a thread
  * that only frees (an expiry wave) drives decay too. */
-static void heap_tick(struct heap *h)
+static void heap_tick(struct heap *h, bool on_free)
 {
-    /* Nudged: purge or reclaim work is waiting, so tick now and often again,
-     * whatever the recent pace. */
+    /* Nudged: purge or reclaim work is waiting, so tick now and often again
+     * on both sides, whatever the recent pace. Each side adapts its own
+     * interval, so a fast wave of frees does not slow the allocation side's
+     * ticks (or the reverse). */
     bool nudged = atomic_load_explicit(&h->nudge, memory_order_relaxed) &&
                   atomic_exchange_explicit(&h->nudge, 0, memory_order_relaxed);
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
-    if (nudged || dt > 10000000)
-        h->tick_bytes = TICK_MIN_BYTES;
-    else if (dt < 1000000 && h->tick_bytes < TICK_MAX_BYTES)
-        h->tick_bytes *= 2;
-    if (atomic_load_explicit(&heap_reclaim_wanted, memory_order_relaxed) &&
-        h->tick_bytes > RECLAIM_TICK_BYTES)
-        h->tick_bytes = RECLAIM_TICK_BYTES;
+    uint64_t *bytes = on_free ? &h->free_tick_bytes : &h->tick_bytes;
+    if (nudged)
+        h->tick_bytes = h->free_tick_bytes = TICK_MIN_BYTES;
+    else if (dt > 10000000)
+        *bytes = TICK_MIN_BYTES;
+    else if (dt < 1000000 && *bytes < TICK_MAX_BYTES)
+        *bytes *= 2;
+    if (atomic_load_explicit(&heap_reclaim_wanted, memory_order_relaxed)) {
+        if (h->tick_bytes > RECLAIM_TICK_BYTES)
+            h->tick_bytes = RECLAIM_TICK_BYTES;
+        if (h->free_tick_bytes > RECLAIM_TICK_BYTES)
+            h->free_tick_bytes = RECLAIM_TICK_BYTES;
+    }
     if (nudged || dt >= 1000000) {
         h->last_tick_ns = now;
         /* The sweeper asked (sweep_mark set): collect our remote frees. */
@@ -604,8 +612,10 @@ static void heap_tick(struct heap *h)
         heap_sweep(now);
         background_poll();
     }
-    h->tick_next = h->allocated + h->tick_bytes;
-    h->free_next = h->deallocated + h->tick_bytes;
+    if (!on_free || nudged)
+        h->tick_next = h->allocated + h->tick_bytes;
+    if (on_free || nudged)
+        h->free_next = h->deallocated + h->free_tick_bytes;
 }
 
 static void heap_set_next_event(struct heap *h)
@@ -619,7 +629,7 @@ void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
-        heap_tick(h);
+        heap_tick(h, false);
     heap_set_next_event(h);
     return p;
 }
@@ -628,7 +638,7 @@ void heap_free_event(struct heap *h)
 {
     if (h == &heap_empty)
         return;
-    heap_tick(h);
+    heap_tick(h, true);
     heap_set_next_event(h); /* a nudge lowered it too */
 }
 

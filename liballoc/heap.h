@@ -60,7 +60,8 @@ struct heap {
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
-    uint64_t tick_bytes;                /* adaptive bytes between decay ticks (alloc and free) */
+    uint64_t tick_bytes;                /* adaptive allocated bytes between decay ticks */
+    uint64_t free_tick_bytes;           /* adaptive freed bytes between decay ticks */
     uint64_t last_tick_ns;              /* when this thread last ticked decay */
     struct span_queue queue[NSMALL];    /* owned pages with room, per class */
     struct span_queue full;             /* owned pages with no room */

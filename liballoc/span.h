@@ -88,6 +88,7 @@ struct chunk {
     uintptr_t base;                  /* chunk address */
     struct arena *arena;             /* owner */
     struct chunk *next;              /* arena's chunk list */
+    size_t active;                   /* pages in slabs and large blocks (arena lock) */
 };
 
 ALWAYS_INLINE size_t span_bytes(const struct span *s) { return s->npages << LG_PAGE; }
