@@ -145,6 +145,13 @@ void heap_page_retire(struct heap *h, struct span *pg)
     arena_page_free(pg);
 }
 
+void heap_page_retire_event(struct heap *h, struct span *pg)
+{
+    heap_page_retire(h, pg);
+    if (unlikely(h->deallocated >= h->free_next))
+        heap_free_event(h);
+}
+
 /* Free a block on a page owned by h (local path with all the bookkeeping);
  * full_lock held if the page is on the full list. */
 static void free_owned(struct heap *h, struct span *pg, void *p)

@@ -111,6 +111,8 @@ void heap_sweep(uint64_t now);
 /* Free p whose span is s (NULL if unknown) from heap h. */
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
+/* heap_page_retire, then the free-side event check (free's fast path). */
+void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */
 struct heap *heap_get(void);
 /* Give all cached pages back to the arena (thread.tcache.flush, exit). */
