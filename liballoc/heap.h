@@ -23,13 +23,20 @@
  *    did not answer a nudge (blocked or idle). The fast paths never touch
  *    a full page (its owner_tag carries SPAN_TAG_FULL), so they need no lock.
  *
- * Reclaiming remote frees without a background thread: any thread's decay
- * tick (allocation or free events) runs heap_sweep at most every
- * SWEEP_NS. It collects abandoned pages that received frees (arena.c),
- * nudges live heaps with remote frees pending so their owners collect them,
- * and takes the full pages of owners that stayed silent for a sweep period:
- * empty ones go back to the arena (then decay), the others are abandoned
- * (adoptable by any thread). Pages on the owner's queue stay its own.
+ * Reclaiming remote frees without a background thread:
+ *  - the first remote free into a full page takes the page from its owner
+ *    (page.c, under the owner's full_lock) and abandons it to the arena;
+ *    pages of exited threads are abandoned at exit. An abandoned page counts
+ *    its blocks still out (span.abandon_left) and the remote free that
+ *    returns the last one gives the page back to the arena at once, so
+ *    memory handed to other threads returns as it is freed, whether its
+ *    allocating thread exited, idles or is blocked forever;
+ *  - any thread's decay tick (allocation or free events) runs heap_sweep at
+ *    most every SWEEP_NS: it collects abandoned pages that received frees
+ *    (a backstop), nudges live heaps with remote frees pending so their
+ *    owners collect them, and takes the full pages of owners that stayed
+ *    silent for a sweep period (when the take above lost a lock race).
+ *    Pages on an owner's class queues stay its own: its fast paths use them.
  *
  * Fast-path budget: malloc ~12 instructions (TLS load, class lookup, pop,
  * counter add, one compare for sampling/stats events); free ~14 (radix

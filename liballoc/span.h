@@ -6,7 +6,9 @@
  *
  * Slab concurrency contract (mimalloc-style free-list sharding):
  *  - free, used, capacity and the queue links belong to the owning heap's
- *    thread; nobody else reads or writes them.
+ *    thread; for a page on its full list, to whoever holds that heap's
+ *    full_lock (the owner, or a thread taking the page, heap.h); for an
+ *    abandoned page, to whoever holds its arena's lock.
  *  - thread_free is the only field other threads write: a lock-free stack of
  *    blocks they freed, with a 2-bit delayed-free state in its low bits.
  *  - owner_tag = owning heap | span flags; written by the owner, read by any
