@@ -856,4 +856,9 @@ void heap_postfork_parent(void)
 void heap_postfork_child(void)
 {
     pthread_mutex_init(&heaps_lock, NULL);
+    /* Another thread may have held our full_lock while taking a page at the
+     * fork; it does not exist here. Other heaps' owners are gone too: only
+     * trylock ever reaches their locks (sweeper, page taking). */
+    if (heap_tls != &heap_empty)
+        pthread_mutex_init(&heap_tls->full_lock, NULL);
 }
