@@ -403,14 +403,34 @@ static void abandoned_unlink(struct arena *a, struct span *s)
         a->abandoned[s->cls] = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    else
+        a->abandoned_last[s->cls] = s->prev;
     s->next = s->prev = NULL;
     s->abandoned = 0;
+}
+
+/* Pages examined, and the share of blocks that must be free, before a heap
+ * adopts an abandoned page rather than taking a fresh one: pages taken from
+ * their owners at their first remote free are nearly full, and adopting one
+ * for a block or two would cycle it through the arena lock over and over. */
+#define ADOPT_SCAN 8
+#define ADOPT_FREE_SHARE 4 /* at least 1/4 of the blocks free */
+
+static struct span *abandoned_pick(struct arena *a, unsigned cls)
+{
+    unsigned n = 0;
+    for (struct span *s = a->abandoned[cls]; s && n < ADOPT_SCAN; s = s->next, n++) {
+        int32_t out = atomic_load_explicit(&s->abandon_left, memory_order_relaxed);
+        if (out <= (int32_t)(s->reserved - s->reserved / ADOPT_FREE_SHARE))
+            return s;
+    }
+    return NULL;
 }
 
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
 {
     pthread_mutex_lock(&a->lock);
-    struct span *s = a->abandoned[cls];
+    struct span *s = abandoned_pick(a, cls);
     if (s) {
         abandoned_unlink(a, s);
         *adopted = true;
@@ -492,11 +512,14 @@ void arena_page_abandon(struct span *pg)
             return;
         }
     }
-    pg->prev = NULL;
-    pg->next = a->abandoned[pg->cls];
-    if (pg->next)
-        pg->next->prev = pg;
-    a->abandoned[pg->cls] = pg;
+    /* Oldest first: older pages had more time to get their blocks back. */
+    pg->next = NULL;
+    pg->prev = a->abandoned_last[pg->cls];
+    if (pg->prev)
+        pg->prev->next = pg;
+    else
+        a->abandoned[pg->cls] = pg;
+    a->abandoned_last[pg->cls] = pg;
     pg->abandoned = 1;
     pthread_mutex_unlock(&a->lock);
 }

@@ -54,7 +54,8 @@ struct arena {
     int node;                                   /* NUMA node, -1 if unbound */
     struct span *bins[3][ARENA_NBINS];          /* free spans by state and page count */
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins */
-    struct span *abandoned[NSMALL];             /* slab pages whose heap exited */
+    struct span *abandoned[NSMALL];             /* slab pages no heap owns, oldest first */
+    struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */

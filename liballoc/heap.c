@@ -32,9 +32,6 @@ static __thread uint8_t heap_tls_state __attribute__((tls_model("initial-exec"))
 /* How often heap_sweep runs, and how long an owner may leave a nudge
  * unanswered before the sweeper takes its full pages. */
 #define SWEEP_NS ((uint64_t)100000000)
-#define RECLAIM_TICK_BYTES ((uint64_t)1024)
-
-_Atomic bool heap_reclaim_wanted;
 
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -549,8 +546,6 @@ void heap_sweep(uint64_t now)
     struct heap *self = heap_tls;
     if (pthread_mutex_trylock(&heaps_lock) != 0)
         return;
-    atomic_store_explicit(&heap_reclaim_wanted, false, memory_order_relaxed);
-    bool waiting = false;
     for (struct heap *h = heaps_live; h; h = h->live_next) {
         if (!atomic_load_explicit(&h->remote_pending, memory_order_relaxed)) {
             if (atomic_load_explicit(&h->sweep_mark, memory_order_relaxed))
@@ -562,10 +557,7 @@ void heap_sweep(uint64_t now)
             /* First ask the owner: it collects all its pages at its next event. */
             atomic_store_explicit(&h->sweep_mark, now, memory_order_relaxed);
             heap_nudge(h);
-            waiting = true;
-        } else if (now - mark < SWEEP_NS || pthread_mutex_trylock(&h->full_lock) != 0) {
-            waiting = true;
-        } else {
+        } else if (now - mark >= SWEEP_NS && pthread_mutex_trylock(&h->full_lock) == 0) {
             /* Silent for a sweep period (blocked or idle): take its full pages.
              * Its queue pages stay its own; new remote frees raise the hint again. */
             atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
@@ -575,8 +567,6 @@ void heap_sweep(uint64_t now)
         }
     }
     pthread_mutex_unlock(&heaps_lock);
-    if (waiting)
-        atomic_store_explicit(&heap_reclaim_wanted, true, memory_order_relaxed);
 }
 
 /* ---- decay ticks ---- */
@@ -603,12 +593,6 @@ static void heap_tick(struct heap *h, bool on_free)
         *bytes = TICK_MIN_BYTES;
     else if (dt < 1000000 && *bytes < TICK_MAX_BYTES)
         *bytes *= 2;
-    if (atomic_load_explicit(&heap_reclaim_wanted, memory_order_relaxed)) {
-        if (h->tick_bytes > RECLAIM_TICK_BYTES)
-            h->tick_bytes = RECLAIM_TICK_BYTES;
-        if (h->free_tick_bytes > RECLAIM_TICK_BYTES)
-            h->free_tick_bytes = RECLAIM_TICK_BYTES;
-    }
     if (nudged || dt >= 1000000) {
         h->last_tick_ns = now;
         /* The sweeper asked (sweep_mark set): collect our remote frees. */

@@ -107,11 +107,6 @@ void heap_full_unlink(struct heap *h, struct span *pg);
 void heap_free_event(struct heap *h) NOINLINE;
 /* Ask h's owner (any thread may call) to run its event path soon. */
 void heap_nudge(struct heap *h);
-/* Set (by page_free_remote) when a reclaim hint went up; cleared by
- * heap_sweep when nothing is left waiting. While set, every thread ticks at
- * least every RECLAIM_TICK_BYTES so a sweep comes soon even from a thread
- * whose pace just dropped (the end of a wave of frees). */
-extern _Atomic bool heap_reclaim_wanted;
 /* Reclaim remote frees of idle, blocked and exited threads (see above);
  * rate-limited, cheap when not due. Call with no allocator lock held. */
 void heap_sweep(uint64_t now);

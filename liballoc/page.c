@@ -146,7 +146,6 @@ void page_free_remote(struct span *pg, void *block)
             }
             if (!atomic_load_explicit(&a->abandoned_frees, memory_order_relaxed)) {
                 atomic_store_explicit(&a->abandoned_frees, true, memory_order_relaxed);
-                atomic_store_explicit(&heap_reclaim_wanted, true, memory_order_relaxed);
             }
         } else {
             /* Heaps live in base memory and are recycled, never unmapped: a
@@ -156,7 +155,6 @@ void page_free_remote(struct span *pg, void *block)
                                                  ~SPAN_TAG_MASK);
             if (owner && !atomic_load_explicit(&owner->remote_pending, memory_order_relaxed)) {
                 atomic_store_explicit(&owner->remote_pending, 1, memory_order_relaxed);
-                atomic_store_explicit(&heap_reclaim_wanted, true, memory_order_relaxed);
             }
         }
         return;
