@@ -10,7 +10,10 @@
  *
  * Who writes what: every field is the owning thread's, except
  *  - delayed_free: lock-free stack other threads push onto (page.c);
- *  - remote_pending: set by any thread that frees into one of our pages;
+ *  - remote_pending: set by any thread whose free into one of our full pages
+ *    notifies us;
+ *  - notify_mark, notify_same: written by threads notifying us of a full page's first
+ *    remote free (they read `allocated` racily to see whether we run);
  *  - nudge, next_event, free_next: heap_nudge (any thread) sets nudge and
  *    lowers both thresholds to 0 with atomic stores so the owner runs its
  *    event path at its next malloc or free; the owner reads nudge there. A
@@ -24,8 +27,11 @@
  *    a full page (its owner_tag carries SPAN_TAG_FULL), so they need no lock.
  *
  * Reclaiming remote frees without a background thread:
- *  - the first remote free into a full page takes the page from its owner
- *    (page.c, under the owner's full_lock) and abandons it to the arena;
+ *  - a remote free into a full page of an owner that has not allocated a
+ *    byte over the last few such notifications (blocked, idle, or gone
+ *    quiet) takes the page from it (page.c, under the owner's full_lock) and
+ *    abandons it to the arena; a busy owner gets the usual notification and
+ *    reuses the page itself;
  *    pages of exited threads are abandoned at exit. An abandoned page counts
  *    its blocks still out (span.abandon_left) and the remote free that
  *    returns the last one gives the page back to the arena at once, so
@@ -72,11 +78,15 @@ struct heap {
     uint64_t last_tick_ns;              /* when this thread last ticked decay */
     struct span_queue queue[NSMALL];    /* owned pages with room, per class */
     struct span_queue full;             /* owned pages with no room */
-    _Atomic(void *) delayed_free;       /* blocks other threads freed into our full pages */
+    /* Fields other threads touch, on a cache line of their own so remote
+     * frees do not bounce the owner's lines (and the reverse). */
+    _Alignas(64) _Atomic(void *) delayed_free; /* blocks other threads freed into our full pages */
     _Atomic uint32_t remote_pending;    /* other threads freed into our pages since we last collected */
     _Atomic uint32_t nudge;             /* heap_nudge: collect and tick at the next event */
     _Atomic uint64_t sweep_mark;        /* when the sweeper nudged us for remote_pending (0: not yet) */
-    pthread_mutex_t full_lock;          /* guards `full` and its pages' lists (owner and sweeper) */
+    _Atomic uint64_t notify_mark;       /* `allocated` + 1 at the last full-page notification (page.c) */
+    _Atomic uint32_t notify_same;       /* notifications in a row with `allocated` unchanged */
+    _Alignas(64) pthread_mutex_t full_lock; /* guards `full` and its pages' lists (owner, takers) */
     struct heap *live_next, *live_prev; /* live thread heaps (heap_sweep), under heaps_lock */
     struct arena *arena;                /* where fresh pages and large blocks come from */
     bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves) */

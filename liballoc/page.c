@@ -96,6 +96,10 @@ unsigned page_collect_never(struct span *pg, bool own_freeing)
     return n;
 }
 
+/* Full-page notifications with the owner's `allocated` unchanged before its
+ * pages are taken from it. */
+#define TAKE_AFTER 4
+
 /* A full page's first remote free: take the page from its owner (if its
  * full list is free to lock) and abandon it, so its blocks come back to the
  * arena as they are freed, whether the owner runs again or not. */
@@ -137,25 +141,18 @@ void page_free_remote(struct span *pg, void *block)
     } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
                                                     memory_order_relaxed));
     if (!notify) {
-        /* Leave a hint for heap_sweep (a load, and a store only when unset). */
+        /* An abandoned page: count the block in, and leave heap_sweep a hint
+         * (a load, and a store only when unset). A page with an owner costs
+         * nothing more: its owner hears of remote frees through the full-page
+         * notification below, which also raises remote_pending. */
         if (TF_STATE(tf) == DELAY_NEVER) {
             struct arena *a = pg->arena;
             if (atomic_fetch_sub_explicit(&pg->abandon_left, 1, memory_order_acq_rel) == 1) {
                 arena_abandoned_drained(pg); /* that was the last block out */
                 return;
             }
-            if (!atomic_load_explicit(&a->abandoned_frees, memory_order_relaxed)) {
+            if (!atomic_load_explicit(&a->abandoned_frees, memory_order_relaxed))
                 atomic_store_explicit(&a->abandoned_frees, true, memory_order_relaxed);
-            }
-        } else {
-            /* Heaps live in base memory and are recycled, never unmapped: a
-             * stale owner only gets a spurious hint. */
-            struct heap *owner = (struct heap *)(atomic_load_explicit(&pg->owner_tag,
-                                                                      memory_order_relaxed) &
-                                                 ~SPAN_TAG_MASK);
-            if (owner && !atomic_load_explicit(&owner->remote_pending, memory_order_relaxed)) {
-                atomic_store_explicit(&owner->remote_pending, 1, memory_order_relaxed);
-            }
         }
         return;
     }
@@ -164,7 +161,18 @@ void page_free_remote(struct span *pg, void *block)
      * the state is DELAY_FREEING (page_set_delayed waits for us). */
     struct heap *owner = (struct heap *)(atomic_load_explicit(&pg->owner_tag, memory_order_acquire) &
                                          ~SPAN_TAG_MASK);
-    if (!owner->shared && page_take_full(pg, owner, block))
+    /* An owner that did not allocate a byte over the last TAKE_AFTER
+     * notifications is not running (blocked, idle or done): take the page
+     * rather than wait for it. A busy owner, or one only briefly waiting (a
+     * producer on a full queue), keeps its pages and reuses them itself. */
+    if (!atomic_load_explicit(&owner->remote_pending, memory_order_relaxed))
+        atomic_store_explicit(&owner->remote_pending, 1, memory_order_relaxed);
+    uint64_t now_mark = __atomic_load_n(&owner->allocated, __ATOMIC_RELAXED) + 1;
+    uint64_t mark = atomic_exchange_explicit(&owner->notify_mark, now_mark, memory_order_relaxed);
+    uint32_t same = mark == now_mark
+                        ? atomic_fetch_add_explicit(&owner->notify_same, 1, memory_order_relaxed) + 1
+                        : (atomic_store_explicit(&owner->notify_same, 0, memory_order_relaxed), 0);
+    if (same >= TAKE_AFTER && !owner->shared && page_take_full(pg, owner, block))
         return;
     void *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
     do {

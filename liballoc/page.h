@@ -19,8 +19,9 @@ void page_extend(struct span *pg);
 /* Move remotely freed blocks onto the free list; returns how many (owner only). */
 unsigned page_collect(struct span *pg);
 /* Free a block from a thread that does not own the page (lock-free). It
- * also leaves a hint for reclaiming: the owner heap's remote_pending, or
- * for an abandoned page its arena's abandoned_frees (heap_sweep reads both). */
+ * also leaves a hint for reclaiming: on a full page's first remote free the
+ * owner heap's remote_pending; on an abandoned page its arena's
+ * abandoned_frees (heap_sweep reads both). */
 void page_free_remote(struct span *pg, void *block);
 /* Collect every remote free and switch to DELAY_NEVER in one step, arming
  * abandon_left for arena_page_abandon (owner or lock holder). A caller that
