@@ -113,5 +113,5 @@ for d in 0 5 15; do
     o=$(at "$OUT/ours.dat" "$(awk -v e="$oe" -v d=$d 'BEGIN{print e + d}')")
     j=$(at "$OUT/jemalloc.dat" "$(awk -v e="$je" -v d=$d 'BEGIN{print e + d}')")
     awk -v d=$d -v o="${o:-0}" -v j="${j:-0}" 'BEGIN {
-        printf "last expiry +%2d s: ours %7.1f MiB, jemalloc %7.1f MiB, ratio %.2f\n", d, o, j, j > 0 ? o / j : 0 }'
+        printf "last expiry +%2d s: ours %7.1f MiB, jemalloc %7.1f MiB, ratio %.2f\n", d, o, j, (j > 0 ? o / j : 0) }'
 done
