@@ -30,6 +30,7 @@ struct producer {
     enum kind kind;
     void *blocks[NSIZES][MAXN];
     pthread_t thread;
+    unsigned arena; /* thread.arena of the producer */
 };
 static struct producer prods[NKINDS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -53,6 +54,8 @@ static size_t read_size(const char *name)
 static void *producer(void *arg)
 {
     struct producer *p = arg;
+    size_t asz = sizeof(p->arena);
+    CHECK_I(mallctl("thread.arena", &p->arena, &asz, NULL, 0), ==, 0);
     for (size_t s = 0; s < NSIZES; s++)
         for (int i = 0; i < counts[s]; i++) {
             p->blocks[s][i] = malloc(sizes[s]);
@@ -99,6 +102,8 @@ int main(void)
         pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     CHECK_I(pthread_join(prods[EXITS].thread, NULL), ==, 0);
+    CHECK_MSG(prods[0].arena != prods[1].arena || prods[1].arena != prods[2].arena,
+              "the producers all use arena %u: the test wants several arenas", prods[0].arena);
     epoch();
     size_t peak_active = read_size("stats.active");
     CHECK_MSG(peak_active > 100 * MiB, "stats.active %zu MiB while ~200 MB is live", peak_active >> 20);
