@@ -344,16 +344,129 @@ static void span_free(struct arena *a, struct span *s)
     free_span_insert(a, s);
 }
 
+/* Pages in use in the chunk of `start` go up or down by npages (lock held). */
+static void chunk_active_add(struct arena *a, uintptr_t start, ptrdiff_t npages)
+{
+    struct chunk *c = chunk_of(start);
+    c->active += (size_t)npages;
+    if (c->active == 0)
+        a->chunk_emptied = true;
+}
+
+/* Chunks with nothing in use (and dirty pages) that make a burst of frees
+ * purged at once: 8 MiB. */
+#define EAGER_CHUNKS 4
+
+/* Move the dirty free spans of chunk c onto *batch (lock held); returns pages. */
+static size_t chunk_take_dirty(struct arena *a, struct chunk *c, struct span **batch)
+{
+    size_t taken = 0;
+    for (size_t i = 0; i < CHUNK_PAGES;) {
+        struct span *s = c->map[i];
+        if (!s || s->start != c->base + (i << LG_PAGE) || s->npages == 0)
+            break;
+        i += s->npages;
+        if (s->kind != SPAN_FREE || s->state != SPAN_DIRTY)
+            continue;
+        if (batch) {
+            bin_remove(a, s);
+            s->kind = SPAN_BUSY;
+            s->next = *batch;
+            *batch = s;
+        }
+        taken += s->npages;
+    }
+    return taken;
+}
+
+/* A wave of frees that empties whole chunks gives their pages back at once
+ * rather than over the decay time, once EAGER_CHUNKS chunks (8 MiB) have
+ * nothing in use and hold dirty pages: jemalloc likewise purges at once a
+ * freed run that coalesces to 8 MiB or more (opt.oversize_threshold), so a
+ * burst of frees leaves only its fragmented part to decay. Not with decay
+ * disabled (-1) or immediate (0). Lock held; dropped around the madvise
+ * calls, so call it only where the caller is done with the arena's state. */
+static void purge_empty_chunks(struct arena *a)
+{
+    if (!a->chunk_emptied)
+        return;
+    a->chunk_emptied = false;
+    if (a->decay_dirty.ms <= 0 || a->decay_muzzy.ms < 0)
+        return;
+    unsigned n = 0;
+    for (struct chunk *c = a->chunks; c && n < EAGER_CHUNKS; c = c->next)
+        if (c->active == 0 && chunk_take_dirty(a, c, NULL) > 0)
+            n++;
+    if (n < EAGER_CHUNKS)
+        return;
+    struct span *batch = NULL;
+    for (struct chunk *c = a->chunks; c; c = c->next)
+        if (c->active == 0)
+            chunk_take_dirty(a, c, &batch);
+    pthread_mutex_unlock(&a->lock);
+    uint64_t npurged = 0, ncalls = 0;
+    for (struct span *s = batch; s; s = s->next) {
+        os_purge_forced((void *)s->start, span_bytes(s));
+        npurged += s->npages;
+        ncalls++;
+    }
+    uint64_t now = decay_now();
+    pthread_mutex_lock(&a->lock);
+    a->stats.npurge++;
+    a->stats.nmadvise += ncalls;
+    a->stats.purged += npurged;
+    decay_forget(&a->decay_dirty, npurged);
+    if (a->poke_mark > a->stats.ndirty)
+        a->poke_mark = a->stats.ndirty;
+    while (batch) {
+        struct span *s = batch;
+        batch = s->next;
+        s->state = SPAN_CLEAN;
+        s->freed_ns = now;
+        free_span_insert(a, s);
+    }
+}
+
 /* ---- slab pages ---- */
+
+static void abandoned_unlink(struct arena *a, struct span *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        a->abandoned[s->cls] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        a->abandoned_last[s->cls] = s->prev;
+    s->next = s->prev = NULL;
+    s->abandoned = 0;
+}
+
+/* Pages examined, and the share of blocks that must be free, before a heap
+ * adopts an abandoned page rather than taking a fresh one: pages taken from
+ * their owners at their first remote free are nearly full, and adopting one
+ * for a block or two would cycle it through the arena lock over and over. */
+#define ADOPT_SCAN 8
+#define ADOPT_FREE_SHARE 4 /* at least 1/4 of the blocks free */
+
+static struct span *abandoned_pick(struct arena *a, unsigned cls)
+{
+    unsigned n = 0;
+    for (struct span *s = a->abandoned[cls]; s && n < ADOPT_SCAN; s = s->next, n++) {
+        int32_t out = atomic_load_explicit(&s->abandon_left, memory_order_relaxed);
+        if (out <= (int32_t)(s->reserved - s->reserved / ADOPT_FREE_SHARE))
+            return s;
+    }
+    return NULL;
+}
 
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
 {
     pthread_mutex_lock(&a->lock);
-    struct span *s = a->abandoned[cls];
+    struct span *s = abandoned_pick(a, cls);
     if (s) {
-        a->abandoned[cls] = s->next;
-        if (s->next)
-            s->next->prev = NULL;
+        abandoned_unlink(a, s);
         *adopted = true;
     } else {
         *adopted = false;
@@ -366,6 +479,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
                 c->map[first + i] = s;
             a->stats.active_pages += s->npages;
             a->stats.slab_pages += s->npages;
+            chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
             s->nmalloc = 0;
             s->slab_prev = NULL;
             s->slab_next = a->slabs;
@@ -399,6 +513,7 @@ static void page_release_locked(struct arena *a, struct span *pg)
         pg->slab_next->slab_prev = pg->slab_prev;
     a->stats.active_pages -= pg->npages;
     a->stats.slab_pages -= pg->npages;
+    chunk_active_add(a, pg->start, -(ptrdiff_t)pg->npages);
     span_free(a, pg);
 }
 
@@ -407,6 +522,7 @@ void arena_page_free(struct span *pg)
     struct arena *a = pg->arena;
     pthread_mutex_lock(&a->lock);
     page_release_locked(a, pg);
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
     arena_poke_if_needed();
 }
@@ -416,12 +532,46 @@ void arena_page_abandon(struct span *pg)
     struct arena *a = pg->arena;
     pthread_mutex_lock(&a->lock);
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
-    pg->prev = NULL;
-    pg->next = a->abandoned[pg->cls];
-    if (pg->next)
-        pg->next->prev = pg;
-    a->abandoned[pg->cls] = pg;
+    /* Blocks freed since page_collect_never already counted abandon_left
+     * down: adding what was out then leaves what is out now. */
+    int32_t out = (int32_t)pg->used;
+    int32_t left = atomic_fetch_add_explicit(&pg->abandon_left, out, memory_order_acq_rel) + out;
+    if (left <= 0) {
+        page_collect(pg);
+        if (pg->used == 0) {
+            page_release_locked(a, pg);
+            purge_empty_chunks(a);
+            pthread_mutex_unlock(&a->lock);
+            arena_poke_if_needed();
+            return;
+        }
+    }
+    /* Oldest first: older pages had more time to get their blocks back. */
+    pg->next = NULL;
+    pg->prev = a->abandoned_last[pg->cls];
+    if (pg->prev)
+        pg->prev->next = pg;
+    else
+        a->abandoned[pg->cls] = pg;
+    a->abandoned_last[pg->cls] = pg;
+    pg->abandoned = 1;
     pthread_mutex_unlock(&a->lock);
+}
+
+void arena_abandoned_drained(struct span *pg)
+{
+    struct arena *a = pg->arena;
+    pthread_mutex_lock(&a->lock);
+    if (pg->abandoned && pg->kind == SPAN_SLAB) {
+        page_collect(pg);
+        if (pg->used == 0) {
+            abandoned_unlink(a, pg);
+            page_release_locked(a, pg);
+            purge_empty_chunks(a);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
 }
 
 void arena_collect_abandoned(struct arena *a)
@@ -433,18 +583,15 @@ void arena_collect_abandoned(struct arena *a)
             struct span *next = s->next;
             page_collect(s);
             if (s->used == 0) {
-                if (s->prev)
-                    s->prev->next = s->next;
-                else
-                    a->abandoned[c] = s->next;
-                if (s->next)
-                    s->next->prev = s->prev;
+                abandoned_unlink(a, s);
                 page_release_locked(a, s);
             }
             s = next;
         }
     }
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
+    arena_poke_if_needed();
 }
 
 void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
@@ -478,6 +625,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
         span_sampled_reset(s);
         a->stats.active_pages += npages;
+        chunk_active_add(a, s->start, (ptrdiff_t)npages);
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
@@ -495,9 +643,11 @@ void arena_large_free(struct span *s)
     struct arena *a = s->arena;
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
+    chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     span_free(a, s);
+    purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
     arena_poke_if_needed();
     arena_decay_tick(a);
@@ -521,6 +671,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
             s->npages = npages;
             map_set(s);
             a->stats.active_pages -= t->npages;
+            chunk_active_add(a, t->start, -(ptrdiff_t)t->npages);
             span_free(a, t);
             ok = true;
         }
@@ -542,6 +693,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
             s->npages = npages;
             map_set(s);
             a->stats.active_pages += grow;
+            chunk_active_add(a, s->start, (ptrdiff_t)grow);
             if (zero && !nz)
                 zero_len = new_usize - old_usize;
             ok = true;

@@ -10,6 +10,7 @@
 #define ARENA_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +54,9 @@ struct arena {
     int node;                                   /* NUMA node, -1 if unbound */
     struct span *bins[3][ARENA_NBINS];          /* free spans by state and page count */
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins */
-    struct span *abandoned[NSMALL];             /* slab pages whose heap exited */
+    struct span *abandoned[NSMALL];             /* slab pages no heap owns, oldest first */
+    struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
+    _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     struct chunk *chunks;                       /* every chunk of this arena */
@@ -64,6 +67,7 @@ struct arena {
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
     bool pending;                               /* last decay pass left purge work for later */
+    bool chunk_emptied;                         /* a free just left a chunk with nothing in use */
     unsigned nthreads;                          /* heaps using this arena */
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
     struct heap *shared;                        /* cache-less small allocations from this arena */
@@ -95,7 +99,12 @@ void arena_thread_detach(struct arena *a);
  * an abandoned page (the caller must collect its remote frees). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
 void arena_page_free(struct span *pg);
+/* Put a slab whose owner let go of it on the abandoned list (adoptable by
+ * any heap). The caller ran page_collect_never; the page goes back to the
+ * arena at once if nothing is out, else when its last block is freed. */
 void arena_page_abandon(struct span *pg);
+/* The last block of an abandoned slab was freed (page_free_remote). */
+void arena_abandoned_drained(struct span *pg);
 
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
 void arena_large_free(struct span *s);

@@ -68,6 +68,8 @@ static void bg_work(size_t k, size_t max, unsigned round)
             arena_collect_abandoned(a);
         arena_decay(a, false);
     }
+    if (k == 0)
+        heap_sweep(decay_now()); /* remote frees of idle, blocked and exited threads */
 }
 
 static void *bg_main(void *arg);

@@ -45,6 +45,16 @@ void decay_note(struct decay *d, size_t npages, uint64_t now)
     d->backlog[d->cur] += npages;
 }
 
+void decay_forget(struct decay *d, size_t npages)
+{
+    for (unsigned k = 0; k < DECAY_NEPOCHS && npages > 0; k++) {
+        size_t *b = &d->backlog[(d->cur + DECAY_NEPOCHS - k) % DECAY_NEPOCHS];
+        size_t take = *b < npages ? *b : npages;
+        *b -= take;
+        npages -= take;
+    }
+}
+
 size_t decay_limit(struct decay *d, uint64_t now)
 {
     if (d->ms < 0)

@@ -25,6 +25,10 @@ struct decay {
 void decay_init(struct decay *d, ssize_t ms, uint64_t now);
 /* Record npages newly unpurged pages. */
 void decay_note(struct decay *d, size_t npages, uint64_t now);
+/* npages were purged ahead of the schedule: drop them from the backlog,
+ * newest first (they were freed last), so they do not raise the allowance
+ * of the pages still unpurged. */
+void decay_forget(struct decay *d, size_t npages);
 /* Pages that may stay unpurged at time now (SIZE_MAX when ms is -1). */
 size_t decay_limit(struct decay *d, uint64_t now);
 /* Monotonic clock in ns (coarse; cheap). */

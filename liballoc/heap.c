@@ -22,7 +22,8 @@
 
 struct span span_empty;
 struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty}, .next_event = UINT64_MAX,
-                          .prof_next = UINT64_MAX, .tick_next = UINT64_MAX};
+                          .prof_next = UINT64_MAX, .tick_next = UINT64_MAX,
+                          .free_next = UINT64_MAX};
 __thread struct heap *heap_tls __attribute__((tls_model("initial-exec"))) = &heap_empty;
 
 enum { TLS_NONE = 0, TLS_LIVE = 1, TLS_DEAD = 2 };
@@ -31,9 +32,14 @@ static __thread uint8_t heap_tls_state __attribute__((tls_model("initial-exec"))
 #define TICK_MIN_BYTES ((uint64_t)64)
 #define TICK_MAX_BYTES ((uint64_t)1 << 20)
 
+/* How often heap_sweep runs, and how long an owner may leave a nudge
+ * unanswered before the sweeper takes its full pages. */
+#define SWEEP_NS ((uint64_t)100000000)
+
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct heap *heap_recycled;
+static struct heap *heaps_live;      /* thread heaps in use (live_next), under heaps_lock */
 static uint64_t heap_next_uid;
 
 
@@ -90,19 +96,26 @@ static void refresh_current(struct heap *h, unsigned cls)
 
 /* ---- full pages and delayed frees ---- */
 
+/* Move a page with no free block to the full list. On success the caller
+ * must not touch pg again without full_lock (the sweeper may take it). */
 static bool page_to_full(struct heap *h, struct span *pg)
 {
-    if (!page_set_delayed(pg, DELAY_USE, false))
+    pthread_mutex_lock(&h->full_lock);
+    if (!page_set_delayed(pg, DELAY_USE, false)) {
+        pthread_mutex_unlock(&h->full_lock);
         return false;
+    }
     queue_remove(&h->queue[pg->cls], pg);
     queue_push_front(&h->full, pg);
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
     set_tag(h, pg, (tag & SPAN_TAG_SAMPLED) | SPAN_TAG_FULL);
     if (h->pages[pg->cls] == pg)
         refresh_current(h, pg->cls);
+    pthread_mutex_unlock(&h->full_lock);
     return true;
 }
 
+/* Back from the full list to the class queue (full_lock held). */
 static void page_unfull(struct heap *h, struct span *pg)
 {
     if (!h->dying)
@@ -135,7 +148,15 @@ void heap_page_retire(struct heap *h, struct span *pg)
     arena_page_free(pg);
 }
 
-/* Free a block on a page owned by h (local path with all the bookkeeping). */
+void heap_page_retire_event(struct heap *h, struct span *pg)
+{
+    heap_page_retire(h, pg);
+    if (unlikely(h->deallocated >= h->free_next))
+        heap_free_event(h);
+}
+
+/* Free a block on a page owned by h (local path with all the bookkeeping);
+ * full_lock held if the page is on the full list. */
 static void free_owned(struct heap *h, struct span *pg, void *p)
 {
     *(void **)p = pg->free;
@@ -159,14 +180,30 @@ static struct span *span_of(void *p)
     return ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
 }
 
-static void drain_delayed(struct heap *h)
+/* Blocks other threads freed into our full pages (full_lock held). A block
+ * whose page the sweeper took meanwhile is freed to it as any remote free. */
+static void drain_delayed_locked(struct heap *h)
 {
     void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b) {
         void *next = *(void **)b;
-        free_owned(h, span_of(b), b);
+        struct span *s = span_of(b);
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
+            free_owned(h, s, b);
+        else
+            page_free_remote(s, b);
         b = next;
     }
+}
+
+static void drain_delayed(struct heap *h)
+{
+    if (!atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
+        return;
+    pthread_mutex_lock(&h->full_lock);
+    drain_delayed_locked(h);
+    pthread_mutex_unlock(&h->full_lock);
 }
 
 /* ---- finding a page with room ---- */
@@ -219,8 +256,13 @@ static struct span *find_page(struct heap *h, unsigned cls)
             page_collect(pg);
         if (!pg->free)
             page_extend(pg);
-        if (!pg->free && !page_to_full(h, pg))
+        if (!pg->free) {
+            if (page_to_full(h, pg)) {
+                pg = next;
+                continue;
+            }
             page_collect(pg);
+        }
         if (pg->free) {
             if (h->queue[cls].first != pg) {
                 queue_remove(&h->queue[cls], pg);
@@ -243,8 +285,9 @@ static struct span *find_page(struct heap *h, unsigned cls)
             page_extend(pg);
         if (pg->free)
             break;
-        if (!page_to_full(h, pg))
-            page_collect(pg);
+        if (page_to_full(h, pg))
+            continue;
+        page_collect(pg);
         if (pg->free)
             break;
     }
@@ -282,7 +325,8 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
     if (!sh && (sh = base_alloc(sizeof(*sh), 64)) != NULL) {
         for (unsigned c = 0; c < NSMALL; c++)
             sh->pages[c] = &span_empty;
-        sh->next_event = sh->prof_next = sh->tick_next = UINT64_MAX;
+        sh->next_event = sh->prof_next = sh->tick_next = sh->free_next = UINT64_MAX;
+        pthread_mutex_init(&sh->full_lock, NULL);
         sh->shared = true;
         sh->tcache = true;
         sh->arena = a;
@@ -317,16 +361,25 @@ static struct heap *heap_create(void)
     if (!h && !(h = base_alloc(sizeof(struct heap), 64)))
         return NULL;
     memset(h, 0, sizeof(*h));
+    pthread_mutex_init(&h->full_lock, NULL);
     for (unsigned c = 0; c < NSMALL; c++)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;
-    h->tick_bytes = TICK_MIN_BYTES;
+    h->tick_bytes = h->free_tick_bytes = TICK_MIN_BYTES;
     h->tick_next = TICK_MIN_BYTES;
+    h->free_next = TICK_MIN_BYTES;
     h->next_event = h->tick_next;
     stats_heap_register(h);
+    pthread_mutex_lock(&heaps_lock);
+    h->live_prev = NULL;
+    h->live_next = heaps_live;
+    if (heaps_live)
+        heaps_live->live_prev = h;
+    heaps_live = h;
+    pthread_mutex_unlock(&heaps_lock);
     heap_tls = h;
     heap_tls_state = TLS_LIVE;
     prof_thread_init(h);
@@ -348,6 +401,7 @@ void heap_flush(struct heap *h)
 {
     bool was_dying = h->dying;
     h->dying = true;
+    pthread_mutex_lock(&h->full_lock);
     struct span_queue *lists[NSMALL + 1];
     for (unsigned c = 0; c < NSMALL; c++)
         lists[c] = &h->queue[c];
@@ -355,12 +409,12 @@ void heap_flush(struct heap *h)
     for (unsigned i = 0; i <= NSMALL; i++)
         for (struct span *pg = lists[i]->first; pg; pg = pg->next)
             page_set_delayed(pg, DELAY_NEVER, true);
-    drain_delayed(h);
+    drain_delayed_locked(h);
     for (unsigned i = 0; i <= NSMALL; i++) {
         struct span *pg = lists[i]->first;
         while (pg) {
             struct span *next = pg->next;
-            page_collect(pg);
+            page_collect_never(pg, false);
             pg->next = pg->prev = NULL;
             if (pg->used == 0)
                 arena_page_free(pg);
@@ -372,6 +426,8 @@ void heap_flush(struct heap *h)
     }
     for (unsigned c = 0; c < NSMALL; c++)
         h->pages[c] = &span_empty;
+    pthread_mutex_unlock(&h->full_lock);
+    atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
     h->dying = was_dying;
 }
 
@@ -389,6 +445,16 @@ static void heap_thread_exit(void *arg)
     heap_tls_state = TLS_DEAD;
     heap_tls = &heap_empty;
     h->dying = true;
+    /* Out of the sweeper's sight before the pages go (it holds heaps_lock). */
+    pthread_mutex_lock(&heaps_lock);
+    if (h->live_prev)
+        h->live_prev->live_next = h->live_next;
+    else
+        heaps_live = h->live_next;
+    if (h->live_next)
+        h->live_next->live_prev = h->live_prev;
+    h->live_next = h->live_prev = NULL;
+    pthread_mutex_unlock(&heaps_lock);
     heap_flush(h);
     prof_thread_exit(h);
     stats_heap_retire(h);
@@ -402,36 +468,184 @@ static void heap_thread_exit(void *arg)
 
 /* ---- allocation slow paths ---- */
 
-/* Decay ticks ride the allocation byte counter: the bytes between ticks adapt
- * so a busy thread ticks about once a millisecond and a nearly idle one on
- * every allocation, which keeps freed memory flowing back on schedule
- * without a background thread and without a clock read on the fast path. */
-static void heap_tick(struct heap *h)
+/* ---- reclaiming remote frees (see heap.h) ---- */
+
+void heap_full_unlink(struct heap *h, struct span *pg)
 {
-    /* Poked (tick_next was zeroed): purge work is waiting, so tick now and
-     * often again, whatever the recent pace. */
-    bool poked = h->tick_next == 0;
+    queue_remove(&h->full, pg);
+}
+
+void heap_nudge(struct heap *h)
+{
+    atomic_store_explicit(&h->nudge, 1, memory_order_relaxed);
+    __atomic_store_n(&h->next_event, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->free_next, 0, __ATOMIC_RELAXED);
+}
+
+/* The owner answers a nudge: every remotely freed block of its pages goes
+ * back on their free lists, empty pages go back to the arena. */
+static void heap_collect_all(struct heap *h)
+{
+    atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
+    atomic_store_explicit(&h->sweep_mark, 0, memory_order_relaxed);
+    pthread_mutex_lock(&h->full_lock);
+    drain_delayed_locked(h);
+    struct span *pg = h->full.first;
+    while (pg) {
+        struct span *next = pg->next;
+        if (page_collect(pg) > 0) {
+            page_unfull(h, pg);
+            if (pg->used == 0)
+                heap_page_retire(h, pg);
+        }
+        pg = next;
+    }
+    pthread_mutex_unlock(&h->full_lock);
+    heap_collect(h);
+}
+
+/* The sweeper takes the full pages of a silent owner that received remote
+ * frees (full_lock held): empty ones go back to the arena, the others are
+ * abandoned with their free blocks so any thread can adopt them. Pages on
+ * the owner's class queues are left alone: its fast paths use them. */
+static void heap_steal_full(struct heap *h)
+{
+    /* Blocks in delayed_free go onto their pages first (full pages are the
+     * lock holder's); those of other pages are freed to them remotely. */
+    void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
+    while (b) {
+        void *next = *(void **)b;
+        struct span *s = span_of(b);
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && (tag & SPAN_TAG_FULL)) {
+            *(void **)b = s->free;
+            s->free = b;
+            s->used--;
+        } else {
+            page_free_remote(s, b);
+        }
+        b = next;
+    }
+    struct span *pg = h->full.first;
+    while (pg) {
+        struct span *next = pg->next;
+        if (pg->free || page_has_remote(pg)) {
+            /* Never notify h again; waits out a notifier in flight (its block
+             * lands in delayed_free and comes back through a later drain). */
+            page_collect_never(pg, false);
+            queue_remove(&h->full, pg);
+            atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
+            if (pg->used == 0)
+                arena_page_free(pg);
+            else
+                arena_page_abandon(pg);
+        }
+        pg = next;
+    }
+}
+
+void heap_sweep(uint64_t now)
+{
+    static _Atomic uint64_t next_sweep;
+    uint64_t due = atomic_load_explicit(&next_sweep, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&next_sweep, &due, now + SWEEP_NS))
+        return;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *a = arenas[i];
+        if (a && atomic_load_explicit(&a->abandoned_frees, memory_order_relaxed) &&
+            atomic_exchange_explicit(&a->abandoned_frees, false, memory_order_relaxed)) {
+            arena_collect_abandoned(a);
+        }
+    }
+    struct heap *self = heap_tls;
+    if (pthread_mutex_trylock(&heaps_lock) != 0)
+        return;
+    for (struct heap *h = heaps_live; h; h = h->live_next) {
+        if (!atomic_load_explicit(&h->remote_pending, memory_order_relaxed)) {
+            if (atomic_load_explicit(&h->sweep_mark, memory_order_relaxed))
+                atomic_store_explicit(&h->sweep_mark, 0, memory_order_relaxed);
+            continue;
+        }
+        uint64_t mark = atomic_load_explicit(&h->sweep_mark, memory_order_relaxed);
+        if (mark == 0 || h == self) {
+            /* First ask the owner: it collects all its pages at its next event. */
+            atomic_store_explicit(&h->sweep_mark, now, memory_order_relaxed);
+            heap_nudge(h);
+        } else if (now - mark >= SWEEP_NS && pthread_mutex_trylock(&h->full_lock) == 0) {
+            /* Silent for a sweep period (blocked or idle): take its full pages.
+             * Its queue pages stay its own; new remote frees raise the hint again. */
+            atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
+            heap_steal_full(h);
+            pthread_mutex_unlock(&h->full_lock);
+            atomic_store_explicit(&h->sweep_mark, 0, memory_order_relaxed);
+        }
+    }
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+/* ---- decay ticks ---- */
+
+/* Decay ticks ride the byte counters of both allocation and free (free_next
+ * is the free path's twin of tick_next): the bytes between ticks adapt so a
+ * busy thread ticks about once a millisecond and a nearly idle one on every
+ * call, which keeps freed memory flowing back on schedule without a
+ * background thread and without a clock read on the fast paths; a thread
+ * that only frees (an expiry wave) drives decay too. */
+static void heap_tick(struct heap *h, bool on_free)
+{
+    /* Nudged: purge or reclaim work is waiting, so tick now and often again
+     * on both sides, whatever the recent pace. Each side adapts its own
+     * interval, so a fast wave of frees does not slow the allocation side's
+     * ticks (or the reverse). */
+    bool nudged = atomic_load_explicit(&h->nudge, memory_order_relaxed) &&
+                  atomic_exchange_explicit(&h->nudge, 0, memory_order_relaxed);
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
-    if (poked || dt > 10000000)
-        h->tick_bytes = TICK_MIN_BYTES;
-    else if (dt < 1000000 && h->tick_bytes < TICK_MAX_BYTES)
-        h->tick_bytes *= 2;
-    if (poked || dt >= 1000000) {
+    uint64_t *bytes = on_free ? &h->free_tick_bytes : &h->tick_bytes;
+    if (nudged)
+        h->tick_bytes = h->free_tick_bytes = TICK_MIN_BYTES;
+    else if (dt > 10000000)
+        *bytes = TICK_MIN_BYTES;
+    else if (dt < 1000000 && *bytes < TICK_MAX_BYTES)
+        *bytes *= 2;
+    if (nudged || dt >= 1000000) {
         h->last_tick_ns = now;
+        /* The sweeper asked (sweep_mark set): collect our remote frees. */
+        if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&
+            atomic_load_explicit(&h->remote_pending, memory_order_relaxed) && h->tcache)
+            heap_collect_all(h);
         arena_decay_tick(h->arena);
+        heap_sweep(now);
         background_poll();
     }
-    h->tick_next = h->allocated + h->tick_bytes;
+    if (!on_free || nudged)
+        h->tick_next = h->allocated + h->tick_bytes;
+    if (on_free || nudged)
+        h->free_next = h->deallocated + h->free_tick_bytes;
+}
+
+static void heap_set_next_event(struct heap *h)
+{
+    uint64_t e = h->prof_next < h->tick_next ? h->prof_next : h->tick_next;
+    __atomic_store_n(&h->next_event, e, __ATOMIC_RELAXED);
 }
 
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
 {
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
-    if (h->allocated >= h->tick_next)
-        heap_tick(h);
-    h->next_event = h->prof_next < h->tick_next ? h->prof_next : h->tick_next;
+    if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
+        heap_tick(h, false);
+    heap_set_next_event(h);
     return p;
+}
+
+void heap_free_event(struct heap *h)
+{
+    if (h == &heap_empty)
+        return;
+    heap_tick(h, true);
+    heap_set_next_event(h); /* a nudge lowered it too */
 }
 
 void *heap_alloc_small_slow(struct heap *h, size_t size)
@@ -541,6 +755,13 @@ static void bad_pointer(const char *what, void *p)
     bad_pointer_msg(what, p, true);
 }
 
+/* The free fast path's event check, for the slow paths. */
+static inline void note_free_event(struct heap *h)
+{
+    if (unlikely(h->deallocated >= h->free_next))
+        heap_free_event(h);
+}
+
 void heap_free_slow(struct heap *h, void *p, uintptr_t e)
 {
     if (p == NULL)
@@ -579,8 +800,22 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             stats_note_orphan_free(s->block_size);
         struct heap *owner = (struct heap *)(tag & ~SPAN_TAG_MASK);
         if (owner == h && h != &heap_empty) {
-            free_owned(h, s, p);
-            return;
+            if (!(tag & SPAN_TAG_FULL)) {
+                free_owned(h, s, p);
+                note_free_event(h);
+                return;
+            }
+            /* Our full page, unless the sweeper took it meanwhile. */
+            pthread_mutex_lock(&h->full_lock);
+            tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+            owner = (struct heap *)(tag & ~SPAN_TAG_MASK);
+            if (owner == h) {
+                free_owned(h, s, p);
+                pthread_mutex_unlock(&h->full_lock);
+                note_free_event(h);
+                return;
+            }
+            pthread_mutex_unlock(&h->full_lock);
         }
         if (owner && owner->shared) {
             /* A cache-less block goes straight back to its arena's shared heap,
@@ -592,10 +827,13 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             if (still)
                 free_owned(owner, s, p);
             pthread_mutex_unlock(&oa->shared_lock);
-            if (still)
+            if (still) {
+                note_free_event(h);
                 return;
+            }
         }
         page_free_remote(s, p);
+        note_free_event(h);
         return;
     }
     case SPAN_LARGE:
@@ -615,6 +853,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             arena_large_free(s);
         else
             huge_free(s);
+        note_free_event(h);
         return;
     default:
         bad_pointer("free(): double free or invalid pointer", p);
@@ -637,4 +876,9 @@ void heap_postfork_parent(void)
 void heap_postfork_child(void)
 {
     pthread_mutex_init(&heaps_lock, NULL);
+    /* Another thread may have held our full_lock while taking a page at the
+     * fork; it does not exist here. Other heaps' owners are gone too: only
+     * trylock ever reaches their locks (sweeper, page taking). */
+    if (heap_tls != &heap_empty)
+        pthread_mutex_init(&heap_tls->full_lock, NULL);
 }

@@ -8,13 +8,51 @@
  * delayed_free. At thread exit pages are handed back to the arena (empty
  * ones freed, others abandoned for adoption).
  *
+ * Who writes what: every field is the owning thread's, except
+ *  - delayed_free: lock-free stack other threads push onto (page.c);
+ *  - remote_pending: set by any thread whose free into one of our full pages
+ *    notifies us;
+ *  - notify_mark, notify_same: written by threads notifying us of a full page's first
+ *    remote free (they read `allocated` racily to see whether we run);
+ *  - nudge, next_event, free_next: heap_nudge (any thread) sets nudge and
+ *    lowers both thresholds to 0 with atomic stores so the owner runs its
+ *    event path at its next malloc or free; the owner reads nudge there. A
+ *    nudge that races with the owner resetting its thresholds is only
+ *    delayed to the owner's next natural event (nudges are hints);
+ *  - sweep_mark: the sweeper's (heap_sweep, under heaps_lock); the owner
+ *    zeroes it when it collects;
+ *  - full and the free/used/thread_free of pages on it: whoever holds
+ *    full_lock, the owner or the sweeper stealing pages of an owner that
+ *    did not answer a nudge (blocked or idle). The fast paths never touch
+ *    a full page (its owner_tag carries SPAN_TAG_FULL), so they need no lock.
+ *
+ * Reclaiming remote frees without a background thread:
+ *  - a remote free into a full page of an owner that has not allocated a
+ *    byte over the last few such notifications (blocked, idle, or gone
+ *    quiet) takes the page from it (page.c, under the owner's full_lock) and
+ *    abandons it to the arena; a busy owner gets the usual notification and
+ *    reuses the page itself;
+ *    pages of exited threads are abandoned at exit. An abandoned page counts
+ *    its blocks still out (span.abandon_left) and the remote free that
+ *    returns the last one gives the page back to the arena at once, so
+ *    memory handed to other threads returns as it is freed, whether its
+ *    allocating thread exited, idles or is blocked forever;
+ *  - any thread's decay tick (allocation or free events) runs heap_sweep at
+ *    most every SWEEP_NS: it collects abandoned pages that received frees
+ *    (a backstop), nudges live heaps with remote frees pending so their
+ *    owners collect them, and takes the full pages of owners that stayed
+ *    silent for a sweep period (when the take above lost a lock race).
+ *    Pages on an owner's class queues stay its own: its fast paths use them.
+ *
  * Fast-path budget: malloc ~12 instructions (TLS load, class lookup, pop,
  * counter add, one compare for sampling/stats events); free ~14 (radix
- * lookup, owner compare, push, used decrement).
+ * lookup, owner compare, push, used decrement, counter add, one compare for
+ * the free-side decay event: +3 instructions under callgrind).
  */
 #ifndef HEAP_H
 #define HEAP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,13 +71,24 @@ struct heap {
     uint64_t allocated;                 /* bytes this thread allocated (thread.allocated) */
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
+    uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
-    uint64_t tick_bytes;                /* adaptive bytes between decay ticks */
+    uint64_t tick_bytes;                /* adaptive allocated bytes between decay ticks */
+    uint64_t free_tick_bytes;           /* adaptive freed bytes between decay ticks */
     uint64_t last_tick_ns;              /* when this thread last ticked decay */
     struct span_queue queue[NSMALL];    /* owned pages with room, per class */
     struct span_queue full;             /* owned pages with no room */
-    _Atomic(void *) delayed_free;       /* blocks other threads freed into our full pages */
+    /* Fields other threads touch, on a cache line of their own so remote
+     * frees do not bounce the owner's lines (and the reverse). */
+    _Alignas(64) _Atomic(void *) delayed_free; /* blocks other threads freed into our full pages */
+    _Atomic uint32_t remote_pending;    /* other threads freed into our pages since we last collected */
+    _Atomic uint32_t nudge;             /* heap_nudge: collect and tick at the next event */
+    _Atomic uint64_t sweep_mark;        /* when the sweeper nudged us for remote_pending (0: not yet) */
+    _Atomic uint64_t notify_mark;       /* `allocated` + 1 at the last full-page notification (page.c) */
+    _Atomic uint32_t notify_same;       /* notifications in a row with `allocated` unchanged */
+    _Alignas(64) pthread_mutex_t full_lock; /* guards `full` and its pages' lists (owner, takers) */
+    struct heap *live_next, *live_prev; /* live thread heaps (heap_sweep), under heaps_lock */
     struct arena *arena;                /* where fresh pages and large blocks come from */
     bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves) */
     struct heap *next_free;             /* recycled heaps */
@@ -62,9 +111,21 @@ void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
                          struct arena *arena);
+/* Unlink pg from h's full list (full_lock held; page.c takes full pages). */
+void heap_full_unlink(struct heap *h, struct span *pg);
+/* Free-side decay tick: `deallocated` crossed free_next (the free fast path's
+ * only extra compare). Thread-safe for the owner only. */
+void heap_free_event(struct heap *h) NOINLINE;
+/* Ask h's owner (any thread may call) to run its event path soon. */
+void heap_nudge(struct heap *h);
+/* Reclaim remote frees of idle, blocked and exited threads (see above);
+ * rate-limited, cheap when not due. Call with no allocator lock held. */
+void heap_sweep(uint64_t now);
 /* Free p whose span is s (NULL if unknown) from heap h. */
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
+/* heap_page_retire, then the free-side event check (free's fast path). */
+void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */
 struct heap *heap_get(void);
 /* Give all cached pages back to the arena (thread.tcache.flush, exit). */

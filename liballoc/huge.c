@@ -9,6 +9,7 @@
 
 #define HUGE_REGION ((size_t)64 << 20)
 #define HUGE_RETAIN_MAX ((size_t)1 << 30)
+#define HUGE_EAGER ((size_t)8 << 20) /* a free run this large is purged at once */
 
 static size_t run_size_for(size_t usize)
 {
@@ -47,8 +48,9 @@ static void run_link_after(struct arena *a, struct span *after, struct span *r)
         a->stats.huge_cached += r->npages;
 }
 
-/* Insert free run r, merging with address-adjacent free runs of the same state. */
-static void run_insert(struct arena *a, struct span *r)
+/* Insert free run r, merging with address-adjacent free runs of the same
+ * state; returns the run that now holds r's pages. */
+static struct span *run_insert(struct arena *a, struct span *r)
 {
     r->kind = SPAN_FREE;
     struct span *prev = NULL, *it = a->huge_cache;
@@ -72,6 +74,7 @@ static void run_insert(struct arena *a, struct span *r)
         arena_span_release(a, next);
     }
     run_link_after(a, prev, r);
+    return r;
 }
 
 /* Best fit for need bytes at align: dirty runs first, then clean. */
@@ -257,9 +260,11 @@ void huge_free(struct span *s)
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
     bool poke = a->stats.huge_cached == 0 && a->decay_dirty.ms > 0;
-    run_insert(a, s);
+    struct span *run = run_insert(a, s);
     if (a->decay_dirty.ms == 0)
         huge_decay_locked(a, s->freed_ns, true);
+    else if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER)
+        run_purge(a, run); /* like jemalloc's oversize_threshold: 8 MiB free at once goes */
     trim_retained(a);
     pthread_mutex_unlock(&a->lock);
     if (poke)

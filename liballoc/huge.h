@@ -4,7 +4,9 @@
  * carved from regions of address space the arena maps 64 MiB at a time, so
  * transparent huge pages can back it. Freed runs stay in an address-ordered
  * list, coalesce with free neighbours and are reused best-fit (dirty ones
- * first, no page faults); decay purges dirty runs with MADV_DONTNEED and
+ * first, no page faults); a freed run that coalesces to 8 MiB or more is
+ * purged at once (as jemalloc's opt.oversize_threshold); decay purges the
+ * other dirty runs with MADV_DONTNEED and
  * keeps the address space (clean runs), unmapping clean space beyond
  * HUGE_RETAIN_MAX. The unused tail of a block's last 2 MiB unit (under
  * 2 MiB) is never touched by its owner.

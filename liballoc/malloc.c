@@ -338,10 +338,17 @@ ALLOC_EXPORT void free(void *p)
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             *(void **)p = s->free;
             s->free = p;
-            h->deallocated += s->block_size;
-            /* An empty page goes back to the arena unless it is the current one. */
-            if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
-                heap_page_retire(h, s);
+            uint64_t d = h->deallocated + s->block_size;
+            h->deallocated = d;
+            /* An empty page goes back to the arena unless it is the current one.
+             * Frees drive decay too (heap_free_event): one compare. Both calls
+             * are tail calls, so the fast path needs no stack frame. */
+            if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
+                heap_page_retire_event(h, s);
+                return;
+            }
+            if (unlikely(d >= h->free_next))
+                heap_free_event(h);
             return;
         }
     }

@@ -1,8 +1,10 @@
 /* page: slab free lists and the remote-free protocol (see page.h). */
 #include "page.h"
+#include "arena.h"
 #include "heap.h"
 #include "sizeclass.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #define TF_STATE(tf) ((unsigned)((tf) & 3))
@@ -19,6 +21,8 @@ void page_init(struct span *s, unsigned cls)
     s->free = NULL;
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
     span_sampled_reset(s);
+    s->abandoned = 0;
+    atomic_store_explicit(&s->abandon_left, 0, memory_order_relaxed);
 }
 
 void page_extend(struct span *pg)
@@ -63,6 +67,64 @@ unsigned page_collect(struct span *pg)
     return n;
 }
 
+unsigned page_collect_never(struct span *pg, bool own_freeing)
+{
+    atomic_store_explicit(&pg->abandon_left, 0, memory_order_relaxed);
+    uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_acquire);
+    for (;;) {
+        if (TF_STATE(tf) == DELAY_FREEING && !own_freeing) {
+            sched_yield();
+            tf = atomic_load_explicit(&pg->thread_free, memory_order_acquire);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, DELAY_NEVER,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+    void *head = TF_BLOCK(tf);
+    if (!head)
+        return 0;
+    void *tail = head;
+    unsigned n = 1;
+    while (*(void **)tail) {
+        tail = *(void **)tail;
+        n++;
+    }
+    *(void **)tail = pg->free;
+    pg->free = head;
+    pg->used -= n;
+    return n;
+}
+
+/* Full-page notifications with the owner's `allocated` unchanged before its
+ * pages are taken from it. */
+#define TAKE_AFTER 4
+
+/* A full page's first remote free: take the page from its owner (if its
+ * full list is free to lock) and abandon it, so its blocks come back to the
+ * arena as they are freed, whether the owner runs again or not. */
+static bool page_take_full(struct span *pg, struct heap *owner, void *block)
+{
+    if (pthread_mutex_trylock(&owner->full_lock) != 0)
+        return false;
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_acquire);
+    if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)owner || !(tag & SPAN_TAG_FULL)) {
+        pthread_mutex_unlock(&owner->full_lock);
+        return false;
+    }
+    page_collect_never(pg, true);
+    *(void **)block = pg->free;
+    pg->free = block;
+    pg->used--;
+    heap_full_unlink(owner, pg);
+    /* Unowned before the owner can look again: its slow free re-reads the tag
+     * under full_lock. */
+    atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
+    pthread_mutex_unlock(&owner->full_lock);
+    arena_page_abandon(pg);
+    return true;
+}
+
 void page_free_remote(struct span *pg, void *block)
 {
     uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
@@ -78,13 +140,40 @@ void page_free_remote(struct span *pg, void *block)
         }
     } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
                                                     memory_order_relaxed));
-    if (!notify)
+    if (!notify) {
+        /* An abandoned page: count the block in, and leave heap_sweep a hint
+         * (a load, and a store only when unset). A page with an owner costs
+         * nothing more: its owner hears of remote frees through the full-page
+         * notification below, which also raises remote_pending. */
+        if (TF_STATE(tf) == DELAY_NEVER) {
+            struct arena *a = pg->arena;
+            if (atomic_fetch_sub_explicit(&pg->abandon_left, 1, memory_order_acq_rel) == 1) {
+                arena_abandoned_drained(pg); /* that was the last block out */
+                return;
+            }
+            if (!atomic_load_explicit(&a->abandoned_frees, memory_order_relaxed))
+                atomic_store_explicit(&a->abandoned_frees, true, memory_order_relaxed);
+        }
         return;
+    }
     /* The page is on its owner's full list: hand the block to the owner heap so
      * it notices the page has room again. The owner cannot drop the page while
      * the state is DELAY_FREEING (page_set_delayed waits for us). */
     struct heap *owner = (struct heap *)(atomic_load_explicit(&pg->owner_tag, memory_order_acquire) &
                                          ~SPAN_TAG_MASK);
+    /* An owner that did not allocate a byte over the last TAKE_AFTER
+     * notifications is not running (blocked, idle or done): take the page
+     * rather than wait for it. A busy owner, or one only briefly waiting (a
+     * producer on a full queue), keeps its pages and reuses them itself. */
+    if (!atomic_load_explicit(&owner->remote_pending, memory_order_relaxed))
+        atomic_store_explicit(&owner->remote_pending, 1, memory_order_relaxed);
+    uint64_t now_mark = __atomic_load_n(&owner->allocated, __ATOMIC_RELAXED) + 1;
+    uint64_t mark = atomic_exchange_explicit(&owner->notify_mark, now_mark, memory_order_relaxed);
+    uint32_t same = mark == now_mark
+                        ? atomic_fetch_add_explicit(&owner->notify_same, 1, memory_order_relaxed) + 1
+                        : (atomic_store_explicit(&owner->notify_same, 0, memory_order_relaxed), 0);
+    if (same >= TAKE_AFTER && !owner->shared && page_take_full(pg, owner, block))
+        return;
     void *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
     do {
         *(void **)block = head;

@@ -6,7 +6,9 @@
  *
  * Slab concurrency contract (mimalloc-style free-list sharding):
  *  - free, used, capacity and the queue links belong to the owning heap's
- *    thread; nobody else reads or writes them.
+ *    thread; for a page on its full list, to whoever holds that heap's
+ *    full_lock (the owner, or a thread taking the page, heap.h); for an
+ *    abandoned page, to whoever holds its arena's lock.
  *  - thread_free is the only field other threads write: a lock-free stack of
  *    blocks they freed, with a 2-bit delayed-free state in its low bits.
  *  - owner_tag = owning heap | span flags; written by the owner, read by any
@@ -77,6 +79,9 @@ struct span {
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
     _Atomic uint8_t sampled_overflow;  /* more sampled blocks than slots: always ask the profiler */
+    uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
+    _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
+                                      * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
 };
 
@@ -86,6 +91,7 @@ struct chunk {
     uintptr_t base;                  /* chunk address */
     struct arena *arena;             /* owner */
     struct chunk *next;              /* arena's chunk list */
+    size_t active;                   /* pages in slabs and large blocks (arena lock) */
 };
 
 ALWAYS_INLINE size_t span_bytes(const struct span *s) { return s->npages << LG_PAGE; }

@@ -51,8 +51,7 @@ void stats_poke_heaps(void)
 {
     pthread_mutex_lock(&stats_lock);
     for (struct heap *h = heaps_live; h; h = h->all_next) {
-        __atomic_store_n(&h->tick_next, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&h->next_event, 0, __ATOMIC_RELAXED);
+        heap_nudge(h);
     }
     pthread_mutex_unlock(&stats_lock);
 }
