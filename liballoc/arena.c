@@ -423,7 +423,9 @@ static void purge_empty_chunks(struct arena *a)
         batch = s->next;
         s->state = SPAN_CLEAN;
         s->freed_ns = now;
-        free_span_insert(a, s);
+        free_span_insert(a, s); /* s is now the merged free span */
+        if (!opt.retain && s->npages == CHUNK_PAGES)
+            chunk_release(a, s);
     }
 }
 
