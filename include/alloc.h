@@ -180,8 +180,9 @@ void *rallocx(void *ptr, size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_ALLOC_
  * bytes if possible, else to size; returns the resulting usable size, which
  * is the old one when neither fits (below size means "could not grow").
  * Small blocks keep their class; page-run blocks (up to 1 MiB) and blocks
- * in their own mapping (above 1 MiB) resize within their kind. Only MALLOCX_ZERO is read. size 0 is
- * taken as 1 and size + extra is capped at 2^62 (jemalloc: undefined). */
+ * in their own mapping (above 1 MiB) resize within their kind. Only
+ * MALLOCX_ZERO is read. size 0 is taken as 1 and size + extra is capped at
+ * 2^62 (jemalloc: undefined). */
 size_t xallocx(void *ptr, size_t size, size_t extra, int flags) ALLOC_NOTHROW;
 /* sallocx: the usable size of ptr's block (as malloc_usable_size); flags
  * are ignored. */
@@ -229,8 +230,8 @@ int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t ne
  * calls. *miblenp is the capacity of mibp on entry and the number of
  * components stored on return; a capacity smaller than the name gives a
  * partial MIB to complete by hand (only the first *miblenp components are
- * looked up, as jemalloc does, observed). Errors as
- * mallctl; EINVAL if mibp or miblenp is NULL (jemalloc: undefined). */
+ * looked up, as jemalloc does, observed). Errors as mallctl; EINVAL if
+ * mibp or miblenp is NULL (jemalloc: undefined). */
 int mallctlnametomib(const char *name, size_t *mibp, size_t *miblenp) ALLOC_NOTHROW;
 /* mallctlbymib: mallctl on a MIB of miblen components. A partial MIB (not
  * ending at a leaf) gives ENOENT; an index above UINT32_MAX gives EFAULT
@@ -241,8 +242,9 @@ int mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp, 
  * malloc_stats_print: refreshes the statistics (as an "epoch" write) and
  * writes them through write_cb(cbopaque, text) in pieces of at most 1023
  * bytes (a longer piece, such as a very long option string, is cut short:
- * liballoc/stats.c); with write_cb NULL, through malloc_message, or to stderr. The
- * callback is called with no allocator lock held: it may allocate.
+ * liballoc/stats.c); with write_cb NULL, through malloc_message, or to
+ * stderr. The callback is called with no allocator lock held: it may
+ * allocate.
  * opts (NULL = ""): "J" JSON instead of text; "g" omits the general
  * information (version, options), "m" the merged arena statistics, "a"
  * the per-arena ones, "b" the per-class bin rows, "l" the large line.
@@ -283,8 +285,9 @@ extern void (*malloc_message)(void *cbopaque, const char *s);
  * and C++ blocks share one heap and sized deletes reach sdallocx. Semantics
  * are the standard's as libstdc++ implements them: on failure the
  * new-handler loop, then std::bad_alloc (nullptr for nothrow forms); new of
- * 0 bytes gives a unique block; an aligned new's alignment must be a power
- * of two; delete of nullptr does nothing. jemalloc 5.3 exports the same set.
+ * 0 bytes gives a unique block; an aligned new whose alignment is not a
+ * power of two fails (bad_alloc, or nullptr); delete of nullptr does
+ * nothing. jemalloc 5.3 exports the same set.
  */
 
 #ifdef __cplusplus
