@@ -24,6 +24,14 @@ $(BUILD)/tests/stress/%: tests/stress/%.c $(TESTS_HELPERS) $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
 
+# The program scripts/fastpath_count.sh single-steps (tests/apps/fastpath_count.sh):
+# it links no allocator, the script preloads the one it measures.
+$(BUILD)/scripts/fastpath_count: scripts/fastpath_count.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) $< -o $@ $(SAN_LDFLAGS)
+
+TEST_DEPS += $(BUILD)/scripts/fastpath_count
+
 # C++ integration tests (tests/integration/*.cc): the operators new/delete.
 # -fno-allocation-dce: the compiler must not pair and drop a new with its delete.
 INTEGRATION_CXX_SRCS := $(wildcard tests/integration/*.cc)
