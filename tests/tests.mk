@@ -100,3 +100,11 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
              $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
+
+# tests/cli/jeprof_names.sh's driver: jeprof-c's objects (all but main.o)
+# around a table of names, with the CLI's own flags.
+NAMES_TABLE := $(BUILD)/tests/cli/names_table
+$(NAMES_TABLE): tests/cli/jeprof/names_table.c $(filter-out %/main.o,$(JEPROF_OBJS)) $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
+TEST_DEPS += $(NAMES_TABLE)
