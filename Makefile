@@ -29,13 +29,13 @@ ALL_TARGETS :=
 TEST_DEPS   :=
 BENCH_DEPS  :=
 
--include proto/proto.mk
+include proto/proto.mk
 include liballoc/liballoc.mk
--include jeprof-c/jeprof-c.mk
--include tests/tests.mk
--include tests/unit/unit.mk
--include bench/bench.mk
--include examples/examples.mk
+include jeprof-c/jeprof-c.mk
+include tests/tests.mk
+include tests/unit/unit.mk
+include bench/bench.mk
+include examples/examples.mk
 
 all: $(ALL_TARGETS)
 

@@ -1,6 +1,5 @@
-# jeprof-c: the analysis CLI. Never links liballoc. The picture modules
-# (callgraph.c, flamegraph.c) are compiled when present; without them the
-# --dot/--svg/--pdf/--flamegraph options report that they are unavailable.
+# jeprof-c: the analysis CLI. Never links liballoc. Every source must
+# compile: a failure stops the build (no stand-in objects).
 #
 # make fuzz: builds the libFuzzer targets (clang) into build/fuzz/; a long
 # run of one target, e.g. ten minutes:
@@ -14,16 +13,6 @@ JEPROF_LIBS := -ldw -lelf -lz -lprotobuf-c -liberty -lm
 $(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ijeprof-c -MMD -MP -c $< -o $@
-
-# The picture modules are written elsewhere and may be mid-change: if one
-# does not compile, an empty object stands in (its weak entry points stay
-# NULL and the option says it is unavailable) so jeprof-c still builds.
-JEPROF_PICS := $(BUILD)/obj/jeprof-c/callgraph.o $(BUILD)/obj/jeprof-c/flamegraph.o
-$(JEPROF_PICS): $(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ijeprof-c -MMD -MP -c $< -o $@ || \
-	  { echo "warning: jeprof-c/$*.c does not compile; building without it" >&2; \
-	    echo 'extern int jeprof_c_no_$*;' | $(CC) -x c -c - -o $@; }
 
 -include $(JEPROF_OBJS:.o=.d)
 

@@ -871,10 +871,10 @@ static const struct ctl_node root_nodes[] = {
 };
 static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
 
-/* Walk name into mib; *depth in = capacity, out = components used; *leaf = last node. */
-static int name_to_mib(const char *name, size_t *mib, size_t *depth, const struct ctl_node **leaf)
+int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, size_t *depth,
+                    const struct ctl_node **leaf)
 {
-    const struct ctl_node *node = &root;
+    const struct ctl_node *node = top;
     size_t cap = *depth, d = 0;
     const char *p = name;
     if (!name || !*name)
@@ -882,9 +882,11 @@ static int name_to_mib(const char *name, size_t *mib, size_t *depth, const struc
     while (*p) {
         const char *dot = strchr(p, '.');
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (d >= CTL_MAX_DEPTH)
+            return ENOENT; /* too deep (checked first: never run a prefix's leaf) */
         if (d >= cap)
             break; /* capacity reached: a partial MIB, as jemalloc gives */
-        if (d >= CTL_MAX_DEPTH || node->children == NULL || len == 0)
+        if (node->children == NULL || len == 0)
             return ENOENT;
         const struct ctl_node *next = NULL;
         size_t idx = 0;
@@ -928,10 +930,10 @@ static int name_to_mib(const char *name, size_t *mib, size_t *depth, const struc
     return 0;
 }
 
-/* Follow a mib from the root; ENOENT for bad indexes. */
-static int mib_to_node(const size_t *mib, size_t miblen, const struct ctl_node **out)
+int ctl_mib_to_node(const struct ctl_node *top, const size_t *mib, size_t miblen,
+                    const struct ctl_node **out)
 {
-    const struct ctl_node *node = &root;
+    const struct ctl_node *node = top;
     if (miblen == 0 || miblen > CTL_MAX_DEPTH)
         return ENOENT;
     for (size_t d = 0; d < miblen; d++) {
@@ -968,7 +970,7 @@ ALLOC_EXPORT int mallctl(const char *name, void *oldp, size_t *oldlenp, void *ne
         return EAGAIN;
     size_t mib[CTL_MAX_DEPTH], depth = CTL_MAX_DEPTH;
     const struct ctl_node *leaf;
-    int err = name_to_mib(name, mib, &depth, &leaf);
+    int err = ctl_name_to_mib(&root, name, mib, &depth, &leaf);
     if (err)
         return err;
     return run_leaf(leaf, mib, depth, oldp, oldlenp, newp, newlen);
@@ -982,7 +984,7 @@ ALLOC_EXPORT int mallctlnametomib(const char *name, size_t *mibp, size_t *miblen
         return EINVAL;
     size_t mib[CTL_MAX_DEPTH], depth = *miblenp < CTL_MAX_DEPTH ? *miblenp : CTL_MAX_DEPTH;
     const struct ctl_node *leaf;
-    int err = name_to_mib(name, mib, &depth, &leaf);
+    int err = ctl_name_to_mib(&root, name, mib, &depth, &leaf);
     if (err)
         return err;
     memcpy(mibp, mib, depth * sizeof(size_t));
@@ -998,7 +1000,7 @@ ALLOC_EXPORT int mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size
     if (!mib)
         return EINVAL;
     const struct ctl_node *node;
-    int err = mib_to_node(mib, miblen, &node);
+    int err = ctl_mib_to_node(&root, mib, miblen, &node);
     if (err)
         return err;
     return run_leaf(node, mib, miblen, oldp, oldlenp, newp, newlen);

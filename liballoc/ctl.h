@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "config.h"
 
 #define CTL_MAX_DEPTH 7
 
@@ -33,7 +34,27 @@ struct ctl_node {
     ctl_handler handler;               /* leaves only */
 };
 
-/* Helpers for handlers. */
+/* The tree walker (mallctl, mallctlnametomib and mallctlbymib walk the
+ * static root; unit tests walk trees of their own). Both are pure functions
+ * of the tree, safe from any thread.
+ * ctl_name_to_mib: dotted name -> mib; *depth in = capacity, out = the
+ * components filled (a capacity below the name's depth gives that partial
+ * mib, as jemalloc does); *leaf = the node reached. ENOENT for an empty or
+ * NULL name, an unknown or empty component, a name going past a leaf or
+ * deeper than CTL_MAX_DEPTH, a trailing dot, an index that is not a plain
+ * decimal number <= UINT32_MAX or that index_ok refuses.
+ * ctl_mib_to_node: mib -> node; ENOENT for miblen 0 or > CTL_MAX_DEPTH, a
+ * named index past the children, a refused index, a mib going past a leaf;
+ * EFAULT for an index above UINT32_MAX. */
+int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, size_t *depth,
+                    const struct ctl_node **leaf) WARN_UNUSED;
+int ctl_mib_to_node(const struct ctl_node *top, const size_t *mib, size_t miblen,
+                    const struct ctl_node **out) WARN_UNUSED;
+
+/* Helpers for handlers: ctl_read copies a value out (EINVAL, after copying
+ * what fits and setting *oldlenp to it, when *oldlenp != size); ctl_read_only
+ * also refuses a write (EPERM); ctl_write copies newp in (EINVAL when newlen
+ * != size); ctl_no_data refuses any old or new buffer (EPERM). */
 int ctl_read(const struct ctl_args *a, const void *v, size_t size);
 int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
 int ctl_write(const struct ctl_args *a, void *v, size_t size);

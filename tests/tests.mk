@@ -1,6 +1,6 @@
 # Integration and stress tests: one binary per tests/{integration,stress}/*.c,
 # linked against the shared allocator with -lalloc (public API only).
-# tests/run.sh runs them; tests/apps/*.sh need no build step.
+# tests/run.sh runs them. The programs tests/apps/*.sh run are built below.
 
 INTEGRATION_SRCS := $(wildcard tests/integration/*.c)
 STRESS_SRCS      := $(wildcard tests/stress/*.c)
@@ -44,3 +44,75 @@ $(BUILD)/tests/integration/%: tests/integration/%.cc $(BUILD)/liballoc.so
 	$(CXX) $(TESTS_CXXFLAGS) $< -o $@ $(TESTS_LDLIBS)
 
 TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS) $(INTEGRATION_CXX_BINS)
+
+# Programs the scripts under tests/apps/ run. Every one is built here, never
+# by its script, so it gets the build's flags (MODE, SAN) and no builtin
+# folding of allocation calls; the scripts fail if one is missing.
+# Linked with -lalloc: the tests' flags as above.
+APP_LINKED_BINS := $(BUILD)/tests/decay/burst $(BUILD)/tests/numa/placement \
+                   $(BUILD)/tests/prof/churn_bound $(BUILD)/tests/recent/queries \
+                   $(BUILD)/tests/apps/ctl_conf_probe $(BUILD)/tests/apps/ctl_stats_print_report \
+                   $(BUILD)/tests/apps/ctl_stats_prof_report
+$(APP_LINKED_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
+
+# ctl_conf.sh's probe again, with the program's own malloc_conf global set.
+$(BUILD)/tests/apps/ctl_conf_probe_global: tests/apps/ctl_conf_probe.c $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) -DGLOBAL_CONF='"narenas:3"' $< -o $@ $(TESTS_LDLIBS)
+
+# Run under LD_PRELOAD only (not linked with liballoc): MODE's flags but no
+# sanitizer, whose runtime must come first in the library list and would
+# then be the malloc under test instead of liballoc.
+PRELOAD_CFLAGS   = $(filter-out -fsanitize=%,$(TESTS_CFLAGS))
+PRELOAD_CXXFLAGS = $(filter-out -fsanitize=%,$(TESTS_CXXFLAGS))
+$(BUILD)/tests/thp/thp: tests/thp/thp.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) $< -o $@ -ldl
+$(BUILD)/tests/apps/cxx_new_delete_preload: tests/integration/cxx_new_delete.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(PRELOAD_CXXFLAGS) $< -o $@ -ldl
+
+# Profiling subjects of tests/apps/prof_*.sh (run preloaded, and against
+# Debian's jemalloc with PROF_TEST_LIB): each keeps the deliberate flags its
+# test is about (frame pointers omitted or kept, -O2, DWARF 4), so they take
+# neither MODE nor SAN.
+PROF_SUBJECT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -pthread -fno-builtin-malloc \
+                       -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free \
+                       -fno-builtin-posix_memalign -fno-builtin-aligned_alloc
+$(BUILD)/tests/prof/accuracy: tests/prof/accuracy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -fomit-frame-pointer -gdwarf-4 $< -o $@ -ldl
+$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress: $(BUILD)/tests/prof/%: tests/prof/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
+$(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fno-omit-frame-pointer $< -o $@ -ldl
+$(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so)
+
+# The recent ring alone under ThreadSanitizer (tests/apps/recent_tsan.sh): the
+# ring's sources with test doubles, -fsanitize=thread on purpose (so no SAN);
+# built only when the compiler has a TSan runtime (the script skips otherwise).
+RING_TSAN := $(BUILD)/tests/recent/ring_tsan
+RING_TSAN_OK := $(shell echo 'int main(void){return 0;}' | $(CC) -fsanitize=thread -x c - -o /dev/null 2>/dev/null && echo yes)
+$(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
+	    $(filter %.c,$^) -o $@ -lpthread
+
+TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
+             $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) \
+             $(if $(RING_TSAN_OK),$(RING_TSAN))
+
+# tests/cli/jeprof_names.sh's driver: jeprof-c's objects (all but main.o)
+# around a table of names, with the CLI's own flags.
+NAMES_TABLE := $(BUILD)/tests/cli/names_table
+$(NAMES_TABLE): tests/cli/jeprof/names_table.c $(filter-out %/main.o,$(JEPROF_OBJS)) $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
+TEST_DEPS += $(NAMES_TABLE)

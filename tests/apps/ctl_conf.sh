@@ -21,61 +21,9 @@
 #     jemalloc's order, all five printed) and each accepted pair as
 #     `<jemalloc>: -- Set conf value: k:v`.
 . "$(dirname "$0")/lib.sh"
-need cc
 
-cat >"$TMP/probe.c" <<'EOF'
-#include <alloc.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/types.h>
-
-#ifdef GLOBAL_CONF
-const char *malloc_conf = GLOBAL_CONF;
-#endif
-
-/* probe NAME:TYPE...: print NAME=VALUE for each (TYPE b, u, z, zd, s). */
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        char name[256];
-        snprintf(name, sizeof(name), "%s", argv[i]);
-        char *t = strrchr(name, ':');
-        if (!t)
-            return 2;
-        *t++ = 0;
-        union {
-            bool b;
-            unsigned u;
-            size_t z;
-            ssize_t zd;
-            const char *s;
-        } v;
-        size_t len = !strcmp(t, "b") ? sizeof(bool) : !strcmp(t, "u") ? sizeof(unsigned) : sizeof(size_t);
-        int r = mallctl(name, &v, &len, NULL, 0);
-        if (r)
-            printf("%s=error %d\n", name, r);
-        else if (!strcmp(t, "b"))
-            printf("%s=%s\n", name, v.b ? "true" : "false");
-        else if (!strcmp(t, "u"))
-            printf("%s=%u\n", name, v.u);
-        else if (!strcmp(t, "z"))
-            printf("%s=%zu\n", name, v.z);
-        else if (!strcmp(t, "zd"))
-            printf("%s=%zd\n", name, v.zd);
-        else
-            printf("%s=%s\n", name, v.s);
-    }
-    return 0;
-}
-EOF
-build() { # out [cflags...]
-    local out=$1
-    shift
-    cc -std=gnu11 -O1 -I"$ROOT/include" "$@" "$TMP/probe.c" -o "$out" -L"$ROOT/build" -lalloc \
-        -Wl,-rpath,"$ROOT/build" 2>"$TMP/cc.err" || fail "cannot build the probe: $(head -5 "$TMP/cc.err")"
-}
-build "$TMP/probe"
-build "$TMP/probe_global" -DGLOBAL_CONF='"narenas:3"'
+PROBE=$(app_bin apps/ctl_conf_probe) || exit 1
+PROBE_GLOBAL=$(app_bin apps/ctl_conf_probe_global) || exit 1
 
 # run CONF PROG ARGS...: run with MALLOC_CONF=CONF (unset if CONF is "-");
 # stdout in $TMP/out, stderr in $TMP/err, status in $rc.
@@ -101,7 +49,7 @@ expect_err() {
         args+=("${a%%=*}")
         checks+=("$a")
     done
-    run "$conf" "$TMP/probe" "${args[@]}"
+    run "$conf" "$PROBE" "${args[@]}"
     [ $rc -eq 0 ] || fail "MALLOC_CONF=$conf: exit status $rc, want 0 (the program runs on); stderr: $(head -3 "$TMP/err")"
     if [ "$(cat "$TMP/err")" != "$want" ]; then
         echo "FAIL: MALLOC_CONF=$conf: stderr differs from jemalloc's"
@@ -142,14 +90,14 @@ expect_err 'foo:1,narenas:5,tcache:maybe,bar:2' "<jemalloc>: Invalid conf pair: 
 # ---- abort_conf ----
 abort_line='<jemalloc>: Abort (abort_conf:true) on invalid conf value (see above).'
 for conf in 'abort_conf:true,foo:1' 'foo:1,abort_conf:true'; do
-    run "$conf" "$TMP/probe" opt.narenas:u
+    run "$conf" "$PROBE" opt.narenas:u
     [ $rc -eq 134 ] || fail "MALLOC_CONF=$conf: exit status $rc, want 134 (SIGABRT)"
     [ ! -s "$TMP/out" ] || fail "MALLOC_CONF=$conf: main() ran before the abort: $(head -2 "$TMP/out")"
     want="<jemalloc>: Invalid conf pair: foo:1
 $abort_line"
     [ "$(cat "$TMP/err")" = "$want" ] || fail "MALLOC_CONF=$conf: stderr is \"$(cat "$TMP/err")\", want \"$want\""
 done
-run 'abort_conf:true,narenas:abc' "$TMP/probe" opt.narenas:u
+run 'abort_conf:true,narenas:abc' "$PROBE" opt.narenas:u
 [ $rc -eq 134 ] || fail "abort_conf:true,narenas:abc: exit status $rc, want 134"
 grep -qxF "$abort_line" "$TMP/err" || fail "abort_conf:true,narenas:abc: no abort line"
 # experimental_* errors are reported but do not abort.
@@ -171,23 +119,23 @@ expect_err 'prof_prefix:/tmp/some prefix,stats_print_opts:Jgm' '' 'opt.prof_pref
 expect_err 'thp:never,percpu_arena:percpu,junk:alloc' '' 'opt.thp:s=never' 'opt.percpu_arena:s=percpu' 'opt.junk:s=alloc'
 expect_err 'narenas:2,narenas:4' '' 'opt.narenas:u=4'
 # Defaults, with MALLOC_CONF unset.
-run - "$TMP/probe" opt.dirty_decay_ms:zd opt.muzzy_decay_ms:zd opt.tcache:b opt.lg_prof_sample:z opt.thp:s opt.prof_prefix:s
+run - "$PROBE" opt.dirty_decay_ms:zd opt.muzzy_decay_ms:zd opt.tcache:b opt.lg_prof_sample:z opt.thp:s opt.prof_prefix:s
 [ $rc -eq 0 ] && [ ! -s "$TMP/err" ] || fail "probe without MALLOC_CONF: status $rc, stderr $(head -2 "$TMP/err")"
 [ "$(tr '\n' ' ' <"$TMP/out")" = "opt.dirty_decay_ms=10000 opt.muzzy_decay_ms=0 opt.tcache=true opt.lg_prof_sample=19 opt.thp=default opt.prof_prefix=jeprof " ] ||
     fail "defaults differ from jemalloc's: $(tr '\n' ' ' <"$TMP/out")"
 
 # ---- the malloc_conf global ----
-run - "$TMP/probe_global" opt.narenas:u
+run - "$PROBE_GLOBAL" opt.narenas:u
 [ $rc -eq 0 ] && [ ! -s "$TMP/err" ] || fail "malloc_conf=\"narenas:3\": status $rc, stderr $(head -2 "$TMP/err")"
 grep -qx 'opt.narenas=3' "$TMP/out" || fail "malloc_conf=\"narenas:3\" not read: $(cat "$TMP/out")"
-run narenas:5 "$TMP/probe_global" opt.narenas:u
+run narenas:5 "$PROBE_GLOBAL" opt.narenas:u
 grep -qx 'opt.narenas=5' "$TMP/out" || fail "MALLOC_CONF=narenas:5 does not override malloc_conf=\"narenas:3\": $(cat "$TMP/out")"
-run tcache:false "$TMP/probe_global" opt.narenas:u opt.tcache:b
+run tcache:false "$PROBE_GLOBAL" opt.narenas:u opt.tcache:b
 grep -qx 'opt.narenas=3' "$TMP/out" && grep -qx 'opt.tcache=false' "$TMP/out" ||
     fail "malloc_conf=\"narenas:3\" with MALLOC_CONF=tcache:false: $(tr '\n' ' ' <"$TMP/out")"
 
 # ---- confirm_conf ----
-run 'confirm_conf:true,narenas:2' "$TMP/probe" opt.narenas:u opt.confirm_conf:b
+run 'confirm_conf:true,narenas:2' "$PROBE" opt.narenas:u opt.confirm_conf:b
 [ $rc -eq 0 ] || fail "confirm_conf:true: status $rc"
 grep -qxF '<jemalloc>: -- Set conf value: confirm_conf:true' "$TMP/err" &&
     grep -qxF '<jemalloc>: -- Set conf value: narenas:2' "$TMP/err" ||
@@ -196,16 +144,16 @@ grep -qx 'opt.confirm_conf=true' "$TMP/out" || fail "opt.confirm_conf does not r
 # The default opt.narenas is the number of automatic arenas, 4 x CPUs.
 ncpu=$(nproc)
 want_n=$((ncpu > 1 ? 4 * ncpu : 1))
-run - "$TMP/probe" opt.narenas:u
+run - "$PROBE" opt.narenas:u
 grep -qx "opt.narenas=$want_n" "$TMP/out" ||
     fail "default opt.narenas: $(cat "$TMP/out"), want $want_n (jemalloc reports the automatic arena count, 4 x $ncpu CPUs)"
 # Source lines: jemalloc numbers the five sources 1..5 and prints each one.
-run 'confirm_conf:true,narenas:2' "$TMP/probe"
+run 'confirm_conf:true,narenas:2' "$PROBE"
 want='<jemalloc>: malloc_conf #4 (value of the environment variable MALLOC_CONF): "confirm_conf:true,narenas:2"'
 grep -qxF "$want" "$TMP/err" || fail "confirm_conf:true: no line '$want'; got: $(grep 'malloc_conf #' "$TMP/err")"
 n=$(grep -c '^<jemalloc>: malloc_conf #[1-5] (' "$TMP/err")
 [ "$n" = 5 ] || fail "confirm_conf:true printed $n source lines, want 5 (jemalloc prints every source): $(grep 'malloc_conf #' "$TMP/err")"
-run 'confirm_conf:true' "$TMP/probe_global"
+run 'confirm_conf:true' "$PROBE_GLOBAL"
 want='<jemalloc>: malloc_conf #2 (string pointed to by the global variable malloc_conf): "narenas:3"'
 grep -qxF "$want" "$TMP/err" || fail "confirm_conf:true with the malloc_conf global: no line '$want'; got: $(grep 'malloc_conf #' "$TMP/err")"
 grep -qxF '<jemalloc>: -- Set conf value: narenas:3' "$TMP/err" || fail "confirm_conf:true: narenas:3 from malloc_conf not echoed"

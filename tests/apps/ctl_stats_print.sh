@@ -17,49 +17,8 @@
 #     with nmalloc/ndalloc/curregs) which "Jb" removes.
 . "$(dirname "$0")/lib.sh"
 need python3
-need cc
 
-cat >"$TMP/report.c" <<'EOF'
-#include <alloc.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-static void out(void *opaque, const char *s)
-{
-    (void)opaque;
-    fputs(s, stdout);
-}
-
-static void *on_arena1(void *arg)
-{
-    unsigned one = 1;
-    if (mallctl("thread.arena", NULL, NULL, &one, sizeof(one)) != 0)
-        exit(3);
-    *(void **)arg = malloc(300000);
-    return NULL;
-}
-
-/* report [OPTS|-]: hold 10 MiB, use arenas 0 and 1, print the report ("-": don't). */
-int main(int argc, char **argv)
-{
-    void *big = malloc(10 << 20), *other = NULL;
-    pthread_t t;
-    if (!big || pthread_create(&t, NULL, on_arena1, &other) || pthread_join(t, NULL) || !other)
-        return 2;
-    memset(big, 1, 10 << 20);
-    const char *opts = argc > 1 ? argv[1] : NULL;
-    if (!opts || strcmp(opts, "-") != 0)
-        malloc_stats_print(out, NULL, opts);
-    fflush(stdout);
-    free(other);
-    free(big);
-    return 0;
-}
-EOF
-cc -std=gnu11 -O1 -I"$ROOT/include" "$TMP/report.c" -o "$TMP/report" -L"$ROOT/build" -lalloc \
-    -Wl,-rpath,"$ROOT/build" -lpthread 2>"$TMP/cc.err" || fail "cannot build the report program: $(head -5 "$TMP/cc.err")"
+REPORT=$(app_bin apps/ctl_stats_print_report) || exit 1
 version=$(sed -n 's/^#define JEMALLOC_VERSION  *"\(.*\)"$/\1/p' "$ROOT/include/alloc.h")
 [ -n "$version" ] || fail "no JEMALLOC_VERSION in include/alloc.h"
 
@@ -104,7 +63,7 @@ check(s["mapped"] >= s["active"], "stats.mapped %d < active %d" % (s["mapped"], 
 '
 
 # J: everything.
-env -u MALLOC_CONF "$TMP/report" J >"$TMP/j.json" || fail "report J exited $?"
+env -u MALLOC_CONF "$REPORT" J >"$TMP/j.json" || fail "report J exited $?"
 [ -s "$TMP/j.json" ] || fail "malloc_stats_print(\"J\") wrote nothing"
 check_json 'malloc_stats_print("J")' "$TMP/j.json" "$base_checks"'
 check(d.get("version") == version, "jemalloc.version is %r, want %r" % (d.get("version"), version))
@@ -117,13 +76,13 @@ for i in ("0", "1"):
         check(isinstance(a[i].get(k), int), "stats.arenas.%s.%s missing" % (i, k))
 '
 # Jg: no general section.
-env -u MALLOC_CONF "$TMP/report" Jg >"$TMP/jg.json" || fail "report Jg exited $?"
+env -u MALLOC_CONF "$REPORT" Jg >"$TMP/jg.json" || fail "report Jg exited $?"
 check_json 'malloc_stats_print("Jg")' "$TMP/jg.json" "$base_checks"'
 for k in ("version", "config", "opt"):
     check(k not in d, "\"Jg\" still has jemalloc.%s" % k)
 '
 # Ja: no per-arena objects.
-env -u MALLOC_CONF "$TMP/report" Ja >"$TMP/ja.json" || fail "report Ja exited $?"
+env -u MALLOC_CONF "$REPORT" Ja >"$TMP/ja.json" || fail "report Ja exited $?"
 check_json 'malloc_stats_print("Ja")' "$TMP/ja.json" "$base_checks"'
 check(d.get("version") == version, "\"Ja\" lost jemalloc.version")
 a = d.get("stats.arenas", {})
@@ -131,7 +90,7 @@ check("0" not in a and "1" not in a, "\"Ja\" still has per-arena objects: %r" % 
 '
 
 # stats_print:true prints one text report on stderr at exit.
-env MALLOC_CONF=stats_print:true "$TMP/report" - >"$TMP/out" 2>"$TMP/err" || fail "stats_print:true: exit $?"
+env MALLOC_CONF=stats_print:true "$REPORT" - >"$TMP/out" 2>"$TMP/err" || fail "stats_print:true: exit $?"
 [ ! -s "$TMP/out" ] || fail "stats_print:true wrote to stdout: $(head -2 "$TMP/out")"
 [ "$(head -1 "$TMP/err")" = "___ Begin jemalloc statistics ___" ] ||
     fail "stats_print:true: stderr starts with \"$(head -1 "$TMP/err")\""
@@ -140,10 +99,10 @@ env MALLOC_CONF=stats_print:true "$TMP/report" - >"$TMP/out" 2>"$TMP/err" || fai
 [ "$(grep -c '^___ Begin jemalloc statistics ___$' "$TMP/err")" = 1 ] || fail "stats_print:true printed the report more than once"
 grep -q '^Allocated: ' "$TMP/err" || fail "stats_print:true report has no Allocated: line"
 # Without it, nothing at exit.
-env -u MALLOC_CONF "$TMP/report" - >"$TMP/out" 2>"$TMP/err" || fail "report -: exit $?"
+env -u MALLOC_CONF "$REPORT" - >"$TMP/out" 2>"$TMP/err" || fail "report -: exit $?"
 [ ! -s "$TMP/err" ] || fail "without stats_print the program wrote to stderr: $(head -2 "$TMP/err")"
 # stats_print_opts:J: the report at exit is JSON.
-env MALLOC_CONF=stats_print:true,stats_print_opts:J "$TMP/report" - >"$TMP/out" 2>"$TMP/exit.json" ||
+env MALLOC_CONF=stats_print:true,stats_print_opts:J "$REPORT" - >"$TMP/out" 2>"$TMP/exit.json" ||
     fail "stats_print_opts:J: exit $?"
 check_json "stats_print:true,stats_print_opts:J (at exit)" "$TMP/exit.json" '
 check(d.get("version") == version, "no jemalloc.version in the JSON printed at exit")
@@ -154,7 +113,7 @@ check(isinstance(d.get("stats", {}).get("allocated"), int), "no stats.allocated 
 check_json 'malloc_stats_print("J") merged' "$TMP/j.json" '
 check(isinstance(d["stats.arenas"].get("merged"), dict), "stats.arenas has no \"merged\" object with two arenas in use (keys %r)" % list(d["stats.arenas"]))
 '
-env -u MALLOC_CONF "$TMP/report" Jm >"$TMP/jm.json" || fail "report Jm exited $?"
+env -u MALLOC_CONF "$REPORT" Jm >"$TMP/jm.json" || fail "report Jm exited $?"
 check_json 'malloc_stats_print("Jm")' "$TMP/jm.json" "$base_checks"'
 a = d.get("stats.arenas", {})
 check("merged" not in a, "\"Jm\" still has stats.arenas.merged")
@@ -168,7 +127,7 @@ for k in ("nmalloc", "ndalloc", "curregs"):
     check(all(isinstance(x.get(k), int) for x in b), "a bins entry lacks integer %s" % k)
 check(sum(x["nmalloc"] for x in b) > 0, "stats.arenas.0.bins: no allocation counted")
 '
-env -u MALLOC_CONF "$TMP/report" Jb >"$TMP/jb.json" || fail "report Jb exited $?"
+env -u MALLOC_CONF "$REPORT" Jb >"$TMP/jb.json" || fail "report Jb exited $?"
 check_json 'malloc_stats_print("Jb")' "$TMP/jb.json" "$base_checks"'
 check("bins" not in d["stats.arenas"]["0"], "\"Jb\" still has stats.arenas.0.bins")
 '

@@ -11,13 +11,16 @@ need g++
 B=$ROOT/build
 check_preload_maps
 
-g++ -std=gnu++17 -O2 -fno-allocation-dce -o "$TMP/cxx_new_delete" "$ROOT/tests/integration/cxx_new_delete.cc" -ldl ||
-    fail "building cxx_new_delete without -lalloc"
-readelf -d "$TMP/cxx_new_delete" | grep -q 'NEEDED.*liballoc' && fail "cxx_new_delete is linked with liballoc"
-out=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" timeout 60 "$TMP/cxx_new_delete" 2>&1)
+# cxx_new_delete_preload: tests/integration/cxx_new_delete.cc built by
+# tests/tests.mk without -lalloc. The static programs below are built here on
+# purpose: this test is about those link lines (liballoc.a with and without
+# libstdc++).
+CXX_PRELOAD=$(app_bin apps/cxx_new_delete_preload) || exit 1
+readelf -d "$CXX_PRELOAD" | grep -q 'NEEDED.*liballoc' && fail "cxx_new_delete is linked with liballoc"
+out=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" timeout 60 "$CXX_PRELOAD" 2>&1)
 [ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = ok ] || fail "preloaded cxx_new_delete: $(head -c 600 <<<"$out")"
 echo "pass: preloaded operators"
-out=$(env MALLOC_CONF="$CONF_SET" LD_PRELOAD="$LIB" timeout 60 "$TMP/cxx_new_delete" 2>&1)
+out=$(env MALLOC_CONF="$CONF_SET" LD_PRELOAD="$LIB" timeout 60 "$CXX_PRELOAD" 2>&1)
 [ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = ok ] || fail "preloaded cxx_new_delete ($CONF_SET): $(head -c 600 <<<"$out")"
 echo "pass: preloaded operators, MALLOC_CONF=$CONF_SET"
 

@@ -7,8 +7,8 @@ set -eu
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$ROOT/build/tests/decay
 mkdir -p "$out"
-cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/decay/burst.c" -o "$out/burst" \
-   -L"$ROOT/build" -lalloc -Wl,-rpath,"$ROOT/build"
+# burst is built by tests/tests.mk with the project's flags.
+[ -x "$out/burst" ] || { echo "FAIL: $out/burst is not built (run make test)"; exit 1; }
 fail=0
 pct() { sed -n 's/.*returned_pct \([0-9-]*\).*/\1/p'; }
 run() { echo "== MALLOC_CONF=$1 burst $2"; MALLOC_CONF="$1" "$out/burst" "$2" | tee "$out/last.txt"; }

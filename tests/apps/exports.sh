@@ -6,6 +6,8 @@
 # alloc_* entry points and the C++ EH personality reference: a program that
 # defines, for its own use, every name liballoc uses internally (heap_get,
 # opt, perftools__profiles__*, ...) links statically with liballoc.a and runs.
+# The program below is compiled here on purpose: the test is about a user
+# program that defines our internal names linking statically with liballoc.a.
 . "$(dirname "$0")/lib.sh"
 need nm
 need cc

@@ -21,6 +21,15 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# Print the path of a test program the Makefile builds (tests/tests.mk) into
+# build/tests/<rel>; fail if it is missing (a script never compiles its own
+# test programs, so they get the build's flags). Use: X=$(app_bin rel) || exit 1
+app_bin() { # rel
+    local bin=$ROOT/build/tests/$1
+    [ -x "$bin" ] || { echo "FAIL: $bin is not built (run make test)" >&2; return 1; }
+    echo "$bin"
+}
+
 # Run a command with the allocator preloaded (only that command).
 preload() { env LD_PRELOAD="$LIB" "$@"; }
 

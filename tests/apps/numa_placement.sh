@@ -5,6 +5,6 @@ set -eu
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$ROOT/build/tests/numa
 mkdir -p "$out"
-cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/numa/placement.c" -o "$out/placement" \
-   -L"$ROOT/build" -lalloc -Wl,-rpath,"$ROOT/build" -lpthread
+# placement is built by tests/tests.mk with the project's flags.
+[ -x "$out/placement" ] || { echo "FAIL: $out/placement is not built (run make test)"; exit 1; }
 exec "$out/placement"

@@ -10,6 +10,8 @@
 #  - dlopen: threads allocate through the plugin, the plugin is dlclosed,
 #    then the threads exit (their thread-exit hook must still be mapped);
 #  - dlopen/dlclose repeated, allocating each time, with a thread per round.
+# The plugins and hosts below are compiled here on purpose: the test is about
+# those link lines (a plugin with -lalloc or liballoc.a, dlopen'd or linked).
 . "$(dirname "$0")/lib.sh"
 need cc
 INC=$ROOT/include

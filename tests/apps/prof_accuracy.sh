@@ -22,12 +22,11 @@
 # checks against Debian's jemalloc 5.3, which passes them.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
-need gcc
 need jeprof
 need addr2line
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
 
-prof_build accuracy accuracy.c -O2 -fomit-frame-pointer -gdwarf-4
+prof_need accuracy
 BIN=$PROF_OUT/accuracy
 
 # Run the workload at lg; sets DUMP (the final dump) and TRUTH.

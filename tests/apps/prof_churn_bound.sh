@@ -5,8 +5,8 @@ set -eu
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$ROOT/build/tests/prof
 mkdir -p "$out"
-cc -std=gnu11 -O2 -g -I"$ROOT/include" "$ROOT/tests/prof/churn_bound.c" -o "$out/churn_bound" \
-   -L"$ROOT/build" -lalloc -Wl,-rpath,"$ROOT/build" -lpthread
+# churn_bound is built by tests/tests.mk with the project's flags.
+[ -x "$out/churn_bound" ] || { echo "FAIL: $out/churn_bound is not built (run make test)"; exit 1; }
 cd "$out"
 rm -f churn_bound.heap
 res=$(MALLOC_CONF=prof:true,lg_prof_sample:0,prof_accum:true,prof_prefix: ./churn_bound)

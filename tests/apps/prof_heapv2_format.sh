@@ -39,11 +39,10 @@
 # the prof_unwind option with a message and uses its own unwinder).
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
-need gcc
 need jeprof
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
-prof_build heapv2 heapv2.c -O2 -g
-prof_build heapv2_fp heapv2.c -O2 -g -fno-omit-frame-pointer
+prof_need heapv2
+prof_need heapv2_fp
 H=$PROF_OUT/heapv2
 AWKCHECK=$ROOT/tests/prof/heapv2_check.awk
 status=0

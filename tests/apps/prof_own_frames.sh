@@ -14,6 +14,8 @@
 # with prof_unwind:auto (libunwind cannot read a -static program without
 # .eh_frame_hdr: frame pointers are used) and must warn with an explicit
 # prof_unwind:libunwind.
+# The subjects below are compiled here on purpose: the test is about their
+# link modes (-lalloc, preload, -static, PIE, a plugin with liballoc.a).
 . "$(dirname "$0")/lib.sh"
 need g++
 B=$ROOT/build

@@ -22,7 +22,6 @@
 #     workers' load_site.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
-need gcc
 need go
 need jeprof
 NODE=1
@@ -38,8 +37,8 @@ pprof_check() {
 mkdir -p "$TMP/home"
 export HOME=$TMP/home # go tool pprof keeps state in $HOME/pprof
 
-prof_build accuracy accuracy.c -O2 -fomit-frame-pointer -gdwarf-4
-prof_build dumpload dumpload.c -O2 -g
+prof_need accuracy
+prof_need dumpload
 BIN=$PROF_OUT/accuracy
 LOADBIN=$PROF_OUT/dumpload
 CHECK=$ROOT/tests/prof/pprof_check.mjs

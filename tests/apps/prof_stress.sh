@@ -22,13 +22,9 @@
 # Debian's jemalloc 5.3, which passes (prof_unwind is ignored there).
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
-need gcc
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
-prof_build stress stress.c -O2 -g
-tmp_so="$PROF_OUT/.libstress_lib.$$.so"
-gcc -O2 -g -fPIC -shared -fno-builtin-malloc -fno-builtin-free -o "$tmp_so" "$PROF_SRC/stress_lib.c" ||
-    fail "gcc stress_lib.c failed"
-mv -f "$tmp_so" "$PROF_OUT/libstress_lib.so"
+prof_need stress
+prof_need libstress_lib.so
 BIN=$PROF_OUT/stress
 SECS=${PROF_STRESS_SECONDS:-8}
 [ "${TEST_LONG:-0}" = 1 ] && SECS=${PROF_STRESS_SECONDS:-60}

@@ -6,8 +6,8 @@ set -eu
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 out=$ROOT/build/tests/recent
 mkdir -p "$out"
-cc -std=gnu11 -O1 -g -I"$ROOT/include" "$ROOT/tests/recent/queries.c" -o "$out/queries" \
-   -L"$ROOT/build" -lalloc -Wl,-rpath,"$ROOT/build"
+# queries is built by tests/tests.mk with the project's flags.
+[ -x "$out/queries" ] || { echo "FAIL: $out/queries is not built (run make test)"; exit 1; }
 MALLOC_CONF=prof:true,lg_prof_sample:0,prof_prefix: "$out/queries" "$out"
 python3 - "$out" <<'PY'
 import json, sys

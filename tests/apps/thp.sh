@@ -9,7 +9,8 @@ case "$mode" in
 esac
 out=$ROOT/build/tests/thp
 mkdir -p "$out"
-cc -std=gnu11 -O2 -I"$ROOT/include" "$ROOT/tests/thp/thp.c" -o "$out/thp" -ldl
+# thp is built by tests/tests.mk (a preloaded program: no sanitizer).
+[ -x "$out/thp" ] || { echo "FAIL: $out/thp is not built (run make test)"; exit 1; }
 run() { MALLOC_CONF="$1" LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp"; }
 always=$(run thp:always)
 never=$(run thp:never)

@@ -10,6 +10,8 @@
 # heap_v2 and our .pb.gz, Debian's jeprof --lines on our heap_v2, go tool
 # pprof -lines on our .pb.gz and on jeprof-c --pprof output, and jeprof-c
 # on a dump of Debian's jemalloc. A reader that is not installed is skipped.
+# The subject is compiled here on purpose: the test is about the compilers
+# and optimisation levels it is built with.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"

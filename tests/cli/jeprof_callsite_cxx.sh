@@ -11,6 +11,8 @@
 # of the code in the same file page as read-only data (the symbolizer must
 # take the executable segment's bias, or every name and line is shifted).
 # Fails with a profiler that writes the return address as the first frame.
+# The subject is compiled here on purpose: the test is about the linkers it
+# is built with.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"

@@ -4,6 +4,8 @@
 # addresses, as in heap_v2, which readers move back themselves), so
 # addr2line on it names the malloc line of tests/cli/callsite/recent_site.c
 # (gcc -O1 and -O2), not the statement after it.
+# The subject is compiled here on purpose: the test is about the
+# optimisation levels it is built with.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"

@@ -9,6 +9,8 @@
 # jeprof --lines on our heap_v2, go tool pprof -lines on our .pb.gz and on
 # jeprof-c --pprof output (each skipped when not installed). Function names
 # are matched on the bare name, mangled or not (demangling is another test).
+# The subject is compiled here on purpose: Rust via rustc, with the flags
+# the test is about.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"

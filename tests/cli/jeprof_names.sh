@@ -7,10 +7,8 @@
 # simplified name is or is not allocator plumbing as the table says.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
-need gcc
-objs=$(ls "$ROOT"/build/obj/jeprof-c/*.o | grep -v '/main\.o$')
-gcc -O1 -g -I"$ROOT/jeprof-c" -o "$WORK/names" "$TESTDIR/names_table.c" $objs \
-    "$ROOT/build/obj/proto/profile.pb-c.o" -ldw -lelf -lz -lprotobuf-c -liberty -lm ||
-    fail "cannot build the names driver"
-"$WORK/names" "$TESTDIR/names.table" || fail "names differ"
+# The driver is built by tests/tests.mk (jeprof-c's objects, the build's flags).
+NAMES=$ROOT/build/tests/cli/names_table
+[ -x "$NAMES" ] || fail "$NAMES is not built (run make test)"
+"$NAMES" "$TESTDIR/names.table" || fail "names differ"
 echo "ok"

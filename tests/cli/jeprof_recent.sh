@@ -3,6 +3,8 @@
 # symbolized with --maps: the live objects are charged to make_live, the
 # freed ones to make_freed with a lifetime of about 20 ms (checked >= 5 ms:
 # jemalloc's default clock is coarse).
+# The subject is compiled here on purpose: a profiling subject with
+# deliberate flags (-O2 -fomit-frame-pointer).
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need gcc

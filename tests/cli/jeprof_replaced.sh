@@ -9,6 +9,8 @@
 # the original kept under a .build-id debug path, the names are right.
 # go tool pprof and Debian's jeprof must not show the replaced library's
 # names either for the "(deleted)" case (when installed).
+# The library and program are compiled here on purpose: the test replaces
+# the library file under a recorded profile and rebuilds it.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"

@@ -6,6 +6,8 @@
 # tool pprof on jeprof-c --pprof output all show the
 # user's functions on top, demangled (no _ZN...17h<hash>E, no $LT$, no _R),
 # without RawVec/hashbrown/__rust_alloc plumbing; --keep_plumbing shows it.
+# The subjects are compiled here on purpose: Rust via rustc, one per
+# symbol-mangling scheme the test is about.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_names.sh"

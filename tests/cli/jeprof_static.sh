@@ -3,6 +3,8 @@
 # libjemalloc.so module, so jemalloc's frames are recognised by name (je_*,
 # its realloc helpers) and trimmed; the bytes land on the program's own
 # functions (jeprof charges them to prof_backtrace_impl here).
+# The subject is compiled here on purpose: the test is about a -static
+# program without frame pointers.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need gcc

@@ -15,6 +15,8 @@ need() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "'$c' is not 
 
 # Builds the C test program (and, unless "c" is given, the C++ one) into
 # $WORK (-O2, no frame pointers).
+# (Profiling subjects: compiled here on purpose with deliberate flags, -O2
+# and no frame pointers, as jeprof reads them; the tests are about those.)
 build_progs() {
     need gcc
     gcc -O2 -g -fomit-frame-pointer -o "$WORK/prog" "$TESTDIR/prog_a.c" "$TESTDIR/prog_b.c" ||

@@ -2,7 +2,9 @@
  * On a multi-node machine: each thread, pinned to a CPU of node n, gets
  * memory whose pages live on node n (get_mempolicy MPOL_F_NODE|MPOL_F_ADDR).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <alloc.h>
 #include <pthread.h>
 #include <sched.h>

@@ -12,21 +12,12 @@ if [ -n "${PROF_TEST_LIB:-}" ]; then
     echo "note: testing $LIB"
 fi
 
-# Allocation calls must reach the allocator: no builtin folding of
-# malloc/free pairs.
-PROF_CFLAGS="-fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
-    -fno-builtin-posix_memalign -fno-builtin-aligned_alloc -Wall -Wextra -pthread"
-
-# Compile tests/prof/<src> into build/tests/prof/<name> with extra flags
-# (written under a temporary name first: another test may run the old one).
-prof_build() { # name src flags...
-    local name=$1 src=$2
-    shift 2
-    local tmp="$PROF_OUT/.$name.$$"
-    # shellcheck disable=SC2086
-    gcc $PROF_CFLAGS "$@" -o "$tmp" "$PROF_SRC/$src" -ldl ||
-        fail "gcc $src failed"
-    mv -f "$tmp" "$PROF_OUT/$name" || fail "mv $tmp"
+# The workloads (profiling subjects) are built by tests/tests.mk into
+# build/tests/prof/, each with the flags its test is about (frame pointers
+# omitted or kept, DWARF version) and without builtin malloc folding.
+# prof_need NAME: fail clearly if one is missing.
+prof_need() { # name
+    [ -x "$PROF_OUT/$1" ] || fail "$PROF_OUT/$1 is not built (run make test)"
 }
 
 # Print the one file matching a glob, or fail listing what is there.
