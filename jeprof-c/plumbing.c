@@ -31,7 +31,7 @@ int plumbing_name(const char *simplified)
 static int frame_is_plumbing(const struct profile *p, const struct pframe *f, uint8_t *cache)
 {
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
-    if (!cache[id]) {
+    if (!(cache[id] & 3)) {
         char *name = xstrdup(pstr(p, id));
         /* jeprof's "name@address" for names two symbols share */
         char *at = strrchr(name, '@');
@@ -40,12 +40,35 @@ static int frame_is_plumbing(const struct profile *p, const struct pframe *f, ui
             *at = 0;
         char *d = demangle(name);
         char *s = demangle_simplify(d);
-        cache[id] = plumbing_name(s) ? 2 : 1;
+        cache[id] |= plumbing_name(s) ? 2 : 1;
         free(s);
         free(d);
         free(name);
     }
-    return cache[id] == 2;
+    return (cache[id] & 3) == 2;
+}
+
+/* Is frame f a standard library's (C++ std::/__gnu_cxx::, Rust core::,
+ * alloc::, std::)? Uses cache like frame_is_plumbing, bits 4 (known) and 8
+ * (yes). Inlined frames carry DWARF names, so the simplified name is
+ * enough. */
+static int frame_is_library(const struct profile *p, const struct pframe *f, uint8_t *cache)
+{
+    uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
+    if (!(cache[id] & 4)) {
+        static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::",
+                                               "<core::", "<alloc::", "<std::"};
+        char *d = demangle(pstr(p, id));
+        char *s = demangle_simplify(d);
+        int lib = 0;
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+            if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+                lib = 1;
+        cache[id] |= 4 | (lib ? 8 : 0);
+        free(s);
+        free(d);
+    }
+    return (cache[id] & 8) != 0;
 }
 
 void plumbing_trim(struct profile *p)
@@ -73,8 +96,22 @@ void plumbing_trim(struct profile *p)
             if (!first_user[li]) {
                 const struct ploc *l = &p->locs[li];
                 uint32_t f = 0;
-                while (f < l->nframes && frame_is_plumbing(p, &p->frames[l->frame0 + f], cache))
-                    f++;
+                for (;;) {
+                    while (f < l->nframes && frame_is_plumbing(p, &p->frames[l->frame0 + f], cache))
+                        f++;
+                    /* Standard library code inlined between two plumbing
+                     * frames of one address is plumbing too (format!'s
+                     * Option::map_or_else between alloc::fmt::format and
+                     * its closure); the user's code (a closure run by
+                     * collect) is never skipped. */
+                    uint32_t g = f;
+                    while (g < l->nframes && frame_is_library(p, &p->frames[l->frame0 + g], cache))
+                        g++;
+                    if (g == f || g == l->nframes ||
+                        !frame_is_plumbing(p, &p->frames[l->frame0 + g], cache))
+                        break;
+                    f = g;
+                }
                 /* An unsymbolized location is never plumbing. */
                 first_user[li] = (l->nframes ? f : 0) + 1;
             }

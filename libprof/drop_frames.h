@@ -53,7 +53,7 @@
     "__split_buffer|basic_string|__tree|map|set|__hash_table|unordered_map|unordered_set|deque|"   \
     "__deque_base|list|__list_imp|__shared_ptr_emplace|make_shared|allocate_shared)(::.*)?|"       \
     /* Rust: global allocator shims, the alloc crate's allocation paths */                         \
-    "__rust_alloc.*|__rust_realloc|__rdl_.*|__rg_.*|std::alloc::.*|<std::alloc::System as .*|"     \
+    "(__rustc::)?(__rust_alloc.*|__rust_realloc|__rdl_.*|__rg_.*)|std::alloc::.*|<std::alloc::System as .*|"     \
     "std::sys::(.*::)?alloc::.*|alloc::alloc::.*|<alloc::alloc::Global as .*|"                     \
     "alloc::raw_vec::.*|<alloc::raw_vec::.*|alloc::vec::.*|<alloc::vec::Vec.*|"                    \
     "alloc::string::.*|<alloc::string::String.*|<.* as alloc::string::ToString>::to_string|"       \
@@ -63,6 +63,9 @@
     "alloc::sync::Arc::(new|pin|from).*|alloc::rc::Rc::(new|pin|from).*|alloc::collections::.*|"   \
     "alloc::ffi::c_str::CString::.*|hashbrown::.*|"                                                \
     "<.* as alloc::(vec|string|slice|str|borrow)::[^>]*>::.*|core::fmt::.*|"                      \
+    /* the formatting of primitives, which format! runs between String and the caller */         \
+    "<(bool|char|str|[ui](8|16|32|64|128|size)|f32|f64) as core::fmt::[A-Za-z]+>::fmt|"             \
+    "<&(mut )?alloc::string::String as core::fmt::.*|"                                            \
     "core::iter::traits::iterator::Iterator::collect|<.* as core::iter::traits::iterator::"        \
     "Iterator>::collect|<.* as core::iter::traits::collect::FromIterator.*>::from_iter|"           \
     "std::collections::.*|"                                                                        \
@@ -70,6 +73,9 @@
     "<alloc::boxed::Box.*>::(try_)?(new|pin|from)(_uninit|_zeroed)?(_in)?|"                        \
     "<alloc::(sync::Arc|rc::Rc).*>::(new|pin|from).*|<alloc::collections::.*|"                     \
     "<alloc::(str|slice|borrow|ffi::c_str::CString).*|<hashbrown::raw::.*|"                        \
+    /* str and slice methods that allocate, as inlined frames and v0 name them ("str::repeat") */ \
+    "<?(str|\\[[^]]*\\])>?::(repeat|to_owned|to_string|to_vec|to_(ascii_)?(lowercase|uppercase)|"     \
+    "replacen?|concat|join|into_vec|into_string|into_boxed_[a-z]+)|"                               \
     "<std::collections::hash::(map::HashMap|set::HashSet).*>::(insert|with_capacity|reserve|"      \
     "entry|extend).*|"                                                                             \
     /* libc functions that return malloc'd memory */                                               \
