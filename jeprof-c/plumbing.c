@@ -75,10 +75,9 @@ void plumbing_trim(struct profile *p)
 {
     trimmed = 1;
     uint8_t *cache = xcalloc(p->strings.n + 1, 1);
-    /* per location: index of its first frame that is not plumbing + 1
-     * (0: not computed yet), nframes + 1 when all of them are */
-    uint32_t *first_user = xcalloc(p->nlocs + 1, sizeof(uint32_t));
-    uint32_t *clone = xcalloc(p->nlocs + 1, sizeof(uint32_t)); /* copy without them + 1 */
+    /* per location: its copy without its first clone_k[li] frames + 1 */
+    uint32_t *clone = xcalloc(p->nlocs + 1, sizeof(uint32_t));
+    uint32_t *clone_k = xcalloc(p->nlocs + 1, sizeof(uint32_t));
     uint32_t *tmp = NULL;
     size_t captmp = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
@@ -90,46 +89,65 @@ void plumbing_trim(struct profile *p)
         for (uint32_t j = 0; j < s->depth; j++)
             if (analyze_loc_is_alloc(p, stk[j]))
                 start = j + 1;
+        /* The cursor (j, k), frame k of location stk[j], walks from the
+         * leaf over the leading plumbing frames. Standard library code
+         * between two plumbing frames is plumbing too (format!'s
+         * Option::map_or_else between alloc::fmt::format and its
+         * closure); the user's code (a closure run by collect) and an
+         * unsymbolized location stop the walk. */
         uint32_t j = start, k = 0;
-        for (; j < s->depth; j++) {
-            uint32_t li = stk[j];
-            if (!first_user[li]) {
-                const struct ploc *l = &p->locs[li];
-                uint32_t f = 0;
-                for (;;) {
-                    while (f < l->nframes && frame_is_plumbing(p, &p->frames[l->frame0 + f], cache))
-                        f++;
-                    /* Standard library code inlined between two plumbing
-                     * frames of one address is plumbing too (format!'s
-                     * Option::map_or_else between alloc::fmt::format and
-                     * its closure); the user's code (a closure run by
-                     * collect) is never skipped. */
-                    uint32_t g = f;
-                    while (g < l->nframes && frame_is_library(p, &p->frames[l->frame0 + g], cache))
-                        g++;
-                    if (g == f || g == l->nframes ||
-                        !frame_is_plumbing(p, &p->frames[l->frame0 + g], cache))
-                        break;
-                    f = g;
-                }
-                /* An unsymbolized location is never plumbing. */
-                first_user[li] = (l->nframes ? f : 0) + 1;
-            }
-            k = first_user[li] - 1;
-            if (k < p->locs[li].nframes || !p->locs[li].nframes)
+        for (;;) {
+            if (j == s->depth)
                 break;
+            const struct ploc *l = &p->locs[stk[j]];
+            if (!l->nframes)
+                break;
+            if (k == l->nframes) {
+                j++;
+                k = 0;
+                continue;
+            }
+            if (frame_is_plumbing(p, &p->frames[l->frame0 + k], cache)) {
+                k++;
+                continue;
+            }
+            uint32_t jj = j, kk = k;
+            int found = 0;
+            while (jj < s->depth) {
+                const struct ploc *m = &p->locs[stk[jj]];
+                if (!m->nframes)
+                    break;
+                if (kk == m->nframes) {
+                    jj++;
+                    kk = 0;
+                    continue;
+                }
+                const struct pframe *g = &p->frames[m->frame0 + kk];
+                if (frame_is_plumbing(p, g, cache)) {
+                    found = 1;
+                    break;
+                }
+                if (!frame_is_library(p, g, cache))
+                    break;
+                kk++;
+            }
+            if (!found)
+                break;
+            j = jj;
+            k = kk;
         }
         if (j == s->depth || (j == start && k == 0))
             continue; /* all plumbing (kept whole, as pprof does) or none */
         uint32_t li = stk[j];
         if (k > 0) {
-            if (!clone[li]) {
+            if (!clone[li] || clone_k[li] != k) {
                 GROW(p->locs, p->caplocs, p->nlocs + 1);
                 struct ploc *c = &p->locs[p->nlocs];
                 *c = p->locs[li];
                 c->frame0 += k;
                 c->nframes -= k;
                 clone[li] = (uint32_t)++p->nlocs;
+                clone_k[li] = k;
             }
             li = clone[li] - 1;
         }
@@ -143,7 +161,7 @@ void plumbing_trim(struct profile *p)
     }
     free(tmp);
     free(clone);
-    free(first_user);
+    free(clone_k);
     free(cache);
 }
 

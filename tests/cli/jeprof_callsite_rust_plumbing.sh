@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Allocator plumbing in Rust programs (issue 12, point 2), built with rustc
-# -g -O, legacy and v0 mangling, with std's allocator and with
+# -g at -O and -O0, legacy and v0 mangling, with std's allocator and with
 # `#[global_allocator] System`: the allocator shims named
-# "__rustc::__rust_alloc" and inlined str methods ("str::repeat",
-# "[u8]::repeat") are plumbing, so jeprof-c --lines puts the flat bytes on
+# "__rustc::__rust_alloc", inlined str methods ("str::repeat",
+# "[u8]::repeat"), format!'s core::fmt code and the std code between
+# plumbing frames (Option::map_or_else) are plumbing, so jeprof-c --lines
+# puts the flat bytes on
 # the user's marked lines of tests/cli/callsite/rsplumb.rs, on our heap_v2
 # and our .pb.gz.
 set -u
@@ -13,8 +15,10 @@ need rustc
 SRC=$CS/rsplumb.rs
 REPEAT=rsplumb.rs:$(mark "$SRC" REPEAT)
 VEC=rsplumb.rs:$(mark "$SRC" VEC)
-for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc"; do
+FMT=rsplumb.rs:$(mark "$SRC" FMT)
+for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc" "debug legacy" "debug v0 sysalloc"; do
     flags="-g -C opt-level=2"
+    case $variant in debug*) flags="-g -C opt-level=0"; variant=${variant#debug } ;; esac
     case $variant in v0*) flags="$flags -C symbol-mangling-version=v0" ;; esac
     case $variant in *sysalloc) flags="$flags --cfg sysalloc" ;; esac
     (cd "$WORK" && rustc $flags -o rsplumb "$SRC") >"$WORK/rustc.log" 2>&1 ||
@@ -25,8 +29,9 @@ for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc"; do
             fail "jeprof-c failed on $input"
         has_flat "$variant ${input##*.}" "$WORK/out.txt" "$REPEAT" 'mk_repeat'
         has_flat "$variant ${input##*.}" "$WORK/out.txt" "$VEC" 'mk_vec'
+        has_flat "$variant ${input##*.}" "$WORK/out.txt" "$FMT" 'mk_fmt'
         # no plumbing row carries bytes
-        if awk '$1 != "0.0" && /__rust_alloc|repeat \(inline\)/' "$WORK/out.txt" | grep -q .; then
+        if awk '$2 != "0.0%" && /__rust_alloc|str::repeat|\]::repeat|core::fmt|map_or_else/' "$WORK/out.txt" | grep -q .; then
             cat "$WORK/out.txt"; NFAIL=$((NFAIL + 1)); echo "FAIL $variant: a plumbing row has bytes"
         fi
     done

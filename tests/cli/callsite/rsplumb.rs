@@ -1,6 +1,8 @@
 // Rust allocations behind library plumbing, for
 // tests/cli/jeprof_callsite_rust_plumbing.sh: str::repeat (inlined at -O,
-// named "str::repeat" by DWARF and v0), and the global allocator's shims,
+// named "str::repeat" by DWARF and v0), format! of an integer (core::fmt
+// code and Option::map_or_else run between String's growth and
+// alloc::fmt::format), and the global allocator's shims,
 // which current rustc names "__rustc::__rust_alloc" (with --cfg sysalloc,
 // `#[global_allocator] System` inlines into them). Allocating lines are
 // marked "@NAME"; blocks stay live until the final dump.
@@ -24,11 +26,19 @@ fn mk_vec(n: usize) -> Vec<u32> {
     v
 }
 
+#[inline(never)]
+fn mk_fmt(i: u64) -> String {
+    let s = format!("{:0>1$}", i, 20000); // @FMT
+    black_box(&s);
+    s
+}
+
 fn main() {
     let mut keep = Vec::new();
     let mut keep32 = Vec::new();
     for _ in 0..10 {
         keep.push(mk_repeat(3000));
+        keep.push(mk_fmt(7));
         keep32.push(mk_vec(2500));
     }
     black_box((&keep, &keep32));
