@@ -472,7 +472,69 @@ static const struct esym *find_sym(const struct elfobj *o, uint64_t addr)
     return &o->syms[lo - 1];
 }
 
-/* Name of a DWARF function DIE, following abstract origins/specifications. */
+/* Qualified names built for DIEs without a linkage name, by the DIE's
+ * (Dwarf, offset); they live until exit, like the DWARF strings. */
+struct qname {
+    const Dwarf *dbg; /* the DIE's debug info */
+    Dwarf_Off off;    /* the declaration DIE's offset */
+    char *name;       /* "std::__final_insertion_sort<...>", NULL: none */
+};
+static struct qname *qnames;
+static size_t nqnames, capqnames;
+
+static const char *die_name(Dwarf_Die *die, int *is_linkage);
+
+/* The scope prefix of decl, "ns::Class::" or "f()::{lambda}::", built from
+ * its parent DIEs (empty when it has none). */
+static void scope_prefix(Dwarf_Die *decl, char **out)
+{
+    Dwarf_Die *scopes = NULL;
+    int ns = dwarf_getscopes_die(decl, &scopes);
+    *out = xstrdup("");
+    /* scopes[0] is decl itself, scopes[ns - 1] its CU */
+    for (int i = ns - 2; i >= 1; i--) {
+        Dwarf_Die *d = &scopes[i];
+        const char *n = dwarf_diename(d);
+        char *part = NULL;
+        switch (dwarf_tag(d)) {
+        case DW_TAG_namespace:
+            part = xstrdup(n ? n : "(anonymous namespace)");
+            break;
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+            /* An unnamed class in a function is a lambda's closure type;
+             * DWARF does not give its number, so none is printed. */
+            part = xstrdup(n ? n : "{lambda}");
+            break;
+        case DW_TAG_subprogram: {
+            int lk;
+            const char *f = die_name(d, &lk);
+            /* an enclosing function keeps its parameter list, as
+             * demangled local names do: "f(int)::{lambda}" */
+            if (f)
+                part = lk ? demangle(f) : xstrdup(f);
+            break;
+        }
+        default:
+            break;
+        }
+        if (part) {
+            char *o = xasprintf("%s%s::", *out, part);
+            free(*out);
+            free(part);
+            *out = o;
+        }
+    }
+    free(scopes);
+}
+
+/* Name of a DWARF function DIE, following abstract origins/specifications.
+ * Without a linkage name (g++ gives none to the operator() of a lambda or
+ * to a template instantiated with a lambda's type), the DW_AT_name is
+ * qualified by the DIE's enclosing namespaces, classes and functions, as
+ * the symbol table would name it: "operator()" alone would merge every
+ * lambda of the program into one row. */
 static const char *die_name(Dwarf_Die *die, int *is_linkage)
 {
     Dwarf_Attribute a;
@@ -481,9 +543,31 @@ static const char *die_name(Dwarf_Die *die, int *is_linkage)
         dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
         n = dwarf_formstring(&a);
     *is_linkage = n != NULL;
-    if (!n && dwarf_attr_integrate(die, DW_AT_name, &a))
-        n = dwarf_formstring(&a);
-    return n;
+    if (n || !dwarf_attr_integrate(die, DW_AT_name, &a) || !(n = dwarf_formstring(&a)))
+        return n;
+    /* the DIE that declares the name: the end of the origin chain */
+    Dwarf_Die decl = *die, next;
+    for (int hops = 0; hops < 16; hops++) {
+        if ((dwarf_attr(&decl, DW_AT_abstract_origin, &a) ||
+             dwarf_attr(&decl, DW_AT_specification, &a)) &&
+            dwarf_formref_die(&a, &next))
+            decl = next;
+        else
+            break;
+    }
+    const Dwarf *dbg = dwarf_cu_getdwarf(decl.cu);
+    Dwarf_Off off = dwarf_dieoffset(&decl);
+    for (size_t i = 0; i < nqnames; i++) /* (few: only DIEs without linkage names) */
+        if (qnames[i].dbg == dbg && qnames[i].off == off)
+            return qnames[i].name ? qnames[i].name : n;
+    char *prefix;
+    scope_prefix(&decl, &prefix);
+    GROW(qnames, capqnames, nqnames + 1);
+    qnames[nqnames].dbg = dbg;
+    qnames[nqnames].off = off;
+    qnames[nqnames].name = *prefix ? xasprintf("%s%s", prefix, n) : NULL;
+    free(prefix);
+    return qnames[nqnames].name ? qnames[nqnames++].name : (nqnames++, n);
 }
 
 #define MAXFRAMES 64
