@@ -28,6 +28,8 @@ struct pmap {
     uint32_t dev_minor;
     uint8_t deleted;       /* the maps line ended in " (deleted)": the file at path is another */
     int64_t dump_time;     /* mtime (ns) of the input file that listed it, 0 = unknown */
+    uint32_t code_path;    /* string id of the file the symbolizer chose for it, 0 = none */
+    uint8_t no_code;       /* the symbolizer weighed it and no file fits (rebuilt, replaced) */
 };
 
 /* One symbolized frame of a location; several when calls were inlined. */

@@ -428,6 +428,9 @@ static void attach_files(struct symctx *c)
         c->mapobj[i] = o;
         if (o)
             c->mapbias[i] = map_bias(o, m);
+        /* --list and --disasm take the code from the same file, or none */
+        p->maps[i].no_code = o == NULL;
+        p->maps[i].code_path = o ? strtab_intern(&p->strings, o->path) : 0;
         /* Remember the build id (jemalloc's heap_v2 maps have none) for --pprof. */
         if (o && !m->build_id && *o->build_id)
             p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
@@ -449,6 +452,8 @@ static void attach_files(struct symctx *c)
                 }
                 c->mapobj[i] = c->prog;
                 c->mapbias[i] = map_bias(c->prog, m);
+                p->maps[i].no_code = 0;
+                p->maps[i].code_path = strtab_intern(&p->strings, c->prog->path);
                 if (!m->build_id && *c->prog->build_id)
                     p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
