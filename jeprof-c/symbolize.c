@@ -947,9 +947,18 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
     }
     attach_files(&c);
     double t0 = now_seconds(), last = t0;
-    size_t todo = 0, done = 0;
-    for (size_t i = 0; i < p->nlocs; i++)
+    size_t todo = 0, done = 0, unmapped = 0;
+    for (size_t i = 0; i < p->nlocs; i++) {
         todo += !p->locs[i].done;
+        unmapped += !p->locs[i].done && p->locs[i].map < 0 && p->nmaps > 0;
+    }
+    /* Code that the dump's mappings do not cover was unmapped before the
+     * dump (a library dlclose'd, JIT code): its frames can only be raw
+     * addresses, and the user should know why. */
+    if (unmapped)
+        warning("%zu address%s of the profile lie%s in no mapping the dump lists (code "
+                "unloaded before the dump, such as a dlclose'd library?): shown as raw addresses",
+                unmapped, unmapped == 1 ? "" : "es", unmapped == 1 ? "s" : "");
     for (size_t i = 0; i < p->nlocs; i++) {
         if (p->locs[i].done)
             continue;
