@@ -71,6 +71,13 @@ static int frame_is_library(const struct profile *p, const struct pframe *f, uin
     return (cache[id] & 8) != 0;
 }
 
+/* Does location l hold no known function (unsymbolized, or only its
+ * "file+0xoffset")? */
+static int loc_unnamed(const struct profile *p, const struct ploc *l)
+{
+    return !l->nframes || (l->nframes == 1 && p->frames[l->frame0].unnamed);
+}
+
 void plumbing_trim(struct profile *p)
 {
     trimmed = 1;
@@ -93,21 +100,26 @@ void plumbing_trim(struct profile *p)
          * leaf over the leading plumbing frames. Standard library code
          * between two plumbing frames is plumbing too (format!'s
          * Option::map_or_else between alloc::fmt::format and its
-         * closure); the user's code (a closure run by collect) and an
-         * unsymbolized location stop the walk. */
+         * closure), and so is a function without a name in the library
+         * of the last plumbing frame passed (a static one of libstdc++);
+         * the user's code (a closure run by collect) and any other
+         * unnamed location stop the walk. */
         uint32_t j = start, k = 0;
+        int32_t plumb_map = -1; /* mapping of the last plumbing frame passed */
         for (;;) {
             if (j == s->depth)
                 break;
             const struct ploc *l = &p->locs[stk[j]];
-            if (!l->nframes)
+            int unnamed = loc_unnamed(p, l);
+            if (unnamed && (l->map < 0 || l->map != plumb_map))
                 break;
-            if (k == l->nframes) {
+            if (!unnamed && k == l->nframes) {
                 j++;
                 k = 0;
                 continue;
             }
-            if (frame_is_plumbing(p, &p->frames[l->frame0 + k], cache)) {
+            if (!unnamed && frame_is_plumbing(p, &p->frames[l->frame0 + k], cache)) {
+                plumb_map = l->map;
                 k++;
                 continue;
             }
@@ -115,8 +127,16 @@ void plumbing_trim(struct profile *p)
             int found = 0;
             while (jj < s->depth) {
                 const struct ploc *m = &p->locs[stk[jj]];
-                if (!m->nframes)
+                if (loc_unnamed(p, m)) {
+                    /* an unnamed function of the library whose plumbing
+                     * was just passed (a static one of libstdc++) */
+                    if (m->map >= 0 && m->map == plumb_map) {
+                        jj++;
+                        kk = 0;
+                        continue;
+                    }
                     break;
+                }
                 if (kk == m->nframes) {
                     jj++;
                     kk = 0;

@@ -40,6 +40,7 @@ struct pframe {
     int32_t line;     /* source line, 0 = unknown */
     uint64_t symaddr; /* start of the ELF symbol named, for jeprof's name@addr */
     uint8_t tagged;   /* name came from the symbol table (jeprof's nm tag) */
+    uint8_t unnamed;  /* name is "file+0xoffset" or a raw address: no symbol knew it */
 };
 
 /* One distinct address (callers already moved back into the call). */

@@ -889,8 +889,10 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (!fr[i].name)
+        if (!fr[i].name) {
             fr[i].name = unresolved_name(p, l, o, faddr);
+            fr[i].unnamed = 1;
+        }
     profile_set_frames(p, li, fr, n);
 }
 

@@ -48,6 +48,11 @@
     "std::(__cxx11::)?basic_(i|o)?stringstream::.*|std::(_Construct|construct_at|__construct_at)|" \
     "std::(__)?get_temporary_buffer|std::_Temporary_buffer::.*|std::getline|std::operator>>|"      \
     "__cxa_allocate_(dependent_)?exception|"                                                       \
+    /* the old-ABI strings (std::string, as "_ZNSs" demangles) and the copy   \
+     * of the message the standard exception classes keep */                                       \
+    "std::(w|u8|u16|u32)?string::.*|std::__cow_string::.*|std::(runtime_error|logic_error|"        \
+    "domain_error|invalid_argument|length_error|out_of_range|range_error|overflow_error|"          \
+    "underflow_error|system_error)::.*|"                                                           \
     /* libc++ */                                                                                   \
     "std::__1::(allocator|allocator_traits|__libcpp_allocate|vector|__vector_base|"                \
     "__split_buffer|basic_string|__tree|map|set|__hash_table|unordered_map|unordered_set|deque|"   \

@@ -1,0 +1,31 @@
+// Exceptions kept alive, for tests/cli/jeprof_callsite_throw.sh: a
+// std::runtime_error copies its message into a string of the old ABI
+// ("std::string::_Rep::_S_create" in libstdc++, called through a static
+// function that libstdc++'s symbols do not name) and its object comes from
+// __cxa_allocate_exception; both belong to the throwing line. Each
+// exception stays referenced by an exception_ptr until the final dump.
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+/* never destroyed: static destructors run before the final dump */
+static std::vector<std::exception_ptr> &keep = *new std::vector<std::exception_ptr>;
+
+__attribute__((noinline)) void fail_with(size_t n)
+{
+    throw std::runtime_error(std::string(n, 'e')); // @THROW
+}
+
+int main()
+{
+    keep.reserve(20);
+    for (int i = 0; i < 20; i++) {
+        try {
+            fail_with(3000);
+        } catch (...) {
+            keep.push_back(std::current_exception());
+        }
+    }
+    return keep.size() != 20;
+}
