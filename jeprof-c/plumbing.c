@@ -111,7 +111,7 @@ void plumbing_trim(struct profile *p)
                 break;
             const struct ploc *l = &p->locs[stk[j]];
             int unnamed = loc_unnamed(p, l);
-            if (unnamed && (l->map < 0 || l->map != plumb_map))
+            if (unnamed && l->map < 0)
                 break;
             if (!unnamed && k == l->nframes) {
                 j++;
@@ -125,12 +125,15 @@ void plumbing_trim(struct profile *p)
             }
             uint32_t jj = j, kk = k;
             int found = 0;
+            int32_t unnamed_map = -1; /* mapping of the unnamed locations crossed */
             while (jj < s->depth) {
                 const struct ploc *m = &p->locs[stk[jj]];
                 if (loc_unnamed(p, m)) {
                     /* an unnamed function of the library whose plumbing
-                     * was just passed (a static one of libstdc++) */
-                    if (m->map >= 0 && m->map == plumb_map) {
+                     * is passed before or after it (a static one of
+                     * libstdc++) */
+                    if (m->map >= 0 && (unnamed_map < 0 || m->map == unnamed_map)) {
+                        unnamed_map = m->map;
                         jj++;
                         kk = 0;
                         continue;
@@ -144,7 +147,7 @@ void plumbing_trim(struct profile *p)
                 }
                 const struct pframe *g = &p->frames[m->frame0 + kk];
                 if (frame_is_plumbing(p, g, cache)) {
-                    found = 1;
+                    found = unnamed_map < 0 || unnamed_map == plumb_map || unnamed_map == m->map;
                     break;
                 }
                 if (!frame_is_library(p, g, cache))
