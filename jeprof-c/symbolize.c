@@ -952,12 +952,16 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
     size_t todo = 0, done = 0, unmapped = 0;
     for (size_t i = 0; i < p->nlocs; i++) {
         todo += !p->locs[i].done;
-        unmapped += !p->locs[i].done && p->locs[i].map < 0 && p->nmaps > 0;
+        unmapped += !p->locs[i].done && p->locs[i].map < 0;
     }
     /* Code that the dump's mappings do not cover was unmapped before the
      * dump (a library dlclose'd, JIT code): its frames can only be raw
      * addresses, and the user should know why. */
-    if (unmapped)
+    if (unmapped && !p->nmaps)
+        warning("the profile lists no mappings (an empty or unreadable maps section): its %zu "
+                "address%s are shown raw",
+                unmapped, unmapped == 1 ? "" : "es");
+    else if (unmapped)
         warning("%zu address%s of the profile lie%s in no mapping the dump lists (code "
                 "unloaded before the dump, such as a dlclose'd library?): shown as raw addresses",
                 unmapped, unmapped == 1 ? "" : "es", unmapped == 1 ? "s" : "");
