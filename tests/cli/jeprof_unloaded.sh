@@ -3,7 +3,8 @@
 # raw address): a library that allocates and is dlclose'd before the final
 # dump has no mapping in the dump, so its frames can only be raw addresses;
 # jeprof-c must say why on stderr (for our heap_v2 and .pb.gz) and still
-# count the bytes, never lend the address another name.
+# count the bytes, never lend the address another name. A dump whose maps
+# section lists nothing readable gets a warning of its own.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"
@@ -46,4 +47,10 @@ for input in "$HEAP" "$PB"; do
         { cat "$WORK/out.txt"; fail "${input##*.}: the >= 600000 bytes are not on a raw address"; }
     echo "ok   ${input##*.}: warned, the bytes on a raw address"
 done
+# A dump whose maps section lists nothing readable: the same warning kind.
+awk '/^MAPPED_LIBRARIES:/ { print; print "zzzz-yyyy r-xp garbage"; exit } { print }' "$HEAP" >"$WORK/nomaps.heap"
+"$JEPROF_C" --quiet --text "$WORK/nomaps.heap" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
+    { cat "$WORK/err.txt"; fail "jeprof-c failed on a dump without mappings"; }
+grep -q "lists no mappings" "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "no warning about the missing mappings"; }
+echo "ok   no mappings: warned"
 echo "ok"
