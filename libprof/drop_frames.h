@@ -59,6 +59,10 @@
     "__deque_base|list|__list_imp|__shared_ptr_emplace|make_shared|allocate_shared)(::.*)?|"       \
     /* Rust: global allocator shims, the alloc crate's allocation paths */                         \
     "(__rustc::)?(__rust_alloc.*|__rust_realloc|__rdl_.*|__rg_.*)|std::alloc::.*|<std::alloc::System as .*|"     \
+    /* any global allocator or Allocator implementation (a user's counting    \
+     * wrapper around System is an allocator, never the call site) */                             \
+    "<.* as core::alloc::global::GlobalAlloc>::(alloc|alloc_zeroed|realloc)|"                      \
+    "<.* as core::alloc::Allocator>::(allocate|allocate_zeroed|grow|grow_zeroed|shrink)|"          \
     "std::sys::(.*::)?alloc::.*|alloc::alloc::.*|<alloc::alloc::Global as .*|"                     \
     "alloc::raw_vec::.*|<alloc::raw_vec::.*|alloc::vec::.*|<alloc::vec::Vec.*|"                    \
     "alloc::string::.*|<alloc::string::String.*|<.* as alloc::string::ToString>::to_string|"       \

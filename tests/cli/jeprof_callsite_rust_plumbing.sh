@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Allocator plumbing in Rust programs (issue 12, point 2), built with rustc
 # -g at -O and -O0, legacy and v0 mangling, with std's allocator and with
-# `#[global_allocator] System`: the allocator shims named
+# `#[global_allocator] System` or a counting GlobalAlloc of the user's
+# around it (an allocator, never the call site): the allocator shims named
 # "__rustc::__rust_alloc", inlined str methods ("str::repeat",
 # "[u8]::repeat"), format!'s core::fmt code and the std code between
 # plumbing frames (Option::map_or_else) are plumbing, so jeprof-c --lines
@@ -16,11 +17,13 @@ SRC=$CS/rsplumb.rs
 REPEAT=rsplumb.rs:$(mark "$SRC" REPEAT)
 VEC=rsplumb.rs:$(mark "$SRC" VEC)
 FMT=rsplumb.rs:$(mark "$SRC" FMT)
-for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc" "debug legacy" "debug v0 sysalloc"; do
+for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc" "debug legacy" "debug v0 sysalloc" \
+    "v0 countalloc" "debug legacy countalloc"; do
     flags="-g -C opt-level=2"
     case $variant in debug*) flags="-g -C opt-level=0"; variant=${variant#debug } ;; esac
     case $variant in v0*) flags="$flags -C symbol-mangling-version=v0" ;; esac
     case $variant in *sysalloc) flags="$flags --cfg sysalloc" ;; esac
+    case $variant in *countalloc) flags="$flags --cfg countalloc" ;; esac
     (cd "$WORK" && rustc $flags -o rsplumb "$SRC") >"$WORK/rustc.log" 2>&1 ||
         { cat "$WORK/rustc.log"; fail "rustc $flags failed"; }
     ours "$WORK/rsplumb" rsplumb
@@ -31,7 +34,7 @@ for variant in "legacy" "v0" "legacy sysalloc" "v0 sysalloc" "debug legacy" "deb
         has_flat "$variant ${input##*.}" "$WORK/out.txt" "$VEC" 'mk_vec'
         has_flat "$variant ${input##*.}" "$WORK/out.txt" "$FMT" 'mk_fmt'
         # no plumbing row carries bytes
-        if awk '$2 != "0.0%" && /__rust_alloc|str::repeat|\]::repeat|core::fmt|map_or_else/' "$WORK/out.txt" | grep -q .; then
+        if awk '$2 != "0.0%" && /__rust_alloc|str::repeat|\]::repeat|core::fmt|map_or_else|GlobalAlloc/' "$WORK/out.txt" | grep -q .; then
             cat "$WORK/out.txt"; NFAIL=$((NFAIL + 1)); echo "FAIL $variant: a plumbing row has bytes"
         fi
     done

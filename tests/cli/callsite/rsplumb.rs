@@ -12,6 +12,28 @@ use std::hint::black_box;
 #[global_allocator]
 static GLOBAL: std::alloc::System = std::alloc::System;
 
+// --cfg countalloc: the user's own global allocator, counting bytes around
+// System; its alloc() is an allocator, not the call site.
+#[cfg(countalloc)]
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    pub struct Counting;
+    pub static BYTES: AtomicUsize = AtomicUsize::new(0);
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            BYTES.fetch_add(l.size(), Ordering::Relaxed);
+            System.alloc(l)
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            BYTES.fetch_sub(l.size(), Ordering::Relaxed);
+            System.dealloc(p, l)
+        }
+    }
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+}
+
 #[inline(never)]
 fn mk_repeat(n: usize) -> String {
     let s = "ab".repeat(n); // @REPEAT
