@@ -56,8 +56,8 @@ static int frame_is_library(const struct profile *p, const struct pframe *f, uin
 {
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 4)) {
-        static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::",
-                                               "<core::", "<alloc::", "<std::"};
+        static const char *const prefixes[] = {
+            "std::", "__gnu_cxx::", "core::", "alloc::", "<core::", "<alloc::", "<std::"};
         char *d = demangle(pstr(p, id));
         char *s = demangle_simplify(d);
         int lib = 0;
