@@ -49,20 +49,24 @@ static int frame_is_plumbing(const struct profile *p, const struct pframe *f, ui
 }
 
 /* Is frame f a standard library's (C++ std::/__gnu_cxx::, Rust core::,
- * alloc::, std::)? Uses cache like frame_is_plumbing, bits 4 (known) and 8
- * (yes). Inlined frames carry DWARF names, so the simplified name is
- * enough. */
+ * alloc::, std::, or a trait method of one of their types)? Uses cache
+ * like frame_is_plumbing, bits 4 (known) and 8 (yes). */
 static int frame_is_library(const struct profile *p, const struct pframe *f, uint8_t *cache)
 {
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 4)) {
-        static const char *const prefixes[] = {
-            "std::", "__gnu_cxx::", "core::", "alloc::", "<core::", "<alloc::", "<std::"};
+        static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::"};
         char *d = demangle(pstr(p, id));
         char *s = demangle_simplify(d);
+        /* a Rust trait method of a library type: "<&mut core::x::T as ...>::m" */
+        const char *t = s;
+        t += *t == '<';
+        t += *t == '&';
+        if (!strncmp(t, "mut ", 4))
+            t += 4;
         int lib = 0;
         for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-            if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+            if (!strncmp(t, prefixes[i], strlen(prefixes[i])))
                 lib = 1;
         cache[id] |= 4 | (lib ? 8 : 0);
         free(s);

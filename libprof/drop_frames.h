@@ -64,6 +64,13 @@
      * wrapper around System is an allocator, never the call site) */                              \
     "<.* as core::alloc::global::GlobalAlloc>::(alloc|alloc_zeroed|realloc)|"                      \
     "<.* as core::alloc::Allocator>::(allocate|allocate_zeroed|grow|grow_zeroed|shrink)|"          \
+    /* the panic machinery that formats a panic!'s message into its payload                        \
+     * (never std::panicking::catch_unwind or __rust_begin_short_backtrace:                        \
+     * they lie under every Rust main) */                                                          \
+    "core::panicking::.*|std::panicking::(begin_panic.*|panic_with_hook|panic_handler.*|"          \
+    "rust_panic.*)|(__rustc::)?(rust_begin_unwind|rust_panic|__rust_start_panic)|panic_unwind::.*|"\
+    "std::sys::backtrace::__rust_end_short_backtrace|"                                             \
+    "<std::panicking::.* as core::panic::PanicPayload>::.*|"                                       \
     "std::sys::(.*::)?alloc::.*|alloc::alloc::.*|<alloc::alloc::Global as .*|"                     \
     "alloc::raw_vec::.*|<alloc::raw_vec::.*|alloc::vec::.*|<alloc::vec::Vec.*|"                    \
     "alloc::string::.*|<alloc::string::String.*|<.* as alloc::string::ToString>::to_string|"       \

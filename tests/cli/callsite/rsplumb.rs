@@ -2,7 +2,8 @@
 // tests/cli/jeprof_callsite_rust_plumbing.sh: str::repeat (inlined at -O,
 // named "str::repeat" by DWARF and v0), format! of an integer (core::fmt
 // code and Option::map_or_else run between String's growth and
-// alloc::fmt::format), and the global allocator's shims,
+// alloc::fmt::format), a panic!'s message (formatted by std's panic
+// machinery), and the global allocator's shims,
 // which current rustc names "__rustc::__rust_alloc" (with --cfg sysalloc,
 // `#[global_allocator] System` inlines into them). Allocating lines are
 // marked "@NAME"; blocks stay live until the final dump.
@@ -55,7 +56,20 @@ fn mk_fmt(i: u64) -> String {
     s
 }
 
+#[inline(never)]
+fn boom(n: usize) {
+    panic!("{}", "p".repeat(n)); // @PANIC
+}
+
 fn main() {
+    // panics caught, their payloads (formatted by the panic machinery) kept
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut payloads = Vec::new();
+    for _ in 0..10 {
+        payloads.push(std::panic::catch_unwind(|| boom(9000)).unwrap_err());
+    }
+    black_box(&payloads);
+    std::mem::forget(payloads);
     let mut keep = Vec::new();
     let mut keep32 = Vec::new();
     for _ in 0..10 {
