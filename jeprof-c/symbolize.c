@@ -685,6 +685,44 @@ static Dwarf_Die *cu_at(struct elfobj *o, uint64_t faddr, Dwarf_Addr *bias)
     return NULL;
 }
 
+/* Relative source paths joined with their CU's directory, by (CU
+ * directory, path) pointers into libdw's strings; they live until exit. */
+struct abspath {
+    const char *dir, *file; /* libdw's strings */
+    const char *joined;     /* dir/file, or file when that does not exist */
+};
+static struct abspath *abspaths;
+static size_t nabspaths, capabspaths;
+
+/* file as the source lookup needs it: a relative path (split DWARF's
+ * skeleton line tables give "../x.c") is joined with the CU's
+ * DW_AT_comp_dir when the joined file exists; a path that exists nowhere
+ * here (a distribution's build directory, Rust's library/std/...) stays as
+ * the line table gives it, which jeprof and pprof print too. */
+static const char *abs_source(Dwarf_Die *cu, const char *file)
+{
+    if (!file || file[0] == '/')
+        return file;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+    if (!dir || dir[0] != '/')
+        return file;
+    for (size_t i = 0; i < nabspaths; i++)
+        if (abspaths[i].dir == dir && abspaths[i].file == file)
+            return abspaths[i].joined;
+    char *j = xasprintf("%s/%s", dir, file);
+    GROW(abspaths, capabspaths, nabspaths + 1);
+    abspaths[nabspaths].dir = dir;
+    abspaths[nabspaths].file = file;
+    if (access(j, R_OK) == 0) {
+        abspaths[nabspaths].joined = j;
+    } else {
+        free(j);
+        abspaths[nabspaths].joined = file;
+    }
+    return abspaths[nabspaths++].joined;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
@@ -739,7 +777,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         Dwarf_Die *die = &chain[i];
         Dwarf_Addr entry;
         rf[n].name = die_name(die, &rf[n].is_linkage);
-        rf[n].file = file;
+        rf[n].file = abs_source(cu, file);
         rf[n].line = line;
         /* A function split into hot and cold parts has DW_AT_ranges and no
          * entry pc: its first range starts at its entry. */
@@ -765,7 +803,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     }
     if (n == 0 && file) {
         rf[0].name = NULL;
-        rf[0].file = file;
+        rf[0].file = abs_source(cu, file);
         rf[0].line = line;
         n = 1;
     }
