@@ -484,8 +484,32 @@ struct qname {
     Dwarf_Off off;    /* the declaration DIE's offset */
     char *name;       /* "std::__final_insertion_sort<...>", NULL: none */
 };
-static struct qname *qnames;
+static struct qname *qnames; /* open addressing, size a power of two */
 static size_t nqnames, capqnames;
+
+/* The slot of (dbg, off) in qnames: its entry, or the empty slot for it. */
+static struct qname *qname_slot(const Dwarf *dbg, Dwarf_Off off)
+{
+    size_t h = ((uintptr_t)dbg >> 4) * 31 + (size_t)off * 0x9e3779b97f4a7c15ull;
+    for (size_t i = h & (capqnames - 1);; i = (i + 1) & (capqnames - 1))
+        if (!qnames[i].dbg || (qnames[i].dbg == dbg && qnames[i].off == off))
+            return &qnames[i];
+}
+
+/* Makes room for one more entry (load at most one half). */
+static void qname_reserve(void)
+{
+    if ((nqnames + 1) * 2 <= capqnames)
+        return;
+    struct qname *old = qnames;
+    size_t oldcap = capqnames;
+    capqnames = capqnames ? capqnames * 2 : 256;
+    qnames = xcalloc(capqnames, sizeof(*qnames));
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].dbg)
+            *qname_slot(old[i].dbg, old[i].off) = old[i];
+    free(old);
+}
 
 static const char *die_name(Dwarf_Die *die, int *is_linkage);
 
@@ -562,17 +586,18 @@ static const char *die_name(Dwarf_Die *die, int *is_linkage)
     }
     const Dwarf *dbg = dwarf_cu_getdwarf(decl.cu);
     Dwarf_Off off = dwarf_dieoffset(&decl);
-    for (size_t i = 0; i < nqnames; i++) /* (few: only DIEs without linkage names) */
-        if (qnames[i].dbg == dbg && qnames[i].off == off)
-            return qnames[i].name ? qnames[i].name : n;
-    char *prefix;
-    scope_prefix(&decl, &prefix);
-    GROW(qnames, capqnames, nqnames + 1);
-    qnames[nqnames].dbg = dbg;
-    qnames[nqnames].off = off;
-    qnames[nqnames].name = *prefix ? xasprintf("%s%s", prefix, n) : NULL;
-    free(prefix);
-    return qnames[nqnames].name ? qnames[nqnames++].name : (nqnames++, n);
+    qname_reserve();
+    struct qname *q = qname_slot(dbg, off);
+    if (!q->dbg) {
+        char *prefix;
+        scope_prefix(&decl, &prefix);
+        q->dbg = dbg;
+        q->off = off;
+        q->name = *prefix ? xasprintf("%s%s", prefix, n) : NULL;
+        free(prefix);
+        nqnames++;
+    }
+    return q->name ? q->name : n;
 }
 
 #define MAXFRAMES 64
