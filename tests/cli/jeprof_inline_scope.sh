@@ -29,5 +29,17 @@ for f in 'std::sort \(inline\)' 'std::__final_insertion_sort \(inline\)'; do
     grep -Eq "^ +$f\$" "$WORK/traces.txt" || { cat "$WORK/traces.txt"; fail "no frame /$f/ in --traces"; }
     echo "ok   --traces: $f"
 done
+# go tool pprof on jeprof-c --pprof keeps the name whole (a system name
+# equal to the name would have it strip "()": "main::{lambda}::operator").
+if command -v go >/dev/null; then
+    "$JEPROF_C" --quiet --pprof="$WORK/sym.pb.gz" "$WORK/inl" "$HEAP" || fail "jeprof-c --pprof failed"
+    HOME=$WORK PPROF_TMPDIR=$WORK go tool pprof -top -nodecount=100 "$WORK/sym.pb.gz" >"$WORK/go.txt" 2>"$WORK/go.err" ||
+        { cat "$WORK/go.err"; fail "go tool pprof failed"; }
+    grep -Eq ' main::\{lambda\}::operator\(\) \(inline\)$' "$WORK/go.txt" ||
+        { cat "$WORK/go.txt"; fail "go tool pprof -top: no main::{lambda}::operator() row"; }
+    echo "ok   go tool pprof -top: main::{lambda}::operator()"
+else
+    echo "skip go tool pprof: not installed"
+fi
 [ $NFAIL -eq 0 ] || fail "$NFAIL checks failed"
 echo "ok"
