@@ -125,6 +125,13 @@ static int32_t map_file(struct od_priv *v, const struct profile *p, size_t mi, c
 {
     const struct pmap *m = &p->maps[mi];
     const char *path = m->path ? pstr(p, m->path) : "";
+    /* The symbolizer's choice when it weighed the mapping: never the code
+     * of a file rebuilt or replaced since the dump (its lines would be
+     * borrowed). */
+    if (m->code_path)
+        return open_file(v, pstr(p, m->code_path));
+    if (m->no_code)
+        return -1;
     if (program && *path && strcmp(base_name(program), base_name(path)) == 0)
         return open_file(v, program);
     int32_t fi = *path ? open_file(v, path) : -1;

@@ -31,7 +31,7 @@ int plumbing_name(const char *simplified)
 static int frame_is_plumbing(const struct profile *p, const struct pframe *f, uint8_t *cache)
 {
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
-    if (!cache[id]) {
+    if (!(cache[id] & 3)) {
         char *name = xstrdup(pstr(p, id));
         /* jeprof's "name@address" for names two symbols share */
         char *at = strrchr(name, '@');
@@ -40,22 +40,55 @@ static int frame_is_plumbing(const struct profile *p, const struct pframe *f, ui
             *at = 0;
         char *d = demangle(name);
         char *s = demangle_simplify(d);
-        cache[id] = plumbing_name(s) ? 2 : 1;
+        cache[id] |= plumbing_name(s) ? 2 : 1;
         free(s);
         free(d);
         free(name);
     }
-    return cache[id] == 2;
+    return (cache[id] & 3) == 2;
+}
+
+/* Is frame f a standard library's (C++ std::/__gnu_cxx::, Rust core::,
+ * alloc::, std::, or a trait method of one of their types)? Uses cache
+ * like frame_is_plumbing, bits 4 (known) and 8 (yes). */
+static int frame_is_library(const struct profile *p, const struct pframe *f, uint8_t *cache)
+{
+    uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
+    if (!(cache[id] & 4)) {
+        static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::"};
+        char *d = demangle(pstr(p, id));
+        char *s = demangle_simplify(d);
+        /* a Rust trait method of a library type: "<&mut core::x::T as ...>::m" */
+        const char *t = s;
+        t += *t == '<';
+        t += *t == '&';
+        if (!strncmp(t, "mut ", 4))
+            t += 4;
+        int lib = 0;
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+            if (!strncmp(t, prefixes[i], strlen(prefixes[i])))
+                lib = 1;
+        cache[id] |= 4 | (lib ? 8 : 0);
+        free(s);
+        free(d);
+    }
+    return (cache[id] & 8) != 0;
+}
+
+/* Does location l hold no known function (unsymbolized, or only its
+ * "file+0xoffset")? */
+static int loc_unnamed(const struct profile *p, const struct ploc *l)
+{
+    return !l->nframes || (l->nframes == 1 && p->frames[l->frame0].unnamed);
 }
 
 void plumbing_trim(struct profile *p)
 {
     trimmed = 1;
     uint8_t *cache = xcalloc(p->strings.n + 1, 1);
-    /* per location: index of its first frame that is not plumbing + 1
-     * (0: not computed yet), nframes + 1 when all of them are */
-    uint32_t *first_user = xcalloc(p->nlocs + 1, sizeof(uint32_t));
-    uint32_t *clone = xcalloc(p->nlocs + 1, sizeof(uint32_t)); /* copy without them + 1 */
+    /* per location: its copy without its first clone_k[li] frames + 1 */
+    uint32_t *clone = xcalloc(p->nlocs + 1, sizeof(uint32_t));
+    uint32_t *clone_k = xcalloc(p->nlocs + 1, sizeof(uint32_t));
     uint32_t *tmp = NULL;
     size_t captmp = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
@@ -67,32 +100,81 @@ void plumbing_trim(struct profile *p)
         for (uint32_t j = 0; j < s->depth; j++)
             if (analyze_loc_is_alloc(p, stk[j]))
                 start = j + 1;
+        /* The cursor (j, k), frame k of location stk[j], walks from the
+         * leaf over the leading plumbing frames. Standard library code
+         * between two plumbing frames is plumbing too (format!'s
+         * Option::map_or_else between alloc::fmt::format and its
+         * closure), and so is a function without a name in the library
+         * of the last plumbing frame passed (a static one of libstdc++);
+         * the user's code (a closure run by collect) and any other
+         * unnamed location stop the walk. */
         uint32_t j = start, k = 0;
-        for (; j < s->depth; j++) {
-            uint32_t li = stk[j];
-            if (!first_user[li]) {
-                const struct ploc *l = &p->locs[li];
-                uint32_t f = 0;
-                while (f < l->nframes && frame_is_plumbing(p, &p->frames[l->frame0 + f], cache))
-                    f++;
-                /* An unsymbolized location is never plumbing. */
-                first_user[li] = (l->nframes ? f : 0) + 1;
-            }
-            k = first_user[li] - 1;
-            if (k < p->locs[li].nframes || !p->locs[li].nframes)
+        int32_t plumb_map = -1; /* mapping of the last plumbing frame passed */
+        for (;;) {
+            if (j == s->depth)
                 break;
+            const struct ploc *l = &p->locs[stk[j]];
+            int unnamed = loc_unnamed(p, l);
+            if (unnamed && l->map < 0)
+                break;
+            if (!unnamed && k == l->nframes) {
+                j++;
+                k = 0;
+                continue;
+            }
+            if (!unnamed && frame_is_plumbing(p, &p->frames[l->frame0 + k], cache)) {
+                plumb_map = l->map;
+                k++;
+                continue;
+            }
+            uint32_t jj = j, kk = k;
+            int found = 0;
+            int32_t unnamed_map = -1; /* mapping of the unnamed locations crossed */
+            while (jj < s->depth) {
+                const struct ploc *m = &p->locs[stk[jj]];
+                if (loc_unnamed(p, m)) {
+                    /* an unnamed function of the library whose plumbing
+                     * is passed before or after it (a static one of
+                     * libstdc++) */
+                    if (m->map >= 0 && (unnamed_map < 0 || m->map == unnamed_map)) {
+                        unnamed_map = m->map;
+                        jj++;
+                        kk = 0;
+                        continue;
+                    }
+                    break;
+                }
+                if (kk == m->nframes) {
+                    jj++;
+                    kk = 0;
+                    continue;
+                }
+                const struct pframe *g = &p->frames[m->frame0 + kk];
+                if (frame_is_plumbing(p, g, cache)) {
+                    found = unnamed_map < 0 || unnamed_map == plumb_map || unnamed_map == m->map;
+                    break;
+                }
+                if (!frame_is_library(p, g, cache))
+                    break;
+                kk++;
+            }
+            if (!found)
+                break;
+            j = jj;
+            k = kk;
         }
         if (j == s->depth || (j == start && k == 0))
             continue; /* all plumbing (kept whole, as pprof does) or none */
         uint32_t li = stk[j];
         if (k > 0) {
-            if (!clone[li]) {
+            if (!clone[li] || clone_k[li] != k) {
                 GROW(p->locs, p->caplocs, p->nlocs + 1);
                 struct ploc *c = &p->locs[p->nlocs];
                 *c = p->locs[li];
                 c->frame0 += k;
                 c->nframes -= k;
                 clone[li] = (uint32_t)++p->nlocs;
+                clone_k[li] = k;
             }
             li = clone[li] - 1;
         }
@@ -106,7 +188,7 @@ void plumbing_trim(struct profile *p)
     }
     free(tmp);
     free(clone);
-    free(first_user);
+    free(clone_k);
     free(cache);
 }
 

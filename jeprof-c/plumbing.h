@@ -9,8 +9,12 @@
  * such frames (after the allocator's own frames) from every stack, by
  * frame, not by location: a user's function inlined into the same address
  * as an allocator helper stays, and so does everything below the first
- * frame that is not plumbing. A stack made only of plumbing is kept whole.
- * --keep_plumbing turns this off.
+ * frame that is not plumbing. Two kinds of frames in the run count as
+ * plumbing when a plumbing frame follows them: standard library code
+ * (std::, __gnu_cxx::, core::, alloc::; format!'s Option::map_or_else) and
+ * functions without a name in the library of a plumbing frame next to them
+ * (libstdc++'s static helpers, which its symbols do not name). A stack made
+ * only of plumbing is kept whole. --keep_plumbing turns this off.
  *
  * Frames are judged by their simplified demangled name (from the mangled
  * system name when there is one), so --full_names does not change what is

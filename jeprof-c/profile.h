@@ -28,6 +28,8 @@ struct pmap {
     uint32_t dev_minor;
     uint8_t deleted;       /* the maps line ended in " (deleted)": the file at path is another */
     int64_t dump_time;     /* mtime (ns) of the input file that listed it, 0 = unknown */
+    uint32_t code_path;    /* string id of the file the symbolizer chose for it, 0 = none */
+    uint8_t no_code;       /* the symbolizer weighed it and no file fits (rebuilt, replaced) */
 };
 
 /* One symbolized frame of a location; several when calls were inlined. */
@@ -38,6 +40,7 @@ struct pframe {
     int32_t line;     /* source line, 0 = unknown */
     uint64_t symaddr; /* start of the ELF symbol named, for jeprof's name@addr */
     uint8_t tagged;   /* name came from the symbol table (jeprof's nm tag) */
+    uint8_t unnamed;  /* name is "file+0xoffset" or a raw address: no symbol knew it */
 };
 
 /* One distinct address (callers already moved back into the call). */

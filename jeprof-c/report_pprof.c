@@ -48,7 +48,11 @@ static uint64_t func_id(struct pb *b, const struct pframe *f)
     perftools__profiles__function__init(fn);
     fn->id = id;
     fn->name = S(b, name);
-    fn->system_name = S(b, sys);
+    /* No system name when there is nothing but the display name (a DWARF
+     * name without a linkage name): pprof would take a system name equal
+     * to the name for an undemangled one and strip its "()" and "<>"
+     * ("main::{lambda}::operator()" became "main::{lambda}::operator"). */
+    fn->system_name = S(b, strcmp(sys, name) != 0 ? sys : "");
     fn->filename = S(b, file);
     GROW(b->funcs, b->capfuncs, b->nfuncs + 1);
     b->funcs[b->nfuncs++] = fn;

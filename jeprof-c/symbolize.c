@@ -428,6 +428,9 @@ static void attach_files(struct symctx *c)
         c->mapobj[i] = o;
         if (o)
             c->mapbias[i] = map_bias(o, m);
+        /* --list and --disasm take the code from the same file, or none */
+        p->maps[i].no_code = o == NULL;
+        p->maps[i].code_path = o ? strtab_intern(&p->strings, o->path) : 0;
         /* Remember the build id (jemalloc's heap_v2 maps have none) for --pprof. */
         if (o && !m->build_id && *o->build_id)
             p->maps[i].build_id = strtab_intern(&p->strings, o->build_id);
@@ -449,6 +452,8 @@ static void attach_files(struct symctx *c)
                 }
                 c->mapobj[i] = c->prog;
                 c->mapbias[i] = map_bias(c->prog, m);
+                p->maps[i].no_code = 0;
+                p->maps[i].code_path = strtab_intern(&p->strings, c->prog->path);
                 if (!m->build_id && *c->prog->build_id)
                     p->maps[i].build_id = strtab_intern(&p->strings, c->prog->build_id);
                 break;
@@ -472,7 +477,93 @@ static const struct esym *find_sym(const struct elfobj *o, uint64_t addr)
     return &o->syms[lo - 1];
 }
 
-/* Name of a DWARF function DIE, following abstract origins/specifications. */
+/* Qualified names built for DIEs without a linkage name, by the DIE's
+ * (Dwarf, offset); they live until exit, like the DWARF strings. */
+struct qname {
+    const Dwarf *dbg; /* the DIE's debug info */
+    Dwarf_Off off;    /* the declaration DIE's offset */
+    char *name;       /* "std::__final_insertion_sort<...>", NULL: none */
+};
+static struct qname *qnames; /* open addressing, size a power of two */
+static size_t nqnames, capqnames;
+
+/* The slot of (dbg, off) in qnames: its entry, or the empty slot for it. */
+static struct qname *qname_slot(const Dwarf *dbg, Dwarf_Off off)
+{
+    size_t h = ((uintptr_t)dbg >> 4) * 31 + (size_t)off * 0x9e3779b97f4a7c15ull;
+    for (size_t i = h & (capqnames - 1);; i = (i + 1) & (capqnames - 1))
+        if (!qnames[i].dbg || (qnames[i].dbg == dbg && qnames[i].off == off))
+            return &qnames[i];
+}
+
+/* Makes room for one more entry (load at most one half). */
+static void qname_reserve(void)
+{
+    if ((nqnames + 1) * 2 <= capqnames)
+        return;
+    struct qname *old = qnames;
+    size_t oldcap = capqnames;
+    capqnames = capqnames ? capqnames * 2 : 256;
+    qnames = xcalloc(capqnames, sizeof(*qnames));
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i].dbg)
+            *qname_slot(old[i].dbg, old[i].off) = old[i];
+    free(old);
+}
+
+static const char *die_name(Dwarf_Die *die, int *is_linkage);
+
+/* The scope prefix of decl, "ns::Class::" or "f()::{lambda}::", built from
+ * its parent DIEs (empty when it has none). */
+static void scope_prefix(Dwarf_Die *decl, char **out)
+{
+    Dwarf_Die *scopes = NULL;
+    int ns = dwarf_getscopes_die(decl, &scopes);
+    *out = xstrdup("");
+    /* scopes[0] is decl itself, scopes[ns - 1] its CU */
+    for (int i = ns - 2; i >= 1; i--) {
+        Dwarf_Die *d = &scopes[i];
+        const char *n = dwarf_diename(d);
+        char *part = NULL;
+        switch (dwarf_tag(d)) {
+        case DW_TAG_namespace:
+            part = xstrdup(n ? n : "(anonymous namespace)");
+            break;
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+            /* An unnamed class in a function is a lambda's closure type;
+             * DWARF does not give its number, so none is printed. */
+            part = xstrdup(n ? n : "{lambda}");
+            break;
+        case DW_TAG_subprogram: {
+            int lk;
+            const char *f = die_name(d, &lk);
+            /* an enclosing function keeps its parameter list, as
+             * demangled local names do: "f(int)::{lambda}" */
+            if (f)
+                part = lk ? demangle(f) : xstrdup(f);
+            break;
+        }
+        default:
+            break;
+        }
+        if (part) {
+            char *o = xasprintf("%s%s::", *out, part);
+            free(*out);
+            free(part);
+            *out = o;
+        }
+    }
+    free(scopes);
+}
+
+/* Name of a DWARF function DIE, following abstract origins/specifications.
+ * Without a linkage name (g++ gives none to the operator() of a lambda or
+ * to a template instantiated with a lambda's type), the DW_AT_name is
+ * qualified by the DIE's enclosing namespaces, classes and functions, as
+ * the symbol table would name it: "operator()" alone would merge every
+ * lambda of the program into one row. */
 static const char *die_name(Dwarf_Die *die, int *is_linkage)
 {
     Dwarf_Attribute a;
@@ -481,9 +572,32 @@ static const char *die_name(Dwarf_Die *die, int *is_linkage)
         dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
         n = dwarf_formstring(&a);
     *is_linkage = n != NULL;
-    if (!n && dwarf_attr_integrate(die, DW_AT_name, &a))
-        n = dwarf_formstring(&a);
-    return n;
+    if (n || !dwarf_attr_integrate(die, DW_AT_name, &a) || !(n = dwarf_formstring(&a)))
+        return n;
+    /* the DIE that declares the name: the end of the origin chain */
+    Dwarf_Die decl = *die, next;
+    for (int hops = 0; hops < 16; hops++) {
+        if ((dwarf_attr(&decl, DW_AT_abstract_origin, &a) ||
+             dwarf_attr(&decl, DW_AT_specification, &a)) &&
+            dwarf_formref_die(&a, &next))
+            decl = next;
+        else
+            break;
+    }
+    const Dwarf *dbg = dwarf_cu_getdwarf(decl.cu);
+    Dwarf_Off off = dwarf_dieoffset(&decl);
+    qname_reserve();
+    struct qname *q = qname_slot(dbg, off);
+    if (!q->dbg) {
+        char *prefix;
+        scope_prefix(&decl, &prefix);
+        q->dbg = dbg;
+        q->off = off;
+        q->name = *prefix ? xasprintf("%s%s", prefix, n) : NULL;
+        free(prefix);
+        nqnames++;
+    }
+    return q->name ? q->name : n;
 }
 
 #define MAXFRAMES 64
@@ -596,6 +710,44 @@ static Dwarf_Die *cu_at(struct elfobj *o, uint64_t faddr, Dwarf_Addr *bias)
     return NULL;
 }
 
+/* Relative source paths joined with their CU's directory, by (CU
+ * directory, path) pointers into libdw's strings; they live until exit. */
+struct abspath {
+    const char *dir, *file; /* libdw's strings */
+    const char *joined;     /* dir/file, or file when that does not exist */
+};
+static struct abspath *abspaths;
+static size_t nabspaths, capabspaths;
+
+/* file as the source lookup needs it: a relative path (split DWARF's
+ * skeleton line tables give "../x.c") is joined with the CU's
+ * DW_AT_comp_dir when the joined file exists; a path that exists nowhere
+ * here (a distribution's build directory, Rust's library/std/...) stays as
+ * the line table gives it, which jeprof and pprof print too. */
+static const char *abs_source(Dwarf_Die *cu, const char *file)
+{
+    if (!file || file[0] == '/')
+        return file;
+    Dwarf_Attribute a;
+    const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+    if (!dir || dir[0] != '/')
+        return file;
+    for (size_t i = 0; i < nabspaths; i++)
+        if (abspaths[i].dir == dir && abspaths[i].file == file)
+            return abspaths[i].joined;
+    char *j = xasprintf("%s/%s", dir, file);
+    GROW(abspaths, capabspaths, nabspaths + 1);
+    abspaths[nabspaths].dir = dir;
+    abspaths[nabspaths].file = file;
+    if (access(j, R_OK) == 0) {
+        abspaths[nabspaths].joined = j;
+    } else {
+        free(j);
+        abspaths[nabspaths].joined = file;
+    }
+    return abspaths[nabspaths++].joined;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
@@ -650,7 +802,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         Dwarf_Die *die = &chain[i];
         Dwarf_Addr entry;
         rf[n].name = die_name(die, &rf[n].is_linkage);
-        rf[n].file = file;
+        rf[n].file = abs_source(cu, file);
         rf[n].line = line;
         /* A function split into hot and cold parts has DW_AT_ranges and no
          * entry pc: its first range starts at its entry. */
@@ -676,7 +828,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     }
     if (n == 0 && file) {
         rf[0].name = NULL;
-        rf[0].file = file;
+        rf[0].file = abs_source(cu, file);
         rf[0].line = line;
         n = 1;
     }
@@ -800,8 +952,10 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (!fr[i].name)
+        if (!fr[i].name) {
             fr[i].name = unresolved_name(p, l, o, faddr);
+            fr[i].unnamed = 1;
+        }
     profile_set_frames(p, li, fr, n);
 }
 
@@ -858,9 +1012,22 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
     }
     attach_files(&c);
     double t0 = now_seconds(), last = t0;
-    size_t todo = 0, done = 0;
-    for (size_t i = 0; i < p->nlocs; i++)
+    size_t todo = 0, done = 0, unmapped = 0;
+    for (size_t i = 0; i < p->nlocs; i++) {
         todo += !p->locs[i].done;
+        unmapped += !p->locs[i].done && p->locs[i].map < 0;
+    }
+    /* Code that the dump's mappings do not cover was unmapped before the
+     * dump (a library dlclose'd, JIT code): its frames can only be raw
+     * addresses, and the user should know why. */
+    if (unmapped && !p->nmaps)
+        warning("the profile lists no mappings (an empty or unreadable maps section): its %zu "
+                "address%s are shown raw",
+                unmapped, unmapped == 1 ? "" : "es");
+    else if (unmapped)
+        warning("%zu address%s of the profile lie%s in no mapping the dump lists (code "
+                "unloaded before the dump, such as a dlclose'd library?): shown as raw addresses",
+                unmapped, unmapped == 1 ? "" : "es", unmapped == 1 ? "s" : "");
     for (size_t i = 0; i < p->nlocs; i++) {
         if (p->locs[i].done)
             continue;

@@ -48,12 +48,29 @@
     "std::(__cxx11::)?basic_(i|o)?stringstream::.*|std::(_Construct|construct_at|__construct_at)|" \
     "std::(__)?get_temporary_buffer|std::_Temporary_buffer::.*|std::getline|std::operator>>|"      \
     "__cxa_allocate_(dependent_)?exception|"                                                       \
+    /* the old-ABI strings (std::string, as "_ZNSs" demangles) and the copy                        \
+     * of the message the standard exception classes keep */                                      \
+    "std::(w|u8|u16|u32)?string::.*|std::__cow_string::.*|std::(runtime_error|logic_error|"        \
+    "domain_error|invalid_argument|length_error|out_of_range|range_error|overflow_error|"          \
+    "underflow_error|system_error)::.*|"                                                           \
     /* libc++ */                                                                                   \
     "std::__1::(allocator|allocator_traits|__libcpp_allocate|vector|__vector_base|"                \
     "__split_buffer|basic_string|__tree|map|set|__hash_table|unordered_map|unordered_set|deque|"   \
     "__deque_base|list|__list_imp|__shared_ptr_emplace|make_shared|allocate_shared)(::.*)?|"       \
     /* Rust: global allocator shims, the alloc crate's allocation paths */                         \
-    "__rust_alloc.*|__rust_realloc|__rdl_.*|__rg_.*|std::alloc::.*|<std::alloc::System as .*|"     \
+    "(__rustc::)?(__rust_alloc.*|__rust_realloc|__rdl_.*|__rg_.*)|"                                \
+    "std::alloc::.*|<std::alloc::System as .*|"                                                    \
+    /* any global allocator or Allocator implementation (a user's counting                         \
+     * wrapper around System is an allocator, never the call site) */                              \
+    "<.* as core::alloc::global::GlobalAlloc>::(alloc|alloc_zeroed|realloc)|"                      \
+    "<.* as core::alloc::Allocator>::(allocate|allocate_zeroed|grow|grow_zeroed|shrink)|"          \
+    /* the panic machinery that formats a panic!'s message into its payload                        \
+     * (never std::panicking::catch_unwind or __rust_begin_short_backtrace:                        \
+     * they lie under every Rust main) */                                                          \
+    "core::panicking::.*|std::panicking::(begin_panic.*|panic_with_hook|panic_handler.*|"          \
+    "rust_panic.*)|(__rustc::)?(rust_begin_unwind|rust_panic|__rust_start_panic)|panic_unwind::.*|"\
+    "std::sys::backtrace::__rust_end_short_backtrace|"                                             \
+    "<std::panicking::.* as core::panic::PanicPayload>::.*|"                                       \
     "std::sys::(.*::)?alloc::.*|alloc::alloc::.*|<alloc::alloc::Global as .*|"                     \
     "alloc::raw_vec::.*|<alloc::raw_vec::.*|alloc::vec::.*|<alloc::vec::Vec.*|"                    \
     "alloc::string::.*|<alloc::string::String.*|<.* as alloc::string::ToString>::to_string|"       \
@@ -63,6 +80,9 @@
     "alloc::sync::Arc::(new|pin|from).*|alloc::rc::Rc::(new|pin|from).*|alloc::collections::.*|"   \
     "alloc::ffi::c_str::CString::.*|hashbrown::.*|"                                                \
     "<.* as alloc::(vec|string|slice|str|borrow)::[^>]*>::.*|core::fmt::.*|"                      \
+    /* the formatting of primitives, which format! runs between String and the caller */           \
+    "<(bool|char|str|[ui](8|16|32|64|128|size)|f32|f64) as core::fmt::[A-Za-z]+>::fmt|"            \
+    "<&(mut )?alloc::string::String as core::fmt::.*|"                                             \
     "core::iter::traits::iterator::Iterator::collect|<.* as core::iter::traits::iterator::"        \
     "Iterator>::collect|<.* as core::iter::traits::collect::FromIterator.*>::from_iter|"           \
     "std::collections::.*|"                                                                        \
@@ -70,6 +90,9 @@
     "<alloc::boxed::Box.*>::(try_)?(new|pin|from)(_uninit|_zeroed)?(_in)?|"                        \
     "<alloc::(sync::Arc|rc::Rc).*>::(new|pin|from).*|<alloc::collections::.*|"                     \
     "<alloc::(str|slice|borrow|ffi::c_str::CString).*|<hashbrown::raw::.*|"                        \
+    /* str and slice methods that allocate, as inlined frames and v0 name them ("str::repeat") */  \
+    "<?(str|\\[[^]]*\\])>?::(repeat|to_owned|to_string|to_vec|to_(ascii_)?(lowercase|uppercase)|"  \
+    "replacen?|concat|join|into_vec|into_string|into_boxed_[a-z]+)|"                               \
     "<std::collections::hash::(map::HashMap|set::HashSet).*>::(insert|with_capacity|reserve|"      \
     "entry|extend).*|"                                                                             \
     /* libc functions that return malloc'd memory */                                               \
