@@ -89,6 +89,9 @@ void plumbing_trim(struct profile *p)
     /* per location: its copy without its first clone_k[li] frames + 1 */
     uint32_t *clone = xcalloc(p->nlocs + 1, sizeof(uint32_t));
     uint32_t *clone_k = xcalloc(p->nlocs + 1, sizeof(uint32_t));
+    /* per location of the input: 0 unknown, 1 not an allocator frame, 2 one */
+    size_t nlocs_in = p->nlocs;
+    uint8_t *isalloc = xcalloc(nlocs_in + 1, 1);
     uint32_t *tmp = NULL;
     size_t captmp = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
@@ -97,9 +100,13 @@ void plumbing_trim(struct profile *p)
             continue;
         const uint32_t *stk = p->stackpool + s->stack;
         uint32_t start = 0;
-        for (uint32_t j = 0; j < s->depth; j++)
-            if (analyze_loc_is_alloc(p, stk[j]))
+        for (uint32_t j = 0; j < s->depth; j++) {
+            uint32_t li = stk[j];
+            if (li < nlocs_in && !isalloc[li])
+                isalloc[li] = analyze_loc_is_alloc(p, li) ? 2 : 1;
+            if (li < nlocs_in ? isalloc[li] == 2 : analyze_loc_is_alloc(p, li))
                 start = j + 1;
+        }
         /* The cursor (j, k), frame k of location stk[j], walks from the
          * leaf over the leading plumbing frames. Standard library code
          * between two plumbing frames is plumbing too (format!'s
@@ -187,6 +194,7 @@ void plumbing_trim(struct profile *p)
         s->depth = n;
     }
     free(tmp);
+    free(isalloc);
     free(clone);
     free(clone_k);
     free(cache);
