@@ -214,12 +214,7 @@ __attribute__((constructor)) static void malloc_constructor(void)
 /* The span of a live block, or abort with a message on a pointer that is not one. */
 static struct span *span_checked(const void *p, const char *who)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    struct span *s = NULL;
-    if (e & 1)
-        s = (struct span *)(e & ~(uintptr_t)1);
-    else if (e)
-        s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    struct span *s = rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
     if (unlikely(!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE) ||
                  (s->kind != SPAN_SLAB && (uintptr_t)p != s->start))) {
         alloc_write_err("<liballoc>: ");
@@ -330,8 +325,8 @@ ALLOC_EXPORT void free(void *p)
 {
     struct heap *h = heap_tls;
     uintptr_t e = rtree_get((uintptr_t)p);
-    if (likely(e != 0 && (e & 1) == 0)) {
-        struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    if (likely(rtree_is_chunk(e))) {
+        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         /* Ours, and either no sampled block on the page or p is not one of them. */
         if (likely(tag == (uintptr_t)h) ||
