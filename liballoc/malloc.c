@@ -23,6 +23,7 @@
 #include "stats.h"
 #include "junk.h"
 #include "tcache.h"
+#include "warn.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,53 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- messages ---- */
-
-static void write_stderr(void *opaque, const char *s)
-{
-    (void)opaque;
-    size_t n = strlen(s);
-    while (n > 0) {
-        ssize_t w = write(STDERR_FILENO, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-ALLOC_EXPORT void (*malloc_message)(void *cbopaque, const char *s) __attribute__((weak));
-
-void alloc_write_err(const char *s)
-{
-    if (malloc_message)
-        malloc_message(NULL, s);
-    else
-        write_stderr(NULL, s);
-}
-
-void alloc_fatal(const char *file, int line, const char *what)
-{
-    char num[16];
-    int n = 0, v = line;
-    char tmp[16];
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && n < 15);
-    for (int i = 0; i < n; i++)
-        num[i] = tmp[n - 1 - i];
-    num[n] = 0;
-    write_stderr(NULL, "<liballoc>: ");
-    write_stderr(NULL, file);
-    write_stderr(NULL, ":");
-    write_stderr(NULL, num);
-    write_stderr(NULL, ": failed assertion: ");
-    write_stderr(NULL, what);
-    write_stderr(NULL, "\n");
-    abort();
-}
 
 /* ---- initialisation ---- */
 

@@ -15,6 +15,7 @@
 #include "recent.h"
 #include "rtree.h"
 #include "span.h"
+#include "warn.h"
 
 #include <math.h>
 #include <pthread.h>
