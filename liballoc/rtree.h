@@ -5,8 +5,9 @@
  * leaves are installed once with a compare-and-swap and never freed.
  * Values: a struct chunk * for chunks cut into spans, or (struct span *)|1
  * for the first chunk of a huge block (0: not ours). This header owns that
- * encoding: every writer and reader goes through the rtree_value_* helpers
- * below, so no other file tests the low bit or walks a chunk's page map.
+ * encoding: every writer and reader goes through the helpers below
+ * (rtree_value_span, the one decode, and its parts), so no other file
+ * tests the low bit or turns a value into a span by hand.
  */
 #ifndef RTREE_H
 #define RTREE_H
