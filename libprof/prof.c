@@ -15,7 +15,6 @@
 #include "recent.h"
 #include "rtree.h"
 #include "span.h"
-#include "warn.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -143,7 +142,9 @@ void prof_thread_exit(struct heap *h)
 
 static void mark_span(uintptr_t p, struct heap *h)
 {
-    struct span *s = rtree_value_span(rtree_get(p), p);
+    uintptr_t e = rtree_get(p);
+    struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
+                             : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
     atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
     bool slotted = false;
     for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
