@@ -52,6 +52,9 @@ static size_t strtab_slot(const struct strtab *t, const char *s, size_t len)
 
 uint32_t strtab_intern_n(struct strtab *t, const char *s, size_t len)
 {
+    /* A NUL inside the bytes (a corrupt input) ends the string, as the
+     * stored copy does; the lookup must compare the same bytes. */
+    len = strnlen(s, len);
     size_t i = strtab_slot(t, s, len);
     if (t->slots[i])
         return t->slots[i] - 1;
