@@ -273,7 +273,7 @@ extern const char *malloc_conf;
 /* malloc_message: if the program sets it, every allocator and profiler
  * message (warnings, errors, MALLOC_CONF messages, the leak summary,
  * statistics without write_cb) goes to malloc_message(NULL, text) instead
- * of stderr; assertion failures (alloc_fatal, liballoc/malloc.c) still go
+ * of stderr; assertion failures (alloc_fatal, liballoc/warn.c) still go
  * to stderr. It may be called during initialisation or with allocator
  * locks held: it must not allocate. */
 extern void (*malloc_message)(void *cbopaque, const char *s);

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "demangle.h"
+#include "xalloc.h"
+#include "hash.h"
 
 /* jeprof's allocator functions (RemoveUninterestingFrames, heap profiles). */
 static const char *const alloc_funcs[] = {

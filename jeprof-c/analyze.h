@@ -11,6 +11,8 @@
 #include <regex.h>
 
 #include "profile.h"
+#include "compiler.h"
+#include "strtab.h"
 
 enum granularity { GRAN_FUNCTIONS, GRAN_LINES, GRAN_ADDRESSES, GRAN_FILES };
 

@@ -7,7 +7,7 @@
 
 #include <libiberty/demangle.h>
 
-#include "util.h"
+#include "xalloc.h"
 
 static int full_names; /* display full demangled names (--full_names) */
 

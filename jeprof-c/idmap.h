@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "util.h"
+#include "xalloc.h"
+#include "hash.h"
 
 struct idmap {
     uint64_t *keys; /* 0 = empty slot (pprof ids are nonzero) */

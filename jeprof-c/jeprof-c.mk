@@ -25,7 +25,10 @@ ALL_TARGETS += $(BUILD)/jeprof-c
 FUZZ_CC     ?= clang
 FUZZ_FLAGS  := -std=gnu11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined -Ijeprof-c -I$(BUILD)/proto
-FUZZ_LIBSRC := jeprof-c/util.c jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_heapv2.c \
+# The support modules every reader needs, then the readers and writers.
+JEPROF_SUPPORT_SRCS := jeprof-c/xalloc.c jeprof-c/message.c jeprof-c/filebuf.c jeprof-c/strtab.c \
+               jeprof-c/hash.c jeprof-c/clock.c
+FUZZ_LIBSRC := $(JEPROF_SUPPORT_SRCS) jeprof-c/profile.c jeprof-c/read.c jeprof-c/read_heapv2.c \
                jeprof-c/read_pprof.c jeprof-c/read_recent.c jeprof-c/read_raw.c jeprof-c/json.c \
                jeprof-c/analyze.c jeprof-c/report_text.c jeprof-c/report_collapsed.c \
                jeprof-c/report_json.c jeprof-c/report_traces.c jeprof-c/report_tree.c \

@@ -1,5 +1,6 @@
 /* json: see json.h. */
 #include "json.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>

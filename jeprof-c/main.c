@@ -16,6 +16,8 @@
 #include "record.h"
 #include "report.h"
 #include "symbolize.h"
+#include "message.h"
+#include "filebuf.h"
 
 enum mode {
     M_NONE,

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "xalloc.h"
+#include "message.h"
 
 /* A function symbol. */
 struct fsym {

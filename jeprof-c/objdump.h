@@ -16,6 +16,7 @@
 
 #include "analyze.h"
 #include "report.h"
+#include "compiler.h"
 
 /* One function that holds sampled addresses. */
 struct od_routine {

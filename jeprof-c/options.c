@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "message.h"
 
 static const struct option *find(const struct option *opts, const char *name, size_t len)
 {

@@ -8,6 +8,8 @@
 #include "../libprof/drop_frames.h"
 #include "analyze.h"
 #include "demangle.h"
+#include "xalloc.h"
+#include "message.h"
 
 /* "^(" DROP_FRAMES_MALLOC "|" DROP_FRAMES_PLUMBING ")$": operator new
  * too, which analyze recognises by display name only (not in full names). */

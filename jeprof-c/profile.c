@@ -1,5 +1,7 @@
 /* profile: see profile.h. */
 #include "profile.h"
+#include "xalloc.h"
+#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "strtab.h"
 
 /* Value columns, in jeprof's HeapProfileIndex order. */
 enum pvalue { PV_INUSE_OBJECTS, PV_INUSE_SPACE, PV_ALLOC_OBJECTS, PV_ALLOC_SPACE, PV_N };

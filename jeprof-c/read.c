@@ -1,5 +1,6 @@
 /* read: format detection and dispatch; see read.h. */
 #include "read.h"
+#include "filebuf.h"
 
 #include <errno.h>
 #include <stdio.h>

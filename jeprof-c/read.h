@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "profile.h"
+#include "compiler.h"
 
 #define READ_ERRLEN 256
 

@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "read.h"
+#include "xalloc.h"
+#include "strtab.h"
 
 /* The parse state for one file. */
 struct hv2 {

@@ -14,6 +14,8 @@
 #include "idmap.h"
 #include "profile.pb-c.h"
 #include "read.h"
+#include "xalloc.h"
+#include "strtab.h"
 
 typedef Perftools__Profiles__Profile PProfile;
 

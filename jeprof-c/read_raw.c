@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include "read.h"
+#include "xalloc.h"
+#include "strtab.h"
 
 static int bad(char *err, int line, const char *what)
 {

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "read.h"
+#include "xalloc.h"
 
 static int bad(char *err, size_t i, const char *what)
 {

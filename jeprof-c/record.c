@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "options.h"
-#include "util.h"
+#include "xalloc.h"
+#include "message.h"
 
 static const char *out_dir = "jeprof-c.out";
 static int lg_sample = 19;

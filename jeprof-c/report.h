@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "analyze.h"
+#include "compiler.h"
 
 struct report_options {
     int value;           /* PV_* column shown */

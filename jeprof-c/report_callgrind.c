@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "strtab.h"
 
 /* One source position: function at file:line. */
 struct pos {

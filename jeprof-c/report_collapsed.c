@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "strtab.h"
+#include "number.h"
 
 /* Appends s to the growing line buffer, replacing ';' (the separator). */
 static void put(char **buf, size_t *len, size_t *cap, const char *s)

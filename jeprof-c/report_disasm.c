@@ -14,6 +14,7 @@
 #include "objdump.h"
 #include "report.h"
 #include "source.h"
+#include "message.h"
 
 int report_disasm(FILE *out, const struct analysis *a, const struct report_options *o)
 {

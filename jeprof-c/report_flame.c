@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "message.h"
+#include "number.h"
 
 #if __has_include("flamegraph.h")
 #include "flamegraph.h"

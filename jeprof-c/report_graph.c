@@ -7,6 +7,11 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "message.h"
+#include "strtab.h"
+#include "hash.h"
+#include "number.h"
 
 #if __has_include("callgraph.h")
 #include "callgraph.h"

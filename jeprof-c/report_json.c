@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "strtab.h"
 
 char *collapsed_stack_name(const struct analysis *a, const struct astack *t);
 

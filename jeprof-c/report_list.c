@@ -23,6 +23,8 @@
 #include "objdump.h"
 #include "report.h"
 #include "source.h"
+#include "xalloc.h"
+#include "message.h"
 
 static int indentation(const char *s)
 {

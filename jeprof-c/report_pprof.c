@@ -14,6 +14,9 @@
 #include "profile.pb-c.h"
 #include "plumbing.h"
 #include "report.h"
+#include "xalloc.h"
+#include "message.h"
+#include "strtab.h"
 
 typedef Perftools__Profiles__Profile PProfile;
 

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "message.h"
 
 /* The sampled count and bytes behind an unsampled pair (heap_v2, rate r). */
 static void resample(double r, double n, double s, int64_t *rn, int64_t *rs)

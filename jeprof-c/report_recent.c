@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "number.h"
 
 char *collapsed_stack_name(const struct analysis *a, const struct astack *t);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "strtab.h"
+#include "number.h"
 
 const char *value_name(int value)
 {

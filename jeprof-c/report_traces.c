@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "strtab.h"
 
 static const char separator[] =
     "-----------+-------------------------------------------------------";

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "report.h"
+#include "xalloc.h"
+#include "message.h"
+#include "strtab.h"
 
 void report_header(FILE *out, const struct analysis *a, const struct report_options *o);
 

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "xalloc.h"
+#include "filebuf.h"
 
 /* One file's lines. */
 struct srcfile {

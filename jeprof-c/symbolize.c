@@ -20,6 +20,10 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "xalloc.h"
+#include "message.h"
+#include "strtab.h"
+#include "clock.h"
 
 /* One entry of the nm-like symbol table. */
 struct esym {

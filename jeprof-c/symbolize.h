@@ -14,6 +14,7 @@
 #define JEPROF_SYMBOLIZE_H
 
 #include "profile.h"
+#include "compiler.h"
 
 struct sym_options {
     const char *program; /* the binary named on the command line, or NULL */

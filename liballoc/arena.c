@@ -69,7 +69,7 @@ void arena_span_release(struct arena *a, struct span *s)
 
 static struct chunk *chunk_of(uintptr_t addr)
 {
-    return (struct chunk *)rtree_get(addr);
+    return rtree_chunk(rtree_get(addr));
 }
 
 static void map_set(struct span *s)
@@ -211,7 +211,7 @@ static int chunk_new(struct arena *a)
         c = base_alloc(sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
-    if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
+    if (!c || !s || rtree_set((uintptr_t)mem, rtree_value_chunk(c)) != 0) {
         os_unmap(mem, CHUNK);
         if (s)
             arena_span_release(a, s);

@@ -7,6 +7,7 @@
  */
 #include "options.h"
 #include "config.h"
+#include "warn.h"
 
 #include <errno.h>
 #include <inttypes.h>

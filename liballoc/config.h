@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "warn.h"
 
 #ifdef ALLOC_DEBUG
 static const bool config_debug = true;
@@ -35,12 +36,8 @@ static const bool config_debug = false;
 #define ALIGN_UP(x, a)   (((x) + ((a) - 1)) & ~((uintptr_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uintptr_t)(a) - 1))
 
-/* Print a message on stderr without allocating. */
-void alloc_write_err(const char *s);
-/* Report an internal invariant violation and abort; never allocates. */
-__attribute__((noreturn)) void alloc_fatal(const char *file, int line, const char *what);
-
-/* Debug-build invariant check; type-checked in every build. */
+/* Debug-build invariant check; type-checked in every build. alloc_fatal and
+ * the message writer live in warn.c. */
 #define DASSERT(e)                                                                                 \
     do {                                                                                           \
         if (config_debug && !(e))                                                                  \

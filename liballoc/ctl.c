@@ -532,9 +532,9 @@ static bool span_covers(const struct span *s, uintptr_t p)
 static struct span *span_owning(uintptr_t p)
 {
     uintptr_t e = rtree_get(p);
-    if (e && !(e & 1)) {
-        struct chunk *c = (struct chunk *)e;
-        size_t page = (p >> LG_PAGE) & (CHUNK_PAGES - 1);
+    if (rtree_is_chunk(e)) {
+        struct chunk *c = rtree_chunk(e);
+        size_t page = rtree_chunk_page(p);
         for (size_t k = 0; k <= page && k <= (LARGE_MAX >> LG_PAGE); k++) {
             struct span *s = c->map[page - k];
             if (span_covers(s, p))
@@ -545,8 +545,8 @@ static struct span *span_owning(uintptr_t p)
     uintptr_t unit = p & ~(uintptr_t)CHUNK_MASK;
     for (size_t k = 0; k < LOOKUP_HUGE_WALK && unit >= CHUNK; k++, unit -= CHUNK) {
         e = k ? rtree_get(unit) : e;
-        if (e & 1) {
-            struct span *s = (struct span *)(e & ~(uintptr_t)1);
+        if (rtree_is_huge(e)) {
+            struct span *s = rtree_huge_span(e);
             if (span_covers(s, p))
                 return s;
         } else if (e) {

@@ -174,10 +174,7 @@ static void free_owned(struct heap *h, struct span *pg, void *p)
 
 static struct span *span_of(void *p)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    if (e == 0 || (e & 1))
-        return (struct span *)(e & ~(uintptr_t)1);
-    return ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
 }
 
 /* Blocks other threads freed into our full pages (full_lock held). A block
@@ -777,8 +774,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         if (mine)
             h = mine;
     }
-    struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
-                             : ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    struct span *s = rtree_value_span(e, (uintptr_t)p);
     if (unlikely(s == NULL)) {
         bad_pointer("free(): invalid pointer", p);
         abort();

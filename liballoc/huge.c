@@ -182,7 +182,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         struct span *r = run_find(a, need, align, &at);
         if (r) {
             s = run_carve(a, r, at, need);
-            if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
+            if (s && rtree_set(s->start, rtree_value_huge(s)) != 0) {
                 run_insert(a, s);
                 s = NULL;
             }

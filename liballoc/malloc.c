@@ -23,6 +23,7 @@
 #include "stats.h"
 #include "junk.h"
 #include "tcache.h"
+#include "warn.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,53 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* ---- messages ---- */
-
-static void write_stderr(void *opaque, const char *s)
-{
-    (void)opaque;
-    size_t n = strlen(s);
-    while (n > 0) {
-        ssize_t w = write(STDERR_FILENO, s, n);
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
-ALLOC_EXPORT void (*malloc_message)(void *cbopaque, const char *s) __attribute__((weak));
-
-void alloc_write_err(const char *s)
-{
-    if (malloc_message)
-        malloc_message(NULL, s);
-    else
-        write_stderr(NULL, s);
-}
-
-void alloc_fatal(const char *file, int line, const char *what)
-{
-    char num[16];
-    int n = 0, v = line;
-    char tmp[16];
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v && n < 15);
-    for (int i = 0; i < n; i++)
-        num[i] = tmp[n - 1 - i];
-    num[n] = 0;
-    write_stderr(NULL, "<liballoc>: ");
-    write_stderr(NULL, file);
-    write_stderr(NULL, ":");
-    write_stderr(NULL, num);
-    write_stderr(NULL, ": failed assertion: ");
-    write_stderr(NULL, what);
-    write_stderr(NULL, "\n");
-    abort();
-}
 
 /* ---- initialisation ---- */
 
@@ -214,12 +168,7 @@ __attribute__((constructor)) static void malloc_constructor(void)
 /* The span of a live block, or abort with a message on a pointer that is not one. */
 static struct span *span_checked(const void *p, const char *who)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    struct span *s = NULL;
-    if (e & 1)
-        s = (struct span *)(e & ~(uintptr_t)1);
-    else if (e)
-        s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    struct span *s = rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
     if (unlikely(!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE) ||
                  (s->kind != SPAN_SLAB && (uintptr_t)p != s->start))) {
         alloc_write_err("<liballoc>: ");
@@ -330,8 +279,8 @@ ALLOC_EXPORT void free(void *p)
 {
     struct heap *h = heap_tls;
     uintptr_t e = rtree_get((uintptr_t)p);
-    if (likely(e != 0 && (e & 1) == 0)) {
-        struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    if (likely(rtree_is_chunk(e))) {
+        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         /* Ours, and either no sampled block on the page or p is not one of them. */
         if (likely(tag == (uintptr_t)h) ||

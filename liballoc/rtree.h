@@ -4,7 +4,10 @@
  * loads and recognises pointers that are not ours. Reads are lock-free;
  * leaves are installed once with a compare-and-swap and never freed.
  * Values: a struct chunk * for chunks cut into spans, or (struct span *)|1
- * for the first chunk of a huge block.
+ * for the first chunk of a huge block (0: not ours). This header owns that
+ * encoding: every writer and reader goes through the helpers below
+ * (rtree_value_span, the one decode, and its parts), so no other file
+ * tests the low bit or turns a value into a span by hand.
  */
 #ifndef RTREE_H
 #define RTREE_H
@@ -12,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "config.h"
+#include "span.h"
 
 #define RTREE_LEAF_BITS 14
 #define RTREE_ROOT_BITS (48 - LG_CHUNK - RTREE_LEAF_BITS)
@@ -28,6 +32,50 @@ ALWAYS_INLINE uintptr_t rtree_get(uintptr_t addr)
     return atomic_load_explicit((_Atomic uintptr_t *)&leaf[(addr >> LG_CHUNK) &
                                                            ((1u << RTREE_LEAF_BITS) - 1)],
                                 memory_order_acquire);
+}
+
+/* ---- the value encoding ---- */
+
+/* Low bit of a value: it is a huge block's span, not a chunk. */
+#define RTREE_HUGE_BIT ((uintptr_t)1)
+
+/* The value recording a chunk cut into spans. */
+ALWAYS_INLINE uintptr_t rtree_value_chunk(struct chunk *c) { return (uintptr_t)c; }
+/* The value recording the first chunk of the huge block s. */
+ALWAYS_INLINE uintptr_t rtree_value_huge(struct span *s) { return (uintptr_t)s | RTREE_HUGE_BIT; }
+
+/* True when v is a chunk cut into spans (not 0, not a huge block). */
+ALWAYS_INLINE bool rtree_is_chunk(uintptr_t v) { return v != 0 && (v & RTREE_HUGE_BIT) == 0; }
+/* True when v is the first chunk of a huge block. */
+ALWAYS_INLINE bool rtree_is_huge(uintptr_t v) { return (v & RTREE_HUGE_BIT) != 0; }
+
+/* The chunk of a value that is a chunk or 0 (then NULL). */
+ALWAYS_INLINE struct chunk *rtree_chunk(uintptr_t v) { return (struct chunk *)v; }
+/* The span of a value for which rtree_is_huge holds. */
+ALWAYS_INLINE struct span *rtree_huge_span(uintptr_t v)
+{
+    return (struct span *)(v & ~RTREE_HUGE_BIT);
+}
+
+/* Index in a chunk's page map of the page holding addr. */
+ALWAYS_INLINE size_t rtree_chunk_page(uintptr_t addr) { return (addr >> LG_PAGE) & (CHUNK_PAGES - 1); }
+
+/* The page-map entry for addr in a value for which rtree_is_chunk holds
+ * (NULL or a stale span when addr is inside a large run, not on its first
+ * or last page, or on free pages: callers check the span's kind). */
+ALWAYS_INLINE struct span *rtree_chunk_span(uintptr_t v, uintptr_t addr)
+{
+    return rtree_chunk(v)->map[rtree_chunk_page(addr)];
+}
+
+/* The span that v (the value rtree_get(addr) returned) records for addr:
+ * the huge block's span, the page-map entry of a chunk, or NULL for 0.
+ * The one decode of a value; the free fast path uses its two halves. */
+ALWAYS_INLINE struct span *rtree_value_span(uintptr_t v, uintptr_t addr)
+{
+    if (rtree_is_huge(v))
+        return rtree_huge_span(v);
+    return v ? rtree_chunk_span(v, addr) : NULL;
 }
 
 /* Set the value for the chunk containing addr; 0 or ENOMEM. */

@@ -1,5 +1,6 @@
 /* sizeclass: builds the class tables once at init (see sizeclass.h). */
 #include "sizeclass.h"
+#include "warn.h"
 
 uint8_t sizeclass_index_table[(SMALL_MAX >> 3) + 1];
 uint32_t sizeclass_size[NSMALL];

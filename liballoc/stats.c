@@ -7,6 +7,7 @@
 #include "options.h"
 #include "osmap.h"
 #include "sizeclass.h"
+#include "warn.h"
 
 #include <inttypes.h>
 #include <pthread.h>

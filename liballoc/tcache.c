@@ -152,9 +152,9 @@ bool tcache_dalloc(unsigned id, void *p)
     if (!tc || !p)
         return false;
     uintptr_t e = rtree_get((uintptr_t)p);
-    if (e == 0 || (e & 1))
+    if (!rtree_is_chunk(e))
         return false; /* not a slab block (huge, or not ours: free() says so) */
-    struct span *s = ((struct chunk *)e)->map[((uintptr_t)p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    struct span *s = rtree_chunk_span(e, (uintptr_t)p);
     if (!s || s->kind != SPAN_SLAB || s->cls >= tcache_nclasses)
         return false;
     uintptr_t off = (uintptr_t)p - s->start;

@@ -14,6 +14,7 @@
 #include "analyze.h"
 #include "read.h"
 #include "report.h"
+#include "xalloc.h"
 
 typedef int (*reader_fn)(struct profile *, const char *, size_t, char *);
 
