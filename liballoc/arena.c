@@ -764,9 +764,25 @@ void arena_decay(struct arena *a, bool force)
     pthread_mutex_lock(&a->lock);
     uint64_t now = decay_now();
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
-    if (a->stats.ndirty > dlimit) {
-        bool lazy = a->decay_muzzy.ms != 0 && !force;
-        purge_list(a, 0, a->stats.ndirty - dlimit, lazy);
+    /* One curve for every dirty page, in free page runs and in free huge
+     * runs alike (huge_free notes its pages in decay_dirty too): the excess
+     * goes oldest first, huge runs older than the oldest dirty span, then
+     * the spans, then younger huge runs. */
+    size_t total = a->stats.ndirty + a->stats.huge_cached;
+    if (!force && total > dlimit) {
+        size_t excess = total - dlimit;
+        uint64_t oldest_span = a->lru_head[0] ? a->lru_head[0]->freed_ns : UINT64_MAX;
+        size_t done = huge_decay_pages_locked(a, excess, oldest_span);
+        excess = done < excess ? excess - done : 0;
+        if (a->stats.ndirty > 0 && excess > 0) {
+            size_t n = excess < a->stats.ndirty ? excess : a->stats.ndirty;
+            purge_list(a, 0, n, a->decay_muzzy.ms != 0);
+            excess -= n;
+        }
+        if (excess > 0)
+            huge_decay_pages_locked(a, excess, UINT64_MAX);
+    } else if (force && a->stats.ndirty > 0) {
+        purge_list(a, 0, a->stats.ndirty, false);
     }
     size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
     if (a->stats.nmuzzy > mlimit)
@@ -828,7 +844,7 @@ void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
     uint64_t now = decay_now();
     if (dirty_ms != a->decay_dirty.ms) {
         decay_init(&a->decay_dirty, dirty_ms, now);
-        decay_note(&a->decay_dirty, a->stats.ndirty, now);
+        decay_note(&a->decay_dirty, a->stats.ndirty + a->stats.huge_cached, now);
     }
     if (muzzy_ms != a->decay_muzzy.ms) {
         decay_init(&a->decay_muzzy, muzzy_ms, now);
