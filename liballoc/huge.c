@@ -301,7 +301,7 @@ void huge_decay_locked(struct arena *a, uint64_t now, bool force)
 size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_than)
 {
     size_t done = 0;
-    while (budget - done >= CHUNK_PAGES) {
+    while (done < budget) {
         struct span *r = NULL;
         for (struct span *it = a->huge_cache; it; it = it->next)
             if (it->state == SPAN_DIRTY && it->freed_ns <= older_than &&
@@ -309,28 +309,8 @@ size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_th
                 r = it;
         if (!r)
             break;
-        size_t n = (budget - done) / CHUNK_PAGES * CHUNK_PAGES;
-        if (n >= r->npages) {
-            done += r->npages;
-            run_purge(a, r);
-            continue;
-        }
-        /* The run's last n pages go; the rest stays dirty. */
-        struct span *tail = arena_span_new(a);
-        if (!tail)
-            break;
-        run_unlink(a, r);
-        r->npages -= n;
-        tail->start = r->start + span_bytes(r);
-        tail->npages = n;
-        tail->state = SPAN_DIRTY;
-        tail->freed_ns = r->freed_ns;
-        struct span *kept = run_insert(a, r);
-        /* Linked on its own (not merged back into r) so run_purge can take it. */
-        tail->kind = SPAN_FREE;
-        run_link_after(a, kept, tail);
-        run_purge(a, tail);
-        done += n;
+        done += r->npages;
+        run_purge(a, r);
     }
     return done;
 }
