@@ -45,8 +45,10 @@ int main(void)
     size_t resident = read_size("stats.resident"), rss = tl_rss();
     printf("stats.resident %zu KiB, process RSS %zu KiB (read-only %d MiB, written 32 MiB)\n",
            resident >> 10, rss >> 10, NREAD * 3);
-    CHECK_MSG(resident >= 32 * MiB, "stats.resident %zu KiB misses the 32 MiB written", resident >> 10);
-    CHECK_MSG(resident <= rss, "stats.resident %zu KiB above the process RSS %zu KiB: read-only pages counted",
+    CHECK_MSG(resident >= 32 * MiB, "stats.resident %zu KiB misses the 32 MiB written",
+              resident >> 10);
+    CHECK_MSG(resident <= rss,
+              "stats.resident %zu KiB above the process RSS %zu KiB: read-only pages counted",
               resident >> 10, rss >> 10);
     for (int i = 0; i < NREAD; i++)
         free(readonly[i]);

@@ -10,10 +10,10 @@
  *  - right after the free, all 6 MiB is dirty (no eager purge),
  *  - after 1 s of light activity (half the decay time) none is,
  * read from stats.arenas.<ALL>.pdirty. Then the same after 64 MiB of page
- * runs (every other one of 128 MiB) were freed and allocated again (their pages counted once as freed,
- * then reused): the reused pages must not hold the curve's limit up, so the
- * 6 MiB freed afterwards is gone within 1 s too (before, it stayed the whole
- * decay time: the Redis expiry wave's 4 MiB above jemalloc).
+ * runs (every other one of 128 MiB) were freed and allocated again (their pages counted once as
+ * freed, then reused): the reused pages must not hold the curve's limit up, so the 6 MiB freed
+ * afterwards is gone within 1 s too (before, it stayed the whole decay time: the Redis expiry
+ * wave's 4 MiB above jemalloc).
  */
 #include "check.h"
 
@@ -48,7 +48,8 @@ int main(void)
     ssize_t ms = 0;
     size_t sz = sizeof(ms);
     CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 2000, "this test needs dirty_decay_ms:2000 (huge_decay_gradual.conf), got %zd", ms);
+    CHECK_MSG(ms == 2000, "this test needs dirty_decay_ms:2000 (huge_decay_gradual.conf), got %zd",
+              ms);
     /* Nothing dirty left from start-up. */
     unsigned all = MALLCTL_ARENAS_ALL;
     char name[64];
@@ -91,9 +92,12 @@ int main(void)
     t0 = tl_now();
     activity_until(t0, 1.0);
     size_t d2 = pdirty_bytes();
-    printf("after reuse: dirty before the free %zu KiB, 1 s after it %zu KiB\n", base >> 10, d2 >> 10);
-    CHECK_MSG(d2 <= base, "1 s after the free, %zu KiB dirty (%zu KiB before it): reused pages held the limit up",
-              d2 >> 10, base >> 10);
+    printf("after reuse: dirty before the free %zu KiB, 1 s after it %zu KiB\n", base >> 10,
+           d2 >> 10);
+    CHECK_MSG(
+        d2 <= base,
+        "1 s after the free, %zu KiB dirty (%zu KiB before it): reused pages held the limit up",
+        d2 >> 10, base >> 10);
     for (int i = 0; i < NRUNS; i++)
         free(runs[i]);
     printf("ok\n");
