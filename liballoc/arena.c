@@ -763,10 +763,33 @@ void arena_decay(struct arena *a, bool force)
 {
     pthread_mutex_lock(&a->lock);
     uint64_t now = decay_now();
+    decay_cap(&a->decay_dirty, a->stats.ndirty + a->stats.huge_cached);
+    decay_cap(&a->decay_muzzy, a->stats.nmuzzy);
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
-    if (a->stats.ndirty > dlimit) {
-        bool lazy = a->decay_muzzy.ms != 0 && !force;
-        purge_list(a, 0, a->stats.ndirty - dlimit, lazy);
+    /* One curve for every dirty page, in free page runs and in free huge
+     * runs alike (huge_free notes its pages in decay_dirty too). While the
+     * dirty pages exceed the limit, the least recently freed go first and
+     * whole, as jemalloc evicts its LRU extents: huge runs freed before the
+     * oldest dirty span, then spans, then the younger huge runs. A huge run
+     * younger than one decay epoch (dirty_decay_ms / DECAY_NEPOCHS; jemalloc
+     * updates its curve once an epoch too) stays, so a block freed and
+     * allocated again soon is reused rather than faulted in anew. */
+    size_t total = a->stats.ndirty + a->stats.huge_cached;
+    if (!force && total > dlimit) {
+        size_t excess = total - dlimit;
+        uint64_t settled = now > a->decay_dirty.epoch_ns ? now - a->decay_dirty.epoch_ns : 0;
+        uint64_t oldest_span = a->lru_head[0] ? a->lru_head[0]->freed_ns : UINT64_MAX;
+        size_t done = huge_decay_pages_locked(a, excess, oldest_span < settled ? oldest_span : settled);
+        excess = done < excess ? excess - done : 0;
+        if (a->stats.ndirty > 0 && excess > 0) {
+            size_t n = excess < a->stats.ndirty ? excess : a->stats.ndirty;
+            purge_list(a, 0, n, a->decay_muzzy.ms != 0);
+            excess -= n;
+        }
+        if (excess > 0)
+            huge_decay_pages_locked(a, excess, settled);
+    } else if (force && a->stats.ndirty > 0) {
+        purge_list(a, 0, a->stats.ndirty, false);
     }
     size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
     if (a->stats.nmuzzy > mlimit)
@@ -828,7 +851,7 @@ void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
     uint64_t now = decay_now();
     if (dirty_ms != a->decay_dirty.ms) {
         decay_init(&a->decay_dirty, dirty_ms, now);
-        decay_note(&a->decay_dirty, a->stats.ndirty, now);
+        decay_note(&a->decay_dirty, a->stats.ndirty + a->stats.huge_cached, now);
     }
     if (muzzy_ms != a->decay_muzzy.ms) {
         decay_init(&a->decay_muzzy, muzzy_ms, now);

@@ -55,6 +55,15 @@ void decay_forget(struct decay *d, size_t npages)
     }
 }
 
+void decay_cap(struct decay *d, size_t npages)
+{
+    size_t sum = 0;
+    for (unsigned k = 0; k < DECAY_NEPOCHS; k++)
+        sum += d->backlog[k];
+    if (sum > npages)
+        decay_forget(d, sum - npages);
+}
+
 size_t decay_limit(struct decay *d, uint64_t now)
 {
     if (d->ms < 0)

@@ -29,6 +29,12 @@ void decay_note(struct decay *d, size_t npages, uint64_t now);
  * newest first (they were freed last), so they do not raise the allowance
  * of the pages still unpurged. */
 void decay_forget(struct decay *d, size_t npages);
+/* Only npages are unpurged now: the pages counted beyond them were taken
+ * again (reused) since they were noted. Drop the excess from the backlog,
+ * newest first, so reused pages no longer raise the allowance of those
+ * still unpurged (jemalloc's backlog likewise records only the growth of
+ * its unpurged pages). */
+void decay_cap(struct decay *d, size_t npages);
 /* Pages that may stay unpurged at time now (SIZE_MAX when ms is -1). */
 size_t decay_limit(struct decay *d, uint64_t now);
 /* Monotonic clock in ns (coarse; cheap). */

@@ -1,5 +1,6 @@
 /* huge: 2 MiB-aligned runs for big blocks (see huge.h). */
 #include "huge.h"
+#include "decay.h"
 #include "options.h"
 #include "os.h"
 #include "rtree.h"
@@ -260,11 +261,18 @@ void huge_free(struct span *s)
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
     bool poke = a->stats.huge_cached == 0 && a->decay_dirty.ms > 0;
+    size_t npages = s->npages;
     struct span *run = run_insert(a, s);
-    if (a->decay_dirty.ms == 0)
+    if (a->decay_dirty.ms == 0) {
         huge_decay_locked(a, s->freed_ns, true);
-    else if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER)
-        run_purge(a, run); /* like jemalloc's oversize_threshold: 8 MiB free at once goes */
+    } else if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER) {
+        /* like jemalloc's oversize_threshold: 8 MiB free at once goes; the
+         * neighbours it merged with leave the decay backlog with it */
+        decay_forget(&a->decay_dirty, run->npages - npages);
+        run_purge(a, run);
+    } else {
+        decay_note(&a->decay_dirty, npages, s->freed_ns);
+    }
     trim_retained(a);
     pthread_mutex_unlock(&a->lock);
     if (poke)
@@ -290,6 +298,23 @@ void huge_decay_locked(struct arena *a, uint64_t now, bool force)
     trim_retained(a);
 }
 
+size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_than)
+{
+    size_t done = 0;
+    while (done < budget) {
+        struct span *r = NULL;
+        for (struct span *it = a->huge_cache; it; it = it->next)
+            if (it->state == SPAN_DIRTY && it->freed_ns <= older_than &&
+                (!r || it->freed_ns < r->freed_ns))
+                r = it;
+        if (!r)
+            break;
+        done += r->npages;
+        run_purge(a, r);
+    }
+    return done;
+}
+
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
 {
     struct arena *a = s->arena;
@@ -309,6 +334,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
             s->npages = new_run >> LG_PAGE;
             a->stats.active_pages -= tail->npages;
             a->stats.thp_eligible -= span_bytes(tail);
+            decay_note(&a->decay_dirty, tail->npages, tail->freed_ns);
             run_insert(a, tail);
             ok = true;
         }

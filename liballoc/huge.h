@@ -25,5 +25,11 @@ void huge_free(struct span *s);
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero);
 /* Purge dirty free runs older than the decay time (all with force). Lock held. */
 void huge_decay_locked(struct arena *a, uint64_t now, bool force);
+/* Purge dirty free runs freed no later than older_than (ns), oldest first
+ * and whole, until budget pages or more went; returns the pages purged. This
+ * is the huge runs' share of the arena's one decay curve (arena_decay): as
+ * jemalloc evicts its least recently freed extent whole while the dirty
+ * pages exceed the curve's limit. Lock held. */
+size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_than);
 
 #endif

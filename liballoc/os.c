@@ -3,6 +3,7 @@
 #include "osmap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
@@ -160,6 +161,33 @@ int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen, size
     }
     *out = total << LG_PAGE;
     return err;
+}
+
+int os_anon_resident(size_t *out)
+{
+    char buf[256];
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno ? errno : ENOENT;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    int err = n < 0 ? errno : 0;
+    close(fd);
+    if (n <= 0)
+        return err ? err : EIO;
+    buf[n] = 0;
+    /* Fields in pages: size resident shared text lib data dt. */
+    uint64_t f[3] = {0, 0, 0};
+    const char *c = buf;
+    for (int i = 0; i < 3; i++) {
+        while (*c == ' ')
+            c++;
+        if (*c < '0' || *c > '9')
+            return EIO;
+        while (*c >= '0' && *c <= '9')
+            f[i] = f[i] * 10 + (uint64_t)(*c++ - '0');
+    }
+    *out = (size_t)(f[1] > f[2] ? f[1] - f[2] : 0) << LG_PAGE;
+    return 0;
 }
 
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out)

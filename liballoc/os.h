@@ -37,6 +37,13 @@ static inline int os_purge_lazy(void *a, size_t s) { return os_ops.purge_lazy(a,
  * errno; ENOMEM: part of the range is not mapped, *out counts the rest. */
 int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen,
                 size_t *out) WARN_UNUSED;
+/* Anonymous memory of the whole process resident in RAM now (RSS minus its
+ * file-backed and shared-memory part, /proc/self/statm): an upper bound of
+ * the heap's real residency. mincore also reports pages that are mapped to
+ * the kernel's shared zero page (untouched memory that was only read), which
+ * take no RAM and which RSS does not count; this bound caps them. 0 or an
+ * errno (no /proc: ENOENT). Async-signal-safe: no allocation, no stdio. */
+int os_anon_resident(size_t *out) WARN_UNUSED;
 /* Grow or move a mapping; *out receives the new address. 0 or errno. */
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out);
 /* Transparent huge pages policy for what the allocator maps (opt thp). */

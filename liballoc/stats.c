@@ -5,6 +5,7 @@
 #include "base.h"
 #include "heap.h"
 #include "options.h"
+#include "os.h"
 #include "osmap.h"
 #include "sizeclass.h"
 #include "warn.h"
@@ -159,6 +160,15 @@ uint64_t stats_refresh(void)
      * Exact up to 1 GiB mapped, sampled beyond (osmap_resident), so an epoch
      * costs at most about 2.5 ms however large the heap. */
     size_t measured = osmap_resident();
+    /* mincore counts a page mapped to the shared zero page (never written,
+     * only read: a program scanning a fresh buffer, a realloc copying an
+     * untouched tail) as resident; it takes no RAM and the process RSS does
+     * not count it, so untouched huge blocks that were read made
+     * stats.resident exceed the RSS many times over. The heap's resident
+     * pages are anonymous pages of this process: their RSS bounds them. */
+    size_t anon_rss;
+    if (measured != SIZE_MAX && os_anon_resident(&anon_rss) == 0 && measured > anon_rss)
+        measured = anon_rss & ~PAGE_MASK;
     pthread_mutex_lock(&stats_lock);
     uint64_t al = retired_allocated, de = retired_deallocated;
     for (struct heap *h = heaps_live; h; h = h->all_next) {

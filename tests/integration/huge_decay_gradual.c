@@ -1,0 +1,105 @@
+/*
+ * huge_decay_gradual: a freed huge block below the 8 MiB eager-purge size
+ * follows the same decay curve as freed pages: while the arena's dirty
+ * pages exceed the curve's limit, the least recently freed go first and
+ * whole (jemalloc evicts its LRU extents so), once they are older than one
+ * decay epoch. Before, a huge run stayed until the whole decay time had
+ * passed (in the Redis expiry wave: 4 MiB of freed dict tables held while
+ * jemalloc had given them back). With dirty_decay_ms:2000
+ * (huge_decay_gradual.conf), one 6 MiB block (three 2 MiB chunks) freed:
+ *  - right after the free, all 6 MiB is dirty (no eager purge),
+ *  - after 1 s of light activity (half the decay time) none is,
+ * read from stats.arenas.<ALL>.pdirty. Then the same after 64 MiB of page
+ * runs (every other one of 128 MiB) were freed and allocated again (their pages counted once as
+ * freed, then reused): the reused pages must not hold the curve's limit up, so the 6 MiB freed
+ * afterwards is gone within 1 s too (before, it stayed the whole decay time: the Redis expiry
+ * wave's 4 MiB above jemalloc).
+ */
+#include "check.h"
+
+#define MiB ((size_t)1 << 20)
+
+static size_t pdirty_bytes(void)
+{
+    uint64_t e = 1;
+    size_t sz = sizeof(e);
+    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
+    char name[64];
+    snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", (unsigned)MALLCTL_ARENAS_ALL);
+    size_t v = 0;
+    sz = sizeof(v);
+    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
+    return v * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Light allocation activity (the ticks that drive decay) until t seconds
+ * after t0. */
+static void activity_until(double t0, double t)
+{
+    while (tl_now() - t0 < t) {
+        free(tl_opaque(malloc(tl_opaque_size(200))));
+        usleep(10000);
+    }
+}
+
+int main(void)
+{
+    tl_require_liballoc();
+    ssize_t ms = 0;
+    size_t sz = sizeof(ms);
+    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
+    CHECK_MSG(ms == 2000, "this test needs dirty_decay_ms:2000 (huge_decay_gradual.conf), got %zd",
+              ms);
+    /* Nothing dirty left from start-up. */
+    unsigned all = MALLCTL_ARENAS_ALL;
+    char name[64];
+    snprintf(name, sizeof(name), "arena.%u.purge", all);
+    CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
+    size_t base = pdirty_bytes();
+    unsigned char *p = malloc(6 * MiB);
+    CHECK_NONNULL(p);
+    memset(p, 0x6b, 6 * MiB);
+    free(p);
+    size_t d0 = pdirty_bytes() - base;
+    double t0 = tl_now();
+    activity_until(t0, 1.0);
+    size_t d1 = pdirty_bytes() - base;
+    printf("dirty after the free: at once %zu KiB, 1 s later %zu KiB\n", d0 >> 10, d1 >> 10);
+    CHECK_MSG(d0 >= 6 * MiB, "right after the free only %zu KiB dirty: purged at once", d0 >> 10);
+    CHECK_MSG(d1 == 0, "1 s after the free (half the decay time) still %zu KiB dirty", d1 >> 10);
+
+    /* Freed pages taken again: every other 128 KiB run of 128 MiB (so no
+     * chunk empties and none is purged at once), freed and reallocated. */
+    enum { NRUNS = 1024 };
+    static void *runs[NRUNS];
+    for (int i = 0; i < NRUNS; i++) {
+        runs[i] = malloc(128 << 10);
+        CHECK_NONNULL(runs[i]);
+        memset(runs[i], 0x21, 128 << 10);
+    }
+    for (int i = 1; i < NRUNS; i += 2)
+        free(runs[i]);
+    for (int i = 1; i < NRUNS; i += 2) {
+        runs[i] = malloc(128 << 10);
+        CHECK_NONNULL(runs[i]);
+        memset(runs[i], 0x22, 128 << 10);
+    }
+    base = pdirty_bytes();
+    p = malloc(6 * MiB);
+    CHECK_NONNULL(p);
+    memset(p, 0x6c, 6 * MiB);
+    free(p);
+    t0 = tl_now();
+    activity_until(t0, 1.0);
+    size_t d2 = pdirty_bytes();
+    printf("after reuse: dirty before the free %zu KiB, 1 s after it %zu KiB\n", base >> 10,
+           d2 >> 10);
+    CHECK_MSG(
+        d2 <= base,
+        "1 s after the free, %zu KiB dirty (%zu KiB before it): reused pages held the limit up",
+        d2 >> 10, base >> 10);
+    for (int i = 0; i < NRUNS; i++)
+        free(runs[i]);
+    printf("ok\n");
+    return 0;
+}
