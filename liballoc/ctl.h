@@ -10,34 +10,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "prof_hooks.h"
 
 #define CTL_MAX_DEPTH 7
 
-struct ctl_args {
-    const size_t *mib;  /* full mib, indexes included */
-    size_t miblen;
-    void *oldp;
-    size_t *oldlenp;
-    void *newp;
-    size_t newlen;
-};
-
-typedef int (*ctl_handler)(const struct ctl_args *a);
-
-struct ctl_node {
-    const char *name;                  /* NULL for an indexed node */
-    const struct ctl_node *children;   /* named children, or the one template child if indexed */
-    size_t nchildren;
-    /* Indexed nodes: true when index i at depth is valid. */
-    bool (*index_ok)(const size_t *mib, size_t depth, size_t i);
-    ctl_handler handler;               /* leaves only */
-};
-
-/* Helpers for handlers. */
-int ctl_read(const struct ctl_args *a, const void *v, size_t size);
-int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
-int ctl_write(const struct ctl_args *a, void *v, size_t size);
-int ctl_no_data(const struct ctl_args *a);
+/* struct ctl_args, struct ctl_node and the handler helpers (ctl_read...)
+ * are declared in prof_hooks.h: the profiler's subtrees use them too. */
 
 /* Fork handling for the few locks the handlers own. */
 void ctl_prefork(void);
