@@ -7,7 +7,7 @@
 #include "numa.h"
 #include "malloc_init.h"
 #include "options.h"
-#include "prof_ctl.h"
+#include "prof_hooks.h"
 #include "tcache.h"
 #include "rtree.h"
 #include "sizeclass.h"

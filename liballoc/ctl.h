@@ -11,28 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "config.h"
+#include "prof_hooks.h"
 
 #define CTL_MAX_DEPTH 7
 
-struct ctl_args {
-    const size_t *mib;  /* full mib, indexes included */
-    size_t miblen;
-    void *oldp;
-    size_t *oldlenp;
-    void *newp;
-    size_t newlen;
-};
-
-typedef int (*ctl_handler)(const struct ctl_args *a);
-
-struct ctl_node {
-    const char *name;                  /* NULL for an indexed node */
-    const struct ctl_node *children;   /* named children, or the one template child if indexed */
-    size_t nchildren;
-    /* Indexed nodes: true when index i at depth is valid. */
-    bool (*index_ok)(const size_t *mib, size_t depth, size_t i);
-    ctl_handler handler;               /* leaves only */
-};
+/* struct ctl_args, struct ctl_node and the handler helpers (ctl_read,
+ * ctl_read_only, ctl_write, ctl_no_data) are declared in prof_hooks.h: the
+ * profiler's subtrees use them too. */
 
 /* The tree walker (mallctl, mallctlnametomib and mallctlbymib walk the
  * static root; unit tests walk trees of their own). Both are pure functions
@@ -51,14 +36,6 @@ int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, s
 int ctl_mib_to_node(const struct ctl_node *top, const size_t *mib, size_t miblen,
                     const struct ctl_node **out) WARN_UNUSED;
 
-/* Helpers for handlers: ctl_read copies a value out (EINVAL, after copying
- * what fits and setting *oldlenp to it, when *oldlenp != size); ctl_read_only
- * also refuses a write (EPERM); ctl_write copies newp in (EINVAL when newlen
- * != size); ctl_no_data refuses any old or new buffer (EPERM). */
-int ctl_read(const struct ctl_args *a, const void *v, size_t size);
-int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
-int ctl_write(const struct ctl_args *a, void *v, size_t size);
-int ctl_no_data(const struct ctl_args *a);
 
 /* Fork handling for the few locks the handlers own. */
 void ctl_prefork(void);

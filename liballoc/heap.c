@@ -343,6 +343,8 @@ int heap_boot(void)
     return pthread_key_create(&heap_key, heap_thread_exit);
 }
 
+static void heap_set_next_event(struct heap *h);
+
 static struct heap *heap_create(void)
 {
     if (heap_tls_state == TLS_DEAD || malloc_init() != 0)
@@ -380,7 +382,7 @@ static struct heap *heap_create(void)
     heap_tls = h;
     heap_tls_state = TLS_LIVE;
     prof_thread_init(h);
-    h->next_event = h->prof_next < h->tick_next ? h->prof_next : h->tick_next;
+    heap_set_next_event(h); /* published: heap_nudge may store concurrently */
     pthread_setspecific(heap_key, h);
     background_poll();
     return h;
@@ -618,7 +620,7 @@ static void heap_tick(struct heap *h, bool on_free)
     if (!on_free || nudged)
         h->tick_next = h->allocated + h->tick_bytes;
     if (on_free || nudged)
-        h->free_next = h->deallocated + h->free_tick_bytes;
+        __atomic_store_n(&h->free_next, h->deallocated + h->free_tick_bytes, __ATOMIC_RELAXED);
 }
 
 static void heap_set_next_event(struct heap *h)

@@ -18,9 +18,21 @@
  *    lowers both thresholds to 0 with atomic stores so the owner runs its
  *    event path at its next malloc or free; the owner reads nudge there. A
  *    nudge that races with the owner resetting its thresholds is only
- *    delayed to the owner's next natural event (nudges are hints);
+ *    delayed to the owner's next natural event (nudges are hints). So the
+ *    owner, too, stores both thresholds with atomic stores once the heap is
+ *    published (heap_create, heap_tick, heap_set_next_event); its fast paths
+ *    read them with the plain compare counted below (an aligned 8-byte load,
+ *    not torn on x86-64; a C11 atomic load costs gcc 12 one more
+ *    instruction per path, as it will not fold into the compare). heap_nudge
+ *    is the only cross-thread poke: stats (epoch), heap_sweep (any thread's
+ *    tick, the background thread) all go through it;
  *  - sweep_mark: the sweeper's (heap_sweep, under heaps_lock); the owner
  *    zeroes it when it collects;
+ *  - live_next, live_prev: whoever links or unlinks a neighbour, under
+ *    heaps_lock; all_next, all_prev: likewise under stats_lock (stats.c);
+ *    other threads only read `allocated`/`deallocated` (relaxed, stats);
+ *  - prof_next, prof: the profiler, on the owning thread only, through
+ *    prof_host_sample_wait / prof_host_slot (prof_hooks.h);
  *  - full and the free/used/thread_free of pages on it: whoever holds
  *    full_lock, the owner or the sweeper stealing pages of an owner that
  *    did not answer a nudge (blocked or idle). The fast paths never touch

@@ -21,7 +21,7 @@
  * nothing new. */
 #include "backtrace.h"
 
-#include "warn.h"
+#include "prof_hooks.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -89,7 +89,7 @@ void backtrace_boot(int method)
     int found = dl_iterate_phdr(find_eh_frame_hdr, &io);
     if (found && io == 0) {
         if (method == BT_LIBUNWIND)
-            warn_print("<jemalloc>: prof_unwind:libunwind: the module holding the allocator has no "
+            prof_host_warn("<jemalloc>: prof_unwind:libunwind: the module holding the allocator has no "
                        ".eh_frame_hdr (linked -static? add -Wl,--eh-frame-hdr); walking frame "
                        "pointers instead\n");
         bt_method = BT_FP;

@@ -9,7 +9,6 @@
  * prof.dump_lock and written through a static writer (no malloc).
  */
 #include "prof.h"
-#include "config.h"
 #include "options.h"
 #include "writer.h"
 #include "elfsym.h"

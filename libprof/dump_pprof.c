@@ -11,7 +11,6 @@
  * neither the public malloc nor an allocator lock is involved.
  */
 #include "prof.h"
-#include "config.h"
 #include "drop_frames.h"
 #include "options.h"
 #include "elfsym.h"

@@ -8,13 +8,8 @@
 #include "prof.h"
 #include "prof_stats.h"
 #include "prof_hooks.h"
-#include "arena.h"
-#include "base.h"
-#include "heap.h"
 #include "options.h"
 #include "recent.h"
-#include "rtree.h"
-#include "span.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -59,11 +54,13 @@ static uint64_t draw_wait(struct prof_tdata *td)
 
 static uint64_t now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(strcmp(opt.prof_time_resolution, "high") == 0 ? CLOCK_REALTIME
-                                                                 : CLOCK_MONOTONIC_COARSE,
-                  &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return prof_host_now_ns(strcmp(opt.prof_time_resolution, "high") == 0);
+}
+
+/* The profiler's state of h's thread (h: the caller's own heap, or NULL). */
+static struct prof_tdata *tdata_of(struct heap *h)
+{
+    return h ? *prof_host_slot(h) : NULL;
 }
 
 static void final_dump(void);
@@ -84,7 +81,7 @@ int prof_boot(void)
                    : strcmp(opt.prof_unwind, "libunwind") == 0 ? BT_LIBUNWIND
                                                                : BT_AUTO);
     if (opt.prof_leak_error && !opt.prof_final)
-        alloc_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
+        prof_host_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
     if (opt.prof_final)
         atexit(final_dump);
     return 0;
@@ -92,7 +89,7 @@ int prof_boot(void)
 
 void prof_thread_init(struct heap *h)
 {
-    h->prof_next = UINT64_MAX;
+    prof_host_sample_wait(h, UINT64_MAX);
     if (!opt.prof)
         return;
     pthread_mutex_lock(&prof.tdata_lock);
@@ -100,13 +97,14 @@ void prof_thread_init(struct heap *h)
     if (td)
         tdata_recycled = td->free_next;
     pthread_mutex_unlock(&prof.tdata_lock);
-    if (!td && !(td = base_alloc(sizeof(*td), 64)))
+    if (!td && !(td = prof_host_meta_alloc(sizeof(*td), 64)))
         return;
     memset(td, 0, sizeof(*td));
-    td->uid = h->thread_uid;
+    uint64_t uid = prof_host_thread_uid(h);
+    td->uid = uid;
     td->active = prof.thread_active_init;
     td->live = true;
-    td->prng = (h->thread_uid + 1) * 0x9e3779b97f4a7c15ull ^ now_ns() ^ (uint64_t)getpid();
+    td->prng = (uid + 1) * 0x9e3779b97f4a7c15ull ^ now_ns() ^ (uint64_t)getpid();
     if (!td->prng)
         td->prng = 1;
     pthread_mutex_lock(&prof.tdata_lock);
@@ -115,17 +113,17 @@ void prof_thread_init(struct heap *h)
         td->next->prev = td;
     prof.tdatas = td;
     pthread_mutex_unlock(&prof.tdata_lock);
-    h->prof = td;
-    h->prof_next = h->allocated + draw_wait(td);
+    *prof_host_slot(h) = td;
+    prof_host_sample_wait(h, draw_wait(td));
 }
 
 void prof_thread_exit(struct heap *h)
 {
-    struct prof_tdata *td = h->prof;
+    struct prof_tdata *td = tdata_of(h);
     if (!td)
         return;
-    h->prof = NULL;
-    h->prof_next = UINT64_MAX;
+    *prof_host_slot(h) = NULL;
+    prof_host_sample_wait(h, UINT64_MAX);
     pthread_mutex_lock(&prof.tdata_lock);
     if (td->prev)
         td->prev->next = td->next;
@@ -140,26 +138,6 @@ void prof_thread_exit(struct heap *h)
     pthread_mutex_unlock(&prof.tdata_lock);
 }
 
-static void mark_span(uintptr_t p, struct heap *h)
-{
-    uintptr_t e = rtree_get(p);
-    struct span *s = (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
-                             : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
-    atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
-    bool slotted = false;
-    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
-        uintptr_t empty = 0;
-        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, p);
-    }
-    if (!slotted)
-        atomic_store_explicit(&s->sampled_overflow, 1, memory_order_relaxed);
-    if (s->kind == SPAN_SLAB) {
-        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
-        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
-            atomic_store_explicit(&s->owner_tag, tag | SPAN_TAG_SAMPLED, memory_order_release);
-    }
-}
-
 static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t size, size_t usize)
 {
     uintptr_t pcs[PROF_BT_MAX];
@@ -168,7 +146,7 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
     double weight = 1.0 / (1.0 - exp(-(double)usize / R));
     if (opt.prof_sys_thread_name)
         pthread_getname_np(pthread_self(), td->name, 16);
-    mark_span((uintptr_t)p, h);
+    prof_host_mark_sampled(h, p);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
     if (opt.prof_stats)
         prof_stats_inc(usize, size);
@@ -176,30 +154,31 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
 
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
 {
-    struct prof_tdata *td = h->prof;
+    struct prof_tdata *td = tdata_of(h);
     if (!td) {
-        h->prof_next = UINT64_MAX;
+        prof_host_sample_wait(h, UINT64_MAX);
         return p;
     }
     if (td->in_prof) {
-        h->prof_next = h->allocated + draw_wait(td);
+        prof_host_sample_wait(h, draw_wait(td));
         return p;
     }
     td->in_prof = true;
     if (prof.active && td->active)
         take_sample(h, td, p, size, usize);
+    uint64_t allocated = prof_host_allocated(h);
     if (interval_bytes && prof.active) {
-        uint64_t delta = h->allocated - td->last_allocated;
+        uint64_t delta = allocated - td->last_allocated;
         uint64_t acc = atomic_fetch_add(&interval_accum, delta) + delta;
         if (acc >= interval_bytes) {
             atomic_store(&interval_accum, 0);
             prof_dump_auto('i');
         }
     }
-    td->last_allocated = h->allocated;
+    td->last_allocated = allocated;
     if (prof.gdump)
         prof_gdump_check();
-    h->prof_next = h->allocated + draw_wait(td);
+    prof_host_sample_wait(h, draw_wait(td));
     td->in_prof = false;
     return p;
 }
@@ -207,18 +186,12 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
 void prof_free_check(struct span *s, void *p)
 {
     struct prof_sample rec;
-    struct heap *h = heap_tls;
-    struct prof_tdata *td = h->prof;
+    struct prof_tdata *td = tdata_of(prof_host_heap(false));
     if (!site_forget((uintptr_t)p, &rec))
         return;
     if (opt.prof_stats)
         prof_stats_dec(rec.usize, rec.size);
-    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
-        uintptr_t mine = (uintptr_t)p;
-        if (atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0))
-            break;
-    }
-    atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    prof_host_unmark_sampled(s, p);
     if (rec.recent_ring) {
         bool was = td ? td->in_prof : false;
         if (td)
@@ -235,7 +208,7 @@ static _Atomic size_t gdump_max;
 
 void prof_gdump_check(void)
 {
-    size_t active = arena_active_total();
+    size_t active = prof_host_active_bytes();
     size_t max = atomic_load_explicit(&gdump_max, memory_order_relaxed);
     if (active <= max)
         return;
@@ -261,8 +234,7 @@ static void leak_visit(void *arg, const struct prof_site *site, const struct pro
 
 static void final_dump(void)
 {
-    struct heap *h = heap_tls;
-    struct prof_tdata *td = h ? h->prof : NULL;
+    struct prof_tdata *td = tdata_of(prof_host_heap(false));
     if (td)
         td->in_prof = true;
     if (prof.prefix[0])
@@ -282,10 +254,10 @@ static void final_dump(void)
                      "<jemalloc>: Leak approximation summary: ~%llu byte%s, ~%llu object%s, >= %zu "
                      "context%s\n",
                      b, b == 1 ? "" : "s", o, o == 1 ? "" : "s", c, c == 1 ? "" : "s");
-            alloc_write_err(buf);
-            alloc_write_err("<jemalloc>: Run jeprof on dump output for leak detail\n");
+            prof_host_write_err(buf);
+            prof_host_write_err("<jemalloc>: Run jeprof on dump output for leak detail\n");
             if (opt.prof_leak_error) {
-                alloc_write_err("<jemalloc>: Exiting with error code because memory leaks were "
+                prof_host_write_err("<jemalloc>: Exiting with error code because memory leaks were "
                                 "detected\n");
                 _exit(1);
             }
@@ -297,7 +269,7 @@ static void final_dump(void)
 
 bool prof_suspend(struct heap *h, bool suspend)
 {
-    struct prof_tdata *td = h->prof;
+    struct prof_tdata *td = tdata_of(h);
     if (!td)
         return false;
     bool was = td->in_prof;

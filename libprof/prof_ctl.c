@@ -6,10 +6,8 @@
  * and prof.interval read their values, everything else is ENOENT.
  */
 #include "prof.h"
-#include "prof_ctl.h"
+#include "prof_hooks.h"
 #include "prof_stats.h"
-#include "sizeclass.h"
-#include "heap.h"
 #include "options.h"
 #include "recent.h"
 
@@ -61,8 +59,8 @@ static int h_prof_dump(const struct ctl_args *a)
             return EINVAL;
         memcpy(&name, a->newp, sizeof(name));
     }
-    struct heap *h = heap_get();
-    struct prof_tdata *td = h ? h->prof : NULL;
+    struct heap *h = prof_host_heap(true);
+    struct prof_tdata *td = h ? *prof_host_slot(h) : NULL;
     bool was = td ? td->in_prof : false;
     if (td)
         td->in_prof = true;
@@ -211,7 +209,7 @@ static bool ps_bin_index_ok(const size_t *mib, size_t depth, size_t i)
 {
     (void)mib;
     (void)depth;
-    return i < NSMALL;
+    return i < PROF_HOST_NSMALL;
 }
 
 static bool ps_lext_index_ok(const size_t *mib, size_t depth, size_t i)
@@ -258,8 +256,8 @@ static int h_thread_prof_name(const struct ctl_args *a)
     int err = need_prof();
     if (err)
         return err;
-    struct heap *h = heap_get();
-    struct prof_tdata *td = h ? h->prof : NULL;
+    struct heap *h = prof_host_heap(true);
+    struct prof_tdata *td = h ? *prof_host_slot(h) : NULL;
     if (!td)
         return EAGAIN;
     if (a->newp || a->newlen) {
@@ -288,8 +286,8 @@ static int h_thread_prof_name(const struct ctl_args *a)
 static int h_thread_prof_active(const struct ctl_args *a)
 {
     static bool off;
-    struct heap *h = opt.prof ? heap_get() : NULL;
-    struct prof_tdata *td = h ? h->prof : NULL;
+    struct heap *h = opt.prof ? prof_host_heap(true) : NULL;
+    struct prof_tdata *td = h ? *prof_host_slot(h) : NULL;
     if (opt.prof && !td)
         return EAGAIN;
     return rw_bool(a, td ? &td->active : &off);

@@ -2,8 +2,7 @@
 #include "recent.h"
 #include "prof.h"
 #include "writer.h"
-#include "base.h"
-#include "os.h"
+#include "prof_hooks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -22,7 +21,7 @@ static size_t pow2_at_least(size_t n)
 
 static struct recent_ring *ring_new(ssize_t max)
 {
-    struct recent_ring *r = base_alloc(sizeof(*r), 64);
+    struct recent_ring *r = prof_host_meta_alloc(sizeof(*r), 64);
     if (!r)
         return NULL;
     __atomic_store_n(&r->max, max, __ATOMIC_RELAXED);
@@ -32,7 +31,7 @@ static struct recent_ring *ring_new(ssize_t max)
     r->cap = want ? pow2_at_least(want) : 0;
     if (r->cap) {
         void *mem;
-        if (os_map_aligned(r->cap * sizeof(struct recent_entry), PAGE, &mem) != 0)
+        if (prof_host_map(r->cap * sizeof(struct recent_entry), &mem) != 0)
             return NULL;
         r->slots = mem;
     }

@@ -1,10 +1,12 @@
 /* scratch: per-dump bump allocator (see scratch.h). */
 #include "scratch.h"
-#include "config.h"
-#include "os.h"
+#include "prof_hooks.h"
 
 #include <stdint.h>
 #include <string.h>
+
+/* x rounded up to a multiple of a (a power of two). */
+static size_t align_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
 
 struct scratch_block {
     struct scratch_block *next;  /* older block */
@@ -13,12 +15,12 @@ struct scratch_block {
 
 void *scratch_alloc(struct scratch *s, size_t size)
 {
-    size = ALIGN_UP(size ? size : 1, 16);
+    size = align_up(size ? size : 1, 16);
     if (!s->cur || (size_t)(s->end - s->cur) < size) {
         size_t want = size + sizeof(struct scratch_block) + 16;
-        want = want < ((size_t)1 << 20) ? ((size_t)1 << 20) : ALIGN_UP(want, PAGE);
+        want = want < ((size_t)1 << 20) ? ((size_t)1 << 20) : align_up(want, prof_host_page_size());
         void *m;
-        if (os_map_aligned(want, PAGE, &m) != 0) {
+        if (prof_host_map(want, &m) != 0) {
             s->failed = 1;
             return NULL;
         }
@@ -26,7 +28,7 @@ void *scratch_alloc(struct scratch *s, size_t size)
         b->size = want;
         b->next = s->blocks;
         s->blocks = b;
-        s->cur = (char *)m + ALIGN_UP(sizeof(*b), 16);
+        s->cur = (char *)m + align_up(sizeof(*b), 16);
         s->end = (char *)m + want;
     }
     void *p = s->cur;
@@ -49,7 +51,7 @@ void scratch_release(struct scratch *s)
     struct scratch_block *b = s->blocks;
     while (b) {
         struct scratch_block *next = b->next;
-        os_unmap(b, b->size);
+        prof_host_unmap(b, b->size);
         b = next;
     }
     memset(s, 0, sizeof(*s));

@@ -6,7 +6,7 @@
  * bounded by the number of distinct stacks plus live samples.
  */
 #include "prof.h"
-#include "base.h"
+#include "prof_hooks.h"
 #include "options.h"
 #include "recent.h"
 
@@ -33,8 +33,8 @@ static _Atomic uint64_t live_samples;
 
 void site_boot(void)
 {
-    site_buckets = base_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
-    sample_buckets = base_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
+    site_buckets = prof_host_meta_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
+    sample_buckets = prof_host_meta_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
     for (unsigned i = 0; i < STRIPES; i++) {
         pthread_mutex_init(&site_locks[i], NULL);
         pthread_mutex_init(&sample_locks[i], NULL);
@@ -90,7 +90,7 @@ static struct prof_site *site_get(uint64_t h, const uintptr_t *pcs, unsigned dep
     for (s = *b; s; s = s->next)
         if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
             return s;
-    s = base_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
+    s = prof_host_meta_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
     if (!s)
         return NULL;
     s->hash = h;
@@ -126,7 +126,7 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
          * recycled; its cumulative counts move to the site's "exited" share
          * so alloc totals stay whole. */
         if (reuse->accum.count) {
-            if (!exited && (exited = base_alloc(sizeof(*exited), 16)) != NULL) {
+            if (!exited && (exited = prof_host_meta_alloc(sizeof(*exited), 16)) != NULL) {
                 exited->site = s;
                 exited->thr_uid = PROF_UID_EXITED;
                 exited->tdata = NULL;
@@ -146,7 +146,7 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
         reuse->tdata = td;
         return reuse;
     }
-    t = base_alloc(sizeof(*t), 16);
+    t = prof_host_meta_alloc(sizeof(*t), 16);
     if (!t)
         return NULL;
     t->site = s;
@@ -195,7 +195,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         sample_free[stripe] = r->next;
     } else {
         enum { BATCH = 64 };
-        struct prof_sample *batch = base_alloc(sizeof(*batch) * BATCH, 16);
+        struct prof_sample *batch = prof_host_meta_alloc(sizeof(*batch) * BATCH, 16);
         if (batch) {
             for (int i = 1; i < BATCH; i++) {
                 batch[i].next = sample_free[stripe];

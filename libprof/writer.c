@@ -1,6 +1,6 @@
 /* writer: buffered callback output and atomic dump files (see writer.h). */
 #include "writer.h"
-#include "warn.h"
+#include "prof_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +84,7 @@ static void dump_file_warn(const char *what, const char *path)
 {
     char msg[4400];
     snprintf(msg, sizeof(msg), "<jemalloc>: failed to %s \"%s\"\n", what, path);
-    warn_print(msg);
+    prof_host_warn(msg);
 }
 
 int dump_file_open(struct dump_file *f, const char *path)

@@ -8,8 +8,7 @@
  */
 #include "prof.h"
 #include "recent.h"
-#include "base.h"
-#include "os.h"
+#include "prof_hooks.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,25 +18,25 @@
 #include <sys/mman.h>
 #include <time.h>
 
-/* ---- test doubles for the ring's dependencies ---- */
+/* ---- test doubles for the ring's dependencies (the allocator's side of
+ * prof_hooks.h it uses) ---- */
 
 struct prof_state prof = {.lg_sample = 0};
 
-void *base_alloc(size_t size, size_t align)
+void *prof_host_meta_alloc(size_t size, size_t align)
 {
     (void)align;
     return calloc(1, size);
 }
 
-/* The dump writer reports failed writes through warn_print (warn.h). */
-void warn_print(const char *msg)
+/* The dump writer reports failed writes through prof_host_warn. */
+void prof_host_warn(const char *msg)
 {
     fputs(msg, stderr);
 }
 
-int os_map_aligned(size_t size, size_t align, void **out)
+int prof_host_map(size_t size, void **out)
 {
-    (void)align;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return 12;

@@ -1,0 +1,113 @@
+/*
+ * prof_host: the allocator's side of the seam with the profiler
+ * (prof_hooks.h, Part 2). Everything the profiler needs from liballoc's
+ * internals goes through here, so the heap, span and radix-tree layouts
+ * stay private to liballoc.
+ */
+#include "prof_hooks.h"
+#include "arena.h"
+#include "base.h"
+#include "heap.h"
+#include "os.h"
+#include "rtree.h"
+#include "sizeclass.h"
+#include "span.h"
+#include "warn.h"
+
+#include <time.h>
+
+_Static_assert(PROF_HOST_NSMALL == NSMALL, "prof_hooks.h's small class count is stale");
+
+struct heap *prof_host_heap(bool create)
+{
+    if (create)
+        return heap_get();
+    struct heap *h = heap_tls;
+    return h == &heap_empty ? NULL : h;
+}
+
+void **prof_host_slot(struct heap *h) { return &h->prof; }
+
+uint64_t prof_host_allocated(struct heap *h) { return h->allocated; }
+
+uint64_t prof_host_thread_uid(struct heap *h) { return h->thread_uid; }
+
+/* The owner's sample threshold; heap_event / heap_thread setup fold it into
+ * next_event after the hook returns (see heap.c). */
+void prof_host_sample_wait(struct heap *h, uint64_t wait)
+{
+    h->prof_next = wait >= UINT64_MAX - h->allocated ? UINT64_MAX : h->allocated + wait;
+}
+
+/* The span of block p: a slab page, a large block in a chunk, or a huge block. */
+static struct span *span_of(uintptr_t p)
+{
+    uintptr_t e = rtree_get(p);
+    return (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
+                   : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+}
+
+/* Count p on its span and remember it in a free slot (or flag overflow), so
+ * span_maybe_sampled sends p's free to the profiler. A slab page owned by
+ * the caller's heap also gets SPAN_TAG_SAMPLED, which keeps the owner's
+ * free fast path off it. */
+void prof_host_mark_sampled(struct heap *h, void *p)
+{
+    struct span *s = span_of((uintptr_t)p);
+    atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    bool slotted = false;
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
+        uintptr_t empty = 0;
+        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
+    }
+    if (!slotted)
+        atomic_store_explicit(&s->sampled_overflow, 1, memory_order_relaxed);
+    if (s->kind == SPAN_SLAB) {
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
+        if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
+            atomic_store_explicit(&s->owner_tag, tag | SPAN_TAG_SAMPLED, memory_order_release);
+    }
+}
+
+void prof_host_unmark_sampled(struct span *s, void *p)
+{
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
+        uintptr_t mine = (uintptr_t)p;
+        if (atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0))
+            break;
+    }
+    atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
+}
+
+size_t prof_host_active_bytes(void) { return arena_active_total(); }
+
+void *prof_host_meta_alloc(size_t size, size_t align) { return base_alloc(size, align); }
+
+int prof_host_map(size_t size, void **out)
+{
+    return os_map_aligned(ALIGN_UP(size, PAGE), PAGE, out);
+}
+
+void prof_host_unmap(void *p, size_t size) { os_unmap(p, ALIGN_UP(size, PAGE)); }
+
+size_t prof_host_page_size(void) { return PAGE; }
+
+void prof_host_write_err(const char *s) { alloc_write_err(s); }
+
+void prof_host_warn(const char *msg) { warn_print(msg); }
+
+uint64_t prof_host_now_ns(bool high)
+{
+    struct timespec ts;
+    clock_gettime(high ? CLOCK_REALTIME : CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+size_t prof_host_class_usize(size_t usize)
+{
+    return usize == 0 || usize > SIZE_LIMIT ? 0 : sizeclass_usize(usize);
+}
+
+unsigned prof_host_small_index(size_t u) { return sizeclass_small_index(u); }
+
+size_t prof_host_small_max(void) { return SMALL_MAX; }
