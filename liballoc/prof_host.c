@@ -42,9 +42,7 @@ void prof_host_sample_wait(struct heap *h, uint64_t wait)
 /* The span of block p: a slab page, a large block in a chunk, or a huge block. */
 static struct span *span_of(uintptr_t p)
 {
-    uintptr_t e = rtree_get(p);
-    return (e & 1) ? (struct span *)(e & ~(uintptr_t)1)
-                   : ((struct chunk *)e)->map[(p >> LG_PAGE) & (CHUNK_PAGES - 1)];
+    return rtree_value_span(rtree_get(p), p);
 }
 
 /* Count p on its span and remember it in a free slot (or flag overflow), so
