@@ -214,39 +214,58 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     return (void *)s->start;
 }
 
-/* Give clean address space back to the kernel when too much is retained. Lock held. */
-static void trim_retained(struct arena *a)
+bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len)
 {
-    struct span *r = a->huge_cache;
-    while (r && a->stats.retained > retain_limit()) {
-        struct span *next = r->next;
+    if (a->stats.retained <= retain_limit())
+        return false;
+    for (struct span *r = a->huge_cache; r; r = r->next)
         if (r->state == SPAN_CLEAN) {
             run_unlink(a, r);
-            os_unmap((void *)r->start, span_bytes(r));
-            a->stats.mapped -= span_bytes(r);
+            *addr = r->start;
+            *len = span_bytes(r);
+            a->stats.mapped -= *len;
             arena_span_release(a, r);
+            return true;
         }
-        r = next;
-    }
+    return false;
 }
 
-/* Purge a dirty run: MADV_DONTNEED keeping the mapping (retain:true), or
- * munmap (retain:false; stats.mapped drops). */
-static void run_purge(struct arena *a, struct span *r)
+struct span *huge_purge_oldest(struct arena *a)
 {
-    run_unlink(a, r);
-    a->stats.npurge++;
-    a->stats.purged += r->npages;
+    struct span *old = NULL;
+    for (struct span *r = a->huge_cache; r; r = r->next)
+        if (r->state == SPAN_DIRTY && (!old || r->freed_ns < old->freed_ns))
+            old = r;
+    return old;
+}
+
+struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages)
+{
+    size_t want = ALIGN_UP(npages, CHUNK_PAGES);
+    struct span *s = r;
+    if (want < r->npages) {
+        /* The tail, so the run's start (reused first) stays dirty. */
+        uintptr_t at = r->start + span_bytes(r) - (want << LG_PAGE);
+        s = run_carve(a, r, at, want << LG_PAGE);
+        if (!s)
+            return NULL;
+    } else {
+        run_unlink(a, r);
+    }
+    s->kind = SPAN_BUSY;
+    return s;
+}
+
+void huge_purge_put(struct arena *a, struct span *s, uint64_t now)
+{
     if (!opt.retain) {
-        os_unmap((void *)r->start, span_bytes(r));
-        a->stats.mapped -= span_bytes(r);
-        arena_span_release(a, r);
+        a->stats.mapped -= span_bytes(s); /* decay unmapped it */
+        arena_span_release(a, s);
         return;
     }
-    os_purge_forced((void *)r->start, span_bytes(r));
-    a->stats.nmadvise++;
-    r->state = SPAN_CLEAN;
-    run_insert(a, r);
+    s->state = SPAN_CLEAN;
+    s->freed_ns = now;
+    run_insert(a, s);
 }
 
 void huge_free(struct span *s)
@@ -257,37 +276,18 @@ void huge_free(struct span *s)
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
-    s->state = SPAN_DIRTY;
-    s->freed_ns = decay_now();
-    bool poke = a->stats.huge_cached == 0 && a->decay_dirty.ms > 0;
+    decay_freed(a, s);
     struct span *run = run_insert(a, s);
-    if (a->decay_dirty.ms == 0)
-        huge_decay_locked(a, s->freed_ns, true);
-    else if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER)
-        run_purge(a, run); /* like jemalloc's oversize_threshold: 8 MiB free at once goes */
-    trim_retained(a);
-    pthread_mutex_unlock(&a->lock);
-    if (poke)
-        stats_poke_heaps();
-    arena_decay_tick(a);
-}
-
-void huge_decay_locked(struct arena *a, uint64_t now, bool force)
-{
-    ssize_t ms = a->decay_dirty.ms;
-    if (ms < 0 && !force)
-        return;
-    uint64_t max_age = ms > 0 ? (uint64_t)ms * 1000000u : 0;
-    struct span *r = a->huge_cache;
-    while (r) {
-        struct span *next = r->next;
-        if (r->state == SPAN_DIRTY && (force || now - r->freed_ns >= max_age)) {
-            run_purge(a, r);
-            next = a->huge_cache; /* the list changed shape: restart (short lists) */
-        }
-        r = next;
+    if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER) {
+        /* like jemalloc's oversize_threshold: 8 MiB free at once goes */
+        run_unlink(a, run);
+        run->kind = SPAN_BUSY;
+        run->next = NULL;
+        decay_purge_eager(a, run, true);
     }
-    trim_retained(a);
+    pthread_mutex_unlock(&a->lock);
+    decay_poke_if_needed();
+    decay_tick(a);
 }
 
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
@@ -304,8 +304,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         if (tail) {
             tail->start = s->start + new_run;
             tail->npages = (old_run - new_run) >> LG_PAGE;
-            tail->state = SPAN_DIRTY;
-            tail->freed_ns = decay_now();
+            decay_freed(a, tail);
             s->npages = new_run >> LG_PAGE;
             a->stats.active_pages -= tail->npages;
             a->stats.thp_eligible -= span_bytes(tail);
