@@ -260,17 +260,21 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy)
     b.npg = b.nhg = 0;
     while (excess > 0) {
         while (excess > 0 && b.npg < PURGE_BATCH && b.nhg < PURGE_BATCH) {
+            /* Huge runs go in whole 2 MiB units, and only units the excess
+             * covers: an excess below one unit is left for later (or met
+             * by a newer page run) rather than purging pages the allowance
+             * still grants. */
             struct span *p = a->lru_head[0], *h = huge_purge_oldest(a), *s;
-            if (!p && !h)
-                break;
-            if (h && (!p || h->freed_ns < p->freed_ns)) {
+            if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
                     break;
                 b.hg[b.nhg++] = s;
-            } else {
+            } else if (p) {
                 s = arena_purge_take(a, 0);
                 b.pg[b.npg++] = s;
+            } else {
+                break;
             }
             excess = s->npages >= excess ? 0 : excess - s->npages;
         }

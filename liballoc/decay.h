@@ -25,7 +25,11 @@
  *
  * The arena purges its oldest free pages (least recently freed first, page
  * runs and huge runs alike) down to the allowance, so a burst of frees goes
- * back gradually over the window rather than all at once at its end.
+ * back gradually over the window rather than all at once at its end. Page
+ * runs are purged whole (the last one may take the count below the
+ * allowance); huge runs in whole 2 MiB units the excess covers (so up to
+ * one unit less one page may stay above the allowance until the curve has
+ * fallen by a unit).
  * decay_ms -1 never purges (allowance unlimited); 0 purges at once
  * (allowance 0). Dirty pages follow the dirty schedule; with muzzy_decay_ms
  * other than 0, purged page runs become muzzy (MADV_FREE) and follow the

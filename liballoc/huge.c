@@ -241,7 +241,9 @@ struct span *huge_purge_oldest(struct arena *a)
 
 struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages)
 {
-    size_t want = ALIGN_UP(npages, CHUNK_PAGES);
+    size_t want = npages / CHUNK_PAGES * CHUNK_PAGES;
+    if (want == 0)
+        return NULL;
     struct span *s = r;
     if (want < r->npages) {
         /* The tail, so the run's start (reused first) stays dirty. */

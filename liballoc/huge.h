@@ -26,9 +26,9 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero);
 /* Purge primitives for decay.c (a->lock held). The dirty free run freed
  * longest ago, or NULL (not taken out). */
 struct span *huge_purge_oldest(struct arena *a);
-/* Take npages, rounded up to whole 2 MiB units, from the tail of dirty run r
- * (all of r if it is not bigger) out of the free list, kind SPAN_BUSY; NULL
- * if no descriptor was left for the split. */
+/* Take npages, rounded down to whole 2 MiB units, from the tail of dirty run
+ * r (all of r if it is not bigger) out of the free list, kind SPAN_BUSY; NULL
+ * if that is less than one unit or no descriptor was left for the split. */
 struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages);
 /* Put back a run decay purged at now: clean in the free list (retain:true),
  * or, unmapped with retain:false, its descriptor released. */
