@@ -1,4 +1,4 @@
-/* arena: chunks, page runs, large blocks, abandoned pages, decay (see arena.h). */
+/* arena: chunks, page runs, large blocks, abandoned pages (see arena.h). */
 #include "arena.h"
 #include "junk.h"
 #include "options.h"
@@ -19,8 +19,6 @@ struct arena *arenas[ARENA_MAX];
 ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned arenas_created;
-static _Atomic bool decay_poke; /* see arena_poke_if_needed */
-static _Atomic int arenas_pending; /* arenas whose last decay pass left work for later */
 unsigned arena_total(void);
 
 /* Arena locks spin briefly before sleeping: hold times are short, and with
@@ -69,7 +67,7 @@ void arena_span_release(struct arena *a, struct span *s)
 
 static struct chunk *chunk_of(uintptr_t addr)
 {
-    return rtree_chunk(rtree_get(addr));
+    return (struct chunk *)rtree_get(addr);
 }
 
 static void map_set(struct span *s)
@@ -211,7 +209,7 @@ static int chunk_new(struct arena *a)
         c = base_alloc(sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
-    if (!c || !s || rtree_set((uintptr_t)mem, rtree_value_chunk(c)) != 0) {
+    if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
         os_unmap(mem, CHUNK);
         if (s)
             arena_span_release(a, s);
@@ -235,12 +233,13 @@ static int chunk_new(struct arena *a)
 /* retain:false: a chunk whose pages are all free and purged (span s covers
  * it) goes back to the kernel instead of staying mapped as retained
  * space; stats.mapped drops. No block lives in it, so nothing can look it
- * up any more. Lock held. */
-static void chunk_release(struct arena *a, struct span *s)
+ * up any more. Lock held; returns the chunk's base, which the caller unmaps
+ * (CHUNK bytes) once it has dropped the lock, or 0 if it stays mapped. */
+static uintptr_t chunk_release(struct arena *a, struct span *s)
 {
     struct chunk *c = chunk_of(s->start);
     if (rtree_set(c->base, 0) != 0)
-        return; /* cannot happen (the leaf exists): keep the chunk mapped */
+        return 0; /* cannot happen (the leaf exists): keep the chunk mapped */
     bin_remove(a, s);
     arena_span_release(a, s);
     for (struct chunk **pp = &a->chunks; *pp; pp = &(*pp)->next)
@@ -248,10 +247,11 @@ static void chunk_release(struct arena *a, struct span *s)
             *pp = c->next;
             break;
         }
-    os_unmap((void *)c->base, CHUNK);
+    uintptr_t base = c->base;
     a->stats.mapped -= CHUNK;
     c->next = chunk_recycled[a->index];
     chunk_recycled[a->index] = c;
+    return base;
 }
 
 /* Split `need` pages aligned to align_pages off free span s (already out of the bins). */
@@ -311,36 +311,9 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
     return NULL;
 }
 
-/* Set when an arena gains a good amount of purgeable memory (1 MiB since the
- * last poke): threads then need a decay tick soon even if their adaptive
- * tick thresholds are far away (a thread that was busy allocating). */
-#define POKE_PAGES ((size_t)256)
-
-void arena_poke_if_needed(void)
-{
-    static _Atomic uint64_t next_poke;
-    if (likely(!atomic_load_explicit(&decay_poke, memory_order_relaxed)))
-        return;
-    uint64_t now = decay_now(), due = atomic_load_explicit(&next_poke, memory_order_relaxed);
-    if (now < due || !atomic_compare_exchange_strong(&next_poke, &due, now + 5000000))
-        return;
-    if (atomic_exchange(&decay_poke, false))
-        stats_poke_heaps();
-}
-
 static void span_free(struct arena *a, struct span *s)
 {
-    /* Any arena's pending purge work keeps threads ticking (rate-limited), even
-     * while this thread only frees into an arena that never purges. */
-    if (atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0)
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
-    if (a->decay_dirty.ms > 0 && a->stats.ndirty + s->npages > a->poke_mark + POKE_PAGES) {
-        a->poke_mark = a->stats.ndirty + s->npages;
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
-    }
-    s->state = SPAN_DIRTY;
-    s->freed_ns = decay_now();
-    decay_note(&a->decay_dirty, s->npages, s->freed_ns);
+    decay_freed(a, s);
     free_span_insert(a, s);
 }
 
@@ -403,30 +376,7 @@ static void purge_empty_chunks(struct arena *a)
     for (struct chunk *c = a->chunks; c; c = c->next)
         if (c->active == 0)
             chunk_take_dirty(a, c, &batch);
-    pthread_mutex_unlock(&a->lock);
-    uint64_t npurged = 0, ncalls = 0;
-    for (struct span *s = batch; s; s = s->next) {
-        os_purge_forced((void *)s->start, span_bytes(s));
-        npurged += s->npages;
-        ncalls++;
-    }
-    uint64_t now = decay_now();
-    pthread_mutex_lock(&a->lock);
-    a->stats.npurge++;
-    a->stats.nmadvise += ncalls;
-    a->stats.purged += npurged;
-    decay_forget(&a->decay_dirty, npurged);
-    if (a->poke_mark > a->stats.ndirty)
-        a->poke_mark = a->stats.ndirty;
-    while (batch) {
-        struct span *s = batch;
-        batch = s->next;
-        s->state = SPAN_CLEAN;
-        s->freed_ns = now;
-        free_span_insert(a, s); /* s is now the merged free span */
-        if (!opt.retain && s->npages == CHUNK_PAGES)
-            chunk_release(a, s);
-    }
+    decay_purge_eager(a, batch, false);
 }
 
 /* ---- slab pages ---- */
@@ -499,7 +449,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         if (*adopted)
             page_set_delayed(s, DELAY_NONE, true);
     }
-    arena_decay_tick(a);
+    decay_tick(a);
     return s;
 }
 
@@ -526,7 +476,7 @@ void arena_page_free(struct span *pg)
     page_release_locked(a, pg);
     purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
-    arena_poke_if_needed();
+    decay_poke_if_needed();
 }
 
 void arena_page_abandon(struct span *pg)
@@ -544,7 +494,7 @@ void arena_page_abandon(struct span *pg)
             page_release_locked(a, pg);
             purge_empty_chunks(a);
             pthread_mutex_unlock(&a->lock);
-            arena_poke_if_needed();
+            decay_poke_if_needed();
             return;
         }
     }
@@ -573,7 +523,7 @@ void arena_abandoned_drained(struct span *pg)
         }
     }
     pthread_mutex_unlock(&a->lock);
-    arena_poke_if_needed();
+    decay_poke_if_needed();
 }
 
 void arena_collect_abandoned(struct arena *a)
@@ -593,7 +543,7 @@ void arena_collect_abandoned(struct arena *a)
     }
     purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
-    arena_poke_if_needed();
+    decay_poke_if_needed();
 }
 
 void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
@@ -636,7 +586,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         return NULL;
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize);
-    arena_decay_tick(a);
+    decay_tick(a);
     return (void *)s->start;
 }
 
@@ -651,8 +601,8 @@ void arena_large_free(struct span *s)
     span_free(a, s);
     purge_empty_chunks(a);
     pthread_mutex_unlock(&a->lock);
-    arena_poke_if_needed();
-    arena_decay_tick(a);
+    decay_poke_if_needed();
+    decay_tick(a);
 }
 
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
@@ -712,154 +662,26 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
     return ok;
 }
 
-/* ---- decay ---- */
+/* ---- purge primitives for decay.c ---- */
 
-/* Purge up to `excess` pages from LRU list `list` (0 dirty, 1 muzzy). Lock held; drops it
- * around the madvise calls. */
-static void purge_list(struct arena *a, unsigned list, size_t excess, bool to_muzzy)
+struct span *arena_purge_take(struct arena *a, unsigned list)
 {
-    enum { BATCH = 32 };
-    while (excess > 0 && a->lru_head[list]) {
-        struct span *batch[BATCH];
-        int n = 0;
-        while (n < BATCH && excess > 0 && a->lru_head[list]) {
-            struct span *s = a->lru_head[list];
-            bin_remove(a, s);
-            s->kind = SPAN_BUSY;
-            batch[n++] = s;
-            excess = s->npages >= excess ? 0 : excess - s->npages;
-        }
-        pthread_mutex_unlock(&a->lock);
-        uint64_t purged = 0;
-        for (int i = 0; i < n; i++) {
-            if (to_muzzy)
-                os_purge_lazy((void *)batch[i]->start, span_bytes(batch[i]));
-            else
-                os_purge_forced((void *)batch[i]->start, span_bytes(batch[i]));
-            purged += batch[i]->npages;
-        }
-        uint64_t now = decay_now();
-        pthread_mutex_lock(&a->lock);
-        if (a->poke_mark > a->stats.ndirty)
-            a->poke_mark = a->stats.ndirty;
-        a->stats.npurge++;
-        a->stats.nmadvise += (uint64_t)n;
-        a->stats.purged += purged;
-        for (int i = 0; i < n; i++) {
-            struct span *s = batch[i];
-            s->state = to_muzzy ? SPAN_MUZZY : SPAN_CLEAN;
-            s->freed_ns = now;
-            if (to_muzzy)
-                decay_note(&a->decay_muzzy, s->npages, now);
-            free_span_insert(a, s); /* s is now the merged free span */
-            if (!to_muzzy && !opt.retain && s->npages == CHUNK_PAGES)
-                chunk_release(a, s);
-        }
+    struct span *s = a->lru_head[list];
+    if (s) {
+        bin_remove(a, s);
+        s->kind = SPAN_BUSY;
     }
+    return s;
 }
 
-
-void arena_decay(struct arena *a, bool force)
+uintptr_t arena_purge_put(struct arena *a, struct span *s, unsigned state, uint64_t now)
 {
-    pthread_mutex_lock(&a->lock);
-    uint64_t now = decay_now();
-    decay_cap(&a->decay_dirty, a->stats.ndirty + a->stats.huge_cached);
-    decay_cap(&a->decay_muzzy, a->stats.nmuzzy);
-    size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
-    /* One curve for every dirty page, in free page runs and in free huge
-     * runs alike (huge_free notes its pages in decay_dirty too). While the
-     * dirty pages exceed the limit, the least recently freed go first and
-     * whole, as jemalloc evicts its LRU extents: huge runs freed before the
-     * oldest dirty span, then spans, then the younger huge runs. A huge run
-     * younger than one decay epoch (dirty_decay_ms / DECAY_NEPOCHS; jemalloc
-     * updates its curve once an epoch too) stays, so a block freed and
-     * allocated again soon is reused rather than faulted in anew. */
-    size_t total = a->stats.ndirty + a->stats.huge_cached;
-    if (!force && total > dlimit) {
-        size_t excess = total - dlimit;
-        uint64_t settled = now > a->decay_dirty.epoch_ns ? now - a->decay_dirty.epoch_ns : 0;
-        uint64_t oldest_span = a->lru_head[0] ? a->lru_head[0]->freed_ns : UINT64_MAX;
-        size_t done = huge_decay_pages_locked(a, excess, oldest_span < settled ? oldest_span : settled);
-        excess = done < excess ? excess - done : 0;
-        if (a->stats.ndirty > 0 && excess > 0) {
-            size_t n = excess < a->stats.ndirty ? excess : a->stats.ndirty;
-            purge_list(a, 0, n, a->decay_muzzy.ms != 0);
-            excess -= n;
-        }
-        if (excess > 0)
-            huge_decay_pages_locked(a, excess, settled);
-    } else if (force && a->stats.ndirty > 0) {
-        purge_list(a, 0, a->stats.ndirty, false);
-    }
-    size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
-    if (a->stats.nmuzzy > mlimit)
-        purge_list(a, 1, a->stats.nmuzzy - mlimit, false);
-    huge_decay_locked(a, now, force);
-    a->next_decay_check = now + 1000000; /* at most once a millisecond from ticks */
-    /* Purging is due again as time passes: make sure some thread ticks soon,
-     * even one whose adaptive tick threshold is far away. */
-    bool pending = (a->stats.ndirty > 0 && a->decay_dirty.ms > 0) ||
-                   (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0) ||
-                   (a->stats.huge_cached > 0 && a->decay_dirty.ms > 0);
-    if (pending != a->pending) {
-        a->pending = pending;
-        atomic_fetch_add_explicit(&arenas_pending, pending ? 1 : -1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&a->lock);
-    if (pending) {
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
-        arena_poke_if_needed();
-    }
-}
-
-/* Idle arenas get no ticks of their own, so any thread's tick also visits the
- * others now and then (without waiting on their locks). */
-static void decay_idle_arenas(uint64_t now)
-{
-    static _Atomic uint64_t next_sweep;
-    uint64_t due = atomic_load_explicit(&next_sweep, memory_order_relaxed);
-    if (now < due || !atomic_compare_exchange_strong(&next_sweep, &due, now + 10000000))
-        return;
-    unsigned n = arena_total();
-    for (unsigned i = 0; i < n; i++) {
-        struct arena *b = arenas[i];
-        if (!b || (b->stats.ndirty == 0 && b->stats.nmuzzy == 0 && b->stats.huge_cached == 0))
-            continue;
-        if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
-            continue;
-        pthread_mutex_unlock(&b->lock);
-        arena_decay(b, false);
-    }
-}
-
-void arena_decay_tick(struct arena *a)
-{
-    uint64_t now = decay_now();
-    decay_idle_arenas(now);
-    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
-        return;
-    if (now < a->next_decay_check && a->decay_dirty.ms != 0)
-        return;
-    if (a->stats.ndirty == 0 && a->stats.nmuzzy == 0 && a->stats.huge_cached == 0)
-        return;
-    arena_decay(a, false);
-}
-
-void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
-{
-    pthread_mutex_lock(&a->lock);
-    uint64_t now = decay_now();
-    if (dirty_ms != a->decay_dirty.ms) {
-        decay_init(&a->decay_dirty, dirty_ms, now);
-        decay_note(&a->decay_dirty, a->stats.ndirty + a->stats.huge_cached, now);
-    }
-    if (muzzy_ms != a->decay_muzzy.ms) {
-        decay_init(&a->decay_muzzy, muzzy_ms, now);
-        decay_note(&a->decay_muzzy, a->stats.nmuzzy, now);
-    }
-    a->next_decay_check = 0;
-    pthread_mutex_unlock(&a->lock);
-    arena_decay(a, false);
+    s->state = state;
+    s->freed_ns = now;
+    free_span_insert(a, s); /* s is now the merged free span */
+    if (state == SPAN_CLEAN && !opt.retain && s->npages == CHUNK_PAGES)
+        return chunk_release(a, s);
+    return 0;
 }
 
 /* ---- arenas ---- */

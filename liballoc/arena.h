@@ -2,9 +2,9 @@
  * arena: owns chunks and the pages inside them, for a set of threads. It
  * hands slab pages to thread heaps (and takes back empty or abandoned ones),
  * serves large blocks as page runs (first fit over size-segregated free
- * spans, coalescing on free) and runs the dirty -> muzzy -> clean decay of
- * free pages. Everything here runs under the arena's mutex; the fast paths
- * of malloc and free never get here.
+ * spans, coalescing on free); decay.c decides when its free pages are
+ * purged (dirty -> muzzy -> clean). Everything here runs under the arena's
+ * mutex; the fast paths of malloc and free never get here.
  */
 #ifndef ARENA_H
 #define ARENA_H
@@ -117,13 +117,14 @@ void arena_span_release(struct arena *a, struct span *s);
 void arena_lru_push(struct arena *a, struct span *s, unsigned list);
 void arena_lru_remove(struct arena *a, struct span *s, unsigned list);
 
-/* Run decay now: purge what the schedules say (all of it with force). */
-void arena_decay(struct arena *a, bool force);
-/* Cheap periodic tick from allocation slow paths (takes the lock when due). */
-void arena_decay_tick(struct arena *a);
-void arena_set_decay(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
-/* Wake every thread's decay ticking if an arena just got pages to purge. */
-void arena_poke_if_needed(void);
+/* Purge primitives for decay.c (lock held). Take the oldest span of LRU
+ * list `list` (0 dirty, 1 muzzy) out of the bins, kind SPAN_BUSY; NULL if
+ * the list is empty. */
+struct span *arena_purge_take(struct arena *a, unsigned list);
+/* Put a purged span back as `state` (SPAN_MUZZY or SPAN_CLEAN) freed at now.
+ * Returns the base of a chunk to unmap (CHUNK bytes) once the lock is
+ * dropped (retain:false, the chunk became wholly clean), else 0. */
+uintptr_t arena_purge_put(struct arena *a, struct span *s, unsigned state, uint64_t now);
 /* Collect abandoned pages whose blocks have all been freed. */
 void arena_collect_abandoned(struct arena *a);
 

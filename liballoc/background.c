@@ -66,7 +66,7 @@ static void bg_work(size_t k, size_t max, unsigned round)
             continue;
         if ((round & 15) == 0)
             arena_collect_abandoned(a);
-        arena_decay(a, false);
+        decay_run(a, false);
     }
     if (k == 0)
         heap_sweep(decay_now()); /* remote frees of idle, blocked and exited threads */

@@ -356,7 +356,7 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
             continue;
         if (arenas[k]) {
             arena_collect_abandoned(arenas[k]);
-            arena_decay(arenas[k], force);
+            decay_run(arenas[k], force);
         }
     }
     return 0;
@@ -380,7 +380,7 @@ static int arena_decay_ms(const struct ctl_args *a, bool dirty)
     if (a->newp) {
         if (nw < -1)
             return EFAULT;
-        arena_set_decay(ar, dirty ? nw : ar->decay_dirty.ms, dirty ? ar->decay_muzzy.ms : nw);
+        decay_set(ar, dirty ? nw : ar->decay_dirty.ms, dirty ? ar->decay_muzzy.ms : nw);
     }
     return ctl_read(a, &old, sizeof(old));
 }

@@ -1,9 +1,18 @@
-/* decay: linear per-epoch allowance of unpurged pages (see decay.h). */
+/* decay: the linear allowance of unpurged pages and the purge driver for
+ * every kind of free page (see decay.h). */
 #include "decay.h"
+#include "arena.h"
+#include "huge.h"
+#include "options.h"
+#include "os.h"
+#include "stats.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+
+/* ---- the curve ---- */
 
 uint64_t decay_now(void)
 {
@@ -23,6 +32,8 @@ void decay_init(struct decay *d, ssize_t ms, uint64_t now)
     d->epoch_end = now + d->epoch_ns;
 }
 
+/* Move the ring forward to the epoch holding now; epochs that fall out of
+ * the window forget their pages (their weight is 0). */
 static void decay_advance(struct decay *d, uint64_t now)
 {
     if (d->ms <= 0 || now < d->epoch_end)
@@ -71,16 +82,307 @@ size_t decay_limit(struct decay *d, uint64_t now)
     if (d->ms == 0)
         return 0;
     decay_advance(d, now);
-    /* Fraction of the current epoch already elapsed, so the allowance slides smoothly. */
-    double into = 1.0 - (double)(d->epoch_end - now) / (double)d->epoch_ns;
-    double limit = 0;
+    /* Integer arithmetic, so the allowance is exact to the page: the pages
+     * of the epoch k epochs back (started at e = epoch_end - (k+1)*epoch_ns)
+     * weigh (W - (now - e)) / W, W the whole window. */
+    uint64_t window = (uint64_t)DECAY_NEPOCHS * d->epoch_ns;
+    /* ns since the current epoch began (0 for a time before it: a caller's
+     * clock read that lost a race with another's). */
+    uint64_t into = d->epoch_end - now > d->epoch_ns ? 0 : d->epoch_ns - (d->epoch_end - now);
+    unsigned __int128 sum = 0;
     for (unsigned k = 0; k < DECAY_NEPOCHS; k++) {
         size_t n = d->backlog[(d->cur + DECAY_NEPOCHS - k) % DECAY_NEPOCHS];
-        if (n == 0)
+        uint64_t age = (uint64_t)k * d->epoch_ns + into;
+        if (n == 0 || age >= window)
             continue;
-        double w = 1.0 - ((double)k + into) / DECAY_NEPOCHS;
-        if (w > 0)
-            limit += (double)n * w;
+        sum += (unsigned __int128)n * (window - age);
     }
-    return (size_t)limit;
+    return (size_t)(sum / window);
+}
+
+/* ---- the driver ---- */
+
+/* Set when an arena gains a good amount of purgeable memory (1 MiB since the
+ * last poke) or still has purge work: threads then need a decay tick soon
+ * even if their adaptive tick thresholds are far away (a thread that was
+ * busy allocating, or one that went idle). */
+#define POKE_PAGES ((size_t)256)
+/* Spans purged per lock drop. */
+#define PURGE_BATCH 32
+
+static _Atomic bool decay_poke;    /* see decay_poke_if_needed */
+static _Atomic int arenas_pending; /* arenas whose last decay pass left work for later */
+
+/* Dirty pages of every kind an arena holds. Lock held (or a racy read). */
+static size_t dirty_pages(const struct arena *a)
+{
+    return a->stats.ndirty + a->stats.huge_cached;
+}
+
+void decay_poke_if_needed(void)
+{
+    static _Atomic uint64_t next_poke;
+    if (likely(!atomic_load_explicit(&decay_poke, memory_order_relaxed)))
+        return;
+    uint64_t now = decay_now(), due = atomic_load_explicit(&next_poke, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&next_poke, &due, now + 5000000))
+        return;
+    if (atomic_exchange(&decay_poke, false))
+        stats_poke_heaps();
+}
+
+void decay_freed(struct arena *a, struct span *s)
+{
+    /* Any arena's pending purge work keeps threads ticking (rate-limited), even
+     * while this thread only frees into an arena that never purges. */
+    if (atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0)
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+    if (a->decay_dirty.ms > 0 && dirty_pages(a) + s->npages > a->poke_mark + POKE_PAGES) {
+        a->poke_mark = dirty_pages(a) + s->npages;
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+    }
+    s->state = SPAN_DIRTY;
+    s->freed_ns = decay_now();
+    decay_note(&a->decay_dirty, s->npages, s->freed_ns);
+}
+
+/* Spans taken out for one purge pass, by kind. */
+struct purge_batch {
+    unsigned npg, nhg;
+    struct span *pg[PURGE_BATCH]; /* page runs (arena.c) */
+    struct span *hg[PURGE_BATCH]; /* huge runs (huge.c) */
+};
+
+/* Address ranges to unmap once the lock is dropped. */
+struct unmap_list {
+    unsigned n;
+    uintptr_t addr[PURGE_BATCH];
+    size_t len[PURGE_BATCH];
+};
+
+/* Unmap what u holds: drops and retakes a->lock around the munmap calls. */
+static void unmap_flush(struct arena *a, struct unmap_list *u)
+{
+    if (u->n == 0)
+        return;
+    pthread_mutex_unlock(&a->lock);
+    for (unsigned i = 0; i < u->n; i++)
+        os_unmap((void *)u->addr[i], u->len[i]);
+    pthread_mutex_lock(&a->lock);
+    u->n = 0;
+}
+
+static void unmap_add(struct arena *a, struct unmap_list *u, uintptr_t addr, size_t len)
+{
+    if (u->n == PURGE_BATCH)
+        unmap_flush(a, u);
+    u->addr[u->n] = addr;
+    u->len[u->n] = len;
+    u->n++;
+}
+
+/* Clean huge space beyond what the arena retains goes back to the kernel. */
+static void trim_huge(struct arena *a, struct unmap_list *u)
+{
+    uintptr_t addr;
+    size_t len;
+    while (huge_trim_take(a, &addr, &len))
+        unmap_add(a, u, addr, len);
+}
+
+/* Purge batch b (spans already taken out, lock held): drop the lock, madvise
+ * (lazily to muzzy if lazy, else forced to clean; huge runs with retain:false
+ * are unmapped), retake it and put the spans back. eager: ahead of the
+ * schedule, so the dirty backlog forgets them. */
+static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy, bool lazy, bool eager)
+{
+    if (b->npg == 0 && b->nhg == 0)
+        return;
+    pthread_mutex_unlock(&a->lock);
+    uint64_t purged = 0, ncalls = 0;
+    for (unsigned i = 0; i < b->npg; i++) {
+        struct span *s = b->pg[i];
+        if (lazy)
+            os_purge_lazy((void *)s->start, span_bytes(s));
+        else
+            os_purge_forced((void *)s->start, span_bytes(s));
+        purged += s->npages;
+        ncalls++;
+    }
+    for (unsigned i = 0; i < b->nhg; i++) {
+        struct span *s = b->hg[i];
+        if (opt.retain) {
+            os_purge_forced((void *)s->start, span_bytes(s));
+            ncalls++;
+        } else {
+            os_unmap((void *)s->start, span_bytes(s));
+        }
+        purged += s->npages;
+    }
+    uint64_t now = decay_now();
+    pthread_mutex_lock(&a->lock);
+    a->stats.npurge++;
+    a->stats.nmadvise += ncalls;
+    a->stats.purged += purged;
+    if (eager && !from_muzzy)
+        decay_forget(&a->decay_dirty, (size_t)purged);
+    struct unmap_list u = {0};
+    for (unsigned i = 0; i < b->npg; i++) {
+        struct span *s = b->pg[i];
+        if (lazy)
+            decay_note(&a->decay_muzzy, s->npages, now);
+        uintptr_t chunk = arena_purge_put(a, s, lazy ? SPAN_MUZZY : SPAN_CLEAN, now);
+        if (chunk)
+            unmap_add(a, &u, chunk, CHUNK);
+    }
+    for (unsigned i = 0; i < b->nhg; i++)
+        huge_purge_put(a, b->hg[i], now);
+    if (b->nhg)
+        trim_huge(a, &u);
+    unmap_flush(a, &u);
+    if (a->poke_mark > dirty_pages(a))
+        a->poke_mark = dirty_pages(a);
+    b->npg = b->nhg = 0;
+}
+
+void decay_purge_eager(struct arena *a, struct span *list, bool huge)
+{
+    struct purge_batch b;
+    b.npg = b.nhg = 0;
+    while (list) {
+        struct span *s = list;
+        list = s->next;
+        if (huge)
+            b.hg[b.nhg++] = s;
+        else
+            b.pg[b.npg++] = s;
+        if (b.npg == PURGE_BATCH || b.nhg == PURGE_BATCH || !list)
+            purge_batch(a, &b, false, false, true);
+    }
+}
+
+/* Purge `excess` dirty pages, oldest first over page runs and huge runs.
+ * Lock held (dropped per batch). */
+static void purge_dirty(struct arena *a, size_t excess, bool lazy)
+{
+    struct purge_batch b;
+    b.npg = b.nhg = 0;
+    while (excess > 0) {
+        while (excess > 0 && b.npg < PURGE_BATCH && b.nhg < PURGE_BATCH) {
+            /* Huge runs go in whole 2 MiB units, and only units the excess
+             * covers: an excess below one unit is left for later (or met
+             * by a newer page run) rather than purging pages the allowance
+             * still grants. */
+            struct span *p = a->lru_head[0], *h = huge_purge_oldest(a), *s;
+            if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
+                s = huge_purge_take(a, h, excess);
+                if (!s)
+                    break;
+                b.hg[b.nhg++] = s;
+            } else if (p) {
+                s = arena_purge_take(a, 0);
+                b.pg[b.npg++] = s;
+            } else {
+                break;
+            }
+            excess = s->npages >= excess ? 0 : excess - s->npages;
+        }
+        if (b.npg == 0 && b.nhg == 0)
+            break;
+        purge_batch(a, &b, false, lazy, false);
+    }
+}
+
+/* Purge `excess` muzzy pages (page runs), oldest first, to clean. */
+static void purge_muzzy(struct arena *a, size_t excess)
+{
+    struct purge_batch b;
+    b.npg = b.nhg = 0;
+    while (excess > 0 && a->lru_head[1]) {
+        while (excess > 0 && b.npg < PURGE_BATCH && a->lru_head[1]) {
+            struct span *s = arena_purge_take(a, 1);
+            b.pg[b.npg++] = s;
+            excess = s->npages >= excess ? 0 : excess - s->npages;
+        }
+        purge_batch(a, &b, true, false, false);
+    }
+}
+
+void decay_run(struct arena *a, bool force)
+{
+    pthread_mutex_lock(&a->lock);
+    uint64_t now = decay_now();
+    /* Pages noted and then reused must not hold the limit up. */
+    decay_cap(&a->decay_dirty, dirty_pages(a));
+    decay_cap(&a->decay_muzzy, a->stats.nmuzzy);
+    size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
+    if (dirty_pages(a) > dlimit)
+        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force);
+    size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
+    if (a->stats.nmuzzy > mlimit)
+        purge_muzzy(a, a->stats.nmuzzy - mlimit);
+    a->next_decay_check = now + 1000000; /* at most once a millisecond from ticks */
+    /* Purging is due again as time passes: make sure some thread ticks soon,
+     * even one whose adaptive tick threshold is far away. */
+    bool pending = (dirty_pages(a) > 0 && a->decay_dirty.ms > 0) ||
+                   (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0);
+    if (pending != a->pending) {
+        a->pending = pending;
+        atomic_fetch_add_explicit(&arenas_pending, pending ? 1 : -1, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&a->lock);
+    if (pending) {
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+        decay_poke_if_needed();
+    }
+}
+
+/* Idle arenas get no ticks of their own, so any thread's tick also visits the
+ * others now and then (without waiting on their locks). */
+static void decay_idle_arenas(uint64_t now)
+{
+    static _Atomic uint64_t next_sweep;
+    uint64_t due = atomic_load_explicit(&next_sweep, memory_order_relaxed);
+    if (now < due || !atomic_compare_exchange_strong(&next_sweep, &due, now + 10000000))
+        return;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = arenas[i];
+        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0))
+            continue;
+        if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
+            continue;
+        pthread_mutex_unlock(&b->lock);
+        decay_run(b, false);
+    }
+}
+
+void decay_tick(struct arena *a)
+{
+    uint64_t now = decay_now();
+    decay_idle_arenas(now);
+    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
+        return;
+    if (now < a->next_decay_check && a->decay_dirty.ms != 0)
+        return;
+    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0)
+        return;
+    decay_run(a, false);
+}
+
+void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
+{
+    pthread_mutex_lock(&a->lock);
+    uint64_t now = decay_now();
+    if (dirty_ms != a->decay_dirty.ms) {
+        decay_init(&a->decay_dirty, dirty_ms, now);
+        decay_note(&a->decay_dirty, dirty_pages(a), now);
+    }
+    if (muzzy_ms != a->decay_muzzy.ms) {
+        decay_init(&a->decay_muzzy, muzzy_ms, now);
+        decay_note(&a->decay_muzzy, a->stats.nmuzzy, now);
+    }
+    a->next_decay_check = 0;
+    pthread_mutex_unlock(&a->lock);
+    decay_run(a, false);
 }

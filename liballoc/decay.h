@@ -1,19 +1,76 @@
 /*
- * decay: how many freed pages an arena may keep unpurged right now. Pages
- * freed in each epoch (1/DECAY_NEPOCHS of the decay time) form a backlog
- * whose allowance falls linearly from 100% to 0% over decay_ms, so a burst
- * is purged gradually across the window rather than all at once at its end.
- * Not thread-safe: the owning arena's lock protects it.
+ * decay: the one rule that decides how many freed pages an arena keeps
+ * unpurged, and the one driver that purges the rest, for every kind of
+ * free page: small-page and large runs in chunks (arena.c) and huge runs
+ * (huge.c).
+ *
+ * The rule (a linear allowance per epoch). Time is cut into epochs of
+ * decay_ms/64 (DECAY_NEPOCHS); pages freed during an epoch count as freed at
+ * its start e_i. At time t an arena may keep
+ *
+ *     allowance(t) = floor( sum_i n_i * max(0, 1 - (t - e_i) / W) )
+ *
+ * pages unpurged, where n_i is the number of pages freed in epoch i and
+ * W = 64 * floor(decay_ms * 1e6 / 64) ns (decay_ms, rounded down to 64 ns).
+ * So N pages freed at an epoch start may all stay at first, 90% of them
+ * (floor) after W/10, half after W/2, none after W:
+ *
+ *     allowance
+ *       N |*
+ *         |   *
+ *     N/2 |       *
+ *         |           *
+ *       0 +---------------*---- t - e
+ *         0      W/2      W
+ *
+ * The arena purges its oldest free pages (least recently freed first, page
+ * runs and huge runs alike) down to the allowance, so a burst of frees goes
+ * back gradually over the window rather than all at once at its end. Page
+ * runs are purged whole (the last one may take the count below the
+ * allowance); huge runs in whole 2 MiB units the excess covers (so up to
+ * one unit less one page may stay above the allowance until the curve has
+ * fallen by a unit).
+ * decay_ms -1 never purges (allowance unlimited); 0 purges at once
+ * (allowance 0). Dirty pages follow the dirty schedule; with muzzy_decay_ms
+ * other than 0, purged page runs become muzzy (MADV_FREE) and follow the
+ * muzzy schedule to clean (MADV_DONTNEED). Huge runs have no muzzy stage:
+ * their purge is MADV_DONTNEED (unmap with retain:false). jemalloc uses a
+ * smoothstep curve over 200 epochs; this one is linear.
+ *
+ * One exception to the schedule (akin to jemalloc's oversize_threshold): a
+ * free that leaves 8 MiB of whole chunks with nothing in use (arena.c) is
+ * purged at once, unless decay is -1 or 0. Free huge runs are not: churn of
+ * big blocks reuses them without page faults (jemalloc purges a freed
+ * extent of 8 MiB or more at once and pays a fault per page on reuse).
+ *
+ * Locking: one discipline for every purge. Under the arena lock the pages
+ * are taken out of the free structures (span kind SPAN_BUSY, so no
+ * allocation can find them), the lock is dropped for the madvise/munmap
+ * calls, and it is taken again to put them back as muzzy or clean (or drop
+ * their descriptors when unmapped). No madvise or munmap runs under an arena
+ * lock.
+ *
+ * Who drives it: allocation and free slow paths tick (decay_tick, at most
+ * once a millisecond per arena, every time with decay 0); the ticks also
+ * visit idle arenas now and then; background threads call decay_run; an
+ * arena left with purge work pokes every thread heap (decay_poke_if_needed)
+ * so that idle threads still tick.
  */
 #ifndef DECAY_H
 #define DECAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #define DECAY_NEPOCHS 64
 
+struct arena;
+struct span;
+
+/* One schedule (an arena has a dirty and a muzzy one). Not thread-safe: the
+ * owning arena's lock protects it. */
 struct decay {
     ssize_t ms;                     /* decay time; -1 never purge, 0 purge at once */
     uint64_t epoch_ns;              /* length of one epoch */
@@ -22,8 +79,11 @@ struct decay {
     size_t backlog[DECAY_NEPOCHS];  /* pages that became unpurged in each epoch */
 };
 
+/* ---- the curve (pure; no clock read but decay_now) ---- */
+
+/* Start an empty schedule of ms milliseconds (-1, 0 or positive) at now (ns). */
 void decay_init(struct decay *d, ssize_t ms, uint64_t now);
-/* Record npages newly unpurged pages. */
+/* Record npages newly unpurged pages at now. */
 void decay_note(struct decay *d, size_t npages, uint64_t now);
 /* npages were purged ahead of the schedule: drop them from the backlog,
  * newest first (they were freed last), so they do not raise the allowance
@@ -35,9 +95,30 @@ void decay_forget(struct decay *d, size_t npages);
  * still unpurged (jemalloc's backlog likewise records only the growth of
  * its unpurged pages). */
 void decay_cap(struct decay *d, size_t npages);
-/* Pages that may stay unpurged at time now (SIZE_MAX when ms is -1). */
+/* allowance(now) above, in pages: SIZE_MAX when ms is -1, 0 when ms is 0. */
 size_t decay_limit(struct decay *d, uint64_t now);
 /* Monotonic clock in ns (coarse; cheap). */
 uint64_t decay_now(void);
+
+/* ---- the driver (arena locks) ---- */
+
+/* A span of free dirty pages (page run or huge run) is about to be inserted
+ * into arena a's free structures: stamp it, count it in the dirty schedule
+ * and poke the thread heaps when enough purge work builds up. a->lock held. */
+void decay_freed(struct arena *a, struct span *s);
+/* Purge at once the spans of `list` (linked by ->next, already out of the
+ * free structures, kind SPAN_BUSY; huge runs if huge, else page runs), ahead
+ * of the schedule. a->lock held on entry and on return, dropped meanwhile. */
+void decay_purge_eager(struct arena *a, struct span *list, bool huge);
+/* Purge what the schedules say now (everything with force). Takes a->lock. */
+void decay_run(struct arena *a, bool force);
+/* Cheap tick from slow paths: runs decay_run when due. Takes a->lock then. */
+void decay_tick(struct arena *a);
+/* Set an arena's decay times (-1, 0 or ms), restarting the schedule that
+ * changed with the pages it already holds, and run decay. Takes a->lock. */
+void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
+/* Wake every thread heap's decay ticking (rate-limited to every 5 ms) if an
+ * arena got pages to purge or still has some. Lock-free; any thread. */
+void decay_poke_if_needed(void);
 
 #endif

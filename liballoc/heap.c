@@ -458,7 +458,7 @@ static void heap_thread_exit(void *arg)
     prof_thread_exit(h);
     stats_heap_retire(h);
     arena_thread_detach(h->arena);
-    arena_decay_tick(h->arena);
+    decay_tick(h->arena);
     pthread_mutex_lock(&heaps_lock);
     h->next_free = heap_recycled;
     heap_recycled = h;
@@ -613,7 +613,7 @@ static void heap_tick(struct heap *h, bool on_free)
         if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&
             atomic_load_explicit(&h->remote_pending, memory_order_relaxed) && h->tcache)
             heap_collect_all(h);
-        arena_decay_tick(h->arena);
+        decay_tick(h->arena);
         heap_sweep(now);
         background_poll();
     }

@@ -1,6 +1,5 @@
 /* huge: 2 MiB-aligned runs for big blocks (see huge.h). */
 #include "huge.h"
-#include "decay.h"
 #include "options.h"
 #include "os.h"
 #include "rtree.h"
@@ -10,7 +9,6 @@
 
 #define HUGE_REGION ((size_t)64 << 20)
 #define HUGE_RETAIN_MAX ((size_t)1 << 30)
-#define HUGE_EAGER ((size_t)8 << 20) /* a free run this large is purged at once */
 
 static size_t run_size_for(size_t usize)
 {
@@ -183,7 +181,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         struct span *r = run_find(a, need, align, &at);
         if (r) {
             s = run_carve(a, r, at, need);
-            if (s && rtree_set(s->start, rtree_value_huge(s)) != 0) {
+            if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
             }
@@ -215,39 +213,60 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     return (void *)s->start;
 }
 
-/* Give clean address space back to the kernel when too much is retained. Lock held. */
-static void trim_retained(struct arena *a)
+bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len)
 {
-    struct span *r = a->huge_cache;
-    while (r && a->stats.retained > retain_limit()) {
-        struct span *next = r->next;
+    if (a->stats.retained <= retain_limit())
+        return false;
+    for (struct span *r = a->huge_cache; r; r = r->next)
         if (r->state == SPAN_CLEAN) {
             run_unlink(a, r);
-            os_unmap((void *)r->start, span_bytes(r));
-            a->stats.mapped -= span_bytes(r);
+            *addr = r->start;
+            *len = span_bytes(r);
+            a->stats.mapped -= *len;
             arena_span_release(a, r);
+            return true;
         }
-        r = next;
-    }
+    return false;
 }
 
-/* Purge a dirty run: MADV_DONTNEED keeping the mapping (retain:true), or
- * munmap (retain:false; stats.mapped drops). */
-static void run_purge(struct arena *a, struct span *r)
+struct span *huge_purge_oldest(struct arena *a)
 {
-    run_unlink(a, r);
-    a->stats.npurge++;
-    a->stats.purged += r->npages;
+    struct span *old = NULL;
+    for (struct span *r = a->huge_cache; r; r = r->next)
+        if (r->state == SPAN_DIRTY && (!old || r->freed_ns < old->freed_ns))
+            old = r;
+    return old;
+}
+
+struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages)
+{
+    size_t want = npages / CHUNK_PAGES * CHUNK_PAGES;
+    if (want == 0)
+        return NULL;
+    struct span *s = r;
+    if (want < r->npages) {
+        /* The tail, so the run's start (reused first) stays dirty. */
+        uintptr_t at = r->start + span_bytes(r) - (want << LG_PAGE);
+        s = run_carve(a, r, at, want << LG_PAGE);
+        if (!s)
+            return NULL;
+    } else {
+        run_unlink(a, r);
+    }
+    s->kind = SPAN_BUSY;
+    return s;
+}
+
+void huge_purge_put(struct arena *a, struct span *s, uint64_t now)
+{
     if (!opt.retain) {
-        os_unmap((void *)r->start, span_bytes(r));
-        a->stats.mapped -= span_bytes(r);
-        arena_span_release(a, r);
+        a->stats.mapped -= span_bytes(s); /* decay unmapped it */
+        arena_span_release(a, s);
         return;
     }
-    os_purge_forced((void *)r->start, span_bytes(r));
-    a->stats.nmadvise++;
-    r->state = SPAN_CLEAN;
-    run_insert(a, r);
+    s->state = SPAN_CLEAN;
+    s->freed_ns = now;
+    run_insert(a, s);
 }
 
 void huge_free(struct span *s)
@@ -258,61 +277,14 @@ void huge_free(struct span *s)
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
-    s->state = SPAN_DIRTY;
-    s->freed_ns = decay_now();
-    bool poke = a->stats.huge_cached == 0 && a->decay_dirty.ms > 0;
-    size_t npages = s->npages;
-    struct span *run = run_insert(a, s);
-    if (a->decay_dirty.ms == 0) {
-        huge_decay_locked(a, s->freed_ns, true);
-    } else if (a->decay_dirty.ms > 0 && a->decay_muzzy.ms >= 0 && span_bytes(run) >= HUGE_EAGER) {
-        /* like jemalloc's oversize_threshold: 8 MiB free at once goes; the
-         * neighbours it merged with leave the decay backlog with it */
-        decay_forget(&a->decay_dirty, run->npages - npages);
-        run_purge(a, run);
-    } else {
-        decay_note(&a->decay_dirty, npages, s->freed_ns);
-    }
-    trim_retained(a);
+    decay_freed(a, s);
+    /* No eager purge of big free runs (jemalloc's oversize_threshold):
+     * they follow the decay curve like every dirty page, oldest first, so
+     * churn of big blocks reuses them without page faults. */
+    run_insert(a, s);
     pthread_mutex_unlock(&a->lock);
-    if (poke)
-        stats_poke_heaps();
-    arena_decay_tick(a);
-}
-
-void huge_decay_locked(struct arena *a, uint64_t now, bool force)
-{
-    ssize_t ms = a->decay_dirty.ms;
-    if (ms < 0 && !force)
-        return;
-    uint64_t max_age = ms > 0 ? (uint64_t)ms * 1000000u : 0;
-    struct span *r = a->huge_cache;
-    while (r) {
-        struct span *next = r->next;
-        if (r->state == SPAN_DIRTY && (force || now - r->freed_ns >= max_age)) {
-            run_purge(a, r);
-            next = a->huge_cache; /* the list changed shape: restart (short lists) */
-        }
-        r = next;
-    }
-    trim_retained(a);
-}
-
-size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_than)
-{
-    size_t done = 0;
-    while (done < budget) {
-        struct span *r = NULL;
-        for (struct span *it = a->huge_cache; it; it = it->next)
-            if (it->state == SPAN_DIRTY && it->freed_ns <= older_than &&
-                (!r || it->freed_ns < r->freed_ns))
-                r = it;
-        if (!r)
-            break;
-        done += r->npages;
-        run_purge(a, r);
-    }
-    return done;
+    decay_poke_if_needed();
+    decay_tick(a);
 }
 
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
@@ -329,12 +301,10 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         if (tail) {
             tail->start = s->start + new_run;
             tail->npages = (old_run - new_run) >> LG_PAGE;
-            tail->state = SPAN_DIRTY;
-            tail->freed_ns = decay_now();
+            decay_freed(a, tail);
             s->npages = new_run >> LG_PAGE;
             a->stats.active_pages -= tail->npages;
             a->stats.thp_eligible -= span_bytes(tail);
-            decay_note(&a->decay_dirty, tail->npages, tail->freed_ns);
             run_insert(a, tail);
             ok = true;
         }

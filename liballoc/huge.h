@@ -5,10 +5,10 @@
  * transparent huge pages can back it. Freed runs stay in an address-ordered
  * list, coalesce with free neighbours and are reused best-fit (dirty ones
  * first, no page faults); a freed run that coalesces to 8 MiB or more is
- * purged at once (as jemalloc's opt.oversize_threshold); decay purges the
- * other dirty runs with MADV_DONTNEED and
- * keeps the address space (clean runs), unmapping clean space beyond
- * HUGE_RETAIN_MAX. The unused tail of a block's last 2 MiB unit (under
+ * purged at once (as jemalloc's opt.oversize_threshold); the other dirty
+ * runs follow the arena's dirty decay schedule (decay.h) like page runs.
+ * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
+ * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
  * 2 MiB) is never touched by its owner.
  */
 #ifndef HUGE_H
@@ -23,13 +23,19 @@ void huge_free(struct span *s);
 /* Resize to new_usize keeping the address (shrink, or grow into a free
  * neighbour); false if it cannot. */
 bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero);
-/* Purge dirty free runs older than the decay time (all with force). Lock held. */
-void huge_decay_locked(struct arena *a, uint64_t now, bool force);
-/* Purge dirty free runs freed no later than older_than (ns), oldest first
- * and whole, until budget pages or more went; returns the pages purged. This
- * is the huge runs' share of the arena's one decay curve (arena_decay): as
- * jemalloc evicts its least recently freed extent whole while the dirty
- * pages exceed the curve's limit. Lock held. */
-size_t huge_decay_pages_locked(struct arena *a, size_t budget, uint64_t older_than);
+/* Purge primitives for decay.c (a->lock held). The dirty free run freed
+ * longest ago, or NULL (not taken out). */
+struct span *huge_purge_oldest(struct arena *a);
+/* Take npages, rounded down to whole 2 MiB units, from the tail of dirty run
+ * r (all of r if it is not bigger) out of the free list, kind SPAN_BUSY; NULL
+ * if that is less than one unit or no descriptor was left for the split. */
+struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages);
+/* Put back a run decay purged at now: clean in the free list (retain:true),
+ * or, unmapped with retain:false, its descriptor released. */
+void huge_purge_put(struct arena *a, struct span *s, uint64_t now);
+/* One clean run beyond what the arena retains (HUGE_RETAIN_MAX; none with
+ * retain:false), out of the list and of stats.mapped: *addr, *len for the
+ * caller to unmap after dropping the lock. False if none. */
+bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len);
 
 #endif
