@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Name (substring of the path) of the library that must define malloc & co. */
@@ -160,6 +161,24 @@ static inline void tl_require_liballoc(void)
               "mallctl(\"version\") = \"%s\", want \"%s\"", version ? version : "(null)",
               JEMALLOC_VERSION);
 }
+
+/* Re-run this test program (self, with argv[1] "child") under MALLOC_CONF
+ * conf and check that it exits 0: options fixed at start-up are tested in a
+ * child per setting. */
+static inline void tl_run_child(const char *self, const char *conf)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        setenv("MALLOC_CONF", conf, 1);
+        execl(self, self, "child", (char *)NULL);
+        _exit(127);
+    }
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid);
+    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
+}
+
 
 /* --- environment ---------------------------------------------------------- */
 

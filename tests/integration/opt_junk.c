@@ -79,20 +79,6 @@ static void check_mode(bool want_alloc, bool want_free)
     free(t);
 }
 
-static void run_child(const char *self, const char *conf)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("MALLOC_CONF", conf, 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
-}
-
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -109,10 +95,10 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     CHECK(n > 0);
     self[n] = 0;
-    run_child(self, "junk:alloc");
-    run_child(self, "junk:free");
-    run_child(self, "junk:false,tcache_max:1024");
-    run_child(self, "junk:true,tcache_max:1024");
+    tl_run_child(self, "junk:alloc");
+    tl_run_child(self, "junk:free");
+    tl_run_child(self, "junk:false,tcache_max:1024");
+    tl_run_child(self, "junk:true,tcache_max:1024");
     printf("opt_junk: ok\n");
     return 0;
 }

@@ -67,20 +67,6 @@ static void *pinned_thread(void *arg)
     return NULL;
 }
 
-static void run_child(const char *self, const char *conf)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("MALLOC_CONF", conf, 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
-}
-
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -154,9 +140,9 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     CHECK(n > 0);
     self[n] = 0;
-    run_child(self, "percpu_arena:phycpu");
-    run_child(self, "percpu_arena:percpu,narenas:300");
-    run_child(self, "percpu_arena:disabled");
+    tl_run_child(self, "percpu_arena:phycpu");
+    tl_run_child(self, "percpu_arena:percpu,narenas:300");
+    tl_run_child(self, "percpu_arena:disabled");
     printf("opt_percpu_arena: ok (%u CPUs)\n", ncpu);
     return 0;
 }

@@ -31,20 +31,6 @@ static void purge_all(void)
     CHECK_EQ(mallctl("arena.4096.purge", NULL, NULL, NULL, 0), 0);
 }
 
-static void run_child(const char *self, const char *conf)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("MALLOC_CONF", conf, 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
-}
-
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -104,7 +90,7 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     CHECK(n > 0);
     self[n] = 0;
-    run_child(self, "retain:true");
+    tl_run_child(self, "retain:true");
     printf("opt_retain: ok\n");
     return 0;
 }

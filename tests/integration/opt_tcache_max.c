@@ -40,20 +40,6 @@ static bool reused_by_other_thread(size_t n)
     return same;
 }
 
-static void run_child(const char *self, const char *conf)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("MALLOC_CONF", conf, 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
-}
-
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -83,8 +69,8 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     CHECK(n > 0);
     self[n] = 0;
-    run_child(self, "narenas:1");
-    run_child(self, "narenas:1,tcache_max:5000");
+    tl_run_child(self, "narenas:1");
+    tl_run_child(self, "narenas:1,tcache_max:5000");
     printf("opt_tcache_max: ok\n");
     return 0;
 }

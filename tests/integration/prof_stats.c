@@ -85,20 +85,6 @@ static void exercise(const char *kind, unsigned j, size_t size, unsigned n, unsi
     CHECK_EQ(read_ps(kind, j, "live").count, l0.count);
 }
 
-static void run_child(const char *self, const char *conf)
-{
-    pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        setenv("MALLOC_CONF", conf, 1);
-        execl(self, self, "child", (char *)NULL);
-        _exit(127);
-    }
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid);
-    CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child under %s failed (0x%x)", conf, st);
-}
-
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -125,8 +111,8 @@ int main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     CHECK(n > 0);
     self[n] = 0;
-    run_child(self, "prof:true,lg_prof_sample:0");
-    run_child(self, "prof_stats:true");
+    tl_run_child(self, "prof:true,lg_prof_sample:0");
+    tl_run_child(self, "prof_stats:true");
     printf("prof_stats: ok\n");
     return 0;
 }
