@@ -24,7 +24,7 @@ REPORT=$(app_bin apps/ctl_stats_prof_report) || exit 1
 # check CONF OPTS PYTHON: run, split report and readings, parse, assert.
 check() {
     local conf=$1 opts=$2 code=$3
-    env MALLOC_CONF="$conf" "$REPORT" "$opts" >"$TMP/out" || fail "$conf: report exited $?"
+    (cd "$TMP" && env MALLOC_CONF="$conf" "$REPORT" "$opts") >"$TMP/out" || fail "$conf: report exited $?"
     sed -n '/^MALLCTL /s/^MALLCTL //p' "$TMP/out" >"$TMP/m.json"
     sed '/^MALLCTL /d' "$TMP/out" >"$TMP/r.txt"
     python3 - "$TMP/r.txt" "$TMP/m.json" >"$TMP/py.out" 2>&1 <<EOF
