@@ -55,6 +55,12 @@ static void *producer(void *arg)
 {
     struct producer *p = arg;
     size_t asz = sizeof(p->arena);
+    /* Spread the producers over arenas explicitly (the least-loaded choice
+     * may put them all in one when they start at once). */
+    unsigned narenas = 0;
+    CHECK_I(mallctl("arenas.narenas", &narenas, &asz, NULL, 0), ==, 0);
+    unsigned want = narenas > 1 ? (unsigned)p->kind % narenas : 0;
+    CHECK_I(mallctl("thread.arena", NULL, NULL, &want, sizeof(want)), ==, 0);
     CHECK_I(mallctl("thread.arena", &p->arena, &asz, NULL, 0), ==, 0);
     for (size_t s = 0; s < NSIZES; s++)
         for (int i = 0; i < counts[s]; i++) {
