@@ -55,6 +55,9 @@ int report_callgrind(FILE *out, const struct analysis *a, const struct report_op
  * per line; --disasm=RE: its instructions (objdump) with flat and cum. */
 int report_list(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
 int report_disasm(FILE *out, const struct analysis *a, const struct report_options *o) WUR;
+/* Their output when no function matched (report_list.c). */
+void report_list_none(FILE *out, const struct analysis *a, const struct report_options *o,
+                      size_t nocode);
 /* jeprof's --raw: the profile with its symbol table embedded, which jeprof
  * (and jeprof-c) read back without the program. exact_rate: the profile is
  * one heap_v2 dump sampled at p->period, so its counts can be written back

@@ -84,17 +84,8 @@ int report_disasm(FILE *out, const struct analysis *a, const struct report_optio
         od_insn_free(in, n);
         listed++;
     }
-    if (!rc && !listed) {
-        char t[64];
-        report_unparse(t, sizeof(t), a->total, o);
-        fprintf(out, "Total: %s %s\n", t, report_units(o));
-        if (s.nocode)
-            warning("functions matching '%s' hold samples, but their binary was not found "
-                    "(name the program on the command line)",
-                    o->re_src ? o->re_src : "");
-        else
-            warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
-    }
+    if (!rc && !listed)
+        report_list_none(out, a, o, s.nocode);
     od_free(&s);
     source_free();
     return rc;

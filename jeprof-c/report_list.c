@@ -124,6 +124,22 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
     return 1;
 }
 
+/* Nothing listed by --list or --disasm: the total, and why (nocode: sampled
+ * addresses named by RE whose machine code was not found). */
+void report_list_none(FILE *out, const struct analysis *a, const struct report_options *o,
+                      size_t nocode)
+{
+    char t[64];
+    report_unparse(t, sizeof(t), a->total, o);
+    fprintf(out, "Total: %s %s\n", t, report_units(o));
+    if (nocode)
+        warning("functions matching '%s' hold samples, but their binary was not found "
+                "(name the program on the command line)",
+                o->re_src ? o->re_src : "");
+    else
+        warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
+}
+
 int report_list(FILE *out, const struct analysis *a, const struct report_options *o)
 {
     struct od_set s;
@@ -140,17 +156,8 @@ int report_list(FILE *out, const struct analysis *a, const struct report_options
         listed += (size_t)list_routine(out, &s.r[r], in, n, o);
         od_insn_free(in, n);
     }
-    if (!rc && !listed) {
-        char t[64];
-        report_unparse(t, sizeof(t), a->total, o);
-        fprintf(out, "Total: %s %s\n", t, report_units(o));
-        if (s.nocode)
-            warning("functions matching '%s' hold samples, but their binary was not found "
-                    "(name the program on the command line)",
-                    o->re_src ? o->re_src : "");
-        else
-            warning("no function matching '%s' holds samples", o->re_src ? o->re_src : "");
-    }
+    if (!rc && !listed)
+        report_list_none(out, a, o, s.nocode);
     od_free(&s);
     source_free();
     return rc;
