@@ -17,7 +17,9 @@
 #include "report.h"
 #include "symbolize.h"
 #include "message.h"
+#include "xalloc.h"
 #include "filebuf.h"
+#include "growth.h"
 
 enum mode {
     M_NONE,
@@ -34,6 +36,7 @@ enum mode {
     M_LIST,   /* set from --list=RE */
     M_DISASM, /* set from --disasm=RE */
     M_PEEK,   /* set from --peek=RE */
+    M_HTML,   /* --growth --html */
 };
 
 /* jeprof's version line names the jemalloc it ships with; ours names the
@@ -53,6 +56,8 @@ struct cli {
     double nodefraction, edgefraction;
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
     const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
+    int growth;         /* --growth: rank sites by growth over the dumps */
+    const char *output; /* --output: the growth report's file instead of stdout */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
@@ -63,6 +68,7 @@ static struct cli cli = {.value = PV_INUSE_SPACE,
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
+    "   or: jeprof-c --growth [--svg|--html] [--output=FILE] [program] dump...\n"
     "   or: jeprof-c record [-o DIR] [--lg-sample=N] -- command [args...]";
 
 /* clang-format off */
@@ -72,7 +78,7 @@ static const struct option options[] = {
     {OPT_ONE_OF, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count"},
     {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
     {OPT_ONE_OF, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
-    {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz)"},
+    {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz); --growth: the chart"},
     {OPT_ONE_OF, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
     {OPT_ONE_OF, "traces", &cli.mode, M_TRACES, NULL, "every stack with its value (pprof -traces)"},
     {OPT_ONE_OF, "tree", &cli.mode, M_TREE, NULL, "callers and callees of each function (pprof -tree)"},
@@ -83,6 +89,9 @@ static const struct option options[] = {
     {OPT_ONE_OF, "raw", &cli.mode, M_RAW, NULL, "the profile with its symbols, readable without the program"},
     {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
     {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
+    {OPT_SET_INT, "growth", &cli.growth, 1, NULL, "rank sites by steady growth over a series of dumps (time-ordered)"},
+    {OPT_ONE_OF, "html", &cli.mode, M_HTML, NULL, "--growth: the chart as a self-contained HTML page"},
+    {OPT_STRING, "output", &cli.output, 0, "FILE", "--growth: write the table or chart to FILE, not stdout"},
     {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
     {OPT_ONE_OF, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
@@ -243,11 +252,74 @@ static int check_modes(void)
         }
         cli.mode = re_mode_ids[i];
     }
+    if (cli.growth) {
+        if (cli.mode != M_NONE && cli.mode != M_TEXT && cli.mode != M_SVG && cli.mode != M_HTML) {
+            error("--growth writes a table (--text), or a chart with --svg or --html");
+            return 2;
+        }
+        if (cli.base || cli.flamegraph || cli.pprof) {
+            error("--growth takes no --base, --flamegraph or --pprof");
+            return 2;
+        }
+    } else if (cli.mode == M_HTML || cli.output) {
+        error("--html and --output go with --growth");
+        return 2;
+    }
     if (cli.mode == M_RAW && (cli.focus || cli.ignore || cli.base || cli.thread >= 0)) {
         error("--raw writes the whole profile: it takes no --focus, --ignore, --base or --thread");
         return 2;
     }
     return 0;
+}
+
+/* --growth: every dump read into one profile, symbolized and analysed once;
+ * growth.c splits the values back by dump. */
+static int run_growth(int npos, char **pos, const char *program,
+                      const struct analyze_options *ao_in)
+{
+    struct profile p;
+    struct growth g;
+    profile_init(&p);
+    p.keep_threads = cli.thread >= 0;
+    int rc = growth_load(&g, &p, pos, (size_t)npos);
+    if (!rc && cli.maps)
+        rc = load_maps(&p, cli.maps);
+    struct sym_options so = {.program = program, .quiet = cli.quiet};
+    if (!rc)
+        rc = symbolize_profile(&p, &so);
+    if (!rc && !cli.keep_plumbing)
+        plumbing_trim(&p);
+    if (!rc) {
+        struct analyze_options ao = *ao_in;
+        ao.sample_stack = xcalloc(p.nsamples + 1, sizeof(uint32_t));
+        struct analysis a;
+        rc = analyze(&a, &p, &ao);
+        if (!rc)
+            growth_compute(&g, &a, ao.sample_stack, cli.value, cli.cum);
+        free(ao.sample_stack);
+        FILE *out = stdout;
+        if (!rc && cli.output && !(out = fopen(cli.output, "w")))
+            rc = error("cannot create '%s': %s", cli.output, strerror(errno));
+        if (!rc) {
+            struct report_options ro = {
+                .title = program ? program : pos[0],
+                .unit = p.generic_unit ? pstr(&p, p.generic_unit) : NULL,
+                .value = cli.value,
+                .show_bytes = cli.show_bytes,
+                .nodecount = cli.nodecount,
+                .program = program,
+            };
+            rc = cli.mode == M_SVG    ? report_growth_svg(out, &g, &ro)
+                 : cli.mode == M_HTML ? report_growth_html(out, &g, &ro)
+                                      : report_growth_text(out, &g, &ro);
+            if (out != stdout && (fclose(out) != 0) && !rc)
+                rc = error("writing '%s': %s", cli.output, strerror(errno));
+        }
+        analysis_free(&a);
+    }
+    growth_free(&g);
+    profile_free(&p);
+    return rc;
 }
 
 static int run(int npos, char **pos)
@@ -282,6 +354,19 @@ static int run(int npos, char **pos)
     }
     have_symbol = symbol_src != NULL;
     demangle_set_full(cli.full_names);
+    if (cli.growth) {
+        struct analyze_options ao = {
+            .value = cli.value,
+            .gran = cli.gran,
+            .thread = cli.thread < 0 ? THREAD_ALL : cli.thread,
+            .focus = have_focus ? &focus : NULL,
+            .ignore = have_ignore ? &ignore : NULL,
+        };
+        rc = run_growth(npos, pos, program, &ao);
+        if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
+            rc = error("writing output: %s", strerror(errno));
+        goto out_symbol;
+    }
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
@@ -315,6 +400,7 @@ static int run(int npos, char **pos)
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
         rc = error("writing output: %s", strerror(errno));
     profile_free(&p);
+out_symbol:
     if (have_symbol)
         regfree(&symbol);
 out_ignore:
