@@ -176,6 +176,10 @@ static int compile(regex_t *re, const char *src, const char *what)
     return 0;
 }
 
+/* --base with --flamegraph or --collapsed: per merged stack, its value in
+ * the base and in the new profiles (NULL otherwise). */
+static const double *diff_old, *diff_new;
+
 /* Runs the selected report(s) on an analysed profile; title names the
  * program (or the first profile) in pictures. */
 static int emit(const struct analysis *a, const struct profile *p, const char *title,
@@ -196,6 +200,9 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         .re_src = cli.list     ? cli.list
                   : cli.disasm ? cli.disasm
                                : cli.peek,
+        .diff_old = diff_old,
+        .diff_new = diff_new,
+        .base_path = cli.base,
     };
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
@@ -371,6 +378,7 @@ static int run(int npos, char **pos)
     p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
         rc = load(&p, pos[i], 1.0);
+    size_t base_first = p.nsamples; /* the base's samples follow */
     if (!rc && cli.base)
         rc = load(&p, cli.base, -1.0);
     if (!rc && cli.maps)
@@ -388,13 +396,38 @@ static int run(int npos, char **pos)
             .focus = have_focus ? &focus : NULL,
             .ignore = have_ignore ? &ignore : NULL,
         };
+        /* A differential picture needs each stack's old and new values apart. */
+        int diff = cli.base && (cli.flamegraph || cli.mode == M_COLLAPSED);
+        double *dold = NULL, *dnew = NULL;
+        if (diff)
+            ao.sample_stack = xcalloc(p.nsamples + 1, sizeof(uint32_t));
         struct analysis a;
         rc = analyze(&a, &p, &ao);
+        if (!rc && diff) {
+            dold = xcalloc(a.nstacks + 1, sizeof(double));
+            dnew = xcalloc(a.nstacks + 1, sizeof(double));
+            for (size_t i = 0; i < p.nsamples; i++) {
+                uint32_t k = ao.sample_stack[i];
+                if (k == UINT32_MAX)
+                    continue;
+                double v = p.samples[i].v[cli.value];
+                if (i >= base_first)
+                    dold[k] -= v; /* read with sign -1 */
+                else
+                    dnew[k] += v;
+            }
+            diff_old = dold;
+            diff_new = dnew;
+        }
+        free(ao.sample_stack);
         if (!rc)
             rc = emit(&a, &p, program ? program : pos[0], program, have_symbol ? &symbol : NULL,
                       npos == 1 && !cli.base && p.format &&
                           (strcmp(p.format, "heap_v2") == 0 || strcmp(p.format, "raw") == 0) &&
                           p.period > 0);
+        diff_old = diff_new = NULL;
+        free(dold);
+        free(dnew);
         analysis_free(&a);
     }
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
