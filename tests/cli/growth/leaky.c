@@ -1,7 +1,8 @@
 /* A program for jeprof-c --growth tests: between manual dumps (prof.dump,
  * auto-named <prefix>.<pid>.<seq>.m<N>.heap) it grows a steady leak
  * (LEAK_STEP bytes per step, never freed), keeps a constant set, and makes
- * one spike in the middle that is freed at the next step.
+ * one spike in the middle that is freed at the next step, and shrinks a
+ * set allocated at start by one 64 KiB block per step.
  * usage: leaky STEPS SLEEP_MS */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -44,6 +45,16 @@ __attribute__((noinline)) static void constant_alloc(void)
     }
 }
 
+static void *shrinking[64];
+
+__attribute__((noinline)) static void shrink_alloc(void)
+{
+    for (int i = 0; i < 64; i++) {
+        shrinking[i] = malloc(64 * 1024);
+        memset(shrinking[i], 4, 64);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int steps = argc > 1 ? atoi(argv[1]) : 10;
@@ -54,10 +65,15 @@ int main(int argc, char **argv)
         return 2;
     }
     constant_alloc();
+    shrink_alloc();
     void **spike = NULL;
     struct timespec ts = {0, (long)ms * 1000000L};
     for (int s = 0; s < steps; s++) {
         leak_step();
+        if (s < 64) {
+            free(shrinking[s]);
+            shrinking[s] = NULL;
+        }
         if (s == steps / 2)
             spike = spike_alloc();
         else if (spike) {
