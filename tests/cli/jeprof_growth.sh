@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # jeprof-c --growth: ranks sites by steady growth over a dump series.
 #  - a live run (tests/cli/growth/leaky.c under liballoc, lg_prof_sample:0,
-#    12 manual dumps 30 ms apart): every heap_v2 dump ends in "# time_ns";
+#    12 manual dumps 100 ms apart): every heap_v2 dump ends in "# time_ns";
 #    the leak ranks first with a slope within 10% of its true rate (256 KiB
 #    per step over the dumps' own times), the spike freed again has trend 0
 #    and share 0, the shrinking site a negative trend and share, shares sum

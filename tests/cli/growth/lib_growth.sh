@@ -11,7 +11,7 @@ DUMPS=$WORK/dumps
 gcc -O2 -g -o "$LEAKY" "$ROOT/tests/cli/growth/leaky.c" -ldl || fail "cannot build leaky"
 mkdir -p "$DUMPS"
 LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_format:both,prof_prefix:$DUMPS/lk \
-    "$LEAKY" $NSTEPS 30 || fail "leaky failed under $LIBALLOC"
+    "$LEAKY" $NSTEPS 100 || fail "leaky failed under $LIBALLOC"
 # in_seq SUFFIX: the dumps ending in SUFFIX in sequence order (the seq
 # field of lk.PID.SEQ.mN).
 in_seq() { (cd "$DUMPS" && ls lk.*"$1" | sort -t. -k3,3n | sed "s|^|$DUMPS/|"); }
