@@ -27,7 +27,9 @@ static void fmt_time(char *buf, size_t n, int64_t ns)
 /* A span in the largest unit that keeps it readable. */
 static void fmt_span(char *buf, size_t n, double sec)
 {
-    if (sec < 120)
+    if (sec < 1)
+        snprintf(buf, n, "%.0f ms", sec * 1000);
+    else if (sec < 120)
         snprintf(buf, n, "%.1f s", sec);
     else if (sec < 7200)
         snprintf(buf, n, "%.1f min", sec / 60);
