@@ -161,7 +161,7 @@ static size_t fg_charcount(const char *s)
  * characters become entities, control characters and invalid UTF-8 become
  * '?', so the document stays well-formed whatever the symbolizer produced.
  */
-static void fg_put_xml(FILE *out, const char *s, size_t maxchars)
+void flamegraph_put_xml(FILE *out, const char *s, size_t maxchars)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t n = 0; *p && n < maxchars; n++) {
@@ -191,9 +191,9 @@ static void fg_put_label(FILE *out, const char *name, double w)
     if (fit < 3)
         return;
     if (fg_charcount(name) <= fit) {
-        fg_put_xml(out, name, SIZE_MAX);
+        flamegraph_put_xml(out, name, SIZE_MAX);
     } else {
-        fg_put_xml(out, name, fit - 2);
+        flamegraph_put_xml(out, name, fit - 2);
         fputs("..", out);
     }
 }
@@ -417,14 +417,14 @@ static void fg_put_head(FILE *out, int width, int height, const struct fg_option
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"url(#background)\"/>\n",
             width, height);
     fprintf(out, "<text id=\"title\" x=\"%.1f\" y=\"%d\">", width / 2.0, 2 * FG_FONTSIZE);
-    fg_put_xml(out, title, SIZE_MAX);
+    flamegraph_put_xml(out, title, SIZE_MAX);
     fputs(" (", out);
-    fg_put_xml(out, unit, SIZE_MAX);
+    flamegraph_put_xml(out, unit, SIZE_MAX);
     fputs(")</text>\n", out);
     if (opt && opt->subtitle && *opt->subtitle) {
         fprintf(out, "<text id=\"subtitle\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
                 width / 2.0, 2 * FG_FONTSIZE + FG_SUBTITLE);
-        fg_put_xml(out, opt->subtitle, SIZE_MAX);
+        flamegraph_put_xml(out, opt->subtitle, SIZE_MAX);
         fputs("</text>\n", out);
     }
     fprintf(out, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", FG_XPAD,
@@ -453,9 +453,9 @@ static void fg_put_frame(FILE *out, const struct fg_node *f, uint64_t total, dou
     else
         fg_colour(f->name, rgb);
     fputs("<g>\n<title>", out);
-    fg_put_xml(out, f->name, SIZE_MAX);
+    flamegraph_put_xml(out, f->name, SIZE_MAX);
     fprintf(out, " (%s%s ", diff ? "new " : "", fg_thousands(f->value, num));
-    fg_put_xml(out, unit, SIZE_MAX);
+    flamegraph_put_xml(out, unit, SIZE_MAX);
     if (f->value == total)
         fputs(", 100%", out);
     else
@@ -463,9 +463,9 @@ static void fg_put_frame(FILE *out, const struct fg_node *f, uint64_t total, dou
     if (diff) {
         uint64_t d = f->value >= f->base ? f->value - f->base : f->base - f->value;
         fprintf(out, "; old %s ", fg_thousands(f->base, num));
-        fg_put_xml(out, unit, SIZE_MAX);
+        flamegraph_put_xml(out, unit, SIZE_MAX);
         fprintf(out, "; delta %s%s ", f->value >= f->base ? "+" : "-", fg_thousands(d, num));
-        fg_put_xml(out, unit, SIZE_MAX);
+        flamegraph_put_xml(out, unit, SIZE_MAX);
         if (f->base)
             fprintf(out, ", %s%.1f%%", f->value >= f->base ? "+" : "-",
                     100.0 * (double)d / (double)f->base);

@@ -55,4 +55,9 @@ struct fg_options {
 int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstacks,
                          const struct fg_options *opt) __attribute__((warn_unused_result));
 
+/* Writes at most maxchars characters of s as XML character data: markup
+ * characters become entities, control characters and invalid UTF-8 '?', so
+ * any name keeps a document well-formed (also used by the growth chart). */
+void flamegraph_put_xml(FILE *out, const char *s, size_t maxchars);
+
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "flamegraph.h"
 #include "growth.h"
 #include "xalloc.h"
 
@@ -37,21 +38,14 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"
                                       "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79"};
 #define LEAK_COLOUR "#d62728"
 
-/* Character data with markup characters escaped and control bytes replaced. */
+/* Character data, at most max characters ("..." after a cut). */
 static void put_xml(FILE *out, const char *s, size_t max)
 {
+    flamegraph_put_xml(out, s, max);
     size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && n < max; p++, n++) {
-        switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
-        default: putc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-        }
-    }
-    if (*s && n == max && s[n])
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    if (n > max)
         fputs("...", out);
 }
 
