@@ -103,6 +103,7 @@ const char *growth_x_unit(const struct growth *g);
  * o->nodecount (all sites by default); the charts draw the top
  * o->nodecount sites (8 by default). Return 0 or an errno. */
 int report_growth_text(FILE *out, const struct growth *g, const struct report_options *o) WUR;
+int report_growth_json(FILE *out, const struct growth *g, const struct report_options *o) WUR;
 int report_growth_svg(FILE *out, const struct growth *g, const struct report_options *o) WUR;
 int report_growth_html(FILE *out, const struct growth *g, const struct report_options *o) WUR;
 

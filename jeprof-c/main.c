@@ -68,7 +68,7 @@ static struct cli cli = {.value = PV_INUSE_SPACE,
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
-    "   or: jeprof-c --growth [--svg|--html] [--output=FILE] [program] dump...\n"
+    "   or: jeprof-c --growth [--svg|--html|--json] [--output=FILE] [program] dump...\n"
     "   or: jeprof-c record [-o DIR] [--lg-sample=N] -- command [args...]";
 
 /* clang-format off */
@@ -76,7 +76,7 @@ static const struct option options[] = {
     {OPT_GROUP, "Output (one of):", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "text", &cli.mode, M_TEXT, NULL, "jeprof's text report (the default)"},
     {OPT_ONE_OF, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count (--base: old new)"},
-    {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
+    {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines (also --growth)"},
     {OPT_ONE_OF, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
     {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz); --growth: the chart"},
     {OPT_ONE_OF, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
@@ -260,8 +260,9 @@ static int check_modes(void)
         cli.mode = re_mode_ids[i];
     }
     if (cli.growth) {
-        if (cli.mode != M_NONE && cli.mode != M_TEXT && cli.mode != M_SVG && cli.mode != M_HTML) {
-            error("--growth writes a table (--text), or a chart with --svg or --html");
+        if (cli.mode != M_NONE && cli.mode != M_TEXT && cli.mode != M_SVG && cli.mode != M_HTML &&
+            cli.mode != M_JSON) {
+            error("--growth writes a table (--text, --json), or a chart with --svg or --html");
             return 2;
         }
         if (cli.base || cli.flamegraph || cli.pprof) {
@@ -318,6 +319,7 @@ static int run_growth(int npos, char **pos, const char *program,
             };
             rc = cli.mode == M_SVG    ? report_growth_svg(out, &g, &ro)
                  : cli.mode == M_HTML ? report_growth_html(out, &g, &ro)
+                 : cli.mode == M_JSON ? report_growth_json(out, &g, &ro)
                                       : report_growth_text(out, &g, &ro);
             if (out != stdout && (fclose(out) != 0) && !rc)
                 rc = error("writing '%s': %s", cli.output, strerror(errno));

@@ -87,3 +87,108 @@ int report_growth_text(FILE *out, const struct growth *g, const struct report_op
     }
     return 0;
 }
+
+/* A JSON string (control characters escaped; bytes >= 0x80 as they are). */
+static void jstr(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* A finite number, or null. */
+static void jnum(FILE *out, double v)
+{
+    if (isfinite(v))
+        fprintf(out, "%.17g", v);
+    else
+        fputs("null", out);
+}
+
+static void jfit(FILE *out, const struct growth_site *s)
+{
+    fputs("\"first\":", out);
+    jnum(out, s->first);
+    fputs(",\"last\":", out);
+    jnum(out, s->last);
+    fputs(",\"peak\":", out);
+    jnum(out, s->peak);
+    fputs(",\"slope\":", out);
+    jnum(out, s->slope);
+    fputs(",\"r2\":", out);
+    jnum(out, s->r2);
+    fputs(",\"trend\":", out);
+    jnum(out, s->score);
+}
+
+/*
+ * --growth --json, for machines:
+ *   {"type":"inuse_space","unit":"bytes","x_unit":"h","by":"flat",
+ *    "dumps":[{"path":..,"time_ns":..,"time_source":"embedded"|"mtime",
+ *              "seq":N|null,"x":hours since the first dump (or rank)},...],
+ *    "total":{"first","last","peak","slope","r2","trend","values":[...]},
+ *    "sites":[{"rank":1,"name":..,"first",..,"trend","share":fraction|null,
+ *              "values":[one per dump, in time order]},...]}
+ * Unrounded values; sites in rank order, --nodecount honoured.
+ */
+int report_growth_json(FILE *out, const struct growth *g, const struct report_options *o)
+{
+    int objects = g->value == PV_INUSE_OBJECTS || g->value == PV_ALLOC_OBJECTS;
+    size_t nd = g->ndumps;
+    fprintf(out, "{\"type\":\"%s\",\"unit\":", value_name(g->value));
+    jstr(out, o->unit ? o->unit : objects ? "objects" : "bytes");
+    fprintf(out, ",\"x_unit\":\"%s\",\"by\":\"%s\",\"dumps\":[", growth_x_unit(g),
+            g->by_cum ? "cum" : "flat");
+    for (size_t d = 0; d < nd; d++) {
+        const struct growth_dump *dp = &g->dumps[d];
+        fputs(d ? ",{\"path\":" : "{\"path\":", out);
+        jstr(out, dp->path);
+        fprintf(out, ",\"time_ns\":%lld,\"time_source\":\"%s\",\"seq\":", (long long)dp->time_ns,
+                dp->time_src == GT_EMBEDDED ? "embedded" : "mtime");
+        if (dp->seq >= 0)
+            fprintf(out, "%lld", dp->seq);
+        else
+            fputs("null", out);
+        fputs(",\"x\":", out);
+        jnum(out, g->x[d]);
+        fputs("}", out);
+    }
+    fputs("],\"total\":{", out);
+    jfit(out, &g->total_fit);
+    fputs(",\"values\":[", out);
+    for (size_t d = 0; d < nd; d++) {
+        if (d)
+            fputc(',', out);
+        jnum(out, g->total[d]);
+    }
+    fputs("]},\"sites\":[", out);
+    size_t rows = g->norder;
+    if (o->nodecount >= 0 && (size_t)o->nodecount < rows)
+        rows = (size_t)o->nodecount;
+    for (size_t i = 0; i < rows; i++) {
+        const struct growth_site *s = &g->sites[g->order[i]];
+        const double *y = g->val + (size_t)g->order[i] * nd;
+        fprintf(out, "%s{\"rank\":%zu,\"name\":", i ? "," : "", i + 1);
+        jstr(out, strtab_get(&g->names, s->name));
+        fputc(',', out);
+        jfit(out, s);
+        fputs(",\"share\":", out);
+        jnum(out, s->share);
+        fputs(",\"values\":[", out);
+        for (size_t d = 0; d < nd; d++) {
+            if (d)
+                fputc(',', out);
+            jnum(out, y[d]);
+        }
+        fputs("]}", out);
+    }
+    fputs("]}\n", out);
+    return 0;
+}

@@ -6,7 +6,8 @@
 #    per step over the dumps' own times), the spike freed again has trend 0
 #    and share 0, the shrinking site a negative trend and share, shares sum
 #    to 100%; a shuffled command line gives the same table (and a warning);
-#    the pprof dumps (time_nanos) give the same ranking and slope;
+#    the pprof dumps (time_nanos) give the same ranking and slope; --json
+#    holds each site's exact series with the dumps in time order;
 #  - hand-made heap_v2 dumps with exact numbers: 1 MiB per 10 min is
 #    6291456 B/h with R2 1.000; without time lines the file mtimes order
 #    them; with equal times, the names' sequence numbers (slopes per dump);
@@ -83,6 +84,26 @@ cmp -s $WORK/sorted.txt $WORK/shuf.txt || { bad "shuffled command line gives ano
 grep -q "not given in time order; sorted by time ('${HEAPS[0]}' first)" $WORK/shuf.err || bad "no out-of-order warning naming the first dump"
 "$JEPROF_C" --growth --show_bytes "$LEAKY" "${PBS[@]}" > $WORK/pb.txt 2>/dev/null || bad "--growth on pprof failed"
 check_table $WORK/pb.txt "pprof series"
+# --json: the series per site, exact at lg_prof_sample:0, dumps in time order.
+"$JEPROF_C" --growth --json "$LEAKY" "${SHUF[@]}" > $WORK/g.json 2>/dev/null || bad "--growth --json failed"
+python3 - $WORK/g.json $NSTEPS "${HEAPS[@]}" <<'PY' || st=1
+import json, sys
+g = json.load(open(sys.argv[1])); n = int(sys.argv[2]); heaps = sys.argv[3:]
+s = {x['name']: x for x in g['sites']}
+err = []
+if [d['path'] for d in g['dumps']] != heaps: err.append('dumps not in time order')
+if [d['time_source'] for d in g['dumps']] != ['embedded'] * n: err.append('time sources')
+if [d['seq'] for d in g['dumps']] != list(range(n)): err.append('seq from names')
+if s.get('leak_step', {}).get('rank') != 1: err.append('leak_step not rank 1')
+elif s['leak_step']['values'] != [262144 * (i + 1) for i in range(n)]: err.append('leak values %s' % s['leak_step']['values'])
+sp = s.get('spike_alloc', {}).get('values', [])
+if len(sp) != n or sp[n // 2] < 8 * 1048576 or any(v for i, v in enumerate(sp) if i != n // 2): err.append('spike values %s' % sp)
+if s.get('shrink_alloc', {}).get('values') != [65536 * (63 - i) for i in range(n)]: err.append('shrink values')
+if g['x_unit'] != 'h' or g['by'] != 'flat' or g['unit'] != 'bytes': err.append('header fields')
+for e in err: print('FAIL: json:', e)
+if not err: print('ok   json: exact series per site, dumps in time order')
+sys.exit(1 if err else 0)
+PY
 # Default units: human sizes.
 "$JEPROF_C" --growth "$LEAKY" "${HEAPS[@]}" 2>/dev/null | grep -Eq '^ +1 .* 3\.0 MiB +[0-9.]+% +leak_step$' || bad "human units: leak_step last 3.0 MiB"
 # --nodecount
