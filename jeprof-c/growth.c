@@ -61,8 +61,7 @@ static void order_dumps(struct growth *g)
     if (g->dumps[0].time_ns == g->dumps[n - 1].time_ns) {
         g->per_dump = 1;
         warning("all %zu dumps have the same time; ordered by %s, slopes are per dump", n,
-                g->dumps[0].seq >= 0 ? "the sequence number in their names"
-                                     : "the command line");
+                g->dumps[0].seq >= 0 ? "the sequence number in their names" : "the command line");
         for (size_t i = 0; i < n; i++)
             g->x[i] = (double)i;
         return;

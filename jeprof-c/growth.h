@@ -47,12 +47,12 @@ enum growth_time_src { GT_EMBEDDED, GT_MTIME };
 
 /* One input dump. */
 struct growth_dump {
-    const char *path;   /* as given on the command line (borrowed) */
-    int64_t time_ns;    /* when it was taken, ns since the epoch */
-    int time_src;       /* enum growth_time_src */
-    long long seq;      /* sequence number from the name, -1 = none */
-    size_t argi;        /* position on the command line */
-    size_t s0, s1;      /* its samples: [s0, s1) of the profile */
+    const char *path; /* as given on the command line (borrowed) */
+    int64_t time_ns;  /* when it was taken, ns since the epoch */
+    int time_src;     /* enum growth_time_src */
+    long long seq;    /* sequence number from the name, -1 = none */
+    size_t argi;      /* position on the command line */
+    size_t s0, s1;    /* its samples: [s0, s1) of the profile */
 };
 
 /* One site's series and fit. */
@@ -70,18 +70,18 @@ struct growth_site {
 struct growth {
     struct growth_dump *dumps; /* in time order after growth_load */
     size_t ndumps;
-    int per_dump;       /* no usable times: x is the dump's rank */
-    double *x;          /* per dump: hours since the first dump (or the rank) */
-    struct strtab names; /* site names */
-    double *val;        /* nsites x ndumps: val[site * ndumps + dump] */
-    double *total;      /* per dump: the value of every kept sample */
+    int per_dump;              /* no usable times: x is the dump's rank */
+    double *x;                 /* per dump: hours since the first dump (or the rank) */
+    struct strtab names;       /* site names */
+    double *val;               /* nsites x ndumps: val[site * ndumps + dump] */
+    double *total;             /* per dump: the value of every kept sample */
     struct growth_site *sites; /* nsites entries (id 0, "", unused) */
     size_t nsites;
     struct growth_site total_fit; /* the fit of the total */
-    uint32_t *order;    /* site ids ranked (sites with a nonzero value only) */
+    uint32_t *order;              /* site ids ranked (sites with a nonzero value only) */
     size_t norder;
-    int by_cum;         /* values are cum, not flat */
-    int value;          /* PV_* column */
+    int by_cum; /* values are cum, not flat */
+    int value;  /* PV_* column */
 };
 
 /* Reads each path into p (errors name the file), remembers its samples and

@@ -49,8 +49,8 @@ int report_growth_text(FILE *out, const struct growth *g, const struct report_op
     char a[64], b[64], c[64], d[64];
     const char *xu = growth_x_unit(g);
     if (g->per_dump) {
-        fprintf(out, "Growth over %zu dumps (no usable times: per dump): %s, by %s\n",
-                g->ndumps, value_name(g->value), site_kind(g));
+        fprintf(out, "Growth over %zu dumps (no usable times: per dump): %s, by %s\n", g->ndumps,
+                value_name(g->value), site_kind(g));
     } else {
         int64_t t0 = g->dumps[0].time_ns, t1 = g->dumps[g->ndumps - 1].time_ns;
         fmt_time(a, sizeof(a), t0);
@@ -82,8 +82,8 @@ int report_growth_text(FILE *out, const struct growth *g, const struct report_op
         growth_fmt_value(b, sizeof(b), s->slope, g, o);
         growth_fmt_value(c, sizeof(c), s->first, g, o);
         growth_fmt_value(d, sizeof(d), s->last, g, o);
-        fprintf(out, "%4zu %12s %12s %5.3f %11s %11s %6s  %s\n", i + 1, a, b, s->r2, c, d,
-                share, strtab_get(&g->names, s->name));
+        fprintf(out, "%4zu %12s %12s %5.3f %11s %11s %6s  %s\n", i + 1, a, b, s->r2, c, d, share,
+                strtab_get(&g->names, s->name));
     }
     return 0;
 }

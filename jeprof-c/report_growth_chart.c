@@ -172,8 +172,8 @@ static void put_svg(FILE *out, const struct growth *g, const struct report_optio
     fputs("<!-- Growth chart written by jeprof-c (growth report): each line is one site's retained "
           "value per dump. -->\n",
           out);
-    fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
-            CH_WIDTH, height);
+    fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", CH_WIDTH,
+            height);
     /* Title and subtitle. */
     const char *prog = o->title ? strrchr(o->title, '/') : NULL;
     prog = prog ? prog + 1 : o->title;
@@ -197,8 +197,8 @@ static void put_svg(FILE *out, const struct growth *g, const struct report_optio
         fprintf(out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>\n", CH_LEFT, PY(v),
                 CH_LEFT + plot_w, PY(v));
     for (double v = 0; v <= xa.max * (1 + 1e-9); v += xa.step)
-        fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n", PX(v), CH_TOP,
-                PX(v), y0);
+        fprintf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n", PX(v), CH_TOP, PX(v),
+                y0);
     fprintf(out,
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000000\"/>\n"
             "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000000\"/>\n</g>\n",
@@ -217,16 +217,18 @@ static void put_svg(FILE *out, const struct growth *g, const struct report_optio
     }
     fputs("</g>\n", out);
     if (g->per_dump) {
-        fprintf(out, "<text id=\"xtitle\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">dump, in "
-                     "sequence order (the dumps carry no usable time)</text>\n",
+        fprintf(out,
+                "<text id=\"xtitle\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">dump, in "
+                "sequence order (the dumps carry no usable time)</text>\n",
                 CH_LEFT + plot_w / 2, y0 + 40);
     } else {
         time_t t = (time_t)(g->dumps[0].time_ns / 1000000000);
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S UTC", &tm);
-        fprintf(out, "<text id=\"xtitle\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since "
-                     "the first dump (%s), %s</text>\n",
+        fprintf(out,
+                "<text id=\"xtitle\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">time since "
+                "the first dump (%s), %s</text>\n",
                 CH_LEFT + plot_w / 2, y0 + 40, b, xa.unit);
     }
     fprintf(out,
@@ -239,11 +241,13 @@ static void put_svg(FILE *out, const struct growth *g, const struct report_optio
         const struct growth_site *s = &g->sites[g->order[kk]];
         const double *y = g->val + (size_t)g->order[kk] * nd;
         int is_leak = leak && kk == 0;
-        const char *col = is_leak ? LEAK_COLOUR : palette[kk % (sizeof(palette) / sizeof(*palette))];
+        const char *col =
+            is_leak ? LEAK_COLOUR : palette[kk % (sizeof(palette) / sizeof(*palette))];
         fprintf(out, "<g>\n<polyline class=\"series%s\" data-rank=\"%zu\" data-site=\"",
                 is_leak ? " leak" : "", kk + 1);
         put_xml(out, strtab_get(&g->names, s->name), 1000);
-        fprintf(out, "\" stroke=\"%s\" stroke-width=\"%s\" points=\"", col, is_leak ? "3.5" : "1.8");
+        fprintf(out, "\" stroke=\"%s\" stroke-width=\"%s\" points=\"", col,
+                is_leak ? "3.5" : "1.8");
         for (size_t d = 0; d < nd; d++)
             fprintf(out, "%s%.1f,%.1f", d ? " " : "", PX(g->x[d]), PY(y[d]));
         fputs("\"/>\n", out);
@@ -276,15 +280,15 @@ static void put_svg(FILE *out, const struct growth *g, const struct report_optio
         int is_leak = leak && k == 0;
         const char *col = is_leak ? LEAK_COLOUR : palette[k % (sizeof(palette) / sizeof(*palette))];
         int ly = y0 + CH_BOTTOM + (int)k * CH_LEGEND + 10;
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"%s\" fill=\"%s\"/>\n",
-                CH_LEFT, ly - 6 + (is_leak ? 0 : 1), is_leak ? "4" : "2", col);
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"%s\" fill=\"%s\"/>\n", CH_LEFT,
+                ly - 6 + (is_leak ? 0 : 1), is_leak ? "4" : "2", col);
         growth_fmt_value(a, sizeof(a), s->slope, g, o);
         if (isnan(s->share))
             snprintf(b, sizeof(b), "-");
         else
             snprintf(b, sizeof(b), "%.1f%%", 100 * s->share);
-        fprintf(out, "<text x=\"%d\" y=\"%d\"%s>%zu. ", CH_LEFT + 32, ly, is_leak ? " font-weight=\"bold\"" : "",
-                k + 1);
+        fprintf(out, "<text x=\"%d\" y=\"%d\"%s>%zu. ", CH_LEFT + 32, ly,
+                is_leak ? " font-weight=\"bold\"" : "", k + 1);
         put_xml(out, strtab_get(&g->names, s->name), 70);
         fprintf(out, " (slope %s/%s, R2 %.2f, share %s)%s</text>\n", a, xu, s->r2, b,
                 is_leak ? " : steadiest growth, the likely leak" : "");
