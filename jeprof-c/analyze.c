@@ -160,7 +160,8 @@ static uint64_t stack_hash(const uint32_t *s, uint32_t d)
     return hash_u64(h);
 }
 
-static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, size_t *cappool,
+/* Returns the index of the merged stack the sample went to. */
+static uint32_t add_stack(struct analysis *a, struct stackset *set, size_t *capstk, size_t *cappool,
                      const uint32_t *s, uint32_t d, const struct psample *smp, double v,
                      double objs)
 {
@@ -188,7 +189,7 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
                 t->lifetime_sum += smp->lifetime;
                 t->freed += 1;
             }
-            return 0;
+            return set->slots[h] - 1;
         }
         h = (h + 1) & (set->n - 1);
     }
@@ -208,7 +209,7 @@ static int add_stack(struct analysis *a, struct stackset *set, size_t *capstk, s
         memcpy(a->pool + a->npool, s, d * sizeof(uint32_t));
     a->npool += d;
     set->slots[h] = (uint32_t)++a->nstacks;
-    return 0;
+    return (uint32_t)a->nstacks - 1;
 }
 
 /* Reduced path of every merged stack; flat and cum per node. */
@@ -271,6 +272,8 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
     size_t capstk = 0, cappool = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct psample *s = &p->samples[i];
+        if (o->sample_stack)
+            o->sample_stack[i] = UINT32_MAX;
         if (s->thread != o->thread)
             continue;
         double v = s->v[o->value];
@@ -296,7 +299,9 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
         a->kept += v;
         /* Objects of the same kind: inuse_objects for inuse_*, alloc_objects
          * for alloc_* (the enum pairs them as even/odd). */
-        add_stack(a, &set, &capstk, &cappool, t, d, s, v, s->v[o->value & ~1]);
+        uint32_t k = add_stack(a, &set, &capstk, &cappool, t, d, s, v, s->v[o->value & ~1]);
+        if (o->sample_stack)
+            o->sample_stack[i] = k;
     }
     free(set.slots);
     free(isalloc);

@@ -22,6 +22,9 @@ struct analyze_options {
     int thread;            /* THREAD_ALL or one thread uid */
     const regex_t *focus;  /* keep stacks with a matching frame, or NULL */
     const regex_t *ignore; /* drop stacks with a matching frame, or NULL */
+    uint32_t *sample_stack; /* NULL, or p->nsamples slots: each sample's merged stack
+                               (index into analysis.stacks), UINT32_MAX when the
+                               sample was filtered out (--growth, diff flame graph) */
 };
 
 /* One stack after trimming and merging. */

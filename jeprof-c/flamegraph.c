@@ -23,6 +23,7 @@ enum {
     FG_YPAD1       = 3 * FG_FONTSIZE,       /* space above the frames (title) */
     FG_YPAD2       = 2 * FG_FONTSIZE + 10,  /* space below (details, matched) */
     FG_WIDTH       = 1200,
+    FG_SUBTITLE    = 16,  /* extra space above the frames for a subtitle */
 };
 /* clang-format on */
 static const double fg_minwidth = 0.1;  /* px; narrower frames are dropped */
@@ -32,6 +33,7 @@ static const double fg_charwidth = 0.59 * FG_FONTSIZE; /* estimated glyph width 
 struct fg_node {
     const char *name; /* function name (borrowed from the caller's stacks) */
     uint64_t value;   /* sum of the values of the stacks through this frame */
+    uint64_t base;    /* diff: the same sum over the base values */
     uint64_t start;   /* offset of the frame's left edge, in value units */
     uint64_t next;    /* offset where the next child of this frame starts */
     size_t parent;    /* index of the caller frame; the root is its own parent */
@@ -94,8 +96,10 @@ static int fg_tree_build(struct fg_tree *t, const struct fg_stack *const *sorted
                 return err;
             path[d + 1] = t->n - 1;
         }
-        for (size_t d = 0; d <= s->nframes; d++)
+        for (size_t d = 0; d <= s->nframes; d++) {
             t->v[path[d]].value += s->value;
+            t->v[path[d]].base += s->base;
+        }
         prev = s;
     }
     /* Pre-order: a parent is placed before its children, in name order. */
@@ -157,7 +161,7 @@ static size_t fg_charcount(const char *s)
  * characters become entities, control characters and invalid UTF-8 become
  * '?', so the document stays well-formed whatever the symbolizer produced.
  */
-static void fg_put_xml(FILE *out, const char *s, size_t maxchars)
+void flamegraph_put_xml(FILE *out, const char *s, size_t maxchars)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t n = 0; *p && n < maxchars; n++) {
@@ -187,9 +191,9 @@ static void fg_put_label(FILE *out, const char *name, double w)
     if (fit < 3)
         return;
     if (fg_charcount(name) <= fit) {
-        fg_put_xml(out, name, SIZE_MAX);
+        flamegraph_put_xml(out, name, SIZE_MAX);
     } else {
-        fg_put_xml(out, name, fit - 2);
+        flamegraph_put_xml(out, name, fit - 2);
         fputs("..", out);
     }
 }
@@ -223,6 +227,26 @@ static void fg_colour(const char *name, int rgb[3])
     rgb[2] = (int)(210.0 * v1);
 }
 
+/* Differential palette: red for growth, blue for shrinkage, by the change
+ * relative to the larger of the two values; grey when unchanged. */
+static void fg_diff_colour(uint64_t now, uint64_t old, int rgb[3])
+{
+    if (now == old) {
+        rgb[0] = rgb[1] = rgb[2] = 225;
+        return;
+    }
+    double hi = (double)(now > old ? now : old);
+    double rel = ((double)(now > old ? now - old : old - now)) / hi;
+    int c = (int)(215.0 * (1.0 - rel) + 0.5);
+    if (now > old) {
+        rgb[0] = 255;
+        rgb[1] = rgb[2] = c;
+    } else {
+        rgb[0] = rgb[1] = c;
+        rgb[2] = 255;
+    }
+}
+
 static const char fg_css[] =
     "text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: rgb(0,0,0); }\n"
     "#title { text-anchor: middle; font-size: 17px; }\n"
@@ -250,7 +274,7 @@ static const char fg_script[] =
     "function init(evt) {\n"
     "  fg.width = parseFloat(document.documentElement.getAttribute('width'));\n"
     "  var root = fg_el('frames'), gs = root ? root.children : [], i;\n"
-    "  var re = /^([\\s\\S]*) \\(([0-9,]+) [^,]*, [0-9.]+%\\)$/;\n"
+    "  var re = /^([\\s\\S]*) \\((?:new )?([0-9,]+) [^,]*, [0-9.]+%(?:; [^()]*)?\\)$/;\n"
     "  for (i = 0; i < gs.length; i++) {\n"
     "    var g = gs[i], t = g.getElementsByTagName('title')[0].textContent;\n"
     "    var r = g.getElementsByTagName('rect')[0], tx = g.getElementsByTagName('text')[0];\n"
@@ -393,10 +417,16 @@ static void fg_put_head(FILE *out, int width, int height, const struct fg_option
     fprintf(out, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"url(#background)\"/>\n",
             width, height);
     fprintf(out, "<text id=\"title\" x=\"%.1f\" y=\"%d\">", width / 2.0, 2 * FG_FONTSIZE);
-    fg_put_xml(out, title, SIZE_MAX);
+    flamegraph_put_xml(out, title, SIZE_MAX);
     fputs(" (", out);
-    fg_put_xml(out, unit, SIZE_MAX);
+    flamegraph_put_xml(out, unit, SIZE_MAX);
     fputs(")</text>\n", out);
+    if (opt && opt->subtitle && *opt->subtitle) {
+        fprintf(out, "<text id=\"subtitle\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+                width / 2.0, 2 * FG_FONTSIZE + FG_SUBTITLE);
+        flamegraph_put_xml(out, opt->subtitle, SIZE_MAX);
+        fputs("</text>\n", out);
+    }
     fprintf(out, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", FG_XPAD,
             height - FG_YPAD2 / 2);
     fprintf(out, "<text id=\"unzoom\" class=\"hide\" x=\"%d\" y=\"%d\">Reset Zoom</text>\n",
@@ -411,22 +441,38 @@ static void fg_put_head(FILE *out, int width, int height, const struct fg_option
 
 /* Writes one frame: tooltip title, box, label. */
 static void fg_put_frame(FILE *out, const struct fg_node *f, uint64_t total, double wpt,
-                         int height, const char *unit)
+                         int height, const char *unit, int diff)
 {
     char num[32];
     int rgb[3];
     double x = FG_XPAD + (double)f->start * wpt;
     double w = (double)f->value * wpt;
     double y = height - FG_YPAD2 - (double)(f->depth + 1) * FG_FRAMEHEIGHT + 1;
-    fg_colour(f->name, rgb);
-    fputs("<g>\n<title>", out);
-    fg_put_xml(out, f->name, SIZE_MAX);
-    fprintf(out, " (%s ", fg_thousands(f->value, num));
-    fg_put_xml(out, unit, SIZE_MAX);
-    if (f->value == total)
-        fputs(", 100%)", out);
+    if (diff)
+        fg_diff_colour(f->value, f->base, rgb);
     else
-        fprintf(out, ", %.2f%%)", 100.0 * (double)f->value / (double)total);
+        fg_colour(f->name, rgb);
+    fputs("<g>\n<title>", out);
+    flamegraph_put_xml(out, f->name, SIZE_MAX);
+    fprintf(out, " (%s%s ", diff ? "new " : "", fg_thousands(f->value, num));
+    flamegraph_put_xml(out, unit, SIZE_MAX);
+    if (f->value == total)
+        fputs(", 100%", out);
+    else
+        fprintf(out, ", %.2f%%", 100.0 * (double)f->value / (double)total);
+    if (diff) {
+        uint64_t d = f->value >= f->base ? f->value - f->base : f->base - f->value;
+        fprintf(out, "; old %s ", fg_thousands(f->base, num));
+        flamegraph_put_xml(out, unit, SIZE_MAX);
+        fprintf(out, "; delta %s%s ", f->value >= f->base ? "+" : "-", fg_thousands(d, num));
+        flamegraph_put_xml(out, unit, SIZE_MAX);
+        if (f->base)
+            fprintf(out, ", %s%.1f%%", f->value >= f->base ? "+" : "-",
+                    100.0 * (double)d / (double)f->base);
+        else
+            fputs(", new", out);
+    }
+    fputs(")", out);
     fprintf(out,
             "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" "
             "fill=\"rgb(%d,%d,%d)\" rx=\"2\" ry=\"2\"/>\n",
@@ -458,11 +504,12 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
     if (!sorted)
         return ENOMEM;
     size_t n = 0, maxframes = 0;
-    uint64_t total = 0;
+    uint64_t total = 0, base_total = 0;
     int err = 0;
+    int diff = opt && opt->diff;
     for (size_t i = 0; i < nstacks; i++) {
         const struct fg_stack *s = &stacks[i];
-        if (s->value == 0)
+        if (s->value == 0 && !(opt && opt->diff && s->base))
             continue;
         if (s->nframes && !s->frames) {
             err = EINVAL;
@@ -474,11 +521,12 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
                 goto out_free_sorted;
             }
         }
-        if (total + s->value < total) {
+        if (total + s->value < total || base_total + s->base < base_total) {
             err = EOVERFLOW;
             goto out_free_sorted;
         }
         total += s->value;
+        base_total += s->base;
         if (s->nframes > maxframes)
             maxframes = s->nframes;
         sorted[n++] = s;
@@ -504,6 +552,8 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
     int height = (int)(maxdepth + 1) * FG_FRAMEHEIGHT + FG_YPAD1 + FG_YPAD2;
     if (!total)
         height += 2 * FG_FRAMEHEIGHT;
+    if (opt && opt->subtitle && *opt->subtitle)
+        height += FG_SUBTITLE;
 
     fg_put_head(out, width, height, opt, unit);
     if (!total)
@@ -512,7 +562,7 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
     fputs("<g id=\"frames\">\n", out);
     for (size_t i = 0; total && i < tree.n; i++) {
         if ((double)tree.v[i].value * wpt >= fg_minwidth)
-            fg_put_frame(out, &tree.v[i], total, wpt, height, unit);
+            fg_put_frame(out, &tree.v[i], total, wpt, height, unit, diff);
     }
     fputs("</g>\n</svg>\n", out);
     err = fg_finish(out);

@@ -17,7 +17,9 @@
 #include "report.h"
 #include "symbolize.h"
 #include "message.h"
+#include "xalloc.h"
 #include "filebuf.h"
+#include "growth.h"
 
 enum mode {
     M_NONE,
@@ -34,6 +36,7 @@ enum mode {
     M_LIST,   /* set from --list=RE */
     M_DISASM, /* set from --disasm=RE */
     M_PEEK,   /* set from --peek=RE */
+    M_HTML,   /* --growth --html */
 };
 
 /* jeprof's version line names the jemalloc it ships with; ours names the
@@ -53,6 +56,8 @@ struct cli {
     double nodefraction, edgefraction;
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
     const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
+    int growth;         /* --growth: rank sites by growth over the dumps */
+    const char *output; /* --output: the growth report's file instead of stdout */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
@@ -63,16 +68,17 @@ static struct cli cli = {.value = PV_INUSE_SPACE,
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
+    "   or: jeprof-c --growth [--svg|--html|--json] [--output=FILE] [program] dump...\n"
     "   or: jeprof-c record [-o DIR] [--lg-sample=N] -- command [args...]";
 
 /* clang-format off */
 static const struct option options[] = {
     {OPT_GROUP, "Output (one of):", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "text", &cli.mode, M_TEXT, NULL, "jeprof's text report (the default)"},
-    {OPT_ONE_OF, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count"},
-    {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines"},
+    {OPT_ONE_OF, "collapsed", &cli.mode, M_COLLAPSED, NULL, "folded stacks: root;...;leaf count (--base: old new)"},
+    {OPT_ONE_OF, "json", &cli.mode, M_JSON, NULL, "the report as JSON, for machines (also --growth)"},
     {OPT_ONE_OF, "dot", &cli.mode, M_DOT, NULL, "call graph as Graphviz dot text"},
-    {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz)"},
+    {OPT_ONE_OF, "svg", &cli.mode, M_SVG, NULL, "call graph as SVG (runs Graphviz); --growth: the chart"},
     {OPT_ONE_OF, "pdf", &cli.mode, M_PDF, NULL, "call graph as PDF (runs Graphviz)"},
     {OPT_ONE_OF, "traces", &cli.mode, M_TRACES, NULL, "every stack with its value (pprof -traces)"},
     {OPT_ONE_OF, "tree", &cli.mode, M_TREE, NULL, "callers and callees of each function (pprof -tree)"},
@@ -81,8 +87,11 @@ static const struct option options[] = {
     {OPT_STRING, "disasm", &cli.disasm, 0, "RE", "instructions of functions matching RE (objdump)"},
     {OPT_ONE_OF, "callgrind", &cli.mode, M_CALLGRIND, NULL, "callgrind format (KCachegrind, callgrind_annotate)"},
     {OPT_ONE_OF, "raw", &cli.mode, M_RAW, NULL, "the profile with its symbols, readable without the program"},
-    {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
+    {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph (--base: differential)"},
     {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
+    {OPT_SET_INT, "growth", &cli.growth, 1, NULL, "rank sites by steady growth over a series of dumps (time-ordered)"},
+    {OPT_ONE_OF, "html", &cli.mode, M_HTML, NULL, "--growth: the chart as a self-contained HTML page"},
+    {OPT_STRING, "output", &cli.output, 0, "FILE", "--growth: write the table or chart to FILE, not stdout"},
     {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
     {OPT_ONE_OF, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
@@ -98,7 +107,7 @@ static const struct option options[] = {
     {OPT_STRING, "focus", &cli.focus, 0, "RE", "only stacks with a frame matching RE"},
     {OPT_STRING, "ignore", &cli.ignore, 0, "RE", "drop stacks with a frame matching RE"},
     {OPT_INT, "thread", &cli.thread, 0, "N", "only thread N's counts (heap_v2)"},
-    {OPT_STRING, "base", &cli.base, 0, "FILE", "subtract this profile"},
+    {OPT_STRING, "base", &cli.base, 0, "FILE", "subtract this profile (flame graph, --collapsed: old vs new)"},
     {OPT_STRING, "maps", &cli.maps, 0, "FILE", "mappings for a recent-ring dump (maps or heap_v2)"},
     {OPT_SET_INT, "cum", &cli.cum, 1, NULL, "sort by cumulative value"},
     {OPT_INT, "nodecount", &cli.nodecount, 0, "N", "show at most N rows/nodes (graphs: 80)"},
@@ -167,6 +176,10 @@ static int compile(regex_t *re, const char *src, const char *what)
     return 0;
 }
 
+/* --base with --flamegraph or --collapsed: per merged stack, its value in
+ * the base and in the new profiles (NULL otherwise). */
+static const double *diff_old, *diff_new;
+
 /* Runs the selected report(s) on an analysed profile; title names the
  * program (or the first profile) in pictures. */
 static int emit(const struct analysis *a, const struct profile *p, const char *title,
@@ -187,6 +200,9 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         .re_src = cli.list     ? cli.list
                   : cli.disasm ? cli.disasm
                                : cli.peek,
+        .diff_old = diff_old,
+        .diff_new = diff_new,
+        .base_path = cli.base,
     };
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
@@ -243,11 +259,76 @@ static int check_modes(void)
         }
         cli.mode = re_mode_ids[i];
     }
+    if (cli.growth) {
+        if (cli.mode != M_NONE && cli.mode != M_TEXT && cli.mode != M_SVG && cli.mode != M_HTML &&
+            cli.mode != M_JSON) {
+            error("--growth writes a table (--text, --json), or a chart with --svg or --html");
+            return 2;
+        }
+        if (cli.base || cli.flamegraph || cli.pprof) {
+            error("--growth takes no --base, --flamegraph or --pprof");
+            return 2;
+        }
+    } else if (cli.mode == M_HTML || cli.output) {
+        error("--html and --output go with --growth");
+        return 2;
+    }
     if (cli.mode == M_RAW && (cli.focus || cli.ignore || cli.base || cli.thread >= 0)) {
         error("--raw writes the whole profile: it takes no --focus, --ignore, --base or --thread");
         return 2;
     }
     return 0;
+}
+
+/* --growth: every dump read into one profile, symbolized and analysed once;
+ * growth.c splits the values back by dump. */
+static int run_growth(int npos, char **pos, const char *program,
+                      const struct analyze_options *ao_in)
+{
+    struct profile p;
+    struct growth g;
+    profile_init(&p);
+    p.keep_threads = cli.thread >= 0;
+    int rc = growth_load(&g, &p, pos, (size_t)npos);
+    if (!rc && cli.maps)
+        rc = load_maps(&p, cli.maps);
+    struct sym_options so = {.program = program, .quiet = cli.quiet};
+    if (!rc)
+        rc = symbolize_profile(&p, &so);
+    if (!rc && !cli.keep_plumbing)
+        plumbing_trim(&p);
+    if (!rc) {
+        struct analyze_options ao = *ao_in;
+        ao.sample_stack = xcalloc(p.nsamples + 1, sizeof(uint32_t));
+        struct analysis a;
+        rc = analyze(&a, &p, &ao);
+        if (!rc)
+            growth_compute(&g, &a, ao.sample_stack, cli.value, cli.cum);
+        free(ao.sample_stack);
+        FILE *out = stdout;
+        if (!rc && cli.output && !(out = fopen(cli.output, "w")))
+            rc = error("cannot create '%s': %s", cli.output, strerror(errno));
+        if (!rc) {
+            struct report_options ro = {
+                .title = program ? program : pos[0],
+                .unit = p.generic_unit ? pstr(&p, p.generic_unit) : NULL,
+                .value = cli.value,
+                .show_bytes = cli.show_bytes,
+                .nodecount = cli.nodecount,
+                .program = program,
+            };
+            rc = cli.mode == M_SVG    ? report_growth_svg(out, &g, &ro)
+                 : cli.mode == M_HTML ? report_growth_html(out, &g, &ro)
+                 : cli.mode == M_JSON ? report_growth_json(out, &g, &ro)
+                                      : report_growth_text(out, &g, &ro);
+            if (out != stdout && (fclose(out) != 0) && !rc)
+                rc = error("writing '%s': %s", cli.output, strerror(errno));
+        }
+        analysis_free(&a);
+    }
+    growth_free(&g);
+    profile_free(&p);
+    return rc;
 }
 
 static int run(int npos, char **pos)
@@ -282,10 +363,24 @@ static int run(int npos, char **pos)
     }
     have_symbol = symbol_src != NULL;
     demangle_set_full(cli.full_names);
+    if (cli.growth) {
+        struct analyze_options ao = {
+            .value = cli.value,
+            .gran = cli.gran,
+            .thread = cli.thread < 0 ? THREAD_ALL : cli.thread,
+            .focus = have_focus ? &focus : NULL,
+            .ignore = have_ignore ? &ignore : NULL,
+        };
+        rc = run_growth(npos, pos, program, &ao);
+        if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
+            rc = error("writing output: %s", strerror(errno));
+        goto out_symbol;
+    }
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
     for (int i = 0; i < npos && !rc; i++)
         rc = load(&p, pos[i], 1.0);
+    size_t base_first = p.nsamples; /* the base's samples follow */
     if (!rc && cli.base)
         rc = load(&p, cli.base, -1.0);
     if (!rc && cli.maps)
@@ -303,18 +398,44 @@ static int run(int npos, char **pos)
             .focus = have_focus ? &focus : NULL,
             .ignore = have_ignore ? &ignore : NULL,
         };
+        /* A differential picture needs each stack's old and new values apart. */
+        int diff = cli.base && (cli.flamegraph || cli.mode == M_COLLAPSED);
+        double *dold = NULL, *dnew = NULL;
+        if (diff)
+            ao.sample_stack = xcalloc(p.nsamples + 1, sizeof(uint32_t));
         struct analysis a;
         rc = analyze(&a, &p, &ao);
+        if (!rc && diff) {
+            dold = xcalloc(a.nstacks + 1, sizeof(double));
+            dnew = xcalloc(a.nstacks + 1, sizeof(double));
+            for (size_t i = 0; i < p.nsamples; i++) {
+                uint32_t k = ao.sample_stack[i];
+                if (k == UINT32_MAX)
+                    continue;
+                double v = p.samples[i].v[cli.value];
+                if (i >= base_first)
+                    dold[k] -= v; /* read with sign -1 */
+                else
+                    dnew[k] += v;
+            }
+            diff_old = dold;
+            diff_new = dnew;
+        }
+        free(ao.sample_stack);
         if (!rc)
             rc = emit(&a, &p, program ? program : pos[0], program, have_symbol ? &symbol : NULL,
                       npos == 1 && !cli.base && p.format &&
                           (strcmp(p.format, "heap_v2") == 0 || strcmp(p.format, "raw") == 0) &&
                           p.period > 0);
+        diff_old = diff_new = NULL;
+        free(dold);
+        free(dnew);
         analysis_free(&a);
     }
     if (!rc && (fflush(stdout) != 0 || ferror(stdout)))
         rc = error("writing output: %s", strerror(errno));
     profile_free(&p);
+out_symbol:
     if (have_symbol)
         regfree(&symbol);
 out_ignore:

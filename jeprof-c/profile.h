@@ -85,6 +85,8 @@ struct profile {
     int keep_threads;       /* store per-thread samples (--thread); else skip them */
     int symbolized_input;   /* pprof input carried functions already */
     double sign;            /* +1 while reading profiles, -1 while reading --base */
+    int64_t time_ns;        /* when the last input read was taken (heap_v2 "# time_ns",
+                               pprof time_nanos), ns since the epoch; 0 = unknown */
 };
 
 void profile_init(struct profile *p);

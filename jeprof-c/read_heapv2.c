@@ -277,6 +277,18 @@ static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t f
     free(hex);
 }
 
+/* "# time_ns <decimal>" (our dumps, last line): when the dump was taken. */
+static void parse_time(struct hv2 *h, const char *s, const char *e)
+{
+    static const char tag[] = "# time_ns ";
+    uint64_t t;
+    if ((size_t)(e - s) < sizeof(tag) - 1 || memcmp(s, tag, sizeof(tag) - 1) != 0)
+        return;
+    s = parse_u64(s + sizeof(tag) - 1, e, &t);
+    if (s && skip_ws(s, e) == e && t > 0 && t <= INT64_MAX)
+        h->p->time_ns = (int64_t)t;
+}
+
 int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
 {
     struct hv2 h = {.p = p, .cur = data, .end = data + len, .err = err, .stack_off = -1};
@@ -325,10 +337,12 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
     }
     size_t first_map = p->nmaps;
     while (next_line(&h, &b, &e)) {
-        if (b < e && *b == '#')
+        if (b < e && *b == '#') {
             parse_build_id(&h, b, e, first_map);
-        else
+            parse_time(&h, b, e);
+        } else {
             parse_map(&h, b, e);
+        }
     }
 out:
     free(h.stk);

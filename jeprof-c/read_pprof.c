@@ -219,6 +219,8 @@ int read_pprof(struct profile *p, const char *data, size_t len, char *err)
         goto out;
     if (!p->period && pp->period > 0)
         p->period = (uint64_t)pp->period;
+    if (pp->time_nanos > 0)
+        p->time_ns = pp->time_nanos;
 out:
     if (maps.keys)
         idmap_free(&maps);

@@ -24,6 +24,9 @@ struct report_options {
     const char *program; /* the program named on the command line, or NULL */
     const regex_t *re;   /* --list/--disasm/--peek: the functions shown */
     const char *re_src;  /* the same regex as typed, for messages */
+    const double *diff_old; /* --base with --flamegraph or --collapsed: per merged */
+    const double *diff_new; /* stack, its value in the base and in the new profiles */
+    const char *base_path;  /* the --base file, for the differential graph's subtitle */
 };
 
 /* jeprof's number and unit formatting (Unparse, Units). */

@@ -2,7 +2,11 @@
  * flamegraph.pl and speedscope. As in jeprof, each trimmed stack's value is
  * truncated to an integer before equal name stacks are merged, so the sum
  * of the lines equals jeprof's. Lines come out sorted; zero lines are
- * omitted. Inlined functions appear as their own frames. */
+ * omitted. Inlined functions appear as their own frames.
+ * With --base (o->diff_old set) the lines are Brendan Gregg's difffolded
+ * format, "root;...;leaf <old> <new>" (base value, then the new profile's),
+ * which flamegraph.pl draws as a differential flame graph; lines where
+ * both are 0 are omitted. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +62,9 @@ int report_collapsed(FILE *out, const struct analysis *a, const struct report_op
 {
     struct strtab lines;
     strtab_init(&lines);
-    int64_t *sum = NULL;
-    size_t cap = 0;
+    int64_t *sum = NULL, *oldv = NULL;
+    size_t cap = 0, capo = 0;
+    int diff = o->diff_old != NULL;
     for (size_t i = 0; i < a->nstacks; i++) {
         const struct astack *t = &a->stacks[i];
         if (t->depth == 0)
@@ -71,20 +76,34 @@ int report_collapsed(FILE *out, const struct analysis *a, const struct report_op
         GROW(sum, cap, (size_t)id + 1);
         if (cap > old)
             memset(sum + old, 0, (cap - old) * sizeof(*sum));
-        sum[id] += dbl_to_i64(t->v);
+        if (!diff) {
+            sum[id] += dbl_to_i64(t->v);
+            continue;
+        }
+        size_t oldc = capo;
+        GROW(oldv, capo, (size_t)id + 1);
+        if (capo > oldc)
+            memset(oldv + oldc, 0, (capo - oldc) * sizeof(*oldv));
+        sum[id] += dbl_to_i64(o->diff_new[i]);
+        oldv[id] += dbl_to_i64(o->diff_old[i]);
     }
     uint32_t *ids = xmalloc(lines.n * sizeof(uint32_t));
     size_t n = 0;
     for (uint32_t i = 1; i < lines.n; i++)
-        if (sum[i] != 0)
+        if (sum[i] != 0 || (diff && oldv[i] != 0))
             ids[n++] = i;
     sort_tab = &lines;
     qsort(ids, n, sizeof(uint32_t), cmp_ids);
-    for (size_t i = 0; i < n; i++)
-        fprintf(out, "%s %" PRId64 "\n", strtab_get(&lines, ids[i]), sum[ids[i]]);
+    for (size_t i = 0; i < n; i++) {
+        if (diff)
+            fprintf(out, "%s %" PRId64 " %" PRId64 "\n", strtab_get(&lines, ids[i]), oldv[ids[i]],
+                    sum[ids[i]]);
+        else
+            fprintf(out, "%s %" PRId64 "\n", strtab_get(&lines, ids[i]), sum[ids[i]]);
+    }
     free(ids);
+    free(oldv);
     free(sum);
     strtab_free(&lines);
-    (void)o;
     return 0;
 }

@@ -1,5 +1,8 @@
 /* report_flame: --flamegraph=FILE. Each merged stack becomes one fg_stack
  * (function names root first, inlined frames included) for flamegraph.c.
+ * With --base (o->diff_old/diff_new set) the graph is differential: each
+ * stack carries its new and its base value, widths are the new profile's,
+ * colours the change (see flamegraph.h).
  * When flamegraph.c is not linked in, its function is a weak NULL. */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,11 +20,14 @@ struct fg_stack {
     const char *const *frames;
     size_t nframes;
     uint64_t value;
+    uint64_t base;
 };
 struct fg_options {
     const char *title;
     const char *unit;
     int width;
+    int diff;
+    const char *subtitle;
 };
 int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstacks,
                          const struct fg_options *opt);
@@ -39,7 +45,9 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
     size_t *first = xcalloc(a->nstacks + 1, sizeof(size_t));
     for (size_t i = 0; i < a->nstacks; i++) {
         const struct astack *t = &a->stacks[i];
-        if (!(t->v >= 1))
+        double nv = o->diff_new ? o->diff_new[i] : t->v;
+        double ov = o->diff_old ? o->diff_old[i] : 0;
+        if (!(nv >= 1) && !(ov >= 1))
             continue; /* negative (--base) and empty stacks have no width */
         first[n] = nnames;
         for (uint32_t j = t->depth; j-- > 0;) {
@@ -50,7 +58,8 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
                 names[nnames++] = fn[k];
         }
         st[n].nframes = nnames - first[n];
-        st[n].value = (uint64_t)dbl_to_i64(t->v);
+        st[n].value = nv >= 1 ? (uint64_t)dbl_to_i64(nv) : 0;
+        st[n].base = ov >= 1 ? (uint64_t)dbl_to_i64(ov) : 0;
         n++;
     }
     for (size_t i = 0; i < n; i++)
@@ -62,6 +71,16 @@ int report_flamegraph(const char *path, const struct analysis *a, const struct r
              value_name(o->value));
     int objects = o->value == PV_INUSE_OBJECTS || o->value == PV_ALLOC_OBJECTS;
     struct fg_options fo = {.title = title, .unit = objects ? "objects" : "bytes"};
+    char sub[512];
+    if (o->diff_old) {
+        const char *b = o->base_path ? strrchr(o->base_path, '/') : NULL;
+        b = b ? b + 1 : o->base_path;
+        snprintf(sub, sizeof(sub),
+                 "Differential: widths are the new profile, red grew and blue shrank since %s",
+                 b ? b : "the base");
+        fo.diff = 1;
+        fo.subtitle = sub;
+    }
     int rc = 0;
     FILE *f = fopen(path, "w");
     if (!f) {

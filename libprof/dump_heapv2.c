@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct writer dump_writer;
@@ -195,6 +196,13 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     writer_str(w, "\nMAPPED_LIBRARIES:\n");
     write_maps(w);
     elfsym_loaded_build_ids(write_build_id, w);
+    /* When the dump was taken (CLOCK_REALTIME, ns since the epoch), for
+     * jeprof-c --growth; jeprof skips it like the build_id lines. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    writer_str(w, "# time_ns ");
+    writer_u64(w, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+    writer_str(w, "\n");
     writer_flush(w);
     return 0;
 }

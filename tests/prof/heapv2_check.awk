@@ -4,7 +4,8 @@
 # line per live thread (optionally " <name>"), then blocks "@ 0x.. 0x.."
 # followed by a "  t*:" line and "  t<uid>:" lines, then an empty line,
 # "MAPPED_LIBRARIES:" and /proc/<pid>/maps lines up to the end, then our
-# "# build_id 0x<address> <hex>" lines (none in a forked child's dumps).
+# "# build_id 0x<address> <hex>" lines (none in a forked child's dumps)
+# and one "# time_ns <ns since the epoch>" line (at most one, last).
 # Without accum every [ac: ab] pair must be [0: 0] and no block may have
 # zero live objects. With exact (lg_prof_sample:0, weights of 1) the totals
 # must add up: header t* = sum of blocks' t*, each block's t* = sum of its
@@ -110,10 +111,21 @@ state == "maps" && /^# build_id / {
     # ours: the build ID of the code at an address (jeprof skips such lines)
     if ($0 !~ /^# build_id 0x[0-9a-f]+ [0-9a-f]+$/)
         err("bad build_id line")
+    if (ntime)
+        err("a line after # time_ns")
     nbid++
     next
 }
+state == "maps" && /^# time_ns / {
+    # ours, the last line: when the dump was taken (jeprof-c --growth)
+    if ($0 !~ /^# time_ns [0-9]+$/)
+        err("bad time_ns line")
+    ntime++
+    next
+}
 state == "maps" {
+    if (ntime)
+        err("a line after # time_ns")
     if ($0 !~ /^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] [0-9a-f]+ [0-9a-f]+:[0-9a-f]+ [0-9]+/)
         err("bad MAPPED_LIBRARIES line")
     nmaps++
@@ -125,6 +137,8 @@ END {
         err("no MAPPED_LIBRARIES section at the end (truncated?)")
     else if (nmaps == 0)
         err("empty MAPPED_LIBRARIES section")
+    if (ntime > 1)
+        err("more than one # time_ns line")
     if (exact) {
         if (stot[1] != htot[1] || stot[2] != htot[2])
             err(sprintf("header t* %d: %d but blocks add up to %d: %d", htot[1], htot[2], stot[1], stot[2]))

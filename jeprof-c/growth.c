@@ -1,0 +1,271 @@
+/* growth: see growth.h. */
+#include "growth.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "message.h"
+#include "read.h"
+#include "xalloc.h"
+
+/* The sequence number of a dump name "prefix.PID.SEQ.<kind>N.heap" (the
+ * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1. */
+static long long name_seq(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    long long found = -1;
+    for (const char *s = strchr(base, '.'); s; s = strchr(s + 1, '.')) {
+        const char *d = s + 1;
+        long long v = 0;
+        int nd = 0;
+        while (*d >= '0' && *d <= '9' && nd < 18) {
+            v = v * 10 + (*d - '0');
+            d++;
+            nd++;
+        }
+        if (nd == 0 || *d != '.' || !(d[1] >= 'a' && d[1] <= 'z'))
+            continue;
+        const char *k = d + 2;
+        while (*k >= '0' && *k <= '9')
+            k++;
+        if (*k == '.' || *k == 0)
+            found = v; /* the last match: a prefix may hold dots and digits */
+    }
+    return found;
+}
+
+static int cmp_dump(const void *x, const void *y)
+{
+    const struct growth_dump *a = x, *b = y;
+    if (a->time_ns != b->time_ns)
+        return a->time_ns < b->time_ns ? -1 : 1;
+    if (a->seq >= 0 && b->seq >= 0 && a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return (a->argi > b->argi) - (a->argi < b->argi);
+}
+
+/* Sorts the dumps and warns about what the order rests on. */
+static void order_dumps(struct growth *g)
+{
+    size_t n = g->ndumps, nmtime = 0;
+    for (size_t i = 0; i < n; i++)
+        nmtime += g->dumps[i].time_src == GT_MTIME;
+    if (nmtime && nmtime < n)
+        warning("%zu of %zu dumps carry no time; their file times are used", nmtime, n);
+    qsort(g->dumps, n, sizeof(*g->dumps), cmp_dump);
+    g->x = xcalloc(n, sizeof(double));
+    if (g->dumps[0].time_ns == g->dumps[n - 1].time_ns) {
+        g->per_dump = 1;
+        warning("all %zu dumps have the same time; ordered by %s, slopes are per dump", n,
+                g->dumps[0].seq >= 0 ? "the sequence number in their names" : "the command line");
+        for (size_t i = 0; i < n; i++)
+            g->x[i] = (double)i;
+        return;
+    }
+    int out_of_order = 0;
+    for (size_t i = 0; i < n; i++) {
+        g->x[i] = (double)(g->dumps[i].time_ns - g->dumps[0].time_ns) / 3.6e12;
+        if (g->dumps[i].argi != i)
+            out_of_order = 1;
+        if (i > 0 && g->dumps[i].time_ns == g->dumps[i - 1].time_ns)
+            warning("'%s' and '%s' have the same time; ordered by %s", g->dumps[i - 1].path,
+                    g->dumps[i].path,
+                    g->dumps[i - 1].seq >= 0 && g->dumps[i].seq >= 0 &&
+                            g->dumps[i - 1].seq != g->dumps[i].seq
+                        ? "the sequence number in their names"
+                        : "the command line");
+    }
+    if (out_of_order)
+        warning("the dumps were not given in time order; sorted by time ('%s' first)",
+                g->dumps[0].path);
+}
+
+int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
+{
+    memset(g, 0, sizeof(*g));
+    strtab_init(&g->names);
+    if (n < 2)
+        return error("--growth needs two or more dumps");
+    g->dumps = xcalloc(n, sizeof(*g->dumps));
+    const char *first_format = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct growth_dump *d = &g->dumps[i];
+        char err[READ_ERRLEN] = "";
+        d->path = paths[i];
+        d->argi = i;
+        d->seq = name_seq(paths[i]);
+        d->s0 = p->nsamples;
+        p->time_ns = 0;
+        p->format = NULL;
+        p->sign = 1.0;
+        if (read_profile_file(p, paths[i], err))
+            return error("'%s': %s", paths[i], err);
+        if (strcmp(p->format, "recent") == 0)
+            return error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
+                         "allocation ring",
+                         paths[i]);
+        if (!first_format)
+            first_format = p->format;
+        d->s1 = p->nsamples;
+        g->ndumps++;
+        struct stat st;
+        if (p->time_ns > 0) {
+            d->time_ns = p->time_ns;
+            d->time_src = GT_EMBEDDED;
+        } else if (stat(paths[i], &st) == 0) {
+            d->time_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            d->time_src = GT_MTIME;
+        } else {
+            return error("'%s': %s", paths[i], strerror(errno));
+        }
+    }
+    p->format = first_format;
+    order_dumps(g);
+    return 0;
+}
+
+/* Least-squares fit of y over x (n points): slope and R^2. */
+static void fit(const double *x, const double *y, size_t n, double *slope, double *r2)
+{
+    double xm = 0, ym = 0, sxx = 0, sxy = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        xm += x[i];
+        ym += y[i];
+    }
+    xm /= (double)n;
+    ym /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double dx = x[i] - xm, dy = y[i] - ym;
+        sxx += dx * dx;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    *slope = sxx > 0 ? sxy / sxx : 0;
+    /* A flat series has no trend to explain: R^2 = 0. Relative to the
+     * values, tiny syy is rounding noise of a flat series. */
+    *r2 = sxx > 0 && syy > 1e-18 * (1 + ym * ym) * (double)n ? sxy * sxy / (sxx * syy) : 0;
+    if (*r2 > 1)
+        *r2 = 1;
+}
+
+static void fit_site(const struct growth *g, const double *y, struct growth_site *s)
+{
+    size_t n = g->ndumps;
+    s->first = y[0];
+    s->last = y[n - 1];
+    s->peak = y[0];
+    for (size_t i = 1; i < n; i++)
+        if (y[i] > s->peak)
+            s->peak = y[i];
+    fit(g->x, y, n, &s->slope, &s->r2);
+    s->score = s->slope * s->r2;
+    if (s->last <= s->first && s->score > 0)
+        s->score = 0; /* ends no higher than it started: not growth */
+}
+
+static const struct growth *rank_g;
+static int cmp_rank(const void *x, const void *y)
+{
+    const struct growth_site *a = &rank_g->sites[*(const uint32_t *)x];
+    const struct growth_site *b = &rank_g->sites[*(const uint32_t *)y];
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    if (a->last != b->last)
+        return a->last > b->last ? -1 : 1;
+    return strcmp(strtab_get(&rank_g->names, a->name), strtab_get(&rank_g->names, b->name));
+}
+
+void growth_compute(struct growth *g, const struct analysis *a, const uint32_t *sample_stack,
+                    int value, int by_cum)
+{
+    size_t nd = g->ndumps;
+    const struct profile *p = a->p;
+    g->value = value;
+    g->by_cum = by_cum;
+    /* Site ids follow the analysis' node ids (same strings, same order). */
+    for (uint32_t i = 0; i < a->nodes.n; i++)
+        strtab_intern(&g->names, strtab_get(&a->nodes, i));
+    g->nsites = a->nodes.n;
+    g->val = xcalloc(g->nsites * nd + 1, sizeof(double));
+    g->total = xcalloc(nd, sizeof(double));
+    for (size_t d = 0; d < nd; d++) {
+        const struct growth_dump *dp = &g->dumps[d];
+        for (size_t i = dp->s0; i < dp->s1; i++) {
+            uint32_t k = sample_stack[i];
+            if (k == UINT32_MAX)
+                continue;
+            const struct astack *t = &a->stacks[k];
+            double v = p->samples[i].v[value];
+            g->total[d] += v;
+            if (t->ndepth == 0)
+                continue;
+            if (!by_cum) {
+                g->val[(size_t)a->npath[t->noff] * nd + d] += v;
+                continue;
+            }
+            for (uint32_t j = 0; j < t->ndepth; j++)
+                g->val[(size_t)a->npath[t->noff + j] * nd + d] += v;
+        }
+    }
+    g->sites = xcalloc(g->nsites + 1, sizeof(*g->sites));
+    g->order = xcalloc(g->nsites + 1, sizeof(uint32_t));
+    fit_site(g, g->total, &g->total_fit);
+    for (uint32_t i = 1; i < g->nsites; i++) {
+        struct growth_site *s = &g->sites[i];
+        const double *y = g->val + (size_t)i * nd;
+        s->name = i;
+        fit_site(g, y, s);
+        double grown = g->total_fit.last - g->total_fit.first;
+        s->share = grown > 0 ? (s->last - s->first) / grown : NAN;
+        int any = 0;
+        for (size_t d = 0; d < nd && !any; d++)
+            any = y[d] != 0;
+        if (any)
+            g->order[g->norder++] = i;
+    }
+    rank_g = g;
+    qsort(g->order, g->norder, sizeof(uint32_t), cmp_rank);
+}
+
+void growth_free(struct growth *g)
+{
+    free(g->dumps);
+    free(g->x);
+    strtab_free(&g->names);
+    free(g->val);
+    free(g->total);
+    free(g->sites);
+    free(g->order);
+    memset(g, 0, sizeof(*g));
+}
+
+const char *growth_x_unit(const struct growth *g)
+{
+    return g->per_dump ? "dump" : "h";
+}
+
+void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
+                      const struct report_options *o)
+{
+    int objects = g->value == PV_INUSE_OBJECTS || g->value == PV_ALLOC_OBJECTS;
+    if (o->unit || objects || o->show_bytes) {
+        snprintf(buf, n, "%.0f", v);
+        return;
+    }
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double a = fabs(v);
+    int u = 0;
+    while (a >= 1024 && u < 4) {
+        a /= 1024;
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%.0f %s", v, units[u]);
+    else
+        snprintf(buf, n, "%.1f %s", v, units[u]);
+}
