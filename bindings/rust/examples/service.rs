@@ -1,0 +1,116 @@
+//! A small "service" on liballoc, for profiling end to end: a cache, an
+//! index built by a generic function, sessions made by a closure, and a
+//! request handler behind a trait. It holds what it allocated and, when
+//! given a path, writes a heap profile there (or run it with
+//! `MALLOC_CONF=prof:true,prof_final:true` for a dump at exit).
+//!
+//! ```sh
+//! cargo run --release --example service -- /tmp/service.heap   # with MALLOC_CONF=prof:true
+//! jeprof-c target/release/examples/service /tmp/service.heap
+//! ```
+//!
+//! Sites and the bytes they hold (also printed by the program):
+//! `service::Cache::insert` 2000 x 8 KiB values plus its table;
+//! `service::build_index` 4000 strings of 256 bytes plus the vector;
+//! `service::main::{{closure}}` 1000 sessions of 1 KiB;
+//! `<service::Echo as service::Handler>::handle` 300 responses of 4 KiB.
+//! The named functions are not inlined so that each is its own frame.
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::Path;
+
+use liballoc::LibAlloc;
+
+#[global_allocator]
+static GLOBAL: LibAlloc = LibAlloc;
+
+/// Values kept by key.
+struct Cache {
+    map: HashMap<u64, Vec<u8>>,
+}
+
+impl Cache {
+    fn new() -> Cache {
+        Cache { map: HashMap::new() }
+    }
+
+    /// Stores a value of `size` bytes under `key`.
+    #[inline(never)]
+    fn insert(&mut self, key: u64, size: usize) {
+        let value = vec![(key & 0xff) as u8; size];
+        self.map.insert(key, value);
+    }
+}
+
+/// One string per item, padded to `width` bytes.
+#[inline(never)]
+fn build_index<T: ToString>(items: &[T], width: usize) -> Vec<String> {
+    items
+        .iter()
+        .map(|it| {
+            let mut s = String::with_capacity(width);
+            s.push_str(&it.to_string());
+            while s.len() < width {
+                s.push('.');
+            }
+            s
+        })
+        .collect()
+}
+
+/// A connection's state.
+struct Session {
+    id: u32,
+    buf: [u8; 1024 - 8],
+}
+
+/// Something that answers requests.
+trait Handler {
+    fn handle(&self, req: &[u8]) -> Vec<u8>;
+}
+
+/// Answers with the request repeated to 4 KiB.
+struct Echo;
+
+impl Handler for Echo {
+    #[inline(never)]
+    fn handle(&self, req: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4096);
+        while out.len() + req.len() <= 4096 {
+            out.extend_from_slice(req);
+        }
+        out
+    }
+}
+
+fn main() {
+    let mut cache = Cache::new();
+    for k in 0..2000u64 {
+        cache.insert(k, 8192);
+    }
+    let keys: Vec<u64> = (0..4000).collect();
+    let index = build_index(&keys, 256);
+    let make_session = |id: u32| -> Box<Session> { Box::new(Session { id, buf: [id as u8; 1024 - 8] }) };
+    let sessions: Vec<Box<Session>> = (0..1000).map(|i| black_box(make_session(i))).collect();
+    let handler: Box<dyn Handler> = Box::new(Echo);
+    let responses: Vec<Vec<u8>> = (0..300).map(|_| handler.handle(b"ping")).collect();
+
+    println!("Cache::insert values: {} bytes", cache.map.values().map(|v| v.capacity()).sum::<usize>());
+    println!("build_index strings: {} bytes", index.iter().map(|s| s.capacity()).sum::<usize>());
+    println!("sessions: {} bytes", sessions.len() * std::mem::size_of::<Session>());
+    println!("responses: {} bytes", responses.iter().map(|r| r.capacity()).sum::<usize>());
+    black_box(sessions.iter().map(|s| s.id as u64 + s.buf[0] as u64).sum::<u64>());
+
+    if let Some(path) = std::env::args_os().nth(1) {
+        match liballoc::prof::dump(Some(Path::new(&path))) {
+            Ok(()) => println!("dump: {}", Path::new(&path).display()),
+            Err(e) => {
+                eprintln!("error: {}", e);
+                std::process::exit(1);
+            }
+        }
+    }
+    liballoc::epoch::advance().unwrap();
+    println!("stats.allocated: {} bytes", liballoc::stats::allocated().unwrap());
+    black_box((&cache, &index, &sessions, &responses));
+}
