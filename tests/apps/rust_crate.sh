@@ -4,7 +4,7 @@
 #     ctl.rs, prof.rs) and doc tests, against build/liballoc.a.
 #  2. The example service (examples/service.rs, release build, statically
 #     linked: no liballoc.so needed) is profiled end to end: MALLOC_CONF=
-#     prof:true,lg_prof_sample:14 and prof::dump to a path, then
+#     prof:true,lg_prof_sample:13 and prof::dump to a path, then
 #     jeprof-c --text names the Rust sites demangled and simplified
 #     (service::Cache::insert, service::build_index,
 #     <service::Echo as service::Handler>::handle, the closure in main), with
@@ -72,7 +72,7 @@ for m in legacy v0; do
     else
         nm "$SVC" | grep -q ' _ZN.*17h[0-9a-f]\{16\}E$' || fail "legacy: the binary has no legacy (_ZN...17h) symbols"
     fi
-    MALLOC_CONF=prof:true,lg_prof_sample:14 "$SVC" "$TMP/svc_$m.heap" >"$TMP/run.log" 2>&1 ||
+    MALLOC_CONF=prof:true,lg_prof_sample:13 "$SVC" "$TMP/svc_$m.heap" >"$TMP/run.log" 2>&1 ||
         { cat "$TMP/run.log"; fail "$m: the service failed"; }
     grep -q "Cache::insert values: $EXPECT bytes" "$TMP/run.log" || { cat "$TMP/run.log"; fail "$m: service output"; }
     "$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc_$m.heap" >"$TMP/rep_$m" 2>"$TMP/err" ||
@@ -82,7 +82,7 @@ done
 
 # The dump at exit (prof_final), from the legacy build.
 SVC=$CT/legacy/release/examples/service
-MALLOC_CONF=prof:true,lg_prof_sample:14,prof_final:true,prof_prefix:$TMP/final "$SVC" >/dev/null ||
+MALLOC_CONF=prof:true,lg_prof_sample:13,prof_final:true,prof_prefix:$TMP/final "$SVC" >/dev/null ||
     fail "prof_final run failed"
 F=$(ls "$TMP"/final.*.f.heap 2>/dev/null | head -n 1)
 [ -n "$F" ] || fail "prof_final: no $TMP/final.<pid>.<seq>.f.heap"
@@ -94,7 +94,7 @@ LIBALLOC_LINK=dynamic CARGO_TARGET_DIR=$CT/dyn cargo build --offline --release -
     --manifest-path "$MANIFEST" >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; fail "dynamic: cargo build"; }
 SVC=$CT/dyn/release/examples/service
 readelf -d "$SVC" | grep -q 'NEEDED.*\[liballoc.so\]' || fail "dynamic: the service does not need liballoc.so"
-env -u LD_LIBRARY_PATH MALLOC_CONF=prof:true,lg_prof_sample:14 "$SVC" "$TMP/svc_dyn.heap" >"$TMP/run.log" 2>&1 ||
+env -u LD_LIBRARY_PATH MALLOC_CONF=prof:true,lg_prof_sample:13 "$SVC" "$TMP/svc_dyn.heap" >"$TMP/run.log" 2>&1 ||
     { cat "$TMP/run.log"; fail "dynamic: the service failed"; }
 grep -q '^stats.allocated: ' "$TMP/run.log" || fail "dynamic: no stats line"
 "$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc_dyn.heap" >"$TMP/rep_dyn" || fail "dynamic: jeprof-c"

@@ -1,7 +1,7 @@
 //! Typed `mallctl` access: read and write a control by name with its C type
 //! checked, and errors that say what went wrong.
 //!
-//! [`read`] and [`write`] take any [`CtlType`] (the integer types of the C
+//! [`read`] and [`write()`] take any [`CtlType`] (the integer types of the C
 //! controls: `bool`, `u32`/`unsigned`, `u64`/`uint64_t`, `usize`/`size_t`,
 //! `isize`/`ssize_t`, ...); the size the control expects must equal the
 //! Rust type's, else [`Error::Size`] (never a partial or misread value).
@@ -445,7 +445,7 @@ pub fn mallctl_read<T: CtlType>(name: &str) -> Result<T> {
     read(name)
 }
 
-/// The generic write of [`write`], under the name the C API uses.
+/// The generic write of [`write()`], under the name the C API uses.
 ///
 /// ```
 /// liballoc::ctl::mallctl_write("thread.tcache.enabled", true).unwrap();

@@ -2,7 +2,7 @@
 //!
 //! The profiler exists only when the process starts with
 //! `MALLOC_CONF=prof:true` (or the `malloc_conf` symbol); otherwise these
-//! calls return [`Error::Unavailable`](crate::ctl::Error::Unavailable) and
+//! calls return [`Error::Unavailable`] and
 //! [`enabled`] is false. Sampling then runs at one sample per
 //! 2^`lg_prof_sample` bytes (default 19: 512 KiB) while [`active`].
 //!

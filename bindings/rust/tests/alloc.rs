@@ -1,8 +1,9 @@
 //! LibAlloc as the global allocator: blocks at many sizes and alignments,
 //! zeroing, realloc keeping contents, zero sizes, and blocks freed by other
 //! threads. Also checks that allocations really reach liballoc (its
-//! per-thread byte counters move), so a fallback to the system allocator
-//! fails here.
+//! per-thread byte counters move): the crate links it as the process's
+//! malloc (so even `std::alloc::System` lands there); the alignment checks
+//! are what fails if LibAlloc passes the wrong mallocx flags.
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::mpsc;
 use std::thread;
@@ -215,8 +216,9 @@ fn threads_free_each_others_blocks() {
 #[test]
 fn panics_unwind_through_the_allocator() {
     // Linking liballoc's unwinder dependency must not break Rust panics.
+    #[allow(clippy::useless_vec)]
     let r = std::panic::catch_unwind(|| {
-        let v = vec![1u8; 100];
+        let v = vec![1u8; 100]; // a heap block alive across the unwind
         if v[0] == 1 {
             panic!("expected: {}", String::from("boom"));
         }

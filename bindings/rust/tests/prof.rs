@@ -46,7 +46,7 @@ fn heap_v2_live_bytes(path: &Path) -> u64 {
     assert!(text.starts_with("heap_v2/"), "{} is not heap_v2", path.display());
     let line = text.lines().find(|l| l.trim_start().starts_with("t*:")).expect("no t*: line");
     let fields: Vec<&str> = line.split(':').collect();
-    fields[2].trim().split_whitespace().next().unwrap().parse().unwrap()
+    fields[2].split_whitespace().next().unwrap().parse().unwrap()
 }
 
 #[inline(never)]
