@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rust_crate: the Rust crate in bindings/rust (issue 16, point 1).
 #  1. `cargo test --offline` passes: unit, integration (tests/alloc.rs,
-#     ctl.rs, prof.rs) and doc tests, against build/liballoc.a.
+#     conf.rs, ctl.rs, prof.rs) and doc tests, against build/liballoc.a.
 #  2. The example service (examples/service.rs, release build, statically
 #     linked: no liballoc.so needed) is profiled end to end: MALLOC_CONF=
 #     prof:true,lg_prof_sample:13 and prof::dump to a path, then
@@ -31,7 +31,7 @@ CARGO_TARGET_DIR=$CT/test cargo test --offline --manifest-path "$MANIFEST" >"$TM
     { tail -n 40 "$TMP/test.log"; fail "cargo test --offline"; }
 grep -E '^test result|SKIP' "$TMP/test.log"
 n=$(grep -c '^test result: ok' "$TMP/test.log")
-[ "$n" -ge 5 ] || fail "cargo test: expected 5 test groups (unit, 3 integration, doc), saw $n"
+[ "$n" -ge 6 ] || fail "cargo test: expected 6 test groups (unit, 4 integration, doc), saw $n"
 echo "ok   cargo test --offline"
 
 # ---- 2. the example service, profiled ----

@@ -156,6 +156,40 @@ pub unsafe fn usable_size(ptr: *const u8) -> usize {
     ffi::sallocx(ptr as *const c_void, 0)
 }
 
+/// The type of the `malloc_conf` symbol [`malloc_conf!`] defines: a
+/// pointer to a NUL-terminated string, as C's `const char *malloc_conf`.
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct ConfPtr(pub *const u8);
+
+// Safety: it points to an immutable string literal.
+unsafe impl Sync for ConfPtr {}
+
+/// Compiles options into the program: defines the `malloc_conf` symbol the
+/// allocator reads at start-up (jemalloc's `malloc_conf` global), with the
+/// same syntax as `MALLOC_CONF`, which still overrides it. Use it once, in
+/// the binary crate.
+///
+/// Works with both link modes: statically the definition replaces the
+/// library's empty default; dynamically the executable exports it and the
+/// library's reference binds to it.
+///
+/// ```
+/// liballoc::malloc_conf!("prof:true,lg_prof_sample:16");
+/// fn main() {
+///     assert!(liballoc::prof::enabled());
+///     assert_eq!(liballoc::prof::lg_sample().unwrap(), 16);
+/// }
+/// ```
+#[macro_export]
+macro_rules! malloc_conf {
+    ($conf:expr) => {
+        #[no_mangle]
+        #[used]
+        static malloc_conf: $crate::ConfPtr = $crate::ConfPtr(concat!($conf, "\0").as_ptr());
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
