@@ -24,6 +24,8 @@ fn typed_reads_and_writes() {
     assert!(!ctl::replace("thread.tcache.enabled", true).unwrap());
     assert!(ctl::read::<bool>("thread.tcache.enabled").unwrap());
     ctl::run("thread.tcache.flush").unwrap();
+    ctl::run("arena.0.purge").unwrap();
+    assert!(matches!(ctl::run("arena.100000.purge"), Err(Error::UnknownName { .. }) | Err(Error::Errno { .. })));
 }
 
 #[test]
