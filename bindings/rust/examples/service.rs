@@ -1,7 +1,8 @@
 //! A small "service" on liballoc, for profiling end to end: a cache, an
 //! index built by a generic function, sessions made by a closure, and a
 //! request handler behind a trait. It holds what it allocated and, when
-//! given a path, writes a heap profile there (or run it with
+//! given a path, writes a heap profile there: heap_v2, or gzip'd pprof when
+//! the path ends in `.pb.gz` (or run it with
 //! `MALLOC_CONF=prof:true,prof_final:true` for a dump at exit).
 //!
 //! ```sh
@@ -83,6 +84,31 @@ impl Handler for Echo {
     }
 }
 
+/// Writes the heap profile to `path`: gzip'd pprof through a file
+/// descriptor (prof.dump_pprof_fd) when it ends in ".pb.gz", else heap_v2
+/// (prof.dump). Exits 3 when the library has no prof.dump_pprof_fd, 1 on
+/// other errors.
+fn dump(path: &Path) {
+    let r = if path.to_string_lossy().ends_with(".pb.gz") {
+        match std::fs::File::create(path) {
+            Ok(f) => liballoc::prof::dump_pprof_fd(&f),
+            Err(e) => {
+                eprintln!("error: {}: {}", path.display(), e);
+                std::process::exit(1);
+            }
+        }
+    } else {
+        liballoc::prof::dump(Some(path))
+    };
+    match r {
+        Ok(()) => println!("dump: {}", path.display()),
+        Err(e) => {
+            eprintln!("error: {}", e);
+            std::process::exit(if matches!(e, liballoc::ctl::Error::UnknownName { .. }) { 3 } else { 1 });
+        }
+    }
+}
+
 fn main() {
     let mut cache = Cache::new();
     for k in 0..2000u64 {
@@ -102,13 +128,7 @@ fn main() {
     black_box(sessions.iter().map(|s| s.id as u64 + s.buf[0] as u64).sum::<u64>());
 
     if let Some(path) = std::env::args_os().nth(1) {
-        match liballoc::prof::dump(Some(Path::new(&path))) {
-            Ok(()) => println!("dump: {}", Path::new(&path).display()),
-            Err(e) => {
-                eprintln!("error: {}", e);
-                std::process::exit(1);
-            }
-        }
+        dump(Path::new(&path));
     }
     liballoc::epoch::advance().unwrap();
     println!("stats.allocated: {} bytes", liballoc::stats::allocated().unwrap());
