@@ -17,7 +17,6 @@
 //! `<service::Echo as service::Handler>::handle` 300 responses of 4 KiB.
 //! The named functions are not inlined so that each is its own frame.
 use std::collections::HashMap;
-use std::hint::black_box;
 use std::path::Path;
 
 use liballoc::LibAlloc;
@@ -84,6 +83,17 @@ impl Handler for Echo {
     }
 }
 
+/// Reads one byte of a heap buffer through a volatile load, so that the
+/// optimizer cannot drop the allocation (std::hint::black_box is newer than
+/// the crate's minimum Rust, 1.63).
+fn keep(buf: &[u8]) -> u8 {
+    match buf.first() {
+        // Safety: a valid reference to a byte.
+        Some(b) => unsafe { std::ptr::read_volatile(b) },
+        None => 0,
+    }
+}
+
 /// Writes the heap profile to `path`: gzip'd pprof through a file
 /// descriptor (prof.dump_pprof_fd) when it ends in ".pb.gz", else heap_v2
 /// (prof.dump). Exits 3 when the library has no prof.dump_pprof_fd, 1 on
@@ -117,7 +127,7 @@ fn main() {
     let keys: Vec<u64> = (0..4000).collect();
     let index = build_index(&keys, 256);
     let make_session = |id: u32| -> Box<Session> { Box::new(Session { id, buf: [id as u8; 1024 - 8] }) };
-    let sessions: Vec<Box<Session>> = (0..1000).map(|i| black_box(make_session(i))).collect();
+    let sessions: Vec<Box<Session>> = (0..1000).map(make_session).collect();
     let handler: Box<dyn Handler> = Box::new(Echo);
     let responses: Vec<Vec<u8>> = (0..300).map(|_| handler.handle(b"ping")).collect();
 
@@ -125,14 +135,18 @@ fn main() {
     println!("build_index strings: {} bytes", index.iter().map(|s| s.capacity()).sum::<usize>());
     println!("sessions: {} bytes", sessions.len() * std::mem::size_of::<Session>());
     println!("responses: {} bytes", responses.iter().map(|r| r.capacity()).sum::<usize>());
-    black_box(sessions.iter().map(|s| s.id as u64 + s.buf[0] as u64).sum::<u64>());
+    let mut check = 0u64;
+    check += cache.map.values().map(|v| keep(v) as u64).sum::<u64>();
+    check += index.iter().map(|s| keep(s.as_bytes()) as u64).sum::<u64>();
+    check += sessions.iter().map(|s| s.id as u64 + keep(&s.buf) as u64).sum::<u64>();
+    check += responses.iter().map(|r| keep(r) as u64).sum::<u64>();
+    println!("check: {}", check);
 
     if let Some(path) = std::env::args_os().nth(1) {
         dump(Path::new(&path));
     }
     liballoc::epoch::advance().unwrap();
     println!("stats.allocated: {} bytes", liballoc::stats::allocated().unwrap());
-    black_box((&cache, &index, &sessions, &responses));
     // Exit holding the state, as a service stopped by a signal would: a
     // prof_final dump at exit then shows what it held (returning from main
     // would free it all first).
