@@ -5,7 +5,7 @@
 //! controls: `bool`, `u32`/`unsigned`, `u64`/`uint64_t`, `usize`/`size_t`,
 //! `isize`/`ssize_t`, ...); the size the control expects must equal the
 //! Rust type's, else [`Error::Size`] (never a partial or misread value).
-//! [`read_string`] reads `const char *` controls, [`write_str`] writes them,
+//! [`read_string`] reads the `const char *` controls, [`write_str`] writes them,
 //! and [`run`] triggers a control that takes no value (`arena.0.purge`).
 //!
 //! ```
@@ -71,6 +71,12 @@ pub enum Error {
         /// The control's name (up to the NUL when that is where it is).
         name: String,
     },
+    /// [`read_string`] or [`write_str`] on a control that is not known to
+    /// hold a string (its pointer-sized value is not taken for one).
+    NotAString {
+        /// The control's name.
+        name: String,
+    },
     /// The value read is not valid for the Rust type (a `bool` that is not
     /// 0 or 1, a string that is not UTF-8).
     BadValue {
@@ -93,7 +99,7 @@ impl Error {
             Error::UnknownName { .. } | Error::Unavailable { .. } => Some(ENOENT),
             Error::Size { .. } => Some(EINVAL),
             Error::Errno { errno, .. } => Some(*errno),
-            Error::Nul { .. } | Error::BadValue { .. } => None,
+            Error::Nul { .. } | Error::BadValue { .. } | Error::NotAString { .. } => None,
         }
     }
 
@@ -110,6 +116,7 @@ impl Error {
             | Error::Size { name, .. }
             | Error::Errno { name, .. }
             | Error::Nul { name }
+            | Error::NotAString { name }
             | Error::BadValue { name } => name,
         }
     }
@@ -159,6 +166,11 @@ impl fmt::Display for Error {
             }
             Error::Nul { name } => write!(f, "mallctl \"{}\": name or value contains a NUL byte", name),
             Error::BadValue { name } => write!(f, "mallctl \"{}\": the value read is not valid for the Rust type", name),
+            Error::NotAString { name } => write!(
+                f,
+                "mallctl \"{}\": not a string control (read it with ctl::read, or read_string_unchecked)",
+                name
+            ),
         }
     }
 }
@@ -374,36 +386,99 @@ fn probe_size(c: &CStr) -> Option<usize> {
     }
 }
 
+/// Controls whose value is a `const char *` to read: jemalloc 5.3's and
+/// liballoc's (`opt.*` strings and choices of liballoc/options.def).
+const STRING_READS: &[&str] = &[
+    "version",
+    "config.malloc_conf",
+    "opt.dss",
+    "opt.metadata_thp",
+    "opt.thp",
+    "opt.percpu_arena",
+    "opt.junk",
+    "opt.zero_realloc",
+    "opt.stats_print_opts",
+    "opt.prof_prefix",
+    "opt.prof_format",
+    "opt.prof_unwind",
+    "opt.prof_time_resolution",
+    "opt.prof_dump_signal",
+    "opt.prof_http",
+    "thread.prof.name",
+    "arena.<i>.dss",
+];
+
+/// Controls that take a `const char *` to write.
+const STRING_WRITES: &[&str] = &["prof.dump", "prof.dump_peak", "prof.prefix", "thread.prof.name", "arena.<i>.dss"];
+
+/// Whether `name` is in `list`, "<i>" standing for an index.
+fn listed(list: &[&str], name: &str) -> bool {
+    list.iter().any(|pat| match pat.split_once("<i>") {
+        None => *pat == name,
+        Some((head, tail)) => {
+            name.len() > head.len() + tail.len()
+                && name.starts_with(head)
+                && name.ends_with(tail)
+                && name[head.len()..name.len() - tail.len()].bytes().all(|b| b.is_ascii_digit())
+        }
+    })
+}
+
 /// Reads a `const char *` control as a `String` (`version`, `opt.prof_prefix`,
-/// `opt.dss`, ...).
+/// `opt.thp`, `thread.prof.name`, ...: the string controls of jemalloc 5.3
+/// and liballoc). Any other name is [`Error::NotAString`]: its value is not
+/// taken for a pointer (see [`read_string_unchecked`]).
 ///
 /// ```
 /// let v = liballoc::ctl::read_string("version").unwrap();
 /// assert!(v.starts_with("5.3"));
+/// assert_eq!(liballoc::ctl::read_string("opt.thp").unwrap(), "default");
+/// assert!(liballoc::ctl::read_string("stats.allocated").is_err()); // a size_t
 /// ```
 pub fn read_string(name: &str) -> Result<String> {
+    if !listed(STRING_READS, name) {
+        return Err(Error::NotAString { name: name.to_string() });
+    }
+    // Safety: a string control.
+    unsafe { read_string_unchecked(name) }
+}
+
+/// [`read_string`] for any control, for string controls this crate does not
+/// know.
+///
+/// # Safety
+/// `name` must be a control whose value is a `const char *` to a
+/// NUL-terminated string (or NULL): another pointer-sized value would be
+/// dereferenced as one.
+///
+/// ```
+/// let v = unsafe { liballoc::ctl::read_string_unchecked("opt.prof_prefix") }.unwrap();
+/// assert_eq!(v, "jeprof");
+/// ```
+pub unsafe fn read_string_unchecked(name: &str) -> Result<String> {
     let mut p: *const c_char = ptr::null();
     let size = std::mem::size_of::<*const c_char>();
-    // Safety: p is a pointer-sized buffer.
-    let len = unsafe { raw(name, &mut p as *mut *const c_char as *mut c_void, Some(size), ptr::null_mut(), 0)? };
+    let len = raw(name, &mut p as *mut *const c_char as *mut c_void, Some(size), ptr::null_mut(), 0)?;
     if len != size {
         return Err(Error::Size { name: name.to_string(), expected: size, actual: len });
     }
     if p.is_null() {
         return Ok(String::new());
     }
-    // Safety: string controls point to NUL-terminated strings that live as
-    // long as the process (options, version).
-    let s = unsafe { CStr::from_ptr(p) };
+    // The caller guarantees a string control; those point to NUL-terminated
+    // strings that live at least until the next change of that control.
+    let s = CStr::from_ptr(p);
     s.to_str().map(str::to_string).map_err(|_| Error::BadValue { name: name.to_string() })
 }
 
-/// Writes a `const char *` control (`prof.prefix`, `prof.dump`, ...); the
-/// library copies or uses the string during the call only.
+/// Writes a `const char *` control (`prof.dump`, `prof.prefix`,
+/// `thread.prof.name`, `prof.dump_peak`, `arena.<i>.dss`); the library uses
+/// or copies the string during the call only. Any other name is
+/// [`Error::NotAString`] (see [`write_cstr_unchecked`]).
 ///
-/// ```no_run
-/// // (needs MALLOC_CONF=prof:true)
-/// liballoc::ctl::write_str("prof.prefix", "/tmp/myservice").unwrap();
+/// ```
+/// liballoc::ctl::write_str("thread.prof.name", "worker").unwrap_or(()); // needs prof:true
+/// assert!(liballoc::ctl::write_str("epoch", "1").is_err());
 /// ```
 pub fn write_str(name: &str, value: &str) -> Result<()> {
     let v = CString::new(value).map_err(|_| Error::Nul { name: name.to_string() })?;
@@ -417,11 +492,29 @@ pub fn write_str(name: &str, value: &str) -> Result<()> {
 /// liballoc::ctl::write_cstr("prof.dump", &path).unwrap();
 /// ```
 pub fn write_cstr(name: &str, value: &CStr) -> Result<()> {
+    if !listed(STRING_WRITES, name) {
+        return Err(Error::NotAString { name: name.to_string() });
+    }
+    // Safety: a string control.
+    unsafe { write_cstr_unchecked(name, value) }
+}
+
+/// [`write_cstr`] for any control.
+///
+/// # Safety
+/// `name` must be a control that takes a `const char *` (another
+/// pointer-sized control would get the string's address as its value).
+///
+/// ```no_run
+/// let name = std::ffi::CString::new("/tmp/x.heap").unwrap();
+/// unsafe { liballoc::ctl::write_cstr_unchecked("prof.dump", &name) }.unwrap();
+/// ```
+pub unsafe fn write_cstr_unchecked(name: &str, value: &CStr) -> Result<()> {
     let mut p: *const c_char = value.as_ptr();
     let size = std::mem::size_of::<*const c_char>();
-    // Safety: p is pointer-sized and points to a NUL-terminated string that
-    // outlives the call.
-    unsafe { raw(name, ptr::null_mut(), None, &mut p as *mut *const c_char as *mut c_void, size) }.map(|_| ())
+    // p is pointer-sized and points to a NUL-terminated string that outlives
+    // the call.
+    raw(name, ptr::null_mut(), None, &mut p as *mut *const c_char as *mut c_void, size).map(|_| ())
 }
 
 /// Runs a control that takes and returns no value (`arena.<i>.purge`,

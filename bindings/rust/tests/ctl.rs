@@ -53,6 +53,11 @@ fn unknown_names_and_bad_input() {
     let io: std::io::Error = e.into();
     assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
     assert!(matches!(ctl::read::<usize>("arenas.\0page"), Err(Error::Nul { .. })));
+    // A pointer-sized number is never taken for a string (no crash).
+    assert_eq!(ctl::read_string("stats.allocated"), Err(Error::NotAString { name: "stats.allocated".into() }));
+    assert_eq!(ctl::write_str("epoch", "x"), Err(Error::NotAString { name: "epoch".into() }));
+    assert_eq!(ctl::read_string("opt.prof_prefix").unwrap(), "jeprof");
+    assert!(matches!(ctl::read_string("arena.0.dss"), Ok(_) | Err(Error::UnknownName { .. })));
     // Read-only control written: EPERM.
     let e = ctl::write("arenas.page", 8192usize).unwrap_err();
     assert_eq!(e, Error::Errno { name: "arenas.page".into(), errno: 1 });
