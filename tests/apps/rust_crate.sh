@@ -16,6 +16,10 @@
 #     library lacks prof.dump_pprof_fd).
 #  3. LIBALLOC_LINK=dynamic: the example links liballoc.so (NEEDED, found by
 #     the rpath the build script gives the crate's own examples) and runs on it.
+#  4. A copy of the crate outside the tree finds the library through
+#     pkg-config (an alloc.pc from scripts/alloc.pc.in) and links it
+#     statically; with nothing to find, or a LIBALLOC_DIR without the
+#     library, the build fails with a message saying where to look.
 # Cargo's outputs stay under build/cargo (reused between runs). Skipped (77)
 # without cargo.
 . "$(dirname "$0")/lib.sh"
@@ -117,4 +121,37 @@ env -u LD_LIBRARY_PATH MALLOC_CONF=prof:true,lg_prof_sample:13 "$SVC" "$TMP/svc_
 grep -q '^stats.allocated: ' "$TMP/run.log" || fail "dynamic: no stats line"
 "$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc_dyn.heap" >"$TMP/rep_dyn" || fail "dynamic: jeprof-c"
 check_report dynamic "$TMP/rep_dyn"
+echo "ok   dynamic link"
+
+# ---- 4. outside the tree: pkg-config, or a clear error ----
+# A copy of the crate has no ../../build; an alloc.pc made from the
+# installed template (scripts/alloc.pc.in) over a prefix whose lib/ holds
+# the built library is what `make install` would give.
+if command -v pkg-config >/dev/null 2>&1; then
+    cp -r "$ROOT/bindings/rust" "$TMP/crate"
+    rm -rf "$TMP/crate/target"
+    mkdir -p "$TMP/prefix/lib/pkgconfig"
+    ln -s "$ROOT/build/liballoc.a" "$ROOT/build/liballoc.so" "$TMP/prefix/lib/"
+    sed -e "s|@PREFIX@|$TMP/prefix|g" "$ROOT/scripts/alloc.pc.in" >"$TMP/prefix/lib/pkgconfig/alloc.pc"
+    PKG_CONFIG_PATH=$TMP/prefix/lib/pkgconfig CARGO_TARGET_DIR=$CT/pc cargo build --offline --release \
+        --example service --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 ||
+        { cat "$TMP/build.log"; fail "pkg-config: cargo build"; }
+    SVC=$CT/pc/release/examples/service
+    if readelf -d "$SVC" | grep -q 'NEEDED.*liballoc'; then fail "pkg-config: static link expected"; fi
+    "$SVC" >"$TMP/run.log" 2>&1 || { cat "$TMP/run.log"; fail "pkg-config: the service failed"; }
+    grep -q '^stats.allocated: ' "$TMP/run.log" || fail "pkg-config: no stats line"
+    echo "ok   found by pkg-config (static)"
+    # Nothing to find: the build stops and says where to look.
+    PKG_CONFIG=false CARGO_TARGET_DIR=$CT/pc cargo build --offline --release --example service \
+        --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with no library to link"
+    grep -q 'liballoc not found: run `make`.*LIBALLOC_DIR.*pkg-config --libs alloc' "$TMP/build.log" ||
+        { cat "$TMP/build.log"; fail "no library: unclear build error"; }
+    LIBALLOC_DIR=$TMP/nowhere CARGO_TARGET_DIR=$CT/pc cargo build --offline --release --example service \
+        --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with a bad LIBALLOC_DIR"
+    grep -q "LIBALLOC_DIR=$TMP/nowhere: no liballoc.a or liballoc.so there" "$TMP/build.log" ||
+        { cat "$TMP/build.log"; fail "bad LIBALLOC_DIR: unclear build error"; }
+    echo "ok   build errors"
+else
+    echo "skip pkg-config part: pkg-config not installed"
+fi
 echo "ok"
