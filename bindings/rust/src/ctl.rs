@@ -195,6 +195,14 @@ impl From<Error> for std::io::Error {
 }
 
 /// The result of a control call.
+///
+/// ```
+/// fn heap_bytes() -> liballoc::ctl::Result<usize> {
+///     liballoc::epoch::advance()?;
+///     liballoc::stats::allocated()
+/// }
+/// assert!(heap_bytes().unwrap() > 0);
+/// ```
 pub type Result<T> = std::result::Result<T, Error>;
 
 mod sealed {
