@@ -108,6 +108,8 @@ fn link_from_dir(dir: &Path, want: Option<Kind>) -> bool {
         // a dependent program needs its own rpath (see the crate docs).
         println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
     }
+    // DEP_ALLOC_ROOT in dependents' build scripts: where the library is
+    // (for their own rpath with LIBALLOC_LINK=dynamic).
     println!("cargo:root={}", dir.display());
     true
 }
@@ -168,5 +170,8 @@ fn link_from_pkg_config(want: Option<Kind>) -> bool {
         println!("cargo:rustc-link-search=native={}", d.display());
     }
     emit_lib(kind, &libs);
+    if let Some(d) = dirs.first() {
+        println!("cargo:root={}", d.display());
+    }
     true
 }

@@ -16,6 +16,8 @@
 #     library lacks prof.dump_pprof_fd).
 #  3. LIBALLOC_LINK=dynamic: the example links liballoc.so (NEEDED, found by
 #     the rpath the build script gives the crate's own examples) and runs on it.
+#     So does a program of its own depending on the crate, its rpath taken
+#     from DEP_ALLOC_ROOT, its options from malloc_conf!.
 #  4. A copy of the crate outside the tree finds the library through
 #     pkg-config (an alloc.pc from scripts/alloc.pc.in) and links it
 #     statically; with nothing to find, or a LIBALLOC_DIR without the
@@ -122,6 +124,42 @@ grep -q '^stats.allocated: ' "$TMP/run.log" || fail "dynamic: no stats line"
 "$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc_dyn.heap" >"$TMP/rep_dyn" || fail "dynamic: jeprof-c"
 check_report dynamic "$TMP/rep_dyn"
 echo "ok   dynamic link"
+
+# A program of its own that depends on the crate (path dependency), links
+# it dynamically and sets its rpath from DEP_ALLOC_ROOT in its build script,
+# with options compiled in by malloc_conf!.
+mkdir -p "$TMP/user/src"
+cat >"$TMP/user/Cargo.toml" <<EOT
+[package]
+name = "user"
+version = "0.1.0"
+edition = "2021"
+[dependencies]
+liballoc = { path = "$ROOT/bindings/rust" }
+EOT
+cat >"$TMP/user/build.rs" <<'EOT'
+fn main() {
+    let dir = std::env::var("DEP_ALLOC_ROOT").expect("DEP_ALLOC_ROOT");
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir);
+}
+EOT
+cat >"$TMP/user/src/main.rs" <<'EOT'
+#[global_allocator]
+static GLOBAL: liballoc::LibAlloc = liballoc::LibAlloc;
+liballoc::malloc_conf!("prof:true,lg_prof_sample:12");
+fn main() {
+    let v: Vec<u64> = (0..(1 << 20)).collect();
+    liballoc::epoch::advance().unwrap();
+    let a = liballoc::stats::allocated().unwrap();
+    println!("{} {} {}", v.len(), a >= 8 << 20, liballoc::prof::lg_sample().unwrap());
+}
+EOT
+LIBALLOC_LINK=dynamic CARGO_TARGET_DIR=$CT/user cargo build --offline --manifest-path "$TMP/user/Cargo.toml" \
+    >"$TMP/build.log" 2>&1 || { cat "$TMP/build.log"; fail "user program: cargo build"; }
+readelf -d "$CT/user/debug/user" | grep -q "R.*PATH.*\[$ROOT/build\]" || fail "user program: no rpath from DEP_ALLOC_ROOT"
+out=$(env -u LD_LIBRARY_PATH "$CT/user/debug/user") || fail "user program failed"
+[ "$out" = "1048576 true 12" ] || fail "user program printed '$out', expected '1048576 true 12'"
+echo "ok   a dependent program: dynamic link, rpath from DEP_ALLOC_ROOT, malloc_conf!"
 
 # ---- 4. outside the tree: pkg-config, or a clear error ----
 # A copy of the crate has no ../../build; an alloc.pc made from the

@@ -40,13 +40,35 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Live bytes of a heap_v2 dump: its " t*: objs: bytes [...]" line.
-fn heap_v2_live_bytes(path: &Path) -> u64 {
+/// Estimated live bytes of a heap_v2 dump, un-sampled as jeprof does: each
+/// site's "t*: objs: bytes" line holds sampled counts (heap_v2/<R> header),
+/// scaled by 1 / (1 - exp(-avg / R)) with avg its mean object size.
+fn heap_v2_live_bytes(path: &Path) -> f64 {
     let text = fs::read_to_string(path).unwrap();
-    assert!(text.starts_with("heap_v2/"), "{} is not heap_v2", path.display());
-    let line = text.lines().find(|l| l.trim_start().starts_with("t*:")).expect("no t*: line");
-    let fields: Vec<&str> = line.split(':').collect();
-    fields[2].split_whitespace().next().unwrap().parse().unwrap()
+    let first = text.lines().next().unwrap_or("");
+    let rate: f64 = first
+        .strip_prefix("heap_v2/")
+        .unwrap_or_else(|| panic!("{} is not heap_v2", path.display()))
+        .trim()
+        .parse()
+        .unwrap();
+    let mut total = 0.0;
+    let mut in_site = false;
+    for line in text.lines() {
+        if line.starts_with('@') {
+            in_site = true;
+        } else if in_site && line.trim_start().starts_with("t*:") {
+            in_site = false;
+            let f: Vec<&str> = line.split(|c| c == ':' || c == '[').map(str::trim).collect();
+            let objs: f64 = f[1].parse().unwrap();
+            let bytes: f64 = f[2].parse().unwrap();
+            if objs > 0.0 {
+                let avg = bytes / objs;
+                total += if rate <= 1.0 { bytes } else { bytes / (1.0 - (-avg / rate).exp()) };
+            }
+        }
+    }
+    total
 }
 
 #[inline(never)]
@@ -77,7 +99,7 @@ fn dumps_to_a_path_and_by_prefix() {
     let held = hold(2000, 8192); // 16,384,000 bytes live
     let path = dir.join("explicit.heap");
     prof::dump(Some(&path)).unwrap();
-    let live = heap_v2_live_bytes(&path) as f64;
+    let live = heap_v2_live_bytes(&path);
     let want = 2000.0 * 8192.0;
     assert!((live - want).abs() <= 0.15 * want, "dump says {} live bytes, held {}", live, want);
 
