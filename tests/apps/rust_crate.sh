@@ -188,6 +188,10 @@ if command -v pkg-config >/dev/null 2>&1; then
         --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with a bad LIBALLOC_DIR"
     grep -q "LIBALLOC_DIR=$TMP/nowhere: no liballoc.a or liballoc.so there" "$TMP/build.log" ||
         { cat "$TMP/build.log"; fail "bad LIBALLOC_DIR: unclear build error"; }
+    LIBALLOC_LINK=bogus CARGO_TARGET_DIR=$CT/pc cargo build --offline --release --example service \
+        --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with LIBALLOC_LINK=bogus"
+    grep -q 'LIBALLOC_LINK="bogus": expected "static" or "dynamic"' "$TMP/build.log" ||
+        { cat "$TMP/build.log"; fail "bad LIBALLOC_LINK: unclear build error"; }
     echo "ok   build errors"
 else
     echo "skip pkg-config part: pkg-config not installed"
