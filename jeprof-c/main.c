@@ -34,6 +34,7 @@ enum mode {
     M_LIST,   /* set from --list=RE */
     M_DISASM, /* set from --disasm=RE */
     M_PEEK,   /* set from --peek=RE */
+    M_TEMPORARY, /* --temporary: short-lived allocations of a recent-ring dump */
 };
 
 /* jeprof's version line names the jemalloc it ships with; ours names the
@@ -53,6 +54,7 @@ struct cli {
     double nodefraction, edgefraction;
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
     const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
+    const char *max_lifetime;         /* --temporary's threshold, as typed */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
@@ -83,6 +85,8 @@ static const struct option options[] = {
     {OPT_ONE_OF, "raw", &cli.mode, M_RAW, NULL, "the profile with its symbols, readable without the program"},
     {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
     {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
+    {OPT_ONE_OF, "temporary", &cli.mode, M_TEMPORARY, NULL, "recent-ring dump: short-lived allocations per site"},
+    {OPT_STRING, "max-lifetime", &cli.max_lifetime, 0, "DUR", "--temporary: freed within DUR (1ms; ns/us/ms/s)"},
     {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
     {OPT_ONE_OF, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
@@ -191,7 +195,7 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
         return rc;
-    if (cli.pprof && (rc = report_pprof(cli.pprof, p)))
+    if (cli.pprof && (rc = report_pprof(cli.pprof, p, cli.value)))
         return rc;
     switch (cli.mode) {
     case M_COLLAPSED:
@@ -217,6 +221,13 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         return report_disasm(stdout, a, &ro);
     case M_RAW:
         return report_raw(stdout, p, &ro, exact_rate);
+    case M_TEMPORARY: {
+        double max_life = 1e6; /* 1 ms: see report_temporary.c */
+        if (cli.max_lifetime && report_parse_duration(cli.max_lifetime, &max_life))
+            return error("--max-lifetime expects a duration such as 500us, 1ms or 2s, not '%s'",
+                         cli.max_lifetime);
+        return report_temporary(stdout, a, &ro, max_life);
+    }
     case M_NONE:
         if (cli.flamegraph || cli.pprof)
             return 0;
@@ -242,6 +253,14 @@ static int check_modes(void)
             return 2;
         }
         cli.mode = re_mode_ids[i];
+    }
+    if (cli.max_lifetime && cli.mode != M_TEMPORARY) {
+        error("--max-lifetime goes with --temporary");
+        return 2;
+    }
+    if (cli.mode == M_TEMPORARY && cli.base) {
+        error("--temporary reads the lifetimes of one recent-ring dump: it takes no --base");
+        return 2;
     }
     if (cli.mode == M_RAW && (cli.focus || cli.ignore || cli.base || cli.thread >= 0)) {
         error("--raw writes the whole profile: it takes no --focus, --ignore, --base or --thread");
