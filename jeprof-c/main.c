@@ -140,10 +140,18 @@ static int load(struct profile *p, const char *path, double sign)
 {
     char err[READ_ERRLEN] = "";
     p->sign = sign;
+    p->no_accum = NULL;
     int rc = read_profile_file(p, path, err);
     if (rc)
-        error("'%s': %s", path, err);
-    return rc;
+        return error("'%s': %s", path, err), rc;
+    /* --alloc_* on a dump without cumulative counts would print an empty
+     * report that reads like "nothing was allocated". */
+    if (p->no_accum && (cli.value == PV_ALLOC_SPACE || cli.value == PV_ALLOC_OBJECTS)) {
+        error("'%s': this dump has no cumulative counts for --%s: %s", path,
+              cli.value == PV_ALLOC_SPACE ? "alloc_space" : "alloc_objects", p->no_accum);
+        return EINVAL;
+    }
+    return 0;
 }
 
 static int load_maps(struct profile *p, const char *path)

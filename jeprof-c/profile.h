@@ -89,6 +89,8 @@ struct profile {
     int keep_threads;       /* store per-thread samples (--thread); else skip them */
     int symbolized_input;   /* pprof input carried functions already */
     double sign;            /* +1 while reading profiles, -1 while reading --base */
+    const char *no_accum;   /* the input just read lacks cumulative (alloc_*) counts:
+                               what to do about it; NULL = has them or cannot tell */
 };
 
 void profile_init(struct profile *p);
