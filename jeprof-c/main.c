@@ -55,13 +55,15 @@ struct cli {
     const char *focus, *ignore, *base, *flamegraph, *pprof, *maps;
     const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
     const char *max_lifetime;         /* --temporary's threshold, as typed */
+    double max_life_ns;               /* the same in ns (1 ms by default, see report_temporary.c) */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
                          .nodecount = -1,
                          .thread = -1,
                          .nodefraction = 0.005,
-                         .edgefraction = 0.001};
+                         .edgefraction = 0.001,
+                         .max_life_ns = 1e6};
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
@@ -229,13 +231,8 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         return report_disasm(stdout, a, &ro);
     case M_RAW:
         return report_raw(stdout, p, &ro, exact_rate);
-    case M_TEMPORARY: {
-        double max_life = 1e6; /* 1 ms: see report_temporary.c */
-        if (cli.max_lifetime && report_parse_duration(cli.max_lifetime, &max_life))
-            return error("--max-lifetime expects a duration such as 500us, 1ms or 2s, not '%s'",
-                         cli.max_lifetime);
-        return report_temporary(stdout, a, &ro, max_life);
-    }
+    case M_TEMPORARY:
+        return report_temporary(stdout, a, &ro, cli.max_life_ns);
     case M_NONE:
         if (cli.flamegraph || cli.pprof)
             return 0;
@@ -264,6 +261,10 @@ static int check_modes(void)
     }
     if (cli.max_lifetime && cli.mode != M_TEMPORARY) {
         error("--max-lifetime goes with --temporary");
+        return 2;
+    }
+    if (cli.max_lifetime && report_parse_duration(cli.max_lifetime, &cli.max_life_ns)) {
+        error("--max-lifetime expects a duration such as 500us, 1ms or 2s, not '%s'", cli.max_lifetime);
         return 2;
     }
     if (cli.mode == M_TEMPORARY && cli.base) {
