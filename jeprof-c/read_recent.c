@@ -10,7 +10,9 @@
  * sample_interval R, exact unless R changed while the ring filled), and
  * "alloc_thread_allocated"/"dalloc_thread_allocated" (thread.allocated at
  * the allocation and at the free: equal, on one thread, means nothing else
- * was allocated in between, heaptrack's test for a temporary allocation). */
+ * was allocated in between, heaptrack's test for a temporary allocation),
+ * and a top-level "maps" (the process's /proc/self/maps), which gives the
+ * entries their mappings, so no --maps file is needed. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -114,6 +116,14 @@ int read_recent(struct profile *p, const char *data, size_t len, char *err)
     for (size_t i = 0; i < list->n && !rc; i++)
         rc = read_entry(p, &list->kids[i], i, &stk, &cap, interval, err);
     free(stk);
+    const struct jval *maps = json_get(&root, "maps");
+    if (!rc && maps && maps->t == J_STR && maps->str[0]) {
+        /* Unusable maps leave the addresses raw, which the symbolizer
+         * reports; the entries themselves are fine. */
+        char merr[READ_ERRLEN] = "";
+        int mrc = read_maps(p, maps->str, strlen(maps->str), merr);
+        (void)mrc;
+    }
 out:
     json_free(&root);
     return rc;

@@ -242,6 +242,8 @@ static void final_dump(void)
         td->in_prof = true;
     if (prof.prefix[0])
         prof_dump_auto('f');
+    if (prof.prefix[0] && recent_enabled())
+        (void)recent_dump_final(); /* the ring too, for jeprof-c --temporary */
     if (opt.prof_leak) {
         double acc[3] = {0, 0, 0};
         site_foreach(leak_visit, acc);

@@ -5,8 +5,11 @@
 #include "prof_hooks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static _Atomic(struct recent_ring *) ring_cur;
 static pthread_mutex_t resize_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -243,12 +246,12 @@ int recent_set_max(ssize_t max, ssize_t *old)
 
 /* ---- JSON ---- */
 
-static void json_str(struct writer *w, const char *s)
+/* n bytes as the inside of a JSON string. */
+static void json_mem(struct writer *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    writer_mem(w, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             writer_mem(w, esc, 2);
@@ -259,6 +262,33 @@ static void json_str(struct writer *w, const char *s)
             writer_mem(w, (const char *)&c, 1);
         }
     }
+}
+
+static void json_str(struct writer *w, const char *s)
+{
+    writer_mem(w, "\"", 1);
+    json_mem(w, s, strlen(s));
+    writer_mem(w, "\"", 1);
+}
+
+/* The process's /proc/self/maps as a JSON string, so that a ring dump can
+ * be symbolized without a maps file taken beside it (beyond jemalloc's
+ * layout, whose readers ignore the key). */
+static void json_maps(struct writer *w)
+{
+    char buf[4096];
+    writer_mem(w, "\"", 1);
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    for (;;) {
+        ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        json_mem(w, buf, (size_t)n);
+    }
+    if (fd >= 0)
+        close(fd);
     writer_mem(w, "\"", 1);
 }
 
@@ -433,9 +463,32 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
         json_trace(w, agg[i].site);
         writer_str(w, "}");
     }
-    writer_str(w, "]}");
+    writer_str(w, "],\"maps\":");
+    json_maps(w);
+    writer_str(w, "}");
     writer_flush(w);
     pthread_mutex_unlock(&dump_lock);
+}
+
+static struct dump_file final_out;
+
+int recent_dump_final(void)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    if (!prof.prefix[0]) {
+        pthread_mutex_unlock(&prof.dump_lock);
+        return EFAULT;
+    }
+    char path[4200];
+    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prof.prefix, (int)getpid(),
+             (unsigned long long)prof.dump_seq++);
+    int err = dump_file_open(&final_out, path); /* warns on failure */
+    if (!err) {
+        recent_dump(dump_file_write, &final_out, NULL);
+        err = dump_file_commit(&final_out);
+    }
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
 }
 
 void recent_prefork(void)

@@ -74,6 +74,11 @@ struct recent_filter {
 void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
                  const struct recent_filter *filter);
 
+/* With prof_final: the whole ring as <prefix>.<pid>.<seq>.f.recent.json
+ * (whole or nothing), numbered after the final heap dump; 0 or an errno
+ * (EFAULT: no prefix). Takes prof.dump_lock. */
+int recent_dump_final(void);
+
 void recent_prefork(void);
 void recent_postfork_parent(void);
 void recent_postfork_child(void);

@@ -10,7 +10,10 @@
 #    is not listed;
 #  - lg_prof_sample:12 (about 1 block in 20 sampled): the estimate of
 #    short_lived's temporary allocations is 20000 within 15% (sampling
-#    noise is ~3%); long_lived is still not listed.
+#    noise is ~3%); long_lived is still not listed;
+#  - with prof_final:true the ring is also written at exit, as
+#    <prefix>.<pid>.<seq>.f.recent.json after the .f.heap, with the maps
+#    inside: --temporary names short_lived from it without --maps.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
@@ -46,4 +49,20 @@ awk -v e="$est" 'BEGIN { if (e ~ /k$/) e = substr(e, 1, length(e) - 1) * 1000; e
     echo "ok: lg 12: estimated $est temporary allocations in short_lived (20000 made)" ||
     bad "lg 12: short_lived estimate '$est' not within 15% of 20000"
 grep -q 'long_lived' <<<"$out" && bad "long_lived listed at lg 12" || echo "ok: long_lived not listed at lg 12"
+
+mkdir -p "$TMP/fin"
+(cd "$TMP/fin" && timeout 60 env LD_PRELOAD="$LIB" \
+    MALLOC_CONF=prof:true,prof_final:true,prof_prefix:$TMP/fin/t,lg_prof_sample:12,prof_recent_alloc_max:-1 \
+    "$T" r.json m.txt) || fail "temporary (prof_final) exited $?"
+heap=$(ls "$TMP"/fin/t.*.0.f.heap 2>/dev/null)
+ring=$(ls "$TMP"/fin/t.*.1.f.recent.json 2>/dev/null)
+if [ -n "$heap" ] && [ -n "$ring" ]; then
+    echo "ok: prof_final wrote $(basename "$heap") and $(basename "$ring")"
+    grep -q '"maps":"[0-9a-f]*-[0-9a-f]* r' "$ring" && echo "ok: the ring carries the maps" || bad "no maps in $ring"
+    out=$("$JEPROF_C" --quiet --temporary "$T" "$ring" 2>/dev/null)
+    sed -n 4p <<<"$out" | grep -q '  short_lived  \[' && echo "ok: --temporary without --maps names short_lived" ||
+        { bad "--temporary on the exit ring"; echo "$out"; }
+else
+    bad "prof_final with the ring: $(ls "$TMP/fin")"
+fi
 exit $status
