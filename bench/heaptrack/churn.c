@@ -47,10 +47,8 @@ int main(int argc, char **argv)
         if (i % 16 == 0)
             store_record(i);
     }
-    int rc = ht_dump_recent();
     for (unsigned k = 0; k < 64; k++)
         free(ring[k]);
-    for (unsigned k = 0; k < nrecords; k++)
-        free(records[k]);
-    return rc;
+    /* records stay until exit, as a cache's do */
+    return 0;
 }

@@ -36,5 +36,5 @@ int main(int argc, char **argv)
         churn_parse(i);
         leak_session(i);
     }
-    return ht_dump_recent();
+    return 0;
 }

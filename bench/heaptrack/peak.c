@@ -44,8 +44,7 @@ int main(int argc, char **argv)
     build_index(blocks);
     for (unsigned r = 8; r < 16; r++)
         steady_cache(r);
-    int rc = ht_dump_recent();
     for (unsigned k = 0; k < 4096; k++)
         free(cache[k]);
-    return rc;
+    return 0;
 }

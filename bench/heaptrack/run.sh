@@ -16,7 +16,8 @@
 #            built)" when this liballoc rejects prof_peak
 #   churn.c  short-lived blocks      expected: format_message
 #            heaptrack: first entry of "MOST TEMPORARY ALLOCATIONS"
-#            ours: jeprof-c --temporary on the recent ring, top row
+#            ours: jeprof-c --temporary on the recent ring prof_final
+#            writes at exit (<prefix>.<pid>.<seq>.f.recent.json), top row
 # Environment: REPS (5), HT_SCALE (1: multiplies each program's work),
 # OURS_SO, BENCH_OUT (where files go; build/bench by default).
 set -u
@@ -52,7 +53,7 @@ conf_for() { # prog lg dir
     case $1 in
     leak) echo "$base,prof_final:true,lg_prof_interval:28" ;; # about 8 interval dumps
     peak) echo "$base,prof_final:true,prof_peak:true" ;;
-    churn) echo "$base,prof_recent_alloc_max:500000,prof_time_resolution:high" ;;
+    churn) echo "$base,prof_final:true,prof_recent_alloc_max:500000,prof_time_resolution:high" ;;
     esac
 }
 
@@ -68,8 +69,7 @@ run_ours() {
         (cd "$d" && env LD_PRELOAD="$OURS" "$BIN/$p" "${SCALE[$p]}") >/dev/null 2>"$d/stderr" || return 1
     else
         (cd "$d" && env LD_PRELOAD="$OURS" MALLOC_CONF="$(conf_for "$p" "$lg" "$d")" \
-            HT_RECENT=$([ "$p" = churn ] && echo "$d/ring.json") "$BIN/$p" "${SCALE[$p]}") \
-            >/dev/null 2>"$d/stderr" || return 1
+            "$BIN/$p" "${SCALE[$p]}") >/dev/null 2>"$d/stderr" || return 1
     fi
     t1=$(now)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
@@ -121,8 +121,9 @@ ours_answer() { # prog dir
         "$JEPROF_C" --quiet --text "$BIN/peak" "$f" 2>/dev/null | text_top
         ;;
     churn)
-        [ -s "$d/ring.json" ] || { echo "n/a (no ring)"; return; }
-        "$JEPROF_C" --quiet --temporary --maps="$d/ring.json.maps" "$BIN/churn" "$d/ring.json" 2>/dev/null |
+        f=$(ls "$d"/p.*.f.recent.json 2>/dev/null | head -n 1)
+        [ -n "$f" ] || { echo "n/a (no ring)"; return; }
+        "$JEPROF_C" --quiet --temporary "$BIN/churn" "$f" 2>/dev/null |
             awk 'NR == 4 {print $8; exit}'
         ;;
     esac

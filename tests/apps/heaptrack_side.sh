@@ -3,7 +3,8 @@
 # code makes true, under our liballoc's profiler at lg_prof_sample 14:
 #  - leak: jeprof-c --text --base=<first interval dump> on the final dump
 #    names leak_session first (it leaks 256 B per iteration among churn);
-#  - churn: jeprof-c --temporary on the recent ring names format_message
+#  - churn: jeprof-c --temporary on the recent ring (written at exit by
+#    prof_final) names format_message
 #    first, with every one of its sampled blocks freed with nothing
 #    allocated in between; reuse_buffer (blocks kept 64 iterations) has none
 #    freed so, and store_record (kept to the end) is not listed;
@@ -43,9 +44,10 @@ else
 fi
 
 # Churn: 200000 iterations.
-run churn prof_recent_alloc_max:500000,prof_time_resolution:high "$CHURN" 0.2 HT_RECENT="$TMP/churn/ring.json" ||
-    bad "churn exited $?"
-out=$("$JEPROF_C" --quiet --temporary --maps="$TMP/churn/ring.json.maps" "$CHURN" "$TMP/churn/ring.json" 2>/dev/null)
+run churn prof_final:true,prof_recent_alloc_max:500000,prof_time_resolution:high "$CHURN" 0.2 || bad "churn exited $?"
+ring=$(ls "$TMP"/churn/p.*.f.recent.json 2>/dev/null | head -n 1)
+[ -n "$ring" ] || fail "churn: no ring written at exit: $(ls "$TMP/churn")"
+out=$("$JEPROF_C" --quiet --temporary "$CHURN" "$ring" 2>/dev/null)
 echo "$out"
 top=$(awk 'NR == 4 {print $8}' <<<"$out")
 [ "$top" = format_message ] && echo "ok: churn: top temporary site is format_message" || bad "churn: top is '$top'"
