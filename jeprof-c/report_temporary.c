@@ -102,15 +102,51 @@ static void human(char *buf, size_t n, double v)
         snprintf(buf, n, "%.0f", v);
 }
 
-int report_temporary(FILE *out, const struct analysis *a, const struct report_options *o,
-                     double max_life_ns)
+/* What the whole ring holds. */
+struct tring {
+    double entries, freed; /* ring entries, of them freed */
+    double t0, t1;         /* first and last allocation time (ns) */
+    struct tsite all;      /* sums over every kept entry */
+};
+
+/* Index of the analysis stack a sample was merged into, +1 (0: dropped by
+ * --focus/--ignore). slots: open-addressed table of a->stacks. */
+static uint32_t stack_of(const struct analysis *a, const uint32_t *slots, size_t nslots,
+                         const uint8_t *isalloc, const struct psample *s)
+{
+    const uint32_t *stk = a->p->stackpool + s->stack;
+    uint32_t start = 0;
+    for (uint32_t j = 0; j < s->depth; j++)
+        if (isalloc[stk[j]])
+            start = j + 1; /* trimmed as analyze() trims */
+    const uint32_t *k = stk + start;
+    uint32_t d = s->depth - start;
+    for (size_t h = stk_hash(k, d) & (nslots - 1); slots[h]; h = (h + 1) & (nslots - 1)) {
+        const struct astack *t = &a->stacks[slots[h] - 1];
+        if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, k, d * sizeof(uint32_t)) == 0))
+            return slots[h];
+    }
+    return 0;
+}
+
+static void tsite_add_entry(struct tsite *x, const struct psample *s, double max_life_ns)
+{
+    x->sampled++;
+    if (s->lifetime >= 0 && s->lifetime <= max_life_ns) {
+        x->temp++;
+        x->temp_w += s->weight;
+        x->temp_life += s->lifetime;
+    }
+    if (s->between >= 0) {
+        x->strict_known = 1;
+        x->strict += s->between == 0;
+    }
+}
+
+/* Per analysis stack (returned, a->nstacks long) and ring-wide sums. */
+static struct tsite *tally(const struct analysis *a, double max_life_ns, struct tring *r)
 {
     const struct profile *p = a->p;
-    if (!p->format || strcmp(p->format, "recent") != 0)
-        return error("--temporary reads a recent-allocation dump "
-                     "(experimental.prof_recent.alloc_dump JSON), not a %s profile",
-                     p->format ? p->format : "empty");
-    /* Trimmed stack -> analysis stack, as analyze() trimmed and merged it. */
     size_t nslots = 16;
     while (nslots < a->nstacks * 2 + 2)
         nslots *= 2;
@@ -125,62 +161,36 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
     uint8_t *isalloc = xcalloc(p->nlocs + 1, 1);
     for (size_t i = 0; i < p->nlocs; i++)
         isalloc[i] = (uint8_t)analyze_loc_is_alloc(p, (uint32_t)i);
-    /* Per analysis stack first, then folded into per-leaf-node sites. */
     struct tsite *ss = xcalloc(a->nstacks + 1, sizeof(*ss));
-    double t0 = INFINITY, t1 = -INFINITY, entries = 0, freed = 0;
-    struct tsite all = {0};
+    memset(r, 0, sizeof(*r));
+    r->t0 = INFINITY;
+    r->t1 = -INFINITY;
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct psample *s = &p->samples[i];
         if (s->weight <= 0)
-            continue;
-        entries++;
+            continue; /* not a ring entry */
+        r->entries++;
+        r->freed += s->lifetime >= 0;
         if (s->alloc_ns >= 0) {
-            t0 = s->alloc_ns < t0 ? s->alloc_ns : t0;
-            t1 = s->alloc_ns > t1 ? s->alloc_ns : t1;
+            r->t0 = s->alloc_ns < r->t0 ? s->alloc_ns : r->t0;
+            r->t1 = s->alloc_ns > r->t1 ? s->alloc_ns : r->t1;
         }
-        if (s->lifetime >= 0)
-            freed++;
-        const uint32_t *stk = p->stackpool + s->stack;
-        uint32_t start = 0;
-        for (uint32_t j = 0; j < s->depth; j++)
-            if (isalloc[stk[j]])
-                start = j + 1;
-        const uint32_t *k = stk + start;
-        uint32_t d = s->depth - start;
-        size_t h = stk_hash(k, d) & (nslots - 1);
-        uint32_t found = 0;
-        for (; slots[h]; h = (h + 1) & (nslots - 1)) {
-            const struct astack *t = &a->stacks[slots[h] - 1];
-            if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, k, d * sizeof(uint32_t)) == 0)) {
-                found = slots[h];
-                break;
-            }
-        }
-        if (!found)
-            continue; /* dropped by --focus/--ignore */
-        struct tsite *x = &ss[found - 1];
-        int temp = s->lifetime >= 0 && s->lifetime <= max_life_ns;
-        x->sampled++;
-        all.sampled++;
-        if (temp) {
-            x->temp++;
-            x->temp_w += s->weight;
-            x->temp_life += s->lifetime;
-            all.temp++;
-            all.temp_w += s->weight;
-        }
-        if (s->between >= 0) {
-            x->strict_known = all.strict_known = 1;
-            if (s->between == 0) {
-                x->strict++;
-                all.strict++;
-            }
-        }
+        uint32_t st = stack_of(a, slots, nslots, isalloc, s);
+        if (!st)
+            continue;
+        tsite_add_entry(&ss[st - 1], s, max_life_ns);
+        tsite_add_entry(&r->all, s, max_life_ns);
     }
     free(isalloc);
     free(slots);
-    size_t nsites = a->nodes.n + 1;
-    struct tsite *ts = xcalloc(nsites, sizeof(*ts));
+    return ss;
+}
+
+/* Folds per-stack sums into per-site ones (indexed by the leaf node id,
+ * 0 for empty stacks; a->nodes.n + 1 long). */
+static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
+{
+    struct tsite *ts = xcalloc(a->nodes.n + 1, sizeof(*ts));
     for (size_t i = 0; i < a->nstacks; i++) {
         const struct astack *t = &a->stacks[i];
         const struct tsite *s = &ss[i];
@@ -199,9 +209,13 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
             x->top = (uint32_t)i + 1;
         }
     }
-    free(ss);
-    double span_s = t1 > t0 ? (t1 - t0) / 1e9 : 0;
-    char lim[32];
+    return ts;
+}
+
+static void print_header(FILE *out, const struct profile *p, const struct tring *r,
+                         double max_life_ns, double span_s)
+{
+    char lim[32], est[32];
     if (max_life_ns >= 1e9)
         snprintf(lim, sizeof(lim), "%g s", max_life_ns / 1e9);
     else if (max_life_ns >= 1e6)
@@ -210,25 +224,41 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
         snprintf(lim, sizeof(lim), "%g us", max_life_ns / 1e3);
     else
         snprintf(lim, sizeof(lim), "%g ns", max_life_ns);
+    const struct tsite *all = &r->all;
     fprintf(out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
-            lim, all.temp, all.sampled, all.sampled > 0 ? 100.0 * all.temp / all.sampled : 0.0);
-    char est[32];
-    human(est, sizeof(est), all.temp_w);
+            lim, all->temp, all->sampled, all->sampled > 0 ? 100.0 * all->temp / all->sampled : 0.0);
+    human(est, sizeof(est), all->temp_w);
     fprintf(out, "Ring: %.0f entries, %.0f freed, allocated over %.3f s; sample interval %llu B; "
                  "estimated %s temporary allocations",
-            entries, freed, span_s, (unsigned long long)p->period, est);
+            r->entries, r->freed, span_s, (unsigned long long)p->period, est);
     if (span_s > 0) {
-        human(est, sizeof(est), all.temp_w / span_s);
+        human(est, sizeof(est), all->temp_w / span_s);
         fprintf(out, " (%s/s)", est);
     }
     fprintf(out, "\n");
-    if (freed == 0)
-        warning("the ring holds no freed allocation: nothing can be temporary "
-                "(is the dump taken too early, or prof_recent_alloc_max too small?)");
     fprintf(out, "%9s %6s %9s %9s %10s %10s %12s  %s\n", "temporary", "share", "no-alloc", "sampled",
             "est. temp", "est. /s", "mean life us", "site  [stacks: heaviest root;...;leaf]");
+}
+
+int report_temporary(FILE *out, const struct analysis *a, const struct report_options *o,
+                     double max_life_ns)
+{
+    const struct profile *p = a->p;
+    if (!p->format || strcmp(p->format, "recent") != 0)
+        return error("--temporary reads a recent-allocation dump "
+                     "(experimental.prof_recent.alloc_dump JSON), not a %s profile",
+                     p->format ? p->format : "empty");
+    struct tring r;
+    struct tsite *ss = tally(a, max_life_ns, &r);
+    struct tsite *ts = fold(a, ss);
+    free(ss);
+    double span_s = r.t1 > r.t0 ? (r.t1 - r.t0) / 1e9 : 0;
+    print_header(out, p, &r, max_life_ns, span_s);
+    if (r.freed == 0)
+        warning("the ring holds no freed allocation: nothing can be temporary "
+                "(is the dump taken too early, or prof_recent_alloc_max too small?)");
+    size_t nsites = a->nodes.n + 1, n = 0;
     uint32_t *ids = xmalloc(nsites * sizeof(uint32_t));
-    size_t n = 0;
     for (size_t i = 0; i < nsites; i++)
         if (ts[i].temp > 0)
             ids[n++] = (uint32_t)i;
@@ -236,18 +266,17 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
     qsort(ids, n, sizeof(uint32_t), cmp_site);
     for (size_t i = 0; i < n && (o->nodecount < 0 || (int)i < o->nodecount); i++) {
         const struct tsite *x = &ts[ids[i]];
-        char strict[32] = "-", e[32], r[32] = "-";
+        char strict[32] = "-", e[32], rate[32] = "-";
         if (x->strict_known)
             snprintf(strict, sizeof(strict), "%.0f", x->strict);
         human(e, sizeof(e), x->temp_w);
         if (span_s > 0)
-            human(r, sizeof(r), x->temp_w / span_s);
+            human(rate, sizeof(rate), x->temp_w / span_s);
         char *name = collapsed_stack_name(a, &a->stacks[x->top - 1]);
         fprintf(out, "%9.0f %5.1f%% %9s %9.0f %10s %10s %12.3f  %s  [%u: %s]\n", x->temp,
-                100.0 * x->temp / x->sampled, strict, x->sampled, e, r,
-                x->temp_life / x->temp / 1e3,
-                ids[i] ? strtab_get(&a->nodes, ids[i]) : "(no stack)", x->stacks,
-                *name ? name : "(no stack)");
+                100.0 * x->temp / x->sampled, strict, x->sampled, e, rate,
+                x->temp_life / x->temp / 1e3, ids[i] ? strtab_get(&a->nodes, ids[i]) : "(no stack)",
+                x->stacks, *name ? name : "(no stack)");
         free(name);
     }
     free(ids);
