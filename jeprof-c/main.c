@@ -87,8 +87,6 @@ static const struct option options[] = {
     {OPT_ONE_OF, "raw", &cli.mode, M_RAW, NULL, "the profile with its symbols, readable without the program"},
     {OPT_STRING, "flamegraph", &cli.flamegraph, 0, "FILE", "also write an interactive SVG flame graph"},
     {OPT_STRING, "pprof", &cli.pprof, 0, "FILE", "also write symbolized gzip'd pprof"},
-    {OPT_ONE_OF, "temporary", &cli.mode, M_TEMPORARY, NULL, "recent-ring dump: short-lived allocations per site"},
-    {OPT_STRING, "max-lifetime", &cli.max_lifetime, 0, "DUR", "--temporary: freed within DUR (1ms; ns/us/ms/s)"},
     {OPT_GROUP, "Values:", NULL, 0, NULL, NULL},
     {OPT_ONE_OF, "inuse_space", &cli.value, PV_INUSE_SPACE, NULL, "live bytes (the default)"},
     {OPT_ONE_OF, "inuse_objects", &cli.value, PV_INUSE_OBJECTS, NULL, "live objects"},
@@ -116,6 +114,9 @@ static const struct option options[] = {
     {OPT_SET_INT, "quiet", &cli.quiet, 1, NULL, "no progress messages"},
     {OPT_SET_INT, "help", &cli.help, 1, NULL, "this text"},
     {OPT_SET_INT, "version", &cli.version, 1, NULL, "the version and what it follows"},
+    {OPT_GROUP, "Churn (recent-ring dumps):", NULL, 0, NULL, NULL},
+    {OPT_ONE_OF, "temporary", &cli.mode, M_TEMPORARY, NULL, "temporary (short-lived) allocations per site"},
+    {OPT_STRING, "max-lifetime", &cli.max_lifetime, 0, "DUR", "--temporary: freed within DUR (1ms; ns/us/ms/s)"},
     {0, NULL, NULL, 0, NULL, NULL},
 };
 /* clang-format on */
