@@ -53,7 +53,7 @@ conf_for() { # prog lg dir
     case $1 in
     leak) echo "$base,prof_final:true,lg_prof_interval:28" ;; # about 8 interval dumps
     peak) echo "$base,prof_final:true,prof_peak:true" ;;
-    churn) echo "$base,prof_final:true,prof_recent_alloc_max:500000,prof_time_resolution:high" ;;
+    churn) echo "$base,prof_final:true,prof_recent_alloc_max:20000,prof_time_resolution:high" ;;
     esac
 }
 

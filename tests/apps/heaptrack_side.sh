@@ -44,7 +44,7 @@ else
 fi
 
 # Churn: 200000 iterations.
-run churn prof_final:true,prof_recent_alloc_max:500000,prof_time_resolution:high "$CHURN" 0.2 || bad "churn exited $?"
+run churn prof_final:true,prof_recent_alloc_max:20000,prof_time_resolution:high "$CHURN" 0.2 || bad "churn exited $?"
 ring=$(ls "$TMP"/churn/p.*.f.recent.json 2>/dev/null | head -n 1)
 [ -n "$ring" ] || fail "churn: no ring written at exit: $(ls "$TMP/churn")"
 out=$("$JEPROF_C" --quiet --temporary "$CHURN" "$ring" 2>/dev/null)
