@@ -42,6 +42,10 @@ out=$("$JEPROF_C" --quiet --temporary --max-lifetime=50us "$G/temporary.json" 2>
 grep -q '0x1000' <<<"$out" && bad "50us lists the 100 us site" || ok "--max-lifetime=50us drops the 100 us site"
 grep -q ' 0x5000 ' <<<"$out" && ok "--max-lifetime=50us keeps the 10 us site" || bad "50us dropped the 10 us site"
 
+out=$("$JEPROF_C" --quiet --temporary --focus=0x5000 "$G/temporary.json" 2>/dev/null)
+grep -qx 'Temporary allocations (freed within 1 ms): 1 of 1 sampled allocations (100.0%)' <<<"$out" &&
+    ! grep -q ' 0x1000 ' <<<"$out" && ok "--focus keeps one site" || { bad "--focus"; echo "$out"; }
+
 for arg in "--max-lifetime=5" "--max-lifetime=1fortnight" "--max-lifetime=-1ms"; do
     err=$("$JEPROF_C" --temporary $arg "$G/temporary.json" 2>&1 >/dev/null)
     [ $? = 2 ] && grep -q "^error: --max-lifetime expects a duration" <<<"$err" && ok "$arg refused" || bad "$arg accepted"
