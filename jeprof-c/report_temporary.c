@@ -59,15 +59,15 @@ int report_parse_duration(const char *s, double *ns)
 
 /* Per-site sums (parallel to a->stacks). */
 struct tsite {
-    double sampled;    /* ring entries of the site */
-    double temp;       /* of them, freed within the threshold */
-    double temp_w;     /* their summed weights: estimated temporary allocations */
-    double temp_life;  /* their summed lifetimes (ns) */
-    double strict;     /* freed with no other allocation in between (heaptrack) */
-    int strict_known;  /* some entry carried the counters */
-    uint32_t stacks;   /* distinct stacks merged into the site */
-    uint32_t top;      /* analysis stack with the most temporary weight, +1 */
-    double top_w;      /* that weight */
+    double sampled;   /* ring entries of the site */
+    double temp;      /* of them, freed within the threshold */
+    double temp_w;    /* their summed weights: estimated temporary allocations */
+    double temp_life; /* their summed lifetimes (ns) */
+    double strict;    /* freed with no other allocation in between (heaptrack) */
+    int strict_known; /* some entry carried the counters */
+    uint32_t stacks;  /* distinct stacks merged into the site */
+    uint32_t top;     /* analysis stack with the most temporary weight, +1 */
+    double top_w;     /* that weight */
 };
 
 static uint64_t stk_hash(const uint32_t *s, uint32_t d)
@@ -86,7 +86,8 @@ static int cmp_site(const void *x, const void *y)
         return a->temp_w > b->temp_w ? -1 : 1;
     if (a->temp != b->temp)
         return a->temp > b->temp ? -1 : 1;
-    return (*(const uint32_t *)x > *(const uint32_t *)y) - (*(const uint32_t *)x < *(const uint32_t *)y);
+    return (*(const uint32_t *)x > *(const uint32_t *)y) -
+           (*(const uint32_t *)x < *(const uint32_t *)y);
 }
 
 /* "12.3k"-style count for estimates. */
@@ -225,19 +226,22 @@ static void print_header(FILE *out, const struct profile *p, const struct tring 
     else
         snprintf(lim, sizeof(lim), "%g ns", max_life_ns);
     const struct tsite *all = &r->all;
-    fprintf(out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
-            lim, all->temp, all->sampled, all->sampled > 0 ? 100.0 * all->temp / all->sampled : 0.0);
+    fprintf(
+        out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
+        lim, all->temp, all->sampled, all->sampled > 0 ? 100.0 * all->temp / all->sampled : 0.0);
     human(est, sizeof(est), all->temp_w);
-    fprintf(out, "Ring: %.0f entries, %.0f freed, allocated over %.3f s; sample interval %llu B; "
-                 "estimated %s temporary allocations",
+    fprintf(out,
+            "Ring: %.0f entries, %.0f freed, allocated over %.3f s; sample interval %llu B; "
+            "estimated %s temporary allocations",
             r->entries, r->freed, span_s, (unsigned long long)p->period, est);
     if (span_s > 0) {
         human(est, sizeof(est), all->temp_w / span_s);
         fprintf(out, " (%s/s)", est);
     }
     fprintf(out, "\n");
-    fprintf(out, "%9s %6s %9s %9s %10s %10s %12s  %s\n", "temporary", "share", "no-alloc", "sampled",
-            "est. temp", "est. /s", "mean life us", "site  [stacks: heaviest root;...;leaf]");
+    fprintf(out, "%9s %6s %9s %9s %10s %10s %12s  %s\n", "temporary", "share", "no-alloc",
+            "sampled", "est. temp", "est. /s", "mean life us",
+            "site  [stacks: heaviest root;...;leaf]");
 }
 
 int report_temporary(FILE *out, const struct analysis *a, const struct report_options *o,
