@@ -37,6 +37,7 @@ enum mode {
     M_DISASM, /* set from --disasm=RE */
     M_PEEK,   /* set from --peek=RE */
     M_HTML,   /* --growth --html */
+    M_TEMPORARY, /* --temporary: short-lived allocations of a recent-ring dump */
 };
 
 /* jeprof's version line names the jemalloc it ships with; ours names the
@@ -58,13 +59,16 @@ struct cli {
     const char *list, *disasm, *peek; /* the RE of --list, --disasm, --peek */
     int growth;         /* --growth: rank sites by growth over the dumps */
     const char *output; /* --output: the growth report's file instead of stdout */
+    const char *max_lifetime;         /* --temporary's threshold, as typed */
+    double max_life_ns;               /* the same in ns (1 ms by default, see report_temporary.c) */
 };
 
 static struct cli cli = {.value = PV_INUSE_SPACE,
                          .nodecount = -1,
                          .thread = -1,
                          .nodefraction = 0.005,
-                         .edgefraction = 0.001};
+                         .edgefraction = 0.001,
+                         .max_life_ns = 1e6};
 
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
@@ -119,6 +123,9 @@ static const struct option options[] = {
     {OPT_SET_INT, "quiet", &cli.quiet, 1, NULL, "no progress messages"},
     {OPT_SET_INT, "help", &cli.help, 1, NULL, "this text"},
     {OPT_SET_INT, "version", &cli.version, 1, NULL, "the version and what it follows"},
+    {OPT_GROUP, "Churn (recent-ring dumps):", NULL, 0, NULL, NULL},
+    {OPT_ONE_OF, "temporary", &cli.mode, M_TEMPORARY, NULL, "temporary (short-lived) allocations per site"},
+    {OPT_STRING, "max-lifetime", &cli.max_lifetime, 0, "DUR", "--temporary: freed within DUR (1ms; ns/us/ms/s)"},
     {0, NULL, NULL, 0, NULL, NULL},
 };
 /* clang-format on */
@@ -145,10 +152,18 @@ static int load(struct profile *p, const char *path, double sign)
 {
     char err[READ_ERRLEN] = "";
     p->sign = sign;
+    p->no_accum = NULL;
     int rc = read_profile_file(p, path, err);
     if (rc)
-        error("'%s': %s", path, err);
-    return rc;
+        return error("'%s': %s", path, err), rc;
+    /* --alloc_* on a dump without cumulative counts would print an empty
+     * report that reads like "nothing was allocated". */
+    if (p->no_accum && (cli.value == PV_ALLOC_SPACE || cli.value == PV_ALLOC_OBJECTS)) {
+        error("'%s': this dump has no cumulative counts for --%s: %s", path,
+              cli.value == PV_ALLOC_SPACE ? "alloc_space" : "alloc_objects", p->no_accum);
+        return EINVAL;
+    }
+    return 0;
 }
 
 static int load_maps(struct profile *p, const char *path)
@@ -207,7 +222,7 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
     int rc = 0;
     if (cli.flamegraph && (rc = report_flamegraph(cli.flamegraph, a, &ro)))
         return rc;
-    if (cli.pprof && (rc = report_pprof(cli.pprof, p)))
+    if (cli.pprof && (rc = report_pprof(cli.pprof, p, cli.value)))
         return rc;
     switch (cli.mode) {
     case M_COLLAPSED:
@@ -233,6 +248,8 @@ static int emit(const struct analysis *a, const struct profile *p, const char *t
         return report_disasm(stdout, a, &ro);
     case M_RAW:
         return report_raw(stdout, p, &ro, exact_rate);
+    case M_TEMPORARY:
+        return report_temporary(stdout, a, &ro, cli.max_life_ns);
     case M_NONE:
         if (cli.flamegraph || cli.pprof)
             return 0;
@@ -271,6 +288,18 @@ static int check_modes(void)
         }
     } else if (cli.mode == M_HTML || cli.output) {
         error("--html and --output go with --growth");
+        return 2;
+    }
+    if (cli.max_lifetime && cli.mode != M_TEMPORARY) {
+        error("--max-lifetime goes with --temporary");
+        return 2;
+    }
+    if (cli.max_lifetime && report_parse_duration(cli.max_lifetime, &cli.max_life_ns)) {
+        error("--max-lifetime expects a duration such as 500us, 1ms or 2s, not '%s'", cli.max_lifetime);
+        return 2;
+    }
+    if (cli.mode == M_TEMPORARY && cli.base) {
+        error("--temporary reads the lifetimes of one recent-ring dump: it takes no --base");
         return 2;
     }
     if (cli.mode == M_RAW && (cli.focus || cli.ignore || cli.base || cli.thread >= 0)) {

@@ -81,6 +81,9 @@ struct psample *profile_add_sample(struct profile *p, uint32_t stack, uint32_t d
     s->depth = depth;
     s->thread = thread;
     s->lifetime = -1;
+    s->weight = 0;
+    s->alloc_ns = -1;
+    s->between = -1;
     for (int i = 0; i < PV_N; i++)
         s->v[i] = v[i] * p->sign;
     return s;

@@ -61,6 +61,10 @@ struct psample {
     int32_t thread;  /* THREAD_ALL or a heap_v2 thread uid */
     double v[PV_N];  /* unsampled values */
     double lifetime; /* recent ring: ns from alloc to free, or -1 */
+    double weight;   /* recent ring: objects the sample stands for, 0 = not a ring entry */
+    double alloc_ns; /* recent ring: allocation time (ns), or -1 */
+    int8_t between;  /* recent ring: 0 = freed by its allocating thread with nothing
+                        else allocated by it in between, 1 = not so, -1 = unknown */
 };
 
 struct profile {
@@ -87,6 +91,8 @@ struct profile {
     double sign;            /* +1 while reading profiles, -1 while reading --base */
     int64_t time_ns;        /* when the last input read was taken (heap_v2 "# time_ns",
                                pprof time_nanos), ns since the epoch; 0 = unknown */
+    const char *no_accum;   /* the input just read lacks cumulative (alloc_*) counts:
+                               what to do about it; NULL = has them or cannot tell */
 };
 
 void profile_init(struct profile *p);

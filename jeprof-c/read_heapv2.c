@@ -37,6 +37,7 @@ struct hv2 {
     int have_stack;    /* an '@' line was seen */
     int64_t stack_off; /* pool offset of the current stack, -1 = not stored */
     char *err;
+    int any_inuse, any_accum; /* some count line had non-zero inuse / [accum] pairs */
 };
 
 /* Next line as [*b, *e) without the newline; 0 at the end of input. */
@@ -177,6 +178,8 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
     if (s >= e || *s != ']')
         return fail(h, "malformed counts");
     s = skip_ws(s + 1, e);
+    h->any_inuse |= c[0] || c[1];
+    h->any_accum |= c[2] || c[3];
     if (!h->have_stack)
         return 0; /* per-thread summary in the header (may carry a name) */
     if (s != e)
@@ -344,6 +347,10 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
             parse_map(&h, b, e);
         }
     }
+    /* Without prof_accum every [a: b] pair is written as [0: 0]; with it,
+     * a site's cumulative counts are never below its live ones. */
+    if (!h.any_accum && h.any_inuse)
+        p->no_accum = "run with prof_accum:true";
 out:
     free(h.stk);
     return rc;

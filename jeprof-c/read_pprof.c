@@ -221,6 +221,11 @@ int read_pprof(struct profile *p, const char *data, size_t len, char *err)
         p->period = (uint64_t)pp->period;
     if (pp->time_nanos > 0)
         p->time_ns = pp->time_nanos;
+    /* A heap profile names its columns (distinct indexes); a generic one
+     * reads one column into every slot. */
+    if (pp->n_sample_type && !(col[PV_INUSE_SPACE] == col[PV_ALLOC_SPACE] && col[PV_INUSE_SPACE] >= 0) &&
+        col[PV_ALLOC_SPACE] < 0 && col[PV_ALLOC_OBJECTS] < 0)
+        p->no_accum = "the profile has no alloc_space or alloc_objects sample type";
 out:
     if (maps.keys)
         idmap_free(&maps);

@@ -4,8 +4,17 @@
  *      "alloc_time":ns,"alloc_trace":["0x..",..], ["dalloc_time":ns,...]},..]}
  * Each entry becomes one sample of one object: alloc_* always, inuse_* while
  * not released, and its lifetime (dalloc_time - alloc_time) when released.
- * Traces are leaf first, allocator frames included, like heap_v2. */
+ * Traces are leaf first, allocator frames included, like heap_v2.
+ * Our ring adds fields jemalloc's lacks (read when present): "weight" (the
+ * objects the sample stands for; else 1/(1-e^(-usize/R)) with the dump's
+ * sample_interval R, exact unless R changed while the ring filled), and
+ * "alloc_thread_allocated"/"dalloc_thread_allocated" (thread.allocated at
+ * the allocation and at the free: equal, on one thread, means nothing else
+ * was allocated in between, heaptrack's test for a temporary allocation),
+ * and a top-level "maps" (the process's /proc/self/maps), which gives the
+ * entries their mappings, so no --maps file is needed. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +39,7 @@ static int num_field(const struct jval *e, const char *k, uint64_t *out)
 }
 
 static int read_entry(struct profile *p, const struct jval *e, size_t i, uint32_t **stk,
-                      size_t *cap, char *err)
+                      size_t *cap, uint64_t interval, char *err)
 {
     uint64_t usize, at = 0, dt = 0;
     if (e->t != J_OBJ)
@@ -63,8 +72,25 @@ static int read_entry(struct profile *p, const struct jval *e, size_t i, uint32_
     }
     uint32_t off = profile_stack(p, *stk, tr->n);
     struct psample *s = profile_add_sample(p, off, (uint32_t)tr->n, THREAD_ALL, v);
-    if (released && num_field(e, "alloc_time", &at) && num_field(e, "dalloc_time", &dt) && dt >= at)
+    int have_at = num_field(e, "alloc_time", &at);
+    if (have_at)
+        s->alloc_ns = (double)at;
+    if (released && have_at && num_field(e, "dalloc_time", &dt) && dt >= at)
         s->lifetime = (double)(dt - at);
+    const struct jval *w = json_get(e, "weight");
+    if (w && (w->t != J_NUM || !(w->num >= 1.0) || !isfinite(w->num)))
+        return bad(err, i, "\"weight\" is not a number >= 1");
+    if (w)
+        s->weight = w->num;
+    else if (interval > 0)
+        s->weight = 1.0 / -expm1(-(double)usize / (double)interval);
+    else
+        s->weight = 1.0; /* no sampling rate known: count samples */
+    uint64_t au, du, aa, da;
+    if (released && num_field(e, "alloc_thread_allocated", &aa) &&
+        num_field(e, "dalloc_thread_allocated", &da) && num_field(e, "alloc_thread_uid", &au) &&
+        num_field(e, "dalloc_thread_uid", &du))
+        s->between = au == du && aa == da ? 0 : 1;
     return 0;
 }
 
@@ -81,13 +107,23 @@ int read_recent(struct profile *p, const char *data, size_t len, char *err)
         rc = EINVAL;
         goto out;
     }
-    if (num_field(&root, "sample_interval", &interval) && !p->period)
+    if (!num_field(&root, "sample_interval", &interval))
+        interval = 0;
+    if (interval && !p->period)
         p->period = interval;
     uint32_t *stk = NULL;
     size_t cap = 0;
     for (size_t i = 0; i < list->n && !rc; i++)
-        rc = read_entry(p, &list->kids[i], i, &stk, &cap, err);
+        rc = read_entry(p, &list->kids[i], i, &stk, &cap, interval, err);
     free(stk);
+    const struct jval *maps = json_get(&root, "maps");
+    if (!rc && maps && maps->t == J_STR && maps->str[0]) {
+        /* Unusable maps leave the addresses raw, which the symbolizer
+         * reports; the entries themselves are fine. */
+        char merr[READ_ERRLEN] = "";
+        int mrc = read_maps(p, maps->str, strlen(maps->str), merr);
+        (void)mrc;
+    }
 out:
     json_free(&root);
     return rc;

@@ -67,7 +67,18 @@ void report_list_none(FILE *out, const struct analysis *a, const struct report_o
  * exactly; otherwise the unsampled values are written unscaled. */
 int report_raw(FILE *out, const struct profile *p, const struct report_options *o,
                int exact_rate) WUR;
-/* Writes the whole (untrimmed, all-thread) profile, symbolized, as gzip'd pprof. */
-int report_pprof(const char *path, const struct profile *p) WUR;
+/* Writes the whole (untrimmed, all-thread) profile, symbolized, as gzip'd
+ * pprof; value (PV_*) becomes its default_sample_type, so pprof tools open
+ * it on the column chosen on the command line. */
+int report_pprof(const char *path, const struct profile *p, int value) WUR;
+/* --temporary (report_temporary.c): per allocation site of a recent-ring
+ * dump, the sampled allocations freed within max_life_ns, their share, the
+ * ones freed with nothing else allocated in between (heaptrack's test),
+ * and unbiased estimates of their number and rate. */
+int report_temporary(FILE *out, const struct analysis *a, const struct report_options *o,
+                     double max_life_ns) WUR;
+/* A duration "500us", "1ms", "2.5s" (ns, us, ms, s, m, h; "0" alone) in
+ * ns; 0 or EINVAL. */
+int report_parse_duration(const char *s, double *ns) WUR;
 
 #endif

@@ -203,7 +203,7 @@ static void pb_free(struct pb *b, PProfile *pr)
     strtab_free(&b->funckeys);
 }
 
-int report_pprof(const char *path, const struct profile *p)
+int report_pprof(const char *path, const struct profile *p, int value)
 {
     struct pb b = {.p = p};
     PProfile pr;
@@ -216,6 +216,9 @@ int report_pprof(const char *path, const struct profile *p)
     for (int i = 0; i < 4; i++)
         pr.sample_type[i] = vtype(&b, types[i][0], types[i][1]);
     pr.period_type = vtype(&b, "space", "bytes");
+    for (int i = 0; i < 4; i++)
+        if (type_col[i] == value)
+            pr.default_sample_type = S(&b, types[i][0]);
     pr.period = (int64_t)p->period;
     pr.time_nanos = (int64_t)time(NULL) * 1000000000;
     add_mappings(&b, &pr);

@@ -147,6 +147,7 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
     if (opt.prof_sys_thread_name)
         pthread_getname_np(pthread_self(), td->name, 16);
     prof_host_mark_sampled(h, p);
+    td->sample_allocated = prof_host_allocated(h);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
     if (opt.prof_stats)
         prof_stats_inc(usize, size);
@@ -186,7 +187,8 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
 void prof_free_check(struct span *s, void *p)
 {
     struct prof_sample rec;
-    struct prof_tdata *td = tdata_of(prof_host_heap(false));
+    struct heap *h = prof_host_heap(false);
+    struct prof_tdata *td = tdata_of(h);
     if (!site_forget((uintptr_t)p, &rec))
         return;
     if (opt.prof_stats)
@@ -196,7 +198,8 @@ void prof_free_check(struct span *s, void *p)
         bool was = td ? td->in_prof : false;
         if (td)
             td->in_prof = true;
-        recent_note_free(rec.recent_ring, rec.recent_idx, td, now_ns());
+        recent_note_free(rec.recent_ring, rec.recent_idx, td, td ? prof_host_allocated(h) : 0,
+                         now_ns());
         if (td)
             td->in_prof = was;
     }
@@ -239,6 +242,8 @@ static void final_dump(void)
         td->in_prof = true;
     if (prof.prefix[0])
         prof_dump_auto('f');
+    if (prof.prefix[0] && recent_enabled())
+        (void)recent_dump_final(); /* the ring too, for jeprof-c --temporary */
     if (opt.prof_leak) {
         double acc[3] = {0, 0, 0};
         site_foreach(leak_visit, acc);

@@ -76,6 +76,7 @@ struct prof_tdata {
     bool live;                   /* thread still running */
     uint64_t prng;               /* xorshift state for sampling waits */
     uint64_t last_allocated;     /* heap->allocated at the previous event (intervals) */
+    uint64_t sample_allocated;   /* heap->allocated when the current sample was taken (recent ring) */
     char name[64];               /* thread.prof.name or pthread name */
     struct prof_tdata *next, *prev; /* live list */
     struct prof_tdata *free_next;   /* recycled */

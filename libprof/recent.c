@@ -5,8 +5,11 @@
 #include "prof_hooks.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static _Atomic(struct recent_ring *) ring_cur;
 static pthread_mutex_t resize_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -84,6 +87,7 @@ struct recent_copy {
     uint64_t alloc_uid, alloc_ns, dalloc_uid, dalloc_ns;
     const struct prof_site *alloc_site, *dalloc_site;
     char alloc_name[33], dalloc_name[33];
+    uint64_t weight_bits, alloc_allocated, dalloc_allocated;
 };
 
 /* Copy entry e if it holds position p, consistently; returns its state (2 live, 4 released) or 0. */
@@ -103,6 +107,9 @@ static unsigned entry_read(struct recent_entry *e, uint64_t p, struct recent_cop
     c->dalloc_site = LD(e->dalloc_site);
     name_load(c->alloc_name, e->alloc_name);
     name_load(c->dalloc_name, e->dalloc_name);
+    c->weight_bits = LD(e->weight_bits);
+    c->alloc_allocated = LD(e->alloc_allocated);
+    c->dalloc_allocated = LD(e->dalloc_allocated);
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&e->seq, memory_order_relaxed) != s1)
         return 0;
@@ -148,13 +155,18 @@ void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
     ST(e->dalloc_ns, 0);
     name_store(e->alloc_name, td->name);
     name_store(e->dalloc_name, "");
+    uint64_t wb;
+    memcpy(&wb, &rec->weight, sizeof(wb));
+    ST(e->weight_bits, wb);
+    ST(e->alloc_allocated, td->sample_allocated);
+    ST(e->dalloc_allocated, 0);
     atomic_store_explicit(&e->seq, (pos << 3) + 2, memory_order_release);
     rec->recent_ring = r;
     rec->recent_idx = pos;
 }
 
 void recent_note_free(struct recent_ring *r, uint64_t pos, const struct prof_tdata *td,
-                      uint64_t now)
+                      uint64_t allocated, uint64_t now)
 {
     struct recent_entry *e = &r->slots[pos & (r->cap - 1)];
     uint64_t s = (pos << 3) + 2;
@@ -167,6 +179,7 @@ void recent_note_free(struct recent_ring *r, uint64_t pos, const struct prof_tda
     ST(e->dalloc_uid, td ? td->uid : 0);
     ST(e->dalloc_ns, now);
     name_store(e->dalloc_name, td ? td->name : "");
+    ST(e->dalloc_allocated, td ? allocated : 0);
     atomic_store_explicit(&e->seq, (pos << 3) + 4, memory_order_release);
 }
 
@@ -218,6 +231,9 @@ int recent_set_max(ssize_t max, ssize_t *old)
             ST(d->dalloc_site, c.dalloc_site);
             name_store(d->alloc_name, c.alloc_name);
             name_store(d->dalloc_name, c.dalloc_name);
+            ST(d->weight_bits, c.weight_bits);
+            ST(d->alloc_allocated, c.alloc_allocated);
+            ST(d->dalloc_allocated, c.dalloc_allocated);
             atomic_store(&d->seq, (out << 3) + state);
             out++;
         }
@@ -230,12 +246,12 @@ int recent_set_max(ssize_t max, ssize_t *old)
 
 /* ---- JSON ---- */
 
-static void json_str(struct writer *w, const char *s)
+/* n bytes as the inside of a JSON string. */
+static void json_mem(struct writer *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    writer_mem(w, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             writer_mem(w, esc, 2);
@@ -246,6 +262,33 @@ static void json_str(struct writer *w, const char *s)
             writer_mem(w, (const char *)&c, 1);
         }
     }
+}
+
+static void json_str(struct writer *w, const char *s)
+{
+    writer_mem(w, "\"", 1);
+    json_mem(w, s, strlen(s));
+    writer_mem(w, "\"", 1);
+}
+
+/* The process's /proc/self/maps as a JSON string, so that a ring dump can
+ * be symbolized without a maps file taken beside it (beyond jemalloc's
+ * layout, whose readers ignore the key). */
+static void json_maps(struct writer *w)
+{
+    char buf[4096];
+    writer_mem(w, "\"", 1);
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    for (;;) {
+        ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        json_mem(w, buf, (size_t)n);
+    }
+    if (fd >= 0)
+        close(fd);
     writer_mem(w, "\"", 1);
 }
 
@@ -262,6 +305,24 @@ static void json_trace(struct writer *w, const struct prof_site *site)
         writer_str(w, "\"");
     }
     writer_str(w, "]");
+}
+
+/* A sample weight (>= 1) as a JSON number with 6 decimals. */
+static void json_weight(struct writer *w, uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, sizeof(d));
+    if (!(d >= 1.0) || d > 1e15)
+        d = 1.0; /* never written by the sampler; keep the JSON valid */
+    uint64_t micro = (uint64_t)(d * 1e6 + 0.5);
+    char frac[8];
+    uint64_t f = micro % 1000000;
+    for (int i = 5; i >= 0; i--, f /= 10)
+        frac[i] = (char)('0' + f % 10);
+    frac[6] = 0;
+    writer_u64(w, micro / 1000000);
+    writer_str(w, ".");
+    writer_str(w, frac);
 }
 
 static bool keep(const struct recent_copy *e, bool released, const struct recent_filter *f)
@@ -358,6 +419,16 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
             writer_u64(w, c.alloc_ns);
             writer_str(w, ",\"alloc_trace\":");
             json_trace(w, c.alloc_site);
+            /* Beyond jemalloc's fields: the sample's weight (objects it
+             * stands for, from the R in force when it was taken) and the
+             * threads' thread.allocated counters at the allocation (this
+             * block included) and at the free, which tell whether the
+             * thread allocated anything in between (heaptrack's test for
+             * a temporary allocation). */
+            writer_str(w, ",\"weight\":");
+            json_weight(w, c.weight_bits);
+            writer_str(w, ",\"alloc_thread_allocated\":");
+            writer_u64(w, c.alloc_allocated);
             if (released && c.dalloc_site) {
                 writer_str(w, ",\"dalloc_thread_uid\":");
                 writer_u64(w, c.dalloc_uid);
@@ -369,6 +440,10 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
                 writer_u64(w, c.dalloc_ns);
                 writer_str(w, ",\"dalloc_trace\":");
                 json_trace(w, c.dalloc_site);
+                if (c.dalloc_allocated) {
+                    writer_str(w, ",\"dalloc_thread_allocated\":");
+                    writer_u64(w, c.dalloc_allocated);
+                }
             }
             writer_str(w, "}");
         }
@@ -388,9 +463,32 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
         json_trace(w, agg[i].site);
         writer_str(w, "}");
     }
-    writer_str(w, "]}");
+    writer_str(w, "],\"maps\":");
+    json_maps(w);
+    writer_str(w, "}");
     writer_flush(w);
     pthread_mutex_unlock(&dump_lock);
+}
+
+static struct dump_file final_out;
+
+int recent_dump_final(void)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    if (!prof.prefix[0]) {
+        pthread_mutex_unlock(&prof.dump_lock);
+        return EFAULT;
+    }
+    char path[4200];
+    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prof.prefix, (int)getpid(),
+             (unsigned long long)prof.dump_seq++);
+    int err = dump_file_open(&final_out, path); /* warns on failure */
+    if (!err) {
+        recent_dump(dump_file_write, &final_out, NULL);
+        err = dump_file_commit(&final_out);
+    }
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
 }
 
 void recent_prefork(void)

@@ -35,6 +35,9 @@ struct recent_entry {
     const struct prof_site *dalloc_site; /* free stack (NULL if not captured) */
     uint64_t alloc_name[4];          /* allocating thread's name (32 bytes, NUL-padded) */
     uint64_t dalloc_name[4];         /* freeing thread's name */
+    uint64_t weight_bits;            /* the sample's weight (a double's bits), objects it stands for */
+    uint64_t alloc_allocated;        /* allocating thread's thread.allocated right after this block */
+    uint64_t dalloc_allocated;       /* freeing thread's thread.allocated at the free (0 = unknown) */
 };
 
 #define RECENT_ENTRY_BYTES sizeof(struct recent_entry)
@@ -51,8 +54,9 @@ bool recent_enabled(void);
 /* Called with a fresh sample record; stores the slot position in it. */
 void recent_note_alloc(struct prof_sample *r, const struct prof_site *site,
                        const struct prof_tdata *td, uint64_t now);
+/* allocated: the freeing thread's thread.allocated counter (td NULL: ignored). */
 void recent_note_free(struct recent_ring *ring, uint64_t pos, const struct prof_tdata *td,
-                      uint64_t now);
+                      uint64_t allocated, uint64_t now);
 ssize_t recent_get_max(void);
 /* 0 or errno (EINVAL for < -1); returns the old max in *old. */
 int recent_set_max(ssize_t max, ssize_t *old);
@@ -69,6 +73,11 @@ struct recent_filter {
 /* JSON in jemalloc's layout (filter NULL: everything). */
 void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
                  const struct recent_filter *filter);
+
+/* With prof_final: the whole ring as <prefix>.<pid>.<seq>.f.recent.json
+ * (whole or nothing), numbered after the final heap dump; 0 or an errno
+ * (EFAULT: no prefix). Takes prof.dump_lock. */
+int recent_dump_final(void);
 
 void recent_prefork(void);
 void recent_postfork_parent(void);

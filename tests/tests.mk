@@ -84,7 +84,7 @@ PROF_SUBJECT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -pthread -fno-builtin-malloc
 $(BUILD)/tests/prof/accuracy: tests/prof/accuracy.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -fomit-frame-pointer -gdwarf-4 $< -o $@ -ldl
-$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress: $(BUILD)/tests/prof/%: tests/prof/%.c
+$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress $(BUILD)/tests/prof/temporary: $(BUILD)/tests/prof/%: tests/prof/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
 $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
@@ -93,7 +93,14 @@ $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
 $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
-PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so)
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary)
+
+# bench/heaptrack's three programs (leak, peak, churn), for
+# tests/apps/heaptrack_side.sh: the flags bench/heaptrack/run.sh uses.
+HT_PROGS := $(addprefix $(BUILD)/tests/heaptrack/,leak peak churn)
+$(HT_PROGS): $(BUILD)/tests/heaptrack/%: bench/heaptrack/%.c bench/heaptrack/ht_common.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -fno-builtin-malloc -fno-builtin-free -Wall $< -o $@ -ldl
 
 # The recent ring alone under ThreadSanitizer (tests/apps/recent_tsan.sh): the
 # ring's sources with test doubles, -fsanitize=thread on purpose (so no SAN);
@@ -106,7 +113,7 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 	    $(filter %.c,$^) -o $@ -lpthread
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
-             $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) \
+             $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) $(HT_PROGS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
 
 # tests/cli/jeprof_names.sh's driver: jeprof-c's objects (all but main.o)

@@ -113,7 +113,7 @@ static void *writer(void *arg)
             if (atomic_compare_exchange_strong(&slot_state[k], &expect, 3)) {
                 struct prof_sample *r = &records[k];
                 if (r->recent_ring)
-                    recent_note_free(r->recent_ring, r->recent_idx, &td, now_ns());
+                    recent_note_free(r->recent_ring, r->recent_idx, &td, x, now_ns());
                 atomic_store(&slot_state[k], 0);
             }
         }

@@ -1,0 +1,289 @@
+/* report_temporary: temporary allocations per site from a recent-ring dump
+ * (jeprof-c --temporary [--max-lifetime=DUR]).
+ *
+ * heaptrack calls an allocation temporary when its free directly follows
+ * it, with no other allocation in between; it sees every call. We see a
+ * sample of allocations (1 per ~R bytes) and, for each, its lifetime, and
+ * (our ring only) the allocating thread's thread.allocated counter at the
+ * allocation and at the free. So two tests are shown per site:
+ *  - temporary: freed within --max-lifetime (default 1 ms) of the
+ *    allocation; the listing is ranked by it. 1 ms covers a scratch buffer
+ *    used within one call or one request step, and is far above the cost of
+ *    reading the clock; a block handed to a queue or a cache lives longer.
+ *    With the default clock (prof_time_resolution:default, a ~4 ms tick) a
+ *    lifetime reads 0 unless a tick falls inside it, so blocks living close
+ *    to the threshold are partly misjudged: use prof_time_resolution:high
+ *    for thresholds under the tick.
+ *  - no-alloc: freed by the allocating thread with nothing else allocated by
+ *    that thread in between (heaptrack's test, per thread rather than
+ *    process-wide); "-" when the dump lacks the counters (jemalloc's ring).
+ * A site is the function that called the allocator (the leaf after
+ * allocator frames are trimmed; a source line with --lines), its stacks
+ * merged, as heaptrack_print merges backtraces; the heaviest stack is shown
+ * for context.
+ * Estimates are unbiased: each sample counts its weight (the objects it
+ * stands for), and the rate divides by the span of allocation times in the
+ * ring (the ring keeps only the newest entries: a window, not the run). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "message.h"
+#include "report.h"
+#include "xalloc.h"
+
+char *collapsed_stack_name(const struct analysis *a, const struct astack *t);
+
+int report_parse_duration(const char *s, double *ns)
+{
+    static const struct {
+        const char *unit;
+        double ns;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v >= 0) || !isfinite(v))
+        return EINVAL;
+    if (*end == 0)
+        return v == 0 ? (*ns = 0, 0) : EINVAL; /* a bare number is ambiguous */
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            *ns = v * units[i].ns;
+            return 0;
+        }
+    return EINVAL;
+}
+
+/* Per-site sums (parallel to a->stacks). */
+struct tsite {
+    double sampled;   /* ring entries of the site */
+    double temp;      /* of them, freed within the threshold */
+    double temp_w;    /* their summed weights: estimated temporary allocations */
+    double temp_life; /* their summed lifetimes (ns) */
+    double strict;    /* freed with no other allocation in between (heaptrack) */
+    int strict_known; /* some entry carried the counters */
+    uint32_t stacks;  /* distinct stacks merged into the site */
+    uint32_t top;     /* analysis stack with the most temporary weight, +1 */
+    double top_w;     /* that weight */
+};
+
+static uint64_t stk_hash(const uint32_t *s, uint32_t d)
+{
+    uint64_t h = d;
+    for (uint32_t i = 0; i < d; i++)
+        h = (h ^ s[i]) * 0x9e3779b97f4a7c15ULL;
+    return hash_u64(h);
+}
+
+static const struct tsite *sort_t;
+static int cmp_site(const void *x, const void *y)
+{
+    const struct tsite *a = &sort_t[*(const uint32_t *)x], *b = &sort_t[*(const uint32_t *)y];
+    if (a->temp_w != b->temp_w)
+        return a->temp_w > b->temp_w ? -1 : 1;
+    if (a->temp != b->temp)
+        return a->temp > b->temp ? -1 : 1;
+    return (*(const uint32_t *)x > *(const uint32_t *)y) -
+           (*(const uint32_t *)x < *(const uint32_t *)y);
+}
+
+/* "12.3k"-style count for estimates. */
+static void human(char *buf, size_t n, double v)
+{
+    if (v >= 1e9)
+        snprintf(buf, n, "%.1fG", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, n, "%.1fM", v / 1e6);
+    else if (v >= 1e4)
+        snprintf(buf, n, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, n, "%.0f", v);
+}
+
+/* What the whole ring holds. */
+struct tring {
+    double entries, freed; /* ring entries, of them freed */
+    double t0, t1;         /* first and last allocation time (ns) */
+    struct tsite all;      /* sums over every kept entry */
+};
+
+/* Index of the analysis stack a sample was merged into, +1 (0: dropped by
+ * --focus/--ignore). slots: open-addressed table of a->stacks. */
+static uint32_t stack_of(const struct analysis *a, const uint32_t *slots, size_t nslots,
+                         const uint8_t *isalloc, const struct psample *s)
+{
+    const uint32_t *stk = a->p->stackpool + s->stack;
+    uint32_t start = 0;
+    for (uint32_t j = 0; j < s->depth; j++)
+        if (isalloc[stk[j]])
+            start = j + 1; /* trimmed as analyze() trims */
+    const uint32_t *k = stk + start;
+    uint32_t d = s->depth - start;
+    for (size_t h = stk_hash(k, d) & (nslots - 1); slots[h]; h = (h + 1) & (nslots - 1)) {
+        const struct astack *t = &a->stacks[slots[h] - 1];
+        if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, k, d * sizeof(uint32_t)) == 0))
+            return slots[h];
+    }
+    return 0;
+}
+
+static void tsite_add_entry(struct tsite *x, const struct psample *s, double max_life_ns)
+{
+    x->sampled++;
+    if (s->lifetime >= 0 && s->lifetime <= max_life_ns) {
+        x->temp++;
+        x->temp_w += s->weight;
+        x->temp_life += s->lifetime;
+    }
+    if (s->between >= 0) {
+        x->strict_known = 1;
+        x->strict += s->between == 0;
+    }
+}
+
+/* Per analysis stack (returned, a->nstacks long) and ring-wide sums. */
+static struct tsite *tally(const struct analysis *a, double max_life_ns, struct tring *r)
+{
+    const struct profile *p = a->p;
+    size_t nslots = 16;
+    while (nslots < a->nstacks * 2 + 2)
+        nslots *= 2;
+    uint32_t *slots = xcalloc(nslots, sizeof(uint32_t));
+    for (size_t i = 0; i < a->nstacks; i++) {
+        const struct astack *t = &a->stacks[i];
+        size_t h = stk_hash(a->pool + t->off, t->depth) & (nslots - 1);
+        while (slots[h])
+            h = (h + 1) & (nslots - 1);
+        slots[h] = (uint32_t)i + 1;
+    }
+    uint8_t *isalloc = xcalloc(p->nlocs + 1, 1);
+    for (size_t i = 0; i < p->nlocs; i++)
+        isalloc[i] = (uint8_t)analyze_loc_is_alloc(p, (uint32_t)i);
+    struct tsite *ss = xcalloc(a->nstacks + 1, sizeof(*ss));
+    memset(r, 0, sizeof(*r));
+    r->t0 = INFINITY;
+    r->t1 = -INFINITY;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct psample *s = &p->samples[i];
+        if (s->weight <= 0)
+            continue; /* not a ring entry */
+        r->entries++;
+        r->freed += s->lifetime >= 0;
+        if (s->alloc_ns >= 0) {
+            r->t0 = s->alloc_ns < r->t0 ? s->alloc_ns : r->t0;
+            r->t1 = s->alloc_ns > r->t1 ? s->alloc_ns : r->t1;
+        }
+        uint32_t st = stack_of(a, slots, nslots, isalloc, s);
+        if (!st)
+            continue;
+        tsite_add_entry(&ss[st - 1], s, max_life_ns);
+        tsite_add_entry(&r->all, s, max_life_ns);
+    }
+    free(isalloc);
+    free(slots);
+    return ss;
+}
+
+/* Folds per-stack sums into per-site ones (indexed by the leaf node id,
+ * 0 for empty stacks; a->nodes.n + 1 long). */
+static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
+{
+    struct tsite *ts = xcalloc(a->nodes.n + 1, sizeof(*ts));
+    for (size_t i = 0; i < a->nstacks; i++) {
+        const struct astack *t = &a->stacks[i];
+        const struct tsite *s = &ss[i];
+        if (s->sampled == 0)
+            continue;
+        struct tsite *x = &ts[t->ndepth ? a->npath[t->noff] : 0];
+        x->sampled += s->sampled;
+        x->temp += s->temp;
+        x->temp_w += s->temp_w;
+        x->temp_life += s->temp_life;
+        x->strict += s->strict;
+        x->strict_known |= s->strict_known;
+        x->stacks++;
+        if (s->temp_w > x->top_w || !x->top) {
+            x->top_w = s->temp_w;
+            x->top = (uint32_t)i + 1;
+        }
+    }
+    return ts;
+}
+
+static void print_header(FILE *out, const struct profile *p, const struct tring *r,
+                         double max_life_ns, double span_s)
+{
+    char lim[32], est[32];
+    if (max_life_ns >= 1e9)
+        snprintf(lim, sizeof(lim), "%g s", max_life_ns / 1e9);
+    else if (max_life_ns >= 1e6)
+        snprintf(lim, sizeof(lim), "%g ms", max_life_ns / 1e6);
+    else if (max_life_ns >= 1e3)
+        snprintf(lim, sizeof(lim), "%g us", max_life_ns / 1e3);
+    else
+        snprintf(lim, sizeof(lim), "%g ns", max_life_ns);
+    const struct tsite *all = &r->all;
+    fprintf(
+        out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
+        lim, all->temp, all->sampled, all->sampled > 0 ? 100.0 * all->temp / all->sampled : 0.0);
+    human(est, sizeof(est), all->temp_w);
+    fprintf(out,
+            "Ring: %.0f entries, %.0f freed, allocated over %.3f s; sample interval %llu B; "
+            "estimated %s temporary allocations",
+            r->entries, r->freed, span_s, (unsigned long long)p->period, est);
+    if (span_s > 0) {
+        human(est, sizeof(est), all->temp_w / span_s);
+        fprintf(out, " (%s/s)", est);
+    }
+    fprintf(out, "\n");
+    fprintf(out, "%9s %6s %9s %9s %10s %10s %12s  %s\n", "temporary", "share", "no-alloc",
+            "sampled", "est. temp", "est. /s", "mean life us",
+            "site  [stacks: heaviest root;...;leaf]");
+}
+
+int report_temporary(FILE *out, const struct analysis *a, const struct report_options *o,
+                     double max_life_ns)
+{
+    const struct profile *p = a->p;
+    if (!p->format || strcmp(p->format, "recent") != 0)
+        return error("--temporary reads a recent-allocation dump "
+                     "(experimental.prof_recent.alloc_dump JSON), not a %s profile",
+                     p->format ? p->format : "empty");
+    struct tring r;
+    struct tsite *ss = tally(a, max_life_ns, &r);
+    struct tsite *ts = fold(a, ss);
+    free(ss);
+    double span_s = r.t1 > r.t0 ? (r.t1 - r.t0) / 1e9 : 0;
+    print_header(out, p, &r, max_life_ns, span_s);
+    if (r.freed == 0)
+        warning("the ring holds no freed allocation: nothing can be temporary "
+                "(is the dump taken too early, or prof_recent_alloc_max too small?)");
+    size_t nsites = a->nodes.n + 1, n = 0;
+    uint32_t *ids = xmalloc(nsites * sizeof(uint32_t));
+    for (size_t i = 0; i < nsites; i++)
+        if (ts[i].temp > 0)
+            ids[n++] = (uint32_t)i;
+    sort_t = ts;
+    qsort(ids, n, sizeof(uint32_t), cmp_site);
+    for (size_t i = 0; i < n && (o->nodecount < 0 || (int)i < o->nodecount); i++) {
+        const struct tsite *x = &ts[ids[i]];
+        char strict[32] = "-", e[32], rate[32] = "-";
+        if (x->strict_known)
+            snprintf(strict, sizeof(strict), "%.0f", x->strict);
+        human(e, sizeof(e), x->temp_w);
+        if (span_s > 0)
+            human(rate, sizeof(rate), x->temp_w / span_s);
+        char *name = collapsed_stack_name(a, &a->stacks[x->top - 1]);
+        fprintf(out, "%9.0f %5.1f%% %9s %9.0f %10s %10s %12.3f  %s  [%u: %s]\n", x->temp,
+                100.0 * x->temp / x->sampled, strict, x->sampled, e, rate,
+                x->temp_life / x->temp / 1e3, ids[i] ? strtab_get(&a->nodes, ids[i]) : "(no stack)",
+                x->stacks, *name ? name : "(no stack)");
+        free(name);
+    }
+    free(ids);
+    free(ts);
+    return 0;
+}
