@@ -19,12 +19,16 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # A missing .pc file stops the install rather than writing a wrong alloc.pc.
 ALLOC_PC_DEPS := libunwind libprotobuf-c zlib
 
-.PHONY: install install-jemalloc-compat deb
+.PHONY: install install-jemalloc-compat deb alloc-pc-force
 
-$(BUILD)/alloc.pc: scripts/alloc.pc.in VERSION Makefile packaging/packaging.mk liballoc/liballoc.mk | $(BUILD)
+# Made at install time (PREFIX and LIBDIR are install-time choices). libdir
+# and includedir are written relative to ${prefix} when they lie under it,
+# so `pkg-config --define-prefix` can relocate a copied tree.
+$(BUILD)/alloc.pc: scripts/alloc.pc.in alloc-pc-force | $(BUILD)
 	@static=$$(pkg-config --static --libs $(ALLOC_PC_DEPS)) || \
 	    { echo "error: pkg-config cannot resolve $(ALLOC_PC_DEPS) (install their -dev packages)" >&2; exit 1; }; \
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
 	    -e 's|@VERSION@|$(ALLOC_VERSION)|g' \
 	    -e "s|@LIBS_PRIVATE@|$$(echo $$static $(filter-out $(addprefix -l,unwind protobuf-c z),$(LIBALLOC_LIBS)))|g" \
 	    $< > $@.tmp
@@ -37,9 +41,9 @@ $(BUILD)/jemalloc-compat.h: include/jemalloc/jemalloc.h | $(BUILD)
 	grep -q '#include <alloc.h>' $@.tmp || { echo "error: $< no longer includes ../alloc.h" >&2; exit 1; }
 	mv -f $@.tmp $@
 
-ALL_TARGETS += $(BUILD)/alloc.pc $(BUILD)/jemalloc-compat.h
+ALL_TARGETS += $(BUILD)/jemalloc-compat.h
 
-install: all
+install: all $(BUILD)/alloc.pc
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(INCLUDEDIR)/liballoc/jemalloc $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 644 $(BUILD)/liballoc.so $(DESTDIR)$(LIBDIR)/liballoc.so.$(ALLOC_VERSION)
