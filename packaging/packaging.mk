@@ -70,5 +70,9 @@ install-jemalloc-compat: install
 	    -e 's|^Description: |Description: liballoc answering for jemalloc: |' \
 	    -e 's|-lalloc|-ljemalloc|' $(BUILD)/alloc.pc > $(DESTDIR)$(PKGCONFIGDIR)/jemalloc.pc
 
+# The .deb installs under /usr with the library in /usr/lib (the directory
+# jeprof-c record looks in beside its own ../bin), not multiarch.
 deb: all
-	@bash packaging/deb.sh $(BUILD) $(ALLOC_VERSION)
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb/root PREFIX=/usr
+	bash packaging/deb.sh $(BUILD) $(ALLOC_VERSION)
