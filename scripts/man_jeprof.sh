@@ -18,23 +18,33 @@ to_roff() {
     /^usage:/ || /^   or:/ { next }
     /^$/ { next }
     /^[^ ].*:$/ { printf ".SS \"%s\"\n", esc(substr($0, 1, length($0) - 1)); next }
-    /^    [^ ]/ {
+    /^    [^ ]/ && n >= 0 {
         line = substr($0, 5)
         split(line, parts, /  +/)
         left = parts[1]
         text = substr(line, length(left) + 1); sub(/^ +/, "", text)
         printf ".TP\n.B %s\n", esc(left)
-        if (text != "") { if (text ~ /^[.\047]/) text = "\\&" text; print esc(text) }
+        if (text != "") print lit(esc(text))
         n++
         next
     }
-    { printf "error: unexpected --help line: %s\n", $0 > "/dev/stderr"; bad = 1 }
-    END { if (bad || n == 0) exit 1 }'
+    # Anything else (a continuation line, a note): kept as text of the
+    # current item or paragraph.
+    { t = $0; sub(/^ +/, "", t); print lit(esc(t)) }
+    function lit(s) { return s ~ /^[.\047]/ ? "\\&" s : s }
+    END { if (n == 0) exit 1 }'
 }
 
 help=$("$prog" --help) || { echo "error: '$prog --help' failed" >&2; exit 1; }
 printf '%s\n' "$help" | to_roff ""
-for sub in $(printf '%s\n' "$help" | sed -n 's/^   or: [^ ]* \([a-z][a-z-]*\).*/\1/p'); do
-    subhelp=$("$prog" "$sub" --help) || { echo "error: '$prog $sub --help' failed" >&2; exit 1; }
-    printf '%s\n' "$subhelp" | to_roff "jeprof-c $sub"
+# A subcommand without --help of its own keeps its usage line only (and a
+# warning), so a new subcommand never breaks the build.
+printf '%s\n' "$help" | sed -n 's/^   or: [^ ]* \([a-z][a-z-]*\).*/\1 &/p' | while read -r sub line; do
+    if subhelp=$("$prog" "$sub" --help 2>/dev/null) && printf '%s\n' "$subhelp" | grep -q '^    -'; then
+        printf '%s\n' "$subhelp" | to_roff "jeprof-c $sub"
+    else
+        echo "warning: '$prog $sub --help' lists no options; jeprof-c(1) shows its usage line only" >&2
+        printf '.SS "jeprof\\-c %s"\n' "$sub"
+        printf '%s\n' "${line#*or: }" | sed -e 's/\\/\\e/g' -e 's/-/\\-/g' -e "s/^[.']/\\\\\&&/"
+    fi
 done
