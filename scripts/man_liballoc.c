@@ -13,16 +13,21 @@
  *       are described from options.def. A leaf without an entry is still
  *       listed, as "not documented", and reported on stderr (the
  *       man_pages test fails on it); an entry naming no leaf is reported on
- *       stderr and left out.
+ *       stderr and left out. The documented type of each readable leaf is
+ *       checked against the size the leaf really reads (a mismatch is an
+ *       error: the manual would lie).
  *
  * Linked with liballoc's internal archive (like the unit tests). Exit 0, or 1
  * with "error: ..." on stderr (unreadable or malformed DOCFILE, bad usage).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "ctl.h"
 
 /* ---- roff output ---- */
@@ -204,6 +209,61 @@ static int read_docs(const char *path)
     return 0;
 }
 
+/* The size of a documented type, 0 for one not checked (void, structs
+ * passed by writing). */
+static size_t type_size(const char *type)
+{
+    static const struct {
+        const char *type;
+        size_t size;
+    } sizes[] = {
+        {"bool", sizeof(bool)},         {"int", sizeof(int)},
+        {"unsigned", sizeof(unsigned)}, {"uint32_t", sizeof(uint32_t)},
+        {"size_t", sizeof(size_t)},     {"ssize_t", sizeof(ssize_t)},
+        {"uint64_t", sizeof(uint64_t)}, {"uint64_t *", sizeof(uint64_t *)},
+        {"const char *", sizeof(const char *)},
+        {"struct {uint64_t req_sum; uint64_t count}", 2 * sizeof(uint64_t)},
+    };
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        if (strcmp(sizes[i].type, type) == 0)
+            return sizes[i].size;
+    return 0;
+}
+
+static int type_errors;
+
+/* Checks a documented readable leaf's type against the tree: a read with a
+ * buffer larger than any type fails with EINVAL after setting *oldlenp to
+ * the real size (mallctl's contract). Indexes are taken as 0. Leaves that
+ * refuse before reading (a feature off, a creating read that needs an exact
+ * buffer) leave *oldlenp alone and are not checked. */
+static void check_type(const char *name, const char *type, const char *mode)
+{
+    size_t want = type_size(type);
+    if (!want || mode[0] != 'r')
+        return;
+    char concrete[512], *o = concrete;
+    for (const char *p = name; *p && o < concrete + sizeof(concrete) - 2; p++) {
+        if (*p == '<' && p[1] && p[2] == '>') {
+            *o++ = '0';
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = 0;
+    unsigned char buf[64];
+    size_t len = sizeof(buf);
+    int err = mallctl(concrete, buf, &len, NULL, 0);
+    if (len == sizeof(buf) || len == 0)
+        return; /* refused before reading */
+    if ((err == 0 || err == EINVAL) && len != want) {
+        fprintf(stderr, "error: mallctl '%s' is documented as %s (%zu bytes) but reads %zu bytes\n",
+                name, type, want, len);
+        type_errors++;
+    }
+}
+
 static void leaf(const char *name)
 {
     const char *type = NULL, *mode = NULL, *text = NULL;
@@ -232,6 +292,7 @@ static void leaf(const char *name)
         printf("\nNot documented yet.\n");
         return;
     }
+    check_type(name, type, mode);
     printf(" (\\fI%s\\fR) \\fB%s\\fR\n", type, strcmp(mode, "--") ? mode : "\\-\\-");
     if (text == optbuf)
         printf("%s\n", text);
@@ -282,6 +343,8 @@ int main(int argc, char **argv)
             if (!entries[i].used)
                 fprintf(stderr, "note: '%s' in %s names no mallctl of this build: left out\n",
                         entries[i].name, argv[2]);
+        if (type_errors)
+            return 1;
         if (undocumented)
             fprintf(stderr, "warning: %d mallctl names not documented in %s\n", undocumented,
                     argv[2]);
