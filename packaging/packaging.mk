@@ -17,6 +17,10 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # liballoc.so is linked with (LIBALLOC_LIBS) closed over their own static
 # dependencies as their pkg-config files state (libunwind.a needs liblzma).
 # A missing .pc file stops the install rather than writing a wrong alloc.pc.
+# -lgcc_eh comes first: libunwind.a also defines the _Unwind_* functions a
+# static C++ program takes from libgcc_eh (which g++ -static appends last),
+# and whichever archive comes first must serve them all, or the link fails
+# with "multiple definition of _Unwind_Resume".
 ALLOC_PC_DEPS := libunwind libprotobuf-c zlib
 
 .PHONY: install install-jemalloc-compat deb alloc-pc-force
@@ -30,7 +34,7 @@ $(BUILD)/alloc.pc: scripts/alloc.pc.in alloc-pc-force | $(BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
 	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
 	    -e 's|@VERSION@|$(ALLOC_VERSION)|g' \
-	    -e "s|@LIBS_PRIVATE@|$$(echo $$static $(filter-out $(addprefix -l,unwind protobuf-c z),$(LIBALLOC_LIBS)))|g" \
+	    -e "s|@LIBS_PRIVATE@|$$(echo -lgcc_eh $$static $(filter-out $(addprefix -l,unwind protobuf-c z),$(LIBALLOC_LIBS)))|g" \
 	    $< > $@.tmp
 	mv -f $@.tmp $@
 

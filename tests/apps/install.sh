@@ -5,8 +5,10 @@
 # through `pkg-config alloc` a program links dynamically, and with
 # `pkg-config --static --libs alloc` fully statically (-static), and both run
 # on liballoc: mallctl("liballoc.version") answers the VERSION file's release
-# and stats.allocated counts a 4 MiB block. <jemalloc/jemalloc.h> resolves
-# to liballoc's header with alloc.pc's flags.
+# and stats.allocated counts a 4 MiB block; a C++ program that throws links
+# -static the same way (liballoc's operator new, exceptions unwinding through
+# libgcc_eh next to libunwind). <jemalloc/jemalloc.h> resolves to liballoc's
+# header with alloc.pc's flags.
 . "$(dirname "$0")/lib.sh"
 need cc
 need pkg-config
@@ -81,3 +83,40 @@ readelf -l "$TMP/prog_static" | grep -q INTERP && fail "prog_static is not stati
 out=$("$TMP/prog_static" 2>/dev/null) || fail "prog_static: $out"
 [ "$out" = "liballoc $version allocated>=4MiB 1" ] || fail "prog_static printed '$out'"
 echo "ok   static program (-static) through pkg-config --static --libs alloc: $out"
+
+# Static C++: operator new from liballoc.a, and an exception still unwinds.
+if command -v g++ >/dev/null 2>&1; then
+    cat >"$TMP/prog.cc" <<'CC'
+#include <alloc.h>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+static void thrower(const std::string &s) { throw std::runtime_error("thrown " + s); }
+int main()
+{
+    auto *v = new std::vector<int>(1 << 20); /* 4 MiB through operator new */
+    uint64_t e = 1;
+    size_t allocated = 0, len = sizeof(allocated);
+    mallctl("epoch", nullptr, nullptr, &e, sizeof(e));
+    mallctl("stats.allocated", &allocated, &len, nullptr, 0);
+    delete v;
+    try {
+        thrower(std::string(40, 'x').substr(0, 3));
+    } catch (const std::exception &ex) {
+        std::printf("%s allocated>=4MiB %d\n", ex.what(), allocated >= (4u << 20));
+        return 0;
+    }
+    return 1;
+}
+CC
+    # shellcheck disable=SC2046
+    g++ -static -o "$TMP/prog_cxx" "$TMP/prog.cc" $(pkg-config --cflags alloc) \
+        $(pkg-config --static --libs alloc) -Wl,--trace-symbol=_Znwm 2>"$TMP/ld.log" ||
+        { cat "$TMP/ld.log"; fail "static C++ link with pkg-config --static --libs alloc"; }
+    grep -q 'liballoc\.a(new_delete\.o): definition of _Znwm' "$TMP/ld.log" ||
+        fail "operator new of prog_cxx is not liballoc's: $(cat "$TMP/ld.log")"
+    out=$(MALLOC_CONF=prof:true,lg_prof_sample:0 "$TMP/prog_cxx" 2>/dev/null) || fail "prog_cxx: $out"
+    [ "$out" = "thrown xxx allocated>=4MiB 1" ] || fail "prog_cxx printed '$out'"
+    echo "ok   static C++ program (g++ -static), sampling every allocation: $out"
+fi
