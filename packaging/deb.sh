@@ -11,6 +11,9 @@ set -eu
 build=$1 version=$2
 root=$(cd "$build/deb/root" 2>/dev/null && pwd) || { echo "error: '$build/deb/root' missing (run make deb)" >&2; exit 1; }
 pkg=liballoc
+# Who the package names as its maintainer (control file and changelog);
+# set DEB_MAINTAINER="Name <address>" when publishing it.
+maint=${DEB_MAINTAINER:-liballoc developers <liballoc@localhost>}
 debver=$version-1
 arch=$(dpkg --print-architecture)
 out=$build/${pkg}_${debver}_${arch}.deb
@@ -42,8 +45,8 @@ License: unspecified
  The project has not chosen a licence yet; this package is for local use.
 EOT
 date=$(git -C "$(dirname "$0")/.." log -1 --format=%cD 2>/dev/null || date -R)
-printf '%s (%s) unstable; urgency=medium\n\n  * Package built from the source tree (make deb).\n\n -- liballoc developers <liballoc@localhost>  %s\n' \
-    "$pkg" "$debver" "$date" | gzip -9n >"$doc/changelog.Debian.gz"
+printf '%s (%s) unstable; urgency=medium\n\n  * Package built from the source tree (make deb).\n\n -- %s  %s\n' \
+    "$pkg" "$debver" "$maint" "$date" | gzip -9n >"$doc/changelog.Debian.gz"
 
 # Depends from the binaries' NEEDED libraries (dpkg-shlibdeps reads
 # debian/control, so it runs in a scratch source tree).
@@ -64,7 +67,7 @@ cat >"$root/DEBIAN/control" <<EOT
 Package: $pkg
 Version: $debver
 Architecture: $arch
-Maintainer: liballoc developers <liballoc@localhost>
+Maintainer: $maint
 Installed-Size: $size
 Depends: $depends
 Recommends: pkg-config

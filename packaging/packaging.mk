@@ -5,7 +5,9 @@
 #   make install-jemalloc-compat            also <jemalloc/jemalloc.h>, -ljemalloc and
 #                                           jemalloc.pc answered by liballoc (opt-in: these
 #                                           names belong to jemalloc; see README)
-#   make deb                                build/liballoc_<version>_<arch>.deb (dpkg-deb)
+#   make deb                                build/liballoc_<version>-1_<arch>.deb (dpkg-deb;
+#                                           DEB_MAINTAINER="Name <addr>" names the maintainer,
+#                                           LINTIAN=none skips lintian)
 
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
