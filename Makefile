@@ -4,6 +4,11 @@
 CC      ?= cc
 BUILD   := build
 PREFIX  ?= /usr/local
+# The project's release, one place: alloc.pc, the .deb, the manuals,
+# jeprof-c --version and mallctl("liballoc.version") read it.
+ALLOC_VERSION := $(shell cat VERSION)
+# The shared library's ABI number: its soname is liballoc.so.$(ALLOC_SOVERSION).
+ALLOC_SOVERSION := 0
 # MODE=debug turns on invariant checks (config_debug) and -O0.
 MODE    ?= release
 SAN     ?=
@@ -22,7 +27,7 @@ endif
 CFLAGS  ?=
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 
-.PHONY: all test demo bench install clean fuzz check-long
+.PHONY: all test demo bench clean fuzz check-long
 .DEFAULT_GOAL := all
 
 ALL_TARGETS :=
@@ -36,6 +41,8 @@ include tests/tests.mk
 include tests/unit/unit.mk
 include bench/bench.mk
 include examples/examples.mk
+include man/man.mk
+include packaging/packaging.mk
 
 all: $(ALL_TARGETS)
 
@@ -56,16 +63,6 @@ demo:
 	@bash scripts/deps.sh || true
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
-
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/jemalloc $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(BUILD)/liballoc.so $(DESTDIR)$(PREFIX)/lib/liballoc.so
-	install -m 644 $(BUILD)/liballoc.a $(DESTDIR)$(PREFIX)/lib/liballoc.a
-	install -m 644 include/alloc.h $(DESTDIR)$(PREFIX)/include/alloc.h
-	install -m 644 include/jemalloc/jemalloc.h $(DESTDIR)$(PREFIX)/include/jemalloc/jemalloc.h
-	if [ -x $(BUILD)/jeprof-c ]; then install -m 755 $(BUILD)/jeprof-c $(DESTDIR)$(PREFIX)/bin/jeprof-c; fi
-	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/alloc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/alloc.pc
 
 clean:
 	rm -rf $(BUILD)

@@ -16,6 +16,10 @@ $(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
 
 -include $(JEPROF_OBJS:.o=.d)
 
+# jeprof-c --version prints the project's release (VERSION).
+$(BUILD)/obj/jeprof-c/main.o: ALL_CFLAGS += -DALLOC_RELEASE='"$(ALLOC_VERSION)"'
+$(BUILD)/obj/jeprof-c/main.o: VERSION
+
 $(BUILD)/jeprof-c: $(JEPROF_OBJS) $(PROTO_OBJ)
 	$(CC) -o $@ $^ $(SAN_LDFLAGS) $(JEPROF_LIBS)
 

@@ -43,6 +43,10 @@ enum mode {
 /* jeprof's version line names the jemalloc it ships with; ours names the
  * jemalloc release whose formats and flags it follows. */
 #define JEPROF_C_FOLLOWS "jemalloc 5.3.0"
+/* The project's release, from the VERSION file (jeprof-c.mk). */
+#ifndef ALLOC_RELEASE
+#error "ALLOC_RELEASE must be defined (jeprof-c.mk passes the VERSION file)"
+#endif
 
 /* Everything the command line sets. */
 struct cli {
@@ -488,9 +492,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cli.version) {
-        printf("jeprof-c (part of liballoc; follows jeprof of %s)\n"
+        printf("jeprof-c %s (part of liballoc; follows jeprof of %s)\n"
                "reads heap_v2, pprof (profile.proto) and recent-allocation JSON dumps\n",
-               JEPROF_C_FOLLOWS);
+               ALLOC_RELEASE, JEPROF_C_FOLLOWS);
         return 0;
     }
     int urc = check_modes();

@@ -89,6 +89,23 @@ static int h_version(const struct ctl_args *a)
     return ctl_read_only(a, &v, sizeof(v));
 }
 
+/* liballoc.version: this library's own release (the VERSION file, passed by
+ * liballoc.mk), e.g. "0.1.0". "version" repeats jemalloc's string for
+ * compatibility, so this is how a program tells that liballoc serves it
+ * (jemalloc answers ENOENT). Read-only, const char *. */
+#ifndef ALLOC_RELEASE
+#error "ALLOC_RELEASE must be defined (liballoc.mk passes the VERSION file)"
+#endif
+static int h_liballoc_version(const struct ctl_args *a)
+{
+    const char *v = ALLOC_RELEASE;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static const struct ctl_node liballoc_nodes[] = {
+    {"version", NULL, 0, NULL, h_liballoc_version},
+};
+
 static int h_epoch(const struct ctl_args *a)
 {
     uint64_t v = 0;
@@ -868,8 +885,14 @@ static const struct ctl_node root_nodes[] = {
     {"stats", stats_nodes, N(stats_nodes), NULL, NULL},
     {"prof", prof_ctl_nodes, PROF_CTL_NNODES, NULL, NULL},
     {"experimental", experimental_nodes, 1, NULL, NULL},
+    {"liballoc", liballoc_nodes, N(liballoc_nodes), NULL, NULL},
 };
 static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
+
+const struct ctl_node *ctl_root(void)
+{
+    return &root;
+}
 
 int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, size_t *depth,
                     const struct ctl_node **leaf)

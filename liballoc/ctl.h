@@ -36,6 +36,9 @@ int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, s
 int ctl_mib_to_node(const struct ctl_node *top, const size_t *mib, size_t miblen,
                     const struct ctl_node **out) WARN_UNUSED;
 
+/* The root of the mallctl tree (never exported): for tools that walk it,
+ * e.g. the generator of liballoc(3)'s mallctl list (scripts/man_liballoc.c). */
+const struct ctl_node *ctl_root(void);
 
 /* Fork handling for the few locks the handlers own. */
 void ctl_prefork(void);

@@ -48,6 +48,10 @@ $(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
 
 -include $(LIBALLOC_OBJS:.o=.d) $(LIBALLOC_CXX_OBJS:.o=.d)
 
+# mallctl("liballoc.version") answers the project's release (VERSION).
+$(BUILD)/obj/liballoc/ctl.o: LIBALLOC_CFLAGS += -DALLOC_RELEASE='"$(ALLOC_VERSION)"'
+$(BUILD)/obj/liballoc/ctl.o: VERSION
+
 # -z nodelete: once loaded, never unloaded (a plugin's dlclose must not unmap
 # the allocator under live blocks, thread-exit hooks and fork handlers).
 # -Bsymbolic-functions: calls from the library to its own exported functions
@@ -56,9 +60,10 @@ $(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
 # (std::bad_alloc, the new handler), as jemalloc's library does.
 $(BUILD)/liballoc.so: $(LIBALLOC_ALL_OBJS) $(LIBALLOC_MAP)
 	$(CC) -shared -o $@.tmp $(filter %.o,$^) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
-	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) -Wl,-soname,liballoc.so \
-	    $(LIBALLOC_LIBS) -lstdc++
+	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
+	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS) -lstdc++
 	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file
+	ln -sf liballoc.so $@.$(ALLOC_SOVERSION)  # the soname, for programs linked with -lalloc
 
 # liballoc.a: the C objects and the protobuf-c generated code combined into one
 # relocatable object whose only global definitions are LIBALLOC_EXPORTS (the

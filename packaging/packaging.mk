@@ -1,0 +1,84 @@
+# Installation and packaging: make install, make install-jemalloc-compat,
+# make deb. Paths follow the GNU names; DESTDIR is honoured by every rule.
+#
+#   make install PREFIX=/usr/local          library, headers, alloc.pc, jeprof-c, manuals
+#   make install-jemalloc-compat            also <jemalloc/jemalloc.h>, -ljemalloc and
+#                                           jemalloc.pc answered by liballoc (opt-in: these
+#                                           names belong to jemalloc; see README)
+#   make deb                                build/liballoc_<version>-1_<arch>.deb (dpkg-deb;
+#                                           DEB_MAINTAINER="Name <addr>" names the maintainer,
+#                                           LINTIAN=none skips lintian)
+
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# What a static link of liballoc.a needs besides the archive: the libraries
+# liballoc.so is linked with (LIBALLOC_LIBS) closed over their own static
+# dependencies as their pkg-config files state (libunwind.a needs liblzma).
+# A missing .pc file stops the install rather than writing a wrong alloc.pc.
+# -lgcc_eh comes first: libunwind.a also defines the _Unwind_* functions a
+# static C++ program takes from libgcc_eh (which g++ -static appends last),
+# and whichever archive comes first must serve them all, or the link fails
+# with "multiple definition of _Unwind_Resume".
+ALLOC_PC_DEPS := libunwind libprotobuf-c zlib
+
+.PHONY: install install-jemalloc-compat deb alloc-pc-force
+
+# Made at install time (PREFIX and LIBDIR are install-time choices). libdir
+# and includedir are written relative to ${prefix} when they lie under it,
+# so `pkg-config --define-prefix` can relocate a copied tree.
+$(BUILD)/alloc.pc: scripts/alloc.pc.in alloc-pc-force | $(BUILD)
+	@static=$$(pkg-config --static --libs $(ALLOC_PC_DEPS)) || \
+	    { echo "error: pkg-config cannot resolve $(ALLOC_PC_DEPS) (install their -dev packages)" >&2; exit 1; }; \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(ALLOC_VERSION)|g' \
+	    -e "s|@LIBS_PRIVATE@|$$(echo -lgcc_eh $$static $(filter-out $(addprefix -l,unwind protobuf-c z),$(LIBALLOC_LIBS)))|g" \
+	    $< > $@.tmp
+	mv -f $@.tmp $@
+
+# The header that answers #include <jemalloc/jemalloc.h>, installed outside
+# the include root's own jemalloc/ (which belongs to Debian's libjemalloc-dev).
+$(BUILD)/jemalloc-compat.h: include/jemalloc/jemalloc.h | $(BUILD)
+	sed -e 's|#include "../alloc.h"|#include <alloc.h>|' $< > $@.tmp
+	grep -q '#include <alloc.h>' $@.tmp || { echo "error: $< no longer includes ../alloc.h" >&2; exit 1; }
+	mv -f $@.tmp $@
+
+ALL_TARGETS += $(BUILD)/jemalloc-compat.h
+
+install: all $(BUILD)/alloc.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(INCLUDEDIR)/liballoc/jemalloc $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 644 $(BUILD)/liballoc.so $(DESTDIR)$(LIBDIR)/liballoc.so.$(ALLOC_VERSION)
+	ln -sf liballoc.so.$(ALLOC_VERSION) $(DESTDIR)$(LIBDIR)/liballoc.so.$(ALLOC_SOVERSION)
+	ln -sf liballoc.so.$(ALLOC_SOVERSION) $(DESTDIR)$(LIBDIR)/liballoc.so
+	install -m 644 $(BUILD)/liballoc.a $(DESTDIR)$(LIBDIR)/liballoc.a
+	install -m 644 include/alloc.h $(DESTDIR)$(INCLUDEDIR)/alloc.h
+	install -m 644 $(BUILD)/jemalloc-compat.h $(DESTDIR)$(INCLUDEDIR)/liballoc/jemalloc/jemalloc.h
+	install -m 644 $(BUILD)/alloc.pc $(DESTDIR)$(PKGCONFIGDIR)/alloc.pc
+	install -m 755 $(BUILD)/jeprof-c $(DESTDIR)$(BINDIR)/jeprof-c
+	install -m 644 $(BUILD)/man/jeprof-c.1 $(DESTDIR)$(MANDIR)/man1/jeprof-c.1
+	install -m 644 $(BUILD)/man/liballoc.3 $(DESTDIR)$(MANDIR)/man3/liballoc.3
+
+# jemalloc's names answered by liballoc, so that a program built with
+# -ljemalloc, <jemalloc/jemalloc.h> or `pkg-config jemalloc` builds against
+# liballoc unchanged. Conflicts with Debian's libjemalloc-dev on the same
+# prefix, hence opt-in and never in the .deb.
+install-jemalloc-compat: install
+	install -d $(DESTDIR)$(INCLUDEDIR)/jemalloc
+	install -m 644 $(BUILD)/jemalloc-compat.h $(DESTDIR)$(INCLUDEDIR)/jemalloc/jemalloc.h
+	ln -sf liballoc.so.$(ALLOC_SOVERSION) $(DESTDIR)$(LIBDIR)/libjemalloc.so
+	ln -sf liballoc.a $(DESTDIR)$(LIBDIR)/libjemalloc.a
+	sed -e 's|^Name: alloc$$|Name: jemalloc|' \
+	    -e 's|^Description: |Description: liballoc answering for jemalloc: |' \
+	    -e 's|-lalloc|-ljemalloc|' $(BUILD)/alloc.pc > $(DESTDIR)$(PKGCONFIGDIR)/jemalloc.pc
+
+# The .deb installs under /usr with the library in /usr/lib (the directory
+# jeprof-c record looks in beside its own ../bin), not multiarch.
+deb: all
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(BUILD))/deb/root PREFIX=/usr
+	bash packaging/deb.sh $(BUILD) $(ALLOC_VERSION)

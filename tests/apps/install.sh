@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# make install from a clean prefix: the library (liballoc.so.<version> with
+# its soname and development symlinks, liballoc.a), the headers, alloc.pc,
+# jeprof-c and the manuals land under PREFIX (and under DESTDIR when given);
+# through `pkg-config alloc` a program links dynamically, and with
+# `pkg-config --static --libs alloc` fully statically (-static), and both run
+# on liballoc: mallctl("liballoc.version") answers the VERSION file's release
+# and stats.allocated counts a 4 MiB block; a C++ program that throws links
+# -static the same way (liballoc's operator new, exceptions unwinding through
+# libgcc_eh next to libunwind). <jemalloc/jemalloc.h> resolves to liballoc's
+# header with alloc.pc's flags.
+. "$(dirname "$0")/lib.sh"
+need cc
+need pkg-config
+need readelf
+version=$(cat "$ROOT/VERSION")
+
+# DESTDIR: everything lands below it, with PREFIX's paths inside the files.
+make --no-print-directory -s -C "$ROOT" install DESTDIR="$TMP/dest" PREFIX=/opt/liballoc \
+    >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log"; fail "make install DESTDIR=... failed"; }
+D=$TMP/dest/opt/liballoc
+for f in lib/liballoc.so.$version lib/liballoc.a include/alloc.h include/liballoc/jemalloc/jemalloc.h \
+    lib/pkgconfig/alloc.pc bin/jeprof-c share/man/man1/jeprof-c.1 share/man/man3/liballoc.3; do
+    [ -f "$D/$f" ] || fail "make install DESTDIR: $f missing"
+done
+[ "$(readlink "$D/lib/liballoc.so.0")" = "liballoc.so.$version" ] || fail "liballoc.so.0 symlink"
+[ "$(readlink "$D/lib/liballoc.so")" = "liballoc.so.0" ] || fail "liballoc.so symlink"
+readelf -d "$D/lib/liballoc.so.$version" | grep -q 'SONAME.*\[liballoc\.so\.0\]' || fail "soname is not liballoc.so.0"
+grep -qx 'prefix=/opt/liballoc' "$D/lib/pkgconfig/alloc.pc" || fail "alloc.pc prefix under DESTDIR"
+[ -z "$(find "$TMP/dest" -mindepth 1 -maxdepth 1 ! -name opt)" ] || fail "files outside DESTDIR/PREFIX"
+echo "ok   make install DESTDIR=... PREFIX=/opt/liballoc: files, soname liballoc.so.0, symlinks"
+
+# A real prefix, used through pkg-config.
+P=$TMP/prefix
+make --no-print-directory -s -C "$ROOT" install PREFIX="$P" >"$TMP/make.log" 2>&1 ||
+    { cat "$TMP/make.log"; fail "make install PREFIX=$P failed"; }
+export PKG_CONFIG_PATH=$P/lib/pkgconfig
+[ "$(pkg-config --modversion alloc)" = "$version" ] || fail "pkg-config --modversion alloc"
+"$P/bin/jeprof-c" --version | grep -q "^jeprof-c $version " || fail "installed jeprof-c --version"
+
+cat >"$TMP/prog.c" <<'C'
+#include <jemalloc/jemalloc.h>
+#ifndef ALLOC_H
+#error "<jemalloc/jemalloc.h> is not liballoc's header"
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+int main(void)
+{
+    const char *v = NULL;
+    size_t len = sizeof(v);
+    if (mallctl("liballoc.version", &v, &len, NULL, 0) != 0) {
+        printf("no liballoc.version\n");
+        return 1;
+    }
+    void *p = mallocx(4 << 20, MALLOCX_ZERO);
+    uint64_t e = 1;
+    size_t allocated = 0, alen = sizeof(allocated);
+    mallctl("epoch", NULL, NULL, &e, sizeof(e));
+    if (mallctl("stats.allocated", &allocated, &alen, NULL, 0) != 0)
+        return 1;
+    printf("liballoc %s allocated>=4MiB %d\n", v, allocated >= (4u << 20));
+    dallocx(p, 0);
+    return 0;
+}
+C
+# Dynamic.
+# shellcheck disable=SC2046
+cc -o "$TMP/prog_dyn" "$TMP/prog.c" $(pkg-config --cflags --libs alloc) -Wl,-rpath,"$P/lib" ||
+    fail "dynamic link through pkg-config --libs alloc"
+readelf -d "$TMP/prog_dyn" | grep -q 'NEEDED.*\[liballoc\.so\.0\]' || fail "prog_dyn does not need liballoc.so.0"
+out=$("$TMP/prog_dyn") || fail "prog_dyn: $out"
+[ "$out" = "liballoc $version allocated>=4MiB 1" ] || fail "prog_dyn printed '$out'"
+echo "ok   dynamic program through pkg-config alloc: $out"
+
+# Static: every library liballoc.a needs must come from pkg-config --static.
+# shellcheck disable=SC2046
+cc -static -o "$TMP/prog_static" "$TMP/prog.c" $(pkg-config --cflags alloc) \
+    $(pkg-config --static --libs alloc) 2>"$TMP/ld.log" ||
+    { cat "$TMP/ld.log"; fail "static link with pkg-config --static --libs alloc: $(pkg-config --static --libs alloc)"; }
+readelf -l "$TMP/prog_static" | grep -q INTERP && fail "prog_static is not static"
+out=$("$TMP/prog_static" 2>/dev/null) || fail "prog_static: $out"
+[ "$out" = "liballoc $version allocated>=4MiB 1" ] || fail "prog_static printed '$out'"
+echo "ok   static program (-static) through pkg-config --static --libs alloc: $out"
+
+# Static C++: operator new from liballoc.a, and an exception still unwinds.
+if command -v g++ >/dev/null 2>&1; then
+    cat >"$TMP/prog.cc" <<'CC'
+#include <alloc.h>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+static void thrower(const std::string &s) { throw std::runtime_error("thrown " + s); }
+int main()
+{
+    auto *v = new std::vector<int>(1 << 20); /* 4 MiB through operator new */
+    uint64_t e = 1;
+    size_t allocated = 0, len = sizeof(allocated);
+    mallctl("epoch", nullptr, nullptr, &e, sizeof(e));
+    mallctl("stats.allocated", &allocated, &len, nullptr, 0);
+    delete v;
+    try {
+        thrower(std::string(40, 'x').substr(0, 3));
+    } catch (const std::exception &ex) {
+        std::printf("%s allocated>=4MiB %d\n", ex.what(), allocated >= (4u << 20));
+        return 0;
+    }
+    return 1;
+}
+CC
+    # shellcheck disable=SC2046
+    g++ -static -o "$TMP/prog_cxx" "$TMP/prog.cc" $(pkg-config --cflags alloc) \
+        $(pkg-config --static --libs alloc) -Wl,--trace-symbol=_Znwm 2>"$TMP/ld.log" ||
+        { cat "$TMP/ld.log"; fail "static C++ link with pkg-config --static --libs alloc"; }
+    grep -q 'liballoc\.a(new_delete\.o): definition of _Znwm' "$TMP/ld.log" ||
+        fail "operator new of prog_cxx is not liballoc's: $(cat "$TMP/ld.log")"
+    out=$(MALLOC_CONF=prof:true,lg_prof_sample:0 "$TMP/prog_cxx" 2>/dev/null) || fail "prog_cxx: $out"
+    [ "$out" = "thrown xxx allocated>=4MiB 1" ] || fail "prog_cxx printed '$out'"
+    echo "ok   static C++ program (g++ -static), sampling every allocation: $out"
+fi
