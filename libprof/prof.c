@@ -237,8 +237,11 @@ static void final_dump(void)
     struct prof_tdata *td = tdata_of(prof_host_heap(false));
     if (td)
         td->in_prof = true;
-    if (prof.prefix[0])
+    if (prof.prefix[0]) {
+        if (opt.prof_peak)
+            prof_dump_auto('p'); /* before .f., which stays the last dump */
         prof_dump_auto('f');
+    }
     if (opt.prof_leak) {
         double acc[3] = {0, 0, 0};
         site_foreach(leak_visit, acc);

@@ -84,7 +84,7 @@ PROF_SUBJECT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -pthread -fno-builtin-malloc
 $(BUILD)/tests/prof/accuracy: tests/prof/accuracy.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -fomit-frame-pointer -gdwarf-4 $< -o $@ -ldl
-$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress: $(BUILD)/tests/prof/%: tests/prof/%.c
+$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress $(BUILD)/tests/prof/peak: $(BUILD)/tests/prof/%: tests/prof/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
 $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
@@ -93,7 +93,7 @@ $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
 $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
-PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so)
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so peak)
 
 # The recent ring alone under ThreadSanitizer (tests/apps/recent_tsan.sh): the
 # ring's sources with test doubles, -fsanitize=thread on purpose (so no SAN);
