@@ -216,13 +216,18 @@ static uint64_t check_dump(const char *path)
     return tot_b;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     tl_require_liballoc();
-    bool peak = false;
+    bool peak = false, prof = false;
     size_t len = sizeof(peak);
-    if (mallctl("opt.prof_peak", &peak, &len, NULL, 0) != 0 || !peak) {
-        printf("SKIP: needs MALLOC_CONF prof:true,prof_peak:true (prof_peak_churn.conf)\n");
+    CHECK_I(mallctl("opt.prof_peak", &peak, &len, NULL, 0), ==, 0);
+    len = sizeof(prof);
+    CHECK_I(mallctl("opt.prof", &prof, &len, NULL, 0), ==, 0);
+    if (!peak || !prof) {
+        /* Run without prof_peak_churn.conf's MALLOC_CONF: re-run under it. */
+        CHECK_MSG(argc < 2, "child run without prof:true,prof_peak:true");
+        tl_run_child(argv[0], "prof:true,prof_peak:true,lg_prof_sample:0");
         return 0;
     }
     nthreads = tl_threads();
