@@ -8,6 +8,8 @@
  * estimates stay unbiased when R changes at run time.
  * Locking: site stripes and sample stripes are separate mutexes and are
  * never held together; no profiler lock is held while unwinding or writing.
+ * The peak snapshot's lock (peak.c) comes after prof.dump_lock and before
+ * prof.tdata_lock and the site stripes; the allocation path only try-locks it.
  */
 #ifndef PROF_H
 #define PROF_H

@@ -359,7 +359,8 @@ void site_peak_snapshot(uint64_t gen)
     struct prof_site *s = all_sites;
     pthread_mutex_unlock(&all_lock);
     /* A site created after the head was read is not in this snapshot: its
-     * peak_gen stays older and readers skip it (it held nothing then). */
+     * peak_gen stays older and readers skip it (it held nothing when the
+     * walk began; what it took since is among the in-flight samples). */
     for (; s; s = s->all_next) {
         pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
         pthread_mutex_lock(l);

@@ -14,6 +14,10 @@
 #    is well-formed heap_v2 whose totals add up (header = blocks = thread
 #    lines), and the peak holds site_peak_a with between 200 MiB / 1.1
 #    (the 10% re-take rule) and 200 MiB, in whole 64 KiB blocks;
+#  - the 10% rule (lg_prof_sample:0): after a single 10 MiB block, 512 KiB
+#    more (+5%) takes no new snapshot (the peak shows site_rule_x's
+#    10485760 bytes and no site_rule_y), 1 MiB more does (site_rule_y in
+#    [1 MiB, 1.5 MiB]: the snapshot is taken by the block that crosses +10%);
 #  - prof_final: <prefix>.<pid>.0.p0.heap (the peak) before
 #    <prefix>.<pid>.1.f.heap (live at exit); with prof_format:both the
 #    peak's .pb.gz twin read by jeprof-c shows the same peak owner;
@@ -106,6 +110,24 @@ if [ -f "$D/peak.heap" ]; then
         bad "exact: the peak's header total is $h bytes, want about 200 MiB"
     [ "$(flat_of jeprof "$D/peak.heap" site_hold)" = absent ] || bad "exact: site_hold in the peak"
     [ "$(flat_of jeprof "$D/live.heap" site_hold)" = $((10 * MIB)) ] || bad "exact: live site_hold is not 10 MiB"
+fi
+
+# --- the 10% rule ---
+scenario rule "prof:true,prof_peak:true,lg_prof_sample:0" rule
+expect_ok rule
+if [ -f "$D/r2.heap" ]; then
+    for f in r1 r2; do
+        x=$(flat_of jeprof "$D/$f.heap" site_rule_x) y=$(flat_of jeprof "$D/$f.heap" site_rule_y)
+        echo "  $f.heap: site_rule_x $x, site_rule_y $y"
+        [ "$x" = $((10 * MIB)) ] || bad "rule: $f.heap site_rule_x is $x, want $((10 * MIB))"
+    done
+    [ "$(flat_of jeprof "$D/r1.heap" site_rule_y)" = absent ] ||
+        bad "rule: +5% over the kept peak took a new snapshot (site_rule_y in r1.heap)"
+    y=$(flat_of jeprof "$D/r2.heap" site_rule_y)
+    awk -v y="$y" -v m=$MIB 'BEGIN { exit !(y ~ /^[0-9]+$/ && y >= m && y <= 1.5 * m) }' ||
+        bad "rule: +15% gave site_rule_y $y in the peak, want [1 MiB, 1.5 MiB]"
+else
+    bad "rule: no r2.heap"
 fi
 
 # --- prof_final: .p0. then .f., with the pprof twin ---

@@ -10,6 +10,10 @@
  *                     prof.reset, dump_peak DIR/reset.heap; site_after_reset
  *                     holds 4 MiB, dump_peak DIR/after.heap
  *   peak final DIR    the three phases, then exit (prof_final writes .p0. and .f.)
+ *   peak rule DIR     the 10% rule (run at lg_prof_sample:0): one 10 MiB block
+ *                     at site_rule_x, then 8 x 64 KiB at site_rule_y (+5%: no
+ *                     new snapshot, DIR/r1.heap), then 16 more (+15%: a new
+ *                     one, DIR/r2.heap)
  *   peak errors DIR   prof.dump_peak's argument errors (prof and prof_peak on)
  *   peak off          prof.dump_peak without prof:true, or without prof_peak:true:
  *                     ENOENT, no file
@@ -83,6 +87,19 @@ SITE void site_after_reset(void **v, size_t n)
         need(v[i] = malloc(BLOCK));
 }
 
+SITE void *site_rule_x(size_t n)
+{
+    void *p = malloc(n);
+    need(p);
+    return p;
+}
+
+SITE void site_rule_y(void **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        need(v[i] = malloc(BLOCK));
+}
+
 static void free_all(void **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -130,6 +147,17 @@ static void mode_phases(void)
     CHECK(peak_to("after.heap") == 0, "prof.dump_peak(after.heap) failed");
     free_all(after, 4 * MIB / BLOCK);
     free_all(held, 10 * MIB / BLOCK);
+}
+
+static void mode_rule(void)
+{
+    void *x = site_rule_x(10 * MIB);
+    site_rule_y(blocks, 8);
+    CHECK(peak_to("r1.heap") == 0, "prof.dump_peak(r1.heap) failed");
+    site_rule_y(blocks + 8, 16);
+    CHECK(peak_to("r2.heap") == 0, "prof.dump_peak(r2.heap) failed");
+    free_all(blocks, 24);
+    free(x);
 }
 
 static void mode_errors(void)
@@ -180,6 +208,8 @@ int main(int argc, char **argv)
         mode_phases();
     else if (strcmp(mode, "final") == 0)
         three_phases(false);
+    else if (strcmp(mode, "rule") == 0)
+        mode_rule();
     else if (strcmp(mode, "errors") == 0)
         mode_errors();
     else if (strcmp(mode, "off") == 0)
