@@ -49,11 +49,19 @@ scenario() { # name conf mode
 expect_ok() { # mode
     [ $RC -eq 0 ] && grep -qx "ok $1" "$OUT" || bad "scenario $1: exit $RC, no 'ok $1'"
 }
-# Flat bytes of a function from jeprof --text --show_bytes ("absent" if none).
+# Flat bytes of a function from jeprof --text --show_bytes ("absent" if
+# none); each tool reads each file once (jeprof is slow to start).
 flat_of() { # tool file function
-    local out
-    out=$("$1" --text --show_bytes "$P" "$2" 2>&1) || { echo "(failed: $(echo "$out" | tail -1))"; return; }
-    awk -v f="$3" '$6 == f && NF == 6 { print $1; found = 1 } END { if (!found) print "absent" }' <<<"$out"
+    local cache
+    cache=$2.$(basename "$1").txt
+    if [ ! -f "$cache" ]; then
+        "$1" --text --show_bytes "$P" "$2" >"$cache.tmp" 2>&1 || {
+            echo "(failed: $(tail -1 "$cache.tmp"))"
+            return
+        }
+        mv "$cache.tmp" "$cache"
+    fi
+    awk -v f="$3" '$6 == f && NF == 6 { print $1; found = 1 } END { if (!found) print "absent" }' "$cache"
 }
 # Both readers see function's flat bytes within 15% of want MiB (or absent).
 expect_near() { # file function MiB|absent [tools]
