@@ -64,7 +64,9 @@ struct prof_site {
     uintptr_t pcs[];             /* return addresses, innermost first */
 };
 
-/* A live sampled block. */
+/* A live sampled block. ptr and next come first: they are read without a
+ * lock (site.c's maybe_sampled) and written only atomically; site_record
+ * zeroes the fields after them. */
 struct prof_sample {
     uintptr_t ptr;               /* block address (hash key) */
     struct prof_sample *next;    /* hash chain or free list */

@@ -212,8 +212,10 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     }
     if (r) {
         atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
-        memset(r, 0, sizeof(*r));
-        r->ptr = p;
+        /* ptr and next are read by maybe_sampled without the lock: they
+         * are only written with atomic stores (C11: no data race). */
+        memset(&r->tctx, 0, sizeof(*r) - offsetof(struct prof_sample, tctx));
+        __atomic_store_n(&r->ptr, p, __ATOMIC_RELAXED);
         r->tctx = t;
         r->size = size;
         r->usize = usize;
@@ -269,7 +271,7 @@ bool site_forget(uintptr_t p, struct prof_sample *out)
         __atomic_store_n(pp, r->next, __ATOMIC_RELEASE);
         atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
         *out = *r;
-        r->next = sample_free[stripe];
+        __atomic_store_n(&r->next, sample_free[stripe], __ATOMIC_RELAXED);
         sample_free[stripe] = r;
         atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
     }

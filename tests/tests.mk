@@ -105,6 +105,15 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
 	    $(filter %.c,$^) -o $@ -lpthread
 
+# The site table and the peak snapshot alone under ThreadSanitizer
+# (tests/apps/prof_peak_tsan.sh): as the ring above, with test doubles.
+PEAK_TSAN := $(BUILD)/tests/prof/peak_tsan
+$(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/prof.h liballoc/options.def
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-tsan -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
+	    $(filter %.c,$^) -o $@ -lpthread -lm
+TEST_DEPS += $(if $(RING_TSAN_OK),$(PEAK_TSAN))
+
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
              $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
