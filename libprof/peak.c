@@ -37,14 +37,14 @@
 #include <stdatomic.h>
 
 static struct {
-    pthread_mutex_t lock;        /* see the locking note above */
-    _Atomic uint64_t inuse;      /* sampled in-use unbiased bytes (all sites) */
-    _Atomic uint64_t threshold;  /* a total above this is a new peak */
-    _Atomic bool pending;        /* a sampler saw a new peak but could not lock */
-    uint64_t gen;                /* generation of the kept snapshot, 0: none (lock) */
-    uint64_t gen_last;           /* last generation handed out, never reused (lock) */
-    uint64_t bytes;              /* in-use total when the kept snapshot was taken (lock) */
-    unsigned lg_sample;          /* sample period of the kept snapshot (lock) */
+    pthread_mutex_t lock;       /* see the locking note above */
+    _Atomic uint64_t inuse;     /* sampled in-use unbiased bytes (all sites) */
+    _Atomic uint64_t threshold; /* a total above this is a new peak */
+    _Atomic bool pending;       /* a sampler saw a new peak but could not lock */
+    uint64_t gen;               /* generation of the kept snapshot, 0: none (lock) */
+    uint64_t gen_last;          /* last generation handed out, never reused (lock) */
+    uint64_t bytes;             /* in-use total when the kept snapshot was taken (lock) */
+    unsigned lg_sample;         /* sample period of the kept snapshot (lock) */
 } peak = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 int64_t peak_sample_bytes(double weight, size_t usize)

@@ -33,9 +33,9 @@
 int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)
     __attribute__((weak));
 
-#define SITE __attribute__((noinline, noclone, used))
+#define SITE  __attribute__((noinline, noclone, used))
 #define BLOCK ((size_t)64 << 10)
-#define MIB ((size_t)1 << 20)
+#define MIB   ((size_t)1 << 20)
 
 static int failed;
 static const char *dir;

@@ -39,8 +39,8 @@ bool recent_enabled(void)
     return false;
 }
 
-void recent_note_alloc(struct prof_sample *r, const struct prof_site *site, const struct prof_tdata *td,
-                       uint64_t now)
+void recent_note_alloc(struct prof_sample *r, const struct prof_site *site,
+                       const struct prof_tdata *td, uint64_t now)
 {
     (void)r, (void)site, (void)td, (void)now;
 }
@@ -54,9 +54,9 @@ void alloc_fatal(const char *file, int line, const char *what)
 /* ---- the workload ---- */
 
 #define WRITERS 4
-#define STACKS 64
-#define LIVE 256
-#define OPS 40000
+#define STACKS  64
+#define LIVE    256
+#define OPS     40000
 
 static _Atomic int stop;
 static _Atomic int failures;

@@ -6,12 +6,11 @@
  * of 1..8 frames, and in the middle of each round all hold (round+1) MiB at
  * once; meanwhile a dumper thread writes prof.dump_peak dumps back to back
  * and calls prof.reset every 8th dump, so snapshots race with samples,
- * frees, dumps and resets (rounds go on until 24 dumps, 10 s at most). Then, without the dumper, a last round holds
- * 6 MiB per worker (a new peak), and main writes the final peak dump.
- * Checks: no crash or hang; every dump is whole heap_v2 whose totals add up
- * exactly (header t* = sum of the blocks' t*, each block's t* = its thread
- * lines, each header thread line = that thread's block lines: a snapshot is
- * copied per site under its stripe lock); the final peak holds between
+ * frees, dumps and resets (rounds go on until 24 dumps, 10 s at most). Then, without the dumper, a
+ * last round holds 6 MiB per worker (a new peak), and main writes the final peak dump. Checks: no
+ * crash or hang; every dump is whole heap_v2 whose totals add up exactly (header t* = sum of the
+ * blocks' t*, each block's t* = its thread lines, each header thread line = that thread's block
+ * lines: a snapshot is copied per site under its stripe lock); the final peak holds between
  * workers*6 MiB / 1.1 (the 10% rule) and what the workers could hold at
  * once plus 1 MiB.
  */
@@ -22,12 +21,12 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
-#define MIB ((size_t)1 << 20)
-#define HOLD_BLOCK ((size_t)16 << 10)
-#define CHURN_LIVE 64
-#define CHURN_MAX 4096
+#define MIB         ((size_t)1 << 20)
+#define HOLD_BLOCK  ((size_t)16 << 10)
+#define CHURN_LIVE  64
+#define CHURN_MAX   4096
 #define CHURN_ITERS 2000
-#define MAX_DUMPS 64
+#define MAX_DUMPS   64
 
 static int nthreads;
 static pthread_barrier_t hold_barrier;
@@ -113,7 +112,8 @@ static void run_round(unsigned round, size_t hold_bytes)
     struct worker w[256];
     CHECK_I(pthread_barrier_init(&hold_barrier, NULL, (unsigned)nthreads), ==, 0);
     for (int i = 0; i < nthreads; i++) {
-        w[i] = (struct worker){round, hold_bytes, (uint64_t)(round * 1000 + i) * 0x9e3779b97f4a7c15ull + 1};
+        w[i] = (struct worker){round, hold_bytes,
+                               (uint64_t)(round * 1000 + i) * 0x9e3779b97f4a7c15ull + 1};
         CHECK_I(pthread_create(&th[i], NULL, worker_main, &w[i]), ==, 0);
     }
     for (int i = 0; i < nthreads; i++)
@@ -194,8 +194,8 @@ static uint64_t check_dump(const char *path)
             state = 4;
         } else if ((state == 2 || state == 4) && strcmp(line, "\n") == 0) {
             if (state == 4)
-                CHECK_MSG(bl_c == bt_c && bl_b == bt_b, "%s: last block's thread lines do not add up",
-                          path);
+                CHECK_MSG(bl_c == bt_c && bl_b == bt_b,
+                          "%s: last block's thread lines do not add up", path);
             state = 5;
         } else if (state == 5) {
             break; /* MAPPED_LIBRARIES: the rest is not ours to check here */
@@ -205,8 +205,9 @@ static uint64_t check_dump(const char *path)
     }
     fclose(f);
     CHECK_MSG(state == 5, "%s: truncated (state %d)", path, state);
-    CHECK_MSG(blk_c == tot_c && blk_b == tot_b, "%s: header t* %llu: %llu, blocks add up to %llu: %llu",
-              path, (unsigned long long)tot_c, (unsigned long long)tot_b, (unsigned long long)blk_c,
+    CHECK_MSG(blk_c == tot_c && blk_b == tot_b,
+              "%s: header t* %llu: %llu, blocks add up to %llu: %llu", path,
+              (unsigned long long)tot_c, (unsigned long long)tot_b, (unsigned long long)blk_c,
               (unsigned long long)blk_b);
     for (unsigned i = 0; i < nh; i++)
         CHECK_MSG(sc[i] == hc[i] && sb[i] == hb[i],
@@ -264,9 +265,11 @@ int main(int argc, char **argv)
     rmdir(dir);
     double held = (double)nthreads * (double)last;
     double most = (double)nthreads * (double)(last + CHURN_LIVE * CHURN_MAX) + (double)MIB;
-    printf("%d threads, %u rounds, %d dumps during churn; final peak %llu bytes (held at once: %.0f)\n",
+    printf("%d threads, %u rounds, %d dumps during churn; final peak %llu bytes (held at once: "
+           "%.0f)\n",
            nthreads, rounds, ndumps, (unsigned long long)total, held);
     CHECK_MSG((double)total * 1.1 >= held && (double)total <= most,
-              "final peak %llu bytes, want [%.0f, %.0f]", (unsigned long long)total, held / 1.1, most);
+              "final peak %llu bytes, want [%.0f, %.0f]", (unsigned long long)total, held / 1.1,
+              most);
     return 0;
 }
