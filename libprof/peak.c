@@ -30,7 +30,6 @@
  * peak dump is being written is missed; the next one is caught).
  */
 #include "prof.h"
-#include "config.h"
 #include "options.h"
 
 #include <math.h>
@@ -54,9 +53,11 @@ int64_t peak_sample_bytes(double weight, size_t usize)
 
 uint64_t peak_inuse_add(int64_t delta)
 {
-    uint64_t old = atomic_fetch_add_explicit(&peak.inuse, (uint64_t)delta, memory_order_relaxed);
-    DASSERT(delta >= 0 || old >= (uint64_t)-delta);
-    return old + (uint64_t)delta;
+    /* A free subtracts exactly what its sample added, in the same reset
+     * epoch (site.c checks the epoch under the stripe lock), so the total
+     * cannot go below zero. */
+    return atomic_fetch_add_explicit(&peak.inuse, (uint64_t)delta, memory_order_relaxed) +
+           (uint64_t)delta;
 }
 
 /* Take a snapshot if the total is above the threshold. peak.lock held. */
@@ -96,7 +97,7 @@ static void take_slow(void)
 
 void peak_check(uint64_t total)
 {
-    if (likely(total <= atomic_load_explicit(&peak.threshold, memory_order_relaxed)))
+    if (__builtin_expect(total <= atomic_load_explicit(&peak.threshold, memory_order_relaxed), 1))
         return;
     take_slow();
 }

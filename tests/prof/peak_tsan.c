@@ -45,12 +45,6 @@ void recent_note_alloc(struct prof_sample *r, const struct prof_site *site,
     (void)r, (void)site, (void)td, (void)now;
 }
 
-void alloc_fatal(const char *file, int line, const char *what)
-{
-    fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, what);
-    abort();
-}
-
 /* ---- the workload ---- */
 
 #define WRITERS 4
