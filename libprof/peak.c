@@ -42,7 +42,6 @@ static struct {
     _Atomic bool pending;       /* a sampler saw a new peak but could not lock */
     uint64_t gen;               /* generation of the kept snapshot, 0: none (lock) */
     uint64_t gen_last;          /* last generation handed out, never reused (lock) */
-    uint64_t bytes;             /* in-use total when the kept snapshot was taken (lock) */
     unsigned lg_sample;         /* sample period of the kept snapshot (lock) */
 } peak = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -69,7 +68,6 @@ static void take_locked(void)
     uint64_t gen = ++peak.gen_last;
     site_peak_snapshot(gen);
     peak.gen = gen;
-    peak.bytes = total;
     peak.lg_sample = prof.lg_sample;
     atomic_store_explicit(&peak.threshold, total + total / 10, memory_order_relaxed);
 }
@@ -128,7 +126,6 @@ unsigned peak_lg_sample(void)
 void peak_forget_locked(void)
 {
     peak.gen = 0;
-    peak.bytes = 0;
     atomic_store_explicit(&peak.inuse, 0, memory_order_relaxed);
     atomic_store_explicit(&peak.threshold, 0, memory_order_relaxed);
     atomic_store_explicit(&peak.pending, false, memory_order_relaxed);
