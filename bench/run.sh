@@ -20,6 +20,8 @@
 #   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
+#   PROF_PEAK=1         with PROF=1, also ours+prof19+peak and ours+prof14+peak
+#                       (prof_peak:true added): the peak snapshot's cost
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
 #   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
 #                       this (a loaded machine then gets fewer reps; 0 = no limit;
@@ -151,7 +153,11 @@ for a in $ALLOCATORS; do
 		case "$a" in
 		ours)
 			cfgs+=("ours+prof19 $so prof:true,lg_prof_sample:19")
-			cfgs+=("ours+prof14 $so prof:true,lg_prof_sample:14") ;;
+			cfgs+=("ours+prof14 $so prof:true,lg_prof_sample:14")
+			if [ "${PROF_PEAK:-0}" != 0 ]; then
+				cfgs+=("ours+prof19+peak $so prof:true,lg_prof_sample:19,prof_peak:true")
+				cfgs+=("ours+prof14+peak $so prof:true,lg_prof_sample:14,prof_peak:true")
+			fi ;;
 		jemalloc)
 			cfgs+=("jemalloc+prof19 $so prof:true,lg_prof_sample:19") ;;
 		esac

@@ -209,7 +209,8 @@ size_t nallocx(size_t size, int flags) ALLOC_NOTHROW;
  * exact size of the node's type; to write, newp and newlen = that size;
  * NULL/0 otherwise. Returns 0 or:
  *   ENOENT  unknown or partial name, an index out of range, or a feature
- *           that is off (prof.* without opt.prof);
+ *           that is off (prof.* without opt.prof, prof.dump_peak without
+ *           opt.prof_peak);
  *   EINVAL  *oldlenp or newlen is not the type's size (a read still copies
  *           min(*oldlenp, size) bytes and sets *oldlenp to it), or a value
  *           is out of range;

@@ -108,7 +108,7 @@ void prof_prefork(void);
 void prof_postfork_parent(void);
 void prof_postfork_child(void);
 
-#define PROF_CTL_NNODES 12
+#define PROF_CTL_NNODES 13
 extern const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES];
 extern const struct ctl_node thread_prof_ctl_nodes[];          /* name, active */
 extern const struct ctl_node experimental_prof_recent_nodes[]; /* alloc_max, alloc_dump */

@@ -7,6 +7,9 @@
  * Counts are written with jemalloc's unbias transform so jeprof's
  * un-sampling recovers our unbiased estimates. Dumps are serialised by
  * prof.dump_lock and written through a static writer (no malloc).
+ * The counters come from a source (enum site_src): the live ones, or the
+ * peak snapshot (peak.c), whose header totals, per-thread lines and blocks
+ * are then all the peak's; the writer is the same for both.
  */
 #include "prof.h"
 #include "options.h"
@@ -24,6 +27,7 @@ static struct writer dump_writer;
 
 struct dump_ctx {
     struct writer *w;
+    enum site_src src;       /* whose counters: live or the peak snapshot */
     double R;
     bool pass_totals;        /* first pass: sum totals and per-thread lines */
     struct prof_cnt total_cur, total_accum;
@@ -95,7 +99,7 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
     if (c->pass_totals) {
         cnt_add_all(&c->total_cur, cur);
         cnt_add_all(&c->total_accum, accum);
-        site_foreach_tctx(s, tctx_totals, c);
+        site_foreach_tctx_src(c->src, s, tctx_totals, c);
         return;
     }
     writer_str(c->w, "@");
@@ -109,7 +113,7 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
     writer_str(c->w, "\n  t*: ");
     write_counts(c->w, cur, accum, c->R);
     writer_str(c->w, "\n");
-    site_foreach_tctx(s, tctx_line, c);
+    site_foreach_tctx_src(c->src, s, tctx_line, c);
 }
 
 static void write_maps(struct writer *w)
@@ -156,20 +160,23 @@ static void write_name(struct writer *w, const char *name)
     }
 }
 
-/* Caller holds prof.dump_lock. */
-static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaque)
+/* Caller holds prof.dump_lock (and the peak, for SITE_PEAK). */
+static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaque,
+                              enum site_src src)
 {
     struct writer *w = &dump_writer;
     writer_init(w, write_cb, opaque);
-    struct dump_ctx c = {.w = w, .R = (double)((uint64_t)1 << prof.lg_sample), .pass_totals = true};
+    unsigned lg = src == SITE_PEAK ? peak_lg_sample() : prof.lg_sample;
+    struct dump_ctx c = {
+        .w = w, .src = src, .R = (double)((uint64_t)1 << lg), .pass_totals = true};
     pthread_mutex_lock(&prof.tdata_lock);
     for (struct prof_tdata *td = prof.tdatas; td; td = td->next) {
         memset(&td->dump_cur, 0, sizeof(td->dump_cur));
         memset(&td->dump_accum, 0, sizeof(td->dump_accum));
     }
-    site_foreach(visit_site, &c);
+    site_foreach_src(src, visit_site, &c);
     writer_str(w, "heap_v2/");
-    writer_u64(w, (uint64_t)1 << prof.lg_sample);
+    writer_u64(w, (uint64_t)1 << lg);
     writer_str(w, "\n  t*: ");
     write_counts(w, &c.total_cur, &c.total_accum, c.R);
     writer_str(w, "\n");
@@ -192,7 +199,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     }
     pthread_mutex_unlock(&prof.tdata_lock);
     c.pass_totals = false;
-    site_foreach(visit_site, &c);
+    site_foreach_src(src, visit_site, &c);
     writer_str(w, "\nMAPPED_LIBRARIES:\n");
     write_maps(w);
     elfsym_loaded_build_ids(write_build_id, w);
@@ -210,7 +217,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
 int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque)
 {
     pthread_mutex_lock(&prof.dump_lock);
-    int err = dump_heapv2_locked(write_cb, opaque);
+    int err = dump_heapv2_locked(write_cb, opaque, SITE_LIVE);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }
@@ -218,22 +225,25 @@ int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque)
 static struct dump_file dump_out;
 
 /* Write heap_v2 to path (whole or nothing). Caller holds prof.dump_lock. */
-static int dump_heapv2_file(const char *path)
+static int dump_heapv2_file(const char *path, enum site_src src)
 {
     int err = dump_file_open(&dump_out, path); /* warns on failure */
     if (err)
         return err;
-    dump_heapv2_locked(dump_file_write, &dump_out);
+    dump_heapv2_locked(dump_file_write, &dump_out, src);
     return dump_file_commit(&dump_out);
 }
 
-static int dump_locked(const char *heap_path)
+/* Both formats of one dump read the same peak: it is held across them. */
+static int dump_locked(const char *heap_path, enum site_src src)
 {
     int err = 0;
     bool heapv2 = strcmp(opt.prof_format, "pprof") != 0;
     bool pprof = strcmp(opt.prof_format, "heap_v2") != 0;
+    if (src == SITE_PEAK)
+        peak_hold();
     if (heapv2)
-        err = dump_heapv2_file(heap_path);
+        err = dump_heapv2_file(heap_path, src);
     if (pprof) {
         char pb[4200];
         size_t n = strlen(heap_path);
@@ -241,17 +251,27 @@ static int dump_locked(const char *heap_path)
             snprintf(pb, sizeof(pb), "%.*s.pb.gz", (int)(n - 5), heap_path);
         else
             snprintf(pb, sizeof(pb), "%s.pb.gz", heap_path);
-        int e2 = prof_dump_pprof_file(pb);
+        int e2 = prof_dump_pprof_file_src(pb, src);
         if (!err)
             err = e2;
     }
+    if (src == SITE_PEAK)
+        peak_release();
     return err;
 }
 
 int prof_dump_path(const char *path)
 {
     pthread_mutex_lock(&prof.dump_lock);
-    int err = dump_locked(path);
+    int err = dump_locked(path, SITE_LIVE);
+    pthread_mutex_unlock(&prof.dump_lock);
+    return err;
+}
+
+int prof_dump_peak_path(const char *path)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    int err = dump_locked(path, SITE_PEAK);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }
@@ -278,12 +298,16 @@ int prof_dump_auto(char kind)
         snprintf(path, sizeof(path), "%s.%d.%llu.u%llu.heap", prof.prefix, pid, seq,
                  (unsigned long long)prof.useq++);
         break;
+    case 'p':
+        snprintf(path, sizeof(path), "%s.%d.%llu.p%llu.heap", prof.prefix, pid, seq,
+                 (unsigned long long)prof.pseq++);
+        break;
     default:
         snprintf(path, sizeof(path), "%s.%d.%llu.m%llu.heap", prof.prefix, pid, seq,
                  (unsigned long long)prof.mseq++);
         break;
     }
-    int err = dump_locked(path);
+    int err = dump_locked(path, kind == 'p' ? SITE_PEAK : SITE_LIVE);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }

@@ -234,6 +234,7 @@ struct build {
     struct strtab fn_by_name;    /* name -> function index (reuses the string interning) */
     uint64_t *fn_of_str;         /* string id -> function id (0: none yet) */
     size_t fn_of_str_cap;
+    enum site_src src;           /* counters: live or the peak snapshot */
     int failed;
 };
 
@@ -460,7 +461,7 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
     if (cur->count == 0 && accum->count == 0)
         return;
     struct tctx_arg a = {arg, s};
-    site_foreach_tctx(s, visit_tctx, &a);
+    site_foreach_tctx_src(((struct build *)arg)->src, s, visit_tctx, &a);
 }
 
 static Perftools__Profiles__ValueType *value_type(struct build *b, const char *type, const char *unit)
@@ -542,11 +543,16 @@ static void z_free(voidpf opaque, voidpf p)
 static struct gz_sink sink;
 static struct dump_file pb_out;
 
-/* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
 int prof_dump_pprof_file(const char *path)
 {
+    return prof_dump_pprof_file_src(path, SITE_LIVE);
+}
+
+/* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
+int prof_dump_pprof_file_src(const char *path, enum site_src src)
+{
     struct scratch sc = {0};
-    struct build b = {.sc = &sc};
+    struct build b = {.sc = &sc, .src = src};
     b.st.sc = &sc;
     str_id(&b.st, "");
     Perftools__Profiles__Profile prof_msg;
@@ -562,7 +568,7 @@ int prof_dump_pprof_file(const char *path)
     elfsym_loaded_build_ids(set_build_id, &ba);
 
     pthread_mutex_lock(&prof.tdata_lock);
-    site_foreach(visit_site, &b);
+    site_foreach_src(src, visit_site, &b);
     pthread_mutex_unlock(&prof.tdata_lock);
 
     Perftools__Profiles__Mapping **maps = scratch_calloc(&sc, b.nmaps ? b.nmaps : 1, sizeof(*maps));
@@ -601,7 +607,7 @@ int prof_dump_pprof_file(const char *path)
     clock_gettime(CLOCK_REALTIME, &ts);
     prof_msg.time_nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     prof_msg.period_type = value_type(&b, "space", "bytes");
-    prof_msg.period = (int64_t)((uint64_t)1 << prof.lg_sample);
+    prof_msg.period = (int64_t)((uint64_t)1 << (src == SITE_PEAK ? peak_lg_sample() : prof.lg_sample));
     prof_msg.n_string_table = b.st.n;
     prof_msg.string_table = b.st.strs;
     if (b.failed || sc.failed || !types[0] || !types[3] || !prof_msg.period_type) {

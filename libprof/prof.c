@@ -240,8 +240,11 @@ static void final_dump(void)
     struct prof_tdata *td = tdata_of(prof_host_heap(false));
     if (td)
         td->in_prof = true;
-    if (prof.prefix[0])
+    if (prof.prefix[0]) {
+        if (opt.prof_peak)
+            prof_dump_auto('p'); /* before .f., which stays the last dump */
         prof_dump_auto('f');
+    }
     if (prof.prefix[0] && recent_enabled())
         (void)recent_dump_final(); /* the ring too, for jeprof-c --temporary */
     if (opt.prof_leak) {

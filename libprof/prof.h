@@ -8,6 +8,8 @@
  * estimates stay unbiased when R changes at run time.
  * Locking: site stripes and sample stripes are separate mutexes and are
  * never held together; no profiler lock is held while unwinding or writing.
+ * The peak snapshot's lock (peak.c) comes after prof.dump_lock and before
+ * prof.tdata_lock and the site stripes; the allocation path only try-locks it.
  */
 #ifndef PROF_H
 #define PROF_H
@@ -42,6 +44,10 @@ struct prof_tctx {
     struct prof_cnt cur;         /* live sampled blocks */
     struct prof_cnt accum;       /* every sampled block (prof_accum) */
     struct prof_tctx *next;      /* site's list */
+    /* Peak snapshot (peak.c), valid while peak_gen is the kept generation. */
+    struct prof_cnt peak_cur, peak_accum; /* cur and accum at the peak */
+    uint64_t peak_uid;           /* thr_uid at the peak (the share may be reused since) */
+    uint64_t peak_gen;           /* snapshot generation these belong to (0: none) */
 };
 
 /* A distinct allocation stack. */
@@ -51,11 +57,16 @@ struct prof_site {
     struct prof_site *all_next;  /* creation-ordered list of every site */
     struct prof_cnt cur, accum;  /* totals over threads */
     struct prof_tctx *tctxs;     /* per-thread shares */
+    /* Peak snapshot (peak.c), valid while peak_gen is the kept generation. */
+    struct prof_cnt peak_cur, peak_accum; /* cur and accum at the peak */
+    uint64_t peak_gen;           /* snapshot generation these belong to (0: none) */
     uint32_t depth;              /* frames in pcs */
     uintptr_t pcs[];             /* return addresses, innermost first */
 };
 
-/* A live sampled block. */
+/* A live sampled block. ptr and next come first: they are read without a
+ * lock (site.c's maybe_sampled) and written only atomically; site_record
+ * zeroes the fields after them. */
 struct prof_sample {
     uintptr_t ptr;               /* block address (hash key) */
     struct prof_sample *next;    /* hash chain or free list */
@@ -95,9 +106,17 @@ struct prof_state {
     pthread_mutex_t tdata_lock;  /* live tdata list */
     struct prof_tdata *tdatas;   /* live threads */
     uint64_t dump_seq, mseq, iseq, useq;
+    uint64_t pseq;               /* peak dumps (.p<N>.) */
 };
 
 extern struct prof_state prof;
+
+/* Which counters a dump or a site walk reads: the live ones, or the kept
+ * peak snapshot (peak.c; the caller holds the peak via peak_hold). */
+enum site_src {
+    SITE_LIVE,
+    SITE_PEAK,
+};
 
 /* site.c */
 void site_boot(void);
@@ -112,9 +131,20 @@ bool site_forget(uintptr_t p, struct prof_sample *out);
 typedef void (*site_visit_fn)(void *arg, const struct prof_site *site, const struct prof_cnt *cur,
                               const struct prof_cnt *accum);
 void site_foreach(site_visit_fn fn, void *arg);
+/* The same over src's counters: with SITE_PEAK, cur and accum are the
+ * kept snapshot's, and sites that were not in it are skipped. */
+void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg);
 /* Visit every (site, tctx) pair of a site (caller holds no lock; called from site_foreach). */
 typedef void (*tctx_visit_fn)(void *arg, const struct prof_tctx *t);
 void site_foreach_tctx(const struct prof_site *site, tctx_visit_fn fn, void *arg);
+/* The same over src's counters: with SITE_PEAK, the copy handed to fn has
+ * cur, accum and thr_uid of the snapshot, and shares not in it are skipped. */
+void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx_visit_fn fn,
+                           void *arg);
+/* Copy every site's and share's live counters into its peak slots as
+ * generation gen (peak.c's snapshot; each site under its stripe lock). */
+void site_peak_snapshot(uint64_t gen);
+/* prof.reset: zero every counter, the peak's in-use total and kept peak. */
 void site_reset(void);
 /* Live sampled blocks (for prof.stats-like summaries and leak checks). */
 uint64_t site_live_samples(void);
@@ -128,14 +158,41 @@ void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, ui
 /* High-water check for prof_gdump. */
 void prof_gdump_check(void);
 
+/* peak.c: the peak-heap snapshot (prof_peak). */
+/* Add (delta > 0) or remove a sample's unbiased bytes from the sampled
+ * in-use total; called under the sample's site stripe lock. Returns the new
+ * total. */
+uint64_t peak_inuse_add(int64_t delta);
+/* After a sample: take a snapshot if total is a new peak (one compare). */
+void peak_check(uint64_t total);
+/* Hold the kept snapshot still (no new one is taken) while it is read;
+ * peak_release takes a snapshot that was held off, if still a new peak. */
+void peak_hold(void);
+void peak_release(void);
+/* Generation of the kept snapshot (0: none yet); peak held. */
+uint64_t peak_gen(void);
+/* Sample period 2^lg of the kept snapshot; peak held. */
+unsigned peak_lg_sample(void);
+/* prof.reset, under peak_hold and every site stripe lock: forget the peak. */
+void peak_forget_locked(void);
+/* Unbiased bytes a sample adds to the in-use total (the same on free). */
+int64_t peak_sample_bytes(double weight, size_t usize);
+void peak_prefork(void);
+void peak_postfork_parent(void);
+void peak_postfork_child(void);
+
 /* dump_heapv2.c */
 int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque);
 /* Write a dump file (heap_v2 and/or pprof, per prof_format) at path; 0 or errno. */
 int prof_dump_path(const char *path);
-/* Auto-named dump of kind 'm', 'i', 'u' or 'f'. */
+/* The same with the peak snapshot's counters (prof.dump_peak). */
+int prof_dump_peak_path(const char *path);
+/* Auto-named dump of kind 'm', 'i', 'u', 'f' or 'p' (peak snapshot). */
 int prof_dump_auto(char kind);
 
 /* dump_pprof.c: gzip'd profile.proto at path (whole or nothing); dump lock held. */
 int prof_dump_pprof_file(const char *path);
+/* The same from src's counters (SITE_PEAK: peak held). */
+int prof_dump_pprof_file_src(const char *path, enum site_src src);
 
 #endif

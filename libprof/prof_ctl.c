@@ -46,11 +46,15 @@ static int h_prof_thread_active_init(const struct ctl_args *a)
     return rw_bool(a, &prof.thread_active_init);
 }
 
-static int h_prof_dump(const struct ctl_args *a)
+/* prof.dump and prof.dump_peak: newp is a const char * path, or NULL for
+ * an auto name (.m<N>. or .p<N>.); any write failure is EFAULT. */
+static int dump_ctl(const struct ctl_args *a, bool peak)
 {
     int err = need_prof();
     if (err)
         return err;
+    if (peak && !opt.prof_peak)
+        return ENOENT; /* no snapshot is kept without prof_peak:true */
     if (a->oldp || a->oldlenp)
         return EPERM;
     const char *name = NULL;
@@ -64,11 +68,18 @@ static int h_prof_dump(const struct ctl_args *a)
     bool was = td ? td->in_prof : false;
     if (td)
         td->in_prof = true;
-    err = name ? prof_dump_path(name) : prof_dump_auto('m');
+    if (peak)
+        err = name ? prof_dump_peak_path(name) : prof_dump_auto('p');
+    else
+        err = name ? prof_dump_path(name) : prof_dump_auto('m');
     if (td)
         td->in_prof = was;
     return err ? EFAULT : 0;
 }
+
+static int h_prof_dump(const struct ctl_args *a) { return dump_ctl(a, false); }
+/* prof.dump_peak (prof_peak:true): the peak snapshot, as prof.dump writes the live heap. */
+static int h_prof_dump_peak(const struct ctl_args *a) { return dump_ctl(a, true); }
 
 static int h_prof_prefix(const struct ctl_args *a)
 {
@@ -247,6 +258,7 @@ const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES] = {
     {"recent_alloc_dump", NULL, 0, NULL, recent_dump_ctl},
     {"recent_alloc_dump_filtered", NULL, 0, NULL, recent_dump_filtered},
     {"stats", prof_stats_nodes, 2, NULL, NULL},
+    {"dump_peak", NULL, 0, NULL, h_prof_dump_peak},
 };
 
 /* ---- thread.prof.* ---- */

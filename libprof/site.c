@@ -4,6 +4,9 @@
  * by address. Both are fixed bucket arrays in base memory with striped
  * mutexes; records come from base memory and are recycled, so memory is
  * bounded by the number of distinct stacks plus live samples.
+ * With prof_peak, each sample also moves the sampled in-use total (peak.c)
+ * under its site's stripe lock, and sites and shares carry peak slots that
+ * site_peak_snapshot fills and the *_src walks read.
  */
 #include "prof.h"
 #include "prof_hooks.h"
@@ -174,6 +177,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     pthread_mutex_t *sl = &site_locks[h % STRIPES];
     pthread_mutex_lock(sl);
     struct prof_tctx *t = tctx_get(td, h, pcs, depth);
+    uint64_t inuse = 0;
     if (t) {
         cnt_add(&t->cur, weight, usize);
         cnt_add(&t->site->cur, weight, usize);
@@ -181,6 +185,8 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
          * only with prof_accum. */
         cnt_add(&t->accum, weight, usize);
         cnt_add(&t->site->accum, weight, usize);
+        if (opt.prof_peak)
+            inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
     }
     uint64_t epoch = prof.reset_epoch;
     pthread_mutex_unlock(sl);
@@ -206,8 +212,10 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     }
     if (r) {
         atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
-        memset(r, 0, sizeof(*r));
-        r->ptr = p;
+        /* ptr and next are read by maybe_sampled without the lock: they
+         * are only written with atomic stores (C11: no data race). */
+        memset(&r->tctx, 0, sizeof(*r) - offsetof(struct prof_sample, tctx));
+        __atomic_store_n(&r->ptr, p, __ATOMIC_RELAXED);
         r->tctx = t;
         r->size = size;
         r->usize = usize;
@@ -223,6 +231,9 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         atomic_fetch_add_explicit(&live_samples, 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&sample_locks[stripe]);
+    /* No lock held: a new peak walks the sites (rare, see peak.c). */
+    if (opt.prof_peak)
+        peak_check(inuse);
 }
 
 /* Lock-free "is p sampled?": false only when certain. Records live in base
@@ -260,7 +271,7 @@ bool site_forget(uintptr_t p, struct prof_sample *out)
         __atomic_store_n(pp, r->next, __ATOMIC_RELEASE);
         atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
         *out = *r;
-        r->next = sample_free[stripe];
+        __atomic_store_n(&r->next, sample_free[stripe], __ATOMIC_RELAXED);
         sample_free[stripe] = r;
         atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
     }
@@ -272,13 +283,18 @@ bool site_forget(uintptr_t p, struct prof_sample *out)
     if (out->reset_epoch == prof.reset_epoch) {
         cnt_sub(&t->cur, out->weight, out->usize);
         cnt_sub(&t->site->cur, out->weight, out->usize);
+        if (opt.prof_peak)
+            peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
     }
     pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
     return true;
 }
 
-void site_foreach(site_visit_fn fn, void *arg)
+void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
 {
+    uint64_t gen = src == SITE_PEAK ? peak_gen() : 0;
+    if (src == SITE_PEAK && gen == 0)
+        return; /* no snapshot yet */
     pthread_mutex_lock(&all_lock);
     struct prof_site *s = all_sites;
     pthread_mutex_unlock(&all_lock);
@@ -287,28 +303,85 @@ void site_foreach(site_visit_fn fn, void *arg)
     for (; s; s = s->all_next) {
         pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
         pthread_mutex_lock(l);
-        struct prof_cnt cur = s->cur, accum = s->accum;
+        bool in = src == SITE_LIVE || s->peak_gen == gen;
+        struct prof_cnt cur = src == SITE_LIVE ? s->cur : s->peak_cur;
+        struct prof_cnt accum = src == SITE_LIVE ? s->accum : s->peak_accum;
         pthread_mutex_unlock(l);
-        fn(arg, s, &cur, &accum);
+        if (in)
+            fn(arg, s, &cur, &accum);
     }
+}
+
+void site_foreach(site_visit_fn fn, void *arg)
+{
+    site_foreach_src(SITE_LIVE, fn, arg);
+}
+
+void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx_visit_fn fn,
+                           void *arg)
+{
+    /* Shares are copied in batches under the stripe lock (the visitor may
+     * lock other things); shares are never freed and the list only grows at
+     * its head, so the walk resumes from the last copied share's next. */
+    enum { BATCH = 32 };
+    struct prof_tctx copy[BATCH];
+    uint64_t gen = src == SITE_PEAK ? peak_gen() : 0;
+    pthread_mutex_t *l = &site_locks[site->hash % STRIPES];
+    pthread_mutex_lock(l);
+    struct prof_tctx *t = site->tctxs;
+    while (t) {
+        unsigned n = 0;
+        for (; t && n < BATCH; t = t->next) {
+            if (src == SITE_LIVE) {
+                copy[n++] = *t;
+            } else if (gen != 0 && t->peak_gen == gen) {
+                copy[n] = *t;
+                copy[n].cur = t->peak_cur;
+                copy[n].accum = t->peak_accum;
+                copy[n].thr_uid = t->peak_uid;
+                n++;
+            }
+        }
+        pthread_mutex_unlock(l);
+        for (unsigned i = 0; i < n; i++)
+            fn(arg, &copy[i]);
+        pthread_mutex_lock(l);
+    }
+    pthread_mutex_unlock(l);
 }
 
 void site_foreach_tctx(const struct prof_site *site, tctx_visit_fn fn, void *arg)
 {
-    enum { MAXT = 256 };
-    struct prof_tctx copy[MAXT];
-    unsigned n = 0;
-    pthread_mutex_t *l = &site_locks[site->hash % STRIPES];
-    pthread_mutex_lock(l);
-    for (struct prof_tctx *t = site->tctxs; t && n < MAXT; t = t->next)
-        copy[n++] = *t;
-    pthread_mutex_unlock(l);
-    for (unsigned i = 0; i < n; i++)
-        fn(arg, &copy[i]);
+    site_foreach_tctx_src(SITE_LIVE, site, fn, arg);
+}
+
+void site_peak_snapshot(uint64_t gen)
+{
+    pthread_mutex_lock(&all_lock);
+    struct prof_site *s = all_sites;
+    pthread_mutex_unlock(&all_lock);
+    /* A site created after the head was read is not in this snapshot: its
+     * peak_gen stays older and readers skip it (it held nothing when the
+     * walk began; what it took since is among the in-flight samples). */
+    for (; s; s = s->all_next) {
+        pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
+        pthread_mutex_lock(l);
+        s->peak_cur = s->cur;
+        s->peak_accum = s->accum;
+        s->peak_gen = gen;
+        for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
+            t->peak_cur = t->cur;
+            t->peak_accum = t->accum;
+            t->peak_uid = t->thr_uid;
+            t->peak_gen = gen;
+        }
+        pthread_mutex_unlock(l);
+    }
 }
 
 void site_reset(void)
 {
+    peak_hold(); /* no snapshot may run across the reset */
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_lock(&site_locks[i]);
     prof.reset_epoch++;
@@ -322,8 +395,10 @@ void site_reset(void)
         }
     }
     pthread_mutex_unlock(&all_lock);
+    peak_forget_locked();
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_unlock(&site_locks[i]);
+    peak_release();
 }
 
 uint64_t site_live_samples(void)
@@ -333,6 +408,7 @@ uint64_t site_live_samples(void)
 
 void site_prefork(void)
 {
+    peak_prefork();
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_lock(&sample_locks[i]);
     for (unsigned i = 0; i < STRIPES; i++)
@@ -347,10 +423,12 @@ void site_postfork_parent(void)
         pthread_mutex_unlock(&site_locks[i]);
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_unlock(&sample_locks[i]);
+    peak_postfork_parent();
 }
 
 void site_postfork_child(void)
 {
+    peak_postfork_child();
     pthread_mutex_init(&all_lock, NULL);
     for (unsigned i = 0; i < STRIPES; i++) {
         pthread_mutex_init(&site_locks[i], NULL);

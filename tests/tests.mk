@@ -84,7 +84,7 @@ PROF_SUBJECT_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -pthread -fno-builtin-malloc
 $(BUILD)/tests/prof/accuracy: tests/prof/accuracy.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -fomit-frame-pointer -gdwarf-4 $< -o $@ -ldl
-$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress $(BUILD)/tests/prof/temporary: $(BUILD)/tests/prof/%: tests/prof/%.c
+$(BUILD)/tests/prof/heapv2 $(BUILD)/tests/prof/dumpload $(BUILD)/tests/prof/stress $(BUILD)/tests/prof/temporary $(BUILD)/tests/prof/peak: $(BUILD)/tests/prof/%: tests/prof/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
 $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
@@ -93,7 +93,7 @@ $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
 $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
-PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary)
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary peak)
 
 # bench/heaptrack's three programs (leak, peak, churn), for
 # tests/apps/heaptrack_side.sh: the flags bench/heaptrack/run.sh uses.
@@ -111,6 +111,15 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
 	    $(filter %.c,$^) -o $@ -lpthread
+
+# The site table and the peak snapshot alone under ThreadSanitizer
+# (tests/apps/prof_peak_tsan.sh): as the ring above, with test doubles.
+PEAK_TSAN := $(BUILD)/tests/prof/peak_tsan
+$(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/prof.h liballoc/options.def
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-tsan -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
+	    $(filter %.c,$^) -o $@ -lpthread -lm
+TEST_DEPS += $(if $(RING_TSAN_OK),$(PEAK_TSAN))
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
              $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) $(HT_PROGS) \
