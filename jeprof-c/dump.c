@@ -115,6 +115,25 @@ static void conf_apply(struct seen_conf *c, const char *s)
     }
 }
 
+char *dump_conf_get(const char *conf, const char *key)
+{
+    char *r = NULL;
+    size_t kl = strlen(key);
+    for (const char *s = conf; s && *s;) {
+        const char *colon = strchr(s, ':');
+        if (!colon)
+            break;
+        const char *v = colon + 1, *e = strchr(v, ',');
+        size_t vl = e ? (size_t)(e - v) : strlen(v);
+        if ((size_t)(colon - s) == kl && memcmp(s, key, kl) == 0) {
+            free(r);
+            r = xstrndup(v, vl);
+        }
+        s = e ? e + 1 : NULL;
+    }
+    return r;
+}
+
 /* MALLOC_CONF from /proc/PID/environ, or NULL. */
 static char *environ_conf(pid_t pid, int *err)
 {

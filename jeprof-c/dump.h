@@ -41,6 +41,9 @@ void dump_target_free(struct dump_target *t);
 /* Signal number of "USR2", "SIGUSR2", "12", "RTMIN+1" (any case), or -1. */
 int dump_signal_number(const char *s);
 
+/* The last value of key in a "k:v,k:v" string (malloc'd), or NULL. */
+char *dump_conf_get(const char *conf, const char *key);
+
 int dump_main(int argc, char **argv);
 
 #endif
