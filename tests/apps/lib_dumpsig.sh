@@ -10,7 +10,12 @@ KNOWN_BYTES=$((4096 * 8192))
 CHILD_BYTES=$((2048 * 8192))
 
 BG_PIDS=""
-cleanup_hooks='for p in $BG_PIDS; do kill -KILL $p 2>/dev/null; done'
+# At exit: kill what we started, and the process groups of their children
+# (record runs its command in a group of its own).
+cleanup_hooks='for p in $BG_PIDS; do
+    for c in $(cat /proc/$p/task/$p/children 2>/dev/null); do kill -KILL -- -$c $c 2>/dev/null; done
+    kill -KILL $p 2>/dev/null
+done'
 
 # Start a command in the background, its stdout in $2; sets BG.
 start_bg() { # out cmd...
