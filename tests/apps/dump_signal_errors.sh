@@ -8,6 +8,7 @@
 # message, the process runs on); --signal naming a signal the process does
 # not catch; a stopped process (timeout); another user's process (run as
 # nobody via setpriv: EPERM, needs root). Every target survives.
+# opt.prof_dump_signal reads back what was set (empty by default).
 . "$(dirname "$0")/lib_dumpsig.sh"
 cd "$TMP"
 
@@ -54,6 +55,11 @@ grep -qx "<jemalloc>: Invalid conf value: prof_dump_signal:USR9" badsig.out.err 
     fail "no conf error for USR9: $(cat badsig.out.err)"
 expect_err 1 "^error: process $BG has no dump signal" "$JEPROF_C" dump "$BG"
 kill -0 "$BG" || fail "the process with a refused value died"
+PROBE=$(app_bin apps/ctl_conf_probe) || exit 1
+[ "$(MALLOC_CONF=prof_dump_signal:SIGUSR2 "$PROBE" opt.prof_dump_signal:s)" = "opt.prof_dump_signal=SIGUSR2" ] ||
+    fail "opt.prof_dump_signal does not read back SIGUSR2"
+[ "$(env -u MALLOC_CONF "$PROBE" opt.prof_dump_signal:s)" = "opt.prof_dump_signal=" ] ||
+    fail "opt.prof_dump_signal is not empty (off) by default"
 for v in KILL SEGV 0 99 32; do
     msg=$(env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,prof_dump_signal:$v" true 2>&1)
     [ "$msg" = "<jemalloc>: Invalid conf value: prof_dump_signal:$v" ] || fail "prof_dump_signal:$v: '$msg'"
