@@ -20,6 +20,9 @@
 #   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
+#   OURS_CONFS="label=conf ..."   also run ours under each MALLOC_CONF (an
+#                       option's A/B, e.g. "sig=prof:true,prof_dump_signal:USR2"
+#                       against PROF=1's ours+prof19), labelled ours+label
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
 #   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
 #                       this (a loaded machine then gets fewer reps; 0 = no limit;
@@ -146,6 +149,11 @@ for a in $ALLOCATORS; do
 	[ "$a" = ours ] && have_ours=1
 	if [ "${NODECAY:-0}" != 0 ] && [ "$a" = ours ]; then
 		cfgs+=("ours-nodecay $so dirty_decay_ms:-1,muzzy_decay_ms:-1,numa:false")
+	fi
+	if [ "$a" = ours ]; then
+		for oc in ${OURS_CONFS:-}; do
+			cfgs+=("ours+${oc%%=*} $so ${oc#*=}")
+		done
 	fi
 	if [ "$PROF" != 0 ]; then
 		case "$a" in
