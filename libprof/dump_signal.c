@@ -6,20 +6,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 static int ds_signo;                   /* configured signal, 0 when off */
 static struct sigaction ds_prev;       /* handler replaced at boot (chained) */
-static _Atomic int ds_fd = -1;         /* eventfd the handler writes */
-static _Atomic pid_t ds_owner;         /* process whose thread reads ds_fd */
-static _Atomic int ds_pending;         /* request caught in a child before its eventfd */
+static sem_t ds_sem;                   /* requests: the handler posts, the thread waits */
 static _Atomic int ds_started;         /* dump_signal_start ran in this process image */
 
 int dump_signal_number(void)
@@ -27,21 +24,10 @@ int dump_signal_number(void)
     return ds_signo;
 }
 
-static void ds_post(int fd)
-{
-    uint64_t one = 1;
-    /* EAGAIN cannot happen below 2^64-1 requests; nothing to do on error. */
-    ssize_t r = write(fd, &one, sizeof(one));
-    (void)r;
-}
-
 static void ds_handler(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
-    if (getpid() == atomic_load(&ds_owner))
-        ds_post(atomic_load(&ds_fd));
-    else
-        atomic_store(&ds_pending, 1); /* a fork child before its atfork handler */
+    sem_post(&ds_sem); /* async-signal-safe; EOVERFLOW (2^31 pending) changes nothing */
     errno = saved;
     if (ds_prev.sa_flags & SA_SIGINFO) {
         if (ds_prev.sa_sigaction)
@@ -58,23 +44,17 @@ int dump_signal_boot(void)
     int sig = options_signal_parse(opt.prof_dump_signal, strlen(opt.prof_dump_signal));
     if (sig <= 0)
         return 0; /* conf.c refused it already */
-    int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        prof_host_warn("<jemalloc>: prof_dump_signal: eventfd failed, no dump on signal\n");
-        return err;
+    if (sem_init(&ds_sem, 0, 0) != 0 || sigaction(sig, NULL, &ds_prev) != 0) {
+        prof_host_warn("<jemalloc>: prof_dump_signal: cannot set up, no dump on signal\n");
+        return EINVAL;
     }
-    atomic_store(&ds_fd, fd);
-    atomic_store(&ds_owner, getpid());
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = ds_handler;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(sig, &sa, &ds_prev) != 0) {
+    if (sigaction(sig, &sa, NULL) != 0) {
         int err = errno;
-        close(fd);
-        atomic_store(&ds_fd, -1);
         prof_host_warn("<jemalloc>: prof_dump_signal: sigaction failed, no dump on signal\n");
         return err;
     }
@@ -85,19 +65,16 @@ int dump_signal_boot(void)
 /* The dump thread: one manual dump per batch of requests. */
 static void *ds_main(void *arg)
 {
-    int fd = (int)(intptr_t)arg;
+    (void)arg;
     struct heap *h = prof_host_heap(true);
     if (h)
         prof_suspend(h, true); /* our allocations (libunwind, libc) are never sampled */
     prctl(PR_SET_NAME, "prof_dump_sig", 0, 0, 0);
     for (;;) {
-        uint64_t n;
-        ssize_t r = read(fd, &n, sizeof(n));
-        if (r != (ssize_t)sizeof(n)) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            break; /* fd closed under us: not ours any more */
-        }
+        if (sem_wait(&ds_sem) != 0)
+            continue; /* EINTR */
+        while (sem_trywait(&ds_sem) == 0)
+            ; /* requests that came together get one dump */
         int err = prof_dump_auto('m');
         if (err == EFAULT)
             prof_host_warn("<jemalloc>: prof_dump_signal: no prof_prefix, no dump written\n");
@@ -116,31 +93,32 @@ static void ds_spawn(void)
     /* Created with every signal blocked: the program's signals go to its threads. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int err = pthread_create(&tid, &attr, ds_main, (void *)(intptr_t)atomic_load(&ds_fd));
+    int err = pthread_create(&tid, &attr, ds_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&attr);
     if (err)
         prof_host_warn("<jemalloc>: prof_dump_signal: cannot create the dump thread\n");
 }
 
-/* Fork child (after the allocator's own child handler): own eventfd, own thread. */
+/* Fork child (after the allocator's own child handler): the semaphore is
+ * the child's own copy (requests that reached the child since fork are in
+ * it); re-initialised with that count, as the parent's waiter is gone. */
 static void ds_atfork_child(void)
 {
     if (!ds_signo)
         return;
-    int old = atomic_load(&ds_fd);
-    int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0) {
-        prof_host_warn("<jemalloc>: prof_dump_signal: eventfd failed in a fork child\n");
-        return;
-    }
-    atomic_store(&ds_fd, fd);
-    if (old >= 0)
-        close(old);
-    atomic_store(&ds_owner, getpid());
-    if (atomic_exchange(&ds_pending, 0))
-        ds_post(fd);
+    int n = 0;
+    sem_getvalue(&ds_sem, &n);
+    sem_init(&ds_sem, 0, n > 0 ? 1 : 0);
     ds_spawn();
+}
+
+/* exit(): let a dump in progress finish (the thread dies with the process),
+ * so no answered request leaves only a temporary file. */
+static void ds_atexit(void)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    pthread_mutex_unlock(&prof.dump_lock);
 }
 
 void dump_signal_start(void)
@@ -148,6 +126,7 @@ void dump_signal_start(void)
     if (!ds_signo || atomic_exchange(&ds_started, 1))
         return;
     ds_spawn();
+    atexit(ds_atexit);
     if (pthread_atfork(NULL, NULL, ds_atfork_child) != 0)
         prof_host_warn("<jemalloc>: prof_dump_signal: fork children will not answer the signal\n");
 }

@@ -11,6 +11,8 @@
 #     gives both files (the .pb.gz on the line before);
 #   - the dump thread is named prof_dump_sig; the process is not killed by
 #     the signal and keeps running;
+#   - a process that closed every descriptor above 2 (daemons do) still
+#     answers;
 #   - fork: the child of `idle fork` answers the signal with its own dump
 #     (its pid in the name) holding child_site (16 MiB) and known_site;
 #   - the dump thread's own allocations are never sampled: no frame of
@@ -54,7 +56,14 @@ for sig in SIGUSR2 12 RTMIN+2; do
     kill "$BG"
 done
 
-# 3. A fork child answers on its own.
+# 3. A daemon that closed its descriptors.
+start_bg cl.out env LD_PRELOAD="$LIB" MALLOC_CONF="$(conf "$TMP/cl" USR2)" "$IDLE" closefds
+wait_line cl.out ready
+out=$("$JEPROF_C" dump --timeout=1 "$BG") || fail "jeprof-c dump after closing descriptors: $out"
+within15 "known_site after closefds" "$(site_bytes "$IDLE" "$(tail -n 1 <<<"$out")" known_site)" "$KNOWN_BYTES"
+kill "$BG"
+
+# 4. A fork child answers on its own.
 start_bg fork.out env LD_PRELOAD="$LIB" MALLOC_CONF="$(conf "$TMP/fk" USR2)" "$IDLE" fork
 wait_line fork.out ready
 child=$(awk '/^child/ {print $2}' fork.out)

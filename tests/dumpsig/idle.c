@@ -5,6 +5,8 @@
  *   idle            known_site: 4096 blocks of 8 KiB (32 MiB) kept live
  *   idle fork       the same, then forks: the child adds child_site (2048 x
  *                   8 KiB, 16 MiB) and idles too; prints "child PID"
+ *   idle closefds   the same, then closes every descriptor above 2, as
+ *                   daemons do at start
  * Prints "ready" (after "child PID" if any) once everything is allocated.
  */
 #include <stdio.h>
@@ -33,6 +35,9 @@ __attribute__((noinline)) static void child_site(void)
 int main(int argc, char **argv)
 {
     known_site();
+    if (argc > 1 && strcmp(argv[1], "closefds") == 0)
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
     if (argc > 1 && strcmp(argv[1], "fork") == 0) {
         int fds[2];
         if (pipe(fds) != 0)
