@@ -338,7 +338,10 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
     t->dir = slash == full ? xstrdup("/") : xstrndup(full, (size_t)(slash - full));
     t->base = xstrdup(slash + 1);
     free(full);
+    /* Not in the visible sources: the default, unless the program's
+     * malloc_conf set it; then either kind of file will do. */
     const char *fmt = c.format ? c.format : "heap_v2";
+    t->format_known = c.format != NULL;
     t->want_heap = strcmp(fmt, "pprof") != 0;
     t->want_pb = strcmp(fmt, "heap_v2") != 0;
     rc = 0;
@@ -418,9 +421,13 @@ static char *find_new(const struct dump_target *t)
         unsigned long long seq;
         size_t stem;
         int kind = dump_name(t, e->d_name, &seq, &stem);
-        if (!kind || seen_before(t, e->d_name) || (kind == 1) != (t->want_heap != 0))
+        if (!kind || seen_before(t, e->d_name))
             continue;
-        if (t->want_heap && t->want_pb) {
+        if (t->format_known && (kind == 1) != (t->want_heap != 0))
+            continue;
+        if (!t->format_known && best && seq == best_seq && kind == 2)
+            continue; /* both kinds of one dump: the .heap */
+        if (t->format_known && t->want_heap && t->want_pb) {
             char *pb = xasprintf("%s/%.*s.pb.gz", t->dir, (int)stem, e->d_name);
             int ok = access(pb, F_OK) == 0;
             free(pb);
@@ -520,7 +527,7 @@ int dump_main(int argc, char **argv)
         rc = dump_target_wait(&t, (long)(timeout_s * 1000), &path);
     if (!rc) {
         size_t n = strlen(path);
-        if (t.want_heap && t.want_pb && n > 5)
+        if (t.format_known && t.want_heap && t.want_pb && n > 5)
             printf("%.*s.pb.gz\n", (int)(n - 5), path);
         printf("%s\n", path);
         if (fflush(stdout) != 0)

@@ -22,6 +22,7 @@ struct dump_target {
     char *base;      /* file name prefix inside dir (prof_prefix's last part) */
     int want_heap;   /* prof_format writes .heap files */
     int want_pb;     /* prof_format writes .pb.gz files */
+    int format_known; /* prof_format was seen (else: whichever file comes) */
     char **before;   /* dump names that existed before the signal */
     size_t nbefore;
 };

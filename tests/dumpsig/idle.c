@@ -7,12 +7,18 @@
  *                   8 KiB, 16 MiB) and idles too; prints "child PID"
  *   idle closefds   the same, then closes every descriptor above 2, as
  *                   daemons do at start
+ * Built again as idle_global with GLOBAL_CONF: the program's own malloc_conf
+ * (exported with -rdynamic so the preloaded allocator sees it).
  * Prints "ready" (after "child PID" if any) once everything is allocated.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifdef GLOBAL_CONF
+const char *malloc_conf = GLOBAL_CONF;
+#endif
 
 static void *keep[4096 + 2048];
 
