@@ -314,9 +314,9 @@ static int run_child(char **cmd, const char *preload, const char *conf, const ch
                 /* It wants the terminal: let it be the foreground job. */
                 tcsetpgrp(tty, pid);
                 gave_tty = 1;
+                kill(-pid, SIGCONT);
             }
-            kill(-pid, SIGCONT);
-            continue;
+            continue; /* stopped by someone else: theirs to continue */
         }
         if (r == pid)
             break;
@@ -329,7 +329,8 @@ static int run_child(char **cmd, const char *preload, const char *conf, const ch
                 *stopped_by = s;
             }
             handled = nstops;
-            kill(-pid, s);
+            if (kill(-pid, s) != 0) /* it left its process group */
+                kill(pid, s);
             continue;
         }
         poll(NULL, 0, 50);

@@ -19,11 +19,6 @@ static struct sigaction ds_prev;       /* handler replaced at boot (chained) */
 static sem_t ds_sem;                   /* requests: the handler posts, the thread waits */
 static _Atomic int ds_started;         /* dump_signal_start ran in this process image */
 
-int dump_signal_number(void)
-{
-    return ds_signo;
-}
-
 static void ds_handler(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
@@ -101,16 +96,14 @@ static void ds_spawn(void)
 }
 
 /* Fork child (after the allocator's own child handler): the semaphore is
- * the child's own copy (requests that reached the child since fork are in
- * it); re-initialised with that count, as the parent's waiter is gone. */
+ * the child's own copy of memory, holding the requests that reached the
+ * child since fork. It is not re-initialised (a request could be lost in
+ * between): the waiter count copied from the parent only costs a spare
+ * futex wake per post. The child gets its own thread. */
 static void ds_atfork_child(void)
 {
-    if (!ds_signo)
-        return;
-    int n = 0;
-    sem_getvalue(&ds_sem, &n);
-    sem_init(&ds_sem, 0, n > 0 ? 1 : 0);
-    ds_spawn();
+    if (ds_signo)
+        ds_spawn();
 }
 
 /* exit(): let a dump in progress finish (the thread dies with the process),

@@ -22,10 +22,11 @@
  *    pthread_atfork child handler, which runs after the allocator's own.
  *  - fork: the thread does not exist in the child. The semaphore is the
  *    child's own copy of memory, so a signal that reaches the child at any
- *    time after fork is counted there, never answered by the parent; the
- *    child handler re-initialises it (keeping a pending request) and starts
- *    the child's thread. posix_spawn/vfork children run no fork handlers:
- *    they exec or exit.
+ *    time after fork is counted there, never answered by the parent, and
+ *    answered by the thread the child handler starts. posix_spawn/vfork
+ *    children run no fork handlers: they exec or exit. Each fork child
+ *    starting a thread costs tens of microseconds per fork, only when
+ *    prof_dump_signal is set.
  *  - exit: an atexit handler waits for a dump in progress (the thread
  *    then dies with the process), so a dump is whole or not there at all.
  *  - fork and dumps: prof_prefork takes the dump lock, so a fork waits for
@@ -42,7 +43,5 @@
 int dump_signal_boot(void);
 /* Start the dump thread (once); no allocator lock held. */
 void dump_signal_start(void);
-/* The signal number in use, 0 when off (tests, stats). */
-int dump_signal_number(void);
 
 #endif
