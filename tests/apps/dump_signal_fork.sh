@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dump_signal_fork: the dump signal arriving while a process forks.
-# tests/dumpsig/forker forks 300 children in a loop (each allocates, sleeps
+# tests/dumpsig/forker forks 150 children in a loop (each allocates, sleeps
 # 2 ms, exits; the parent allocates between forks) while the test sends
 # USR2 to the whole process group every few ms, so signals land in the
 # parent mid-fork, in children before and after their fork handlers, and
@@ -14,7 +14,7 @@ FORKER=$(app_bin dumpsig/forker) || exit 1
 cd "$TMP"
 start_bg fork.out env LD_PRELOAD="$LIB" \
     MALLOC_CONF="prof:true,lg_prof_sample:12,prof_prefix:$TMP/f,prof_dump_signal:USR2" \
-    setsid "$FORKER" 300
+    setsid "$FORKER" 150
 pid=$BG
 sleep 0.2
 t0=$SECONDS
