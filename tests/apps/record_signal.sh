@@ -10,7 +10,11 @@
 #     too, its lg_prof_sample:14 applies when --lg-sample is not given;
 #   - children are followed (`idle fork`, SIGINT): one report per process,
 #     the child's with child_site; --sum (SIGHUP): one report with the sum
-#     (known_site twice: both processes hold it).
+#     (known_site twice: both processes hold it);
+#   - on a terminal (a pty from script(1)): Ctrl-C typed there reaches
+#     record only (the command runs in its own process group), which gets
+#     the dump first (known_site in the report); a command that reads the
+#     terminal is given it (head -n 1 reads the typed line) and ends normally.
 . "$(dirname "$0")/lib_dumpsig.sh"
 cd "$TMP"
 
@@ -65,4 +69,21 @@ grep -q "the sum of 2 processes" d.out.err || fail "--sum did not sum 2 processe
 dumps=$(ls d/heap.*.m0.heap)
 got=$("$JEPROF_C" --text --show_bytes --quiet "$IDLE" $dumps 2>/dev/null | awk '$NF == "known_site" {print $1}')
 within15 "known_site summed over 2 processes" "${got:-0}" $((2 * KNOWN_BYTES))
+
+# 5. A terminal: Ctrl-C typed, and a command reading the terminal.
+if command -v script >/dev/null; then
+    (sleep 1; printf '\003'; sleep 2) |
+        timeout 30 script -qfec "$JEPROF_C record -o e --lg-sample=14 -- $IDLE" /dev/null >e.out 2>&1
+    tr -d '\r' <e.out >e.txt
+    grep -q "got SIGINT: asking" e.txt || fail "Ctrl-C on the terminal did not reach record: $(head -5 e.txt)"
+    ls e/heap.*.m0.heap >/dev/null 2>&1 || fail "no dump after Ctrl-C on the terminal: $(head -8 e.txt)"
+    grep -q " known_site$" e.txt || fail "no known_site in the report after Ctrl-C"
+    (sleep 0.5; printf 'typed line\n'; sleep 1) |
+        timeout 30 script -qfec "$JEPROF_C record -o t -- head -n 1" /dev/null >t.out 2>&1
+    tr -d '\r' <t.out >t.txt
+    [ "$(grep -c '^typed line$' t.txt)" = 2 ] || fail "the command did not read the terminal: $(head -5 t.txt)"
+    grep -q "final dump" t.txt || fail "no final dump of the reading command: $(head -5 t.txt)"
+else
+    echo "terminal cases skipped: no script(1)"
+fi
 echo ok
