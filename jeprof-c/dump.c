@@ -61,11 +61,11 @@ int dump_signal_number(const char *s)
 
 /* What the allocator of the process read from the sources we can see. */
 struct seen_conf {
-    int any;          /* some source exists */
-    int prof;         /* prof:true (or prof_leak / prof_leak_error) */
-    char *prefix;     /* prof_prefix (NULL: not set) */
-    char *signal;     /* prof_dump_signal (NULL: not set) */
-    char *format;     /* prof_format (NULL: not set) */
+    int any;      /* some source exists */
+    int prof;     /* prof:true (or prof_leak / prof_leak_error) */
+    char *prefix; /* prof_prefix (NULL: not set) */
+    char *signal; /* prof_dump_signal (NULL: not set) */
+    char *format; /* prof_format (NULL: not set) */
 };
 
 static void set_str(char **dst, const char *v, size_t n)
@@ -264,7 +264,8 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
         if (errno == EPERM) {
             char *uid = status_field(pid, "Uid");
             error("process %d belongs to another user (uid %s): run jeprof-c dump as that "
-                  "user or as root", (int)pid, uid ? strtok(uid, " \t") : "?");
+                  "user or as root",
+                  (int)pid, uid ? strtok(uid, " \t") : "?");
             free(uid);
             return 1;
         }
@@ -275,7 +276,8 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
         return error("cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
     if (!lib)
         return error("process %d does not run liballoc (no liballoc in /proc/%d/maps): it "
-                     "cannot dump on a signal", (int)pid, (int)pid);
+                     "cannot dump on a signal",
+                     (int)pid, (int)pid);
     struct seen_conf c;
     int err = 0;
     read_conf(pid, &c, &err);
@@ -303,15 +305,16 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
         }
         if (!c.signal || !c.signal[0]) {
             error("process %d has no dump signal: start it with "
-                  "MALLOC_CONF=prof:true,prof_dump_signal:USR2 (%s)", (int)pid, hidden);
+                  "MALLOC_CONF=prof:true,prof_dump_signal:USR2 (%s)",
+                  (int)pid, hidden);
             goto out;
         }
         t->signo = dump_signal_number(c.signal);
     }
     if (!catches(pid, t->signo)) {
         error("process %d does not catch signal %d (SIG%s): its dump signal is not installed "
-              "(profiling off?); not sending it", (int)pid, t->signo,
-              sigabbrev_np(t->signo) ? sigabbrev_np(t->signo) : "RT");
+              "(profiling off?); not sending it",
+              (int)pid, t->signo, sigabbrev_np(t->signo) ? sigabbrev_np(t->signo) : "RT");
         goto out;
     }
     const char *prefix = prefix_opt ? prefix_opt : c.prefix ? c.prefix : "jeprof";
@@ -465,8 +468,8 @@ int dump_target_wait(struct dump_target *t, long timeout_ms, char **path)
         }
         if (now_ms() >= until)
             return error("no new dump from process %d in '%s' after %.1f s (see its stderr: "
-                         "is the directory writable?)", (int)t->pid, t->dir,
-                         (double)timeout_ms / 1000);
+                         "is the directory writable?)",
+                         (int)t->pid, t->dir, (double)timeout_ms / 1000);
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -85,10 +85,10 @@ static char *which(const char *cmd)
 
 /* The newest dump of one process. */
 struct proc_dump {
-    pid_t pid;                /* its process */
-    unsigned long long seq;   /* dump sequence number (its newest) */
-    char kind;                /* 'f' final, 'm' manual (signal), 'i', 'u', 'p' */
-    char *path;               /* the file */
+    pid_t pid;              /* its process */
+    unsigned long long seq; /* dump sequence number (its newest) */
+    char kind;              /* 'f' final, 'm' manual (signal), 'i', 'u', 'p' */
+    char *path;             /* the file */
 };
 
 /* Parses "heap.<pid>.<seq>.<kind>[N].heap" (or .pb.gz); 1 on a match. */
@@ -233,8 +233,8 @@ static void dump_all(pid_t root, const char *sig, const char *prefix)
     struct dump_target *t = xcalloc(n + 1, sizeof(*t));
     int *asked = xcalloc(n + 1, sizeof(int));
     for (size_t i = 0; i < n; i++)
-        asked[i] = dump_target_open(&t[i], pids[i], sig, prefix) == 0 &&
-                   dump_target_signal(&t[i]) == 0;
+        asked[i] =
+            dump_target_open(&t[i], pids[i], sig, prefix) == 0 && dump_target_signal(&t[i]) == 0;
     long until = now_ms() + (long)(timeout_s * 1000);
     for (size_t i = 0; i < n; i++) {
         char *path = NULL;

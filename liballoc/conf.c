@@ -223,8 +223,15 @@ int options_signal_parse(const char *v, size_t vlen)
     if (sig <= 0)
         return -1;
     switch (sig) {
-    case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE:
-    case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGSYS:
+    case SIGABRT:
         return -1;
     default:
         break;

@@ -14,10 +14,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-static int ds_signo;                   /* configured signal, 0 when off */
-static struct sigaction ds_prev;       /* handler replaced at boot (chained) */
-static sem_t ds_sem;                   /* requests: the handler posts, the thread waits */
-static _Atomic int ds_started;         /* dump_signal_start ran in this process image */
+static int ds_signo;             /* configured signal, 0 when off */
+static struct sigaction ds_prev; /* handler replaced at boot (chained) */
+static sem_t ds_sem;             /* requests: the handler posts, the thread waits */
+static _Atomic int ds_started;   /* dump_signal_start ran in this process image */
 
 static void ds_handler(int sig, siginfo_t *si, void *uc)
 {

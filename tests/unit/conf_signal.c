@@ -80,10 +80,13 @@ int main(void)
     snprintf(num, sizeof(num), "%d", SIGRTMIN + 1);
     CHECK_I(parse(num), ==, SIGRTMIN + 1);
 
-    const char *bad[] = {"FOO", "SIG", "USR3", "0", "-12", "65", "1000", "32", "33", "KILL",
-                         "SIGSTOP", "SEGV", "BUS", "FPE", "ILL", "TRAP", "SYS", "ABRT", "9",
-                         "11", "RTMIN-1", "RTMAX+1", "RTMIN+99", "RTMIN+", "12x", "USR2 ",
-                         " 12", "SIGUSR2SIGUSR2SIGUSR2SIGUSR2SIGUSR2"};
+    const char *bad[] = {"FOO",     "SIG",     "USR3",     "0",
+                         "-12",     "65",      "1000",     "32",
+                         "33",      "KILL",    "SIGSTOP",  "SEGV",
+                         "BUS",     "FPE",     "ILL",      "TRAP",
+                         "SYS",     "ABRT",    "9",        "11",
+                         "RTMIN-1", "RTMAX+1", "RTMIN+99", "RTMIN+",
+                         "12x",     "USR2 ",   " 12",      "SIGUSR2SIGUSR2SIGUSR2SIGUSR2SIGUSR2"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK_MSG(parse(bad[i]) == -1, "'%s' accepted as %d", bad[i], parse(bad[i]));
 
@@ -97,17 +100,17 @@ int main(void)
 
     /* Refused values: jemalloc's message, the option untouched. */
     boot(NULL, "prof_dump_signal:FOO");
-    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:FOO\n") == 0,
-              "got %s", cap);
+    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:FOO\n") == 0, "got %s",
+              cap);
     CHECK(got.prof_dump_signal[0] == 0);
     boot(NULL, "prof_dump_signal:KILL");
-    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:KILL\n") == 0,
-              "got %s", cap);
+    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:KILL\n") == 0, "got %s",
+              cap);
     CHECK(got.prof_dump_signal[0] == 0);
     /* A refused later value keeps the earlier source's. */
     boot("prof_dump_signal:USR1", "prof_dump_signal:99");
-    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:99\n") == 0,
-              "got %s", cap);
+    CHECK_MSG(strcmp(cap, "<jemalloc>: Invalid conf value: prof_dump_signal:99\n") == 0, "got %s",
+              cap);
     CHECK(strcmp(got.prof_dump_signal, "USR1") == 0);
     printf("ok\n");
     return 0;
