@@ -254,10 +254,18 @@ static void dump_all(pid_t root, const char *sig, const char *prefix)
 static volatile sig_atomic_t stop_sig; /* the last Ctrl-C/SIGTERM/SIGHUP received */
 static volatile sig_atomic_t nstops;   /* how many */
 
+static volatile sig_atomic_t nquits; /* SIGQUITs received (forwarded as they are) */
+
 static void on_stop(int sig)
 {
     stop_sig = sig;
     nstops++;
+}
+
+static void on_quit(int sig)
+{
+    (void)sig;
+    nquits++;
 }
 
 /* The terminal record runs on as the foreground job, or -1. */
@@ -277,30 +285,41 @@ static int foreground_tty(void)
 static int run_child(char **cmd, const char *preload, const char *conf, const char *sig,
                      const char *prefix, pid_t *pid_out, int *stopped_by)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return error("cannot fork: %s", strerror(errno)), -1;
-    if (pid == 0) {
-        setpgid(0, 0); /* terminal signals reach record, which dumps first */
-        signal(SIGTTOU, SIG_DFL);
-        setenv("LD_PRELOAD", preload, 1);
-        setenv("MALLOC_CONF", conf, 1);
-        execvp(cmd[0], cmd);
-        fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
-        _exit(127);
-    }
-    setpgid(pid, pid);
-    *pid_out = pid;
-    struct sigaction sa, old[3];
+    /* Handlers first (a signal right after fork must not kill record and
+     * leave the command running); the command gets the old dispositions
+     * back (an inherited SIG_IGN stays ignored, as without record). */
+    struct sigaction sa, old[3], old_quit;
     const int stops[3] = {SIGINT, SIGTERM, SIGHUP};
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
     for (int i = 0; i < 3; i++)
         sigaction(stops[i], &sa, &old[i]);
-    void (*old_quit)(int) = signal(SIGQUIT, SIG_IGN);
+    sa.sa_handler = on_quit;
+    sigaction(SIGQUIT, &sa, &old_quit);
     void (*old_ttou)(int) = signal(SIGTTOU, SIG_IGN);
-    int tty = foreground_tty(), gave_tty = 0, handled = 0, st = 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < 3; i++)
+            sigaction(stops[i], &old[i], NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        signal(SIGTTOU, old_ttou);
+        setpgid(0, 0); /* terminal signals reach record, which dumps first */
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("MALLOC_CONF", conf, 1);
+        execvp(cmd[0], cmd);
+        fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0) {
+        error("cannot fork: %s", strerror(errno));
+        st = -1;
+        goto out_restore;
+    }
+    setpgid(pid, pid);
+    *pid_out = pid;
+    int tty = foreground_tty(), gave_tty = 0, handled = 0, quits = 0;
     for (;;) {
         pid_t r = waitpid(pid, &st, WNOHANG | WUNTRACED);
         if (r < 0 && errno != EINTR) {
@@ -320,6 +339,11 @@ static int run_child(char **cmd, const char *preload, const char *conf, const ch
         }
         if (r == pid)
             break;
+        if (nquits > quits) { /* SIGQUIT is the command's: no dump */
+            quits = nquits;
+            if (kill(-pid, SIGQUIT) != 0)
+                kill(pid, SIGQUIT);
+        }
         if (nstops > handled) {
             int s = stop_sig;
             if (handled == 0) {
@@ -339,9 +363,10 @@ static int run_child(char **cmd, const char *preload, const char *conf, const ch
         tcsetpgrp(tty, getpgrp());
     if (tty >= 0)
         close(tty);
+out_restore:
     for (int i = 0; i < 3; i++)
         sigaction(stops[i], &old[i], NULL);
-    signal(SIGQUIT, old_quit);
+    sigaction(SIGQUIT, &old_quit, NULL);
     signal(SIGTTOU, old_ttou);
     return st;
 }

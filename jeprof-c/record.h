@@ -19,9 +19,9 @@
  * process of the command (descendants and group) for a dump through the
  * dump signal, waits for the dumps (--timeout), then forwards the signal to
  * the group, waits for the command to end and reports. A second such signal
- * is forwarded at once. A command stopped for reading the terminal is given
- * the terminal (it becomes the foreground group; a Ctrl-C then reaches it
- * directly). A process killed by a signal is reported from its newest dump,
+ * is forwarded at once; SIGQUIT is forwarded with no dump. A command
+ * stopped for reading the terminal is given the terminal (it becomes the
+ * foreground group; a Ctrl-C then reaches it directly). A process killed by a signal is reported from its newest dump,
  * and the report says so.
  * Exit status: the command's (128+N when killed by signal N), or 1. */
 #ifndef JEPROF_RECORD_H
