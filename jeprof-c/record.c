@@ -452,7 +452,7 @@ static int report(const char *self, const char *dir, const char *cmd0, pid_t roo
             snprintf(buf, sizeof(buf), "; it was killed by SIG%s, so this is its newest dump",
                      sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
             how = buf;
-        } else if (d[i].pid == root && stopped_by && d[i].kind != 'f') {
+        } else if (stopped_by && d[i].kind != 'f') {
             snprintf(buf, sizeof(buf), "; stopped by SIG%s", sigabbrev_np(stopped_by));
             how = buf;
         }
