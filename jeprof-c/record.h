@@ -5,9 +5,11 @@
  *
  * MALLOC_CONF: the user's own is kept, record's settings are added around
  * it (the allocator applies pairs in order, later wins): before it, the
- * defaults the user may override (lg_prof_sample:19 unless --lg-sample is
- * given, prof_dump_signal:USR2); after it, what record needs
- * (prof:true,prof_final:true,prof_prefix:DIR/heap, and --lg-sample).
+ * default the user may override (lg_prof_sample:19 unless --lg-sample is
+ * given); after it, what record needs (prof:true,prof_final:true,
+ * prof_prefix:DIR/heap, --lg-sample, and prof_dump_signal:USR2 unless the
+ * user set a valid dump signal: record then sends that one). With another
+ * allocator (JEPROF_C_PRELOAD) no prof_dump_signal is added.
  *
  * Children: fork and exec children inherit both variables and write their
  * own dumps (the prefix is followed by the pid). The report covers every
