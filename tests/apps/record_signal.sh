@@ -7,7 +7,8 @@
 #     within 15%, the report says the command was killed by SIGTERM and
 #     names the dump; exit status 143 (the command's);
 #   - the user's MALLOC_CONF is kept: prof_format:both gives .pb.gz files
-#     too, its lg_prof_sample:14 applies when --lg-sample is not given;
+#     too, its lg_prof_sample:14 applies when --lg-sample is not given, its
+#     prof_dump_signal:USR1 is the signal installed and used;
 #   - children are followed (`idle fork`, SIGINT): one report per process,
 #     the child's with child_site; --sum (SIGHUP): one report with the sum
 #     (known_site twice: both processes hold it);
@@ -28,6 +29,8 @@ record_until() {
     local rec=$!
     BG_PIDS="$BG_PIDS $rec"
     wait_line "$out" '^ready'
+    CMD_PID=$(tr -d " " </proc/$rec/task/$rec/children)
+    CMD_SIGCGT=$(awk '/^SigCgt:/ {print $2}' /proc/$CMD_PID/status)
     kill -"$sig" "$rec"
     local t0=$SECONDS
     while kill -0 "$rec" 2>/dev/null && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.05; done
@@ -48,8 +51,12 @@ grep -q " known_site$" a.out || fail "known_site missing from the report"
 within15 "known_site via record/SIGTERM" "$(site_bytes "$IDLE" "$dump" known_site)" "$KNOWN_BYTES"
 head -n 1 "$dump" | grep -q "heap_v2/16384" || fail "--lg-sample=14 not applied: $(head -n 1 "$dump")"
 
-# 2. The user's MALLOC_CONF stays (and its lg_prof_sample wins without --lg-sample).
-MALLOC_CONF="prof_format:both,lg_prof_sample:14" record_until TERM b.out -o b -- "$IDLE"
+# 2. The user's MALLOC_CONF stays (and its lg_prof_sample wins without
+# --lg-sample; its dump signal USR1 is the one installed and sent).
+MALLOC_CONF="prof_format:both,lg_prof_sample:14,prof_dump_signal:USR1" record_until TERM b.out -o b -- "$IDLE"
+caught() { (( (0x$CMD_SIGCGT >> ($(kill -l "$1") - 1)) & 1 )); }
+caught USR1 || fail "the user's prof_dump_signal:USR1 is not installed (SigCgt $CMD_SIGCGT)"
+caught USR2 && fail "record installed USR2 over the user's USR1 (SigCgt $CMD_SIGCGT)"
 ls b/heap.*.m0.pb.gz >/dev/null 2>&1 || fail "the user's prof_format:both was dropped: $(ls b)"
 head -n 1 b/heap.*.m0.heap | grep -q "heap_v2/16384" || fail "the user's lg_prof_sample was dropped"
 
