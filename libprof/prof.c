@@ -6,6 +6,7 @@
  * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
  */
 #include "prof.h"
+#include "http.h"
 #include "prof_stats.h"
 #include "prof_hooks.h"
 #include "options.h"
@@ -85,6 +86,11 @@ int prof_boot(void)
     if (opt.prof_final)
         atexit(final_dump);
     return 0;
+}
+
+void prof_boot_late(void)
+{
+    http_boot();
 }
 
 void prof_thread_init(struct heap *h)
@@ -305,6 +311,7 @@ void prof_postfork_child(void)
 {
     if (!opt.prof)
         return;
+    http_postfork_child();
     prof_stats_postfork_child();
     recent_postfork_child();
     site_postfork_child();
