@@ -23,12 +23,12 @@
 #include <unistd.h>
 
 #define HTTP_RECV_MS 5000   /* the whole request line and headers */
-#define HTTP_SEND_MS 10000  /* the whole answer */
+#define HTTP_SEND_MS 5000   /* the whole answer (the loop waits for it) */
 #define HTTP_LINGER_MS 500  /* draining unread input before close (no RST over the answer) */
-#define HTTP_BACKLOG 16
+#define HTTP_BACKLOG 64
+#define HTTP_SLOTS 16       /* connections read at once (the oldest is dropped beyond) */
 
 static _Atomic int listen_fd = -1; /* the listening socket, -1 none */
-static _Atomic int conn_fd = -1;   /* the connection being served, -1 none */
 
 static void warn_fmt(const char *fmt, const char *a, const char *b)
 {
@@ -232,60 +232,105 @@ static void send_symbols(int fd, const struct http_req *r, int64_t deadline)
     prof_pprof_buf_free(&b);
 }
 
-/* Read one request under the deadline and answer it. */
-static void serve(int fd)
+/* ---- connections ---- */
+
+enum { SLOT_FREE, SLOT_READING, SLOT_DRAINING };
+
+/* One connection: reading its request (under its deadline), or draining
+ * what the peer still sends after the answer (so that closing does not
+ * reset the connection over the answer). */
+struct slot {
+    _Atomic int fd;              /* the socket, -1 when free */
+    int state;                   /* SLOT_* */
+    int64_t started;             /* accept time (ms): the oldest is evicted when full */
+    int64_t deadline;            /* end of the current state (ms) */
+    size_t got;                  /* bytes received */
+    struct http_req req;         /* its request */
+};
+
+static struct slot slots[HTTP_SLOTS] = {[0 ... HTTP_SLOTS - 1] = {.fd = -1}};
+
+static void slot_close(struct slot *sl)
 {
-    static struct http_req req; /* the server thread's only */
-    http_req_init(&req);
-    int64_t deadline = now_ms() + HTTP_RECV_MS;
-    char buf[4096];
-    size_t got = 0;
-    while (!req.done) {
-        int w = wait_fd(fd, POLLIN, deadline);
-        if (w < 0)
-            return;
-        if (w == 0) {
-            http_req_end(&req, true);
-            break;
-        }
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
-            continue;
-        if (n < 0)
-            return; /* reset: nobody to answer */
-        if (n == 0) {
-            if (got == 0)
-                return; /* connected and left */
-            http_req_end(&req, false);
-            break;
-        }
-        got += (size_t)n;
-        http_req_feed(&req, buf, (size_t)n);
-    }
+    int fd = atomic_exchange(&sl->fd, -1);
+    if (fd >= 0)
+        close(fd);
+    sl->state = SLOT_FREE;
+}
+
+/* The request is decided: answer it (blocking, under the send deadline),
+ * then drain. */
+static void slot_answer(struct slot *sl)
+{
+    int fd = atomic_load(&sl->fd);
+    struct http_req *r = &sl->req;
     int64_t send_deadline = now_ms() + HTTP_SEND_MS;
-    if (req.status != 200)
-        send_text(fd, req.status, req.status == 405 ? "Allow: GET, HEAD\r\n" : NULL, req.why,
-                  req.head, send_deadline);
-    else if (req.route == HTTP_ROUTE_SYMBOL)
-        send_symbols(fd, &req, send_deadline);
-    else if (req.route == HTTP_ROUTE_INDEX)
-        send_index(fd, req.head, send_deadline);
+    if (r->status != 200)
+        send_text(fd, r->status,
+                  r->status == 405 ? "Allow: GET, HEAD, POST (POST: /debug/pprof/symbol only)\r\n"
+                                   : NULL,
+                  r->why, r->head, send_deadline);
+    else if (r->route == HTTP_ROUTE_SYMBOL)
+        send_symbols(fd, r, send_deadline);
+    else if (r->route == HTTP_ROUTE_INDEX)
+        send_index(fd, r->head, send_deadline);
     else
-        send_profile(fd, req.route, req.head, send_deadline);
-    /* Closing with unread input would reset the connection, and the peer
-     * could lose the answer: say we are done, then drain a little. */
+        send_profile(fd, r->route, r->head, send_deadline);
     shutdown(fd, SHUT_WR);
-    int64_t linger = now_ms() + HTTP_LINGER_MS;
-    for (size_t drained = 0; drained < 65536;) {
-        if (wait_fd(fd, POLLIN, linger) <= 0)
-            break;
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        drained += (size_t)n;
+    sl->state = SLOT_DRAINING;
+    sl->deadline = now_ms() + HTTP_LINGER_MS;
+    sl->got = 0;
+}
+
+static void slot_readable(struct slot *sl)
+{
+    char buf[4096];
+    int fd = atomic_load(&sl->fd);
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (sl->state == SLOT_DRAINING) {
+        if (n <= 0 || (sl->got += (size_t)n) > 65536)
+            slot_close(sl);
+        return;
     }
+    if (n < 0 || (n == 0 && sl->got == 0)) {
+        slot_close(sl); /* reset, or connected and left: nobody to answer */
+        return;
+    }
+    if (n == 0)
+        http_req_end(&sl->req, false);
+    else {
+        sl->got += (size_t)n;
+        http_req_feed(&sl->req, buf, (size_t)n);
+    }
+    if (sl->req.done)
+        slot_answer(sl);
+}
+
+static void slot_timeout(struct slot *sl)
+{
+    if (sl->state == SLOT_DRAINING) {
+        slot_close(sl);
+        return;
+    }
+    http_req_end(&sl->req, true); /* 408 */
+    slot_answer(sl);
+}
+
+/* A slot for a new connection: a free one, else the oldest (its client
+ * has had the longest; it is closed without an answer). */
+static struct slot *slot_take(void)
+{
+    struct slot *oldest = &slots[0];
+    for (int i = 0; i < HTTP_SLOTS; i++) {
+        if (slots[i].state == SLOT_FREE)
+            return &slots[i];
+        if (slots[i].started < oldest->started)
+            oldest = &slots[i];
+    }
+    slot_close(oldest);
+    return oldest;
 }
 
 /* ---- the thread ---- */
@@ -305,16 +350,44 @@ static void *http_main(void *arg)
         int lfd = atomic_load(&listen_fd);
         if (lfd < 0)
             return NULL;
-        struct pollfd p = {.fd = lfd, .events = POLLIN};
-        int r = poll(&p, 1, -1);
-        if (r < 0 && errno == EINTR)
+        struct pollfd pf[1 + HTTP_SLOTS];
+        struct slot *of[1 + HTTP_SLOTS];
+        int n = 1;
+        pf[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+        int64_t next = INT64_MAX;
+        for (int i = 0; i < HTTP_SLOTS; i++) {
+            if (slots[i].state == SLOT_FREE)
+                continue;
+            pf[n] = (struct pollfd){.fd = atomic_load(&slots[i].fd), .events = POLLIN};
+            of[n++] = &slots[i];
+            if (slots[i].deadline < next)
+                next = slots[i].deadline;
+        }
+        int64_t now = now_ms();
+        int timeout = next == INT64_MAX ? -1 : next <= now ? 0 : (int)(next - now);
+        int r = poll(pf, (nfds_t)n, timeout);
+        if (r < 0 && errno != EINTR) {
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
             continue;
-        if (r < 0 || (p.revents & POLLNVAL)) {
+        }
+        now = now_ms();
+        for (int k = 1; k < n && r >= 0; k++) {
+            if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
+                slot_readable(of[k]);
+            else if (pf[k].revents & POLLNVAL)
+                of[k]->state = SLOT_FREE, atomic_store(&of[k]->fd, -1);
+            else if (of[k]->state != SLOT_FREE && now >= of[k]->deadline)
+                slot_timeout(of[k]);
+        }
+        if (r > 0 && (pf[0].revents & POLLNVAL)) {
             /* The program closed our socket (a close-all-descriptors loop). */
             prof_host_warn("<jemalloc>: prof_http: listening socket closed; profile server stopped\n");
             atomic_store(&listen_fd, -1);
             return NULL;
         }
+        if (r <= 0 || !(pf[0].revents & POLLIN))
+            continue;
         int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0 && (errno == EBADF || errno == ENOTSOCK || errno == EINVAL)) {
             prof_host_warn("<jemalloc>: prof_http: listening socket lost; profile server stopped\n");
@@ -328,10 +401,13 @@ static void *http_main(void *arg)
             }
             continue;
         }
-        atomic_store(&conn_fd, c);
-        serve(c);
-        atomic_store(&conn_fd, -1);
-        close(c);
+        struct slot *sl = slot_take();
+        http_req_init(&sl->req);
+        sl->state = SLOT_READING;
+        sl->started = now;
+        sl->deadline = now + HTTP_RECV_MS;
+        sl->got = 0;
+        atomic_store(&sl->fd, c);
     }
 }
 
@@ -396,9 +472,11 @@ void http_boot(void)
 
 void http_postfork_child(void)
 {
-    int c = atomic_exchange(&conn_fd, -1);
-    if (c >= 0)
-        close(c);
+    for (int i = 0; i < HTTP_SLOTS; i++) {
+        int c = atomic_exchange(&slots[i].fd, -1);
+        if (c >= 0)
+            close(c);
+    }
     int l = atomic_exchange(&listen_fd, -1);
     if (l >= 0)
         close(l);

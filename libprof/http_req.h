@@ -35,7 +35,7 @@
 
 #define HTTP_REQ_URL_MAX 2048  /* bytes of request target kept (414 beyond) */
 #define HTTP_REQ_HEAD_MAX 8192 /* bytes of request line + headers (431 beyond) */
-#define HTTP_REQ_BODY_MAX 65536 /* bytes of a symbol-service POST body (413 beyond) */
+#define HTTP_REQ_BODY_MAX 16384 /* bytes of a symbol-service POST body (413 beyond) */
 
 enum http_route {
     HTTP_ROUTE_NONE,   /* an error status instead */

@@ -93,7 +93,11 @@ $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
 $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
-PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so)
+$(BUILD)/tests/prof/http_idle: tests/prof/http_idle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so \
+                       http_idle)
 
 # The recent ring alone under ThreadSanitizer (tests/apps/recent_tsan.sh): the
 # ring's sources with test doubles, -fsanitize=thread on purpose (so no SAN);
