@@ -265,11 +265,11 @@ static void slot_answer(struct slot *sl)
     int fd = atomic_load(&sl->fd);
     struct http_req *r = &sl->req;
     int64_t send_deadline = now_ms() + HTTP_SEND_MS;
+    char allow[64] = "";
+    if (r->status == 405 && r->allow)
+        snprintf(allow, sizeof(allow), "Allow: %s\r\n", r->allow);
     if (r->status != 200)
-        send_text(fd, r->status,
-                  r->status == 405 ? "Allow: GET, HEAD, POST (POST: /debug/pprof/symbol only)\r\n"
-                                   : NULL,
-                  r->why, r->head, send_deadline);
+        send_text(fd, r->status, allow[0] ? allow : NULL, r->why, r->head, send_deadline);
     else if (r->route == HTTP_ROUTE_SYMBOL)
         send_symbols(fd, r, send_deadline);
     else if (r->route == HTTP_ROUTE_INDEX)

@@ -206,6 +206,7 @@ static void route(struct http_req *r)
     }
     if (p->method != HTTP_GET && p->method != HTTP_HEAD &&
         !(rt == HTTP_ROUTE_SYMBOL && p->method == HTTP_POST)) {
+        r->allow = rt == HTTP_ROUTE_SYMBOL ? "GET, HEAD, POST" : "GET, HEAD";
         decide(r, 405, rt == HTTP_ROUTE_SYMBOL ? "only GET, HEAD and POST are served\n"
                                                : "only GET and HEAD are served\n");
         return;

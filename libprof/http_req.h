@@ -60,6 +60,7 @@ struct http_req {
     int status;                  /* 200, or the 4xx/5xx status to answer */
     enum http_route route;       /* what to serve when status is 200 */
     const char *why;             /* explanation for an error status (static text) */
+    const char *allow;           /* with 405: the methods the path takes ("GET, HEAD") */
 };
 
 /* Ready r for a new request. */

@@ -39,6 +39,7 @@ static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut)
         check(0);
     }
     check(strcmp(http_req_reason(r->status), "Error") != 0);
+    check((r->status == 405) == (r->allow != NULL));
     check(r->url_len <= sizeof(r->url));
     check(r->body_len <= sizeof(r->body));
     check(!r->want_body || r->route == HTTP_ROUTE_SYMBOL);
