@@ -20,6 +20,9 @@
 #   PROF=1              also run ours with MALLOC_CONF=prof:true,lg_prof_sample:19
 #                       and :14, and jemalloc with prof:true,lg_prof_sample:19,
 #                       and report the overhead against their prof:false runs
+#   PROF_HTTP=1         also run ours with prof:true,lg_prof_sample:19 and the
+#                       profile server listening (prof_http:127.0.0.1:PROF_HTTP_PORT,
+#                       default 16099) but never asked: its idle cost (with PROF=1)
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
 #   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
 #                       this (a loaded machine then gets fewer reps; 0 = no limit;
@@ -151,7 +154,9 @@ for a in $ALLOCATORS; do
 		case "$a" in
 		ours)
 			cfgs+=("ours+prof19 $so prof:true,lg_prof_sample:19")
-			cfgs+=("ours+prof14 $so prof:true,lg_prof_sample:14") ;;
+			cfgs+=("ours+prof14 $so prof:true,lg_prof_sample:14")
+			[ "${PROF_HTTP:-0}" != 0 ] &&
+				cfgs+=("ours+prof19+http $so prof:true,lg_prof_sample:19,prof_http:127.0.0.1:${PROF_HTTP_PORT:-16099}") ;;
 		jemalloc)
 			cfgs+=("jemalloc+prof19 $so prof:true,lg_prof_sample:19") ;;
 		esac

@@ -240,7 +240,6 @@ enum { SLOT_FREE, SLOT_READING, SLOT_DRAINING };
  * what the peer still sends after the answer (so that closing does not
  * reset the connection over the answer). */
 struct slot {
-    _Atomic int fd;              /* the socket, -1 when free */
     int state;                   /* SLOT_* */
     int64_t started;             /* accept time (ms): the oldest is evicted when full */
     int64_t deadline;            /* end of the current state (ms) */
@@ -248,11 +247,18 @@ struct slot {
     struct http_req req;         /* its request */
 };
 
-static struct slot slots[HTTP_SLOTS] = {[0 ... HTTP_SLOTS - 1] = {.fd = -1}};
+static struct slot slots[HTTP_SLOTS]; /* zeroed: all SLOT_FREE (in .bss) */
+/* Their sockets, -1 when free (apart: the child after fork closes them). */
+static _Atomic int slot_fds[HTTP_SLOTS] = {[0 ... HTTP_SLOTS - 1] = -1};
+
+static _Atomic int *slot_fd(struct slot *sl)
+{
+    return &slot_fds[sl - slots];
+}
 
 static void slot_close(struct slot *sl)
 {
-    int fd = atomic_exchange(&sl->fd, -1);
+    int fd = atomic_exchange(slot_fd(sl), -1);
     if (fd >= 0)
         close(fd);
     sl->state = SLOT_FREE;
@@ -262,7 +268,7 @@ static void slot_close(struct slot *sl)
  * then drain. */
 static void slot_answer(struct slot *sl)
 {
-    int fd = atomic_load(&sl->fd);
+    int fd = atomic_load(slot_fd(sl));
     struct http_req *r = &sl->req;
     int64_t send_deadline = now_ms() + HTTP_SEND_MS;
     char allow[64] = "";
@@ -285,7 +291,7 @@ static void slot_answer(struct slot *sl)
 static void slot_readable(struct slot *sl)
 {
     char buf[4096];
-    int fd = atomic_load(&sl->fd);
+    int fd = atomic_load(slot_fd(sl));
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
         return;
@@ -358,7 +364,7 @@ static void *http_main(void *arg)
         for (int i = 0; i < HTTP_SLOTS; i++) {
             if (slots[i].state == SLOT_FREE)
                 continue;
-            pf[n] = (struct pollfd){.fd = atomic_load(&slots[i].fd), .events = POLLIN};
+            pf[n] = (struct pollfd){.fd = atomic_load(&slot_fds[i]), .events = POLLIN};
             of[n++] = &slots[i];
             if (slots[i].deadline < next)
                 next = slots[i].deadline;
@@ -376,7 +382,7 @@ static void *http_main(void *arg)
             if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
                 slot_readable(of[k]);
             else if (pf[k].revents & POLLNVAL)
-                of[k]->state = SLOT_FREE, atomic_store(&of[k]->fd, -1);
+                of[k]->state = SLOT_FREE, atomic_store(slot_fd(of[k]), -1);
             else if (of[k]->state != SLOT_FREE && now >= of[k]->deadline)
                 slot_timeout(of[k]);
         }
@@ -407,7 +413,7 @@ static void *http_main(void *arg)
         sl->started = now;
         sl->deadline = now + HTTP_RECV_MS;
         sl->got = 0;
-        atomic_store(&sl->fd, c);
+        atomic_store(slot_fd(sl), c);
     }
 }
 
@@ -473,7 +479,7 @@ void http_boot(void)
 void http_postfork_child(void)
 {
     for (int i = 0; i < HTTP_SLOTS; i++) {
-        int c = atomic_exchange(&slots[i].fd, -1);
+        int c = atomic_exchange(&slot_fds[i], -1);
         if (c >= 0)
             close(c);
     }
