@@ -21,6 +21,8 @@
 #  5. prof:false: a warning, nothing listens. A bad address and a port
 #     already taken: a warning, the process runs on and exits 0.
 #  6. fork: after the parent exits, its child (alive) does not hold the port.
+#     And 4 s of fork() in a loop while the heap is pulled 6 times: every
+#     pull is answered, the process ends by itself (no deadlock).
 #  7. mallctl prof.dump_pprof_fd to stdout: go tool pprof reads it and finds
 #     http_known_site's 64 MiB within 15%.
 . "$(dirname "$0")/lib.sh"
@@ -126,7 +128,7 @@ python3 "$CLIENT" refused "$PORT" && grep -q "refusing non-loopback" "$TMP/remot
     { echo "FAIL 0.0.0.0 without prof_http_remote:"; cat "$TMP/remote_off.err"; status=1; }
 stop "$PID"
 PID=$(start remote_on "prof:true,prof_http:0.0.0.0:$PORT,prof_http_remote:true" serve) || exit 1
-python3 "$CLIENT" get "$PORT" /debug/pprof/ - | grep -qx 200 && grep -q "non-loopback" "$TMP/remote_on.err" &&
+python3 "$CLIENT" get "$PORT" /debug/pprof/ - | grep -x 200 >/dev/null && grep -q "non-loopback" "$TMP/remote_on.err" &&
     echo "ok   0.0.0.0 with prof_http_remote:true serves and warns" ||
     { echo "FAIL 0.0.0.0 with prof_http_remote:"; cat "$TMP/remote_on.err"; status=1; }
 
@@ -157,6 +159,21 @@ else
     status=1
 fi
 [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null
+
+env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" timeout 30 "$BIN" forkloop >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
+FL=$!
+for _ in $(seq 50); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
+got=0
+for _ in 1 2 3 4 5 6; do
+    python3 "$CLIENT" get "$PORT" /debug/pprof/heap - | grep -x 200 >/dev/null && got=$((got + 1))
+    sleep 0.3
+done
+if wait $FL && [ $got = 6 ] && grep -q "^forks [1-9]" "$TMP/forkloop.out"; then
+    echo "ok   fork loop while serving: 6/6 pulls answered, $(grep forks "$TMP/forkloop.out")"
+else
+    echo "FAIL fork loop while serving: $got/6 pulls, $(cat "$TMP/forkloop.out" "$TMP/forkloop.err")"
+    status=1
+fi
 
 # --- 7. prof.dump_pprof_fd ---
 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:14" "$BIN" fd >"$TMP/fd.pb.gz" 2>"$TMP/fd.err" ||

@@ -7,6 +7,9 @@
  *   fork         as serve, then forks a child that sleeps 30 s; the parent
  *                prints "child <pid>" and exits at once
  *   quick        as serve, but exits 0 right after "ready"
+ *   forkloop     as serve, then forks children (which allocate, free and
+ *                exit) for 4 s while the server answers, and exits 0 with
+ *                "forks N" (a deadlock with fork would hang it)
  *   fd           as serve, then writes mallctl prof.dump_pprof_fd to fd 1
  *                and exits 0 (nonzero with the errno on failure)
  */
@@ -14,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KNOWN_BLOCKS 4096
@@ -63,6 +68,26 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (strcmp(mode, "quick") == 0)
         return keep[7] == NULL;
+    if (strcmp(mode, "forkloop") == 0) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int n = 0;
+        do {
+            pid_t c = fork();
+            if (c == 0) {
+                for (int i = 0; i < 64; i++)
+                    free(http_known_site(4096));
+                _exit(0);
+            }
+            int st;
+            if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                return 3;
+            n++;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        } while (t.tv_sec - t0.tv_sec < 4);
+        printf("forks %d\n", n);
+        return 0;
+    }
     if (strcmp(mode, "fork") == 0) {
         pid_t c = fork();
         if (c == 0) {
