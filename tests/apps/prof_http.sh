@@ -18,6 +18,7 @@
 #     Type: alloc_space and http_churn_site with 32 MiB within 15%.
 #  4. a non-loopback address (0.0.0.0) is refused with a warning and nothing
 #     listens; with prof_http_remote:true it serves and warns.
+#     localhost:PORT and [::1]:PORT (when the host has IPv6 loopback) serve.
 #  5. prof:false: a warning, nothing listens. A bad address and a port
 #     already taken: a warning, the process runs on and exits 0.
 #  6. fork: after the parent exits, its child (alive) does not hold the port.
@@ -131,9 +132,23 @@ PID=$(start remote_on "prof:true,prof_http:0.0.0.0:$PORT,prof_http_remote:true" 
 python3 "$CLIENT" get "$PORT" /debug/pprof/ - | grep -x 200 >/dev/null && grep -q "non-loopback" "$TMP/remote_on.err" &&
     echo "ok   0.0.0.0 with prof_http_remote:true serves and warns" ||
     { echo "FAIL 0.0.0.0 with prof_http_remote:"; cat "$TMP/remote_on.err"; status=1; }
+stop "$PID"
+
+PID=$(start localhost "prof:true,prof_http:localhost:$PORT" serve) || exit 1
+python3 "$CLIENT" get "$PORT" /debug/pprof/ - | grep -x 200 >/dev/null && echo "ok   localhost:$PORT serves" ||
+    { echo "FAIL localhost:PORT:"; cat "$TMP/localhost.err"; status=1; }
+stop "$PID"
+if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+    PID=$(start v6 "prof:true,prof_http:[::1]:$PORT" serve) || exit 1
+    HTTP_TEST_HOST=::1 python3 "$CLIENT" get "$PORT" /debug/pprof/ - | grep -x 200 >/dev/null &&
+        [ ! -s "$TMP/v6.err" ] && echo "ok   [::1]:$PORT serves, no warning" ||
+        { echo "FAIL [::1]:PORT:"; cat "$TMP/v6.err"; status=1; }
+    stop "$PID"
+else
+    echo "note: no IPv6 loopback here: [::1] not tried"
+fi
 
 # --- 5. prof:false, port taken, bad address ---
-stop "$PID"
 PID=$(start noprof "prof_http:127.0.0.1:$PORT" serve) || exit 1
 python3 "$CLIENT" refused "$PORT" && grep -q "prof_http is set w/o prof" "$TMP/noprof.err" &&
     echo "ok   prof:false: warning, nothing listens" || { echo "FAIL prof:false:"; cat "$TMP/noprof.err"; status=1; }
@@ -160,7 +175,8 @@ else
 fi
 [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null
 
-env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" timeout 30 "$BIN" forkloop >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
+# timeout first: a wrapper run under the preload would take the port itself.
+timeout 30 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
 FL=$!
 for _ in $(seq 50); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
 got=0

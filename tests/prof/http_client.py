@@ -17,12 +17,14 @@ import sys
 import threading
 import time
 
-HOST = "127.0.0.1"
+import os
+
+HOST = os.environ.get("HTTP_TEST_HOST", "127.0.0.1")  # "::1" for the IPv6 case
 
 
 def freeport():
     s = socket.socket()
-    s.bind((HOST, 0))
+    s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -72,7 +74,7 @@ def exchange(port, raw, limit_s=8.0, shut=False):
 
 
 def get(port, path, method="GET"):
-    req = ("%s %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: test\r\n\r\n" % (method, path, HOST, port))
+    req = ("%s %s HTTP/1.1\r\nHost: localhost:%d\r\nUser-Agent: test\r\n\r\n" % (method, path, port))
     return exchange(port, req.encode())
 
 
