@@ -22,11 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HTTP_RECV_MS 5000   /* the whole request line and headers */
-#define HTTP_SEND_MS 5000   /* the whole answer (the loop waits for it) */
+#define HTTP_RECV_MS   5000 /* the whole request line and headers */
+#define HTTP_SEND_MS   5000 /* the whole answer (the loop waits for it) */
 #define HTTP_LINGER_MS 500  /* draining unread input before close (no RST over the answer) */
-#define HTTP_BACKLOG 64
-#define HTTP_SLOTS 16       /* connections read at once (the oldest is dropped beyond) */
+#define HTTP_BACKLOG   64
+#define HTTP_SLOTS     16 /* connections read at once (the oldest is dropped beyond) */
 
 static _Atomic int listen_fd = -1; /* the listening socket, -1 none */
 
@@ -143,8 +143,8 @@ static bool send_all(int fd, const void *p, size_t n, int64_t deadline)
 }
 
 /* Status line and headers; content_length < 0: none (HEAD of a profile). */
-static bool send_head(int fd, int status, const char *ctype, const char *extra, long long content_length,
-                      int64_t deadline)
+static bool send_head(int fd, int status, const char *ctype, const char *extra,
+                      long long content_length, int64_t deadline)
 {
     char h[768], cl[48] = "";
     if (content_length >= 0)
@@ -170,7 +170,8 @@ static void send_index(int fd, bool head, int64_t deadline)
     int n = snprintf(
         body, sizeof(body),
         "<html><head><title>/debug/pprof/</title></head><body>\n"
-        "<p>/debug/pprof/ of a process profiled by liballoc (1 sample per ~%llu bytes allocated)</p>\n"
+        "<p>/debug/pprof/ of a process profiled by liballoc (1 sample per ~%llu bytes "
+        "allocated)</p>\n"
         "<table>\n"
         "<tr><td><a href=\"heap?debug=0\">heap</a></td><td>live sampled memory, gzip'd pprof "
         "(go tool pprof http://HOST/debug/pprof/heap)</td></tr>\n"
@@ -240,11 +241,11 @@ enum { SLOT_FREE, SLOT_READING, SLOT_DRAINING };
  * what the peer still sends after the answer (so that closing does not
  * reset the connection over the answer). */
 struct slot {
-    int state;                   /* SLOT_* */
-    int64_t started;             /* accept time (ms): the oldest is evicted when full */
-    int64_t deadline;            /* end of the current state (ms) */
-    size_t got;                  /* bytes received */
-    struct http_req req;         /* its request */
+    int state;           /* SLOT_* */
+    int64_t started;     /* accept time (ms): the oldest is evicted when full */
+    int64_t deadline;    /* end of the current state (ms) */
+    size_t got;          /* bytes received */
+    struct http_req req; /* its request */
 };
 
 static struct slot slots[HTTP_SLOTS]; /* zeroed: all SLOT_FREE (in .bss) */
@@ -388,7 +389,8 @@ static void *http_main(void *arg)
         }
         if (r > 0 && (pf[0].revents & POLLNVAL)) {
             /* The program closed our socket (a close-all-descriptors loop). */
-            prof_host_warn("<jemalloc>: prof_http: listening socket closed; profile server stopped\n");
+            prof_host_warn(
+                "<jemalloc>: prof_http: listening socket closed; profile server stopped\n");
             atomic_store(&listen_fd, -1);
             return NULL;
         }
@@ -396,7 +398,8 @@ static void *http_main(void *arg)
             continue;
         int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0 && (errno == EBADF || errno == ENOTSOCK || errno == EINVAL)) {
-            prof_host_warn("<jemalloc>: prof_http: listening socket lost; profile server stopped\n");
+            prof_host_warn(
+                "<jemalloc>: prof_http: listening socket lost; profile server stopped\n");
             atomic_store(&listen_fd, -1);
             return NULL;
         }
@@ -441,9 +444,10 @@ void http_boot(void)
         return;
     }
     if (!loopback)
-        warn_fmt("<jemalloc>: prof_http: serving heap profiles on non-loopback address \"%.200s\"%s "
-                 "(prof_http_remote:true): anyone who can reach it can read them\n",
-                 opt.prof_http, "");
+        warn_fmt(
+            "<jemalloc>: prof_http: serving heap profiles on non-loopback address \"%.200s\"%s "
+            "(prof_http_remote:true): anyone who can reach it can read them\n",
+            opt.prof_http, "");
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||

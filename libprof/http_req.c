@@ -207,8 +207,9 @@ static void route(struct http_req *r)
     if (p->method != HTTP_GET && p->method != HTTP_HEAD &&
         !(rt == HTTP_ROUTE_SYMBOL && p->method == HTTP_POST)) {
         r->allow = rt == HTTP_ROUTE_SYMBOL ? "GET, HEAD, POST" : "GET, HEAD";
-        decide(r, 405, rt == HTTP_ROUTE_SYMBOL ? "only GET, HEAD and POST are served\n"
-                                               : "only GET and HEAD are served\n");
+        decide(r, 405,
+               rt == HTTP_ROUTE_SYMBOL ? "only GET, HEAD and POST are served\n"
+                                       : "only GET and HEAD are served\n");
         return;
     }
     r->head = p->method == HTTP_HEAD;
@@ -230,7 +231,8 @@ bool http_req_feed(struct http_req *r, const char *p, size_t n)
 {
     while (!r->done && n > 0) {
         /* Never parse past the header budget, then the body budget. */
-        size_t budget = r->headers_done ? HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 64 : HTTP_REQ_HEAD_MAX;
+        size_t budget =
+            r->headers_done ? HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 64 : HTTP_REQ_HEAD_MAX;
         size_t room = budget > r->nread ? budget - r->nread : 0;
         if (room == 0) {
             feed_check(r);
@@ -283,17 +285,29 @@ void http_req_end(struct http_req *r, bool timed_out)
 const char *http_req_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
     }
 }

@@ -33,8 +33,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_REQ_URL_MAX 2048  /* bytes of request target kept (414 beyond) */
-#define HTTP_REQ_HEAD_MAX 8192 /* bytes of request line + headers (431 beyond) */
+#define HTTP_REQ_URL_MAX  2048  /* bytes of request target kept (414 beyond) */
+#define HTTP_REQ_HEAD_MAX 8192  /* bytes of request line + headers (431 beyond) */
 #define HTTP_REQ_BODY_MAX 16384 /* bytes of a symbol-service POST body (413 beyond) */
 
 enum http_route {
@@ -46,21 +46,21 @@ enum http_route {
 };
 
 struct http_req {
-    http_parser parser;          /* libhttp-parser state; parser.data points here */
-    char url[HTTP_REQ_URL_MAX];  /* request target as received (not NUL-terminated) */
-    size_t url_len;              /* bytes in url */
-    size_t nread;                /* bytes fed before the end of the headers */
-    bool url_too_long;           /* the target went past HTTP_REQ_URL_MAX */
-    bool headers_done;           /* the blank line after the headers was seen */
-    bool done;                   /* status and route are final */
-    bool head;                   /* method HEAD: answer without a body */
-    bool want_body;              /* a POST to the symbol service: read its body */
+    http_parser parser;           /* libhttp-parser state; parser.data points here */
+    char url[HTTP_REQ_URL_MAX];   /* request target as received (not NUL-terminated) */
+    size_t url_len;               /* bytes in url */
+    size_t nread;                 /* bytes fed before the end of the headers */
+    bool url_too_long;            /* the target went past HTTP_REQ_URL_MAX */
+    bool headers_done;            /* the blank line after the headers was seen */
+    bool done;                    /* status and route are final */
+    bool head;                    /* method HEAD: answer without a body */
+    bool want_body;               /* a POST to the symbol service: read its body */
     char body[HTTP_REQ_BODY_MAX]; /* that body (not NUL-terminated) */
-    size_t body_len;             /* bytes in body */
-    int status;                  /* 200, or the 4xx/5xx status to answer */
-    enum http_route route;       /* what to serve when status is 200 */
-    const char *why;             /* explanation for an error status (static text) */
-    const char *allow;           /* with 405: the methods the path takes ("GET, HEAD") */
+    size_t body_len;              /* bytes in body */
+    int status;                   /* 200, or the 4xx/5xx status to answer */
+    enum http_route route;        /* what to serve when status is 200 */
+    const char *why;              /* explanation for an error status (static text) */
+    const char *allow;            /* with 405: the methods the path takes ("GET, HEAD") */
 };
 
 /* Ready r for a new request. */

@@ -1,7 +1,7 @@
 /* libFuzzer target for the profile server's request parser
  * (libprof/http_req.c over libhttp-parser).
- *   make fuzz && build/fuzz/fuzz_http -max_total_time=600 build/fuzz/corpus-http tests/fuzz/corpus/http
- * The input's first byte chooses where to cut the rest into two chunks (the
+ *   make fuzz && build/fuzz/fuzz_http -max_total_time=600 build/fuzz/corpus-http
+ * tests/fuzz/corpus/http The input's first byte chooses where to cut the rest into two chunks (the
  * socket may deliver a request in any pieces). Checked: every request is
  * decided (after the end-of-input call), with a status the server knows and
  * an explanation for every error; 200 only with a route; the kept target and
@@ -32,7 +32,14 @@ static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut)
     case 200:
         check(r->route != HTTP_ROUTE_NONE && r->why == NULL);
         break;
-    case 400: case 404: case 405: case 408: case 413: case 414: case 431: case 505:
+    case 400:
+    case 404:
+    case 405:
+    case 408:
+    case 413:
+    case 414:
+    case 431:
+    case 505:
         check(r->why != NULL && r->why[0] != 0);
         break;
     default:

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define KNOWN_BLOCKS 4096
-#define KNOWN_SIZE 16384
+#define KNOWN_SIZE   16384
 
 void *http_known_site(size_t n);
 void http_churn_site(size_t n);
