@@ -22,8 +22,8 @@
 #  5. prof:false: a warning, nothing listens. A bad address and a port
 #     already taken: a warning, the process runs on and exits 0.
 #  6. fork: after the parent exits, its child (alive) does not hold the port.
-#     And 4 s of fork() in a loop while the heap is pulled 6 times: every
-#     pull is answered, the process ends by itself (no deadlock).
+#     And fork() in a loop while the heap is pulled 6 times: every pull is
+#     answered, the process ends when told (no deadlock).
 #  7. mallctl prof.dump_pprof_fd to stdout: go tool pprof reads it and finds
 #     http_known_site's 64 MiB within 15%.
 . "$(dirname "$0")/lib.sh"
@@ -176,7 +176,7 @@ fi
 [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null
 
 # timeout first: a wrapper run under the preload would take the port itself.
-timeout 30 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
+timeout 30 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop "$TMP/forkloop.stop" >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
 FL=$!
 for _ in $(seq 50); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
 got=0
@@ -184,6 +184,7 @@ for _ in 1 2 3 4 5 6; do
     python3 "$CLIENT" get "$PORT" /debug/pprof/heap - | grep -x 200 >/dev/null && got=$((got + 1))
     sleep 0.3
 done
+touch "$TMP/forkloop.stop"
 if wait $FL && [ $got = 6 ] && grep -q "^forks [1-9]" "$TMP/forkloop.out"; then
     echo "ok   fork loop while serving: 6/6 pulls answered, $(grep forks "$TMP/forkloop.out")"
 else

@@ -7,9 +7,10 @@
  *   fork         as serve, then forks a child that sleeps 30 s; the parent
  *                prints "child <pid>" and exits at once
  *   quick        as serve, but exits 0 right after "ready"
- *   forkloop     as serve, then forks children (which allocate, free and
- *                exit) for 4 s while the server answers, and exits 0 with
- *                "forks N" (a deadlock with fork would hang it)
+ *   forkloop F   as serve, then forks children (which allocate, free and
+ *                exit) while the server answers, until file F exists (at
+ *                most 20 s), and exits 0 with "forks N" (a deadlock with
+ *                fork would hang it)
  *   fd           as serve, then writes mallctl prof.dump_pprof_fd to fd 1
  *                and exits 0 (nonzero with the errno on failure)
  */
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
                 return 3;
             n++;
             clock_gettime(CLOCK_MONOTONIC, &t);
-        } while (t.tv_sec - t0.tv_sec < 4);
+        } while (t.tv_sec - t0.tv_sec < 20 && (argc < 3 || access(argv[2], F_OK) != 0));
         printf("forks %d\n", n);
         return 0;
     }
