@@ -25,6 +25,9 @@
 #   OURS_CONFS="label=conf ..."   also run ours under each MALLOC_CONF (an
 #                       option's A/B, e.g. "sig=prof:true,prof_dump_signal:USR2"
 #                       against PROF=1's ours+prof19), labelled ours+label
+#   PROF_HTTP=1         also run ours with prof:true,lg_prof_sample:19 and the
+#                       profile server listening (prof_http:127.0.0.1:PROF_HTTP_PORT,
+#                       default 16099) but never asked: its idle cost (with PROF=1)
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
 #   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
 #                       this (a loaded machine then gets fewer reps; 0 = no limit;
@@ -165,7 +168,9 @@ for a in $ALLOCATORS; do
 			if [ "${PROF_PEAK:-0}" != 0 ]; then
 				cfgs+=("ours+prof19+peak $so prof:true,lg_prof_sample:19,prof_peak:true")
 				cfgs+=("ours+prof14+peak $so prof:true,lg_prof_sample:14,prof_peak:true")
-			fi ;;
+			fi
+			[ "${PROF_HTTP:-0}" != 0 ] &&
+				cfgs+=("ours+prof19+http $so prof:true,lg_prof_sample:19,prof_http:127.0.0.1:${PROF_HTTP_PORT:-16099}") ;;
 		jemalloc)
 			cfgs+=("jemalloc+prof19 $so prof:true,lg_prof_sample:19") ;;
 		esac

@@ -38,7 +38,13 @@ FUZZ_LIBSRC := $(JEPROF_SUPPORT_SRCS) jeprof-c/profile.c jeprof-c/read.c jeprof-
                jeprof-c/report_json.c jeprof-c/report_traces.c jeprof-c/report_tree.c \
                jeprof-c/report_callgrind.c jeprof-c/report_raw.c jeprof-c/demangle.c
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_heapv2 $(BUILD)/fuzz/fuzz_pprof $(BUILD)/fuzz/fuzz_recent \
-                $(BUILD)/fuzz/fuzz_raw
+                $(BUILD)/fuzz/fuzz_raw $(BUILD)/fuzz/fuzz_http
+
+# The profile server's request parser (libprof/http_req.c, prof_http) over
+# the static libhttp-parser liballoc links.
+$(BUILD)/fuzz/fuzz_http: tests/fuzz/fuzz_http.c libprof/http_req.c libprof/http_req.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilibprof -o $@ $< libprof/http_req.c $(HTTP_PARSER_LIB)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBSRC) $(wildcard jeprof-c/*.h) \
                    $(PROTO_SRC) $(PROTO_HDR)

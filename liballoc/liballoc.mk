@@ -13,7 +13,13 @@ LIBALLOC_CFLAGS = $(ALL_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fn
                   -fno-omit-frame-pointer \
                   -Iliballoc -Ilibprof -Wno-type-limits -Wno-missing-attributes
 LIBALLOC_CXXFLAGS = $(filter-out -std=% -Wstrict-prototypes,$(LIBALLOC_CFLAGS)) -std=gnu++17
-LIBALLOC_LIBS := -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
+# libhttp-parser (prof_http's request parser, libprof/http_req.c) is linked
+# statically: no new runtime dependency, and its symbols stay local.
+HTTP_PARSER_LIB := $(shell $(CC) -print-file-name=libhttp_parser.a)
+ifeq ($(HTTP_PARSER_LIB),libhttp_parser.a)
+$(error libhttp_parser.a not found: install libhttp-parser-dev (scripts/deps.sh))
+endif
+LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
 # Every object of the library, C and C++, for the link of liballoc.so.
 LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
 # The same objects as separate members, internals global: only for white-box
@@ -72,7 +78,7 @@ $(BUILD)/liballoc.so: $(LIBALLOC_ALL_OBJS) $(LIBALLOC_MAP)
 # static link pulls in only for a program that uses the C++ operators (C
 # programs never need libstdc++).
 $(BUILD)/obj/liballoc-all.o: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_MAP)
-	$(LD) -r -o $@.tmp $(filter %.o,$^)
+	$(LD) -r -o $@.tmp $(filter %.o,$^) $(HTTP_PARSER_LIB)
 	objcopy -w $(addprefix --keep-global-symbol=,$(LIBALLOC_EXPORTS)) --keep-global-symbol='alloc_*' \
 	    $@.tmp $@
 	rm -f $@.tmp

@@ -159,7 +159,7 @@ __attribute__((constructor)) static void malloc_constructor(void)
     pin_loaded_object();
     if (err == 0) {
         numa_boot();
-        prof_post_init(); /* the profiler's threads: never under the init lock */
+        prof_boot_late(); /* threads: never under the init lock */
     }
     if (h)
         prof_suspend(h, was);

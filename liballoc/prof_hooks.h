@@ -13,9 +13,11 @@
  * Part 1, the hooks: libprof implements, liballoc calls.
  *  - prof_boot: once, from malloc_init (init lock held, options parsed,
  *    before any thread heap exists). May allocate metadata (prof_host_meta_alloc).
- *  - prof_post_init: once, from the allocator's constructor after malloc_init
- *    succeeded, no allocator lock held, the caller's sampling suspended: the
- *    profiler may create its threads here (prof_dump_signal's).
+ *  - prof_boot_late: once, from the library constructor after malloc_init
+ *    succeeded, with no allocator lock (and not the init lock) held and the
+ *    calling thread's sampling suspended: starts the profiler's own threads
+ *    (the profile server, prof_http; the dump thread, prof_dump_signal),
+ *    which must not be created inside malloc_init.
  *  - prof_thread_init / prof_thread_exit: on the owning thread, when its heap
  *    is set up / torn down (no allocator lock held). Set the thread's
  *    sample threshold and profiler slot through the services.
@@ -102,7 +104,7 @@ int ctl_no_data(const struct ctl_args *a);
 /* ---- Part 1: the profiler's hooks (libprof implements, liballoc calls) ---- */
 
 int prof_boot(void);
-void prof_post_init(void);
+void prof_boot_late(void);
 void prof_thread_init(struct heap *h);
 void prof_thread_exit(struct heap *h);
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize);
@@ -112,7 +114,7 @@ void prof_prefork(void);
 void prof_postfork_parent(void);
 void prof_postfork_child(void);
 
-#define PROF_CTL_NNODES 13
+#define PROF_CTL_NNODES 14
 extern const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES];
 extern const struct ctl_node thread_prof_ctl_nodes[];          /* name, active */
 extern const struct ctl_node experimental_prof_recent_nodes[]; /* alloc_max, alloc_dump */

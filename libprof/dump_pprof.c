@@ -7,7 +7,9 @@
  * caller of malloc, and pprof readers use Location.address as is);
  * mappings come from /proc/self/maps with the GNU build IDs of the code in
  * memory; ids run 1..n in order. Message structs live in a scratch
- * arena and the packed bytes stream through zlib straight into the file, so
+ * arena and the packed bytes stream through zlib straight into the file
+ * (dumps) or into mapped memory (prof_pprof_to_buf: the profile server and
+ * prof.dump_pprof_fd, which send it after releasing the dump lock), so
  * neither the public malloc nor an allocator lock is involved.
  */
 #include "prof.h"
@@ -17,14 +19,19 @@
 #include "scratch.h"
 #include "writer.h"
 #include "profile.pb-c.h"
+#include "prof_hooks.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -477,18 +484,48 @@ static Perftools__Profiles__ValueType *value_type(struct build *b, const char *t
     return v;
 }
 
-/* ---- gzip streaming into the file ---- */
+/* ---- gzip streaming into a file, a caller's fd or memory ---- */
 
 struct gz_sink {
     ProtobufCBuffer base;  /* must be first: protobuf-c calls base.append */
     z_stream zs;
-    int fd;
+    int fd;                /* destination when mem is NULL */
+    struct pprof_buf *mem; /* or a growing buffer */
     int err;
     unsigned char out[65536];
 };
 
+/* Append n bytes to b, doubling its mapping as needed; 0 or ENOMEM. */
+static int buf_append(struct pprof_buf *b, const unsigned char *p, size_t n)
+{
+    if (n > PPROF_BUF_MAX - b->len)
+        return ENOMEM;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : (size_t)256 << 10;
+        while (cap < b->len + n)
+            cap *= 2;
+        void *np;
+        if (prof_host_map(cap, &np) != 0)
+            return ENOMEM;
+        if (b->len)
+            memcpy(np, b->p, b->len);
+        if (b->cap)
+            prof_host_unmap(b->p, b->cap);
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
 static void sink_write(struct gz_sink *g, const unsigned char *p, size_t n)
 {
+    if (g->mem) {
+        if (!g->err && n)
+            g->err = buf_append(g->mem, p, n);
+        return;
+    }
     while (!g->err && n > 0) {
         ssize_t k = write(g->fd, p, n);
         if (k < 0 && errno == EINTR)
@@ -543,13 +580,11 @@ static void z_free(voidpf opaque, voidpf p)
 static struct gz_sink sink;
 static struct dump_file pb_out;
 
-int prof_dump_pprof_file(const char *path)
-{
-    return prof_dump_pprof_file_src(path, SITE_LIVE);
-}
-
-/* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
-int prof_dump_pprof_file_src(const char *path, enum site_src src)
+/* Build the profile and deflate it into sink (whose fd or mem the caller
+ * set); default_type names the sample type readers show first (NULL: none
+ * set, pprof then shows the last, inuse_space). 0 or an errno. Caller holds
+ * prof.dump_lock. */
+static int pprof_emit(enum site_src src, const char *default_type)
 {
     struct scratch sc = {0};
     struct build b = {.sc = &sc, .src = src};
@@ -608,6 +643,8 @@ int prof_dump_pprof_file_src(const char *path, enum site_src src)
     prof_msg.time_nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     prof_msg.period_type = value_type(&b, "space", "bytes");
     prof_msg.period = (int64_t)((uint64_t)1 << (src == SITE_PEAK ? peak_lg_sample() : prof.lg_sample));
+    if (default_type)
+        prof_msg.default_sample_type = str_id(&b.st, default_type);
     prof_msg.n_string_table = b.st.n;
     prof_msg.string_table = b.st.strs;
     if (b.failed || sc.failed || !types[0] || !types[3] || !prof_msg.period_type) {
@@ -615,14 +652,7 @@ int prof_dump_pprof_file_src(const char *path, enum site_src src)
         return ENOMEM;
     }
 
-    int err = dump_file_open(&pb_out, path);
-    if (err) {
-        scratch_release(&sc);
-        return err;
-    }
-    memset(&sink, 0, sizeof(sink));
     sink.base.append = sink_append;
-    sink.fd = pb_out.fd;
     sink.zs.zalloc = z_alloc;
     sink.zs.zfree = z_free;
     sink.zs.opaque = &sc;
@@ -633,8 +663,151 @@ int prof_dump_pprof_file_src(const char *path, enum site_src src)
         sink_deflate(&sink, NULL, 0, Z_FINISH);
         deflateEnd(&sink.zs);
     }
-    pb_out.err = sink.err;
-    err = dump_file_commit(&pb_out);
     scratch_release(&sc);
+    return sink.err;
+}
+
+int prof_dump_pprof_file(const char *path)
+{
+    return prof_dump_pprof_file_src(path, SITE_LIVE);
+}
+
+/* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
+int prof_dump_pprof_file_src(const char *path, enum site_src src)
+{
+    int err = dump_file_open(&pb_out, path);
+    if (err)
+        return err;
+    memset(&sink, 0, sizeof(sink));
+    sink.fd = pb_out.fd;
+    pb_out.err = pprof_emit(src, NULL);
+    return dump_file_commit(&pb_out);
+}
+
+int prof_pprof_to_buf(struct pprof_buf *b, const char *default_type)
+{
+    memset(b, 0, sizeof(*b));
+    pthread_mutex_lock(&prof.dump_lock);
+    memset(&sink, 0, sizeof(sink));
+    sink.fd = -1;
+    sink.mem = b;
+    int err = pprof_emit(SITE_LIVE, default_type);
+    pthread_mutex_unlock(&prof.dump_lock);
+    if (err) {
+        prof_pprof_buf_free(b);
+        return ENOMEM; /* only memory can fail: there is no file */
+    }
+    return 0;
+}
+
+void prof_pprof_buf_free(struct pprof_buf *b)
+{
+    if (b->cap)
+        prof_host_unmap(b->p, b->cap);
+    memset(b, 0, sizeof(*b));
+}
+
+/* All of p[0..n) to fd: EINTR retried, a non-blocking fd waited for,
+ * send(MSG_NOSIGNAL) on a socket (a vanished peer is EIO, not SIGPIPE). */
+static int write_all(int fd, const unsigned char *p, size_t n, bool sock)
+{
+    while (n > 0) {
+        ssize_t k = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                return EIO;
+            continue;
+        }
+        if (k < 0 && errno == EBADF)
+            return EBADF;
+        if (k <= 0)
+            return EIO;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int prof_dump_pprof_fd(int fd)
+{
+    int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+        return EBADF; /* checked before the work of building the profile */
+    struct stat st;
+    bool sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    struct pprof_buf b;
+    int err = prof_pprof_to_buf(&b, NULL);
+    if (err)
+        return err;
+    /* Written after the dump lock is released: a slow reader on the other
+     * end delays only the caller, never other dumps or fork. */
+    err = write_all(fd, b.p, b.len, sock);
+    prof_pprof_buf_free(&b);
+    return err;
+}
+
+/* Go's symbol service (/debug/pprof/symbol): q[0..len) holds addresses
+ * separated by '+' (0x-prefixed hex or decimal, as strconv.ParseUint with
+ * base 0 reads them); each one the ELF symbol tables of the loaded code
+ * name gives a line "0x<addr> <name>\n" in out; others are left out, as Go
+ * does. Takes the dump lock (the mappings are read into its buffers). */
+int prof_symbolize(const char *q, size_t len, struct pprof_buf *out)
+{
+    memset(out, 0, sizeof(*out));
+    int err = 0;
+    pthread_mutex_lock(&prof.dump_lock);
+    struct scratch sc = {0};
+    struct map *maps = NULL;
+    size_t nmaps = read_maps(&sc, &maps);
+    struct bid_arg ba = {maps, nmaps};
+    elfsym_loaded_build_ids(set_build_id, &ba);
+    for (size_t i = 0; i < len && !err;) {
+        size_t j = i;
+        while (j < len && q[j] != '+')
+            j++;
+        char tok[24];
+        size_t tl = j - i;
+        /* Blanks around a token (a trailing newline) are not part of it. */
+        while (tl && (q[i] == ' ' || q[i] == '\n' || q[i] == '\r' || q[i] == '\t'))
+            i++, tl--;
+        while (tl && (q[i + tl - 1] == ' ' || q[i + tl - 1] == '\n' || q[i + tl - 1] == '\r'))
+            tl--;
+        if (tl > 0 && tl < sizeof(tok)) {
+            memcpy(tok, q + i, tl);
+            tok[tl] = 0;
+            char *end;
+            errno = 0;
+            unsigned long long a = strtoull(tok, &end, 0);
+            const char *name = NULL;
+            if (*end == 0 && errno == 0 && tok[0] != '-' && tok[0] != '+') {
+                for (size_t k = 0; k < nmaps; k++) {
+                    struct map *m = &maps[k];
+                    if (a < m->start || a >= m->limit)
+                        continue;
+                    if (m->syms_state == 0)
+                        m->syms_state = (map_file_is_mapped(m) && elfsym_load(&sc, m->path, &m->syms) == 0)
+                                            ? 1 : -1;
+                    if (m->syms_state > 0)
+                        name = elfsym_lookup(&m->syms, a - m->start + m->offset);
+                    break;
+                }
+            }
+            if (name) {
+                char line[64];
+                snprintf(line, sizeof(line), "%#llx ", a);
+                if ((err = buf_append(out, (const unsigned char *)line, strlen(line))) == 0 &&
+                    (err = buf_append(out, (const unsigned char *)name, strlen(name))) == 0)
+                    err = buf_append(out, (const unsigned char *)"\n", 1);
+            }
+        }
+        i = j + 1;
+    }
+    scratch_release(&sc);
+    pthread_mutex_unlock(&prof.dump_lock);
+    if (err)
+        prof_pprof_buf_free(out);
     return err;
 }

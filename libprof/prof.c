@@ -6,6 +6,7 @@
  * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
  */
 #include "prof.h"
+#include "http.h"
 #include "prof_stats.h"
 #include "prof_hooks.h"
 #include "options.h"
@@ -89,11 +90,10 @@ int prof_boot(void)
     return 0;
 }
 
-void prof_post_init(void)
+void prof_boot_late(void)
 {
-    if (!opt.prof)
-        return;
-    dump_signal_start();
+    http_boot();        /* warns and serves nothing without prof */
+    dump_signal_start(); /* nothing unless prof and prof_dump_signal */
 }
 
 void prof_thread_init(struct heap *h)
@@ -322,6 +322,7 @@ void prof_postfork_child(void)
 {
     if (!opt.prof)
         return;
+    http_postfork_child();
     prof_stats_postfork_child();
     recent_postfork_child();
     site_postfork_child();

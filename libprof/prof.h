@@ -195,4 +195,26 @@ int prof_dump_pprof_file(const char *path);
 /* The same from src's counters (SITE_PEAK: peak held). */
 int prof_dump_pprof_file_src(const char *path, enum site_src src);
 
+/* The gzip'd profile in memory (pages from prof_host_map, never malloc). */
+struct pprof_buf {
+    unsigned char *p;            /* bytes */
+    size_t len;                  /* bytes used */
+    size_t cap;                  /* bytes mapped (0: nothing mapped) */
+};
+#define PPROF_BUF_MAX ((size_t)1 << 30) /* larger profiles fail with ENOMEM */
+/* Build the profile into b (takes and releases prof.dump_lock; any thread
+ * but one already holding it). default_type: the sample type readers show
+ * first ("alloc_space" for /debug/pprof/allocs; NULL: unset, readers show
+ * the last, inuse_space). 0, or ENOMEM with b empty. */
+int prof_pprof_to_buf(struct pprof_buf *b, const char *default_type);
+void prof_pprof_buf_free(struct pprof_buf *b);
+/* mallctl prof.dump_pprof_fd: the profile (as /debug/pprof/heap serves it)
+ * written to fd after the dump lock is released. 0, EBADF (fd not open for
+ * writing), EIO (a write failed), ENOMEM. */
+int prof_dump_pprof_fd(int fd);
+/* Go's symbol service for the profile server: names of the '+'-separated
+ * addresses in q[0..len), one "0x<addr> <name>\n" line each it can name
+ * (dump_pprof.c). 0 or ENOMEM. */
+int prof_symbolize(const char *q, size_t len, struct pprof_buf *out);
+
 #endif

@@ -80,6 +80,29 @@ static int dump_ctl(const struct ctl_args *a, bool peak)
 static int h_prof_dump(const struct ctl_args *a) { return dump_ctl(a, false); }
 /* prof.dump_peak (prof_peak:true): the peak snapshot, as prof.dump writes the live heap. */
 static int h_prof_dump_peak(const struct ctl_args *a) { return dump_ctl(a, true); }
+/* prof.dump_pprof_fd (beyond jemalloc): newp an int * file descriptor,
+ * newlen sizeof(int); writes the gzip'd pprof profile there (prof.h). */
+static int h_prof_dump_pprof_fd(const struct ctl_args *a)
+{
+    int err = need_prof();
+    if (err)
+        return err;
+    if (a->oldp || a->oldlenp)
+        return EPERM;
+    int fd;
+    if (!a->newp || a->newlen != sizeof(fd))
+        return EINVAL;
+    memcpy(&fd, a->newp, sizeof(fd));
+    struct heap *h = prof_host_heap(true);
+    struct prof_tdata *td = h ? *prof_host_slot(h) : NULL;
+    bool was = td ? td->in_prof : false;
+    if (td)
+        td->in_prof = true;
+    err = prof_dump_pprof_fd(fd);
+    if (td)
+        td->in_prof = was;
+    return err;
+}
 
 static int h_prof_prefix(const struct ctl_args *a)
 {
@@ -259,6 +282,7 @@ const struct ctl_node prof_ctl_nodes[PROF_CTL_NNODES] = {
     {"recent_alloc_dump_filtered", NULL, 0, NULL, recent_dump_filtered},
     {"stats", prof_stats_nodes, 2, NULL, NULL},
     {"dump_peak", NULL, 0, NULL, h_prof_dump_peak},
+    {"dump_pprof_fd", NULL, 0, NULL, h_prof_dump_pprof_fd},
 };
 
 /* ---- thread.prof.* ---- */

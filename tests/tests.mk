@@ -93,7 +93,10 @@ $(BUILD)/tests/prof/heapv2_fp: tests/prof/heapv2.c
 $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
-PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary peak)
+$(BUILD)/tests/prof/http_idle: tests/prof/http_idle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
+PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary peak http_idle)
 
 # bench/heaptrack's three programs (leak, peak, churn), for
 # tests/apps/heaptrack_side.sh: the flags bench/heaptrack/run.sh uses.

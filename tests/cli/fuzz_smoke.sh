@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short libFuzzer run (FUZZ_SECONDS, default 5 s) of each reader: heap_v2,
-# pprof, recent-ring JSON and jeprof's symbolized/legacy text (raw), from the seed corpora in tests/fuzz/corpus.
+# pprof, recent-ring JSON and jeprof's symbolized/legacy text (raw), and the
+# profile server's request parser (http), from the seed corpora in tests/fuzz/corpus.
 # Skips when clang's fuzzer runtime is missing (libclang-rt-14-dev).
 # The long run is `make fuzz` and then, per target, for ten minutes:
 #   build/fuzz/fuzz_heapv2 -max_total_time=600 build/fuzz/corpus-heapv2 tests/fuzz/corpus/heapv2
@@ -9,14 +10,14 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SECS=${FUZZ_SECONDS:-5}
 cd "$ROOT"
 if [ ! -x build/fuzz/fuzz_heapv2 ] || [ ! -x build/fuzz/fuzz_pprof ] || [ ! -x build/fuzz/fuzz_recent ] ||
-    [ ! -x build/fuzz/fuzz_raw ]; then
+    [ ! -x build/fuzz/fuzz_raw ] || [ ! -x build/fuzz/fuzz_http ]; then
     command -v clang >/dev/null || { echo "skip: clang is not installed"; exit 77; }
     rt=$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a
     [ -f "$rt" ] || { echo "skip: clang's libFuzzer runtime is missing (libclang-rt-14-dev)"; exit 77; }
     make --no-print-directory fuzz >/dev/null || { echo "FAIL: make fuzz"; exit 1; }
 fi
 status=0
-for t in heapv2 pprof recent raw; do
+for t in heapv2 pprof recent raw http; do
     work=$(mktemp -d /tmp/fuzz-$t.XXXXXX)
     if (cd "$work" && "$ROOT/build/fuzz/fuzz_$t" -max_total_time="$SECS" -max_len=8192 \
             "$work" "$ROOT/tests/fuzz/corpus/$t" >log 2>&1); then
