@@ -89,20 +89,15 @@ for m in legacy v0; do
 done
 
 # The pprof profile written through prof::dump_pprof_fd (the mallctl
-# prof.dump_pprof_fd), read by jeprof-c: skipped with a note while the
-# library lacks that control (the service exits 3).
+# prof.dump_pprof_fd), read by jeprof-c.
 SVC=$CT/legacy/release/examples/service
 MALLOC_CONF=prof:true,lg_prof_sample:13 "$SVC" "$TMP/svc.pb.gz" >"$TMP/run.log" 2>&1
 rc=$?
-if [ $rc = 3 ]; then
-    echo "skip prof::dump_pprof_fd: $(tail -n 1 "$TMP/run.log")"
-else
-    [ $rc = 0 ] || { cat "$TMP/run.log"; fail "pprof: the service failed (exit $rc)"; }
-    [ "$(head -c 2 "$TMP/svc.pb.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || fail "pprof: $TMP/svc.pb.gz is not gzip"
-    "$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc.pb.gz" >"$TMP/rep_pb" 2>"$TMP/err" ||
-        { cat "$TMP/err"; fail "pprof: jeprof-c --text on the .pb.gz"; }
-    check_report legacy "$TMP/rep_pb"
-fi
+[ $rc = 0 ] || { cat "$TMP/run.log"; fail "pprof: the service failed (exit $rc)"; }
+[ "$(head -c 2 "$TMP/svc.pb.gz" | od -An -tx1 | tr -d ' ')" = 1f8b ] || fail "pprof: $TMP/svc.pb.gz is not gzip"
+"$JEPROF_C" --text --show_bytes "$SVC" "$TMP/svc.pb.gz" >"$TMP/rep_pb" 2>"$TMP/err" ||
+    { cat "$TMP/err"; fail "pprof: jeprof-c --text on the .pb.gz"; }
+check_report legacy "$TMP/rep_pb"
 
 # The dump at exit (prof_final), from the legacy build.
 SVC=$CT/legacy/release/examples/service
