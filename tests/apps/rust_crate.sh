@@ -177,6 +177,21 @@ if command -v pkg-config >/dev/null 2>&1; then
     "$SVC" >"$TMP/run.log" 2>&1 || { cat "$TMP/run.log"; fail "pkg-config: the service failed"; }
     grep -q '^stats.allocated: ' "$TMP/run.log" || fail "pkg-config: no stats line"
     echo "ok   found by pkg-config (static)"
+    # Installed in a system directory (make install PREFIX=/usr, the .deb):
+    # pkg-config then prints no -L, yet rustc finds a static library only in
+    # -L directories. PKG_CONFIG_SYSTEM_LIBRARY_PATH makes the temp prefix
+    # such a directory; the build must take it from alloc.pc's libdir.
+    export PKG_CONFIG_PATH=$TMP/prefix/lib/pkgconfig PKG_CONFIG_SYSTEM_LIBRARY_PATH=$TMP/prefix/lib
+    case " $(pkg-config --static --libs alloc) " in *" -L"*) fail "pkg-config still prints -L" ;; esac
+    CARGO_TARGET_DIR=$CT/pcsys cargo build --offline --release --example service \
+        --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 ||
+        { cat "$TMP/build.log"; fail "pkg-config without -L (system directory): cargo build"; }
+    SVC=$CT/pcsys/release/examples/service
+    if readelf -d "$SVC" | grep -q 'NEEDED.*liballoc'; then fail "pkg-config without -L: static link expected"; fi
+    "$SVC" >"$TMP/run.log" 2>&1 || { cat "$TMP/run.log"; fail "pkg-config without -L: the service failed"; }
+    grep -q '^stats.allocated: ' "$TMP/run.log" || fail "pkg-config without -L: no stats line"
+    unset PKG_CONFIG_PATH PKG_CONFIG_SYSTEM_LIBRARY_PATH
+    echo "ok   found by pkg-config in a system directory (no -L; libdir from alloc.pc)"
     # Nothing to find: the build stops and says where to look.
     PKG_CONFIG=false CARGO_TARGET_DIR=$CT/pc cargo build --offline --release --example service \
         --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with no library to link"
