@@ -63,17 +63,27 @@ install: all $(BUILD)/alloc.pc
 	install -m 644 $(BUILD)/man/jeprof-c.1 $(DESTDIR)$(MANDIR)/man1/jeprof-c.1
 	install -m 644 $(BUILD)/man/liballoc.3 $(DESTDIR)$(MANDIR)/man3/liballoc.3
 
+# The jemalloc release whose API liballoc answers, as jemalloc's own
+# jemalloc.pc spells it (<major>.<minor>.<bugfix>_<nrev>, Debian: 5.3.0_0):
+# the compat jemalloc.pc carries it, so that a build's version check
+# (`pkg-config --atleast-version=5.0 jemalloc`, PKG_CHECK_MODULES with
+# `jemalloc >= 5.0`) passes as it did against jemalloc.
+JEMALLOC_API_VERSION := $(shell sed -n 's/^\#define JEMALLOC_VERSION_\(MAJOR\|MINOR\|BUGFIX\|NREV\) *\([0-9]*\)$$/\2/p' include/alloc.h | \
+    paste -sd' ' | awk 'NF == 4 {print $$1 "." $$2 "." $$3 "_" $$4}')
+
 # jemalloc's names answered by liballoc, so that a program built with
 # -ljemalloc, <jemalloc/jemalloc.h> or `pkg-config jemalloc` builds against
 # liballoc unchanged. Conflicts with Debian's libjemalloc-dev on the same
 # prefix, hence opt-in and never in the .deb.
 install-jemalloc-compat: install
+	@[ -n "$(JEMALLOC_API_VERSION)" ] || { echo "error: no JEMALLOC_VERSION_* in include/alloc.h" >&2; exit 1; }
 	install -d $(DESTDIR)$(INCLUDEDIR)/jemalloc
 	install -m 644 $(BUILD)/jemalloc-compat.h $(DESTDIR)$(INCLUDEDIR)/jemalloc/jemalloc.h
 	ln -sf liballoc.so.$(ALLOC_SOVERSION) $(DESTDIR)$(LIBDIR)/libjemalloc.so
 	ln -sf liballoc.a $(DESTDIR)$(LIBDIR)/libjemalloc.a
 	sed -e 's|^Name: alloc$$|Name: jemalloc|' \
-	    -e 's|^Description: |Description: liballoc answering for jemalloc: |' \
+	    -e 's|^Description: |Description: liballoc $(ALLOC_VERSION) answering for jemalloc: |' \
+	    -e 's|^Version: .*|Version: $(JEMALLOC_API_VERSION)|' \
 	    -e 's|-lalloc|-ljemalloc|' $(BUILD)/alloc.pc > $(DESTDIR)$(PKGCONFIGDIR)/jemalloc.pc
 
 # The .deb installs under /usr with the library in /usr/lib (the directory
