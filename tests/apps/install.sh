@@ -30,6 +30,20 @@ grep -qx 'prefix=/opt/liballoc' "$D/lib/pkgconfig/alloc.pc" || fail "alloc.pc pr
 [ -z "$(find "$TMP/dest" -mindepth 1 -maxdepth 1 ! -name opt)" ] || fail "files outside DESTDIR/PREFIX"
 echo "ok   make install DESTDIR=... PREFIX=/opt/liballoc: files, soname liballoc.so.0, symlinks"
 
+# Relocation: the staged tree moved elsewhere is found through
+# `pkg-config --define-prefix` (alloc.pc's paths hang off ${prefix}).
+mv "$D" "$TMP/moved"
+R=$TMP/moved
+flags=$(PKG_CONFIG_PATH=$R/lib/pkgconfig pkg-config --define-prefix --cflags --libs alloc | sed "s/ *$//") ||
+    fail "pkg-config --define-prefix on the moved tree"
+[ "$flags" = "-I$R/include -I$R/include/liballoc -L$R/lib -lalloc" ] ||
+    fail "pkg-config --define-prefix after relocation: '$flags'"
+printf '#include <jemalloc/jemalloc.h>\n#include <stdio.h>\nint main(void){const char*v;size_t l=sizeof(v);\nif(mallctl("liballoc.version",&v,&l,NULL,0))return 1;puts(v);return 0;}\n' >"$TMP/v.c"
+# shellcheck disable=SC2086
+cc -o "$TMP/v" "$TMP/v.c" $flags -Wl,-rpath,"$R/lib" || fail "linking against the moved tree"
+[ "$("$TMP/v")" = "$version" ] || fail "program linked against the moved tree: '$("$TMP/v")'"
+echo "ok   moved tree found with pkg-config --define-prefix: $flags"
+
 # A real prefix, used through pkg-config.
 P=$TMP/prefix
 make --no-print-directory -s -C "$ROOT" install PREFIX="$P" >"$TMP/make.log" 2>&1 ||
