@@ -30,9 +30,13 @@ grep -qx 'prefix=/opt/liballoc' "$D/lib/pkgconfig/alloc.pc" || fail "alloc.pc pr
 [ -z "$(find "$TMP/dest" -mindepth 1 -maxdepth 1 ! -name opt)" ] || fail "files outside DESTDIR/PREFIX"
 echo "ok   make install DESTDIR=... PREFIX=/opt/liballoc: files, soname liballoc.so.0, symlinks"
 
-# Relocation: the staged tree moved elsewhere is found through
-# `pkg-config --define-prefix` (alloc.pc's paths hang off ${prefix}).
-mv "$D" "$TMP/moved"
+# Relocation: a tree staged for /usr (as `make deb` does), moved elsewhere,
+# is found through `pkg-config --define-prefix` (alloc.pc's paths hang off
+# ${prefix}).
+make --no-print-directory -s -C "$ROOT" install DESTDIR="$TMP/stage" PREFIX=/usr \
+    >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log"; fail "make install DESTDIR=... PREFIX=/usr failed"; }
+grep -qx 'libdir=${prefix}/lib' "$TMP/stage/usr/lib/pkgconfig/alloc.pc" || fail "alloc.pc libdir is not relative to \${prefix}"
+mv "$TMP/stage/usr" "$TMP/moved"
 R=$TMP/moved
 flags=$(PKG_CONFIG_PATH=$R/lib/pkgconfig pkg-config --define-prefix --cflags --libs alloc | sed "s/ *$//") ||
     fail "pkg-config --define-prefix on the moved tree"
