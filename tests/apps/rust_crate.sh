@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rust_crate: the Rust crate in bindings/rust (issue 16, point 1).
-#  1. `cargo test --offline` passes: unit, integration (tests/alloc.rs,
-#     conf.rs, ctl.rs, prof.rs) and doc tests, against build/liballoc.a.
+#  1. `cargo test --offline` passes with an empty CARGO_HOME: unit,
+#     integration (tests/alloc.rs, conf.rs, ctl.rs, prof.rs) and doc tests,
+#     against build/liballoc.a.
 #  2. The example service (examples/service.rs, release build, statically
 #     linked: no liballoc.so needed) is profiled end to end: MALLOC_CONF=
 #     prof:true,lg_prof_sample:13 and prof::dump to a path, then
@@ -33,6 +34,10 @@ JEPROF_C=$ROOT/build/jeprof-c
 MANIFEST=$ROOT/bindings/rust/Cargo.toml
 CT=$ROOT/build/cargo
 unset MALLOC_CONF RUSTFLAGS LIBALLOC_DIR LIBALLOC_LINK
+# An empty CARGO_HOME, as on a machine that never fetched a crate: nothing
+# may come from a registry cache or a user's cargo config.
+export CARGO_HOME=$TMP/cargo-home
+mkdir -p "$CARGO_HOME"
 
 # ---- 1. cargo test --offline ----
 CARGO_TARGET_DIR=$CT/test cargo test --offline --manifest-path "$MANIFEST" >"$TMP/test.log" 2>&1 ||
