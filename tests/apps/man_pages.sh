@@ -76,5 +76,16 @@ for help in "$("$JEPROF" --help)" "$("$JEPROF" record --help)"; do
 done
 echo "ok   jeprof-c(1) lists every option of --help and record --help"
 
+# jeprof-c(1)'s SYNOPSIS has every form that `jeprof-c --help` names in its
+# usage lines (--growth, each subcommand), not a hand-kept subset.
+MANWIDTH=250 man -E UTF-8 -l "$MAN1" 2>/dev/null | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed 's/^ *//; s/  */ /g' >"$TMP/synopsis"
+n=0
+while IFS= read -r form; do
+    grep -qxF -- "$form" "$TMP/synopsis" || fail "jeprof-c(1) SYNOPSIS lacks '$form' (has: $(tr '\n' '|' <"$TMP/synopsis"))"
+    n=$((n + 1))
+done < <("$JEPROF" --help | sed -n 's/^\(usage\|   or\): *//p' | sed 's/   *(.*)$//; s/  */ /g')
+[ "$n" -ge 3 ] || fail "jeprof-c --help names $n usage forms, expected at least 3"
+echo "ok   jeprof-c(1) SYNOPSIS has all $n usage forms of jeprof-c --help"
+
 "$JEPROF" --version | grep -q "^jeprof-c $version " || fail "jeprof-c --version: $("$JEPROF" --version)"
 echo "ok   jeprof-c --version names $version"
