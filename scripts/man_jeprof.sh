@@ -45,7 +45,7 @@ if [ "${2:-}" = --synopsis ]; then
     printf '%s\n' "$help" | awk '
     function esc(s) { gsub(/\\/, "\\e", s); gsub(/-/, "\\-", s); return s }
     /^usage: / || /^   or: / {
-        sub(/^(usage|   or): +/, ""); sub(/ {3,}\(.*\)$/, "")
+        sub(/^(usage|   or): +/, ""); sub(/   +\(.*\)$/, "")
         prog = $1; rest = substr($0, length(prog) + 2)
         if ($2 ~ /^[a-z][a-z-]*$/) { prog = prog " " $2; rest = substr($0, length(prog) + 2) } # subcommand
         if (n++) print ".br"
