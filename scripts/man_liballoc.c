@@ -91,32 +91,44 @@ static void opt_range(long long lo, long long hi, const char *how)
     printf("Range %lld to %lld%s.\n", lo, hi, how);
 }
 
-/* True when s, at a word start, is a source file reference "name.h". */
+/* The length of a source file reference at s ("numa.h", "libprof/http.h":
+ * words joined by '/', ending in ".h"), or 0. */
 static size_t header_ref_len(const char *s)
 {
     size_t n = 0;
-    while (isalnum((unsigned char)s[n]) || s[n] == '_')
+    for (;;) {
+        size_t w = n;
+        while (isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '-')
+            n++;
+        if (n == w)
+            return 0;
+        if (s[n] != '/')
+            break;
         n++;
-    return n > 0 && s[n] == '.' && s[n + 1] == 'h' && !isalnum((unsigned char)s[n + 2]) ? n + 2 : 0;
+    }
+    return s[n] == '.' && s[n + 1] == 'h' && !isalnum((unsigned char)s[n + 2]) ? n + 2 : 0;
 }
 
 /* options.def's one line, as a sentence for users: pointers into the source
- * (" (warn.h)", "; see numa.h"), written for the developers who read
- * options.def, are dropped, since the manual's reader has no source tree;
- * the closing period is added unless the line already ends with one. */
+ * (" (warn.h)", "; see numa.h", "; libprof/http.h)"), written for the
+ * developers who read options.def, are dropped, since the manual's reader
+ * has no source tree; the closing period is added unless the line already
+ * ends with one. */
 static void opt_doc(const char *doc)
 {
     char out[512];
     size_t o = 0;
     for (const char *s = doc; *s && o < sizeof(out) - 1;) {
-        size_t h;
-        if (s[0] == ' ' && s[1] == '(' && (h = header_ref_len(s + 2)) && s[2 + h] == ')') {
-            s += 3 + h;
-            continue;
+        size_t h, skip = 0;
+        if (s[0] == ' ' && s[1] == '(' && (h = header_ref_len(s + 2)) && s[2 + h] == ')')
+            skip = 3 + h; /* " (x.h)" */
+        else if (s[0] == ';' && s[1] == ' ') {
+            size_t at = !strncmp(s + 2, "see ", 4) ? 6 : 2;
+            if ((h = header_ref_len(s + at)) && strchr(";,)", s[at + h]))
+                skip = at + h; /* "; x.h" or "; see x.h" before ';', ',', ')' or the end */
         }
-        if (s[0] == ';' && !strncmp(s + 1, " see ", 5) && (h = header_ref_len(s + 6)) &&
-            (s[6 + h] == 0 || s[6 + h] == ';' || s[6 + h] == ',')) {
-            s += 6 + h;
+        if (skip) {
+            s += skip;
             continue;
         }
         out[o++] = *s++;
