@@ -146,7 +146,8 @@ static void opt_default_num(const char *name, long long d, long long lo, long lo
 {
     char buf[64];
     if (d < lo || d > hi) {
-        printf("Default computed at start (as described above); \\fBopt.%s\\fR reads it back.\n", name);
+        printf("Default computed at start (as described above); \\fBopt.%s\\fR reads it back.\n",
+               name);
         return;
     }
     snprintf(buf, sizeof(buf), "%lld", d);
@@ -162,7 +163,7 @@ static void emit_options(void)
 #define OPT_NUM(n, d, lo, hi, doc, type, how)                                                      \
     opt_head(#n, type);                                                                            \
     opt_doc(doc);                                                                                  \
-    opt_default_num(#n, (long long)(d), (long long)(lo), (long long)(hi));                        \
+    opt_default_num(#n, (long long)(d), (long long)(lo), (long long)(hi));                         \
     opt_range((long long)(lo), (long long)(hi), how);
 #define OPT_UNSIGNED(n, d, lo, hi, doc) OPT_NUM(n, d, lo, hi, doc, "unsigned", "")
 #define OPT_SIZE(n, d, lo, hi, doc)                                                                \
