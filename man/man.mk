@@ -4,8 +4,9 @@
 #    place of @OPTIONS@ (from liballoc/options.def) and @MALLCTLS@ (the
 #    mallctl tree walked by scripts/man_liballoc.c, texts from
 #    man/mallctl.txt).
-#  - jeprof-c.1: man/jeprof-c.1.in (prose) with @OPTIONS@ made from
-#    `jeprof-c --help` (the CLI's option table) by scripts/man_jeprof.sh.
+#  - jeprof-c.1: man/jeprof-c.1.in (prose) with @OPTIONS@ and @SYNOPSIS@
+#    made from `jeprof-c --help` (the CLI's option table and usage lines) by
+#    scripts/man_jeprof.sh.
 MAN_DIR := $(BUILD)/man
 MAN_GEN := $(BUILD)/scripts/man_liballoc
 
@@ -25,8 +26,9 @@ $(MAN_DIR)/liballoc.3: man/liballoc.3.in man/mallctl.txt $(MAN_GEN) scripts/man_
 $(MAN_DIR)/jeprof-c.1: man/jeprof-c.1.in $(BUILD)/jeprof-c scripts/man_jeprof.sh scripts/man_subst.sh VERSION
 	@mkdir -p $(MAN_DIR)
 	bash scripts/man_jeprof.sh $(BUILD)/jeprof-c > $@.options
-	bash scripts/man_subst.sh $< $(ALLOC_VERSION) @OPTIONS@=$@.options > $@.tmp
-	rm -f $@.options
+	bash scripts/man_jeprof.sh $(BUILD)/jeprof-c --synopsis > $@.synopsis
+	bash scripts/man_subst.sh $< $(ALLOC_VERSION) @OPTIONS@=$@.options @SYNOPSIS@=$@.synopsis > $@.tmp
+	rm -f $@.options $@.synopsis
 	mv -f $@.tmp $@
 
 ALL_TARGETS += $(MAN_DIR)/liballoc.3 $(MAN_DIR)/jeprof-c.1

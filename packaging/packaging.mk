@@ -62,18 +62,49 @@ install: all $(BUILD)/alloc.pc
 	install -m 755 $(BUILD)/jeprof-c $(DESTDIR)$(BINDIR)/jeprof-c
 	install -m 644 $(BUILD)/man/jeprof-c.1 $(DESTDIR)$(MANDIR)/man1/jeprof-c.1
 	install -m 644 $(BUILD)/man/liballoc.3 $(DESTDIR)$(MANDIR)/man3/liballoc.3
+	@$(MAKE) --no-print-directory -s install-ldconfig
+
+# The dynamic loader finds a library in a configured directory other than
+# /lib and /usr/lib (/usr/local/lib, the default PREFIX's) only through
+# its cache: without `ldconfig`, a program linked with -lalloc fails with
+# "liballoc.so.0: cannot open shared object file" until someone runs it.
+# So a real install (no DESTDIR) into a directory the loader's
+# configuration lists refreshes the cache when it can (root), and says to
+# do it otherwise. Staged installs (DESTDIR, make deb) leave it to the
+# package's ldconfig trigger.
+.PHONY: install-ldconfig
+install-ldconfig:
+	@[ -z "$(DESTDIR)" ] || exit 0; \
+	dir=$$(cd "$(LIBDIR)" && pwd -P) || exit 0; \
+	command -v ldconfig >/dev/null 2>&1 || exit 0; \
+	ldconfig -v -N 2>/dev/null | grep -q "^$$dir:" || exit 0; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    ldconfig && echo "ldconfig: $$dir is in the loader's cache (liballoc.so.$(ALLOC_SOVERSION))"; \
+	else \
+	    echo "note: run 'ldconfig' as root so that programs find liballoc.so.$(ALLOC_SOVERSION) in $$dir"; \
+	fi
+
+# The jemalloc release whose API liballoc answers, as jemalloc's own
+# jemalloc.pc spells it (<major>.<minor>.<bugfix>_<nrev>, Debian: 5.3.0_0):
+# the compat jemalloc.pc carries it, so that a build's version check
+# (`pkg-config --atleast-version=5.0 jemalloc`, PKG_CHECK_MODULES with
+# `jemalloc >= 5.0`) passes as it did against jemalloc.
+JEMALLOC_API_VERSION := $(shell sed -n 's/^\#define JEMALLOC_VERSION_\(MAJOR\|MINOR\|BUGFIX\|NREV\) *\([0-9]*\)$$/\2/p' include/alloc.h | \
+    paste -sd' ' | awk 'NF == 4 {print $$1 "." $$2 "." $$3 "_" $$4}')
 
 # jemalloc's names answered by liballoc, so that a program built with
 # -ljemalloc, <jemalloc/jemalloc.h> or `pkg-config jemalloc` builds against
 # liballoc unchanged. Conflicts with Debian's libjemalloc-dev on the same
 # prefix, hence opt-in and never in the .deb.
 install-jemalloc-compat: install
+	@[ -n "$(JEMALLOC_API_VERSION)" ] || { echo "error: no JEMALLOC_VERSION_* in include/alloc.h" >&2; exit 1; }
 	install -d $(DESTDIR)$(INCLUDEDIR)/jemalloc
 	install -m 644 $(BUILD)/jemalloc-compat.h $(DESTDIR)$(INCLUDEDIR)/jemalloc/jemalloc.h
 	ln -sf liballoc.so.$(ALLOC_SOVERSION) $(DESTDIR)$(LIBDIR)/libjemalloc.so
 	ln -sf liballoc.a $(DESTDIR)$(LIBDIR)/libjemalloc.a
 	sed -e 's|^Name: alloc$$|Name: jemalloc|' \
-	    -e 's|^Description: |Description: liballoc answering for jemalloc: |' \
+	    -e 's|^Description: |Description: liballoc $(ALLOC_VERSION) answering for jemalloc: |' \
+	    -e 's|^Version: .*|Version: $(JEMALLOC_API_VERSION)|' \
 	    -e 's|-lalloc|-ljemalloc|' $(BUILD)/alloc.pc > $(DESTDIR)$(PKGCONFIGDIR)/jemalloc.pc
 
 # The .deb installs under /usr with the library in /usr/lib (the directory

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# man_jeprof.sh JEPROF_C: prints the OPTIONS part of jeprof-c(1) in roff,
+# man_jeprof.sh JEPROF_C [--synopsis]: prints the OPTIONS part of jeprof-c(1) in roff,
 # made from the program's own --help (its option table, jeprof-c/options.c),
 # so the manual lists exactly the options the binary accepts. Subcommands are
 # those the usage lines name ("or: jeprof-c SUB ..."); each gets its own
@@ -36,6 +36,26 @@ to_roff() {
 }
 
 help=$("$prog" --help) || { echo "error: '$prog --help' failed" >&2; exit 1; }
+
+# man_jeprof.sh JEPROF_C --synopsis: the SYNOPSIS lines instead, one per
+# usage line of --help ("usage: jeprof-c ...", "   or: jeprof-c ..."), so
+# a new subcommand or form (--growth, dump) is in the manual's synopsis
+# as soon as the program names it; a trailing "   (comment)" is dropped.
+if [ "${2:-}" = --synopsis ]; then
+    printf '%s\n' "$help" | awk '
+    function esc(s) { gsub(/\\/, "\\e", s); gsub(/-/, "\\-", s); return s }
+    /^usage: / || /^   or: / {
+        sub(/^(usage|   or): +/, ""); sub(/   +\(.*\)$/, "")
+        prog = $1; rest = substr($0, length(prog) + 2)
+        if ($2 ~ /^[a-z][a-z-]*$/) { prog = prog " " $2; rest = substr($0, length(prog) + 2) } # subcommand
+        if (n++) print ".br"
+        printf ".B \"%s\"\n", esc(prog)
+        if (rest != "") print (rest ~ /^[.\047]/ ? "\\&" : "") esc(rest)
+    }
+    END { if (n == 0) exit 1 }' || { echo "error: '$prog --help' has no usage line" >&2; exit 1; }
+    exit 0
+fi
+
 printf '%s\n' "$help" | to_roff ""
 # A subcommand without --help of its own keeps its usage line only (and a
 # warning), so a new subcommand never breaks the build.

@@ -91,15 +91,71 @@ static void opt_range(long long lo, long long hi, const char *how)
     printf("Range %lld to %lld%s.\n", lo, hi, how);
 }
 
+/* The length of a source file reference at s ("numa.h", "libprof/http.h":
+ * words joined by '/', ending in ".h"), or 0. */
+static size_t header_ref_len(const char *s)
+{
+    size_t n = 0;
+    for (;;) {
+        size_t w = n;
+        while (isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '-')
+            n++;
+        if (n == w)
+            return 0;
+        if (s[n] != '/')
+            break;
+        n++;
+    }
+    return s[n] == '.' && s[n + 1] == 'h' && !isalnum((unsigned char)s[n + 2]) ? n + 2 : 0;
+}
+
+/* options.def's one line, as a sentence for users: pointers into the source
+ * (" (warn.h)", "; see numa.h", "; libprof/http.h)"), written for the
+ * developers who read options.def, are dropped, since the manual's reader
+ * has no source tree; the closing period is added unless the line already
+ * ends with one. */
 static void opt_doc(const char *doc)
 {
-    roff_text(doc);
-    printf(".\n");
+    char out[512];
+    size_t o = 0;
+    for (const char *s = doc; *s && o < sizeof(out) - 1;) {
+        size_t h, skip = 0;
+        if (s[0] == ' ' && s[1] == '(' && (h = header_ref_len(s + 2)) && s[2 + h] == ')')
+            skip = 3 + h; /* " (x.h)" */
+        else if (s[0] == ';' && s[1] == ' ') {
+            size_t at = !strncmp(s + 2, "see ", 4) ? 6 : 2;
+            if ((h = header_ref_len(s + at)) && strchr(";,)", s[at + h]))
+                skip = at + h; /* "; x.h" or "; see x.h" before ';', ',', ')' or the end */
+        }
+        if (skip) {
+            s += skip;
+            continue;
+        }
+        out[o++] = *s++;
+    }
+    out[o] = 0;
+    roff_text(out);
+    printf(o > 0 && out[o - 1] == '.' ? "\n" : ".\n");
+}
+
+/* The default of a numeric option. A default outside the option's range is
+ * a placeholder the library replaces at initialisation (narenas: 4 x CPUs,
+ * max_background_threads: CPUs), which opt.<name> then reads back: printing
+ * the placeholder would give a value the option refuses. */
+static void opt_default_num(const char *name, long long d, long long lo, long long hi)
+{
+    char buf[64];
+    if (d < lo || d > hi) {
+        printf("Default computed at start (as described above); \\fBopt.%s\\fR reads it back.\n",
+               name);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%lld", d);
+    opt_line("Default", buf);
 }
 
 static void emit_options(void)
 {
-    char buf[64];
 #define OPT_BOOL(n, d, doc)                                                                        \
     opt_head(#n, "bool");                                                                          \
     opt_doc(doc);                                                                                  \
@@ -107,8 +163,7 @@ static void emit_options(void)
 #define OPT_NUM(n, d, lo, hi, doc, type, how)                                                      \
     opt_head(#n, type);                                                                            \
     opt_doc(doc);                                                                                  \
-    snprintf(buf, sizeof(buf), "%lld", (long long)(d));                                            \
-    opt_line("Default", buf);                                                                      \
+    opt_default_num(#n, (long long)(d), (long long)(lo), (long long)(hi));                         \
     opt_range((long long)(lo), (long long)(hi), how);
 #define OPT_UNSIGNED(n, d, lo, hi, doc) OPT_NUM(n, d, lo, hi, doc, "unsigned", "")
 #define OPT_SIZE(n, d, lo, hi, doc)                                                                \

@@ -33,7 +33,15 @@ enum Kind {
 }
 
 fn main() {
-    for v in ["LIBALLOC_DIR", "LIBALLOC_LINK", "PKG_CONFIG", "PKG_CONFIG_PATH"] {
+    for v in [
+        "LIBALLOC_DIR",
+        "LIBALLOC_LINK",
+        "PKG_CONFIG",
+        "PKG_CONFIG_PATH",
+        "PKG_CONFIG_LIBDIR",
+        "PKG_CONFIG_SYSTEM_LIBRARY_PATH",
+        "PKG_CONFIG_SYSROOT_DIR",
+    ] {
         println!("cargo:rerun-if-env-changed={}", v);
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -152,18 +160,28 @@ fn link_from_pkg_config(want: Option<Kind>) -> bool {
             libs.push(l.to_string());
         }
     }
+    // pkg-config leaves out -L for the linker's default directories (an
+    // install under /usr, the .deb), but rustc searches only -L directories
+    // for a static library: take the directory from alloc.pc's libdir then.
+    if !libs.iter().any(|l| l == "alloc") {
+        return false;
+    }
+    if dirs.is_empty() {
+        if let Ok(o) = Command::new(&pc).args(["--variable=libdir", "alloc"]).output() {
+            let d = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            if o.status.success() && !d.is_empty() {
+                dirs.push(PathBuf::from(d));
+            }
+        }
+    }
     // The static archive must really be there; else try the shared library.
-    // (pkg-config leaves out -L for the linker's default directories.)
-    let std_dirs = ["/usr/local/lib", "/usr/lib", "/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"];
-    let found = |f: &str| {
-        dirs.iter().any(|d| d.join(f).is_file()) || (dirs.is_empty() && std_dirs.iter().any(|d| Path::new(d).join(f).is_file()))
-    };
+    let found = |f: &str| dirs.iter().any(|d| d.join(f).is_file());
     let kind = if kind == Kind::Static && !found("liballoc.a") && want.is_none() {
         Kind::Dynamic
     } else {
         kind
     };
-    if kind == Kind::Static && !found("liballoc.a") {
+    if !found(if kind == Kind::Static { "liballoc.a" } else { "liballoc.so" }) {
         return false;
     }
     for d in &dirs {

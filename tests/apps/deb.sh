@@ -34,6 +34,50 @@ echo "ok   dpkg -i $(basename "$deb") ($(wc -l <"$TMP/files") paths)"
 
 LIBSO=/usr/lib/liballoc.so.0
 [ -e "$LIBSO" ] || fail "$LIBSO not installed"
+
+# Depends against ldd of the installed binaries: the package of every
+# library they load directly (NEEDED) is in Depends, every Depends entry is
+# such a package, and whatever else ldd lists comes with those packages'
+# own dependencies (so dpkg -i on a bare system leaves nothing unresolved).
+# The package owning a library path (with /usr merged, ldd says /lib/... and
+# dpkg knows /usr/lib/...; the soname link may be the package's or not).
+pkg_of() {
+    local c
+    for c in "$1" "/usr$1" "$(readlink -f "$1")"; do
+        dpkg -S "$c" 2>/dev/null | grep -v '^diversion' | head -n 1 | sed 's/:.*//' | grep . && return
+    done
+}
+deps=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' | grep . | sort -u)
+needed_pkgs="" all_pkgs=""
+for f in "$(readlink -f "$LIBSO")" /usr/bin/jeprof-c; do
+    ldd "$f" >"$TMP/ldd" || fail "ldd $f"
+    grep -q 'not found' "$TMP/ldd" && fail "ldd $f: $(grep 'not found' "$TMP/ldd")"
+    for so in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+        path=$(awk -v s="$so" '$1 == s && $2 == "=>" {print $3}' "$TMP/ldd")
+        p=$(pkg_of "$path")
+        [ -n "$p" ] || fail "$f needs $so ($path), owned by no package"
+        needed_pkgs="$needed_pkgs $p"
+    done
+    for path in $(awk '$2 == "=>" {print $3}' "$TMP/ldd"); do all_pkgs="$all_pkgs $(pkg_of "$path")"; done
+done
+needed_pkgs=$(echo $needed_pkgs | tr ' ' '\n' | sort -u)
+[ "$needed_pkgs" = "$deps" ] ||
+    fail "Depends ($(echo $deps)) differs from the packages of the NEEDED libraries ($(echo $needed_pkgs))"
+closure=$deps todo=$deps
+while [ -n "$todo" ]; do
+    next=""
+    for p in $todo; do
+        for q in $(dpkg-query -W -f='${Depends}, ${Pre-Depends}\n' "$p" 2>/dev/null | tr ',' '\n' |
+            sed 's/(.*//; s/|.*//; s/:any//; s/ //g' | grep .); do
+            echo "$closure" | grep -qx "$q" || { closure=$(printf '%s\n%s' "$closure" "$q"); next="$next $q"; }
+        done
+    done
+    todo=$next
+done
+for p in $(echo $all_pkgs | tr ' ' '\n' | sort -u); do
+    echo "$closure" | grep -qx "$p" || fail "ldd loads a library of $p, which Depends does not bring"
+done
+echo "ok   Depends = packages of the NEEDED libraries ($(echo $deps)); ldd's other libraries come with them"
 /usr/bin/jeprof-c --version | grep -q "^jeprof-c $version " || fail "installed jeprof-c --version"
 if command -v man >/dev/null 2>&1; then
     man -w 3 liballoc | grep -q '^/usr/share/man/man3/liballoc.3.gz$' || fail "man -w 3 liballoc"

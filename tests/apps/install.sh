@@ -30,6 +30,53 @@ grep -qx 'prefix=/opt/liballoc' "$D/lib/pkgconfig/alloc.pc" || fail "alloc.pc pr
 [ -z "$(find "$TMP/dest" -mindepth 1 -maxdepth 1 ! -name opt)" ] || fail "files outside DESTDIR/PREFIX"
 echo "ok   make install DESTDIR=... PREFIX=/opt/liballoc: files, soname liballoc.so.0, symlinks"
 
+# Relocation: a tree staged for /usr (as `make deb` does), moved elsewhere,
+# is found through `pkg-config --define-prefix` (alloc.pc's paths hang off
+# ${prefix}).
+make --no-print-directory -s -C "$ROOT" install DESTDIR="$TMP/stage" PREFIX=/usr \
+    >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log"; fail "make install DESTDIR=... PREFIX=/usr failed"; }
+grep -qx 'libdir=${prefix}/lib' "$TMP/stage/usr/lib/pkgconfig/alloc.pc" || fail "alloc.pc libdir is not relative to \${prefix}"
+mv "$TMP/stage/usr" "$TMP/moved"
+R=$TMP/moved
+flags=$(PKG_CONFIG_PATH=$R/lib/pkgconfig pkg-config --define-prefix --cflags --libs alloc | sed "s/ *$//") ||
+    fail "pkg-config --define-prefix on the moved tree"
+[ "$flags" = "-I$R/include -I$R/include/liballoc -L$R/lib -lalloc" ] ||
+    fail "pkg-config --define-prefix after relocation: '$flags'"
+printf '#include <jemalloc/jemalloc.h>\n#include <stdio.h>\nint main(void){const char*v;size_t l=sizeof(v);\nif(mallctl("liballoc.version",&v,&l,NULL,0))return 1;puts(v);return 0;}\n' >"$TMP/v.c"
+# shellcheck disable=SC2086
+cc -o "$TMP/v" "$TMP/v.c" $flags -Wl,-rpath,"$R/lib" || fail "linking against the moved tree"
+[ "$("$TMP/v")" = "$version" ] || fail "program linked against the moved tree: '$("$TMP/v")'"
+echo "ok   moved tree found with pkg-config --define-prefix: $flags"
+
+# The loader's cache: a real install into a directory the loader's
+# configuration lists (as /usr/local/lib is) runs ldconfig, or the program
+# linked with -lalloc would not start; a staged one (DESTDIR) or one into
+# another directory does not. A stand-in ldconfig on PATH plays the system's
+# (it lists FAKE_LDDIR as configured and logs the cache rebuilds).
+mkdir -p "$TMP/fakebin" "$TMP/ldc/lib"
+cat >"$TMP/fakebin/ldconfig" <<'SH'
+#!/bin/sh
+if [ "$1" = -v ]; then printf '/lib: (from test)\n%s: (from test)\n' "$FAKE_LDDIR"; exit 0; fi
+echo "ldconfig $*" >>"$FAKE_LDLOG"
+SH
+chmod +x "$TMP/fakebin/ldconfig"
+ldc_install() { # LDDIR [make args...]: prints how many times ldconfig ran
+    local lddir=$1
+    shift
+    rm -f "$TMP/ldc.log"
+    FAKE_LDDIR=$lddir FAKE_LDLOG=$TMP/ldc.log PATH=$TMP/fakebin:$PATH \
+        make --no-print-directory -s -C "$ROOT" install "$@" >"$TMP/make.log" 2>&1 ||
+        { cat "$TMP/make.log"; fail "make install $*"; }
+    cat "$TMP/ldc.log" 2>/dev/null | wc -l
+}
+if [ "$(id -u)" = 0 ]; then
+    [ "$(ldc_install "$TMP/ldc/lib" PREFIX="$TMP/ldc")" = 1 ] || fail "install into a configured directory did not run ldconfig"
+    grep -q "^ldconfig: $TMP/ldc/lib is in the loader's cache" "$TMP/make.log" || fail "no ldconfig message: $(cat "$TMP/make.log")"
+    [ "$(ldc_install "$TMP/ldc/lib" PREFIX="$TMP/ldc" DESTDIR="$TMP/ldc-stage")" = 0 ] || fail "a DESTDIR install ran ldconfig"
+    [ "$(ldc_install /elsewhere PREFIX="$TMP/ldc")" = 0 ] || fail "install into an unconfigured directory ran ldconfig"
+    echo "ok   make install runs ldconfig for a directory the loader is configured with, only then"
+fi
+
 # A real prefix, used through pkg-config.
 P=$TMP/prefix
 make --no-print-directory -s -C "$ROOT" install PREFIX="$P" >"$TMP/make.log" 2>&1 ||

@@ -92,6 +92,13 @@ LD_LIBRARY_PATH=$P/lib check "pkg-config jemalloc -> pkg-config alloc" "$TMP/jm_
 # No change at all once the compat names are installed.
 export PKG_CONFIG_PATH=$Q/lib/pkgconfig
 [ "$(pkg-config --variable=prefix jemalloc)" = "$Q" ] || fail "jemalloc.pc is not the compat one"
+# A build that checks jemalloc's version (PKG_CHECK_MODULES([JE], [jemalloc >= 5.0]))
+# must still pass: the compat file answers the API's release, spelled as jemalloc does.
+[ "$(pkg-config --modversion jemalloc)" = 5.3.0_0 ] ||
+    fail "compat jemalloc.pc version '$(pkg-config --modversion jemalloc)', expected jemalloc's 5.3.0_0"
+pkg-config --atleast-version=5.0 jemalloc || fail "pkg-config --atleast-version=5.0 jemalloc fails on the compat file"
+pkg-config --print-errors 'jemalloc >= 5.3.0' || fail "'jemalloc >= 5.3.0' not satisfied by the compat file"
+echo "ok   compat jemalloc.pc: version $(pkg-config --modversion jemalloc), 'jemalloc >= 5.0' holds"
 cc -o "$TMP/jm_cpc" "$TMP/jm.c" $(pkg-config --cflags --libs jemalloc) || fail "building with the compat jemalloc.pc"
 LD_LIBRARY_PATH=$Q/lib check "install-jemalloc-compat, pkg-config jemalloc unchanged" "$TMP/jm_cpc" "$want"
 CPATH=$Q/include LIBRARY_PATH=$Q/lib cc -o "$TMP/jm_cl" "$TMP/jm.c" -ljemalloc || fail "building with the compat -ljemalloc"

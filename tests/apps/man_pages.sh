@@ -34,6 +34,31 @@ done
 [ -z "$missing" ] || fail "options missing from liballoc(3):$missing"
 echo "ok   liballoc(3) has all $(echo "$opts" | wc -w) options of options.def"
 
+# Each numeric option's stated default is a value it accepts: a default
+# outside the range is a placeholder replaced at start (narenas:
+# 4 x CPUs), never shown as the number (the manual said "Default 0.
+# Range 1 to 2048" and "Default 4096. Range 0 to 4095").
+bad=$(awk '/^\\fB[a-z_0-9]+\\fR \(\\fI(unsigned|size_t|ssize_t)\\fR\)$/ {
+        name = $1; gsub(/\\f[BR]/, "", name); d = ""; next }
+    name != "" && /^Default \\fB-?[0-9]+\\fR\.$/ { d = $2; gsub(/\\f[BR]|\./, "", d); gsub(/\\-/, "-", d); next }
+    name != "" && /^Range / { lo = $2; hi = $4; gsub(/[.;]/, "", hi); gsub(/\\-/, "-", lo)
+        if (d != "" && (d + 0 < lo + 0 || d + 0 > hi + 0)) print name " default " d " outside " lo ".." hi
+        name = "" }' "$MAN3")
+[ -z "$bad" ] || fail "liballoc(3) states defaults the options refuse: $bad"
+grep -q '^Default computed at start (as described above); \\fBopt.narenas\\fR reads it back\.$' "$MAN3" ||
+    fail "narenas: the default computed at start is not said"
+# The options' texts speak to users: no pointers into the source tree
+# (options.def's "(warn.h)", "; see numa.h") and no doubled full stop.
+opts_text=$(sed -n '/^\.SH TUNING/,/^\.SH MALLCTL NAMESPACE/p' "$MAN3")
+refs=$(printf '%s\n' "$opts_text" | grep -oE '\b[a-z_0-9]+\.h\b' | grep -vxE 'alloc\.h|jemalloc\.h' | sort -u | tr '\n' ' ')
+[ -z "$refs" ] || fail "liballoc(3) OPTIONS point into the source: $refs"
+dots=$(printf '%s\n' "$opts_text" | grep -E '[^.]\.\.($|[^.])') && fail "doubled full stop in liballoc(3): $dots"
+# Every kind of dump the profiler writes is named, the peak's .p<n>. too.
+for k in i u m p; do
+    grep -q "^\\.BI $k n\$" "$MAN3" || fail "liballoc(3) does not name the dump kind $k<n>"
+done
+echo "ok   liballoc(3) options: defaults within range, no source pointers, every dump kind named"
+
 # Every mallctl leaf documented (the generator lists undocumented ones).
 grep -q 'Not documented yet' "$MAN3" &&
     fail "undocumented mallctl names in liballoc(3): $(grep -B1 'Not documented yet' "$MAN3" | sed -n 's/^\\fB\(.*\)\\fR$/\1/p' | tr '\n' ' ') (add them to man/mallctl.txt)"
@@ -50,6 +75,17 @@ for help in "$("$JEPROF" --help)" "$("$JEPROF" record --help)"; do
     done
 done
 echo "ok   jeprof-c(1) lists every option of --help and record --help"
+
+# jeprof-c(1)'s SYNOPSIS has every form that `jeprof-c --help` names in its
+# usage lines (--growth, each subcommand), not a hand-kept subset.
+MANWIDTH=250 man -E UTF-8 -l "$MAN1" 2>/dev/null | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed 's/^ *//; s/  */ /g' >"$TMP/synopsis"
+n=0
+while IFS= read -r form; do
+    grep -qxF -- "$form" "$TMP/synopsis" || fail "jeprof-c(1) SYNOPSIS lacks '$form' (has: $(tr '\n' '|' <"$TMP/synopsis"))"
+    n=$((n + 1))
+done < <("$JEPROF" --help | sed -n 's/^\(usage\|   or\): *//p' | sed 's/   *(.*)$//; s/  */ /g')
+[ "$n" -ge 3 ] || fail "jeprof-c --help names $n usage forms, expected at least 3"
+echo "ok   jeprof-c(1) SYNOPSIS has all $n usage forms of jeprof-c --help"
 
 "$JEPROF" --version | grep -q "^jeprof-c $version " || fail "jeprof-c --version: $("$JEPROF" --version)"
 echo "ok   jeprof-c --version names $version"

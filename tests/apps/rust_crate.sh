@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rust_crate: the Rust crate in bindings/rust (issue 16, point 1).
-#  1. `cargo test --offline` passes: unit, integration (tests/alloc.rs,
-#     conf.rs, ctl.rs, prof.rs) and doc tests, against build/liballoc.a.
+#  1. `cargo test --offline` passes with an empty CARGO_HOME: unit,
+#     integration (tests/alloc.rs, conf.rs, ctl.rs, prof.rs) and doc tests,
+#     against build/liballoc.a.
 #  2. The example service (examples/service.rs, release build, statically
 #     linked: no liballoc.so needed) is profiled end to end: MALLOC_CONF=
 #     prof:true,lg_prof_sample:13 and prof::dump to a path, then
@@ -33,6 +34,10 @@ JEPROF_C=$ROOT/build/jeprof-c
 MANIFEST=$ROOT/bindings/rust/Cargo.toml
 CT=$ROOT/build/cargo
 unset MALLOC_CONF RUSTFLAGS LIBALLOC_DIR LIBALLOC_LINK
+# An empty CARGO_HOME, as on a machine that never fetched a crate: nothing
+# may come from a registry cache or a user's cargo config.
+export CARGO_HOME=$TMP/cargo-home
+mkdir -p "$CARGO_HOME"
 
 # ---- 1. cargo test --offline ----
 CARGO_TARGET_DIR=$CT/test cargo test --offline --manifest-path "$MANIFEST" >"$TMP/test.log" 2>&1 ||
@@ -172,6 +177,21 @@ if command -v pkg-config >/dev/null 2>&1; then
     "$SVC" >"$TMP/run.log" 2>&1 || { cat "$TMP/run.log"; fail "pkg-config: the service failed"; }
     grep -q '^stats.allocated: ' "$TMP/run.log" || fail "pkg-config: no stats line"
     echo "ok   found by pkg-config (static)"
+    # Installed in a system directory (make install PREFIX=/usr, the .deb):
+    # pkg-config then prints no -L, yet rustc finds a static library only in
+    # -L directories. PKG_CONFIG_SYSTEM_LIBRARY_PATH makes the temp prefix
+    # such a directory; the build must take it from alloc.pc's libdir.
+    export PKG_CONFIG_PATH=$TMP/prefix/lib/pkgconfig PKG_CONFIG_SYSTEM_LIBRARY_PATH=$TMP/prefix/lib
+    case " $(pkg-config --static --libs alloc) " in *" -L"*) fail "pkg-config still prints -L" ;; esac
+    CARGO_TARGET_DIR=$CT/pcsys cargo build --offline --release --example service \
+        --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 ||
+        { cat "$TMP/build.log"; fail "pkg-config without -L (system directory): cargo build"; }
+    SVC=$CT/pcsys/release/examples/service
+    if readelf -d "$SVC" | grep -q 'NEEDED.*liballoc'; then fail "pkg-config without -L: static link expected"; fi
+    "$SVC" >"$TMP/run.log" 2>&1 || { cat "$TMP/run.log"; fail "pkg-config without -L: the service failed"; }
+    grep -q '^stats.allocated: ' "$TMP/run.log" || fail "pkg-config without -L: no stats line"
+    unset PKG_CONFIG_PATH PKG_CONFIG_SYSTEM_LIBRARY_PATH
+    echo "ok   found by pkg-config in a system directory (no -L; libdir from alloc.pc)"
     # Nothing to find: the build stops and says where to look.
     PKG_CONFIG=false CARGO_TARGET_DIR=$CT/pc cargo build --offline --release --example service \
         --manifest-path "$TMP/crate/Cargo.toml" >"$TMP/build.log" 2>&1 && fail "built with no library to link"
