@@ -130,6 +130,32 @@ readelf -l "$TMP/prog_static" | grep -q INTERP && fail "prog_static is not stati
 out=$("$TMP/prog_static" 2>/dev/null) || fail "prog_static: $out"
 [ "$out" = "liballoc $version allocated>=4MiB 1" ] || fail "prog_static printed '$out'"
 echo "ok   static program (-static) through pkg-config --static --libs alloc: $out"
+# A static program never gets a shared C library mapped beside its own
+# (liballoc skips libnuma's dlopen there, numa:true or not).
+cat >"$TMP/maps.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(void)
+{
+    void *p = malloc(100);
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int shared = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "libc.so") || strstr(line, "libnuma") || strstr(line, "ld-linux"))
+            shared = 1;
+    free(p);
+    puts(shared ? "shared" : "static only");
+    return 0;
+}
+C
+# shellcheck disable=SC2046
+cc -static -o "$TMP/maps_static" "$TMP/maps.c" $(pkg-config --cflags alloc) \
+    $(pkg-config --static --libs alloc) 2>"$TMP/ld.log" || { cat "$TMP/ld.log"; fail "static link of maps.c"; }
+out=$(MALLOC_CONF=numa:true "$TMP/maps_static" 2>&1) || fail "maps_static: $out"
+[ "$out" = "static only" ] || fail "a static program with numa:true maps a shared C library or libnuma: '$out'"
+echo "ok   static program: no shared libc or libnuma mapped (numa:true)"
 
 # Static C++: operator new from liballoc.a, and an exception still unwinds.
 if command -v g++ >/dev/null 2>&1; then
