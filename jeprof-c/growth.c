@@ -12,12 +12,14 @@
 #include "xalloc.h"
 
 /* The sequence number of a dump name "prefix.PID.SEQ.<kind>N.heap" (the
- * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1. */
-static long long name_seq(const char *path)
+ * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1; *kind gets the
+ * kind letter ('i', 'm', 'f', 'u', 'p'), 0 when the name has no such part. */
+static long long name_seq(const char *path, char *kind)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     long long found = -1;
+    *kind = 0;
     for (const char *s = strchr(base, '.'); s; s = strchr(s + 1, '.')) {
         const char *d = s + 1;
         long long v = 0;
@@ -32,10 +34,29 @@ static long long name_seq(const char *path)
         const char *k = d + 2;
         while (*k >= '0' && *k <= '9')
             k++;
-        if (*k == '.' || *k == 0)
+        if (*k == '.' || *k == 0) {
             found = v; /* the last match: a prefix may hold dots and digits */
+            *kind = d[1];
+        }
     }
     return found;
+}
+
+/* The file holds a recent-allocation ring (JSON): its first byte that is
+ * not white space is '{'. Only the head is read; a gzip'd file is left to
+ * the reader (which rejects a ring after reading it). */
+static int looks_like_ring(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0; /* the reader names the error */
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    size_t i = 0;
+    while (i < n && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r'))
+        i++;
+    return i < n && buf[i] == '{';
 }
 
 static int cmp_dump(const void *x, const void *y)
@@ -92,14 +113,36 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         return error("--growth needs two or more dumps");
     g->dumps = xcalloc(n, sizeof(*g->dumps));
     const char *first_format = NULL;
+    size_t nskipped = 0;
     for (size_t i = 0; i < n; i++) {
-        struct growth_dump *d = &g->dumps[i];
+        struct growth_dump *d = &g->dumps[g->ndumps];
         char err[READ_ERRLEN] = "";
+        char kind;
+        memset(d, 0, sizeof(*d));
         d->path = paths[i];
-        d->argi = i;
-        d->seq = name_seq(paths[i]);
+        d->seq = name_seq(paths[i], &kind);
+        /* A peak snapshot (.p<N>. dump, or one that says so inside) holds
+         * the heap of another moment than the one it was written at, and a
+         * recent ring holds allocations, not a heap: neither is a point of
+         * the series. A glob over a prefix catches both, so they are
+         * skipped, not fatal. */
+        if (kind == 'p') {
+            warning("'%s': skipped: a peak-heap snapshot (.p dump) is not a point in time "
+                    "(read it alone with --text)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
+        if (looks_like_ring(paths[i])) {
+            warning("'%s': skipped: a recent-allocation ring, not a heap dump (read it with "
+                    "--temporary)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
         d->s0 = p->nsamples;
         p->time_ns = 0;
+        p->is_peak = 0;
         p->format = NULL;
         p->sign = 1.0;
         if (read_profile_file(p, paths[i], err))
@@ -108,9 +151,19 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
             return error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
                          "allocation ring",
                          paths[i]);
+        if (p->is_peak) {
+            /* Renamed, but a peak all the same (its "# peak_time_ns"). */
+            p->nsamples = d->s0;
+            warning("'%s': skipped: a peak-heap snapshot (it says so inside) is not a point in "
+                    "time (read it alone with --text)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
         if (!first_format)
             first_format = p->format;
         d->s1 = p->nsamples;
+        d->argi = g->ndumps;
         g->ndumps++;
         struct stat st;
         if (p->time_ns > 0) {
@@ -123,6 +176,9 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
             return error("'%s': %s", paths[i], strerror(errno));
         }
     }
+    if (g->ndumps < 2)
+        return error("--growth needs two or more heap dumps (%zu given, %zu of them skipped)", n,
+                     nskipped);
     p->format = first_format;
     order_dumps(g);
     return 0;

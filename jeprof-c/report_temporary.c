@@ -213,18 +213,86 @@ static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
     return ts;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The step of the clock that stamped the ring, read from the data: the
+ * smallest gap between distinct allocation and free times, when every gap
+ * is a whole number of such steps (within 1%); 0 when the times are not so
+ * quantized or too few to tell (fewer than 8 distinct times).
+ * prof_time_resolution:default reads CLOCK_MONOTONIC_COARSE (one tick,
+ * 1-10 ms by the kernel's HZ), and jemalloc's ring is coarse likewise:
+ * there every time is a tick's, and the gaps are multiples of it. */
+static double clock_step(const struct profile *p)
+{
+    double *t = xmalloc((2 * p->nsamples + 1) * sizeof(double));
+    size_t n = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct psample *s = &p->samples[i];
+        if (s->weight <= 0 || s->alloc_ns < 0)
+            continue;
+        t[n++] = s->alloc_ns;
+        if (s->lifetime >= 0)
+            t[n++] = s->alloc_ns + s->lifetime;
+    }
+    qsort(t, n, sizeof(double), cmp_double);
+    size_t nd = 0; /* distinct times, in place */
+    for (size_t i = 0; i < n; i++)
+        if (nd == 0 || t[i] != t[nd - 1])
+            t[nd++] = t[i];
+    double q = INFINITY;
+    for (size_t i = 1; i < nd; i++)
+        if (t[i] - t[i - 1] < q)
+            q = t[i] - t[i - 1];
+    int quantized = nd >= 8 && q > 0;
+    for (size_t i = 1; i < nd && quantized; i++) {
+        double k = (t[i] - t[i - 1]) / q;
+        quantized = fabs(k - nearbyint(k)) <= 0.01 * nearbyint(k);
+    }
+    free(t);
+    return quantized ? q : 0;
+}
+
+/* "1.5 ms"-style duration. */
+static void fmt_duration(char *buf, size_t n, double ns)
+{
+    if (ns >= 1e9)
+        snprintf(buf, n, "%g s", ns / 1e9);
+    else if (ns >= 1e6)
+        snprintf(buf, n, "%g ms", ns / 1e6);
+    else if (ns >= 1e3)
+        snprintf(buf, n, "%g us", ns / 1e3);
+    else
+        snprintf(buf, n, "%g ns", ns);
+}
+
+/* A clock step above a tenth of the threshold misjudges the blocks whose
+ * lifetime is within a step of it (a lifetime reads as whole steps: 0, or
+ * one step when a tick falls inside it): say so rather than print counts
+ * that look exact. */
+static void warn_coarse_clock(const struct profile *p, double max_life_ns)
+{
+    double q = clock_step(p);
+    if (!(q > max_life_ns / 10))
+        return;
+    char step[32], lim[32];
+    fmt_duration(step, sizeof(step), nearbyint(q / 1e4) * 1e4);
+    fmt_duration(lim, sizeof(lim), max_life_ns);
+    warning("the ring's times move in steps of %s (a coarse clock: prof_time_resolution:default), "
+            "too coarse for --max-lifetime=%s: a lifetime reads as 0 or whole steps, so blocks "
+            "living up to %s may count as temporary and blocks under %s may not; record with "
+            "prof_time_resolution:high (the no-alloc column does not depend on the clock)",
+            step, lim, step, lim);
+}
+
 static void print_header(FILE *out, const struct profile *p, const struct tring *r,
                          double max_life_ns, double span_s)
 {
     char lim[32], est[32];
-    if (max_life_ns >= 1e9)
-        snprintf(lim, sizeof(lim), "%g s", max_life_ns / 1e9);
-    else if (max_life_ns >= 1e6)
-        snprintf(lim, sizeof(lim), "%g ms", max_life_ns / 1e6);
-    else if (max_life_ns >= 1e3)
-        snprintf(lim, sizeof(lim), "%g us", max_life_ns / 1e3);
-    else
-        snprintf(lim, sizeof(lim), "%g ns", max_life_ns);
+    fmt_duration(lim, sizeof(lim), max_life_ns);
     const struct tsite *all = &r->all;
     fprintf(
         out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
@@ -258,6 +326,7 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
     free(ss);
     double span_s = r.t1 > r.t0 ? (r.t1 - r.t0) / 1e9 : 0;
     print_header(out, p, &r, max_life_ns, span_s);
+    warn_coarse_clock(p, max_life_ns);
     if (r.freed == 0)
         warning("the ring holds no freed allocation: nothing can be temporary "
                 "(is the dump taken too early, or prof_recent_alloc_max too small?)");
