@@ -77,6 +77,10 @@ static void order_dumps(struct growth *g)
         nmtime += g->dumps[i].time_src == GT_MTIME;
     if (nmtime && nmtime < n)
         warning("%zu of %zu dumps carry no time; their file times are used", nmtime, n);
+    int glob_order = 1; /* the command line is in the names' byte order */
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(g->dumps[i - 1].path, g->dumps[i].path) > 0)
+            glob_order = 0;
     qsort(g->dumps, n, sizeof(*g->dumps), cmp_dump);
     g->x = xcalloc(n, sizeof(double));
     if (g->dumps[0].time_ns == g->dumps[n - 1].time_ns) {
@@ -87,11 +91,16 @@ static void order_dumps(struct growth *g)
             g->x[i] = (double)i;
         return;
     }
-    int out_of_order = 0;
+    /* A shell glob lists prefix.PID.10.i10 before prefix.PID.2.i2: a
+     * command line in the names' byte order whose sequence numbers agree
+     * with the times is no news. */
+    int out_of_order = 0, plain_glob = glob_order;
     for (size_t i = 0; i < n; i++) {
         g->x[i] = (double)(g->dumps[i].time_ns - g->dumps[0].time_ns) / 3.6e12;
         if (g->dumps[i].argi != i)
             out_of_order = 1;
+        if (g->dumps[i].seq < 0 || (i > 0 && g->dumps[i].seq <= g->dumps[i - 1].seq))
+            plain_glob = 0;
         if (i > 0 && g->dumps[i].time_ns == g->dumps[i - 1].time_ns)
             warning("'%s' and '%s' have the same time; ordered by %s", g->dumps[i - 1].path,
                     g->dumps[i].path,
@@ -100,7 +109,7 @@ static void order_dumps(struct growth *g)
                         ? "the sequence number in their names"
                         : "the command line");
     }
-    if (out_of_order)
+    if (out_of_order && !plain_glob)
         warning("the dumps were not given in time order; sorted by time ('%s' first)",
                 g->dumps[0].path);
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# jeprof-c --growth over what a glob of one run's prefix gives: a real run of
+# tests/cli/growth/leaky.c (lg_prof_sample:0, 12 manual dumps, prof_peak,
+# prof_final, a recent ring) leaves .m<N>. dumps, the .p0. peak snapshot
+# (taken at the 8 MiB spike in the middle), the .f. dump and the
+# .f.recent.json ring under one prefix.
+#  - `--growth prefix.*` ranks the 13 heap dumps (12 .m + .f): the peak dump
+#    and the ring are skipped with a warning naming each, so the spike freed
+#    again keeps trend 0 and share 0.0% (the peak snapshot, taken as a point
+#    at exit time, would make it grow) and leak_step ranks first;
+#  - a peak dump renamed out of the .p<N>. pattern is still skipped (its
+#    "# peak_time_ns" line);
+#  - a glob's byte order (seq 10 before seq 2) is not warned about as "not
+#    in time order"; a shuffled command line still is (jeprof_growth.sh);
+#  - a peak dump, a ring and one heap dump: "needs two or more heap dumps".
+. "$(dirname "$0")/lib_jeprof.sh"
+LIBALLOC=$ROOT/build/liballoc.so
+[ -f "$LIBALLOC" ] || fail "no $LIBALLOC (run make)"
+need gcc
+st=0
+bad() { echo "FAIL: $*"; st=1; }
+gcc -O2 -g -o "$WORK/leaky" "$ROOT/tests/cli/growth/leaky.c" -ldl || fail "cannot build leaky"
+D=$WORK/d
+mkdir -p "$D"
+LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_peak:true,prof_final:true,prof_recent_alloc_max:64,prof_prefix:$D/lk \
+    "$WORK/leaky" 12 30 || fail "leaky failed"
+P=$(ls "$D"/lk.*.p0.heap 2>/dev/null)
+R=$(ls "$D"/lk.*.f.recent.json 2>/dev/null)
+[ -n "$P" ] && [ -n "$R" ] || fail "no peak dump or ring: $(ls "$D")"
+nheap=$(ls "$D"/lk.*.heap | grep -vc '\.p0\.heap$')
+[ "$nheap" = 13 ] || fail "expected 12 .m and one .f dump, got $nheap"
+
+"$JEPROF_C" --growth --show_bytes "$WORK/leaky" "$D"/lk.* >"$WORK/g.txt" 2>"$WORK/g.err" ||
+    { bad "--growth over the glob exited $?"; cat "$WORK/g.err"; }
+cat "$WORK/g.err"
+grep -qF "'$P': skipped: a peak-heap snapshot" "$WORK/g.err" && echo "ok   peak dump skipped with a warning" ||
+    bad "no warning naming the peak dump"
+grep -qF "'$R': skipped: a recent-allocation ring" "$WORK/g.err" && echo "ok   ring skipped with a warning" ||
+    bad "no warning naming the ring"
+grep -q 'not given in time order' "$WORK/g.err" && bad "warned about the glob's byte order" ||
+    echo "ok   no order warning for a glob"
+grep -q '^Growth over 13 dumps' "$WORK/g.txt" && echo "ok   13 dumps in the series" ||
+    bad "series: $(head -n 1 "$WORK/g.txt")"
+awk '$1 == 1 {print $NF}' "$WORK/g.txt" | grep -qx leak_step && echo "ok   leak_step ranked first" ||
+    { bad "rank 1 is not leak_step"; cat "$WORK/g.txt"; }
+awk '$NF == "spike_alloc" && $1 > 1 && $5 == 0 && $6 == 0 && $7 == "0.0%" && $2 <= 0 {f = 1} END {exit !f}' \
+    "$WORK/g.txt" && echo "ok   spike_alloc: not growth, ends at 0, share 0.0%" || { bad "spike_alloc row"; cat "$WORK/g.txt"; }
+
+# Renamed peak dump: recognised from inside.
+cp "$P" "$WORK/snapshot.heap"
+"$JEPROF_C" --growth --show_bytes "$WORK/leaky" "$D"/lk.*.m*.heap "$WORK/snapshot.heap" \
+    >"$WORK/r.txt" 2>"$WORK/r.err" || bad "--growth with a renamed peak exited $?"
+grep -qF "'$WORK/snapshot.heap': skipped: a peak-heap snapshot (it says so inside)" "$WORK/r.err" &&
+    echo "ok   renamed peak dump skipped" || { bad "renamed peak dump not skipped"; cat "$WORK/r.err"; }
+grep -q '^Growth over 12 dumps' "$WORK/r.txt" || bad "renamed: $(head -n 1 "$WORK/r.txt")"
+
+# Too little left after skipping.
+one=$(ls "$D"/lk.*.f.heap)
+err=$("$JEPROF_C" --growth "$WORK/leaky" "$P" "$R" "$one" 2>&1 >/dev/null)
+rc=$?
+[ $rc = 1 ] && grep -q 'error: --growth needs two or more heap dumps (3 given, 2 of them skipped)' <<<"$err" &&
+    echo "ok   one heap dump left: clear error" || bad "one heap dump left: rc $rc: $err"
+exit $st
