@@ -13,13 +13,15 @@
 
 /* The sequence number of a dump name "prefix.PID.SEQ.<kind>N.heap" (the
  * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1; *kind gets the
- * kind letter ('i', 'm', 'f', 'u', 'p'), 0 when the name has no such part. */
-static long long name_seq(const char *path, char *kind)
+ * kind letter ('i', 'm', 'f', 'u', 'p'), 0 when the name has no such part;
+ * *pid the number field before SEQ, -1 when there is none. */
+static long long name_seq(const char *path, char *kind, long long *pid)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    long long found = -1;
+    long long found = -1, prev = -1;
     *kind = 0;
+    *pid = -1;
     for (const char *s = strchr(base, '.'); s; s = strchr(s + 1, '.')) {
         const char *d = s + 1;
         long long v = 0;
@@ -29,6 +31,8 @@ static long long name_seq(const char *path, char *kind)
             d++;
             nd++;
         }
+        long long before = prev; /* the field before this one, if all digits */
+        prev = nd > 0 && *d == '.' ? v : -1;
         if (nd == 0 || *d != '.' || !(d[1] >= 'a' && d[1] <= 'z'))
             continue;
         const char *k = d + 2;
@@ -37,9 +41,56 @@ static long long name_seq(const char *path, char *kind)
         if (*k == '.' || *k == 0) {
             found = v; /* the last match: a prefix may hold dots and digits */
             *kind = d[1];
+            *pid = before;
         }
     }
     return found;
+}
+
+/* Dumps of several processes (a program that forks, or runs of one
+ * prefix) are not one series: each heap starts from its own state, and
+ * interleaved in time they make a saw-tooth that ranks nothing right. */
+static int check_one_process(const struct growth *g)
+{
+    long long pids[4];
+    size_t counts[4] = {0}, npids = 0, more = 0;
+    for (size_t i = 0; i < g->ndumps; i++) {
+        long long pid = g->dumps[i].pid;
+        if (pid < 0)
+            continue;
+        size_t j = 0;
+        while (j < npids && pids[j] != pid)
+            j++;
+        if (j == npids) {
+            if (npids == 4) {
+                more++;
+                continue;
+            }
+            pids[npids++] = pid;
+        }
+        counts[j]++;
+    }
+    if (npids < 2)
+        return 0;
+    char list[256] = "";
+    size_t off = 0;
+    for (size_t j = 0; j < npids && off < sizeof(list); j++)
+        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%lld (%zu)", j ? ", " : "",
+                                pids[j], counts[j]);
+    /* The example: the first process's first dump cut after ".PID." */
+    const char *ex = NULL;
+    for (size_t i = 0; i < g->ndumps && !ex; i++)
+        if (g->dumps[i].pid == pids[0])
+            ex = g->dumps[i].path;
+    char pat[32];
+    snprintf(pat, sizeof(pat), ".%lld.", pids[0]);
+    const char *cut = NULL;
+    for (const char *t = strstr(ex, pat); t; t = strstr(t + 1, pat))
+        cut = t; /* the last one: the prefix may hold the same digits */
+    int keep = cut ? (int)(cut - ex) + (int)strlen(pat) : 0;
+    return error("the dumps come from %s%zu processes (pid (dumps): %s%s); a series is one "
+                 "process's heap over time: give one pid's dumps, e.g. '%.*s*'",
+                 more ? "more than " : "", npids, list, more ? ", ..." : "", keep, ex);
 }
 
 /* The file holds a recent-allocation ring (JSON): its first byte that is
@@ -129,7 +180,7 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         char kind;
         memset(d, 0, sizeof(*d));
         d->path = paths[i];
-        d->seq = name_seq(paths[i], &kind);
+        d->seq = name_seq(paths[i], &kind, &d->pid);
         /* A peak snapshot (.p<N>. dump, or one that says so inside) holds
          * the heap of another moment than the one it was written at, and a
          * recent ring holds allocations, not a heap: neither is a point of
@@ -188,6 +239,8 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
     if (g->ndumps < 2)
         return error("--growth needs two or more heap dumps (%zu given, %zu of them skipped)", n,
                      nskipped);
+    if (check_one_process(g))
+        return 1;
     p->format = first_format;
     order_dumps(g);
     return 0;

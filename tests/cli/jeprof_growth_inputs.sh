@@ -12,7 +12,10 @@
 #    "# peak_time_ns" line);
 #  - a glob's byte order (seq 10 before seq 2) is not warned about as "not
 #    in time order"; a shuffled command line still is (jeprof_growth.sh);
-#  - a peak dump, a ring and one heap dump: "needs two or more heap dumps".
+#  - a peak dump, a ring and one heap dump: "needs two or more heap dumps";
+#  - dumps of two processes under one prefix (a program that forks; here
+#    the run's dumps copied under another pid): a clear error naming both
+#    pids and how to pick one, not a series that interleaves two heaps.
 . "$(dirname "$0")/lib_jeprof.sh"
 LIBALLOC=$ROOT/build/liballoc.so
 [ -f "$LIBALLOC" ] || fail "no $LIBALLOC (run make)"
@@ -60,4 +63,21 @@ err=$("$JEPROF_C" --growth "$WORK/leaky" "$P" "$R" "$one" 2>&1 >/dev/null)
 rc=$?
 [ $rc = 1 ] && grep -q 'error: --growth needs two or more heap dumps (3 given, 2 of them skipped)' <<<"$err" &&
     echo "ok   one heap dump left: clear error" || bad "one heap dump left: rc $rc: $err"
+
+# Two processes' dumps in one glob.
+pid=$(basename "$one" | cut -d. -f2)
+mkdir -p "$WORK/two"
+for f in "$D"/lk.*.m*.heap; do
+    b=$(basename "$f")
+    cp "$f" "$WORK/two/$b"
+    cp "$f" "$WORK/two/${b/.$pid./.99999.}"
+done
+err=$("$JEPROF_C" --growth "$WORK/leaky" "$WORK"/two/lk.* 2>&1 >/dev/null)
+rc=$?
+[ $rc = 1 ] && grep -qF "error: the dumps come from 2 processes (pid (dumps): " <<<"$err" &&
+    grep -qF "$pid (12)" <<<"$err" && grep -qF "99999 (12)" <<<"$err" &&
+    grep -qF "give one pid's dumps, e.g. '$WORK/two/lk.$pid.*'" <<<"$err" &&
+    echo "ok   two processes: clear error" || bad "two processes: rc $rc: $err"
+"$JEPROF_C" --growth "$WORK/leaky" "$WORK"/two/lk.99999.* >/dev/null 2>&1 && echo "ok   one pid's dumps of the two" ||
+    bad "one pid's dumps refused"
 exit $st
