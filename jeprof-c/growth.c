@@ -165,6 +165,48 @@ static void order_dumps(struct growth *g)
                 g->dumps[0].path);
 }
 
+/* Length of path without its ".heap" suffix, or 0 when it has none. */
+static size_t heap_stem(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".heap") == 0 ? n - 5 : 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The stems (paths without ".heap") of the heap_v2 dumps given, sorted: a
+ * "stem.pb.gz" among the paths is then the pprof twin prof_format:both
+ * writes beside each one (the same dump: reading both would count every
+ * point twice). */
+static char **heap_stems(char **paths, size_t n, size_t *nstems)
+{
+    char **st = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = heap_stem(paths[i]);
+        if (len)
+            st[k++] = xstrndup(paths[i], len);
+    }
+    qsort(st, k, sizeof(char *), cmp_str);
+    *nstems = k;
+    return st;
+}
+
+/* path is "stem.pb.gz" with stem among stems. */
+static int is_pprof_twin(const char *path, char **stems, size_t nstems)
+{
+    size_t n = strlen(path);
+    if (nstems == 0 || n <= 6 || strcmp(path + n - 6, ".pb.gz") != 0)
+        return 0;
+    char *stem = xstrndup(path, n - 6);
+    int found = bsearch(&stem, stems, nstems, sizeof(char *), cmp_str) != NULL;
+    free(stem);
+    return found;
+}
+
 int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
 {
     memset(g, 0, sizeof(*g));
@@ -173,7 +215,9 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         return error("--growth needs two or more dumps");
     g->dumps = xcalloc(n, sizeof(*g->dumps));
     const char *first_format = NULL;
-    size_t nskipped = 0;
+    size_t nskipped = 0, ntwins = 0, nstems;
+    int rc = 0;
+    char **stems = heap_stems(paths, n, &nstems);
     for (size_t i = 0; i < n; i++) {
         struct growth_dump *d = &g->dumps[g->ndumps];
         char err[READ_ERRLEN] = "";
@@ -181,6 +225,11 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         memset(d, 0, sizeof(*d));
         d->path = paths[i];
         d->seq = name_seq(paths[i], &kind, &d->pid);
+        if (is_pprof_twin(paths[i], stems, nstems)) {
+            ntwins++;
+            nskipped++;
+            continue;
+        }
         /* A peak snapshot (.p<N>. dump, or one that says so inside) holds
          * the heap of another moment than the one it was written at, and a
          * recent ring holds allocations, not a heap: neither is a point of
@@ -205,12 +254,16 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         p->is_peak = 0;
         p->format = NULL;
         p->sign = 1.0;
-        if (read_profile_file(p, paths[i], err))
-            return error("'%s': %s", paths[i], err);
-        if (strcmp(p->format, "recent") == 0)
-            return error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
-                         "allocation ring",
-                         paths[i]);
+        if (read_profile_file(p, paths[i], err)) {
+            rc = error("'%s': %s", paths[i], err);
+            goto out_stems;
+        }
+        if (strcmp(p->format, "recent") == 0) {
+            rc = error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
+                       "allocation ring",
+                       paths[i]);
+            goto out_stems;
+        }
         if (p->is_peak) {
             /* Renamed, but a peak all the same (its "# peak_time_ns"). */
             p->nsamples = d->s0;
@@ -233,9 +286,20 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
             d->time_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
             d->time_src = GT_MTIME;
         } else {
-            return error("'%s': %s", paths[i], strerror(errno));
+            rc = error("'%s': %s", paths[i], strerror(errno));
+            goto out_stems;
         }
     }
+out_stems:
+    for (size_t i = 0; i < nstems; i++)
+        free(stems[i]);
+    free(stems);
+    if (rc)
+        return rc;
+    if (ntwins)
+        warning("%zu .pb.gz file%s skipped: the pprof twin of a .heap dump given too "
+                "(prof_format:both writes both; each dump is read once)",
+                ntwins, ntwins == 1 ? "" : "s");
     if (g->ndumps < 2)
         return error("--growth needs two or more heap dumps (%zu given, %zu of them skipped)", n,
                      nskipped);

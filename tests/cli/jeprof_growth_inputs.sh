@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # jeprof-c --growth over what a glob of one run's prefix gives: a real run of
 # tests/cli/growth/leaky.c (lg_prof_sample:0, 12 manual dumps, prof_peak,
-# prof_final, a recent ring) leaves .m<N>. dumps, the .p0. peak snapshot
-# (taken at the 8 MiB spike in the middle), the .f. dump and the
-# .f.recent.json ring under one prefix.
+# prof_final, a recent ring, prof_format:both) leaves .m<N>. dumps, the
+# .p0. peak snapshot (taken at the 8 MiB spike in the middle), the .f. dump,
+# each with its .pb.gz twin, and the .f.recent.json ring under one prefix.
 #  - `--growth prefix.*` ranks the 13 heap dumps (12 .m + .f): the peak dump
 #    and the ring are skipped with a warning naming each, so the spike freed
 #    again keeps trend 0 and share 0.0% (the peak snapshot, taken as a point
-#    at exit time, would make it grow) and leak_step ranks first;
+#    at exit time, would make it grow) and leak_step ranks first; the 14
+#    .pb.gz twins are skipped with one warning (each dump read once);
 #  - a peak dump renamed out of the .p<N>. pattern is still skipped (its
 #    "# peak_time_ns" line);
 #  - a glob's byte order (seq 10 before seq 2) is not warned about as "not
@@ -25,7 +26,7 @@ bad() { echo "FAIL: $*"; st=1; }
 gcc -O2 -g -o "$WORK/leaky" "$ROOT/tests/cli/growth/leaky.c" -ldl || fail "cannot build leaky"
 D=$WORK/d
 mkdir -p "$D"
-LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_peak:true,prof_final:true,prof_recent_alloc_max:64,prof_prefix:$D/lk \
+LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_format:both,prof_peak:true,prof_final:true,prof_recent_alloc_max:64,prof_prefix:$D/lk \
     "$WORK/leaky" 12 30 || fail "leaky failed"
 P=$(ls "$D"/lk.*.p0.heap 2>/dev/null)
 R=$(ls "$D"/lk.*.f.recent.json 2>/dev/null)
@@ -42,6 +43,8 @@ grep -qF "'$R': skipped: a recent-allocation ring" "$WORK/g.err" && echo "ok   r
     bad "no warning naming the ring"
 grep -q 'not given in time order' "$WORK/g.err" && bad "warned about the glob's byte order" ||
     echo "ok   no order warning for a glob"
+grep -qF "warning: 14 .pb.gz files skipped: the pprof twin of a .heap dump given too" "$WORK/g.err" &&
+    echo "ok   pprof twins skipped" || bad "no warning about the 14 pprof twins"
 grep -q '^Growth over 13 dumps' "$WORK/g.txt" && echo "ok   13 dumps in the series" ||
     bad "series: $(head -n 1 "$WORK/g.txt")"
 awk '$1 == 1 {print $NF}' "$WORK/g.txt" | grep -qx leak_step && echo "ok   leak_step ranked first" ||
