@@ -17,6 +17,11 @@
  *  - no-alloc: freed by the allocating thread with nothing else allocated by
  *    that thread in between (heaptrack's test, per thread rather than
  *    process-wide); "-" when the dump lacks the counters (jemalloc's ring).
+    When every entry has the counters and this test's top site (by
+    estimate) is not the listing's, a closing line names it: heaptrack's
+    answer, next to ours.
+ * With a coarse clock (steps over a tenth of the threshold, found in the
+ * data) a warning says the lifetime test is approximate.
  * A site is the function that called the allocator (the leaf after
  * allocator frames are trimmed; a source line with --lines), its stacks
  * merged, as heaptrack_print merges backtraces; the heaviest stack is shown
@@ -64,6 +69,8 @@ struct tsite {
     double temp_w;    /* their summed weights: estimated temporary allocations */
     double temp_life; /* their summed lifetimes (ns) */
     double strict;    /* freed with no other allocation in between (heaptrack) */
+    double strict_w;  /* their summed weights: estimated heaptrack-temporary allocations */
+    double known;     /* entries that carried the counters */
     int strict_known; /* some entry carried the counters */
     uint32_t stacks;  /* distinct stacks merged into the site */
     uint32_t top;     /* analysis stack with the most temporary weight, +1 */
@@ -140,7 +147,9 @@ static void tsite_add_entry(struct tsite *x, const struct psample *s, double max
     }
     if (s->between >= 0) {
         x->strict_known = 1;
+        x->known++;
         x->strict += s->between == 0;
+        x->strict_w += s->between == 0 ? s->weight : 0;
     }
 }
 
@@ -203,6 +212,8 @@ static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
         x->temp_w += s->temp_w;
         x->temp_life += s->temp_life;
         x->strict += s->strict;
+        x->strict_w += s->strict_w;
+        x->known += s->known;
         x->strict_known |= s->strict_known;
         x->stacks++;
         if (s->temp_w > x->top_w || !x->top) {
@@ -351,6 +362,28 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
                 x->temp_life / x->temp / 1e3, ids[i] ? strtab_get(&a->nodes, ids[i]) : "(no stack)",
                 x->stacks, *name ? name : "(no stack)");
         free(name);
+    }
+    /* The listing ranks by lifetime; heaptrack ranks by its own test. When
+     * every entry carries the counters and the two disagree on the top
+     * site, say what heaptrack's test puts first, so the reader gets both
+     * answers (they part when a site's blocks die young but after other
+     * allocations, as a container built and dropped within one call). */
+    if (n > 0 && r.all.known == r.all.sampled && r.all.sampled > 0) {
+        size_t best = 0;
+        for (size_t i = 1; i < nsites; i++)
+            if (ts[i].strict_w > ts[best].strict_w)
+                best = i;
+        if (ts[best].strict_w > 0 && best != ids[0]) {
+            char e1[32], e2[32];
+            human(e1, sizeof(e1), ts[best].strict_w);
+            human(e2, sizeof(e2), ts[ids[0]].strict_w);
+            fprintf(out,
+                    "By heaptrack's test (freed by the allocating thread with nothing allocated "
+                    "in between) the top site is %s: estimated %s such allocations, against %s "
+                    "for %s\n",
+                    best ? strtab_get(&a->nodes, best) : "(no stack)", e1, e2,
+                    ids[0] ? strtab_get(&a->nodes, ids[0]) : "(no stack)");
+        }
     }
     free(ids);
     free(ts);
