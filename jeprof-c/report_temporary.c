@@ -17,7 +17,7 @@
  *  - no-alloc: freed by the allocating thread with nothing else allocated by
  *    that thread in between (heaptrack's test, per thread rather than
  *    process-wide); "-" when the dump lacks the counters (jemalloc's ring).
-    When every entry has the counters and this test's top site (by
+    When every freed entry has the counters and this test's top site (by
     estimate) is not the listing's, a closing line names it: heaptrack's
     answer, next to ours.
  * With a coarse clock (steps over a tenth of the threshold, found in the
@@ -70,7 +70,8 @@ struct tsite {
     double temp_life; /* their summed lifetimes (ns) */
     double strict;    /* freed with no other allocation in between (heaptrack) */
     double strict_w;  /* their summed weights: estimated heaptrack-temporary allocations */
-    double known;     /* entries that carried the counters */
+    double known;     /* freed entries that carried the counters */
+    double freed;     /* freed entries */
     int strict_known; /* some entry carried the counters */
     uint32_t stacks;  /* distinct stacks merged into the site */
     uint32_t top;     /* analysis stack with the most temporary weight, +1 */
@@ -145,9 +146,10 @@ static void tsite_add_entry(struct tsite *x, const struct psample *s, double max
         x->temp_w += s->weight;
         x->temp_life += s->lifetime;
     }
+    x->freed += s->lifetime >= 0;
     if (s->between >= 0) {
         x->strict_known = 1;
-        x->known++;
+        x->known += s->lifetime >= 0;
         x->strict += s->between == 0;
         x->strict_w += s->between == 0 ? s->weight : 0;
     }
@@ -214,6 +216,7 @@ static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
         x->strict += s->strict;
         x->strict_w += s->strict_w;
         x->known += s->known;
+        x->freed += s->freed;
         x->strict_known |= s->strict_known;
         x->stacks++;
         if (s->temp_w > x->top_w || !x->top) {
@@ -364,11 +367,11 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
         free(name);
     }
     /* The listing ranks by lifetime; heaptrack ranks by its own test. When
-     * every entry carries the counters and the two disagree on the top
+     * every freed entry carries the counters and the two disagree on the top
      * site, say what heaptrack's test puts first, so the reader gets both
      * answers (they part when a site's blocks die young but after other
      * allocations, as a container built and dropped within one call). */
-    if (n > 0 && r.all.known == r.all.sampled && r.all.sampled > 0) {
+    if (n > 0 && r.all.known == r.all.freed && r.all.freed > 0) {
         size_t best = 0;
         for (size_t i = 1; i < nsites; i++)
             if (ts[i].strict_w > ts[best].strict_w)

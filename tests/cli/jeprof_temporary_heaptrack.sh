@@ -5,7 +5,9 @@
 # heaptrack's top too. Hand-made ring (our fields, counters on every entry):
 #  - 0x1000: 30 entries of weight 10, freed after 100 us, the thread's
 #    thread.allocated changed in between (a container built and dropped);
-#  - 0x3000: 10 entries of weight 10, freed after 50 us, counters equal.
+#  - 0x3000: 10 entries of weight 10, freed after 50 us, counters equal;
+#  - 0x4000: one live entry (no free, so no free counter: not a reason to
+#    give up the comparison).
 # The listing puts 0x1000 first (300 estimated); the footer names 0x3000
 # (100 such allocations, against 0 for 0x1000). With 0x1000's counters
 # equal too, both tests agree and there is no footer; with one entry
@@ -27,11 +29,16 @@ def ent(i, site, life, same, counters=True):
         e.update({"weight": 10.0, "alloc_thread_allocated": 5000 + i * 64,
                   "dalloc_thread_allocated": 5000 + i * 64 + (0 if same else 128)})
     return e
+def live(i, site):
+    return {"size": 64, "usize": 64, "released": False, "alloc_thread_uid": 0,
+            "alloc_time": 1_000_000_000 + i * 1_000_003, "alloc_trace": [site, "0x2000"],
+            "weight": 10.0, "alloc_thread_allocated": 5000 + i * 64}
 def ring(ents):
     return {"sample_interval": 640, "recent_alloc_max": 100, "recent_alloc": ents}
 d = sys.argv[1]
 json.dump(ring([ent(i, "0x1000", 100_000, False) for i in range(30)] +
-               [ent(30 + i, "0x3000", 50_000, True) for i in range(10)]), open(d + "/differ.json", "w"))
+               [ent(30 + i, "0x3000", 50_000, True) for i in range(10)] +
+               [live(40, "0x4000")]), open(d + "/differ.json", "w"))
 json.dump(ring([ent(i, "0x1000", 100_000, True) for i in range(30)] +
                [ent(30 + i, "0x3000", 50_000, True) for i in range(10)]), open(d + "/agree.json", "w"))
 json.dump(ring([ent(i, "0x1000", 100_000, False) for i in range(30)] +
