@@ -207,6 +207,24 @@ static int is_pprof_twin(const char *path, char **stems, size_t nstems)
     return found;
 }
 
+/* What a path given to --growth is, from its name (and a ring's first
+ * byte). */
+enum path_class { PC_HEAP, PC_FINAL, PC_TWIN, PC_PEAK, PC_RING };
+
+static enum path_class classify(const char *path, char **stems, size_t nstems)
+{
+    char kind;
+    long long pid;
+    name_seq(path, &kind, &pid);
+    if (is_pprof_twin(path, stems, nstems))
+        return PC_TWIN;
+    if (kind == 'p')
+        return PC_PEAK;
+    if (looks_like_ring(path))
+        return PC_RING;
+    return kind == 'f' ? PC_FINAL : PC_HEAP;
+}
+
 int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
 {
     memset(g, 0, sizeof(*g));
@@ -218,6 +236,12 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
     size_t nskipped = 0, ntwins = 0, nstems;
     int rc = 0;
     char **stems = heap_stems(paths, n, &nstems);
+    enum path_class *cls = xcalloc(n + 1, sizeof(*cls));
+    size_t nheap = 0;
+    for (size_t i = 0; i < n; i++) {
+        cls[i] = classify(paths[i], stems, nstems);
+        nheap += cls[i] == PC_HEAP;
+    }
     for (size_t i = 0; i < n; i++) {
         struct growth_dump *d = &g->dumps[g->ndumps];
         char err[READ_ERRLEN] = "";
@@ -225,8 +249,20 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         memset(d, 0, sizeof(*d));
         d->path = paths[i];
         d->seq = name_seq(paths[i], &kind, &d->pid);
-        if (is_pprof_twin(paths[i], stems, nstems)) {
+        if (cls[i] == PC_TWIN) {
             ntwins++;
+            nskipped++;
+            continue;
+        }
+        /* The final dump is written at exit, after C++ static destructors
+         * and atexit handlers: a leak into a global container has been
+         * freed by then, and its site would end at 0 and not count as
+         * growth. With two or more other dumps it is left out. */
+        if (cls[i] == PC_FINAL && nheap >= 2) {
+            warning("'%s': skipped: the final dump is written at exit, after static destructors "
+                    "may have freed what the program held (a leak into a global container "
+                    "vanishes there); the series uses the %zu other dumps",
+                    paths[i], nheap);
             nskipped++;
             continue;
         }
@@ -235,14 +271,14 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
          * recent ring holds allocations, not a heap: neither is a point of
          * the series. A glob over a prefix catches both, so they are
          * skipped, not fatal. */
-        if (kind == 'p') {
+        if (cls[i] == PC_PEAK) {
             warning("'%s': skipped: a peak-heap snapshot (.p dump) is not a point in time "
                     "(read it alone with --text)",
                     paths[i]);
             nskipped++;
             continue;
         }
-        if (looks_like_ring(paths[i])) {
+        if (cls[i] == PC_RING) {
             warning("'%s': skipped: a recent-allocation ring, not a heap dump (read it with "
                     "--temporary)",
                     paths[i]);
@@ -291,6 +327,7 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         }
     }
 out_stems:
+    free(cls);
     for (size_t i = 0; i < nstems; i++)
         free(stems[i]);
     free(stems);

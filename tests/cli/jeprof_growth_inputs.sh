@@ -4,8 +4,9 @@
 # prof_final, a recent ring, prof_format:both) leaves .m<N>. dumps, the
 # .p0. peak snapshot (taken at the 8 MiB spike in the middle), the .f. dump,
 # each with its .pb.gz twin, and the .f.recent.json ring under one prefix.
-#  - `--growth prefix.*` ranks the 13 heap dumps (12 .m + .f): the peak dump
-#    and the ring are skipped with a warning naming each, so the spike freed
+#  - `--growth prefix.*` ranks the 12 .m dumps: the final dump (written
+#    after teardown), the peak dump and the ring are skipped with a warning
+#    naming each, so the spike freed
 #    again keeps trend 0 and share 0.0% (the peak snapshot, taken as a point
 #    at exit time, would make it grow) and leak_step ranks first; the 14
 #    .pb.gz twins are skipped with one warning (each dump read once);
@@ -45,7 +46,10 @@ grep -q 'not given in time order' "$WORK/g.err" && bad "warned about the glob's 
     echo "ok   no order warning for a glob"
 grep -qF "warning: 14 .pb.gz files skipped: the pprof twin of a .heap dump given too" "$WORK/g.err" &&
     echo "ok   pprof twins skipped" || bad "no warning about the 14 pprof twins"
-grep -q '^Growth over 13 dumps' "$WORK/g.txt" && echo "ok   13 dumps in the series" ||
+F=$(ls "$D"/lk.*.f.heap)
+grep -qF "'$F': skipped: the final dump is written at exit" "$WORK/g.err" && echo "ok   final dump skipped with a warning" ||
+    bad "no warning naming the final dump"
+grep -q '^Growth over 12 dumps' "$WORK/g.txt" && echo "ok   12 dumps in the series" ||
     bad "series: $(head -n 1 "$WORK/g.txt")"
 awk '$1 == 1 {print $NF}' "$WORK/g.txt" | grep -qx leak_step && echo "ok   leak_step ranked first" ||
     { bad "rank 1 is not leak_step"; cat "$WORK/g.txt"; }
@@ -66,6 +70,10 @@ err=$("$JEPROF_C" --growth "$WORK/leaky" "$P" "$R" "$one" 2>&1 >/dev/null)
 rc=$?
 [ $rc = 1 ] && grep -q 'error: --growth needs two or more heap dumps (3 given, 2 of them skipped)' <<<"$err" &&
     echo "ok   one heap dump left: clear error" || bad "one heap dump left: rc $rc: $err"
+# With a single other dump, the final dump stays in the series.
+"$JEPROF_C" --growth "$WORK/leaky" "$(ls "$D"/lk.*.m0.heap)" "$one" >"$WORK/two.txt" 2>&1 &&
+    grep -q '^Growth over 2 dumps' "$WORK/two.txt" && echo "ok   .m0 and .f: the final dump kept" ||
+    bad "one .m and the .f: $(head -n 3 "$WORK/two.txt")"
 
 # Two processes' dumps in one glob.
 pid=$(basename "$one" | cut -d. -f2)
