@@ -235,8 +235,9 @@ static int cmp_double(const void *x, const void *y)
 
 /* The step of the clock that stamped the ring, read from the data: the
  * smallest gap between distinct allocation and free times, when every gap
- * is a whole number of such steps (within 1%); 0 when the times are not so
- * quantized or too few to tell (fewer than 8 distinct times).
+ * is a whole number of such steps (within 0.5%); 0 when the times are not
+ * so quantized or too few to tell (fewer than 6 distinct times: a short
+ * run spans few ticks, 7 in 76 ms at HZ 100).
  * prof_time_resolution:default reads CLOCK_MONOTONIC_COARSE (one tick,
  * 1-10 ms by the kernel's HZ), and jemalloc's ring is coarse likewise:
  * there every time is a tick's, and the gaps are multiples of it. */
@@ -261,10 +262,10 @@ static double clock_step(const struct profile *p)
     for (size_t i = 1; i < nd; i++)
         if (t[i] - t[i - 1] < q)
             q = t[i] - t[i - 1];
-    int quantized = nd >= 8 && q > 0;
+    int quantized = nd >= 6 && q > 0;
     for (size_t i = 1; i < nd && quantized; i++) {
         double k = (t[i] - t[i - 1]) / q;
-        quantized = fabs(k - nearbyint(k)) <= 0.01 * nearbyint(k);
+        quantized = fabs(k - nearbyint(k)) <= 0.005 * nearbyint(k);
     }
     free(t);
     return quantized ? q : 0;

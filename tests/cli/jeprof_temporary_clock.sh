@@ -6,10 +6,13 @@
 #    clock warning;
 #  - coarse.json: the same run as a 4 ms coarse clock stamps it (every time
 #    rounded down to a tick): a lifetime reads 0 or 4 ms (4 ms for the
-#    blocks a tick falls inside), so fewer than 40 are listed, and a warning says the ring's times move in steps of 4 ms,
-#    too coarse for 1 ms; with --max-lifetime=100ms (steps under a tenth of
-#    it) no warning;
-#  - a ring of fewer than 8 distinct times cannot tell: no warning.
+#    blocks a tick falls inside), so fewer than 40 are listed, and a
+#    warning says the ring's times move in steps of 4 ms, too coarse for
+#    1 ms; with --max-lifetime=100ms (steps under a tenth of it) no warning;
+#  - a ring of fewer than 6 distinct times cannot tell: no warning (3
+#    entries within one 4 ms tick here);
+#  - a real run under the default clock (bench/heaptrack/churn.c, 0.1 s
+#    or more, at least 6 ticks even at HZ 100): the warning.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need python3
@@ -46,4 +49,12 @@ grep -Eq '\): 3[0-9] of 40 sampled' <<<"$out" && echo "ok   coarse clock: some s
     bad "coarse: warned at --max-lifetime=100ms" || echo "ok   coarse clock, 100 ms threshold: no warning"
 "$JEPROF_C" --temporary "$WORK/few.json" 2>&1 >/dev/null | grep -q 'steps of' &&
     bad "few: warned on 3 entries" || echo "ok   too few times to tell: no warning"
+CHURN=$ROOT/build/tests/heaptrack/churn
+[ -x "$CHURN" ] || fail "$CHURN not built (make test builds it)"
+mkdir -p "$WORK/run"
+LD_PRELOAD=$ROOT/build/liballoc.so MALLOC_CONF=prof:true,prof_final:true,lg_prof_sample:19,prof_recent_alloc_max:20000,prof_prefix:$WORK/run/c \
+    "$CHURN" 2 || fail "churn failed"
+"$JEPROF_C" --temporary "$CHURN" "$WORK"/run/c.*.f.recent.json 2>&1 >/dev/null |
+    grep -q "^warning: the ring's times move in steps of [0-9.]* ms (a coarse clock" &&
+    echo "ok   real run, default clock: warned" || bad "real run, default clock: no warning"
 exit $st
