@@ -11,7 +11,7 @@
 #    at exit time, would make it grow) and leak_step ranks first; the 14
 #    .pb.gz twins are skipped with one warning (each dump read once);
 #  - a peak dump renamed out of the .p<N>. pattern is still skipped (its
-#    "# peak_time_ns" line);
+#    "# peak_time_ns" line; in pprof, its "peak_time_ns N" comment);
 #  - a glob's byte order (seq 10 before seq 2) is not warned about as "not
 #    in time order"; a shuffled command line still is (jeprof_growth.sh);
 #  - a peak dump, a ring and one heap dump: "needs two or more heap dumps";
@@ -63,6 +63,13 @@ cp "$P" "$WORK/snapshot.heap"
 grep -qF "'$WORK/snapshot.heap': skipped: a peak-heap snapshot (it says so inside)" "$WORK/r.err" &&
     echo "ok   renamed peak dump skipped" || { bad "renamed peak dump not skipped"; cat "$WORK/r.err"; }
 grep -q '^Growth over 12 dumps' "$WORK/r.txt" || bad "renamed: $(head -n 1 "$WORK/r.txt")"
+# The same for the pprof twin of the peak dump (its "peak_time_ns" comment).
+cp "${P%.heap}.pb.gz" "$WORK/snapshot.pb.gz"
+"$JEPROF_C" --growth --show_bytes "$WORK/leaky" "$D"/lk.*.m*.pb.gz "$WORK/snapshot.pb.gz" \
+    >"$WORK/r2.txt" 2>"$WORK/r2.err" || bad "--growth with a renamed pprof peak exited $?"
+grep -qF "'$WORK/snapshot.pb.gz': skipped: a peak-heap snapshot (it says so inside)" "$WORK/r2.err" &&
+    grep -q '^Growth over 12 dumps' "$WORK/r2.txt" &&
+    echo "ok   renamed pprof peak dump skipped" || { bad "renamed pprof peak dump not skipped"; cat "$WORK/r2.err"; }
 
 # Too little left after skipping.
 one=$(ls "$D"/lk.*.f.heap)
