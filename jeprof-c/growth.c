@@ -472,7 +472,7 @@ void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
 {
     int objects = g->value == PV_INUSE_OBJECTS || g->value == PV_ALLOC_OBJECTS;
     if (o->unit || objects || o->show_bytes) {
-        snprintf(buf, n, "%.0f", v);
+        snprintf(buf, n, "%.0f", fabs(v) < 0.5 ? 0.0 : v); /* no "-0" from rounding noise */
         return;
     }
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -484,7 +484,7 @@ void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
         u++;
     }
     if (u == 0)
-        snprintf(buf, n, "%.0f %s", v, units[u]);
+        snprintf(buf, n, "%.0f %s", fabs(v) < 0.5 ? 0.0 : v, units[u]);
     else
-        snprintf(buf, n, "%.1f %s", v, units[u]);
+        snprintf(buf, n, "%.1f %s", fabs(v) < 0.05 ? 0.0 : v, units[u]);
 }

@@ -17,7 +17,9 @@
 #  - a peak dump, a ring and one heap dump: "needs two or more heap dumps";
 #  - dumps of two processes under one prefix (a program that forks; here
 #    the run's dumps copied under another pid): a clear error naming both
-#    pids and how to pick one, not a series that interleaves two heaps.
+#    pids and how to pick one, not a series that interleaves two heaps;
+#  - a constant site whose unsampled values are not integers (R 524288):
+#    its slope and trend print as 0, not "-0" from rounding noise.
 . "$(dirname "$0")/lib_jeprof.sh"
 LIBALLOC=$ROOT/build/liballoc.so
 [ -f "$LIBALLOC" ] || fail "no $LIBALLOC (run make)"
@@ -98,4 +100,20 @@ rc=$?
     echo "ok   two processes: clear error" || bad "two processes: rc $rc: $err"
 "$JEPROF_C" --growth "$WORK/leaky" "$WORK"/two/lk.99999.* >/dev/null 2>&1 && echo "ok   one pid's dumps of the two" ||
     bad "one pid's dumps refused"
+
+# Rounding noise of a constant series.
+mkdir -p "$WORK/nz"
+for i in 0 1 2 3 4 5 6; do
+    {
+        echo "heap_v2/524288"; echo "  t*: 4: 1300 [0: 0]"
+        echo "@ 0x1000 0x2000"; echo "  t*: 3: 300 [0: 0]"
+        echo "@ 0x1100 0x2000"; echo "  t*: 1: 1000 [0: 0]"
+        echo; echo "MAPPED_LIBRARIES:"; echo "# time_ns $((1700000000000000000 + i * 1234567891))"
+    } >"$WORK/nz/x.1.$i.m$i.heap"
+done
+for flag in --show_bytes --text; do
+    out=$("$JEPROF_C" --growth $flag "$WORK"/nz/*.heap 2>/dev/null)
+    grep -q -- ' -0 ' <<<"$out" && { bad "$flag: a '-0' value"; echo "$out"; } ||
+        echo "ok   $flag: constant sites print 0, not -0"
+done
 exit $st
