@@ -234,14 +234,18 @@ static int cmp_double(const void *x, const void *y)
 }
 
 /* The step of the clock that stamped the ring, read from the data: the
- * smallest gap between distinct allocation and free times, when every gap
- * is a whole number of such steps (within 0.5%); 0 when the times are not
- * so quantized or too few to tell (fewer than 6 distinct times: a short
- * run spans few ticks, 7 in 76 ms at HZ 100).
- * prof_time_resolution:default reads CLOCK_MONOTONIC_COARSE (one tick,
- * 1-10 ms by the kernel's HZ), and jemalloc's ring is coarse likewise:
- * there every time is a tick's, and the gaps are multiples of it. */
-static double clock_step(const struct profile *p)
+ * largest c, the smallest gap between distinct allocation and free times
+ * divided by 1..8 (a busy run may never show two adjacent ticks: gaps of 8
+ * and 12 ms from a 4 ms tick), such that every gap is a whole number of c
+ * within 2 us + 1 ppm (a tick's length in ns is the kernel's, steady to a
+ * nanosecond per tick); 0 when no such c of at least min_step exists or
+ * there are too few times to tell (fewer than 6 distinct times: a short
+ * run spans few ticks, 7 in 76 ms at HZ 100). prof_time_resolution:default
+ * reads CLOCK_MONOTONIC_COARSE (one tick, 1-10 ms by the kernel's HZ), and
+ * jemalloc's ring is coarse likewise. A fine clock's gaps are not so
+ * aligned: each falls within 2 us of a multiple of c >= 100 us with odds
+ * under 4%, and all five or more of them together with odds under 1e-7. */
+static double clock_step(const struct profile *p, double min_step)
 {
     double *t = xmalloc((2 * p->nsamples + 1) * sizeof(double));
     size_t n = 0;
@@ -258,17 +262,22 @@ static double clock_step(const struct profile *p)
     for (size_t i = 0; i < n; i++)
         if (nd == 0 || t[i] != t[nd - 1])
             t[nd++] = t[i];
-    double q = INFINITY;
+    double q = INFINITY, step = 0;
     for (size_t i = 1; i < nd; i++)
         if (t[i] - t[i - 1] < q)
             q = t[i] - t[i - 1];
-    int quantized = nd >= 6 && q > 0;
-    for (size_t i = 1; i < nd && quantized; i++) {
-        double k = (t[i] - t[i - 1]) / q;
-        quantized = fabs(k - nearbyint(k)) <= 0.005 * nearbyint(k);
+    for (int j = 1; nd >= 6 && j <= 8 && q / j >= min_step && step == 0; j++) {
+        double c = q / j;
+        int aligned = 1;
+        for (size_t i = 1; i < nd && aligned; i++) {
+            double g = t[i] - t[i - 1];
+            aligned = fabs(g - nearbyint(g / c) * c) <= 2000 + 1e-6 * g;
+        }
+        if (aligned)
+            step = c;
     }
     free(t);
-    return quantized ? q : 0;
+    return step;
 }
 
 /* "1.5 ms"-style duration. */
@@ -290,7 +299,7 @@ static void fmt_duration(char *buf, size_t n, double ns)
  * that look exact. */
 static void warn_coarse_clock(const struct profile *p, double max_life_ns)
 {
-    double q = clock_step(p);
+    double q = clock_step(p, max_life_ns / 10);
     if (!(q > max_life_ns / 10))
         return;
     char step[32], lim[32];

@@ -9,6 +9,8 @@
 #    blocks a tick falls inside), so fewer than 40 are listed, and a
 #    warning says the ring's times move in steps of 4 ms, too coarse for
 #    1 ms; with --max-lifetime=100ms (steps under a tenth of it) no warning;
+#  - sparse.json: a busy run's coarse ring that never shows two adjacent
+#    ticks (gaps of 8 and 12 ms): the step found is 4 ms, not 8;
 #  - a ring of fewer than 6 distinct times cannot tell: no warning (3
 #    entries within one 4 ms tick here);
 #  - a real run under the default clock (bench/heaptrack/churn.c, 0.1 s
@@ -33,6 +35,12 @@ def ring(tick, n=40):
     return {"sample_interval": 1, "recent_alloc_max": 100, "recent_alloc": ents}
 for name, tick, n in (("fine", 0, 40), ("coarse", 4_000_000, 40), ("few", 4_000_000, 3)):
     json.dump(ring(tick, n), open("%s/%s.json" % (sys.argv[1], name), "w"))
+# A busy run's coarse ring that never shows two adjacent 4 ms ticks: times
+# at ticks 0, 2, 5, 7, 10, ... (gaps of 8 and 12 ms), lifetimes 0.
+r = ring(0, 20)
+for i, e in enumerate(r["recent_alloc"]):
+    e["alloc_time"] = e["dalloc_time"] = 1_000_000_000 + (i // 2 * 5 + i % 2 * 2) * 4_000_000 + 123
+json.dump(r, open("%s/sparse.json" % sys.argv[1], "w"))
 PY
 out=$("$JEPROF_C" --temporary "$WORK/fine.json" 2>"$WORK/fine.err") || bad "fine: exit $?"
 grep -q 'clock\|steps of' "$WORK/fine.err" && bad "fine: clock warning: $(cat "$WORK/fine.err")" || echo "ok   fine clock: no warning"
@@ -47,6 +55,8 @@ grep -Eq '\): 3[0-9] of 40 sampled' <<<"$out" && echo "ok   coarse clock: some s
     bad "coarse: expected 30-39 of 40: $out"
 "$JEPROF_C" --temporary --max-lifetime=100ms "$WORK/coarse.json" 2>&1 >/dev/null | grep -q 'steps of' &&
     bad "coarse: warned at --max-lifetime=100ms" || echo "ok   coarse clock, 100 ms threshold: no warning"
+"$JEPROF_C" --temporary "$WORK/sparse.json" 2>&1 >/dev/null | grep -q "steps of 4 ms" &&
+    echo "ok   gaps of 8 and 12 ms: a 4 ms step" || bad "sparse ticks: no 4 ms step found"
 "$JEPROF_C" --temporary "$WORK/few.json" 2>&1 >/dev/null | grep -q 'steps of' &&
     bad "few: warned on 3 entries" || echo "ok   too few times to tell: no warning"
 CHURN=$ROOT/build/tests/heaptrack/churn
