@@ -12,12 +12,16 @@
 #include "xalloc.h"
 
 /* The sequence number of a dump name "prefix.PID.SEQ.<kind>N.heap" (the
- * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1. */
-static long long name_seq(const char *path)
+ * number before ".i3", ".m0", ".f", ".u1", ".p2"), or -1; *kind gets the
+ * kind letter ('i', 'm', 'f', 'u', 'p'), 0 when the name has no such part;
+ * *pid the number field before SEQ, -1 when there is none. */
+static long long name_seq(const char *path, char *kind, long long *pid)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    long long found = -1;
+    long long found = -1, prev = -1;
+    *kind = 0;
+    *pid = -1;
     for (const char *s = strchr(base, '.'); s; s = strchr(s + 1, '.')) {
         const char *d = s + 1;
         long long v = 0;
@@ -27,15 +31,83 @@ static long long name_seq(const char *path)
             d++;
             nd++;
         }
+        long long before = prev; /* the field before this one, if all digits */
+        prev = nd > 0 && *d == '.' ? v : -1;
         if (nd == 0 || *d != '.' || !(d[1] >= 'a' && d[1] <= 'z'))
             continue;
         const char *k = d + 2;
         while (*k >= '0' && *k <= '9')
             k++;
-        if (*k == '.' || *k == 0)
+        if (*k == '.' || *k == 0) {
             found = v; /* the last match: a prefix may hold dots and digits */
+            *kind = d[1];
+            *pid = before;
+        }
     }
     return found;
+}
+
+/* Dumps of several processes (a program that forks, or runs of one
+ * prefix) are not one series: each heap starts from its own state, and
+ * interleaved in time they make a saw-tooth that ranks nothing right. */
+static int check_one_process(const struct growth *g)
+{
+    long long pids[4];
+    size_t counts[4] = {0}, npids = 0, more = 0;
+    for (size_t i = 0; i < g->ndumps; i++) {
+        long long pid = g->dumps[i].pid;
+        if (pid < 0)
+            continue;
+        size_t j = 0;
+        while (j < npids && pids[j] != pid)
+            j++;
+        if (j == npids) {
+            if (npids == 4) {
+                more++;
+                continue;
+            }
+            pids[npids++] = pid;
+        }
+        counts[j]++;
+    }
+    if (npids < 2)
+        return 0;
+    char list[256] = "";
+    size_t off = 0;
+    for (size_t j = 0; j < npids && off < sizeof(list); j++)
+        off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%lld (%zu)", j ? ", " : "",
+                                pids[j], counts[j]);
+    /* The example: the first process's first dump cut after ".PID." */
+    const char *ex = NULL;
+    for (size_t i = 0; i < g->ndumps && !ex; i++)
+        if (g->dumps[i].pid == pids[0])
+            ex = g->dumps[i].path;
+    char pat[32];
+    snprintf(pat, sizeof(pat), ".%lld.", pids[0]);
+    const char *cut = NULL;
+    for (const char *t = strstr(ex, pat); t; t = strstr(t + 1, pat))
+        cut = t; /* the last one: the prefix may hold the same digits */
+    int keep = cut ? (int)(cut - ex) + (int)strlen(pat) : 0;
+    return error("the dumps come from %s%zu processes (pid (dumps): %s%s); a series is one "
+                 "process's heap over time: give one pid's dumps, e.g. '%.*s*'",
+                 more ? "more than " : "", npids, list, more ? ", ..." : "", keep, ex);
+}
+
+/* The file holds a recent-allocation ring (JSON): its first byte that is
+ * not white space is '{'. Only the head is read; a gzip'd file is left to
+ * the reader (which rejects a ring after reading it). */
+static int looks_like_ring(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0; /* the reader names the error */
+    char buf[256];
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    size_t i = 0;
+    while (i < n && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\t' || buf[i] == '\r'))
+        i++;
+    return i < n && buf[i] == '{';
 }
 
 static int cmp_dump(const void *x, const void *y)
@@ -56,6 +128,10 @@ static void order_dumps(struct growth *g)
         nmtime += g->dumps[i].time_src == GT_MTIME;
     if (nmtime && nmtime < n)
         warning("%zu of %zu dumps carry no time; their file times are used", nmtime, n);
+    int glob_order = 1; /* the command line is in the names' byte order */
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(g->dumps[i - 1].path, g->dumps[i].path) > 0)
+            glob_order = 0;
     qsort(g->dumps, n, sizeof(*g->dumps), cmp_dump);
     g->x = xcalloc(n, sizeof(double));
     if (g->dumps[0].time_ns == g->dumps[n - 1].time_ns) {
@@ -66,11 +142,16 @@ static void order_dumps(struct growth *g)
             g->x[i] = (double)i;
         return;
     }
-    int out_of_order = 0;
+    /* A shell glob lists prefix.PID.10.i10 before prefix.PID.2.i2: a
+     * command line in the names' byte order whose sequence numbers agree
+     * with the times is no news. */
+    int out_of_order = 0, plain_glob = glob_order;
     for (size_t i = 0; i < n; i++) {
         g->x[i] = (double)(g->dumps[i].time_ns - g->dumps[0].time_ns) / 3.6e12;
         if (g->dumps[i].argi != i)
             out_of_order = 1;
+        if (g->dumps[i].seq < 0 || (i > 0 && g->dumps[i].seq <= g->dumps[i - 1].seq))
+            plain_glob = 0;
         if (i > 0 && g->dumps[i].time_ns == g->dumps[i - 1].time_ns)
             warning("'%s' and '%s' have the same time; ordered by %s", g->dumps[i - 1].path,
                     g->dumps[i].path,
@@ -79,9 +160,69 @@ static void order_dumps(struct growth *g)
                         ? "the sequence number in their names"
                         : "the command line");
     }
-    if (out_of_order)
+    if (out_of_order && !plain_glob)
         warning("the dumps were not given in time order; sorted by time ('%s' first)",
                 g->dumps[0].path);
+}
+
+/* Length of path without its ".heap" suffix, or 0 when it has none. */
+static size_t heap_stem(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 5 && strcmp(path + n - 5, ".heap") == 0 ? n - 5 : 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The stems (paths without ".heap") of the heap_v2 dumps given, sorted: a
+ * "stem.pb.gz" among the paths is then the pprof twin prof_format:both
+ * writes beside each one (the same dump: reading both would count every
+ * point twice). */
+static char **heap_stems(char **paths, size_t n, size_t *nstems)
+{
+    char **st = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = heap_stem(paths[i]);
+        if (len)
+            st[k++] = xstrndup(paths[i], len);
+    }
+    qsort(st, k, sizeof(char *), cmp_str);
+    *nstems = k;
+    return st;
+}
+
+/* path is "stem.pb.gz" with stem among stems. */
+static int is_pprof_twin(const char *path, char **stems, size_t nstems)
+{
+    size_t n = strlen(path);
+    if (nstems == 0 || n <= 6 || strcmp(path + n - 6, ".pb.gz") != 0)
+        return 0;
+    char *stem = xstrndup(path, n - 6);
+    int found = bsearch(&stem, stems, nstems, sizeof(char *), cmp_str) != NULL;
+    free(stem);
+    return found;
+}
+
+/* What a path given to --growth is, from its name (and a ring's first
+ * byte). */
+enum path_class { PC_HEAP, PC_FINAL, PC_TWIN, PC_PEAK, PC_RING };
+
+static enum path_class classify(const char *path, char **stems, size_t nstems)
+{
+    char kind;
+    long long pid;
+    name_seq(path, &kind, &pid);
+    if (is_pprof_twin(path, stems, nstems))
+        return PC_TWIN;
+    if (kind == 'p')
+        return PC_PEAK;
+    if (looks_like_ring(path))
+        return PC_RING;
+    return kind == 'f' ? PC_FINAL : PC_HEAP;
 }
 
 int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
@@ -92,25 +233,86 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         return error("--growth needs two or more dumps");
     g->dumps = xcalloc(n, sizeof(*g->dumps));
     const char *first_format = NULL;
+    size_t nskipped = 0, ntwins = 0, nstems;
+    int rc = 0;
+    char **stems = heap_stems(paths, n, &nstems);
+    enum path_class *cls = xcalloc(n + 1, sizeof(*cls));
+    size_t nheap = 0;
     for (size_t i = 0; i < n; i++) {
-        struct growth_dump *d = &g->dumps[i];
+        cls[i] = classify(paths[i], stems, nstems);
+        nheap += cls[i] == PC_HEAP;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct growth_dump *d = &g->dumps[g->ndumps];
         char err[READ_ERRLEN] = "";
+        char kind;
+        memset(d, 0, sizeof(*d));
         d->path = paths[i];
-        d->argi = i;
-        d->seq = name_seq(paths[i]);
+        d->seq = name_seq(paths[i], &kind, &d->pid);
+        if (cls[i] == PC_TWIN) {
+            ntwins++;
+            nskipped++;
+            continue;
+        }
+        /* The final dump is written at exit, after C++ static destructors
+         * and atexit handlers: a leak into a global container has been
+         * freed by then, and its site would end at 0 and not count as
+         * growth. With two or more other dumps it is left out. */
+        if (cls[i] == PC_FINAL && nheap >= 2) {
+            warning("'%s': skipped: the final dump is written at exit, after static destructors "
+                    "may have freed what the program held (a leak into a global container "
+                    "vanishes there); the series uses the %zu other dumps",
+                    paths[i], nheap);
+            nskipped++;
+            continue;
+        }
+        /* A peak snapshot (.p<N>. dump, or one that says so inside) holds
+         * the heap of another moment than the one it was written at, and a
+         * recent ring holds allocations, not a heap: neither is a point of
+         * the series. A glob over a prefix catches both, so they are
+         * skipped, not fatal. */
+        if (cls[i] == PC_PEAK) {
+            warning("'%s': skipped: a peak-heap snapshot (.p dump) is not a point in time "
+                    "(read it alone with --text)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
+        if (cls[i] == PC_RING) {
+            warning("'%s': skipped: a recent-allocation ring, not a heap dump (read it with "
+                    "--temporary)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
         d->s0 = p->nsamples;
         p->time_ns = 0;
+        p->is_peak = 0;
         p->format = NULL;
         p->sign = 1.0;
-        if (read_profile_file(p, paths[i], err))
-            return error("'%s': %s", paths[i], err);
-        if (strcmp(p->format, "recent") == 0)
-            return error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
-                         "allocation ring",
-                         paths[i]);
+        if (read_profile_file(p, paths[i], err)) {
+            rc = error("'%s': %s", paths[i], err);
+            goto out_stems;
+        }
+        if (strcmp(p->format, "recent") == 0) {
+            rc = error("'%s': --growth reads heap dumps (heap_v2, pprof), not a recent-"
+                       "allocation ring",
+                       paths[i]);
+            goto out_stems;
+        }
+        if (p->is_peak) {
+            /* Renamed, but a peak all the same (its "# peak_time_ns"). */
+            p->nsamples = d->s0;
+            warning("'%s': skipped: a peak-heap snapshot (it says so inside) is not a point in "
+                    "time (read it alone with --text)",
+                    paths[i]);
+            nskipped++;
+            continue;
+        }
         if (!first_format)
             first_format = p->format;
         d->s1 = p->nsamples;
+        d->argi = g->ndumps;
         g->ndumps++;
         struct stat st;
         if (p->time_ns > 0) {
@@ -120,9 +322,26 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
             d->time_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
             d->time_src = GT_MTIME;
         } else {
-            return error("'%s': %s", paths[i], strerror(errno));
+            rc = error("'%s': %s", paths[i], strerror(errno));
+            goto out_stems;
         }
     }
+out_stems:
+    free(cls);
+    for (size_t i = 0; i < nstems; i++)
+        free(stems[i]);
+    free(stems);
+    if (rc)
+        return rc;
+    if (ntwins)
+        warning("%zu .pb.gz file%s skipped: the pprof twin of a .heap dump given too "
+                "(prof_format:both writes both; each dump is read once)",
+                ntwins, ntwins == 1 ? "" : "s");
+    if (g->ndumps < 2)
+        return error("--growth needs two or more heap dumps (%zu given, %zu of them skipped)", n,
+                     nskipped);
+    if (check_one_process(g))
+        return 1;
     p->format = first_format;
     order_dumps(g);
     return 0;
@@ -253,7 +472,7 @@ void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
 {
     int objects = g->value == PV_INUSE_OBJECTS || g->value == PV_ALLOC_OBJECTS;
     if (o->unit || objects || o->show_bytes) {
-        snprintf(buf, n, "%.0f", v);
+        snprintf(buf, n, "%.0f", fabs(v) < 0.5 ? 0.0 : v); /* no "-0" from rounding noise */
         return;
     }
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -265,7 +484,7 @@ void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
         u++;
     }
     if (u == 0)
-        snprintf(buf, n, "%.0f %s", v, units[u]);
+        snprintf(buf, n, "%.0f %s", fabs(v) < 0.5 ? 0.0 : v, units[u]);
     else
-        snprintf(buf, n, "%.1f %s", v, units[u]);
+        snprintf(buf, n, "%.1f %s", fabs(v) < 0.05 ? 0.0 : v, units[u]);
 }

@@ -51,6 +51,7 @@ struct growth_dump {
     int64_t time_ns;  /* when it was taken, ns since the epoch */
     int time_src;     /* enum growth_time_src */
     long long seq;    /* sequence number from the name, -1 = none */
+    long long pid;    /* process id from the name (prefix.PID.SEQ...), -1 = none */
     size_t argi;      /* position on the command line */
     size_t s0, s1;    /* its samples: [s0, s1) of the profile */
 };

@@ -91,6 +91,9 @@ struct profile {
     double sign;            /* +1 while reading profiles, -1 while reading --base */
     int64_t time_ns;        /* when the last input read was taken (heap_v2 "# time_ns",
                                pprof time_nanos), ns since the epoch; 0 = unknown */
+    int is_peak;            /* the last input read is a peak-heap snapshot (heap_v2
+                               "# peak_time_ns" line) */
+    int64_t peak_time_ns;   /* ... taken then (ns since the epoch; 0 = no peak yet) */
     const char *no_accum;   /* the input just read lacks cumulative (alloc_*) counts:
                                what to do about it; NULL = has them or cannot tell */
 };

@@ -280,16 +280,33 @@ static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t f
     free(hex);
 }
 
-/* "# time_ns <decimal>" (our dumps, last line): when the dump was taken. */
+/* "# <tag> <decimal>": the value (0 when it is 0 or out of range), or -1
+ * when the line is not that. */
+static int64_t parse_tagged_time(const char *tag, const char *s, const char *e)
+{
+    size_t n = strlen(tag);
+    uint64_t t;
+    if ((size_t)(e - s) < n || memcmp(s, tag, n) != 0)
+        return -1;
+    s = parse_u64(s + n, e, &t);
+    if (!s || skip_ws(s, e) != e)
+        return -1;
+    return t <= INT64_MAX ? (int64_t)t : 0;
+}
+
+/* "# time_ns <decimal>" (our dumps, last line): when the dump was taken;
+ * "# peak_time_ns <decimal>" (our peak dumps): a peak-heap snapshot, taken
+ * then. */
 static void parse_time(struct hv2 *h, const char *s, const char *e)
 {
-    static const char tag[] = "# time_ns ";
-    uint64_t t;
-    if ((size_t)(e - s) < sizeof(tag) - 1 || memcmp(s, tag, sizeof(tag) - 1) != 0)
-        return;
-    s = parse_u64(s + sizeof(tag) - 1, e, &t);
-    if (s && skip_ws(s, e) == e && t > 0 && t <= INT64_MAX)
-        h->p->time_ns = (int64_t)t;
+    int64_t t = parse_tagged_time("# time_ns ", s, e);
+    if (t > 0)
+        h->p->time_ns = t;
+    t = parse_tagged_time("# peak_time_ns ", s, e);
+    if (t >= 0) {
+        h->p->is_peak = 1;
+        h->p->peak_time_ns = t;
+    }
 }
 
 int read_heapv2(struct profile *p, const char *data, size_t len, char *err)

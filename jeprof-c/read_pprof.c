@@ -221,6 +221,15 @@ int read_pprof(struct profile *p, const char *data, size_t len, char *err)
         p->period = (uint64_t)pp->period;
     if (pp->time_nanos > 0)
         p->time_ns = pp->time_nanos;
+    /* Our peak dumps carry a "peak_time_ns N" comment. */
+    for (size_t i = 0; i < pp->n_comment; i++) {
+        int64_t c = pp->comment[i];
+        const char *t = c > 0 && (size_t)c < pp->n_string_table ? pp->string_table[c] : "";
+        if (strncmp(t, "peak_time_ns ", 13) == 0) {
+            p->is_peak = 1;
+            p->peak_time_ns = strtoll(t + 13, NULL, 10);
+        }
+    }
     /* A heap profile names its columns (distinct indexes); a generic one
      * reads one column into every slot. */
     if (pp->n_sample_type && !(col[PV_INUSE_SPACE] == col[PV_ALLOC_SPACE] && col[PV_INUSE_SPACE] >= 0) &&

@@ -17,6 +17,11 @@
  *  - no-alloc: freed by the allocating thread with nothing else allocated by
  *    that thread in between (heaptrack's test, per thread rather than
  *    process-wide); "-" when the dump lacks the counters (jemalloc's ring).
+    When every freed entry has the counters and this test's top site (by
+    estimate) is not the listing's, a closing line names it: heaptrack's
+    answer, next to ours.
+ * With a coarse clock (steps over a tenth of the threshold, found in the
+ * data) a warning says the lifetime test is approximate.
  * A site is the function that called the allocator (the leaf after
  * allocator frames are trimmed; a source line with --lines), its stacks
  * merged, as heaptrack_print merges backtraces; the heaviest stack is shown
@@ -64,6 +69,9 @@ struct tsite {
     double temp_w;    /* their summed weights: estimated temporary allocations */
     double temp_life; /* their summed lifetimes (ns) */
     double strict;    /* freed with no other allocation in between (heaptrack) */
+    double strict_w;  /* their summed weights: estimated heaptrack-temporary allocations */
+    double known;     /* freed entries that carried the counters */
+    double freed;     /* freed entries */
     int strict_known; /* some entry carried the counters */
     uint32_t stacks;  /* distinct stacks merged into the site */
     uint32_t top;     /* analysis stack with the most temporary weight, +1 */
@@ -138,9 +146,12 @@ static void tsite_add_entry(struct tsite *x, const struct psample *s, double max
         x->temp_w += s->weight;
         x->temp_life += s->lifetime;
     }
+    x->freed += s->lifetime >= 0;
     if (s->between >= 0) {
         x->strict_known = 1;
+        x->known += s->lifetime >= 0;
         x->strict += s->between == 0;
+        x->strict_w += s->between == 0 ? s->weight : 0;
     }
 }
 
@@ -203,6 +214,9 @@ static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
         x->temp_w += s->temp_w;
         x->temp_life += s->temp_life;
         x->strict += s->strict;
+        x->strict_w += s->strict_w;
+        x->known += s->known;
+        x->freed += s->freed;
         x->strict_known |= s->strict_known;
         x->stacks++;
         if (s->temp_w > x->top_w || !x->top) {
@@ -213,18 +227,96 @@ static struct tsite *fold(const struct analysis *a, const struct tsite *ss)
     return ts;
 }
 
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The step of the clock that stamped the ring, read from the data: the
+ * largest c, the smallest gap between distinct allocation and free times
+ * divided by 1..8 (a busy run may never show two adjacent ticks: gaps of 8
+ * and 12 ms from a 4 ms tick), such that every gap is a whole number of c
+ * within 2 us + 1 ppm (a tick's length in ns is the kernel's, steady to a
+ * nanosecond per tick); 0 when no such c of at least min_step exists or
+ * there are too few times to tell (fewer than 6 distinct times: a short
+ * run spans few ticks, 7 in 76 ms at HZ 100). prof_time_resolution:default
+ * reads CLOCK_MONOTONIC_COARSE (one tick, 1-10 ms by the kernel's HZ), and
+ * jemalloc's ring is coarse likewise. A fine clock's gaps are not so
+ * aligned: each falls within 2 us of a multiple of c >= 100 us with odds
+ * under 4%, and all five or more of them together with odds under 1e-7. */
+static double clock_step(const struct profile *p, double min_step)
+{
+    double *t = xmalloc((2 * p->nsamples + 1) * sizeof(double));
+    size_t n = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct psample *s = &p->samples[i];
+        if (s->weight <= 0 || s->alloc_ns < 0)
+            continue;
+        t[n++] = s->alloc_ns;
+        if (s->lifetime >= 0)
+            t[n++] = s->alloc_ns + s->lifetime;
+    }
+    qsort(t, n, sizeof(double), cmp_double);
+    size_t nd = 0; /* distinct times, in place */
+    for (size_t i = 0; i < n; i++)
+        if (nd == 0 || t[i] != t[nd - 1])
+            t[nd++] = t[i];
+    double q = INFINITY, step = 0;
+    for (size_t i = 1; i < nd; i++)
+        if (t[i] - t[i - 1] < q)
+            q = t[i] - t[i - 1];
+    for (int j = 1; nd >= 6 && j <= 8 && q / j >= min_step && step == 0; j++) {
+        double c = q / j;
+        int aligned = 1;
+        for (size_t i = 1; i < nd && aligned; i++) {
+            double g = t[i] - t[i - 1];
+            aligned = fabs(g - nearbyint(g / c) * c) <= 2000 + 1e-6 * g;
+        }
+        if (aligned)
+            step = c;
+    }
+    free(t);
+    return step;
+}
+
+/* "1.5 ms"-style duration. */
+static void fmt_duration(char *buf, size_t n, double ns)
+{
+    if (ns >= 1e9)
+        snprintf(buf, n, "%g s", ns / 1e9);
+    else if (ns >= 1e6)
+        snprintf(buf, n, "%g ms", ns / 1e6);
+    else if (ns >= 1e3)
+        snprintf(buf, n, "%g us", ns / 1e3);
+    else
+        snprintf(buf, n, "%g ns", ns);
+}
+
+/* A clock step above a tenth of the threshold misjudges the blocks whose
+ * lifetime is within a step of it (a lifetime reads as whole steps: 0, or
+ * one step when a tick falls inside it): say so rather than print counts
+ * that look exact. */
+static void warn_coarse_clock(const struct profile *p, double max_life_ns)
+{
+    double q = clock_step(p, max_life_ns / 10);
+    if (!(q > max_life_ns / 10))
+        return;
+    char step[32], lim[32];
+    fmt_duration(step, sizeof(step), nearbyint(q / 1e4) * 1e4);
+    fmt_duration(lim, sizeof(lim), max_life_ns);
+    warning("the ring's times move in steps of %s (a coarse clock: prof_time_resolution:default), "
+            "too coarse for --max-lifetime=%s: a lifetime reads as 0 or whole steps, so blocks "
+            "living up to %s may count as temporary and blocks under %s may not; record with "
+            "prof_time_resolution:high (the no-alloc column does not depend on the clock)",
+            step, lim, step, lim);
+}
+
 static void print_header(FILE *out, const struct profile *p, const struct tring *r,
                          double max_life_ns, double span_s)
 {
     char lim[32], est[32];
-    if (max_life_ns >= 1e9)
-        snprintf(lim, sizeof(lim), "%g s", max_life_ns / 1e9);
-    else if (max_life_ns >= 1e6)
-        snprintf(lim, sizeof(lim), "%g ms", max_life_ns / 1e6);
-    else if (max_life_ns >= 1e3)
-        snprintf(lim, sizeof(lim), "%g us", max_life_ns / 1e3);
-    else
-        snprintf(lim, sizeof(lim), "%g ns", max_life_ns);
+    fmt_duration(lim, sizeof(lim), max_life_ns);
     const struct tsite *all = &r->all;
     fprintf(
         out, "Temporary allocations (freed within %s): %.0f of %.0f sampled allocations (%.1f%%)\n",
@@ -258,6 +350,7 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
     free(ss);
     double span_s = r.t1 > r.t0 ? (r.t1 - r.t0) / 1e9 : 0;
     print_header(out, p, &r, max_life_ns, span_s);
+    warn_coarse_clock(p, max_life_ns);
     if (r.freed == 0)
         warning("the ring holds no freed allocation: nothing can be temporary "
                 "(is the dump taken too early, or prof_recent_alloc_max too small?)");
@@ -282,6 +375,28 @@ int report_temporary(FILE *out, const struct analysis *a, const struct report_op
                 x->temp_life / x->temp / 1e3, ids[i] ? strtab_get(&a->nodes, ids[i]) : "(no stack)",
                 x->stacks, *name ? name : "(no stack)");
         free(name);
+    }
+    /* The listing ranks by lifetime; heaptrack ranks by its own test. When
+     * every freed entry carries the counters and the two disagree on the top
+     * site, say what heaptrack's test puts first, so the reader gets both
+     * answers (they part when a site's blocks die young but after other
+     * allocations, as a container built and dropped within one call). */
+    if (n > 0 && r.all.known == r.all.freed && r.all.freed > 0) {
+        size_t best = 0;
+        for (size_t i = 1; i < nsites; i++)
+            if (ts[i].strict_w > ts[best].strict_w)
+                best = i;
+        if (ts[best].strict_w > 0 && best != ids[0]) {
+            char e1[32], e2[32];
+            human(e1, sizeof(e1), ts[best].strict_w);
+            human(e2, sizeof(e2), ts[ids[0]].strict_w);
+            fprintf(out,
+                    "By heaptrack's test (freed by the allocating thread with nothing allocated "
+                    "in between) the top site is %s: estimated %s such allocations, against %s "
+                    "for %s\n",
+                    best ? strtab_get(&a->nodes, best) : "(no stack)", e1, e2,
+                    ids[0] ? strtab_get(&a->nodes, ids[0]) : "(no stack)");
+        }
     }
     free(ids);
     free(ts);

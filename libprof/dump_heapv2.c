@@ -203,6 +203,14 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     writer_str(w, "\nMAPPED_LIBRARIES:\n");
     write_maps(w);
     elfsym_loaded_build_ids(write_build_id, w);
+    /* A peak dump also says when its snapshot was taken (0: no peak yet,
+     * then it holds nothing), so jeprof-c --growth can tell it from a dump
+     * of the heap at time_ns. */
+    if (src == SITE_PEAK) {
+        writer_str(w, "# peak_time_ns ");
+        writer_u64(w, peak_time_ns());
+        writer_str(w, "\n");
+    }
     /* When the dump was taken (CLOCK_REALTIME, ns since the epoch), for
      * jeprof-c --growth; jeprof skips it like the build_id lines. */
     struct timespec now;

@@ -641,6 +641,24 @@ static int pprof_emit(enum site_src src, const char *default_type)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     prof_msg.time_nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    /* A peak dump says so, and when its snapshot was taken, in a comment
+     * ("peak_time_ns N", as heap_v2's "# peak_time_ns" line): jeprof-c
+     * --growth tells it from a dump of the heap at time_nanos. */
+    int64_t peak_comment[1];
+    if (src == SITE_PEAK) {
+        char txt[40] = "peak_time_ns ", dig[24];
+        uint64_t t = peak_time_ns();
+        size_t nd = 0, n = strlen(txt);
+        do
+            dig[nd++] = (char)('0' + t % 10);
+        while ((t /= 10) && nd < sizeof(dig));
+        while (nd && n + 1 < sizeof(txt))
+            txt[n++] = dig[--nd];
+        txt[n] = 0;
+        peak_comment[0] = str_id(&b.st, txt);
+        prof_msg.n_comment = 1;
+        prof_msg.comment = peak_comment;
+    }
     prof_msg.period_type = value_type(&b, "space", "bytes");
     prof_msg.period = (int64_t)((uint64_t)1 << (src == SITE_PEAK ? peak_lg_sample() : prof.lg_sample));
     if (default_type)

@@ -34,6 +34,7 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <time.h>
 
 static struct {
     pthread_mutex_t lock;       /* see the locking note above */
@@ -43,6 +44,7 @@ static struct {
     uint64_t gen;               /* generation of the kept snapshot, 0: none (lock) */
     uint64_t gen_last;          /* last generation handed out, never reused (lock) */
     unsigned lg_sample;         /* sample period of the kept snapshot (lock) */
+    uint64_t time_ns;           /* CLOCK_REALTIME ns when it was taken (lock) */
 } peak = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 int64_t peak_sample_bytes(double weight, size_t usize)
@@ -69,6 +71,9 @@ static void take_locked(void)
     site_peak_snapshot(gen);
     peak.gen = gen;
     peak.lg_sample = prof.lg_sample;
+    struct timespec now; /* vDSO: no system call, no I/O */
+    clock_gettime(CLOCK_REALTIME, &now);
+    peak.time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     atomic_store_explicit(&peak.threshold, total + total / 10, memory_order_relaxed);
 }
 
@@ -116,6 +121,11 @@ void peak_release(void)
 uint64_t peak_gen(void)
 {
     return peak.gen;
+}
+
+uint64_t peak_time_ns(void)
+{
+    return peak.gen ? peak.time_ns : 0;
 }
 
 unsigned peak_lg_sample(void)

@@ -171,6 +171,8 @@ void peak_hold(void);
 void peak_release(void);
 /* Generation of the kept snapshot (0: none yet); peak held. */
 uint64_t peak_gen(void);
+/* When the kept snapshot was taken (CLOCK_REALTIME ns; 0: none); peak held. */
+uint64_t peak_time_ns(void);
 /* Sample period 2^lg of the kept snapshot; peak held. */
 unsigned peak_lg_sample(void);
 /* prof.reset, under peak_hold and every site stripe lock: forget the peak. */

@@ -7,13 +7,12 @@
 #   leak.c   slow leak among churn    expected: leak_session
 #            heaptrack: first entry of "MEMORY LEAKS" (heaptrack_print -l)
 #            ours: jeprof-c --text --base=<first interval dump> <final dump>,
-#            top row; and jeprof-c --growth over the interval dumps when
-#            this jeprof-c has it (engineer GROWTH's mode)
+#            top row; and the rank-1 site of jeprof-c --growth over the
+#            interval dumps and the final one
 #   peak.c   200 MiB index built and freed    expected: build_index
 #            heaptrack: first entry of "PEAK MEMORY CONSUMERS"
 #            ours: prof_peak:true, jeprof-c --text on the .p<N>.heap that
-#            prof_final writes at exit (engineer PEAK's option); "n/a (not
-#            built)" when this liballoc rejects prof_peak
+#            prof_final writes at exit
 #   churn.c  short-lived blocks      expected: format_message
 #            heaptrack: first entry of "MOST TEMPORARY ALLOCATIONS"
 #            ours: jeprof-c --temporary on the recent ring prof_final
@@ -115,7 +114,6 @@ ours_answer() { # prog dir
         "$JEPROF_C" --quiet --text --base="$first" "$BIN/leak" "$last" 2>/dev/null | text_top
         ;;
     peak)
-        if grep -q "prof_peak" "$d/stderr"; then echo "n/a (not built)"; return; fi
         f=$(ls "$d"/p.*.p*.heap 2>/dev/null | tail -n 1)
         [ -n "$f" ] || { echo "n/a (no .p dump)"; return; }
         "$JEPROF_C" --quiet --text "$BIN/peak" "$f" 2>/dev/null | text_top
@@ -129,16 +127,15 @@ ours_answer() { # prog dir
     esac
 }
 
-# The leak by trend, when this jeprof-c has --growth: the first of the
-# program's own functions its report names.
+# The leak by trend: the rank-1 site of jeprof-c --growth over the interval
+# dumps and the final one (in the order a glob gives).
 growth_answer() { # dir
-    "$JEPROF_C" --help 2>/dev/null | grep -q -- '--growth' || { echo "n/a (not built)"; return; }
     local dumps
-    dumps=$(ls -v "$1"/p.*.i*.heap "$1"/p.*.f.heap 2>/dev/null)
+    dumps=$(ls "$1"/p.*.i*.heap "$1"/p.*.f.heap 2>/dev/null)
     [ -n "$dumps" ] || { echo "n/a (no dumps)"; return; }
     # shellcheck disable=SC2086
     "$JEPROF_C" --quiet --growth "$BIN/leak" $dumps 2>/dev/null |
-        grep -oE '\b(leak_session|churn_parse|main)\b' | head -n 1 | grep . || echo "n/a (no answer)"
+        awk '$1 == 1 {print $NF; exit}' | grep . || echo "n/a (no answer)"
 }
 
 declare -A EXPECT=([leak]=leak_session [peak]=build_index [churn]=format_message)

@@ -5,7 +5,8 @@
 # followed by a "  t*:" line and "  t<uid>:" lines, then an empty line,
 # "MAPPED_LIBRARIES:" and /proc/<pid>/maps lines up to the end, then our
 # "# build_id 0x<address> <hex>" lines (none in a forked child's dumps)
-# and one "# time_ns <ns since the epoch>" line (at most one, last).
+# and one "# time_ns <ns since the epoch>" line (at most one, last; a peak
+# dump's "# peak_time_ns <ns>" line, when the snapshot was taken, before it).
 # Without accum every [ac: ab] pair must be [0: 0] and no block may have
 # zero live objects. With exact (lg_prof_sample:0, weights of 1) the totals
 # must add up: header t* = sum of blocks' t*, each block's t* = sum of its
@@ -114,6 +115,15 @@ state == "maps" && /^# build_id / {
     if (ntime)
         err("a line after # time_ns")
     nbid++
+    next
+}
+state == "maps" && /^# peak_time_ns / {
+    # ours, peak dumps only, before time_ns: when the snapshot was taken
+    if ($0 !~ /^# peak_time_ns [0-9]+$/)
+        err("bad peak_time_ns line")
+    if (ntime || npeak)
+        err("a peak_time_ns line after # time_ns or a second one")
+    npeak++
     next
 }
 state == "maps" && /^# time_ns / {
