@@ -10,6 +10,7 @@
 #include "prof_hooks.h"
 #include "options.h"
 #include "recent.h"
+#include "foreign.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -149,6 +150,7 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
     prof_host_mark_sampled(h, p);
     td->sample_allocated = prof_host_allocated(h);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
+    foreign_note_sample();
     if (opt.prof_stats)
         prof_stats_inc(usize, size);
 }
@@ -296,12 +298,14 @@ void prof_prefork(void)
     site_prefork();
     recent_prefork();
     prof_stats_prefork();
+    foreign_prefork();
 }
 
 void prof_postfork_parent(void)
 {
     if (!opt.prof)
         return;
+    foreign_postfork_parent();
     prof_stats_postfork_parent();
     recent_postfork_parent();
     site_postfork_parent();
@@ -313,6 +317,7 @@ void prof_postfork_child(void)
 {
     if (!opt.prof)
         return;
+    foreign_postfork_child();
     prof_stats_postfork_child();
     recent_postfork_child();
     site_postfork_child();

@@ -1,5 +1,6 @@
 /* recent: lock-free recent-allocation ring and its JSON dump (see recent.h). */
 #include "recent.h"
+#include "foreign.h"
 #include "prof.h"
 #include "writer.h"
 #include "prof_hooks.h"
@@ -474,13 +475,15 @@ static struct dump_file final_out;
 
 int recent_dump_final(void)
 {
+    foreign_refresh(true);
     pthread_mutex_lock(&prof.dump_lock);
-    if (!prof.prefix[0]) {
+    char prefix[sizeof(prof.prefix) + 600];
+    if (!prof.prefix[0] || foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix)) != 0) {
         pthread_mutex_unlock(&prof.dump_lock);
         return EFAULT;
     }
-    char path[4200];
-    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prof.prefix, (int)getpid(),
+    char path[sizeof(prefix) + 100];
+    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prefix, (int)getpid(),
              (unsigned long long)prof.dump_seq++);
     int err = dump_file_open(&final_out, path); /* warns on failure */
     if (!err) {

@@ -95,6 +95,20 @@ $(BUILD)/tests/prof/libstress_lib.so: tests/prof/stress_lib.c
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
 PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary peak)
 
+# tests/apps/prof_dual.sh's subject: linked with Debian's libjemalloc (when
+# libjemalloc-dev is installed), and with liballoc.a (a second copy of the
+# allocator in a program that is also preloaded).
+$(BUILD)/tests/prof/dual_jemalloc: tests/prof/dual.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -DDUAL_JEMALLOC $< -o $@ -ljemalloc
+$(BUILD)/tests/prof/dual_static: tests/prof/dual.c $(BUILD)/liballoc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ $(BUILD)/liballoc.a $(LIBALLOC_LIBS)
+PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_static
+ifneq ($(wildcard /usr/include/jemalloc/jemalloc.h),)
+PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_jemalloc
+endif
+
 # bench/heaptrack's three programs (leak, peak, churn), for
 # tests/apps/heaptrack_side.sh: the flags bench/heaptrack/run.sh uses.
 HT_PROGS := $(addprefix $(BUILD)/tests/heaptrack/,leak peak churn)
