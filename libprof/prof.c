@@ -247,8 +247,16 @@ static void final_dump(void)
             prof_dump_auto('p'); /* before .f., which stays the last dump */
         prof_dump_auto('f');
     }
-    if (prof.prefix[0] && recent_enabled())
-        (void)recent_dump_final(); /* the ring too, for jeprof-c --temporary */
+    if (prof.prefix[0] && recent_enabled()) {
+        /* the ring too, for jeprof-c --temporary, named as the heap dumps */
+        static char prefix[sizeof(prof.prefix) + 600];
+        foreign_refresh(true);
+        pthread_mutex_lock(&prof.dump_lock);
+        int skip = foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix));
+        pthread_mutex_unlock(&prof.dump_lock);
+        if (!skip)
+            (void)recent_dump_final(prefix);
+    }
     if (opt.prof_leak) {
         double acc[3] = {0, 0, 0};
         site_foreach(leak_visit, acc);

@@ -1,6 +1,5 @@
 /* recent: lock-free recent-allocation ring and its JSON dump (see recent.h). */
 #include "recent.h"
-#include "foreign.h"
 #include "prof.h"
 #include "writer.h"
 #include "prof_hooks.h"
@@ -473,16 +472,14 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
 
 static struct dump_file final_out;
 
-int recent_dump_final(void)
+int recent_dump_final(const char *prefix)
 {
-    foreign_refresh(true);
     pthread_mutex_lock(&prof.dump_lock);
-    char prefix[sizeof(prof.prefix) + 600];
-    if (!prof.prefix[0] || foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix)) != 0) {
+    if (!prof.prefix[0] || !prefix[0]) {
         pthread_mutex_unlock(&prof.dump_lock);
         return EFAULT;
     }
-    char path[sizeof(prefix) + 100];
+    char path[4200];
     snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prefix, (int)getpid(),
              (unsigned long long)prof.dump_seq++);
     int err = dump_file_open(&final_out, path); /* warns on failure */
