@@ -22,6 +22,9 @@
 #                       and report the overhead against their prof:false runs
 #   PROF_PEAK=1         with PROF=1, also ours+prof19+peak and ours+prof14+peak
 #                       (prof_peak:true added): the peak snapshot's cost
+#   OURS_CONFS="label=conf ..."   also run ours under each MALLOC_CONF (an
+#                       option's A/B, e.g. "sig=prof:true,prof_dump_signal:USR2"
+#                       against PROF=1's ours+prof19), labelled ours+label
 #   BENCH_TIMEOUT=60    seconds before a run is killed (its later reps are skipped)
 #   BENCH_BUDGET=660    seconds: no new repetition starts if it would end past
 #                       this (a loaded machine then gets fewer reps; 0 = no limit;
@@ -148,6 +151,11 @@ for a in $ALLOCATORS; do
 	[ "$a" = ours ] && have_ours=1
 	if [ "${NODECAY:-0}" != 0 ] && [ "$a" = ours ]; then
 		cfgs+=("ours-nodecay $so dirty_decay_ms:-1,muzzy_decay_ms:-1,numa:false")
+	fi
+	if [ "$a" = ours ]; then
+		for oc in ${OURS_CONFS:-}; do
+			cfgs+=("ours+${oc%%=*} $so ${oc#*=}")
+		done
 	fi
 	if [ "$PROF" != 0 ]; then
 		case "$a" in

@@ -10,6 +10,7 @@
 
 #include "analyze.h"
 #include "demangle.h"
+#include "dump.h"
 #include "options.h"
 #include "plumbing.h"
 #include "read.h"
@@ -77,7 +78,8 @@ static struct cli cli = {.value = PV_INUSE_SPACE,
 static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
     "   or: jeprof-c --growth [--svg|--html|--json] [--output=FILE] [program] dump...\n"
-    "   or: jeprof-c record [-o DIR] [--lg-sample=N] -- command [args...]";
+    "   or: jeprof-c record [-o DIR] [--lg-sample=N] [--sum] -- command [args...]\n"
+    "   or: jeprof-c dump [--timeout=S] PID   (dump a running process's heap now)";
 
 /* clang-format off */
 static const struct option options[] = {
@@ -484,6 +486,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "record") == 0)
         return record_main(argc - 1, argv + 1, argv[0]);
+    if (argc >= 2 && strcmp(argv[1], "dump") == 0)
+        return dump_main(argc - 1, argv + 1);
     int npos = parse_options(argc - 1, argv + 1, options);
     if (npos < 0)
         return usage_error();

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -168,6 +169,86 @@ static const char *choice_word(const char *p)
     return "";
 }
 
+/*
+ * A signal for an option such as prof_dump_signal: a name with or without
+ * "SIG" ("USR2", "SIGUSR2", any case), "RTMIN+n" / "RTMAX-n", or a number.
+ * Signals a handler cannot take (KILL, STOP), fault signals (SEGV, BUS,
+ * FPE, ILL, TRAP, SYS, ABRT) and glibc's internal ones (32, 33) are refused.
+ * Returns the number, 0 for an empty value (off), -1 for a bad value.
+ * Async-signal-safe and allocation-free (sigabbrev_np returns static text).
+ */
+int options_signal_parse(const char *v, size_t vlen)
+{
+    char buf[32];
+    if (vlen == 0)
+        return 0;
+    if (vlen >= sizeof(buf))
+        return -1;
+    for (size_t i = 0; i < vlen; i++)
+        buf[i] = (v[i] >= 'a' && v[i] <= 'z') ? (char)(v[i] - 'a' + 'A') : v[i];
+    buf[vlen] = 0;
+    const char *s = buf;
+    int sig = -1;
+    if (s[0] >= '0' && s[0] <= '9') {
+        char *end;
+        errno = 0;
+        long x = strtol(s, &end, 10);
+        if (errno || *end || x <= 0 || x >= NSIG)
+            return -1;
+        sig = (int)x;
+    } else {
+        if (strncmp(s, "SIG", 3) == 0)
+            s += 3;
+        if (strncmp(s, "RTMIN", 5) == 0 || strncmp(s, "RTMAX", 5) == 0) {
+            bool max = s[4] == 'X';
+            long off = 0;
+            if (s[5]) {
+                char *end;
+                if (s[5] != (max ? '-' : '+') || s[6] < '0' || s[6] > '9')
+                    return -1;
+                errno = 0;
+                off = strtol(s + 6, &end, 10);
+                if (errno || *end || off > SIGRTMAX - SIGRTMIN)
+                    return -1;
+            }
+            sig = max ? SIGRTMAX - (int)off : SIGRTMIN + (int)off;
+        } else {
+            for (int i = 1; i < NSIG && sig < 0; i++) {
+                const char *name = sigabbrev_np(i);
+                if (name && strcmp(name, s) == 0)
+                    sig = i;
+            }
+        }
+    }
+    if (sig <= 0)
+        return -1;
+    switch (sig) {
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGSYS:
+    case SIGABRT:
+        return -1;
+    default:
+        break;
+    }
+    if (sig > SIGSYS && (sig < SIGRTMIN || sig > SIGRTMAX))
+        return -1;
+    return sig;
+}
+
+/* String options with a grammar of their own (the others are free text). */
+static bool string_ok(const char *name, const char *v, size_t vlen)
+{
+    if (strcmp(name, "prof_dump_signal") == 0)
+        return options_signal_parse(v, vlen) >= 0;
+    return true;
+}
+
 /* Apply one pair; returns false (after printing) on an error. */
 static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
 {
@@ -210,6 +291,8 @@ static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
     }
 #define OPT_STRING(n, d, doc)                                                                      \
     if (key_is(k, klen, #n)) {                                                             \
+        if (!string_ok(#n, v, vlen))                                                               \
+            goto invalid;                                                                          \
         size_t cut = vlen < OPT_STRING_MAX - 1 ? vlen : OPT_STRING_MAX - 1;                        \
         memcpy(opt.n, v, cut);                                                                     \
         opt.n[cut] = 0;                                                                            \

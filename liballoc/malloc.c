@@ -157,8 +157,10 @@ __attribute__((constructor)) static void malloc_constructor(void)
     struct heap *h = err == 0 ? heap_get() : NULL;
     bool was = h ? prof_suspend(h, true) : false;
     pin_loaded_object();
-    if (err == 0)
+    if (err == 0) {
         numa_boot();
+        prof_post_init(); /* the profiler's threads: never under the init lock */
+    }
     if (h)
         prof_suspend(h, was);
 }

@@ -33,4 +33,10 @@ extern struct options opt;
 /* Read every configuration source; prints messages, may abort (abort_conf). */
 void options_boot(void);
 
+/* The signal number a value such as prof_dump_signal's names ("USR2",
+ * "SIGUSR2", "12", "RTMIN+1"): >0, 0 for an empty value (off), -1 when it is
+ * not a signal a process can take for a dump (KILL, STOP, fault signals,
+ * glibc's reserved ones). Async-signal-safe, never allocates. */
+int options_signal_parse(const char *v, size_t vlen);
+
 #endif

@@ -13,6 +13,9 @@
  * Part 1, the hooks: libprof implements, liballoc calls.
  *  - prof_boot: once, from malloc_init (init lock held, options parsed,
  *    before any thread heap exists). May allocate metadata (prof_host_meta_alloc).
+ *  - prof_post_init: once, from the allocator's constructor after malloc_init
+ *    succeeded, no allocator lock held, the caller's sampling suspended: the
+ *    profiler may create its threads here (prof_dump_signal's).
  *  - prof_thread_init / prof_thread_exit: on the owning thread, when its heap
  *    is set up / torn down (no allocator lock held). Set the thread's
  *    sample threshold and profiler slot through the services.
@@ -99,6 +102,7 @@ int ctl_no_data(const struct ctl_args *a);
 /* ---- Part 1: the profiler's hooks (libprof implements, liballoc calls) ---- */
 
 int prof_boot(void);
+void prof_post_init(void);
 void prof_thread_init(struct heap *h);
 void prof_thread_exit(struct heap *h);
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize);

@@ -284,9 +284,13 @@ int prof_dump_auto(char kind)
     foreign_refresh(kind != 'i' && kind != 'u');
     pthread_mutex_lock(&prof.dump_lock);
     char prefix[sizeof(prof.prefix) + 600];
-    if (!prof.prefix[0] || foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix)) != 0) {
+    if (!prof.prefix[0]) {
         pthread_mutex_unlock(&prof.dump_lock);
         return EFAULT;
+    }
+    if (foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix)) != 0) {
+        pthread_mutex_unlock(&prof.dump_lock);
+        return ESRCH; /* this copy serves nothing (said once on stderr) */
     }
     char path[sizeof(prefix) + 100];
     unsigned long long seq = prof.dump_seq++;

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "recent.h"
 #include "foreign.h"
+#include "dump_signal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -85,7 +86,15 @@ int prof_boot(void)
         prof_host_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
     if (opt.prof_final)
         atexit(final_dump);
+    (void)dump_signal_boot(); /* a failure was reported; profiling goes on without it */
     return 0;
+}
+
+void prof_post_init(void)
+{
+    if (!opt.prof)
+        return;
+    dump_signal_start();
 }
 
 void prof_thread_init(struct heap *h)

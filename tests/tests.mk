@@ -146,3 +146,19 @@ $(NAMES_TABLE): tests/cli/jeprof/names_table.c $(filter-out %/main.o,$(JEPROF_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
 TEST_DEPS += $(NAMES_TABLE)
+
+# Subjects of the dump-on-signal tests (tests/apps/dump_signal_*.sh,
+# tests/cli/jeprof_record_signal.sh): run under LD_PRELOAD, -O2 -g with
+# frame pointers, no sanitizer (the preloaded allocator must be the malloc).
+DUMPSIG_BINS := $(addprefix $(BUILD)/tests/dumpsig/,idle idle_global forker dlopener libdlib.so)
+$(BUILD)/tests/dumpsig/idle $(BUILD)/tests/dumpsig/forker $(BUILD)/tests/dumpsig/dlopener: $(BUILD)/tests/dumpsig/%: tests/dumpsig/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fno-omit-frame-pointer $< -o $@ -ldl
+$(BUILD)/tests/dumpsig/idle_global: tests/dumpsig/idle.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fno-omit-frame-pointer -rdynamic \
+	    -DGLOBAL_CONF='"prof:true,lg_prof_sample:14,prof_prefix:g,prof_dump_signal:USR2,prof_format:pprof"' $< -o $@
+$(BUILD)/tests/dumpsig/libdlib.so: tests/dumpsig/dlib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
+TEST_DEPS += $(DUMPSIG_BINS)

@@ -1,0 +1,125 @@
+/* dump_signal: see dump_signal.h. */
+#include "dump_signal.h"
+#include "options.h"
+#include "prof.h"
+#include "prof_hooks.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+static int ds_signo;             /* configured signal, 0 when off */
+static struct sigaction ds_prev; /* handler replaced at boot (chained) */
+static sem_t ds_sem;             /* requests: the handler posts, the thread waits */
+static _Atomic int ds_started;   /* dump_signal_start ran in this process image */
+
+static void ds_handler(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno;
+    sem_post(&ds_sem); /* async-signal-safe; EOVERFLOW (2^31 pending) changes nothing */
+    errno = saved;
+    if (ds_prev.sa_flags & SA_SIGINFO) {
+        if (ds_prev.sa_sigaction)
+            ds_prev.sa_sigaction(sig, si, uc);
+    } else if (ds_prev.sa_handler != SIG_DFL && ds_prev.sa_handler != SIG_IGN) {
+        ds_prev.sa_handler(sig);
+    }
+}
+
+int dump_signal_boot(void)
+{
+    if (!opt.prof || !opt.prof_dump_signal[0])
+        return 0;
+    int sig = options_signal_parse(opt.prof_dump_signal, strlen(opt.prof_dump_signal));
+    if (sig <= 0)
+        return 0; /* conf.c refused it already */
+    if (sem_init(&ds_sem, 0, 0) != 0 || sigaction(sig, NULL, &ds_prev) != 0) {
+        prof_host_warn("<jemalloc>: prof_dump_signal: cannot set up, no dump on signal\n");
+        return EINVAL;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = ds_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) {
+        int err = errno;
+        prof_host_warn("<jemalloc>: prof_dump_signal: sigaction failed, no dump on signal\n");
+        return err;
+    }
+    ds_signo = sig;
+    return 0;
+}
+
+/* The dump thread: one manual dump per batch of requests. */
+static void *ds_main(void *arg)
+{
+    (void)arg;
+    struct heap *h = prof_host_heap(true);
+    if (h)
+        prof_suspend(h, true); /* our allocations (libunwind, libc) are never sampled */
+    prctl(PR_SET_NAME, "prof_dump_sig", 0, 0, 0);
+    for (;;) {
+        if (sem_wait(&ds_sem) != 0)
+            continue; /* EINTR */
+        while (sem_trywait(&ds_sem) == 0)
+            ; /* requests that came together get one dump */
+        int err = prof_dump_auto('m');
+        if (err == EFAULT)
+            prof_host_warn("<jemalloc>: prof_dump_signal: no prof_prefix, no dump written\n");
+        /* Other failures were reported by the writer. */
+    }
+    return NULL;
+}
+
+static void ds_spawn(void)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    sigset_t all, old;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* Created with every signal blocked: the program's signals go to its threads. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&tid, &attr, ds_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (err)
+        prof_host_warn("<jemalloc>: prof_dump_signal: cannot create the dump thread\n");
+}
+
+/* Fork child (after the allocator's own child handler): the semaphore is
+ * the child's own copy of memory, holding the requests that reached the
+ * child since fork. It is not re-initialised (a request could be lost in
+ * between): the waiter count copied from the parent only costs a spare
+ * futex wake per post. The child gets its own thread. */
+static void ds_atfork_child(void)
+{
+    if (ds_signo)
+        ds_spawn();
+}
+
+/* exit(): let a dump in progress finish (the thread dies with the process),
+ * so no answered request leaves only a temporary file. */
+static void ds_atexit(void)
+{
+    pthread_mutex_lock(&prof.dump_lock);
+    pthread_mutex_unlock(&prof.dump_lock);
+}
+
+void dump_signal_start(void)
+{
+    if (!ds_signo || atomic_exchange(&ds_started, 1))
+        return;
+    ds_spawn();
+    atexit(ds_atexit);
+    if (pthread_atfork(NULL, NULL, ds_atfork_child) != 0)
+        prof_host_warn("<jemalloc>: prof_dump_signal: fork children will not answer the signal\n");
+}
