@@ -43,8 +43,8 @@ struct foreign_obj {
     bool handled;            /* already acted on and reported */
 };
 
-static struct {
-    pthread_mutex_t lock;      /* everything below */
+/* What one walk of the loaded objects found. */
+struct foreign_view {
     bool scanned;              /* one walk done */
     unsigned long long adds, subs; /* loader counters at that walk */
     bool serving;              /* our malloc is the process's malloc */
@@ -52,7 +52,26 @@ static struct {
     char server_name[NAME_MAX_LEN]; /* the object the process's malloc lives in */
     unsigned n;                /* entries in objs */
     struct foreign_obj objs[FOREIGN_MAX];
+};
+
+/* Two locks, so that no lock of ours is held while the dynamic loader's
+ * are waited for (a thread inside dlopen may be allocating, and reach
+ * foreign_dump_prefix from an interval dump):
+ *  - walk_lock serialises walks and the calls into other allocators; only
+ *    fs.lock is ever taken under it, briefly;
+ *  - fs.lock guards the published view and the once-flags; it is held only
+ *    for copies and short writes to stderr, never across a loader call. */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct foreign_view walk_view; /* the walker's copy (walk_lock) */
+static char walk_msg[16384];          /* warning text (walk_lock) */
+static struct foreign_obj walk_old[FOREIGN_MAX]; /* the previous walk's objects (walk_lock) */
+static unsigned walk_old_n;
+
+static struct {
+    pthread_mutex_t lock;      /* everything below */
+    struct foreign_view view;  /* the last walk's result */
     bool warned_skip, warned_rename; /* said once */
+    char msg[16384];           /* warning text */
 } fs = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- reading a loaded object's ELF structures (in memory) ---- */
@@ -204,30 +223,27 @@ static void object_name(const struct dl_phdr_info *info, bool main_program, char
         out[n] = 0;
 }
 
-/* Keep what was learnt about an object seen by an earlier walk. */
-static void add_obj(const char *name, mallctl_fn m, bool liballoc, struct foreign_obj *old,
-                    unsigned nold)
+/* Add an object to the walker's view, keeping what an earlier walk learnt. */
+static void add_obj(const char *name, mallctl_fn m, bool liballoc)
 {
-    if (fs.n == FOREIGN_MAX)
+    struct foreign_view *v = &walk_view;
+    if (v->n == FOREIGN_MAX)
         return;
-    struct foreign_obj *o = &fs.objs[fs.n++];
+    struct foreign_obj *o = &v->objs[v->n++];
     snprintf(o->name, sizeof(o->name), "%s", name);
     o->mallctl = m;
     o->liballoc = liballoc;
     o->handled = false;
-    for (unsigned i = 0; i < nold; i++)
-        if (old[i].mallctl == m && strcmp(old[i].name, name) == 0)
-            o->handled = old[i].handled;
+    for (unsigned i = 0; i < walk_old_n; i++)
+        if (walk_old[i].mallctl == m && strcmp(walk_old[i].name, name) == 0)
+            o->handled = walk_old[i].handled;
 }
-
-static char msg[16384];                          /* warning text (fs.lock) */
-static struct foreign_obj walk_old[FOREIGN_MAX]; /* previous walk's objects (fs.lock) */
-static unsigned walk_nold;
 
 static int walk_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct walk *w = arg;
+    struct foreign_view *v = &walk_view;
     bool main_program = w->first;
     w->first = false;
     bool self = contains(info, w->self_pc);
@@ -237,13 +253,11 @@ static int walk_cb(struct dl_phdr_info *info, size_t size, void *arg)
         object_name(info, main_program, name);
     if (self) {
         w->self_seen = true;
-        snprintf(fs.self_name, sizeof(fs.self_name), "%s", name);
+        snprintf(v->self_name, sizeof(v->self_name), "%s", name);
         w->self_is_server = server;
     }
-    if (server) {
-        w->server_seen = true;
-        snprintf(fs.server_name, sizeof(fs.server_name), "%s", name);
-    }
+    if (server)
+        snprintf(v->server_name, sizeof(v->server_name), "%s", name);
     if (self)
         return 0;
     static const char *const names[] = {"mallctl", "je_mallctl", "_rjem_mallctl"};
@@ -252,9 +266,9 @@ static int walk_cb(struct dl_phdr_info *info, size_t size, void *arg)
         m = (mallctl_fn)dynsym_lookup(info, names[i]);
     bool ours = has_liballoc_note(info);
     if (m || ours) {
-        if (!self && !server)
+        if (!server)
             object_name(info, main_program, name);
-        add_obj(name, m, ours, walk_old, walk_nold);
+        add_obj(name, m, ours);
     }
     return 0;
 }
@@ -270,32 +284,35 @@ static int counters_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
-/* Walk the loaded objects again if any came or went. fs.lock held. */
-static void rescan_locked(void)
+/* Walk the loaded objects again if any came or went; true if it did.
+ * walk_lock held. */
+static bool rescan(void)
 {
+    struct foreign_view *v = &walk_view;
     unsigned long long c[2] = {0, 0};
     dl_iterate_phdr(counters_cb, c);
-    if (fs.scanned && c[0] == fs.adds && c[1] == fs.subs && (c[0] || c[1]))
-        return;
-    struct walk w = {.self_pc = (uintptr_t)&rescan_locked, .first = true};
+    if (v->scanned && c[0] == v->adds && c[1] == v->subs && (c[0] || c[1]))
+        return false;
+    struct walk w = {.self_pc = (uintptr_t)&rescan, .first = true};
     w.malloc_pc = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
-    memcpy(walk_old, fs.objs, sizeof(walk_old));
-    walk_nold = fs.n;
-    fs.n = 0;
-    snprintf(fs.server_name, sizeof(fs.server_name), "%s", "an unknown object");
+    memcpy(walk_old, v->objs, sizeof(walk_old));
+    walk_old_n = v->n;
+    v->n = 0;
+    snprintf(v->server_name, sizeof(v->server_name), "%s", "an unknown object");
     dl_iterate_phdr(walk_cb, &w);
     /* No answer from dlsym (a static program): ours is the only malloc. */
-    fs.serving = !w.malloc_pc || !w.self_seen || w.self_is_server;
-    fs.adds = c[0];
-    fs.subs = c[1];
-    fs.scanned = true;
+    v->serving = !w.malloc_pc || !w.self_seen || w.self_is_server;
+    v->adds = c[0];
+    v->subs = c[1];
+    v->scanned = true;
+    return true;
 }
 
 /* Ask a foreign jemalloc that profiles under our prefix to write elsewhere. */
 static void act_on(struct foreign_obj *o)
 {
     o->handled = true;
-    if (o->liballoc || !o->mallctl || !fs.serving)
+    if (o->liballoc || !o->mallctl || !walk_view.serving)
         return; /* copies of liballoc decide for themselves; a serving jemalloc's dumps are real */
     bool on = false;
     size_t sz = sizeof(on);
@@ -309,12 +326,12 @@ static void act_on(struct foreign_obj *o)
     if (o->mallctl("version", &version, &sz, NULL, 0) != 0 || !version)
         version = "unknown version";
     if (strcmp(theirs, opt.prof_prefix) != 0) {
-        snprintf(msg, sizeof(msg),
+        snprintf(walk_msg, sizeof(walk_msg),
                  "<jemalloc>: another jemalloc-API allocator is loaded: %s (jemalloc %s), "
                  "profiling under its own prefix \"%s\"; liballoc serves malloc here, so its "
                  "dumps hold none of the program's allocations\n",
                  o->name, version, theirs);
-        prof_host_write_err(msg);
+        prof_host_write_err(walk_msg);
         return;
     }
     char redirected[4200];
@@ -322,64 +339,68 @@ static void act_on(struct foreign_obj *o)
     const char *p = redirected;
     int err = o->mallctl("prof.prefix", NULL, NULL, &p, sizeof(p));
     if (err == 0)
-        snprintf(msg, sizeof(msg),
+        snprintf(walk_msg, sizeof(walk_msg),
                  "<jemalloc>: another jemalloc-API allocator is loaded: %s (jemalloc %s); "
                  "liballoc serves malloc here, so that one's heap profile would be empty: its "
                  "dumps now go to %s.<pid>.*, liballoc's stay %s.<pid>.*\n",
                  o->name, version, redirected, theirs);
     else
-        snprintf(msg, sizeof(msg),
+        snprintf(walk_msg, sizeof(walk_msg),
                  "<jemalloc>: another jemalloc-API allocator is loaded: %s (jemalloc %s); "
                  "liballoc serves malloc here, but it could not be told to write elsewhere "
                  "(prof.prefix: %s): its empty dumps may replace liballoc's %s.<pid>.*\n",
                  o->name, version, strerror(err), theirs);
-    prof_host_write_err(msg);
+    prof_host_write_err(walk_msg);
 }
 
-void foreign_refresh(bool act)
+void foreign_refresh(bool safe)
 {
-    if (!opt.prof)
-        return;
-    pthread_mutex_lock(&fs.lock);
-    rescan_locked();
-    for (unsigned i = 0; act && i < fs.n; i++)
-        if (!fs.objs[i].handled)
-            act_on(&fs.objs[i]);
-    pthread_mutex_unlock(&fs.lock);
+    if (!opt.prof || !safe)
+        return; /* the allocation path keeps the last view (foreign.h) */
+    pthread_mutex_lock(&walk_lock);
+    if (rescan()) {
+        pthread_mutex_lock(&fs.lock);
+        fs.view = walk_view;
+        pthread_mutex_unlock(&fs.lock);
+    }
+    for (unsigned i = 0; i < walk_view.n; i++)
+        if (!walk_view.objs[i].handled)
+            act_on(&walk_view.objs[i]);
+    pthread_mutex_unlock(&walk_lock);
 }
 
 int foreign_dump_prefix(const char *prefix, char *out, size_t outlen)
 {
     pthread_mutex_lock(&fs.lock);
     int err = 0;
-    if (!fs.scanned || fs.serving) {
+    if (!fs.view.scanned || fs.view.serving) {
         snprintf(out, outlen, "%s", prefix);
     } else if (!atomic_load_explicit(&foreign_sampled, memory_order_relaxed)) {
         err = ESRCH;
         if (!fs.warned_skip) {
             fs.warned_skip = true;
-            snprintf(msg, sizeof(msg),
+            snprintf(fs.msg, sizeof(fs.msg),
                      "<jemalloc>: liballoc in %s does not serve this process's malloc (%s does) "
                      "and sampled nothing: it writes no auto-named heap dumps (they would be empty "
                      "and take the other allocator's file names)\n",
-                     fs.self_name, fs.server_name);
-            prof_host_write_err(msg);
+                     fs.view.self_name, fs.view.server_name);
+            prof_host_write_err(fs.msg);
         }
-    } else if (fs.n == 0) {
+    } else if (fs.view.n == 0) {
         snprintf(out, outlen, "%s", prefix); /* no other profiler to collide with */
     } else {
-        const char *base = strrchr(fs.self_name, '/');
-        base = base ? base + 1 : fs.self_name;
+        const char *base = strrchr(fs.view.self_name, '/');
+        base = base ? base + 1 : fs.view.self_name;
         snprintf(out, outlen, "%s.%s", prefix, base);
         if (!fs.warned_rename) {
             fs.warned_rename = true;
-            snprintf(msg, sizeof(msg),
+            snprintf(fs.msg, sizeof(fs.msg),
                      "<jemalloc>: liballoc in %s does not serve this process's malloc (%s does) "
                      "but sampled allocations made through it; with another jemalloc-API "
                      "allocator loaded (%s), its dumps are named %s.<pid>.* so that neither "
                      "profile replaces the other\n",
-                     fs.self_name, fs.server_name, fs.objs[0].name, out);
-            prof_host_write_err(msg);
+                     fs.view.self_name, fs.view.server_name, fs.view.objs[0].name, out);
+            prof_host_write_err(fs.msg);
         }
     }
     pthread_mutex_unlock(&fs.lock);
@@ -406,7 +427,11 @@ void foreign_postfork_parent(void)
     pthread_mutex_unlock(&fs.lock);
 }
 
+/* walk_lock is not taken at fork (a walk waits for the loader's locks): a
+ * walk in progress in another thread is simply gone in the child. */
 void foreign_postfork_child(void)
 {
     pthread_mutex_init(&fs.lock, NULL);
+    pthread_mutex_init(&walk_lock, NULL);
+    walk_view = fs.view; /* the walker's copy may be half written */
 }

@@ -32,8 +32,12 @@
  * table: no dlopen, no allocation). A statically linked jemalloc that
  * exports nothing cannot be seen.
  *
- * Thread-safety: all functions may be called from any thread; they take
- * foreign's own lock (after prof.dump_lock when both are held).
+ * When: at load (a constructor, after the allocator's), before each
+ * auto-named dump that is not on the allocation path, and at exit.
+ * Thread-safety: all functions may be called from any thread.
+ * foreign_dump_prefix takes foreign's short lock (after prof.dump_lock and
+ * the site locks, as the fork handlers do); foreign_refresh holds no
+ * profiler lock while it waits for the loader.
  */
 #ifndef FOREIGN_H
 #define FOREIGN_H
@@ -58,10 +62,11 @@ static inline void foreign_note_sample(void)
 }
 
 /* Re-detect other allocators if objects were loaded or unloaded since the
- * last walk. With act, also call foreign jemallocs' mallctl (redirect their
- * prefix) and print the warnings; without (the allocation path: interval
- * and gdump dumps), only the walk. No profiler lock may be held. */
-void foreign_refresh(bool act);
+ * last walk, and act on foreign jemallocs found (redirect their prefix,
+ * say so once). safe false (the allocation path: interval and gdump dumps,
+ * possibly inside the loader's own locks) does nothing: those dumps use the
+ * last view. No profiler lock may be held: this waits for the loader. */
+void foreign_refresh(bool safe);
 
 /* The prefix auto-named dumps of this copy use now (prefix: prof.prefix,
  * caller holds prof.dump_lock): 0 with out set, or ESRCH when this copy
