@@ -104,7 +104,18 @@ $(BUILD)/tests/prof/dual_jemalloc: tests/prof/dual.c
 $(BUILD)/tests/prof/dual_static: tests/prof/dual.c $(BUILD)/liballoc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ $(BUILD)/liballoc.a $(LIBALLOC_LIBS)
-PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_static
+# ... and a plugin with its own copy (calls bound inside), under a program
+# that links it.
+$(BUILD)/tests/prof/libdual_plugin.so: tests/prof/dual_plugin.c $(BUILD)/liballoc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared -Iinclude -Wl,-Bsymbolic-functions $< -o $@ \
+	    $(BUILD)/liballoc.a $(LIBALLOC_LIBS)
+$(BUILD)/tests/prof/dual_plugin: tests/prof/dual.c $(BUILD)/tests/prof/libdual_plugin.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -DDUAL_PLUGIN $< -o $@ -L$(BUILD)/tests/prof -ldual_plugin \
+	    -Wl,-rpath,$(abspath $(BUILD)/tests/prof)
+PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_static $(BUILD)/tests/prof/libdual_plugin.so \
+                     $(BUILD)/tests/prof/dual_plugin
 ifneq ($(wildcard /usr/include/jemalloc/jemalloc.h),)
 PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_jemalloc
 endif

@@ -14,10 +14,18 @@
 #  3. jeprof-c record through sh -c 'exec ...' (record cannot see the
 #     program, so it preloads): still the real profile (the preloaded copy
 #     keeps quiet), not Total 0.
+#  4. dual_plugin (links libdual_plugin.so, a plugin with its own copy that
+#     serves only the plugin's mallocx calls) under LD_PRELOAD=liballoc.so:
+#     both copies sampled, so both dumps are kept, under different names:
+#     <prefix>.<pid>.0.f.heap (the preloaded copy: dual_fill, 64 MiB, no
+#     dual_plugin_fill) and <prefix>.libdual_plugin.so.<pid>.0.f.heap
+#     (dual_plugin_fill within 10% of 32 MiB, no dual_fill); stderr says
+#     once that the plugin's copy renamed its dumps.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/prof/lib_prof.sh"
 [ -x "$JEPROF_C" ] || fail "$JEPROF_C not built (run make)"
 prof_need dual_static
+prof_need dual_plugin
 P=$PROF_OUT/dual_static
 MIB=1048576
 readelf -nW "$P" | grep -q "liballoc" || fail "$P carries no liballoc note (readelf -n)"
@@ -65,3 +73,26 @@ grep -q "not preloading" "$TMP/rec2.err" && fail "record looked through sh -c (t
 b=$(fill_of "$TMP/rec2.out")
 near_64mib "$b" || fail "record via sh: dual_fill $b bytes, not within 10% of 64 MiB (the preloaded copy's empty dump?)"
 echo "ok   record via sh (preloaded): dual_fill $b bytes"
+
+# ---- 4. a plugin with its own copy: both profiles kept ----
+D=$TMP/plugin
+mkdir -p "$D"
+PL=$PROF_OUT/dual_plugin
+pid=$(env MALLOC_CONF="prof:true,prof_final:true,lg_prof_sample:14,prof_prefix:$D/heap" \
+    LD_PRELOAD="$LIB" "$PL" 2>"$TMP/plugin.err") || fail "dual_plugin under LD_PRELOAD failed: $(cat "$TMP/plugin.err")"
+cat "$TMP/plugin.err"
+[ "$(ls "$D" | sort | tr '\n' ' ')" = "heap.$pid.0.f.heap heap.libdual_plugin.so.$pid.0.f.heap " ] ||
+    fail "expected heap.$pid.0.f.heap and heap.libdual_plugin.so.$pid.0.f.heap, found: $(ls "$D" | tr '\n' ' ')"
+"$JEPROF_C" --text --nodecount=10 "$PL" "$D/heap.$pid.0.f.heap" >"$TMP/main.txt" 2>&1 || fail "jeprof-c: $(cat "$TMP/main.txt")"
+"$JEPROF_C" --text --nodecount=10 "$PL" "$D/heap.libdual_plugin.so.$pid.0.f.heap" >"$TMP/plug.txt" 2>&1 ||
+    fail "jeprof-c: $(cat "$TMP/plug.txt")"
+b=$(fill_of "$TMP/main.txt")
+near_64mib "$b" || fail "the serving copy's dump: dual_fill $b bytes, not within 10% of 64 MiB"
+grep -q ' dual_plugin_fill$' "$TMP/main.txt" && fail "the serving copy's dump shows the plugin's allocations"
+pb=$(awk '$NF == "dual_plugin_fill" && $1 ~ /^[0-9.]+$/ {printf "%d\n", $1 * 1048576; f = 1} END {if (!f) print 0}' "$TMP/plug.txt")
+[ "$pb" -ge $((32 * MIB * 9 / 10)) ] && [ "$pb" -le $((32 * MIB * 11 / 10)) ] ||
+    fail "the plugin copy's dump: dual_plugin_fill $pb bytes, not within 10% of 32 MiB"
+grep -q ' dual_fill$' "$TMP/plug.txt" && fail "the plugin copy's dump shows the program's malloc"
+n=$(grep -c "liballoc in .*libdual_plugin\.so does not serve this process's malloc (.*liballoc\.so does) but sampled" "$TMP/plugin.err")
+[ "$n" -eq 1 ] || fail "expected one notice from the plugin's copy, got $n"
+echo "ok   plugin copy: both profiles kept (dual_fill $b, dual_plugin_fill $pb bytes)"

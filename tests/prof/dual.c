@@ -6,6 +6,8 @@
  * It keeps DUAL_BLOCKS blocks of DUAL_SIZE bytes allocated in dual_fill
  * (64 MiB) until exit, so the final dump must show dual_fill with about
  * that much, whichever allocator wrote it. Prints the pid.
+ * dual_plugin (DUAL_PLUGIN) also calls libdual_plugin.so (dual_plugin.c,
+ * its own liballoc copy), which keeps 32 MiB from mallocx.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,9 @@
 #include <unistd.h>
 #ifdef DUAL_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#endif
+#ifdef DUAL_PLUGIN
+int dual_plugin_fill(void);
 #endif
 
 #define DUAL_BLOCKS 1024
@@ -44,6 +49,12 @@ int main(void)
     }
 #endif
     dual_fill();
+#ifdef DUAL_PLUGIN
+    if (dual_plugin_fill() != 0) {
+        fprintf(stderr, "dual: dual_plugin_fill failed\n");
+        return 2;
+    }
+#endif
     printf("%d\n", (int)getpid());
     return 0;
 }
