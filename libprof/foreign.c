@@ -273,7 +273,10 @@ static int walk_cb(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* Loader counters (objects added and removed so far). */
+/* Loader counters (objects added and removed so far), and whether the main
+ * program (the first object) has an interpreter: c[2] = 0 for a static
+ * program, where dlsym has no symbol table to search (and allocates an
+ * error message). */
 static int counters_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     unsigned long long *c = arg;
@@ -281,6 +284,9 @@ static int counters_cb(struct dl_phdr_info *info, size_t size, void *arg)
         c[0] = info->dlpi_adds;
         c[1] = info->dlpi_subs;
     }
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_INTERP)
+            c[2] = 1;
     return 1;
 }
 
@@ -289,12 +295,12 @@ static int counters_cb(struct dl_phdr_info *info, size_t size, void *arg)
 static bool rescan(void)
 {
     struct foreign_view *v = &walk_view;
-    unsigned long long c[2] = {0, 0};
+    unsigned long long c[3] = {0, 0, 0};
     dl_iterate_phdr(counters_cb, c);
     if (v->scanned && c[0] == v->adds && c[1] == v->subs && (c[0] || c[1]))
         return false;
     struct walk w = {.self_pc = (uintptr_t)&rescan, .first = true};
-    w.malloc_pc = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+    w.malloc_pc = c[2] ? (uintptr_t)dlsym(RTLD_DEFAULT, "malloc") : 0;
     memcpy(walk_old, v->objs, sizeof(walk_old));
     walk_old_n = v->n;
     v->n = 0;
@@ -357,6 +363,9 @@ void foreign_refresh(bool safe)
 {
     if (!opt.prof || !safe)
         return; /* the allocation path keeps the last view (foreign.h) */
+    /* The loader and the other allocator may allocate: never sampled. */
+    struct heap *h = prof_host_heap(false);
+    bool was = h ? prof_suspend(h, true) : false;
     pthread_mutex_lock(&walk_lock);
     if (rescan()) {
         pthread_mutex_lock(&fs.lock);
@@ -367,6 +376,8 @@ void foreign_refresh(bool safe)
         if (!walk_view.objs[i].handled)
             act_on(&walk_view.objs[i]);
     pthread_mutex_unlock(&walk_lock);
+    if (h)
+        prof_suspend(h, was);
 }
 
 int foreign_dump_prefix(const char *prefix, char *out, size_t outlen)
