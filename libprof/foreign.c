@@ -27,12 +27,13 @@ struct foreign_note {
 #else
 #define FOREIGN_RETAIN
 #endif
-__attribute__((used, section(".note.liballoc"), aligned(4))) FOREIGN_RETAIN static const struct
-    foreign_note liballoc_note = {9, 4, FOREIGN_NOTE_TYPE, "liballoc", FOREIGN_NOTE_VERSION};
+__attribute__((used, section(".note.liballoc"), aligned(4)))
+FOREIGN_RETAIN static const struct foreign_note liballoc_note = {9, 4, FOREIGN_NOTE_TYPE,
+                                                                 "liballoc", FOREIGN_NOTE_VERSION};
 
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
 
-#define FOREIGN_MAX 8  /* other allocators remembered (more are ignored) */
+#define FOREIGN_MAX  8 /* other allocators remembered (more are ignored) */
 #define NAME_MAX_LEN 512
 
 /* Another object holding a jemalloc-API allocator. */
@@ -45,12 +46,12 @@ struct foreign_obj {
 
 /* What one walk of the loaded objects found. */
 struct foreign_view {
-    bool scanned;              /* one walk done */
-    unsigned long long adds, subs; /* loader counters at that walk */
-    bool serving;              /* our malloc is the process's malloc */
+    bool scanned;                   /* one walk done */
+    unsigned long long adds, subs;  /* loader counters at that walk */
+    bool serving;                   /* our malloc is the process's malloc */
     char self_name[NAME_MAX_LEN];   /* the object liballoc lives in */
     char server_name[NAME_MAX_LEN]; /* the object the process's malloc lives in */
-    unsigned n;                /* entries in objs */
+    unsigned n;                     /* entries in objs */
     struct foreign_obj objs[FOREIGN_MAX];
 };
 
@@ -62,16 +63,16 @@ struct foreign_view {
  *  - fs.lock guards the published view and the once-flags; it is held only
  *    for copies and short writes to stderr, never across a loader call. */
 static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct foreign_view walk_view; /* the walker's copy (walk_lock) */
-static char walk_msg[16384];          /* warning text (walk_lock) */
+static struct foreign_view walk_view;            /* the walker's copy (walk_lock) */
+static char walk_msg[16384];                     /* warning text (walk_lock) */
 static struct foreign_obj walk_old[FOREIGN_MAX]; /* the previous walk's objects (walk_lock) */
 static unsigned walk_old_n;
 
 static struct {
-    pthread_mutex_t lock;      /* everything below */
-    struct foreign_view view;  /* the last walk's result */
+    pthread_mutex_t lock;            /* everything below */
+    struct foreign_view view;        /* the last walk's result */
     bool warned_skip, warned_rename; /* said once */
-    char msg[16384];           /* warning text */
+    char msg[16384];                 /* warning text */
 } fs = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- reading a loaded object's ELF structures (in memory) ---- */
@@ -203,9 +204,9 @@ static void *dynsym_lookup(const struct dl_phdr_info *info, const char *name)
 /* ---- the walk ---- */
 
 struct walk {
-    uintptr_t self_pc;    /* an address inside liballoc */
-    uintptr_t malloc_pc;  /* the process's malloc (0: unknown) */
-    bool first;           /* next object is the main program */
+    uintptr_t self_pc;   /* an address inside liballoc */
+    uintptr_t malloc_pc; /* the process's malloc (0: unknown) */
+    bool first;          /* next object is the main program */
     bool self_seen, server_seen;
     bool self_is_server;
 };

@@ -49,7 +49,7 @@
 /* Type of the note that marks an object containing liballoc (name
  * "liballoc", 4-byte descriptor: FOREIGN_NOTE_VERSION). jeprof-c record
  * looks for it in the program it runs. */
-#define FOREIGN_NOTE_TYPE 0x4c41
+#define FOREIGN_NOTE_TYPE    0x4c41
 #define FOREIGN_NOTE_VERSION 1
 
 /* Set once this copy has sampled an allocation (never cleared). */

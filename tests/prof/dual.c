@@ -21,7 +21,7 @@ int dual_plugin_fill(void);
 #endif
 
 #define DUAL_BLOCKS 1024
-#define DUAL_SIZE 65536
+#define DUAL_SIZE   65536
 
 static void *kept[DUAL_BLOCKS];
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define PLUGIN_BLOCKS 512
-#define PLUGIN_SIZE 65536
+#define PLUGIN_SIZE   65536
 
 static void *plugin_kept[PLUGIN_BLOCKS];
 
