@@ -334,11 +334,11 @@ void prof_postfork_child(void)
 {
     if (!opt.prof)
         return;
-    foreign_postfork_child();
     prof_stats_postfork_child();
     recent_postfork_child();
     site_postfork_child();
     backtrace_postfork_child();
+    foreign_postfork_child();
     pthread_mutex_init(&prof.tdata_lock, NULL);
     pthread_mutex_init(&prof.dump_lock, NULL);
 }
