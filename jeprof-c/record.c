@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -281,6 +283,53 @@ static int foreground_tty(void)
     return fd;
 }
 
+/* True when the ELF program at path already contains liballoc, linked
+ * statically (liballoc.a, e.g. the Rust crate's default): its note
+ * ("liballoc", type 0x4c41, libprof/foreign.h; kept by strip), or, for a
+ * build older than the note, the symbols mallocx and alloc_malloc in its
+ * .symtab. Such a program is not given LD_PRELOAD: its own copy is the one
+ * that serves malloc and writes the profile. */
+static int program_has_liballoc(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    elf_version(EV_CURRENT);
+    Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+    int found = 0, mallocx = 0, alloc_malloc = 0;
+    Elf_Scn *scn = NULL;
+    while (elf && !found && (scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        Elf_Data *d;
+        if (!gelf_getshdr(scn, &sh) || !(d = elf_getdata(scn, NULL)))
+            continue;
+        if (sh.sh_type == SHT_NOTE) {
+            GElf_Nhdr nh;
+            size_t off = 0, name_off, desc_off, next;
+            while (!found && (next = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+                found = nh.n_type == 0x4c41 && nh.n_namesz == 9 &&
+                        memcmp((const char *)d->d_buf + name_off, "liballoc", 9) == 0;
+                off = next;
+            }
+        } else if (sh.sh_type == SHT_SYMTAB && sh.sh_entsize) {
+            for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+                GElf_Sym sym;
+                const char *name;
+                if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+                    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)))
+                    continue;
+                mallocx |= strcmp(name, "mallocx") == 0;
+                alloc_malloc |= strcmp(name, "alloc_malloc") == 0;
+            }
+            found = mallocx && alloc_malloc;
+        }
+    }
+    if (elf)
+        elf_end(elf);
+    close(fd);
+    return found;
+}
+
 /* Runs the command; returns its wait status (or -1 after error()). */
 static int run_child(char **cmd, const char *preload, const char *conf, const char *sig,
                      const char *prefix, pid_t *pid_out, int *stopped_by)
@@ -305,7 +354,8 @@ static int run_child(char **cmd, const char *preload, const char *conf, const ch
         sigaction(SIGQUIT, &old_quit, NULL);
         signal(SIGTTOU, old_ttou);
         setpgid(0, 0); /* terminal signals reach record, which dumps first */
-        setenv("LD_PRELOAD", preload, 1);
+        if (preload)
+            setenv("LD_PRELOAD", preload, 1);
         setenv("MALLOC_CONF", conf, 1);
         execvp(cmd[0], cmd);
         fprintf(stderr, "error: cannot run '%s': %s\n", cmd[0], strerror(errno));
@@ -537,17 +587,25 @@ int record_main(int argc, char **argv, const char *argv0)
         preload = xasprintf("%s/../lib/liballoc.so", self);
     }
     int rc = 1;
-    if (!dir || access(preload, R_OK) != 0) {
+    char *prog = which(cmd[0]);
+    int built_in = prog && program_has_liballoc(prog);
+    free(prog);
+    if (!dir || (!built_in && access(preload, R_OK) != 0)) {
         error("cannot find the allocator '%s' (set JEPROF_C_PRELOAD)", preload);
         goto out;
     }
+    if (built_in)
+        fprintf(stderr,
+                "jeprof-c: '%s' contains liballoc (linked statically): not preloading %s, "
+                "only setting MALLOC_CONF\n",
+                cmd[0], preload);
     char *sig = NULL;
     const char *base = strrchr(preload, '/') ? strrchr(preload, '/') + 1 : preload;
-    char *conf = build_conf(dir, strncmp(base, "liballoc", 8) == 0, &sig);
+    char *conf = build_conf(dir, built_in || strncmp(base, "liballoc", 8) == 0, &sig);
     char *prefix = xasprintf("%s/heap", dir);
     pid_t pid = 0;
     int stopped_by = 0;
-    int st = run_child(cmd, preload, conf, sig, prefix, &pid, &stopped_by);
+    int st = run_child(cmd, built_in ? NULL : preload, conf, sig, prefix, &pid, &stopped_by);
     free(conf);
     free(sig);
     free(prefix);

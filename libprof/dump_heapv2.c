@@ -12,6 +12,7 @@
  * are then all the peak's; the writer is the same for both.
  */
 #include "prof.h"
+#include "foreign.h"
 #include "options.h"
 #include "writer.h"
 #include "elfsym.h"
@@ -286,32 +287,40 @@ int prof_dump_peak_path(const char *path)
 
 int prof_dump_auto(char kind)
 {
+    /* Interval and gdump dumps come from the allocation path: no calls into
+     * other allocators there (foreign.h). */
+    foreign_refresh(kind != 'i' && kind != 'u');
     pthread_mutex_lock(&prof.dump_lock);
+    char prefix[sizeof(prof.prefix) + 600];
     if (!prof.prefix[0]) {
         pthread_mutex_unlock(&prof.dump_lock);
         return EFAULT;
     }
-    char path[4200];
+    if (foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix)) != 0) {
+        pthread_mutex_unlock(&prof.dump_lock);
+        return ESRCH; /* this copy serves nothing (said once on stderr) */
+    }
+    char path[sizeof(prefix) + 100];
     unsigned long long seq = prof.dump_seq++;
     int pid = (int)getpid();
     switch (kind) {
     case 'f':
-        snprintf(path, sizeof(path), "%s.%d.%llu.f.heap", prof.prefix, pid, seq);
+        snprintf(path, sizeof(path), "%s.%d.%llu.f.heap", prefix, pid, seq);
         break;
     case 'i':
-        snprintf(path, sizeof(path), "%s.%d.%llu.i%llu.heap", prof.prefix, pid, seq,
+        snprintf(path, sizeof(path), "%s.%d.%llu.i%llu.heap", prefix, pid, seq,
                  (unsigned long long)prof.iseq++);
         break;
     case 'u':
-        snprintf(path, sizeof(path), "%s.%d.%llu.u%llu.heap", prof.prefix, pid, seq,
+        snprintf(path, sizeof(path), "%s.%d.%llu.u%llu.heap", prefix, pid, seq,
                  (unsigned long long)prof.useq++);
         break;
     case 'p':
-        snprintf(path, sizeof(path), "%s.%d.%llu.p%llu.heap", prof.prefix, pid, seq,
+        snprintf(path, sizeof(path), "%s.%d.%llu.p%llu.heap", prefix, pid, seq,
                  (unsigned long long)prof.pseq++);
         break;
     default:
-        snprintf(path, sizeof(path), "%s.%d.%llu.m%llu.heap", prof.prefix, pid, seq,
+        snprintf(path, sizeof(path), "%s.%d.%llu.m%llu.heap", prefix, pid, seq,
                  (unsigned long long)prof.mseq++);
         break;
     }

@@ -11,6 +11,7 @@
 #include "prof_hooks.h"
 #include "options.h"
 #include "recent.h"
+#include "foreign.h"
 #include "dump_signal.h"
 
 #include <math.h>
@@ -158,6 +159,7 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
     prof_host_mark_sampled(h, p);
     td->sample_allocated = prof_host_allocated(h);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
+    foreign_note_sample();
     if (opt.prof_stats)
         prof_stats_inc(usize, size);
 }
@@ -254,8 +256,16 @@ static void final_dump(void)
             prof_dump_auto('p'); /* before .f., which stays the last dump */
         prof_dump_auto('f');
     }
-    if (prof.prefix[0] && recent_enabled())
-        (void)recent_dump_final(); /* the ring too, for jeprof-c --temporary */
+    if (prof.prefix[0] && recent_enabled()) {
+        /* the ring too, for jeprof-c --temporary, named as the heap dumps */
+        static char prefix[sizeof(prof.prefix) + 600];
+        foreign_refresh(true);
+        pthread_mutex_lock(&prof.dump_lock);
+        int skip = foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix));
+        pthread_mutex_unlock(&prof.dump_lock);
+        if (!skip)
+            (void)recent_dump_final(prefix);
+    }
     if (opt.prof_leak) {
         double acc[3] = {0, 0, 0};
         site_foreach(leak_visit, acc);
@@ -305,12 +315,14 @@ void prof_prefork(void)
     site_prefork();
     recent_prefork();
     prof_stats_prefork();
+    foreign_prefork();
 }
 
 void prof_postfork_parent(void)
 {
     if (!opt.prof)
         return;
+    foreign_postfork_parent();
     prof_stats_postfork_parent();
     recent_postfork_parent();
     site_postfork_parent();
@@ -327,6 +339,7 @@ void prof_postfork_child(void)
     recent_postfork_child();
     site_postfork_child();
     backtrace_postfork_child();
+    foreign_postfork_child();
     pthread_mutex_init(&prof.tdata_lock, NULL);
     pthread_mutex_init(&prof.dump_lock, NULL);
 }

@@ -189,7 +189,9 @@ int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque);
 int prof_dump_path(const char *path);
 /* The same with the peak snapshot's counters (prof.dump_peak). */
 int prof_dump_peak_path(const char *path);
-/* Auto-named dump of kind 'm', 'i', 'u', 'f' or 'p' (peak snapshot). */
+/* Auto-named dump of kind 'm', 'i', 'u', 'f' or 'p' (peak snapshot): 0,
+ * EFAULT (no prefix), ESRCH (another allocator serves malloc and this copy
+ * sampled nothing: foreign.h) or the writer's errno. */
 int prof_dump_auto(char kind);
 
 /* dump_pprof.c: gzip'd profile.proto at path (whole or nothing); dump lock held. */

@@ -472,15 +472,15 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
 
 static struct dump_file final_out;
 
-int recent_dump_final(void)
+int recent_dump_final(const char *prefix)
 {
     pthread_mutex_lock(&prof.dump_lock);
-    if (!prof.prefix[0]) {
+    if (!prof.prefix[0] || !prefix[0]) {
         pthread_mutex_unlock(&prof.dump_lock);
         return EFAULT;
     }
     char path[4200];
-    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prof.prefix, (int)getpid(),
+    snprintf(path, sizeof(path), "%s.%d.%llu.f.recent.json", prefix, (int)getpid(),
              (unsigned long long)prof.dump_seq++);
     int err = dump_file_open(&final_out, path); /* warns on failure */
     if (!err) {

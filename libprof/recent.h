@@ -76,8 +76,9 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
 
 /* With prof_final: the whole ring as <prefix>.<pid>.<seq>.f.recent.json
  * (whole or nothing), numbered after the final heap dump; 0 or an errno
- * (EFAULT: no prefix). Takes prof.dump_lock. */
-int recent_dump_final(void);
+ * (EFAULT: no prefix). prefix: prof.prefix as foreign_dump_prefix gives it
+ * (foreign.h). Takes prof.dump_lock. */
+int recent_dump_final(const char *prefix);
 
 void recent_prefork(void);
 void recent_postfork_parent(void);

@@ -98,6 +98,31 @@ $(BUILD)/tests/prof/http_idle: tests/prof/http_idle.c
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ -ldl
 PROF_SUBJECT_BINS := $(addprefix $(BUILD)/tests/prof/,accuracy heapv2 heapv2_fp dumpload stress libstress_lib.so temporary peak http_idle)
 
+# tests/apps/prof_dual.sh's subject: linked with Debian's libjemalloc (when
+# libjemalloc-dev is installed), and with liballoc.a (a second copy of the
+# allocator in a program that is also preloaded).
+$(BUILD)/tests/prof/dual_jemalloc: tests/prof/dual.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -DDUAL_JEMALLOC $< -o $@ -ljemalloc
+$(BUILD)/tests/prof/dual_static: tests/prof/dual.c $(BUILD)/liballoc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g $< -o $@ $(BUILD)/liballoc.a $(LIBALLOC_LIBS)
+# ... and a plugin with its own copy (calls bound inside), under a program
+# that links it.
+$(BUILD)/tests/prof/libdual_plugin.so: tests/prof/dual_plugin.c $(BUILD)/liballoc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared -Iinclude -Wl,-Bsymbolic-functions $< -o $@ \
+	    $(BUILD)/liballoc.a $(LIBALLOC_LIBS)
+$(BUILD)/tests/prof/dual_plugin: tests/prof/dual.c $(BUILD)/tests/prof/libdual_plugin.so
+	@mkdir -p $(dir $@)
+	$(CC) $(PROF_SUBJECT_CFLAGS) -g -DDUAL_PLUGIN $< -o $@ -L$(BUILD)/tests/prof -ldual_plugin \
+	    -Wl,-rpath,$(abspath $(BUILD)/tests/prof)
+PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_static $(BUILD)/tests/prof/libdual_plugin.so \
+                     $(BUILD)/tests/prof/dual_plugin
+ifneq ($(wildcard /usr/include/jemalloc/jemalloc.h),)
+PROF_SUBJECT_BINS += $(BUILD)/tests/prof/dual_jemalloc
+endif
+
 # bench/heaptrack's three programs (leak, peak, churn), for
 # tests/apps/heaptrack_side.sh: the flags bench/heaptrack/run.sh uses.
 HT_PROGS := $(addprefix $(BUILD)/tests/heaptrack/,leak peak churn)
