@@ -132,3 +132,10 @@ $(NAMES_TABLE): tests/cli/jeprof/names_table.c $(filter-out %/main.o,$(JEPROF_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
 TEST_DEPS += $(NAMES_TABLE)
+
+# tests/cli/jeprof_filebuf.sh's driver: filebuf_map and filebuf_guard.
+FILEBUF_MAP := $(BUILD)/tests/cli/filebuf_map
+$(FILEBUF_MAP): tests/cli/jeprof/filebuf_map.c $(filter-out %/main.o,$(JEPROF_OBJS)) $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
+TEST_DEPS += $(FILEBUF_MAP)
