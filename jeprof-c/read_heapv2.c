@@ -185,6 +185,11 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
         return 0; /* per-thread summary in the header (may carry a name) */
     if (s != e)
         return fail(h, "trailing text after counts");
+    if (thread != THREAD_ALL) {
+        h->p->has_threads = 1;
+        if (!h->p->keep_threads)
+            return 0; /* only --thread reads them: save the memory (and the unsampling) */
+    }
     double v[PV_N];
     v[PV_INUSE_OBJECTS] = (double)c[0];
     v[PV_INUSE_SPACE] = (double)c[1];
@@ -192,11 +197,6 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
     v[PV_ALLOC_SPACE] = (double)c[3];
     unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
     unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
-    if (thread != THREAD_ALL) {
-        h->p->has_threads = 1;
-        if (!h->p->keep_threads)
-            return 0; /* only --thread reads them: save the memory */
-    }
     if (h->stack_off < 0)
         h->stack_off = profile_stack(h->p, h->stk, h->nstk);
     profile_add_sample(h->p, (uint32_t)h->stack_off, (uint32_t)h->nstk, thread, v);
