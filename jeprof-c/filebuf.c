@@ -215,7 +215,10 @@ int filebuf_map(struct filebuf *fb, const char *path)
     if (fd < 0)
         return errno;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > FILEBUF_MAX) {
+    /* Not a regular file, too large, or a size of 0 (procfs files say 0
+     * and have content; an empty file reads as empty either way): read. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+        (uint64_t)st.st_size > FILEBUF_MAX) {
         close(fd);
         return filebuf_read(fb, path); /* its checks and messages */
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # jeprof-c maps its inputs read-only instead of copying them (filebuf_map):
 # a page-sized file still ends in a NUL, an empty file is empty, gzip'd
-# files are inflated, a cut gzip stream is EBADMSG, and a file that shrinks
+# files are inflated, a cut gzip stream is EBADMSG, a procfs file (size 0)
+# is read, not taken as empty, and a file that shrinks
 # under the mapping is EIO from filebuf_guard instead of a SIGBUS.
 # Then the same through the CLI: a dump read by mapping gives the same
 # report as the same bytes read from a pipe (filebuf_read's path).

@@ -72,6 +72,21 @@ static void test_empty(const char *dir)
     }
 }
 
+/* A procfs file says its size is 0 and has content: it is read, not
+ * mapped as empty (a --maps copy or a profile behind /proc). */
+static void test_procfs(void)
+{
+    struct filebuf fb;
+    int rc = filebuf_map(&fb, "/proc/self/maps");
+    CHECK(rc == 0, "filebuf_map(/proc/self/maps) = %d", rc);
+    if (!rc) {
+        CHECK(fb.len > 0 && strchr(fb.data, '-') != NULL, "/proc/self/maps read as %zu bytes",
+              fb.len);
+        CHECK(fb.maplen == 0, "a procfs file was mapped");
+        filebuf_free(&fb);
+    }
+}
+
 /* A gzip'd file is inflated (from the mapping) into a malloc'd buffer. */
 static void test_gzip(const char *dir)
 {
@@ -160,6 +175,7 @@ int main(int argc, char **argv)
     }
     test_page_sized(argv[1]);
     test_empty(argv[1]);
+    test_procfs();
     test_gzip(argv[1]);
     test_shrunk(argv[1]);
     if (!failures)
