@@ -132,24 +132,32 @@ static int fg_cmp_strp(const void *a, const void *b)
 /* Sorts the n stacks of keys (s set) as strcmp frame by frame would, a
  * shorter stack before the longer one it starts. Fills the keys' ranks
  * from *pool (allocated here, nframes_total entries). 0 or ENOMEM. */
-static int fg_sort_stacks(struct fg_key *keys, size_t n, size_t nframes_total, uint32_t **pool)
+static int fg_sort_stacks(struct fg_key *keys, size_t n, size_t nframes_total, size_t maxframes,
+                          uint32_t **pool)
 {
     struct fg_names t = {.nslots = 1024};
     const char ***order = NULL;
     uint32_t *rank_of = NULL;
     int err = ENOMEM;
+    /* The last name met at each depth: stacks share their roots, so most
+     * shallow frames are found without hashing. */
+    const char **lastp = calloc(maxframes + 1, sizeof(*lastp));
+    uint32_t *lastk = malloc((maxframes + 1) * sizeof(*lastk));
     *pool = malloc((nframes_total ? nframes_total : 1) * sizeof(**pool));
     t.ptr = calloc(t.nslots, sizeof(*t.ptr));
     t.idx = malloc(t.nslots * sizeof(*t.idx));
-    if (!*pool || !t.ptr || !t.idx)
+    if (!*pool || !t.ptr || !t.idx || !lastp || !lastk)
         goto out;
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
         keys[i].rank = *pool + off;
         for (size_t d = 0; d < keys[i].s->nframes; d++) {
-            uint32_t k = fg_name_index(&t, keys[i].s->frames[d]);
+            const char *name = keys[i].s->frames[d];
+            uint32_t k = name == lastp[d] ? lastk[d] : fg_name_index(&t, name);
             if (k == UINT32_MAX)
                 goto out;
+            lastp[d] = name;
+            lastk[d] = k;
             (*pool)[off++] = k;
         }
     }
@@ -172,6 +180,8 @@ static int fg_sort_stacks(struct fg_key *keys, size_t n, size_t nframes_total, u
     qsort(keys, n, sizeof(*keys), fg_cmp_key);
     err = 0;
 out:
+    free(lastp);
+    free(lastk);
     free(order);
     free(rank_of);
     free(t.ptr);
@@ -657,7 +667,7 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
         nframes_total += s->nframes;
         sorted[n++].s = s;
     }
-    if ((err = fg_sort_stacks(sorted, n, nframes_total, &ranks)))
+    if ((err = fg_sort_stacks(sorted, n, nframes_total, maxframes, &ranks)))
         goto out_free_sorted;
 
     size_t *path = malloc((maxframes + 1) * sizeof(*path));
