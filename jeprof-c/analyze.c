@@ -148,7 +148,8 @@ static void translate_loc(struct analysis *a, size_t *cap, uint32_t li, enum gra
 
 /* Hash set of trimmed stacks for merging. */
 struct stackset {
-    uint32_t *slots; /* stack index + 1 */
+    uint64_t *slots; /* stack index + 1 in the low half, the hash's high half above:
+                        a probe compares stacks only when those 32 bits agree */
     size_t n;        /* power of two */
 };
 
@@ -161,43 +162,46 @@ static uint64_t stack_hash(const uint32_t *s, uint32_t d)
 }
 
 /* Returns the index of the merged stack the sample went to. */
-static uint32_t add_stack(struct analysis *a, struct stackset *set, size_t *capstk, size_t *cappool,
-                     const uint32_t *s, uint32_t d, const struct psample *smp, double v,
-                     double objs)
+static uint32_t add_stack(struct analysis *a, struct stackset *set, size_t *capstk,
+                          const uint32_t *s, uint32_t d, uint64_t full, const struct psample *smp,
+                          double v, double objs)
 {
     if (a->nstacks * 2 >= set->n) {
         size_t nn = set->n ? set->n * 2 : 1024;
-        uint32_t *ns = xcalloc(nn, sizeof(uint32_t));
+        uint64_t *ns = xcalloc(nn, sizeof(uint64_t));
         for (size_t i = 0; i < a->nstacks; i++) {
             const struct astack *t = &a->stacks[i];
-            size_t h = stack_hash(a->pool + t->off, t->depth) & (nn - 1);
+            uint64_t sh = stack_hash(a->pool + t->off, t->depth);
+            size_t h = sh & (nn - 1);
             while (ns[h])
                 h = (h + 1) & (nn - 1);
-            ns[h] = (uint32_t)i + 1;
+            ns[h] = (sh & ~(uint64_t)UINT32_MAX) | ((uint64_t)i + 1);
         }
         free(set->slots);
         set->slots = ns;
         set->n = nn;
     }
-    size_t h = stack_hash(s, d) & (set->n - 1);
+    uint64_t tag = full & ~(uint64_t)UINT32_MAX; /* full: stack_hash(s, d) */
+    size_t h = full & (set->n - 1);
     while (set->slots[h]) {
-        struct astack *t = &a->stacks[set->slots[h] - 1];
-        if (t->depth == d && (d == 0 || memcmp(a->pool + t->off, s, d * sizeof(uint32_t)) == 0)) {
+        uint32_t idx = (uint32_t)set->slots[h];
+        struct astack *t = &a->stacks[idx - 1];
+        if ((set->slots[h] & ~(uint64_t)UINT32_MAX) == tag && t->depth == d &&
+            (d == 0 || memcmp(a->pool + t->off, s, d * sizeof(uint32_t)) == 0)) {
             t->v += v;
             t->objects += objs;
             if (smp->lifetime >= 0) {
                 t->lifetime_sum += smp->lifetime;
                 t->freed += 1;
             }
-            return set->slots[h] - 1;
+            return idx - 1;
         }
         h = (h + 1) & (set->n - 1);
     }
     GROW(a->stacks, *capstk, a->nstacks + 1);
-    GROW(a->pool, *cappool, a->npool + d);
     struct astack *t = &a->stacks[a->nstacks];
     memset(t, 0, sizeof(*t));
-    t->off = (uint32_t)a->npool;
+    t->off = d ? (uint32_t)(s - a->pool) : 0; /* s lies in the profile's stackpool */
     t->depth = d;
     t->v = v;
     t->objects = objs;
@@ -205,10 +209,7 @@ static uint32_t add_stack(struct analysis *a, struct stackset *set, size_t *caps
         t->lifetime_sum = smp->lifetime;
         t->freed = 1;
     }
-    if (d)
-        memcpy(a->pool + a->npool, s, d * sizeof(uint32_t));
-    a->npool += d;
-    set->slots[h] = (uint32_t)++a->nstacks;
+    set->slots[h] = tag | (uint64_t)++a->nstacks;
     return (uint32_t)a->nstacks - 1;
 }
 
@@ -268,10 +269,40 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
     uint8_t *isalloc = xcalloc(p->nlocs + 1, 1);
     for (size_t i = 0; i < p->nlocs; i++)
         isalloc[i] = (uint8_t)loc_is_alloc(p, &p->locs[i]);
+    /* Trimmed stacks stay where the profile keeps them. */
+    a->pool = p->stackpool;
+    a->npool = p->npool;
+    /* At most one merged stack per sample: sized once, the set never
+     * rehashes (load at most one half). */
     struct stackset set = {0};
-    size_t capstk = 0, cappool = 0;
+    for (set.n = 1024; set.n < 2 * p->nsamples + 2; set.n *= 2)
+        ;
+    set.slots = xcalloc(set.n, sizeof(uint64_t));
+    size_t capstk = p->nsamples + 1; /* the same bound: no regrowth, no copy */
+    a->stacks = xmalloc(capstk * sizeof(*a->stacks));
+    /* First pass, reading the samples in order: where each stack starts
+     * once allocator frames are cut, and its hash, so that the merge can
+     * prefetch the set's slot a few samples ahead (the set is far larger
+     * than the cache: a miss per sample otherwise). */
+    uint32_t *tstart = xmalloc((p->nsamples + 1) * sizeof(uint32_t));
+    uint64_t *thash = xmalloc((p->nsamples + 1) * sizeof(uint64_t));
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct psample *s = &p->samples[i];
+        const uint32_t *stk = s->depth ? p->stackpool + s->stack : NULL;
+        uint32_t start = 0;
+        if (s->thread == o->thread)
+            for (uint32_t j = 0; j < s->depth; j++)
+                if (isalloc[stk[j]])
+                    start = j + 1;
+        tstart[i] = start;
+        thash[i] = s->thread == o->thread ? stack_hash(stk ? stk + start : NULL, s->depth - start)
+                                          : 0;
+    }
+    enum { PREFETCH_AHEAD = 8 };
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct psample *s = &p->samples[i];
+        if (i + PREFETCH_AHEAD < p->nsamples)
+            __builtin_prefetch(&set.slots[thash[i + PREFETCH_AHEAD] & (set.n - 1)]);
         if (o->sample_stack)
             o->sample_stack[i] = UINT32_MAX;
         if (s->thread != o->thread)
@@ -279,10 +310,7 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
         double v = s->v[o->value];
         a->total += v;
         const uint32_t *stk = s->depth ? p->stackpool + s->stack : NULL;
-        uint32_t start = 0;
-        for (uint32_t j = 0; j < s->depth; j++)
-            if (isalloc[stk[j]])
-                start = j + 1;
+        uint32_t start = tstart[i];
         const uint32_t *t = stk ? stk + start : NULL;
         uint32_t d = s->depth - start;
         int keep = 1;
@@ -299,11 +327,13 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
         a->kept += v;
         /* Objects of the same kind: inuse_objects for inuse_*, alloc_objects
          * for alloc_* (the enum pairs them as even/odd). */
-        uint32_t k = add_stack(a, &set, &capstk, &cappool, t, d, s, v, s->v[o->value & ~1]);
+        uint32_t k = add_stack(a, &set, &capstk, t, d, thash[i], s, v, s->v[o->value & ~1]);
         if (o->sample_stack)
             o->sample_stack[i] = k;
     }
     free(set.slots);
+    free(tstart);
+    free(thash);
     free(isalloc);
     reduce(a, o);
     return 0;
@@ -311,7 +341,6 @@ int analyze(struct analysis *a, const struct profile *p, const struct analyze_op
 
 void analysis_free(struct analysis *a)
 {
-    free(a->pool);
     free(a->stacks);
     strtab_free(&a->nodes);
     free(a->npath);

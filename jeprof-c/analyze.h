@@ -41,7 +41,8 @@ struct analysis {
     const struct profile *p;
     double total;   /* before trimming and focus (jeprof's Total line) */
     double kept;    /* after focus/ignore: the percentage base */
-    uint32_t *pool; /* trimmed stacks' locations */
+    const uint32_t *pool; /* trimmed stacks' locations: the profile's stackpool (a trimmed
+                             stack is the tail of its sample's stack), not a copy */
     size_t npool;
     struct astack *stacks; /* merged stacks */
     size_t nstacks;

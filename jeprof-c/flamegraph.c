@@ -47,17 +47,147 @@ struct fg_tree {
     size_t cap;        /* nodes allocated */
 };
 
-static int fg_cmp_stack(const void *pa, const void *pb)
+/* A stack to sort: its names replaced by their ranks in strcmp order
+ * (equal names share a rank), so the sort compares small integers in one
+ * array instead of chasing and comparing strings. */
+struct fg_key {
+    const struct fg_stack *s; /* the stack */
+    const uint32_t *rank;     /* s->nframes ranks, root first */
+};
+
+static int fg_cmp_key(const void *pa, const void *pb)
 {
-    const struct fg_stack *a = *(const struct fg_stack *const *)pa;
-    const struct fg_stack *b = *(const struct fg_stack *const *)pb;
-    size_t n = a->nframes < b->nframes ? a->nframes : b->nframes;
-    for (size_t i = 0; i < n; i++) {
-        int c = strcmp(a->frames[i], b->frames[i]);
-        if (c)
-            return c;
+    const struct fg_key *a = pa, *b = pb;
+    size_t n = a->s->nframes < b->s->nframes ? a->s->nframes : b->s->nframes;
+    for (size_t i = 0; i < n; i++)
+        if (a->rank[i] != b->rank[i])
+            return a->rank[i] < b->rank[i] ? -1 : 1;
+    return (a->s->nframes > b->s->nframes) - (a->s->nframes < b->s->nframes);
+}
+
+/* The distinct name pointers met, for ranking (open addressing). */
+struct fg_names {
+    const char **ptr; /* slot -> name pointer, NULL = empty */
+    uint32_t *idx;    /* slot -> index into uniq */
+    size_t nslots;    /* power of two */
+    const char **uniq; /* distinct pointers in order of first use */
+    size_t n, cap;
+};
+
+static size_t fg_ptr_slot(const struct fg_names *t, const char *p)
+{
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 20) & (t->nslots - 1);
+    while (t->ptr[i] && t->ptr[i] != p)
+        i = (i + 1) & (t->nslots - 1);
+    return i;
+}
+
+/* Index of p in t->uniq, added when new; UINT32_MAX when out of memory. */
+static uint32_t fg_name_index(struct fg_names *t, const char *p)
+{
+    size_t i = fg_ptr_slot(t, p);
+    if (t->ptr[i])
+        return t->idx[i];
+    if ((t->n + 1) * 2 > t->nslots) { /* keep the load at most one half */
+        struct fg_names g = {.nslots = t->nslots * 2};
+        g.ptr = calloc(g.nslots, sizeof(*g.ptr));
+        g.idx = malloc(g.nslots * sizeof(*g.idx));
+        if (!g.ptr || !g.idx) {
+            free(g.ptr);
+            free(g.idx);
+            return UINT32_MAX;
+        }
+        for (size_t k = 0; k < t->n; k++) {
+            size_t j = fg_ptr_slot(&g, t->uniq[k]);
+            g.ptr[j] = t->uniq[k];
+            g.idx[j] = (uint32_t)k;
+        }
+        free(t->ptr);
+        free(t->idx);
+        t->ptr = g.ptr;
+        t->idx = g.idx;
+        t->nslots = g.nslots;
+        i = fg_ptr_slot(t, p);
     }
-    return (a->nframes > b->nframes) - (a->nframes < b->nframes);
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        const char **u = realloc(t->uniq, cap * sizeof(*u));
+        if (!u)
+            return UINT32_MAX;
+        t->uniq = u;
+        t->cap = cap;
+    }
+    t->ptr[i] = p;
+    t->idx[i] = (uint32_t)t->n;
+    t->uniq[t->n] = p;
+    return (uint32_t)t->n++;
+}
+
+static int fg_cmp_strp(const void *a, const void *b)
+{
+    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+}
+
+/* Sorts the n stacks of keys (s set) as strcmp frame by frame would, a
+ * shorter stack before the longer one it starts. Fills the keys' ranks
+ * from *pool (allocated here, nframes_total entries). 0 or ENOMEM. */
+static int fg_sort_stacks(struct fg_key *keys, size_t n, size_t nframes_total, size_t maxframes,
+                          uint32_t **pool)
+{
+    struct fg_names t = {.nslots = 1024};
+    const char ***order = NULL;
+    uint32_t *rank_of = NULL;
+    int err = ENOMEM;
+    /* The last name met at each depth: stacks share their roots, so most
+     * shallow frames are found without hashing. */
+    const char **lastp = calloc(maxframes + 1, sizeof(*lastp));
+    uint32_t *lastk = malloc((maxframes + 1) * sizeof(*lastk));
+    *pool = malloc((nframes_total ? nframes_total : 1) * sizeof(**pool));
+    t.ptr = calloc(t.nslots, sizeof(*t.ptr));
+    t.idx = malloc(t.nslots * sizeof(*t.idx));
+    if (!*pool || !t.ptr || !t.idx || !lastp || !lastk)
+        goto out;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        keys[i].rank = *pool + off;
+        for (size_t d = 0; d < keys[i].s->nframes; d++) {
+            const char *name = keys[i].s->frames[d];
+            uint32_t k = name == lastp[d] ? lastk[d] : fg_name_index(&t, name);
+            if (k == UINT32_MAX)
+                goto out;
+            lastp[d] = name;
+            lastk[d] = k;
+            (*pool)[off++] = k;
+        }
+    }
+    /* Rank the distinct pointers by their strings; equal strings, one rank. */
+    order = malloc((t.n ? t.n : 1) * sizeof(*order));
+    rank_of = malloc((t.n ? t.n : 1) * sizeof(*rank_of));
+    if (!order || !rank_of)
+        goto out;
+    for (size_t k = 0; k < t.n; k++)
+        order[k] = &t.uniq[k];
+    qsort(order, t.n, sizeof(*order), fg_cmp_strp);
+    uint32_t r = 0;
+    for (size_t k = 0; k < t.n; k++) {
+        if (k > 0 && strcmp(*order[k - 1], *order[k]) != 0)
+            r++;
+        rank_of[order[k] - t.uniq] = r;
+    }
+    for (size_t j = 0; j < off; j++)
+        (*pool)[j] = rank_of[(*pool)[j]];
+    qsort(keys, n, sizeof(*keys), fg_cmp_key);
+    err = 0;
+out:
+    free(lastp);
+    free(lastk);
+    free(order);
+    free(rank_of);
+    free(t.ptr);
+    free(t.idx);
+    free(t.uniq);
+    return err;
 }
 
 static int fg_tree_push(struct fg_tree *t, const char *name, size_t parent, uint32_t depth)
@@ -75,20 +205,19 @@ static int fg_tree_push(struct fg_tree *t, const char *name, size_t parent, uint
 }
 
 /* Merges the sorted stacks into t; path has room for maxframes+1 entries. */
-static int fg_tree_build(struct fg_tree *t, const struct fg_stack *const *sorted, size_t n,
-                         size_t *path)
+static int fg_tree_build(struct fg_tree *t, const struct fg_key *sorted, size_t n, size_t *path)
 {
     int err = fg_tree_push(t, "all", 0, 0);
     if (err)
         return err;
     path[0] = 0;
-    const struct fg_stack *prev = NULL;
+    const struct fg_key *prev = NULL;
     for (size_t i = 0; i < n; i++) {
-        const struct fg_stack *s = sorted[i];
+        const struct fg_stack *s = sorted[i].s;
         size_t common = 0;
         if (prev) {
-            size_t m = prev->nframes < s->nframes ? prev->nframes : s->nframes;
-            while (common < m && strcmp(prev->frames[common], s->frames[common]) == 0)
+            size_t m = prev->s->nframes < s->nframes ? prev->s->nframes : s->nframes;
+            while (common < m && prev->rank[common] == sorted[i].rank[common])
                 common++;
         }
         for (size_t d = common; d < s->nframes; d++) {
@@ -96,11 +225,16 @@ static int fg_tree_build(struct fg_tree *t, const struct fg_stack *const *sorted
                 return err;
             path[d + 1] = t->n - 1;
         }
-        for (size_t d = 0; d <= s->nframes; d++) {
-            t->v[path[d]].value += s->value;
-            t->v[path[d]].base += s->base;
-        }
-        prev = s;
+        /* The value goes to the stack's last frame; sums move rootward below. */
+        t->v[path[s->nframes]].value += s->value;
+        t->v[path[s->nframes]].base += s->base;
+        prev = &sorted[i];
+    }
+    /* Each frame's value is its own plus its callees': a child comes after
+     * its parent, so one backward pass adds every subtree into its parent. */
+    for (size_t i = t->n; i-- > 1;) {
+        t->v[t->v[i].parent].value += t->v[i].value;
+        t->v[t->v[i].parent].base += t->v[i].base;
     }
     /* Pre-order: a parent is placed before its children, in name order. */
     for (size_t i = 1; i < t->n; i++) {
@@ -500,10 +634,11 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
         width = 2 * FG_XPAD + 100;
 
     /* Keep the stacks that carry a value; check them and their sum. */
-    const struct fg_stack **sorted = malloc((nstacks ? nstacks : 1) * sizeof(*sorted));
+    struct fg_key *sorted = malloc((nstacks ? nstacks : 1) * sizeof(*sorted));
+    uint32_t *ranks = NULL;
     if (!sorted)
         return ENOMEM;
-    size_t n = 0, maxframes = 0;
+    size_t n = 0, maxframes = 0, nframes_total = 0;
     uint64_t total = 0, base_total = 0;
     int err = 0;
     int diff = opt && opt->diff;
@@ -529,9 +664,11 @@ int flamegraph_write_svg(FILE *out, const struct fg_stack *stacks, size_t nstack
         base_total += s->base;
         if (s->nframes > maxframes)
             maxframes = s->nframes;
-        sorted[n++] = s;
+        nframes_total += s->nframes;
+        sorted[n++].s = s;
     }
-    qsort(sorted, n, sizeof(*sorted), fg_cmp_stack);
+    if ((err = fg_sort_stacks(sorted, n, nframes_total, maxframes, &ranks)))
+        goto out_free_sorted;
 
     size_t *path = malloc((maxframes + 1) * sizeof(*path));
     if (!path) {
@@ -571,6 +708,7 @@ out_free_tree:
     free(tree.v);
     free(path);
 out_free_sorted:
+    free(ranks);
     free(sorted);
     return err;
 }

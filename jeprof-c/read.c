@@ -67,19 +67,37 @@ int read_profile_mem(struct profile *p, const char *data, size_t len, char *err)
     return rc;
 }
 
+/* read_profile_mem's arguments, for filebuf_guard. */
+struct parse_job {
+    struct profile *p;
+    const struct filebuf *fb;
+    char *err;
+};
+static int parse_run(void *arg)
+{
+    struct parse_job *j = arg;
+    return read_profile_mem(j->p, j->fb->data, j->fb->len, j->err);
+}
+
 int read_profile_file(struct profile *p, const char *path, char *err)
 {
     struct filebuf fb;
-    int rc = filebuf_read(&fb, path);
+    int rc = filebuf_map(&fb, path);
     if (rc) {
         if (rc == EBADMSG)
             snprintf(err, READ_ERRLEN, "corrupt or truncated gzip data");
+        else if (rc == EIO)
+            snprintf(err, READ_ERRLEN, "the file shrank while it was read");
         else
             snprintf(err, READ_ERRLEN, "%s", strerror(rc));
         return rc;
     }
     size_t first = p->nmaps;
-    rc = read_profile_mem(p, fb.data, fb.len, err);
+    struct parse_job job = {.p = p, .fb = &fb, .err = err};
+    err[0] = 0;
+    rc = filebuf_guard(&fb, parse_run, &job);
+    if (rc == EIO && !err[0])
+        snprintf(err, READ_ERRLEN, "the file shrank while it was read");
     filebuf_free(&fb);
     /* When the dump was written: a file at a mapping's path changed since
      * then is not the one that ran (see symbolize.c). */

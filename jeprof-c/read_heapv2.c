@@ -91,22 +91,23 @@ static const char *parse_hex(const char *s, const char *e, uint64_t *out)
 {
     if (e - s >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         s += 2;
-    /* Digit values, 0xff for anything that is not a hex digit. */
-    static const unsigned char hexval[256] = {
-        ['0'] = 0,   ['1'] = 1,   ['2'] = 2,   ['3'] = 3,   ['4'] = 4,   ['5'] = 5,
-        ['6'] = 6,   ['7'] = 7,   ['8'] = 8,   ['9'] = 9,   ['a'] = 10,  ['b'] = 11,
-        ['c'] = 12,  ['d'] = 13,  ['e'] = 14,  ['f'] = 15,  ['A'] = 10,  ['B'] = 11,
-        ['C'] = 12,  ['D'] = 13,  ['E'] = 14,  ['F'] = 15,
+    /* Digit value + 1, 0 for anything that is not a hex digit (one test
+     * per character: this loop reads every address of the dump). */
+    static const unsigned char hexval1[256] = {
+        ['0'] = 1,   ['1'] = 2,   ['2'] = 3,   ['3'] = 4,   ['4'] = 5,   ['5'] = 6,
+        ['6'] = 7,   ['7'] = 8,   ['8'] = 9,   ['9'] = 10,  ['a'] = 11,  ['b'] = 12,
+        ['c'] = 13,  ['d'] = 14,  ['e'] = 15,  ['f'] = 16,  ['A'] = 11,  ['B'] = 12,
+        ['C'] = 13,  ['D'] = 14,  ['E'] = 15,  ['F'] = 16,
     };
     uint64_t v = 0;
     const char *b = s;
     while (s < e) {
-        unsigned c = (unsigned char)*s;
-        if (!hexval[c] && c != '0')
+        unsigned d = hexval1[(unsigned char)*s];
+        if (!d)
             break;
         if (s - b >= 16)
             return NULL;
-        v = v << 4 | hexval[c];
+        v = v << 4 | (d - 1);
         s++;
     }
     if (s == b)
@@ -184,6 +185,11 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
         return 0; /* per-thread summary in the header (may carry a name) */
     if (s != e)
         return fail(h, "trailing text after counts");
+    if (thread != THREAD_ALL) {
+        h->p->has_threads = 1;
+        if (!h->p->keep_threads)
+            return 0; /* only --thread reads them: save the memory (and the unsampling) */
+    }
     double v[PV_N];
     v[PV_INUSE_OBJECTS] = (double)c[0];
     v[PV_INUSE_SPACE] = (double)c[1];
@@ -191,11 +197,6 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
     v[PV_ALLOC_SPACE] = (double)c[3];
     unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
     unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
-    if (thread != THREAD_ALL) {
-        h->p->has_threads = 1;
-        if (!h->p->keep_threads)
-            return 0; /* only --thread reads them: save the memory */
-    }
     if (h->stack_off < 0)
         h->stack_off = profile_stack(h->p, h->stk, h->nstk);
     profile_add_sample(h->p, (uint32_t)h->stack_off, (uint32_t)h->nstk, thread, v);

@@ -618,51 +618,153 @@ struct rawframe {
 /* Depth of inlining followed (the frames kept are the innermost MAXFRAMES). */
 #define MAXCHAIN 512
 
-/* The function DIEs of the concrete tree that contain pc (a CU-relative
- * address): the out-of-line function, then each inlined call in it,
- * outermost first, from chain[n] on; returns the new count. Walks the DIE
- * tree itself rather than dwarf_getscopes, which does not look inside
- * namespaces (Rust puts every function in one) and so finds nothing. */
-static int function_chain(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int n)
+
+/* function_chain's steps without walking DIEs again: each scope it enters
+ * (the CU, then a function, an inlined call, a block) is indexed once by
+ * the address ranges of the children the walk would stop at, numbered in
+ * DIE order (the first child holding pc wins, as in the walk). Walking
+ * the DIEs for every address cost O(addresses x DIEs): seconds for a few
+ * thousand addresses in a C++ unit, or in a main() with thousands of
+ * call-site DIEs. At the CU level (n == 0) the children are its functions
+ * and, flattened in walk order, those of its namespaces and modules; below,
+ * the functions, inlined calls and blocks directly inside the scope. */
+struct scoperange {
+    Dwarf_Addr lo, hi; /* [lo, hi), CU (file) addresses */
+    uint32_t order;    /* the DIE's rank in the walk */
+    int tag;           /* its DW_TAG_* */
+    Dwarf_Die die;     /* the child */
+};
+struct scopeidx {
+    const void *key;       /* the scope DIE's address in the debug data, NULL = empty slot */
+    struct scoperange *r;  /* sorted by lo */
+    Dwarf_Addr *maxhi;     /* maxhi[i]: the largest hi of r[0..i] (ranges may overlap) */
+    size_t n;
+};
+static struct scopeidx *scopes; /* open addressing by key, size a power of two */
+static size_t nscopes, capscopes;
+
+static int cmp_scoperange(const void *a, const void *b)
+{
+    const struct scoperange *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Does function_chain stop at a child with this tag (at the CU level or below)? */
+static int chain_tag(int tag, int top)
+{
+    if (tag == DW_TAG_subprogram)
+        return 1;
+    return !top && (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
+                    tag == DW_TAG_try_block || tag == DW_TAG_catch_block);
+}
+
+/* Appends the children of parent the walk stops at, with their ranges. */
+static void collect_scope(Dwarf_Die *parent, int top, struct scoperange **v, size_t *n,
+                          size_t *cap, uint32_t *order)
 {
     Dwarf_Die child;
     if (dwarf_child(parent, &child) != 0)
-        return n;
+        return;
     do {
-        switch (dwarf_tag(&child)) {
-        case DW_TAG_subprogram:
-            if (dwarf_haspc(&child, pc) > 0) {
-                /* (a nested function is a frame of its own, not a callee) */
-                chain[0] = child;
-                return function_chain(&child, pc, chain, 1);
+        int tag = dwarf_tag(&child);
+        if (chain_tag(tag, top)) {
+            uint32_t ord = (*order)++;
+            Dwarf_Addr base, start, end;
+            ptrdiff_t off = 0;
+            while ((off = dwarf_ranges(&child, off, &base, &start, &end)) > 0) {
+                if (end <= start)
+                    continue;
+                GROW(*v, *cap, *n + 1);
+                (*v)[*n] = (struct scoperange){
+                    .lo = start, .hi = end, .order = ord, .tag = tag, .die = child};
+                (*n)++;
             }
-            break;
-        case DW_TAG_inlined_subroutine:
-            if (n > 0 && dwarf_haspc(&child, pc) > 0) {
-                if (n < MAXCHAIN)
-                    chain[n++] = child;
-                return function_chain(&child, pc, chain, n);
-            }
-            break;
-        case DW_TAG_lexical_block:
-        case DW_TAG_try_block:
-        case DW_TAG_catch_block:
-            if (n > 0 && dwarf_haspc(&child, pc) > 0)
-                return function_chain(&child, pc, chain, n);
-            break;
-        case DW_TAG_namespace:
-        case DW_TAG_module:
-            if (n == 0) {
-                int m = function_chain(&child, pc, chain, 0);
-                if (m > 0)
-                    return m;
-            }
-            break;
-        default:
-            break;
+        } else if (top && (tag == DW_TAG_namespace || tag == DW_TAG_module)) {
+            collect_scope(&child, top, v, n, cap, order);
         }
     } while (dwarf_siblingof(&child, &child) == 0);
-    return n;
+}
+
+static struct scopeidx *scope_slot(const void *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 17) & (capscopes - 1);
+    while (scopes[i].key && scopes[i].key != key)
+        i = (i + 1) & (capscopes - 1);
+    return &scopes[i];
+}
+
+/* The index of scope (built on first use); top: scope is a CU. */
+static const struct scopeidx *scope_index(Dwarf_Die *scope, int top)
+{
+    if ((nscopes + 1) * 2 > capscopes) {
+        struct scopeidx *old = scopes;
+        size_t oldcap = capscopes;
+        capscopes = capscopes ? capscopes * 2 : 256;
+        scopes = xcalloc(capscopes, sizeof(*scopes));
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                *scope_slot(old[i].key) = old[i];
+        free(old);
+    }
+    struct scopeidx *f = scope_slot(scope->addr);
+    if (f->key)
+        return f;
+    size_t cap = 0;
+    uint32_t order = 0;
+    f->key = scope->addr;
+    collect_scope(scope, top, &f->r, &f->n, &cap, &order);
+    if (f->n)
+        qsort(f->r, f->n, sizeof(*f->r), cmp_scoperange);
+    f->maxhi = xmalloc((f->n + 1) * sizeof(*f->maxhi));
+    for (size_t i = 0; i < f->n; i++)
+        f->maxhi[i] = i && f->maxhi[i - 1] > f->r[i].hi ? f->maxhi[i - 1] : f->r[i].hi;
+    nscopes++;
+    return f;
+}
+
+/* The first child (in DIE order) of the indexed scope holding pc, or NULL. */
+static const struct scoperange *scope_find(const struct scopeidx *f, Dwarf_Addr pc)
+{
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (f->r[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct scoperange *best = NULL;
+    for (size_t i = lo; i-- > 0 && f->maxhi[i] > pc;)
+        if (pc < f->r[i].hi && (!best || f->r[i].order < best->order))
+            best = &f->r[i];
+    return best;
+}
+
+/* The function DIEs of the concrete tree that contain pc (a CU-relative
+ * address), outermost first: the out-of-line function, then each inlined
+ * call in it (through blocks); a nested function starts the chain again.
+ * Returns its length. Walks the DIE tree itself (through scope_index)
+ * rather than dwarf_getscopes, which does not look inside namespaces
+ * (Rust puts every function in one) and so finds nothing. */
+static int cu_function_chain(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *chain)
+{
+    Dwarf_Die cur = *cu;
+    int n = 0;
+    for (;;) {
+        const struct scoperange *e = scope_find(scope_index(&cur, n == 0), pc);
+        if (!e)
+            return n;
+        cur = e->die;
+        if (e->tag == DW_TAG_subprogram) {
+            chain[0] = cur; /* (a nested function is a frame of its own, not a callee) */
+            n = 1;
+        } else if (e->tag == DW_TAG_inlined_subroutine && n < MAXCHAIN) {
+            chain[n++] = cur;
+        }
+    }
 }
 
 static int cmp_curange(const void *a, const void *b)
@@ -793,7 +895,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         line = 0;
     }
     Dwarf_Die chain[MAXCHAIN];
-    int nc = function_chain(cu, faddr - bias, chain, 0);
+    int nc = cu_function_chain(cu, faddr - bias, chain);
     /* A function DIE at address 0 is a discarded copy (see above). */
     Dwarf_Addr low;
     if (nc > 0 && o->text_lo > 0 && dwarf_lowpc(&chain[0], &low) == 0 && low == 0)

@@ -176,3 +176,10 @@ $(BUILD)/tests/dumpsig/libdlib.so: tests/dumpsig/dlib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fPIC -shared $< -o $@
 TEST_DEPS += $(DUMPSIG_BINS)
+
+# tests/cli/jeprof_filebuf.sh's driver: filebuf_map and filebuf_guard.
+FILEBUF_MAP := $(BUILD)/tests/cli/filebuf_map
+$(FILEBUF_MAP): tests/cli/jeprof/filebuf_map.c $(filter-out %/main.o,$(JEPROF_OBJS)) $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
+TEST_DEPS += $(FILEBUF_MAP)
