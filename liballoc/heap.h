@@ -141,7 +141,13 @@ void heap_nudge(struct heap *h);
 /* Reclaim remote frees of idle, blocked and exited threads (see above);
  * rate-limited, cheap when not due. Call with no allocator lock held. */
 void heap_sweep(uint64_t now);
-/* Free p whose span is s (NULL if unknown) from heap h. */
+/* True if p (not NULL) is a live block; else reports "func(): ..." with
+ * its address (misuse.h; abort under opt.abort) and returns false. Racy
+ * against a concurrent free of p by another thread, as any such check. */
+bool heap_ptr_check(void *p, const char *func);
+/* Free p whose radix-tree value is rtree_value from heap h. A pointer that
+ * is not a live block (double free, interior, wild) is reported with its
+ * address and ignored (misuse.h). */
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* heap_page_retire, then the free-side event check (free's fast path). */
@@ -165,6 +171,7 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
     if (unlikely(b == NULL))
         return heap_alloc_small_slow(h, size);
     pg->free = *(void **)b;
+    *(uintptr_t *)((char *)b + pg->mark_off) = 0; /* live now: no free mark (misuse.h) */
     pg->used++;
     pg->nmalloc++;
     uint64_t a = h->allocated + pg->block_size;

@@ -69,8 +69,12 @@ struct span {
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
     _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
     uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
-    /* Cold fields. */
     uintptr_t start;                 /* first byte of the run */
+    /* Slab free-path checks (misuse.h), set by page_init. */
+    uint64_t div_magic;              /* slab: misuse_div_magic(block_size), block-boundary test */
+    uint64_t limit;                  /* slab: capacity * block_size, bytes of carved blocks */
+    uint32_t mark_off;               /* slab: offset of a free block's mark word (misuse.h) */
+    /* Cold fields. */
     size_t usize;                    /* usable size of a large or huge block */
     size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
     struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
