@@ -83,7 +83,8 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag, memory_order_release);
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag | SPAN_TAG_CLASS(pg),
+                          memory_order_release);
 }
 
 static void refresh_current(struct heap *h, unsigned cls)
@@ -377,6 +378,7 @@ static struct heap *heap_create(void)
     for (unsigned c = 0; c < NSMALL; c++)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
+    h->misuse_key = misuse_key;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;

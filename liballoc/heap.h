@@ -92,6 +92,7 @@ struct heap {
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
+    uintptr_t misuse_key;               /* copy of misuse_key: free's mark without a global load */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
     uint64_t tick_bytes;                /* adaptive allocated bytes between decay ticks */

@@ -290,17 +290,16 @@ ALLOC_EXPORT void free(void *p)
         if (likely(tag == (uintptr_t)h) ||
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             /* Misuse checks (misuse.h): p is a block boundary inside s (a
-             * stale span of a large run fails here too), it is not marked
-             * free, and it is not the top of the free list (the 8-byte
-             * class's double free). Any doubt goes to the slow path, which
-             * reports. */
-            void *top = s->free;
-            uintptr_t *mark = (uintptr_t *)((char *)p + s->mark_off);
-            uintptr_t m = misuse_mark_of(p);
-            if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m || p == top))
+             * stale span of a large run fails here too) and its second word
+             * is not the free mark. The 8-byte class, which has no mark
+             * word, never gets here (SPAN_TAG_NOMARK). Any doubt goes to the
+             * slow path, which reports. */
+            uintptr_t *mark = (uintptr_t *)p + 1;
+            uintptr_t m = (uintptr_t)p ^ h->misuse_key;
+            if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
                 goto slow;
             *mark = m;
-            *(void **)p = top;
+            *(void **)p = s->free;
             s->free = p;
             uint64_t d = h->deallocated + s->block_size;
             h->deallocated = d;

@@ -37,7 +37,11 @@ enum span_kind {
 #define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
 #define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
 #define SPAN_TAG_JUNK    ((uintptr_t)4) /* junk:free: every free takes the slow path (junk.h) */
-#define SPAN_TAG_MASK    ((uintptr_t)7)
+#define SPAN_TAG_NOMARK  ((uintptr_t)8) /* 8-byte class, no free mark: frees take the slow path (misuse.h) */
+#define SPAN_TAG_MASK    ((uintptr_t)15)
+
+/* The constant tag bits of slab s: SPAN_TAG_NOMARK for the 8-byte class. */
+#define SPAN_TAG_CLASS(s) ((s)->mark_off ? (uintptr_t)0 : SPAN_TAG_NOMARK)
 
 /* Delayed-free states in the low 2 bits of thread_free. */
 enum delayed_state {
