@@ -34,6 +34,8 @@ static void arena_lock_init(pthread_mutex_t *m)
 
 /* ---- descriptors ---- */
 
+struct span span_none = {.kind = SPAN_BUSY};
+
 struct span *arena_span_new(struct arena *a)
 {
     struct span *s = a->span_cache;
@@ -209,6 +211,10 @@ static int chunk_new(struct arena *a)
         c = base_alloc(sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
+    /* Pages no span covers map to span_none, never NULL: the free fast
+     * path then needs no NULL test (misuse.h). */
+    for (size_t i = 0; c && i < CHUNK_PAGES; i++)
+        c->map[i] = &span_none;
     if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
         os_unmap(mem, CHUNK);
         if (s)

@@ -283,8 +283,6 @@ ALLOC_EXPORT void free(void *p)
     uintptr_t e = rtree_get((uintptr_t)p);
     if (likely(rtree_is_chunk(e))) {
         struct span *s = rtree_chunk_span(e, (uintptr_t)p);
-        if (unlikely(s == NULL))
-            goto slow; /* inside a large run, or on pages never used */
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         /* Ours, and either no sampled block on the page or p is not one of them. */
         if (likely(tag == (uintptr_t)h) ||

@@ -93,6 +93,10 @@ struct span {
     uint64_t freed_ns;               /* when a free span became dirty */
 };
 
+/* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,
+ * covers nothing, owner 0): entries are never NULL (arena.c, chunk_new). */
+extern struct span span_none;
+
 /* A chunk cut into spans: the page map finds the span of any address. */
 struct chunk {
     struct span *map[CHUNK_PAGES];   /* span covering each page (slab: every page; others: first and last) */
