@@ -60,13 +60,22 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 25 instructions on a thread-cache hit with no event (TLS load,
- *     size test, class table lookup, pop, used/nmalloc/allocated updates,
- *     one compare against next_event for sampling and decay ticks);
- *   free: 36 instructions for a local free of an unsampled small block
+ *   malloc: 27 instructions on a thread-cache hit with no event (TLS load,
+ *     size test, class table lookup, pop, clearing the block's free mark
+ *     (misuse.h: a load of the mark's offset and a store), used/nmalloc/
+ *     allocated updates, one compare against next_event for sampling and
+ *     decay ticks);
+ *   free: 49 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup, chunk page map, owner
- *     compare, push, used decrement, deallocated add, one compare against
- *     free_next for the free-side decay event).
+ *     compare, the misuse checks, push, used decrement, deallocated add, one
+ *     compare against free_next for the free-side decay event). The misuse
+ *     checks are 13 of them (36 before): the block-boundary test (offset
+ *     from the span's start, compare with the carved bytes, a multiply and
+ *     compare: Lemire's divisibility test; 8) and the free mark (key load,
+ *     xor, compare, store; 5). They are what makes a double or interior
+ *     free detectable before it corrupts a free list (docs/misuse.md); the
+ *     mark costs nothing measurable, the boundary test about 3% on
+ *     single-thread churn (bench figures in the commit message).
  * For scale, the same measure gives jemalloc 5.3 (Debian) 30 and 37.
  */
 #ifndef HEAP_H

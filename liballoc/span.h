@@ -59,11 +59,20 @@ enum delayed_state {
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
 
 struct span {
-    /* Slab fast-path fields, first cache line. */
+    /* The first 64 bytes: every field the malloc and free fast paths read,
+     * and nothing other threads write often (thread_free, the remote-free
+     * stack, follows). */
     void *free;                      /* blocks ready to allocate (owner only) */
     uint32_t used;                   /* blocks out and not yet returned to this page (owner only) */
     uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
     _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
+    uintptr_t start;                 /* first byte of the run */
+    uint64_t div_magic;              /* slab: misuse_div_magic(block_size), block-boundary test */
+    uint64_t limit;                  /* slab: capacity * block_size, bytes of carved blocks */
+    uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
+    uint32_t mark_off;               /* slab: offset of a free block's mark word (misuse.h) */
+    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
+    /* Slab bookkeeping of the slow paths. */
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
     uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
     uint32_t reserved;               /* blocks that fit in the slab */
@@ -71,13 +80,6 @@ struct span {
     uint8_t cls;                     /* small class index (slab) */
     uint8_t state;                   /* enum span_state (free spans) */
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
-    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
-    uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
-    uintptr_t start;                 /* first byte of the run */
-    /* Slab free-path checks (misuse.h), set by page_init. */
-    uint64_t div_magic;              /* slab: misuse_div_magic(block_size), block-boundary test */
-    uint64_t limit;                  /* slab: capacity * block_size, bytes of carved blocks */
-    uint32_t mark_off;               /* slab: offset of a free block's mark word (misuse.h) */
     /* Cold fields. */
     size_t usize;                    /* usable size of a large or huge block */
     size_t npages;                   /* length in pages (huge: mapping length / PAGE) */

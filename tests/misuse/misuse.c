@@ -158,6 +158,24 @@ int main(int argc, char **argv)
         double_free_now(48);
     } else if (strcmp(c, "double_small8") == 0) {
         double_free_now(8);
+    } else if (strcmp(c, "double_small8_later") == 0) {
+        /* 8-byte class (no free mark), other frees in between: caught when
+         * the page empties, before the page is reused. Fill three pages so
+         * the block's page is not the current one. */
+        enum { M = 3 * 8192 };
+        static void *v[M];
+        for (int i = 0; i < M; i++)
+            if (!(v[i] = malloc(8)))
+                die("malloc");
+        void *p = v[100];
+        free(p);
+        free(v[101]);
+        announce(p);
+        free(p);
+        for (int i = 0; i < M; i++)
+            if (i != 100 && i != 101)
+                free(v[i]);
+        stress(8);
     } else if (strcmp(c, "double_small_later") == 0) {
         double_free_later(32);
     } else if (strcmp(c, "double_small_big") == 0) {
