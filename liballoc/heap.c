@@ -774,6 +774,22 @@ static const char *free_misuse(struct span *s, void *p)
     }
 }
 
+void heap_free_nomark(struct heap *h, struct span *s, void *p)
+{
+    /* Not a block, or freed twice in a row: the slow path reports it. */
+    if (unlikely(!misuse_slab_block_ok(s, p) || p == s->free)) {
+        heap_free_slow(h, p, rtree_get((uintptr_t)p));
+        return;
+    }
+    *(void **)p = s->free;
+    s->free = p;
+    h->deallocated += s->block_size;
+    if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
+        heap_page_retire(h, s);
+    }
+    note_free_event(h);
+}
+
 bool heap_ptr_check(void *p, const char *func)
 {
     uintptr_t e = rtree_get((uintptr_t)p);

@@ -155,6 +155,9 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
+/* Free p on s, an 8-byte-class page h owns that is neither full nor sampled
+ * (free's fast path sends these here: they have no free mark, misuse.h). */
+void heap_free_nomark(struct heap *h, struct span *s, void *p) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). */

@@ -312,6 +312,11 @@ ALLOC_EXPORT void free(void *p)
                 heap_free_event(h);
             return;
         }
+        /* Our own 8-byte-class page (no free mark): its own short path. */
+        if (tag == ((uintptr_t)h | SPAN_TAG_NOMARK)) {
+            heap_free_nomark(h, s, p);
+            return;
+        }
     }
 slow:
     heap_free_slow(h, p, e);
