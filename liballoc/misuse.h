@@ -11,8 +11,9 @@
  * program cannot produce that value by accident (it does not know the key,
  * and the value is not a canonical address, so no free-list link equals it),
  * and freeing p then is a double free, caught before it reaches any list.
- * The 8-byte class has no second word: there the free fast path compares p
- * with the top of its page's free list (the adjacent double free), explicit
+ * The 8-byte class has no second word: its pages carry SPAN_TAG_NOMARK and
+ * free takes heap_free_nomark, which compares p with the top of its page's
+ * free list (the adjacent double free), explicit
  * tcache bins are searched, and a page whose count of blocks out reaches
  * zero has its free list checked for a block listed twice (a cycle) before
  * it goes back to the arena (misuse_page_check); see docs/misuse.md.
