@@ -34,6 +34,8 @@ static void arena_lock_init(pthread_mutex_t *m)
 
 /* ---- descriptors ---- */
 
+struct span span_none = {.kind = SPAN_BUSY};
+
 struct span *arena_span_new(struct arena *a)
 {
     struct span *s = a->span_cache;
@@ -209,6 +211,10 @@ static int chunk_new(struct arena *a)
         c = base_alloc(sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
+    /* Pages no span covers map to span_none, never NULL: the free fast
+     * path then needs no NULL test (misuse.h). */
+    for (size_t i = 0; c && i < CHUNK_PAGES; i++)
+        c->map[i] = &span_none;
     if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
         os_unmap(mem, CHUNK);
         if (s)
@@ -445,7 +451,8 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         s->next = s->prev = NULL;
         /* An adopted page may still hold sampled blocks: keep their frees checked. */
         uintptr_t flags = atomic_load_explicit(&s->nsampled, memory_order_acquire) ? SPAN_TAG_SAMPLED : 0;
-        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag, memory_order_release);
+        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag | SPAN_TAG_CLASS(s),
+                              memory_order_release);
         if (*adopted)
             page_set_delayed(s, DELAY_NONE, true);
     }

@@ -12,6 +12,7 @@
 #include "rtree.h"
 #include "stats.h"
 #include "junk.h"
+#include "misuse.h"
 #include "tcache.h"
 #include "warn.h"
 
@@ -82,7 +83,8 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag, memory_order_release);
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag | SPAN_TAG_CLASS(pg),
+                          memory_order_release);
 }
 
 static void refresh_current(struct heap *h, unsigned cls)
@@ -139,9 +141,19 @@ static bool page_all_free(const struct span *pg)
 
 void heap_page_retire(struct heap *h, struct span *pg)
 {
-    DASSERT(pg->used == 0 && page_all_free(pg));
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
+    /* The 8-byte class has no free marks (misuse.h): a double free there
+     * shows up, at the latest, as a block listed twice when the page empties.
+     * Such a page is kept out of circulation (leaked), never reused. */
+    if (unlikely(pg->mark_off == 0) && !misuse_page_check(pg)) {
+        queue_remove(&h->queue[pg->cls], pg);
+        if (h->pages[pg->cls] == pg)
+            refresh_current(h, pg->cls);
+        atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
+        return;
+    }
+    DASSERT(pg->used == 0 && page_all_free(pg));
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
         refresh_current(h, pg->cls);
@@ -159,6 +171,7 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
  * full_lock held if the page is on the full list. */
 static void free_owned(struct heap *h, struct span *pg, void *p)
 {
+    misuse_set_free(pg, p);
     *(void **)p = pg->free;
     pg->free = p;
     pg->used--;
@@ -304,6 +317,7 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     refresh_current(h, cls);
     void *b = pg->free;
     pg->free = *(void **)b;
+    misuse_set_live(pg, b);
     pg->used++;
     pg->nmalloc++;
     return b;
@@ -364,6 +378,7 @@ static struct heap *heap_create(void)
     for (unsigned c = 0; c < NSMALL; c++)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
+    h->misuse_key = misuse_key;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;
@@ -722,38 +737,6 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
 
 /* ---- free slow path ---- */
 
-/* Print "<liballoc>: what 0x..." (never allocates). A warning when the
- * caller carries on, so abort:true applies; callers that abort anyway
- * pass fatal. */
-static void bad_pointer_msg(const char *what, void *p, bool fatal)
-{
-    char buf[96];
-    static const char hex[] = "0123456789abcdef";
-    uintptr_t v = (uintptr_t)p;
-    int n = 0;
-    const char *pre = "<liballoc>: ";
-    while (*pre)
-        buf[n++] = *pre++;
-    while (*what)
-        buf[n++] = *what++;
-    buf[n++] = ' ';
-    buf[n++] = '0';
-    buf[n++] = 'x';
-    for (int i = 60; i >= 0; i -= 4)
-        buf[n++] = hex[(v >> i) & 15];
-    buf[n++] = '\n';
-    buf[n] = 0;
-    if (fatal)
-        alloc_write_err(buf);
-    else
-        warn_print(buf);
-}
-
-static void bad_pointer(const char *what, void *p)
-{
-    bad_pointer_msg(what, p, true);
-}
-
 /* The free fast path's event check, for the slow paths. */
 static inline void note_free_event(struct heap *h)
 {
@@ -761,13 +744,76 @@ static inline void note_free_event(struct heap *h)
         heap_free_event(h);
 }
 
+/* What is wrong with freeing p whose radix-tree value is e (non-zero) and
+ * whose span is s: NULL if p is a live block, else the report's wording.
+ * Slab blocks: a boundary inside the span and not marked free (misuse.h);
+ * large and huge blocks: the start of a span of that kind. */
+static const char *free_misuse(struct span *s, void *p)
+{
+    if (s == NULL)
+        return "invalid pointer (not allocated here):";
+    switch (s->kind) {
+    case SPAN_SLAB:
+        if (!misuse_slab_block_ok(s, p))
+            return ((uintptr_t)p - s->start) < span_bytes(s)
+                       ? "invalid pointer (not the start of a block):"
+                       : "invalid pointer (not allocated here):";
+        if (misuse_is_free(s, p))
+            return "double free of";
+        return NULL;
+    case SPAN_LARGE:
+    case SPAN_HUGE:
+        if ((uintptr_t)p == s->start)
+            return NULL;
+        return (uintptr_t)p - s->start < span_bytes(s) ? "invalid pointer (not the start of a block):"
+                                                        : "invalid pointer (not allocated here):";
+    default:
+        /* Free pages: the block was freed (and its pages not reused yet). */
+        return (uintptr_t)p - s->start < span_bytes(s) ? "double free or invalid pointer"
+                                                        : "invalid pointer (not allocated here):";
+    }
+}
+
+void heap_free_nomark(struct heap *h, struct span *s, void *p)
+{
+    /* Not a block, or freed twice in a row: the slow path reports it. */
+    if (unlikely(!misuse_slab_block_ok(s, p) || p == s->free)) {
+        heap_free_slow(h, p, rtree_get((uintptr_t)p));
+        return;
+    }
+    *(void **)p = s->free;
+    s->free = p;
+    h->deallocated += s->block_size;
+    if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
+        heap_page_retire(h, s);
+    }
+    note_free_event(h);
+}
+
+bool heap_ptr_check(void *p, const char *func)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    const char *what = e == 0 ? "invalid pointer (not allocated here):"
+                              : free_misuse(rtree_value_span(e, (uintptr_t)p), p);
+    if (likely(what == NULL))
+        return true;
+    misuse_report(func, what, p);
+    return false;
+}
+
 void heap_free_slow(struct heap *h, void *p, uintptr_t e)
 {
     if (p == NULL)
         return;
     if (e == 0) {
-        bad_pointer_msg("free(): ignoring pointer not allocated here:", p, false);
+        misuse_report("free", "invalid pointer (not allocated here):", p);
         return;
+    }
+    struct span *s = rtree_value_span(e, (uintptr_t)p);
+    const char *bad = free_misuse(s, p);
+    if (unlikely(bad != NULL)) {
+        misuse_report("free", bad, p);
+        return; /* ignored: nothing was touched */
     }
     if (unlikely(h == &heap_empty)) {
         /* A thread that only frees still gets a heap: its counters then stay
@@ -776,19 +822,15 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         if (mine)
             h = mine;
     }
-    struct span *s = rtree_value_span(e, (uintptr_t)p);
-    if (unlikely(s == NULL)) {
-        bad_pointer("free(): invalid pointer", p);
-        abort();
-    }
     switch (s->kind) {
     case SPAN_SLAB: {
-        uintptr_t off = (uintptr_t)p - s->start;
-        if (unlikely(off >= (uintptr_t)s->reserved * s->block_size || off % s->block_size)) {
-            bad_pointer("free(): invalid pointer", p);
-            abort();
-        }
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        /* The 8-byte class has no mark: an adjacent double free on our own
+         * page is still caught (the fast path sent it here). */
+        if (unlikely(s->mark_off == 0) && (tag & ~SPAN_TAG_MASK) == (uintptr_t)h && s->free == p) {
+            misuse_report("free", "double free of", p);
+            return;
+        }
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         junk_on_free(p, s->block_size);
@@ -836,10 +878,6 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
     }
     case SPAN_LARGE:
     case SPAN_HUGE:
-        if (unlikely((uintptr_t)p != s->start)) {
-            bad_pointer("free(): invalid pointer", p);
-            abort();
-        }
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         junk_on_free(p, s->usize);
@@ -854,8 +892,7 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         note_free_event(h);
         return;
     default:
-        bad_pointer("free(): double free or invalid pointer", p);
-        abort();
+        return; /* free_misuse reported it */
     }
 }
 

@@ -22,6 +22,7 @@
 #include "sizeclass.h"
 #include "stats.h"
 #include "junk.h"
+#include "misuse.h"
 #include "tcache.h"
 #include "warn.h"
 
@@ -102,6 +103,7 @@ static int malloc_init_hard(void)
         os_thp_mode = OS_THP_NEVER;
     sizeclass_init();
     junk_boot();
+    misuse_boot();
     tcache_boot();
     arena_default_dirty_ms = opt.dirty_decay_ms;
     arena_default_muzzy_ms = opt.muzzy_decay_ms;
@@ -167,18 +169,13 @@ __attribute__((constructor)) static void malloc_constructor(void)
 
 /* ---- helpers ---- */
 
-/* The span of a live block, or abort with a message on a pointer that is not one. */
+/* The span of the live block p, or NULL after reporting "who(): ..." with
+ * p's address when p is not one (freed, interior, wild; misuse.h). */
 static struct span *span_checked(const void *p, const char *who)
 {
-    struct span *s = rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
-    if (unlikely(!s || (s->kind != SPAN_SLAB && s->kind != SPAN_LARGE && s->kind != SPAN_HUGE) ||
-                 (s->kind != SPAN_SLAB && (uintptr_t)p != s->start))) {
-        alloc_write_err("<liballoc>: ");
-        alloc_write_err(who);
-        alloc_write_err("(): invalid pointer\n");
-        abort();
-    }
-    return s;
+    if (unlikely(!heap_ptr_check((void *)p, who)))
+        return NULL;
+    return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
 }
 
 static size_t span_usable(const struct span *s)
@@ -219,6 +216,11 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
 {
     struct heap *h = heap_tls;
     struct span *s = span_checked(p, "realloc");
+    if (unlikely(s == NULL)) {
+        /* Reported; p is left alone and the caller sees a failure. */
+        errno = EINVAL;
+        return NULL;
+    }
     size_t old = span_usable(s);
     size_t new_usize = sizeclass_usize_aligned(size, align);
     if (unlikely(new_usize == 0 || new_usize < size)) {
@@ -287,6 +289,16 @@ ALLOC_EXPORT void free(void *p)
         /* Ours, and either no sampled block on the page or p is not one of them. */
         if (likely(tag == (uintptr_t)h) ||
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
+            /* Misuse checks (misuse.h): p is a block boundary inside s (a
+             * stale span of a large run fails here too) and its second word
+             * is not the free mark. The 8-byte class, which has no mark
+             * word, never gets here (SPAN_TAG_NOMARK). Any doubt goes to the
+             * slow path, which reports. */
+            uintptr_t *mark = (uintptr_t *)p + 1;
+            uintptr_t m = (uintptr_t)p ^ h->misuse_key;
+            if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
+                goto slow;
+            *mark = m;
             *(void **)p = s->free;
             s->free = p;
             uint64_t d = h->deallocated + s->block_size;
@@ -302,7 +314,13 @@ ALLOC_EXPORT void free(void *p)
                 heap_free_event(h);
             return;
         }
+        /* Our own 8-byte-class page (no free mark): its own short path. */
+        if (tag == ((uintptr_t)h | SPAN_TAG_NOMARK)) {
+            heap_free_nomark(h, s, p);
+            return;
+        }
     }
+slow:
     heap_free_slow(h, p, e);
 }
 
@@ -414,7 +432,8 @@ ALLOC_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
-    return span_usable(span_checked(p, "malloc_usable_size"));
+    struct span *s = span_checked(p, "malloc_usable_size");
+    return s ? span_usable(s) : 0;
 }
 
 /* ---- jemalloc's non-standard API ---- */
@@ -445,6 +464,8 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
 {
     struct xflags x = decode_flags(flags);
     struct span *s = span_checked(p, "xallocx");
+    if (unlikely(s == NULL))
+        return 0;
     size_t old = span_usable(s);
     if (size == 0)
         size = 1;
@@ -482,7 +503,8 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
 ALLOC_EXPORT size_t sallocx(const void *p, int flags)
 {
     (void)flags;
-    return span_usable(span_checked(p, "sallocx"));
+    struct span *s = span_checked(p, "sallocx");
+    return s ? span_usable(s) : 0;
 }
 
 /* Free through an explicit tcache when the flags name one (tcache.h). */
@@ -508,8 +530,15 @@ ALLOC_EXPORT void dallocx(void *p, int flags)
  * a caller's bug that would otherwise go unnoticed). */
 ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
-    if (config_debug && p && size > span_usable(span_checked(p, "sdallocx")))
-        alloc_fatal(__FILE__, __LINE__, "sdallocx(): size larger than the block");
+    if (config_debug && p) {
+        struct span *s = span_checked(p, "sdallocx");
+        if (!s)
+            return; /* reported and ignored */
+        if (size > span_usable(s)) {
+            misuse_report("sdallocx", "size larger than the block", p);
+            return;
+        }
+    }
     dalloc_flags(p, flags);
 }
 

@@ -2,6 +2,7 @@
 #include "page.h"
 #include "arena.h"
 #include "heap.h"
+#include "misuse.h"
 #include "sizeclass.h"
 
 #include <pthread.h>
@@ -16,6 +17,9 @@ void page_init(struct span *s, unsigned cls)
     s->cls = (uint8_t)cls;
     s->block_size = sizeclass_size[cls];
     s->reserved = sizeclass_slab_blocks[cls];
+    s->div_magic = misuse_div_magic(s->block_size);
+    s->limit = 0; /* grows with capacity: a never-carved block is no block */
+    s->mark_off = misuse_mark_offset(s->block_size);
     s->capacity = 0;
     s->used = 0;
     s->free = NULL;
@@ -39,11 +43,16 @@ void page_extend(struct span *pg)
         n = left;
     char *first = (char *)pg->start + (size_t)pg->capacity * bs;
     char *b = first;
-    for (uint32_t i = 1; i < n; i++, b += bs)
+    /* Carved blocks are free blocks: marked, so a free of one is caught. */
+    for (uint32_t i = 1; i < n; i++, b += bs) {
+        misuse_set_free(pg, b);
         *(void **)b = b + bs;
+    }
+    misuse_set_free(pg, b);
     *(void **)b = pg->free;
     pg->free = first;
     pg->capacity += n;
+    pg->limit = (uint64_t)pg->capacity * bs;
 }
 
 unsigned page_collect(struct span *pg)
@@ -127,6 +136,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
 
 void page_free_remote(struct span *pg, void *block)
 {
+    misuse_set_free(pg, block); /* free from here on, whatever list it joins */
     uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
     uintptr_t nt;
     bool notify;

@@ -61,8 +61,9 @@ ALWAYS_INLINE struct span *rtree_huge_span(uintptr_t v)
 ALWAYS_INLINE size_t rtree_chunk_page(uintptr_t addr) { return (addr >> LG_PAGE) & (CHUNK_PAGES - 1); }
 
 /* The page-map entry for addr in a value for which rtree_is_chunk holds
- * (NULL or a stale span when addr is inside a large run, not on its first
- * or last page, or on free pages: callers check the span's kind). */
+ * (span_none, or a stale span when addr is inside a large run, not on its
+ * first or last page, or on free pages: callers check the span's kind and
+ * that it covers addr). Never NULL. */
 ALWAYS_INLINE struct span *rtree_chunk_span(uintptr_t v, uintptr_t addr)
 {
     return rtree_chunk(v)->map[rtree_chunk_page(addr)];

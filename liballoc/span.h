@@ -37,7 +37,11 @@ enum span_kind {
 #define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
 #define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
 #define SPAN_TAG_JUNK    ((uintptr_t)4) /* junk:free: every free takes the slow path (junk.h) */
-#define SPAN_TAG_MASK    ((uintptr_t)7)
+#define SPAN_TAG_NOMARK  ((uintptr_t)8) /* 8-byte class, no free mark: frees take the slow path (misuse.h) */
+#define SPAN_TAG_MASK    ((uintptr_t)15)
+
+/* The constant tag bits of slab s: SPAN_TAG_NOMARK for the 8-byte class. */
+#define SPAN_TAG_CLASS(s) ((s)->mark_off ? (uintptr_t)0 : SPAN_TAG_NOMARK)
 
 /* Delayed-free states in the low 2 bits of thread_free. */
 enum delayed_state {
@@ -55,11 +59,20 @@ enum delayed_state {
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
 
 struct span {
-    /* Slab fast-path fields, first cache line. */
+    /* The first 64 bytes: every field the malloc and free fast paths read,
+     * and nothing other threads write often (thread_free, the remote-free
+     * stack, follows). */
     void *free;                      /* blocks ready to allocate (owner only) */
     uint32_t used;                   /* blocks out and not yet returned to this page (owner only) */
     uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
     _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
+    uintptr_t start;                 /* first byte of the run */
+    uint64_t div_magic;              /* slab: misuse_div_magic(block_size), block-boundary test */
+    uint64_t limit;                  /* slab: capacity * block_size, bytes of carved blocks */
+    uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
+    uint32_t mark_off;               /* slab: offset of a free block's mark word (misuse.h) */
+    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
+    /* Slab bookkeeping of the slow paths. */
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
     uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
     uint32_t reserved;               /* blocks that fit in the slab */
@@ -67,10 +80,7 @@ struct span {
     uint8_t cls;                     /* small class index (slab) */
     uint8_t state;                   /* enum span_state (free spans) */
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
-    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
-    uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
     /* Cold fields. */
-    uintptr_t start;                 /* first byte of the run */
     size_t usize;                    /* usable size of a large or huge block */
     size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
     struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
@@ -84,6 +94,10 @@ struct span {
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
 };
+
+/* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,
+ * covers nothing, owner 0): entries are never NULL (arena.c, chunk_new). */
+extern struct span span_none;
 
 /* A chunk cut into spans: the page map finds the span of any address. */
 struct chunk {

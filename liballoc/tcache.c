@@ -4,6 +4,7 @@
 #include "heap.h"
 #include "junk.h"
 #include "malloc_entry.h"
+#include "misuse.h"
 #include "options.h"
 #include "rtree.h"
 #include "sizeclass.h"
@@ -80,6 +81,10 @@ static void bin_release(struct tcache *tc, unsigned cls, unsigned n)
 {
     size_t usize = sizeclass_size[cls];
     for (unsigned i = 0; i < n; i++) {
+        /* Cached blocks carry the free mark; free() wants a live block. */
+        struct span *s = rtree_value_span(rtree_get((uintptr_t)tc->bin[cls][i]),
+                                          (uintptr_t)tc->bin[cls][i]);
+        misuse_set_live(s, tc->bin[cls][i]);
         alloc_free(tc->bin[cls][i]);
         struct heap *h = heap_tls;
         if (h != &heap_empty)
@@ -130,6 +135,7 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
         unsigned cls = sizeclass_small_index(usize);
         if (tc->n[cls] > 0) {
             void *p = tc->bin[cls][--tc->n[cls]];
+            misuse_set_live(rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p), p);
             if (zero)
                 memset(p, 0, usize);
             else
@@ -157,15 +163,24 @@ bool tcache_dalloc(unsigned id, void *p)
     struct span *s = rtree_chunk_span(e, (uintptr_t)p);
     if (!s || s->kind != SPAN_SLAB || s->cls >= tcache_nclasses)
         return false;
-    uintptr_t off = (uintptr_t)p - s->start;
-    if (off >= (uintptr_t)s->reserved * s->block_size || off % s->block_size)
-        return false;
+    if (!misuse_slab_block_ok(s, p))
+        return false; /* not a block: free() reports it */
+    unsigned cls = s->cls;
+    /* A block already free, here or anywhere (misuse.h), is reported and
+     * left alone; the 8-byte class has no mark, but its bin is searched. */
+    bool twice = misuse_is_free(s, p);
+    for (unsigned i = 0; i < tc->n[cls] && !twice; i++)
+        twice = tc->bin[cls][i] == p;
+    if (twice) {
+        misuse_report("dallocx", "double free of", p);
+        return true;
+    }
     if (span_maybe_sampled(s, (uintptr_t)p))
         return false; /* the profiler must see this free: take the normal path */
-    unsigned cls = s->cls;
     if (tc->n[cls] == TCACHE_BIN_CAP)
         bin_release(tc, cls, TCACHE_BIN_CAP / 2);
     junk_on_free(p, s->block_size);
+    misuse_set_free(s, p);
     tc->bin[cls][tc->n[cls]++] = p;
     struct heap *h = heap_get();
     if (h)

@@ -183,3 +183,10 @@ $(FILEBUF_MAP): tests/cli/jeprof/filebuf_map.c $(filter-out %/main.o,$(JEPROF_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ijeprof-c $< -o $@ $(filter %.o,$^) $(SAN_LDFLAGS) $(JEPROF_LIBS)
 TEST_DEPS += $(FILEBUF_MAP)
+
+# tests/apps/misuse.sh: one allocator misuse per run (tests/misuse/).
+MISUSE_BINS := $(BUILD)/tests/misuse/misuse
+$(MISUSE_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS) -lpthread
+TEST_DEPS += $(MISUSE_BINS)

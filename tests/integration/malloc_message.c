@@ -111,7 +111,7 @@ int main(int argc, char **argv)
     /* A run-time warning, then the same under abort:true. */
     st = run_child(self, "free", "abort:false", &o);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "free: status 0x%x; stderr: %s", st, o.err);
-    CHECK_MSG(strstr(o.out, "CB(NULL)|<liballoc>: free(): ignoring pointer not allocated here") !=
+    CHECK_MSG(strstr(o.out, "CB(NULL)|<jemalloc>: free(): invalid pointer (not allocated here)") !=
                   NULL,
               "free: the warning did not reach malloc_message; stdout: %s; stderr: %s", o.out,
               o.err);
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
 
     st = run_child(self, "free", "abort:true", &o);
     CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "free under abort:true: status 0x%x", st);
-    CHECK_MSG(strstr(o.out, "CB(NULL)|<liballoc>: free(): ignoring pointer not allocated here") !=
+    CHECK_MSG(strstr(o.out, "CB(NULL)|<jemalloc>: free(): invalid pointer (not allocated here)") !=
                   NULL,
               "free under abort:true: no message before the abort; stdout: %s; stderr: %s", o.out,
               o.err);
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     /* No callback: stderr. */
     st = run_child(self, "free_stderr", "abort:false", &o);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "free_stderr: status 0x%x", st);
-    CHECK_MSG(strstr(o.err, "<liballoc>: free(): ignoring pointer not allocated here") != NULL,
+    CHECK_MSG(strstr(o.err, "<jemalloc>: free(): invalid pointer (not allocated here)") != NULL,
               "free_stderr: stderr lacks the warning: %s", o.err);
     CHECK_MSG(strstr(o.out, "CB(") == NULL, "free_stderr: the callback still ran: %s", o.out);
 

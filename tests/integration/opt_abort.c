@@ -93,8 +93,8 @@ int main(int argc, char **argv)
     CHECK(n > 0);
     path[n] = 0;
 
-    expect(path, "free", "abort:false", false, "ignoring pointer not allocated here");
-    expect(path, "free", "abort:true", true, "ignoring pointer not allocated here");
+    expect(path, "free", "abort:false", false, "invalid pointer (not allocated here)");
+    expect(path, "free", "abort:true", true, "invalid pointer (not allocated here)");
     expect(path, "dump", "prof:true,abort:false", false, "failed to open");
     expect(path, "dump", "prof:true,abort:true", true, "failed to open");
     /* A configuration error is abort_conf's business, not abort's. */
