@@ -334,6 +334,26 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
     return p;
 }
 
+void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
+{
+    if (usize > SMALL_MAX || h == &heap_empty || h->shared || !h->tcache)
+        return p;
+    struct span *pg = span_of(p);
+    if (!pg || pg->kind != SPAN_SLAB || pg->block_size != usize)
+        return p;
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_acquire);
+    if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)h || (tag & SPAN_TAG_FULL))
+        return p;
+    void *q = shared_alloc_small(usize, h->arena);
+    if (!q)
+        return p;
+    memcpy(q, p, usize); /* zeroed (calloc, MALLOCX_ZERO) or junk-filled already */
+    junk_on_free(p, usize);
+    pg->nmalloc--; /* before free_owned, which may give the page back */
+    free_owned(h, pg, p);
+    return q;
+}
+
 /* ---- thread heaps ---- */
 
 static void heap_thread_exit(void *arg);

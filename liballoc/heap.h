@@ -144,6 +144,17 @@ void heap_sweep(uint64_t now);
 /* Free p whose span is s (NULL if unknown) from heap h. */
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
+/* The profiler's just-sampled small block p (usable size usize, allocated by
+ * h's thread, not yet handed out) moved off h's own page: a block of the
+ * same class from the arena's shared heap gets p's contents and is returned
+ * in its place, and p goes back to its page as if never allocated (stats
+ * count one allocation). So no page of the thread heap carries
+ * SPAN_TAG_SAMPLED and its frees keep the one-compare fast path; the
+ * shared heap's blocks always take the slow free path, where the profiler
+ * check costs nothing extra. Returns p itself when p is not a small block
+ * on a non-full page h owns, or the shared heap has no block. Owner thread
+ * only; takes the arena's shared_lock. */
+void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
 /* heap_page_retire, then the free-side event check (free's fast path). */
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */

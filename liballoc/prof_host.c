@@ -67,6 +67,11 @@ void prof_host_mark_sampled(struct heap *h, void *p)
     }
 }
 
+void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
+{
+    return heap_sample_relocate(h, p, usize);
+}
+
 /* The overflow is a count, not a flag: it drops back to 0 when the last
  * unslotted sampled block is freed, so a page that once held more sampled
  * blocks than slots does not send every later free to the profiler (at
