@@ -347,7 +347,7 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
     void *q = shared_alloc_small(usize, h->arena);
     if (!q)
         return p;
-    memcpy(q, p, usize); /* zeroed (calloc, MALLOCX_ZERO) or junk-filled already */
+    /* No copy: heap_event's callers fill the block (zero, junk) after it. */
     junk_on_free(p, usize);
     pg->nmalloc--; /* before free_owned, which may give the page back */
     free_owned(h, pg, p);
@@ -692,10 +692,10 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    junk_on_alloc(b, usize);
     h->allocated += usize;
     if (unlikely(h->allocated >= h->next_event))
-        return heap_event(h, b, size, usize);
+        b = heap_event(h, b, size, usize); /* may move b: fill it afterwards */
+    junk_on_alloc(b, usize);
     return b;
 }
 
@@ -715,8 +715,6 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
             p = alloc_from_page(h, sizeclass_small_index(usize));
         else
             p = shared_alloc_small(usize, arena ? arena : h ? h->arena : NULL);
-        if (p && zero)
-            memset(p, 0, usize);
     } else {
         if (h && !arena)
             heap_follow_node(h);
@@ -730,13 +728,15 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         errno = ENOMEM;
         return NULL;
     }
-    if (!zero)
-        junk_on_alloc(p, usize);
     if (h) {
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
-            return heap_event(h, p, size, usize);
+            p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
     }
+    if (zero && usize <= SMALL_MAX)
+        memset(p, 0, usize); /* large and huge blocks came zeroed */
+    else if (!zero)
+        junk_on_alloc(p, usize);
     return p;
 }
 

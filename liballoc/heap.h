@@ -126,7 +126,10 @@ extern struct span span_empty;
 extern __thread struct heap *heap_tls __attribute__((tls_model("initial-exec")));
 
 void *heap_alloc_small_slow(struct heap *h, size_t size) NOINLINE;
-/* Sampling and decay-tick events for block p of size (requested) bytes. */
+/* Sampling and decay-tick events for block p of size (requested) bytes.
+ * Returns the block to hand out: p, or another block of the same class when
+ * the profiler sampled p (heap_sample_relocate), so callers fill the block
+ * (zero, junk) after this call, never before. */
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
@@ -145,9 +148,9 @@ void heap_sweep(uint64_t now);
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by
- * h's thread, not yet handed out) moved off h's own page: a block of the
- * same class from the arena's shared heap gets p's contents and is returned
- * in its place, and p goes back to its page as if never allocated (stats
+ * h's thread, not yet handed out or filled) moved off h's own page: a block
+ * of the same class from the arena's shared heap is returned in its place
+ * (contents not copied), and p goes back to its page as if never allocated (stats
  * count one allocation). So no page of the thread heap carries
  * SPAN_TAG_SAMPLED and its frees keep the one-compare fast path; the
  * shared heap's blocks always take the slow free path, where the profiler

@@ -130,16 +130,16 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
         unsigned cls = sizeclass_small_index(usize);
         if (tc->n[cls] > 0) {
             void *p = tc->bin[cls][--tc->n[cls]];
-            if (zero)
-                memset(p, 0, usize);
-            else
-                junk_on_alloc(p, usize);
             struct heap *h = heap_get();
             if (h) {
                 h->allocated += usize;
                 if (unlikely(h->allocated >= h->next_event))
-                    p = heap_event(h, p, size, usize);
+                    p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
             }
+            if (zero)
+                memset(p, 0, usize);
+            else
+                junk_on_alloc(p, usize);
             return p;
         }
     }
