@@ -54,9 +54,12 @@ void prof_host_mark_sampled(struct heap *h, void *p)
     struct span *s = span_of((uintptr_t)p);
     atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
     bool slotted = false;
+    /* A plain load first: a failed compare-and-swap costs as much as a
+     * successful one, and a span holding many samples has its slots full. */
     for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
         uintptr_t empty = 0;
-        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
+        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == 0 &&
+                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
     }
     if (!slotted)
         atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
@@ -82,7 +85,8 @@ void prof_host_unmark_sampled(struct span *s, void *p)
     bool slotted = false;
     for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
         uintptr_t mine = (uintptr_t)p;
-        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0);
+        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == mine &&
+                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0);
     }
     if (!slotted)
         atomic_fetch_sub_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
