@@ -27,6 +27,8 @@ $(BUILD)/bench/cxx_churn_unsized: bench/cxx_churn.cc
 BENCH_BINS += $(BENCH_CXX_BINS)
 BENCH_DEPS += $(BENCH_BINS)
 
+include bench/sample_cost/sample_cost.mk
+
 # Builds only the benchmark programs (bench/run.sh uses it when run by hand).
 .PHONY: bench-bins
 bench-bins: $(BENCH_BINS)

@@ -348,6 +348,26 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
     return p;
 }
 
+void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
+{
+    if (usize > SMALL_MAX || h == &heap_empty || h->shared || !h->tcache)
+        return p;
+    struct span *pg = span_of(p);
+    if (!pg || pg->kind != SPAN_SLAB || pg->block_size != usize)
+        return p;
+    uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_acquire);
+    if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)h || (tag & SPAN_TAG_FULL))
+        return p;
+    void *q = shared_alloc_small(usize, h->arena);
+    if (!q)
+        return p;
+    /* No copy: heap_event's callers fill the block (zero, junk) after it. */
+    junk_on_free(p, usize);
+    pg->nmalloc--; /* before free_owned, which may give the page back */
+    free_owned(h, pg, p);
+    return q;
+}
+
 /* ---- thread heaps ---- */
 
 static void heap_thread_exit(void *arg);
@@ -687,10 +707,10 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    junk_on_alloc(b, usize);
     h->allocated += usize;
     if (unlikely(h->allocated >= h->next_event))
-        return heap_event(h, b, size, usize);
+        b = heap_event(h, b, size, usize); /* may move b: fill it afterwards */
+    junk_on_alloc(b, usize);
     return b;
 }
 
@@ -710,8 +730,6 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
             p = alloc_from_page(h, sizeclass_small_index(usize));
         else
             p = shared_alloc_small(usize, arena ? arena : h ? h->arena : NULL);
-        if (p && zero)
-            memset(p, 0, usize);
     } else {
         if (h && !arena)
             heap_follow_node(h);
@@ -725,13 +743,15 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         errno = ENOMEM;
         return NULL;
     }
-    if (!zero)
-        junk_on_alloc(p, usize);
     if (h) {
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
-            return heap_event(h, p, size, usize);
+            p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
     }
+    if (zero && usize <= SMALL_MAX)
+        memset(p, 0, usize); /* large and huge blocks came zeroed */
+    else if (!zero)
+        junk_on_alloc(p, usize);
     return p;
 }
 

@@ -136,7 +136,10 @@ extern struct span span_empty;
 extern __thread struct heap *heap_tls __attribute__((tls_model("initial-exec")));
 
 void *heap_alloc_small_slow(struct heap *h, size_t size) NOINLINE;
-/* Sampling and decay-tick events for block p of size (requested) bytes. */
+/* Sampling and decay-tick events for block p of size (requested) bytes.
+ * Returns the block to hand out: p, or another block of the same class when
+ * the profiler sampled p (heap_sample_relocate), so callers fill the block
+ * (zero, junk) after this call, never before. */
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
@@ -163,6 +166,17 @@ void heap_free_nomark(struct heap *h, struct span *s, void *p) NOINLINE;
  * address and ignored (misuse.h). */
 void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
+/* The profiler's just-sampled small block p (usable size usize, allocated by
+ * h's thread, not yet handed out or filled) moved off h's own page: a block
+ * of the same class from the arena's shared heap is returned in its place
+ * (contents not copied), and p goes back to its page as if never allocated (stats
+ * count one allocation). So no page of the thread heap carries
+ * SPAN_TAG_SAMPLED and its frees keep the one-compare fast path; the
+ * shared heap's blocks always take the slow free path, where the profiler
+ * check costs nothing extra. Returns p itself when p is not a small block
+ * on a non-full page h owns, or the shared heap has no block. Owner thread
+ * only; takes the arena's shared_lock. */
+void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
 /* heap_page_retire, then the free-side event check (free's fast path). */
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */

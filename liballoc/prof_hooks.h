@@ -140,6 +140,12 @@ void prof_host_sample_wait(struct heap *h, uint64_t wait);
 /* Mark block p (just allocated by h's thread, the caller) as sampled, so a
  * free of p from any thread reaches prof_free_check. */
 void prof_host_mark_sampled(struct heap *h, void *p);
+/* The block to hand out for a sampled allocation p of usable size usize
+ * (h: the caller's heap), before prof_host_mark_sampled: p, or another block
+ * of the same class placed where marking it costs the free fast path
+ * nothing (heap_sample_relocate; contents are not copied, the allocator
+ * fills blocks after its event hook); p is then no longer allocated. */
+void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize);
 /* Undo prof_host_mark_sampled for block p of span s (from prof_free_check). */
 void prof_host_unmark_sampled(struct span *s, void *p);
 

@@ -54,12 +54,15 @@ void prof_host_mark_sampled(struct heap *h, void *p)
     struct span *s = span_of((uintptr_t)p);
     atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
     bool slotted = false;
+    /* A plain load first: a failed compare-and-swap costs as much as a
+     * successful one, and a span holding many samples has its slots full. */
     for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
         uintptr_t empty = 0;
-        slotted = atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
+        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == 0 &&
+                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
     }
     if (!slotted)
-        atomic_store_explicit(&s->sampled_overflow, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     if (s->kind == SPAN_SLAB) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
@@ -67,13 +70,26 @@ void prof_host_mark_sampled(struct heap *h, void *p)
     }
 }
 
+void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
+{
+    return heap_sample_relocate(h, p, usize);
+}
+
+/* The overflow is a count, not a flag: it drops back to 0 when the last
+ * unslotted sampled block is freed, so a page that once held more sampled
+ * blocks than slots does not send every later free to the profiler (at
+ * lg_prof_sample:14 a sticky flag made 50 times more profiler checks than
+ * samples on a small-object churn). */
 void prof_host_unmark_sampled(struct span *s, void *p)
 {
-    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
+    bool slotted = false;
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
         uintptr_t mine = (uintptr_t)p;
-        if (atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0))
-            break;
+        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == mine &&
+                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0);
     }
+    if (!slotted)
+        atomic_fetch_sub_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
 }
 

@@ -88,7 +88,8 @@ struct span {
     struct arena *arena;             /* arena that owns the pages */
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
-    _Atomic uint8_t sampled_overflow;  /* more sampled blocks than slots: always ask the profiler */
+    _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
+                                        * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */

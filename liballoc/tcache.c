@@ -136,16 +136,16 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
         if (tc->n[cls] > 0) {
             void *p = tc->bin[cls][--tc->n[cls]];
             misuse_set_live(rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p), p);
-            if (zero)
-                memset(p, 0, usize);
-            else
-                junk_on_alloc(p, usize);
             struct heap *h = heap_get();
             if (h) {
                 h->allocated += usize;
                 if (unlikely(h->allocated >= h->next_event))
-                    p = heap_event(h, p, size, usize);
+                    p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
             }
+            if (zero)
+                memset(p, 0, usize);
+            else
+                junk_on_alloc(p, usize);
             return p;
         }
     }

@@ -148,7 +148,7 @@ void prof_thread_exit(struct heap *h)
     pthread_mutex_unlock(&prof.tdata_lock);
 }
 
-static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t size, size_t usize)
+static void *take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t size, size_t usize)
 {
     uintptr_t pcs[PROF_BT_MAX];
     unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
@@ -156,12 +156,14 @@ static void take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t s
     double weight = 1.0 / (1.0 - exp(-(double)usize / R));
     if (opt.prof_sys_thread_name)
         pthread_getname_np(pthread_self(), td->name, 16);
+    p = prof_host_relocate_sampled(h, p, usize);
     prof_host_mark_sampled(h, p);
     td->sample_allocated = prof_host_allocated(h);
     site_record(td, (uintptr_t)p, size, usize, pcs, depth, weight, now_ns());
     foreign_note_sample();
     if (opt.prof_stats)
         prof_stats_inc(usize, size);
+    return p;
 }
 
 void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
@@ -177,7 +179,7 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
     }
     td->in_prof = true;
     if (prof.active && td->active)
-        take_sample(h, td, p, size, usize);
+        p = take_sample(h, td, p, size, usize);
     uint64_t allocated = prof_host_allocated(h);
     if (interval_bytes && prof.active) {
         uint64_t delta = allocated - td->last_allocated;
