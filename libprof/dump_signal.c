@@ -85,8 +85,13 @@ static void ds_spawn(void)
     sigset_t all, old;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* Created with every signal blocked: the program's signals go to its threads. */
+    /* Created with every signal blocked but the dump signal: the program's
+     * signals go to its threads, and the dump signal still reaches our
+     * handler in a program that blocks every signal in all of its threads
+     * (one reading them from a signalfd or sigwait), where it would
+     * otherwise stay pending for ever. */
     sigfillset(&all);
+    sigdelset(&all, ds_signo);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = pthread_create(&tid, &attr, ds_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
