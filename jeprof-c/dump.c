@@ -606,8 +606,9 @@ static int timeout_error(const struct dump_target *t, long timeout_ms)
                      "(prof_dump_sig); is profiling on in this process?",
                      pid, s);
     return error("no new dump from process %d in '%s' after %.1f s: SIG%s was delivered; either "
-                 "the program installed its own handler for SIG%s (it replaces the allocator's: "
-                 "start it with another prof_dump_signal), or the dump failed (see its stderr)",
+                 "the program installed its own handler for SIG%s or reads it itself (signalfd, "
+                 "sigwait: it then never reaches the allocator; start it with another "
+                 "prof_dump_signal), or the dump failed (see its stderr)",
                  pid, t->dir, s, name, name);
 }
 
