@@ -470,11 +470,36 @@ static const char *tmp_suffix(const char *name)
     return name + i - 5;
 }
 
+/* Inode and time of dir/name; 0, or -1 when it cannot be read. */
+static int file_id(const char *dir, const char *name, unsigned long long *ino, long long *mtime_ns)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    int r = stat(path, &st);
+    free(path);
+    if (r != 0)
+        return -1;
+    *ino = (unsigned long long)st.st_ino;
+    *mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+/* Was this dump there before the signal (the same file), or being written? */
 static int seen_before(const struct dump_target *t, const char *name)
 {
-    for (size_t i = 0; i < t->nbefore; i++)
-        if (strcmp(t->before[i], name) == 0)
+    for (size_t i = 0; i < t->nbefore; i++) {
+        const struct dump_seen *b = &t->before[i];
+        if (strcmp(b->name, name) != 0)
+            continue;
+        if (b->in_progress)
             return 1;
+        unsigned long long ino;
+        long long mt;
+        if (file_id(t->dir, name, &ino, &mt) != 0)
+            return 1; /* gone again: not an answer */
+        if (ino == b->ino && mt == b->mtime_ns)
+            return 1;
+    }
     return 0;
 }
 
@@ -498,8 +523,13 @@ int dump_target_signal(struct dump_target *t)
             free(name);
             continue;
         }
+        struct dump_seen b = {.name = name, .in_progress = tmp != NULL};
+        if (!tmp && file_id(t->dir, name, &b.ino, &b.mtime_ns) != 0) {
+            free(name); /* renamed away since readdir */
+            continue;
+        }
         GROW(t->before, cap, t->nbefore + 1);
-        t->before[t->nbefore++] = name;
+        t->before[t->nbefore++] = b;
     }
     closedir(d);
     if (kill(t->pid, t->signo) != 0)
@@ -634,7 +664,7 @@ int dump_target_wait(struct dump_target *t, long timeout_ms, char **path)
 void dump_target_free(struct dump_target *t)
 {
     for (size_t i = 0; i < t->nbefore; i++)
-        free(t->before[i]);
+        free(t->before[i].name);
     free(t->before);
     free(t->dir);
     free(t->base);
