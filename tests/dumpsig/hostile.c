@@ -8,6 +8,9 @@
  *   hostile ownhandler  installs its own handler for SIGUSR2 after start
  *                       (it replaces the allocator's: the program's choice)
  *   hostile chdir DIR   changes its working directory to DIR after start
+ *   hostile pprof_fd F  writes its profile with mallctl prof.dump_pprof_fd
+ *                       to file F, then to a pipe whose reader is gone;
+ *                       prints "file=E pipe=E" (errnos) and exits 0
  * Prints "ready" once everything is set up.
  */
 #define _GNU_SOURCE
@@ -16,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -45,10 +50,29 @@ static void *blocked_idle(void *arg)
     return NULL;
 }
 
+/* mallctl of the preloaded allocator (the program is not linked to it). */
+static int dump_fd(int fd)
+{
+    int (*ctl)(const char *, void *, size_t *, void *, size_t) =
+        (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
+    return ctl ? ctl("prof.dump_pprof_fd", NULL, NULL, &fd, sizeof(fd)) : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     known_site();
+    if (strcmp(mode, "pprof_fd") == 0 && argc > 2) {
+        int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int file = dump_fd(fd);
+        int p[2];
+        if (pipe(p) != 0)
+            return 1;
+        close(p[0]);
+        int piped = dump_fd(p[1]);
+        printf("file=%d pipe=%d\n", file, piped);
+        return 0;
+    }
     if (strcmp(mode, "blockall") == 0) {
         sigset_t all;
         sigfillset(&all);
