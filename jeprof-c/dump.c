@@ -624,9 +624,16 @@ static int timeout_error(const struct dump_target *t, long timeout_ms)
     const char *name = sigabbrev_np(t->signo) ? sigabbrev_np(t->signo) : "RT";
     double s = (double)timeout_ms / 1000;
     int pid = (int)t->pid;
+    char *st = status_field(t->pid, "State");
+    int stopped = st && (st[0] == 'T' || st[0] == 't');
+    free(st);
+    if (stopped)
+        return error("no new dump from process %d after %.1f s: it is stopped (SIGSTOP or a "
+                     "debugger): it answers once continued",
+                     pid, s);
     if (mask_has(t->pid, "SigPnd", t->signo) || mask_has(t->pid, "ShdPnd", t->signo))
         return error("no new dump from process %d after %.1f s: SIG%s is still pending (every "
-                     "thread blocks it, or the process is stopped)",
+                     "thread blocks it)",
                      pid, s, name);
     if (!mask_has(t->pid, "SigCgt", t->signo))
         return error("no new dump from process %d after %.1f s: it no longer catches SIG%s", pid,
