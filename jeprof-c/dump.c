@@ -280,8 +280,8 @@ static int dir_check(pid_t pid, const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return error("the dump directory '%s' of process %d: %s: it cannot write a dump there",
-                     dir, (int)pid, strerror(errno));
+        return error("the dump directory '%s' of process %d: %s: it cannot write a dump there", dir,
+                     (int)pid, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return error("the dump directory '%s' of process %d is not a directory", dir, (int)pid);
     struct statvfs vfs;
@@ -636,8 +636,8 @@ static int timeout_error(const struct dump_target *t, long timeout_ms)
                      "thread blocks it)",
                      pid, s, name);
     if (!mask_has(t->pid, "SigCgt", t->signo))
-        return error("no new dump from process %d after %.1f s: it no longer catches SIG%s", pid,
-                     s, name);
+        return error("no new dump from process %d after %.1f s: it no longer catches SIG%s", pid, s,
+                     name);
     if (has_dump_thread(t->pid) == 0)
         return error("no new dump from process %d after %.1f s: it has no dump thread "
                      "(prof_dump_sig); is profiling on in this process?",
