@@ -318,6 +318,73 @@ static int dir_check(pid_t pid, const char *dir)
     return 0;
 }
 
+/* Is sig set in the hexadecimal mask of status line name? */
+static int mask_has(pid_t pid, const char *name, int sig)
+{
+    char *v = status_field(pid, name);
+    if (!v)
+        return 0;
+    unsigned long long mask = strtoull(v, NULL, 16);
+    free(v);
+    return sig >= 1 && sig <= 64 && (mask >> (sig - 1) & 1);
+}
+
+/* The id of the process's thread named prof_dump_sig (the dump thread),
+ * 0 when it has none, -1 when /proc cannot tell. */
+static long dump_thread(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char cp[600];
+        snprintf(cp, sizeof(cp), "%s/%s/comm", path, e->d_name);
+        FILE *f = fopen(cp, "r");
+        if (!f)
+            continue;
+        char comm[32] = "";
+        if (fgets(comm, sizeof(comm), f))
+            found = strcmp(comm, "prof_dump_sig\n") == 0 ? strtol(e->d_name, NULL, 10) : 0;
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The dump signal as the dump thread shows it: that thread blocks every
+ * signal but the dump signal (and those that cannot be blocked: KILL, STOP,
+ * glibc's 32 and 33). 0 when there is no such thread or no single answer. */
+static int dump_thread_signal(pid_t pid)
+{
+    long tid = dump_thread(pid);
+    if (tid <= 0)
+        return 0;
+    char path[96], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/task/%ld/status", (int)pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int sig = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "SigBlk:", 7) != 0)
+            continue;
+        unsigned long long blk = strtoull(line + 7, NULL, 16);
+        for (int i = 1; i <= 64; i++) {
+            if ((blk >> (i - 1) & 1) || i == SIGKILL || i == SIGSTOP || i == 32 || i == 33)
+                continue;
+            sig = sig ? -1 : i;
+        }
+    }
+    fclose(f);
+    return sig > 0 ? sig : 0;
+}
+
 int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, const char *prefix_opt)
 {
     memset(t, 0, sizeof(*t));
@@ -360,7 +427,20 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
             error("'%s' is not a signal", sig_opt);
             goto out;
         }
+    } else if (!c.prof && !c.any && dump_thread_signal(pid) > 0 && prefix_opt) {
+        /* Its environment was rewritten (setproctitle: redis, nginx,
+         * postgres) and the user gave the prefix: the dump thread shows
+         * the signal. */
+        t->signo = dump_thread_signal(pid);
     } else {
+        if (!c.prof && !c.any && dump_thread_signal(pid) > 0) {
+            int sig = dump_thread_signal(pid);
+            error("process %d dumps on SIG%s (its dump thread says so) but its MALLOC_CONF is "
+                  "not visible in /proc/%d/environ (the program rewrote its environment for its "
+                  "process title, as redis and nginx do): give its prof_prefix with --prefix=P",
+                  (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "RT", (int)pid);
+            goto out;
+        }
         if (!c.prof) {
             if (c.any)
                 error("profiling is off in process %d (no prof:true in its MALLOC_CONF; %s)",
@@ -580,44 +660,6 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Is sig set in the hexadecimal mask of status line name? */
-static int mask_has(pid_t pid, const char *name, int sig)
-{
-    char *v = status_field(pid, name);
-    if (!v)
-        return 0;
-    unsigned long long mask = strtoull(v, NULL, 16);
-    free(v);
-    return sig >= 1 && sig <= 64 && (mask >> (sig - 1) & 1);
-}
-
-/* Has the process a thread named prof_dump_sig (the dump thread)? */
-static int has_dump_thread(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char cp[600];
-        snprintf(cp, sizeof(cp), "%s/%s/comm", path, e->d_name);
-        FILE *f = fopen(cp, "r");
-        if (!f)
-            continue;
-        char comm[32] = "";
-        if (fgets(comm, sizeof(comm), f))
-            found = strcmp(comm, "prof_dump_sig\n") == 0;
-        fclose(f);
-    }
-    closedir(d);
-    return found;
-}
-
 /* No dump came: say why, as far as /proc tells. */
 static int timeout_error(const struct dump_target *t, long timeout_ms)
 {
@@ -638,7 +680,7 @@ static int timeout_error(const struct dump_target *t, long timeout_ms)
     if (!mask_has(t->pid, "SigCgt", t->signo))
         return error("no new dump from process %d after %.1f s: it no longer catches SIG%s", pid, s,
                      name);
-    if (has_dump_thread(t->pid) == 0)
+    if (dump_thread(t->pid) == 0)
         return error("no new dump from process %d after %.1f s: it has no dump thread "
                      "(prof_dump_sig); is profiling on in this process?",
                      pid, s);

@@ -15,7 +15,11 @@
 #      timeout says the signal was delivered and why no dump came;
 #   6. a process that exec()s (same pid, same MALLOC_CONF): the new image
 #      numbers its dumps from 0 again and replaces the old .0.m0 file;
-#      `jeprof-c dump` takes that new file (not a timeout).
+#      `jeprof-c dump` takes that new file (not a timeout);
+#   7. a process that rewrote its environment (setproctitle, as redis and
+#      nginx do): `jeprof-c dump PID` says the signal it found (from the
+#      dump thread's signal mask) and asks for --prefix; with --prefix it
+#      works.
 . "$(dirname "$0")/lib_dumpsig.sh"
 HOSTILE=$(app_bin dumpsig/hostile) || exit 1
 cd "$TMP"
@@ -117,4 +121,15 @@ out=$("$JEPROF_C" dump --timeout=2 "$pid" 2>&1) || fail "exec: dump after exec f
 [ "$(tail -n 1 <<<"$out")" = "$TMP/ex/x.$pid.0.m0.heap" ] || fail "exec: path '$out'"
 within15 "known_site after exec" "$(site_bytes "$HOSTILE" "$TMP/ex/x.$pid.0.m0.heap" known_site)" "$KNOWN_BYTES"
 kill "$pid"
+
+# 7. The environment rewritten.
+start_bg pt.out env LD_PRELOAD="$LIB" MALLOC_CONF="$(conf "$TMP/pt")" "$HOSTILE" proctitle
+wait_line pt.out ready
+out=$("$JEPROF_C" dump --timeout=2 "$BG" 2>&1) && fail "proctitle: jeprof-c dump without --prefix succeeded: $out"
+grep -q "^error: process $BG dumps on SIGUSR2 (its dump thread says so) but its MALLOC_CONF is not visible.*--prefix" <<<"$out" ||
+    fail "proctitle: message '$out'"
+out=$("$JEPROF_C" dump --timeout=2 --prefix="$TMP/pt" "$BG" 2>&1) || fail "proctitle: with --prefix: $out"
+[ "$(tail -n 1 <<<"$out")" = "$TMP/pt.$BG.0.m0.heap" ] || fail "proctitle: path '$out'"
+within15 "known_site (proctitle)" "$(site_bytes "$HOSTILE" "$TMP/pt.$BG.0.m0.heap" known_site)" "$KNOWN_BYTES"
+kill "$BG"
 echo "dump_signal_hostile: ok"

@@ -8,6 +8,9 @@
  *   hostile ownhandler  installs its own handler for SIGUSR2 after start
  *                       (it replaces the allocator's: the program's choice)
  *   hostile chdir DIR   changes its working directory to DIR after start
+ *   hostile proctitle   overwrites its environment strings with zeros, as
+ *                       setproctitle does in redis and nginx (its
+ *                       /proc/PID/environ then shows no MALLOC_CONF)
  *   hostile pprof_fd F  writes its profile with mallctl prof.dump_pprof_fd
  *                       to file F, then to a pipe whose reader is gone;
  *                       prints "file=E pipe=E" (errnos) and exits 0
@@ -23,6 +26,8 @@
 #include <fcntl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static void *keep[4096];
 
@@ -90,6 +95,13 @@ int main(int argc, char **argv)
             if (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo == SIGTERM)
                 return 0;
         }
+    }
+    if (strcmp(mode, "proctitle") == 0 && environ[0]) {
+        char *lo = environ[0], *hi = lo;
+        for (char **e = environ; *e; e++)
+            if (*e + strlen(*e) + 1 > hi)
+                hi = *e + strlen(*e) + 1;
+        memset(lo, 0, (size_t)(hi - lo));
     }
     if (strcmp(mode, "ownhandler") == 0)
         signal(SIGUSR2, own_handler);
