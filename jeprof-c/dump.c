@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -435,9 +436,11 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
     } else {
         if (!c.prof && !c.any && dump_thread_signal(pid) > 0) {
             int sig = dump_thread_signal(pid);
-            error("process %d dumps on SIG%s (its dump thread says so) but its MALLOC_CONF is "
-                  "not visible in /proc/%d/environ (the program rewrote its environment for its "
-                  "process title, as redis and nginx do): give its prof_prefix with --prefix=P",
+            error("process %d dumps on SIG%s (its dump thread says so), but its configuration is "
+                  "not visible from outside (a malloc_conf compiled into the program is not "
+                  "visible, and a program that rewrites its environment for its process title, "
+                  "as redis and nginx do, hides /proc/%d/environ): give its prof_prefix with "
+                  "--prefix=P",
                   (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "RT", (int)pid);
             goto out;
         }
@@ -612,6 +615,13 @@ int dump_target_signal(struct dump_target *t)
         t->before[t->nbefore++] = b;
     }
     closedir(d);
+    /* To the dump thread itself when there is one: a signal sent to the
+     * process could be taken first by a program reading every signal
+     * (signalfd, sigwait); one sent to that thread can only reach it,
+     * and it does not block the dump signal. */
+    long tid = dump_thread(t->pid);
+    if (tid > 0 && syscall(SYS_tgkill, (int)t->pid, (int)tid, t->signo) == 0)
+        return 0;
     if (kill(t->pid, t->signo) != 0)
         return error("cannot signal process %d: %s", (int)t->pid, strerror(errno));
     return 0;

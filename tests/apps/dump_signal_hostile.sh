@@ -126,7 +126,7 @@ kill "$pid"
 start_bg pt.out env LD_PRELOAD="$LIB" MALLOC_CONF="$(conf "$TMP/pt")" "$HOSTILE" proctitle
 wait_line pt.out ready
 out=$("$JEPROF_C" dump --timeout=2 "$BG" 2>&1) && fail "proctitle: jeprof-c dump without --prefix succeeded: $out"
-grep -q "^error: process $BG dumps on SIGUSR2 (its dump thread says so) but its MALLOC_CONF is not visible.*--prefix" <<<"$out" ||
+grep -q "^error: process $BG dumps on SIGUSR2 (its dump thread says so), but its configuration is not visible.*--prefix" <<<"$out" ||
     fail "proctitle: message '$out'"
 out=$("$JEPROF_C" dump --timeout=2 --prefix="$TMP/pt" "$BG" 2>&1) || fail "proctitle: with --prefix: $out"
 [ "$(tail -n 1 <<<"$out")" = "$TMP/pt.$BG.0.m0.heap" ] || fail "proctitle: path '$out'"
