@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "filebuf.h"
@@ -252,6 +256,136 @@ static int gone(pid_t pid)
     return z;
 }
 
+/* Field k (0-based) of a numeric /proc/PID/status line ("Uid", "Gid"), or -1. */
+static long status_id(pid_t pid, const char *name, int k)
+{
+    char *v = status_field(pid, name);
+    long r = -1;
+    char *p = v, *end;
+    for (int i = 0; p && i <= k; i++, p = end) {
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno)
+            break;
+        if (i == k)
+            r = x;
+    }
+    free(v);
+    return r;
+}
+
+/* Can the process create files in dir (its file-system uid and groups
+ * against the directory's mode; a read-only mount)? 0 yes or unsure (an
+ * ACL decides: the process will tell), else 1 after error(). */
+static int dir_check(pid_t pid, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return error("the dump directory '%s' of process %d: %s: it cannot write a dump there", dir,
+                     (int)pid, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return error("the dump directory '%s' of process %d is not a directory", dir, (int)pid);
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        return error("the dump directory '%s' of process %d is on a read-only file system", dir,
+                     (int)pid);
+    long uid = status_id(pid, "Uid", 3), gid = status_id(pid, "Gid", 3);
+    if (uid < 0 || gid < 0 || uid == 0)
+        return 0; /* unknown, or root (may override modes) */
+    if (getxattr(dir, "system.posix_acl_access", NULL, 0) > 0)
+        return 0;
+    mode_t need;
+    if ((long)st.st_uid == uid) {
+        need = S_IWUSR | S_IXUSR;
+    } else {
+        int member = (long)st.st_gid == gid;
+        char *groups = status_field(pid, "Groups");
+        char *p = groups, *end;
+        while (!member && p && *p) {
+            long g = strtol(p, &end, 10);
+            if (end == p)
+                break;
+            member = g == (long)st.st_gid;
+            p = end;
+        }
+        free(groups);
+        need = member ? S_IWGRP | S_IXGRP : S_IWOTH | S_IXOTH;
+    }
+    if ((st.st_mode & need) != need)
+        return error("process %d (uid %ld) cannot write in its dump directory '%s' (mode %04o, "
+                     "owner uid %ld): no dump would come; make it writable or start the process "
+                     "with another prof_prefix",
+                     (int)pid, uid, dir, (unsigned)(st.st_mode & 07777), (long)st.st_uid);
+    return 0;
+}
+
+/* Is sig set in the hexadecimal mask of status line name? */
+static int mask_has(pid_t pid, const char *name, int sig)
+{
+    char *v = status_field(pid, name);
+    if (!v)
+        return 0;
+    unsigned long long mask = strtoull(v, NULL, 16);
+    free(v);
+    return sig >= 1 && sig <= 64 && (mask >> (sig - 1) & 1);
+}
+
+/* The id of the process's thread named prof_dump_sig (the dump thread),
+ * 0 when it has none, -1 when /proc cannot tell. */
+static long dump_thread(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char cp[600];
+        snprintf(cp, sizeof(cp), "%s/%s/comm", path, e->d_name);
+        FILE *f = fopen(cp, "r");
+        if (!f)
+            continue;
+        char comm[32] = "";
+        if (fgets(comm, sizeof(comm), f))
+            found = strcmp(comm, "prof_dump_sig\n") == 0 ? strtol(e->d_name, NULL, 10) : 0;
+        fclose(f);
+    }
+    closedir(d);
+    return found;
+}
+
+/* The dump signal as the dump thread shows it: that thread blocks every
+ * signal but the dump signal (and those that cannot be blocked: KILL, STOP,
+ * glibc's 32 and 33). 0 when there is no such thread or no single answer. */
+static int dump_thread_signal(pid_t pid)
+{
+    long tid = dump_thread(pid);
+    if (tid <= 0)
+        return 0;
+    char path[96], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/task/%ld/status", (int)pid, tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int sig = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "SigBlk:", 7) != 0)
+            continue;
+        unsigned long long blk = strtoull(line + 7, NULL, 16);
+        for (int i = 1; i <= 64; i++) {
+            if ((blk >> (i - 1) & 1) || i == SIGKILL || i == SIGSTOP || i == 32 || i == 33)
+                continue;
+            sig = sig ? -1 : i;
+        }
+    }
+    fclose(f);
+    return sig > 0 ? sig : 0;
+}
+
 int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, const char *prefix_opt)
 {
     memset(t, 0, sizeof(*t));
@@ -294,7 +428,22 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
             error("'%s' is not a signal", sig_opt);
             goto out;
         }
+    } else if (!c.prof && !c.any && dump_thread_signal(pid) > 0 && prefix_opt) {
+        /* Its environment was rewritten (setproctitle: redis, nginx,
+         * postgres) and the user gave the prefix: the dump thread shows
+         * the signal. */
+        t->signo = dump_thread_signal(pid);
     } else {
+        if (!c.prof && !c.any && dump_thread_signal(pid) > 0) {
+            int sig = dump_thread_signal(pid);
+            error("process %d dumps on SIG%s (its dump thread says so), but its configuration is "
+                  "not visible from outside (a malloc_conf compiled into the program is not "
+                  "visible, and a program that rewrites its environment for its process title, "
+                  "as redis and nginx do, hides /proc/%d/environ): give its prof_prefix with "
+                  "--prefix=P",
+                  (int)pid, sigabbrev_np(sig) ? sigabbrev_np(sig) : "RT", (int)pid);
+            goto out;
+        }
         if (!c.prof) {
             if (c.any)
                 error("profiling is off in process %d (no prof:true in its MALLOC_CONF; %s)",
@@ -324,7 +473,16 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
     }
     char *full;
     if (prefix[0] == '/') {
-        full = xstrdup(prefix);
+        /* Absolute in the process's root (chroot, a container's mount). */
+        char rootlink[64], root[PATH_MAX];
+        snprintf(rootlink, sizeof(rootlink), "/proc/%d/root", (int)pid);
+        ssize_t n = readlink(rootlink, root, sizeof(root) - 1);
+        if (n <= 0) {
+            error("cannot read %s: %s", rootlink, strerror(errno));
+            goto out;
+        }
+        root[n] = 0;
+        full = strcmp(root, "/") == 0 ? xstrdup(prefix) : xasprintf("%s%s", root, prefix);
     } else {
         /* The process writes relative to its own working directory. */
         char cwdlink[64], cwd[PATH_MAX];
@@ -341,6 +499,8 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
     t->dir = slash == full ? xstrdup("/") : xstrndup(full, (size_t)(slash - full));
     t->base = xstrdup(slash + 1);
     free(full);
+    if (dir_check(pid, t->dir))
+        goto out;
     /* Not in the visible sources: the default, unless the program's
      * malloc_conf set it; then either kind of file will do. */
     const char *fmt = c.format ? c.format : "heap_v2";
@@ -382,11 +542,47 @@ static int dump_name(const struct dump_target *t, const char *name, unsigned lon
     return 0;
 }
 
+/* The writer's temporary suffix ".tmp.<digits>" at the end of name, or NULL. */
+static const char *tmp_suffix(const char *name)
+{
+    size_t n = strlen(name), i = n;
+    while (i > 0 && isdigit((unsigned char)name[i - 1]))
+        i--;
+    if (i == n || i < 5 || memcmp(name + i - 5, ".tmp.", 5) != 0)
+        return NULL;
+    return name + i - 5;
+}
+
+/* Inode and time of dir/name; 0, or -1 when it cannot be read. */
+static int file_id(const char *dir, const char *name, unsigned long long *ino, long long *mtime_ns)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    int r = stat(path, &st);
+    free(path);
+    if (r != 0)
+        return -1;
+    *ino = (unsigned long long)st.st_ino;
+    *mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    return 0;
+}
+
+/* Was this dump there before the signal (the same file), or being written? */
 static int seen_before(const struct dump_target *t, const char *name)
 {
-    for (size_t i = 0; i < t->nbefore; i++)
-        if (strcmp(t->before[i], name) == 0)
+    for (size_t i = 0; i < t->nbefore; i++) {
+        const struct dump_seen *b = &t->before[i];
+        if (strcmp(b->name, name) != 0)
+            continue;
+        if (b->in_progress)
             return 1;
+        unsigned long long ino;
+        long long mt;
+        if (file_id(t->dir, name, &ino, &mt) != 0)
+            return 1; /* gone again: not an answer */
+        if (ino == b->ino && mt == b->mtime_ns)
+            return 1;
+    }
     return 0;
 }
 
@@ -400,12 +596,32 @@ int dump_target_signal(struct dump_target *t)
     while ((e = readdir(d))) {
         unsigned long long seq;
         size_t stem;
-        if (!dump_name(t, e->d_name, &seq, &stem))
+        /* A dump being written now ("<name>.tmp.<pid>") was asked for
+         * before our signal: its state is older than the request, so it is
+         * not the answer (the process writes one more dump for a signal
+         * that comes during a dump). */
+        const char *tmp = tmp_suffix(e->d_name);
+        char *name = tmp ? xstrndup(e->d_name, (size_t)(tmp - e->d_name)) : xstrdup(e->d_name);
+        if (!dump_name(t, name, &seq, &stem)) {
+            free(name);
             continue;
+        }
+        struct dump_seen b = {.name = name, .in_progress = tmp != NULL};
+        if (!tmp && file_id(t->dir, name, &b.ino, &b.mtime_ns) != 0) {
+            free(name); /* renamed away since readdir */
+            continue;
+        }
         GROW(t->before, cap, t->nbefore + 1);
-        t->before[t->nbefore++] = xstrdup(e->d_name);
+        t->before[t->nbefore++] = b;
     }
     closedir(d);
+    /* To the dump thread itself when there is one: a signal sent to the
+     * process could be taken first by a program reading every signal
+     * (signalfd, sigwait); one sent to that thread can only reach it,
+     * and it does not block the dump signal. */
+    long tid = dump_thread(t->pid);
+    if (tid > 0 && syscall(SYS_tgkill, (int)t->pid, (int)tid, t->signo) == 0)
+        return 0;
     if (kill(t->pid, t->signo) != 0)
         return error("cannot signal process %d: %s", (int)t->pid, strerror(errno));
     return 0;
@@ -454,6 +670,37 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* No dump came: say why, as far as /proc tells. */
+static int timeout_error(const struct dump_target *t, long timeout_ms)
+{
+    const char *name = sigabbrev_np(t->signo) ? sigabbrev_np(t->signo) : "RT";
+    double s = (double)timeout_ms / 1000;
+    int pid = (int)t->pid;
+    char *st = status_field(t->pid, "State");
+    int stopped = st && (st[0] == 'T' || st[0] == 't');
+    free(st);
+    if (stopped)
+        return error("no new dump from process %d after %.1f s: it is stopped (SIGSTOP or a "
+                     "debugger): it answers once continued",
+                     pid, s);
+    if (mask_has(t->pid, "SigPnd", t->signo) || mask_has(t->pid, "ShdPnd", t->signo))
+        return error("no new dump from process %d after %.1f s: SIG%s is still pending (every "
+                     "thread blocks it)",
+                     pid, s, name);
+    if (!mask_has(t->pid, "SigCgt", t->signo))
+        return error("no new dump from process %d after %.1f s: it no longer catches SIG%s", pid, s,
+                     name);
+    if (dump_thread(t->pid) == 0)
+        return error("no new dump from process %d after %.1f s: it has no dump thread "
+                     "(prof_dump_sig); is profiling on in this process?",
+                     pid, s);
+    return error("no new dump from process %d in '%s' after %.1f s: SIG%s was delivered; either "
+                 "the program installed its own handler for SIG%s or reads it itself (signalfd, "
+                 "sigwait: it then never reaches the allocator; start it with another "
+                 "prof_dump_signal), or the dump failed (see its stderr)",
+                 pid, t->dir, s, name, name);
+}
+
 int dump_target_wait(struct dump_target *t, long timeout_ms, char **path)
 {
     long until = now_ms() + timeout_ms;
@@ -467,9 +714,7 @@ int dump_target_wait(struct dump_target *t, long timeout_ms, char **path)
             return error("process %d exited before its dump was written", (int)t->pid);
         }
         if (now_ms() >= until)
-            return error("no new dump from process %d in '%s' after %.1f s (see its stderr: "
-                         "is the directory writable?)",
-                         (int)t->pid, t->dir, (double)timeout_ms / 1000);
+            return timeout_error(t, timeout_ms);
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -478,7 +723,7 @@ int dump_target_wait(struct dump_target *t, long timeout_ms, char **path)
 void dump_target_free(struct dump_target *t)
 {
     for (size_t i = 0; i < t->nbefore; i++)
-        free(t->before[i]);
+        free(t->before[i].name);
     free(t->before);
     free(t->dir);
     free(t->base);

@@ -14,6 +14,16 @@
 
 #include <sys/types.h>
 
+/* A dump file seen before the signal. A file of the same name that is
+ * another file later (a new inode or time: the process exec'd, or its pid
+ * was reused, and its sequence started again at 0) is a new dump. */
+struct dump_seen {
+    char *name;             /* file name in the dump directory */
+    int in_progress;        /* a temporary file: the dump of that name is old when it comes */
+    unsigned long long ino; /* inode of the whole file (not in_progress) */
+    long long mtime_ns;     /* its modification time */
+};
+
 /* One process to ask for a dump. */
 struct dump_target {
     pid_t pid;       /* the process */
@@ -23,7 +33,7 @@ struct dump_target {
     int want_heap;   /* prof_format writes .heap files */
     int want_pb;     /* prof_format writes .pb.gz files */
     int format_known; /* prof_format was seen (else: whichever file comes) */
-    char **before;   /* dump names that existed before the signal */
+    struct dump_seen *before; /* dumps that existed (or were being written) before the signal */
     size_t nbefore;
 };
 

@@ -23,6 +23,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -761,8 +762,25 @@ int prof_dump_pprof_fd(int fd)
     if (err)
         return err;
     /* Written after the dump lock is released: a slow reader on the other
-     * end delays only the caller, never other dumps or fork. */
+     * end delays only the caller, never other dumps or fork. A pipe whose
+     * reader is gone gives EIO, not a SIGPIPE that kills the process:
+     * SIGPIPE is blocked in this thread for the write, and one our write
+     * raised (none was pending before) is taken back. */
+    sigset_t pipe_set, old;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    bool guard = !sock && pthread_sigmask(SIG_BLOCK, &pipe_set, &old) == 0;
+    sigset_t pending;
+    bool was_pending = guard && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
     err = write_all(fd, b.p, b.len, sock);
+    if (guard) {
+        if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+            struct timespec zero = {0, 0};
+            while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+                ;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     prof_pprof_buf_free(&b);
     return err;
 }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static int ds_signo;             /* configured signal, 0 when off */
@@ -57,6 +58,12 @@ int dump_signal_boot(void)
     return 0;
 }
 
+/* Dumps start at least this far apart (ns): a storm of signals gives at
+ * most 1 s / DS_MIN_GAP_NS dumps a second, not one per dump time (which
+ * filled a disk with hundreds of identical dumps a second and kept a core
+ * busy), and a request still gets its dump well within 1 s. */
+#define DS_MIN_GAP_NS (200LL * 1000 * 1000)
+
 /* The dump thread: one manual dump per batch of requests. */
 static void *ds_main(void *arg)
 {
@@ -65,11 +72,18 @@ static void *ds_main(void *arg)
     if (h)
         prof_suspend(h, true); /* our allocations (libunwind, libc) are never sampled */
     prctl(PR_SET_NAME, "prof_dump_sig", 0, 0, 0);
+    struct timespec next = {0, 0}; /* earliest start of the next dump */
     for (;;) {
         if (sem_wait(&ds_sem) != 0)
             continue; /* EINTR */
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ; /* the handler may run on this thread: the dump signal is not blocked here */
         while (sem_trywait(&ds_sem) == 0)
-            ; /* requests that came together get one dump */
+            ; /* requests that came together (or during the gap) get one dump */
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        long long ns = next.tv_nsec + DS_MIN_GAP_NS;
+        next.tv_sec += (time_t)(ns / 1000000000);
+        next.tv_nsec = (long)(ns % 1000000000);
         int err = prof_dump_auto('m');
         if (err == EFAULT)
             prof_host_warn("<jemalloc>: prof_dump_signal: no prof_prefix, no dump written\n");
@@ -85,8 +99,13 @@ static void ds_spawn(void)
     sigset_t all, old;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* Created with every signal blocked: the program's signals go to its threads. */
+    /* Created with every signal blocked but the dump signal: the program's
+     * signals go to its threads, and the dump signal still reaches our
+     * handler in a program that blocks every signal in all of its threads
+     * (one reading them from a signalfd or sigwait), where it would
+     * otherwise stay pending for ever. */
     sigfillset(&all);
+    sigdelset(&all, ds_signo);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int err = pthread_create(&tid, &attr, ds_main, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

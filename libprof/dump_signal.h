@@ -10,7 +10,11 @@
  * to SIG_DFL/SIG_IGN: the signal is ours). A profiler thread blocked in
  * sem_wait wakes at once and writes the dump as a normal thread with no
  * allocator or profiler lock held, its own allocations never sampled.
- * Requests that arrive while a dump is being written give one more dump.
+ * Requests that arrive while a dump is being written give one more dump;
+ * dumps start at least 200 ms apart, so a storm of signals gives at most 5
+ * dumps a second. The thread blocks every signal but the dump signal: a
+ * program that blocks every signal in all of its threads (signalfd,
+ * sigwait loops) still gets the dump signal delivered to our handler.
  *
  * Life cycle:
  *  - dump_signal_boot (from prof_boot, init lock held): initialises the

@@ -164,8 +164,8 @@ TEST_DEPS += $(NAMES_TABLE)
 # Subjects of the dump-on-signal tests (tests/apps/dump_signal_*.sh,
 # tests/cli/jeprof_record_signal.sh): run under LD_PRELOAD, -O2 -g with
 # frame pointers, no sanitizer (the preloaded allocator must be the malloc).
-DUMPSIG_BINS := $(addprefix $(BUILD)/tests/dumpsig/,idle idle_global forker dlopener libdlib.so)
-$(BUILD)/tests/dumpsig/idle $(BUILD)/tests/dumpsig/forker $(BUILD)/tests/dumpsig/dlopener: $(BUILD)/tests/dumpsig/%: tests/dumpsig/%.c
+DUMPSIG_BINS := $(addprefix $(BUILD)/tests/dumpsig/,idle idle_global forker dlopener libdlib.so hostile)
+$(BUILD)/tests/dumpsig/idle $(BUILD)/tests/dumpsig/forker $(BUILD)/tests/dumpsig/dlopener $(BUILD)/tests/dumpsig/hostile: $(BUILD)/tests/dumpsig/%: tests/dumpsig/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROF_SUBJECT_CFLAGS) -g -fno-omit-frame-pointer $< -o $@ -ldl
 $(BUILD)/tests/dumpsig/idle_global: tests/dumpsig/idle.c

@@ -70,7 +70,7 @@ wait_line ok.out ready
 ok=$BG
 expect_err 1 "^error: process $ok does not catch signal $(kill -l USR1)" "$JEPROF_C" dump --signal=USR1 "$ok"
 kill -STOP "$ok"
-expect_err 1 "^error: no new dump from process $ok in '$TMP' after 0.5 s" "$JEPROF_C" dump --timeout=0.5 "$ok"
+expect_err 1 "^error: no new dump from process $ok after 0.5 s: it is stopped" "$JEPROF_C" dump --timeout=0.5 "$ok"
 kill -CONT "$ok"
 "$JEPROF_C" dump --timeout=2 "$ok" >out.txt 2>err.txt || fail "dump after SIGCONT: $(cat err.txt)"
 kill -0 "$ok" || fail "the profiled process died"

@@ -26,7 +26,9 @@ done
 grep -qx done fork.out || fail "forker did not finish: $(cat fork.out fork.out.err | tail -5)"
 sleep 0.5 # children's dump threads finishing their last files
 nparent=$(ls f."$pid".*.m*.heap 2>/dev/null | wc -l)
-[ "$nparent" -ge 3 ] || fail "only $nparent manual dumps from the parent"
+# Dumps start 200 ms apart at the most (a storm is coalesced); the run
+# lasts over 300 ms (150 children of 2 ms each, waited for), so 2 at least.
+[ "$nparent" -ge 2 ] || fail "only $nparent manual dumps from the parent"
 nchild=$(ls f.*.m*.heap | grep -vc "^f\.$pid\.")
 echo "parent dumps: $nparent, child dumps: $nchild"
 [ "$nchild" -ge 1 ] || fail "no fork child answered the signal"
