@@ -39,6 +39,7 @@ include liballoc/liballoc.mk
 include jeprof-c/jeprof-c.mk
 include tests/tests.mk
 include tests/unit/unit.mk
+include tests/soak/soak.mk
 include bench/bench.mk
 include examples/examples.mk
 include man/man.mk
