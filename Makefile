@@ -40,6 +40,7 @@ include jeprof-c/jeprof-c.mk
 include tests/tests.mk
 include tests/unit/unit.mk
 include tests/soak/soak.mk
+include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include examples/examples.mk
 include man/man.mk

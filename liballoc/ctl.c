@@ -57,6 +57,22 @@ int ctl_write(const struct ctl_args *a, void *v, size_t size)
     return 0;
 }
 
+int ctl_write_bool(const struct ctl_args *a, bool *v)
+{
+    unsigned char b;
+    if (a->newp == NULL)
+        return 0;
+    if (a->newlen != sizeof(bool))
+        return EINVAL;
+    /* Read as a byte: a bool holding anything but 0 or 1 is undefined
+     * behaviour, so such a write is refused, never loaded as a bool. */
+    memcpy(&b, a->newp, 1);
+    if (b > 1)
+        return EINVAL;
+    *v = b == 1;
+    return 0;
+}
+
 int ctl_no_data(const struct ctl_args *a)
 {
     if (a->oldp || a->oldlenp || a->newp || a->newlen)
@@ -266,7 +282,7 @@ static int h_thread_tcache_enabled(const struct ctl_args *a)
     if (!h)
         return EAGAIN;
     bool old = h->tcache, nw = old;
-    int err = ctl_write(a, &nw, sizeof(nw));
+    int err = ctl_write_bool(a, &nw);
     if (err)
         return err;
     if (a->newp)
@@ -816,7 +832,7 @@ static const struct ctl_node stats_nodes[] = {
 static int h_background_thread(const struct ctl_args *a)
 {
     bool old = background_running(), nw = old;
-    int err = ctl_write(a, &nw, sizeof(nw));
+    int err = ctl_write_bool(a, &nw);
     if (err)
         return err;
     if (a->newp)

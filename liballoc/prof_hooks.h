@@ -94,6 +94,8 @@ struct ctl_node {
 int ctl_read(const struct ctl_args *a, const void *v, size_t size);
 int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
 int ctl_write(const struct ctl_args *a, void *v, size_t size);
+/* ctl_write for a bool: EINVAL on a wrong size or a byte other than 0/1. */
+int ctl_write_bool(const struct ctl_args *a, bool *v);
 int ctl_no_data(const struct ctl_args *a);
 
 /* ---- Part 1: the profiler's hooks (libprof implements, liballoc calls) ---- */
