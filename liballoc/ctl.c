@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "arena.h"
 #include "background.h"
+#include "fault.h"
 #include "heap.h"
 #include "numa.h"
 #include "malloc_init.h"
@@ -887,6 +888,11 @@ static const struct ctl_node experimental_nodes[] = {
 
 /* ---- root ---- */
 
+/* debug.fault: fault injection into the os seam, for tests (fault.h). */
+static const struct ctl_node debug_nodes[] = {
+    {"fault", NULL, 0, NULL, fault_ctl},
+};
+
 static const struct ctl_node root_nodes[] = {
     {"version", NULL, 0, NULL, h_version},
     {"epoch", NULL, 0, NULL, h_epoch},
@@ -902,6 +908,7 @@ static const struct ctl_node root_nodes[] = {
     {"prof", prof_ctl_nodes, PROF_CTL_NNODES, NULL, NULL},
     {"experimental", experimental_nodes, 1, NULL, NULL},
     {"liballoc", liballoc_nodes, N(liballoc_nodes), NULL, NULL},
+    {"debug", debug_nodes, N(debug_nodes), NULL, NULL},
 };
 static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
 

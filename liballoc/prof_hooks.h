@@ -58,6 +58,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct heap; /* opaque to libprof */
 struct span; /* opaque to libprof */
@@ -152,6 +153,9 @@ size_t prof_host_page_size(void);
 
 /* Write s on stderr as is (no allocation). */
 void prof_host_write_err(const char *s);
+/* write(2) for dump files, through the os seam (fault injection, fault.h):
+ * write's result and errno. Never allocates; any thread. */
+ssize_t prof_host_write(int fd, const void *buf, size_t n);
 /* A run-time warning ("<jemalloc>: "-prefixed, newline-terminated): printed,
  * and fatal under opt.abort, as for the allocator's own warnings. */
 void prof_host_warn(const char *msg);

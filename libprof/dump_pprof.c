@@ -10,6 +10,7 @@
  * arena and the packed bytes stream through zlib straight into the file, so
  * neither the public malloc nor an allocator lock is involved.
  */
+#include "prof_hooks.h"
 #include "prof.h"
 #include "drop_frames.h"
 #include "options.h"
@@ -490,7 +491,7 @@ struct gz_sink {
 static void sink_write(struct gz_sink *g, const unsigned char *p, size_t n)
 {
     while (!g->err && n > 0) {
-        ssize_t k = write(g->fd, p, n);
+        ssize_t k = prof_host_write(g->fd, p, n); /* the os seam: fault.h can fail it */
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
