@@ -41,6 +41,7 @@ include tests/tests.mk
 include tests/unit/unit.mk
 include tests/soak/soak.mk
 include tests/fuzz/fuzz.mk
+include tests/faults/faults.mk
 include bench/bench.mk
 include examples/examples.mk
 include man/man.mk
