@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make fuzz`: runs every libFuzzer target in build/fuzz/ for FUZZ_SECONDS
-# (default 600) each, one after the other, -jobs=1, from its seed corpus
+# (default 600) each, one after the other (one process each), from its seed corpus
 # tests/fuzz/corpus/<name>; new inputs go to build/fuzz/corpus-<name>,
 # crashes, leaks and timeouts to build/fuzz/findings-<name>/. FUZZ_ONLY=a,b
 # limits the run to those targets. Prints one line per target (executions,
@@ -20,10 +20,9 @@ for bin in "$ROOT"/build/fuzz/fuzz_*; do
     work=$ROOT/build/fuzz/corpus-$t findings=$ROOT/build/fuzz/findings-$t
     mkdir -p "$work" "$findings"
     log=$ROOT/build/fuzz/fuzz_$t.log
-    (cd "$findings" && "$bin" -max_total_time="$SECS" -jobs=1 -workers=1 -max_len=65536 \
+    (cd "$findings" && "$bin" -max_total_time="$SECS" -max_len=65536 \
         -artifact_prefix="$findings/" "$work" "$seeds" >"$log" 2>&1)
     rc=$?
-    [ -f "$findings/fuzz-0.log" ] && cat "$findings/fuzz-0.log" >>"$log" && rm -f "$findings/fuzz-0.log"
     runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -n 1 | grep -Eo '[0-9]+')
     n=$(ls "$findings" | grep -cE '^(crash|leak|timeout|oom)-')
     echo "fuzz_$t: ${SECS}s, ${runs:-?} executions, $n findings (exit $rc; log $log)"

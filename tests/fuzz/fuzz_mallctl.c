@@ -270,16 +270,33 @@ static void sandbox_clean(void)
     closedir(d);
 }
 
+static char sandbox[64];
+
+/* At exit the sandbox goes, with whatever dumps it holds. */
+static void sandbox_remove(void)
+{
+    if (sink_fd >= 0)
+        close(sink_fd);
+    sink_fd = -1;
+    if (chdir(sandbox) == 0) {
+        sandbox_clean();
+        unlink("pprof.sink");
+        if (chdir("/") == 0)
+            rmdir(sandbox);
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/fuzz_mallctl.XXXXXX";
-    if (!mkdtemp(dir) || chdir(dir) != 0) {
+    snprintf(sandbox, sizeof(sandbox), "/tmp/fuzz_mallctl.XXXXXX");
+    if (!mkdtemp(sandbox) || chdir(sandbox) != 0) {
         perror("fuzz_mallctl: sandbox");
         exit(1);
     }
+    atexit(sandbox_remove);
     sink_fd = open("pprof.sink", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     /* Auto-named dumps land in the sandbox too. */
     const char *prefix = "auto";
