@@ -8,7 +8,7 @@
 #    fails and leaves it unchanged (needs root and mount; skipped otherwise,
 #    the rest still runs);
 #  - fault_random: randomised mmap/madvise failures with content checks:
-#    2 seeds x 10000 operations per thread here; with TEST_LONG=1
+#    2 seeds x 10000 operations per thread here (one with profiling on); with TEST_LONG=1
 #    (`make check-long`) FAULT_RUNS seeds (default 200) x 20000 operations,
 #    probabilities 1/2 to 1/64.
 set -u
@@ -58,7 +58,9 @@ if [ "${TEST_LONG:-0}" = 1 ]; then
     n=0 bad=0
     for ((s = 1; s <= runs; s++)); do
         p=${probs[$((s % 5))]}
-        if "$B/fault_random" "$s" 20000 "$p" >"$work/random.log" 2>&1; then
+        # Every other seed with profiling on (its metadata allocations fail too).
+        conf=""; [ $((s % 2)) = 0 ] && conf="prof:true,lg_prof_sample:12,prof_recent_alloc_max:500"
+        if env ${conf:+MALLOC_CONF=$conf} "$B/fault_random" "$s" 20000 "$p" >"$work/random.log" 2>&1; then
             n=$((n+1))
         else
             echo "FAIL fault_random seed $s (1 in $p):"; tail -n 5 "$work/random.log"; bad=$((bad+1))
@@ -68,7 +70,8 @@ if [ "${TEST_LONG:-0}" = 1 ]; then
     [ $bad -eq 0 ] || fail=1
 else
     run fault_random_1 "$B/fault_random" 1 10000 4
-    run fault_random_2 "$B/fault_random" 2 10000 16
+    run fault_random_2 env MALLOC_CONF=prof:true,lg_prof_sample:12,prof_recent_alloc_max:500 \
+        "$B/fault_random" 2 10000 16
 fi
 [ $fail -eq 0 ] && echo PASS
 exit $fail
