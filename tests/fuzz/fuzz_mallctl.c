@@ -27,14 +27,16 @@
  * input instead of raw bytes: path strings keep only [A-Za-z0-9._-] (no
  * '/', so files land in the sandbox), callbacks are the harness's own, the
  * descriptor is a sandbox file. Every other name, arena.<i>.destroy,
- * arena.<i>.reset, thread.tcache.flush and tcache.* included, gets raw
- * input bytes: their effects are bounded to this process.
+ * arena.<i>.reset, thread.tcache.flush, tcache.* and debug.fault included,
+ * gets raw input bytes: their effects are bounded to this process (faults
+ * an input arms are disarmed after it).
  *   make fuzz && build/fuzz/fuzz_mallctl -max_total_time=600 build/fuzz/corpus-mallctl \
  *       tests/fuzz/corpus/mallctl
  */
 #include <alloc.h>
 
 #include "ctl.h"
+#include "fault.h"
 #include "recent.h"
 
 #include <dirent.h>
@@ -317,6 +319,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         if (held[i])
             dallocx(held[i], 0);
+    /* debug.fault is in the tree too: an input may arm it; it must not
+     * outlive the input (runs stay reproducible). */
+    struct alloc_fault off;
+    memset(&off, 0, sizeof(off));
+    if (mallctl("debug.fault", NULL, NULL, &off, sizeof(off)) != 0)
+        die("debug.fault cannot be disarmed", "debug.fault", 0);
     /* Bound the sandbox: files from dumps are removed every 256 runs. */
     static unsigned runs;
     if ((++runs & 255) == 0) {
