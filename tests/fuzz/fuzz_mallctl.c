@@ -310,6 +310,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct in in = {data, size};
+    /* Each input starts from the same sampling rate (an earlier input may
+     * have changed it with prof.reset), so a finding replays alone. */
+    size_t lg = 0, lgsz = sizeof(lg);
+    if (mallctl("prof.lg_sample", &lg, &lgsz, NULL, 0) == 0 && lg != 10) {
+        lg = 10;
+        if (mallctl("prof.reset", NULL, NULL, &lg, sizeof(lg)) != 0)
+            die("prof.reset to 10 failed", "prof.reset", 0);
+    }
     /* Some blocks from liballoc, so stats and lookups have something. */
     void *held[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < 4; i++)
@@ -319,6 +327,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         if (held[i])
             dallocx(held[i], 0);
+    /* And after the operations: what they changed (sampling rate, arenas,
+     * tcaches, faults) meets allocations and frees. */
+    for (int i = 0; i < 4; i++) {
+        void *p = mallocx((size_t)4096 << (i * 3), 0);
+        if (p)
+            dallocx(p, 0);
+    }
     /* debug.fault is in the tree too: an input may arm it; it must not
      * outlive the input (runs stay reproducible). */
     struct alloc_fault off;
