@@ -20,9 +20,12 @@ for bin in "$ROOT"/build/fuzz/fuzz_*; do
     work=$ROOT/build/fuzz/corpus-$t findings=$ROOT/build/fuzz/findings-$t
     mkdir -p "$work" "$findings"
     log=$ROOT/build/fuzz/fuzz_$t.log
-    (cd "$findings" && "$bin" -max_total_time="$SECS" -max_len=65536 \
+    # TMPDIR: where a target keeps scratch files (fuzz_mallctl's sandbox).
+    scratch=$(mktemp -d)
+    (cd "$findings" && TMPDIR=$scratch "$bin" -max_total_time="$SECS" -max_len=65536 \
         -artifact_prefix="$findings/" "$work" "$seeds" >"$log" 2>&1)
     rc=$?
+    rm -rf "$scratch"
     runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -n 1 | grep -Eo '[0-9]+')
     n=$(ls "$findings" | grep -cE '^(crash|leak|timeout|oom)-')
     echo "fuzz_$t: ${SECS}s, ${runs:-?} executions, $n findings (exit $rc; log $log)"

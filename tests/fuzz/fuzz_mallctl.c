@@ -272,7 +272,7 @@ static void sandbox_clean(void)
     closedir(d);
 }
 
-static char sandbox[64];
+static char sandbox[256];
 
 /* At exit the sandbox goes, with whatever dumps it holds. */
 static void sandbox_remove(void)
@@ -293,7 +293,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(sandbox, sizeof(sandbox), "/tmp/fuzz_mallctl.XXXXXX");
+    /* Under $TMPDIR when set: the scripts point it at a directory they
+     * remove, since libFuzzer may leave with _Exit, skipping atexit. */
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp || strlen(tmp) > sizeof(sandbox) - 24)
+        tmp = "/tmp";
+    snprintf(sandbox, sizeof(sandbox), "%s/fuzz_mallctl.XXXXXX", tmp);
     if (!mkdtemp(sandbox) || chdir(sandbox) != 0) {
         perror("fuzz_mallctl: sandbox");
         exit(1);
