@@ -39,6 +39,9 @@ include liballoc/liballoc.mk
 include jeprof-c/jeprof-c.mk
 include tests/tests.mk
 include tests/unit/unit.mk
+include tests/soak/soak.mk
+include tests/fuzz/fuzz.mk
+include tests/faults/faults.mk
 include bench/bench.mk
 include examples/examples.mk
 include man/man.mk

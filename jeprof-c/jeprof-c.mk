@@ -51,7 +51,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIBSRC
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIBSRC) $(PROTO_SRC) -lz -lprotobuf-c -liberty -lm
 
-fuzz: $(FUZZ_TARGETS)
+fuzz-build: $(FUZZ_TARGETS)
 
 # When clang's libFuzzer runtime is installed (Debian libclang-rt-14-dev),
 # `make test` builds the fuzzers so tests/cli/fuzz_smoke.sh can run them.

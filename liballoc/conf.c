@@ -36,6 +36,29 @@ ALLOC_EXPORT const char *malloc_conf __attribute__((weak));
 
 static bool had_conf_error;
 
+/* Append src[0..len) to buf (at *n, below cap) with every byte outside
+ * printable ASCII written as \xHH: a value from the environment must not
+ * put control characters (newlines, terminal escapes) into a message. */
+static void conf_escape(char *buf, size_t *n, size_t cap, const char *src, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            if (*n + 1 > cap)
+                return;
+            buf[(*n)++] = (char)c;
+        } else {
+            if (*n + 4 > cap)
+                return;
+            buf[(*n)++] = '\\';
+            buf[(*n)++] = 'x';
+            buf[(*n)++] = hex[c >> 4];
+            buf[(*n)++] = hex[c & 15];
+        }
+    }
+}
+
 static void conf_msg(const char *msg, const char *k, size_t klen, const char *v, size_t vlen)
 {
     char buf[512];
@@ -49,15 +72,30 @@ static void conf_msg(const char *msg, const char *k, size_t klen, const char *v,
     if (k) {
         buf[n++] = ':';
         buf[n++] = ' ';
-        for (size_t i = 0; i < klen && n < cap; i++)
-            buf[n++] = k[i];
+        conf_escape(buf, &n, cap, k, klen);
         buf[n++] = ':';
-        for (size_t i = 0; i < vlen && n < cap; i++)
-            buf[n++] = v[i];
+        conf_escape(buf, &n, cap, v, vlen);
     }
     buf[n++] = '\n';
     buf[n] = 0;
     alloc_write_err(buf);
+}
+
+/* A source string as confirm_conf echoes it, escaped as conf_msg does,
+ * in pieces of a bounded buffer. */
+static void conf_write_escaped(const char *s)
+{
+    char buf[256];
+    while (*s) {
+        size_t n = 0, i = 0;
+        while (s[i] && n + 4 <= sizeof(buf) - 1) {
+            conf_escape(buf, &n, sizeof(buf) - 1, s + i, 1);
+            i++;
+        }
+        buf[n] = 0;
+        alloc_write_err(buf);
+        s += i;
+    }
 }
 
 /* Next key:value pair; false at the end or on a malformed string. */
@@ -121,6 +159,10 @@ static bool parse_num(const char *v, size_t vlen, uintmax_t *out, bool *neg)
 {
     char buf[64];
     if (vlen == 0 || vlen >= sizeof(buf))
+        return false;
+    /* Digits, or '-' then digits: strto*max would also take leading blanks
+     * and a sign, and read " -1" as the largest unsigned number. */
+    if (!(v[0] >= '0' && v[0] <= '9') && !(v[0] == '-' && vlen > 1 && v[1] >= '0' && v[1] <= '9'))
         return false;
     memcpy(buf, v, vlen);
     buf[vlen] = 0;
@@ -252,8 +294,10 @@ static bool string_ok(const char *name, const char *v, size_t vlen)
 /* Apply one pair; returns false (after printing) on an error. */
 static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
 {
-    uintmax_t num;
-    bool neg;
+    /* Initialised: an option type absent from options.def would otherwise
+     * leave them read uninitialised below (UBSan, fuzz_conf). */
+    uintmax_t num = 0;
+    bool neg = false;
     (void)num;
     (void)neg;
 #define OPT_BOOL(n, d, doc)                                                                        \
@@ -323,7 +367,7 @@ range:
     return false;
 }
 
-#define NSOURCES 5
+#define NSOURCES OPTIONS_NSOURCES
 static const char *const source_explain[NSOURCES] = {
     "string specified via --with-malloc-conf",
     "string pointed to by the global variable malloc_conf",
@@ -335,14 +379,18 @@ static const char *const source_explain[NSOURCES] = {
 void options_boot(void)
 {
     static char linkbuf[4096];
-    const char *src[NSOURCES] = {NULL, malloc_conf, NULL, NULL, NULL};
+    const char *src[OPTIONS_NSOURCES] = {NULL, malloc_conf, NULL, NULL, NULL};
     ssize_t n = readlink("/etc/malloc.conf", linkbuf, sizeof(linkbuf) - 1);
     if (n > 0) {
         linkbuf[n] = 0;
         src[2] = linkbuf;
     }
     src[3] = secure_getenv("MALLOC_CONF");
+    options_parse(src);
+}
 
+void options_parse(const char *const src[OPTIONS_NSOURCES])
+{
     /* Pass 1 looks only for confirm_conf, as jemalloc does (so string errors print twice). */
     for (int i = 0; i < NSOURCES; i++) {
         const char *p = src[i], *k, *v;
@@ -366,7 +414,7 @@ void options_boot(void)
             alloc_write_err(" (");
             alloc_write_err(source_explain[i]);
             alloc_write_err("): \"");
-            alloc_write_err(p ? p : "");
+            conf_write_escaped(p ? p : "");
             alloc_write_err("\"\n");
         }
         if (!p)

@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "arena.h"
 #include "background.h"
+#include "fault.h"
 #include "heap.h"
 #include "numa.h"
 #include "malloc_init.h"
@@ -54,6 +55,22 @@ int ctl_write(const struct ctl_args *a, void *v, size_t size)
     if (a->newlen != size)
         return EINVAL;
     memcpy(v, a->newp, size);
+    return 0;
+}
+
+int ctl_write_bool(const struct ctl_args *a, bool *v)
+{
+    unsigned char b;
+    if (a->newp == NULL)
+        return 0;
+    if (a->newlen != sizeof(bool))
+        return EINVAL;
+    /* Read as a byte: a bool holding anything but 0 or 1 is undefined
+     * behaviour, so such a write is refused, never loaded as a bool. */
+    memcpy(&b, a->newp, 1);
+    if (b > 1)
+        return EINVAL;
+    *v = b == 1;
     return 0;
 }
 
@@ -266,7 +283,7 @@ static int h_thread_tcache_enabled(const struct ctl_args *a)
     if (!h)
         return EAGAIN;
     bool old = h->tcache, nw = old;
-    int err = ctl_write(a, &nw, sizeof(nw));
+    int err = ctl_write_bool(a, &nw);
     if (err)
         return err;
     if (a->newp)
@@ -816,7 +833,7 @@ static const struct ctl_node stats_nodes[] = {
 static int h_background_thread(const struct ctl_args *a)
 {
     bool old = background_running(), nw = old;
-    int err = ctl_write(a, &nw, sizeof(nw));
+    int err = ctl_write_bool(a, &nw);
     if (err)
         return err;
     if (a->newp)
@@ -871,6 +888,11 @@ static const struct ctl_node experimental_nodes[] = {
 
 /* ---- root ---- */
 
+/* debug.fault: fault injection into the os seam, for tests (fault.h). */
+static const struct ctl_node debug_nodes[] = {
+    {"fault", NULL, 0, NULL, fault_ctl},
+};
+
 static const struct ctl_node root_nodes[] = {
     {"version", NULL, 0, NULL, h_version},
     {"epoch", NULL, 0, NULL, h_epoch},
@@ -886,6 +908,7 @@ static const struct ctl_node root_nodes[] = {
     {"prof", prof_ctl_nodes, PROF_CTL_NNODES, NULL, NULL},
     {"experimental", experimental_nodes, 1, NULL, NULL},
     {"liballoc", liballoc_nodes, N(liballoc_nodes), NULL, NULL},
+    {"debug", debug_nodes, N(debug_nodes), NULL, NULL},
 };
 static const struct ctl_node root = {"", root_nodes, N(root_nodes), NULL, NULL};
 

@@ -200,19 +200,27 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
         return;
     pthread_mutex_unlock(&a->lock);
     uint64_t purged = 0, ncalls = 0;
+    /* A forced purge that failed (madvise refused) leaves the pages as they
+     * were: they must not be marked clean (read as zero, so calloc would
+     * skip zeroing them); they go back muzzy, contents undefined, and the
+     * muzzy decay tries again later. */
+    bool failed_pg[PURGE_BATCH], failed_hg[PURGE_BATCH];
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];
+        int err;
         if (lazy)
-            os_purge_lazy((void *)s->start, span_bytes(s));
+            err = os_purge_lazy((void *)s->start, span_bytes(s));
         else
-            os_purge_forced((void *)s->start, span_bytes(s));
+            err = os_purge_forced((void *)s->start, span_bytes(s));
+        failed_pg[i] = err != 0;
         purged += s->npages;
         ncalls++;
     }
     for (unsigned i = 0; i < b->nhg; i++) {
         struct span *s = b->hg[i];
+        failed_hg[i] = false;
         if (opt.retain) {
-            os_purge_forced((void *)s->start, span_bytes(s));
+            failed_hg[i] = os_purge_forced((void *)s->start, span_bytes(s)) != 0;
             ncalls++;
         } else {
             os_unmap((void *)s->start, span_bytes(s));
@@ -229,14 +237,15 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
     struct unmap_list u = {0};
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];
-        if (lazy)
+        bool muzzy = lazy || failed_pg[i];
+        if (muzzy)
             decay_note(&a->decay_muzzy, s->npages, now);
-        uintptr_t chunk = arena_purge_put(a, s, lazy ? SPAN_MUZZY : SPAN_CLEAN, now);
+        uintptr_t chunk = arena_purge_put(a, s, muzzy ? SPAN_MUZZY : SPAN_CLEAN, now);
         if (chunk)
             unmap_add(a, &u, chunk, CHUNK);
     }
     for (unsigned i = 0; i < b->nhg; i++)
-        huge_purge_put(a, b->hg[i], now);
+        huge_purge_put(a, b->hg[i], now, !failed_hg[i]);
     if (b->nhg)
         trim_huge(a, &u);
     unmap_flush(a, &u);

@@ -257,14 +257,15 @@ struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages)
     return s;
 }
 
-void huge_purge_put(struct arena *a, struct span *s, uint64_t now)
+void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged)
 {
     if (!opt.retain) {
         a->stats.mapped -= span_bytes(s); /* decay unmapped it */
         arena_span_release(a, s);
         return;
     }
-    s->state = SPAN_CLEAN;
+    /* Not purged (madvise failed): contents undefined, never assumed zero. */
+    s->state = purged ? SPAN_CLEAN : SPAN_MUZZY;
     s->freed_ns = now;
     run_insert(a, s);
 }

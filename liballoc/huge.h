@@ -30,9 +30,10 @@ struct span *huge_purge_oldest(struct arena *a);
  * r (all of r if it is not bigger) out of the free list, kind SPAN_BUSY; NULL
  * if that is less than one unit or no descriptor was left for the split. */
 struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages);
-/* Put back a run decay purged at now: clean in the free list (retain:true),
- * or, unmapped with retain:false, its descriptor released. */
-void huge_purge_put(struct arena *a, struct span *s, uint64_t now);
+/* Put back a run decay purged at now: clean in the free list (retain:true;
+ * muzzy when !purged, the madvise having failed), or, unmapped with
+ * retain:false, its descriptor released. */
+void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged);
 /* One clean run beyond what the arena retains (HUGE_RETAIN_MAX; none with
  * retain:false), out of the list and of stats.mapped: *addr, *len for the
  * caller to unmap after dropping the lock. False if none. */

@@ -38,5 +38,15 @@ void options_boot(void);
  * not a signal a process can take for a dump (KILL, STOP, fault signals,
  * glibc's reserved ones). Async-signal-safe, never allocates. */
 int options_signal_parse(const char *v, size_t vlen);
+/* The sources, in jemalloc's order: --with-malloc-conf (always NULL here),
+ * the malloc_conf global, the /etc/malloc.conf symlink's target name, the
+ * MALLOC_CONF variable, malloc_conf_2_conf_harder (NULL). */
+#define OPTIONS_NSOURCES 5
+enum { CONF_SRC_BUILD, CONF_SRC_GLOBAL, CONF_SRC_SYMLINK, CONF_SRC_ENV, CONF_SRC_GLOBAL2 };
+/* The parser options_boot runs on the strings it read (NULL = absent):
+ * applies them to opt in order, prints jemalloc's messages (bytes outside
+ * printable ASCII as \xHH), aborts under abort_conf:true after an error.
+ * Not thread-safe; for boot and for tests/fuzz/fuzz_conf.c. */
+void options_parse(const char *const src[OPTIONS_NSOURCES]);
 
 #endif

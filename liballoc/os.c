@@ -58,6 +58,11 @@ static int os_bind_node_default(void *addr, size_t size, int node)
     return r == 0 ? 0 : errno;
 }
 
+static ssize_t os_write_default(int fd, const void *buf, size_t n)
+{
+    return write(fd, buf, n);
+}
+
 struct os_ops os_ops = {
     .map = os_map_default,
     .unmap = os_unmap_default,
@@ -65,6 +70,7 @@ struct os_ops os_ops = {
     .purge_lazy = os_purge_lazy_default,
     .hugepage = os_hugepage_default,
     .bind_node = os_bind_node_default,
+    .write = os_write_default,
 };
 
 /* Every mapping the allocator keeps is noted in the osmap registry

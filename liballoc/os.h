@@ -1,13 +1,15 @@
 /*
  * os: the only module that talks to the kernel about memory (mmap, munmap,
- * madvise, mremap, mbind). Functions return 0 or a positive errno. Tests can
- * replace the whole table through os_ops to observe or fake calls.
+ * madvise, mremap, mbind) and that writes dump files. Functions return 0 or
+ * a positive errno. Tests can replace the whole table through os_ops to
+ * observe or fake calls; fault.h swaps entries to inject failures.
  */
 #ifndef OS_H
 #define OS_H
 
 #include <stddef.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include "config.h"
 
 struct os_ops {
@@ -22,6 +24,9 @@ struct os_ops {
     int (*hugepage)(void *addr, size_t size, bool enable);
     /* Bind [addr, addr+size) to a NUMA node (mbind MPOL_PREFERRED). */
     int (*bind_node)(void *addr, size_t size, int node);
+    /* write(2) of dump files (libprof's writers, via prof_host_write):
+     * here so fault injection (fault.h) can make a disk fill up. */
+    ssize_t (*write)(int fd, const void *buf, size_t n);
 };
 
 extern struct os_ops os_ops;

@@ -63,6 +63,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct heap; /* opaque to libprof */
 struct span; /* opaque to libprof */
@@ -99,6 +100,8 @@ struct ctl_node {
 int ctl_read(const struct ctl_args *a, const void *v, size_t size);
 int ctl_read_only(const struct ctl_args *a, const void *v, size_t size);
 int ctl_write(const struct ctl_args *a, void *v, size_t size);
+/* ctl_write for a bool: EINVAL on a wrong size or a byte other than 0/1. */
+int ctl_write_bool(const struct ctl_args *a, bool *v);
 int ctl_no_data(const struct ctl_args *a);
 
 /* ---- Part 1: the profiler's hooks (libprof implements, liballoc calls) ---- */
@@ -162,6 +165,9 @@ size_t prof_host_page_size(void);
 
 /* Write s on stderr as is (no allocation). */
 void prof_host_write_err(const char *s);
+/* write(2) for dump files, through the os seam (fault injection, fault.h):
+ * write's result and errno. Never allocates; any thread. */
+ssize_t prof_host_write(int fd, const void *buf, size_t n);
 /* A run-time warning ("<jemalloc>: "-prefixed, newline-terminated): printed,
  * and fatal under opt.abort, as for the allocator's own warnings. */
 void prof_host_warn(const char *msg);

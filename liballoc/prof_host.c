@@ -108,6 +108,8 @@ size_t prof_host_page_size(void) { return PAGE; }
 
 void prof_host_write_err(const char *s) { alloc_write_err(s); }
 
+ssize_t prof_host_write(int fd, const void *buf, size_t n) { return os_ops.write(fd, buf, n); }
+
 void prof_host_warn(const char *msg) { warn_print(msg); }
 
 uint64_t prof_host_now_ns(bool high)

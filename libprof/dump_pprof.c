@@ -12,6 +12,7 @@
  * prof.dump_pprof_fd, which send it after releasing the dump lock), so
  * neither the public malloc nor an allocator lock is involved.
  */
+#include "prof_hooks.h"
 #include "prof.h"
 #include "drop_frames.h"
 #include "options.h"
@@ -528,7 +529,7 @@ static void sink_write(struct gz_sink *g, const unsigned char *p, size_t n)
         return;
     }
     while (!g->err && n > 0) {
-        ssize_t k = write(g->fd, p, n);
+        ssize_t k = prof_host_write(g->fd, p, n); /* the os seam: fault.h can fail it */
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {

@@ -49,7 +49,15 @@ static struct {
 
 int64_t peak_sample_bytes(double weight, size_t usize)
 {
-    return (int64_t)llround(weight * (double)usize);
+    /* Capped at 2^62: with lg_prof_sample near 63 the estimate can pass
+     * INT64_MAX, where llround is undefined (it gave INT64_MIN, whose
+     * negation on free is undefined too; found by fuzz_mallctl). The same
+     * inputs give the same value, so a free still subtracts what its sample
+     * added. */
+    double b = weight * (double)usize;
+    if (!(b < 4611686018427387904.0))
+        return (int64_t)1 << 62;
+    return (int64_t)llround(b);
 }
 
 uint64_t peak_inuse_add(int64_t delta)

@@ -25,7 +25,7 @@ static int need_prof(void)
 static int rw_bool(const struct ctl_args *a, bool *var)
 {
     bool old = opt.prof ? *var : false, nw = old;
-    int err = ctl_write(a, &nw, sizeof(nw));
+    int err = ctl_write_bool(a, &nw);
     if (err)
         return err;
     if (a->newp) {

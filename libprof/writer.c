@@ -110,8 +110,10 @@ void dump_file_write(void *opaque, const char *s)
 {
     struct dump_file *f = opaque;
     size_t n = strlen(s);
-    while (f->fd >= 0 && n > 0) {
-        ssize_t k = write(f->fd, s, n);
+    /* After the first failure nothing more is written: the file is
+     * abandoned by dump_file_commit anyway. */
+    while (f->fd >= 0 && !f->err && n > 0) {
+        ssize_t k = prof_host_write(f->fd, s, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {

@@ -27,7 +27,8 @@ LOGDIR=$ROOT/build/test-logs
 mkdir -p "$LOGDIR"
 pass=0; fail=0; skip=0; failed_names=""
 CONF_SET="narenas:3,dirty_decay_ms:0,muzzy_decay_ms:0,tcache_max:4096"
-TIMEOUT=${TEST_TIMEOUT:-600}
+# The soak runs 30 minutes under --long.
+if [ "$TEST_LONG" = 1 ]; then TIMEOUT=${TEST_TIMEOUT:-2400}; else TIMEOUT=${TEST_TIMEOUT:-600}; fi
 
 run_one() { # label logname cmd...
     local label=$1 log=$LOGDIR/$2.log; shift 2

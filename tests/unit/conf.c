@@ -196,6 +196,15 @@ int main(void)
     BAD("thp:", P "Invalid conf value: thp:\n", thp);
     BAD("thp:neverr", P "Invalid conf value: thp:neverr\n", thp);
     BAD("thp:neve", P "Invalid conf value: thp:neve\n", thp);
+    /* Only digits (after one '-'): strtoumax alone would take blanks and a
+     * sign and read " -1" as the largest size (issue 17, fuzz_conf). */
+    BAD("lg_prof_sample: -1", P "Invalid conf value: lg_prof_sample: -1\n", lg_prof_sample);
+    BAD("tcache_max: 5", P "Invalid conf value: tcache_max: 5\n", tcache_max);
+    BAD("narenas:+3", P "Invalid conf value: narenas:+3\n", narenas);
+    BAD("dirty_decay_ms:-", P "Invalid conf value: dirty_decay_ms:-\n", dirty_decay_ms);
+    /* Control bytes and backslashes of a value are shown as \xHH: a value
+     * cannot end a message line early or send terminal escapes. */
+    BAD("thp:a\nb\x1b[31m\\", P "Invalid conf value: thp:a\\x0ab\\x1b[31m\\x5c\n", thp);
     /* A bad pair does not stop the source: the next pair applies. */
     boot(NULL, "narenas:abc,tcache:false");
     EXPECT_MSG(P "Invalid conf value: narenas:abc\n");
