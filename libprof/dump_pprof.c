@@ -584,9 +584,11 @@ static struct dump_file pb_out;
 
 /* Build the profile and deflate it into sink (whose fd or mem the caller
  * set); default_type names the sample type readers show first (NULL: none
- * set, pprof then shows the last, inuse_space). 0 or an errno. Caller holds
- * prof.dump_lock. */
-static int pprof_emit(enum site_src src, const char *default_type)
+ * set, pprof then shows the last, inuse_space); served: the profile leaves
+ * the process for a reader that may be on another machine (the profile
+ * server, prof.dump_pprof_fd), so our names are final (see has_functions
+ * below). 0 or an errno. Caller holds prof.dump_lock. */
+static int pprof_emit(enum site_src src, const char *default_type, bool served)
 {
     struct scratch sc = {0};
     struct build b = {.sc = &sc, .src = src};
@@ -621,12 +623,17 @@ static int pprof_emit(enum site_src src, const char *default_type)
         mapv[i].filename = str_id(&b.st, b.maps[i].path);
         mapv[i].build_id = str_id(&b.st, b.maps[i].build_id);
         /* Names from the symbol table ride along for readers without the
-         * binaries, but has_functions stays false: pprof then symbolizes
-         * the mapping itself (DWARF lines and inlined frames) and keeps our
-         * names only where it cannot. A mapping whose file was replaced or
-         * deleted claims has_functions, so that pprof does not take names
-         * from the new file (go tool pprof does not check build IDs). */
-        mapv[i].has_functions = b.maps[i].path[0] == '/' && !map_file_is_mapped(&b.maps[i]);
+         * binaries. In a dump file has_functions stays false: pprof then
+         * symbolizes the mapping itself (DWARF lines and inlined frames)
+         * and keeps our names only where it cannot. A mapping whose file
+         * was replaced or deleted claims has_functions, so that pprof does
+         * not take names from the new file (go tool pprof does not check
+         * build IDs). A served profile claims it for every file mapping:
+         * fleet profilers (Parca, Pyroscope) read it away from the
+         * binaries, and go tool pprof 1.19's own re-symbolization of C++
+         * code through addr2line gives frames without a function name
+         * ("[svc]" instead of shop::Cart::grow, checked by prof_http.sh). */
+        mapv[i].has_functions = b.maps[i].path[0] == '/' && (served || !map_file_is_mapped(&b.maps[i]));
         maps[i] = &mapv[i];
     }
     prof_msg.n_sample_type = 4;
@@ -700,7 +707,7 @@ int prof_dump_pprof_file_src(const char *path, enum site_src src)
         return err;
     memset(&sink, 0, sizeof(sink));
     sink.fd = pb_out.fd;
-    pb_out.err = pprof_emit(src, NULL);
+    pb_out.err = pprof_emit(src, NULL, false);
     return dump_file_commit(&pb_out);
 }
 
@@ -711,7 +718,7 @@ int prof_pprof_to_buf(struct pprof_buf *b, const char *default_type)
     memset(&sink, 0, sizeof(sink));
     sink.fd = -1;
     sink.mem = b;
-    int err = pprof_emit(SITE_LIVE, default_type);
+    int err = pprof_emit(SITE_LIVE, default_type, true);
     pthread_mutex_unlock(&prof.dump_lock);
     if (err) {
         prof_pprof_buf_free(b);

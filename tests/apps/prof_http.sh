@@ -198,4 +198,38 @@ env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:14" "$BIN" fd >"$TMP
 timeout 60 go tool pprof -top -unit=B -sample_index=inuse_space "$BIN" "$TMP/fd.pb.gz" >"$TMP/fd.txt" 2>&1 ||
     { cat "$TMP/fd.txt"; fail "go tool pprof cannot read prof.dump_pprof_fd's output"; }
 within "prof.dump_pprof_fd: http_known_site" "$(top_bytes "$TMP/fd.txt" http_known_site)" $KNOWN 0.15
+
+# --- 8. a C++ service: go tool pprof names its methods (a served profile's
+# names are final: go's own re-symbolization of C++ names nothing) ---
+if command -v g++ >/dev/null 2>&1; then
+    cat >"$TMP/cart.cc" <<'CC'
+#include <cstdio>
+#include <map>
+#include <unistd.h>
+#include <vector>
+namespace shop {
+struct Cart {
+    std::map<int, std::vector<char>> items;
+    __attribute__((noinline)) void grow(int i) { items[i] = std::vector<char>(16384); }
+};
+} // namespace shop
+int main()
+{
+    shop::Cart c;
+    for (int i = 0; i < 4096; i++)
+        c.grow(i);
+    std::puts("ready");
+    std::fflush(stdout);
+    pause();
+}
+CC
+    g++ -O2 -g -o "$TMP/cart" "$TMP/cart.cc" || fail "g++ cart.cc"
+    BIN=$TMP/cart
+    PID=$(start cart "$BASE" serve) || exit 1
+    timeout 60 go tool pprof -top -nodefraction=0 -unit=B -sample_index=inuse_space \
+        "http://127.0.0.1:$PORT/debug/pprof/heap" >"$TMP/cart.txt" 2>&1 ||
+        { cat "$TMP/cart.txt"; fail "go tool pprof on the C++ service failed"; }
+    within "go tool pprof, C++ service: shop::Cart::grow" "$(top_bytes "$TMP/cart.txt" shop::Cart::grow)" $KNOWN 0.15
+    stop "$PID"
+fi
 exit $status
