@@ -130,6 +130,20 @@ static int loc_frames(struct profile *p, const PProfile *pp, const struct idmap 
     return 0;
 }
 
+/* True when every line of l names a function but no file and no line. */
+static int names_only(const PProfile *pp, const struct idmap *funcs, const Perftools__Profiles__Location *l)
+{
+    for (size_t j = 0; j < l->n_line; j++) {
+        uint32_t fi;
+        if (l->line[j]->line != 0 || !idmap_get(funcs, l->line[j]->function_id, &fi))
+            return 0;
+        const char *file = S(pp, pp->function[fi]->filename);
+        if (file && *file)
+            return 0;
+    }
+    return 1;
+}
+
 static int read_locations(struct profile *p, const PProfile *pp, const struct idmap *maps,
                           const struct idmap *funcs, struct idmap *locs, char *err)
 {
@@ -138,13 +152,16 @@ static int read_locations(struct profile *p, const PProfile *pp, const struct id
         const Perftools__Profiles__Location *l = pp->location[i];
         uint32_t li, mi;
         /* Lines in a mapping that does not claim has_functions (our libprof
-         * dumps: symbol names only) are a fallback: the symbolizer still
-         * tries the file for lines and inlined frames, as pprof does. */
+         * dumps: symbol names only), or names alone without file or line
+         * (our served profiles claim has_functions for readers without the
+         * binaries), are a fallback: the symbolizer still tries the file
+         * (its build ID checked) for lines and inlined frames, as pprof does,
+         * and keeps these names where it cannot. */
         const Perftools__Profiles__Mapping *lm = NULL;
         if (l->mapping_id && idmap_get(maps, l->mapping_id, &mi))
             lm = pp->mapping[mi - (p->nmaps - pp->n_mapping)];
-        int fallback = l->n_line && lm && !lm->has_functions && S(pp, lm->filename) &&
-                       *S(pp, lm->filename) && *S(pp, lm->filename) != '[';
+        int fallback = l->n_line && lm && (!lm->has_functions || names_only(pp, funcs, l)) &&
+                       S(pp, lm->filename) && *S(pp, lm->filename) && *S(pp, lm->filename) != '[';
         if (l->n_line) {
             /* Symbolized: keep it apart even if another has the same address. */
             GROW(p->locs, p->caplocs, p->nlocs + 1);

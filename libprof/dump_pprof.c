@@ -69,7 +69,8 @@ static int64_t str_id(struct strtab *t, const char *s)
         char **strs = scratch_calloc(t->sc, ns / 2 + 1, sizeof(*strs));
         if (!slots || !strs)
             return 0;
-        memcpy(strs, t->strs, t->n * sizeof(*strs));
+        if (t->n) /* t->strs is NULL before the first string */
+            memcpy(strs, t->strs, t->n * sizeof(*strs));
         for (size_t i = 0; i < t->n; i++) {
             size_t k = hash_str(strs[i]) & (ns - 1);
             while (slots[k])
@@ -146,7 +147,8 @@ static size_t read_maps(struct scratch *sc, struct map **out)
                 struct map *bigger = scratch_calloc(sc, cap * 2, sizeof(*maps));
                 if (!bigger)
                     break;
-                memcpy(bigger, maps, n * sizeof(*maps));
+                if (n) /* NULL before the first growth */
+                    memcpy(bigger, maps, n * sizeof(*maps));
                 maps = bigger;
                 cap *= 2;
             }
@@ -262,7 +264,8 @@ static uint64_t function_id(struct build *b, const char *name)
             b->failed = 1;
             return 0;
         }
-        memcpy(n, b->fn_of_str, b->fn_of_str_cap * sizeof(*n));
+        if (b->fn_of_str_cap) /* NULL before the first growth */
+            memcpy(n, b->fn_of_str, b->fn_of_str_cap * sizeof(*n));
         b->fn_of_str = n;
         b->fn_of_str_cap = nc;
     }
@@ -275,7 +278,8 @@ static uint64_t function_id(struct build *b, const char *name)
             b->failed = 1;
             return 0;
         }
-        memcpy(nf, b->fns, b->nfns * sizeof(*nf));
+        if (b->nfns) /* NULL before the first growth */
+            memcpy(nf, b->fns, b->nfns * sizeof(*nf));
         b->fns = nf;
         b->fncap = nc;
     }
@@ -365,7 +369,8 @@ static uint64_t location_id(struct build *b, uint64_t addr)
             b->failed = 1;
             return 0;
         }
-        memcpy(nl, b->locs, b->nlocs * sizeof(*nl));
+        if (b->nlocs) /* NULL before the first growth */
+            memcpy(nl, b->locs, b->nlocs * sizeof(*nl));
         b->locs = nl;
         b->loccap = nc;
     }
@@ -401,7 +406,8 @@ static void add_sample(struct build *b, const struct prof_site *s, const struct 
             b->failed = 1;
             return;
         }
-        memcpy(ns, b->samples, b->nsamples * sizeof(*ns));
+        if (b->nsamples) /* NULL before the first growth */
+            memcpy(ns, b->samples, b->nsamples * sizeof(*ns));
         b->samples = ns;
         b->samplecap = nc;
     }
@@ -510,7 +516,8 @@ static int buf_append(struct pprof_buf *b, const unsigned char *p, size_t n)
         if (prof_host_map(cap, &np) != 0)
             return ENOMEM;
         if (b->len)
-            memcpy(np, b->p, b->len);
+            if (b->len) /* NULL before the first growth */
+                memcpy(np, b->p, b->len);
         if (b->cap)
             prof_host_unmap(b->p, b->cap);
         b->p = np;

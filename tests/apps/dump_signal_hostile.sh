@@ -80,8 +80,19 @@ else
     run_as=()
 fi
 if [ ${#run_as[@]} -gt 0 ] || [ "$(id -u)" != 0 ]; then
+    # nobody must reach the program and the library: the tree may sit in a
+    # directory only we can enter (a CI checkout under mktemp -d), so run
+    # copies from our temp directory, opened to others for this.
+    ro_lib=$LIB ro_prog=$HOSTILE
+    if [ ${#run_as[@]} -gt 0 ]; then
+        chmod 755 "$TMP"
+        mkdir -p "$TMP/pub" && chmod 755 "$TMP/pub"
+        cp "$LIB" "$TMP/pub/liballoc.so" && cp "$HOSTILE" "$TMP/pub/hostile" || fail "copies for nobody"
+        chmod 755 "$TMP/pub/liballoc.so" "$TMP/pub/hostile"
+        ro_lib=$TMP/pub/liballoc.so ro_prog=$TMP/pub/hostile
+    fi
     # The environment is set after setpriv: setpriv itself is not preloaded.
-    start_bg ro.out "${run_as[@]}" env LD_PRELOAD="$LIB" MALLOC_CONF="$(conf "$TMP/ro/x")" "$HOSTILE" chdir /
+    start_bg ro.out "${run_as[@]}" env LD_PRELOAD="$ro_lib" MALLOC_CONF="$(conf "$TMP/ro/x")" "$ro_prog" chdir /
     wait_line ro.out ready
     t0=$(date +%s%N)
     out=$("$JEPROF_C" dump --timeout=5 "$BG" 2>&1) && fail "unwritable: jeprof-c dump succeeded: $out"
