@@ -16,21 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-struct options opt = {
-#define OPT_BOOL(n, d, doc) .n = d,
-#define OPT_UNSIGNED(n, d, lo, hi, doc) .n = d,
-#define OPT_SIZE(n, d, lo, hi, doc) .n = d,
-#define OPT_SSIZE(n, d, lo, hi, doc) .n = d,
-#define OPT_STRING(n, d, doc) .n = d,
-#define OPT_CHOICE(n, d, choices, doc) .n = d,
-#include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
-};
+struct options opt =
+#include "options_defaults.h"
+    ;
 
 ALLOC_EXPORT const char *malloc_conf __attribute__((weak));
 

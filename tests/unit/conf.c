@@ -25,21 +25,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-static const struct options dflt = {
-#define OPT_BOOL(n, d, doc) .n = d,
-#define OPT_UNSIGNED(n, d, lo, hi, doc) .n = d,
-#define OPT_SIZE(n, d, lo, hi, doc) .n = d,
-#define OPT_SSIZE(n, d, lo, hi, doc) .n = d,
-#define OPT_STRING(n, d, doc) .n = d,
-#define OPT_CHOICE(n, d, choices, doc) .n = d,
-#include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
-};
+static const struct options dflt =
+#include "options_defaults.h"
+    ;
 
 static char cap[16384];
 static size_t caplen;
