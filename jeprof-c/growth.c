@@ -488,3 +488,26 @@ void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
     else
         snprintf(buf, n, "%.1f %s", fabs(v) < 0.05 ? 0.0 : v, units[u]);
 }
+
+size_t growth_nrows(const struct growth *g, const struct report_options *o)
+{
+    size_t rows = g->norder;
+    if (o->nodecount >= 0 && (size_t)o->nodecount < rows)
+        rows = (size_t)o->nodecount;
+    return rows;
+}
+
+void growth_row(struct growth_row *r, size_t i, const struct growth *g,
+                const struct report_options *o)
+{
+    const struct growth_site *s = &g->sites[g->order[i]];
+    r->site = s;
+    if (isnan(s->share))
+        snprintf(r->share, sizeof(r->share), "-");
+    else
+        snprintf(r->share, sizeof(r->share), "%.1f%%", 100 * s->share);
+    growth_fmt_value(r->trend, sizeof(r->trend), s->score, g, o);
+    growth_fmt_value(r->slope, sizeof(r->slope), s->slope, g, o);
+    growth_fmt_value(r->first, sizeof(r->first), s->first, g, o);
+    growth_fmt_value(r->last, sizeof(r->last), s->last, g, o);
+}

@@ -113,4 +113,16 @@ int report_growth_html(FILE *out, const struct growth *g, const struct report_op
 void growth_fmt_value(char *buf, size_t n, double v, const struct growth *g,
                       const struct report_options *o);
 
+/* One row of the ranking, as the text table and the HTML page print it. */
+struct growth_row {
+    const struct growth_site *site;
+    char trend[64], slope[64], first[64], last[64];
+    char share[16]; /* "12.5%", or "-" when the total did not grow */
+};
+/* The number of ranked rows to print: all, or o->nodecount when set. */
+size_t growth_nrows(const struct growth *g, const struct report_options *o);
+/* Row i (0-based rank) of the ranking, formatted. */
+void growth_row(struct growth_row *r, size_t i, const struct growth *g,
+                const struct report_options *o);
+
 #endif

@@ -46,7 +46,7 @@ static const char *site_kind(const struct growth *g)
 
 int report_growth_text(FILE *out, const struct growth *g, const struct report_options *o)
 {
-    char a[64], b[64], c[64], d[64];
+    char a[64], b[64], c[64];
     const char *xu = growth_x_unit(g);
     if (g->per_dump) {
         fprintf(out, "Growth over %zu dumps (no usable times: per dump): %s, by %s\n", g->ndumps,
@@ -68,22 +68,12 @@ int report_growth_text(FILE *out, const struct growth *g, const struct report_op
     snprintf(sh, sizeof(sh), "slope/%s", xu);
     fprintf(out, "%4s %12s %12s %5s %11s %11s %6s  %s\n", "rank", th, sh, "R2", "first", "last",
             "share", "site");
-    size_t rows = g->norder;
-    if (o->nodecount >= 0 && (size_t)o->nodecount < rows)
-        rows = (size_t)o->nodecount;
+    size_t rows = growth_nrows(g, o);
     for (size_t i = 0; i < rows; i++) {
-        const struct growth_site *s = &g->sites[g->order[i]];
-        char share[16];
-        if (isnan(s->share))
-            snprintf(share, sizeof(share), "-");
-        else
-            snprintf(share, sizeof(share), "%.1f%%", 100 * s->share);
-        growth_fmt_value(a, sizeof(a), s->score, g, o);
-        growth_fmt_value(b, sizeof(b), s->slope, g, o);
-        growth_fmt_value(c, sizeof(c), s->first, g, o);
-        growth_fmt_value(d, sizeof(d), s->last, g, o);
-        fprintf(out, "%4zu %12s %12s %5.3f %11s %11s %6s  %s\n", i + 1, a, b, s->r2, c, d, share,
-                strtab_get(&g->names, s->name));
+        struct growth_row r;
+        growth_row(&r, i, g, o);
+        fprintf(out, "%4zu %12s %12s %5.3f %11s %11s %6s  %s\n", i + 1, r.trend, r.slope, r.site->r2,
+                r.first, r.last, r.share, strtab_get(&g->names, r.site->name));
     }
     return 0;
 }

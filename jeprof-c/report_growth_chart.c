@@ -311,7 +311,6 @@ int report_growth_svg(FILE *out, const struct growth *g, const struct report_opt
 
 int report_growth_html(FILE *out, const struct growth *g, const struct report_options *o)
 {
-    char a[64], b[64], c[64], d[64];
     const char *xu = growth_x_unit(g);
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
     fprintf(out, "jeprof-c growth: %s over %zu dumps</title>\n", value_name(g->value), g->ndumps);
@@ -332,25 +331,16 @@ int report_growth_html(FILE *out, const struct growth *g, const struct report_op
             "<th>R2</th><th>first</th><th>last</th><th>share</th><th class=\"site\">site</th>"
             "</tr>\n",
             xu, xu);
-    size_t rows = g->norder;
-    if (o->nodecount >= 0 && (size_t)o->nodecount < rows)
-        rows = (size_t)o->nodecount;
+    size_t rows = growth_nrows(g, o);
     for (size_t i = 0; i < rows; i++) {
-        const struct growth_site *s = &g->sites[g->order[i]];
-        char share[16];
-        if (isnan(s->share))
-            snprintf(share, sizeof(share), "-");
-        else
-            snprintf(share, sizeof(share), "%.1f%%", 100 * s->share);
-        growth_fmt_value(a, sizeof(a), s->score, g, o);
-        growth_fmt_value(b, sizeof(b), s->slope, g, o);
-        growth_fmt_value(c, sizeof(c), s->first, g, o);
-        growth_fmt_value(d, sizeof(d), s->last, g, o);
+        struct growth_row r;
+        growth_row(&r, i, g, o);
         fprintf(out,
                 "<tr%s><td>%zu</td><td>%s</td><td>%s</td><td>%.3f</td><td>%s</td><td>%s</td>"
                 "<td>%s</td><td class=\"site\">",
-                i == 0 && s->score > 0 ? " class=\"leak\"" : "", i + 1, a, b, s->r2, c, d, share);
-        put_xml(out, strtab_get(&g->names, s->name), 1000);
+                i == 0 && r.site->score > 0 ? " class=\"leak\"" : "", i + 1, r.trend, r.slope,
+                r.site->r2, r.first, r.last, r.share);
+        put_xml(out, strtab_get(&g->names, r.site->name), 1000);
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n</body>\n</html>\n", out);
