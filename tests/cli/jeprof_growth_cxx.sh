@@ -6,7 +6,10 @@
 # prof_final, then `--growth program prefix.*`:
 #  - the final dump (written after the destructor, the map's site at 0) is
 #    skipped with a warning, so remember() ranks first with R2 above 0.8,
-#    ending at 20-30 MiB, with the whole growth (share 95-105%);
+#    ending at 19-33 MiB, with the whole growth (share 95-105%). The map
+#    holds about 26 MiB; at 2^16 that is ~430 samples, a relative standard
+#    deviation of ~5.5% (12 runs: 23.5-27.8 MiB, one CI run 30.2), so the
+#    band is about +-4.5 sigma;
 #  - work() (vectors built and dropped each step) is not growth.
 . "$(dirname "$0")/lib_jeprof.sh"
 LIBALLOC=$ROOT/build/liballoc.so
@@ -24,9 +27,9 @@ n=$(ls "$WORK"/d/gc.*.i*.heap 2>/dev/null | wc -l)
 cat "$WORK/g.err" "$WORK/g.txt"
 grep -q "f.heap': skipped: the final dump is written at exit" "$WORK/g.err" && echo "ok   final dump skipped" ||
     bad "final dump not skipped"
-awk '$1 == 1 && $NF == "remember" && $4 >= 0.8 && $6 >= 20 * 1048576 && $6 <= 30 * 1048576 {
+awk '$1 == 1 && $NF == "remember" && $4 >= 0.8 && $6 >= 19 * 1048576 && $6 <= 33 * 1048576 {
         s = $7; sub("%", "", s); s += 0; if (s >= 95 && s <= 105) f = 1 } END {exit !f}' "$WORK/g.txt" &&
-    echo "ok   remember ranked first, R2 >= 0.8, 20-30 MiB, ~100% of the growth" || bad "remember row"
+    echo "ok   remember ranked first, R2 >= 0.8, 19-33 MiB, ~100% of the growth" || bad "remember row"
 # work churns: its sampled value wobbles from dump to dump, so its fitted
 # trend need not be exactly 0, but it is noise next to the leak's.
 awk '$1 == 1 {lead = $2} $NF == "work" {w = $2; s = $7; sub("%", "", s); sh = s + 0}
