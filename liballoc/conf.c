@@ -70,19 +70,34 @@ static void conf_msg(const char *msg, const char *k, size_t klen, const char *v,
 }
 
 /* A source string as confirm_conf echoes it, escaped as conf_msg does,
- * in pieces of a bounded buffer. */
+ * in pieces of a bounded buffer. At most CONF_ECHO_MAX bytes of it are
+ * echoed (4 times that once escaped), so one message line stays bounded
+ * however long the string; a longer one ends with "..." and its length. */
+#define CONF_ECHO_MAX 1024
 static void conf_write_escaped(const char *s)
 {
     char buf[256];
-    while (*s) {
+    size_t total = strlen(s), left = total < CONF_ECHO_MAX ? total : CONF_ECHO_MAX;
+    while (left > 0) {
         size_t n = 0, i = 0;
-        while (s[i] && n + 4 <= sizeof(buf) - 1) {
+        while (i < left && n + 4 <= sizeof(buf) - 1) {
             conf_escape(buf, &n, sizeof(buf) - 1, s + i, 1);
             i++;
         }
         buf[n] = 0;
         alloc_write_err(buf);
         s += i;
+        left -= i;
+    }
+    if (total > CONF_ECHO_MAX) {
+        char num[24], *q = num + sizeof(num) - 1;
+        *q = 0;
+        do
+            *--q = (char)('0' + total % 10);
+        while ((total /= 10) > 0);
+        alloc_write_err("... (");
+        alloc_write_err(q);
+        alloc_write_err(" bytes, cut)");
     }
 }
 

@@ -49,6 +49,9 @@ static void die(const char *what, const char *detail)
 void abort(void)
 {
     if (!in_parse) {
+        /* First to libFuzzer's handler, which saves the input as a crash
+         * file; then the default action. */
+        raise(SIGABRT);
         signal(SIGABRT, SIG_DFL);
         raise(SIGABRT);
         _exit(134);

@@ -230,6 +230,25 @@ int main(void)
     CHECK(got.confirm_conf);
     CHECK_U(got.narenas, ==, 7);
 
+    /* A long source is echoed up to 1024 bytes (escaped: at most 4 KiB on
+     * the line), then cut with its length; its pairs still apply. */
+    {
+        static char env[3100];
+        size_t n = (size_t)snprintf(env, sizeof(env), "confirm_conf:true,narenas:5,lg_tcache_max:");
+        memset(env + n, '9', 3000 - n); /* a 2-thousand-digit value: out of range */
+        env[3000] = 0;
+        boot(NULL, env);
+        const char *echo = strstr(cap, "malloc_conf #4");
+        CHECK(echo != NULL);
+        const char *eol = strchr(echo, '\n');
+        CHECK(eol != NULL);
+        CHECK_MSG(eol - echo < 1200, "echo line of %zd bytes", (ssize_t)(eol - echo));
+        static const char cut[] = "9999... (3000 bytes, cut)\"\n";
+        CHECK_MSG(strstr(echo, cut) == eol - (sizeof(cut) - 2), "no cut marker: %.60s",
+                  eol - 40);
+        CHECK_U(got.narenas, ==, 5);
+    }
+
     /* abort_conf. */
     CHECK_I(child_signal("abort_conf:true,narenas:abc"), ==, SIGABRT);
     CHECK_I(child_signal("abort_conf:true,narenas"), ==, SIGABRT);
