@@ -113,7 +113,7 @@ static int choice_in(const char *v, const char *choices)
     return 0;
 }
 
-static void check_options(const uint8_t *data, size_t size)
+static void check_options(const uint8_t *data, size_t size, int parsed)
 {
     char d[64];
     /* Unnamed: the default, untouched (a default may be a sentinel outside
@@ -160,7 +160,10 @@ static void check_options(const uint8_t *data, size_t size)
 #undef OPT_SSIZE
 #undef OPT_STRING
 #undef OPT_CHOICE
-    /* The implications options_parse applies. */
+    /* The implications options_parse applies once every source is read
+     * (after an abort_conf abort the process is gone: nothing to check). */
+    if (!parsed)
+        return;
     if (opt.prof_leak_error && !opt.prof_leak)
         die("prof_leak_error without prof_leak", "");
     if (opt.prof_leak && !opt.prof)
@@ -195,9 +198,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     linelen = 0;
     nerrors = 0;
     in_parse = 1;
+    volatile int parsed = 0;
     if (setjmp(abort_jmp) == 0) {
         options_parse(src);
         in_parse = 0;
+        parsed = 1;
     } else {
         in_parse = 0;
         if (!opt.abort_conf || nerrors == 0)
@@ -207,7 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         line[linelen] = 0;
         die("message not ended by a newline", line);
     }
-    check_options(data + 1, size - 1);
+    check_options(data + 1, size - 1, parsed);
     for (int i = 0; i < 3; i++)
         free(copy[i]);
     return 0;
