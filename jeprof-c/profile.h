@@ -73,7 +73,10 @@ struct profile {
     size_t nmaps, capmaps;
     struct ploc *locs; /* distinct addresses */
     size_t nlocs, caplocs;
-    uint32_t *lochash;   /* address -> loc index+1, open addressing */
+    struct lochash_slot {
+        uint64_t addr; /* the address, */
+        uint32_t loc1; /* its location index + 1, 0 = empty slot */
+    } *lochash;          /* address -> location, open addressing */
     size_t nlochash;     /* power of two */
     uint32_t *stackpool; /* location indexes of every stack, leaf first */
     size_t npool, cappool;

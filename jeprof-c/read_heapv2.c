@@ -26,6 +26,103 @@
 #include "xalloc.h"
 #include "strtab.h"
 
+/* The last scale unsample computed, by its inputs: a dump's stacks mostly
+ * repeat a few (count, bytes) pairs, and exp() is the costly part. */
+struct scale_memo {
+    double rate, n, s, scale; /* n == 0: empty */
+};
+
+/* Addresses already read, by their text. A dump writes each address in
+ * many stacks; comparing its (at most 16) bytes with those of an address
+ * seen before is cheaper than parsing the hex and hashing the value.
+ * Keyed by the bytes, zero-padded, and by whether the address was a leaf
+ * (the others are moved back one byte into their call). */
+struct tokkey {
+    uint64_t w0, w1; /* the text, zero past len */
+    uint32_t len;    /* 1..15 bytes */
+    uint32_t leaf;
+};
+struct tok {
+    struct tokkey k;
+    uint32_t loc1; /* location index + 1, 0 = empty slot */
+};
+struct tokcache {
+    struct tok *v; /* open addressing, power of two */
+    size_t n, used;
+};
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The key of the text at s, which ends at the first byte at or below ' '
+ * (a separator, or what ends the line); 0 when fewer than 16 bytes before
+ * lim may be read or the text is not 1..15 bytes long. */
+static inline int tok_key(struct tokkey *k, const char *s, const char *lim, int leaf)
+{
+    if (lim - s < 16)
+        return 0;
+    uint64_t w0, w1;
+    memcpy(&w0, s, 8);
+    memcpy(&w1, s + 8, 8);
+    /* bytes below 0x21: exact up to the first one (bytes >= 0x80 never
+     * count, and then fail to parse as hex) */
+    uint64_t low0 = (w0 - 0x21 * ONES) & ~w0 & HIGHS;
+    uint64_t low1 = (w1 - 0x21 * ONES) & ~w1 & HIGHS;
+    unsigned n;
+    if (low0) {
+        n = (unsigned)__builtin_ctzll(low0) / 8;
+        w0 &= n ? ~0ULL >> (64 - 8 * n) : 0;
+        w1 = 0;
+    } else if (low1) {
+        n = 8 + (unsigned)__builtin_ctzll(low1) / 8;
+        w1 &= n > 8 ? ~0ULL >> (64 - 8 * (n - 8)) : 0;
+    } else {
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    k->w0 = w0;
+    k->w1 = w1;
+    k->len = n;
+    k->leaf = (uint32_t)leaf;
+    return 1;
+}
+
+static inline size_t tok_hash(const struct tokkey *k)
+{
+    uint64_t x = (k->w0 ^ (k->w1 * 0xff51afd7ed558ccdULL) ^ k->leaf) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(x >> 32);
+}
+
+/* The slot of k: its entry, or the empty slot for it. */
+static inline struct tok *tok_find(const struct tokcache *c, const struct tokkey *k)
+{
+    for (size_t i = tok_hash(k) & (c->n - 1);; i = (i + 1) & (c->n - 1)) {
+        struct tok *t = &c->v[i];
+        if (!t->loc1 || (t->k.w0 == k->w0 && t->k.w1 == k->w1 && t->k.leaf == k->leaf))
+            return t;
+    }
+}
+
+static void tok_add(struct tokcache *c, const struct tokkey *k, uint32_t loc)
+{
+    if ((c->used + 1) * 2 > c->n) {
+        struct tokcache g = {.n = c->n ? c->n * 2 : 1024, .used = c->used};
+        g.v = xcalloc(g.n, sizeof(*g.v));
+        for (size_t i = 0; i < c->n; i++)
+            if (c->v[i].loc1)
+                *tok_find(&g, &c->v[i].k) = c->v[i];
+        free(c->v);
+        *c = g;
+    }
+    struct tok *t = tok_find(c, k);
+    if (!t->loc1) {
+        t->k = *k;
+        t->loc1 = loc + 1;
+        c->used++;
+    }
+}
+
 /* The parse state for one file. */
 struct hv2 {
     struct profile *p;
@@ -39,6 +136,8 @@ struct hv2 {
     char *err;
     int any_inuse, any_accum; /* some count line had non-zero inuse / [accum] pairs */
     struct hints *hints;      /* the maps read ahead, when p->prefetch is set */
+    struct scale_memo memo[2]; /* unsample's last inuse and alloc scales */
+    struct tokcache toks;      /* addresses already read, by their text */
 };
 
 /* Next line as [*b, *e) without the newline; 0 at the end of input. */
@@ -118,14 +217,19 @@ static const char *parse_hex(const char *s, const char *e, uint64_t *out)
 }
 
 /* jeprof's AdjustSamples for heap_v2: scale a (count, bytes) pair. */
-static void unsample(double rate, double *n, double *s)
+static void unsample(double rate, double *n, double *s, struct scale_memo *m)
 {
     if (rate == 0 || *n == 0 || *s == 0)
         return; /* (jeprof would divide by zero on a count without bytes) */
-    double ratio = (*s * 1.0 / *n) / rate;
-    double scale = 1 / (1 - exp(-ratio));
-    *n *= scale;
-    *s *= scale;
+    if (m->n != *n || m->s != *s || m->rate != rate) {
+        double ratio = (*s * 1.0 / *n) / rate;
+        m->scale = 1 / (1 - exp(-ratio));
+        m->rate = rate;
+        m->n = *n;
+        m->s = *s;
+    }
+    *n *= m->scale;
+    *s *= m->scale;
 }
 
 struct hints;
@@ -142,17 +246,31 @@ static int parse_stack(struct hv2 *h, const char *s, const char *e)
         s = skip_ws(s, e);
         if (s >= e)
             break;
+        GROW(h->stk, h->capstk, h->nstk + 1);
+        /* An address read before, by its text (see tokcache) */
+        struct tokkey k;
+        int keyed = tok_key(&k, s, h->end, h->nstk == 0);
+        if (keyed) {
+            const struct tok *c = tok_find(&h->toks, &k);
+            if (c->loc1 && (s[k.len] == ' ' || s[k.len] == '\t' || s + k.len == e)) {
+                h->stk[h->nstk++] = c->loc1 - 1;
+                s += k.len;
+                continue;
+            }
+        }
         uint64_t pc;
         const char *t = parse_hex(s, e, &pc);
         if (!t || (t < e && *t != ' ' && *t != '\t'))
             return fail(h, "malformed backtrace address");
         if (h->nstk > 0)
             pc -= 1; /* a return address: point into the call */
-        GROW(h->stk, h->capstk, h->nstk + 1);
         size_t had = h->p->nlocs;
-        h->stk[h->nstk++] = profile_loc(h->p, pc);
+        uint32_t li = profile_loc(h->p, pc);
+        h->stk[h->nstk++] = li;
         if (h->hints && h->p->nlocs != had)
             hints_use(h->hints, h->p, pc);
+        if (keyed && t == s + k.len)
+            tok_add(&h->toks, &k, li);
         s = t;
     }
     return 0;
@@ -202,8 +320,8 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
     v[PV_INUSE_SPACE] = (double)c[1];
     v[PV_ALLOC_OBJECTS] = (double)c[2];
     v[PV_ALLOC_SPACE] = (double)c[3];
-    unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
-    unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
+    unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE], &h->memo[0]);
+    unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE], &h->memo[1]);
     if (h->stack_off < 0)
         h->stack_off = profile_stack(h->p, h->stk, h->nstk);
     profile_add_sample(h->p, (uint32_t)h->stack_off, (uint32_t)h->nstk, thread, v);
@@ -452,6 +570,8 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
     int rc = 0, maps = 0;
     uint64_t r;
     struct hints hs = {0};
+    h.toks.n = 1024;
+    h.toks.v = xcalloc(h.toks.n, sizeof(*h.toks.v));
     if (p->prefetch) {
         hints_read(&hs, data, len);
         h.hints = &hs;
@@ -511,6 +631,7 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         p->no_accum = "run with prof_accum:true";
 out:
     free(h.stk);
+    free(h.toks.v);
     hints_free(&hs);
     return rc;
 }
