@@ -570,18 +570,18 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
     int rc = 0, maps = 0;
     uint64_t r;
     struct hints hs = {0};
-    h.toks.n = 1024;
-    h.toks.v = xcalloc(h.toks.n, sizeof(*h.toks.v));
-    if (p->prefetch) {
-        hints_read(&hs, data, len);
-        h.hints = &hs;
-    }
 
     if (!next_line(&h, &b, &e) || e - b < 8 || memcmp(b, "heap_v2/", 8) != 0)
         return fail(&h, "not a heap_v2 header");
     const char *t = parse_u64(b + 8, e, &r);
     if (!t || skip_ws(t, e) != e)
         return fail(&h, "malformed heap_v2 sampling rate");
+    h.toks.n = 1024;
+    h.toks.v = xcalloc(h.toks.n, sizeof(*h.toks.v));
+    if (p->prefetch) {
+        hints_read(&hs, data, len);
+        h.hints = &hs;
+    }
     h.rate = (double)r;
     if (!p->period)
         p->period = r;

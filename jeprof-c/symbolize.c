@@ -957,12 +957,67 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     return n;
 }
 
+/* Demangled and display names by the address of the name (ELF and DWARF
+ * strings, qnames): a function's name is met at each of its addresses, and
+ * demangling is the costly part of naming one. Emptied by dm_clear at the
+ * end of symbolize_profile, before the strings go. */
+struct dmname {
+    const char *key; /* the name, NULL = empty slot */
+    char *full;      /* demangle(key) */
+    char *shrt;      /* short_function_name(full) */
+};
+static struct dmname *dms; /* open addressing, size a power of two */
+static size_t ndms, capdms;
+
+static struct dmname *dm_slot(const char *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 20) & (capdms - 1);
+    while (dms[i].key && dms[i].key != key)
+        i = (i + 1) & (capdms - 1);
+    return &dms[i];
+}
+
+static const struct dmname *dm_get(const char *name)
+{
+    if ((ndms + 1) * 2 > capdms) {
+        struct dmname *old = dms;
+        size_t oldcap = capdms;
+        capdms = capdms ? capdms * 2 : 256;
+        dms = xcalloc(capdms, sizeof(*dms));
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                *dm_slot(old[i].key) = old[i];
+        free(old);
+    }
+    struct dmname *d = dm_slot(name);
+    if (!d->key) {
+        d->key = name;
+        d->full = demangle(name);
+        d->shrt = short_function_name(d->full);
+        ndms++;
+    }
+    return d;
+}
+
+static void dm_clear(void)
+{
+    for (size_t i = 0; i < capdms; i++)
+        if (dms[i].key) {
+            free(dms[i].full);
+            free(dms[i].shrt);
+        }
+    free(dms);
+    dms = NULL;
+    ndms = capdms = 0;
+}
+
 /* The symbol-table view of one address (jeprof's nm). */
 struct symname {
     const struct esym *sym; /* NULL: none */
     int own_symtab;         /* the file has its own .symtab (addr2line's view) */
-    char *full;             /* demangled name */
-    char *shrt;             /* short_function_name(full) */
+    const char *full;       /* demangled name (dm_get's) */
+    const char *shrt;       /* short_function_name(full) */
 };
 
 /* nm-style symbol for faddr; with exported symbols only (no .symtab), one
@@ -980,8 +1035,9 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
     }
     sn->own_symtab = o->own_symtab;
     if (sn->sym) {
-        sn->full = demangle(sn->sym->name);
-        sn->shrt = short_function_name(sn->full);
+        const struct dmname *d = dm_get(sn->sym->name);
+        sn->full = d->full;
+        sn->shrt = d->shrt;
     }
 }
 
@@ -991,16 +1047,15 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
 static void name_frame(struct profile *p, struct pframe *f, const struct rawframe *rf,
                        const struct symname *sn)
 {
-    char *full;
+    const char *shrt = NULL;
     /* Like addr2line (binutils' dwarf2.c): a function whose DWARF has no
      * linkage name is named by the symbol at its entry when the file has a
      * .symtab of its own, which keeps namespaces and "[clone .constprop.0]". */
     if (rf && rf->name && !rf->is_linkage && sn->sym && sn->own_symtab && rf->entry >= 0 &&
         sn->sym->addr == (uint64_t)rf->entry)
-        full = xstrdup(sn->full);
-    else
-        full = rf && rf->name ? demangle(rf->name) : NULL;
-    char *shrt = full ? short_function_name(full) : NULL;
+        shrt = sn->shrt;
+    else if (rf && rf->name)
+        shrt = dm_get(rf->name)->shrt;
     memset(f, 0, sizeof(*f));
     if (sn->shrt && (!shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
         f->name = strtab_intern(&p->strings, sn->shrt);
@@ -1015,8 +1070,6 @@ static void name_frame(struct profile *p, struct pframe *f, const struct rawfram
         f->file = rf->file ? strtab_intern(&p->strings, rf->file) : 0;
         f->line = rf->line;
     }
-    free(full);
-    free(shrt);
 }
 
 /* "module+0xoffset" (file address) or "0xaddr" for an unknown function. */
@@ -1061,8 +1114,6 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         name_frame(p, &fr[0], NULL, &sn);
         n = 1;
     }
-    free(sn.full);
-    free(sn.shrt);
     /* Nothing named here: the frames the input carried, if any. */
     int named = 0;
     for (size_t i = 0; i < n; i++)
@@ -1112,6 +1163,56 @@ static void disambiguate(struct profile *p)
     }
     free(first);
     free(state);
+}
+
+/* Closing the files (libdw's trees, the inflated copies) takes a few ms
+ * the reports need not wait for: a thread does it, joined at exit. */
+static struct {
+    pthread_t thread;
+    int running;
+    pid_t pid; /* the process that started it (a forked child has no thread to join) */
+    struct elfobj **objs;
+    size_t n;
+} reaper;
+
+static void *reaper_main(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < reaper.n; i++)
+        elfobj_free(reaper.objs[i]);
+    free(reaper.objs);
+    return NULL;
+}
+
+static void reaper_join(void)
+{
+    if (reaper.running && reaper.pid == getpid())
+        pthread_join(reaper.thread, NULL);
+    reaper.running = 0;
+}
+
+void symbolize_wait(void)
+{
+    reaper_join();
+}
+
+/* Frees every opened file (on the reaper thread when it can start) and
+ * empties the cache. */
+static void release_objs(void)
+{
+    static int registered;
+    reaper_join();
+    reaper.objs = objs;
+    reaper.n = nobjs;
+    objs = NULL;
+    nobjs = capobjs = 0;
+    if (!registered)
+        registered = atexit(reaper_join) == 0;
+    reaper.pid = getpid();
+    if (!registered || pthread_create(&reaper.thread, NULL, reaper_main, NULL) != 0)
+        reaper_main(NULL);
+    else
+        reaper.running = 1;
 }
 
 /* Process-wide setup of libelf and of the debug-file search path. */
@@ -1280,11 +1381,8 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
     if (!o->quiet && now_seconds() - t0 >= 1.0)
         fprintf(stderr, "symbolizing: %zu/%zu addresses, done\n", done, todo);
     disambiguate(p);
-    for (size_t i = 0; i < nobjs; i++)
-        elfobj_free(objs[i]);
-    free(objs);
-    objs = NULL;
-    nobjs = capobjs = 0;
+    dm_clear();
+    release_objs();
     free(c.mapobj);
     free(c.mapbias);
     return 0;

@@ -22,8 +22,12 @@ struct sym_options {
 };
 
 /* 0, or an errno after printing "error: ..." (e.g. a missing program).
- * Ends the prefetch first (symbolize_prefetch_end). */
+ * Ends the prefetch first (symbolize_prefetch_end). The files it opened
+ * are closed on another thread, joined by symbolize_wait or at exit. */
 int symbolize_profile(struct profile *p, const struct sym_options *o) WUR;
+/* Waits until the files symbolize_profile opened are closed: call it
+ * before using libelf or libdw elsewhere (objdump.c). */
+void symbolize_wait(void);
 
 /* Prefetch: opening the ELF files and loading their DWARF is most of the
  * symbolizer's cost (libdw inflates a distribution's compressed debug
