@@ -92,7 +92,7 @@ row() { # label file
 }
 row "jeprof --text" jeprof.runs
 row "jeprof-c --text" text.runs
-row "base --text" base.runs
+row "base jeprof-c --text" base.runs
 row "jeprof-c --svg" svg.runs
 row "jeprof-c --flamegraph" flame.runs
 c_wall=$(median text.runs 1)
@@ -111,7 +111,7 @@ if [ -s jeprof.runs ]; then
     if [ -s base.runs ]; then
         awk -v a="$p_wall" -v b="$(median base.runs 1)" -v c="$p_cpu" -v d="$(median base.runs 2)" 'BEGIN {
             if (b < 0.001) b = 0.001; if (d < 0.001) d = 0.001
-            printf "speedup of the base --text: %.0fx wall, %.0fx cpu (jeprof / base, medians)\n", a / b, c / d }'
+            printf "speedup of the base jeprof-c --text: %.0fx wall, %.0fx cpu (jeprof / base, medians)\n", a / b, c / d }'
     fi
     if [ "$(head -n 1 mine.txt)" = "$(head -n 1 theirs.txt)" ]; then
         echo "same Total line: $(head -n 1 mine.txt)"
@@ -148,7 +148,7 @@ for ((k = 0; k < REPS || k < JEPROF_REPS; k++)); do
 done
 row "jeprof --text" many_p.runs
 row "jeprof-c --text" many_c.runs
-row "base --text" many_b.runs
+row "base jeprof-c --text" many_b.runs
 if [ -s many_p.runs ]; then
     awk -v a="$(median many_p.runs 1)" -v b="$(median many_c.runs 1)" -v c="$(median many_p.runs 2)" \
         -v d="$(median many_c.runs 2)" 'BEGIN { if (b < 0.001) b = 0.001; if (d < 0.001) d = 0.001
