@@ -236,22 +236,29 @@ static void reduce(struct analysis *a, const struct analyze_options *o)
     a->flat = xcalloc(nn, sizeof(double));
     a->cum = xcalloc(nn, sizeof(double));
     uint32_t *mark = xcalloc(nn, sizeof(uint32_t));
+    uint32_t maxn = 1; /* the most nodes of one location: room for a whole path at once */
+    for (size_t li = 0; li < p->nlocs; li++)
+        maxn = a->locnodes_n[li] > maxn ? a->locnodes_n[li] : maxn;
+    const uint32_t *lnoff = a->locnodes_off, *lnn = a->locnodes_n, *ln = a->locnodes;
     for (size_t i = 0; i < a->nstacks; i++) {
         struct astack *t = &a->stacks[i];
         t->noff = (uint32_t)a->nnpath;
+        GROW(a->npath, capn, a->nnpath + (size_t)t->depth * maxn);
+        uint32_t *out = a->npath + a->nnpath, n = 0, stamp = (uint32_t)i + 1;
+        const uint32_t *locs = a->pool + t->off;
         for (uint32_t j = 0; j < t->depth; j++) {
-            uint32_t li = a->pool[t->off + j];
+            uint32_t li = locs[j];
             /* Inlined frames innermost first, as jeprof's TranslateStack. */
-            for (uint32_t k = 0; k < a->locnodes_n[li]; k++) {
-                uint32_t node = a->locnodes[a->locnodes_off[li] + k];
-                if (mark[node] == i + 1)
+            for (uint32_t k = 0; k < lnn[li]; k++) {
+                uint32_t node = ln[lnoff[li] + k];
+                if (mark[node] == stamp)
                     continue; /* recursion: count once per stack */
-                mark[node] = (uint32_t)i + 1;
-                GROW(a->npath, capn, a->nnpath + 1);
-                a->npath[a->nnpath++] = node;
+                mark[node] = stamp;
+                out[n++] = node;
             }
         }
-        t->ndepth = (uint32_t)(a->nnpath - t->noff);
+        a->nnpath += n;
+        t->ndepth = n;
         if (t->ndepth == 0)
             continue;
         a->flat[a->npath[t->noff]] += t->v;

@@ -324,9 +324,13 @@ static int run_growth(int npos, char **pos, const char *program,
     struct growth g;
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
+    symbolize_prefetch_start(program); /* see run() */
+    p.prefetch = symbolize_prefetch_file;
     int rc = growth_load(&g, &p, pos, (size_t)npos);
     if (!rc && cli.maps)
         rc = load_maps(&p, cli.maps);
+    symbolize_prefetch_end();
+    p.prefetch = NULL;
     struct sym_options so = {.program = program, .quiet = cli.quiet};
     if (!rc)
         rc = symbolize_profile(&p, &so);
@@ -413,6 +417,9 @@ static int run(int npos, char **pos)
     }
     profile_init(&p);
     p.keep_threads = cli.thread >= 0;
+    /* ELF and DWARF files load on a second thread while the dumps are read */
+    symbolize_prefetch_start(program);
+    p.prefetch = symbolize_prefetch_file;
     for (int i = 0; i < npos && !rc; i++)
         rc = load(&p, pos[i], 1.0);
     size_t base_first = p.nsamples; /* the base's samples follow */
@@ -420,6 +427,8 @@ static int run(int npos, char **pos)
         rc = load(&p, cli.base, -1.0);
     if (!rc && cli.maps)
         rc = load_maps(&p, cli.maps);
+    symbolize_prefetch_end();
+    p.prefetch = NULL;
     struct sym_options so = {.program = program, .quiet = cli.quiet};
     if (!rc)
         rc = symbolize_profile(&p, &so);

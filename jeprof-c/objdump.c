@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "symbolize.h"
+
 #include "demangle.h"
 #include "xalloc.h"
 #include "message.h"
@@ -183,6 +185,7 @@ int od_collect(struct od_set *s, const struct analysis *a, const struct report_o
     memset(s, 0, sizeof(*s));
     struct od_priv *v = xcalloc(1, sizeof(*v));
     s->priv = v;
+    symbolize_wait(); /* no libelf work of the symbolizer's left running */
     elf_version(EV_CURRENT);
     v->nlocs = p->nlocs;
     v->locfile = xmalloc((p->nlocs + 1) * sizeof(int32_t));

@@ -1,7 +1,6 @@
 /* profile: see profile.h. */
 #include "profile.h"
 #include "xalloc.h"
-#include "hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@ void profile_init(struct profile *p)
     memset(p, 0, sizeof(*p));
     strtab_init(&p->strings);
     p->nlochash = 1024;
-    p->lochash = xcalloc(p->nlochash, sizeof(uint32_t));
+    p->lochash = xcalloc(p->nlochash, sizeof(*p->lochash));
     p->sign = 1.0;
 }
 
@@ -27,15 +26,23 @@ void profile_free(struct profile *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Slot of an address in lochash: Fibonacci hashing, one multiply (the
+ * readers call profile_loc for every frame of every stack). */
+static inline size_t loc_slot(uint64_t addr, size_t n)
+{
+    return (size_t)((addr * 0x9e3779b97f4a7c15ULL) >> 32) & (n - 1);
+}
+
 static void loc_rehash(struct profile *p)
 {
     size_t n = p->nlochash * 2;
-    uint32_t *h = xcalloc(n, sizeof(uint32_t));
+    struct lochash_slot *h = xcalloc(n, sizeof(*h));
     for (size_t i = 0; i < p->nlocs; i++) {
-        size_t s = hash_u64(p->locs[i].addr) & (n - 1);
-        while (h[s])
+        size_t s = loc_slot(p->locs[i].addr, n);
+        while (h[s].loc1)
             s = (s + 1) & (n - 1);
-        h[s] = (uint32_t)i + 1;
+        h[s].addr = p->locs[i].addr;
+        h[s].loc1 = (uint32_t)i + 1;
     }
     free(p->lochash);
     p->lochash = h;
@@ -44,11 +51,10 @@ static void loc_rehash(struct profile *p)
 
 uint32_t profile_loc(struct profile *p, uint64_t addr)
 {
-    size_t s = hash_u64(addr) & (p->nlochash - 1);
-    while (p->lochash[s]) {
-        uint32_t i = p->lochash[s] - 1;
-        if (p->locs[i].addr == addr)
-            return i;
+    size_t s = loc_slot(addr, p->nlochash);
+    while (p->lochash[s].loc1) {
+        if (p->lochash[s].addr == addr)
+            return p->lochash[s].loc1 - 1;
         s = (s + 1) & (p->nlochash - 1);
     }
     GROW(p->locs, p->caplocs, p->nlocs + 1);
@@ -56,7 +62,8 @@ uint32_t profile_loc(struct profile *p, uint64_t addr)
     memset(l, 0, sizeof(*l));
     l->addr = addr;
     l->map = -1;
-    p->lochash[s] = (uint32_t)++p->nlocs;
+    p->lochash[s].addr = addr;
+    p->lochash[s].loc1 = (uint32_t)++p->nlocs;
     if (p->nlocs * 2 > p->nlochash)
         loc_rehash(p);
     return (uint32_t)p->nlocs - 1;

@@ -73,7 +73,10 @@ struct profile {
     size_t nmaps, capmaps;
     struct ploc *locs; /* distinct addresses */
     size_t nlocs, caplocs;
-    uint32_t *lochash;   /* address -> loc index+1, open addressing */
+    struct lochash_slot {
+        uint64_t addr; /* the address, */
+        uint32_t loc1; /* its location index + 1, 0 = empty slot */
+    } *lochash;          /* address -> location, open addressing */
     size_t nlochash;     /* power of two */
     uint32_t *stackpool; /* location indexes of every stack, leaf first */
     size_t npool, cappool;
@@ -96,6 +99,11 @@ struct profile {
     int64_t peak_time_ns;   /* ... taken then (ns since the epoch; 0 = no peak yet) */
     const char *no_accum;   /* the input just read lacks cumulative (alloc_*) counts:
                                what to do about it; NULL = has them or cannot tell */
+    /* NULL, or called by a reader, as soon as it knows, for each mapping
+     * that holds an address of the input (its path, build id or "", and
+     * whether the maps line said " (deleted)"): a hint that the file will
+     * be symbolized (main sets symbolize_prefetch_file). */
+    void (*prefetch)(const char *path, const char *build_id, int deleted);
 };
 
 void profile_init(struct profile *p);

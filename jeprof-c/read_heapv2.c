@@ -26,6 +26,103 @@
 #include "xalloc.h"
 #include "strtab.h"
 
+/* The last scale unsample computed, by its inputs: a dump's stacks mostly
+ * repeat a few (count, bytes) pairs, and exp() is the costly part. */
+struct scale_memo {
+    double rate, n, s, scale; /* n == 0: empty */
+};
+
+/* Addresses already read, by their text. A dump writes each address in
+ * many stacks; comparing its (at most 16) bytes with those of an address
+ * seen before is cheaper than parsing the hex and hashing the value.
+ * Keyed by the bytes, zero-padded, and by whether the address was a leaf
+ * (the others are moved back one byte into their call). */
+struct tokkey {
+    uint64_t w0, w1; /* the text, zero past len */
+    uint32_t len;    /* 1..15 bytes */
+    uint32_t leaf;
+};
+struct tok {
+    struct tokkey k;
+    uint32_t loc1; /* location index + 1, 0 = empty slot */
+};
+struct tokcache {
+    struct tok *v; /* open addressing, power of two */
+    size_t n, used;
+};
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The key of the text at s, which ends at the first byte at or below ' '
+ * (a separator, or what ends the line); 0 when fewer than 16 bytes before
+ * lim may be read or the text is not 1..15 bytes long. */
+static inline int tok_key(struct tokkey *k, const char *s, const char *lim, int leaf)
+{
+    if (lim - s < 16)
+        return 0;
+    uint64_t w0, w1;
+    memcpy(&w0, s, 8);
+    memcpy(&w1, s + 8, 8);
+    /* bytes below 0x21: exact up to the first one (bytes >= 0x80 never
+     * count, and then fail to parse as hex) */
+    uint64_t low0 = (w0 - 0x21 * ONES) & ~w0 & HIGHS;
+    uint64_t low1 = (w1 - 0x21 * ONES) & ~w1 & HIGHS;
+    unsigned n;
+    if (low0) {
+        n = (unsigned)__builtin_ctzll(low0) / 8;
+        w0 &= n ? ~0ULL >> (64 - 8 * n) : 0;
+        w1 = 0;
+    } else if (low1) {
+        n = 8 + (unsigned)__builtin_ctzll(low1) / 8;
+        w1 &= n > 8 ? ~0ULL >> (64 - 8 * (n - 8)) : 0;
+    } else {
+        return 0;
+    }
+    if (n == 0)
+        return 0;
+    k->w0 = w0;
+    k->w1 = w1;
+    k->len = n;
+    k->leaf = (uint32_t)leaf;
+    return 1;
+}
+
+static inline size_t tok_hash(const struct tokkey *k)
+{
+    uint64_t x = (k->w0 ^ (k->w1 * 0xff51afd7ed558ccdULL) ^ k->leaf) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(x >> 32);
+}
+
+/* The slot of k: its entry, or the empty slot for it. */
+static inline struct tok *tok_find(const struct tokcache *c, const struct tokkey *k)
+{
+    for (size_t i = tok_hash(k) & (c->n - 1);; i = (i + 1) & (c->n - 1)) {
+        struct tok *t = &c->v[i];
+        if (!t->loc1 || (t->k.w0 == k->w0 && t->k.w1 == k->w1 && t->k.leaf == k->leaf))
+            return t;
+    }
+}
+
+static void tok_add(struct tokcache *c, const struct tokkey *k, uint32_t loc)
+{
+    if ((c->used + 1) * 2 > c->n) {
+        struct tokcache g = {.n = c->n ? c->n * 2 : 1024, .used = c->used};
+        g.v = xcalloc(g.n, sizeof(*g.v));
+        for (size_t i = 0; i < c->n; i++)
+            if (c->v[i].loc1)
+                *tok_find(&g, &c->v[i].k) = c->v[i];
+        free(c->v);
+        *c = g;
+    }
+    struct tok *t = tok_find(c, k);
+    if (!t->loc1) {
+        t->k = *k;
+        t->loc1 = loc + 1;
+        c->used++;
+    }
+}
+
 /* The parse state for one file. */
 struct hv2 {
     struct profile *p;
@@ -38,6 +135,9 @@ struct hv2 {
     int64_t stack_off; /* pool offset of the current stack, -1 = not stored */
     char *err;
     int any_inuse, any_accum; /* some count line had non-zero inuse / [accum] pairs */
+    struct hints *hints;      /* the maps read ahead, when p->prefetch is set */
+    struct scale_memo memo[2]; /* unsample's last inuse and alloc scales */
+    struct tokcache toks;      /* addresses already read, by their text */
 };
 
 /* Next line as [*b, *e) without the newline; 0 at the end of input. */
@@ -117,15 +217,23 @@ static const char *parse_hex(const char *s, const char *e, uint64_t *out)
 }
 
 /* jeprof's AdjustSamples for heap_v2: scale a (count, bytes) pair. */
-static void unsample(double rate, double *n, double *s)
+static void unsample(double rate, double *n, double *s, struct scale_memo *m)
 {
     if (rate == 0 || *n == 0 || *s == 0)
         return; /* (jeprof would divide by zero on a count without bytes) */
-    double ratio = (*s * 1.0 / *n) / rate;
-    double scale = 1 / (1 - exp(-ratio));
-    *n *= scale;
-    *s *= scale;
+    if (m->n != *n || m->s != *s || m->rate != rate) {
+        double ratio = (*s * 1.0 / *n) / rate;
+        m->scale = 1 / (1 - exp(-ratio));
+        m->rate = rate;
+        m->n = *n;
+        m->s = *s;
+    }
+    *n *= m->scale;
+    *s *= m->scale;
 }
+
+struct hints;
+static void hints_use(struct hints *hs, struct profile *p, uint64_t addr);
 
 /* "@ 0x.. 0x.." */
 static int parse_stack(struct hv2 *h, const char *s, const char *e)
@@ -138,14 +246,31 @@ static int parse_stack(struct hv2 *h, const char *s, const char *e)
         s = skip_ws(s, e);
         if (s >= e)
             break;
+        GROW(h->stk, h->capstk, h->nstk + 1);
+        /* An address read before, by its text (see tokcache) */
+        struct tokkey k;
+        int keyed = tok_key(&k, s, h->end, h->nstk == 0);
+        if (keyed) {
+            const struct tok *c = tok_find(&h->toks, &k);
+            if (c->loc1 && (s[k.len] == ' ' || s[k.len] == '\t' || s + k.len == e)) {
+                h->stk[h->nstk++] = c->loc1 - 1;
+                s += k.len;
+                continue;
+            }
+        }
         uint64_t pc;
         const char *t = parse_hex(s, e, &pc);
         if (!t || (t < e && *t != ' ' && *t != '\t'))
             return fail(h, "malformed backtrace address");
         if (h->nstk > 0)
             pc -= 1; /* a return address: point into the call */
-        GROW(h->stk, h->capstk, h->nstk + 1);
-        h->stk[h->nstk++] = profile_loc(h->p, pc);
+        size_t had = h->p->nlocs;
+        uint32_t li = profile_loc(h->p, pc);
+        h->stk[h->nstk++] = li;
+        if (h->hints && h->p->nlocs != had)
+            hints_use(h->hints, h->p, pc);
+        if (keyed && t == s + k.len)
+            tok_add(&h->toks, &k, li);
         s = t;
     }
     return 0;
@@ -195,82 +320,111 @@ static int parse_counts(struct hv2 *h, const char *s, const char *e)
     v[PV_INUSE_SPACE] = (double)c[1];
     v[PV_ALLOC_OBJECTS] = (double)c[2];
     v[PV_ALLOC_SPACE] = (double)c[3];
-    unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE]);
-    unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE]);
+    unsample(h->rate, &v[PV_INUSE_OBJECTS], &v[PV_INUSE_SPACE], &h->memo[0]);
+    unsample(h->rate, &v[PV_ALLOC_OBJECTS], &v[PV_ALLOC_SPACE], &h->memo[1]);
     if (h->stack_off < 0)
         h->stack_off = profile_stack(h->p, h->stk, h->nstk);
     profile_add_sample(h->p, (uint32_t)h->stack_off, (uint32_t)h->nstk, thread, v);
     return 0;
 }
 
-/* One /proc/pid/maps line; only executable mappings are kept. */
-static void parse_map(struct hv2 *h, const char *s, const char *e)
-{
+/* One line of the maps section, as parsed. */
+struct mapline {
     uint64_t start, limit, off;
+    uint64_t dmaj, dmin, ino; /* device (hex) and inode (decimal), 0 unknown */
+    const char *path;         /* [path, path + pathlen): the file, " (deleted)" cut */
+    size_t pathlen;
+    int deleted;
+};
+
+/* Parses one /proc/pid/maps line; 1 when it is an executable mapping. */
+static int parse_map_line(const char *s, const char *e, struct mapline *m)
+{
     s = skip_ws(s, e);
-    s = parse_hex(s, e, &start);
+    s = parse_hex(s, e, &m->start);
     if (!s || s >= e || *s != '-')
-        return;
-    s = parse_hex(s + 1, e, &limit);
+        return 0;
+    s = parse_hex(s + 1, e, &m->limit);
     if (!s || s >= e || *s != ' ')
-        return;
+        return 0;
     s = skip_ws(s, e);
     if (e - s < 4 || s[2] != 'x')
-        return;
+        return 0;
     s = skip_ws(s + 4, e);
-    s = parse_hex(s, e, &off);
+    s = parse_hex(s, e, &m->off);
     if (!s)
-        return;
+        return 0;
     /* device "major:minor" (hex) and inode (decimal) */
-    uint64_t dmaj = 0, dmin = 0, ino = 0;
+    m->dmaj = m->dmin = m->ino = 0;
     s = skip_ws(s, e);
-    const char *t = parse_hex(s, e, &dmaj);
-    if (!t || t >= e || *t != ':' || !(t = parse_hex(t + 1, e, &dmin)))
-        dmaj = dmin = 0;
+    const char *t = parse_hex(s, e, &m->dmaj);
+    if (!t || t >= e || *t != ':' || !(t = parse_hex(t + 1, e, &m->dmin)))
+        m->dmaj = m->dmin = 0;
     while (s < e && *s != ' ' && *s != '\t')
         s++;
     s = skip_ws(s, e);
-    if (!parse_u64(s, e, &ino))
-        ino = 0;
+    if (!parse_u64(s, e, &m->ino))
+        m->ino = 0;
     while (s < e && *s != ' ' && *s != '\t')
         s++;
     s = skip_ws(s, e);
     size_t n = (size_t)(e - s);
     static const char del[] = " (deleted)";
-    int deleted = 0;
+    m->deleted = 0;
     if (n >= sizeof(del) - 1 && memcmp(e - (sizeof(del) - 1), del, sizeof(del) - 1) == 0) {
         n -= sizeof(del) - 1;
-        deleted = 1;
+        m->deleted = 1;
     }
-    if (limit <= start)
-        return;
-    char *path = xstrndup(s, n);
-    size_t mi = profile_add_map(h->p, start, limit, off, path, NULL);
-    free(path);
-    struct pmap *m = &h->p->maps[mi];
-    m->inode = ino;
-    m->dev_major = (uint32_t)dmaj;
-    m->dev_minor = (uint32_t)dmin;
-    m->deleted = (uint8_t)deleted;
+    m->path = s;
+    m->pathlen = n;
+    return m->limit > m->start;
 }
 
-/* "# build_id 0x<address> <hex>" (our dumps, after the maps): the build ID
- * of the code that ran at address, for the mappings of this input that
- * hold it. */
-static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t first_map)
+/* One /proc/pid/maps line; only executable mappings are kept. */
+static void parse_map(struct hv2 *h, const char *s, const char *e)
+{
+    struct mapline ml;
+    if (!parse_map_line(s, e, &ml))
+        return;
+    char *path = xstrndup(ml.path, ml.pathlen);
+    size_t mi = profile_add_map(h->p, ml.start, ml.limit, ml.off, path, NULL);
+    free(path);
+    struct pmap *m = &h->p->maps[mi];
+    m->inode = ml.ino;
+    m->dev_major = (uint32_t)ml.dmaj;
+    m->dev_minor = (uint32_t)ml.dmin;
+    m->deleted = (uint8_t)ml.deleted;
+}
+
+/* "# build_id 0x<address> <hex>" (our dumps, after the maps): 1 with the
+ * address and the hex digits [*hb, *he) when the line is that. */
+static int parse_build_id_line(const char *s, const char *e, uint64_t *addr, const char **hb,
+                               const char **he)
 {
     static const char tag[] = "# build_id ";
-    uint64_t addr;
     if ((size_t)(e - s) < sizeof(tag) - 1 || memcmp(s, tag, sizeof(tag) - 1) != 0)
-        return;
-    s = parse_hex(s + sizeof(tag) - 1, e, &addr);
+        return 0;
+    s = parse_hex(s + sizeof(tag) - 1, e, addr);
     if (!s || s >= e || *s != ' ')
-        return;
+        return 0;
     s++;
     const char *b = s;
     while (s < e && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
         s++;
     if (s == b || s != e || s - b > 128)
+        return 0;
+    *hb = b;
+    *he = s;
+    return 1;
+}
+
+/* "# build_id 0x<address> <hex>": the build ID of the code that ran at
+ * address, for the mappings of this input that hold it. */
+static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t first_map)
+{
+    uint64_t addr;
+    const char *b;
+    if (!parse_build_id_line(s, e, &addr, &b, &s))
         return;
     char *hex = xstrndup(b, (size_t)(s - b));
     for (size_t i = first_map; i < h->p->nmaps; i++) {
@@ -279,6 +433,105 @@ static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t f
             m->build_id = strtab_intern(&h->p->strings, hex);
     }
     free(hex);
+}
+
+/* For profile.prefetch: the maps section read ahead of the stacks (it
+ * ends the file), so each mapping can be announced when the first address
+ * in it is read. Only a hint: the model's mappings are read in order,
+ * after the stacks, by parse_map. */
+struct hint {
+    uint64_t start, limit;
+    char *path, *build_id; /* build_id "" unknown */
+    int deleted, sent;
+};
+struct hints {
+    struct hint *v; /* sorted by start */
+    size_t n;
+};
+
+static int cmp_hint(const void *a, const void *b)
+{
+    const struct hint *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Finds the maps section from the end (it is the file's tail: a window of
+ * 64 KiB is enough for all but huge processes) and reads it into hints. */
+static void hints_read(struct hints *hs, const char *data, size_t len)
+{
+    static const char *const heads[] = {"\nMAPPED_LIBRARIES:", "\n--- Memory map:"};
+    const char *sec = NULL;
+    memset(hs, 0, sizeof(*hs));
+    for (size_t w = 65536; !sec; w *= 16) {
+        size_t from = len > w ? len - w : 0;
+        for (int k = 0; k < 2 && !sec; k++) {
+            const char *hit = memmem(data + from, len - from, heads[k], strlen(heads[k]));
+            if (hit)
+                sec = memchr(hit + 1, '\n', (size_t)(data + len - (hit + 1)));
+        }
+        if (from == 0)
+            break;
+    }
+    if (!sec)
+        return;
+    size_t cap = 0;
+    const char *end = data + len;
+    for (const char *b = sec + 1; b < end;) {
+        const char *nl = memchr(b, '\n', (size_t)(end - b));
+        const char *e = nl ? nl : end;
+        struct mapline ml;
+        uint64_t addr;
+        const char *hb, *he;
+        if (b < e && *b == '#') {
+            if (parse_build_id_line(b, e, &addr, &hb, &he))
+                for (size_t i = 0; i < hs->n; i++)
+                    if (addr >= hs->v[i].start && addr < hs->v[i].limit) {
+                        free(hs->v[i].build_id);
+                        hs->v[i].build_id = xstrndup(hb, (size_t)(he - hb));
+                    }
+        } else if (parse_map_line(b, e, &ml)) {
+            GROW(hs->v, cap, hs->n + 1);
+            struct hint *t = &hs->v[hs->n++];
+            memset(t, 0, sizeof(*t));
+            t->start = ml.start;
+            t->limit = ml.limit;
+            t->path = xstrndup(ml.path, ml.pathlen);
+            t->build_id = xstrdup("");
+            t->deleted = ml.deleted;
+        }
+        b = e + 1;
+    }
+    if (hs->n)
+        qsort(hs->v, hs->n, sizeof(*hs->v), cmp_hint);
+}
+
+/* A new address was read: announce its mapping, the first time. */
+static void hints_use(struct hints *hs, struct profile *p, uint64_t addr)
+{
+    size_t lo = 0, hi = hs->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (hs->v[mid].start <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return;
+    struct hint *t = &hs->v[lo - 1];
+    if (addr < t->limit && !t->sent) {
+        t->sent = 1;
+        p->prefetch(t->path, t->build_id, t->deleted);
+    }
+}
+
+static void hints_free(struct hints *hs)
+{
+    for (size_t i = 0; i < hs->n; i++) {
+        free(hs->v[i].path);
+        free(hs->v[i].build_id);
+    }
+    free(hs->v);
 }
 
 /* "# <tag> <decimal>": the value (0 when it is 0 or out of range), or -1
@@ -316,12 +569,19 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
     const char *b, *e;
     int rc = 0, maps = 0;
     uint64_t r;
+    struct hints hs = {0};
 
     if (!next_line(&h, &b, &e) || e - b < 8 || memcmp(b, "heap_v2/", 8) != 0)
         return fail(&h, "not a heap_v2 header");
     const char *t = parse_u64(b + 8, e, &r);
     if (!t || skip_ws(t, e) != e)
         return fail(&h, "malformed heap_v2 sampling rate");
+    h.toks.n = 1024;
+    h.toks.v = xcalloc(h.toks.n, sizeof(*h.toks.v));
+    if (p->prefetch) {
+        hints_read(&hs, data, len);
+        h.hints = &hs;
+    }
     h.rate = (double)r;
     if (!p->period)
         p->period = r;
@@ -371,6 +631,8 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         p->no_accum = "run with prof_accum:true";
 out:
     free(h.stk);
+    free(h.toks.v);
+    hints_free(&hs);
     return rc;
 }
 

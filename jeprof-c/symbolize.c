@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "debugfile.h"
 #include "demangle.h"
 #include "xalloc.h"
 #include "message.h"
@@ -61,21 +63,35 @@ struct curange {
     Dwarf_Die cu;    /* the CU's DIE */
 };
 
+/* Every ELF file opened, by path: filled by the prefetch thread while the
+ * profiles are read, then by symbolize_profile (never both at once: the
+ * thread is joined first), emptied at the end of symbolize_profile. */
+static struct elfobj **objs;
+static size_t nobjs, capobjs;
+
 /* Per-run state. */
 struct symctx {
     struct profile *p;
     const struct sym_options *o;
-    struct elfobj **objs; /* cache, by path */
-    size_t nobjs, capobjs;
     struct elfobj *prog;    /* the program from the command line */
     struct elfobj **mapobj; /* per mapping: file serving it, NULL none */
     uint64_t *mapbias;      /* per mapping: runtime address - file address */
 };
 
 static char *debuginfo_path;
+
+/* libdwfl's lookup of separate debug files, without its cost (debugfile.h) */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                          const char *file_name, const char *debuglink_file,
+                          GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+    return debugfile_find(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+                          debuginfo_file_name, debuginfo_path);
+}
+
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = find_debuginfo,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &debuginfo_path,
 };
@@ -205,15 +221,15 @@ static void load_phdrs(struct elfobj *o)
 }
 
 /* Opens path (cached); returns an object whose path is NULL when unusable. */
-static struct elfobj *elfobj_get(struct symctx *c, const char *path)
+static struct elfobj *elfobj_get(const char *path)
 {
-    for (size_t i = 0; i < c->nobjs; i++)
-        if (strcmp(c->objs[i]->key, path) == 0)
-            return c->objs[i];
+    for (size_t i = 0; i < nobjs; i++)
+        if (strcmp(objs[i]->key, path) == 0)
+            return objs[i];
     struct elfobj *o = xcalloc(1, sizeof(*o));
     o->key = xstrdup(path);
-    GROW(c->objs, c->capobjs, c->nobjs + 1);
-    c->objs[c->nobjs++] = o;
+    GROW(objs, capobjs, nobjs + 1);
+    objs[nobjs++] = o;
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return o;
@@ -282,9 +298,9 @@ static int is_shared_lib_name(const char *path)
 }
 
 /* Opens f when it is an ELF file with build id bid; NULL otherwise. */
-static struct elfobj *get_with_build_id(struct symctx *c, char *f, const char *bid)
+static struct elfobj *get_with_build_id(char *f, const char *bid)
 {
-    struct elfobj *o = elfobj_get(c, f);
+    struct elfobj *o = elfobj_get(f);
     free(f);
     return o->path && strcmp(o->build_id, bid) == 0 ? o : NULL;
 }
@@ -294,16 +310,16 @@ static struct elfobj *get_with_build_id(struct symctx *c, char *f, const char *b
  * <dir>/<basename>), then <dir>/.build-id/xx/rest.debug for every absolute
  * directory of the debug-file search path (default /usr/lib/debug). The
  * file found must carry the build id (a debug file does). */
-static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const char *bid)
+static struct elfobj *find_by_build_id(const char *path, const char *bid)
 {
     const char *env = getenv("PPROF_BINARY_PATH");
     char *dirs = env ? xstrdup(env) : NULL, *save = NULL;
     struct elfobj *o = NULL;
     for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !o;
          d = strtok_r(NULL, ":", &save)) {
-        o = get_with_build_id(c, xasprintf("%s/%s/%s", d, bid, basename_of(path)), bid);
+        o = get_with_build_id(xasprintf("%s/%s/%s", d, bid, basename_of(path)), bid);
         if (!o)
-            o = get_with_build_id(c, xasprintf("%s/%s", d, basename_of(path)), bid);
+            o = get_with_build_id(xasprintf("%s/%s", d, basename_of(path)), bid);
     }
     free(dirs);
     if (strlen(bid) <= 2)
@@ -314,7 +330,7 @@ static struct elfobj *find_by_build_id(struct symctx *c, const char *path, const
         if (*d == '+' || *d == '-')
             d++; /* libdwfl's CRC-check flags */
         if (*d == '/')
-            o = get_with_build_id(c, xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2), bid);
+            o = get_with_build_id(xasprintf("%s/.build-id/%.2s/%s.debug", d, bid, bid + 2), bid);
     }
     free(dirs);
     return o;
@@ -381,13 +397,13 @@ static struct elfobj *choose_file(struct symctx *c, const struct pmap *m, int tr
     if (try_prog)
         cand[0] = c->prog;
     if (*path && path[0] != '[') {
-        cand[1] = elfobj_get(c, path);
+        cand[1] = elfobj_get(path);
         if (!cand[1]->path)
             cand[1] = NULL;
     }
     for (int k = 0; k < 3; k++) {
         if (k == 2 && *bid)
-            cand[2] = find_by_build_id(c, path, bid);
+            cand[2] = find_by_build_id(path, bid);
         struct elfobj *o = cand[k];
         if (!o)
             continue;
@@ -941,12 +957,67 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
     return n;
 }
 
+/* Demangled and display names by the address of the name (ELF and DWARF
+ * strings, qnames): a function's name is met at each of its addresses, and
+ * demangling is the costly part of naming one. Emptied by dm_clear at the
+ * end of symbolize_profile, before the strings go. */
+struct dmname {
+    const char *key; /* the name, NULL = empty slot */
+    char *full;      /* demangle(key) */
+    char *shrt;      /* short_function_name(full) */
+};
+static struct dmname *dms; /* open addressing, size a power of two */
+static size_t ndms, capdms;
+
+static struct dmname *dm_slot(const char *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 20) & (capdms - 1);
+    while (dms[i].key && dms[i].key != key)
+        i = (i + 1) & (capdms - 1);
+    return &dms[i];
+}
+
+static const struct dmname *dm_get(const char *name)
+{
+    if ((ndms + 1) * 2 > capdms) {
+        struct dmname *old = dms;
+        size_t oldcap = capdms;
+        capdms = capdms ? capdms * 2 : 256;
+        dms = xcalloc(capdms, sizeof(*dms));
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i].key)
+                *dm_slot(old[i].key) = old[i];
+        free(old);
+    }
+    struct dmname *d = dm_slot(name);
+    if (!d->key) {
+        d->key = name;
+        d->full = demangle(name);
+        d->shrt = short_function_name(d->full);
+        ndms++;
+    }
+    return d;
+}
+
+static void dm_clear(void)
+{
+    for (size_t i = 0; i < capdms; i++)
+        if (dms[i].key) {
+            free(dms[i].full);
+            free(dms[i].shrt);
+        }
+    free(dms);
+    dms = NULL;
+    ndms = capdms = 0;
+}
+
 /* The symbol-table view of one address (jeprof's nm). */
 struct symname {
     const struct esym *sym; /* NULL: none */
     int own_symtab;         /* the file has its own .symtab (addr2line's view) */
-    char *full;             /* demangled name */
-    char *shrt;             /* short_function_name(full) */
+    const char *full;       /* demangled name (dm_get's) */
+    const char *shrt;       /* short_function_name(full) */
 };
 
 /* nm-style symbol for faddr; with exported symbols only (no .symtab), one
@@ -964,8 +1035,9 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
     }
     sn->own_symtab = o->own_symtab;
     if (sn->sym) {
-        sn->full = demangle(sn->sym->name);
-        sn->shrt = short_function_name(sn->full);
+        const struct dmname *d = dm_get(sn->sym->name);
+        sn->full = d->full;
+        sn->shrt = d->shrt;
     }
 }
 
@@ -975,16 +1047,15 @@ static void lookup_symbol(const struct elfobj *o, uint64_t faddr, struct symname
 static void name_frame(struct profile *p, struct pframe *f, const struct rawframe *rf,
                        const struct symname *sn)
 {
-    char *full;
+    const char *shrt = NULL;
     /* Like addr2line (binutils' dwarf2.c): a function whose DWARF has no
      * linkage name is named by the symbol at its entry when the file has a
      * .symtab of its own, which keeps namespaces and "[clone .constprop.0]". */
     if (rf && rf->name && !rf->is_linkage && sn->sym && sn->own_symtab && rf->entry >= 0 &&
         sn->sym->addr == (uint64_t)rf->entry)
-        full = xstrdup(sn->full);
-    else
-        full = rf && rf->name ? demangle(rf->name) : NULL;
-    char *shrt = full ? short_function_name(full) : NULL;
+        shrt = sn->shrt;
+    else if (rf && rf->name)
+        shrt = dm_get(rf->name)->shrt;
     memset(f, 0, sizeof(*f));
     if (sn->shrt && (!shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
         f->name = strtab_intern(&p->strings, sn->shrt);
@@ -999,8 +1070,6 @@ static void name_frame(struct profile *p, struct pframe *f, const struct rawfram
         f->file = rf->file ? strtab_intern(&p->strings, rf->file) : 0;
         f->line = rf->line;
     }
-    free(full);
-    free(shrt);
 }
 
 /* "module+0xoffset" (file address) or "0xaddr" for an unknown function. */
@@ -1045,8 +1114,6 @@ static void symbolize_loc(struct symctx *c, uint32_t li)
         name_frame(p, &fr[0], NULL, &sn);
         n = 1;
     }
-    free(sn.full);
-    free(sn.shrt);
     /* Nothing named here: the frames the input carried, if any. */
     int named = 0;
     for (size_t i = 0; i < n; i++)
@@ -1098,9 +1165,59 @@ static void disambiguate(struct profile *p)
     free(state);
 }
 
-int symbolize_profile(struct profile *p, const struct sym_options *o)
+/* Closing the files (libdw's trees, the inflated copies) takes a few ms
+ * the reports need not wait for: a thread does it, joined at exit. */
+static struct {
+    pthread_t thread;
+    int running;
+    pid_t pid; /* the process that started it (a forked child has no thread to join) */
+    struct elfobj **objs;
+    size_t n;
+} reaper;
+
+static void *reaper_main(void *arg)
 {
-    struct symctx c = {.p = p, .o = o};
+    (void)arg;
+    for (size_t i = 0; i < reaper.n; i++)
+        elfobj_free(reaper.objs[i]);
+    free(reaper.objs);
+    return NULL;
+}
+
+static void reaper_join(void)
+{
+    if (reaper.running && reaper.pid == getpid())
+        pthread_join(reaper.thread, NULL);
+    reaper.running = 0;
+}
+
+void symbolize_wait(void)
+{
+    reaper_join();
+}
+
+/* Frees every opened file (on the reaper thread when it can start) and
+ * empties the cache. */
+static void release_objs(void)
+{
+    static int registered;
+    reaper_join();
+    reaper.objs = objs;
+    reaper.n = nobjs;
+    objs = NULL;
+    nobjs = capobjs = 0;
+    if (!registered)
+        registered = atexit(reaper_join) == 0;
+    reaper.pid = getpid();
+    if (!registered || pthread_create(&reaper.thread, NULL, reaper_main, NULL) != 0)
+        reaper_main(NULL);
+    else
+        reaper.running = 1;
+}
+
+/* Process-wide setup of libelf and of the debug-file search path. */
+static void sym_init(void)
+{
     /* Where separate debug files are looked for: beside the file, in its
      * .debug/, and under /usr/lib/debug (by build id and by debuglink);
      * JEPROF_C_DEBUGINFO_PATH replaces the list (libdwfl's syntax). */
@@ -1109,10 +1226,125 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
         debuginfo_path = xstrdup(env && *env ? env : "-:.debug:/usr/lib/debug");
     }
     elf_version(EV_CURRENT);
+}
+
+/* The prefetch thread's work list: files of mappings that hold addresses
+ * of the profile, in the order the reader met them. */
+struct prefetch_item {
+    char *path;     /* the mapping's path */
+    char *build_id; /* the dump's build id for it, "" unknown */
+    int deleted;    /* the maps line said " (deleted)" */
+};
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int running; /* the thread was started and not joined yet */
+    int closing; /* no more items: the thread ends when the list is empty */
+    char *program;
+    struct prefetch_item *items;
+    size_t nitems, capitems, next;
+} pf = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Opens the file that choose_file will most likely pick for the mapping
+ * (the program when its build id or basename matches, else the file at
+ * the mapping's path) and loads its DWARF, unless the dump already says
+ * it is not the code that ran (then choose_file decides, later). */
+static void prefetch_one(const struct prefetch_item *it)
+{
+    struct elfobj *prog = pf.program ? elfobj_get(pf.program) : NULL, *o;
+    if (prog && prog->path &&
+        ((*it->build_id && strcmp(it->build_id, prog->build_id) == 0) ||
+         strcmp(basename_of(it->path), basename_of(pf.program)) == 0))
+        o = prog;
+    else
+        o = elfobj_get(it->path);
+    if (!o->path || it->deleted || (*it->build_id && strcmp(it->build_id, o->build_id) != 0))
+        return;
+    Dwarf_Addr bias;
+    dwfl_module_getdwarf(o->mod, &bias);
+}
+
+static void *prefetch_main(void *arg)
+{
+    (void)arg;
+    if (pf.program)
+        elfobj_get(pf.program);
+    pthread_mutex_lock(&pf.mu);
+    for (;;) {
+        while (pf.next == pf.nitems && !pf.closing)
+            pthread_cond_wait(&pf.cv, &pf.mu);
+        if (pf.next == pf.nitems)
+            break;
+        struct prefetch_item it = pf.items[pf.next++];
+        pthread_mutex_unlock(&pf.mu);
+        prefetch_one(&it);
+        pthread_mutex_lock(&pf.mu);
+    }
+    pthread_mutex_unlock(&pf.mu);
+    return NULL;
+}
+
+void symbolize_prefetch_start(const char *program)
+{
+    if (pf.running)
+        return;
+    sym_init();
+    pf.program = program ? xstrdup(program) : NULL;
+    pf.closing = 0;
+    pf.running = pthread_create(&pf.thread, NULL, prefetch_main, NULL) == 0;
+}
+
+void symbolize_prefetch_file(const char *path, const char *build_id, int deleted)
+{
+    if (!pf.running || !path || !*path || path[0] == '[')
+        return;
+    pthread_mutex_lock(&pf.mu);
+    int dup = 0;
+    for (size_t i = 0; i < pf.nitems && !dup; i++)
+        dup = strcmp(pf.items[i].path, path) == 0 &&
+              strcmp(pf.items[i].build_id, build_id ? build_id : "") == 0;
+    if (!dup) {
+        GROW(pf.items, pf.capitems, pf.nitems + 1);
+        pf.items[pf.nitems].path = xstrdup(path);
+        pf.items[pf.nitems].build_id = xstrdup(build_id ? build_id : "");
+        pf.items[pf.nitems].deleted = deleted;
+        pf.nitems++;
+        pthread_cond_signal(&pf.cv);
+    }
+    pthread_mutex_unlock(&pf.mu);
+}
+
+void symbolize_prefetch_end(void)
+{
+    if (pf.running) {
+        pthread_mutex_lock(&pf.mu);
+        pf.closing = 1;
+        pthread_cond_signal(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        pthread_join(pf.thread, NULL);
+        pf.running = 0;
+    }
+    for (size_t i = 0; i < pf.nitems; i++) {
+        free(pf.items[i].path);
+        free(pf.items[i].build_id);
+    }
+    free(pf.items);
+    free(pf.program);
+    pf.items = NULL;
+    pf.program = NULL;
+    pf.nitems = pf.capitems = pf.next = 0;
+}
+
+int symbolize_profile(struct profile *p, const struct sym_options *o)
+{
+    struct symctx c = {.p = p, .o = o};
+    symbolize_prefetch_end(); /* its files are in the cache now */
+    sym_init();
     if (o->program) {
         if (access(o->program, R_OK) != 0)
             return error("cannot open program '%s': %s", o->program, strerror(errno)), ENOENT;
-        c.prog = elfobj_get(&c, o->program);
+        c.prog = elfobj_get(o->program);
         if (!c.prog->path)
             return error("'%s' is not an ELF file", o->program), EINVAL;
     }
@@ -1149,9 +1381,8 @@ int symbolize_profile(struct profile *p, const struct sym_options *o)
     if (!o->quiet && now_seconds() - t0 >= 1.0)
         fprintf(stderr, "symbolizing: %zu/%zu addresses, done\n", done, todo);
     disambiguate(p);
-    for (size_t i = 0; i < c.nobjs; i++)
-        elfobj_free(c.objs[i]);
-    free(c.objs);
+    dm_clear();
+    release_objs();
     free(c.mapobj);
     free(c.mapbias);
     return 0;

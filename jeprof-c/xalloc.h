@@ -1,6 +1,6 @@
 /* xalloc: memory helpers that print "error: out of memory" and exit(1) on
  * exhaustion, so callers never test for NULL, and a growable-array helper.
- * The CLI is single-threaded; nothing here locks. */
+ * No state of their own: safe on any thread. */
 #ifndef JEPROF_XALLOC_H
 #define JEPROF_XALLOC_H
 

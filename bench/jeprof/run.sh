@@ -12,10 +12,13 @@
 # Standalone:
 #   bash bench/jeprof/run.sh            (make first: needs build/jeprof-c)
 # Env: FANOUT, DEPTH, REPS (5), JEPROF_REPS (REPS), JEPROF_BENCH_DIR (keep
-# files there), SKIP_JEPROF=1 (jeprof-c only).
+# files there), SKIP_JEPROF=1 (jeprof-c only), JEPROF_C_BASE=<another
+# jeprof-c build> (an older one: its --text is timed in the same loop too,
+# for before/after figures; its output must be the same).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JEPROF_C=${JEPROF_C:-$ROOT/build/jeprof-c}
+JEPROF_C_BASE=${JEPROF_C_BASE:-}
 JEMALLOC_SO=${JEMALLOC_SO:-/usr/lib/x86_64-linux-gnu/libjemalloc.so.2}
 FANOUT=${FANOUT:-7}
 DEPTH=${DEPTH:-6}
@@ -67,6 +70,10 @@ for ((k = 0; k < REPS || k < JEPROF_REPS; k++)); do
         measure text mine.txt "$JEPROF_C" --quiet --text ./tree "$DUMP" >>text.runs
         measure svg mine.svg "$JEPROF_C" --quiet --svg ./tree "$DUMP" >>svg.runs
         measure flame flame.out "$JEPROF_C" --quiet --flamegraph=flame.svg ./tree "$DUMP" >>flame.runs
+        if [ -n "$JEPROF_C_BASE" ]; then
+            measure base base.txt "$JEPROF_C_BASE" --quiet --text ./tree "$DUMP" >>base.runs
+            cmp -s base.txt mine.txt || { echo "JEPROF_C_BASE's --text differs from jeprof-c's" >&2; exit 1; }
+        fi
     fi
     if ((k < JEPROF_REPS)); then
         measure jeprof theirs.txt jeprof --text ./tree "$DUMP" >>jeprof.runs
@@ -85,6 +92,7 @@ row() { # label file
 }
 row "jeprof --text" jeprof.runs
 row "jeprof-c --text" text.runs
+row "base jeprof-c --text" base.runs
 row "jeprof-c --svg" svg.runs
 row "jeprof-c --flamegraph" flame.runs
 c_wall=$(median text.runs 1)
@@ -100,6 +108,11 @@ if [ -s jeprof.runs ]; then
         if (b < 0.001) b = 0.001; if (d < 0.001) d = 0.001
         printf "speedup of --text: %.0fx wall, %.0fx cpu (jeprof / jeprof-c, medians)%s\n", a / b, c / d,
             (a / b >= 100 ? "" : "  (goal: 100x wall)") }'
+    if [ -s base.runs ]; then
+        awk -v a="$p_wall" -v b="$(median base.runs 1)" -v c="$p_cpu" -v d="$(median base.runs 2)" 'BEGIN {
+            if (b < 0.001) b = 0.001; if (d < 0.001) d = 0.001
+            printf "speedup of the base jeprof-c --text: %.0fx wall, %.0fx cpu (jeprof / base, medians)\n", a / b, c / d }'
+    fi
     if [ "$(head -n 1 mine.txt)" = "$(head -n 1 theirs.txt)" ]; then
         echo "same Total line: $(head -n 1 mine.txt)"
     else
@@ -124,6 +137,10 @@ rm -f many_*.runs
 for ((k = 0; k < REPS || k < JEPROF_REPS; k++)); do
     if ((k < REPS)); then
         measure mtext many_mine.txt "$JEPROF_C" --quiet --text ./many "$MDUMP" >>many_c.runs
+        if [ -n "$JEPROF_C_BASE" ]; then
+            measure mbase many_base.txt "$JEPROF_C_BASE" --quiet --text ./many "$MDUMP" >>many_b.runs
+            cmp -s many_base.txt many_mine.txt || { echo "JEPROF_C_BASE's --text differs (many)" >&2; exit 1; }
+        fi
     fi
     if ((k < JEPROF_REPS)); then
         measure mjeprof many_theirs.txt jeprof --text ./many "$MDUMP" >>many_p.runs
@@ -131,6 +148,7 @@ for ((k = 0; k < REPS || k < JEPROF_REPS; k++)); do
 done
 row "jeprof --text" many_p.runs
 row "jeprof-c --text" many_c.runs
+row "base jeprof-c --text" many_b.runs
 if [ -s many_p.runs ]; then
     awk -v a="$(median many_p.runs 1)" -v b="$(median many_c.runs 1)" -v c="$(median many_p.runs 2)" \
         -v d="$(median many_c.runs 2)" 'BEGIN { if (b < 0.001) b = 0.001; if (d < 0.001) d = 0.001

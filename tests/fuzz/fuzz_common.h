@@ -35,6 +35,13 @@ static void fuzz_walk(const struct profile *p)
     (void)sum;
 }
 
+/* profile.prefetch: the strings the reader hands over must be readable. */
+static void fuzz_prefetch(const char *path, const char *build_id, int deleted)
+{
+    volatile size_t n = strlen(path) + strlen(build_id) + (size_t)deleted;
+    (void)n;
+}
+
 static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
 {
     struct profile p;
@@ -45,6 +52,7 @@ static int fuzz_one(reader_fn fn, const uint8_t *data, size_t size)
     buf[size] = 0;
     profile_init(&p);
     p.keep_threads = size & 1; /* both ways, chosen by the input */
+    p.prefetch = size & 4 ? fuzz_prefetch : NULL; /* the maps read ahead too */
     if (fn(&p, buf, size, err) == 0) {
         profile_assign_maps(&p, 0);
         fuzz_walk(&p);
