@@ -15,16 +15,22 @@
 
 #define PROF_BT_MAX 128
 
-/* prof_unwind: auto (libunwind when it can unwind the allocator's module,
- * else frame pointers), fp, libunwind (warns and walks frame pointers when
- * libunwind cannot unwind the allocator's module). */
-enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1, BT_AUTO = 2 };
+/* prof_unwind: auto (the walk with cached .eh_frame rules of cfi.c, and
+ * libunwind for any stack it cannot follow; frame pointers when the
+ * allocator's module has no .eh_frame_hdr), fp, libunwind (warns and walks
+ * frame pointers when libunwind cannot unwind the allocator's module).
+ * BT_CFI is what auto becomes after backtrace_boot. */
+enum bt_method { BT_LIBUNWIND = 0, BT_FP = 1, BT_AUTO = 2, BT_CFI = 3 };
 
 /* Choose the unwinder; once, from prof_boot. May print one warning. */
 void backtrace_boot(int method);
 /* Capture up to max return addresses (innermost first), the allocator's own
  * frames left out; returns the depth. Thread-safe, async-signal-unsafe. */
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max);
+/* backtrace_capture's walk with cached .eh_frame rules (cfi.c) alone: the
+ * depth, or -1 where prof_unwind:auto would ask libunwind instead. For
+ * tests and benchmarks; needs backtrace_boot(BT_AUTO) first. */
+int backtrace_capture_cfi(uintptr_t *pcs, unsigned max);
 /* In a forked child: stop using libunwind (see backtrace.c). */
 void backtrace_postfork_child(void);
 /* True if pc lies in the allocator's own code (the liballoc_text section of

@@ -8,8 +8,9 @@
  * figure printed is the median over ROUNDS batches, divided by BATCH.
  *
  * Parts:
- *   unwind_fp, unwind_libunwind   backtrace_capture at a fixed depth (DEPTH
- *                                 user frames below main) with each unwinder
+ *   unwind_fp, unwind_libunwind,  backtrace_capture at a fixed depth (DEPTH
+ *   unwind_cfi                    user frames below main) with each unwinder
+ *                                 (cfi: prof_unwind:auto's cached-rule walk)
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
  *   site_record                   hash + site lookup (hit) + share + sample
  *                                 table insert (+ recent ring, peak check
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
     }
     double fp = at_depth(DEPTH, BT_FP);
     double lu = at_depth(DEPTH, BT_LIBUNWIND);
+    double cf = at_depth(DEPTH, BT_AUTO);
     backtrace_boot(BT_AUTO);
     double w = weight_part();
     double rec, fgt, miss;
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
 
     printf("unwind_fp %.1f\n", fp);
     printf("unwind_libunwind %.1f\n", lu);
+    printf("unwind_cfi %.1f\n", cf);
     printf("weight %.1f\n", w);
     printf("site_record %.1f\n", rec);
     printf("site_forget %.1f\n", fgt);
