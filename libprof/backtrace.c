@@ -115,35 +115,35 @@ int backtrace_is_internal(uintptr_t pc)
     return pc >= (uintptr_t)__start_liballoc_text && pc < (uintptr_t)__stop_liballoc_text;
 }
 
-/* Stack bounds of the calling thread, cached. */
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+/* Set by the loader to the initial thread's stack top (GLIBC_2.1). */
+extern void *__libc_stack_end;
 
-/* The top of the calling thread's stack (lo: an address in it, for when
- * the thread's attributes cannot be read). */
-static uintptr_t thread_stack_hi(uintptr_t lo)
+/* The top of the stack sp is on, or 0 when unknown (the walks then stop
+ * or give up). glibc places a thread's descriptor (pthread_self) just
+ * above the stack it runs on, its own or one given with
+ * pthread_attr_setstack; the initial thread's stack ends at
+ * __libc_stack_end. pthread_getattr_np is not an option: it takes the
+ * thread's lock and may allocate (its malloc can be sampled: a deadlock,
+ * seen with Rust's thread start). Other stacks (sigaltstack, coroutines)
+ * get 0. */
+static uintptr_t thread_stack_hi(uintptr_t sp)
 {
-    if (!stack_hi) {
-        pthread_attr_t attr;
-        void *base;
-        size_t sz;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &base, &sz) == 0)
-                stack_hi = (uintptr_t)base + sz;
-            pthread_attr_destroy(&attr);
-        }
-        if (!stack_hi)
-            stack_hi = lo + ((uintptr_t)1 << 20);
-    }
-    return stack_hi;
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (self > sp && self - sp < ((uintptr_t)1 << 28))
+        return self;
+    uintptr_t end = (uintptr_t)__libc_stack_end;
+    if (end > sp && end - sp < ((uintptr_t)1 << 30))
+        return end;
+    return 0;
 }
 
 static unsigned fp_walk(uintptr_t *pcs, unsigned max)
 {
     uintptr_t *fp = __builtin_frame_address(0);
     uintptr_t lo = (uintptr_t)fp;
-    thread_stack_hi(lo);
+    uintptr_t hi = thread_stack_hi(lo);
     unsigned n = 0;
-    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= stack_hi &&
+    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi &&
            ((uintptr_t)fp & 7) == 0) {
         uintptr_t ret = fp[1];
         if (ret < 4096)
@@ -186,6 +186,8 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
 {
     uintptr_t *fp = __builtin_frame_address(0);
     uintptr_t lo = (uintptr_t)fp, hi = thread_stack_hi(lo);
+    if (!hi)
+        return -1;
     uintptr_t pc = 0, ra = fp[1];
     for (unsigned i = 0; backtrace_is_internal(ra); i++) {
         uintptr_t *next = (uintptr_t *)fp[0];
