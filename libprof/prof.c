@@ -107,9 +107,15 @@ void prof_thread_init(struct heap *h)
     if (td)
         tdata_recycled = td->free_next;
     pthread_mutex_unlock(&prof.tdata_lock);
+    bool recycled = td != NULL;
     if (!td && !(td = prof_host_meta_alloc(sizeof(*td), 64)))
         return;
+    /* a recycled tdata keeps its free sample records */
+    struct prof_sample *rec_free = recycled ? td->rec_free : NULL;
+    unsigned rec_nfree = recycled ? td->rec_nfree : 0;
     memset(td, 0, sizeof(*td));
+    td->rec_free = rec_free;
+    td->rec_nfree = rec_nfree;
     uint64_t uid = prof_host_thread_uid(h);
     td->uid = uid;
     td->active = prof.thread_active_init;

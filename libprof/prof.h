@@ -66,7 +66,8 @@ struct prof_site {
 
 /* A live sampled block. ptr and next come first: they are read without a
  * lock (site.c's maybe_sampled) and written only atomically; site_record
- * zeroes the fields after them. */
+ * zeroes the fields after them. Records are 16-aligned (site.c keeps a
+ * lock bit in the low bits of its bucket words). */
 struct prof_sample {
     uintptr_t ptr;               /* block address (hash key) */
     struct prof_sample *next;    /* hash chain or free list */
@@ -93,6 +94,10 @@ struct prof_tdata {
     struct prof_tdata *free_next;   /* recycled */
     /* Dump-time accumulators (under the dump lock). */
     struct prof_cnt dump_cur, dump_accum;
+    /* Free sample records of this thread (site.c; kept when the tdata is
+     * recycled, so prof_thread_init leaves them). */
+    struct prof_sample *rec_free;
+    unsigned rec_nfree;          /* records on rec_free */
 };
 
 struct prof_state {
