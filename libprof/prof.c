@@ -208,7 +208,7 @@ void prof_free_check(struct span *s, void *p)
     struct prof_sample rec;
     struct heap *h = prof_host_heap(false);
     struct prof_tdata *td = tdata_of(h);
-    if (!site_forget((uintptr_t)p, &rec))
+    if (!site_forget_td(td, (uintptr_t)p, &rec))
         return;
     if (opt.prof_stats)
         prof_stats_dec(rec.usize, rec.size);

@@ -132,6 +132,9 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
 struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth);
 /* Remove p's sample if there is one; returns its record copy in *out. */
 bool site_forget(uintptr_t p, struct prof_sample *out);
+/* The same from the calling thread's td (NULL: none), whose record cache
+ * takes the record back without a lock. */
+bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out);
 /* Visit every site (snapshot of counters under its stripe lock). */
 typedef void (*site_visit_fn)(void *arg, const struct prof_site *site, const struct prof_cnt *cur,
                               const struct prof_cnt *accum);

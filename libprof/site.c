@@ -345,6 +345,11 @@ static bool maybe_sampled(_Atomic uint64_t *b, uintptr_t p)
 
 bool site_forget(uintptr_t p, struct prof_sample *out)
 {
+    return site_forget_td(NULL, p, out);
+}
+
+bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
+{
     _Atomic uint64_t *b = &sample_buckets[hash_ptr(p) & (SAMPLE_BUCKETS - 1)];
     if (!maybe_sampled(b, p))
         return false;
@@ -364,8 +369,7 @@ bool site_forget(uintptr_t p, struct prof_sample *out)
     bucket_unlock(b, old, head);
     *out = *r;
     atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
-    struct heap *h = prof_host_heap(false);
-    rec_put(h ? *(struct prof_tdata **)prof_host_slot(h) : NULL, r);
+    rec_put(td, r);
     struct prof_tctx *t = out->tctx;
     pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
     if (out->reset_epoch == prof.reset_epoch) {

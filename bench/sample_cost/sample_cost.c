@@ -133,10 +133,10 @@ static void site_parts(double *rec, double *fgt, double *miss)
         uint64_t t1 = now_ns();
         struct prof_sample out;
         for (int i = 0; i < BATCH; i++)
-            sink_u += site_forget(base + 64 * (uintptr_t)i + 32 * BATCH * 64, &out);
+            sink_u += site_forget_td(&td, base + 64 * (uintptr_t)i + 32 * BATCH * 64, &out);
         uint64_t t2 = now_ns();
         for (int i = 0; i < BATCH; i++)
-            sink_u += site_forget(base + 64 * (uintptr_t)i, &out);
+            sink_u += site_forget_td(&td, base + 64 * (uintptr_t)i, &out);
         uint64_t t3 = now_ns();
         if (r >= 0) {
             tr[r] = t1 - t0;
