@@ -1,7 +1,9 @@
 /*
- * backtrace: stack capture for sampled allocations. libunwind's
- * unw_backtrace (works on code without frame pointers, caches per thread)
- * or a frame-pointer walk bounded by the thread's stack (prof_unwind:fp).
+ * backtrace: stack capture for sampled allocations. A walk with the
+ * .eh_frame rules of each return address, cached (cfi.h; prof_unwind:auto;
+ * works on code without frame pointers), which hands any stack it cannot
+ * follow to libunwind's unw_backtrace (prof_unwind:libunwind); or a
+ * frame-pointer walk bounded by the thread's stack (prof_unwind:fp).
  * Frames inside the allocator itself are dropped so stacks start at the
  * caller of malloc (or of operator new, mallocx, ...), whatever the link
  * mode: every allocator object keeps its code in the section liballoc_text
