@@ -39,7 +39,20 @@ static pthread_mutex_t rec_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_sample *rec_pool;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_site *all_sites;
-static _Atomic uint64_t live_samples;
+/* Live sampled blocks, counted per stripe of threads (each stripe on its
+ * own cache line, so two threads sampling at once do not pass one line
+ * back and forth); a block may be added in one stripe and removed in
+ * another, only the sum means anything. */
+#define LIVE_STRIPES 16
+static struct {
+    _Atomic int64_t n;
+    char pad[64 - sizeof(int64_t)];
+} live_samples[LIVE_STRIPES] __attribute__((aligned(64)));
+
+static _Atomic int64_t *live_of(const struct prof_tdata *td)
+{
+    return &live_samples[td ? ((uintptr_t)td >> 6) % LIVE_STRIPES : 0].n;
+}
 
 void site_boot(void)
 {
@@ -315,7 +328,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         uint64_t old = bucket_lock(b);
         __atomic_store_n(&r->next, bucket_head(old), __ATOMIC_RELAXED);
         bucket_unlock(b, old, r);
-        atomic_fetch_add_explicit(&live_samples, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(live_of(td), 1, memory_order_relaxed);
     }
     /* No lock held: a new peak walks the sites (rare, see peak.c). */
     if (opt.prof_peak)
@@ -368,7 +381,7 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
         head = r->next;
     bucket_unlock(b, old, head);
     *out = *r;
-    atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(live_of(td), 1, memory_order_relaxed);
     rec_put(td, r);
     struct prof_tctx *t = out->tctx;
     pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
@@ -495,7 +508,10 @@ void site_reset(void)
 
 uint64_t site_live_samples(void)
 {
-    return atomic_load_explicit(&live_samples, memory_order_relaxed);
+    int64_t n = 0;
+    for (unsigned i = 0; i < LIVE_STRIPES; i++)
+        n += atomic_load_explicit(&live_samples[i].n, memory_order_relaxed);
+    return n > 0 ? (uint64_t)n : 0;
 }
 
 /* Bucket locks are not taken here (64k of them): a thread of the parent may
