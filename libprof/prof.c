@@ -55,9 +55,13 @@ static uint64_t draw_wait(struct prof_tdata *td)
     return (uint64_t)w + 1;
 }
 
+/* prof_time_resolution:high, read once at boot (the option is fixed then):
+ * now_ns runs on every sample. */
+static bool time_high;
+
 static uint64_t now_ns(void)
 {
-    return prof_host_now_ns(strcmp(opt.prof_time_resolution, "high") == 0);
+    return prof_host_now_ns(time_high);
 }
 
 /* The profiler's state of h's thread (h: the caller's own heap, or NULL). */
@@ -76,6 +80,7 @@ int prof_boot(void)
     prof.gdump = opt.prof_gdump;
     prof.thread_active_init = opt.prof_thread_active_init;
     prof.lg_sample = (unsigned)opt.lg_prof_sample;
+    time_high = strcmp(opt.prof_time_resolution, "high") == 0;
     memcpy(prof.prefix, opt.prof_prefix, sizeof(prof.prefix));
     interval_bytes = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
     site_boot();
