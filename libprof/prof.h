@@ -125,7 +125,8 @@ enum site_src {
 
 /* site.c */
 void site_boot(void);
-/* Record a sample of p (locks inside). */
+/* Record a sample of p (locks inside). td is the calling thread's: its
+ * record cache is used without a lock. */
 void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                  const uintptr_t *pcs, unsigned depth, double weight, uint64_t now);
 /* The immortal site for a stack without counting anything (free stacks). */
