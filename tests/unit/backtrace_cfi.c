@@ -10,10 +10,11 @@
  *     through a function pointer; a VLA (rbp-based CFA in code without
  *     frame pointers); qsort's callback (glibc frames); a thread (the walk
  *     ends at clone, as libunwind's); the walk must be used (not -1);
- *   - a frame over 16 KiB (its rule does not fit a cache word), a function
- *     that realigns its stack (CFA given by a DWARF expression) and a
- *     signal handler (the kernel's signal frame): the walk must give up,
- *     and backtrace_capture must still return libunwind's frames.
+ *   - a function that realigns its stack (CFA given by a DWARF
+ *     expression) and a signal handler (the kernel's signal frame): the
+ *     walk must give up, and backtrace_capture must still return
+ *     libunwind's frames; a frame over 16 KiB (without frame pointers its
+ *     rule does not fit a cache word): either, frames checked the same.
  */
 #include "check.h"
 
@@ -26,7 +27,9 @@
 static volatile uintptr_t sink;
 static int compared, walked, gave_up;
 
-/* One stack, captured both ways from here; must_walk: -1 is a failure. */
+/* One stack, captured both ways from here. must_walk 1: the walk must
+ * follow it (-1 is a failure); 0: it must give up; -1: either, as long as
+ * a walk gives libunwind's frames. */
 static __attribute__((noinline)) void capture_both(int must_walk, const char *what)
 {
     uintptr_t a[PROF_BT_MAX], b[PROF_BT_MAX], c[PROF_BT_MAX];
@@ -45,11 +48,11 @@ static __attribute__((noinline)) void capture_both(int must_walk, const char *wh
             CHECK_MSG(c[i] == a[i], "%s: backtrace_capture frame %u: %#lx, libunwind %#lx", what, i,
                   (unsigned long)c[i], (unsigned long)a[i]);
         if (nb < 0) {
-            CHECK_MSG(!must_walk, "%s: the cfi walk gave up", what);
+            CHECK_MSG(must_walk != 1, "%s: the cfi walk gave up", what);
             gave_up++;
             continue;
         }
-        CHECK_MSG(must_walk, "%s: the cfi walk did not give up (%d frames)", what, nb);
+        CHECK_MSG(must_walk != 0, "%s: the cfi walk did not give up (%d frames)", what, nb);
         CHECK_MSG((unsigned)nb == na, "%s: cfi walk %d frames, libunwind %u", what, nb, na);
         CHECK_MSG(b[0] > self && b[0] < self + 400, "%s: cfi frame 0 %#lx not in the helper", what,
               (unsigned long)b[0]);
@@ -119,7 +122,8 @@ static __attribute__((noinline)) void huge_frame(void)
 {
     volatile char big[20000];
     big[0] = 1;
-    capture_both(0, "frame over 16 KiB");
+    /* rsp-based without frame pointers (gives up), rbp + 16 with them */
+    capture_both(-1, "frame over 16 KiB");
     sink += big[0] + big[19999];
 }
 
@@ -160,7 +164,7 @@ int main(void)
     realigned(40);
     signal(SIGUSR1, on_signal);
     raise(SIGUSR1);
-    CHECK_MSG(gave_up == 6, "gave up %d times, expected 6", gave_up);
+    CHECK_MSG(gave_up >= 4, "gave up %d times, expected 4 or more", gave_up);
     printf("backtrace_cfi: %d stacks, %d walked, %d left to libunwind\n", compared, walked,
            gave_up);
     return 0;
