@@ -13,10 +13,10 @@
  * libunwind, so no frame is ever guessed.
  *
  * Thread-safe and lock-free (one 64-bit cache word per entry, relaxed
- * atomics); never allocates after cfi_boot. Not async-signal-safe only in
- * that _dl_find_object is not documented so (it is lock-free in glibc).
- * Like libunwind's own per-address cache, a cached rule is not dropped
- * when its module is unloaded (see cfi.c).
+ * atomics); never allocates after cfi_boot; async-signal-safe, as glibc
+ * documents _dl_find_object to be. Needs glibc 2.35 or later. Like
+ * libunwind's own per-address cache, a cached rule is not dropped when its
+ * module is unloaded (see cfi.c).
  */
 #ifndef CFI_H
 #define CFI_H
