@@ -21,6 +21,7 @@
  * nothing new. */
 #include "backtrace.h"
 
+#include "cfi.h"
 #include "prof_hooks.h"
 
 #define UNW_LOCAL_ONLY
@@ -95,7 +96,9 @@ void backtrace_boot(int method)
         bt_method = BT_FP;
         return;
     }
-    bt_method = BT_LIBUNWIND;
+    /* auto: the cached-rule walk (cfi.c), libunwind for what it cannot
+     * follow; prof_unwind:libunwind always libunwind. */
+    bt_method = method == BT_AUTO && cfi_boot() ? BT_CFI : BT_LIBUNWIND;
 }
 
 void backtrace_postfork_child(void)
@@ -112,27 +115,35 @@ int backtrace_is_internal(uintptr_t pc)
     return pc >= (uintptr_t)__start_liballoc_text && pc < (uintptr_t)__stop_liballoc_text;
 }
 
-/* Stack bounds of the calling thread, cached. */
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+/* Set by the loader to the initial thread's stack top (GLIBC_2.1). */
+extern void *__libc_stack_end;
+
+/* The top of the stack sp is on, or 0 when unknown (the walks then stop
+ * or give up). glibc places a thread's descriptor (pthread_self) just
+ * above the stack it runs on, its own or one given with
+ * pthread_attr_setstack; the initial thread's stack ends at
+ * __libc_stack_end. pthread_getattr_np is not an option: it takes the
+ * thread's lock and may allocate (its malloc can be sampled: a deadlock,
+ * seen with Rust's thread start). Other stacks (sigaltstack, coroutines)
+ * get 0. */
+static uintptr_t thread_stack_hi(uintptr_t sp)
+{
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (self > sp && self - sp < ((uintptr_t)1 << 28))
+        return self;
+    uintptr_t end = (uintptr_t)__libc_stack_end;
+    if (end > sp && end - sp < ((uintptr_t)1 << 30))
+        return end;
+    return 0;
+}
 
 static unsigned fp_walk(uintptr_t *pcs, unsigned max)
 {
     uintptr_t *fp = __builtin_frame_address(0);
     uintptr_t lo = (uintptr_t)fp;
-    if (!stack_hi) {
-        pthread_attr_t attr;
-        void *base;
-        size_t sz;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &base, &sz) == 0)
-                stack_hi = (uintptr_t)base + sz;
-            pthread_attr_destroy(&attr);
-        }
-        if (!stack_hi)
-            stack_hi = lo + ((uintptr_t)1 << 20);
-    }
+    uintptr_t hi = thread_stack_hi(lo);
     unsigned n = 0;
-    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= stack_hi &&
+    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi &&
            ((uintptr_t)fp & 7) == 0) {
         uintptr_t ret = fp[1];
         if (ret < 4096)
@@ -155,10 +166,85 @@ static unsigned internal_prefix(void *const *raw, unsigned n)
     return skip;
 }
 
+/* The walk with cached .eh_frame rules (bt_method BT_CFI): up to max
+ * frames of the program into pcs, the allocator's own frames left out.
+ * Returns the depth, or -1 when some frame needs more than cfi.c follows
+ * (the caller then asks libunwind for the whole stack).
+ *
+ * The allocator's frames are crossed by their frame pointers (all its code
+ * keeps them, liballoc.mk), which is also where the walk gets the first
+ * program frame's registers: the outermost allocator frame, whose rule must
+ * say so (CFA = rbp + 16, rbp saved at CFA - 16), holds the program's
+ * return address and rbp, and its CFA is the program frame's rsp. Each
+ * program frame then goes by its rule: every CFA must lie above the
+ * previous one and inside the thread's stack, 8-aligned, or the walk gives
+ * up. Stops where the rule says the stack ends (_start, clone), as
+ * libunwind does, or at a zero return address. Not inlined, and never
+ * tail-called: the frame that called it is then an allocator frame, where
+ * the frame-pointer part of the walk starts. */
+static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
+{
+    uintptr_t *fp = __builtin_frame_address(0);
+    uintptr_t lo = (uintptr_t)fp, hi = thread_stack_hi(lo);
+    if (!hi)
+        return -1;
+    uintptr_t pc = 0, ra = fp[1];
+    for (unsigned i = 0; backtrace_is_internal(ra); i++) {
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if (i > 64 || next <= fp || (uintptr_t)next + 16 > hi || ((uintptr_t)next & 7))
+            return -1;
+        pc = ra;
+        fp = next;
+        ra = fp[1];
+    }
+    uint64_t w = pc ? cfi_lookup(pc) : 0;
+    if (cfi_word_kind(w) != CFI_BP || cfi_word_cfa_off(w) != 16 || cfi_word_rbp_back(w) != 16)
+        return -1;
+    uintptr_t sp = (uintptr_t)fp + 16, bp = fp[0];
+    unsigned n = 0;
+    while (n < max && ra) {
+        pcs[n++] = ra;
+        w = cfi_lookup(ra);
+        enum cfi_kind k = cfi_word_kind(w);
+        uintptr_t cfa;
+        if (k == CFI_SP)
+            cfa = sp + cfi_word_cfa_off(w);
+        else if (k == CFI_BP)
+            cfa = bp + cfi_word_cfa_off(w);
+        else if (k == CFI_END)
+            break;
+        else
+            return -1;
+        if (cfa <= sp || cfa > hi || (cfa & 7))
+            return -1;
+        uintptr_t back = cfi_word_rbp_back(w);
+        if (back) {
+            if (cfa - back < sp)
+                return -1;
+            bp = *(const uintptr_t *)(cfa - back);
+        }
+        ra = *(const uintptr_t *)(cfa - 8);
+        sp = cfa;
+    }
+    return (int)n;
+}
+
+int backtrace_capture_cfi(uintptr_t *pcs, unsigned max)
+{
+    int k = cfi_walk(pcs, max);
+    __asm__ volatile("" ::: "memory"); /* no tail call: cfi_walk's caller is ours */
+    return k;
+}
+
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
     unsigned n = 0, skip = 0;
+    if (bt_method == BT_CFI) {
+        int k = cfi_walk(pcs, max);
+        if (k >= 0)
+            return (unsigned)k;
+    }
     if (bt_method != BT_FP) {
         int k = unw_backtrace(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;

@@ -55,9 +55,13 @@ static uint64_t draw_wait(struct prof_tdata *td)
     return (uint64_t)w + 1;
 }
 
+/* prof_time_resolution:high, read once at boot (the option is fixed then):
+ * now_ns runs on every sample. */
+static bool time_high;
+
 static uint64_t now_ns(void)
 {
-    return prof_host_now_ns(strcmp(opt.prof_time_resolution, "high") == 0);
+    return prof_host_now_ns(time_high);
 }
 
 /* The profiler's state of h's thread (h: the caller's own heap, or NULL). */
@@ -76,6 +80,7 @@ int prof_boot(void)
     prof.gdump = opt.prof_gdump;
     prof.thread_active_init = opt.prof_thread_active_init;
     prof.lg_sample = (unsigned)opt.lg_prof_sample;
+    time_high = strcmp(opt.prof_time_resolution, "high") == 0;
     memcpy(prof.prefix, opt.prof_prefix, sizeof(prof.prefix));
     interval_bytes = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
     site_boot();
@@ -107,9 +112,15 @@ void prof_thread_init(struct heap *h)
     if (td)
         tdata_recycled = td->free_next;
     pthread_mutex_unlock(&prof.tdata_lock);
+    bool recycled = td != NULL;
     if (!td && !(td = prof_host_meta_alloc(sizeof(*td), 64)))
         return;
+    /* a recycled tdata keeps its free sample records */
+    struct prof_sample *rec_free = recycled ? td->rec_free : NULL;
+    unsigned rec_nfree = recycled ? td->rec_nfree : 0;
     memset(td, 0, sizeof(*td));
+    td->rec_free = rec_free;
+    td->rec_nfree = rec_nfree;
     uint64_t uid = prof_host_thread_uid(h);
     td->uid = uid;
     td->active = prof.thread_active_init;
@@ -202,7 +213,7 @@ void prof_free_check(struct span *s, void *p)
     struct prof_sample rec;
     struct heap *h = prof_host_heap(false);
     struct prof_tdata *td = tdata_of(h);
-    if (!site_forget((uintptr_t)p, &rec))
+    if (!site_forget_td(td, (uintptr_t)p, &rec))
         return;
     if (opt.prof_stats)
         prof_stats_dec(rec.usize, rec.size);

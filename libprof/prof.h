@@ -66,7 +66,8 @@ struct prof_site {
 
 /* A live sampled block. ptr and next come first: they are read without a
  * lock (site.c's maybe_sampled) and written only atomically; site_record
- * zeroes the fields after them. */
+ * zeroes the fields after them. Records are 16-aligned (site.c keeps a
+ * lock bit in the low bits of its bucket words). */
 struct prof_sample {
     uintptr_t ptr;               /* block address (hash key) */
     struct prof_sample *next;    /* hash chain or free list */
@@ -93,6 +94,10 @@ struct prof_tdata {
     struct prof_tdata *free_next;   /* recycled */
     /* Dump-time accumulators (under the dump lock). */
     struct prof_cnt dump_cur, dump_accum;
+    /* Free sample records of this thread (site.c; kept when the tdata is
+     * recycled, so prof_thread_init leaves them). */
+    struct prof_sample *rec_free;
+    unsigned rec_nfree;          /* records on rec_free */
 };
 
 struct prof_state {
@@ -120,13 +125,17 @@ enum site_src {
 
 /* site.c */
 void site_boot(void);
-/* Record a sample of p (locks inside). */
+/* Record a sample of p (locks inside). td is the calling thread's: its
+ * record cache is used without a lock. */
 void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                  const uintptr_t *pcs, unsigned depth, double weight, uint64_t now);
 /* The immortal site for a stack without counting anything (free stacks). */
 struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth);
 /* Remove p's sample if there is one; returns its record copy in *out. */
 bool site_forget(uintptr_t p, struct prof_sample *out);
+/* The same from the calling thread's td (NULL: none), whose record cache
+ * takes the record back without a lock. */
+bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out);
 /* Visit every site (snapshot of counters under its stripe lock). */
 typedef void (*site_visit_fn)(void *arg, const struct prof_site *site, const struct prof_cnt *cur,
                               const struct prof_cnt *accum);

@@ -23,25 +23,142 @@
 #define STRIPES 256
 
 static struct prof_site **site_buckets;
-static struct prof_sample **sample_buckets;
 static pthread_mutex_t site_locks[STRIPES];
-static pthread_mutex_t sample_locks[STRIPES];
-/* Per-stripe change counters (odd while a writer edits the stripe's chains),
- * so a free can rule out "sampled" without taking the lock. */
-static _Atomic uint64_t sample_seq[STRIPES];
-static struct prof_sample *sample_free[STRIPES];
+/* The live-sample table: one word per bucket, holding the chain's first
+ * record, a lock bit and a change count (see bucket_lock). A bucket is
+ * locked only for the few stores of an insertion or a removal: one
+ * compare-and-swap and one store, no separate mutex cache line. */
+static _Atomic uint64_t *sample_buckets;
+#define BUCKET_LOCK 1ull
+#define BUCKET_PTR ((((uint64_t)1 << 47) - 1) & ~(uint64_t)15)
+#define BUCKET_VER_SHIFT 47
+/* Free records beyond the threads' own caches, in chains of up to
+ * REC_BATCH linked by next; the chains are linked through tctx. */
+#define REC_BATCH 64
+static pthread_mutex_t rec_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct prof_sample *rec_pool;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_site *all_sites;
-static _Atomic uint64_t live_samples;
+/* Live sampled blocks, counted per stripe of threads (each stripe on its
+ * own cache line, so two threads sampling at once do not pass one line
+ * back and forth); a block may be added in one stripe and removed in
+ * another, only the sum means anything. */
+#define LIVE_STRIPES 16
+static struct {
+    _Atomic int64_t n;
+    char pad[64 - sizeof(int64_t)];
+} live_samples[LIVE_STRIPES] __attribute__((aligned(64)));
+
+static _Atomic int64_t *live_of(const struct prof_tdata *td)
+{
+    return &live_samples[td ? ((uintptr_t)td >> 6) % LIVE_STRIPES : 0].n;
+}
 
 void site_boot(void)
 {
     site_buckets = prof_host_meta_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
     sample_buckets = prof_host_meta_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
-    for (unsigned i = 0; i < STRIPES; i++) {
+    for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_init(&site_locks[i], NULL);
-        pthread_mutex_init(&sample_locks[i], NULL);
+}
+
+/* ---- the live-sample table ---- */
+
+/* Lock bucket b (spinning while another thread holds it: its critical
+ * section is a handful of stores); returns the word as it was, unlocked. */
+static uint64_t bucket_lock(_Atomic uint64_t *b)
+{
+    uint64_t w = atomic_load_explicit(b, memory_order_relaxed);
+    for (;;) {
+        if (!(w & BUCKET_LOCK) &&
+            atomic_compare_exchange_weak_explicit(b, &w, w | BUCKET_LOCK, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return w;
+        if (w & BUCKET_LOCK) {
+            __builtin_ia32_pause();
+            w = atomic_load_explicit(b, memory_order_relaxed);
+        }
     }
+}
+
+/* Unlock bucket b (locked from word old) with first record head; the change
+ * count goes up, so lock-free readers see that the chain changed. */
+static void bucket_unlock(_Atomic uint64_t *b, uint64_t old, struct prof_sample *head)
+{
+    uint64_t ver = (old >> BUCKET_VER_SHIFT) + 1;
+    atomic_store_explicit(b, (uintptr_t)head | ver << BUCKET_VER_SHIFT, memory_order_release);
+}
+
+static struct prof_sample *bucket_head(uint64_t w)
+{
+    return (struct prof_sample *)(uintptr_t)(w & BUCKET_PTR);
+}
+
+/* A free record: the thread's cache, else a chain from the pool, else a
+ * new batch from base memory. NULL when that fails. */
+static struct prof_sample *rec_get(struct prof_tdata *td)
+{
+    if (!td->rec_free) {
+        pthread_mutex_lock(&rec_pool_lock);
+        struct prof_sample *chain = rec_pool;
+        if (chain)
+            rec_pool = (struct prof_sample *)chain->tctx;
+        pthread_mutex_unlock(&rec_pool_lock);
+        unsigned n = 0;
+        if (chain) {
+            for (struct prof_sample *r = chain; r; r = r->next)
+                n++;
+        } else {
+            struct prof_sample *batch = prof_host_meta_alloc(sizeof(*batch) * REC_BATCH, 16);
+            if (!batch)
+                return NULL;
+            for (int i = REC_BATCH - 1; i >= 0; i--) {
+                batch[i].next = chain;
+                chain = &batch[i];
+            }
+            n = REC_BATCH;
+        }
+        td->rec_free = chain;
+        td->rec_nfree = n;
+    }
+    struct prof_sample *r = td->rec_free;
+    td->rec_free = r->next;
+    td->rec_nfree--;
+    return r;
+}
+
+/* Give record r back: to td's cache (a full cache hands a chain of
+ * REC_BATCH to the pool, so a thread that only frees others' samples does
+ * not hoard), or to the pool when there is no td. r is off every chain;
+ * lock-free readers may still be reading it, so ptr and next are stored
+ * atomically. */
+static void rec_put(struct prof_tdata *td, struct prof_sample *r)
+{
+    __atomic_store_n(&r->ptr, 0, __ATOMIC_RELAXED);
+    if (!td) {
+        __atomic_store_n(&r->next, NULL, __ATOMIC_RELAXED);
+        r->tctx = NULL;
+        pthread_mutex_lock(&rec_pool_lock);
+        r->tctx = (struct prof_tctx *)rec_pool;
+        rec_pool = r;
+        pthread_mutex_unlock(&rec_pool_lock);
+        return;
+    }
+    __atomic_store_n(&r->next, td->rec_free, __ATOMIC_RELAXED);
+    td->rec_free = r;
+    if (++td->rec_nfree < 2 * REC_BATCH)
+        return;
+    /* cut the first REC_BATCH off as one chain */
+    struct prof_sample *chain = td->rec_free, *last = chain;
+    for (int i = 1; i < REC_BATCH; i++)
+        last = last->next;
+    td->rec_free = last->next;
+    td->rec_nfree -= REC_BATCH;
+    __atomic_store_n(&last->next, NULL, __ATOMIC_RELAXED);
+    pthread_mutex_lock(&rec_pool_lock);
+    chain->tctx = (struct prof_tctx *)rec_pool;
+    rec_pool = chain;
+    pthread_mutex_unlock(&rec_pool_lock);
 }
 
 static uint64_t hash_pcs(const uintptr_t *pcs, unsigned depth)
@@ -193,25 +310,8 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     if (!t)
         return;
 
-    uint64_t ph = hash_ptr(p);
-    unsigned stripe = (unsigned)(ph % STRIPES);
-    pthread_mutex_lock(&sample_locks[stripe]);
-    struct prof_sample *r = sample_free[stripe];
+    struct prof_sample *r = rec_get(td);
     if (r) {
-        sample_free[stripe] = r->next;
-    } else {
-        enum { BATCH = 64 };
-        struct prof_sample *batch = prof_host_meta_alloc(sizeof(*batch) * BATCH, 16);
-        if (batch) {
-            for (int i = 1; i < BATCH; i++) {
-                batch[i].next = sample_free[stripe];
-                sample_free[stripe] = &batch[i];
-            }
-            r = &batch[0];
-        }
-    }
-    if (r) {
-        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
         /* ptr and next are read by maybe_sampled without the lock: they
          * are only written with atomic stores (C11: no data race). */
         memset(&r->tctx, 0, sizeof(*r) - offsetof(struct prof_sample, tctx));
@@ -224,13 +324,12 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         r->alloc_ns = now;
         if (recent_enabled())
             recent_note_alloc(r, t->site, td, now);
-        struct prof_sample **b = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)];
-        __atomic_store_n(&r->next, *b, __ATOMIC_RELAXED);
-        __atomic_store_n(b, r, __ATOMIC_RELEASE);
-        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
-        atomic_fetch_add_explicit(&live_samples, 1, memory_order_relaxed);
+        _Atomic uint64_t *b = &sample_buckets[hash_ptr(p) & (SAMPLE_BUCKETS - 1)];
+        uint64_t old = bucket_lock(b);
+        __atomic_store_n(&r->next, bucket_head(old), __ATOMIC_RELAXED);
+        bucket_unlock(b, old, r);
+        atomic_fetch_add_explicit(live_of(td), 1, memory_order_relaxed);
     }
-    pthread_mutex_unlock(&sample_locks[stripe]);
     /* No lock held: a new peak walks the sites (rare, see peak.c). */
     if (opt.prof_peak)
         peak_check(inuse);
@@ -238,46 +337,52 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
 
 /* Lock-free "is p sampled?": false only when certain. Records live in base
  * memory and are only recycled, never unmapped, so walking a chain that is
- * being edited is safe; the stripe counter says whether the walk is valid. */
-static bool maybe_sampled(uint64_t ph, unsigned stripe, uintptr_t p)
+ * being edited is safe; the bucket's change count says whether the walk
+ * saw one state of the chain (a count that wraps, 2^17 edits of one bucket
+ * during one walk, is not a concern). p's own record, if any, was inserted
+ * before p was handed out and only p's free removes it. */
+static bool maybe_sampled(_Atomic uint64_t *b, uintptr_t p)
 {
-    uint64_t s1 = atomic_load_explicit(&sample_seq[stripe], memory_order_acquire);
-    if (s1 & 1)
+    uint64_t w1 = atomic_load_explicit(b, memory_order_acquire);
+    if (w1 & BUCKET_LOCK)
         return true;
-    const struct prof_sample *r =
-        __atomic_load_n(&sample_buckets[ph & (SAMPLE_BUCKETS - 1)], __ATOMIC_ACQUIRE);
+    const struct prof_sample *r = bucket_head(w1);
     for (int steps = 0; r; steps++) {
         if (steps > 64 || __atomic_load_n(&r->ptr, __ATOMIC_RELAXED) == p)
             return true;
         r = __atomic_load_n(&r->next, __ATOMIC_ACQUIRE);
     }
     atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&sample_seq[stripe], memory_order_relaxed) != s1;
+    return atomic_load_explicit(b, memory_order_relaxed) != w1;
 }
 
 bool site_forget(uintptr_t p, struct prof_sample *out)
 {
-    uint64_t ph = hash_ptr(p);
-    unsigned stripe = (unsigned)(ph % STRIPES);
-    if (!maybe_sampled(ph, stripe, p))
+    return site_forget_td(NULL, p, out);
+}
+
+bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
+{
+    _Atomic uint64_t *b = &sample_buckets[hash_ptr(p) & (SAMPLE_BUCKETS - 1)];
+    if (!maybe_sampled(b, p))
         return false;
-    pthread_mutex_lock(&sample_locks[stripe]);
-    struct prof_sample **pp = &sample_buckets[ph & (SAMPLE_BUCKETS - 1)], *r;
-    for (r = *pp; r; pp = &r->next, r = r->next)
+    uint64_t old = bucket_lock(b);
+    struct prof_sample *head = bucket_head(old), *prev = NULL, *r;
+    for (r = head; r; prev = r, r = r->next)
         if (r->ptr == p)
             break;
-    if (r) {
-        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_acq_rel);
-        __atomic_store_n(pp, r->next, __ATOMIC_RELEASE);
-        atomic_fetch_add_explicit(&sample_seq[stripe], 1, memory_order_release);
-        *out = *r;
-        __atomic_store_n(&r->next, sample_free[stripe], __ATOMIC_RELAXED);
-        sample_free[stripe] = r;
-        atomic_fetch_sub_explicit(&live_samples, 1, memory_order_relaxed);
-    }
-    pthread_mutex_unlock(&sample_locks[stripe]);
-    if (!r)
+    if (!r) {
+        bucket_unlock(b, old, head);
         return false;
+    }
+    if (prev)
+        __atomic_store_n(&prev->next, r->next, __ATOMIC_RELEASE);
+    else
+        head = r->next;
+    bucket_unlock(b, old, head);
+    *out = *r;
+    atomic_fetch_sub_explicit(live_of(td), 1, memory_order_relaxed);
+    rec_put(td, r);
     struct prof_tctx *t = out->tctx;
     pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
     if (out->reset_epoch == prof.reset_epoch) {
@@ -403,14 +508,18 @@ void site_reset(void)
 
 uint64_t site_live_samples(void)
 {
-    return atomic_load_explicit(&live_samples, memory_order_relaxed);
+    int64_t n = 0;
+    for (unsigned i = 0; i < LIVE_STRIPES; i++)
+        n += atomic_load_explicit(&live_samples[i].n, memory_order_relaxed);
+    return n > 0 ? (uint64_t)n : 0;
 }
 
+/* Bucket locks are not taken here (64k of them): a thread of the parent may
+ * hold one at the fork, and site_postfork_child clears it. */
 void site_prefork(void)
 {
     peak_prefork();
-    for (unsigned i = 0; i < STRIPES; i++)
-        pthread_mutex_lock(&sample_locks[i]);
+    pthread_mutex_lock(&rec_pool_lock);
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_lock(&site_locks[i]);
     pthread_mutex_lock(&all_lock);
@@ -421,8 +530,7 @@ void site_postfork_parent(void)
     pthread_mutex_unlock(&all_lock);
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_unlock(&site_locks[i]);
-    for (unsigned i = 0; i < STRIPES; i++)
-        pthread_mutex_unlock(&sample_locks[i]);
+    pthread_mutex_unlock(&rec_pool_lock);
     peak_postfork_parent();
 }
 
@@ -430,10 +538,19 @@ void site_postfork_child(void)
 {
     peak_postfork_child();
     pthread_mutex_init(&all_lock, NULL);
-    for (unsigned i = 0; i < STRIPES; i++) {
-        pthread_mutex_init(&site_locks[i], NULL);
-        pthread_mutex_init(&sample_locks[i], NULL);
+    pthread_mutex_init(&rec_pool_lock, NULL);
+    /* A bucket another thread had locked at the fork: in every state of an
+     * insertion or removal the chain is whole (a record is linked by one
+     * store), only the lock bit is left; that thread's block is never freed
+     * here. Words are only read unless locked (no copy-on-write of the
+     * table). */
+    for (unsigned i = 0; sample_buckets && i < SAMPLE_BUCKETS; i++) {
+        uint64_t w = atomic_load_explicit(&sample_buckets[i], memory_order_relaxed);
+        if (w & BUCKET_LOCK)
+            atomic_store_explicit(&sample_buckets[i], w & ~BUCKET_LOCK, memory_order_relaxed);
     }
+    for (unsigned i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&site_locks[i], NULL);
 }
 
 void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, uint64_t *bytes)

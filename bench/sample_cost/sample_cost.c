@@ -8,8 +8,9 @@
  * figure printed is the median over ROUNDS batches, divided by BATCH.
  *
  * Parts:
- *   unwind_fp, unwind_libunwind   backtrace_capture at a fixed depth (DEPTH
- *                                 user frames below main) with each unwinder
+ *   unwind_fp, unwind_libunwind,  backtrace_capture at a fixed depth (DEPTH
+ *   unwind_cfi                    user frames below main) with each unwinder
+ *                                 (cfi: prof_unwind:auto's cached-rule walk)
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
  *   site_record                   hash + site lookup (hit) + share + sample
  *                                 table insert (+ recent ring, peak check
@@ -132,10 +133,10 @@ static void site_parts(double *rec, double *fgt, double *miss)
         uint64_t t1 = now_ns();
         struct prof_sample out;
         for (int i = 0; i < BATCH; i++)
-            sink_u += site_forget(base + 64 * (uintptr_t)i + 32 * BATCH * 64, &out);
+            sink_u += site_forget_td(&td, base + 64 * (uintptr_t)i + 32 * BATCH * 64, &out);
         uint64_t t2 = now_ns();
         for (int i = 0; i < BATCH; i++)
-            sink_u += site_forget(base + 64 * (uintptr_t)i, &out);
+            sink_u += site_forget_td(&td, base + 64 * (uintptr_t)i, &out);
         uint64_t t3 = now_ns();
         if (r >= 0) {
             tr[r] = t1 - t0;
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
     }
     double fp = at_depth(DEPTH, BT_FP);
     double lu = at_depth(DEPTH, BT_LIBUNWIND);
+    double cf = at_depth(DEPTH, BT_AUTO);
     backtrace_boot(BT_AUTO);
     double w = weight_part();
     double rec, fgt, miss;
@@ -213,6 +215,7 @@ int main(int argc, char **argv)
 
     printf("unwind_fp %.1f\n", fp);
     printf("unwind_libunwind %.1f\n", lu);
+    printf("unwind_cfi %.1f\n", cf);
     printf("weight %.1f\n", w);
     printf("site_record %.1f\n", rec);
     printf("site_forget %.1f\n", fgt);

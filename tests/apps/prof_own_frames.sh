@@ -10,7 +10,8 @@
 # LD_PRELOAD, liballoc.a in a static executable, liballoc.a in a PIE
 # executable, liballoc.a in a plugin .so loaded by dlopen (RTLD_LOCAL,
 # -Bsymbolic: its calls bind to its own allocator); each with
-# prof_unwind:libunwind and prof_unwind:fp. The static executable also runs
+# prof_unwind:libunwind, prof_unwind:fp and prof_unwind:auto (the cached
+# .eh_frame walk, libprof/cfi.c). The static executable also runs
 # with prof_unwind:auto (libunwind cannot read a -static program without
 # .eh_frame_hdr: frame pointers are used) and must warn with an explicit
 # prof_unwind:libunwind.
@@ -162,6 +163,11 @@ for unwind in libunwind fp; do
     check plugin $unwind "$TMP/host" "$TMP/host" "$TMP/libown.so"
 done
 check static auto "$TMP/own_static" "$TMP/own_static"
+# auto elsewhere: the walk with cached .eh_frame rules (libprof/cfi.c)
+check shared auto "$TMP/own_shared" "$TMP/own_shared"
+check preload auto "$TMP/own_preload" env LD_PRELOAD="$LIB" "$TMP/own_preload"
+check pie auto "$TMP/own_pie" "$TMP/own_pie"
+check plugin auto "$TMP/host" "$TMP/host" "$TMP/libown.so"
 
 # -static without --eh-frame-hdr: an explicit prof_unwind:libunwind says it
 # walks frame pointers instead (the rows above show it does so correctly);

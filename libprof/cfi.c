@@ -1,0 +1,499 @@
+/* cfi: x86-64 call-frame rules from .eh_frame, cached (see cfi.h).
+ *
+ * The FDE of an address is found with _dl_find_object (glibc 2.35+: no
+ * loader lock, unlike dl_iterate_phdr) and the binary-search table of the
+ * module's .eh_frame_hdr; its CIE and FDE programs are run up to the
+ * address. Only the rules a stack walk needs are kept (CFA, rbp, return
+ * address); rules for other registers are skipped, since the walk never
+ * reads them.
+ *
+ * The cache is one direct-mapped table of 64-bit words shared by all
+ * threads (cfi.h says the layout): a reader sees a whole entry or another
+ * whole entry, never a mix.
+ * Entries are not dropped when a module is unloaded (libunwind's per-thread
+ * cache behaves the same): code loaded later at the same address could
+ * reuse a stale rule; the walk's stack-bounds checks still hold.
+ */
+#include "cfi.h"
+
+#include "prof_hooks.h"
+
+#include <dlfcn.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <string.h>
+
+/* DWARF register numbers (x86-64 psABI). */
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RA 16
+
+/* Pointer encodings (DW_EH_PE_*). */
+#define PE_OMIT 0xff
+#define PE_INDIRECT 0x80
+
+/* ---- the cache ---- */
+
+#define OFF_UNITS 2048 /* cfa_off / 8 < this */
+#define RBP_SLOTS 16   /* -rbp_off / 8 < this */
+
+_Atomic uint64_t *cfi_cache;
+
+bool cfi_boot(void)
+{
+    if (!cfi_cache)
+        cfi_cache = prof_host_meta_alloc(sizeof(*cfi_cache) << CFI_CACHE_LG, 4096);
+    return cfi_cache != NULL;
+}
+
+/* The cache word for (ra, r); a rule that does not fit becomes
+ * CFI_UNSUPPORTED (libunwind then walks that stack). */
+static uint64_t pack(uintptr_t ra, struct cfi_rule r)
+{
+    uint64_t off = 0, slot = 0;
+    if (r.kind == CFI_SP || r.kind == CFI_BP) {
+        if (r.cfa_off < 0 || (r.cfa_off & 7) || r.cfa_off / 8 >= OFF_UNITS || r.rbp_off > 0 ||
+            (r.rbp_off & 7) || -r.rbp_off / 8 >= RBP_SLOTS)
+            r.kind = CFI_UNSUPPORTED;
+        else {
+            off = (uint64_t)r.cfa_off / 8;
+            slot = (uint64_t)-r.rbp_off / 8;
+        }
+    }
+    return (ra & CFI_PC_MASK) | (uint64_t)r.kind << CFI_PC_BITS | off << (CFI_PC_BITS + 2) |
+           slot << (CFI_PC_BITS + 13);
+}
+
+uint64_t cfi_fill(uintptr_t ra)
+{
+    uint64_t w = pack(ra, cfi_parse(ra));
+    /* An address past 47 bits (the vsyscall page) is not cached: its word
+     * would match another address. */
+    if (ra != 0 && ra <= CFI_PC_MASK) {
+        unsigned i = (unsigned)(((uint64_t)ra * 0x9e3779b97f4a7c15ull) >> (64 - CFI_CACHE_LG));
+        atomic_store_explicit(&cfi_cache[i], w, memory_order_relaxed);
+    }
+    return w;
+}
+
+/* ---- reading .eh_frame ---- */
+
+/* A bounded reader over one CIE or FDE. */
+struct rd {
+    const uint8_t *p, *end;
+    bool bad; /* read past the end or an encoding we do not read */
+};
+
+static uint64_t rd_u(struct rd *r, unsigned n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    memcpy(&v, r->p, n); /* little-endian host */
+    r->p += n;
+    return v;
+}
+
+static uint64_t rd_uleb(struct rd *r)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; !r->bad; shift += 7) {
+        if (r->p >= r->end || shift > 63) {
+            r->bad = true;
+            break;
+        }
+        uint8_t b = *r->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    return v;
+}
+
+static int64_t rd_sleb(struct rd *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b = 0;
+    do {
+        if (r->bad || r->p >= r->end || shift > 63) {
+            r->bad = true;
+            return 0;
+        }
+        b = *r->p++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+    } while (b & 0x80);
+    if (shift < 64 && (b & 0x40))
+        v |= ~(uint64_t)0 << shift;
+    return (int64_t)v;
+}
+
+/* A pointer in encoding enc: absolute or pc-relative (datarel against
+ * dbase); an indirect pointer is returned undereferenced (only skipped). */
+static uintptr_t rd_enc(struct rd *r, uint8_t enc, uintptr_t dbase)
+{
+    if (enc == PE_OMIT)
+        return 0;
+    uintptr_t at = (uintptr_t)r->p;
+    uint64_t v;
+    switch (enc & 0x0f) {
+    case 0x00: v = rd_u(r, 8); break;
+    case 0x01: v = rd_uleb(r); break;
+    case 0x02: v = rd_u(r, 2); break;
+    case 0x03: v = rd_u(r, 4); break;
+    case 0x04: v = rd_u(r, 8); break;
+    case 0x09: v = (uint64_t)rd_sleb(r); break;
+    case 0x0a: v = (uint64_t)(int64_t)(int16_t)rd_u(r, 2); break;
+    case 0x0b: v = (uint64_t)(int64_t)(int32_t)rd_u(r, 4); break;
+    case 0x0c: v = rd_u(r, 8); break;
+    default: r->bad = true; return 0;
+    }
+    switch (enc & 0x70) {
+    case 0x00: break;
+    case 0x10: v += at; break;
+    case 0x30:
+        if (!dbase)
+            r->bad = true;
+        v += dbase;
+        break;
+    default: r->bad = true; return 0;
+    }
+    return (uintptr_t)v;
+}
+
+/* A CIE or FDE at p: its body [p+4, end). False for 64-bit DWARF, the
+ * terminator, or a length past limit. */
+static bool entry_body(const uint8_t *p, struct rd *r)
+{
+    uint32_t len;
+    memcpy(&len, p, 4);
+    if (len == 0 || len >= 0xfffffff0u)
+        return false;
+    r->p = p + 4;
+    r->end = p + 4 + len;
+    r->bad = false;
+    return true;
+}
+
+/* ---- running the CFA program ---- */
+
+enum reg_how { HOW_SAME, HOW_OFFSET, HOW_UNDEF, HOW_OTHER };
+
+/* The rules a walk needs, at one row. */
+struct row {
+    int cfa_reg;           /* DWARF register the CFA is based on; -1: expression or unset */
+    int64_t cfa_off;       /* added to it */
+    enum reg_how rbp, ra;  /* how rbp and the return address are found */
+    int64_t rbp_off, ra_off; /* HOW_OFFSET: their slot, from the CFA */
+};
+
+struct cie {
+    uint64_t code_align;
+    int64_t data_align;
+    uint8_t fde_enc;
+    bool has_z;
+    const uint8_t *insns, *end;
+};
+
+static bool cie_read(const uint8_t *at, struct cie *c)
+{
+    struct rd r;
+    if (!entry_body(at, &r))
+        return false;
+    if (rd_u(&r, 4) != 0)
+        return false; /* an FDE, not a CIE */
+    unsigned version = (unsigned)rd_u(&r, 1);
+    if (version != 1 && version != 3)
+        return false;
+    const char *aug = (const char *)r.p;
+    size_t alen = strnlen(aug, (size_t)(r.end - r.p));
+    if (r.bad || alen == (size_t)(r.end - r.p))
+        return false;
+    r.p += alen + 1;
+    c->code_align = rd_uleb(&r);
+    c->data_align = rd_sleb(&r);
+    uint64_t ra_reg = version == 1 ? rd_u(&r, 1) : rd_uleb(&r);
+    if (ra_reg != REG_RA)
+        return false;
+    c->fde_enc = 0; /* absptr */
+    c->has_z = aug[0] == 'z';
+    if (c->has_z) {
+        uint64_t n = rd_uleb(&r);
+        if (r.bad || n > (uint64_t)(r.end - r.p))
+            return false;
+        const uint8_t *data_end = r.p + n;
+        for (size_t i = 1; i < alen; i++) {
+            switch (aug[i]) {
+            case 'R': c->fde_enc = (uint8_t)rd_u(&r, 1); break;
+            case 'L': (void)rd_u(&r, 1); break; /* LSDA: in the FDE's data, skipped there */
+            case 'P': {
+                uint8_t penc = (uint8_t)rd_u(&r, 1);
+                (void)rd_enc(&r, penc & (uint8_t)~PE_INDIRECT, 0);
+                break;
+            }
+            default:
+                /* 'S' (signal frame: the caller's pc is not a return
+                 * address) and anything unknown: libunwind's business. */
+                return false;
+            }
+        }
+        r.p = data_end;
+    } else if (alen != 0) {
+        return false; /* "eh" and other pre-'z' augmentations */
+    }
+    c->insns = r.p;
+    c->end = r.end;
+    return !r.bad && c->code_align != 0;
+}
+
+static void set_reg(struct row *s, uint64_t reg, enum reg_how how, int64_t off)
+{
+    if (reg == REG_RBP) {
+        s->rbp = how;
+        s->rbp_off = off;
+    } else if (reg == REG_RA) {
+        s->ra = how;
+        s->ra_off = off;
+    } else if (reg == REG_RSP) {
+        /* the caller's rsp is the CFA by definition; any other rule for
+         * it is beyond this walker */
+        s->cfa_reg = -1;
+    }
+}
+
+#define STACK_MAX 8
+
+/* Run instructions [p, end) from location loc while the row covers pc.
+ * init: the CIE's row, for DW_CFA_restore. False on anything unsupported. */
+static bool run(struct row *s, const struct row *init, const struct cie *c, const uint8_t *p,
+                const uint8_t *end, uintptr_t loc, uintptr_t pc)
+{
+    struct row stack[STACK_MAX];
+    unsigned depth = 0;
+    struct rd r = {p, end, false};
+    while (r.p < r.end && !r.bad) {
+        uint8_t op = *r.p++;
+        uint64_t reg, delta = 0;
+        bool advance = false;
+        switch (op >> 6) {
+        case 1:
+            delta = op & 0x3f;
+            advance = true;
+            break;
+        case 2:
+            set_reg(s, op & 0x3f, HOW_OFFSET, (int64_t)rd_uleb(&r) * c->data_align);
+            continue;
+        case 3:
+            reg = op & 0x3f;
+            if (!init)
+                return false;
+            if (reg == REG_RBP) {
+                s->rbp = init->rbp;
+                s->rbp_off = init->rbp_off;
+            } else if (reg == REG_RA) {
+                s->ra = init->ra;
+                s->ra_off = init->ra_off;
+            }
+            continue;
+        default: break;
+        }
+        if (!advance) {
+            switch (op) {
+            case 0x00: break; /* nop */
+            case 0x01: {      /* set_loc */
+                uintptr_t nl = rd_enc(&r, c->fde_enc, 0);
+                if (nl > pc)
+                    return !r.bad;
+                loc = nl;
+                break;
+            }
+            case 0x02: delta = rd_u(&r, 1); advance = true; break;
+            case 0x03: delta = rd_u(&r, 2); advance = true; break;
+            case 0x04: delta = rd_u(&r, 4); advance = true; break;
+            case 0x05: /* offset_extended */
+                reg = rd_uleb(&r);
+                set_reg(s, reg, HOW_OFFSET, (int64_t)rd_uleb(&r) * c->data_align);
+                break;
+            case 0x06: /* restore_extended */
+                reg = rd_uleb(&r);
+                if (!init)
+                    return false;
+                if (reg == REG_RBP) {
+                    s->rbp = init->rbp;
+                    s->rbp_off = init->rbp_off;
+                } else if (reg == REG_RA) {
+                    s->ra = init->ra;
+                    s->ra_off = init->ra_off;
+                }
+                break;
+            case 0x07: set_reg(s, rd_uleb(&r), HOW_UNDEF, 0); break;
+            case 0x08: set_reg(s, rd_uleb(&r), HOW_SAME, 0); break;
+            case 0x09: /* register: reg's value is in another register */
+                reg = rd_uleb(&r);
+                (void)rd_uleb(&r);
+                set_reg(s, reg, HOW_OTHER, 0);
+                break;
+            case 0x0a: /* remember_state */
+                if (depth == STACK_MAX)
+                    return false;
+                stack[depth++] = *s;
+                break;
+            case 0x0b: /* restore_state: the CFA rule too (gcc's epilogues in
+                        * mid-function rely on it, as libgcc and libunwind do) */
+                if (depth == 0)
+                    return false;
+                *s = stack[--depth];
+                break;
+            case 0x0c: /* def_cfa */
+                s->cfa_reg = (int)rd_uleb(&r);
+                s->cfa_off = (int64_t)rd_uleb(&r);
+                break;
+            case 0x0d: s->cfa_reg = (int)rd_uleb(&r); break;          /* def_cfa_register */
+            case 0x0e: s->cfa_off = (int64_t)rd_uleb(&r); break;      /* def_cfa_offset */
+            case 0x0f: {                                              /* def_cfa_expression */
+                uint64_t n = rd_uleb(&r);
+                if (n > (uint64_t)(r.end - r.p))
+                    return false;
+                r.p += n;
+                s->cfa_reg = -1;
+                break;
+            }
+            case 0x10: /* expression */
+            case 0x16: /* val_expression */ {
+                reg = rd_uleb(&r);
+                uint64_t n = rd_uleb(&r);
+                if (r.bad || n > (uint64_t)(r.end - r.p))
+                    return false;
+                r.p += n;
+                set_reg(s, reg, HOW_OTHER, 0);
+                break;
+            }
+            case 0x11: /* offset_extended_sf */
+                reg = rd_uleb(&r);
+                set_reg(s, reg, HOW_OFFSET, rd_sleb(&r) * c->data_align);
+                break;
+            case 0x12: /* def_cfa_sf */
+                s->cfa_reg = (int)rd_uleb(&r);
+                s->cfa_off = rd_sleb(&r) * c->data_align;
+                break;
+            case 0x13: s->cfa_off = rd_sleb(&r) * c->data_align; break; /* def_cfa_offset_sf */
+            case 0x14: /* val_offset */
+                reg = rd_uleb(&r);
+                (void)rd_uleb(&r);
+                set_reg(s, reg, HOW_OTHER, 0);
+                break;
+            case 0x15: /* val_offset_sf */
+                reg = rd_uleb(&r);
+                (void)rd_sleb(&r);
+                set_reg(s, reg, HOW_OTHER, 0);
+                break;
+            case 0x2e: (void)rd_uleb(&r); break; /* GNU_args_size */
+            case 0x2f: /* GNU_negative_offset_extended */
+                reg = rd_uleb(&r);
+                set_reg(s, reg, HOW_OFFSET, -(int64_t)rd_uleb(&r) * c->data_align);
+                break;
+            default: return false; /* GNU_window_save and unknown opcodes */
+            }
+        }
+        if (advance) {
+            if (!init)
+                return false; /* a CIE that advances: not seen in practice */
+            uintptr_t nl = loc + (uintptr_t)(delta * c->code_align);
+            if (nl > pc)
+                return !r.bad; /* the row in force at pc is s */
+            loc = nl;
+        }
+    }
+    return !r.bad;
+}
+
+static const struct cfi_rule unsupported = {CFI_UNSUPPORTED, 0, 0};
+
+struct cfi_rule cfi_parse(uintptr_t ra)
+{
+    uintptr_t pc = ra - 1;
+    struct dl_find_object fo;
+    if (ra < 4096 || _dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame)
+        return unsupported;
+    /* .eh_frame_hdr: version 1, then the encodings of eh_frame_ptr, of
+     * fde_count and of the table, which must be pairs of datarel sdata4
+     * (what every linker writes). */
+    const uint8_t *hdr = fo.dlfo_eh_frame;
+    if (hdr[0] != 1 || hdr[3] != 0x3b)
+        return unsupported;
+    struct rd r = {hdr + 4, hdr + 4 + 16, false};
+    (void)rd_enc(&r, hdr[1], (uintptr_t)hdr);
+    uint64_t count = rd_enc(&r, hdr[2], (uintptr_t)hdr);
+    if (r.bad || count == 0 || count > ((uint64_t)1 << 28))
+        return unsupported;
+    const int32_t *tab = (const int32_t *)(const void *)r.p;
+    /* last entry whose initial location is <= pc */
+    uint64_t lo = 0, hi = count;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)hdr + (intptr_t)tab[2 * mid] <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    if ((uintptr_t)hdr + (intptr_t)tab[2 * lo] > pc)
+        return unsupported;
+    const uint8_t *fde = hdr + tab[2 * lo + 1];
+
+    struct rd f;
+    if (!entry_body(fde, &f))
+        return unsupported;
+    uint32_t cie_ptr = (uint32_t)rd_u(&f, 4);
+    if (cie_ptr == 0 || f.bad)
+        return unsupported; /* a CIE where an FDE should be */
+    struct cie c;
+    if (!cie_read(fde + 4 - cie_ptr, &c))
+        return unsupported;
+    uintptr_t begin = rd_enc(&f, c.fde_enc, 0);
+    uintptr_t range = rd_enc(&f, c.fde_enc & 0x0f, 0);
+    if (f.bad || pc < begin || pc - begin >= range)
+        return unsupported; /* in a gap between FDEs: no unwind information */
+    if (c.has_z) {
+        uint64_t n = rd_uleb(&f);
+        if (f.bad || n > (uint64_t)(f.end - f.p))
+            return unsupported;
+        f.p += n;
+    }
+
+    /* rbp: same value unless a rule says otherwise; the return address:
+     * nowhere until the CIE says (undefined only when a rule says so). */
+    struct row s = {-1, 0, HOW_SAME, HOW_OTHER, 0, 0};
+    if (!run(&s, NULL, &c, c.insns, c.end, begin, pc))
+        return unsupported;
+    struct row init = s;
+    if (!run(&s, &init, &c, f.p, f.end, begin, pc))
+        return unsupported;
+
+    struct cfi_rule out = unsupported;
+    if (s.ra == HOW_UNDEF) {
+        out.kind = CFI_END;
+        return out;
+    }
+    if (s.ra != HOW_OFFSET || s.ra_off != -8)
+        return unsupported;
+    if (s.cfa_reg == REG_RSP)
+        out.kind = CFI_SP;
+    else if (s.cfa_reg == REG_RBP)
+        out.kind = CFI_BP;
+    else
+        return unsupported;
+    if (s.cfa_off <= 0 || s.cfa_off > INT32_MAX)
+        return unsupported;
+    out.cfa_off = (int32_t)s.cfa_off;
+    if (s.rbp == HOW_OFFSET) {
+        if (s.rbp_off >= 0 || s.rbp_off < -s.cfa_off - 65536)
+            return unsupported;
+        out.rbp_off = (int32_t)s.rbp_off;
+    } else if (s.rbp != HOW_SAME) {
+        return unsupported; /* the caller's rbp is not where this walk can read it */
+    }
+    return out;
+}
