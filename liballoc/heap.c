@@ -83,7 +83,7 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag | SPAN_TAG_CLASS(pg),
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag,
                           memory_order_release);
 }
 
@@ -143,16 +143,6 @@ void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
-    /* The 8-byte class has no free marks (misuse.h): a double free there
-     * shows up, at the latest, as a block listed twice when the page empties.
-     * Such a page is kept out of circulation (leaked), never reused. */
-    if (unlikely(pg->mark_off == 0) && !misuse_page_check(pg)) {
-        queue_remove(&h->queue[pg->cls], pg);
-        if (h->pages[pg->cls] == pg)
-            refresh_current(h, pg->cls);
-        atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
-        return;
-    }
     DASSERT(pg->used == 0 && page_all_free(pg));
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
@@ -171,7 +161,7 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
  * full_lock held if the page is on the full list. */
 static void free_owned(struct heap *h, struct span *pg, void *p)
 {
-    misuse_set_free(pg, p);
+    misuse_set_free(p);
     *(void **)p = pg->free;
     pg->free = p;
     pg->used--;
@@ -317,7 +307,7 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     refresh_current(h, cls);
     void *b = pg->free;
     pg->free = *(void **)b;
-    misuse_set_live(pg, b);
+    misuse_set_live(b);
     pg->used++;
     pg->nmalloc++;
     return b;
@@ -778,7 +768,7 @@ static const char *free_misuse(struct span *s, void *p)
             return ((uintptr_t)p - s->start) < span_bytes(s)
                        ? "invalid pointer (not the start of a block):"
                        : "invalid pointer (not allocated here):";
-        if (misuse_is_free(s, p))
+        if (misuse_is_free(p))
             return "double free of";
         return NULL;
     case SPAN_LARGE:
@@ -792,22 +782,6 @@ static const char *free_misuse(struct span *s, void *p)
         return (uintptr_t)p - s->start < span_bytes(s) ? "double free or invalid pointer"
                                                         : "invalid pointer (not allocated here):";
     }
-}
-
-void heap_free_nomark(struct heap *h, struct span *s, void *p)
-{
-    /* Not a block, or freed twice in a row: the slow path reports it. */
-    if (unlikely(!misuse_slab_block_ok(s, p) || p == s->free)) {
-        heap_free_slow(h, p, rtree_get((uintptr_t)p));
-        return;
-    }
-    *(void **)p = s->free;
-    s->free = p;
-    h->deallocated += s->block_size;
-    if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
-        heap_page_retire(h, s);
-    }
-    note_free_event(h);
 }
 
 bool heap_ptr_check(void *p, const char *func)
@@ -845,12 +819,6 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
     switch (s->kind) {
     case SPAN_SLAB: {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
-        /* The 8-byte class has no mark: an adjacent double free on our own
-         * page is still caught (the fast path sent it here). */
-        if (unlikely(s->mark_off == 0) && (tag & ~SPAN_TAG_MASK) == (uintptr_t)h && s->free == p) {
-            misuse_report("free", "double free of", p);
-            return;
-        }
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         junk_on_free(p, s->block_size);

@@ -60,22 +60,23 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 27 instructions on a thread-cache hit with no event (TLS load,
+ *   malloc: 26 instructions on a thread-cache hit with no event (TLS load,
  *     size test, class table lookup, pop, clearing the block's free mark
- *     (misuse.h: a load of the mark's offset and a store), used/nmalloc/
- *     allocated updates, one compare against next_event for sampling and
- *     decay ticks);
- *   free: 49 instructions for a local free of an unsampled small block
- *     whose page stays in use (two-level radix lookup, chunk page map, owner
- *     compare, the misuse checks, push, used decrement, deallocated add, one
- *     compare against free_next for the free-side decay event). The misuse
- *     checks are 13 of them (36 before): the block-boundary test (offset
- *     from the span's start, compare with the carved bytes, a multiply and
- *     compare: Lemire's divisibility test; 8) and the free mark (key load,
- *     xor, compare, store; 5). They are what makes a double or interior
- *     free detectable before it corrupts a free list (docs/misuse.md); the
- *     mark costs nothing measurable, the boundary test about 3% on
- *     single-thread churn (bench figures in the commit message).
+ *     (misuse.h: one store at offset 8, every class has that word),
+ *     used/nmalloc/allocated updates, one compare against next_event for
+ *     sampling and decay ticks); 25 before the misuse checks;
+ *   free: 45 instructions for a local free of an unsampled small block
+ *     whose page stays in use (two-level radix lookup with no NULL test
+ *     (rtree_leaf_zero) and one bit test for "a chunk of ours" (rtree.h),
+ *     chunk page map, owner compare, the misuse checks, push, used
+ *     decrement, deallocated add, one compare against free_next for the
+ *     free-side decay event). The misuse checks are 13 of them: the
+ *     block-boundary test (offset from the span's start, compare with the
+ *     carved bytes, a multiply and compare: Lemire's divisibility test; 8)
+ *     and the free mark (key load, xor, compare, store; 5). They are what
+ *     makes a double or interior free detectable before it corrupts a free
+ *     list (docs/misuse.md); the radix-tree encoding paid back 4 of them
+ *     (36 before the checks, with the two NULL tests).
  * For scale, the same measure gives jemalloc 5.3 (Debian) 30 and 37.
  */
 #ifndef HEAP_H
@@ -86,6 +87,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "misuse.h"
 #include "sizeclass.h"
 #include "span.h"
 
@@ -158,9 +160,6 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
-/* Free p on s, an 8-byte-class page h owns that is neither full nor sampled
- * (free's fast path sends these here: they have no free mark, misuse.h). */
-void heap_free_nomark(struct heap *h, struct span *s, void *p) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). */
@@ -198,7 +197,7 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
     if (unlikely(b == NULL))
         return heap_alloc_small_slow(h, size);
     pg->free = *(void **)b;
-    *(uintptr_t *)((char *)b + pg->mark_off) = 0; /* live now: no free mark (misuse.h) */
+    misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
     pg->nmalloc++;
     uint64_t a = h->allocated + pg->block_size;

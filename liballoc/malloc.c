@@ -291,9 +291,8 @@ ALLOC_EXPORT void free(void *p)
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             /* Misuse checks (misuse.h): p is a block boundary inside s (a
              * stale span of a large run fails here too) and its second word
-             * is not the free mark. The 8-byte class, which has no mark
-             * word, never gets here (SPAN_TAG_NOMARK). Any doubt goes to the
-             * slow path, which reports. */
+             * is not the free mark. Any doubt goes to the slow path, which
+             * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
             uintptr_t m = (uintptr_t)p ^ h->misuse_key;
             if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
@@ -312,11 +311,6 @@ ALLOC_EXPORT void free(void *p)
             }
             if (unlikely(d >= h->free_next))
                 heap_free_event(h);
-            return;
-        }
-        /* Our own 8-byte-class page (no free mark): its own short path. */
-        if (tag == ((uintptr_t)h | SPAN_TAG_NOMARK)) {
-            heap_free_nomark(h, s, p);
             return;
         }
     }

@@ -1,5 +1,4 @@
-/* misuse: the free-mark key, the misuse report and the 8-byte-class page
- * check (see misuse.h). */
+/* misuse: the free-mark key and the misuse report (see misuse.h). */
 #include "misuse.h"
 #include "warn.h"
 
@@ -56,31 +55,4 @@ void misuse_report(const char *func, const char *what, const void *p)
     put(buf, sizeof(buf), &n, "\n");
     buf[n] = 0;
     warn_print(buf);
-}
-
-bool misuse_page_check(struct span *pg)
-{
-    /* One bit per block (a slab holds at most 64 KiB / 8 blocks at 8 bytes:
-     * 1 KiB of stack). Only pages of the 8-byte class come here. */
-    enum { MAXB = 8192 };
-    uint64_t seen[MAXB / 64] = {0};
-    uint32_t count = 0;
-    for (void *b = pg->free; b; b = *(void **)b) {
-        uintptr_t off = (uintptr_t)b - pg->start;
-        if (!misuse_slab_block_ok(pg, b) || off / pg->block_size >= pg->capacity) {
-            misuse_report("free", "corrupted free list (a block freed twice or written after free) near", b);
-            return false;
-        }
-        uint32_t i = (uint32_t)(off / pg->block_size);
-        if (i >= MAXB)
-            return true; /* not a class this check knows: nothing to say */
-        if (seen[i / 64] & ((uint64_t)1 << (i % 64))) {
-            misuse_report("free", "double free of", b);
-            return false;
-        }
-        seen[i / 64] |= (uint64_t)1 << (i % 64);
-        if (++count > pg->capacity)
-            break;
-    }
-    return true;
 }

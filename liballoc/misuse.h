@@ -11,12 +11,9 @@
  * program cannot produce that value by accident (it does not know the key,
  * and the value is not a canonical address, so no free-list link equals it),
  * and freeing p then is a double free, caught before it reaches any list.
- * The 8-byte class has no second word: its pages carry SPAN_TAG_NOMARK and
- * free takes heap_free_nomark, which compares p with the top of its page's
- * free list (the adjacent double free), explicit
- * tcache bins are searched, and a page whose count of blocks out reaches
- * zero has its free list checked for a block listed twice (a cycle) before
- * it goes back to the arena (misuse_page_check); see docs/misuse.md.
+ * Every block has that second word: the 8-byte class keeps its usable size
+ * but its blocks are 16 bytes apart (sizeclass_stride), so the mark sits at
+ * offset 8 in every class and the paths need no per-class offset.
  *
  * Pointers: a slab block must lie inside its span and on a block boundary
  * (one multiply against the span's div_magic: Lemire's divisibility test),
@@ -48,13 +45,6 @@ ALWAYS_INLINE uintptr_t misuse_mark_of(const void *p)
     return (uintptr_t)p ^ misuse_key;
 }
 
-/* Offset of the mark word in blocks of size bs (0: none, the 8-byte class,
- * whose only word is the free-list link). */
-ALWAYS_INLINE uint32_t misuse_mark_offset(uint32_t bs)
-{
-    return bs >= 16 ? 8 : 0;
-}
-
 /* Lemire's constant for the test "off is a multiple of d" (d < 2^32, off < 2^32):
  * off * c <= c - 1 (mod 2^64) with c = 2^64 / d rounded up. */
 ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
@@ -62,40 +52,33 @@ ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
     return UINT64_MAX / d + 1;
 }
 
-/* True if p is a block boundary of slab s (inside its blocks). */
+/* True if p is a block boundary of slab s (inside its carved blocks). */
 ALWAYS_INLINE bool misuse_slab_block_ok(const struct span *s, const void *p)
 {
     uintptr_t off = (uintptr_t)p - s->start;
     return off < s->limit && off * s->div_magic < s->div_magic;
 }
 
-/* Mark slab block p of s free (before its link is written: in the 8-byte
- * class the link overwrites the mark). */
-ALWAYS_INLINE void misuse_set_free(const struct span *s, void *p)
+/* Mark slab block p free (its second word). */
+ALWAYS_INLINE void misuse_set_free(void *p)
 {
-    *(uintptr_t *)((char *)p + s->mark_off) = misuse_mark_of(p);
+    ((uintptr_t *)p)[1] = misuse_mark_of(p);
 }
 
-/* Clear the free mark of slab block p being handed out (after its link was read). */
-ALWAYS_INLINE void misuse_set_live(const struct span *s, void *p)
+/* Clear the free mark of slab block p being handed out. */
+ALWAYS_INLINE void misuse_set_live(void *p)
 {
-    *(uintptr_t *)((char *)p + s->mark_off) = 0;
+    ((uintptr_t *)p)[1] = 0;
 }
 
-/* True if slab block p of s carries the free mark (a valid block of s). */
-ALWAYS_INLINE bool misuse_is_free(const struct span *s, const void *p)
+/* True if slab block p (a block boundary of its slab) carries the free mark. */
+ALWAYS_INLINE bool misuse_is_free(const void *p)
 {
-    return *(const uintptr_t *)((const char *)p + s->mark_off) == misuse_mark_of(p);
+    return ((const uintptr_t *)p)[1] == misuse_mark_of(p);
 }
 
 /* Report misuse "<jemalloc>: func(): what 0xADDR" and return (abort under
  * opt.abort). func and what are static strings. Never allocates. */
 void misuse_report(const char *func, const char *what, const void *p);
-
-/* Check the free list of page pg (8-byte class: no marks) for a block
- * listed twice or a link out of the page, before the page leaves its
- * owner. Reports the block and returns false when the list is corrupt: the
- * caller must then keep the page out of circulation. Owner only. */
-bool misuse_page_check(struct span *pg);
 
 #endif

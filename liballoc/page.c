@@ -17,9 +17,9 @@ void page_init(struct span *s, unsigned cls)
     s->cls = (uint8_t)cls;
     s->block_size = sizeclass_size[cls];
     s->reserved = sizeclass_slab_blocks[cls];
-    s->div_magic = misuse_div_magic(s->block_size);
+    s->stride = sizeclass_stride(s->block_size);
+    s->div_magic = misuse_div_magic(s->stride);
     s->limit = 0; /* grows with capacity: a never-carved block is no block */
-    s->mark_off = misuse_mark_offset(s->block_size);
     s->capacity = 0;
     s->used = 0;
     s->free = NULL;
@@ -34,7 +34,7 @@ void page_extend(struct span *pg)
     uint32_t left = pg->reserved - pg->capacity;
     if (left == 0)
         return;
-    uint32_t bs = pg->block_size;
+    uint32_t bs = pg->stride;
     /* About one OS page of blocks at a time (at least 4, or what is left). */
     uint32_t n = (uint32_t)(PAGE / bs);
     if (n < 4)
@@ -45,10 +45,10 @@ void page_extend(struct span *pg)
     char *b = first;
     /* Carved blocks are free blocks: marked, so a free of one is caught. */
     for (uint32_t i = 1; i < n; i++, b += bs) {
-        misuse_set_free(pg, b);
+        misuse_set_free(b);
         *(void **)b = b + bs;
     }
-    misuse_set_free(pg, b);
+    misuse_set_free(b);
     *(void **)b = pg->free;
     pg->free = first;
     pg->capacity += n;
@@ -136,7 +136,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
 
 void page_free_remote(struct span *pg, void *block)
 {
-    misuse_set_free(pg, block); /* free from here on, whatever list it joins */
+    misuse_set_free(block); /* free from here on, whatever list it joins */
     uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
     uintptr_t nt;
     bool notify;

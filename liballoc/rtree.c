@@ -4,7 +4,9 @@
 
 #include <errno.h>
 
-_Atomic(uintptr_t *) rtree_root[1u << RTREE_ROOT_BITS];
+uintptr_t rtree_leaf_zero[1u << RTREE_LEAF_BITS];
+_Atomic(uintptr_t *) rtree_root[1u << RTREE_ROOT_BITS] = {
+    [0 ...(1u << RTREE_ROOT_BITS) - 1] = rtree_leaf_zero};
 
 int rtree_set(uintptr_t addr, uintptr_t value)
 {
@@ -12,7 +14,7 @@ int rtree_set(uintptr_t addr, uintptr_t value)
         return ENOMEM;
     _Atomic(uintptr_t *) *slot = &rtree_root[addr >> (LG_CHUNK + RTREE_LEAF_BITS)];
     uintptr_t *leaf = atomic_load_explicit(slot, memory_order_acquire);
-    if (leaf == NULL) {
+    if (leaf == rtree_leaf_zero) {
         uintptr_t *fresh = base_alloc(sizeof(uintptr_t) << RTREE_LEAF_BITS, PAGE);
         if (fresh == NULL)
             return ENOMEM;
