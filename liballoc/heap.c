@@ -134,7 +134,7 @@ static void page_unfull(struct heap *h, struct span *pg)
 static bool page_all_free(const struct span *pg)
 {
     uint32_t n = 0;
-    for (void *b = pg->free; b && n <= pg->capacity; b = *(void **)b)
+    for (void *b = pg->free; b && n <= pg->capacity; b = misuse_link_get(b))
         n++;
     return n == pg->capacity;
 }
@@ -162,7 +162,7 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
 static void free_owned(struct heap *h, struct span *pg, void *p)
 {
     misuse_set_free(p);
-    *(void **)p = pg->free;
+    misuse_link_set(p, pg->free);
     pg->free = p;
     pg->used--;
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
@@ -180,13 +180,27 @@ static struct span *span_of(void *p)
     return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
 }
 
+/* The next block of a delayed_free stack after b (blocks of any of our
+ * pages), checked (misuse.h): NULL when b's link is corrupt, reported. */
+static void *delayed_next(void *b)
+{
+    void *n = misuse_link_get(b);
+    if (n == NULL)
+        return NULL;
+    struct span *s = span_of(n);
+    if (likely(s && s->kind == SPAN_SLAB && misuse_link_valid(s, n)))
+        return n;
+    misuse_link_corrupt("malloc", b);
+    return NULL;
+}
+
 /* Blocks other threads freed into our full pages (full_lock held). A block
  * whose page the sweeper took meanwhile is freed to it as any remote free. */
 static void drain_delayed_locked(struct heap *h)
 {
     void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b) {
-        void *next = *(void **)b;
+        void *next = delayed_next(b);
         struct span *s = span_of(b);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
@@ -306,7 +320,14 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     }
     refresh_current(h, cls);
     void *b = pg->free;
-    pg->free = *(void **)b;
+    void *next = misuse_link_get(b);
+    if (unlikely(!misuse_link_in(pg, next))) {
+        /* A write after free replaced b's link: b itself was checked when it
+         * became the head; the rest of the list is cut off (leaked). */
+        misuse_link_corrupt("malloc", b);
+        next = NULL;
+    }
+    pg->free = next;
     misuse_set_live(b);
     pg->used++;
     pg->nmalloc++;
@@ -389,6 +410,9 @@ static struct heap *heap_create(void)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
     h->misuse_key = misuse_key;
+    h->link_key = misuse_link_key;
+    h->link_mul = misuse_link_mul;
+    h->link_inv = misuse_link_inv;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;
@@ -538,11 +562,11 @@ static void heap_steal_full(struct heap *h)
      * lock holder's); those of other pages are freed to them remotely. */
     void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b) {
-        void *next = *(void **)b;
+        void *next = delayed_next(b);
         struct span *s = span_of(b);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && (tag & SPAN_TAG_FULL)) {
-            *(void **)b = s->free;
+            misuse_link_set(b, s->free);
             s->free = b;
             s->used--;
         } else {

@@ -104,6 +104,7 @@ struct heap {
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
     uintptr_t misuse_key;               /* copy of misuse_key: free's mark without a global load */
+    uintptr_t link_key, link_mul, link_inv; /* copies of misuse_link_*, for the fast paths' links */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
     uint64_t tick_bytes;                /* adaptive allocated bytes between decay ticks */
@@ -196,7 +197,12 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
     void *b = pg->free;
     if (unlikely(b == NULL))
         return heap_alloc_small_slow(h, size);
-    pg->free = *(void **)b;
+    /* The next link, checked (misuse.h): a wild one goes to the slow path,
+     * which reports it and cuts the list. */
+    void *next = (void *)((*(uintptr_t *)b * h->link_inv) ^ h->link_key); /* misuse_link_get */
+    if (unlikely(!misuse_link_in(pg, next)))
+        return heap_alloc_small_slow(h, size);
+    pg->free = next;
     misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
     pg->nmalloc++;

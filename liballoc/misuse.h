@@ -35,6 +35,14 @@
 
 /* Random per process (misuse_boot), top byte forced non-zero. */
 extern uintptr_t misuse_key;
+/* Free-list link keys (opt.free_list_protect): a link is stored as
+ * (next ^ misuse_link_key) * misuse_link_mul and read back by multiplying
+ * with misuse_link_inv (the inverse of the odd misuse_link_mul mod 2^64).
+ * The multiply spreads any change of a stored link over all the bits above
+ * it, so a write after free -- a whole word or one flipped byte -- decodes
+ * to an address far outside the page. Random per process; 0, 1, 1 when the
+ * option is off (links are then plain pointers). */
+extern uintptr_t misuse_link_key, misuse_link_mul, misuse_link_inv;
 
 /* Pick the key; from malloc_init, before the first block is handed out. */
 void misuse_boot(void);
@@ -80,5 +88,80 @@ ALWAYS_INLINE bool misuse_is_free(const void *p)
 /* Report misuse "<jemalloc>: func(): what 0xADDR" and return (abort under
  * opt.abort). func and what are static strings. Never allocates. */
 void misuse_report(const char *func, const char *what, const void *p);
+
+/*
+ * Free-list links (opt.free_list_protect). Every next pointer kept inside a
+ * free block -- a page's free list, a page's remote-free stack, a heap's
+ * delayed-free stack -- is stored encoded (misuse_link_key) and checked
+ * when read: a link taken from a page's list must decode to NULL or to an
+ * address inside that page's carved blocks (misuse_link_in, on malloc's
+ * fast path), and the slow walks over remote-free and delayed-free stacks
+ * ask for a block boundary carrying the free mark (misuse_link_valid). A
+ * write after free that overwrites a link without knowing the key decodes
+ * to a wild value, which is reported (misuse_link_corrupt) and never
+ * handed out: the list is cut there, its remaining blocks leak. The heads
+ * of the lists live in metadata (span, heap) and are stored plainly.
+ */
+
+/* Store next as the link of free block slot. */
+ALWAYS_INLINE void misuse_link_set(void *slot, const void *next)
+{
+    *(uintptr_t *)slot = ((uintptr_t)next ^ misuse_link_key) * misuse_link_mul;
+}
+
+/* The link of free block slot, decoded (not checked). */
+ALWAYS_INLINE void *misuse_link_get(const void *slot)
+{
+    return (void *)((*(const uintptr_t *)slot * misuse_link_inv) ^ misuse_link_key);
+}
+
+/* True if n, a link read from a block of slab s's free list, may be
+ * followed: NULL, or inside s's carved blocks. */
+ALWAYS_INLINE bool misuse_link_in(const struct span *s, const void *n)
+{
+    return likely((uintptr_t)n - s->start < s->limit) || n == NULL;
+}
+
+/* The slow walks' check of a link n read from a block of slab s: NULL, or a
+ * block boundary of s that carries the free mark. */
+ALWAYS_INLINE bool misuse_link_valid(const struct span *s, const void *n)
+{
+    return n == NULL || (misuse_slab_block_ok(s, n) && misuse_is_free(n));
+}
+
+/* Report that the link stored in free block slot is corrupt ("func():
+ * corrupted free list (a freed block was written to): slot"); the caller
+ * cuts the list before slot's link. Aborts under opt.abort. */
+void misuse_link_corrupt(const char *func, const void *slot) NOINLINE;
+
+/*
+ * Canaries (debug builds only, config_debug; nothing in release builds).
+ * A small block handed out by malloc, calloc, realloc, posix_memalign,
+ * aligned_alloc, memalign, valloc or operator new has the bytes between the
+ * requested size and its usable size filled with MISUSE_CANARY_BYTE, and
+ * its requested size recorded in its slab's canary_req table; free (every
+ * path: free, delete, dallocx, sdallocx, realloc's move, explicit tcaches)
+ * checks them and reports "heap overflow" with the block's address. When
+ * the request fills the class exactly there is no slack and so no canary
+ * (e.g. malloc(48)); in the 8-byte class the 8 bytes after the usable size
+ * (the block's second word) are slack too, so even malloc(8) has one.
+ * mallocx/rallocx/tcache allocations get none (their callers
+ * may use the whole nallocx size), and malloc_usable_size/sallocx/xallocx
+ * drop a block's canary (the caller may now use every usable byte). Large
+ * and huge blocks get none.
+ */
+#define MISUSE_CANARY_BYTE 0xce
+#define MISUSE_CANARY_NONE UINT32_MAX
+
+/* Slab pg (re)initialised: no block has a canary (page_init, debug only). */
+void misuse_canary_page(struct span *pg);
+/* Small block p was just handed out for a request of size bytes: fill and
+ * record its canary (debug builds). */
+void misuse_canary_set(void *p, size_t size);
+/* p is being freed by func: if it is a live small block with a canary,
+ * check it and report an overflow; the canary is dropped either way. */
+void misuse_canary_check(void *p, const char *func);
+/* The caller may use all of p's usable size from now on. */
+void misuse_canary_drop(void *p);
 
 #endif

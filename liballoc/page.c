@@ -22,6 +22,8 @@ void page_init(struct span *s, unsigned cls)
     s->limit = 0; /* grows with capacity: a never-carved block is no block */
     s->capacity = 0;
     s->used = 0;
+    if (config_debug)
+        misuse_canary_page(s);
     s->free = NULL;
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
     span_sampled_reset(s);
@@ -46,13 +48,35 @@ void page_extend(struct span *pg)
     /* Carved blocks are free blocks: marked, so a free of one is caught. */
     for (uint32_t i = 1; i < n; i++, b += bs) {
         misuse_set_free(b);
-        *(void **)b = b + bs;
+        misuse_link_set(b, b + bs);
     }
     misuse_set_free(b);
-    *(void **)b = pg->free;
+    misuse_link_set(b, pg->free);
     pg->free = first;
     pg->capacity += n;
     pg->limit = (uint64_t)pg->capacity * bs;
+}
+
+/* The last block of the remote-free stack from head (its links checked,
+ * misuse.h: a corrupt link is reported and the stack cut there, its rest
+ * leaked); *n counts the blocks kept. */
+static void *remote_tail(struct span *pg, void *head, unsigned *n)
+{
+    void *tail = head;
+    unsigned k = 1;
+    for (;;) {
+        void *next = misuse_link_get(tail);
+        if (next == NULL)
+            break;
+        if (unlikely(!misuse_link_valid(pg, next))) {
+            misuse_link_corrupt("malloc", tail);
+            break;
+        }
+        tail = next;
+        k++;
+    }
+    *n = k;
+    return tail;
 }
 
 unsigned page_collect(struct span *pg)
@@ -64,13 +88,9 @@ unsigned page_collect(struct span *pg)
                                                   memory_order_acq_rel, memory_order_relaxed))
         ;
     void *head = TF_BLOCK(tf);
-    void *tail = head;
-    unsigned n = 1;
-    while (*(void **)tail) {
-        tail = *(void **)tail;
-        n++;
-    }
-    *(void **)tail = pg->free;
+    unsigned n;
+    void *tail = remote_tail(pg, head, &n);
+    misuse_link_set(tail, pg->free);
     pg->free = head;
     pg->used -= n;
     return n;
@@ -93,13 +113,9 @@ unsigned page_collect_never(struct span *pg, bool own_freeing)
     void *head = TF_BLOCK(tf);
     if (!head)
         return 0;
-    void *tail = head;
-    unsigned n = 1;
-    while (*(void **)tail) {
-        tail = *(void **)tail;
-        n++;
-    }
-    *(void **)tail = pg->free;
+    unsigned n;
+    void *tail = remote_tail(pg, head, &n);
+    misuse_link_set(tail, pg->free);
     pg->free = head;
     pg->used -= n;
     return n;
@@ -122,7 +138,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
         return false;
     }
     page_collect_never(pg, true);
-    *(void **)block = pg->free;
+    misuse_link_set(block, pg->free);
     pg->free = block;
     pg->used--;
     heap_full_unlink(owner, pg);
@@ -145,7 +161,7 @@ void page_free_remote(struct span *pg, void *block)
         if (notify) {
             nt = (tf & ~(uintptr_t)3) | DELAY_FREEING;
         } else {
-            *(void **)block = TF_BLOCK(tf);
+            misuse_link_set(block, TF_BLOCK(tf));
             nt = (uintptr_t)block | (tf & 3);
         }
     } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
@@ -186,7 +202,7 @@ void page_free_remote(struct span *pg, void *block)
         return;
     void *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
     do {
-        *(void **)block = head;
+        misuse_link_set(block, head);
     } while (!atomic_compare_exchange_weak_explicit(&owner->delayed_free, &head, block,
                                                     memory_order_release, memory_order_relaxed));
     tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);

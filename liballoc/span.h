@@ -90,6 +90,8 @@ struct span {
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
+    uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
+    uint32_t canary_cap;             /* entries canary_req holds */
 };
 
 /* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,

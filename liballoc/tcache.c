@@ -172,6 +172,8 @@ bool tcache_dalloc(unsigned id, void *p)
     }
     if (span_maybe_sampled(s, (uintptr_t)p))
         return false; /* the profiler must see this free: take the normal path */
+    if (config_debug)
+        misuse_canary_check(p, "dallocx");
     if (tc->n[cls] == TCACHE_BIN_CAP)
         bin_release(tc, cls, TCACHE_BIN_CAP / 2);
     junk_on_free(p, s->block_size);
