@@ -67,7 +67,7 @@
  *     sampling and decay ticks); 25 before the misuse checks;
  *   free: 45 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup with no NULL test
- *     (rtree_leaf_zero) and one bit test for "a chunk of ours" (rtree.h),
+ *     (rtree_map) and one bit test for "a chunk of ours" (rtree.h),
  *     chunk page map, owner compare, the misuse checks, push, used
  *     decrement, deallocated add, one compare against free_next for the
  *     free-side decay event). The misuse checks are 13 of them: the
