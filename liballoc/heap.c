@@ -134,8 +134,11 @@ static void page_unfull(struct heap *h, struct span *pg)
 static bool page_all_free(const struct span *pg)
 {
     uint32_t n = 0;
-    for (void *b = pg->free; b && n <= pg->capacity; b = misuse_link_get(b))
+    for (void *b = pg->free; b && n <= pg->capacity; b = misuse_link_get(b)) {
+        if (!misuse_link_in(pg, b))
+            return true; /* a corrupted list (misuse.h): page_init discards it */
         n++;
+    }
     return n == pg->capacity;
 }
 
@@ -313,21 +316,23 @@ static struct span *find_page(struct heap *h, unsigned cls)
 
 static void *alloc_from_page(struct heap *h, unsigned cls)
 {
-    struct span *pg = find_page(h, cls);
-    if (!pg) {
-        refresh_current(h, cls);
-        return NULL;
+    struct span *pg;
+    for (;;) {
+        pg = find_page(h, cls);
+        if (!pg) {
+            refresh_current(h, cls);
+            return NULL;
+        }
+        /* The head came from a link (misuse.h): outside the page's carved
+         * blocks, it is corrupt. Reported, the list cut (its rest leaked),
+         * and the page looked at again. */
+        if (likely(misuse_link_in(pg, pg->free)))
+            break;
+        misuse_page_list_corrupt(pg);
     }
     refresh_current(h, cls);
     void *b = pg->free;
-    void *next = misuse_link_get(b);
-    if (unlikely(!misuse_link_in(pg, next))) {
-        /* A write after free replaced b's link: b itself was checked when it
-         * became the head; the rest of the list is cut off (leaked). */
-        misuse_link_corrupt("malloc", b);
-        next = NULL;
-    }
-    pg->free = next;
+    pg->free = misuse_link_get(b); /* checked when it is the head (above, malloc's fast path) */
     misuse_set_live(b);
     pg->used++;
     pg->nmalloc++;

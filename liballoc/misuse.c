@@ -84,6 +84,26 @@ void misuse_link_corrupt(const char *func, const void *slot)
     misuse_report(func, "corrupted free list (a freed block was written to):", slot);
 }
 
+void misuse_page_list_corrupt(struct span *pg)
+{
+    /* The bad head was decoded from the link of the block popped last; that
+     * block is live now and, unless its owner wrote there already, still
+     * holds the encoded value. */
+    uintptr_t want = ((uintptr_t)pg->free ^ misuse_link_key) * misuse_link_mul;
+    const void *culprit = NULL;
+    for (uint32_t i = 0; i < pg->capacity && !culprit; i++) {
+        const uintptr_t *b = (const uintptr_t *)(pg->start + (uintptr_t)i * pg->stride);
+        if (*b == want)
+            culprit = b;
+    }
+    pg->free = NULL;
+    if (culprit)
+        misuse_link_corrupt("malloc", culprit);
+    else
+        misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
+                      (const void *)pg->start);
+}
+
 /* ---- canaries (debug builds) ---- */
 
 void misuse_canary_page(struct span *pg)

@@ -94,8 +94,10 @@ void misuse_report(const char *func, const char *what, const void *p);
  * free block -- a page's free list, a page's remote-free stack, a heap's
  * delayed-free stack -- is stored encoded (misuse_link_key) and checked
  * when read: a link taken from a page's list must decode to NULL or to an
- * address inside that page's carved blocks (misuse_link_in, on malloc's
- * fast path), and the slow walks over remote-free and delayed-free stacks
+ * address inside that page's carved blocks (misuse_link_in), checked when
+ * it becomes the head that malloc pops (one compare on malloc's fast path,
+ * which also covers "no free block"), and the slow walks over remote-free
+ * and delayed-free stacks
  * ask for a block boundary carrying the free mark (misuse_link_valid). A
  * write after free that overwrites a link without knowing the key decodes
  * to a wild value, which is reported (misuse_link_corrupt) and never
@@ -133,6 +135,13 @@ ALWAYS_INLINE bool misuse_link_valid(const struct span *s, const void *n)
  * corrupted free list (a freed block was written to): slot"); the caller
  * cuts the list before slot's link. Aborts under opt.abort. */
 void misuse_link_corrupt(const char *func, const void *slot) NOINLINE;
+
+/* The head of slab pg's free list (read from a link) is not NULL and not
+ * inside the page: report it, naming the block whose link held it when
+ * that block can still be found (a carved block whose first word is the
+ * encoded bad value: the block handed out just before), else the page; and
+ * cut the list (pg->free = NULL). Owner only. */
+void misuse_page_list_corrupt(struct span *pg) NOINLINE;
 
 /*
  * Canaries (debug builds only, config_debug; nothing in release builds).

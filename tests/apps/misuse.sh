@@ -13,6 +13,7 @@
 # Legitimate uses (a freed address handed out again and freed, free(NULL))
 # must stay silent.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_misuse.sh"
 BIN=$(app_bin misuse/misuse) || exit 1
 
 cases_bad="double_small double_small8 double_small8_later double_small_later double_small_big double_large
@@ -44,7 +45,7 @@ for c in $cases_bad; do
     f=$(func_of "$c")
     [ $rc -eq 0 ] || { bad "$c: exit $rc in the default mode: $(tail -2 "$TMP/out") $(head -2 "$TMP/err")"; continue; }
     grep -qx ok "$TMP/out" || bad "$c: no 'ok' after the integrity stress"
-    grep -q "^<jemalloc>: $f(): .* $addr\$" "$TMP/err" ||
+    reported "$f" "$addr" "$TMP/err" ||
         bad "$c: no report naming $addr from $f(): $(head -2 "$TMP/err")"
     [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
 
@@ -52,7 +53,7 @@ for c in $cases_bad; do
     rc=$?
     addr=$(sed -n 's/^addr //p' "$TMP/out")
     [ $rc -eq 134 ] || bad "$c: abort:true: exit $rc, not SIGABRT (134)"
-    grep -q "^<jemalloc>: $f(): .* $addr\$" "$TMP/err" ||
+    reported "$f" "$addr" "$TMP/err" ||
         bad "$c: abort:true: no report naming $addr: $(head -2 "$TMP/err")"
     grep -qx ok "$TMP/out" && bad "$c: abort:true: the program went on"
 done

@@ -12,6 +12,7 @@
 #  api          the allocator's answers are checked by the program (NULL and
 #               ENOMEM for impossible sizes...): silent, "ok", exit 0.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_misuse.sh"
 BIN=$(app_bin misuse/suite) || exit 1
 
 cases="
@@ -70,7 +71,7 @@ while read -r c want; do
     grep -qx ok "$TMP/out" || bad "$c: the program did not get through: $(tail -2 "$TMP/out")"
     case $kind in
     report)
-        grep -q "^<jemalloc>: $f(): .* $addr\$" "$TMP/err" ||
+        reported "$f" "$addr" "$TMP/err" ||
             bad "$c: no report naming $addr from $f(): $(head -2 "$TMP/err")"
         [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
         ;;
@@ -85,7 +86,7 @@ while read -r c want; do
     case $kind in
     report)
         [ $rc -eq 134 ] || bad "$c: abort:true: exit $rc, not SIGABRT (134)"
-        grep -q "^<jemalloc>: $f(): .* $addr" "$TMP/err" ||
+        reported "$f" "$addr" "$TMP/err" ||
             bad "$c: abort:true: no report naming $addr: $(head -2 "$TMP/err")"
         grep -qx ok "$TMP/out" && bad "$c: abort:true: the program went on"
         ;;
