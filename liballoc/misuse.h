@@ -96,9 +96,10 @@ void misuse_report(const char *func, const char *what, const void *p);
  * when read: a link taken from a page's list must decode to NULL or to an
  * address inside that page's carved blocks (misuse_link_in), checked when
  * it becomes the head that malloc pops (one compare on malloc's fast path,
- * which also covers "no free block"), and the slow walks over remote-free
- * and delayed-free stacks
- * ask for a block boundary carrying the free mark (misuse_link_valid). A
+ * which also covers "no free block"); the walk over a page's remote-free
+ * stack checks each link the same way, and the walk over a heap's
+ * delayed-free stack (blocks of any page, rare) asks for a block boundary
+ * carrying the free mark (misuse_link_valid). A
  * write after free that overwrites a link without knowing the key decodes
  * to a wild value, which is reported (misuse_link_corrupt) and never
  * handed out: the list is cut there, its remaining blocks leak. The heads

@@ -57,9 +57,10 @@ void page_extend(struct span *pg)
     pg->limit = (uint64_t)pg->capacity * bs;
 }
 
-/* The last block of the remote-free stack from head (its links checked,
- * misuse.h: a corrupt link is reported and the stack cut there, its rest
- * leaked); *n counts the blocks kept. */
+/* The last block of the remote-free stack from head (its links checked
+ * against the page's range as malloc checks its list's head, misuse.h: a
+ * corrupt link is reported and the stack cut there, its rest leaked); *n
+ * counts the blocks kept. */
 static void *remote_tail(struct span *pg, void *head, unsigned *n)
 {
     void *tail = head;
@@ -68,7 +69,7 @@ static void *remote_tail(struct span *pg, void *head, unsigned *n)
         void *next = misuse_link_get(tail);
         if (next == NULL)
             break;
-        if (unlikely(!misuse_link_valid(pg, next))) {
+        if (unlikely(!misuse_link_in(pg, next))) {
             misuse_link_corrupt("malloc", tail);
             break;
         }
