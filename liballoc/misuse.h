@@ -160,7 +160,8 @@ void misuse_page_list_corrupt(struct span *pg) NOINLINE;
  * drop a block's canary (the caller may now use every usable byte). Large
  * and huge blocks get none.
  */
-#define MISUSE_CANARY_BYTE 0xce
+/* junk:alloc's byte (junk.h), so a junk-filled block reads 0xa5 to its end. */
+#define MISUSE_CANARY_BYTE 0xa5
 #define MISUSE_CANARY_NONE UINT32_MAX
 
 /* Slab pg (re)initialised: no block has a canary (page_init, debug only). */
