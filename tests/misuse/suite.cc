@@ -123,9 +123,9 @@ int main(int argc, char **argv)
     {
         /* Other blocks of the class freed and allocated in between. */
         char *p = launder_ptr((char *)malloc(32));
-        char *q = (char *)malloc(32);
+        char *q = launder_ptr((char *)malloc(32));
         free(p);
-        char *r = (char *)malloc(32);
+        char *r = launder_ptr((char *)malloc(32));
         free(q);
         announce(p);
         free(p);
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
     CASE("double_free_8_delayed")
     {
         char *p = launder_ptr((char *)malloc(8));
-        char *q = (char *)malloc(8), *r = (char *)malloc(8);
+        char *q = launder_ptr((char *)malloc(8)), *r = launder_ptr((char *)malloc(8));
         free(p);
         free(q);
         announce(p);
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
     {
         char *p = launder_ptr((char *)malloc(256 << 10));
         free(p);
-        void *s = malloc(64), *t = malloc(3000);
+        void *s = launder_ptr(malloc(64)), *t = launder_ptr(malloc(3000));
         announce(p);
         free(p);
         free(s);
