@@ -69,7 +69,7 @@ void arena_span_release(struct arena *a, struct span *s)
 
 static struct chunk *chunk_of(uintptr_t addr)
 {
-    return (struct chunk *)rtree_get(addr);
+    return rtree_chunk(rtree_get(addr)); /* a chunk value, or 0 (NULL) */
 }
 
 static void map_set(struct span *s)
@@ -215,7 +215,7 @@ static int chunk_new(struct arena *a)
      * path then needs no NULL test (misuse.h). */
     for (size_t i = 0; c && i < CHUNK_PAGES; i++)
         c->map[i] = &span_none;
-    if (!c || !s || rtree_set((uintptr_t)mem, (uintptr_t)c) != 0) {
+    if (!c || !s || rtree_set((uintptr_t)mem, rtree_value_chunk(c)) != 0) {
         os_unmap(mem, CHUNK);
         if (s)
             arena_span_release(a, s);
@@ -451,7 +451,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         s->next = s->prev = NULL;
         /* An adopted page may still hold sampled blocks: keep their frees checked. */
         uintptr_t flags = atomic_load_explicit(&s->nsampled, memory_order_acquire) ? SPAN_TAG_SAMPLED : 0;
-        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag | SPAN_TAG_CLASS(s),
+        atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag,
                               memory_order_release);
         if (*adopted)
             page_set_delayed(s, DELAY_NONE, true);

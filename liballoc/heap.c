@@ -83,7 +83,7 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag | SPAN_TAG_CLASS(pg),
+    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag,
                           memory_order_release);
 }
 
@@ -134,8 +134,11 @@ static void page_unfull(struct heap *h, struct span *pg)
 static bool page_all_free(const struct span *pg)
 {
     uint32_t n = 0;
-    for (void *b = pg->free; b && n <= pg->capacity; b = *(void **)b)
+    for (void *b = pg->free; b && n <= pg->capacity; b = misuse_link_get(b)) {
+        if (!misuse_link_in(pg, b))
+            return true; /* a corrupted list (misuse.h): page_init discards it */
         n++;
+    }
     return n == pg->capacity;
 }
 
@@ -143,16 +146,6 @@ void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
-    /* The 8-byte class has no free marks (misuse.h): a double free there
-     * shows up, at the latest, as a block listed twice when the page empties.
-     * Such a page is kept out of circulation (leaked), never reused. */
-    if (unlikely(pg->mark_off == 0) && !misuse_page_check(pg)) {
-        queue_remove(&h->queue[pg->cls], pg);
-        if (h->pages[pg->cls] == pg)
-            refresh_current(h, pg->cls);
-        atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
-        return;
-    }
     DASSERT(pg->used == 0 && page_all_free(pg));
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
@@ -171,8 +164,8 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
  * full_lock held if the page is on the full list. */
 static void free_owned(struct heap *h, struct span *pg, void *p)
 {
-    misuse_set_free(pg, p);
-    *(void **)p = pg->free;
+    misuse_set_free(p);
+    misuse_link_set(p, pg->free);
     pg->free = p;
     pg->used--;
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
@@ -190,13 +183,27 @@ static struct span *span_of(void *p)
     return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
 }
 
+/* The next block of a delayed_free stack after b (blocks of any of our
+ * pages), checked (misuse.h): NULL when b's link is corrupt, reported. */
+static void *delayed_next(void *b)
+{
+    void *n = misuse_link_get(b);
+    if (n == NULL)
+        return NULL;
+    struct span *s = span_of(n);
+    if (likely(s && s->kind == SPAN_SLAB && misuse_link_valid(s, n)))
+        return n;
+    misuse_link_corrupt("malloc", b);
+    return NULL;
+}
+
 /* Blocks other threads freed into our full pages (full_lock held). A block
  * whose page the sweeper took meanwhile is freed to it as any remote free. */
 static void drain_delayed_locked(struct heap *h)
 {
     void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b) {
-        void *next = *(void **)b;
+        void *next = delayed_next(b);
         struct span *s = span_of(b);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
@@ -309,15 +316,24 @@ static struct span *find_page(struct heap *h, unsigned cls)
 
 static void *alloc_from_page(struct heap *h, unsigned cls)
 {
-    struct span *pg = find_page(h, cls);
-    if (!pg) {
-        refresh_current(h, cls);
-        return NULL;
+    struct span *pg;
+    for (;;) {
+        pg = find_page(h, cls);
+        if (!pg) {
+            refresh_current(h, cls);
+            return NULL;
+        }
+        /* The head came from a link (misuse.h): outside the page's carved
+         * blocks, it is corrupt. Reported, the list cut (its rest leaked),
+         * and the page looked at again. */
+        if (likely(misuse_link_in(pg, pg->free)))
+            break;
+        misuse_page_list_corrupt(pg);
     }
     refresh_current(h, cls);
     void *b = pg->free;
-    pg->free = *(void **)b;
-    misuse_set_live(pg, b);
+    pg->free = misuse_link_get(b); /* checked when it is the head (above, malloc's fast path) */
+    misuse_set_live(b);
     pg->used++;
     pg->nmalloc++;
     return b;
@@ -399,6 +415,9 @@ static struct heap *heap_create(void)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
     h->misuse_key = misuse_key;
+    h->link_key = misuse_link_key;
+    h->link_mul = misuse_link_mul;
+    h->link_inv = misuse_link_inv;
     h->tcache = malloc_opt_tcache();
     h->arena = arena_choose();
     h->prof_next = UINT64_MAX;
@@ -548,11 +567,11 @@ static void heap_steal_full(struct heap *h)
      * lock holder's); those of other pages are freed to them remotely. */
     void *b = atomic_exchange_explicit(&h->delayed_free, NULL, memory_order_acquire);
     while (b) {
-        void *next = *(void **)b;
+        void *next = delayed_next(b);
         struct span *s = span_of(b);
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && (tag & SPAN_TAG_FULL)) {
-            *(void **)b = s->free;
+            misuse_link_set(b, s->free);
             s->free = b;
             s->used--;
         } else {
@@ -778,7 +797,7 @@ static const char *free_misuse(struct span *s, void *p)
             return ((uintptr_t)p - s->start) < span_bytes(s)
                        ? "invalid pointer (not the start of a block):"
                        : "invalid pointer (not allocated here):";
-        if (misuse_is_free(s, p))
+        if (misuse_is_free(p))
             return "double free of";
         return NULL;
     case SPAN_LARGE:
@@ -792,22 +811,6 @@ static const char *free_misuse(struct span *s, void *p)
         return (uintptr_t)p - s->start < span_bytes(s) ? "double free or invalid pointer"
                                                         : "invalid pointer (not allocated here):";
     }
-}
-
-void heap_free_nomark(struct heap *h, struct span *s, void *p)
-{
-    /* Not a block, or freed twice in a row: the slow path reports it. */
-    if (unlikely(!misuse_slab_block_ok(s, p) || p == s->free)) {
-        heap_free_slow(h, p, rtree_get((uintptr_t)p));
-        return;
-    }
-    *(void **)p = s->free;
-    s->free = p;
-    h->deallocated += s->block_size;
-    if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
-        heap_page_retire(h, s);
-    }
-    note_free_event(h);
 }
 
 bool heap_ptr_check(void *p, const char *func)
@@ -845,12 +848,6 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
     switch (s->kind) {
     case SPAN_SLAB: {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
-        /* The 8-byte class has no mark: an adjacent double free on our own
-         * page is still caught (the fast path sent it here). */
-        if (unlikely(s->mark_off == 0) && (tag & ~SPAN_TAG_MASK) == (uintptr_t)h && s->free == p) {
-            misuse_report("free", "double free of", p);
-            return;
-        }
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         junk_on_free(p, s->block_size);

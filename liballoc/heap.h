@@ -60,22 +60,28 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 27 instructions on a thread-cache hit with no event (TLS load,
- *     size test, class table lookup, pop, clearing the block's free mark
- *     (misuse.h: a load of the mark's offset and a store), used/nmalloc/
- *     allocated updates, one compare against next_event for sampling and
- *     decay ticks);
- *   free: 49 instructions for a local free of an unsampled small block
- *     whose page stays in use (two-level radix lookup, chunk page map, owner
- *     compare, the misuse checks, push, used decrement, deallocated add, one
- *     compare against free_next for the free-side decay event). The misuse
- *     checks are 13 of them (36 before): the block-boundary test (offset
- *     from the span's start, compare with the carved bytes, a multiply and
- *     compare: Lemire's divisibility test; 8) and the free mark (key load,
- *     xor, compare, store; 5). They are what makes a double or interior
- *     free detectable before it corrupts a free list (docs/misuse.md); the
- *     mark costs nothing measurable, the boundary test about 3% on
- *     single-thread churn (bench figures in the commit message).
+ *   malloc: 30 instructions on a thread-cache hit with no event (TLS load,
+ *     size test, class table lookup, pop, used/nmalloc/allocated updates,
+ *     one compare against next_event for sampling and decay ticks). The
+ *     misuse checks (misuse.h) are 5 of them: the popped head compared
+ *     with the page's carved range instead of NULL (it came from a link a
+ *     write after free may have changed; 2 more), the link decoded (a
+ *     multiply and an xor with the heap's copies of the keys: 2), the free
+ *     mark cleared (one store at offset 8, every class has that word: 1).
+ *     25 before the checks;
+ *   free: 48 instructions for a local free of an unsampled small block
+ *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
+ *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
+ *     compare, the misuse checks, push, used decrement, deallocated add,
+ *     one compare against free_next for the free-side decay event). The
+ *     checks are 15 of them: the block-boundary test (offset from the
+ *     span's start, compare with the carved bytes, a multiply and compare:
+ *     Lemire's divisibility test; 8), the free mark (key load, xor,
+ *     compare, store; 5) and the link's encoding (2); the radix-tree
+ *     encoding paid back 3 (36 before the checks). They are what makes a
+ *     double or interior free detectable before it corrupts a free list,
+ *     and a corrupted link detectable before malloc follows it
+ *     (docs/misuse.md has their cost on the benchmarks).
  * For scale, the same measure gives jemalloc 5.3 (Debian) 30 and 37.
  */
 #ifndef HEAP_H
@@ -86,6 +92,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "misuse.h"
 #include "sizeclass.h"
 #include "span.h"
 
@@ -102,6 +109,7 @@ struct heap {
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
     uintptr_t misuse_key;               /* copy of misuse_key: free's mark without a global load */
+    uintptr_t link_key, link_mul, link_inv; /* copies of misuse_link_*, for the fast paths' links */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
     uint64_t tick_bytes;                /* adaptive allocated bytes between decay ticks */
@@ -158,9 +166,6 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
-/* Free p on s, an 8-byte-class page h owns that is neither full nor sampled
- * (free's fast path sends these here: they have no free mark, misuse.h). */
-void heap_free_nomark(struct heap *h, struct span *s, void *p) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). */
@@ -195,10 +200,14 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
 {
     struct span *pg = h->pages[sizeclass_small_index(size)];
     void *b = pg->free;
-    if (unlikely(b == NULL))
+    /* b is NULL (no free block) or came from a link, which a write after
+     * free may have corrupted (misuse.h): one range compare sends both to
+     * the slow path, which tells them apart. So no pointer from a link is
+     * followed or handed out unchecked. */
+    if (unlikely((uintptr_t)b - pg->start >= pg->limit))
         return heap_alloc_small_slow(h, size);
-    pg->free = *(void **)b;
-    *(uintptr_t *)((char *)b + pg->mark_off) = 0; /* live now: no free mark (misuse.h) */
+    pg->free = (void *)((*(uintptr_t *)b * h->link_inv) ^ h->link_key); /* misuse_link_get */
+    misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
     pg->nmalloc++;
     uint64_t a = h->allocated + pg->block_size;

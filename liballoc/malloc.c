@@ -178,6 +178,14 @@ static struct span *span_checked(const void *p, const char *who)
     return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
 }
 
+/* Debug builds: canary after the requested size of small block p (misuse.h). */
+static inline void *canary_set(void *p, size_t size)
+{
+    if (config_debug && p && size <= SMALL_MAX)
+        misuse_canary_set(p, size);
+    return p;
+}
+
 static size_t span_usable(const struct span *s)
 {
     return s->kind == SPAN_SLAB ? s->block_size : s->usize;
@@ -243,6 +251,8 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         }
         if (in_place && !zero && new_usize > old)
             junk_on_alloc((char *)p + old, new_usize - old);
+        if (in_place && config_debug && tc < 0 && !arena)
+            canary_set(q, size);
         if (in_place) {
             if (new_usize == old && q == p)
                 return q;
@@ -264,6 +274,8 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
     if (unlikely(!q))
         return NULL;
     memcpy(q, p, old < size ? old : size);
+    if (config_debug && tc < 0 && !arena)
+        canary_set(q, size);
     if (tc < 0 || !tcache_dalloc((unsigned)tc, p))
         alloc_free(p);
     return q;
@@ -274,13 +286,25 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
 ALLOC_EXPORT void *malloc(size_t size)
 {
     struct heap *h = heap_tls;
+    if (config_debug)
+        return canary_set(size <= SMALL_MAX ? heap_alloc_small(h, size)
+                                            : heap_alloc_general(h, size, 0, false, false, NULL),
+                          size);
     if (likely(size <= SMALL_MAX))
         return heap_alloc_small(h, size);
     return heap_alloc_general(h, size, 0, false, false, NULL);
 }
 
-ALLOC_EXPORT void free(void *p)
+static void sized_free_slow(void *p, size_t size, int flags) NOINLINE;
+
+/* free and the sized free's common path. sized (a constant) adds one
+ * compare: a size larger than p's block is a caller's bug (C++ delete
+ * through a pointer to the wrong type, a wrong sdallocx size), reported by
+ * sized_free_slow. */
+ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
 {
+    if (config_debug && p)
+        misuse_canary_check(p, "free");
     struct heap *h = heap_tls;
     uintptr_t e = rtree_get((uintptr_t)p);
     if (likely(rtree_is_chunk(e))) {
@@ -291,15 +315,16 @@ ALLOC_EXPORT void free(void *p)
             (tag == ((uintptr_t)h | SPAN_TAG_SAMPLED) && !span_maybe_sampled(s, (uintptr_t)p))) {
             /* Misuse checks (misuse.h): p is a block boundary inside s (a
              * stale span of a large run fails here too) and its second word
-             * is not the free mark. The 8-byte class, which has no mark
-             * word, never gets here (SPAN_TAG_NOMARK). Any doubt goes to the
-             * slow path, which reports. */
+             * is not the free mark. Any doubt goes to the slow path, which
+             * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
             uintptr_t m = (uintptr_t)p ^ h->misuse_key;
             if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
                 goto slow;
+            if (sized && unlikely(size > s->block_size))
+                goto slow;
             *mark = m;
-            *(void **)p = s->free;
+            *(uintptr_t *)p = ((uintptr_t)s->free ^ h->link_key) * h->link_mul; /* misuse_link_set */
             s->free = p;
             uint64_t d = h->deallocated + s->block_size;
             h->deallocated = d;
@@ -314,14 +339,18 @@ ALLOC_EXPORT void free(void *p)
                 heap_free_event(h);
             return;
         }
-        /* Our own 8-byte-class page (no free mark): its own short path. */
-        if (tag == ((uintptr_t)h | SPAN_TAG_NOMARK)) {
-            heap_free_nomark(h, s, p);
-            return;
-        }
     }
 slow:
+    if (sized) {
+        sized_free_slow(p, size, 0);
+        return;
+    }
     heap_free_slow(h, p, e);
+}
+
+ALLOC_EXPORT void free(void *p)
+{
+    free_impl(p, 0, false);
 }
 
 ALLOC_EXPORT void *calloc(size_t n, size_t size)
@@ -336,7 +365,7 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
         void *p = heap_alloc_small(h, total);
         if (likely(p != NULL))
             memset(p, 0, total);
-        return p;
+        return canary_set(p, total);
     }
     return heap_alloc_general(h, total, 0, true, false, NULL);
 }
@@ -374,8 +403,9 @@ ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 static void *aligned(size_t align, size_t size)
 {
     if (align <= MIN_ALIGN && size <= SMALL_MAX)
-        return heap_alloc_small(heap_tls, align > 8 && size < MIN_ALIGN ? MIN_ALIGN : size);
-    return heap_alloc_general(heap_tls, size, align, false, false, NULL);
+        return canary_set(heap_alloc_small(heap_tls, align > 8 && size < MIN_ALIGN ? MIN_ALIGN : size),
+                          size);
+    return canary_set(heap_alloc_general(heap_tls, size, align, false, false, NULL), size);
 }
 
 ALLOC_EXPORT int posix_memalign(void **out, size_t align, size_t size)
@@ -433,6 +463,8 @@ ALLOC_EXPORT size_t malloc_usable_size(void *p)
     if (!p)
         return 0;
     struct span *s = span_checked(p, "malloc_usable_size");
+    if (config_debug && s)
+        misuse_canary_drop(p);
     return s ? span_usable(s) : 0;
 }
 
@@ -466,6 +498,8 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
     struct span *s = span_checked(p, "xallocx");
     if (unlikely(s == NULL))
         return 0;
+    if (config_debug)
+        misuse_canary_drop(p);
     size_t old = span_usable(s);
     if (size == 0)
         size = 1;
@@ -504,6 +538,8 @@ ALLOC_EXPORT size_t sallocx(const void *p, int flags)
 {
     (void)flags;
     struct span *s = span_checked(p, "sallocx");
+    if (config_debug && s)
+        misuse_canary_drop((void *)p);
     return s ? span_usable(s) : 0;
 }
 
@@ -521,25 +557,39 @@ ALLOC_EXPORT void dallocx(void *p, int flags)
     dalloc_flags(p, flags);
 }
 
+/* The sized free's checks off the fast path: p must be a live block and
+ * size must fit it (reported and ignored otherwise: misuse.h). */
+static void sized_free_slow(void *p, size_t size, int flags)
+{
+    if (p == NULL)
+        return;
+    struct span *s = span_checked(p, "sdallocx");
+    if (!s)
+        return; /* reported and ignored */
+    if (size > span_usable(s)) {
+        misuse_report("sdallocx", "size larger than the block (sized deallocation mismatch):", p);
+        return;
+    }
+    dalloc_flags(p, flags);
+}
+
 /* The sized free. In this design the size cannot save work: free must find
  * the block's page anyway (the page holds the free list and the owner that
  * decides local or remote free), and that lookup also yields the size, so a
  * small size could only skip the huge-block test, which a caller passing a
- * wrong size would turn into a wild read. So sdallocx is free, plus, in debug
- * builds, a check that the size fits the block (a mismatched sized delete is
- * a caller's bug that would otherwise go unnoticed). */
+ * wrong size would turn into a wild read. So sdallocx is free plus one
+ * compare: a size larger than the block (C++ delete through a pointer to a
+ * larger type, a wrong size) is reported with the address and the call
+ * ignored (abort under opt.abort). A size smaller than requested is not
+ * caught (xallocx may have grown the block since). jemalloc leaves both
+ * undefined. */
 ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
 {
-    if (config_debug && p) {
-        struct span *s = span_checked(p, "sdallocx");
-        if (!s)
-            return; /* reported and ignored */
-        if (size > span_usable(s)) {
-            misuse_report("sdallocx", "size larger than the block", p);
-            return;
-        }
+    if (likely(flags == 0) && !config_debug) {
+        free_impl(p, size, true);
+        return;
     }
-    dalloc_flags(p, flags);
+    sized_free_slow(p, size, flags);
 }
 
 ALLOC_EXPORT size_t nallocx(size_t size, int flags)

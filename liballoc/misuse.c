@@ -1,12 +1,16 @@
-/* misuse: the free-mark key, the misuse report and the 8-byte-class page
- * check (see misuse.h). */
+/* misuse: the free-mark key and the misuse report (see misuse.h). */
 #include "misuse.h"
+#include "base.h"
+#include "options.h"
+#include "rtree.h"
 #include "warn.h"
 
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
 uintptr_t misuse_key;
+uintptr_t misuse_link_key, misuse_link_mul = 1, misuse_link_inv = 1;
 
 void misuse_boot(void)
 {
@@ -23,6 +27,23 @@ void misuse_boot(void)
     /* A non-zero top byte: p ^ key is never a canonical user address, so
      * no free-list link and no NULL ever equals a mark. */
     misuse_key = k | ((uintptr_t)0xa5 << 56);
+    if (opt.free_list_protect) {
+        /* A second key, so a freed block's mark (p ^ misuse_key, which a
+         * read after free may show) says nothing about it. */
+        uintptr_t l[2] = {0, 0};
+        if (getrandom(l, sizeof(l), GRND_NONBLOCK) != (ssize_t)sizeof(l)) {
+            l[0] = (k * 0xbf58476d1ce4e5b9u) ^ (k >> 29);
+            l[1] = (l[0] * 0x94d049bb133111ebu) ^ (l[0] >> 31);
+        }
+        misuse_link_key = l[0] | ((uintptr_t)0xc3 << 56);
+        /* Odd, so invertible mod 2^64; Newton's iteration gives the inverse
+         * (each step doubles the correct low bits: 3 -> 6 -> ... -> 96). */
+        uintptr_t m = l[1] | 1, inv = m;
+        for (int i = 0; i < 5; i++)
+            inv *= 2 - m * inv;
+        misuse_link_mul = m;
+        misuse_link_inv = inv;
+    }
 }
 
 /* Append s to buf at *n (bounded). */
@@ -58,29 +79,104 @@ void misuse_report(const char *func, const char *what, const void *p)
     warn_print(buf);
 }
 
-bool misuse_page_check(struct span *pg)
+void misuse_link_corrupt(const char *func, const void *slot)
 {
-    /* One bit per block (a slab holds at most 64 KiB / 8 blocks at 8 bytes:
-     * 1 KiB of stack). Only pages of the 8-byte class come here. */
-    enum { MAXB = 8192 };
-    uint64_t seen[MAXB / 64] = {0};
-    uint32_t count = 0;
-    for (void *b = pg->free; b; b = *(void **)b) {
-        uintptr_t off = (uintptr_t)b - pg->start;
-        if (!misuse_slab_block_ok(pg, b) || off / pg->block_size >= pg->capacity) {
-            misuse_report("free", "corrupted free list (a block freed twice or written after free) near", b);
-            return false;
-        }
-        uint32_t i = (uint32_t)(off / pg->block_size);
-        if (i >= MAXB)
-            return true; /* not a class this check knows: nothing to say */
-        if (seen[i / 64] & ((uint64_t)1 << (i % 64))) {
-            misuse_report("free", "double free of", b);
-            return false;
-        }
-        seen[i / 64] |= (uint64_t)1 << (i % 64);
-        if (++count > pg->capacity)
-            break;
+    misuse_report(func, "corrupted free list (a freed block was written to):", slot);
+}
+
+void misuse_page_list_corrupt(struct span *pg)
+{
+    /* The bad head was decoded from the link of the block popped last; that
+     * block is live now and, unless its owner wrote there already, still
+     * holds the encoded value. */
+    uintptr_t want = ((uintptr_t)pg->free ^ misuse_link_key) * misuse_link_mul;
+    const void *culprit = NULL;
+    for (uint32_t i = 0; i < pg->capacity && !culprit; i++) {
+        const uintptr_t *b = (const uintptr_t *)(pg->start + (uintptr_t)i * pg->stride);
+        if (*b == want)
+            culprit = b;
     }
-    return true;
+    pg->free = NULL;
+    if (culprit)
+        misuse_link_corrupt("malloc", culprit);
+    else
+        misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
+                      (const void *)pg->start);
+}
+
+/* ---- canaries (debug builds) ---- */
+
+void misuse_canary_page(struct span *pg)
+{
+    if (pg->canary_cap < pg->reserved) {
+        /* Base memory is never freed: a span descriptor keeps its table for
+         * the next slab it describes. */
+        uint32_t *t = base_alloc(pg->reserved * sizeof(uint32_t), 64);
+        if (!t) {
+            pg->canary_cap = 0;
+            pg->canary_req = NULL;
+            return;
+        }
+        pg->canary_req = t;
+        pg->canary_cap = pg->reserved;
+    }
+    for (uint32_t i = 0; i < pg->canary_cap; i++)
+        pg->canary_req[i] = MISUSE_CANARY_NONE;
+}
+
+/* The slab of live small block p and p's entry in its canary table, or NULL. */
+static uint32_t *canary_slot(void *p, struct span **sp)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (!rtree_is_chunk(e))
+        return NULL;
+    struct span *s = rtree_chunk_span(e, (uintptr_t)p);
+    if (s->kind != SPAN_SLAB || !s->canary_req || !misuse_slab_block_ok(s, p))
+        return NULL;
+    uint32_t i = (uint32_t)(((uintptr_t)p - s->start) / s->stride);
+    if (i >= s->canary_cap)
+        return NULL;
+    *sp = s;
+    return &s->canary_req[i];
+}
+
+void misuse_canary_set(void *p, size_t size)
+{
+    struct span *s;
+    uint32_t *slot = canary_slot(p, &s);
+    if (!slot)
+        return;
+    /* Up to the stride: the 8-byte class's second word is slack too. */
+    if (size >= s->stride) {
+        *slot = MISUSE_CANARY_NONE; /* no slack: no canary */
+        return;
+    }
+    memset((char *)p + size, MISUSE_CANARY_BYTE, s->stride - size);
+    *slot = (uint32_t)size;
+}
+
+void misuse_canary_check(void *p, const char *func)
+{
+    struct span *s;
+    uint32_t *slot = canary_slot(p, &s);
+    /* Free blocks (a double free) and non-blocks are the free path's to report. */
+    if (!slot || *slot == MISUSE_CANARY_NONE || misuse_is_free(p))
+        return;
+    uint32_t size = *slot;
+    *slot = MISUSE_CANARY_NONE;
+    const unsigned char *b = p;
+    for (uint32_t i = size; i < s->stride; i++) {
+        if (b[i] != MISUSE_CANARY_BYTE) {
+            misuse_report(func, "heap overflow (written past the requested size) in", p);
+            return;
+        }
+    }
+}
+
+void misuse_canary_drop(void *p)
+{
+    struct span *s;
+    uint32_t *slot = canary_slot(p, &s);
+    if (slot)
+        *slot = MISUSE_CANARY_NONE;
 }

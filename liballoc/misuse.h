@@ -11,12 +11,9 @@
  * program cannot produce that value by accident (it does not know the key,
  * and the value is not a canonical address, so no free-list link equals it),
  * and freeing p then is a double free, caught before it reaches any list.
- * The 8-byte class has no second word: its pages carry SPAN_TAG_NOMARK and
- * free takes heap_free_nomark, which compares p with the top of its page's
- * free list (the adjacent double free), explicit
- * tcache bins are searched, and a page whose count of blocks out reaches
- * zero has its free list checked for a block listed twice (a cycle) before
- * it goes back to the arena (misuse_page_check); see docs/misuse.md.
+ * Every block has that second word: the 8-byte class keeps its usable size
+ * but its blocks are 16 bytes apart (sizeclass_stride), so the mark sits at
+ * offset 8 in every class and the paths need no per-class offset.
  *
  * Pointers: a slab block must lie inside its span and on a block boundary
  * (one multiply against the span's div_magic: Lemire's divisibility test),
@@ -38,6 +35,14 @@
 
 /* Random per process (misuse_boot), top byte forced non-zero. */
 extern uintptr_t misuse_key;
+/* Free-list link keys (opt.free_list_protect): a link is stored as
+ * (next ^ misuse_link_key) * misuse_link_mul and read back by multiplying
+ * with misuse_link_inv (the inverse of the odd misuse_link_mul mod 2^64).
+ * The multiply spreads any change of a stored link over all the bits above
+ * it, so a write after free -- a whole word or one flipped byte -- decodes
+ * to an address far outside the page. Random per process; 0, 1, 1 when the
+ * option is off (links are then plain pointers). */
+extern uintptr_t misuse_link_key, misuse_link_mul, misuse_link_inv;
 
 /* Pick the key; from malloc_init, before the first block is handed out. */
 void misuse_boot(void);
@@ -48,13 +53,6 @@ ALWAYS_INLINE uintptr_t misuse_mark_of(const void *p)
     return (uintptr_t)p ^ misuse_key;
 }
 
-/* Offset of the mark word in blocks of size bs (0: none, the 8-byte class,
- * whose only word is the free-list link). */
-ALWAYS_INLINE uint32_t misuse_mark_offset(uint32_t bs)
-{
-    return bs >= 16 ? 8 : 0;
-}
-
 /* Lemire's constant for the test "off is a multiple of d" (d < 2^32, off < 2^32):
  * off * c <= c - 1 (mod 2^64) with c = 2^64 / d rounded up. */
 ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
@@ -62,40 +60,119 @@ ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
     return UINT64_MAX / d + 1;
 }
 
-/* True if p is a block boundary of slab s (inside its blocks). */
+/* True if p is a block boundary of slab s (inside its carved blocks). */
 ALWAYS_INLINE bool misuse_slab_block_ok(const struct span *s, const void *p)
 {
     uintptr_t off = (uintptr_t)p - s->start;
     return off < s->limit && off * s->div_magic < s->div_magic;
 }
 
-/* Mark slab block p of s free (before its link is written: in the 8-byte
- * class the link overwrites the mark). */
-ALWAYS_INLINE void misuse_set_free(const struct span *s, void *p)
+/* Mark slab block p free (its second word). */
+ALWAYS_INLINE void misuse_set_free(void *p)
 {
-    *(uintptr_t *)((char *)p + s->mark_off) = misuse_mark_of(p);
+    ((uintptr_t *)p)[1] = misuse_mark_of(p);
 }
 
-/* Clear the free mark of slab block p being handed out (after its link was read). */
-ALWAYS_INLINE void misuse_set_live(const struct span *s, void *p)
+/* Clear the free mark of slab block p being handed out. */
+ALWAYS_INLINE void misuse_set_live(void *p)
 {
-    *(uintptr_t *)((char *)p + s->mark_off) = 0;
+    ((uintptr_t *)p)[1] = 0;
 }
 
-/* True if slab block p of s carries the free mark (a valid block of s). */
-ALWAYS_INLINE bool misuse_is_free(const struct span *s, const void *p)
+/* True if slab block p (a block boundary of its slab) carries the free mark. */
+ALWAYS_INLINE bool misuse_is_free(const void *p)
 {
-    return *(const uintptr_t *)((const char *)p + s->mark_off) == misuse_mark_of(p);
+    return ((const uintptr_t *)p)[1] == misuse_mark_of(p);
 }
 
 /* Report misuse "<jemalloc>: func(): what 0xADDR" and return (abort under
  * opt.abort). func and what are static strings. Never allocates. */
 void misuse_report(const char *func, const char *what, const void *p);
 
-/* Check the free list of page pg (8-byte class: no marks) for a block
- * listed twice or a link out of the page, before the page leaves its
- * owner. Reports the block and returns false when the list is corrupt: the
- * caller must then keep the page out of circulation. Owner only. */
-bool misuse_page_check(struct span *pg);
+/*
+ * Free-list links (opt.free_list_protect). Every next pointer kept inside a
+ * free block -- a page's free list, a page's remote-free stack, a heap's
+ * delayed-free stack -- is stored encoded (misuse_link_key) and checked
+ * when read: a link taken from a page's list must decode to NULL or to an
+ * address inside that page's carved blocks (misuse_link_in), checked when
+ * it becomes the head that malloc pops (one compare on malloc's fast path,
+ * which also covers "no free block"); the walk over a page's remote-free
+ * stack checks each link the same way, and the walk over a heap's
+ * delayed-free stack (blocks of any page, rare) asks for a block boundary
+ * carrying the free mark (misuse_link_valid). A
+ * write after free that overwrites a link without knowing the key decodes
+ * to a wild value, which is reported (misuse_link_corrupt) and never
+ * handed out: the list is cut there, its remaining blocks leak. The heads
+ * of the lists live in metadata (span, heap) and are stored plainly.
+ */
+
+/* Store next as the link of free block slot. */
+ALWAYS_INLINE void misuse_link_set(void *slot, const void *next)
+{
+    *(uintptr_t *)slot = ((uintptr_t)next ^ misuse_link_key) * misuse_link_mul;
+}
+
+/* The link of free block slot, decoded (not checked). */
+ALWAYS_INLINE void *misuse_link_get(const void *slot)
+{
+    return (void *)((*(const uintptr_t *)slot * misuse_link_inv) ^ misuse_link_key);
+}
+
+/* True if n, a link read from a block of slab s's free list, may be
+ * followed: NULL, or inside s's carved blocks. */
+ALWAYS_INLINE bool misuse_link_in(const struct span *s, const void *n)
+{
+    return likely((uintptr_t)n - s->start < s->limit) || n == NULL;
+}
+
+/* The slow walks' check of a link n read from a block of slab s: NULL, or a
+ * block boundary of s that carries the free mark. */
+ALWAYS_INLINE bool misuse_link_valid(const struct span *s, const void *n)
+{
+    return n == NULL || (misuse_slab_block_ok(s, n) && misuse_is_free(n));
+}
+
+/* Report that the link stored in free block slot is corrupt ("func():
+ * corrupted free list (a freed block was written to): slot"); the caller
+ * cuts the list before slot's link. Aborts under opt.abort. */
+void misuse_link_corrupt(const char *func, const void *slot) NOINLINE;
+
+/* The head of slab pg's free list (read from a link) is not NULL and not
+ * inside the page: report it, naming the block whose link held it when
+ * that block can still be found (a carved block whose first word is the
+ * encoded bad value: the block handed out just before), else the page; and
+ * cut the list (pg->free = NULL). Owner only. */
+void misuse_page_list_corrupt(struct span *pg) NOINLINE;
+
+/*
+ * Canaries (debug builds only, config_debug; nothing in release builds).
+ * A small block handed out by malloc, calloc, realloc, posix_memalign,
+ * aligned_alloc, memalign, valloc or operator new has the bytes between the
+ * requested size and its usable size filled with MISUSE_CANARY_BYTE, and
+ * its requested size recorded in its slab's canary_req table; free (every
+ * path: free, delete, dallocx, sdallocx, realloc's move, explicit tcaches)
+ * checks them and reports "heap overflow" with the block's address. When
+ * the request fills the class exactly there is no slack and so no canary
+ * (e.g. malloc(48)); in the 8-byte class the 8 bytes after the usable size
+ * (the block's second word) are slack too, so even malloc(8) has one.
+ * mallocx/rallocx/tcache allocations get none (their callers
+ * may use the whole nallocx size), and malloc_usable_size/sallocx/xallocx
+ * drop a block's canary (the caller may now use every usable byte). Large
+ * and huge blocks get none.
+ */
+/* junk:alloc's byte (junk.h), so a junk-filled block reads 0xa5 to its end. */
+#define MISUSE_CANARY_BYTE 0xa5
+#define MISUSE_CANARY_NONE UINT32_MAX
+
+/* Slab pg (re)initialised: no block has a canary (page_init, debug only). */
+void misuse_canary_page(struct span *pg);
+/* Small block p was just handed out for a request of size bytes: fill and
+ * record its canary (debug builds). */
+void misuse_canary_set(void *p, size_t size);
+/* p is being freed by func: if it is a live small block with a canary,
+ * check it and report an overflow; the canary is dropped either way. */
+void misuse_canary_check(void *p, const char *func);
+/* The caller may use all of p's usable size from now on. */
+void misuse_canary_drop(void *p);
 
 #endif

@@ -17,11 +17,13 @@ void page_init(struct span *s, unsigned cls)
     s->cls = (uint8_t)cls;
     s->block_size = sizeclass_size[cls];
     s->reserved = sizeclass_slab_blocks[cls];
-    s->div_magic = misuse_div_magic(s->block_size);
+    s->stride = sizeclass_stride(s->block_size);
+    s->div_magic = misuse_div_magic(s->stride);
     s->limit = 0; /* grows with capacity: a never-carved block is no block */
-    s->mark_off = misuse_mark_offset(s->block_size);
     s->capacity = 0;
     s->used = 0;
+    if (config_debug)
+        misuse_canary_page(s);
     s->free = NULL;
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
     span_sampled_reset(s);
@@ -34,7 +36,7 @@ void page_extend(struct span *pg)
     uint32_t left = pg->reserved - pg->capacity;
     if (left == 0)
         return;
-    uint32_t bs = pg->block_size;
+    uint32_t bs = pg->stride;
     /* About one OS page of blocks at a time (at least 4, or what is left). */
     uint32_t n = (uint32_t)(PAGE / bs);
     if (n < 4)
@@ -45,14 +47,37 @@ void page_extend(struct span *pg)
     char *b = first;
     /* Carved blocks are free blocks: marked, so a free of one is caught. */
     for (uint32_t i = 1; i < n; i++, b += bs) {
-        misuse_set_free(pg, b);
-        *(void **)b = b + bs;
+        misuse_set_free(b);
+        misuse_link_set(b, b + bs);
     }
-    misuse_set_free(pg, b);
-    *(void **)b = pg->free;
+    misuse_set_free(b);
+    misuse_link_set(b, pg->free);
     pg->free = first;
     pg->capacity += n;
     pg->limit = (uint64_t)pg->capacity * bs;
+}
+
+/* The last block of the remote-free stack from head (its links checked
+ * against the page's range as malloc checks its list's head, misuse.h: a
+ * corrupt link is reported and the stack cut there, its rest leaked); *n
+ * counts the blocks kept. */
+static void *remote_tail(struct span *pg, void *head, unsigned *n)
+{
+    void *tail = head;
+    unsigned k = 1;
+    for (;;) {
+        void *next = misuse_link_get(tail);
+        if (next == NULL)
+            break;
+        if (unlikely(!misuse_link_in(pg, next))) {
+            misuse_link_corrupt("malloc", tail);
+            break;
+        }
+        tail = next;
+        k++;
+    }
+    *n = k;
+    return tail;
 }
 
 unsigned page_collect(struct span *pg)
@@ -64,13 +89,9 @@ unsigned page_collect(struct span *pg)
                                                   memory_order_acq_rel, memory_order_relaxed))
         ;
     void *head = TF_BLOCK(tf);
-    void *tail = head;
-    unsigned n = 1;
-    while (*(void **)tail) {
-        tail = *(void **)tail;
-        n++;
-    }
-    *(void **)tail = pg->free;
+    unsigned n;
+    void *tail = remote_tail(pg, head, &n);
+    misuse_link_set(tail, pg->free);
     pg->free = head;
     pg->used -= n;
     return n;
@@ -93,13 +114,9 @@ unsigned page_collect_never(struct span *pg, bool own_freeing)
     void *head = TF_BLOCK(tf);
     if (!head)
         return 0;
-    void *tail = head;
-    unsigned n = 1;
-    while (*(void **)tail) {
-        tail = *(void **)tail;
-        n++;
-    }
-    *(void **)tail = pg->free;
+    unsigned n;
+    void *tail = remote_tail(pg, head, &n);
+    misuse_link_set(tail, pg->free);
     pg->free = head;
     pg->used -= n;
     return n;
@@ -122,7 +139,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
         return false;
     }
     page_collect_never(pg, true);
-    *(void **)block = pg->free;
+    misuse_link_set(block, pg->free);
     pg->free = block;
     pg->used--;
     heap_full_unlink(owner, pg);
@@ -136,7 +153,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
 
 void page_free_remote(struct span *pg, void *block)
 {
-    misuse_set_free(pg, block); /* free from here on, whatever list it joins */
+    misuse_set_free(block); /* free from here on, whatever list it joins */
     uintptr_t tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);
     uintptr_t nt;
     bool notify;
@@ -145,7 +162,7 @@ void page_free_remote(struct span *pg, void *block)
         if (notify) {
             nt = (tf & ~(uintptr_t)3) | DELAY_FREEING;
         } else {
-            *(void **)block = TF_BLOCK(tf);
+            misuse_link_set(block, TF_BLOCK(tf));
             nt = (uintptr_t)block | (tf & 3);
         }
     } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
@@ -186,7 +203,7 @@ void page_free_remote(struct span *pg, void *block)
         return;
     void *head = atomic_load_explicit(&owner->delayed_free, memory_order_relaxed);
     do {
-        *(void **)block = head;
+        misuse_link_set(block, head);
     } while (!atomic_compare_exchange_weak_explicit(&owner->delayed_free, &head, block,
                                                     memory_order_release, memory_order_relaxed));
     tf = atomic_load_explicit(&pg->thread_free, memory_order_relaxed);

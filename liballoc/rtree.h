@@ -3,8 +3,12 @@
  * that chunk's metadata, so free() finds the owner of any pointer in two
  * loads and recognises pointers that are not ours. Reads are lock-free;
  * leaves are installed once with a compare-and-swap and never freed.
- * Values: a struct chunk * for chunks cut into spans, or (struct span *)|1
- * for the first chunk of a huge block (0: not ours). This header owns that
+ * Values: a struct chunk * | 2 for chunks cut into spans, or
+ * (struct span *)|1 for the first chunk of a huge block (0: not ours). The
+ * chunk tag is a bit of its own so that "a chunk" is one bit test (0 and
+ * huge values both fail it) and the tag folds into the page-map load's
+ * displacement: free's fast path pays one test for "ours and cut into
+ * spans". This header owns that
  * encoding: every writer and reader goes through the helpers below
  * (rtree_value_span, the one decode, and its parts), so no other file
  * tests the low bit or turns a value into a span by hand.
@@ -13,6 +17,7 @@
 #define RTREE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "config.h"
 #include "span.h"
@@ -20,37 +25,58 @@
 #define RTREE_LEAF_BITS 14
 #define RTREE_ROOT_BITS (48 - LG_CHUNK - RTREE_LEAF_BITS)
 
-extern _Atomic(uintptr_t *) rtree_root[1u << RTREE_ROOT_BITS];
+/* The root, and the leaf every root slot with no leaf of its own stands for
+ * (all 0: "not ours"). A root slot holds its leaf's address minus
+ * leaf_zero's, so the all-zero root of .bss already means "every slot:
+ * leaf_zero": a lookup is two dependent loads and an add, no test (the free
+ * fast path's cost, heap.h), and the library needs no relocated table (a
+ * root of 8192 initialised pointers cost every process 280 KiB of RSS in
+ * relocations and dirty data). Both zero, so neither takes RSS until read. */
+struct rtree_map {
+    _Atomic uintptr_t root[1u << RTREE_ROOT_BITS];
+    uintptr_t leaf_zero[1u << RTREE_LEAF_BITS];
+};
+extern struct rtree_map rtree_map;
+
+/* The leaf of root slot i. */
+ALWAYS_INLINE uintptr_t *rtree_leaf(size_t i)
+{
+    return (uintptr_t *)((char *)rtree_map.leaf_zero +
+                         atomic_load_explicit(&rtree_map.root[i], memory_order_acquire));
+}
 
 ALWAYS_INLINE uintptr_t rtree_get(uintptr_t addr)
 {
-    uintptr_t *leaf = atomic_load_explicit(&rtree_root[(addr >> (LG_CHUNK + RTREE_LEAF_BITS)) &
-                                                       ((1u << RTREE_ROOT_BITS) - 1)],
-                                           memory_order_acquire);
-    if (unlikely(leaf == NULL))
-        return 0;
-    return atomic_load_explicit((_Atomic uintptr_t *)&leaf[(addr >> LG_CHUNK) &
-                                                           ((1u << RTREE_LEAF_BITS) - 1)],
-                                memory_order_acquire);
+    size_t i = (addr >> (LG_CHUNK + RTREE_LEAF_BITS)) & ((1u << RTREE_ROOT_BITS) - 1);
+    size_t j = (addr >> LG_CHUNK) & ((1u << RTREE_LEAF_BITS) - 1);
+    /* leaf_zero + offset + 8j: one add, the rest in the load's address. */
+    uintptr_t base = (uintptr_t)&rtree_map +
+                     atomic_load_explicit(&rtree_map.root[i], memory_order_acquire);
+    __asm__("" : "+r"(base)); /* keep 8j as the load's scaled index */
+    return atomic_load_explicit(
+        (_Atomic uintptr_t *)(base + offsetof(struct rtree_map, leaf_zero) + j * sizeof(uintptr_t)),
+        memory_order_acquire);
 }
 
 /* ---- the value encoding ---- */
 
 /* Low bit of a value: it is a huge block's span, not a chunk. */
 #define RTREE_HUGE_BIT ((uintptr_t)1)
+/* Second bit: it is a chunk cut into spans. */
+#define RTREE_CHUNK_BIT ((uintptr_t)2)
 
 /* The value recording a chunk cut into spans. */
-ALWAYS_INLINE uintptr_t rtree_value_chunk(struct chunk *c) { return (uintptr_t)c; }
+ALWAYS_INLINE uintptr_t rtree_value_chunk(struct chunk *c) { return (uintptr_t)c | RTREE_CHUNK_BIT; }
 /* The value recording the first chunk of the huge block s. */
 ALWAYS_INLINE uintptr_t rtree_value_huge(struct span *s) { return (uintptr_t)s | RTREE_HUGE_BIT; }
 
 /* True when v is a chunk cut into spans (not 0, not a huge block). */
-ALWAYS_INLINE bool rtree_is_chunk(uintptr_t v) { return v != 0 && (v & RTREE_HUGE_BIT) == 0; }
+ALWAYS_INLINE bool rtree_is_chunk(uintptr_t v) { return (v & RTREE_CHUNK_BIT) != 0; }
 /* True when v is the first chunk of a huge block. */
 ALWAYS_INLINE bool rtree_is_huge(uintptr_t v) { return (v & RTREE_HUGE_BIT) != 0; }
 
 /* The chunk of a value that is a chunk or 0 (then NULL). */
-ALWAYS_INLINE struct chunk *rtree_chunk(uintptr_t v) { return (struct chunk *)v; }
+ALWAYS_INLINE struct chunk *rtree_chunk(uintptr_t v) { return (struct chunk *)(v & ~RTREE_CHUNK_BIT); }
 /* The span of a value for which rtree_is_huge holds. */
 ALWAYS_INLINE struct span *rtree_huge_span(uintptr_t v)
 {
@@ -66,7 +92,8 @@ ALWAYS_INLINE size_t rtree_chunk_page(uintptr_t addr) { return (addr >> LG_PAGE)
  * that it covers addr). Never NULL. */
 ALWAYS_INLINE struct span *rtree_chunk_span(uintptr_t v, uintptr_t addr)
 {
-    return rtree_chunk(v)->map[rtree_chunk_page(addr)];
+    /* v - RTREE_CHUNK_BIT, not a mask: the subtraction folds into the load. */
+    return ((struct chunk *)(v - RTREE_CHUNK_BIT))->map[rtree_chunk_page(addr)];
 }
 
 /* The span that v (the value rtree_get(addr) returned) records for addr:

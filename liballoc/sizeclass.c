@@ -49,7 +49,8 @@ void sizeclass_init(void)
     }
     for (unsigned c = 0; c < NSMALL; c++) {
         sizeclass_slab_pages[c] = (uint16_t)slab_pages_for(sizeclass_size[c]);
-        sizeclass_slab_blocks[c] = (uint32_t)(sizeclass_slab_pages[c] * PAGE / sizeclass_size[c]);
+        sizeclass_slab_blocks[c] =
+            (uint32_t)(sizeclass_slab_pages[c] * PAGE / sizeclass_stride(sizeclass_size[c]));
     }
 }
 

@@ -25,6 +25,14 @@
 
 extern uint8_t sizeclass_index_table[(SMALL_MAX >> 3) + 1];
 extern uint32_t sizeclass_size[NSMALL];
+/* Bytes between block starts in a slab: the class size, but at least 16 so
+ * every block has a second word for its free mark (misuse.h). The 8-byte
+ * class keeps its usable size (8, as jemalloc's) and spends 16 bytes. */
+#define SIZECLASS_MIN_STRIDE 16
+ALWAYS_INLINE uint32_t sizeclass_stride(uint32_t size)
+{
+    return size < SIZECLASS_MIN_STRIDE ? SIZECLASS_MIN_STRIDE : size;
+}
 /* Pages per slab for each small class, and blocks per slab. */
 extern uint16_t sizeclass_slab_pages[NSMALL];
 extern uint32_t sizeclass_slab_blocks[NSMALL];

@@ -37,11 +37,7 @@ enum span_kind {
 #define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
 #define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
 #define SPAN_TAG_JUNK    ((uintptr_t)4) /* junk:free: every free takes the slow path (junk.h) */
-#define SPAN_TAG_NOMARK  ((uintptr_t)8) /* 8-byte class, no free mark: frees take the slow path (misuse.h) */
 #define SPAN_TAG_MASK    ((uintptr_t)15)
-
-/* The constant tag bits of slab s: SPAN_TAG_NOMARK for the 8-byte class. */
-#define SPAN_TAG_CLASS(s) ((s)->mark_off ? (uintptr_t)0 : SPAN_TAG_NOMARK)
 
 /* Delayed-free states in the low 2 bits of thread_free. */
 enum delayed_state {
@@ -67,10 +63,10 @@ struct span {
     uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
     _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
     uintptr_t start;                 /* first byte of the run */
-    uint64_t div_magic;              /* slab: misuse_div_magic(block_size), block-boundary test */
-    uint64_t limit;                  /* slab: capacity * block_size, bytes of carved blocks */
+    uint64_t div_magic;              /* slab: misuse_div_magic(stride), block-boundary test */
+    uint64_t limit;                  /* slab: capacity * stride, bytes of carved blocks */
     uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
-    uint32_t mark_off;               /* slab: offset of a free block's mark word (misuse.h) */
+    uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
     _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
     /* Slab bookkeeping of the slow paths. */
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
@@ -94,6 +90,8 @@ struct span {
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
+    uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
+    uint32_t canary_cap;             /* entries canary_req holds */
 };
 
 /* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,

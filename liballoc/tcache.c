@@ -82,9 +82,7 @@ static void bin_release(struct tcache *tc, unsigned cls, unsigned n)
     size_t usize = sizeclass_size[cls];
     for (unsigned i = 0; i < n; i++) {
         /* Cached blocks carry the free mark; free() wants a live block. */
-        struct span *s = rtree_value_span(rtree_get((uintptr_t)tc->bin[cls][i]),
-                                          (uintptr_t)tc->bin[cls][i]);
-        misuse_set_live(s, tc->bin[cls][i]);
+        misuse_set_live(tc->bin[cls][i]);
         alloc_free(tc->bin[cls][i]);
         struct heap *h = heap_tls;
         if (h != &heap_empty)
@@ -135,7 +133,7 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
         unsigned cls = sizeclass_small_index(usize);
         if (tc->n[cls] > 0) {
             void *p = tc->bin[cls][--tc->n[cls]];
-            misuse_set_live(rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p), p);
+            misuse_set_live(p);
             struct heap *h = heap_get();
             if (h) {
                 h->allocated += usize;
@@ -167,20 +165,19 @@ bool tcache_dalloc(unsigned id, void *p)
         return false; /* not a block: free() reports it */
     unsigned cls = s->cls;
     /* A block already free, here or anywhere (misuse.h), is reported and
-     * left alone; the 8-byte class has no mark, but its bin is searched. */
-    bool twice = misuse_is_free(s, p);
-    for (unsigned i = 0; i < tc->n[cls] && !twice; i++)
-        twice = tc->bin[cls][i] == p;
-    if (twice) {
+     * left alone. */
+    if (misuse_is_free(p)) {
         misuse_report("dallocx", "double free of", p);
         return true;
     }
     if (span_maybe_sampled(s, (uintptr_t)p))
         return false; /* the profiler must see this free: take the normal path */
+    if (config_debug)
+        misuse_canary_check(p, "dallocx");
     if (tc->n[cls] == TCACHE_BIN_CAP)
         bin_release(tc, cls, TCACHE_BIN_CAP / 2);
     junk_on_free(p, s->block_size);
-    misuse_set_free(s, p);
+    misuse_set_free(p);
     tc->bin[cls][tc->n[cls]++] = p;
     struct heap *h = heap_get();
     if (h)

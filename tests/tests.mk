@@ -190,3 +190,10 @@ $(MISUSE_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS) -lpthread
 TEST_DEPS += $(MISUSE_BINS)
+
+# tests/apps/misuse_suite.sh: the security suite's kinds of misuse (tests/misuse/suite.cc).
+MISUSE_SUITE := $(BUILD)/tests/misuse/suite
+$(MISUSE_SUITE): tests/misuse/suite.cc $(BUILD)/liballoc.so
+	@mkdir -p $(dir $@)
+	$(CXX) $(TESTS_CXXFLAGS) $< -o $@ $(TESTS_LDLIBS)
+TEST_DEPS += $(MISUSE_SUITE)

@@ -3,7 +3,9 @@
 # (double frees of small, large and huge blocks, on the owner's page, from
 # other threads, after thread exit, through dallocx/sdallocx/explicit
 # tcaches; interior, misaligned, stack, global, mmap'd and wild pointers;
-# realloc of a freed or interior pointer).
+# realloc of a freed or interior pointer; a write after free that replaces
+# the free-list link of a freed block, on its page's list or on a remote-free
+# stack: opt.free_list_protect).
 #  - default mode: stderr has "<jemalloc>: FUNC(): ..." naming the address
 #    the program printed, and the program carries on to its integrity
 #    stress (no block handed out twice, contents intact): exit 0, "ok";
@@ -11,6 +13,7 @@
 # Legitimate uses (a freed address handed out again and freed, free(NULL))
 # must stay silent.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_misuse.sh"
 BIN=$(app_bin misuse/misuse) || exit 1
 
 cases_bad="double_small double_small8 double_small8_later double_small_later double_small_big double_large
@@ -18,13 +21,15 @@ double_huge double_calloc double_xthread double_xthread_remote2 double_after_exi
 double_full_page interior_small interior_small48 misaligned interior_large
 interior_large_first interior_huge stack global mmap_region wild realloc_freed
 realloc_interior sdallocx_double dallocx_double dallocx_tcache_double
-tcache_then_free never_handed_out"
+tcache_then_free never_handed_out uaf_link uaf_link_byte uaf_link8 uaf_link_remote"
 cases_good="reused_not_double null"
 
 # Expected function name in the report per case (free unless listed).
 func_of() {
     case "$1" in
     realloc_*) echo realloc ;;
+    uaf_link*) echo malloc ;;
+    sdallocx_*) echo sdallocx ;;
     dallocx_tcache_double) echo dallocx ;;
     *) echo free ;;
     esac
@@ -40,7 +45,7 @@ for c in $cases_bad; do
     f=$(func_of "$c")
     [ $rc -eq 0 ] || { bad "$c: exit $rc in the default mode: $(tail -2 "$TMP/out") $(head -2 "$TMP/err")"; continue; }
     grep -qx ok "$TMP/out" || bad "$c: no 'ok' after the integrity stress"
-    grep -q "^<jemalloc>: $f(): .* $addr\$" "$TMP/err" ||
+    reported "$f" "$addr" "$TMP/err" ||
         bad "$c: no report naming $addr from $f(): $(head -2 "$TMP/err")"
     [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
 
@@ -48,7 +53,7 @@ for c in $cases_bad; do
     rc=$?
     addr=$(sed -n 's/^addr //p' "$TMP/out")
     [ $rc -eq 134 ] || bad "$c: abort:true: exit $rc, not SIGABRT (134)"
-    grep -q "^<jemalloc>: $f(): .* $addr\$" "$TMP/err" ||
+    reported "$f" "$addr" "$TMP/err" ||
         bad "$c: abort:true: no report naming $addr: $(head -2 "$TMP/err")"
     grep -qx ok "$TMP/out" && bad "$c: abort:true: the program went on"
 done

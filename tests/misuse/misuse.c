@@ -108,6 +108,78 @@ static void run_thread(void *(*fn)(void *), void *arg, void **ret)
 
 /* ---- the cases ---- */
 
+/* Overwrite the first word of freed block p (its free-list link) the way a
+ * write after free does: with data, not knowing the allocator's key. */
+static void clobber_link(void *p)
+{
+    volatile uintptr_t *w = p;
+    *w = 0x4141414141414141ull;
+}
+
+/* A one-byte write after free into the link's low byte: a plain link
+ * would still point into the page (a misaligned block handed out). */
+static void clobber_link_byte(void *p)
+{
+    volatile unsigned char *b = p;
+    *b ^= 0x18;
+}
+
+/* Allocate n blocks of sz into v: every one must be a live block of ours
+ * of the right size (sallocx would report anything else) and writable. */
+static void alloc_checked(void **v, int n, size_t sz)
+{
+    for (int i = 0; i < n; i++) {
+        v[i] = malloc(sz);
+        if (!v[i])
+            die("malloc failed after a corrupted free list");
+        if ((uintptr_t)v[i] == 0x4141414141414141ull || sallocx(v[i], 0) < sz)
+            die("malloc handed out a pointer that is not a block");
+        memset(v[i], 0x5c, sz);
+    }
+}
+
+/* A write after free replaced the link of a block on its page's free list:
+ * the next mallocs report it (naming the block) and never follow it. */
+static void uaf_link(size_t sz, void (*clobber)(void *))
+{
+    enum { M = 3000 };
+    static void *v[M];
+    void *q = malloc(sz), *p = malloc(sz);
+    free(q);
+    free(p); /* p is the top of the list, its link leads to q */
+    clobber(p);
+    announce(p);
+    alloc_checked(v, M, sz);
+    for (int i = 0; i < M; i++)
+        free(v[i]);
+    stress(sz);
+}
+
+static void *thread_free2(void *arg)
+{
+    void **pq = arg;
+    free(pq[1]);
+    free(pq[0]);
+    return NULL;
+}
+
+/* The same on a page's remote-free stack: another thread frees q then p
+ * (p's link leads to q), the owner's malloc collects the stack when its
+ * page's own list runs out. */
+static void uaf_link_remote(size_t sz)
+{
+    enum { M = 3000 };
+    static void *v[M];
+    void *pq[2] = {malloc(sz), malloc(sz)};
+    run_thread(thread_free2, pq, NULL);
+    clobber_link(pq[0]);
+    announce(pq[0]);
+    alloc_checked(v, M, sz);
+    for (int i = 0; i < M; i++)
+        free(v[i]);
+    stress(sz);
+}
+
 static char global_buf[256];
 
 /* Free p twice with other frees of its class in between (the second free
@@ -159,9 +231,9 @@ int main(int argc, char **argv)
     } else if (strcmp(c, "double_small8") == 0) {
         double_free_now(8);
     } else if (strcmp(c, "double_small8_later") == 0) {
-        /* 8-byte class (no free mark), other frees in between: caught when
-         * the page empties, before the page is reused. Fill three pages so
-         * the block's page is not the current one. */
+        /* 8-byte class, other frees in between: caught at the second free
+         * (its blocks are 16 bytes apart, so they carry the mark too). Fill
+         * three pages so the block's page is not the current one. */
         enum { M = 3 * 8192 };
         static void *v[M];
         for (int i = 0; i < M; i++)
@@ -371,6 +443,14 @@ int main(int argc, char **argv)
         if (mallctl("tcache.destroy", NULL, NULL, &id, sizeof(id)) != 0)
             die("tcache.destroy");
         stress(64);
+    } else if (strcmp(c, "uaf_link") == 0) {
+        uaf_link(64, clobber_link);
+    } else if (strcmp(c, "uaf_link_byte") == 0) {
+        uaf_link(64, clobber_link_byte);
+    } else if (strcmp(c, "uaf_link8") == 0) {
+        uaf_link(8, clobber_link);
+    } else if (strcmp(c, "uaf_link_remote") == 0) {
+        uaf_link_remote(80);
     } else if (strcmp(c, "never_handed_out") == 0) {
         /* A block boundary of our page that was never handed out. */
         char *p = malloc(64);

@@ -100,14 +100,18 @@ int main(void)
     for (unsigned c = 0; c < NSMALL; c++) {
         size_t bytes = (size_t)sizeclass_slab_pages[c] * PAGE;
         CHECK_U(sizeclass_slab_pages[c], >=, 16);
-        CHECK_U(sizeclass_slab_blocks[c], ==, bytes / sizeclass_size[c]);
+        CHECK_U(sizeclass_slab_blocks[c], ==, bytes / sizeclass_stride(sizeclass_size[c]));
         CHECK_U(sizeclass_slab_blocks[c], >=, 8);
         CHECK_MSG((bytes % sizeclass_size[c]) * 64 <= bytes || sizeclass_slab_blocks[c] <= 16,
                   "class %u (%u B): %zu B of %zu wasted", c, sizeclass_size[c],
                   bytes % sizeclass_size[c], bytes);
     }
     CHECK_U(sizeclass_slab_pages[0], ==, 16);
-    CHECK_U(sizeclass_slab_blocks[0], ==, 8192);
+    /* The 8-byte class: usable size 8, blocks 16 bytes apart (a second word
+     * for the free mark, misuse.h). */
+    CHECK_U(sizeclass_stride(8), ==, 16);
+    CHECK_U(sizeclass_stride(48), ==, 48);
+    CHECK_U(sizeclass_slab_blocks[0], ==, 4096);
     CHECK_U(sizeclass_slab_blocks[NSMALL - 1], ==, 8);
 
     /* Aligned usable sizes. */

@@ -1,0 +1,464 @@
+/*
+ * suite: the kinds of misuse allocator security test suites exercise (double
+ * and invalid frees, frees of memory we never handed out, writes and reads
+ * after free, small overflows, sized-delete mismatches, impossible sizes),
+ * one per run, named by argv[1]. Written for this project from the list of
+ * kinds; tests/apps/misuse_suite.sh runs each in the default mode and under
+ * abort:true and holds the expected outcome of each (reported with the
+ * address, reported in debug builds only, or not detected: docs/misuse.md
+ * says which and why).
+ *
+ * Output: "addr 0x..." (the pointer a report must name) before the misuse,
+ * "ok" when the program got through (the misuse ignored, every check of the
+ * allocator's answers passed). Exit 1 on a wrong answer, 2 on bad usage.
+ * "config_debug" prints 1 for a MODE=debug library, else 0.
+ */
+#include <alloc.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <new>
+
+/* The misuses are deliberate. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic ignored "-Wuse-after-free"
+#endif
+
+static void announce(const void *p)
+{
+    printf("addr %p\n", p);
+    fflush(stdout);
+}
+
+static void die(const char *what)
+{
+    printf("WRONG: %s\n", what);
+    fflush(stdout);
+    exit(1);
+}
+
+/* Keep the compiler from reasoning about a pointer (it must not see the
+ * misuse and optimise it away or warn about it). */
+template <class T> static T launder_ptr(T p)
+{
+    T volatile v = p;
+    return v;
+}
+
+/* Writes the compiler must keep (a store just before free, or into freed
+ * memory, is dead to it). */
+static void poke(void *p, size_t off, size_t n, unsigned char v)
+{
+    volatile unsigned char *b = (volatile unsigned char *)p;
+    for (size_t i = 0; i < n; i++)
+        b[off + i] = v;
+}
+
+static void flip(void *p, size_t off, unsigned char bits)
+{
+    volatile unsigned char *b = (volatile unsigned char *)p;
+    b[off] ^= bits;
+}
+
+/* A value that looks like what an uninitialised pointer holds. */
+static void *garbage_ptr(void)
+{
+    return launder_ptr((void *)(uintptr_t)0x5a5a5a5a5a5a5a58ull);
+}
+
+/* After a misuse: the allocator still hands out distinct, writable blocks. */
+static void still_works(size_t sz)
+{
+    enum { N = 2000 };
+    static char *v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = (char *)malloc(sz);
+        if (!v[i])
+            die("malloc failed after the misuse");
+        memset(v[i], i & 0xff, sz);
+    }
+    for (int i = 0; i < N; i++)
+        for (size_t k = 0; k < sz; k++)
+            if ((unsigned char)v[i][k] != (i & 0xff))
+                die("two live blocks overlap after the misuse");
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+}
+
+struct big {
+    uint64_t a, b, c, d;
+};
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: suite CASE\n");
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const char *c = argv[1];
+    size_t check = 64; /* the size still_works exercises afterwards */
+#define CASE(name) else if (strcmp(c, name) == 0)
+    if (strcmp(c, "config_debug") == 0) {
+        bool dbg = false;
+        size_t l = sizeof(dbg);
+        if (mallctl("config.debug", &dbg, &l, NULL, 0) != 0)
+            die("mallctl config.debug");
+        printf("%d\n", dbg ? 1 : 0);
+        return 0;
+    }
+    CASE("double_free_small")
+    {
+        char *p = launder_ptr((char *)malloc(32));
+        free(p);
+        announce(p);
+        free(p);
+    }
+    CASE("double_free_small_delayed")
+    {
+        /* Other blocks of the class freed and allocated in between. */
+        char *p = launder_ptr((char *)malloc(32));
+        char *q = launder_ptr((char *)malloc(32));
+        free(p);
+        char *r = launder_ptr((char *)malloc(32));
+        free(q);
+        announce(p);
+        free(p);
+        free(r);
+    }
+    CASE("double_free_8")
+    {
+        char *p = launder_ptr((char *)malloc(8));
+        free(p);
+        announce(p);
+        free(p);
+        check = 8;
+    }
+    CASE("double_free_8_delayed")
+    {
+        char *p = launder_ptr((char *)malloc(8));
+        char *q = launder_ptr((char *)malloc(8)), *r = launder_ptr((char *)malloc(8));
+        free(p);
+        free(q);
+        announce(p);
+        free(p);
+        free(r);
+        check = 8;
+    }
+    CASE("double_free_large")
+    {
+        char *p = launder_ptr((char *)malloc(256 << 10));
+        free(p);
+        announce(p);
+        free(p);
+    }
+    CASE("double_free_large_delayed")
+    {
+        char *p = launder_ptr((char *)malloc(256 << 10));
+        free(p);
+        void *s = launder_ptr(malloc(64)), *t = launder_ptr(malloc(3000));
+        announce(p);
+        free(p);
+        free(s);
+        free(t);
+    }
+    CASE("double_free_huge")
+    {
+        char *p = launder_ptr((char *)malloc(8 << 20));
+        free(p);
+        announce(p);
+        free(p);
+    }
+    CASE("unaligned_free_small")
+    {
+        char *p = (char *)malloc(64);
+        announce(p + 1);
+        free(launder_ptr(p + 1));
+        free(p);
+    }
+    CASE("unaligned_free_large")
+    {
+        char *p = (char *)malloc(256 << 10);
+        announce(p + 1);
+        free(launder_ptr(p + 1));
+        free(p);
+    }
+    CASE("invalid_free_small_region")
+    {
+        /* A block boundary of our slab that was never handed out. */
+        char *p = (char *)malloc(64);
+        announce(p + 64 * 40);
+        free(launder_ptr(p + 64 * 40));
+        free(p);
+    }
+    CASE("invalid_free_small_region_far")
+    {
+        char *p = (char *)malloc(16);
+        char *q = launder_ptr(p + ((size_t)1 << 30));
+        announce(q);
+        free(q);
+        free(p);
+    }
+    CASE("invalid_free_unprotected")
+    {
+        char *m = (char *)mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            die("mmap");
+        announce(m);
+        free(launder_ptr(m));
+    }
+    CASE("invalid_free_protected")
+    {
+        /* Reading the pointed-to memory would fault: the check must not. */
+        char *m = (char *)mmap(NULL, 1 << 16, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            die("mmap");
+        announce(m + 64);
+        free(launder_ptr(m + 64));
+    }
+    CASE("uninitialized_free")
+    {
+        void *p = garbage_ptr();
+        announce(p);
+        free(p);
+    }
+    CASE("uninitialized_realloc")
+    {
+        void *p = garbage_ptr();
+        announce(p);
+        if (realloc(p, 64) != NULL || errno != EINVAL)
+            die("realloc of a garbage pointer did not fail with EINVAL");
+    }
+    CASE("uninitialized_malloc_usable_size")
+    {
+        void *p = garbage_ptr();
+        announce(p);
+        if (malloc_usable_size(p) != 0)
+            die("malloc_usable_size of a garbage pointer is not 0");
+    }
+    CASE("invalid_malloc_usable_size_small")
+    {
+        char *p = (char *)malloc(64);
+        announce(p + 16);
+        if (malloc_usable_size(launder_ptr(p + 16)) != 0)
+            die("malloc_usable_size of an interior pointer is not 0");
+        free(p);
+    }
+    CASE("unaligned_malloc_usable_size_small")
+    {
+        char *p = (char *)malloc(64);
+        announce(p + 1);
+        if (malloc_usable_size(launder_ptr(p + 1)) != 0)
+            die("malloc_usable_size of a misaligned pointer is not 0");
+        free(p);
+    }
+    CASE("freed_malloc_usable_size_small")
+    {
+        char *p = launder_ptr((char *)malloc(64));
+        free(p);
+        announce(p);
+        if (malloc_usable_size(p) != 0)
+            die("malloc_usable_size of a freed block is not 0");
+    }
+    CASE("freed_realloc_small")
+    {
+        char *p = launder_ptr((char *)malloc(64));
+        free(p);
+        announce(p);
+        if (realloc(p, 200) != NULL)
+            die("realloc of a freed block returned a block");
+    }
+    CASE("freed_realloc_large")
+    {
+        char *p = launder_ptr((char *)malloc(256 << 10));
+        free(p);
+        announce(p);
+        if (realloc(p, 300 << 10) != NULL)
+            die("realloc of a freed block returned a block");
+    }
+    CASE("delete_type_size_mismatch")
+    {
+        /* new of 1 byte, sized delete of a 32-byte type. */
+        char *p = launder_ptr(new char);
+        announce(p);
+        delete launder_ptr((big *)(void *)p);
+    }
+    CASE("sdallocx_size_mismatch_large")
+    {
+        void *p = mallocx(100000, 0);
+        announce(p);
+        sdallocx(p, 300000, 0);
+        sdallocx(p, 100000, 0);
+    }
+    CASE("write_after_free_small_link")
+    {
+        /* The first word of a freed block is its free-list link. */
+        char *p = launder_ptr((char *)malloc(64));
+        free(p);
+        poke(p, 0, 8, 'A');
+        announce(p);
+        void *a = malloc(64), *b = malloc(64);
+        free(a);
+        free(b);
+    }
+    CASE("overflow_into_free_neighbour")
+    {
+        /* An overflow of one byte from a block that fills its class
+         * exactly into the free block after it (its link). */
+        enum { N = 64 };
+        char *v[N];
+        for (int i = 0; i < N; i++)
+            v[i] = (char *)malloc(48);
+        char *p = NULL, *q = NULL;
+        for (int i = 0; i < N && !p; i++)
+            for (int j = 0; j < N; j++)
+                if (v[j] == v[i] + 48) {
+                    p = v[i];
+                    q = v[j];
+                    break;
+                }
+        if (!p)
+            die("no two adjacent 48-byte blocks");
+        for (int i = 0; i < N; i++)
+            if (v[i] != p && v[i] != q)
+                free(v[i]);
+        free(q);
+        announce(q);
+        flip(p, 48, 0x18);
+        void *a = malloc(48), *b = malloc(48);
+        if (a == b)
+            die("the same block handed out twice");
+        free(a);
+        free(b);
+        free(p);
+        check = 48;
+    }
+    CASE("write_after_free_small_data")
+    {
+        /* Past the link and the mark: nothing reads it. */
+        char *p = launder_ptr((char *)malloc(64));
+        free(p);
+        poke(p, 32, 16, 'A');
+        void *a = malloc(64);
+        free(a);
+    }
+    CASE("write_after_free_small_reuse")
+    {
+        char *p = launder_ptr((char *)malloc(64));
+        free(p);
+        char *q = (char *)malloc(64);
+        poke(p, 20, 1, 'B'); /* p == q here: the allocator cannot tell */
+        free(q);
+    }
+    CASE("write_after_free_large")
+    {
+        char *p = launder_ptr((char *)malloc(256 << 10));
+        free(p);
+        poke(p, 4096, 1, 'C');
+    }
+    CASE("read_after_free_small")
+    {
+        char *p = launder_ptr((char *)malloc(64));
+        memset(p, 7, 64);
+        free(p);
+        volatile char x = p[40];
+        (void)x;
+    }
+    CASE("read_after_free_large")
+    {
+        char *p = launder_ptr((char *)malloc(256 << 10));
+        free(p);
+        volatile char x = p[4096];
+        (void)x;
+    }
+    CASE("overflow_small_1_byte")
+    {
+        char *p = launder_ptr((char *)malloc(40));
+        announce(p);
+        poke(p, 40, 1, 'D');
+        free(p);
+    }
+    CASE("overflow_small_8_byte")
+    {
+        char *p = launder_ptr((char *)malloc(40));
+        announce(p);
+        poke(p, 40, 8, 'E');
+        free(p);
+    }
+    CASE("eight_byte_overflow_small")
+    {
+        char *p = launder_ptr((char *)malloc(8));
+        announce(p);
+        flip(p, 8 + 7, 1);
+        free(p);
+        check = 8;
+    }
+    CASE("write_zero_size")
+    {
+        char *p = launder_ptr((char *)malloc(0));
+        if (!p)
+            die("malloc(0) returned NULL");
+        announce(p);
+        poke(p, 0, 1, 'F');
+        free(p);
+    }
+    CASE("impossibly_large")
+    {
+        size_t huge = launder_ptr((size_t)-8);
+        errno = 0;
+        if (malloc(huge) != NULL || errno != ENOMEM)
+            die("malloc(SIZE_MAX - 7) did not fail with ENOMEM");
+        errno = 0;
+        if (calloc(launder_ptr((size_t)1 << 33), (size_t)1 << 33) != NULL || errno != ENOMEM)
+            die("calloc with an overflowing product did not fail with ENOMEM");
+        void *p = malloc(16);
+        errno = 0;
+        if (realloc(p, huge) != NULL || errno != ENOMEM)
+            die("realloc to SIZE_MAX - 7 did not fail with ENOMEM");
+        errno = 0;
+        if (reallocarray(p, launder_ptr((size_t)1 << 40), (size_t)1 << 40) != NULL || errno != ENOMEM)
+            die("reallocarray with an overflowing product did not fail with ENOMEM");
+        free(p);
+        if (mallocx(huge, 0) != NULL)
+            die("mallocx(SIZE_MAX - 7) returned a block");
+        void *q;
+        if (posix_memalign(&q, 64, huge) != ENOMEM)
+            die("posix_memalign(SIZE_MAX - 7) did not return ENOMEM");
+        if (posix_memalign(&q, 24, 16) != EINVAL)
+            die("posix_memalign with alignment 24 did not return EINVAL");
+        errno = 0;
+        if (aligned_alloc(launder_ptr((size_t)24), 48) != NULL || errno != EINVAL)
+            die("aligned_alloc with alignment 24 did not fail with EINVAL");
+        bool threw = false;
+        try {
+            char *x = new char[launder_ptr((size_t)1 << 62)];
+            delete[] x;
+        } catch (const std::bad_alloc &) {
+            threw = true;
+        }
+        if (!threw)
+            die("new of 2^62 bytes did not throw bad_alloc");
+    }
+    CASE("malloc_zero_distinct")
+    {
+        void *a = malloc(0), *b = malloc(0);
+        if (!a || !b || a == b)
+            die("malloc(0) twice: not two distinct blocks");
+        free(a);
+        free(b);
+    }
+    else
+    {
+        fprintf(stderr, "suite: unknown case '%s'\n", c);
+        return 2;
+    }
+#undef CASE
+    still_works(check);
+    printf("ok\n");
+    return 0;
+}
