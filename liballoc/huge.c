@@ -185,6 +185,8 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
                 run_insert(a, s);
                 s = NULL;
             }
+            if (s)
+                decay_reused(a, s->state, s->npages, true);
         }
         if (s || fresh)
             break;
@@ -279,10 +281,12 @@ void huge_free(struct span *s)
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     decay_freed(a, s);
-    /* No eager purge of big free runs (jemalloc's oversize_threshold):
-     * they follow the decay curve like every dirty page, oldest first, so
-     * churn of big blocks reuses them without page faults. */
+    /* No eager purge of big free runs by size (jemalloc's
+     * oversize_threshold): they follow the decay curve like every dirty
+     * page, oldest first, so churn of big blocks reuses them without page
+     * faults; only a wave of frees beyond the demand goes at once. */
     run_insert(a, s);
+    decay_wave(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
     decay_tick(a);
@@ -319,6 +323,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
             struct span *got = run_carve(a, r, end, new_run - old_run);
             if (got) {
                 fresh_zero = got->state == SPAN_CLEAN;
+                decay_reused(a, got->state, got->npages, true);
                 s->npages += got->npages;
                 a->stats.active_pages += got->npages;
                 a->stats.thp_eligible += span_bytes(got);
