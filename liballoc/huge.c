@@ -76,24 +76,138 @@ static struct span *run_insert(struct arena *a, struct span *r)
     return r;
 }
 
-/* Best fit for need bytes at align: dirty runs first, then clean. */
+/* Free runs one placement may span (a longer chain is not considered). */
+#define RANGE_RUNS 16
+
+/* The free runs that cover [lo, lo+len) without a gap, first = the run
+ * holding lo: their number (at most RANGE_RUNS) in *n, the non-clean pages
+ * inside the range in *dirty and the pages of the runs touched in *touched;
+ * false if the runs do not cover it. */
+static bool range_cover(struct span *first, uintptr_t lo, size_t len, unsigned *n, size_t *dirty,
+                        size_t *touched)
+{
+    uintptr_t at = lo, hi = lo + len;
+    *n = 0;
+    *dirty = *touched = 0;
+    for (struct span *r = first; r && at < hi; r = r->next) {
+        if (r->start > at || *n == RANGE_RUNS)
+            return false;
+        uintptr_t e = r->start + span_bytes(r);
+        if (e > hi)
+            e = hi;
+        if (r->state != SPAN_CLEAN)
+            *dirty += (e - at) >> LG_PAGE;
+        *touched += r->npages;
+        (*n)++;
+        at = e;
+    }
+    return at >= hi;
+}
+
+/* Where to put a block of need bytes at align: the placement over free runs
+ * (address-adjacent runs of any state may be combined) that reuses the most
+ * dirty pages, so the fewest pages are faulted in and the resident footprint
+ * grows the least; on a tie, the one whose runs are smallest (best fit),
+ * then the lowest address. Candidates start at a run's start or end at a
+ * run's end. Returns the run holding the start (*at), NULL if none fits. */
 static struct span *run_find(struct arena *a, size_t need, size_t align, uintptr_t *at)
 {
     struct span *best = NULL;
     uintptr_t best_at = 0;
+    size_t best_dirty = 0, best_touched = 0;
     for (struct span *r = a->huge_cache; r; r = r->next) {
-        uintptr_t s = ALIGN_UP(r->start, align);
-        if (s + need > r->start + span_bytes(r))
-            continue;
-        bool better = !best || (r->state < best->state) ||
-                      (r->state == best->state && r->npages < best->npages);
-        if (better) {
-            best = r;
-            best_at = s;
+        uintptr_t end = r->start + span_bytes(r);
+        uintptr_t cand[2] = {ALIGN_UP(r->start, align), 0};
+        cand[1] = end >= need ? ALIGN_DOWN(end - need, align) : 0;
+        for (int i = 0; i < 2; i++) {
+            uintptr_t c = cand[i];
+            if (i == 1 && (end < need || c == cand[0]))
+                continue;
+            /* The run holding c: r, or one before it (contiguous). */
+            struct span *f = r;
+            while (f && f->start > c && f->prev && f->prev->start + span_bytes(f->prev) == f->start)
+                f = f->prev;
+            if (!f || c < f->start || c >= f->start + span_bytes(f))
+                continue;
+            unsigned n;
+            size_t dirty, touched;
+            if (!range_cover(f, c, need, &n, &dirty, &touched))
+                continue;
+            bool better = !best || dirty > best_dirty ||
+                          (dirty == best_dirty && (touched < best_touched ||
+                                                   (touched == best_touched && c < best_at)));
+            if (better) {
+                best = f;
+                best_at = c;
+                best_dirty = dirty;
+                best_touched = touched;
+            }
         }
     }
     *at = best_at;
     return best;
+}
+
+/* Take [at, at+need) out of the free runs from first on (range_cover holds);
+ * the parts before and after stay free in their states. The block's span
+ * is SPAN_DIRTY if any of it was not clean (its contents are then
+ * undefined), else SPAN_CLEAN; *dirty gets its non-clean pages. NULL if a
+ * descriptor was missing (nothing changed). */
+static struct span *range_carve(struct arena *a, struct span *first, uintptr_t at, size_t need,
+                                size_t *dirty)
+{
+    struct span *runs[RANGE_RUNS];
+    unsigned n;
+    size_t touched;
+    if (!range_cover(first, at, need, &n, dirty, &touched))
+        return NULL;
+    struct span *r = first;
+    for (unsigned i = 0; i < n; i++, r = r->next)
+        runs[i] = r;
+    struct span *last = runs[n - 1];
+    uintptr_t end = at + need, last_end = last->start + span_bytes(last);
+    /* Descriptors first, so a failure changes nothing: the lead is new; the
+     * tail reuses the last run's descriptor unless that is the first. */
+    struct span *lead = NULL, *tail = NULL;
+    if (at > first->start && !(lead = arena_span_new(a)))
+        return NULL;
+    if (last_end > end) {
+        if (n > 1) {
+            tail = last;
+        } else if (!(tail = arena_span_new(a))) {
+            if (lead)
+                arena_span_release(a, lead);
+            return NULL;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        run_unlink(a, runs[i]);
+    struct span *s = first;
+    if (lead) {
+        lead->start = first->start;
+        lead->npages = (at - first->start) >> LG_PAGE;
+        lead->state = first->state;
+        lead->freed_ns = first->freed_ns;
+    }
+    if (tail) {
+        unsigned tstate = last->state;
+        uint64_t tfreed = last->freed_ns;
+        tail->start = end;
+        tail->npages = (last_end - end) >> LG_PAGE;
+        tail->state = tstate;
+        tail->freed_ns = tfreed;
+    }
+    for (unsigned i = 1; i < n; i++)
+        if (runs[i] != tail)
+            arena_span_release(a, runs[i]);
+    s->start = at;
+    s->npages = need >> LG_PAGE;
+    s->state = *dirty ? SPAN_DIRTY : SPAN_CLEAN;
+    if (lead)
+        run_insert(a, lead);
+    if (tail)
+        run_insert(a, tail);
+    return s;
 }
 
 /* Take [at, at+need) out of free run r; the rest stays free. */
@@ -180,13 +294,14 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         uintptr_t at;
         struct span *r = run_find(a, need, align, &at);
         if (r) {
-            s = run_carve(a, r, at, need);
+            size_t dirty = 0;
+            s = range_carve(a, r, at, need, &dirty);
             if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
             }
             if (s)
-                decay_reused(a, s->state, s->npages, true);
+                decay_reused(a, SPAN_DIRTY, dirty, true);
         }
         if (s || fresh)
             break;
