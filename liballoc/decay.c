@@ -151,8 +151,19 @@ void decay_freed(struct arena *a, struct span *s)
 
 void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge)
 {
-    if (state == SPAN_CLEAN || npages == 0)
+    if (npages == 0)
         return;
+    if (state == SPAN_CLEAN) {
+        /* Pages a wave purged, wanted again: demand (decay.h). */
+        struct decay *w = &a->decay_dirty;
+        size_t take = npages < w->wave_credit ? npages : w->wave_credit;
+        if (take) {
+            w->wave_credit -= take;
+            decay_advance(w, decay_now());
+            w->reused[w->cur] += take;
+        }
+        return;
+    }
     /* Muzzy page runs have their own schedule; a huge run's only non-clean
      * states count as dirty (dirty_pages). */
     struct decay *d = state == SPAN_MUZZY && !huge ? &a->decay_muzzy : &a->decay_dirty;
@@ -335,7 +346,11 @@ void decay_wave(struct arena *a)
     if (dirty <= demand + slack)
         return;
     d->wave_end = now + DECAY_DEMAND_EPOCHS * d->epoch_ns;
+    size_t before = dirty_pages(a);
     purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true);
+    size_t after = dirty_pages(a);
+    if (before > after)
+        d->wave_credit += before - after;
 }
 
 /* Purge `excess` muzzy pages (page runs), oldest first, to clean. */

@@ -52,6 +52,11 @@
  * once (jemalloc purges any freed extent of 8 MiB or more at once and pays
  * a fault per page on reuse).
  *
+ * Clean pages the program takes again after a wave purged them count as
+ * demand too (up to the pages waves purged), so a program that frees and
+ * reallocates a big buffer now and then pays the faults once, not at every
+ * free (jemalloc's oversize_threshold purges it every time).
+ *
  * The backlog counts pages as they are freed; pages taken again for a
  * block leave it (decay_reused, newest first), as do pages purged ahead of
  * the schedule. Pages purged on schedule stay: their share of the curve is
@@ -94,6 +99,7 @@ struct decay {
     size_t backlog[DECAY_NEPOCHS];  /* pages that became unpurged in each epoch */
     size_t reused[DECAY_NEPOCHS];   /* free pages taken again for blocks in each epoch (demand) */
     uint64_t wave_end;              /* monotonic ns until which a wave of frees is under way */
+    size_t wave_credit;             /* pages the wave rule purged not yet taken again (clean) */
 };
 
 /* Epochs over which decay_wave measures the demand for free pages (1.25 s

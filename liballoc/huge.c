@@ -300,8 +300,10 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
                 run_insert(a, s);
                 s = NULL;
             }
-            if (s)
+            if (s) {
                 decay_reused(a, SPAN_DIRTY, dirty, true);
+                decay_reused(a, SPAN_CLEAN, s->npages - dirty, true);
+            }
         }
         if (s || fresh)
             break;
