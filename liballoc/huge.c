@@ -148,13 +148,21 @@ static struct span *run_find(struct arena *a, size_t need, size_t align, uintptr
     return best;
 }
 
+/* The parts of a new block that were clean free runs. */
+struct clean_segs {
+    unsigned n;                /* segments */
+    uintptr_t at[RANGE_RUNS];  /* start of each */
+    size_t len[RANGE_RUNS];    /* bytes of each (whole 2 MiB units) */
+};
+
 /* Take [at, at+need) out of the free runs from first on (range_cover holds);
  * the parts before and after stay free in their states. The block's span
  * is SPAN_DIRTY if any of it was not clean (its contents are then
- * undefined), else SPAN_CLEAN; *dirty gets its non-clean pages. NULL if a
- * descriptor was missing (nothing changed). */
+ * undefined), else SPAN_CLEAN; *dirty gets its non-clean pages and *cs
+ * the parts that were clean. NULL if a descriptor was missing (nothing
+ * changed). */
 static struct span *range_carve(struct arena *a, struct span *first, uintptr_t at, size_t need,
-                                size_t *dirty)
+                                size_t *dirty, struct clean_segs *cs)
 {
     struct span *runs[RANGE_RUNS];
     unsigned n;
@@ -178,6 +186,16 @@ static struct span *range_carve(struct arena *a, struct span *first, uintptr_t a
             if (lead)
                 arena_span_release(a, lead);
             return NULL;
+        }
+    }
+    cs->n = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uintptr_t lo = runs[i]->start > at ? runs[i]->start : at;
+        uintptr_t hi = runs[i]->start + span_bytes(runs[i]);
+        if (runs[i]->state == SPAN_CLEAN) {
+            cs->at[cs->n] = lo;
+            cs->len[cs->n] = (hi < end ? hi : end) - lo;
+            cs->n++;
         }
     }
     for (unsigned i = 0; i < n; i++)
@@ -280,6 +298,94 @@ static int region_new(struct arena *a, size_t need, size_t align)
     return 0;
 }
 
+/* Donor pieces moved per allocation at most. */
+#define MOVE_MAX 16
+
+/* The smallest dirty free run (the fragment least likely to fit a block
+ * whole), or NULL. */
+static struct span *smallest_dirty(struct arena *a)
+{
+    struct span *best = NULL;
+    for (struct span *r = a->huge_cache; r; r = r->next)
+        if (r->state == SPAN_DIRTY && (!best || r->npages < best->npages))
+            best = r;
+    return best;
+}
+
+/* Fill the clean parts cs of new block s with pages of dirty free runs,
+ * moved by mremap (os_move_pages): the block gets pages that are resident
+ * already instead of faulting fresh ones in, and each donor range gets
+ * fresh zero pages and becomes a clean (purged) run. So placing a block
+ * where dirty runs are too small or too scattered to hold it does not grow
+ * the resident footprint by the block's size: fragmented dirty runs are
+ * gathered, not kept beside new pages. Whole 2 MiB units, smallest dirty
+ * runs first (from their tails). Returns the pages moved. a->lock held on
+ * entry and on return, dropped around the system calls; s is not visible
+ * to any other thread yet. Not with retain:false (a clean run is unmapped
+ * there, so a purge is what keeps the footprint). */
+static size_t fill_from_dirty(struct arena *a, struct span *s, const struct clean_segs *cs)
+{
+    struct span *donor[MOVE_MAX];
+    uintptr_t dest[MOVE_MAX];
+    unsigned n = 0;
+    (void)s;
+    if (!opt.retain)
+        return 0;
+    for (unsigned i = 0; i < cs->n && n < MOVE_MAX; i++) {
+        uintptr_t at = cs->at[i];
+        size_t left = cs->len[i];
+        while (left >= CHUNK && n < MOVE_MAX) {
+            struct span *d = smallest_dirty(a);
+            if (!d)
+                goto move;
+            size_t take = span_bytes(d) < left ? span_bytes(d) : left;
+            struct span *t = huge_purge_take(a, d, take >> LG_PAGE);
+            if (!t)
+                goto move;
+            decay_reused(a, SPAN_DIRTY, t->npages, true);
+            donor[n] = t;
+            dest[n] = at;
+            n++;
+            at += span_bytes(t);
+            left -= span_bytes(t);
+        }
+    }
+move:
+    if (n == 0)
+        return 0;
+    pthread_mutex_unlock(&a->lock);
+    int res[MOVE_MAX];
+    bool lost[MOVE_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        void *from = (void *)donor[i]->start;
+        size_t len = span_bytes(donor[i]);
+        res[i] = os_move_pages(from, (void *)dest[i], len, &lost[i]);
+        if (res[i] == 0) {
+            os_thp_apply(from, len);
+            if (a->node >= 0)
+                os_ops.bind_node(from, len, a->node);
+        }
+    }
+    pthread_mutex_lock(&a->lock);
+    uint64_t now = decay_now();
+    size_t moved = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct span *t = donor[i];
+        if (res[i] == 0) {
+            moved += t->npages;
+            huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
+        } else if (lost[i]) {
+            /* Unmapped and possibly someone else's now: never used again. */
+            a->stats.mapped -= span_bytes(t);
+            arena_span_release(a, t);
+        } else {
+            /* Nothing moved: still dirty, back in the free runs. */
+            run_insert(a, t);
+        }
+    }
+    return moved;
+}
+
 void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t need = run_size_for(usize);
@@ -289,13 +395,14 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         align = CHUNK;
     struct span *s = NULL;
     bool fresh = false; /* a region was just mapped for this request */
+    struct clean_segs cs = {0};
     pthread_mutex_lock(&a->lock);
     for (;;) {
         uintptr_t at;
         struct span *r = run_find(a, need, align, &at);
         if (r) {
             size_t dirty = 0;
-            s = range_carve(a, r, at, need, &dirty);
+            s = range_carve(a, r, at, need, &dirty, &cs);
             if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
@@ -313,6 +420,8 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             return NULL;
         fresh = true;
     }
+    if (s && cs.n && fill_from_dirty(a, s, &cs))
+        s->state = SPAN_DIRTY; /* holds moved pages: contents undefined */
     if (s) {
         s->zeroed = s->state == SPAN_CLEAN;
         s->kind = SPAN_HUGE;
