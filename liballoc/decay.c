@@ -349,8 +349,12 @@ void decay_wave(struct arena *a)
     size_t before = dirty_pages(a);
     purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true);
     size_t after = dirty_pages(a);
+    /* Bounded by what is mapped: credit is for pages that exist. */
+    size_t mapped = a->stats.mapped >> LG_PAGE;
     if (before > after)
         d->wave_credit += before - after;
+    if (d->wave_credit > mapped)
+        d->wave_credit = mapped;
 }
 
 /* Purge `excess` muzzy pages (page runs), oldest first, to clean. */

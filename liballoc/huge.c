@@ -320,15 +320,14 @@ static struct span *smallest_dirty(struct arena *a)
  * the resident footprint by the block's size: fragmented dirty runs are
  * gathered, not kept beside new pages. Whole 2 MiB units, smallest dirty
  * runs first (from their tails). Returns the pages moved. a->lock held on
- * entry and on return, dropped around the system calls; s is not visible
- * to any other thread yet. Not with retain:false (a clean run is unmapped
+ * entry and on return, dropped around the system calls; the block is not
+ * visible to any other thread yet. Not with retain:false (a clean run is unmapped
  * there, so a purge is what keeps the footprint). */
-static size_t fill_from_dirty(struct arena *a, struct span *s, const struct clean_segs *cs)
+static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs)
 {
     struct span *donor[MOVE_MAX];
     uintptr_t dest[MOVE_MAX];
     unsigned n = 0;
-    (void)s;
     if (!opt.retain)
         return 0;
     for (unsigned i = 0; i < cs->n && n < MOVE_MAX; i++) {
@@ -420,7 +419,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             return NULL;
         fresh = true;
     }
-    if (s && cs.n && fill_from_dirty(a, s, &cs))
+    if (s && cs.n && fill_from_dirty(a, &cs))
         s->state = SPAN_DIRTY; /* holds moved pages: contents undefined */
     if (s) {
         s->zeroed = s->state == SPAN_CLEAN;
