@@ -267,8 +267,10 @@ static struct span *span_carve(struct arena *a, struct span *s, size_t need, siz
     size_t lead = (start - s->start) >> LG_PAGE;
     if (lead) {
         struct span *l = arena_span_new(a);
-        if (!l)
+        if (!l) {
+            bin_insert(a, s);
             return NULL;
+        }
         l->start = s->start;
         l->npages = lead;
         l->state = s->state;
@@ -309,7 +311,10 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
                 continue;
             struct span *s = a->bins[order[i]][b];
             bin_remove(a, s);
-            return span_carve(a, s, npages, align > PAGE ? align : PAGE);
+            s = span_carve(a, s, npages, align > PAGE ? align : PAGE);
+            if (s)
+                decay_reused(a, order[i], npages, false);
+            return s;
         }
         if (chunk_new(a) != 0)
             return NULL;
@@ -327,62 +332,8 @@ static void span_free(struct arena *a, struct span *s)
 static void chunk_active_add(struct arena *a, uintptr_t start, ptrdiff_t npages)
 {
     struct chunk *c = chunk_of(start);
+    (void)a;
     c->active += (size_t)npages;
-    if (c->active == 0)
-        a->chunk_emptied = true;
-}
-
-/* Chunks with nothing in use (and dirty pages) that make a burst of frees
- * purged at once: 8 MiB. */
-#define EAGER_CHUNKS 4
-
-/* Move the dirty free spans of chunk c onto *batch (lock held); returns pages. */
-static size_t chunk_take_dirty(struct arena *a, struct chunk *c, struct span **batch)
-{
-    size_t taken = 0;
-    for (size_t i = 0; i < CHUNK_PAGES;) {
-        struct span *s = c->map[i];
-        if (!s || s->start != c->base + (i << LG_PAGE) || s->npages == 0)
-            break;
-        i += s->npages;
-        if (s->kind != SPAN_FREE || s->state != SPAN_DIRTY)
-            continue;
-        if (batch) {
-            bin_remove(a, s);
-            s->kind = SPAN_BUSY;
-            s->next = *batch;
-            *batch = s;
-        }
-        taken += s->npages;
-    }
-    return taken;
-}
-
-/* A wave of frees that empties whole chunks gives their pages back at once
- * rather than over the decay time, once EAGER_CHUNKS chunks (8 MiB) have
- * nothing in use and hold dirty pages: jemalloc likewise purges at once a
- * freed run that coalesces to 8 MiB or more (opt.oversize_threshold), so a
- * burst of frees leaves only its fragmented part to decay. Not with decay
- * disabled (-1) or immediate (0). Lock held; dropped around the madvise
- * calls, so call it only where the caller is done with the arena's state. */
-static void purge_empty_chunks(struct arena *a)
-{
-    if (!a->chunk_emptied)
-        return;
-    a->chunk_emptied = false;
-    if (a->decay_dirty.ms <= 0 || a->decay_muzzy.ms < 0)
-        return;
-    unsigned n = 0;
-    for (struct chunk *c = a->chunks; c && n < EAGER_CHUNKS; c = c->next)
-        if (c->active == 0 && chunk_take_dirty(a, c, NULL) > 0)
-            n++;
-    if (n < EAGER_CHUNKS)
-        return;
-    struct span *batch = NULL;
-    for (struct chunk *c = a->chunks; c; c = c->next)
-        if (c->active == 0)
-            chunk_take_dirty(a, c, &batch);
-    decay_purge_eager(a, batch, false);
 }
 
 /* ---- slab pages ---- */
@@ -481,7 +432,7 @@ void arena_page_free(struct span *pg)
     struct arena *a = pg->arena;
     pthread_mutex_lock(&a->lock);
     page_release_locked(a, pg);
-    purge_empty_chunks(a);
+    decay_wave(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
 }
@@ -499,7 +450,7 @@ void arena_page_abandon(struct span *pg)
         page_collect(pg);
         if (pg->used == 0) {
             page_release_locked(a, pg);
-            purge_empty_chunks(a);
+            decay_wave(a);
             pthread_mutex_unlock(&a->lock);
             decay_poke_if_needed();
             return;
@@ -526,7 +477,7 @@ void arena_abandoned_drained(struct span *pg)
         if (pg->used == 0) {
             abandoned_unlink(a, pg);
             page_release_locked(a, pg);
-            purge_empty_chunks(a);
+            decay_wave(a);
         }
     }
     pthread_mutex_unlock(&a->lock);
@@ -548,7 +499,7 @@ void arena_collect_abandoned(struct arena *a)
             s = next;
         }
     }
-    purge_empty_chunks(a);
+    decay_wave(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
 }
@@ -606,7 +557,7 @@ void arena_large_free(struct span *s)
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     span_free(a, s);
-    purge_empty_chunks(a);
+    decay_wave(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
     decay_tick(a);
@@ -642,6 +593,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
         if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages >= grow) {
             bin_remove(a, n);
             bool nz = n->state == SPAN_CLEAN;
+            decay_reused(a, n->state, grow, false);
             if (n->npages > grow) {
                 n->start += grow << LG_PAGE;
                 n->npages -= grow;

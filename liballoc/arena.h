@@ -67,7 +67,6 @@ struct arena {
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
     bool pending;                               /* last decay pass left purge work for later */
-    bool chunk_emptied;                         /* a free just left a chunk with nothing in use */
     unsigned nthreads;                          /* heaps using this arena */
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
     struct heap *shared;                        /* cache-less small allocations from this arena */

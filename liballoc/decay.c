@@ -24,6 +24,7 @@ uint64_t decay_now(void)
 void decay_init(struct decay *d, ssize_t ms, uint64_t now)
 {
     memset(d->backlog, 0, sizeof(d->backlog));
+    memset(d->reused, 0, sizeof(d->reused));
     d->ms = ms;
     d->cur = 0;
     d->epoch_ns = ms > 0 ? (uint64_t)ms * 1000000u / DECAY_NEPOCHS : 0;
@@ -41,10 +42,12 @@ static void decay_advance(struct decay *d, uint64_t now)
     uint64_t steps = (now - d->epoch_end) / d->epoch_ns + 1;
     if (steps >= DECAY_NEPOCHS) {
         memset(d->backlog, 0, sizeof(d->backlog));
+        memset(d->reused, 0, sizeof(d->reused));
     } else {
         for (uint64_t i = 0; i < steps; i++) {
             d->cur = (d->cur + 1) % DECAY_NEPOCHS;
             d->backlog[d->cur] = 0;
+            d->reused[d->cur] = 0;
         }
     }
     d->epoch_end += steps * d->epoch_ns;
@@ -56,6 +59,15 @@ void decay_note(struct decay *d, size_t npages, uint64_t now)
     d->backlog[d->cur] += npages;
 }
 
+size_t decay_demand(struct decay *d, uint64_t now)
+{
+    decay_advance(d, now);
+    size_t sum = 0;
+    for (unsigned k = 0; k < DECAY_DEMAND_EPOCHS; k++)
+        sum += d->reused[(d->cur + DECAY_NEPOCHS - k) % DECAY_NEPOCHS];
+    return sum;
+}
+
 void decay_forget(struct decay *d, size_t npages)
 {
     for (unsigned k = 0; k < DECAY_NEPOCHS && npages > 0; k++) {
@@ -64,15 +76,6 @@ void decay_forget(struct decay *d, size_t npages)
         *b -= take;
         npages -= take;
     }
-}
-
-void decay_cap(struct decay *d, size_t npages)
-{
-    size_t sum = 0;
-    for (unsigned k = 0; k < DECAY_NEPOCHS; k++)
-        sum += d->backlog[k];
-    if (sum > npages)
-        decay_forget(d, sum - npages);
 }
 
 size_t decay_limit(struct decay *d, uint64_t now)
@@ -144,6 +147,31 @@ void decay_freed(struct arena *a, struct span *s)
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
     decay_note(&a->decay_dirty, s->npages, s->freed_ns);
+}
+
+void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge)
+{
+    if (npages == 0)
+        return;
+    if (state == SPAN_CLEAN) {
+        /* Pages a wave purged, wanted again: demand (decay.h). */
+        struct decay *w = &a->decay_dirty;
+        size_t take = npages < w->wave_credit ? npages : w->wave_credit;
+        if (take) {
+            w->wave_credit -= take;
+            decay_advance(w, decay_now());
+            w->reused[w->cur] += take;
+        }
+        return;
+    }
+    /* Muzzy page runs have their own schedule; a huge run's only non-clean
+     * states count as dirty (dirty_pages). */
+    struct decay *d = state == SPAN_MUZZY && !huge ? &a->decay_muzzy : &a->decay_dirty;
+    decay_forget(d, npages);
+    /* Demand is measured on the dirty schedule: reused muzzy pages were
+     * wanted as much as dirty ones. */
+    decay_advance(&a->decay_dirty, decay_now());
+    a->decay_dirty.reused[a->decay_dirty.cur] += npages;
 }
 
 /* Spans taken out for one purge pass, by kind. */
@@ -272,7 +300,7 @@ void decay_purge_eager(struct arena *a, struct span *list, bool huge)
 
 /* Purge `excess` dirty pages, oldest first over page runs and huge runs.
  * Lock held (dropped per batch). */
-static void purge_dirty(struct arena *a, size_t excess, bool lazy)
+static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager)
 {
     struct purge_batch b;
     b.npg = b.nhg = 0;
@@ -298,8 +326,35 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy)
         }
         if (b.npg == 0 && b.nhg == 0)
             break;
-        purge_batch(a, &b, false, lazy, false);
+        purge_batch(a, &b, false, lazy, eager);
     }
+}
+
+void decay_wave(struct arena *a)
+{
+    if (a->decay_dirty.ms <= 0 || a->decay_muzzy.ms < 0)
+        return;
+    size_t dirty = dirty_pages(a);
+    if (likely(dirty <= DECAY_WAVE_TAIL_PAGES))
+        return;
+    struct decay *d = &a->decay_dirty;
+    uint64_t now = decay_now();
+    size_t slack = now < d->wave_end ? DECAY_WAVE_TAIL_PAGES : DECAY_WAVE_PAGES;
+    if (dirty <= slack)
+        return;
+    size_t demand = decay_demand(d, now);
+    if (dirty <= demand + slack)
+        return;
+    d->wave_end = now + DECAY_DEMAND_EPOCHS * d->epoch_ns;
+    size_t before = dirty_pages(a);
+    purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true);
+    size_t after = dirty_pages(a);
+    /* Bounded by what is mapped: credit is for pages that exist. */
+    size_t mapped = a->stats.mapped >> LG_PAGE;
+    if (before > after)
+        d->wave_credit += before - after;
+    if (d->wave_credit > mapped)
+        d->wave_credit = mapped;
 }
 
 /* Purge `excess` muzzy pages (page runs), oldest first, to clean. */
@@ -320,13 +375,12 @@ static void purge_muzzy(struct arena *a, size_t excess)
 void decay_run(struct arena *a, bool force)
 {
     pthread_mutex_lock(&a->lock);
+    if (!force)
+        decay_wave(a);
     uint64_t now = decay_now();
-    /* Pages noted and then reused must not hold the limit up. */
-    decay_cap(&a->decay_dirty, dirty_pages(a));
-    decay_cap(&a->decay_muzzy, a->stats.nmuzzy);
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
     if (dirty_pages(a) > dlimit)
-        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force);
+        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false);
     size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
     if (a->stats.nmuzzy > mlimit)
         purge_muzzy(a, a->stats.nmuzzy - mlimit);

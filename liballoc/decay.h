@@ -37,11 +37,31 @@
  * their purge is MADV_DONTNEED (unmap with retain:false). jemalloc uses a
  * smoothstep curve over 200 epochs; this one is linear.
  *
- * One exception to the schedule (akin to jemalloc's oversize_threshold): a
- * free that leaves 8 MiB of whole chunks with nothing in use (arena.c) is
- * purged at once, unless decay is -1 or 0. Free huge runs are not: churn of
- * big blocks reuses them without page faults (jemalloc purges a freed
- * extent of 8 MiB or more at once and pays a fault per page on reuse).
+ * One exception to the schedule, the wave rule (akin to jemalloc's
+ * oversize_threshold, but measured against demand rather than extent
+ * size): the curve alone would keep a burst of frees for the whole decay
+ * time, though nothing takes the pages again. So an arena also tracks its
+ * demand, the free pages it took again for blocks over the last
+ * DECAY_DEMAND_EPOCHS epochs; whenever its dirty pages exceed the demand
+ * by DECAY_WAVE_PAGES (8 MiB), a free purges them at once, oldest first,
+ * down to the demand (decay_wave), unless decay is -1 or 0; for the
+ * DECAY_DEMAND_EPOCHS epochs that follow, an excess of 1 MiB is enough
+ * (the tail of the wave), on frees and on decay ticks. Churn (of
+ * small pages or of big blocks) keeps its freed pages, which it reuses
+ * without page faults; a wave of frees that nothing reuses goes back at
+ * once (jemalloc purges any freed extent of 8 MiB or more at once and pays
+ * a fault per page on reuse).
+ *
+ * Clean pages the program takes again after a wave purged them count as
+ * demand too (up to the pages waves purged), so a program that frees and
+ * reallocates a big buffer now and then pays the faults once, not at every
+ * free (jemalloc's oversize_threshold purges it every time).
+ *
+ * The backlog counts pages as they are freed; pages taken again for a
+ * block leave it (decay_reused, newest first), as do pages purged ahead of
+ * the schedule. Pages purged on schedule stay: their share of the curve is
+ * what lets the others stay unpurged, so the allowance falls along the
+ * line, not faster.
  *
  * Locking: one discipline for every purge. Under the arena lock the pages
  * are taken out of the free structures (span kind SPAN_BUSY, so no
@@ -77,7 +97,21 @@ struct decay {
     uint64_t epoch_end;             /* monotonic ns at which the current epoch ends */
     unsigned cur;                   /* ring index of the current epoch */
     size_t backlog[DECAY_NEPOCHS];  /* pages that became unpurged in each epoch */
+    size_t reused[DECAY_NEPOCHS];   /* free pages taken again for blocks in each epoch (demand) */
+    uint64_t wave_end;              /* monotonic ns until which a wave of frees is under way */
+    size_t wave_credit;             /* pages the wave rule purged not yet taken again (clean) */
 };
+
+/* Epochs over which decay_wave measures the demand for free pages (1.25 s
+ * at the default 10 s decay time). */
+#define DECAY_DEMAND_EPOCHS 8
+/* Unpurged pages beyond the demand that make a wave of frees: 8 MiB, as
+ * jemalloc's oversize_threshold. */
+#define DECAY_WAVE_PAGES ((size_t)2048)
+/* While a wave is under way (DECAY_DEMAND_EPOCHS epochs since it was last
+ * purged), the excess that purges again: 1 MiB, so the wave's last frees
+ * do not stay for the whole decay time. */
+#define DECAY_WAVE_TAIL_PAGES ((size_t)256)
 
 /* ---- the curve (pure; no clock read but decay_now) ---- */
 
@@ -89,12 +123,6 @@ void decay_note(struct decay *d, size_t npages, uint64_t now);
  * newest first (they were freed last), so they do not raise the allowance
  * of the pages still unpurged. */
 void decay_forget(struct decay *d, size_t npages);
-/* Only npages are unpurged now: the pages counted beyond them were taken
- * again (reused) since they were noted. Drop the excess from the backlog,
- * newest first, so reused pages no longer raise the allowance of those
- * still unpurged (jemalloc's backlog likewise records only the growth of
- * its unpurged pages). */
-void decay_cap(struct decay *d, size_t npages);
 /* allowance(now) above, in pages: SIZE_MAX when ms is -1, 0 when ms is 0. */
 size_t decay_limit(struct decay *d, uint64_t now);
 /* Monotonic clock in ns (coarse; cheap). */
@@ -106,6 +134,24 @@ uint64_t decay_now(void);
  * into arena a's free structures: stamp it, count it in the dirty schedule
  * and poke the thread heaps when enough purge work builds up. a->lock held. */
 void decay_freed(struct arena *a, struct span *s);
+/* npages free pages in state `state` (enum span_state) of a page run, or
+ * of a huge run if huge (whose non-clean pages all count as dirty), were
+ * taken again for a block: drop
+ * them from that schedule's backlog, newest first, so reused pages no
+ * longer raise the allowance of those still unpurged. Pages purged on
+ * schedule stay in the backlog (their share of the curve is what let the
+ * others stay): only reuse and eager purges take pages out of it. a->lock
+ * held. */
+void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge);
+/* Free pages taken again over the last DECAY_DEMAND_EPOCHS epochs (the
+ * current one included). */
+size_t decay_demand(struct decay *d, uint64_t now);
+/* The wave rule: if arena a holds more than DECAY_WAVE_PAGES dirty pages
+ * beyond its recent demand for them (decay_demand), purge at once, oldest
+ * first, down to the demand; then, while the wave lasts, as soon as the
+ * excess reaches DECAY_WAVE_TAIL_PAGES. Not with decay -1 or 0. a->lock
+ * held on entry and on return, dropped around the madvise calls. */
+void decay_wave(struct arena *a);
 /* Purge at once the spans of `list` (linked by ->next, already out of the
  * free structures, kind SPAN_BUSY; huge runs if huge, else page runs), ahead
  * of the schedule. a->lock held on entry and on return, dropped meanwhile. */

@@ -3,10 +3,12 @@
  * units, starting on a 2 MiB boundary (or the requested larger alignment),
  * carved from regions of address space the arena maps 64 MiB at a time, so
  * transparent huge pages can back it. Freed runs stay in an address-ordered
- * list, coalesce with free neighbours and are reused best-fit (dirty ones
- * first, no page faults); a freed run that coalesces to 8 MiB or more is
- * purged at once (as jemalloc's opt.oversize_threshold); the other dirty
- * runs follow the arena's dirty decay schedule (decay.h) like page runs.
+ * list and coalesce with free neighbours of the same state; a new block
+ * may span adjacent free runs of any state, placed where it reuses the most
+ * dirty pages (fewest page faults, least growth of the resident footprint),
+ * then best fit. Dirty runs follow the arena's decay schedule and its wave
+ * rule (decay.h) like page runs: churn of big blocks reuses them without
+ * page faults, a wave of frees nothing reuses is purged at once.
  * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
  * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
  * 2 MiB) is never touched by its owner.

@@ -236,6 +236,11 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         return NULL;
     }
     if (align <= MIN_ALIGN || ((uintptr_t)p & (align - 1)) == 0) {
+        /* Same usable size: nothing to do and no lock to take (strings grown
+         * a few bytes at a time stay in their class for many calls). A huge
+         * block asked into an explicit arena moves (below). */
+        if (new_usize == old && (s->kind != SPAN_HUGE || !arena))
+            return p;
         bool in_place = false;
         void *q = p;
         /* junk:free fills the tail a shrink gives up before another thread
@@ -254,8 +259,6 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         if (in_place && config_debug && tc < 0 && !arena)
             canary_set(q, size);
         if (in_place) {
-            if (new_usize == old && q == p)
-                return q;
             /* A resized block is a free of the old one and a new allocation for
              * the profiler: the old sample goes, the new size may be sampled. */
             if (span_maybe_sampled(s, (uintptr_t)p))
@@ -269,8 +272,13 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
             return q;
         }
     }
-    void *q = tc >= 0 && !arena ? tcache_alloc((unsigned)tc, size, align, zero)
-                                : heap_alloc_general(h, size, align, zero, no_tcache, arena);
+    void *q;
+    if (tc >= 0 && !arena)
+        q = tcache_alloc((unsigned)tc, size, align, zero);
+    else if (align == 0 && !zero && !no_tcache && !arena)
+        q = alloc_malloc(size); /* plain realloc: malloc's fast path */
+    else
+        q = heap_alloc_general(h, size, align, zero, no_tcache, arena);
     if (unlikely(!q))
         return NULL;
     memcpy(q, p, old < size ? old : size);

@@ -63,6 +63,12 @@ static ssize_t os_write_default(int fd, const void *buf, size_t n)
     return write(fd, buf, n);
 }
 
+static int os_move_default(void *from, void *to, size_t len)
+{
+    void *p = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    return p == MAP_FAILED ? (errno ? errno : ENOMEM) : 0;
+}
+
 struct os_ops os_ops = {
     .map = os_map_default,
     .unmap = os_unmap_default,
@@ -71,6 +77,7 @@ struct os_ops os_ops = {
     .hugepage = os_hugepage_default,
     .bind_node = os_bind_node_default,
     .write = os_write_default,
+    .move = os_move_default,
 };
 
 /* Every mapping the allocator keeps is noted in the osmap registry
@@ -209,6 +216,29 @@ int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **o
     osmap_add((uintptr_t)p, newsize);
     *out = p;
     return 0;
+}
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+int os_move_pages(void *from, void *to, size_t len, bool *from_lost)
+{
+    *from_lost = false;
+    int err = os_ops.move(from, to, len);
+    if (err)
+        return err;
+    void *q = mmap(from, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (q == from)
+        return 0;
+    /* Old kernels take the flag as a hint: a mapping elsewhere is not ours. */
+    err = q == MAP_FAILED ? (errno ? errno : ENOMEM) : EEXIST;
+    if (q != MAP_FAILED)
+        munmap(q, len);
+    osmap_remove((uintptr_t)from, len);
+    *from_lost = true;
+    return err;
 }
 
 int os_thp_mode = OS_THP_DEFAULT;

@@ -27,6 +27,10 @@ struct os_ops {
     /* write(2) of dump files (libprof's writers, via prof_host_write):
      * here so fault injection (fault.h) can make a disk fill up. */
     ssize_t (*write)(int fd, const void *buf, size_t n);
+    /* mremap [from, from+len) onto [to, to+len) (MREMAP_FIXED): the pages
+     * move, contents and all, without copying or faulting; from is left
+     * unmapped. */
+    int (*move)(void *from, void *to, size_t len);
 };
 
 extern struct os_ops os_ops;
@@ -51,6 +55,14 @@ int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen,
 int os_anon_resident(size_t *out) WARN_UNUSED;
 /* Grow or move a mapping; *out receives the new address. 0 or errno. */
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out);
+/* Move the pages of [from, from+len) onto [to, to+len) (both mapped by the
+ * allocator, page-aligned, disjoint) and map fresh zero pages at from
+ * again, never over a mapping someone else made meanwhile
+ * (MAP_FIXED_NOREPLACE); the registry (osmap) is unchanged. 0 on success;
+ * else an errno, with *from_lost true if from stays unmapped (the refill
+ * failed; it is out of the registry and must never be used again) and
+ * false if nothing moved. */
+int os_move_pages(void *from, void *to, size_t len, bool *from_lost) WARN_UNUSED;
 /* Transparent huge pages policy for what the allocator maps (opt thp). */
 enum os_thp_mode { OS_THP_DEFAULT = 0, OS_THP_ALWAYS = 1, OS_THP_NEVER = 2 };
 extern int os_thp_mode;
