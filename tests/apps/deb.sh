@@ -53,7 +53,11 @@ for f in "$(readlink -f "$LIBSO")" /usr/bin/jeprof-c; do
     ldd "$f" >"$TMP/ldd" || fail "ldd $f"
     grep -q 'not found' "$TMP/ldd" && fail "ldd $f: $(grep 'not found' "$TMP/ldd")"
     for so in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-        path=$(awk -v s="$so" '$1 == s && $2 == "=>" {print $3}' "$TMP/ldd")
+        # "libx.so.1 => /path (addr)", or "/path/ld-linux-x86-64.so.2 (addr)"
+        # for the dynamic loader, which ldd lists by its path.
+        path=$(awk -v s="$so" '($1 == s && $2 == "=>") {print $3; exit}
+            substr($1, 1, 1) == "/" && substr($1, length($1) - length(s)) == "/" s {print $1; exit}' "$TMP/ldd")
+        [ -n "$path" ] || fail "$f needs $so, which ldd does not resolve"
         p=$(pkg_of "$path")
         [ -n "$p" ] || fail "$f needs $so ($path), owned by no package"
         needed_pkgs="$needed_pkgs $p"
