@@ -42,6 +42,19 @@ wait_line() { # file regex
     fail "no line '$2' in $1 after 60 s: $(cat "$1" "$1.err" 2>/dev/null | head -5)"
 }
 
+# Wait until process $1 catches signal number $2 (its allocator set up the
+# dump signal; sending it earlier would kill it), 60 s at most.
+wait_catch() { # pid signo
+    local mask
+    for _ in $(seq 1200); do
+        mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$mask" ] || fail "process $1 is gone before it caught signal $2"
+        (((16#$mask >> ($2 - 1)) & 1)) && return 0
+        sleep 0.05
+    done
+    fail "process $1 does not catch signal $2 after 60 s"
+}
+
 # Flat bytes of function $3 in dump $2 of program $1 (jeprof-c --text --show_bytes).
 site_bytes() { # program dump function
     "$JEPROF_C" --text --show_bytes --quiet "$1" "$2" 2>/dev/null |
