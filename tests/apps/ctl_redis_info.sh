@@ -43,7 +43,7 @@ for try in $(seq 0 9); do
         --save '' --appendonly no --daemonize no --dir "$TMP" --logfile "$TMP/redis.log" \
         --protected-mode yes --enable-debug-command local &
     PID=$!
-    for i in $(seq 1 100); do # up to 10 s
+    for i in $(seq 1 600); do # up to 60 s (a loaded machine starts it slowly)
         kill -0 "$PID" 2>/dev/null || break
         if [ "$(env LD_PRELOAD="$LIB" timeout 5 redis-cli -h 127.0.0.1 -p "$p" ping 2>/dev/null)" = PONG ]; then
             PORT=$p
@@ -52,7 +52,7 @@ for try in $(seq 0 9); do
         sleep 0.1
     done
     if kill -0 "$PID" 2>/dev/null; then
-        fail "redis-server on port $p neither answered PING nor exited within 10 s: $(tail -5 "$TMP/redis.log")"
+        fail "redis-server on port $p neither answered PING nor exited within 60 s: $(tail -5 "$TMP/redis.log")"
     fi
     wait "$PID" 2>/dev/null
     PID=""
@@ -152,11 +152,11 @@ snap_info
 check_allocator_fields "after redis-benchmark"
 
 cli SHUTDOWN NOSAVE >/dev/null 2>&1
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do # up to 60 s
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.1
 done
-kill -0 "$PID" 2>/dev/null && fail "redis-server did not exit within 10 s of SHUTDOWN NOSAVE"
+kill -0 "$PID" 2>/dev/null && fail "redis-server did not exit within 60 s of SHUTDOWN NOSAVE"
 wait "$PID"
 rc=$?
 PID=""

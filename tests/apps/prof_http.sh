@@ -45,7 +45,7 @@ start() {
     env LD_PRELOAD="$LIB" MALLOC_CONF="$conf" "$BIN" "$mode" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     local pid=$!
     pids="$pids $pid"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do # 60 s at most (a loaded machine)
         grep -q ready "$TMP/$name.out" 2>/dev/null && { echo $pid; return 0; }
         kill -0 $pid 2>/dev/null || break
         sleep 0.1
@@ -57,7 +57,7 @@ start() {
 # stop PID: kill the subject and wait until it is gone (it is not our child).
 stop() {
     kill "$1" 2>/dev/null
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do # 30 s at most
         kill -0 "$1" 2>/dev/null || return 0
         sleep 0.05
     done
@@ -176,9 +176,9 @@ fi
 [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null
 
 # timeout first: a wrapper run under the preload would take the port itself.
-timeout 30 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop "$TMP/forkloop.stop" >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
+timeout 120 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop "$TMP/forkloop.stop" >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
 FL=$!
-for _ in $(seq 50); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
 got=0
 for _ in 1 2 3 4 5 6; do
     python3 "$CLIENT" get "$PORT" /debug/pprof/heap - | grep -x 200 >/dev/null && got=$((got + 1))
