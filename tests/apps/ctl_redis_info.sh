@@ -33,7 +33,7 @@ PID=""
 cleanup_hooks='[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null'
 # Killed by the runner's timeout: still run the EXIT hook that kills the server.
 trap 'exit 143' TERM INT HUP
-cli() { env LD_PRELOAD="$LIB" timeout 30 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+cli() { env LD_PRELOAD="$LIB" timeout 120 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 
 # Start on the first port that binds (ports chosen from the pid, 10 tries).
 for try in $(seq 0 9); do
@@ -142,7 +142,7 @@ re2=$(info allocator_resident)
     fail "after FLUSHALL + MEMORY PURGE allocator_resident $re1 -> $re2: fell by less than half of $grow"
 
 # A short benchmark; the figures stay consistent.
-env LD_PRELOAD="$LIB" timeout 120 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 20000 -q -t set,get \
+env LD_PRELOAD="$LIB" timeout 300 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 20000 -q -t set,get \
     >"$TMP/bench.out" 2>&1 || fail "redis-benchmark failed: $(tail -5 "$TMP/bench.out")"
 tr '\r' '\n' <"$TMP/bench.out" | grep -E '^[A-Z]+: [0-9.]+ requests per second' >"$TMP/rates"
 for t in SET GET; do

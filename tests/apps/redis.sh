@@ -17,7 +17,7 @@ check_stats_print redis-server --version
 PORT=""
 PID=""
 cleanup_hooks='[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null'
-cli() { env LD_PRELOAD="$LIB" timeout 30 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+cli() { env LD_PRELOAD="$LIB" timeout 120 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 
 # Start on the first port that binds (ports chosen from the pid, 10 tries).
 for try in $(seq 0 9); do
@@ -49,7 +49,7 @@ done
 grep -qF "$LIB" "/proc/$PID/maps" || fail "redis-server (pid $PID) does not map $LIB"
 
 # Benchmark: 4 tests, each must report a rate.
-env LD_PRELOAD="$LIB" timeout 120 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 20000 -q \
+env LD_PRELOAD="$LIB" timeout 300 redis-benchmark -h 127.0.0.1 -p "$PORT" -n 20000 -q \
     -t set,get,lpush,lpop >"$TMP/bench.out" 2>&1 || fail "redis-benchmark failed: $(tail -5 "$TMP/bench.out")"
 tr '\r' '\n' <"$TMP/bench.out" | grep -E '^[A-Z]+: [0-9.]+ requests per second' >"$TMP/rates"
 for t in SET GET LPUSH LPOP; do
