@@ -37,7 +37,7 @@ run_workload() { # lg
     local lg=$1 dir=$TMP/lg$1
     mkdir -p "$dir"
     TRUTH=$dir/truth
-    timeout 60 env LD_PRELOAD="$LIB" \
+    timeout 300 env LD_PRELOAD="$LIB" \
         MALLOC_CONF="prof:true,prof_final:true,prof_prefix:$dir/acc,lg_prof_sample:$lg" \
         "$BIN" >"$TRUTH" 2>"$dir/stderr"
     local rc=$?

@@ -24,7 +24,7 @@ mkdir -p "$D"
 PORT=""
 PID=""
 cleanup_hooks='[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null'
-cli() { env -u MALLOC_CONF -u LD_PRELOAD timeout 60 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+cli() { env -u MALLOC_CONF -u LD_PRELOAD timeout 300 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 for try in $(seq 0 9); do
     p=$((20000 + ($$ * 11 + try * 1031) % 30000))
     rm -f "$TMP/redis.log"

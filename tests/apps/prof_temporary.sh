@@ -29,7 +29,7 @@ status=0
 bad() { echo "FAIL: $*"; status=1; }
 
 run() { # lg
-    (cd "$TMP" && timeout 60 env LD_PRELOAD="$LIB" \
+    (cd "$TMP" && timeout 300 env LD_PRELOAD="$LIB" \
         MALLOC_CONF=prof:true,prof_prefix:,lg_prof_sample:$1,prof_recent_alloc_max:-1,prof_time_resolution:high \
         "$T" "r$1.json" "m$1.txt") || fail "temporary (lg $1) exited $?"
     "$JEPROF_C" --quiet --temporary --maps="$TMP/m$1.txt" "$T" "$TMP/r$1.json" 2>/dev/null
@@ -74,7 +74,7 @@ awk -v e="$est" -v w="$wsum" 'BEGIN { if (e ~ /k$/) e = substr(e, 1, length(e) -
 grep -q 'long_lived' <<<"$out" && bad "long_lived listed at lg 12" || echo "ok: long_lived not listed at lg 12"
 
 mkdir -p "$TMP/fin"
-(cd "$TMP/fin" && timeout 60 env LD_PRELOAD="$LIB" \
+(cd "$TMP/fin" && timeout 300 env LD_PRELOAD="$LIB" \
     MALLOC_CONF=prof:true,prof_final:true,prof_prefix:$TMP/fin/t,lg_prof_sample:12,prof_recent_alloc_max:-1 \
     "$T" r.json m.txt) || fail "temporary (prof_final) exited $?"
 heap=$(ls "$TMP"/fin/t.*.0.f.heap 2>/dev/null)
