@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -19,6 +20,12 @@ static int ds_signo;             /* configured signal, 0 when off */
 static struct sigaction ds_prev; /* handler replaced at boot (chained) */
 static sem_t ds_sem;             /* requests: the handler posts, the thread waits */
 static _Atomic int ds_started;   /* dump_signal_start ran in this process image */
+/* Held by the dump thread for each dump it writes; exit() takes it to set
+ * ds_exiting, after which the thread starts no dump (one started during
+ * exit, after the wait for the dump in progress, died half-written with the
+ * process and left its temporary file). */
+static pthread_mutex_t ds_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool ds_exiting; /* exit() began: no more dumps (under ds_lock) */
 
 static void ds_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -84,7 +91,14 @@ static void *ds_main(void *arg)
         long long ns = next.tv_nsec + DS_MIN_GAP_NS;
         next.tv_sec += (time_t)(ns / 1000000000);
         next.tv_nsec = (long)(ns % 1000000000);
+        pthread_mutex_lock(&ds_lock);
+        if (ds_exiting) { /* the process is going: wait for it */
+            pthread_mutex_unlock(&ds_lock);
+            for (;;)
+                pause();
+        }
         int err = prof_dump_auto('m');
+        pthread_mutex_unlock(&ds_lock);
         if (err == EFAULT)
             prof_host_warn("<jemalloc>: prof_dump_signal: no prof_prefix, no dump written\n");
         /* Other failures were reported by the writer. */
@@ -121,14 +135,22 @@ static void ds_spawn(void)
  * futex wake per post. The child gets its own thread. */
 static void ds_atfork_child(void)
 {
+    /* The parent's dump thread may have held ds_lock at fork: the child's
+     * copy has no owner left. */
+    pthread_mutex_init(&ds_lock, NULL);
+    ds_exiting = false;
     if (ds_signo)
         ds_spawn();
 }
 
 /* exit(): let a dump in progress finish (the thread dies with the process),
- * so no answered request leaves only a temporary file. */
+ * so no answered request leaves only a temporary file, and let the dump
+ * thread start no other (a signal during exit would). */
 static void ds_atexit(void)
 {
+    pthread_mutex_lock(&ds_lock);
+    ds_exiting = true;
+    pthread_mutex_unlock(&ds_lock);
     pthread_mutex_lock(&prof.dump_lock);
     pthread_mutex_unlock(&prof.dump_lock);
 }

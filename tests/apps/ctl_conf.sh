@@ -32,9 +32,9 @@ run() {
     shift
     # The subshell keeps bash's "Aborted" job report out of the log.
     if [ "$conf" = - ]; then
-        (env -u MALLOC_CONF timeout 20 "$@" >"$TMP/out" 2>"$TMP/err"; exit $?) 2>/dev/null
+        (env -u MALLOC_CONF timeout 120 "$@" >"$TMP/out" 2>"$TMP/err"; exit $?) 2>/dev/null
     else
-        (env MALLOC_CONF="$conf" timeout 20 "$@" >"$TMP/out" 2>"$TMP/err"; exit $?) 2>/dev/null
+        (env MALLOC_CONF="$conf" timeout 120 "$@" >"$TMP/out" 2>"$TMP/err"; exit $?) 2>/dev/null
     fi
     rc=$?
 }

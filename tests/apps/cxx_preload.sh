@@ -17,10 +17,10 @@ check_preload_maps
 # libstdc++).
 CXX_PRELOAD=$(app_bin apps/cxx_new_delete_preload) || exit 1
 readelf -d "$CXX_PRELOAD" | grep -q 'NEEDED.*liballoc' && fail "cxx_new_delete is linked with liballoc"
-out=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" timeout 60 "$CXX_PRELOAD" 2>&1)
+out=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" timeout 300 "$CXX_PRELOAD" 2>&1)
 [ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = ok ] || fail "preloaded cxx_new_delete: $(head -c 600 <<<"$out")"
 echo "pass: preloaded operators"
-out=$(env MALLOC_CONF="$CONF_SET" LD_PRELOAD="$LIB" timeout 60 "$CXX_PRELOAD" 2>&1)
+out=$(env MALLOC_CONF="$CONF_SET" LD_PRELOAD="$LIB" timeout 300 "$CXX_PRELOAD" 2>&1)
 [ $? -eq 0 ] && [ "$(tail -n 1 <<<"$out")" = ok ] || fail "preloaded cxx_new_delete ($CONF_SET): $(head -c 600 <<<"$out")"
 echo "pass: preloaded operators, MALLOC_CONF=$CONF_SET"
 
@@ -61,7 +61,7 @@ g++ -std=gnu++17 -O2 -I"$ROOT/include" -o "$TMP/static_cxx" "$TMP/static.cc" "$B
     -lunwind -lprotobuf-c -lz -lpthread -ldl -lm || fail "static C++ link with liballoc.a"
 nm "$TMP/static_cxx" | grep -q ' T _Znwm$' || fail "static C++ program: operator new is not liballoc's"
 nm "$TMP/static_cxx" | grep -q ' T _ZdlPvm$' || fail "static C++ program: sized delete is not liballoc's"
-out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 60 "$TMP/static_cxx" 2>&1)
+out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 300 "$TMP/static_cxx" 2>&1)
 [ "$out" = ok ] || fail "static C++ program: $(head -c 400 <<<"$out")"
 echo "pass: static C++ program"
 
@@ -81,7 +81,7 @@ X
 cc -O2 -I"$ROOT/include" -o "$TMP/static_c" "$TMP/static.c" "$B/liballoc.a" \
     -lunwind -lprotobuf-c -lz -lpthread -ldl -lm || fail "static C link with liballoc.a (without libstdc++)"
 readelf -d "$TMP/static_c" | grep -q 'NEEDED.*libstdc++' && fail "static C program needs libstdc++"
-out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 60 "$TMP/static_c" 2>&1)
+out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 300 "$TMP/static_c" 2>&1)
 [ "$out" = ok ] || fail "static C program: $(head -c 400 <<<"$out")"
 echo "pass: static C program"
 echo ok

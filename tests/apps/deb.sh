@@ -12,6 +12,13 @@ need dpkg
 need dpkg-deb
 need dpkg-shlibdeps
 need cc
+need flock
+# Suites run side by side on one machine (several worktrees) would race on
+# the one system-wide package: the check below, dpkg -i and dpkg -r of one
+# run between another's. One deb test at a time (the lock goes with this
+# process); 10 minutes at most for the other to finish.
+exec 9>/var/lock/liballoc-deb-test.lock || fail "cannot open /var/lock/liballoc-deb-test.lock"
+flock -w 600 9 || fail "another deb test held /var/lock/liballoc-deb-test.lock for 10 minutes"
 dpkg-query -W -f='${Status}' liballoc 2>/dev/null | grep -q 'install ok' &&
     skip "a liballoc package is already installed; not touching it"
 

@@ -72,7 +72,7 @@ expect_err 1 "^error: process $ok does not catch signal $(kill -l USR1)" "$JEPRO
 kill -STOP "$ok"
 expect_err 1 "^error: no new dump from process $ok after 0.5 s: it is stopped" "$JEPROF_C" dump --timeout=0.5 "$ok"
 kill -CONT "$ok"
-"$JEPROF_C" dump --timeout=2 "$ok" >out.txt 2>err.txt || fail "dump after SIGCONT: $(cat err.txt)"
+"$JEPROF_C" dump --timeout=$DUMP_WAIT "$ok" >out.txt 2>err.txt || fail "dump after SIGCONT: $(cat err.txt)"
 kill -0 "$ok" || fail "the profiled process died"
 
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -4,7 +4,8 @@
 # 2 ms, exits; the parent allocates between forks) while the test sends
 # USR2 to the whole process group every few ms, so signals land in the
 # parent mid-fork, in children before and after their fork handlers, and
-# during dumps. Checks: the run ends (no deadlock: 60 s bound) with every
+# during dumps. Checks: the run ends (no deadlock: no child reaped for 60 s;
+# a loaded machine may take minutes in all) with every
 # child exiting 0 (none killed by the signal), the parent wrote several
 # manual dumps, children wrote dumps under their own pids, and every dump
 # file is whole (heap_v2 header, MAPPED_LIBRARIES section, readable by
@@ -14,20 +15,37 @@ FORKER=$(app_bin dumpsig/forker) || exit 1
 cd "$TMP"
 start_bg fork.out env LD_PRELOAD="$LIB" \
     MALLOC_CONF="prof:true,lg_prof_sample:12,prof_prefix:$TMP/f,prof_dump_signal:USR2" \
-    setsid "$FORKER" 150
+    setsid "$FORKER" 150 "$TMP/stop"
 pid=$BG
-sleep 0.2
+wait_catch "$pid" "$(kill -l USR2)"
 t0=$SECONDS
+last=""
+i=0
 while kill -0 "$pid" 2>/dev/null; do
-    [ $((SECONDS - t0)) -lt 60 ] || fail "still running after 60 s: deadlock? (threads: $(cat /proc/$pid/task/*/wchan 2>/dev/null | tr '\n' ' '))"
+    if [ $((++i % 25)) = 0 ]; then # progress: the last "reaped I" line
+        now=$(tail -n 1 fork.out 2>/dev/null)
+        [ "$now" != "$last" ] && { last=$now; t0=$SECONDS; }
+    fi
+    [ $((SECONDS - t0)) -lt 60 ] || fail "no child reaped for 60 s ($last): deadlock? (threads: $(cat /proc/$pid/task/*/wchan 2>/dev/null | tr '\n' ' '))"
     kill -USR2 -- "-$pid" 2>/dev/null
     sleep 0.004
+    # After the 150 children, the forker goes on until the parent wrote 2
+    # dumps and a child 1 (a loaded machine writes fewer per second).
+    if [ $((i % 25)) = 0 ] && [ ! -e "$TMP/stop" ] &&
+        [ "$(ls f."$pid".*.m*.heap 2>/dev/null | wc -l)" -ge 2 ] &&
+        [ "$(ls f.*.m*.heap 2>/dev/null | grep -vc "^f\.$pid\.")" -ge 1 ]; then
+        touch "$TMP/stop"
+    fi
 done
 grep -qx done fork.out || fail "forker did not finish: $(cat fork.out fork.out.err | tail -5)"
-sleep 0.5 # children's dump threads finishing their last files
+# Children's dump threads finishing their last files: exit waits for a dump
+# in progress and files are renamed into place whole, so once every child
+# is reaped (done) no file is half-written; .tmp files must be gone.
+ls | grep -q '\.tmp\.' && fail "temporary dump files left: $(ls | grep '\.tmp\.')"
 nparent=$(ls f."$pid".*.m*.heap 2>/dev/null | wc -l)
 # Dumps start 200 ms apart at the most (a storm is coalesced); the run
-# lasts over 300 ms (150 children of 2 ms each, waited for), so 2 at least.
+# lasts over 300 ms (150 children of 2 ms each, waited for) and goes on
+# until 2 parent dumps came (the stop file), so 2 at least.
 [ "$nparent" -ge 2 ] || fail "only $nparent manual dumps from the parent"
 nchild=$(ls f.*.m*.heap | grep -vc "^f\.$pid\.")
 echo "parent dumps: $nparent, child dumps: $nchild"

@@ -66,10 +66,10 @@ nm -g --defined-only "$INTERNAL_A" | awk 'NF == 3 {print $3}' | sort -u |
 cc -O0 -w -I"$ROOT/include" -o "$TMP/user" "$TMP/user.c" "$B/liballoc.a" \
     -lunwind -lprotobuf-c -lz -lpthread -ldl -lm 2>"$TMP/link.err" ||
     fail "a program defining liballoc's internal names does not link with liballoc.a: $(grep -m3 'multiple definition\|error' "$TMP/link.err")"
-out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 30 "$TMP/user" 2>&1)
+out=$(env -u MALLOC_CONF -u LD_PRELOAD timeout 120 "$TMP/user" 2>&1)
 [ "$out" = ok ] || fail "user program with liballoc.a: $out"
 # Also with the profiler dumping pprof (its protobuf code must stay liballoc's).
-out=$(cd "$TMP" && env -u LD_PRELOAD MALLOC_CONF=prof:true,prof_final:true,prof_format:both,prof_prefix:$TMP/u timeout 30 "$TMP/user" 2>&1)
+out=$(cd "$TMP" && env -u LD_PRELOAD MALLOC_CONF=prof:true,prof_final:true,prof_format:both,prof_prefix:$TMP/u timeout 120 "$TMP/user" 2>&1)
 [ "$out" = ok ] || fail "user program with liballoc.a, prof:true: $out"
 ls "$TMP"/u.*.pb.gz >/dev/null 2>&1 || fail "user program with liballoc.a: no pprof dump at exit"
 gzip -t "$TMP"/u.*.pb.gz || fail "user program with liballoc.a: pprof dump is not valid gzip"

@@ -17,7 +17,7 @@ B=$ROOT/build/tests/faults
 for t in fault_api fault_cxx fault_dump fault_random; do
     [ -x "$B/$t" ] || { echo "FAIL: $B/$t is not built (make test builds it)"; exit 1; }
 done
-work=$(mktemp -d /tmp/faults.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/faults.XXXXXX")
 mnt=""
 cleanup() {
     [ -n "$mnt" ] && umount "$mnt" 2>/dev/null

@@ -74,8 +74,8 @@ build "$TMP/pre" env -u MALLOC_CONF LD_PRELOAD="$LIB" >"$TMP/pre.log" 2>&1 || fa
 for o in prog.o gen.o; do
     cmp -s "$TMP/ref/$o" "$TMP/pre/$o" || fail "$o compiled under liballoc differs from the glibc build"
 done
-timeout 60 "$TMP/ref/prog" >"$TMP/ref.out" 2>&1 || fail "reference program failed: $(cat "$TMP/ref.out")"
+timeout 300 "$TMP/ref/prog" >"$TMP/ref.out" 2>&1 || fail "reference program failed: $(cat "$TMP/ref.out")"
 grep -qE '^[0-9a-f]{16} ok done [0-9]+$' "$TMP/ref.out" || fail "unexpected program output: $(cat "$TMP/ref.out")"
-env LD_PRELOAD="$LIB" timeout 60 "$TMP/pre/prog" "$LIB" >"$TMP/pre.out" 2>&1 || fail "program under liballoc failed ($?): $(cat "$TMP/pre.out")"
+env LD_PRELOAD="$LIB" timeout 300 "$TMP/pre/prog" "$LIB" >"$TMP/pre.out" 2>&1 || fail "program under liballoc failed ($?): $(cat "$TMP/pre.out")"
 same_output "gcc-built program" "$TMP/ref.out" "$TMP/pre.out"
 echo "gcc: objects identical, program output $(cat "$TMP/ref.out") identical under liballoc"

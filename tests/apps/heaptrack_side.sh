@@ -28,7 +28,7 @@ run() { # dir conf prog scale [env...]
     local d=$TMP/$1 conf=$2 prog=$3 scale=$4
     shift 4
     mkdir -p "$d"
-    (cd "$d" && timeout 60 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:14,prof_prefix:$d/p,$conf" \
+    (cd "$d" && timeout 300 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:14,prof_prefix:$d/p,$conf" \
         "$@" "$prog" "$scale") >"$d/stdout" 2>"$d/stderr"
 }
 

@@ -54,7 +54,7 @@ same_output() { # what ref out
 # program print liballoc's statistics at exit (on stderr).
 check_stats_print() { # cmd...
     local err
-    err=$(env MALLOC_CONF=stats_print:true LD_PRELOAD="$LIB" timeout 60 "$@" 2>&1 >/dev/null)
+    err=$(env MALLOC_CONF=stats_print:true LD_PRELOAD="$LIB" timeout 300 "$@" 2>&1 >/dev/null)
     grep -q "___ Begin jemalloc statistics ___" <<<"$err" ||
         fail "MALLOC_CONF=stats_print:true $*: no statistics printed at exit (is liballoc the malloc?)"
 }

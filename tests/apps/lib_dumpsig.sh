@@ -9,6 +9,12 @@ IDLE=$(app_bin dumpsig/idle) || exit 1
 KNOWN_BYTES=$((4096 * 8192))
 CHILD_BYTES=$((2048 * 8192))
 
+# How long `jeprof-c dump` may wait for an answer that must come. It returns
+# as soon as the dump is there (well under a second unloaded), so this only
+# bounds a loaded machine (CI) and a real failure; a check that something
+# is immediate (an error before any wait) compares with half of it.
+DUMP_WAIT=30
+
 BG_PIDS=""
 # At exit: kill what we started, and the process groups of their children
 # (record runs its command in a group of its own).
@@ -26,13 +32,27 @@ start_bg() { # out cmd...
     BG_PIDS="$BG_PIDS $BG"
 }
 
-# Wait until file $1 has a line matching $2 (10 s at most).
+# Wait until file $1 has a line matching $2 (60 s at most: a loaded machine
+# may take seconds to start a profiled process; polled every 50 ms).
 wait_line() { # file regex
-    for _ in $(seq 200); do
+    for _ in $(seq 1200); do
         grep -q "$2" "$1" 2>/dev/null && return 0
         sleep 0.05
     done
-    fail "no line '$2' in $1 after 10 s: $(cat "$1" "$1.err" 2>/dev/null | head -5)"
+    fail "no line '$2' in $1 after 60 s: $(cat "$1" "$1.err" 2>/dev/null | head -5)"
+}
+
+# Wait until process $1 catches signal number $2 (its allocator set up the
+# dump signal; sending it earlier would kill it), 60 s at most.
+wait_catch() { # pid signo
+    local mask
+    for _ in $(seq 1200); do
+        mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$mask" ] || fail "process $1 is gone before it caught signal $2"
+        (((16#$mask >> ($2 - 1)) & 1)) && return 0
+        sleep 0.05
+    done
+    fail "process $1 does not catch signal $2 after 60 s"
 }
 
 # Flat bytes of function $3 in dump $2 of program $1 (jeprof-c --text --show_bytes).

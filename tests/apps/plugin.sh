@@ -175,7 +175,7 @@ done
 run() { # name cmd...
     local name=$1 out
     shift
-    out=$(env -u LD_PRELOAD -u MALLOC_CONF timeout 60 "$@" 2>&1)
+    out=$(env -u LD_PRELOAD -u MALLOC_CONF timeout 300 "$@" 2>&1)
     local rc=$?
     [ $rc -eq 0 ] && [ "$out" = ok ] || fail "$name: exit $rc, output: $(head -c 400 <<<"$out")"
     echo "pass: $name"
@@ -188,17 +188,17 @@ run "plugin (-lalloc) dlopened, threads exit after dlclose, 20 reopenings" "$TMP
 run "plugin (liballoc.a) dlopened, threads exit after dlclose, 20 reopenings" \
     "$TMP/host_dlopen" "$TMP/libplugin_static.so"
 # With the profiler on (its thread state and exit dump live in the allocator too).
-out=$(cd "$TMP" && env -u LD_PRELOAD MALLOC_CONF=prof:true,lg_prof_sample:10 timeout 60 \
+out=$(cd "$TMP" && env -u LD_PRELOAD MALLOC_CONF=prof:true,lg_prof_sample:10 timeout 300 \
     "$TMP/host_dlopen" "$TMP/libplugin.so" 2>&1)
 [ "$out" = ok ] || fail "prof:true plugin dlopened: $(head -c 400 <<<"$out")"
 echo "pass: prof:true plugin dlopened"
 # With the background thread (it runs in the allocator's code after dlclose).
-out=$(env -u LD_PRELOAD MALLOC_CONF=background_thread:true,dirty_decay_ms:10 timeout 60 \
+out=$(env -u LD_PRELOAD MALLOC_CONF=background_thread:true,dirty_decay_ms:10 timeout 300 \
     "$TMP/host_dlopen" "$TMP/libplugin.so" 2>&1)
 [ "$out" = ok ] || fail "background_thread:true plugin dlopened: $(head -c 400 <<<"$out")"
 echo "pass: background_thread:true plugin dlopened"
 # stats_print:true: the exit-time hook still runs (at exit, the code still mapped).
-out=$(env -u LD_PRELOAD MALLOC_CONF=stats_print:true timeout 60 "$TMP/host_dlopen" "$TMP/libplugin.so" 2>"$TMP/stats.err")
+out=$(env -u LD_PRELOAD MALLOC_CONF=stats_print:true timeout 300 "$TMP/host_dlopen" "$TMP/libplugin.so" 2>"$TMP/stats.err")
 [ "$out" = ok ] || fail "stats_print:true plugin dlopened: $out $(head -c 300 "$TMP/stats.err")"
 grep -q -- "--- End jemalloc statistics ---" "$TMP/stats.err" || fail "stats_print:true plugin dlopened: no statistics at exit"
 echo "pass: stats_print:true plugin dlopened"

@@ -11,13 +11,16 @@
 #     sites that retain nothing (churn, realloc seeds) under 1% of the
 #     total, Total within 5%; jeprof-c --text --show_bytes prints the same
 #     Total and the same non-zero flat values as jeprof.
-#   lg_prof_sample:19 (R = 512 KiB): sites of 64 MiB or more within 20%.
+#   lg_prof_sample:19 (R = 512 KiB): sites of 64 MiB or more within 25%.
 # Expected spread (relative SD of a site's estimate, B bytes in blocks of
 # s bytes, p = 1-e^(-s/R)): sqrt(R/B) for s << R, sqrt((1-p)/p/N) in
 # general. At R=2^14 the 24 MiB small-block sites have SD 2.6% (15% is 5.8
 # SD), blocks of 40 KiB and more are sampled with p >= 0.92 (SD <= 1%). At
-# R=2^19 the 192 MiB site of 4 KiB blocks has SD 5.1% (20% is 3.9 SD) and
-# the 80 x 1 MiB site 4.4% (4.5 SD); observed over 40 runs: 5.1% and 4.7%.
+# R=2^19 the 192 MiB site of 4 KiB blocks has SD 5.1% and the 80 x 1 MiB
+# site 4.4% (observed over 40 runs: 5.1% and 4.7%); their limit is 25%, 4.9
+# and 5.7 SD (a false failure about 1 in 10^6 each; 20% was 3.9 SD, 1 in
+# 10^4), which still fails a weight off by 2x or a site's bytes given to
+# another site.
 # PROF_TEST_LIB=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs the same
 # checks against Debian's jemalloc 5.3, which passes them.
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +37,7 @@ run_workload() { # lg
     local lg=$1 dir=$TMP/lg$1
     mkdir -p "$dir"
     TRUTH=$dir/truth
-    timeout 60 env LD_PRELOAD="$LIB" \
+    timeout 300 env LD_PRELOAD="$LIB" \
         MALLOC_CONF="prof:true,prof_final:true,prof_prefix:$dir/acc,lg_prof_sample:$lg" \
         "$BIN" >"$TRUTH" 2>"$dir/stderr"
     local rc=$?
@@ -95,7 +98,7 @@ fi
 run_workload 19
 jeprof_text jeprof "$DUMP" "$TMP/j19.txt"
 text_values "$TMP/j19.txt" >"$TMP/j19.vals"
-check_truth "jeprof, lg_prof_sample:19, sites >= 64 MiB (limit 20%)" "$TRUTH" "$TMP/j19.vals" 0.20 $((64 << 20)) 0 ||
+check_truth "jeprof, lg_prof_sample:19, sites >= 64 MiB (limit 25%)" "$TRUTH" "$TMP/j19.vals" 0.25 $((64 << 20)) 0 ||
     { status=1; echo "--- jeprof --text (lg 19)"; cat "$TMP/j19.txt"; }
 
 [ $status -eq 0 ] || fail "profile does not match the truth (see above)"

@@ -24,7 +24,7 @@ mkdir -p "$D"
 PORT=""
 PID=""
 cleanup_hooks='[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null'
-cli() { env -u MALLOC_CONF -u LD_PRELOAD timeout 60 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+cli() { env -u MALLOC_CONF -u LD_PRELOAD timeout 300 redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
 for try in $(seq 0 9); do
     p=$((20000 + ($$ * 11 + try * 1031) % 30000))
     rm -f "$TMP/redis.log"
@@ -32,7 +32,7 @@ for try in $(seq 0 9); do
         "$REDIS" --port "$p" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$TMP" \
         --logfile "$TMP/redis.log" --protected-mode yes 2>"$TMP/redis.err" &
     PID=$!
-    for i in $(seq 1 100); do # up to 10 s
+    for i in $(seq 1 600); do # up to 60 s (a loaded machine starts it slowly)
         kill -0 "$PID" 2>/dev/null || break
         if [ "$(env -u MALLOC_CONF timeout 5 redis-cli -h 127.0.0.1 -p "$p" ping 2>/dev/null)" = PONG ]; then
             PORT=$p
@@ -42,7 +42,7 @@ for try in $(seq 0 9); do
     done
     if kill -0 "$PID" 2>/dev/null; then
         kill -9 "$PID"
-        fail "redis-server on port $p neither answered PING nor exited within 10 s: $(tail -5 "$TMP/redis.log")"
+        fail "redis-server on port $p neither answered PING nor exited within 60 s: $(tail -5 "$TMP/redis.log")"
     fi
     wait "$PID" 2>/dev/null
     PID=""
@@ -59,11 +59,11 @@ awk 'BEGIN { v = sprintf("%400s", ""); gsub(/ /, "v", v)
 cli --pipe <"$TMP/fill.proto" >"$TMP/pipe.out" 2>&1 || fail "redis-cli --pipe: $(tail -3 "$TMP/pipe.out")"
 [ "$(cli DBSIZE)" = 50000 ] || fail "DBSIZE is $(cli DBSIZE), not 50000"
 cli SHUTDOWN NOSAVE >/dev/null 2>&1
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do # up to 60 s
     kill -0 "$PID" 2>/dev/null || break
     sleep 0.1
 done
-kill -0 "$PID" 2>/dev/null && fail "redis-server did not exit within 10 s of SHUTDOWN"
+kill -0 "$PID" 2>/dev/null && fail "redis-server did not exit within 60 s of SHUTDOWN"
 wait "$PID" 2>/dev/null
 pid=$PID
 PID=""

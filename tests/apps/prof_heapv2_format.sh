@@ -54,7 +54,7 @@ scenario() { # name conf mode
     D=$TMP/$1
     mkdir -p "$D"
     OUT=$D/.stdout ERR=$D/.stderr
-    (cd "$D" && timeout 60 env LD_PRELOAD="$LIB" MALLOC_CONF="$2" "$H" "$3" "$D") >"$OUT" 2>"$ERR"
+    (cd "$D" && timeout 300 env LD_PRELOAD="$LIB" MALLOC_CONF="$2" "$H" "$3" "$D") >"$OUT" 2>"$ERR"
     RC=$?
     echo "--- $1 [$2] $3: exit $RC"
     grep -v '^pid ' "$OUT"
@@ -122,7 +122,7 @@ for unwind in libunwind fp; do
     [ $unwind = fp ] && h=$PROF_OUT/heapv2_fp
     D=$TMP/unwind_$unwind
     mkdir -p "$D"
-    (cd "$D" && timeout 60 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:0,prof_unwind:$unwind" "$h" format "$D") >"$D/.stdout" 2>&1 ||
+    (cd "$D" && timeout 300 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:0,prof_unwind:$unwind" "$h" format "$D") >"$D/.stdout" 2>&1 ||
         bad "prof_unwind:$unwind: $(cat "$D/.stdout")"
     F=$D/format.heap
     [ -f "$F" ] || { bad "prof_unwind:$unwind: no dump"; continue; }
@@ -311,7 +311,7 @@ expect_ok sysname
 # --- without prof:true ---
 D=$TMP/noprof
 mkdir -p "$D"
-(cd "$D" && timeout 60 env -u MALLOC_CONF LD_PRELOAD="$LIB" "$H" noprof "$D") >"$D/.stdout" 2>&1
+(cd "$D" && timeout 300 env -u MALLOC_CONF LD_PRELOAD="$LIB" "$H" noprof "$D") >"$D/.stdout" 2>&1
 RC=$?
 echo "--- noprof: exit $RC"
 grep -v '^pid ' "$D/.stdout"

@@ -45,7 +45,7 @@ start() {
     env LD_PRELOAD="$LIB" MALLOC_CONF="$conf" "$BIN" "$mode" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     local pid=$!
     pids="$pids $pid"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do # 60 s at most (a loaded machine)
         grep -q ready "$TMP/$name.out" 2>/dev/null && { echo $pid; return 0; }
         kill -0 $pid 2>/dev/null || break
         sleep 0.1
@@ -57,7 +57,7 @@ start() {
 # stop PID: kill the subject and wait until it is gone (it is not our child).
 stop() {
     kill "$1" 2>/dev/null
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do # 30 s at most
         kill -0 "$1" 2>/dev/null || return 0
         sleep 0.05
     done
@@ -81,7 +81,7 @@ BASE="prof:true,lg_prof_sample:14,prof_http:127.0.0.1:$PORT"
 
 # --- 1. go tool pprof over HTTP ---
 PID=$(start idle "$BASE" serve) || exit 1
-timeout 60 go tool pprof -top -nodefraction=0 -unit=B -sample_index=inuse_space \
+timeout 300 go tool pprof -top -nodefraction=0 -unit=B -sample_index=inuse_space \
     "http://127.0.0.1:$PORT/debug/pprof/heap" >"$TMP/top.txt" 2>"$TMP/top.err" ||
     { cat "$TMP/top.err"; fail "go tool pprof over HTTP failed"; }
 within "go tool pprof http://.../debug/pprof/heap: http_known_site" "$(top_bytes "$TMP/top.txt" http_known_site)" \
@@ -106,7 +106,7 @@ python3 "$CLIENT" hostile "$PORT" >"$TMP/hostile.txt" 2>&1 || status=1
 grep -v "^ok" "$TMP/hostile.txt"
 echo "hostile battery: $(grep -c '^ok' "$TMP/hostile.txt") checks passed"
 kill -0 "$PID" 2>/dev/null && echo "ok   the process survived" || { echo "FAIL the process died"; status=1; }
-timeout 60 go tool pprof -top -unit=B -sample_index=inuse_space \
+timeout 300 go tool pprof -top -unit=B -sample_index=inuse_space \
     "http://127.0.0.1:$PORT/debug/pprof/heap" >"$TMP/top2.txt" 2>"$TMP/top2.err" || status=1
 within "heap after the battery: http_known_site" "$(top_bytes "$TMP/top2.txt" http_known_site)" $KNOWN 0.15
 [ -s "$TMP/idle.err" ] && { echo "FAIL unexpected stderr:"; cat "$TMP/idle.err"; status=1; }
@@ -114,7 +114,7 @@ stop "$PID"
 
 # --- 3. allocs with prof_accum ---
 PID=$(start accum "$BASE,prof_accum:true" serve) || exit 1
-timeout 60 go tool pprof -top -nodefraction=0 -unit=B "http://127.0.0.1:$PORT/debug/pprof/allocs" \
+timeout 300 go tool pprof -top -nodefraction=0 -unit=B "http://127.0.0.1:$PORT/debug/pprof/allocs" \
     >"$TMP/alloc.txt" 2>"$TMP/alloc.err" || { cat "$TMP/alloc.err"; fail "go tool pprof allocs failed"; }
 grep -q "^Type: alloc_space" "$TMP/alloc.txt" && echo "ok   allocs: default sample type alloc_space" ||
     { echo "FAIL allocs: not alloc_space by default"; cat "$TMP/alloc.txt"; status=1; }
@@ -176,9 +176,9 @@ fi
 [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null
 
 # timeout first: a wrapper run under the preload would take the port itself.
-timeout 30 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop "$TMP/forkloop.stop" >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
+timeout 120 env LD_PRELOAD="$LIB" MALLOC_CONF="$BASE" "$BIN" forkloop "$TMP/forkloop.stop" >"$TMP/forkloop.out" 2>"$TMP/forkloop.err" &
 FL=$!
-for _ in $(seq 50); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q ready "$TMP/forkloop.out" 2>/dev/null && break; sleep 0.1; done
 got=0
 for _ in 1 2 3 4 5 6; do
     python3 "$CLIENT" get "$PORT" /debug/pprof/heap - | grep -x 200 >/dev/null && got=$((got + 1))
@@ -195,7 +195,7 @@ fi
 # --- 7. prof.dump_pprof_fd ---
 env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,lg_prof_sample:14" "$BIN" fd >"$TMP/fd.pb.gz" 2>"$TMP/fd.err" ||
     { cat "$TMP/fd.err"; fail "prof.dump_pprof_fd failed"; }
-timeout 60 go tool pprof -top -unit=B -sample_index=inuse_space "$BIN" "$TMP/fd.pb.gz" >"$TMP/fd.txt" 2>&1 ||
+timeout 300 go tool pprof -top -unit=B -sample_index=inuse_space "$BIN" "$TMP/fd.pb.gz" >"$TMP/fd.txt" 2>&1 ||
     { cat "$TMP/fd.txt"; fail "go tool pprof cannot read prof.dump_pprof_fd's output"; }
 within "prof.dump_pprof_fd: http_known_site" "$(top_bytes "$TMP/fd.txt" http_known_site)" $KNOWN 0.15
 
@@ -226,7 +226,7 @@ CC
     g++ -O2 -g -o "$TMP/cart" "$TMP/cart.cc" || fail "g++ cart.cc"
     BIN=$TMP/cart
     PID=$(start cart "$BASE" serve) || exit 1
-    timeout 60 go tool pprof -top -nodefraction=0 -unit=B -sample_index=inuse_space \
+    timeout 300 go tool pprof -top -nodefraction=0 -unit=B -sample_index=inuse_space \
         "http://127.0.0.1:$PORT/debug/pprof/heap" >"$TMP/cart.txt" 2>&1 ||
         { cat "$TMP/cart.txt"; fail "go tool pprof on the C++ service failed"; }
     within "go tool pprof, C++ service: shop::Cart::grow" "$(top_bytes "$TMP/cart.txt" shop::Cart::grow)" $KNOWN 0.15

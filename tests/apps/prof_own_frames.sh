@@ -119,7 +119,7 @@ check() { # mode unwind program [cmd...]
     mkdir -p "$d"
     local out
     out=$(cd "$d" && env -u LD_PRELOAD MALLOC_CONF=prof:true,prof_final:true,lg_prof_sample:0,prof_unwind:$unwind,prof_prefix:$d/p \
-        timeout 60 "$@" 2>"$d/err")
+        timeout 300 "$@" 2>"$d/err")
     [ "$out" = ok ] || { bad "$mode/$unwind: program said '$out' $(head -c 300 "$d/err")"; return; }
     local f
     f=$(ls "$d"/p.*.f.heap 2>/dev/null | head -n 1)

@@ -41,7 +41,7 @@ scenario() { # name conf mode
     D=$TMP/$1
     mkdir -p "$D"
     OUT=$D/.stdout ERR=$D/.stderr
-    (cd "$D" && timeout 60 env LD_PRELOAD="$LIB" MALLOC_CONF="$2" "$P" "$3" "$D") >"$OUT" 2>"$ERR"
+    (cd "$D" && timeout 300 env LD_PRELOAD="$LIB" MALLOC_CONF="$2" "$P" "$3" "$D") >"$OUT" 2>"$ERR"
     RC=$?
     echo "--- $1 [$2] $3: exit $RC"
     grep -v '^pid ' "$OUT"

@@ -60,7 +60,7 @@ gopprof_values() { # top-output
 gopprof_top() { # out extra-args... binary profile
     local out=$1
     shift
-    timeout 60 go tool pprof -top -nodefraction=0 -sample_index=inuse_space "$@" >"$out" 2>"$out.err" || {
+    timeout 300 go tool pprof -top -nodefraction=0 -sample_index=inuse_space "$@" >"$out" 2>"$out.err" || {
         cat "$out.err"
         fail "go tool pprof -top $* failed"
     }
@@ -69,7 +69,7 @@ gopprof_top() { # out extra-args... binary profile
 # --- 1. accuracy through go tool pprof ---
 dir=$TMP/acc
 mkdir -p "$dir"
-timeout 60 env LD_PRELOAD="$LIB" \
+timeout 300 env LD_PRELOAD="$LIB" \
     MALLOC_CONF="prof:true,prof_final:true,prof_prefix:$dir/acc,lg_prof_sample:14,prof_format:both" \
     "$BIN" >"$dir/truth" 2>"$dir/stderr" || { cat "$dir/stderr"; fail "accuracy workload failed"; }
 HEAP=$(one_file "final heap_v2 dump" "$dir"/acc.*.f.heap) || exit 1

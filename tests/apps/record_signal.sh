@@ -33,8 +33,8 @@ record_until() {
     CMD_SIGCGT=$(awk '/^SigCgt:/ {print $2}' /proc/$CMD_PID/status)
     kill -"$sig" "$rec"
     local t0=$SECONDS
-    while kill -0 "$rec" 2>/dev/null && [ $((SECONDS - t0)) -lt 20 ]; do sleep 0.05; done
-    kill -0 "$rec" 2>/dev/null && fail "record still running 20 s after SIG$sig"
+    while kill -0 "$rec" 2>/dev/null && [ $((SECONDS - t0)) -lt 60 ]; do sleep 0.05; done
+    kill -0 "$rec" 2>/dev/null && fail "record still running 60 s after SIG$sig"
     wait "$rec"
     RC=$?
 }
@@ -78,15 +78,27 @@ got=$("$JEPROF_C" --text --show_bytes --quiet "$IDLE" $dumps 2>/dev/null | awk '
 within15 "known_site summed over 2 processes" "${got:-0}" $((2 * KNOWN_BYTES))
 
 # 5. A terminal: Ctrl-C typed, and a command reading the terminal.
+# The typist waits (60 s at most, polling script's output) for the command
+# to be ready before typing, and keeps the terminal open until the report
+# is out: fixed sleeps were too short on a loaded machine.
+until_in() { # file regex: poll for a line, 60 s at most
+    for _ in $(seq 600); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 0
+}
 if command -v script >/dev/null; then
-    (sleep 1; printf '\003'; sleep 2) |
-        timeout 30 script -qfec "$JEPROF_C record -o e --lg-sample=14 -- $IDLE" /dev/null >e.out 2>&1
+    rm -f e.out
+    (until_in e.out ready; printf '\003'; until_in e.out 'known_site') |
+        timeout 120 script -qfec "$JEPROF_C record -o e --lg-sample=14 -- $IDLE" /dev/null >e.out 2>&1
     tr -d '\r' <e.out >e.txt
     grep -q "got SIGINT: asking" e.txt || fail "Ctrl-C on the terminal did not reach record: $(head -5 e.txt)"
     ls e/heap.*.m0.heap >/dev/null 2>&1 || fail "no dump after Ctrl-C on the terminal: $(head -8 e.txt)"
     grep -q " known_site$" e.txt || fail "no known_site in the report after Ctrl-C"
-    (sleep 0.5; printf 'typed line\n'; sleep 1) |
-        timeout 30 script -qfec "$JEPROF_C record -o t -- head -n 1" /dev/null >t.out 2>&1
+    rm -f t.out
+    (sleep 0.5; printf 'typed line\n'; until_in t.out 'final dump') |
+        timeout 120 script -qfec "$JEPROF_C record -o t -- head -n 1" /dev/null >t.out 2>&1
     tr -d '\r' <t.out >t.txt
     [ "$(grep -c '^typed line$' t.txt)" = 2 ] || fail "the command did not read the terminal: $(head -5 t.txt)"
     grep -q "final dump" t.txt || fail "no final dump of the reading command: $(head -5 t.txt)"

@@ -17,7 +17,7 @@ for f in "$BIN" "$LIB" "$JEPROF"; do
 done
 SECS=${SOAK_SECONDS:-20}
 [ "${TEST_LONG:-0}" = 1 ] && SECS=${SOAK_SECONDS:-1800}
-work=$(mktemp -d /tmp/soak.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 # Frequent samples (1 in 64 KiB) so every dump has many sites.
 conf="prof:true,lg_prof_sample:16${MALLOC_CONF:+,$MALLOC_CONF}"

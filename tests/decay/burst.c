@@ -1,11 +1,17 @@
 /*
  * Decay of a 512 MiB burst of small and medium blocks (16 B - 64 KiB).
- * usage: burst MODE   where MODE is
+ * usage: burst MODE [SECS [PCT]]   where MODE is
  *   light  - after the free, a small malloc/free every 10 ms
  *   idle   - after the free, sleep (background_thread:true does the work)
  *   arenas - burst in two arenas; arena B gets dirty_decay_ms -1; prints
  *            both arenas' dirty pages after the wait
- * Prints "held_mb T MB" samples and a final "burst_mb B returned_pct P".
+ * The wait polls every 100 ms and lasts SECS seconds (default 2) or, with
+ * PCT, ends as soon as PCT percent of the burst went back to the kernel
+ * (light, idle) or arena A holds at most 16 MiB dirty (arenas, any PCT):
+ * a loaded machine gets up to SECS, an unloaded one is not kept waiting.
+ * A wait that must see nothing returned (decay -1) gives no PCT.
+ * Prints "held_mb T MB" samples and a final "burst_mb B returned_pct P
+ * secs S" (S: seconds waited after the free).
  */
 #include <alloc.h>
 #include <stdint.h>
@@ -99,6 +105,8 @@ static void wait_light(double secs)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "light";
+    double secs = argc > 2 ? atof(argv[2]) : 2.0;
+    int stop_pct = argc > 3 ? atoi(argv[3]) : -1;
     if (strcmp(mode, "arenas") == 0) {
         unsigned a0, b;
         size_t len = sizeof(a0);
@@ -118,27 +126,37 @@ int main(int argc, char **argv)
         void **vb = burst(&nb);
         release(vb, nb);
         mallctl("thread.arena", NULL, NULL, &a0, sizeof(a0));
-        wait_light(2.0);
-        printf("arena_a %u pdirty_mb %zu\narena_b %u pdirty_mb %zu\n", a0,
-               arena_pdirty(a0) * 4096 >> 20, b, arena_pdirty(b) * 4096 >> 20);
+        double t0 = now();
+        do
+            wait_light(0.1);
+        while (now() - t0 < secs && !(stop_pct >= 0 && arena_pdirty(a0) * 4096 <= (16u << 20)));
+        printf("arena_a %u pdirty_mb %zu\narena_b %u pdirty_mb %zu\nsecs %.1f\n", a0,
+               arena_pdirty(a0) * 4096 >> 20, b, arena_pdirty(b) * 4096 >> 20, now() - t0);
         return 0;
     }
     long base = rss_kb();
     size_t n;
     void **v = burst(&n);
     long peak = rss_kb();
+    long burst_kb = peak - base;
     release(v, n);
-    double t0 = now();
-    for (int i = 1; i <= 20; i++) {
+    double t0 = now(), next_print = 0.5;
+    long pct = 0;
+    for (;;) {
         if (strcmp(mode, "light") == 0)
             wait_light(0.1);
         else
             usleep(100000);
-        if (i % 5 == 0)
-            printf("t=%.1fs held_mb %ld\n", now() - t0, (rss_kb() - base) >> 10);
+        long held = rss_kb() - base;
+        pct = burst_kb > 0 ? 100 * (burst_kb - held) / burst_kb : 0;
+        double t = now() - t0;
+        if (t >= next_print) {
+            printf("t=%.1fs held_mb %ld\n", t, held >> 10);
+            next_print += 0.5;
+        }
+        if (t >= secs || (stop_pct >= 0 && pct >= stop_pct))
+            break;
     }
-    long held = rss_kb() - base, burst_kb = peak - base;
-    printf("burst_mb %ld returned_pct %ld\n", burst_kb >> 10,
-           burst_kb > 0 ? 100 * (burst_kb - held) / burst_kb : 0);
+    printf("burst_mb %ld returned_pct %ld secs %.1f\n", burst_kb >> 10, pct, now() - t0);
     return 0;
 }

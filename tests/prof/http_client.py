@@ -117,7 +117,9 @@ def hostile(port):
     expect(port, "encoded traversal", b"GET /debug/pprof/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n", [404])
     expect(port, "NUL in path", b"GET /debug/pprof/heap%00 HTTP/1.1\r\n\r\n", [400])
     expect(port, "unknown path", b"GET /metrics HTTP/1.1\r\n\r\n", [404])
-    expect(port, "HTTP/0.9", b"GET /debug/pprof/heap\r\n", [400, 505], closed_ok=True, limit=7.0)
+    # (No end of headers: it may be held to the server's 5 s deadline; a
+    # loaded machine adds seconds, a server that never lets go takes 12.)
+    expect(port, "HTTP/0.9", b"GET /debug/pprof/heap\r\n", [400, 505], closed_ok=True, limit=12.0)
     expect(port, "HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", [400, 505], closed_ok=True)
     expect(port, "absurd Content-Length",
            b"GET /debug/pprof/ HTTP/1.1\r\nContent-Length: 99999999999999999999999999\r\n\r\n", [400])
@@ -157,7 +159,9 @@ def hostile(port):
           "%.1fs" % (time.monotonic() - t0))
     # Slowloris: a byte every 0.3 s never finishes the headers; the server
     # cuts it off (408 or close) after its deadline, and a good request that
-    # arrives meanwhile is answered once it is.
+    # arrives meanwhile is answered once it is. The deadline is 5 s; the
+    # bound is 12 s (a loaded machine is late by seconds; a server without
+    # a deadline keeps the connection the whole 15 s of the loop below).
     result = {}
 
     def slow():
@@ -191,10 +195,10 @@ def hostile(port):
     st, _, _, _ = get(port, "/debug/pprof/")
     dt_good = time.monotonic() - t0
     th.join()
-    check("slowloris cut off", result["dt"] < 8.0 and (result["data"].startswith(b"HTTP/1.1 408") or
+    check("slowloris cut off", result["dt"] < 12.0 and (result["data"].startswith(b"HTTP/1.1 408") or
                                                       result["data"] == b""),
           "after %.1fs: %r" % (result["dt"], result["data"][:20]))
-    check("good request during slowloris", st == 200 and dt_good < 8.0,
+    check("good request during slowloris", st == 200 and dt_good < 12.0,
           "status %s after %.1fs" % (st, dt_good))
     return 1 if failures else 0
 

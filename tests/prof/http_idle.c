@@ -3,13 +3,14 @@
  * prof_http set. It never calls mallctl (except in mode "fd"):
  *   serve        keeps 4096 blocks of 16 KiB (64 MiB) from http_known_site,
  *                allocates and frees 32 MiB from http_churn_site, prints
- *                "ready" and sleeps (an idle server) until killed or 60 s
+ *                "ready" and sleeps (an idle server) until killed or 300 s
+ *                (the test kills it; a loaded machine may take minutes)
  *   fork         as serve, then forks a child that sleeps 30 s; the parent
  *                prints "child <pid>" and exits at once
  *   quick        as serve, but exits 0 right after "ready"
  *   forkloop F   as serve, then forks children (which allocate, free and
  *                exit) while the server answers, until file F exists (at
- *                most 20 s), and exits 0 with "forks N" (a deadlock with
+ *                most 100 s), and exits 0 with "forks N" (a deadlock with
  *                fork would hang it)
  *   fd           as serve, then writes mallctl prof.dump_pprof_fd to fd 1
  *                and exits 0 (nonzero with the errno on failure)
@@ -85,7 +86,7 @@ int main(int argc, char **argv)
                 return 3;
             n++;
             clock_gettime(CLOCK_MONOTONIC, &t);
-        } while (t.tv_sec - t0.tv_sec < 20 && (argc < 3 || access(argv[2], F_OK) != 0));
+        } while (t.tv_sec - t0.tv_sec < 100 && (argc < 3 || access(argv[2], F_OK) != 0));
         printf("forks %d\n", n);
         return 0;
     }
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
         fflush(stdout);
         return c < 0;
     }
-    for (int i = 0; i < 60; i++)
+    for (int i = 0; i < 300; i++)
         sleep(1);
     return keep[7] == NULL;
 }

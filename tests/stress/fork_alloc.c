@@ -68,7 +68,9 @@ static void *child_thread(void *arg)
 /* Runs in the child: everything must work immediately after fork. */
 static void child_work(unsigned char **pre, size_t npre, uint64_t key)
 {
-    alarm(15); /* a deadlock ends the child with SIGALRM rather than hanging */
+    /* A deadlock ends the child with SIGALRM rather than hanging; the work
+     * takes milliseconds, 60 s leaves room for a loaded machine. */
+    alarm(60);
     for (size_t i = 0; i < npre; i++) {
         CHECK_PATTERN(pre[i], 1000 + i * 977, key + i);
         free(pre[i]);
@@ -141,7 +143,7 @@ int main(void)
             free(pre[i]);
         }
         int status = 0;
-        double give_up = tl_now() + 20;
+        double give_up = tl_now() + 70; /* past the child's alarm */
         pid_t r;
         while ((r = waitpid(pid, &status, WNOHANG)) == 0 && tl_now() < give_up)
             usleep(500);
@@ -149,7 +151,7 @@ int main(void)
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             CHECK_MSG(0,
-                      "fork %d: child %d hung for 20 s after fork (allocator lock held "
+                      "fork %d: child %d hung for 70 s after fork (allocator lock held "
                       "across fork?)",
                       forks, (int)pid);
         }

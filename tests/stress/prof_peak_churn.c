@@ -232,8 +232,11 @@ int main(int argc, char **argv)
         return 0;
     }
     nthreads = tl_threads();
-    snprintf(dir, sizeof(dir), "/tmp/prof_peak_churn.%d", (int)getpid());
-    CHECK_I(mkdir(dir, 0700), ==, 0);
+    /* A fresh directory under TMPDIR (mkdtemp: a stale one of a killed run
+     * with the same pid cannot get in the way). */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/prof_peak_churn.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    CHECK_MSG(mkdtemp(dir) != NULL, "mkdtemp %s: errno %d", dir, errno);
 
     pthread_t dumper;
     CHECK_I(pthread_create(&dumper, NULL, dumper_main, NULL), ==, 0);

@@ -19,6 +19,16 @@
  *     same linear rule for both kinds, not an age cut-off (which would keep
  *     all of them until 3 s). Right after the frees the huge run is whole
  *     and at most one large run went.
+ *     Timing: a loaded machine may stall the test between the frees and a
+ *     check (a 1.5 s sleep that ends at 2.3 s). So each check reads the
+ *     allocator's own decay clock (decay_now) around the frees and around
+ *     the check, and asserts what the rule allows anywhere in the measured
+ *     window of elapsed time (plus one epoch: frees count from their
+ *     epoch's start). An unloaded run measures a window of a few ms and so
+ *     asserts the exact counts above. The scenario is repeated (fresh
+ *     arenas, at most 5 times) until one run's midpoint window falls inside
+ *     (1 s, 2 s), where the linear rule and an age cut-off disagree; if
+ *     none does, the test skips (exit 77) rather than pass on weaker checks.
  */
 #include "check.h"
 
@@ -132,9 +142,56 @@ static void curve(void)
     CHECK_EQ(decay_limit(&d, t0 + 100 * W10), SIZE_MAX);
 }
 
-static void driver(void)
+/* Pages kept dirty by the rule t ns after npages were freed at an epoch
+ * start (window w ns), when the pages go in whole pieces of `piece` pages:
+ * huge runs (round_up false) only in the whole units the excess covers,
+ * page runs (round_up true) whole, so one more as soon as any excess is left. */
+static size_t kept_pieces(size_t npages, size_t piece, uint64_t w, uint64_t t, bool round_up)
+{
+    size_t allow = t >= w ? 0 : (size_t)((unsigned __int128)npages * (w - t) / w);
+    size_t excess = npages - allow;
+    size_t gone = round_up ? (excess + piece - 1) / piece : excess / piece;
+    size_t n = npages / piece;
+    return gone >= n ? 0 : n - gone;
+}
+
+/* A window [lo, hi] of elapsed decay time (ns) and the counts it allows. */
+struct window {
+    uint64_t lo, hi;
+};
+
+/* Elapsed time as the arena saw it: pages freed in [f0, f1] count from their
+ * epoch's start (up to one epoch earlier), a check ran in [c0, c1]. */
+static struct window elapsed(uint64_t f0, uint64_t f1, uint64_t c0, uint64_t c1, uint64_t epoch)
+{
+    struct window w = {c0 > f1 ? c0 - f1 : 0, c1 - f0 + epoch};
+    return w;
+}
+
+/* Observed dirty pages of a huge run (hp pages) and of page runs (lp pages in
+ * runs of lrun) against what the rule allows anywhere in window w. */
+static void check_window(const char *when, struct window w, uint64_t W, size_t h, size_t h0,
+                         size_t hp, size_t l, size_t l0, size_t lp, size_t lrun)
+{
+    const size_t unit = ((size_t)2 << 20) / (size_t)sysconf(_SC_PAGESIZE);
+    size_t hmax = h0 + unit * kept_pieces(hp, unit, W, w.lo, false);
+    size_t hmin = h0 + unit * kept_pieces(hp, unit, W, w.hi, false);
+    size_t lmax = l0 + lrun * kept_pieces(lp, lrun, W, w.lo, true);
+    size_t lmin = l0 + lrun * kept_pieces(lp, lrun, W, w.hi, true);
+    CHECK_MSG(h >= hmin && h <= hmax,
+              "%s (%.3f-%.3f s after the frees): huge arena pdirty %zu, want %zu..%zu", when,
+              w.lo / 1e9, w.hi / 1e9, h, hmin, hmax);
+    CHECK_MSG(l >= lmin && l <= lmax,
+              "%s (%.3f-%.3f s after the frees): large arena pdirty %zu, want %zu..%zu", when,
+              w.lo / 1e9, w.hi / 1e9, l, lmin, lmax);
+}
+
+/* One run of the scenario; returns whether its midpoint check fell in the
+ * window that tells the linear rule from an age cut-off. */
+static bool driver_once(void)
 {
     const size_t MiB = (size_t)1 << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+    const uint64_t W = 3000 * MS, epoch = W / DECAY_NEPOCHS;
     unsigned ah = new_arena(3000, 0), al = new_arena(3000, 0);
     int fh = MALLOCX_ARENA(ah) | MALLOCX_TCACHE_NONE, fl = MALLOCX_ARENA(al) | MALLOCX_TCACHE_NONE;
 
@@ -151,31 +208,62 @@ static void driver(void)
     arena_decay_now(ah);
     arena_decay_now(al);
     size_t h0 = rd_size("stats.arenas.%u.pdirty", ah), l0 = rd_size("stats.arenas.%u.pdirty", al);
+    const size_t hp = 6 * MiB / pg, lrun = 512 * 1024 / pg, lp = 3 * lrun;
+    uint64_t f0 = decay_now();
     dallocx(h, fh);
     for (int i = 0; i < 6; i += 2)
         dallocx(l[i], fl);
+    uint64_t f1 = decay_now();
+
+    /* Right after the frees: the huge run whole, at most one large run gone
+     * (on an unloaded machine). */
+    uint64_t c0 = decay_now();
     arena_decay_now(ah);
     arena_decay_now(al);
-    CHECK_EQ(rd_size("stats.arenas.%u.pdirty", ah), h0 + 6 * MiB / pg);
-    size_t l1 = rd_size("stats.arenas.%u.pdirty", al);
-    CHECK_U(l1, <=, l0 + 3 * 512 * 1024 / pg);
-    CHECK_U(l1, >=, l0 + 2 * 512 * 1024 / pg);
+    size_t hd = rd_size("stats.arenas.%u.pdirty", ah), ld = rd_size("stats.arenas.%u.pdirty", al);
+    uint64_t c1 = decay_now();
+    check_window("right after the frees", elapsed(f0, f1, c0, c1, epoch), W, hd, h0, hp, ld, l0,
+                 lp, lrun);
 
     /* Halfway through the 3 s window (anywhere in (1 s, 2 s) gives the
      * same answer): about half the pages may stay. */
     usleep(1500000);
+    c0 = decay_now();
     arena_decay_now(ah);
     arena_decay_now(al);
-    CHECK_EQ(rd_size("stats.arenas.%u.pdirty", ah), h0 + 4 * MiB / pg);
-    CHECK_EQ(rd_size("stats.arenas.%u.pdirty", al), l0 + 512 * 1024 / pg);
+    hd = rd_size("stats.arenas.%u.pdirty", ah);
+    ld = rd_size("stats.arenas.%u.pdirty", al);
+    c1 = decay_now();
+    struct window w = elapsed(f0, f1, c0, c1, epoch);
+    check_window("halfway", w, W, hd, h0, hp, ld, l0, lp, lrun);
     for (int i = 1; i < 6; i += 2)
         dallocx(l[i], fl);
+    bool telling = w.lo > 1000 * MS && w.hi < 2000 * MS;
+    if (telling) { /* the exact counts of the unloaded case */
+        CHECK_EQ(hd, h0 + 4 * MiB / pg);
+        CHECK_EQ(ld, l0 + 512 * 1024 / pg);
+    } else {
+        printf("decay_curve: halfway check ran %.3f-%.3f s after the frees (loaded machine); "
+               "again\n",
+               w.lo / 1e9, w.hi / 1e9);
+    }
+    return telling;
+}
+
+static int driver(void)
+{
+    for (int attempt = 0; attempt < 5; attempt++)
+        if (driver_once())
+            return 0;
+    printf("decay_curve: SKIP: 5 runs could not time the halfway check inside (1 s, 2 s)\n");
+    return 77;
 }
 
 int main(void)
 {
     curve();
-    driver();
+    if (driver() != 0)
+        return 77;
     printf("decay_curve: ok\n");
     return 0;
 }

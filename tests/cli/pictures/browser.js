@@ -61,7 +61,9 @@ class Browser {
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
   }
 
-  waitFor(pred, what, ms = 15000) {
+  // 60 s: chromium on a loaded machine (CI) may take tens of seconds to start
+  // and load a page; a real failure to answer still ends here.
+  waitFor(pred, what, ms = 60000) {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => { done(); reject(new Error('timed out waiting for ' + what)); }, ms);
       const l = (msg) => { if (pred(msg)) { done(); resolve(msg); } };
@@ -241,14 +243,15 @@ async function flameChecks(b, svg, png) {
 async function main() {
   const [mode, file, png, w, h] = process.argv.slice(2);
   const b = new Browser();
-  const kill = setTimeout(() => { console.log('FAIL timed out'); b.proc.kill('SIGKILL'); process.exit(1); }, 90000);
+  const kill = setTimeout(() => { console.log('FAIL timed out'); b.proc.kill('SIGKILL'); process.exit(1); }, 300000);
   try {
     if (mode === 'flame') {
       await flameChecks(b, file, png);
     } else if (mode === 'shot') {
       await b.open('file://' + path.resolve(file), Number(w) || 1200, Number(h) || 800);
       if (await b.eval("typeof window.fg_search === 'function'")) {
-        // A flame graph: search, zoom and unzoom must work (and be quick on big ones).
+        // A flame graph: search, zoom and unzoom must work (their time is
+        // printed, not asserted: no wall-clock limits in tests).
         const r = await b.eval(`(function () { var t0 = Date.now();
           var hits = fg_search('.'); var m = fg_matched();
           var gs = document.querySelectorAll('#frames > g'), z = -1, zw = Infinity, i;
@@ -267,7 +270,6 @@ async function main() {
         check(r.hits === r.frames && Math.abs(r.matched - (r.frames ? 100 : 0)) < 1e-9,
           "search '.' matches every frame, 100% (0% when empty)", r);
         check(r.frames === 0 || r.zoomedw === r.full, 'zooming into the narrowest frame widens it to the full width', r);
-        check(r.ms < 10000, 'search + zoom take < 10 s', r.ms);
       }
       await b.screenshot(png);
       check(b.errors.length === 0, 'no script errors', b.errors);
