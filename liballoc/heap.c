@@ -578,6 +578,14 @@ static void heap_steal_full(struct heap *h)
     }
 }
 
+void heap_take_idle(struct heap *h)
+{
+    if (pthread_mutex_trylock(&h->full_lock) != 0)
+        return;
+    heap_steal_full(h);
+    pthread_mutex_unlock(&h->full_lock);
+}
+
 void heap_sweep(uint64_t now)
 {
     static _Atomic uint64_t next_sweep;

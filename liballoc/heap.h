@@ -149,6 +149,11 @@ void heap_full_unlink(struct heap *h, struct span *pg);
 /* Free-side decay tick: `deallocated` crossed free_next (the free fast path's
  * only extra compare). Thread-safe for the owner only. */
 void heap_free_event(struct heap *h) NOINLINE;
+/* h's owner looks stopped (page.c: it allocated nothing over TAKE_AFTER
+ * full-page notifications): take all its full pages that have free or
+ * remotely freed blocks, as heap_sweep does for a silent owner. Any thread
+ * but the owner; does nothing if h's full_lock is busy. */
+void heap_take_idle(struct heap *h);
 /* Ask h's owner (any thread may call) to run its event path soon. */
 void heap_nudge(struct heap *h);
 /* Reclaim remote frees of idle, blocked and exited threads (see above);
