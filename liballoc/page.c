@@ -35,10 +35,13 @@ void page_extend(struct span *pg)
     if (left == 0)
         return;
     uint32_t bs = pg->block_size;
-    /* About one OS page of blocks at a time (at least 4, or what is left). */
+    /* About one OS page of blocks at a time (at least one, or what is left):
+     * carving writes each block's free mark, so every block carved is a page
+     * touched; blocks of a page or more are carved one by one, so a class
+     * used for a block or two costs one page, not four. */
     uint32_t n = (uint32_t)(PAGE / bs);
-    if (n < 4)
-        n = 4;
+    if (n < 1)
+        n = 1;
     if (n > left)
         n = left;
     char *first = (char *)pg->start + (size_t)pg->capacity * bs;
