@@ -88,6 +88,7 @@
 #include "config.h"
 #include "sizeclass.h"
 #include "span.h"
+#include "tcache.h"
 
 struct arena;
 
@@ -129,6 +130,7 @@ struct heap {
     bool dying;                         /* thread exit in progress */
     bool shared;                        /* this is the locked shared heap */
     void *prof;                         /* profiler's per-thread state */
+    struct tcache_large large;          /* cached large blocks (tcache.h), owner only */
 };
 
 extern struct heap heap_empty;
