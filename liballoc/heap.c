@@ -657,7 +657,7 @@ static void heap_tick(struct heap *h, bool on_free)
         if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&
             atomic_load_explicit(&h->remote_pending, memory_order_relaxed) && h->tcache)
             heap_collect_all(h);
-        tcache_large_gc(h); /* large blocks not reused since the last tick go back */
+        tcache_large_tick(h); /* an idle pass if no large block came or went */
         decay_tick(h->arena);
         heap_sweep(now);
         background_poll();

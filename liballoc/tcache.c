@@ -61,6 +61,7 @@ void *tcache_large_alloc(struct heap *h, size_t usize, bool zero)
 {
     struct tcache_large *lc = &h->large;
     unsigned c = lcache_index(usize);
+    lc->used = true;
     if (++lc->ops >= LCACHE_GC_OPS)
         tcache_large_gc(h);
     if (lc->n[c] == 0)
@@ -85,6 +86,7 @@ bool tcache_large_free(struct heap *h, struct span *s)
     if (sizeclass_usize(usize) != usize || (s->npages << LG_PAGE) != usize)
         return false; /* not exactly a class (cannot happen today): the arena takes it */
     struct tcache_large *lc = &h->large;
+    lc->used = true;
     if (++lc->ops >= LCACHE_GC_OPS)
         tcache_large_gc(h);
     if (lc->n[c] == LCACHE_SLOTS)
@@ -107,6 +109,14 @@ void tcache_large_flush(struct heap *h)
         while (lc->n[c])
             lcache_release(lc, c, lc->n[c] - 1);
     lc->ops = 0;
+}
+
+void tcache_large_tick(struct heap *h)
+{
+    struct tcache_large *lc = &h->large;
+    if (!lc->used)
+        tcache_large_gc(h);
+    lc->used = false;
 }
 
 void tcache_large_gc(struct heap *h)

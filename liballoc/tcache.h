@@ -26,9 +26,11 @@
  * arena.<i>.decay from the thread itself, and by the idle rule: every
  * LCACHE_GC_OPS large allocations or frees of the thread, and at each of
  * its decay ticks (about once a millisecond while it runs; any malloc or
- * free may tick), the blocks of a class that were not reused since the
- * previous pass (the stack's low-water mark) go back. A thread blocked
- * forever keeps at most its budget cached, as in jemalloc.
+ * free may tick) that follows a tick interval without any large malloc or
+ * free, the blocks of a class that were not reused since the previous pass
+ * (the stack's low-water mark) go back: a thread that stops using large
+ * blocks but keeps running returns them all within two ticks. A thread
+ * blocked forever keeps at most its budget cached, as in jemalloc.
  * Accounting, as jemalloc's: a cached block counts as allocated from its
  * arena's view (stats.active, stats.arenas.<i>.large.allocated, pactive,
  * never purged), and as freed from the thread's (thread.deallocated, and
@@ -79,6 +81,7 @@ struct heap;
 struct tcache_large {
     size_t bytes;                                /* bytes cached (thread.tcache.large_bytes) */
     uint32_t ops;                                /* large mallocs and frees since the last idle pass */
+    bool used;                                   /* a large malloc or free since the last decay tick */
     uint8_t n[LCACHE_NCLASSES];                  /* blocks in each stack */
     uint8_t low[LCACHE_NCLASSES];                /* least n since the last idle pass */
     struct span *bin[LCACHE_NCLASSES][LCACHE_SLOTS]; /* spans of cached blocks, oldest first */
@@ -113,6 +116,9 @@ bool tcache_large_free(struct heap *h, struct span *s);
 void tcache_large_flush(struct heap *h);
 /* Idle pass: blocks not reused since the previous pass go back (owner). */
 void tcache_large_gc(struct heap *h);
+/* h's decay tick: an idle pass if the thread made no large malloc or free
+ * since its previous tick (owner). */
+void tcache_large_tick(struct heap *h);
 
 void tcache_prefork(void);
 void tcache_postfork_parent(void);
