@@ -2,6 +2,7 @@
  * tcache_large: the per-thread cache of large blocks (tcache.h).
  *  - a freed 64 KiB block is what the same thread's next malloc(64 KiB)
  *    returns, and thread.tcache.large_bytes counts it while it is cached;
+ *    arena.<i>.purge and thread.tcache.enabled:false return them;
  *  - the byte budget holds (tcache_large_budget, 1 MiB by default: a thread
  *    freeing 3.75 MiB of large blocks keeps at most 1 MiB), and so does the
  *    count per class (8);
@@ -59,6 +60,19 @@ static void test_reuse(void)
     free(z);
     flush();
     CHECK_EQ(cached(), 0);
+    /* arena.<i>.purge of every arena returns the caller's cached blocks;
+     * so does turning the thread's cache off, and none is kept while off. */
+    free(tl_opaque(malloc(65536)));
+    CHECK_EQ(cached(), 65536);
+    CHECK(mallctl("arena.4096.purge", NULL, NULL, NULL, 0) == 0); /* MALLCTL_ARENAS_ALL */
+    CHECK_EQ(cached(), 0);
+    free(tl_opaque(malloc(65536)));
+    bool off = false, on = true;
+    CHECK(mallctl("thread.tcache.enabled", NULL, NULL, &off, sizeof(off)) == 0);
+    CHECK_EQ(cached(), 0);
+    free(tl_opaque(malloc(65536)));
+    CHECK_EQ(cached(), 0);
+    CHECK(mallctl("thread.tcache.enabled", NULL, NULL, &on, sizeof(on)) == 0);
 }
 
 static void test_bounds(void)
