@@ -34,7 +34,9 @@
  * Accounting, as jemalloc's: a cached block counts as allocated from its
  * arena's view (stats.active, stats.arenas.<i>.large.allocated, pactive,
  * never purged), and as freed from the thread's (thread.deallocated, and
- * stats.allocated, which sums the threads' counters); thread.tcache.
+ * stats.allocated, which sums the threads' counters); the arena's large
+ * nmalloc/ndalloc count blocks taken from and given back to it, not cache
+ * hits (jemalloc counts those as requests); thread.tcache.
  * large_bytes reads what the calling thread holds. Only blocks of the
  * thread's own arena are cached. A cached block's span is marked
  * (span.lcached), so freeing it again, or realloc of it, is reported as a

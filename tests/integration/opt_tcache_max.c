@@ -6,7 +6,8 @@
  * the freeing thread's own page). arenas.tcache_max reports the limit
  * rounded up to a size class. Runs under tcache_max:1024 (opt_tcache_max.conf)
  * and re-runs itself under the default (128 KiB: large classes up to it are
- * cached per thread too, tcache.h), tcache_max:5000 and tcache_max:65536.
+ * cached per thread too, tcache.h), tcache_max:5000, tcache_max:65536 and
+ * tcache_max:4194304 (above the 1 MiB that is used: accepted, as in jemalloc).
  */
 #include "check.h"
 
@@ -64,6 +65,8 @@ int main(int argc, char **argv)
         CHECK_EQ(max, 5120);
     else if (opt_max == 65536)
         CHECK_EQ(max, 65536);
+    else if (opt_max == 4194304)
+        CHECK_EQ(max, 1048576); /* accepted as jemalloc does; huge blocks have their own cache */
     else
         CHECK_EQ(max, 131072);
     static const size_t sizes[] = {64,    1024,  1280,  4096,   5120,   6144,  16384,
@@ -97,6 +100,7 @@ int main(int argc, char **argv)
     tl_run_child(self, "narenas:1");
     tl_run_child(self, "narenas:1,tcache_max:5000");
     tl_run_child(self, "narenas:1,tcache_max:65536");
+    tl_run_child(self, "narenas:1,tcache_max:4194304");
     printf("opt_tcache_max: ok\n");
     return 0;
 }
