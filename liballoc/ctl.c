@@ -303,9 +303,19 @@ static int h_thread_tcache_flush(const struct ctl_args *a)
     return 0;
 }
 
+/* thread.tcache.large_bytes (ours): bytes of large blocks the calling
+ * thread's cache holds (tcache.h); 0 for a thread without a heap. */
+static int h_thread_tcache_large_bytes(const struct ctl_args *a)
+{
+    struct heap *h = heap_tls;
+    size_t v = h != &heap_empty ? h->large.bytes : 0;
+    return ctl_read(a, &v, sizeof(v));
+}
+
 static const struct ctl_node thread_tcache_nodes[] = {
     {"enabled", NULL, 0, NULL, h_thread_tcache_enabled},
     {"flush", NULL, 0, NULL, h_thread_tcache_flush},
+    {"large_bytes", NULL, 0, NULL, h_thread_tcache_large_bytes},
 };
 
 static int h_thread_numa_node(const struct ctl_args *a);
@@ -385,6 +395,11 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
     if (i == MALLCTL_ARENAS_DESTROYED)
         return 0;
     unsigned n = arena_total();
+    /* The caller's cached large blocks of these arenas go back first (other
+     * threads' caches stay: they count as allocated, tcache.h). */
+    struct heap *h = heap_tls;
+    if (h != &heap_empty && (all_arenas(i) || (i < n && h->arena == arenas[i])))
+        tcache_large_flush(h);
     for (unsigned k = 0; k < n; k++) {
         if (!all_arenas(i) && k != i)
             continue;

@@ -481,6 +481,7 @@ void heap_flush(struct heap *h)
         h->pages[c] = &span_empty;
     pthread_mutex_unlock(&h->full_lock);
     atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
+    tcache_large_flush(h);
     h->dying = was_dying;
 }
 
@@ -597,6 +598,14 @@ static void heap_steal_full(struct heap *h)
     }
 }
 
+void heap_take_idle(struct heap *h)
+{
+    if (pthread_mutex_trylock(&h->full_lock) != 0)
+        return;
+    heap_steal_full(h);
+    pthread_mutex_unlock(&h->full_lock);
+}
+
 void heap_sweep(uint64_t now)
 {
     static _Atomic uint64_t next_sweep;
@@ -667,6 +676,7 @@ static void heap_tick(struct heap *h, bool on_free)
         if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&
             atomic_load_explicit(&h->remote_pending, memory_order_relaxed) && h->tcache)
             heap_collect_all(h);
+        tcache_large_tick(h); /* an idle pass if no large block came or went */
         decay_tick(h->arena);
         heap_sweep(now);
         background_poll();
@@ -753,7 +763,10 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
         if (h && !arena)
             heap_follow_node(h);
         struct arena *a = arena ? arena : h ? h->arena : arena_get(0);
-        if (usize < HUGE_MIN && align <= 16 * PAGE)
+        if (usize <= tcache_large_max && h && h->tcache && !no_tcache && !arena && align <= PAGE &&
+            (p = tcache_large_alloc(h, usize, zero)) != NULL)
+            ; /* the thread's cache of large blocks (tcache.h) */
+        else if (usize < HUGE_MIN && align <= 16 * PAGE)
             p = arena_large_alloc(a, usize, align, zero);
         else
             p = huge_alloc(a, usize, align, zero);
@@ -803,7 +816,7 @@ static const char *free_misuse(struct span *s, void *p)
     case SPAN_LARGE:
     case SPAN_HUGE:
         if ((uintptr_t)p == s->start)
-            return NULL;
+            return s->lcached ? "double free of" : NULL; /* lcached: in a thread's cache */
         return (uintptr_t)p - s->start < span_bytes(s) ? "invalid pointer (not the start of a block):"
                                                         : "invalid pointer (not allocated here):";
     default:
@@ -902,8 +915,10 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
             h->deallocated += s->usize;
         else
             stats_note_orphan_free(s->usize);
-        if (s->kind == SPAN_LARGE)
-            arena_large_free(s);
+        if (s->kind == SPAN_LARGE) {
+            if (!tcache_large_free(h, s))
+                arena_large_free(s);
+        }
         else
             huge_free(s);
         note_free_event(h);

@@ -95,6 +95,7 @@
 #include "misuse.h"
 #include "sizeclass.h"
 #include "span.h"
+#include "tcache.h"
 
 struct arena;
 
@@ -137,6 +138,7 @@ struct heap {
     bool dying;                         /* thread exit in progress */
     bool shared;                        /* this is the locked shared heap */
     void *prof;                         /* profiler's per-thread state */
+    struct tcache_large large;          /* cached large blocks (tcache.h), owner only */
 };
 
 extern struct heap heap_empty;
@@ -157,6 +159,11 @@ void heap_full_unlink(struct heap *h, struct span *pg);
 /* Free-side decay tick: `deallocated` crossed free_next (the free fast path's
  * only extra compare). Thread-safe for the owner only. */
 void heap_free_event(struct heap *h) NOINLINE;
+/* h's owner looks stopped (page.c: it allocated nothing over TAKE_AFTER
+ * full-page notifications): take all its full pages that have free or
+ * remotely freed blocks, as heap_sweep does for a silent owner. Any thread
+ * but the owner; does nothing if h's full_lock is busy. */
+void heap_take_idle(struct heap *h);
 /* Ask h's owner (any thread may call) to run its event path soon. */
 void heap_nudge(struct heap *h);
 /* Reclaim remote frees of idle, blocked and exited threads (see above);

@@ -54,6 +54,13 @@ $(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
 
 -include $(LIBALLOC_OBJS:.o=.d) $(LIBALLOC_CXX_OBJS:.o=.d)
 
+# liballoc.so's copy of the C++ objects: their references to the C++
+# runtime (C++ names, __cxa_*, __gxx_*) made weak.
+LIBALLOC_CXX_WEAK_OBJS := $(LIBALLOC_CXX_OBJS:.o=.weak.o)
+%.weak.o: %.o
+	objcopy $$(nm -u $< | awk '$$1 == "U" && $$2 ~ /^(_Z|__cxa_|__gxx_)/ \
+	    { printf " --weaken-symbol=%s", $$2 }') $< $@
+
 # mallctl("liballoc.version") answers the project's release (VERSION).
 $(BUILD)/obj/liballoc/ctl.o: LIBALLOC_CFLAGS += -DALLOC_RELEASE='"$(ALLOC_VERSION)"'
 $(BUILD)/obj/liballoc/ctl.o: VERSION
@@ -62,12 +69,13 @@ $(BUILD)/obj/liballoc/ctl.o: VERSION
 # the allocator under live blocks, thread-exit hooks and fork handlers).
 # -Bsymbolic-functions: calls from the library to its own exported functions
 # (mallctl, malloc_stats_print, ...) bind inside it even when another
-# allocator's come first in the search order. libstdc++: the C++ operators
-# (std::bad_alloc, the new handler), as jemalloc's library does.
-$(BUILD)/liballoc.so: $(LIBALLOC_ALL_OBJS) $(LIBALLOC_MAP)
+# allocator's come first in the search order. No libstdc++: the C++
+# operators' references to it are weak (new_delete.cc), bound to the
+# program's own libstdc++ when it is a C++ program.
+$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP)
 	$(CC) -shared -o $@.tmp $(filter %.o,$^) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
 	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
-	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS) -lstdc++
+	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS)
 	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file
 	ln -sf liballoc.so $@.$(ALLOC_SOVERSION)  # the soname, for programs linked with -lalloc
 

@@ -19,16 +19,43 @@
  *
  * Built with g++ as a separate object: in liballoc.a it is its own member,
  * pulled in only when a program references an operator, so C programs linked
- * statically never need libstdc++; liballoc.so depends on libstdc++ as
- * jemalloc's does.
+ * statically never need libstdc++. liballoc.so does not depend on libstdc++
+ * either (jemalloc's does): its copy of this object has its references to
+ * the C++ runtime (std::get_new_handler, std::bad_alloc, __cxa_throw, ...)
+ * made weak (liballoc.mk), so a C program does not load libstdc++ (about
+ * 0.9 MB of resident memory) just because the allocator is preloaded, while
+ * in a C++ program, which loads libstdc++ itself, they bind to it. A caller
+ * of these operators without any C++ runtime loaded (a C program that
+ * dlopens a C++ plugin after start-up) gets everything but the new-handler
+ * and bad_alloc: out of memory there is reported and aborts
+ * (cxx_runtime_missing).
  */
 #include <cstddef>
+#include <cstdlib>
 #include <new>
 
-#include "config.h"
+extern "C" {
+#include "config.h" /* includes warn.h: C names */
+}
 #include "malloc_entry.h"
 
 namespace {
+
+/* True if the weak references to the C++ runtime did not bind (see above).
+ * The address is read through a volatile so the compiler cannot assume a
+ * function's address is non-null. */
+inline bool cxx_runtime_missing()
+{
+    std::new_handler (*volatile get)() noexcept = &std::get_new_handler;
+    return get == nullptr;
+}
+
+NOINLINE void cxx_oom_abort()
+{
+    alloc_write_err("<jemalloc>: operator new: out of memory, and no C++ runtime is loaded to "
+                    "throw std::bad_alloc\n");
+    abort();
+}
 
 /* The failure path of every new form: the new-handler loop. try_alloc is
  * retried after each handler call. Returns nullptr only when nothrow. */
@@ -38,6 +65,11 @@ template <typename Alloc> NOINLINE void *new_retry(Alloc try_alloc, bool nothrow
         void *p = try_alloc();
         if (p != nullptr)
             return p;
+        if (unlikely(cxx_runtime_missing())) {
+            if (nothrow)
+                return nullptr;
+            cxx_oom_abort();
+        }
         std::new_handler handler = std::get_new_handler();
         if (handler == nullptr) {
             if (nothrow)

@@ -12,6 +12,11 @@
 #include "config.h"
 #include "span.h"
 
+/* Full-page notifications in a row (first remote frees into full pages of
+ * one owner, page_free_remote) with the owner's `allocated` unchanged after
+ * which its pages are taken from it (page.c says why this many). */
+#define PAGE_TAKE_AFTER 32
+
 /* Prepare span s (pages already reserved) as an empty slab of class cls. */
 void page_init(struct span *s, unsigned cls);
 /* Carve more never-used blocks into the free list (owner only). */

@@ -76,6 +76,7 @@ struct span {
     uint8_t cls;                     /* small class index (slab) */
     uint8_t state;                   /* enum span_state (free spans) */
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
+    uint8_t lcached;                 /* large: freed into a thread's large cache (tcache.h) */
     /* Cold fields. */
     size_t usize;                    /* usable size of a large or huge block */
     size_t npages;                   /* length in pages (huge: mapping length / PAGE) */

@@ -1,5 +1,6 @@
 /* tcache: tcache_max and explicit tcaches (see tcache.h). */
 #include "tcache.h"
+#include "arena.h"
 #include "base.h"
 #include "heap.h"
 #include "junk.h"
@@ -19,13 +20,118 @@
 unsigned tcache_nclasses = NSMALL;
 unsigned tcache_nfast = NSMALL;
 size_t tcache_maxclass = SMALL_MAX;
+size_t tcache_large_max = 0;
 
 void tcache_boot(void)
 {
-    size_t max = opt.tcache_max < SMALL_MAX ? opt.tcache_max : SMALL_MAX;
+    /* Above LARGE_MAX blocks are huge: their own cache (huge.h) keeps them. */
+    size_t max = opt.tcache_max < LARGE_MAX ? opt.tcache_max : LARGE_MAX;
     tcache_maxclass = sizeclass_usize(max ? max : 1);
-    tcache_nclasses = sizeclass_small_index(tcache_maxclass) + 1;
+    size_t small = tcache_maxclass < SMALL_MAX ? tcache_maxclass : SMALL_MAX;
+    tcache_nclasses = sizeclass_small_index(small) + 1;
     tcache_nfast = junk_alloc ? 0 : tcache_nclasses;
+    tcache_large_max = tcache_maxclass > SMALL_MAX && opt.tcache_large_budget >= LARGE_MIN
+                           ? tcache_maxclass : 0;
+}
+
+/* ---- the per-thread cache of large blocks ---- */
+
+/* Index of large class usize (SMALL_MAX < usize <= LARGE_MAX): four classes
+ * per doubling, 40 KiB is 0, 1 MiB is 19. */
+static inline unsigned lcache_index(size_t usize)
+{
+    unsigned lg = 63 - (unsigned)__builtin_clzl(usize - 1); /* 15 .. 19 */
+    return (lg - 15) * 4 + (unsigned)((usize - 1) >> (lg - 2)) - 4;
+}
+
+/* Give the i-th cached block of class c back to its arena and close the gap. */
+static void lcache_release(struct tcache_large *lc, unsigned c, unsigned i)
+{
+    struct span *s = lc->bin[c][i];
+    memmove(&lc->bin[c][i], &lc->bin[c][i + 1], (lc->n[c] - i - 1) * sizeof(s));
+    lc->n[c]--;
+    if (lc->low[c] > lc->n[c])
+        lc->low[c] = lc->n[c];
+    lc->bytes -= s->usize;
+    s->lcached = 0;
+    arena_large_free(s);
+}
+
+void *tcache_large_alloc(struct heap *h, size_t usize, bool zero)
+{
+    struct tcache_large *lc = &h->large;
+    unsigned c = lcache_index(usize);
+    lc->used = true;
+    if (++lc->ops >= LCACHE_GC_OPS)
+        tcache_large_gc(h);
+    if (lc->n[c] == 0)
+        return NULL;
+    struct span *s = lc->bin[c][--lc->n[c]];
+    if (lc->low[c] > lc->n[c])
+        lc->low[c] = lc->n[c];
+    lc->bytes -= s->usize;
+    s->lcached = 0;
+    if (zero)
+        memset((void *)s->start, 0, usize);
+    return (void *)s->start;
+}
+
+bool tcache_large_free(struct heap *h, struct span *s)
+{
+    size_t usize = s->usize;
+    if (usize > tcache_large_max || h == &heap_empty || !h->tcache || h->dying ||
+        s->arena != h->arena || usize > opt.tcache_large_budget)
+        return false;
+    unsigned c = lcache_index(usize);
+    if (sizeclass_usize(usize) != usize || (s->npages << LG_PAGE) != usize)
+        return false; /* not exactly a class (cannot happen today): the arena takes it */
+    struct tcache_large *lc = &h->large;
+    lc->used = true;
+    if (++lc->ops >= LCACHE_GC_OPS)
+        tcache_large_gc(h);
+    if (lc->n[c] == LCACHE_SLOTS)
+        for (unsigned k = 0; k < LCACHE_SLOTS / 2; k++)
+            lcache_release(lc, c, 0); /* the older half */
+    /* Over budget: the oldest blocks of the largest classes go first. */
+    for (unsigned k = LCACHE_NCLASSES; k-- > 0 && lc->bytes + usize > opt.tcache_large_budget;)
+        while (lc->n[k] && lc->bytes + usize > opt.tcache_large_budget)
+            lcache_release(lc, k, 0);
+    s->lcached = 1;
+    lc->bin[c][lc->n[c]++] = s;
+    lc->bytes += usize;
+    return true;
+}
+
+void tcache_large_flush(struct heap *h)
+{
+    struct tcache_large *lc = &h->large;
+    for (unsigned c = 0; c < LCACHE_NCLASSES; c++)
+        while (lc->n[c])
+            lcache_release(lc, c, lc->n[c] - 1);
+    lc->ops = 0;
+}
+
+void tcache_large_tick(struct heap *h)
+{
+    struct tcache_large *lc = &h->large;
+    if (!lc->used)
+        tcache_large_gc(h);
+    lc->used = false;
+}
+
+void tcache_large_gc(struct heap *h)
+{
+    struct tcache_large *lc = &h->large;
+    lc->ops = 0;
+    if (lc->bytes == 0)
+        return;
+    for (unsigned c = 0; c < LCACHE_NCLASSES; c++) {
+        /* The bottom low[c] blocks stayed in the stack the whole interval. */
+        unsigned idle = lc->low[c];
+        for (unsigned k = 0; k < idle; k++)
+            lcache_release(lc, c, 0);
+        lc->low[c] = lc->n[c];
+    }
 }
 
 /* ---- explicit tcaches ---- */
@@ -129,7 +235,8 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
 {
     struct tcache *tc = tcache_get(id);
     size_t usize = sizeclass_usize_aligned(size, align);
-    if (tc && usize != 0 && usize >= size && usize <= tcache_maxclass && align <= MIN_ALIGN) {
+    if (tc && usize != 0 && usize >= size && usize <= tcache_maxclass && usize <= SMALL_MAX &&
+        align <= MIN_ALIGN) {
         unsigned cls = sizeclass_small_index(usize);
         if (tc->n[cls] > 0) {
             void *p = tc->bin[cls][--tc->n[cls]];

@@ -4,12 +4,43 @@
  *
  * tcache_max. In this design the thread heap is the cache: a small block a
  * thread frees goes back to a page that thread owns, and only that thread
- * allocates from it again. Classes above tcache_max are therefore not
+ * allocates from it again. Small classes above tcache_max are therefore not
  * given thread-owned pages at all: they are served, like tcache:false,
  * from the arena's shared heap under its lock, and a free puts the block
  * straight back there, where any thread of the arena takes it next.
  * arenas.tcache_max reports the largest cached class (tcache_max rounded up
- * to a size class, at most 32 KiB: larger blocks are never thread-cached).
+ * to a size class, at most LARGE_MAX: huge blocks have their own cache of
+ * free mappings, huge.h). The option accepts up to 8 MiB as jemalloc's does.
+ *
+ * Large blocks (40 KiB .. tcache_max, default 128 KiB). Without a cache each
+ * one takes the arena lock at malloc and at free, and decay purges its pages
+ * only for the next one to fault them back in. So a thread keeps the large
+ * blocks it frees in a struct tcache_large inside its heap: per large class
+ * a stack of at most LCACHE_SLOTS blocks, at most opt.tcache_large_budget
+ * bytes in all (over budget, the oldest blocks of the largest classes go
+ * back first; a block bigger than the budget is never cached). malloc of
+ * the same class (alignment up to a page, no MALLOCX_ARENA, the thread's
+ * cache on) pops the newest block, without a lock. Blocks go back to their
+ * arena: when a class's stack is full (the older half), at thread exit, on
+ * thread.tcache.flush, thread.tcache.enabled:false and arena.<i>.purge /
+ * arena.<i>.decay from the thread itself, and by the idle rule: every
+ * LCACHE_GC_OPS large allocations or frees of the thread, and at each of
+ * its decay ticks (about once a millisecond while it runs; any malloc or
+ * free may tick) that follows a tick interval without any large malloc or
+ * free, the blocks of a class that were not reused since the previous pass
+ * (the stack's low-water mark) go back: a thread that stops using large
+ * blocks but keeps running returns them all within two ticks. A thread
+ * blocked forever keeps at most its budget cached, as in jemalloc.
+ * Accounting, as jemalloc's: a cached block counts as allocated from its
+ * arena's view (stats.active, stats.arenas.<i>.large.allocated, pactive,
+ * never purged), and as freed from the thread's (thread.deallocated, and
+ * stats.allocated, which sums the threads' counters); the arena's large
+ * nmalloc/ndalloc count blocks taken from and given back to it, not cache
+ * hits (jemalloc counts those as requests); thread.tcache.
+ * large_bytes reads what the calling thread holds. Only blocks of the
+ * thread's own arena are cached. A cached block's span is marked
+ * (span.lcached), so freeing it again, or realloc of it, is reported as a
+ * double free like any other (misuse.h).
  *
  * Explicit tcaches. A cache not bound to a thread: per small class a stack
  * of up to TCACHE_BIN_CAP freed blocks. mallocx(.., MALLOCX_TCACHE(id))
@@ -29,6 +60,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "config.h"
 
 /* Ids 0..TCACHE_IDS-1: MALLOCX_TCACHE(id) = (id + 2) << 8 fits 12 bits. */
@@ -38,6 +70,24 @@
 extern unsigned tcache_nclasses; /* small classes thread heaps cache (opt.tcache_max) */
 extern unsigned tcache_nfast;    /* classes the inline malloc serves: tcache_nclasses, 0 with junk:alloc */
 extern size_t tcache_maxclass;   /* arenas.tcache_max */
+extern size_t tcache_large_max;  /* largest large class thread heaps cache (0: none) */
+
+/* Per-thread cache of large blocks, inside struct heap (see above). */
+#define LCACHE_NCLASSES 20  /* large classes 40 KiB .. 1 MiB (LARGE_MAX) */
+#define LCACHE_SLOTS    8   /* blocks kept per class */
+#define LCACHE_GC_OPS   256 /* large mallocs and frees between idle passes */
+#define TCACHE_MAX_LIMIT ((size_t)8 << 20) /* largest opt.tcache_max, as jemalloc */
+
+struct span;
+struct heap;
+struct tcache_large {
+    size_t bytes;                                /* bytes cached (thread.tcache.large_bytes) */
+    uint32_t ops;                                /* large mallocs and frees since the last idle pass */
+    bool used;                                   /* a large malloc or free since the last decay tick */
+    uint8_t n[LCACHE_NCLASSES];                  /* blocks in each stack */
+    uint8_t low[LCACHE_NCLASSES];                /* least n since the last idle pass */
+    struct span *bin[LCACHE_NCLASSES][LCACHE_SLOTS]; /* spans of cached blocks, oldest first */
+};
 
 /* From malloc_init, after sizeclass_init and junk_boot. */
 void tcache_boot(void);
@@ -54,6 +104,23 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero);
 /* Free p into explicit tcache id; false if p is not cacheable there (the
  * caller then frees it normally). */
 bool tcache_dalloc(unsigned id, void *p);
+
+/* The calling thread's heap h: a cached large block of usize bytes (a
+ * large class at most tcache_large_max), zeroed if asked, or NULL (then
+ * the arena serves). Owner thread only. */
+void *tcache_large_alloc(struct heap *h, size_t usize, bool zero);
+/* Keep large span s, just freed by h's thread (misuse checks, profiler and
+ * junk done, thread.deallocated counted), in h's cache: true if kept, false
+ * if the caller must give it to its arena. Owner thread only. */
+bool tcache_large_free(struct heap *h, struct span *s);
+/* Give every cached large block of h back to its arena (owner thread, or
+ * the exiting thread). */
+void tcache_large_flush(struct heap *h);
+/* Idle pass: blocks not reused since the previous pass go back (owner). */
+void tcache_large_gc(struct heap *h);
+/* h's decay tick: an idle pass if the thread made no large malloc or free
+ * since its previous tick (owner). */
+void tcache_large_tick(struct heap *h);
 
 void tcache_prefork(void);
 void tcache_postfork_parent(void);

@@ -5,7 +5,9 @@
  * to the arena), and is not when it is at or under tcache_max (it stays on
  * the freeing thread's own page). arenas.tcache_max reports the limit
  * rounded up to a size class. Runs under tcache_max:1024 (opt_tcache_max.conf)
- * and re-runs itself under the default (32 KiB) and tcache_max:5000.
+ * and re-runs itself under the default (128 KiB: large classes up to it are
+ * cached per thread too, tcache.h), tcache_max:5000, tcache_max:65536 and
+ * tcache_max:4194304 (above the 1 MiB that is used: accepted, as in jemalloc).
  */
 #include "check.h"
 
@@ -40,6 +42,13 @@ static bool reused_by_other_thread(size_t n)
     return same;
 }
 
+static size_t large_bytes(void)
+{
+    size_t v = 0, sz = sizeof(v);
+    CHECK(mallctl("thread.tcache.large_bytes", &v, &sz, NULL, 0) == 0);
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
@@ -54,11 +63,30 @@ int main(int argc, char **argv)
         CHECK_EQ(max, 1024);
     else if (opt_max == 5000)
         CHECK_EQ(max, 5120);
+    else if (opt_max == 65536)
+        CHECK_EQ(max, 65536);
+    else if (opt_max == 4194304)
+        CHECK_EQ(max, 1048576); /* accepted as jemalloc does; huge blocks have their own cache */
     else
-        CHECK_EQ(max, 32768);
-    static const size_t sizes[] = {64, 1024, 1280, 4096, 5120, 6144, 16384, 32768};
+        CHECK_EQ(max, 131072);
+    static const size_t sizes[] = {64,    1024,  1280,  4096,   5120,   6144,  16384,
+                                   32768, 40960, 65536, 81920, 131072, 163840, 524288};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         bool cached = sizes[i] <= max;
+        if (sizes[i] > 32768) {
+            /* Large: a cached block shows in thread.tcache.large_bytes (where it
+             * went back in the arena, another thread need not get it next:
+             * free runs merge). */
+            CHECK(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
+            size_t before = large_bytes(); /* 0: a cached block would serve the malloc */
+            CHECK_EQ(before, 0);
+            void *p = malloc(sizes[i]);
+            CHECK_NONNULL(p);
+            free(tl_opaque(p));
+            CHECK_MSG(large_bytes() - before == (cached ? sizes[i] : 0),
+                      "size %zu, tcache_max %zu: %zu bytes cached", sizes[i], max, large_bytes() - before);
+            continue;
+        }
         bool reused = reused_by_other_thread(sizes[i]);
         CHECK_MSG(reused != cached, "size %zu, tcache_max %zu: block %s by the other thread",
                   sizes[i], max, reused ? "reused" : "not reused");
@@ -71,6 +99,8 @@ int main(int argc, char **argv)
     self[n] = 0;
     tl_run_child(self, "narenas:1");
     tl_run_child(self, "narenas:1,tcache_max:5000");
+    tl_run_child(self, "narenas:1,tcache_max:65536");
+    tl_run_child(self, "narenas:1,tcache_max:4194304");
     printf("opt_tcache_max: ok\n");
     return 0;
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# liballoc.so does not pull the C++ runtime into a C program: its C++
+# operators reference libstdc++ weakly (liballoc/new_delete.cc), so a
+# preloaded C program maps no libstdc++ (about 0.9 MB of resident memory
+# that mimalloc's preload does not cost either), while a C++ program's
+# operators still bind to its own libstdc++ (tests/apps/cxx_preload.sh runs
+# bad_alloc and the new-handler loop under LD_PRELOAD).
+. "$(dirname "$0")/lib.sh"
+need readelf
+check_preload_maps
+
+needed=$(readelf -d "$LIB" | grep NEEDED)
+grep -q 'libstdc++' <<<"$needed" && fail "liballoc.so depends on libstdc++: $needed"
+echo "pass: no DT_NEEDED libstdc++"
+
+# cat is a C program: under our preload its map must not list libstdc++.
+maps=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" cat /proc/self/maps) || fail "preloaded cat failed"
+grep -q 'liballoc' <<<"$maps" || fail "liballoc.so is not mapped in the preloaded cat"
+grep -q 'libstdc++' <<<"$maps" && fail "a preloaded C program maps libstdc++"
+echo "pass: a preloaded C program maps no libstdc++"
+
+# The weak references are the C++ runtime's only (an unresolved weak libc
+# function would be a silent null call).
+weak=$(nm -D "$LIB" | awk '$1 == "w" { print $2 }' | grep -vE '^(_Z|__cxa_|__gxx_|_ITM_|__gmon_start__)')
+[ -z "$weak" ] || fail "unexpected weak references in liballoc.so: $weak"
+echo "pass: only C++ runtime references are weak"
+exit 0
