@@ -25,9 +25,12 @@ FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIBALLOC_SRCS)) $(BUILD)
 $(BUILD)/fuzz/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -Wno-unknown-warning-option -DALLOC_RELEASE='"$(ALLOC_VERSION)"' \
-	    -c $< -o $@.c.o
+	    -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.c.o
 	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o
 	rm -f $@.c.o
+# Header dependencies: a changed options.def or struct must rebuild every
+# object that sees it (stale objects disagree on layouts).
+-include $(FUZZ_LIB_OBJS:.o=.d)
 $(BUILD)/fuzz/obj/proto.o: $(PROTO_SRC) $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(filter-out -fsanitize=fuzzer-no-link,$(FUZZ_LIB_CFLAGS)) -w -c $(PROTO_SRC) -o $@
