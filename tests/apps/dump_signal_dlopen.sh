@@ -16,7 +16,7 @@ start_bg dl.out env LD_PRELOAD="$LIB" \
     MALLOC_CONF="prof:true,lg_prof_sample:10,prof_prefix:$TMP/d,prof_dump_signal:USR2,prof_format:both" \
     "$DLOPENER" "$DLIB" 1500 "$TMP/stop"
 pid=$BG
-wait_catch "$pid" "$(kill -l USR2)"
+wait_catch "$pid" "$(kill -l USR2)" "$DLOPENER"
 t0=$SECONDS
 i=0
 while kill -0 "$pid" 2>/dev/null; do

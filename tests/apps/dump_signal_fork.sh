@@ -13,11 +13,14 @@
 . "$(dirname "$0")/lib_dumpsig.sh"
 FORKER=$(app_bin dumpsig/forker) || exit 1
 cd "$TMP"
-start_bg fork.out env LD_PRELOAD="$LIB" \
+# setsid outside the preload: preloaded, it would catch USR2 itself before
+# exec'ing the forker, whose handler is not installed yet (a USR2 then killed
+# the forker silently on a loaded machine).
+start_bg fork.out setsid env LD_PRELOAD="$LIB" \
     MALLOC_CONF="prof:true,lg_prof_sample:12,prof_prefix:$TMP/f,prof_dump_signal:USR2" \
-    setsid "$FORKER" 150 "$TMP/stop"
+    "$FORKER" 150 "$TMP/stop"
 pid=$BG
-wait_catch "$pid" "$(kill -l USR2)"
+wait_catch "$pid" "$(kill -l USR2)" "$FORKER"
 t0=$SECONDS
 last=""
 i=0

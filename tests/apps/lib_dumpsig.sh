@@ -44,12 +44,16 @@ wait_line() { # file regex
 
 # Wait until process $1 catches signal number $2 (its allocator set up the
 # dump signal; sending it earlier would kill it), 60 s at most.
-wait_catch() { # pid signo
+wait_catch() { # pid signo [program]: with program, also until pid runs it
     local mask
     for _ in $(seq 1200); do
         mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
         [ -n "$mask" ] || fail "process $1 is gone before it caught signal $2"
-        (((16#$mask >> ($2 - 1)) & 1)) && return 0
+        # A launcher (env, setsid) that the preload also reached catches the
+        # signal too, but its exec resets the handler: wait for the program.
+        if [ -z "${3:-}" ] || [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$(readlink -f "$3")" ]; then
+            (((16#$mask >> ($2 - 1)) & 1)) && return 0
+        fi
         sleep 0.05
     done
     fail "process $1 does not catch signal $2 after 60 s"
