@@ -239,8 +239,12 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         /* Same usable size: nothing to do and no lock to take (strings grown
          * a few bytes at a time stay in their class for many calls). A huge
          * block asked into an explicit arena moves (below). */
-        if (new_usize == old && (s->kind != SPAN_HUGE || !arena))
+        if (new_usize == old && (s->kind != SPAN_HUGE || !arena)) {
+            /* the canary moves to the new requested size (debug builds) */
+            if (config_debug && s->kind == SPAN_SLAB && tc < 0 && !arena)
+                canary_set(p, size);
             return p;
+        }
         bool in_place = false;
         void *q = p;
         /* junk:free fills the tail a shrink gives up before another thread
