@@ -6,6 +6,8 @@
  * heap overflow that never happened (abort:true, realloc_canary.conf, makes
  * that report fail the test). Sizes grow and shrink inside each class and
  * cross classes; the data kept by each realloc is checked in every build.
+ * rallocx puts no canary (docs/misuse.md): writing its whole nallocx size
+ * is no overflow, whether the block stayed or moved.
  * Run in a debug build: make MODE=debug BUILD=build-debug test T=realloc_canary
  */
 #include "check.h"
@@ -53,6 +55,17 @@ int main(void)
         CHECK_NONNULL(p);
         memset(p, 0x44, a + 1);
         free(p);
+        /* rallocx gives no canary (its caller may use the whole nallocx
+         * size), in place or moved through malloc's fast path */
+        p = mallocx(a, 0);
+        CHECK_NONNULL(p);
+        memset(p, 0x55, nallocx(a, 0));
+        for (size_t b = a + 3; b <= a + 3 + 200; b += 50) {
+            p = rallocx(p, b, 0);
+            CHECK_NONNULL(p);
+            memset(p, 0x66, nallocx(b, 0));
+        }
+        dallocx(p, 0);
     }
     printf("ok: %lu reallocs checked\n", checked);
     return 0;
