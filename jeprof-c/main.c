@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyze.h"
@@ -152,6 +153,33 @@ static int is_elf(const char *path)
     size_t n = fread(m, 1, 4, f);
     fclose(f);
     return n == 4 && memcmp(m, "\177ELF", 4) == 0;
+}
+
+/* Same file (device and inode) as an existing path b? */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* An output FILE (--flamegraph, --pprof, --output) must not replace an
+ * input or a program: "--flamegraph prog dump" takes prog as the FILE
+ * (getopt's separate-argument form) and would overwrite the binary with an
+ * SVG. Reports and returns 1 when out is the program, a profile, --base,
+ * --maps or any existing ELF file. */
+static int clobbers_input(const char *out, const char *opt, const char *program, char **pos, int npos)
+{
+    if (!out)
+        return 0;
+    int hit = is_elf(out) || same_file(out, program) || same_file(out, cli.base) ||
+              same_file(out, cli.maps);
+    for (int i = 0; i < npos && !hit; i++)
+        hit = same_file(out, pos[i]);
+    if (hit)
+        error("--%s: refusing to write over '%s', an input or an ELF file (the form is --%s=FILE)",
+              opt, out, opt);
+    return hit;
 }
 
 static int load(struct profile *p, const char *path, double sign)
@@ -385,6 +413,10 @@ static int run(int npos, char **pos)
     }
     if (npos < 1)
         return usage_error();
+    if (clobbers_input(cli.flamegraph, "flamegraph", program, pos, npos) ||
+        clobbers_input(cli.pprof, "pprof", program, pos, npos) ||
+        clobbers_input(cli.output, "output", program, pos, npos))
+        return 2;
     if (cli.focus && compile(&focus, cli.focus, "focus"))
         return 1;
     have_focus = cli.focus != NULL;

@@ -342,12 +342,20 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
 /* Small blocks without a thread cache (tcache:false, MALLOCX_TCACHE_NONE,
  * MALLOCX_ARENA, threads past exit) come from the arena's shared heap under
  * its lock, so they are counted in, and served by, the arena asked for. */
+static void *shared_alloc_small_locked(unsigned cls, struct arena *a);
+
 static void *shared_alloc_small(size_t usize, struct arena *a)
 {
     unsigned cls = sizeclass_small_index(usize);
     if (!a)
         a = arena_get(0);
     pthread_mutex_lock(&a->shared_lock);
+    return shared_alloc_small_locked(cls, a);
+}
+
+/* The rest of shared_alloc_small, a->shared_lock held; drops it. */
+static void *shared_alloc_small_locked(unsigned cls, struct arena *a)
+{
     struct heap *sh = a->shared;
     if (!sh && (sh = base_alloc(sizeof(*sh), 64)) != NULL) {
         for (unsigned c = 0; c < NSMALL; c++)
@@ -374,7 +382,13 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_acquire);
     if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)h || (tag & SPAN_TAG_FULL))
         return p;
-    void *q = shared_alloc_small(usize, h->arena);
+    /* The relocation is optional (the sample may stay in the thread's
+     * page), so it never waits: the lock may be held by this very thread,
+     * interrupted in a sampled free by a signal handler that allocates. */
+    struct arena *a = h->arena ? h->arena : arena_get(0);
+    if (pthread_mutex_trylock(&a->shared_lock) != 0)
+        return p;
+    void *q = shared_alloc_small_locked(sizeclass_small_index(usize), a);
     if (!q)
         return p;
     /* No copy: heap_event's callers fill the block (zero, junk) after it. */

@@ -218,9 +218,11 @@ static struct xflags decode_flags(int flags)
     return x;
 }
 
-/* Realloc core: keep the block in place when the class allows, else move. */
+/* Realloc core: keep the block in place when the class allows, else move.
+ * canary: realloc (debug builds put a canary after size); rallocx not
+ * (its caller may use the whole nallocx size, docs/misuse.md). */
 static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcache, struct arena *arena,
-                    int tc)
+                    int tc, bool canary)
 {
     struct heap *h = heap_tls;
     struct span *s = span_checked(p, "realloc");
@@ -239,8 +241,12 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         /* Same usable size: nothing to do and no lock to take (strings grown
          * a few bytes at a time stay in their class for many calls). A huge
          * block asked into an explicit arena moves (below). */
-        if (new_usize == old && (s->kind != SPAN_HUGE || !arena))
+        if (new_usize == old && (s->kind != SPAN_HUGE || !arena)) {
+            /* the canary moves to the new requested size (debug builds) */
+            if (config_debug && canary && s->kind == SPAN_SLAB)
+                canary_set(p, size);
             return p;
+        }
         bool in_place = false;
         void *q = p;
         /* junk:free fills the tail a shrink gives up before another thread
@@ -256,7 +262,7 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         }
         if (in_place && !zero && new_usize > old)
             junk_on_alloc((char *)p + old, new_usize - old);
-        if (in_place && config_debug && tc < 0 && !arena)
+        if (in_place && config_debug && canary)
             canary_set(q, size);
         if (in_place) {
             /* A resized block is a free of the old one and a new allocation for
@@ -282,8 +288,10 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
     if (unlikely(!q))
         return NULL;
     memcpy(q, p, old < size ? old : size);
-    if (config_debug && tc < 0 && !arena)
+    if (config_debug && canary)
         canary_set(q, size);
+    else if (config_debug)
+        misuse_canary_drop(q); /* malloc's fast path (above) gave it one */
     if (tc < 0 || !tcache_dalloc((unsigned)tc, p))
         alloc_free(p);
     return q;
@@ -387,7 +395,7 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
          * returns NULL; "alloc" resizes to a minimal block; "abort" aborts. */
         stats_note_zero_realloc();
         if (strcmp(opt.zero_realloc, "alloc") == 0)
-            return ralloc(p, 1, 0, false, false, NULL, -1);
+            return ralloc(p, 1, 0, false, false, NULL, -1, true);
         if (strcmp(opt.zero_realloc, "abort") == 0) {
             alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
             abort();
@@ -395,7 +403,7 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
         alloc_free(p);
         return NULL;
     }
-    return ralloc(p, size, 0, false, false, NULL, -1);
+    return ralloc(p, size, 0, false, false, NULL, -1, true);
 }
 
 ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
@@ -497,7 +505,7 @@ ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
         return NULL;
     if (size == 0)
         size = 1;
-    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena, x.tcache);
+    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena, x.tcache, false);
 }
 
 ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)

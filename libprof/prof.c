@@ -213,20 +213,22 @@ void prof_free_check(struct span *s, void *p)
     struct prof_sample rec;
     struct heap *h = prof_host_heap(false);
     struct prof_tdata *td = tdata_of(h);
-    if (!site_forget_td(td, (uintptr_t)p, &rec))
-        return;
-    if (opt.prof_stats)
-        prof_stats_dec(rec.usize, rec.size);
-    prof_host_unmark_sampled(s, p);
-    if (rec.recent_ring) {
-        bool was = td ? td->in_prof : false;
-        if (td)
-            td->in_prof = true;
-        recent_note_free(rec.recent_ring, rec.recent_idx, td, td ? prof_host_allocated(h) : 0,
-                         now_ns());
-        if (td)
-            td->in_prof = was;
+    /* Reentrancy guard for the whole check: a signal handler that
+     * allocates while site_forget_td holds a bucket's lock bit must not
+     * take a sample (its site_record could spin on that very bucket). */
+    bool was = td ? td->in_prof : false;
+    if (td)
+        td->in_prof = true;
+    if (site_forget_td(td, (uintptr_t)p, &rec)) {
+        if (opt.prof_stats)
+            prof_stats_dec(rec.usize, rec.size);
+        prof_host_unmark_sampled(s, p);
+        if (rec.recent_ring)
+            recent_note_free(rec.recent_ring, rec.recent_idx, td,
+                             td ? prof_host_allocated(h) : 0, now_ns());
     }
+    if (td)
+        td->in_prof = was;
 }
 
 /* ---- high-water dumps (prof_gdump) ---- */
