@@ -815,13 +815,17 @@ static const char *free_misuse(struct span *s, void *p)
 
 bool heap_ptr_check(void *p, const char *func)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    const char *what = e == 0 ? "invalid pointer (not allocated here):"
-                              : free_misuse(rtree_value_span(e, (uintptr_t)p), p);
+    return heap_live_span(p, func) != NULL;
+}
+
+struct span *heap_live_span_slow(void *p, uintptr_t e, const char *func)
+{
+    struct span *s = rtree_value_span(e, (uintptr_t)p);
+    const char *what = e == 0 ? "invalid pointer (not allocated here):" : free_misuse(s, p);
     if (likely(what == NULL))
-        return true;
+        return s;
     misuse_report(func, what, p);
-    return false;
+    return NULL;
 }
 
 void heap_free_slow(struct heap *h, void *p, uintptr_t e)
@@ -838,6 +842,11 @@ void heap_free_slow(struct heap *h, void *p, uintptr_t e)
         misuse_report("free", bad, p);
         return; /* ignored: nothing was touched */
     }
+    heap_free_live(h, p, s);
+}
+
+void heap_free_live(struct heap *h, void *p, struct span *s)
+{
     if (unlikely(h == &heap_empty)) {
         /* A thread that only frees still gets a heap: its counters then stay
          * thread-local instead of hitting a shared atomic on every free. */

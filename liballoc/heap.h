@@ -93,6 +93,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "misuse.h"
+#include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
 
@@ -166,6 +167,13 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
+/* heap_live_span's verdict on everything but a live slab block: p's span
+ * when p is a live large or huge block, else NULL after the report. */
+struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *func) NOINLINE;
+/* Free live block p of span s (heap_live_span's answer, p not freed since)
+ * from heap h: heap_free_slow without its lookup and checks, for callers
+ * that made them already (realloc's move). */
+void heap_free_live(struct heap *h, void *p, struct span *s) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). */
@@ -195,6 +203,23 @@ int heap_boot(void) WARN_UNUSED;
 void heap_prefork(void);
 void heap_postfork_parent(void);
 void heap_postfork_child(void);
+
+/* The span of p (not NULL) if p is a live block, with one radix-tree
+ * lookup and the free path's checks (heap_ptr_check's, misuse.h); else
+ * NULL after reporting "func(): ..." with p's address. A live small block
+ * is decided inline (realloc, xallocx, sallocx, malloc_usable_size then
+ * need no second lookup); the rest in heap_live_span_slow. Same race as
+ * heap_ptr_check. */
+ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (likely(rtree_is_chunk(e))) {
+        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
+        if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p)))
+            return s;
+    }
+    return heap_live_span_slow(p, e, func);
+}
 
 ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
 {

@@ -170,12 +170,11 @@ __attribute__((constructor)) static void malloc_constructor(void)
 /* ---- helpers ---- */
 
 /* The span of the live block p, or NULL after reporting "who(): ..." with
- * p's address when p is not one (freed, interior, wild; misuse.h). */
-static struct span *span_checked(const void *p, const char *who)
+ * p's address when p is not one (freed, interior, wild; misuse.h). One
+ * radix-tree lookup (heap.h). */
+static inline struct span *span_checked(const void *p, const char *who)
 {
-    if (unlikely(!heap_ptr_check((void *)p, who)))
-        return NULL;
-    return rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
+    return heap_live_span((void *)p, who);
 }
 
 /* Debug builds: canary after the requested size of small block p (misuse.h). */
@@ -230,10 +229,16 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         return NULL;
     }
     size_t old = span_usable(s);
-    size_t new_usize = sizeclass_usize_aligned(size, align);
-    if (unlikely(new_usize == 0 || new_usize < size)) {
-        errno = ENOMEM;
-        return NULL;
+    size_t new_usize;
+    if (likely(align == 0 && size <= SMALL_MAX)) {
+        /* The common request (realloc): its class in one table load. */
+        new_usize = sizeclass_size[sizeclass_small_index(size)];
+    } else {
+        new_usize = sizeclass_usize_aligned(size, align);
+        if (unlikely(new_usize == 0 || new_usize < size)) {
+            errno = ENOMEM;
+            return NULL;
+        }
     }
     if (align <= MIN_ALIGN || ((uintptr_t)p & (align - 1)) == 0) {
         /* Same usable size: nothing to do and no lock to take (strings grown
@@ -284,8 +289,13 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
     memcpy(q, p, old < size ? old : size);
     if (config_debug && tc < 0 && !arena)
         canary_set(q, size);
-    if (tc < 0 || !tcache_dalloc((unsigned)tc, p))
-        alloc_free(p);
+    if (tc >= 0 && tcache_dalloc((unsigned)tc, p))
+        return q;
+    /* p was found live above and nothing freed it since (this thread owns
+     * it): free it without a second lookup and check. */
+    if (config_debug)
+        misuse_canary_check(p, "free");
+    heap_free_live(heap_tls, p, s);
     return q;
 }
 
