@@ -217,17 +217,16 @@ static struct xflags decode_flags(int flags)
     return x;
 }
 
-/* Realloc core: keep the block in place when the class allows, else move. */
-static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcache, struct arena *arena,
-                    int tc)
+/* Realloc core for the live block p of span s (span_checked's answer): keep
+ * the block in place when the class allows, else move. x: the flags (align,
+ * zero, no_tcache, arena, tcache). Few enough arguments for a tail call. */
+static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const struct xflags *x)
 {
+    size_t align = x->align;
+    bool zero = x->zero, no_tcache = x->no_tcache;
+    struct arena *arena = x->arena;
+    int tc = x->tcache;
     struct heap *h = heap_tls;
-    struct span *s = span_checked(p, "realloc");
-    if (unlikely(s == NULL)) {
-        /* Reported; p is left alone and the caller sees a failure. */
-        errno = EINVAL;
-        return NULL;
-    }
     size_t old = span_usable(s);
     size_t new_usize;
     if (likely(align == 0 && size <= SMALL_MAX)) {
@@ -297,6 +296,37 @@ static void *ralloc(void *p, size_t size, size_t align, bool zero, bool no_tcach
         misuse_canary_check(p, "free");
     heap_free_live(heap_tls, p, s);
     return q;
+}
+
+/* Flags of a plain realloc: none, no explicit tcache. */
+static const struct xflags xflags_none = {.tcache = -1};
+
+/* Realloc of p (not NULL) to size bytes (not 0) with flags x. */
+static void *ralloc(void *p, size_t size, const struct xflags *x)
+{
+    struct span *s = span_checked(p, "realloc");
+    if (unlikely(s == NULL)) {
+        /* Reported; p is left alone and the caller sees a failure. */
+        errno = EINVAL;
+        return NULL;
+    }
+    return ralloc_span(p, s, size, x);
+}
+
+/* realloc(p, 0) with p not NULL, as opt.zero_realloc says: "free" (the
+ * default, as jemalloc) frees p and returns NULL; "alloc" resizes to a
+ * minimal block; "abort" aborts. */
+static NOINLINE void *realloc_zero(void *p)
+{
+    stats_note_zero_realloc();
+    if (strcmp(opt.zero_realloc, "alloc") == 0)
+        return ralloc(p, 1, &xflags_none);
+    if (strcmp(opt.zero_realloc, "abort") == 0) {
+        alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
+        abort();
+    }
+    alloc_free(p);
+    return NULL;
 }
 
 /* ---- C and POSIX ---- */
@@ -388,24 +418,24 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
     return heap_alloc_general(h, total, 0, true, false, NULL);
 }
 
+/* The common realloc, a small block staying in its class (a string grown a
+ * few bytes at a time), costs one lookup, the checks and one table load;
+ * everything else goes to ralloc_span with the span found. */
 ALLOC_EXPORT void *realloc(void *p, size_t size)
 {
-    if (p == NULL)
+    if (unlikely(p == NULL))
         return alloc_malloc(size);
-    if (size == 0) {
-        /* opt.zero_realloc, as jemalloc: "free" (the default) frees p and
-         * returns NULL; "alloc" resizes to a minimal block; "abort" aborts. */
-        stats_note_zero_realloc();
-        if (strcmp(opt.zero_realloc, "alloc") == 0)
-            return ralloc(p, 1, 0, false, false, NULL, -1);
-        if (strcmp(opt.zero_realloc, "abort") == 0) {
-            alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
-            abort();
-        }
-        alloc_free(p);
+    if (unlikely(size == 0))
+        return realloc_zero(p);
+    struct span *s = span_checked(p, "realloc");
+    if (unlikely(s == NULL)) {
+        errno = EINVAL; /* reported; p is left alone */
         return NULL;
     }
-    return ralloc(p, size, 0, false, false, NULL, -1);
+    if (likely(size <= SMALL_MAX && s->kind == SPAN_SLAB) &&
+        sizeclass_size[sizeclass_small_index(size)] == s->block_size)
+        return p;
+    return ralloc_span(p, s, size, &xflags_none);
 }
 
 ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
@@ -507,7 +537,7 @@ ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
         return NULL;
     if (size == 0)
         size = 1;
-    return ralloc(p, size, x.align, x.zero, x.no_tcache, x.arena, x.tcache);
+    return ralloc(p, size, &x);
 }
 
 ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
