@@ -221,7 +221,11 @@ ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
     return heap_live_span_slow(p, e, func);
 }
 
-ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
+/* malloc's fast path for a small size; a miss (no free block, or a head to
+ * check) is a tail call of miss(h, size), heap_alloc_small_slow or a
+ * caller's variant of it (operator new's, which never returns NULL). */
+ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
+                                        void *(*miss)(struct heap *, size_t))
 {
     struct span *pg = h->pages[sizeclass_small_index(size)];
     void *b = pg->free;
@@ -230,7 +234,7 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
      * the slow path, which tells them apart. So no pointer from a link is
      * followed or handed out unchecked. */
     if (unlikely((uintptr_t)b - pg->start >= pg->limit))
-        return heap_alloc_small_slow(h, size);
+        return miss(h, size);
     pg->free = (void *)((*(uintptr_t *)b * h->link_inv) ^ h->link_key); /* misuse_link_get */
     misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
@@ -240,6 +244,11 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
     if (unlikely(a >= h->next_event))
         return heap_event(h, b, size, pg->block_size);
     return b;
+}
+
+ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
+{
+    return heap_alloc_small_or(h, size, heap_alloc_small_slow);
 }
 
 #endif

@@ -640,6 +640,58 @@ ALLOC_EXPORT void sdallocx(void *p, size_t size, int flags)
     sized_free_slow(p, size, flags);
 }
 
+/* ---- C++: the hot operators' bodies ----
+ * operator new(size_t) / new[](size_t) tail-call alloc_new, and the plain
+ * and sized operator delete forms below are this file's own functions
+ * (mangled names, exported by liballoc.map), so C++ code gets malloc's and
+ * free's inline fast paths with no extra call layer. Their semantics are
+ * new_delete.cc's (the other forms live there). */
+
+extern __typeof(alloc_new_fail) alloc_new_fail __attribute__((weak));
+
+/* A miss of operator new's fast path: malloc's slow path, then the
+ * new-handler loop if that fails. */
+static NOINLINE void *new_small_miss(struct heap *h, size_t size)
+{
+    void *p = heap_alloc_small_slow(h, size);
+    if (likely(p != NULL))
+        return p;
+    return alloc_new_fail(size);
+}
+
+static NOINLINE void *new_general(size_t size)
+{
+    void *p = alloc_malloc(size);
+    if (likely(p != NULL))
+        return p;
+    return alloc_new_fail(size);
+}
+
+void *alloc_new(size_t size)
+{
+    if (!config_debug && likely(size <= SMALL_MAX))
+        return heap_alloc_small_or(heap_tls, size, new_small_miss);
+    return new_general(size); /* debug builds: malloc's canaries */
+}
+
+/* operator delete(void *, size_t) and delete[](void *, size_t): sdallocx
+ * with no flags. */
+static void sized_delete(void *p, size_t size)
+{
+    if (config_debug) {
+        sized_free_slow(p, size, 0);
+        return;
+    }
+    free_impl(p, size, true);
+}
+
+/* operator delete(void *), delete[](void *): free. */
+ALLOC_EXPORT void _ZdlPv(void *p) __attribute__((alias("free")));
+ALLOC_EXPORT void _ZdaPv(void *p) __attribute__((alias("free")));
+/* operator delete(void *, size_t), delete[](void *, size_t). */
+ALLOC_EXPORT void _ZdlPvm(void *p, size_t size) __attribute__((alias("sized_delete")));
+ALLOC_EXPORT void _ZdaPvm(void *p, size_t size) __attribute__((alias("sized_delete")));
+
 ALLOC_EXPORT size_t nallocx(size_t size, int flags)
 {
     if (malloc_init() != 0)
