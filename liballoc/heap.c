@@ -828,7 +828,7 @@ struct span *heap_live_span_slow(void *p, uintptr_t e, const char *func)
     return NULL;
 }
 
-void heap_free_slow(struct heap *h, void *p, uintptr_t e)
+void heap_free_slow(void *p, struct heap *h, uintptr_t e)
 {
     if (p == NULL)
         return;

@@ -105,7 +105,10 @@ struct span_queue {
 
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
-    uint64_t allocated;                 /* bytes this thread allocated (thread.allocated) */
+    /* The fast paths' fields, allocated to link_inv: one cache line of
+     * their own (eight words), so malloc and free each read one line of the
+     * heap besides pages[] (link_inv used to start a second line). */
+    _Alignas(64) uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
@@ -176,8 +179,10 @@ struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *fun
 void heap_free_live(struct heap *h, void *p, struct span *s) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
- * address and ignored (misuse.h). */
-void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
+ * address and ignored (misuse.h). p comes first: free's fast path then
+ * tail-calls it with p still in the first argument register (one move
+ * less on that path). */
+void heap_free_slow(void *p, struct heap *h, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by
  * h's thread, not yet handed out or filled) moved off h's own page: a block

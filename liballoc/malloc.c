@@ -393,7 +393,7 @@ slow:
         sized_free_slow(p, size, 0);
         return;
     }
-    heap_free_slow(h, p, e);
+    heap_free_slow(p, h, e);
 }
 
 ALLOC_EXPORT void free(void *p)
