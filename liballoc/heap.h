@@ -69,7 +69,7 @@
  *     multiply and an xor with the heap's copies of the keys: 2), the free
  *     mark cleared (one store at offset 8, every class has that word: 1).
  *     25 before the checks;
- *   free: 48 instructions for a local free of an unsampled small block
+ *   free: 47 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
  *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
  *     compare, the misuse checks, push, used decrement, deallocated add,
