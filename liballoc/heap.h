@@ -209,6 +209,20 @@ void heap_prefork(void);
 void heap_postfork_parent(void);
 void heap_postfork_child(void);
 
+/* The slab of p when p (radix-tree value e) is a live small block: a
+ * block boundary inside the slab's carved blocks, not marked free (free's
+ * checks, misuse.h); else NULL, reporting nothing (heap_live_span_slow
+ * tells the other cases apart and reports). */
+ALWAYS_INLINE struct span *heap_live_slab(void *p, uintptr_t e)
+{
+    if (likely(rtree_is_chunk(e))) {
+        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
+        if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p)))
+            return s;
+    }
+    return NULL;
+}
+
 /* The span of p (not NULL) if p is a live block, with one radix-tree
  * lookup and the free path's checks (heap_ptr_check's, misuse.h); else
  * NULL after reporting "func(): ..." with p's address. A live small block
@@ -218,12 +232,8 @@ void heap_postfork_child(void);
 ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
 {
     uintptr_t e = rtree_get((uintptr_t)p);
-    if (likely(rtree_is_chunk(e))) {
-        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
-        if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p)))
-            return s;
-    }
-    return heap_live_span_slow(p, e, func);
+    struct span *s = heap_live_slab(p, e);
+    return likely(s != NULL) ? s : heap_live_span_slow(p, e, func);
 }
 
 /* malloc's fast path for a small size; a miss (no free block, or a head to
