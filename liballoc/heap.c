@@ -828,24 +828,38 @@ struct span *heap_live_span_slow(void *p, uintptr_t e, const char *func)
     return NULL;
 }
 
+static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s);
+
 void heap_free_slow(void *p, struct heap *h, uintptr_t e)
 {
-    if (p == NULL)
-        return;
-    if (e == 0) {
-        misuse_report("free", "invalid pointer (not allocated here):", p);
-        return;
+    /* A live small block (another thread's, a full page, a sampled page)
+     * is the common case here: decided inline, as on the fast path. */
+    struct span *s = heap_live_slab(p, e);
+    if (unlikely(s == NULL)) {
+        if (p == NULL)
+            return;
+        if (e == 0) {
+            misuse_report("free", "invalid pointer (not allocated here):", p);
+            return;
+        }
+        s = rtree_value_span(e, (uintptr_t)p);
+        const char *bad = free_misuse(s, p);
+        if (unlikely(bad != NULL)) {
+            misuse_report("free", bad, p);
+            return; /* ignored: nothing was touched */
+        }
     }
-    struct span *s = rtree_value_span(e, (uintptr_t)p);
-    const char *bad = free_misuse(s, p);
-    if (unlikely(bad != NULL)) {
-        misuse_report("free", bad, p);
-        return; /* ignored: nothing was touched */
-    }
-    heap_free_live(h, p, s);
+    free_live(h, p, s);
 }
 
 void heap_free_live(struct heap *h, void *p, struct span *s)
+{
+    free_live(h, p, s);
+}
+
+/* heap_free_live's body, inlined into heap_free_slow too (no second call
+ * on the remote-free path). */
+static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s)
 {
     if (unlikely(h == &heap_empty)) {
         /* A thread that only frees still gets a heap: its counters then stay
