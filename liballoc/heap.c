@@ -852,6 +852,20 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
     free_live(h, p, s);
 }
 
+void heap_free_span_slow(void *p, struct heap *h, struct span *s)
+{
+    if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
+        free_live(h, p, s);
+        return;
+    }
+    const char *bad = free_misuse(s, p);
+    if (unlikely(bad != NULL)) {
+        misuse_report("free", bad, p);
+        return; /* ignored: nothing was touched */
+    }
+    free_live(h, p, s);
+}
+
 void heap_free_live(struct heap *h, void *p, struct span *s)
 {
     free_live(h, p, s);

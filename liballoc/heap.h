@@ -170,6 +170,10 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
+/* heap_free_slow for a p whose radix-tree value is a chunk and whose
+ * page-map entry there is s (free's fast path found it): the same checks
+ * and reports, no second lookup. */
+void heap_free_span_slow(void *p, struct heap *h, struct span *s) NOINLINE;
 /* heap_live_span's verdict on everything but a live slab block: p's span
  * when p is a live large or huge block, else NULL after the report. */
 struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *func) NOINLINE;

@@ -382,9 +382,9 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
             uintptr_t *mark = (uintptr_t *)p + 1;
             uintptr_t m = (uintptr_t)p ^ h->misuse_key;
             if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
-                goto slow;
+                goto slow_span;
             if (sized && unlikely(size > s->block_size))
-                goto slow;
+                goto slow_span;
             *mark = m;
             *(uintptr_t *)p = ((uintptr_t)s->free ^ h->link_key) * h->link_mul; /* misuse_link_set */
             s->free = p;
@@ -401,8 +401,17 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
                 heap_free_event(h);
             return;
         }
+        /* Not our unsampled page's block, or a check failed: the slow path
+         * starts from the span found (no second lookup). */
+    slow_span:
+        if (sized) {
+            sized_free_slow(p, size, 0);
+            return;
+        }
+        heap_free_span_slow(p, h, s);
+        return;
     }
-slow:
+    /* Not a chunk cut into spans: a huge block, or not ours. */
     if (sized) {
         sized_free_slow(p, size, 0);
         return;
