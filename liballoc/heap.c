@@ -842,29 +842,66 @@ static const char *free_misuse(struct span *s, void *p)
 
 bool heap_ptr_check(void *p, const char *func)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    const char *what = e == 0 ? "invalid pointer (not allocated here):"
-                              : free_misuse(rtree_value_span(e, (uintptr_t)p), p);
-    if (likely(what == NULL))
-        return true;
-    misuse_report(func, what, p);
-    return false;
+    return heap_live_span(p, func) != NULL;
 }
 
-void heap_free_slow(struct heap *h, void *p, uintptr_t e)
+struct span *heap_live_span_slow(void *p, uintptr_t e, const char *func)
 {
-    if (p == NULL)
-        return;
-    if (e == 0) {
-        misuse_report("free", "invalid pointer (not allocated here):", p);
+    struct span *s = rtree_value_span(e, (uintptr_t)p);
+    const char *what = e == 0 ? "invalid pointer (not allocated here):" : free_misuse(s, p);
+    if (likely(what == NULL))
+        return s;
+    misuse_report(func, what, p);
+    return NULL;
+}
+
+static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s);
+
+void heap_free_slow(void *p, struct heap *h, uintptr_t e)
+{
+    /* A live small block (another thread's, a full page, a sampled page)
+     * is the common case here: decided inline, as on the fast path. */
+    struct span *s = heap_live_slab(p, e);
+    if (unlikely(s == NULL)) {
+        if (p == NULL)
+            return;
+        if (e == 0) {
+            misuse_report("free", "invalid pointer (not allocated here):", p);
+            return;
+        }
+        s = rtree_value_span(e, (uintptr_t)p);
+        const char *bad = free_misuse(s, p);
+        if (unlikely(bad != NULL)) {
+            misuse_report("free", bad, p);
+            return; /* ignored: nothing was touched */
+        }
+    }
+    free_live(h, p, s);
+}
+
+void heap_free_span_slow(void *p, struct heap *h, struct span *s)
+{
+    if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
+        free_live(h, p, s);
         return;
     }
-    struct span *s = rtree_value_span(e, (uintptr_t)p);
     const char *bad = free_misuse(s, p);
     if (unlikely(bad != NULL)) {
         misuse_report("free", bad, p);
         return; /* ignored: nothing was touched */
     }
+    free_live(h, p, s);
+}
+
+void heap_free_live(struct heap *h, void *p, struct span *s)
+{
+    free_live(h, p, s);
+}
+
+/* heap_free_live's body, inlined into heap_free_slow too (no second call
+ * on the remote-free path). */
+static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s)
+{
     if (unlikely(h == &heap_empty)) {
         /* A thread that only frees still gets a heap: its counters then stay
          * thread-local instead of hitting a shared atomic on every free. */

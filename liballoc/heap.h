@@ -69,7 +69,7 @@
  *     multiply and an xor with the heap's copies of the keys: 2), the free
  *     mark cleared (one store at offset 8, every class has that word: 1).
  *     25 before the checks;
- *   free: 48 instructions for a local free of an unsampled small block
+ *   free: 47 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
  *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
  *     compare, the misuse checks, push, used decrement, deallocated add,
@@ -93,6 +93,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "misuse.h"
+#include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
 #include "tcache.h"
@@ -105,7 +106,10 @@ struct span_queue {
 
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
-    uint64_t allocated;                 /* bytes this thread allocated (thread.allocated) */
+    /* The fast paths' fields, allocated to link_inv: one cache line of
+     * their own (eight words), so malloc and free each read one line of the
+     * heap besides pages[] (link_inv used to start a second line). */
+    _Alignas(64) uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
@@ -173,10 +177,23 @@ void heap_sweep(uint64_t now);
  * its address (misuse.h; abort under opt.abort) and returns false. Racy
  * against a concurrent free of p by another thread, as any such check. */
 bool heap_ptr_check(void *p, const char *func);
+/* heap_free_slow for a p whose radix-tree value is a chunk and whose
+ * page-map entry there is s (free's fast path found it): the same checks
+ * and reports, no second lookup. */
+void heap_free_span_slow(void *p, struct heap *h, struct span *s) NOINLINE;
+/* heap_live_span's verdict on everything but a live slab block: p's span
+ * when p is a live large or huge block, else NULL after the report. */
+struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *func) NOINLINE;
+/* Free live block p of span s (heap_live_span's answer, p not freed since)
+ * from heap h: heap_free_slow without its lookup and checks, for callers
+ * that made them already (realloc's move). */
+void heap_free_live(struct heap *h, void *p, struct span *s) NOINLINE;
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
- * address and ignored (misuse.h). */
-void heap_free_slow(struct heap *h, void *p, uintptr_t rtree_value) NOINLINE;
+ * address and ignored (misuse.h). p comes first: free's fast path then
+ * tail-calls it with p still in the first argument register (one move
+ * less on that path). */
+void heap_free_slow(void *p, struct heap *h, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by
  * h's thread, not yet handed out or filled) moved off h's own page: a block
@@ -203,7 +220,38 @@ void heap_prefork(void);
 void heap_postfork_parent(void);
 void heap_postfork_child(void);
 
-ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
+/* The slab of p when p (radix-tree value e) is a live small block: a
+ * block boundary inside the slab's carved blocks, not marked free (free's
+ * checks, misuse.h); else NULL, reporting nothing (heap_live_span_slow
+ * tells the other cases apart and reports). */
+ALWAYS_INLINE struct span *heap_live_slab(void *p, uintptr_t e)
+{
+    if (likely(rtree_is_chunk(e))) {
+        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
+        if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p)))
+            return s;
+    }
+    return NULL;
+}
+
+/* The span of p (not NULL) if p is a live block, with one radix-tree
+ * lookup and the free path's checks (heap_ptr_check's, misuse.h); else
+ * NULL after reporting "func(): ..." with p's address. A live small block
+ * is decided inline (realloc, xallocx, sallocx, malloc_usable_size then
+ * need no second lookup); the rest in heap_live_span_slow. Same race as
+ * heap_ptr_check. */
+ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
+{
+    uintptr_t e = rtree_get((uintptr_t)p);
+    struct span *s = heap_live_slab(p, e);
+    return likely(s != NULL) ? s : heap_live_span_slow(p, e, func);
+}
+
+/* malloc's fast path for a small size; a miss (no free block, or a head to
+ * check) is a tail call of miss(h, size), heap_alloc_small_slow or a
+ * caller's variant of it (operator new's, which never returns NULL). */
+ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
+                                        void *(*miss)(struct heap *, size_t))
 {
     struct span *pg = h->pages[sizeclass_small_index(size)];
     void *b = pg->free;
@@ -212,7 +260,7 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
      * the slow path, which tells them apart. So no pointer from a link is
      * followed or handed out unchecked. */
     if (unlikely((uintptr_t)b - pg->start >= pg->limit))
-        return heap_alloc_small_slow(h, size);
+        return miss(h, size);
     pg->free = (void *)((*(uintptr_t *)b * h->link_inv) ^ h->link_key); /* misuse_link_get */
     misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
@@ -222,6 +270,11 @@ ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
     if (unlikely(a >= h->next_event))
         return heap_event(h, b, size, pg->block_size);
     return b;
+}
+
+ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
+{
+    return heap_alloc_small_or(h, size, heap_alloc_small_slow);
 }
 
 #endif

@@ -45,6 +45,16 @@ void alloc_dallocx(void *p, int flags) MALLOC_ENTRY_NOTHROW;
 void alloc_sdallocx(void *p, size_t size, int flags) MALLOC_ENTRY_NOTHROW;
 size_t alloc_sallocx(const void *p, int flags) MALLOC_ENTRY_NOTHROW;
 
+/* operator new(size_t) and new[](size_t) (new_delete.cc tail-calls it):
+ * malloc's inline fast path, and on failure alloc_new_fail's result (the
+ * new-handler loop; it throws std::bad_alloc, so never NULL). */
+void *alloc_new(size_t size);
+/* operator new's failure path, in new_delete.cc (C++). malloc.c refers to
+ * it weakly, so a C program linking liballoc.a never pulls new_delete.o
+ * (and libstdc++) in: alloc_new is reached only from operator new, which
+ * lives in new_delete.o. */
+void *alloc_new_fail(size_t size);
+
 #ifdef __cplusplus
 }
 #endif

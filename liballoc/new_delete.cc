@@ -118,6 +118,16 @@ inline void *new_aligned(std::size_t size, std::align_val_t al, bool nothrow)
     return new_retry([size, align] { return aligned_once(size, align); }, nothrow);
 }
 
+} // namespace
+
+/* operator new's failure path (malloc_entry.h): the new-handler loop. */
+void *alloc_new_fail(std::size_t size)
+{
+    return new_retry([size] { return alloc_malloc(size); }, false);
+}
+
+namespace {
+
 /* MALLOCX_ALIGN(align) for a power-of-two alignment. */
 inline int align_flags(std::align_val_t al)
 {
@@ -129,14 +139,16 @@ inline int align_flags(std::align_val_t al)
 
 /* ---- new ---- */
 
+/* The throwing plain forms: malloc's fast path inline in alloc_new
+ * (malloc.c), which calls alloc_new_fail when it fails; a tail call. */
 ALLOC_EXPORT void *operator new(std::size_t size)
 {
-    return new_plain(size, false);
+    return alloc_new(size);
 }
 
 ALLOC_EXPORT void *operator new[](std::size_t size)
 {
-    return new_plain(size, false);
+    return alloc_new(size);
 }
 
 ALLOC_EXPORT void *operator new(std::size_t size, const std::nothrow_t &) noexcept
@@ -171,15 +183,9 @@ ALLOC_EXPORT void *operator new[](std::size_t size, std::align_val_t al, const s
 
 /* ---- delete ---- */
 
-ALLOC_EXPORT void operator delete(void *p) noexcept
-{
-    alloc_free(p);
-}
-
-ALLOC_EXPORT void operator delete[](void *p) noexcept
-{
-    alloc_free(p);
-}
+/* operator delete(void *), delete[](void *) and their sized forms
+ * (void *, size_t) are defined in malloc.c: free's and the sized free's
+ * fast paths with no call layer. */
 
 ALLOC_EXPORT void operator delete(void *p, const std::nothrow_t &) noexcept
 {
@@ -189,17 +195,6 @@ ALLOC_EXPORT void operator delete(void *p, const std::nothrow_t &) noexcept
 ALLOC_EXPORT void operator delete[](void *p, const std::nothrow_t &) noexcept
 {
     alloc_free(p);
-}
-
-/* Sized: the size the program passes goes to the sized free path. */
-ALLOC_EXPORT void operator delete(void *p, std::size_t size) noexcept
-{
-    alloc_sdallocx(p, size, 0);
-}
-
-ALLOC_EXPORT void operator delete[](void *p, std::size_t size) noexcept
-{
-    alloc_sdallocx(p, size, 0);
 }
 
 ALLOC_EXPORT void operator delete(void *p, std::align_val_t) noexcept

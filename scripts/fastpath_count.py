@@ -1,6 +1,8 @@
 # gdb script for scripts/fastpath_count.sh: counts the instructions the
-# preloaded allocator executes in malloc and in free, from the function's
-# first instruction to the return into the caller (tail calls followed).
+# preloaded allocator executes in malloc, realloc (same class), free and,
+# when it defines them, C++ operator new and sized operator delete, from the
+# function's first instruction to the return into the caller (tail calls
+# followed).
 # Environment: FASTPATH_LIB (the library, absolute path), FASTPATH_ROUNDS,
 # FASTPATH_TRACE=1 to add the instructions of the shortest round,
 # FASTPATH_OUT: the file the results go to (gdb's own chatter stays out).
@@ -43,7 +45,7 @@ def count_call():
         n += 1
         if n > 1000:
             raise gdb.GdbError("no call into %s after the mark" % LIB)
-    sym = gdb.execute("info symbol $pc", to_string=True).split()[0]
+    sym = gdb.execute("info symbol $pc", to_string=True).split(" in section")[0].strip()
     entry_sp = sp()
     trace = []
     count = 0
@@ -58,24 +60,39 @@ def count_call():
             raise gdb.GdbError("%s: no return after %d instructions" % (sym, LIMIT))
 
 
+# What each kind of round calls, in order (fastpath_count.c).
+ROUND_CALLS = {
+    "fastpath_begin": ("malloc", "realloc", "free"),
+    "fastpath_begin_cxx": ("operator new", "operator delete (sized)"),
+}
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")
 gdb.execute("set startup-with-shell off")
 gdb.execute("set environment LD_PRELOAD " + LIB)
 gdb.execute("unset environment MALLOC_CONF")
-gdb.Breakpoint("fastpath_mark", internal=True)
+for name in ROUND_CALLS:
+    gdb.Breakpoint(name, internal=True)
 gdb.execute("run %d" % ROUNDS, to_string=True)
-results = {"malloc": [], "free": []}
-for r in range(ROUNDS):
-    # Stopped at fastpath_mark(1): back to main, then malloc, then free.
-    gdb.execute("finish", to_string=True)
-    for want in ("malloc", "free"):
+results = {}
+order = []
+while True:
+    # Stopped at a round's mark (or the program is gone).
+    try:
+        where = gdb.selected_frame().name()
+    except gdb.error:
+        break
+    if where not in ROUND_CALLS:
+        break
+    gdb.execute("finish", to_string=True)  # back to the round
+    for want in ROUND_CALLS[where]:
         sym, count, trace = count_call()
+        if want not in results:
+            results[want] = []
+            order.append(want)
         results[want].append((count, sym, trace))
-    gdb.execute("continue", to_string=True)  # to fastpath_mark(0)
-    gdb.execute("continue", to_string=True)  # to the next round's mark, or exit
+    gdb.execute("continue", to_string=True)  # past the round's end, to the next mark or exit
 out = open(os.environ["FASTPATH_OUT"], "w")
-for want in ("malloc", "free"):
+for want in order:
     counts = [c for c, _, _ in results[want]]
     best = min(results[want], key=lambda t: t[0])
     out.write("%s: %d instructions (entered as %s; rounds: %s)\n" %

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Prints how many instructions malloc and free execute on their common path
-# in a built allocator, measured by single-stepping them under gdb:
+# Prints how many instructions the allocator's entry points execute on
+# their common path in a built allocator, measured by single-stepping them
+# under gdb:
 #   malloc: thread-cache hit (the class's current page has a free block),
 #           no sampling or decay-tick event;
+#   realloc: a small block resized within its size class (64 -> 56 bytes);
 #   free:   the calling thread's own unsampled small block, its page stays
-#           in use (no retire).
+#           in use (no retire);
+#   operator new, operator delete (sized): the same malloc and free through
+#           the C++ operators (when the library defines them).
 # Counted from the entry point's first instruction to its return into the
 # caller, tail-called functions included; the minimum over several rounds
-# (see scripts/fastpath_count.c). liballoc/heap.h quotes these numbers and
+# (see scripts/fastpath_count.c). liballoc/heap.h (malloc, free) and
+# liballoc/malloc.c (realloc, the C++ operators) quote these numbers and
 # tests/apps/fastpath_count.sh checks that they still hold.
 #
 # Usage: scripts/fastpath_count.sh [-v] [library.so]
@@ -16,7 +21,9 @@
 #   -v          also print the instructions of each path
 # Needs gdb, and build/scripts/fastpath_count (`make test` or
 # `make build/scripts/fastpath_count` builds it).
-# Exit 0 with the two lines "malloc: N instructions ..." and "free: N ...";
+# Exit 0 with the lines "malloc: N instructions ...", "realloc: N ...",
+# "free: N ..." and, for a library with C++ operators, "operator new: N ..."
+# and "operator delete (sized): N ...";
 # 1 on error; 77 when gdb is missing or may not trace (ptrace refused).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The fast-path instruction counts liballoc/heap.h states ("malloc: N
-# instructions", "free: N instructions") are those of the built library:
-# scripts/fastpath_count.sh measures them by single-stepping malloc and free
-# under gdb, and each must be within SLACK instructions of the comment.
+# instructions", "free: N instructions") and liballoc/malloc.c states
+# ("realloc: N", "operator new: N", "operator delete (sized): N") are those
+# of the built library: scripts/fastpath_count.sh measures them by
+# single-stepping the calls under gdb, and each must be within SLACK
+# instructions of the comment.
 # The numbers belong to a release build by gcc on x86-64 (what heap.h says);
 # other builds (MODE=debug, SAN=..., clang, other CPUs) skip.
 . "$(dirname "$0")/lib.sh"
@@ -37,9 +39,20 @@ got_free=$(sed -n 's/^free: \([0-9][0-9]*\) instructions.*/\1/p' "$TMP/counts")
 check() { # what stated measured
     local d=$(($3 - $2))
     [ ${d#-} -le $SLACK ] ||
-        fail "$1: heap.h says $2 instructions, the built library takes $3 (re-run scripts/fastpath_count.sh and update liballoc/heap.h)"
-    echo "ok: $1 $3 instructions (heap.h: $2)"
+        fail "$1: the source says $2 instructions, the built library takes $3 (re-run scripts/fastpath_count.sh and update liballoc/heap.h or liballoc/malloc.c)"
+    echo "ok: $1 $3 instructions (stated: $2)"
 }
 check malloc "$want_malloc" "$got_malloc"
 check free "$want_free" "$got_free"
+
+# realloc and the C++ operators: malloc.c's header comment.
+source=$ROOT/liballoc/malloc.c
+for what in "realloc" "operator new" "operator delete (sized)"; do
+    pat=$what # no regex characters but ( ), which sed's BRE takes literally
+    want=$(sed -n "s/^ \*   $pat: \([0-9][0-9]*\) instructions.*/\1/p" "$source" | head -1)
+    [ -n "$want" ] || fail "$source: no '$what: N instructions' in the header comment"
+    got=$(sed -n "s/^$pat: \([0-9][0-9]*\) instructions.*/\1/p" "$TMP/counts")
+    [ -n "$got" ] || fail "no '$what' count in the script's output"
+    check "$what" "$want" "$got"
+done
 exit 0
