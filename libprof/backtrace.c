@@ -197,14 +197,15 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
         fp = next;
         ra = fp[1];
     }
-    uint64_t w = pc ? cfi_lookup(pc) : 0;
+    uint64_t gen = cfi_generation();
+    uint64_t w = pc ? cfi_lookup(pc, gen) : 0;
     if (cfi_word_kind(w) != CFI_BP || cfi_word_cfa_off(w) != 16 || cfi_word_rbp_back(w) != 16)
         return -1;
     uintptr_t sp = (uintptr_t)fp + 16, bp = fp[0];
     unsigned n = 0;
     while (n < max && ra) {
         pcs[n++] = ra;
-        w = cfi_lookup(ra);
+        w = cfi_lookup(ra, gen);
         enum cfi_kind k = cfi_word_kind(w);
         uintptr_t cfa;
         if (k == CFI_SP)

@@ -10,10 +10,30 @@
  * The cache is one direct-mapped table of 64-bit words shared by all
  * threads (cfi.h says the layout): a reader sees a whole entry or another
  * whole entry, never a mix.
- * Entries are not dropped when a module is unloaded (libunwind's per-thread
- * cache behaves the same): code loaded later at the same address could
- * reuse a stale rule; the walk's stack-bounds checks still hold.
- */
+ *
+ * Unloading. A rule belongs to the module mapped at its address when it was
+ * read; after dlclose another library can be mapped at the same address
+ * with other frames, and the old rule would name wrong callers. Each word
+ * therefore carries the load generation (cfi_gen) its walk started in, and
+ * a lookup matches only words of the current generation. The library
+ * exports dlclose (as heap profilers that follow module loads do): it bumps
+ * cfi_gen, calls the C library's dlclose, and bumps it again. Why that is
+ * enough:
+ *   - a rule stored under generation g was parsed after the walk read g;
+ *     a module mapped at that time and since unloaded went through a
+ *     dlclose whose second bump came after the unmap, so the current
+ *     generation is above g and the word no longer matches;
+ *   - a walk that reads generation g' cannot see a return address into a
+ *     module mapped before the unload of the module previously there and
+ *     still stale in the cache under g' (the unload's bumps happened before
+ *     the loader let the new module be mapped, and the new module's code
+ *     ran in this thread before the walk);
+ *   - the tag keeps 13 bits: when the counter wraps (every 4096 dlcloses)
+ *     the thread whose bump crosses the wrap clears the table, and a fill
+ *     that finds the generation moved while it parsed takes its word back.
+ * Not seen: modules the C library unloads itself without dlclose
+ * (__libc_dlclose of iconv's gconv modules); jemalloc's and libunwind's
+ * caches do not see any unload at all. */
 #include "cfi.h"
 
 #include "prof_hooks.h"
@@ -38,6 +58,7 @@
 #define RBP_SLOTS 16   /* -rbp_off / 8 < this */
 
 _Atomic uint64_t *cfi_cache;
+_Atomic uint64_t cfi_gen;
 
 bool cfi_boot(void)
 {
@@ -46,9 +67,9 @@ bool cfi_boot(void)
     return cfi_cache != NULL;
 }
 
-/* The cache word for (ra, r); a rule that does not fit becomes
- * CFI_UNSUPPORTED (libunwind then walks that stack). */
-static uint64_t pack(uintptr_t ra, struct cfi_rule r)
+/* The cache word for (ra, r) read in generation gen; a rule that does not
+ * fit becomes CFI_UNSUPPORTED (libunwind then walks that stack). */
+static uint64_t pack(uintptr_t ra, struct cfi_rule r, uint64_t gen)
 {
     uint64_t off = 0, slot = 0;
     if (r.kind == CFI_SP || r.kind == CFI_BP) {
@@ -60,20 +81,74 @@ static uint64_t pack(uintptr_t ra, struct cfi_rule r)
             slot = (uint64_t)-r.rbp_off / 8;
         }
     }
-    return (ra & CFI_PC_MASK) | (uint64_t)r.kind << CFI_PC_BITS | off << (CFI_PC_BITS + 2) |
-           slot << (CFI_PC_BITS + 13);
+    return (((uint64_t)ra >> CFI_CACHE_LG) & CFI_HI_MASK) | (uint64_t)r.kind << CFI_HI_BITS |
+           off << (CFI_HI_BITS + 2) | slot << (CFI_HI_BITS + 13) |
+           (gen & CFI_GEN_MASK) << CFI_GEN_SHIFT;
 }
 
-uint64_t cfi_fill(uintptr_t ra)
+uint64_t cfi_fill(uintptr_t ra, uint64_t gen)
 {
-    uint64_t w = pack(ra, cfi_parse(ra));
+    uint64_t w = pack(ra, cfi_parse(ra), gen);
     /* An address past 47 bits (the vsyscall page) is not cached: its word
-     * would match another address. */
-    if (ra != 0 && ra <= CFI_PC_MASK) {
-        unsigned i = (unsigned)(((uint64_t)ra * 0x9e3779b97f4a7c15ull) >> (64 - CFI_CACHE_LG));
-        atomic_store_explicit(&cfi_cache[i], w, memory_order_relaxed);
+     * would match another address; nor one under 8 KiB (its word could be
+     * 0, the empty slot). */
+    if (ra >= ((uintptr_t)1 << CFI_CACHE_LG) && ra < ((uintptr_t)1 << CFI_PC_BITS)) {
+        _Atomic uint64_t *slot = &cfi_cache[cfi_slot(ra)];
+        atomic_store_explicit(slot, w, memory_order_relaxed);
+        /* The generation moved while this rule was parsed (a dlclose, a
+         * wrap that cleared the table): take the word back, whatever it
+         * was parsed from. Store, full fence, load: against the bump and
+         * clear of gen_bump. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&cfi_gen, memory_order_relaxed) != gen) {
+            uint64_t expect = w;
+            atomic_compare_exchange_strong_explicit(slot, &expect, 0, memory_order_relaxed,
+                                                    memory_order_relaxed);
+        }
     }
     return w;
+}
+
+/* One bump of the load generation; the bump that wraps the 13-bit tag
+ * clears the table, so a word of 4096 dlcloses ago cannot match again. */
+static void gen_bump(void)
+{
+    uint64_t old = atomic_fetch_add_explicit(&cfi_gen, 1, memory_order_seq_cst);
+    if (((old + 1) & CFI_GEN_MASK) == 0 && cfi_cache)
+        for (size_t i = 0; i < ((size_t)1 << CFI_CACHE_LG); i++)
+            atomic_store_explicit(&cfi_cache[i], 0, memory_order_relaxed);
+}
+
+/* The C library's dlclose, found once (dlsym may allocate: never called
+ * with allocator locks held). */
+static int (*_Atomic real_dlclose)(void *);
+
+/*
+ * dlclose: the C library's, with the load generation bumped before and
+ * after it, so no walk uses a rule read from a module the call unloads
+ * (see the top of this file). Exported by liballoc.so (and liballoc.a) so
+ * that the program's and its libraries' dlclose calls come here. Same
+ * arguments, result and errors as glibc's (dlerror reports them); if the C
+ * library's dlclose cannot be found (a -static program, where dlsym has no
+ * symbol table), returns -1 and the handle stays open. Thread-safe.
+ */
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+    int (*real)(void *) = atomic_load_explicit(&real_dlclose, memory_order_acquire);
+    if (!real) {
+        /* Version GLIBC_2.34 first (where dlclose moved into libc), the
+         * default one otherwise. */
+        real = (int (*)(void *))dlvsym(RTLD_NEXT, "dlclose", "GLIBC_2.34");
+        if (!real)
+            real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        if (!real || real == dlclose)
+            return -1;
+        atomic_store_explicit(&real_dlclose, real, memory_order_release);
+    }
+    gen_bump();
+    int rc = real(handle);
+    gen_bump();
+    return rc;
 }
 
 /* ---- reading .eh_frame ---- */
