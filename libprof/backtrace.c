@@ -237,6 +237,32 @@ int backtrace_capture_cfi(uintptr_t *pcs, unsigned max)
     return k;
 }
 
+/* libunwind's walk into raw: unw_backtrace until the first dlclose, then
+ * unw_step. unw_backtrace keeps a per-thread cache of frame rules keyed by
+ * address that nothing can flush (unw_flush_cache, called by cfi.c's
+ * dlclose, reaches only the shared cache unw_step uses): after an unload a
+ * library mapped where the old one was would be walked with the old rules
+ * (seen: a frame skipped, tests/apps/prof_unwind_dlclose.sh). unw_step is
+ * slower, and only programs that unload libraries pay for it. Inlined: the
+ * walk starts in backtrace_capture's frame, an allocator frame either way. */
+static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
+{
+    if (__builtin_expect(cfi_generation() == 0, 1))
+        return unw_backtrace(raw, max);
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        raw[n++] = (void *)ip;
+    } while (n < max && unw_step(&c) > 0);
+    return n;
+}
+
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
@@ -247,7 +273,7 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
             return (unsigned)k;
     }
     if (bt_method != BT_FP) {
-        int k = unw_backtrace(raw, PROF_BT_MAX + 8);
+        int k = unw_walk(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;
         skip = internal_prefix(raw, n);
     }

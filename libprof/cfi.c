@@ -33,20 +33,23 @@
  *     that finds the generation moved while it parsed takes its word back.
  * Not seen: modules the C library unloads itself without dlclose
  * (__libc_dlclose of iconv's gconv modules); jemalloc's and libunwind's
- * caches do not see any unload at all. */
+ * caches do not see any unload at all. The same dlclose flushes libunwind's
+ * cache, which has the same fault. */
 #include "cfi.h"
 
 #include "prof_hooks.h"
 
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
 /* DWARF register numbers (x86-64 psABI). */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RA 16
+#define DW_REG_RBP 6
+#define DW_REG_RSP 7
+#define DW_REG_RA 16
 
 /* Pointer encodings (DW_EH_PE_*). */
 #define PE_OMIT 0xff
@@ -126,7 +129,7 @@ static int (*_Atomic real_dlclose)(void *);
 /*
  * dlclose: the C library's, with the load generation bumped before and
  * after it, so no walk uses a rule read from a module the call unloads
- * (see the top of this file). Exported by liballoc.so (and liballoc.a) so
+ * (see the top of this file), and libunwind's cache flushed after it. Exported by liballoc.so (and liballoc.a) so
  * that the program's and its libraries' dlclose calls come here. Same
  * arguments, result and errors as glibc's (dlerror reports them); if the C
  * library's dlclose cannot be found (a -static program, where dlsym has no
@@ -148,6 +151,12 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
     gen_bump();
     int rc = real(handle);
     gen_bump();
+    /* libunwind's cache of register rules is keyed by address too, and is
+     * not dropped on unload either: prof_unwind:libunwind and the stacks
+     * the cfi walk hands over would otherwise reuse the old module's rules
+     * (seen: a frame skipped). unw_flush_cache bumps its own generation
+     * atomically, allocates nothing. */
+    unw_flush_cache(unw_local_addr_space, 0, 0);
     return rc;
 }
 
@@ -291,7 +300,7 @@ static bool cie_read(const uint8_t *at, struct cie *c)
     c->code_align = rd_uleb(&r);
     c->data_align = rd_sleb(&r);
     uint64_t ra_reg = version == 1 ? rd_u(&r, 1) : rd_uleb(&r);
-    if (ra_reg != REG_RA)
+    if (ra_reg != DW_REG_RA)
         return false;
     c->fde_enc = 0; /* absptr */
     c->has_z = aug[0] == 'z';
@@ -326,13 +335,13 @@ static bool cie_read(const uint8_t *at, struct cie *c)
 
 static void set_reg(struct row *s, uint64_t reg, enum reg_how how, int64_t off)
 {
-    if (reg == REG_RBP) {
+    if (reg == DW_REG_RBP) {
         s->rbp = how;
         s->rbp_off = off;
-    } else if (reg == REG_RA) {
+    } else if (reg == DW_REG_RA) {
         s->ra = how;
         s->ra_off = off;
-    } else if (reg == REG_RSP) {
+    } else if (reg == DW_REG_RSP) {
         /* the caller's rsp is the CFA by definition; any other rule for
          * it is beyond this walker */
         s->cfa_reg = -1;
@@ -365,10 +374,10 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
             reg = op & 0x3f;
             if (!init)
                 return false;
-            if (reg == REG_RBP) {
+            if (reg == DW_REG_RBP) {
                 s->rbp = init->rbp;
                 s->rbp_off = init->rbp_off;
-            } else if (reg == REG_RA) {
+            } else if (reg == DW_REG_RA) {
                 s->ra = init->ra;
                 s->ra_off = init->ra_off;
             }
@@ -396,10 +405,10 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
                 reg = rd_uleb(&r);
                 if (!init)
                     return false;
-                if (reg == REG_RBP) {
+                if (reg == DW_REG_RBP) {
                     s->rbp = init->rbp;
                     s->rbp_off = init->rbp_off;
-                } else if (reg == REG_RA) {
+                } else if (reg == DW_REG_RA) {
                     s->ra = init->ra;
                     s->ra_off = init->ra_off;
                 }
@@ -554,9 +563,9 @@ struct cfi_rule cfi_parse(uintptr_t ra)
     }
     if (s.ra != HOW_OFFSET || s.ra_off != -8)
         return unsupported;
-    if (s.cfa_reg == REG_RSP)
+    if (s.cfa_reg == DW_REG_RSP)
         out.kind = CFI_SP;
-    else if (s.cfa_reg == REG_RBP)
+    else if (s.cfa_reg == DW_REG_RBP)
         out.kind = CFI_BP;
     else
         return unsupported;
