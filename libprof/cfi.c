@@ -122,6 +122,10 @@ static void gen_bump(void)
             atomic_store_explicit(&cfi_cache[i], 0, memory_order_relaxed);
 }
 
+/* glibc's static library defines dlclose as a weak alias of this one;
+ * absent (null) in a dynamic link, where libc.so does not export it. */
+extern int __dlclose(void *) __attribute__((weak));
+
 /* The C library's dlclose, found once (dlsym may allocate: never called
  * with allocator locks held). */
 static int (*_Atomic real_dlclose)(void *);
@@ -132,8 +136,9 @@ static int (*_Atomic real_dlclose)(void *);
  * (see the top of this file), and libunwind's cache flushed after it. Exported by liballoc.so (and liballoc.a) so
  * that the program's and its libraries' dlclose calls come here. Same
  * arguments, result and errors as glibc's (dlerror reports them); if the C
- * library's dlclose cannot be found (a -static program, where dlsym has no
- * symbol table), returns -1 and the handle stays open. Thread-safe.
+ * library's dlclose cannot be found (neither dlsym(RTLD_NEXT) nor, in a
+ * -static program, glibc's __dlclose), returns -1 and the handle stays
+ * open. Thread-safe.
  */
 __attribute__((visibility("default"))) int dlclose(void *handle)
 {
@@ -144,6 +149,12 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
         real = (int (*)(void *))dlvsym(RTLD_NEXT, "dlclose", "GLIBC_2.34");
         if (!real)
             real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        /* A -static program has no RTLD_NEXT: glibc's libc.a names its
+         * dlclose __dlclose too (pulled in with static dlopen). */
+        if ((!real || real == dlclose) && __dlclose) {
+            (void)dlerror(); /* the failed lookup's message is not the program's */
+            real = __dlclose;
+        }
         if (!real || real == dlclose)
             return -1;
         atomic_store_explicit(&real_dlclose, real, memory_order_release);
