@@ -108,6 +108,7 @@ void backtrace_postfork_child(void)
      * dl_iterate_phdr would block forever. The child walks frame pointers
      * (lock-free, bounded by its stack) instead. */
     bt_method = BT_FP;
+    cfi_postfork_child();
 }
 
 int backtrace_is_internal(uintptr_t pc)
@@ -237,18 +238,15 @@ int backtrace_capture_cfi(uintptr_t *pcs, unsigned max)
     return k;
 }
 
-/* libunwind's walk into raw: unw_backtrace until the first dlclose, then
- * unw_step. unw_backtrace keeps a per-thread cache of frame rules keyed by
- * address that nothing can flush (unw_flush_cache, called by cfi.c's
- * dlclose, reaches only the shared cache unw_step uses): after an unload a
- * library mapped where the old one was would be walked with the old rules
- * (seen: a frame skipped, tests/apps/prof_unwind_dlclose.sh). unw_step is
- * slower, and only programs that unload libraries pay for it. Inlined: the
- * walk starts in backtrace_capture's frame, an allocator frame either way. */
-static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
+/* The load generation when this thread first called unw_backtrace, plus 1
+ * (0: not yet); see unw_walk. */
+static __thread uint64_t unw_since1;
+
+/* The slow walk, with unw_step: libunwind's shared cache, which cfi.c's
+ * dlclose flushes. ~10 us for 18 frames (libunwind blocks signals around
+ * each lookup). */
+static inline __attribute__((always_inline)) int unw_walk_slow(void **raw, int max)
 {
-    if (__builtin_expect(cfi_generation() == 0, 1))
-        return unw_backtrace(raw, max);
     unw_context_t uc;
     unw_cursor_t c;
     if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
@@ -261,6 +259,28 @@ static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
         raw[n++] = (void *)ip;
     } while (n < max && unw_step(&c) > 0);
     return n;
+}
+
+/* libunwind's walk into raw. unw_backtrace keeps a per-thread cache of
+ * frame rules keyed by address that nothing can flush (unw_flush_cache,
+ * called by cfi.c's dlclose, reaches only the cache unw_step uses): a
+ * library mapped where an unloaded one was would be walked with the old
+ * one's rules (seen: a frame skipped, tests/apps/prof_unwind_dlclose.sh).
+ * So a stack with a frame where a module was unloaded since this thread's
+ * cache began (or during a dlclose) is walked again with unw_step. Only
+ * programs that unload libraries and then run code at their old addresses
+ * pay for that. Inlined: the walk starts in backtrace_capture's frame, an
+ * allocator frame either way. */
+static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
+{
+    uint64_t gen = cfi_generation();
+    if (!unw_since1)
+        unw_since1 = gen + 1;
+    int n = unw_backtrace(raw, max);
+    if (__builtin_expect(gen == 0, 1) || n <= 0 ||
+        !cfi_unload_suspect(raw, (unsigned)n, unw_since1 - 1))
+        return n;
+    return unw_walk_slow(raw, max);
 }
 
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)

@@ -42,6 +42,8 @@
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <libunwind.h>
+#include <link.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
@@ -122,6 +124,119 @@ static void gen_bump(void)
             atomic_store_explicit(&cfi_cache[i], 0, memory_order_relaxed);
 }
 
+/* ---- what dlclose unloaded, for libunwind's unflushable cache ---- */
+
+/* Address ranges of modules that dlclose unloaded, each with the load
+ * generation after that dlclose (done); when the table is full the ranges
+ * since the last slot are kept only as unload_overflow_done. Written under
+ * unload_lock; read lock-free (an entry is complete before n_unloaded
+ * covers it). */
+#define UNLOADED_MAX 64
+static struct {
+    uintptr_t lo, hi;
+    uint64_t done;
+} unloaded[UNLOADED_MAX];
+static _Atomic unsigned n_unloaded;
+static _Atomic uint64_t unload_overflow_done;
+/* dlcloses in progress: while non-zero every walk is suspect. */
+static _Atomic unsigned unload_inflight;
+static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static unsigned unload_depth; /* dlclose calls of the lock's owner */
+
+/* The loaded modules' address ranges (lowest to highest PT_LOAD byte). */
+#define SNAP_MAX 1024
+struct snap {
+    unsigned n;
+    bool overflow;
+    struct {
+        uintptr_t lo, hi;
+    } r[SNAP_MAX];
+};
+static struct snap snap_before, snap_after; /* under unload_lock */
+
+static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct snap *sn = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (hi <= lo)
+        return 0;
+    if (sn->n == SNAP_MAX) {
+        sn->overflow = true;
+        return 0;
+    }
+    sn->r[sn->n].lo = lo;
+    sn->r[sn->n].hi = hi;
+    sn->n++;
+    return 0;
+}
+
+/* After the real dlclose: the ranges of snap_before that are gone. */
+static void note_unloaded(uint64_t done)
+{
+    snap_after.n = 0;
+    snap_after.overflow = false;
+    dl_iterate_phdr(snap_module, &snap_after);
+    if (snap_before.overflow || snap_after.overflow) {
+        atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
+        return;
+    }
+    for (unsigned i = 0; i < snap_before.n; i++) {
+        bool kept = false;
+        for (unsigned j = 0; j < snap_after.n && !kept; j++)
+            kept = snap_after.r[j].lo == snap_before.r[i].lo &&
+                   snap_after.r[j].hi == snap_before.r[i].hi;
+        if (kept)
+            continue;
+        unsigned n = atomic_load_explicit(&n_unloaded, memory_order_relaxed);
+        if (n == UNLOADED_MAX) {
+            atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
+            return;
+        }
+        unloaded[n].lo = snap_before.r[i].lo;
+        unloaded[n].hi = snap_before.r[i].hi;
+        unloaded[n].done = done;
+        atomic_store_explicit(&n_unloaded, n + 1, memory_order_release);
+    }
+}
+
+void cfi_postfork_child(void)
+{
+    /* The only thread left: whatever dlclose another thread was in at
+     * fork time will not finish here. */
+    pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+    memcpy(&unload_lock, &fresh, sizeof(fresh));
+    unload_depth = 0;
+    atomic_store_explicit(&unload_inflight, 0, memory_order_relaxed);
+}
+
+bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since)
+{
+    if (atomic_load_explicit(&unload_inflight, memory_order_acquire))
+        return true;
+    if (atomic_load_explicit(&unload_overflow_done, memory_order_acquire) > since)
+        return true;
+    unsigned m = atomic_load_explicit(&n_unloaded, memory_order_acquire);
+    for (unsigned k = 0; k < m; k++) {
+        if (unloaded[k].done <= since)
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            if ((uintptr_t)ips[i] >= unloaded[k].lo && (uintptr_t)ips[i] < unloaded[k].hi)
+                return true;
+    }
+    return false;
+}
+
 /* glibc's static library defines dlclose as a weak alias of this one;
  * absent (null) in a dynamic link, where libc.so does not export it. */
 extern int __dlclose(void *) __attribute__((weak));
@@ -159,9 +274,24 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
             return -1;
         atomic_store_explicit(&real_dlclose, real, memory_order_release);
     }
+    atomic_fetch_add_explicit(&unload_inflight, 1, memory_order_seq_cst);
+    /* Recursive: a destructor the real dlclose runs may dlclose too; the
+     * outermost call's snapshots cover what the nested ones unload. */
+    pthread_mutex_lock(&unload_lock);
+    bool outer = unload_depth++ == 0;
+    if (outer) {
+        snap_before.n = 0;
+        snap_before.overflow = false;
+        dl_iterate_phdr(snap_module, &snap_before);
+    }
     gen_bump();
     int rc = real(handle);
     gen_bump();
+    if (outer)
+        note_unloaded(cfi_generation());
+    unload_depth--;
+    pthread_mutex_unlock(&unload_lock);
+    atomic_fetch_sub_explicit(&unload_inflight, 1, memory_order_release);
     /* libunwind's cache of register rules is keyed by address too, and is
      * not dropped on unload either: prof_unwind:libunwind and the stacks
      * the cfi walk hands over would otherwise reuse the old module's rules

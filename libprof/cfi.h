@@ -76,6 +76,17 @@ static inline uint64_t cfi_generation(void)
     return __atomic_load_n((uint64_t *)&cfi_gen, __ATOMIC_ACQUIRE);
 }
 
+/* For libunwind's unw_backtrace, whose per-thread cache of frame rules
+ * nothing flushes: true if a walk by a thread whose cache dates from
+ * generation since (cfi_generation() before its first unw_backtrace) may
+ * have used a rule of an unloaded module: one of ips[0..n) lies where a
+ * module unloaded after since was mapped, or a dlclose is running, or
+ * more modules were unloaded than the table keeps. Lock-free. */
+bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since);
+/* In a forked child: reset the unload bookkeeping a thread of the parent
+ * may have held (dlclose's lock). */
+void cfi_postfork_child(void);
+
 /* Cache miss: parse, store (tagged with gen), return the word. */
 uint64_t cfi_fill(uintptr_t ra, uint64_t gen);
 
