@@ -12,6 +12,9 @@
 # rule reused, a walk through B reads the host's frame pointer as B's and
 # skips that host frame (libunwind's own cache did so too before the
 # allocator's dlclose flushed it).
+# Also: a thread started after the unload walks through B too (its own
+# libunwind cache is fresh); and a plugin whose destructor calls dlclose
+# (nested in the host's dlclose) unloads without hanging.
 # The plugins are compiled here on purpose: the test is about their exact
 # code layout, which only assembly fixes; the host links the allocator's
 # internal archive to call the walk directly.
@@ -64,8 +67,18 @@ plug_run:
 	.section .note.GNU-stack,"",@progbits
 X
 
+cat >"$TMP/n.c" <<'X'
+#include <dlfcn.h>
+static void *inner;
+__attribute__((constructor)) static void up(void) { inner = dlopen(INNER, RTLD_NOW | RTLD_LOCAL); }
+__attribute__((destructor)) static void down(void) { if (inner) dlclose(inner); }
+int nested_loaded(void) { return inner != 0; }
+X
+
 cat >"$TMP/host.c" <<'X'
 #include "backtrace.h"
+#include <pthread.h>
+#include <unistd.h>
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +141,14 @@ static int compare(const char *what)
     return 0;
 }
 
+static int thread_bad;
+static void *in_thread(void *run)
+{
+    through((void (*)(void (*)(void)))run);
+    thread_bad = compare("a new thread through B");
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -171,16 +192,40 @@ int main(int argc, char **argv)
         if (compare("through B at A's address"))
             return 1;
     }
+    pthread_t th;
+
+    if (pthread_create(&th, NULL, in_thread, (void *)run) != 0) {
+        puts("pthread_create failed");
+        return 1;
+    }
+    pthread_join(th, NULL);
+    if (thread_bad)
+        return 1;
+
+    /* nested: n.so's destructor dlcloses the library its constructor
+     * opened (an alarm turns a hang into a failure) */
+    alarm(20);
+    void *n = dlopen(argv[3], RTLD_NOW | RTLD_LOCAL);
+    int (*loaded)(void) = n ? (int (*)(void))dlsym(n, "nested_loaded") : NULL;
+    if (!loaded || !loaded()) {
+        printf("nested plugin: %s\n", n ? "inner dlopen failed" : dlerror());
+        return 1;
+    }
+    if (dlclose(n) != 0) {
+        printf("nested dlclose: %s\n", dlerror());
+        return 1;
+    }
     puts("ok");
     return 0;
 }
 X
 cc -shared -o "$TMP/a.so" "$TMP/a.S" || fail "assembling plugin A"
 cc -shared -o "$TMP/b.so" "$TMP/b.S" || fail "assembling plugin B"
+cc -shared -fPIC -DINNER="\"$TMP/a.so\"" -o "$TMP/n.so" "$TMP/n.c" || fail "building the nested plugin"
 cc -O2 -fomit-frame-pointer -D_GNU_SOURCE -I"$ROOT/libprof" -I"$ROOT/include" -o "$TMP/host" "$TMP/host.c" \
     "$INTERNAL_A" "$HTTP_PARSER_LIB" -lunwind -lprotobuf-c -lz -lpthread -ldl -lm 2>"$TMP/cc.err" ||
     fail "building the host: $(head -5 "$TMP/cc.err")"
-out=$(env -u LD_PRELOAD -u MALLOC_CONF timeout 30 "$TMP/host" "$TMP/a.so" "$TMP/b.so" 2>&1)
+out=$(env -u LD_PRELOAD -u MALLOC_CONF timeout 30 "$TMP/host" "$TMP/a.so" "$TMP/b.so" "$TMP/n.so" 2>&1)
 rc=$?
 [ $rc -eq 77 ] && skip "$out"
 [ $rc -eq 0 ] && [ "$out" = ok ] || fail "$out (exit $rc)"
