@@ -108,6 +108,7 @@ void backtrace_postfork_child(void)
      * dl_iterate_phdr would block forever. The child walks frame pointers
      * (lock-free, bounded by its stack) instead. */
     bt_method = BT_FP;
+    cfi_postfork_child();
 }
 
 int backtrace_is_internal(uintptr_t pc)
@@ -197,14 +198,15 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
         fp = next;
         ra = fp[1];
     }
-    uint64_t w = pc ? cfi_lookup(pc) : 0;
+    uint64_t gen = cfi_generation();
+    uint64_t w = pc ? cfi_lookup(pc, gen) : 0;
     if (cfi_word_kind(w) != CFI_BP || cfi_word_cfa_off(w) != 16 || cfi_word_rbp_back(w) != 16)
         return -1;
     uintptr_t sp = (uintptr_t)fp + 16, bp = fp[0];
     unsigned n = 0;
     while (n < max && ra) {
         pcs[n++] = ra;
-        w = cfi_lookup(ra);
+        w = cfi_lookup(ra, gen);
         enum cfi_kind k = cfi_word_kind(w);
         uintptr_t cfa;
         if (k == CFI_SP)
@@ -236,6 +238,51 @@ int backtrace_capture_cfi(uintptr_t *pcs, unsigned max)
     return k;
 }
 
+/* The load generation when this thread first called unw_backtrace, plus 1
+ * (0: not yet); see unw_walk. */
+static __thread uint64_t unw_since1;
+
+/* The slow walk, with unw_step: libunwind's shared cache, which cfi.c's
+ * dlclose flushes. ~10 us for 18 frames (libunwind blocks signals around
+ * each lookup). */
+static inline __attribute__((always_inline)) int unw_walk_slow(void **raw, int max)
+{
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+        return 0;
+    int n = 0;
+    do {
+        unw_word_t ip;
+        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || ip == 0)
+            break;
+        raw[n++] = (void *)ip;
+    } while (n < max && unw_step(&c) > 0);
+    return n;
+}
+
+/* libunwind's walk into raw. unw_backtrace keeps a per-thread cache of
+ * frame rules keyed by address that nothing can flush (unw_flush_cache,
+ * called by cfi.c's dlclose, reaches only the cache unw_step uses): a
+ * library mapped where an unloaded one was would be walked with the old
+ * one's rules (seen: a frame skipped, tests/apps/prof_unwind_dlclose.sh).
+ * So a stack with a frame where a module was unloaded since this thread's
+ * cache began (or during a dlclose) is walked again with unw_step. Only
+ * programs that unload libraries and then run code at their old addresses
+ * pay for that. Inlined: the walk starts in backtrace_capture's frame, an
+ * allocator frame either way. */
+static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
+{
+    uint64_t gen = cfi_generation();
+    if (!unw_since1)
+        unw_since1 = gen + 1;
+    int n = unw_backtrace(raw, max);
+    if (__builtin_expect(gen == 0, 1) || n <= 0 ||
+        !cfi_unload_suspect(raw, (unsigned)n, unw_since1 - 1))
+        return n;
+    return unw_walk_slow(raw, max);
+}
+
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
@@ -246,7 +293,7 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
             return (unsigned)k;
     }
     if (bt_method != BT_FP) {
-        int k = unw_backtrace(raw, PROF_BT_MAX + 8);
+        int k = unw_walk(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;
         skip = internal_prefix(raw, n);
     }

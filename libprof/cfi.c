@@ -10,23 +10,48 @@
  * The cache is one direct-mapped table of 64-bit words shared by all
  * threads (cfi.h says the layout): a reader sees a whole entry or another
  * whole entry, never a mix.
- * Entries are not dropped when a module is unloaded (libunwind's per-thread
- * cache behaves the same): code loaded later at the same address could
- * reuse a stale rule; the walk's stack-bounds checks still hold.
- */
+ *
+ * Unloading. A rule belongs to the module mapped at its address when it was
+ * read; after dlclose another library can be mapped at the same address
+ * with other frames, and the old rule would name wrong callers. Each word
+ * therefore carries the load generation (cfi_gen) its walk started in, and
+ * a lookup matches only words of the current generation. The library
+ * exports dlclose (as heap profilers that follow module loads do): it bumps
+ * cfi_gen, calls the C library's dlclose, and bumps it again. Why that is
+ * enough:
+ *   - a rule stored under generation g was parsed after the walk read g;
+ *     a module mapped at that time and since unloaded went through a
+ *     dlclose whose second bump came after the unmap, so the current
+ *     generation is above g and the word no longer matches;
+ *   - a walk that reads generation g' cannot see a return address into a
+ *     module mapped before the unload of the module previously there and
+ *     still stale in the cache under g' (the unload's bumps happened before
+ *     the loader let the new module be mapped, and the new module's code
+ *     ran in this thread before the walk);
+ *   - the tag keeps 13 bits: when the counter wraps (every 4096 dlcloses)
+ *     the thread whose bump crosses the wrap clears the table, and a fill
+ *     that finds the generation moved while it parsed takes its word back.
+ * Not seen: modules the C library unloads itself without dlclose
+ * (__libc_dlclose of iconv's gconv modules); jemalloc's and libunwind's
+ * caches do not see any unload at all. The same dlclose flushes libunwind's
+ * cache, which has the same fault. */
 #include "cfi.h"
 
 #include "prof_hooks.h"
 
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
 /* DWARF register numbers (x86-64 psABI). */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RA 16
+#define DW_REG_RBP 6
+#define DW_REG_RSP 7
+#define DW_REG_RA 16
 
 /* Pointer encodings (DW_EH_PE_*). */
 #define PE_OMIT 0xff
@@ -38,6 +63,7 @@
 #define RBP_SLOTS 16   /* -rbp_off / 8 < this */
 
 _Atomic uint64_t *cfi_cache;
+_Atomic uint64_t cfi_gen;
 
 bool cfi_boot(void)
 {
@@ -46,9 +72,9 @@ bool cfi_boot(void)
     return cfi_cache != NULL;
 }
 
-/* The cache word for (ra, r); a rule that does not fit becomes
- * CFI_UNSUPPORTED (libunwind then walks that stack). */
-static uint64_t pack(uintptr_t ra, struct cfi_rule r)
+/* The cache word for (ra, r) read in generation gen; a rule that does not
+ * fit becomes CFI_UNSUPPORTED (libunwind then walks that stack). */
+static uint64_t pack(uintptr_t ra, struct cfi_rule r, uint64_t gen)
 {
     uint64_t off = 0, slot = 0;
     if (r.kind == CFI_SP || r.kind == CFI_BP) {
@@ -60,20 +86,219 @@ static uint64_t pack(uintptr_t ra, struct cfi_rule r)
             slot = (uint64_t)-r.rbp_off / 8;
         }
     }
-    return (ra & CFI_PC_MASK) | (uint64_t)r.kind << CFI_PC_BITS | off << (CFI_PC_BITS + 2) |
-           slot << (CFI_PC_BITS + 13);
+    return (((uint64_t)ra >> CFI_CACHE_LG) & CFI_HI_MASK) | (uint64_t)r.kind << CFI_HI_BITS |
+           off << (CFI_HI_BITS + 2) | slot << (CFI_HI_BITS + 13) |
+           (gen & CFI_GEN_MASK) << CFI_GEN_SHIFT;
 }
 
-uint64_t cfi_fill(uintptr_t ra)
+uint64_t cfi_fill(uintptr_t ra, uint64_t gen)
 {
-    uint64_t w = pack(ra, cfi_parse(ra));
+    uint64_t w = pack(ra, cfi_parse(ra), gen);
     /* An address past 47 bits (the vsyscall page) is not cached: its word
-     * would match another address. */
-    if (ra != 0 && ra <= CFI_PC_MASK) {
-        unsigned i = (unsigned)(((uint64_t)ra * 0x9e3779b97f4a7c15ull) >> (64 - CFI_CACHE_LG));
-        atomic_store_explicit(&cfi_cache[i], w, memory_order_relaxed);
+     * would match another address; nor one under 8 KiB (its word could be
+     * 0, the empty slot). */
+    if (ra >= ((uintptr_t)1 << CFI_CACHE_LG) && ra < ((uintptr_t)1 << CFI_PC_BITS)) {
+        _Atomic uint64_t *slot = &cfi_cache[cfi_slot(ra)];
+        atomic_store_explicit(slot, w, memory_order_relaxed);
+        /* The generation moved while this rule was parsed (a dlclose, a
+         * wrap that cleared the table): take the word back, whatever it
+         * was parsed from. Store, full fence, load: against the bump and
+         * clear of gen_bump. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&cfi_gen, memory_order_relaxed) != gen) {
+            uint64_t expect = w;
+            atomic_compare_exchange_strong_explicit(slot, &expect, 0, memory_order_relaxed,
+                                                    memory_order_relaxed);
+        }
     }
     return w;
+}
+
+/* One bump of the load generation; the bump that wraps the 13-bit tag
+ * clears the table, so a word of 4096 dlcloses ago cannot match again. */
+static void gen_bump(void)
+{
+    uint64_t old = atomic_fetch_add_explicit(&cfi_gen, 1, memory_order_seq_cst);
+    if (((old + 1) & CFI_GEN_MASK) == 0 && cfi_cache)
+        for (size_t i = 0; i < ((size_t)1 << CFI_CACHE_LG); i++)
+            atomic_store_explicit(&cfi_cache[i], 0, memory_order_relaxed);
+}
+
+/* ---- what dlclose unloaded, for libunwind's unflushable cache ---- */
+
+/* Address ranges of modules that dlclose unloaded, each with the load
+ * generation after that dlclose (done); when the table is full the ranges
+ * since the last slot are kept only as unload_overflow_done. Written under
+ * unload_lock; read lock-free (an entry is complete before n_unloaded
+ * covers it). */
+#define UNLOADED_MAX 64
+static struct {
+    uintptr_t lo, hi;
+    uint64_t done;
+} unloaded[UNLOADED_MAX];
+static _Atomic unsigned n_unloaded;
+static _Atomic uint64_t unload_overflow_done;
+/* dlcloses in progress: while non-zero every walk is suspect. */
+static _Atomic unsigned unload_inflight;
+static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static unsigned unload_depth; /* dlclose calls of the lock's owner */
+
+/* The loaded modules' address ranges (lowest to highest PT_LOAD byte). */
+#define SNAP_MAX 1024
+struct snap {
+    unsigned n;
+    bool overflow;
+    struct {
+        uintptr_t lo, hi;
+    } r[SNAP_MAX];
+};
+static struct snap snap_before, snap_after; /* under unload_lock */
+
+static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct snap *sn = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < lo)
+            lo = a;
+        if (a + ph->p_memsz > hi)
+            hi = a + ph->p_memsz;
+    }
+    if (hi <= lo)
+        return 0;
+    if (sn->n == SNAP_MAX) {
+        sn->overflow = true;
+        return 0;
+    }
+    sn->r[sn->n].lo = lo;
+    sn->r[sn->n].hi = hi;
+    sn->n++;
+    return 0;
+}
+
+/* After the real dlclose: the ranges of snap_before that are gone. */
+static void note_unloaded(uint64_t done)
+{
+    snap_after.n = 0;
+    snap_after.overflow = false;
+    dl_iterate_phdr(snap_module, &snap_after);
+    if (snap_before.overflow || snap_after.overflow) {
+        atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
+        return;
+    }
+    for (unsigned i = 0; i < snap_before.n; i++) {
+        bool kept = false;
+        for (unsigned j = 0; j < snap_after.n && !kept; j++)
+            kept = snap_after.r[j].lo == snap_before.r[i].lo &&
+                   snap_after.r[j].hi == snap_before.r[i].hi;
+        if (kept)
+            continue;
+        unsigned n = atomic_load_explicit(&n_unloaded, memory_order_relaxed);
+        if (n == UNLOADED_MAX) {
+            atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
+            return;
+        }
+        unloaded[n].lo = snap_before.r[i].lo;
+        unloaded[n].hi = snap_before.r[i].hi;
+        unloaded[n].done = done;
+        atomic_store_explicit(&n_unloaded, n + 1, memory_order_release);
+    }
+}
+
+void cfi_postfork_child(void)
+{
+    /* The only thread left: whatever dlclose another thread was in at
+     * fork time will not finish here. */
+    pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+    memcpy(&unload_lock, &fresh, sizeof(fresh));
+    unload_depth = 0;
+    atomic_store_explicit(&unload_inflight, 0, memory_order_relaxed);
+}
+
+bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since)
+{
+    if (atomic_load_explicit(&unload_inflight, memory_order_acquire))
+        return true;
+    if (atomic_load_explicit(&unload_overflow_done, memory_order_acquire) > since)
+        return true;
+    unsigned m = atomic_load_explicit(&n_unloaded, memory_order_acquire);
+    for (unsigned k = 0; k < m; k++) {
+        if (unloaded[k].done <= since)
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            if ((uintptr_t)ips[i] >= unloaded[k].lo && (uintptr_t)ips[i] < unloaded[k].hi)
+                return true;
+    }
+    return false;
+}
+
+/* glibc's static library defines dlclose as a weak alias of this one;
+ * absent (null) in a dynamic link, where libc.so does not export it. */
+extern int __dlclose(void *) __attribute__((weak));
+
+/* The C library's dlclose, found once (dlsym may allocate: never called
+ * with allocator locks held). */
+static int (*_Atomic real_dlclose)(void *);
+
+/*
+ * dlclose: the C library's, with the load generation bumped before and
+ * after it, so no walk uses a rule read from a module the call unloads
+ * (see the top of this file), and libunwind's cache flushed after it. Exported by liballoc.so (and liballoc.a) so
+ * that the program's and its libraries' dlclose calls come here. Same
+ * arguments, result and errors as glibc's (dlerror reports them); if the C
+ * library's dlclose cannot be found (neither dlsym(RTLD_NEXT) nor, in a
+ * -static program, glibc's __dlclose), returns -1 and the handle stays
+ * open. Thread-safe.
+ */
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+    int (*real)(void *) = atomic_load_explicit(&real_dlclose, memory_order_acquire);
+    if (!real) {
+        /* Version GLIBC_2.34 first (where dlclose moved into libc), the
+         * default one otherwise. */
+        real = (int (*)(void *))dlvsym(RTLD_NEXT, "dlclose", "GLIBC_2.34");
+        if (!real)
+            real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        /* A -static program has no RTLD_NEXT: glibc's libc.a names its
+         * dlclose __dlclose too (pulled in with static dlopen). */
+        if ((!real || real == dlclose) && __dlclose) {
+            (void)dlerror(); /* the failed lookup's message is not the program's */
+            real = __dlclose;
+        }
+        if (!real || real == dlclose)
+            return -1;
+        atomic_store_explicit(&real_dlclose, real, memory_order_release);
+    }
+    atomic_fetch_add_explicit(&unload_inflight, 1, memory_order_seq_cst);
+    /* Recursive: a destructor the real dlclose runs may dlclose too; the
+     * outermost call's snapshots cover what the nested ones unload. */
+    pthread_mutex_lock(&unload_lock);
+    bool outer = unload_depth++ == 0;
+    if (outer) {
+        snap_before.n = 0;
+        snap_before.overflow = false;
+        dl_iterate_phdr(snap_module, &snap_before);
+    }
+    gen_bump();
+    int rc = real(handle);
+    gen_bump();
+    if (outer)
+        note_unloaded(cfi_generation());
+    unload_depth--;
+    pthread_mutex_unlock(&unload_lock);
+    atomic_fetch_sub_explicit(&unload_inflight, 1, memory_order_release);
+    /* libunwind's cache of register rules is keyed by address too, and is
+     * not dropped on unload either: prof_unwind:libunwind and the stacks
+     * the cfi walk hands over would otherwise reuse the old module's rules
+     * (seen: a frame skipped). unw_flush_cache bumps its own generation
+     * atomically, allocates nothing. */
+    unw_flush_cache(unw_local_addr_space, 0, 0);
+    return rc;
 }
 
 /* ---- reading .eh_frame ---- */
@@ -216,7 +441,7 @@ static bool cie_read(const uint8_t *at, struct cie *c)
     c->code_align = rd_uleb(&r);
     c->data_align = rd_sleb(&r);
     uint64_t ra_reg = version == 1 ? rd_u(&r, 1) : rd_uleb(&r);
-    if (ra_reg != REG_RA)
+    if (ra_reg != DW_REG_RA)
         return false;
     c->fde_enc = 0; /* absptr */
     c->has_z = aug[0] == 'z';
@@ -251,13 +476,13 @@ static bool cie_read(const uint8_t *at, struct cie *c)
 
 static void set_reg(struct row *s, uint64_t reg, enum reg_how how, int64_t off)
 {
-    if (reg == REG_RBP) {
+    if (reg == DW_REG_RBP) {
         s->rbp = how;
         s->rbp_off = off;
-    } else if (reg == REG_RA) {
+    } else if (reg == DW_REG_RA) {
         s->ra = how;
         s->ra_off = off;
-    } else if (reg == REG_RSP) {
+    } else if (reg == DW_REG_RSP) {
         /* the caller's rsp is the CFA by definition; any other rule for
          * it is beyond this walker */
         s->cfa_reg = -1;
@@ -290,10 +515,10 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
             reg = op & 0x3f;
             if (!init)
                 return false;
-            if (reg == REG_RBP) {
+            if (reg == DW_REG_RBP) {
                 s->rbp = init->rbp;
                 s->rbp_off = init->rbp_off;
-            } else if (reg == REG_RA) {
+            } else if (reg == DW_REG_RA) {
                 s->ra = init->ra;
                 s->ra_off = init->ra_off;
             }
@@ -321,10 +546,10 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
                 reg = rd_uleb(&r);
                 if (!init)
                     return false;
-                if (reg == REG_RBP) {
+                if (reg == DW_REG_RBP) {
                     s->rbp = init->rbp;
                     s->rbp_off = init->rbp_off;
-                } else if (reg == REG_RA) {
+                } else if (reg == DW_REG_RA) {
                     s->ra = init->ra;
                     s->ra_off = init->ra_off;
                 }
@@ -479,9 +704,9 @@ struct cfi_rule cfi_parse(uintptr_t ra)
     }
     if (s.ra != HOW_OFFSET || s.ra_off != -8)
         return unsupported;
-    if (s.cfa_reg == REG_RSP)
+    if (s.cfa_reg == DW_REG_RSP)
         out.kind = CFI_SP;
-    else if (s.cfa_reg == REG_RBP)
+    else if (s.cfa_reg == DW_REG_RBP)
         out.kind = CFI_BP;
     else
         return unsupported;

@@ -14,9 +14,9 @@
  *
  * Thread-safe and lock-free (one 64-bit cache word per entry, relaxed
  * atomics); never allocates after cfi_boot; async-signal-safe, as glibc
- * documents _dl_find_object to be. Needs glibc 2.35 or later. Like
- * libunwind's own per-address cache, a cached rule is not dropped when its
- * module is unloaded (see cfi.c).
+ * documents _dl_find_object to be. Needs glibc 2.35 or later. Rules are
+ * tagged with a load generation that dlclose bumps: a rule read from a
+ * module that has been unloaded is never used again (see cfi.c).
  */
 #ifndef CFI_H
 #define CFI_H
@@ -47,39 +47,83 @@ bool cfi_boot(void);
  * inside the call. */
 struct cfi_rule cfi_parse(uintptr_t ra);
 
-/* The cache word of a rule: the return address in the low CFI_PC_BITS
- * bits, then the kind (2 bits), cfa_off / 8 (11 bits), -rbp_off / 8 (4
- * bits). One word, so a reader never sees half of an entry another thread
- * is writing. A rule that does not fit (a frame over 16 KiB, rbp saved more
- * than 120 bytes below the CFA) is given as CFI_UNSUPPORTED. */
+/* The cache word of a rule, one word so a reader never sees half of an
+ * entry another thread is writing:
+ *   bits  0..33  the return address >> CFI_CACHE_LG (its low bits follow
+ *                from the slot index, see cfi_slot);
+ *   bits 34..35  the kind; 36..46 cfa_off / 8; 47..50 -rbp_off / 8;
+ *   bits 51..63  the load generation the rule was read in (cfi_gen's low
+ *                13 bits).
+ * A rule that does not fit (a frame over 16 KiB, rbp saved more than 120
+ * bytes below the CFA) is given as CFI_UNSUPPORTED. Addresses of 47 bits
+ * or more (the vsyscall page) and under 8 KiB are never cached. */
 #define CFI_PC_BITS 47
-#define CFI_PC_MASK (((uint64_t)1 << CFI_PC_BITS) - 1)
 #define CFI_CACHE_LG 13
+#define CFI_HI_BITS (CFI_PC_BITS - CFI_CACHE_LG)
+#define CFI_HI_MASK (((uint64_t)1 << CFI_HI_BITS) - 1)
+#define CFI_GEN_SHIFT 51
+#define CFI_GEN_MASK (((uint64_t)1 << (64 - CFI_GEN_SHIFT)) - 1)
 extern _Atomic uint64_t *cfi_cache;
-/* Cache miss: parse, store, return the word. */
-uint64_t cfi_fill(uintptr_t ra);
+
+/* The load generation: bumped by the exported dlclose (cfi.c) before and
+ * after the library's real dlclose, so a rule read from a module that has
+ * since been unloaded never matches again, even when another module is
+ * mapped at the same address later. A walk reads it once at its start
+ * (acquire) and passes it to each lookup. */
+extern _Atomic uint64_t cfi_gen;
+static inline uint64_t cfi_generation(void)
+{
+    return __atomic_load_n((uint64_t *)&cfi_gen, __ATOMIC_ACQUIRE);
+}
+
+/* For libunwind's unw_backtrace, whose per-thread cache of frame rules
+ * nothing flushes: true if a walk by a thread whose cache dates from
+ * generation since (cfi_generation() before its first unw_backtrace) may
+ * have used a rule of an unloaded module: one of ips[0..n) lies where a
+ * module unloaded after since was mapped, or a dlclose is running, or
+ * more modules were unloaded than the table keeps. Lock-free. */
+bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since);
+/* In a forked child: reset the unload bookkeeping a thread of the parent
+ * may have held (dlclose's lock). */
+void cfi_postfork_child(void);
+
+/* Cache miss: parse, store (tagged with gen), return the word. */
+uint64_t cfi_fill(uintptr_t ra, uint64_t gen);
 
 static inline enum cfi_kind cfi_word_kind(uint64_t w)
 {
-    return (enum cfi_kind)((w >> CFI_PC_BITS) & 3);
+    return (enum cfi_kind)((w >> CFI_HI_BITS) & 3);
 }
 static inline uintptr_t cfi_word_cfa_off(uint64_t w)
 {
-    return (uintptr_t)((w >> (CFI_PC_BITS + 2)) & 2047) * 8;
+    return (uintptr_t)((w >> (CFI_HI_BITS + 2)) & 2047) * 8;
 }
 static inline uintptr_t cfi_word_rbp_back(uint64_t w) /* -rbp_off */
 {
-    return (uintptr_t)(w >> (CFI_PC_BITS + 13)) * 8;
+    return (uintptr_t)((w >> (CFI_HI_BITS + 13)) & 15) * 8;
 }
 
-/* The rule word for return address ra (a few instructions on a hit). */
-static inline uint64_t cfi_lookup(uintptr_t ra)
+/* The slot of ra: its low CFI_CACHE_LG bits folded with the next two
+ * groups of as many bits (module bases differ there), so the slot and the
+ * stored high part give back the whole address. Shifts and xors only: the
+ * walk is a chain of dependent loads, and a multiply here cost ~1 ns a
+ * frame. */
+static inline unsigned cfi_slot(uintptr_t ra)
 {
-    unsigned i = (unsigned)(((uint64_t)ra * 0x9e3779b97f4a7c15ull) >> (64 - CFI_CACHE_LG));
-    uint64_t w = __atomic_load_n((uint64_t *)&cfi_cache[i], __ATOMIC_RELAXED);
-    if (__builtin_expect(w != 0 && (w & CFI_PC_MASK) == ra, 1))
+    uint64_t a = (uint64_t)ra;
+    return (unsigned)((a ^ (a >> CFI_CACHE_LG) ^ (a >> (2 * CFI_CACHE_LG))) &
+                      (((uint64_t)1 << CFI_CACHE_LG) - 1));
+}
+
+/* The rule word for return address ra in load generation gen (a few
+ * instructions on a hit). */
+static inline uint64_t cfi_lookup(uintptr_t ra, uint64_t gen)
+{
+    uint64_t w = __atomic_load_n((uint64_t *)&cfi_cache[cfi_slot(ra)], __ATOMIC_RELAXED);
+    uint64_t want = ((uint64_t)ra >> CFI_CACHE_LG) | (gen & CFI_GEN_MASK) << CFI_GEN_SHIFT;
+    if (__builtin_expect(w != 0 && (w & (CFI_HI_MASK | CFI_GEN_MASK << CFI_GEN_SHIFT)) == want, 1))
         return w;
-    return cfi_fill(ra);
+    return cfi_fill(ra, gen);
 }
 
 #endif

@@ -11,6 +11,10 @@
  *   unwind_fp, unwind_libunwind,  backtrace_capture at a fixed depth (DEPTH
  *   unwind_cfi                    user frames below main) with each unwinder
  *                                 (cfi: prof_unwind:auto's cached-rule walk)
+ *   unwind_libunwind_unloaded     unwind_libunwind once the program has
+ *                                 called dlclose (the walk then uses
+ *                                 unw_step: unw_backtrace's per-thread cache
+ *                                 cannot be flushed, see backtrace.c)
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
  *   site_record                   hash + site lookup (hit) + share + sample
  *                                 table insert (+ recent ring, peak check
@@ -33,6 +37,7 @@
 #include "backtrace.h"
 #include "jemalloc-compat.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,9 +218,19 @@ int main(int argc, char **argv)
     double eu = e2e_at_depth(DEPTH);
     mallctl("prof.active", NULL, NULL, &yes, sizeof(yes));
 
+    /* Last: after a dlclose (of a library already loaded, so nothing is
+     * unmapped) every later libunwind walk of the process uses unw_step. */
+    void *lib = dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (!lib || dlclose(lib) != 0) {
+        fprintf(stderr, "sample_cost: dlopen/dlclose of libm failed\n");
+        return 1;
+    }
+    double lu2 = at_depth(DEPTH, BT_LIBUNWIND);
+
     printf("unwind_fp %.1f\n", fp);
     printf("unwind_libunwind %.1f\n", lu);
     printf("unwind_cfi %.1f\n", cf);
+    printf("unwind_libunwind_unloaded %.1f\n", lu2);
     printf("weight %.1f\n", w);
     printf("site_record %.1f\n", rec);
     printf("site_forget %.1f\n", fgt);
