@@ -143,9 +143,14 @@ static int usage_error(void)
     return 2;
 }
 
-/* Is path an ELF file (the program) rather than a profile? */
+/* Is path an ELF file (the program) rather than a profile? Only a regular
+ * file can be: a FIFO or a process substitution is never opened here (the
+ * open would block, and a read would take bytes from the profile). */
 static int is_elf(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     FILE *f = fopen(path, "rb");
     char m[4] = {0};
     if (!f)
