@@ -180,6 +180,20 @@ static inline void tl_run_child(const char *self, const char *conf)
 }
 
 
+/* --- statistics ------------------------------------------------------------ */
+
+/* A size_t statistic (e.g. "stats.resident") after an "epoch" refresh. */
+static inline size_t tl_stat_size(const char *name)
+{
+    uint64_t e = 1;
+    size_t sz = sizeof(e);
+    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
+    size_t v = 0;
+    sz = sizeof(v);
+    CHECK_MSG(mallctl(name, &v, &sz, NULL, 0) == 0, "mallctl %s", name);
+    return v;
+}
+
 /* --- environment ---------------------------------------------------------- */
 
 static inline long tl_env_long(const char *name, long dflt)

@@ -18,17 +18,6 @@
 
 #define MiB ((size_t)1 << 20)
 
-static size_t stat_sz(const char *name)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v;
-}
-
 int main(void)
 {
     tl_require_liballoc();
@@ -58,16 +47,16 @@ int main(void)
     }
     dallocx(b[1], f);
     dallocx(b[3], f);
-    size_t d0 = stat_sz(pdirty) * page;
+    size_t d0 = tl_stat_size(pdirty) * page;
     CHECK_MSG(d0 == 4 * MiB, "two freed 2 MiB runs should be 4 MiB dirty, got %zu KiB", d0 >> 10);
 
-    size_t r0 = stat_sz("stats.resident");
+    size_t r0 = tl_stat_size("stats.resident");
     unsigned char *big = mallocx(7 * MiB / 2, f);
     CHECK_NONNULL(big);
     for (size_t k = 0; k < 7 * MiB / 2; k += page)
         big[k] = (unsigned char)(k / page);
-    size_t r1 = stat_sz("stats.resident");
-    size_t d1 = stat_sz(pdirty) * page;
+    size_t r1 = tl_stat_size("stats.resident");
+    size_t d1 = tl_stat_size(pdirty) * page;
     printf("dirty %zu -> %zu KiB; resident +%ld KiB for a 3.5 MiB block written whole\n",
            d0 >> 10, d1 >> 10, ((long)r1 - (long)r0) / 1024);
     CHECK_MSG(d1 == 0, "the holes' pages were not taken: %zu KiB still dirty", d1 >> 10);

@@ -42,17 +42,6 @@ static int move_then_squat(void *from, void *to, size_t len)
     return err;
 }
 
-static size_t stat_sz(const char *name)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v;
-}
-
 /* Six adjacent 1.5 MiB blocks with the 2nd and 4th freed; returns the arena. */
 static unsigned holes(unsigned char *b[6])
 {
@@ -87,8 +76,8 @@ int main(void)
     CHECK_NONNULL(big);
     CHECK_MSG(moves > 0, "no move was tried");
     memset(big, 0x7e, 7 * MiB / 2);
-    CHECK_MSG(stat_sz(pdirty) * page == 4 * MiB, "failed moves: %zu KiB dirty, not 4 MiB",
-              stat_sz(pdirty) * page >> 10);
+    CHECK_MSG(tl_stat_size(pdirty) * page == 4 * MiB, "failed moves: %zu KiB dirty, not 4 MiB",
+              tl_stat_size(pdirty) * page >> 10);
     unsigned char *again[2];
     for (int i = 0; i < 2; i++) {
         again[i] = mallocx(3 * MiB / 2, f);
@@ -112,12 +101,12 @@ int main(void)
     f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     char mapped[64];
     snprintf(mapped, sizeof(mapped), "stats.arenas.%u.mapped", ar);
-    size_t m0 = stat_sz(mapped);
+    size_t m0 = tl_stat_size(mapped);
     big = mallocx(7 * MiB / 2, f);
     CHECK_NONNULL(big);
     CHECK_MSG(moves > 0 && squat, "no move was made");
     memset(big, 0x5c, 7 * MiB / 2);
-    size_t m1 = stat_sz(mapped);
+    size_t m1 = tl_stat_size(mapped);
     printf("squatted donor at %p: mapped %zu -> %zu KiB\n", squat, m0 >> 10, m1 >> 10);
     CHECK_MSG(m0 - m1 == 2 * MiB, "mapped fell by %zu KiB, not the lost 2 MiB", (m0 - m1) >> 10);
     uintptr_t lo = (uintptr_t)squat, hi = lo + 2 * MiB;
