@@ -489,6 +489,18 @@ static void set_reg(struct row *s, uint64_t reg, enum reg_how how, int64_t off)
     }
 }
 
+/* DW_CFA_restore(_extended): reg's rule back to the CIE's (init). */
+static void restore_reg(struct row *s, const struct row *init, uint64_t reg)
+{
+    if (reg == DW_REG_RBP) {
+        s->rbp = init->rbp;
+        s->rbp_off = init->rbp_off;
+    } else if (reg == DW_REG_RA) {
+        s->ra = init->ra;
+        s->ra_off = init->ra_off;
+    }
+}
+
 #define STACK_MAX 8
 
 /* Run instructions [p, end) from location loc while the row covers pc.
@@ -512,16 +524,9 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
             set_reg(s, op & 0x3f, HOW_OFFSET, (int64_t)rd_uleb(&r) * c->data_align);
             continue;
         case 3:
-            reg = op & 0x3f;
             if (!init)
                 return false;
-            if (reg == DW_REG_RBP) {
-                s->rbp = init->rbp;
-                s->rbp_off = init->rbp_off;
-            } else if (reg == DW_REG_RA) {
-                s->ra = init->ra;
-                s->ra_off = init->ra_off;
-            }
+            restore_reg(s, init, op & 0x3f);
             continue;
         default: break;
         }
@@ -546,13 +551,7 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
                 reg = rd_uleb(&r);
                 if (!init)
                     return false;
-                if (reg == DW_REG_RBP) {
-                    s->rbp = init->rbp;
-                    s->rbp_off = init->rbp_off;
-                } else if (reg == DW_REG_RA) {
-                    s->ra = init->ra;
-                    s->ra_off = init->ra_off;
-                }
+                restore_reg(s, init, reg);
                 break;
             case 0x07: set_reg(s, rd_uleb(&r), HOW_UNDEF, 0); break;
             case 0x08: set_reg(s, rd_uleb(&r), HOW_SAME, 0); break;
