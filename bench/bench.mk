@@ -28,6 +28,7 @@ BENCH_BINS += $(BENCH_CXX_BINS)
 BENCH_DEPS += $(BENCH_BINS)
 
 include bench/sample_cost/sample_cost.mk
+include bench/check_cost/check_cost.mk
 
 # Builds only the benchmark programs (bench/run.sh uses it when run by hand).
 .PHONY: bench-bins

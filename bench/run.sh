@@ -34,6 +34,10 @@
 #                       it leaves ~4 min of the 15-min target to the extra suites)
 #   BENCH_EXTRA=1       0 skips the extra suites bench/*/run.sh run after the table
 #   OURS_SO, JEMALLOC_SO, TCMALLOC_SO, MIMALLOC_SO   override library paths
+#   allocator "ours-nocheck": liballoc without its misuse checks
+#                       (OURS_NOCHECK_SO, default build/nocheck/liballoc.so;
+#                       bench/check_cost/run.sh compares it with ours)
+#   BENCH_RESULTS=results   name of the outputs (another name: a suite's own run)
 # Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
 set -u
 cd "$(dirname "$0")/.."
@@ -49,8 +53,8 @@ PROF=${PROF:-0}
 TIMEOUT=${BENCH_TIMEOUT:-60}
 BUDGET=${BENCH_BUDGET:-660}
 BENCH_EXTRA=${BENCH_EXTRA:-1}
-CSV=$OUT/results.csv
-TABLE=$OUT/table.txt
+CSV=$OUT/${BENCH_RESULTS:-results}.csv
+TABLE=$OUT/${BENCH_RESULTS:-table}.txt
 RUNDIR=$OUT/run # scratch cwd for the programs (profile dumps land here)
 
 note() { echo "bench: $*" >&2; }
@@ -126,6 +130,7 @@ find_lib() { # file name in the usual library directories
 lib_of() {
 	case "$1" in
 	ours) echo "${OURS_SO:-$ROOT/build/liballoc.so}" ;;
+	ours-nocheck) echo "${OURS_NOCHECK_SO:-$ROOT/build/nocheck/liballoc.so}" ;;
 	glibc) echo "" ;;
 	jemalloc) echo "${JEMALLOC_SO:-$(find_lib libjemalloc.so.2)}" ;;
 	tcmalloc) echo "${TCMALLOC_SO:-$(find_lib libtcmalloc_minimal.so.4)}" ;;

@@ -16,6 +16,16 @@ static const bool config_debug = true;
 static const bool config_debug = false;
 #endif
 
+/* The default-mode misuse checks (misuse.h): double and invalid frees,
+ * free-list link protection. Always on in the library; -DALLOC_NO_MISUSE_CHECKS
+ * builds a variant without them, only so bench/check_cost can measure what
+ * they cost (issue 17's budget). */
+#ifdef ALLOC_NO_MISUSE_CHECKS
+static const bool config_misuse = false;
+#else
+static const bool config_misuse = true;
+#endif
+
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define ALLOC_EXPORT   __attribute__((visibility("default")))

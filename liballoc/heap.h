@@ -259,9 +259,9 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
      * free may have corrupted (misuse.h): one range compare sends both to
      * the slow path, which tells them apart. So no pointer from a link is
      * followed or handed out unchecked. */
-    if (unlikely((uintptr_t)b - pg->start >= pg->limit))
+    if (unlikely(config_misuse ? (uintptr_t)b - pg->start >= pg->limit : b == NULL))
         return miss(h, size);
-    pg->free = (void *)((*(uintptr_t *)b * h->link_inv) ^ h->link_key); /* misuse_link_get */
+    pg->free = misuse_link_decode(*(uintptr_t *)b, h->link_key, h->link_inv);
     misuse_set_live(b); /* live now: no free mark (misuse.h) */
     pg->used++;
     pg->nmalloc++;

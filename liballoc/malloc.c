@@ -391,12 +391,13 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
              * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
             uintptr_t m = (uintptr_t)p ^ h->misuse_key;
-            if (unlikely(!misuse_slab_block_ok(s, p) || *mark == m))
+            if (unlikely(!misuse_slab_block_ok(s, p) || (config_misuse && *mark == m)))
                 goto slow_span;
-            if (sized && unlikely(size > s->block_size))
+            if (config_misuse && sized && unlikely(size > s->block_size))
                 goto slow_span;
-            *mark = m;
-            *(uintptr_t *)p = ((uintptr_t)s->free ^ h->link_key) * h->link_mul; /* misuse_link_set */
+            if (config_misuse)
+                *mark = m;
+            *(uintptr_t *)p = misuse_link_encode(s->free, h->link_key, h->link_mul);
             s->free = p;
             uint64_t d = h->deallocated + s->block_size;
             h->deallocated = d;

@@ -63,6 +63,8 @@ ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
 /* True if p is a block boundary of slab s (inside its carved blocks). */
 ALWAYS_INLINE bool misuse_slab_block_ok(const struct span *s, const void *p)
 {
+    if (!config_misuse)
+        return true;
     uintptr_t off = (uintptr_t)p - s->start;
     return off < s->limit && off * s->div_magic < s->div_magic;
 }
@@ -70,19 +72,21 @@ ALWAYS_INLINE bool misuse_slab_block_ok(const struct span *s, const void *p)
 /* Mark slab block p free (its second word). */
 ALWAYS_INLINE void misuse_set_free(void *p)
 {
-    ((uintptr_t *)p)[1] = misuse_mark_of(p);
+    if (config_misuse)
+        ((uintptr_t *)p)[1] = misuse_mark_of(p);
 }
 
 /* Clear the free mark of slab block p being handed out. */
 ALWAYS_INLINE void misuse_set_live(void *p)
 {
-    ((uintptr_t *)p)[1] = 0;
+    if (config_misuse)
+        ((uintptr_t *)p)[1] = 0;
 }
 
 /* True if slab block p (a block boundary of its slab) carries the free mark. */
 ALWAYS_INLINE bool misuse_is_free(const void *p)
 {
-    return ((const uintptr_t *)p)[1] == misuse_mark_of(p);
+    return config_misuse && ((const uintptr_t *)p)[1] == misuse_mark_of(p);
 }
 
 /* Report misuse "<jemalloc>: func(): what 0xADDR" and return (abort under
@@ -106,30 +110,42 @@ void misuse_report(const char *func, const char *what, const void *p);
  * of the lists live in metadata (span, heap) and are stored plainly.
  */
 
+/* next encoded with key and mul (the fast paths pass per-thread copies of
+ * misuse_link_key and misuse_link_mul), and decoded with key and inv. */
+ALWAYS_INLINE uintptr_t misuse_link_encode(const void *next, uintptr_t key, uintptr_t mul)
+{
+    return config_misuse ? ((uintptr_t)next ^ key) * mul : (uintptr_t)next;
+}
+
+ALWAYS_INLINE void *misuse_link_decode(uintptr_t raw, uintptr_t key, uintptr_t inv)
+{
+    return config_misuse ? (void *)((raw * inv) ^ key) : (void *)raw;
+}
+
 /* Store next as the link of free block slot. */
 ALWAYS_INLINE void misuse_link_set(void *slot, const void *next)
 {
-    *(uintptr_t *)slot = ((uintptr_t)next ^ misuse_link_key) * misuse_link_mul;
+    *(uintptr_t *)slot = misuse_link_encode(next, misuse_link_key, misuse_link_mul);
 }
 
 /* The link of free block slot, decoded (not checked). */
 ALWAYS_INLINE void *misuse_link_get(const void *slot)
 {
-    return (void *)((*(const uintptr_t *)slot * misuse_link_inv) ^ misuse_link_key);
+    return misuse_link_decode(*(const uintptr_t *)slot, misuse_link_key, misuse_link_inv);
 }
 
 /* True if n, a link read from a block of slab s's free list, may be
  * followed: NULL, or inside s's carved blocks. */
 ALWAYS_INLINE bool misuse_link_in(const struct span *s, const void *n)
 {
-    return likely((uintptr_t)n - s->start < s->limit) || n == NULL;
+    return !config_misuse || likely((uintptr_t)n - s->start < s->limit) || n == NULL;
 }
 
 /* The slow walks' check of a link n read from a block of slab s: NULL, or a
  * block boundary of s that carries the free mark. */
 ALWAYS_INLINE bool misuse_link_valid(const struct span *s, const void *n)
 {
-    return n == NULL || (misuse_slab_block_ok(s, n) && misuse_is_free(n));
+    return !config_misuse || n == NULL || (misuse_slab_block_ok(s, n) && misuse_is_free(n));
 }
 
 /* Report that the link stored in free block slot is corrupt ("func():

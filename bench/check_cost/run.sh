@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# What the default-mode misuse checks cost (issue 17's budget: at most 2%):
+# the small-object rows of bench/run.sh under liballoc and under the same
+# library built without the checks (build/nocheck/liballoc.so, see
+# check_cost.mk), interleaved run by run. Prints, per row, the median CPU
+# time (user+sys) of each and the cost (ours / nocheck - 1), then the
+# geomean over the rows. CPU rather than wall time: the multithreaded rows'
+# wall time depends on scheduling on a shared machine.
+#   CHECK_REPS=11   repetitions (default: at least 11; medians)
+#   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY)
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${BENCH_OUT:-$ROOT/build/bench}
+REPS_IN=${REPS:-5}
+CHECK_REPS=${CHECK_REPS:-$((REPS_IN > 11 ? REPS_IN : 11))}
+ROWS=${CHECK_ROWS:-small_churn,xthread,larson,rpmalloc,mixed_ws,realloc_growth,cxx_churn}
+NOCHECK=${OURS_NOCHECK_SO:-$ROOT/build/nocheck/liballoc.so}
+[ -e "$NOCHECK" ] || make -C "$ROOT" --no-print-directory -s build/nocheck/liballoc.so >/dev/null ||
+	{ echo "check_cost: building $NOCHECK failed" >&2; exit 1; }
+ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
+	BENCH_RESULTS=check_cost OURS_NOCHECK_SO=$NOCHECK bash "$ROOT/bench/run.sh" >/dev/null || exit 1
+awk -F, '
+function median(list,   n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n ? ((n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : ""
+}
+NR > 1 && $10 == "ok" { C[$1 SUBSEP $2] = C[$1 SUBSEP $2] " " $11; if (!($1 in seen)) { seen[$1] = 1; rows[++n] = $1 } }
+END {
+	printf "default-mode misuse checks: CPU s (user+sys), medians of %s runs\n", reps
+	printf "%-16s %9s %9s %8s\n", "bench", "checks", "none", "cost"
+	for (i = 1; i <= n; i++) {
+		a = median(C[rows[i] SUBSEP "ours"]); b = median(C[rows[i] SUBSEP "ours-nocheck"])
+		if (a == "" || b == "" || b <= 0) { printf "%-16s %9s %9s %8s\n", rows[i], a, b, "-"; continue }
+		printf "%-16s %9.3f %9.3f %+7.1f%%\n", rows[i], a, b, (a / b - 1) * 100
+		g += log(a / b); k++
+	}
+	if (k) printf "%-16s %9s %9s %+7.1f%%\n", "geomean", "", "", (exp(g / k) - 1) * 100
+}' reps="$CHECK_REPS" "$OUT/check_cost.csv"
