@@ -7,7 +7,10 @@
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libdeflate.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +18,14 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <stdio.h>
+#include <zstd.h>
 
+#include "message.h"
 #include "xalloc.h"
+
+#ifndef ELFCOMPRESS_ZSTD
+#define ELFCOMPRESS_ZSTD 2 /* (elf.h of glibc before 2.37) */
+#endif
 
 /* Is dir/name, for one of the names, a regular file other than the main
  * file (main: its stat, when have_main)? */
@@ -151,6 +159,38 @@ static int by_build_id(Dwfl_Module *mod, const char *search_path, char **name)
     return fd;
 }
 
+/* libdwfl's search by name (and its server, when one is configured), made
+ * for a scratch module of the same file: when the file has a build id,
+ * the standard search checks a candidate's with a libelf handle that it
+ * then keeps in the module, which reads the debug file through it and
+ * never through the descriptor returned (so not the inflated copy).
+ * Returns a descriptor of the file found (name: its path), or -1. */
+static int by_name(const char *modname, Dwarf_Addr base, const char *file_name,
+                   const char *debuglink, GElf_Word crc, char **name, const char *search_path)
+{
+    char *path = (char *)search_path; /* (libdwfl only reads it) */
+    const Dwfl_Callbacks cb = {.find_elf = dwfl_build_id_find_elf,
+                               .find_debuginfo = dwfl_standard_find_debuginfo,
+                               .section_address = dwfl_offline_section_address,
+                               .debuginfo_path = &path};
+    Dwfl *scratch = dwfl_begin(&cb);
+    if (!scratch)
+        return -1;
+    dwfl_report_begin(scratch);
+    Dwfl_Module *m = dwfl_report_elf(scratch, modname, file_name, -1, 0, false);
+    dwfl_report_end(scratch, NULL, NULL);
+    int fd = -1, err = ENOENT;
+    if (m) {
+        void *userdata = NULL;
+        fd = dwfl_standard_find_debuginfo(m, &userdata, modname, base, file_name, debuglink, crc,
+                                          name);
+        err = errno;
+    }
+    dwfl_end(scratch); /* (fd stays open: the module's debug file is not its own) */
+    errno = err;
+    return fd;
+}
+
 int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
                    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
                    char **debuginfo_file_name, const char *search_path)
@@ -166,26 +206,386 @@ int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf
     } else if ((fd = by_build_id(mod, search_path, debuginfo_file_name)) < 0) {
         /* then the search by name, and a server when one is configured */
         if ((urls && *urls) || may_exist(file_name, debuglink_file, search_path))
-            fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                              debuglink_file, debuglink_crc, debuginfo_file_name);
+            fd = by_name(modname, base, file_name, debuglink_file, debuglink_crc,
+                         debuginfo_file_name, search_path);
         else
             errno = ENOENT;
     }
-    return fd >= 0 ? debugfile_inflated(fd) : fd;
+    if (fd < 0)
+        return fd;
+    const char *name = *debuginfo_file_name ? *debuginfo_file_name
+                                            : debuglink_file ? debuglink_file : modname;
+    return debugfile_inflated(fd, name);
 }
+
+/* The largest inflated section taken (16 GiB): past it, a corrupt header. */
+#define INFLATED_MAX ((uint64_t)1 << 34)
+
+/* A 64-bit little-endian ELF file mapped in memory, its section headers
+ * checked to lie in the file. */
+struct elfview {
+    const unsigned char *img; /* the file's bytes */
+    size_t flen;              /* its length */
+    const Elf64_Ehdr *eh;     /* its ELF header */
+    const Elf64_Shdr *sh;     /* its section headers */
+    size_t shnum;             /* how many (e_shnum, or section 0's sh_size) */
+    const char *strs;         /* section names (NULL: unusable .shstrtab) */
+    size_t strslen;           /* their length */
+};
 
 /* One compressed section to inflate. */
 struct zsec {
-    size_t index;              /* section index */
-    const unsigned char *src;  /* zlib stream (after the Elf64_Chdr) */
-    size_t srclen;
-    uint64_t size, align;      /* inflated size and alignment (the Chdr's) */
-    uint64_t off;              /* where it goes in the copy */
+    size_t index;             /* section index */
+    uint32_t type;            /* ELFCOMPRESS_ZLIB or ELFCOMPRESS_ZSTD */
+    const unsigned char *src; /* compressed stream (after the Elf64_Chdr) */
+    size_t srclen;            /* its length in bytes */
+    uint64_t size, align;     /* inflated size and alignment (the Chdr's) */
+    uint64_t off;             /* where it goes in the copy */
 };
 
-int debugfile_inflated(int fd)
+/* The sections that cannot be read: the first, why, and how many. */
+struct unreadable {
+    size_t index;  /* the first one found */
+    size_t count;  /* how many in all (0: every section reads) */
+    char why[192]; /* the first one's reason */
+};
+
+static void note_unreadable(struct unreadable *u, size_t index, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note_unreadable(struct unreadable *u, size_t index, const char *fmt, ...)
 {
-#if __BYTE_ORDER == __LITTLE_ENDIAN
+    if (u->count++ > 0)
+        return;
+    u->index = index;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(u->why, sizeof(u->why), fmt, ap);
+    va_end(ap);
+}
+
+/* Fills v for the file mapped at img; 0, or -1 when it is not a 64-bit
+ * little-endian ELF file with a sane section header table (the section
+ * count is in e_shnum, or in section 0's sh_size past 0xff00). */
+static int elfview_init(struct elfview *v, const unsigned char *img, size_t flen)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        eh->e_shoff == 0 || eh->e_shoff > flen || eh->e_shoff % 8 ||
+        (flen - eh->e_shoff) < sizeof(Elf64_Shdr))
+        return -1;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+    size_t shnum = eh->e_shnum ? eh->e_shnum : sh[0].sh_size;
+    if (shnum == 0 || shnum > (flen - eh->e_shoff) / sizeof(Elf64_Shdr))
+        return -1;
+    *v = (struct elfview){.img = img, .flen = flen, .eh = eh, .sh = sh, .shnum = shnum};
+    size_t str = eh->e_shstrndx == SHN_XINDEX ? sh[0].sh_link : eh->e_shstrndx;
+    if (str < shnum && sh[str].sh_type != SHT_NOBITS && sh[str].sh_offset <= flen &&
+        sh[str].sh_size <= flen - sh[str].sh_offset && !(sh[str].sh_flags & SHF_COMPRESSED)) {
+        v->strs = (const char *)img + sh[str].sh_offset;
+        v->strslen = sh[str].sh_size;
+    }
+    return 0;
+}
+
+/* Section i's name, "" when it has none that can be read. */
+static const char *elfview_name(const struct elfview *v, size_t i)
+{
+    size_t at = v->sh[i].sh_name;
+    if (!v->strs || at >= v->strslen || !memchr(v->strs + at, 0, v->strslen - at))
+        return "";
+    return v->strs + at;
+}
+
+/* Is section i DWARF, which libdw reads (.debug_*, or .zdebug_* that
+ * libdw inflates itself)? */
+static int elfview_is_dwarf(const struct elfview *v, size_t i)
+{
+    const char *n = elfview_name(v, i);
+    return strncmp(n, ".debug_", 7) == 0 || strncmp(n, ".zdebug_", 8) == 0;
+}
+
+/* Can srclen bytes of this compressed stream inflate to size bytes? NULL
+ * when they can, else why not (written into buf). For zstd, the frame
+ * headers must be whole and, where they state their content sizes, add up
+ * to size; deflate inflates 1032 times at most. Catches corrupt headers
+ * before a memfd of their size is made. */
+static const char *implausible(uint32_t type, const unsigned char *src, size_t srclen,
+                               uint64_t size, char *buf, size_t n)
+{
+    uint64_t most = 0, exact = 0;
+    int known = 1;
+    if (type == ELFCOMPRESS_ZSTD) {
+        for (size_t at = 0; at < srclen;) {
+            size_t len = ZSTD_findFrameCompressedSize(src + at, srclen - at);
+            if (ZSTD_isError(len)) {
+                snprintf(buf, n, "corrupt zstd data: %s", ZSTD_getErrorName(len));
+                return buf;
+            }
+            unsigned long long c = ZSTD_getFrameContentSize(src + at, srclen - at);
+            if (c == ZSTD_CONTENTSIZE_ERROR) {
+                snprintf(buf, n, "corrupt zstd data: bad frame header at byte %zu", at);
+                return buf;
+            }
+            /* a frame of unknown content size: at most a 128 KiB block per 3 bytes */
+            known &= c != ZSTD_CONTENTSIZE_UNKNOWN;
+            most += c != ZSTD_CONTENTSIZE_UNKNOWN ? c : (uint64_t)len * (ZSTD_BLOCKSIZE_MAX / 3);
+            exact += c != ZSTD_CONTENTSIZE_UNKNOWN ? c : 0;
+            at += len;
+        }
+    } else {
+        most = (uint64_t)srclen * 1032 + 64;
+        known = 0;
+    }
+    if (known && exact != size)
+        snprintf(buf, n, "its zstd frames hold %" PRIu64 " bytes, its header says %" PRIu64, exact,
+                 size);
+    else if (size > most || size > INFLATED_MAX)
+        snprintf(buf, n, "its header says %" PRIu64 " bytes, more than %zu compressed bytes hold",
+                 size, srclen);
+    else
+        return NULL;
+    return buf;
+}
+
+/* Lists the compressed sections of v in z and notes in u the sections
+ * that cannot be read: a compressed section or a DWARF one that runs past
+ * the end of the file, a compression header that is cut short, of an
+ * unknown type, or that cannot describe its stream. */
+static void find_compressed(const struct elfview *v, struct zsec **z, size_t *nz,
+                            struct unreadable *u)
+{
+    size_t capz = 0;
+    char buf[160];
+    for (size_t i = 1; i < v->shnum; i++) {
+        const Elf64_Shdr *s = &v->sh[i];
+        int comp = (s->sh_flags & SHF_COMPRESSED) != 0;
+        if (s->sh_type == SHT_NOBITS || (!comp && !elfview_is_dwarf(v, i)))
+            continue;
+        if (s->sh_offset > v->flen || s->sh_size > v->flen - s->sh_offset) {
+            note_unreadable(u, i, "truncated: it ends at byte %" PRIu64 ", the file has %zu",
+                            (uint64_t)s->sh_offset + s->sh_size, v->flen);
+            continue;
+        }
+        if (!comp)
+            continue;
+        if (s->sh_size < sizeof(Elf64_Chdr)) {
+            note_unreadable(u, i, "truncated: %" PRIu64 " bytes, less than its compression header",
+                            (uint64_t)s->sh_size);
+            continue;
+        }
+        Elf64_Chdr c;
+        memcpy(&c, v->img + s->sh_offset, sizeof(c)); /* (the section may be unaligned) */
+        const unsigned char *src = v->img + s->sh_offset + sizeof(c);
+        size_t srclen = s->sh_size - sizeof(c);
+        const char *why;
+        if (c.ch_type != ELFCOMPRESS_ZLIB && c.ch_type != ELFCOMPRESS_ZSTD)
+            note_unreadable(u, i, "compressed with an unknown method (ch_type %" PRIu32 ")",
+                            c.ch_type);
+        else if (c.ch_addralign & (c.ch_addralign - 1))
+            note_unreadable(u, i, "bad alignment %" PRIu64 " in its compression header",
+                            (uint64_t)c.ch_addralign);
+        else if ((why = implausible(c.ch_type, src, srclen, c.ch_size, buf, sizeof(buf))))
+            note_unreadable(u, i, "%s", why);
+        else {
+            GROW(*z, capz, *nz + 1);
+            (*z)[(*nz)++] = (struct zsec){.index = i, .type = c.ch_type, .src = src,
+                                          .srclen = srclen, .size = c.ch_size,
+                                          .align = c.ch_addralign ? c.ch_addralign : 1};
+        }
+    }
+}
+
+/* The decompressors of one copy, made when first needed. */
+struct inflaters {
+    struct libdeflate_decompressor *deflate; /* zlib */
+    ZSTD_DCtx *zstd;                         /* zstd */
+};
+
+/* Inflates z into dst (z->size bytes); 0, or -1 with the reason noted in u. */
+static int inflate_one(const struct zsec *z, unsigned char *dst, struct inflaters *in,
+                       struct unreadable *u)
+{
+    size_t got = 0;
+    if (z->type == ELFCOMPRESS_ZSTD) {
+        if (!in->zstd && !(in->zstd = ZSTD_createDCtx()))
+            goto oom;
+        got = ZSTD_decompressDCtx(in->zstd, dst, z->size, z->src, z->srclen);
+        if (ZSTD_isError(got)) {
+            note_unreadable(u, z->index, "corrupt zstd data: %s", ZSTD_getErrorName(got));
+            return -1;
+        }
+    } else {
+        if (!in->deflate && !(in->deflate = libdeflate_alloc_decompressor()))
+            goto oom;
+        enum libdeflate_result r =
+            libdeflate_zlib_decompress(in->deflate, z->src, z->srclen, dst, z->size, &got);
+        if (r != LIBDEFLATE_SUCCESS) {
+            note_unreadable(u, z->index, "corrupt zlib data%s",
+                            r == LIBDEFLATE_INSUFFICIENT_SPACE ? ": longer than its header says" : "");
+            return -1;
+        }
+    }
+    if (got != z->size) {
+        note_unreadable(u, z->index, "inflates to %zu bytes, its header says %" PRIu64, got,
+                        z->size);
+        return -1;
+    }
+    return 0;
+oom:
+    note_unreadable(u, z->index, "out of memory for a decompressor");
+    return -1;
+}
+
+/* Warns, once per file (device and inode), that the DWARF of the file
+ * open on fd (name) is not used: which section cannot be read and why. */
+static void warn_unreadable(int fd, const char *name, const char *section,
+                            const struct unreadable *u)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static struct {
+        dev_t dev; /* of a file warned about */
+        ino_t ino;
+    } *seen;
+    static size_t nseen, capseen;
+    struct stat st;
+    int again = 0;
+    if (fstat(fd, &st) == 0) {
+        pthread_mutex_lock(&mu);
+        for (size_t i = 0; i < nseen && !again; i++)
+            again = seen[i].dev == st.st_dev && seen[i].ino == st.st_ino;
+        if (!again) {
+            GROW(seen, capseen, nseen + 1);
+            seen[nseen].dev = st.st_dev;
+            seen[nseen++].ino = st.st_ino;
+        }
+        pthread_mutex_unlock(&mu);
+    }
+    if (again)
+        return;
+    char more[48] = "";
+    if (u->count > 1)
+        snprintf(more, sizeof(more), " (and %zu more section%s)", u->count - 1,
+                 u->count > 2 ? "s" : "");
+    warning("'%s': cannot read debug section '%s'%s: %s; its DWARF is not used (no file:line "
+            "or inlined frames from it)",
+            name, section, more, u->why);
+}
+
+/* The copy of v as a memfd: the file's bytes, the sections of z inflated
+ * after them, then a new section header table. When a section cannot be
+ * read (u, on entry or while inflating), no section is inflated and every
+ * DWARF and compressed section becomes an empty SHT_NOBITS one: libdw
+ * then finds no DWARF (and reports no line) rather than part of it.
+ * Returns the memfd, or -1 when the copy cannot be made. */
+static int make_copy(const struct elfview *v, struct zsec *z, size_t nz, struct unreadable *u)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uint64_t base = (v->flen + pg - 1) / pg * pg; /* inflated bytes from here */
+    uint64_t end = base;
+    for (size_t k = 0; k < nz && !u->count; k++) {
+        end = (end + z[k].align - 1) & ~(z[k].align - 1);
+        z[k].off = end;
+        end += z[k].size;
+    }
+    uint64_t shoff = (end + 7) & ~(uint64_t)7;
+    uint64_t total = shoff + v->shnum * sizeof(Elf64_Shdr);
+    int out = memfd_create("jeprof-c-debuginfo", MFD_CLOEXEC);
+    if (out < 0)
+        return -1;
+    if (ftruncate(out, (off_t)total) != 0)
+        goto out_close;
+    /* the file's part mostly stays holes; the inflated part is written whole */
+    unsigned char *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, out, 0);
+    if (m == MAP_FAILED)
+        goto out_close;
+    if (shoff > base && mmap(m + base, shoff - base, PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_FIXED | MAP_POPULATE, out, (off_t)base) == MAP_FAILED)
+        goto out_unmap;
+    /* ELF and program headers, then each section that has file bytes */
+    const Elf64_Ehdr *eh = v->eh;
+    size_t head = sizeof(Elf64_Ehdr);
+    if (eh->e_phoff && eh->e_phnum && eh->e_phoff <= v->flen &&
+        (uint64_t)eh->e_phnum * eh->e_phentsize <= v->flen - eh->e_phoff &&
+        eh->e_phoff + (uint64_t)eh->e_phnum * eh->e_phentsize > head)
+        head = eh->e_phoff + (size_t)eh->e_phnum * eh->e_phentsize;
+    memcpy(m, v->img, head);
+    const Elf64_Shdr *sh = v->sh;
+    for (size_t i = 1; i < v->shnum; i++)
+        if (sh[i].sh_type != SHT_NOBITS && !(sh[i].sh_flags & SHF_COMPRESSED) &&
+            sh[i].sh_offset <= v->flen && sh[i].sh_size <= v->flen - sh[i].sh_offset)
+            memcpy(m + sh[i].sh_offset, v->img + sh[i].sh_offset, sh[i].sh_size);
+    struct inflaters in = {0};
+    for (size_t k = 0; k < nz && !u->count; k++)
+        if (inflate_one(&z[k], m + z[k].off, &in, u) != 0) /* the inflated bytes: dropped */
+            fallocate(out, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)base,
+                      (off_t)(shoff - base));
+    libdeflate_free_decompressor(in.deflate);
+    ZSTD_freeDCtx(in.zstd);
+    Elf64_Shdr *nsh = (Elf64_Shdr *)(m + shoff);
+    memcpy(nsh, sh, v->shnum * sizeof(Elf64_Shdr));
+    for (size_t k = 0; k < nz && !u->count; k++) {
+        Elf64_Shdr *s = &nsh[z[k].index];
+        s->sh_offset = z[k].off;
+        s->sh_size = z[k].size;
+        s->sh_addralign = z[k].align;
+        s->sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+    }
+    for (size_t i = 1; i < v->shnum && u->count; i++)
+        if (sh[i].sh_type != SHT_NOBITS &&
+            ((sh[i].sh_flags & SHF_COMPRESSED) || elfview_is_dwarf(v, i))) {
+            nsh[i].sh_type = SHT_NOBITS;
+            nsh[i].sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+            nsh[i].sh_offset = 0;
+            nsh[i].sh_size = 0;
+        }
+    ((Elf64_Ehdr *)m)->e_shoff = shoff;
+    munmap(m, total);
+    return out;
+out_unmap:
+    munmap(m, total);
+out_close:
+    close(out);
+    return -1;
+}
+
+/* A file that is not 64-bit little-endian: libdw inflates its zlib
+ * sections itself; any other compression is warned about. */
+static void check_other_elf(int fd, const char *name)
+{
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    size_t shstr;
+    if (!e || elf_getshdrstrndx(e, &shstr) != 0) {
+        if (e)
+            elf_end(e);
+        return;
+    }
+    struct unreadable u = {0};
+    const char *first = "";
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn));) {
+        GElf_Shdr sh;
+        GElf_Chdr ch;
+        if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_COMPRESSED) || sh.sh_type == SHT_NOBITS)
+            continue;
+        size_t before = u.count;
+        if (!gelf_getchdr(scn, &ch))
+            note_unreadable(&u, elf_ndxscn(scn), "unreadable compression header");
+        else if (ch.ch_type != ELFCOMPRESS_ZLIB)
+            note_unreadable(&u, elf_ndxscn(scn),
+                            "compressed with method %" PRIu32 " (%s), which jeprof-c reads only "
+                            "in 64-bit little-endian files",
+                            ch.ch_type, ch.ch_type == ELFCOMPRESS_ZSTD ? "zstd" : "unknown");
+        const char *n = elf_strptr(e, shstr, sh.sh_name);
+        if (before == 0 && u.count == 1)
+            first = n ? n : "";
+    }
+    if (u.count)
+        warn_unreadable(fd, name, first, &u);
+    elf_end(e);
+}
+
+int debugfile_inflated(int fd, const char *name)
+{
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
         return fd;
@@ -193,119 +593,36 @@ int debugfile_inflated(int fd)
     const unsigned char *img = mmap(NULL, flen, PROT_READ, MAP_PRIVATE, fd, 0);
     if (img == MAP_FAILED)
         return fd;
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+    struct elfview v;
     struct zsec *z = NULL;
-    size_t nz = 0, capz = 0;
-    int out = -1;
-    /* 64-bit little-endian ELF with a sane section header table (the
-     * section count is in e_shnum, or in section 0's sh_size past 0xff00) */
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_shentsize != sizeof(Elf64_Shdr) ||
-        eh->e_shoff == 0 || eh->e_shoff > flen || eh->e_shoff % 8)
-        goto done;
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-    size_t shnum = eh->e_shnum;
-    if ((flen - eh->e_shoff) < sizeof(Elf64_Shdr))
-        goto done;
-    if (shnum == 0)
-        shnum = sh[0].sh_size;
-    if (shnum == 0 || shnum > (flen - eh->e_shoff) / sizeof(Elf64_Shdr))
-        goto done;
-    for (size_t i = 1; i < shnum; i++) {
-        if (!(sh[i].sh_flags & SHF_COMPRESSED) || sh[i].sh_type == SHT_NOBITS)
-            continue;
-        if (sh[i].sh_offset > flen || sh[i].sh_size > flen - sh[i].sh_offset ||
-            sh[i].sh_size < sizeof(Elf64_Chdr))
-            goto done;
-        const Elf64_Chdr *ch = (const Elf64_Chdr *)(img + sh[i].sh_offset);
-        Elf64_Chdr c;
-        memcpy(&c, ch, sizeof(c)); /* (the section may be unaligned) */
-        if (c.ch_type != ELFCOMPRESS_ZLIB || c.ch_size > ((uint64_t)1 << 34) ||
-            (c.ch_addralign & (c.ch_addralign - 1)))
-            goto done; /* zstd, or nonsense: leave it to libdw */
-        GROW(z, capz, nz + 1);
-        z[nz].index = i;
-        z[nz].src = img + sh[i].sh_offset + sizeof(Elf64_Chdr);
-        z[nz].srclen = sh[i].sh_size - sizeof(Elf64_Chdr);
-        z[nz].size = c.ch_size;
-        z[nz].align = c.ch_addralign ? c.ch_addralign : 1;
-        nz++;
+    size_t nz = 0;
+    struct unreadable u = {0};
+    int out = fd;
+#if __BYTE_ORDER == __LITTLE_ENDIAN
+    if (elfview_init(&v, img, flen) != 0) {
+        check_other_elf(fd, name);
+        goto out_unmap;
     }
-    if (nz == 0)
-        goto done;
-    /* The copy: the file's bytes (compressed sections left out: holes of
-     * the sparse memfd), then the inflated sections, then a new section
-     * header table. */
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    uint64_t base = (flen + pg - 1) / pg * pg; /* inflated bytes from here: one populated mapping */
-    uint64_t end = base;
-    for (size_t k = 0; k < nz; k++) {
-        end = (end + z[k].align - 1) & ~(z[k].align - 1);
-        z[k].off = end;
-        end += z[k].size;
+    find_compressed(&v, &z, &nz, &u);
+    if (nz == 0 && u.count == 0)
+        goto out_unmap;
+    int copy = make_copy(&v, z, nz, &u);
+    if (u.count) {
+        char sec[64];
+        const char *n = elfview_name(&v, u.index);
+        if (!*n)
+            snprintf(sec, sizeof(sec), "#%zu", u.index);
+        warn_unreadable(fd, name, *n ? n : sec, &u);
     }
-    uint64_t shoff = (end + 7) & ~(uint64_t)7;
-    uint64_t total = shoff + shnum * sizeof(Elf64_Shdr);
-    out = memfd_create("jeprof-c-debuginfo", MFD_CLOEXEC);
-    if (out < 0 || ftruncate(out, (off_t)total) != 0)
-        goto fail;
-    /* the file's part mostly stays holes; the inflated part is written whole */
-    unsigned char *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, out, 0);
-    if (m == MAP_FAILED)
-        goto fail;
-    if (mmap(m + base, total - base, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE,
-             out, (off_t)base) == MAP_FAILED) {
-        munmap(m, total);
-        goto fail;
+    if (copy >= 0) {
+        close(fd);
+        out = copy;
     }
-    /* ELF and program headers, then each section that has file bytes */
-    size_t head = sizeof(Elf64_Ehdr);
-    if (eh->e_phoff && eh->e_phnum && eh->e_phoff <= flen &&
-        (uint64_t)eh->e_phnum * eh->e_phentsize <= flen - eh->e_phoff &&
-        eh->e_phoff + (uint64_t)eh->e_phnum * eh->e_phentsize > head)
-        head = eh->e_phoff + (size_t)eh->e_phnum * eh->e_phentsize;
-    memcpy(m, img, head);
-    for (size_t i = 1; i < shnum; i++)
-        if (sh[i].sh_type != SHT_NOBITS && !(sh[i].sh_flags & SHF_COMPRESSED) &&
-            sh[i].sh_offset <= flen && sh[i].sh_size <= flen - sh[i].sh_offset)
-            memcpy(m + sh[i].sh_offset, img + sh[i].sh_offset, sh[i].sh_size);
-    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-    int ok = d != NULL;
-    for (size_t k = 0; k < nz && ok; k++) {
-        size_t got = 0;
-        ok = libdeflate_zlib_decompress(d, z[k].src, z[k].srclen, m + z[k].off, z[k].size,
-                                        &got) == LIBDEFLATE_SUCCESS &&
-             got == z[k].size;
-    }
-    if (d)
-        libdeflate_free_decompressor(d);
-    if (ok) {
-        Elf64_Shdr *nsh = (Elf64_Shdr *)(m + shoff);
-        memcpy(nsh, sh, shnum * sizeof(Elf64_Shdr));
-        for (size_t k = 0; k < nz; k++) {
-            Elf64_Shdr *s = &nsh[z[k].index];
-            s->sh_offset = z[k].off;
-            s->sh_size = z[k].size;
-            s->sh_addralign = z[k].align;
-            s->sh_flags &= ~(uint64_t)SHF_COMPRESSED;
-        }
-        ((Elf64_Ehdr *)m)->e_shoff = shoff;
-    }
-    munmap(m, total);
-    if (!ok)
-        goto fail; /* a corrupt stream: libdw reports it its way */
-    munmap((void *)img, flen);
-    free(z);
-    close(fd);
-    return out;
-fail:
-    if (out >= 0)
-        close(out);
-done:
-    munmap((void *)img, flen);
-    free(z);
-    return fd;
 #else
-    return fd;
+    check_other_elf(fd, name);
 #endif
+out_unmap:
+    munmap((void *)img, flen);
+    free(z);
+    return out;
 }

@@ -12,7 +12,15 @@
  *   -dbgsym files are compressed: libc6-dbg's 10 MB cost 33 ms of CPU).
  *   The debug file is handed to libdwfl as an in-memory copy (memfd) whose
  *   compressed sections were inflated with libdeflate (2.6 times zlib's
- *   speed); the bytes libdw sees are the same. */
+ *   speed); the bytes libdw sees are the same.
+ * - zstd-compressed DWARF read: libdw 0.188 cannot inflate ELFCOMPRESS_ZSTD
+ *   sections (gcc -gz=zstd, objcopy --compress-debug-sections=zstd) and
+ *   skips them without a word; the copy has them inflated with libzstd.
+ * - No part of a broken DWARF: when a DWARF or compressed section cannot
+ *   be read (unknown compression, corrupt or truncated data), a warning
+ *   names the file, the section and the reason (once per file), and the
+ *   copy hides all the file's DWARF from libdw, so its frames get their
+ *   symbol-table names and no line rather than lines from part of it. */
 #ifndef JEPROF_DEBUGFILE_H
 #define JEPROF_DEBUGFILE_H
 
@@ -25,10 +33,13 @@ int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf
                    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
                    char **debuginfo_file_name, const char *search_path);
 
-/* A descriptor of an in-memory copy of the ELF file open on fd with its
- * zlib-compressed sections inflated (fd is then closed), or fd itself when
- * it has none, is not a 64-bit little-endian ELF file, or anything fails
- * (libdw then inflates them itself). Thread-safe. */
-int debugfile_inflated(int fd);
+/* A descriptor of an in-memory copy of the ELF file open on fd (name, for
+ * the warning) with its zlib- and zstd-compressed sections inflated, or
+ * with its DWARF hidden when a section cannot be read (see above); fd is
+ * then closed. fd itself when the file has no compressed section and all
+ * its DWARF lies in the file, when it is not a 64-bit little-endian ELF
+ * file (libdw inflates zlib there; other compressions are warned about)
+ * or when the copy cannot be made. Warns on stderr; thread-safe. */
+int debugfile_inflated(int fd, const char *name);
 
 #endif

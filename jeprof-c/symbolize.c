@@ -236,9 +236,16 @@ static struct elfobj *elfobj_get(const char *path)
     o->dwfl = dwfl_begin(&callbacks);
     if (!o->dwfl)
         return o;
+    /* the file's own compressed DWARF inflated as a debug file's is
+     * (zstd, which libdw cannot read; a broken section hidden, warned) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        fd = debugfile_inflated(fd, path);
     dwfl_report_begin(o->dwfl);
-    o->mod = dwfl_report_elf(o->dwfl, basename_of(path), path, -1, 0, false);
+    o->mod = dwfl_report_elf(o->dwfl, basename_of(path), path, fd, 0, false);
     dwfl_report_end(o->dwfl, NULL, NULL);
+    if (!o->mod && fd >= 0)
+        close(fd); /* (consumed only on success) */
     if (!o->mod) {
         dwfl_end(o->dwfl);
         o->dwfl = NULL;

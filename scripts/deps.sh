@@ -6,7 +6,7 @@
 # whose tool is missing skips.
 set -eu
 REQUIRED="build-essential g++ pkg-config libunwind-dev libnuma-dev libprotobuf-c-dev protobuf-c-compiler
-zlib1g-dev libhttp-parser-dev libdw-dev libelf-dev libdeflate-dev libiberty-dev python3 git perl binutils time procps"
+zlib1g-dev libhttp-parser-dev libdw-dev libelf-dev libdeflate-dev libzstd-dev libiberty-dev python3 git perl binutils time procps"
 OPTIONAL="graphviz libjemalloc-dev libjemalloc2 libgoogle-perftools-dev libmimalloc-dev
 redis-server redis-tools golang-go gnuplot-nox chromium hyperfine poppler-utils clang
 libclang-rt-14-dev libc6-dbg gdb libxml2-utils heaptrack man-db groff-base dpkg-dev lintian rocksdb-tools"
