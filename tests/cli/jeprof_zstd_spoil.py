@@ -1,4 +1,4 @@
-# jeprof_zstd_corrupt.py IN OUT SECTION MODE: writes OUT, a copy of the
+# jeprof_zstd_spoil.py IN OUT SECTION MODE: writes OUT, a copy of the
 # 64-bit little-endian ELF file IN with its compressed section SECTION
 # spoiled as MODE says:
 #   xor     every byte of its compressed stream (after the Elf64_Chdr) xored
