@@ -191,33 +191,6 @@ static int by_name(const char *modname, Dwarf_Addr base, const char *file_name,
     return fd;
 }
 
-int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-                   const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
-                   char **debuginfo_file_name, const char *search_path)
-{
-    const char *urls = getenv("DEBUGINFOD_URLS");
-    const char *mainfile = NULL;
-    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
-    int fd;
-    if (!file_name || !mainfile || strcmp(file_name, mainfile) != 0) {
-        /* another lookup than the main file's (a dwz alt file): libdwfl's */
-        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc, debuginfo_file_name);
-    } else if ((fd = by_build_id(mod, search_path, debuginfo_file_name)) < 0) {
-        /* then the search by name, and a server when one is configured */
-        if ((urls && *urls) || may_exist(file_name, debuglink_file, search_path))
-            fd = by_name(modname, base, file_name, debuglink_file, debuglink_crc,
-                         debuginfo_file_name, search_path);
-        else
-            errno = ENOENT;
-    }
-    if (fd < 0)
-        return fd;
-    const char *name = *debuginfo_file_name ? *debuginfo_file_name
-                                            : debuglink_file ? debuglink_file : modname;
-    return debugfile_inflated(fd, name);
-}
-
 /* The largest inflated section taken (16 GiB): past it, a corrupt header. */
 #define INFLATED_MAX ((uint64_t)1 << 34)
 
@@ -437,10 +410,14 @@ oom:
     return -1;
 }
 
-/* Warns, once per file (device and inode), that the DWARF of the file
- * open on fd (name) is not used: which section cannot be read and why. */
+/* What becomes of a file's DWARF when a section cannot be read. */
+#define DWARF_HIDDEN "its DWARF is not used (no file:line or inlined frames from it)"
+#define DWARF_PARTIAL "libdw reads the file itself: what lies in the unreadable sections is missing"
+
+/* Warns, once per file (device and inode), that a section of the file
+ * open on fd (name) cannot be read, why, and what follows (effect). */
 static void warn_unreadable(int fd, const char *name, const char *section,
-                            const struct unreadable *u)
+                            const struct unreadable *u, const char *effect)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     static struct {
@@ -467,9 +444,7 @@ static void warn_unreadable(int fd, const char *name, const char *section,
     if (u->count > 1)
         snprintf(more, sizeof(more), " (and %zu more section%s)", u->count - 1,
                  u->count > 2 ? "s" : "");
-    warning("'%s': cannot read debug section '%s'%s: %s; its DWARF is not used (no file:line "
-            "or inlined frames from it)",
-            name, section, more, u->why);
+    warning("'%s': cannot read debug section '%s'%s: %s; %s", name, section, more, u->why, effect);
 }
 
 /* The copy of v as a memfd: the file's bytes, the sections of z inflated
@@ -580,8 +555,52 @@ static void check_other_elf(int fd, const char *name)
             first = n ? n : "";
     }
     if (u.count)
-        warn_unreadable(fd, name, first, &u);
+        warn_unreadable(fd, name, first, &u, DWARF_PARTIAL);
     elf_end(e);
+}
+
+/* Section i's name for a warning: "#i" when it has none. */
+static const char *section_label(const struct elfview *v, size_t i, char *buf, size_t n)
+{
+    const char *name = elfview_name(v, i);
+    if (*name)
+        return name;
+    snprintf(buf, n, "#%zu", i);
+    return buf;
+}
+
+/* A dwz alt file (fd, name): libdwfl keeps the libelf handle it checked
+ * its build id with and reads the file through it, so no copy can stand
+ * in; warns when a section cannot be read (libdw 0.188 cannot inflate
+ * zstd). Returns fd. */
+static int alt_checked(int fd, const char *name)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
+        return fd;
+    size_t flen = (size_t)st.st_size;
+    const unsigned char *img = mmap(NULL, flen, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (img == MAP_FAILED)
+        return fd;
+    struct elfview v;
+    struct zsec *z = NULL;
+    size_t nz = 0;
+    struct unreadable u = {0};
+    if (__BYTE_ORDER != __LITTLE_ENDIAN || elfview_init(&v, img, flen) != 0) {
+        check_other_elf(fd, name);
+    } else {
+        find_compressed(&v, &z, &nz, &u);
+        for (size_t k = 0; k < nz; k++)
+            if (z[k].type == ELFCOMPRESS_ZSTD)
+                note_unreadable(&u, z[k].index, "compressed with zstd, in a dwz file");
+        char buf[32];
+        if (u.count)
+            warn_unreadable(fd, name, section_label(&v, u.index, buf, sizeof(buf)), &u,
+                            DWARF_PARTIAL);
+    }
+    munmap((void *)img, flen);
+    free(z);
+    return fd;
 }
 
 int debugfile_inflated(int fd, const char *name)
@@ -598,8 +617,7 @@ int debugfile_inflated(int fd, const char *name)
     size_t nz = 0;
     struct unreadable u = {0};
     int out = fd;
-#if __BYTE_ORDER == __LITTLE_ENDIAN
-    if (elfview_init(&v, img, flen) != 0) {
+    if (__BYTE_ORDER != __LITTLE_ENDIAN || elfview_init(&v, img, flen) != 0) {
         check_other_elf(fd, name);
         goto out_unmap;
     }
@@ -607,22 +625,63 @@ int debugfile_inflated(int fd, const char *name)
     if (nz == 0 && u.count == 0)
         goto out_unmap;
     int copy = make_copy(&v, z, nz, &u);
-    if (u.count) {
-        char sec[64];
-        const char *n = elfview_name(&v, u.index);
-        if (!*n)
-            snprintf(sec, sizeof(sec), "#%zu", u.index);
-        warn_unreadable(fd, name, *n ? n : sec, &u);
-    }
+    char buf[32];
+    if (u.count)
+        warn_unreadable(fd, name, section_label(&v, u.index, buf, sizeof(buf)), &u,
+                        copy >= 0 ? DWARF_HIDDEN : DWARF_PARTIAL);
     if (copy >= 0) {
         close(fd);
         out = copy;
     }
-#else
-    check_other_elf(fd, name);
-#endif
 out_unmap:
     munmap((void *)img, flen);
     free(z);
     return out;
+}
+
+/* Is this the lookup of a dwz alt file? libdwfl asks for it with the name
+ * of the file whose DWARF names it and the .gnu_debugaltlink name (no
+ * CRC); the main file's debug file lookup passes the main file's
+ * .gnu_debuglink (or none). */
+static int is_alt_lookup(Dwfl_Module *mod, const char *file_name, const char *mainfile,
+                         const char *debuglink, GElf_Word crc)
+{
+    if (!file_name || !mainfile || strcmp(file_name, mainfile) != 0)
+        return 1; /* named by a separate debug file's DWARF */
+    if (!debuglink)
+        return 0;
+    GElf_Addr bias;
+    Elf *e = dwfl_module_getelf(mod, &bias); /* (the main file's, open already) */
+    GElf_Word own_crc = 0;
+    const char *own = e ? dwelf_elf_gnu_debuglink(e, &own_crc) : NULL;
+    return !own || strcmp(own, debuglink) != 0 || own_crc != crc;
+}
+
+int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+                   const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+                   char **debuginfo_file_name, const char *search_path)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    const char *mainfile = NULL;
+    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+    int fd;
+    if (is_alt_lookup(mod, file_name, mainfile, debuglink_file, debuglink_crc)) {
+        /* another lookup than the main file's (a dwz alt file): libdwfl's */
+        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+        return fd >= 0 ? alt_checked(fd, *debuginfo_file_name ? *debuginfo_file_name : file_name)
+                       : fd;
+    } else if ((fd = by_build_id(mod, search_path, debuginfo_file_name)) < 0) {
+        /* then the search by name, and a server when one is configured */
+        if ((urls && *urls) || may_exist(file_name, debuglink_file, search_path))
+            fd = by_name(modname, base, file_name, debuglink_file, debuglink_crc,
+                         debuginfo_file_name, search_path);
+        else
+            errno = ENOENT;
+    }
+    if (fd < 0)
+        return fd;
+    const char *name = *debuginfo_file_name ? *debuginfo_file_name
+                                            : debuglink_file ? debuglink_file : modname;
+    return debugfile_inflated(fd, name);
 }

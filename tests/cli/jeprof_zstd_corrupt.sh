@@ -73,4 +73,21 @@ mkdir -p db
 python3 "$CORRUPT" prog.debug db/prog.debug .debug_info flip || fail "cannot spoil the debug file"
 (cd db && objcopy --strip-all --add-gnu-debuglink=prog.debug "$G/prog" prog) || fail "debuglink (spoiled)"
 bad db.txt db/prog db/prog.debug .debug_info 'corrupt zstd data'
+# A dwz alt file (.gnu_debugaltlink) compressed with zstd: libdwfl opens
+# and reads it itself (no copy can stand in), so it is warned about; the
+# program's own DWARF still gives its lines.
+mkdir -p alt
+echo 'int x; int main(void) { return x; }' >alt/t.c
+gcc -g -o alt/t alt/t.c || fail "cannot build alt/t"
+./zelf alt/t alt/alt.debug || fail "jeprof_zstd_elf on alt/t"
+aid=$(readelf -n alt/alt.debug | awk '/Build ID/ {print $3}')
+[ -n "$aid" ] || skip "gcc gives no build id"
+python3 -c "import sys; open('alt/link', 'wb').write(b'alt.debug\0' + bytes.fromhex(sys.argv[1]))" "$aid"
+objcopy --add-section .gnu_debugaltlink=alt/link "$G/prog" alt/prog || fail "objcopy --add-section"
+jeprof alt.txt alt/prog
+grep -Eq "^warning: '[^']*alt/alt\.debug': cannot read debug section '\.debug_[a-z_]+' \(and [0-9]+ more sections\): compressed with zstd, in a dwz file; libdw reads the file itself" alt.txt.err ||
+    { cat alt.txt.err; fail "zstd dwz alt file: no warning"; }
+[ "$(wc -l <alt.txt.err)" -eq 1 ] || { cat alt.txt.err; fail "zstd dwz alt file: not one warning line"; }
+cmp -s u.txt alt.txt || { diff u.txt alt.txt; fail "zstd dwz alt file: the program's own lines changed"; }
+echo "ok   zstd dwz alt file: $(cut -c1-150 alt.txt.err)"
 echo "ok"
