@@ -362,8 +362,11 @@ static void find_compressed(const struct elfview *v, struct zsec **z, size_t *nz
             note_unreadable(u, i, "%s", why);
         else {
             GROW(*z, capz, *nz + 1);
-            (*z)[(*nz)++] = (struct zsec){.index = i, .type = c.ch_type, .src = src,
-                                          .srclen = srclen, .size = c.ch_size,
+            (*z)[(*nz)++] = (struct zsec){.index = i,
+                                          .type = c.ch_type,
+                                          .src = src,
+                                          .srclen = srclen,
+                                          .size = c.ch_size,
                                           .align = c.ch_addralign ? c.ch_addralign : 1};
         }
     }
@@ -395,7 +398,8 @@ static int inflate_one(const struct zsec *z, unsigned char *dst, struct inflater
             libdeflate_zlib_decompress(in->deflate, z->src, z->srclen, dst, z->size, &got);
         if (r != LIBDEFLATE_SUCCESS) {
             note_unreadable(u, z->index, "corrupt zlib data%s",
-                            r == LIBDEFLATE_INSUFFICIENT_SPACE ? ": longer than its header says" : "");
+                            r == LIBDEFLATE_INSUFFICIENT_SPACE ? ": longer than its header says"
+                                                               : "");
             return -1;
         }
     }
@@ -411,8 +415,14 @@ oom:
 }
 
 /* What becomes of a file's DWARF when a section cannot be read. */
-#define DWARF_HIDDEN "its DWARF is not used (no file:line or inlined frames from it)"
+#define DWARF_HIDDEN  "its DWARF is not used (no file:line or inlined frames from it)"
 #define DWARF_PARTIAL "libdw reads the file itself: what lies in the unreadable sections is missing"
+
+/* A file warned about. */
+struct fileid {
+    dev_t dev; /* its device */
+    ino_t ino; /* and inode */
+};
 
 /* Warns, once per file (device and inode), that a section of the file
  * open on fd (name) cannot be read, why, and what follows (effect). */
@@ -420,10 +430,7 @@ static void warn_unreadable(int fd, const char *name, const char *section,
                             const struct unreadable *u, const char *effect)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    static struct {
-        dev_t dev; /* of a file warned about */
-        ino_t ino;
-    } *seen;
+    static struct fileid *seen;
     static size_t nseen, capseen;
     struct stat st;
     int again = 0;
@@ -667,8 +674,8 @@ int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf
     int fd;
     if (is_alt_lookup(mod, file_name, mainfile, debuglink_file, debuglink_crc)) {
         /* another lookup than the main file's (a dwz alt file): libdwfl's */
-        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
         return fd >= 0 ? alt_checked(fd, *debuginfo_file_name ? *debuginfo_file_name : file_name)
                        : fd;
     } else if ((fd = by_build_id(mod, search_path, debuginfo_file_name)) < 0) {
@@ -682,6 +689,7 @@ int debugfile_find(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf
     if (fd < 0)
         return fd;
     const char *name = *debuginfo_file_name ? *debuginfo_file_name
-                                            : debuglink_file ? debuglink_file : modname;
+                       : debuglink_file     ? debuglink_file
+                                            : modname;
     return debugfile_inflated(fd, name);
 }
