@@ -1,13 +1,15 @@
 /* jeprof_zstd_elf IN OUT: writes OUT, a copy of the 64-bit little-endian
  * ELF file IN whose .debug_* sections are compressed with zstd the gABI
  * way (SHF_COMPRESSED, an Elf64_Chdr of type ELFCOMPRESS_ZSTD, then one
- * zstd frame), as `gcc -gz=zstd` or `objcopy --compress-debug-sections=zstd`
- * make them with a toolchain built with zstd (Debian 12's gcc 12 rejects
- * -gz=zstd and its objcopy 2.40 accepts the option but leaves the
- * sections as they are). The compressed sections go at the end of the
- * file, then a new section header table; the bytes of the original
- * sections are zeroed, so a reader that finds file:line read the zstd
- * data. Frames carry zstd's content checksum. Exit 0, or 1 with a message. */
+ * zstd frame), as `objcopy --compress-debug-sections=zstd` or
+ * `ld --compress-debug-sections=zstd` write them (Debian 12's gcc 12
+ * rejects -gz=zstd). Unlike binutils, it compresses every section, even
+ * where that saves nothing, and its frames carry zstd's content checksum,
+ * so that any bit flipped in them is found (the corrupt-section tests);
+ * and it stands in for a binutils built without zstd. The compressed
+ * sections go at the end of the file, then a new section header table;
+ * the bytes of the original sections are zeroed, so a reader that finds
+ * file:line read the zstd data. Exit 0, or 1 with a message. */
 #include <elf.h>
 #include <stdint.h>
 #include <stdio.h>
