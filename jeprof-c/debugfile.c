@@ -204,6 +204,7 @@ struct elfview {
     size_t shnum;             /* how many (e_shnum, or section 0's sh_size) */
     const char *strs;         /* section names (NULL: unusable .shstrtab) */
     size_t strslen;           /* their length */
+    size_t strndx;            /* the index of their section */
 };
 
 /* One compressed section to inflate. */
@@ -214,6 +215,7 @@ struct zsec {
     size_t srclen;            /* its length in bytes */
     uint64_t size, align;     /* inflated size and alignment (the Chdr's) */
     uint64_t off;             /* where it goes in the copy */
+    int gnu;                  /* a .zdebug_* section: .debug_* in the copy */
 };
 
 /* The sections that cannot be read: the first, why, and how many. */
@@ -257,6 +259,7 @@ static int elfview_init(struct elfview *v, const unsigned char *img, size_t flen
         sh[str].sh_size <= flen - sh[str].sh_offset && !(sh[str].sh_flags & SHF_COMPRESSED)) {
         v->strs = (const char *)img + sh[str].sh_offset;
         v->strslen = sh[str].sh_size;
+        v->strndx = str;
     }
     return 0;
 }
@@ -321,10 +324,45 @@ static const char *implausible(uint32_t type, const unsigned char *src, size_t s
     return buf;
 }
 
-/* Lists the compressed sections of v in z and notes in u the sections
- * that cannot be read: a compressed section or a DWARF one that runs past
- * the end of the file, a compression header that is cut short, of an
- * unknown type, or that cannot describe its stream. */
+/* A .zdebug_* section i of v (GNU's older form: "ZLIB", the inflated size
+ * in 8 big-endian bytes, a zlib stream), which libdw inflates itself but
+ * drops without a word when it is corrupt: listed in z (capz: its
+ * capacity), or noted in u. */
+static void find_gnu(const struct elfview *v, size_t i, struct zsec **z, size_t *nz, size_t *capz,
+                     struct unreadable *u)
+{
+    const Elf64_Shdr *s = &v->sh[i];
+    const unsigned char *p = v->img + s->sh_offset;
+    uint64_t size;
+    char buf[160];
+    const char *why;
+    if (s->sh_size < 12 || memcmp(p, "ZLIB", 4) != 0) {
+        note_unreadable(u, i, "no \"ZLIB\" header, which a .zdebug section starts with");
+        return;
+    }
+    memcpy(&size, p + 4, sizeof(size));
+    size = be64toh(size);
+    if (s->sh_addralign & (s->sh_addralign - 1))
+        note_unreadable(u, i, "bad alignment %" PRIu64, (uint64_t)s->sh_addralign);
+    else if ((why = implausible(ELFCOMPRESS_ZLIB, p + 12, s->sh_size - 12, size, buf, sizeof(buf))))
+        note_unreadable(u, i, "%s", why);
+    else {
+        GROW(*z, *capz, *nz + 1);
+        (*z)[(*nz)++] = (struct zsec){.index = i,
+                                      .type = ELFCOMPRESS_ZLIB,
+                                      .src = p + 12,
+                                      .srclen = s->sh_size - 12,
+                                      .size = size,
+                                      .align = s->sh_addralign ? s->sh_addralign : 1,
+                                      .gnu = 1};
+    }
+}
+
+/* Lists the compressed sections of v in z (SHF_COMPRESSED, and .zdebug_*)
+ * and notes in u the sections that cannot be read: a compressed section
+ * or a DWARF one that runs past the end of the file, a compression header
+ * that is cut short, of an unknown type, or that cannot describe its
+ * stream. */
 static void find_compressed(const struct elfview *v, struct zsec **z, size_t *nz,
                             struct unreadable *u)
 {
@@ -340,8 +378,11 @@ static void find_compressed(const struct elfview *v, struct zsec **z, size_t *nz
                             (uint64_t)s->sh_offset + s->sh_size, v->flen);
             continue;
         }
-        if (!comp)
+        if (!comp) {
+            if (strncmp(elfview_name(v, i), ".zdebug_", 8) == 0)
+                find_gnu(v, i, z, nz, &capz, u);
             continue;
+        }
         if (s->sh_size < sizeof(Elf64_Chdr)) {
             note_unreadable(u, i, "truncated: %" PRIu64 " bytes, less than its compression header",
                             (uint64_t)s->sh_size);
@@ -465,11 +506,19 @@ static int make_copy(const struct elfview *v, struct zsec *z, size_t nz, struct 
     size_t pg = (size_t)sysconf(_SC_PAGESIZE);
     uint64_t base = (v->flen + pg - 1) / pg * pg; /* inflated bytes from here */
     uint64_t end = base;
+    size_t ngnu = 0;
     for (size_t k = 0; k < nz && !u->count; k++) {
         end = (end + z[k].align - 1) & ~(z[k].align - 1);
         z[k].off = end;
         end += z[k].size;
+        ngnu += z[k].gnu;
     }
+    /* .zdebug_* sections become .debug_*: names added to a new .shstrtab */
+    uint64_t stroff = end, strlen_new = 0;
+    for (size_t k = 0; k < nz && !u->count && ngnu; k++)
+        strlen_new += strlen(elfview_name(v, z[k].index)) + 1;
+    if (ngnu && !u->count)
+        end += v->strslen + strlen_new;
     uint64_t shoff = (end + 7) & ~(uint64_t)7;
     uint64_t total = shoff + v->shnum * sizeof(Elf64_Shdr);
     int out = memfd_create("jeprof-c-debuginfo", MFD_CLOEXEC);
@@ -512,6 +561,21 @@ static int make_copy(const struct elfview *v, struct zsec *z, size_t nz, struct 
         s->sh_size = z[k].size;
         s->sh_addralign = z[k].align;
         s->sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+    }
+    if (ngnu && !u->count) {
+        char *strs = (char *)m + stroff;
+        size_t at = v->strslen;
+        memcpy(strs, v->strs, v->strslen);
+        for (size_t k = 0; k < nz; k++)
+            if (z[k].gnu) { /* ".zdebug_x" -> ".debug_x" */
+                const char *n = elfview_name(v, z[k].index);
+                strs[at] = '.';
+                memcpy(strs + at + 1, n + 2, strlen(n + 2) + 1);
+                nsh[z[k].index].sh_name = (uint32_t)at;
+                at += strlen(n);
+            }
+        nsh[v->strndx].sh_offset = stroff;
+        nsh[v->strndx].sh_size = at;
     }
     for (size_t i = 1; i < v->shnum && u->count; i++)
         if (sh[i].sh_type != SHT_NOBITS &&

@@ -15,7 +15,9 @@
  *   speed); the bytes libdw sees are the same.
  * - zstd-compressed DWARF read: libdw 0.188 cannot inflate ELFCOMPRESS_ZSTD
  *   sections (gcc -gz=zstd, objcopy --compress-debug-sections=zstd) and
- *   skips them without a word; the copy has them inflated with libzstd.
+ *   skips them without a word; the copy has them inflated with libzstd
+ *   (and GNU's older .zdebug_* sections inflated and renamed .debug_*,
+ *   so that a corrupt one is found too).
  * - No part of a broken DWARF: when a DWARF or compressed section cannot
  *   be read (unknown compression, corrupt or truncated data), a warning
  *   names the file, the section and the reason (once per file), and the

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Debug sections jeprof-c cannot read: a spoiled section (bit-flipped,
 # truncated, unknown ch_type, running past the file's end, lying about its
-# size; by jeprof_zstd_spoil.py), zstd or zlib, in the program or in its
-# separate debug file gives exit 0, one warning naming the file, the
-# section and the reason (one per file, however many sections), the same
-# total, symbol-table names and no file:line at all (never a line read
-# from part of the DWARF).
+# size; by jeprof_zstd_spoil.py), zstd, zlib or GNU's .zdebug, in the
+# program or in its separate debug file, gives exit 0, one warning naming
+# the file, the section and the reason (one per file, however many
+# sections), the same total, symbol-table names and no file:line at all
+# (never a line read from part of the DWARF). A zstd dwz alt file, which
+# libdw reads itself, is warned about.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need gcc objcopy readelf python3
@@ -73,6 +74,17 @@ objcopy --compress-debug-sections=zlib "$G/prog" zl || fail "objcopy --compress-
 readelf -t zl | grep -q 'ZLIB' || skip "objcopy made no zlib-compressed section"
 python3 "$CORRUPT" zl zlbad .debug_line xor || fail "cannot spoil zlib"
 bad zl.txt ./zlbad zlbad .debug_line 'corrupt zlib data'
+
+# GNU's older .zdebug_* sections ("ZLIB", size, zlib stream; libdw
+# inflates them itself and drops a corrupt one without a word).
+objcopy --compress-debug-sections=zlib-gnu "$G/prog" gnu || fail "objcopy --compress-debug-sections=zlib-gnu"
+readelf -SW gnu | grep -q '\.zdebug_info' || skip "objcopy made no .zdebug_info"
+jeprof gnu.txt ./gnu
+[ ! -s gnu.txt.err ] && cmp -s u.txt gnu.txt || { cat gnu.txt.err; diff u.txt gnu.txt; fail ".zdebug: --lines differs"; }
+python3 "$CORRUPT" gnu gnubad .zdebug_info xor || fail "cannot spoil .zdebug_info"
+bad gnubad.txt ./gnubad gnubad .zdebug_info 'corrupt zlib data'
+python3 "$CORRUPT" gnu gnumagic .zdebug_line type=7 || fail "cannot spoil .zdebug_line"
+bad gnumagic.txt ./gnumagic gnumagic .zdebug_line 'no "ZLIB" header'
 
 # A spoiled separate debug file: named in the warning.
 mkdir -p db

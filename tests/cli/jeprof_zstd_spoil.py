@@ -1,10 +1,12 @@
 # jeprof_zstd_spoil.py IN OUT SECTION MODE: writes OUT, a copy of the
 # 64-bit little-endian ELF file IN with its compressed section SECTION
 # spoiled as MODE says:
-#   xor     every byte of its compressed stream (after the Elf64_Chdr) xored
+#   xor     every byte after its first 24 (an Elf64_Chdr, or a .zdebug
+#           header and the zlib stream's first bytes) xored
 #   flip    one bit flipped in the middle of the stream
 #   cut     its size halved (the stream truncated)
-#   type=N  its Chdr's ch_type set to N
+#   type=N  its first 4 bytes set to N (a Chdr's ch_type; a .zdebug
+#           section's "ZLIB")
 #   past    its size made to run 4096 bytes past the end of the file
 #   size    its Chdr's inflated size doubled
 import struct
