@@ -236,8 +236,9 @@ static struct elfobj *elfobj_get(const char *path)
     o->dwfl = dwfl_begin(&callbacks);
     if (!o->dwfl)
         return o;
-    /* the file's own compressed DWARF inflated as a debug file's is
-     * (zstd, which libdw cannot read; a broken section hidden, warned) */
+    /* the file's own compressed DWARF read through the same inflated copy
+     * as a debug file's (libdw cannot read zstd); an unreadable section
+     * warned about and the DWARF hidden (debugfile.h) */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0)
         fd = debugfile_inflated(fd, path);
