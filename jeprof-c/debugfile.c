@@ -23,6 +23,23 @@
 #include "message.h"
 #include "xalloc.h"
 
+static int cut_short(int fd, const char *name, const unsigned char *img, size_t flen);
+
+/* Warns when the file at path is an ELF file cut short (cut_short): a
+ * debug file that the lookups then pass over without a word. */
+static void check_cut_short(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unsigned char hdr[64];
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(hdr) &&
+        pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr))
+        cut_short(fd, path, hdr, (size_t)st.st_size);
+    close(fd);
+}
+
 #ifndef ELFCOMPRESS_ZSTD
 #define ELFCOMPRESS_ZSTD 2 /* (elf.h of glibc before 2.37) */
 #endif
@@ -39,6 +56,8 @@ static int any_name(const char *dir, const char *const *names, size_t n, const s
         struct stat st;
         int hit = stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
                   !(have_main && st.st_dev == main->st_dev && st.st_ino == main->st_ino);
+        if (hit)
+            check_cut_short(p);
         free(p);
         if (hit)
             return 1;
@@ -141,6 +160,7 @@ static int by_build_id(Dwfl_Module *mod, const char *search_path, char **name)
         char *p = xasprintf("%s/.build-id/%.2s/%s.debug", d, hex, hex + 2);
         fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd >= 0 && !has_build_id(fd, bits, len)) {
+            check_cut_short(p);
             close(fd);
             fd = -1;
         }
@@ -465,28 +485,35 @@ struct fileid {
     ino_t ino; /* and inode */
 };
 
-/* Warns, once per file (device and inode), that a section of the file
- * open on fd (name) cannot be read, why, and what follows (effect). */
-static void warn_unreadable(int fd, const char *name, const char *section,
-                            const struct unreadable *u, const char *effect)
+/* Is this the first warning about the file open on fd (its device and
+ * inode: one file by two paths is one file)? */
+static int first_warning(int fd)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     static struct fileid *seen;
     static size_t nseen, capseen;
     struct stat st;
     int again = 0;
-    if (fstat(fd, &st) == 0) {
-        pthread_mutex_lock(&mu);
-        for (size_t i = 0; i < nseen && !again; i++)
-            again = seen[i].dev == st.st_dev && seen[i].ino == st.st_ino;
-        if (!again) {
-            GROW(seen, capseen, nseen + 1);
-            seen[nseen].dev = st.st_dev;
-            seen[nseen++].ino = st.st_ino;
-        }
-        pthread_mutex_unlock(&mu);
+    if (fstat(fd, &st) != 0)
+        return 1;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < nseen && !again; i++)
+        again = seen[i].dev == st.st_dev && seen[i].ino == st.st_ino;
+    if (!again) {
+        GROW(seen, capseen, nseen + 1);
+        seen[nseen].dev = st.st_dev;
+        seen[nseen++].ino = st.st_ino;
     }
-    if (again)
+    pthread_mutex_unlock(&mu);
+    return !again;
+}
+
+/* Warns, once per file, that a section of the file open on fd (name)
+ * cannot be read, why, and what follows (effect). */
+static void warn_unreadable(int fd, const char *name, const char *section,
+                            const struct unreadable *u, const char *effect)
+{
+    if (!first_warning(fd))
         return;
     char more[48] = "";
     if (u->count > 1)
@@ -595,6 +622,38 @@ out_close:
     return -1;
 }
 
+/* An unsigned field of n bytes at img + off, in the file's byte order. */
+static uint64_t field(const unsigned char *img, size_t off, int n, int big)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < n; i++)
+        x |= (uint64_t)img[off + i] << (8 * (big ? n - 1 - i : i));
+    return x;
+}
+
+/* An ELF file (either class and byte order; flen >= 64) whose section
+ * header table runs past its end, cut short: libelf refuses it, and
+ * libdwfl reads no symbol and no DWARF from it. Warns (once per file) and
+ * returns 1; 0 for any other file. */
+static int cut_short(int fd, const char *name, const unsigned char *img, size_t flen)
+{
+    /* (img: the file's first 64 bytes at least) */
+    if (memcmp(img, ELFMAG, SELFMAG) != 0 ||
+        (img[EI_CLASS] != ELFCLASS32 && img[EI_CLASS] != ELFCLASS64))
+        return 0;
+    int wide = img[EI_CLASS] == ELFCLASS64, big = img[EI_DATA] == ELFDATA2MSB;
+    uint64_t shoff = field(img, wide ? 0x28 : 0x20, wide ? 8 : 4, big);
+    uint64_t shentsize = field(img, wide ? 0x3a : 0x2e, 2, big);
+    uint64_t shnum = field(img, wide ? 0x3c : 0x30, 2, big);
+    if (shoff == 0 || (shoff < flen && shentsize * (shnum ? shnum : 1) <= flen - shoff))
+        return 0;
+    if (first_warning(fd))
+        warning("'%s': truncated: its section headers end at byte %" PRIu64 ", the file has %zu; "
+                "no symbols or DWARF are read from it",
+                name, shoff + shentsize * (shnum ? shnum : 1), flen);
+    return 1;
+}
+
 /* A file that is not 64-bit little-endian: libdw inflates its zlib
  * sections itself; any other compression is warned about. */
 static void check_other_elf(int fd, const char *name)
@@ -689,7 +748,8 @@ int debugfile_inflated(int fd, const char *name)
     struct unreadable u = {0};
     int out = fd;
     if (__BYTE_ORDER != __LITTLE_ENDIAN || elfview_init(&v, img, flen) != 0) {
-        check_other_elf(fd, name);
+        if (!cut_short(fd, name, img, flen))
+            check_other_elf(fd, name);
         goto out_unmap;
     }
     find_compressed(&v, &z, &nz, &u);

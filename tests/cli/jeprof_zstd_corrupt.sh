@@ -5,8 +5,9 @@
 # program or in its separate debug file, gives exit 0, one warning naming
 # the file, the section and the reason (one per file, however many
 # sections), the same total, symbol-table names and no file:line at all
-# (never a line read from part of the DWARF). A zstd dwz alt file, which
-# libdw reads itself, is warned about.
+# (never a line read from part of the DWARF). A file cut short (section
+# headers past its end) and a zstd dwz alt file (which libdw reads itself)
+# are warned about.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 need gcc objcopy readelf python3
@@ -91,6 +92,34 @@ mkdir -p db
 python3 "$CORRUPT" prog.debug db/prog.debug .debug_info flip || fail "cannot spoil the debug file"
 (cd db && objcopy --strip-all --add-gnu-debuglink=prog.debug "$G/prog" prog) || fail "debuglink (spoiled)"
 bad db.txt db/prog db/prog.debug .debug_info 'corrupt zstd data'
+# Files cut short (their section header table past the end): the
+# program, and a debug file found by .gnu_debuglink and by build id. No
+# symbol and no DWARF can be read; one warning says so, frames are shown
+# as module+offset, never with a line.
+# cut_short OUT PROG FILE: PROG's report, FILE named in the warning.
+cut_short() {
+    local out=$1 prog=$2 file=$3
+    jeprof "$out" "$prog"
+    [ "$(wc -l <"$out.err")" -eq 1 ] || { cat "$out.err"; fail "$out: not one warning line"; }
+    grep -Eq "^warning: '[^']*$file': truncated: its section headers end at byte [0-9]+, the file has [0-9]+; no symbols or DWARF" "$out.err" ||
+        { cat "$out.err"; fail "$out: no 'truncated' warning naming $file"; }
+    [ "$(head -n 1 "$out")" = "$(head -n 1 u.txt)" ] || { head -n 3 "$out"; fail "$out: total changed"; }
+    ! grep -Eq ':[0-9]+$' "$out" || { cat "$out"; fail "$out: a file:line from a file cut short"; }
+    grep -q ' gprog+0x' "$out" || { cat "$out"; fail "$out: frames not module+offset"; }
+    echo "ok   $out: $(cut -c1-150 "$out.err")"
+}
+mkdir -p short/dl short/bid
+head -c $(($(stat -c %s z/prog) / 2)) z/prog >short/prog
+cut_short short.txt short/prog short/prog
+head -c $(($(stat -c %s prog.debug) / 2)) prog.debug >short/dl/prog.debug
+(cd short/dl && objcopy --strip-all --add-gnu-debuglink=prog.debug "$G/prog" prog) || fail "debuglink (cut short)"
+cut_short shortdl.txt short/dl/prog short/dl/prog.debug
+id=$(readelf -n "$G/prog" | awk '/Build ID/ {print $3}')
+mkdir -p "short/dbg/.build-id/${id:0:2}"
+cp short/dl/prog.debug "short/dbg/.build-id/${id:0:2}/${id:2}.debug"
+objcopy --strip-all "$G/prog" short/bid/prog || fail "strip"
+JEPROF_C_DEBUGINFO_PATH="-:.debug:$WORK/short/dbg" cut_short shortbid.txt short/bid/prog "${id:2}.debug"
+
 # A dwz alt file (.gnu_debugaltlink) compressed with zstd: libdwfl opens
 # and reads it itself (no copy can stand in), so it is warned about; the
 # program's own DWARF still gives its lines.
