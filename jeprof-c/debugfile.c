@@ -23,6 +23,10 @@
 #include "message.h"
 #include "xalloc.h"
 
+#ifndef ELFCOMPRESS_ZSTD
+#define ELFCOMPRESS_ZSTD 2 /* (elf.h of glibc before 2.37) */
+#endif
+
 static int cut_short(int fd, const char *name, const unsigned char *img, size_t flen);
 
 /* Warns when the file at path is an ELF file cut short (cut_short): a
@@ -39,10 +43,6 @@ static void check_cut_short(const char *path)
         cut_short(fd, path, hdr, (size_t)st.st_size);
     close(fd);
 }
-
-#ifndef ELFCOMPRESS_ZSTD
-#define ELFCOMPRESS_ZSTD 2 /* (elf.h of glibc before 2.37) */
-#endif
 
 /* Is dir/name, for one of the names, a regular file other than the main
  * file (main: its stat, when have_main)? */
