@@ -22,7 +22,9 @@
  *   be read (unknown compression, corrupt or truncated data), a warning
  *   names the file, the section and the reason (once per file), and the
  *   copy hides all the file's DWARF from libdw, so its frames get their
- *   symbol-table names and no line rather than lines from part of it. */
+ *   symbol-table names and no line rather than lines from part of it. A
+ *   file cut short (section headers past its end), which libelf refuses,
+ *   is warned about too. */
 #ifndef JEPROF_DEBUGFILE_H
 #define JEPROF_DEBUGFILE_H
 
