@@ -11,7 +11,7 @@
 #   CHECK_SCALE=2   work multiplier (longer runs: finer CPU-time resolution)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${BENCH_OUT:-$ROOT/build/bench}
+OUT=$ROOT/build/bench # where bench/run.sh writes
 REPS_IN=${REPS:-5}
 CHECK_REPS=${CHECK_REPS:-$((REPS_IN > 11 ? REPS_IN : 11))}
 ROWS=${CHECK_ROWS:-}
