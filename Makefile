@@ -12,6 +12,11 @@ ALLOC_SOVERSION := 0
 # MODE=debug turns on invariant checks (config_debug) and -O0.
 MODE    ?= release
 SAN     ?=
+# FREE_LIST_PROTECT=1 encodes the free-list links kept in free blocks
+# (liballoc/misuse.h, opt.free_list_protect): a hardened build, slower on
+# allocation-bound code (docs/misuse.md). tests/apps/misuse_protect.sh
+# builds one in build/protect/.
+FREE_LIST_PROTECT ?=
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 BASE_CFLAGS := -std=gnu11 -g -fPIC -D_GNU_SOURCE $(WARN) -Iinclude -I$(BUILD)/proto
@@ -19,6 +24,9 @@ ifeq ($(MODE),debug)
 BASE_CFLAGS += -O0 -DALLOC_DEBUG=1
 else
 BASE_CFLAGS += -O2
+endif
+ifeq ($(FREE_LIST_PROTECT),1)
+BASE_CFLAGS += -DALLOC_FREE_LIST_PROTECT
 endif
 ifneq ($(SAN),)
 BASE_CFLAGS += -fsanitize=$(SAN) -fno-omit-frame-pointer

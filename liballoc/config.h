@@ -25,6 +25,17 @@ static const bool config_misuse = false;
 #else
 static const bool config_misuse = true;
 #endif
+/* Free-list link encoding (misuse.h, opt.free_list_protect): only in builds
+ * made with FREE_LIST_PROTECT=1 (-DALLOC_FREE_LIST_PROTECT). It puts a
+ * multiply on malloc's chain of dependent loads, which costs 5-25% on
+ * allocation-bound rows (docs/misuse.md), beyond the default mode's
+ * budget; the default build keeps plain links, range-checked. */
+#ifdef ALLOC_FREE_LIST_PROTECT
+#define CONFIG_FREE_LIST_PROTECT 1
+#else
+#define CONFIG_FREE_LIST_PROTECT 0
+#endif
+static const bool config_free_list_protect = CONFIG_FREE_LIST_PROTECT;
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)

@@ -60,28 +60,27 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 30 instructions on a thread-cache hit with no event (TLS load,
+ *   malloc: 28 instructions on a thread-cache hit with no event (TLS load,
  *     size test, class table lookup, pop, used/nmalloc/allocated updates,
  *     one compare against next_event for sampling and decay ticks). The
- *     misuse checks (misuse.h) are 5 of them: the popped head compared
+ *     misuse checks (misuse.h) are 3 of them: the popped head compared
  *     with the page's carved range instead of NULL (it came from a link a
- *     write after free may have changed; 2 more), the link decoded (a
- *     multiply and an xor with the heap's copies of the keys: 2), the free
- *     mark cleared (one store at offset 8, every class has that word: 1).
- *     25 before the checks;
- *   free: 47 instructions for a local free of an unsampled small block
+ *     write after free may have changed; 2 more) and the free mark cleared
+ *     (one store at offset 8, every class has that word: 1). 25 before the
+ *     checks. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
+ *     multiply and an xor: 2, on the chain of dependent loads);
+ *   free: 43 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
  *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
  *     compare, the misuse checks, push, used decrement, deallocated add,
  *     one compare against free_next for the free-side decay event). The
- *     checks are 15 of them: the block-boundary test (offset from the
- *     span's start, compare with the carved bytes, a multiply and compare:
- *     Lemire's divisibility test; 8), the free mark (key load, xor,
- *     compare, store; 5) and the link's encoding (2); the radix-tree
+ *     checks are 10 of them: the block-boundary test (offset from the
+ *     span's start, a multiply, one compare: misuse_slab_block_ok; 5) and
+ *     the free mark (key load, xor, compare, store; 5); the radix-tree
  *     encoding paid back 3 (36 before the checks). They are what makes a
- *     double or interior free detectable before it corrupts a free list,
- *     and a corrupted link detectable before malloc follows it
- *     (docs/misuse.md has their cost on the benchmarks).
+ *     double or interior free detectable before it corrupts a free list
+ *     (docs/misuse.md has their cost on the benchmarks,
+ *     bench/check_cost measures it).
  * For scale, the same measure gives jemalloc 5.3 (Debian) 30 and 37.
  */
 #ifndef HEAP_H

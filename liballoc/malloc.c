@@ -9,13 +9,13 @@
  * Fast-path cost beyond heap.h's malloc and free, measured the same way
  * (scripts/fastpath_count.sh, gcc 12 -O2, x86-64; tests/apps/fastpath_count.sh
  * holds these within 3):
- *   realloc: 47 instructions for a small block kept in its class (one
+ *   realloc: 44 instructions for a small block kept in its class (one
  *     radix-tree lookup and free's checks (heap_live_span), one class-table
  *     load; 183 when it looked the pointer up twice and checked it in three
  *     calls). mimalloc 2.0 takes 63 by the same measure;
- *   operator new: 31 instructions (malloc's 30 and the operator's jump to
- *     alloc_new; 41 through a call to malloc);
- *   operator delete (sized): 50 instructions (free's 47 and the size
+ *   operator new: 28 instructions (malloc's 28: alloc_new is malloc's
+ *     fast path, the operator a jump to it; 41 through a call to malloc);
+ *   operator delete (sized): 46 instructions (free's 43 and the size
  *     compare; 54 through sdallocx).
  */
 #include "alloc.h"

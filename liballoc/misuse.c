@@ -27,6 +27,12 @@ void misuse_boot(void)
     /* A non-zero top byte: p ^ key is never a canonical user address, so
      * no free-list link and no NULL ever equals a mark. */
     misuse_key = k | ((uintptr_t)0xa5 << 56);
+    if (opt.free_list_protect && !config_free_list_protect) {
+        /* Not in this build (config.h): say so rather than ignore it. */
+        warn_print("<jemalloc>: free_list_protect:true needs a build made with "
+                   "FREE_LIST_PROTECT=1; links stay plain (range-checked)\n");
+        opt.free_list_protect = false;
+    }
     if (opt.free_list_protect) {
         /* A second key, so a freed block's mark (p ^ misuse_key, which a
          * read after free may show) says nothing about it. */

@@ -35,7 +35,8 @@
 
 /* Random per process (misuse_boot), top byte forced non-zero. */
 extern uintptr_t misuse_key;
-/* Free-list link keys (opt.free_list_protect): a link is stored as
+/* Free-list link keys (opt.free_list_protect, builds with
+ * FREE_LIST_PROTECT=1 only: config.h): a link is stored as
  * (next ^ misuse_link_key) * misuse_link_mul and read back by multiplying
  * with misuse_link_inv (the inverse of the odd misuse_link_mul mod 2^64).
  * The multiply spreads any change of a stored link over all the bits above
@@ -53,11 +54,25 @@ ALWAYS_INLINE uintptr_t misuse_mark_of(const void *p)
     return (uintptr_t)p ^ misuse_key;
 }
 
-/* Lemire's constant for the test "off is a multiple of d" (d < 2^32, off < 2^32):
- * off * c <= c - 1 (mod 2^64) with c = 2^64 / d rounded up. */
+/* The block-boundary test in one multiply and one compare (Lemire's
+ * divisibility test, extended to bound the quotient): with
+ * c = floor(2^64 / d) + 1 and r = d * c mod 2^64 (0 < r <= d),
+ *     off * c mod 2^64 < capacity * r
+ * holds exactly when off = k * d with k < capacity. A multiple k * d maps
+ * to k * r; any other offset below 2^32, or up to 2^32 below 0, maps at or
+ * above c - 2^32 > 2^48 (d <= 2^15, SMALL_MAX), far above capacity * r,
+ * which is below 2^32. So one compare rejects interior and misaligned
+ * pointers, never-carved blocks and pointers outside the slab
+ * (tests/unit/misuse_boundary checks every offset of every class). */
 ALWAYS_INLINE uint64_t misuse_div_magic(uint32_t d)
 {
-    return UINT64_MAX / d + 1;
+    return (uint64_t)(((unsigned __int128)1 << 64) / d) + 1;
+}
+
+/* r = d * misuse_div_magic(d) mod 2^64: the image of one block step. */
+ALWAYS_INLINE uint64_t misuse_div_rest(uint32_t d)
+{
+    return (uint64_t)d * misuse_div_magic(d);
 }
 
 /* True if p is a block boundary of slab s (inside its carved blocks). */
@@ -65,8 +80,7 @@ ALWAYS_INLINE bool misuse_slab_block_ok(const struct span *s, const void *p)
 {
     if (!config_misuse)
         return true;
-    uintptr_t off = (uintptr_t)p - s->start;
-    return off < s->limit && off * s->div_magic < s->div_magic;
+    return ((uintptr_t)p - s->start) * s->div_magic < s->div_limit;
 }
 
 /* Mark slab block p free (its second word). */
@@ -94,10 +108,12 @@ ALWAYS_INLINE bool misuse_is_free(const void *p)
 void misuse_report(const char *func, const char *what, const void *p);
 
 /*
- * Free-list links (opt.free_list_protect). Every next pointer kept inside a
- * free block -- a page's free list, a page's remote-free stack, a heap's
- * delayed-free stack -- is stored encoded (misuse_link_key) and checked
- * when read: a link taken from a page's list must decode to NULL or to an
+ * Free-list links. Every next pointer kept inside a free block -- a page's
+ * free list, a page's remote-free stack, a heap's delayed-free stack -- is
+ * checked when read, and in builds with FREE_LIST_PROTECT=1
+ * (opt.free_list_protect) stored encoded (misuse_link_key); the default
+ * build stores it plainly (the encoding's multiply would sit on malloc's
+ * chain of dependent loads: config.h). The checks: a link taken from a page's list must decode to NULL or to an
  * address inside that page's carved blocks (misuse_link_in), checked when
  * it becomes the head that malloc pops (one compare on malloc's fast path,
  * which also covers "no free block"); the walk over a page's remote-free
@@ -114,12 +130,12 @@ void misuse_report(const char *func, const char *what, const void *p);
  * misuse_link_key and misuse_link_mul), and decoded with key and inv. */
 ALWAYS_INLINE uintptr_t misuse_link_encode(const void *next, uintptr_t key, uintptr_t mul)
 {
-    return config_misuse ? ((uintptr_t)next ^ key) * mul : (uintptr_t)next;
+    return config_free_list_protect && config_misuse ? ((uintptr_t)next ^ key) * mul : (uintptr_t)next;
 }
 
 ALWAYS_INLINE void *misuse_link_decode(uintptr_t raw, uintptr_t key, uintptr_t inv)
 {
-    return config_misuse ? (void *)((raw * inv) ^ key) : (void *)raw;
+    return config_free_list_protect && config_misuse ? (void *)((raw * inv) ^ key) : (void *)raw;
 }
 
 /* Store next as the link of free block slot. */

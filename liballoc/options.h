@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "config.h" /* CONFIG_FREE_LIST_PROTECT, a default in options.def */
 
 #define OPT_STRING_MAX 4097
 

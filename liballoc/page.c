@@ -20,6 +20,7 @@ void page_init(struct span *s, unsigned cls)
     s->stride = sizeclass_stride(s->block_size);
     s->div_magic = misuse_div_magic(s->stride);
     s->limit = 0; /* grows with capacity: a never-carved block is no block */
+    s->div_limit = 0;
     s->capacity = 0;
     s->used = 0;
     if (config_debug)
@@ -58,6 +59,7 @@ void page_extend(struct span *pg)
     pg->free = first;
     pg->capacity += n;
     pg->limit = (uint64_t)pg->capacity * bs;
+    pg->div_limit = (uint64_t)pg->capacity * misuse_div_rest(bs);
 }
 
 /* The last block of the remote-free stack from head (its links checked

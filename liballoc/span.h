@@ -64,12 +64,13 @@ struct span {
     _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
     uintptr_t start;                 /* first byte of the run */
     uint64_t div_magic;              /* slab: misuse_div_magic(stride), block-boundary test */
+    uint64_t div_limit;              /* slab: capacity * misuse_div_rest(stride), the same test */
     uint64_t limit;                  /* slab: capacity * stride, bytes of carved blocks */
     uint64_t nmalloc;                /* slab: blocks ever handed out (owner writes, stats read) */
-    uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
-    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
     /* Slab bookkeeping of the slow paths. */
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
+    uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
+    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
     uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
     uint32_t reserved;               /* blocks that fit in the slab */
     uint8_t kind;                    /* enum span_kind */

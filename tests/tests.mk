@@ -191,6 +191,15 @@ $(MISUSE_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS) -lpthread
 TEST_DEPS += $(MISUSE_BINS)
 
+# tests/apps/misuse_protect.sh: the misuse program against a FREE_LIST_PROTECT=1
+# build of the library (its own build tree; the program finds it through
+# LD_LIBRARY_PATH, which comes before its runpath).
+PROTECT_BUILD := $(BUILD)/protect
+PROTECT_SO := $(PROTECT_BUILD)/liballoc.so
+$(PROTECT_SO): $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballoc/*.h libprof/*.h) $(LIBALLOC_MAP)
+	$(MAKE) --no-print-directory -s BUILD=$(PROTECT_BUILD) FREE_LIST_PROTECT=1 $@
+TEST_DEPS += $(PROTECT_SO)
+
 # tests/apps/misuse_suite.sh: the security suite's kinds of misuse (tests/misuse/suite.cc).
 MISUSE_SUITE := $(BUILD)/tests/misuse/suite
 $(MISUSE_SUITE): tests/misuse/suite.cc $(BUILD)/liballoc.so

@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
 # What the default-mode misuse checks cost (issue 17's budget: at most 2%):
-# the small-object rows of bench/run.sh under liballoc and under the same
+# every row of bench/run.sh under liballoc and under the same
 # library built without the checks (build/nocheck/liballoc.so, see
 # check_cost.mk), interleaved run by run. Prints, per row, the median CPU
 # time (user+sys) of each and the cost (ours / nocheck - 1), then the
 # geomean over the rows. CPU rather than wall time: the multithreaded rows'
 # wall time depends on scheduling on a shared machine.
 #   CHECK_REPS=11   repetitions (default: at least 11; medians)
-#   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY)
+#   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY; default all)
+#   CHECK_SCALE=2   work multiplier (longer runs: finer CPU-time resolution)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${BENCH_OUT:-$ROOT/build/bench}
+OUT=$ROOT/build/bench # where bench/run.sh writes
 REPS_IN=${REPS:-5}
 CHECK_REPS=${CHECK_REPS:-$((REPS_IN > 11 ? REPS_IN : 11))}
-ROWS=${CHECK_ROWS:-small_churn,xthread,larson,rpmalloc,mixed_ws,realloc_growth,cxx_churn}
+ROWS=${CHECK_ROWS:-}
 NOCHECK=${OURS_NOCHECK_SO:-$ROOT/build/nocheck/liballoc.so}
 [ -e "$NOCHECK" ] || make -C "$ROOT" --no-print-directory -s build/nocheck/liballoc.so >/dev/null ||
 	{ echo "check_cost: building $NOCHECK failed" >&2; exit 1; }
-ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
+ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS SCALE=${CHECK_SCALE:-2} REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
 	BENCH_RESULTS=check_cost OURS_NOCHECK_SO=$NOCHECK bash "$ROOT/bench/run.sh" >/dev/null || exit 1
 awk -F, '
 function median(list,   n, a, i, j, t) {

@@ -4,8 +4,9 @@
 # other threads, after thread exit, through dallocx/sdallocx/explicit
 # tcaches; interior, misaligned, stack, global, mmap'd and wild pointers;
 # realloc of a freed or interior pointer; a write after free that replaces
-# the free-list link of a freed block, on its page's list or on a remote-free
-# stack: opt.free_list_protect).
+# the free-list link of a freed block with data, on its page's list or on a
+# remote-free stack: the links' range check; a one-byte write is caught only
+# by a FREE_LIST_PROTECT=1 build, tests/apps/misuse_protect.sh).
 #  - default mode: stderr has "<jemalloc>: FUNC(): ..." naming the address
 #    the program printed, and the program carries on to its integrity
 #    stress (no block handed out twice, contents intact): exit 0, "ok";
@@ -21,7 +22,7 @@ double_huge double_calloc double_xthread double_xthread_remote2 double_after_exi
 double_full_page interior_small interior_small48 misaligned interior_large
 interior_large_first interior_huge stack global mmap_region wild realloc_freed
 realloc_interior sdallocx_double dallocx_double dallocx_tcache_double
-tcache_then_free never_handed_out uaf_link uaf_link_byte uaf_link8 uaf_link_remote"
+tcache_then_free never_handed_out uaf_link uaf_link8 uaf_link_remote"
 cases_good="reused_not_double null"
 
 # Expected function name in the report per case (free unless listed).

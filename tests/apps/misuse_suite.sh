@@ -7,6 +7,13 @@
 #               abort:true the same line, then SIGABRT;
 #  debug:FUNC   the same in a MODE=debug build (canaries); in a release build
 #               not detected (as "none");
+#  later:FUNC   the damage is caught afterwards, by FUNC() on the block it
+#               made (not the announced one): one "<jemalloc>: FUNC(): ..."
+#               line, "ok"; SIGABRT under abort:true (a one-byte overflow
+#               into a free neighbour's plain link hands out a block off
+#               the block boundaries, and its free is refused; a
+#               FREE_LIST_PROTECT=1 build reports it in malloc,
+#               tests/apps/misuse_protect.sh);
 #  none         not detected by design (docs/misuse.md says why): silent,
 #               "ok", exit 0 in both modes;
 #  api          the allocator's answers are checked by the program (NULL and
@@ -40,7 +47,7 @@ freed_realloc_large report:realloc
 delete_type_size_mismatch report:sdallocx
 sdallocx_size_mismatch_large report:sdallocx
 write_after_free_small_link report:malloc
-overflow_into_free_neighbour report:malloc
+overflow_into_free_neighbour later:free
 overflow_small_1_byte debug:free
 overflow_small_8_byte debug:free
 eight_byte_overflow_small debug:free
@@ -75,6 +82,10 @@ while read -r c want; do
             bad "$c: no report naming $addr from $f(): $(head -2 "$TMP/err")"
         [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
         ;;
+    later)
+        grep -q "^<jemalloc>: $f(): " "$TMP/err" || bad "$c: no later report from $f(): $(head -2 "$TMP/err")"
+        [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
+        ;;
     *)
         [ -s "$TMP/err" ] && bad "$c: expected no report, got: $(head -2 "$TMP/err")"
         ;;
@@ -89,6 +100,10 @@ while read -r c want; do
         reported "$f" "$addr" "$TMP/err" ||
             bad "$c: abort:true: no report naming $addr: $(head -2 "$TMP/err")"
         grep -qx ok "$TMP/out" && bad "$c: abort:true: the program went on"
+        ;;
+    later)
+        [ $rc -eq 134 ] || bad "$c: abort:true: exit $rc, not SIGABRT (134)"
+        grep -q "^<jemalloc>: $f(): " "$TMP/err" || bad "$c: abort:true: no report from $f()"
         ;;
     *)
         [ $rc -eq 0 ] && grep -qx ok "$TMP/out" || bad "$c: abort:true: exit $rc: $(tail -2 "$TMP/out")"
