@@ -420,7 +420,19 @@ int heap_boot(void)
 
 static void heap_set_next_event(struct heap *h);
 
+static struct heap *heap_create_marked(void);
+
+/* heaps_lock, stats and profiler registration: marked for defer.h (a
+ * thread's first call may come through a path that is not, heap_get). */
 static struct heap *heap_create(void)
+{
+    defer_enter();
+    struct heap *h = heap_create_marked();
+    defer_leave();
+    return h;
+}
+
+static struct heap *heap_create_marked(void)
 {
     if (heap_tls_state == TLS_DEAD || malloc_init() != 0)
         return NULL;
