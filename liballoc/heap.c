@@ -988,7 +988,7 @@ void *heap_free_deferred(void *p)
     struct span *s = span_of(p);
     void *n = *(void **)p;
     if (n != NULL && !deferred_ok(n)) {
-        misuse_report("free", "write after free of (deferred free list cut):", p);
+        misuse_report("free", "corrupted deferred-free list (a freed block was written to) at", p);
         n = NULL;
     }
     if (s->kind != SPAN_SLAB)

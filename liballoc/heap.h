@@ -190,7 +190,8 @@ struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *fun
 void heap_free_live(struct heap *h, void *p, struct span *s) NOINLINE;
 /* Free block p taken from the calling thread's deferred list (defer.h)
  * now; returns the next block on the list after p, or NULL at its end or
- * when p's link was overwritten (reported as a write after free of p). */
+ * when p's link was overwritten (reported; the blocks after it are left
+ * unfreed: nothing wild is followed). */
 void *heap_free_deferred(void *p);
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its

@@ -13,7 +13,9 @@
  *   - when the interrupted malloc returns, the three blocks have been freed
  *     for real: deallocated grew by exactly their usable sizes, the live
  *     samples dropped by 3 and the live sampled bytes by exactly their
- *     requested sizes, and no defer section is left open.
+ *     requested sizes, and no defer section is left open;
+ *   - a deferred block whose link is overwritten (a write after free) cuts
+ *     the list there with a report, and no wild pointer is followed.
  */
 #include "check.h"
 
@@ -216,6 +218,29 @@ int main(void)
     CHECK_NONNULL(again);
     memset(again, 1, victim_size[1]);
     free(again);
+
+    /* A deferred block's link overwritten (a write after free): the list
+     * is cut there, reported, and nothing wild is followed. Inside a
+     * defer_enter section (as a handler inside a slow path), b is pushed
+     * after a, so b's first word links to a. */
+    char *a = malloc(64), *b = malloc(64);
+    CHECK(a != NULL && b != NULL);
+    uint64_t d_before = *deallocp;
+    messages_len = 0;
+    memset(messages, 0, sizeof(messages));
+    void *volatile *link = tl_opaque(b); /* b's first word, after its free */
+    defer_enter();
+    free(a);
+    free(b);
+    CHECK_U(*deallocp, ==, d_before);
+    CHECK(*link == a);
+    *link = (void *)0x1234; /* the write after free */
+    defer_leave();
+    CHECK_MSG(strstr(messages, "corrupted deferred-free list") != NULL,
+              "the overwritten link was not reported: \"%s\"", messages);
+    CHECK(defer_list == NULL);
+    /* b was freed, a (after the cut) was not */
+    CHECK_U(*deallocp - d_before, ==, 64);
     printf("ok: %d large mallocs, signal under the arena lock, 3 deferred frees done\n", nfill);
     return 0;
 }
