@@ -197,7 +197,10 @@ void *heap_free_deferred(void *p);
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). p comes first: free's fast path then
  * tail-calls it with p still in the first argument register (one move
- * less on that path). */
+ * less on that path). All the free slow paths defer the free when the
+ * calling thread is inside a slow path already (a signal handler's free:
+ * defer.h); the allocation slow paths, heap_event, heap_flush and thread
+ * exit are such sections. */
 void heap_free_slow(void *p, struct heap *h, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by
