@@ -181,8 +181,9 @@ int main(void)
             last = turns;
             since = now_s();
         } else if (now_s() - since > 3.0) {
-            fprintf(stderr, "prof_signal_free_large: no progress for 3 s at %ld turns, %ld signals: "
-                            "deadlock in a free from a signal handler\n",
+            fprintf(stderr,
+                    "prof_signal_free_large: no progress for 3 s at %ld turns, %ld signals: "
+                    "deadlock in a free from a signal handler\n",
                     turns, atomic_load(&hits));
             _exit(1);
         }
@@ -194,8 +195,9 @@ int main(void)
      * caught too. */
     for (double w = now_s(); atomic_load(&finished) < nthreads; usleep(10000)) {
         if (now_s() - w > 3.0) {
-            fprintf(stderr, "prof_signal_free_large: a worker is stuck (%ld signals): deadlock "
-                            "in a free from a signal handler\n",
+            fprintf(stderr,
+                    "prof_signal_free_large: a worker is stuck (%ld signals): deadlock "
+                    "in a free from a signal handler\n",
                     atomic_load(&hits));
             _exit(1);
         }

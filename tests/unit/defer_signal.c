@@ -137,7 +137,8 @@ static void handler(int sig)
 static void alarm_handler(int sig)
 {
     (void)sig;
-    static const char msg[] = "defer_signal: the handler's free hung (deadlock under the arena lock)\n";
+    static const char msg[] =
+        "defer_signal: the handler's free hung (deadlock under the arena lock)\n";
     (void)!write(2, msg, sizeof(msg) - 1);
     _exit(1);
 }
