@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -97,7 +98,17 @@ static void bg_spawn_missing(void)
         atomic_store(&s->nruns, 0);
         atomic_store(&s->first_ns, 0);
         atomic_store(&s->last_ns, 0);
-        if (pthread_create(&s->tid, NULL, bg_main, (void *)k) != 0) {
+        /* Created with every signal blocked (it inherits the mask): the
+         * thread works under arena and decay locks outside any slow path's
+         * defer_enter section, so a handler run on it could wait for a lock
+         * it holds (defer.h); the application's signals go elsewhere. */
+        sigset_t all, old;
+        sigfillset(&all);
+        bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+        int err = pthread_create(&s->tid, NULL, bg_main, (void *)k);
+        if (masked)
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err != 0) {
             warn_print("<jemalloc>: background thread creation failed\n");
             break; /* retried at the next wakeup of thread 0 */
         }

@@ -1,5 +1,6 @@
 /* ctl: mallctl, mallctlnametomib, mallctlbymib over a static tree (see ctl.h). */
 #include "ctl.h"
+#include "defer.h"
 #include "alloc.h"
 #include "arena.h"
 #include "background.h"
@@ -1022,7 +1023,12 @@ static int run_leaf(const struct ctl_node *node, const size_t *mib, size_t mible
     if (!node->handler)
         return ENOENT;
     struct ctl_args a = {mib, miblen, oldp, oldlenp, newp, newlen};
-    return node->handler(&a);
+    /* Handlers take allocator and profiler locks (purges, dumps, resets,
+     * flushes): a signal handler's free meanwhile is deferred (defer.h). */
+    defer_enter();
+    int err = node->handler(&a);
+    defer_leave();
+    return err;
 }
 
 ALLOC_EXPORT int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)

@@ -7,6 +7,7 @@
 #include "huge.h"
 #include "malloc_init.h"
 #include "decay.h"
+#include "defer.h"
 #include "page.h"
 #include "prof_hooks.h"
 #include "rtree.h"
@@ -142,6 +143,8 @@ static bool page_all_free(const struct span *pg)
     return n == pg->capacity;
 }
 
+static void free_event_run(struct heap *h);
+
 void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
@@ -155,9 +158,17 @@ void heap_page_retire(struct heap *h, struct span *pg)
 
 void heap_page_retire_event(struct heap *h, struct span *pg)
 {
+    /* Reentrant (a signal handler's free emptied the page while this thread
+     * is inside a slow path, defer.h): the arena's lock may be ours already.
+     * The empty page stays queued (reused, or retired later) and the decay
+     * tick waits for the next free. */
+    if (unlikely(defer_busy()))
+        return;
+    defer_enter();
     heap_page_retire(h, pg);
     if (unlikely(h->deallocated >= h->free_next))
-        heap_free_event(h);
+        free_event_run(h);
+    defer_leave();
 }
 
 /* Free a block on a page owned by h (local path with all the bookkeeping);
@@ -409,7 +420,19 @@ int heap_boot(void)
 
 static void heap_set_next_event(struct heap *h);
 
+static struct heap *heap_create_marked(void);
+
+/* heaps_lock, stats and profiler registration: marked for defer.h (a
+ * thread's first call may come through a path that is not, heap_get). */
 static struct heap *heap_create(void)
+{
+    defer_enter();
+    struct heap *h = heap_create_marked();
+    defer_leave();
+    return h;
+}
+
+static struct heap *heap_create_marked(void)
 {
     if (heap_tls_state == TLS_DEAD || malloc_init() != 0)
         return NULL;
@@ -466,6 +489,7 @@ struct heap *heap_get(void)
 
 void heap_flush(struct heap *h)
 {
+    defer_enter();
     bool was_dying = h->dying;
     h->dying = true;
     pthread_mutex_lock(&h->full_lock);
@@ -497,6 +521,7 @@ void heap_flush(struct heap *h)
     atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
     tcache_large_flush(h);
     h->dying = was_dying;
+    defer_leave();
 }
 
 void heap_set_tcache(struct heap *h, bool enabled)
@@ -510,6 +535,7 @@ void heap_set_tcache(struct heap *h, bool enabled)
 static void heap_thread_exit(void *arg)
 {
     struct heap *h = arg;
+    defer_enter();
     heap_tls_state = TLS_DEAD;
     heap_tls = &heap_empty;
     h->dying = true;
@@ -532,6 +558,7 @@ static void heap_thread_exit(void *arg)
     h->next_free = heap_recycled;
     heap_recycled = h;
     pthread_mutex_unlock(&heaps_lock);
+    defer_leave(); /* frees what a signal handler freed meanwhile, as a dead thread's */
 }
 
 /* ---- allocation slow paths ---- */
@@ -709,23 +736,35 @@ static void heap_set_next_event(struct heap *h)
 
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
 {
+    defer_enter(); /* the sample (relocation, site and bucket locks), the tick */
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
         heap_tick(h, false);
     heap_set_next_event(h);
+    defer_leave();
     return p;
+}
+
+/* The free-side tick (decay, sweep: their locks). */
+static void free_event_run(struct heap *h)
+{
+    defer_enter();
+    heap_tick(h, true);
+    heap_set_next_event(h); /* a nudge lowered it too */
+    defer_leave();
 }
 
 void heap_free_event(struct heap *h)
 {
-    if (h == &heap_empty)
+    /* From free's fast path only. Reentrant (defer.h): the tick's locks may
+     * be this thread's already; it runs at a later free. */
+    if (h == &heap_empty || unlikely(defer_busy()))
         return;
-    heap_tick(h, true);
-    heap_set_next_event(h); /* a nudge lowered it too */
+    free_event_run(h);
 }
 
-void *heap_alloc_small_slow(struct heap *h, size_t size)
+static void *alloc_small_slow(struct heap *h, size_t size)
 {
     if (h == &heap_empty) {
         h = heap_create();
@@ -757,8 +796,8 @@ void *heap_alloc_small_slow(struct heap *h, size_t size)
     return b;
 }
 
-void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
-                         struct arena *arena)
+static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
+                           struct arena *arena)
 {
     size_t usize = sizeclass_usize_aligned(size, align);
     if (unlikely(usize == 0 || usize < size)) {
@@ -801,13 +840,32 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
     return p;
 }
 
+/* The allocation slow paths take arena, shared-heap and full-page locks:
+ * marked for the frees of a signal handler that interrupts them (defer.h). */
+void *heap_alloc_small_slow(struct heap *h, size_t size)
+{
+    defer_enter();
+    void *p = alloc_small_slow(h, size);
+    defer_leave();
+    return p;
+}
+
+void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
+                         struct arena *arena)
+{
+    defer_enter();
+    void *p = alloc_general(h, size, align, zero, no_tcache, arena);
+    defer_leave();
+    return p;
+}
+
 /* ---- free slow path ---- */
 
 /* The free fast path's event check, for the slow paths. */
 static inline void note_free_event(struct heap *h)
 {
-    if (unlikely(h->deallocated >= h->free_next))
-        heap_free_event(h);
+    if (unlikely(h->deallocated >= h->free_next) && h != &heap_empty)
+        free_event_run(h);
 }
 
 /* What is wrong with freeing p whose radix-tree value is e (non-zero) and
@@ -856,6 +914,8 @@ struct span *heap_live_span_slow(void *p, uintptr_t e, const char *func)
 }
 
 static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s);
+static inline __attribute__((always_inline)) void free_live_body(struct heap *h, void *p,
+                                                                 struct span *s);
 
 void heap_free_slow(void *p, struct heap *h, uintptr_t e)
 {
@@ -898,9 +958,62 @@ void heap_free_live(struct heap *h, void *p, struct span *s)
     free_live(h, p, s);
 }
 
+/* Defer the free of live block p of span s (defer.h): marked freed, so a
+ * second free of it is reported as a double free, and pushed on the
+ * thread's list. Off the inlined paths: only reentrant frees come here. */
+static NOINLINE void free_defer(void *p, struct span *s)
+{
+    if (s->kind == SPAN_SLAB)
+        misuse_set_free(p);
+    else
+        s->lcached = DEFER_LCACHED;
+    defer_push(p);
+}
+
+/* True if p is a block free_defer marked: the check of a deferred list's
+ * link (a write after free of the block holding it could change it). */
+static bool deferred_ok(void *p)
+{
+    struct span *s = span_of(p);
+    if (s == NULL)
+        return false;
+    if (s->kind == SPAN_SLAB)
+        return misuse_slab_block_ok(s, p) && (!config_misuse || misuse_is_free(p));
+    return (s->kind == SPAN_LARGE || s->kind == SPAN_HUGE) && (uintptr_t)p == s->start &&
+           s->lcached == DEFER_LCACHED;
+}
+
+void *heap_free_deferred(void *p)
+{
+    struct span *s = span_of(p);
+    void *n = *(void **)p;
+    if (n != NULL && !deferred_ok(n)) {
+        misuse_report("free", "corrupted deferred-free list (a freed block was written to) at", p);
+        n = NULL;
+    }
+    if (s->kind != SPAN_SLAB)
+        s->lcached = 0;
+    free_live_body(heap_tls, p, s);
+    return n;
+}
+
+/* Free live block p of span s now, or defer it when this thread is inside
+ * a slow path already (a signal handler's free: defer.h). */
+static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s)
+{
+    if (unlikely(defer_busy())) {
+        free_defer(p, s);
+        return;
+    }
+    defer_enter();
+    free_live_body(h, p, s);
+    defer_leave();
+}
+
 /* heap_free_live's body, inlined into heap_free_slow too (no second call
  * on the remote-free path). */
-static inline __attribute__((always_inline)) void free_live(struct heap *h, void *p, struct span *s)
+static inline __attribute__((always_inline)) void free_live_body(struct heap *h, void *p,
+                                                                 struct span *s)
 {
     if (unlikely(h == &heap_empty)) {
         /* A thread that only frees still gets a heap: its counters then stay

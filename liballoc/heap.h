@@ -187,11 +187,19 @@ struct span *heap_live_span_slow(void *p, uintptr_t rtree_value, const char *fun
  * from heap h: heap_free_slow without its lookup and checks, for callers
  * that made them already (realloc's move). */
 void heap_free_live(struct heap *h, void *p, struct span *s) NOINLINE;
+/* Free block p taken from the calling thread's deferred list (defer.h)
+ * now; returns the next block on the list after p, or NULL at its end or
+ * when p's link was overwritten (reported; the blocks after it are left
+ * unfreed: nothing wild is followed). */
+void *heap_free_deferred(void *p);
 /* Free p whose radix-tree value is rtree_value from heap h. A pointer that
  * is not a live block (double free, interior, wild) is reported with its
  * address and ignored (misuse.h). p comes first: free's fast path then
  * tail-calls it with p still in the first argument register (one move
- * less on that path). */
+ * less on that path). All the free slow paths defer the free when the
+ * calling thread is inside a slow path already (a signal handler's free:
+ * defer.h); the allocation slow paths, heap_event, heap_flush and thread
+ * exit are such sections. */
 void heap_free_slow(void *p, struct heap *h, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by

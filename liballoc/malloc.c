@@ -32,6 +32,7 @@
 #include "os.h"
 #include "osmap.h"
 #include "prof_hooks.h"
+#include "defer.h"
 #include "rtree.h"
 #include "sizeclass.h"
 #include "stats.h"
@@ -59,10 +60,13 @@ bool malloc_opt_tcache(void)
     return opt.tcache;
 }
 
+/* The forking thread holds every allocator lock from prefork to the
+ * postfork handlers: a signal handler's free meanwhile is deferred. */
 static void prefork(void)
 {
     if (atomic_load(&init_state) != INIT_DONE)
         return;
+    defer_enter();
     ctl_prefork();
     prof_prefork();
     heap_prefork();
@@ -83,6 +87,7 @@ static void postfork_parent(void)
     heap_postfork_parent();
     prof_postfork_parent();
     ctl_postfork_parent();
+    defer_leave();
 }
 
 static void postfork_child(void)
@@ -97,6 +102,7 @@ static void postfork_child(void)
     prof_postfork_child();
     ctl_postfork_child();
     background_postfork_child();
+    defer_leave();
 }
 
 static int malloc_init_hard(void)
@@ -234,6 +240,30 @@ static struct xflags decode_flags(int flags)
     return x;
 }
 
+/* Resize the large or huge block p of span s in place to new_usize bytes
+ * (a huge block only without an explicit arena): true on success. A
+ * resized block is a free of the old one and a new allocation for the
+ * profiler: the old sample goes here, the new size may be sampled by the
+ * caller. The arena's and the profiler's locks are taken inside a
+ * defer_enter section; a reentrant call (a signal handler's realloc while
+ * this thread is inside a slow path, defer.h) never resizes, so the block
+ * moves and its free is deferred. */
+static bool resize_in_place(struct span *s, void *p, size_t new_usize, bool zero, bool arena)
+{
+    if (unlikely(defer_busy()))
+        return false;
+    bool ok = false;
+    defer_enter();
+    if (s->kind == SPAN_LARGE && new_usize > SMALL_MAX && new_usize < HUGE_MIN)
+        ok = arena_large_resize(s, new_usize, zero);
+    else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena)
+        ok = huge_resize_in_place(s, new_usize, zero);
+    if (ok && span_maybe_sampled(s, (uintptr_t)p))
+        prof_free_check(s, p);
+    defer_leave();
+    return ok;
+}
+
 /* Realloc core for the live block p of span s (span_checked's answer): keep
  * the block in place when the class allows, else move. x: the flags (align,
  * zero, no_tcache, arena, tcache). Few enough arguments for a tail call. */
@@ -275,20 +305,13 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
             junk_on_free((char *)p + new_usize, old - new_usize);
         if (s->kind == SPAN_SLAB)
             in_place = new_usize == old;
-        else if (s->kind == SPAN_LARGE && new_usize > SMALL_MAX && new_usize < HUGE_MIN)
-            in_place = arena_large_resize(s, new_usize, zero);
-        else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena) {
-            in_place = huge_resize_in_place(s, new_usize, zero);
-        }
+        else
+            in_place = resize_in_place(s, p, new_usize, zero, arena != NULL);
         if (in_place && !zero && new_usize > old)
             junk_on_alloc((char *)p + old, new_usize - old);
         if (in_place && config_debug && canary)
             canary_set(q, size);
         if (in_place) {
-            /* A resized block is a free of the old one and a new allocation for
-             * the profiler: the old sample goes, the new size may be sampled. */
-            if (span_maybe_sampled(s, (uintptr_t)p))
-                prof_free_check(s, p);
             if (h != &heap_empty) {
                 h->deallocated += old;
                 h->allocated += new_usize;
@@ -622,7 +645,11 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
          * (a failed shrink, which needs a descriptor, leaves it filled). */
         if (u < old)
             junk_on_free((char *)p + u, old - u);
+        if (unlikely(defer_busy()))
+            break; /* reentrant (defer.h): the resize's lock may be ours; not resized */
+        defer_enter();
         ok = s->kind == SPAN_LARGE ? arena_large_resize(s, u, x.zero) : huge_resize_in_place(s, u, x.zero);
+        defer_leave();
         if (ok) {
             if (u > old && !x.zero)
                 junk_on_alloc((char *)p + old, u - old);

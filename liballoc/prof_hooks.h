@@ -56,6 +56,20 @@
  *  - prof_host_meta_alloc, prof_host_map, prof_host_unmap: metadata memory
  *    that never comes from (or goes back to) malloc; any thread.
  *  - prof_host_write_err, prof_host_warn: never allocate; any thread.
+ *  - prof_host_enter / prof_host_leave: any thread, around a section that
+ *    holds profiler locks outside every allocator call (see below).
+ *
+ * Reentrant frees (liballoc/defer.h): every hook above that the allocator
+ * calls from a slow path (prof_alloc_event, prof_free_check, the mallctl
+ * handlers, the fork hooks, prof_thread_exit) runs inside a defer_enter
+ * section. A free that arrives on the same thread meanwhile -- a signal
+ * handler's, or one by a library the profiler calls (libunwind, libc in
+ * the dump writers) -- does not run then: it is deferred to the section's
+ * end, where prof_free_check sees it with no profiler lock held. So the
+ * profiler's locks (site stripes, live-sample bucket bits, the record pool,
+ * the recent ring, prof_stats) are never waited for by their own holder.
+ * Code that takes them outside such a call (the final dump at exit) wraps
+ * itself in prof_host_enter / prof_host_leave.
  */
 #ifndef PROF_HOOKS_H
 #define PROF_HOOKS_H
@@ -171,6 +185,11 @@ ssize_t prof_host_write(int fd, const void *buf, size_t n);
 /* A run-time warning ("<jemalloc>: "-prefixed, newline-terminated): printed,
  * and fatal under opt.abort, as for the allocator's own warnings. */
 void prof_host_warn(const char *msg);
+/* Enter / leave a section of the calling thread that holds profiler locks
+ * outside any allocator call: a free on this thread meanwhile is deferred
+ * to the outermost leave (liballoc/defer.h). They nest; never allocate. */
+void prof_host_enter(void);
+void prof_host_leave(void);
 /* Time in ns: the realtime clock (high) or the coarse monotonic one. */
 uint64_t prof_host_now_ns(bool high);
 

@@ -7,6 +7,7 @@
 #include "prof_hooks.h"
 #include "arena.h"
 #include "base.h"
+#include "defer.h"
 #include "heap.h"
 #include "os.h"
 #include "rtree.h"
@@ -111,6 +112,10 @@ void prof_host_write_err(const char *s) { alloc_write_err(s); }
 ssize_t prof_host_write(int fd, const void *buf, size_t n) { return os_ops.write(fd, buf, n); }
 
 void prof_host_warn(const char *msg) { warn_print(msg); }
+
+void prof_host_enter(void) { defer_enter(); }
+
+void prof_host_leave(void) { defer_leave(); }
 
 uint64_t prof_host_now_ns(bool high)
 {

@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "background.h"
 #include "base.h"
+#include "defer.h"
 #include "heap.h"
 #include "options.h"
 #include "os.h"
@@ -129,8 +130,13 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
     pthread_mutex_unlock(&stats_lock);
 }
 
+/* Arena and stats locks are taken inside a defer_enter section: a signal
+ * handler's free of a large block (its arena's lock) meanwhile is deferred
+ * (defer.h). The print (malloc_stats_print) calls this, not the reverse, so
+ * its write callback's own frees are not deferred. */
 uint64_t stats_refresh(void)
 {
+    defer_enter();
     struct arena_stats as;
     size_t bg_threads;
     uint64_t bg_runs, bg_interval;
@@ -197,6 +203,7 @@ uint64_t stats_refresh(void)
     s->bg_interval = bg_interval;
     uint64_t e = ++s->epoch;
     pthread_mutex_unlock(&stats_lock);
+    defer_leave();
     return e;
 }
 

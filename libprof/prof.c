@@ -266,6 +266,9 @@ static void final_dump(void)
     struct prof_tdata *td = tdata_of(prof_host_heap(false));
     if (td)
         td->in_prof = true;
+    /* The dumps hold profiler locks outside any allocator call: a signal
+     * handler's free meanwhile waits for the end (prof_hooks.h). */
+    prof_host_enter();
     if (prof.prefix[0]) {
         if (opt.prof_peak)
             prof_dump_auto('p'); /* before .f., which stays the last dump */
@@ -305,6 +308,7 @@ static void final_dump(void)
             }
         }
     }
+    prof_host_leave();
     if (td)
         td->in_prof = false;
 }

@@ -1,11 +1,13 @@
 /*
  * A signal handler that frees blocks the main loop allocated (sampled:
- * prof:true,lg_prof_sample:0), the counterpart of prof_signal_free: the
+ * prof:true,lg_prof_sample:0), the counterpart of prof_signal_alloc: the
  * interrupted thread may hold its arena's shared lock (relocating a new
  * sample into the shared heap) or a live-sample bucket's lock bit when the
- * handler's free of a sampled block wants the same lock. FAILS today (the
- * free path waits: heap_free_slow's shared_lock, site_forget_td's bucket);
- * a watchdog thread fails the test if the main loop makes no progress for 3 s.
+ * handler's free of a sampled block wants the same lock. Before the fix the
+ * free path waited (heap_free_slow's shared_lock, site_forget_td's bucket)
+ * and the process hung at once; such a free is now deferred to the end of
+ * the interrupted call (liballoc/defer.h). A watchdog thread fails the test
+ * if the main loop makes no progress for 3 s.
  */
 #include "check.h"
 
