@@ -8,7 +8,7 @@
 # wall time depends on scheduling on a shared machine.
 #   CHECK_REPS=11   repetitions (default: at least 11; medians)
 #   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY; default all)
-#   CHECK_SCALE=2   work multiplier (longer runs: finer CPU-time resolution)
+#   CHECK_SCALE=1   work multiplier (2: longer runs, finer CPU-time resolution)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build/bench # where bench/run.sh writes
@@ -18,7 +18,7 @@ ROWS=${CHECK_ROWS:-}
 NOCHECK=${OURS_NOCHECK_SO:-$ROOT/build/nocheck/liballoc.so}
 [ -e "$NOCHECK" ] || make -C "$ROOT" --no-print-directory -s build/nocheck/liballoc.so >/dev/null ||
 	{ echo "check_cost: building $NOCHECK failed" >&2; exit 1; }
-ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS SCALE=${CHECK_SCALE:-2} REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
+ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS SCALE=${CHECK_SCALE:-1} REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
 	BENCH_RESULTS=check_cost OURS_NOCHECK_SO=$NOCHECK bash "$ROOT/bench/run.sh" >/dev/null || exit 1
 awk -F, '
 function median(list,   n, a, i, j, t) {
