@@ -13,7 +13,7 @@
  *     radix-tree lookup and free's checks (heap_live_span), one class-table
  *     load; 183 when it looked the pointer up twice and checked it in three
  *     calls). mimalloc 2.0 takes 63 by the same measure;
- *   operator new: 28 instructions (malloc's 28: alloc_new is malloc's
+ *   operator new: 29 instructions (malloc's 29: alloc_new is malloc's
  *     fast path, the operator a jump to it; 41 through a call to malloc);
  *   operator delete (sized): 46 instructions (free's 43 and the size
  *     compare; 54 through sdallocx).
