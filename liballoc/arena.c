@@ -197,11 +197,38 @@ static void free_span_insert(struct arena *a, struct span *s)
  * chunk_new. Guarded by the arena's lock. */
 static struct chunk *chunk_recycled[ARENA_MAX];
 
+/* The kernel refused a chunk mapping (an address-space limit,
+ * vm.max_map_count, overcommit): serve it from address space the allocator
+ * holds. First a unit of this arena's free huge runs becomes the chunk (no
+ * system call; *dirty says its pages were not clean); else free huge runs
+ * of every arena go back to the kernel and the mapping is tried again, as
+ * long as there are some. a->lock held on entry and on return, dropped
+ * around the second step (span_alloc searches the bins again after). 0 or
+ * an errno. */
+static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
+{
+    uintptr_t addr;
+    if (huge_chunk_take(a, &addr, dirty)) {
+        *mem = (void *)addr;
+        return 0;
+    }
+    *dirty = false;
+    int err = ENOMEM;
+    pthread_mutex_unlock(&a->lock);
+    /* Twice a chunk: room for os_map_aligned's over-mapping. */
+    while (huge_release(2 * CHUNK, true) > 0)
+        if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
+            break;
+    pthread_mutex_lock(&a->lock);
+    return err;
+}
+
 static int chunk_new(struct arena *a)
 {
     void *mem;
+    bool dirty = false;
     int err = os_map_aligned(CHUNK, CHUNK, &mem);
-    if (err)
+    if (unlikely(err) && (err = chunk_reclaim(a, &mem, &dirty)) != 0)
         return err;
     struct chunk *c = chunk_recycled[a->index];
     if (c) {
@@ -232,6 +259,8 @@ static int chunk_new(struct arena *a)
     s->start = (uintptr_t)mem;
     s->npages = CHUNK_PAGES;
     s->state = SPAN_CLEAN;
+    if (dirty)
+        decay_freed(a, s); /* pages of a dirty huge run: dirty here too */
     bin_insert(a, s);
     return 0;
 }

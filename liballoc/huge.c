@@ -269,14 +269,11 @@ static size_t retain_limit(void)
     return opt.retain ? HUGE_RETAIN_MAX : 0;
 }
 
-/* Map a fresh region and add it to the free runs. On success returns 0 with
- * a->lock held, so the caller carves it before anyone else can take or
- * (retain:false) unmap it. */
-static int region_new(struct arena *a, size_t need, size_t align)
+/* Map a fresh region of size bytes and add it to the free runs. On success
+ * returns 0 with a->lock held, so the caller carves it before anyone else
+ * can take or (retain:false) unmap it. */
+static int region_map(struct arena *a, size_t size, size_t align)
 {
-    /* retain:false maps exactly what the block needs: a bigger region's
-     * unused part would be clean mapped space, which it never keeps. */
-    size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
     void *mem;
     if (os_map_aligned(size, align, &mem) != 0)
         return -1;
@@ -296,6 +293,29 @@ static int region_new(struct arena *a, size_t need, size_t align)
     a->stats.mapped += size;
     run_insert(a, r);
     return 0;
+}
+
+/* A region for a block of need bytes: HUGE_REGION at a time (retain:false
+ * maps exactly what the block needs: a bigger region's unused part would be
+ * clean mapped space, which it never keeps). When the kernel refuses it
+ * (address-space limit, map count, overcommit), the address space the
+ * allocator already holds comes first: exactly need bytes are mapped,
+ * and if that fails too, free huge runs of every arena are given back to
+ * the kernel (huge_release) and the mapping tried again, until it succeeds
+ * or nothing is left to give back. Same contract as region_map; no lock
+ * held on entry. */
+static int region_new(struct arena *a, size_t need, size_t align)
+{
+    size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
+    if (region_map(a, size, align) == 0)
+        return 0;
+    if (size != need && region_map(a, need, align) == 0)
+        return 0;
+    /* need + align: room for os_map_aligned's over-mapping. */
+    while (huge_release(need + align, true) > 0)
+        if (region_map(a, need, align) == 0)
+            return 0;
+    return -1;
 }
 
 /* Donor pieces moved per allocation at most. */
@@ -438,6 +458,104 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize);
     return (void *)s->start;
+}
+
+/* ---- free huge space for other uses, when the kernel refuses mappings ---- */
+
+/* Whether r is a better source of free space to take than best: dirty
+ * (or muzzy) runs first, whose pages are resident already, then the
+ * smallest (big runs stay for big blocks). */
+static bool take_better(const struct span *r, const struct span *best, bool dirty_first)
+{
+    if (!best)
+        return true;
+    bool rd = r->state != SPAN_CLEAN, bd = best->state != SPAN_CLEAN;
+    if (rd != bd)
+        return dirty_first ? rd : bd;
+    return r->npages < best->npages;
+}
+
+/* Take the last units (bytes, whole 2 MiB units, at most r's size) of free
+ * run r out of the free list and out of the arena's mapped bytes and decay
+ * backlog; the rest of r stays free. Its address in *addr, its state in
+ * *state. False if a descriptor was missing (nothing changed). Lock held. */
+static bool run_take_tail(struct arena *a, struct span *r, size_t bytes, uintptr_t *addr,
+                          unsigned *state)
+{
+    struct span *t = r;
+    if (bytes < span_bytes(r)) {
+        /* run_carve leaves the tail out of the list. */
+        t = run_carve(a, r, r->start + span_bytes(r) - bytes, bytes);
+        if (!t)
+            return false;
+    } else {
+        run_unlink(a, t);
+    }
+    if (t->state != SPAN_CLEAN)
+        decay_forget(&a->decay_dirty, t->npages); /* leaves ahead of the schedule */
+    a->stats.mapped -= span_bytes(t);
+    *addr = t->start;
+    *state = t->state;
+    arena_span_release(a, t);
+    return true;
+}
+
+bool huge_chunk_take(struct arena *a, uintptr_t *addr, bool *dirty)
+{
+    struct span *best = NULL;
+    for (struct span *r = a->huge_cache; r; r = r->next)
+        if (take_better(r, best, true))
+            best = r;
+    unsigned state;
+    if (!best || !run_take_tail(a, best, CHUNK, addr, &state))
+        return false;
+    *dirty = state != SPAN_CLEAN;
+    return true;
+}
+
+/* Ranges huge_release unmaps per lock drop. */
+#define RELEASE_BATCH 16
+
+size_t huge_release(size_t want, bool wait)
+{
+    size_t got = 0;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n && got < want; i++) {
+        struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!a)
+            continue;
+        if (wait)
+            pthread_mutex_lock(&a->lock);
+        else if (pthread_mutex_trylock(&a->lock) != 0)
+            continue;
+        uintptr_t addr[RELEASE_BATCH];
+        size_t len[RELEASE_BATCH];
+        unsigned k = 0;
+        while (got < want && k < RELEASE_BATCH) {
+            /* Clean runs first: dirty ones save page faults when reused. */
+            struct span *best = NULL;
+            for (struct span *r = a->huge_cache; r; r = r->next)
+                if (take_better(r, best, false))
+                    best = r;
+            if (!best)
+                break;
+            size_t bytes = ALIGN_UP(want - got, CHUNK);
+            unsigned state;
+            if (bytes > span_bytes(best) || !run_take_tail(a, best, bytes, &addr[k], &state)) {
+                bytes = span_bytes(best); /* all of it (no descriptor for a split) */
+                if (!run_take_tail(a, best, bytes, &addr[k], &state))
+                    break;
+            }
+            len[k++] = bytes;
+            got += bytes;
+        }
+        pthread_mutex_unlock(&a->lock);
+        for (unsigned j = 0; j < k; j++)
+            os_unmap((void *)addr[j], len[j]);
+        if (k == RELEASE_BATCH)
+            i--; /* this arena may hold more */
+    }
+    return got;
 }
 
 bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len)

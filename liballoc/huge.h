@@ -41,4 +41,24 @@ void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged);
  * caller to unmap after dropping the lock. False if none. */
 bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len);
 
+/* Free huge space for other uses when the kernel refuses a mapping (an
+ * address-space limit, vm.max_map_count, overcommit): the slow paths that
+ * failed to map call these, never the normal paths. */
+
+/* One 2 MiB unit of arena a's free runs (dirty or muzzy ones first, whose
+ * pages are resident, then the smallest run; its last unit), for a new
+ * chunk of a: out of the free runs, a's stats.mapped (the caller counts it
+ * again as a chunk) and its dirty decay backlog. *addr: the unit; *dirty:
+ * it was not clean (contents undefined). False if a has no free run (or no
+ * descriptor was left to split one). a->lock held. */
+bool huge_chunk_take(struct arena *a, uintptr_t *addr, bool *dirty);
+/* Give free huge runs of every arena back to the kernel (munmap), clean
+ * ones first, then dirty, smallest first, in whole 2 MiB units from their
+ * tails, until want bytes are released or none is left; stats.mapped,
+ * retained and the decay backlogs follow. Returns the bytes released (may
+ * exceed want by less than a unit; 0: nothing to give back). wait: take
+ * every arena's lock (the caller holds no arena lock); else only arenas
+ * whose lock is free right now (callers that hold one). Thread-safe. */
+size_t huge_release(size_t want, bool wait);
+
 #endif
