@@ -36,6 +36,35 @@ static void arena_lock_init(pthread_mutex_t *m)
 
 struct span span_none = {.kind = SPAN_BUSY};
 
+/* Base could not map metadata (the kernel refuses mappings; see
+ * chunk_reclaim): give it a 2 MiB unit of this arena's free huge runs,
+ * clean ones first, zeroed if it was not clean (base hands out zeroed
+ * memory). False if the arena holds no free run. a->lock held; rare
+ * path, so the madvise under the lock is acceptable. */
+static bool base_refill(struct arena *a)
+{
+    uintptr_t addr;
+    bool dirty;
+    if (!huge_chunk_take(a, true, &addr, &dirty))
+        return false;
+    /* huge_chunk_take took it out of stats.mapped's arena part; base_mapped,
+     * the metadata part, counts it now. */
+    if (dirty && os_purge_forced((void *)addr, CHUNK) != 0)
+        memset((void *)addr, 0, CHUNK);
+    base_add_block((void *)addr, CHUNK);
+    return true;
+}
+
+/* base_alloc, refilled from a's free huge runs once if the kernel refused
+ * base a mapping. a->lock held. */
+static void *arena_base_alloc(struct arena *a, size_t size, size_t align)
+{
+    void *p = base_alloc(size, align);
+    if (unlikely(!p) && base_refill(a))
+        p = base_alloc(size, align);
+    return p;
+}
+
 struct span *arena_span_new(struct arena *a)
 {
     struct span *s = a->span_cache;
@@ -44,7 +73,7 @@ struct span *arena_span_new(struct arena *a)
     } else {
         /* Carve a batch so base's lock is taken rarely. */
         enum { BATCH = 64 };
-        struct span *batch = base_alloc(sizeof(struct span) * BATCH, 64);
+        struct span *batch = arena_base_alloc(a, sizeof(struct span) * BATCH, 64);
         if (!batch)
             return NULL;
         for (int i = 1; i < BATCH; i++) {
@@ -208,7 +237,7 @@ static struct chunk *chunk_recycled[ARENA_MAX];
 static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
 {
     uintptr_t addr;
-    if (huge_chunk_take(a, &addr, dirty)) {
+    if (huge_chunk_take(a, false, &addr, dirty)) {
         *mem = (void *)addr;
         return 0;
     }
@@ -235,7 +264,7 @@ static int chunk_new(struct arena *a)
         chunk_recycled[a->index] = c->next;
         memset(c, 0, sizeof(*c));
     } else {
-        c = base_alloc(sizeof(struct chunk), 64);
+        c = arena_base_alloc(a, sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
     /* Pages no span covers map to span_none, never NULL: the free fast

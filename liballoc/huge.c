@@ -312,6 +312,8 @@ static int region_new(struct arena *a, size_t need, size_t align)
     if (size != need && region_map(a, need, align) == 0)
         return 0;
     /* need + align: room for os_map_aligned's over-mapping. */
+    if (need + align < need)
+        return -1;
     while (huge_release(need + align, true) > 0)
         if (region_map(a, need, align) == 0)
             return 0;
@@ -475,40 +477,37 @@ static bool take_better(const struct span *r, const struct span *best, bool dirt
     return r->npages < best->npages;
 }
 
-/* Take the last units (bytes, whole 2 MiB units, at most r's size) of free
- * run r out of the free list and out of the arena's mapped bytes and decay
- * backlog; the rest of r stays free. Its address in *addr, its state in
- * *state. False if a descriptor was missing (nothing changed). Lock held. */
-static bool run_take_tail(struct arena *a, struct span *r, size_t bytes, uintptr_t *addr,
+/* Take the last bytes (whole 2 MiB units, at most r's size) of free run r
+ * out of the free list, the arena's mapped bytes and its dirty decay
+ * backlog; the rest of r stays free in place. Needs no descriptor, so it
+ * never fails (arena.c refills base metadata with it). The range's start
+ * in *addr, its state in *state. Lock held. */
+static void run_take_tail(struct arena *a, struct span *r, size_t bytes, uintptr_t *addr,
                           unsigned *state)
 {
-    struct span *t = r;
-    if (bytes < span_bytes(r)) {
-        /* run_carve leaves the tail out of the list. */
-        t = run_carve(a, r, r->start + span_bytes(r) - bytes, bytes);
-        if (!t)
-            return false;
-    } else {
-        run_unlink(a, t);
-    }
-    if (t->state != SPAN_CLEAN)
-        decay_forget(&a->decay_dirty, t->npages); /* leaves ahead of the schedule */
-    a->stats.mapped -= span_bytes(t);
-    *addr = t->start;
-    *state = t->state;
-    arena_span_release(a, t);
-    return true;
+    run_unlink(a, r);
+    *state = r->state;
+    if (r->state != SPAN_CLEAN)
+        decay_forget(&a->decay_dirty, bytes >> LG_PAGE); /* leaves ahead of the schedule */
+    a->stats.mapped -= bytes;
+    r->npages -= bytes >> LG_PAGE;
+    *addr = r->start + span_bytes(r);
+    if (r->npages)
+        run_link_after(a, r->prev, r); /* same place: its neighbours did not move */
+    else
+        arena_span_release(a, r);
 }
 
-bool huge_chunk_take(struct arena *a, uintptr_t *addr, bool *dirty)
+bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *dirty)
 {
     struct span *best = NULL;
     for (struct span *r = a->huge_cache; r; r = r->next)
-        if (take_better(r, best, true))
+        if (take_better(r, best, !clean_first))
             best = r;
-    unsigned state;
-    if (!best || !run_take_tail(a, best, CHUNK, addr, &state))
+    if (!best)
         return false;
+    unsigned state;
+    run_take_tail(a, best, CHUNK, addr, &state);
     *dirty = state != SPAN_CLEAN;
     return true;
 }
@@ -540,12 +539,10 @@ size_t huge_release(size_t want, bool wait)
             if (!best)
                 break;
             size_t bytes = ALIGN_UP(want - got, CHUNK);
+            if (bytes > span_bytes(best))
+                bytes = span_bytes(best);
             unsigned state;
-            if (bytes > span_bytes(best) || !run_take_tail(a, best, bytes, &addr[k], &state)) {
-                bytes = span_bytes(best); /* all of it (no descriptor for a split) */
-                if (!run_take_tail(a, best, bytes, &addr[k], &state))
-                    break;
-            }
+            run_take_tail(a, best, bytes, &addr[k], &state);
             len[k++] = bytes;
             got += bytes;
         }
@@ -562,13 +559,15 @@ bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len)
 {
     if (a->stats.retained <= retain_limit())
         return false;
+    /* Only the excess, from a clean run's tail: a whole run (regions that
+     * were mapped next to each other merge into one) could be far more. */
+    size_t excess = ALIGN_UP(a->stats.retained - retain_limit(), CHUNK);
     for (struct span *r = a->huge_cache; r; r = r->next)
         if (r->state == SPAN_CLEAN) {
-            run_unlink(a, r);
-            *addr = r->start;
-            *len = span_bytes(r);
-            a->stats.mapped -= *len;
-            arena_span_release(a, r);
+            size_t bytes = excess < span_bytes(r) ? excess : span_bytes(r);
+            unsigned state;
+            run_take_tail(a, r, bytes, addr, &state);
+            *len = bytes;
             return true;
         }
     return false;

@@ -36,22 +36,26 @@ struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages);
  * muzzy when !purged, the madvise having failed), or, unmapped with
  * retain:false, its descriptor released. */
 void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged);
-/* One clean run beyond what the arena retains (HUGE_RETAIN_MAX; none with
- * retain:false), out of the list and of stats.mapped: *addr, *len for the
- * caller to unmap after dropping the lock. False if none. */
+/* Clean space beyond what the arena retains (HUGE_RETAIN_MAX; none with
+ * retain:false), whole 2 MiB units from the tail of one clean run (the
+ * excess, or the run if it is smaller), out of the list and of
+ * stats.mapped: *addr, *len for the caller to unmap after dropping the
+ * lock. False if none. */
 bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len);
 
 /* Free huge space for other uses when the kernel refuses a mapping (an
  * address-space limit, vm.max_map_count, overcommit): the slow paths that
  * failed to map call these, never the normal paths. */
 
-/* One 2 MiB unit of arena a's free runs (dirty or muzzy ones first, whose
- * pages are resident, then the smallest run; its last unit), for a new
- * chunk of a: out of the free runs, a's stats.mapped (the caller counts it
- * again as a chunk) and its dirty decay backlog. *addr: the unit; *dirty:
- * it was not clean (contents undefined). False if a has no free run (or no
- * descriptor was left to split one). a->lock held. */
-bool huge_chunk_take(struct arena *a, uintptr_t *addr, bool *dirty);
+/* One 2 MiB unit of arena a's free runs, for a new chunk of a or for base
+ * metadata: from the run with dirty (or muzzy) pages first, whose pages
+ * are resident (clean first if clean_first: contents known to be zero),
+ * then the smallest run; its last unit. Out of the free runs, a's
+ * stats.mapped (the caller counts it again where it goes) and its dirty
+ * decay backlog. *addr: the unit; *dirty: it was not clean (contents
+ * undefined). False only if a has no free run. Needs no descriptor.
+ * a->lock held. */
+bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *dirty);
 /* Give free huge runs of every arena back to the kernel (munmap), clean
  * ones first, then dirty, smallest first, in whole 2 MiB units from their
  * tails, until want bytes are released or none is left; stats.mapped,
