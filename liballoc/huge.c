@@ -515,9 +515,34 @@ bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *d
 /* Ranges huge_release unmaps per lock drop. */
 #define RELEASE_BATCH 16
 
+/* Whether giving free huge runs back can let a mapping of want bytes
+ * succeed: not when the address-space limit leaves less room than want
+ * even with every free run unmapped, so a request beyond everything held
+ * fails at once instead of emptying every arena's free runs for nothing.
+ * Free bytes are a racy sum over the arenas, their clean chunk pages
+ * included (it errs toward trying). Any other cause of the refusal (map
+ * count, overcommit): true. */
+static bool release_may_help(size_t want)
+{
+    size_t room = os_as_room();
+    if (room == SIZE_MAX || room >= want)
+        return true;
+    size_t held = 0;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n && room + held < want; i++) {
+        struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (a)
+            held += __atomic_load_n(&a->stats.retained, __ATOMIC_RELAXED) +
+                    (__atomic_load_n(&a->stats.huge_cached, __ATOMIC_RELAXED) << LG_PAGE);
+    }
+    return room + held >= want;
+}
+
 size_t huge_release(size_t want, bool wait)
 {
     size_t got = 0;
+    if (!release_may_help(want))
+        return 0;
     unsigned n = arena_total();
     for (unsigned i = 0; i < n && got < want; i++) {
         struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);

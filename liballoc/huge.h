@@ -60,7 +60,9 @@ bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *d
  * ones first, then dirty, smallest first, in whole 2 MiB units from their
  * tails, until want bytes are released or none is left; stats.mapped,
  * retained and the decay backlogs follow. Returns the bytes released (may
- * exceed want by less than a unit; 0: nothing to give back). wait: take
+ * exceed want by less than a unit; 0: nothing to give back, or an
+ * address-space limit (os_as_room) leaves too little room for want even
+ * with all of it given back, so nothing was). wait: take
  * every arena's lock (the caller holds no arena lock); else only arenas
  * whose lock is free right now (callers that hold one). Thread-safe. */
 size_t huge_release(size_t want, bool wait);

@@ -10,7 +10,8 @@
  * the same afterwards (nothing unmapped and mapped again), and every block
  * keeps its contents. Before, the first request that needed a chunk failed
  * with ENOMEM. A huge block larger than every free run still fails cleanly
- * (NULL, ENOMEM); one that fits a free run succeeds.
+ * (NULL, ENOMEM) without giving the free runs back (VmSize unchanged: no
+ * room could come of it); one that fits a free run succeeds.
  */
 #include "check.h"
 
@@ -84,6 +85,9 @@ int main(void)
     void *h = malloc(16 * MiB);
     CHECK_MSG(h != NULL, "malloc(16 MiB): NULL (errno %d) with free huge runs", errno);
     memset(h, 0x7c, 16 * MiB);
+    /* The failure gave nothing back (it could not have made room) and the
+     * 16 MiB came from a free run. */
+    CHECK_U(vm_size(), ==, vm0);
 
     for (int i = 0; i < NSMALL; i++) {
         const unsigned char *b = small[i];

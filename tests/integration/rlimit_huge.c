@@ -11,8 +11,9 @@
  * free runs were mapped. Checked: both succeed, the grown block keeps its
  * 24 MiB of contents, stats.mapped dropped (runs were given back) and
  * stays within VmSize, stats.retained within stats.mapped; a request
- * beyond everything held fails cleanly (NULL, ENOMEM) and the live blocks
- * are intact afterwards.
+ * beyond everything held fails cleanly (NULL, ENOMEM) at once, keeping
+ * the free runs (stats.mapped unchanged), and the live blocks are intact
+ * afterwards.
  */
 #include "check.h"
 
@@ -71,7 +72,9 @@ int main(void)
     CHECK_U(mapped1, <=, vm_size());
     CHECK_U(tl_stat_size("stats.retained"), <=, mapped1);
 
-    /* Beyond everything held: a clean failure, nothing live disturbed. */
+    /* Beyond everything held: a clean failure, nothing live disturbed, and
+     * the free runs stay (giving them back could not have made room). */
+    size_t mapped2 = tl_stat_size("stats.mapped");
     errno = 0;
     void *too = malloc((size_t)2 << 30);
     CHECK_NULL(too);
@@ -80,6 +83,7 @@ int main(void)
     void *too2 = realloc(big, (size_t)2 << 30);
     CHECK_NULL(too2);
     CHECK_I(errno, ==, ENOMEM);
+    CHECK_U(tl_stat_size("stats.mapped"), ==, mapped2);
 
     for (size_t k = 0; k < 100 * MiB; k += 4096)
         CHECK_MSG(big[k] == 0x7c, "big block byte %zu: 0x%02x", k, big[k]);
