@@ -51,6 +51,11 @@ static bool base_refill(struct arena *a)
      * the metadata part, counts it now. */
     if (dirty && os_purge_forced((void *)addr, CHUNK) != 0)
         memset((void *)addr, 0, CHUNK);
+    /* Metadata now: free() of a pointer into it must not find the huge
+     * block that once started here. A non-zero value has its leaf, so
+     * clearing it allocates nothing and cannot fail. */
+    if (rtree_get(addr) != 0)
+        (void)!rtree_set(addr, 0);
     base_add_block((void *)addr, CHUNK);
     return true;
 }
@@ -245,7 +250,7 @@ static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
     int err = ENOMEM;
     pthread_mutex_unlock(&a->lock);
     /* Twice a chunk: room for os_map_aligned's over-mapping. */
-    while (huge_release(2 * CHUNK, true) > 0)
+    while (huge_release(2 * CHUNK) > 0)
         if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
             break;
     pthread_mutex_lock(&a->lock);

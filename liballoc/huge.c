@@ -314,7 +314,7 @@ static int region_new(struct arena *a, size_t need, size_t align)
     /* need + align: room for os_map_aligned's over-mapping. */
     if (need + align < need)
         return -1;
-    while (huge_release(need + align, true) > 0)
+    while (huge_release(need + align) > 0)
         if (region_map(a, need, align) == 0)
             return 0;
     return -1;
@@ -538,7 +538,7 @@ static bool release_may_help(size_t want)
     return room + held >= want;
 }
 
-size_t huge_release(size_t want, bool wait)
+size_t huge_release(size_t want)
 {
     size_t got = 0;
     if (!release_may_help(want))
@@ -548,10 +548,7 @@ size_t huge_release(size_t want, bool wait)
         struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
         if (!a)
             continue;
-        if (wait)
-            pthread_mutex_lock(&a->lock);
-        else if (pthread_mutex_trylock(&a->lock) != 0)
-            continue;
+        pthread_mutex_lock(&a->lock);
         uintptr_t addr[RELEASE_BATCH];
         size_t len[RELEASE_BATCH];
         unsigned k = 0;

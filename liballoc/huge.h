@@ -62,9 +62,8 @@ bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *d
  * retained and the decay backlogs follow. Returns the bytes released (may
  * exceed want by less than a unit; 0: nothing to give back, or an
  * address-space limit (os_as_room) leaves too little room for want even
- * with all of it given back, so nothing was). wait: take
- * every arena's lock (the caller holds no arena lock); else only arenas
- * whose lock is free right now (callers that hold one). Thread-safe. */
-size_t huge_release(size_t want, bool wait);
+ * with all of it given back, so nothing was). Takes each arena's lock in
+ * turn: the caller holds none. Thread-safe. */
+size_t huge_release(size_t want);
 
 #endif

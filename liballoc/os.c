@@ -177,8 +177,9 @@ int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen, size
     return err;
 }
 
-/* The first three fields of /proc/self/statm (pages: size resident shared).
- * 0 or an errno. No allocation, no stdio (async-signal-safe). */
+/* The first three fields of /proc/self/statm, in pages: size (VmSize),
+ * resident, shared (of: size resident shared text lib data dt). 0 or an
+ * errno. No allocation, no stdio (async-signal-safe). */
 static int statm_read(uint64_t f[3])
 {
     char buf[256];
