@@ -11,7 +11,9 @@
  * page faults, a wave of frees nothing reuses is purged at once.
  * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
  * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
- * 2 MiB) is never touched by its owner.
+ * 2 MiB) is never touched by its owner. When the kernel refuses a mapping,
+ * the free runs are the reserve: arenas cut chunks and metadata out of
+ * them, and they are given back to make room for a new mapping (below).
  */
 #ifndef HUGE_H
 #define HUGE_H
