@@ -61,7 +61,8 @@ static bool base_refill(struct arena *a)
 }
 
 /* base_alloc, refilled from a's free huge runs once if the kernel refused
- * base a mapping. a->lock held. */
+ * base a mapping. a->lock held, and no pointer to a free huge run kept
+ * across the call (the refill may shrink or drop one). */
 static void *arena_base_alloc(struct arena *a, size_t size, size_t align)
 {
     void *p = base_alloc(size, align);
@@ -70,26 +71,47 @@ static void *arena_base_alloc(struct arena *a, size_t size, size_t align)
     return p;
 }
 
+/* Descriptors carved from base per batch, so base's lock is taken rarely. */
+#define SPAN_BATCH 64
+
+/* Push a fresh batch of descriptors on a's cache (base memory b). */
+static void span_cache_fill(struct arena *a, struct span *b, int from)
+{
+    for (int i = from; i < SPAN_BATCH; i++) {
+        b[i].next = a->span_cache;
+        a->span_cache = &b[i];
+    }
+}
+
 struct span *arena_span_new(struct arena *a)
 {
     struct span *s = a->span_cache;
     if (s) {
         a->span_cache = s->next;
     } else {
-        /* Carve a batch so base's lock is taken rarely. */
-        enum { BATCH = 64 };
-        struct span *batch = arena_base_alloc(a, sizeof(struct span) * BATCH, 64);
+        /* Plain base_alloc: callers may hold free huge runs (huge.c), which
+         * a refill could take; they call arena_span_reserve instead when
+         * this fails. */
+        struct span *batch = base_alloc(sizeof(struct span) * SPAN_BATCH, 64);
         if (!batch)
             return NULL;
-        for (int i = 1; i < BATCH; i++) {
-            batch[i].next = a->span_cache;
-            a->span_cache = &batch[i];
-        }
+        span_cache_fill(a, batch, 1);
         s = &batch[0];
     }
     memset(s, 0, sizeof(*s));
     s->arena = a;
     return s;
+}
+
+bool arena_span_reserve(struct arena *a)
+{
+    if (a->span_cache && a->span_cache->next)
+        return true;
+    struct span *batch = arena_base_alloc(a, sizeof(struct span) * SPAN_BATCH, 64);
+    if (!batch)
+        return false;
+    span_cache_fill(a, batch, 0);
+    return true;
 }
 
 void arena_span_release(struct arena *a, struct span *s)
@@ -272,6 +294,8 @@ static int chunk_new(struct arena *a)
         c = arena_base_alloc(a, sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
+    if (unlikely(!s) && arena_span_reserve(a))
+        s = arena_span_new(a);
     /* Pages no span covers map to span_none, never NULL: the free fast
      * path then needs no NULL test (misuse.h). */
     for (size_t i = 0; c && i < CHUNK_PAGES; i++)
@@ -366,8 +390,10 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
     size_t want = npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0);
     if (want > CHUNK_PAGES)
         return NULL;
+    bool reserved = false;
     for (int tries = 0; tries < 2; tries++) {
         static const unsigned order[3] = {SPAN_DIRTY, SPAN_MUZZY, SPAN_CLEAN};
+    search:
         for (int i = 0; i < 3; i++) {
             size_t b = bin_find(a, order[i], want);
             if (b == 0)
@@ -375,8 +401,14 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
             struct span *s = a->bins[order[i]][b];
             bin_remove(a, s);
             s = span_carve(a, s, npages, align > PAGE ? align : PAGE);
-            if (s)
+            if (s) {
                 decay_reused(a, order[i], npages, false);
+            } else if (!reserved && arena_span_reserve(a)) {
+                /* Descriptors ran out and base could not map: refilled
+                 * from free huge runs (the span went back to the bins). */
+                reserved = true;
+                goto search;
+            }
             return s;
         }
         if (chunk_new(a) != 0)

@@ -417,6 +417,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     struct span *s = NULL;
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
+    bool reserved = false;
     pthread_mutex_lock(&a->lock);
     for (;;) {
         uintptr_t at;
@@ -424,6 +425,12 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         if (r) {
             size_t dirty = 0;
             s = range_carve(a, r, at, need, &dirty, &cs);
+            if (!s && !reserved && arena_span_reserve(a)) {
+                /* Descriptors ran out and base could not map: refilled
+                 * (perhaps from the free runs, so the search starts over). */
+                reserved = true;
+                continue;
+            }
             if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
