@@ -341,10 +341,11 @@ static struct span *smallest_dirty(struct arena *a)
  * where dirty runs are too small or too scattered to hold it does not grow
  * the resident footprint by the block's size: fragmented dirty runs are
  * gathered, not kept beside new pages. Whole 2 MiB units, smallest dirty
- * runs first (from their tails). Returns the pages moved. a->lock held on
- * entry and on return, dropped around the system calls; the block is not
- * visible to any other thread yet. Not with retain:false (a clean run is unmapped
- * there, so a purge is what keeps the footprint). */
+ * runs first (from their tails). Returns the pages moved (a donor whose
+ * range could not be refilled counts: its pages are in the block). a->lock
+ * held on entry and on return, dropped around the system calls; the block
+ * is not visible to any other thread yet. Not with retain:false (a clean
+ * run is unmapped there, so a purge is what keeps the footprint). */
 static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs)
 {
     struct span *donor[MOVE_MAX];
@@ -396,7 +397,10 @@ move:
             moved += t->npages;
             huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
         } else if (lost[i]) {
-            /* Unmapped and possibly someone else's now: never used again. */
+            /* The pages did move into the block (it holds data now: not
+             * clean); only the refill failed, so the donor range is
+             * unmapped and possibly someone else's now: never used again. */
+            moved += t->npages;
             a->stats.mapped -= span_bytes(t);
             arena_span_release(a, t);
         } else {
