@@ -247,19 +247,25 @@ int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **o
 int os_move_pages(void *from, void *to, size_t len, bool *from_lost)
 {
     *from_lost = false;
+    /* The registry is held from the move to the refill: if another thread
+     * maps the hole meanwhile (the refill then fails), its registration
+     * comes after our removal of the hole, not before it. */
+    osmap_hold();
     int err = os_ops.move(from, to, len);
     if (err)
-        return err;
+        goto out;
     void *q = mmap(from, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (q == from)
-        return 0;
+        goto out;
     /* Old kernels take the flag as a hint: a mapping elsewhere is not ours. */
     err = q == MAP_FAILED ? (errno ? errno : ENOMEM) : EEXIST;
     if (q != MAP_FAILED)
         munmap(q, len);
-    osmap_remove((uintptr_t)from, len);
+    osmap_remove_held((uintptr_t)from, len);
     *from_lost = true;
+out:
+    osmap_release();
     return err;
 }
 
