@@ -63,7 +63,8 @@ int main(void)
     for (int i = 0; i < NSMALL; i++) {
         errno = 0;
         small[i] = malloc(512);
-        CHECK_MSG(small[i] != NULL, "malloc(512) #%d: NULL (errno %d) with free huge runs", i, errno);
+        CHECK_MSG(small[i] != NULL, "malloc(512) #%d: NULL (errno %d) with free huge runs", i,
+                  errno);
         memset(small[i], (unsigned char)i, 512);
     }
     for (int i = 0; i < NLARGE; i++) {
@@ -91,8 +92,8 @@ int main(void)
 
     for (int i = 0; i < NSMALL; i++) {
         const unsigned char *b = small[i];
-        CHECK_MSG(b[0] == (unsigned char)i && b[511] == (unsigned char)i, "small block %d: 0x%02x 0x%02x",
-                  i, b[0], b[511]);
+        CHECK_MSG(b[0] == (unsigned char)i && b[511] == (unsigned char)i,
+                  "small block %d: 0x%02x 0x%02x", i, b[0], b[511]);
         free(small[i]);
     }
     for (int i = 0; i < NLARGE; i++) {

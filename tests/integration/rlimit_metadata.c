@@ -62,7 +62,8 @@ int main(void)
     for (int i = 0; i < NLARGE; i++) {
         errno = 0;
         large[i] = malloc(40 << 10);
-        CHECK_MSG(large[i] != NULL, "malloc(40 KiB) #%d: NULL (errno %d) with free huge runs", i, errno);
+        CHECK_MSG(large[i] != NULL, "malloc(40 KiB) #%d: NULL (errno %d) with free huge runs", i,
+                  errno);
     }
     size_t meta1 = tl_stat_size("stats.metadata"), mapped1 = tl_stat_size("stats.mapped");
     CHECK_U(vm_size(), ==, vm0);

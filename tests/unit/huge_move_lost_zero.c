@@ -30,7 +30,8 @@ static int move_then_squat(void *from, void *to, size_t len)
     moves++;
     int err = real.move(from, to, len);
     if (err == 0 && !squat) {
-        squat = mmap(from, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        squat = mmap(from, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                     -1, 0);
         CHECK(squat == from);
     }
     return err;

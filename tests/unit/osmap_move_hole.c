@@ -34,7 +34,8 @@ static sem_t mapped, added;
 static void *map_hole(void *arg)
 {
     (void)arg;
-    void *q = mmap(hole, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    void *q =
+        mmap(hole, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     CHECK(q == hole);
     sem_post(&mapped);
     osmap_add((uintptr_t)hole, PG);

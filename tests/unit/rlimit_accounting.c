@@ -61,13 +61,15 @@ int main(void)
     for (int i = 0; i < NLARGE; i++) {
         errno = 0;
         large[i] = malloc(256 << 10);
-        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d), mappings refused", i, errno);
+        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d), mappings refused", i,
+                  errno);
         memset(large[i], 0x5a, 256 << 10);
     }
     for (int i = 0; i < NSMALL; i++) {
         errno = 0;
         small[i] = malloc(1024);
-        CHECK_MSG(small[i] != NULL, "malloc(1 KiB) #%d: NULL (errno %d), mappings refused", i, errno);
+        CHECK_MSG(small[i] != NULL, "malloc(1 KiB) #%d: NULL (errno %d), mappings refused", i,
+                  errno);
         memset(small[i], (unsigned char)i, 1024);
     }
     CHECK_U(check_books("after the large and small blocks"), ==, mapped0);
