@@ -36,26 +36,82 @@ static void arena_lock_init(pthread_mutex_t *m)
 
 struct span span_none = {.kind = SPAN_BUSY};
 
+/* Base could not map metadata (the kernel refuses mappings; see
+ * chunk_reclaim): give it a 2 MiB unit of this arena's free huge runs,
+ * clean ones first, zeroed if it was not clean (base hands out zeroed
+ * memory). False if the arena holds no free run. a->lock held; rare
+ * path, so the madvise under the lock is acceptable. */
+static bool base_refill(struct arena *a)
+{
+    uintptr_t addr;
+    bool dirty;
+    if (!huge_chunk_take(a, true, &addr, &dirty))
+        return false;
+    /* huge_chunk_take took it out of stats.mapped's arena part; base_mapped,
+     * the metadata part, counts it now. */
+    if (dirty && os_purge_forced((void *)addr, CHUNK) != 0)
+        memset((void *)addr, 0, CHUNK);
+    /* Metadata now: free() of a pointer into it must not find the huge
+     * block that once started here. A non-zero value has its leaf, so
+     * clearing it allocates nothing and cannot fail. */
+    if (rtree_get(addr) != 0)
+        (void)!rtree_set(addr, 0);
+    base_add_block((void *)addr, CHUNK);
+    return true;
+}
+
+/* base_alloc, refilled from a's free huge runs once if the kernel refused
+ * base a mapping. a->lock held, and no pointer to a free huge run kept
+ * across the call (the refill may shrink or drop one). */
+static void *arena_base_alloc(struct arena *a, size_t size, size_t align)
+{
+    void *p = base_alloc(size, align);
+    if (unlikely(!p) && base_refill(a))
+        p = base_alloc(size, align);
+    return p;
+}
+
+/* Descriptors carved from base per batch, so base's lock is taken rarely. */
+#define SPAN_BATCH 64
+
+/* Push a fresh batch of descriptors on a's cache (base memory b). */
+static void span_cache_fill(struct arena *a, struct span *b, int from)
+{
+    for (int i = from; i < SPAN_BATCH; i++) {
+        b[i].next = a->span_cache;
+        a->span_cache = &b[i];
+    }
+}
+
 struct span *arena_span_new(struct arena *a)
 {
     struct span *s = a->span_cache;
     if (s) {
         a->span_cache = s->next;
     } else {
-        /* Carve a batch so base's lock is taken rarely. */
-        enum { BATCH = 64 };
-        struct span *batch = base_alloc(sizeof(struct span) * BATCH, 64);
+        /* Plain base_alloc: callers may hold free huge runs (huge.c), which
+         * a refill could take; they call arena_span_reserve instead when
+         * this fails. */
+        struct span *batch = base_alloc(sizeof(struct span) * SPAN_BATCH, 64);
         if (!batch)
             return NULL;
-        for (int i = 1; i < BATCH; i++) {
-            batch[i].next = a->span_cache;
-            a->span_cache = &batch[i];
-        }
+        span_cache_fill(a, batch, 1);
         s = &batch[0];
     }
     memset(s, 0, sizeof(*s));
     s->arena = a;
     return s;
+}
+
+bool arena_span_reserve(struct arena *a)
+{
+    if (a->span_cache && a->span_cache->next)
+        return true;
+    struct span *batch = arena_base_alloc(a, sizeof(struct span) * SPAN_BATCH, 64);
+    if (!batch)
+        return false;
+    span_cache_fill(a, batch, 0);
+    return true;
 }
 
 void arena_span_release(struct arena *a, struct span *s)
@@ -197,20 +253,49 @@ static void free_span_insert(struct arena *a, struct span *s)
  * chunk_new. Guarded by the arena's lock. */
 static struct chunk *chunk_recycled[ARENA_MAX];
 
+/* The kernel refused a chunk mapping (an address-space limit,
+ * vm.max_map_count, overcommit): serve it from address space the allocator
+ * holds. First a unit of this arena's free huge runs becomes the chunk (no
+ * system call; *dirty says its pages were not clean); else free huge runs
+ * of every arena go back to the kernel and the mapping is tried again, as
+ * long as there are some. a->lock held on entry and on return, dropped
+ * around the second step (span_alloc searches the bins again after). 0 or
+ * an errno. */
+static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
+{
+    uintptr_t addr;
+    if (huge_chunk_take(a, false, &addr, dirty)) {
+        *mem = (void *)addr;
+        return 0;
+    }
+    *dirty = false;
+    int err = ENOMEM;
+    pthread_mutex_unlock(&a->lock);
+    /* Twice a chunk: room for os_map_aligned's over-mapping. */
+    while (huge_release(2 * CHUNK) > 0)
+        if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
+            break;
+    pthread_mutex_lock(&a->lock);
+    return err;
+}
+
 static int chunk_new(struct arena *a)
 {
     void *mem;
+    bool dirty = false;
     int err = os_map_aligned(CHUNK, CHUNK, &mem);
-    if (err)
+    if (unlikely(err) && (err = chunk_reclaim(a, &mem, &dirty)) != 0)
         return err;
     struct chunk *c = chunk_recycled[a->index];
     if (c) {
         chunk_recycled[a->index] = c->next;
         memset(c, 0, sizeof(*c));
     } else {
-        c = base_alloc(sizeof(struct chunk), 64);
+        c = arena_base_alloc(a, sizeof(struct chunk), 64);
     }
     struct span *s = arena_span_new(a);
+    if (unlikely(!s) && arena_span_reserve(a))
+        s = arena_span_new(a);
     /* Pages no span covers map to span_none, never NULL: the free fast
      * path then needs no NULL test (misuse.h). */
     for (size_t i = 0; c && i < CHUNK_PAGES; i++)
@@ -232,6 +317,8 @@ static int chunk_new(struct arena *a)
     s->start = (uintptr_t)mem;
     s->npages = CHUNK_PAGES;
     s->state = SPAN_CLEAN;
+    if (dirty)
+        decay_freed(a, s); /* pages of a dirty huge run: dirty here too */
     bin_insert(a, s);
     return 0;
 }
@@ -303,8 +390,10 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
     size_t want = npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0);
     if (want > CHUNK_PAGES)
         return NULL;
+    bool reserved = false;
     for (int tries = 0; tries < 2; tries++) {
         static const unsigned order[3] = {SPAN_DIRTY, SPAN_MUZZY, SPAN_CLEAN};
+    search:
         for (int i = 0; i < 3; i++) {
             size_t b = bin_find(a, order[i], want);
             if (b == 0)
@@ -312,8 +401,14 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
             struct span *s = a->bins[order[i]][b];
             bin_remove(a, s);
             s = span_carve(a, s, npages, align > PAGE ? align : PAGE);
-            if (s)
+            if (s) {
                 decay_reused(a, order[i], npages, false);
+            } else if (!reserved && arena_span_reserve(a)) {
+                /* Descriptors ran out and base could not map: refilled
+                 * from free huge runs (the span went back to the bins). */
+                reserved = true;
+                goto search;
+            }
             return s;
         }
         if (chunk_new(a) != 0)

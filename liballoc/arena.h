@@ -112,6 +112,11 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero);
 
 /* Descriptor and huge-block helpers for huge.c (lock held unless noted). */
 struct span *arena_span_new(struct arena *a);
+/* After arena_span_new failed (base could not map): make sure two
+ * descriptors are cached, refilling base from a's free huge runs if the
+ * kernel refuses it a mapping. That may shrink or drop free huge runs: the
+ * caller holds no pointer to one. False if there is no memory at all. */
+bool arena_span_reserve(struct arena *a);
 void arena_span_release(struct arena *a, struct span *s);
 void arena_lru_push(struct arena *a, struct span *s, unsigned list);
 void arena_lru_remove(struct arena *a, struct span *s, unsigned list);

@@ -36,6 +36,15 @@ out:
     return ret;
 }
 
+void base_add_block(void *mem, size_t size)
+{
+    pthread_mutex_lock(&base_lock);
+    atomic_fetch_add_explicit(&base_total, size, memory_order_relaxed);
+    base_cur = (uintptr_t)mem;
+    base_end = base_cur + size;
+    pthread_mutex_unlock(&base_lock);
+}
+
 size_t base_mapped(void)
 {
     return atomic_load_explicit(&base_total, memory_order_relaxed);

@@ -13,6 +13,12 @@
 
 /* Zeroed memory of size bytes aligned to align (<= PAGE), or NULL. */
 void *base_alloc(size_t size, size_t align);
+/* Give base a block of zeroed memory the allocator already holds (mem,
+ * size bytes, page-aligned), when the kernel refused base a mapping
+ * (arena.c takes it from free huge runs): it becomes the block base
+ * allocates from; what was left of the previous one is abandoned. Counted
+ * in base_mapped from then on. Thread-safe. */
+void base_add_block(void *mem, size_t size);
 /* Bytes mapped for metadata so far (stats.metadata). */
 size_t base_mapped(void);
 void base_prefork(void);

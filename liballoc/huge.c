@@ -269,14 +269,11 @@ static size_t retain_limit(void)
     return opt.retain ? HUGE_RETAIN_MAX : 0;
 }
 
-/* Map a fresh region and add it to the free runs. On success returns 0 with
- * a->lock held, so the caller carves it before anyone else can take or
- * (retain:false) unmap it. */
-static int region_new(struct arena *a, size_t need, size_t align)
+/* Map a fresh region of size bytes and add it to the free runs. On success
+ * returns 0 with a->lock held, so the caller carves it before anyone else
+ * can take or (retain:false) unmap it. */
+static int region_map(struct arena *a, size_t size, size_t align)
 {
-    /* retain:false maps exactly what the block needs: a bigger region's
-     * unused part would be clean mapped space, which it never keeps. */
-    size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
     void *mem;
     if (os_map_aligned(size, align, &mem) != 0)
         return -1;
@@ -296,6 +293,31 @@ static int region_new(struct arena *a, size_t need, size_t align)
     a->stats.mapped += size;
     run_insert(a, r);
     return 0;
+}
+
+/* A region for a block of need bytes: HUGE_REGION at a time (retain:false
+ * maps exactly what the block needs: a bigger region's unused part would be
+ * clean mapped space, which it never keeps). When the kernel refuses it
+ * (address-space limit, map count, overcommit), the address space the
+ * allocator already holds comes first: exactly need bytes are mapped,
+ * and if that fails too, free huge runs of every arena are given back to
+ * the kernel (huge_release) and the mapping tried again, until it succeeds
+ * or nothing is left to give back. Same contract as region_map; no lock
+ * held on entry. */
+static int region_new(struct arena *a, size_t need, size_t align)
+{
+    size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
+    if (region_map(a, size, align) == 0)
+        return 0;
+    if (size != need && region_map(a, need, align) == 0)
+        return 0;
+    /* need + align: room for os_map_aligned's over-mapping. */
+    if (need + align < need)
+        return -1;
+    while (huge_release(need + align) > 0)
+        if (region_map(a, need, align) == 0)
+            return 0;
+    return -1;
 }
 
 /* Donor pieces moved per allocation at most. */
@@ -319,10 +341,11 @@ static struct span *smallest_dirty(struct arena *a)
  * where dirty runs are too small or too scattered to hold it does not grow
  * the resident footprint by the block's size: fragmented dirty runs are
  * gathered, not kept beside new pages. Whole 2 MiB units, smallest dirty
- * runs first (from their tails). Returns the pages moved. a->lock held on
- * entry and on return, dropped around the system calls; the block is not
- * visible to any other thread yet. Not with retain:false (a clean run is unmapped
- * there, so a purge is what keeps the footprint). */
+ * runs first (from their tails). Returns the pages moved (a donor whose
+ * range could not be refilled counts: its pages are in the block). a->lock
+ * held on entry and on return, dropped around the system calls; the block
+ * is not visible to any other thread yet. Not with retain:false (a clean
+ * run is unmapped there, so a purge is what keeps the footprint). */
 static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs)
 {
     struct span *donor[MOVE_MAX];
@@ -374,7 +397,10 @@ move:
             moved += t->npages;
             huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
         } else if (lost[i]) {
-            /* Unmapped and possibly someone else's now: never used again. */
+            /* The pages did move into the block (it holds data now: not
+             * clean); only the refill failed, so the donor range is
+             * unmapped and possibly someone else's now: never used again. */
+            moved += t->npages;
             a->stats.mapped -= span_bytes(t);
             arena_span_release(a, t);
         } else {
@@ -395,6 +421,7 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     struct span *s = NULL;
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
+    bool reserved = false;
     pthread_mutex_lock(&a->lock);
     for (;;) {
         uintptr_t at;
@@ -402,6 +429,12 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         if (r) {
             size_t dirty = 0;
             s = range_carve(a, r, at, need, &dirty, &cs);
+            if (!s && !reserved && arena_span_reserve(a)) {
+                /* Descriptors ran out and base could not map: refilled
+                 * (perhaps from the free runs, so the search starts over). */
+                reserved = true;
+                continue;
+            }
             if (s && rtree_set(s->start, (uintptr_t)s | 1) != 0) {
                 run_insert(a, s);
                 s = NULL;
@@ -440,17 +473,134 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     return (void *)s->start;
 }
 
+/* ---- free huge space for other uses, when the kernel refuses mappings ---- */
+
+/* Whether r is a better source of free space to take than best: dirty
+ * (or muzzy) runs first, whose pages are resident already, then the
+ * smallest (big runs stay for big blocks). */
+static bool take_better(const struct span *r, const struct span *best, bool dirty_first)
+{
+    if (!best)
+        return true;
+    bool rd = r->state != SPAN_CLEAN, bd = best->state != SPAN_CLEAN;
+    if (rd != bd)
+        return dirty_first ? rd : bd;
+    return r->npages < best->npages;
+}
+
+/* Take the last bytes (whole 2 MiB units, at most r's size) of free run r
+ * out of the free list, the arena's mapped bytes and its dirty decay
+ * backlog; the rest of r stays free in place. Needs no descriptor, so it
+ * never fails (arena.c refills base metadata with it). The range's start
+ * in *addr, its state in *state. Lock held. */
+static void run_take_tail(struct arena *a, struct span *r, size_t bytes, uintptr_t *addr,
+                          unsigned *state)
+{
+    run_unlink(a, r);
+    *state = r->state;
+    if (r->state != SPAN_CLEAN)
+        decay_forget(&a->decay_dirty, bytes >> LG_PAGE); /* leaves ahead of the schedule */
+    a->stats.mapped -= bytes;
+    r->npages -= bytes >> LG_PAGE;
+    *addr = r->start + span_bytes(r);
+    if (r->npages)
+        run_link_after(a, r->prev, r); /* same place: its neighbours did not move */
+    else
+        arena_span_release(a, r);
+}
+
+bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *dirty)
+{
+    struct span *best = NULL;
+    for (struct span *r = a->huge_cache; r; r = r->next)
+        if (take_better(r, best, !clean_first))
+            best = r;
+    if (!best)
+        return false;
+    unsigned state;
+    run_take_tail(a, best, CHUNK, addr, &state);
+    *dirty = state != SPAN_CLEAN;
+    return true;
+}
+
+/* Ranges huge_release unmaps per lock drop. */
+#define RELEASE_BATCH 16
+
+/* Whether giving free huge runs back can let a mapping of want bytes
+ * succeed: not when the address-space limit leaves less room than want
+ * even with every free run unmapped, so a request beyond everything held
+ * fails at once instead of emptying every arena's free runs for nothing.
+ * Free bytes are a racy sum over the arenas, their clean chunk pages
+ * included (it errs toward trying). Any other cause of the refusal (map
+ * count, overcommit): true. */
+static bool release_may_help(size_t want)
+{
+    size_t room = os_as_room();
+    if (room == SIZE_MAX || room >= want)
+        return true;
+    size_t held = 0;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n && room + held < want; i++) {
+        struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (a)
+            held += __atomic_load_n(&a->stats.retained, __ATOMIC_RELAXED) +
+                    (__atomic_load_n(&a->stats.huge_cached, __ATOMIC_RELAXED) << LG_PAGE);
+    }
+    return room + held >= want;
+}
+
+size_t huge_release(size_t want)
+{
+    size_t got = 0;
+    if (!release_may_help(want))
+        return 0;
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n && got < want; i++) {
+        struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!a)
+            continue;
+        pthread_mutex_lock(&a->lock);
+        uintptr_t addr[RELEASE_BATCH];
+        size_t len[RELEASE_BATCH];
+        unsigned k = 0;
+        while (got < want && k < RELEASE_BATCH) {
+            /* Clean runs first: dirty ones save page faults when reused. */
+            struct span *best = NULL;
+            for (struct span *r = a->huge_cache; r; r = r->next)
+                if (take_better(r, best, false))
+                    best = r;
+            if (!best)
+                break;
+            size_t bytes = ALIGN_UP(want - got, CHUNK);
+            if (bytes > span_bytes(best))
+                bytes = span_bytes(best);
+            unsigned state;
+            run_take_tail(a, best, bytes, &addr[k], &state);
+            len[k++] = bytes;
+            got += bytes;
+        }
+        pthread_mutex_unlock(&a->lock);
+        for (unsigned j = 0; j < k; j++)
+            os_unmap((void *)addr[j], len[j]);
+        if (k == RELEASE_BATCH)
+            i--; /* this arena may hold more */
+    }
+    return got;
+}
+
 bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len)
 {
     if (a->stats.retained <= retain_limit())
         return false;
+    /* Only the excess, from a clean run's tail: a whole run (regions that
+     * were mapped next to each other merge into one) could be far more. */
+    size_t excess = ALIGN_UP(a->stats.retained - retain_limit(), CHUNK);
     for (struct span *r = a->huge_cache; r; r = r->next)
         if (r->state == SPAN_CLEAN) {
-            run_unlink(a, r);
-            *addr = r->start;
-            *len = span_bytes(r);
-            a->stats.mapped -= *len;
-            arena_span_release(a, r);
+            size_t bytes = excess < span_bytes(r) ? excess : span_bytes(r);
+            unsigned state;
+            run_take_tail(a, r, bytes, addr, &state);
+            *len = bytes;
             return true;
         }
     return false;

@@ -11,7 +11,9 @@
  * page faults, a wave of frees nothing reuses is purged at once.
  * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
  * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
- * 2 MiB) is never touched by its owner.
+ * 2 MiB) is never touched by its owner. When the kernel refuses a mapping,
+ * the free runs are the reserve: arenas cut chunks and metadata out of
+ * them, and they are given back to make room for a new mapping (below).
  */
 #ifndef HUGE_H
 #define HUGE_H
@@ -36,9 +38,34 @@ struct span *huge_purge_take(struct arena *a, struct span *r, size_t npages);
  * muzzy when !purged, the madvise having failed), or, unmapped with
  * retain:false, its descriptor released. */
 void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged);
-/* One clean run beyond what the arena retains (HUGE_RETAIN_MAX; none with
- * retain:false), out of the list and of stats.mapped: *addr, *len for the
- * caller to unmap after dropping the lock. False if none. */
+/* Clean space beyond what the arena retains (HUGE_RETAIN_MAX; none with
+ * retain:false), whole 2 MiB units from the tail of one clean run (the
+ * excess, or the run if it is smaller), out of the list and of
+ * stats.mapped: *addr, *len for the caller to unmap after dropping the
+ * lock. False if none. */
 bool huge_trim_take(struct arena *a, uintptr_t *addr, size_t *len);
+
+/* Free huge space for other uses when the kernel refuses a mapping (an
+ * address-space limit, vm.max_map_count, overcommit): the slow paths that
+ * failed to map call these, never the normal paths. */
+
+/* One 2 MiB unit of arena a's free runs, for a new chunk of a or for base
+ * metadata: from the run with dirty (or muzzy) pages first, whose pages
+ * are resident (clean first if clean_first: contents known to be zero),
+ * then the smallest run; its last unit. Out of the free runs, a's
+ * stats.mapped (the caller counts it again where it goes) and its dirty
+ * decay backlog. *addr: the unit; *dirty: it was not clean (contents
+ * undefined). False only if a has no free run. Needs no descriptor.
+ * a->lock held. */
+bool huge_chunk_take(struct arena *a, bool clean_first, uintptr_t *addr, bool *dirty);
+/* Give free huge runs of every arena back to the kernel (munmap), clean
+ * ones first, then dirty, smallest first, in whole 2 MiB units from their
+ * tails, until want bytes are released or none is left; stats.mapped,
+ * retained and the decay backlogs follow. Returns the bytes released (may
+ * exceed want by less than a unit; 0: nothing to give back, or an
+ * address-space limit (os_as_room) leaves too little room for want even
+ * with all of it given back, so nothing was). Takes each arena's lock in
+ * turn: the caller holds none. Thread-safe. */
+size_t huge_release(size_t want);
 
 #endif

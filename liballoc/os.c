@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -176,7 +177,10 @@ int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen, size
     return err;
 }
 
-int os_anon_resident(size_t *out)
+/* The first three fields of /proc/self/statm, in pages: size (VmSize),
+ * resident, shared (of: size resident shared text lib data dt). 0 or an
+ * errno. No allocation, no stdio (async-signal-safe). */
+static int statm_read(uint64_t f[3])
 {
     char buf[256];
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -188,10 +192,9 @@ int os_anon_resident(size_t *out)
     if (n <= 0)
         return err ? err : EIO;
     buf[n] = 0;
-    /* Fields in pages: size resident shared text lib data dt. */
-    uint64_t f[3] = {0, 0, 0};
     const char *c = buf;
     for (int i = 0; i < 3; i++) {
+        f[i] = 0;
         while (*c == ' ')
             c++;
         if (*c < '0' || *c > '9')
@@ -199,8 +202,27 @@ int os_anon_resident(size_t *out)
         while (*c >= '0' && *c <= '9')
             f[i] = f[i] * 10 + (uint64_t)(*c++ - '0');
     }
+    return 0;
+}
+
+int os_anon_resident(size_t *out)
+{
+    uint64_t f[3];
+    int err = statm_read(f);
+    if (err)
+        return err;
     *out = (size_t)(f[1] > f[2] ? f[1] - f[2] : 0) << LG_PAGE;
     return 0;
+}
+
+size_t os_as_room(void)
+{
+    struct rlimit rl;
+    uint64_t f[3];
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || statm_read(f) != 0)
+        return SIZE_MAX;
+    uint64_t vm = f[0] << LG_PAGE;
+    return rl.rlim_cur > vm ? (size_t)(rl.rlim_cur - vm) : 0;
 }
 
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out)
@@ -225,19 +247,25 @@ int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **o
 int os_move_pages(void *from, void *to, size_t len, bool *from_lost)
 {
     *from_lost = false;
+    /* The registry is held from the move to the refill: if another thread
+     * maps the hole meanwhile (the refill then fails), its registration
+     * comes after our removal of the hole, not before it. */
+    osmap_hold();
     int err = os_ops.move(from, to, len);
     if (err)
-        return err;
+        goto out;
     void *q = mmap(from, len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
     if (q == from)
-        return 0;
+        goto out;
     /* Old kernels take the flag as a hint: a mapping elsewhere is not ours. */
     err = q == MAP_FAILED ? (errno ? errno : ENOMEM) : EEXIST;
     if (q != MAP_FAILED)
         munmap(q, len);
-    osmap_remove((uintptr_t)from, len);
+    osmap_remove_held((uintptr_t)from, len);
     *from_lost = true;
+out:
+    osmap_release();
     return err;
 }
 

@@ -53,6 +53,11 @@ int os_resident(void *addr, size_t size, unsigned char *vec, size_t veclen,
  * take no RAM and which RSS does not count; this bound caps them. 0 or an
  * errno (no /proc: ENOENT). Async-signal-safe: no allocation, no stdio. */
 int os_anon_resident(size_t *out) WARN_UNUSED;
+/* Bytes the address-space limit (RLIMIT_AS) still lets the process map
+ * (the limit less VmSize, 0 if it is over it), or SIZE_MAX when there is
+ * no limit or it cannot be read. For the allocator's failure paths only:
+ * two system calls (getrlimit, /proc/self/statm). */
+size_t os_as_room(void);
 /* Grow or move a mapping; *out receives the new address. 0 or errno. */
 int os_remap(void *old, size_t oldsize, size_t newsize, void *fixed_at, void **out);
 /* Move the pages of [from, from+len) onto [to, to+len) (both mapped by the

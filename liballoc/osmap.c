@@ -140,6 +140,15 @@ void osmap_remove(uintptr_t addr, size_t size)
     pthread_mutex_unlock(&osmap_lock);
 }
 
+void osmap_hold(void) { pthread_mutex_lock(&osmap_lock); }
+void osmap_release(void) { pthread_mutex_unlock(&osmap_lock); }
+
+void osmap_remove_held(uintptr_t addr, size_t size)
+{
+    if (size)
+        remove_locked(addr, addr + size);
+}
+
 /* Above this much mapped address space, residency is sampled. */
 #define OSMAP_EXACT_MAX ((size_t)1 << 30)
 /* Sampling unit: 2 MiB windows (a chunk; one page table). */

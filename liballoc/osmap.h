@@ -21,6 +21,15 @@
 /* Note [addr, addr+size) as mapped / no longer mapped by the allocator. */
 void osmap_add(uintptr_t addr, size_t size);
 void osmap_remove(uintptr_t addr, size_t size);
+/* Hold the registry across a change to the kernel's mappings that the
+ * caller then records with osmap_remove_held (os_move_pages: a range
+ * unmapped by a move, then mapped again or not): a mapping another thread
+ * makes in that range meanwhile is registered only once the registry is
+ * released, after the removal, never before it (it would be removed with
+ * it). Nothing that registers may run between hold and release. */
+void osmap_hold(void);
+void osmap_release(void);
+void osmap_remove_held(uintptr_t addr, size_t size);
 /* Bytes of the registered ranges that are resident now (kernel's view, in
  * whole pages): exact up to 1 GiB mapped; beyond, 1 GiB of 2 MiB
  * windows spread over the ranges are measured and their resident share is

@@ -47,16 +47,19 @@ int main(void)
     for (int i = 0; i < NLARGE; i++) {
         errno = 0;
         large[i] = malloc((size_t)256 << 10);
-        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d) with 384 MiB of free runs", i,
-                  errno);
+        CHECK_MSG(large[i] != NULL,
+                  "malloc(256 KiB) #%d: NULL (errno %d) with 384 MiB of free runs", i, errno);
         memset(large[i], 0x5a, (size_t)256 << 10);
     }
     for (int i = 0; i < NMIB; i++) {
         errno = 0;
         mib[i] = malloc((size_t)1 << 20);
-        CHECK_MSG(mib[i] != NULL, "malloc(1 MiB) #%d: NULL (errno %d) with 384 MiB of free runs", i, errno);
+        CHECK_MSG(mib[i] != NULL, "malloc(1 MiB) #%d: NULL (errno %d) with 384 MiB of free runs", i,
+                  errno);
         memset(mib[i], 0x6b, (size_t)1 << 20);
     }
+    CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
+    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
     void *h = malloc((size_t)40 << 20);
     CHECK_MSG(h != NULL, "malloc(40 MiB): NULL (errno %d) with 384 MiB of free runs", errno);
     memset(h, 0x7c, (size_t)40 << 20);

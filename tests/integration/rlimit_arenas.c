@@ -1,0 +1,114 @@
+/*
+ * Address space limit (RLIMIT_AS), free space held by another arena: 8 huge
+ * blocks of 24 MiB are allocated from a second arena (arenas.create,
+ * MALLOCX_ARENA) and freed (their runs stay mapped: retain, dirty decay
+ * 10 s). The limit is then set 1 MiB above the current mapping, and the
+ * thread's own arena is asked for 24 MiB of small blocks (1 KiB) and 8 MiB
+ * of large ones (256 KiB), which need new chunks: the kernel refuses every
+ * new mapping, so they must come from the address space the other arena
+ * holds (given back to the kernel and mapped again). Before, each request
+ * failed with ENOMEM as soon as the arena's chunks were full, while 192 MiB
+ * of free runs were mapped. Checked: every block succeeds and keeps its
+ * contents; the other arena's stats.arenas.<i>.mapped dropped by at least
+ * what the new chunks took, its retained bytes stay within its mapped ones,
+ * and stats.mapped stays within the process's VmSize; a request beyond
+ * everything held still fails cleanly (NULL, ENOMEM).
+ */
+#include "check.h"
+
+#include <sys/resource.h>
+
+#define MiB ((size_t)1 << 20)
+
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK_NONNULL(f);
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmSize:", 7) == 0)
+            kb = strtoul(line + 7, NULL, 10);
+    fclose(f);
+    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
+    return kb << 10;
+}
+
+static size_t arena_stat(unsigned idx, const char *leaf)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "stats.arenas.%u.%s", idx, leaf);
+    return tl_stat_size(name);
+}
+
+int main(void)
+{
+    tl_require_liballoc();
+    enum { NHUGE = 8, NSMALL = 24 * 1024, NLARGE = 32 };
+    unsigned other;
+    size_t sz = sizeof(other);
+    CHECK_I(mallctl("arenas.create", &other, &sz, NULL, 0), ==, 0);
+    void *huge[NHUGE];
+    for (int i = 0; i < NHUGE; i++) {
+        huge[i] = mallocx(24 * MiB, MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE);
+        CHECK_NONNULL(huge[i]);
+        memset(huge[i], i + 1, 24 * MiB);
+    }
+    for (int i = 0; i < NHUGE; i++)
+        dallocx(huge[i], MALLOCX_TCACHE_NONE);
+    size_t other_mapped0 = arena_stat(other, "mapped");
+    CHECK_U(other_mapped0, >=, NHUGE * 24 * MiB);
+
+    /* The small and large blocks' pointer arrays, before the limit. */
+    void **small = malloc(NSMALL * sizeof(void *));
+    void **large = malloc(NLARGE * sizeof(void *));
+    CHECK_NONNULL(small);
+    CHECK_NONNULL(large);
+    size_t lim = vm_size() + MiB;
+    struct rlimit rl = {lim, lim};
+    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+
+    for (int i = 0; i < NSMALL; i++) {
+        errno = 0;
+        small[i] = malloc(1024);
+        CHECK_MSG(small[i] != NULL, "malloc(1 KiB) #%d: NULL (errno %d) with 192 MiB of free runs",
+                  i, errno);
+        memset(small[i], (unsigned char)i, 1024);
+    }
+    for (int i = 0; i < NLARGE; i++) {
+        errno = 0;
+        large[i] = malloc(256 << 10);
+        CHECK_MSG(large[i] != NULL,
+                  "malloc(256 KiB) #%d: NULL (errno %d) with 192 MiB of free runs", i, errno);
+        memset(large[i], 0x5a, 256 << 10);
+    }
+    /* The new chunks' 32 MiB came out of the other arena's free runs. */
+    size_t other_mapped1 = arena_stat(other, "mapped");
+    CHECK_U(other_mapped1 + 24 * MiB, <=, other_mapped0);
+    CHECK_U(arena_stat(other, "retained"), <=, other_mapped1);
+    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+
+    /* Beyond everything held: a clean failure. */
+    errno = 0;
+    void *too = malloc((size_t)1 << 30);
+    CHECK_NULL(too);
+    CHECK_I(errno, ==, ENOMEM);
+
+    for (int i = 0; i < NSMALL; i++) {
+        const unsigned char *b = small[i];
+        CHECK_MSG(b[0] == (unsigned char)i && b[1023] == (unsigned char)i,
+                  "small block %d: 0x%02x 0x%02x", i, b[0], b[1023]);
+        free(small[i]);
+    }
+    for (int i = 0; i < NLARGE; i++) {
+        const unsigned char *b = large[i];
+        for (size_t k = 0; k < (256 << 10); k += 4096)
+            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
+        free(large[i]);
+    }
+    free(small);
+    free(large);
+    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    printf("ok\n");
+    return 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * No new mapping at all: the address-space limit (RLIMIT_AS) is set 64 MiB
+ * below what the process maps already, so the kernel refuses every mapping
+ * (as when vm.max_map_count is reached, which a test cannot set) and giving
+ * a few MiB back does not help. 8 huge blocks of 24 MiB were freed before
+ * (their runs stay mapped: retain, dirty decay 10 s). Small blocks (8 MiB
+ * of 512 B) and large ones (64 x 256 KiB) that need new chunks must be
+ * served by cutting chunks out of the free huge runs in place: the
+ * arena's stats.arenas.<i>.mapped and the process's VmSize are exactly
+ * the same afterwards (nothing unmapped and mapped again), and every block
+ * keeps its contents. Before, the first request that needed a chunk failed
+ * with ENOMEM. A huge block larger than every free run still fails cleanly
+ * (NULL, ENOMEM) without giving the free runs back (VmSize unchanged: no
+ * room could come of it); one that fits a free run succeeds.
+ */
+#include "check.h"
+
+#include <sys/resource.h>
+
+#define MiB ((size_t)1 << 20)
+
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK_NONNULL(f);
+    char line[256];
+    size_t kb = 0;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "VmSize:", 7) == 0)
+            kb = strtoul(line + 7, NULL, 10);
+    fclose(f);
+    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
+    return kb << 10;
+}
+
+int main(void)
+{
+    tl_require_liballoc();
+    enum { NHUGE = 8, NSMALL = 16 * 1024, NLARGE = 64 };
+    void *huge[NHUGE];
+    for (int i = 0; i < NHUGE; i++) {
+        huge[i] = malloc(24 * MiB);
+        CHECK_NONNULL(huge[i]);
+        memset(huge[i], i + 1, 24 * MiB);
+    }
+    for (int i = 0; i < NHUGE; i++)
+        free(huge[i]);
+    void **small = malloc(NSMALL * sizeof(void *));
+    void **large = malloc(NLARGE * sizeof(void *));
+    CHECK_NONNULL(small);
+    CHECK_NONNULL(large);
+    unsigned ind;
+    size_t sz = sizeof(ind);
+    CHECK_I(mallctl("thread.arena", &ind, &sz, NULL, 0), ==, 0);
+    char mapped_name[64];
+    snprintf(mapped_name, sizeof(mapped_name), "stats.arenas.%u.mapped", ind);
+    size_t arena_mapped0 = tl_stat_size(mapped_name);
+    size_t vm0 = vm_size();
+    size_t lim = vm0 - 64 * MiB;
+    struct rlimit rl = {lim, lim};
+    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+
+    for (int i = 0; i < NSMALL; i++) {
+        errno = 0;
+        small[i] = malloc(512);
+        CHECK_MSG(small[i] != NULL, "malloc(512) #%d: NULL (errno %d) with free huge runs", i,
+                  errno);
+        memset(small[i], (unsigned char)i, 512);
+    }
+    for (int i = 0; i < NLARGE; i++) {
+        errno = 0;
+        large[i] = malloc(256 << 10);
+        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d) with free huge runs", i,
+                  errno);
+        memset(large[i], 0x5a, 256 << 10);
+    }
+    /* Cut in place: no address space went back to the kernel or came from it. */
+    CHECK_U(tl_stat_size(mapped_name), ==, arena_mapped0);
+    CHECK_U(vm_size(), ==, vm0);
+    CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
+
+    errno = 0;
+    void *too = malloc(512 * MiB);
+    CHECK_NULL(too);
+    CHECK_I(errno, ==, ENOMEM);
+    void *h = malloc(16 * MiB);
+    CHECK_MSG(h != NULL, "malloc(16 MiB): NULL (errno %d) with free huge runs", errno);
+    memset(h, 0x7c, 16 * MiB);
+    /* The failure gave nothing back (it could not have made room) and the
+     * 16 MiB came from a free run. */
+    CHECK_U(vm_size(), ==, vm0);
+
+    for (int i = 0; i < NSMALL; i++) {
+        const unsigned char *b = small[i];
+        CHECK_MSG(b[0] == (unsigned char)i && b[511] == (unsigned char)i,
+                  "small block %d: 0x%02x 0x%02x", i, b[0], b[511]);
+        free(small[i]);
+    }
+    for (int i = 0; i < NLARGE; i++) {
+        const unsigned char *b = large[i];
+        for (size_t k = 0; k < (256 << 10); k += 4096)
+            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
+        free(large[i]);
+    }
+    free(h);
+    free(small);
+    free(large);
+    printf("ok\n");
+    return 0;
+}
