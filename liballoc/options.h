@@ -9,9 +9,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "config.h" /* CONFIG_FREE_LIST_PROTECT, a default in options.def */
 
 #define OPT_STRING_MAX 4097
+
+/* free_list_protect's default (options.def): on only in builds made with
+ * FREE_LIST_PROTECT=1, the same switch as config.h's config_free_list_protect. */
+#ifdef ALLOC_FREE_LIST_PROTECT
+#define OPT_FREE_LIST_PROTECT_DEFAULT true
+#else
+#define OPT_FREE_LIST_PROTECT_DEFAULT false
+#endif
 
 struct options {
 #define OPT_BOOL(n, d, doc) bool n;

@@ -29,6 +29,7 @@
 
 #include "alloc.h"
 #include "ctl.h"
+#include "options.h"
 
 /* ---- roff output ---- */
 
