@@ -122,6 +122,11 @@ static size_t dirty_pages(const struct arena *a)
     return a->stats.ndirty + a->stats.huge_cached;
 }
 
+bool decay_pending(void)
+{
+    return atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0;
+}
+
 void decay_poke_if_needed(void)
 {
     static _Atomic uint64_t next_poke;
@@ -143,6 +148,12 @@ void decay_freed(struct arena *a, struct span *s)
     if (a->decay_dirty.ms > 0 && dirty_pages(a) + s->npages > a->poke_mark + POKE_PAGES) {
         a->poke_mark = dirty_pages(a) + s->npages;
         atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+    }
+    /* Purge work from now on: ticks stay close together (decay_pending)
+     * until a decay run finds nothing left to purge. */
+    if (a->decay_dirty.ms > 0 && !a->pending) {
+        a->pending = true;
+        atomic_fetch_add_explicit(&arenas_pending, 1, memory_order_relaxed);
     }
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
@@ -411,7 +422,7 @@ static void decay_idle_arenas(uint64_t now)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = arenas[i];
-        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0))
+        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
             continue;
         if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
             continue;
@@ -423,12 +434,17 @@ static void decay_idle_arenas(uint64_t now)
 void decay_tick(struct arena *a)
 {
     uint64_t now = decay_now();
+    /* A poke its rate limit held back goes out with the next tick of any
+     * thread, rather than waiting for the next arena slow path. */
+    decay_poke_if_needed();
     decay_idle_arenas(now);
     if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
         return;
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return;
-    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0)
+    /* Nothing to purge: done, once a run has cleared the pending mark (a
+     * wave may have purged everything since the last run). */
+    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0 && !a->pending)
         return;
     decay_run(a, false);
 }

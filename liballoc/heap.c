@@ -699,6 +699,19 @@ static void heap_tick(struct heap *h, bool on_free)
         h->tick_next = h->allocated + h->tick_bytes;
     if (on_free || nudged)
         __atomic_store_n(&h->free_next, h->deallocated + h->free_tick_bytes, __ATOMIC_RELAXED);
+    /* Purge work pending: no side waits more than DECAY_TICK_BYTES (decay.h),
+     * so a thread that goes quiet after a burst still drives decay. */
+    if (decay_pending()) {
+        if (h->tick_bytes > DECAY_TICK_BYTES)
+            h->tick_bytes = DECAY_TICK_BYTES;
+        if (h->free_tick_bytes > DECAY_TICK_BYTES)
+            h->free_tick_bytes = DECAY_TICK_BYTES;
+        if (h->tick_next > h->allocated + h->tick_bytes)
+            h->tick_next = h->allocated + h->tick_bytes;
+        uint64_t f = h->deallocated + h->free_tick_bytes;
+        if (__atomic_load_n(&h->free_next, __ATOMIC_RELAXED) > f)
+            __atomic_store_n(&h->free_next, f, __ATOMIC_RELAXED);
+    }
 }
 
 static void heap_set_next_event(struct heap *h)
