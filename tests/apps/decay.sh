@@ -2,8 +2,8 @@
 # Decay (dirty_decay_ms 1000, muzzy 0): a burst of 40 MiB of small and
 # medium blocks, 5 MiB in each of 8 new arenas, so that no free purges any
 # of it at once (the wave rule of liballoc/decay.h starts at 8 MiB per
-# arena): right after the free at most 10% is back, and only the decay
-# schedule can return the rest, after time has passed:
+# arena): right after the free at most half is back (see check_kept), and
+# only the decay schedule can return the rest, after time has passed:
 #  - light activity (a small malloc/free every 10 ms, no background thread):
 #    >= 90% back, through the quiet thread's own decay ticks;
 #  - idle (sleep) with background_thread:true: >= 90% back, through the
@@ -32,10 +32,13 @@ run() { # conf mode [secs [pct]]
 }
 
 atfree() { sed -n 's/^at_free_pct \([0-9-]*\).*/\1/p'; }
-check_kept() { # case: at most 10% back right after the free
+# At most half back right after the free: a decay run may come at once and
+# purge a whole page run (decay.h), and an arena's freed 5 MiB may have
+# merged into one; a purge at the free (the wave rule's) takes it all.
+check_kept() { # case
     local a
     a=$(atfree < "$out/last.txt")
-    [ -n "$a" ] && [ "$a" -le 10 ] || { echo "FAIL: $1: ${a:-?}% back right after the free (purged at once)"; fail=1; }
+    [ -n "$a" ] && [ "$a" -le 50 ] || { echo "FAIL: $1: ${a:-?}% back right after the free (purged at once)"; fail=1; }
 }
 
 run dirty_decay_ms:1000,muzzy_decay_ms:0 light 6 90
