@@ -85,7 +85,7 @@
  * (decay_pending: from the first free into an arena with a positive decay
  * time until a decay run leaves nothing to purge), no thread's ticks are
  * more than DECAY_TICK_BYTES apart, on either side: the quiet thread ticks
- * after a few KiB of allocation or frees, and decay keeps its schedule.
+ * after 64 KiB of allocation or of frees, and decay keeps its schedule.
  * Without any allocator call (a thread that sleeps), only background
  * threads purge (background_thread:true), as in jemalloc.
  */
@@ -177,10 +177,12 @@ void decay_tick(struct arena *a);
  * changed with the pages it already holds, and run decay. Takes a->lock. */
 void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
 /* Largest number of bytes of allocation (and of frees) between two decay
- * ticks of a thread while purge work is pending (see above): one clock read
- * per 4 KiB on busy paths; a quiet thread doing 64-byte blocks every 10 ms
- * ticks within 0.7 s. */
-#define DECAY_TICK_BYTES ((uint64_t)4096)
+ * ticks of a thread while purge work is pending (see above): a quiet thread
+ * allocating and freeing 1 KiB every 10 ms ticks within 0.7 s (jemalloc's
+ * 1000 events take 5 s at that pace). Smaller costs busy threads one clock
+ * read per interval: 16 KiB made larson-2t ~10% slower, 4 KiB ~40%; 64 KiB
+ * is within the noise. */
+#define DECAY_TICK_BYTES ((uint64_t)65536)
 
 /* True while some arena has purge work pending (decay_freed sets it, a decay
  * run that leaves nothing to purge clears it). Lock-free; any thread. */

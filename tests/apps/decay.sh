@@ -4,7 +4,7 @@
 # of it at once (the wave rule of liballoc/decay.h starts at 8 MiB per
 # arena): right after the free at most half is back (see check_kept), and
 # only the decay schedule can return the rest, after time has passed:
-#  - light activity (a small malloc/free every 10 ms, no background thread):
+#  - light activity (a 1 KiB malloc/free every 10 ms, no background thread):
 #    >= 90% back, through the quiet thread's own decay ticks;
 #  - idle (sleep) with background_thread:true: >= 90% back, through the
 #    background threads;

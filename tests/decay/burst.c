@@ -2,7 +2,7 @@
  * Decay of bursts of small and medium blocks (16 B - 64 KiB).
  * usage: burst MODE [SECS [PCT]]   where MODE is
  *   light  - a burst left to the decay schedule (see below); after the free,
- *            a small malloc/free every 10 ms
+ *            a 1 KiB malloc/free every 10 ms
  *   idle   - the same burst; after the free, sleep (background_thread:true
  *            does the work)
  *   arenas - 512 MiB bursts in two arenas; arena B gets dirty_decay_ms -1;
@@ -116,7 +116,7 @@ static void wait_light(double secs)
     while (now() < end) {
         /* Through a volatile pointer: the compiler may drop a malloc/free
          * pair whose block is never used. */
-        void *volatile p = malloc(64);
+        void *volatile p = malloc(1024);
         *(volatile char *)p = 1;
         free(p);
         usleep(10000);

@@ -2,14 +2,15 @@
  * decay_quiet: a thread that goes quiet after a burst of frees still gives
  * the burst back on schedule (dirty_decay_ms:1000, muzzy 0, no background
  * thread: decay_quiet.conf). After the burst the thread only does light
- * work: one 256-byte malloc/free every 2 ms.
+ * work: one 1 KiB malloc/free every 2 ms (512 KiB/s).
  *
  * Before, a thread's decay ticks came every 1 MiB of allocation or of frees
  * once it had been busy, and the poke meant to wake a quiet thread was
  * swallowed by its rate limit or used up by the burst's own next free: about
  * one burst in four (bench/decay, two 256 MiB bursts at 10 s) stayed
  * resident for minutes, nothing calling decay at all. Now the tick interval
- * is capped at DECAY_TICK_BYTES while purge work is pending (decay.h).
+ * is capped at DECAY_TICK_BYTES (64 KiB: 0.13 s of this light work) while
+ * purge work is pending (decay.h).
  *
  *  - bursts: 10 rounds of ~64 MiB of blocks of 16 B - 16 KiB in the
  *    thread's arena, each begun with 1 MiB of small blocks freed (an arena
@@ -47,7 +48,7 @@ static size_t pdirty(unsigned ar)
 /* The light work that drives the ticks. */
 static void light(void)
 {
-    free(tl_opaque(malloc(tl_opaque_size(256))));
+    free(tl_opaque(malloc(tl_opaque_size(1024))));
     usleep(2000);
 }
 
