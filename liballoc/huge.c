@@ -374,6 +374,9 @@ move:
             moved += t->npages;
             huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
         } else if (lost[i]) {
+            /* The pages did move into the block (only the donor's new
+             * mapping failed): the block holds them, so it is not zero. */
+            moved += t->npages;
             /* Unmapped and possibly someone else's now: never used again. */
             a->stats.mapped -= span_bytes(t);
             arena_span_release(a, t);
