@@ -66,7 +66,7 @@ struct arena {
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
-    bool pending;                               /* last decay pass left purge work for later */
+    bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     unsigned nthreads;                          /* heaps using this arena */
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
     struct heap *shared;                        /* cache-less small allocations from this arena */

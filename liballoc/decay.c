@@ -113,13 +113,32 @@ size_t decay_limit(struct decay *d, uint64_t now)
 /* Spans purged per lock drop. */
 #define PURGE_BATCH 32
 
-static _Atomic bool decay_poke;    /* see decay_poke_if_needed */
-static _Atomic int arenas_pending; /* arenas whose last decay pass left work for later */
+/* Each on a cache line of its own: every decay tick of every thread reads
+ * arenas_pending (decay_pending), and frees set decay_poke. */
+static _Alignas(64) _Atomic bool decay_poke; /* see decay_poke_if_needed */
+static struct {
+    _Alignas(64) _Atomic int n; /* arenas with purge work pending (a->pending) */
+    char pad[60];               /* nothing else on its line */
+} pending_line;
+#define arenas_pending (pending_line.n)
+
+/* Set decay_poke, without a store (a cache line taken from other threads)
+ * when it is set already. */
+static inline void poke_set(void)
+{
+    if (!atomic_load_explicit(&decay_poke, memory_order_relaxed))
+        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+}
 
 /* Dirty pages of every kind an arena holds. Lock held (or a racy read). */
 static size_t dirty_pages(const struct arena *a)
 {
     return a->stats.ndirty + a->stats.huge_cached;
+}
+
+bool decay_pending(void)
+{
+    return atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0;
 }
 
 void decay_poke_if_needed(void)
@@ -139,10 +158,16 @@ void decay_freed(struct arena *a, struct span *s)
     /* Any arena's pending purge work keeps threads ticking (rate-limited), even
      * while this thread only frees into an arena that never purges. */
     if (atomic_load_explicit(&arenas_pending, memory_order_relaxed) > 0)
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+        poke_set();
     if (a->decay_dirty.ms > 0 && dirty_pages(a) + s->npages > a->poke_mark + POKE_PAGES) {
         a->poke_mark = dirty_pages(a) + s->npages;
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+        poke_set();
+    }
+    /* Purge work from now on: ticks stay close together (decay_pending)
+     * until a decay run finds nothing left to purge. */
+    if (a->decay_dirty.ms > 0 && !a->pending) {
+        a->pending = true;
+        atomic_fetch_add_explicit(&arenas_pending, 1, memory_order_relaxed);
     }
     s->state = SPAN_DIRTY;
     s->freed_ns = decay_now();
@@ -395,7 +420,7 @@ void decay_run(struct arena *a, bool force)
     }
     pthread_mutex_unlock(&a->lock);
     if (pending) {
-        atomic_store_explicit(&decay_poke, true, memory_order_relaxed);
+        poke_set();
         decay_poke_if_needed();
     }
 }
@@ -411,7 +436,7 @@ static void decay_idle_arenas(uint64_t now)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = arenas[i];
-        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0))
+        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
             continue;
         if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
             continue;
@@ -423,12 +448,17 @@ static void decay_idle_arenas(uint64_t now)
 void decay_tick(struct arena *a)
 {
     uint64_t now = decay_now();
+    /* A poke its rate limit held back goes out with the next tick of any
+     * thread, rather than waiting for the next arena slow path. */
+    decay_poke_if_needed();
     decay_idle_arenas(now);
     if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
         return;
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return;
-    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0)
+    /* Nothing to purge: done, once a run has cleared the pending mark (a
+     * wave may have purged everything since the last run). */
+    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0 && !a->pending)
         return;
     decay_run(a, false);
 }

@@ -75,6 +75,19 @@
  * visit idle arenas now and then; background threads call decay_run; an
  * arena left with purge work pokes every thread heap (decay_poke_if_needed)
  * so that idle threads still tick.
+ *
+ * A thread's ticks come every so many bytes of allocation and of frees
+ * (heap.c), up to 1 MiB apart for a busy thread. A thread that goes quiet
+ * after a burst (a few small blocks a second) would then not tick for
+ * minutes, and nothing else may: a poke is one-shot and rate-limited, and
+ * the burst's own frees can use it up (one run in four of bench/decay kept
+ * a 256 MiB burst that way). So while any arena has purge work pending
+ * (decay_pending: from the first free into an arena with a positive decay
+ * time until a decay run leaves nothing to purge), no thread's ticks are
+ * more than DECAY_TICK_BYTES apart, on either side: the quiet thread ticks
+ * after 64 KiB of allocation or of frees, and decay keeps its schedule.
+ * Without any allocator call (a thread that sleeps), only background
+ * threads purge (background_thread:true), as in jemalloc.
  */
 #ifndef DECAY_H
 #define DECAY_H
@@ -163,6 +176,17 @@ void decay_tick(struct arena *a);
 /* Set an arena's decay times (-1, 0 or ms), restarting the schedule that
  * changed with the pages it already holds, and run decay. Takes a->lock. */
 void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);
+/* Largest number of bytes of allocation (and of frees) between two decay
+ * ticks of a thread while purge work is pending (see above): a quiet thread
+ * allocating and freeing 1 KiB every 10 ms ticks within 0.7 s (jemalloc's
+ * 1000 events take 5 s at that pace). Smaller costs busy threads one clock
+ * read per interval: 16 KiB made larson-2t ~10% slower, 4 KiB ~40%; 64 KiB
+ * is within the noise. */
+#define DECAY_TICK_BYTES ((uint64_t)65536)
+
+/* True while some arena has purge work pending (decay_freed sets it, a decay
+ * run that leaves nothing to purge clears it). Lock-free; any thread. */
+bool decay_pending(void);
 /* Wake every thread heap's decay ticking (rate-limited to every 5 ms) if an
  * arena got pages to purge or still has some. Lock-free; any thread. */
 void decay_poke_if_needed(void);

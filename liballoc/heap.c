@@ -705,11 +705,14 @@ static void heap_tick(struct heap *h, bool on_free)
                   atomic_exchange_explicit(&h->nudge, 0, memory_order_relaxed);
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
     uint64_t *bytes = on_free ? &h->free_tick_bytes : &h->tick_bytes;
+    /* Purge work pending: no side waits more than DECAY_TICK_BYTES (decay.h),
+     * so a thread that goes quiet after a burst still drives decay. */
+    uint64_t max = decay_pending() ? DECAY_TICK_BYTES : TICK_MAX_BYTES;
     if (nudged)
         h->tick_bytes = h->free_tick_bytes = TICK_MIN_BYTES;
     else if (dt > 10000000)
         *bytes = TICK_MIN_BYTES;
-    else if (dt < 1000000 && *bytes < TICK_MAX_BYTES)
+    else if (dt < 1000000 && *bytes < max)
         *bytes *= 2;
     if (nudged || dt >= 1000000) {
         h->last_tick_ns = now;
@@ -722,10 +725,25 @@ static void heap_tick(struct heap *h, bool on_free)
         heap_sweep(now);
         background_poll();
     }
+    if (*bytes > max)
+        *bytes = max;
     if (!on_free || nudged)
         h->tick_next = h->allocated + h->tick_bytes;
     if (on_free || nudged)
         __atomic_store_n(&h->free_next, h->deallocated + h->free_tick_bytes, __ATOMIC_RELAXED);
+    /* The other side's interval, if it grew before the work was pending. */
+    if (on_free && h->tick_bytes > max) {
+        h->tick_bytes = max;
+        if (h->tick_next > h->allocated + max)
+            h->tick_next = h->allocated + max;
+    } else if (!on_free && h->free_tick_bytes > max) {
+        h->free_tick_bytes = max;
+        /* Lowered only if no nudge (0) came meanwhile. */
+        uint64_t f = h->deallocated + max, cur = __atomic_load_n(&h->free_next, __ATOMIC_RELAXED);
+        if (cur > f)
+            __atomic_compare_exchange_n(&h->free_next, &cur, f, false, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED);
+    }
 }
 
 static void heap_set_next_event(struct heap *h)

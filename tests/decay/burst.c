@@ -1,10 +1,18 @@
 /*
- * Decay of a 512 MiB burst of small and medium blocks (16 B - 64 KiB).
+ * Decay of bursts of small and medium blocks (16 B - 64 KiB).
  * usage: burst MODE [SECS [PCT]]   where MODE is
- *   light  - after the free, a small malloc/free every 10 ms
- *   idle   - after the free, sleep (background_thread:true does the work)
- *   arenas - burst in two arenas; arena B gets dirty_decay_ms -1; prints
- *            both arenas' dirty pages after the wait
+ *   light  - a burst left to the decay schedule (see below); after the free,
+ *            a 1 KiB malloc/free every 10 ms
+ *   idle   - the same burst; after the free, sleep (background_thread:true
+ *            does the work)
+ *   arenas - 512 MiB bursts in two arenas; arena B gets dirty_decay_ms -1;
+ *            prints both arenas' dirty pages after the wait
+ * light and idle free 5 MiB in each of 8 new arenas (40 MiB): below the
+ * wave rule's 8 MiB per arena (liballoc/decay.h), so no free purges any of
+ * it at once and only the decay schedule (ticks or background threads,
+ * after time has passed) can give it back. They print "at_free_pct A"
+ * (percent of the burst given back right after the free: near 0 unless
+ * something purged it at the free).
  * The wait polls every 100 ms and lasts SECS seconds (default 2) or, with
  * PCT, ends as soon as PCT percent of the burst went back to the kernel
  * (light, idle) or arena A holds at most 16 MiB dirty (arenas, any PCT):
@@ -22,6 +30,9 @@
 #include <unistd.h>
 
 #define BURST ((size_t)512 << 20)
+/* light and idle: SMALL_BURST in each of NARENAS new arenas. */
+#define SMALL_BURST ((size_t)5 << 20)
+#define NARENAS 8
 
 static long rss_kb(void)
 {
@@ -56,19 +67,27 @@ static size_t pick(void)
     return 8192 + rng % (56 << 10);
 }
 
-/* Allocate and touch ~BURST bytes; returns the block array. */
-static void **burst(size_t *count)
+/* Allocate and touch ~bytes bytes into v (at most cap blocks); returns the
+ * number of blocks. */
+static size_t fill(void **v, size_t cap, size_t bytes)
 {
-    size_t cap = BURST / 16, n = 0, total = 0;
-    void **v = malloc(cap * sizeof(void *));
-    while (total < BURST && n < cap) {
+    size_t n = 0, total = 0;
+    while (total < bytes && n < cap) {
         size_t s = pick();
         v[n] = malloc(s);
         memset(v[n], 0x5a, s);
         total += s;
         n++;
     }
-    *count = n;
+    return n;
+}
+
+/* Allocate and touch ~bytes bytes; returns the block array. */
+static void **burst(size_t bytes, size_t *count)
+{
+    size_t cap = bytes / 16;
+    void **v = malloc(cap * sizeof(void *));
+    *count = fill(v, cap, bytes);
     return v;
 }
 
@@ -95,7 +114,9 @@ static void wait_light(double secs)
 {
     double end = now() + secs;
     while (now() < end) {
-        void *p = malloc(64);
+        /* Through a volatile pointer: the compiler may drop a malloc/free
+         * pair whose block is never used. */
+        void *volatile p = malloc(1024);
         *(volatile char *)p = 1;
         free(p);
         usleep(10000);
@@ -120,10 +141,10 @@ int main(int argc, char **argv)
         if (mallctl(name, NULL, NULL, &never, sizeof(never)) != 0)
             return 2;
         size_t na, nb;
-        void **va = burst(&na);
+        void **va = burst(BURST, &na);
         release(va, na);
         mallctl("thread.arena", NULL, NULL, &b, sizeof(b));
-        void **vb = burst(&nb);
+        void **vb = burst(BURST, &nb);
         release(vb, nb);
         mallctl("thread.arena", NULL, NULL, &a0, sizeof(a0));
         double t0 = now();
@@ -134,12 +155,32 @@ int main(int argc, char **argv)
                arena_pdirty(a0) * 4096 >> 20, b, arena_pdirty(b) * 4096 >> 20, now() - t0);
         return 0;
     }
+    /* The burst, NARENAS x SMALL_BURST in new arenas; the block arrays come
+     * from the thread's arena first and are resident in base. */
+    enum { CAP = SMALL_BURST / 256 };
+    static void *v[NARENAS][CAP];
+    size_t n[NARENAS];
+    memset(v, 0, sizeof(v));
+    unsigned a0;
+    size_t len = sizeof(a0);
+    mallctl("thread.arena", &a0, &len, NULL, 0);
     long base = rss_kb();
-    size_t n;
-    void **v = burst(&n);
+    for (int i = 0; i < NARENAS; i++) {
+        unsigned a;
+        len = sizeof(a);
+        if (mallctl("arenas.create", &a, &len, NULL, 0) != 0 ||
+            mallctl("thread.arena", NULL, NULL, &a, sizeof(a)) != 0)
+            return 2;
+        n[i] = fill(v[i], CAP, SMALL_BURST);
+    }
     long peak = rss_kb();
     long burst_kb = peak - base;
-    release(v, n);
+    for (int i = 0; i < NARENAS; i++)
+        for (size_t k = 0; k < n[i]; k++)
+            free(v[i][k]);
+    mallctl("thread.arena", NULL, NULL, &a0, sizeof(a0));
+    long at_free = burst_kb > 0 ? 100 * (peak - rss_kb()) / burst_kb : 0;
+    printf("at_free_pct %ld\n", at_free);
     double t0 = now(), next_print = 0.5;
     long pct = 0;
     for (;;) {
