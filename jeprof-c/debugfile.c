@@ -699,18 +699,28 @@ static const char *section_label(const struct elfview *v, size_t i, char *buf, s
     return buf;
 }
 
+/* The whole of fd mapped read-only (its length in *len) when it is a
+ * regular file that can hold an ELF header; else NULL (the caller reads
+ * it through libelf as it is). */
+static const unsigned char *map_regular(int fd, size_t *len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
+        return NULL;
+    *len = (size_t)st.st_size;
+    const unsigned char *img = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
+    return img == MAP_FAILED ? NULL : img;
+}
+
 /* A dwz alt file (fd, name): libdwfl keeps the libelf handle it checked
  * its build id with and reads the file through it, so no copy can stand
  * in; warns when a section cannot be read (libdw 0.188 cannot inflate
  * zstd). Returns fd. */
 static int alt_checked(int fd, const char *name)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
-        return fd;
-    size_t flen = (size_t)st.st_size;
-    const unsigned char *img = mmap(NULL, flen, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (img == MAP_FAILED)
+    size_t flen;
+    const unsigned char *img = map_regular(fd, &flen);
+    if (!img)
         return fd;
     struct elfview v;
     struct zsec *z = NULL;
@@ -735,12 +745,9 @@ static int alt_checked(int fd, const char *name)
 
 int debugfile_inflated(int fd, const char *name)
 {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
-        return fd;
-    size_t flen = (size_t)st.st_size;
-    const unsigned char *img = mmap(NULL, flen, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (img == MAP_FAILED)
+    size_t flen;
+    const unsigned char *img = map_regular(fd, &flen);
+    if (!img)
         return fd;
     struct elfview v;
     struct zsec *z = NULL;
