@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,6 +248,25 @@ static inline size_t tl_rss(void)
     CHECK(fscanf(f, "%lu %lu", &size, &res) == 2);
     fclose(f);
     return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Mapped address space in bytes (VmSize), from /proc/self/statm. */
+static inline size_t tl_vm_size(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0;
+    CHECK_NONNULL(f);
+    CHECK(fscanf(f, "%lu", &size) == 1);
+    fclose(f);
+    CHECK_MSG(size > 0, "no size in /proc/self/statm");
+    return (size_t)size * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Limit the address space (RLIMIT_AS, soft and hard) to bytes. */
+static inline void tl_limit_as(size_t bytes)
+{
+    struct rlimit rl = {bytes, bytes};
+    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
 }
 
 /* --- PRNG ----------------------------------------------------------------- */

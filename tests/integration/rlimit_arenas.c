@@ -16,23 +16,7 @@
  */
 #include "check.h"
 
-#include <sys/resource.h>
-
 #define MiB ((size_t)1 << 20)
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
 
 static size_t arena_stat(unsigned idx, const char *leaf)
 {
@@ -64,9 +48,8 @@ int main(void)
     void **large = malloc(NLARGE * sizeof(void *));
     CHECK_NONNULL(small);
     CHECK_NONNULL(large);
-    size_t lim = vm_size() + MiB;
-    struct rlimit rl = {lim, lim};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    size_t lim = tl_vm_size() + MiB;
+    tl_limit_as(lim);
 
     for (int i = 0; i < NSMALL; i++) {
         errno = 0;
@@ -86,7 +69,7 @@ int main(void)
     size_t other_mapped1 = arena_stat(other, "mapped");
     CHECK_U(other_mapped1 + 24 * MiB, <=, other_mapped0);
     CHECK_U(arena_stat(other, "retained"), <=, other_mapped1);
-    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
 
     /* Beyond everything held: a clean failure. */
     errno = 0;
@@ -108,7 +91,7 @@ int main(void)
     }
     free(small);
     free(large);
-    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
     printf("ok\n");
     return 0;
 }

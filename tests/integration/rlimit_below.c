@@ -15,23 +15,7 @@
  */
 #include "check.h"
 
-#include <sys/resource.h>
-
 #define MiB ((size_t)1 << 20)
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
 
 int main(void)
 {
@@ -55,10 +39,9 @@ int main(void)
     char mapped_name[64];
     snprintf(mapped_name, sizeof(mapped_name), "stats.arenas.%u.mapped", ind);
     size_t arena_mapped0 = tl_stat_size(mapped_name);
-    size_t vm0 = vm_size();
+    size_t vm0 = tl_vm_size();
     size_t lim = vm0 - 64 * MiB;
-    struct rlimit rl = {lim, lim};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    tl_limit_as(lim);
 
     for (int i = 0; i < NSMALL; i++) {
         errno = 0;
@@ -76,7 +59,7 @@ int main(void)
     }
     /* Cut in place: no address space went back to the kernel or came from it. */
     CHECK_U(tl_stat_size(mapped_name), ==, arena_mapped0);
-    CHECK_U(vm_size(), ==, vm0);
+    CHECK_U(tl_vm_size(), ==, vm0);
     CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
 
     errno = 0;
@@ -88,7 +71,7 @@ int main(void)
     memset(h, 0x7c, 16 * MiB);
     /* The failure gave nothing back (it could not have made room) and the
      * 16 MiB came from a free run. */
-    CHECK_U(vm_size(), ==, vm0);
+    CHECK_U(tl_vm_size(), ==, vm0);
 
     for (int i = 0; i < NSMALL; i++) {
         const unsigned char *b = small[i];

@@ -17,23 +17,7 @@
  */
 #include "check.h"
 
-#include <sys/resource.h>
-
 #define MiB ((size_t)1 << 20)
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
 
 int main(void)
 {
@@ -50,9 +34,8 @@ int main(void)
         huge[i] = NULL;
     }
     size_t mapped0 = tl_stat_size("stats.mapped");
-    size_t lim = vm_size() + MiB;
-    struct rlimit rl = {lim, lim};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    size_t lim = tl_vm_size() + MiB;
+    tl_limit_as(lim);
 
     errno = 0;
     unsigned char *big = malloc(100 * MiB);
@@ -69,7 +52,7 @@ int main(void)
 
     size_t mapped1 = tl_stat_size("stats.mapped");
     CHECK_U(mapped1, <, mapped0);
-    CHECK_U(mapped1, <=, vm_size());
+    CHECK_U(mapped1, <=, tl_vm_size());
     CHECK_U(tl_stat_size("stats.retained"), <=, mapped1);
 
     /* Beyond everything held: a clean failure, nothing live disturbed, and
@@ -95,7 +78,7 @@ int main(void)
     free(big);
     for (int i = 1; i < NHUGE; i += 2)
         free(huge[i]);
-    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
     printf("ok\n");
     return 0;
 }

@@ -19,23 +19,7 @@
  */
 #include "check.h"
 
-#include <sys/resource.h>
-
 #define MiB ((size_t)1 << 20)
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
 
 int main(void)
 {
@@ -55,9 +39,8 @@ int main(void)
      * the most an arena retains; trimming the excess must not unmap a
      * whole merged run (before, all of it went back to the kernel). */
     CHECK_U(mapped0, >=, 1000 * MiB);
-    size_t vm0 = vm_size();
-    struct rlimit rl = {vm0 - 64 * MiB, vm0 - 64 * MiB};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    size_t vm0 = tl_vm_size();
+    tl_limit_as(vm0 - 64 * MiB);
 
     for (int i = 0; i < NLARGE; i++) {
         errno = 0;
@@ -66,7 +49,7 @@ int main(void)
                   errno);
     }
     size_t meta1 = tl_stat_size("stats.metadata"), mapped1 = tl_stat_size("stats.mapped");
-    CHECK_U(vm_size(), ==, vm0);
+    CHECK_U(tl_vm_size(), ==, vm0);
     CHECK_U(meta1, >, meta0);
     CHECK_U((meta1 - meta0) % (2 * MiB), ==, 0);
     CHECK_U(mapped1, ==, mapped0);

@@ -12,22 +12,6 @@
  */
 #include "check.h"
 
-#include <sys/resource.h>
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
-
 int main(void)
 {
     tl_require_liballoc();
@@ -40,9 +24,8 @@ int main(void)
     }
     for (int i = 0; i < NHUGE; i++)
         free(huge[i]);
-    size_t lim = vm_size() + ((size_t)1 << 20);
-    struct rlimit rl = {lim, lim};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    size_t lim = tl_vm_size() + ((size_t)1 << 20);
+    tl_limit_as(lim);
     void *large[NLARGE], *mib[NMIB];
     for (int i = 0; i < NLARGE; i++) {
         errno = 0;
@@ -59,7 +42,7 @@ int main(void)
         memset(mib[i], 0x6b, (size_t)1 << 20);
     }
     CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
-    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
     void *h = malloc((size_t)40 << 20);
     CHECK_MSG(h != NULL, "malloc(40 MiB): NULL (errno %d) with 384 MiB of free runs", errno);
     memset(h, 0x7c, (size_t)40 << 20);

@@ -18,25 +18,10 @@
 #include "check.h"
 
 #include <pthread.h>
-#include <sys/resource.h>
 
 #define MiB ((size_t)1 << 20)
 
 enum { NHUGE_FREE = 4, NSMALL = 2048, NLARGE = 64, NHUGE = 2, ROUNDS = 4 };
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    CHECK_NONNULL(f);
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, "VmSize:", 7) == 0)
-            kb = strtoul(line + 7, NULL, 10);
-    fclose(f);
-    CHECK_MSG(kb > 0, "no VmSize in /proc/self/status");
-    return kb << 10;
-}
 
 /* Phase 1, in the main thread: NHUGE_FREE huge blocks of 24 MiB in each of
  * narenas explicit arenas, and as many in the main thread's own, all live
@@ -136,15 +121,14 @@ int main(void)
     CHECK_I(pthread_barrier_init(&limit_set, NULL, (unsigned)nt + 1), ==, 0);
     for (int i = 0; i < nt; i++)
         CHECK_I(pthread_create(&t[i], NULL, use_runs, (void *)(uintptr_t)(i + 1)), ==, 0);
-    size_t lim = vm_size() + MiB;
-    struct rlimit rl = {lim, lim};
-    CHECK_I(setrlimit(RLIMIT_AS, &rl), ==, 0);
+    size_t lim = tl_vm_size() + MiB;
+    tl_limit_as(lim);
     pthread_barrier_wait(&limit_set);
     for (int i = 0; i < nt; i++)
         CHECK_I(pthread_join(t[i], NULL), ==, 0);
 
     CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
-    CHECK_U(tl_stat_size("stats.mapped"), <=, vm_size());
+    CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
     free(t);
     printf("ok\n");
     return 0;
