@@ -20,6 +20,11 @@ ifeq ($(HTTP_PARSER_LIB),libhttp_parser.a)
 $(error libhttp_parser.a not found: install libhttp-parser-dev (scripts/deps.sh))
 endif
 LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
+# What a variant of the library built in its own tree by a recursive make
+# (build/nocheck for bench/check_cost, build/protect for the tests) depends
+# on: rebuilt when any library source changes.
+LIBALLOC_VARIANT_DEPS = $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballoc/*.h libprof/*.h) \
+                        $(LIBALLOC_MAP)
 # Every object of the library, C and C++, for the link of liballoc.so.
 LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
 # The same objects as separate members, internals global: only for white-box

@@ -196,7 +196,7 @@ TEST_DEPS += $(MISUSE_BINS)
 # LD_LIBRARY_PATH, which comes before its runpath).
 PROTECT_BUILD := $(BUILD)/protect
 PROTECT_SO := $(PROTECT_BUILD)/liballoc.so
-$(PROTECT_SO): $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballoc/*.h libprof/*.h) $(LIBALLOC_MAP)
+$(PROTECT_SO): $(LIBALLOC_VARIANT_DEPS)
 	$(MAKE) --no-print-directory -s BUILD=$(PROTECT_BUILD) FREE_LIST_PROTECT=1 $@
 TEST_DEPS += $(PROTECT_SO)
 

@@ -5,7 +5,7 @@ NOCHECK_BUILD := $(BUILD)/nocheck
 NOCHECK_SO := $(NOCHECK_BUILD)/liballoc.so
 
 # A separate build tree (its own objects); rebuilt when a library source changes.
-$(NOCHECK_SO): $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballoc/*.h libprof/*.h) $(LIBALLOC_MAP)
+$(NOCHECK_SO): $(LIBALLOC_VARIANT_DEPS)
 	$(MAKE) --no-print-directory -s BUILD=$(NOCHECK_BUILD) CFLAGS="$(CFLAGS) -DALLOC_NO_MISUSE_CHECKS" $@
 
 BENCH_DEPS += $(NOCHECK_SO)
