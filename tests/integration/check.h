@@ -250,6 +250,32 @@ static inline size_t tl_rss(void)
     return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Live sampled bytes as requested, summed over every small and large
+ * class: the req_sum of prof.stats.bins.<j>.live and
+ * prof.stats.lextents.<j>.live (each {req_sum, count}, as jemalloc's). */
+static inline uint64_t tl_live_sampled_bytes(void)
+{
+    uint64_t sum = 0;
+    const char *names[2] = {"prof.stats.bins.0.live", "prof.stats.lextents.0.live"};
+    for (int k = 0; k < 2; k++) {
+        size_t mib[8], miblen = 8;
+        CHECK_I(mallctlnametomib(names[k], mib, &miblen), ==, 0);
+        for (size_t j = 0;; j++) {
+            mib[3] = j;
+            struct {
+                uint64_t req_sum, count;
+            } v;
+            size_t sz = sizeof(v);
+            int err = mallctlbymib(mib, miblen, &v, &sz, NULL, 0);
+            if (err == ENOENT)
+                break;
+            CHECK_I(err, ==, 0);
+            sum += v.req_sum;
+        }
+    }
+    return sum;
+}
+
 /* Mapped address space in bytes (VmSize), from /proc/self/statm. */
 static inline size_t tl_vm_size(void)
 {

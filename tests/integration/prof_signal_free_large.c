@@ -47,30 +47,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Live sampled bytes (requested) over every class. */
-static uint64_t live_sampled_bytes(void)
-{
-    uint64_t sum = 0;
-    const char *names[2] = {"prof.stats.bins.0.live", "prof.stats.lextents.0.live"};
-    for (int k = 0; k < 2; k++) {
-        size_t mib[8], miblen = 8;
-        CHECK_I(mallctlnametomib(names[k], mib, &miblen), ==, 0);
-        for (size_t j = 0;; j++) {
-            mib[3] = j;
-            struct {
-                uint64_t req_sum, count;
-            } v;
-            size_t sz = sizeof(v);
-            int err = mallctlbymib(mib, miblen, &v, &sz, NULL, 0);
-            if (err == ENOENT)
-                break;
-            CHECK_I(err, ==, 0);
-            sum += v.req_sum;
-        }
-    }
-    return sum;
-}
-
 static uint64_t thread_counter(const char *name)
 {
     uint64_t v = 0;
@@ -167,7 +143,7 @@ int main(void)
     for (int k = 0; k < nthreads; k++)
         CHECK(pthread_create(&t[k], NULL, worker, NULL) == 0);
     pthread_barrier_wait(&start_line);
-    uint64_t live0 = live_sampled_bytes();
+    uint64_t live0 = tl_live_sampled_bytes();
     pthread_barrier_wait(&go_line);
     /* one signal per 200 us, for 1 s */
     struct itimerval it = {{0, 200}, {0, 200}};
@@ -203,7 +179,7 @@ int main(void)
         }
     }
     pthread_barrier_wait(&finish_line);
-    uint64_t live1 = live_sampled_bytes();
+    uint64_t live1 = tl_live_sampled_bytes();
     pthread_barrier_wait(&exit_line);
     for (int k = 0; k < nthreads; k++)
         CHECK(pthread_join(t[k], NULL) == 0);

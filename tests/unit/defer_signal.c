@@ -75,28 +75,6 @@ static uint64_t live_sampled_bytes_direct(void)
     return sum;
 }
 
-/* The same through the mallctls prof.stats.{bins,lextents}.<j>.live. */
-static uint64_t live_sampled_bytes(void)
-{
-    uint64_t sum = 0;
-    const char *names[2] = {"prof.stats.bins.0.live", "prof.stats.lextents.0.live"};
-    for (int k = 0; k < 2; k++) {
-        size_t mib[8], miblen = 8;
-        CHECK_I(mallctlnametomib(names[k], mib, &miblen), ==, 0);
-        for (size_t j = 0;; j++) {
-            mib[3] = j;
-            struct prof_stats v;
-            size_t sz = sizeof(v);
-            int err = mallctlbymib(mib, miblen, &v, &sz, NULL, 0);
-            if (err == ENOENT)
-                break;
-            CHECK_I(err, ==, 0);
-            sum += v.req_sum;
-        }
-    }
-    return sum;
-}
-
 static bool arena_lock_held(void)
 {
     unsigned n = arena_total();
@@ -168,7 +146,7 @@ int main(void)
     }
     victim_again = victim[1];
     uint64_t live0 = site_live_samples();
-    uint64_t bytes0 = live_sampled_bytes();
+    uint64_t bytes0 = tl_live_sampled_bytes();
     uint64_t dealloc0 = *deallocp;
     CHECK_U(live0, >=, NVICTIM);
 
@@ -208,12 +186,12 @@ int main(void)
     CHECK_U(*deallocp - dealloc0, ==, usable);
     CHECK_U(site_live_samples(), ==, live0 + (uint64_t)nfill - NVICTIM);
     uint64_t want = bytes0 + fill_bytes - (victim_size[0] + victim_size[1] + victim_size[2]);
-    CHECK_U(live_sampled_bytes(), ==, want);
+    CHECK_U(tl_live_sampled_bytes(), ==, want);
 
     for (int i = 0; i < nfill; i++)
         free(fill[i]);
     CHECK_U(site_live_samples(), ==, live0 - NVICTIM);
-    CHECK_U(live_sampled_bytes(), ==, bytes0 - (victim_size[0] + victim_size[1] + victim_size[2]));
+    CHECK_U(tl_live_sampled_bytes(), ==, bytes0 - (victim_size[0] + victim_size[1] + victim_size[2]));
     /* The freed blocks' memory is usable again. */
     void *again = malloc(victim_size[1]);
     CHECK_NONNULL(again);
