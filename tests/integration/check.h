@@ -288,6 +288,26 @@ static inline size_t tl_vm_size(void)
     return (size_t)size * (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* n blocks of size bytes (mallocx flags; 0: malloc), written through
+ * when touch, then all freed: free runs the allocator keeps mapped (the
+ * address-space limit tests draw on them). */
+static inline void tl_make_free_runs(int n, size_t size, int flags, bool touch)
+{
+    void *b[n];
+    for (int i = 0; i < n; i++) {
+        b[i] = flags ? mallocx(size, flags) : malloc(size);
+        CHECK_NONNULL(b[i]);
+        if (touch)
+            memset(b[i], i + 1, size);
+    }
+    for (int i = 0; i < n; i++) {
+        if (flags)
+            dallocx(b[i], flags);
+        else
+            free(b[i]);
+    }
+}
+
 /* Limit the address space (RLIMIT_AS, soft and hard) to bytes. */
 static inline void tl_limit_as(size_t bytes)
 {

@@ -32,14 +32,7 @@ int main(void)
     unsigned other;
     size_t sz = sizeof(other);
     CHECK_I(mallctl("arenas.create", &other, &sz, NULL, 0), ==, 0);
-    void *huge[NHUGE];
-    for (int i = 0; i < NHUGE; i++) {
-        huge[i] = mallocx(24 * MiB, MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE);
-        CHECK_NONNULL(huge[i]);
-        memset(huge[i], i + 1, 24 * MiB);
-    }
-    for (int i = 0; i < NHUGE; i++)
-        dallocx(huge[i], MALLOCX_TCACHE_NONE);
+    tl_make_free_runs(NHUGE, 24 * MiB, MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE, true);
     size_t other_mapped0 = arena_stat(other, "mapped");
     CHECK_U(other_mapped0, >=, NHUGE * 24 * MiB);
 

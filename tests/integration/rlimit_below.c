@@ -21,14 +21,7 @@ int main(void)
 {
     tl_require_liballoc();
     enum { NHUGE = 8, NSMALL = 16 * 1024, NLARGE = 64 };
-    void *huge[NHUGE];
-    for (int i = 0; i < NHUGE; i++) {
-        huge[i] = malloc(24 * MiB);
-        CHECK_NONNULL(huge[i]);
-        memset(huge[i], i + 1, 24 * MiB);
-    }
-    for (int i = 0; i < NHUGE; i++)
-        free(huge[i]);
+    tl_make_free_runs(NHUGE, 24 * MiB, 0, true);
     void **small = malloc(NSMALL * sizeof(void *));
     void **large = malloc(NLARGE * sizeof(void *));
     CHECK_NONNULL(small);

@@ -25,13 +25,7 @@ int main(void)
 {
     tl_require_liballoc();
     enum { NHUGE = 16, NLARGE = 12000 };
-    void *huge[NHUGE];
-    for (int i = 0; i < NHUGE; i++) {
-        huge[i] = malloc(48 * MiB);
-        CHECK_NONNULL(huge[i]);
-    }
-    for (int i = 0; i < NHUGE; i++)
-        free(huge[i]);
+    tl_make_free_runs(NHUGE, 48 * MiB, 0, false);
     void **large = calloc(NLARGE, sizeof(void *));
     CHECK_NONNULL(large);
     size_t meta0 = tl_stat_size("stats.metadata"), mapped0 = tl_stat_size("stats.mapped");

@@ -16,14 +16,7 @@ int main(void)
 {
     tl_require_liballoc();
     enum { NHUGE = 16, NLARGE = 64, NMIB = 4 };
-    void *huge[NHUGE];
-    for (int i = 0; i < NHUGE; i++) {
-        huge[i] = malloc((size_t)24 << 20);
-        CHECK_NONNULL(huge[i]);
-        memset(huge[i], i, (size_t)24 << 20);
-    }
-    for (int i = 0; i < NHUGE; i++)
-        free(huge[i]);
+    tl_make_free_runs(NHUGE, (size_t)24 << 20, 0, true);
     size_t lim = tl_vm_size() + ((size_t)1 << 20);
     tl_limit_as(lim);
     void *large[NLARGE], *mib[NMIB];

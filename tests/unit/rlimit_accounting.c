@@ -44,14 +44,7 @@ static size_t check_books(const char *when)
 int main(void)
 {
     enum { NHUGE = 8, NLARGE = 64, NSMALL = 4096 };
-    void *huge[NHUGE];
-    for (int i = 0; i < NHUGE; i++) {
-        huge[i] = malloc(24 * MiB);
-        CHECK_NONNULL(huge[i]);
-        memset(huge[i], i + 1, 24 * MiB);
-    }
-    for (int i = 0; i < NHUGE; i++)
-        free(huge[i]);
+    tl_make_free_runs(NHUGE, 24 * MiB, 0, true);
     static void *large[NLARGE], *small[NSMALL];
     size_t mapped0 = check_books("after the huge frees");
     CHECK_U(mapped0, >=, NHUGE * 24 * MiB);
