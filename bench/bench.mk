@@ -25,6 +25,13 @@ $(BUILD)/bench/cxx_churn_unsized: BENCH_CXXFLAGS += -fno-sized-deallocation
 $(BUILD)/bench/cxx_churn_unsized: bench/cxx_churn.cc
 
 BENCH_BINS += $(BENCH_CXX_BINS)
+
+# bench/tools/timeit: bench/run.sh's timer (wall, CPU in microseconds, peak RSS).
+$(BUILD)/bench/timeit: bench/tools/timeit.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@
+
+BENCH_BINS += $(BUILD)/bench/timeit
 BENCH_DEPS += $(BENCH_BINS)
 
 include bench/sample_cost/sample_cost.mk

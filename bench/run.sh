@@ -4,9 +4,9 @@
 #
 # For every repetition, every benchmark row is run once under every allocator
 # (the allocator order rotates between repetitions), so noise on this shared
-# machine hits all allocators alike. Wall time and peak RSS come from
-# `/usr/bin/time -f "%e %M"`; burst_retention also reports its own RSS after
-# the burst ("post" columns).
+# machine hits all allocators alike. Wall time, CPU time and peak RSS come
+# from bench/tools/timeit (/usr/bin/time's figures, CPU times in microseconds);
+# burst_retention also reports its own RSS after the burst ("post" columns).
 #
 # Environment:
 #   REPS=5              repetitions (the table shows medians)
@@ -60,10 +60,6 @@ RUNDIR=$OUT/run # scratch cwd for the programs (profile dumps land here)
 note() { echo "bench: $*" >&2; }
 
 # ---- the benchmark programs ------------------------------------------------
-if [ ! -x /usr/bin/time ]; then
-	note "/usr/bin/time is missing: apt-get install -y time"
-	exit 1
-fi
 bins=()
 for src in bench/*.c bench/*.cc; do
 	[ -f "$src" ] || continue
@@ -77,6 +73,7 @@ for b in "${bins[@]}"; do
 		[ -x "$OUT/$b" ] && [ "$OUT/$b" -nt "$src" ] || missing=1
 	done
 done
+[ -x "$OUT/timeit" ] && [ "$OUT/timeit" -nt bench/tools/timeit.c ] || missing=1
 if [ $missing = 1 ]; then
 	make --no-print-directory -s bench-bins || { note "building the benchmarks failed"; exit 1; }
 fi
@@ -213,12 +210,15 @@ run_one() { # rep row-name binary threads label library conf
 		return
 	fi
 	rm -f "$tf"
-	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" /usr/bin/time -f "%e %M %U %S" -o "$tf" \
+	# build/bench/timeit (bench/tools/timeit.c): /usr/bin/time's figures with
+	# CPU times in microseconds instead of 10 ms steps.
+	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" "$OUT/timeit" -o "$tf" \
 		"${envs[@]}" "$OUT/$bin" "$thr" "$SCALE" >"$of" 2>"$ef")
 	local rc=$? status=ok t="" m="" post="" sum="" us="" sy="" cpu=""
 	if [ -s "$tf" ]; then
 		read -r t m us sy < <(tail -n 1 "$tf")
-		cpu=$(awk -v u="$us" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+		t=$(awk -v t="$t" 'BEGIN { printf "%.3f", t }')
+		cpu=$(awk -v u="$us" -v s="$sy" 'BEGIN { printf "%.4f", u + s }')
 	fi
 	sum=$(sed -n 's/.*checksum=\([0-9a-f]*\).*/\1/p' "$of" | tail -n 1)
 	post=$(sed -n 's/.*post_burst_rss_kb=\([0-9]*\).*/\1/p' "$of" | tail -n 1)
@@ -311,7 +311,7 @@ END {
 	na = split(order, al, " "); nb = split(rownames, bn, " ")
 	printf "liballoc bench: medians of %d reps, THREADS=%s, SCALE=%s (%ds total)\n", reps, threads, scale, secs
 	printf "ratios are peer/%s: >1 means %s is faster or smaller\n", ref, ref
-	printf "time_s wall, cpu_s user+sys, peak_MB max RSS (/usr/bin/time); post_MB RSS after the burst settles\n\n"
+	printf "time_s wall, cpu_s user+sys, peak_MB max RSS (bench/tools/timeit); post_MB RSS after the burst settles\n\n"
 	hdr = sprintf("%-16s %-16s %8s %7s %7s %9s %7s %9s %7s %5s", "bench", "allocator", "time_s", "t/" ref, "cpu_s", "peak_MB", "m/" ref, "post_MB", "p/" ref, "ok")
 	print hdr
 	gsub(/./, "-", hdr); print hdr

@@ -70,15 +70,17 @@
  *     (one store at offset 8, every class has that word: 1). 25 before the
  *     checks. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 43 instructions for a local free of an unsampled small block
+ *   free: 42 instructions for a local free of an unsampled small block
  *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
  *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
  *     compare, the misuse checks, push, used decrement, deallocated add,
  *     one compare against free_next for the free-side decay event). The
  *     checks are 10 of them: the block-boundary test (offset from the
  *     span's start, a multiply, one compare: misuse_slab_block_ok; 5) and
- *     the free mark (key load, xor, compare, store; 5); the radix-tree
- *     encoding paid back 3 (36 before the checks). They are what makes a
+ *     the free mark (key load, xor, compare, store; 5): 32 without them.
+ *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
+ *     and mark stores into one SSE store at the cost of one instruction
+ *     more and a move between register files.) They are what makes a
  *     double or interior free detectable before it corrupts a free list
  *     (docs/misuse.md has their cost on the benchmarks,
  *     bench/check_cost measures it).

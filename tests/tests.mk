@@ -206,3 +206,6 @@ $(MISUSE_SUITE): tests/misuse/suite.cc $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CXX) $(TESTS_CXXFLAGS) $< -o $@ $(TESTS_LDLIBS)
 TEST_DEPS += $(MISUSE_SUITE)
+
+# bench/run.sh's timer and one benchmark program, for tests/apps/bench_timeit.sh.
+TEST_DEPS += $(BUILD)/bench/timeit $(BUILD)/bench/large_blocks

@@ -3,9 +3,12 @@
 # every row of bench/run.sh under liballoc and under the same
 # library built without the checks (build/nocheck/liballoc.so, see
 # check_cost.mk), interleaved run by run. Prints, per row, the median CPU
-# time (user+sys) of each and the cost (ours / nocheck - 1), then the
-# geomean over the rows. CPU rather than wall time: the multithreaded rows'
-# wall time depends on scheduling on a shared machine.
+# time (user+sys, bench/timeit: microseconds) of each and the cost: the
+# median over the repetitions of ours / nocheck - 1, each pair run back to
+# back (so a load that comes and goes on this shared machine hits both
+# sides of a pair alike); then the geomean of the rows' costs. CPU rather
+# than wall time: the multithreaded rows' wall time depends on scheduling
+# on a shared machine.
 #   CHECK_REPS=11   repetitions (default: at least 11; medians)
 #   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY; default all)
 #   CHECK_SCALE=1   work multiplier (2: longer runs, finer CPU-time resolution)
@@ -31,15 +34,26 @@ function median(list,   n, a, i, j, t) {
 	for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n ? ((n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2) : ""
 }
-NR > 1 && $10 == "ok" { C[$1 SUBSEP $2] = C[$1 SUBSEP $2] " " $11; if (!($1 in seen)) { seen[$1] = 1; rows[++n] = $1 } }
+NR > 1 && $10 == "ok" {
+	C[$1 SUBSEP $2] = C[$1 SUBSEP $2] " " $11; R[$1 SUBSEP $2 SUBSEP $3] = $11
+	if (!($1 in seen)) { seen[$1] = 1; rows[++n] = $1 }
+	if ($3 > nrep) nrep = $3
+}
 END {
-	printf "default-mode misuse checks: CPU s (user+sys), medians of %s runs\n", reps
-	printf "%-16s %9s %9s %8s\n", "bench", "checks", "none", "cost"
+	printf "default-mode misuse checks: CPU s (user+sys), medians of %s runs;\n", reps
+	printf "cost: median over the runs of checks/none - 1, each pair run back to back\n"
+	printf "%-18s %9s %9s %8s\n", "bench", "checks", "none", "cost"
 	for (i = 1; i <= n; i++) {
 		a = median(C[rows[i] SUBSEP "ours"]); b = median(C[rows[i] SUBSEP "ours-nocheck"])
-		if (a == "" || b == "" || b <= 0) { printf "%-16s %9s %9s %8s\n", rows[i], a, b, "-"; continue }
-		printf "%-16s %9.3f %9.3f %+7.1f%%\n", rows[i], a, b, (a / b - 1) * 100
-		g += log(a / b); k++
+		q = ""
+		for (r = 1; r <= nrep; r++) {
+			x = R[rows[i] SUBSEP "ours" SUBSEP r]; y = R[rows[i] SUBSEP "ours-nocheck" SUBSEP r]
+			if (x != "" && y != "" && y > 0) q = q " " x / y
+		}
+		m = median(q)
+		if (m == "") { printf "%-18s %9s %9s %8s\n", rows[i], a, b, "-"; continue }
+		printf "%-18s %9.3f %9.3f %+7.1f%%\n", rows[i], a, b, (m - 1) * 100
+		g += log(m); k++
 	}
-	if (k) printf "%-16s %9s %9s %+7.1f%%\n", "geomean", "", "", (exp(g / k) - 1) * 100
+	if (k) printf "%-18s %9s %9s %+7.1f%%\n", "geomean", "", "", (exp(g / k) - 1) * 100
 }' reps="$CHECK_REPS" "$OUT/check_cost.csv"
