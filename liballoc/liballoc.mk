@@ -22,7 +22,9 @@ HTTP_PARSER_LIB := $(shell $(CC) -print-file-name=libhttp_parser.a)
 ifeq ($(HTTP_PARSER_LIB),libhttp_parser.a)
 $(error libhttp_parser.a not found: install libhttp-parser-dev (scripts/deps.sh))
 endif
-LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lunwind -lprotobuf-c -lz -lpthread -ldl -lm
+# No libm: its load costs a process ~320 KiB of RSS; the profiler's three
+# functions of it are libprof/pmath.c.
+LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lunwind -lprotobuf-c -lz -lpthread -ldl
 # What a variant of the library built in its own tree by a recursive make
 # (build/nocheck for bench/check_cost, build/protect for the tests) depends
 # on: rebuilt when any library source changes.

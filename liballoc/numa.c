@@ -57,9 +57,26 @@ static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* True when sysfs lists exactly one online node ("0"): then libnuma
+ * could only say the same, and loading it would cost the process its
+ * pages (~44 KiB of RSS). False when the file is missing or lists more. */
+static bool sysfs_single_node(void)
+{
+    char buf[64];
+    int fd = open("/sys/devices/system/node/online", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    return strpbrk(buf, "-,") == NULL && buf[0] >= '0' && buf[0] <= '9';
+}
+
 void numa_boot(void)
 {
-    if (!opt.numa)
+    if (!opt.numa || sysfs_single_node())
         return;
     /* A statically linked program has no shared libc: dlopen would map one
      * (and its loader) beside the static one. Such a program runs as on one

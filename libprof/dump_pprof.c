@@ -31,7 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <math.h>
+#include "pmath.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,7 +393,7 @@ static uint64_t location_id(struct build *b, uint64_t addr)
 
 static int64_t est(double v)
 {
-    return v > 0 ? (int64_t)llround(v) : 0;
+    return v > 0 ? pmath_llround(v) : 0;
 }
 
 static void add_sample(struct build *b, const struct prof_site *s, const struct prof_cnt *cur,

@@ -32,7 +32,7 @@
 #include "prof.h"
 #include "options.h"
 
-#include <math.h>
+#include "pmath.h"
 #include <stdatomic.h>
 #include <time.h>
 
@@ -57,7 +57,7 @@ int64_t peak_sample_bytes(double weight, size_t usize)
     double b = weight * (double)usize;
     if (!(b < 4611686018427387904.0))
         return (int64_t)1 << 62;
-    return (int64_t)llround(b);
+    return pmath_llround(b);
 }
 
 uint64_t peak_inuse_add(int64_t delta)

@@ -14,7 +14,7 @@
 #include "foreign.h"
 #include "dump_signal.h"
 
-#include <math.h>
+#include "pmath.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ static uint64_t draw_wait(struct prof_tdata *td)
     double u = (double)(prng_next(&td->prng) >> 11) * (1.0 / 9007199254740992.0);
     if (u <= 0)
         u = 1.0 / 9007199254740992.0;
-    double w = -log(u) * (double)((uint64_t)1 << lg);
+    double w = -pmath_log(u) * (double)((uint64_t)1 << lg);
     if (w >= 9.0e18)
         return UINT64_MAX / 2;
     return (uint64_t)w + 1;
@@ -164,7 +164,7 @@ static void *take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t 
     uintptr_t pcs[PROF_BT_MAX];
     unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
     double R = (double)((uint64_t)1 << prof.lg_sample);
-    double weight = 1.0 / (1.0 - exp(-(double)usize / R));
+    double weight = -1.0 / pmath_expm1(-(double)usize / R); /* 1 / (1 - e^(-usize/R)) */
     if (opt.prof_sys_thread_name)
         pthread_getname_np(pthread_self(), td->name, 16);
     p = prof_host_relocate_sampled(h, p, usize);
@@ -291,8 +291,8 @@ static void final_dump(void)
             acc[0] = acc[1] = 0;
         }
         char buf[256];
-        unsigned long long b = (unsigned long long)llround(acc[0]);
-        unsigned long long o = (unsigned long long)llround(acc[1]);
+        unsigned long long b = (unsigned long long)pmath_llround(acc[0]);
+        unsigned long long o = (unsigned long long)pmath_llround(acc[1]);
         size_t c = (size_t)acc[2];
         if (b > 0 || o > 0) {
             snprintf(buf, sizeof(buf),

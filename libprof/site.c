@@ -13,7 +13,7 @@
 #include "options.h"
 #include "recent.h"
 
-#include <math.h>
+#include "pmath.h"
 #include <string.h>
 
 /* Bucket arrays are touched page by page as they fill, so keep them modest:
@@ -566,7 +566,7 @@ void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, ui
         return;
     }
     double x = c->ubytes / c->ucount;
-    double y = c->ubytes * (1.0 - exp(-x / R));
-    *objs = (uint64_t)llround(y / x);
-    *bytes = (uint64_t)llround(y);
+    double y = -c->ubytes * pmath_expm1(-x / R); /* ubytes (1 - e^(-x/R)) */
+    *objs = (uint64_t)pmath_llround(y / x);
+    *bytes = (uint64_t)pmath_llround(y);
 }

@@ -143,7 +143,7 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 # The site table and the peak snapshot alone under ThreadSanitizer
 # (tests/apps/prof_peak_tsan.sh): as the ring above, with test doubles.
 PEAK_TSAN := $(BUILD)/tests/prof/peak_tsan
-$(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/prof.h liballoc/options.def
+$(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/pmath.c libprof/prof.h liballoc/options.def
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-tsan -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
 	    $(filter %.c,$^) -o $@ -lpthread -lm

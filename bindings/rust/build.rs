@@ -24,7 +24,7 @@ use std::process::Command;
 /// defines the `_Unwind_*` functions Rust's panics call, and those must stay
 /// libgcc's, the unwinder Rust is built and tested with; the profiler uses
 /// libunwind's own `unw_*` API only.
-const STATIC_DEPS: &[&str] = &["gcc_s", "unwind", "protobuf-c", "z", "pthread", "dl", "m"];
+const STATIC_DEPS: &[&str] = &["gcc_s", "unwind", "protobuf-c", "z", "pthread", "dl"];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

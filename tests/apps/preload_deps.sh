@@ -4,7 +4,9 @@
 # preloaded C program maps no libstdc++ (about 0.9 MB of resident memory
 # that mimalloc's preload does not cost either), while a C++ program's
 # operators still bind to its own libstdc++ (tests/apps/cxx_preload.sh runs
-# bad_alloc and the new-handler loop under LD_PRELOAD).
+# bad_alloc and the new-handler loop under LD_PRELOAD). Nor libm (the
+# profiler's log, expm1 and llround are libprof/pmath.c: libm's load faults
+# in ~320 KiB), nor libnuma on a machine sysfs says has one node (~44 KiB).
 . "$(dirname "$0")/lib.sh"
 need readelf
 check_preload_maps
@@ -18,6 +20,17 @@ maps=$(env -u MALLOC_CONF LD_PRELOAD="$LIB" cat /proc/self/maps) || fail "preloa
 grep -q 'liballoc' <<<"$maps" || fail "liballoc.so is not mapped in the preloaded cat"
 grep -q 'libstdc++' <<<"$maps" && fail "a preloaded C program maps libstdc++"
 echo "pass: a preloaded C program maps no libstdc++"
+
+grep -q 'libm\.so' <<<"$needed" && fail "liballoc.so depends on libm: $needed"
+grep -q '/libm\.so' <<<"$maps" && fail "a preloaded cat maps libm"
+echo "pass: no libm"
+online=$(cat /sys/devices/system/node/online 2>/dev/null)
+if [[ $online =~ ^[0-9]+$ ]]; then
+	grep -q 'libnuma' <<<"$maps" && fail "one NUMA node ($online), yet libnuma is mapped"
+	echo "pass: one node, no libnuma"
+else
+	echo "nodes online: '${online:-unknown}': libnuma may be loaded"
+fi
 
 # The weak references are the C++ runtime's only (an unresolved weak libc
 # function would be a silent null call), and glibc's __dlclose, which

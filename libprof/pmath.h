@@ -1,0 +1,45 @@
+/*
+ * pmath: the three libm functions the profiler needs (the sampling
+ * interval's logarithm, the unsampling weight's exponential, rounding of
+ * estimates), so that liballoc.so does not link libm.
+ *
+ * Why not libm: loading libm.so.6 costs every process that preloads the
+ * allocator ~320 KiB of RSS (resolving libm's IFUNCs at load faults in
+ * four 64 KiB windows of its text), 10-15% of a small program's peak RSS,
+ * for three functions only a profiling process ever calls; and Debian's
+ * libm.a is not position-independent, so it cannot be linked into the
+ * shared object. tcmalloc's sampler computes its own logarithm for the
+ * same reason (speed there).
+ *
+ * Accuracy: pmath_log and pmath_expm1 are within 2 ulps of the exact
+ * result over their whole domain (tests/unit/pmath compares them with
+ * libm's log, expm1 and llround on millions of arguments); pmath_llround
+ * is exact. All are pure functions of their argument: thread-safe,
+ * async-signal-safe, no errno.
+ */
+#ifndef PMATH_H
+#define PMATH_H
+
+#include <stdint.h>
+
+/* Natural logarithm of x, for 0 < x < infinity (normal numbers; the
+ * profiler passes (0, 1]). x <= 0 gives -infinity, as a pole rather than
+ * libm's NaN for x < 0: callers never pass one. */
+double pmath_log(double x);
+
+/* e^x - 1 for x <= 0, exact to 2 ulps also where e^x is close to 1 (the
+ * unsampling weight 1 / (1 - e^(-s/R)) for s much smaller than R, where
+ * 1 - exp(-s/R) would lose digits). x below -746 gives -1. x > 0 is not
+ * supported (the profiler never needs it) and gives the same formula's
+ * value, accurate for x < 0.35 only. */
+double pmath_expm1(double x);
+
+/* e^x for x <= 0 (0 below -746): pmath_expm1(x) + 1. */
+double pmath_exp(double x);
+
+/* x rounded to the nearest integer, halfway cases away from zero, as
+ * llround; for |x| >= 2^63 (and NaN) the result is INT64_MIN, as glibc's
+ * llround gives on x86-64 (callers cap their values below 2^62). */
+int64_t pmath_llround(double x);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * pmath: the profiler's log, expm1 and llround (libprof/pmath.c, which
+ * let liballoc.so drop libm) agree with libm's: within 2 ulps for log and
+ * expm1 over their domains (libm's own are within 1), exactly for llround,
+ * on chosen edge cases and on 3 million random arguments.
+ */
+#include "check.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "pmath.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* Distance in units in the last place between two finite doubles of one sign. */
+static uint64_t ulps(double a, double b)
+{
+    int64_t x, y;
+    memcpy(&x, &a, 8);
+    memcpy(&y, &b, 8);
+    if ((x < 0) != (y < 0))
+        return a == b ? 0 : UINT64_MAX;
+    return x > y ? (uint64_t)(x - y) : (uint64_t)(y - x);
+}
+
+static uint64_t worst_log, worst_expm1;
+
+static void check_log(double x)
+{
+    uint64_t d = ulps(pmath_log(x), log(x));
+    if (d > worst_log)
+        worst_log = d;
+    if (d > 2) {
+        fprintf(stderr, "pmath_log(%a) = %a, libm %a (%llu ulps)\n", x, pmath_log(x), log(x),
+                (unsigned long long)d);
+        exit(1);
+    }
+}
+
+static void check_expm1(double x)
+{
+    uint64_t d = ulps(pmath_expm1(x), expm1(x));
+    if (d > worst_expm1)
+        worst_expm1 = d;
+    if (d > 2) {
+        fprintf(stderr, "pmath_expm1(%a) = %a, libm %a (%llu ulps)\n", x, pmath_expm1(x), expm1(x),
+                (unsigned long long)d);
+        exit(1);
+    }
+}
+
+static void check_llround(double x)
+{
+    long long want = llround(x);
+    int64_t got = pmath_llround(x);
+    if (got != want) {
+        fprintf(stderr, "pmath_llround(%a = %.17g) = %lld, libm %lld\n", x, x, (long long)got, want);
+        exit(1);
+    }
+}
+
+int main(void)
+{
+    /* log: the profiler's (0, 1] (53-bit uniforms), then the rest. */
+    const double fixed[] = {1.0, 0.5, 0.25, 0.75, 0.7071067811865476, 0.7071067811865475,
+                            1.4142135623730951, 1.4142135623730950, 1.0 - 0x1p-53, 1.0 + 0x1p-52,
+                            0x1p-53, 0x1p-1022, 0x1p-1074, 0x1.fffffffffffffp-1023, 3.0, 10.0,
+                            1e300, 0x1.fffffffffffffp+1023, 2.718281828459045};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        check_log(fixed[i]);
+    CHECK(pmath_log(1.0) == 0.0);
+    CHECK(pmath_log(0.0) == -INFINITY);
+    CHECK(pmath_log(INFINITY) == INFINITY);
+    CHECK(isnan(pmath_log(NAN)));
+    for (int i = 0; i < 1000000; i++) {
+        double u = (double)(next() >> 11) * 0x1p-53;
+        check_log(u > 0 ? u : 0x1p-53);
+    }
+    for (int i = 0; i < 500000; i++) { /* any exponent */
+        uint64_t b = (next() & 0x000fffffffffffffull) | ((1 + next() % 0x7fe) << 52);
+        double x;
+        memcpy(&x, &b, 8);
+        check_log(x);
+    }
+
+    /* expm1 on (-inf, 0]: the profiler's -usize / 2^lg spans 2^-60 .. 2^40. */
+    const double efixed[] = {0.0, -0.0, -0x1p-60, -1e-300, -0x1p-1074, -1e-10, -1e-5, -0.1,
+                             -0.34657359027997264, -0.3465735902799727, -0.5, -0.6931471805599453,
+                             -1.0, -2.0, -10.0, -36.0, -44.9, -45.0, -45.1, -100.0, -745.0, -1e10};
+    for (size_t i = 0; i < sizeof(efixed) / sizeof(efixed[0]); i++)
+        check_expm1(efixed[i]);
+    CHECK(pmath_expm1(-INFINITY) == -1.0);
+    CHECK(isnan(pmath_expm1(NAN)));
+    for (int i = 0; i < 1000000; i++) { /* log-uniform magnitudes 2^-60 .. 2^7 */
+        double m = (double)(next() >> 11) * 0x1p-53;
+        double x = -exp2(-60.0 + 67.0 * m);
+        check_expm1(x);
+    }
+    for (int i = 0; i < 200000; i++) /* uniform on [-1, 0] */
+        check_expm1(-(double)(next() >> 11) * 0x1p-53);
+
+    /* llround: halfway cases, the largest fraction below one half, around
+     * 2^52 and 2^53 (where every double is an integer), 2^62 and 2^63. */
+    const double rfixed[] = {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994,
+                             -0.49999999999999994, 1e-300, 0.99999999999999989, 4503599627370495.5,
+                             -4503599627370495.5, 4503599627370496.0, 4503599627370497.0,
+                             9007199254740993.0, 4611686018427387904.0, 9223372036854774784.0,
+                             -9223372036854775808.0, 123456789.49999999, 7.5};
+    for (size_t i = 0; i < sizeof(rfixed) / sizeof(rfixed[0]); i++)
+        check_llround(rfixed[i]);
+    CHECK_I(pmath_llround(9223372036854775808.0), ==, INT64_MIN); /* 2^63: out of range */
+    CHECK_I(pmath_llround(1e300), ==, INT64_MIN);
+    CHECK_I(pmath_llround(NAN), ==, INT64_MIN);
+    CHECK_I(pmath_llround(2.5), ==, 3);
+    CHECK_I(pmath_llround(-2.5), ==, -3);
+    CHECK_I(pmath_llround(0.49999999999999994), ==, 0);
+    for (int i = 0; i < 300000; i++) {
+        double m = (double)(next() >> 11) * 0x1p-53;
+        double x = exp2(62.0 * m) * ((next() & 1) ? 1 : -1);
+        check_llround(x);
+        check_llround(__builtin_floor(x) + 0.5); /* a halfway case */
+    }
+    printf("pmath: ok (worst: log %llu ulps, expm1 %llu ulps)\n", (unsigned long long)worst_log,
+           (unsigned long long)worst_expm1);
+    return 0;
+}
