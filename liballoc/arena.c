@@ -347,9 +347,27 @@ static uintptr_t chunk_release(struct arena *a, struct span *s)
     return base;
 }
 
-/* Split `need` pages aligned to align_pages off free span s (already out of the bins). */
-static struct span *span_carve(struct arena *a, struct span *s, size_t need, size_t align)
+/* Split `need` pages aligned to align_pages off free span s (already out of the bins):
+ * its lowest pages, or with top (align PAGE only) its highest. */
+static struct span *span_carve(struct arena *a, struct span *s, size_t need, size_t align, bool top)
 {
+    if (top && align == PAGE && s->npages > need) {
+        struct span *l = arena_span_new(a);
+        if (!l) {
+            bin_insert(a, s);
+            return NULL;
+        }
+        l->start = s->start;
+        l->npages = s->npages - need;
+        l->state = s->state;
+        l->freed_ns = s->freed_ns;
+        s->start += l->npages << LG_PAGE;
+        s->npages = need;
+        bin_insert(a, l);
+        s->zeroed = s->state == SPAN_CLEAN;
+        map_set(s);
+        return s;
+    }
     uintptr_t start = ALIGN_UP(s->start, align);
     size_t lead = (start - s->start) >> LG_PAGE;
     if (lead) {
@@ -384,8 +402,18 @@ static struct span *span_carve(struct arena *a, struct span *s, size_t need, siz
     return s;
 }
 
-/* A run of npages at alignment align (bytes) from the bins, or a new chunk. Lock held. */
-static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
+/* A run of npages at alignment align (bytes) from the bins, or a new chunk;
+ * from the top of the free run it is cut from when top (slabs), else from
+ * its bottom (large blocks). Lock held.
+ * Slabs from the top, large blocks from the bottom: a freed large block's
+ * first page then stays free while its run has room for the slabs asked
+ * of it meanwhile, so a second free of the block (or realloc of it) finds
+ * free pages and is reported as a double free (misuse.h), instead of
+ * finding a slab block that starts at the same address and freeing it
+ * (a program's stdio buffer, allocated between the two frees, took those
+ * pages: tests/apps/misuse_suite.sh, double_free_large). It also keeps the
+ * two kinds apart, as size-segregated allocators do. */
+static struct span *span_alloc(struct arena *a, size_t npages, size_t align, bool top)
 {
     size_t want = npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0);
     if (want > CHUNK_PAGES)
@@ -400,7 +428,7 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align)
                 continue;
             struct span *s = a->bins[order[i]][b];
             bin_remove(a, s);
-            s = span_carve(a, s, npages, align > PAGE ? align : PAGE);
+            s = span_carve(a, s, npages, align > PAGE ? align : PAGE, top);
             if (s) {
                 decay_reused(a, order[i], npages, false);
             } else if (!reserved && arena_span_reserve(a)) {
@@ -474,7 +502,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         *adopted = true;
     } else {
         *adopted = false;
-        s = span_alloc(a, sizeclass_slab_pages[cls], PAGE);
+        s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
         if (s) {
             page_init(s, cls);
             struct chunk *c = chunk_of(s->start);
@@ -623,7 +651,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t npages = usize >> LG_PAGE;
     pthread_mutex_lock(&a->lock);
-    struct span *s = span_alloc(a, npages, align);
+    struct span *s = span_alloc(a, npages, align, false);
     if (s) {
         s->kind = SPAN_LARGE;
         s->usize = usize;

@@ -18,6 +18,7 @@
 BIN=$(app_bin misuse/misuse) || exit 1
 
 cases_bad="double_small double_small8 double_small8_later double_small_later double_small_big double_large
+double_large_slabs_between
 double_huge double_calloc double_xthread double_xthread_remote2 double_after_exit
 double_full_page interior_small interior_small48 misaligned interior_large
 interior_large_first interior_huge stack global mmap_region wild realloc_freed

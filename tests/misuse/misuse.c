@@ -254,6 +254,32 @@ int main(int argc, char **argv)
         double_free_later(20000); /* largest small classes */
     } else if (strcmp(c, "double_large") == 0) {
         double_free_now(100000);
+    } else if (strcmp(c, "double_large_slabs_between") == 0) {
+        /* Between the two frees the program allocates small blocks of
+         * classes with no page yet (a stdio buffer does): their new slabs
+         * must not be carved at the freed block's address, or the second
+         * free would free one of them, silently. Each class's first block
+         * is kept live. (Slabs come from the top of the freed run: enough
+         * of them in between do reach its first page, and then the second
+         * free is a legitimate-looking free of a new block, docs/misuse.md.) The flush sends the block from the thread's large
+         * cache to its arena, where those slabs come from. */
+        void *p = malloc(256 << 10);
+        free(p);
+        if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+            die("thread.tcache.flush");
+        static const size_t sizes[] = {4096, 1024, 3072}; /* stdio-buffer-like */
+        enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+        void *keep[N];
+        for (int i = 0; i < N; i++) {
+            keep[i] = malloc(sizes[i]);
+            if (keep[i] == p) /* the second free would free this block */
+                die("a new slab's block starts at the freed large block's address");
+        }
+        announce(p);
+        free(p);
+        for (int i = 0; i < N; i++)
+            free(keep[i]);
+        stress(64);
     } else if (strcmp(c, "double_huge") == 0) {
         double_free_now(5u << 20);
     } else if (strcmp(c, "double_calloc") == 0) {
