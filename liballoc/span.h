@@ -93,6 +93,8 @@ struct span {
     _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
                                         * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
+    uint8_t empty_seen;              /* slab: found with no free block by its owner's last
+                                      * queue walk and sent to the queue's end (heap.c) */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
