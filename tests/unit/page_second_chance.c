@@ -20,7 +20,7 @@
 #include "rtree.h"
 #include "span.h"
 
-#define SIZE 8192
+#define SIZE     8192
 #define PER_PAGE 8
 
 static struct span *span_of(void *p)
