@@ -123,6 +123,7 @@ static void page_unfull(struct heap *h, struct span *pg)
 {
     if (!h->dying)
         page_set_delayed(pg, DELAY_NONE, false);
+    pg->empty_seen = 0; /* a second chance again when it next runs dry (find_page) */
     queue_remove(&h->full, pg);
     queue_push_back(&h->queue[pg->cls], pg);
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
@@ -273,18 +274,42 @@ static void heap_collect(struct heap *h)
     }
 }
 
+/* A page with room for class cls: the first of h's queue that has (or,
+ * collecting remote frees and carving, gets) a free block, else a page from
+ * the arena. A page found with no free block gets a second chance: it goes
+ * to the queue's end, still owned and off the full list, so the frees the
+ * program makes into it meanwhile keep free's fast path; only a page found
+ * empty on two walks in a row goes to the full list. Under random lifetimes
+ * (a large working set replaced at random) every page holds a few free
+ * blocks at a time and runs dry often, and by the time the walk comes back
+ * it has regained some: without the second chance each page went to the
+ * full list and back at each round (full_lock, two compare-and-swaps, a
+ * slow-path free: 9 instructions a malloc on mixed_working_set). Each walk
+ * looks at each page once at most, and a page rests on the queue for one
+ * round at most, so the walk stays amortised O(1) per page that runs dry. */
 static struct span *find_page(struct heap *h, unsigned cls)
 {
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
         drain_delayed(h);
-    struct span *pg = h->queue[cls].first;
+    struct span_queue *q = &h->queue[cls];
+    struct span *pg = q->first;
+    struct span *stop = q->last; /* pages sent to the end are not walked again */
     while (pg) {
-        struct span *next = pg->next;
+        struct span *next = pg == stop ? NULL : pg->next;
         if (!pg->free)
             page_collect(pg);
         if (!pg->free)
             page_extend(pg);
         if (!pg->free) {
+            if (!pg->empty_seen) {
+                pg->empty_seen = 1;
+                if (pg != q->last) {
+                    queue_remove(q, pg);
+                    queue_push_back(q, pg);
+                }
+                pg = next;
+                continue;
+            }
             if (page_to_full(h, pg)) {
                 pg = next;
                 continue;
@@ -292,9 +317,10 @@ static struct span *find_page(struct heap *h, unsigned cls)
             page_collect(pg);
         }
         if (pg->free) {
-            if (h->queue[cls].first != pg) {
-                queue_remove(&h->queue[cls], pg);
-                queue_push_front(&h->queue[cls], pg);
+            pg->empty_seen = 0;
+            if (q->first != pg) {
+                queue_remove(q, pg);
+                queue_push_front(q, pg);
             }
             return pg;
         }
@@ -307,6 +333,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
         if (!pg)
             return NULL;
         queue_push_front(&h->queue[cls], pg);
+        pg->empty_seen = 0; /* an adopted page's flag was its last owner's */
         if (adopted)
             page_collect(pg);
         if (!pg->free)

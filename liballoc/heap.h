@@ -3,7 +3,9 @@
  * it keeps a queue of slab pages it owns; malloc pops the current page's
  * free list and free pushes onto the owning page's list, both without locks
  * or atomic read-modify-writes. Frees from other threads go to the page's
- * atomic thread_free list (page.h). Pages that fill up move to a full list;
+ * atomic thread_free list (page.h). A page found full on two queue walks
+ * in a row moves to a full list (the first time it only goes to the
+ * queue's end: heap.c, find_page);
  * the first remote free into a full page notifies the heap through
  * delayed_free. At thread exit pages are handed back to the arena (empty
  * ones freed, others abandoned for adoption).

@@ -29,6 +29,7 @@ void page_init(struct span *s, unsigned cls)
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
     span_sampled_reset(s);
     s->abandoned = 0;
+    s->empty_seen = 0;
     atomic_store_explicit(&s->abandon_left, 0, memory_order_relaxed);
 }
 

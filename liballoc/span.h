@@ -54,11 +54,15 @@ enum delayed_state {
 /* Free-span states for decay: dirty pages hold data, clean ones were purged. */
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
 
+/* Aligned to a cache line (size a multiple of 64): descriptors sit in
+ * arrays (arena.c's batches), and at 240 bytes three in four had their
+ * first 64 bytes, the fast paths' fields, split over two lines, so malloc
+ * and free missed twice on a cold descriptor (a random working set). */
 struct span {
     /* The first 64 bytes: every field the malloc and free fast paths read,
      * and nothing other threads write often (thread_free, the remote-free
      * stack, follows). */
-    void *free;                      /* blocks ready to allocate (owner only) */
+    _Alignas(64) void *free;         /* blocks ready to allocate (owner only) */
     uint32_t used;                   /* blocks out and not yet returned to this page (owner only) */
     uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
     _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
@@ -89,6 +93,8 @@ struct span {
     _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
                                         * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
+    uint8_t empty_seen;              /* slab: found with no free block by its owner's last
+                                      * queue walk and sent to the queue's end (heap.c) */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */
