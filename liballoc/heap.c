@@ -144,7 +144,7 @@ static bool page_all_free(const struct span *pg)
     return n == pg->capacity;
 }
 
-static void free_event_run(struct heap *h);
+static void free_event_run(struct heap *h, size_t size);
 
 void heap_page_retire(struct heap *h, struct span *pg)
 {
@@ -168,7 +168,7 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
     defer_enter();
     heap_page_retire(h, pg);
     if (unlikely(h->deallocated >= h->free_next))
-        free_event_run(h);
+        free_event_run(h, 0);
     defer_leave();
 }
 
@@ -722,8 +722,22 @@ void heap_sweep(uint64_t now)
  * call, which keeps freed memory flowing back on schedule without a
  * background thread and without a clock read on the fast paths; a thread
  * that only frees (an expiry wave) drives decay too. */
-static void heap_tick(struct heap *h, bool on_free)
+static void heap_tick(struct heap *h, bool on_free, size_t size)
 {
+    /* A block above DECAY_TICK_BYTES / DECAY_TICK_CALLS with purge work
+     * pending (so at most 64 KiB between ticks, below): only every
+     * DECAY_TICK_CALLS-th such tick runs, the others re-arm this side,
+     * without a clock read (decay.h). */
+    if (size > DECAY_TICK_BYTES / DECAY_TICK_CALLS && decay_pending() &&
+        (++h->tick_skips & (DECAY_TICK_CALLS - 1)) != 0 &&
+        !atomic_load_explicit(&h->nudge, memory_order_relaxed)) {
+        if (on_free)
+            __atomic_store_n(&h->free_next, h->deallocated + h->free_tick_bytes, __ATOMIC_RELAXED);
+        else
+            h->tick_next = h->allocated + h->tick_bytes;
+        return;
+    }
+    h->nticks++;
     /* Nudged: purge or reclaim work is waiting, so tick now and often again
      * on both sides, whatever the recent pace. Each side adapts its own
      * interval, so a fast wave of frees does not slow the allocation side's
@@ -785,17 +799,17 @@ void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
-        heap_tick(h, false);
+        heap_tick(h, false, usize);
     heap_set_next_event(h);
     defer_leave();
     return p;
 }
 
-/* The free-side tick (decay, sweep: their locks). */
-static void free_event_run(struct heap *h)
+/* The free-side tick (decay, sweep: their locks); size: the freed block's. */
+static void free_event_run(struct heap *h, size_t size)
 {
     defer_enter();
-    heap_tick(h, true);
+    heap_tick(h, true, size);
     heap_set_next_event(h); /* a nudge lowered it too */
     defer_leave();
 }
@@ -806,7 +820,7 @@ void heap_free_event(struct heap *h)
      * be this thread's already; it runs at a later free. */
     if (h == &heap_empty || unlikely(defer_busy()))
         return;
-    free_event_run(h);
+    free_event_run(h, 0); /* a small block */
 }
 
 static void *alloc_small_slow(struct heap *h, size_t size)
@@ -906,11 +920,11 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
 
 /* ---- free slow path ---- */
 
-/* The free fast path's event check, for the slow paths. */
-static inline void note_free_event(struct heap *h)
+/* The free fast path's event check, for the slow paths (size: the block's). */
+static inline void note_free_event(struct heap *h, size_t size)
 {
     if (unlikely(h->deallocated >= h->free_next) && h != &heap_empty)
-        free_event_run(h);
+        free_event_run(h, size);
 }
 
 /* What is wrong with freeing p whose radix-tree value is e (non-zero) and
@@ -1081,7 +1095,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
         if (owner == h && h != &heap_empty) {
             if (!(tag & SPAN_TAG_FULL)) {
                 free_owned(h, s, p);
-                note_free_event(h);
+                note_free_event(h, 0);
                 return;
             }
             /* Our full page, unless the sweeper took it meanwhile. */
@@ -1091,7 +1105,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
             if (owner == h) {
                 free_owned(h, s, p);
                 pthread_mutex_unlock(&h->full_lock);
-                note_free_event(h);
+                note_free_event(h, 0);
                 return;
             }
             pthread_mutex_unlock(&h->full_lock);
@@ -1107,16 +1121,17 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
                 free_owned(owner, s, p);
             pthread_mutex_unlock(&oa->shared_lock);
             if (still) {
-                note_free_event(h);
+                note_free_event(h, 0);
                 return;
             }
         }
         page_free_remote(s, p);
-        note_free_event(h);
+        note_free_event(h, 0);
         return;
     }
     case SPAN_LARGE:
-    case SPAN_HUGE:
+    case SPAN_HUGE: {
+        size_t usize = s->usize;
         if (span_maybe_sampled(s, (uintptr_t)p))
             prof_free_check(s, p);
         junk_on_free(p, s->usize);
@@ -1130,8 +1145,9 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
         }
         else
             huge_free(s);
-        note_free_event(h);
+        note_free_event(h, usize); /* s may be another block's now */
         return;
+    }
     default:
         return; /* free_misuse reported it */
     }
