@@ -150,7 +150,8 @@ void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
-    DASSERT(pg->used == 0 && page_all_free(pg));
+    /* Every carved block back, unless a cut list leaked some (misuse.h). */
+    DASSERT(pg->used == 0 && (pg->list_cut || page_all_free(pg)));
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
         refresh_current(h, pg->cls);

@@ -103,6 +103,7 @@ void misuse_page_list_corrupt(struct span *pg)
             culprit = b;
     }
     pg->free = NULL;
+    pg->list_cut = 1;
     if (culprit)
         misuse_link_corrupt("malloc", culprit);
     else

@@ -23,6 +23,7 @@ void page_init(struct span *s, unsigned cls)
     s->div_limit = 0;
     s->capacity = 0;
     s->used = 0;
+    s->list_cut = 0;
     if (config_debug)
         misuse_canary_page(s);
     s->free = NULL;

@@ -93,6 +93,8 @@ struct span {
     _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
                                         * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
+    uint8_t list_cut;                /* slab: its free list was cut at a corrupted link (misuse.h):
+                                      * the blocks behind the cut are leaked, in no list */
     uint8_t empty_seen;              /* slab: found with no free block by its owner's last
                                       * queue walk and sent to the queue's end (heap.c) */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that

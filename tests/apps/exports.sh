@@ -31,7 +31,10 @@ echo "pass: liballoc.so exports exactly $(wc -l <"$TMP/allowed") allowed names"
 
 # 2. liballoc.a: global definitions are the allowed names, alloc_* and the
 #    C++ personality routine's hidden COMDAT reference; nothing else.
-nm -g --defined-only "$B/liballoc.a" | awk 'NF == 3 {print $3}' | sort -u >"$TMP/a"
+# (Weak inline members of std:: classes are not ours: an -O0 build
+# (MODE=debug) emits std::bad_alloc's and std::exception's constructors
+# where new_delete.cc throws; any program using them has the same copies.)
+nm -g --defined-only "$B/liballoc.a" | awk 'NF == 3 && !($2 == "W" && $3 ~ /^_ZNSt/) {print $3}' | sort -u >"$TMP/a"
 grep -vxF -f "$TMP/allowed" "$TMP/a" | grep -v '^alloc_' | grep -vx 'DW.ref.__gxx_personality_v0' >"$TMP/a_extra"
 if [ -s "$TMP/a_extra" ]; then
     echo "liballoc.a defines global symbols outside the allowed list:"
