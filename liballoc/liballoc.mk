@@ -108,3 +108,14 @@ $(LIBALLOC_INTERNAL_A): $(LIBALLOC_OBJS) $(PROTO_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a $(LIBALLOC_INTERNAL_A)
+
+# Code that runs per mallctl call or per dump, never per allocation or per
+# sample (mallctl, statistics, the option reader, the dump writers, the HTTP
+# server, symbolisation) is optimised for size: the whole library is
+# resident in every process that preloads it (fault-around maps a file this
+# small entirely), so its size is every process's RSS. -Os: 36 KiB less
+# text (196 -> 160 KiB).
+LIBALLOC_COLD_OBJS := $(addprefix $(BUILD)/obj/,liballoc/ctl.o liballoc/stats.o liballoc/conf.o \
+    libprof/dump_pprof.o libprof/dump_heapv2.o libprof/http.o libprof/http_req.o \
+    libprof/elfsym.o libprof/prof_ctl.o libprof/dump_signal.o libprof/writer.o)
+$(LIBALLOC_COLD_OBJS): LIBALLOC_CFLAGS += -Os
