@@ -10,7 +10,8 @@
  *    full_lock (the owner, or a thread taking the page, heap.h); for an
  *    abandoned page, to whoever holds its arena's lock.
  *  - thread_free is the only field other threads write: a lock-free stack of
- *    blocks they freed, with a 2-bit delayed-free state in its low bits.
+ *    blocks they freed, with a 2-bit delayed-free state in its low bits and
+ *    the stack's length in its top 16 (page.c: blocks are below 2^48).
  *  - owner_tag = owning heap | span flags; written by the owner, read by any
  *    freeing thread to decide local (no atomics) or remote free.
  */
