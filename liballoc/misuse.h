@@ -116,8 +116,10 @@ void misuse_report(const char *func, const char *what, const void *p);
  * chain of dependent loads: config.h). The checks: a link taken from a page's list must decode to NULL or to an
  * address inside that page's carved blocks (misuse_link_in), checked when
  * it becomes the head that malloc pops (one compare on malloc's fast path,
- * which also covers "no free block"); the walk over a page's remote-free
- * stack checks each link the same way, and the walk over a heap's
+ * which also covers "no free block"); a page's remote-free stack taken onto
+ * an empty list becomes that list, checked the same way as it is popped,
+ * and one spliced before other free blocks is walked and each link checked
+ * (page.c), and the walk over a heap's
  * delayed-free stack (blocks of any page, rare) asks for a block boundary
  * carrying the free mark (misuse_link_valid). A
  * write after free that overwrites a link without knowing the key decodes
