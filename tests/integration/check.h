@@ -183,6 +183,16 @@ static inline void tl_run_child(const char *self, const char *conf)
 
 /* --- statistics ------------------------------------------------------------ */
 
+/* A new arena (arenas.create); returns its index. For tests that want
+ * memory of their own, with MALLOCX_ARENA(i) | MALLOCX_TCACHE_NONE. */
+static inline unsigned tl_arena_create(void)
+{
+    unsigned ar = 0;
+    size_t sz = sizeof(ar);
+    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    return ar;
+}
+
 /* A size_t statistic (e.g. "stats.resident") after an "epoch" refresh. */
 static inline size_t tl_stat_size(const char *name)
 {
@@ -306,6 +316,53 @@ static inline void tl_make_free_runs(int n, size_t size, int flags, bool touch)
         else
             free(b[i]);
     }
+}
+
+/* n blocks of size bytes in v, block i filled with byte (with i when byte
+ * is negative); a NULL fails the test, saying what the test expected to
+ * serve it (why). */
+static inline void tl_alloc_filled(void **v, int n, size_t size, int byte, const char *why)
+{
+    for (int i = 0; i < n; i++) {
+        errno = 0;
+        v[i] = malloc(size);
+        CHECK_MSG(v[i] != NULL, "malloc(%zu) #%d: NULL (errno %d) with %s", size, i, errno, why);
+        memset(v[i], byte < 0 ? (unsigned char)i : byte, size);
+    }
+}
+
+/* Check the blocks tl_alloc_filled made: the first byte of each 4 KiB and
+ * the last byte of every block. */
+static inline void tl_check_filled(void **v, int n, size_t size, int byte)
+{
+    for (int i = 0; i < n; i++) {
+        const unsigned char *b = v[i];
+        unsigned char want = byte < 0 ? (unsigned char)i : (unsigned char)byte;
+        for (size_t k = 0; k < size; k += 4096)
+            CHECK_MSG(b[k] == want, "block %d (%zu B) byte %zu: 0x%02x", i, size, k, b[k]);
+        CHECK_MSG(b[size - 1] == want, "block %d (%zu B) last byte: 0x%02x", i, size, b[size - 1]);
+    }
+}
+
+/* tl_check_filled, then free the blocks. */
+static inline void tl_check_free_filled(void **v, int n, size_t size, int byte)
+{
+    tl_check_filled(v, n, size, byte);
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+}
+
+/* Six 1.5 MiB blocks in b (mallocx flags f, an arena of the test's own),
+ * block i filled with 0x40 + i, then b[1] freed: a free huge run with live
+ * neighbours on both sides, for the huge-move tests. */
+static inline void tl_huge_row(unsigned char *b[6], int f)
+{
+    for (int i = 0; i < 6; i++) {
+        b[i] = mallocx(3 * (1u << 20) / 2, f);
+        CHECK_NONNULL(b[i]);
+        memset(b[i], 0x40 + i, 3 * (1u << 20) / 2);
+    }
+    dallocx(b[1], f);
 }
 
 /* Limit the address space (RLIMIT_AS, soft and hard) to bytes. */

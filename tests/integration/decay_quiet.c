@@ -154,9 +154,7 @@ static void bursts(void)
 
 static void curve(void)
 {
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     /* Every other block of 12 is freed, so the 6 free runs cannot merge
      * (a merged run would be purged whole, beyond the allowance). */

@@ -40,14 +40,6 @@ static size_t arena_stat(unsigned ar, const char *leaf)
     return v;
 }
 
-static unsigned new_arena(void)
-{
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
-    return ar;
-}
-
 int main(void)
 {
     tl_require_liballoc();
@@ -58,7 +50,7 @@ int main(void)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
     /* A wave of huge frees nothing reuses. */
-    unsigned a = new_arena();
+    unsigned a = tl_arena_create();
     int f = MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE;
     unsigned char *b[8];
     for (int i = 0; i < 8; i++) {
@@ -73,7 +65,7 @@ int main(void)
     CHECK_MSG(d <= 2 * MiB, "after a wave of 8 x 3 MiB frees, %zu KiB still dirty", d >> 10);
 
     /* Churn of one big block: purged once, then kept. */
-    a = new_arena();
+    a = tl_arena_create();
     f = MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE;
     size_t p0 = arena_stat(a, "dirty_purged");
     for (int i = 0; i < 20; i++) {
@@ -91,7 +83,7 @@ int main(void)
     CHECK_MSG(purged <= 3072, "churn of a 12 MiB block purged %zu pages (one wave is 3072)", purged);
 
     /* Repeated decay runs follow the curve. */
-    a = new_arena();
+    a = tl_arena_create();
     f = MALLOCX_ARENA(a) | MALLOCX_TCACHE_NONE;
     unsigned char *l[6];
     for (int i = 0; i < 6; i++) {

@@ -29,9 +29,7 @@ int main(void)
     sz = sizeof(retain);
     CHECK_I(mallctl("opt.retain", &retain, &sz, NULL, 0), ==, 0);
     CHECK_MSG(retain, "this test needs retain:true (the default)");
-    unsigned ar = 0;
-    sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     char pdirty[64];
     snprintf(pdirty, sizeof(pdirty), "stats.arenas.%u.pdirty", ar);

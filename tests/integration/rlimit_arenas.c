@@ -29,9 +29,7 @@ int main(void)
 {
     tl_require_liballoc();
     enum { NHUGE = 8, NSMALL = 24 * 1024, NLARGE = 32 };
-    unsigned other;
-    size_t sz = sizeof(other);
-    CHECK_I(mallctl("arenas.create", &other, &sz, NULL, 0), ==, 0);
+    unsigned other = tl_arena_create();
     tl_make_free_runs(NHUGE, 24 * MiB, MALLOCX_ARENA(other) | MALLOCX_TCACHE_NONE, true);
     size_t other_mapped0 = arena_stat(other, "mapped");
     CHECK_U(other_mapped0, >=, NHUGE * 24 * MiB);
@@ -44,20 +42,8 @@ int main(void)
     size_t lim = tl_vm_size() + MiB;
     tl_limit_as(lim);
 
-    for (int i = 0; i < NSMALL; i++) {
-        errno = 0;
-        small[i] = malloc(1024);
-        CHECK_MSG(small[i] != NULL, "malloc(1 KiB) #%d: NULL (errno %d) with 192 MiB of free runs",
-                  i, errno);
-        memset(small[i], (unsigned char)i, 1024);
-    }
-    for (int i = 0; i < NLARGE; i++) {
-        errno = 0;
-        large[i] = malloc(256 << 10);
-        CHECK_MSG(large[i] != NULL,
-                  "malloc(256 KiB) #%d: NULL (errno %d) with 192 MiB of free runs", i, errno);
-        memset(large[i], 0x5a, 256 << 10);
-    }
+    tl_alloc_filled(small, NSMALL, 1024, -1, "192 MiB of free runs");
+    tl_alloc_filled(large, NLARGE, 256 << 10, 0x5a, "192 MiB of free runs");
     /* The new chunks' 32 MiB came out of the other arena's free runs. */
     size_t other_mapped1 = arena_stat(other, "mapped");
     CHECK_U(other_mapped1 + 24 * MiB, <=, other_mapped0);
@@ -70,18 +56,8 @@ int main(void)
     CHECK_NULL(too);
     CHECK_I(errno, ==, ENOMEM);
 
-    for (int i = 0; i < NSMALL; i++) {
-        const unsigned char *b = small[i];
-        CHECK_MSG(b[0] == (unsigned char)i && b[1023] == (unsigned char)i,
-                  "small block %d: 0x%02x 0x%02x", i, b[0], b[1023]);
-        free(small[i]);
-    }
-    for (int i = 0; i < NLARGE; i++) {
-        const unsigned char *b = large[i];
-        for (size_t k = 0; k < (256 << 10); k += 4096)
-            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
-        free(large[i]);
-    }
+    tl_check_free_filled(small, NSMALL, 1024, -1);
+    tl_check_free_filled(large, NLARGE, 256 << 10, 0x5a);
     free(small);
     free(large);
     CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());

@@ -36,20 +36,8 @@ int main(void)
     size_t lim = vm0 - 64 * MiB;
     tl_limit_as(lim);
 
-    for (int i = 0; i < NSMALL; i++) {
-        errno = 0;
-        small[i] = malloc(512);
-        CHECK_MSG(small[i] != NULL, "malloc(512) #%d: NULL (errno %d) with free huge runs", i,
-                  errno);
-        memset(small[i], (unsigned char)i, 512);
-    }
-    for (int i = 0; i < NLARGE; i++) {
-        errno = 0;
-        large[i] = malloc(256 << 10);
-        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d) with free huge runs", i,
-                  errno);
-        memset(large[i], 0x5a, 256 << 10);
-    }
+    tl_alloc_filled(small, NSMALL, 512, -1, "free huge runs");
+    tl_alloc_filled(large, NLARGE, 256 << 10, 0x5a, "free huge runs");
     /* Cut in place: no address space went back to the kernel or came from it. */
     CHECK_U(tl_stat_size(mapped_name), ==, arena_mapped0);
     CHECK_U(tl_vm_size(), ==, vm0);
@@ -66,18 +54,8 @@ int main(void)
      * 16 MiB came from a free run. */
     CHECK_U(tl_vm_size(), ==, vm0);
 
-    for (int i = 0; i < NSMALL; i++) {
-        const unsigned char *b = small[i];
-        CHECK_MSG(b[0] == (unsigned char)i && b[511] == (unsigned char)i,
-                  "small block %d: 0x%02x 0x%02x", i, b[0], b[511]);
-        free(small[i]);
-    }
-    for (int i = 0; i < NLARGE; i++) {
-        const unsigned char *b = large[i];
-        for (size_t k = 0; k < (256 << 10); k += 4096)
-            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
-        free(large[i]);
-    }
+    tl_check_free_filled(small, NSMALL, 512, -1);
+    tl_check_free_filled(large, NLARGE, 256 << 10, 0x5a);
     free(h);
     free(small);
     free(large);

@@ -20,20 +20,8 @@ int main(void)
     size_t lim = tl_vm_size() + ((size_t)1 << 20);
     tl_limit_as(lim);
     void *large[NLARGE], *mib[NMIB];
-    for (int i = 0; i < NLARGE; i++) {
-        errno = 0;
-        large[i] = malloc((size_t)256 << 10);
-        CHECK_MSG(large[i] != NULL,
-                  "malloc(256 KiB) #%d: NULL (errno %d) with 384 MiB of free runs", i, errno);
-        memset(large[i], 0x5a, (size_t)256 << 10);
-    }
-    for (int i = 0; i < NMIB; i++) {
-        errno = 0;
-        mib[i] = malloc((size_t)1 << 20);
-        CHECK_MSG(mib[i] != NULL, "malloc(1 MiB) #%d: NULL (errno %d) with 384 MiB of free runs", i,
-                  errno);
-        memset(mib[i], 0x6b, (size_t)1 << 20);
-    }
+    tl_alloc_filled(large, NLARGE, (size_t)256 << 10, 0x5a, "384 MiB of free runs");
+    tl_alloc_filled(mib, NMIB, (size_t)1 << 20, 0x6b, "384 MiB of free runs");
     CHECK_U(tl_stat_size("stats.retained"), <=, tl_stat_size("stats.mapped"));
     CHECK_U(tl_stat_size("stats.mapped"), <=, tl_vm_size());
     void *h = malloc((size_t)40 << 20);
@@ -44,14 +32,8 @@ int main(void)
     void *too = malloc((size_t)2 << 30);
     CHECK_NULL(too);
     CHECK_I(errno, ==, ENOMEM);
-    for (int i = 0; i < NLARGE; i++) {
-        const unsigned char *b = large[i];
-        for (size_t k = 0; k < ((size_t)256 << 10); k += 4096)
-            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
-        free(large[i]);
-    }
-    for (int i = 0; i < NMIB; i++)
-        free(mib[i]);
+    tl_check_free_filled(large, NLARGE, (size_t)256 << 10, 0x5a);
+    tl_check_free_filled(mib, NMIB, (size_t)1 << 20, 0x6b);
     free(h);
     printf("ok\n");
     return 0;

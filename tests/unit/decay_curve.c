@@ -49,9 +49,7 @@ static size_t rd_size(const char *fmt, unsigned i)
 
 static unsigned new_arena(ssize_t dirty_ms, ssize_t muzzy_ms)
 {
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ar);
     CHECK_I(mallctl(name, NULL, NULL, &dirty_ms, sizeof(dirty_ms)), ==, 0);

@@ -12,6 +12,7 @@
 #include "check.h"
 
 #include "arena.h"
+#include "arena_locks.h"
 #include "os.h"
 
 static struct os_ops real;
@@ -20,16 +21,7 @@ static unsigned calls, under_lock;
 static void check_locks(void)
 {
     calls++;
-    unsigned n = arena_total();
-    for (unsigned i = 0; i < n; i++) {
-        struct arena *a = arenas[i];
-        if (!a)
-            continue;
-        if (pthread_mutex_trylock(&a->lock) != 0)
-            under_lock++;
-        else
-            pthread_mutex_unlock(&a->lock);
-    }
+    under_lock += arenas_locked();
 }
 
 static int w_unmap(void *p, size_t n) { check_locks(); return real.unmap(p, n); }
@@ -38,9 +30,7 @@ static int w_lazy(void *p, size_t n) { check_locks(); return real.purge_lazy(p, 
 
 static unsigned new_arena(ssize_t dirty_ms, ssize_t muzzy_ms)
 {
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ar);
     CHECK_I(mallctl(name, NULL, NULL, &dirty_ms, sizeof(dirty_ms)), ==, 0);

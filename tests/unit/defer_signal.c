@@ -20,6 +20,7 @@
 #include "check.h"
 
 #include "arena.h"
+#include "arena_locks.h"
 #include "defer.h"
 #include "os.h"
 #include "prof.h"
@@ -75,23 +76,9 @@ static uint64_t live_sampled_bytes_direct(void)
     return sum;
 }
 
-static bool arena_lock_held(void)
-{
-    unsigned n = arena_total();
-    for (unsigned i = 0; i < n; i++) {
-        struct arena *a = arenas[i];
-        if (!a)
-            continue;
-        if (pthread_mutex_trylock(&a->lock) != 0)
-            return true; /* single-threaded: this very call holds it */
-        pthread_mutex_unlock(&a->lock);
-    }
-    return false;
-}
-
 static int w_map(size_t size, void **out)
 {
-    if (armed && arena_lock_held()) {
+    if (armed && arenas_locked() != 0) {
         armed = 0;
         raise(SIGUSR1); /* the handler runs now, on this thread, lock held */
     }

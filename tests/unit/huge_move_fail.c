@@ -45,9 +45,7 @@ static int move_then_squat(void *from, void *to, size_t len)
 /* Six adjacent 1.5 MiB blocks with the 2nd and 4th freed; returns the arena. */
 static unsigned holes(unsigned char *b[6])
 {
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     for (int i = 0; i < 6; i++) {
         b[i] = mallocx(3 * MiB / 2, f);

@@ -41,17 +41,10 @@ int main(void)
 {
     free(malloc(1));
     real = os_ops;
-    unsigned ar = 0;
-    size_t sz = sizeof(ar);
-    CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
+    unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     unsigned char *b[6];
-    for (int i = 0; i < 6; i++) {
-        b[i] = mallocx(3 * MiB / 2, f);
-        CHECK_NONNULL(b[i]);
-        memset(b[i], 0x40 + i, 3 * MiB / 2);
-    }
-    dallocx(b[1], f);
+    tl_huge_row(b, f);
 
     os_ops.move = move_then_squat;
     unsigned char *big = mallocx(7 * MiB / 2, f | MALLOCX_ZERO);

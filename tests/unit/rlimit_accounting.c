@@ -51,20 +51,8 @@ int main(void)
 
     int (*map_saved)(size_t, void **) = os_ops.map;
     os_ops.map = fail_map;
-    for (int i = 0; i < NLARGE; i++) {
-        errno = 0;
-        large[i] = malloc(256 << 10);
-        CHECK_MSG(large[i] != NULL, "malloc(256 KiB) #%d: NULL (errno %d), mappings refused", i,
-                  errno);
-        memset(large[i], 0x5a, 256 << 10);
-    }
-    for (int i = 0; i < NSMALL; i++) {
-        errno = 0;
-        small[i] = malloc(1024);
-        CHECK_MSG(small[i] != NULL, "malloc(1 KiB) #%d: NULL (errno %d), mappings refused", i,
-                  errno);
-        memset(small[i], (unsigned char)i, 1024);
-    }
+    tl_alloc_filled(large, NLARGE, 256 << 10, 0x5a, "mappings refused");
+    tl_alloc_filled(small, NSMALL, 1024, -1, "mappings refused");
     CHECK_U(check_books("after the large and small blocks"), ==, mapped0);
 
     errno = 0;
@@ -73,25 +61,16 @@ int main(void)
     CHECK_I(errno, ==, ENOMEM);
     size_t mapped1 = check_books("after the failed 512 MiB");
     CHECK_U(mapped1, <, mapped0);
-    for (int i = 0; i < NLARGE; i++) {
-        const unsigned char *b = large[i];
-        for (size_t k = 0; k < (256 << 10); k += 4096)
-            CHECK_MSG(b[k] == 0x5a, "large block %d byte %zu: 0x%02x", i, k, b[k]);
-    }
-    for (int i = 0; i < NSMALL; i++) {
-        const unsigned char *b = small[i];
-        CHECK_MSG(b[0] == (unsigned char)i && b[1023] == (unsigned char)i, "small block %d", i);
-    }
+    tl_check_filled(large, NLARGE, 256 << 10, 0x5a);
+    tl_check_filled(small, NSMALL, 1024, -1);
 
     os_ops.map = map_saved;
     void *p = malloc(512 * MiB);
     CHECK_NONNULL(p);
     CHECK_U(check_books("after the 512 MiB with mappings allowed"), >=, mapped1 + 512 * MiB);
     free(p);
-    for (int i = 0; i < NLARGE; i++)
-        free(large[i]);
-    for (int i = 0; i < NSMALL; i++)
-        free(small[i]);
+    tl_check_free_filled(large, NLARGE, 256 << 10, 0x5a);
+    tl_check_free_filled(small, NSMALL, 1024, -1);
     check_books("at the end");
     printf("ok\n");
     return 0;
