@@ -351,24 +351,9 @@ static uintptr_t chunk_release(struct arena *a, struct span *s)
  * its lowest pages, or with top (align PAGE only) its highest. */
 static struct span *span_carve(struct arena *a, struct span *s, size_t need, size_t align, bool top)
 {
-    if (top && align == PAGE && s->npages > need) {
-        struct span *l = arena_span_new(a);
-        if (!l) {
-            bin_insert(a, s);
-            return NULL;
-        }
-        l->start = s->start;
-        l->npages = s->npages - need;
-        l->state = s->state;
-        l->freed_ns = s->freed_ns;
-        s->start += l->npages << LG_PAGE;
-        s->npages = need;
-        bin_insert(a, l);
-        s->zeroed = s->state == SPAN_CLEAN;
-        map_set(s);
-        return s;
-    }
-    uintptr_t start = ALIGN_UP(s->start, align);
+    /* The top: everything below is the lead that goes back to the bins. */
+    uintptr_t start = top && align == PAGE ? s->start + ((s->npages - need) << LG_PAGE)
+                                           : ALIGN_UP(s->start, align);
     size_t lead = (start - s->start) >> LG_PAGE;
     if (lead) {
         struct span *l = arena_span_new(a);
