@@ -26,7 +26,9 @@
  * that pointer's size, the harness passes its own object built from the
  * input instead of raw bytes: path strings keep only [A-Za-z0-9._-] (no
  * '/', so files land in the sandbox), callbacks are the harness's own, the
- * descriptor is a sandbox file. Every other name, arena.<i>.destroy,
+ * descriptor is a sandbox file. The same holds when a MIB the input
+ * tweaked lands on one of those leaves under another name (pointer_leaf).
+ * Every other name, arena.<i>.destroy,
  * arena.<i>.reset, thread.tcache.flush, tcache.* and debug.fault included,
  * gets raw input bytes: their effects are bounded to this process (faults
  * an input arms are disarmed after it).
@@ -193,6 +195,33 @@ static void make_new(struct in *in, const char *name, struct newval *nv)
     }
 }
 
+/* The leaves whose new value holds pointers (make_new builds it). */
+static const char *const pointer_leaves[] = {
+    "prof.dump", "prof.dump_peak", "prof.prefix", "thread.prof.name",
+    "prof.recent_alloc_dump", "prof.recent_alloc_dump_filtered",
+    "experimental.prof_recent.alloc_dump", "prof.dump_pprof_fd",
+};
+#define NPTR (sizeof(pointer_leaves) / sizeof(pointer_leaves[0]))
+
+/* The name of the pointer-taking leaf that mib[0..n) names, or NULL. */
+static const char *pointer_leaf(const size_t *mib, size_t n)
+{
+    static size_t mibs[NPTR][8], lens[NPTR];
+    static int ready;
+    if (!ready) {
+        for (size_t i = 0; i < NPTR; i++) {
+            lens[i] = 8;
+            if (mallctlnametomib(pointer_leaves[i], mibs[i], &lens[i]) != 0)
+                lens[i] = 0;
+        }
+        ready = 1;
+    }
+    for (size_t i = 0; i < NPTR; i++)
+        if (lens[i] && lens[i] == n && memcmp(mibs[i], mib, n * sizeof(size_t)) == 0)
+            return pointer_leaves[i];
+    return NULL;
+}
+
 static void one_op(struct in *in)
 {
     char name[512];
@@ -240,6 +269,12 @@ static void one_op(struct in *in)
                 m2 = malloc((n2 ? n2 : 1) * sizeof(size_t));
                 for (size_t i = 0; i < n2; i++)
                     m2[i] = i < miblen && (take(in) & 1) ? mib[i] : (take(in) & 1 ? take(in) : take_size(in));
+            }
+            const char *leaf = n2 ? pointer_leaf(m2, n2) : NULL;
+            if (leaf && !ends_with(nm, leaf)) {
+                /* A tweak reached a pointer-taking leaf: its own kind of value. */
+                free(nv.buf);
+                make_new(in, leaf, &nv);
             }
             r = mallctlbymib(n2 ? m2 : NULL, n2, oldp, oldlenp, nv.buf, nv.len);
             if (!ok_code(r))
