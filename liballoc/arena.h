@@ -59,6 +59,9 @@ struct arena {
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
+    size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
+    size_t huge_req_max;                        /* high-water of huge_req_pages (huge.c's resident cap) */
+    size_t huge_res_pages;                      /* pages of live huge blocks that may be resident */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
     struct span *slabs;                         /* live slab pages (stats walk them) */

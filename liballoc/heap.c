@@ -882,7 +882,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
         else if (usize < HUGE_MIN && align <= 16 * PAGE)
             p = arena_large_alloc(a, usize, align, zero);
         else
-            p = huge_alloc(a, usize, align, zero);
+            p = huge_alloc(a, size, usize, align, zero);
     }
     if (unlikely(!p)) {
         errno = ENOMEM;

@@ -1,5 +1,6 @@
 /* huge: 2 MiB-aligned runs for big blocks (see huge.h). */
 #include "huge.h"
+#include "junk.h"
 #include "options.h"
 #include "os.h"
 #include "rtree.h"
@@ -346,7 +347,7 @@ static struct span *smallest_dirty(struct arena *a)
  * held on entry and on return, dropped around the system calls; the block
  * is not visible to any other thread yet. Not with retain:false (a clean
  * run is unmapped there, so a purge is what keeps the footprint). */
-static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs)
+static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uintptr_t limit)
 {
     struct span *donor[MOVE_MAX];
     uintptr_t dest[MOVE_MAX];
@@ -355,7 +356,9 @@ static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs)
         return 0;
     for (unsigned i = 0; i < cs->n && n < MOVE_MAX; i++) {
         uintptr_t at = cs->at[i];
-        size_t left = cs->len[i];
+        if (at >= limit)
+            break;
+        size_t left = cs->len[i] < limit - at ? cs->len[i] : limit - at;
         while (left >= CHUNK && n < MOVE_MAX) {
             struct span *d = smallest_dirty(a);
             if (!d)
@@ -411,7 +414,107 @@ move:
     return moved;
 }
 
-void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
+/* Slack past a block's last used page below which it is left alone: one
+ * madvise costs about what faulting this much back in does. */
+#define TAIL_PURGE_MIN ((size_t)64 << 10)
+
+/*
+ * The resident cap. Freed huge runs stay dirty so churn reuses them without
+ * page faults, and a block placed on dirty pages keeps a former block's
+ * pages past its own size (the size class's slack and its last 2 MiB
+ * unit's rest, up to 4 MiB) resident although its owner does not touch
+ * them. Unchecked, that grows the resident footprint to the high-water of
+ * the live blocks' whole runs, well above what the program ever asked for
+ * (churn of 16 blocks of 5-25 MiB: 340 MiB resident for 308 MiB asked).
+ * So each arena bounds the huge pages that may be resident, its live
+ * blocks' pages (huge_res_pages) plus its dirty free runs (huge_cached),
+ * by the high-water of the pages its callers asked for (huge_req_max: the
+ * requested sizes, page-rounded, of its live huge blocks at their peak):
+ * the cache of freed pages never holds the footprint above what the
+ * program itself once needed. A new block that would take it over first
+ * has its own unused tail purged (before it is handed out: its owner has
+ * not written there yet), then the oldest dirty free runs go, whole units,
+ * until it is under (or none is left: the live blocks' tails purged
+ * earlier are what the estimate cannot take back). Under the cap nothing
+ * changes: freed pages are reused without faults. The cost: pages purged
+ * for the cap that a later block needs are faulted in again. Not with
+ * dirty_decay_ms:-1 (never purge).
+ */
+static size_t resident_cap(const struct arena *a)
+{
+    return a->huge_req_max;
+}
+
+/* Pages of huge blocks and dirty huge free runs of a that may be resident
+ * (an upper bound: a purged tail counts again once its block is freed). */
+static size_t resident_est(const struct arena *a)
+{
+    return a->huge_res_pages + a->stats.huge_cached;
+}
+
+/* Where to purge new block s's tail from (bytes from its start; 0: not
+ * at all), for a request of size bytes placed partly on dirty runs: past
+ * the last 2 MiB unit its caller asked for, the whole units, always (a
+ * freed block's cold units then go back clean, huge_free); past the last
+ * page asked for when over_cap (resident_cap), if that is at least
+ * TAIL_PURGE_MIN. An owner that does use its usable size faults those
+ * pages in again (zeroed). Not when a huge page may back the units
+ * (os_thp_backs_units: purging part of one would split it), nor with
+ * junk:alloc (the fill touches them all), nor with dirty_decay_ms:-1. */
+static size_t tail_from(const struct arena *a, const struct span *s, size_t size, bool over_cap)
+{
+    size_t page_end = ALIGN_UP(size, PAGE), unit_end = ALIGN_UP(size, CHUNK);
+    if (s->state == SPAN_CLEAN || a->decay_dirty.ms < 0 || junk_alloc || os_thp_backs_units())
+        return 0;
+    if (over_cap && span_bytes(s) - page_end >= TAIL_PURGE_MIN)
+        return page_end;
+    return unit_end < span_bytes(s) ? unit_end : 0;
+}
+
+/* Pages of new block s, placed for a request of size bytes, that are
+ * known not to be resident: the parts of its last units (past the one that
+ * holds the last requested byte) that were clean runs (cs), which
+ * fill_from_dirty leaves alone. The owner is not expected to touch them. */
+static size_t cold_pages(const struct span *s, size_t size, const struct clean_segs *cs)
+{
+    uintptr_t lo = s->start + ALIGN_UP(size, CHUNK), hi = s->start + span_bytes(s);
+    size_t n = 0;
+    for (unsigned i = 0; i < cs->n; i++) {
+        uintptr_t a = cs->at[i] > lo ? cs->at[i] : lo, b = cs->at[i] + cs->len[i];
+        if (b > hi)
+            b = hi;
+        if (b > a)
+            n += (b - a) >> LG_PAGE;
+    }
+    return n;
+}
+
+/* Purge the oldest dirty free runs of a, whole 2 MiB units, until
+ * resident_est is within resident_cap or none is left. a->lock held
+ * (dropped while purging). */
+static void resident_trim(struct arena *a)
+{
+    if (a->decay_dirty.ms < 0)
+        return; /* dirty_decay_ms:-1: the cache is never purged */
+    while (resident_est(a) > resident_cap(a)) {
+        size_t excess = ALIGN_UP(resident_est(a) - resident_cap(a), CHUNK_PAGES);
+        struct span *list = NULL, **tail = &list;
+        while (excess) {
+            struct span *r = huge_purge_oldest(a), *t;
+            if (!r || !(t = huge_purge_take(a, r, r->npages < excess ? r->npages : excess)))
+                break;
+            excess -= t->npages < excess ? t->npages : excess;
+            t->next = NULL;
+            *tail = t;
+            tail = &t->next;
+        }
+        if (!list)
+            return;
+        decay_purge_eager(a, list, true);
+    }
+}
+
+void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero)
 {
     size_t need = run_size_for(usize);
     if (need < usize)
@@ -452,9 +555,22 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
             return NULL;
         fresh = true;
     }
-    if (s && cs.n && fill_from_dirty(a, &cs))
+    if (s && cs.n && fill_from_dirty(a, &cs, s->start + ALIGN_UP(size, CHUNK)))
         s->state = SPAN_DIRTY; /* holds moved pages: contents undefined */
+    size_t tail_at = 0; /* s's tail to purge starts here (tail_from), 0: none */
     if (s) {
+        /* The resident cap (resident_cap): this block's tail first. */
+        size_t req = ALIGN_UP(size, PAGE) >> LG_PAGE;
+        a->huge_req_pages += req;
+        if (a->huge_req_pages > a->huge_req_max)
+            a->huge_req_max = a->huge_req_pages;
+        size_t res = s->state == SPAN_CLEAN ? req : s->npages - cold_pages(s, size, &cs);
+        tail_at = tail_from(a, s, size, a->huge_res_pages + res + a->stats.huge_cached > resident_cap(a));
+        if (tail_at && res > tail_at >> LG_PAGE)
+            res = tail_at >> LG_PAGE;
+        a->huge_res_pages += res;
+        s->req_pages = req;
+        s->res_pages = res;
         s->zeroed = s->state == SPAN_CLEAN;
         s->kind = SPAN_HUGE;
         s->usize = usize;
@@ -465,11 +581,19 @@ void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
+    if (s)
+        resident_trim(a); /* s is not visible to other threads yet */
     pthread_mutex_unlock(&a->lock);
     if (!s)
         return NULL;
+    /* s is dirty (its contents undefined either way) and not visible to
+     * any other thread yet; a failed madvise leaves the pages resident,
+     * nothing else (the estimate errs low until s is freed). */
+    size_t zero_end = usize; /* s reads zero from here on */
+    if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
+        zero_end = tail_at;
     if (zero && !s->zeroed)
-        memset((void *)s->start, 0, usize);
+        memset((void *)s->start, 0, usize < zero_end ? usize : zero_end);
     return (void *)s->start;
 }
 
@@ -647,14 +771,57 @@ void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged)
     run_insert(a, s);
 }
 
+/* The whole 2 MiB units at the end of freed block s, past the unit that
+ * holds the last page its caller asked for, that have no page resident
+ * (mincore): the owner never touched them and they held no former block's
+ * pages (or those were purged). They are purged (MADV_DONTNEED, nothing to
+ * free: it drops swap entries, so they read zero for sure) and go back
+ * clean, not dirty: a dirty run is taken to be resident (placement reuses
+ * it first, fill_from_dirty moves it, the resident cap counts it), and a
+ * cold unit taken as dirty is faulted in while resident pages wait
+ * elsewhere. Returns the bytes (0: none, or a system call failed). Not
+ * with retain:false (clean space is unmapped there) nor when a huge page
+ * may back a unit (os_thp_backs_units: a touched unit is all resident
+ * anyway). s is still its owner's: no lock held. */
+static size_t cold_tail(const struct span *s)
+{
+    if (!opt.retain || os_thp_backs_units())
+        return 0;
+    uintptr_t used = ALIGN_UP(s->start + ((size_t)s->req_pages << LG_PAGE), CHUNK);
+    uintptr_t end = s->start + span_bytes(s), from = end;
+    unsigned char vec[CHUNK_PAGES];
+    while (from > used) {
+        size_t res;
+        if (os_resident((void *)(from - CHUNK), CHUNK, vec, sizeof(vec), &res) != 0 || res)
+            break;
+        from -= CHUNK;
+    }
+    if (from == end || os_purge_forced((void *)from, end - from) != 0)
+        return 0;
+    return end - from;
+}
+
 void huge_free(struct span *s)
 {
     struct arena *a = s->arena;
+    size_t cold = cold_tail(s);
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
+    a->huge_req_pages -= s->req_pages;
+    a->huge_res_pages -= s->res_pages;
+    struct span *c = cold ? arena_span_new(a) : NULL;
+    if (c) {
+        /* The cold tail (cold_tail): its own run, clean. */
+        c->npages = cold >> LG_PAGE;
+        s->npages -= c->npages;
+        c->start = s->start + span_bytes(s);
+        c->state = SPAN_CLEAN;
+        c->freed_ns = decay_now();
+        run_insert(a, c);
+    }
     decay_freed(a, s);
     /* No eager purge of big free runs by size (jemalloc's
      * oversize_threshold): they follow the decay curve like every dirty
@@ -711,6 +878,17 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         a->stats.large_allocated += new_usize;
         a->stats.large_allocated -= old_usize;
         s->usize = new_usize;
+        /* The resident cap's counts: the new size is what is asked for now;
+         * pages gained may be resident (a shrink keeps at most the rest). */
+        size_t req = ALIGN_UP(new_usize, PAGE) >> LG_PAGE;
+        size_t res = new_run > old_run ? s->res_pages + ((new_run - old_run) >> LG_PAGE)
+                                       : (s->res_pages < s->npages ? s->res_pages : s->npages);
+        a->huge_req_pages += req - s->req_pages;
+        if (a->huge_req_pages > a->huge_req_max)
+            a->huge_req_max = a->huge_req_pages;
+        a->huge_res_pages += res - s->res_pages;
+        s->req_pages = req;
+        s->res_pages = res;
     }
     pthread_mutex_unlock(&a->lock);
     if (ok && zero && new_usize > old_usize) {

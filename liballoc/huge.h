@@ -9,6 +9,12 @@
  * then best fit. Dirty runs follow the arena's decay schedule and its wave
  * rule (decay.h) like page runs: churn of big blocks reuses them without
  * page faults, a wave of frees nothing reuses is purged at once.
+ * What stays resident is bounded (huge.c, resident_cap): a block placed on
+ * dirty pages has the whole units past the last one its caller asked for
+ * purged before it is handed out, and, while the arena's live blocks and
+ * dirty runs may hold more pages than its callers ever asked for at once,
+ * everything past the last page asked for, then its oldest dirty runs; a
+ * freed block's whole units that no page of is resident go back clean.
  * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
  * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
  * 2 MiB) is never touched by its owner. When the kernel refuses a mapping,
@@ -22,7 +28,10 @@
 #include <stddef.h>
 #include "arena.h"
 
-void *huge_alloc(struct arena *a, size_t usize, size_t align, bool zero);
+/* A block of usize bytes (a huge size class) for a request of size bytes
+ * (size <= usize: pages past it may be handed out purged, see huge.c's
+ * tail_purge); zeroed up to usize if zero. NULL if out of memory. */
+void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero);
 void huge_free(struct span *s);
 /* Resize to new_usize keeping the address (shrink, or grow into a free
  * neighbour); false if it cannot. */

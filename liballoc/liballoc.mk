@@ -24,14 +24,26 @@ $(error libhttp_parser.a not found: install libhttp-parser-dev (scripts/deps.sh)
 endif
 # No libm: its load costs a process ~320 KiB of RSS; the profiler's three
 # functions of it are libprof/pmath.c.
-LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lunwind -lprotobuf-c -lz -lpthread -ldl
+# libunwind, zlib and libprotobuf-c are not linked: the profiler loads them
+# with dlopen when it runs (libprof/dynload.h), so a process that never
+# profiles maps none of them (~220 KiB of RSS with the liblzma libunwind
+# pulls in). The headers are still needed to build.
+LIBALLOC_LIBS := $(HTTP_PARSER_LIB) -lpthread -ldl
 # What a variant of the library built in its own tree by a recursive make
 # (build/nocheck for bench/check_cost, build/protect for the tests) depends
 # on: rebuilt when any library source changes.
 LIBALLOC_VARIANT_DEPS = $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballoc/*.h libprof/*.h) \
                         $(LIBALLOC_MAP)
+# The allocator's own copy of the generated protobuf code: its protobuf-c
+# calls renamed to libprof/dynload.c's forwarders (libprof/dynload_pb.h),
+# so it binds to no libprotobuf-c symbol; jeprof-c links $(PROTO_OBJ).
+LIBALLOC_PROTO_OBJ := $(BUILD)/obj/proto/profile.pb-c.alloc.o
+$(LIBALLOC_PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O2 -fPIC -fvisibility=hidden -I$(PROTO_DIR) -include libprof/dynload_pb.h \
+	    -c $< -o $@
 # Every object of the library, C and C++, for the link of liballoc.so.
-LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
+LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
 # The same objects as separate members, internals global: only for white-box
 # unit tests (tests/unit), never installed.
 LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
@@ -82,7 +94,7 @@ $(BUILD)/obj/liballoc/ctl.o: VERSION
 # allocator's come first in the search order. No libstdc++: the C++
 # operators' references to it are weak (new_delete.cc), bound to the
 # program's own libstdc++ when it is a C++ program.
-$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP)
+$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP)
 	$(CC) -shared -o $@.tmp $(filter %.o,$^) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
 	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
 	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS)
@@ -95,7 +107,7 @@ $(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(
 # perftools.profiles code), plus new_delete.o as its own member, which a
 # static link pulls in only for a program that uses the C++ operators (C
 # programs never need libstdc++).
-$(BUILD)/obj/liballoc-all.o: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_MAP)
+$(BUILD)/obj/liballoc-all.o: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_MAP)
 	$(LD) -r -o $@.tmp $(filter %.o,$^) $(HTTP_PARSER_LIB)
 	objcopy -w $(addprefix --keep-global-symbol=,$(LIBALLOC_EXPORTS)) --keep-global-symbol='alloc_*' \
 	    $@.tmp $@
@@ -104,7 +116,7 @@ $(BUILD)/obj/liballoc-all.o: $(LIBALLOC_OBJS) $(PROTO_OBJ) $(LIBALLOC_MAP)
 $(BUILD)/liballoc.a: $(BUILD)/obj/liballoc-all.o $(LIBALLOC_CXX_OBJS)
 	rm -f $@; ar rcs $@ $^
 
-$(LIBALLOC_INTERNAL_A): $(LIBALLOC_OBJS) $(PROTO_OBJ)
+$(LIBALLOC_INTERNAL_A): $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 ALL_TARGETS += $(BUILD)/liballoc.so $(BUILD)/liballoc.a $(LIBALLOC_INTERNAL_A)

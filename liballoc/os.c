@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -275,6 +276,28 @@ void os_thp_apply(void *addr, size_t size)
 {
     if (os_thp_mode != OS_THP_DEFAULT)
         os_ops.hugepage(addr, size, os_thp_mode == OS_THP_ALWAYS);
+}
+
+bool os_thp_backs_units(void)
+{
+    /* 0: not read yet, 1: no, 2: yes (a race reads the file twice). */
+    static _Atomic int sys_always;
+    if (os_thp_mode != OS_THP_DEFAULT)
+        return os_thp_mode == OS_THP_ALWAYS;
+    int v = atomic_load_explicit(&sys_always, memory_order_relaxed);
+    if (v == 0) {
+        char buf[64];
+        ssize_t n = -1;
+        int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            n = read(fd, buf, sizeof(buf) - 1);
+            close(fd);
+        }
+        buf[n > 0 ? n : 0] = '\0';
+        v = strstr(buf, "[always]") ? 2 : 1;
+        atomic_store_explicit(&sys_always, v, memory_order_relaxed);
+    }
+    return v == 2;
 }
 
 unsigned os_ncpus(void)

@@ -73,6 +73,12 @@ enum os_thp_mode { OS_THP_DEFAULT = 0, OS_THP_ALWAYS = 1, OS_THP_NEVER = 2 };
 extern int os_thp_mode;
 /* Apply the thp policy to a fresh mapping. */
 void os_thp_apply(void *addr, size_t size);
+/* Whether a touched 2 MiB-aligned unit of the allocator's mappings may be
+ * backed by one huge page: thp:always, or thp:default with the kernel's
+ * transparent_hugepage/enabled at [always] (read once, then cached; a
+ * missing file reads as no). Then a part of the unit must not be purged
+ * alone: the kernel would split the huge page. Thread-safe, no allocation. */
+bool os_thp_backs_units(void);
 /* Number of online CPUs (at least 1). */
 unsigned os_ncpus(void);
 /* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */

@@ -22,6 +22,7 @@
 #include "backtrace.h"
 
 #include "cfi.h"
+#include "dynload.h"
 #include "prof_hooks.h"
 
 #define UNW_LOCAL_ONLY
@@ -245,19 +246,20 @@ static __thread uint64_t unw_since1;
 /* The slow walk, with unw_step: libunwind's shared cache, which cfi.c's
  * dlclose flushes. ~10 us for 18 frames (libunwind blocks signals around
  * each lookup). */
-static inline __attribute__((always_inline)) int unw_walk_slow(void **raw, int max)
+static inline __attribute__((always_inline)) int unw_walk_slow(const struct dynload_unw *u, void **raw,
+                                                             int max)
 {
     unw_context_t uc;
     unw_cursor_t c;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&c, &uc) != 0)
+    if (u->getcontext(&uc) != 0 || u->init_local(&c, &uc) != 0)
         return 0;
     int n = 0;
     do {
         unw_word_t ip;
-        if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0 || ip == 0)
+        if (u->get_reg(&c, UNW_REG_IP, &ip) != 0 || ip == 0)
             break;
         raw[n++] = (void *)ip;
-    } while (n < max && unw_step(&c) > 0);
+    } while (n < max && u->step(&c) > 0);
     return n;
 }
 
@@ -273,14 +275,19 @@ static inline __attribute__((always_inline)) int unw_walk_slow(void **raw, int m
  * allocator frame either way. */
 static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
 {
+    /* libunwind is loaded by dynload_boot (the constructor): none before
+     * it, nor when it could not be loaded (frame pointers then). */
+    const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
+    if (!u)
+        return 0;
     uint64_t gen = cfi_generation();
     if (!unw_since1)
         unw_since1 = gen + 1;
-    int n = unw_backtrace(raw, max);
+    int n = u->backtrace(raw, max);
     if (__builtin_expect(gen == 0, 1) || n <= 0 ||
         !cfi_unload_suspect(raw, (unsigned)n, unw_since1 - 1))
         return n;
-    return unw_walk_slow(raw, max);
+    return unw_walk_slow(u, raw, max);
 }
 
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)

@@ -41,6 +41,7 @@
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include "dynload.h"
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
@@ -297,7 +298,9 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
      * the cfi walk hands over would otherwise reuse the old module's rules
      * (seen: a frame skipped). unw_flush_cache bumps its own generation
      * atomically, allocates nothing. */
-    unw_flush_cache(unw_local_addr_space, 0, 0);
+    const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
+    if (u)
+        u->flush_cache(*u->local_addr_space, 0, 0);
     return rc;
 }
 

@@ -19,6 +19,8 @@
 #include "elfsym.h"
 #include "scratch.h"
 #include "writer.h"
+#include "dynload_pb.h" /* before profile.pb-c.h: protobuf-c through dynload.c */
+#include "dynload.h"
 #include "profile.pb-c.h"
 #include "prof_hooks.h"
 
@@ -555,7 +557,7 @@ static void sink_deflate(struct gz_sink *g, const uint8_t *data, size_t len, int
     do {
         g->zs.next_out = g->out;
         g->zs.avail_out = sizeof(g->out);
-        int r = deflate(&g->zs, flush);
+        int r = dynload_z->deflate(&g->zs, flush);
         if (r == Z_STREAM_ERROR) {
             g->err = EIO;
             return;
@@ -690,12 +692,13 @@ static int pprof_emit(enum site_src src, const char *default_type, bool served)
     sink.zs.zalloc = z_alloc;
     sink.zs.zfree = z_free;
     sink.zs.opaque = &sc;
-    if (deflateInit2(&sink.zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (dynload_z->deflate_init2(&sink.zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                                 ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK) {
         sink.err = ENOMEM;
     } else {
         protobuf_c_message_pack_to_buffer(&prof_msg.base, &sink.base);
         sink_deflate(&sink, NULL, 0, Z_FINISH);
-        deflateEnd(&sink.zs);
+        dynload_z->deflate_end(&sink.zs);
     }
     scratch_release(&sc);
     return sink.err;
@@ -707,8 +710,21 @@ int prof_dump_pprof_file(const char *path)
 }
 
 /* Build and write the profile to path (whole or nothing). Caller holds prof.dump_lock. */
+/* 0 if the pprof writer's libraries are loaded; else ENOENT, said once. */
+static int pprof_ready(void)
+{
+    static bool said;
+    int err = dynload_pprof_ready();
+    if (err && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+        prof_host_warn("<jemalloc>: pprof dump not written: zlib or libprotobuf-c could not be "
+                       "loaded\n");
+    return err;
+}
+
 int prof_dump_pprof_file_src(const char *path, enum site_src src)
 {
+    if (pprof_ready() != 0)
+        return ENOENT;
     int err = dump_file_open(&pb_out, path);
     if (err)
         return err;
@@ -721,6 +737,8 @@ int prof_dump_pprof_file_src(const char *path, enum site_src src)
 int prof_pprof_to_buf(struct pprof_buf *b, const char *default_type)
 {
     memset(b, 0, sizeof(*b));
+    if (pprof_ready() != 0)
+        return ENOENT;
     pthread_mutex_lock(&prof.dump_lock);
     memset(&sink, 0, sizeof(sink));
     sink.fd = -1;

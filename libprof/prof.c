@@ -6,6 +6,7 @@
  * profiler lock) and recorded with weight 1/(1-e^(-usize/R)).
  */
 #include "prof.h"
+#include "dynload.h"
 #include "http.h"
 #include "prof_stats.h"
 #include "prof_hooks.h"
@@ -98,6 +99,14 @@ int prof_boot(void)
 
 void prof_boot_late(void)
 {
+    /* The libraries stack capture and pprof dumps use (dynload.h), before
+     * the profiler's threads start: libunwind unless prof_unwind:fp; zlib
+     * and libprotobuf-c when dumps or the server write pprof (else at the
+     * first prof.dump_pprof_fd). Never without prof. */
+    if (opt.prof)
+        dynload_boot(strcmp(opt.prof_unwind, "fp") != 0,
+                     strcmp(opt.prof_format, "heap_v2") != 0 || opt.prof_http[0] != '\0',
+                     strcmp(opt.prof_unwind, "libunwind") == 0);
     http_boot();        /* warns and serves nothing without prof */
     dump_signal_start(); /* nothing unless prof and prof_dump_signal */
 }

@@ -6,6 +6,7 @@
  * and prof.interval read their values, everything else is ENOENT.
  */
 #include "prof.h"
+#include "dynload.h"
 #include "prof_hooks.h"
 #include "prof_stats.h"
 #include "options.h"
@@ -98,7 +99,11 @@ static int h_prof_dump_pprof_fd(const struct ctl_args *a)
     bool was = td ? td->in_prof : false;
     if (td)
         td->in_prof = true;
-    err = prof_dump_pprof_fd(fd);
+    /* zlib and libprotobuf-c, if the options did not load them at boot:
+     * here no lock is held and this thread's allocations are not sampled. */
+    err = dynload_pprof_load();
+    if (err == 0)
+        err = prof_dump_pprof_fd(fd);
     if (td)
         td->in_prof = was;
     return err;

@@ -58,6 +58,9 @@ bins=$(cd "$root" && find usr -type f \( -name 'liballoc.so.*' -o -path 'usr/bin
 depends=$(cd "$scratch" && dpkg-shlibdeps -O $bins 2>"$scratch/err" | sed -n 's/^shlibs:Depends=//p') ||
     { cat "$scratch/err" >&2; exit 1; }
 [ -n "$depends" ] || { cat "$scratch/err" >&2; echo "error: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# The profiler's libraries, which liballoc.so loads with dlopen only when
+# a process profiles (libprof/dynload.h): not NEEDED, so not in Depends.
+profdeps="libunwind8, zlib1g, libprotobuf-c1"
 # Static linking (pkg-config --static --libs alloc) needs these -dev packages.
 devdeps="libunwind-dev, libprotobuf-c-dev, zlib1g-dev, liblzma-dev"
 
@@ -70,7 +73,7 @@ Architecture: $arch
 Maintainer: $maint
 Installed-Size: $size
 Depends: $depends
-Recommends: pkg-config
+Recommends: pkg-config, $profdeps
 Suggests: $devdeps, graphviz, binutils
 Section: libs
 Priority: optional

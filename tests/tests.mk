@@ -52,7 +52,7 @@ TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS) $(INTEGRATION_CXX_BINS)
 APP_LINKED_BINS := $(BUILD)/tests/decay/burst $(BUILD)/tests/numa/placement \
                    $(BUILD)/tests/prof/churn_bound $(BUILD)/tests/recent/queries \
                    $(BUILD)/tests/apps/ctl_conf_probe $(BUILD)/tests/apps/ctl_stats_print_report \
-                   $(BUILD)/tests/apps/ctl_stats_prof_report
+                   $(BUILD)/tests/apps/ctl_stats_prof_report $(BUILD)/tests/apps/prof_dynload_probe
 $(APP_LINKED_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)

@@ -6,7 +6,8 @@
 # operators still bind to its own libstdc++ (tests/apps/cxx_preload.sh runs
 # bad_alloc and the new-handler loop under LD_PRELOAD). Nor libm (the
 # profiler's log, expm1 and llround are libprof/pmath.c: libm's load faults
-# in ~320 KiB), nor libnuma on a machine sysfs says has one node (~44 KiB).
+# in ~320 KiB), nor libnuma on a machine sysfs says has one node (~44 KiB),
+# nor, without prof, libunwind, liblzma, zlib and libprotobuf-c.
 . "$(dirname "$0")/lib.sh"
 need readelf
 check_preload_maps
@@ -24,6 +25,13 @@ echo "pass: a preloaded C program maps no libstdc++"
 grep -q 'libm\.so' <<<"$needed" && fail "liballoc.so depends on libm: $needed"
 grep -q '/libm\.so' <<<"$maps" && fail "a preloaded cat maps libm"
 echo "pass: no libm"
+# Nor the profiler's libunwind (with the liblzma it needs), zlib and
+# libprotobuf-c: loaded with dlopen only by a process that profiles
+# (libprof/dynload.h; tests/apps/prof_dynload.sh), ~220 KiB of RSS.
+grep -qE 'libunwind|libprotobuf-c|libz\.so' <<<"$needed" && fail "liballoc.so links the profiler's libraries: $needed"
+prof_libs=$(grep -oE '/(libunwind|liblzma|libz|libprotobuf-c)\.so[.0-9]*' <<<"$maps" | sort -u | tr '\n' ' ')
+[ -z "$prof_libs" ] || fail "a preloaded cat that never profiles maps $prof_libs"
+echo "pass: no libunwind, liblzma, libz, libprotobuf-c without prof"
 online=$(cat /sys/devices/system/node/online 2>/dev/null)
 if [[ $online =~ ^[0-9]+$ ]]; then
 	grep -q 'libnuma' <<<"$maps" && fail "one NUMA node ($online), yet libnuma is mapped"

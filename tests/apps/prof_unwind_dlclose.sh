@@ -80,6 +80,7 @@ cat >"$TMP/host.c" <<'X'
 #include <pthread.h>
 #include <unistd.h>
 #include <dlfcn.h>
+#include "dynload.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,9 @@ static void *in_thread(void *run)
 int main(int argc, char **argv)
 {
     (void)argc;
+    /* libunwind, as the allocator's constructor loads it under prof:true
+     * (libprof/dynload.h): this host calls the profiler's walk directly. */
+    dynload_boot(1, 0, 1);
     void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         printf("dlopen %s: %s\n", argv[1], dlerror());

@@ -31,9 +31,10 @@ $(BUILD)/fuzz/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
 # Header dependencies: a changed options.def or struct must rebuild every
 # object that sees it (stale objects disagree on layouts).
 -include $(FUZZ_LIB_OBJS:.o=.d)
-$(BUILD)/fuzz/obj/proto.o: $(PROTO_SRC) $(PROTO_HDR)
+$(BUILD)/fuzz/obj/proto.o: $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(filter-out -fsanitize=fuzzer-no-link,$(FUZZ_LIB_CFLAGS)) -w -c $(PROTO_SRC) -o $@
+	$(FUZZ_CC) $(filter-out -fsanitize=fuzzer-no-link,$(FUZZ_LIB_CFLAGS)) -w -include libprof/dynload_pb.h \
+	    -c $(PROTO_SRC) -o $@
 # One object whose only globals are the jemalloc API the harness calls and
 # the tree root it walks: the malloc family is local, so ASan's malloc
 # serves the process and liballoc's serves mallocx and its internals.

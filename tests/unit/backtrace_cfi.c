@@ -19,6 +19,7 @@
 #include "check.h"
 
 #include "backtrace.h"
+#include "dynload.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -146,6 +147,9 @@ static void on_signal(int sig)
 
 int main(void)
 {
+    /* libunwind, as the allocator's constructor loads it under prof:true
+     * (libprof/dynload.h): this test calls the walks directly. */
+    dynload_boot(true, false, true);
     for (int d = 0; d <= 60; d += 7)
         small_frame(d, 1, "recursion");
     through(5, 1, "function pointer");

@@ -47,6 +47,13 @@ static unsigned holes(unsigned char *b[6])
 {
     unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
+    /* Decay off, and with it huge.c's resident cap, which would purge the
+     * holes when the 3.5 MiB block takes the arena past what it was asked
+     * for: they must stay dirty for the moves to be tried. */
+    char name[64];
+    ssize_t never = -1;
+    snprintf(name, sizeof(name), "arena.%u.dirty_decay_ms", ar);
+    CHECK(mallctl(name, NULL, NULL, &never, sizeof(never)) == 0);
     for (int i = 0; i < 6; i++) {
         b[i] = mallocx(3 * MiB / 2, f);
         CHECK_NONNULL(b[i]);

@@ -1,0 +1,98 @@
+/*
+ * huge_churn: huge allocations, 5..25 MiB (uniform), at most 16 live, a
+ * random one replaced each step. Every page of a new block is written and
+ * the block's first/last bytes are read back before it is freed.
+ *
+ * Stresses: the huge-block path (mapping, caching and purging whole 2 MiB
+ * units), and the peak RSS that freed huge blocks hold while new ones are
+ * faulted in: live bytes average 16 x 15 MiB = 240 MiB, so anything above
+ * that is pages the allocator kept (or rounding) at the worst moment.
+ * Prints "peak_live_kb=", the most bytes live at once (the floor).
+ *
+ * Usage: huge_churn [threads=1] [scale=1]. With threads > 1 the same total
+ * work is split across independent workers with 16 slots each.
+ */
+#include "bench_common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define LIVE 16
+#define MIN_SIZE (5ull << 20)
+#define MAX_SIZE (25ull << 20)
+#define BASE_STEPS 600ull
+
+static _Atomic uint64_t live_bytes; /* bytes the workers hold now */
+static _Atomic uint64_t peak_live;  /* the most they held at once */
+
+/* Counts n bytes more (or less) live, keeping the peak. */
+static void live_add(int64_t n)
+{
+	uint64_t now = atomic_fetch_add(&live_bytes, (uint64_t)n) + (uint64_t)n;
+	uint64_t old = atomic_load(&peak_live);
+	while (now > old && !atomic_compare_exchange_weak(&peak_live, &old, now))
+		;
+}
+
+struct worker {
+	uint64_t steps;    /* replacements to do */
+	uint64_t seed;     /* RNG seed */
+	uint64_t checksum; /* result */
+	pthread_t tid;     /* thread running it */
+};
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	struct rng r = rng_seed(w->seed);
+	unsigned char *p[LIVE] = { 0 };
+	size_t n[LIVE] = { 0 };
+	uint64_t sum = 0;
+
+	for (uint64_t i = 0; i < w->steps; i++) {
+		size_t k = rng_below(&r, LIVE);
+		if (p[k]) {
+			sum = mix(sum, p[k][0] + ((uint64_t)p[k][n[k] - 1] << 8) + n[k]);
+			free(p[k]);
+			live_add(-(int64_t)n[k]);
+		}
+		n[k] = (size_t)rng_range(&r, MIN_SIZE, MAX_SIZE);
+		p[k] = xmalloc(n[k]);
+		live_add((int64_t)n[k]);
+		touch_pages(p[k], n[k], (unsigned char)(i + 1));
+	}
+	for (size_t k = 0; k < LIVE; k++)
+		if (p[k]) {
+			sum = mix(sum, p[k][0] + n[k]);
+			free(p[k]);
+		}
+	w->checksum = sum;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_args a = bench_parse(argc, argv, 1);
+	uint64_t total = bench_scaled(BASE_STEPS, a.scale);
+	struct worker *w = xmalloc(sizeof(*w) * a.threads);
+	double t0 = now_sec();
+	uint64_t h = 0;
+
+	for (int i = 0; i < a.threads; i++) {
+		w[i].steps = total / a.threads;
+		w[i].seed = 9000 + i;
+		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
+			perror("pthread_create");
+			return 1;
+		}
+	}
+	for (int i = 0; i < a.threads; i++) {
+		pthread_join(w[i].tid, NULL);
+		h = mix(h, w[i].checksum);
+	}
+	free(w);
+	/* The floor for any allocator's peak RSS (plus the program's own). */
+	printf("peak_live_kb=%llu\n", (unsigned long long)(atomic_load(&peak_live) >> 10));
+	bench_report("huge_churn", h, now_sec() - t0);
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* dynload: libunwind, zlib and libprotobuf-c loaded at run time (see dynload.h). */
+#include "dynload_pb.h"
+#include "dynload.h"
+#include "prof_hooks.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <protobuf-c/protobuf-c.h>
+#include <string.h>
+
+/* A macro's expansion as a string: libunwind.h maps its names to the
+ * architecture's symbols (unw_step: _ULx86_64_step). */
+#define SYM_EXPAND(x) #x
+#define SYM(x) SYM_EXPAND(x)
+
+static struct dynload_unw unw_tab;
+static struct dynload_z z_tab;
+const struct dynload_unw *dynload_unw;
+const struct dynload_z *dynload_z;
+bool dynload_pb_ok;
+
+/* libprotobuf-c's entry points behind dynload_pb_* (dynload_pb.h). */
+static struct {
+    size_t (*get_packed_size)(const ProtobufCMessage *);
+    size_t (*pack)(const ProtobufCMessage *, uint8_t *);
+    size_t (*pack_to_buffer)(const ProtobufCMessage *, ProtobufCBuffer *);
+    ProtobufCMessage *(*unpack)(const ProtobufCMessageDescriptor *, ProtobufCAllocator *, size_t,
+                                const uint8_t *);
+    void (*free_unpacked)(ProtobufCMessage *, ProtobufCAllocator *);
+} pb;
+
+/* The generated code's default for string fields. */
+const char dynload_pb_empty_string[] = "";
+
+/* The forwarders: nothing (0, NULL) before libprotobuf-c is loaded; the
+ * writer checks dynload_pprof_ready first. */
+size_t dynload_pb_get_packed_size(const ProtobufCMessage *m)
+{
+    return pb.get_packed_size ? pb.get_packed_size(m) : 0;
+}
+
+size_t dynload_pb_pack(const ProtobufCMessage *m, uint8_t *out)
+{
+    return pb.pack ? pb.pack(m, out) : 0;
+}
+
+size_t dynload_pb_pack_to_buffer(const ProtobufCMessage *m, ProtobufCBuffer *b)
+{
+    return pb.pack_to_buffer ? pb.pack_to_buffer(m, b) : 0;
+}
+
+ProtobufCMessage *dynload_pb_unpack(const ProtobufCMessageDescriptor *d, ProtobufCAllocator *a,
+                                    size_t len, const uint8_t *data)
+{
+    return pb.unpack ? pb.unpack(d, a, len, data) : NULL;
+}
+
+void dynload_pb_free_unpacked(ProtobufCMessage *m, ProtobufCAllocator *a)
+{
+    if (pb.free_unpacked)
+        pb.free_unpacked(m, a);
+}
+
+/* dl_iterate_phdr callback: a shared libc is mapped (*arg = 1). */
+static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    base = base ? base + 1 : info->dlpi_name;
+    if (base && strncmp(base, "libc.so", 7) == 0)
+        *(int *)arg = 1;
+    return 0;
+}
+
+/* Report that lib (or one of its symbols) is missing: one line, no
+ * allocation. */
+static void report(const char *lib, const char *what)
+{
+    char msg[256];
+    size_t n = 0;
+    const char *parts[] = {"<jemalloc>: cannot load ", lib, " (", what, ")\n"};
+    for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        for (const char *p = parts[i]; *p && n + 1 < sizeof(msg); p++)
+            msg[n++] = *p;
+    msg[n] = '\0';
+    prof_host_warn(msg);
+}
+
+/* dlopen lib; NULL (reported if report) on failure. */
+static void *open_lib(const char *lib, bool rep)
+{
+    void *h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL);
+    if (!h && rep) {
+        const char *e = dlerror();
+        report(lib, e ? e : "dlopen failed");
+    }
+    return h;
+}
+
+/* Every symbol of names[] into slots[] (same order); false (reported if
+ * rep) if one is missing. */
+static bool find_all(void *h, const char *lib, const char *const *names, void **slots, unsigned n,
+                     bool rep)
+{
+    for (unsigned i = 0; i < n; i++) {
+        slots[i] = dlsym(h, names[i]);
+        if (!slots[i]) {
+            if (rep)
+                report(lib, names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void load_unwind(bool rep)
+{
+    static const char *const names[] = {
+        "unw_backtrace", SYM(unw_tdep_getcontext), SYM(unw_init_local), SYM(unw_get_reg),
+        SYM(unw_step),   SYM(unw_flush_cache),     SYM(unw_local_addr_space),
+    };
+    void *s[sizeof(names) / sizeof(names[0])];
+    void *h = open_lib("libunwind.so.8", rep);
+    if (!h || !find_all(h, "libunwind.so.8", names, s, sizeof(names) / sizeof(names[0]), rep))
+        return;
+    /* Function pointers from dlsym's void *: POSIX guarantees the cast. */
+    memcpy(&unw_tab.backtrace, &s[0], sizeof(void *));
+    memcpy(&unw_tab.getcontext, &s[1], sizeof(void *));
+    memcpy(&unw_tab.init_local, &s[2], sizeof(void *));
+    memcpy(&unw_tab.get_reg, &s[3], sizeof(void *));
+    memcpy(&unw_tab.step, &s[4], sizeof(void *));
+    memcpy(&unw_tab.flush_cache, &s[5], sizeof(void *));
+    unw_tab.local_addr_space = s[6];
+    __atomic_store_n(&dynload_unw, &unw_tab, __ATOMIC_RELEASE);
+}
+
+/* libz and libprotobuf-c: 0 not tried, 1 being loaded, 2 tried. */
+static int pprof_state;
+
+static void load_pprof(void)
+{
+    static const char *const znames[] = {"deflateInit2_", "deflate", "deflateEnd"};
+    static const char *const pnames[] = {
+        "protobuf_c_message_get_packed_size", "protobuf_c_message_pack",
+        "protobuf_c_message_pack_to_buffer",  "protobuf_c_message_unpack",
+        "protobuf_c_message_free_unpacked",
+    };
+    void *zs[3], *ps[5];
+    void *z = open_lib("libz.so.1", true);
+    if (z && find_all(z, "libz.so.1", znames, zs, 3, true)) {
+        memcpy(&z_tab.deflate_init2, &zs[0], sizeof(void *));
+        memcpy(&z_tab.deflate, &zs[1], sizeof(void *));
+        memcpy(&z_tab.deflate_end, &zs[2], sizeof(void *));
+        __atomic_store_n(&dynload_z, &z_tab, __ATOMIC_RELEASE);
+    }
+    void *p = open_lib("libprotobuf-c.so.1", true);
+    if (p && find_all(p, "libprotobuf-c.so.1", pnames, ps, 5, true)) {
+        memcpy(&pb.get_packed_size, &ps[0], sizeof(void *));
+        memcpy(&pb.pack, &ps[1], sizeof(void *));
+        memcpy(&pb.pack_to_buffer, &ps[2], sizeof(void *));
+        memcpy(&pb.unpack, &ps[3], sizeof(void *));
+        memcpy(&pb.free_unpacked, &ps[4], sizeof(void *));
+        __atomic_store_n(&dynload_pb_ok, true, __ATOMIC_RELEASE);
+    }
+}
+
+/* A shared libc is mapped: dlopen can be used. A statically linked
+ * program has none: dlopen would map one (and its loader) beside the
+ * static one. */
+static bool dynamic_program(void)
+{
+    int dynamic = 0;
+    dl_iterate_phdr(has_shared_libc, &dynamic);
+    return dynamic != 0;
+}
+
+void dynload_boot(bool unwind, bool pprof, bool report_unwind)
+{
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    if (!dynamic_program()) {
+        if (pprof)
+            prof_host_warn("<jemalloc>: a statically linked program loads neither zlib nor "
+                           "libprotobuf-c: pprof dumps will fail\n");
+        return;
+    }
+    if (unwind)
+        load_unwind(report_unwind);
+    if (pprof)
+        (void)dynload_pprof_load();
+}
+
+int dynload_pprof_load(void)
+{
+    int st = 0;
+    if (__atomic_compare_exchange_n(&pprof_state, &st, 1, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        if (dynamic_program())
+            load_pprof();
+        __atomic_store_n(&pprof_state, 2, __ATOMIC_RELEASE);
+        return dynload_pprof_ready();
+    }
+    if (st == 1)
+        return EAGAIN;
+    return dynload_pprof_ready();
+}
+
+int dynload_pprof_ready(void)
+{
+    return __atomic_load_n(&dynload_z, __ATOMIC_ACQUIRE) &&
+                   __atomic_load_n(&dynload_pb_ok, __ATOMIC_ACQUIRE)
+               ? 0
+               : ENOENT;
+}

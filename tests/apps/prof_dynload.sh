@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# prof_dynload: the profiler's optional libraries (libunwind, zlib,
+# libprotobuf-c) are loaded with dlopen when it runs (libprof/dynload.h),
+# not linked: a process that never profiles maps none of them, and one
+# whose library cannot be loaded gets a clear error from that feature.
+# The probe (tests/apps/prof_dynload_probe.c) samples, asks for a pprof
+# profile through prof.dump_pprof_fd and lists what it maps.
+. "$(dirname "$0")/lib.sh"
+need readelf
+P=$(app_bin apps/prof_dynload_probe) || exit 1
+probe() { env -u LD_PRELOAD MALLOC_CONF="$1" "$P" 2>"$TMP/err"; }
+
+needed=$(readelf -d "$LIB" | grep NEEDED)
+grep -qE 'libunwind|libprotobuf-c|libz\.' <<<"$needed" && fail "liballoc.so still links them: $needed"
+echo "pass: liballoc.so needs none of libunwind, libz, libprotobuf-c"
+
+# Never profiles: nothing loaded; prof.dump_pprof_fd is ENOENT (no prof).
+out=$(probe "") || fail "probe without prof failed: $(cat "$TMP/err")"
+[ "$out" = $'pprof=2\nmaps:' ] || fail "without prof: '$out', expected pprof=2 and nothing mapped"
+echo "pass: without prof nothing is loaded"
+
+# prof:true with frame pointers and heap_v2 dumps: nothing at start; the
+# pprof mallctl loads zlib and libprotobuf-c (not libunwind) and works.
+out=$(probe "prof:true,prof_unwind:fp") || fail "probe prof_unwind:fp failed: $(cat "$TMP/err")"
+[ "$out" = $'pprof=0\nmaps: libz libprotobuf-c' ] ||
+    fail "prof_unwind:fp: '$out', expected a pprof written and only libz, libprotobuf-c mapped"
+echo "pass: prof_unwind:fp loads no libunwind; the pprof mallctl loads zlib and protobuf-c"
+
+# prof:true (auto: libunwind for what the cached rules cannot walk).
+out=$(probe "prof:true") || fail "probe prof:true failed: $(cat "$TMP/err")"
+[ "$out" = $'pprof=0\nmaps: libunwind libz libprotobuf-c' ] || fail "prof:true: '$out'"
+[ -s "$TMP/err" ] && fail "prof:true printed: $(cat "$TMP/err")"
+echo "pass: prof:true loads libunwind"
+
+# Libraries that cannot be loaded (an empty file found first): each is
+# named on stderr, the pprof mallctl fails with ENOENT, the program runs on
+# (prof_unwind:libunwind walks frame pointers).
+mkdir -p "$TMP/bogus"
+: >"$TMP/bogus/libz.so.1"
+: >"$TMP/bogus/libunwind.so.8"
+out=$(LD_LIBRARY_PATH="$TMP/bogus" probe "prof:true,prof_unwind:libunwind") ||
+    fail "probe with unloadable libraries crashed or failed: $(cat "$TMP/err")"
+grep -q '^pprof=2$' <<<"$out" || fail "without zlib the pprof mallctl gave '$out', not ENOENT (2)"
+grep -q 'cannot load libz.so.1' "$TMP/err" || fail "no error names libz.so.1: $(cat "$TMP/err")"
+grep -q 'cannot load libunwind.so.8' "$TMP/err" ||
+    fail "no error names libunwind.so.8: $(cat "$TMP/err")"
+echo "pass: unloadable libraries are named, pprof fails with ENOENT, the program runs on"
+exit 0
