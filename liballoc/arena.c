@@ -656,19 +656,44 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     return (void *)s->start;
 }
 
-void arena_large_free(struct span *s)
+/* Give large block s back to its arena a (lock held). */
+static void large_free_locked(struct arena *a, struct span *s)
 {
-    struct arena *a = s->arena;
-    pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
     chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     span_free(a, s);
+}
+
+void arena_large_free(struct span *s)
+{
+    struct arena *a = s->arena;
+    pthread_mutex_lock(&a->lock);
+    large_free_locked(a, s);
     decay_wave(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
     decay_tick(a);
+}
+
+void arena_large_free_many(struct span **v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!v[i])
+            continue;
+        struct arena *a = v[i]->arena;
+        pthread_mutex_lock(&a->lock);
+        for (unsigned j = i; j < n; j++)
+            if (v[j] && v[j]->arena == a) {
+                large_free_locked(a, v[j]);
+                v[j] = NULL;
+            }
+        decay_wave(a);
+        pthread_mutex_unlock(&a->lock);
+        decay_poke_if_needed();
+        decay_tick(a);
+    }
 }
 
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero)

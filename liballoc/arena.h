@@ -107,6 +107,9 @@ void arena_abandoned_drained(struct span *pg);
 
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
 void arena_large_free(struct span *s);
+/* arena_large_free of the n blocks v[0..n) (NULLs skipped; the array is
+ * overwritten), taking each arena's lock once for all its blocks. */
+void arena_large_free_many(struct span **v, unsigned n);
 /* Resize a large block in place to new_usize (a large class); true on success. */
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero);
 

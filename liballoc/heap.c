@@ -794,16 +794,29 @@ static void heap_set_next_event(struct heap *h)
     __atomic_store_n(&h->next_event, e, __ATOMIC_RELAXED);
 }
 
-void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
+/* heap_event's body; tick_size is the block size the tick is told (0: a
+ * block whose bytes were already weighted, heap_alloc_large). */
+static inline __attribute__((always_inline)) void *event_run(struct heap *h, void *p, size_t size,
+                                                             size_t usize, size_t tick_size)
 {
     defer_enter(); /* the sample (relocation, site and bucket locks), the tick */
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
-        heap_tick(h, false, usize);
+        heap_tick(h, false, tick_size);
     heap_set_next_event(h);
     defer_leave();
     return p;
+}
+
+void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
+{
+    return event_run(h, p, size, usize, usize);
+}
+
+static NOINLINE void *large_hit_event(struct heap *h, void *p, size_t size, size_t usize)
+{
+    return event_run(h, p, size, usize, 0);
 }
 
 /* The free-side tick (decay, sweep: their locks); size: the freed block's. */
@@ -919,7 +932,69 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
     return p;
 }
 
+/* A block from or into the thread's large cache counts 1 / LCACHE_TICK_SHARE
+ * of its bytes toward the decay tick (tick_next, free_next move on by the
+ * rest): it touches no arena, and at 40 KiB .. 1 MiB a block every
+ * malloc or free crossed the 64 KiB tick interval of pending purge work,
+ * an event call each time to skip 15 ticks in 16 (heap_tick). The share
+ * is that skip rule's, so the tick comes as often as before, and the
+ * event path runs only then; the sampling threshold (prof_next) still
+ * counts every byte. */
+#define LCACHE_TICK_SHARE DECAY_TICK_CALLS
+
+void *heap_alloc_large(struct heap *h, size_t size)
+{
+    /* heap_empty's tcache is false: a thread's first call goes the general way. */
+    if (size <= tcache_large_max && h->tcache) {
+        size_t usize = sizeclass_usize(size);
+        defer_enter(); /* an idle pass may give blocks back (arena locks) */
+        void *p = tcache_large_alloc(h, usize, false);
+        defer_leave();
+        if (p) {
+            uint64_t a = h->allocated + usize;
+            h->allocated = a;
+            h->tick_next += usize - usize / LCACHE_TICK_SHARE;
+            heap_set_next_event(h);
+            if (unlikely(a >= h->next_event))
+                p = large_hit_event(h, p, size, usize);
+            junk_on_alloc(p, usize);
+            return p;
+        }
+        /* A miss: the cache was asked (no_tcache: not twice). */
+        return heap_alloc_general(h, size, 0, false, true, NULL);
+    }
+    return heap_alloc_general(h, size, 0, false, false, NULL);
+}
+
 /* ---- free slow path ---- */
+
+/* free of live large block s (p its start, not cached: free_misuse's
+ * verdict) into the thread's cache when that gives no block back and
+ * nothing else is due (profiler, junk, a reentrant free): the cache push
+ * and the counters, no other call. False: nothing done, the general path
+ * frees it. */
+static inline bool free_large_cached(struct heap *h, struct span *s)
+{
+    if (defer_busy() || junk_free || atomic_load_explicit(&s->nsampled, memory_order_relaxed))
+        return false;
+    size_t usize = s->usize;
+    defer_enter(); /* the cache's stacks: a signal handler's free waits */
+    bool kept = tcache_large_free_fast(h, s);
+    defer_leave();
+    if (!kept)
+        return false;
+    uint64_t d = h->deallocated + usize;
+    h->deallocated = d;
+    /* free_next moves on (LCACHE_TICK_SHARE) unless a nudge zeroed it. */
+    uint64_t f = __atomic_load_n(&h->free_next, __ATOMIC_RELAXED);
+    if (f != 0) {
+        f += usize - usize / LCACHE_TICK_SHARE;
+        __atomic_store_n(&h->free_next, f, __ATOMIC_RELAXED);
+    }
+    if (unlikely(d >= f))
+        free_event_run(h, 0);
+    return true;
+}
 
 /* The free fast path's event check, for the slow paths (size: the block's). */
 static inline void note_free_event(struct heap *h, size_t size)
@@ -1005,6 +1080,9 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
         free_live(h, p, s);
         return;
     }
+    /* A live large block (its start, not in a cache) the thread's cache keeps. */
+    if (s->kind == SPAN_LARGE && (uintptr_t)p == s->start && !s->lcached && free_large_cached(h, s))
+        return;
     const char *bad = free_misuse(s, p);
     if (unlikely(bad != NULL)) {
         misuse_report("free", bad, p);

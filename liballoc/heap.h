@@ -161,6 +161,10 @@ void *heap_alloc_small_slow(struct heap *h, size_t size) NOINLINE;
  * the profiler sampled p (heap_sample_relocate), so callers fill the block
  * (zero, junk) after this call, never before. */
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
+/* malloc of size bytes above SMALL_MAX: a hit in the thread's cache of
+ * large blocks (tcache.h) without heap_alloc_general's steps (no arena is
+ * involved), else heap_alloc_general. Owner thread. */
+void *heap_alloc_large(struct heap *h, size_t size) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
                          struct arena *arena);
