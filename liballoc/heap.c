@@ -84,7 +84,8 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag,
+    atomic_store_explicit(&pg->owner_tag,
+                          (uintptr_t)h | flags | junk_tag | (h->shared ? SPAN_TAG_SHARED : 0),
                           memory_order_release);
 }
 
@@ -1074,15 +1075,57 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
     free_live(h, p, s);
 }
 
+/* free of live small block p of span s owned by another thread heap that
+ * uses the page (tag: s's owner_tag, no flag: not full, not the shared
+ * heap's, no junk; no sampled block on s), the common remote free: the
+ * push and the counters, without free_live's steps. False: nothing done
+ * (the block's free mark may be set: the general path sets it again). */
+static inline bool free_remote_fast(struct heap *h, struct span *s, void *p, uintptr_t tag)
+{
+    if ((tag & SPAN_TAG_MASK) || tag == 0 || tag == (uintptr_t)h || h == &heap_empty ||
+        defer_busy() || atomic_load_explicit(&s->nsampled, memory_order_relaxed) ||
+        !page_free_remote_fast(s, p))
+        return false;
+    uint64_t d = h->deallocated + s->block_size;
+    h->deallocated = d;
+    if (unlikely(d >= h->free_next))
+        free_event_run(h, 0);
+    return true;
+}
+
+static NOINLINE void free_span_general(void *p, struct heap *h, struct span *s);
+static NOINLINE void free_span_large(void *p, struct heap *h, struct span *s);
+
+/* The common cases first (a remote free, a large block the cache keeps),
+ * in a function that saves no register; the rest in free_span_general. */
 void heap_free_span_slow(void *p, struct heap *h, struct span *s)
+{
+    if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        if (likely(free_remote_fast(h, s, p, tag)))
+            return;
+    } else if (s->kind == SPAN_LARGE) {
+        free_span_large(p, h, s);
+        return;
+    }
+    free_span_general(p, h, s);
+}
+
+/* heap_free_span_slow for a large span: a live block the thread's cache
+ * keeps (its start, not in a cache already), or the general path. */
+static void free_span_large(void *p, struct heap *h, struct span *s)
+{
+    if ((uintptr_t)p == s->start && !s->lcached && free_large_cached(h, s))
+        return;
+    free_span_general(p, h, s);
+}
+
+static void free_span_general(void *p, struct heap *h, struct span *s)
 {
     if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
         free_live(h, p, s);
         return;
     }
-    /* A live large block (its start, not in a cache) the thread's cache keeps. */
-    if (s->kind == SPAN_LARGE && (uintptr_t)p == s->start && !s->lcached && free_large_cached(h, s))
-        return;
     const char *bad = free_misuse(s, p);
     if (unlikely(bad != NULL)) {
         misuse_report("free", bad, p);
@@ -1189,7 +1232,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
             }
             pthread_mutex_unlock(&h->full_lock);
         }
-        if (owner && owner->shared) {
+        if (tag & SPAN_TAG_SHARED) {
             /* A cache-less block goes straight back to its arena's shared heap,
              * as jemalloc frees to the arena bin: counts stay exact. */
             struct arena *oa = owner->arena;
