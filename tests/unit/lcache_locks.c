@@ -1,19 +1,18 @@
 /*
- * lcache_locks: arena locks taken by the thread's cache of large blocks
- * (tcache.h).
- *  - A large block of another automatic arena (allocated by another
- *    thread) freed by this thread is cached: no lock of its arena taken,
- *    its arena's large ndalloc unchanged; it goes back to that arena, not
- *    to ours, when the cache lets it go.
- *  - Blocks leaving the cache together (the older half of a full class,
- *    a flush) go back with one lock taken per arena, not one per block.
- * Counted by wrapping pthread_mutex_lock (this executable's definition
- * takes the allocator's calls; glibc's is reached by its versioned name).
+ * lcache_locks: blocks leaving the thread's cache of large blocks together
+ * (tcache.h: the older half of a full class, a flush) go back with one
+ * arena lock taken per arena, not one per block; arena.<i>.purge's
+ * tcache_large_flush_arena gives back the blocks of that arena only (a
+ * thread moved to another arena, as heap_follow_node moves it to its new
+ * NUMA node's, still caches blocks of its old one). Counted by wrapping
+ * pthread_mutex_lock (this executable's definition takes the allocator's
+ * calls; glibc's is reached by its versioned name).
  */
 #include "check.h"
 
 #include "arena.h"
 #include "heap.h"
+#include "rtree.h"
 #include "tcache.h"
 
 #include <pthread.h>
@@ -25,7 +24,7 @@ extern int real_mutex_lock(pthread_mutex_t *m);
 __asm__(".symver real_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 
 static pthread_mutex_t *watched[2]; /* the two arenas' locks */
-static _Atomic unsigned nlocks[2];   /* acquisitions of each since reset */
+static _Atomic unsigned nlocks[2];  /* acquisitions of each since reset */
 
 int pthread_mutex_lock(pthread_mutex_t *m)
 {
@@ -35,26 +34,31 @@ int pthread_mutex_lock(pthread_mutex_t *m)
     return real_mutex_lock(m);
 }
 
-static void reset(void) { nlocks[0] = nlocks[1] = 0; }
+static void reset(void)
+{
+    nlocks[0] = nlocks[1] = 0;
+}
 
-/* What h caches (a volatile read: the compiler takes malloc and free for
- * builtins that touch no memory of ours). */
-static size_t cached_bytes(struct heap *h) { return *(volatile size_t *)&h->large.bytes; }
-/* Arena a's large ndalloc, read the same way. */
-static uint64_t ndalloc(struct arena *a) { return *(volatile uint64_t *)&a->stats.large_ndalloc; }
+/* The counts since reset, taken before printing (printf may allocate). */
+static unsigned got[2];
+static void take(void)
+{
+    got[0] = nlocks[0];
+    got[1] = nlocks[1];
+}
+
+/* What h caches, and an arena's large ndalloc (volatile reads: the
+ * compiler takes malloc and free for builtins that touch no memory of ours). */
+static size_t cached_bytes(struct heap *h)
+{
+    return *(volatile size_t *)&h->large.bytes;
+}
+static uint64_t ndalloc(struct arena *a)
+{
+    return *(volatile uint64_t *)&a->stats.large_ndalloc;
+}
 
 #define BLK ((size_t)65536)
-
-static void *other_block;     /* allocated by the other thread */
-static unsigned other_arena;  /* its arena's index */
-
-static void *other(void *arg)
-{
-    (void)arg;
-    other_block = malloc(BLK);
-    other_arena = heap_tls->arena->index;
-    return NULL;
-}
 
 int main(void)
 {
@@ -65,59 +69,66 @@ int main(void)
     free(first);
     tcache_large_flush(h);
     CHECK_EQ(cached_bytes(h), 0);
-
-    pthread_t t;
-    CHECK(pthread_create(&t, NULL, other, NULL) == 0);
-    CHECK(pthread_join(t, NULL) == 0);
-    CHECK_EQ(other_arena, 1);
-    struct arena *a0 = arenas[0], *a1 = arenas[1];
+    struct arena *a0 = arenas[0], *a1 = arena_get(1);
+    CHECK_NONNULL(a1);
     watched[0] = &a0->lock;
     watched[1] = &a1->lock;
 
-    /* Eight blocks of our own, for later. */
-    void *b[LCACHE_SLOTS];
-    for (int i = 0; i < LCACHE_SLOTS; i++)
+    /* A full class (LCACHE_SLOTS) of arena 0's blocks; the next free gives
+     * the older half back: four blocks, one lock. */
+    void *b[LCACHE_SLOTS + 1];
+    for (int i = 0; i <= LCACHE_SLOTS; i++)
         CHECK_NONNULL(b[i] = malloc(BLK));
-
-    /* Another arena's block: cached, its arena untouched. */
-    uint64_t nd1 = ndalloc(a1);
-    reset();
-    free(other_block);
-    printf("free of arena 1's block: %u locks of arena 1, cached %zu\n", nlocks[1], cached_bytes(h));
-    CHECK_EQ(nlocks[1], 0);
-    CHECK_EQ(cached_bytes(h), BLK);
-    CHECK_EQ(ndalloc(a1), nd1);
-    /* Reused by this thread's next malloc of its class. */
-    void *again = malloc(BLK);
-    CHECK(again == other_block);
-    CHECK_EQ(cached_bytes(h), 0);
-    free(again);
-
-    /* Seven of ours after it: the class's stack (LCACHE_SLOTS) is full,
-     * arena 1's block at its bottom. */
-    for (int i = 0; i < LCACHE_SLOTS - 1; i++)
+    for (int i = 0; i < LCACHE_SLOTS; i++)
         free(b[i]);
     CHECK_EQ(cached_bytes(h), LCACHE_SLOTS * BLK);
-    /* The ninth free gives the older half back: arena 1's block and three
-     * of arena 0's, one lock each arena. */
-    uint64_t nd0 = ndalloc(a0);
+    uint64_t nd0 = ndalloc(a0), nd1 = ndalloc(a1);
+    /* Through the cache itself: free() may also run a decay tick, whose
+     * lock is not the cache's. */
+    struct span *s =
+        rtree_value_span(rtree_get((uintptr_t)b[LCACHE_SLOTS]), (uintptr_t)b[LCACHE_SLOTS]);
+    CHECK(s != NULL && s->kind == SPAN_LARGE);
     reset();
-    free(b[LCACHE_SLOTS - 1]);
-    printf("older half given back: %u locks of arena 0, %u of arena 1\n", nlocks[0], nlocks[1]);
-    CHECK_EQ(nlocks[0], 1);
-    CHECK_EQ(nlocks[1], 1);
-    CHECK_EQ(ndalloc(a0), nd0 + 3);
-    CHECK_EQ(ndalloc(a1), nd1 + 1);
+    CHECK(tcache_large_free(h, s));
+    take();
+    printf("older half given back: %u locks of arena 0\n", got[0]);
+    CHECK_EQ(got[0], 1);
+    CHECK_EQ(ndalloc(a0), nd0 + LCACHE_SLOTS / 2);
     CHECK_EQ(cached_bytes(h), (LCACHE_SLOTS / 2 + 1) * BLK);
 
-    /* A flush: five blocks, one lock. */
+    /* Moved to arena 1 (as heap_follow_node does), three blocks of it cached. */
+    arena_thread_detach(a0);
+    arena_thread_attach(a1);
+    h->arena = a1;
+    void *c[3];
+    for (int i = 0; i < 3; i++)
+        CHECK_NONNULL(c[i] = malloc(2 * BLK));
+    for (int i = 0; i < 3; i++)
+        free(c[i]);
+    CHECK_EQ(cached_bytes(h), (LCACHE_SLOTS / 2 + 1) * BLK + 6 * BLK);
+
+    /* arena.1.purge's flush: arena 1's three blocks, one lock of it. */
+    reset();
+    tcache_large_flush_arena(h, a1);
+    take();
+    printf("flush of arena 1: %u locks of arena 1, %u of arena 0\n", got[1], got[0]);
+    CHECK_EQ(got[1], 1);
+    CHECK_EQ(got[0], 0);
+    CHECK_EQ(ndalloc(a1), nd1 + 3);
+    CHECK_EQ(cached_bytes(h), (LCACHE_SLOTS / 2 + 1) * BLK);
+
+    /* The rest, arena 0's five: one lock. */
     reset();
     tcache_large_flush(h);
-    printf("flush of 5 blocks: %u locks of arena 0\n", nlocks[0]);
-    CHECK_EQ(nlocks[0], 1);
-    CHECK_EQ(nlocks[1], 0);
-    CHECK_EQ(ndalloc(a0), nd0 + 3 + 5);
+    take();
+    printf("flush of 5 blocks: %u locks of arena 0\n", got[0]);
+    CHECK_EQ(got[0], 1);
+    CHECK_EQ(got[1], 0);
+    CHECK_EQ(ndalloc(a0), nd0 + LCACHE_SLOTS / 2 + 5);
     CHECK_EQ(cached_bytes(h), 0);
+    arena_thread_detach(a1);
+    arena_thread_attach(a0);
+    h->arena = a0;
     printf("lcache_locks: ok\n");
     return 0;
 }
