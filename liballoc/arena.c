@@ -659,7 +659,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 }
 
 /* Give large block s back to its arena a (lock held). */
-static void large_free_locked(struct arena *a, struct span *s)
+static inline void large_free_locked(struct arena *a, struct span *s)
 {
     a->stats.active_pages -= s->npages;
     chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);

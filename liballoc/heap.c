@@ -948,10 +948,10 @@ void *heap_alloc_large(struct heap *h, size_t size)
     /* heap_empty's tcache is false: a thread's first call goes the general way. */
     if (size <= tcache_large_max && h->tcache) {
         size_t usize = sizeclass_usize(size);
-        defer_enter(); /* an idle pass may give blocks back (arena locks) */
+        defer_enter(); /* an idle pass, the arena: their locks */
         void *p = tcache_large_alloc(h, usize, false);
-        defer_leave();
         if (p) {
+            defer_leave();
             uint64_t a = h->allocated + usize;
             h->allocated = a;
             h->tick_next += usize - usize / LCACHE_TICK_SHARE;
@@ -961,8 +961,19 @@ void *heap_alloc_large(struct heap *h, size_t size)
             junk_on_alloc(p, usize);
             return p;
         }
-        /* A miss: the cache was asked (no_tcache: not twice). */
-        return heap_alloc_general(h, size, 0, false, true, NULL);
+        /* A miss: the arena, as heap_alloc_general would serve it. */
+        heap_follow_node(h);
+        p = arena_large_alloc(h->arena, usize, 0, false);
+        defer_leave();
+        if (unlikely(!p)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        h->allocated += usize;
+        if (unlikely(h->allocated >= h->next_event))
+            p = heap_event(h, p, size, usize);
+        junk_on_alloc(p, usize);
+        return p;
     }
     return heap_alloc_general(h, size, 0, false, false, NULL);
 }
@@ -1104,7 +1115,9 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if (likely(free_remote_fast(h, s, p, tag)))
             return;
-    } else if (s->kind == SPAN_LARGE) {
+    } else if (s->kind == SPAN_LARGE && s->arena == h->arena) {
+        /* Only the thread's own arena's blocks are cached (tcache.h); a
+         * remote large free goes the general way at once. */
         free_span_large(p, h, s);
         return;
     }
