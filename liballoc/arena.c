@@ -634,6 +634,19 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
 
 /* ---- large blocks ---- */
 
+/* Large blocks' arena calls tick decay (a clock read) one in
+ * LARGE_TICK_CALLS: at 40 KiB .. 1 MiB a block, the threads' own ticks
+ * (heap.c, every 64 KiB of pending purge work) come as often, and a clock
+ * read per call was ~5% of a large-block producer/consumer's instructions.
+ * Every call ticks when dirty_decay_ms is 0 (purge at once, as jemalloc;
+ * decay_tick runs then at every call).
+ * Lock held. */
+#define LARGE_TICK_CALLS 16
+static inline bool large_tick_due(struct arena *a)
+{
+    return (++a->large_calls & (LARGE_TICK_CALLS - 1)) == 0 || a->decay_dirty.ms == 0;
+}
+
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t npages = usize >> LG_PAGE;
@@ -649,12 +662,14 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
+    bool tick = large_tick_due(a);
     pthread_mutex_unlock(&a->lock);
     if (!s)
         return NULL;
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize);
-    decay_tick(a);
+    if (tick)
+        decay_tick(a);
     return (void *)s->start;
 }
 
@@ -674,9 +689,11 @@ void arena_large_free(struct span *s)
     pthread_mutex_lock(&a->lock);
     large_free_locked(a, s);
     decay_wave(a);
+    bool tick = large_tick_due(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
-    decay_tick(a);
+    if (tick)
+        decay_tick(a);
 }
 
 void arena_large_free_many(struct span **v, unsigned n)
@@ -692,9 +709,11 @@ void arena_large_free_many(struct span **v, unsigned n)
                 v[j] = NULL;
             }
         decay_wave(a);
+        bool tick = large_tick_due(a);
         pthread_mutex_unlock(&a->lock);
         decay_poke_if_needed();
-        decay_tick(a);
+        if (tick)
+            decay_tick(a);
     }
 }
 

@@ -68,6 +68,7 @@ struct arena {
     size_t poke_mark;                           /* ndirty when threads were last poked */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     unsigned nthreads;                          /* heaps using this arena */
+    unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
     struct heap *shared;                        /* cache-less small allocations from this arena */
     struct arena_stats stats;
