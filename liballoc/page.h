@@ -20,7 +20,7 @@
  * malloc then reaches them one at a time, the next one prefetched. User
  * addresses are below 2^47 on x86-64 (2^48 on arm64) unless mmap is given a
  * hint above, which the allocator never gives. A page holds < 2^16 blocks. */
-#define TF_SHIFT 48
+#define TF_SHIFT     48
 #define TF_STATE(tf) ((unsigned)((tf) & 3))
 #define TF_BLOCK(tf) ((void *)((tf) & (((uintptr_t)1 << TF_SHIFT) - 4)))
 #define TF_COUNT(tf) ((unsigned)((tf) >> TF_SHIFT))

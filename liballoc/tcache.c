@@ -49,8 +49,8 @@ static inline unsigned lcache_index(size_t usize)
  * instead of one per block. */
 #define LCACHE_OUT 16
 struct lcache_out {
-    unsigned n;                    /* spans collected */
-    struct span *v[LCACHE_OUT];    /* their descriptors */
+    unsigned n;                 /* spans collected */
+    struct span *v[LCACHE_OUT]; /* their descriptors */
 };
 
 static void lcache_out_flush(struct lcache_out *o)

@@ -28,11 +28,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#define SIZE 64
-#define LARGE 65536
-#define WARMUP 1000
+#define SIZE        64
+#define LARGE       65536
+#define WARMUP      1000
 #define REMOTE_WARM 8  /* remote frees before the measured ones */
-#define REMOTE_MAX 64  /* blocks the other thread allocates (rounds + warm-up at most) */
+#define REMOTE_MAX  64 /* blocks the other thread allocates (rounds + warm-up at most) */
 
 /* Calls the script breaks on: a round of the C entry points, of the C++
  * operators, and the end of either. */

@@ -16,8 +16,14 @@
 
 /* A heap counter as of now (volatile: the compiler takes malloc and free
  * for builtins that touch no memory of ours). */
-static uint64_t read64(const uint64_t *p) { return *(volatile const uint64_t *)p; }
-static uint32_t read32(const uint32_t *p) { return *(volatile const uint32_t *)p; }
+static uint64_t read64(const uint64_t *p)
+{
+    return *(volatile const uint64_t *)p;
+}
+static uint32_t read32(const uint32_t *p)
+{
+    return *(volatile const uint32_t *)p;
+}
 
 int main(void)
 {
