@@ -510,6 +510,8 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         s->next = s->prev = NULL;
         /* An adopted page may still hold sampled blocks: keep their frees checked. */
         uintptr_t flags = atomic_load_explicit(&s->nsampled, memory_order_acquire) ? SPAN_TAG_SAMPLED : 0;
+        if (owner->shared)
+            flags |= SPAN_TAG_SHARED;
         atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag,
                               memory_order_release);
         if (*adopted)
@@ -632,6 +634,19 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
 
 /* ---- large blocks ---- */
 
+/* Large blocks' arena calls tick decay (a clock read) one in
+ * LARGE_TICK_CALLS: at 40 KiB .. 1 MiB a block, the threads' own ticks
+ * (heap.c, every 64 KiB of pending purge work) come as often, and a clock
+ * read per call was ~5% of a large-block producer/consumer's instructions.
+ * Every call ticks when dirty_decay_ms is 0 (purge at once, as jemalloc;
+ * decay_tick runs then at every call).
+ * Lock held. */
+#define LARGE_TICK_CALLS 16
+static inline bool large_tick_due(struct arena *a)
+{
+    return (++a->large_calls & (LARGE_TICK_CALLS - 1)) == 0 || a->decay_dirty.ms == 0;
+}
+
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t npages = usize >> LG_PAGE;
@@ -647,28 +662,59 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
+    bool tick = large_tick_due(a);
     pthread_mutex_unlock(&a->lock);
     if (!s)
         return NULL;
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize);
-    decay_tick(a);
+    if (tick)
+        decay_tick(a);
     return (void *)s->start;
+}
+
+/* Give large block s back to its arena a (lock held). */
+static inline void large_free_locked(struct arena *a, struct span *s)
+{
+    a->stats.active_pages -= s->npages;
+    chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
+    a->stats.large_ndalloc++;
+    a->stats.large_allocated -= s->usize;
+    span_free(a, s);
 }
 
 void arena_large_free(struct span *s)
 {
     struct arena *a = s->arena;
     pthread_mutex_lock(&a->lock);
-    a->stats.active_pages -= s->npages;
-    chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
-    a->stats.large_ndalloc++;
-    a->stats.large_allocated -= s->usize;
-    span_free(a, s);
+    large_free_locked(a, s);
     decay_wave(a);
+    bool tick = large_tick_due(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
-    decay_tick(a);
+    if (tick)
+        decay_tick(a);
+}
+
+void arena_large_free_many(struct span **v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (!v[i])
+            continue;
+        struct arena *a = v[i]->arena;
+        pthread_mutex_lock(&a->lock);
+        for (unsigned j = i; j < n; j++)
+            if (v[j] && v[j]->arena == a) {
+                large_free_locked(a, v[j]);
+                v[j] = NULL;
+            }
+        decay_wave(a);
+        bool tick = large_tick_due(a);
+        pthread_mutex_unlock(&a->lock);
+        decay_poke_if_needed();
+        if (tick)
+            decay_tick(a);
+    }
 }
 
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero)

@@ -71,6 +71,7 @@ struct arena {
     size_t poke_mark;                           /* ndirty when threads were last poked */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     unsigned nthreads;                          /* heaps using this arena */
+    unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
     struct heap *shared;                        /* cache-less small allocations from this arena */
     struct arena_stats stats;
@@ -110,6 +111,9 @@ void arena_abandoned_drained(struct span *pg);
 
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
 void arena_large_free(struct span *s);
+/* arena_large_free of the n blocks v[0..n) (NULLs skipped; the array is
+ * overwritten), taking each arena's lock once for all its blocks. */
+void arena_large_free_many(struct span **v, unsigned n);
 /* Resize a large block in place to new_usize (a large class); true on success. */
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero);
 

@@ -399,8 +399,10 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
     /* The caller's cached large blocks of these arenas go back first (other
      * threads' caches stay: they count as allocated, tcache.h). */
     struct heap *h = heap_tls;
-    if (h != &heap_empty && (all_arenas(i) || (i < n && h->arena == arenas[i])))
+    if (h != &heap_empty && all_arenas(i))
         tcache_large_flush(h);
+    else if (h != &heap_empty && i < n && arenas[i])
+        tcache_large_flush_arena(h, arenas[i]);
     for (unsigned k = 0; k < n; k++) {
         if (!all_arenas(i) && k != i)
             continue;

@@ -84,7 +84,8 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
-    atomic_store_explicit(&pg->owner_tag, (uintptr_t)h | flags | junk_tag,
+    atomic_store_explicit(&pg->owner_tag,
+                          (uintptr_t)h | flags | junk_tag | (h->shared ? SPAN_TAG_SHARED : 0),
                           memory_order_release);
 }
 
@@ -794,16 +795,29 @@ static void heap_set_next_event(struct heap *h)
     __atomic_store_n(&h->next_event, e, __ATOMIC_RELAXED);
 }
 
-void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
+/* heap_event's body; tick_size is the block size the tick is told (0: a
+ * block whose bytes were already weighted, heap_alloc_large). */
+static inline __attribute__((always_inline)) void *event_run(struct heap *h, void *p, size_t size,
+                                                             size_t usize, size_t tick_size)
 {
     defer_enter(); /* the sample (relocation, site and bucket locks), the tick */
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))
-        heap_tick(h, false, usize);
+        heap_tick(h, false, tick_size);
     heap_set_next_event(h);
     defer_leave();
     return p;
+}
+
+void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
+{
+    return event_run(h, p, size, usize, usize);
+}
+
+static NOINLINE void *large_hit_event(struct heap *h, void *p, size_t size, size_t usize)
+{
+    return event_run(h, p, size, usize, 0);
 }
 
 /* The free-side tick (decay, sweep: their locks); size: the freed block's. */
@@ -919,7 +933,80 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
     return p;
 }
 
+/* A block from or into the thread's large cache counts 1 / LCACHE_TICK_SHARE
+ * of its bytes toward the decay tick (tick_next, free_next move on by the
+ * rest): it touches no arena, and at 40 KiB .. 1 MiB a block every
+ * malloc or free crossed the 64 KiB tick interval of pending purge work,
+ * an event call each time to skip 15 ticks in 16 (heap_tick). The share
+ * is that skip rule's, so the tick comes as often as before, and the
+ * event path runs only then; the sampling threshold (prof_next) still
+ * counts every byte. */
+#define LCACHE_TICK_SHARE DECAY_TICK_CALLS
+
+void *heap_alloc_large(struct heap *h, size_t size)
+{
+    /* heap_empty's tcache is false: a thread's first call goes the general way. */
+    if (size <= tcache_large_max && h->tcache) {
+        size_t usize = sizeclass_usize(size);
+        defer_enter(); /* an idle pass, the arena: their locks */
+        void *p = tcache_large_alloc(h, usize, false);
+        if (p) {
+            defer_leave();
+            uint64_t a = h->allocated + usize;
+            h->allocated = a;
+            h->tick_next += usize - usize / LCACHE_TICK_SHARE;
+            heap_set_next_event(h);
+            if (unlikely(a >= h->next_event))
+                p = large_hit_event(h, p, size, usize);
+            junk_on_alloc(p, usize);
+            return p;
+        }
+        /* A miss: the arena, as heap_alloc_general would serve it. */
+        heap_follow_node(h);
+        p = arena_large_alloc(h->arena, usize, 0, false);
+        defer_leave();
+        if (unlikely(!p)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        h->allocated += usize;
+        if (unlikely(h->allocated >= h->next_event))
+            p = heap_event(h, p, size, usize);
+        junk_on_alloc(p, usize);
+        return p;
+    }
+    return heap_alloc_general(h, size, 0, false, false, NULL);
+}
+
 /* ---- free slow path ---- */
+
+/* free of live large block s (p its start, not cached: free_misuse's
+ * verdict) into the thread's cache when that gives no block back and
+ * nothing else is due (profiler, junk, a reentrant free): the cache push
+ * and the counters, no other call. False: nothing done, the general path
+ * frees it. */
+static inline bool free_large_cached(struct heap *h, struct span *s)
+{
+    if (defer_busy() || junk_free || atomic_load_explicit(&s->nsampled, memory_order_relaxed))
+        return false;
+    size_t usize = s->usize;
+    defer_enter(); /* the cache's stacks: a signal handler's free waits */
+    bool kept = tcache_large_free_fast(h, s);
+    defer_leave();
+    if (!kept)
+        return false;
+    uint64_t d = h->deallocated + usize;
+    h->deallocated = d;
+    /* free_next moves on (LCACHE_TICK_SHARE) unless a nudge zeroed it. */
+    uint64_t f = __atomic_load_n(&h->free_next, __ATOMIC_RELAXED);
+    if (f != 0) {
+        f += usize - usize / LCACHE_TICK_SHARE;
+        __atomic_store_n(&h->free_next, f, __ATOMIC_RELAXED);
+    }
+    if (unlikely(d >= f))
+        free_event_run(h, 0);
+    return true;
+}
 
 /* The free fast path's event check, for the slow paths (size: the block's). */
 static inline void note_free_event(struct heap *h, size_t size)
@@ -999,7 +1086,54 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
     free_live(h, p, s);
 }
 
+/* free of live small block p of span s owned by another thread heap that
+ * uses the page (tag: s's owner_tag, no flag: not full, not the shared
+ * heap's, no junk; no sampled block on s), the common remote free: the
+ * push and the counters, without free_live's steps. False: nothing done
+ * (the block's free mark may be set: the general path sets it again). */
+static inline bool free_remote_fast(struct heap *h, struct span *s, void *p, uintptr_t tag)
+{
+    if ((tag & SPAN_TAG_MASK) || tag == 0 || tag == (uintptr_t)h || h == &heap_empty ||
+        defer_busy() || atomic_load_explicit(&s->nsampled, memory_order_relaxed) ||
+        !page_free_remote_fast(s, p))
+        return false;
+    uint64_t d = h->deallocated + s->block_size;
+    h->deallocated = d;
+    if (unlikely(d >= h->free_next))
+        free_event_run(h, 0);
+    return true;
+}
+
+static NOINLINE void free_span_general(void *p, struct heap *h, struct span *s);
+static NOINLINE void free_span_large(void *p, struct heap *h, struct span *s);
+
+/* The common cases first (a remote free, a large block the cache keeps),
+ * in a function that saves no register; the rest in free_span_general. */
 void heap_free_span_slow(void *p, struct heap *h, struct span *s)
+{
+    if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
+        uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
+        if (likely(free_remote_fast(h, s, p, tag)))
+            return;
+    } else if (s->kind == SPAN_LARGE && s->arena == h->arena) {
+        /* Only the thread's own arena's blocks are cached (tcache.h); a
+         * remote large free goes the general way at once. */
+        free_span_large(p, h, s);
+        return;
+    }
+    free_span_general(p, h, s);
+}
+
+/* heap_free_span_slow for a large span: a live block the thread's cache
+ * keeps (its start, not in a cache already), or the general path. */
+static void free_span_large(void *p, struct heap *h, struct span *s)
+{
+    if ((uintptr_t)p == s->start && !s->lcached && free_large_cached(h, s))
+        return;
+    free_span_general(p, h, s);
+}
+
+static void free_span_general(void *p, struct heap *h, struct span *s)
 {
     if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p))) {
         free_live(h, p, s);
@@ -1111,7 +1245,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
             }
             pthread_mutex_unlock(&h->full_lock);
         }
-        if (owner && owner->shared) {
+        if (tag & SPAN_TAG_SHARED) {
             /* A cache-less block goes straight back to its arena's shared heap,
              * as jemalloc frees to the arena bin: counts stay exact. */
             struct arena *oa = owner->arena;

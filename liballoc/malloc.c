@@ -387,7 +387,7 @@ ALLOC_EXPORT void *malloc(size_t size)
                           size);
     if (likely(size <= SMALL_MAX))
         return heap_alloc_small(h, size);
-    return heap_alloc_general(h, size, 0, false, false, NULL);
+    return heap_alloc_large(h, size);
 }
 
 static void sized_free_slow(void *p, size_t size, int flags) NOINLINE;

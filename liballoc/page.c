@@ -8,17 +8,6 @@
 #include <pthread.h>
 #include <sched.h>
 
-/* thread_free = length << 48 | top block | delayed state (span.h). The
- * length pushed with each block lets the owner take a stack onto an empty
- * free list without walking it: the walk touched every block, each a cache
- * line another core wrote last (xthread-8t spent 28% of its samples there);
- * malloc then reaches them one at a time, the next one prefetched. User
- * addresses are below 2^47 on x86-64 (2^48 on arm64) unless mmap is given a
- * hint above, which the allocator never gives. A page holds < 2^16 blocks. */
-#define TF_SHIFT 48
-#define TF_STATE(tf) ((unsigned)((tf) & 3))
-#define TF_BLOCK(tf) ((void *)((tf) & (((uintptr_t)1 << TF_SHIFT) - 4)))
-#define TF_COUNT(tf) ((unsigned)((tf) >> TF_SHIFT))
 
 void page_init(struct span *s, unsigned cls)
 {

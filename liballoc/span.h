@@ -38,6 +38,8 @@ enum span_kind {
 #define SPAN_TAG_FULL    ((uintptr_t)1) /* the page is on its heap's full list */
 #define SPAN_TAG_SAMPLED ((uintptr_t)2) /* some block on the page is sampled */
 #define SPAN_TAG_JUNK    ((uintptr_t)4) /* junk:free: every free takes the slow path (junk.h) */
+#define SPAN_TAG_SHARED  ((uintptr_t)8) /* owned by an arena's shared heap (its frees take
+                                         * its lock), told without reading the heap */
 #define SPAN_TAG_MASK    ((uintptr_t)15)
 
 /* Delayed-free states in the low 2 bits of thread_free. */

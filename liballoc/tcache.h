@@ -38,7 +38,13 @@
  * nmalloc/ndalloc count blocks taken from and given back to it, not cache
  * hits (jemalloc counts those as requests); thread.tcache.
  * large_bytes reads what the calling thread holds. Only blocks of the
- * thread's own arena are cached. A cached block's span is marked
+ * thread's own arena are cached (jemalloc caches any arena's: a consumer's
+ * cache then holds a budget of blocks its producer misses; tried here, a
+ * large-block producer/consumer ran 5-15% slower). Blocks leaving the cache together (the older half, an idle
+ * pass, a flush) go back with one lock taken per arena. A cache hit and a
+ * cached free count a sixteenth of their bytes toward the thread's decay
+ * tick (heap.c: they touch no arena; the tick still comes, on schedule, in
+ * a thread that does nothing else). A cached block's span is marked
  * (span.lcached), so freeing it again, or realloc of it, is reported as a
  * double free like any other (misuse.h).
  *
@@ -80,6 +86,7 @@ extern size_t tcache_large_max;  /* largest large class thread heaps cache (0: n
 
 struct span;
 struct heap;
+struct arena;
 struct tcache_large {
     size_t bytes;                                /* bytes cached (thread.tcache.large_bytes) */
     uint32_t ops;                                /* large mallocs and frees since the last idle pass */
@@ -111,11 +118,20 @@ bool tcache_dalloc(unsigned id, void *p);
 void *tcache_large_alloc(struct heap *h, size_t usize, bool zero);
 /* Keep large span s, just freed by h's thread (misuse checks, profiler and
  * junk done, thread.deallocated counted), in h's cache: true if kept, false
- * if the caller must give it to its arena. Owner thread only. */
+ * if the caller must give it to its arena. Owner thread only, inside
+ * defer_enter (it may give older blocks back, taking arena locks). */
 bool tcache_large_free(struct heap *h, struct span *s);
+/* tcache_large_free when that needs no block given back (room in the
+ * class's stack and in the budget, no idle pass due): true if kept; false,
+ * nothing changed, otherwise (s not cacheable here either). Takes no lock
+ * (owner thread, inside defer_enter: a signal handler's free must not edit
+ * the stacks meanwhile). */
+bool tcache_large_free_fast(struct heap *h, struct span *s);
 /* Give every cached large block of h back to its arena (owner thread, or
  * the exiting thread). */
 void tcache_large_flush(struct heap *h);
+/* Give h's cached blocks of arena a back (all of them when a is NULL). */
+void tcache_large_flush_arena(struct heap *h, const struct arena *a);
 /* Idle pass: blocks not reused since the previous pass go back (owner). */
 void tcache_large_gc(struct heap *h);
 /* h's decay tick: an idle pass if the thread made no large malloc or free

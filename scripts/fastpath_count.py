@@ -64,6 +64,8 @@ def count_call():
 ROUND_CALLS = {
     "fastpath_begin": ("malloc", "realloc", "free"),
     "fastpath_begin_cxx": ("operator new", "operator delete (sized)"),
+    "fastpath_begin_large": ("malloc (large, cached)", "free (large, cached)"),
+    "fastpath_begin_remote": ("free (remote)",),
 }
 gdb.execute("set pagination off")
 gdb.execute("set confirm off")

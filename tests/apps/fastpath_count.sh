@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fast-path instruction counts liballoc/heap.h states ("malloc: N
-# instructions", "free: N instructions") and liballoc/malloc.c states
+# instructions", "free: N instructions", the remote free and the cached
+# large block's malloc and free) and liballoc/malloc.c states
 # ("realloc: N", "operator new: N", "operator delete (sized): N") are those
 # of the built library: scripts/fastpath_count.sh measures them by
 # single-stepping the calls under gdb, and each must be within SLACK
@@ -44,6 +45,16 @@ check() { # what stated measured
 }
 check malloc "$want_malloc" "$got_malloc"
 check free "$want_free" "$got_free"
+
+# The remote free and the cached large block: heap.h's comment.
+for what in "free (remote)" "malloc (large, cached)" "free (large, cached)"; do
+    want=$(sed -n "s/^ \*   $what: \([0-9][0-9]*\) instructions.*/\1/p" "$header" | head -1)
+    [ -n "$want" ] || want=$(sed -n "s/.*$what: \([0-9][0-9]*\).*/\1/p" "$header" | head -1)
+    [ -n "$want" ] || fail "$header: no '$what: N instructions' in the fast-path comment"
+    got=$(sed -n "s/^$what: \([0-9][0-9]*\) instructions.*/\1/p" "$TMP/counts")
+    [ -n "$got" ] || fail "no '$what' count in the script's output"
+    check "$what" "$want" "$got"
+done
 
 # realloc and the C++ operators: malloc.c's header comment.
 source=$ROOT/liballoc/malloc.c
