@@ -8,6 +8,7 @@
 #include <link.h>
 #include <protobuf-c/protobuf-c.h>
 #include <string.h>
+#include <time.h>
 
 /* A macro's expansion as a string: libunwind.h maps its names to the
  * architecture's symbols (unw_step: _ULx86_64_step). */
@@ -202,6 +203,15 @@ int dynload_pprof_load(void)
             load_pprof();
         __atomic_store_n(&pprof_state, 2, __ATOMIC_RELEASE);
         return dynload_pprof_ready();
+    }
+    /* Another thread is loading them (a few milliseconds): wait for it, as
+     * a dump that comes after the load waits for the dump lock. Bounded
+     * (2 s), not a lock: the loader's dlopen waits for the loader's lock,
+     * which this thread may hold (a mallctl from a constructor that a
+     * dlopen runs); then EAGAIN, and the loader goes on once it returns. */
+    for (int i = 0; st == 1 && i < 2000; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        st = __atomic_load_n(&pprof_state, __ATOMIC_ACQUIRE);
     }
     if (st == 1)
         return EAGAIN;

@@ -68,8 +68,9 @@ void dynload_boot(bool unwind, bool pprof, bool report_unwind);
  * at boot (prof_format:heap_v2, no prof_http). The caller is outside
  * malloc and holds no allocator or profiler lock, with sampling suspended
  * (dlopen allocates). 0 when loaded; ENOENT if they cannot be (or the
- * program is linked statically); EAGAIN while another thread loads them.
- * Thread-safe. */
+ * program is linked statically). While another thread loads them, waits
+ * for it (up to 2 s; EAGAIN after that: this thread may hold the loader's
+ * lock the other's dlopen needs). Thread-safe. */
 int dynload_pprof_load(void);
 /* pprof dumps: 0 if zlib and libprotobuf-c are loaded, else ENOENT. */
 int dynload_pprof_ready(void);
