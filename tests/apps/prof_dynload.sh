@@ -45,4 +45,28 @@ grep -q 'cannot load libz.so.1' "$TMP/err" || fail "no error names libz.so.1: $(
 grep -q 'cannot load libunwind.so.8' "$TMP/err" ||
     fail "no error names libunwind.so.8: $(cat "$TMP/err")"
 echo "pass: unloadable libraries are named, pprof fails with ENOENT, the program runs on"
+
+# prof_unwind:auto without libunwind: the frames the cached rules cannot
+# walk then follow frame pointers, which can be wrong in code built without
+# them: named on stderr too, with that consequence.
+out=$(LD_LIBRARY_PATH="$TMP/bogus" probe "prof:true") ||
+    fail "probe prof:true with an unloadable libunwind failed: $(cat "$TMP/err")"
+grep -q 'cannot load libunwind.so.8 (.*): stacks follow frame pointers' "$TMP/err" ||
+    fail "prof_unwind:auto without libunwind said nothing: '$(cat "$TMP/err")'"
+echo "pass: prof_unwind:auto names an unloadable libunwind"
+
+# A library of that name that is not the one meant (another library's copy):
+# the missing symbol is named, pprof fails with ENOENT.
+LIBM=$(ldconfig -p | awk '$1 == "libm.so.6" && /x86-64|x86_64/ { print $NF; exit }')
+if [ -n "$LIBM" ]; then
+    mkdir -p "$TMP/wrong"
+    cp "$LIBM" "$TMP/wrong/libz.so.1"
+    out=$(LD_LIBRARY_PATH="$TMP/wrong" probe "prof:true,prof_unwind:fp") ||
+        fail "probe with a wrong libz.so.1 failed: $(cat "$TMP/err")"
+    grep -q '^pprof=2$' <<<"$out" || fail "with a wrong libz.so.1 the pprof mallctl gave '$out'"
+    grep -q 'cannot load libz.so.1 (no symbol deflateInit2_): pprof dumps fail with ENOENT' "$TMP/err" ||
+        fail "the missing symbol is not named: '$(cat "$TMP/err")'"
+    grep -q 'libz' <<<"$out" && fail "the wrong libz.so.1 stays mapped: '$out'"
+    echo "pass: a library lacking a symbol is named with it, and closed again"
+fi
 exit 0
