@@ -69,4 +69,29 @@ if [ -n "$LIBM" ]; then
     grep -q 'libz' <<<"$out" && fail "the wrong libz.so.1 stays mapped: '$out'"
     echo "pass: a library lacking a symbol is named with it, and closed again"
 fi
+
+# prof_http without zlib: /debug/pprof/heap answers 503 naming the missing
+# libraries (GET and HEAD), not 500 "out of memory" nor a 200 for HEAD.
+if command -v python3 >/dev/null 2>&1; then
+    CLIENT=$ROOT/tests/prof/http_client.py
+    PORT=$(python3 "$CLIENT" freeport) || fail "no free port"
+    env LD_LIBRARY_PATH="$TMP/bogus" LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,prof_http:127.0.0.1:$PORT" \
+        sleep 60 2>"$TMP/http.err" &
+    spid=$!
+    cleanup_hooks="kill $spid 2>/dev/null; $cleanup_hooks"
+    up=0
+    for _ in $(seq 300); do # 30 s at most (a loaded machine)
+        [ "$(python3 "$CLIENT" get "$PORT" /debug/pprof/ - 2>/dev/null | head -1)" = 200 ] && { up=1; break; }
+        sleep 0.1
+    done
+    [ $up = 1 ] || fail "prof_http did not start: $(cat "$TMP/http.err")"
+    st=$(python3 "$CLIENT" get "$PORT" /debug/pprof/heap "$TMP/heap.body" | head -1)
+    [ "$st" = 503 ] || fail "GET /debug/pprof/heap without zlib: status $st, want 503: $(head -c 200 "$TMP/heap.body")"
+    grep -q 'zlib or libprotobuf-c could not be loaded' "$TMP/heap.body" ||
+        fail "the 503 does not say why: $(head -c 200 "$TMP/heap.body")"
+    st=$(python3 "$CLIENT" get "$PORT" /debug/pprof/heap - HEAD | head -1)
+    [ "$st" = 503 ] || fail "HEAD /debug/pprof/heap without zlib: status $st, want 503"
+    kill $spid 2>/dev/null
+    echo "pass: prof_http without zlib answers 503 with the reason"
+fi
 exit 0
