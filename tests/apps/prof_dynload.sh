@@ -4,7 +4,10 @@
 # not linked: a process that never profiles maps none of them, and one
 # whose library cannot be loaded gets a clear error from that feature.
 # The probe (tests/apps/prof_dynload_probe.c) samples, asks for a pprof
-# profile through prof.dump_pprof_fd and lists what it maps.
+# profile through prof.dump_pprof_fd and lists what it maps. Also: an
+# unloadable libunwind under prof_unwind:auto is named, a library lacking a
+# symbol is named with it and unmapped, and prof_http without zlib answers
+# 503 with the reason.
 . "$(dirname "$0")/lib.sh"
 need readelf
 P=$(app_bin apps/prof_dynload_probe) || exit 1
