@@ -13,10 +13,10 @@
  * prof_final) runs after it or checks that the library is there. Samples
  * taken before it (a malloc before the constructor) walk frame pointers.
  * A statically linked program (no shared libc to dlopen with) loads
- * nothing. Not loaded = libunwind: the walk with cached .eh_frame rules
- * stops where it cannot go on, frame pointers otherwise (one warning at
- * boot, under prof_unwind:auto too); pprof dumps fail with ENOENT and a
- * message naming the library.
+ * nothing. Not loaded = libunwind: a stack the cached .eh_frame rules
+ * cannot walk is taken from frame pointers instead (one warning at boot,
+ * under prof_unwind:auto too); pprof dumps fail with ENOENT and a message
+ * naming the library, prof_http answers 503.
  *
  * The tables are written once, by dynload_boot, before any reader can run;
  * read-only afterwards (no lock). Differences from jemalloc: jemalloc
