@@ -387,8 +387,10 @@ static void *shared_alloc_small_locked(unsigned cls, struct arena *a);
 static void *shared_alloc_small(size_t usize, struct arena *a)
 {
     unsigned cls = sizeclass_small_index(usize);
-    if (!a)
-        a = arena_get(0);
+    /* No arena 0: the allocator could not start (malloc_init failed, out
+     * of address space under RLIMIT_AS) and a caller came on anyway. */
+    if (!a && !(a = arena_get(0)))
+        return NULL;
     pthread_mutex_lock(&a->shared_lock);
     return shared_alloc_small_locked(cls, a);
 }
@@ -890,7 +892,9 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
         if (h && !arena)
             heap_follow_node(h);
         struct arena *a = arena ? arena : h ? h->arena : arena_get(0);
-        if (usize <= tcache_large_max && h && h->tcache && !no_tcache && !arena && align <= PAGE &&
+        if (unlikely(!a))
+            p = NULL; /* as in shared_alloc_small: the allocator could not start */
+        else if (usize <= tcache_large_max && h && h->tcache && !no_tcache && !arena && align <= PAGE &&
             (p = tcache_large_alloc(h, usize, zero)) != NULL)
             ; /* the thread's cache of large blocks (tcache.h) */
         else if (usize < HUGE_MIN && align <= 16 * PAGE)

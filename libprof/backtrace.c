@@ -145,7 +145,10 @@ static unsigned fp_walk(uintptr_t *pcs, unsigned max)
     uintptr_t lo = (uintptr_t)fp;
     uintptr_t hi = thread_stack_hi(lo);
     unsigned n = 0;
-    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp + 16 <= hi &&
+    /* fp and its return address inside [lo, hi): "hi - fp >= 16", not
+     * "fp + 16 <= hi", which wraps for a frame address in the last 16
+     * bytes of the address space (a program's rbp can hold anything). */
+    while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp < hi && hi - (uintptr_t)fp >= 16 &&
            ((uintptr_t)fp & 7) == 0) {
         uintptr_t ret = fp[1];
         if (ret < 4096)
@@ -193,7 +196,8 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
     uintptr_t pc = 0, ra = fp[1];
     for (unsigned i = 0; backtrace_is_internal(ra); i++) {
         uintptr_t *next = (uintptr_t *)fp[0];
-        if (i > 64 || next <= fp || (uintptr_t)next + 16 > hi || ((uintptr_t)next & 7))
+        if (i > 64 || next <= fp || (uintptr_t)next >= hi || hi - (uintptr_t)next < 16 ||
+            ((uintptr_t)next & 7))
             return -1;
         pc = ra;
         fp = next;

@@ -8,6 +8,7 @@
 #include <link.h>
 #include <protobuf-c/protobuf-c.h>
 #include <string.h>
+#include <time.h>
 
 /* A macro's expansion as a string: libunwind.h maps its names to the
  * architecture's symbols (unw_step: _ULx86_64_step). */
@@ -73,13 +74,14 @@ static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* Report that lib (or one of its symbols) is missing: one line, no
+/* Report that lib cannot be loaded (why: dlerror's text, or the symbol
+ * it lacks) and what the profiler does without it (then): one line, no
  * allocation. */
-static void report(const char *lib, const char *what)
+static void report(const char *lib, const char *why, const char *then)
 {
-    char msg[256];
+    char msg[512];
     size_t n = 0;
-    const char *parts[] = {"<jemalloc>: cannot load ", lib, " (", what, ")\n"};
+    const char *parts[] = {"<jemalloc>: cannot load ", lib, " (", why, "): ", then, "\n"};
     for (unsigned i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         for (const char *p = parts[i]; *p && n + 1 < sizeof(msg); p++)
             msg[n++] = *p;
@@ -87,42 +89,45 @@ static void report(const char *lib, const char *what)
     prof_host_warn(msg);
 }
 
-/* dlopen lib; NULL (reported if report) on failure. */
-static void *open_lib(const char *lib, bool rep)
+/* dlopen lib and every symbol of names[] into slots[] (same order): the
+ * handle, or NULL (reported, with then) if lib cannot be loaded or lacks
+ * one of them (a library of that name that is not the one meant: then
+ * closed again). */
+static void *open_all(const char *lib, const char *const *names, void **slots, unsigned n,
+                      const char *then)
 {
     void *h = dlopen(lib, RTLD_LAZY | RTLD_LOCAL);
-    if (!h && rep) {
+    if (!h) {
         const char *e = dlerror();
-        report(lib, e ? e : "dlopen failed");
+        report(lib, e ? e : "dlopen failed", then);
+        return NULL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        slots[i] = dlsym(h, names[i]);
+        if (!slots[i]) {
+            char why[128] = "no symbol ";
+            size_t k = strlen(why);
+            for (const char *p = names[i]; *p && k + 1 < sizeof(why); p++)
+                why[k++] = *p;
+            why[k] = '\0';
+            report(lib, why, then);
+            dlclose(h);
+            return NULL;
+        }
     }
     return h;
 }
 
-/* Every symbol of names[] into slots[] (same order); false (reported if
- * rep) if one is missing. */
-static bool find_all(void *h, const char *lib, const char *const *names, void **slots, unsigned n,
-                     bool rep)
-{
-    for (unsigned i = 0; i < n; i++) {
-        slots[i] = dlsym(h, names[i]);
-        if (!slots[i]) {
-            if (rep)
-                report(lib, names[i]);
-            return false;
-        }
-    }
-    return true;
-}
-
-static void load_unwind(bool rep)
+static void load_unwind(void)
 {
     static const char *const names[] = {
         "unw_backtrace", SYM(unw_tdep_getcontext), SYM(unw_init_local), SYM(unw_get_reg),
         SYM(unw_step),   SYM(unw_flush_cache),     SYM(unw_local_addr_space),
     };
     void *s[sizeof(names) / sizeof(names[0])];
-    void *h = open_lib("libunwind.so.8", rep);
-    if (!h || !find_all(h, "libunwind.so.8", names, s, sizeof(names) / sizeof(names[0]), rep))
+    if (!open_all("libunwind.so.8", names, s, sizeof(names) / sizeof(names[0]),
+                  "stacks follow frame pointers where the cached .eh_frame rules cannot go on "
+                  "(prof_unwind:libunwind: everywhere)"))
         return;
     /* Function pointers from dlsym's void *: POSIX guarantees the cast. */
     memcpy(&unw_tab.backtrace, &s[0], sizeof(void *));
@@ -147,15 +152,14 @@ static void load_pprof(void)
         "protobuf_c_message_free_unpacked",
     };
     void *zs[3], *ps[5];
-    void *z = open_lib("libz.so.1", true);
-    if (z && find_all(z, "libz.so.1", znames, zs, 3, true)) {
+    static const char then[] = "pprof dumps fail with ENOENT";
+    if (open_all("libz.so.1", znames, zs, 3, then)) {
         memcpy(&z_tab.deflate_init2, &zs[0], sizeof(void *));
         memcpy(&z_tab.deflate, &zs[1], sizeof(void *));
         memcpy(&z_tab.deflate_end, &zs[2], sizeof(void *));
         __atomic_store_n(&dynload_z, &z_tab, __ATOMIC_RELEASE);
     }
-    void *p = open_lib("libprotobuf-c.so.1", true);
-    if (p && find_all(p, "libprotobuf-c.so.1", pnames, ps, 5, true)) {
+    if (open_all("libprotobuf-c.so.1", pnames, ps, 5, then)) {
         memcpy(&pb.get_packed_size, &ps[0], sizeof(void *));
         memcpy(&pb.pack, &ps[1], sizeof(void *));
         memcpy(&pb.pack_to_buffer, &ps[2], sizeof(void *));
@@ -175,7 +179,7 @@ static bool dynamic_program(void)
     return dynamic != 0;
 }
 
-void dynload_boot(bool unwind, bool pprof, bool report_unwind)
+void dynload_boot(bool unwind, bool pprof)
 {
     static bool done;
     if (done)
@@ -188,7 +192,7 @@ void dynload_boot(bool unwind, bool pprof, bool report_unwind)
         return;
     }
     if (unwind)
-        load_unwind(report_unwind);
+        load_unwind();
     if (pprof)
         (void)dynload_pprof_load();
 }
@@ -202,6 +206,15 @@ int dynload_pprof_load(void)
             load_pprof();
         __atomic_store_n(&pprof_state, 2, __ATOMIC_RELEASE);
         return dynload_pprof_ready();
+    }
+    /* Another thread is loading them (a few milliseconds): wait for it, as
+     * a dump that comes after the load waits for the dump lock. Bounded
+     * (2 s), not a lock: the loader's dlopen waits for the loader's lock,
+     * which this thread may hold (a mallctl from a constructor that a
+     * dlopen runs); then EAGAIN, and the loader goes on once it returns. */
+    for (int i = 0; st == 1 && i < 2000; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        st = __atomic_load_n(&pprof_state, __ATOMIC_ACQUIRE);
     }
     if (st == 1)
         return EAGAIN;

@@ -13,9 +13,10 @@
  * prof_final) runs after it or checks that the library is there. Samples
  * taken before it (a malloc before the constructor) walk frame pointers.
  * A statically linked program (no shared libc to dlopen with) loads
- * nothing. Not loaded = libunwind: the walk with cached .eh_frame rules
- * stops where it cannot go on, frame pointers otherwise (one warning at
- * boot); pprof dumps fail with ENOENT and a message naming the library.
+ * nothing. Not loaded = libunwind: a stack the cached .eh_frame rules
+ * cannot walk is taken from frame pointers instead (one warning at boot,
+ * under prof_unwind:auto too); pprof dumps fail with ENOENT and a message
+ * naming the library, prof_http answers 503.
  *
  * The tables are written once, by dynload_boot, before any reader can run;
  * read-only afterwards (no lock). Differences from jemalloc: jemalloc
@@ -59,17 +60,20 @@ extern bool dynload_pb_ok;
 
 /* Load libunwind if unwind, and zlib and libprotobuf-c if pprof. Once;
  * from the constructor (see above), never from inside malloc. A library
- * that cannot be loaded is reported on stderr (libunwind only when
- * report_unwind: prof_unwind:libunwind asked for it; auto does without)
- * and left out. */
-void dynload_boot(bool unwind, bool pprof, bool report_unwind);
+ * that cannot be loaded (or lacks a symbol) is reported on stderr, one
+ * line naming it, why, and what the profiler does without it, and left
+ * out. libunwind under prof_unwind:auto too: the frame-pointer walk that
+ * then takes the frames the cached rules cannot walk can give wrong frames
+ * in code built without frame pointers, so the user is told. */
+void dynload_boot(bool unwind, bool pprof);
 /* Load zlib and libprotobuf-c now if not tried yet: for a pprof dump asked
  * through mallctl (prof.dump_pprof_fd) when the options did not load them
  * at boot (prof_format:heap_v2, no prof_http). The caller is outside
  * malloc and holds no allocator or profiler lock, with sampling suspended
  * (dlopen allocates). 0 when loaded; ENOENT if they cannot be (or the
- * program is linked statically); EAGAIN while another thread loads them.
- * Thread-safe. */
+ * program is linked statically). While another thread loads them, waits
+ * for it (up to 2 s; EAGAIN after that: this thread may hold the loader's
+ * lock the other's dlopen needs). Thread-safe. */
 int dynload_pprof_load(void);
 /* pprof dumps: 0 if zlib and libprotobuf-c are loaded, else ENOENT. */
 int dynload_pprof_ready(void);

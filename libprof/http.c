@@ -2,6 +2,7 @@
  * http: the profile server thread (see http.h): listen, one connection at a
  * time under deadlines, http_req to decide, dump_pprof to build the body.
  */
+#include "dynload.h"
 #include "http.h"
 #include "http_req.h"
 #include "options.h"
@@ -195,6 +196,15 @@ static void send_profile(int fd, enum http_route rt, bool head, int64_t deadline
         send_text(fd, 404, NULL,
                   "the allocs profile needs cumulative counts: start the process with "
                   "MALLOC_CONF=prof_accum:true (the heap profile is at /debug/pprof/heap)\n",
+                  head, deadline);
+        return;
+    }
+    /* zlib and libprotobuf-c could not be loaded at start (dynload.h): no
+     * profile can be built, for HEAD either; stderr named which. */
+    if (dynload_pprof_ready() != 0) {
+        send_text(fd, 503, NULL,
+                  "the pprof writer cannot run: zlib or libprotobuf-c could not be loaded "
+                  "(the process's stderr names which and why)\n",
                   head, deadline);
         return;
     }

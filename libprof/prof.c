@@ -105,8 +105,7 @@ void prof_boot_late(void)
      * first prof.dump_pprof_fd). Never without prof. */
     if (opt.prof)
         dynload_boot(strcmp(opt.prof_unwind, "fp") != 0,
-                     strcmp(opt.prof_format, "heap_v2") != 0 || opt.prof_http[0] != '\0',
-                     strcmp(opt.prof_unwind, "libunwind") == 0);
+                     strcmp(opt.prof_format, "heap_v2") != 0 || opt.prof_http[0] != '\0');
     http_boot();        /* warns and serves nothing without prof */
     dump_signal_start(); /* nothing unless prof and prof_dump_signal */
 }

@@ -155,7 +155,7 @@ int main(int argc, char **argv)
     (void)argc;
     /* libunwind, as the allocator's constructor loads it under prof:true
      * (libprof/dynload.h): this host calls the profiler's walk directly. */
-    dynload_boot(1, 0, 1);
+    dynload_boot(1, 0);
     void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         printf("dlopen %s: %s\n", argv[1], dlerror());

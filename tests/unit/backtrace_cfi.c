@@ -149,7 +149,7 @@ int main(void)
 {
     /* libunwind, as the allocator's constructor loads it under prof:true
      * (libprof/dynload.h): this test calls the walks directly. */
-    dynload_boot(true, false, true);
+    dynload_boot(true, false);
     for (int d = 0; d <= 60; d += 7)
         small_frame(d, 1, "recursion");
     through(5, 1, "function pointer");
