@@ -5,7 +5,6 @@
 #include "os.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -46,17 +45,6 @@ void numa_set_topology(unsigned nnodes, const int *cpu_to_node, unsigned ncpus)
     assign_arenas();
 }
 
-/* dl_iterate_phdr visitor: a shared C library among the loaded objects. */
-static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
-    base = base ? base + 1 : info->dlpi_name;
-    if (base && strncmp(base, "libc.so", 7) == 0)
-        *(int *)arg = 1;
-    return 0;
-}
-
 /* True when sysfs lists exactly one online node ("0"): then libnuma
  * could only say the same, and loading it would cost the process its
  * pages (~44 KiB of RSS). False when the file is missing or lists more. */
@@ -81,9 +69,7 @@ void numa_boot(void)
     /* A statically linked program has no shared libc: dlopen would map one
      * (and its loader) beside the static one. Such a program runs as on one
      * node, as with numa:false. */
-    int dynamic = 0;
-    dl_iterate_phdr(has_shared_libc, &dynamic);
-    if (!dynamic)
+    if (!os_dlopen_usable())
         return;
     void *lib = dlopen("libnuma.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -316,4 +317,22 @@ unsigned os_ncpus_conf(void)
 {
     long n = sysconf(_SC_NPROCESSORS_CONF);
     return n > 0 ? (unsigned)n : 1;
+}
+
+/* dl_iterate_phdr visitor: a shared C library among the loaded objects. */
+static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+    base = base ? base + 1 : info->dlpi_name;
+    if (base && strncmp(base, "libc.so", 7) == 0)
+        *(int *)arg = 1;
+    return 0;
+}
+
+bool os_dlopen_usable(void)
+{
+    int dynamic = 0;
+    dl_iterate_phdr(has_shared_libc, &dynamic);
+    return dynamic != 0;
 }

@@ -83,5 +83,9 @@ bool os_thp_backs_units(void);
 unsigned os_ncpus(void);
 /* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */
 unsigned os_ncpus_conf(void);
+/* True when a shared C library is loaded, so dlopen may be used. A
+ * statically linked program has none: dlopen would map one (and its
+ * loader) beside the static one. Any thread; walks the loaded objects. */
+bool os_dlopen_usable(void);
 
 #endif

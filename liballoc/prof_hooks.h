@@ -176,6 +176,8 @@ int prof_host_map(size_t size, void **out);
 void prof_host_unmap(void *p, size_t size);
 /* The system page size the allocator uses, in bytes. */
 size_t prof_host_page_size(void);
+/* os_dlopen_usable: a shared C library is loaded (dlopen may be used). */
+bool prof_host_dlopen_usable(void);
 
 /* Write s on stderr as is (no allocation). */
 void prof_host_write_err(const char *s);

@@ -107,6 +107,8 @@ void prof_host_unmap(void *p, size_t size) { os_unmap(p, ALIGN_UP(size, PAGE)); 
 
 size_t prof_host_page_size(void) { return PAGE; }
 
+bool prof_host_dlopen_usable(void) { return os_dlopen_usable(); }
+
 void prof_host_write_err(const char *s) { alloc_write_err(s); }
 
 ssize_t prof_host_write(int fd, const void *buf, size_t n) { return os_ops.write(fd, buf, n); }

@@ -5,7 +5,6 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <protobuf-c/protobuf-c.h>
 #include <string.h>
 #include <time.h>
@@ -61,17 +60,6 @@ void dynload_pb_free_unpacked(ProtobufCMessage *m, ProtobufCAllocator *a)
 {
     if (pb.free_unpacked)
         pb.free_unpacked(m, a);
-}
-
-/* dl_iterate_phdr callback: a shared libc is mapped (*arg = 1). */
-static int has_shared_libc(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
-    base = base ? base + 1 : info->dlpi_name;
-    if (base && strncmp(base, "libc.so", 7) == 0)
-        *(int *)arg = 1;
-    return 0;
 }
 
 /* Report that lib cannot be loaded (why: dlerror's text, or the symbol
@@ -169,23 +157,13 @@ static void load_pprof(void)
     }
 }
 
-/* A shared libc is mapped: dlopen can be used. A statically linked
- * program has none: dlopen would map one (and its loader) beside the
- * static one. */
-static bool dynamic_program(void)
-{
-    int dynamic = 0;
-    dl_iterate_phdr(has_shared_libc, &dynamic);
-    return dynamic != 0;
-}
-
 void dynload_boot(bool unwind, bool pprof)
 {
     static bool done;
     if (done)
         return;
     done = true;
-    if (!dynamic_program()) {
+    if (!prof_host_dlopen_usable()) {
         if (pprof)
             prof_host_warn("<jemalloc>: a statically linked program loads neither zlib nor "
                            "libprotobuf-c: pprof dumps will fail\n");
@@ -202,7 +180,7 @@ int dynload_pprof_load(void)
     int st = 0;
     if (__atomic_compare_exchange_n(&pprof_state, &st, 1, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
-        if (dynamic_program())
+        if (prof_host_dlopen_usable())
             load_pprof();
         __atomic_store_n(&pprof_state, 2, __ATOMIC_RELEASE);
         return dynload_pprof_ready();
