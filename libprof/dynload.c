@@ -199,6 +199,16 @@ int dynload_pprof_load(void)
     return dynload_pprof_ready();
 }
 
+void dynload_postfork_child(void)
+{
+    /* The thread that was loading them is not in the child: let the
+     * child's first pprof dump load them itself instead of waiting 2 s for
+     * nobody and failing with EAGAIN. What the parent had loaded before
+     * the fork stays (dlopen of a loaded library only counts it again). */
+    if (__atomic_load_n(&pprof_state, __ATOMIC_RELAXED) == 1)
+        __atomic_store_n(&pprof_state, 0, __ATOMIC_RELAXED);
+}
+
 int dynload_pprof_ready(void)
 {
     return __atomic_load_n(&dynload_z, __ATOMIC_ACQUIRE) &&

@@ -75,6 +75,10 @@ void dynload_boot(bool unwind, bool pprof);
  * for it (up to 2 s; EAGAIN after that: this thread may hold the loader's
  * lock the other's dlopen needs). Thread-safe. */
 int dynload_pprof_load(void);
+/* In a fork child (prof_postfork_child): a load of zlib and
+ * libprotobuf-c that another thread of the parent had under way at the
+ * fork is forgotten, so the child's first pprof dump loads them itself. */
+void dynload_postfork_child(void);
 /* pprof dumps: 0 if zlib and libprotobuf-c are loaded, else ENOENT. */
 int dynload_pprof_ready(void);
 

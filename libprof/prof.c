@@ -367,6 +367,7 @@ void prof_postfork_child(void)
     site_postfork_child();
     backtrace_postfork_child();
     foreign_postfork_child();
+    dynload_postfork_child();
     pthread_mutex_init(&prof.tdata_lock, NULL);
     pthread_mutex_init(&prof.dump_lock, NULL);
 }

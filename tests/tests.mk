@@ -52,10 +52,16 @@ TEST_DEPS += $(INTEGRATION_BINS) $(STRESS_BINS) $(INTEGRATION_CXX_BINS)
 APP_LINKED_BINS := $(BUILD)/tests/decay/burst $(BUILD)/tests/numa/placement \
                    $(BUILD)/tests/prof/churn_bound $(BUILD)/tests/recent/queries \
                    $(BUILD)/tests/apps/ctl_conf_probe $(BUILD)/tests/apps/ctl_stats_print_report \
-                   $(BUILD)/tests/apps/ctl_stats_prof_report $(BUILD)/tests/apps/prof_dynload_probe
+                   $(BUILD)/tests/apps/ctl_stats_prof_report $(BUILD)/tests/apps/prof_dynload_probe \
+                   $(BUILD)/tests/apps/prof_dynload_fork
 $(APP_LINKED_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
+
+# prof_dynload_fork.sh's shim: libz's dlopen made slow (preloaded).
+$(BUILD)/tests/apps/libslow_dlopen.so: tests/apps/slow_dlopen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) -fPIC -shared $< -o $@ -ldl
 
 # ctl_conf.sh's probe again, with the program's own malloc_conf global set.
 $(BUILD)/tests/apps/ctl_conf_probe_global: tests/apps/ctl_conf_probe.c $(BUILD)/liballoc.so
@@ -150,6 +156,7 @@ $(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/pmath
 TEST_DEPS += $(if $(RING_TSAN_OK),$(PEAK_TSAN))
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
+             $(BUILD)/tests/apps/libslow_dlopen.so \
              $(BUILD)/tests/apps/cxx_new_delete_preload $(PROF_SUBJECT_BINS) $(HT_PROGS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
 
