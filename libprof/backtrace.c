@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 
 extern const char __start_liballoc_text[] __attribute__((visibility("hidden")));
 extern const char __stop_liballoc_text[] __attribute__((visibility("hidden")));
@@ -76,8 +77,11 @@ static int find_eh_frame_hdr(struct dl_phdr_info *info, size_t size, void *arg)
     return 1;
 }
 
+static void main_stack_boot(void);
+
 void backtrace_boot(int method)
 {
+    main_stack_boot();
     if (method == BT_FP) {
         bt_method = BT_FP;
         return;
@@ -120,6 +124,23 @@ int backtrace_is_internal(uintptr_t pc)
 /* Set by the loader to the initial thread's stack top (GLIBC_2.1). */
 extern void *__libc_stack_end;
 
+/* How far below __libc_stack_end the initial thread's stack may reach:
+ * RLIMIT_STACK at boot (the kernel grows it no further) plus a margin for
+ * the environment and auxv above __libc_stack_end, or 1 GiB when that
+ * limit is unlimited or larger. A stack pointer further down is on another
+ * stack (a coroutine's, a sigaltstack) whose top is unknown: the walks
+ * then give up rather than follow a frame address into an unmapped hole
+ * between that stack and this one. */
+static uintptr_t main_stack_max = (uintptr_t)1 << 30;
+
+static void main_stack_boot(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < ((rlim_t)1 << 30))
+        main_stack_max = (uintptr_t)rl.rlim_cur + ((uintptr_t)1 << 20);
+}
+
 /* The top of the stack sp is on, or 0 when unknown (the walks then stop
  * or give up). glibc places a thread's descriptor (pthread_self) just
  * above the stack it runs on, its own or one given with
@@ -134,7 +155,7 @@ static uintptr_t thread_stack_hi(uintptr_t sp)
     if (self > sp && self - sp < ((uintptr_t)1 << 28))
         return self;
     uintptr_t end = (uintptr_t)__libc_stack_end;
-    if (end > sp && end - sp < ((uintptr_t)1 << 30))
+    if (end > sp && end - sp < main_stack_max)
         return end;
     return 0;
 }
