@@ -8,39 +8,24 @@
  */
 #include "check.h"
 
-#include "decay.h"
 #include "heap.h"
+#include "purge_pending.h"
 
 #include <jemalloc/jemalloc.h>
 
-/* h->nticks as of now: the compiler takes malloc and free for builtins that
- * touch no memory of ours, so a plain read could be hoisted over them. */
-static uint64_t ticks(struct heap *h)
-{
-    return *(volatile uint64_t *)&h->nticks;
-}
-
 int main(void)
 {
-    /* Purge work pending: a freed run in the arena with decay on (10 s). */
-    void *big = malloc(3u << 20);
-    CHECK(big != NULL);
-    memset(big, 1, 3u << 20);
-    free(big);
-    void *l = malloc(200 << 10);
-    free(l);
-    CHECK(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
-    CHECK(decay_pending());
+    purge_pending_make();
 
     struct heap *h = heap_tls;
-    uint64_t n0 = ticks(h);
+    uint64_t n0 = read64(&h->nticks);
     for (int i = 0; i < 1600; i++) {
         void *p = malloc(80 << 10);
         CHECK(p != NULL);
         *(volatile char *)p = 1;
         free(p);
     }
-    uint64_t big_ticks = ticks(h) - n0;
+    uint64_t big_ticks = read64(&h->nticks) - n0;
     printf("80 KiB x 1600 (malloc + free): %llu ticks\n", (unsigned long long)big_ticks);
     CHECK(decay_pending());
     /* 3200 calls, each past 64 KiB: 200 ticks, not 3200 (and not none). */
@@ -48,11 +33,11 @@ int main(void)
     CHECK_U(big_ticks, <=, 400);
 
     /* Then small blocks: a tick within the next 64 KiB of them. */
-    uint64_t n1 = ticks(h);
+    uint64_t n1 = read64(&h->nticks);
     void *keep[1100];
     for (int i = 0; i < 1100; i++)
         keep[i] = malloc(64);
-    uint64_t small_ticks = ticks(h) - n1;
+    uint64_t small_ticks = read64(&h->nticks) - n1;
     for (int i = 0; i < 1100; i++)
         free(keep[i]);
     printf("64 B x 1100 after them: %llu ticks\n", (unsigned long long)small_ticks);

@@ -9,33 +9,14 @@
  */
 #include "check.h"
 
-#include "decay.h"
 #include "heap.h"
+#include "purge_pending.h"
 
 #include <jemalloc/jemalloc.h>
 
-/* A heap counter as of now (volatile: the compiler takes malloc and free
- * for builtins that touch no memory of ours). */
-static uint64_t read64(const uint64_t *p)
-{
-    return *(volatile const uint64_t *)p;
-}
-static uint32_t read32(const uint32_t *p)
-{
-    return *(volatile const uint32_t *)p;
-}
-
 int main(void)
 {
-    /* Purge work pending: a freed run in the arena with decay on (10 s). */
-    void *big = malloc(3u << 20);
-    CHECK(big != NULL);
-    memset(big, 1, 3u << 20);
-    free(big);
-    void *l = malloc(200 << 10);
-    free(l);
-    CHECK(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
-    CHECK(decay_pending());
+    purge_pending_make();
 
     struct heap *h = heap_tls;
     void *p = malloc(80 << 10); /* into the cache once */
