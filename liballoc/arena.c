@@ -683,17 +683,24 @@ static inline void large_free_locked(struct arena *a, struct span *s)
     span_free(a, s);
 }
 
-void arena_large_free(struct span *s)
+/* After large blocks were freed into a (its lock held): start a decay
+ * wave, drop the lock, then wake the purger and tick if due. */
+static void large_freed_unlock(struct arena *a)
 {
-    struct arena *a = s->arena;
-    pthread_mutex_lock(&a->lock);
-    large_free_locked(a, s);
     decay_wave(a);
     bool tick = large_tick_due(a);
     pthread_mutex_unlock(&a->lock);
     decay_poke_if_needed();
     if (tick)
         decay_tick(a);
+}
+
+void arena_large_free(struct span *s)
+{
+    struct arena *a = s->arena;
+    pthread_mutex_lock(&a->lock);
+    large_free_locked(a, s);
+    large_freed_unlock(a);
 }
 
 void arena_large_free_many(struct span **v, unsigned n)
@@ -708,12 +715,7 @@ void arena_large_free_many(struct span **v, unsigned n)
                 large_free_locked(a, v[j]);
                 v[j] = NULL;
             }
-        decay_wave(a);
-        bool tick = large_tick_due(a);
-        pthread_mutex_unlock(&a->lock);
-        decay_poke_if_needed();
-        if (tick)
-            decay_tick(a);
+        large_freed_unlock(a);
     }
 }
 
