@@ -18,13 +18,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// System libraries `liballoc.a` calls into (liballoc/liballoc.mk's
-/// LIBALLOC_LIBS): stack unwinding, the pprof writer's protobuf-c and zlib.
+/// LIBALLOC_LIBS): threads and `dlopen`. The profiler's own libraries
+/// (libunwind, protobuf-c, zlib) are opened with `dlopen` when a profile
+/// first needs them (libprof/dynload.h), so a program links none of them.
 /// (The C++ operators' member pulls in libstdc++, but Rust programs never
-/// reference it, so it is not linked.) `gcc_s` comes first: libunwind also
-/// defines the `_Unwind_*` functions Rust's panics call, and those must stay
-/// libgcc's, the unwinder Rust is built and tested with; the profiler uses
-/// libunwind's own `unw_*` API only.
-const STATIC_DEPS: &[&str] = &["gcc_s", "unwind", "protobuf-c", "z", "pthread", "dl"];
+/// reference it, so it is not linked.)
+const STATIC_DEPS: &[&str] = &["pthread", "dl"];
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
