@@ -10,6 +10,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,41 @@ static inline void *xmalloc(size_t n)
 static inline void bench_report(const char *name, uint64_t checksum, double secs)
 {
 	printf("%s: checksum=%016llx elapsed=%.3f\n", name, (unsigned long long)checksum, secs);
+}
+
+/* A worker of the benchmarks that split one kind of work over threads
+ * (bench_run_workers). */
+struct bench_worker {
+	uint64_t ops;      /* its share of the operations (steps) */
+	uint64_t seed;     /* its RNG seed */
+	uint64_t checksum; /* its result, set by the worker */
+	pthread_t tid;     /* thread running it */
+};
+
+/* Splits total operations evenly over `threads` workers seeded seed0,
+ * seed0 + 1, ..., runs run(worker) on each in a thread of its own, and
+ * returns their checksums mixed in worker order (so the result does not
+ * depend on scheduling). Exits with status 1 if a thread cannot start. */
+static inline uint64_t bench_run_workers(int threads, uint64_t total, uint64_t seed0,
+                                         void *(*run)(void *))
+{
+	struct bench_worker *w = xmalloc(sizeof(*w) * (size_t)threads);
+	uint64_t h = 0;
+
+	for (int i = 0; i < threads; i++) {
+		w[i].ops = total / (uint64_t)threads;
+		w[i].seed = seed0 + (uint64_t)i;
+		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
+			perror("pthread_create");
+			exit(1);
+		}
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(w[i].tid, NULL);
+		h = mix(h, w[i].checksum);
+	}
+	free(w);
+	return h;
 }
 
 #endif /* BENCH_COMMON_H */

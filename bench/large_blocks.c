@@ -17,13 +17,6 @@
 #define LIVE 20
 #define BASE_STEPS 8000ull
 
-struct worker {
-	uint64_t steps;    /* replacements to do */
-	uint64_t seed;     /* RNG seed */
-	uint64_t checksum; /* result */
-	pthread_t tid;     /* thread running it */
-};
-
 static size_t large_size(struct rng *r)
 {
 	unsigned e = 16 + (unsigned)rng_below(r, 8); /* 64 KiB .. 8 MiB */
@@ -33,13 +26,13 @@ static size_t large_size(struct rng *r)
 
 static void *run(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	struct rng r = rng_seed(w->seed);
 	unsigned char *p[LIVE] = { 0 };
 	size_t n[LIVE] = { 0 };
 	uint64_t sum = 0;
 
-	for (uint64_t i = 0; i < w->steps; i++) {
+	for (uint64_t i = 0; i < w->ops; i++) {
 		size_t k = rng_below(&r, LIVE);
 		if (p[k]) {
 			sum = mix(sum, p[k][0] + ((uint64_t)p[k][n[k] - 1] << 8) + n[k]);
@@ -61,24 +54,8 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	uint64_t total = bench_scaled(BASE_STEPS, a.scale);
-	struct worker *w = xmalloc(sizeof(*w) * a.threads);
 	double t0 = now_sec();
-	uint64_t h = 0;
-
-	for (int i = 0; i < a.threads; i++) {
-		w[i].steps = total / a.threads;
-		w[i].seed = 7000 + i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < a.threads; i++) {
-		pthread_join(w[i].tid, NULL);
-		h = mix(h, w[i].checksum);
-	}
-	free(w);
+	uint64_t h = bench_run_workers(a.threads, bench_scaled(BASE_STEPS, a.scale), 7000, run);
 	bench_report("large_blocks", h, now_sec() - t0);
 	return 0;
 }

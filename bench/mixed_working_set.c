@@ -24,13 +24,7 @@ static const uint16_t cum_weight[12] = {
 	150, 350, 550, 700, 800, 870, 920, 950, 970, 985, 995, 1000,
 };
 
-struct worker {
-	uint64_t ops;      /* replacements to do */
-	size_t slots;      /* slots owned */
-	uint64_t seed;     /* RNG seed */
-	uint64_t checksum; /* result */
-	pthread_t tid;     /* thread running it */
-};
+static size_t slots_per_worker; /* each worker's share of SLOTS_TOTAL */
 
 static size_t mixed_size(struct rng *r)
 {
@@ -49,21 +43,21 @@ struct slot {
 
 static void *run(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	struct rng r = rng_seed(w->seed);
-	struct slot *s = calloc(w->slots, sizeof(*s));
+	struct slot *s = calloc(slots_per_worker, sizeof(*s));
 	uint64_t sum = 0;
 
 	if (!s)
 		exit(3);
-	for (size_t i = 0; i < w->slots; i++) { /* fill the working set */
+	for (size_t i = 0; i < slots_per_worker; i++) { /* fill the working set */
 		s[i].size = mixed_size(&r);
 		s[i].p = xmalloc(s[i].size);
 		touch_lines(s[i].p, s[i].size, (unsigned char)i);
 		s[i].p[s[i].size - 1] = (unsigned char)(i >> 8);
 	}
 	for (uint64_t i = 0; i < w->ops; i++) {
-		size_t k = rng_below(&r, w->slots);
+		size_t k = rng_below(&r, slots_per_worker);
 		sum += s[k].p[0] + s[k].p[s[k].size - 1];
 		free(s[k].p);
 		s[k].size = mixed_size(&r);
@@ -71,7 +65,7 @@ static void *run(void *arg)
 		touch_lines(s[k].p, s[k].size, (unsigned char)i);
 		s[k].p[s[k].size - 1] = (unsigned char)(i >> 8);
 	}
-	for (size_t i = 0; i < w->slots; i++) {
+	for (size_t i = 0; i < slots_per_worker; i++) {
 		sum += s[i].p[0];
 		free(s[i].p);
 	}
@@ -83,25 +77,9 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	uint64_t total = bench_scaled(BASE_OPS, a.scale);
-	struct worker *w = xmalloc(sizeof(*w) * a.threads);
+	slots_per_worker = SLOTS_TOTAL / (size_t)a.threads;
 	double t0 = now_sec();
-	uint64_t h = 0;
-
-	for (int i = 0; i < a.threads; i++) {
-		w[i].ops = total / a.threads;
-		w[i].slots = SLOTS_TOTAL / a.threads;
-		w[i].seed = 2000 + i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < a.threads; i++) {
-		pthread_join(w[i].tid, NULL);
-		h = mix(h, w[i].checksum);
-	}
-	free(w);
+	uint64_t h = bench_run_workers(a.threads, bench_scaled(BASE_OPS, a.scale), 2000, run);
 	bench_report("mixed_working_set", h, now_sec() - t0);
 	return 0;
 }

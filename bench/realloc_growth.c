@@ -30,13 +30,6 @@ struct buf {
 	int vector;       /* grows by doubling */
 };
 
-struct worker {
-	uint64_t steps;    /* growth steps to do */
-	uint64_t seed;     /* RNG seed */
-	uint64_t checksum; /* result */
-	pthread_t tid;     /* thread running it */
-};
-
 /* Log-uniform in [lo, hi]. */
 static size_t log_uniform(struct rng *r, unsigned lo_log2, unsigned hi_log2)
 {
@@ -95,14 +88,14 @@ static void step(struct buf *b, struct rng *r, uint64_t i)
 
 static void *run(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	struct rng r = rng_seed(w->seed);
 	struct buf bufs[INFLIGHT];
 	uint64_t sum = 0;
 
 	for (int k = 0; k < INFLIGHT; k++)
 		start(&bufs[k], &r);
-	for (uint64_t i = 0; i < w->steps; i++) {
+	for (uint64_t i = 0; i < w->ops; i++) {
 		struct buf *b = &bufs[rng_below(&r, INFLIGHT)];
 		step(b, &r, i);
 		if (b->len >= b->target) {
@@ -123,24 +116,8 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	uint64_t total = bench_scaled(BASE_STEPS, a.scale);
-	struct worker *w = xmalloc(sizeof(*w) * a.threads);
 	double t0 = now_sec();
-	uint64_t h = 0;
-
-	for (int i = 0; i < a.threads; i++) {
-		w[i].steps = total / a.threads;
-		w[i].seed = 6000 + i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < a.threads; i++) {
-		pthread_join(w[i].tid, NULL);
-		h = mix(h, w[i].checksum);
-	}
-	free(w);
+	uint64_t h = bench_run_workers(a.threads, bench_scaled(BASE_STEPS, a.scale), 6000, run);
 	bench_report("realloc_growth", h, now_sec() - t0);
 	return 0;
 }

@@ -23,13 +23,6 @@ struct obj {
 	uint32_t size;    /* its requested size */
 };
 
-struct worker {
-	uint64_t ops;      /* operations to do */
-	uint64_t seed;     /* RNG seed */
-	uint64_t checksum; /* result */
-	pthread_t tid;     /* thread running it */
-};
-
 /* 8..256 B, skewed towards the small end like bignum digit arrays. */
 static uint32_t small_size(struct rng *r)
 {
@@ -55,7 +48,7 @@ static uint64_t release(struct obj o)
 
 static void *run(void *arg)
 {
-	struct worker *w = arg;
+	struct bench_worker *w = arg;
 	struct rng r = rng_seed(w->seed);
 	struct obj *stack = xmalloc(sizeof(*stack) * STACK_CAP);
 	struct obj ring[RING];
@@ -103,24 +96,8 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
-	uint64_t total = bench_scaled(BASE_OPS, a.scale);
-	struct worker *w = xmalloc(sizeof(*w) * a.threads);
 	double t0 = now_sec();
-	uint64_t h = 0;
-
-	for (int i = 0; i < a.threads; i++) {
-		w[i].ops = total / a.threads;
-		w[i].seed = 1000 + i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
-			perror("pthread_create");
-			return 1;
-		}
-	}
-	for (int i = 0; i < a.threads; i++) {
-		pthread_join(w[i].tid, NULL);
-		h = mix(h, w[i].checksum);
-	}
-	free(w);
+	uint64_t h = bench_run_workers(a.threads, bench_scaled(BASE_OPS, a.scale), 1000, run);
 	bench_report("small_churn", h, now_sec() - t0);
 	return 0;
 }
