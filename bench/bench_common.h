@@ -157,7 +157,7 @@ struct bench_worker {
 static inline uint64_t bench_run_workers(int threads, uint64_t total, uint64_t seed0,
                                          void *(*run)(void *))
 {
-	struct bench_worker *w = xmalloc(sizeof(*w) * (size_t)threads);
+	struct bench_worker *w = (struct bench_worker *)xmalloc(sizeof(*w) * (size_t)threads);
 	uint64_t h = 0;
 
 	for (int i = 0; i < threads; i++) {
