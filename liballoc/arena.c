@@ -1,5 +1,6 @@
 /* arena: chunks, page runs, large blocks, abandoned pages (see arena.h). */
 #include "arena.h"
+#include "pagemap.h"
 #include "junk.h"
 #include "options.h"
 #include "base.h"
@@ -494,6 +495,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             size_t first = (s->start - c->base) >> LG_PAGE;
             for (size_t i = 0; i < s->npages; i++)
                 c->map[first + i] = s;
+            pagemap_set(s->start, s->npages, s);
             a->stats.active_pages += s->npages;
             a->stats.slab_pages += s->npages;
             chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
@@ -534,6 +536,7 @@ static void page_release_locked(struct arena *a, struct span *pg)
     a->stats.active_pages -= pg->npages;
     a->stats.slab_pages -= pg->npages;
     chunk_active_add(a, pg->start, -(ptrdiff_t)pg->npages);
+    pagemap_set(pg->start, pg->npages, NULL);
     span_free(a, pg);
 }
 

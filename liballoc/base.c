@@ -17,10 +17,22 @@ void *base_alloc(size_t size, size_t align)
     if (align < 16)
         align = 16;
     size = ALIGN_UP(size, 16);
+    if (size + align > BASE_BLOCK) {
+        /* A big table (a pagemap leaf): a mapping of its own, so the
+         * current block keeps serving the small requests (making it the
+         * current block would strand the old one's rest and map a new one
+         * for the next small request). */
+        size_t want = ALIGN_UP(size, PAGE); /* align <= PAGE (base.h) */
+        void *m;
+        if (os_map_aligned(want, PAGE, &m) != 0)
+            return NULL;
+        atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
+        return m;
+    }
     pthread_mutex_lock(&base_lock);
     uintptr_t p = ALIGN_UP(base_cur, align);
     if (base_cur == 0 || p + size > base_end) {
-        size_t want = size + align > BASE_BLOCK ? ALIGN_UP(size + align, PAGE) : BASE_BLOCK;
+        size_t want = BASE_BLOCK;
         void *m;
         if (os_map_aligned(want, PAGE, &m) != 0)
             goto out;

@@ -38,6 +38,7 @@
 #include "stats.h"
 #include "junk.h"
 #include "misuse.h"
+#include "pagemap.h"
 #include "tcache.h"
 #include "warn.h"
 
@@ -401,9 +402,8 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
     if (config_debug && p)
         misuse_canary_check(p, "free");
     struct heap *h = heap_tls;
-    uintptr_t e = rtree_get((uintptr_t)p);
-    if (likely(rtree_is_chunk(e))) {
-        struct span *s = rtree_chunk_span(e, (uintptr_t)p);
+    struct span *s = pagemap_get((uintptr_t)p);
+    if (likely(s != NULL)) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         /* Ours, and either no sampled block on the page or p is not one of them. */
         if (likely(tag == (uintptr_t)h) ||
@@ -445,9 +445,14 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
         heap_free_span_slow(p, h, s);
         return;
     }
-    /* Not a chunk cut into spans: a huge block, or not ours. */
+    /* Not a slab page: a large or huge block, or not ours. */
     if (sized) {
         sized_free_slow(p, size, 0);
+        return;
+    }
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (rtree_is_chunk(e)) {
+        heap_free_span_slow(p, h, rtree_chunk_span(e, (uintptr_t)p));
         return;
     }
     heap_free_slow(p, h, e);

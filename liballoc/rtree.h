@@ -1,7 +1,9 @@
 /*
  * rtree: a two-level radix tree from chunk address (2 MiB granularity) to
  * that chunk's metadata, so free() finds the owner of any pointer in two
- * loads and recognises pointers that are not ours. Reads are lock-free;
+ * loads and recognises pointers that are not ours. (A small block's free
+ * first asks the page-granularity pagemap.h, which knows slab pages only
+ * and gives their span in two loads, one fewer than rtree and chunk map.) Reads are lock-free;
  * leaves are installed once with a compare-and-swap and never freed.
  * Values: a struct chunk * | 2 for chunks cut into spans, or
  * (struct span *)|1 for the first chunk of a huge block (0: not ours). The
