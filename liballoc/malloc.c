@@ -413,7 +413,7 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
              * is not the free mark. Any doubt goes to the slow path, which
              * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
-            uintptr_t m = h->misuse_key; /* misuse_mark_of */
+            uintptr_t m = (uintptr_t)p ^ h->misuse_key; /* misuse_mark_of */
             if (unlikely(!misuse_slab_block_ok(s, p) || (config_misuse && *mark == m)))
                 goto slow_span;
             if (config_misuse && sized && unlikely(size > s->block_size))
