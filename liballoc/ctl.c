@@ -417,6 +417,12 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
 static int h_arena_purge(const struct ctl_args *a) { return arena_purge_common(a, true); }
 static int h_arena_decay(const struct ctl_args *a) { return arena_purge_common(a, false); }
 
+/* The longest decay time accepted (ms), jemalloc's bound: its nanoseconds
+ * fit in 64 bits (options.def holds the same bound for MALLOC_CONF). A
+ * longer one wrapped around to a schedule of a few ms in decay (20000 years
+ * purged at once); -1 is the way to say never. */
+#define DECAY_MS_MAX 18446744073000LL
+
 static int arena_decay_ms(const struct ctl_args *a, bool dirty)
 {
     size_t i = a->mib[1];
@@ -430,7 +436,7 @@ static int arena_decay_ms(const struct ctl_args *a, bool dirty)
     if (err)
         return err;
     if (a->newp) {
-        if (nw < -1)
+        if (nw < -1 || nw > DECAY_MS_MAX)
             return EFAULT;
         decay_set(ar, dirty ? nw : ar->decay_dirty.ms, dirty ? ar->decay_muzzy.ms : nw);
     }
@@ -467,7 +473,7 @@ static int arenas_default_decay(const struct ctl_args *a, ssize_t *var)
     if (err)
         return err;
     if (a->newp) {
-        if (nw < -1)
+        if (nw < -1 || nw > DECAY_MS_MAX)
             return EFAULT;
         *var = nw;
     }

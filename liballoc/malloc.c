@@ -349,10 +349,11 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
 /* Flags of a plain realloc: none, no explicit tcache, a canary (debug). */
 static const struct xflags xflags_none = {.tcache = -1, .canary = true};
 
-/* Realloc of p (not NULL) to size bytes (not 0) with flags x. */
-static void *ralloc(void *p, size_t size, const struct xflags *x)
+/* Realloc of p (not NULL) to size bytes (not 0) with flags x; func names
+ * the entry point in a misuse report. */
+static void *ralloc(void *p, size_t size, const struct xflags *x, const char *func)
 {
-    struct span *s = span_checked(p, "realloc");
+    struct span *s = span_checked(p, func);
     if (unlikely(s == NULL)) {
         /* Reported; p is left alone and the caller sees a failure. */
         errno = EINVAL;
@@ -368,7 +369,7 @@ static NOINLINE void *realloc_zero(void *p)
 {
     stats_note_zero_realloc();
     if (strcmp(opt.zero_realloc, "alloc") == 0)
-        return ralloc(p, 1, &xflags_none);
+        return ralloc(p, 1, &xflags_none, "realloc");
     if (strcmp(opt.zero_realloc, "abort") == 0) {
         alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
         abort();
@@ -413,7 +414,7 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
              * is not the free mark. Any doubt goes to the slow path, which
              * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
-            uintptr_t m = h->misuse_key; /* misuse_mark_of */
+            uintptr_t m = (uintptr_t)p ^ h->misuse_key; /* misuse_mark_of */
             if (unlikely(!misuse_slab_block_ok(s, p) || (config_misuse && *mark == m)))
                 goto slow_span;
             if (config_misuse && sized && unlikely(size > s->block_size))
@@ -615,7 +616,7 @@ ALLOC_EXPORT void *rallocx(void *p, size_t size, int flags)
         return NULL;
     if (size == 0)
         size = 1;
-    return ralloc(p, size, &x);
+    return ralloc(p, size, &x, "rallocx");
 }
 
 ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)

@@ -24,7 +24,7 @@ void misuse_boot(void)
         k = (uintptr_t)ts.tv_nsec * 0x9e3779b97f4a7c15u ^ (uintptr_t)&ts ^
             ((uintptr_t)&misuse_key << 17);
     }
-    /* A non-zero top byte: the mark is never a canonical user address, so
+    /* A non-zero top byte: p ^ key is never a canonical user address, so
      * no free-list link and no NULL ever equals a mark. */
     misuse_key = k | ((uintptr_t)0xa5 << 56);
     if (opt.free_list_protect && !config_free_list_protect) {
@@ -34,7 +34,7 @@ void misuse_boot(void)
         opt.free_list_protect = false;
     }
     if (opt.free_list_protect) {
-        /* A second key, so a freed block's mark (misuse_key, which a
+        /* A second key, so a freed block's mark (p ^ misuse_key, which a
          * read after free may show) says nothing about it. */
         uintptr_t l[2] = {0, 0};
         if (getrandom(l, sizeof(l), GRND_NONBLOCK) != (ssize_t)sizeof(l)) {

@@ -5,18 +5,22 @@
  * The model. A small block that is free (on any list: its page's free list,
  * a remote thread_free stack, a heap's delayed_free stack, an explicit
  * tcache bin, or carved but never handed out) carries a mark in its second
- * word: a per-process random key whose top byte is non-zero (misuse_key),
- * the same for every block (as glibc's tcache key). Allocation clears that
- * word when it hands the block out. So "the second word equals the key"
- * means "p is free": a program cannot produce that value by accident (it
- * does not know the key, and the value is not a canonical address, so no
- * free-list link equals it), and freeing p then is a double free, caught
- * before it reaches any list. A mark is only ever written at some block's
- * offset 8 and cleared when that block is handed out, so a live block's
- * second word holds the key only if the program copied it out of freed
- * memory. One constant rather than one value per block (p ^ key) keeps
- * free's check to a load and a compare: each instruction on free's fast
- * path is ~0.3% of a small-object churn (bench/check_cost).
+ * word: its own address XORed with a per-process random key whose top byte
+ * is non-zero (misuse_key). Allocation clears that word when it hands the
+ * block out. So "the second word equals p ^ key" means "p is free": a
+ * program cannot produce that value by accident (it does not know the key,
+ * and the value is not a canonical address, so no free-list link equals it),
+ * and freeing p then is a double free, caught before it reaches any list.
+ * Why not one key for every block (glibc's tcache key; one instruction less
+ * on free): marks outlive their blocks. A page emptied and carved again for
+ * another class keeps the old marks inside its new blocks (only a block's
+ * second word is cleared when it is handed out), and a correct program may
+ * copy such never-written bytes into a live block's second word (a struct
+ * with a member it did not set, copied out of the middle of a bigger
+ * block): with one key that block's free is refused as a double free (and
+ * aborts under abort:true); with p ^ key a mark copied to another address
+ * is never that block's mark (tests/integration/misuse_stale_mark: 181200
+ * of 504000 such frees refused with one key, none with p ^ key).
  * Every block has that second word: the 8-byte class keeps its usable size
  * but its blocks are 16 bytes apart (sizeclass_stride), so the mark sits at
  * offset 8 in every class and the paths need no per-class offset.
@@ -54,11 +58,10 @@ extern uintptr_t misuse_link_key, misuse_link_mul, misuse_link_inv;
 /* Pick the key; from malloc_init, before the first block is handed out. */
 void misuse_boot(void);
 
-/* The mark value of block p (the same for every block: see above). */
+/* The mark value of block p (see above). */
 ALWAYS_INLINE uintptr_t misuse_mark_of(const void *p)
 {
-    (void)p;
-    return misuse_key;
+    return (uintptr_t)p ^ misuse_key;
 }
 
 /* The block-boundary test in one multiply and one compare (Lemire's

@@ -22,7 +22,7 @@ double_large_slabs_between
 double_huge double_calloc double_xthread double_xthread_remote2 double_after_exit
 double_full_page interior_small interior_small48 misaligned interior_large
 interior_large_first interior_huge stack global mmap_region wild realloc_freed
-realloc_interior sdallocx_double dallocx_double dallocx_tcache_double
+realloc_interior rallocx_freed sdallocx_double dallocx_double dallocx_tcache_double
 tcache_then_free never_handed_out uaf_link uaf_link8 uaf_link_remote"
 cases_good="reused_not_double null"
 
@@ -30,6 +30,7 @@ cases_good="reused_not_double null"
 func_of() {
     case "$1" in
     realloc_*) echo realloc ;;
+    rallocx_*) echo rallocx ;;
     uaf_link*) echo malloc ;;
     sdallocx_*) echo sdallocx ;;
     dallocx_tcache_double) echo dallocx ;;

@@ -426,6 +426,14 @@ int main(int argc, char **argv)
             die("realloc of an interior pointer returned a block");
         free(p);
         stress(40);
+    } else if (strcmp(c, "rallocx_freed") == 0) {
+        /* The report names the entry point the program called. */
+        void *p = mallocx(72, 0);
+        dallocx(p, 0);
+        announce(p);
+        if (rallocx(p, 400, 0) != NULL)
+            die("rallocx of a freed block returned a block");
+        stress(72);
     } else if (strcmp(c, "sdallocx_double") == 0) {
         void *p = mallocx(72, 0);
         sdallocx(p, 72, 0);

@@ -132,11 +132,11 @@ int main(void)
     CHECK_U(got.tcache_max, ==, 0);
     CHECK(strcmp(got.stats_print_opts, "Jmb") == 0);
     CHECK(strcmp(got.junk, "free") == 0);
-    boot(NULL, "narenas:0x10,max_background_threads:010,muzzy_decay_ms:4611686018427387903");
+    boot(NULL, "narenas:0x10,max_background_threads:010,muzzy_decay_ms:18446744073000");
     EXPECT_MSG("");
     CHECK_U(got.narenas, ==, 16);
     CHECK_U(got.max_background_threads, ==, 8);
-    CHECK_I(got.muzzy_decay_ms, ==, 4611686018427387903LL);
+    CHECK_I(got.muzzy_decay_ms, ==, 18446744073000LL); /* the longest: its ns fit in 64 bits */
     boot(NULL, "prof:true,prof_prefix:"); /* an empty string value */
     EXPECT_MSG("");
     CHECK(got.prof);
@@ -178,6 +178,11 @@ int main(void)
     BAD("dirty_decay_ms:-2", P "Out-of-range conf value: dirty_decay_ms:-2\n", dirty_decay_ms);
     BAD("dirty_decay_ms:4611686018427387904",
         P "Out-of-range conf value: dirty_decay_ms:4611686018427387904\n", dirty_decay_ms);
+    /* Beyond 2^64 ns: the schedule would wrap around to a few ms. */
+    BAD("dirty_decay_ms:18446744073710",
+        P "Out-of-range conf value: dirty_decay_ms:18446744073710\n", dirty_decay_ms);
+    BAD("muzzy_decay_ms:18446744073001",
+        P "Out-of-range conf value: muzzy_decay_ms:18446744073001\n", muzzy_decay_ms);
     BAD("dirty_decay_ms:ten", P "Invalid conf value: dirty_decay_ms:ten\n", dirty_decay_ms);
     BAD("lg_prof_interval:-2", P "Out-of-range conf value: lg_prof_interval:-2\n", lg_prof_interval);
     BAD("thp:sometimes", P "Invalid conf value: thp:sometimes\n", thp);
