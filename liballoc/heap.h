@@ -72,30 +72,31 @@
  *     (one store at offset 8, every class has that word: 1). 25 before the
  *     checks. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 42 instructions for a local free of an unsampled small block
- *     whose page stays in use (two-level radix lookup (rtree.h: no NULL
- *     leaf, one bit test for "a chunk of ours"), chunk page map, owner
- *     compare, the misuse checks, push, used decrement, deallocated add,
- *     one compare against free_next for the free-side decay event). The
- *     checks are 10 of them: the block-boundary test (offset from the
- *     span's start, a multiply, one compare: misuse_slab_block_ok; 5) and
- *     the free mark (key load, xor, compare, store; 5): 32 without them.
+ *   free: 39 instructions for a local free of an unsampled small block
+ *     whose page stays in use (the page's slab span from the two-level
+ *     pagemap (pagemap.h: no NULL leaf, one test for "a slab page"; 42
+ *     through the rtree and the chunk's page map), owner compare, the
+ *     misuse checks, push, used decrement, deallocated add, one compare
+ *     against free_next for the free-side decay event). The checks are 10
+ *     of them: the block-boundary test (offset from the span's start, a
+ *     multiply, one compare: misuse_slab_block_ok; 5) and the free mark
+ *     (key load, xor, compare, store; 5): 29 without them.
  *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
  *     double or interior free detectable before it corrupts a free list
  *     (docs/misuse.md has their cost on the benchmarks,
  *     bench/check_cost measures it);
- *   free (remote): 85 instructions for a small block of a page another
+ *   free (remote): 82 instructions for a small block of a page another
  *     live thread heap uses (not full, not sampled): free's lookup and
  *     owner compare, then heap_free_span_slow's block checks, the page's
  *     flags and one compare-and-swap pushing it on the page's thread_free
  *     (page_free_remote_fast), the deallocated add and the free-side event
  *     compare, in a function that saves no register (146 through
  *     free_live and page_free_remote; mimalloc 2.0: 73);
- *   malloc (large, cached): 117 instructions, free (large, cached): 143,
- *     for a 64 KiB block the thread's cache of large blocks (tcache.h)
- *     serves and keeps (184 and 208 through heap_alloc_general and
+ *   malloc (large, cached): 119 instructions, free (large, cached): 151
+ *     (the pagemap's miss, then the rtree), for a 64 KiB block the
+ *     thread's cache of large blocks (tcache.h) serves and keeps (184 and 208 through heap_alloc_general and
  *     free_live; mimalloc 2.0: 159 and 94).
  * For scale, the same measure gives jemalloc 5.3 (Debian) 30 and 37.
  */
