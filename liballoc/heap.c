@@ -1094,7 +1094,7 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
  * uses the page (tag: s's owner_tag, no flag: not full, not the shared
  * heap's, no junk; no sampled block on s), the common remote free: the
  * push and the counters, without free_live's steps. False: nothing done
- * (the block's free mark may be set: the general path sets it again). */
+ * (page_free_remote_fast leaves no free mark on the block). */
 static inline bool free_remote_fast(struct heap *h, struct span *s, void *p, uintptr_t tag)
 {
     if ((tag & SPAN_TAG_MASK) || tag == 0 || tag == (uintptr_t)h || h == &heap_empty ||

@@ -44,8 +44,11 @@ void page_free_remote(struct span *pg, void *block);
 /* page_free_remote's common case, inline: pg's stack in state DELAY_NONE
  * (an owner that uses the page: not full, not abandoned) takes the block
  * with one compare-and-swap, nothing else to do. False in any other state:
- * nothing pushed (the block may carry its free mark already, which
- * page_free_remote sets again), and page_free_remote does the rest. */
+ * nothing pushed and no free mark left on the block (the callers' general
+ * path asks for the mark first: a mark left by a lost race with the owner,
+ * which made the page full or abandoned it meanwhile, made that free a
+ * "double free", reported and the block leaked), and page_free_remote does
+ * the rest. */
 ALWAYS_INLINE bool page_free_remote_fast(struct span *pg, void *block)
 {
     DASSERT((uintptr_t)block >> TF_SHIFT == 0);
@@ -55,8 +58,10 @@ ALWAYS_INLINE bool page_free_remote_fast(struct span *pg, void *block)
     misuse_set_free(block); /* free from here on, whatever list it joins */
     uintptr_t nt;
     do {
-        if (unlikely(TF_STATE(tf) != DELAY_NONE))
+        if (unlikely(TF_STATE(tf) != DELAY_NONE)) {
+            misuse_set_live(block); /* not pushed: not free yet (above) */
             return false;
+        }
         misuse_link_set(block, TF_BLOCK(tf));
         nt = ((uintptr_t)(TF_COUNT(tf) + 1) << TF_SHIFT) | (uintptr_t)block | DELAY_NONE;
     } while (!atomic_compare_exchange_weak_explicit(&pg->thread_free, &tf, nt, memory_order_release,
