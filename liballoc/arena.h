@@ -61,7 +61,6 @@ struct arena {
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
     size_t huge_req_max;                        /* high-water of huge_req_pages (huge.c's resident cap) */
-    size_t huge_res_pages;                      /* pages of live huge blocks that may be resident */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
     struct span *slabs;                         /* live slab pages (stats walk them) */

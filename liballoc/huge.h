@@ -4,17 +4,19 @@
  * carved from regions of address space the arena maps 64 MiB at a time, so
  * transparent huge pages can back it. Freed runs stay in an address-ordered
  * list and coalesce with free neighbours of the same state; a new block
- * may span adjacent free runs of any state, placed where it reuses the most
- * dirty pages (fewest page faults, least growth of the resident footprint),
- * then best fit. Dirty runs follow the arena's decay schedule and its wave
- * rule (decay.h) like page runs: churn of big blocks reuses them without
- * page faults, a wave of frees nothing reuses is purged at once.
+ * may span adjacent free runs of any state, placed so that its slack (the
+ * units past the last one asked for) lies on the fewest dirty pages and
+ * its used part on the most (fewest page faults, least growth of the
+ * resident footprint), then best fit. Dirty runs follow the arena's decay
+ * schedule and its wave rule (decay.h) like page runs: churn of big blocks
+ * reuses them without page faults, a wave of frees nothing reuses is
+ * purged at once.
  * What stays resident is bounded (huge.c, resident_cap): a block placed on
  * dirty pages has the whole units past the last one its caller asked for
- * purged before it is handed out, and, while the arena's live blocks and
- * dirty runs may hold more pages than its callers ever asked for at once,
- * everything past the last page asked for, then its oldest dirty runs; a
- * freed block's whole units that no page of is resident go back clean.
+ * purged before it is handed out; the dirty runs are held within the
+ * headroom between the pages asked for now and the most ever asked for at
+ * once (oldest purged first); a freed block's whole units that no page of
+ * is resident go back clean.
  * Purged runs keep their address space (clean runs) up to HUGE_RETAIN_MAX
  * and are unmapped beyond it or with retain:false. The unused tail of a block's last 2 MiB unit (under
  * 2 MiB) is never touched by its owner. When the kernel refuses a mapping,
@@ -29,8 +31,8 @@
 #include "arena.h"
 
 /* A block of usize bytes (a huge size class) for a request of size bytes
- * (size <= usize: pages past it may be handed out purged, see huge.c's
- * tail_purge); zeroed up to usize if zero. NULL if out of memory. */
+ * (size <= usize: whole 2 MiB units past it may be handed out purged, see
+ * huge.c's tail_from); zeroed up to usize if zero. NULL if out of memory. */
 void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero);
 void huge_free(struct span *s);
 /* Resize to new_usize keeping the address (shrink, or grow into a free

@@ -106,7 +106,6 @@ struct span {
     uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
     uint32_t canary_cap;             /* entries canary_req holds */
     size_t req_pages;                /* huge: pages its caller asked for (huge.c's resident cap) */
-    size_t res_pages;                /* huge: its pages that may be resident (its tail not purged) */
 };
 
 /* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,

@@ -6,7 +6,9 @@
  * dirty_decay_ms:10000, THP never, so no huge page backs a unit):
  *  - a 24 MiB block, every page written, is freed (after two rounds of the
  *    same, so decay's wave rule sees the demand and keeps it dirty): 24 MiB
- *    dirty;
+ *    dirty; two more blocks (24 and 16 MiB) fill the rest of the arena's
+ *    64 MiB region and stay live, so no clean space borders those pages
+ *    (run_find would put the slack there: huge_slack_place);
  *  - a block asked for 16 MiB + 1 (size class 20 MiB: ten 2 MiB units) is
  *    placed on those pages. Its tenth unit holds no byte asked for: its
  *    512 pages are purged before it is handed out, mincore finds none of
@@ -47,11 +49,19 @@ int main(void)
     snprintf(pdirty, sizeof(pdirty), "stats.arenas.%u.pdirty", ar);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-    /* 1. 24 MiB dirty, wanted again twice (the wave rule's demand). */
+    /* 1. 24 MiB dirty, wanted again twice (the wave rule's demand), the
+     * rest of its region live. */
+    unsigned char *fill1 = NULL, *fill2 = NULL;
     for (int round = 0; round < 3; round++) {
         unsigned char *a = mallocx(24 * MiB, f);
         CHECK_NONNULL(a);
         memset(a, 0x33, 24 * MiB);
+        if (round == 0) {
+            fill1 = mallocx(24 * MiB, f);
+            fill2 = mallocx(16 * MiB, f);
+            CHECK_NONNULL(fill1);
+            CHECK_NONNULL(fill2);
+        }
         dallocx(a, f);
     }
     CHECK_MSG(tl_stat_size(pdirty) * page == 24 * MiB,
@@ -85,6 +95,8 @@ int main(void)
     for (size_t k = 0; k < 24 * MiB; k += 4093)
         CHECK_MSG(z[k] == 0, "zeroed block: byte %zu is %#x", k, z[k]);
     dallocx(z, f);
+    dallocx(fill1, f);
+    dallocx(fill2, f);
     printf("huge_tail_purge: ok\n");
     return 0;
 }
