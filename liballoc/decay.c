@@ -323,9 +323,9 @@ void decay_purge_eager(struct arena *a, struct span *list, bool huge)
     }
 }
 
-/* Purge `excess` dirty pages, oldest first over page runs and huge runs.
- * Lock held (dropped per batch). */
-static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager)
+/* Purge `excess` dirty pages, oldest first over page runs and huge runs
+ * (huge runs only if huge_only). Lock held (dropped per batch). */
+static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, bool huge_only)
 {
     struct purge_batch b;
     b.npg = b.nhg = 0;
@@ -335,7 +335,7 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager)
              * covers: an excess below one unit is left for later (or met
              * by a newer page run) rather than purging pages the allowance
              * still grants. */
-            struct span *p = a->lru_head[0], *h = huge_purge_oldest(a), *s;
+            struct span *p = huge_only ? NULL : a->lru_head[0], *h = huge_purge_oldest(a), *s;
             if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
@@ -370,9 +370,16 @@ void decay_wave(struct arena *a)
     size_t demand = decay_demand(d, now);
     if (dirty <= demand + slack)
         return;
+    /* A tail pass within DECAY_WAVE_GAP_NS of the last one that purged
+     * page runs leaves them for later (decay.h): huge runs only. */
+    bool huge_only = now < d->wave_end && now - d->wave_pages_ns < DECAY_WAVE_GAP_NS;
+    if (huge_only && a->stats.huge_cached == 0)
+        return;
     d->wave_end = now + DECAY_DEMAND_EPOCHS * d->epoch_ns;
+    if (!huge_only)
+        d->wave_pages_ns = now;
     size_t before = dirty_pages(a);
-    purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true);
+    purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true, huge_only);
     size_t after = dirty_pages(a);
     /* Bounded by what is mapped: credit is for pages that exist. */
     size_t mapped = a->stats.mapped >> LG_PAGE;
@@ -405,7 +412,7 @@ void decay_run(struct arena *a, bool force)
     uint64_t now = decay_now();
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
     if (dirty_pages(a) > dlimit)
-        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false);
+        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false, false);
     size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
     if (a->stats.nmuzzy > mlimit)
         purge_muzzy(a, a->stats.nmuzzy - mlimit);
