@@ -39,7 +39,7 @@ struct arena_stats {
     size_t ndirty, nmuzzy;    /* free pages not yet purged (dirty) or lazily purged (muzzy) */
     size_t retained;          /* bytes of clean free pages kept mapped */
     uint64_t npurge;          /* purge passes */
-    uint64_t nmadvise;        /* madvise calls */
+    uint64_t nmadvise;        /* ranges purged (madvise calls; a batch may go in one process_madvise) */
     uint64_t purged;          /* pages purged */
     uint64_t large_nmalloc, large_ndalloc;
     size_t large_allocated;   /* bytes in live large and huge blocks */

@@ -258,14 +258,17 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
      * skip zeroing them); they go back muzzy, contents undefined, and the
      * muzzy decay tries again later. */
     bool failed_pg[PURGE_BATCH], failed_hg[PURGE_BATCH];
+    /* Forced purges of the whole batch go to the kernel together
+     * (os_purge_forced_many): one system call and one TLB shootdown. */
+    struct os_range rg[2 * PURGE_BATCH];
+    int err[2 * PURGE_BATCH];
+    unsigned nrg = 0;
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];
-        int err;
         if (lazy)
-            err = os_purge_lazy((void *)s->start, span_bytes(s));
+            failed_pg[i] = os_purge_lazy((void *)s->start, span_bytes(s)) != 0;
         else
-            err = os_purge_forced((void *)s->start, span_bytes(s));
-        failed_pg[i] = err != 0;
+            rg[nrg++] = (struct os_range){s->start, span_bytes(s)};
         purged += s->npages;
         ncalls++;
     }
@@ -273,13 +276,21 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
         struct span *s = b->hg[i];
         failed_hg[i] = false;
         if (opt.retain) {
-            failed_hg[i] = os_purge_forced((void *)s->start, span_bytes(s)) != 0;
+            rg[nrg++] = (struct os_range){s->start, span_bytes(s)};
             ncalls++;
         } else {
             os_unmap((void *)s->start, span_bytes(s));
         }
         purged += s->npages;
     }
+    os_purge_forced_many(rg, nrg, err);
+    nrg = 0;
+    if (!lazy)
+        for (unsigned i = 0; i < b->npg; i++)
+            failed_pg[i] = err[nrg++] != 0;
+    if (opt.retain)
+        for (unsigned i = 0; i < b->nhg; i++)
+            failed_hg[i] = err[nrg++] != 0;
     uint64_t now = decay_now();
     pthread_mutex_lock(&a->lock);
     a->stats.npurge++;
