@@ -39,7 +39,7 @@ struct arena_stats {
     size_t ndirty, nmuzzy;    /* free pages not yet purged (dirty) or lazily purged (muzzy) */
     size_t retained;          /* bytes of clean free pages kept mapped */
     uint64_t npurge;          /* purge passes */
-    uint64_t nmadvise;        /* madvise calls */
+    uint64_t nmadvise;        /* ranges purged (madvise calls; a batch may go in one process_madvise) */
     uint64_t purged;          /* pages purged */
     uint64_t large_nmalloc, large_ndalloc;
     size_t large_allocated;   /* bytes in live large and huge blocks */
@@ -48,32 +48,41 @@ struct arena_stats {
     size_t thp_eligible;      /* bytes of live blocks in whole, aligned 2 MiB units (huge runs) */
 };
 
+/* Laid out by how often a field is touched, and allocated on a page
+ * boundary (arena_new): what every arena that serves a thread writes comes
+ * first (the locks' initialization writes them), then the bins (by page
+ * count, the three states side by side: slab runs and large blocks touch
+ * the first pages, chunk remainders the last), then what page releases,
+ * abandoned pages and epochs touch. Base memory stays untouched
+ * (and not resident) where nothing writes: 2-3 pages an arena instead of
+ * 4-5 (bench/xthread_producer_consumer). */
 struct arena {
     pthread_mutex_t lock;
+    pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
+    struct heap *shared;                        /* cache-less small allocations from this arena */
     unsigned index;
     int node;                                   /* NUMA node, -1 if unbound */
-    struct span *bins[3][ARENA_NBINS];          /* free spans by state and page count */
-    uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins */
-    struct span *abandoned[NSMALL];             /* slab pages no heap owns, oldest first */
-    struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
-    _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
+    unsigned nthreads;                          /* heaps using this arena */
+    unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
+    bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
     size_t huge_req_max;                        /* high-water of huge_req_pages (huge.c's resident cap) */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
+    struct span *span_fresh, *span_fresh_end;   /* descriptors of the current base batch never used yet */
     struct span *slabs;                         /* live slab pages (stats walk them) */
-    uint64_t retired_nmalloc[NSMALL];           /* nmalloc of slab pages already freed */
-    struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
-    bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
-    unsigned nthreads;                          /* heaps using this arena */
-    unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
-    pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
-    struct heap *shared;                        /* cache-less small allocations from this arena */
     struct arena_stats stats;
+    uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */
+    struct decay decay_dirty, decay_muzzy;      /* purge schedules */
+    struct span *bins[ARENA_NBINS][3];          /* free spans by page count and state */
+    uint64_t retired_nmalloc[NSMALL];           /* nmalloc of slab pages already freed */
+    struct span *abandoned[NSMALL];             /* slab pages no heap owns, oldest first */
+    struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
+    _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct arena_stats snap;                    /* stats as of the last epoch */
     struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
 };

@@ -258,14 +258,17 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
      * skip zeroing them); they go back muzzy, contents undefined, and the
      * muzzy decay tries again later. */
     bool failed_pg[PURGE_BATCH], failed_hg[PURGE_BATCH];
+    /* Forced purges of the whole batch go to the kernel together
+     * (os_purge_forced_many): one system call and one TLB shootdown. */
+    struct os_range rg[2 * PURGE_BATCH];
+    int err[2 * PURGE_BATCH];
+    unsigned nrg = 0;
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];
-        int err;
         if (lazy)
-            err = os_purge_lazy((void *)s->start, span_bytes(s));
+            failed_pg[i] = os_purge_lazy((void *)s->start, span_bytes(s)) != 0;
         else
-            err = os_purge_forced((void *)s->start, span_bytes(s));
-        failed_pg[i] = err != 0;
+            rg[nrg++] = (struct os_range){s->start, span_bytes(s)};
         purged += s->npages;
         ncalls++;
     }
@@ -273,13 +276,21 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
         struct span *s = b->hg[i];
         failed_hg[i] = false;
         if (opt.retain) {
-            failed_hg[i] = os_purge_forced((void *)s->start, span_bytes(s)) != 0;
+            rg[nrg++] = (struct os_range){s->start, span_bytes(s)};
             ncalls++;
         } else {
             os_unmap((void *)s->start, span_bytes(s));
         }
         purged += s->npages;
     }
+    os_purge_forced_many(rg, nrg, err);
+    nrg = 0;
+    if (!lazy)
+        for (unsigned i = 0; i < b->npg; i++)
+            failed_pg[i] = err[nrg++] != 0;
+    if (opt.retain)
+        for (unsigned i = 0; i < b->nhg; i++)
+            failed_hg[i] = err[nrg++] != 0;
     uint64_t now = decay_now();
     pthread_mutex_lock(&a->lock);
     a->stats.npurge++;
@@ -323,9 +334,9 @@ void decay_purge_eager(struct arena *a, struct span *list, bool huge)
     }
 }
 
-/* Purge `excess` dirty pages, oldest first over page runs and huge runs.
- * Lock held (dropped per batch). */
-static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager)
+/* Purge `excess` dirty pages, oldest first over page runs and huge runs
+ * (huge runs only if huge_only). Lock held (dropped per batch). */
+static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, bool huge_only)
 {
     struct purge_batch b;
     b.npg = b.nhg = 0;
@@ -335,7 +346,7 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager)
              * covers: an excess below one unit is left for later (or met
              * by a newer page run) rather than purging pages the allowance
              * still grants. */
-            struct span *p = a->lru_head[0], *h = huge_purge_oldest(a), *s;
+            struct span *p = huge_only ? NULL : a->lru_head[0], *h = huge_purge_oldest(a), *s;
             if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
@@ -370,9 +381,16 @@ void decay_wave(struct arena *a)
     size_t demand = decay_demand(d, now);
     if (dirty <= demand + slack)
         return;
+    /* A tail pass within DECAY_WAVE_GAP_NS of the last one that purged
+     * page runs leaves them for later (decay.h): huge runs only. */
+    bool huge_only = now < d->wave_end && now - d->wave_pages_ns < DECAY_WAVE_GAP_NS;
+    if (huge_only && a->stats.huge_cached == 0)
+        return;
     d->wave_end = now + DECAY_DEMAND_EPOCHS * d->epoch_ns;
+    if (!huge_only)
+        d->wave_pages_ns = now;
     size_t before = dirty_pages(a);
-    purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true);
+    purge_dirty(a, dirty - demand, a->decay_muzzy.ms != 0, true, huge_only);
     size_t after = dirty_pages(a);
     /* Bounded by what is mapped: credit is for pages that exist. */
     size_t mapped = a->stats.mapped >> LG_PAGE;
@@ -405,7 +423,7 @@ void decay_run(struct arena *a, bool force)
     uint64_t now = decay_now();
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
     if (dirty_pages(a) > dlimit)
-        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false);
+        purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false, false);
     size_t mlimit = force ? 0 : decay_limit(&a->decay_muzzy, now);
     if (a->stats.nmuzzy > mlimit)
         purge_muzzy(a, a->stats.nmuzzy - mlimit);

@@ -52,6 +52,21 @@
  * once (jemalloc purges any freed extent of 8 MiB or more at once and pays
  * a fault per page on reuse).
  *
+ * A wave's tail passes over page runs come at most one per
+ * DECAY_WAVE_GAP_NS (huge runs, purged in whole 2 MiB units, go at once).
+ * Freed page runs are small and scattered (a slab page goes back when its
+ * last block is freed, in any order), and each madvise call costs a system
+ * call and a TLB shootdown to every CPU running the process's threads:
+ * ~10 us in this VM, against ~0.25 us a page. Purging a 1 MiB excess at
+ * once took a call for every run freed since, ~20 pages each, and the
+ * runs freed next to them a little later took calls of their own; after
+ * the gap, neighbours freed meanwhile have merged into one run and one
+ * call (bench/burst_retention, 500 MiB purged: 6540 ranges -> ~1450, CPU
+ * median 0.42 -> 0.34 s, within noise of the same run with decay off). The
+ * pages wait up to the gap (one or two ticks of the coarse clock) and the
+ * next free or decay tick purges them; the ranges of a pass go to the
+ * kernel in one system call per batch (os_purge_forced_many).
+ *
  * Clean pages the program takes again after a wave purged them count as
  * demand too (up to the pages waves purged), so a program that frees and
  * reallocates a big buffer now and then pays the faults once, not at every
@@ -117,6 +132,7 @@ struct decay {
     size_t backlog[DECAY_NEPOCHS];  /* pages that became unpurged in each epoch */
     size_t reused[DECAY_NEPOCHS];   /* free pages taken again for blocks in each epoch (demand) */
     uint64_t wave_end;              /* monotonic ns until which a wave of frees is under way */
+    uint64_t wave_pages_ns;         /* monotonic ns of the wave's last pass over page runs */
     size_t wave_credit;             /* pages the wave rule purged not yet taken again (clean) */
 };
 
@@ -130,6 +146,10 @@ struct decay {
  * purged), the excess that purges again: 1 MiB, so the wave's last frees
  * do not stay for the whole decay time. */
 #define DECAY_WAVE_TAIL_PAGES ((size_t)256)
+/* Least time between two passes of a wave over page runs (see above): one
+ * tick of the coarse clock decay_now reads (4 ms at HZ=250). 1 to 20 ms
+ * all gave 1400-1700 calls on bench/burst_retention, 0 gave 6540. */
+#define DECAY_WAVE_GAP_NS ((uint64_t)4000000)
 
 /* ---- the curve (pure; no clock read but decay_now) ---- */
 
@@ -167,7 +187,8 @@ size_t decay_demand(struct decay *d, uint64_t now);
 /* The wave rule: if arena a holds more than DECAY_WAVE_PAGES dirty pages
  * beyond its recent demand for them (decay_demand), purge at once, oldest
  * first, down to the demand; then, while the wave lasts, as soon as the
- * excess reaches DECAY_WAVE_TAIL_PAGES. Not with decay -1 or 0. a->lock
+ * excess reaches DECAY_WAVE_TAIL_PAGES (page runs no sooner than
+ * DECAY_WAVE_GAP_NS after the last pass over them). Not with decay -1 or 0. a->lock
  * held on entry and on return, dropped around the madvise calls. */
 void decay_wave(struct arena *a);
 /* Purge at once the spans of `list` (linked by ->next, already out of the

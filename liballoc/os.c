@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MADV_FREE
@@ -70,6 +71,56 @@ static int os_move_default(void *from, void *to, size_t len)
 {
     void *p = mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
     return p == MAP_FAILED ? (errno ? errno : ENOMEM) : 0;
+}
+
+/* process_madvise(2) on the calling process without a pidfd: the kernel's
+ * PIDFD_SELF_THREAD (Linux 6.14+); older kernels answer EBADF. */
+#ifndef PIDFD_SELF_THREAD
+#define PIDFD_SELF_THREAD -10000
+#endif
+/* 1 untried, 0 refused (fall back to madvise for good), 2 works. */
+static _Atomic int vec_purge_state = 1;
+_Atomic uint64_t os_purge_vectored;
+
+void os_purge_forced_many(const struct os_range *r, unsigned n, int *err)
+{
+    /* Only when the table holds the real madvise: tests that count or fake
+     * calls and fault injection (fault.h) see every range through
+     * os_ops.purge_forced. */
+    if (n > 1 && n <= OS_PURGE_MANY_MAX && os_ops.purge_forced == os_purge_forced_default &&
+        atomic_load_explicit(&vec_purge_state, memory_order_relaxed) != 0) {
+        struct iovec iov[OS_PURGE_MANY_MAX];
+        size_t total = 0;
+        for (unsigned i = 0; i < n; i++) {
+            iov[i].iov_base = (void *)r[i].addr;
+            iov[i].iov_len = r[i].size;
+            total += r[i].size;
+        }
+        long done = syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, (size_t)n, MADV_DONTNEED, 0u);
+        if (done == (long)total) {
+            atomic_store_explicit(&vec_purge_state, 2, memory_order_relaxed);
+            atomic_fetch_add_explicit(&os_purge_vectored, 1, memory_order_relaxed);
+            for (unsigned i = 0; i < n; i++)
+                err[i] = 0;
+            return;
+        }
+        /* Never worked here: the kernel does not take PIDFD_SELF or a
+         * vector of MADV_DONTNEED on itself (EBADF, EINVAL, ENOSYS,
+         * EPERM). Else some range failed: the ranges it did are done, the
+         * rest go one by one below, each with its own error. */
+        unsigned from = 0;
+        if (done < 0 && atomic_load_explicit(&vec_purge_state, memory_order_relaxed) == 1)
+            atomic_store_explicit(&vec_purge_state, 0, memory_order_relaxed);
+        for (size_t ok = done > 0 ? (size_t)done : 0; from < n && ok >= r[from].size; from++) {
+            ok -= r[from].size;
+            err[from] = 0;
+        }
+        for (unsigned i = from; i < n; i++)
+            err[i] = os_ops.purge_forced((void *)r[i].addr, r[i].size);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++)
+        err[i] = os_ops.purge_forced((void *)r[i].addr, r[i].size);
 }
 
 struct os_ops os_ops = {
