@@ -112,7 +112,15 @@ int dump_file_open(struct dump_file *f, const char *path)
             }
         }
     } else {
-        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        /* The temporary is created, never reused: whatever already holds
+         * its name (a symbolic link planted to make the dump overwrite
+         * another file, or a leftover of a process with the same pid) is
+         * removed first, and O_EXCL | O_NOFOLLOW refuse anything that
+         * takes the name in between. */
+        int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        f->fd = open(f->tmp, flags, 0644);
+        if (f->fd < 0 && errno == EEXIST && unlink(f->tmp) == 0)
+            f->fd = open(f->tmp, flags, 0644);
     }
     if (f->fd < 0) {
         int err = errno ? errno : EIO;

@@ -13,6 +13,9 @@
  *     holds the dump;
  *   - a symbolic link to such a FIFO: as for the FIFO, the link kept;
  *   - a directory: EFAULT, nothing created beside it;
+ *   - something at the temporary's name "<path>.tmp.<pid>" (a symbolic
+ *     link planted to make the dump overwrite another file): replaced,
+ *     the other file untouched;
  *   - a regular file and a new name: written (atomically) as before.
  */
 #ifndef _GNU_SOURCE
@@ -103,6 +106,28 @@ int main(void)
     CHECK_I(dump_to(dir), ==, EFAULT);
     CHECK_I(lstat(dir, &st), ==, 0);
     CHECK(S_ISDIR(st.st_mode));
+
+    /* Something already at the temporary's name (a symbolic link planted
+     * to make the dump overwrite another file): replaced, never followed. */
+    char victim[256], planted[300];
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    snprintf(planted, sizeof(planted), "%s.tmp.%d", newname, (int)getpid());
+    fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    CHECK_I(write(fd, "precious\n", 9), ==, 9);
+    close(fd);
+    CHECK_I(symlink(victim, planted), ==, 0);
+    CHECK_I(dump_to(newname), ==, 0);
+    CHECK_I(lstat(newname, &st), ==, 0);
+    CHECK_MSG(S_ISREG(st.st_mode), "the dump's name became a symbolic link (mode %o)", (unsigned)st.st_mode);
+    memset(buf, 0, sizeof(buf));
+    fd = open(victim, O_RDONLY);
+    CHECK(fd >= 0);
+    CHECK_I(read(fd, buf, 15), ==, 9);
+    close(fd);
+    CHECK_MSG(strcmp(buf, "precious\n") == 0, "the dump went through the planted link: '%.8s'", buf);
+    CHECK_I(unlink(victim), ==, 0);
+    CHECK_I(unlink(newname), ==, 0);
 
     /* A regular file and a new name: written as before. */
     CHECK_I(unlink(link_reg), ==, 0);
