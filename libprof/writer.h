@@ -7,7 +7,9 @@
  * in place instead, as jemalloc writes every dump: renaming a temporary
  * over it would replace the device node or the link itself with a regular
  * file. Such a dump is not atomic (a failed write leaves what was written);
- * a FIFO with no reader fails at once (ENXIO) rather than blocking.
+ * a FIFO with no reader fails at once (ENXIO) rather than blocking. Only
+ * nodes owned by the process's user or by root are written in place: one
+ * another user put at the dump's name is replaced, as a file would be.
  */
 #ifndef WRITER_H
 #define WRITER_H

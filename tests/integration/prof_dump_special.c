@@ -16,6 +16,8 @@
  *   - something at the temporary's name "<path>.tmp.<pid>" (a symbolic
  *     link planted to make the dump overwrite another file): replaced,
  *     the other file untouched;
+ *   - a FIFO of another user at the dump's name (run as root): replaced,
+ *     nothing written into it;
  *   - a regular file and a new name: written (atomically) as before.
  */
 #ifndef _GNU_SOURCE
@@ -128,6 +130,25 @@ int main(void)
     CHECK_MSG(strcmp(buf, "precious\n") == 0, "the dump went through the planted link: '%.8s'", buf);
     CHECK_I(unlink(victim), ==, 0);
     CHECK_I(unlink(newname), ==, 0);
+
+    /* A FIFO another user put at the dump's name (to read the profile):
+     * replaced by the dump, never written into. Needs root to make one. */
+    if (geteuid() == 0) {
+        char other[256];
+        snprintf(other, sizeof(other), "%s/other_fifo", dir);
+        CHECK_I(mkfifo(other, 0666), ==, 0);
+        CHECK_I(chown(other, 65534, 65534), ==, 0);
+        int rfd = open(other, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        CHECK(rfd >= 0);
+        CHECK_I(dump_to(other), ==, 0);
+        char c;
+        CHECK_MSG(read(rfd, &c, 1) <= 0, "another user's FIFO received the dump");
+        close(rfd);
+        CHECK_I(lstat(other, &st), ==, 0);
+        CHECK_MSG(S_ISREG(st.st_mode) && st.st_uid == 0, "another user's FIFO kept (mode %o)",
+                  (unsigned)st.st_mode);
+        CHECK_I(unlink(other), ==, 0);
+    }
 
     /* A regular file and a new name: written as before. */
     CHECK_I(unlink(link_reg), ==, 0);
