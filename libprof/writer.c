@@ -102,8 +102,8 @@ int dump_file_open(struct dump_file *f, const char *path)
     /* Only a node of ours or root's: one that another user planted at the
      * dump's name (a FIFO to read the profile from, a link to a file of
      * ours) is replaced by the rename, as any file there would be. */
-    f->direct = lstat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
-                (st.st_uid == geteuid() || st.st_uid == 0);
+    f->direct =
+        lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == 0);
     if (f->direct) {
         /* In place (writer.h). O_NONBLOCK so that a FIFO with no reader
          * fails (ENXIO) instead of blocking the dump; cleared once open. */

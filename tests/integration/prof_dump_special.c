@@ -84,7 +84,8 @@ int main(void)
     check_fifo_read(link_fifo);
     struct stat st;
     CHECK_I(lstat(link_fifo, &st), ==, 0);
-    CHECK_MSG(S_ISLNK(st.st_mode), "the link to the FIFO was replaced (mode %o)", (unsigned)st.st_mode);
+    CHECK_MSG(S_ISLNK(st.st_mode), "the link to the FIFO was replaced (mode %o)",
+              (unsigned)st.st_mode);
 
     /* No reader: a prompt failure, not a hang. */
     double t0 = tl_now();
@@ -96,7 +97,8 @@ int main(void)
     /* A link to a regular file: the link stays, its target gets the dump. */
     CHECK_I(dump_to(link_reg), ==, 0);
     CHECK_I(lstat(link_reg, &st), ==, 0);
-    CHECK_MSG(S_ISLNK(st.st_mode), "the link was replaced by a regular file (mode %o)", (unsigned)st.st_mode);
+    CHECK_MSG(S_ISLNK(st.st_mode), "the link was replaced by a regular file (mode %o)",
+              (unsigned)st.st_mode);
     char buf[16] = {0};
     fd = open(reg, O_RDONLY);
     CHECK(fd >= 0);
@@ -121,13 +123,15 @@ int main(void)
     CHECK_I(symlink(victim, planted), ==, 0);
     CHECK_I(dump_to(newname), ==, 0);
     CHECK_I(lstat(newname, &st), ==, 0);
-    CHECK_MSG(S_ISREG(st.st_mode), "the dump's name became a symbolic link (mode %o)", (unsigned)st.st_mode);
+    CHECK_MSG(S_ISREG(st.st_mode), "the dump's name became a symbolic link (mode %o)",
+              (unsigned)st.st_mode);
     memset(buf, 0, sizeof(buf));
     fd = open(victim, O_RDONLY);
     CHECK(fd >= 0);
     CHECK_I(read(fd, buf, 15), ==, 9);
     close(fd);
-    CHECK_MSG(strcmp(buf, "precious\n") == 0, "the dump went through the planted link: '%.8s'", buf);
+    CHECK_MSG(strcmp(buf, "precious\n") == 0, "the dump went through the planted link: '%.8s'",
+              buf);
     CHECK_I(unlink(victim), ==, 0);
     CHECK_I(unlink(newname), ==, 0);
 
@@ -163,7 +167,8 @@ int main(void)
     char names[512] = {0};
     CHECK(ls != NULL && fgets(names, sizeof(names), ls) != NULL);
     pclose(ls);
-    CHECK_MSG(strcmp(names, "fifo link_fifo new.heap reg.heap ") == 0, "left in the directory: %s", names);
+    CHECK_MSG(strcmp(names, "fifo link_fifo new.heap reg.heap ") == 0, "left in the directory: %s",
+              names);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     CHECK_I(system(cmd), ==, 0);
     free(keep);
