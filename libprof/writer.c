@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void writer_init(struct writer *w, write_cb_t cb, void *opaque)
@@ -97,7 +98,34 @@ int dump_file_open(struct dump_file *f, const char *path)
     memcpy(f->path, path, n + 1);
     snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%d", path, (int)getpid());
     f->err = 0;
-    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat st;
+    /* Only a node of ours or root's: one that another user planted at the
+     * dump's name (a FIFO to read the profile from, a link to a file of
+     * ours) is replaced by the rename, as any file there would be. */
+    f->direct =
+        lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == 0);
+    if (f->direct) {
+        /* In place (writer.h). O_NONBLOCK so that a FIFO with no reader
+         * fails (ENXIO) instead of blocking the dump; cleared once open. */
+        f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+        if (f->fd >= 0) {
+            int fl = fcntl(f->fd, F_GETFL);
+            if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+                close(f->fd);
+                f->fd = -1;
+            }
+        }
+    } else {
+        /* The temporary is created, never reused: whatever already holds
+         * its name (a symbolic link planted to make the dump overwrite
+         * another file, or a leftover of a process with the same pid) is
+         * removed first, and O_EXCL | O_NOFOLLOW refuse anything that
+         * takes the name in between. */
+        int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        f->fd = open(f->tmp, flags, 0644);
+        if (f->fd < 0 && errno == EEXIST && unlink(f->tmp) == 0)
+            f->fd = open(f->tmp, flags, 0644);
+    }
     if (f->fd < 0) {
         int err = errno ? errno : EIO;
         dump_file_warn("open", path);
@@ -128,15 +156,17 @@ void dump_file_write(void *opaque, const char *s)
 int dump_file_commit(struct dump_file *f)
 {
     int err = f->err;
-    if (!err && fsync(f->fd) != 0)
+    /* A pipe or a device may not sync (EINVAL, EROFS): nothing to flush. */
+    if (!err && fsync(f->fd) != 0 && !(f->direct && (errno == EINVAL || errno == EROFS)))
         err = errno;
     if (close(f->fd) != 0 && !err)
         err = errno;
     f->fd = -1;
-    if (!err && rename(f->tmp, f->path) != 0)
+    if (!err && !f->direct && rename(f->tmp, f->path) != 0)
         err = errno;
     if (err) {
-        unlink(f->tmp);
+        if (!f->direct)
+            unlink(f->tmp);
         dump_file_warn("write", f->path);
     }
     return err;

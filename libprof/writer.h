@@ -2,6 +2,14 @@
  * writer: buffered text output for dumps, through a write callback (no
  * stdio, no malloc: the buffer lives in the writer struct). Also the
  * whole-or-nothing file sink: write to "<path>.tmp.<pid>", fsync, rename.
+ * A path that already names something other than a regular file -- a
+ * device (/dev/stdout, /dev/null), a FIFO, or a symbolic link -- is written
+ * in place instead, as jemalloc writes every dump: renaming a temporary
+ * over it would replace the device node or the link itself with a regular
+ * file. Such a dump is not atomic (a failed write leaves what was written);
+ * a FIFO with no reader fails at once (ENXIO) rather than blocking. Only
+ * nodes owned by the process's user or by root are written in place: one
+ * another user put at the dump's name is replaced, as a file would be.
  */
 #ifndef WRITER_H
 #define WRITER_H
@@ -31,6 +39,7 @@ void writer_flush(struct writer *w);
 struct dump_file {
     int fd;                  /* -1 after an error */
     int err;                 /* first errno seen */
+    int direct;              /* written in place (not a regular file): no temporary, no rename */
     char tmp[4200];          /* temporary name */
     char path[4200];         /* final name */
 };
