@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -191,6 +192,18 @@ static inline unsigned tl_arena_create(void)
     size_t sz = sizeof(ar);
     CHECK_I(mallctl("arenas.create", &ar, &sz, NULL, 0), ==, 0);
     return ar;
+}
+
+/* Pages of [p, p + len) resident now (mincore; len at most 8192 pages). */
+static inline size_t tl_resident_pages(const void *p, size_t len)
+{
+    static unsigned char vec[8192];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = len / page, r = 0;
+    CHECK(n <= sizeof(vec));
+    CHECK_I(mincore((void *)p, len, vec), ==, 0);
+    for (size_t i = 0; i < n; i++)
+        r += vec[i] & 1;
+    return r;
 }
 
 /* A size_t statistic (e.g. "stats.resident") after an "epoch" refresh. */

@@ -17,21 +17,7 @@
  */
 #include "check.h"
 
-#include <sys/mman.h>
-
 #define MiB ((size_t)1 << 20)
-
-/* Pages of [p, p+len) resident now. */
-static size_t resident_pages(const void *p, size_t len, size_t page)
-{
-    static unsigned char vec[8192];
-    size_t n = len / page, r = 0;
-    CHECK(n <= sizeof(vec));
-    CHECK_I(mincore((void *)p, len, vec), ==, 0);
-    for (size_t i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
-}
 
 int main(void)
 {
@@ -66,8 +52,8 @@ int main(void)
     printf("block at %p: %zu KiB of dirty pages left\n", (void *)b, left >> 10);
     CHECK_MSG(left == 6 * MiB, "%zu KiB of dirty pages left, not 6 MiB (the block took 18 MiB)",
               left >> 10);
-    CHECK_I(resident_pages(b, 18 * MiB, page), ==, 18 * MiB / page);
-    CHECK_I(resident_pages(b + 18 * MiB, 2 * MiB, page), ==, 0);
+    CHECK_I(tl_resident_pages(b, 18 * MiB), ==, 18 * MiB / page);
+    CHECK_I(tl_resident_pages(b + 18 * MiB, 2 * MiB), ==, 0);
     memset(b, 0x44, want);
 
     /* 3. Freed: nothing was purged. */

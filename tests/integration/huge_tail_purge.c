@@ -19,21 +19,7 @@
  */
 #include "check.h"
 
-#include <sys/mman.h>
-
 #define MiB ((size_t)1 << 20)
-
-/* Pages of [p, p+len) resident now. */
-static size_t resident_pages(const void *p, size_t len, size_t page)
-{
-    static unsigned char vec[8192];
-    size_t n = len / page, r = 0;
-    CHECK(n <= sizeof(vec));
-    CHECK_I(mincore((void *)p, len, vec), ==, 0);
-    for (size_t i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
-}
 
 int main(void)
 {
@@ -75,11 +61,11 @@ int main(void)
     CHECK_MSG(tl_stat_size(pdirty) * page == 4 * MiB,
               "the block took %zu KiB of dirty pages, not 20 MiB",
               (24 * MiB - tl_stat_size(pdirty) * page) >> 10);
-    size_t tail = resident_pages(b + 18 * MiB, 2 * MiB, page);
+    size_t tail = tl_resident_pages(b + 18 * MiB, 2 * MiB);
     printf("block at %p: %zu of the 512 pages of its unused last unit resident\n", (void *)b, tail);
     CHECK_MSG(tail == 0, "%zu pages of the block's unused last unit are resident, not 0", tail);
     /* Its first nine units are the former block's pages, resident. */
-    CHECK_I(resident_pages(b, 18 * MiB, page), ==, 18 * MiB / page);
+    CHECK_I(tl_resident_pages(b, 18 * MiB), ==, 18 * MiB / page);
     memset(b, 0x44, want);
 
     /* 3. Freed: the unit nobody touched goes back clean. */
