@@ -28,10 +28,12 @@ void pagemap_set(uintptr_t start, size_t npages, struct span *s)
             return;
         size_t i = addr >> (LG_PAGE + PAGEMAP_LEAF_BITS);
         uintptr_t *leaf = (s || atomic_load_explicit(&pagemap_map.root[i], memory_order_relaxed))
-                              ? leaf_for(i) : NULL;
+                              ? leaf_for(i)
+                              : NULL;
         if (leaf == NULL)
             continue; /* no leaf: the page reads 0, as it should for NULL */
-        atomic_store_explicit((_Atomic uintptr_t *)&leaf[(addr >> LG_PAGE) & ((1u << PAGEMAP_LEAF_BITS) - 1)],
-                              (uintptr_t)s, memory_order_release);
+        atomic_store_explicit(
+            (_Atomic uintptr_t *)&leaf[(addr >> LG_PAGE) & ((1u << PAGEMAP_LEAF_BITS) - 1)],
+            (uintptr_t)s, memory_order_release);
     }
 }

@@ -36,11 +36,12 @@ ALWAYS_INLINE struct span *pagemap_get(uintptr_t addr)
 {
     size_t i = (addr >> (LG_PAGE + PAGEMAP_LEAF_BITS)) & ((1u << PAGEMAP_ROOT_BITS) - 1);
     size_t j = (addr >> LG_PAGE) & ((1u << PAGEMAP_LEAF_BITS) - 1);
-    uintptr_t base = (uintptr_t)&pagemap_map +
-                     atomic_load_explicit(&pagemap_map.root[i], memory_order_acquire);
+    uintptr_t base =
+        (uintptr_t)&pagemap_map + atomic_load_explicit(&pagemap_map.root[i], memory_order_acquire);
     __asm__("" : "+r"(base)); /* keep 8j as the load's scaled index */
     return (struct span *)atomic_load_explicit(
-        (_Atomic uintptr_t *)(base + offsetof(struct pagemap_map, leaf_zero) + j * sizeof(uintptr_t)),
+        (_Atomic uintptr_t *)(base + offsetof(struct pagemap_map, leaf_zero) +
+                              j * sizeof(uintptr_t)),
         memory_order_acquire);
 }
 

@@ -25,10 +25,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define SLOTS 400
-#define CELLS 512
+#define SLOTS  400
+#define CELLS  512
 #define ROUNDS 400
-#define STEPS 40000
+#define STEPS  40000
 
 static _Atomic(void *) cells[CELLS];
 static atomic_int reports;
@@ -95,18 +95,20 @@ int main(void)
     for (int round = 0; round < ROUNDS; round++) {
         pthread_t t[16];
         for (int i = 0; i < nthreads; i++)
-            CHECK(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(round * 16 + i + 1)) == 0);
+            CHECK(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(round * 16 + i + 1)) ==
+                  0);
         for (int i = 0; i < nthreads; i++)
             CHECK(pthread_join(t[i], NULL) == 0);
     }
     for (int i = 0; i < CELLS; i++)
         free(atomic_exchange(&cells[i], NULL));
     malloc_message = NULL;
-    CHECK_MSG(atomic_load(&reports) == 0, "%d allocator messages in a correct program, the first: %s",
-              atomic_load(&reports), last);
+    CHECK_MSG(atomic_load(&reports) == 0,
+              "%d allocator messages in a correct program, the first: %s", atomic_load(&reports),
+              last);
     size_t after = allocated();
-    CHECK_MSG(after <= before + (64 << 10), "stats.allocated %zu before, %zu after every block was freed", before,
-              after);
+    CHECK_MSG(after <= before + (64 << 10),
+              "stats.allocated %zu before, %zu after every block was freed", before, after);
     printf("ok: %d threads x %d rounds\n", nthreads, ROUNDS);
     return 0;
 }

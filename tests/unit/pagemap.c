@@ -39,12 +39,13 @@ static void *fill(void *arg)
             blocks[c][i] = malloc(sizeclass_size[c]);
     for (unsigned c = 0; c < NSMALL; c++) {
         struct span *s = chunk_span_of(blocks[c][0]);
-        CHECK_MSG(s != NULL && s->kind == SPAN_SLAB, "class %u: block %p not on a slab", c, blocks[c][0]);
+        CHECK_MSG(s != NULL && s->kind == SPAN_SLAB, "class %u: block %p not on a slab", c,
+                  blocks[c][0]);
         spans[c] = s;
         for (size_t k = 0; k < s->npages; k++) {
             struct span *got = pagemap_get(s->start + (k << LG_PAGE));
-            CHECK_MSG(got == s, "class %u, page %zu of %zu: %p, want %p", c, k, s->npages, (void *)got,
-                      (void *)s);
+            CHECK_MSG(got == s, "class %u, page %zu of %zu: %p, want %p", c, k, s->npages,
+                      (void *)got, (void *)s);
         }
         for (int i = 0; i < PER_CLASS; i++)
             CHECK(pagemap_get((uintptr_t)blocks[c][i]) == chunk_span_of(blocks[c][i]));
@@ -67,7 +68,8 @@ int main(void)
         struct span *now = chunk_span_of((void *)spans[c]->start);
         if (now == NULL || now->kind != SPAN_SLAB) {
             released++;
-            CHECK_MSG(pagemap_get(spans[c]->start) == NULL, "class %u: released slab still mapped", c);
+            CHECK_MSG(pagemap_get(spans[c]->start) == NULL, "class %u: released slab still mapped",
+                      c);
         } else {
             CHECK(pagemap_get(spans[c]->start) == now);
         }
@@ -80,8 +82,8 @@ int main(void)
         char *p = malloc(sizes[i]);
         CHECK(p != NULL);
         for (size_t off = 0; off < sizes[i]; off += PAGE)
-            CHECK_MSG(pagemap_get((uintptr_t)p + off) == NULL, "%zu-byte block, offset %zu mapped", sizes[i],
-                      off);
+            CHECK_MSG(pagemap_get((uintptr_t)p + off) == NULL, "%zu-byte block, offset %zu mapped",
+                      sizes[i], off);
         free(p);
     }
     int local;
