@@ -206,6 +206,16 @@ static inline size_t tl_resident_pages(const void *p, size_t len)
     return r;
 }
 
+/* Stops the test unless opt.dirty_decay_ms is want (its conf file, named
+ * in the message, sets it). */
+static inline void tl_require_dirty_decay_ms(ssize_t want, const char *conf)
+{
+    ssize_t ms = 0;
+    size_t sz = sizeof(ms);
+    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
+    CHECK_MSG(ms == want, "this test needs dirty_decay_ms:%zd (%s), got %zd", want, conf, ms);
+}
+
 /* A size_t statistic (e.g. "stats.resident") after an "epoch" refresh. */
 static inline size_t tl_stat_size(const char *name)
 {
@@ -213,6 +223,19 @@ static inline size_t tl_stat_size(const char *name)
     size_t sz = sizeof(e);
     CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
     size_t v = 0;
+    sz = sizeof(v);
+    CHECK_MSG(mallctl(name, &v, &sz, NULL, 0) == 0, "mallctl %s", name);
+    return v;
+}
+
+/* A uint64_t statistic (e.g. "stats.arenas.0.dirty_nmadvise") after an
+ * "epoch" refresh. */
+static inline uint64_t tl_stat_u64(const char *name)
+{
+    uint64_t e = 1;
+    size_t sz = sizeof(e);
+    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
+    uint64_t v = 0;
     sz = sizeof(v);
     CHECK_MSG(mallctl(name, &v, &sz, NULL, 0) == 0, "mallctl %s", name);
     return v;

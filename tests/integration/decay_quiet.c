@@ -202,10 +202,7 @@ int main(void)
 {
     tl_require_liballoc();
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 1000, "this test needs dirty_decay_ms:1000 (decay_quiet.conf), got %zd", ms);
+    tl_require_dirty_decay_ms(1000, "decay_quiet.conf");
     bursts();
     curve();
     printf("ok\n");

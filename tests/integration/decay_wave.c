@@ -43,10 +43,7 @@ static size_t arena_stat(unsigned ar, const char *leaf)
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 10000, "this test needs dirty_decay_ms:10000 (decay_wave.conf), got %zd", ms);
+    tl_require_dirty_decay_ms(10000, "decay_wave.conf");
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
     /* A wave of huge frees nothing reuses. */

@@ -26,30 +26,12 @@
 #define NBLK   1536
 #define BLKSZ  ((size_t)40 << 10)
 
-static uint64_t arena_u64(unsigned ar, const char *leaf)
+/* stats.arenas.<ar>.<leaf>'s name. */
+static const char *arena_stat(unsigned ar, const char *leaf)
 {
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    char name[96];
+    static char name[96];
     snprintf(name, sizeof(name), "stats.arenas.%u.%s", ar, leaf);
-    uint64_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v;
-}
-
-static size_t arena_size(unsigned ar, const char *leaf)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    char name[96];
-    snprintf(name, sizeof(name), "stats.arenas.%u.%s", ar, leaf);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v;
+    return name;
 }
 
 static void *blk[NBLK];
@@ -74,7 +56,7 @@ static uint64_t wave(ssize_t decay_ms, uint64_t *calls, size_t *dirty)
         CHECK_NONNULL(blk[i]);
         memset(blk[i], 0x5c, BLKSZ);
     }
-    uint64_t calls0 = arena_u64(a, "dirty_nmadvise");
+    uint64_t calls0 = tl_stat_u64(arena_stat(a, "dirty_nmadvise"));
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 1; i < NBLK; i += 2)
@@ -87,8 +69,8 @@ static uint64_t wave(ssize_t decay_ms, uint64_t *calls, size_t *dirty)
     usleep(20000);
     snprintf(name, sizeof(name), "arena.%u.decay", a);
     CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
-    *calls = arena_u64(a, "dirty_nmadvise") - calls0;
-    *dirty = arena_size(a, "pdirty") * page;
+    *calls = tl_stat_u64(arena_stat(a, "dirty_nmadvise")) - calls0;
+    *dirty = tl_stat_size(arena_stat(a, "pdirty")) * page;
     if (decay_ms < 0) { /* give the calibration's pages back */
         snprintf(name, sizeof(name), "arena.%u.purge", a);
         CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
@@ -99,11 +81,7 @@ static uint64_t wave(ssize_t decay_ms, uint64_t *calls, size_t *dirty)
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 10000, "this test needs dirty_decay_ms:10000 (decay_wave_coalesce.conf), got %zd",
-              ms);
+    tl_require_dirty_decay_ms(10000, "decay_wave_coalesce.conf");
     /* The count means something when the frees come within about one gap:
      * a try counts only if the same frees with purging off took at most
      * 2 ms just before (a sanitizer build or a loaded machine may not get

@@ -34,11 +34,7 @@ static long minflt(void)
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 10000, "this test needs dirty_decay_ms:10000 (huge_churn_faults.conf), got %zd",
-              ms);
+    tl_require_dirty_decay_ms(10000, "huge_churn_faults.conf");
     unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);

@@ -44,11 +44,7 @@ static void activity_until(double t0, double t)
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 2000, "this test needs dirty_decay_ms:2000 (huge_decay_gradual.conf), got %zd",
-              ms);
+    tl_require_dirty_decay_ms(2000, "huge_decay_gradual.conf");
     /* Nothing dirty left from start-up. */
     unsigned all = MALLCTL_ARENAS_ALL;
     char name[64];

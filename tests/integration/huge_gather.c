@@ -21,12 +21,9 @@
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 10000, "this test needs dirty_decay_ms:10000 (huge_gather.conf), got %zd", ms);
+    tl_require_dirty_decay_ms(10000, "huge_gather.conf");
     bool retain = false;
-    sz = sizeof(retain);
+    size_t sz = sizeof(retain);
     CHECK_I(mallctl("opt.retain", &retain, &sz, NULL, 0), ==, 0);
     CHECK_MSG(retain, "this test needs retain:true (the default)");
     unsigned ar = tl_arena_create();

@@ -24,11 +24,7 @@
 int main(void)
 {
     tl_require_liballoc();
-    ssize_t ms = 0;
-    size_t sz = sizeof(ms);
-    CHECK_I(mallctl("opt.dirty_decay_ms", &ms, &sz, NULL, 0), ==, 0);
-    CHECK_MSG(ms == 10000, "this test needs dirty_decay_ms:10000 (huge_tail_purge.conf), got %zd",
-              ms);
+    tl_require_dirty_decay_ms(10000, "huge_tail_purge.conf");
     unsigned ar = tl_arena_create();
     int f = MALLOCX_ARENA(ar) | MALLOCX_TCACHE_NONE;
     char pdirty[64];
