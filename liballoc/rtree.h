@@ -111,4 +111,12 @@ ALWAYS_INLINE struct span *rtree_value_span(uintptr_t v, uintptr_t addr)
 /* Set the value for the chunk containing addr; 0 or ENOMEM. */
 int rtree_set(uintptr_t addr, uintptr_t value) WARN_UNUSED;
 
+/* The leaf a root slot stands for, in the encoding rtree_map and
+ * pagemap_map share (the slot holds the leaf's address minus zero's, the
+ * all-zero leaf's): installed first if the slot is still 0 (a fresh
+ * zeroed leaf of bytes from base_alloc, compare-and-swapped in; a loser
+ * uses the winner's, its own is lost metadata). NULL when no leaf was
+ * there and none could be allocated. Thread-safe. */
+uintptr_t *rtree_leaf_install(_Atomic uintptr_t *slot, uintptr_t *zero, size_t bytes);
+
 #endif
