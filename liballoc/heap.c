@@ -482,7 +482,6 @@ static struct heap *heap_create_marked(void)
     for (unsigned c = 0; c < NSMALL; c++)
         h->pages[c] = &span_empty;
     h->thread_uid = uid;
-    h->misuse_key = misuse_key;
     h->link_key = misuse_link_key;
     h->link_mul = misuse_link_mul;
     h->link_inv = misuse_link_inv;

@@ -72,22 +72,22 @@
  *     (one store at offset 8, every class has that word: 1). 25 before the
  *     checks. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 39 instructions for a local free of an unsampled small block
+ *   free: 38 instructions for a local free of an unsampled small block
  *     whose page stays in use (the page's slab span from the two-level
  *     pagemap (pagemap.h: no NULL leaf, one test for "a slab page"; 42
  *     through the rtree and the chunk's page map), owner compare, the
  *     misuse checks, push, used decrement, deallocated add, one compare
- *     against free_next for the free-side decay event). The checks are 10
+ *     against free_next for the free-side decay event). The checks are 9
  *     of them: the block-boundary test (offset from the span's start, a
  *     multiply, one compare: misuse_slab_block_ok; 5) and the free mark
- *     (key load, xor, compare, store; 5): 29 without them.
- *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
+ *     (one lea computes it, compare, store; 4): 29 without them.
+     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
  *     double or interior free detectable before it corrupts a free list
  *     (docs/misuse.md has their cost on the benchmarks,
  *     bench/check_cost measures it);
- *   free (remote): 82 instructions for a small block of a page another
+ *   free (remote): 78 instructions for a small block of a page another
  *     live thread heap uses (not full, not sampled): free's lookup and
  *     owner compare, then heap_free_span_slow's block checks, the page's
  *     flags and one compare-and-swap pushing it on the page's thread_free
@@ -129,7 +129,6 @@ struct heap {
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
     uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
-    uintptr_t misuse_key;               /* copy of misuse_key: free's mark without a global load */
     uintptr_t link_key, link_mul, link_inv; /* copies of misuse_link_*, for the fast paths' links */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */

@@ -9,13 +9,13 @@
  * Fast-path cost beyond heap.h's malloc and free, measured the same way
  * (scripts/fastpath_count.sh, gcc 12 -O2, x86-64; tests/apps/fastpath_count.sh
  * holds these within 3):
- *   realloc: 44 instructions for a small block kept in its class (one
+ *   realloc: 42 instructions for a small block kept in its class (one
  *     radix-tree lookup and free's checks (heap_live_span), one class-table
  *     load; 183 when it looked the pointer up twice and checked it in three
  *     calls). mimalloc 2.0 takes 63 by the same measure;
  *   operator new: 29 instructions (malloc's 29: alloc_new is malloc's
  *     fast path, the operator a jump to it; 41 through a call to malloc);
- *   operator delete (sized): 41 instructions (free's 39 and the size
+ *   operator delete (sized): 40 instructions (free's 38 and the size
  *     compare; 54 through sdallocx).
  */
 #include "alloc.h"
@@ -414,7 +414,7 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
              * is not the free mark. Any doubt goes to the slow path, which
              * reports. */
             uintptr_t *mark = (uintptr_t *)p + 1;
-            uintptr_t m = (uintptr_t)p ^ h->misuse_key; /* misuse_mark_of */
+            uintptr_t m = misuse_mark_of(p);
             if (unlikely(!misuse_slab_block_ok(s, p) || (config_misuse && *mark == m)))
                 goto slow_span;
             if (config_misuse && sized && unlikely(size > s->block_size))

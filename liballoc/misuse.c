@@ -1,4 +1,4 @@
-/* misuse: the free-mark key and the misuse report (see misuse.h). */
+/* misuse: the free-list link keys and the misuse report (see misuse.h). */
 #include "misuse.h"
 #include "base.h"
 #include "options.h"
@@ -9,24 +9,10 @@
 #include <sys/random.h>
 #include <time.h>
 
-uintptr_t misuse_key;
 uintptr_t misuse_link_key, misuse_link_mul = 1, misuse_link_inv = 1;
 
 void misuse_boot(void)
 {
-    uintptr_t k = 0;
-    if (getrandom(&k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
-        /* No entropy yet (early boot): mix the clock with addresses that
-         * ASLR randomises. Weaker, but the mark still never looks like a
-         * pointer (top byte below). */
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        k = (uintptr_t)ts.tv_nsec * 0x9e3779b97f4a7c15u ^ (uintptr_t)&ts ^
-            ((uintptr_t)&misuse_key << 17);
-    }
-    /* A non-zero top byte: p ^ key is never a canonical user address, so
-     * no free-list link and no NULL ever equals a mark. */
-    misuse_key = k | ((uintptr_t)0xa5 << 56);
     if (opt.free_list_protect && !config_free_list_protect) {
         /* Not in this build (config.h): say so rather than ignore it. */
         warn_print("<jemalloc>: free_list_protect:true needs a build made with "
@@ -34,10 +20,16 @@ void misuse_boot(void)
         opt.free_list_protect = false;
     }
     if (opt.free_list_protect) {
-        /* A second key, so a freed block's mark (p ^ misuse_key, which a
-         * read after free may show) says nothing about it. */
+        /* Random keys, so a freed block's link says nothing without them. */
         uintptr_t l[2] = {0, 0};
         if (getrandom(l, sizeof(l), GRND_NONBLOCK) != (ssize_t)sizeof(l)) {
+            /* No entropy yet (early boot): mix the clock with addresses
+             * that ASLR randomises. Weaker, but links still decode wild
+             * when overwritten. */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uintptr_t k = (uintptr_t)ts.tv_nsec * 0x9e3779b97f4a7c15u ^ (uintptr_t)&ts ^
+                          ((uintptr_t)&misuse_link_key << 17);
             l[0] = (k * 0xbf58476d1ce4e5b9u) ^ (k >> 29);
             l[1] = (l[0] * 0x94d049bb133111ebu) ^ (l[0] >> 31);
         }

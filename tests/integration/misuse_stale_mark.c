@@ -11,7 +11,8 @@
  * If the mark were the same value for every block (one per-process key),
  * the copy's second word would then equal it and its free would be refused
  * as a double free (the block leaked; abort under abort:true). The mark is
- * p ^ key, so a value copied to another address is never that block's mark.
+ * a function of the block's address (misuse_mark_of), so a value copied to
+ * another address is never that block's mark.
  *
  * For pairs of size classes: fill pages with blocks of the first, free them
  * all (the pages return to the arena still dirty: decay is off), allocate
