@@ -151,6 +151,14 @@ void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
+    /* A class with no current page (junk:alloc, a disabled thread cache:
+     * every malloc takes the slow path) keeps its queue's first page the
+     * same way, as heap_collect does. Retiring it at its last free handed
+     * its blocks' memory to the next slab of any class at once, so a
+     * double free of a block with one small malloc in between freed that
+     * malloc's block instead of being reported (misuse.h). */
+    if (h->pages[pg->cls] == &span_empty && h->queue[pg->cls].first == pg && !h->dying)
+        return;
     /* Every carved block back, unless a cut list leaked some (misuse.h). */
     DASSERT(pg->used == 0 && (pg->list_cut || page_all_free(pg)));
     queue_remove(&h->queue[pg->cls], pg);
