@@ -59,6 +59,27 @@ read_after_free_small none
 read_after_free_large none
 impossibly_large api
 malloc_zero_distinct api
+invalid_free_small_region_16k report:free
+invalid_malloc_usable_size_small_unused report:malloc_usable_size
+uninitialized_free_1 report:free
+uninitialized_realloc_1 report:realloc
+uninitialized_malloc_usable_size_1 report:malloc_usable_size
+wild_free_top report:free
+double_free_32k report:free
+freed_malloc_usable_size_32k report:malloc_usable_size
+double_free_small_delayed_100 report:free
+double_free_64k_delayed_100 report:free
+realloc_zero_then_free report:free
+double_free_reused_large report:free
+fastbin_dup report:free
+tcache_poisoning_global report:malloc
+tcache_poisoning_live_block report:malloc
+house_of_spirit report:free
+house_of_spirit_in_large report:free
+invalid_aligned_sized_delete_small report:sdallocx
+aligned_sized_delete api
+overlapping_chunks_size api
+api_corners api
 "
 
 dbg=$("$BIN" config_debug 2>/dev/null) || fail "suite config_debug failed"
