@@ -13,7 +13,9 @@
 #               into a free neighbour's plain link hands out a block off
 #               the block boundaries, and its free is refused; a
 #               FREE_LIST_PROTECT=1 build reports it in malloc,
-#               tests/apps/misuse_protect.sh);
+#               tests/apps/misuse_protect.sh); the page's list, led astray,
+#               may then run dry short of its count: a second report,
+#               "malloc(): corrupted free list ... in the page at P";
 #  none         not detected by design (docs/misuse.md says why): silent,
 #               "ok", exit 0 in both modes;
 #  api          the allocator's answers are checked by the program (NULL and
@@ -105,7 +107,11 @@ while read -r c want; do
         ;;
     later)
         grep -q "^<jemalloc>: $f(): " "$TMP/err" || bad "$c: no later report from $f(): $(head -2 "$TMP/err")"
-        [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
+        # The block off the boundaries led the page's list astray: when that
+        # list runs dry short of its count, malloc reports the page too.
+        [ "$(grep -vc "^<jemalloc>: malloc(): corrupted free list .* in the page at " "$TMP/err")" -eq 1 ] &&
+            [ "$(wc -l <"$TMP/err")" -le 2 ] ||
+            bad "$c: expected one report line (and at most one on the page's list), got: $(head -5 "$TMP/err")"
         ;;
     *)
         [ -s "$TMP/err" ] && bad "$c: expected no report, got: $(head -2 "$TMP/err")"
