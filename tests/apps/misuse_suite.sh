@@ -82,6 +82,8 @@ invalid_aligned_sized_delete_small report:sdallocx
 aligned_sized_delete api
 overlapping_chunks_size api
 api_corners api
+foreign_glibc_small report:free
+foreign_glibc_mmapped report:free
 "
 
 dbg=$("$BIN" config_debug 2>/dev/null) || fail "suite config_debug failed"

@@ -15,6 +15,7 @@
  */
 #include <alloc.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,6 +90,31 @@ static void still_works(size_t sz)
                 die("two live blocks overlap after the misuse");
     for (int i = 0; i < N; i++)
         free(v[i]);
+}
+
+/* glibc's own malloc and free (not the process's, which are liballoc's):
+ * looked up in libc.so.6 itself. */
+static void *foreign_glibc_alloc(size_t n)
+{
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    if (!libc)
+        die("dlopen libc.so.6");
+    void *(*gmalloc)(size_t) = (void *(*)(size_t))dlsym(libc, "malloc");
+    if (!gmalloc || gmalloc == malloc)
+        die("glibc's malloc not found apart from liballoc's");
+    void *p = gmalloc(n);
+    if (!p)
+        die("glibc's malloc failed");
+    return p;
+}
+
+static void foreign_glibc_free(void *p)
+{
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void (*gfree)(void *) = libc ? (void (*)(void *))dlsym(libc, "free") : NULL;
+    if (!gfree || gfree == free)
+        die("glibc's free not found apart from liballoc's");
+    gfree(p);
 }
 
 struct big {
@@ -765,6 +791,23 @@ int main(int argc, char **argv)
         if (!r)
             die("realloc(NULL, 12) failed");
         free(r);
+    }
+    CASE("foreign_glibc_small")
+    {
+        /* A block of another allocator in the same process: glibc's own
+         * malloc (its heap, from brk), reached through libc.so.6. */
+        void *p = foreign_glibc_alloc(64);
+        announce(p);
+        free(p);
+        foreign_glibc_free(p);
+    }
+    CASE("foreign_glibc_mmapped")
+    {
+        /* glibc's mmap'd chunk (2 MiB: above its mmap threshold). */
+        void *p = foreign_glibc_alloc(2 << 20);
+        announce(p);
+        free(p);
+        foreign_glibc_free(p);
     }
     CASE("malloc_zero_distinct")
     {
