@@ -151,6 +151,14 @@ void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
         return; /* keep the current page: the next malloc of this class wants it */
+    /* A class with no current page (junk:alloc, a disabled thread cache:
+     * every malloc takes the slow path) keeps its queue's first page the
+     * same way, as heap_collect does. Retiring it at its last free handed
+     * its blocks' memory to the next slab of any class at once, so a
+     * double free of a block with one small malloc in between freed that
+     * malloc's block instead of being reported (misuse.h). */
+    if (h->pages[pg->cls] == &span_empty && h->queue[pg->cls].first == pg && !h->dying)
+        return;
     /* Every carved block back, unless a cut list leaked some (misuse.h). */
     DASSERT(pg->used == 0 && (pg->list_cut || page_all_free(pg)));
     queue_remove(&h->queue[pg->cls], pg);
@@ -289,6 +297,22 @@ static void heap_collect(struct heap *h)
  * slow-path free: 9 instructions a malloc on mixed_working_set). Each walk
  * looks at each page once at most, and a page rests on the queue for one
  * round at most, so the walk stays amortised O(1) per page that runs dry. */
+/* Page pg (the owner's) has no free block left on its list. Its list holds
+ * every carved block not handed out (capacity - used: page_all_free's
+ * invariant), so a dry list with used below capacity ended early: a write
+ * after free zeroed a link (misuse.h's range checks pass NULL, the end of a
+ * list). Reported once, naming the page (the block whose link was zeroed
+ * was handed out already); the blocks behind the link stay leaked, as
+ * after a cut list. Off the fast paths: only a page that runs dry. */
+static void page_dry_check(struct span *pg)
+{
+    if (config_misuse && unlikely(pg->used < pg->capacity) && !pg->list_cut) {
+        pg->list_cut = 1;
+        misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
+                      (const void *)pg->start);
+    }
+}
+
 static struct span *find_page(struct heap *h, unsigned cls)
 {
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
@@ -303,6 +327,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
         if (!pg->free)
             page_extend(pg);
         if (!pg->free) {
+            page_dry_check(pg);
             if (!pg->empty_seen) {
                 pg->empty_seen = 1;
                 if (pg != q->last) {
@@ -342,6 +367,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
             page_extend(pg);
         if (pg->free)
             break;
+        page_dry_check(pg);
         if (page_to_full(h, pg))
             continue;
         page_collect(pg);

@@ -5,6 +5,7 @@
 #include "rtree.h"
 #include "warn.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -74,7 +75,12 @@ void misuse_report(const char *func, const char *what, const void *p)
     put(buf, sizeof(buf), &n, &hex[i]);
     put(buf, sizeof(buf), &n, "\n");
     buf[n] = 0;
+    /* The call is ignored, so the caller's errno stays as it was (free
+     * must not change it, POSIX.1-2024): the program's malloc_message, or
+     * write(2) to a closed stderr (EBADF), may set it. */
+    int saved_errno = errno;
     warn_print(buf);
+    errno = saved_errno;
 }
 
 void misuse_link_corrupt(const char *func, const void *slot)

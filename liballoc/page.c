@@ -65,15 +65,24 @@ void page_extend(struct span *pg)
 /* The last block of the remote-free stack from head (its links checked
  * against the page's range as malloc checks its list's head, misuse.h: a
  * corrupt link is reported and the stack cut there, its rest leaked); *n
- * counts the blocks kept. */
+ * holds the stack's count and gets the blocks kept. A NULL link before
+ * the count is reached is a zeroed link (a write after free, which the
+ * range check lets pass as a list's end): reported too, once per page. */
 static void *remote_tail(struct span *pg, void *head, unsigned *n)
 {
     void *tail = head;
     unsigned k = 1;
     for (;;) {
         void *next = misuse_link_get(tail);
-        if (next == NULL)
+        if (next == NULL) {
+            if (config_misuse && unlikely(k < *n) && !pg->list_cut) {
+                pg->list_cut = 1;
+                misuse_report("malloc",
+                              "corrupted free list (a freed block was written to) in the page at",
+                              (const void *)pg->start);
+            }
             break;
+        }
         if (unlikely(!misuse_link_in(pg, next))) {
             misuse_link_corrupt("malloc", tail);
             break;

@@ -23,7 +23,8 @@ double_huge double_calloc double_xthread double_xthread_remote2 double_after_exi
 double_full_page interior_small interior_small48 misaligned interior_large
 interior_large_first interior_huge stack global mmap_region wild realloc_freed
 realloc_interior rallocx_freed sdallocx_double dallocx_double dallocx_tcache_double
-tcache_then_free never_handed_out uaf_link uaf_link8 uaf_link_remote"
+tcache_then_free never_handed_out uaf_link uaf_link8 uaf_link_remote uaf_link_null uaf_link_null_remote
+uaf_link_null_remote_splice"
 cases_good="reused_not_double null"
 
 # Expected function name in the report per case (free unless listed).

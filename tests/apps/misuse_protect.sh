@@ -21,7 +21,7 @@ lib=$(LD_LIBRARY_PATH="$PROT" ldd "$BIN" | awk '/liballoc/ {print $3}')
 
 nfail=0
 bad() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-for c in uaf_link uaf_link_byte uaf_link8 uaf_link_remote; do
+for c in uaf_link uaf_link_byte uaf_link8 uaf_link_remote uaf_link_null uaf_link_null_remote uaf_link_null_remote_splice; do
     run_prot timeout 30 "$BIN" "$c" >"$TMP/out" 2>"$TMP/err"
     rc=$?
     addr=$(sed -n 's/^addr //p' "$TMP/out")
@@ -50,4 +50,4 @@ v=$(CONF=free_list_protect:true, opt_of -u LD_LIBRARY_PATH)
 [ "$v" = false ] || bad "default build, free_list_protect:true: reads '$v', want false"
 
 [ $nfail -eq 0 ] || fail "$nfail free-list protection checks failed"
-echo "ok: 4 link corruptions reported in the protected build; the option reads true/false as built"
+echo "ok: 7 link corruptions reported in the protected build; the option reads true/false as built"

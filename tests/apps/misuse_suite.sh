@@ -13,7 +13,9 @@
 #               into a free neighbour's plain link hands out a block off
 #               the block boundaries, and its free is refused; a
 #               FREE_LIST_PROTECT=1 build reports it in malloc,
-#               tests/apps/misuse_protect.sh);
+#               tests/apps/misuse_protect.sh); the page's list, led astray,
+#               may then run dry short of its count: a second report,
+#               "malloc(): corrupted free list ... in the page at P";
 #  none         not detected by design (docs/misuse.md says why): silent,
 #               "ok", exit 0 in both modes;
 #  api          the allocator's answers are checked by the program (NULL and
@@ -59,6 +61,29 @@ read_after_free_small none
 read_after_free_large none
 impossibly_large api
 malloc_zero_distinct api
+invalid_free_small_region_16k report:free
+invalid_malloc_usable_size_small_unused report:malloc_usable_size
+uninitialized_free_1 report:free
+uninitialized_realloc_1 report:realloc
+uninitialized_malloc_usable_size_1 report:malloc_usable_size
+wild_free_top report:free
+double_free_32k report:free
+freed_malloc_usable_size_32k report:malloc_usable_size
+double_free_small_delayed_100 report:free
+double_free_64k_delayed_100 report:free
+realloc_zero_then_free report:free
+double_free_reused_large report:free
+fastbin_dup report:free
+tcache_poisoning_global report:malloc
+tcache_poisoning_live_block report:malloc
+house_of_spirit report:free
+house_of_spirit_in_large report:free
+invalid_aligned_sized_delete_small report:sdallocx
+aligned_sized_delete api
+overlapping_chunks_size api
+api_corners api
+foreign_glibc_small report:free
+foreign_glibc_mmapped report:free
 "
 
 dbg=$("$BIN" config_debug 2>/dev/null) || fail "suite config_debug failed"
@@ -84,7 +109,11 @@ while read -r c want; do
         ;;
     later)
         grep -q "^<jemalloc>: $f(): " "$TMP/err" || bad "$c: no later report from $f(): $(head -2 "$TMP/err")"
-        [ "$(wc -l <"$TMP/err")" -eq 1 ] || bad "$c: expected one report line, got: $(head -5 "$TMP/err")"
+        # The block off the boundaries led the page's list astray: when that
+        # list runs dry short of its count, malloc reports the page too.
+        [ "$(grep -vc "^<jemalloc>: malloc(): corrupted free list .* in the page at " "$TMP/err")" -eq 1 ] &&
+            [ "$(wc -l <"$TMP/err")" -le 2 ] ||
+            bad "$c: expected one report line (and at most one on the page's list), got: $(head -5 "$TMP/err")"
         ;;
     *)
         [ -s "$TMP/err" ] && bad "$c: expected no report, got: $(head -2 "$TMP/err")"

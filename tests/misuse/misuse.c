@@ -12,6 +12,7 @@
  */
 #include <alloc.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,6 +125,15 @@ static void clobber_link_byte(void *p)
     *b ^= 0x18;
 }
 
+/* A write after free of zero over the link (p->next = NULL through a stale
+ * pointer, a memset): the list ends there, the blocks behind it would be
+ * lost to the page for good. */
+static void clobber_link_null(void *p)
+{
+    volatile uintptr_t *w = p;
+    *w = 0;
+}
+
 /* Allocate n blocks of sz into v: every one must be a live block of ours
  * of the right size (sallocx would report anything else) and writable. */
 static void alloc_checked(void **v, int n, size_t sz)
@@ -177,6 +187,27 @@ static void uaf_link_remote(size_t sz)
     alloc_checked(v, M, sz);
     for (int i = 0; i < M; i++)
         free(v[i]);
+    stress(sz);
+}
+
+/* A zeroed link on a remote-free stack collected while the page's own list
+ * is not empty (the stack is walked and spliced in front; a thread cache
+ * flush collects every page so): the walk must find the stack shorter than
+ * its count. */
+static void uaf_link_null_remote_splice(size_t sz)
+{
+    void *keep[8];
+    for (int i = 0; i < 8; i++)
+        keep[i] = malloc(sz);
+    void *pq[2] = {malloc(sz), malloc(sz)};
+    free(keep[7]); /* the page's own list is not empty */
+    run_thread(thread_free2, pq, NULL);
+    clobber_link_null(pq[0]);
+    announce(pq[0]);
+    if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+        die("thread.tcache.flush");
+    for (int i = 0; i < 7; i++)
+        free(keep[i]);
     stress(sz);
 }
 
@@ -265,7 +296,9 @@ int main(int argc, char **argv)
          * cache to its arena, where those slabs come from. */
         void *p = malloc(256 << 10);
         free(p);
-        if (mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) != 0)
+        /* EFAULT: no thread cache (tcache:false), nothing to flush. */
+        int err = mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
+        if (err != 0 && err != EFAULT)
             die("thread.tcache.flush");
         static const size_t sizes[] = {4096, 1024, 3072}; /* stdio-buffer-like */
         enum { N = sizeof(sizes) / sizeof(sizes[0]) };
@@ -481,6 +514,23 @@ int main(int argc, char **argv)
         uaf_link(64, clobber_link);
     } else if (strcmp(c, "uaf_link_byte") == 0) {
         uaf_link(64, clobber_link_byte);
+    } else if (strcmp(c, "uaf_link_null") == 0) {
+        uaf_link(64, clobber_link_null);
+    } else if (strcmp(c, "uaf_link_null_remote") == 0) {
+        /* The stack becomes the page's list (its own ran out): the list
+         * ends early. */
+        enum { M = 3000 };
+        static void *v[M];
+        void *pq[2] = {malloc(96), malloc(96)};
+        run_thread(thread_free2, pq, NULL);
+        clobber_link_null(pq[0]);
+        announce(pq[0]);
+        alloc_checked(v, M, 96);
+        for (int i = 0; i < M; i++)
+            free(v[i]);
+        stress(96);
+    } else if (strcmp(c, "uaf_link_null_remote_splice") == 0) {
+        uaf_link_null_remote_splice(112);
     } else if (strcmp(c, "uaf_link8") == 0) {
         uaf_link(8, clobber_link);
     } else if (strcmp(c, "uaf_link_remote") == 0) {
