@@ -17,32 +17,13 @@
 . "$(dirname "$0")/lib_misuse.sh"
 BIN=$(app_bin misuse/misuse) || exit 1
 
-cases_bad="double_small double_small8 double_small8_later double_small_later double_small_big double_large
-double_large_slabs_between
-double_huge double_calloc double_xthread double_xthread_remote2 double_after_exit
-double_full_page interior_small interior_small48 misaligned interior_large
-interior_large_first interior_huge stack global mmap_region wild realloc_freed
-realloc_interior rallocx_freed sdallocx_double dallocx_double dallocx_tcache_double
-tcache_then_free never_handed_out uaf_link uaf_link8 uaf_link_remote uaf_link_null uaf_link_null_remote
-uaf_link_null_remote_splice"
 cases_good="reused_not_double null"
 
-# Expected function name in the report per case (free unless listed).
-func_of() {
-    case "$1" in
-    realloc_*) echo realloc ;;
-    rallocx_*) echo rallocx ;;
-    uaf_link*) echo malloc ;;
-    sdallocx_*) echo sdallocx ;;
-    dallocx_tcache_double) echo dallocx ;;
-    *) echo free ;;
-    esac
-}
 
 nfail=0
 bad() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
 
-for c in $cases_bad; do
+for c in $misuse_cases_bad; do
     env -u MALLOC_CONF timeout 30 "$BIN" "$c" >"$TMP/out" 2>"$TMP/err"
     rc=$?
     addr=$(sed -n 's/^addr //p' "$TMP/out")
@@ -72,4 +53,4 @@ for c in $cases_good; do
 done
 
 [ $nfail -eq 0 ] || fail "$nfail misuse checks failed"
-echo "ok: $(echo $cases_bad | wc -w) misuse cases reported and survived, aborted under abort:true"
+echo "ok: $(echo $misuse_cases_bad | wc -w) misuse cases reported and survived, aborted under abort:true"

@@ -15,27 +15,10 @@
 . "$(dirname "$0")/lib_misuse.sh"
 BIN=$(app_bin misuse/misuse) || exit 1
 
-cases="double_small double_small8 double_small8_later double_small_later double_small_big double_large
-double_large_slabs_between double_huge double_calloc double_xthread double_xthread_remote2
-double_after_exit double_full_page interior_small interior_small48 misaligned interior_large
-interior_large_first interior_huge stack global mmap_region wild realloc_freed realloc_interior
-rallocx_freed sdallocx_double dallocx_double dallocx_tcache_double tcache_then_free
-never_handed_out uaf_link uaf_link8 uaf_link_remote uaf_link_null uaf_link_null_remote
-uaf_link_null_remote_splice"
+cases=$misuse_cases_bad
 modes="junk:true junk:alloc junk:free zero:true prof:true,lg_prof_sample:0 tcache:false
 background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0"
 
-# Expected function name in the report per case (free unless listed).
-func_of() {
-    case "$1" in
-    realloc_*) echo realloc ;;
-    rallocx_*) echo rallocx ;;
-    uaf_link*) echo malloc ;;
-    sdallocx_*) echo sdallocx ;;
-    dallocx_tcache_double) echo dallocx ;;
-    *) echo free ;;
-    esac
-}
 
 nfail=0
 bad() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
