@@ -504,7 +504,7 @@ static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uint
     part:
         /* Less than a unit left (the block's last used unit): pages from
          * the resident end of donors' last units. */
-        while (left && left < CHUNK && n < MOVE_MAX) {
+        while (left && n < MOVE_MAX) {
             struct span *d = partial_donor(a, left >> LG_PAGE);
             struct span *t = d ? huge_purge_take(a, d, CHUNK_PAGES) : NULL;
             if (!t)
@@ -704,7 +704,10 @@ static uintptr_t slack_cut(const struct span *s, size_t size, size_t drop)
 /* Bring resident_est within resident_cap for new block s: first by new
  * block s's resident slack (useless while s lives; the pages it returns to
  * the caller to purge, after the lock is dropped: slack_cut), then by the
- * oldest dirty free runs of a, whole 2 MiB units, until none is left.
+ * oldest dirty free runs of a, from their ends: whole 2 MiB units while
+ * the excess is that big, then only the excess pages of a last unit's
+ * resident ones (not a whole unit: what a rounded-up purge took beyond the
+ * excess was faulted in again later), until none is left.
  * a->lock held (dropped while purging the runs). */
 static size_t resident_trim(struct arena *a, struct span *s)
 {
@@ -719,20 +722,33 @@ static size_t resident_trim(struct arena *a, struct span *s)
         a->huge_slack_pages -= drop;
     }
     while (resident_est(a) > resident_cap(a)) {
-        size_t excess = ALIGN_UP(resident_est(a) - resident_cap(a), CHUNK_PAGES);
-        struct span *list = NULL, **tail = &list;
-        while (excess) {
-            struct span *r = huge_purge_oldest(a), *t;
-            if (!r || !(t = huge_purge_take(a, r, r->npages < excess ? r->npages : excess)))
-                break;
-            excess -= t->npages < excess ? t->npages : excess;
-            t->next = NULL;
-            *tail = t;
-            tail = &t->next;
-        }
-        if (!list)
+        size_t over = resident_est(a) - resident_cap(a);
+        struct span *r = huge_purge_oldest(a), *t;
+        if (!r)
             break;
-        decay_purge_eager(a, list, true);
+        size_t res_last = CHUNK_PAGES - r->cold_pages; /* resident in its last unit */
+        if (over < res_last) {
+            /* Less than that unit holds: its last resident pages only
+             * (they become cold; the unit stays dirty), not a whole unit. */
+            if (!(t = huge_purge_take(a, r, CHUNK_PAGES)))
+                break;
+            uintptr_t at = t->start + ((res_last - over) << LG_PAGE);
+            pthread_mutex_unlock(&a->lock);
+            int err = os_purge_forced((void *)at, over << LG_PAGE);
+            pthread_mutex_lock(&a->lock);
+            if (err == 0)
+                t->cold_pages += over;
+            run_insert(a, t);
+            if (err)
+                break;
+            continue;
+        }
+        /* Whole units from r's tail, holding at most over resident pages. */
+        size_t units = 1 + (over - res_last) / CHUNK_PAGES;
+        if (!(t = huge_purge_take(a, r, units * CHUNK_PAGES)))
+            break;
+        t->next = NULL;
+        decay_purge_eager(a, t, true);
     }
     return drop;
 }
@@ -750,12 +766,23 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
     bool reserved = false;
+    size_t slack_res = 0; /* resident pages under the slack by the runs' state */
     pthread_mutex_lock(&a->lock);
     for (;;) {
         uintptr_t at;
         struct span *r = run_find(a, need, used, ALIGN_UP(size, PAGE), align, &at);
         if (r) {
             size_t dirty = 0;
+            /* Resident pages under the last unit's slack, as the runs tell
+             * (cold_pages): none, and slack_measure needs no mincore. */
+            unsigned nr;
+            size_t d, t;
+            uintptr_t req_end = at + ALIGN_UP(size, PAGE);
+            struct span *f = r;
+            while (f && f->start + span_bytes(f) <= req_end)
+                f = f->next;
+            if (!f || !range_cover(f, req_end, at + used - req_end, &nr, &d, &slack_res, &t))
+                slack_res = 1; /* cannot tell: measure */
             s = range_carve(a, r, at, need, &dirty, &cs);
             if (!s && !reserved && arena_span_reserve(a)) {
                 /* Descriptors ran out and base could not map: refilled
@@ -791,7 +818,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
             a->huge_req_max = a->huge_req_pages;
         tail_at = tail_from(a, s, size);
         s->req_pages = req;
-        s->slack_pages = slack_measure(a, s, size);
+        s->slack_pages = slack_res ? slack_measure(a, s, size) : 0;
         a->huge_slack_pages += s->slack_pages;
         s->zeroed = s->state == SPAN_CLEAN;
         s->kind = SPAN_HUGE;
