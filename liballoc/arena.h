@@ -69,8 +69,6 @@ struct arena {
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
     size_t huge_req_max;                        /* high-water of huge_req_pages (huge.c's resident cap) */
-    size_t huge_slack_pages;                    /* live huge blocks' resident slack pages (huge.c's cap) */
-    size_t huge_cold_pages;                     /* cold_pages of its non-clean free huge runs (huge.c's cap) */
     struct chunk *chunks;                       /* every chunk of this arena */
     struct span *span_cache;                    /* recycled span descriptors */
     struct span *span_fresh, *span_fresh_end;   /* descriptors of the current base batch never used yet */

@@ -26,12 +26,10 @@ static void run_unlink(struct arena *a, struct span *r)
         a->huge_cache = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    if (r->state == SPAN_CLEAN) {
+    if (r->state == SPAN_CLEAN)
         a->stats.retained -= span_bytes(r);
-    } else {
+    else
         a->stats.huge_cached -= r->npages;
-        a->huge_cold_pages -= r->cold_pages;
-    }
 }
 
 static void run_link_after(struct arena *a, struct span *after, struct span *r)
@@ -44,19 +42,14 @@ static void run_link_after(struct arena *a, struct span *after, struct span *r)
         after->next = r;
     else
         a->huge_cache = r;
-    if (r->state == SPAN_CLEAN) {
-        r->cold_pages = 0; /* purged: none is resident, and none counted */
+    if (r->state == SPAN_CLEAN)
         a->stats.retained += span_bytes(r);
-    } else {
+    else
         a->stats.huge_cached += r->npages;
-        a->huge_cold_pages += r->cold_pages;
-    }
 }
 
 /* Insert free run r, merging with address-adjacent free runs of the same
- * state, except after a run whose last unit has cold pages (cold_pages
- * describes only a run's last unit); returns the run that now holds r's
- * pages. */
+ * state; returns the run that now holds r's pages. */
 static struct span *run_insert(struct arena *a, struct span *r)
 {
     r->kind = SPAN_FREE;
@@ -65,11 +58,9 @@ static struct span *run_insert(struct arena *a, struct span *r)
         prev = it;
         it = it->next;
     }
-    if (prev && prev->state == r->state && prev->cold_pages == 0 &&
-        prev->start + span_bytes(prev) == r->start) {
+    if (prev && prev->state == r->state && prev->start + span_bytes(prev) == r->start) {
         run_unlink(a, prev);
         prev->npages += r->npages;
-        prev->cold_pages = r->cold_pages;
         if (r->freed_ns > prev->freed_ns)
             prev->freed_ns = r->freed_ns;
         arena_span_release(a, r);
@@ -77,11 +68,9 @@ static struct span *run_insert(struct arena *a, struct span *r)
         prev = r->prev;
     }
     struct span *next = prev ? prev->next : a->huge_cache;
-    if (next && next->state == r->state && r->cold_pages == 0 &&
-        r->start + span_bytes(r) == next->start) {
+    if (next && next->state == r->state && r->start + span_bytes(r) == next->start) {
         run_unlink(a, next);
         r->npages += next->npages;
-        r->cold_pages = next->cold_pages;
         arena_span_release(a, next);
     }
     run_link_after(a, prev, r);
@@ -93,26 +82,22 @@ static struct span *run_insert(struct arena *a, struct span *r)
 
 /* The free runs that cover [lo, lo+len) without a gap, first = the run
  * holding lo: their number (at most RANGE_RUNS) in *n, the non-clean pages
- * inside the range in *dirty, those of them that are resident (not in a
- * run's cold_pages) in *res and the pages of the runs touched in *touched;
+ * inside the range in *dirty and the pages of the runs touched in *touched;
  * false if the runs do not cover it. */
 static bool range_cover(struct span *first, uintptr_t lo, size_t len, unsigned *n, size_t *dirty,
-                        size_t *res, size_t *touched)
+                        size_t *touched)
 {
     uintptr_t at = lo, hi = lo + len;
     *n = 0;
-    *dirty = *res = *touched = 0;
+    *dirty = *touched = 0;
     for (struct span *r = first; r && at < hi; r = r->next) {
         if (r->start > at || *n == RANGE_RUNS)
             return false;
         uintptr_t e = r->start + span_bytes(r);
         if (e > hi)
             e = hi;
-        if (r->state != SPAN_CLEAN) {
-            uintptr_t cold = r->start + span_bytes(r) - (r->cold_pages << LG_PAGE);
+        if (r->state != SPAN_CLEAN)
             *dirty += (e - at) >> LG_PAGE;
-            *res += ((e < cold ? e : cold) - (at < cold ? at : cold)) >> LG_PAGE;
-        }
         *touched += r->npages;
         (*n)++;
         at = e;
@@ -121,29 +106,25 @@ static bool range_cover(struct span *first, uintptr_t lo, size_t len, unsigned *
 }
 
 /* Where to put a block of need bytes at align whose caller asked for its
- * first req bytes (page-rounded; the rest, need - req, is the slack, which
- * its owner does not touch) and whose used part (the 2 MiB units holding
- * them) is used bytes: the placement over free runs (address-adjacent
- * runs of any state may be combined) with the fewest resident pages under
- * the slack, then the most under the requested part. Resident pages under
- * the slack would be held but useless while the block lives, so they are
- * purged before it is handed out (whole units: tail_from; the rest of the
- * last used unit when the resident cap calls for it: resident_trim) and
- * faulted in again by whichever block takes them next, whereas a slack
- * over clean or cold pages (a run's cold_pages) costs nothing; resident
- * pages under the requested part are reused without a page fault, and
- * where that part is clean, fill_from_dirty moves resident pages of other
- * runs in. (Churn of 5-25 MiB blocks: the slack lands on the clean units a
- * freed block's untouched tail left, 150.8k -> 131k page faults, 96.9k ->
- * 91.4k with the resident cap's headroom; most dirty pages first, the old
- * order, put slack units on dirty pages whenever that reused more.) On a
- * tie, the one whose runs are smallest (best fit), then the lowest
- * address. Candidates start at a run's start, or end at a run's end, or
- * have their used part, or all of it but its last unit, end at a run's end
- * (the rest then reaches into the next run). Returns the run holding the
- * start (*at), NULL if none fits. */
-static struct span *run_find(struct arena *a, size_t need, size_t used, size_t req, size_t align,
-                             uintptr_t *at)
+ * first used bytes (the 2 MiB units holding the requested size; the rest,
+ * need - used, is the size class's slack, which its owner does not touch):
+ * the placement over free runs (address-adjacent runs of any state may be
+ * combined) with the fewest dirty pages under the slack, then the most
+ * under the used part. Dirty pages under the slack would be resident but
+ * useless while the block lives, so they are purged before it is handed
+ * out (tail_from) and faulted in again by whichever block takes them
+ * next, whereas a slack over clean pages costs nothing; dirty pages under
+ * the used part are reused without a page fault, and where the used part
+ * is clean, fill_from_dirty moves dirty pages of other runs in. (Churn of
+ * 5-25 MiB blocks: the slack lands on the clean units a freed block's
+ * untouched tail left, 150.8k -> 131k page faults, 96.9k -> 91.4k with
+ * the resident cap's headroom; most dirty pages first, the old order,
+ * put slack units on dirty pages whenever that reused more.) On a tie,
+ * the one whose runs are smallest (best fit), then the lowest address.
+ * Candidates start at a run's start, or end at a run's end, or have their
+ * used part end at a run's end (the slack then reaches into the next
+ * run). Returns the run holding the start (*at), NULL if none fits. */
+static struct span *run_find(struct arena *a, size_t need, size_t used, size_t align, uintptr_t *at)
 {
     struct span *best = NULL;
     uintptr_t best_at = 0;
@@ -151,22 +132,14 @@ static struct span *run_find(struct arena *a, size_t need, size_t used, size_t r
     size_t best_touched = 0;
     for (struct span *r = a->huge_cache; r; r = r->next) {
         uintptr_t end = r->start + span_bytes(r);
-        uintptr_t cand[4];
-        bool ok[4];
-        cand[0] = ALIGN_UP(r->start, align);
-        ok[0] = true;
-        ok[1] = end >= need;
-        cand[1] = ok[1] ? ALIGN_DOWN(end - need, align) : 0;
-        ok[2] = used < need && end >= used;
-        cand[2] = ok[2] ? ALIGN_DOWN(end - used, align) : 0;
-        ok[3] = used > CHUNK && end >= used - CHUNK;
-        cand[3] = ok[3] ? ALIGN_DOWN(end - (used - CHUNK), align) : 0;
-        for (int i = 0; i < 4; i++) {
+        uintptr_t cand[3] = {ALIGN_UP(r->start, align), 0, 0};
+        cand[1] = end >= need ? ALIGN_DOWN(end - need, align) : 0;
+        cand[2] = end >= used ? ALIGN_DOWN(end - used, align) : 0;
+        for (int i = 0; i < 3; i++) {
             uintptr_t c = cand[i];
-            bool dup = false;
-            for (int j = 0; j < i; j++)
-                dup |= ok[j] && cand[j] == c;
-            if (!ok[i] || dup)
+            if (i == 1 && (end < need || c == cand[0]))
+                continue;
+            if (i == 2 && (used == need || end < used || c == cand[0] || c == cand[1]))
                 continue;
             /* The run holding c: r, or one before it (contiguous). */
             struct span *f = r;
@@ -175,25 +148,21 @@ static struct span *run_find(struct arena *a, size_t need, size_t used, size_t r
             if (!f || c < f->start || c >= f->start + span_bytes(f))
                 continue;
             unsigned n;
-            size_t dirty, res, touched, res_req, x;
-            if (!range_cover(f, c, need, &n, &dirty, &res, &touched))
+            size_t dirty, touched, dirty_used, touched_used;
+            if (!range_cover(f, c, need, &n, &dirty, &touched))
                 continue;
-            range_cover(f, c, req, &n, &dirty, &res_req, &x);
-            size_t slack = res - res_req;
-            /* Pages wasted: resident under the slack, plus cold under the
-             * requested part. */
-            size_t cost = slack + (req >> LG_PAGE) - res_req;
-            size_t best_cost = best_slack + (req >> LG_PAGE) - best_used;
-            bool better = !best || cost < best_cost ||
-                          (cost == best_cost &&
-                           (slack < best_slack ||
-                            (slack == best_slack &&
+            range_cover(f, c, used, &n, &dirty_used, &touched_used);
+            size_t slack = dirty - dirty_used;
+            bool better = !best || slack < best_slack ||
+                          (slack == best_slack &&
+                           (dirty_used > best_used ||
+                            (dirty_used == best_used &&
                              (touched < best_touched || (touched == best_touched && c < best_at)))));
             if (better) {
                 best = f;
                 best_at = c;
                 best_slack = slack;
-                best_used = res_req;
+                best_used = dirty_used;
                 best_touched = touched;
             }
         }
@@ -202,12 +171,11 @@ static struct span *run_find(struct arena *a, size_t need, size_t used, size_t r
     return best;
 }
 
-/* The parts of a new block that were clean free runs or cold pages of
- * dirty ones (cold_pages), in address order. */
+/* The parts of a new block that were clean free runs. */
 struct clean_segs {
     unsigned n;                /* segments */
     uintptr_t at[RANGE_RUNS];  /* start of each */
-    size_t len[RANGE_RUNS];    /* bytes of each (whole 2 MiB units if clean) */
+    size_t len[RANGE_RUNS];    /* bytes of each (whole 2 MiB units) */
 };
 
 /* Take [at, at+need) out of the free runs from first on (range_cover holds);
@@ -221,8 +189,8 @@ static struct span *range_carve(struct arena *a, struct span *first, uintptr_t a
 {
     struct span *runs[RANGE_RUNS];
     unsigned n;
-    size_t touched, res;
-    if (!range_cover(first, at, need, &n, dirty, &res, &touched))
+    size_t touched;
+    if (!range_cover(first, at, need, &n, dirty, &touched))
         return NULL;
     struct span *r = first;
     for (unsigned i = 0; i < n; i++, r = r->next)
@@ -251,16 +219,6 @@ static struct span *range_carve(struct arena *a, struct span *first, uintptr_t a
             cs->at[cs->n] = lo;
             cs->len[cs->n] = (hi < end ? hi : end) - lo;
             cs->n++;
-        } else if (runs[i]->state == SPAN_DIRTY && runs[i]->cold_pages) {
-            /* Its last unit's cold pages, to fill like clean ones. */
-            uintptr_t cold = hi - (runs[i]->cold_pages << LG_PAGE);
-            if (cold < lo)
-                cold = lo;
-            if (cold < end && cold < hi) {
-                cs->at[cs->n] = cold;
-                cs->len[cs->n] = (hi < end ? hi : end) - cold;
-                cs->n++;
-            }
         }
     }
     for (unsigned i = 0; i < n; i++)
@@ -271,17 +229,14 @@ static struct span *range_carve(struct arena *a, struct span *first, uintptr_t a
         lead->npages = (at - first->start) >> LG_PAGE;
         lead->state = first->state;
         lead->freed_ns = first->freed_ns;
-        lead->cold_pages = 0; /* its last unit is one of first's inner ones */
     }
     if (tail) {
         unsigned tstate = last->state;
         uint64_t tfreed = last->freed_ns;
-        size_t tcold = last->cold_pages;
         tail->start = end;
         tail->npages = (last_end - end) >> LG_PAGE;
         tail->state = tstate;
         tail->freed_ns = tfreed;
-        tail->cold_pages = tcold; /* last's last unit */
     }
     for (unsigned i = 1; i < n; i++)
         if (runs[i] != tail)
@@ -289,7 +244,6 @@ static struct span *range_carve(struct arena *a, struct span *first, uintptr_t a
     s->start = at;
     s->npages = need >> LG_PAGE;
     s->state = *dirty ? SPAN_DIRTY : SPAN_CLEAN;
-    s->cold_pages = 0;
     if (lead)
         run_insert(a, lead);
     if (tail)
@@ -310,7 +264,6 @@ static struct span *run_carve(struct arena *a, struct span *r, uintptr_t at, siz
         lead->npages = (at - r->start) >> LG_PAGE;
         lead->state = r->state;
         lead->freed_ns = r->freed_ns;
-        lead->cold_pages = 0; /* its last unit is one of r's inner ones */
         r->start = at;
         r->npages -= lead->npages;
         run_insert(a, lead);
@@ -323,8 +276,6 @@ static struct span *run_carve(struct arena *a, struct span *r, uintptr_t at, siz
         tail->npages = (end - (at + need)) >> LG_PAGE;
         tail->state = r->state;
         tail->freed_ns = r->freed_ns;
-        tail->cold_pages = r->cold_pages; /* r's last unit */
-        r->cold_pages = 0;
         r->npages -= tail->npages;
         run_insert(a, tail);
     }
@@ -395,91 +346,33 @@ static int region_new(struct arena *a, size_t need, size_t align)
 /* Donor pieces moved per allocation at most. */
 #define MOVE_MAX 16
 
-/* Pages of dirty run r in whole units all of whose pages are resident:
- * all but a last unit with cold pages. */
-static size_t full_pages(const struct span *r)
-{
-    return r->cold_pages ? r->npages - CHUNK_PAGES : r->npages;
-}
-
-/* The dirty free run with the fewest pages in fully resident units
- * (full_pages; the fragment least likely to fit a block whole), or NULL
- * if none has any. */
+/* The smallest dirty free run (the fragment least likely to fit a block
+ * whole), or NULL. */
 static struct span *smallest_dirty(struct arena *a)
 {
     struct span *best = NULL;
     for (struct span *r = a->huge_cache; r; r = r->next)
-        if (r->state == SPAN_DIRTY && full_pages(r) && (!best || full_pages(r) < full_pages(best)))
+        if (r->state == SPAN_DIRTY && (!best || r->npages < best->npages))
             best = r;
     return best;
 }
 
-/* Take npages (at most full_pages(r), whole units) of dirty run r's fully
- * resident units out of the free runs, from its end but before a last
- * unit with cold pages, kind SPAN_BUSY; NULL if no descriptor was left. */
-static struct span *full_take(struct arena *a, struct span *r, size_t npages)
-{
-    if (!r->cold_pages)
-        return huge_purge_take(a, r, npages);
-    uintptr_t at = r->start + span_bytes(r) - CHUNK - (npages << LG_PAGE);
-    struct span *t = run_carve(a, r, at, npages << LG_PAGE);
-    if (t)
-        t->kind = SPAN_BUSY;
-    return t;
-}
-
-/* The dirty free run whose last unit's resident pages (those before its
- * cold_pages) best fill want pages: the fewest that are at least want,
- * else the most; NULL if none has any. */
-static struct span *partial_donor(struct arena *a, size_t want)
-{
-    struct span *best = NULL;
-    size_t best_res = 0;
-    for (struct span *r = a->huge_cache; r; r = r->next) {
-        if (r->state != SPAN_DIRTY)
-            continue;
-        size_t last = r->npages < CHUNK_PAGES ? r->npages : CHUNK_PAGES;
-        size_t res = last > r->cold_pages ? last - r->cold_pages : 0;
-        if (res == 0)
-            continue;
-        bool fits = res >= want, best_fits = best_res >= want;
-        if (!best || (fits && (!best_fits || res < best_res)) || (!fits && !best_fits && res > best_res)) {
-            best = r;
-            best_res = res;
-        }
-    }
-    return best;
-}
-
-/* One range fill_from_dirty moves. */
-struct move {
-    struct span *donor; /* whole units taken out of the free runs (kind SPAN_BUSY) */
-    uintptr_t from;     /* first page moved: the donor's start, or inside its last unit */
-    uintptr_t to;       /* where in the new block */
-    size_t len;         /* bytes moved */
-};
-
-/* Fill the clean parts cs of new block s, up to limit (the page after the
- * last byte its caller asked for), with resident pages of dirty free runs,
+/* Fill the clean parts cs of new block s with pages of dirty free runs,
  * moved by mremap (os_move_pages): the block gets pages that are resident
  * already instead of faulting fresh ones in, and each donor range gets
- * fresh zero pages. So placing a block where dirty runs are too small or
- * too scattered to hold it does not grow the resident footprint by the
- * block's size: fragmented dirty runs are gathered, not kept beside new
- * pages. Whole 2 MiB units first, smallest dirty runs first (from their
- * tails; they become clean runs); then the part of the last unit below
- * limit, from the resident end of one dirty run's last unit (partial_donor,
- * whose cold_pages grow by what it gave), so the rest of that unit, the
- * block's slack, stays cold instead of holding resident pages useless
- * while the block lives (or purged and faulted in again later). Returns
- * the pages moved (a donor whose range could not be refilled counts: its
- * pages are in the block). a->lock held on entry and on return, dropped
- * around the system calls; the block is not visible to any other thread
- * yet. Not with retain:false (a clean run is unmapped there, so a purge
- * is what keeps the footprint). */
+ * fresh zero pages and becomes a clean (purged) run. So placing a block
+ * where dirty runs are too small or too scattered to hold it does not grow
+ * the resident footprint by the block's size: fragmented dirty runs are
+ * gathered, not kept beside new pages. Whole 2 MiB units, smallest dirty
+ * runs first (from their tails). Returns the pages moved (a donor whose
+ * range could not be refilled counts: its pages are in the block). a->lock
+ * held on entry and on return, dropped around the system calls; the block
+ * is not visible to any other thread yet. Not with retain:false (a clean
+ * run is unmapped there, so a purge is what keeps the footprint). */
 static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uintptr_t limit)
 {
-    struct move mv[MOVE_MAX];
+    struct span *donor[MOVE_MAX];
+    uintptr_t dest[MOVE_MAX];
     unsigned n = 0;
     if (!opt.retain)
         return 0;
@@ -491,75 +384,48 @@ static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uint
         while (left >= CHUNK && n < MOVE_MAX) {
             struct span *d = smallest_dirty(a);
             if (!d)
-                goto part;
-            size_t take = (full_pages(d) << LG_PAGE) < left ? full_pages(d) << LG_PAGE : left;
-            struct span *t = full_take(a, d, ALIGN_DOWN(take, CHUNK) >> LG_PAGE);
+                goto move;
+            size_t take = span_bytes(d) < left ? span_bytes(d) : left;
+            struct span *t = huge_purge_take(a, d, take >> LG_PAGE);
             if (!t)
-                goto part;
+                goto move;
             decay_reused(a, SPAN_DIRTY, t->npages, true);
-            mv[n++] = (struct move){t, t->start, at, span_bytes(t)};
+            donor[n] = t;
+            dest[n] = at;
+            n++;
             at += span_bytes(t);
             left -= span_bytes(t);
         }
-    part:
-        /* Less than a unit left (the block's last used unit): pages from
-         * the resident end of donors' last units. */
-        while (left && n < MOVE_MAX) {
-            struct span *d = partial_donor(a, left >> LG_PAGE);
-            struct span *t = d ? huge_purge_take(a, d, CHUNK_PAGES) : NULL;
-            if (!t)
-                break;
-            size_t res = (CHUNK_PAGES - t->cold_pages) << LG_PAGE;
-            size_t len = res < left ? res : left;
-            mv[n++] = (struct move){t, t->start + res - len, at, len};
-            at += len;
-            left -= len;
-        }
     }
+move:
     if (n == 0)
         return 0;
     pthread_mutex_unlock(&a->lock);
     int res[MOVE_MAX];
     bool lost[MOVE_MAX];
     for (unsigned i = 0; i < n; i++) {
-        struct span *t = mv[i].donor;
-        res[i] = os_move_pages((void *)mv[i].from, (void *)mv[i].to, mv[i].len, &lost[i]);
+        void *from = (void *)donor[i]->start;
+        size_t len = span_bytes(donor[i]);
+        res[i] = os_move_pages(from, (void *)dest[i], len, &lost[i]);
         if (res[i] == 0) {
-            os_thp_apply((void *)mv[i].from, mv[i].len);
+            os_thp_apply(from, len);
             if (a->node >= 0)
-                os_ops.bind_node((void *)mv[i].from, mv[i].len, a->node);
-        } else if (lost[i] && mv[i].len < span_bytes(t)) {
-            /* A hole in the donor unit: the rest of it goes too. */
-            if (mv[i].from > t->start)
-                os_unmap((void *)t->start, mv[i].from - t->start);
-            uintptr_t e = mv[i].from + mv[i].len, te = t->start + span_bytes(t);
-            if (e < te)
-                os_unmap((void *)e, te - e);
+                os_ops.bind_node(from, len, a->node);
         }
     }
     pthread_mutex_lock(&a->lock);
     uint64_t now = decay_now();
     size_t moved = 0;
     for (unsigned i = 0; i < n; i++) {
-        struct span *t = mv[i].donor;
-        bool part = mv[i].len < span_bytes(t);
+        struct span *t = donor[i];
         if (res[i] == 0) {
-            moved += mv[i].len >> LG_PAGE;
-            if (part) {
-                /* Fresh zero pages after its resident ones: still dirty
-                 * (the rest of the unit holds data), colder. */
-                t->cold_pages += mv[i].len >> LG_PAGE;
-                run_insert(a, t);
-            } else {
-                huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
-            }
+            moved += t->npages;
+            huge_purge_put(a, t, now, true); /* fresh zero pages: clean */
         } else if (lost[i]) {
             /* The pages did move into the block (it holds data now: not
              * clean); only the refill failed, so the donor range is
              * unmapped and possibly someone else's now: never used again. */
-            moved += mv[i].len >> LG_PAGE;
-            if (part) /* leaves the dirty runs ahead of the schedule */
-                decay_forget(&a->decay_dirty, t->npages);
+            moved += t->npages;
             a->stats.mapped -= span_bytes(t);
             arena_span_release(a, t);
         } else {
@@ -615,12 +481,11 @@ static size_t resident_cap(const struct arena *a)
     return a->huge_req_max;
 }
 
-/* What resident_cap bounds: the pages a's callers ask for now, the resident
- * slack of its live blocks (slack_measure) and the resident pages of its
- * dirty free runs (all but their cold_pages). */
+/* What resident_cap bounds: the pages a's callers ask for now plus its
+ * dirty free runs. */
 static size_t resident_est(const struct arena *a)
 {
-    return a->huge_req_pages + a->huge_slack_pages + a->stats.huge_cached - a->huge_cold_pages;
+    return a->huge_req_pages + a->stats.huge_cached;
 }
 
 /* Where to purge new block s's tail from (bytes from its start; 0: not
@@ -630,127 +495,37 @@ static size_t resident_est(const struct arena *a)
  * use its usable size faults those pages in again (zeroed). Not when a huge page may back the units
  * (os_thp_backs_units: purging part of one would split it), nor with
  * junk:alloc (the fill touches them all), nor with dirty_decay_ms:-1. */
-static bool tail_purgeable(const struct arena *a, const struct span *s)
-{
-    return s->state != SPAN_CLEAN && a->decay_dirty.ms >= 0 && !junk_alloc && !os_thp_backs_units();
-}
-
 static size_t tail_from(const struct arena *a, const struct span *s, size_t size)
 {
     size_t unit_end = ALIGN_UP(size, CHUNK);
-    if (!tail_purgeable(a, s))
+    if (s->state == SPAN_CLEAN || a->decay_dirty.ms < 0 || junk_alloc || os_thp_backs_units())
         return 0;
     return unit_end < span_bytes(s) ? unit_end : 0;
 }
 
-/* The slack of new block s's last used unit: from the page after the last
- * byte asked for (size) to the end of that unit, [*lo, *hi). Empty when
- * size ends on a unit boundary. */
-static void slack_range(const struct span *s, size_t size, uintptr_t *lo, uintptr_t *hi)
-{
-    size_t unit_end = ALIGN_UP(size, CHUNK);
-    *lo = s->start + ALIGN_UP(size, PAGE);
-    *hi = s->start + (unit_end < span_bytes(s) ? unit_end : span_bytes(s));
-    if (*hi < *lo)
-        *hi = *lo;
-}
-
-/* Pages of new block s's last-unit slack (slack_range) that are resident:
- * a former block's pages its owner will not touch, held while s lives.
- * One mincore of at most one unit (512 pages), only when s lies on pages
- * that were not clean (else none is resident) and the slack could be
- * purged (tail_purgeable: not when a huge page may back the unit, where
- * the whole unit is resident anyway). 0 if mincore fails (errs low).
- * s is not visible to other threads yet. */
-static size_t slack_measure(const struct arena *a, const struct span *s, size_t size)
-{
-    uintptr_t lo, hi;
-    slack_range(s, size, &lo, &hi);
-    if (lo == hi || !tail_purgeable(a, s))
-        return 0;
-    unsigned char vec[CHUNK_PAGES];
-    size_t res;
-    if (os_resident((void *)lo, hi - lo, vec, sizeof(vec), &res) != 0)
-        return 0;
-    return res >> LG_PAGE;
-}
-
-/* Where to purge new block s's last-unit slack from, so that at least
- * drop resident pages go (from there to the unit's end): the highest page
- * with drop resident pages after it, by bisection (at most 9 mincores of
- * at most one unit); its start when drop is all the slack holds. No lock
- * held; s is not visible to other threads yet. */
-static uintptr_t slack_cut(const struct span *s, size_t size, size_t drop)
-{
-    uintptr_t lo, hi;
-    slack_range(s, size, &lo, &hi);
-    if (drop >= s->slack_pages)
-        return lo;
-    unsigned char vec[CHUNK_PAGES];
-    uintptr_t keep = lo, none = hi; /* >= drop resident from keep on, < drop from none on */
-    while (none - keep > PAGE) {
-        uintptr_t mid = ALIGN_DOWN(keep + (none - keep) / 2, PAGE);
-        size_t res;
-        if (os_resident((void *)mid, hi - mid, vec, sizeof(vec), &res) != 0)
-            return lo;
-        if (res >> LG_PAGE >= drop)
-            keep = mid;
-        else
-            none = mid;
-    }
-    return keep;
-}
-
-/* Bring resident_est within resident_cap for new block s: first by new
- * block s's resident slack (useless while s lives; the pages it returns to
- * the caller to purge, after the lock is dropped: slack_cut), then by the
- * oldest dirty free runs of a, from their ends: whole 2 MiB units while
- * the excess is that big, then only the excess pages of a last unit's
- * resident ones (not a whole unit: what a rounded-up purge took beyond the
- * excess was faulted in again later), until none is left.
- * a->lock held (dropped while purging the runs). */
-static size_t resident_trim(struct arena *a, struct span *s)
+/* Purge the oldest dirty free runs of a, whole 2 MiB units, until
+ * resident_est is within resident_cap or none is left. a->lock held
+ * (dropped while purging). */
+static void resident_trim(struct arena *a)
 {
     if (a->decay_dirty.ms < 0)
-        return 0; /* dirty_decay_ms:-1: the cache is never purged */
-    size_t drop = 0;
-    if (s->slack_pages && resident_est(a) > resident_cap(a)) {
-        drop = resident_est(a) - resident_cap(a);
-        if (drop > s->slack_pages)
-            drop = s->slack_pages;
-        s->slack_pages -= drop;
-        a->huge_slack_pages -= drop;
-    }
+        return; /* dirty_decay_ms:-1: the cache is never purged */
     while (resident_est(a) > resident_cap(a)) {
-        size_t over = resident_est(a) - resident_cap(a);
-        struct span *r = huge_purge_oldest(a), *t;
-        if (!r)
-            break;
-        size_t res_last = CHUNK_PAGES - r->cold_pages; /* resident in its last unit */
-        if (over < res_last) {
-            /* Less than that unit holds: its last resident pages only
-             * (they become cold; the unit stays dirty), not a whole unit. */
-            if (!(t = huge_purge_take(a, r, CHUNK_PAGES)))
+        size_t excess = ALIGN_UP(resident_est(a) - resident_cap(a), CHUNK_PAGES);
+        struct span *list = NULL, **tail = &list;
+        while (excess) {
+            struct span *r = huge_purge_oldest(a), *t;
+            if (!r || !(t = huge_purge_take(a, r, r->npages < excess ? r->npages : excess)))
                 break;
-            uintptr_t at = t->start + ((res_last - over) << LG_PAGE);
-            pthread_mutex_unlock(&a->lock);
-            int err = os_purge_forced((void *)at, over << LG_PAGE);
-            pthread_mutex_lock(&a->lock);
-            if (err == 0)
-                t->cold_pages += over;
-            run_insert(a, t);
-            if (err)
-                break;
-            continue;
+            excess -= t->npages < excess ? t->npages : excess;
+            t->next = NULL;
+            *tail = t;
+            tail = &t->next;
         }
-        /* Whole units from r's tail, holding at most over resident pages. */
-        size_t units = 1 + (over - res_last) / CHUNK_PAGES;
-        if (!(t = huge_purge_take(a, r, units * CHUNK_PAGES)))
-            break;
-        t->next = NULL;
-        decay_purge_eager(a, t, true);
+        if (!list)
+            return;
+        decay_purge_eager(a, list, true);
     }
-    return drop;
 }
 
 void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero)
@@ -766,23 +541,12 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
     bool reserved = false;
-    size_t slack_res = 0; /* resident pages under the slack by the runs' state */
     pthread_mutex_lock(&a->lock);
     for (;;) {
         uintptr_t at;
-        struct span *r = run_find(a, need, used, ALIGN_UP(size, PAGE), align, &at);
+        struct span *r = run_find(a, need, used, align, &at);
         if (r) {
             size_t dirty = 0;
-            /* Resident pages under the last unit's slack, as the runs tell
-             * (cold_pages): none, and slack_measure needs no mincore. */
-            unsigned nr;
-            size_t d, t;
-            uintptr_t req_end = at + ALIGN_UP(size, PAGE);
-            struct span *f = r;
-            while (f && f->start + span_bytes(f) <= req_end)
-                f = f->next;
-            if (!f || !range_cover(f, req_end, at + used - req_end, &nr, &d, &slack_res, &t))
-                slack_res = 1; /* cannot tell: measure */
             s = range_carve(a, r, at, need, &dirty, &cs);
             if (!s && !reserved && arena_span_reserve(a)) {
                 /* Descriptors ran out and base could not map: refilled
@@ -807,7 +571,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
             return NULL;
         fresh = true;
     }
-    if (s && cs.n && fill_from_dirty(a, &cs, s->start + ALIGN_UP(size, PAGE)))
+    if (s && cs.n && fill_from_dirty(a, &cs, s->start + ALIGN_UP(size, CHUNK)))
         s->state = SPAN_DIRTY; /* holds moved pages: contents undefined */
     size_t tail_at = 0; /* s's tail to purge starts here (tail_from), 0: none */
     if (s) {
@@ -818,8 +582,6 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
             a->huge_req_max = a->huge_req_pages;
         tail_at = tail_from(a, s, size);
         s->req_pages = req;
-        s->slack_pages = slack_res ? slack_measure(a, s, size) : 0;
-        a->huge_slack_pages += s->slack_pages;
         s->zeroed = s->state == SPAN_CLEAN;
         s->kind = SPAN_HUGE;
         s->usize = usize;
@@ -830,18 +592,14 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
-    size_t drop = 0; /* resident slack pages to purge (resident_trim) */
     if (s && size >= HUGE_CAP_MIN)
-        drop = resident_trim(a, s); /* s is not visible to other threads yet */
+        resident_trim(a); /* s is not visible to other threads yet */
     pthread_mutex_unlock(&a->lock);
     if (!s)
         return NULL;
     /* s is dirty (its contents undefined either way) and not visible to
      * any other thread yet; a failed madvise leaves the pages resident,
-     * nothing else (the estimate errs low until s is freed). The slack
-     * pages and the whole units after them go in one madvise. */
-    if (drop)
-        tail_at = slack_cut(s, size, drop) - s->start;
+     * nothing else (the estimate errs low until s is freed). */
     size_t zero_end = usize; /* s reads zero from here on */
     if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
         zero_end = tail_at;
@@ -879,7 +637,6 @@ static void run_take_tail(struct arena *a, struct span *r, size_t bytes, uintptr
         decay_forget(&a->decay_dirty, bytes >> LG_PAGE); /* leaves ahead of the schedule */
     a->stats.mapped -= bytes;
     r->npages -= bytes >> LG_PAGE;
-    r->cold_pages = 0; /* its last unit went */
     *addr = r->start + span_bytes(r);
     if (r->npages)
         run_link_after(a, r->prev, r); /* same place: its neighbours did not move */
@@ -1033,50 +790,38 @@ void huge_purge_put(struct arena *a, struct span *s, uint64_t now, bool purged)
  * clean, not dirty: a dirty run is taken to be resident (placement reuses
  * it first, fill_from_dirty moves it, the resident cap counts it), and a
  * cold unit taken as dirty is faulted in while resident pages wait
- * elsewhere. Returns the bytes (0: none, or a system call failed). When
- * the run then ends with that last used unit, *cold_last gets the pages
- * of its slack (past the last page asked for) that are not resident: the
- * run's cold_pages, taken to be the unit's last pages (the owner touched
- * a prefix; a former block's pages left there are a prefix too, since
- * slack_cut purges the end). One more mincore, of at most one unit. Not
+ * elsewhere. Returns the bytes (0: none, or a system call failed). Not
  * with retain:false (clean space is unmapped there) nor when a huge page
  * may back a unit (os_thp_backs_units: a touched unit is all resident
- * anyway); *cold_last is 0 then. s is still its owner's: no lock held. */
-static size_t cold_tail(const struct span *s, size_t *cold_last)
+ * anyway). s is still its owner's: no lock held. */
+static size_t cold_tail(const struct span *s)
 {
-    *cold_last = 0;
     if (!opt.retain || os_thp_backs_units())
         return 0;
-    uintptr_t req_end = s->start + ((size_t)s->req_pages << LG_PAGE);
-    uintptr_t used = ALIGN_UP(req_end, CHUNK);
+    uintptr_t used = ALIGN_UP(s->start + ((size_t)s->req_pages << LG_PAGE), CHUNK);
     uintptr_t end = s->start + span_bytes(s), from = end;
     unsigned char vec[CHUNK_PAGES];
-    size_t res;
     while (from > used) {
+        size_t res;
         if (os_resident((void *)(from - CHUNK), CHUNK, vec, sizeof(vec), &res) != 0 || res)
             break;
         from -= CHUNK;
     }
-    if (from != end && os_purge_forced((void *)from, end - from) != 0)
+    if (from == end || os_purge_forced((void *)from, end - from) != 0)
         return 0;
-    if (from == used && req_end < used && used <= end &&
-        os_resident((void *)req_end, used - req_end, vec, sizeof(vec), &res) == 0)
-        *cold_last = (used - req_end - res) >> LG_PAGE;
     return end - from;
 }
 
 void huge_free(struct span *s)
 {
     struct arena *a = s->arena;
-    size_t cold_last;
-    size_t cold = cold_tail(s, &cold_last);
+    size_t cold = cold_tail(s);
     pthread_mutex_lock(&a->lock);
     a->stats.active_pages -= s->npages;
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     a->huge_req_pages -= s->req_pages;
-    a->huge_slack_pages -= s->slack_pages; /* back in the free run, counted dirty */
     struct span *c = cold ? arena_span_new(a) : NULL;
     if (c) {
         /* The cold tail (cold_tail): its own run, clean. */
@@ -1088,9 +833,6 @@ void huge_free(struct span *s)
         run_insert(a, c);
     }
     decay_freed(a, s);
-    /* Without the cold tail's descriptor, the run keeps those units: its
-     * last unit is not the one measured. */
-    s->cold_pages = cold && !c ? 0 : cold_last;
     /* No eager purge of big free runs by size (jemalloc's
      * oversize_threshold): they follow the decay curve like every dirty
      * page, oldest first, so churn of big blocks reuses them without page
@@ -1152,9 +894,6 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         if (a->huge_req_pages > a->huge_req_max)
             a->huge_req_max = a->huge_req_pages;
         s->req_pages = req;
-        /* Its slack moved with the size: no longer counted (errs low). */
-        a->huge_slack_pages -= s->slack_pages;
-        s->slack_pages = 0;
     }
     pthread_mutex_unlock(&a->lock);
     if (ok && zero && new_usize > old_usize) {

@@ -106,10 +106,6 @@ struct span {
     uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
     uint32_t canary_cap;             /* entries canary_req holds */
     size_t req_pages;                /* huge: pages its caller asked for (huge.c's resident cap) */
-    size_t slack_pages;              /* huge: pages of its last unit past req_pages that are resident
-                                      * (a former block's), as counted by huge.c's resident cap */
-    size_t cold_pages;               /* huge free run, not clean: pages at the end of its last 2 MiB
-                                      * unit that are not resident (huge.c) */
 };
 
 /* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,
