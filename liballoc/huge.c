@@ -477,8 +477,9 @@ move:
  * block's when over it (+38% page faults with 16 live, still over
  * jemalloc with 32 and 64: the old blocks' slack stays); tracking which
  * pages of a free run's last unit are resident and moving just the pages a
- * last unit needs into it by mremap (at or under jemalloc from 16 to 64
- * live over 600 steps, but +10% CPU there and, over 6000 steps, 2.4 times
+ * last unit needs into it by mremap (under jemalloc with 16, 22, 48 and
+ * 64 live over 600 steps, 0.5% over with 32, but +10% CPU with 16 and,
+ * over 6000 steps, 2.4 times
  * the CPU, 1.6 times the page faults and 3000 mappings instead of 200:
  * moving parts of units splits the mappings).
  */
