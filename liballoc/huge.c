@@ -479,9 +479,8 @@ move:
  * pages of a free run's last unit are resident and moving just the pages a
  * last unit needs into it by mremap (under jemalloc with 16, 22, 48 and
  * 64 live over 600 steps, 0.5% over with 32, but +10% CPU with 16 and,
- * over 6000 steps, 2.4 times
- * the CPU, 1.6 times the page faults and 3000 mappings instead of 200:
- * moving parts of units splits the mappings).
+ * over 6000 steps, 2.4 times the CPU, 1.6 times the page faults and 3000
+ * mappings instead of 200: moving parts of units splits the mappings).
  */
 /* Only a request of at least this size is held to the cap (the trim):
  * where the runs a block leaves are big enough to matter. The smaller huge blocks churn more often and their slack is
