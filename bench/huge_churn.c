@@ -11,19 +11,23 @@
  *
  * Usage: huge_churn [threads=1] [scale=1]. With threads > 1 the same total
  * work is split across independent workers with 16 slots each.
+ * HUGE_CHURN_LIVE=n (1..LIVE_MAX, default 16): n slots per worker instead,
+ * for churns with more or fewer live blocks (the bench row keeps 16).
  */
 #include "bench_common.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define LIVE 16
+#define LIVE_DEFAULT 16
+#define LIVE_MAX 4096
 #define MIN_SIZE (5ull << 20)
 #define MAX_SIZE (25ull << 20)
 #define BASE_STEPS 600ull
 
 static _Atomic uint64_t live_bytes; /* bytes the workers hold now */
 static _Atomic uint64_t peak_live;  /* the most they held at once */
+static size_t live = LIVE_DEFAULT;  /* slots per worker (HUGE_CHURN_LIVE) */
 
 /* Counts n bytes more (or less) live, keeping the peak. */
 static void live_add(int64_t n)
@@ -38,12 +42,12 @@ static void *run(void *arg)
 {
 	struct bench_worker *w = arg;
 	struct rng r = rng_seed(w->seed);
-	unsigned char *p[LIVE] = { 0 };
-	size_t n[LIVE] = { 0 };
+	unsigned char *p[LIVE_MAX] = { 0 };
+	size_t n[LIVE_MAX] = { 0 };
 	uint64_t sum = 0;
 
 	for (uint64_t i = 0; i < w->ops; i++) {
-		size_t k = rng_below(&r, LIVE);
+		size_t k = rng_below(&r, live);
 		if (p[k]) {
 			sum = mix(sum, p[k][0] + ((uint64_t)p[k][n[k] - 1] << 8) + n[k]);
 			free(p[k]);
@@ -54,7 +58,7 @@ static void *run(void *arg)
 		live_add((int64_t)n[k]);
 		touch_pages(p[k], n[k], (unsigned char)(i + 1));
 	}
-	for (size_t k = 0; k < LIVE; k++)
+	for (size_t k = 0; k < live; k++)
 		if (p[k]) {
 			sum = mix(sum, p[k][0] + n[k]);
 			free(p[k]);
@@ -66,6 +70,16 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
 	struct bench_args a = bench_parse(argc, argv, 1);
+	const char *env = getenv("HUGE_CHURN_LIVE");
+	if (env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+		if (*env == '\0' || *end != '\0' || v < 1 || v > LIVE_MAX) {
+			fprintf(stderr, "huge_churn: HUGE_CHURN_LIVE=%s: not in 1..%d\n", env, LIVE_MAX);
+			return 2;
+		}
+		live = (size_t)v;
+	}
 	double t0 = now_sec();
 	uint64_t h = bench_run_workers(a.threads, bench_scaled(BASE_STEPS, a.scale), 9000, run);
 	/* The floor for any allocator's peak RSS (plus the program's own). */

@@ -467,6 +467,20 @@ move:
  * page faults against 97k now (peak RSS 312.8 -> 314.8 MB, jemalloc's
  * 323.6), large_blocks 64k -> 55k. Not with dirty_decay_ms:-1 (never
  * purge).
+ * What the cap leaves out: the rest of each live block's last unit, when
+ * it was placed on a former block's pages, stays resident (on average half
+ * a unit), so at a new peak of the demand, when the cache is empty, the
+ * footprint is the peak plus about 1 MiB per live block: churn of 5-25
+ * MiB blocks, 600 steps, peak RSS over the peak live bytes 15, 30, 49 and
+ * 67 MB with 16, 32, 48 and 64 live blocks (jemalloc's 23, 5, 13, 28).
+ * Tried and left out: counting that slack in the cap and purging the new
+ * block's when over it (+38% page faults with 16 live, still over
+ * jemalloc with 32 and 64: the old blocks' slack stays); tracking which
+ * pages of a free run's last unit are resident and moving just the pages a
+ * last unit needs into it by mremap (under jemalloc with 16, 22, 48 and
+ * 64 live over 600 steps, 0.5% over with 32, but +10% CPU with 16 and,
+ * over 6000 steps, 2.4 times the CPU, 1.6 times the page faults and 3000
+ * mappings instead of 200: moving parts of units splits the mappings).
  */
 /* Only a request of at least this size is held to the cap (the trim):
  * where the runs a block leaves are big enough to matter. The smaller huge blocks churn more often and their slack is

@@ -216,3 +216,5 @@ TEST_DEPS += $(MISUSE_SUITE)
 
 # bench/run.sh's timer and one benchmark program, for tests/apps/bench_timeit.sh.
 TEST_DEPS += $(BUILD)/bench/timeit $(BUILD)/bench/large_blocks
+# bench/huge_churn, for tests/apps/huge_churn_live.sh.
+TEST_DEPS += $(BUILD)/bench/huge_churn
