@@ -76,7 +76,23 @@
  * block leave it (decay_reused, newest first), as do pages purged ahead of
  * the schedule. Pages purged on schedule stay: their share of the curve is
  * what lets the others stay unpurged, so the allowance falls along the
- * line, not faster.
+ * line, not faster. But once such a page is taken again (clean or muzzy),
+ * it was reused, and it leaves the backlog as a dirty page taken again
+ * does (the schedule's credit, decay_reused): else a page purged, taken
+ * again and freed again counts twice in the window, once per free, and
+ * under churn the allowance feeds itself. Each page the schedule purges
+ * stays allowed through its old free, comes back as a fault, and is
+ * allowed again through its new free; the curve's fall (backlog / W pages
+ * a second, all purged) then equals the pages freed again, so no level is
+ * ever corrected, and the fluctuations of frees against reuse (a page
+ * freed in an epoch counts, one taken in a later epoch cancels the newest)
+ * only push it up. An 8-thread soak with pages and huge blocks churning
+ * (tests/soak) kept ~450 MiB dirty for ~100 MiB live, still rising after
+ * 15 minutes, while the schedule purged and the threads faulted back
+ * ~40 MiB/s of page runs whatever the operation rate. Only pages the
+ * schedule purged count (sched_credit): fresh chunk or region pages
+ * taken are not a reuse of anything freed, and leave a burst's allowance
+ * alone.
  *
  * Locking: one discipline for every purge. Under the arena lock the pages
  * are taken out of the free structures (span kind SPAN_BUSY, so no
@@ -134,6 +150,8 @@ struct decay {
     uint64_t wave_end;              /* monotonic ns until which a wave of frees is under way */
     uint64_t wave_pages_ns;         /* monotonic ns of the wave's last pass over page runs */
     size_t wave_credit;             /* pages the wave rule purged not yet taken again (clean) */
+    size_t sched_credit;            /* pages purged on schedule (still in the backlog) not yet
+                                     * taken again (see decay_reused) */
 };
 
 /* Epochs over which decay_wave measures the demand for free pages (1.25 s
