@@ -175,14 +175,16 @@ void decay_freed(struct arena *a, struct span *s)
     decay_note(&a->decay_dirty, s->npages, s->freed_ns);
 }
 
-/* Pages purged on schedule taken again (clean, or muzzy on their way to
- * clean): they leave the dirty backlog as reused dirty pages do (decay.h),
- * up to the pages the schedule purged that the backlog may still hold. */
-static void sched_reused(struct decay *d, size_t npages)
+void decay_scheduled(struct decay *d, size_t npages)
+{
+    d->sched_credit += npages;
+}
+
+void decay_retaken(struct decay *d, size_t npages, uint64_t now)
 {
     if (d->sched_credit == 0)
         return;
-    decay_advance(d, decay_now());
+    decay_advance(d, now);
     /* Credit beyond the backlog is stale: those pages' frees left the
      * window already. */
     size_t held = 0;
@@ -200,7 +202,7 @@ void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge)
     if (npages == 0)
         return;
     if (state != SPAN_DIRTY && !(state == SPAN_MUZZY && huge))
-        sched_reused(&a->decay_dirty, npages);
+        decay_retaken(&a->decay_dirty, npages, decay_now());
     if (state == SPAN_CLEAN) {
         /* Pages a wave purged, wanted again: demand (decay.h). */
         struct decay *w = &a->decay_dirty;
@@ -322,7 +324,7 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
     if (eager && !from_muzzy)
         decay_forget(&a->decay_dirty, (size_t)purged);
     else if (!from_muzzy)
-        a->decay_dirty.sched_credit += (size_t)purged; /* on schedule: see decay_reused */
+        decay_scheduled(&a->decay_dirty, (size_t)purged);
     struct unmap_list u = {0};
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];

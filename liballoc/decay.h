@@ -89,10 +89,15 @@
  * only push it up. An 8-thread soak with pages and huge blocks churning
  * (tests/soak) kept ~450 MiB dirty for ~100 MiB live, still rising after
  * 15 minutes, while the schedule purged and the threads faulted back
- * ~40 MiB/s of page runs whatever the operation rate. Only pages the
- * schedule purged count (sched_credit): fresh chunk or region pages
- * taken are not a reuse of anything freed, and leave a burst's allowance
- * alone.
+ * ~40 MiB/s of page runs whatever the operation rate. The credit
+ * (sched_credit) counts the pages the schedule purged, so clean pages
+ * taken when it purged none (fresh chunk or region pages after a burst
+ * of frees) leave the burst's allowance alone; while there is credit, any
+ * clean page taken uses it (a fresh page cannot be told from a purged
+ * one), which at worst purges a little early what the credit stood for.
+ * jemalloc counts the growth of its dirty pages per epoch, so it has the
+ * same double count; at a third of this soak's operation rate it held
+ * ~160 MiB dirty, flat.
  *
  * Locking: one discipline for every purge. Under the arena lock the pages
  * are taken out of the free structures (span kind SPAN_BUSY, so no
@@ -179,6 +184,13 @@ void decay_note(struct decay *d, size_t npages, uint64_t now);
  * newest first (they were freed last), so they do not raise the allowance
  * of the pages still unpurged. */
 void decay_forget(struct decay *d, size_t npages);
+/* npages dirty pages were purged on schedule (they stay in the backlog):
+ * remember them as the schedule's credit (sched_credit). */
+void decay_scheduled(struct decay *d, size_t npages);
+/* npages free clean (or muzzy) pages were taken again for a block at now:
+ * as many as the credit covers (and the backlog still holds) leave the
+ * backlog, newest first, as reused dirty pages do (decay_forget). */
+void decay_retaken(struct decay *d, size_t npages, uint64_t now);
 /* allowance(now) above, in pages: SIZE_MAX when ms is -1, 0 when ms is 0. */
 size_t decay_limit(struct decay *d, uint64_t now);
 /* Monotonic clock in ns (coarse; cheap). */
