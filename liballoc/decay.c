@@ -201,7 +201,7 @@ void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge)
 {
     if (npages == 0)
         return;
-    if (state != SPAN_DIRTY && !(state == SPAN_MUZZY && huge))
+    if (state != SPAN_DIRTY && !(state == SPAN_MUZZY && huge) && a->decay_dirty.sched_credit)
         decay_retaken(&a->decay_dirty, npages, decay_now());
     if (state == SPAN_CLEAN) {
         /* Pages a wave purged, wanted again: demand (decay.h). */
