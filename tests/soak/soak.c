@@ -20,9 +20,10 @@
  * stats.allocated/active/metadata/resident/mapped/retained, all arenas'
  * pdirty/pmuzzy pages and live large bytes, the number of arenas), and the
  * soak's own operations and page faults so far (the dirty pages an
- * allocator keeps grow with the rate of frees), so a growing RSS can be
- * traced to what grows. Off by default; it reads only
- * public mallctls, so it works against jemalloc under LD_PRELOAD too.
+ * allocator keeps depend on how fast it churns, and the machine is
+ * shared), so a growing RSS can be traced to what grows. Off by default;
+ * it reads only public mallctls, so it works against jemalloc under
+ * LD_PRELOAD too.
  * Verdict, printed on the last line: RSS is flat when the median of the
  * last third of the samples is at most 10% (or 4 MiB, whichever is larger)
  * above the median of the second third (the first third is warm-up).
