@@ -35,10 +35,10 @@ int main(void)
     decay_init(&d, 640, t0);
     decay_note(&d, 1000, t0);
     CHECK_EQ(decay_limit(&d, t0 + W / 2), 500);
-    decay_scheduled(&d, 500);                  /* the driver purges the excess */
-    decay_forget(&d, 500);                     /* 500 dirty pages taken again */
-    decay_retaken(&d, 500, t0 + W / 2);        /* and the 500 purged ones */
-    decay_note(&d, 1000, t0 + W / 2);          /* all freed again */
+    decay_scheduled(&d, 500);           /* the driver purges the excess */
+    decay_forget(&d, 500);              /* 500 dirty pages taken again */
+    decay_retaken(&d, 500, t0 + W / 2); /* and the 500 purged ones */
+    decay_note(&d, 1000, t0 + W / 2);   /* all freed again */
     CHECK_EQ(decay_limit(&d, t0 + W / 2), 1000);
     CHECK_EQ(decay_limit(&d, t0 + 3 * W / 4), 750); /* 875 without the credit */
     CHECK_EQ(d.sched_credit, 0);
@@ -79,10 +79,10 @@ int main(void)
     decay_init(&d, 640, t0);
     decay_note(&d, 300, t0);
     decay_scheduled(&d, 300);
-    decay_note(&d, 200, t0 + 2 * W);   /* t0's pages left the window */
+    decay_note(&d, 200, t0 + 2 * W); /* t0's pages left the window */
     CHECK_EQ(decay_limit(&d, t0 + 2 * W), 200);
     decay_retaken(&d, 100, t0 + 2 * W);
-    CHECK_EQ(d.sched_credit, 100);     /* 300 capped to the 200 held, 100 used */
+    CHECK_EQ(d.sched_credit, 100); /* 300 capped to the 200 held, 100 used */
     CHECK_EQ(decay_limit(&d, t0 + 2 * W), 100);
     decay_retaken(&d, 500, t0 + 2 * W);
     CHECK_EQ(d.sched_credit, 0);
