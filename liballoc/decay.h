@@ -103,8 +103,10 @@
  * 15-45, medians) 625 -> 487 MiB, and the operation rate 0.84x of the
  * run before it (median of the pairs): this churn is bound by page
  * faults (~500k/s either way, fork's copy-on-write included), and pages
- * purged sooner are faulted in again. make bench's rows (under 2 s each,
- * inside one decay time) did not move.
+ * purged sooner are faulted in again. make bench's decay-touching rows
+ * (mixed_ws, larson, rpmalloc, realloc_growth, large_blocks, huge_churn,
+ * burst; each under 2 s, inside one decay time): geomean time and peak
+ * RSS within 1% of main's, 3 reps.
  *
  * Locking: one discipline for every purge. Under the arena lock the pages
  * are taken out of the free structures (span kind SPAN_BUSY, so no
