@@ -25,6 +25,7 @@ void decay_init(struct decay *d, ssize_t ms, uint64_t now)
 {
     memset(d->backlog, 0, sizeof(d->backlog));
     memset(d->reused, 0, sizeof(d->reused));
+    d->sched_credit = 0; /* it stood for pages of the old backlog */
     d->ms = ms;
     d->cur = 0;
     d->epoch_ns = ms > 0 ? (uint64_t)ms * 1000000u / DECAY_NEPOCHS : 0;
@@ -174,10 +175,34 @@ void decay_freed(struct arena *a, struct span *s)
     decay_note(&a->decay_dirty, s->npages, s->freed_ns);
 }
 
+void decay_scheduled(struct decay *d, size_t npages)
+{
+    d->sched_credit += npages;
+}
+
+void decay_retaken(struct decay *d, size_t npages, uint64_t now)
+{
+    if (d->sched_credit == 0)
+        return;
+    decay_advance(d, now);
+    /* Credit beyond the backlog is stale: those pages' frees left the
+     * window already. */
+    size_t held = 0;
+    for (unsigned k = 0; k < DECAY_NEPOCHS; k++)
+        held += d->backlog[k];
+    if (d->sched_credit > held)
+        d->sched_credit = held;
+    size_t take = npages < d->sched_credit ? npages : d->sched_credit;
+    d->sched_credit -= take;
+    decay_forget(d, take);
+}
+
 void decay_reused(struct arena *a, unsigned state, size_t npages, bool huge)
 {
     if (npages == 0)
         return;
+    if (state != SPAN_DIRTY && !(state == SPAN_MUZZY && huge) && a->decay_dirty.sched_credit)
+        decay_retaken(&a->decay_dirty, npages, decay_now());
     if (state == SPAN_CLEAN) {
         /* Pages a wave purged, wanted again: demand (decay.h). */
         struct decay *w = &a->decay_dirty;
@@ -298,6 +323,8 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
     a->stats.purged += purged;
     if (eager && !from_muzzy)
         decay_forget(&a->decay_dirty, (size_t)purged);
+    else if (!from_muzzy)
+        decay_scheduled(&a->decay_dirty, (size_t)purged);
     struct unmap_list u = {0};
     for (unsigned i = 0; i < b->npg; i++) {
         struct span *s = b->pg[i];

@@ -15,6 +15,15 @@
  *    DIR/soak.<n>.heap every second (when profiling is on) and samples the
  *    resident set size (/proc/self/statm) every second to DIR/rss.csv
  *    ("second,rss_kib").
+ * With SOAK_STATS=FILE set, the main thread also writes, every second after
+ * an `epoch`, the allocator's own figures to FILE (CSV, header first:
+ * stats.allocated/active/metadata/resident/mapped/retained, all arenas'
+ * pdirty/pmuzzy pages and live large bytes, the number of arenas), and the
+ * soak's own operations and page faults so far (the dirty pages an
+ * allocator keeps depend on how fast it churns, and the machine is
+ * shared), so a growing RSS can be traced to what grows. Off by default;
+ * it reads only public mallctls, so it works against jemalloc under
+ * LD_PRELOAD too.
  * Verdict, printed on the last line: RSS is flat when the median of the
  * last third of the samples is at most 10% (or 4 MiB, whichever is larger)
  * above the median of the second third (the first third is warm-up).
@@ -32,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -270,6 +280,48 @@ static long rss_kib(void)
     return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* One size_t or unsigned mallctl, 0 when the name is unknown (another
+ * allocator may lack it). */
+static size_t ctl_size(const char *name)
+{
+    size_t v = 0, sz = sizeof(v);
+    if (mallctl(name, &v, &sz, NULL, 0) != 0)
+        return 0;
+    return v;
+}
+
+static unsigned ctl_unsigned(const char *name)
+{
+    unsigned v = 0;
+    size_t sz = sizeof(v);
+    if (mallctl(name, &v, &sz, NULL, 0) != 0)
+        return 0;
+    return v;
+}
+
+/* SOAK_STATS: one CSV line of the allocator's figures (see the top). */
+static void stats_line(FILE *f, int s, long rss)
+{
+    uint64_t e = 1;
+    size_t sz = sizeof(e);
+    char name[96];
+    (void)mallctl("epoch", &e, &sz, &e, sizeof(e));
+    fprintf(f, "%d,%ld,%zu,%zu,%zu,%zu,%zu,%zu", s, rss, ctl_size("stats.allocated"),
+            ctl_size("stats.active"), ctl_size("stats.metadata"), ctl_size("stats.resident"),
+            ctl_size("stats.mapped"), ctl_size("stats.retained"));
+    static const char *const per_all[] = {"pdirty", "pmuzzy", "large.allocated"};
+    for (size_t i = 0; i < sizeof(per_all) / sizeof(per_all[0]); i++) {
+        snprintf(name, sizeof(name), "stats.arenas.%d.%s", MALLCTL_ARENAS_ALL, per_all[i]);
+        fprintf(f, ",%zu", ctl_size(name));
+    }
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        ru.ru_minflt = ru.ru_majflt = 0;
+    fprintf(f, ",%u,%ld,%ld\n", ctl_unsigned("arenas.narenas"), atomic_load(&nops),
+            ru.ru_minflt + ru.ru_majflt);
+    fflush(f);
+}
+
 static int cmp_long(const void *a, const void *b)
 {
     long x = *(const long *)a, y = *(const long *)b;
@@ -316,6 +368,16 @@ int main(int argc, char **argv)
         return 2;
     }
     fprintf(csv, "second,rss_kib\n");
+    FILE *stats = NULL;
+    if (getenv("SOAK_STATS") && *getenv("SOAK_STATS")) {
+        stats = fopen(getenv("SOAK_STATS"), "w");
+        if (!stats) {
+            perror(getenv("SOAK_STATS"));
+            return 2;
+        }
+        fprintf(stats, "second,rss_kib,allocated,active,metadata,resident,mapped,retained,"
+                       "pdirty,pmuzzy,large_allocated,narenas,ops,faults\n");
+    }
     pthread_t th[MAX_THREADS];
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i) != 0) {
@@ -343,6 +405,8 @@ int main(int argc, char **argv)
         rss[nrss] = rss_kib();
         fprintf(csv, "%d,%ld\n", s, rss[nrss]);
         fflush(csv);
+        if (stats)
+            stats_line(stats, s, rss[nrss]);
         nrss++;
     }
     atomic_store(&stop, 1);
@@ -356,6 +420,8 @@ int main(int argc, char **argv)
         }
     }
     fclose(csv);
+    if (stats)
+        fclose(stats);
     int third = nrss / 3;
     long m2 = median(rss + third, third), m3 = median(rss + nrss - third, third);
     long limit = m2 + (m2 / 10 > 4096 ? m2 / 10 : 4096);
