@@ -153,6 +153,8 @@ struct heap {
     struct heap *all_next, *all_prev;   /* every live heap (stats) */
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */
     unsigned page_allocs;               /* pages taken from the arena (drives periodic collection) */
+    unsigned collect_marked;            /* empty pages the last heap_collect pass marked (heap.c) */
+    uint64_t collect_ns;                /* when that pass ran (decay_now) */
     uint64_t nticks;                    /* decay ticks run (heap_tick; white-box tests) */
     uint32_t tick_skips;                /* large blocks' ticks, every DECAY_TICK_CALLS-th runs */
     bool tcache;                        /* false: every small request goes through the shared heap */
