@@ -274,8 +274,8 @@ void heap_follow_node(struct heap *h)
  * resident pages (the rest stayed resident and idle), while this class
  * took fresh ones: bench/xthread_producer_consumer's producer, whose pages
  * empty as the consumer frees a batch and fill again a few batches later,
- * kept 250 KiB (2 threads) to 1.1 MiB (8) more resident at its peak; with
- * a 1 ms hold, half of that. An owner that allocates no page and ticks no
+ * kept 250 KiB (2 threads) to 1.1 MiB (8) more resident at its peak (as
+ * much with the pages given back at the next tick, a millisecond on). An owner that allocates no page and ticks no
  * more keeps its marked pages until it does, or exits. */
 #define COLLECT_HOLD_NS ((uint64_t)10 * 1000000)
 static void heap_collect(struct heap *h)
