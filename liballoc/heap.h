@@ -57,6 +57,11 @@
  *    owners collect them, and takes the full pages of owners that stayed
  *    silent for a sweep period (when the take above lost a lock race).
  *    Pages on an owner's class queues stay its own: its fast paths use them.
+ *    A queued page the owner's collection finds empty goes back to the
+ *    arena only when the next pass finds it still empty and unused (passes:
+ *    every 16 pages taken, a nudge, a tick 10 ms after; heap.c,
+ *    heap_collect), so a page that a consumer empties and the producer
+ *    soon fills again stays carved for its class.
  *
  * Fast-path cost, measured on the built library by scripts/fastpath_count.sh
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
