@@ -319,6 +319,7 @@ static void heap_collect(struct heap *h)
  * slow-path free: 9 instructions a malloc on mixed_working_set). Each walk
  * looks at each page once at most, and a page rests on the queue for one
  * round at most, so the walk stays amortised O(1) per page that runs dry. */
+#define FIND_DRY_MAX 4
 static struct span *find_page(struct heap *h, unsigned cls)
 {
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
@@ -327,6 +328,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
     struct span *pg = q->first;
     struct span *stop = q->last; /* pages sent to the end are not walked again */
     struct span *carve = NULL;   /* first page with blocks never carved */
+    unsigned dry = 0;            /* dry pages passed since carve was found */
     while (pg) {
         struct span *next = pg == stop ? NULL : pg->next;
         if (!pg->free)
@@ -335,10 +337,13 @@ static struct span *find_page(struct heap *h, unsigned cls)
             /* Freed blocks anywhere in the queue come before fresh ones:
              * carving touches a new OS page (RSS), reuse does not. Dry
              * pages met once a page to carve is known stay where they are
-             * (no second-chance step): they are walked again at the next
-             * carve, at most once per OS page carved. */
+             * (no second-chance step) and are walked again at the next
+             * carve, once per OS page carved: at most FIND_DRY_MAX of them
+             * a walk, so a long queue of dry pages costs no more. */
             if (!carve && pg->capacity < pg->reserved)
                 carve = pg;
+            else if (++dry >= FIND_DRY_MAX)
+                break;
             pg = next;
             continue;
         }
