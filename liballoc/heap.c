@@ -262,21 +262,22 @@ void heap_follow_node(struct heap *h)
     h->arena = a;
 }
 
-/* Collect the remote frees of every queued page and give back to the
- * arena the empty pages (not the class's current one) that were empty at
- * the previous pass already and not handed out since (collect_idle, which
- * find_page clears); mark the other empty ones. Passes run every 16 pages
- * taken from the arena (find_page), when the sweeper asks (heap_collect_all)
- * and, while pages are marked, at the first decay tick COLLECT_HOLD_NS
- * after the marking pass (heap_tick). An empty page the owner soon fills
- * again thus stays its class's, carved and resident. Given back at once,
- * it was cut up for another class, whose slab carved only part of the
- * resident pages (the rest stayed resident and idle), while this class
- * took fresh ones: bench/xthread_producer_consumer's producer, whose pages
- * empty as the consumer frees a batch and fill again a few batches later,
- * kept 250 KiB (2 threads) to 1.1 MiB (8) more resident at its peak (as
- * much with the pages given back at the next tick, a millisecond on). An owner that allocates no page and ticks no
- * more keeps its marked pages until it does, or exits. */
+/* Collect the remote frees of every queued page and give back to the arena
+ * the empty pages (not the class's current one) that were empty at the
+ * previous pass already and not handed out since (collect_idle, which
+ * find_page clears); mark the other empty ones. Passes run every
+ * HEAP_COLLECT_PAGES pages taken from the arena (find_page), when the
+ * sweeper asks (heap_collect_all) and, while pages are marked, at the first
+ * decay tick COLLECT_HOLD_NS after the marking pass (heap_tick). An empty
+ * page the owner soon fills again thus stays its class's, carved and
+ * resident. Given back at once, it was cut up for another class, whose slab
+ * carved only part of the resident pages (the rest stayed resident and
+ * idle), while this class took fresh ones: bench/xthread_producer_consumer's
+ * producer, whose pages empty as the consumer frees a batch and fill again a
+ * few batches later, kept 250 KiB (2 threads) to 1.1 MiB (8) more resident
+ * at its peak (as much with the pages given back at the next tick, a
+ * millisecond on). An owner that allocates no page and ticks no more keeps
+ * its marked pages until it does, or exits. */
 #define COLLECT_HOLD_NS ((uint64_t)10 * 1000000)
 static void heap_collect(struct heap *h)
 {
@@ -303,22 +304,24 @@ static void heap_collect(struct heap *h)
 }
 
 /* A page with room for class cls: the first of h's queue that has (or,
- * collecting remote frees, gets) a free block; else the first that still
- * has blocks to carve, carved; else a page from the arena. Reuse before
- * carving: a carve writes a never-touched OS page (RSS), while blocks other
- * threads freed into pages further down the queue waited there (a
- * producer's pages under bench/xthread_producer_consumer: carving the
- * current page first kept 50-100 KiB more resident at the peak). A page found with no free block gets a second chance: it goes
- * to the queue's end, still owned and off the full list, so the frees the
- * program makes into it meanwhile keep free's fast path; only a page found
- * empty on two walks in a row goes to the full list. Under random lifetimes
- * (a large working set replaced at random) every page holds a few free
- * blocks at a time and runs dry often, and by the time the walk comes back
- * it has regained some: without the second chance each page went to the
- * full list and back at each round (full_lock, two compare-and-swaps, a
- * slow-path free: 9 instructions a malloc on mixed_working_set). Each walk
- * looks at each page once at most, and a page rests on the queue for one
- * round at most, so the walk stays amortised O(1) per page that runs dry. */
+ * collecting remote frees, gets) a free block; else the first that still has
+ * blocks to carve, carved; else a page from the arena. Reuse before carving:
+ * a carve writes a never-touched OS page (RSS), while blocks other threads
+ * freed into pages further down the queue waited there (a producer's pages
+ * under bench/xthread_producer_consumer: carving the current page first kept
+ * 50-100 KiB more resident at the peak). A page found with no free block
+ * gets a second chance: it goes to the queue's end, still owned and off the
+ * full list, so the frees the program makes into it meanwhile keep free's
+ * fast path; only a page found empty on two walks in a row goes to the full
+ * list. Under random lifetimes (a large working set replaced at random)
+ * every page holds a few free blocks at a time and runs dry often, and by
+ * the time the walk comes back it has regained some: without the second
+ * chance each page went to the full list and back at each round (full_lock,
+ * two compare-and-swaps, a slow-path free: 9 instructions a malloc on
+ * mixed_working_set). Each walk looks at each page once at most, and a page
+ * rests on the queue for one round at most (or, once a page to carve is
+ * known, for that page's carving, FIND_DRY_MAX pages a walk), so the walk
+ * stays amortised O(1) per page that runs dry. */
 #define FIND_DRY_MAX 4
 static struct span *find_page(struct heap *h, unsigned cls)
 {
@@ -406,7 +409,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
             break;
     }
     refresh_current(h, cls);
-    if ((++h->page_allocs & 15) == 0)
+    if (++h->page_allocs % HEAP_COLLECT_PAGES == 0)
         heap_collect(h);
     return pg;
 }

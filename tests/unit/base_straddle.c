@@ -28,7 +28,10 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static bool one_page(uintptr_t p, size_t size) { return p / PAGE == (p + size - 1) / PAGE; }
+static bool one_page(uintptr_t p, size_t size)
+{
+    return p / PAGE == (p + size - 1) / PAGE;
+}
 
 int main(void)
 {
@@ -55,8 +58,8 @@ int main(void)
     for (int i = 0; i < N; i++)
         CHECK_I(pthread_join(t[i], NULL), ==, 0);
     for (int i = 0; i < N; i++)
-        CHECK_MSG(one_page(heaps[i], sizeof(struct heap)), "heap %d at %#lx crosses a page boundary",
-                  i, (unsigned long)heaps[i]);
+        CHECK_MSG(one_page(heaps[i], sizeof(struct heap)),
+                  "heap %d at %#lx crosses a page boundary", i, (unsigned long)heaps[i]);
     printf("base_straddle: ok\n");
     return 0;
 }

@@ -9,7 +9,8 @@
  * A page P of 64-byte blocks is filled (the next block lands on a new
  * page), then another thread frees every block of P. Passes are forced by
  * taking pages from the arena (8 KiB blocks, eight to a slab, kept) until
- * the heap's page count reaches a multiple of 16 (find_page's periodic pass).
+ * the heap's page count reaches a multiple of HEAP_COLLECT_PAGES
+ * (find_page's periodic pass).
  *  1. the first pass collects P's remote frees: P is empty, still a slab of
  *     its class owned by the thread's heap, every block carved, marked;
  *  2. a second pass gives it back: its pages are no longer that slab;
@@ -100,12 +101,13 @@ static void free_remotely(struct span *s)
     CHECK_I(pthread_join(t, NULL), ==, 0);
 }
 
-/* Take pages from the arena until the count reaches a multiple of 16. */
+/* Take pages from the arena until the count reaches a multiple of
+ * HEAP_COLLECT_PAGES (find_page then collects). */
 static void pass(void)
 {
     struct heap *h = heap_tls;
     unsigned start = h->page_allocs;
-    while (h->page_allocs == start || h->page_allocs % 16 != 0) {
+    while (h->page_allocs == start || h->page_allocs % HEAP_COLLECT_PAGES != 0) {
         CHECK(nbig < sizeof(big) / sizeof(big[0]));
         big[nbig] = malloc(BIG);
         CHECK_NONNULL(big[nbig]);
