@@ -183,10 +183,20 @@ void arena_lru_remove(struct arena *a, struct span *s, unsigned list)
     s->lru_next = s->lru_prev = NULL;
 }
 
+/* The bin of a free run of npages (1..CHUNK_PAGES): its page count below
+ * ARENA_EXACT_PAGES, else four bins per doubling (arena.h). */
+static size_t bin_of(size_t npages)
+{
+    if (npages < ARENA_EXACT_PAGES)
+        return npages;
+    unsigned lg = 63 - (unsigned)__builtin_clzll(npages); /* >= 6 */
+    return ARENA_EXACT_PAGES + 4 * (lg - 6) + ((npages >> (lg - 2)) & 3);
+}
+
 static void bin_insert(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
-    size_t b = s->npages;
+    size_t b = bin_of(s->npages);
     s->kind = SPAN_FREE;
     s->prev = NULL;
     s->next = a->bins[b][st];
@@ -209,7 +219,7 @@ static void bin_insert(struct arena *a, struct span *s)
 static void bin_remove(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
-    size_t b = s->npages;
+    size_t b = bin_of(s->npages);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -229,16 +239,34 @@ static void bin_remove(struct arena *a, struct span *s)
     }
 }
 
-/* Smallest non-empty bin >= npages in state st, or 0. */
-static size_t bin_find(struct arena *a, unsigned st, size_t npages)
+/* Spans of a coarse bin looked at for one that fits before the search
+ * moves on to larger bins (where every span fits): bounds the time under
+ * the lock when many runs share a bin, at the cost of a larger run cut. */
+#define BIN_SCAN 8
+
+/* A free span of at least npages pages in state st: the first that fits in
+ * npages' own bin when that bin is coarse (runs within a quarter of their
+ * size share it), else the newest of the smallest non-empty larger bin;
+ * NULL if none. */
+static struct span *bin_fit(struct arena *a, unsigned st, size_t npages)
 {
-    size_t w = npages / 64;
-    uint64_t bits = a->binmap[st][w] & (~0ull << (npages % 64));
+    size_t b = bin_of(npages);
+    if (b >= ARENA_EXACT_PAGES) {
+        unsigned n = 0;
+        for (struct span *s = a->bins[b][st]; s && n < BIN_SCAN; s = s->next, n++)
+            if (s->npages >= npages)
+                return s;
+        b++;
+    }
+    size_t w = b / 64;
+    if (w >= (ARENA_NBINS + 63) / 64)
+        return NULL;
+    uint64_t bits = a->binmap[st][w] & (~0ull << (b % 64));
     for (;;) {
         if (bits)
-            return w * 64 + (size_t)__builtin_ctzll(bits);
+            return a->bins[w * 64 + (size_t)__builtin_ctzll(bits)][st];
         if (++w >= (ARENA_NBINS + 63) / 64)
-            return 0;
+            return NULL;
         bits = a->binmap[st][w];
     }
 }
@@ -431,10 +459,9 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align, boo
         static const unsigned order[3] = {SPAN_DIRTY, SPAN_MUZZY, SPAN_CLEAN};
     search:
         for (int i = 0; i < 3; i++) {
-            size_t b = bin_find(a, order[i], want);
-            if (b == 0)
+            struct span *s = bin_fit(a, order[i], want);
+            if (!s)
                 continue;
-            struct span *s = a->bins[b][order[i]];
             bin_remove(a, s);
             s = span_carve(a, s, npages, align > PAGE ? align : PAGE, top);
             if (s) {

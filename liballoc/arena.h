@@ -20,7 +20,14 @@
 #include "sizeclass.h"
 #include "span.h"
 
-#define ARENA_NBINS (CHUNK_PAGES + 1)
+/* Free-span bins: one per page count below ARENA_EXACT_PAGES, then four
+ * per doubling (each holds runs within a quarter of their size, searched
+ * first fit: arena.c, bin_fit) up to CHUNK_PAGES. An exact bin for every
+ * count up to 512 made the bins 12 KiB, written over three or four pages
+ * of every arena as chunk remainders shrank (bench/xthread_producer_consumer,
+ * 8 threads: 116 KiB of arena structs resident, 64 KiB now). */
+#define ARENA_EXACT_PAGES 64
+#define ARENA_NBINS       (ARENA_EXACT_PAGES + 4 * (LG_CHUNK - LG_PAGE - 6) + 1)
 #define ARENA_MAX   4096
 
 struct heap;
@@ -50,12 +57,13 @@ struct arena_stats {
 
 /* Laid out by how often a field is touched, and allocated on a page
  * boundary (arena_new): what every arena that serves a thread writes comes
- * first (the locks' initialization writes them), then the bins (by page
- * count, the three states side by side: slab runs and large blocks touch
- * the first pages, chunk remainders the last), then what page releases,
- * abandoned pages and epochs touch. Base memory stays untouched
- * (and not resident) where nothing writes: 2-3 pages an arena instead of
- * 4-5 (bench/xthread_producer_consumer). */
+ * first (the locks' and decay schedules' initialization writes them), then
+ * the bins (small page counts first: slab runs and large blocks touch
+ * them; chunk remainders the coarse bins at their end), then what page
+ * releases and abandoned pages touch, and last the epoch snapshots (stats
+ * only). Base memory stays untouched (and not resident) where nothing
+ * writes: an arena writes one page at creation and two in use, of its
+ * two (bench/xthread_producer_consumer; 3-4 of 5 before the coarse bins). */
 struct arena {
     pthread_mutex_t lock;
     pthread_mutex_t shared_lock;                /* guards `shared` (taken before `lock`) */
@@ -76,9 +84,9 @@ struct arena {
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
     struct arena_stats stats;
-    uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
-    struct span *bins[ARENA_NBINS][3];          /* free spans by page count and state */
+    uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */
+    struct span *bins[ARENA_NBINS][3];          /* free spans by page count (arena.c, bin_of) and state */
     uint64_t retired_nmalloc[NSMALL];           /* nmalloc of slab pages already freed */
     struct span *abandoned[NSMALL];             /* slab pages no heap owns, oldest first */
     struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */

@@ -31,6 +31,12 @@ void *base_alloc(size_t size, size_t align)
     }
     pthread_mutex_lock(&base_lock);
     uintptr_t p = ALIGN_UP(base_cur, align);
+    /* A request of a page or less that would straddle a page boundary
+     * starts on the next page: the skipped bytes are never written (not
+     * resident), and a structure written whole (a thread heap, 2.7 KiB)
+     * then makes one page resident, not two. */
+    if (size <= PAGE && (p & PAGE_MASK) + size > PAGE)
+        p = ALIGN_UP(p, PAGE);
     if (base_cur == 0 || p + size > base_end) {
         size_t want = BASE_BLOCK;
         void *m;

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include "config.h"
 
-/* Zeroed memory of size bytes aligned to align (<= PAGE), or NULL. */
+/* Zeroed memory of size bytes aligned to align (<= PAGE), or NULL. A
+ * request of a page or less lies within one page (base.c). Thread-safe. */
 void *base_alloc(size_t size, size_t align);
 /* Give base a block of zeroed memory the allocator already holds (mem,
  * size bytes, page-aligned), when the kernel refused base a mapping

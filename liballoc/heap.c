@@ -270,33 +270,47 @@ void heap_follow_node(struct heap *h)
     h->arena = a;
 }
 
+/* Collect the remote frees of every queued page and give back to the arena
+ * the empty pages (not the class's current one) that were empty at the
+ * previous pass already and not handed out since (collect_idle, which
+ * find_page clears); mark the other empty ones. Passes run every
+ * HEAP_COLLECT_PAGES pages taken from the arena (find_page), when the
+ * sweeper asks (heap_collect_all) and, while pages are marked, at the first
+ * decay tick COLLECT_HOLD_NS after the marking pass (heap_tick). An empty
+ * page the owner soon fills again thus stays its class's, carved and
+ * resident. Given back at once, it was cut up for another class, whose slab
+ * carved only part of the resident pages (the rest stayed resident and
+ * idle), while this class took fresh ones: bench/xthread_producer_consumer's
+ * producer, whose pages empty as the consumer frees a batch and fill again a
+ * few batches later, kept 250 KiB (2 threads) to 1.1 MiB (8) more resident
+ * at its peak (as much with the pages given back at the next tick, a
+ * millisecond on). An owner that allocates no page and ticks no more keeps
+ * its marked pages until it does, or exits. */
+#define COLLECT_HOLD_NS ((uint64_t)10 * 1000000)
 static void heap_collect(struct heap *h)
 {
+    unsigned marked = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
         struct span *pg = h->queue[c].first;
         while (pg) {
             struct span *next = pg->next;
             page_collect(pg);
-            if (pg->used == 0 && pg != h->pages[c] && pg != h->queue[c].first)
-                heap_page_retire(h, pg);
+            if (pg->used == 0 && pg != h->pages[c] && pg != h->queue[c].first) {
+                if (pg->collect_idle) {
+                    heap_page_retire(h, pg);
+                } else {
+                    pg->collect_idle = 1;
+                    marked++;
+                }
+            }
             pg = next;
         }
     }
+    h->collect_marked = marked;
+    if (marked)
+        h->collect_ns = decay_now();
 }
 
-/* A page with room for class cls: the first of h's queue that has (or,
- * collecting remote frees and carving, gets) a free block, else a page from
- * the arena. A page found with no free block gets a second chance: it goes
- * to the queue's end, still owned and off the full list, so the frees the
- * program makes into it meanwhile keep free's fast path; only a page found
- * empty on two walks in a row goes to the full list. Under random lifetimes
- * (a large working set replaced at random) every page holds a few free
- * blocks at a time and runs dry often, and by the time the walk comes back
- * it has regained some: without the second chance each page went to the
- * full list and back at each round (full_lock, two compare-and-swaps, a
- * slow-path free: 9 instructions a malloc on mixed_working_set). Each walk
- * looks at each page once at most, and a page rests on the queue for one
- * round at most, so the walk stays amortised O(1) per page that runs dry. */
 /* Page pg (the owner's) has no free block left on its list. Its list holds
  * every carved block not handed out (capacity - used: page_all_free's
  * invariant), so a dry list with used below capacity ended early: a write
@@ -313,6 +327,26 @@ static void page_dry_check(struct span *pg)
     }
 }
 
+/* A page with room for class cls: the first of h's queue that has (or,
+ * collecting remote frees, gets) a free block; else the first that still has
+ * blocks to carve, carved; else a page from the arena. Reuse before carving:
+ * a carve writes a never-touched OS page (RSS), while blocks other threads
+ * freed into pages further down the queue waited there (a producer's pages
+ * under bench/xthread_producer_consumer: carving the current page first kept
+ * 50-100 KiB more resident at the peak). A page found with no free block
+ * gets a second chance: it goes to the queue's end, still owned and off the
+ * full list, so the frees the program makes into it meanwhile keep free's
+ * fast path; only a page found empty on two walks in a row goes to the full
+ * list. Under random lifetimes (a large working set replaced at random)
+ * every page holds a few free blocks at a time and runs dry often, and by
+ * the time the walk comes back it has regained some: without the second
+ * chance each page went to the full list and back at each round (full_lock,
+ * two compare-and-swaps, a slow-path free: 9 instructions a malloc on
+ * mixed_working_set). Each walk looks at each page once at most, and a page
+ * rests on the queue for one round at most (or, once a page to carve is
+ * known, for that page's carving, FIND_DRY_MAX pages a walk), so the walk
+ * stays amortised O(1) per page that runs dry. */
+#define FIND_DRY_MAX 4
 static struct span *find_page(struct heap *h, unsigned cls)
 {
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
@@ -320,12 +354,26 @@ static struct span *find_page(struct heap *h, unsigned cls)
     struct span_queue *q = &h->queue[cls];
     struct span *pg = q->first;
     struct span *stop = q->last; /* pages sent to the end are not walked again */
+    struct span *carve = NULL;   /* first page with blocks never carved */
+    unsigned dry = 0;            /* dry pages passed since carve was found */
     while (pg) {
         struct span *next = pg == stop ? NULL : pg->next;
         if (!pg->free)
             page_collect(pg);
-        if (!pg->free)
-            page_extend(pg);
+        if (!pg->free && (carve || pg->capacity < pg->reserved)) {
+            /* Freed blocks anywhere in the queue come before fresh ones:
+             * carving touches a new OS page (RSS), reuse does not. Dry
+             * pages met once a page to carve is known stay where they are
+             * (no second-chance step) and are walked again at the next
+             * carve, once per OS page carved: at most FIND_DRY_MAX of them
+             * a walk, so a long queue of dry pages costs no more. */
+            if (!carve && pg->capacity < pg->reserved)
+                carve = pg;
+            else if (++dry >= FIND_DRY_MAX)
+                break;
+            pg = next;
+            continue;
+        }
         if (!pg->free) {
             page_dry_check(pg);
             if (!pg->empty_seen) {
@@ -345,6 +393,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
         }
         if (pg->free) {
             pg->empty_seen = 0;
+            pg->collect_idle = 0;
             if (q->first != pg) {
                 queue_remove(q, pg);
                 queue_push_front(q, pg);
@@ -353,6 +402,16 @@ static struct span *find_page(struct heap *h, unsigned cls)
         }
         pg = next;
     }
+    if (carve) {
+        page_extend(carve);
+        carve->empty_seen = 0;
+        carve->collect_idle = 0;
+        if (q->first != carve) {
+            queue_remove(q, carve);
+            queue_push_front(q, carve);
+        }
+        return carve;
+    }
     heap_follow_node(h);
     for (;;) {
         bool adopted;
@@ -360,7 +419,8 @@ static struct span *find_page(struct heap *h, unsigned cls)
         if (!pg)
             return NULL;
         queue_push_front(&h->queue[cls], pg);
-        pg->empty_seen = 0; /* an adopted page's flag was its last owner's */
+        pg->empty_seen = 0; /* an adopted page's flags were its last owner's */
+        pg->collect_idle = 0;
         if (adopted)
             page_collect(pg);
         if (!pg->free)
@@ -375,7 +435,7 @@ static struct span *find_page(struct heap *h, unsigned cls)
             break;
     }
     refresh_current(h, cls);
-    if ((++h->page_allocs & 63) == 0)
+    if (++h->page_allocs % HEAP_COLLECT_PAGES == 0)
         heap_collect(h);
     return pg;
 }
@@ -644,11 +704,8 @@ static void heap_collect_all(struct heap *h)
     struct span *pg = h->full.first;
     while (pg) {
         struct span *next = pg->next;
-        if (page_collect(pg) > 0) {
-            page_unfull(h, pg);
-            if (pg->used == 0)
-                heap_page_retire(h, pg);
-        }
+        if (page_collect(pg) > 0)
+            page_unfull(h, pg); /* an empty one: heap_collect's rule, below */
         pg = next;
     }
     pthread_mutex_unlock(&h->full_lock);
@@ -790,6 +847,8 @@ static void heap_tick(struct heap *h, bool on_free, size_t size)
         if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&
             atomic_load_explicit(&h->remote_pending, memory_order_relaxed) && h->tcache)
             heap_collect_all(h);
+        if (h->collect_marked && now - h->collect_ns >= COLLECT_HOLD_NS)
+            heap_collect(h); /* empty pages marked by the last pass */
         tcache_large_tick(h); /* an idle pass if no large block came or went */
         decay_tick(h->arena);
         heap_sweep(now);

@@ -57,6 +57,11 @@
  *    owners collect them, and takes the full pages of owners that stayed
  *    silent for a sweep period (when the take above lost a lock race).
  *    Pages on an owner's class queues stay its own: its fast paths use them.
+ *    A queued page the owner's collection finds empty goes back to the
+ *    arena only when the next pass finds it still empty and unused (passes:
+ *    every 64 pages taken, a nudge, a tick 10 ms after; heap.c,
+ *    heap_collect), so a page that a consumer empties and the producer
+ *    soon fills again stays carved for its class.
  *
  * Fast-path cost, measured on the built library by scripts/fastpath_count.sh
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
@@ -120,6 +125,10 @@ struct span_queue {
     struct span *first, *last;
 };
 
+/* Pages a heap takes from its arena between two collections of its queued
+ * pages' remote frees (heap.c, heap_collect). */
+#define HEAP_COLLECT_PAGES 64
+
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
     /* The fast paths' fields, allocated to link_inv: one cache line of
@@ -152,7 +161,9 @@ struct heap {
     struct heap *next_free;             /* recycled heaps */
     struct heap *all_next, *all_prev;   /* every live heap (stats) */
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */
-    unsigned page_allocs;               /* pages taken from the arena (drives periodic collection) */
+    unsigned page_allocs;               /* pages taken from the arena (a collection every HEAP_COLLECT_PAGES) */
+    unsigned collect_marked;            /* empty pages the last heap_collect pass marked (heap.c) */
+    uint64_t collect_ns;                /* when that pass ran (decay_now) */
     uint64_t nticks;                    /* decay ticks run (heap_tick; white-box tests) */
     uint32_t tick_skips;                /* large blocks' ticks, every DECAY_TICK_CALLS-th runs */
     bool tcache;                        /* false: every small request goes through the shared heap */

@@ -100,6 +100,8 @@ struct span {
                                       * the blocks behind the cut are leaked, in no list */
     uint8_t empty_seen;              /* slab: found with no free block by its owner's last
                                       * queue walk and sent to the queue's end (heap.c) */
+    uint8_t collect_idle;            /* slab: empty at its owner's last periodic collection
+                                      * (heap.c, heap_collect): given back if still at the next */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
     uint64_t freed_ns;               /* when a free span became dirty */

@@ -4,14 +4,18 @@
  * frees into it keep free's fast path), and only a page found empty on a
  * second walk goes to the full list (heap.c, find_page).
  *
- * 8 KiB blocks: eight to a slab (64 KiB), so pages run dry quickly.
+ * 8 KiB blocks: eight to a slab (64 KiB), carved one at a time, so pages
+ * run dry quickly and every malloc on a fresh page walks the queue.
  *  1. Eight mallocs fill page A; the ninth finds A empty: A stays queued
  *     (not SPAN_TAG_FULL, empty_seen) and the block comes from a new page B.
  *  2. A free into A is a plain local free: A's list holds that block.
- *  3. B is filled; the next malloc finds B empty (sent to the end) and takes
- *     A's freed block: A is current again, its flag cleared.
- *  4. A runs dry again (second chance again: its flag was cleared) and B,
- *     found empty a second time, goes to the full list; a new page C serves.
+ *  3. The next malloc takes A's freed block, not one of B's never-carved
+ *     blocks (reuse before carving: a carve touches a new OS page): A is
+ *     current again, its flag cleared. A, dry again, meets B to carve on
+ *     the next walk: second chance (end of the queue), and left there while
+ *     B is carved to its end.
+ *  4. B runs dry (second chance) and A, found empty a second time, goes to
+ *     the full list; a new page C serves.
  */
 #include "check.h"
 
@@ -61,14 +65,17 @@ int main(void)
     CHECK_I(A->used, ==, PER_PAGE - 1);
 
     /* 3. */
+    void *c = malloc(SIZE);
+    CHECK_MSG(c == a[3], "the dry page's freed block was not reused before carving");
+    CHECK_I(A->empty_seen, ==, 0);
+    CHECK_I(B->capacity, ==, 1);
     for (int i = 1; i < PER_PAGE; i++) {
         b[i] = malloc(SIZE);
         CHECK_MSG(span_of(b[i]) == B, "block %d of the second page elsewhere", i);
     }
-    void *c = malloc(SIZE);
-    CHECK_MSG(c == a[3], "the dry page's freed block was not reused");
-    CHECK_I(A->empty_seen, ==, 0);
-    CHECK_I(B->empty_seen, ==, 1);
+    CHECK_I(B->capacity, ==, PER_PAGE);
+    CHECK_I(A->empty_seen, ==, 1);
+    CHECK_I(is_full(A), ==, 0);
     CHECK_I(is_full(B), ==, 0);
 
     /* 4. */
@@ -76,19 +83,18 @@ int main(void)
     CHECK_NONNULL(d);
     struct span *C = span_of(d);
     CHECK_MSG(C != A && C != B, "block after both pages ran dry on one of them");
-    CHECK_I(is_full(B), ==, 1);
-    CHECK_I(is_full(A), ==, 0);
-    CHECK_I(A->empty_seen, ==, 1);
+    CHECK_I(is_full(A), ==, 1);
+    CHECK_I(is_full(B), ==, 0);
+    CHECK_I(B->empty_seen, ==, 1);
 
     /* Frees into the full page take the slow path and bring it back. */
-    free(b[2]);
-    CHECK_I(is_full(B), ==, 0);
-    CHECK_I(B->empty_seen, ==, 0);
+    free(a[2]);
+    CHECK_I(is_full(A), ==, 0);
+    CHECK_I(A->empty_seen, ==, 0);
     for (int i = 0; i < PER_PAGE; i++) {
-        if (i != 3)
+        if (i != 3 && i != 2)
             free(a[i]);
-        if (i != 2)
-            free(b[i]);
+        free(b[i]);
     }
     free(c);
     free(d);
