@@ -313,18 +313,12 @@ static void heap_collect(struct heap *h)
 
 /* Page pg (the owner's) has no free block left on its list. Its list holds
  * every carved block not handed out (capacity - used: page_all_free's
- * invariant), so a dry list with used below capacity ended early: a write
- * after free zeroed a link (misuse.h's range checks pass NULL, the end of a
- * list). Reported once, naming the page (the block whose link was zeroed
- * was handed out already); the blocks behind the link stay leaked, as
- * after a cut list. Off the fast paths: only a page that runs dry. */
+ * invariant), so a dry list with used below capacity ended early
+ * (misuse_page_list_short). Off the fast paths: only a page that runs dry. */
 static void page_dry_check(struct span *pg)
 {
-    if (config_misuse && unlikely(pg->used < pg->capacity) && !pg->list_cut) {
-        pg->list_cut = 1;
-        misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
-                      (const void *)pg->start);
-    }
+    if (config_misuse && unlikely(pg->used < pg->capacity))
+        misuse_page_list_short(pg);
 }
 
 /* A page with room for class cls: the first of h's queue that has (or,
@@ -347,6 +341,20 @@ static void page_dry_check(struct span *pg)
  * known, for that page's carving, FIND_DRY_MAX pages a walk), so the walk
  * stays amortised O(1) per page that runs dry. */
 #define FIND_DRY_MAX 4
+
+/* Queued page pg serves the class's mallocs from now: first of q, its
+ * walk and collection flags cleared. */
+static struct span *queue_serve(struct span_queue *q, struct span *pg)
+{
+    pg->empty_seen = 0;
+    pg->collect_idle = 0;
+    if (q->first != pg) {
+        queue_remove(q, pg);
+        queue_push_front(q, pg);
+    }
+    return pg;
+}
+
 static struct span *find_page(struct heap *h, unsigned cls)
 {
     if (atomic_load_explicit(&h->delayed_free, memory_order_relaxed))
@@ -391,26 +399,13 @@ static struct span *find_page(struct heap *h, unsigned cls)
             }
             page_collect(pg);
         }
-        if (pg->free) {
-            pg->empty_seen = 0;
-            pg->collect_idle = 0;
-            if (q->first != pg) {
-                queue_remove(q, pg);
-                queue_push_front(q, pg);
-            }
-            return pg;
-        }
+        if (pg->free)
+            return queue_serve(q, pg);
         pg = next;
     }
     if (carve) {
         page_extend(carve);
-        carve->empty_seen = 0;
-        carve->collect_idle = 0;
-        if (q->first != carve) {
-            queue_remove(q, carve);
-            queue_push_front(q, carve);
-        }
-        return carve;
+        return queue_serve(q, carve);
     }
     heap_follow_node(h);
     for (;;) {

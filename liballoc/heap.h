@@ -86,7 +86,7 @@
  *     of them: the block-boundary test (offset from the span's start, a
  *     multiply, one compare: misuse_slab_block_ok; 5) and the free mark
  *     (one lea computes it, compare, store; 4): 29 without them.
-     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
+ *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
  *     double or interior free detectable before it corrupts a free list

@@ -88,6 +88,21 @@ void misuse_link_corrupt(const char *func, const void *slot)
     misuse_report(func, "corrupted free list (a freed block was written to):", slot);
 }
 
+/* The report of a page whose list was cut where no block can be named. */
+static void report_page_cut(const struct span *pg)
+{
+    misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
+                  (const void *)pg->start);
+}
+
+void misuse_page_list_short(struct span *pg)
+{
+    if (pg->list_cut)
+        return;
+    pg->list_cut = 1;
+    report_page_cut(pg);
+}
+
 void misuse_page_list_corrupt(struct span *pg)
 {
     /* The bad head was decoded from the link of the block popped last; that
@@ -105,8 +120,7 @@ void misuse_page_list_corrupt(struct span *pg)
     if (culprit)
         misuse_link_corrupt("malloc", culprit);
     else
-        misuse_report("malloc", "corrupted free list (a freed block was written to) in the page at",
-                      (const void *)pg->start);
+        report_page_cut(pg);
 }
 
 /* ---- canaries (debug builds) ---- */

@@ -203,6 +203,14 @@ void misuse_link_corrupt(const char *func, const void *slot) NOINLINE;
  * cut the list (pg->free = NULL). Owner only. */
 void misuse_page_list_corrupt(struct span *pg) NOINLINE;
 
+/* A list of slab pg (its free list, or a remote-free stack being spliced)
+ * ended before its count of blocks: a write after free zeroed a link, which
+ * the range checks pass as a list's end. Reported once per page ("...
+ * corrupted free list ... in the page at P"; the block whose link was
+ * zeroed cannot be named), and pg->list_cut set: the blocks behind the
+ * link stay leaked, as after a cut list. Off the fast paths. */
+void misuse_page_list_short(struct span *pg) NOINLINE;
+
 /*
  * Canaries (debug builds only, config_debug; nothing in release builds).
  * A small block handed out by malloc, calloc, realloc, posix_memalign,

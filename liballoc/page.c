@@ -75,12 +75,8 @@ static void *remote_tail(struct span *pg, void *head, unsigned *n)
     for (;;) {
         void *next = misuse_link_get(tail);
         if (next == NULL) {
-            if (config_misuse && unlikely(k < *n) && !pg->list_cut) {
-                pg->list_cut = 1;
-                misuse_report("malloc",
-                              "corrupted free list (a freed block was written to) in the page at",
-                              (const void *)pg->start);
-            }
+            if (config_misuse && unlikely(k < *n))
+                misuse_page_list_short(pg);
             break;
         }
         if (unlikely(!misuse_link_in(pg, next))) {
