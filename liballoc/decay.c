@@ -380,6 +380,14 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
                     break;
                 b.hg[b.nhg++] = s;
             } else if (p) {
+                /* On schedule, a page run goes only once the excess covers
+                 * it (as huge units do above): purging the oldest run whole
+                 * for a smaller excess overshot the curve by up to a run on
+                 * every pass, and ticks come every millisecond, so a churn
+                 * of big runs purged and faulted back its working pages
+                 * continuously (decay.h). */
+                if (!eager && p->npages > excess)
+                    break;
                 s = arena_purge_take(a, 0);
                 b.pg[b.npg++] = s;
             } else {
@@ -434,10 +442,14 @@ static void purge_muzzy(struct arena *a, size_t excess)
     b.npg = b.nhg = 0;
     while (excess > 0 && a->lru_head[1]) {
         while (excess > 0 && b.npg < PURGE_BATCH && a->lru_head[1]) {
+            if (a->lru_head[1]->npages > excess) /* as purge_dirty's schedule */
+                break;
             struct span *s = arena_purge_take(a, 1);
             b.pg[b.npg++] = s;
             excess = s->npages >= excess ? 0 : excess - s->npages;
         }
+        if (b.npg == 0)
+            break;
         purge_batch(a, &b, true, false, false);
     }
 }
