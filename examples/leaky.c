@@ -40,12 +40,18 @@ __attribute__((noinline)) static void **fill_block_cache(unsigned n)
     return cache;
 }
 
+/* Where churn's buffers are published: a malloc/free pair whose pointer never
+ * escapes may be removed by the compiler (gcc -O2 does), and churn would then
+ * allocate nothing at all. */
+static char *volatile churn_sink;
+
 /* Short-lived work: everything allocated here is freed. */
 __attribute__((noinline)) static unsigned long churn(unsigned rounds)
 {
     unsigned long sum = 0;
     for (unsigned r = 0; r < rounds; r++) {
         char *buf = malloc(64 + r % 4000);
+        churn_sink = buf;
         buf[0] = (char)r;
         sum += (unsigned char)buf[0];
         free(buf);
