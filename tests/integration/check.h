@@ -228,6 +228,15 @@ static inline size_t tl_stat_size(const char *name)
     return v;
 }
 
+/* Dirty bytes of all arenas (stats.arenas.<ALL>.pdirty, pages, times the
+ * page size) after an "epoch" refresh. */
+static inline size_t tl_pdirty_all_bytes(void)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", (unsigned)MALLCTL_ARENAS_ALL);
+    return tl_stat_size(name) * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* A uint64_t statistic (e.g. "stats.arenas.0.dirty_nmadvise") after an
  * "epoch" refresh. */
 static inline uint64_t tl_stat_u64(const char *name)

@@ -20,19 +20,6 @@
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 
-static size_t pdirty_bytes(void)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    char name[64];
-    snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", (unsigned)MALLCTL_ARENAS_ALL);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /* Light allocation activity (the ticks that drive decay) until t seconds
  * after t0, then an explicit decay run. */
 static void activity_until(double t0, double t)
@@ -53,18 +40,18 @@ int main(void)
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.purge", (unsigned)MALLCTL_ARENAS_ALL);
     CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
-    size_t base = pdirty_bytes();
+    size_t base = tl_pdirty_all_bytes();
     unsigned char *p = malloc(1 * MiB);
     CHECK_NONNULL(p);
     memset(p, 0x5c, 1 * MiB);
     free(p);
     double t0 = tl_now();
-    size_t d0 = pdirty_bytes() - base;
+    size_t d0 = tl_pdirty_all_bytes() - base;
     activity_until(t0, 0.3);
-    size_t d1 = pdirty_bytes();
+    size_t d1 = tl_pdirty_all_bytes();
     d1 = d1 > base ? d1 - base : 0;
     activity_until(t0, 2.2);
-    size_t d2 = pdirty_bytes();
+    size_t d2 = tl_pdirty_all_bytes();
     printf("dirty after the free: at once %zu KiB, 0.3 s later %zu KiB, 2.2 s later %zu KiB "
            "(%zu KiB before it)\n",
            d0 / KiB, d1 / KiB, d2 / KiB, base / KiB);

@@ -18,19 +18,6 @@
 
 #define MiB ((size_t)1 << 20)
 
-static size_t pdirty_bytes(void)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    char name[64];
-    snprintf(name, sizeof(name), "stats.arenas.%u.pdirty", (unsigned)MALLCTL_ARENAS_ALL);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 /* Light allocation activity (the ticks that drive decay) until t seconds
  * after t0. */
 static void activity_until(double t0, double t)
@@ -50,15 +37,15 @@ int main(void)
     char name[64];
     snprintf(name, sizeof(name), "arena.%u.purge", all);
     CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
-    size_t base = pdirty_bytes();
+    size_t base = tl_pdirty_all_bytes();
     unsigned char *p = malloc(6 * MiB);
     CHECK_NONNULL(p);
     memset(p, 0x6b, 6 * MiB);
     free(p);
-    size_t d0 = pdirty_bytes() - base;
+    size_t d0 = tl_pdirty_all_bytes() - base;
     double t0 = tl_now();
     activity_until(t0, 1.0);
-    size_t d1 = pdirty_bytes() - base;
+    size_t d1 = tl_pdirty_all_bytes() - base;
     printf("dirty after the free: at once %zu KiB, 1 s later %zu KiB\n", d0 >> 10, d1 >> 10);
     CHECK_MSG(d0 >= 6 * MiB, "right after the free only %zu KiB dirty: purged at once", d0 >> 10);
     /* The linear curve (decay.h) allows half of the 6 MiB at half the decay
@@ -83,7 +70,7 @@ int main(void)
         CHECK_NONNULL(runs[i]);
         memset(runs[i], 0x22, 128 << 10);
     }
-    base = pdirty_bytes();
+    base = tl_pdirty_all_bytes();
     p = malloc(6 * MiB);
     CHECK_NONNULL(p);
     memset(p, 0x6c, 6 * MiB);
@@ -94,7 +81,7 @@ int main(void)
      * reuse (decay_cap), not when ticks run it. */
     snprintf(name, sizeof(name), "arena.%u.decay", all);
     CHECK_I(mallctl(name, NULL, NULL, NULL, 0), ==, 0);
-    size_t d2 = pdirty_bytes();
+    size_t d2 = tl_pdirty_all_bytes();
     printf("after reuse: dirty before the free %zu KiB, 1 s after it %zu KiB\n", base >> 10,
            d2 >> 10);
     /* As above: at most the curve's half of the new 6 MiB, in 2 MiB units
