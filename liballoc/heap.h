@@ -243,10 +243,8 @@ void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
  * SPAN_TAG_SAMPLED and its frees keep the one-compare fast path; the
  * shared heap's blocks always take the slow free path, where the profiler
  * check costs nothing extra. Returns p itself when p is not a small block
- * on a non-full page h owns, the shared heap has no block, its lock is
- * busy, or the call is nested in another slow path (a signal handler's
- * sample: the thread may hold the arena lock). Owner thread only; takes
- * the arena's shared_lock, never waiting for it. */
+ * on a non-full page h owns, or the shared heap has no block. Owner thread
+ * only; takes the arena's shared_lock. */
 void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
 /* heap_page_retire, then the free-side event check (free's fast path). */
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
