@@ -507,14 +507,7 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
         return p;
     /* The relocation is optional (the sample may stay in the thread's
      * page), so it never waits: the lock may be held by this very thread,
-     * interrupted in a sampled free by a signal handler that allocates.
-     * Nor does it run nested in another slow path (heap_event's section is
-     * depth 1): the shared heap may need a page, under the arena lock,
-     * which this thread holds when a signal handler's sampled realloc
-     * interrupted its own arena_page_alloc (integration/prof_signal_alloc
-     * hung in ~1 run in 10). */
-    if (defer_depth > 1)
-        return p;
+     * interrupted in a sampled free by a signal handler that allocates. */
     struct arena *a = h->arena ? h->arena : arena_get(0);
     if (pthread_mutex_trylock(&a->shared_lock) != 0)
         return p;
