@@ -382,8 +382,9 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
             } else if (p) {
                 /* On schedule, a page run goes only once the excess covers
                  * it (as huge units do above): purging the oldest run whole
-                 * for a smaller excess overshot the curve by up to a run on
-                 * every pass, and ticks come every millisecond, so a churn
+                 * for a smaller excess took the dirty pages below the curve
+                 * by up to a run on every pass, and ticks come every
+                 * millisecond, so a churn
                  * of big runs purged and faulted back its working pages
                  * continuously (decay.h). */
                 if (!eager && p->npages > excess)
