@@ -384,9 +384,8 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
                  * it (as huge units do above): purging the oldest run whole
                  * for a smaller excess took the dirty pages below the curve
                  * by up to a run on every pass, and ticks come every
-                 * millisecond, so a churn
-                 * of big runs purged and faulted back its working pages
-                 * continuously (decay.h). */
+                 * millisecond, so a churn of big runs purged and faulted
+                 * back its working pages continuously (decay.h). */
                 if (!eager && p->npages > excess)
                     break;
                 s = arena_purge_take(a, 0);
