@@ -21,6 +21,7 @@ ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned arenas_created;
 unsigned arena_total(void);
+__thread unsigned lock_depth __attribute__((tls_model("initial-exec")));
 
 /* Arena locks spin briefly before sleeping: hold times are short, and with
  * more threads than cores a sleeping waiter costs a whole scheduler slice. */
@@ -321,12 +322,12 @@ static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
     }
     *dirty = false;
     int err = ENOMEM;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     /* Twice a chunk: room for os_map_aligned's over-mapping. */
     while (huge_release(2 * CHUNK) > 0)
         if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
             break;
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     return err;
 }
 
@@ -528,9 +529,30 @@ static struct span *abandoned_pick(struct arena *a, unsigned cls)
     return NULL;
 }
 
+struct arena *arena_lock_for_alloc(struct arena *a)
+{
+    if (arena_lock_or_try(a))
+        return a;
+    /* A signal handler that interrupted this thread inside an allocator
+     * lock (lock_depth.h), and a is busy, perhaps held by this thread. */
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (b && b != a && arena_trylock(b))
+            return b;
+    }
+    for (unsigned i = 0; i < arena_count; i++) {
+        struct arena *b;
+        if (!__atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) && (b = arena_get(i)) && arena_trylock(b))
+            return b;
+    }
+    return NULL;
+}
+
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
 {
-    pthread_mutex_lock(&a->lock);
+    if (!(a = arena_lock_for_alloc(a)))
+        return NULL;
     struct span *s = abandoned_pick(a, cls);
     if (s) {
         abandoned_unlink(a, s);
@@ -556,7 +578,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             a->slabs = s;
         }
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (s) {
         s->next = s->prev = NULL;
         /* An adopted page may still hold sampled blocks: keep their frees checked. */
@@ -592,17 +614,17 @@ static void page_release_locked(struct arena *a, struct span *pg)
 void arena_page_free(struct span *pg)
 {
     struct arena *a = pg->arena;
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     page_release_locked(a, pg);
     decay_wave(a);
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_poke_if_needed();
 }
 
 void arena_page_abandon(struct span *pg)
 {
     struct arena *a = pg->arena;
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     /* Blocks freed since page_collect_never already counted abandon_left
      * down: adding what was out then leaves what is out now. */
@@ -613,7 +635,7 @@ void arena_page_abandon(struct span *pg)
         if (pg->used == 0) {
             page_release_locked(a, pg);
             decay_wave(a);
-            pthread_mutex_unlock(&a->lock);
+            arena_unlock(a);
             decay_poke_if_needed();
             return;
         }
@@ -627,13 +649,13 @@ void arena_page_abandon(struct span *pg)
         a->abandoned[pg->cls] = pg;
     a->abandoned_last[pg->cls] = pg;
     pg->abandoned = 1;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
 }
 
 void arena_abandoned_drained(struct span *pg)
 {
     struct arena *a = pg->arena;
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     if (pg->abandoned && pg->kind == SPAN_SLAB) {
         page_collect(pg);
         if (pg->used == 0) {
@@ -642,13 +664,13 @@ void arena_abandoned_drained(struct span *pg)
             decay_wave(a);
         }
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_poke_if_needed();
 }
 
 void arena_collect_abandoned(struct arena *a)
 {
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     for (unsigned c = 0; c < NSMALL; c++) {
         struct span *s = a->abandoned[c];
         while (s) {
@@ -662,14 +684,14 @@ void arena_collect_abandoned(struct arena *a)
         }
     }
     decay_wave(a);
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_poke_if_needed();
 }
 
 void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
 {
     memset(out, 0, sizeof(struct bin_stats) * NSMALL);
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     for (unsigned c = 0; c < NSMALL; c++)
         out[c].nmalloc = a->retired_nmalloc[c];
     /* Owners update these without locks; the values are a racy but safe snapshot. */
@@ -679,7 +701,7 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
         b->curregs += __atomic_load_n(&s->used, __ATOMIC_RELAXED);
         b->nslabs++;
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     for (unsigned c = 0; c < NSMALL; c++)
         out[c].ndalloc = out[c].nmalloc >= out[c].curregs ? out[c].nmalloc - out[c].curregs : 0;
 }
@@ -702,7 +724,8 @@ static inline bool large_tick_due(struct arena *a)
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t npages = usize >> LG_PAGE;
-    pthread_mutex_lock(&a->lock);
+    if (!(a = arena_lock_for_alloc(a)))
+        return NULL;
     struct span *s = span_alloc(a, npages, align, false);
     if (s) {
         s->kind = SPAN_LARGE;
@@ -715,7 +738,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         a->stats.large_allocated += usize;
     }
     bool tick = large_tick_due(a);
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (!s)
         return NULL;
     if (zero && !s->zeroed)
@@ -741,7 +764,7 @@ static void large_freed_unlock(struct arena *a)
 {
     decay_wave(a);
     bool tick = large_tick_due(a);
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_poke_if_needed();
     if (tick)
         decay_tick(a);
@@ -750,7 +773,7 @@ static void large_freed_unlock(struct arena *a)
 void arena_large_free(struct span *s)
 {
     struct arena *a = s->arena;
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     large_free_locked(a, s);
     large_freed_unlock(a);
 }
@@ -761,7 +784,7 @@ void arena_large_free_many(struct span **v, unsigned n)
         if (!v[i])
             continue;
         struct arena *a = v[i]->arena;
-        pthread_mutex_lock(&a->lock);
+        arena_lock(a);
         for (unsigned j = i; j < n; j++)
             if (v[j] && v[j]->arena == a) {
                 large_free_locked(a, v[j]);
@@ -778,7 +801,8 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
     size_t npages = new_usize >> LG_PAGE;
     bool ok = false;
     size_t zero_len = 0;
-    pthread_mutex_lock(&a->lock);
+    if (!arena_lock_or_try(a))
+        return false; /* a signal handler inside a's lock: the caller moves the block */
     if (npages == s->npages) {
         ok = true;
     } else if (npages < s->npages) {
@@ -823,7 +847,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
         a->stats.large_allocated -= old_usize;
         s->usize = new_usize;
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (zero_len)
         memset((void *)(s->start + old_usize), 0, zero_len);
     return ok;
@@ -887,19 +911,20 @@ struct arena *arena_get(unsigned i)
     struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
     if (a || i >= arenas_created)
         return a;
-    pthread_mutex_lock(&arenas_lock);
+    if (!lock_or_try(&arenas_lock))
+        return NULL; /* a signal handler inside arenas_lock (lock_depth.h) */
     a = arenas[i];
     if (!a) {
         a = arena_new(i);
         __atomic_store_n(&arenas[i], a, __ATOMIC_RELEASE);
     }
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
     return a;
 }
 
 int arena_create(void)
 {
-    pthread_mutex_lock(&arenas_lock);
+    lock_counted(&arenas_lock);
     int idx = -1;
     if (arenas_created < ARENA_MAX) {
         struct arena *a = arena_new(arenas_created);
@@ -909,7 +934,7 @@ int arena_create(void)
             arenas_created++;
         }
     }
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
     return idx;
 }
 
@@ -941,7 +966,7 @@ struct arena *arena_choose(void)
     }
     int node = numa_current_node();
     unsigned best = 0, best_n = UINT32_MAX;
-    pthread_mutex_lock(&arenas_lock);
+    lock_counted(&arenas_lock);
     for (unsigned i = 0; i < arena_count; i++) {
         if (node >= 0 && numa_node_for_arena(i) != node)
             continue;
@@ -953,7 +978,7 @@ struct arena *arena_choose(void)
                 break;
         }
     }
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
     struct arena *a = arena_get(best);
     if (!a)
         a = arenas[0];
@@ -963,21 +988,23 @@ struct arena *arena_choose(void)
 
 void arena_thread_attach(struct arena *a)
 {
-    pthread_mutex_lock(&arenas_lock);
+    lock_counted(&arenas_lock);
     a->nthreads++;
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
 }
 
 void arena_thread_detach(struct arena *a)
 {
-    pthread_mutex_lock(&arenas_lock);
+    lock_counted(&arenas_lock);
     a->nthreads--;
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
 }
 
+/* fork: every arena lock held across the fork, counted once in lock_depth
+ * (a handler running meanwhile must not wait for them). */
 void arena_prefork(void)
 {
-    pthread_mutex_lock(&arenas_lock);
+    lock_counted(&arenas_lock);
     for (unsigned i = 0; i < arenas_created; i++)
         if (arenas[i])
             pthread_mutex_lock(&arenas[i]->shared_lock);
@@ -993,7 +1020,7 @@ void arena_postfork_parent(void)
             pthread_mutex_unlock(&arenas[i]->lock);
             pthread_mutex_unlock(&arenas[i]->shared_lock);
         }
-    pthread_mutex_unlock(&arenas_lock);
+    unlock_counted(&arenas_lock);
 }
 
 void arena_postfork_child(void)
@@ -1004,4 +1031,6 @@ void arena_postfork_child(void)
             pthread_mutex_init(&arenas[i]->shared_lock, NULL);
         }
     pthread_mutex_init(&arenas_lock, NULL);
+    atomic_signal_fence(memory_order_seq_cst);
+    lock_depth--; /* prefork's lock_counted */
 }

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include "config.h"
 #include "decay.h"
+#include "lock_depth.h"
 #include "sizeclass.h"
 #include "span.h"
 
@@ -94,6 +95,19 @@ struct arena {
     struct arena_stats snap;                    /* stats as of the last epoch */
     struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
 };
+
+/* An arena's lock, counted in lock_depth (lock_depth.h). */
+static inline void arena_lock(struct arena *a) { lock_counted(&a->lock); }
+static inline bool arena_trylock(struct arena *a) { return trylock_counted(&a->lock); }
+static inline void arena_unlock(struct arena *a) { unlock_counted(&a->lock); }
+static inline bool arena_lock_or_try(struct arena *a) { return lock_or_try(&a->lock); }
+
+/* Lock an arena to allocate from: a itself (waiting for it) normally; when
+ * lock_reentered() (a signal handler), a if its lock is free, else the
+ * first other arena whose lock is, else a new automatic arena if opt
+ * narenas leaves room, else NULL (the caller fails with ENOMEM). Returns
+ * the arena locked. */
+struct arena *arena_lock_for_alloc(struct arena *a);
 
 extern unsigned arena_count;                    /* arenas that may exist (opt narenas) */
 extern struct arena *arenas[ARENA_MAX];

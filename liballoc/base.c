@@ -1,5 +1,6 @@
 /* base: metadata bump allocator (see base.h). */
 #include "base.h"
+#include "lock_depth.h"
 #include "os.h"
 
 #include <pthread.h>
@@ -29,7 +30,10 @@ void *base_alloc(size_t size, size_t align)
         atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
         return m;
     }
-    pthread_mutex_lock(&base_lock);
+    /* Called under an arena's lock or the arena list's at most: a deeper
+     * count is a signal handler, perhaps inside this very lock. */
+    if (!lock_or_try_nested(&base_lock, 1))
+        return NULL;
     uintptr_t p = ALIGN_UP(base_cur, align);
     /* A request of a page or less that would straddle a page boundary
      * starts on the next page: the skipped bytes are never written (not
@@ -50,17 +54,17 @@ void *base_alloc(size_t size, size_t align)
     base_cur = p + size;
     ret = (void *)p;
 out:
-    pthread_mutex_unlock(&base_lock);
+    unlock_counted(&base_lock);
     return ret;
 }
 
 void base_add_block(void *mem, size_t size)
 {
-    pthread_mutex_lock(&base_lock);
+    lock_counted(&base_lock);
     atomic_fetch_add_explicit(&base_total, size, memory_order_relaxed);
     base_cur = (uintptr_t)mem;
     base_end = base_cur + size;
-    pthread_mutex_unlock(&base_lock);
+    unlock_counted(&base_lock);
 }
 
 size_t base_mapped(void)

@@ -243,10 +243,10 @@ static void unmap_flush(struct arena *a, struct unmap_list *u)
 {
     if (u->n == 0)
         return;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     for (unsigned i = 0; i < u->n; i++)
         os_unmap((void *)u->addr[i], u->len[i]);
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     u->n = 0;
 }
 
@@ -276,7 +276,7 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
 {
     if (b->npg == 0 && b->nhg == 0)
         return;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     uint64_t purged = 0, ncalls = 0;
     /* A forced purge that failed (madvise refused) leaves the pages as they
      * were: they must not be marked clean (read as zero, so calloc would
@@ -317,7 +317,7 @@ static void purge_batch(struct arena *a, struct purge_batch *b, bool from_muzzy,
         for (unsigned i = 0; i < b->nhg; i++)
             failed_hg[i] = err[nrg++] != 0;
     uint64_t now = decay_now();
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     a->stats.npurge++;
     a->stats.nmadvise += ncalls;
     a->stats.purged += purged;
@@ -456,7 +456,7 @@ static void purge_muzzy(struct arena *a, size_t excess)
 
 void decay_run(struct arena *a, bool force)
 {
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     if (!force)
         decay_wave(a);
     uint64_t now = decay_now();
@@ -475,7 +475,7 @@ void decay_run(struct arena *a, bool force)
         a->pending = pending;
         atomic_fetch_add_explicit(&arenas_pending, pending ? 1 : -1, memory_order_relaxed);
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (pending) {
         poke_set();
         decay_poke_if_needed();
@@ -495,15 +495,17 @@ static void decay_idle_arenas(uint64_t now)
         struct arena *b = arenas[i];
         if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
             continue;
-        if (now < b->next_decay_check || pthread_mutex_trylock(&b->lock) != 0)
+        if (now < b->next_decay_check || !arena_trylock(b))
             continue;
-        pthread_mutex_unlock(&b->lock);
+        arena_unlock(b);
         decay_run(b, false);
     }
 }
 
 void decay_tick(struct arena *a)
 {
+    if (lock_reentered())
+        return; /* a signal handler inside an arena lock: the next tick purges */
     uint64_t now = decay_now();
     /* A poke its rate limit held back goes out with the next tick of any
      * thread, rather than waiting for the next arena slow path. */
@@ -522,7 +524,7 @@ void decay_tick(struct arena *a)
 
 void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
 {
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     uint64_t now = decay_now();
     if (dirty_ms != a->decay_dirty.ms) {
         decay_init(&a->decay_dirty, dirty_ms, now);
@@ -533,6 +535,6 @@ void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
         decay_note(&a->decay_muzzy, a->stats.nmuzzy, now);
     }
     a->next_decay_check = 0;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_run(a, false);
 }

@@ -506,10 +506,11 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
     if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)h || (tag & SPAN_TAG_FULL))
         return p;
     /* The relocation is optional (the sample may stay in the thread's
-     * page), so it never waits: the lock may be held by this very thread,
-     * interrupted in a sampled free by a signal handler that allocates. */
+     * page), so it never waits: the shared lock or an arena lock may be
+     * held by this very thread, interrupted by a signal handler that
+     * allocates (in a sampled free, or inside arena_page_alloc). */
     struct arena *a = h->arena ? h->arena : arena_get(0);
-    if (pthread_mutex_trylock(&a->shared_lock) != 0)
+    if (lock_reentered() || pthread_mutex_trylock(&a->shared_lock) != 0)
         return p;
     void *q = shared_alloc_small_locked(sizeclass_small_index(usize), a);
     if (!q)

@@ -303,10 +303,10 @@ static int region_map(struct arena *a, size_t size, size_t align)
     os_thp_apply(mem, size);
     if (a->node >= 0)
         os_ops.bind_node(mem, size, a->node);
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     struct span *r = arena_span_new(a);
     if (!r) {
-        pthread_mutex_unlock(&a->lock);
+        arena_unlock(a);
         os_unmap(mem, size);
         return -1;
     }
@@ -400,7 +400,7 @@ static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uint
 move:
     if (n == 0)
         return 0;
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     int res[MOVE_MAX];
     bool lost[MOVE_MAX];
     for (unsigned i = 0; i < n; i++) {
@@ -413,7 +413,7 @@ move:
                 os_ops.bind_node(from, len, a->node);
         }
     }
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     uint64_t now = decay_now();
     size_t moved = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -555,7 +555,8 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
     bool reserved = false;
-    pthread_mutex_lock(&a->lock);
+    if (!(a = arena_lock_for_alloc(a)))
+        return NULL;
     for (;;) {
         uintptr_t at;
         struct span *r = run_find(a, need, used, align, &at);
@@ -580,7 +581,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
         if (s || fresh)
             break;
         /* Nothing fits: map a region; it comes back inserted, lock held. */
-        pthread_mutex_unlock(&a->lock);
+        arena_unlock(a);
         if (region_new(a, need, align) != 0)
             return NULL;
         fresh = true;
@@ -608,7 +609,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     }
     if (s && size >= HUGE_CAP_MIN)
         resident_trim(a); /* s is not visible to other threads yet */
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (!s)
         return NULL;
     /* s is dirty (its contents undefined either way) and not visible to
@@ -708,7 +709,7 @@ size_t huge_release(size_t want)
         struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
         if (!a)
             continue;
-        pthread_mutex_lock(&a->lock);
+        arena_lock(a);
         uintptr_t addr[RELEASE_BATCH];
         size_t len[RELEASE_BATCH];
         unsigned k = 0;
@@ -728,7 +729,7 @@ size_t huge_release(size_t want)
             len[k++] = bytes;
             got += bytes;
         }
-        pthread_mutex_unlock(&a->lock);
+        arena_unlock(a);
         for (unsigned j = 0; j < k; j++)
             os_unmap((void *)addr[j], len[j]);
         if (k == RELEASE_BATCH)
@@ -830,7 +831,7 @@ void huge_free(struct span *s)
 {
     struct arena *a = s->arena;
     size_t cold = cold_tail(s);
-    pthread_mutex_lock(&a->lock);
+    arena_lock(a);
     a->stats.active_pages -= s->npages;
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
@@ -853,7 +854,7 @@ void huge_free(struct span *s)
      * faults; only a wave of frees beyond the demand goes at once. */
     run_insert(a, s);
     decay_wave(a);
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     decay_poke_if_needed();
     decay_tick(a);
 }
@@ -864,7 +865,8 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
     size_t old_run = span_bytes(s), new_run = run_size_for(new_usize);
     size_t old_usize = s->usize;
     bool ok = false, fresh_zero = false;
-    pthread_mutex_lock(&a->lock);
+    if (!arena_lock_or_try(a))
+        return false; /* a signal handler inside a's lock: the caller moves the block */
     if (new_run == old_run) {
         ok = true;
     } else if (new_run < old_run) {
@@ -909,7 +911,7 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
             a->huge_req_max = a->huge_req_pages;
         s->req_pages = req;
     }
-    pthread_mutex_unlock(&a->lock);
+    arena_unlock(a);
     if (ok && zero && new_usize > old_usize) {
         /* The old run's slack may hold old data; pages taken from a clean run
          * already read zero, so zeroing stops where they begin. */

@@ -103,9 +103,9 @@ void stats_arena_sum(unsigned i, struct arena_stats *out)
         struct arena *a = arenas[k];
         if (!a)
             continue;
-        pthread_mutex_lock(&a->lock);
+        arena_lock(a);
         arena_stats_add(out, &a->stats);
-        pthread_mutex_unlock(&a->lock);
+        arena_unlock(a);
     }
 }
 
@@ -149,9 +149,9 @@ uint64_t stats_refresh(void)
         struct bin_stats bins[NSMALL];
         struct arena_stats one;
         arena_bin_stats(a, bins);
-        pthread_mutex_lock(&a->lock);
+        arena_lock(a);
         one = a->stats;
-        pthread_mutex_unlock(&a->lock);
+        arena_unlock(a);
         pthread_mutex_lock(&stats_lock);
         a->snap = one;
         memcpy(a->snap_bins, bins, sizeof(bins));

@@ -20,15 +20,12 @@
 #include "check.h"
 
 #include "arena.h"
-#include "arena_locks.h"
 #include "defer.h"
-#include "os.h"
 #include "prof.h"
 #include "prof_stats.h"
+#include "signal_in_lock.h"
 
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *malloc_conf = "prof:true,lg_prof_sample:0,prof_stats:true,prof_prefix:,"
                           "background_thread:false";
@@ -49,8 +46,7 @@ static void capture(void *opaque, const char *s)
 
 void (*malloc_message)(void *, const char *) = capture;
 
-static struct os_ops real;
-static volatile int armed, fired;
+static volatile int fired;
 static uint64_t *deallocp;
 
 enum { NVICTIM = 3 };
@@ -76,15 +72,6 @@ static uint64_t live_sampled_bytes_direct(void)
     return sum;
 }
 
-static int w_map(size_t size, void **out)
-{
-    if (armed && arenas_locked() != 0) {
-        armed = 0;
-        raise(SIGUSR1); /* the handler runs now, on this thread, lock held */
-    }
-    return real.map(size, out);
-}
-
 static void handler(int sig)
 {
     (void)sig;
@@ -99,15 +86,6 @@ static void handler(int sig)
     fired = 1;
 }
 
-static void alarm_handler(int sig)
-{
-    (void)sig;
-    static const char msg[] =
-        "defer_signal: the handler's free hung (deadlock under the arena lock)\n";
-    (void)!write(2, msg, sizeof(msg) - 1);
-    _exit(1);
-}
-
 int main(void)
 {
     bool on = false;
@@ -117,12 +95,8 @@ int main(void)
     sz = sizeof(deallocp);
     CHECK_I(mallctl("thread.deallocatedp", &deallocp, &sz, NULL, 0), ==, 0);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = handler;
-    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
-    sa.sa_handler = alarm_handler;
-    CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
+    sil_install(SIGUSR1, handler,
+                "defer_signal: the handler's free hung (deadlock under the arena lock)\n");
 
     size_t usable = 0;
     for (int i = 0; i < NVICTIM; i++) {
@@ -137,23 +111,10 @@ int main(void)
     uint64_t dealloc0 = *deallocp;
     CHECK_U(live0, >=, NVICTIM);
 
-    /* Large blocks until one needs a fresh chunk: its mmap is made under
-     * the arena's lock, where the wrapper raises the signal. */
-    real = os_ops;
-    os_ops.map = w_map;
-    armed = 1;
-    alarm(10);
+    /* Large blocks until one needs a fresh chunk, whose mmap raises the signal. */
     enum { NFILL = 64 };
     void *fill[NFILL];
-    int nfill = 0;
-    while (!fired && nfill < NFILL) {
-        fill[nfill] = malloc(LARGE_MAX);
-        CHECK_NONNULL(fill[nfill]);
-        nfill++;
-    }
-    alarm(0);
-    armed = 0;
-    os_ops = real;
+    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL);
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d large mallocs", nfill);
 
     /* Inside the handler: deferred, nothing freed yet. */
