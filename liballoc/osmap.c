@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -15,6 +16,27 @@ struct osmap_range {
 };
 
 static pthread_mutex_t osmap_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Signals are blocked while osmap_lock is held: a signal handler that
+ * allocates may map (osmap_add, under an arena lock or base's), and would
+ * wait for the lock its own thread holds, forever (lock_depth.h cannot let
+ * it go elsewhere: every mapping takes this lock). The handler runs at the
+ * release instead. Two sigprocmask calls beside each mmap or munmap. */
+static void osmap_lock_take(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+    pthread_mutex_lock(&osmap_lock);
+}
+
+static void osmap_lock_drop(const sigset_t *old)
+{
+    pthread_mutex_unlock(&osmap_lock);
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* The holder's mask for the held sections (osmap_hold, fork). osmap_lock. */
+static sigset_t held_mask;
 static struct osmap_range *ranges; /* sorted by start, disjoint, never adjacent */
 static size_t nranges, cap;        /* entries used / available */
 static size_t mapped_bytes;        /* sum of the ranges */
@@ -99,7 +121,8 @@ void osmap_add(uintptr_t addr, size_t size)
     if (size == 0)
         return;
     uintptr_t end = addr + size;
-    pthread_mutex_lock(&osmap_lock);
+    sigset_t old;
+    osmap_lock_take(&old);
     /* A mapping placed over registered space (MAP_FIXED, mremap) replaced
      * it: never count those bytes twice. */
     remove_locked(addr, end);
@@ -128,20 +151,31 @@ void osmap_add(uintptr_t addr, size_t size)
     }
     mapped_bytes += size;
 out:
-    pthread_mutex_unlock(&osmap_lock);
+    osmap_lock_drop(&old);
 }
 
 void osmap_remove(uintptr_t addr, size_t size)
 {
     if (size == 0)
         return;
-    pthread_mutex_lock(&osmap_lock);
+    sigset_t old;
+    osmap_lock_take(&old);
     remove_locked(addr, addr + size);
-    pthread_mutex_unlock(&osmap_lock);
+    osmap_lock_drop(&old);
 }
 
-void osmap_hold(void) { pthread_mutex_lock(&osmap_lock); }
-void osmap_release(void) { pthread_mutex_unlock(&osmap_lock); }
+void osmap_hold(void)
+{
+    sigset_t old;
+    osmap_lock_take(&old);
+    held_mask = old;
+}
+
+void osmap_release(void)
+{
+    sigset_t old = held_mask;
+    osmap_lock_drop(&old);
+}
 
 void osmap_remove_held(uintptr_t addr, size_t size)
 {
@@ -159,7 +193,8 @@ static uint64_t sample_rng = 0x9e3779b97f4a7c15ULL; /* xorshift state (osmap_loc
 size_t osmap_resident(void)
 {
     size_t total = 0;
-    pthread_mutex_lock(&osmap_lock);
+    sigset_t old;
+    osmap_lock_take(&old);
     if (incomplete) {
         total = SIZE_MAX;
         goto out;
@@ -202,18 +237,23 @@ size_t osmap_resident(void)
     if (scanned)
         total = (size_t)((double)found / (double)scanned * (double)mapped_bytes) & ~PAGE_MASK;
 out:
-    pthread_mutex_unlock(&osmap_lock);
+    osmap_lock_drop(&old);
     return total;
 }
 
 size_t osmap_mapped(void)
 {
-    pthread_mutex_lock(&osmap_lock);
+    sigset_t old;
+    osmap_lock_take(&old);
     size_t v = mapped_bytes;
-    pthread_mutex_unlock(&osmap_lock);
+    osmap_lock_drop(&old);
     return v;
 }
 
-void osmap_prefork(void) { pthread_mutex_lock(&osmap_lock); }
-void osmap_postfork_parent(void) { pthread_mutex_unlock(&osmap_lock); }
-void osmap_postfork_child(void) { pthread_mutex_init(&osmap_lock, NULL); }
+void osmap_prefork(void) { osmap_hold(); }
+void osmap_postfork_parent(void) { osmap_release(); }
+void osmap_postfork_child(void)
+{
+    pthread_mutex_init(&osmap_lock, NULL);
+    pthread_sigmask(SIG_SETMASK, &held_mask, NULL);
+}
