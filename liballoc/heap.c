@@ -465,6 +465,38 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
  * its lock, so they are counted in, and served by, the arena asked for. */
 static void *shared_alloc_small_locked(unsigned cls, struct arena *a);
 
+/* Shared heap locks (an arena's shared_lock) this thread holds: a signal
+ * handler that interrupted it inside one must not wait for one (the lock
+ * may be its own thread's), as for the locks lock_depth.h counts. Kept
+ * apart from lock_depth: the arena lock is taken under the shared lock,
+ * and must be waited for there. */
+static __thread unsigned shared_held __attribute__((tls_model("initial-exec")));
+
+static void shared_lock(struct arena *a)
+{
+    shared_held++;
+    atomic_signal_fence(memory_order_seq_cst);
+    pthread_mutex_lock(&a->shared_lock);
+}
+
+static bool shared_trylock(struct arena *a)
+{
+    shared_held++;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (pthread_mutex_trylock(&a->shared_lock) == 0)
+        return true;
+    atomic_signal_fence(memory_order_seq_cst);
+    shared_held--;
+    return false;
+}
+
+static void shared_unlock(struct arena *a)
+{
+    pthread_mutex_unlock(&a->shared_lock);
+    atomic_signal_fence(memory_order_seq_cst);
+    shared_held--;
+}
+
 static void *shared_alloc_small(size_t usize, struct arena *a)
 {
     unsigned cls = sizeclass_small_index(usize);
@@ -472,8 +504,27 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
      * of address space under RLIMIT_AS) and a caller came on anyway. */
     if (!a && !(a = arena_get(0)))
         return NULL;
-    pthread_mutex_lock(&a->shared_lock);
-    return shared_alloc_small_locked(cls, a);
+    if (likely(shared_held == 0 && !lock_reentered())) {
+        shared_lock(a);
+        return shared_alloc_small_locked(cls, a);
+    }
+    /* A signal handler that interrupted this thread inside a shared heap's
+     * or an arena's lock: only try, a's shared heap, then any other's (a
+     * new automatic arena's if narenas leaves room), else ENOMEM. */
+    if (shared_trylock(a))
+        return shared_alloc_small_locked(cls, a);
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (b && b != a && shared_trylock(b))
+            return shared_alloc_small_locked(cls, b);
+    }
+    for (unsigned i = 0; i < arena_count; i++) {
+        struct arena *b;
+        if (!__atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) && (b = arena_get(i)) && shared_trylock(b))
+            return shared_alloc_small_locked(cls, b);
+    }
+    return NULL;
 }
 
 /* The rest of shared_alloc_small, a->shared_lock held; drops it. */
@@ -491,7 +542,7 @@ static void *shared_alloc_small_locked(unsigned cls, struct arena *a)
         a->shared = sh;
     }
     void *p = sh ? alloc_from_page(sh, cls) : NULL;
-    pthread_mutex_unlock(&a->shared_lock);
+    shared_unlock(a);
     return p;
 }
 
@@ -510,7 +561,7 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
      * held by this very thread, interrupted by a signal handler that
      * allocates (in a sampled free, or inside arena_page_alloc). */
     struct arena *a = h->arena ? h->arena : arena_get(0);
-    if (lock_reentered() || pthread_mutex_trylock(&a->shared_lock) != 0)
+    if (lock_reentered() || !shared_trylock(a))
         return p;
     void *q = shared_alloc_small_locked(sizeclass_small_index(usize), a);
     if (!q)
@@ -1333,12 +1384,12 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
             /* A cache-less block goes straight back to its arena's shared heap,
              * as jemalloc frees to the arena bin: counts stay exact. */
             struct arena *oa = owner->arena;
-            pthread_mutex_lock(&oa->shared_lock);
+            shared_lock(oa);
             bool still = (atomic_load_explicit(&s->owner_tag, memory_order_relaxed) &
                           ~SPAN_TAG_MASK) == (uintptr_t)owner;
             if (still)
                 free_owned(owner, s, p);
-            pthread_mutex_unlock(&oa->shared_lock);
+            shared_unlock(oa);
             if (still) {
                 note_free_event(h, 0);
                 return;

@@ -62,7 +62,7 @@ static void sil_install(int sig, void (*handler)(int), const char *hang_msg)
  * handler of sig, sil_install) or max; the blocks stay allocated. An alarm
  * after 10 s catches a handler that hangs. Returns how many were
  * allocated; *fired says whether the signal came. */
-static int sil_fill_until_signal(int sig, volatile int *fired, void **fill, int max)
+static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fill, int max)
 {
     sil_sig = sig;
     sil_real = os_ops;
