@@ -707,9 +707,10 @@ size_t huge_release(size_t want)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n && got < want; i++) {
         struct arena *a = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (!a)
+        /* A signal handler whose mapping the kernel refused: an arena
+         * busy now may be held by its own thread (lock_depth.h). */
+        if (!a || !arena_lock_or_try(a))
             continue;
-        arena_lock(a);
         uintptr_t addr[RELEASE_BATCH];
         size_t len[RELEASE_BATCH];
         unsigned k = 0;
