@@ -875,7 +875,11 @@ static void heap_tick(struct heap *h, bool on_free, size_t size)
      * on both sides, whatever the recent pace. Each side adapts its own
      * interval, so a fast wave of frees does not slow the allocation side's
      * ticks (or the reverse). */
-    bool nudged = atomic_load_explicit(&h->nudge, memory_order_relaxed) &&
+    /* A signal handler inside an allocator lock (lock_depth.h) does no
+     * upkeep: collecting pages and flushing caches wait for arena locks,
+     * perhaps its own thread's. The next tick does it. */
+    bool reentered = lock_reentered();
+    bool nudged = !reentered && atomic_load_explicit(&h->nudge, memory_order_relaxed) &&
                   atomic_exchange_explicit(&h->nudge, 0, memory_order_relaxed);
     uint64_t now = decay_now(), dt = now - h->last_tick_ns;
     uint64_t *bytes = on_free ? &h->free_tick_bytes : &h->tick_bytes;
@@ -888,7 +892,7 @@ static void heap_tick(struct heap *h, bool on_free, size_t size)
         *bytes = TICK_MIN_BYTES;
     else if (dt < 1000000 && *bytes < max)
         *bytes *= 2;
-    if (nudged || dt >= 1000000) {
+    if (!reentered && (nudged || dt >= 1000000)) {
         h->last_tick_ns = now;
         /* The sweeper asked (sweep_mark set): collect our remote frees. */
         if (nudged && atomic_load_explicit(&h->sweep_mark, memory_order_relaxed) &&

@@ -217,6 +217,11 @@ void tcache_large_tick(struct heap *h)
 
 void tcache_large_gc(struct heap *h)
 {
+    /* A signal handler inside an arena lock (lock_depth.h): the flush
+     * waits for the cached blocks' arena locks, perhaps its own thread's.
+     * The next pass releases them. */
+    if (lock_reentered())
+        return;
     struct lcache_out out = {0};
     lcache_gc(&h->large, &out);
     lcache_out_flush(&out);
