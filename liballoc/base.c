@@ -10,6 +10,22 @@
 
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
 static uintptr_t base_cur, base_end;
+/* The calling thread holds (or waits for) base_lock; set before the wait. */
+static __thread bool base_held __attribute__((tls_model("initial-exec")));
+
+static void base_lock_take(void)
+{
+    base_held = true;
+    atomic_signal_fence(memory_order_seq_cst);
+    lock_counted(&base_lock);
+}
+
+static void base_lock_drop(void)
+{
+    unlock_counted(&base_lock);
+    atomic_signal_fence(memory_order_seq_cst);
+    base_held = false;
+}
 static _Atomic size_t base_total;
 
 void *base_alloc(size_t size, size_t align)
@@ -30,10 +46,11 @@ void *base_alloc(size_t size, size_t align)
         atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
         return m;
     }
-    /* Called under an arena's lock or the arena list's at most: a deeper
-     * count is a signal handler, perhaps inside this very lock. */
-    if (!lock_or_try_nested(&base_lock, 1))
+    /* A signal handler that interrupted this thread inside base_alloc (or
+     * base_add_block) would wait for its own thread: NULL instead. */
+    if (base_held)
         return NULL;
+    base_lock_take();
     uintptr_t p = ALIGN_UP(base_cur, align);
     /* A request of a page or less that would straddle a page boundary
      * starts on the next page: the skipped bytes are never written (not
@@ -54,17 +71,17 @@ void *base_alloc(size_t size, size_t align)
     base_cur = p + size;
     ret = (void *)p;
 out:
-    unlock_counted(&base_lock);
+    base_lock_drop();
     return ret;
 }
 
 void base_add_block(void *mem, size_t size)
 {
-    lock_counted(&base_lock);
+    base_lock_take();
     atomic_fetch_add_explicit(&base_total, size, memory_order_relaxed);
     base_cur = (uintptr_t)mem;
     base_end = base_cur + size;
-    unlock_counted(&base_lock);
+    base_lock_drop();
 }
 
 size_t base_mapped(void)

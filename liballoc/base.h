@@ -12,9 +12,8 @@
 #include "config.h"
 
 /* Zeroed memory of size bytes aligned to align (<= PAGE), or NULL (no
- * mapping, or a signal handler that found the lock busy: lock_depth.h). A
- * request of a page or less lies within one page (base.c). Thread-safe;
- * callers may hold one arena's lock or the arena list's. */
+ * mapping, or a signal handler that interrupted this thread inside base). A
+ * request of a page or less lies within one page (base.c). Thread-safe. */
 void *base_alloc(size_t size, size_t align);
 /* Give base a block of zeroed memory the allocator already holds (mem,
  * size bytes, page-aligned), when the kernel refused base a mapping

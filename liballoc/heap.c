@@ -586,12 +586,25 @@ static void heap_set_next_event(struct heap *h);
 
 static struct heap *heap_create_marked(void);
 
+/* The calling thread is creating its heap (heap_create). */
+static __thread bool heap_creating __attribute__((tls_model("initial-exec")));
+
 /* heaps_lock, stats and profiler registration: marked for defer.h (a
- * thread's first call may come through a path that is not, heap_get). */
+ * thread's first call may come through a path that is not, heap_get).
+ * A signal handler that interrupted this thread's own heap creation gets
+ * no heap (NULL: its calls are served cache-less, from a shared heap):
+ * creation holds heaps_lock, the arena list's lock or base's, which the
+ * handler's own creation would wait for, forever. */
 static struct heap *heap_create(void)
 {
+    if (heap_creating)
+        return NULL;
     defer_enter();
+    heap_creating = true;
+    atomic_signal_fence(memory_order_seq_cst);
     struct heap *h = heap_create_marked();
+    atomic_signal_fence(memory_order_seq_cst);
+    heap_creating = false;
     defer_leave();
     return h;
 }

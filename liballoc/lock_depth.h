@@ -5,11 +5,11 @@
  * lock_depth counts them per thread, raised before a wait and lowered
  * after the release. The allocation paths that take an arena's lock
  * (arena_lock_for_alloc, the resizes in place, decay ticks, a sample's
- * relocation) are entered with no counted lock held, and base_alloc under
- * one at most; a call that finds more runs inside a signal handler (or
- * other reentry) that interrupted this thread in one of those critical
- * sections: waiting for such a lock there could wait for the thread
- * itself, forever. So the allocation paths only try the lock
+ * relocation) are entered with no counted lock held; a call that finds
+ * one runs inside a signal handler (or other reentry) that interrupted
+ * this thread in one of those critical sections: waiting for such a lock
+ * there could wait for the thread itself, forever. (base_alloc, called
+ * under an arena's lock, keeps its own per-thread flag: base.c.) So the allocation paths only try the lock
  * then (lock_or_try) and serve elsewhere or fail with ENOMEM
  * (arena_lock_for_alloc), optional work (decay ticks, a sample's
  * relocation) is skipped, and frees are deferred anyway (defer.h). POSIX
@@ -62,24 +62,15 @@ static inline void unlock_counted(pthread_mutex_t *m)
     lock_depth--;
 }
 
-/* Take m, waiting for it, unless the thread holds more than `nested`
- * counted locks: then only try. `nested` is how many its legitimate
- * callers may hold (base_lock is taken under an arena's lock or the arena
- * list's: 1); more means a signal handler interrupted the thread inside
- * one. True if m is held. */
-static inline bool lock_or_try_nested(pthread_mutex_t *m, unsigned nested)
+/* Take m, waiting for it, unless lock_reentered(): then only try. True if
+ * m is held. */
+static inline bool lock_or_try(pthread_mutex_t *m)
 {
-    if (__builtin_expect(lock_depth <= nested, 1)) {
+    if (__builtin_expect(!lock_reentered(), 1)) {
         lock_counted(m);
         return true;
     }
     return trylock_counted(m);
-}
-
-/* lock_or_try_nested for a lock no counted lock is held around. */
-static inline bool lock_or_try(pthread_mutex_t *m)
-{
-    return lock_or_try_nested(m, 0);
 }
 
 #endif
