@@ -80,7 +80,10 @@ fn epoch_refreshes_stats() {
     let e2 = epoch::advance().unwrap();
     assert!(e2 > e1);
     let grown = stats::allocated().unwrap();
-    assert!(grown >= base + (32 << 20), "allocated {} -> {}", base, grown);
+    // Process-wide: the other tests of this binary run on other threads
+    // and free their own blocks meanwhile (32 bytes short was seen), so
+    // the vector's 32 MiB is checked to within 1 MiB.
+    assert!(grown >= base + (31 << 20), "allocated {} -> {}", base, grown);
     assert!(stats::active().unwrap() >= grown);
     assert!(stats::resident().unwrap() >= 32 << 20);
     assert!(stats::mapped().unwrap() >= stats::active().unwrap());
