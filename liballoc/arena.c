@@ -529,24 +529,29 @@ static struct span *abandoned_pick(struct arena *a, unsigned cls)
     return NULL;
 }
 
+struct arena *arena_try_others(struct arena *skip, bool (*take)(struct arena *))
+{
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (b && b != skip && take(b))
+            return b;
+    }
+    for (unsigned i = 0; i < arena_count; i++) {
+        struct arena *b;
+        if (!__atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) && (b = arena_get(i)) && take(b))
+            return b;
+    }
+    return NULL;
+}
+
 struct arena *arena_lock_for_alloc(struct arena *a)
 {
     if (arena_lock_or_try(a))
         return a;
     /* A signal handler that interrupted this thread inside an allocator
      * lock (lock_depth.h), and a is busy, perhaps held by this thread. */
-    unsigned n = arena_total();
-    for (unsigned i = 0; i < n; i++) {
-        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (b && b != a && arena_trylock(b))
-            return b;
-    }
-    for (unsigned i = 0; i < arena_count; i++) {
-        struct arena *b;
-        if (!__atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) && (b = arena_get(i)) && arena_trylock(b))
-            return b;
-    }
-    return NULL;
+    return arena_try_others(a, arena_trylock);
 }
 
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)

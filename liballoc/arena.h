@@ -108,6 +108,10 @@ static inline bool arena_lock_or_try(struct arena *a) { return lock_or_try(&a->l
  * narenas leaves room, else NULL (the caller fails with ENOMEM). Returns
  * the arena locked. */
 struct arena *arena_lock_for_alloc(struct arena *a);
+/* For a signal handler whose arena is busy (lock_depth.h): the first arena
+ * other than skip for which take (a trylock) succeeds, created ones first,
+ * then a new automatic one if opt narenas leaves room; NULL if none. */
+struct arena *arena_try_others(struct arena *skip, bool (*take)(struct arena *));
 
 extern unsigned arena_count;                    /* arenas that may exist (opt narenas) */
 extern struct arena *arenas[ARENA_MAX];

@@ -472,30 +472,9 @@ static void *shared_alloc_small_locked(unsigned cls, struct arena *a);
  * and must be waited for there. */
 static __thread unsigned shared_held __attribute__((tls_model("initial-exec")));
 
-static void shared_lock(struct arena *a)
-{
-    shared_held++;
-    atomic_signal_fence(memory_order_seq_cst);
-    pthread_mutex_lock(&a->shared_lock);
-}
-
-static bool shared_trylock(struct arena *a)
-{
-    shared_held++;
-    atomic_signal_fence(memory_order_seq_cst);
-    if (pthread_mutex_trylock(&a->shared_lock) == 0)
-        return true;
-    atomic_signal_fence(memory_order_seq_cst);
-    shared_held--;
-    return false;
-}
-
-static void shared_unlock(struct arena *a)
-{
-    pthread_mutex_unlock(&a->shared_lock);
-    atomic_signal_fence(memory_order_seq_cst);
-    shared_held--;
-}
+static void shared_lock(struct arena *a) { lock_counted_in(&a->shared_lock, &shared_held); }
+static bool shared_trylock(struct arena *a) { return trylock_counted_in(&a->shared_lock, &shared_held); }
+static void shared_unlock(struct arena *a) { unlock_counted_in(&a->shared_lock, &shared_held); }
 
 static void *shared_alloc_small(size_t usize, struct arena *a)
 {
@@ -511,20 +490,9 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
     /* A signal handler that interrupted this thread inside a shared heap's
      * or an arena's lock: only try, a's shared heap, then any other's (a
      * new automatic arena's if narenas leaves room), else ENOMEM. */
-    if (shared_trylock(a))
-        return shared_alloc_small_locked(cls, a);
-    unsigned n = arena_total();
-    for (unsigned i = 0; i < n; i++) {
-        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (b && b != a && shared_trylock(b))
-            return shared_alloc_small_locked(cls, b);
-    }
-    for (unsigned i = 0; i < arena_count; i++) {
-        struct arena *b;
-        if (!__atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) && (b = arena_get(i)) && shared_trylock(b))
-            return shared_alloc_small_locked(cls, b);
-    }
-    return NULL;
+    if (!shared_trylock(a) && !(a = arena_try_others(a, shared_trylock)))
+        return NULL;
+    return shared_alloc_small_locked(cls, a);
 }
 
 /* The rest of shared_alloc_small, a->shared_lock held; drops it. */

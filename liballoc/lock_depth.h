@@ -36,31 +36,37 @@ static inline bool lock_reentered(void)
     return lock_depth != 0;
 }
 
-static inline void lock_counted(pthread_mutex_t *m)
+/* Take m, counted in *count (lock_depth, or a lock's own count: heap.c's
+ * shared heap locks). */
+static inline void lock_counted_in(pthread_mutex_t *m, unsigned *count)
 {
-    lock_depth++;
+    (*count)++;
     atomic_signal_fence(memory_order_seq_cst);
     pthread_mutex_lock(m);
 }
 
-/* Take m if it is free now; true if taken. */
-static inline bool trylock_counted(pthread_mutex_t *m)
+/* Take m if it is free now, counted in *count; true if taken. */
+static inline bool trylock_counted_in(pthread_mutex_t *m, unsigned *count)
 {
-    lock_depth++;
+    (*count)++;
     atomic_signal_fence(memory_order_seq_cst);
     if (pthread_mutex_trylock(m) == 0)
         return true;
     atomic_signal_fence(memory_order_seq_cst);
-    lock_depth--;
+    (*count)--;
     return false;
 }
 
-static inline void unlock_counted(pthread_mutex_t *m)
+static inline void unlock_counted_in(pthread_mutex_t *m, unsigned *count)
 {
     pthread_mutex_unlock(m);
     atomic_signal_fence(memory_order_seq_cst);
-    lock_depth--;
+    (*count)--;
 }
+
+static inline void lock_counted(pthread_mutex_t *m) { lock_counted_in(m, &lock_depth); }
+static inline bool trylock_counted(pthread_mutex_t *m) { return trylock_counted_in(m, &lock_depth); }
+static inline void unlock_counted(pthread_mutex_t *m) { unlock_counted_in(m, &lock_depth); }
 
 /* Take m, waiting for it, unless lock_reentered(): then only try. True if
  * m is held. */

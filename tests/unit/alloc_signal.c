@@ -39,13 +39,6 @@ static void *h_block[NOUT];
 static unsigned h_depth;
 static int h_kept;                  /* the realloc kept the old bytes */
 
-static struct arena *arena_of(void *p)
-{
-    uintptr_t v = rtree_get((uintptr_t)p);
-    struct span *s = rtree_value_span(v, (uintptr_t)p);
-    return s ? s->arena : NULL;
-}
-
 static void handler(int sig)
 {
     (void)sig;
@@ -54,7 +47,7 @@ static void handler(int sig)
         h_block[i] = malloc(out_size[i]);
         if (h_block[i]) {
             memset(h_block[i], 0x33, out_size[i]);
-            h_arena[i] = arena_of(h_block[i]);
+            h_arena[i] = sil_arena_of(h_block[i]);
         }
     }
     h_block[3] = realloc(moved_victim, out_size[3]);
@@ -62,7 +55,7 @@ static void handler(int sig)
         h_kept = ((unsigned char *)h_block[3])[0] == 0x5a &&
                  ((unsigned char *)h_block[3])[60 * 1024 - 1] == 0x5a;
         memset(h_block[3], 0x44, out_size[3]);
-        h_arena[3] = arena_of(h_block[3]);
+        h_arena[3] = sil_arena_of(h_block[3]);
     }
     for (int i = 0; i < NOUT; i++)
         free(h_block[i]); /* deferred: the thread is inside malloc's slow path */
@@ -77,13 +70,13 @@ int main(void)
     moved_victim = malloc(60 * 1024);
     CHECK_NONNULL(moved_victim);
     memset(moved_victim, 0x5a, 60 * 1024);
-    struct arena *home = arena_of(moved_victim);
+    struct arena *home = sil_arena_of(moved_victim);
     CHECK_NONNULL(home);
 
     /* Large blocks until one needs a fresh chunk, whose mmap raises the signal. */
     enum { NFILL = 64 };
     void *fill[NFILL];
-    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL);
+    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL, LARGE_MAX);
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d large mallocs", nfill);
     CHECK_MSG(sil_locked == home, "the lock held was not the thread's arena's");
 

@@ -56,7 +56,7 @@ int main(void)
     os_ops.map = refusing_map; /* sil_map wraps it */
     enum { NFILL = 64 };
     void *fill[NFILL];
-    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL);
+    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL, LARGE_MAX);
     os_ops.map = real_map;
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d large mallocs", nfill);
     CHECK_U(h_depth, >, 0);

@@ -30,13 +30,6 @@ static const size_t out_size[NOUT] = {24, 500, 3000};
 static void *h_block[NOUT];
 static struct arena *h_arena[NOUT];
 
-static struct arena *arena_of(void *p)
-{
-    uintptr_t v = rtree_get((uintptr_t)p);
-    struct span *s = rtree_value_span(v, (uintptr_t)p);
-    return s ? s->arena : NULL;
-}
-
 static void handler(int sig)
 {
     (void)sig;
@@ -44,7 +37,7 @@ static void handler(int sig)
         h_block[i] = malloc(out_size[i]);
         if (h_block[i]) {
             memset(h_block[i], 0x33, out_size[i]);
-            h_arena[i] = arena_of(h_block[i]);
+            h_arena[i] = sil_arena_of(h_block[i]);
         }
     }
     fired = 1;
@@ -56,27 +49,14 @@ int main(void)
                 "alloc_signal_shared: the handler's small malloc hung (shared heap lock)\n");
     void *first = malloc(2000);
     CHECK_NONNULL(first);
-    struct arena *home = arena_of(first);
+    struct arena *home = sil_arena_of(first);
     CHECK_NONNULL(home);
 
     /* 2000-byte blocks (the shared heap's pages) until one needs a fresh
      * chunk, whose mmap raises the signal. */
     enum { NFILL = 20000 };
     static void *fill[NFILL];
-    sil_sig = SIGUSR1;
-    sil_real = os_ops;
-    os_ops.map = sil_map;
-    sil_armed = 1;
-    alarm(10);
-    int n = 0;
-    while (!fired && n < NFILL) {
-        fill[n] = malloc(2000);
-        CHECK_NONNULL(fill[n]);
-        n++;
-    }
-    alarm(0);
-    sil_armed = 0;
-    os_ops = sil_real;
+    int n = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL, 2000);
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d small mallocs", n);
     CHECK_MSG(sil_locked == home, "the lock held was not the thread's arena's");
     for (int i = 0; i < NOUT; i++) {
@@ -94,7 +74,7 @@ int main(void)
     /* The shared heap that was locked serves as before. */
     void *again = malloc(out_size[1]);
     CHECK_NONNULL(again);
-    CHECK_MSG(arena_of(again) == home, "a later malloc left the thread's arena");
+    CHECK_MSG(sil_arena_of(again) == home, "a later malloc left the thread's arena");
     free(again);
     printf("ok: %d small mallocs, 3 small mallocs in a handler under the shared heap lock\n", n);
     return 0;

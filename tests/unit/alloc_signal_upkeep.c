@@ -65,7 +65,7 @@ int main(void)
 
     enum { NFILL = 64 };
     void *fill[NFILL];
-    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL);
+    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL, LARGE_MAX);
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d large mallocs", nfill);
     CHECK_NONNULL(h_block);
     CHECK_U(h_cached_before, >, 0);

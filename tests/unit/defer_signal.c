@@ -114,7 +114,7 @@ int main(void)
     /* Large blocks until one needs a fresh chunk, whose mmap raises the signal. */
     enum { NFILL = 64 };
     void *fill[NFILL];
-    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL);
+    int nfill = sil_fill_until_signal(SIGUSR1, &fired, fill, NFILL, LARGE_MAX);
     CHECK_MSG(fired, "no chunk was mapped under an arena lock in %d large mallocs", nfill);
 
     /* Inside the handler: deferred, nothing freed yet. */

@@ -14,6 +14,7 @@
 
 #include "arena_locks.h"
 #include "os.h"
+#include "rtree.h"
 #include "sizeclass.h"
 
 static struct os_ops sil_real;
@@ -58,11 +59,14 @@ static void sil_install(int sig, void (*handler)(int), const char *hang_msg)
     CHECK(sigaction(SIGALRM, &sa, NULL) == 0);
 }
 
-/* Allocate LARGE_MAX blocks into fill[0..max) until *fired (set by the
- * handler of sig, sil_install) or max; the blocks stay allocated. An alarm
- * after 10 s catches a handler that hangs. Returns how many were
- * allocated; *fired says whether the signal came. */
-static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fill, int max)
+/* Allocate blocks of size bytes into fill[0..max) until *fired (set by
+ * the handler of sig, sil_install) or max; the blocks stay allocated.
+ * LARGE_MAX blocks take chunks from the arena under its lock; small ones
+ * do under tcache:false (the shared heap's pages). An alarm after 10 s
+ * catches a handler that hangs. Returns how many were allocated; *fired
+ * says whether the signal came. */
+static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fill, int max,
+                                        size_t size)
 {
     sil_sig = sig;
     sil_real = os_ops;
@@ -71,7 +75,7 @@ static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fil
     alarm(10);
     int n = 0;
     while (!*fired && n < max) {
-        fill[n] = malloc(LARGE_MAX);
+        fill[n] = malloc(size);
         CHECK_NONNULL(fill[n]);
         n++;
     }
@@ -79,6 +83,14 @@ static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fil
     sil_armed = 0;
     os_ops = sil_real;
     return n;
+}
+
+/* The arena block p came from (NULL if not ours). */
+static inline struct arena *sil_arena_of(void *p)
+{
+    uintptr_t v = rtree_get((uintptr_t)p);
+    struct span *s = rtree_value_span(v, (uintptr_t)p);
+    return s ? s->arena : NULL;
 }
 
 #endif
