@@ -933,6 +933,11 @@ void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
     return event_run(h, p, size, usize, usize);
 }
 
+void *heap_event_small(size_t size, struct heap *h, void *p, size_t usize)
+{
+    return event_run(h, p, size, usize, usize);
+}
+
 static NOINLINE void *large_hit_event(struct heap *h, void *p, size_t size, size_t usize)
 {
     return event_run(h, p, size, usize, 0);
@@ -1036,7 +1041,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
 
 /* The allocation slow paths take arena, shared-heap and full-page locks:
  * marked for the frees of a signal handler that interrupts them (defer.h). */
-void *heap_alloc_small_slow(struct heap *h, size_t size)
+void *heap_alloc_small_slow(size_t size, struct heap *h)
 {
     defer_enter();
     void *p = alloc_small_slow(h, size);
@@ -1063,7 +1068,7 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
  * counts every byte. */
 #define LCACHE_TICK_SHARE DECAY_TICK_CALLS
 
-void *heap_alloc_large(struct heap *h, size_t size)
+void *heap_alloc_large(size_t size, struct heap *h)
 {
     /* heap_empty's tcache is false: a thread's first call goes the general way. */
     if (size <= tcache_large_max && h->tcache) {

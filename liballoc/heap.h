@@ -67,7 +67,7 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 29 instructions on a thread-cache hit with no event (TLS load,
+ *   malloc: 28 instructions on a thread-cache hit with no event (TLS load,
  *     size test, class table lookup, pop, a prefetch of the new head's
  *     line (the next pop reads its link), used/nmalloc/allocated updates,
  *     one compare against next_event for sampling and decay ticks). The
@@ -75,9 +75,11 @@
  *     with the page's carved range instead of NULL (it came from a link a
  *     write after free may have changed; 2 more) and the free mark cleared
  *     (one store at offset 8, every class has that word: 1). 25 before the
- *     checks. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
+ *     checks. The slow paths it tail-calls take size first, as malloc does
+ *     (heap_alloc_small_slow, heap_event_small, heap_alloc_large): no
+ *     register move before the jump. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 38 instructions for a local free of an unsampled small block
+ *   free: 37 instructions for a local free of an unsampled small block
  *     whose page stays in use (the page's slab span from the two-level
  *     pagemap (pagemap.h: no NULL leaf, one test for "a slab page"; 42
  *     through the rtree and the chunk's page map), owner compare, the
@@ -85,21 +87,21 @@
  *     against free_next for the free-side decay event). The checks are 9
  *     of them: the block-boundary test (offset from the span's start, a
  *     multiply, one compare: misuse_slab_block_ok; 5) and the free mark
- *     (one lea computes it, compare, store; 4): 29 without them.
+ *     (one lea computes it, compare, store; 4): 28 without them.
  *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
  *     double or interior free detectable before it corrupts a free list
  *     (docs/misuse.md has their cost on the benchmarks,
  *     bench/check_cost measures it);
- *   free (remote): 78 instructions for a small block of a page another
+ *   free (remote): 77 instructions for a small block of a page another
  *     live thread heap uses (not full, not sampled): free's lookup and
  *     owner compare, then heap_free_span_slow's block checks, the page's
  *     flags and one compare-and-swap pushing it on the page's thread_free
  *     (page_free_remote_fast), the deallocated add and the free-side event
  *     compare, in a function that saves no register (146 through
  *     free_live and page_free_remote; mimalloc 2.0: 73);
- *   malloc (large, cached): 119 instructions, free (large, cached): 151
+ *   malloc (large, cached): 118 instructions, free (large, cached): 152
  *     (the pagemap's miss, then the rtree), for a 64 KiB block the
  *     thread's cache of large blocks (tcache.h) serves and keeps (184 and 208 through heap_alloc_general and
  *     free_live; mimalloc 2.0: 159 and 94).
@@ -177,16 +179,22 @@ extern struct heap heap_empty;
 extern struct span span_empty;
 extern __thread struct heap *heap_tls __attribute__((tls_model("initial-exec")));
 
-void *heap_alloc_small_slow(struct heap *h, size_t size) NOINLINE;
+/* malloc's small slow path. size comes first, as in malloc's own
+ * arguments: the fast path's tail call then moves no register (size stays
+ * in the first). */
+void *heap_alloc_small_slow(size_t size, struct heap *h) NOINLINE;
 /* Sampling and decay-tick events for block p of size (requested) bytes.
  * Returns the block to hand out: p, or another block of the same class when
  * the profiler sampled p (heap_sample_relocate), so callers fill the block
  * (zero, junk) after this call, never before. */
 void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
+/* heap_event with size first, for malloc's small fast path (no register
+ * moves before its tail call, as heap_alloc_small_slow). */
+void *heap_event_small(size_t size, struct heap *h, void *p, size_t usize) NOINLINE;
 /* malloc of size bytes above SMALL_MAX: a hit in the thread's cache of
  * large blocks (tcache.h) without heap_alloc_general's steps (no arena is
  * involved), else heap_alloc_general. Owner thread. */
-void *heap_alloc_large(struct heap *h, size_t size) NOINLINE;
+void *heap_alloc_large(size_t size, struct heap *h) NOINLINE;
 /* Allocate usize bytes (any class) at alignment align, zeroed if asked. */
 void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, bool no_tcache,
                          struct arena *arena);
@@ -288,10 +296,10 @@ ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
 }
 
 /* malloc's fast path for a small size; a miss (no free block, or a head to
- * check) is a tail call of miss(h, size), heap_alloc_small_slow or a
+ * check) is a tail call of miss(size, h), heap_alloc_small_slow or a
  * caller's variant of it (operator new's, which never returns NULL). */
 ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
-                                        void *(*miss)(struct heap *, size_t))
+                                        void *(*miss)(size_t, struct heap *))
 {
     struct span *pg = h->pages[sizeclass_small_index(size)];
     void *b = pg->free;
@@ -300,7 +308,7 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
      * the slow path, which tells them apart. So no pointer from a link is
      * followed or handed out unchecked. */
     if (unlikely(config_misuse ? (uintptr_t)b - pg->start >= pg->limit : b == NULL))
-        return miss(h, size);
+        return miss(size, h);
     void *next = misuse_link_decode(*(uintptr_t *)b, h->link_key, h->link_inv);
     pg->free = next;
     /* The next malloc of this class reads next's link: start that load
@@ -313,7 +321,7 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
     uint64_t a = h->allocated + pg->block_size;
     h->allocated = a;
     if (unlikely(a >= h->next_event))
-        return heap_event(h, b, size, pg->block_size);
+        return heap_event_small(size, h, b, pg->block_size);
     return b;
 }
 
