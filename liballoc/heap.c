@@ -1218,9 +1218,16 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
  * (page_free_remote_fast leaves no free mark on the block). */
 static inline bool free_remote_fast(struct heap *h, struct span *s, void *p, uintptr_t tag)
 {
-    if ((tag & SPAN_TAG_MASK) || tag == 0 || tag == (uintptr_t)h || h == &heap_empty ||
-        defer_busy() || atomic_load_explicit(&s->nsampled, memory_order_relaxed) ||
-        !page_free_remote_fast(s, p))
+    /* One test per condition: gcc otherwise computes tag == 0 || tag == h
+     * with two setcc and an or (two instructions more). */
+    if (tag & SPAN_TAG_MASK)
+        return false;
+    if (unlikely(tag == 0))
+        return false;
+    if (unlikely(tag == (uintptr_t)h))
+        return false;
+    if (h == &heap_empty || defer_busy() ||
+        atomic_load_explicit(&s->nsampled, memory_order_relaxed) || !page_free_remote_fast(s, p))
         return false;
     uint64_t d = h->deallocated + s->block_size;
     h->deallocated = d;

@@ -94,7 +94,7 @@
  *     double or interior free detectable before it corrupts a free list
  *     (docs/misuse.md has their cost on the benchmarks,
  *     bench/check_cost measures it);
- *   free (remote): 77 instructions for a small block of a page another
+ *   free (remote): 75 instructions for a small block of a page another
  *     live thread heap uses (not full, not sampled): free's lookup and
  *     owner compare, then heap_free_span_slow's block checks, the page's
  *     flags and one compare-and-swap pushing it on the page's thread_free
