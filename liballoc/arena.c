@@ -311,8 +311,10 @@ static struct chunk *chunk_recycled[ARENA_MAX];
  * system call; *dirty says its pages were not clean); else free huge runs
  * of every arena go back to the kernel and the mapping is tried again, as
  * long as there are some. a->lock held on entry and on return, dropped
- * around the second step (span_alloc searches the bins again after). 0 or
- * an errno. */
+ * around the second step (span_alloc searches the bins again after),
+ * except in a signal handler inside an allocator lock (lock_depth.h):
+ * retaking it could wait forever, so it keeps the lock and huge_release
+ * only tries the other arenas'. 0 or an errno. */
 static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
 {
     uintptr_t addr;
@@ -322,12 +324,15 @@ static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
     }
     *dirty = false;
     int err = ENOMEM;
-    arena_unlock(a);
+    bool keep = lock_reentered_past(1); /* more than a's own lock */
+    if (!keep)
+        arena_unlock(a);
     /* Twice a chunk: room for os_map_aligned's over-mapping. */
     while (huge_release(2 * CHUNK) > 0)
         if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
             break;
-    arena_lock(a);
+    if (!keep)
+        arena_lock(a);
     return err;
 }
 
