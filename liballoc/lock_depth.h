@@ -18,7 +18,8 @@
  * trying and wait to retake it (around a mapping: huge.c's region_new,
  * arena.c's chunk_reclaim): a thread that took it meanwhile may wait for
  * the lock the handler's own thread holds (base's, under an arena's
- * lock); it keeps the lock across the system call instead. POSIX
+ * lock); it keeps the lock across the system call instead. The arena
+ * list's thread counts take no lock (arena_choose). POSIX
  * does not make malloc async-signal-safe; this keeps a handler's
  * allocation from hanging, not from failing when everything is busy.
  *
