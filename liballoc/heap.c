@@ -561,8 +561,10 @@ static __thread bool heap_creating __attribute__((tls_model("initial-exec")));
  * thread's first call may come through a path that is not, heap_get).
  * A signal handler that interrupted this thread's own heap creation gets
  * no heap (NULL: its calls are served cache-less, from a shared heap):
- * creation holds heaps_lock, the arena list's lock or base's, which the
- * handler's own creation would wait for, forever. */
+ * creation holds heaps_lock (which the handler's own creation would wait
+ * for, forever), the arena list's lock or base's, and a heap the handler
+ * created (a recycled one) would be replaced by the thread's own, lost
+ * with its thread count (unit/alloc_signal_create). */
 static struct heap *heap_create(void)
 {
     if (heap_creating)
