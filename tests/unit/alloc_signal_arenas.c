@@ -73,13 +73,7 @@ static int create_until_fired(void)
     fired = 0;
     armed = 1;
     alarm(10);
-    int n = 0;
-    while (!fired && n < ARENA_MAX / 4) {
-        unsigned idx;
-        size_t sz = sizeof(idx);
-        CHECK(mallctl("arenas.create", &idx, &sz, NULL, 0) == 0);
-        n++;
-    }
+    int n = sil_create_arenas_until(&fired, ARENA_MAX / 4);
     alarm(0);
     armed = 0;
     return n;

@@ -155,13 +155,7 @@ int main(void)
         h_maps = h_held = 0;
         armed = 1;
         alarm(10);
-        int n = 0;
-        while (!fired && n < ARENA_MAX / 4) {
-            unsigned idx;
-            size_t sz = sizeof(idx);
-            CHECK(mallctl("arenas.create", &idx, &sz, NULL, 0) == 0);
-            n++;
-        }
+        int n = sil_create_arenas_until(&fired, ARENA_MAX / 4);
         CHECK_MSG(fired, "phase %d: base mapped no block in %d arenas.create", ph, n);
         while (u_go[ph] && !u_done[ph])
             usleep(100);
