@@ -311,8 +311,10 @@ static struct chunk *chunk_recycled[ARENA_MAX];
  * system call; *dirty says its pages were not clean); else free huge runs
  * of every arena go back to the kernel and the mapping is tried again, as
  * long as there are some. a->lock held on entry and on return, dropped
- * around the second step (span_alloc searches the bins again after). 0 or
- * an errno. */
+ * around the second step (span_alloc searches the bins again after),
+ * except in a signal handler inside an allocator lock (lock_depth.h):
+ * retaking it could wait forever, so it keeps the lock and huge_release
+ * only tries the other arenas'. 0 or an errno. */
 static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
 {
     uintptr_t addr;
@@ -322,12 +324,15 @@ static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
     }
     *dirty = false;
     int err = ENOMEM;
-    arena_unlock(a);
+    bool keep = lock_reentered_past(1); /* more than a's own lock */
+    if (!keep)
+        arena_unlock(a);
     /* Twice a chunk: room for os_map_aligned's over-mapping. */
     while (huge_release(2 * CHUNK) > 0)
         if ((err = os_map_aligned(CHUNK, CHUNK, mem)) == 0)
             break;
-    arena_lock(a);
+    if (!keep)
+        arena_lock(a);
     return err;
 }
 
@@ -971,11 +976,15 @@ struct arena *arena_choose(void)
     }
     int node = numa_current_node();
     unsigned best = 0, best_n = UINT32_MAX;
-    lock_counted(&arenas_lock);
+    /* No lock: the counts may change as they are read, as they could
+     * between a locked scan and the attach. A signal handler creating its
+     * thread's heap (heap.c) may not wait for the arena list's lock, which
+     * its thread may hold (arena_get, arena_create). */
     for (unsigned i = 0; i < arena_count; i++) {
         if (node >= 0 && numa_node_for_arena(i) != node)
             continue;
-        unsigned n = arenas[i] ? arenas[i]->nthreads : 0;
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        unsigned n = b ? __atomic_load_n(&b->nthreads, __ATOMIC_RELAXED) : 0;
         if (n < best_n) {
             best = i;
             best_n = n;
@@ -983,7 +992,6 @@ struct arena *arena_choose(void)
                 break;
         }
     }
-    unlock_counted(&arenas_lock);
     struct arena *a = arena_get(best);
     if (!a)
         a = arenas[0];
@@ -993,16 +1001,12 @@ struct arena *arena_choose(void)
 
 void arena_thread_attach(struct arena *a)
 {
-    lock_counted(&arenas_lock);
-    a->nthreads++;
-    unlock_counted(&arenas_lock);
+    __atomic_fetch_add(&a->nthreads, 1, __ATOMIC_RELAXED);
 }
 
 void arena_thread_detach(struct arena *a)
 {
-    lock_counted(&arenas_lock);
-    a->nthreads--;
-    unlock_counted(&arenas_lock);
+    __atomic_fetch_sub(&a->nthreads, 1, __ATOMIC_RELAXED);
 }
 
 /* fork: every arena lock held across the fork, counted once in lock_depth

@@ -71,7 +71,7 @@ struct arena {
     struct heap *shared;                        /* cache-less small allocations from this arena */
     unsigned index;
     int node;                                   /* NUMA node, -1 if unbound */
-    unsigned nthreads;                          /* heaps using this arena */
+    unsigned nthreads;                          /* heaps using this arena (atomic, no lock: arena_choose) */
     unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
@@ -128,7 +128,8 @@ size_t arena_active_total(void);
 unsigned arena_total(void);
 /* The arena for a new thread heap (fewest threads; attaches the thread). */
 struct arena *arena_choose(void);
-/* Count a thread in or out of an arena (thread.arena moves threads). */
+/* Count a thread in or out of an arena (thread.arena moves threads). No
+ * lock: a signal handler may call them (lock_depth.h). */
 void arena_thread_attach(struct arena *a);
 void arena_thread_detach(struct arena *a);
 

@@ -274,7 +274,8 @@ void heap_follow_node(struct heap *h)
  * the empty pages (not the class's current one) that were empty at the
  * previous pass already and not handed out since (collect_idle, which
  * find_page clears); mark the other empty ones. Passes run every
- * HEAP_COLLECT_PAGES pages taken from the arena (find_page), when the
+ * HEAP_COLLECT_PAGES pages taken from the arena (find_page; not in a
+ * signal handler inside an allocator lock), when the
  * sweeper asks (heap_collect_all) and, while pages are marked, at the first
  * decay tick COLLECT_HOLD_NS after the marking pass (heap_tick). An empty
  * page the owner soon fills again thus stays its class's, carved and
@@ -430,8 +431,15 @@ static struct span *find_page(struct heap *h, unsigned cls)
             break;
     }
     refresh_current(h, cls);
-    if (++h->page_allocs % HEAP_COLLECT_PAGES == 0)
-        heap_collect(h);
+    if (++h->page_allocs % HEAP_COLLECT_PAGES == 0) {
+        /* A signal handler inside an allocator lock (lock_depth.h): the
+         * pages collected go back under their arena's lock, perhaps its
+         * own thread's. The next page taken collects. */
+        if (lock_reentered())
+            h->page_allocs--;
+        else
+            heap_collect(h);
+    }
     return pg;
 }
 
@@ -561,8 +569,10 @@ static __thread bool heap_creating __attribute__((tls_model("initial-exec")));
  * thread's first call may come through a path that is not, heap_get).
  * A signal handler that interrupted this thread's own heap creation gets
  * no heap (NULL: its calls are served cache-less, from a shared heap):
- * creation holds heaps_lock, the arena list's lock or base's, which the
- * handler's own creation would wait for, forever. */
+ * creation holds heaps_lock (which the handler's own creation would wait
+ * for, forever), the arena list's lock or base's, and a heap the handler
+ * created (a recycled one) would be replaced by the thread's own, lost
+ * with its thread count (unit/alloc_signal_create). */
 static struct heap *heap_create(void)
 {
     if (heap_creating)

@@ -294,8 +294,10 @@ static size_t retain_limit(void)
 
 /* Map a fresh region of size bytes and add it to the free runs. On success
  * returns 0 with a->lock held, so the caller carves it before anyone else
- * can take or (retain:false) unmap it. */
-static int region_map(struct arena *a, size_t size, size_t align)
+ * can take or (retain:false) unmap it. held: a->lock is held on entry and
+ * kept throughout (a signal handler: huge_alloc), else it is not held on
+ * entry nor on failure. */
+static int region_map(struct arena *a, size_t size, size_t align, bool held)
 {
     void *mem;
     if (os_map_aligned(size, align, &mem) != 0)
@@ -303,10 +305,12 @@ static int region_map(struct arena *a, size_t size, size_t align)
     os_thp_apply(mem, size);
     if (a->node >= 0)
         os_ops.bind_node(mem, size, a->node);
-    arena_lock(a);
+    if (!held)
+        arena_lock(a);
     struct span *r = arena_span_new(a);
     if (!r) {
-        arena_unlock(a);
+        if (!held)
+            arena_unlock(a);
         os_unmap(mem, size);
         return -1;
     }
@@ -325,20 +329,21 @@ static int region_map(struct arena *a, size_t size, size_t align)
  * allocator already holds comes first: exactly need bytes are mapped,
  * and if that fails too, free huge runs of every arena are given back to
  * the kernel (huge_release) and the mapping tried again, until it succeeds
- * or nothing is left to give back. Same contract as region_map; no lock
- * held on entry. */
-static int region_new(struct arena *a, size_t need, size_t align)
+ * or nothing is left to give back (with held, only the other arenas'
+ * runs whose locks are free: huge_release tries). Same contract as
+ * region_map. */
+static int region_new(struct arena *a, size_t need, size_t align, bool held)
 {
     size_t size = need > HUGE_REGION || !opt.retain ? need : HUGE_REGION;
-    if (region_map(a, size, align) == 0)
+    if (region_map(a, size, align, held) == 0)
         return 0;
-    if (size != need && region_map(a, need, align) == 0)
+    if (size != need && region_map(a, need, align, held) == 0)
         return 0;
     /* need + align: room for os_map_aligned's over-mapping. */
     if (need + align < need)
         return -1;
     while (huge_release(need + align) > 0)
-        if (region_map(a, need, align) == 0)
+        if (region_map(a, need, align, held) == 0)
             return 0;
     return -1;
 }
@@ -368,7 +373,8 @@ static struct span *smallest_dirty(struct arena *a)
  * range could not be refilled counts: its pages are in the block). a->lock
  * held on entry and on return, dropped around the system calls; the block
  * is not visible to any other thread yet. Not with retain:false (a clean
- * run is unmapped there, so a purge is what keeps the footprint). */
+ * run is unmapped there, so a purge is what keeps the footprint), nor in
+ * a signal handler (huge_alloc: it would retake the lock). */
 static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uintptr_t limit)
 {
     struct span *donor[MOVE_MAX];
@@ -555,6 +561,12 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     bool fresh = false; /* a region was just mapped for this request */
     struct clean_segs cs = {0};
     bool reserved = false;
+    /* A signal handler inside an allocator lock (lock_depth.h) keeps the
+     * lock it got from here to the end: retaking it after a system call
+     * could wait forever. So its fresh region is mapped with the lock
+     * held, and the steps that drop it (fill_from_dirty, resident_trim:
+     * optional) are skipped. */
+    bool reentered = lock_reentered();
     if (!(a = arena_lock_for_alloc(a)))
         return NULL;
     for (;;) {
@@ -581,12 +593,16 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
         if (s || fresh)
             break;
         /* Nothing fits: map a region; it comes back inserted, lock held. */
-        arena_unlock(a);
-        if (region_new(a, need, align) != 0)
+        if (!reentered)
+            arena_unlock(a);
+        if (region_new(a, need, align, reentered) != 0) {
+            if (reentered)
+                arena_unlock(a);
             return NULL;
+        }
         fresh = true;
     }
-    if (s && cs.n && fill_from_dirty(a, &cs, s->start + ALIGN_UP(size, CHUNK)))
+    if (s && cs.n && !reentered && fill_from_dirty(a, &cs, s->start + ALIGN_UP(size, CHUNK)))
         s->state = SPAN_DIRTY; /* holds moved pages: contents undefined */
     size_t tail_at = 0; /* s's tail to purge starts here (tail_from), 0: none */
     if (s) {
@@ -607,7 +623,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
     }
-    if (s && size >= HUGE_CAP_MIN)
+    if (s && size >= HUGE_CAP_MIN && !reentered)
         resident_trim(a); /* s is not visible to other threads yet */
     arena_unlock(a);
     if (!s)

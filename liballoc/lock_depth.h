@@ -9,10 +9,17 @@
  * one runs inside a signal handler (or other reentry) that interrupted
  * this thread in one of those critical sections: waiting for such a lock
  * there could wait for the thread itself, forever. (base_alloc, called
- * under an arena's lock, keeps its own per-thread flag: base.c.) So the allocation paths only try the lock
- * then (lock_or_try) and serve elsewhere or fail with ENOMEM
- * (arena_lock_for_alloc), optional work (decay ticks, a sample's
- * relocation) is skipped, and frees are deferred anyway (defer.h). POSIX
+ * under an arena's lock, keeps its own per-thread flag: base.c.) So the
+ * allocation paths only try the lock then (lock_or_try) and serve
+ * elsewhere or fail with ENOMEM (arena_lock_for_alloc), optional work
+ * (decay ticks, a sample's relocation, moving dirty pages into a huge
+ * block, the resident cap's purge) is skipped, and frees are deferred
+ * anyway (defer.h). Nor does such a call drop an arena lock it got by
+ * trying and wait to retake it (around a mapping: huge.c's region_new,
+ * arena.c's chunk_reclaim): a thread that took it meanwhile may wait for
+ * the lock the handler's own thread holds (base's, under an arena's
+ * lock); it keeps the lock across the system call instead. The arena
+ * list's thread counts take no lock (arena_choose). POSIX
  * does not make malloc async-signal-safe; this keeps a handler's
  * allocation from hanging, not from failing when everything is busy.
  *
@@ -34,6 +41,14 @@ extern __thread unsigned lock_depth __attribute__((tls_model("initial-exec")));
 static inline bool lock_reentered(void)
 {
     return lock_depth != 0;
+}
+
+/* lock_reentered() for a caller that holds `held` counted locks itself:
+ * true when the thread holds more, i.e. this runs in a signal handler that
+ * interrupted its thread inside an allocator lock. */
+static inline bool lock_reentered_past(unsigned held)
+{
+    return lock_depth > held;
 }
 
 /* Take m, counted in *count (lock_depth, or a lock's own count: heap.c's

@@ -85,6 +85,22 @@ static inline int sil_fill_until_signal(int sig, volatile int *fired, void **fil
     return n;
 }
 
+/* mallctl "arenas.create" until *fired (or max arenas): each new arena's
+ * descriptor comes from base under the arena list's lock, so base maps a
+ * new block with both locks held (lock_depth 2), where the test's map
+ * wrapper raises the signal. Returns how many were created. */
+static inline int sil_create_arenas_until(volatile int *fired, int max)
+{
+    int n = 0;
+    while (!*fired && n < max) {
+        unsigned idx;
+        size_t sz = sizeof(idx);
+        CHECK(mallctl("arenas.create", &idx, &sz, NULL, 0) == 0);
+        n++;
+    }
+    return n;
+}
+
 /* The arena block p came from (NULL if not ours). */
 static inline struct arena *sil_arena_of(void *p)
 {
