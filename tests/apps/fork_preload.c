@@ -1,8 +1,8 @@
 /*
  * fork_preload: a program that knows nothing of liballoc (run with it
  * preloaded, tests/apps/fork_preload.sh) forks repeatedly while worker
- * threads allocate (malloc, calloc, realloc, posix_memalign, free; small,
- * large and huge sizes) and, with "stdio" as argv[3], write to
+ * threads allocate (malloc, calloc, realloc, posix_memalign, free; sizes
+ * from check.h's tl_rand_size, small to 4 MiB) and, with "stdio" as argv[3], write to
  * open_memstream streams and call fflush(NULL): glibc's fork takes the
  * stdio list lock after the fork handlers ran, and a stream's flush
  * reallocates under its own lock, so the allocator's locks and stdio's
@@ -12,53 +12,29 @@
  * more than 20 s and fails. Usage: fork_preload THREADS FORKS [stdio].
  * Exit 0 pass, 1 fail.
  */
+#include "../integration/check.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define SLOTS 128
 
 static atomic_int stop;
 static int with_stdio;
 
-static uint64_t next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-/* 80% up to 1 KiB, 17% up to 200 KB, 3% up to 6 MiB (huge). */
-static size_t pick_size(uint64_t *s)
-{
-    uint64_t r = next(s) % 100;
-    if (r < 80)
-        return 1 + next(s) % 1024;
-    if (r < 97)
-        return 1 + next(s) % 200000;
-    return 1 + next(s) % (6 << 20);
-}
-
 static void *worker(void *arg)
 {
-    uint64_t s = 0x9e3779b97f4a7c15ULL * ((uintptr_t)arg + 1);
+    uint64_t s = tl_mix64((uintptr_t)arg + 1);
     void *slot[SLOTS] = {0};
     FILE *mf = NULL;
     char *mbuf = NULL;
     size_t mlen = 0;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        int i = (int)(next(&s) % SLOTS);
+        int i = (int)(tl_rand_below(&s, SLOTS));
         if (slot[i]) {
-            if (next(&s) % 4 == 0) {
-                void *q = realloc(slot[i], pick_size(&s));
+            if (tl_rand_below(&s, 4) == 0) {
+                void *q = realloc(slot[i], tl_rand_size(&s));
                 if (q)
                     slot[i] = q;
             } else {
@@ -66,8 +42,8 @@ static void *worker(void *arg)
                 slot[i] = NULL;
             }
         } else {
-            size_t n = pick_size(&s);
-            switch (next(&s) % 4) {
+            size_t n = tl_rand_size(&s);
+            switch (tl_rand_below(&s, 4)) {
             case 0:
                 slot[i] = calloc(1, n);
                 break;
@@ -82,13 +58,13 @@ static void *worker(void *arg)
             if (slot[i])
                 memset(slot[i], 0x5a, n < 256 ? n : 256);
         }
-        if (with_stdio && next(&s) % 64 == 0) {
+        if (with_stdio && tl_rand_below(&s, 64) == 0) {
             if (!mf)
                 mf = open_memstream(&mbuf, &mlen);
             if (mf) {
                 fprintf(mf, "%llu: a line that grows the stream's buffer\n",
-                        (unsigned long long)next(&s));
-                if (next(&s) % 8 == 0)
+                        (unsigned long long)tl_rand(&s));
+                if (tl_rand_below(&s, 8) == 0)
                     fflush(NULL);
                 if (mlen > 100000) {
                     fclose(mf);
