@@ -967,10 +967,15 @@ int ctl_name_to_mib(const struct ctl_node *top, const char *name, size_t *mib, s
                 return ENOENT;
             memcpy(buf, p, len);
             buf[len] = 0;
+            /* The caller's errno is put back: a successful mallctl leaves
+             * it alone, as jemalloc's does. */
             char *end;
+            int saved_errno = errno;
             errno = 0;
             uintmax_t v = strtoumax(buf, &end, 10);
-            if (errno || *end || buf[0] < '0' || buf[0] > '9' || v > UINT32_MAX)
+            bool range = errno != 0;
+            errno = saved_errno;
+            if (range || *end || buf[0] < '0' || buf[0] > '9' || v > UINT32_MAX)
                 return ENOENT;
             const struct ctl_node *tmpl = &node->children[0];
             if (!tmpl->index_ok(mib, d, (size_t)v))
@@ -1032,10 +1037,14 @@ static int run_leaf(const struct ctl_node *node, const size_t *mib, size_t mible
         return ENOENT;
     struct ctl_args a = {mib, miblen, oldp, oldlenp, newp, newlen};
     /* Handlers take allocator and profiler locks (purges, dumps, resets,
-     * flushes): a signal handler's free meanwhile is deferred (defer.h). */
+     * flushes): a signal handler's free meanwhile is deferred (defer.h).
+     * mallctl answers through its return value: the caller's errno is put
+     * back (a dump's file calls, a purge's madvise may set it). */
+    int saved_errno = errno;
     defer_enter();
     int err = node->handler(&a);
     defer_leave();
+    errno = saved_errno;
     return err;
 }
 

@@ -116,6 +116,12 @@ static int malloc_init_hard(void)
         pthread_mutex_unlock(&init_lock);
         return 0;
     }
+    /* Booting sets errno: the readlink of /etc/malloc.conf, usually
+     * missing, fails with ENOENT, and the MALLOC_CONF parser clears it.
+     * The caller's errno is put back, so the malloc that initialises
+     * leaves it alone as any other does (jemalloc restores it after its
+     * readlink too). */
+    int saved_errno = errno;
     in_init = true;
     options_boot();
     background_boot();
@@ -145,6 +151,7 @@ static int malloc_init_hard(void)
     }
     in_init = false;
     pthread_mutex_unlock(&init_lock);
+    errno = saved_errno;
     return err;
 }
 
@@ -175,6 +182,9 @@ static void pin_loaded_object(void)
 /* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
 __attribute__((constructor)) static void malloc_constructor(void)
 {
+    /* C11 7.5p3: errno is zero at program startup; what booting,
+     * pinning and loading libnuma leave in it must not reach main. */
+    int saved_errno = errno;
     int err = malloc_init();
     /* Outside malloc: pinning and loading libnuma may allocate (never
      * sampled: those allocations are ours, not the program's). */
@@ -187,6 +197,7 @@ __attribute__((constructor)) static void malloc_constructor(void)
     }
     if (h)
         prof_suspend(h, was);
+    errno = saved_errno;
 }
 
 /* ---- helpers ---- */
@@ -791,6 +802,11 @@ ALLOC_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
 ALLOC_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("calloc")));
 ALLOC_EXPORT void *__libc_realloc(void *p, size_t s) __attribute__((alias("realloc")));
 ALLOC_EXPORT void *__libc_memalign(size_t a, size_t s) __attribute__((alias("memalign")));
+/* glibc exports these two as well (GLIBC_2.2.5); jemalloc 5.3 overrides
+ * __libc_valloc where libc has it. Left to glibc, their blocks would come
+ * from glibc's heap and our free would refuse them as foreign. */
+ALLOC_EXPORT void *__libc_valloc(size_t s) __attribute__((alias("valloc")));
+ALLOC_EXPORT void *__libc_pvalloc(size_t s) __attribute__((alias("pvalloc")));
 ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));
 
 /* Hidden internal names of the entry points (malloc_entry.h): the same code,
