@@ -1,5 +1,6 @@
 /* ctl: mallctl, mallctlnametomib, mallctlbymib over a static tree (see ctl.h). */
 #include "ctl.h"
+#include "decay.h"
 #include "defer.h"
 #include "alloc.h"
 #include "arena.h"
@@ -124,12 +125,19 @@ static const struct ctl_node liballoc_nodes[] = {
     {"version", NULL, 0, NULL, h_liballoc_version},
 };
 
+/* epoch: a write refreshes the stats, as jemalloc's; first it purges what
+ * the decay schedules make due now (decay_due_all), which jemalloc leaves
+ * to its next allocation or background thread: a process that went quiet
+ * after a burst and only reads its stats gets its memory back on schedule,
+ * and the stats read then say so. */
 static int h_epoch(const struct ctl_args *a)
 {
     uint64_t v = 0;
     int err = ctl_write(a, &v, sizeof(v));
     if (err)
         return err;
+    if (a->newp)
+        decay_due_all();
     uint64_t e = a->newp ? stats_refresh() : stats_current.epoch;
     return ctl_read(a, &e, sizeof(e));
 }

@@ -502,6 +502,21 @@ static void decay_idle_arenas(uint64_t now)
     }
 }
 
+void decay_due_all(void)
+{
+    if (lock_reentered())
+        return; /* a signal handler inside an allocator lock: the next tick purges */
+    unsigned n = arena_total();
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
+            continue;
+        if (b->decay_dirty.ms < 0 && b->decay_muzzy.ms < 0)
+            continue;
+        decay_run(b, false);
+    }
+}
+
 void decay_tick(struct arena *a)
 {
     if (lock_reentered())

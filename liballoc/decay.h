@@ -244,6 +244,13 @@ void decay_purge_eager(struct arena *a, struct span *list, bool huge);
 void decay_run(struct arena *a, bool force);
 /* Cheap tick from slow paths: runs decay_run when due. Takes a->lock then. */
 void decay_tick(struct arena *a);
+/* decay_run on every arena holding dirty or muzzy pages: what their
+ * schedules make due now is purged (mallctl "epoch" writes: a process that
+ * went quiet after a burst and only reads its stats, a monitoring thread or
+ * Redis's cron, gets its memory back on schedule with no allocation and no
+ * background thread). Takes each arena's lock in turn; nothing in a signal
+ * handler inside an allocator lock. */
+void decay_due_all(void);
 /* Set an arena's decay times (-1, 0 or ms), restarting the schedule that
  * changed with the pages it already holds, and run decay. Takes a->lock. */
 void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms);

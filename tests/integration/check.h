@@ -11,6 +11,7 @@
 #include <alloc.h>
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -302,6 +303,23 @@ static inline size_t tl_rss(void)
     CHECK_NONNULL(f);
     CHECK(fscanf(f, "%lu %lu", &size, &res) == 2);
     fclose(f);
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* tl_rss without allocating: open/read into a stack buffer (fopen would
+ * allocate, and an allocation ticks decay: the measurement must not drive
+ * what it measures). */
+static inline size_t tl_rss_noalloc(void)
+{
+    char buf[128];
+    int fd = open("/proc/self/statm", O_RDONLY);
+    CHECK(fd >= 0);
+    ssize_t k = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    CHECK(k > 0);
+    buf[k] = 0;
+    unsigned long size = 0, res = 0;
+    CHECK(sscanf(buf, "%lu %lu", &size, &res) == 2);
     return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
 }
 

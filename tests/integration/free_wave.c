@@ -20,22 +20,6 @@
 
 static void *blocks[MAXB];
 
-/* RSS without allocating (tl_rss's fopen would allocate, and an allocation
- * ticks decay: the measurement must not drive what it measures). */
-static size_t rss_noalloc(void)
-{
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY);
-    CHECK(fd >= 0);
-    ssize_t k = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    CHECK(k > 0);
-    buf[k] = 0;
-    unsigned long size = 0, res = 0;
-    CHECK(sscanf(buf, "%lu %lu", &size, &res) == 2);
-    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
-}
-
 int main(void)
 {
     tl_require_liballoc();
@@ -74,7 +58,7 @@ int main(void)
             if (i % 2 == 0)
                 free(blocks[i]);
         usleep(100000);
-        rss_at[b] = rss_noalloc();
+        rss_at[b] = tl_rss_noalloc();
         int purged = b >= 3 ? b - 2 : 0; /* batches 0 .. b-3 */
         allowed_at[b] = rss0 + (size_t)(BATCHES - purged) * batch_bytes + 16 * MiB;
     }

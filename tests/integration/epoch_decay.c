@@ -1,0 +1,71 @@
+/*
+ * epoch_decay: a process that goes quiet after a burst and only reads its
+ * stats gets the burst back on schedule (epoch_decay.conf: dirty_decay_ms
+ * 300, muzzy 0, no background thread). A worker thread allocates ~41 MiB of
+ * 14 KB blocks and exits; the main thread frees them all (remote frees
+ * into an exited thread's pages, as ../shared/cases/orphan_frees.c), then
+ * makes no allocator call for 1 s (more than 3 decay times): nothing
+ * purges meanwhile, no thread ticks. Then an "epoch" write: it runs what
+ * the decay schedules make due (decay_due_all), so right after it the RSS
+ * and stats.resident are down to a few MiB. Before, the epoch only
+ * refreshed the stats: the RSS stayed at ~45 MiB until some thread
+ * allocated again. The RSS is read without allocating (tl_rss_noalloc).
+ */
+#include "check.h"
+
+#include <pthread.h>
+
+#define COUNT 3000
+#define SIZE 14000
+#define MiB ((size_t)1 << 20)
+
+static void *blocks[COUNT];
+
+static void *worker(void *arg)
+{
+    for (int i = 0; i < COUNT; i++) {
+        blocks[i] = malloc(SIZE);
+        CHECK_NONNULL(blocks[i]);
+        memset(blocks[i], 0x5c, SIZE);
+    }
+    return arg;
+}
+
+static void epoch(void)
+{
+    uint64_t e = 1;
+    size_t sz = sizeof(e);
+    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
+}
+
+int main(void)
+{
+    tl_require_liballoc();
+    tl_require_dirty_decay_ms(300, "epoch_decay.conf");
+    pthread_t t;
+    CHECK_I(pthread_create(&t, NULL, worker, NULL), ==, 0);
+    CHECK_I(pthread_join(t, NULL), ==, 0);
+    size_t before = tl_rss_noalloc();
+    for (int i = 0; i < COUNT; i++)
+        free(blocks[i]);
+    size_t freed = tl_rss_noalloc();
+    /* Quiet: no allocator call at all. */
+    struct timespec ts = {1, 0};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    size_t quiet = tl_rss_noalloc();
+    epoch();
+    size_t after = tl_rss_noalloc();
+    size_t resident = 0, sz = sizeof(resident);
+    CHECK_I(mallctl("stats.resident", &resident, &sz, NULL, 0), ==, 0);
+    printf("rss MiB: with the blocks %.1f, freed %.1f, after 1 s quiet %.1f, after epoch %.1f; "
+           "stats.resident %.1f MiB\n",
+           (double)before / MiB, (double)freed / MiB, (double)quiet / MiB, (double)after / MiB,
+           (double)resident / MiB);
+    CHECK_U(before, >=, 35 * MiB); /* the burst was resident */
+    CHECK_U(after + 30 * MiB, <=, quiet); /* the epoch gave it back... */
+    CHECK_U(after, <=, 12 * MiB);         /* ...nearly all of it */
+    CHECK_U(resident, <=, 8 * MiB);
+    printf("PASS\n");
+    return 0;
+}
