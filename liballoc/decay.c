@@ -506,12 +506,18 @@ void decay_due_all(void)
 {
     if (lock_reentered())
         return; /* a signal handler inside an allocator lock: the next tick purges */
+    uint64_t now = decay_now();
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
         if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
             continue;
         if (b->decay_dirty.ms < 0 && b->decay_muzzy.ms < 0)
+            continue;
+        /* As decay_tick: an arena runs at most once a millisecond, so a
+         * program reading its stats in a loop does not lock every arena
+         * on every read. */
+        if (now < b->next_decay_check && b->decay_dirty.ms != 0)
             continue;
         decay_run(b, false);
     }
