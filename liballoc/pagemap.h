@@ -31,6 +31,8 @@ struct pagemap_map {
 };
 extern struct pagemap_map pagemap_map;
 
+_Static_assert(sizeof(uintptr_t) == 8, "pagemap_get's shift by LG_PAGE - 3 scales the page index by 8");
+
 /* The slab span holding addr's page, or NULL (not a slab page). */
 ALWAYS_INLINE struct span *pagemap_get(uintptr_t addr)
 {
