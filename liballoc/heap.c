@@ -938,12 +938,7 @@ static inline __attribute__((always_inline)) void *event_run(struct heap *h, voi
     return p;
 }
 
-void *heap_event(struct heap *h, void *p, size_t size, size_t usize)
-{
-    return event_run(h, p, size, usize, usize);
-}
-
-void *heap_event_small(size_t size, struct heap *h, void *p, size_t usize)
+void *heap_event(size_t size, struct heap *h, void *p, size_t usize)
 {
     return event_run(h, p, size, usize, usize);
 }
@@ -998,7 +993,7 @@ static void *alloc_small_slow(struct heap *h, size_t size)
     }
     h->allocated += usize;
     if (unlikely(h->allocated >= h->next_event))
-        b = heap_event(h, b, size, usize); /* may move b: fill it afterwards */
+        b = heap_event(size, h, b, usize); /* may move b: fill it afterwards */
     junk_on_alloc(b, usize);
     return b;
 }
@@ -1040,7 +1035,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
     if (h) {
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
-            p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
+            p = heap_event(size, h, p, usize); /* may move p: fill it afterwards */
     }
     if (zero && usize <= SMALL_MAX)
         memset(p, 0, usize); /* large and huge blocks came zeroed */
@@ -1106,7 +1101,7 @@ void *heap_alloc_large(size_t size, struct heap *h)
         }
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
-            p = heap_event(h, p, size, usize);
+            p = heap_event(size, h, p, usize);
         junk_on_alloc(p, usize);
         return p;
     }

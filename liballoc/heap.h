@@ -76,7 +76,7 @@
  *     write after free may have changed; 2 more) and the free mark cleared
  *     (one store at offset 8, every class has that word: 1). 25 before the
  *     checks. The slow paths it tail-calls take size first, as malloc does
- *     (heap_alloc_small_slow, heap_event_small, heap_alloc_large): no
+ *     (heap_alloc_small_slow, heap_event, heap_alloc_large): no
  *     register move before the jump. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
  *   free: 37 instructions for a local free of an unsampled small block
@@ -186,11 +186,10 @@ void *heap_alloc_small_slow(size_t size, struct heap *h) NOINLINE;
 /* Sampling and decay-tick events for block p of size (requested) bytes.
  * Returns the block to hand out: p, or another block of the same class when
  * the profiler sampled p (heap_sample_relocate), so callers fill the block
- * (zero, junk) after this call, never before. */
-void *heap_event(struct heap *h, void *p, size_t size, size_t usize) NOINLINE;
-/* heap_event with size first, for malloc's small fast path (no register
- * moves before its tail call, as heap_alloc_small_slow). */
-void *heap_event_small(size_t size, struct heap *h, void *p, size_t usize) NOINLINE;
+ * (zero, junk) after this call, never before. size first, as in malloc's
+ * arguments: the fast path's tail call moves no register for it (as
+ * heap_alloc_small_slow). */
+void *heap_event(size_t size, struct heap *h, void *p, size_t usize) NOINLINE;
 /* malloc of size bytes above SMALL_MAX: a hit in the thread's cache of
  * large blocks (tcache.h) without heap_alloc_general's steps (no arena is
  * involved), else heap_alloc_general. Owner thread. */
@@ -321,7 +320,7 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
     uint64_t a = h->allocated + pg->block_size;
     h->allocated = a;
     if (unlikely(a >= h->next_event))
-        return heap_event_small(size, h, b, pg->block_size);
+        return heap_event(size, h, b, pg->block_size);
     return b;
 }
 

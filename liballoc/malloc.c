@@ -329,7 +329,7 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
                 h->deallocated += old;
                 h->allocated += new_usize;
                 if (unlikely(h->allocated >= h->next_event))
-                    return heap_event(h, q, size, new_usize);
+                    return heap_event(size, h, q, new_usize);
             }
             return q;
         }

@@ -338,7 +338,7 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
             if (h) {
                 h->allocated += usize;
                 if (unlikely(h->allocated >= h->next_event))
-                    p = heap_event(h, p, size, usize); /* may move p: fill it afterwards */
+                    p = heap_event(size, h, p, usize); /* may move p: fill it afterwards */
             }
             if (zero)
                 memset(p, 0, usize);
