@@ -502,6 +502,20 @@ static void decay_idle_arenas(uint64_t now)
     }
 }
 
+/* True if a decay run of a may purge something at now (racy reads, as
+ * the ticks'): a schedule that purges at all, at most one run a
+ * millisecond unless dirty pages go at once (decay 0), and pages to purge
+ * or a pending mark still to clear (a wave may have purged everything
+ * since the last run). */
+static bool decay_due(const struct arena *a, uint64_t now)
+{
+    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
+        return false;
+    if (now < a->next_decay_check && a->decay_dirty.ms != 0)
+        return false;
+    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending;
+}
+
 void decay_due_all(void)
 {
     if (lock_reentered())
@@ -510,16 +524,8 @@ void decay_due_all(void)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
-            continue;
-        if (b->decay_dirty.ms < 0 && b->decay_muzzy.ms < 0)
-            continue;
-        /* As decay_tick: an arena runs at most once a millisecond, so a
-         * program reading its stats in a loop does not lock every arena
-         * on every read. */
-        if (now < b->next_decay_check && b->decay_dirty.ms != 0)
-            continue;
-        decay_run(b, false);
+        if (b && decay_due(b, now))
+            decay_run(b, false);
     }
 }
 
@@ -532,15 +538,8 @@ void decay_tick(struct arena *a)
      * thread, rather than waiting for the next arena slow path. */
     decay_poke_if_needed();
     decay_idle_arenas(now);
-    if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
-        return;
-    if (now < a->next_decay_check && a->decay_dirty.ms != 0)
-        return;
-    /* Nothing to purge: done, once a run has cleared the pending mark (a
-     * wave may have purged everything since the last run). */
-    if (dirty_pages(a) == 0 && a->stats.nmuzzy == 0 && !a->pending)
-        return;
-    decay_run(a, false);
+    if (decay_due(a, now))
+        decay_run(a, false);
 }
 
 void decay_set(struct arena *a, ssize_t dirty_ms, ssize_t muzzy_ms)
