@@ -23,7 +23,9 @@
 #include <string.h>
 
 struct span span_empty;
-struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty}, .next_event = UINT64_MAX,
+struct heap heap_empty = {.pages = {[0 ... NSMALL - 1] = &span_empty},
+                          .pages_direct = {[0 ... HEAP_DIRECT_N - 1] = &span_empty},
+                          .next_event = UINT64_MAX,
                           .prof_next = UINT64_MAX, .tick_next = UINT64_MAX,
                           .free_next = UINT64_MAX};
 __thread struct heap *heap_tls __attribute__((tls_model("initial-exec"))) = &heap_empty;
@@ -89,13 +91,37 @@ static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
                           memory_order_release);
 }
 
+/* Make pg class cls's current page: pages[cls] and the pages_direct
+ * entries of the word counts cls serves (heap.h). */
+static void set_current(struct heap *h, unsigned cls, struct span *pg)
+{
+    h->pages[cls] = pg;
+    /* Class cls serves the word counts above its predecessor's size, up to
+     * its own (class 0 also serves 0 bytes). */
+    size_t w = cls == 0 ? 0 : (sizeclass_size[cls - 1] >> 3) + 1;
+    size_t last = sizeclass_size[cls] >> 3;
+    for (; w <= last && w < HEAP_DIRECT_N; w++) {
+        DASSERT(sizeclass_index_table[w] == cls);
+        h->pages_direct[w] = pg;
+    }
+}
+
+/* No class has a current page: every malloc takes the slow path. */
+static void clear_current(struct heap *h)
+{
+    for (unsigned c = 0; c < NSMALL; c++)
+        h->pages[c] = &span_empty;
+    for (size_t w = 0; w < HEAP_DIRECT_N; w++)
+        h->pages_direct[w] = &span_empty;
+}
+
 static void refresh_current(struct heap *h, unsigned cls)
 {
     struct span *first = h->queue[cls].first;
     /* A thread heap's classes past tcache_nfast (tcache_max, junk:alloc) never
      * get a current page: their mallocs always take the slow path. (The
      * shared heaps are only reached through slow paths anyway.) */
-    h->pages[cls] = (first && h->tcache && (cls < tcache_nfast || h->shared)) ? first : &span_empty;
+    set_current(h, cls, (first && h->tcache && (cls < tcache_nfast || h->shared)) ? first : &span_empty);
 }
 
 /* ---- full pages and delayed frees ---- */
@@ -508,8 +534,7 @@ static void *shared_alloc_small_locked(unsigned cls, struct arena *a)
 {
     struct heap *sh = a->shared;
     if (!sh && (sh = base_alloc(sizeof(*sh), 64)) != NULL) {
-        for (unsigned c = 0; c < NSMALL; c++)
-            sh->pages[c] = &span_empty;
+        clear_current(sh);
         sh->next_event = sh->prof_next = sh->tick_next = sh->free_next = UINT64_MAX;
         pthread_mutex_init(&sh->full_lock, NULL);
         sh->shared = true;
@@ -603,8 +628,7 @@ static struct heap *heap_create_marked(void)
         return NULL;
     memset(h, 0, sizeof(*h));
     pthread_mutex_init(&h->full_lock, NULL);
-    for (unsigned c = 0; c < NSMALL; c++)
-        h->pages[c] = &span_empty;
+    clear_current(h);
     h->thread_uid = uid;
     h->link_key = misuse_link_key;
     h->link_mul = misuse_link_mul;
@@ -669,8 +693,7 @@ void heap_flush(struct heap *h)
         }
         lists[i]->first = lists[i]->last = NULL;
     }
-    for (unsigned c = 0; c < NSMALL; c++)
-        h->pages[c] = &span_empty;
+    clear_current(h);
     pthread_mutex_unlock(&h->full_lock);
     atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
     tcache_large_flush(h);

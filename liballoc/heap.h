@@ -67,14 +67,16 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 28 instructions on a thread-cache hit with no event (TLS load,
- *     size test, class table lookup, pop, a prefetch of the new head's
+ *   malloc: 26 instructions on a thread-cache hit with no event (TLS load,
+ *     size test, the current page by word count up to HEAP_DIRECT_MAX
+ *     (pages_direct; sizes above it test once more and go through the
+ *     class table: 2 more), pop, a prefetch of the new head's
  *     line (the next pop reads its link), used/nmalloc/allocated updates,
  *     one compare against next_event for sampling and decay ticks). The
  *     misuse checks (misuse.h) are 3 of them: the popped head compared
  *     with the page's carved range instead of NULL (it came from a link a
  *     write after free may have changed; 2 more) and the free mark cleared
- *     (one store at offset 8, every class has that word: 1). 25 before the
+ *     (one store at offset 8, every class has that word: 1). 23 before the
  *     checks. The slow paths it tail-calls take size first, as malloc does
  *     (heap_alloc_small_slow, heap_event, heap_alloc_large): no
  *     register move before the jump. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
@@ -101,7 +103,7 @@
  *     (page_free_remote_fast), the deallocated add and the free-side event
  *     compare, in a function that saves no register (146 through
  *     free_live and page_free_remote; mimalloc 2.0: 73);
- *   malloc (large, cached): 118 instructions, free (large, cached): 152
+ *   malloc (large, cached): 120 instructions, free (large, cached): 152
  *     (the pagemap's miss, then the rtree), for a 64 KiB block the
  *     thread's cache of large blocks (tcache.h) serves and keeps (184 and 208 through heap_alloc_general and
  *     free_live; mimalloc 2.0: 159 and 94).
@@ -131,8 +133,20 @@ struct span_queue {
  * pages' remote frees (heap.c, heap_collect). */
 #define HEAP_COLLECT_PAGES 64
 
+/* Requests up to HEAP_DIRECT_MAX bytes find their class's current page by
+ * word count, h->pages_direct[(size + 7) / 8], with no class-table load
+ * (heap_small_page): one dependent load less on malloc's fast path, and one
+ * cache line read instead of a table line and a pages[] line. 1 KiB covers
+ * the sizes most programs allocate most (mimalloc draws the same line). */
+#define HEAP_DIRECT_MAX 1024
+#define HEAP_DIRECT_N ((HEAP_DIRECT_MAX >> 3) + 1)
+
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
+    /* pages[] again, by word count: pages_direct[w] is pages[class of w * 8
+     * bytes] for every w <= HEAP_DIRECT_MAX / 8 (heap.c, set_current keeps
+     * both). */
+    struct span *pages_direct[HEAP_DIRECT_N];
     /* The fast paths' fields, allocated to link_inv: one cache line of
      * their own (eight words), so malloc and free each read one line of the
      * heap besides pages[] (link_inv used to start a second line). */
@@ -297,10 +311,18 @@ ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
 /* malloc's fast path for a small size; a miss (no free block, or a head to
  * check) is a tail call of miss(size, h), heap_alloc_small_slow or a
  * caller's variant of it (operator new's, which never returns NULL). */
+/* The current page of the class serving size (<= SMALL_MAX) bytes. */
+ALWAYS_INLINE struct span *heap_small_page(struct heap *h, size_t size)
+{
+    if (likely(size <= HEAP_DIRECT_MAX))
+        return h->pages_direct[(size + 7) >> 3];
+    return h->pages[sizeclass_small_index(size)];
+}
+
 ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
                                         void *(*miss)(size_t, struct heap *))
 {
-    struct span *pg = h->pages[sizeclass_small_index(size)];
+    struct span *pg = heap_small_page(h, size);
     void *b = pg->free;
     /* b is NULL (no free block) or came from a link, which a write after
      * free may have corrupted (misuse.h): one range compare sends both to
