@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "config.h"
 
 #define OPT_STRING_MAX 4097
 
@@ -36,7 +37,7 @@ struct options {
 #undef OPT_CHOICE
 };
 
-extern struct options opt;
+extern struct options opt HIDDEN;
 
 /* Read every configuration source; prints messages, may abort (abort_conf). */
 void options_boot(void);
