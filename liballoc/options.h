@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "config.h"
 
 #define OPT_STRING_MAX 4097
 
@@ -37,7 +36,9 @@ struct options {
 #undef OPT_CHOICE
 };
 
-extern struct options opt HIDDEN;
+/* Hidden as config.h's HIDDEN says (spelt out: this header stands alone,
+ * tests/apps/layering.sh): fast paths read it PC-relative. */
+extern struct options opt __attribute__((visibility("hidden")));
 
 /* Read every configuration source; prints messages, may abort (abort_conf). */
 void options_boot(void);
