@@ -742,6 +742,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
         s->usize = usize;
         atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
         span_sampled_reset(s);
+        pagemap_set_page(s->start, s); /* its first page: free's lookup (pagemap.h) */
         a->stats.active_pages += npages;
         chunk_active_add(a, s->start, (ptrdiff_t)npages);
         a->stats.large_nmalloc++;
@@ -761,6 +762,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 /* Give large block s back to its arena a (lock held). */
 static inline void large_free_locked(struct arena *a, struct span *s)
 {
+    pagemap_set_page(s->start, NULL);
     a->stats.active_pages -= s->npages;
     chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
     a->stats.large_ndalloc++;

@@ -44,10 +44,13 @@
  * free's checks report any non-zero value as a double free. */
 #define DEFER_LCACHED 2
 
-/* Slow paths of the calling thread currently running (nesting counts). */
-extern __thread unsigned defer_depth __attribute__((tls_model("initial-exec")));
-/* Deferred blocks of the calling thread, linked through their first word. */
-extern __thread _Atomic(void *) defer_list __attribute__((tls_model("initial-exec")));
+/* The calling thread's state, one TLS object: a leave reads both fields
+ * through one TLS offset (a GOT load less than two variables). */
+struct defer_state {
+    unsigned depth;       /* slow paths of the calling thread currently running (nesting counts) */
+    _Atomic(void *) list; /* deferred blocks, linked through their first word */
+};
+extern __thread struct defer_state defer_tls __attribute__((tls_model("initial-exec")));
 
 /* Free the deferred blocks (defer_leave's slow part). */
 void defer_drain(void) NOINLINE;
@@ -56,24 +59,41 @@ void defer_drain(void) NOINLINE;
  * called from inside) an allocator slow path. */
 ALWAYS_INLINE bool defer_busy(void)
 {
-    return defer_depth != 0;
+    return defer_tls.depth != 0;
 }
 
 /* Enter a slow path that may take allocator or profiler locks. */
 ALWAYS_INLINE void defer_enter(void)
 {
-    defer_depth++;
+    defer_tls.depth++;
     atomic_signal_fence(memory_order_seq_cst);
 }
 
-/* Leave it; the outermost leave frees what was deferred meanwhile. A
- * handler entering between the decrement and the check sees depth 0 and
- * frees directly, so no block is pushed after the last check. */
-ALWAYS_INLINE void defer_leave(void)
+/* Leave it, without the drain: true when the caller must call
+ * defer_drain now (the outermost leave, and blocks were deferred
+ * meanwhile). A handler entering between the decrement and the check sees
+ * depth 0 and frees directly, so no block is pushed after the last check.
+ * For fast paths that make that call out of line (no stack frame). */
+ALWAYS_INLINE bool defer_leave_due(void)
 {
     atomic_signal_fence(memory_order_seq_cst);
-    if (--defer_depth == 0 &&
-        unlikely(atomic_load_explicit(&defer_list, memory_order_relaxed) != NULL))
+    return --defer_tls.depth == 0 &&
+           unlikely(atomic_load_explicit(&defer_tls.list, memory_order_relaxed) != NULL);
+}
+
+/* defer_leave_due for a section its caller entered with defer_busy()
+ * false (the outermost): the depth goes back to 0 with a store, no test. */
+ALWAYS_INLINE bool defer_leave_outer_due(void)
+{
+    atomic_signal_fence(memory_order_seq_cst);
+    defer_tls.depth = 0;
+    return unlikely(atomic_load_explicit(&defer_tls.list, memory_order_relaxed) != NULL);
+}
+
+/* Leave it; the outermost leave frees what was deferred meanwhile. */
+ALWAYS_INLINE void defer_leave(void)
+{
+    if (defer_leave_due())
         defer_drain();
 }
 

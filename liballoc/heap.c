@@ -1096,70 +1096,74 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
  * counts every byte. */
 #define LCACHE_TICK_SHARE DECAY_TICK_CALLS
 
+/* A cache hit's counters: allocated, and the decay tick moved on by all
+ * but the hit's share. Returns the new allocated. */
+static inline uint64_t large_hit_count(struct heap *h, size_t usize)
+{
+    uint64_t a = h->allocated + usize;
+    h->allocated = a;
+    h->tick_next += usize - usize / LCACHE_TICK_SHARE;
+    heap_set_next_event(h);
+    return a;
+}
+
+/* heap_alloc_large's cache hit, its rare steps: the frees a signal handler
+ * deferred meanwhile (drain: defer_leave_due said so), the sampling or
+ * decay event, junk. Out of line, so the hit needs no stack frame. */
+static NOINLINE void *large_hit_slow(size_t size, struct heap *h, void *p, size_t usize, bool drain)
+{
+    if (drain)
+        defer_drain();
+    if (unlikely(h->allocated >= h->next_event))
+        p = large_hit_event(h, p, size, usize);
+    junk_on_alloc(p, usize);
+    return p;
+}
+
+/* heap_alloc_large without a block from tcache_large_pop (inside its
+ * defer_enter): the cache's general path (an idle pass may be due), else
+ * the arena, as heap_alloc_general would serve it. */
+static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize)
+{
+    void *p = tcache_large_alloc(h, usize, false);
+    if (p) {
+        large_hit_count(h, usize);
+        return large_hit_slow(size, h, p, usize, defer_leave_due());
+    }
+    heap_follow_node(h);
+    p = arena_large_alloc(h->arena, usize, 0, false);
+    defer_leave();
+    if (unlikely(!p)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    h->allocated += usize;
+    if (unlikely(h->allocated >= h->next_event))
+        p = heap_event(size, h, p, usize);
+    junk_on_alloc(p, usize);
+    return p;
+}
+
 void *heap_alloc_large(size_t size, struct heap *h)
 {
     /* heap_empty's tcache is false: a thread's first call goes the general way. */
     if (size <= tcache_large_max && h->tcache) {
-        size_t usize = sizeclass_usize(size);
-        defer_enter(); /* an idle pass, the arena: their locks */
-        void *p = tcache_large_alloc(h, usize, false);
-        if (p) {
-            defer_leave();
-            uint64_t a = h->allocated + usize;
-            h->allocated = a;
-            h->tick_next += usize - usize / LCACHE_TICK_SHARE;
-            heap_set_next_event(h);
-            if (unlikely(a >= h->next_event))
-                p = large_hit_event(h, p, size, usize);
-            junk_on_alloc(p, usize);
-            return p;
-        }
-        /* A miss: the arena, as heap_alloc_general would serve it. */
-        heap_follow_node(h);
-        p = arena_large_alloc(h->arena, usize, 0, false);
-        defer_leave();
-        if (unlikely(!p)) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        h->allocated += usize;
-        if (unlikely(h->allocated >= h->next_event))
-            p = heap_event(size, h, p, usize);
-        junk_on_alloc(p, usize);
+        size_t c = tcache_large_class(size);
+        size_t usize = tcache_large_usize[c];
+        defer_enter(); /* the cache's stacks; an idle pass, the arena: their locks */
+        void *p = tcache_large_pop(&h->large, c, usize);
+        if (unlikely(!p))
+            return large_alloc_miss(size, h, usize);
+        uint64_t a = large_hit_count(h, usize);
+        bool drain = defer_leave_due();
+        if (unlikely(drain || a >= h->next_event || junk_alloc))
+            return large_hit_slow(size, h, p, usize, drain);
         return p;
     }
     return heap_alloc_general(h, size, 0, false, false, NULL);
 }
 
 /* ---- free slow path ---- */
-
-/* free of live large block s (p its start, not cached: free_misuse's
- * verdict) into the thread's cache when that gives no block back and
- * nothing else is due (profiler, junk, a reentrant free): the cache push
- * and the counters, no other call. False: nothing done, the general path
- * frees it. */
-static inline bool free_large_cached(struct heap *h, struct span *s)
-{
-    if (defer_busy() || junk_free || atomic_load_explicit(&s->nsampled, memory_order_relaxed))
-        return false;
-    size_t usize = s->usize;
-    defer_enter(); /* the cache's stacks: a signal handler's free waits */
-    bool kept = tcache_large_free_fast(h, s);
-    defer_leave();
-    if (!kept)
-        return false;
-    uint64_t d = h->deallocated + usize;
-    h->deallocated = d;
-    /* free_next moves on (LCACHE_TICK_SHARE) unless a nudge zeroed it. */
-    uint64_t f = __atomic_load_n(&h->free_next, __ATOMIC_RELAXED);
-    if (f != 0) {
-        f += usize - usize / LCACHE_TICK_SHARE;
-        __atomic_store_n(&h->free_next, f, __ATOMIC_RELAXED);
-    }
-    if (unlikely(d >= f))
-        free_event_run(h, 0);
-    return true;
-}
 
 /* The free fast path's event check, for the slow paths (size: the block's). */
 static inline void note_free_event(struct heap *h, size_t size)
@@ -1284,13 +1288,60 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
     free_span_general(p, h, s);
 }
 
-/* heap_free_span_slow for a large span: a live block the thread's cache
- * keeps (its start, not in a cache already), or the general path. */
+/* free_span_large's cached free when a signal handler deferred frees
+ * meanwhile (defer_leave_outer_due said so): they run, then the free-side
+ * event if due. Out of line: the cached free needs no stack frame. */
+static NOINLINE void large_cached_drain(struct heap *h)
+{
+    defer_drain();
+    if (h->deallocated >= __atomic_load_n(&h->free_next, __ATOMIC_RELAXED))
+        free_event_run(h, 0);
+}
+
+/* free_span_large when the cache did not keep s (inside its defer_enter):
+ * the general path, out of line as large_cached_drain. */
+static NOINLINE void large_uncached(struct heap *h, struct span *s)
+{
+    defer_leave();
+    free_span_general((void *)s->start, h, s);
+}
+
+/* heap_free_span_slow for a large span of the thread's own arena: a live
+ * block (its start, not in a cache: free_misuse's verdict) that the
+ * thread's cache keeps without giving a block back, when nothing else is
+ * due (profiler, junk, a reentrant free): the push and the counters, the
+ * rare steps out of line (no stack frame). Else the general path. */
 static void free_span_large(void *p, struct heap *h, struct span *s)
 {
-    if ((uintptr_t)p == s->start && !s->lcached && free_large_cached(h, s))
+    /* h is the thread's heap (heap_tls), and a dying heap is no thread's
+     * outside a deferring section (heap_thread_exit, heap_flush), so with
+     * defer_busy() false h is not dying: lcache_ok's test is left out. */
+    size_t usize = s->usize;
+    if ((uintptr_t)p != s->start || s->lcached || defer_busy() || usize > tcache_large_free_max ||
+        atomic_load_explicit(&s->nsampled, memory_order_relaxed) || !h->tcache) {
+        free_span_general(p, h, s);
         return;
-    free_span_general(p, h, s);
+    }
+    DASSERT(!h->dying);
+    defer_enter(); /* the cache's stacks: a signal handler's free waits */
+    if (unlikely(!tcache_large_push(&h->large, s, usize))) {
+        large_uncached(h, s); /* p is s->start: one register less here */
+        return;
+    }
+    uint64_t d = h->deallocated + usize;
+    h->deallocated = d;
+    /* free_next moves on (LCACHE_TICK_SHARE) unless a nudge zeroed it. */
+    uint64_t f = __atomic_load_n(&h->free_next, __ATOMIC_RELAXED);
+    if (f != 0) {
+        f += usize - usize / LCACHE_TICK_SHARE;
+        __atomic_store_n(&h->free_next, f, __ATOMIC_RELAXED);
+    }
+    if (unlikely(defer_leave_outer_due())) { /* defer_busy() was false */
+        large_cached_drain(h);
+        return;
+    }
+    if (unlikely(d >= f))
+        free_event_run(h, 0);
 }
 
 static void free_span_general(void *p, struct heap *h, struct span *s)

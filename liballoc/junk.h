@@ -18,12 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "config.h"
 
 #define JUNK_ALLOC_BYTE 0xa5
 #define JUNK_FREE_BYTE  0x5a
 
-extern bool junk_alloc;    /* fill new blocks */
-extern bool junk_free;     /* fill freed blocks */
+extern bool junk_alloc HIDDEN; /* fill new blocks */
+extern bool junk_free HIDDEN;  /* fill freed blocks */
 /* SPAN_TAG_JUNK when junk_free (ORed into every owned page's tag), else 0. */
 extern uintptr_t junk_tag;
 

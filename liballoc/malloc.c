@@ -452,8 +452,9 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
                 heap_free_event(h);
             return;
         }
-        /* Not our unsampled page's block, or a check failed: the slow path
-         * starts from the span found (no second lookup). */
+        /* Not our unsampled page's block (a large block's span: its tag
+         * is 0), or a check failed: the slow path starts from the span
+         * found (no second lookup). */
     slow_span:
         if (sized) {
             sized_free_slow(p, size, 0);
@@ -462,7 +463,8 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
         heap_free_span_slow(p, h, s);
         return;
     }
-    /* Not a slab page: a large or huge block, or not ours. */
+    /* Neither a slab page nor a large block's first page: another page of
+     * a large block, a huge block, or not ours. */
     if (sized) {
         sized_free_slow(p, size, 0);
         return;

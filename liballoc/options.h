@@ -36,7 +36,9 @@ struct options {
 #undef OPT_CHOICE
 };
 
-extern struct options opt;
+/* Hidden as config.h's HIDDEN says (spelt out: this header stands alone,
+ * tests/apps/layering.sh): fast paths read it PC-relative. */
+extern struct options opt __attribute__((visibility("hidden")));
 
 /* Read every configuration source; prints messages, may abort (abort_conf). */
 void options_boot(void);

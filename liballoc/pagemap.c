@@ -1,4 +1,4 @@
-/* pagemap: page -> slab span map for free's fast path (see pagemap.h). */
+/* pagemap: page -> slab or large span map for free's fast path (see pagemap.h). */
 #include "pagemap.h"
 #include "rtree.h"
 

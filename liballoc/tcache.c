@@ -21,6 +21,11 @@ unsigned tcache_nclasses = NSMALL;
 unsigned tcache_nfast = NSMALL;
 size_t tcache_maxclass = SMALL_MAX;
 size_t tcache_large_max = 0;
+size_t tcache_large_free_max = 0;
+uint8_t tcache_large_class_of[(LARGE_MAX >> LG_PAGE) + 1];
+size_t tcache_large_usize[LCACHE_NCLASSES];
+
+static inline unsigned lcache_index(size_t usize);
 
 void tcache_boot(void)
 {
@@ -32,6 +37,12 @@ void tcache_boot(void)
     tcache_nfast = junk_alloc ? 0 : tcache_nclasses;
     tcache_large_max = tcache_maxclass > SMALL_MAX && opt.tcache_large_budget >= LARGE_MIN
                            ? tcache_maxclass : 0;
+    tcache_large_free_max = junk_free ? 0 : tcache_large_max;
+    for (size_t k = (SMALL_MAX >> LG_PAGE) + 1; k <= (LARGE_MAX >> LG_PAGE); k++) {
+        size_t usize = sizeclass_usize(k << LG_PAGE);
+        tcache_large_class_of[k] = (uint8_t)lcache_index(usize);
+        tcache_large_usize[lcache_index(usize)] = usize;
+    }
 }
 
 /* ---- the per-thread cache of large blocks ---- */
@@ -121,29 +132,6 @@ static inline bool lcache_ok(struct heap *h, struct span *s)
      * consumer ran 5-15% slower caching them, +1 MiB per consumer). */
     return usize <= tcache_large_max && usize <= opt.tcache_large_budget && h->tcache &&
            !h->dying && h != &heap_empty && s->arena == h->arena;
-}
-
-/* Push s when that gives no block back: room in its class's stack and in
- * the budget, no idle pass due. */
-static inline bool lcache_push_room(struct heap *h, struct span *s)
-{
-    struct tcache_large *lc = &h->large;
-    size_t usize = s->usize;
-    unsigned c = lcache_index(usize);
-    if (lc->n[c] == LCACHE_SLOTS || lc->bytes + usize > opt.tcache_large_budget ||
-        lc->ops + 1 >= LCACHE_GC_OPS)
-        return false;
-    lc->used = true;
-    lc->ops++;
-    s->lcached = 1;
-    lc->bin[c][lc->n[c]++] = s;
-    lc->bytes += usize;
-    return true;
-}
-
-bool tcache_large_free_fast(struct heap *h, struct span *s)
-{
-    return lcache_ok(h, s) && lcache_push_room(h, s);
 }
 
 bool tcache_large_free(struct heap *h, struct span *s)

@@ -68,6 +68,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "options.h"
+#include "sizeclass.h"
+#include "span.h"
 
 /* Ids 0..TCACHE_IDS-1: MALLOCX_TCACHE(id) = (id + 2) << 8 fits 12 bits. */
 #define TCACHE_IDS     4094
@@ -76,7 +79,11 @@
 extern unsigned tcache_nclasses; /* small classes thread heaps cache (opt.tcache_max) */
 extern unsigned tcache_nfast;    /* classes the inline malloc serves: tcache_nclasses, 0 with junk:alloc */
 extern size_t tcache_maxclass;   /* arenas.tcache_max */
-extern size_t tcache_large_max;  /* largest large class thread heaps cache (0: none) */
+extern size_t tcache_large_max HIDDEN; /* largest large class thread heaps cache (0: none) */
+/* tcache_large_max, or 0 under junk:free: the largest block free's cached
+ * path (tcache_large_push) takes; the general path fills a freed block
+ * first. One compare for both on that path. */
+extern size_t tcache_large_free_max HIDDEN;
 
 /* Per-thread cache of large blocks, inside struct heap (see above). */
 #define LCACHE_NCLASSES 20  /* large classes 40 KiB .. 1 MiB (LARGE_MAX) */
@@ -121,12 +128,66 @@ void *tcache_large_alloc(struct heap *h, size_t usize, bool zero);
  * if the caller must give it to its arena. Owner thread only, inside
  * defer_enter (it may give older blocks back, taking arena locks). */
 bool tcache_large_free(struct heap *h, struct span *s);
-/* tcache_large_free when that needs no block given back (room in the
- * class's stack and in the budget, no idle pass due): true if kept; false,
- * nothing changed, otherwise (s not cacheable here either). Takes no lock
- * (owner thread, inside defer_enter: a signal handler's free must not edit
- * the stacks meanwhile). */
-bool tcache_large_free_fast(struct heap *h, struct span *s);
+/* The large class (0 .. LCACHE_NCLASSES - 1) of k pages, 9 <= k <=
+ * LARGE_MAX / PAGE pages: the class of a large span of k pages, and of a
+ * request that rounds up to k pages. Filled by tcache_boot: the cached
+ * paths below then read the class instead of computing it (two bit scans
+ * on malloc's side, one on free's). */
+extern uint8_t tcache_large_class_of[(LARGE_MAX >> LG_PAGE) + 1] HIDDEN;
+/* The usable size of each large class. */
+extern size_t tcache_large_usize[LCACHE_NCLASSES] HIDDEN;
+
+/* The large class of a request of size bytes, SMALL_MAX < size <= LARGE_MAX. */
+ALWAYS_INLINE size_t tcache_large_class(size_t size)
+{
+    return tcache_large_class_of[(size + PAGE - 1) >> LG_PAGE];
+}
+
+/* tcache_large_alloc's hit when no idle pass is due: the newest block of
+ * class c (usable size usize), or NULL, nothing changed (then
+ * tcache_large_alloc decides). Owner thread, inside defer_enter (a signal
+ * handler's free must not edit the stacks meanwhile); takes no lock. */
+ALWAYS_INLINE void *tcache_large_pop(struct tcache_large *lc, size_t c, size_t usize)
+{
+    size_t n = lc->n[c];
+    if (n == 0 || lc->ops + 1 >= LCACHE_GC_OPS)
+        return NULL;
+    lc->used = true;
+    lc->ops++;
+    struct span *s = lc->bin[c][--n];
+    lc->n[c] = (uint8_t)n;
+    if (lc->low[c] > n)
+        lc->low[c] = (uint8_t)n;
+    lc->bytes -= usize;
+    s->lcached = 0;
+    if (s->start == 0)
+        __builtin_unreachable(); /* a block: the caller's NULL test is the miss's alone */
+    return (void *)s->start;
+}
+
+/* tcache_large_free for large span s (usable size usize, at most
+ * tcache_large_max) of the caller's own arena when that needs no block
+ * given back (room in the class's stack and in the budget, no idle pass
+ * due): true if kept; false, nothing changed, otherwise. The caller checked
+ * the size and the heap's side (its cache on, not exiting). Owner thread,
+ * inside defer_enter, as tcache_large_pop. */
+ALWAYS_INLINE bool tcache_large_push(struct tcache_large *lc, struct span *s, size_t usize)
+{
+    size_t c = tcache_large_class_of[s->npages];
+    size_t n = lc->n[c]; /* size_t: no zero-extending move per use */
+    /* bytes + usize within the budget implies usize within it: a block
+     * bigger than the budget fails here too. */
+    if (n == LCACHE_SLOTS || lc->bytes + usize > opt.tcache_large_budget ||
+        lc->ops + 1 >= LCACHE_GC_OPS)
+        return false;
+    lc->used = true;
+    lc->ops++;
+    s->lcached = 1;
+    lc->bin[c][n] = s;
+    lc->n[c] = (uint8_t)(n + 1);
+    lc->bytes += usize;
+    return true;
+}
 /* Give every cached large block of h back to its arena (owner thread, or
  * the exiting thread). */
 void tcache_large_flush(struct heap *h);

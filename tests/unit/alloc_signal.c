@@ -92,8 +92,8 @@ int main(void)
     CHECK_MSG(h_kept, "the handler's realloc lost the block's bytes");
     /* The interrupted malloc has returned: nothing held, nothing deferred. */
     CHECK_U(lock_depth, ==, 0);
-    CHECK_U(defer_depth, ==, 0);
-    CHECK_MSG(defer_list == NULL, "blocks left on the deferred list");
+    CHECK_U(defer_tls.depth, ==, 0);
+    CHECK_MSG(defer_tls.list == NULL, "blocks left on the deferred list");
     CHECK_U(arenas_locked(), ==, 0);
 
     for (int i = 0; i < nfill; i++)

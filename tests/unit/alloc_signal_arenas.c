@@ -95,7 +95,7 @@ static void *heapless(void *arg)
     int n = create_until_fired();
     CHECK_MSG(fired, "phase 0: base mapped no block in %d arenas.create", n);
     CHECK_U(lock_depth, ==, 0);
-    CHECK_U(defer_depth, ==, 0);
+    CHECK_U(defer_tls.depth, ==, 0);
     CHECK(cur_heap() != &heap_empty);
     return NULL;
 }
@@ -138,7 +138,7 @@ int main(void)
     CHECK_U(nthreads(h_from), ==, from_n - 1);
     CHECK_U(nthreads(h_to), ==, to_n + 1);
     CHECK_U(lock_depth, ==, 0);
-    CHECK_U(defer_depth, ==, 0);
+    CHECK_U(defer_tls.depth, ==, 0);
     printf("ok: a handler created its thread's heap and moved a thread between arenas under "
            "the arena list's lock\n");
     return 0;

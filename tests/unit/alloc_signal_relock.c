@@ -173,7 +173,7 @@ int main(void)
             free(h_block);
         }
         CHECK_U(lock_depth, ==, 0);
-        CHECK_U(defer_depth, ==, 0);
+        CHECK_U(defer_tls.depth, ==, 0);
         CHECK_U(arenas_locked(), ==, 0);
     }
     os_ops = real;

@@ -75,7 +75,7 @@ static uint64_t live_sampled_bytes_direct(void)
 static void handler(int sig)
 {
     (void)sig;
-    h_depth = defer_depth;
+    h_depth = defer_tls.depth;
     h_dealloc_before = *deallocp;
     for (int i = 0; i < NVICTIM; i++)
         free(victim[i]);
@@ -129,8 +129,8 @@ int main(void)
               "the second free of a deferred block was not reported: \"%s\"", messages);
 
     /* The malloc that was interrupted has returned: freed for real. */
-    CHECK_U(defer_depth, ==, 0);
-    CHECK_MSG(defer_list == NULL, "blocks left on the deferred list");
+    CHECK_U(defer_tls.depth, ==, 0);
+    CHECK_MSG(defer_tls.list == NULL, "blocks left on the deferred list");
     CHECK_U(*deallocp - dealloc0, ==, usable);
     CHECK_U(site_live_samples(), ==, live0 + (uint64_t)nfill - NVICTIM);
     uint64_t want = bytes0 + fill_bytes - (victim_size[0] + victim_size[1] + victim_size[2]);
@@ -165,7 +165,7 @@ int main(void)
     defer_leave();
     CHECK_MSG(strstr(messages, "corrupted deferred-free list") != NULL,
               "the overwritten link was not reported: \"%s\"", messages);
-    CHECK(defer_list == NULL);
+    CHECK(defer_tls.list == NULL);
     /* b was freed, a (after the cut) was not */
     CHECK_U(*deallocp - d_before, ==, 64);
     printf("ok: %d large mallocs, signal under the arena lock, 3 deferred frees done\n", nfill);

@@ -3,19 +3,28 @@
  * (liballoc/pagemap.h).
  *   - every page of a live slab reads that slab's span (the span the chunk
  *     map gives), for every small class;
- *   - the pages of a large and of a huge block, a stack address and a
+ *   - a large block's first page reads its span (the chunk map's), while
+ *     it is live and while the thread's cache keeps it after its free;
+ *     its other pages, every page of a huge block, a stack address and a
  *     static one read NULL (free takes the rtree path for them);
+ *   - a large block's first page reads NULL again once the block goes
+ *     back to its arena (at its free above tcache_max, at the cache's
+ *     flush below);
  *   - a slab's pages read NULL again once the slab is released (its blocks
  *     all freed by a thread that then exits, so its pages go back to the
- *     arena), and the memory then reused for a large block still reads NULL;
+ *     arena);
  *   - pagemap_set over a leaf never allocated, with NULL, allocates nothing
- *     and leaves the pages at NULL; with a span, the pages read it.
+ *     and leaves the pages at NULL; with a span, the pages read it; the
+ *     same for pagemap_set_page (one page), before and after its leaf is
+ *     installed.
  */
 #include "check.h"
 
+#include "heap.h"
 #include "pagemap.h"
 #include "rtree.h"
 #include "sizeclass.h"
+#include "tcache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -76,15 +85,31 @@ int main(void)
     }
     CHECK_MSG(released > 0, "no slab was released (%u classes)", NSMALL);
 
-    /* Large and huge blocks, stack and static addresses: NULL. */
+    /* Large blocks: the first page only, until the block leaves the
+     * thread's cache for its arena. A huge block: no page. */
     size_t sizes[] = {64 << 10, 1 << 20, 8 << 20};
+    CHECK_U(tcache_large_max, ==, 128 << 10); /* the default tcache_max: 64 KiB cached, 1 MiB not */
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         char *p = malloc(sizes[i]);
         CHECK(p != NULL);
-        for (size_t off = 0; off < sizes[i]; off += PAGE)
+        struct span *first = chunk_span_of(p);
+        bool large = sizes[i] <= LARGE_MAX;
+        CHECK_MSG(large == (first != NULL && first->kind == SPAN_LARGE), "%zu-byte block: span %p",
+                  sizes[i], (void *)first);
+        CHECK_MSG(pagemap_get((uintptr_t)p) == (large ? first : NULL),
+                  "%zu-byte block: first page %p", sizes[i], (void *)pagemap_get((uintptr_t)p));
+        for (size_t off = PAGE; off < sizes[i]; off += PAGE)
             CHECK_MSG(pagemap_get((uintptr_t)p + off) == NULL, "%zu-byte block, offset %zu mapped",
                       sizes[i], off);
         free(p);
+        if (large && sizes[i] <= tcache_large_max) { /* 64 KiB: the thread's cache keeps it */
+            CHECK_MSG(first->lcached && pagemap_get((uintptr_t)p) == first,
+                      "%zu-byte block: not kept mapped in the thread's cache", sizes[i]);
+            tcache_large_flush(heap_tls);
+        }
+        if (large) /* 1 MiB, above tcache_max: straight back to the arena */
+            CHECK_MSG(!first->lcached && pagemap_get((uintptr_t)p) == NULL,
+                      "%zu-byte block: still mapped back in its arena", sizes[i]);
     }
     int local;
     static int global;
@@ -105,6 +130,20 @@ int main(void)
     CHECK(pagemap_get(far - PAGE) == NULL);
     pagemap_set(far, 3, NULL);
     CHECK(pagemap_get(far) == NULL);
+    /* pagemap_set_page, a large block's: the same, one page. */
+    uintptr_t far2 = far + ((uintptr_t)1 << (LG_PAGE + PAGEMAP_LEAF_BITS)); /* the next leaf */
+    size_t i2 = far2 >> (LG_PAGE + PAGEMAP_LEAF_BITS);
+    pagemap_set_page(far2, NULL);
+    CHECK_MSG(atomic_load(&pagemap_map.root[i2]) == 0, "setting a page NULL allocated a leaf");
+    pagemap_set_page(far2 + PAGE, &fake);
+    CHECK(pagemap_get(far2 + PAGE) == &fake);
+    CHECK(pagemap_get(far2) == NULL);
+    CHECK(pagemap_get(far2 + 2 * PAGE) == NULL);
+    pagemap_set_page(far2 + 2 * PAGE, &fake); /* the leaf is there now: the store */
+    CHECK(pagemap_get(far2 + 2 * PAGE) == &fake);
+    pagemap_set_page(far2 + PAGE, NULL);
+    pagemap_set_page(far2 + 2 * PAGE, NULL);
+    CHECK(pagemap_get(far2 + PAGE) == NULL && pagemap_get(far2 + 2 * PAGE) == NULL);
     printf("ok\n");
     return 0;
 }
