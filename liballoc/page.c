@@ -38,11 +38,19 @@ void page_extend(struct span *pg)
     if (left == 0)
         return;
     uint32_t bs = pg->stride;
-    /* About one OS page of blocks at a time (at least one, or what is left):
-     * carving writes each block's free mark, so every block carved is a page
-     * touched; blocks of a page or more are carved one by one, so a class
-     * used for a block or two costs one page, not four. */
-    uint32_t n = (uint32_t)(PAGE / bs);
+    /* As many blocks as were carved before, at least one OS page's worth and
+     * at most PAGE_CARVE_MAX bytes' (at least one block, at most what is
+     * left): carving writes each block's free mark, so every block carved is
+     * a page touched, and a class used for a block or two costs one page;
+     * a class in steady use doubles its carve up to the cap, so filling a
+     * 64 KiB slab takes 9 trips through malloc's slow path, not 16
+     * (bench/shapes/sh6bench: pages cycle through the arena every round and
+     * are carved again each time). */
+    uint32_t n = pg->capacity;
+    if (n < PAGE / bs)
+        n = (uint32_t)(PAGE / bs);
+    if (n > PAGE_CARVE_MAX / bs)
+        n = (uint32_t)(PAGE_CARVE_MAX / bs);
     if (n < 1)
         n = 1;
     if (n > left)
@@ -59,7 +67,9 @@ void page_extend(struct span *pg)
     pg->free = first;
     pg->capacity += n;
     pg->limit = (uint64_t)pg->capacity * bs;
-    pg->div_limit = (uint64_t)pg->capacity * misuse_div_rest(bs);
+    /* capacity * misuse_div_rest(bs), the rest from the page's own
+     * div_magic: no 128-bit division per carve. */
+    pg->div_limit = (uint64_t)pg->capacity * ((uint64_t)bs * pg->div_magic);
 }
 
 /* The last block of the remote-free stack from head (its links checked

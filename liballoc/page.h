@@ -32,7 +32,11 @@
 
 /* Prepare span s (pages already reserved) as an empty slab of class cls. */
 void page_init(struct span *s, unsigned cls);
-/* Carve more never-used blocks into the free list (owner only). */
+/* The most bytes of blocks page_extend carves at once (page.c). */
+#define PAGE_CARVE_MAX ((uint32_t)8192)
+/* Carve more never-used blocks into the free list (owner only): as many as
+ * were carved before, between one OS page's worth and PAGE_CARVE_MAX
+ * bytes' worth (at least one block). */
 void page_extend(struct span *pg);
 /* Move remotely freed blocks onto the free list; returns how many (owner only). */
 unsigned page_collect(struct span *pg);
