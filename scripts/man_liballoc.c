@@ -140,7 +140,7 @@ static void opt_doc(const char *doc)
 }
 
 /* The default of a numeric option. A default outside the option's range is
- * a placeholder the library replaces at initialisation (narenas: 4 x CPUs,
+ * a placeholder the library replaces at initialisation (narenas: CPUs,
  * max_background_threads: CPUs), which opt.<name> then reads back: printing
  * the placeholder would give a value the option refuses. */
 static void opt_default_num(const char *name, long long d, long long lo, long long hi)

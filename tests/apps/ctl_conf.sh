@@ -13,7 +13,7 @@
 #   - opt.* reflect MALLOC_CONF for every option type: bool, unsigned,
 #     size_t (values above the maximum are clipped: lg_prof_sample:99 -> 63;
 #     0x.. and 0.. prefixes), ssize_t, string, choice; later pairs win;
-#     the default opt.narenas is the automatic arena count (4 x CPUs);
+#     the default opt.narenas is the automatic arena count (one per CPU);
 #   - the malloc_conf global of the program is read (opt.narenas == 3) and
 #     MALLOC_CONF overrides it;
 #   - confirm_conf:true echoes each source as
@@ -141,12 +141,13 @@ grep -qxF '<jemalloc>: -- Set conf value: confirm_conf:true' "$TMP/err" &&
     grep -qxF '<jemalloc>: -- Set conf value: narenas:2' "$TMP/err" ||
     fail "confirm_conf:true: no \"-- Set conf value:\" lines: $(cat "$TMP/err")"
 grep -qx 'opt.confirm_conf=true' "$TMP/out" || fail "opt.confirm_conf does not read true"
-# The default opt.narenas is the number of automatic arenas, 4 x CPUs.
+# The default opt.narenas is the number of automatic arenas, one per CPU
+# (jemalloc: 4 x CPUs; liballoc/malloc.c says why).
 ncpu=$(nproc)
-want_n=$((ncpu > 1 ? 4 * ncpu : 1))
+want_n=$ncpu
 run - "$PROBE" opt.narenas:u
 grep -qx "opt.narenas=$want_n" "$TMP/out" ||
-    fail "default opt.narenas: $(cat "$TMP/out"), want $want_n (jemalloc reports the automatic arena count, 4 x $ncpu CPUs)"
+    fail "default opt.narenas: $(cat "$TMP/out"), want $want_n (the automatic arena count, one per CPU: $ncpu)"
 # Source lines: jemalloc numbers the five sources 1..5 and prints each one.
 run 'confirm_conf:true,narenas:2' "$PROBE"
 want='<jemalloc>: malloc_conf #4 (value of the environment variable MALLOC_CONF): "confirm_conf:true,narenas:2"'

@@ -36,7 +36,7 @@ echo "ok   liballoc(3) has all $(echo "$opts" | wc -w) options of options.def"
 
 # Each numeric option's stated default is a value it accepts: a default
 # outside the range is a placeholder replaced at start (narenas:
-# 4 x CPUs), never shown as the number (the manual said "Default 0.
+# CPUs), never shown as the number (the manual said "Default 0.
 # Range 1 to 2048" and "Default 4096. Range 0 to 4095").
 bad=$(awk '/^\\fB[a-z_0-9]+\\fR \(\\fI(unsigned|size_t|ssize_t)\\fR\)$/ {
         name = $1; gsub(/\\f[BR]/, "", name); d = ""; next }
