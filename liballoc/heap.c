@@ -874,7 +874,10 @@ void heap_sweep(uint64_t now)
  * busy thread ticks about once a millisecond and a nearly idle one on every
  * call, which keeps freed memory flowing back on schedule without a
  * background thread and without a clock read on the fast paths; a thread
- * that only frees (an expiry wave) drives decay too. */
+ * that only frees (an expiry wave) drives decay too. The free side is
+ * checked on free's slow paths only (a page retired, a remote, large or
+ * huge block): a local free that leaves its page in use gives decay
+ * nothing to purge. */
 static void heap_tick(struct heap *h, bool on_free, size_t size)
 {
     /* A block above DECAY_TICK_BYTES / DECAY_TICK_CALLS with purge work
@@ -986,14 +989,6 @@ static void free_event_run(struct heap *h, size_t size)
     defer_leave();
 }
 
-void heap_free_event(struct heap *h)
-{
-    /* From free's fast path only. Reentrant (defer.h): the tick's locks may
-     * be this thread's already; it runs at a later free. */
-    if (h == &heap_empty || unlikely(defer_busy()))
-        return;
-    free_event_run(h, 0); /* a small block */
-}
 
 static void *alloc_small_slow(struct heap *h, size_t size)
 {

@@ -18,12 +18,14 @@
  *    remote free (they read `allocated` racily to see whether we run);
  *  - nudge, next_event, free_next: heap_nudge (any thread) sets nudge and
  *    lowers both thresholds to 0 with atomic stores so the owner runs its
- *    event path at its next malloc or free; the owner reads nudge there. A
+ *    event path at its next malloc, or at its next free that takes a slow
+ *    path (a page retired, a remote or large block: free's fast path reads
+ *    no threshold); the owner reads nudge there. A
  *    nudge that races with the owner resetting its thresholds is only
  *    delayed to the owner's next natural event (nudges are hints). So the
  *    owner, too, stores both thresholds with atomic stores once the heap is
- *    published (heap_create, heap_tick, heap_set_next_event); its fast paths
- *    read them with the plain compare counted below (an aligned 8-byte load,
+ *    published (heap_create, heap_tick, heap_set_next_event); malloc's fast
+ *    path reads next_event with the plain compare counted below (an aligned 8-byte load,
  *    not torn on x86-64; a C11 atomic load costs gcc 12 one more
  *    instruction per path, as it will not fold into the compare). heap_nudge
  *    is the only cross-thread poke: stats (epoch), heap_sweep (any thread's
@@ -81,15 +83,17 @@
  *     (heap_alloc_small_slow, heap_event, heap_alloc_large): no
  *     register move before the jump. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 37 instructions for a local free of an unsampled small block
+ *   free: 34 instructions for a local free of an unsampled small block
  *     whose page stays in use (the page's slab span from the two-level
  *     pagemap (pagemap.h: no NULL leaf, one test for "a slab page"; 42
  *     through the rtree and the chunk's page map), owner compare, the
- *     misuse checks, push, used decrement, deallocated add, one compare
- *     against free_next for the free-side decay event). The checks are 9
- *     of them: the block-boundary test (offset from the span's start, a
- *     multiply, one compare: misuse_slab_block_ok; 5) and the free mark
- *     (one lea computes it, compare, store; 4): 28 without them.
+ *     misuse checks, push, used decrement, deallocated add (one add to
+ *     memory: the free-side decay event's compare against free_next runs
+ *     when a page retires and on the other slow paths, 37 when every free
+ *     made it). The checks are 9 of them: the block-boundary test (offset
+ *     from the span's start, a multiply, one compare:
+ *     misuse_slab_block_ok; 5) and the free mark (one lea computes it,
+ *     compare, store; 4): 25 without them (mimalloc 2.0: 26).
  *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
@@ -158,7 +162,7 @@ struct heap {
     _Alignas(64) uint64_t allocated;    /* bytes this thread allocated (thread.allocated) */
     uint64_t next_event;                /* min(prof_next, tick_next): when heap_event runs */
     uint64_t deallocated;               /* bytes this thread freed (thread.deallocated) */
-    uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick */
+    uint64_t free_next;                 /* `deallocated` value of the next free-side decay tick (slow paths) */
     uintptr_t link_key, link_mul, link_inv; /* copies of misuse_link_*, for the fast paths' links */
     uint64_t prof_next;                 /* `allocated` value of the next profiler sample */
     uint64_t tick_next;                 /* `allocated` value of the next decay tick */
@@ -218,9 +222,6 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
                          struct arena *arena);
 /* Unlink pg from h's full list (full_lock held; page.c takes full pages). */
 void heap_full_unlink(struct heap *h, struct span *pg);
-/* Free-side decay tick: `deallocated` crossed free_next (the free fast path's
- * only extra compare). Thread-safe for the owner only. */
-void heap_free_event(struct heap *h) NOINLINE;
 /* h's owner looks stopped (page.c: it allocated nothing over TAKE_AFTER
  * full-page notifications): take all its full pages that have free or
  * remotely freed blocks, as heap_sweep does for a silent owner. Any thread

@@ -16,7 +16,7 @@
  *   operator new: 27 instructions (malloc's 26 and a jump: alloc_new is
  *     malloc's fast path, the operator a jump to it (new_delete.cc, so a
  *     static link pulls in its new-handler code); 41 through a call to malloc);
- *   operator delete (sized): 40 instructions (free's 37, the size
+ *   operator delete (sized): 37 instructions (free's 34, the size
  *     compare and a register move; 54 through sdallocx).
  */
 #include "alloc.h"
@@ -446,17 +446,17 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
                 *mark = m;
             *(uintptr_t *)p = misuse_link_encode(s->free, h->link_key, h->link_mul);
             s->free = p;
-            uint64_t d = h->deallocated + s->block_size;
-            h->deallocated = d;
-            /* An empty page goes back to the arena unless it is the current one.
-             * Frees drive decay too (heap_free_event): one compare. Both calls
-             * are tail calls, so the fast path needs no stack frame. */
-            if (unlikely(--s->used == 0) && h->pages[s->cls] != s) {
+            h->deallocated += s->block_size;
+            /* An empty page goes back to the arena unless it is the current
+             * one, a tail call (the fast path needs no stack frame). Frees
+             * drive decay from there: the free-side tick (free_next) is
+             * checked when a page retires and on the other slow paths, not
+             * at every free. Only a page going back to its arena (or a large
+             * block, always on a slow path) gives decay anything new to
+             * purge, and a thread that only frees (an expiry wave) empties
+             * pages as it goes (tests/integration/free_wave). */
+            if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
                 heap_page_retire_event(h, s);
-                return;
-            }
-            if (unlikely(d >= h->free_next))
-                heap_free_event(h);
             return;
         }
         /* Not our unsampled page's block (a large block's span: its tag
