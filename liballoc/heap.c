@@ -179,6 +179,14 @@ static bool page_all_free(const struct span *pg)
 
 static void free_event_run(struct heap *h, size_t size);
 
+/* The free-side event check (free's slow paths; size: the block's):
+ * `deallocated` crossed free_next. */
+static inline void note_free_event(struct heap *h, size_t size)
+{
+    if (unlikely(h->deallocated >= h->free_next) && h != &heap_empty)
+        free_event_run(h, size);
+}
+
 void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
@@ -209,8 +217,7 @@ void heap_page_retire_event(struct heap *h, struct span *pg)
         return;
     defer_enter();
     heap_page_retire(h, pg);
-    if (unlikely(h->deallocated >= h->free_next))
-        free_event_run(h, 0);
+    note_free_event(h, 0);
     defer_leave();
 }
 
@@ -1166,13 +1173,6 @@ void *heap_alloc_large(size_t size, struct heap *h)
 
 /* ---- free slow path ---- */
 
-/* The free fast path's event check, for the slow paths (size: the block's). */
-static inline void note_free_event(struct heap *h, size_t size)
-{
-    if (unlikely(h->deallocated >= h->free_next) && h != &heap_empty)
-        free_event_run(h, size);
-}
-
 /* What is wrong with freeing p whose radix-tree value is e (non-zero) and
  * whose span is s: NULL if p is a live block, else the report's wording.
  * Slab blocks: a boundary inside the span and not marked free (misuse.h);
@@ -1295,8 +1295,7 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
 static NOINLINE void large_cached_drain(struct heap *h)
 {
     defer_drain();
-    if (h->deallocated >= __atomic_load_n(&h->free_next, __ATOMIC_RELAXED))
-        free_event_run(h, 0);
+    note_free_event(h, 0);
 }
 
 /* free_span_large when the cache did not keep s (inside its defer_enter):

@@ -25,7 +25,14 @@ size_t tcache_large_free_max = 0;
 uint8_t tcache_large_class_of[(LARGE_MAX >> LG_PAGE) + 1];
 size_t tcache_large_usize[LCACHE_NCLASSES];
 
-static inline unsigned lcache_index(size_t usize);
+/* Index of large class usize (SMALL_MAX < usize <= LARGE_MAX): four classes
+ * per doubling, 40 KiB is 0, 1 MiB is 19. tcache_boot tabulates it
+ * (tcache_large_class_of): the cached paths read the class. */
+static inline unsigned lcache_index(size_t usize)
+{
+    unsigned lg = 63 - (unsigned)__builtin_clzl(usize - 1); /* 15 .. 19 */
+    return (lg - 15) * 4 + (unsigned)((usize - 1) >> (lg - 2)) - 4;
+}
 
 void tcache_boot(void)
 {
@@ -46,14 +53,6 @@ void tcache_boot(void)
 }
 
 /* ---- the per-thread cache of large blocks ---- */
-
-/* Index of large class usize (SMALL_MAX < usize <= LARGE_MAX): four classes
- * per doubling, 40 KiB is 0, 1 MiB is 19. */
-static inline unsigned lcache_index(size_t usize)
-{
-    unsigned lg = 63 - (unsigned)__builtin_clzl(usize - 1); /* 15 .. 19 */
-    return (lg - 15) * 4 + (unsigned)((usize - 1) >> (lg - 2)) - 4;
-}
 
 /* Blocks on their way back to their arenas: collected while the cache is
  * edited, then given back with one lock taken per arena (lcache_out_flush)
@@ -104,17 +103,13 @@ static void lcache_gc(struct tcache_large *lc, struct lcache_out *o)
 void *tcache_large_alloc(struct heap *h, size_t usize, bool zero)
 {
     struct tcache_large *lc = &h->large;
-    unsigned c = lcache_index(usize);
+    size_t c = tcache_large_class(usize);
     lc->used = true;
     if (unlikely(++lc->ops >= LCACHE_GC_OPS))
         tcache_large_gc(h);
     if (lc->n[c] == 0)
         return NULL;
-    struct span *s = lc->bin[c][--lc->n[c]];
-    if (lc->low[c] > lc->n[c])
-        lc->low[c] = lc->n[c];
-    lc->bytes -= s->usize;
-    s->lcached = 0;
+    struct span *s = tcache_large_take(lc, c, usize);
     if (zero)
         memset((void *)s->start, 0, usize);
     return (void *)s->start;
@@ -139,7 +134,7 @@ bool tcache_large_free(struct heap *h, struct span *s)
     if (!lcache_ok(h, s))
         return false;
     size_t usize = s->usize;
-    unsigned c = lcache_index(usize);
+    size_t c = tcache_large_class_of[s->npages];
     struct tcache_large *lc = &h->large;
     struct lcache_out out = {0};
     lc->used = true;
@@ -151,9 +146,7 @@ bool tcache_large_free(struct heap *h, struct span *s)
     for (unsigned k = LCACHE_NCLASSES; k-- > 0 && lc->bytes + usize > opt.tcache_large_budget;)
         while (lc->n[k] && lc->bytes + usize > opt.tcache_large_budget)
             lcache_release(lc, k, 1, &out);
-    s->lcached = 1;
-    lc->bin[c][lc->n[c]++] = s;
-    lc->bytes += usize;
+    tcache_large_put(lc, c, s, usize);
     lcache_out_flush(&out);
     return true;
 }

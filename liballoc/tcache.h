@@ -143,23 +143,42 @@ ALWAYS_INLINE size_t tcache_large_class(size_t size)
     return tcache_large_class_of[(size + PAGE - 1) >> LG_PAGE];
 }
 
+/* Take the newest block off class c's stack (not empty; usize the class's
+ * usable size): the cached paths' common step (tcache_large_pop,
+ * tcache_large_alloc). */
+ALWAYS_INLINE struct span *tcache_large_take(struct tcache_large *lc, size_t c, size_t usize)
+{
+    size_t n = (size_t)lc->n[c] - 1;
+    struct span *s = lc->bin[c][n];
+    lc->n[c] = (uint8_t)n;
+    if (lc->low[c] > n)
+        lc->low[c] = (uint8_t)n;
+    lc->bytes -= usize;
+    s->lcached = 0;
+    return s;
+}
+
+/* Put s (usable size usize) on class c's stack (room checked by the
+ * caller): tcache_large_push's and tcache_large_free's common step. */
+ALWAYS_INLINE void tcache_large_put(struct tcache_large *lc, size_t c, struct span *s, size_t usize)
+{
+    s->lcached = 1;
+    lc->bin[c][lc->n[c]] = s;
+    lc->n[c]++;
+    lc->bytes += usize;
+}
+
 /* tcache_large_alloc's hit when no idle pass is due: the newest block of
  * class c (usable size usize), or NULL, nothing changed (then
  * tcache_large_alloc decides). Owner thread, inside defer_enter (a signal
  * handler's free must not edit the stacks meanwhile); takes no lock. */
 ALWAYS_INLINE void *tcache_large_pop(struct tcache_large *lc, size_t c, size_t usize)
 {
-    size_t n = lc->n[c];
-    if (n == 0 || lc->ops + 1 >= LCACHE_GC_OPS)
+    if (lc->n[c] == 0 || lc->ops + 1 >= LCACHE_GC_OPS)
         return NULL;
     lc->used = true;
     lc->ops++;
-    struct span *s = lc->bin[c][--n];
-    lc->n[c] = (uint8_t)n;
-    if (lc->low[c] > n)
-        lc->low[c] = (uint8_t)n;
-    lc->bytes -= usize;
-    s->lcached = 0;
+    struct span *s = tcache_large_take(lc, c, usize);
     if (s->start == 0)
         __builtin_unreachable(); /* a block: the caller's NULL test is the miss's alone */
     return (void *)s->start;
@@ -174,18 +193,14 @@ ALWAYS_INLINE void *tcache_large_pop(struct tcache_large *lc, size_t c, size_t u
 ALWAYS_INLINE bool tcache_large_push(struct tcache_large *lc, struct span *s, size_t usize)
 {
     size_t c = tcache_large_class_of[s->npages];
-    size_t n = lc->n[c]; /* size_t: no zero-extending move per use */
     /* bytes + usize within the budget implies usize within it: a block
      * bigger than the budget fails here too. */
-    if (n == LCACHE_SLOTS || lc->bytes + usize > opt.tcache_large_budget ||
+    if (lc->n[c] == LCACHE_SLOTS || lc->bytes + usize > opt.tcache_large_budget ||
         lc->ops + 1 >= LCACHE_GC_OPS)
         return false;
     lc->used = true;
     lc->ops++;
-    s->lcached = 1;
-    lc->bin[c][n] = s;
-    lc->n[c] = (uint8_t)(n + 1);
-    lc->bytes += usize;
+    tcache_large_put(lc, c, s, usize);
     return true;
 }
 /* Give every cached large block of h back to its arena (owner thread, or
