@@ -11,12 +11,13 @@
 #include "page.h"
 #include "rtree.h"
 #include "stats.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <string.h>
 
 unsigned arena_count;
-struct arena *arenas[ARENA_MAX];
+struct arena *arenas[ARENA_MAX] BSS_LARGE;
 ssize_t arena_default_dirty_ms = 10000, arena_default_muzzy_ms = 0;
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned arenas_created;
@@ -303,7 +304,7 @@ static void free_span_insert(struct arena *a, struct span *s)
 
 /* Chunk descriptors of unmapped chunks (retain:false), per arena, reused by
  * chunk_new. Guarded by the arena's lock. */
-static struct chunk *chunk_recycled[ARENA_MAX];
+static struct chunk *chunk_recycled[ARENA_MAX] BSS_LARGE;
 
 /* The kernel refused a chunk mapping (an address-space limit,
  * vm.max_map_count, overcommit): serve it from address space the allocator

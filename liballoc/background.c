@@ -6,6 +6,7 @@
 #include "warn.h"
 #include "options.h"
 #include "os.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@ struct bg_slot {
 };
 
 static _Atomic int bg_state;
-static struct bg_slot bg_slots[BACKGROUND_LIMIT];
+static struct bg_slot bg_slots[BACKGROUND_LIMIT] BSS_LARGE;
 static size_t bg_max;          /* max_background_threads (bg_lock to write) */
 static pthread_mutex_t bg_lock = PTHREAD_MUTEX_INITIALIZER;     /* slots, bg_max, sleeping */
 static pthread_mutex_t bg_ctl_lock = PTHREAD_MUTEX_INITIALIZER; /* serialises start/stop */

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "config.h"
 #include "warn.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,9 +17,31 @@
 #include <string.h>
 #include <unistd.h>
 
-struct options opt =
-#include "options_defaults.h"
-    ;
+/* Zero-initialised (.bss) and given its defaults by options_defaults_set at
+ * boot: a static initializer would put the whole struct, 16 KiB of it the
+ * string options' buffers, in .data, file pages every process maps. */
+struct options opt BSS_LARGE;
+
+/* opt = the defaults of options.def, writing no string buffer whose default
+ * is empty (opt starts zeroed and this runs once, at boot). */
+static void options_defaults_set(void)
+{
+#define OPT_BOOL(n, d, doc) opt.n = d;
+#define OPT_UNSIGNED(n, d, lo, hi, doc) opt.n = d;
+#define OPT_SIZE(n, d, lo, hi, doc) opt.n = d;
+#define OPT_SSIZE(n, d, lo, hi, doc) opt.n = d;
+#define OPT_STRING(n, d, doc)                                                                      \
+    if (sizeof(d) > 1)                                                                             \
+        memcpy(opt.n, d, sizeof(d));
+#define OPT_CHOICE(n, d, choices, doc) opt.n = d;
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+}
 
 ALLOC_EXPORT const char *malloc_conf __attribute__((weak));
 
@@ -381,8 +404,9 @@ static const char *const source_explain[NSOURCES] = {
 
 void options_boot(void)
 {
-    static char linkbuf[4096];
+    static char linkbuf[4096] BSS_LARGE;
     const char *src[OPTIONS_NSOURCES] = {NULL, malloc_conf, NULL, NULL, NULL};
+    options_defaults_set();
     ssize_t n = readlink("/etc/malloc.conf", linkbuf, sizeof(linkbuf) - 1);
     if (n > 0) {
         linkbuf[n] = 0;

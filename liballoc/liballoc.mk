@@ -8,6 +8,11 @@ LIBALLOC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIBALLOC_SRCS))
 LIBALLOC_CXX_SRCS := $(wildcard liballoc/*.cc)
 LIBALLOC_CXX_OBJS := $(patsubst %.cc,$(BUILD)/obj/%.o,$(LIBALLOC_CXX_SRCS))
 LIBALLOC_MAP := liballoc/liballoc.map
+# Each allocator object is relinked with liballoc/text.ld after compilation:
+# its code then lies in the section liballoc_text, whose linker-defined
+# bounds tell the profiler which frames are the allocator's own in every
+# link mode (shared, static, PIE, plugin; see libprof/backtrace.c).
+LIBALLOC_TEXT_LD := liballoc/text.ld
 # Frame pointers in our own code, so prof_unwind:fp can walk through the allocator's frames.
 # No SLP vectorisation: gcc 12 -O2 packs free's two stores into a freed
 # block (its link and its free mark, misuse.h) into one SSE store, four
@@ -38,10 +43,14 @@ LIBALLOC_VARIANT_DEPS = $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballo
 # calls renamed to libprof/dynload.c's forwarders (libprof/dynload_pb.h),
 # so it binds to no libprotobuf-c symbol; jeprof-c links $(PROTO_OBJ).
 LIBALLOC_PROTO_OBJ := $(BUILD)/obj/proto/profile.pb-c.alloc.o
-$(LIBALLOC_PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h
+# Relinked with text.ld as the allocator's own objects are: its code is
+# cold (dump writers only) and goes with theirs (LIBALLOC_SO_OBJS).
+$(LIBALLOC_PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h $(LIBALLOC_TEXT_LD)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -g -O2 -fPIC -fvisibility=hidden -I$(PROTO_DIR) -include libprof/dynload_pb.h \
-	    -c $< -o $@
+	$(CC) -std=gnu11 -g -Os -fPIC -fvisibility=hidden -I$(PROTO_DIR) -include libprof/dynload_pb.h \
+	    -c $< -o $@.c.o
+	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o
+	rm -f $@.c.o
 # Every object of the library, C and C++, for the link of liballoc.so.
 LIBALLOC_ALL_OBJS = $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_OBJS)
 # The same objects as separate members, internals global: only for white-box
@@ -52,11 +61,6 @@ LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
 LIBALLOC_EXPORTS = $(shell sed -n '/global:/,/local:/p' $(LIBALLOC_MAP) | sed -e 's,/\*.*\*/,,g' \
                      -e 's/global://; s/local://' | tr -s ';[:space:]' '\n\n')
 
-# Each allocator object is relinked with liballoc/text.ld after compilation:
-# its code then lies in the section liballoc_text, whose linker-defined
-# bounds tell the profiler which frames are the allocator's own in every
-# link mode (shared, static, PIE, plugin; see libprof/backtrace.c).
-LIBALLOC_TEXT_LD := liballoc/text.ld
 
 $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
@@ -65,8 +69,12 @@ $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 $(LIBALLOC_OBJS): $(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.c.o
-	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o
+	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o $(LIBALLOC_OBJ_LIBS)
 	rm -f $@.c.o
+
+# http_req.o takes in the http_parser code it calls (from the static
+# archive), so that code lies in liballoc_text with the other cold code.
+$(BUILD)/obj/libprof/http_req.o: LIBALLOC_OBJ_LIBS = $(HTTP_PARSER_LIB)
 
 $(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
 	@mkdir -p $(dir $@)
@@ -94,8 +102,14 @@ $(BUILD)/obj/liballoc/ctl.o: VERSION
 # allocator's come first in the search order. No libstdc++: the C++
 # operators' references to it are weak (new_delete.cc), bound to the
 # program's own libstdc++ when it is a C++ program.
+# Objects in the order of LIBALLOC_SO_OBJS, so the code every process runs
+# comes first and the cold code last (see there). -z pack-relative-relocs
+# (DT_RELR, glibc 2.36): the ~950 relative relocations of the library's
+# pointer tables in a few hundred bytes instead of 22 KiB of .rela.dyn that
+# every process reads at load.
 $(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP)
-	$(CC) -shared -o $@.tmp $(filter %.o,$^) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
+	$(CC) -shared -o $@.tmp $(LIBALLOC_SO_OBJS) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
+	    -Wl,-z,pack-relative-relocs \
 	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
 	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS)
 	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file
@@ -131,3 +145,26 @@ LIBALLOC_COLD_OBJS := $(addprefix $(BUILD)/obj/,liballoc/ctl.o liballoc/stats.o 
     libprof/dump_pprof.o libprof/dump_heapv2.o libprof/http.o libprof/http_req.o \
     libprof/elfsym.o libprof/prof_ctl.o libprof/dump_signal.o libprof/writer.o)
 $(LIBALLOC_COLD_OBJS): LIBALLOC_CFLAGS += -Os
+
+# liballoc.so's code layout. A page of a shared library counts in a
+# process's RSS once mapped, and the kernel maps a file's pages in 64 KiB
+# windows around each one touched (fault-around), so code that most
+# processes never run saves RSS only when whole windows of it are never
+# touched; and as the library's base address is only page-aligned, those
+# windows fall anywhere in its code: a cold stretch saves on average its
+# length less half a window. The link puts first what every process runs
+# (boot, malloc, free, decay), then huge blocks, then the profiler's
+# sampling path (prof is off by default, as in jemalloc), and last the code
+# that only mallctl, statistics and dumps run (LIBALLOC_COLD_OBJS, the
+# protobuf code, http_parser), so that a process which never asks for the
+# last ones, or for the profiler either, leaves most of that tail unmapped
+# (tests/apps/startup_rss.sh).
+# The boot functions of cold modules that every process runs (stats_boot,
+# http_boot, dump_signal_start, options_parse) are small; conf.o holds the
+# option reader every start runs, so it goes with the hot code.
+LIBALLOC_LATE_OBJS := $(addprefix $(BUILD)/obj/liballoc/,huge.o fault.o) \
+    $(addprefix $(BUILD)/obj/libprof/,prof.o backtrace.o cfi.o site.o recent.o dynload.o pmath.o \
+    peak.o prof_stats.o scratch.o)
+LIBALLOC_LAST_OBJS := $(filter-out $(BUILD)/obj/liballoc/conf.o,$(LIBALLOC_COLD_OBJS)) $(LIBALLOC_PROTO_OBJ)
+LIBALLOC_SO_OBJS = $(filter-out $(LIBALLOC_LATE_OBJS) $(LIBALLOC_LAST_OBJS),$(LIBALLOC_OBJS)) \
+    $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_LATE_OBJS) $(LIBALLOC_LAST_OBJS)

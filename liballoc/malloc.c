@@ -44,6 +44,7 @@
 #include "warn.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -154,7 +155,8 @@ static int malloc_init_hard(void)
     }
     if (!err) {
         atomic_store(&init_state, INIT_DONE);
-        stats_boot();
+        if (opt.stats_print) /* stats.c's code stays cold (unmapped) without it */
+            stats_boot();
     }
     in_init = false;
     pthread_mutex_unlock(&init_lock);
@@ -169,6 +171,10 @@ int malloc_init(void)
     return malloc_init_hard();
 }
 
+/* This object's dynamic section (the linker defines it in every shared
+ * object and PIE). */
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((weak, visibility("hidden")));
+
 /* Once loaded, the allocator stays: blocks it handed out may still be live,
  * its thread-exit key destructor, fork handlers and background thread point
  * into its code, and threads that used it still hold heaps. liballoc.so is
@@ -178,6 +184,15 @@ int malloc_init(void)
  * inside malloc. */
 static void pin_loaded_object(void)
 {
+    /* Nothing to do in an object linked with -z nodelete, as liballoc.so
+     * is (liballoc.mk): its dynamic section says so. That skips dladdr and
+     * dlopen, whose libc code a process would otherwise map for this alone
+     * (tests/apps/startup_rss.sh). A static executable has no _DYNAMIC. */
+    if (_DYNAMIC) {
+        for (const ElfW(Dyn) *d = _DYNAMIC; d->d_tag != DT_NULL; d++)
+            if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_NODELETE))
+                return;
+    }
     Dl_info info;
     if (dladdr((void *)pin_loaded_object, &info) == 0 || !info.dli_fname || !info.dli_fname[0])
         return;

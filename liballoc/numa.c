@@ -3,6 +3,7 @@
 #include "arena.h"
 #include "options.h"
 #include "os.h"
+#include "bss_large.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -15,8 +16,8 @@ static unsigned numa_nnodes = 1;
 bool numa_percpu;
 static unsigned numa_percpu_ncpus;          /* configured CPUs */
 static unsigned numa_percpu_arenas;         /* per-CPU arenas: 0 .. numa_percpu_arenas - 1 */
-static unsigned short cpu_leader[NUMA_MAX_CPUS]; /* arena index of each CPU */
-static short cpu_node[NUMA_MAX_CPUS];
+static unsigned short cpu_leader[NUMA_MAX_CPUS] BSS_LARGE; /* arena index of each CPU */
+static short cpu_node[NUMA_MAX_CPUS] BSS_LARGE;
 static unsigned numa_ncpus;
 
 static int current_cpu_default(void)
@@ -81,7 +82,7 @@ void numa_boot(void)
     if (!available || !nconf || !ncpus || !node_of || available() < 0 || nconf() <= 1)
         return; /* single node: keep libnuma loaded but unused */
     int nodes = nconf(), cpus = ncpus();
-    static int map[NUMA_MAX_CPUS];
+    static int map[NUMA_MAX_CPUS] BSS_LARGE;
     if (cpus > NUMA_MAX_CPUS)
         cpus = NUMA_MAX_CPUS;
     for (int c = 0; c < cpus; c++) {

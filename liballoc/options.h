@@ -20,13 +20,29 @@
 #define OPT_FREE_LIST_PROTECT_DEFAULT false
 #endif
 
+/* The scalar options first, then the 4 KiB strings: setting the defaults at
+ * boot (conf.c) writes the first page, and a string page only when its
+ * default is not empty or a configuration sets it. */
 struct options {
 #define OPT_BOOL(n, d, doc) bool n;
 #define OPT_UNSIGNED(n, d, lo, hi, doc) unsigned n;
 #define OPT_SIZE(n, d, lo, hi, doc) size_t n;
 #define OPT_SSIZE(n, d, lo, hi, doc) ssize_t n;
-#define OPT_STRING(n, d, doc) char n[OPT_STRING_MAX];
+#define OPT_STRING(n, d, doc)
 #define OPT_CHOICE(n, d, choices, doc) const char *n;
+#include "options.def"
+#undef OPT_BOOL
+#undef OPT_UNSIGNED
+#undef OPT_SIZE
+#undef OPT_SSIZE
+#undef OPT_STRING
+#undef OPT_CHOICE
+#define OPT_BOOL(n, d, doc)
+#define OPT_UNSIGNED(n, d, lo, hi, doc)
+#define OPT_SIZE(n, d, lo, hi, doc)
+#define OPT_SSIZE(n, d, lo, hi, doc)
+#define OPT_STRING(n, d, doc) char n[OPT_STRING_MAX];
+#define OPT_CHOICE(n, d, choices, doc)
 #include "options.def"
 #undef OPT_BOOL
 #undef OPT_UNSIGNED

@@ -2,6 +2,7 @@
 #include "osmap.h"
 #include "config.h"
 #include "os.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,7 +46,7 @@ static size_t mapped_bytes;        /* sum of the ranges */
 static bool incomplete;
 /* mincore's vector (osmap_lock): 64 KiB covers 256 MiB of address space per
  * call, so even a sparse 16 GiB heap takes 64 system calls. */
-static unsigned char resident_vec[64 << 10];
+static unsigned char resident_vec[64 << 10] BSS_LARGE;
 
 /* Room for two more entries (a removal may split one range). Lock held. The
  * table lives in its own mapping, outside the registry: a few pages. */

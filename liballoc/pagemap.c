@@ -1,8 +1,9 @@
 /* pagemap: page -> slab or large span map for free's fast path (see pagemap.h). */
 #include "pagemap.h"
 #include "rtree.h"
+#include "bss_large.h"
 
-struct pagemap_map pagemap_map;
+struct pagemap_map pagemap_map BSS_LARGE;
 
 void pagemap_set(uintptr_t start, size_t npages, struct span *s)
 {

@@ -1,10 +1,11 @@
 /* rtree: chunk address -> metadata map (see rtree.h). */
 #include "rtree.h"
 #include "base.h"
+#include "bss_large.h"
 
 #include <errno.h>
 
-struct rtree_map rtree_map;
+struct rtree_map rtree_map BSS_LARGE;
 
 int rtree_set(uintptr_t addr, uintptr_t value)
 {

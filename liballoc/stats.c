@@ -19,59 +19,6 @@
 #include <string.h>
 
 struct stats_snapshot stats_current;
-static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct heap *heaps_live;
-static uint64_t retired_allocated, retired_deallocated;
-static _Atomic uint64_t orphan_deallocated;
-static _Atomic size_t zero_reallocs; /* realloc(p, 0) with p != NULL; rare, so one shared counter */
-
-void stats_heap_register(struct heap *h)
-{
-    pthread_mutex_lock(&stats_lock);
-    h->all_prev = NULL;
-    h->all_next = heaps_live;
-    if (heaps_live)
-        heaps_live->all_prev = h;
-    heaps_live = h;
-    pthread_mutex_unlock(&stats_lock);
-}
-
-void stats_heap_retire(struct heap *h)
-{
-    pthread_mutex_lock(&stats_lock);
-    if (h->all_prev)
-        h->all_prev->all_next = h->all_next;
-    else
-        heaps_live = h->all_next;
-    if (h->all_next)
-        h->all_next->all_prev = h->all_prev;
-    retired_allocated += h->allocated;
-    retired_deallocated += h->deallocated;
-    pthread_mutex_unlock(&stats_lock);
-}
-
-void stats_poke_heaps(void)
-{
-    pthread_mutex_lock(&stats_lock);
-    for (struct heap *h = heaps_live; h; h = h->all_next) {
-        heap_nudge(h);
-    }
-    pthread_mutex_unlock(&stats_lock);
-}
-
-void stats_prefork(void) { pthread_mutex_lock(&stats_lock); }
-void stats_postfork_parent(void) { pthread_mutex_unlock(&stats_lock); }
-void stats_postfork_child(void) { pthread_mutex_init(&stats_lock, NULL); }
-
-void stats_note_zero_realloc(void)
-{
-    atomic_fetch_add_explicit(&zero_reallocs, 1, memory_order_relaxed);
-}
-
-void stats_note_orphan_free(size_t usize)
-{
-    atomic_fetch_add_explicit(&orphan_deallocated, usize, memory_order_relaxed);
-}
 
 static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
 {
@@ -176,12 +123,12 @@ uint64_t stats_refresh(void)
     if (measured != SIZE_MAX && os_anon_resident(&anon_rss) == 0 && measured > anon_rss)
         measured = anon_rss & ~PAGE_MASK;
     pthread_mutex_lock(&stats_lock);
-    uint64_t al = retired_allocated, de = retired_deallocated;
-    for (struct heap *h = heaps_live; h; h = h->all_next) {
+    uint64_t al = stats_retired_allocated, de = stats_retired_deallocated;
+    for (struct heap *h = stats_heaps; h; h = h->all_next) {
         al += __atomic_load_n(&h->allocated, __ATOMIC_RELAXED);
         de += __atomic_load_n(&h->deallocated, __ATOMIC_RELAXED);
     }
-    de += atomic_load_explicit(&orphan_deallocated, memory_order_relaxed);
+    de += atomic_load_explicit(&stats_orphan_deallocated, memory_order_relaxed);
     struct stats_snapshot *s = &stats_current;
     s->allocated = al > de ? (size_t)(al - de) : 0;
     s->active = as.active_pages * PAGE;
@@ -197,7 +144,7 @@ uint64_t stats_refresh(void)
     if (s->resident > s->mapped)
         s->resident = s->mapped;
     s->retained = as.retained;
-    s->zero_reallocs = atomic_load_explicit(&zero_reallocs, memory_order_relaxed);
+    s->zero_reallocs = atomic_load_explicit(&stats_zero_reallocs, memory_order_relaxed);
     s->bg_threads = bg_threads;
     s->bg_runs = bg_runs;
     s->bg_interval = bg_interval;
@@ -519,6 +466,5 @@ static void stats_print_atexit(void)
 
 void stats_boot(void)
 {
-    if (opt.stats_print)
-        atexit(stats_print_atexit);
+    atexit(stats_print_atexit);
 }

@@ -7,6 +7,8 @@
 #ifndef STATS_H
 #define STATS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "arena.h"
@@ -24,6 +26,15 @@ struct stats_snapshot {
 
 extern struct stats_snapshot stats_current;
 
+/* stats_heaps.c's state, read by stats.c. stats_lock guards the list of
+ * live heaps (stats_heaps, through all_next), the retired counters and the
+ * arenas' snapshots. */
+extern pthread_mutex_t stats_lock;
+extern struct heap *stats_heaps;
+extern uint64_t stats_retired_allocated, stats_retired_deallocated; /* of exited heaps */
+extern _Atomic uint64_t stats_orphan_deallocated; /* freed by threads with no heap */
+extern _Atomic size_t stats_zero_reallocs; /* realloc(p, 0) with p != NULL; rare: one shared counter */
+
 /* Register a live heap, and fold an exiting heap's counters into the totals. */
 void stats_heap_register(struct heap *h);
 void stats_heap_retire(struct heap *h);
@@ -39,6 +50,8 @@ uint64_t stats_refresh(void);
 void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats *bins);
 /* Sum one arena's counters (or all with i == MALLCTL_ARENAS_ALL) under their locks. */
 void stats_arena_sum(unsigned i, struct arena_stats *out);
+/* atexit's malloc_stats_print under opt.stats_print (callers test it: this
+ * file's code is cold). */
 void stats_boot(void);
 void stats_prefork(void);
 void stats_postfork_parent(void);

@@ -10,6 +10,7 @@
 #include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -217,7 +218,7 @@ struct tcache {
 };
 
 static pthread_mutex_t tcache_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(struct tcache *) tcaches[TCACHE_IDS]; /* live caches by id */
+static _Atomic(struct tcache *) tcaches[TCACHE_IDS] BSS_LARGE; /* live caches by id */
 static struct tcache *tcache_recycled;               /* guarded by tcache_lock */
 static unsigned tcache_next_id;                      /* where the next id search starts */
 

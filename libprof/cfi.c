@@ -38,6 +38,7 @@
 #include "cfi.h"
 
 #include "prof_hooks.h"
+#include "bss_large.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -153,7 +154,7 @@ struct snap {
         uintptr_t lo, hi;
     } r[SNAP_MAX];
 };
-static struct snap snap_before, snap_after; /* under unload_lock */
+static struct snap snap_before BSS_LARGE, snap_after BSS_LARGE; /* under unload_lock */
 
 static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
 {

@@ -16,6 +16,7 @@
 #include "options.h"
 #include "writer.h"
 #include "elfsym.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct writer dump_writer;
+static struct writer dump_writer BSS_LARGE;
 
 struct dump_ctx {
     struct writer *w;
@@ -231,7 +232,7 @@ int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque)
     return err;
 }
 
-static struct dump_file dump_out;
+static struct dump_file dump_out BSS_LARGE;
 
 /* Write heap_v2 to path (whole or nothing). Caller holds prof.dump_lock. */
 static int dump_heapv2_file(const char *path, enum site_src src)

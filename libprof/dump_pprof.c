@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "pmath.h"
+#include "bss_large.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ struct map {
 /* Executable mappings of this process, main program first. */
 static size_t read_maps(struct scratch *sc, struct map **out)
 {
-    static char text[1 << 20];
+    static char text[1 << 20] BSS_LARGE;
     size_t len = 0;
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -588,8 +589,8 @@ static void z_free(voidpf opaque, voidpf p)
     (void)p;
 }
 
-static struct gz_sink sink;
-static struct dump_file pb_out;
+static struct gz_sink sink BSS_LARGE;
+static struct dump_file pb_out BSS_LARGE;
 
 /* Build the profile and deflate it into sink (whose fd or mem the caller
  * set); default_type names the sample type readers show first (NULL: none

@@ -1,5 +1,6 @@
 /* elfsym: ELF symbol tables for in-process symbolization (see elfsym.h). */
 #include "elfsym.h"
+#include "bss_large.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -133,7 +134,7 @@ static void object_build_id(uintptr_t base,
 
 /* Reads /proc/self/maps line by line through a static buffer (callers are
  * serialized, see elfsym.h) and visits every file mapping at offset 0. */
-static char maps_buf[8192];
+static char maps_buf[8192] BSS_LARGE;
 
 void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
                              void *arg)

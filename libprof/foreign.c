@@ -2,6 +2,7 @@
 #include "foreign.h"
 #include "options.h"
 #include "prof_hooks.h"
+#include "bss_large.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -63,9 +64,9 @@ struct foreign_view {
  *  - fs.lock guards the published view and the once-flags; it is held only
  *    for copies and short writes to stderr, never across a loader call. */
 static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct foreign_view walk_view;            /* the walker's copy (walk_lock) */
-static char walk_msg[16384];                     /* warning text (walk_lock) */
-static struct foreign_obj walk_old[FOREIGN_MAX]; /* the previous walk's objects (walk_lock) */
+static struct foreign_view walk_view BSS_LARGE;            /* the walker's copy (walk_lock) */
+static char walk_msg[16384] BSS_LARGE;                     /* warning text (walk_lock) */
+static struct foreign_obj walk_old[FOREIGN_MAX] BSS_LARGE; /* the previous walk's objects (walk_lock) */
 static unsigned walk_old_n;
 
 static struct {
@@ -73,7 +74,7 @@ static struct {
     struct foreign_view view;        /* the last walk's result */
     bool warned_skip, warned_rename; /* said once */
     char msg[16384];                 /* warning text */
-} fs = {.lock = PTHREAD_MUTEX_INITIALIZER};
+} fs BSS_LARGE = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- reading a loaded object's ELF structures (in memory) ---- */
 

@@ -8,6 +8,7 @@
 #include "options.h"
 #include "prof.h"
 #include "prof_hooks.h"
+#include "bss_large.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -258,7 +259,7 @@ struct slot {
     struct http_req req; /* its request */
 };
 
-static struct slot slots[HTTP_SLOTS]; /* zeroed: all SLOT_FREE (in .bss) */
+static struct slot slots[HTTP_SLOTS] BSS_LARGE; /* zeroed: all SLOT_FREE (in .bss) */
 /* Their sockets, -1 when free (apart: the child after fork closes them). */
 static _Atomic int slot_fds[HTTP_SLOTS] = {[0 ... HTTP_SLOTS - 1] = -1};
 

@@ -16,6 +16,7 @@
 #include "dump_signal.h"
 
 #include "pmath.h"
+#include "bss_large.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,8 @@ int prof_boot(void)
         prof_host_write_err("<jemalloc>: prof_leak_error is set w/o prof_final.\n");
     if (opt.prof_final)
         atexit(final_dump);
-    (void)dump_signal_boot(); /* a failure was reported; profiling goes on without it */
+    if (opt.prof_dump_signal[0]) /* dump_signal.c's code is cold: see prof_boot_late */
+        (void)dump_signal_boot(); /* a failure was reported; profiling goes on without it */
     return 0;
 }
 
@@ -106,8 +108,12 @@ void prof_boot_late(void)
     if (opt.prof)
         dynload_boot(strcmp(opt.prof_unwind, "fp") != 0,
                      strcmp(opt.prof_format, "heap_v2") != 0 || opt.prof_http[0] != '\0');
-    http_boot();        /* warns and serves nothing without prof */
-    dump_signal_start(); /* nothing unless prof and prof_dump_signal */
+    /* Only when asked: the two modules' code is cold (liballoc.mk), left
+     * unmapped in a process that never runs it. */
+    if (opt.prof_http[0])
+        http_boot(); /* warns and serves nothing without prof */
+    if (opt.prof_dump_signal[0])
+        dump_signal_start(); /* nothing unless prof */
 }
 
 void prof_thread_init(struct heap *h)
@@ -284,7 +290,7 @@ static void final_dump(void)
     }
     if (prof.prefix[0] && recent_enabled()) {
         /* the ring too, for jeprof-c --temporary, named as the heap dumps */
-        static char prefix[sizeof(prof.prefix) + 600];
+        static char prefix[sizeof(prof.prefix) + 600] BSS_LARGE;
         foreign_refresh(true);
         pthread_mutex_lock(&prof.dump_lock);
         int skip = foreign_dump_prefix(prof.prefix, prefix, sizeof(prefix));

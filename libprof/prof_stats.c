@@ -2,6 +2,7 @@
 #include "prof_stats.h"
 #include "options.h"
 #include "prof_hooks.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,8 +11,8 @@
 #define PROF_STATS_NCLASSES (PROF_HOST_NSMALL + PROF_STATS_NLEXTENTS)
 
 static pthread_mutex_t prof_stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct prof_stats live[PROF_STATS_NCLASSES];  /* sampled blocks not yet freed */
-static struct prof_stats accum[PROF_STATS_NCLASSES]; /* every sampled block */
+static struct prof_stats live[PROF_STATS_NCLASSES] BSS_LARGE;  /* sampled blocks not yet freed */
+static struct prof_stats accum[PROF_STATS_NCLASSES] BSS_LARGE; /* every sampled block */
 
 /* Class index (small classes first) of a usable size, or -1. */
 static int class_of(size_t usize)

@@ -3,6 +3,7 @@
 #include "prof.h"
 #include "writer.h"
 #include "prof_hooks.h"
+#include "bss_large.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,7 +350,7 @@ struct recent_agg {
     uint64_t life_sum, life_max;
 };
 
-static struct writer recent_writer;
+static struct writer recent_writer BSS_LARGE;
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
@@ -367,7 +368,7 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
     bool summary = filter && filter->summary;
     writer_str(w, summary ? ",\"recent_alloc_summary\":[" : ",\"recent_alloc\":[");
     enum { MAXAGG = 4096 };
-    static struct recent_agg agg[MAXAGG];
+    static struct recent_agg agg[MAXAGG] BSS_LARGE;
     unsigned nagg = 0;
     bool first = true;
     if (r && r->cap && max != 0) {
@@ -470,7 +471,7 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
     pthread_mutex_unlock(&dump_lock);
 }
 
-static struct dump_file final_out;
+static struct dump_file final_out BSS_LARGE;
 
 int recent_dump_final(const char *prefix)
 {

@@ -14,6 +14,7 @@
 #include "recent.h"
 
 #include "pmath.h"
+#include "bss_large.h"
 #include <string.h>
 
 /* Bucket arrays are touched page by page as they fill, so keep them modest:
@@ -23,7 +24,7 @@
 #define STRIPES 256
 
 static struct prof_site **site_buckets;
-static pthread_mutex_t site_locks[STRIPES];
+static pthread_mutex_t site_locks[STRIPES] BSS_LARGE;
 /* The live-sample table: one word per bucket, holding the chain's first
  * record, a lock bit and a change count (see bucket_lock). A bucket is
  * locked only for the few stores of an insertion or a removal: one

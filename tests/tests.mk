@@ -79,6 +79,9 @@ $(BUILD)/tests/thp/thp: tests/thp/thp.c
 $(BUILD)/tests/apps/cxx_new_delete_preload: tests/integration/cxx_new_delete.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(PRELOAD_CXXFLAGS) $< -o $@ -ldl
+$(BUILD)/tests/apps/startup_rss_probe: tests/apps/startup_rss_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) $< -o $@ -ldl -lpthread
 $(BUILD)/tests/apps/fork_preload: tests/apps/fork_preload.c tests/integration/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PRELOAD_CFLAGS) $< -o $@ -lpthread
@@ -160,7 +163,8 @@ TEST_DEPS += $(if $(RING_TSAN_OK),$(PEAK_TSAN))
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
              $(BUILD)/tests/apps/libslow_dlopen.so \
-             $(BUILD)/tests/apps/cxx_new_delete_preload $(BUILD)/tests/apps/fork_preload $(PROF_SUBJECT_BINS) $(HT_PROGS) \
+             $(BUILD)/tests/apps/cxx_new_delete_preload $(BUILD)/tests/apps/fork_preload $(BUILD)/tests/apps/startup_rss_probe \
+             $(PROF_SUBJECT_BINS) $(HT_PROGS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
 
 # tests/cli/jeprof_names.sh's driver: jeprof-c's objects (all but main.o)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Layering: liballoc and libprof meet at one header, liballoc/prof_hooks.h
 # (DESIGN.md "What crosses which line", issue 13). Fails when
-#  - a libprof file includes a liballoc header other than prof_hooks.h and
+#  - a libprof file includes a liballoc header other than prof_hooks.h,
 #    options.h (the parsed MALLOC_CONF, read-only after boot; options.def
-#    comes with it);
+#    comes with it) and bss_large.h (a placement macro);
 #  - a liballoc file includes any libprof header;
 #  - the seam itself (prof_hooks.h) or options.h includes a project header,
 #    which would smuggle internals in transitively.
@@ -27,7 +27,7 @@ in_dir() { [ -f "$1/$2" ]; } # dir header
 for f in libprof/*.c libprof/*.h libprof/*.cc; do
     [ -f "$f" ] || continue
     for h in $(includes "$f"); do
-        case "$h" in prof_hooks.h | options.h) continue ;; esac
+        case "$h" in prof_hooks.h | options.h | bss_large.h) continue ;; esac
         # A libprof header of the same name is libprof's own.
         if in_dir liballoc "$h" && ! in_dir libprof "$h"; then
             echo "layering: $f includes liballoc's $h (only prof_hooks.h, options.h allowed)"
@@ -44,7 +44,7 @@ for f in liballoc/*.c liballoc/*.h liballoc/*.cc; do
         fi
     done
 done
-for f in liballoc/prof_hooks.h liballoc/options.h; do
+for f in liballoc/prof_hooks.h liballoc/options.h liballoc/bss_large.h; do
     for h in $(includes "$f"); do
         [ "$f:$h" = liballoc/options.h:options.def ] && continue
         if in_dir liballoc "$h" || in_dir libprof "$h"; then

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# What liballoc costs every process that preloads it in RSS (liballoc.mk,
+# LIBALLOC_SO_OBJS; bss_large.h; conf.c's opt):
+#  - the library's layout: .data holds no big initialised array (opt's 16
+#    KiB of string buffers used to), .bss no big array (they are in .lbss,
+#    so the small variables share a few pages), and the relative
+#    relocations are packed (DT_RELR) instead of 22 KiB of .rela.dyn;
+#  - its code: a process that allocates, frees and starts a thread (prof off,
+#    the default) leaves the end of liballoc.so's code unmapped -- the
+#    profiler's sampling path, mallctl, statistics and the dump writers --
+#    at least TAIL_MIN KiB of it in every run, whatever the library's base
+#    address does to the kernel's 64 KiB fault-around windows;
+#  - and the probe sees a mapping when there is one: after
+#    malloc_stats_print, the page of its code is mapped.
+. "$(dirname "$0")/lib.sh"
+need readelf
+need nm
+TAIL_MIN=32
+PROBE=$(app_bin apps/startup_rss_probe) || exit 1
+
+section_hex() { readelf -SW "$LIB" | sed 's/^ *\[ *[0-9]*\] *//' | awk -v n="$1" '$1 == n { print $5 }'; }
+data=$(section_hex .data)
+bss=$(section_hex .bss)
+relr=$(section_hex .relr.dyn)
+rela=$(section_hex .rela.dyn)
+[ -n "$data" ] && [ -n "$bss" ] || fail "no .data or .bss in $LIB"
+[ $((16#$data)) -le 8192 ] || fail ".data is $((16#$data)) bytes (over 8 KiB: a big initialised array?)"
+[ $((16#$bss)) -le 32768 ] || fail ".bss is $((16#$bss)) bytes (over 32 KiB: a big array without BSS_LARGE?)"
+[ -n "$relr" ] || fail "no .relr.dyn: relative relocations not packed (-z pack-relative-relocs)"
+[ $((16#${rela:-0})) -le 8192 ] || fail ".rela.dyn is $((16#$rela)) bytes (over 8 KiB)"
+echo "layout: .data $((16#$data)) B, .bss $((16#$bss)) B, .relr.dyn $((16#$relr)) B, .rela.dyn $((16#${rela:-0})) B"
+
+min_tail=
+for run in 1 2 3 4 5 6 7; do
+    out=$(preload "$PROBE") || fail "probe exited $? (run $run)"
+    end=$(echo "$out" | awk '$1 == "vma" { print $3 }')
+    [ -n "$end" ] || fail "probe found no liballoc.so code mapping"
+    last=$(echo "$out" | awk '$1 == "mapped" { print $2 }' | tail -1)
+    [ -n "$last" ] || fail "probe saw no mapped page of liballoc.so's code"
+    tail_kb=$(((16#$end - 16#$last - 4096) / 1024))
+    [ -z "$min_tail" ] || [ "$tail_kb" -lt "$min_tail" ] && min_tail=$tail_kb
+    [ "$tail_kb" -ge $TAIL_MIN ] ||
+        fail "run $run: the last $tail_kb KiB of liballoc.so's code unmapped, want >= $TAIL_MIN (last mapped page 0x$last of 0x$end)"
+done
+echo "code: at least $min_tail KiB at the end of liballoc.so's code left unmapped in 7 runs"
+
+sym=$(nm "$LIB" | awk '$3 == "malloc_stats_print" { print $1 }')
+[ -n "$sym" ] || fail "no malloc_stats_print in $LIB"
+page=$(printf '%x' $((16#$sym & ~4095)))
+out=$(preload "$PROBE" stats) || fail "probe stats exited $?"
+echo "$out" | grep -qx "mapped $page" || fail "after malloc_stats_print its page 0x$page is not seen mapped"
+echo "pass: control: malloc_stats_print's page 0x$page mapped once it ran"
