@@ -38,6 +38,13 @@
 #                       (OURS_NOCHECK_SO, default build/nocheck/liballoc.so;
 #                       bench/check_cost/run.sh compares it with ours)
 #   BENCH_RESULTS=results   name of the outputs (another name: a suite's own run)
+#   BENCH_PAIRED=1      with exactly two allocator configs and two CPUs or more:
+#                       run the two at the same time, each row's pair started
+#                       together, single-threaded rows pinned to CPUs 0 and 1
+#                       (swapped every repetition); a load the host puts on
+#                       this VM then slows both sides of a pair alike, which
+#                       running them one after the other does not ensure
+#                       (bench/check_cost/run.sh uses it)
 # Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
 set -u
 cd "$(dirname "$0")/.."
@@ -200,10 +207,11 @@ note "$nruns runs: ${#rows[@]} rows x ${#cfgs[@]} allocator configs x $REPS reps
 t_start=$(date +%s)
 bad=0
 
-run_one() { # rep row-name binary threads label library conf
-	local rep=$1 name=$2 bin=$3 thr=$4 label=$5 so=$6 conf=$7
-	local key="$name/$label" tf=$RUNDIR/time.txt of=$RUNDIR/out.txt ef=$RUNDIR/err.txt
+run_one() { # rep row-name binary threads label library conf [run-dir [cpu]]
+	local rep=$1 name=$2 bin=$3 thr=$4 label=$5 so=$6 conf=$7 dir=${8:-$RUNDIR} cpu=${9:-}
+	local key="$name/$label" tf=$dir/time.txt of=$dir/out.txt ef=$dir/err.txt
 	local envs=(env -u MALLOC_CONF -u LD_PRELOAD)
+	[ -n "$cpu" ] && envs=(taskset -c "$cpu" "${envs[@]}")
 	[ "$so" != - ] && envs+=("LD_PRELOAD=$so")
 	[ "$conf" != - ] && envs+=("MALLOC_CONF=$conf")
 	if [ -n "${skip[$key]:-}" ]; then
@@ -213,7 +221,7 @@ run_one() { # rep row-name binary threads label library conf
 	rm -f "$tf"
 	# build/bench/timeit (bench/tools/timeit.c): /usr/bin/time's figures with
 	# CPU times in microseconds instead of 10 ms steps.
-	(cd "$RUNDIR" && timeout -k 5 "$TIMEOUT" "$OUT/timeit" -o "$tf" \
+	(cd "$dir" && timeout -k 5 "$TIMEOUT" "$OUT/timeit" -o "$tf" \
 		"${envs[@]}" "$OUT/$bin" "$thr" "$SCALE" >"$of" 2>"$ef")
 	local rc=$? status=ok t="" m="" post="" sum="" us="" sy="" cpu=""
 	if [ -s "$tf" ]; then
@@ -235,7 +243,41 @@ run_one() { # rep row-name binary threads label library conf
 		cp "$ef" "$OUT/fail-$name-$label.stderr" 2>/dev/null
 		t="" m="" post="" cpu=""
 	fi
-	echo "$name,$label,$rep,$thr,$SCALE,$t,$m,$post,$sum,$status,$cpu" >>"$CSV"
+	echo "$name,$label,$rep,$thr,$SCALE,$t,$m,$post,$sum,$status,$cpu" >>"${10:-$CSV}"
+}
+
+# BENCH_PAIRED: the two configs of a row at once, each in its own run
+# directory and CSV part (merged in config order: the table does not care).
+PAIRED=0
+if [ "${BENCH_PAIRED:-0}" != 0 ]; then
+	if [ ${#cfgs[@]} = 2 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+		PAIRED=1
+	else
+		note "BENCH_PAIRED: needs two allocator configs, two CPUs and taskset: runs one after the other"
+	fi
+fi
+run_pair() { # rep row-name binary threads
+	local rep=$1 name=$2 bin=$3 thr=$4 i label so conf cpu
+	for ((i = 0; i < 2; i++)); do
+		read -r label so conf <<<"${cfgs[$i]}"
+		cpu=""
+		[ "$thr" = 1 ] && cpu=$(((i + rep) % 2))
+		mkdir -p "$RUNDIR/pair$i"
+		: >"$RUNDIR/pair$i.csv"
+		run_one "$rep" "$name" "$bin" "$thr" "$label" "$so" "$conf" "$RUNDIR/pair$i" "$cpu" \
+			"$RUNDIR/pair$i.csv" &
+	done
+	wait
+	# The subshells' failure counts and timeouts, from their CSV lines.
+	local line f
+	for f in "$RUNDIR/pair0.csv" "$RUNDIR/pair1.csv"; do
+		while IFS= read -r line; do
+			IFS=, read -r _ label _ _ _ _ _ _ _ status _ <<<"$line"
+			case "$status" in ok | skipped) ;; *) bad=$((bad + 1)) ;; esac
+			[ "$status" = timeout ] && skip["$name/$label"]=1
+		done <"$f"
+		cat "$f" >>"$CSV"
+	done
 }
 
 ncfg=${#cfgs[@]}
@@ -250,6 +292,10 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	for row in "${rows[@]}"; do
 		read -r name bin thr <<<"$row"
 		printf ' %s' "$name" >&2
+		if [ $PAIRED = 1 ]; then
+			run_pair "$rep" "$name" "$bin" "$thr"
+			continue
+		fi
 		for ((i = 0; i < ncfg; i++)); do
 			# rotate the allocator order each repetition
 			read -r label so conf <<<"${cfgs[$(((i + rep - 1) % ncfg))]}"

@@ -2,12 +2,12 @@
 # What the default-mode misuse checks cost (issue 17's budget: at most 2%):
 # every row of bench/run.sh under liballoc and under the same
 # library built without the checks (build/nocheck/liballoc.so, see
-# check_cost.mk), interleaved run by run. Prints, per row, the median CPU
-# time (user+sys, bench/timeit: microseconds) of each and the cost: the
-# median over the repetitions of ours / nocheck - 1, each pair run back to
-# back (so a load that comes and goes on this shared machine hits both
-# sides of a pair alike); and the min cost: the fastest run with the checks
-# over the fastest without (on a VM a run is slowed, never sped up, by the
+# check_cost.mk), run in pairs. Prints, per row, the median CPU time
+# (user+sys, bench/timeit: microseconds) of each and the cost: the median
+# over the repetitions of ours / nocheck - 1, each pair run together
+# (CHECK_PAIRED below, so a load that comes and goes on this shared machine
+# hits both sides of a pair alike); and the min cost: the fastest run with
+# the checks over the fastest without (on a VM a run is slowed, never sped up, by the
 # host: page faults on memory the host took back, another guest's load;
 # seen here as runs of the same program at 0.38 and 0.65 s, depending on
 # the run before); then the geomean of each column. CPU rather
@@ -16,6 +16,10 @@
 #   CHECK_REPS=11   repetitions (default: at least 11; medians)
 #   CHECK_ROWS      the rows (bench/run.sh's BENCH_ONLY; default all)
 #   CHECK_SCALE=1   work multiplier (2: longer runs, finer CPU-time resolution)
+#   CHECK_PAIRED=1  each pair at the same time, single-threaded rows on CPUs 0
+#                   and 1 swapped run by run (bench/run.sh, BENCH_PAIRED): the
+#                   host's load then hits both sides of a pair alike; 0 runs
+#                   them back to back
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$ROOT/build/bench # where bench/run.sh writes
@@ -30,7 +34,7 @@ if [ -z "${OURS_NOCHECK_SO:-}" ]; then
 		{ echo "check_cost: building $NOCHECK failed" >&2; exit 1; }
 fi
 [ -e "$NOCHECK" ] || { echo "check_cost: $NOCHECK is missing" >&2; exit 1; }
-ALLOCATORS="ours ours-nocheck" BENCH_ONLY=$ROWS SCALE=${CHECK_SCALE:-1} REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
+ALLOCATORS="ours ours-nocheck" BENCH_PAIRED=${CHECK_PAIRED:-1} BENCH_ONLY=$ROWS SCALE=${CHECK_SCALE:-1} REPS=$CHECK_REPS BENCH_EXTRA=0 BENCH_BUDGET=0 \
 	BENCH_RESULTS=check_cost OURS_NOCHECK_SO=$NOCHECK bash "$ROOT/bench/run.sh" >/dev/null || exit 1
 awk -F, '
 function median(list,   n, a, i, j, t) {
@@ -45,7 +49,7 @@ NR > 1 && $10 == "ok" {
 }
 END {
 	printf "default-mode misuse checks: CPU s (user+sys), medians of %s runs;\n", reps
-	printf "cost: median over the runs of checks/none - 1, each pair run back to back;\n"
+	printf "cost: median over the runs of checks/none - 1, each pair run %s;\n", paired ? "together (CHECK_PAIRED)" : "back to back"
 	printf "min cost: fastest run with checks / fastest without - 1 (a run slowed by\n"
 	printf "the host only adds time, so the minima are the steadier figure on a VM)\n"
 	printf "%-18s %9s %9s %8s %9s\n", "bench", "checks", "none", "cost", "min cost"
@@ -65,4 +69,4 @@ END {
 		g += log(m); gm += log(mm); k++
 	}
 	if (k) printf "%-18s %9s %9s %+7.1f%% %+8.1f%%\n", "geomean", "", "", (exp(g / k) - 1) * 100, (exp(gm / k) - 1) * 100
-}' reps="$CHECK_REPS" "$OUT/check_cost.csv"
+}' reps="$CHECK_REPS" paired="$( [ "${CHECK_PAIRED:-1}" != 0 ] && echo 1 || echo 0)" "$OUT/check_cost.csv"
