@@ -103,11 +103,13 @@ $(BUILD)/obj/liballoc/ctl.o: VERSION
 # operators' references to it are weak (new_delete.cc), bound to the
 # program's own libstdc++ when it is a C++ program.
 # Objects in the order of LIBALLOC_SO_OBJS, so the code every process runs
-# comes first and the cold code last (see there). -z pack-relative-relocs
+# comes first and the cold code last (see there; relinked when that order
+# changes). -z pack-relative-relocs
 # (DT_RELR, glibc 2.36): the ~950 relative relocations of the library's
 # pointer tables in a few hundred bytes instead of 22 KiB of .rela.dyn that
 # every process reads at load.
-$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP)
+$(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP) \
+    liballoc/liballoc.mk
 	$(CC) -shared -o $@.tmp $(LIBALLOC_SO_OBJS) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
 	    -Wl,-z,pack-relative-relocs \
 	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
@@ -161,9 +163,14 @@ $(LIBALLOC_COLD_OBJS): LIBALLOC_CFLAGS += -Os
 # (tests/apps/startup_rss.sh).
 # The boot functions of cold modules that every process runs (stats_boot,
 # http_boot, dump_signal_start, options_parse) are small; conf.o holds the
-# option reader every start runs, so it goes with the hot code.
-LIBALLOC_LATE_OBJS := $(addprefix $(BUILD)/obj/liballoc/,huge.o fault.o) \
-    $(addprefix $(BUILD)/obj/libprof/,prof.o backtrace.o cfi.o site.o recent.o dynload.o pmath.o \
+# option reader every start runs, so it goes with the hot code. prof.o
+# (3.5 KiB) leads the late objects: every process runs its hooks, prof off
+# too (prof_boot, prof_boot_late, prof_thread_init/exit, prof_suspend).
+# Placed after huge.o and fault.o, its page was the last one a process
+# touched, and where the kernel aligns the library's base only to the page
+# (tmpfs) the fault-around window around it came within 24 KiB of the end.
+LIBALLOC_LATE_OBJS := $(addprefix $(BUILD)/obj/,libprof/prof.o liballoc/huge.o liballoc/fault.o) \
+    $(addprefix $(BUILD)/obj/libprof/,backtrace.o cfi.o site.o recent.o dynload.o pmath.o \
     peak.o prof_stats.o scratch.o)
 LIBALLOC_LAST_OBJS := $(filter-out $(BUILD)/obj/liballoc/conf.o,$(LIBALLOC_COLD_OBJS)) $(LIBALLOC_PROTO_OBJ)
 LIBALLOC_SO_OBJS = $(filter-out $(LIBALLOC_LATE_OBJS) $(LIBALLOC_LAST_OBJS),$(LIBALLOC_OBJS)) \

@@ -58,6 +58,17 @@ bins=$(cd "$root" && find usr -type f \( -name 'liballoc.so.*' -o -path 'usr/bin
 depends=$(cd "$scratch" && dpkg-shlibdeps -O $bins 2>"$scratch/err" | sed -n 's/^shlibs:Depends=//p') ||
     { cat "$scratch/err" >&2; exit 1; }
 [ -n "$depends" ] || { cat "$scratch/err" >&2; echo "error: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# dpkg-shlibdeps takes libc6's version from the symbols used; the packed
+# relative relocations of liballoc.so (DT_RELR, liballoc.mk) need glibc
+# 2.36's loader too, a version (GLIBC_ABI_DT_RELR) with no symbol in it.
+if readelf -V $bins | grep -q 'Name: GLIBC_ABI_DT_RELR'; then
+    libc_min=$(echo "$depends" | grep -o 'libc6 (>= [^)]*)' | sed 's/.*>= //; s/)//')
+    if [ -z "$libc_min" ]; then
+        depends="libc6 (>= 2.36), $depends"
+    elif dpkg --compare-versions "$libc_min" lt 2.36; then
+        depends=$(echo "$depends" | sed 's/libc6 (>= [^)]*)/libc6 (>= 2.36)/')
+    fi
+fi
 # The profiler's libraries, which liballoc.so loads with dlopen only when
 # a process profiles (libprof/dynload.h): not NEEDED, so not in Depends.
 profdeps="libunwind8, zlib1g, libprotobuf-c1"

@@ -13,6 +13,7 @@ need dpkg-deb
 need dpkg-shlibdeps
 need cc
 need flock
+need readelf
 # Suites run side by side on one machine (several worktrees) would race on
 # the one system-wide package: the check below, dpkg -i and dpkg -r of one
 # run between another's. One deb test at a time (the lock goes with this
@@ -33,6 +34,15 @@ version=$(cat "$ROOT/VERSION")
 # recommended, not a NEEDED library's Depends.
 dpkg-deb -f "$deb" Recommends | grep -q libunwind8 ||
     fail "Recommends lacks libunwind8: $(dpkg-deb -f "$deb" Recommends)"
+# liballoc.so's packed relocations (DT_RELR) need glibc 2.36's loader
+# (version GLIBC_ABI_DT_RELR): Depends must say so, a symbol-less
+# requirement dpkg-shlibdeps does not see.
+dpkg-deb -x "$deb" "$TMP/x" || fail "dpkg-deb -x"
+if readelf -V "$TMP/x/usr/lib/liballoc.so.0" | grep -q 'Name: GLIBC_ABI_DT_RELR'; then
+    libc_min=$(dpkg-deb -f "$deb" Depends | grep -o 'libc6 (>= [^)]*)' | sed 's/.*>= //; s/)//')
+    [ -n "$libc_min" ] && dpkg --compare-versions "$libc_min" ge 2.36 ||
+        fail "liballoc.so needs GLIBC_ABI_DT_RELR (glibc 2.36) but Depends says: $(dpkg-deb -f "$deb" Depends)"
+fi
 
 installed=0
 remove_pkg() { [ "$installed" = 1 ] && dpkg -r liballoc >/dev/null 2>&1; installed=0; }
