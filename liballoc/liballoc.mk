@@ -107,11 +107,13 @@ $(BUILD)/obj/liballoc/ctl.o: VERSION
 # changes). -z pack-relative-relocs
 # (DT_RELR, glibc 2.36): the ~950 relative relocations of the library's
 # pointer tables in a few hundred bytes instead of 22 KiB of .rela.dyn that
-# every process reads at load.
+# every process reads at load. -fini: DT_FINI names a function among the hot
+# code (malloc.c, alloc_fini), not the C runtime's _fini, which lies after
+# all the code and mapped its last window at every exit.
 $(BUILD)/liballoc.so: $(LIBALLOC_OBJS) $(LIBALLOC_PROTO_OBJ) $(LIBALLOC_CXX_WEAK_OBJS) $(LIBALLOC_MAP) \
     liballoc/liballoc.mk
 	$(CC) -shared -o $@.tmp $(LIBALLOC_SO_OBJS) $(SAN_LDFLAGS) -Wl,-z,now -Wl,-z,nodelete \
-	    -Wl,-z,pack-relative-relocs \
+	    -Wl,-z,pack-relative-relocs -Wl,-fini=alloc_fini \
 	    -Wl,-Bsymbolic-functions -Wl,--version-script=$(LIBALLOC_MAP) \
 	    -Wl,-soname,liballoc.so.$(ALLOC_SOVERSION) $(LIBALLOC_LIBS)
 	mv -f $@.tmp $@  # atomic: a process starting meanwhile never maps a half-written file

@@ -201,6 +201,15 @@ static void pin_loaded_object(void)
     (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
 }
 
+/* liballoc.so's DT_FINI (liballoc.mk links it with -fini=alloc_fini),
+ * which the dynamic loader calls at exit, in place of the C runtime's _fini:
+ * an empty frame in .fini, a section the linker puts after all the code, so
+ * calling it mapped the cold code's last 64 KiB fault-around window into
+ * every exiting process (tests/apps/startup_rss.sh). Nothing to do: the
+ * library has no destructor, and .fini_array's entries still run. */
+void alloc_fini(void);
+void alloc_fini(void) {}
+
 /* Initialise before main even if nothing allocates, so MALLOC_CONF errors show early. */
 __attribute__((constructor)) static void malloc_constructor(void)
 {

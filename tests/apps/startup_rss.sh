@@ -10,6 +10,8 @@
 #    profiler's sampling path, mallctl, statistics and the dump writers --
 #    at least TAIL_MIN KiB of it in every run, whatever the library's base
 #    address does to the kernel's 64 KiB fault-around windows;
+#  - at exit too: DT_FINI is not the C runtime's _fini, which lies after
+#    all the code;
 #  - and the probe sees a mapping when there is one: after
 #    malloc_stats_print, the page of its code is mapped.
 . "$(dirname "$0")/lib.sh"
@@ -72,6 +74,16 @@ else
     echo "note: no tmpfs at $shm: runs at page-aligned bases skipped"
 fi
 echo "code: at least $min_tail KiB at the end of liballoc.so's code left unmapped in every run"
+
+# At exit the dynamic loader calls DT_FINI: a function among the cold code
+# (the C runtime's _fini, linked after all of it) would map the code's last
+# window into every exiting process, and its peak RSS with it.
+fini=$(readelf -d "$LIB" | awk '/\(FINI\)/ { print $3 }')
+ctl=$(nm "$LIB" | awk '$3 == "mallctl" { print $1 }')
+[ -n "$fini" ] && [ -n "$ctl" ] || fail "no DT_FINI or no mallctl in $LIB"
+[ $((fini)) -lt $((16#$ctl)) ] ||
+    fail "DT_FINI ($fini) lies among the cold code (mallctl at 0x$ctl): exit maps it"
+echo "exit: DT_FINI at $fini, before the cold code (mallctl at 0x$ctl)"
 
 sym=$(nm "$LIB" | awk '$3 == "malloc_stats_print" { print $1 }')
 [ -n "$sym" ] || fail "no malloc_stats_print in $LIB"
