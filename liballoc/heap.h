@@ -33,7 +33,7 @@
  *  - sweep_mark: the sweeper's (heap_sweep, under heaps_lock); the owner
  *    zeroes it when it collects;
  *  - live_next, live_prev: whoever links or unlinks a neighbour, under
- *    heaps_lock; all_next, all_prev: likewise under stats_lock (stats.c);
+ *    heaps_lock; all_next, all_prev: likewise under stats_lock (stats_heaps.c);
  *    other threads only read `allocated`/`deallocated` (relaxed, stats);
  *  - prof_next, prof: the profiler, on the owning thread only, through
  *    prof_host_sample_wait / prof_host_slot (prof_hooks.h);

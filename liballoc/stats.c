@@ -1,4 +1,5 @@
-/* stats: counters, the epoch snapshot and malloc_stats_print (see stats.h). */
+/* stats: the epoch snapshot and malloc_stats_print (see stats.h; the counters
+ * every thread updates are stats_heaps.c's). */
 #include "stats.h"
 #include "alloc.h"
 #include "background.h"

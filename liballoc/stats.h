@@ -2,7 +2,9 @@
  * stats: allocator-wide counters and the snapshot that `epoch` refreshes
  * (stats.* mallctls), plus malloc_stats_print. Per-thread byte counters
  * live in each heap and are summed here, so the fast path never writes a
- * shared cache line.
+ * shared cache line. Two files: stats_heaps.c, what every thread runs (the
+ * live-heap list, event counters), and stats.c, what only mallctl and
+ * malloc_stats_print run (the snapshot and the printout; cold code).
  */
 #ifndef STATS_H
 #define STATS_H
