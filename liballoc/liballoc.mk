@@ -61,7 +61,6 @@ LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
 LIBALLOC_EXPORTS = $(shell sed -n '/global:/,/local:/p' $(LIBALLOC_MAP) | sed -e 's,/\*.*\*/,,g' \
                      -e 's/global://; s/local://' | tr -s ';[:space:]' '\n\n')
 
-
 $(BUILD)/obj/%.o: %.c $(PROTO_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
@@ -154,8 +153,8 @@ $(LIBALLOC_COLD_OBJS): LIBALLOC_CFLAGS += -Os
 # process's RSS once mapped, and the kernel maps a file's pages in 64 KiB
 # windows around each one touched (fault-around), so code that most
 # processes never run saves RSS only when whole windows of it are never
-# touched; and as the library's base address is only page-aligned, those
-# windows fall anywhere in its code: a cold stretch saves on average its
+# touched; and as the library's base address is in general only
+# page-aligned, those windows fall anywhere in its code: a cold stretch saves on average its
 # length less half a window. The link puts first what every process runs
 # (boot, malloc, free, decay), then huge blocks, then the profiler's
 # sampling path (prof is off by default, as in jemalloc), and last the code
@@ -163,8 +162,8 @@ $(LIBALLOC_COLD_OBJS): LIBALLOC_CFLAGS += -Os
 # protobuf code, http_parser), so that a process which never asks for the
 # last ones, or for the profiler either, leaves most of that tail unmapped
 # (tests/apps/startup_rss.sh).
-# The boot functions of cold modules that every process runs (stats_boot,
-# http_boot, dump_signal_start, options_parse) are small; conf.o holds the
+# The cold modules' boot functions (stats_boot, http_boot, dump_signal_boot
+# and _start) are called only when their option is set; conf.o holds the
 # option reader every start runs, so it goes with the hot code. prof.o
 # (3.5 KiB) leads the late objects: every process runs its hooks, prof off
 # too (prof_boot, prof_boot_late, prof_thread_init/exit, prof_suspend).
