@@ -94,6 +94,8 @@ struct arena {
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct arena_stats snap;                    /* stats as of the last epoch */
     struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
+    struct span *slab_cache[NSMALL];            /* an emptied slab page per class, kept whole (arena.c) */
+    unsigned slab_cached;                       /* pages in slab_cache */
 };
 
 /* An arena's lock, counted in lock_depth (lock_depth.h). */
@@ -137,6 +139,10 @@ void arena_thread_detach(struct arena *a);
  * an abandoned page (the caller must collect its remote frees). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
 void arena_page_free(struct span *pg);
+/* Give back the slab cache's pages (arena.c) cached since before now less
+ * its hold time, or all of them: their pages join the free runs, dirty,
+ * on the decay schedule. a->lock held. */
+void arena_slab_cache_flush(struct arena *a, uint64_t now, bool all);
 /* Put a slab whose owner let go of it on the abandoned list (adoptable by
  * any heap). The caller ran page_collect_never; the page goes back to the
  * arena at once if nothing is out, else when its last block is freed. */

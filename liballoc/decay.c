@@ -457,9 +457,10 @@ static void purge_muzzy(struct arena *a, size_t excess)
 void decay_run(struct arena *a, bool force)
 {
     arena_lock(a);
+    uint64_t now = decay_now();
+    arena_slab_cache_flush(a, now, force);
     if (!force)
         decay_wave(a);
-    uint64_t now = decay_now();
     size_t dlimit = force ? 0 : decay_limit(&a->decay_dirty, now);
     if (dirty_pages(a) > dlimit)
         purge_dirty(a, dirty_pages(a) - dlimit, a->decay_muzzy.ms != 0 && !force, false, false);
@@ -470,7 +471,7 @@ void decay_run(struct arena *a, bool force)
     /* Purging is due again as time passes: make sure some thread ticks soon,
      * even one whose adaptive tick threshold is far away. */
     bool pending = (dirty_pages(a) > 0 && a->decay_dirty.ms > 0) ||
-                   (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0);
+                   (a->stats.nmuzzy > 0 && a->decay_muzzy.ms > 0) || a->slab_cached;
     if (pending != a->pending) {
         a->pending = pending;
         atomic_fetch_add_explicit(&arenas_pending, pending ? 1 : -1, memory_order_relaxed);
