@@ -494,7 +494,7 @@ static void decay_idle_arenas(uint64_t now)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = arenas[i];
-        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending))
+        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending && !b->slab_cached))
             continue;
         if (now < b->next_decay_check || !arena_trylock(b))
             continue;
@@ -505,16 +505,16 @@ static void decay_idle_arenas(uint64_t now)
 
 /* True if a decay run of a may purge something at now (racy reads, as
  * the ticks'): a schedule that purges at all, at most one run a
- * millisecond unless dirty pages go at once (decay 0), and pages to purge
- * or a pending mark still to clear (a wave may have purged everything
- * since the last run). */
+ * millisecond unless dirty pages go at once (decay 0), and pages to purge,
+ * a pending mark still to clear (a wave may have purged everything since
+ * the last run) or slab pages cached (arena.c) to age out. */
 static bool decay_due(const struct arena *a, uint64_t now)
 {
     if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
         return false;
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return false;
-    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending;
+    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending || a->slab_cached;
 }
 
 void decay_due_all(void)

@@ -3,7 +3,9 @@
  * whole (arena.c) and is the next page of its class the arena hands out,
  * carved as it was; a free into it while cached is reported as a double
  * free and changes nothing; a forced purge (arena.<i>.purge) gives it back;
- * under dirty_decay_ms:0 no page is kept.
+ * under dirty_decay_ms:0 no page is kept; otherwise a cached page ages out
+ * at the first decay run after its hold time, even in an arena with
+ * nothing else to purge.
  */
 #include "check.h"
 
@@ -15,6 +17,7 @@
 
 #include <alloc.h>
 #include <string.h>
+#include <time.h>
 
 const char *malloc_conf = "background_thread:false,narenas:1";
 
@@ -107,12 +110,31 @@ int main(void)
     blocks[0] = last;
     n = fill(h, c, pa, 1);
     struct span *pc = RD(h->pages[c]);
+    CHECK(pc != pa);
     for (int i = 0; i < n - 1; i++)
         free(blocks[i]);
     CHECK(RD(a->slab_cache[c]) == NULL);
     CHECK_U(RD(a->slab_cached), ==, 0);
+
+    /* Back to a decay time: a page cached while the arena holds nothing
+     * else to purge still ages out at the next decay run due (here an
+     * epoch's, decay_due_all), SLAB_CACHE_HOLD_NS (10 ms) on. */
+    ssize_t ten_s = 10000;
+    CHECK(mallctl("arena.0.dirty_decay_ms", NULL, NULL, &ten_s, sizeof(ten_s)) == 0);
+    CHECK(mallctl("arena.0.purge", NULL, NULL, NULL, 0) == 0);
+    blocks[0] = blocks[n - 1];
+    n = fill(h, c, pc, 1);
+    for (int i = 0; i < n - 1; i++)
+        free(blocks[i]);
+    CHECK(RD(a->slab_cache[c]) == pc);
+    struct timespec ms20 = {0, 20 * 1000 * 1000};
+    nanosleep(&ms20, NULL);
+    uint64_t epoch = 1;
+    size_t esz = sizeof(epoch);
+    CHECK(mallctl("epoch", &epoch, &esz, &epoch, sizeof(epoch)) == 0);
+    CHECK_MSG(RD(a->slab_cached) == 0, "a cached page outlived its hold time: %u cached",
+              RD(a->slab_cached));
     free(blocks[n - 1]);
-    (void)pc;
     printf("ok\n");
     return 0;
 }
