@@ -40,30 +40,46 @@ static void epoch(void)
     CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
 }
 
-int main(void)
+/* One burst: allocated by a worker that exits, freed here, then 2.5 s with
+ * no allocator call and an epoch. Fills the RSS readings. */
+static void burst(size_t *before, size_t *freed, size_t *quiet, size_t *after)
 {
-    tl_require_liballoc();
-    tl_require_dirty_decay_ms(2000, "epoch_decay.conf");
     pthread_t t;
     CHECK_I(pthread_create(&t, NULL, worker, NULL), ==, 0);
     CHECK_I(pthread_join(t, NULL), ==, 0);
-    size_t before = tl_rss_noalloc();
+    *before = tl_rss_noalloc();
     for (int i = 0; i < COUNT; i++)
         free(blocks[i]);
-    size_t freed = tl_rss_noalloc();
+    *freed = tl_rss_noalloc();
     /* Quiet: no allocator call at all. */
     struct timespec ts = {2, 500000000};
     while (nanosleep(&ts, &ts) != 0)
         ;
-    size_t quiet = tl_rss_noalloc();
+    *quiet = tl_rss_noalloc();
     epoch();
-    size_t after = tl_rss_noalloc();
+    *after = tl_rss_noalloc();
+}
+
+int main(void)
+{
+    tl_require_liballoc();
+    tl_require_dirty_decay_ms(2000, "epoch_decay.conf");
+    /* The epoch has something to give back only if the free loop's own
+     * decay ticks left 20 MiB of the burst: on this shared VM a loop slowed
+     * by the host now and then purges most of it already (the wave rule,
+     * decay.h), in about one run in ten. Such a run tests nothing: up to
+     * three bursts, until one leaves the epoch its work. */
+    size_t before, freed, quiet, after;
+    for (int tries = 0;; tries++) {
+        burst(&before, &freed, &quiet, &after);
+        printf("rss MiB: with the blocks %.1f, freed %.1f, after 2.5 s quiet %.1f, after epoch %.1f\n",
+               (double)before / MiB, (double)freed / MiB, (double)quiet / MiB, (double)after / MiB);
+        if (quiet >= 22 * MiB || tries == 2)
+            break;
+    }
     size_t resident = 0, sz = sizeof(resident);
     CHECK_I(mallctl("stats.resident", &resident, &sz, NULL, 0), ==, 0);
-    printf("rss MiB: with the blocks %.1f, freed %.1f, after 2.5 s quiet %.1f, after epoch %.1f; "
-           "stats.resident %.1f MiB\n",
-           (double)before / MiB, (double)freed / MiB, (double)quiet / MiB, (double)after / MiB,
-           (double)resident / MiB);
+    printf("stats.resident %.1f MiB\n", (double)resident / MiB);
     CHECK_U(before, >=, 35 * MiB); /* the burst was resident */
     CHECK_U(after + 20 * MiB, <=, quiet); /* the epoch gave it back (~32 MiB here)... */
     CHECK_U(after, <=, 12 * MiB);         /* ...nearly all of it */
