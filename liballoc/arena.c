@@ -560,6 +560,21 @@ struct arena *arena_lock_for_alloc(struct arena *a)
     return arena_try_others(a, arena_trylock);
 }
 
+/* Slab page s in use again: on the live-slab list, among the active pages,
+ * its malloc count from zero (page_retire_locked's reverse). */
+static void page_activate_locked(struct arena *a, struct span *s)
+{
+    a->stats.active_pages += s->npages;
+    a->stats.slab_pages += s->npages;
+    chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
+    s->nmalloc = 0;
+    s->slab_prev = NULL;
+    s->slab_next = a->slabs;
+    if (a->slabs)
+        a->slabs->slab_prev = s;
+    a->slabs = s;
+}
+
 static struct span *slab_cache_take(struct arena *a, unsigned cls); /* the slab cache, below */
 
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
@@ -585,15 +600,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             for (size_t i = 0; i < s->npages; i++)
                 c->map[first + i] = s;
             pagemap_set(s->start, s->npages, s);
-            a->stats.active_pages += s->npages;
-            a->stats.slab_pages += s->npages;
-            chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
-            s->nmalloc = 0;
-            s->slab_prev = NULL;
-            s->slab_next = a->slabs;
-            if (a->slabs)
-                a->slabs->slab_prev = s;
-            a->slabs = s;
+            page_activate_locked(a, s);
         }
     }
     arena_unlock(a);
@@ -613,7 +620,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
 }
 
 /* pg (an empty slab page) out of use: unowned, its counts retired, off the
- * live-slab list and the active pages. Its pages and page-map entries stay
+ * live-slab list and the active pages (page_activate_locked's reverse). Its pages and page-map entries stay
  * as they are (slab_cache_put keeps it whole; page_release_locked frees it). */
 static void page_retire_locked(struct arena *a, struct span *pg)
 {
@@ -684,17 +691,8 @@ static struct span *slab_cache_take(struct arena *a, unsigned cls)
         return NULL;
     a->slab_cache[cls] = NULL;
     a->slab_cached--;
-    a->stats.active_pages += s->npages;
-    a->stats.slab_pages += s->npages;
-    chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
-    s->nmalloc = 0;
-    s->empty_seen = 0;
     atomic_store_explicit(&s->thread_free, DELAY_NONE, memory_order_relaxed);
-    s->slab_prev = NULL;
-    s->slab_next = a->slabs;
-    if (a->slabs)
-        a->slabs->slab_prev = s;
-    a->slabs = s;
+    page_activate_locked(a, s);
     return s;
 }
 

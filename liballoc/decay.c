@@ -483,6 +483,15 @@ void decay_run(struct arena *a, bool force)
     }
 }
 
+/* Arena a holds something a decay run may purge or age out: dirty or muzzy
+ * pages, a pending mark still to clear (a wave may have purged everything
+ * since the last run) or slab pages cached (arena.c). Racy reads, as the
+ * ticks'. */
+static bool decay_has_work(const struct arena *a)
+{
+    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending || a->slab_cached;
+}
+
 /* Idle arenas get no ticks of their own, so any thread's tick also visits the
  * others now and then (without waiting on their locks). */
 static void decay_idle_arenas(uint64_t now)
@@ -494,7 +503,7 @@ static void decay_idle_arenas(uint64_t now)
     unsigned n = arena_total();
     for (unsigned i = 0; i < n; i++) {
         struct arena *b = arenas[i];
-        if (!b || (dirty_pages(b) == 0 && b->stats.nmuzzy == 0 && !b->pending && !b->slab_cached))
+        if (!b || !decay_has_work(b))
             continue;
         if (now < b->next_decay_check || !arena_trylock(b))
             continue;
@@ -505,16 +514,15 @@ static void decay_idle_arenas(uint64_t now)
 
 /* True if a decay run of a may purge something at now (racy reads, as
  * the ticks'): a schedule that purges at all, at most one run a
- * millisecond unless dirty pages go at once (decay 0), and pages to purge,
- * a pending mark still to clear (a wave may have purged everything since
- * the last run) or slab pages cached (arena.c) to age out. */
+ * millisecond unless dirty pages go at once (decay 0), and work for it
+ * (decay_has_work). */
 static bool decay_due(const struct arena *a, uint64_t now)
 {
     if (a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
         return false;
     if (now < a->next_decay_check && a->decay_dirty.ms != 0)
         return false;
-    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending || a->slab_cached;
+    return decay_has_work(a);
 }
 
 void decay_due_all(void)
