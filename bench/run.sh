@@ -256,6 +256,8 @@ if [ "${BENCH_PAIRED:-0}" != 0 ]; then
 		note "BENCH_PAIRED: needs two allocator configs, two CPUs and taskset: runs one after the other"
 	fi
 fi
+# How the rows ran, for readers of the CSV (bench/check_cost labels its table).
+echo "$PAIRED" >"${CSV%.csv}.paired"
 run_pair() { # rep row-name binary threads
 	local rep=$1 name=$2 bin=$3 thr=$4 i label so conf cpu
 	for ((i = 0; i < 2; i++)); do

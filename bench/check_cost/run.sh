@@ -69,4 +69,4 @@ END {
 		g += log(m); gm += log(mm); k++
 	}
 	if (k) printf "%-18s %9s %9s %+7.1f%% %+8.1f%%\n", "geomean", "", "", (exp(g / k) - 1) * 100, (exp(gm / k) - 1) * 100
-}' reps="$CHECK_REPS" paired="$( [ "${CHECK_PAIRED:-1}" != 0 ] && echo 1 || echo 0)" "$OUT/check_cost.csv"
+}' reps="$CHECK_REPS" paired="$(cat "$OUT/check_cost.paired" 2>/dev/null || echo 0)" "$OUT/check_cost.csv"

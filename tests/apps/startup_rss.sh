@@ -21,6 +21,12 @@ need nm
 # and debug builds' canary tables.
 prod=$(readelf --debug-dump=info "$LIB" 2>/dev/null | grep -m1 DW_AT_producer)
 case "$prod" in *-fsanitize* | *-O0*) skip "not a release build: ${prod##*): }" ;; esac
+# The probe reads /proc/self/pagemap in 4 KiB steps, and TAIL_MIN below
+# assumes the kernel's default 64 KiB fault-around windows (debugfs shows
+# them when mounted).
+[ "$(getconf PAGESIZE)" = 4096 ] || skip "pages of $(getconf PAGESIZE) bytes, not 4 KiB"
+fab=$(cat /sys/kernel/debug/fault_around_bytes 2>/dev/null)
+case "$fab" in "" | 65536) ;; *) skip "fault_around_bytes is $fab, not 65536" ;; esac
 # 24: the old layout left 16 KiB; this one leaves 32-96 (1000 runs at
 # page-aligned bases), with room for a code path a run takes now and then.
 TAIL_MIN=24
