@@ -35,12 +35,6 @@ static void options_defaults_set(void)
         memcpy(opt.n, d, sizeof(d));
 #define OPT_CHOICE(n, d, choices, doc) opt.n = d;
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 }
 
 ALLOC_EXPORT const char *malloc_conf __attribute__((weak));
@@ -377,12 +371,6 @@ static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
         return true;                                                                               \
     }
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
     conf_msg("Invalid conf pair", k, klen, v, vlen);
     return false;
 invalid:

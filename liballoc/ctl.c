@@ -198,25 +198,19 @@ static const struct ctl_node config_nodes[] = {
 #define OPT_CHOICE(n, d, choices, doc)                                                             \
     static int h_opt_##n(const struct ctl_args *a) { return ctl_read_only(a, &opt.n, sizeof(opt.n)); }
 #include "options.def"
-#undef OPT_BOOL
 #undef OPT_NUM
-#undef OPT_STRING
-#undef OPT_CHOICE
 
 #define OPT_BOOL(n, d, doc) {#n, NULL, 0, NULL, h_opt_##n},
+#define OPT_UNSIGNED OPT_NUM
+#define OPT_SIZE OPT_NUM
+#define OPT_SSIZE OPT_NUM
 #define OPT_NUM(n, d, lo, hi, doc) OPT_BOOL(n, d, doc)
 #define OPT_STRING(n, d, doc) OPT_BOOL(n, d, doc)
 #define OPT_CHOICE(n, d, choices, doc) OPT_BOOL(n, d, doc)
 static const struct ctl_node opt_nodes[] = {
 #include "options.def"
 };
-#undef OPT_BOOL
 #undef OPT_NUM
-#undef OPT_STRING
-#undef OPT_CHOICE
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
 
 /* ---- thread.* ---- */
 

@@ -31,12 +31,6 @@ struct options {
 #define OPT_STRING(n, d, doc)
 #define OPT_CHOICE(n, d, choices, doc) const char *n;
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 #define OPT_BOOL(n, d, doc)
 #define OPT_UNSIGNED(n, d, lo, hi, doc)
 #define OPT_SIZE(n, d, lo, hi, doc)
@@ -44,12 +38,6 @@ struct options {
 #define OPT_STRING(n, d, doc) char n[OPT_STRING_MAX];
 #define OPT_CHOICE(n, d, choices, doc)
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 };
 
 /* Hidden as config.h's HIDDEN says (spelt out: this header stands alone,

@@ -16,10 +16,4 @@
 #define OPT_STRING(n, d, doc) .n = d,
 #define OPT_CHOICE(n, d, choices, doc) .n = d,
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 }

@@ -301,12 +301,6 @@ static void print_text(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
         text_prof(e);
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
@@ -391,12 +385,6 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
         emit(e, "},");
         json_prof(e);
         emit(e, "\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),

@@ -66,12 +66,6 @@ static const struct optdoc optdocs[] = {
 #define OPT_STRING(n, d, doc) {#n, "const char *", doc},
 #define OPT_CHOICE(n, d, choices, doc) {#n, "const char *", doc},
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 };
 /* clang-format on */
 
@@ -181,13 +175,7 @@ static void emit_options(void)
     opt_line("One of", choices);                                                                   \
     opt_line("Default", d);
 #include "options.def"
-#undef OPT_BOOL
 #undef OPT_NUM
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
 }
 
 /* ---- the mallctl tree ---- */

@@ -154,12 +154,6 @@ static void check_options(const uint8_t *data, size_t size, int parsed)
         die("choice not one of its words", #n);                                                    \
     UNNAMED_SAME(n, strcmp(opt.n, dflt.n) == 0)
 #include "options.def"
-#undef OPT_BOOL
-#undef OPT_UNSIGNED
-#undef OPT_SIZE
-#undef OPT_SSIZE
-#undef OPT_STRING
-#undef OPT_CHOICE
     /* The implications options_parse applies once every source is read
      * (after an abort_conf abort the process is gone: nothing to check). */
     if (!parsed)
