@@ -26,7 +26,36 @@ static void base_lock_drop(void)
     atomic_signal_fence(memory_order_seq_cst);
     base_held = false;
 }
-static _Atomic size_t base_total;
+static _Atomic size_t base_total; /* mapped for metadata, guard pages included */
+
+/*
+ * Guard pages: every metadata mapping has a PROT_NONE page at each end.
+ * The kernel places anonymous mappings side by side, so a chunk of user
+ * blocks often lies right below or above a base block. Without the guards
+ * a linear overflow past a block (a 1 MiB memcpy out of the first chunk's
+ * last page) ran on into the thread heaps and span descriptors here and
+ * rewrote the pointers malloc follows; now it faults at the guard. A guard
+ * the kernel refuses (at vm.max_map_count mprotect fails with ENOMEM) is
+ * left out: the metadata works without it.
+ */
+static void guard_ends(uintptr_t start, size_t size)
+{
+    (void)os_ops.guard((void *)start, PAGE);
+    (void)os_ops.guard((void *)(start + size - PAGE), PAGE);
+}
+
+/* size bytes (whole pages) of fresh zeroed metadata between two guard
+ * pages, all three counted in base_total (stats.mapped must equal what the
+ * osmap registry holds); NULL if the kernel refuses the mapping. */
+static void *base_map(size_t size)
+{
+    void *m;
+    if (os_map_aligned(size + 2 * PAGE, PAGE, &m) != 0)
+        return NULL;
+    guard_ends((uintptr_t)m, size + 2 * PAGE);
+    atomic_fetch_add_explicit(&base_total, size + 2 * PAGE, memory_order_relaxed);
+    return (char *)m + PAGE;
+}
 
 void *base_alloc(size_t size, size_t align)
 {
@@ -39,12 +68,7 @@ void *base_alloc(size_t size, size_t align)
          * current block keeps serving the small requests (making it the
          * current block would strand the old one's rest and map a new one
          * for the next small request). */
-        size_t want = ALIGN_UP(size, PAGE); /* align <= PAGE (base.h) */
-        void *m;
-        if (os_map_aligned(want, PAGE, &m) != 0)
-            return NULL;
-        atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
-        return m;
+        return base_map(ALIGN_UP(size, PAGE)); /* align <= PAGE (base.h) */
     }
     /* A signal handler that interrupted this thread inside base_alloc (or
      * base_add_block) would wait for its own thread: NULL instead. */
@@ -59,13 +83,11 @@ void *base_alloc(size_t size, size_t align)
     if (size <= PAGE && (p & PAGE_MASK) + size > PAGE)
         p = ALIGN_UP(p, PAGE);
     if (base_cur == 0 || p + size > base_end) {
-        size_t want = BASE_BLOCK;
-        void *m;
-        if (os_map_aligned(want, PAGE, &m) != 0)
+        void *m = base_map(BASE_BLOCK);
+        if (!m)
             goto out;
-        atomic_fetch_add_explicit(&base_total, want, memory_order_relaxed);
         base_cur = (uintptr_t)m;
-        base_end = base_cur + want;
+        base_end = base_cur + BASE_BLOCK;
         p = ALIGN_UP(base_cur, align);
     }
     base_cur = p + size;
@@ -77,10 +99,11 @@ out:
 
 void base_add_block(void *mem, size_t size)
 {
+    guard_ends((uintptr_t)mem, size);
     base_lock_take();
     atomic_fetch_add_explicit(&base_total, size, memory_order_relaxed);
-    base_cur = (uintptr_t)mem;
-    base_end = base_cur + size;
+    base_cur = (uintptr_t)mem + PAGE;
+    base_end = (uintptr_t)mem + size - PAGE;
     base_lock_drop();
 }
 

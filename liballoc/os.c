@@ -73,6 +73,11 @@ static int os_move_default(void *from, void *to, size_t len)
     return p == MAP_FAILED ? (errno ? errno : ENOMEM) : 0;
 }
 
+static int os_guard_default(void *addr, size_t size)
+{
+    return mprotect(addr, size, PROT_NONE) == 0 ? 0 : errno;
+}
+
 /* process_madvise(2) on the calling process without a pidfd: the kernel's
  * PIDFD_SELF_THREAD (Linux 6.14+); older kernels answer EBADF. */
 #ifndef PIDFD_SELF_THREAD
@@ -132,6 +137,7 @@ struct os_ops os_ops = {
     .bind_node = os_bind_node_default,
     .write = os_write_default,
     .move = os_move_default,
+    .guard = os_guard_default,
 };
 
 /* Every mapping the allocator keeps is noted in the osmap registry

@@ -33,6 +33,8 @@ struct os_ops {
      * move, contents and all, without copying or faulting; from is left
      * unmapped. */
     int (*move)(void *from, void *to, size_t len);
+    /* mprotect PROT_NONE: guard pages (base's metadata mappings, base.c). */
+    int (*guard)(void *addr, size_t size);
 };
 
 extern struct os_ops os_ops;

@@ -169,7 +169,9 @@ static void base_leave(size_t left)
     size_t total = base_mapped();
     while (main_maps == maps)
         CHECK_NONNULL(base_alloc(PAGE, PAGE));
-    size_t block = base_mapped() - total;
+    /* The new block's usable bytes: base_mapped counts its two guard
+     * pages too (base.c). */
+    size_t block = base_mapped() - total - 2 * PAGE;
     CHECK_U(block % PAGE, ==, 0);
     for (size_t used = PAGE; used < block - left; used += PAGE)
         CHECK_NONNULL(base_alloc(PAGE, PAGE));
