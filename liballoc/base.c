@@ -99,6 +99,7 @@ out:
 
 void base_add_block(void *mem, size_t size)
 {
+    DASSERT(((uintptr_t)mem & PAGE_MASK) == 0 && (size & PAGE_MASK) == 0 && size >= 3 * PAGE);
     guard_ends((uintptr_t)mem, size);
     base_lock_take();
     atomic_fetch_add_explicit(&base_total, size, memory_order_relaxed);
