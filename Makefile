@@ -35,6 +35,17 @@ endif
 CFLAGS  ?=
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 
+# The compilers and flags this tree's objects were built with: the object
+# rules depend on this stamp, so building into the same tree with other
+# flags (MODE=debug, SAN=..., CFLAGS=...) recompiles them instead of
+# reusing objects built without those flags. Rewritten only when it changes.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW = $(CC) $(CXX) $(ALL_CFLAGS)
+ifneq ($(file < $(FLAGS_STAMP)),$(strip $(FLAGS_NOW)))
+$(shell mkdir -p $(BUILD))
+$(file > $(FLAGS_STAMP),$(strip $(FLAGS_NOW)))
+endif
+
 .PHONY: all test demo bench clean fuzz check-long
 .DEFAULT_GOAL := all
 

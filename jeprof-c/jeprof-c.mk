@@ -10,7 +10,7 @@ JEPROF_SRCS := $(sort $(wildcard jeprof-c/*.c))
 JEPROF_OBJS := $(patsubst jeprof-c/%.c,$(BUILD)/obj/jeprof-c/%.o,$(JEPROF_SRCS))
 JEPROF_LIBS := -ldw -lelf -ldeflate -lzstd -lz -lprotobuf-c -liberty -lm
 
-$(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR)
+$(BUILD)/obj/jeprof-c/%.o: jeprof-c/%.c $(PROTO_HDR) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ijeprof-c -MMD -MP -c $< -o $@
 

@@ -45,7 +45,7 @@ LIBALLOC_VARIANT_DEPS = $(LIBALLOC_SRCS) $(LIBALLOC_CXX_SRCS) $(wildcard liballo
 LIBALLOC_PROTO_OBJ := $(BUILD)/obj/proto/profile.pb-c.alloc.o
 # Relinked with text.ld as the allocator's own objects are: its code is
 # cold (dump writers only) and goes with theirs (LIBALLOC_SO_OBJS).
-$(LIBALLOC_PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h $(LIBALLOC_TEXT_LD)
+$(LIBALLOC_PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) libprof/dynload_pb.h $(LIBALLOC_TEXT_LD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -Os -fPIC -fvisibility=hidden -I$(PROTO_DIR) -include libprof/dynload_pb.h \
 	    -c $< -o $@.c.o
@@ -61,11 +61,11 @@ LIBALLOC_INTERNAL_A := $(BUILD)/obj/liballoc-internal.a
 LIBALLOC_EXPORTS = $(shell sed -n '/global:/,/local:/p' $(LIBALLOC_MAP) | sed -e 's,/\*.*\*/,,g' \
                      -e 's/global://; s/local://' | tr -s ';[:space:]' '\n\n')
 
-$(BUILD)/obj/%.o: %.c $(PROTO_HDR)
+$(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIBALLOC_OBJS): $(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
+$(LIBALLOC_OBJS): $(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBALLOC_CFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.c.o
 	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.c.o $(LIBALLOC_OBJ_LIBS)
@@ -75,7 +75,7 @@ $(LIBALLOC_OBJS): $(BUILD)/obj/%.o: %.c $(PROTO_HDR) $(LIBALLOC_TEXT_LD)
 # archive), so that code lies in liballoc_text with the other cold code.
 $(BUILD)/obj/libprof/http_req.o: LIBALLOC_OBJ_LIBS = $(HTTP_PARSER_LIB)
 
-$(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD)
+$(BUILD)/obj/liballoc/%.o: liballoc/%.cc $(LIBALLOC_TEXT_LD) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LIBALLOC_CXXFLAGS) -MMD -MP -MF $(@:.o=.d) -MT $@ -c $< -o $@.cc.o
 	$(LD) -r -T $(LIBALLOC_TEXT_LD) -o $@ $@.cc.o

@@ -17,6 +17,6 @@ $(PROTO_SRC) $(PROTO_HDR) &: proto/profile.proto
 	$(PROTOC_C) --proto_path=proto --c_out=$(PROTO_DIR) proto/profile.proto
 
 # Generated code: compiled without our warning set (it is not ours to fix).
-$(PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR)
+$(PROTO_OBJ): $(PROTO_SRC) $(PROTO_HDR) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -g -O2 -fPIC -I$(PROTO_DIR) -c $< -o $@
