@@ -398,13 +398,17 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
     if (i == MALLCTL_ARENAS_DESTROYED)
         return 0;
     unsigned n = arena_total();
-    /* The caller's cached large blocks of these arenas go back first (other
-     * threads' caches stay: they count as allocated, tcache.h). */
+    /* The caller's cached large blocks and kept empty slab pages of these
+     * arenas go back first (other threads' stay: they count as allocated,
+     * tcache.h, heap.c). */
     struct heap *h = heap_tls;
-    if (h != &heap_empty && all_arenas(i))
+    if (h != &heap_empty && all_arenas(i)) {
         tcache_large_flush(h);
-    else if (h != &heap_empty && i < n && arenas[i])
+        heap_kept_flush(h, NULL);
+    } else if (h != &heap_empty && i < n && arenas[i]) {
         tcache_large_flush_arena(h, arenas[i]);
+        heap_kept_flush(h, arenas[i]);
+    }
     for (unsigned k = 0; k < n; k++) {
         if (!all_arenas(i) && k != i)
             continue;

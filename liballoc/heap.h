@@ -7,8 +7,12 @@
  * in a row moves to a full list (the first time it only goes to the
  * queue's end: heap.c, find_page);
  * the first remote free into a full page notifies the heap through
- * delayed_free. At thread exit pages are handed back to the arena (empty
- * ones freed, others abandoned for adoption).
+ * delayed_free. A page its owner's frees empty stays in its queue, carved,
+ * for the owner's next mallocs of that class (up to HEAP_KEPT_BYTES a
+ * thread; given back first when the thread needs a page from its arena, and
+ * by the collection passes when unused: heap.c, heap_page_emptied). At
+ * thread exit pages are handed back to the arena (empty ones freed, others
+ * abandoned for adoption).
  *
  * Who writes what: every field is the owning thread's, except
  *  - delayed_free: lock-free stack other threads push onto (page.c);
@@ -142,6 +146,15 @@ struct span_queue {
  * pages' remote frees (heap.c, heap_collect). */
 #define HEAP_COLLECT_PAGES 64
 
+/* Emptied pages a thread keeps whole for its own next mallocs (heap.c,
+ * heap_page_emptied): at most HEAP_KEPT_MAX pages and HEAP_KEPT_BYTES bytes
+ * a thread, HEAP_KEPT_TOTAL bytes in the process. HEAP_KEPT_MAX is the
+ * budget in the smallest slabs (64 KiB, sizeclass.c), and keeps struct heap
+ * within a page (tests/unit/base_straddle). */
+#define HEAP_KEPT_MAX 32
+#define HEAP_KEPT_BYTES ((size_t)2 << 20)
+#define HEAP_KEPT_TOTAL ((size_t)64 << 20)
+
 /* Requests up to HEAP_DIRECT_MAX bytes find their class's current page by
  * word count, h->pages_direct[(size + 7) / 8], with no class-table load
  * (heap_small_page): one dependent load less on malloc's fast path, and one
@@ -149,6 +162,8 @@ struct span_queue {
  * the sizes most programs allocate most (mimalloc draws the same line). */
 #define HEAP_DIRECT_MAX 1024
 #define HEAP_DIRECT_N ((HEAP_DIRECT_MAX >> 3) + 1)
+
+_Static_assert(NSMALL <= 64, "heap.took has a bit per small class");
 
 struct heap {
     struct span *pages[NSMALL];         /* current page per class (first of queue) or &span_empty */
@@ -189,6 +204,11 @@ struct heap {
     unsigned page_allocs;               /* pages taken from the arena (a collection every HEAP_COLLECT_PAGES) */
     unsigned collect_marked;            /* empty pages the last heap_collect pass marked (heap.c) */
     uint64_t collect_ns;                /* when that pass ran (decay_now) */
+    struct span *kept[HEAP_KEPT_MAX];   /* emptied pages kept whole, not reused since (heap_page_emptied) */
+    unsigned kept_n;                    /* entries of kept[] */
+    size_t kept_bytes;                  /* their bytes */
+    uint64_t took;                      /* bit per class: took a page from the arena since the last
+                                         * collection pass (heap_page_emptied keeps pages of those only) */
     uint64_t nticks;                    /* decay ticks run (heap_tick; white-box tests) */
     uint32_t tick_skips;                /* large blocks' ticks, every DECAY_TICK_CALLS-th runs */
     bool tcache;                        /* false: every small request goes through the shared heap */
@@ -277,6 +297,10 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */
 struct heap *heap_get(void);
+/* Give the pages h keeps emptied (heap.c, heap_page_emptied) back to their
+ * arenas: those of arena a, or all with a NULL (arena.<i>.purge and
+ * arena.<i>.decay from the thread itself). Owner only. */
+void heap_kept_flush(struct heap *h, const struct arena *a);
 /* Give all cached pages back to the arena (thread.tcache.flush, exit). */
 void heap_flush(struct heap *h);
 void heap_set_tcache(struct heap *h, bool enabled);

@@ -100,6 +100,8 @@ struct span {
                                       * the blocks behind the cut are leaked, in no list */
     uint8_t empty_seen;              /* slab: found with no free block by its owner's last
                                       * queue walk and sent to the queue's end (heap.c) */
+    uint8_t kept;                    /* slab: emptied by its owner's free and kept whole in its
+                                      * queue: 1 + its index in the owner's kept[] (heap.c) */
     uint8_t collect_idle;            /* slab: empty at its owner's last periodic collection
                                       * (heap.c, heap_collect): given back if still at the next */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that

@@ -23,7 +23,12 @@ static uintptr_t heaps[N];
 
 static void *thread_main(void *arg)
 {
-    free(malloc(16));
+    /* Through a volatile pointer: gcc may drop free(malloc(16)) as a pair
+     * and take heap_tls for unchanged by them (it read heap_empty). */
+    void *(*volatile alloc)(size_t) = malloc;
+    free(alloc(16));
+    __asm__ volatile("" ::: "memory");
+    CHECK_MSG(heap_tls != &heap_empty, "the thread has no heap of its own");
     heaps[(uintptr_t)arg] = (uintptr_t)heap_tls;
     return NULL;
 }

@@ -1,6 +1,6 @@
 /*
- * slab_cache: a slab page its owner empties goes to its arena's slab cache
- * whole (arena.c) and is the next page of its class the arena hands out,
+ * slab_cache: a slab page its owner empties and gives back (heap.c: after
+ * its thread kept it) goes to its arena's slab cache whole (arena.c) and is the next page of its class the arena hands out,
  * carved as it was; a free into it while cached is reported as a double
  * free and changes nothing; a forced purge (arena.<i>.purge) gives it back;
  * under dirty_decay_ms:0 no page is kept; otherwise a cached page ages out
@@ -70,6 +70,11 @@ int main(void)
     uint32_t cap = RD(pa->capacity);
     for (int i = 0; i < in_a; i++)
         free(blocks[i]);
+    /* Its thread keeps it first (heap.c, heap_page_emptied); it reaches the
+     * arena when the thread gives it back, as a collection pass does. */
+    CHECK_U(RD(pa->kept), !=, 0);
+    CHECK(RD(a->slab_cache[c]) == NULL);
+    heap_page_retire(h, pa);
     CHECK(RD(a->slab_cache[c]) == pa);
     CHECK_U(RD(a->slab_cached), ==, 1);
     CHECK_U(RD(pa->owner_tag), ==, 0);
@@ -97,6 +102,7 @@ int main(void)
     void *last = blocks[n - 1];
     for (int i = 0; i < n - 1; i++)
         free(blocks[i]);
+    heap_page_retire(h, pb);
     CHECK(RD(a->slab_cache[c]) == pb);
     void *in_b = blocks[0];
     CHECK(mallctl("arena.0.purge", NULL, NULL, NULL, 0) == 0);
@@ -126,6 +132,7 @@ int main(void)
     n = fill(h, c, pc, 1);
     for (int i = 0; i < n - 1; i++)
         free(blocks[i]);
+    heap_page_retire(h, pc);
     CHECK(RD(a->slab_cache[c]) == pc);
     struct timespec ms20 = {0, 20 * 1000 * 1000};
     nanosleep(&ms20, NULL);
