@@ -99,7 +99,8 @@ static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
  * allocates the same sizes again (a request's objects, freed as it ends)
  * then takes no page from its arena and carves none: bench/shapes/sh6bench,
  * 8 threads on 2 CPUs, took 345,779 pages from the arenas and carved 2.58 M
- * times; now 403 and 2,731. Given back before it was reused, such a page
+ * times; 403 and 2,731 when kept pages had no time limit, 2,279 pages with
+ * KEPT_HOLD_NS. Given back before it was reused, such a page
  * went through the arena lock both ways, was carved again, and came back
  * cold, often to another thread of the arena. Bounds, so that memory a
  * thread does not use again is not held from the others: a thread keeps
@@ -109,7 +110,9 @@ static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
  * one (heap.took: its pages cycle; in a random-lifetime working set a page
  * that empties now and then has siblings with room, and keeping it cost
  * bench/mixed_working_set at 8 threads 60.0 against 55.7 MB peak RSS, 58.6
- * with this rule, sh6bench unchanged); a thread that
+ * with this rule, sh6bench unchanged); a page not reused within
+ * KEPT_HOLD_NS (10 ms) goes back at the thread's next decay tick
+ * (kept_age); a thread that
  * needs a page from its arena first gives back kept pages (of other
  * classes: its own class's would have served) for at least the page's
  * bytes, so keeping never makes a thread take a page it would not have
@@ -282,6 +285,7 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
         if (total + bytes <= HEAP_KEPT_TOTAL) {
             h->kept[h->kept_n++] = pg;
             pg->kept = (uint8_t)h->kept_n;
+            pg->freed_ns = decay_now(); /* kept_age gives it back KEPT_HOLD_NS on */
             pg->collect_idle = 0; /* in use since any earlier pass: two passes from now */
             h->kept_bytes += bytes;
             return;
@@ -301,6 +305,23 @@ static void kept_give_back(struct heap *h, size_t need)
         page_unkeep(h, pg); /* kept[0] is another page now */
         DASSERT(pg->used == 0 && h->pages[pg->cls] != pg);
         freed += pg->npages << LG_PAGE;
+        heap_page_retire(h, pg);
+    }
+}
+
+/* Kept pages not reused within KEPT_HOLD_NS go back (the thread's decay
+ * ticks, heap_tick): a kept page serves a thread that refills what it just
+ * emptied, and one left idle for longer is memory the arena could purge or
+ * give to others (tests/apps/soak's RSS grew by 10% over its last third
+ * while kept pages were held until a collection pass). */
+#define KEPT_HOLD_NS ((uint64_t)10 * 1000000)
+static void kept_age(struct heap *h, uint64_t now)
+{
+    for (unsigned i = h->kept_n; i-- > 0;) {
+        struct span *pg = h->kept[i];
+        if (now - pg->freed_ns < KEPT_HOLD_NS)
+            continue;
+        page_unkeep(h, pg); /* kept[i] is now one already passed over */
         heap_page_retire(h, pg);
     }
 }
@@ -1047,6 +1068,8 @@ static void heap_tick(struct heap *h, bool on_free, size_t size)
             heap_collect_all(h);
         if (h->collect_marked && now - h->collect_ns >= COLLECT_HOLD_NS)
             heap_collect(h); /* empty pages marked by the last pass */
+        if (h->kept_n)
+            kept_age(h, now);
         tcache_large_tick(h); /* an idle pass if no large block came or went */
         decay_tick(h->arena);
         heap_sweep(now);
