@@ -295,17 +295,35 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
     heap_page_retire(h, pg);
 }
 
+/* pg, kept and empty, goes back to its arena. */
+static void kept_release(struct heap *h, struct span *pg)
+{
+    page_unkeep(h, pg);
+    DASSERT(pg->used == 0 && h->pages[pg->cls] != pg);
+    heap_page_retire(h, pg);
+}
+
 /* Before h takes a page of `need` bytes from its arena: give back kept
  * pages (the oldest first) for at least that many bytes. */
 static void kept_give_back(struct heap *h, size_t need)
 {
     size_t freed = 0;
     while (h->kept_n && freed < need) {
-        struct span *pg = h->kept[0];
-        page_unkeep(h, pg); /* kept[0] is another page now */
-        DASSERT(pg->used == 0 && h->pages[pg->cls] != pg);
+        struct span *pg = h->kept[0]; /* kept[0] is another page after this */
         freed += pg->npages << LG_PAGE;
-        heap_page_retire(h, pg);
+        kept_release(h, pg);
+    }
+}
+
+/* Give back h's kept pages of arena a (NULL: any arena) kept since
+ * before `before` (UINT64_MAX: any time). Walks kept[] downward, as
+ * page_unkeep moves the last entry into the slot it frees. */
+static void kept_release_where(struct heap *h, const struct arena *a, uint64_t before)
+{
+    for (unsigned i = h->kept_n; i-- > 0;) {
+        struct span *pg = h->kept[i];
+        if ((a == NULL || pg->arena == a) && pg->freed_ns < before)
+            kept_release(h, pg);
     }
 }
 
@@ -317,25 +335,14 @@ static void kept_give_back(struct heap *h, size_t need)
 #define KEPT_HOLD_NS ((uint64_t)10 * 1000000)
 static void kept_age(struct heap *h, uint64_t now)
 {
-    for (unsigned i = h->kept_n; i-- > 0;) {
-        struct span *pg = h->kept[i];
-        if (now - pg->freed_ns < KEPT_HOLD_NS)
-            continue;
-        page_unkeep(h, pg); /* kept[i] is now one already passed over */
-        heap_page_retire(h, pg);
-    }
+    if (now >= KEPT_HOLD_NS)
+        kept_release_where(h, NULL, now - KEPT_HOLD_NS + 1);
 }
 
 void heap_kept_flush(struct heap *h, const struct arena *a)
 {
     defer_enter();
-    for (unsigned i = h->kept_n; i-- > 0;) {
-        struct span *pg = h->kept[i];
-        if (a && pg->arena != a)
-            continue;
-        page_unkeep(h, pg); /* kept[i] is now one already passed over */
-        heap_page_retire(h, pg);
-    }
+    kept_release_where(h, a, UINT64_MAX);
     defer_leave();
 }
 
