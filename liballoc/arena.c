@@ -24,17 +24,6 @@ static unsigned arenas_created;
 unsigned arena_total(void);
 __thread unsigned lock_depth __attribute__((tls_model("initial-exec")));
 
-/* Arena locks spin briefly before sleeping: hold times are short, and with
- * more threads than cores a sleeping waiter costs a whole scheduler slice. */
-static void arena_lock_init(pthread_mutex_t *m)
-{
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init(m, &attr);
-    pthread_mutexattr_destroy(&attr);
-}
-
 /* ---- descriptors ---- */
 
 struct span span_none = {.kind = SPAN_BUSY};
@@ -985,7 +974,7 @@ static struct arena *arena_new(unsigned index)
     struct arena *a = base_alloc(sizeof(struct arena), PAGE); /* layout: arena.h */
     if (!a)
         return NULL;
-    arena_lock_init(&a->lock);
+    mutex_init_adaptive(&a->lock);
     pthread_mutex_init(&a->shared_lock, NULL);
     a->index = index;
     a->node = numa_node_for_arena(index);
@@ -1129,7 +1118,7 @@ void arena_postfork_child(void)
 {
     for (unsigned i = 0; i < arenas_created; i++)
         if (arenas[i]) {
-            arena_lock_init(&arenas[i]->lock);
+            mutex_init_adaptive(&arenas[i]->lock);
             pthread_mutex_init(&arenas[i]->shared_lock, NULL);
         }
     pthread_mutex_init(&arenas_lock, NULL);

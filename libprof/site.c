@@ -15,9 +15,8 @@
 
 #include "pmath.h"
 #include "bss_large.h"
-#include <sched.h>
+#include "lock_depth.h"
 #include <string.h>
-#include <time.h>
 
 /* Bucket arrays are touched page by page as they fill, so keep them modest:
  * 16k sites and 64k sample buckets cost 640 KiB at most. */
@@ -28,41 +27,13 @@
 static struct prof_site **site_buckets;
 /* The stripe locks (site_locks[hash % STRIPES]) guard each site's and
  * share's counts, and the creation of sites and shares. Their critical
- * sections are a few additions (a site's or share's first sample also
- * allocates it from base memory), so a waiter spins, then yields the CPU,
- * and sleeps only when the holder stays away: with pthread mutexes, two
- * threads that sample one site every ~32 allocations and free each
- * other's samples (bench/larson_like, lg_prof_sample:14) spent a fifth of
- * their time in futex waits and wakes. */
-typedef struct {
-    _Atomic unsigned held;
-} stripe_lock_t;
-static stripe_lock_t site_locks[STRIPES] BSS_LARGE;
+ * sections are a few additions, so they are adaptive mutexes (a waiter
+ * spins before sleeping): with plain ones, two threads that sample one
+ * site every ~32 allocations and free each other's samples
+ * (bench/larson_like, lg_prof_sample:14) spent a fifth of their time in
+ * futex waits and wakes. */
+static pthread_mutex_t site_locks[STRIPES] BSS_LARGE;
 
-static void stripe_lock(stripe_lock_t *l)
-{
-    for (unsigned n = 0;; n++) {
-        if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
-            !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
-            return;
-        if (n < 128) {
-            __builtin_ia32_pause();
-        } else if (n < 192) {
-            sched_yield(); /* the holder may have been preempted */
-        } else {
-            /* Still held: sleep, so that a holder of lower priority than
-             * this thread (a real-time policy, which sched_yield would not
-             * let run on this CPU) gets to release it. */
-            struct timespec ts = {0, 50 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-}
-
-static void stripe_unlock(stripe_lock_t *l)
-{
-    atomic_store_explicit(&l->held, 0, memory_order_release);
-}
 /* The live-sample table: one word per bucket, holding the chain's first
  * record, a lock bit and a change count (see bucket_lock). A bucket is
  * locked only for the few stores of an insertion or a removal: one
@@ -97,6 +68,8 @@ void site_boot(void)
 {
     site_buckets = prof_host_meta_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
     sample_buckets = prof_host_meta_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
+    for (unsigned i = 0; i < STRIPES; i++)
+        mutex_init_adaptive(&site_locks[i]);
 }
 
 /* ---- the live-sample table ---- */
@@ -317,10 +290,10 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
 struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
 {
     uint64_t h = hash_pcs(pcs, depth);
-    stripe_lock_t *sl = &site_locks[h % STRIPES];
-    stripe_lock(sl);
+    pthread_mutex_t *sl = &site_locks[h % STRIPES];
+    pthread_mutex_lock(sl);
     struct prof_site *s = site_get(h, pcs, depth);
-    stripe_unlock(sl);
+    pthread_mutex_unlock(sl);
     return s;
 }
 
@@ -328,8 +301,8 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                  const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
 {
     uint64_t h = hash_pcs(pcs, depth);
-    stripe_lock_t *sl = &site_locks[h % STRIPES];
-    stripe_lock(sl);
+    pthread_mutex_t *sl = &site_locks[h % STRIPES];
+    pthread_mutex_lock(sl);
     struct prof_tctx *t = tctx_get(td, h, pcs, depth);
     uint64_t inuse = 0;
     if (t) {
@@ -343,7 +316,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
             inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
     }
     uint64_t epoch = prof.reset_epoch;
-    stripe_unlock(sl);
+    pthread_mutex_unlock(sl);
     if (!t)
         return;
 
@@ -421,14 +394,14 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
     atomic_fetch_sub_explicit(live_of(td), 1, memory_order_relaxed);
     rec_put(td, r);
     struct prof_tctx *t = out->tctx;
-    stripe_lock(&site_locks[t->site->hash % STRIPES]);
+    pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
     if (out->reset_epoch == prof.reset_epoch) {
         cnt_sub(&t->cur, out->weight, out->usize);
         cnt_sub(&t->site->cur, out->weight, out->usize);
         if (opt.prof_peak)
             peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
     }
-    stripe_unlock(&site_locks[t->site->hash % STRIPES]);
+    pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
     return true;
 }
 
@@ -443,12 +416,12 @@ void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
     /* Sites are never freed and the list only grows at its head, so walking
      * from a snapshot of the head is safe without the lock. */
     for (; s; s = s->all_next) {
-        stripe_lock_t *l = &site_locks[s->hash % STRIPES];
-        stripe_lock(l);
+        pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
+        pthread_mutex_lock(l);
         bool in = src == SITE_LIVE || s->peak_gen == gen;
         struct prof_cnt cur = src == SITE_LIVE ? s->cur : s->peak_cur;
         struct prof_cnt accum = src == SITE_LIVE ? s->accum : s->peak_accum;
-        stripe_unlock(l);
+        pthread_mutex_unlock(l);
         if (in)
             fn(arg, s, &cur, &accum);
     }
@@ -468,8 +441,8 @@ void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx
     enum { BATCH = 32 };
     struct prof_tctx copy[BATCH];
     uint64_t gen = src == SITE_PEAK ? peak_gen() : 0;
-    stripe_lock_t *l = &site_locks[site->hash % STRIPES];
-    stripe_lock(l);
+    pthread_mutex_t *l = &site_locks[site->hash % STRIPES];
+    pthread_mutex_lock(l);
     struct prof_tctx *t = site->tctxs;
     while (t) {
         unsigned n = 0;
@@ -484,12 +457,12 @@ void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx
                 n++;
             }
         }
-        stripe_unlock(l);
+        pthread_mutex_unlock(l);
         for (unsigned i = 0; i < n; i++)
             fn(arg, &copy[i]);
-        stripe_lock(l);
+        pthread_mutex_lock(l);
     }
-    stripe_unlock(l);
+    pthread_mutex_unlock(l);
 }
 
 void site_foreach_tctx(const struct prof_site *site, tctx_visit_fn fn, void *arg)
@@ -506,8 +479,8 @@ void site_peak_snapshot(uint64_t gen)
      * peak_gen stays older and readers skip it (it held nothing when the
      * walk began; what it took since is among the in-flight samples). */
     for (; s; s = s->all_next) {
-        stripe_lock_t *l = &site_locks[s->hash % STRIPES];
-        stripe_lock(l);
+        pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
+        pthread_mutex_lock(l);
         s->peak_cur = s->cur;
         s->peak_accum = s->accum;
         s->peak_gen = gen;
@@ -517,7 +490,7 @@ void site_peak_snapshot(uint64_t gen)
             t->peak_uid = t->thr_uid;
             t->peak_gen = gen;
         }
-        stripe_unlock(l);
+        pthread_mutex_unlock(l);
     }
 }
 
@@ -525,7 +498,7 @@ void site_reset(void)
 {
     peak_hold(); /* no snapshot may run across the reset */
     for (unsigned i = 0; i < STRIPES; i++)
-        stripe_lock(&site_locks[i]);
+        pthread_mutex_lock(&site_locks[i]);
     prof.reset_epoch++;
     pthread_mutex_lock(&all_lock);
     for (struct prof_site *s = all_sites; s; s = s->all_next) {
@@ -539,7 +512,7 @@ void site_reset(void)
     pthread_mutex_unlock(&all_lock);
     peak_forget_locked();
     for (unsigned i = 0; i < STRIPES; i++)
-        stripe_unlock(&site_locks[i]);
+        pthread_mutex_unlock(&site_locks[i]);
     peak_release();
 }
 
@@ -558,7 +531,7 @@ void site_prefork(void)
     peak_prefork();
     pthread_mutex_lock(&rec_pool_lock);
     for (unsigned i = 0; i < STRIPES; i++)
-        stripe_lock(&site_locks[i]);
+        pthread_mutex_lock(&site_locks[i]);
     pthread_mutex_lock(&all_lock);
 }
 
@@ -566,7 +539,7 @@ void site_postfork_parent(void)
 {
     pthread_mutex_unlock(&all_lock);
     for (unsigned i = 0; i < STRIPES; i++)
-        stripe_unlock(&site_locks[i]);
+        pthread_mutex_unlock(&site_locks[i]);
     pthread_mutex_unlock(&rec_pool_lock);
     peak_postfork_parent();
 }
@@ -587,7 +560,7 @@ void site_postfork_child(void)
             atomic_store_explicit(&sample_buckets[i], w & ~BUCKET_LOCK, memory_order_relaxed);
     }
     for (unsigned i = 0; i < STRIPES; i++)
-        atomic_store_explicit(&site_locks[i].held, 0, memory_order_relaxed);
+        mutex_init_adaptive(&site_locks[i]);
 }
 
 void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, uint64_t *bytes)
