@@ -15,7 +15,6 @@
 
 #include "pmath.h"
 #include "bss_large.h"
-#include "lock_depth.h"
 #include <string.h>
 
 /* Bucket arrays are touched page by page as they fill, so keep them modest:
@@ -33,6 +32,12 @@ static struct prof_site **site_buckets;
  * (bench/larson_like, lg_prof_sample:14) spent a fifth of their time in
  * futex waits and wakes. */
 static pthread_mutex_t site_locks[STRIPES] BSS_LARGE;
+
+static void stripes_init(void)
+{
+    for (unsigned i = 0; i < STRIPES; i++)
+        site_locks[i] = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+}
 
 /* The live-sample table: one word per bucket, holding the chain's first
  * record, a lock bit and a change count (see bucket_lock). A bucket is
@@ -68,8 +73,7 @@ void site_boot(void)
 {
     site_buckets = prof_host_meta_alloc(sizeof(*site_buckets) * SITE_BUCKETS, 4096);
     sample_buckets = prof_host_meta_alloc(sizeof(*sample_buckets) * SAMPLE_BUCKETS, 4096);
-    for (unsigned i = 0; i < STRIPES; i++)
-        mutex_init_adaptive(&site_locks[i]);
+    stripes_init();
 }
 
 /* ---- the live-sample table ---- */
@@ -559,8 +563,7 @@ void site_postfork_child(void)
         if (w & BUCKET_LOCK)
             atomic_store_explicit(&sample_buckets[i], w & ~BUCKET_LOCK, memory_order_relaxed);
     }
-    for (unsigned i = 0; i < STRIPES; i++)
-        mutex_init_adaptive(&site_locks[i]);
+    stripes_init();
 }
 
 void prof_unbias_for_dump(const struct prof_cnt *c, double R, uint64_t *objs, uint64_t *bytes)
