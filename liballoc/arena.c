@@ -974,7 +974,10 @@ static struct arena *arena_new(unsigned index)
     struct arena *a = base_alloc(sizeof(struct arena), PAGE); /* layout: arena.h */
     if (!a)
         return NULL;
-    mutex_init_adaptive(&a->lock);
+    /* The arena lock spins briefly before sleeping (glibc's adaptive
+     * mutex, as libprof/site.c's stripes): hold times are short, and with
+     * more threads than cores a sleeping waiter costs a scheduler slice. */
+    a->lock = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
     pthread_mutex_init(&a->shared_lock, NULL);
     a->index = index;
     a->node = numa_node_for_arena(index);
@@ -1118,7 +1121,7 @@ void arena_postfork_child(void)
 {
     for (unsigned i = 0; i < arenas_created; i++)
         if (arenas[i]) {
-            mutex_init_adaptive(&arenas[i]->lock);
+            arenas[i]->lock = (pthread_mutex_t)PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
             pthread_mutex_init(&arenas[i]->shared_lock, NULL);
         }
     pthread_mutex_init(&arenas_lock, NULL);

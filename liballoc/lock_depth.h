@@ -94,18 +94,4 @@ static inline bool lock_or_try(pthread_mutex_t *m)
     return trylock_counted(m);
 }
 
-/* Initialize m as a lock held for a few instructions: a waiter spins a
- * while before sleeping (glibc's adaptive mutex), since with more threads
- * than cores a sleeping waiter costs a scheduler slice and a futex wake
- * (arena locks; libprof/site.c sets its site stripes up the same way, by
- * glibc's static initializer, as libprof sees only the seam headers). */
-static inline void mutex_init_adaptive(pthread_mutex_t *m)
-{
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init(m, &attr);
-    pthread_mutexattr_destroy(&attr);
-}
-
 #endif

@@ -26,11 +26,11 @@
 static struct prof_site **site_buckets;
 /* The stripe locks (site_locks[hash % STRIPES]) guard each site's and
  * share's counts, and the creation of sites and shares. Their critical
- * sections are a few additions, so they are adaptive mutexes (a waiter
- * spins before sleeping): with plain ones, two threads that sample one
- * site every ~32 allocations and free each other's samples
- * (bench/larson_like, lg_prof_sample:14) spent a fifth of their time in
- * futex waits and wakes. */
+ * sections are a few additions, so they are adaptive mutexes, as the
+ * arena locks are (a waiter spins before sleeping): with plain ones, two
+ * threads that sample one site every ~32 allocations and free each
+ * other's samples (bench/larson_like, lg_prof_sample:14) spent a fifth of
+ * their time in futex waits and wakes. */
 static pthread_mutex_t site_locks[STRIPES] BSS_LARGE;
 
 static void stripes_init(void)

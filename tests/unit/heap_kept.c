@@ -212,7 +212,6 @@ int main(void)
     struct span *k0 = h->kept[0];
     taken = h->page_allocs;
     collection_pass(h);
-    void *x;
     REREAD();
     CHECK_MSG(owned_slab(k0, h, SIZE), "a kept page went back at its first pass");
     CHECK_U(k0->collect_idle, ==, 1);
@@ -220,7 +219,7 @@ int main(void)
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
     for (int i = 0; i < 16384 && owned_slab(k0, h, SIZE); i++) {
-        x = malloc(256);
+        void *x = malloc(256);
         CHECK_NONNULL(x);
         free(x);
     }
