@@ -130,6 +130,7 @@ static int malloc_init_hard(void)
         os_thp_mode = OS_THP_ALWAYS;
     else if (strcmp(opt.thp, "never") == 0)
         os_thp_mode = OS_THP_NEVER;
+    os_thp_huge = opt.thp_huge;
     sizeclass_init();
     junk_boot();
     misuse_boot();

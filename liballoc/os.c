@@ -336,13 +336,12 @@ void os_thp_apply(void *addr, size_t size)
         os_ops.hugepage(addr, size, os_thp_mode == OS_THP_ALWAYS);
 }
 
-bool os_thp_backs_units(void)
+/* The kernel's transparent_hugepage/enabled mode: 1 never (or no file), 2
+ * madvise, 3 always. Read once (a race reads the file twice). */
+static int thp_sys_mode(void)
 {
-    /* 0: not read yet, 1: no, 2: yes (a race reads the file twice). */
-    static _Atomic int sys_always;
-    if (os_thp_mode != OS_THP_DEFAULT)
-        return os_thp_mode == OS_THP_ALWAYS;
-    int v = atomic_load_explicit(&sys_always, memory_order_relaxed);
+    static _Atomic int mode; /* 0: not read yet */
+    int v = atomic_load_explicit(&mode, memory_order_relaxed);
     if (v == 0) {
         char buf[64];
         ssize_t n = -1;
@@ -352,10 +351,24 @@ bool os_thp_backs_units(void)
             close(fd);
         }
         buf[n > 0 ? n : 0] = '\0';
-        v = strstr(buf, "[always]") ? 2 : 1;
-        atomic_store_explicit(&sys_always, v, memory_order_relaxed);
+        v = strstr(buf, "[always]") ? 3 : strstr(buf, "[madvise]") ? 2 : 1;
+        atomic_store_explicit(&mode, v, memory_order_relaxed);
     }
-    return v == 2;
+    return v;
+}
+
+bool os_thp_backs_units(void)
+{
+    if (os_thp_mode != OS_THP_DEFAULT)
+        return os_thp_mode == OS_THP_ALWAYS;
+    return thp_sys_mode() == 3;
+}
+
+bool os_thp_huge;
+
+bool os_thp_marks_units(void)
+{
+    return os_thp_huge && os_thp_mode == OS_THP_DEFAULT && thp_sys_mode() == 2;
 }
 
 unsigned os_ncpus(void)

@@ -99,6 +99,14 @@ void os_thp_apply(void *addr, size_t size);
  * missing file reads as no). Then a part of the unit must not be purged
  * alone: the kernel would split the huge page. Thread-safe, no allocation. */
 bool os_thp_backs_units(void);
+/* The option thp_huge, set at boot. */
+extern bool os_thp_huge;
+/* Whether huge blocks mark their units for huge pages themselves
+ * (huge.c, thp_mark): os_thp_huge, thp:default, and the kernel's mode at
+ * [madvise], where only marked ranges get huge pages ([always] backs them
+ * anyway, [never] or no file never does). Read once, as above.
+ * Thread-safe, no allocation. */
+bool os_thp_marks_units(void);
 /* Number of online CPUs (at least 1). */
 unsigned os_ncpus(void);
 /* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */

@@ -1,7 +1,14 @@
 /*
- * A 64 MiB block is 2 MiB aligned; after touching it, /proc/self/smaps
- * reports AnonHugePages for its mapping. Prints the kB found; the script
- * decides what is expected for the thp setting in MALLOC_CONF.
+ * A huge block is 2 MiB aligned; after touching all of it, /proc/self/smaps
+ * tells, for the mapping (VMA) holding its first byte and for the one
+ * holding its last byte, the AnonHugePages found and whether the range is
+ * marked MADV_HUGEPAGE ("hg" in VmFlags) or MADV_NOHUGEPAGE ("nh"). Prints
+ * them; tests/apps/thp.sh decides what is expected for the thp settings
+ * in MALLOC_CONF and the kernel's mode.
+ * Usage: thp [bytes=64 MiB] [calloc|reuse-calloc]; reuse-calloc first
+ * mallocs, touches and frees a block of that size and purges the arenas
+ * (arena.<all>.purge: its units go back to the kernel, keeping the marks
+ * the block left), then callocs the block examined.
  */
 #include <alloc.h>
 #include <dlfcn.h>
@@ -10,30 +17,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long anon_huge_kb(uintptr_t addr)
+struct vma_info {
+    long huge_kb;  /* AnonHugePages, kB; -1 if no mapping holds the address */
+    char flag[3];  /* "hg", "nh" or "-" */
+};
+
+static struct vma_info vma_of(uintptr_t addr)
 {
+    struct vma_info v = {-1, "-"};
     FILE *f = fopen("/proc/self/smaps", "r");
     char line[512];
     int inside = 0;
-    long kb = -1;
     while (f && fgets(line, sizeof(line), f)) {
         unsigned long lo, hi;
         if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') == line + strcspn(line, " ")) {
+            if (inside)
+                break; /* past the mapping */
             inside = addr >= lo && addr < hi;
             continue;
         }
-        if (inside && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-            break;
+        if (!inside)
+            continue;
+        sscanf(line, "AnonHugePages: %ld kB", &v.huge_kb);
+        if (strncmp(line, "VmFlags:", 8) == 0) {
+            if (strstr(line, " hg"))
+                strcpy(v.flag, "hg");
+            else if (strstr(line, " nh"))
+                strcpy(v.flag, "nh");
+        }
     }
     if (f)
         fclose(f);
-    return kb;
+    return v;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    size_t n = (size_t)64 << 20;
-    char *p = malloc(n);
+    size_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : (size_t)64 << 20;
+    const char *how = argc > 2 ? argv[2] : "malloc";
+    int (*ctl)(const char *, void *, size_t *, void *, size_t) =
+        (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
+    if (strcmp(how, "reuse-calloc") == 0) {
+        char *q = malloc(n);
+        if (!q || !ctl)
+            return 2;
+        memset(q, 1, n);
+        free(q);
+        if (ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0)
+            return 2;
+    }
+    char *p = strcmp(how, "malloc") == 0 ? malloc(n) : calloc(1, n);
     if (!p)
         return 2;
     if ((uintptr_t)p % (2u << 20) != 0) {
@@ -42,8 +75,6 @@ int main(void)
     }
     memset(p, 7, n);
     /* The allocator's own count of THP-eligible bytes (stats.arenas.<i>.thp_eligible). */
-    int (*ctl)(const char *, void *, size_t *, void *, size_t) =
-        (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
     size_t eligible = 0, len = sizeof(eligible);
     uint64_t e = 1;
     size_t elen = sizeof(e);
@@ -51,8 +82,9 @@ int main(void)
         ctl("epoch", &e, &elen, &e, sizeof(e));
         ctl("stats.arenas.4096.thp_eligible", &eligible, &len, NULL, 0);
     }
-    printf("aligned %p AnonHugePages %ld kB eligible %zu MiB\n", (void *)p,
-           anon_huge_kb((uintptr_t)p), eligible >> 20);
+    struct vma_info head = vma_of((uintptr_t)p), tail = vma_of((uintptr_t)p + n - 1);
+    printf("aligned %p AnonHugePages %ld kB flags %s tail %ld kB flags %s eligible %zu MiB\n",
+           (void *)p, head.huge_kb, head.flag, tail.huge_kb, tail.flag, eligible >> 20);
     free(p);
     return 0;
 }
