@@ -6,6 +6,7 @@
 #include "rtree.h"
 #include "stats.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define HUGE_REGION ((size_t)64 << 20)
@@ -351,6 +352,13 @@ static int region_new(struct arena *a, size_t need, size_t align, bool held)
 /* Donor pieces moved per allocation at most. */
 #define MOVE_MAX 16
 
+/* Kernels before 6.17 refuse to move a range that spans several mappings
+ * (mremap: EFAULT), and the THP marks (thp_mark) cut free runs into
+ * mappings at 2 MiB unit boundaries. Once a move of several units failed
+ * so, donors are taken one unit at a time (one mapping each): more system
+ * calls, still no page faults. */
+static _Atomic bool move_by_unit;
+
 /* The smallest dirty free run (the fragment least likely to fit a block
  * whole), or NULL. */
 static struct span *smallest_dirty(struct arena *a)
@@ -392,6 +400,8 @@ static size_t fill_from_dirty(struct arena *a, const struct clean_segs *cs, uint
             if (!d)
                 goto move;
             size_t take = span_bytes(d) < left ? span_bytes(d) : left;
+            if (take > CHUNK && atomic_load_explicit(&move_by_unit, memory_order_relaxed))
+                take = CHUNK;
             struct span *t = huge_purge_take(a, d, take >> LG_PAGE);
             if (!t)
                 goto move;
@@ -413,6 +423,8 @@ move:
         void *from = (void *)donor[i]->start;
         size_t len = span_bytes(donor[i]);
         res[i] = os_move_pages(from, (void *)dest[i], len, &lost[i]);
+        if (res[i] == EFAULT && len > CHUNK)
+            atomic_store_explicit(&move_by_unit, true, memory_order_relaxed);
         if (res[i] == 0) {
             os_thp_apply(from, len);
             if (a->node >= 0)
@@ -551,42 +563,37 @@ static void resident_trim(struct arena *a)
 /*
  * Huge pages for the units a block was asked for (os_thp_marks_units: the
  * kernel's THP mode is madvise, so only marked ranges get them). The whole
- * 2 MiB units from `from` bytes into s up to the last whole unit of the
- * size bytes asked for are marked MADV_HUGEPAGE: a page the owner touches
- * there faults in a 2 MiB page, one fault and one TLB entry for 512 pages
- * (bench/huge_churn: CPU 1.8 s -> 0.4-1.0 s, medians of runs on a shared
- * VM; its TLB misses were most of it).
- * The unit holding the last bytes asked for, only partly used, is marked
- * NOHUGEPAGE, which in madvise mode is the kernel's default: its unused
- * part never becomes resident, whatever a block before on these units
- * was. This is the density rule of jemalloc's HPA (a 2 MiB range is
- * hugified once it is allocated nearly whole, hpa_hugification_threshold)
- * at a whole unit. Resident pages are not faulted again, so the marks are
- * made only when the block has pages still to fault in (the caller
- * knows). Not for zeroed blocks (huge false): calloc'd tables are often
- * touched sparsely, where one touched byte would make 2 MiB resident, so
- * their units up to the last one asked for are marked NOHUGEPAGE instead,
- * once any block was marked (thp_marked_any: units keep their marks
- * across blocks). A failed madvise leaves the pages as they were. No lock
- * held; s is not visible to other threads (or is its owner's, resizing it).
+ * 2 MiB units from unit `from` (bytes into s, rounded down to a unit) up
+ * to the last whole unit of the size bytes asked for are marked
+ * MADV_HUGEPAGE: a page the owner touches there faults in a 2 MiB page,
+ * one fault and one TLB entry for 512 pages (bench/huge_churn: CPU 1.8 s
+ * -> 0.4-1.0 s, medians of runs on a shared VM; its TLB misses were most
+ * of it). The unit holding the last bytes asked for, only partly used,
+ * is marked NOHUGEPAGE, the kernel's default in madvise mode, so its
+ * unused part never becomes resident. This is the density rule of
+ * jemalloc's HPA (a 2 MiB range is hugified once it is allocated nearly
+ * whole, hpa_hugification_threshold) at a whole unit. Zeroed blocks (huge
+ * false) are marked NOHUGEPAGE up to their last unit: calloc'd tables are
+ * often touched sparsely, where one touched byte would make 2 MiB
+ * resident. Units keep their marks from block to block (and mremap moves
+ * them with the pages, fill_from_dirty), so every block is marked when it
+ * is placed, resident pages or not. The units past the size asked for
+ * (the run's slack) keep theirs: the owner touches them only if it uses
+ * its usable size. No lock held; s is not visible to other threads (or is
+ * its owner's, resizing it).
  */
-static _Atomic bool thp_marked_any;
-
 static void thp_mark(const struct span *s, size_t from, size_t size, bool huge)
 {
     size_t whole = huge ? size & ~(CHUNK - 1) : 0, end = ALIGN_UP(size, CHUNK);
     from &= ~(CHUNK - 1);
     if (end > span_bytes(s))
         end = span_bytes(s);
-    if (whole > from) {
-        if (!atomic_load_explicit(&thp_marked_any, memory_order_relaxed))
-            atomic_store_explicit(&thp_marked_any, true, memory_order_relaxed);
-        (void)os_ops.hugepage((void *)(s->start + from), whole - from, true);
-    }
+    if (whole > from)
+        os_thp_mark((void *)(s->start + from), whole - from, true);
     if (whole < from)
         whole = from;
-    if (end > whole && (huge || atomic_load_explicit(&thp_marked_any, memory_order_relaxed)))
-        (void)os_ops.hugepage((void *)(s->start + whole), end - whole, false);
+    if (end > whole)
+        os_thp_mark((void *)(s->start + whole), end - whole, false);
 }
 
 void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero)
@@ -600,7 +607,6 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t used = ALIGN_UP(size, CHUNK) < need ? ALIGN_UP(size, CHUNK) : need;
     struct span *s = NULL;
     bool fresh = false; /* a region was just mapped for this request */
-    bool to_fault = false; /* s has pages that are not resident */
     struct clean_segs cs = {0};
     bool reserved = false;
     /* A signal handler inside an allocator lock (lock_depth.h) keeps the
@@ -630,7 +636,6 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
             if (s) {
                 decay_reused(a, SPAN_DIRTY, dirty, true);
                 decay_reused(a, SPAN_CLEAN, s->npages - dirty, true);
-                to_fault = dirty < s->npages;
             }
         }
         if (s || fresh)
@@ -677,7 +682,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t zero_end = usize; /* s reads zero from here on */
     if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
         zero_end = tail_at;
-    if (to_fault && os_thp_marks_units())
+    if (os_thp_marks_units())
         thp_mark(s, 0, size, !zero);
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize < zero_end ? usize : zero_end);
@@ -921,12 +926,13 @@ void huge_free(struct span *s)
     decay_tick(a);
 }
 
-bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
+bool huge_resize_in_place(struct span *s, size_t size, size_t new_usize, bool zero)
 {
     struct arena *a = s->arena;
     size_t old_run = span_bytes(s), new_run = run_size_for(new_usize);
     size_t old_usize = s->usize;
-    bool ok = false, fresh_zero = false, grown_clean = false;
+    bool ok = false, fresh_zero = false;
+    size_t old_req = (size_t)s->req_pages << LG_PAGE;
     if (!arena_lock_or_try(a))
         return false; /* a signal handler inside a's lock: the caller moves the block */
     if (new_run == old_run) {
@@ -953,7 +959,6 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
             struct span *got = run_carve(a, r, end, new_run - old_run);
             if (got) {
                 fresh_zero = got->state == SPAN_CLEAN;
-                grown_clean = got->state != SPAN_DIRTY;
                 decay_reused(a, got->state, got->npages, true);
                 s->npages += got->npages;
                 a->stats.active_pages += got->npages;
@@ -968,13 +973,17 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         a->stats.large_allocated -= old_usize;
         s->usize = new_usize;
         /* The resident cap's count: the new size is what is asked for now. */
-        size_t req = ALIGN_UP(new_usize, PAGE) >> LG_PAGE;
+        size_t req = ALIGN_UP(size, PAGE) >> LG_PAGE;
         a->huge_req_pages += req - s->req_pages;
         if (a->huge_req_pages > a->huge_req_max)
             a->huge_req_max = a->huge_req_pages;
         s->req_pages = req;
     }
     arena_unlock(a);
+    /* Grown past what was asked for before: from the unit that size used
+     * partly, the units asked for now are marked as a new block's. */
+    if (ok && size > old_req && os_thp_marks_units())
+        thp_mark(s, old_req, size, !zero);
     if (ok && zero && new_usize > old_usize) {
         /* The old run's slack may hold old data; pages taken from a clean run
          * already read zero, so zeroing stops where they begin. */
@@ -982,7 +991,5 @@ bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero)
         if (upto > old_usize)
             memset((void *)(s->start + old_usize), 0, upto - old_usize);
     }
-    if (ok && grown_clean && os_thp_marks_units())
-        thp_mark(s, old_usize, new_usize, !zero); /* from the unit the old size used partly */
     return ok;
 }

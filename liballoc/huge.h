@@ -35,9 +35,11 @@
  * huge.c's tail_from); zeroed up to usize if zero. NULL if out of memory. */
 void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool zero);
 void huge_free(struct span *s);
-/* Resize to new_usize keeping the address (shrink, or grow into a free
- * neighbour); false if it cannot. */
-bool huge_resize_in_place(struct span *s, size_t new_usize, bool zero);
+/* Resize to new_usize (a huge size class) keeping the address (shrink, or
+ * grow into a free neighbour), for a request of size bytes (size <=
+ * new_usize: what the resident cap counts and the THP marks follow, as
+ * huge_alloc's); false if it cannot. */
+bool huge_resize_in_place(struct span *s, size_t size, size_t new_usize, bool zero);
 /* Purge primitives for decay.c (a->lock held). The dirty free run freed
  * longest ago, or NULL (not taken out). */
 struct span *huge_purge_oldest(struct arena *a);

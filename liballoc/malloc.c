@@ -286,14 +286,16 @@ static struct xflags decode_flags(int flags)
 }
 
 /* Resize the large or huge block p of span s in place to new_usize bytes
- * (a huge block only without an explicit arena): true on success. A
+ * for a request of size bytes (a huge block only without an explicit
+ * arena): true on success. A
  * resized block is a free of the old one and a new allocation for the
  * profiler: the old sample goes here, the new size may be sampled by the
  * caller. The arena's and the profiler's locks are taken inside a
  * defer_enter section; a reentrant call (a signal handler's realloc while
  * this thread is inside a slow path, defer.h) never resizes, so the block
  * moves and its free is deferred. */
-static bool resize_in_place(struct span *s, void *p, size_t new_usize, bool zero, bool arena)
+static bool resize_in_place(struct span *s, void *p, size_t size, size_t new_usize, bool zero,
+                            bool arena)
 {
     if (unlikely(defer_busy()))
         return false;
@@ -302,7 +304,7 @@ static bool resize_in_place(struct span *s, void *p, size_t new_usize, bool zero
     if (s->kind == SPAN_LARGE && new_usize > SMALL_MAX && new_usize < HUGE_MIN)
         ok = arena_large_resize(s, new_usize, zero);
     else if (s->kind == SPAN_HUGE && new_usize >= HUGE_MIN && !arena)
-        ok = huge_resize_in_place(s, new_usize, zero);
+        ok = huge_resize_in_place(s, size, new_usize, zero);
     if (ok && span_maybe_sampled(s, (uintptr_t)p))
         prof_free_check(s, p);
     defer_leave();
@@ -351,7 +353,7 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
         if (s->kind == SPAN_SLAB)
             in_place = new_usize == old;
         else
-            in_place = resize_in_place(s, p, new_usize, zero, arena != NULL);
+            in_place = resize_in_place(s, p, size, new_usize, zero, arena != NULL);
         if (in_place && !zero && new_usize > old)
             junk_on_alloc((char *)p + old, new_usize - old);
         if (in_place && config_debug && canary)
@@ -704,7 +706,8 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         if (unlikely(defer_busy()))
             break; /* reentrant (defer.h): the resize's lock may be ours; not resized */
         defer_enter();
-        ok = s->kind == SPAN_LARGE ? arena_large_resize(s, u, x.zero) : huge_resize_in_place(s, u, x.zero);
+        ok = s->kind == SPAN_LARGE ? arena_large_resize(s, u, x.zero)
+                                   : huge_resize_in_place(s, want < u ? want : u, u, x.zero);
         defer_leave();
         if (ok) {
             if (u > old && !x.zero)

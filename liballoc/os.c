@@ -343,6 +343,7 @@ static int thp_sys_mode(void)
     static _Atomic int mode; /* 0: not read yet */
     int v = atomic_load_explicit(&mode, memory_order_relaxed);
     if (v == 0) {
+        int saved_errno = errno; /* a missing file (ENOENT) is an answer, not the caller's error */
         char buf[64];
         ssize_t n = -1;
         int fd = open("/sys/kernel/mm/transparent_hugepage/enabled", O_RDONLY | O_CLOEXEC);
@@ -353,6 +354,7 @@ static int thp_sys_mode(void)
         buf[n > 0 ? n : 0] = '\0';
         v = strstr(buf, "[always]") ? 3 : strstr(buf, "[madvise]") ? 2 : 1;
         atomic_store_explicit(&mode, v, memory_order_relaxed);
+        errno = saved_errno;
     }
     return v;
 }
@@ -369,6 +371,21 @@ bool os_thp_huge;
 bool os_thp_marks_units(void)
 {
     return os_thp_huge && os_thp_mode == OS_THP_DEFAULT && thp_sys_mode() == 2;
+}
+
+/* A range was marked MADV_HUGEPAGE: until then no range carries a mark,
+ * and an unmark has nothing to undo. */
+static _Atomic bool thp_marked;
+
+void os_thp_mark(void *addr, size_t size, bool huge)
+{
+    if (size == 0 || (!huge && !atomic_load_explicit(&thp_marked, memory_order_relaxed)))
+        return;
+    if (huge && !atomic_load_explicit(&thp_marked, memory_order_relaxed))
+        atomic_store_explicit(&thp_marked, true, memory_order_relaxed);
+    int saved_errno = errno; /* a split refused at vm.max_map_count (EAGAIN) is no error of the caller's */
+    (void)os_ops.hugepage(addr, size, huge);
+    errno = saved_errno;
 }
 
 unsigned os_ncpus(void)

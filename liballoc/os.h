@@ -107,6 +107,12 @@ extern bool os_thp_huge;
  * anyway, [never] or no file never does). Read once, as above.
  * Thread-safe, no allocation. */
 bool os_thp_marks_units(void);
+/* With os_thp_marks_units: mark [addr, addr + size) MADV_HUGEPAGE (huge) or
+ * MADV_NOHUGEPAGE, which in the kernel's madvise mode is its default. An
+ * unmark is skipped while no range was ever marked. A failure (a split
+ * refused at vm.max_map_count) leaves the range as it was; errno is kept.
+ * Thread-safe, no allocation; no lock needed (system call). */
+void os_thp_mark(void *addr, size_t size, bool huge);
 /* Number of online CPUs (at least 1). */
 unsigned os_ncpus(void);
 /* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */

@@ -19,6 +19,8 @@ mkdir -p "$out"
 [ -x "$out/thp" ] || { echo "FAIL: $out/thp is not built (run make test)"; exit 1; }
 run() { MALLOC_CONF="$1" LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp" "${@:2}"; }
 field() { echo "$1" | sed -n "s/.* $2 \([^ ]*\).*/\1/p"; } # text, label: the word after label (its last use)
+tail_flag_of() { echo "$1" | sed -n 's/.* tail [0-9-]* kB flags \([^ ]*\).*/\1/p'; }
+tail_kb_of() { echo "$1" | sed -n 's/.* tail \([0-9-]*\) kB.*/\1/p'; }
 head_flag() { echo "$1" | sed -n 's/.* AnonHugePages [0-9-]* kB flags \([^ ]*\) tail .*/\1/p'; }
 always=$(run thp:always)
 never=$(run thp:never)
@@ -41,16 +43,20 @@ dflt=$(run "" $size)
 off=$(run thp_huge:false $size)
 zeroed=$(run "" $size calloc)
 reused=$(run "" $size reuse-calloc)
+grown=$(run "" $((5 * 1048576 + 1)) grow)
+remalloc=$(run "" $((6 * 1048576)) reuse-malloc)
 echo "default        -> $dflt"
 echo "thp_huge:false -> $off"
 echo "calloc         -> $zeroed"
 echo "reuse-calloc   -> $reused"
+echo "grow           -> $grown"
+echo "reuse-malloc   -> $remalloc"
 # The first byte's mapping is marked and mostly huge pages (half, for a busy
 # kernel); the last byte's unit is marked NOHUGEPAGE and has none.
 [ "$(head_flag "$dflt")" = hg ] || { echo "FAIL: default: the block's whole units are not marked MADV_HUGEPAGE"; exit 1; }
 [ "$(field "$dflt" AnonHugePages)" -ge 32768 ] || { echo "FAIL: default gave $(field "$dflt" AnonHugePages) kB of huge pages"; exit 1; }
-tail_flag=$(echo "$dflt" | sed -n 's/.* tail [0-9-]* kB flags \([^ ]*\).*/\1/p')
-tail_kb=$(echo "$dflt" | sed -n 's/.* tail \([0-9-]*\) kB.*/\1/p')
+tail_flag=$(tail_flag_of "$dflt")
+tail_kb=$(tail_kb_of "$dflt")
 [ "$tail_flag" = nh ] || { echo "FAIL: default: the partly used last unit is marked '$tail_flag', not nh"; exit 1; }
 [ "$tail_kb" -eq 0 ] || { echo "FAIL: default: the partly used last unit has $tail_kb kB of huge pages"; exit 1; }
 for r in "$off" "$zeroed"; do
@@ -61,4 +67,13 @@ done
 # NOHUGEPAGE again, no huge pages.
 [ "$(head_flag "$reused")" = nh ] || { echo "FAIL: a calloc'd block kept the MADV_HUGEPAGE mark of the block before: $reused"; exit 1; }
 [ "$(field "$reused" AnonHugePages)" -eq 0 ] || { echo "FAIL: huge pages for a calloc'd block: $reused"; exit 1; }
+# realloc of a 4 MiB block to 5 MiB + 1: the marks follow the size asked
+# for, not the usable size (6 MiB): [0, 4) MiB marked, [4, 6) NOHUGEPAGE
+# with no huge page.
+[ "$(head_flag "$grown")" = hg ] || { echo "FAIL: grow: the whole units are not marked: $grown"; exit 1; }
+[ "$(tail_flag_of "$grown")" = nh ] && [ "$(tail_kb_of "$grown")" -eq 0 ] ||
+    { echo "FAIL: grow: the partly used last unit is marked for huge pages: $grown"; exit 1; }
+# malloc(6 MiB) on the dirty run of a freed 5 MiB + 1 block: [4, 6) MiB is a
+# whole unit of the new block, marked again.
+[ "$(tail_flag_of "$remalloc")" = hg ] || { echo "FAIL: reuse-malloc: a whole unit kept the NOHUGEPAGE mark of the block before: $remalloc"; exit 1; }
 echo "ok"

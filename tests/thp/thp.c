@@ -5,10 +5,14 @@
  * marked MADV_HUGEPAGE ("hg" in VmFlags) or MADV_NOHUGEPAGE ("nh"). Prints
  * them; tests/apps/thp.sh decides what is expected for the thp settings
  * in MALLOC_CONF and the kernel's mode.
- * Usage: thp [bytes=64 MiB] [calloc|reuse-calloc]; reuse-calloc first
- * mallocs, touches and frees a block of that size and purges the arenas
- * (arena.<all>.purge: its units go back to the kernel, keeping the marks
- * the block left), then callocs the block examined.
+ * Usage: thp [bytes=64 MiB] [calloc|reuse-calloc|reuse-malloc|grow];
+ * reuse-calloc first mallocs, touches and frees a block of that size and
+ * purges the arenas (arena.<all>.purge: its units go back to the kernel,
+ * keeping the marks the block left), then callocs the block examined;
+ * reuse-malloc first mallocs, touches and frees a block of 5 MiB + 1 (its
+ * unit [4, 6) MiB marked NOHUGEPAGE, kept dirty), then mallocs; grow
+ * reallocs a touched 4 MiB block to the size (in place when the space
+ * after it is free, as in a fresh process).
  */
 #include <alloc.h>
 #include <dlfcn.h>
@@ -66,7 +70,23 @@ int main(int argc, char **argv)
         if (ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0)
             return 2;
     }
-    char *p = strcmp(how, "malloc") == 0 ? malloc(n) : calloc(1, n);
+    if (strcmp(how, "reuse-malloc") == 0) {
+        char *q = malloc(5 * ((size_t)1 << 20) + 1);
+        if (!q)
+            return 2;
+        memset(q, 1, 5 * ((size_t)1 << 20) + 1);
+        free(q);
+    }
+    char *p;
+    if (strcmp(how, "grow") == 0) {
+        char *q = malloc((size_t)4 << 20);
+        if (!q)
+            return 2;
+        memset(q, 1, (size_t)4 << 20);
+        p = realloc(q, n);
+    } else {
+        p = strcmp(how, "calloc") == 0 || strcmp(how, "reuse-calloc") == 0 ? calloc(1, n) : malloc(n);
+    }
     if (!p)
         return 2;
     if ((uintptr_t)p % (2u << 20) != 0) {
