@@ -576,11 +576,16 @@ static void resident_trim(struct arena *a)
  * false) are marked NOHUGEPAGE up to their last unit: calloc'd tables are
  * often touched sparsely, where one touched byte would make 2 MiB
  * resident. Units keep their marks from block to block (and mremap moves
- * them with the pages, fill_from_dirty), so every block is marked when it
- * is placed, resident pages or not. The units past the size asked for
- * (the run's slack) keep theirs: the owner touches them only if it uses
- * its usable size. No lock held; s is not visible to other threads (or is
- * its owner's, resizing it).
+ * them with the pages, fill_from_dirty). The caller marks a block placed
+ * partly on clean (purged or fresh) pages, one that gathered moved pages,
+ * and every zeroed one; a malloc'd block placed wholly on the dirty pages
+ * of a freed one keeps that block's marks: no system call on the churn
+ * of a same-size buffer (2 threads, 200k malloc/free of 3 MiB blocks:
+ * CPU 0.04 s, against 0.60 s marking each), and the marks matter only
+ * for pages neither block touched. The units past the size asked for (the
+ * run's slack) keep theirs: the owner touches them only if it uses its
+ * usable size. No lock held; s is not visible to other threads (or is its
+ * owner's, resizing it).
  */
 static void thp_mark(const struct span *s, size_t from, size_t size, bool huge)
 {
@@ -607,6 +612,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t used = ALIGN_UP(size, CHUNK) < need ? ALIGN_UP(size, CHUNK) : need;
     struct span *s = NULL;
     bool fresh = false; /* a region was just mapped for this request */
+    bool to_fault = false; /* s lies partly on clean (purged or fresh) pages */
     struct clean_segs cs = {0};
     bool reserved = false;
     /* A signal handler inside an allocator lock (lock_depth.h) keeps the
@@ -636,6 +642,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
             if (s) {
                 decay_reused(a, SPAN_DIRTY, dirty, true);
                 decay_reused(a, SPAN_CLEAN, s->npages - dirty, true);
+                to_fault = dirty < s->npages;
             }
         }
         if (s || fresh)
@@ -682,7 +689,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t zero_end = usize; /* s reads zero from here on */
     if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
         zero_end = tail_at;
-    if (os_thp_marks_units())
+    if ((to_fault || cs.n || zero) && os_thp_marks_units())
         thp_mark(s, 0, size, !zero);
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize < zero_end ? usize : zero_end);

@@ -6,7 +6,8 @@
 # MADV_HUGEPAGE and its partly used last unit NOHUGEPAGE: a 65 MiB + 100 kB
 # block gets huge pages in its first 65 MiB and none in the unit holding
 # its last bytes; thp_huge:false and calloc'd blocks get no marks (a calloc'd
-# block on units a block before marked is marked NOHUGEPAGE).
+# block on units a block before marked is marked NOHUGEPAGE; so is a
+# malloc'd one's partly used unit, when it faults pages in).
 set -eu
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 mode=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo missing)
@@ -63,7 +64,7 @@ for r in "$off" "$zeroed"; do
     [ "$(head_flag "$r")" = - ] || { echo "FAIL: marked without thp_huge or for a calloc'd block: $r"; exit 1; }
     [ "$(field "$r" AnonHugePages)" -eq 0 ] || { echo "FAIL: huge pages without thp_huge or for a calloc'd block: $r"; exit 1; }
 done
-# A calloc'd block on units a malloc'd block marked (then purged): marked
+# A calloc'd block on the dirty run a malloc'd block marked: marked
 # NOHUGEPAGE again, no huge pages.
 [ "$(head_flag "$reused")" = nh ] || { echo "FAIL: a calloc'd block kept the MADV_HUGEPAGE mark of the block before: $reused"; exit 1; }
 [ "$(field "$reused" AnonHugePages)" -eq 0 ] || { echo "FAIL: huge pages for a calloc'd block: $reused"; exit 1; }
@@ -73,7 +74,7 @@ done
 [ "$(head_flag "$grown")" = hg ] || { echo "FAIL: grow: the whole units are not marked: $grown"; exit 1; }
 [ "$(tail_flag_of "$grown")" = nh ] && [ "$(tail_kb_of "$grown")" -eq 0 ] ||
     { echo "FAIL: grow: the partly used last unit is marked for huge pages: $grown"; exit 1; }
-# malloc(6 MiB) on the dirty run of a freed 5 MiB + 1 block: [4, 6) MiB is a
-# whole unit of the new block, marked again.
+# malloc(6 MiB) on the purged run of a freed 5 MiB + 1 block: [4, 6) MiB is
+# a whole unit of the new block, marked again.
 [ "$(tail_flag_of "$remalloc")" = hg ] || { echo "FAIL: reuse-malloc: a whole unit kept the NOHUGEPAGE mark of the block before: $remalloc"; exit 1; }
 echo "ok"

@@ -6,13 +6,13 @@
  * them; tests/apps/thp.sh decides what is expected for the thp settings
  * in MALLOC_CONF and the kernel's mode.
  * Usage: thp [bytes=64 MiB] [calloc|reuse-calloc|reuse-malloc|grow];
- * reuse-calloc first mallocs, touches and frees a block of that size and
- * purges the arenas (arena.<all>.purge: its units go back to the kernel,
- * keeping the marks the block left), then callocs the block examined;
- * reuse-malloc first mallocs, touches and frees a block of 5 MiB + 1 (its
- * unit [4, 6) MiB marked NOHUGEPAGE, kept dirty), then mallocs; grow
- * reallocs a touched 4 MiB block to the size (in place when the space
- * after it is free, as in a fresh process).
+ * reuse-calloc first mallocs, touches and frees a block of that size
+ * (its run stays dirty, with the marks the block left), then callocs the
+ * block examined; reuse-malloc first mallocs, touches and frees a block of
+ * 5 MiB + 1 (its unit [4, 6) MiB marked NOHUGEPAGE) and purges the arenas
+ * (arena.<all>.purge: the units go back to the kernel, keeping their
+ * marks), then mallocs; grow reallocs a touched 4 MiB block to the size
+ * (in place when the space after it is free, as in a fresh process).
  */
 #include <alloc.h>
 #include <dlfcn.h>
@@ -63,12 +63,10 @@ int main(int argc, char **argv)
         (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
     if (strcmp(how, "reuse-calloc") == 0) {
         char *q = malloc(n);
-        if (!q || !ctl)
+        if (!q)
             return 2;
         memset(q, 1, n);
         free(q);
-        if (ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0)
-            return 2;
     }
     if (strcmp(how, "reuse-malloc") == 0) {
         char *q = malloc(5 * ((size_t)1 << 20) + 1);
@@ -76,6 +74,8 @@ int main(int argc, char **argv)
             return 2;
         memset(q, 1, 5 * ((size_t)1 << 20) + 1);
         free(q);
+        if (!ctl || ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0)
+            return 2;
     }
     char *p;
     if (strcmp(how, "grow") == 0) {
