@@ -581,8 +581,10 @@ static void resident_trim(struct arena *a)
  * and every zeroed one; a malloc'd block placed wholly on the dirty pages
  * of a freed one keeps that block's marks: no system call on the churn
  * of a same-size buffer (2 threads, 200k malloc/free of 3 MiB blocks:
- * CPU 0.04 s, against 0.60 s marking each), and the marks matter only
- * for pages neither block touched. The units past the size asked for (the
+ * CPU 0.04 s, against 0.60 s marking each). The marks then matter only
+ * for the pages the freed block left untouched (dirty is not resident:
+ * a calloc'd block never written leaves NOHUGEPAGE units the next block
+ * faults in as small pages). The units past the size asked for (the
  * run's slack) keep theirs: the owner touches them only if it uses its
  * usable size. No lock held; s is not visible to other threads (or is its
  * owner's, resizing it).
