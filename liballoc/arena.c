@@ -39,8 +39,7 @@ static bool base_refill(struct arena *a)
     bool dirty;
     if (!huge_chunk_take(a, true, &addr, &dirty))
         return false;
-    if (os_thp_marks_units())
-        os_thp_mark((void *)addr, CHUNK, false); /* a huge block's mark: not for metadata */
+    os_thp_mark((void *)addr, CHUNK, false); /* a huge block's mark: not for metadata */
     /* huge_chunk_take took it out of stats.mapped's arena part; base_mapped,
      * the metadata part, counts it now. */
     if (dirty && os_purge_forced((void *)addr, CHUNK) != 0)
@@ -313,8 +312,7 @@ static int chunk_reclaim(struct arena *a, void **mem, bool *dirty)
     if (huge_chunk_take(a, false, &addr, dirty)) {
         /* A huge block's mark would fault the chunk's first page in as a
          * 2 MiB page (rare path: the system call under the lock). */
-        if (os_thp_marks_units())
-            os_thp_mark((void *)addr, CHUNK, false);
+        os_thp_mark((void *)addr, CHUNK, false);
         *mem = (void *)addr;
         return 0;
     }

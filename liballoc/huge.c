@@ -561,8 +561,9 @@ static void resident_trim(struct arena *a)
 }
 
 /*
- * Huge pages for the units a block was asked for (os_thp_marks_units: the
- * kernel's THP mode is madvise, so only marked ranges get them). The whole
+ * Huge pages for the units a block was asked for (os_thp_mark, which does
+ * nothing unless the kernel's THP mode is madvise, where only marked
+ * ranges get them, and thp_huge is on). The whole
  * 2 MiB units from unit `from` (bytes into s, rounded down to a unit) up
  * to the last whole unit of the size bytes asked for are marked
  * MADV_HUGEPAGE: a page the owner touches there faults in a 2 MiB page,
@@ -691,7 +692,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t zero_end = usize; /* s reads zero from here on */
     if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
         zero_end = tail_at;
-    if ((to_fault || cs.n || zero) && os_thp_marks_units())
+    if (to_fault || cs.n || zero)
         thp_mark(s, 0, size, !zero);
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize < zero_end ? usize : zero_end);
@@ -991,7 +992,7 @@ bool huge_resize_in_place(struct span *s, size_t size, size_t new_usize, bool ze
     arena_unlock(a);
     /* Grown past what was asked for before: from the unit that size used
      * partly, the units asked for now are marked as a new block's. */
-    if (ok && size > old_req && os_thp_marks_units())
+    if (ok && size > old_req)
         thp_mark(s, old_req, size, !zero);
     if (ok && zero && new_usize > old_usize) {
         /* The old run's slack may hold old data; pages taken from a clean run

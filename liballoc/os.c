@@ -368,7 +368,8 @@ bool os_thp_backs_units(void)
 
 bool os_thp_huge;
 
-bool os_thp_marks_units(void)
+/* os_thp_mark's condition (os.h). */
+static bool os_thp_marks_units(void)
 {
     return os_thp_huge && os_thp_mode == OS_THP_DEFAULT && thp_sys_mode() == 2;
 }
@@ -379,10 +380,13 @@ static _Atomic bool thp_marked;
 
 void os_thp_mark(void *addr, size_t size, bool huge)
 {
-    if (size == 0 || (!huge && !atomic_load_explicit(&thp_marked, memory_order_relaxed)))
+    if (size == 0 || !os_thp_marks_units())
         return;
-    if (huge && !atomic_load_explicit(&thp_marked, memory_order_relaxed))
+    if (!atomic_load_explicit(&thp_marked, memory_order_relaxed)) {
+        if (!huge)
+            return;
         atomic_store_explicit(&thp_marked, true, memory_order_relaxed);
+    }
     int saved_errno = errno; /* a split refused at vm.max_map_count (EAGAIN) is no error of the caller's */
     (void)os_ops.hugepage(addr, size, huge);
     errno = saved_errno;

@@ -101,16 +101,14 @@ void os_thp_apply(void *addr, size_t size);
 bool os_thp_backs_units(void);
 /* The option thp_huge, set at boot. */
 extern bool os_thp_huge;
-/* Whether huge blocks mark their units for huge pages themselves
- * (huge.c, thp_mark): os_thp_huge, thp:default, and the kernel's mode at
- * [madvise], where only marked ranges get huge pages ([always] backs them
- * anyway, [never] or no file never does). Read once, as above.
- * Thread-safe, no allocation. */
-bool os_thp_marks_units(void);
-/* With os_thp_marks_units: mark [addr, addr + size) MADV_HUGEPAGE (huge) or
- * MADV_NOHUGEPAGE, which in the kernel's madvise mode is its default. An
- * unmark is skipped while no range was ever marked. A failure (a split
- * refused at vm.max_map_count) leaves the range as it was; errno is kept.
+/* When huge blocks mark their units for huge pages themselves (huge.c,
+ * thp_mark: os_thp_huge, thp:default, and the kernel's mode at [madvise],
+ * where only marked ranges get huge pages; [always] backs them anyway,
+ * [never] or no file never does; else nothing): mark [addr, addr + size)
+ * MADV_HUGEPAGE (huge) or MADV_NOHUGEPAGE, which in the kernel's madvise
+ * mode is its default. An unmark is skipped while no range was ever
+ * marked. A failure (a split refused at vm.max_map_count) leaves the range
+ * as it was; errno is kept.
  * Thread-safe, no allocation; no lock needed (system call). */
 void os_thp_mark(void *addr, size_t size, bool huge);
 /* Number of online CPUs (at least 1). */

@@ -55,28 +55,29 @@ static struct vma_info vma_of(uintptr_t addr)
     return v;
 }
 
+/* malloc n bytes, write them all, free them: the run keeps the marks. */
+static bool touch_and_free(size_t n)
+{
+    char *q = malloc(n);
+    if (!q)
+        return false;
+    memset(q, 1, n);
+    free(q);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : (size_t)64 << 20;
     const char *how = argc > 2 ? argv[2] : "malloc";
     int (*ctl)(const char *, void *, size_t *, void *, size_t) =
         (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
-    if (strcmp(how, "reuse-calloc") == 0) {
-        char *q = malloc(n);
-        if (!q)
-            return 2;
-        memset(q, 1, n);
-        free(q);
-    }
-    if (strcmp(how, "reuse-malloc") == 0) {
-        char *q = malloc(5 * ((size_t)1 << 20) + 1);
-        if (!q)
-            return 2;
-        memset(q, 1, 5 * ((size_t)1 << 20) + 1);
-        free(q);
-        if (!ctl || ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0)
-            return 2;
-    }
+    if (strcmp(how, "reuse-calloc") == 0 && !touch_and_free(n))
+        return 2;
+    if (strcmp(how, "reuse-malloc") == 0 &&
+        (!touch_and_free(5 * ((size_t)1 << 20) + 1) || !ctl ||
+         ctl("arena.4096.purge", NULL, NULL, NULL, 0) != 0))
+        return 2;
     char *p;
     if (strcmp(how, "grow") == 0) {
         char *q = malloc((size_t)4 << 20);
