@@ -560,6 +560,7 @@ static void page_activate_locked(struct arena *a, struct span *s)
     a->stats.active_pages += s->npages;
     a->stats.slab_pages += s->npages;
     chunk_active_add(a, s->start, (ptrdiff_t)s->npages);
+    s->nfree -= (uint32_t)s->nmalloc; /* blocks out stay as they were */
     s->nmalloc = 0;
     s->slab_prev = NULL;
     s->slab_next = a->slabs;
@@ -666,7 +667,7 @@ static void page_release_locked(struct arena *a, struct span *pg)
 
 static bool slab_cache_put(struct arena *a, struct span *pg)
 {
-    if (config_debug || a->slab_cache[pg->cls] || pg->used != 0 || pg->list_cut ||
+    if (config_debug || a->slab_cache[pg->cls] || span_used(pg) != 0 || pg->list_cut ||
         a->decay_dirty.ms == 0 || atomic_load_explicit(&pg->nsampled, memory_order_relaxed) ||
         (atomic_load_explicit(&pg->owner_tag, memory_order_relaxed) & SPAN_TAG_SHARED))
         return false;
@@ -722,11 +723,11 @@ void arena_page_abandon(struct span *pg)
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     /* Blocks freed since page_collect_never already counted abandon_left
      * down: adding what was out then leaves what is out now. */
-    int32_t out = (int32_t)pg->used;
+    int32_t out = (int32_t)span_used(pg);
     int32_t left = atomic_fetch_add_explicit(&pg->abandon_left, out, memory_order_acq_rel) + out;
     if (left <= 0) {
         page_collect(pg);
-        if (pg->used == 0) {
+        if (span_used(pg) == 0) {
             page_release_locked(a, pg);
             decay_wave(a);
             arena_unlock(a);
@@ -752,7 +753,7 @@ void arena_abandoned_drained(struct span *pg)
     arena_lock(a);
     if (pg->abandoned && pg->kind == SPAN_SLAB) {
         page_collect(pg);
-        if (pg->used == 0) {
+        if (span_used(pg) == 0) {
             abandoned_unlink(a, pg);
             page_release_locked(a, pg);
             decay_wave(a);
@@ -770,7 +771,7 @@ void arena_collect_abandoned(struct arena *a)
         while (s) {
             struct span *next = s->next;
             page_collect(s);
-            if (s->used == 0) {
+            if (span_used(s) == 0) {
                 abandoned_unlink(a, s);
                 page_release_locked(a, s);
             }
@@ -791,8 +792,8 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
     /* Owners update these without locks; the values are a racy but safe snapshot. */
     for (struct span *s = a->slabs; s; s = s->slab_next) {
         struct bin_stats *b = &out[s->cls];
+        b->curregs += span_used_racy(s);
         b->nmalloc += __atomic_load_n(&s->nmalloc, __ATOMIC_RELAXED);
-        b->curregs += __atomic_load_n(&s->used, __ATOMIC_RELAXED);
         b->nslabs++;
     }
     arena_unlock(a);

@@ -259,7 +259,7 @@ void heap_page_retire(struct heap *h, struct span *pg)
     if (h->pages[pg->cls] == &span_empty && h->queue[pg->cls].first == pg && !h->dying)
         return;
     /* Every carved block back, unless a cut list leaked some (misuse.h). */
-    DASSERT(pg->used == 0 && (pg->list_cut || page_all_free(pg)));
+    DASSERT(span_used(pg) == 0 && (pg->list_cut || page_all_free(pg)));
     page_unkeep(h, pg);
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
@@ -299,7 +299,7 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
 static void kept_release(struct heap *h, struct span *pg)
 {
     page_unkeep(h, pg);
-    DASSERT(pg->used == 0 && h->pages[pg->cls] != pg);
+    DASSERT(span_used(pg) == 0 && h->pages[pg->cls] != pg);
     heap_page_retire(h, pg);
 }
 
@@ -367,14 +367,14 @@ static void free_owned(struct heap *h, struct span *pg, void *p)
     misuse_set_free(p);
     misuse_link_set(p, pg->free);
     pg->free = p;
-    pg->used--;
+    pg->nfree++;
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
     if (tag & SPAN_TAG_FULL)
         page_unfull(h, pg);
     else if ((tag & SPAN_TAG_SAMPLED) &&
              atomic_load_explicit(&pg->nsampled, memory_order_relaxed) == 0)
         set_tag(h, pg, 0);
-    if (pg->used == 0)
+    if (span_used(pg) == 0)
         heap_page_emptied(h, pg);
 }
 
@@ -474,7 +474,7 @@ static void heap_collect(struct heap *h)
         while (pg) {
             struct span *next = pg->next;
             page_collect(pg);
-            if (pg->used == 0 && pg != h->pages[c] && pg != h->queue[c].first) {
+            if (span_used(pg) == 0 && pg != h->pages[c] && pg != h->queue[c].first) {
                 if (pg->collect_idle) {
                     heap_page_retire(h, pg);
                 } else {
@@ -492,12 +492,12 @@ static void heap_collect(struct heap *h)
 }
 
 /* Page pg (the owner's) has no free block left on its list. Its list holds
- * every carved block not handed out (capacity - used: page_all_free's
- * invariant), so a dry list with used below capacity ended early
+ * every carved block not handed out (capacity - span_used: page_all_free's
+ * invariant), so a dry list with fewer blocks out than carved ended early
  * (misuse_page_list_short). Off the fast paths: only a page that runs dry. */
 static void page_dry_check(struct span *pg)
 {
-    if (config_misuse && unlikely(pg->used < pg->capacity))
+    if (config_misuse && unlikely(span_used(pg) < pg->capacity))
         misuse_page_list_short(pg);
 }
 
@@ -646,7 +646,6 @@ static void *alloc_from_page(struct heap *h, unsigned cls)
     void *b = pg->free;
     pg->free = misuse_link_get(b); /* checked when it is the head (above, malloc's fast path) */
     misuse_set_live(b);
-    pg->used++;
     pg->nmalloc++;
     return b;
 }
@@ -726,7 +725,10 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
         return p;
     /* No copy: heap_event's callers fill the block (zero, junk) after it. */
     junk_on_free(p, usize);
-    pg->nmalloc--; /* before free_owned, which may give the page back */
+    /* Not counted as a malloc, and free_owned's count of the return is
+     * undone before it (which may give the page back): blocks out -1. */
+    pg->nmalloc--;
+    pg->nfree--;
     free_owned(h, pg, p);
     return q;
 }
@@ -843,7 +845,7 @@ void heap_flush(struct heap *h)
             struct span *next = pg->next;
             page_collect_never(pg, false);
             pg->next = pg->prev = NULL;
-            if (pg->used == 0)
+            if (span_used(pg) == 0)
                 arena_page_free(pg);
             else
                 arena_page_abandon(pg);
@@ -947,7 +949,7 @@ static void heap_steal_full(struct heap *h)
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h && (tag & SPAN_TAG_FULL)) {
             misuse_link_set(b, s->free);
             s->free = b;
-            s->used--;
+            s->nfree++;
         } else {
             page_free_remote(s, b);
         }
@@ -962,7 +964,7 @@ static void heap_steal_full(struct heap *h)
             page_collect_never(pg, false);
             queue_remove(&h->full, pg);
             atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
-            if (pg->used == 0)
+            if (span_used(pg) == 0)
                 arena_page_free(pg);
             else
                 arena_page_abandon(pg);

@@ -41,7 +41,7 @@
  *    other threads only read `allocated`/`deallocated` (relaxed, stats);
  *  - prof_next, prof: the profiler, on the owning thread only, through
  *    prof_host_sample_wait / prof_host_slot (prof_hooks.h);
- *  - full and the free/used/thread_free of pages on it: whoever holds
+ *  - full and the free/nmalloc/nfree/thread_free of pages on it: whoever holds
  *    full_lock, the owner or the sweeper stealing pages of an owner that
  *    did not answer a nudge (blocked or idle). The fast paths never touch
  *    a full page (its owner_tag carries SPAN_TAG_FULL), so they need no lock.
@@ -73,31 +73,36 @@
  * (single-stepped under gdb, entry to return; gcc 12 -O2, x86-64). Re-run it
  * after touching these paths and update the numbers here: the test
  * tests/apps/fastpath_count.sh fails when they drift by more than 3.
- *   malloc: 26 instructions on a thread-cache hit with no event (TLS load,
+ *   malloc: 25 instructions on a thread-cache hit with no event (TLS load,
  *     size test, the current page by word count up to HEAP_DIRECT_MAX
  *     (pages_direct; sizes above it test once more and go through the
  *     class table: 2 more), pop, a prefetch of the new head's
- *     line (the next pop reads its link), used/nmalloc/allocated updates,
+ *     line (the next pop reads its link), nmalloc/allocated updates (one
+ *     count of the page's: blocks out is nmalloc less free's nfree, so the
+ *     pop stores one word fewer, 26 when it also kept a blocks-out count;
+ *     on a 2-core VM whose other hardware thread was busy, cxx_churn ran
+ *     0.54 s against 0.60 s: stores cost most there, mimalloc's pop makes 2),
  *     one compare against next_event for sampling and decay ticks). The
  *     misuse checks (misuse.h) are 3 of them: the popped head compared
  *     with the page's carved range instead of NULL (it came from a link a
  *     write after free may have changed; 2 more) and the free mark cleared
- *     (one store at offset 8, every class has that word: 1). 23 before the
+ *     (one store at offset 8, every class has that word: 1). 22 before the
  *     checks. The slow paths it tail-calls take size first, as malloc does
  *     (heap_alloc_small_slow, heap_event, heap_alloc_large): no
  *     register move before the jump. A FREE_LIST_PROTECT=1 build adds the link's decoding (a
  *     multiply and an xor: 2, on the chain of dependent loads);
- *   free: 34 instructions for a local free of an unsampled small block
+ *   free: 36 instructions for a local free of an unsampled small block
  *     whose page stays in use (the page's slab span from the two-level
  *     pagemap (pagemap.h: no NULL leaf, one test for "a slab page"; 42
  *     through the rtree and the chunk's page map), owner compare, the
- *     misuse checks, push, used decrement, deallocated add (one add to
+ *     misuse checks, push, nfree increment and its compare with nmalloc
+ *     (span_count_free: 4, where a blocks-out decrement took 2), deallocated add (one add to
  *     memory: the free-side decay event's compare against free_next runs
- *     when a page retires and on the other slow paths, 37 when every free
+ *     when a page retires and on the other slow paths, 39 when every free
  *     made it). The checks are 9 of them: the block-boundary test (offset
  *     from the span's start, a multiply, one compare:
  *     misuse_slab_block_ok; 5) and the free mark (one lea computes it,
- *     compare, store; 4): 25 without them (mimalloc 2.0: 26).
+ *     compare, store; 4): 27 without them (mimalloc 2.0: 26).
  *     (liballoc.mk turns off gcc's SLP vectoriser, which packed the link
  *     and mark stores into one SSE store at the cost of one instruction
  *     more and a move between register files.) They are what makes a
@@ -367,8 +372,7 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
      * program's working set misses while the program uses b. */
     __builtin_prefetch(next);
     misuse_set_live(b); /* live now: no free mark (misuse.h) */
-    pg->used++;
-    pg->nmalloc++;
+    pg->nmalloc++; /* and blocks out (span_used) */
     uint64_t a = h->allocated + pg->block_size;
     h->allocated = a;
     if (unlikely(a >= h->next_event))

@@ -13,10 +13,10 @@
  *     radix-tree lookup and free's checks (heap_live_span), one class-table
  *     load; 183 when it looked the pointer up twice and checked it in three
  *     calls). mimalloc 2.0 takes 63 by the same measure;
- *   operator new: 27 instructions (malloc's 26 and a jump: alloc_new is
+ *   operator new: 26 instructions (malloc's 25 and a jump: alloc_new is
  *     malloc's fast path, the operator a jump to it (new_delete.cc, so a
  *     static link pulls in its new-handler code); 41 through a call to malloc);
- *   operator delete (sized): 37 instructions (free's 34, the size
+ *   operator delete (sized): 39 instructions (free's 36, the size
  *     compare and a register move; 54 through sdallocx).
  */
 #include "alloc.h"
@@ -482,7 +482,7 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
              * block, always on a slow path) gives decay anything new to
              * purge, and a thread that only frees (an expiry wave) empties
              * pages as it goes (tests/integration/free_wave). */
-            if (unlikely(--s->used == 0) && h->pages[s->cls] != s)
+            if (unlikely(span_count_free(s)) && h->pages[s->cls] != s)
                 heap_page_retire_event(h, s);
             return;
         }

@@ -20,7 +20,7 @@ void page_init(struct span *s, unsigned cls)
     s->limit = 0; /* grows with capacity: a never-carved block is no block */
     s->div_limit = 0;
     s->capacity = 0;
-    s->used = 0;
+    s->nfree = (uint32_t)s->nmalloc; /* no block out */
     s->list_cut = 0;
     if (config_debug)
         misuse_canary_page(s);
@@ -111,13 +111,13 @@ static unsigned take_remote(struct span *pg, uintptr_t tf)
         /* The stack becomes the list: its links are checked as they become
          * the head malloc pops (misuse.h), as the walk checked them. */
         pg->free = head;
-        pg->used -= n;
+        pg->nfree += n;
         return n;
     }
     void *tail = remote_tail(pg, head, &n);
     misuse_link_set(tail, pg->free);
     pg->free = head;
-    pg->used -= n;
+    pg->nfree += n;
     return n;
 }
 
@@ -174,7 +174,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
     page_collect_never(pg, true);
     misuse_link_set(block, pg->free);
     pg->free = block;
-    pg->used--;
+    pg->nfree++;
     heap_full_unlink(owner, pg);
     /* Unowned before the owner can look again: its slow free re-reads the tag
      * under full_lock. */

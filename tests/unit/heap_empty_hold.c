@@ -124,12 +124,12 @@ int main(void)
     struct span *p = fill();
     free_remotely(p);
     void *first = to_free[0];
-    CHECK_U(p->used, ==, p->reserved); /* not collected yet */
+    CHECK_U(span_used(p), ==, p->reserved); /* not collected yet */
 
     /* 1. */
     pass();
     CHECK_MSG(owned_slab(first, h), "an empty page went back at its first pass");
-    CHECK_U(p->used, ==, 0);
+    CHECK_U(span_used(p), ==, 0);
     CHECK_U(p->capacity, ==, p->reserved);
     CHECK_U(p->collect_idle, ==, 1);
 

@@ -131,7 +131,7 @@ int main(void)
         per_page = free_page(p[i]);
         CHECK_U(per_page, ==, p[i]->reserved);
         CHECK_MSG(owned_slab(p[i], h, SIZE), "an emptied page went back to the arena");
-        CHECK_U(p[i]->used, ==, 0);
+        CHECK_U(span_used(p[i]), ==, 0);
         CHECK_MSG(on_kept(h, p[i]), "an emptied page is not on kept[]");
     }
     CHECK_U(h->kept_n, ==, 3);
@@ -269,7 +269,7 @@ int main(void)
     void *head = d[0]->free;
     free(victim); /* double free: reported on stderr, ignored */
     REREAD();
-    CHECK_U(d[0]->used, ==, 0);
+    CHECK_U(span_used(d[0]), ==, 0);
     CHECK_MSG(d[0]->free == head, "a double free into a kept page changed its free list");
 
     /* 8. A class that took no page from its arena since the last

@@ -4,7 +4,7 @@
  * page.c), so the owner takes a stack onto an empty free list without
  * walking it (each block a cache line another core wrote last: xthread-8t
  * spent 28% of its samples in that walk). Checked: the length travels with
- * the stack, page_collect returns it and takes it off `used`, the list is
+ * the stack, page_collect returns it and adds it to `nfree`, the list is
  * the stack (LIFO, every block once), the word is reset; onto a non-empty
  * list the stack is still walked and spliced in front.
  */
@@ -51,14 +51,14 @@ int main(void)
 
     /* Ten remote frees (page_free_remote is what another thread's free
      * calls; the protocol does not depend on the caller). */
-    uint32_t used0 = s->used;
+    uint32_t used0 = span_used(s);
     for (unsigned i = 0; i < 10; i++)
         page_free_remote(s, blk[i]);
     uintptr_t tf = atomic_load(&s->thread_free);
     CHECK_U(tf >> 48, ==, 10);
     CHECK((void *)(tf & 0x0000fffffffffffcull) == blk[9]);
     CHECK_U(page_collect(s), ==, 10);
-    CHECK_U(s->used, ==, used0 - 10);
+    CHECK_U(span_used(s), ==, used0 - 10);
     CHECK(s->free == blk[9]);
     CHECK_U(list_len(s), ==, 10);
     void **b = s->free; /* LIFO: blk[9] .. blk[0] */
@@ -73,7 +73,7 @@ int main(void)
         page_free_remote(s, blk[i]);
     CHECK_U(atomic_load(&s->thread_free) >> 48, ==, 5);
     CHECK_U(page_collect(s), ==, 5);
-    CHECK_U(s->used, ==, used0 - 15);
+    CHECK_U(span_used(s), ==, used0 - 15);
     CHECK_U(list_len(s), ==, 15);
     CHECK(s->free == blk[14]);
     printf("page_remote_count: ok\n");

@@ -48,7 +48,7 @@ int main(void)
     CHECK_I(A->reserved, ==, PER_PAGE);
     for (int i = 1; i < PER_PAGE; i++)
         CHECK_MSG(span_of(a[i]) == A, "block %d of the first page elsewhere", i);
-    CHECK_I(A->used, ==, PER_PAGE);
+    CHECK_I(span_used(A), ==, PER_PAGE);
 
     /* 1. */
     b[0] = malloc(SIZE);
@@ -62,7 +62,7 @@ int main(void)
     /* 2. */
     free(a[3]);
     CHECK_MSG(A->free == a[3], "free into the dry page did not reach its list");
-    CHECK_I(A->used, ==, PER_PAGE - 1);
+    CHECK_I(span_used(A), ==, PER_PAGE - 1);
 
     /* 3. */
     void *c = malloc(SIZE);

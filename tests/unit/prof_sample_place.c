@@ -56,7 +56,7 @@ int main(void)
     struct heap *h = heap_tls;
     struct span *mine = span_of_block(keep);
     CHECK(owner_of(mine) == h);
-    uint32_t used0 = mine->used;
+    uint32_t used0 = span_used(mine);
     uint64_t nmalloc0 = mine->nmalloc;
     CHECK(mallctl("prof.active", NULL, NULL, &yes, sizeof(yes)) == 0);
     uint64_t live0 = site_live_samples();
@@ -74,7 +74,7 @@ int main(void)
     }
     CHECK_U(site_live_samples() - live0, ==, N);
     /* The thread's page lent each block for a moment and took it back. */
-    CHECK_U(mine->used, ==, used0);
+    CHECK_U(span_used(mine), ==, used0);
     CHECK_U(mine->nmalloc, ==, nmalloc0);
     CHECK_U(atomic_load(&mine->owner_tag) & SPAN_TAG_SAMPLED, ==, 0);
     CHECK_U(atomic_load(&mine->nsampled), ==, 0);

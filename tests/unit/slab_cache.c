@@ -87,7 +87,7 @@ int main(void)
     malloc_message = NULL;
     CHECK_I(reports, ==, 1);
     CHECK(RD(a->slab_cache[c]) == pa);
-    CHECK_U(RD(pa->used), ==, 0);
+    CHECK_U(span_used_racy(pa), ==, 0);
 
     /* pb full: the next page is pa again, its blocks carved already. */
     blocks[0] = blocks[n - 1];
