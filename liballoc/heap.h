@@ -80,8 +80,9 @@
  *     line (the next pop reads its link), nmalloc/allocated updates (one
  *     count of the page's: blocks out is nmalloc less free's nfree, so the
  *     pop stores one word fewer, 26 when it also kept a blocks-out count;
- *     on a 2-core VM whose other hardware thread was busy, cxx_churn ran
- *     0.54 s against 0.60 s: stores cost most there, mimalloc's pop makes 2),
+ *     in the runs where the host slows this VM's CPU, cxx_churn ran
+ *     0.54 s against 0.60 s, pinned: stores cost most there; mimalloc's
+ *     pop makes 2),
  *     one compare against next_event for sampling and decay ticks). The
  *     misuse checks (misuse.h) are 3 of them: the popped head compared
  *     with the page's carved range instead of NULL (it came from a link a
