@@ -34,6 +34,15 @@ double pmath_log(double x);
  * value, accurate for x < 0.35 only. */
 double pmath_expm1(double x);
 
+/* 1 / (1 - e^(-x)) for x > 0: the unsampling weight of a block x times
+ * the mean sampling interval long (prof.c). Within 3 ulps (tests/unit/pmath
+ * against libm's -1 / expm1(-x)). Below x = 1/16, the profiler's usual case
+ * (blocks of up to 1/16 of the interval: 1 KiB at lg_prof_sample 14), it is
+ * the Laurent series 1/x + 1/2 + x/12 - x^3/720 + x^5/30240 - x^7/1209600
+ * (Bernoulli numbers; the next term is below 2^-60 of the result): one
+ * division and a short chain, no exponential. x = 0 gives infinity. */
+double pmath_unsample_weight(double x);
+
 /* e^x for x <= 0 (0 below -746): pmath_expm1(x) + 1. */
 double pmath_exp(double x);
 

@@ -178,7 +178,7 @@ static void *take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t 
     uintptr_t pcs[PROF_BT_MAX];
     unsigned depth = backtrace_capture(pcs, PROF_BT_MAX);
     double R = (double)((uint64_t)1 << prof.lg_sample);
-    double weight = -1.0 / pmath_expm1(-(double)usize / R); /* 1 / (1 - e^(-usize/R)) */
+    double weight = pmath_unsample_weight((double)usize / R); /* 1 / (1 - e^(-usize/R)) */
     if (opt.prof_sys_thread_name)
         pthread_getname_np(pthread_self(), td->name, 16);
     p = prof_host_relocate_sampled(h, p, usize);

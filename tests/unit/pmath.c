@@ -57,6 +57,28 @@ static void check_expm1(double x)
     check_ulps("pmath_expm1", pmath_expm1, expm1, x, &worst_expm1);
 }
 
+static uint64_t worst_weight;
+
+static double weight_ref(double x)
+{
+    return -1.0 / expm1(-x);
+}
+
+/* The weight within 3 ulps: libm's expm1 is within 1, and the division
+ * adds half of one. */
+static void check_weight(double x)
+{
+    double a = pmath_unsample_weight(x), b = weight_ref(x);
+    uint64_t d = ulps(a, b);
+    if (d > worst_weight)
+        worst_weight = d;
+    if (d > 3) {
+        fprintf(stderr, "pmath_unsample_weight(%a) = %a, libm %a (%llu ulps)\n", x, a, b,
+                (unsigned long long)d);
+        exit(1);
+    }
+}
+
 static void check_llround(double x)
 {
     long long want = llround(x);
@@ -107,6 +129,21 @@ int main(void)
     for (int i = 0; i < 200000; i++) /* uniform on [-1, 0] */
         check_expm1(-(double)(next() >> 11) * 0x1p-53);
 
+    /* The unsampling weight 1 / (1 - e^(-x)): the profiler's usize / 2^lg,
+     * 2^-62 .. 2^40, around the series' end at 1/16, within 3 ulps of
+     * libm's -1 / expm1(-x). */
+    const double wfixed[] = {0x1p-62, 1e-10, 1.0 / 2048, 1.0 / 64, 0.0625 - 0x1p-56, 0.0625,
+                             0.0625 + 0x1p-56, 0.1, 1.0, 16.0, 0x1p40};
+    for (size_t i = 0; i < sizeof(wfixed) / sizeof(wfixed[0]); i++)
+        check_weight(wfixed[i]);
+    CHECK(pmath_unsample_weight(0.0) == INFINITY);
+    for (int i = 0; i < 1000000; i++) { /* log-uniform 2^-62 .. 2^6 */
+        double m = (double)(next() >> 11) * 0x1p-53;
+        check_weight(exp2(-62.0 + 68.0 * m));
+    }
+    for (int i = 0; i < 200000; i++) /* uniform on (0, 1/8] */
+        check_weight(((double)(next() >> 11) + 1) * 0x1p-56);
+
     /* llround: halfway cases, the largest fraction below one half, around
      * 2^52 and 2^53 (where every double is an integer), 2^62 and 2^63. */
     const double rfixed[] = {0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994,
@@ -128,7 +165,8 @@ int main(void)
         check_llround(x);
         check_llround(__builtin_floor(x) + 0.5); /* a halfway case */
     }
-    printf("pmath: ok (worst: log %llu ulps, expm1 %llu ulps)\n", (unsigned long long)worst_log,
-           (unsigned long long)worst_expm1);
+    printf("pmath: ok (worst: log %llu ulps, expm1 %llu ulps, weight %llu ulps)\n",
+           (unsigned long long)worst_log, (unsigned long long)worst_expm1,
+           (unsigned long long)worst_weight);
     return 0;
 }
