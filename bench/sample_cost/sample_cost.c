@@ -16,6 +16,10 @@
  *                                 unw_step: unw_backtrace's per-thread cache
  *                                 cannot be flushed, see backtrace.c)
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
+ *                                 (pmath_unsample_weight, 16..271 B at lg 14)
+ *   draw                          the next sampling interval, -log(u) * 2^14
+ *                                 (pmath_log); both as latencies (a chain of
+ *                                 dependent calls), as the sample path sees
  *   site_record                   hash + site lookup (hit) + share + sample
  *                                 table insert (+ recent ring, peak check
  *                                 when those are on in MALLOC_CONF)
@@ -35,10 +39,10 @@
  */
 #include "prof.h"
 #include "backtrace.h"
+#include "pmath.h"
 #include "jemalloc-compat.h"
 
 #include <dlfcn.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,18 +105,42 @@ static __attribute__((noinline)) double at_depth(int d, int method)
     return median_per_call(t, rounds);
 }
 
-/* ---- the weight ---- */
+/* ---- the weight and the interval draw ----
+ * Each call's argument depends on the previous result (a term that is 0
+ * in value), so a batch measures a call's latency, as the sample path
+ * waits for it, not the throughput of independent calls overlapping. */
 
 static double weight_part(void)
 {
     uint64_t t[MAXROUNDS];
-    double R = 16384.0;
+    double R = 16384.0, w = 0;
     for (int r = 0; r < rounds; r++) {
         uint64_t t0 = now_ns();
-        for (int i = 0; i < BATCH; i++)
-            sink_d += 1.0 / (1.0 - exp(-(double)(16 + (i & 255)) / R));
+        for (int i = 0; i < BATCH; i++) /* 16..271 bytes at lg_prof_sample 14 */
+            w = pmath_unsample_weight((double)(16 + (i & 255)) / R + w * 0x1p-1000);
         t[r] = now_ns() - t0;
     }
+    sink_d += w;
+    return median_per_call(t, rounds);
+}
+
+static double draw_part(void)
+{
+    uint64_t t[MAXROUNDS];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    double v = 0;
+    for (int r = 0; r < rounds; r++) {
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < BATCH; i++) { /* prof.c draw_wait's -log(u) * 2^14, u uniform */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            double u = (double)((x >> 11) | 1) * 0x1p-53 + v * 0x1p-1000;
+            v = -pmath_log(u) * 16384.0;
+        }
+        t[r] = now_ns() - t0;
+    }
+    sink_d += v;
     return median_per_call(t, rounds);
 }
 
@@ -203,6 +231,7 @@ int main(int argc, char **argv)
     double cf = at_depth(DEPTH, BT_AUTO);
     backtrace_boot(BT_AUTO);
     double w = weight_part();
+    double dr = draw_part();
     double rec, fgt, miss;
     site_parts(&rec, &fgt, &miss);
 
@@ -220,7 +249,8 @@ int main(int argc, char **argv)
 
     /* Last: after a dlclose (of a library already loaded, so nothing is
      * unmapped) every later libunwind walk of the process uses unw_step. */
-    void *lib = dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *keep = dlopen("libm.so.6", RTLD_NOW); /* loaded (nothing here links libm) */
+    void *lib = keep ? dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD) : NULL;
     if (!lib || dlclose(lib) != 0) {
         fprintf(stderr, "sample_cost: dlopen/dlclose of libm failed\n");
         return 1;
@@ -232,6 +262,7 @@ int main(int argc, char **argv)
     printf("unwind_cfi %.1f\n", cf);
     printf("unwind_libunwind_unloaded %.1f\n", lu2);
     printf("weight %.1f\n", w);
+    printf("draw %.1f\n", dr);
     printf("site_record %.1f\n", rec);
     printf("site_forget %.1f\n", fgt);
     printf("forget_miss %.1f\n", miss);
