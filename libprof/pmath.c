@@ -56,7 +56,7 @@ double pmath_log(double x)
     double s = f / (2.0 + f), z = s * s;
     /* R = z P(z), P's 12 terms by Estrin's scheme: independent pairs,
      * joined by z^2, z^4 and z^8, so the chain of dependent multiply-adds
-     * is 4 deep rather than Horner's 12 (the sampling path waits on it:
+     * is 5 deep (with R's own) rather than Horner's 12 (the sampling path waits on it:
      * ~35 ns a call on Horner's chain in this VM). */
     double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
     double q0 = (2.0 / 3 + z * (2.0 / 5)) + z2 * (2.0 / 7 + z * (2.0 / 9));
@@ -71,8 +71,8 @@ double pmath_log(double x)
 
 /* e^r - 1 for |r| <= 0.35: r + r^2 (1/2! + r/3! + ... + r^15/17!), the
  * Taylor series cut where its next term is below 2^-70 of the result; the
- * 16 terms by Estrin's scheme (pairs joined by r^2, r^4, r^8: 4 dependent
- * multiply-adds deep, not 16 as Horner's). */
+ * 16 terms by Estrin's scheme (pairs joined by r^2, r^4, r^8: with the
+ * final r + r^2 p, 5 dependent multiply-adds deep, not 16 as Horner's). */
 static double expm1_small(double r)
 {
     static const double c[16] = {

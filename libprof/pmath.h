@@ -27,9 +27,9 @@
  * libm's NaN for x < 0: callers never pass one. */
 double pmath_log(double x);
 
-/* e^x - 1 for x <= 0, exact to 2 ulps also where e^x is close to 1 (the
- * unsampling weight 1 / (1 - e^(-s/R)) for s much smaller than R, where
- * 1 - exp(-s/R) would lose digits). x below -746 gives -1. x > 0 is not
+/* e^x - 1 for x <= 0, exact to 2 ulps also where e^x is close to 1 (a
+ * dump's unbiasing, ubytes (1 - e^(-s/R)) for s much smaller than R, where
+ * 1 - exp(-s/R) would lose digits; pmath_unsample_weight above 1/16). x below -746 gives -1. x > 0 is not
  * supported (the profiler never needs it) and gives the same formula's
  * value, accurate for x < 0.35 only. */
 double pmath_expm1(double x);

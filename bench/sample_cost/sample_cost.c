@@ -12,14 +12,16 @@
  *   unwind_cfi                    user frames below main) with each unwinder
  *                                 (cfi: prof_unwind:auto's cached-rule walk)
  *   unwind_libunwind_unloaded     unwind_libunwind once the program has
- *                                 called dlclose (the walk then uses
- *                                 unw_step: unw_backtrace's per-thread cache
- *                                 cannot be flushed, see backtrace.c)
+ *                                 called dlclose (of a library it keeps
+ *                                 loaded: each walk then also checks its
+ *                                 frames against unloaded modules,
+ *                                 cfi_unload_suspect in backtrace.c)
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
  *                                 (pmath_unsample_weight, 16..271 B at lg 14)
  *   draw                          the next sampling interval, -log(u) * 2^14
  *                                 (pmath_log); both as latencies (a chain of
- *                                 dependent calls), as the sample path sees
+ *                                 dependent calls), as the sample path waits
+ *                                 for them
  *   site_record                   hash + site lookup (hit) + share + sample
  *                                 table insert (+ recent ring, peak check
  *                                 when those are on in MALLOC_CONF)
@@ -106,8 +108,8 @@ static __attribute__((noinline)) double at_depth(int d, int method)
 }
 
 /* ---- the weight and the interval draw ----
- * Each call's argument depends on the previous result (a term that is 0
- * in value), so a batch measures a call's latency, as the sample path
+ * Each call's argument depends on the previous result (a term times
+ * 2^-1000, lost in rounding), so a batch measures a call's latency, as the sample path
  * waits for it, not the throughput of independent calls overlapping. */
 
 static double weight_part(void)
@@ -242,13 +244,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "sample_cost: prof.reset failed\n");
         return 1;
     }
+    /* The thread's next sample comes after the wait drawn at the old rate
+     * (lg_prof_sample 19: 512 KiB on average, sometimes far more): one 64
+     * MiB block uses it up, and the sample it takes draws at lg 0. Without
+     * it a run now and then timed no sample at all (e2e_sampled ~4 ns). */
+    free(malloc((size_t)64 << 20));
     double es = e2e_at_depth(DEPTH);
     mallctl("prof.active", NULL, NULL, &off, sizeof(off));
     double eu = e2e_at_depth(DEPTH);
     mallctl("prof.active", NULL, NULL, &yes, sizeof(yes));
 
-    /* Last: after a dlclose (of a library already loaded, so nothing is
-     * unmapped) every later libunwind walk of the process uses unw_step. */
+    /* Last: after a dlclose (of a library kept loaded, so nothing is
+     * unmapped) every later libunwind walk of the process also checks its
+     * frames against the unloaded modules. */
     void *keep = dlopen("libm.so.6", RTLD_NOW); /* loaded (nothing here links libm) */
     void *lib = keep ? dlopen("libm.so.6", RTLD_NOW | RTLD_NOLOAD) : NULL;
     if (!lib || dlclose(lib) != 0) {

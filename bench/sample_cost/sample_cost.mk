@@ -6,6 +6,6 @@ SAMPLE_COST_BIN := $(BUILD)/bench/sample_cost
 $(SAMPLE_COST_BIN): bench/sample_cost/sample_cost.c $(LIBALLOC_INTERNAL_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fno-omit-frame-pointer -Iliballoc -Ilibprof -Iinclude -I$(BUILD) $< -o $@ \
-	    $(LIBALLOC_INTERNAL_A) $(LIBALLOC_LIBS) -lm
+	    $(LIBALLOC_INTERNAL_A) $(LIBALLOC_LIBS)
 
 BENCH_DEPS += $(SAMPLE_COST_BIN)

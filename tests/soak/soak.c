@@ -26,7 +26,11 @@
  * LD_PRELOAD too.
  * Verdict, printed on the last line: RSS is flat when the median of the
  * last third of the samples is at most 10% (or 4 MiB, whichever is larger)
- * above the median of the second third (the first third is warm-up).
+ * above the median of the second third (the first third is warm-up); 20%
+ * in runs under 5 minutes (make test's 20 s): the live set swings between
+ * ~70 and ~125 MiB at random, and in seconds the RSS is still finding the
+ * high-water mark those swings reach (one run in a few read 12% more in
+ * its last third, 220 against 196 MiB; flat over 30 minutes).
  * Exit status 0 only when no check failed and RSS is flat.
  */
 #include <alloc.h>
@@ -424,7 +428,8 @@ int main(int argc, char **argv)
         fclose(stats);
     int third = nrss / 3;
     long m2 = median(rss + third, third), m3 = median(rss + nrss - third, third);
-    long limit = m2 + (m2 / 10 > 4096 ? m2 / 10 : 4096);
+    long margin = secs < 300 ? m2 / 5 : m2 / 10;
+    long limit = m2 + (margin > 4096 ? margin : 4096);
     bool flat = m3 <= limit;
     printf("soak: %d s, %d threads, %ld ops, %ld cross-thread frees, %ld forks, %ld dlopens, "
            "%d dumps (%d failed), %ld check failures\n",
