@@ -55,11 +55,13 @@ struct prof_site {
     uint64_t hash;               /* of the pcs */
     struct prof_site *next;      /* hash chain */
     struct prof_site *all_next;  /* creation-ordered list of every site */
-    struct prof_cnt cur, accum;  /* totals over threads */
+    /* Its totals over threads are the sums of its shares, made when a dump
+     * reads them (site_foreach_src): a sample then writes only its own
+     * thread's share, not a line every thread sampling the site writes
+     * (larson_like at 2 threads, lg_prof_sample 14: a quarter of the
+     * profiler's CPU went to that line passing between the cores). */
     struct prof_tctx *tctxs;     /* per-thread shares */
-    /* Peak snapshot (peak.c), valid while peak_gen is the kept generation. */
-    struct prof_cnt peak_cur, peak_accum; /* cur and accum at the peak */
-    uint64_t peak_gen;           /* snapshot generation these belong to (0: none) */
+    uint64_t peak_gen;           /* peak snapshot (peak.c) its shares' peak counts belong to (0: none) */
     uint32_t depth;              /* frames in pcs */
     uintptr_t pcs[];             /* return addresses, innermost first */
 };

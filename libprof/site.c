@@ -5,8 +5,10 @@
  * mutexes; records come from base memory and are recycled, so memory is
  * bounded by the number of distinct stacks plus live samples.
  * With prof_peak, each sample also moves the sampled in-use total (peak.c)
- * under its site's stripe lock, and sites and shares carry peak slots that
- * site_peak_snapshot fills and the *_src walks read.
+ * under its site's stripe lock, and shares carry peak slots that
+ * site_peak_snapshot fills (and stamps the site with) and the *_src walks
+ * read. A sample counts in its thread's share only; a site's totals are
+ * the sums of its shares, made by site_foreach_src.
  */
 #include "prof.h"
 #include "prof_hooks.h"
@@ -311,11 +313,9 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
     uint64_t inuse = 0;
     if (t) {
         cnt_add(&t->cur, weight, usize);
-        cnt_add(&t->site->cur, weight, usize);
         /* Cumulative counts are always kept (pprof's alloc_*); heap_v2 shows them
-         * only with prof_accum. */
+         * only with prof_accum. The site's totals are summed when read. */
         cnt_add(&t->accum, weight, usize);
-        cnt_add(&t->site->accum, weight, usize);
         if (opt.prof_peak)
             inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
     }
@@ -401,12 +401,19 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
     pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
     if (out->reset_epoch == prof.reset_epoch) {
         cnt_sub(&t->cur, out->weight, out->usize);
-        cnt_sub(&t->site->cur, out->weight, out->usize);
         if (opt.prof_peak)
             peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
     }
     pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
     return true;
+}
+
+static void cnt_sum(struct prof_cnt *to, const struct prof_cnt *c)
+{
+    to->ucount += c->ucount;
+    to->ubytes += c->ubytes;
+    to->count += c->count;
+    to->bytes += c->bytes;
 }
 
 void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
@@ -423,8 +430,18 @@ void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
         pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
         pthread_mutex_lock(l);
         bool in = src == SITE_LIVE || s->peak_gen == gen;
-        struct prof_cnt cur = src == SITE_LIVE ? s->cur : s->peak_cur;
-        struct prof_cnt accum = src == SITE_LIVE ? s->accum : s->peak_accum;
+        /* The site's totals: its shares summed (a share made after the
+         * peak snapshot holds an older peak_gen and counts nothing there). */
+        struct prof_cnt cur = {0}, accum = {0};
+        for (const struct prof_tctx *t = in ? s->tctxs : NULL; t; t = t->next) {
+            if (src == SITE_LIVE) {
+                cnt_sum(&cur, &t->cur);
+                cnt_sum(&accum, &t->accum);
+            } else if (t->peak_gen == gen) {
+                cnt_sum(&cur, &t->peak_cur);
+                cnt_sum(&accum, &t->peak_accum);
+            }
+        }
         pthread_mutex_unlock(l);
         if (in)
             fn(arg, s, &cur, &accum);
@@ -485,8 +502,6 @@ void site_peak_snapshot(uint64_t gen)
     for (; s; s = s->all_next) {
         pthread_mutex_t *l = &site_locks[s->hash % STRIPES];
         pthread_mutex_lock(l);
-        s->peak_cur = s->cur;
-        s->peak_accum = s->accum;
         s->peak_gen = gen;
         for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
             t->peak_cur = t->cur;
@@ -506,8 +521,6 @@ void site_reset(void)
     prof.reset_epoch++;
     pthread_mutex_lock(&all_lock);
     for (struct prof_site *s = all_sites; s; s = s->all_next) {
-        memset(&s->cur, 0, sizeof(s->cur));
-        memset(&s->accum, 0, sizeof(s->accum));
         for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
             memset(&t->cur, 0, sizeof(t->cur));
             memset(&t->accum, 0, sizeof(t->accum));
