@@ -7,16 +7,16 @@
  * updated under the sample's site stripe lock. After each sample one compare
  * against the threshold decides whether the heap reached a new peak: the
  * threshold is the kept peak's total plus 10% (0 before the first snapshot,
- * so the first sample takes one). A new peak copies every site's and every
- * per-thread share's counters into its peak slots (site_peak_snapshot),
- * tagged with a new generation; slots of another generation read as absent.
- * Memory is two counter sets per site and per share: bounded by the number
- * of sites, never by the heap. No file I/O happens here; dumps read the
+ * so the first sample takes one). A new peak copies every per-thread
+ * share's counters into its peak slots and stamps every site
+ * (site_peak_snapshot) with a new generation; slots of another generation
+ * read as absent. Memory is two counter sets per share: bounded by the
+ * number of sites and threads, never by the heap. No file I/O happens here; dumps read the
  * slots later (prof.dump_peak, the .p<N>. dump at exit). Snapshots are rare:
  * each one needs 10% more sampled heap than the last.
  *
- * Consistency: each site and its shares are copied together under the
- * site's stripe lock, so a site's block adds up; between sites other threads
+ * Consistency: each site's shares are copied together under the site's
+ * stripe lock, so a site's block (its shares and their sum) adds up; between sites other threads
  * go on sampling and freeing, so the snapshot's sum may differ from the
  * total that triggered it by the samples taken or freed during the walk.
  *

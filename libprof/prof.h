@@ -56,8 +56,8 @@ struct prof_site {
     struct prof_site *next;      /* hash chain */
     struct prof_site *all_next;  /* creation-ordered list of every site */
     /* Its totals over threads are the sums of its shares, made when a dump
-     * reads them (site_foreach_src): a sample then writes only its own
-     * thread's share, not a line every thread sampling the site writes
+     * reads them (site_foreach_src): a sample adds to its own thread's
+     * share only, not also to counts every thread sampling the site writes
      * (larson_like at 2 threads, lg_prof_sample 14: a quarter of the
      * profiler's CPU went to that line passing between the cores). */
     struct prof_tctx *tctxs;     /* per-thread shares */
@@ -152,8 +152,9 @@ void site_foreach_tctx(const struct prof_site *site, tctx_visit_fn fn, void *arg
  * cur, accum and thr_uid of the snapshot, and shares not in it are skipped. */
 void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx_visit_fn fn,
                            void *arg);
-/* Copy every site's and share's live counters into its peak slots as
- * generation gen (peak.c's snapshot; each site under its stripe lock). */
+/* Copy every share's live counters into its peak slots and stamp every
+ * site, as generation gen (peak.c's snapshot; each site under its stripe
+ * lock). */
 void site_peak_snapshot(uint64_t gen);
 /* prof.reset: zero every counter, the peak's in-use total and kept peak. */
 void site_reset(void);

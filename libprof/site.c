@@ -26,8 +26,9 @@
 #define STRIPES 256
 
 static struct prof_site **site_buckets;
-/* The stripe locks (site_locks[hash % STRIPES]) guard each site's and
- * share's counts, and the creation of sites and shares. Their critical
+/* The stripe locks (site_locks[hash % STRIPES]) guard the shares' counts
+ * (a site's totals are their sums), each site's list of shares and peak
+ * stamp, and the creation of sites and shares. Their critical
  * sections are a few additions, so they are adaptive mutexes, as the
  * arena locks are (a waiter spins before sleeping): with plain ones, two
  * threads that sample one site every ~32 allocations and free each
@@ -257,24 +258,25 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
         else if (!reuse && t->cur.count == 0 && t->tdata->uid != t->thr_uid)
             reuse = t; /* its thread exited and holds nothing live */
     }
+    if (reuse && reuse->accum.count && !exited &&
+        (exited = prof_host_meta_alloc(sizeof(*exited), 16)) != NULL) {
+        exited->site = s;
+        exited->thr_uid = PROF_UID_EXITED;
+        exited->tdata = NULL;
+        exited->next = s->tctxs;
+        s->tctxs = exited;
+    }
+    if (reuse && reuse->accum.count && !exited)
+        reuse = NULL; /* no "exited" share to keep its counts: not recycled */
     if (reuse) {
         /* Bounded memory under thread churn: an exited thread's share is
          * recycled; its cumulative counts move to the site's "exited" share
-         * so alloc totals stay whole. */
+         * so alloc totals (the sums of the shares) stay whole. */
         if (reuse->accum.count) {
-            if (!exited && (exited = prof_host_meta_alloc(sizeof(*exited), 16)) != NULL) {
-                exited->site = s;
-                exited->thr_uid = PROF_UID_EXITED;
-                exited->tdata = NULL;
-                exited->next = s->tctxs;
-                s->tctxs = exited;
-            }
-            if (exited) {
-                exited->accum.ucount += reuse->accum.ucount;
-                exited->accum.ubytes += reuse->accum.ubytes;
-                exited->accum.count += reuse->accum.count;
-                exited->accum.bytes += reuse->accum.bytes;
-            }
+            exited->accum.ucount += reuse->accum.ucount;
+            exited->accum.ubytes += reuse->accum.ubytes;
+            exited->accum.count += reuse->accum.count;
+            exited->accum.bytes += reuse->accum.bytes;
         }
         memset(&reuse->cur, 0, sizeof(reuse->cur));
         memset(&reuse->accum, 0, sizeof(reuse->accum));

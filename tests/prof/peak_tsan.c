@@ -7,8 +7,10 @@
  * continuously the way a peak dump does (peak_hold, site_foreach_src and
  * site_foreach_tctx_src with SITE_PEAK, peak_release), and a resetter calls
  * site_reset now and then. Every sample weighs 1, so counts are exact:
- * each site read from the snapshot must equal the sum of its shares, no
- * count may be negative or absurd, and after the writers stop and one last
+ * each site read from the snapshot (its shares' peak slots summed by
+ * site_foreach_src) must equal the shares site_foreach_tctx_src visits
+ * (the two readers must pick the same generation's slots), no count may be
+ * negative or absurd, and after the writers stop and one last
  * peak is forced, the snapshot must equal the live counters.
  */
 #include "prof.h"
@@ -112,7 +114,8 @@ static void tctx_sum(void *arg, const struct prof_tctx *t)
     s->bytes += t->cur.bytes;
 }
 
-/* A site of the snapshot: it must equal the sum of its shares. */
+/* A site of the snapshot: its totals must equal the shares the per-share
+ * reader visits. */
 static void check_site(void *arg, const struct prof_site *site, const struct prof_cnt *cur,
                        const struct prof_cnt *accum)
 {
