@@ -11,14 +11,16 @@
  * share's counters into its peak slots and stamps every site
  * (site_peak_snapshot) with a new generation; slots of another generation
  * read as absent. Memory is two counter sets per share: bounded by the
- * number of sites and threads, never by the heap. No file I/O happens here; dumps read the
- * slots later (prof.dump_peak, the .p<N>. dump at exit). Snapshots are rare:
- * each one needs 10% more sampled heap than the last.
+ * number of sites and threads, never by the heap. No file I/O happens
+ * here; dumps read the slots later (prof.dump_peak, the .p<N>. dump at
+ * exit). Snapshots are rare: each one needs 10% more sampled heap than the
+ * last.
  *
  * Consistency: each site's shares are copied together under the site's
- * stripe lock, so a site's block (its shares and their sum) adds up; between sites other threads
- * go on sampling and freeing, so the snapshot's sum may differ from the
- * total that triggered it by the samples taken or freed during the walk.
+ * stripe lock, so a site's block (its shares and their sum) adds up;
+ * between sites other threads go on sampling and freeing, so the
+ * snapshot's sum may differ from the total that triggered it by the
+ * samples taken or freed during the walk.
  *
  * Locking: peak.lock serialises snapshots, readers of the kept snapshot
  * (peak_hold .. peak_release around a peak dump) and prof.reset. Order:

@@ -56,8 +56,8 @@ double pmath_log(double x)
     double s = f / (2.0 + f), z = s * s;
     /* R = z P(z), P's 12 terms by Estrin's scheme: independent pairs,
      * joined by z^2, z^4 and z^8, so the chain of dependent multiply-adds
-     * is 5 deep (with R's own) rather than Horner's 12 (the sampling path waits on it:
-     * ~35 ns a call on Horner's chain in this VM). */
+     * is 5 deep (with R's own) rather than Horner's 12 (the sampling path
+     * waits on it: ~35 ns a call on Horner's chain in this VM). */
     double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
     double q0 = (2.0 / 3 + z * (2.0 / 5)) + z2 * (2.0 / 7 + z * (2.0 / 9));
     double q1 = (2.0 / 11 + z * (2.0 / 13)) + z2 * (2.0 / 15 + z * (2.0 / 17));

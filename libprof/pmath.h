@@ -29,18 +29,19 @@ double pmath_log(double x);
 
 /* e^x - 1 for x <= 0, exact to 2 ulps also where e^x is close to 1 (a
  * dump's unbiasing, ubytes (1 - e^(-s/R)) for s much smaller than R, where
- * 1 - exp(-s/R) would lose digits; pmath_unsample_weight above 1/16). x below -746 gives -1. x > 0 is not
- * supported (the profiler never needs it) and gives the same formula's
- * value, accurate for x < 0.35 only. */
+ * 1 - exp(-s/R) would lose digits; pmath_unsample_weight above 1/16). x
+ * below -746 gives -1. x > 0 is not supported (the profiler never needs
+ * it) and gives the same formula's value, accurate for x < 0.35 only. */
 double pmath_expm1(double x);
 
 /* 1 / (1 - e^(-x)) for x > 0: the unsampling weight of a block x times
- * the mean sampling interval long (prof.c). Within 3 ulps (tests/unit/pmath
- * against libm's -1 / expm1(-x)). Below x = 1/16, the profiler's usual case
- * (blocks of up to 1/16 of the interval: 1 KiB at lg_prof_sample 14), it is
- * the Laurent series 1/x + 1/2 + x/12 - x^3/720 + x^5/30240 - x^7/1209600
- * (Bernoulli numbers; the next term is below 2^-60 of the result): one
- * division and a short chain, no exponential. x = 0 gives infinity. */
+ * the mean sampling interval long (prof.c). Within 1 ulp below 1/16 and 3
+ * above (tests/unit/pmath, against a long double reference). Below x =
+ * 1/16, the profiler's usual case (blocks of up to 1/16 of the interval:
+ * 1 KiB at lg_prof_sample 14), it is the Laurent series 1/x + 1/2 + x/12 -
+ * x^3/720 + x^5/30240 - x^7/1209600 (Bernoulli numbers; the next term is
+ * below 2^-60 of the result): one division and a short chain, no
+ * exponential. x = 0 gives infinity. */
 double pmath_unsample_weight(double x);
 
 /* e^x for x <= 0 (0 below -746): pmath_expm1(x) + 1. */

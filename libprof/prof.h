@@ -61,7 +61,7 @@ struct prof_site {
      * (larson_like at 2 threads, lg_prof_sample 14: a quarter of the
      * profiler's CPU went to that line passing between the cores). */
     struct prof_tctx *tctxs;     /* per-thread shares */
-    uint64_t peak_gen;           /* peak snapshot (peak.c) its shares' peak counts belong to (0: none) */
+    uint64_t peak_gen;           /* peak snapshot (peak.c) its shares' peak slots hold (0: none) */
     uint32_t depth;              /* frames in pcs */
     uintptr_t pcs[];             /* return addresses, innermost first */
 };

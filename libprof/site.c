@@ -206,6 +206,15 @@ static void cnt_add(struct prof_cnt *c, double w, size_t usize)
     c->bytes += usize;
 }
 
+/* Add counts c to to (a site's sum of its shares, an exited share's). */
+static void cnt_sum(struct prof_cnt *to, const struct prof_cnt *c)
+{
+    to->ucount += c->ucount;
+    to->ubytes += c->ubytes;
+    to->count += c->count;
+    to->bytes += c->bytes;
+}
+
 static void cnt_sub(struct prof_cnt *c, double w, size_t usize)
 {
     c->count--;
@@ -258,26 +267,24 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
         else if (!reuse && t->cur.count == 0 && t->tdata->uid != t->thr_uid)
             reuse = t; /* its thread exited and holds nothing live */
     }
-    if (reuse && reuse->accum.count && !exited &&
-        (exited = prof_host_meta_alloc(sizeof(*exited), 16)) != NULL) {
-        exited->site = s;
-        exited->thr_uid = PROF_UID_EXITED;
-        exited->tdata = NULL;
-        exited->next = s->tctxs;
-        s->tctxs = exited;
+    if (reuse && reuse->accum.count && !exited) {
+        exited = prof_host_meta_alloc(sizeof(*exited), 16);
+        if (exited) {
+            exited->site = s;
+            exited->thr_uid = PROF_UID_EXITED;
+            exited->tdata = NULL;
+            exited->next = s->tctxs;
+            s->tctxs = exited;
+        } else {
+            reuse = NULL; /* no "exited" share to keep its counts: not recycled */
+        }
     }
-    if (reuse && reuse->accum.count && !exited)
-        reuse = NULL; /* no "exited" share to keep its counts: not recycled */
     if (reuse) {
         /* Bounded memory under thread churn: an exited thread's share is
          * recycled; its cumulative counts move to the site's "exited" share
          * so alloc totals (the sums of the shares) stay whole. */
-        if (reuse->accum.count) {
-            exited->accum.ucount += reuse->accum.ucount;
-            exited->accum.ubytes += reuse->accum.ubytes;
-            exited->accum.count += reuse->accum.count;
-            exited->accum.bytes += reuse->accum.bytes;
-        }
+        if (reuse->accum.count)
+            cnt_sum(&exited->accum, &reuse->accum);
         memset(&reuse->cur, 0, sizeof(reuse->cur));
         memset(&reuse->accum, 0, sizeof(reuse->accum));
         reuse->thr_uid = td->uid;
@@ -408,14 +415,6 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
     }
     pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
     return true;
-}
-
-static void cnt_sum(struct prof_cnt *to, const struct prof_cnt *c)
-{
-    to->ucount += c->ucount;
-    to->ubytes += c->ubytes;
-    to->count += c->count;
-    to->bytes += c->bytes;
 }
 
 void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)

@@ -109,8 +109,8 @@ static __attribute__((noinline)) double at_depth(int d, int method)
 
 /* ---- the weight and the interval draw ----
  * Each call's argument depends on the previous result (a term times
- * 2^-1000, lost in rounding), so a batch measures a call's latency, as the sample path
- * waits for it, not the throughput of independent calls overlapping. */
+ * 2^-1000, lost in rounding), so a batch measures a call's latency, as
+ * the sample path waits for it, not the throughput of independent calls overlapping. */
 
 static double weight_part(void)
 {
