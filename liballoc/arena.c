@@ -614,7 +614,8 @@ static void arena_heap_move(struct heap *h)
     if (!to)
         return;
     arena_thread_attach(to);
-    arena_heap_switch(h, to);
+    arena_thread_detach(cur);
+    h->arena = to;
 }
 
 struct arena *arena_lock_for_heap(struct heap *h)
@@ -1134,12 +1135,10 @@ unsigned arena_total(void)
 
 struct arena *arena_choose(void)
 {
-    /* percpu_arena: the arena of the caller's CPU. Else the first arena of
-     * the caller's NUMA node that is not crowded (threads share an arena
-     * until its lock is contended: arena_lock_for_heap), else the node's
-     * arena with the fewest threads (lowest index on ties), as jemalloc
-     * chooses: exited threads' arenas are reused before untouched ones, so
-     * thread churn does not spread memory over every arena. */
+    /* The automatic arena with the fewest threads (lowest index on ties) among
+     * those of the caller's NUMA node, like jemalloc: exited threads' arenas
+     * are reused before untouched ones, so thread churn does not spread memory
+     * over every arena. percpu_arena: the arena of the caller's CPU. */
     int pc = numa_percpu_index();
     if (pc >= 0 && arena_get((unsigned)pc)) {
         arena_thread_attach(arenas[pc]);
@@ -1189,19 +1188,9 @@ void arena_thread_attach(struct arena *a)
 
 void arena_thread_detach(struct arena *a)
 {
-    /* Down to one thread (often the main thread, which stays), an arena
-     * is no longer crowded: a burst of threads that contended and left
-     * does not keep later threads out of it. */
-    if (__atomic_sub_fetch(&a->nthreads, 1, __ATOMIC_RELAXED) <= 1)
+    /* Its last thread gone, an arena is no longer crowded. */
+    if (__atomic_sub_fetch(&a->nthreads, 1, __ATOMIC_RELAXED) == 0)
         __atomic_store_n(&a->crowded, false, __ATOMIC_RELAXED);
-}
-
-void arena_heap_switch(struct heap *h, struct arena *to)
-{
-    arena_thread_detach(h->arena);
-    h->arena = to;
-    h->arena_move = false;
-    h->arena_locks = h->arena_waits = 0;
 }
 
 /* fork: every arena lock held across the fork, counted once in lock_depth

@@ -146,14 +146,14 @@ struct arena *arena_choose(void);
  * lock: a signal handler may call them (lock_depth.h). */
 void arena_thread_attach(struct arena *a);
 void arena_thread_detach(struct arena *a);
-/* Point heap h at arena `to` (already counted in: arena_thread_attach or
- * arena_choose), counting h out of its old one; h's contention window
- * (arena_lock_for_heap) starts over. Owner only. */
-void arena_heap_switch(struct heap *h, struct arena *to);
 
 /* A slab page of class cls owned by heap `owner`. *adopted says whether it was
  * an abandoned page (the caller must collect its remote frees). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
+/* A large block of usize bytes (a multiple of PAGE, below HUGE_MIN)
+ * aligned to align (at most 16 pages) from arena a, zeroed if zero; NULL
+ * on ENOMEM. h: the calling thread's heap when a is its arena (its
+ * contention counts: arena_lock_for_heap), else NULL. */
 void arena_page_free(struct span *pg);
 /* Give back the slab cache's pages (arena.c) cached since before now less
  * its hold time, or all of them: their pages join the free runs, dirty,
@@ -166,11 +166,6 @@ void arena_page_abandon(struct span *pg);
 /* The last block of an abandoned slab was freed (page_free_remote). */
 void arena_abandoned_drained(struct span *pg);
 
-/* A large block of usize bytes (a multiple of PAGE, below HUGE_MIN)
- * aligned to align (at most 16 pages) from arena a, zeroed if zero; NULL
- * on ENOMEM. h: the calling thread's heap when a is its own arena, not
- * one the caller named (its contention counts, which may move it:
- * arena_lock_for_heap), else NULL. */
 void *arena_large_alloc(struct arena *a, struct heap *h, size_t usize, size_t align, bool zero);
 void arena_large_free(struct span *s);
 /* arena_large_free of the n blocks v[0..n) (NULLs skipped; the array is

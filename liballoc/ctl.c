@@ -271,8 +271,9 @@ static int h_thread_arena(const struct ctl_args *a)
             return EFAULT;
         if (na != h->arena) {
             heap_flush(h);
+            arena_thread_detach(h->arena);
             arena_thread_attach(na);
-            arena_heap_switch(h, na);
+            h->arena = na;
         }
         h->arena_explicit = true;
     }

@@ -432,7 +432,9 @@ void heap_follow_node(struct heap *h)
     if (unlikely(numa_percpu) && !h->arena_explicit && !h->shared) {
         int i = numa_percpu_index(); /* percpu_arena: the arena of the CPU we run on */
         if (i >= 0 && h->arena->index != (unsigned)i) {
-            arena_heap_switch(h, arena_choose());
+            struct arena *a = arena_choose();
+            arena_thread_detach(h->arena);
+            h->arena = a;
         }
         return;
     }
@@ -441,7 +443,9 @@ void heap_follow_node(struct heap *h)
     int node = numa_current_node();
     if (node < 0 || h->arena->node == node)
         return;
-    arena_heap_switch(h, arena_choose());
+    struct arena *a = arena_choose();
+    arena_thread_detach(h->arena);
+    h->arena = a;
 }
 
 /* Collect the remote frees of every queued page and give back to the arena
@@ -1200,7 +1204,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
             (p = tcache_large_alloc(h, usize, zero)) != NULL)
             ; /* the thread's cache of large blocks (tcache.h) */
         else if (usize < HUGE_MIN && align <= 16 * PAGE)
-            p = arena_large_alloc(a, !arena && h ? h : NULL, usize, align, zero);
+            p = arena_large_alloc(a, a == (h ? h->arena : NULL) ? h : NULL, usize, align, zero);
         else
             p = huge_alloc(a, size, usize, align, zero);
     }

@@ -2,8 +2,8 @@
  * arena_share: threads share an arena until its lock is contended
  * (arena.c, arena_lock_for_heap).
  *  - Threads that take their arena's lock without waiting stay in the
- *    first arena, where main is: four threads, one after the other, each
- *    taking a few hundred slab pages and large blocks, all report
+ *    first arena, where main is: four threads, each taking a few hundred
+ *    slab pages and large blocks one after the other, all report
  *    thread.arena 0.
  *  - Threads that keep the lock busy at once (eight threads taking large
  *    blocks past their caches, MALLOCX_TCACHE_NONE: the arena's lock for
@@ -36,12 +36,14 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Allocation work that takes the arena's lock often; the threads run one
- * after the other (each joined before the next starts), so no lock is
- * ever waited for. */
+static pthread_mutex_t order = PTHREAD_MUTEX_INITIALIZER;
+
+/* Allocation work that takes the arena's lock often, one thread at a time
+ * (the mutex), so no lock is ever waited for. */
 static void *quiet(void *arg)
 {
     unsigned *out = arg;
+    pthread_mutex_lock(&order);
     for (int round = 0; round < 200; round++) {
         void *big = mallocx(256 << 10, MALLOCX_TCACHE_NONE);
         CHECK_NONNULL(big);
@@ -53,6 +55,7 @@ static void *quiet(void *arg)
         dallocx(big, MALLOCX_TCACHE_NONE);
     }
     *out = my_arena();
+    pthread_mutex_unlock(&order);
     return NULL;
 }
 
@@ -102,8 +105,9 @@ int main(void)
 
     pthread_t t[NSPREAD];
     unsigned got[NSPREAD];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4; i++)
         CHECK(pthread_create(&t[i], NULL, quiet, &got[i]) == 0);
+    for (int i = 0; i < 4; i++) {
         CHECK(pthread_join(t[i], NULL) == 0);
         CHECK_EQ(got[i], 0);
     }

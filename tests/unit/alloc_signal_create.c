@@ -9,10 +9,11 @@
  *   1. the arena list's lock too: the thread's heap is a recycled one and
  *      its arena a new one, whose descriptor crosses the block (arena_get:
  *      arena_new's base_alloc; a page left). First three threads exit
- *      (their heaps recycled), then two start and stay: the first shares
- *      arena 0 (threads share an arena until it is contended), the second,
- *      after the test marks every arena crowded as contention would, takes
- *      a new one; a recycled heap is left for a handler.
+ *      (their heaps recycled; they move to arena 0 so the arena they took
+ *      stays free), then two start and stay: the first takes that free
+ *      arena, the second a new one (the test marks the arenas crowded
+ *      first: new threads share arena 0 until contention), and a recycled
+ *      heap is left for a handler.
  *
  * Before the fix (phase 0) the handler's malloc waited for base's lock,
  * which its own thread held, forever (the alarm fails the test):
@@ -225,7 +226,7 @@ int main(void)
     fired = h_ok = h_heapless = 0;
     want_depth = 2;
     exit_three();
-    start_worker(false); /* shares arena 0, taking a recycled heap */
+    start_worker(false); /* takes the arena the exiting threads left free */
     crowd_all();         /* so the next thread takes a new arena */
     base_leave(PAGE);    /* the next arena's descriptor (two pages) crosses */
     armed = 1;
