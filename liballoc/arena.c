@@ -553,86 +553,6 @@ struct arena *arena_lock_for_alloc(struct arena *a)
     return arena_try_others(a, arena_trylock);
 }
 
-/*
- * Sharing arenas. A thread heap takes its arena's lock once per slab page
- * or large block, so threads that do not wait for it lose nothing by
- * sharing one, and gain memory: freed pages one arena keeps are reused by
- * every thread of it, not only by those of the arena that freed them
- * (bench/shapes/mstress at 2 threads on 2 CPUs: 17.3 MB peak RSS, 20.5
- * with its threads in one arena per CPU; mimalloc 17.6). So new threads share the
- * first arena of their node (arena_choose), and a heap moves to a less
- * crowded arena only when the lock made it sleep ARENA_MOVE_WAITS times
- * within ARENA_WINDOW takes. The lock is spun on for up to ARENA_SPIN
- * tries first: a holder that is running lets go within that (a slab
- * page's or a large block's bookkeeping), so a sleep means the holder was
- * preempted or in a system call (mmap, madvise) -- more threads than CPUs,
- * or a lock held too long, which more arenas fix. glibc's malloc also
- * starts every thread on one arena and moves threads on contention
- * (arena_get2, on a failed trylock); jemalloc instead spreads threads over
- * 4 x CPUs arenas from the start.
- */
-#define ARENA_SPIN 64
-#define ARENA_WINDOW 64
-#define ARENA_MOVE_WAITS 4
-
-/* Take a's lock, spinning first; true if it had to sleep on it. */
-static bool arena_lock_spin(struct arena *a)
-{
-    for (unsigned i = 0; i < ARENA_SPIN; i++) {
-        if (arena_trylock(a))
-            return false;
-        cpu_relax();
-    }
-    arena_lock(a);
-    return true;
-}
-
-/* Move h to its node's arena with the fewest threads when that has at
- * least two fewer than h's (h's leaving then helps), marking h's crowded.
- * No lock held (arena_get may create the arena). */
-static void arena_heap_move(struct heap *h)
-{
-    h->arena_move = false;
-    struct arena *cur = h->arena;
-    unsigned best = 0, best_n = UINT32_MAX;
-    for (unsigned i = 0; i < arena_count; i++) {
-        if (cur->node >= 0 && numa_node_for_arena(i) != cur->node)
-            continue;
-        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (b == cur)
-            continue;
-        unsigned n = b ? __atomic_load_n(&b->nthreads, __ATOMIC_RELAXED) : 0;
-        if (n < best_n) {
-            best = i;
-            best_n = n;
-        }
-    }
-    __atomic_store_n(&cur->crowded, true, __ATOMIC_RELAXED);
-    if (best_n == UINT32_MAX || best_n + 2 > __atomic_load_n(&cur->nthreads, __ATOMIC_RELAXED))
-        return;
-    struct arena *to = arena_get(best); /* created now if it was not */
-    if (!to)
-        return;
-    arena_thread_attach(to);
-    arena_thread_detach(cur);
-    h->arena = to;
-}
-
-struct arena *arena_lock_for_heap(struct heap *h)
-{
-    if (h->arena_explicit || h->shared || numa_percpu || lock_reentered())
-        return arena_lock_for_alloc(h->arena);
-    if (unlikely(h->arena_move))
-        arena_heap_move(h);
-    struct arena *a = h->arena;
-    h->arena_waits += arena_lock_spin(a);
-    if (++h->arena_locks >= ARENA_WINDOW) {
-        h->arena_move = h->arena_waits >= ARENA_MOVE_WAITS;
-        h->arena_locks = h->arena_waits = 0;
-    }
-    return a;
-}
-
 /* Slab page s in use again: on the live-slab list, among the active pages,
  * its malloc count from zero (page_retire_locked's reverse). */
 static void page_activate_locked(struct arena *a, struct span *s)
@@ -653,7 +573,7 @@ static struct span *slab_cache_take(struct arena *a, unsigned cls); /* the slab 
 
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted)
 {
-    if (!(a = a == owner->arena ? arena_lock_for_heap(owner) : arena_lock_for_alloc(a)))
+    if (!(a = arena_lock_for_alloc(a)))
         return NULL;
     struct span *s = abandoned_pick(a, cls);
     if (s) {
@@ -896,10 +816,10 @@ static inline bool large_tick_due(struct arena *a)
     return (++a->large_calls & (LARGE_TICK_CALLS - 1)) == 0 || a->decay_dirty.ms == 0;
 }
 
-void *arena_large_alloc(struct arena *a, struct heap *h, size_t usize, size_t align, bool zero)
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
 {
     size_t npages = usize >> LG_PAGE;
-    if (!(a = h && a == h->arena ? arena_lock_for_heap(h) : arena_lock_for_alloc(a)))
+    if (!(a = arena_lock_for_alloc(a)))
         return NULL;
     struct span *s = span_alloc(a, npages, align, false);
     if (s) {
@@ -1145,18 +1065,6 @@ struct arena *arena_choose(void)
         return arenas[pc];
     }
     int node = numa_current_node();
-    /* The first arena of the node no heap left for contention. */
-    for (unsigned i = 0; i < arena_count; i++) {
-        if (node >= 0 && numa_node_for_arena(i) != node)
-            continue;
-        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
-        if (b && __atomic_load_n(&b->crowded, __ATOMIC_RELAXED))
-            continue;
-        if (!b && !(b = arena_get(i)))
-            break;
-        arena_thread_attach(b);
-        return b;
-    }
     unsigned best = 0, best_n = UINT32_MAX;
     /* No lock: the counts may change as they are read, as they could
      * between a locked scan and the attach. A signal handler creating its
@@ -1188,9 +1096,7 @@ void arena_thread_attach(struct arena *a)
 
 void arena_thread_detach(struct arena *a)
 {
-    /* Its last thread gone, an arena is no longer crowded. */
-    if (__atomic_sub_fetch(&a->nthreads, 1, __ATOMIC_RELAXED) == 0)
-        __atomic_store_n(&a->crowded, false, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&a->nthreads, 1, __ATOMIC_RELAXED);
 }
 
 /* fork: every arena lock held across the fork, counted once in lock_depth

@@ -72,7 +72,6 @@ struct arena {
     unsigned index;
     int node;                                   /* NUMA node, -1 if unbound */
     unsigned nthreads;                          /* heaps using this arena (atomic, no lock: arena_choose) */
-    bool crowded;                               /* a heap left it for contention (atomic; arena_choose) */
     unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
@@ -111,15 +110,6 @@ static inline bool arena_lock_or_try(struct arena *a) { return lock_or_try(&a->l
  * narenas leaves room, else NULL (the caller fails with ENOMEM). Returns
  * the arena locked. */
 struct arena *arena_lock_for_alloc(struct arena *a);
-/* arena_lock_for_alloc(h->arena) for thread heap h taking fresh pages or a
- * large block, which also decides where h allocates from: an automatic
- * arena's lock is spun on briefly before sleeping on it, a heap that had
- * to sleep on it too often (ARENA_MOVE_WAITS of ARENA_WINDOW takes) moves
- * at its next call to the arena of its node with the fewest threads, if
- * that has fewer than its own by two or more, and marks the one it left
- * crowded (arena_choose). Returns the arena locked (NULL: ENOMEM, as
- * arena_lock_for_alloc). Owner only. */
-struct arena *arena_lock_for_heap(struct heap *h);
 /* For a signal handler whose arena is busy (lock_depth.h): the first arena
  * other than skip for which take (a trylock) succeeds, created ones first,
  * then a new automatic one if opt narenas leaves room; NULL if none. */
@@ -138,9 +128,7 @@ int arena_create(void);
 size_t arena_active_total(void);
 /* Number of arenas created so far (automatic and arenas.create). */
 unsigned arena_total(void);
-/* The arena for a new thread heap (attaches the thread): percpu_arena's
- * CPU arena; else the first arena of the caller's NUMA node not marked
- * crowded, else the node's arena with the fewest threads. */
+/* The arena for a new thread heap (fewest threads; attaches the thread). */
 struct arena *arena_choose(void);
 /* Count a thread in or out of an arena (thread.arena moves threads). No
  * lock: a signal handler may call them (lock_depth.h). */
@@ -150,10 +138,6 @@ void arena_thread_detach(struct arena *a);
 /* A slab page of class cls owned by heap `owner`. *adopted says whether it was
  * an abandoned page (the caller must collect its remote frees). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
-/* A large block of usize bytes (a multiple of PAGE, below HUGE_MIN)
- * aligned to align (at most 16 pages) from arena a, zeroed if zero; NULL
- * on ENOMEM. h: the calling thread's heap when a is its arena (its
- * contention counts: arena_lock_for_heap), else NULL. */
 void arena_page_free(struct span *pg);
 /* Give back the slab cache's pages (arena.c) cached since before now less
  * its hold time, or all of them: their pages join the free runs, dirty,
@@ -166,7 +150,7 @@ void arena_page_abandon(struct span *pg);
 /* The last block of an abandoned slab was freed (page_free_remote). */
 void arena_abandoned_drained(struct span *pg);
 
-void *arena_large_alloc(struct arena *a, struct heap *h, size_t usize, size_t align, bool zero);
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
 void arena_large_free(struct span *s);
 /* arena_large_free of the n blocks v[0..n) (NULLs skipped; the array is
  * overwritten), taking each arena's lock once for all its blocks. */

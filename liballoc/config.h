@@ -41,19 +41,6 @@ static const bool config_free_list_protect = CONFIG_FREE_LIST_PROTECT;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define ALLOC_EXPORT   __attribute__((visibility("default")))
 #define ALWAYS_INLINE  static inline __attribute__((always_inline))
-
-/* A spin-wait loop's pause: lets the other hyperthread run and the CPU
- * leave the loop without a misspeculation penalty. */
-ALWAYS_INLINE void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#else
-    __asm__ __volatile__("" ::: "memory");
-#endif
-}
 #define NOINLINE       __attribute__((noinline))
 #define WARN_UNUSED    __attribute__((warn_unused_result))
 /* On an extern declaration of the library's own data that a fast path

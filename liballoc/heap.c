@@ -1204,7 +1204,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
             (p = tcache_large_alloc(h, usize, zero)) != NULL)
             ; /* the thread's cache of large blocks (tcache.h) */
         else if (usize < HUGE_MIN && align <= 16 * PAGE)
-            p = arena_large_alloc(a, a == (h ? h->arena : NULL) ? h : NULL, usize, align, zero);
+            p = arena_large_alloc(a, usize, align, zero);
         else
             p = huge_alloc(a, size, usize, align, zero);
     }
@@ -1288,7 +1288,7 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
         return large_hit_slow(size, h, p, usize, defer_leave_due());
     }
     heap_follow_node(h);
-    p = arena_large_alloc(h->arena, h, usize, 0, false);
+    p = arena_large_alloc(h->arena, usize, 0, false);
     defer_leave();
     if (unlikely(!p)) {
         errno = ENOMEM;

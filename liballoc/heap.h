@@ -204,8 +204,6 @@ struct heap {
     struct heap *live_next, *live_prev; /* live thread heaps (heap_sweep), under heaps_lock */
     struct arena *arena;                /* where fresh pages and large blocks come from */
     bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves) */
-    bool arena_move;                    /* its lock made us wait too often: move (arena_lock_for_heap) */
-    uint16_t arena_locks, arena_waits;  /* this window's takes of its lock, and those that slept */
     struct heap *next_free;             /* recycled heaps */
     struct heap *all_next, *all_prev;   /* every live heap (stats) */
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */

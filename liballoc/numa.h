@@ -16,8 +16,8 @@
  * checked when the thread's heap is created, when it refills from its
  * arena (a fresh page, a large or huge block) and when thread.arena is
  * read. narenas is one arena per CPU then, as by default (jemalloc's
- * percpu default; its usual one is 4 x CPUs); a larger narenas is kept. With NUMA, the percpu choice replaces the "first uncrowded arena
- * of the node" choice (arena_choose) and each CPU's arena is bound to that CPU's node, so
+ * percpu default; its usual one is 4 x CPUs); a larger narenas is kept. With NUMA, the percpu choice replaces the "least loaded arena of
+ * the node" choice and each CPU's arena is bound to that CPU's node, so
  * memory stays node-local. A thread.arena write pins a thread (to a
  * created arena: the per-CPU ones cannot be chosen by hand, EPERM, as in
  * jemalloc).

@@ -5,7 +5,7 @@
  * arena grows, the freeing thread caches nothing). Caching it there made a
  * large-block producer/consumer slower (the consumer's cache held blocks
  * its producer then missed). Pinned to narenas:2
- * (tcache_large_arenas.conf); the thread binds itself to arena 1.
+ * (tcache_large_arenas.conf).
  */
 #include "check.h"
 
@@ -52,9 +52,6 @@ static void *block; /* main's arena-0 block, freed by the thread */
 static void *freer(void *arg)
 {
     (void)arg;
-    /* Threads share arena 0 until it is contended (arena_choose): bind. */
-    unsigned one = 1;
-    CHECK(mallctl("thread.arena", NULL, NULL, &one, sizeof(one)) == 0);
     CHECK_EQ(my_arena(), 1);
     uint64_t nd0 = ndalloc(0);
     free(block);

@@ -85,16 +85,8 @@ static void *thread_free(void *arg)
     return NULL;
 }
 
-/* In an arena of its own (arenas.create): threads share one arena until
- * it is contended, and a page the thread leaves in the main thread's
- * arena may be carved for another class by main's next allocation (the
- * stdio buffer) before the second free (docs/misuse.md). */
 static void *thread_alloc_free_exit(void *arg)
 {
-    unsigned a;
-    size_t asz = sizeof(a);
-    if (mallctl("arenas.create", &a, &asz, NULL, 0) == 0)
-        (void)mallctl("thread.arena", NULL, NULL, &a, sizeof(a));
     size_t sz = *(size_t *)arg;
     void *p = malloc(sz);
     memset(p, 1, sz);

@@ -11,9 +11,8 @@
  *      arena_new's base_alloc; a page left). First three threads exit
  *      (their heaps recycled; they move to arena 0 so the arena they took
  *      stays free), then two start and stay: the first takes that free
- *      arena, the second a new one (the test marks the arenas crowded
- *      first: new threads share arena 0 until contention), and a recycled
- *      heap is left for a handler.
+ *      arena, the second a new one, and a recycled heap is left for a
+ *      handler.
  *
  * Before the fix (phase 0) the handler's malloc waited for base's lock,
  * which its own thread held, forever (the alarm fails the test):
@@ -29,7 +28,6 @@
  */
 #include "check.h"
 
-#include "arena.h"
 #include "base.h"
 #include "heap.h"
 #include "lock_depth.h"
@@ -148,16 +146,6 @@ static void start_worker(bool raise_here)
         usleep(100);
 }
 
-/* Mark every arena created so far crowded, as contention would
- * (arena_lock_for_heap): a new thread then creates the next one
- * (arena_choose), where it would otherwise share arena 0. */
-static void crowd_all(void)
-{
-    for (unsigned i = 0; i < arena_total(); i++)
-        if (arenas[i])
-            __atomic_store_n(&arenas[i]->crowded, true, __ATOMIC_RELAXED);
-}
-
 static void exit_three(void)
 {
     pthread_t e[NEXIT];
@@ -227,7 +215,6 @@ int main(void)
     want_depth = 2;
     exit_three();
     start_worker(false); /* takes the arena the exiting threads left free */
-    crowd_all();         /* so the next thread takes a new arena */
     base_leave(PAGE);    /* the next arena's descriptor (two pages) crosses */
     armed = 1;
     alarm(10);
