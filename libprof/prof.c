@@ -132,9 +132,13 @@ void prof_thread_init(struct heap *h)
     /* a recycled tdata keeps its free sample records */
     struct prof_sample *rec_free = recycled ? td->rec_free : NULL;
     unsigned rec_nfree = recycled ? td->rec_nfree : 0;
+    struct prof_tdata *all_next = recycled ? td->all_next : NULL;
+    int64_t live = recycled ? __atomic_load_n(&td->live_samples, __ATOMIC_RELAXED) : 0;
     memset(td, 0, sizeof(*td));
     td->rec_free = rec_free;
     td->rec_nfree = rec_nfree;
+    td->all_next = all_next;
+    __atomic_store_n(&td->live_samples, live, __ATOMIC_RELAXED);
     uint64_t uid = prof_host_thread_uid(h);
     td->uid = uid;
     td->active = prof.thread_active_init;
@@ -143,6 +147,10 @@ void prof_thread_init(struct heap *h)
     if (!td->prng)
         td->prng = 1;
     pthread_mutex_lock(&prof.tdata_lock);
+    if (!recycled) {
+        td->all_next = prof.all_tdatas;
+        prof.all_tdatas = td;
+    }
     td->next = prof.tdatas;
     if (td->next)
         td->next->prev = td;

@@ -33,16 +33,27 @@ struct prof_cnt {
 
 struct prof_tdata;
 
+/* Entries of a thread's cache of its own shares (prof_tdata.tctx_cache). */
+#define PROF_TCTX_CACHE 64
+
 /* thr_uid of the per-site share that keeps exited threads' cumulative counts. */
 #define PROF_UID_EXITED UINT64_MAX
 
-/* One thread's share of a site. */
+/* One thread's share of a site. Its thread adds its samples to cur and
+ * accum and takes its own frees off cur without a lock (site.c,
+ * share_own_add), writing them inside an odd seq; other threads' frees of
+ * its blocks count in remote, under the site's stripe lock. Readers hold
+ * that lock and read through site.c's share_read: cur - remote, and zero
+ * for counts of an older prof.reset epoch. */
 struct prof_tctx {
     struct prof_site *site;      /* owning site */
     uint64_t thr_uid;            /* thread it counts for */
     struct prof_tdata *tdata;    /* live thread data while tdata->uid == thr_uid */
-    struct prof_cnt cur;         /* live sampled blocks */
+    _Atomic uint64_t seq;        /* odd while cur, accum or epoch are being written */
+    uint64_t epoch;              /* prof.reset generation cur and accum count in */
+    struct prof_cnt cur;         /* live sampled blocks, before remote */
     struct prof_cnt accum;       /* every sampled block (prof_accum) */
+    struct prof_cnt remote;      /* blocks of cur freed by other threads (stripe lock) */
     struct prof_tctx *next;      /* site's list */
     /* Peak snapshot (peak.c), valid while peak_gen is the kept generation. */
     struct prof_cnt peak_cur, peak_accum; /* cur and accum at the peak */
@@ -94,12 +105,20 @@ struct prof_tdata {
     char name[64];               /* thread.prof.name or pthread name */
     struct prof_tdata *next, *prev; /* live list */
     struct prof_tdata *free_next;   /* recycled */
+    struct prof_tdata *all_next;    /* every tdata ever made (prof.all_tdatas) */
+    /* Samples this thread recorded minus those it forgot (site.c; only the
+     * sum over all tdatas means anything), written by its thread only, kept
+     * when the tdata is recycled. */
+    int64_t live_samples;
     /* Dump-time accumulators (under the dump lock). */
     struct prof_cnt dump_cur, dump_accum;
     /* Free sample records of this thread (site.c; kept when the tdata is
      * recycled, so prof_thread_init leaves them). */
     struct prof_sample *rec_free;
     unsigned rec_nfree;          /* records on rec_free */
+    /* This thread's shares of the sites it sampled last, by site hash
+     * (site.c: a sample at a site found here takes no lock). */
+    struct prof_tctx *tctx_cache[PROF_TCTX_CACHE];
 };
 
 struct prof_state {
@@ -112,6 +131,7 @@ struct prof_state {
     pthread_mutex_t dump_lock;   /* serialises dumps and prefix changes */
     pthread_mutex_t tdata_lock;  /* live tdata list */
     struct prof_tdata *tdatas;   /* live threads */
+    struct prof_tdata *all_tdatas; /* every tdata, live or recycled (tdata_lock) */
     uint64_t dump_seq, mseq, iseq, useq;
     uint64_t pseq;               /* peak dumps (.p<N>.) */
 };
@@ -158,7 +178,8 @@ void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx
 void site_peak_snapshot(uint64_t gen);
 /* prof.reset: zero every counter, the peak's in-use total and kept peak. */
 void site_reset(void);
-/* Live sampled blocks (for prof.stats-like summaries and leak checks). */
+/* Live sampled blocks (for prof.stats-like summaries and leak checks).
+ * Takes prof.tdata_lock. */
 uint64_t site_live_samples(void);
 void site_prefork(void);
 void site_postfork_parent(void);

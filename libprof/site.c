@@ -57,19 +57,22 @@ static pthread_mutex_t rec_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_sample *rec_pool;
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct prof_site *all_sites;
-/* Live sampled blocks, counted per stripe of threads (each stripe on its
- * own cache line, so two threads sampling at once do not pass one line
- * back and forth); a block may be added in one stripe and removed in
- * another, only the sum means anything. */
-#define LIVE_STRIPES 16
-static struct {
-    _Atomic int64_t n;
-    char pad[64 - sizeof(int64_t)];
-} live_samples[LIVE_STRIPES] __attribute__((aligned(64)));
+/* Live sampled blocks: each thread counts the samples it records and
+ * forgets in its own tdata (a block may be added by one thread and removed
+ * by another; only the sum means anything), with a plain store: a locked
+ * add here waited for the sample path's earlier stores to drain (a
+ * quarter of site_record's time, larson_like at 8 threads, lg 14).
+ * Forgets without a tdata count here. */
+static _Atomic int64_t live_no_tdata;
 
-static _Atomic int64_t *live_of(const struct prof_tdata *td)
+static void live_add(struct prof_tdata *td, int64_t d)
 {
-    return &live_samples[td ? ((uintptr_t)td >> 6) % LIVE_STRIPES : 0].n;
+    if (td) {
+        int64_t n = __atomic_load_n(&td->live_samples, __ATOMIC_RELAXED);
+        __atomic_store_n(&td->live_samples, n + d, __ATOMIC_RELAXED);
+    } else {
+        atomic_fetch_add_explicit(&live_no_tdata, d, memory_order_relaxed);
+    }
 }
 
 void site_boot(void)
@@ -228,6 +231,160 @@ static void cnt_sub(struct prof_cnt *c, double w, size_t usize)
     }
 }
 
+/* ---- a share's counts (prof.h: struct prof_tctx) ----
+ * cur, accum and epoch have one writer at a time: the share's thread,
+ * without a lock, or, once that thread has exited, whoever holds the
+ * site's stripe lock. The writer opens seq (odd), writes, closes it
+ * (even); a reader, holding the stripe lock, reads them between two equal
+ * even values of seq (a seqlock). The fields are accessed atomically
+ * (relaxed) so a read that overlaps a write is retried, never undefined. */
+
+static inline __attribute__((always_inline)) void cnt_load(struct prof_cnt *to,
+                                                         const struct prof_cnt *c)
+{
+    __atomic_load(&c->ucount, &to->ucount, __ATOMIC_RELAXED);
+    __atomic_load(&c->ubytes, &to->ubytes, __ATOMIC_RELAXED);
+    to->count = __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+    to->bytes = __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+}
+
+static inline __attribute__((always_inline)) void cnt_store(struct prof_cnt *to,
+                                                          const struct prof_cnt *c)
+{
+    __atomic_store(&to->ucount, &c->ucount, __ATOMIC_RELAXED);
+    __atomic_store(&to->ubytes, &c->ubytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&to->count, c->count, __ATOMIC_RELAXED);
+    __atomic_store_n(&to->bytes, c->bytes, __ATOMIC_RELAXED);
+}
+
+/* Add a sample of weight w and usize bytes to t's cur and accum (add), or
+ * take one off cur (!add), counting in reset epoch `epoch`: counts of an
+ * older epoch are dropped first; a free (!add) of a sample of an older
+ * epoch than t's counts changes nothing (the reset cleared it). Called by
+ * t's thread without a lock, or with the stripe lock by any thread when t
+ * has no live thread. */
+static void share_own_update(struct prof_tctx *t, uint64_t epoch, bool add, double w,
+                             size_t usize)
+{
+    uint64_t e = __atomic_load_n(&t->epoch, __ATOMIC_RELAXED);
+    if (!add && e != epoch)
+        return;
+    struct prof_cnt cur, accum;
+    cnt_load(&cur, &t->cur);
+    cnt_load(&accum, &t->accum);
+    if (e != epoch) {
+        memset(&cur, 0, sizeof(cur));
+        memset(&accum, 0, sizeof(accum));
+    }
+    if (add) {
+        cnt_add(&cur, w, usize);
+        cnt_add(&accum, w, usize);
+    } else {
+        cnt_sub(&cur, w, usize);
+    }
+    uint64_t q = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, q + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    __atomic_store_n(&t->epoch, epoch, __ATOMIC_RELAXED);
+    cnt_store(&t->cur, &cur);
+    cnt_store(&t->accum, &accum);
+    atomic_store_explicit(&t->seq, q + 2, memory_order_release);
+}
+
+/* t's counts as a dump shows them (stripe lock held): cur net of other
+ * threads' frees, and nothing from before the last prof.reset. */
+static void share_read(const struct prof_tctx *t, struct prof_cnt *cur, struct prof_cnt *accum)
+{
+    uint64_t e;
+    for (;;) {
+        uint64_t q = atomic_load_explicit(&t->seq, memory_order_acquire);
+        e = __atomic_load_n(&t->epoch, __ATOMIC_RELAXED);
+        cnt_load(cur, &t->cur);
+        cnt_load(accum, &t->accum);
+        atomic_thread_fence(memory_order_acquire);
+        if (!(q & 1) && atomic_load_explicit(&t->seq, memory_order_relaxed) == q)
+            break;
+        __builtin_ia32_pause();
+    }
+    if (e != prof.reset_epoch) {
+        memset(cur, 0, sizeof(*cur));
+        memset(accum, 0, sizeof(*accum));
+        return;
+    }
+    const struct prof_cnt *r = &t->remote;
+    cur->count -= r->count;
+    cur->bytes -= r->bytes;
+    if (cur->count == 0) {
+        cur->ucount = 0;
+        cur->ubytes = 0;
+    } else {
+        cur->ucount -= r->ucount;
+        cur->ubytes -= r->ubytes;
+    }
+}
+
+/* A copy of share t for a visitor (stripe lock held): its counts as
+ * share_read gives them, its peak slots as they are. */
+static void share_copy(struct prof_tctx *to, const struct prof_tctx *t)
+{
+    memset(to, 0, sizeof(*to));
+    to->site = t->site;
+    to->thr_uid = t->thr_uid;
+    to->tdata = t->tdata;
+    share_read(t, &to->cur, &to->accum);
+    to->peak_cur = t->peak_cur;
+    to->peak_accum = t->peak_accum;
+    to->peak_uid = t->peak_uid;
+    to->peak_gen = t->peak_gen;
+}
+
+/* Start t over for thread td in the current epoch (stripe lock held; t's
+ * thread, if any, has exited). */
+static void share_restart(struct prof_tctx *t, struct prof_tdata *td, uint64_t uid)
+{
+    struct prof_cnt zero = {0};
+    uint64_t q = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, q + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    __atomic_store_n(&t->epoch, prof.reset_epoch, __ATOMIC_RELAXED);
+    cnt_store(&t->cur, &zero);
+    cnt_store(&t->accum, &zero);
+    atomic_store_explicit(&t->seq, q + 2, memory_order_release);
+    t->remote = zero;
+    __atomic_store_n(&t->thr_uid, uid, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->tdata, td, __ATOMIC_RELAXED);
+}
+
+/* Add c to the accum of t, a share no thread writes (the exited
+ * threads' share). Stripe lock held. */
+static void share_add_accum(struct prof_tctx *t, const struct prof_cnt *c)
+{
+    struct prof_cnt cur, accum;
+    share_read(t, &cur, &accum); /* zero when from before a reset */
+    cnt_sum(&accum, c);
+    uint64_t q = atomic_load_explicit(&t->seq, memory_order_relaxed);
+    atomic_store_explicit(&t->seq, q + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    __atomic_store_n(&t->epoch, prof.reset_epoch, __ATOMIC_RELAXED);
+    cnt_store(&t->accum, &accum);
+    atomic_store_explicit(&t->seq, q + 2, memory_order_release);
+}
+
+/* The calling thread's share of the site of pcs (hash h) if its cache
+ * holds it, else NULL. No lock: only this thread writes its cache, and a
+ * share is handed to another thread only after its own has exited. */
+static struct prof_tctx *tctx_cached(struct prof_tdata *td, uint64_t h, const uintptr_t *pcs,
+                                     unsigned depth)
+{
+    struct prof_tctx *t = td->tctx_cache[h % PROF_TCTX_CACHE];
+    if (!t || __atomic_load_n(&t->thr_uid, __ATOMIC_RELAXED) != td->uid)
+        return NULL;
+    const struct prof_site *s = t->site;
+    if (s->hash != h || s->depth != depth || memcmp(s->pcs, pcs, depth * sizeof(*pcs)) != 0)
+        return NULL;
+    return t;
+}
+
 /* Find or create the site for pcs (hash h). Its stripe lock is held. */
 static struct prof_site *site_get(uint64_t h, const uintptr_t *pcs, unsigned depth)
 {
@@ -259,20 +416,25 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
     if (!s)
         return NULL;
     struct prof_tctx *t, *reuse = NULL, *exited = NULL;
+    struct prof_cnt reuse_cur, reuse_accum = {0};
     for (t = s->tctxs; t; t = t->next) {
         if (t->thr_uid == td->uid)
             return t;
-        if (t->thr_uid == PROF_UID_EXITED)
+        if (t->thr_uid == PROF_UID_EXITED) {
             exited = t;
-        else if (!reuse && t->cur.count == 0 && t->tdata->uid != t->thr_uid)
-            reuse = t; /* its thread exited and holds nothing live */
+        } else if (!reuse && t->tdata->uid != t->thr_uid) {
+            share_read(t, &reuse_cur, &reuse_accum);
+            if (reuse_cur.count == 0)
+                reuse = t; /* its thread exited and holds nothing live */
+        }
     }
-    if (reuse && reuse->accum.count && !exited) {
+    if (reuse && reuse_accum.count && !exited) {
         exited = prof_host_meta_alloc(sizeof(*exited), 16);
         if (exited) {
             exited->site = s;
             exited->thr_uid = PROF_UID_EXITED;
             exited->tdata = NULL;
+            exited->epoch = prof.reset_epoch;
             exited->next = s->tctxs;
             s->tctxs = exited;
         } else {
@@ -283,12 +445,9 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
         /* Bounded memory under thread churn: an exited thread's share is
          * recycled; its cumulative counts move to the site's "exited" share
          * so alloc totals (the sums of the shares) stay whole. */
-        if (reuse->accum.count)
-            cnt_sum(&exited->accum, &reuse->accum);
-        memset(&reuse->cur, 0, sizeof(reuse->cur));
-        memset(&reuse->accum, 0, sizeof(reuse->accum));
-        reuse->thr_uid = td->uid;
-        reuse->tdata = td;
+        if (reuse_accum.count)
+            share_add_accum(exited, &reuse_accum);
+        share_restart(reuse, td, td->uid);
         return reuse;
     }
     t = prof_host_meta_alloc(sizeof(*t), 16);
@@ -297,6 +456,7 @@ static struct prof_tctx *tctx_get(struct prof_tdata *td, uint64_t h, const uintp
     t->site = s;
     t->thr_uid = td->uid;
     t->tdata = td;
+    t->epoch = prof.reset_epoch;
     t->next = s->tctxs;
     s->tctxs = t;
     return t;
@@ -316,22 +476,31 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                  const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
 {
     uint64_t h = hash_pcs(pcs, depth);
-    pthread_mutex_t *sl = &site_locks[h % STRIPES];
-    pthread_mutex_lock(sl);
-    struct prof_tctx *t = tctx_get(td, h, pcs, depth);
-    uint64_t inuse = 0;
+    uint64_t inuse = 0, epoch;
+    /* A site this thread sampled lately: its share is in its cache, and
+     * the counts are its own to write, without a lock. With prof_peak the
+     * sampled in-use total moves with the counts, under the lock. Cumulative
+     * counts are always kept (pprof's alloc_*); heap_v2 shows them only with
+     * prof_accum. The site's totals are summed when read. */
+    struct prof_tctx *t = opt.prof_peak ? NULL : tctx_cached(td, h, pcs, depth);
     if (t) {
-        cnt_add(&t->cur, weight, usize);
-        /* Cumulative counts are always kept (pprof's alloc_*); heap_v2 shows them
-         * only with prof_accum. The site's totals are summed when read. */
-        cnt_add(&t->accum, weight, usize);
-        if (opt.prof_peak)
-            inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
+        epoch = __atomic_load_n(&prof.reset_epoch, __ATOMIC_ACQUIRE);
+        share_own_update(t, epoch, true, weight, usize);
+    } else {
+        pthread_mutex_t *sl = &site_locks[h % STRIPES];
+        pthread_mutex_lock(sl);
+        t = tctx_get(td, h, pcs, depth);
+        epoch = prof.reset_epoch;
+        if (t) {
+            share_own_update(t, epoch, true, weight, usize);
+            td->tctx_cache[h % PROF_TCTX_CACHE] = t;
+            if (opt.prof_peak)
+                inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
+        }
+        pthread_mutex_unlock(sl);
+        if (!t)
+            return;
     }
-    uint64_t epoch = prof.reset_epoch;
-    pthread_mutex_unlock(sl);
-    if (!t)
-        return;
 
     struct prof_sample *r = rec_get(td);
     if (r) {
@@ -351,7 +520,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         uint64_t old = bucket_lock(b);
         __atomic_store_n(&r->next, bucket_head(old), __ATOMIC_RELAXED);
         bucket_unlock(b, old, r);
-        atomic_fetch_add_explicit(live_of(td), 1, memory_order_relaxed);
+        live_add(td, 1);
     }
     /* No lock held: a new peak walks the sites (rare, see peak.c). */
     if (opt.prof_peak)
@@ -404,16 +573,36 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
         head = r->next;
     bucket_unlock(b, old, head);
     *out = *r;
-    atomic_fetch_sub_explicit(live_of(td), 1, memory_order_relaxed);
+    live_add(td, -1);
     rec_put(td, r);
     struct prof_tctx *t = out->tctx;
-    pthread_mutex_lock(&site_locks[t->site->hash % STRIPES]);
+    /* Counted before the last prof.reset: the reset took it off. A reset
+     * that comes after this test finds the sample's share either in its
+     * old epoch (the owner's update below then goes to counts readers
+     * ignore) or, on the locked path, is seen under the lock. */
+    if (out->reset_epoch != __atomic_load_n(&prof.reset_epoch, __ATOMIC_ACQUIRE))
+        return true;
+    bool own = td && __atomic_load_n(&t->tdata, __ATOMIC_RELAXED) == td &&
+               __atomic_load_n(&t->thr_uid, __ATOMIC_RELAXED) == td->uid;
+    if (own && !opt.prof_peak) {
+        share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
+        return true;
+    }
+    pthread_mutex_t *sl = &site_locks[t->site->hash % STRIPES];
+    pthread_mutex_lock(sl);
     if (out->reset_epoch == prof.reset_epoch) {
-        cnt_sub(&t->cur, out->weight, out->usize);
+        if (own) {
+            share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
+        } else {
+            t->remote.count++;
+            t->remote.bytes += out->usize;
+            t->remote.ucount += out->weight;
+            t->remote.ubytes += out->weight * (double)out->usize;
+        }
         if (opt.prof_peak)
             peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
     }
-    pthread_mutex_unlock(&site_locks[t->site->hash % STRIPES]);
+    pthread_mutex_unlock(sl);
     return true;
 }
 
@@ -436,8 +625,10 @@ void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
         struct prof_cnt cur = {0}, accum = {0};
         for (const struct prof_tctx *t = in ? s->tctxs : NULL; t; t = t->next) {
             if (src == SITE_LIVE) {
-                cnt_sum(&cur, &t->cur);
-                cnt_sum(&accum, &t->accum);
+                struct prof_cnt c, a;
+                share_read(t, &c, &a);
+                cnt_sum(&cur, &c);
+                cnt_sum(&accum, &a);
             } else if (t->peak_gen == gen) {
                 cnt_sum(&cur, &t->peak_cur);
                 cnt_sum(&accum, &t->peak_accum);
@@ -470,9 +661,9 @@ void site_foreach_tctx_src(enum site_src src, const struct prof_site *site, tctx
         unsigned n = 0;
         for (; t && n < BATCH; t = t->next) {
             if (src == SITE_LIVE) {
-                copy[n++] = *t;
+                share_copy(&copy[n++], t);
             } else if (gen != 0 && t->peak_gen == gen) {
-                copy[n] = *t;
+                share_copy(&copy[n], t);
                 copy[n].cur = t->peak_cur;
                 copy[n].accum = t->peak_accum;
                 copy[n].thr_uid = t->peak_uid;
@@ -505,8 +696,7 @@ void site_peak_snapshot(uint64_t gen)
         pthread_mutex_lock(l);
         s->peak_gen = gen;
         for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
-            t->peak_cur = t->cur;
-            t->peak_accum = t->accum;
+            share_read(t, &t->peak_cur, &t->peak_accum);
             t->peak_uid = t->thr_uid;
             t->peak_gen = gen;
         }
@@ -519,13 +709,14 @@ void site_reset(void)
     peak_hold(); /* no snapshot may run across the reset */
     for (unsigned i = 0; i < STRIPES; i++)
         pthread_mutex_lock(&site_locks[i]);
-    prof.reset_epoch++;
+    /* The shares' own counts are left to their writers: counts of an
+     * older epoch read as zero (share_read) and are dropped at the next
+     * update (share_own_update). */
+    __atomic_store_n(&prof.reset_epoch, prof.reset_epoch + 1, __ATOMIC_RELEASE);
     pthread_mutex_lock(&all_lock);
     for (struct prof_site *s = all_sites; s; s = s->all_next) {
-        for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
-            memset(&t->cur, 0, sizeof(t->cur));
-            memset(&t->accum, 0, sizeof(t->accum));
-        }
+        for (struct prof_tctx *t = s->tctxs; t; t = t->next)
+            memset(&t->remote, 0, sizeof(t->remote));
     }
     pthread_mutex_unlock(&all_lock);
     peak_forget_locked();
@@ -536,9 +727,11 @@ void site_reset(void)
 
 uint64_t site_live_samples(void)
 {
-    int64_t n = 0;
-    for (unsigned i = 0; i < LIVE_STRIPES; i++)
-        n += atomic_load_explicit(&live_samples[i].n, memory_order_relaxed);
+    int64_t n = atomic_load_explicit(&live_no_tdata, memory_order_relaxed);
+    pthread_mutex_lock(&prof.tdata_lock);
+    for (const struct prof_tdata *td = prof.all_tdatas; td; td = td->all_next)
+        n += __atomic_load_n(&td->live_samples, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&prof.tdata_lock);
     return n > 0 ? (uint64_t)n : 0;
 }
 

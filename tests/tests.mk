@@ -152,14 +152,16 @@ $(RING_TSAN): tests/recent/ring_tsan.c libprof/recent.c libprof/writer.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
 	    $(filter %.c,$^) -o $@ -lpthread
 
-# The site table and the peak snapshot alone under ThreadSanitizer
-# (tests/apps/prof_peak_tsan.sh): as the ring above, with test doubles.
-PEAK_TSAN := $(BUILD)/tests/prof/peak_tsan
-$(PEAK_TSAN): tests/prof/peak_tsan.c libprof/site.c libprof/peak.c libprof/pmath.c libprof/prof.h liballoc/options.def
+# The site table alone under ThreadSanitizer (tests/apps/prof_site_tsan.sh),
+# as the ring above, with test doubles (tests/prof/site_tsan.h): with the
+# peak snapshot (peak_tsan), and on the lock-free path of a thread's own
+# samples (site_owner_tsan).
+SITE_TSAN := $(BUILD)/tests/prof/peak_tsan $(BUILD)/tests/prof/site_owner_tsan
+$(SITE_TSAN): $(BUILD)/tests/prof/%: tests/prof/%.c tests/prof/site_tsan.h libprof/site.c libprof/peak.c libprof/pmath.c libprof/prof.h liballoc/options.def
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-tsan -O1 -g -fsanitize=thread -Iliballoc -Ilibprof -Iinclude \
 	    $(filter %.c,$^) -o $@ -lpthread -lm
-TEST_DEPS += $(if $(RING_TSAN_OK),$(PEAK_TSAN))
+TEST_DEPS += $(if $(RING_TSAN_OK),$(SITE_TSAN))
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
              $(BUILD)/tests/apps/libslow_dlopen.so \

@@ -13,95 +13,8 @@
  * negative or absurd, and after the writers stop and one last
  * peak is forced, the snapshot must equal the live counters.
  */
-#include "prof.h"
-#include "options.h"
-#include "recent.h"
-#include "prof_hooks.h"
-
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-/* ---- test doubles ---- */
-
-struct prof_state prof = {.lg_sample = 0};
-struct options opt = {.prof = true, .prof_peak = true, .prof_unbias = true};
-
-void *prof_host_meta_alloc(size_t size, size_t align)
-{
-    (void)align;
-    return calloc(1, size);
-}
-
-bool recent_enabled(void)
-{
-    return false;
-}
-
-void recent_note_alloc(struct prof_sample *r, const struct prof_site *site,
-                       const struct prof_tdata *td, uint64_t now)
-{
-    (void)r, (void)site, (void)td, (void)now;
-}
-
-/* ---- the workload ---- */
-
-#define WRITERS 4
-#define STACKS  64
-#define LIVE    256
-#define OPS     40000
-
-static _Atomic int stop;
-static _Atomic int failures;
-static _Atomic uintptr_t shared[LIVE]; /* blocks any writer may free */
-static _Atomic uint64_t next_addr = 0x10000;
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        fprintf(stderr, "FAIL: " __VA_ARGS__);                                                     \
-        fputc('\n', stderr);                                                                       \
-        atomic_fetch_add(&failures, 1);                                                            \
-    } while (0)
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static void *writer(void *arg)
-{
-    struct prof_tdata *td = arg;
-    uint64_t seed = td->uid * 0x9e3779b97f4a7c15ull + 7;
-    uintptr_t own[LIVE] = {0};
-    for (unsigned i = 0; i < OPS; i++) {
-        unsigned k = (unsigned)(rnd(&seed) % LIVE);
-        struct prof_sample rec;
-        if (own[k] && (rnd(&seed) & 1)) {
-            /* Hand it over; free what another thread left here. */
-            uintptr_t other = atomic_exchange(&shared[k], own[k]);
-            if (other)
-                site_forget(other, &rec);
-        } else if (own[k]) {
-            site_forget(own[k], &rec);
-        }
-        uintptr_t p = atomic_fetch_add(&next_addr, 64);
-        uintptr_t pcs[2] = {0x400000 + (rnd(&seed) % STACKS) * 16, 0x500000};
-        size_t usize = 16 + (size_t)(rnd(&seed) % 4096);
-        site_record(td, p, usize, usize, pcs, 2, 1.0, 0);
-        own[k] = p;
-    }
-    struct prof_sample rec;
-    for (unsigned k = 0; k < LIVE; k++)
-        if (own[k])
-            site_forget(own[k], &rec);
-    return NULL;
-}
+#define SITE_TSAN_PEAK true
+#include "site_tsan.h"
 
 struct sum {
     uint64_t count, bytes;
@@ -157,37 +70,11 @@ static void *reader(void *arg)
     return NULL;
 }
 
-static void *resetter(void *arg)
-{
-    (void)arg;
-    for (int i = 0; i < 20 && !atomic_load(&stop); i++) {
-        usleep(5000);
-        site_reset();
-    }
-    return NULL;
-}
-
 int main(void)
 {
     site_boot();
-    static struct prof_tdata tds[WRITERS];
-    pthread_t w[WRITERS], r, z;
-    for (int i = 0; i < WRITERS; i++) {
-        tds[i].uid = (uint64_t)i + 1;
-        tds[i].live = true;
-        pthread_create(&w[i], NULL, writer, &tds[i]);
-    }
-    pthread_create(&r, NULL, reader, NULL);
-    pthread_create(&z, NULL, resetter, NULL);
-    for (int i = 0; i < WRITERS; i++)
-        pthread_join(w[i], NULL);
-    atomic_store(&stop, 1);
-    pthread_join(r, NULL);
-    pthread_join(z, NULL);
-    struct prof_sample rec;
-    for (unsigned k = 0; k < LIVE; k++)
-        if (shared[k])
-            site_forget(shared[k], &rec);
+    writer_mode = (struct writer_mode){.forget_with_td = false, .handover = 2};
+    run_workload(reader, resetter);
     /* Quiescent: a reset, then a known heap; its peak is all of it. */
     site_reset();
     static struct prof_tdata td0 = {.uid = 99, .live = true};
