@@ -544,6 +544,39 @@ struct arena *arena_try_others(struct arena *skip, bool (*take)(struct arena *))
     return NULL;
 }
 
+/* Arena a (locked) is about to carve want pages. When it has no free run
+ * that long, span_alloc would map a new chunk, though another arena of
+ * its node may hold dirty pages nothing reuses (threads of a program that
+ * frees in one arena and allocates in the other; bench/shapes/mstress at 2
+ * threads kept ~8 MiB dirty in each of its two arenas, and peaked 3 MiB
+ * above mimalloc, whose freed segments any thread takes). Such an arena
+ * then serves the request: its block or page is that arena's (freed back
+ * to it, as any span to its chunk's arena), its pages resident already.
+ * Only between automatic arenas (an explicit arena, MALLOCX_ARENA or
+ * arena.<i>, serves its own), only with trylock (a's lock stays held while
+ * asking). Returns the arena to carve from, locked; a is unlocked when it
+ * is not that arena. */
+static struct arena *arena_dirty_donor(struct arena *a, size_t want)
+{
+    if (a->index >= arena_count || want > CHUNK_PAGES)
+        return a;
+    for (unsigned st = SPAN_DIRTY; st <= SPAN_CLEAN; st++)
+        if (bin_fit(a, st, want))
+            return a;
+    unsigned n = arena_total() < arena_count ? arena_total() : arena_count;
+    for (unsigned i = 0; i < n; i++) {
+        struct arena *b = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE);
+        if (!b || b == a || b->node != a->node || !arena_trylock(b))
+            continue;
+        if (bin_fit(b, SPAN_DIRTY, want)) {
+            arena_unlock(a);
+            return b;
+        }
+        arena_unlock(b);
+    }
+    return a;
+}
+
 struct arena *arena_lock_for_alloc(struct arena *a)
 {
     if (arena_lock_or_try(a))
@@ -586,6 +619,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         /* A miss: the other classes' cached pages become free runs first,
          * the exact fits a new slab takes, as they were before the cache. */
         arena_slab_cache_flush(a, 0, true);
+        a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
         s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
         if (s) {
             page_init(s, cls);
@@ -821,9 +855,12 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
     size_t npages = usize >> LG_PAGE;
     if (!(a = arena_lock_for_alloc(a)))
         return NULL;
+    struct arena *user = a;
+    a = arena_dirty_donor(a, npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0));
     struct span *s = span_alloc(a, npages, align, false);
     if (s) {
         s->kind = SPAN_LARGE;
+        s->cache_arena = user;
         s->usize = usize;
         atomic_store_explicit(&s->owner_tag, 0, memory_order_relaxed);
         span_sampled_reset(s);

@@ -113,6 +113,8 @@ struct span {
     uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
     uint32_t canary_cap;             /* entries canary_req holds */
     size_t req_pages;                /* huge: pages its caller asked for (huge.c's resident cap) */
+    struct arena *cache_arena;       /* large: the arena whose threads' caches keep it (tcache.h):
+                                      * its own, or the one it was lent to (arena_dirty_donor) */
 };
 
 /* The page-map entry of pages no span was ever placed on (kind SPAN_BUSY,
