@@ -129,16 +129,9 @@ void prof_thread_init(struct heap *h)
     bool recycled = td != NULL;
     if (!td && !(td = prof_host_meta_alloc(sizeof(*td), 64)))
         return;
-    /* a recycled tdata keeps its free sample records */
-    struct prof_sample *rec_free = recycled ? td->rec_free : NULL;
-    unsigned rec_nfree = recycled ? td->rec_nfree : 0;
-    struct prof_tdata *all_next = recycled ? td->all_next : NULL;
-    int64_t live = recycled ? __atomic_load_n(&td->live_samples, __ATOMIC_RELAXED) : 0;
-    memset(td, 0, sizeof(*td));
-    td->rec_free = rec_free;
-    td->rec_nfree = rec_nfree;
-    td->all_next = all_next;
-    __atomic_store_n(&td->live_samples, live, __ATOMIC_RELAXED);
+    /* a recycled tdata keeps its list link, live count and free sample
+     * records (the fields from all_next on; a new one is zeroed memory) */
+    memset(td, 0, offsetof(struct prof_tdata, all_next));
     uint64_t uid = prof_host_thread_uid(h);
     td->uid = uid;
     td->active = prof.thread_active_init;

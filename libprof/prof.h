@@ -105,20 +105,21 @@ struct prof_tdata {
     char name[64];               /* thread.prof.name or pthread name */
     struct prof_tdata *next, *prev; /* live list */
     struct prof_tdata *free_next;   /* recycled */
-    struct prof_tdata *all_next;    /* every tdata ever made (prof.all_tdatas) */
-    /* Samples this thread recorded minus those it forgot (site.c; only the
-     * sum over all tdatas means anything), written by its thread only, kept
-     * when the tdata is recycled. */
-    int64_t live_samples;
     /* Dump-time accumulators (under the dump lock). */
     struct prof_cnt dump_cur, dump_accum;
-    /* Free sample records of this thread (site.c; kept when the tdata is
-     * recycled, so prof_thread_init leaves them). */
-    struct prof_sample *rec_free;
-    unsigned rec_nfree;          /* records on rec_free */
     /* This thread's shares of the sites it sampled last, by site hash
      * (site.c: a sample at a site found here takes no lock). */
     struct prof_tctx *tctx_cache[PROF_TCTX_CACHE];
+    /* Kept when the tdata is recycled: prof_thread_init clears the fields
+     * above only (all_next and live_samples are read meanwhile, under
+     * prof.tdata_lock, by site_live_samples). */
+    struct prof_tdata *all_next;    /* every tdata ever made (prof.all_tdatas) */
+    /* Samples this thread recorded minus those it forgot (site.c; only the
+     * sum over all tdatas means anything), written by its thread only. */
+    int64_t live_samples;
+    /* Free sample records of this thread (site.c). */
+    struct prof_sample *rec_free;
+    unsigned rec_nfree;          /* records on rec_free */
 };
 
 struct prof_state {

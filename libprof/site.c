@@ -17,6 +17,7 @@
 
 #include "pmath.h"
 #include "bss_large.h"
+#include <sched.h>
 #include <string.h>
 
 /* Bucket arrays are touched page by page as they fill, so keep them modest:
@@ -296,7 +297,7 @@ static void share_own_update(struct prof_tctx *t, uint64_t epoch, bool add, doub
 static void share_read(const struct prof_tctx *t, struct prof_cnt *cur, struct prof_cnt *accum)
 {
     uint64_t e;
-    for (;;) {
+    for (unsigned spins = 0;; spins++) {
         uint64_t q = atomic_load_explicit(&t->seq, memory_order_acquire);
         e = __atomic_load_n(&t->epoch, __ATOMIC_RELAXED);
         cnt_load(cur, &t->cur);
@@ -304,7 +305,11 @@ static void share_read(const struct prof_tctx *t, struct prof_cnt *cur, struct p
         atomic_thread_fence(memory_order_acquire);
         if (!(q & 1) && atomic_load_explicit(&t->seq, memory_order_relaxed) == q)
             break;
-        __builtin_ia32_pause();
+        /* The writer was preempted in its few stores: let it run. */
+        if (spins >= 64)
+            sched_yield();
+        else
+            __builtin_ia32_pause();
     }
     if (e != prof.reset_epoch) {
         memset(cur, 0, sizeof(*cur));
@@ -770,6 +775,16 @@ void site_postfork_child(void)
         if (w & BUCKET_LOCK)
             atomic_store_explicit(&sample_buckets[i], w & ~BUCKET_LOCK, memory_order_relaxed);
     }
+    /* A share whose thread was writing its counts at the fork (an odd seq:
+     * share_own_update takes no lock the prefork could hold) would keep
+     * every reader of it waiting: closed here, with what it holds; that
+     * thread and its counts do not go on in the child. */
+    for (struct prof_site *s = all_sites; s; s = s->all_next)
+        for (struct prof_tctx *t = s->tctxs; t; t = t->next) {
+            uint64_t q = atomic_load_explicit(&t->seq, memory_order_relaxed);
+            if (q & 1)
+                atomic_store_explicit(&t->seq, q + 1, memory_order_relaxed);
+        }
     stripes_init();
 }
 

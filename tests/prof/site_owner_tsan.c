@@ -12,7 +12,8 @@
  * count may be negative; a read that mixed two states of a share would
  * break that. When the writers are done and all is freed, the table reads
  * empty; then a known heap (100 samples of one thread, 30 of them freed by
- * another) reads exactly 70 objects, split as the allocating thread's.
+ * another, 20 by itself) reads exactly 50 objects, all the allocating
+ * thread's; and a share caught mid-write by a fork reads in the child.
  */
 #define SITE_TSAN_PEAK false
 #include "site_tsan.h"
@@ -113,6 +114,23 @@ int main(void)
         FAIL("quiescent: live %lu objects %lu bytes, %lu of them td0's (want 50, 5000, 50)",
              (unsigned long)live_sum.count, (unsigned long)live_sum.bytes,
              (unsigned long)owner_count);
+    /* A fork that caught td0 writing one of its shares (seq odd: its
+     * thread is not in the child): the child's readers must not wait for
+     * it (site_postfork_child closes the write). */
+    struct prof_tctx *t = NULL;
+    for (unsigned i = 0; i < PROF_TCTX_CACHE && !t; i++)
+        t = td0.tctx_cache[i];
+    if (!t) {
+        FAIL("td0 caches no share");
+    } else {
+        atomic_fetch_add(&t->seq, 1);
+        site_postfork_child();
+        struct sum after = {0, 0};
+        site_foreach_src(SITE_LIVE, live_site, &after); /* hangs without the fix */
+        if (after.count != live_sum.count)
+            FAIL("after the fork: %lu objects, want %lu", (unsigned long)after.count,
+                 (unsigned long)live_sum.count);
+    }
     printf("%u live reads during churn; quiescent %lu objects\n", reads,
            (unsigned long)live_sum.count);
     return atomic_load(&failures) ? 1 : 0;
