@@ -552,10 +552,11 @@ struct arena *arena_try_others(struct arena *skip, bool (*take)(struct arena *))
  * above mimalloc, whose freed segments any thread takes). Such an arena
  * then serves the request: its block or page is that arena's (freed back
  * to it, as any span to its chunk's arena), its pages resident already.
- * Only between automatic arenas (an explicit arena, MALLOCX_ARENA or
- * arena.<i>, serves its own), only with trylock (a's lock stays held while
- * asking). Returns the arena to carve from, locked; a is unlocked when it
- * is not that arena. */
+ * Only between automatic arenas, and only for an arena the caller did not
+ * name (MALLOCX_ARENA, thread.arena, an arenas.create arena, a cache-less
+ * request through an arena's shared heap: those serve their own); only
+ * with trylock (a's lock stays held while asking). Returns the arena to
+ * carve from, locked; a is unlocked when it is not that arena. */
 static struct arena *arena_dirty_donor(struct arena *a, size_t want)
 {
     if (a->index >= arena_count || want > CHUNK_PAGES)
@@ -619,7 +620,8 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         /* A miss: the other classes' cached pages become free runs first,
          * the exact fits a new slab takes, as they were before the cache. */
         arena_slab_cache_flush(a, 0, true);
-        a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
+        if (!owner->shared && !owner->arena_explicit)
+            a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
         s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
         if (s) {
             page_init(s, cls);
@@ -850,13 +852,14 @@ static inline bool large_tick_due(struct arena *a)
     return (++a->large_calls & (LARGE_TICK_CALLS - 1)) == 0 || a->decay_dirty.ms == 0;
 }
 
-void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero)
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero, bool borrow)
 {
     size_t npages = usize >> LG_PAGE;
     if (!(a = arena_lock_for_alloc(a)))
         return NULL;
     struct arena *user = a;
-    a = arena_dirty_donor(a, npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0));
+    if (borrow)
+        a = arena_dirty_donor(a, npages + (align > PAGE ? (align >> LG_PAGE) - 1 : 0));
     struct span *s = span_alloc(a, npages, align, false);
     if (s) {
         s->kind = SPAN_LARGE;

@@ -136,7 +136,9 @@ void arena_thread_attach(struct arena *a);
 void arena_thread_detach(struct arena *a);
 
 /* A slab page of class cls owned by heap `owner`. *adopted says whether it was
- * an abandoned page (the caller must collect its remote frees). */
+ * an abandoned page (the caller must collect its remote frees). A thread
+ * heap on an arena it did not pin (thread.arena) may get a page another
+ * automatic arena lends (arena.c, arena_dirty_donor). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
 void arena_page_free(struct span *pg);
 /* Give back the slab cache's pages (arena.c) cached since before now less
@@ -150,7 +152,11 @@ void arena_page_abandon(struct span *pg);
 /* The last block of an abandoned slab was freed (page_free_remote). */
 void arena_abandoned_drained(struct span *pg);
 
-void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero);
+/* A large block of usize bytes at alignment align from arena a, or, with
+ * borrow (the caller did not name a: no MALLOCX_ARENA, no thread.arena),
+ * from a dirty run another automatic arena lends when a has no free run
+ * (arena_dirty_donor). NULL when out of memory. */
+void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero, bool borrow);
 void arena_large_free(struct span *s);
 /* arena_large_free of the n blocks v[0..n) (NULLs skipped; the array is
  * overwritten), taking each arena's lock once for all its blocks. */

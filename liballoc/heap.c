@@ -280,7 +280,7 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
     if (cur != pg && !(cur == &span_empty && h->queue[pg->cls].first == pg) && !pg->kept &&
         (h->took >> pg->cls & 1) &&
         !h->dying && !h->shared && !pg->list_cut && h->kept_n < HEAP_KEPT_MAX &&
-        h->kept_bytes + bytes <= HEAP_KEPT_BYTES && h->arena->decay_dirty.ms != 0) {
+        h->kept_bytes + bytes <= HEAP_KEPT_BYTES && pg->arena->decay_dirty.ms != 0) {
         size_t total = atomic_fetch_add_explicit(&kept_total, bytes, memory_order_relaxed);
         if (total + bytes <= HEAP_KEPT_TOTAL) {
             h->kept[h->kept_n++] = pg;
@@ -1204,7 +1204,7 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
             (p = tcache_large_alloc(h, usize, zero)) != NULL)
             ; /* the thread's cache of large blocks (tcache.h) */
         else if (usize < HUGE_MIN && align <= 16 * PAGE)
-            p = arena_large_alloc(a, usize, align, zero);
+            p = arena_large_alloc(a, usize, align, zero, !arena && h && !h->arena_explicit);
         else
             p = huge_alloc(a, size, usize, align, zero);
     }
@@ -1288,7 +1288,7 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
         return large_hit_slow(size, h, p, usize, defer_leave_due());
     }
     heap_follow_node(h);
-    p = arena_large_alloc(h->arena, usize, 0, false);
+    p = arena_large_alloc(h->arena, usize, 0, false, !h->arena_explicit);
     defer_leave();
     if (unlikely(!p)) {
         errno = ENOMEM;

@@ -203,7 +203,8 @@ struct heap {
     _Alignas(64) pthread_mutex_t full_lock; /* guards `full` and its pages' lists (owner, takers) */
     struct heap *live_next, *live_prev; /* live thread heaps (heap_sweep), under heaps_lock */
     struct arena *arena;                /* where fresh pages and large blocks come from */
-    bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves) */
+    bool arena_explicit;                /* thread.arena pinned the arena (no NUMA moves, no pages
+                                         * lent by other arenas: arena.c, arena_dirty_donor) */
     struct heap *next_free;             /* recycled heaps */
     struct heap *all_next, *all_prev;   /* every live heap (stats) */
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */

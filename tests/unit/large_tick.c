@@ -37,7 +37,7 @@ static unsigned readings(struct arena *a)
 {
     unsigned before = nreads;
     for (int i = 0; i < N; i++) {
-        void *p = arena_large_alloc(a, 65536, 0, false);
+        void *p = arena_large_alloc(a, 65536, 0, false, false);
         CHECK_NONNULL(p);
         struct span *s = rtree_value_span(rtree_get((uintptr_t)p), (uintptr_t)p);
         CHECK(s != NULL && s->kind == SPAN_LARGE);
