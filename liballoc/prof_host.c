@@ -46,23 +46,26 @@ static struct span *span_of(uintptr_t p)
     return rtree_value_span(rtree_get(p), p);
 }
 
-/* Count p on its span and remember it in a free slot (or flag overflow), so
- * span_maybe_sampled sends p's free to the profiler. A slab page owned by
- * the caller's heap also gets SPAN_TAG_SAMPLED, which keeps the owner's
+/* Count p on its span and remember it in a free slot (or count it in the
+ * overflow), so span_maybe_sampled sends p's free to the profiler: one
+ * compare-and-swap of nsampled counts p and claims the slot (the slot's
+ * bit), then p goes in the slot, before p is handed out. A slab page owned
+ * by the caller's heap also gets SPAN_TAG_SAMPLED, which keeps the owner's
  * free fast path off it. */
 void prof_host_mark_sampled(struct heap *h, void *p)
 {
     struct span *s = span_of((uintptr_t)p);
-    atomic_fetch_add_explicit(&s->nsampled, 1, memory_order_acq_rel);
-    bool slotted = false;
-    /* A plain load first: a failed compare-and-swap costs as much as a
-     * successful one, and a span holding many samples has its slots full. */
-    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
-        uintptr_t empty = 0;
-        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == 0 &&
-                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &empty, (uintptr_t)p);
-    }
-    if (!slotted)
+    const uint32_t all = SPAN_SAMPLED_ONE - 1;
+    uint32_t w = atomic_load_explicit(&s->nsampled, memory_order_relaxed), bit;
+    do {
+        uint32_t free_slots = ~w & all;
+        bit = free_slots ? free_slots & -free_slots : 0;
+    } while (!atomic_compare_exchange_weak_explicit(&s->nsampled, &w, w + SPAN_SAMPLED_ONE + bit,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    if (bit)
+        atomic_store_explicit(&s->sampled_ptr[__builtin_ctz(bit)], (uintptr_t)p,
+                              memory_order_release);
+    else
         atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     if (s->kind == SPAN_SLAB) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
@@ -83,15 +86,19 @@ void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
  * samples on a small-object churn). */
 void prof_host_unmark_sampled(struct span *s, void *p)
 {
-    bool slotted = false;
-    for (int i = 0; i < SPAN_SAMPLED_SLOTS && !slotted; i++) {
-        uintptr_t mine = (uintptr_t)p;
-        slotted = atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == mine &&
-                  atomic_compare_exchange_strong(&s->sampled_ptr[i], &mine, 0);
+    /* p's slot is p's freer's alone to empty: a plain store, then one
+     * atomic operation uncounts p and frees the slot's bit for the next
+     * sample. */
+    for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
+        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == (uintptr_t)p) {
+            atomic_store_explicit(&s->sampled_ptr[i], 0, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&s->nsampled, SPAN_SAMPLED_ONE + (1u << i),
+                                      memory_order_acq_rel);
+            return;
+        }
     }
-    if (!slotted)
-        atomic_fetch_sub_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
-    atomic_fetch_sub_explicit(&s->nsampled, 1, memory_order_acq_rel);
+    atomic_fetch_sub_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
+    atomic_fetch_sub_explicit(&s->nsampled, SPAN_SAMPLED_ONE, memory_order_acq_rel);
 }
 
 size_t prof_host_active_bytes(void) { return arena_active_total(); }

@@ -53,6 +53,9 @@ enum delayed_state {
 /* Sampled blocks a span remembers by address, so frees of its other blocks
  * need no profiler lookup. */
 #define SPAN_SAMPLED_SLOTS 4
+/* One sampled block in span.nsampled, whose low SPAN_SAMPLED_SLOTS bits
+ * say which slots are taken. */
+#define SPAN_SAMPLED_ONE ((uint32_t)1 << SPAN_SAMPLED_SLOTS)
 
 /* Free-span states for decay: dirty pages hold data, clean ones were purged. */
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
@@ -80,7 +83,9 @@ struct span {
     /* Slab bookkeeping of the slow paths. */
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
     uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
-    _Atomic uint32_t nsampled;       /* sampled blocks currently live on this span */
+    _Atomic uint32_t nsampled;       /* sampled blocks live on this span times SPAN_SAMPLED_ONE, plus
+                                      * bit i while sampled_ptr[i] is taken: 0 when none (one
+                                      * atomic operation claims a slot and counts the block) */
     uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
     uint32_t reserved;               /* blocks that fit in the slab */
     uint8_t kind;                    /* enum span_kind */
@@ -181,6 +186,12 @@ ALWAYS_INLINE bool span_maybe_sampled(struct span *s, uintptr_t p)
         if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == p)
             return true;
     return false;
+}
+
+/* Sampled blocks live on s. */
+static inline uint32_t span_nsampled(struct span *s)
+{
+    return atomic_load_explicit(&s->nsampled, memory_order_relaxed) / SPAN_SAMPLED_ONE;
 }
 
 /* Forget all sampled-block slots (a span being reused). */

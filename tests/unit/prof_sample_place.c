@@ -85,7 +85,8 @@ int main(void)
     for (int i = 0; i < N; i++)
         on_sh += span_of_block(p[i]) == sh;
     CHECK_U(on_sh, >, SPAN_SAMPLED_SLOTS);
-    CHECK_U(atomic_load(&sh->nsampled), ==, on_sh);
+    CHECK_U(span_nsampled(sh), ==, on_sh);
+    CHECK_U(atomic_load(&sh->nsampled) % SPAN_SAMPLED_ONE, ==, SPAN_SAMPLED_ONE - 1);
     CHECK_U(atomic_load(&sh->sampled_overflow), ==, on_sh - SPAN_SAMPLED_SLOTS);
     for (int i = 0; i < N; i++)
         free(p[i]);
