@@ -274,6 +274,10 @@ static int h_thread_arena(const struct ctl_args *a)
             arena_thread_detach(h->arena);
             arena_thread_attach(na);
             h->arena = na;
+        } else if (!h->arena_explicit) {
+            /* Pinned where it was: pages and cached blocks other arenas
+             * lent it while unpinned (arena.c, arena_dirty_donor) go back. */
+            heap_flush(h);
         }
         h->arena_explicit = true;
     }

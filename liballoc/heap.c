@@ -1429,7 +1429,8 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
         if (likely(free_remote_fast(h, s, p, tag)))
             return;
-    } else if (s->kind == SPAN_LARGE && s->cache_arena == h->arena) {
+    } else if (s->kind == SPAN_LARGE && s->cache_arena == h->arena &&
+               (!h->arena_explicit || s->arena == h->arena)) {
         /* Only the thread's own arena's blocks are cached (tcache.h); a
          * remote large free goes the general way at once. */
         free_span_large(p, h, s);

@@ -124,11 +124,13 @@ static inline bool lcache_ok(struct heap *h, struct span *s)
      * tcache_max within LARGE_MAX); the budget bounds one block too. */
     DASSERT(sizeclass_usize(usize) == usize && (s->npages << LG_PAGE) == usize);
     /* Only the thread's own arena's blocks (or blocks another arena lent
-     * to it: arena.c, arena_dirty_donor): a consumer's cache would keep a
-     * budget of blocks its producers then miss (a large-block producer/
-     * consumer ran 5-15% slower caching them, +1 MiB per consumer). */
+     * to it, unless the thread pinned its arena: arena.c,
+     * arena_dirty_donor): a consumer's cache would keep a budget of blocks
+     * its producers then miss (a large-block producer/consumer ran 5-15%
+     * slower caching them, +1 MiB per consumer). */
     return usize <= tcache_large_max && usize <= opt.tcache_large_budget && h->tcache &&
-           !h->dying && h != &heap_empty && s->cache_arena == h->arena;
+           !h->dying && h != &heap_empty && s->cache_arena == h->arena &&
+           (!h->arena_explicit || s->arena == h->arena);
 }
 
 bool tcache_large_free(struct heap *h, struct span *s)

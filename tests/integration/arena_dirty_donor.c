@@ -12,7 +12,9 @@
  *    allocates 14 MiB: the blocks are arena 0's (arenas.lookup), its dirty
  *    pages go (pdirty < 3 MiB) and arena 1 maps nothing; freed, they go
  *    back to arena 0; a lent block it frees stays in its cache of large
- *    blocks, as its own arena's would;
+ *    blocks, as its own arena's would, until it pins its arena
+ *    (thread.arena 1): then its cache gives the block back and arena 1
+ *    serves it;
  *  - an arena the program names serves its own blocks all the same:
  *    MALLOCX_ARENA(1), and a thread pinned to arena 1 by thread.arena.
  * Large blocks and slab pages both go through the same step; the large
@@ -95,6 +97,16 @@ static void *borrower(void *arg)
     CHECK_U(lookup(c), ==, 0);
     free(c);
     CHECK_U(tl_stat_size("thread.tcache.large_bytes"), ==, cached0 + 65536);
+
+    /* Pinned to the arena it is on (thread.arena): what arena 0 lent it
+     * goes back, and its blocks are arena 1's from now on. */
+    unsigned one = 1;
+    CHECK_I(mallctl("thread.arena", NULL, NULL, &one, sizeof(one)), ==, 0);
+    CHECK_U(tl_stat_size("thread.tcache.large_bytes"), ==, 0);
+    c = malloc(65536);
+    CHECK_NONNULL(c);
+    CHECK_U(lookup(c), ==, 1);
+    free(c);
     CHECK_I(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0), ==, 0);
     return NULL;
 }
