@@ -1,14 +1,19 @@
 /*
  * site: the table of allocation sites (distinct stacks, deduplicated by
  * hash) with per-thread shares, and the table of live sampled blocks keyed
- * by address. Both are fixed bucket arrays in base memory with striped
- * mutexes; records come from base memory and are recycled, so memory is
- * bounded by the number of distinct stacks plus live samples.
- * With prof_peak, each sample also moves the sampled in-use total (peak.c)
- * under its site's stripe lock, and shares carry peak slots that
- * site_peak_snapshot fills (and stamps the site with) and the *_src walks
- * read. A sample counts in its thread's share only; a site's totals are
- * the sums of its shares, made by site_foreach_src.
+ * by address. Both are fixed bucket arrays in base memory (sites under
+ * striped mutexes, samples under a lock bit per bucket); records come from
+ * base memory and are recycled, so memory is bounded by the number of
+ * distinct stacks plus live samples.
+ * A sample counts in its thread's share only; a site's totals are the sums
+ * of its shares, made by site_foreach_src. A thread finds its share in its
+ * own cache and writes its counts without the stripe lock, inside the
+ * share's seqlock (share_own_update); other threads' frees of its samples
+ * count in the share's remote counts under the lock (prof.h, struct
+ * prof_tctx). With prof_peak, each sample also moves the sampled in-use
+ * total (peak.c) under its site's stripe lock, every update takes that
+ * lock, and shares carry peak slots that site_peak_snapshot fills (and
+ * stamps the site with) and the *_src walks read.
  */
 #include "prof.h"
 #include "prof_hooks.h"
@@ -27,9 +32,10 @@
 #define STRIPES 256
 
 static struct prof_site **site_buckets;
-/* The stripe locks (site_locks[hash % STRIPES]) guard the shares' counts
- * (a site's totals are their sums), each site's list of shares and peak
- * stamp, and the creation of sites and shares. Their critical
+/* The stripe locks (site_locks[hash % STRIPES]) guard the shares' remote
+ * counts (and, with prof_peak, all their counts), each site's list of
+ * shares and peak stamp, the creation and reuse of sites and shares, and
+ * the readers of the counts. Their critical
  * sections are a few additions, so they are adaptive mutexes, as the
  * arena locks are (a waiter spins before sleeping): with plain ones, two
  * threads that sample one site every ~32 allocations and free each
