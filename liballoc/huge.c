@@ -692,8 +692,20 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
     size_t zero_end = usize; /* s reads zero from here on */
     if (tail_at && os_purge_forced((void *)(s->start + tail_at), span_bytes(s) - tail_at) == 0)
         zero_end = tail_at;
-    if (to_fault || cs.n || zero)
-        thp_mark(s, 0, size, !zero);
+    if (to_fault || cs.n || zero) {
+        /* A malloc'd block with a whole unit to mark: huge pages unless
+         * measured faults of them were slow (os_thp_plan), and this block
+         * may be the one that measures. */
+        enum os_thp_plan plan = zero || size < CHUNK ? OS_THP_PLAN_HUGE : os_thp_plan(true);
+        if (plan == OS_THP_PLAN_PROBE) {
+            os_thp_mark((void *)s->start, CHUNK, true);
+            if (os_thp_probe((void *)s->start))
+                thp_mark(s, 0, size, false); /* slow: no unit marked, the first included */
+            else
+                thp_mark(s, CHUNK, size, true);
+        } else
+            thp_mark(s, 0, size, !zero && plan != OS_THP_PLAN_SMALL);
+    }
     if (zero && !s->zeroed)
         memset((void *)s->start, 0, usize < zero_end ? usize : zero_end);
     return (void *)s->start;
@@ -993,7 +1005,7 @@ bool huge_resize_in_place(struct span *s, size_t size, size_t new_usize, bool ze
     /* Grown past what was asked for before: from the unit that size used
      * partly, the units asked for now are marked as a new block's. */
     if (ok && size > old_req)
-        thp_mark(s, old_req, size, !zero);
+        thp_mark(s, old_req, size, !zero && (size < CHUNK || os_thp_plan(false) != OS_THP_PLAN_SMALL));
     if (ok && zero && new_usize > old_usize) {
         /* The old run's slack may hold old data; pages taken from a clean run
          * already read zero, so zeroing stops where they begin. */

@@ -131,6 +131,7 @@ static int malloc_init_hard(void)
     else if (strcmp(opt.thp, "never") == 0)
         os_thp_mode = OS_THP_NEVER;
     os_thp_huge = opt.thp_huge;
+    os_thp_huge_probe = opt.thp_huge_probe;
     sizeclass_init();
     junk_boot();
     misuse_boot();

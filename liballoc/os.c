@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MADV_FREE
@@ -390,6 +391,121 @@ void os_thp_mark(void *addr, size_t size, bool huge)
     int saved_errno = errno; /* a split refused at vm.max_map_count (EAGAIN) is no error of the caller's */
     (void)os_ops.hugepage(addr, size, huge);
     errno = saved_errno;
+}
+
+/* The probe's plan (os.h): blocks planned so far, and the block number
+ * where marking resumes after a back-off; the current back-off length (0
+ * after a fast probe). */
+bool os_thp_huge_probe;
+static _Atomic uint64_t thp_blocks, thp_resume_at;
+static _Atomic uint32_t thp_backoff;
+static _Atomic uint64_t thp_probes, thp_slow;
+
+/* True if a virtio balloon device of this guest reports free pages to the
+ * host (feature bit VIRTIO_BALLOON_F_REPORTING, 5, in sysfs's features
+ * string of '0'/'1' characters). Its devices are looked for as virtio0 ..
+ * virtio15 (sysfs names them so; no opendir, which allocates). */
+static bool free_page_reporting(void)
+{
+    char path[] = "/sys/bus/virtio/drivers/virtio_balloon/virtioNN/features";
+    char *num = strstr(path, "NN");
+    for (int i = 0; i < 16; i++) {
+        char *w = num;
+        if (i >= 10)
+            *w++ = (char)('0' + i / 10);
+        *w++ = (char)('0' + i % 10);
+        memmove(w, "/features", sizeof("/features"));
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char buf[8] = {0};
+        ssize_t n = read(fd, buf, sizeof(buf));
+        close(fd);
+        if (n > 5 && buf[5] == '1')
+            return true;
+    }
+    return false;
+}
+
+bool os_free_page_reporting(void)
+{
+    static _Atomic int v; /* 0: not read yet, 1: no, 2: yes */
+    int r = atomic_load_explicit(&v, memory_order_relaxed);
+    if (r == 0) {
+        int saved_errno = errno;
+        r = free_page_reporting() ? 2 : 1;
+        errno = saved_errno;
+        atomic_store_explicit(&v, r, memory_order_relaxed);
+    }
+    return r == 2;
+}
+
+enum os_thp_plan os_thp_plan(bool can_probe)
+{
+    if (!os_thp_huge_probe || !os_thp_marks_units())
+        return OS_THP_PLAN_HUGE;
+    static _Atomic bool looked;
+    if (!atomic_load_explicit(&looked, memory_order_relaxed)) {
+        bool expect = false;
+        if (atomic_compare_exchange_strong_explicit(&looked, &expect, true, memory_order_relaxed,
+                                                    memory_order_relaxed) &&
+            os_free_page_reporting()) {
+            /* Start as after a run of slow probes (os.h). */
+            atomic_store_explicit(&thp_backoff, OS_THP_BACKOFF_MAX, memory_order_relaxed);
+            atomic_store_explicit(&thp_resume_at,
+                                  atomic_load_explicit(&thp_blocks, memory_order_relaxed) +
+                                      OS_THP_BACKOFF_MAX,
+                                  memory_order_relaxed);
+        }
+    }
+    uint64_t n = atomic_fetch_add_explicit(&thp_blocks, 1, memory_order_relaxed);
+    if (n < atomic_load_explicit(&thp_resume_at, memory_order_relaxed))
+        return OS_THP_PLAN_SMALL;
+    return can_probe ? OS_THP_PLAN_PROBE : OS_THP_PLAN_HUGE;
+}
+
+bool os_thp_probe_result(uint64_t ns)
+{
+    atomic_fetch_add_explicit(&thp_probes, 1, memory_order_relaxed);
+    if (ns <= OS_THP_SLOW_NS) {
+        atomic_store_explicit(&thp_backoff, 0, memory_order_relaxed);
+        return false;
+    }
+    atomic_fetch_add_explicit(&thp_slow, 1, memory_order_relaxed);
+    uint32_t b = atomic_load_explicit(&thp_backoff, memory_order_relaxed);
+    b = b == 0 ? OS_THP_BACKOFF_MIN : b >= OS_THP_BACKOFF_MAX / 2 ? OS_THP_BACKOFF_MAX : 2 * b;
+    atomic_store_explicit(&thp_backoff, b, memory_order_relaxed);
+    atomic_store_explicit(&thp_resume_at, atomic_load_explicit(&thp_blocks, memory_order_relaxed) + b,
+                          memory_order_relaxed);
+    return true;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool os_thp_probe(void *unit)
+{
+    int saved_errno = errno;
+    unsigned char vec = 1;
+    bool slow = false;
+    /* A resident first page (or an unknown one) gives no fault to time. */
+    if (mincore(unit, PAGE, &vec) == 0 && !(vec & 1)) {
+        uint64_t t0 = mono_ns();
+        *(volatile unsigned char *)unit = 0;
+        slow = os_thp_probe_result(mono_ns() - t0);
+    }
+    errno = saved_errno;
+    return slow;
+}
+
+void os_thp_probe_stats(uint64_t *probes, uint64_t *slow)
+{
+    *probes = atomic_load_explicit(&thp_probes, memory_order_relaxed);
+    *slow = atomic_load_explicit(&thp_slow, memory_order_relaxed);
 }
 
 unsigned os_ncpus(void)

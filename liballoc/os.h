@@ -111,6 +111,55 @@ extern bool os_thp_huge;
  * as it was; errno is kept.
  * Thread-safe, no allocation; no lock needed (system call). */
 void os_thp_mark(void *addr, size_t size, bool huge);
+/* The option thp_huge_probe, set at boot. */
+extern bool os_thp_huge_probe;
+/* What a huge block about to be marked (thp_mark with huge true) gets. */
+enum os_thp_plan {
+    OS_THP_PLAN_SMALL = 0, /* backing off: mark its units NOHUGEPAGE */
+    OS_THP_PLAN_HUGE = 1,  /* mark them */
+    OS_THP_PLAN_PROBE = 2, /* mark its first unit, time that unit's fault (os_thp_probe), then
+                            * mark the others HUGEPAGE if it was fast, NOHUGEPAGE if slow */
+};
+/* The plan for the next huge block to mark. With thp_huge_probe off, or when
+ * blocks mark nothing (os_thp_mark), always OS_THP_PLAN_HUGE. Else every
+ * block is probed (can_probe false, for a block grown in place whose first
+ * new unit may hold its data: marked without a probe), except after a probe
+ * measured a slow fault: then the next OS_THP_BACKOFF_MIN blocks (doubling
+ * on each slow probe in a row, up to OS_THP_BACKOFF_MAX) get small pages.
+ * Why a measure and not a fixed choice: on a Firecracker VM with free page
+ * reporting (this project's machines), a huge page fault takes 0.2-0.4 ms
+ * while the guest still has backed 2 MiB blocks and 6-7 ms once it has only
+ * blocks the host reclaimed, against 0.9 ms for 512 small faults; the same
+ * run sees both (bench/huge_churn: 0.13 s CPU or 0.6-1.0 s, small pages
+ * 0.2). A guest whose virtio balloon reports free pages to the host
+ * (VIRTIO_BALLOON_F_REPORTING, read from sysfs at the first call: free
+ * 2 MiB blocks go back to the host seconds after they are freed) starts
+ * backed off for OS_THP_BACKOFF_MAX blocks: there the pool of backed huge
+ * pages is whatever other processes freed in the last seconds, and a fast
+ * probe says nothing of the next fault (bench/large_blocks after a run of
+ * jemalloc: probes fast then slow, 0.18-0.23 s against 0.14 with small
+ * pages). Thread-safe (relaxed atomics: a race moves a back-off by a
+ * block), no allocation; the first call reads sysfs. */
+enum os_thp_plan os_thp_plan(bool can_probe);
+/* True if this machine is a guest whose virtio balloon reports free pages
+ * to the host (above). Read once; thread-safe, no allocation, errno kept. */
+bool os_free_page_reporting(void);
+#define OS_THP_BACKOFF_MIN 32
+#define OS_THP_BACKOFF_MAX 4096
+/* A fault of one 2 MiB huge page slower than this (ns: zeroing below
+ * 2 GB/s) counts as slow: about what 512 small faults take. */
+#define OS_THP_SLOW_NS 1000000u
+/* Time the first touch of unit (2 MiB aligned, just marked MADV_HUGEPAGE,
+ * the start of a malloc'd block not yet handed out, whose contents are
+ * undefined): if its first page is not resident (mincore), write one zero
+ * byte there and feed the time taken to os_thp_probe_result. True if it
+ * was slow; false if fast or not measured (a resident page). Errno kept. */
+bool os_thp_probe(void *unit);
+/* Apply one probe's measured fault time (ns) to the plan; true if slow
+ * (tests call it directly). */
+bool os_thp_probe_result(uint64_t ns);
+/* Probes taken and probes found slow since boot (stats). */
+void os_thp_probe_stats(uint64_t *probes, uint64_t *slow);
 /* Number of online CPUs (at least 1). */
 unsigned os_ncpus(void);
 /* Number of configured CPUs (at least 1): CPU ids sched_getcpu may return are below it. */

@@ -309,6 +309,9 @@ static void print_text(struct emitter *e, const struct print_opts *po)
     emit(e, "Background threads: %zu, num_runs: %" PRIu64 ", run_interval: %" PRIu64 " ns\n",
          s->bg_threads, s->bg_runs, s->bg_interval);
     emit(e, "zero_reallocs: %zu\n", s->zero_reallocs);
+    uint64_t thp_probes, thp_slow;
+    os_thp_probe_stats(&thp_probes, &thp_slow);
+    emit(e, "thp fault probes: %" PRIu64 ", slow: %" PRIu64 "\n", thp_probes, thp_slow);
     struct arena_stats as;
     struct bin_stats bins[NSMALL];
     unsigned n = arena_total(), used = 0, threads = 0;

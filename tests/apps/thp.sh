@@ -40,12 +40,19 @@ case "$mode" in
     *) echo "ok (kernel mode $mode: thp_huge marks nothing there)"; exit 0 ;;
 esac
 size=$((65 * 1048576 + 100000))
-dflt=$(run "" $size)
+# thp_huge_probe:false: the marks, not the probe's verdict on this
+# machine's fault times (a slow probe marks the units after the first
+# NOHUGEPAGE; tests/unit/thp_probe tests that policy).
+P=thp_huge_probe:false
+dflt=$(run $P $size)
 off=$(run thp_huge:false $size)
-zeroed=$(run "" $size calloc)
-reused=$(run "" $size reuse-calloc)
-grown=$(run "" $((5 * 1048576 + 1)) grow)
-remalloc=$(run "" $((6 * 1048576)) reuse-malloc)
+zeroed=$(run $P $size calloc)
+reused=$(run $P $size reuse-calloc)
+grown=$(run $P $((5 * 1048576 + 1)) grow)
+remalloc=$(run $P $((6 * 1048576)) reuse-malloc)
+# With the probe (the default): the first unit is marked and its fault
+# timed (stats: one probe); the units after it follow the verdict.
+probed=$(MALLOC_CONF=stats_print:true LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp" $size 2>&1)
 echo "default        -> $dflt"
 echo "thp_huge:false -> $off"
 echo "calloc         -> $zeroed"
@@ -77,4 +84,20 @@ done
 # malloc(6 MiB) on the purged run of a freed 5 MiB + 1 block: [4, 6) MiB is
 # a whole unit of the new block, marked again.
 [ "$(tail_flag_of "$remalloc")" = hg ] || { echo "FAIL: reuse-malloc: a whole unit kept the NOHUGEPAGE mark of the block before: $remalloc"; exit 1; }
+probes=$(echo "$probed" | sed -n 's/^thp fault probes: \([0-9]*\), slow: \([0-9]*\)$/\1 \2/p')
+echo "probe          -> $(echo "$probed" | grep "^aligned") (probes, slow: $probes)"
+# A guest whose virtio balloon reports free pages to the host
+# (VIRTIO_BALLOON_F_REPORTING, feature bit 5) starts backed off: no mark,
+# no probe. Elsewhere the first unit is marked and its fault timed.
+reporting=0
+for f in /sys/bus/virtio/drivers/virtio_balloon/virtio*/features; do
+    [ -r "$f" ] && [ "$(cut -c6 "$f")" = 1 ] && reporting=1
+done
+if [ $reporting = 1 ]; then
+    [ "${probes%% *}" = 0 ] && [ "$(field "$probed" AnonHugePages)" -eq 0 ] ||
+        { echo "FAIL: free page reporting: expected no probe and no huge page: $probed"; exit 1; }
+else
+    [ "$(head_flag "$probed")" = hg ] || { echo "FAIL: probe: the first unit is not marked MADV_HUGEPAGE: $probed"; exit 1; }
+    [ "${probes%% *}" = 1 ] || { echo "FAIL: probe: expected one timed fault, stats say '$probes'"; exit 1; }
+fi
 echo "ok"

@@ -1,0 +1,126 @@
+/*
+ * thp_probe: the plan that decides whether a huge block's units are marked
+ * for huge pages (os_thp_plan, os_thp_probe_result, os_thp_probe; os.h),
+ * with the kernel's THP mode at madvise (else the plan is always "mark":
+ * checked, then the rest is skipped).
+ *   - on a guest whose virtio balloon reports free pages to the host, the
+ *     first OS_THP_BACKOFF_MAX blocks get small pages;
+ *   - every block is probed while probes are fast; a grown block is marked
+ *     without a probe;
+ *   - a slow probe (over OS_THP_SLOW_NS) makes the next OS_THP_BACKOFF_MIN
+ *     blocks small, then the next is probed; slow probes in a row double
+ *     the back-off up to OS_THP_BACKOFF_MAX; a fast probe resets it;
+ *   - thp_huge_probe off: always "mark";
+ *   - os_thp_probe on a unit not yet faulted times its fault (one probe
+ *     more in the stats, the byte reads 0, the page is resident); on a
+ *     resident page it measures nothing and counts nothing.
+ */
+#include "check.h"
+
+#include "os.h"
+
+#include <sys/mman.h>
+
+#define UNIT ((size_t)2 << 20)
+
+static void expect_small(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        CHECK_MSG(os_thp_plan(i & 1) == OS_THP_PLAN_SMALL, "block %u of a back-off of %u", i, n);
+}
+
+int main(void)
+{
+    os_thp_huge = true;
+    os_thp_huge_probe = true;
+    os_thp_mode = OS_THP_DEFAULT;
+    enum os_thp_plan first = os_thp_plan(true);
+    if (os_free_page_reporting()) {
+        /* A guest that reports free pages: backed off from the start. */
+        printf("free page reporting: the first %u blocks get small pages\n", OS_THP_BACKOFF_MAX);
+        CHECK(first == OS_THP_PLAN_SMALL);
+        expect_small(OS_THP_BACKOFF_MAX - 1);
+        first = os_thp_plan(true);
+    }
+    if (first != OS_THP_PLAN_PROBE) {
+        /* Only in the kernel's madvise mode do blocks mark anything. */
+        CHECK(os_thp_plan(true) == OS_THP_PLAN_HUGE);
+        os_thp_huge_probe = false;
+        CHECK(os_thp_plan(true) == OS_THP_PLAN_HUGE);
+        printf("kernel THP mode is not madvise: the plan always marks\n");
+        return 77;
+    }
+    uint64_t p0, s0;
+    os_thp_probe_stats(&p0, &s0);
+
+    /* Fast probes: every block probed, grown blocks marked. */
+    CHECK(!os_thp_probe_result(200000));
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    CHECK(os_thp_plan(false) == OS_THP_PLAN_HUGE);
+    CHECK(!os_thp_probe_result(OS_THP_SLOW_NS)); /* the threshold itself is fast */
+
+    /* A slow probe: OS_THP_BACKOFF_MIN small blocks, then a probe. */
+    CHECK(os_thp_probe_result(OS_THP_SLOW_NS + 1));
+    expect_small(OS_THP_BACKOFF_MIN);
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    /* Slow again: twice as long. */
+    CHECK(os_thp_probe_result(6000000));
+    expect_small(2 * OS_THP_BACKOFF_MIN);
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    /* A fast probe resets the back-off: the next slow one is short again. */
+    CHECK(!os_thp_probe_result(300000));
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    CHECK(os_thp_probe_result(6000000));
+    expect_small(OS_THP_BACKOFF_MIN);
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    /* Slow in a row: capped at OS_THP_BACKOFF_MAX. */
+    unsigned b = 2 * OS_THP_BACKOFF_MIN;
+    for (int i = 0; i < 12; i++) {
+        CHECK(os_thp_probe_result(6000000));
+        expect_small(b);
+        CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+        b = b * 2 > OS_THP_BACKOFF_MAX ? OS_THP_BACKOFF_MAX : b * 2;
+    }
+    CHECK_U(b, ==, OS_THP_BACKOFF_MAX);
+    CHECK(os_thp_probe_result(6000000));
+    expect_small(OS_THP_BACKOFF_MAX);
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_PROBE);
+    CHECK(!os_thp_probe_result(100000));
+
+    uint64_t p1, s1;
+    os_thp_probe_stats(&p1, &s1);
+    CHECK_U(p1 - p0, ==, 20);
+    CHECK_U(s1 - s0, ==, 16);
+
+    /* The option off: always mark, whatever the last probe said. */
+    CHECK(os_thp_probe_result(6000000));
+    os_thp_huge_probe = false;
+    CHECK(os_thp_plan(true) == OS_THP_PLAN_HUGE);
+    os_thp_huge_probe = true;
+    expect_small(OS_THP_BACKOFF_MIN - 1);
+    CHECK(!os_thp_probe_result(100000));
+
+    /* os_thp_probe on a real unit: timed once, then nothing to time. */
+    unsigned char *m = mmap(NULL, 2 * UNIT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED);
+    unsigned char *u = (unsigned char *)(((uintptr_t)m + UNIT - 1) & ~(uintptr_t)(UNIT - 1));
+    CHECK(madvise(u, UNIT, MADV_HUGEPAGE) == 0);
+    unsigned char vec = 1;
+    CHECK(mincore(u, 4096, &vec) == 0 && !(vec & 1));
+    os_thp_probe_stats(&p0, &s0);
+    errno = 1234;
+    bool slow = os_thp_probe(u);
+    CHECK_I(errno, ==, 1234);
+    os_thp_probe_stats(&p1, &s1);
+    CHECK_U(p1 - p0, ==, 1);
+    CHECK_U(s1 - s0, ==, slow ? 1 : 0);
+    CHECK(u[0] == 0);
+    CHECK(mincore(u, 4096, &vec) == 0 && (vec & 1));
+    CHECK(!os_thp_probe(u));
+    os_thp_probe_stats(&p0, &s0);
+    CHECK_U(p0, ==, p1);
+    printf("first fault of a marked unit: %s\n", slow ? "slow" : "fast");
+    munmap(m, 2 * UNIT);
+    printf("ok\n");
+    return 0;
+}
