@@ -28,7 +28,7 @@
  *     still stale in the cache under g' (the unload's bumps happened before
  *     the loader let the new module be mapped, and the new module's code
  *     ran in this thread before the walk);
- *   - the tag keeps 13 bits: when the counter wraps (every 4096 dlcloses)
+ *   - the tag keeps 9 bits: when the counter wraps (every 512 dlcloses)
  *     the thread whose bump crosses the wrap clears the table, and a fill
  *     that finds the generation moved while it parsed takes its word back.
  * Not seen: modules the C library unloads itself without dlclose
@@ -61,8 +61,6 @@
 
 /* ---- the cache ---- */
 
-#define OFF_UNITS 2048 /* cfa_off / 8 < this */
-#define RBP_SLOTS 16   /* -rbp_off / 8 < this */
 
 _Atomic uint64_t *cfi_cache;
 _Atomic uint64_t cfi_gen;
@@ -80,8 +78,8 @@ static uint64_t pack(uintptr_t ra, struct cfi_rule r, uint64_t gen)
 {
     uint64_t off = 0, slot = 0;
     if (r.kind == CFI_SP || r.kind == CFI_BP) {
-        if (r.cfa_off < 0 || (r.cfa_off & 7) || r.cfa_off / 8 >= OFF_UNITS || r.rbp_off > 0 ||
-            (r.rbp_off & 7) || -r.rbp_off / 8 >= RBP_SLOTS)
+        if (r.cfa_off < 0 || (r.cfa_off & 7) || r.cfa_off / 8 >= (int32_t)CFI_OFF_UNITS || r.rbp_off > 0 ||
+            (r.rbp_off & 7) || -r.rbp_off / 8 >= CFI_RBP_SLOTS)
             r.kind = CFI_UNSUPPORTED;
         else {
             off = (uint64_t)r.cfa_off / 8;
@@ -89,7 +87,7 @@ static uint64_t pack(uintptr_t ra, struct cfi_rule r, uint64_t gen)
         }
     }
     return (((uint64_t)ra >> CFI_CACHE_LG) & CFI_HI_MASK) | (uint64_t)r.kind << CFI_HI_BITS |
-           off << (CFI_HI_BITS + 2) | slot << (CFI_HI_BITS + 13) |
+           off << (CFI_HI_BITS + 2) | slot << (CFI_HI_BITS + 2 + CFI_OFF_BITS) |
            (gen & CFI_GEN_MASK) << CFI_GEN_SHIFT;
 }
 
@@ -117,7 +115,7 @@ uint64_t cfi_fill(uintptr_t ra, uint64_t gen)
 }
 
 /* One bump of the load generation; the bump that wraps the 13-bit tag
- * clears the table, so a word of 4096 dlcloses ago cannot match again. */
+ * clears the table, so a word of 512 dlcloses ago cannot match again. */
 static void gen_bump(void)
 {
     uint64_t old = atomic_fetch_add_explicit(&cfi_gen, 1, memory_order_seq_cst);

@@ -51,18 +51,24 @@ struct cfi_rule cfi_parse(uintptr_t ra);
  * entry another thread is writing:
  *   bits  0..33  the return address >> CFI_CACHE_LG (its low bits follow
  *                from the slot index, see cfi_slot);
- *   bits 34..35  the kind; 36..46 cfa_off / 8; 47..50 -rbp_off / 8;
- *   bits 51..63  the load generation the rule was read in (cfi_gen's low
- *                13 bits).
- * A rule that does not fit (a frame over 16 KiB, rbp saved more than 120
- * bytes below the CFA) is given as CFI_UNSUPPORTED. Addresses of 47 bits
+ *   bits 34..35  the kind; 36..50 cfa_off / 8; 51..54 -rbp_off / 8;
+ *   bits 55..63  the load generation the rule was read in (cfi_gen's low
+ *                9 bits).
+ * A rule that does not fit (a frame over 256 KiB, rbp saved more than 120
+ * bytes below the CFA) is given as CFI_UNSUPPORTED. (Until 16 KiB frames
+ * fit, with 13 generation bits: a benchmark's 16.5 KiB frame of arrays
+ * sent every sample of its thread to libunwind.) Addresses of 47 bits
  * or more (the vsyscall page) and under 8 KiB are never cached. */
 #define CFI_PC_BITS 47
 #define CFI_CACHE_LG 13
 #define CFI_HI_BITS (CFI_PC_BITS - CFI_CACHE_LG)
 #define CFI_HI_MASK (((uint64_t)1 << CFI_HI_BITS) - 1)
-#define CFI_GEN_SHIFT 51
+#define CFI_GEN_SHIFT 55
 #define CFI_GEN_MASK (((uint64_t)1 << (64 - CFI_GEN_SHIFT)) - 1)
+#define CFI_OFF_BITS 15                         /* cfa_off / 8 < CFI_OFF_UNITS */
+#define CFI_OFF_UNITS ((uint64_t)1 << CFI_OFF_BITS)
+#define CFI_RBP_SLOTS 16                        /* -rbp_off / 8 < this */
+_Static_assert(CFI_HI_BITS + 2 + CFI_OFF_BITS + 4 == CFI_GEN_SHIFT, "cache word layout");
 extern _Atomic uint64_t *cfi_cache;
 
 /* The load generation: bumped by the exported dlclose (cfi.c) before and
@@ -96,11 +102,11 @@ static inline enum cfi_kind cfi_word_kind(uint64_t w)
 }
 static inline uintptr_t cfi_word_cfa_off(uint64_t w)
 {
-    return (uintptr_t)((w >> (CFI_HI_BITS + 2)) & 2047) * 8;
+    return (uintptr_t)((w >> (CFI_HI_BITS + 2)) & (CFI_OFF_UNITS - 1)) * 8;
 }
 static inline uintptr_t cfi_word_rbp_back(uint64_t w) /* -rbp_off */
 {
-    return (uintptr_t)((w >> (CFI_HI_BITS + 13)) & 15) * 8;
+    return (uintptr_t)((w >> (CFI_HI_BITS + 2 + CFI_OFF_BITS)) & (CFI_RBP_SLOTS - 1)) * 8;
 }
 
 /* The slot of ra: its low CFI_CACHE_LG bits folded with the next two
