@@ -81,14 +81,13 @@ struct prof_site {
  * lock (site.c's maybe_sampled) and written only atomically; site_record
  * zeroes the fields after them. Records are 16-aligned (site.c keeps a
  * lock bit in the low bits of its bucket words). */
-struct prof_sample {
+struct __attribute__((aligned(16))) prof_sample {
     uintptr_t ptr;               /* block address (hash key) */
     struct prof_sample *next;    /* hash chain or free list */
     struct prof_tctx *tctx;      /* where it is counted */
     size_t size, usize;          /* requested and usable size */
     double weight;               /* 1/(1-e^(-usize/R)) at sampling time */
     uint64_t reset_epoch;        /* prof.reset generation it belongs to */
-    uint64_t alloc_ns;           /* allocation time */
     struct recent_ring *recent_ring; /* ring holding its recent entry, if any */
     uint64_t recent_idx;         /* position of that entry */
 };
@@ -149,7 +148,8 @@ enum site_src {
 /* site.c */
 void site_boot(void);
 /* Record a sample of p (locks inside). td is the calling thread's: its
- * record cache is used without a lock. */
+ * record cache is used without a lock. now: the time (ns) for the recent
+ * ring, read only when it is on. */
 void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                  const uintptr_t *pcs, unsigned depth, double weight, uint64_t now);
 /* The immortal site for a stack without counting anything (free stacks). */

@@ -57,6 +57,8 @@ static _Atomic uint64_t *sample_buckets;
 #define BUCKET_LOCK 1ull
 #define BUCKET_PTR ((((uint64_t)1 << 47) - 1) & ~(uint64_t)15)
 #define BUCKET_VER_SHIFT 47
+_Static_assert(sizeof(struct prof_sample) % 16 == 0 && _Alignof(struct prof_sample) >= 16,
+               "records in a batch are 16-aligned: a bucket word's low bits are not the address");
 /* Free records beyond the threads' own caches, in chains of up to
  * REC_BATCH linked by next; the chains are linked through tctx. */
 #define REC_BATCH 64
@@ -524,7 +526,6 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         r->usize = usize;
         r->weight = weight;
         r->reset_epoch = epoch;
-        r->alloc_ns = now;
         if (recent_enabled())
             recent_note_alloc(r, t->site, td, now);
         _Atomic uint64_t *b = &sample_buckets[hash_ptr(p) & (SAMPLE_BUCKETS - 1)];
