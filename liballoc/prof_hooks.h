@@ -155,16 +155,26 @@ uint64_t prof_host_thread_uid(struct heap *h);
 void prof_host_sample_wait(struct heap *h, uint64_t wait);
 
 /* Mark block p (just allocated by h's thread, the caller) as sampled, so a
- * free of p from any thread reaches prof_free_check. */
-void prof_host_mark_sampled(struct heap *h, void *p);
+ * free of p from any thread reaches prof_free_check, and keep rec (the
+ * profiler's record of p, or NULL) with it. True if p got one of its
+ * span's slots, where prof_host_unmark_sampled finds rec again; false if
+ * it is only counted (more sampled blocks on the span than slots): the
+ * profiler then keeps rec where it can find it by p. */
+bool prof_host_mark_sampled(struct heap *h, void *p, void *rec);
 /* The block to hand out for a sampled allocation p of usable size usize
  * (h: the caller's heap), before prof_host_mark_sampled: p, or another block
  * of the same class placed where marking it costs the free fast path
  * nothing (heap_sample_relocate; contents are not copied, the allocator
  * fills blocks after its event hook); p is then no longer allocated. */
 void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize);
-/* Undo prof_host_mark_sampled for block p of span s (from prof_free_check). */
-void prof_host_unmark_sampled(struct span *s, void *p);
+/* Undo prof_host_mark_sampled for block p of span s (from prof_free_check)
+ * if p has a slot: true, the slot emptied and *rec the record it kept;
+ * false, nothing changed, if p has none (an overflow sample, or p is not
+ * sampled). */
+bool prof_host_unmark_slot(struct span *s, void *p, void **rec);
+/* Undo prof_host_mark_sampled for a sampled block of s that had no slot
+ * (the profiler found its record in its own table). */
+void prof_host_unmark_overflow(struct span *s);
 
 /* Bytes in active pages across all arenas (stats.active's measure). */
 size_t prof_host_active_bytes(void);

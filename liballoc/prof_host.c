@@ -52,7 +52,7 @@ static struct span *span_of(uintptr_t p)
  * bit), then p goes in the slot, before p is handed out. A slab page owned
  * by the caller's heap also gets SPAN_TAG_SAMPLED, which keeps the owner's
  * free fast path off it. */
-void prof_host_mark_sampled(struct heap *h, void *p)
+bool prof_host_mark_sampled(struct heap *h, void *p, void *rec)
 {
     struct span *s = span_of((uintptr_t)p);
     const uint32_t all = SPAN_SAMPLED_ONE - 1;
@@ -62,16 +62,18 @@ void prof_host_mark_sampled(struct heap *h, void *p)
         bit = free_slots ? free_slots & -free_slots : 0;
     } while (!atomic_compare_exchange_weak_explicit(&s->nsampled, &w, w + SPAN_SAMPLED_ONE + bit,
                                                     memory_order_acq_rel, memory_order_relaxed));
-    if (bit)
+    if (bit) {
+        s->sampled_rec[__builtin_ctz(bit)] = rec;
         atomic_store_explicit(&s->sampled_ptr[__builtin_ctz(bit)], (uintptr_t)p,
                               memory_order_release);
-    else
+    } else
         atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     if (s->kind == SPAN_SLAB) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);
         if ((tag & ~SPAN_TAG_MASK) == (uintptr_t)h)
             atomic_store_explicit(&s->owner_tag, tag | SPAN_TAG_SAMPLED, memory_order_release);
     }
+    return bit != 0;
 }
 
 void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
@@ -84,19 +86,26 @@ void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
  * blocks than slots does not send every later free to the profiler (at
  * lg_prof_sample:14 a sticky flag made 50 times more profiler checks than
  * samples on a small-object churn). */
-void prof_host_unmark_sampled(struct span *s, void *p)
+bool prof_host_unmark_slot(struct span *s, void *p, void **rec)
 {
-    /* p's slot is p's freer's alone to empty: a plain store, then one
+    /* p's slot is p's freer's alone to empty: plain stores, then one
      * atomic operation uncounts p and frees the slot's bit for the next
-     * sample. */
+     * sample (whose marker writes the slot only after it took the bit). */
     for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
-        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == (uintptr_t)p) {
+        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_acquire) == (uintptr_t)p) {
+            *rec = s->sampled_rec[i];
+            s->sampled_rec[i] = NULL;
             atomic_store_explicit(&s->sampled_ptr[i], 0, memory_order_relaxed);
             atomic_fetch_sub_explicit(&s->nsampled, SPAN_SAMPLED_ONE + (1u << i),
                                       memory_order_acq_rel);
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+void prof_host_unmark_overflow(struct span *s)
+{
     atomic_fetch_sub_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     atomic_fetch_sub_explicit(&s->nsampled, SPAN_SAMPLED_ONE, memory_order_acq_rel);
 }

@@ -101,6 +101,9 @@ struct span {
     struct arena *arena;             /* arena that owns the pages */
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
+    void *sampled_rec[SPAN_SAMPLED_SLOTS]; /* the profiler's record of sampled_ptr[i] (or NULL):
+                                            * written before the block is handed out, read by its
+                                            * freer, so the free finds it with no table lookup */
     _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
                                         * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */

@@ -147,15 +147,27 @@ enum site_src {
 
 /* site.c */
 void site_boot(void);
-/* Record a sample of p (locks inside). td is the calling thread's: its
- * record cache is used without a lock. now: the time (ns) for the recent
- * ring, read only when it is on. */
-void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
-                 const uintptr_t *pcs, unsigned depth, double weight, uint64_t now);
+/* Record a sample of p (locks inside) and return its record (NULL when no
+ * record could be had: p then counts nowhere). td is the calling thread's:
+ * its record cache is used without a lock. now: the time (ns) for the
+ * recent ring, read only when it is on. The caller keeps the record where
+ * p's free finds it: in p's span slot (prof_host_mark_sampled), else in the
+ * table of sampled blocks (site_sample_index). */
+struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
+                                const uintptr_t *pcs, unsigned depth, double weight, uint64_t now);
+/* Put record r in the table of sampled blocks, where site_forget finds it
+ * by its block's address (a bucket's lock bit, a few stores); NULL: none. */
+void site_sample_index(struct prof_sample *r);
 /* The immortal site for a stack without counting anything (free stacks). */
 struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth);
-/* Remove p's sample if there is one; returns its record copy in *out. */
+/* Remove p's sample from the table if there is one; returns its record
+ * copy in *out. */
 bool site_forget(uintptr_t p, struct prof_sample *out);
+/* Forget the sample of block p whose record r came from p's span slot (no
+ * table): its counts come off, *out gets a copy, r is recycled. False,
+ * nothing done, if r is not p's record. */
+bool site_forget_rec(struct prof_tdata *td, struct prof_sample *r, uintptr_t p,
+                     struct prof_sample *out);
 /* The same from the calling thread's td (NULL: none), whose record cache
  * takes the record back without a lock. */
 bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out);

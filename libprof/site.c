@@ -485,8 +485,8 @@ struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
     return s;
 }
 
-void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
-                 const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
+struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
+                                const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
 {
     uint64_t h = hash_pcs(pcs, depth);
     uint64_t inuse = 0, epoch;
@@ -512,7 +512,7 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         }
         pthread_mutex_unlock(sl);
         if (!t)
-            return;
+            return NULL;
     }
 
     struct prof_sample *r = rec_get(td);
@@ -528,15 +528,22 @@ void site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
         r->reset_epoch = epoch;
         if (recent_enabled())
             recent_note_alloc(r, t->site, td, now);
-        _Atomic uint64_t *b = &sample_buckets[hash_ptr(p) & (SAMPLE_BUCKETS - 1)];
-        uint64_t old = bucket_lock(b);
-        __atomic_store_n(&r->next, bucket_head(old), __ATOMIC_RELAXED);
-        bucket_unlock(b, old, r);
         live_add(td, 1);
     }
     /* No lock held: a new peak walks the sites (rare, see peak.c). */
     if (opt.prof_peak)
         peak_check(inuse);
+    return r;
+}
+
+void site_sample_index(struct prof_sample *r)
+{
+    if (!r)
+        return;
+    _Atomic uint64_t *b = &sample_buckets[hash_ptr(r->ptr) & (SAMPLE_BUCKETS - 1)];
+    uint64_t old = bucket_lock(b);
+    __atomic_store_n(&r->next, bucket_head(old), __ATOMIC_RELAXED);
+    bucket_unlock(b, old, r);
 }
 
 /* Lock-free "is p sampled?": false only when certain. Records live in base
@@ -558,6 +565,43 @@ static bool maybe_sampled(_Atomic uint64_t *b, uintptr_t p)
     }
     atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(b, memory_order_relaxed) != w1;
+}
+
+/* The counts of record r (out of the table, or out of its span's slot),
+ * copied to *out, taken off its share; r goes back to the free records. */
+static void forget_rec(struct prof_tdata *td, struct prof_sample *r, struct prof_sample *out)
+{
+    *out = *r;
+    live_add(td, -1);
+    rec_put(td, r);
+    struct prof_tctx *t = out->tctx;
+    /* Counted before the last prof.reset: the reset took it off. A reset
+     * that comes after this test finds the sample's share either in its
+     * old epoch (the owner's update below then goes to counts readers
+     * ignore) or, on the locked path, is seen under the lock. */
+    if (out->reset_epoch != __atomic_load_n(&prof.reset_epoch, __ATOMIC_ACQUIRE))
+        return;
+    bool own = td && __atomic_load_n(&t->tdata, __ATOMIC_RELAXED) == td &&
+               __atomic_load_n(&t->thr_uid, __ATOMIC_RELAXED) == td->uid;
+    if (own && !opt.prof_peak) {
+        share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
+        return;
+    }
+    pthread_mutex_t *sl = &site_locks[t->site->hash % STRIPES];
+    pthread_mutex_lock(sl);
+    if (out->reset_epoch == prof.reset_epoch) {
+        if (own) {
+            share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
+        } else {
+            t->remote.count++;
+            t->remote.bytes += out->usize;
+            t->remote.ucount += out->weight;
+            t->remote.ubytes += out->weight * (double)out->usize;
+        }
+        if (opt.prof_peak)
+            peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
+    }
+    pthread_mutex_unlock(sl);
 }
 
 bool site_forget(uintptr_t p, struct prof_sample *out)
@@ -584,39 +628,18 @@ bool site_forget_td(struct prof_tdata *td, uintptr_t p, struct prof_sample *out)
     else
         head = r->next;
     bucket_unlock(b, old, head);
-    *out = *r;
-    live_add(td, -1);
-    rec_put(td, r);
-    struct prof_tctx *t = out->tctx;
-    /* Counted before the last prof.reset: the reset took it off. A reset
-     * that comes after this test finds the sample's share either in its
-     * old epoch (the owner's update below then goes to counts readers
-     * ignore) or, on the locked path, is seen under the lock. */
-    if (out->reset_epoch != __atomic_load_n(&prof.reset_epoch, __ATOMIC_ACQUIRE))
-        return true;
-    bool own = td && __atomic_load_n(&t->tdata, __ATOMIC_RELAXED) == td &&
-               __atomic_load_n(&t->thr_uid, __ATOMIC_RELAXED) == td->uid;
-    if (own && !opt.prof_peak) {
-        share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
-        return true;
-    }
-    pthread_mutex_t *sl = &site_locks[t->site->hash % STRIPES];
-    pthread_mutex_lock(sl);
-    if (out->reset_epoch == prof.reset_epoch) {
-        if (own) {
-            share_own_update(t, out->reset_epoch, false, out->weight, out->usize);
-        } else {
-            t->remote.count++;
-            t->remote.bytes += out->usize;
-            t->remote.ucount += out->weight;
-            t->remote.ubytes += out->weight * (double)out->usize;
-        }
-        if (opt.prof_peak)
-            peak_inuse_add(-peak_sample_bytes(out->weight, out->usize));
-    }
-    pthread_mutex_unlock(sl);
+    forget_rec(td, r, out);
     return true;
 }
+
+bool site_forget_rec(struct prof_tdata *td, struct prof_sample *r, uintptr_t p, struct prof_sample *out)
+{
+    if (__atomic_load_n(&r->ptr, __ATOMIC_RELAXED) != p)
+        return false; /* not p's (a caller's bug): nothing counted */
+    forget_rec(td, r, out);
+    return true;
+}
+
 
 void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
 {

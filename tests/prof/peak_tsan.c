@@ -80,7 +80,7 @@ int main(void)
     static struct prof_tdata td0 = {.uid = 99, .live = true};
     for (unsigned i = 0; i < 100; i++) {
         uintptr_t pcs[2] = {0x400000 + (i % 8) * 16, 0x500000};
-        site_record(&td0, 0x900000000ull + i * 64, 100, 100, pcs, 2, 1.0, 0);
+        site_sample_index(site_record(&td0, 0x900000000ull + i * 64, 100, 100, pcs, 2, 1.0, 0));
     }
     struct sum peak_sum = {0, 0}, live_sum = {0, 0};
     peak_hold();

@@ -100,7 +100,7 @@ int main(void)
     static struct prof_tdata td0 = {.uid = 99, .live = true}, td1 = {.uid = 98, .live = true};
     for (unsigned i = 0; i < 100; i++) {
         uintptr_t pcs[2] = {0x400000 + (i % 8) * 16, 0x500000};
-        site_record(&td0, 0x900000000ull + i * 64, 100, 100, pcs, 2, 1.0, 0);
+        site_sample_index(site_record(&td0, 0x900000000ull + i * 64, 100, 100, pcs, 2, 1.0, 0));
     }
     for (unsigned i = 0; i < 30; i++)
         site_forget_td(&td1, 0x900000000ull + i * 64, &rec);

@@ -106,7 +106,7 @@ static void *writer(void *arg)
         uintptr_t p = atomic_fetch_add(&next_addr, 64);
         uintptr_t pcs[2] = {0x400000 + (rnd(&seed) % STACKS) * 16, 0x500000};
         size_t usize = 16 + (size_t)(rnd(&seed) % 4096);
-        site_record(td, p, usize, usize, pcs, 2, 1.0, 0);
+        site_sample_index(site_record(td, p, usize, usize, pcs, 2, 1.0, 0));
         own[k] = p;
     }
     for (unsigned k = 0; k < LIVE; k++)
