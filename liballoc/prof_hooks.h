@@ -155,11 +155,12 @@ uint64_t prof_host_thread_uid(struct heap *h);
 void prof_host_sample_wait(struct heap *h, uint64_t wait);
 
 /* Mark block p (just allocated by h's thread, the caller) as sampled, so a
- * free of p from any thread reaches prof_free_check, and keep rec (the
- * profiler's record of p, or NULL) with it. True if p got one of its
- * span's slots, where prof_host_unmark_sampled finds rec again; false if
- * it is only counted (more sampled blocks on the span than slots): the
- * profiler then keeps rec where it can find it by p. */
+ * free of p from any thread reaches prof_free_check, and keep rec, the
+ * profiler's record of p, whose first word holds p (or NULL: no record).
+ * True if rec went in one of p's span's slots, where
+ * prof_host_unmark_slot finds it again; false if p is only counted (no
+ * record, or more sampled blocks on the span than slots): the profiler
+ * then keeps rec where it can find it by p. */
 bool prof_host_mark_sampled(struct heap *h, void *p, void *rec);
 /* The block to hand out for a sampled allocation p of usable size usize
  * (h: the caller's heap), before prof_host_mark_sampled: p, or another block

@@ -58,13 +58,12 @@ bool prof_host_mark_sampled(struct heap *h, void *p, void *rec)
     const uint32_t all = SPAN_SAMPLED_ONE - 1;
     uint32_t w = atomic_load_explicit(&s->nsampled, memory_order_relaxed), bit;
     do {
-        uint32_t free_slots = ~w & all;
+        uint32_t free_slots = rec ? ~w & all : 0;
         bit = free_slots ? free_slots & -free_slots : 0;
     } while (!atomic_compare_exchange_weak_explicit(&s->nsampled, &w, w + SPAN_SAMPLED_ONE + bit,
                                                     memory_order_acq_rel, memory_order_relaxed));
     if (bit) {
-        s->sampled_rec[__builtin_ctz(bit)] = rec;
-        atomic_store_explicit(&s->sampled_ptr[__builtin_ctz(bit)], (uintptr_t)p,
+        atomic_store_explicit(&s->sampled_rec[__builtin_ctz(bit)], (uintptr_t)rec,
                               memory_order_release);
     } else
         atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
@@ -88,14 +87,13 @@ void *prof_host_relocate_sampled(struct heap *h, void *p, size_t usize)
  * samples on a small-object churn). */
 bool prof_host_unmark_slot(struct span *s, void *p, void **rec)
 {
-    /* p's slot is p's freer's alone to empty: plain stores, then one
+    /* p's slot is p's freer's alone to empty: a plain store, then one
      * atomic operation uncounts p and frees the slot's bit for the next
      * sample (whose marker writes the slot only after it took the bit). */
     for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++) {
-        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_acquire) == (uintptr_t)p) {
-            *rec = s->sampled_rec[i];
-            s->sampled_rec[i] = NULL;
-            atomic_store_explicit(&s->sampled_ptr[i], 0, memory_order_relaxed);
+        if (span_slot_block(s, i) == (uintptr_t)p) {
+            *rec = (void *)atomic_load_explicit(&s->sampled_rec[i], memory_order_relaxed);
+            atomic_store_explicit(&s->sampled_rec[i], 0, memory_order_relaxed);
             atomic_fetch_sub_explicit(&s->nsampled, SPAN_SAMPLED_ONE + (1u << i),
                                       memory_order_acq_rel);
             return true;

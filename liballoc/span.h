@@ -84,7 +84,7 @@ struct span {
     _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
     uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
     _Atomic uint32_t nsampled;       /* sampled blocks live on this span times SPAN_SAMPLED_ONE, plus
-                                      * bit i while sampled_ptr[i] is taken: 0 when none (one
+                                      * bit i while sampled_rec[i] is taken: 0 when none (one
                                       * atomic operation claims a slot and counts the block) */
     uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
     uint32_t reserved;               /* blocks that fit in the slab */
@@ -100,10 +100,11 @@ struct span {
     struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
     struct arena *arena;             /* arena that owns the pages */
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
-    _Atomic uintptr_t sampled_ptr[SPAN_SAMPLED_SLOTS]; /* live sampled blocks here (0: empty slot) */
-    void *sampled_rec[SPAN_SAMPLED_SLOTS]; /* the profiler's record of sampled_ptr[i] (or NULL):
-                                            * written before the block is handed out, read by its
-                                            * freer, so the free finds it with no table lookup */
+    _Atomic uintptr_t sampled_rec[SPAN_SAMPLED_SLOTS]; /* the profiler's records of live sampled
+                                      * blocks here (0: empty slot); a record's first word is its
+                                      * block's address (span_slot_block). Written before the
+                                      * block is handed out: its free finds the record here,
+                                      * with no lookup in the profiler's table */
     _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
                                         * free on the span asks the profiler */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
@@ -176,6 +177,17 @@ static inline uint32_t span_used_racy(const struct span *s)
     return out <= s->reserved ? out : 0;
 }
 
+/* The block whose record sits in s's slot i, 0 if the slot is empty. The
+ * record is read whole or recycled under the reader: records live in
+ * memory never unmapped, and a recycled one names another block, never a
+ * live block the reader is freeing (a block is sampled only when it is
+ * handed out). */
+ALWAYS_INLINE uintptr_t span_slot_block(struct span *s, int i)
+{
+    uintptr_t r = atomic_load_explicit(&s->sampled_rec[i], memory_order_acquire);
+    return r ? __atomic_load_n((const uintptr_t *)r, __ATOMIC_RELAXED) : 0;
+}
+
 /* True if p may be a sampled block of s (then the profiler must look it up).
  * The sampling happened before p was handed out, so any thread freeing p
  * sees its slot. */
@@ -186,7 +198,7 @@ ALWAYS_INLINE bool span_maybe_sampled(struct span *s, uintptr_t p)
     if (atomic_load_explicit(&s->sampled_overflow, memory_order_relaxed))
         return true;
     for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++)
-        if (atomic_load_explicit(&s->sampled_ptr[i], memory_order_relaxed) == p)
+        if (span_slot_block(s, i) == p)
             return true;
     return false;
 }
@@ -203,7 +215,7 @@ static inline void span_sampled_reset(struct span *s)
     atomic_store_explicit(&s->nsampled, 0, memory_order_relaxed);
     atomic_store_explicit(&s->sampled_overflow, 0, memory_order_relaxed);
     for (int i = 0; i < SPAN_SAMPLED_SLOTS; i++)
-        atomic_store_explicit(&s->sampled_ptr[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->sampled_rec[i], 0, memory_order_relaxed);
 }
 
 #endif

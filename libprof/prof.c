@@ -246,7 +246,7 @@ void prof_free_check(struct span *s, void *p)
     void *r = NULL;
     bool found;
     if (prof_host_unmark_slot(s, p, &r))
-        found = r && site_forget_rec(td, r, (uintptr_t)p, &rec);
+        found = site_forget_rec(td, r, (uintptr_t)p, &rec);
     else if ((found = site_forget_td(td, (uintptr_t)p, &rec)))
         prof_host_unmark_overflow(s);
     if (found) {

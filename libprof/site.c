@@ -57,6 +57,8 @@ static _Atomic uint64_t *sample_buckets;
 #define BUCKET_LOCK 1ull
 #define BUCKET_PTR ((((uint64_t)1 << 47) - 1) & ~(uint64_t)15)
 #define BUCKET_VER_SHIFT 47
+_Static_assert(offsetof(struct prof_sample, ptr) == 0,
+               "a span slot holds a record, whose first word is its block (prof_host_mark_sampled)");
 _Static_assert(sizeof(struct prof_sample) % 16 == 0 && _Alignof(struct prof_sample) >= 16,
                "records in a batch are 16-aligned: a bucket word's low bits are not the address");
 /* Free records beyond the threads' own caches, in chains of up to

@@ -54,7 +54,7 @@ for f in liballoc/prof_hooks.h liballoc/options.h liballoc/bss_large.h; do
     done
 done
 # The profiler reads no allocator-internal field: the opaque types stay opaque.
-if grep -nE '(->|\.)(prof_next|owner_tag|sampled_ptr|nsampled|sampled_overflow)\b' \
+if grep -nE '(->|\.)(prof_next|owner_tag|sampled_rec|nsampled|sampled_overflow)\b' \
     libprof/*.c libprof/*.h; then
     echo "layering: libprof touches heap/span fields (use the prof_host_* services)"
     bad=1

@@ -9,6 +9,8 @@
  *     block had never been taken from it (one allocation, not two);
  *   - contents survive the move: calloc and mallocx(MALLOCX_ZERO) blocks
  *     are zero, realloc keeps the bytes;
+ *   - a sampled block's record is in its page's slot (its first word the
+ *     block), the fifth and later in the profiler's table;
  *   - a page that held more sampled blocks than it has slots gets its
  *     overflow count back to 0 once they are freed, so later frees on it
  *     are not all sent to the profiler;
@@ -88,7 +90,20 @@ int main(void)
     CHECK_U(span_nsampled(sh), ==, on_sh);
     CHECK_U(atomic_load(&sh->nsampled) % SPAN_SAMPLED_ONE, ==, SPAN_SAMPLED_ONE - 1);
     CHECK_U(atomic_load(&sh->sampled_overflow), ==, on_sh - SPAN_SAMPLED_SLOTS);
-    for (int i = 0; i < N; i++)
+    /* The first SPAN_SAMPLED_SLOTS of them have their records in the
+     * slots (a record's first word is its block); the later ones are in
+     * the profiler's table (still found: the live count below). */
+    for (int k = 0, i = 0; k < SPAN_SAMPLED_SLOTS; k++, i++) {
+        while (span_of_block(p[i]) != sh)
+            i++;
+        CHECK_U(span_slot_block(sh, k), ==, (uintptr_t)p[i]);
+        CHECK(span_maybe_sampled(sh, (uintptr_t)p[i]));
+    }
+    /* Free half, the slotted ones among them, then the rest. */
+    for (int i = 0; i < N; i += 2)
+        free(p[i]);
+    CHECK_U(site_live_samples() - live0, ==, N / 2);
+    for (int i = 1; i < N; i += 2)
         free(p[i]);
     CHECK_U(site_live_samples(), ==, live0);
     CHECK_U(atomic_load(&sh->nsampled), ==, 0);
