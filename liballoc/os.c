@@ -379,18 +379,19 @@ static bool os_thp_marks_units(void)
  * and an unmark has nothing to undo. */
 static _Atomic bool thp_marked;
 
-void os_thp_mark(void *addr, size_t size, bool huge)
+bool os_thp_mark(void *addr, size_t size, bool huge)
 {
     if (size == 0 || !os_thp_marks_units())
-        return;
+        return false;
     if (!atomic_load_explicit(&thp_marked, memory_order_relaxed)) {
         if (!huge)
-            return;
+            return false;
         atomic_store_explicit(&thp_marked, true, memory_order_relaxed);
     }
     int saved_errno = errno; /* a split refused at vm.max_map_count (EAGAIN) is no error of the caller's */
-    (void)os_ops.hugepage(addr, size, huge);
+    int err = os_ops.hugepage(addr, size, huge);
     errno = saved_errno;
+    return err == 0;
 }
 
 /* The probe's plan (os.h): blocks planned so far, and the block number
@@ -403,28 +404,45 @@ static _Atomic uint64_t thp_probes, thp_slow;
 
 /* True if a virtio balloon device of this guest reports free pages to the
  * host (feature bit VIRTIO_BALLOON_F_REPORTING, 5, in sysfs's features
- * string of '0'/'1' characters). Its devices are looked for as virtio0 ..
- * virtio15 (sysfs names them so; no opendir, which allocates). */
+ * string of '0'/'1' characters). The driver's directory lists its devices
+ * (virtioN: N counts every virtio device); read with getdents64 into a
+ * stack buffer, since opendir allocates. */
 static bool free_page_reporting(void)
 {
-    char path[] = "/sys/bus/virtio/drivers/virtio_balloon/virtioNN/features";
-    char *num = strstr(path, "NN");
-    for (int i = 0; i < 16; i++) {
-        char *w = num;
-        if (i >= 10)
-            *w++ = (char)('0' + i / 10);
-        *w++ = (char)('0' + i % 10);
-        memmove(w, "/features", sizeof("/features"));
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
-        char buf[8] = {0};
-        ssize_t n = read(fd, buf, sizeof(buf));
-        close(fd);
-        if (n > 5 && buf[5] == '1')
-            return true;
+    static const char dir[] = "/sys/bus/virtio/drivers/virtio_balloon/";
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return false;
+    bool yes = false;
+    char buf[2048];
+    long n;
+    while (!yes && (n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+        for (long off = 0; off < n && !yes;) {
+            /* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+            unsigned short reclen;
+            memcpy(&reclen, buf + off + 16, sizeof(reclen));
+            const char *name = buf + off + 19;
+            if (reclen == 0)
+                break;
+            off += reclen;
+            size_t len = strnlen(name, 64);
+            if (strncmp(name, "virtio", 6) != 0 || len > 40)
+                continue;
+            char path[sizeof(dir) + 64];
+            memcpy(path, dir, sizeof(dir) - 1);
+            memcpy(path + sizeof(dir) - 1, name, len);
+            memcpy(path + sizeof(dir) - 1 + len, "/features", sizeof("/features"));
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue;
+            char f[8] = {0};
+            ssize_t got = read(fd, f, sizeof(f));
+            close(fd);
+            yes = got > 5 && f[5] == '1';
+        }
     }
-    return false;
+    close(dfd);
+    return yes;
 }
 
 bool os_free_page_reporting(void)
@@ -440,23 +458,28 @@ bool os_free_page_reporting(void)
     return r == 2;
 }
 
+/* The plan's view of free page reporting: 0 not looked yet, 1 no, 2 yes. */
+static _Atomic int thp_reporting;
+
+/* Start as after a run of slow probes (os.h). */
+static void thp_start_backed_off(void)
+{
+    atomic_store_explicit(&thp_backoff, OS_THP_BACKOFF_MAX, memory_order_relaxed);
+    atomic_store_explicit(&thp_resume_at,
+                          atomic_load_explicit(&thp_blocks, memory_order_relaxed) + OS_THP_BACKOFF_MAX,
+                          memory_order_relaxed);
+}
+
 enum os_thp_plan os_thp_plan(bool can_probe)
 {
     if (!os_thp_huge_probe || !os_thp_marks_units())
         return OS_THP_PLAN_HUGE;
-    static _Atomic bool looked;
-    if (!atomic_load_explicit(&looked, memory_order_relaxed)) {
-        bool expect = false;
-        if (atomic_compare_exchange_strong_explicit(&looked, &expect, true, memory_order_relaxed,
+    if (atomic_load_explicit(&thp_reporting, memory_order_relaxed) == 0) {
+        int v = os_free_page_reporting() ? 2 : 1, expect = 0;
+        if (atomic_compare_exchange_strong_explicit(&thp_reporting, &expect, v, memory_order_relaxed,
                                                     memory_order_relaxed) &&
-            os_free_page_reporting()) {
-            /* Start as after a run of slow probes (os.h). */
-            atomic_store_explicit(&thp_backoff, OS_THP_BACKOFF_MAX, memory_order_relaxed);
-            atomic_store_explicit(&thp_resume_at,
-                                  atomic_load_explicit(&thp_blocks, memory_order_relaxed) +
-                                      OS_THP_BACKOFF_MAX,
-                                  memory_order_relaxed);
-        }
+            v == 2)
+            thp_start_backed_off();
     }
     uint64_t n = atomic_fetch_add_explicit(&thp_blocks, 1, memory_order_relaxed);
     if (n < atomic_load_explicit(&thp_resume_at, memory_order_relaxed))
@@ -464,11 +487,26 @@ enum os_thp_plan os_thp_plan(bool can_probe)
     return can_probe ? OS_THP_PLAN_PROBE : OS_THP_PLAN_HUGE;
 }
 
+void os_thp_plan_reset(bool reporting)
+{
+    atomic_store_explicit(&thp_blocks, 0, memory_order_relaxed);
+    atomic_store_explicit(&thp_resume_at, 0, memory_order_relaxed);
+    atomic_store_explicit(&thp_backoff, 0, memory_order_relaxed);
+    atomic_store_explicit(&thp_reporting, reporting ? 2 : 1, memory_order_relaxed);
+    if (reporting)
+        thp_start_backed_off();
+}
+
 bool os_thp_probe_result(uint64_t ns)
 {
     atomic_fetch_add_explicit(&thp_probes, 1, memory_order_relaxed);
     if (ns <= OS_THP_SLOW_NS) {
-        atomic_store_explicit(&thp_backoff, 0, memory_order_relaxed);
+        /* A guest that reports free pages keeps its back-off length: a
+         * fast fault there says the guest still had a backed 2 MiB block,
+         * not that the next one is (os.h). The blocks after it are each
+         * probed until one is slow. */
+        if (atomic_load_explicit(&thp_reporting, memory_order_relaxed) != 2)
+            atomic_store_explicit(&thp_backoff, 0, memory_order_relaxed);
         return false;
     }
     atomic_fetch_add_explicit(&thp_slow, 1, memory_order_relaxed);
@@ -490,13 +528,20 @@ static uint64_t mono_ns(void)
 bool os_thp_probe(void *unit)
 {
     int saved_errno = errno;
-    unsigned char vec = 1;
+    unsigned char vec[CHUNK / PAGE];
     bool slow = false;
-    /* A resident first page (or an unknown one) gives no fault to time. */
-    if (mincore(unit, PAGE, &vec) == 0 && !(vec & 1)) {
-        uint64_t t0 = mono_ns();
-        *(volatile unsigned char *)unit = 0;
-        slow = os_thp_probe_result(mono_ns() - t0);
+    /* Only a unit with no page resident faults in a huge page: one with
+     * any (a dirty run's, pages moved in), or unknown (mincore failed),
+     * would time a small fault and call it fast. */
+    if (mincore(unit, CHUNK, vec) == 0) {
+        bool any = false;
+        for (size_t i = 0; i < sizeof(vec) && !any; i++)
+            any = vec[i] & 1;
+        if (!any) {
+            uint64_t t0 = mono_ns();
+            *(volatile unsigned char *)unit = 0;
+            slow = os_thp_probe_result(mono_ns() - t0);
+        }
     }
     errno = saved_errno;
     return slow;

@@ -108,9 +108,10 @@ extern bool os_thp_huge;
  * MADV_HUGEPAGE (huge) or MADV_NOHUGEPAGE, which in the kernel's madvise
  * mode is its default. An unmark is skipped while no range was ever
  * marked. A failure (a split refused at vm.max_map_count) leaves the range
- * as it was; errno is kept.
+ * as it was; errno is kept. True if the range was marked (false: nothing
+ * to do, or the system call failed).
  * Thread-safe, no allocation; no lock needed (system call). */
-void os_thp_mark(void *addr, size_t size, bool huge);
+bool os_thp_mark(void *addr, size_t size, bool huge);
 /* The option thp_huge_probe, set at boot. */
 extern bool os_thp_huge_probe;
 /* What a huge block about to be marked (thp_mark with huge true) gets. */
@@ -141,6 +142,9 @@ enum os_thp_plan {
  * pages). Thread-safe (relaxed atomics: a race moves a back-off by a
  * block), no allocation; the first call reads sysfs. */
 enum os_thp_plan os_thp_plan(bool can_probe);
+/* Tests: forget the plan's state, as on a machine that does (reporting)
+ * or does not report free pages to a host. Not thread-safe. */
+void os_thp_plan_reset(bool reporting);
 /* True if this machine is a guest whose virtio balloon reports free pages
  * to the host (above). Read once; thread-safe, no allocation, errno kept. */
 bool os_free_page_reporting(void);
@@ -151,9 +155,13 @@ bool os_free_page_reporting(void);
 #define OS_THP_SLOW_NS 1000000u
 /* Time the first touch of unit (2 MiB aligned, just marked MADV_HUGEPAGE,
  * the start of a malloc'd block not yet handed out, whose contents are
- * undefined): if its first page is not resident (mincore), write one zero
+ * undefined): if no page of the unit is resident (mincore), write one zero
  * byte there and feed the time taken to os_thp_probe_result. True if it
- * was slow; false if fast or not measured (a resident page). Errno kept. */
+ * was slow; false if fast or not measured. Errno kept. The cost: the unit
+ * is resident from then on (2 MiB of RSS for a block that would never have
+ * touched it), and a slow fault is paid inside malloc; a preempted probe
+ * (or a signal handler between the clock reads) reads as slow, which only
+ * backs off. */
 bool os_thp_probe(void *unit);
 /* Apply one probe's measured fault time (ns) to the plan; true if slow
  * (tests call it directly). */

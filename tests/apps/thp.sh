@@ -97,7 +97,11 @@ if [ $reporting = 1 ]; then
     [ "${probes%% *}" = 0 ] && [ "$(field "$probed" AnonHugePages)" -eq 0 ] ||
         { echo "FAIL: free page reporting: expected no probe and no huge page: $probed"; exit 1; }
 else
-    [ "$(head_flag "$probed")" = hg ] || { echo "FAIL: probe: the first unit is not marked MADV_HUGEPAGE: $probed"; exit 1; }
+    # One timed fault; fast: the first unit stays marked, slow (a loaded
+    # machine, compaction): the block's units are marked NOHUGEPAGE.
     [ "${probes%% *}" = 1 ] || { echo "FAIL: probe: expected one timed fault, stats say '$probes'"; exit 1; }
+    want=hg
+    [ "${probes#* }" = 1 ] && want=nh
+    [ "$(head_flag "$probed")" = $want ] || { echo "FAIL: probe: the first unit is not marked '$want': $probed"; exit 1; }
 fi
 echo "ok"
