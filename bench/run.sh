@@ -157,6 +157,9 @@ for a in $ALLOCATORS; do
 		note "$a: $so is missing: skipped"
 		continue
 	fi
+	# Programs run from their run directory: a relative path would not
+	# load there, and the row would silently measure glibc.
+	[ -n "$so" ] && so=$(realpath "$so")
 	if [ -n "$so" ] && ! nm -D --defined-only "$so" 2>/dev/null | grep -qE ' [TWi] malloc$'; then
 		note "$a: $so does not export malloc (yet): skipped"
 		continue
