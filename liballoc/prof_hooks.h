@@ -31,7 +31,7 @@
  *    prof_alloc_event only sets the next threshold.
  *  - prof_free_check: any thread freeing block p of span s whose
  *    span_maybe_sampled said yes, inside free; no allocator lock held. Must
- *    unmark p (prof_host_unmark_sampled) if it was sampled; takes only the
+ *    unmark p (prof_host_unmark_slot / _overflow) if it was sampled; takes only the
  *    profiler's own locks; metadata only through prof_host_meta_alloc.
  *  - prof_suspend: the calling thread's heap h; stop (true) or resume
  *    sampling its allocations (the allocator's own internal mallocs, e.g.
@@ -51,7 +51,7 @@
  *  - heap-bound services (prof_host_slot, prof_host_sample_wait,
  *    prof_host_allocated, prof_host_thread_uid): only for the calling
  *    thread's own heap (those fields are owner-only, see heap.h).
- *  - prof_host_mark_sampled / prof_host_unmark_sampled: any thread; atomic
+ *  - prof_host_mark_sampled / prof_host_unmark_slot / _overflow: any thread; atomic
  *    on the span, lock-free, never allocate.
  *  - prof_host_meta_alloc, prof_host_map, prof_host_unmap: metadata memory
  *    that never comes from (or goes back to) malloc; any thread.
@@ -155,12 +155,11 @@ uint64_t prof_host_thread_uid(struct heap *h);
 void prof_host_sample_wait(struct heap *h, uint64_t wait);
 
 /* Mark block p (just allocated by h's thread, the caller) as sampled, so a
- * free of p from any thread reaches prof_free_check, and keep rec, the
- * profiler's record of p, whose first word holds p (or NULL: no record).
- * True if rec went in one of p's span's slots, where
- * prof_host_unmark_slot finds it again; false if p is only counted (no
- * record, or more sampled blocks on the span than slots): the profiler
- * then keeps rec where it can find it by p. */
+ * free of p from any thread reaches prof_free_check, and keep rec (not
+ * NULL), the profiler's record of p, whose first word holds p. True if rec
+ * went in one of p's span's slots, where prof_host_unmark_slot finds it
+ * again; false if p is only counted (more sampled blocks on the span than
+ * slots): the profiler then keeps rec where it can find it by p. */
 bool prof_host_mark_sampled(struct heap *h, void *p, void *rec);
 /* The block to hand out for a sampled allocation p of usable size usize
  * (h: the caller's heap), before prof_host_mark_sampled: p, or another block

@@ -58,7 +58,7 @@ bool prof_host_mark_sampled(struct heap *h, void *p, void *rec)
     const uint32_t all = SPAN_SAMPLED_ONE - 1;
     uint32_t w = atomic_load_explicit(&s->nsampled, memory_order_relaxed), bit;
     do {
-        uint32_t free_slots = rec ? ~w & all : 0;
+        uint32_t free_slots = ~w & all;
         bit = free_slots ? free_slots & -free_slots : 0;
     } while (!atomic_compare_exchange_weak_explicit(&s->nsampled, &w, w + SPAN_SAMPLED_ONE + bit,
                                                     memory_order_acq_rel, memory_order_relaxed));

@@ -50,8 +50,8 @@ enum delayed_state {
     DELAY_NEVER = 3,    /* abandoned page: never notify a heap */
 };
 
-/* Sampled blocks a span remembers by address, so frees of its other blocks
- * need no profiler lookup. */
+/* Sampled blocks a span remembers (by the profiler's records of them), so
+ * frees of its other blocks need no profiler lookup. */
 #define SPAN_SAMPLED_SLOTS 4
 /* One sampled block in span.nsampled, whose low SPAN_SAMPLED_SLOTS bits
  * say which slots are taken. */
@@ -177,8 +177,10 @@ static inline uint32_t span_used_racy(const struct span *s)
     return out <= s->reserved ? out : 0;
 }
 
-/* The block whose record sits in s's slot i, 0 if the slot is empty. The
- * record is read whole or recycled under the reader: records live in
+/* The block whose record sits in s's slot i, 0 if the slot is empty. A
+ * record's first word is its block (struct prof_sample.ptr; libprof/site.c
+ * asserts the offset). The record is read whole or recycled under the
+ * reader: records live in
  * memory never unmapped, and a recycled one names another block, never a
  * live block the reader is freeing (a block is sampled only when it is
  * handed out). */

@@ -190,11 +190,13 @@ static void *take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t 
     /* The record goes in p's span slot, where p's free finds it with no
      * lookup (larson_like at 2 threads, lg 14: the table's bucket locks and
      * misses were 7% of the run); only a span's fifth sampled block and
-     * later go in the table. Both before p is handed out. */
-    if (!prof_host_mark_sampled(h, p, r) && r)
+     * later go in the table. Both before p is handed out. No record (no
+     * metadata memory): p counts nowhere and is not marked, so its free
+     * asks nothing (a mark without a record would never be undone). */
+    if (r && !prof_host_mark_sampled(h, p, r))
         site_sample_index(r);
     foreign_note_sample();
-    if (opt.prof_stats)
+    if (r && opt.prof_stats)
         prof_stats_inc(usize, size);
     return p;
 }
