@@ -46,10 +46,10 @@ static struct span *span_of(uintptr_t p)
     return rtree_value_span(rtree_get(p), p);
 }
 
-/* Count p on its span and remember it in a free slot (or count it in the
- * overflow), so span_maybe_sampled sends p's free to the profiler: one
- * compare-and-swap of nsampled counts p and claims the slot (the slot's
- * bit), then p goes in the slot, before p is handed out. A slab page owned
+/* Count p on its span and remember its record in a free slot (or count it
+ * in the overflow), so span_maybe_sampled sends p's free to the profiler:
+ * one compare-and-swap of nsampled counts p and claims the slot (the slot's
+ * bit), then the record goes in the slot, before p is handed out. A slab page owned
  * by the caller's heap also gets SPAN_TAG_SAMPLED, which keeps the owner's
  * free fast path off it. */
 bool prof_host_mark_sampled(struct heap *h, void *p, void *rec)
@@ -62,10 +62,10 @@ bool prof_host_mark_sampled(struct heap *h, void *p, void *rec)
         bit = free_slots ? free_slots & -free_slots : 0;
     } while (!atomic_compare_exchange_weak_explicit(&s->nsampled, &w, w + SPAN_SAMPLED_ONE + bit,
                                                     memory_order_acq_rel, memory_order_relaxed));
-    if (bit) {
+    if (bit)
         atomic_store_explicit(&s->sampled_rec[__builtin_ctz(bit)], (uintptr_t)rec,
                               memory_order_release);
-    } else
+    else
         atomic_fetch_add_explicit(&s->sampled_overflow, 1, memory_order_acq_rel);
     if (s->kind == SPAN_SLAB) {
         uintptr_t tag = atomic_load_explicit(&s->owner_tag, memory_order_relaxed);

@@ -180,10 +180,9 @@ static inline uint32_t span_used_racy(const struct span *s)
 /* The block whose record sits in s's slot i, 0 if the slot is empty. A
  * record's first word is its block (struct prof_sample.ptr; libprof/site.c
  * asserts the offset). The record is read whole or recycled under the
- * reader: records live in
- * memory never unmapped, and a recycled one names another block, never a
- * live block the reader is freeing (a block is sampled only when it is
- * handed out). */
+ * reader: records live in memory never unmapped, and a recycled one names
+ * another block, never a live block the reader is freeing (a block is
+ * sampled only when it is handed out). */
 ALWAYS_INLINE uintptr_t span_slot_block(struct span *s, int i)
 {
     uintptr_t r = atomic_load_explicit(&s->sampled_rec[i], memory_order_acquire);

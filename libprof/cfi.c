@@ -61,7 +61,6 @@
 
 /* ---- the cache ---- */
 
-
 _Atomic uint64_t *cfi_cache;
 _Atomic uint64_t cfi_gen;
 
@@ -114,7 +113,7 @@ uint64_t cfi_fill(uintptr_t ra, uint64_t gen)
     return w;
 }
 
-/* One bump of the load generation; the bump that wraps the 13-bit tag
+/* One bump of the load generation; the bump that wraps the 9-bit tag
  * clears the table, so a word of 512 dlcloses ago cannot match again. */
 static void gen_bump(void)
 {

@@ -642,7 +642,6 @@ bool site_forget_rec(struct prof_tdata *td, struct prof_sample *r, uintptr_t p, 
     return true;
 }
 
-
 void site_foreach_src(enum site_src src, site_visit_fn fn, void *arg)
 {
     uint64_t gen = src == SITE_PEAK ? peak_gen() : 0;

@@ -52,7 +52,7 @@ grown=$(run $P $((5 * 1048576 + 1)) grow)
 remalloc=$(run $P $((6 * 1048576)) reuse-malloc)
 # With the probe (the default): the first unit is marked and its fault
 # timed (stats: one probe); the units after it follow the verdict.
-probed=$(MALLOC_CONF=stats_print:true LD_PRELOAD="$ROOT/build/liballoc.so" "$out/thp" $size 2>&1)
+probed=$(run stats_print:true $size 2>&1)
 echo "default        -> $dflt"
 echo "thp_huge:false -> $off"
 echo "calloc         -> $zeroed"
