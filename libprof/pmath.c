@@ -69,6 +69,46 @@ double pmath_log(double x)
     return k * LN2_HI + (lm + k * LN2_LO);
 }
 
+/* pmath_log_fast's table. x = 2^e m, m in [1, 2), is split at the
+ * nearest c = 1 + i/128 (i = 0..128, so |m - c| <= 1/256 and m - c is
+ * exact, Sterbenz), and
+ *     log x = (e + shift) ln 2 + t + log1p((m - c) / c)
+ * with t = log c - shift ln 2. shift is 1 above sqrt 2 (t = log(c / 2),
+ * negative), so that x just below 1 (e = -1, c = 2) gives k = 0 and t = 0
+ * and no cancellation, as x just above 1 does with i = 0. */
+static struct log_entry {
+    double c, inv_c, t;
+    int shift;
+} log_table[129];
+
+void pmath_boot(void)
+{
+    for (int i = 0; i <= 128; i++) {
+        double c = 1.0 + i / 128.0;
+        int shift = c > 1.4142135623730951;
+        log_table[i] = (struct log_entry){c, 1.0 / c, pmath_log(shift ? c * 0.5 : c), shift};
+    }
+}
+
+double pmath_log_fast(double x)
+{
+    uint64_t b = bits_of(x);
+    /* Normal and positive: the biased exponent in 1 .. 2046. */
+    if (__builtin_expect((b >> 52) - 1 >= 2046, 0))
+        return pmath_log(x);
+    uint64_t mb = b & 0x000fffffffffffffull;
+    const struct log_entry *E = &log_table[(mb + (1ull << 44)) >> 45];
+    double m = of_bits(mb | 0x3ff0000000000000ull);
+    double r = (m - E->c) * E->inv_c; /* |r| <= 1/256 (+ rounding) */
+    /* log1p(r) = r - r^2/2 + ... - r^8/8 + ...: the terms from r^8 on are
+     * below 2^-56 of the result; Estrin's pairs keep the chain short. */
+    double r2 = r * r, r4 = r2 * r2;
+    double p = (r + r2 * (-0.5 + r * (1.0 / 3))) +
+               r4 * ((-0.25 + r * 0.2) + r2 * (-1.0 / 6 + r * (1.0 / 7)));
+    double k = (double)((int)(b >> 52) - 1023 + E->shift);
+    return k * LN2_HI + E->t + (p + k * LN2_LO);
+}
+
 /* e^r - 1 for |r| <= 0.35: r + r^2 (1/2! + r/3! + ... + r^15/17!), the
  * Taylor series cut where its next term is below 2^-70 of the result; the
  * 16 terms by Estrin's scheme (pairs joined by r^2, r^4, r^8: with the

@@ -27,6 +27,19 @@
  * libm's NaN for x < 0: callers never pass one. */
 double pmath_log(double x);
 
+/* Fill pmath_log_fast's table (129 entries, from pmath_log). Once, before
+ * the first pmath_log_fast; not thread-safe (prof_boot calls it). */
+void pmath_boot(void);
+
+/* Natural logarithm of a normal x > 0, for the sampling draw (prof.c
+ * draw_wait: -log(u) * 2^lg_prof_sample bytes, u in (0, 1]), about a
+ * quarter of pmath_log's latency (sample_cost's draw: ~36 ns there).
+ * Accuracy: within 2^-51 + 4 ulps of the exact result over the whole
+ * normal range (tests/unit/pmath); so a drawn wait is off by at most
+ * 2^-51 of the mean interval, far below a byte. Zero, subnormal, negative,
+ * infinite and NaN arguments take pmath_log. Needs pmath_boot first. */
+double pmath_log_fast(double x);
+
 /* e^x - 1 for x <= 0, exact to 2 ulps also where e^x is close to 1 (a
  * dump's unbiasing, ubytes (1 - e^(-s/R)) for s much smaller than R, where
  * 1 - exp(-s/R) would lose digits; pmath_unsample_weight above 1/16). x

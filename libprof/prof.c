@@ -51,7 +51,7 @@ static uint64_t draw_wait(struct prof_tdata *td)
     double u = (double)(prng_next(&td->prng) >> 11) * (1.0 / 9007199254740992.0);
     if (u <= 0)
         u = 1.0 / 9007199254740992.0;
-    double w = -pmath_log(u) * (double)((uint64_t)1 << lg);
+    double w = -pmath_log_fast(u) * (double)((uint64_t)1 << lg);
     if (w >= 9.0e18)
         return UINT64_MAX / 2;
     return (uint64_t)w + 1;
@@ -85,6 +85,7 @@ int prof_boot(void)
     time_high = strcmp(opt.prof_time_resolution, "high") == 0;
     memcpy(prof.prefix, opt.prof_prefix, sizeof(prof.prefix));
     interval_bytes = opt.lg_prof_interval >= 0 ? (uint64_t)1 << opt.lg_prof_interval : 0;
+    pmath_boot();
     site_boot();
     recent_boot(opt.prof_recent_alloc_max);
     backtrace_boot(strcmp(opt.prof_unwind, "fp") == 0          ? BT_FP

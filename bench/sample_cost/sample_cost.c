@@ -19,7 +19,7 @@
  *   weight                        1/(1-exp(-usize/R)), the sample's weight
  *                                 (pmath_unsample_weight, 16..271 B at lg 14)
  *   draw                          the next sampling interval, -log(u) * 2^14
- *                                 (pmath_log); both as latencies (a chain of
+ *                                 (pmath_log_fast); both as latencies (a chain of
  *                                 dependent calls), as the sample path waits
  *                                 for them
  *   site_record                   hash + site lookup (hit) + share + record
@@ -140,7 +140,7 @@ static double draw_part(void)
             x ^= x >> 7;
             x ^= x << 17;
             double u = (double)((x >> 11) | 1) * 0x1p-53 + v * 0x1p-1000;
-            v = -pmath_log(u) * 16384.0;
+            v = -pmath_log_fast(u) * 16384.0;
         }
         t[r] = now_ns() - t0;
     }

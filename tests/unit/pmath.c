@@ -4,7 +4,9 @@
  * within 2 ulps for log and expm1 over their domains (libm's own are within
  * 1), exactly for llround, on chosen edge cases and on 3.9 million random
  * arguments; the weight 1/(1-e^-x) (1.2 million) within 1 ulp of a long
- * double reference on its series' range (x < 1/16) and 3 above.
+ * double reference on its series' range (x < 1/16) and 3 above; the
+ * sampling draw's table log within 2^-51 + 4 ulps of a long double
+ * reference (1.5 million arguments, and every table boundary).
  */
 #include "check.h"
 
@@ -52,6 +54,25 @@ static void check_ulps(const char *name, double (*ours)(double), double (*ref)(d
 static void check_log(double x)
 {
     check_ulps("pmath_log", pmath_log, log, x, &worst_log);
+}
+
+static long double worst_fast; /* in units of the bound */
+
+/* pmath_log_fast(x) within 2^-51 + 4 ulps of logl(x). */
+static void check_log_fast(double x)
+{
+    long double ref = logl((long double)x);
+    double a = pmath_log_fast(x);
+    long double bound = 0x1p-51L + 4 * (long double)nextafter(fabs((double)ref), INFINITY) -
+                        4 * (long double)fabs((double)ref);
+    long double err = fabsl((long double)a - ref);
+    if (err / bound > worst_fast)
+        worst_fast = err / bound;
+    if (err > bound) {
+        fprintf(stderr, "pmath_log_fast(%a) = %a, logl %La (error %Lg, bound %Lg)\n", x, a, ref,
+                err, bound);
+        exit(1);
+    }
 }
 
 static void check_expm1(double x)
@@ -119,6 +140,39 @@ int main(void)
         check_log(x);
     }
 
+    /* The draw's log: u in (0, 1] as prof.c draws it, each table entry's
+     * boundaries (m halfway between two c's, and next to them), around
+     * 1 from both sides, any exponent; the slow cases go to pmath_log. */
+    pmath_boot();
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        check_log_fast(fixed[i]);
+    CHECK(pmath_log_fast(1.0) == 0.0);
+    CHECK(pmath_log_fast(0.0) == -INFINITY);
+    CHECK(pmath_log_fast(INFINITY) == INFINITY);
+    CHECK(isnan(pmath_log_fast(NAN)));
+    CHECK(pmath_log_fast(0x1p-1074) == pmath_log(0x1p-1074));
+    for (int i = 0; i <= 256; i++)
+        for (int d = -2; d <= 2; d++) {
+            double m = 1.0 + i / 256.0;
+            for (int s = 0; s < abs(d); s++)
+                m = nextafter(m, d < 0 ? 0.0 : 4.0);
+            check_log_fast(m);
+            check_log_fast(m * 0.5);
+            check_log_fast(ldexp(m, -20));
+        }
+    for (int i = 0; i < 1000000; i++) {
+        double u = (double)(next() >> 11) * 0x1p-53;
+        check_log_fast(u > 0 ? u : 0x1p-53);
+    }
+    for (int i = 0; i < 200000; i++) /* within 2^-20 of 1 */
+        check_log_fast(1.0 + ((double)(next() >> 11) * 0x1p-53 - 0.5) * 0x1p-19);
+    for (int i = 0; i < 300000; i++) { /* any exponent */
+        uint64_t b = (next() & 0x000fffffffffffffull) | ((1 + next() % 0x7fe) << 52);
+        double x;
+        memcpy(&x, &b, 8);
+        check_log_fast(x);
+    }
+
     /* expm1 on (-inf, 0]: the profiler's -usize / 2^lg spans 2^-60 .. 2^40. */
     const double efixed[] = {0.0, -0.0, -0x1p-60, -1e-300, -0x1p-1074, -1e-10, -1e-5, -0.1,
                              -0.34657359027997264, -0.3465735902799727, -0.5, -0.6931471805599453,
@@ -170,8 +224,9 @@ int main(void)
         check_llround(x);
         check_llround(__builtin_floor(x) + 0.5); /* a halfway case */
     }
-    printf("pmath: ok (worst: log %llu ulps, expm1 %llu ulps, weight %llu ulps)\n",
+    printf("pmath: ok (worst: log %llu ulps, expm1 %llu ulps, weight %llu ulps, "
+           "log_fast %.2Lf of its bound)\n",
            (unsigned long long)worst_log, (unsigned long long)worst_expm1,
-           (unsigned long long)worst_weight);
+           (unsigned long long)worst_weight, worst_fast);
     return 0;
 }
