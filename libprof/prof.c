@@ -192,9 +192,9 @@ static void *take_sample(struct heap *h, struct prof_tdata *td, void *p, size_t 
      * lookup (larson_like at 2 threads, lg 14: the table's bucket locks and
      * misses were 7% of the run); only a span's fifth sampled block and
      * later go in the table. Both before p is handed out. No record (no
-     * metadata memory): p is not marked, so its free asks nothing (a mark
-     * without a record would never be undone); its site's counts may keep
-     * it for good, as they did before records moved to the slots. */
+     * metadata memory): the sample was not counted, and p is not marked,
+     * so its free asks nothing (a mark without a record would never be
+     * undone). */
     if (r && !prof_host_mark_sampled(h, p, r))
         site_sample_index(r);
     foreign_note_sample();

@@ -147,9 +147,10 @@ enum site_src {
 
 /* site.c */
 void site_boot(void);
-/* Record a sample of p (locks inside) and return its record (NULL when no
- * record could be had: then no free can take p off its site's counts,
- * which may already hold it). td is the calling thread's:
+/* Record a sample of p (locks inside) and return its record; NULL when no
+ * record could be had (metadata memory exhausted): then the sample is not
+ * counted anywhere, since no free could take it off again (sampling
+ * misses it, as if the draw had skipped it). td is the calling thread's:
  * its record cache is used without a lock. now: the time (ns) for the
  * recent ring, read only when it is on. The caller keeps the record where
  * p's free finds it: in p's span slot (prof_host_mark_sampled), else in the

@@ -490,6 +490,12 @@ struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
 struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size, size_t usize,
                                 const uintptr_t *pcs, unsigned depth, double weight, uint64_t now)
 {
+    /* The record first: a sample that cannot have one (metadata memory
+     * exhausted) is not counted at all, as its free could never take it
+     * off its site again (tests/unit/prof_site_norec). */
+    struct prof_sample *r = rec_get(td);
+    if (!r)
+        return NULL;
     uint64_t h = hash_pcs(pcs, depth);
     uint64_t inuse = 0, epoch;
     /* A site this thread sampled lately: its share is in its cache, and
@@ -513,25 +519,24 @@ struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size,
                 inuse = peak_inuse_add(peak_sample_bytes(weight, usize));
         }
         pthread_mutex_unlock(sl);
-        if (!t)
+        if (!t) {
+            rec_put(td, r);
             return NULL;
+        }
     }
 
-    struct prof_sample *r = rec_get(td);
-    if (r) {
-        /* ptr and next are read by maybe_sampled without the lock: they
-         * are only written with atomic stores (C11: no data race). */
-        memset(&r->tctx, 0, sizeof(*r) - offsetof(struct prof_sample, tctx));
-        __atomic_store_n(&r->ptr, p, __ATOMIC_RELAXED);
-        r->tctx = t;
-        r->size = size;
-        r->usize = usize;
-        r->weight = weight;
-        r->reset_epoch = epoch;
-        if (recent_enabled())
-            recent_note_alloc(r, t->site, td, now);
-        live_add(td, 1);
-    }
+    /* ptr and next are read by maybe_sampled without the lock: they are
+     * only written with atomic stores (C11: no data race). */
+    memset(&r->tctx, 0, sizeof(*r) - offsetof(struct prof_sample, tctx));
+    __atomic_store_n(&r->ptr, p, __ATOMIC_RELAXED);
+    r->tctx = t;
+    r->size = size;
+    r->usize = usize;
+    r->weight = weight;
+    r->reset_epoch = epoch;
+    if (recent_enabled())
+        recent_note_alloc(r, t->site, td, now);
+    live_add(td, 1);
     /* No lock held: a new peak walks the sites (rare, see peak.c). */
     if (opt.prof_peak)
         peak_check(inuse);

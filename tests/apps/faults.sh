@@ -4,6 +4,9 @@
 #    failed madvise purges;
 #  - fault_cxx: operator new throws std::bad_alloc, new(nothrow) gives NULL;
 #  - fault_dump: dumps under write failures leave no partial file;
+#  - fault_prof_norec: a sample taken when the profiler's records ran out
+#    (every mmap failing) is not counted, so freeing every block brings the
+#    dump's in-use totals back to where they were;
 #  - a real full filesystem: a 64 KiB tmpfs nearly filled, prof.dump into it
 #    fails and leaves it unchanged (needs root and mount; skipped otherwise,
 #    the rest still runs);
@@ -14,7 +17,7 @@
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=$ROOT/build/tests/faults
-for t in fault_api fault_cxx fault_dump fault_random; do
+for t in fault_api fault_cxx fault_dump fault_prof_norec fault_random; do
     [ -x "$B/$t" ] || { echo "FAIL: $B/$t is not built (make test builds it)"; exit 1; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/faults.XXXXXX")
@@ -39,6 +42,8 @@ run fault_api "$B/fault_api"
 run fault_cxx "$B/fault_cxx"
 mkdir -p "$work/dumps"
 run fault_dump "$B/fault_dump" "$work/dumps"
+mkdir -p "$work/norec"
+run fault_prof_norec "$B/fault_prof_norec" "$work/norec"
 
 # A real full filesystem.
 mnt=$work/tmpfs
