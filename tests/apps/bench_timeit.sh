@@ -37,5 +37,19 @@ row=$(grep '^large_blocks,ours,1,' "$BUILD/bench/timeit_test.csv")
 echo "$row"
 cpu=$(echo "$row" | cut -d, -f11)
 [[ $cpu =~ ^[0-9]+\.[0-9]{4}$ ]] || { echo "cpu column '$cpu' is not microsecond-based"; exit 1; }
-rm -f "$BUILD/bench/timeit_test.csv" "$BUILD/bench/timeit_test.txt"
+rm -f "$BUILD/bench/timeit_test.csv" "$BUILD/bench/timeit_test.txt" "$BUILD/bench/timeit_test.paired"
+
+# A library path relative to the caller's directory still loads (run.sh runs
+# programs from their run directory): with prof_final the run leaves a final
+# heap dump, which only our allocator writes (glibc, loaded when the path
+# did not resolve, writes nothing).
+rel=$(realpath --relative-to="$tmp" "$BUILD/liballoc.so")
+(cd "$tmp" && BENCH_ONLY=large_blocks REPS=1 SCALE=0.1 ALLOCATORS=ours OURS_SO=$rel \
+	OURS_CONFS="final=prof:true,prof_final:true,prof_prefix:$tmp/final" BENCH_EXTRA=0 \
+	BENCH_BUDGET=0 BENCH_RESULTS=timeit_rel bash "$ROOT/bench/run.sh" >/dev/null 2>"$tmp/err") ||
+	{ cat "$tmp/err"; echo "bench/run.sh with OURS_SO=$rel failed"; exit 1; }
+rm -f "$BUILD/bench/timeit_rel.csv" "$BUILD/bench/timeit_rel.txt" "$BUILD/bench/timeit_rel.paired"
+ls "$tmp"/final.*.f.heap >/dev/null 2>&1 ||
+	{ echo "OURS_SO=$rel (relative): no final dump, the row did not run our allocator"; exit 1; }
+echo "relative OURS_SO=$rel: our allocator ran ($(ls "$tmp"/final.*.f.heap | wc -l) final dump)"
 echo ok
