@@ -508,4 +508,29 @@ void recent_postfork_child(void)
 {
     pthread_mutex_init(&resize_lock, NULL);
     pthread_mutex_init(&dump_lock, NULL);
+    /* An entry another thread was writing at the fork (an odd seq) would
+     * keep the child's next writer of its slot spinning for good: that
+     * thread does not go on here. Caught mid-allocation (state 1), the
+     * entry is half written: emptied. Caught mid-free (state 3: a free
+     * runs backtrace_capture and site_intern, whose lock the prefork may
+     * have been waiting for), the allocation is whole and the block's
+     * sample was already forgotten: closed as released, with no free
+     * context (the dump's JSON then leaves the dalloc fields out). */
+    struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_relaxed);
+    for (size_t i = 0; r && i < r->cap; i++) {
+        struct recent_entry *e = &r->slots[i];
+        uint64_t q = atomic_load_explicit(&e->seq, memory_order_relaxed);
+        if (!(q & 1))
+            continue;
+        if ((q & 7) == 3) {
+            ST(e->dalloc_site, (const struct prof_site *)NULL);
+            ST(e->dalloc_uid, 0);
+            ST(e->dalloc_ns, 0);
+            ST(e->dalloc_allocated, 0);
+            name_store(e->dalloc_name, "");
+            atomic_store_explicit(&e->seq, q + 1, memory_order_relaxed);
+        } else {
+            atomic_store_explicit(&e->seq, 0, memory_order_relaxed);
+        }
+    }
 }
