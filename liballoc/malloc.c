@@ -706,13 +706,25 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
             junk_on_free((char *)p + u, old - u);
         if (unlikely(defer_busy()))
             break; /* reentrant (defer.h): the resize's lock may be ours; not resized */
-        defer_enter();
-        ok = s->kind == SPAN_LARGE ? arena_large_resize(s, u, x.zero)
-                                   : huge_resize_in_place(s, want < u ? want : u, u, x.zero);
-        defer_leave();
+        /* As realloc's resize in place: the old block's sample (if any)
+         * goes, and the thread's counters see a free of the old size and
+         * an allocation of the new one, which may be sampled (jemalloc's
+         * xallocx does the same). */
+        ok = resize_in_place(s, p, want < u ? want : u, u, x.zero, false);
         if (ok) {
             if (u > old && !x.zero)
                 junk_on_alloc((char *)p + old, u - old);
+            struct heap *h = heap_tls;
+            if (h != &heap_empty) {
+                h->deallocated += old;
+                h->allocated += u;
+                if (unlikely(h->allocated >= h->next_event)) {
+                    void *q = heap_event(size, h, p, u);
+                    /* Only small samples are relocated: a large block stays. */
+                    DASSERT(q == p);
+                    (void)q;
+                }
+            }
             return u;
         }
     }

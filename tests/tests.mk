@@ -6,7 +6,7 @@ INTEGRATION_SRCS := $(wildcard tests/integration/*.c)
 STRESS_SRCS      := $(wildcard tests/stress/*.c)
 INTEGRATION_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEGRATION_SRCS))
 STRESS_BINS      := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress/%,$(STRESS_SRCS))
-TESTS_HELPERS    := tests/integration/check.h tests/integration/signal_watch.h
+TESTS_HELPERS    := tests/integration/check.h tests/integration/signal_watch.h tests/integration/prof_totals.h
 
 # The compiler must not treat the allocation functions as builtins: it could
 # elide a malloc/free pair or fold a NULL check, and the test would then pass

@@ -14,6 +14,7 @@
  * Usage: fault_prof_norec DIR (where the dumps go).
  */
 #include "fault_common.h"
+#include "../integration/prof_totals.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,15 +29,7 @@ static void dump_totals(const char *dir, const char *name, long long *objs, long
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s.heap", dir, name);
-    const char *pp = path;
-    CHECK_I(mallctl("prof.dump", NULL, NULL, &pp, sizeof(pp)), ==, 0);
-    FILE *f = fopen(path, "r");
-    CHECK_MSG(f != NULL, "cannot read %s", path);
-    char line[512];
-    CHECK(fgets(line, sizeof(line), f) != NULL); /* heap_v2/... */
-    CHECK(fgets(line, sizeof(line), f) != NULL);
-    CHECK_MSG(sscanf(line, " t*: %lld: %lld", objs, bytes) == 2, "not a totals line: %s", line);
-    fclose(f);
+    prof_totals(path, objs, bytes);
 }
 
 int main(int argc, char **argv)
