@@ -7,6 +7,7 @@
 #include "malloc_entry.h"
 #include "misuse.h"
 #include "options.h"
+#include "pagemap.h"
 #include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
@@ -309,6 +310,14 @@ int tcache_destroy(unsigned id)
     return 0;
 }
 
+/* True if small block p lies on a page whose owner is h (any flags). */
+static bool tcache_block_owned(struct heap *h, void *p)
+{
+    struct span *s = pagemap_get((uintptr_t)p);
+    return s && (atomic_load_explicit(&s->owner_tag, memory_order_relaxed) & ~SPAN_TAG_MASK) ==
+                    (uintptr_t)h;
+}
+
 void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
 {
     struct tcache *tc = tcache_get(id);
@@ -317,9 +326,20 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
         align <= MIN_ALIGN) {
         unsigned cls = sizeclass_small_index(usize);
         if (tc->n[cls] > 0) {
-            void *p = tc->bin[cls][--tc->n[cls]];
-            misuse_set_live(p);
+            void *p = tc->bin[cls][tc->n[cls] - 1];
             struct heap *h = heap_get();
+            /* A sample is due and p sits on a page another thread's heap
+             * owns: a sample of p could not be moved off it
+             * (heap_sample_relocate moves blocks of the caller's pages
+             * only) and that owner's free fast path would never look for
+             * it, so the sample would stay counted after p's free
+             * (tests/integration/prof_tcache_foreign). p stays in the bin;
+             * the thread's own heap serves this allocation, sample and
+             * all. (prof_next is UINT64_MAX without the profiler.) */
+            if (h && unlikely(h->allocated + usize >= h->prof_next) && !tcache_block_owned(h, p))
+                return heap_alloc_general(h, size, align, zero, false, NULL);
+            tc->n[cls]--;
+            misuse_set_live(p);
             if (h) {
                 h->allocated += usize;
                 if (unlikely(h->allocated >= h->next_event))
