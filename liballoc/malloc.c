@@ -360,11 +360,14 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
         if (in_place && config_debug && canary)
             canary_set(q, size);
         if (in_place) {
-            if (h != &heap_empty) {
-                h->deallocated += old;
-                h->allocated += new_usize;
-                if (unlikely(h->allocated >= h->next_event))
-                    return heap_event(size, h, q, new_usize);
+            /* The old sample is gone (resize_in_place): a thread with no
+             * heap yet gets one, so the new size can be sampled. */
+            struct heap *ih = h != &heap_empty ? h : heap_get();
+            if (ih) {
+                ih->deallocated += old;
+                ih->allocated += new_usize;
+                if (unlikely(ih->allocated >= ih->next_event))
+                    return heap_event(size, ih, q, new_usize);
             }
             return q;
         }
@@ -714,8 +717,9 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         if (ok) {
             if (u > old && !x.zero)
                 junk_on_alloc((char *)p + old, u - old);
-            struct heap *h = heap_tls;
-            if (h != &heap_empty) {
+            /* A thread with no heap yet gets one (the old sample is gone). */
+            struct heap *h = heap_get();
+            if (h) {
                 h->deallocated += old;
                 h->allocated += u;
                 if (unlikely(h->allocated >= h->next_event)) {

@@ -336,13 +336,20 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
              * (tests/integration/prof_tcache_foreign). p stays in the bin;
              * the thread's own heap serves this allocation, sample and
              * all. (prof_next is UINT64_MAX without the profiler.) */
-            if (h && unlikely(h->allocated + usize >= h->prof_next) && !tcache_block_owned(h, p))
-                return heap_alloc_general(h, size, align, zero, false, NULL);
+            bool skip_event = false;
+            if (h && unlikely(h->allocated + usize >= h->prof_next) && !tcache_block_owned(h, p)) {
+                void *q = heap_alloc_general(h, size, align, zero, false, NULL);
+                if (q)
+                    return q;
+                /* No memory there: p after all, unsampled (the sample
+                 * stays due for the thread's next allocation). */
+                skip_event = true;
+            }
             tc->n[cls]--;
             misuse_set_live(p);
             if (h) {
                 h->allocated += usize;
-                if (unlikely(h->allocated >= h->next_event))
+                if (unlikely(h->allocated >= h->next_event) && !skip_event)
                     p = heap_event(size, h, p, usize); /* may move p: fill it afterwards */
             }
             if (zero)

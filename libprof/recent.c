@@ -347,6 +347,7 @@ static bool keep(const struct recent_copy *e, bool released, const struct recent
 struct recent_agg {
     const struct prof_site *site;
     uint64_t count, bytes, released;
+    uint64_t timed;               /* released entries with a free time (not closed at a fork) */
     uint64_t life_sum, life_max;
 };
 
@@ -395,9 +396,12 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
                 }
                 agg[i].count++;
                 agg[i].bytes += c.usize;
-                if (released) {
-                    uint64_t life = c.dalloc_ns > c.alloc_ns ? c.dalloc_ns - c.alloc_ns : 0;
+                if (released)
                     agg[i].released++;
+                /* An entry closed at a fork has no free time: no lifetime. */
+                if (released && c.dalloc_ns) {
+                    uint64_t life = c.dalloc_ns > c.alloc_ns ? c.dalloc_ns - c.alloc_ns : 0;
+                    agg[i].timed++;
                     agg[i].life_sum += life;
                     if (life > agg[i].life_max)
                         agg[i].life_max = life;
@@ -457,7 +461,7 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
         writer_str(w, ",\"released\":");
         writer_u64(w, agg[i].released);
         writer_str(w, ",\"lifetime_mean_ns\":");
-        writer_u64(w, agg[i].released ? agg[i].life_sum / agg[i].released : 0);
+        writer_u64(w, agg[i].timed ? agg[i].life_sum / agg[i].timed : 0);
         writer_str(w, ",\"lifetime_max_ns\":");
         writer_u64(w, agg[i].life_max);
         writer_str(w, ",\"alloc_trace\":");

@@ -7,10 +7,16 @@
  * the three moved: a block grown from 40 KiB to 1 MiB stayed a 40 KiB
  * sample. Every allocation is sampled (prof_xallocx.conf: lg_prof_sample:0),
  * so the dump's in-use bytes are exact. Checked growing a large block, then
- * shrinking a huge one, then freeing both: back to the count before.
+ * shrinking a huge one, then freeing both: back to the count before; and a
+ * block grown by a thread that had never allocated (no heap yet: its old
+ * sample went, and the new one was lost) must show in the dump at its new
+ * size.
  */
 #include "check.h"
 #include "prof_totals.h"
+
+#include <pthread.h>
+#include <stdbool.h>
 
 static uint64_t counter(const char *name)
 {
@@ -40,6 +46,29 @@ static void check_resize(const char *path, void *p, size_t size, size_t want)
               b1 - b0, (long long)want - (long long)old);
 }
 
+static void *grow_from_new_thread(void *p)
+{
+    CHECK(xallocx(p, 900000, 0, 0) == nallocx(900000, 0));
+    return NULL;
+}
+
+/* True if the heap_v2 dump at path has a site holding one object of n bytes. */
+static bool dump_has_site(const char *path, size_t n)
+{
+    const char *pp = path;
+    CHECK_I(mallctl("prof.dump", NULL, NULL, &pp, sizeof(pp)), ==, 0);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    char line[512], want[64];
+    snprintf(want, sizeof(want), "  t*: 1: %zu [", n);
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = line[0] == ' ' && strncmp(line, want, strlen(want)) == 0;
+    fclose(f);
+    remove(path);
+    return found;
+}
+
 int main(void)
 {
     char path[64];
@@ -58,6 +87,14 @@ int main(void)
     prof_totals(path, &o1, &b1);
     CHECK_MSG(o1 == o0 && b1 == b0, "after the frees: %lld objects, %lld bytes (%lld, %lld before)", o1,
               b1, o0, b0);
+    void *p = malloc(40000);
+    CHECK_NONNULL(p);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, grow_from_new_thread, p) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    CHECK_MSG(dump_has_site(path, nallocx(900000, 0)),
+              "a block grown to %zu by a new thread is not in the dump", nallocx(900000, 0));
+    free(p);
     printf("xallocx: 40000 -> %zu and 8 MiB -> 4 MiB in place, counters and samples follow\n", grown);
     return 0;
 }
