@@ -182,7 +182,10 @@ void *rallocx(void *ptr, size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_ALLOC_
  * Small blocks keep their class; page-run blocks (up to 1 MiB) and blocks
  * in their own mapping (above 1 MiB) resize within their kind. Only
  * MALLOCX_ZERO is read. size 0 is taken as 1 and size + extra is capped at
- * 2^62 (jemalloc: undefined). */
+ * 2^62 (jemalloc: undefined). A resize counts as a free of the old usable
+ * size and an allocation of the new one, as in jemalloc: thread.allocated
+ * and thread.deallocated move, and the heap profiler drops the block's
+ * sample and may sample it again at its new size. */
 size_t xallocx(void *ptr, size_t size, size_t extra, int flags) ALLOC_NOTHROW;
 /* sallocx: the usable size of ptr's block (as malloc_usable_size); flags
  * are ignored. */
