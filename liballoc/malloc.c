@@ -312,6 +312,24 @@ static bool resize_in_place(struct span *s, void *p, size_t size, size_t new_usi
     return ok;
 }
 
+/* Block p (requested size bytes) was resized in place from old to
+ * new_usize usable bytes: for the calling thread's counters a free of old
+ * and an allocation of new_usize, whose event may sample it (its old sample
+ * went in resize_in_place). A thread with no heap yet gets one, so the new
+ * size can be sampled. Returns the block, which heap_event may have
+ * relocated (a small sample only). */
+static void *count_resize(void *p, size_t size, size_t old, size_t new_usize)
+{
+    struct heap *h = heap_get();
+    if (h) {
+        h->deallocated += old;
+        h->allocated += new_usize;
+        if (unlikely(h->allocated >= h->next_event))
+            return heap_event(size, h, p, new_usize);
+    }
+    return p;
+}
+
 /* Realloc core for the live block p of span s (span_checked's answer): keep
  * the block in place when the class allows, else move. x: the flags (align,
  * zero, no_tcache, arena, tcache). Few enough arguments for a tail call. */
@@ -359,18 +377,8 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
             junk_on_alloc((char *)p + old, new_usize - old);
         if (in_place && config_debug && canary)
             canary_set(q, size);
-        if (in_place) {
-            /* The old sample is gone (resize_in_place): a thread with no
-             * heap yet gets one, so the new size can be sampled. */
-            struct heap *ih = h != &heap_empty ? h : heap_get();
-            if (ih) {
-                ih->deallocated += old;
-                ih->allocated += new_usize;
-                if (unlikely(ih->allocated >= ih->next_event))
-                    return heap_event(size, ih, q, new_usize);
-            }
-            return q;
-        }
+        if (in_place)
+            return count_resize(q, size, old, new_usize);
     }
     void *q;
     if (tc >= 0 && !arena)
@@ -717,18 +725,10 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         if (ok) {
             if (u > old && !x.zero)
                 junk_on_alloc((char *)p + old, u - old);
-            /* A thread with no heap yet gets one (the old sample is gone). */
-            struct heap *h = heap_get();
-            if (h) {
-                h->deallocated += old;
-                h->allocated += u;
-                if (unlikely(h->allocated >= h->next_event)) {
-                    void *q = heap_event(size, h, p, u);
-                    /* Only small samples are relocated: a large block stays. */
-                    DASSERT(q == p);
-                    (void)q;
-                }
-            }
+            void *q = count_resize(p, size, old, u);
+            /* Only small samples are relocated: a large block stays. */
+            DASSERT(q == p);
+            (void)q;
             return u;
         }
     }

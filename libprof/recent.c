@@ -124,6 +124,17 @@ static size_t window(const struct recent_ring *r)
     return m < r->cap ? m : r->cap;
 }
 
+/* Entry e's free fields as for a block not freed (or freed with no known
+ * context): no site, thread, time or counter (a writer holds e). */
+static void entry_clear_free(struct recent_entry *e)
+{
+    ST(e->dalloc_site, (const struct prof_site *)NULL);
+    ST(e->dalloc_uid, 0);
+    ST(e->dalloc_ns, 0);
+    name_store(e->dalloc_name, "");
+    ST(e->dalloc_allocated, 0);
+}
+
 void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
                        const struct prof_tdata *td, uint64_t now)
 {
@@ -151,16 +162,12 @@ void recent_note_alloc(struct prof_sample *rec, const struct prof_site *site,
     ST(e->alloc_uid, td->uid);
     ST(e->alloc_ns, now);
     ST(e->alloc_site, site);
-    ST(e->dalloc_site, (const struct prof_site *)NULL);
-    ST(e->dalloc_uid, 0);
-    ST(e->dalloc_ns, 0);
+    entry_clear_free(e);
     name_store(e->alloc_name, td->name);
-    name_store(e->dalloc_name, "");
     uint64_t wb;
     memcpy(&wb, &rec->weight, sizeof(wb));
     ST(e->weight_bits, wb);
     ST(e->alloc_allocated, td->sample_allocated);
-    ST(e->dalloc_allocated, 0);
     atomic_store_explicit(&e->seq, (pos << 3) + 2, memory_order_release);
     rec->recent_ring = r;
     rec->recent_idx = pos;
@@ -527,11 +534,7 @@ void recent_postfork_child(void)
         if (!(q & 1))
             continue;
         if ((q & 7) == 3) {
-            ST(e->dalloc_site, (const struct prof_site *)NULL);
-            ST(e->dalloc_uid, 0);
-            ST(e->dalloc_ns, 0);
-            ST(e->dalloc_allocated, 0);
-            name_store(e->dalloc_name, "");
+            entry_clear_free(e);
             atomic_store_explicit(&e->seq, q + 1, memory_order_relaxed);
         } else {
             atomic_store_explicit(&e->seq, 0, memory_order_relaxed);

@@ -492,7 +492,7 @@ struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size,
 {
     /* The record first: a sample that cannot have one (metadata memory
      * exhausted) is not counted at all, as its free could never take it
-     * off its site again (tests/unit/prof_site_norec). */
+     * off its site again (tests/faults/fault_prof_norec). */
     struct prof_sample *r = rec_get(td);
     if (!r)
         return NULL;
