@@ -47,6 +47,13 @@
 #                       (bench/check_cost/run.sh uses it)
 # Outputs: build/bench/results.csv (raw runs), build/bench/table.txt (table).
 set -u
+# Library paths given relative to the caller's directory: make them absolute
+# before leaving it (a relative path would resolve against the project root,
+# and a row whose library is missing would be skipped or measure glibc).
+for v in OURS_SO OURS_NOCHECK_SO JEMALLOC_SO TCMALLOC_SO MIMALLOC_SO; do
+	p=${!v:-}
+	[ -n "$p" ] && [ "${p#/}" = "$p" ] && export "$v=$PWD/$p"
+done
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/build/bench

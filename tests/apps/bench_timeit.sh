@@ -43,8 +43,10 @@ rm -f "$BUILD/bench/timeit_test.csv" "$BUILD/bench/timeit_test.txt" "$BUILD/benc
 # programs from their run directory): with prof_final the run leaves a final
 # heap dump, which only our allocator writes (glibc, loaded when the path
 # did not resolve, writes nothing).
-rel=$(realpath --relative-to="$tmp" "$BUILD/liballoc.so")
-(cd "$tmp" && BENCH_ONLY=large_blocks REPS=1 SCALE=0.1 ALLOCATORS=ours OURS_SO=$rel \
+# From / the relative path names a file only there, not from the project root
+# (from a directory as deep as the root it would resolve from both).
+rel=$(realpath --relative-to=/ "$BUILD/liballoc.so")
+(cd / && BENCH_ONLY=large_blocks REPS=1 SCALE=0.1 ALLOCATORS=ours OURS_SO=$rel \
 	OURS_CONFS="final=prof:true,prof_final:true,prof_prefix:$tmp/final" BENCH_EXTRA=0 \
 	BENCH_BUDGET=0 BENCH_RESULTS=timeit_rel bash "$ROOT/bench/run.sh" >/dev/null 2>"$tmp/err") ||
 	{ cat "$tmp/err"; echo "bench/run.sh with OURS_SO=$rel failed"; exit 1; }
