@@ -52,6 +52,7 @@ struct elfobj {
     dev_t dev;           /* stat of the file opened: to tell the file at a */
     ino_t ino;           /* mapping's path from another one */
     int warned;          /* the "not the file profiled" warning was printed */
+    int warned_dwo;      /* the "split DWARF unit cannot be read" warning was printed */
     struct curange *cur; /* CU ranges, sorted, when libdwfl finds no CU (see cu_at) */
     size_t ncur;
     int cur_built; /* cur was built (maybe empty) */
@@ -878,6 +879,41 @@ static const char *abs_source(Dwarf_Die *cu, const char *file)
     return abspaths[nabspaths++].joined;
 }
 
+/* The DIE whose tree holds cu's functions in *tree: cu itself, or for a
+ * split-DWARF skeleton (-gsplit-dwarf, DWARF 5 or GNU's DWARF 4 form) the
+ * split unit libdw reads from the .dwo file its DW_AT_dwo_name names
+ * (beside the binary or in DW_AT_comp_dir). A skeleton has no function
+ * DIEs and its line table gives the innermost inlined call's line, so
+ * without the split unit the line would be paired with the out-of-line
+ * function's name (wrong): returns 0 then, after a warning once per file,
+ * and the frame keeps the symbol table's name without a line. */
+static int cu_tree(struct elfobj *o, Dwarf_Die *cu, Dwarf_Die *tree)
+{
+    uint8_t type = 0;
+    Dwarf_Die sub;
+    if (dwarf_cu_info(cu->cu, NULL, &type, NULL, &sub, NULL, NULL, NULL) != 0 ||
+        type != DW_UT_skeleton) {
+        *tree = *cu;
+        return 1;
+    }
+    if (sub.addr != NULL && dwarf_tag(&sub) == DW_TAG_compile_unit) {
+        *tree = sub;
+        return 1;
+    }
+    if (!o->warned_dwo) {
+        Dwarf_Attribute a;
+        const char *dwo = dwarf_formstring(dwarf_attr(cu, DW_AT_dwo_name, &a));
+        if (!dwo)
+            dwo = dwarf_formstring(dwarf_attr(cu, DW_AT_GNU_dwo_name, &a));
+        const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+        o->warned_dwo = 1;
+        warning("'%s' was built with split DWARF and its unit '%s' (compiled in '%s') cannot be "
+                "read: frames there get the symbol table's names, without lines or inlined calls",
+                o->path, dwo ? dwo : "?", dir ? dir : "?");
+    }
+    return 0;
+}
+
 /* Inline chain for faddr, innermost first; returns the count (0 = no DWARF). */
 static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf)
 {
@@ -893,7 +929,8 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
      * _start, crt files, hand-written assembly) to the CU before it; only
      * a CU whose own ranges hold the address may name it: no line is
      * better than a line of an unrelated file. */
-    if (!cu || dwarf_haspc(cu, faddr - bias) <= 0)
+    Dwarf_Die tree;
+    if (!cu || dwarf_haspc(cu, faddr - bias) <= 0 || !cu_tree(o, cu, &tree))
         return 0;
     const char *file = NULL;
     int line = 0;
@@ -919,7 +956,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         line = 0;
     }
     Dwarf_Die chain[MAXCHAIN];
-    int nc = cu_function_chain(cu, faddr - bias, chain);
+    int nc = cu_function_chain(&tree, faddr - bias, chain);
     /* A function DIE at address 0 is a discarded copy (see above). */
     Dwarf_Addr low;
     if (nc > 0 && o->text_lo > 0 && dwarf_lowpc(&chain[0], &low) == 0 && low == 0)
@@ -948,7 +985,7 @@ static size_t dwarf_frames(struct elfobj *o, uint64_t faddr, struct rawframe *rf
         file = NULL;
         line = 0;
         if (dwarf_attr(die, DW_AT_call_file, &a) && dwarf_formudata(&a, &cf) == 0) {
-            if (!files && dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+            if (!files && dwarf_getsrcfiles(&tree, &files, &nfiles) != 0)
                 files = NULL;
             if (files && cf < nfiles)
                 file = dwarf_filesrc(files, cf, NULL, NULL);
