@@ -38,7 +38,7 @@
 #include "cfi.h"
 
 #include "prof_hooks.h"
-#include "bss_large.h"
+#include "unloaded.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -123,91 +123,12 @@ static void gen_bump(void)
             atomic_store_explicit(&cfi_cache[i], 0, memory_order_relaxed);
 }
 
-/* ---- what dlclose unloaded, for libunwind's unflushable cache ---- */
+/* ---- dlclose's bookkeeping (the modules it unloaded: unloaded.c) ---- */
 
-/* Address ranges of modules that dlclose unloaded, each with the load
- * generation after that dlclose (done); when the table is full the ranges
- * since the last slot are kept only as unload_overflow_done. Written under
- * unload_lock; read lock-free (an entry is complete before n_unloaded
- * covers it). */
-#define UNLOADED_MAX 64
-static struct {
-    uintptr_t lo, hi;
-    uint64_t done;
-} unloaded[UNLOADED_MAX];
-static _Atomic unsigned n_unloaded;
-static _Atomic uint64_t unload_overflow_done;
 /* dlcloses in progress: while non-zero every walk is suspect. */
 static _Atomic unsigned unload_inflight;
 static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static unsigned unload_depth; /* dlclose calls of the lock's owner */
-
-/* The loaded modules' address ranges (lowest to highest PT_LOAD byte). */
-#define SNAP_MAX 1024
-struct snap {
-    unsigned n;
-    bool overflow;
-    struct {
-        uintptr_t lo, hi;
-    } r[SNAP_MAX];
-};
-static struct snap snap_before BSS_LARGE, snap_after BSS_LARGE; /* under unload_lock */
-
-static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    (void)size;
-    struct snap *sn = arg;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (size_t i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        if (a < lo)
-            lo = a;
-        if (a + ph->p_memsz > hi)
-            hi = a + ph->p_memsz;
-    }
-    if (hi <= lo)
-        return 0;
-    if (sn->n == SNAP_MAX) {
-        sn->overflow = true;
-        return 0;
-    }
-    sn->r[sn->n].lo = lo;
-    sn->r[sn->n].hi = hi;
-    sn->n++;
-    return 0;
-}
-
-/* After the real dlclose: the ranges of snap_before that are gone. */
-static void note_unloaded(uint64_t done)
-{
-    snap_after.n = 0;
-    snap_after.overflow = false;
-    dl_iterate_phdr(snap_module, &snap_after);
-    if (snap_before.overflow || snap_after.overflow) {
-        atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
-        return;
-    }
-    for (unsigned i = 0; i < snap_before.n; i++) {
-        bool kept = false;
-        for (unsigned j = 0; j < snap_after.n && !kept; j++)
-            kept = snap_after.r[j].lo == snap_before.r[i].lo &&
-                   snap_after.r[j].hi == snap_before.r[i].hi;
-        if (kept)
-            continue;
-        unsigned n = atomic_load_explicit(&n_unloaded, memory_order_relaxed);
-        if (n == UNLOADED_MAX) {
-            atomic_store_explicit(&unload_overflow_done, done, memory_order_release);
-            return;
-        }
-        unloaded[n].lo = snap_before.r[i].lo;
-        unloaded[n].hi = snap_before.r[i].hi;
-        unloaded[n].done = done;
-        atomic_store_explicit(&n_unloaded, n + 1, memory_order_release);
-    }
-}
 
 void cfi_postfork_child(void)
 {
@@ -223,17 +144,7 @@ bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since)
 {
     if (atomic_load_explicit(&unload_inflight, memory_order_acquire))
         return true;
-    if (atomic_load_explicit(&unload_overflow_done, memory_order_acquire) > since)
-        return true;
-    unsigned m = atomic_load_explicit(&n_unloaded, memory_order_acquire);
-    for (unsigned k = 0; k < m; k++) {
-        if (unloaded[k].done <= since)
-            continue;
-        for (unsigned i = 0; i < n; i++)
-            if ((uintptr_t)ips[i] >= unloaded[k].lo && (uintptr_t)ips[i] < unloaded[k].hi)
-                return true;
-    }
-    return false;
+    return unloaded_hit((const uintptr_t *)ips, n, since);
 }
 
 /* glibc's static library defines dlclose as a weak alias of this one;
@@ -278,16 +189,13 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
      * outermost call's snapshots cover what the nested ones unload. */
     pthread_mutex_lock(&unload_lock);
     bool outer = unload_depth++ == 0;
-    if (outer) {
-        snap_before.n = 0;
-        snap_before.overflow = false;
-        dl_iterate_phdr(snap_module, &snap_before);
-    }
+    if (outer)
+        unloaded_snapshot();
     gen_bump();
     int rc = real(handle);
     gen_bump();
     if (outer)
-        note_unloaded(cfi_generation());
+        unloaded_note(cfi_generation());
     unload_depth--;
     pthread_mutex_unlock(&unload_lock);
     atomic_fetch_sub_explicit(&unload_inflight, 1, memory_order_release);

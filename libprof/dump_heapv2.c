@@ -16,6 +16,7 @@
 #include "options.h"
 #include "writer.h"
 #include "elfsym.h"
+#include "unloaded.h"
 #include "bss_large.h"
 
 #include <errno.h>
@@ -110,7 +111,8 @@ static void visit_site(void *arg, const struct prof_site *s, const struct prof_c
         /* The first frame as a call site: ours is the allocating call
          * (our own frames are dropped), and jeprof keeps the first address
          * as is while it moves every other one back into its call. */
-        writer_hex(c->w, i == 0 ? backtrace_call_site(s->pcs[i]) : s->pcs[i]);
+        uintptr_t pc = site_pc_out(s, i);
+        writer_hex(c->w, i == 0 ? backtrace_call_site(pc) : pc);
     }
     writer_str(c->w, "\n  t*: ");
     write_counts(c->w, cur, accum, c->R);
@@ -151,6 +153,19 @@ static void write_build_id(void *arg, uintptr_t lo, uintptr_t hi, const char *he
     writer_str(w, " ");
     writer_str(w, hex);
     writer_str(w, "\n");
+}
+
+/* The code segments of unloaded modules at their aliases (unloaded.h):
+ * a maps line each, with its build ID as the loaded objects' have. */
+static void write_unloaded(void *arg, const struct unloaded_seg *seg)
+{
+    struct writer *w = arg;
+    char line[700];
+    if (!unloaded_maps_line(seg, line, sizeof(line)))
+        return;
+    writer_str(w, line);
+    if (seg->build_id[0])
+        write_build_id(w, seg->lo, seg->hi, seg->build_id);
 }
 
 /* Thread names may hold anything; keep the line parseable. */
@@ -205,6 +220,7 @@ static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaq
     writer_str(w, "\nMAPPED_LIBRARIES:\n");
     write_maps(w);
     elfsym_loaded_build_ids(write_build_id, w);
+    unloaded_foreach(write_unloaded, w);
     /* A peak dump also says when its snapshot was taken (0: no peak yet,
      * then it holds nothing), so jeprof-c --growth can tell it from a dump
      * of the heap at time_ns. */

@@ -17,6 +17,7 @@
 #include "drop_frames.h"
 #include "options.h"
 #include "elfsym.h"
+#include "unloaded.h"
 #include "scratch.h"
 #include "writer.h"
 #include "dynload_pb.h" /* before profile.pb-c.h: protobuf-c through dynload.c */
@@ -327,6 +328,28 @@ static void symbolize_location(struct build *b, Perftools__Profiles__Location *l
     l->line = lines;
 }
 
+/* A code segment of an unloaded module at its alias (unloaded.h) as one
+ * more mapping (struct build's maps: a bigger copy). */
+static void add_unloaded_map(void *arg, const struct unloaded_seg *seg)
+{
+    struct build *b = arg;
+    struct map *maps = scratch_calloc(b->sc, b->nmaps + 1, sizeof(*maps));
+    if (!maps) {
+        b->failed = 1;
+        return;
+    }
+    if (b->nmaps)
+        memcpy(maps, b->maps, b->nmaps * sizeof(*maps));
+    struct map *m = &maps[b->nmaps];
+    m->start = seg->lo;
+    m->limit = seg->hi;
+    m->offset = seg->offset;
+    snprintf(m->path, sizeof(m->path), "%s", seg->path);
+    snprintf(m->build_id, sizeof(m->build_id), "%s", seg->build_id);
+    b->maps = maps;
+    b->nmaps++;
+}
+
 static uint64_t mapping_for(struct build *b, uint64_t addr)
 {
     for (size_t i = 0; i < b->nmaps; i++)
@@ -426,7 +449,7 @@ static void add_sample(struct build *b, const struct prof_site *s, const struct 
     }
     perftools__profiles__sample__init(smp);
     for (unsigned i = 0; i < s->depth; i++)
-        ids[i] = location_id(b, backtrace_call_site(s->pcs[i]));
+        ids[i] = location_id(b, backtrace_call_site(site_pc_out(s, i)));
     smp->n_location_id = s->depth;
     smp->location_id = ids;
     vals[0] = est(accum->ucount);
@@ -615,6 +638,7 @@ static int pprof_emit(enum site_src src, const char *default_type, bool served)
     b.nmaps = read_maps(&sc, &b.maps);
     struct bid_arg ba = {b.maps, b.nmaps};
     elfsym_loaded_build_ids(set_build_id, &ba);
+    unloaded_foreach(add_unloaded_map, &b);
 
     pthread_mutex_lock(&prof.tdata_lock);
     site_foreach_src(src, visit_site, &b);

@@ -12,9 +12,7 @@
 
 #define NOTE_ALIGN(x) (((x) + 3) & ~(size_t)3)
 
-/* Finds the GNU build-id note in a run of ELF notes; writes it as lowercase
- * hex into out and returns 1, or returns 0. */
-static int notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen)
+int elfsym_notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen)
 {
     size_t off = 0;
     while (off + sizeof(Elf64_Nhdr) <= len) {
@@ -60,7 +58,7 @@ void elfsym_file_build_id(const char *path, char *out, size_t outlen)
         unsigned char buf[4096];
         if (pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
             continue;
-        if (notes_build_id(buf, ph.p_filesz, out, outlen))
+        if (elfsym_notes_build_id(buf, ph.p_filesz, out, outlen))
             goto out;
     }
 out:
@@ -123,7 +121,7 @@ static void object_build_id(uintptr_t base,
         if (ph[i].p_type != PT_NOTE || ph[i].p_memsz == 0 || ph[i].p_memsz > sizeof(note) ||
             peek(bias + ph[i].p_vaddr, note, ph[i].p_memsz))
             continue;
-        notes_build_id(note, ph[i].p_memsz, hex, sizeof(hex));
+        elfsym_notes_build_id(note, ph[i].p_memsz, hex, sizeof(hex));
     }
     if (!hex[0])
         return;

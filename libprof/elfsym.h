@@ -41,6 +41,10 @@ const char *elfsym_lookup(const struct elfsym *t, uint64_t file_off);
 void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
                              void *arg);
 
+/* Finds the GNU build-id note in a run of ELF notes (len bytes at buf);
+ * writes it as lowercase hex into out and returns 1, or returns 0. */
+int elfsym_notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen);
+
 /* GNU build ID of the ELF file at path (lowercase hex into out), or "". */
 void elfsym_file_build_id(const char *path, char *out, size_t outlen);
 

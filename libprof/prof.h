@@ -73,6 +73,8 @@ struct prof_site {
      * profiler's CPU went to that line passing between the cores). */
     struct prof_tctx *tctxs;     /* per-thread shares */
     uint64_t peak_gen;           /* peak snapshot (peak.c) its shares' peak slots hold (0: none) */
+    uint64_t load_gen;           /* cfi_generation() when it was made: a pc of a module
+                                  * unloaded since is that module's (unloaded.h) */
     uint32_t depth;              /* frames in pcs */
     uintptr_t pcs[];             /* return addresses, innermost first */
 };
@@ -162,6 +164,10 @@ struct prof_sample *site_record(struct prof_tdata *td, uintptr_t p, size_t size,
 void site_sample_index(struct prof_sample *r);
 /* The immortal site for a stack without counting anything (free stacks). */
 struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth);
+/* Return address i of site s as dumps write it: where a module unloaded
+ * since s was made held it, the address's alias (unloaded.h), so that no
+ * reader names it after code mapped there later. Lock-free. */
+uintptr_t site_pc_out(const struct prof_site *s, unsigned i);
 /* Remove p's sample from the table if there is one; returns its record
  * copy in *out. */
 bool site_forget(uintptr_t p, struct prof_sample *out);

@@ -1,5 +1,6 @@
 /* recent: lock-free recent-allocation ring and its JSON dump (see recent.h). */
 #include "recent.h"
+#include "unloaded.h"
 #include "prof.h"
 #include "writer.h"
 #include "prof_hooks.h"
@@ -279,6 +280,16 @@ static void json_str(struct writer *w, const char *s)
     writer_mem(w, "\"", 1);
 }
 
+/* An unloaded module's code segment at its alias (unloaded.h), as one
+ * more maps line. */
+static void json_unloaded(void *arg, const struct unloaded_seg *seg)
+{
+    char line[700];
+    unsigned n = unloaded_maps_line(seg, line, sizeof(line));
+    if (n)
+        json_mem(arg, line, n);
+}
+
 /* The process's /proc/self/maps as a JSON string, so that a ring dump can
  * be symbolized without a maps file taken beside it (beyond jemalloc's
  * layout, whose readers ignore the key). */
@@ -297,6 +308,7 @@ static void json_maps(struct writer *w)
     }
     if (fd >= 0)
         close(fd);
+    unloaded_foreach(json_unloaded, w);
     writer_mem(w, "\"", 1);
 }
 
@@ -309,7 +321,8 @@ static void json_trace(struct writer *w, const struct prof_site *site)
         writer_str(w, "\"");
         /* First frame as a call site, the rest as return addresses: the
          * heap_v2 convention, which readers undo the same way. */
-        writer_hex(w, i == 0 ? backtrace_call_site(site->pcs[i]) : site->pcs[i]);
+        uintptr_t pc = site_pc_out(site, i);
+        writer_hex(w, i == 0 ? backtrace_call_site(pc) : pc);
         writer_str(w, "\"");
     }
     writer_str(w, "]");

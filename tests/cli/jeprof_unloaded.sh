@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Code unloaded before the dump (issue 12: when unsure, warn and show the
-# raw address): a library that allocates and is dlclose'd before the final
-# dump has no mapping in the dump, so its frames can only be raw addresses;
-# jeprof-c must say why on stderr (for our heap_v2 and .pb.gz) and still
-# count the bytes, never lend the address another name. A dump whose maps
-# section lists nothing readable gets a warning of its own.
+# raw address; never lend an address another name). A plugin allocates and
+# is dlclose'd; another plugin is then loaded, at the same addresses when
+# the loader reuses them (glibc does), and allocates too.
+#  - The first plugin's bytes are named after it (plug_alloc) by jeprof-c
+#    on heap_v2 and pprof, by Debian's jeprof and by go tool pprof: the
+#    dump writes its stacks at an alias range listed as a mapping of its
+#    file with its build ID (libprof/unloaded.h). Before, they were named
+#    after the second plugin's code at those addresses.
+#  - The second plugin's bytes are its own; the two stacks are two sites
+#    although their addresses were the same.
+#  - With the first plugin's file gone when the dump is read, heap_v2's
+#    bytes are on libplug.so+offset and pprof's keep the name the dump took
+#    from the file; never the other plugin's name.
+# A dump whose maps section lists nothing readable gets a warning of its own.
 set -u
 . "$(dirname "$0")/lib_jeprof.sh"
 . "$(dirname "$0")/lib_callsite.sh"
@@ -19,10 +28,14 @@ __attribute__((noinline)) void *plug_alloc(size_t n)
     return p;
 }
 C
+# The same shape and size, so that the loader maps it where plug was and
+# its function lies at plug_alloc's address.
+sed 's/plug_alloc/othr_alloc/' "$WORK/plug.c" >"$WORK/other.c"
 cat >"$WORK/host.c" <<'C'
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
-void *keep[20];
+void *keep[30];
 int main(int argc, char **argv)
 {
     void *h = dlopen(argv[1], RTLD_NOW);
@@ -32,21 +45,76 @@ int main(int argc, char **argv)
     for (int i = 0; i < 20; i++)
         keep[i] = f(30000);
     dlclose(h);
+    if (argc > 2) {
+        void *h2 = dlopen(argv[2], RTLD_NOW);
+        if (!h2)
+            return 1;
+        void *(*g)(size_t) = (void *(*)(size_t))dlsym(h2, "othr_alloc");
+        for (int i = 0; i < 10; i++)
+            keep[20 + i] = g(3000);
+        fprintf(stderr, "%s\n", (void *)g == (void *)f ? "same" : "moved");
+    }
     return 0;
 }
 C
 gcc -O2 -g -shared -fPIC -o "$WORK/libplug.so" "$WORK/plug.c" || fail "cannot build libplug.so"
+gcc -O2 -g -shared -fPIC -o "$WORK/libother.so" "$WORK/other.c" || fail "cannot build libother.so"
 gcc -O2 -g -o "$WORK/host" "$WORK/host.c" -ldl || fail "cannot build host"
-ours "$WORK/host" host "$WORK/libplug.so"
+
+# flat NAME OUT: the flat bytes of the row named NAME in a --text report.
+flat() { awk -v n="$1" '$6 == n { print $1; exit }' "$2"; }
+
+# A plugin unloaded, another one loaded where it was.
+rm -f "$WORK"/both.*
+LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_format:both,prof_prefix:$WORK/both \
+    "$WORK/host" "$WORK/libplug.so" "$WORK/libother.so" 2>"$WORK/where.txt" || fail "host failed"
+HEAP=$(ls "$WORK"/both.*.f.heap) && PB=$(ls "$WORK"/both.*.f.pb.gz) || fail "no dumps"
+where=$(cat "$WORK/where.txt")
+echo "the second plugin's function: $where as the first's"
 for input in "$HEAP" "$PB"; do
     "$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$input" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
         { cat "$WORK/err.txt"; fail "jeprof-c failed on ${input##*.}"; }
-    grep -q "lies in no mapping the dump lists" "$WORK/err.txt" ||
-        { cat "$WORK/err.txt"; fail "${input##*.}: no warning about the unloaded code"; }
-    awk '$1 >= 600000 && $6 ~ /^0x[0-9a-f]+$/ { ok = 1 } END { exit !ok }' "$WORK/out.txt" ||
-        { cat "$WORK/out.txt"; fail "${input##*.}: the >= 600000 bytes are not on a raw address"; }
-    echo "ok   ${input##*.}: warned, the bytes on a raw address"
+    a=$(flat plug_alloc "$WORK/out.txt") b=$(flat othr_alloc "$WORK/out.txt")
+    [ "${a:-0}" -ge 600000 ] && [ "${a:-0}" -lt 700000 ] ||
+        { cat "$WORK/out.txt"; fail "${input##*.}: plug_alloc has '$a' bytes, expected 20 x 30000 (usable)"; }
+    [ "${b:-0}" -ge 30000 ] && [ "${b:-0}" -lt 40000 ] ||
+        { cat "$WORK/out.txt"; fail "${input##*.}: othr_alloc has '$b' bytes, expected 10 x 3000 (usable)"; }
+    echo "ok   ${input##*.}: plug_alloc $a, othr_alloc $b"
 done
+if command -v jeprof >/dev/null 2>&1; then
+    jeprof --text --show_bytes "$WORK/host" "$HEAP" >"$WORK/out.txt" 2>/dev/null
+    a=$(flat plug_alloc "$WORK/out.txt") b=$(flat othr_alloc "$WORK/out.txt")
+    [ "${a:-0}" -ge 600000 ] && [ "${b:-0}" -lt 40000 ] ||
+        { cat "$WORK/out.txt"; fail "Debian jeprof: plug_alloc '$a', othr_alloc '$b'"; }
+    echo "ok   Debian jeprof: plug_alloc $a, othr_alloc $b"
+fi
+if command -v go >/dev/null 2>&1; then
+    timeout 120 go tool pprof -top -sample_index=inuse_space "$WORK/host" "$PB" >"$WORK/out.txt" 2>&1
+    grep -qE "^ +[0-9.]+kB .* plug_alloc\$" "$WORK/out.txt" &&
+        ! grep -qE "^ +(5|6)[0-9.]+kB .* othr_alloc\$" "$WORK/out.txt" ||
+        { cat "$WORK/out.txt"; fail "go tool pprof: plug_alloc's bytes not under its name"; }
+    echo "ok   go tool pprof"
+fi
+
+# The first plugin's file gone when the dump is read: heap_v2's bytes on
+# libplug.so+offset (no file, no name), pprof's under the name the dump
+# took from the file when it was written; never othr_alloc.
+mv "$WORK/libplug.so" "$WORK/libplug.so.away"
+"$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$HEAP" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
+    { cat "$WORK/err.txt"; fail "jeprof-c failed on heap"; }
+awk '$1 >= 600000 && $6 ~ /^libplug\.so\+0x[0-9a-f]+$/ { ok = 1 } END { exit !ok }' "$WORK/out.txt" ||
+    { cat "$WORK/out.txt"; fail "heap without libplug.so: the >= 600000 bytes are not on libplug.so+offset"; }
+"$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$PB" >"$WORK/out2.txt" 2>"$WORK/err.txt" ||
+    { cat "$WORK/err.txt"; fail "jeprof-c failed on gz"; }
+a=$(flat plug_alloc "$WORK/out2.txt")
+[ "${a:-0}" -ge 600000 ] || { cat "$WORK/out2.txt"; fail "gz without libplug.so: plug_alloc has '$a' bytes"; }
+for o in out out2; do
+    b=$(flat othr_alloc "$WORK/$o.txt")
+    [ "${b:-0}" -lt 40000 ] || { cat "$WORK/$o.txt"; fail "without libplug.so: othr_alloc has $b bytes"; }
+done
+echo "ok   without libplug.so: heap on libplug.so+offset, gz plug_alloc $a (named at dump time)"
+mv "$WORK/libplug.so.away" "$WORK/libplug.so"
+
 # A dump whose maps section lists nothing readable: the same warning kind.
 awk '/^MAPPED_LIBRARIES:/ { print; print "zzzz-yyyy r-xp garbage"; exit } { print }' "$HEAP" >"$WORK/nomaps.heap"
 "$JEPROF_C" --quiet --text "$WORK/nomaps.heap" >"$WORK/out.txt" 2>"$WORK/err.txt" ||

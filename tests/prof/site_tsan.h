@@ -33,6 +33,23 @@ void *prof_host_meta_alloc(size_t size, size_t align)
     return calloc(1, size);
 }
 
+/* No module is ever unloaded here (unloaded.h, cfi.h). */
+_Atomic uint64_t cfi_gen;
+uint64_t unloaded_last(void)
+{
+    return 0;
+}
+bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since)
+{
+    (void)pcs, (void)n, (void)since;
+    return false;
+}
+uintptr_t unloaded_alias(uintptr_t pc, uint64_t gen)
+{
+    (void)gen;
+    return pc;
+}
+
 bool recent_enabled(void)
 {
     return false;

@@ -8,6 +8,7 @@
  */
 #include "prof.h"
 #include "recent.h"
+#include "unloaded.h"
 #include "prof_hooks.h"
 
 #include <pthread.h>
@@ -67,6 +68,21 @@ struct prof_site *site_intern(const uintptr_t *pcs, unsigned depth)
     struct prof_site *s = sites[k];
     pthread_mutex_unlock(&site_lock);
     return s;
+}
+
+/* No module is ever unloaded here (unloaded.h). */
+uintptr_t site_pc_out(const struct prof_site *s, unsigned i)
+{
+    return s->pcs[i];
+}
+void unloaded_foreach(void (*cb)(void *arg, const struct unloaded_seg *seg), void *arg)
+{
+    (void)cb, (void)arg;
+}
+unsigned unloaded_maps_line(const struct unloaded_seg *seg, char *buf, unsigned size)
+{
+    (void)seg, (void)buf, (void)size;
+    return 0;
 }
 
 static __thread uintptr_t fake_pc;

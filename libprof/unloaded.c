@@ -1,0 +1,282 @@
+/* unloaded: the modules dlclose unloaded (see unloaded.h). */
+#include "unloaded.h"
+
+#include "bss_large.h"
+#include "elfsym.h"
+
+#include <link.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#define SEG_MAX 4    /* code segments kept per module (one in the usual layouts) */
+#define SNAP_MAX 1024
+#define BUILD_ID_HEX 68
+
+struct seg {
+    uintptr_t lo, hi, offset; /* page-aligned, as the kernel maps a PT_LOAD */
+};
+
+/* A loaded module as the snapshot before a dlclose saw it. */
+struct mod {
+    uintptr_t lo, hi;  /* lowest to highest PT_LOAD byte */
+    uint32_t name;     /* offset of its path in snap_names, or NO_NAME */
+    unsigned nseg;
+    struct seg seg[SEG_MAX];
+    char build_id[BUILD_ID_HEX];
+};
+#define NO_NAME UINT32_MAX
+
+/* Under the unload lock. */
+static struct {
+    unsigned n;
+    bool overflow;
+    struct mod m[SNAP_MAX];
+} before BSS_LARGE;
+static char snap_names[64 << 10] BSS_LARGE;
+static size_t snap_names_len;
+static struct {
+    unsigned n;
+    bool overflow;
+    struct {
+        uintptr_t lo, hi;
+    } r[SNAP_MAX];
+} after BSS_LARGE;
+
+/* A module dlclose unloaded. Written under the unload lock, before nrecs
+ * covers it (done may move later: a reload's unload, see unloaded.h). */
+struct rec {
+    uintptr_t lo, hi;
+    _Atomic uint64_t done;
+    unsigned nseg;
+    struct seg seg[SEG_MAX];
+    char build_id[BUILD_ID_HEX];
+    char path[512];
+};
+static struct rec recs[UNLOADED_MAX] BSS_LARGE;
+static _Atomic unsigned nrecs;
+/* Unloads not recorded (a table full): stacks older than this may hold
+ * addresses of modules not in recs. */
+static _Atomic uint64_t overflow_done;
+static _Atomic uint64_t last_done;
+
+/* The range of a module's PT_LOADs; with the details when m is not NULL. */
+static bool module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi,
+                         struct mod *m)
+{
+    *lo = UINTPTR_MAX;
+    *hi = 0;
+    for (size_t i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_NOTE && m && !m->build_id[0] && ph->p_memsz <= 4096)
+            elfsym_notes_build_id((const unsigned char *)(info->dlpi_addr + ph->p_vaddr),
+                                  ph->p_memsz, m->build_id, sizeof(m->build_id));
+        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+        if (a < *lo)
+            *lo = a;
+        if (a + ph->p_memsz > *hi)
+            *hi = a + ph->p_memsz;
+        if (m && (ph->p_flags & PF_X) && m->nseg < SEG_MAX) {
+            struct seg *s = &m->seg[m->nseg++];
+            s->lo = a & ~(uintptr_t)4095;
+            s->hi = (a + ph->p_memsz + 4095) & ~(uintptr_t)4095;
+            s->offset = ph->p_offset & ~(uint64_t)4095;
+        }
+    }
+    return *hi > *lo;
+}
+
+static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    if (before.n == SNAP_MAX) {
+        before.overflow = true;
+        return 0;
+    }
+    struct mod *m = &before.m[before.n];
+    m->nseg = 0;
+    m->build_id[0] = 0;
+    m->name = NO_NAME;
+    if (!module_range(info, &m->lo, &m->hi, m))
+        return 0;
+    const char *name = info->dlpi_name;
+    size_t len = name ? strlen(name) : 0;
+    if (len && name[0] == '/' && len < sizeof(recs[0].path) &&
+        snap_names_len + len + 1 <= sizeof(snap_names)) {
+        memcpy(snap_names + snap_names_len, name, len + 1);
+        m->name = (uint32_t)snap_names_len;
+        snap_names_len += len + 1;
+    }
+    before.n++;
+    return 0;
+}
+
+static int snap_after_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    if (after.n == SNAP_MAX) {
+        after.overflow = true;
+        return 0;
+    }
+    if (module_range(info, &after.r[after.n].lo, &after.r[after.n].hi, NULL))
+        after.n++;
+    return 0;
+}
+
+void unloaded_snapshot(void)
+{
+    before.n = 0;
+    before.overflow = false;
+    snap_names_len = 0;
+    dl_iterate_phdr(snap_before_module, NULL);
+}
+
+/* Record module m unloaded at done. */
+static void record(const struct mod *m, uint64_t done)
+{
+    const char *path = m->name == NO_NAME ? "" : snap_names + m->name;
+    unsigned n = atomic_load_explicit(&nrecs, memory_order_relaxed);
+    /* The last record over these addresses: the same module again? */
+    for (unsigned k = n; k-- > 0;) {
+        struct rec *r = &recs[k];
+        if (r->lo >= m->hi || r->hi <= m->lo)
+            continue;
+        if (r->lo == m->lo && r->hi == m->hi && strcmp(r->path, path) == 0 &&
+            strcmp(r->build_id, m->build_id) == 0) {
+            atomic_store_explicit(&r->done, done, memory_order_release);
+            return;
+        }
+        break;
+    }
+    if (n == UNLOADED_MAX) {
+        atomic_store_explicit(&overflow_done, done, memory_order_release);
+        return;
+    }
+    struct rec *r = &recs[n];
+    r->lo = m->lo;
+    r->hi = m->hi;
+    r->nseg = m->nseg;
+    memcpy(r->seg, m->seg, sizeof(r->seg));
+    memcpy(r->build_id, m->build_id, sizeof(r->build_id));
+    strcpy(r->path, path); /* shorter than path[]: snap_before_module */
+    atomic_store_explicit(&r->done, done, memory_order_relaxed);
+    atomic_store_explicit(&nrecs, n + 1, memory_order_release);
+}
+
+void unloaded_note(uint64_t done)
+{
+    after.n = 0;
+    after.overflow = false;
+    dl_iterate_phdr(snap_after_module, NULL);
+    if (before.overflow || after.overflow) {
+        atomic_store_explicit(&overflow_done, done, memory_order_release);
+    } else {
+        for (unsigned i = 0; i < before.n; i++) {
+            bool kept = false;
+            for (unsigned j = 0; j < after.n && !kept; j++)
+                kept = after.r[j].lo == before.m[i].lo && after.r[j].hi == before.m[i].hi;
+            if (!kept)
+                record(&before.m[i], done);
+        }
+    }
+    atomic_store_explicit(&last_done, done, memory_order_release);
+}
+
+uint64_t unloaded_last(void)
+{
+    return atomic_load_explicit(&last_done, memory_order_acquire);
+}
+
+bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since)
+{
+    if (atomic_load_explicit(&overflow_done, memory_order_acquire) > since)
+        return true;
+    unsigned m = atomic_load_explicit(&nrecs, memory_order_acquire);
+    for (unsigned k = 0; k < m; k++) {
+        if (atomic_load_explicit(&recs[k].done, memory_order_acquire) <= since)
+            continue;
+        for (unsigned i = 0; i < n; i++)
+            if (pcs[i] >= recs[k].lo && pcs[i] < recs[k].hi)
+                return true;
+    }
+    return false;
+}
+
+uintptr_t unloaded_alias(uintptr_t pc, uint64_t gen)
+{
+    unsigned m = atomic_load_explicit(&nrecs, memory_order_acquire);
+    unsigned best = m;
+    uint64_t best_done = UINT64_MAX;
+    for (unsigned k = 0; k < m; k++) {
+        uint64_t d = atomic_load_explicit(&recs[k].done, memory_order_acquire);
+        if (d > gen && d < best_done && pc >= recs[k].lo && pc < recs[k].hi) {
+            best = k;
+            best_done = d;
+        }
+    }
+    if (best == m || recs[best].hi - recs[best].lo > UNLOADED_ALIAS_STRIDE)
+        return pc;
+    return UNLOADED_ALIAS_BASE + best * UNLOADED_ALIAS_STRIDE + (pc - recs[best].lo);
+}
+
+void unloaded_foreach(void (*cb)(void *arg, const struct unloaded_seg *seg), void *arg)
+{
+    unsigned m = atomic_load_explicit(&nrecs, memory_order_acquire);
+    for (unsigned k = 0; k < m; k++) {
+        const struct rec *r = &recs[k];
+        if (!r->path[0] || r->hi - r->lo > UNLOADED_ALIAS_STRIDE)
+            continue;
+        uintptr_t alias = UNLOADED_ALIAS_BASE + k * UNLOADED_ALIAS_STRIDE;
+        for (unsigned i = 0; i < r->nseg; i++) {
+            /* A segment's page-aligned start may lie below the module's
+             * first PT_LOAD byte only by the page offset; keep it inside. */
+            uintptr_t lo = r->seg[i].lo < r->lo ? r->lo : r->seg[i].lo;
+            struct unloaded_seg s = {
+                .lo = alias + (lo - r->lo),
+                .hi = alias + (r->seg[i].hi - r->lo),
+                .offset = r->seg[i].offset + (lo - r->seg[i].lo),
+                .path = r->path,
+                .build_id = r->build_id,
+            };
+            cb(arg, &s);
+        }
+    }
+}
+
+static unsigned put_hex(char *buf, uint64_t v, unsigned width)
+{
+    char tmp[16];
+    unsigned n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    while (n < width)
+        tmp[n++] = '0';
+    for (unsigned i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+unsigned unloaded_maps_line(const struct unloaded_seg *seg, char *buf, unsigned size)
+{
+    size_t plen = strlen(seg->path);
+    if (size < 16 + 1 + 16 + 6 + 16 + 12 + plen + 2)
+        return 0;
+    unsigned n = put_hex(buf, seg->lo, 8);
+    buf[n++] = '-';
+    n += put_hex(buf + n, seg->hi, 8);
+    memcpy(buf + n, " r-xp ", 6);
+    n += 6;
+    n += put_hex(buf + n, seg->offset, 8);
+    memcpy(buf + n, " 00:00 0    ", 12);
+    n += 12;
+    memcpy(buf + n, seg->path, plen);
+    n += (unsigned)plen;
+    buf[n++] = '\n';
+    buf[n] = 0;
+    return n;
+}
