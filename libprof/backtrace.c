@@ -38,6 +38,9 @@ extern const char __start_liballoc_text[] __attribute__((visibility("hidden")));
 extern const char __stop_liballoc_text[] __attribute__((visibility("hidden")));
 
 static int bt_method;
+/* A static program's code ([lo, hi) of its executable PT_LOADs, set by
+ * backtrace_boot; 0, 0 in a dynamic program). */
+static uintptr_t static_text_lo, static_text_hi;
 
 /* dl_iterate_phdr callback: for the module whose executable segment holds
  * *arg's address, replace it by 1 if the module has a PT_GNU_EH_FRAME
@@ -79,25 +82,70 @@ static int find_eh_frame_hdr(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void main_stack_boot(void);
 
+/* static_text_lo/hi from the program headers the kernel passed (AT_PHDR):
+ * the lowest and highest byte of the executable PT_LOADs. */
+static void static_text_bounds(void)
+{
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+    size_t phnum = getauxval(AT_PHNUM);
+    uintptr_t bias = 0, lo = UINTPTR_MAX, hi = 0;
+    for (size_t i = 0; ph && i < phnum; i++)
+        if (ph[i].p_type == PT_PHDR)
+            bias = (uintptr_t)ph - ph[i].p_vaddr;
+    for (size_t i = 0; ph && i < phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+            if (bias + ph[i].p_vaddr < lo)
+                lo = bias + ph[i].p_vaddr;
+            if (bias + ph[i].p_vaddr + ph[i].p_memsz > hi)
+                hi = bias + ph[i].p_vaddr + ph[i].p_memsz;
+        }
+    if (hi > lo) {
+        static_text_lo = lo;
+        static_text_hi = hi;
+    }
+}
+
 void backtrace_boot(int method)
 {
     main_stack_boot();
+    bool is_static = getauxval(AT_BASE) == 0; /* no interpreter: -static, -static-pie */
+    if (is_static)
+        static_text_bounds();
     if (method == BT_FP) {
         bt_method = BT_FP;
         return;
     }
-    /* A program linked with -static gets no .eh_frame_hdr from gcc (its
-     * driver passes --eh-frame-hdr only to dynamic links): libunwind then
-     * stops in the first frame and every sample would be charged to
-     * nothing. Our own code keeps frame pointers (liballoc.mk), so the top
-     * frame is still right with the frame-pointer walk. */
+    /* A static program (no interpreter: -static, -static-pie) has only its
+     * own code, whose rules the cached-rule walk reads from a table it
+     * builds of the program's .eh_frame (cfi_boot_static): gcc links
+     * -static programs without .eh_frame_hdr, and _dl_find_object, which
+     * the walk uses elsewhere, crashes until the C library's start-up has
+     * set it up (and that start-up allocates). Without that table, and for
+     * prof_unwind:libunwind when the program has no .eh_frame_hdr
+     * (libunwind then stops in the first frame), frame pointers, with a
+     * warning: frames of code built without them are missed (our own code
+     * keeps them, liballoc.mk, so the top frame is still right). */
     uintptr_t io = (uintptr_t)&backtrace_capture;
     int found = dl_iterate_phdr(find_eh_frame_hdr, &io);
-    if (found && io == 0) {
-        if (method == BT_LIBUNWIND)
-            prof_host_warn("<jemalloc>: prof_unwind:libunwind: the module holding the allocator has no "
-                       ".eh_frame_hdr (linked -static? add -Wl,--eh-frame-hdr); walking frame "
-                       "pointers instead\n");
+    bool no_hdr = found && io == 0;
+    if (is_static && method == BT_AUTO && cfi_boot() && cfi_boot_static()) {
+        bt_method = BT_CFI;
+        return;
+    }
+    if (is_static && method == BT_AUTO) {
+        prof_host_warn("<jemalloc>: prof: the static program's .eh_frame cannot be read; walking "
+                       "frame pointers: frames of code built without them are missed\n");
+        bt_method = BT_FP;
+        return;
+    }
+    if (no_hdr) {
+        prof_host_warn(method == BT_LIBUNWIND
+                           ? "<jemalloc>: prof_unwind:libunwind: the module holding the allocator "
+                             "has no .eh_frame_hdr (linked -static? add -Wl,--eh-frame-hdr); "
+                             "walking frame pointers instead\n"
+                           : "<jemalloc>: prof: the module holding the allocator has no "
+                             ".eh_frame_hdr; walking frame pointers: frames of code built without "
+                             "them are missed\n");
         bt_method = BT_FP;
         return;
     }
@@ -160,6 +208,17 @@ static uintptr_t thread_stack_hi(uintptr_t sp)
     return 0;
 }
 
+/* True if pc lies in loaded code: a module _dl_find_object knows, or in a
+ * static program (where it crashes until the C library set it up, and
+ * the start-up allocates before that) the program's own code. Lock-free. */
+static bool code_address(uintptr_t pc)
+{
+    if (static_text_hi)
+        return pc >= static_text_lo && pc < static_text_hi;
+    struct dl_find_object fo;
+    return _dl_find_object((void *)pc, &fo) == 0;
+}
+
 static unsigned fp_walk(uintptr_t *pcs, unsigned max)
 {
     uintptr_t *fp = __builtin_frame_address(0);
@@ -172,7 +231,10 @@ static unsigned fp_walk(uintptr_t *pcs, unsigned max)
     while (n < max && (uintptr_t)fp >= lo && (uintptr_t)fp < hi && hi - (uintptr_t)fp >= 16 &&
            ((uintptr_t)fp & 7) == 0) {
         uintptr_t ret = fp[1];
-        if (ret < 4096)
+        /* Code built without frame pointers leaves rbp holding data: a
+         * "return address" in no loaded module ends the walk (the frames
+         * up to it may still be wrong, never this one). Lock-free. */
+        if (ret < 4096 || !code_address(ret - 1))
             break;
         pcs[n++] = ret;
         uintptr_t *next = (uintptr_t *)fp[0];

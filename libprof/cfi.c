@@ -45,6 +45,10 @@
 #include "dynload.h"
 #include <libunwind.h>
 #include <link.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -545,23 +549,191 @@ static bool run(struct row *s, const struct row *init, const struct cie *c, cons
 
 static const struct cfi_rule unsupported = {CFI_UNSUPPORTED, 0, 0};
 
-struct cfi_rule cfi_parse(uintptr_t ra)
+/* ---- a static program's .eh_frame without .eh_frame_hdr ---- */
+
+/* gcc links a -static program without --eh-frame-hdr: the program then has
+ * .eh_frame but no binary-search table, and _dl_find_object no
+ * dlfo_eh_frame. cfi_boot_static builds that table once from the
+ * program's own .eh_frame (found through its section headers in
+ * /proc/self/exe), so such programs are walked by their rules as dynamic
+ * ones are, not by frame pointers their code may not keep. */
+struct fde_ent {
+    uintptr_t begin;
+    const uint8_t *fde;
+};
+static struct fde_ent *static_fdes;
+static size_t static_nfdes;
+
+/* The initial location of the FDE at p, or 0 (a CIE, an FDE covering
+ * nothing, or one this reader does not read). */
+static uintptr_t fde_begin(const uint8_t *p)
 {
-    uintptr_t pc = ra - 1;
+    struct rd f;
+    if (!entry_body(p, &f))
+        return 0;
+    uint32_t cie_ptr = (uint32_t)rd_u(&f, 4);
+    struct cie c;
+    if (cie_ptr == 0 || f.bad || !cie_read(p + 4 - cie_ptr, &c))
+        return 0;
+    uintptr_t begin = rd_enc(&f, c.fde_enc, 0);
+    uintptr_t range = rd_enc(&f, c.fde_enc & 0x0f, 0);
+    return f.bad || range == 0 ? 0 : begin;
+}
+
+/* Heapsort by begin (qsort may allocate, and this runs inside malloc). */
+static void fde_sift(struct fde_ent *a, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && a[c + 1].begin > a[c].begin)
+            c++;
+        if (a[i].begin >= a[c].begin)
+            return;
+        struct fde_ent t = a[i];
+        a[i] = a[c];
+        a[c] = t;
+        i = c;
+    }
+}
+
+static void fde_sort(struct fde_ent *a, size_t n)
+{
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = a[i - 1].begin <= a[i].begin;
+    if (sorted)
+        return; /* the linker's order, usually */
+    for (size_t i = n / 2; i-- > 0;)
+        fde_sift(a, i, n);
+    for (size_t i = n; i-- > 1;) {
+        struct fde_ent t = a[0];
+        a[0] = a[i];
+        a[i] = t;
+        fde_sift(a, 0, i);
+    }
+}
+
+/* The main program's .eh_frame in memory, from its section headers. */
+static bool find_eh_frame(const uint8_t **out, size_t *len)
+{
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = false;
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) sh, str;
+    if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_shentsize != sizeof(ElfW(Shdr)) ||
+        eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum ||
+        pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(str))) !=
+            (ssize_t)sizeof(str))
+        goto out;
+    /* The load bias: where the program headers are (AT_PHDR) against
+     * their address in the file's layout (the PT_LOAD holding e_phoff). */
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+    size_t phnum = getauxval(AT_PHNUM);
+    uintptr_t bias = 0;
+    bool have_bias = false;
+    for (size_t i = 0; ph && i < phnum && !have_bias; i++)
+        if (ph[i].p_type == PT_LOAD && eh.e_phoff >= ph[i].p_offset &&
+            eh.e_phoff - ph[i].p_offset < ph[i].p_filesz) {
+            bias = (uintptr_t)ph - (ph[i].p_vaddr + (eh.e_phoff - ph[i].p_offset));
+            have_bias = true;
+        }
+    if (!have_bias)
+        goto out;
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        char name[16] = "";
+        if (pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + i * sizeof(sh))) != (ssize_t)sizeof(sh))
+            break;
+        if (sh.sh_name >= str.sh_size ||
+            pread(fd, name, sizeof(name) - 1, (off_t)(str.sh_offset + sh.sh_name)) <= 0)
+            continue;
+        if (strcmp(name, ".eh_frame") == 0 && sh.sh_addr && sh.sh_size >= 8 &&
+            (sh.sh_flags & SHF_ALLOC)) {
+            *out = (const uint8_t *)(bias + sh.sh_addr);
+            *len = sh.sh_size;
+            ok = true;
+            break;
+        }
+    }
+out:
+    close(fd);
+    return ok;
+}
+
+bool cfi_boot_static(void)
+{
+    const uint8_t *base, *p, *end;
+    size_t len, n = 0;
+    if (static_fdes || !find_eh_frame(&base, &len))
+        return static_fdes != NULL;
+    end = base + len;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (p = base; end - p >= 8;) {
+            uint32_t l, id;
+            memcpy(&l, p, 4);
+            memcpy(&id, p + 4, 4);
+            if (l == 0 || l >= 0xfffffff0u || l > (size_t)(end - p) - 4)
+                break; /* the terminator, 64-bit DWARF or a bad length */
+            uintptr_t b = id ? fde_begin(p) : 0;
+            if (b && pass == 1 && k < n) {
+                static_fdes[k].begin = b;
+                static_fdes[k].fde = p;
+            }
+            k += b != 0;
+            p += 4 + (size_t)l;
+        }
+        if (pass == 0) {
+            n = k;
+            if (n == 0)
+                return false;
+            static_fdes = prof_host_meta_alloc(n * sizeof(*static_fdes), 16);
+            if (!static_fdes)
+                return false;
+        }
+    }
+    fde_sort(static_fdes, n);
+    static_nfdes = n;
+    return true;
+}
+
+/* The FDE whose range may hold pc: the last one starting at or below it,
+ * from the module's .eh_frame_hdr or (a static program) the table above. */
+static const uint8_t *find_fde(uintptr_t pc)
+{
     struct dl_find_object fo;
-    if (ra < 4096 || _dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame)
-        return unsupported;
+    /* A static program's own code: its table, without _dl_find_object,
+     * which crashes until glibc has set it up (the C library's start-up
+     * allocates before that, and such an allocation may be sampled). Other
+     * code in a static program (static dlopen) is left to libunwind. */
+    if (static_nfdes || _dl_find_object((void *)pc, &fo) != 0 || !fo.dlfo_eh_frame) {
+        size_t lo = 0, hi = static_nfdes;
+        if (hi == 0 || pc < static_fdes[0].begin)
+            return NULL;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (static_fdes[mid].begin <= pc)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        return static_fdes[lo].fde;
+    }
     /* .eh_frame_hdr: version 1, then the encodings of eh_frame_ptr, of
      * fde_count and of the table, which must be pairs of datarel sdata4
      * (what every linker writes). */
     const uint8_t *hdr = fo.dlfo_eh_frame;
     if (hdr[0] != 1 || hdr[3] != 0x3b)
-        return unsupported;
+        return NULL;
     struct rd r = {hdr + 4, hdr + 4 + 16, false};
     (void)rd_enc(&r, hdr[1], (uintptr_t)hdr);
     uint64_t count = rd_enc(&r, hdr[2], (uintptr_t)hdr);
     if (r.bad || count == 0 || count > ((uint64_t)1 << 28))
-        return unsupported;
+        return NULL;
     const int32_t *tab = (const int32_t *)(const void *)r.p;
     /* last entry whose initial location is <= pc */
     uint64_t lo = 0, hi = count;
@@ -573,8 +745,16 @@ struct cfi_rule cfi_parse(uintptr_t ra)
             hi = mid;
     }
     if ((uintptr_t)hdr + (intptr_t)tab[2 * lo] > pc)
+        return NULL;
+    return hdr + tab[2 * lo + 1];
+}
+
+struct cfi_rule cfi_parse(uintptr_t ra)
+{
+    uintptr_t pc = ra - 1;
+    const uint8_t *fde = ra < 4096 ? NULL : find_fde(pc);
+    if (!fde)
         return unsupported;
-    const uint8_t *fde = hdr + tab[2 * lo + 1];
 
     struct rd f;
     if (!entry_body(fde, &f))

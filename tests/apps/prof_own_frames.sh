@@ -12,9 +12,11 @@
 # -Bsymbolic: its calls bind to its own allocator); each with
 # prof_unwind:libunwind, prof_unwind:fp and prof_unwind:auto (the cached
 # .eh_frame walk, libprof/cfi.c). The static executable also runs
-# with prof_unwind:auto (libunwind cannot read a -static program without
-# .eh_frame_hdr: frame pointers are used) and must warn with an explicit
-# prof_unwind:libunwind.
+# with prof_unwind:auto (the cached walk with a table of the program's own
+# .eh_frame: gcc gives -static programs no .eh_frame_hdr; whole stacks are
+# checked by prof_static_stacks.sh) and must warn with an explicit
+# prof_unwind:libunwind (libunwind cannot read such a program: frame
+# pointers are used).
 # The subjects below are compiled here on purpose: the test is about their
 # link modes (-lalloc, preload, -static, PIE, a plugin with liballoc.a).
 . "$(dirname "$0")/lib.sh"
