@@ -147,12 +147,12 @@ static char *environ_conf(pid_t pid, int *err)
     *err = filebuf_read(&fb, path);
     if (*err)
         return NULL;
+    /* The first MALLOC_CONF=, as getenv in the process (the allocator's
+     * secure_getenv) finds it when the environment holds two. */
     char *r = NULL;
-    for (size_t i = 0; i < fb.len; i += strlen(fb.data + i) + 1)
-        if (strncmp(fb.data + i, "MALLOC_CONF=", 12) == 0) {
-            free(r);
+    for (size_t i = 0; i < fb.len && !r; i += strlen(fb.data + i) + 1)
+        if (strncmp(fb.data + i, "MALLOC_CONF=", 12) == 0)
             r = xstrdup(fb.data + i + 12);
-        }
     filebuf_free(&fb);
     return r;
 }

@@ -6,6 +6,7 @@
 #ifndef JEPROF_READ_H
 #define JEPROF_READ_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "profile.h"
@@ -32,5 +33,16 @@ int read_maps(struct profile *p, const char *data, size_t len, char *err) WUR;
 /* Kind of a buffer by its first bytes: "heap_v2", "pprof", "recent",
  * "raw" (jeprof's symbolized profile), "heap" (legacy text), or NULL. */
 const char *read_sniff(const char *data, size_t len);
+
+/* jeprof's AdjustSamples scale for a (count, bytes) pair sampled at rate R:
+ * 1 / (1 - e^-ratio), ratio = bytes / count / R. Under 2^-20, where
+ * 1 - e^-ratio loses its digits (to 0 once ratio < 2^-53: a division by
+ * zero and an infinite total, from a dump with R near 2^64), the same value
+ * from expm1; above, jeprof's own expression, so the totals agree with it
+ * to the last digit. */
+static inline double unsample_scale(double ratio)
+{
+    return ratio < 0x1p-20 ? -1 / expm1(-ratio) : 1 / (1 - exp(-ratio));
+}
 
 #endif

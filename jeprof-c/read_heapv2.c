@@ -223,7 +223,7 @@ static void unsample(double rate, double *n, double *s, struct scale_memo *m)
         return; /* (jeprof would divide by zero on a count without bytes) */
     if (m->n != *n || m->s != *s || m->rate != rate) {
         double ratio = (*s * 1.0 / *n) / rate;
-        m->scale = 1 / (1 - exp(-ratio));
+        m->scale = unsample_scale(ratio);
         m->rate = rate;
         m->n = *n;
         m->s = *s;

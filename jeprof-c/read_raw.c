@@ -67,7 +67,7 @@ static void unsample(double rate, double *n, double *s)
 {
     if (rate <= 0 || *n == 0 || *s == 0)
         return;
-    double scale = 1 / (1 - exp(-((*s / *n) / rate)));
+    double scale = unsample_scale((*s / *n) / rate);
     *n *= scale;
     *s *= scale;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "report.h"
 #include "xalloc.h"
 #include "strtab.h"
@@ -140,7 +141,7 @@ int report_callgrind(FILE *out, const struct analysis *a, const struct report_op
     nr = k;
     for (size_t i = 0; i < nr; i++)
         if (r[i].callee.fn == UINT32_MAX)
-            summary += llround(r[i].v);
+            summary += dbl_round_i64(r[i].v);
     /* The first line is the format's recommended marker (Valgrind manual,
      * "Callgrind Format Specification", 3.1.1). */
     fprintf(out, "# callgrind format\nevents: Hits\nsummary: %" PRId64 "\n\n", summary);
@@ -148,7 +149,7 @@ int report_callgrind(FILE *out, const struct analysis *a, const struct report_op
     strtab_init(&files);
     strtab_init(&fns);
     for (size_t i = 0; i < nr; i++) {
-        int64_t c = llround(r[i].v);
+        int64_t c = dbl_round_i64(r[i].v);
         put_name(out, "fl", fname(p, r[i].caller.file), &files);
         put_name(out, "fn", pstr(p, r[i].caller.fn), &fns);
         if (r[i].callee.fn != UINT32_MAX) {

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "number.h"
 #include "report.h"
 #include "strtab.h"
 
@@ -28,7 +29,7 @@ static void jstr(FILE *out, const char *s)
 
 static long long rnd(double v)
 {
-    return isfinite(v) ? llround(v) : 0;
+    return dbl_round_i64(v);
 }
 
 int report_json(FILE *out, const struct analysis *a, const struct report_options *o)

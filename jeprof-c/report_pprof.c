@@ -11,6 +11,7 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "number.h"
 #include "profile.pb-c.h"
 #include "plumbing.h"
 #include "report.h"
@@ -165,7 +166,7 @@ static void add_samples(struct pb *b, PProfile *pr)
         sm->n_value = 4;
         sm->value = xcalloc(4, sizeof(int64_t));
         for (int k = 0; k < 4; k++)
-            sm->value[k] = isfinite(s->v[type_col[k]]) ? llround(s->v[type_col[k]]) : 0;
+            sm->value[k] = dbl_round_i64(s->v[type_col[k]]);
         GROW(pr->sample, cap, pr->n_sample + 1);
         pr->sample[pr->n_sample++] = sm;
     }

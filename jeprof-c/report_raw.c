@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "report.h"
 #include "xalloc.h"
 #include "message.h"
@@ -38,8 +39,8 @@ static void resample(double r, double n, double s, int64_t *rn, int64_t *rs)
         n *= keep;
         s *= keep;
     }
-    *rn = llround(n);
-    *rs = llround(s);
+    *rn = dbl_round_i64(n);
+    *rs = dbl_round_i64(s);
 }
 
 static void write_stack(FILE *out, const struct profile *p, const struct psample *s)

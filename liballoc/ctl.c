@@ -316,7 +316,7 @@ static int h_thread_tcache_large_bytes(const struct ctl_args *a)
 {
     struct heap *h = heap_tls;
     size_t v = h != &heap_empty ? h->large.bytes : 0;
-    return ctl_read(a, &v, sizeof(v));
+    return ctl_read_only(a, &v, sizeof(v));
 }
 
 static const struct ctl_node thread_tcache_nodes[] = {

@@ -31,6 +31,7 @@
 #define HTTP_SLOTS     16 /* connections read at once (the oldest is dropped beyond) */
 
 static _Atomic int listen_fd = -1; /* the listening socket, -1 none */
+static bool listen_loopback;        /* it is a loopback address: Host and Origin are checked */
 
 static void warn_fmt(const char *fmt, const char *a, const char *b)
 {
@@ -422,7 +423,7 @@ static void *http_main(void *arg)
             continue;
         }
         struct slot *sl = slot_take();
-        http_req_init(&sl->req);
+        http_req_init(&sl->req, listen_loopback);
         sl->state = SLOT_READING;
         sl->started = now;
         sl->deadline = now + HTTP_RECV_MS;
@@ -470,6 +471,7 @@ void http_boot(void)
         warn_fmt("<jemalloc>: prof_http: cannot listen on \"%.200s\": %s\n", opt.prof_http, es);
         return;
     }
+    listen_loopback = loopback;
     atomic_store(&listen_fd, fd);
     /* Every signal blocked in the server thread: process signals (the
      * program's, the dump signal) go to the program's threads. */

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 static void decide(struct http_req *r, int status, const char *why)
 {
@@ -28,10 +29,108 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static void route(struct http_req *r);
 static bool feed_check(struct http_req *r);
 
+/* True if host[0..n) (a Host value, or an Origin's part after "scheme://")
+ * names a loopback address: localhost, 127.x.x.x or [::1], with an
+ * optional ":port". */
+static bool loopback_host(const char *h, size_t n)
+{
+    if (n && h[0] == '[') {
+        const char *end = memchr(h, ']', n);
+        if (!end || (size_t)(end - h) != 4 || memcmp(h, "[::1]", 5) != 0)
+            return false;
+        n -= 5;
+        h += 5;
+        return n == 0 || h[0] == ':';
+    }
+    const char *colon = memchr(h, ':', n);
+    size_t name = colon ? (size_t)(colon - h) : n;
+    if (name && h[name - 1] == '.')
+        name--; /* a fully qualified "localhost." */
+    if (name == 9 && strncasecmp(h, "localhost", 9) == 0)
+        return true;
+    /* 127.d.d.d: four dot-separated decimal parts of 1 to 3 digits. */
+    if (name < 7 || memcmp(h, "127.", 4) != 0)
+        return false;
+    unsigned parts = 2, digits = 0; /* "127" and the part being read */
+    for (size_t i = 4; i < name; i++) {
+        if (h[i] == '.') {
+            if (digits == 0)
+                return false;
+            parts++;
+            digits = 0;
+        } else if (h[i] >= '0' && h[i] <= '9' && digits < 3) {
+            digits++;
+        } else {
+            return false;
+        }
+    }
+    return parts == 4 && digits > 0;
+}
+
+/* The end of a Host or Origin value: refuse one that is not loopback. */
+static void header_done(struct http_req *r)
+{
+    if (r->hdr == 1 && !loopback_host(r->value, r->value_len))
+        r->bad_host = true;
+    if (r->hdr == 2) {
+        const char *v = r->value, *sep = memmem(v, r->value_len, "://", 3);
+        if (!sep || !loopback_host(sep + 3, r->value_len - (size_t)(sep + 3 - v)))
+            r->bad_host = true; /* "null" and other schemes too */
+    }
+    r->hdr = 0;
+    r->value_len = 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    struct http_req *r = p->data;
+    if (r->in_value) { /* a new header begins */
+        header_done(r);
+        r->in_value = false;
+        r->field_len = 0;
+    }
+    if (r->field_len < sizeof(r->field)) {
+        size_t room = sizeof(r->field) - r->field_len;
+        memcpy(r->field + r->field_len, at, len < room ? len : room);
+    }
+    r->field_len += len; /* may pass sizeof(field): then not a name we read */
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    struct http_req *r = p->data;
+    if (!r->in_value) {
+        r->in_value = true;
+        r->hdr = 0;
+        if (r->field_len == 4 && strncasecmp(r->field, "host", 4) == 0)
+            r->hdr = 1;
+        else if (r->field_len == 6 && strncasecmp(r->field, "origin", 6) == 0)
+            r->hdr = 2;
+    }
+    if (r->hdr && r->loopback_only) {
+        if (len > sizeof(r->value) - r->value_len)
+            r->bad_host = true; /* no loopback name is that long */
+        else {
+            memcpy(r->value + r->value_len, at, len);
+            r->value_len += len;
+        }
+    }
+    return 0;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     struct http_req *r = p->data;
     r->headers_done = true;
+    if (r->in_value)
+        header_done(r);
+    if (r->loopback_only && r->bad_host) {
+        decide(r, 403, "Host or Origin is not a loopback address: this server answers only "
+                       "clients of this machine that name it so\n");
+        http_parser_pause(p, 1);
+        return 0;
+    }
     route(r);
     if (r->done) {
         http_parser_pause(p, 1); /* the body is never read */
@@ -69,14 +168,17 @@ static int on_message_complete(http_parser *p)
 
 static const http_parser_settings settings = {
     .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
 
-void http_req_init(struct http_req *r)
+void http_req_init(struct http_req *r, bool loopback_only)
 {
     memset(r, 0, sizeof(*r));
+    r->loopback_only = loopback_only;
     http_parser_init(&r->parser, HTTP_REQUEST);
     r->parser.data = r;
     r->route = HTTP_ROUTE_NONE;
@@ -289,6 +391,8 @@ const char *http_req_reason(int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:

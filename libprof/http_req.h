@@ -24,6 +24,14 @@
  * method other than GET or HEAD (or POST for the symbol service) 405, an
  * unknown path 404. Other bodies are never read: the answer goes out once
  * the headers are complete.
+ * A server bound to a loopback address (http_req_init's loopback_only)
+ * answers 403 to a request whose Host is not a loopback name or address
+ * (localhost, 127.x.x.x, [::1], with or without a port; a request without
+ * Host, HTTP/1.0's, is served), or which carries an Origin other than
+ * such a host ("null" included): a web page whose name was made to
+ * resolve to 127.0.0.1 (DNS rebinding) sends its own name as Host, and a
+ * page posting a form to 127.0.0.1 sends its Origin, so neither can read a
+ * profile or make the process build one for it.
  * Thread-safety: a struct http_req belongs to one thread at a time.
  */
 #ifndef HTTP_REQ_H
@@ -61,10 +69,19 @@ struct http_req {
     enum http_route route;        /* what to serve when status is 200 */
     const char *why;              /* explanation for an error status (static text) */
     const char *allow;            /* with 405: the methods the path takes ("GET, HEAD") */
+    bool loopback_only;           /* Host and Origin must name a loopback address */
+    unsigned char hdr;            /* header being read: 0 other, 1 Host, 2 Origin */
+    bool in_value;                /* the parser is in a header's value */
+    char field[8];                /* that header's name so far (longer: not one we read) */
+    size_t field_len;
+    bool bad_host;                /* a Host or Origin not a loopback one (403) */
+    char value[256];              /* the current Host or Origin value */
+    size_t value_len;
 };
 
-/* Ready r for a new request. */
-void http_req_init(struct http_req *r);
+/* Ready r for a new request; loopback_only: the server listens on a
+ * loopback address (see above). */
+void http_req_init(struct http_req *r, bool loopback_only);
 /* Feed n received bytes; true once the request is decided (r->done: then
  * r->status, r->route, r->head, r->why and the body are final and more
  * bytes are ignored). */

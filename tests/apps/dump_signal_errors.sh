@@ -75,6 +75,22 @@ kill -CONT "$ok"
 "$JEPROF_C" dump --timeout=$DUMP_WAIT "$ok" >out.txt 2>err.txt || fail "dump after SIGCONT: $(cat err.txt)"
 kill -0 "$ok" || fail "the profiled process died"
 
+# Two MALLOC_CONF entries in the environment (execve allows it): the
+# allocator reads the first (getenv), so must jeprof-c dump; it read the
+# last one, and refused the signal the process does catch.
+start_bg dup.out python3 -c 'import ctypes, sys
+libc = ctypes.CDLL(None)
+a = [x.encode() for x in sys.argv[1:]]
+argv = (ctypes.c_char_p * 2)(a[0], None)
+envp = (ctypes.c_char_p * 4)(a[1], a[2], a[3], None)
+libc.execve(a[0], argv, envp)' "$IDLE" "LD_PRELOAD=$LIB" \
+    "MALLOC_CONF=prof:true,prof_prefix:$TMP/dupA,prof_dump_signal:USR2" \
+    "MALLOC_CONF=prof:true,prof_prefix:$TMP/dupB,prof_dump_signal:USR1"
+wait_line dup.out ready
+"$JEPROF_C" dump --timeout=$DUMP_WAIT "$BG" >out.txt 2>err.txt || fail "two MALLOC_CONF entries: $(cat err.txt)"
+ls "$TMP"/dupA.* >/dev/null 2>&1 || fail "two MALLOC_CONF entries: no dump under the first one's prefix"
+echo "ok   two MALLOC_CONF entries: the first one's signal and prefix"
+
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     expect_err 1 "^error: process $ok belongs to another user (uid 0)" \
         setpriv --reuid=65534 --regid=65534 --clear-groups "$JEPROF_C" dump "$ok"

@@ -62,3 +62,17 @@ grep -q ' 00007fffffff0000 ' long.txt || { cat long.txt; fail "no row for the 16
 sed "5s/.*/@ 0x000007fffffff00000/" p.heap >toolong.heap
 "$JEPROF_C" --quiet --text toolong.heap >/dev/null 2>&1 && fail "an address of 18 digits accepted"
 echo "ok   16-digit addresses and tabs read, longer ones refused"
+
+# A sampling rate near 2^64 with small objects: 1 - e^-ratio underflows to
+# 0, which gave "Total: inf MB", "-nan%" rows and, in integer outputs,
+# INT64_MIN or 0. The scale comes from expm1 there: one 1-byte object at
+# R = 2^64 - 1 unsamples to 2^64 B, which every output clamps at 9.2e18 alike.
+printf 'heap_v2/18446744073709551615\n  t*: 1: 1 [0: 0]\n@ 0x1\n  t*: 1: 1 [0: 0]\nMAPPED_LIBRARIES:\n' >huge.heap
+"$JEPROF_C" --quiet --text --show_bytes huge.heap >huge.txt 2>/dev/null || fail "huge rate: jeprof-c failed"
+grep -qiE 'inf|nan' huge.txt && { cat huge.txt; fail "huge rate: inf or nan printed"; }
+grep -q '^Total: 9200000000000000000 B$' huge.txt || { cat huge.txt; fail "huge rate: total not clamped"; }
+"$JEPROF_C" --quiet --json huge.heap 2>/dev/null | grep -q '"total":9200000000000000000,' ||
+    fail "huge rate: --json total not clamped to 9200000000000000000"
+[ "$("$JEPROF_C" --quiet --collapsed huge.heap 2>/dev/null)" = "0x1 9200000000000000000" ] ||
+    fail "huge rate: --collapsed differs"
+echo "ok   a rate near 2^64: finite totals, integer outputs clamped alike"

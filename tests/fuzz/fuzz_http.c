@@ -19,9 +19,9 @@ static void check(int ok)
         abort();
 }
 
-static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut)
+static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut, bool loopback)
 {
-    http_req_init(r);
+    http_req_init(r, loopback); /* Host and Origin checked or not */
     if (cut > n)
         cut = n;
     if (!http_req_feed(r, (const char *)d, cut))
@@ -33,6 +33,7 @@ static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut)
         check(r->route != HTTP_ROUTE_NONE && r->why == NULL);
         break;
     case 400:
+    case 403:
     case 404:
     case 405:
     case 408:
@@ -49,6 +50,8 @@ static void run(struct http_req *r, const uint8_t *d, size_t n, size_t cut)
     check((r->status == 405) == (r->allow != NULL));
     check(r->url_len <= sizeof(r->url));
     check(r->body_len <= sizeof(r->body));
+    check(r->value_len <= sizeof(r->value));
+    check(r->status != 403 || loopback);
     check(!r->want_body || r->route == HTTP_ROUTE_SYMBOL);
     /* Read every kept byte (ASan sees an overrun). */
     volatile unsigned sum = 0;
@@ -67,8 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const uint8_t *d = data + 1;
     size_t n = size - 1;
-    run(&whole, d, n, n);
-    run(&cut, d, n, n ? (size_t)data[0] * n / 255 : 0);
+    bool loopback = (data[0] & 1) != 0;
+    run(&whole, d, n, n, loopback);
+    run(&cut, d, n, n ? (size_t)data[0] * n / 255 : 0, loopback);
     if (whole.status == 200 || cut.status == 200) {
         check(whole.status == cut.status && whole.route == cut.route && whole.head == cut.head);
         check(whole.body_len == cut.body_len && memcmp(whole.body, cut.body, whole.body_len) == 0);

@@ -113,6 +113,7 @@ static const struct leaf ro_leaves[] = {
     {"thread.deallocated", T_U64},
     {"thread.allocatedp", T_PTR},
     {"thread.deallocatedp", T_PTR},
+    {"thread.tcache.large_bytes", T_SIZE}, /* ours (tcache.h) */
     {"arenas.narenas", T_UNSIGNED},
     {"arenas.quantum", T_SIZE},
     {"arenas.page", T_SIZE},

@@ -130,6 +130,21 @@ def hostile(port):
     expect(port, "debug=1", b"GET /debug/pprof/heap?debug=1 HTTP/1.1\r\n\r\n", [400])
     expect(port, "symbol body too large",
            b"POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n" + b"0x1+" * 1000, [413])
+    # DNS rebinding and cross-site requests (the server listens on loopback):
+    # a Host or Origin not naming a loopback address is refused; loopback
+    # names, with or without a port, in any case, are served.
+    expect(port, "Host of another site", b"GET /debug/pprof/heap HTTP/1.1\r\nHost: attacker.example:%d\r\n\r\n" % port, [403])
+    expect(port, "Host 127.0.0.1.evil.example", b"GET /debug/pprof/ HTTP/1.1\r\nHost: 127.0.0.1.evil.example\r\n\r\n", [403])
+    expect(port, "Host localhost.evil", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost.evil\r\n\r\n", [403])
+    expect(port, "Host [::2]", b"GET /debug/pprof/ HTTP/1.1\r\nHost: [::2]:%d\r\n\r\n" % port, [403])
+    expect(port, "foreign Origin", b"POST /debug/pprof/symbol HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           b"Origin: http://attacker.example\r\nContent-Length: 6\r\n\r\n0x1234" % port, [403])
+    expect(port, "Origin null", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nOrigin: null\r\n\r\n", [403])
+    expect(port, "Host over two headers", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nHost: evil.example\r\n\r\n", [400, 403])
+    for host in [b"127.0.0.1:%d" % port, b"LOCALHOST:%d" % port, b"localhost.", b"[::1]:%d" % port, b"127.1.2.3"]:
+        expect(port, "Host " + host.decode(), b"GET /debug/pprof/ HTTP/1.1\r\nHost: " + host +
+               b"\r\nOrigin: http://" + host + b"\r\n\r\n", [200])
+    expect(port, "no Host (HTTP/1.0)", b"GET /debug/pprof/ HTTP/1.0\r\n\r\n", [200])
     # Half-closed: the whole request, then our side shut; the answer still comes.
     expect(port, "half-closed", b"GET /debug/pprof/ HTTP/1.1\r\n\r\n", [200], shut=True)
     # Partial request then EOF.
