@@ -59,7 +59,8 @@ extern "C" {
  * MALLOCX_ALIGN(a): the same for a, a power of two (not checked: another
  *   value means the alignment of its lowest set bit).
  * MALLOCX_ZERO: zero the new block; for rallocx/xallocx, zero the bytes
- *   beyond the old usable size. (opt.zero zeroes every block anyway.)
+ *   beyond the old usable size. (opt.zero, MALLOC_CONF zero:true, zeroes
+ *   every new block and every grown part anyway, from every entry point.)
  * MALLOCX_TCACHE(tc): allocate from / free into explicit tcache tc, an id
  *   returned by mallctl("tcache.create"); released with "tcache.destroy".
  *   On a miss the calling thread's heap serves. Blocks above
@@ -174,11 +175,16 @@ void *mallocx(size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_MALLOC ALLOC_ATTR
 /* rallocx: resizes ptr's block to at least size bytes with the flags'
  * alignment (moving it if needed); MALLOCX_ZERO zeroes the grown part.
  * Returns the block, or NULL with ptr untouched (errno as mallocx). size 0
- * is taken as 1 (jemalloc: undefined). */
+ * is taken as 1 (jemalloc: undefined). As realloc, every call counts as a
+ * free of the old usable size and an allocation of the new one
+ * (thread.deallocated, thread.allocated), as in jemalloc, even when the
+ * block keeps its size class. */
 void *rallocx(void *ptr, size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_ALLOC_SIZE(2);
 /* xallocx: resizes ptr's block in place, never moving it: to size + extra
- * bytes if possible, else to size; returns the resulting usable size, which
- * is the old one when neither fits (below size means "could not grow").
+ * bytes if possible, else (when the block does not already hold size) to
+ * size; a block that holds size and cannot grow keeps its usable size, as
+ * jemalloc's. Returns the resulting usable size, which is the old one when
+ * neither fits (below size means "could not grow").
  * Small blocks keep their class; page-run blocks (up to 1 MiB) and blocks
  * in their own mapping (above 1 MiB) resize within their kind. Only
  * MALLOCX_ZERO is read. size 0 is taken as 1 and size + extra is capped at

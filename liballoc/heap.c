@@ -1238,7 +1238,9 @@ void *heap_alloc_general(struct heap *h, size_t size, size_t align, bool zero, b
                          struct arena *arena)
 {
     defer_enter();
-    void *p = alloc_general(h, size, align, zero, no_tcache, arena);
+    /* zero:true: large and huge blocks asked zeroed from the arena (fresh
+     * pages are), small ones zeroed by alloc_general. */
+    void *p = alloc_general(h, size, align, zero || opt.zero, no_tcache, arena);
     defer_leave();
     return p;
 }
@@ -1288,7 +1290,7 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
         return large_hit_slow(size, h, p, usize, defer_leave_due());
     }
     heap_follow_node(h);
-    p = arena_large_alloc(h->arena, usize, 0, false, !h->arena_explicit);
+    p = arena_large_alloc(h->arena, usize, 0, opt.zero, !h->arena_explicit);
     defer_leave();
     if (unlikely(!p)) {
         errno = ENOMEM;
@@ -1297,7 +1299,8 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
     h->allocated += usize;
     if (unlikely(h->allocated >= h->next_event))
         p = heap_event(size, h, p, usize);
-    junk_on_alloc(p, usize);
+    if (!opt.zero) /* (zero:true: the arena zeroed it) */
+        junk_on_alloc(p, usize);
     return p;
 }
 

@@ -5,6 +5,12 @@
  * shrunk in place) with 0x5a; "true" is both. Small, large and huge blocks
  * alike, and realloc's grown and freed parts.
  *
+ * opt.zero (jemalloc's: every allocation zeroed, for debugging) rides on
+ * the same routing: junk_alloc is on and the fill byte is 0, so every new
+ * block and every grown part is zeroed (junk:alloc then fills nothing:
+ * zero wins); the general path also asks arenas for zeroed large and huge
+ * blocks, which fresh pages already are, instead of writing them.
+ *
  * Cost when off: nothing on the fast paths. Junk-enabled processes are
  * routed through the slow paths instead: junk:alloc keeps every thread
  * heap's current-page pointers empty (tcache_nfast = 0, see tcache.h), and
@@ -23,7 +29,8 @@
 #define JUNK_ALLOC_BYTE 0xa5
 #define JUNK_FREE_BYTE  0x5a
 
-extern bool junk_alloc HIDDEN; /* fill new blocks */
+extern bool junk_alloc HIDDEN; /* fill new blocks (junk:alloc, junk:true or zero:true) */
+extern unsigned char junk_alloc_byte HIDDEN; /* their fill: JUNK_ALLOC_BYTE, or 0 with zero:true */
 extern bool junk_free HIDDEN;  /* fill freed blocks */
 /* SPAN_TAG_JUNK when junk_free (ORed into every owned page's tag), else 0. */
 extern uintptr_t junk_tag;
@@ -34,7 +41,7 @@ void junk_boot(void);
 static inline void junk_on_alloc(void *p, size_t n)
 {
     if (junk_alloc)
-        memset(p, JUNK_ALLOC_BYTE, n);
+        memset(p, junk_alloc_byte, n);
 }
 
 static inline void junk_on_free(void *p, size_t n)
