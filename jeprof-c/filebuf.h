@@ -14,8 +14,10 @@ struct filebuf {
     size_t maplen; /* data is a private read-only mapping of this many bytes
                       (filebuf_map), 0 = malloc'd */
 };
-/* Limit on decompressed size: inputs larger than this are refused. */
-#define FILEBUF_MAX ((size_t)4 << 30)
+/* Limit on an input's (decompressed) size: larger ones are refused. 1 GiB:
+ * a profile of 100k stacks is ~30 MB; a gzip bomb or /dev/zero given as a
+ * profile stops here instead of taking 4 GiB of memory. */
+#define FILEBUF_MAX ((size_t)1 << 30)
 /* 0, or an errno: ENOENT/EACCES/... from open, EBADMSG for a corrupt or
  * truncated gzip stream, EFBIG past FILEBUF_MAX. */
 int filebuf_read(struct filebuf *fb, const char *path) WUR;

@@ -192,9 +192,12 @@ static int load(struct profile *p, const char *path, double sign)
     char err[READ_ERRLEN] = "";
     p->sign = sign;
     p->no_accum = NULL;
+    p->cut_warning = NULL;
     int rc = read_profile_file(p, path, err);
     if (rc)
         return error("'%s': %s", path, err), rc;
+    if (p->cut_warning)
+        warning("'%s': %s", path, p->cut_warning);
     /* --alloc_* on a dump without cumulative counts would print an empty
      * report that reads like "nothing was allocated". */
     if (p->no_accum && (cli.value == PV_ALLOC_SPACE || cli.value == PV_ALLOC_OBJECTS)) {

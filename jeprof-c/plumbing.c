@@ -29,9 +29,24 @@ int plumbing_name(const char *simplified)
     return compiled > 0 && regexec(&plumbing_re, simplified, 0, NULL, 0) == 0;
 }
 
+/* Is f a function of the C++ standard library named without its scopes?
+ * Without scopes in its DWARF (clang -gline-tables-only, -gmlt) an inlined
+ * function is named bare ("allocate", "basic_string", "_M_realloc_insert");
+ * one whose source is a standard library header (a ".../c++/..." include
+ * directory: libstdc++'s /usr/include/c++/12/bits/new_allocator.h,
+ * libc++'s .../c++/v1/) counts as the library code its qualified name
+ * would be (plumbing and library below), so the row names the user's
+ * function, as with full debug information. */
+static int bare_std_frame(const struct profile *p, const struct pframe *f)
+{
+    return f->file && !strstr(pstr(p, f->name), "::") && strstr(pstr(p, f->file), "/c++/");
+}
+
 /* Is frame f plumbing? cache[id] per name string id: 0 unknown, 1 no, 2 yes. */
 static int frame_is_plumbing(const struct profile *p, const struct pframe *f, uint8_t *cache)
 {
+    if (bare_std_frame(p, f))
+        return 1;
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 3)) {
         char *name = xstrdup(pstr(p, id));
@@ -55,6 +70,8 @@ static int frame_is_plumbing(const struct profile *p, const struct pframe *f, ui
  * like frame_is_plumbing, bits 4 (known) and 8 (yes). */
 static int frame_is_library(const struct profile *p, const struct pframe *f, uint8_t *cache)
 {
+    if (bare_std_frame(p, f))
+        return 1;
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 4)) {
         static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::"};

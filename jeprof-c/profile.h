@@ -99,6 +99,8 @@ struct profile {
     int64_t peak_time_ns;   /* ... taken then (ns since the epoch; 0 = no peak yet) */
     const char *no_accum;   /* the input just read lacks cumulative (alloc_*) counts:
                                what to do about it; NULL = has them or cannot tell */
+    const char *cut_warning; /* the input just read looks cut short where that is not
+                               an error (what to say); NULL = whole */
     /* NULL, or called by a reader, as soon as it knows, for each mapping
      * that holds an address of the input (its path, build id or "", and
      * whether the maps line said " (deleted)"): a hint that the file will

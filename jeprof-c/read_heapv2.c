@@ -617,14 +617,28 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         goto out;
     }
     size_t first_map = p->nmaps;
+    int ours = 0, last_time = 0; /* "# build_id" lines seen; the last line is "# time_ns" */
     while (next_line(&h, &b, &e)) {
+        if (b < e)
+            last_time = 0;
         if (b < e && *b == '#') {
+            uint64_t a;
+            const char *hb, *he;
+            ours |= parse_build_id_line(b, e, &a, &hb, &he);
             parse_build_id(&h, b, e, first_map);
             parse_time(&h, b, e);
-        } else {
+            last_time = parse_tagged_time("# time_ns ", b, e) >= 0;
+        } else if (b < e) {
             parse_map(&h, b, e);
         }
     }
+    /* Our dumps (those with "# build_id" lines) end with "# time_ns": one
+     * cut at a line boundary inside its maps section loses mappings, and
+     * frames there would show as raw addresses without a word. (Dumps of
+     * before '# time_ns' get this warning too.) */
+    if (ours && !last_time)
+        p->cut_warning = "the dump has no closing '# time_ns' line: its maps section may be "
+                         "cut short (frames in missing mappings show as raw addresses)";
     /* Without prof_accum every [a: b] pair is written as [0: 0]; with it,
      * a site's cumulative counts are never below its live ones. */
     if (!h.any_accum && h.any_inuse)

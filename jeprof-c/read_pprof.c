@@ -217,9 +217,54 @@ out:
     return rc;
 }
 
+/* protobuf-c's memory for one profile, bounded by the input's size: an
+ * empty repeated message costs 2 bytes of input and ~90 bytes of structs,
+ * so a crafted file of 20 KB (gzip'd) asked 1.25 GB before failing. Real
+ * profiles unpack into a few times their size (our pprof dumps: under 8
+ * times); the budget is 16 times plus 64 MiB. Each block carries its size
+ * in a 16-byte header so frees give it back. */
+struct pb_budget {
+    size_t used, limit;
+    int over; /* an allocation was refused for the budget */
+};
+
+static void *pb_alloc(void *data, size_t n)
+{
+    struct pb_budget *b = data;
+    if (n > b->limit - b->used || n > b->limit - b->used - 16) {
+        b->over = 1;
+        return NULL;
+    }
+    size_t *h = malloc(n + 16);
+    if (!h)
+        return NULL;
+    b->used += n + 16;
+    h[0] = n + 16;
+    return (char *)h + 16;
+}
+
+static void pb_free(void *data, void *ptr)
+{
+    struct pb_budget *b = data;
+    if (!ptr)
+        return;
+    size_t *h = (size_t *)(void *)((char *)ptr - 16);
+    b->used -= h[0];
+    free(h);
+}
+
 int read_pprof(struct profile *p, const char *data, size_t len, char *err)
 {
-    PProfile *pp = perftools__profiles__profile__unpack(NULL, len, (const uint8_t *)data);
+    struct pb_budget budget = {0, (len > SIZE_MAX / 32 ? SIZE_MAX / 2 : len * 16) + ((size_t)64 << 20), 0};
+    ProtobufCAllocator pa = {pb_alloc, pb_free, &budget};
+    PProfile *pp = perftools__profiles__profile__unpack(&pa, len, (const uint8_t *)data);
+    if (!pp && budget.over) {
+        snprintf(err, READ_ERRLEN,
+                 "corrupt pprof profile: its messages need more than %zu bytes of memory, "
+                 "16 times its %zu bytes and 64 MiB (malformed or hostile)",
+                 budget.limit, len);
+        return EINVAL;
+    }
     if (!pp)
         return bad(err, "protobuf decoding failed");
     struct idmap maps = {0}, funcs = {0}, locs = {0};
@@ -259,6 +304,6 @@ out:
         idmap_free(&funcs);
     if (locs.keys)
         idmap_free(&locs);
-    perftools__profiles__profile__free_unpacked(pp, NULL);
+    perftools__profiles__profile__free_unpacked(pp, &pa);
     return rc;
 }

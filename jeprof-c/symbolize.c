@@ -1093,16 +1093,21 @@ static void name_frame(struct profile *p, struct pframe *f, const struct rawfram
                        const struct symname *sn)
 {
     const char *shrt = NULL;
+    int by_sym = 0;
     /* Like addr2line (binutils' dwarf2.c): a function whose DWARF has no
      * linkage name is named by the symbol at its entry when the file has a
-     * .symtab of its own, which keeps namespaces and "[clone .constprop.0]". */
+     * .symtab of its own, which keeps namespaces and "[clone .constprop.0]";
+     * the symbol is then its full name too (the DWARF one may lack its
+     * scopes: clang -gline-tables-only), which the plumbing patterns read. */
     if (rf && rf->name && !rf->is_linkage && sn->sym && sn->own_symtab && rf->entry >= 0 &&
-        sn->sym->addr == (uint64_t)rf->entry)
+        sn->sym->addr == (uint64_t)rf->entry) {
         shrt = sn->shrt;
-    else if (rf && rf->name)
+        by_sym = 1;
+    } else if (rf && rf->name) {
         shrt = dm_get(rf->name)->shrt;
+    }
     memset(f, 0, sizeof(*f));
-    if (sn->shrt && (!shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
+    if (sn->shrt && (by_sym || !shrt || strncmp(sn->full, shrt, strlen(shrt)) == 0)) {
         f->name = strtab_intern(&p->strings, sn->shrt);
         f->sysname = strtab_intern(&p->strings, sn->sym->name);
         f->tagged = 1;

@@ -387,15 +387,6 @@ static void share_add_accum(struct prof_tctx *t, const struct prof_cnt *c)
     atomic_store_explicit(&t->seq, q + 2, memory_order_release);
 }
 
-/* True when s has a frame where a module unloaded after s was made was
- * mapped (or unloads were too many to tell): its addresses are that
- * module's, no longer the code now there. One load when nothing was
- * unloaded since s was made. */
-static inline bool site_unloaded(const struct prof_site *s)
-{
-    return __builtin_expect(s->load_gen < unloaded_last(), 0) && unloaded_hit(s->pcs, s->depth, s->load_gen);
-}
-
 uintptr_t site_pc_out(const struct prof_site *s, unsigned i)
 {
     uintptr_t pc = s->pcs[i];
@@ -412,23 +403,25 @@ static struct prof_tctx *tctx_cached(struct prof_tdata *td, uint64_t h, const ui
     if (!t || __atomic_load_n(&t->thr_uid, __ATOMIC_RELAXED) != td->uid)
         return NULL;
     const struct prof_site *s = t->site;
-    if (s->hash != h || s->depth != depth || memcmp(s->pcs, pcs, depth * sizeof(*pcs)) != 0 ||
-        site_unloaded(s))
+    if (s->hash != h || s->depth != depth || memcmp(s->pcs, pcs, depth * sizeof(*pcs)) != 0)
         return NULL;
     return t;
 }
 
 /* Find or create the site for pcs (hash h). Its stripe lock is held. A
- * site with a frame where a module was unloaded since it was made is that
- * module's: not the stack of code mapped there later, which gets a site of
- * its own (site_unloaded). */
+ * site keeps the load generation it was made in (load_gen): its frames in
+ * a module unloaded since are written at that module's alias (unloaded.h,
+ * site_pc_out). A stack taken later through code mapped where that module
+ * was, with the very same addresses in every frame, is counted in the same
+ * site (a plugin reloaded: the same code; jemalloc does the same): a
+ * different library at those addresses with an identical whole stack,
+ * callers included, is the one case named after the first. */
 static struct prof_site *site_get(uint64_t h, const uintptr_t *pcs, unsigned depth)
 {
     struct prof_site **b = &site_buckets[h & (SITE_BUCKETS - 1)];
     struct prof_site *s;
     for (s = *b; s; s = s->next)
-        if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0 &&
-            !site_unloaded(s))
+        if (s->hash == h && s->depth == depth && memcmp(s->pcs, pcs, depth * sizeof(*pcs)) == 0)
             return s;
     s = prof_host_meta_alloc(sizeof(*s) + depth * sizeof(uintptr_t), 16);
     if (!s)

@@ -1,7 +1,7 @@
 /*
  * unloaded: the modules dlclose unloaded, so that a stack captured while
- * one was mapped is neither merged with nor named after code mapped at its
- * addresses later (a plugin unloaded, another library loaded where it was).
+ * one was mapped is not named after code mapped at its addresses later (a
+ * plugin unloaded, another library loaded where it was).
  *
  * The exported dlclose (cfi.c) calls unloaded_snapshot before the C
  * library's dlclose and unloaded_note after it; the modules of the snapshot
@@ -11,6 +11,8 @@
  * build ID, with nothing else unloaded there since, updates its record (a
  * plugin reloaded in a loop takes one slot).
  *
+ * Sites are not split by unloads (site.c): a site made while a module was
+ * mapped keeps counting stacks with the same addresses after a reload.
  * Each record has an alias: UNLOADED_ALIAS_BASE + k * UNLOADED_ALIAS_STRIDE
  * for the k-th record, an address range no process can map (above 2^56,
  * non-canonical with 4- and 5-level paging). Dumps write a return address
@@ -47,7 +49,7 @@ uint64_t unloaded_last(void);
 
 /* True if one of pcs[0..n) lies where a module unloaded after generation
  * since was mapped, or more modules were unloaded after since than the
- * table keeps (then nothing can be told). */
+ * table keeps (then nothing can be told). For libunwind's cache (cfi.c). */
 bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since);
 
 /* The address a dump writes for return address pc of a stack captured in

@@ -50,6 +50,22 @@ expect 1 "^error: 'bad.json': recent_alloc\[0\]"          bad.json
 expect 1 "^error: '.*': Is a directory"                   "$WORK"
 expect 1 "^error: 'nosuch.heap': No such file"          --base=nosuch.heap "$G/prog.heap"
 expect 1 "^error: cannot open program './no-such-prog'"   ./no-such-prog "$G/prog.heap"
+# A pprof file whose messages would take far more memory than its size
+# (10M empty samples: 20 MB, 20 KB gzip'd; 1.25 GB before): refused within
+# 16 times its size and 64 MiB.
+python3 -c "import gzip; open('amp.pb.gz', 'wb').write(gzip.compress(b'\x12\x00' * (10 << 20), 9))"
+expect 1 "^error: 'amp.pb.gz': corrupt pprof profile: its messages need more than [0-9]+ bytes of memory, 16 times" amp.pb.gz
+# Our dumps end with "# time_ns": one cut at a line boundary after its
+# "# build_id" lines is read, with a warning (its maps may be incomplete).
+{ cat "$G/prog.heap"; echo "# build_id 0x400000 0123456789abcdef"; } >ours_cut.heap
+{ cat ours_cut.heap; echo "# time_ns 1700000000000000000"; } >ours_whole.heap
+for f in ours_cut ours_whole; do
+    "$JEPROF_C" --text $f.heap >/dev/null 2>$f.err || { cat $f.err; echo "FAIL: $f.heap refused"; status=1; }
+done
+grep -q "^warning: 'ours_cut.heap': the dump has no closing '# time_ns' line" ours_cut.err ||
+    { cat ours_cut.err; echo "FAIL: no warning for a dump of ours cut in its maps"; status=1; }
+grep -q "time_ns" ours_whole.err && { cat ours_whole.err; echo "FAIL: a whole dump warned about"; status=1; }
+echo "ok   a dump of ours without its closing line: read, with a warning"
 expect 1 "^error: bad --focus regex"                      --focus='(' "$G/prog.heap"
 expect 2 "^usage: jeprof-c"                               --no-such-option "$G/prog.heap"
 expect 2 "^usage: jeprof-c"

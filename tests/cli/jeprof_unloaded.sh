@@ -8,8 +8,8 @@
 #    dump writes its stacks at an alias range listed as a mapping of its
 #    file with its build ID (libprof/unloaded.h). Before, they were named
 #    after the second plugin's code at those addresses.
-#  - The second plugin's bytes are its own; the two stacks are two sites
-#    although their addresses were the same.
+#  - The second plugin's bytes are its own (its function at the first's
+#    address, called from another line of the host).
 #  - With the first plugin's file gone when the dump is read, heap_v2's
 #    bytes are on libplug.so+offset and pprof's keep the name the dump took
 #    from the file; never the other plugin's name.
