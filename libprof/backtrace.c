@@ -82,14 +82,27 @@ static int find_eh_frame_hdr(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void main_stack_boot(void);
 
+/* The ELF header of the module this code is linked into: in a static
+ * program, the program's (the linker defines it; weak: absent if not). */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((weak, visibility("hidden")));
+
 /* static_text_lo/hi from the program headers the kernel passed (AT_PHDR):
- * the lowest and highest byte of the executable PT_LOADs. */
+ * the lowest and highest byte of the executable PT_LOADs. The load bias:
+ * where the ELF header is against the address of the PT_LOAD that maps
+ * it (gcc's -static-pie programs have no PT_PHDR to take it from), else
+ * from PT_PHDR, else 0 (a -static program is not relocated). */
 static void static_text_bounds(void)
 {
     const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
     size_t phnum = getauxval(AT_PHNUM);
     uintptr_t bias = 0, lo = UINTPTR_MAX, hi = 0;
-    for (size_t i = 0; ph && i < phnum; i++)
+    bool have_bias = false;
+    for (size_t i = 0; ph && i < phnum && &__ehdr_start && !have_bias; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+            bias = (uintptr_t)&__ehdr_start - ph[i].p_vaddr;
+            have_bias = true;
+        }
+    for (size_t i = 0; ph && i < phnum && !have_bias; i++)
         if (ph[i].p_type == PT_PHDR)
             bias = (uintptr_t)ph - ph[i].p_vaddr;
     for (size_t i = 0; ph && i < phnum; i++)

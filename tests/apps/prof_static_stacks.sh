@@ -9,8 +9,12 @@
 # read as a return address). Checked with every allocation sampled:
 #  - each block's stack is leaf <- mid <- main with the exact bytes, and
 #    main's calling lines carry the callers' bytes (cumulative);
-#  - with prof_unwind:fp (frame pointers the code does not keep) no frame
-#    is an address outside the program: the walk stops there.
+#  - with prof_unwind:fp and prof_unwind:libunwind (frame pointers the code
+#    does not keep; libunwind is not loaded in a static program) no frame
+#    is an address outside the program (the walk stops there), and the
+#    allocating function still holds its bytes (our own frames keep frame
+#    pointers). In -static-pie, whose program headers have no PT_PHDR, the
+#    program's code range once came out unrelocated and every stack empty.
 # The subjects are compiled here on purpose: the test is about their link
 # modes and their lack of frame pointers.
 . "$(dirname "$0")/lib.sh"
@@ -48,7 +52,7 @@ bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 for link in static static-pie; do
     gcc -O2 -g -fomit-frame-pointer -$link -o "st_$link" st.c "$B/liballoc.a" -lpthread 2>build.err ||
         { head -c 400 build.err; fail "cannot link -$link"; }
-    for unwind in auto fp; do
+    for unwind in auto fp libunwind; do
         d=$TMP/d_${link}_$unwind
         before=$failures
         MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_unwind:$unwind,prof_prefix:$d \
@@ -63,8 +67,13 @@ for link in static static-pie; do
             grep -B3 -A3 -E '^ +(-?[0-9]+ +)?0x[0-9a-f]+$' traces | head -20
             bad "$link/$unwind: a frame outside the program"
         fi
-        if [ $unwind = fp ]; then
-            [ $failures = "$before" ] && echo "ok   $link/fp: no frame outside the program"
+        if [ $unwind != auto ]; then
+            for want in "leaf_a 327680" "leaf_b 24576"; do
+                set -- $want
+                got=$(awk -v f="$1" '$6 == f { print $1; exit }' rep)
+                [ "$got" = "$2" ] || { cat rep; bad "$link/$unwind: $1 flat '$got', expected $2"; }
+            done
+            [ $failures = "$before" ] && echo "ok   $link/$unwind: no frame outside the program, leaf_a and leaf_b hold their bytes"
             continue
         fi
         # 8 blocks of 40000 (usable 40960), 8 of 3000 (usable 3072).
