@@ -32,21 +32,27 @@ int plumbing_name(const char *simplified)
 /* Is f a function of the C++ standard library named without its scopes?
  * Without scopes in its DWARF (clang -gline-tables-only, -gmlt) an inlined
  * function is named bare ("allocate", "basic_string", "_M_realloc_insert");
- * one whose source is a standard library header (a ".../c++/..." include
- * directory: libstdc++'s /usr/include/c++/12/bits/new_allocator.h,
- * libc++'s .../c++/v1/) counts as the library code its qualified name
- * would be (plumbing and library below), so the row names the user's
- * function, as with full debug information. */
-static int bare_std_frame(const struct profile *p, const struct pframe *f)
+ * an inlined frame (k of location l, not its last: the out-of-line
+ * function is named by its symbol) whose source is a standard library
+ * header (libstdc++'s .../include/c++/12/bits/new_allocator.h, libc++'s
+ * .../c++/v1/) counts as the library code its qualified name would be
+ * (plumbing and library below), so the row names the user's function, as
+ * with full debug information. */
+static int bare_std_frame(const struct profile *p, const struct ploc *l, uint32_t k)
 {
-    return f->file && !strstr(pstr(p, f->name), "::") && strstr(pstr(p, f->file), "/c++/");
+    const struct pframe *f = &p->frames[l->frame0 + k];
+    if (k + 1 >= l->nframes || !f->file || strstr(pstr(p, f->name), "::"))
+        return 0; /* the out-of-line function, no file, or a scoped name */
+    const char *file = pstr(p, f->file);
+    return strstr(file, "/include/c++/") || strstr(file, "/c++/v1/");
 }
 
 /* Is frame f plumbing? cache[id] per name string id: 0 unknown, 1 no, 2 yes. */
-static int frame_is_plumbing(const struct profile *p, const struct pframe *f, uint8_t *cache)
+static int frame_is_plumbing(const struct profile *p, const struct ploc *l, uint32_t k, uint8_t *cache)
 {
-    if (bare_std_frame(p, f))
+    if (bare_std_frame(p, l, k))
         return 1;
+    const struct pframe *f = &p->frames[l->frame0 + k];
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 3)) {
         char *name = xstrdup(pstr(p, id));
@@ -68,10 +74,11 @@ static int frame_is_plumbing(const struct profile *p, const struct pframe *f, ui
 /* Is frame f a standard library's (C++ std::/__gnu_cxx::, Rust core::,
  * alloc::, std::, or a trait method of one of their types)? Uses cache
  * like frame_is_plumbing, bits 4 (known) and 8 (yes). */
-static int frame_is_library(const struct profile *p, const struct pframe *f, uint8_t *cache)
+static int frame_is_library(const struct profile *p, const struct ploc *l, uint32_t k, uint8_t *cache)
 {
-    if (bare_std_frame(p, f))
+    if (bare_std_frame(p, l, k))
         return 1;
+    const struct pframe *f = &p->frames[l->frame0 + k];
     uint32_t id = f->sysname && *pstr(p, f->sysname) ? f->sysname : f->name;
     if (!(cache[id] & 4)) {
         static const char *const prefixes[] = {"std::", "__gnu_cxx::", "core::", "alloc::"};
@@ -148,7 +155,7 @@ void plumbing_trim(struct profile *p)
                 k = 0;
                 continue;
             }
-            if (!unnamed && frame_is_plumbing(p, &p->frames[l->frame0 + k], cache)) {
+            if (!unnamed && frame_is_plumbing(p, l, k, cache)) {
                 plumb_map = l->map;
                 k++;
                 continue;
@@ -175,12 +182,11 @@ void plumbing_trim(struct profile *p)
                     kk = 0;
                     continue;
                 }
-                const struct pframe *g = &p->frames[m->frame0 + kk];
-                if (frame_is_plumbing(p, g, cache)) {
+                if (frame_is_plumbing(p, m, kk, cache)) {
                     found = unnamed_map < 0 || unnamed_map == plumb_map || unnamed_map == m->map;
                     break;
                 }
-                if (!frame_is_library(p, g, cache))
+                if (!frame_is_library(p, m, kk, cache))
                     break;
                 kk++;
             }

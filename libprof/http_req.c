@@ -29,30 +29,25 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static void route(struct http_req *r);
 static bool feed_check(struct http_req *r);
 
-/* True if host[0..n) (a Host value, or an Origin's part after "scheme://")
- * names a loopback address: localhost, 127.x.x.x or [::1], with an
- * optional ":port". */
-static bool loopback_host(const char *h, size_t n)
+/* True if p[0..n) is a port: 1 to 5 digits. */
+static bool port_ok(const char *p, size_t n)
 {
-    if (n && h[0] == '[') {
-        const char *end = memchr(h, ']', n);
-        if (!end || (size_t)(end - h) != 4 || memcmp(h, "[::1]", 5) != 0)
+    if (n == 0 || n > 5)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
             return false;
-        n -= 5;
-        h += 5;
-        return n == 0 || h[0] == ':';
-    }
-    const char *colon = memchr(h, ':', n);
-    size_t name = colon ? (size_t)(colon - h) : n;
-    if (name && h[name - 1] == '.')
-        name--; /* a fully qualified "localhost." */
-    if (name == 9 && strncasecmp(h, "localhost", 9) == 0)
-        return true;
-    /* 127.d.d.d: four dot-separated decimal parts of 1 to 3 digits. */
-    if (name < 7 || memcmp(h, "127.", 4) != 0)
+    return true;
+}
+
+/* True if h[0..n) is 127.d.d.d: four dot-separated decimal parts of 1 to 3
+ * digits. */
+static bool loopback_v4(const char *h, size_t n)
+{
+    if (n < 7 || memcmp(h, "127.", 4) != 0)
         return false;
     unsigned parts = 2, digits = 0; /* "127" and the part being read */
-    for (size_t i = 4; i < name; i++) {
+    for (size_t i = 4; i < n; i++) {
         if (h[i] == '.') {
             if (digits == 0)
                 return false;
@@ -67,6 +62,34 @@ static bool loopback_host(const char *h, size_t n)
     return parts == 4 && digits > 0;
 }
 
+/* True if h[0..n) (a Host value, an Origin's part after "scheme://", or an
+ * absolute request target's authority) names a loopback address:
+ * localhost, 127.x.x.x, [::1] or [::ffff:127.x.x.x], with an optional
+ * ":port" of digits. Trailing blanks are ignored. */
+static bool loopback_host(const char *h, size_t n)
+{
+    while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+        n--;
+    size_t name;
+    bool ok;
+    if (n && h[0] == '[') {
+        const char *end = memchr(h, ']', n);
+        if (!end)
+            return false;
+        name = (size_t)(end - h) + 1;
+        ok = (name == 5 && memcmp(h, "[::1]", 5) == 0) ||
+             (name > 9 && strncasecmp(h, "[::ffff:", 8) == 0 && loopback_v4(h + 8, name - 9));
+    } else {
+        const char *colon = memchr(h, ':', n);
+        name = colon ? (size_t)(colon - h) : n;
+        size_t bare = name && h[name - 1] == '.' ? name - 1 : name; /* "localhost." */
+        ok = (bare == 9 && strncasecmp(h, "localhost", 9) == 0) || loopback_v4(h, name);
+    }
+    if (!ok)
+        return false;
+    return name == n || (h[name] == ':' && port_ok(h + name + 1, n - name - 1));
+}
+
 /* The end of a Host or Origin value: refuse one that is not loopback. */
 static void header_done(struct http_req *r)
 {
@@ -77,6 +100,8 @@ static void header_done(struct http_req *r)
         if (!sep || !loopback_host(sep + 3, r->value_len - (size_t)(sep + 3 - v)))
             r->bad_host = true; /* "null" and other schemes too */
     }
+    if (r->hdr == 1)
+        r->has_host = true;
     r->hdr = 0;
     r->value_len = 0;
 }
@@ -125,6 +150,12 @@ static int on_headers_complete(http_parser *p)
     r->headers_done = true;
     if (r->in_value)
         header_done(r);
+    /* RFC 7230 5.4: an HTTP/1.1 request without Host is a bad request. */
+    if (p->http_major == 1 && p->http_minor >= 1 && !r->has_host) {
+        decide(r, 400, "an HTTP/1.1 request needs a Host header\n");
+        http_parser_pause(p, 1);
+        return 0;
+    }
     if (r->loopback_only && r->bad_host) {
         decide(r, 403, "Host or Origin is not a loopback address: this server answers only "
                        "clients of this machine that name it so\n");
@@ -283,6 +314,21 @@ static void route(struct http_req *r)
         !(u.field_set & (1 << UF_PATH))) {
         decide(r, 400, "malformed request target\n");
         return;
+    }
+    /* An absolute target ("GET http://host/..."): its host stands for Host
+     * (RFC 7230 5.4), so it is held to the same rule. */
+    if (r->loopback_only && (u.field_set & (1 << UF_HOST))) {
+        size_t lo = u.field_data[UF_HOST].off, hi = lo + u.field_data[UF_HOST].len;
+        if (u.field_set & (1 << UF_PORT))
+            hi = u.field_data[UF_PORT].off + u.field_data[UF_PORT].len;
+        /* (an IPv6 host's brackets are outside UF_HOST) */
+        if (lo > 0 && r->url[lo - 1] == '[')
+            lo--;
+        if ((u.field_set & (1 << UF_USERINFO)) || !loopback_host(r->url + lo, hi - lo)) {
+            decide(r, 403, "Host or Origin is not a loopback address: this server answers only "
+                           "clients of this machine that name it so\n");
+            return;
+        }
     }
     char path[256];
     if (!pct_decode(r->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len, false, path,

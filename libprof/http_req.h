@@ -24,11 +24,12 @@
  * method other than GET or HEAD (or POST for the symbol service) 405, an
  * unknown path 404. Other bodies are never read: the answer goes out once
  * the headers are complete.
- * A server bound to a loopback address (http_req_init's loopback_only)
- * answers 403 to a request whose Host is not a loopback name or address
- * (localhost, 127.x.x.x, [::1], with or without a port; a request without
- * Host, HTTP/1.0's, is served), or which carries an Origin other than
- * such a host ("null" included): a web page whose name was made to
+ * An HTTP/1.1 request without Host is 400 (RFC 7230 5.4). A server bound
+ * to a loopback address (http_req_init's loopback_only) answers 403 to a
+ * request whose Host, or absolute target's host, is not a loopback name or
+ * address (localhost, 127.x.x.x, [::1], [::ffff:127.x.x.x], with or
+ * without a numeric port; an HTTP/1.0 request without Host is served), or
+ * which carries an Origin other than such a host ("null" included): a web page whose name was made to
  * resolve to 127.0.0.1 (DNS rebinding) sends its own name as Host, and a
  * page posting a form to 127.0.0.1 sends its Origin, so neither can read a
  * profile or make the process build one for it.
@@ -75,6 +76,7 @@ struct http_req {
     char field[8];                /* that header's name so far (longer: not one we read) */
     size_t field_len;
     bool bad_host;                /* a Host or Origin not a loopback one (403) */
+    bool has_host;                /* a Host header was read (HTTP/1.1 needs one: 400) */
     char value[256];              /* the current Host or Origin value */
     size_t value_len;
 };

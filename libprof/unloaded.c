@@ -4,9 +4,12 @@
 #include "bss_large.h"
 #include "elfsym.h"
 
+#include <fcntl.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SEG_MAX 4    /* code segments kept per module (one in the usual layouts) */
 #define SNAP_MAX 1024
@@ -42,11 +45,11 @@ static struct {
     } r[SNAP_MAX];
 } after BSS_LARGE;
 
-/* A module dlclose unloaded. Written under the unload lock, before nrecs
- * covers it (done may move later: a reload's unload, see unloaded.h). */
+/* A module dlclose unloaded, once per distinct module and place (path,
+ * build ID, address range). Written under the unload lock, before nrecs
+ * covers it; never changed after. */
 struct rec {
     uintptr_t lo, hi;
-    _Atomic uint64_t done;
     unsigned nseg;
     struct seg seg[SEG_MAX];
     char build_id[BUILD_ID_HEX];
@@ -54,6 +57,15 @@ struct rec {
 };
 static struct rec recs[UNLOADED_MAX] BSS_LARGE;
 static _Atomic unsigned nrecs;
+/* Every unload, in time order: the load generation after it (done) and
+ * the module's record. Two plugins loaded in turn at one address take two
+ * records and one event per unload. */
+struct event {
+    uint64_t done;
+    unsigned rec;
+};
+static struct event events[UNLOADED_EVENTS] BSS_LARGE;
+static _Atomic unsigned nevents;
 /* Unloads not recorded (a table full): stacks older than this may hold
  * addresses of modules not in recs. */
 static _Atomic uint64_t overflow_done;
@@ -87,6 +99,49 @@ static bool module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr
     return *hi > *lo;
 }
 
+/* The path of the file mapped at addr, from /proc/self/maps, into out
+ * (NUL-terminated; "" if none or longer than cap). For a module loaded by
+ * a relative name ("./libplug.so", or a bare name found through
+ * LD_LIBRARY_PATH), which the loader keeps as given. No allocation. */
+static void mapped_path(uintptr_t addr, char *out, size_t cap)
+{
+    out[0] = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+            *nl = 0;
+            unsigned long long lo, hi;
+            int pathpos = 0;
+            if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &pathpos) == 2 && pathpos &&
+                addr >= lo && addr < hi) {
+                const char *p = line + pathpos;
+                size_t len = strlen(p);
+                if (p[0] == '/' && len < cap)
+                    memcpy(out, p, len + 1);
+                close(fd);
+                return;
+            }
+            line = nl + 1;
+        }
+        size_t rest = have - (size_t)(line - buf);
+        if (rest == sizeof(buf) - 1)
+            rest = 0; /* a line longer than the buffer: not one we need */
+        memmove(buf, line, rest);
+        have = rest;
+    }
+    close(fd);
+}
+
 static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
@@ -102,6 +157,11 @@ static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
     if (!module_range(info, &m->lo, &m->hi, m))
         return 0;
     const char *name = info->dlpi_name;
+    char real[512];
+    if (name && name[0] && name[0] != '/') {
+        mapped_path(m->lo, real, sizeof(real));
+        name = real;
+    }
     size_t len = name ? strlen(name) : 0;
     if (len && name[0] == '/' && len < sizeof(recs[0].path) &&
         snap_names_len + len + 1 <= sizeof(snap_names)) {
@@ -134,36 +194,48 @@ void unloaded_snapshot(void)
     dl_iterate_phdr(snap_before_module, NULL);
 }
 
-/* Record module m unloaded at done. */
+/* Record module m unloaded at done: its record (an earlier one of the
+ * same module at the same place, or a new one) and the event. */
 static void record(const struct mod *m, uint64_t done)
 {
     const char *path = m->name == NO_NAME ? "" : snap_names + m->name;
-    unsigned n = atomic_load_explicit(&nrecs, memory_order_relaxed);
-    /* The last record over these addresses: the same module again? */
-    for (unsigned k = n; k-- > 0;) {
-        struct rec *r = &recs[k];
-        if (r->lo >= m->hi || r->hi <= m->lo)
-            continue;
-        if (r->lo == m->lo && r->hi == m->hi && strcmp(r->path, path) == 0 &&
-            strcmp(r->build_id, m->build_id) == 0) {
-            atomic_store_explicit(&r->done, done, memory_order_release);
-            return;
-        }
-        break;
-    }
-    if (n == UNLOADED_MAX) {
+    unsigned n = atomic_load_explicit(&nrecs, memory_order_relaxed), k;
+    for (k = 0; k < n; k++)
+        if (recs[k].lo == m->lo && recs[k].hi == m->hi && strcmp(recs[k].path, path) == 0 &&
+            strcmp(recs[k].build_id, m->build_id) == 0)
+            break;
+    unsigned e = atomic_load_explicit(&nevents, memory_order_relaxed);
+    if (e == UNLOADED_EVENTS || (k == n && n == UNLOADED_MAX)) {
         atomic_store_explicit(&overflow_done, done, memory_order_release);
         return;
     }
-    struct rec *r = &recs[n];
-    r->lo = m->lo;
-    r->hi = m->hi;
-    r->nseg = m->nseg;
-    memcpy(r->seg, m->seg, sizeof(r->seg));
-    memcpy(r->build_id, m->build_id, sizeof(r->build_id));
-    strcpy(r->path, path); /* shorter than path[]: snap_before_module */
-    atomic_store_explicit(&r->done, done, memory_order_relaxed);
-    atomic_store_explicit(&nrecs, n + 1, memory_order_release);
+    if (k == n) {
+        struct rec *r = &recs[n];
+        r->lo = m->lo;
+        r->hi = m->hi;
+        r->nseg = m->nseg;
+        memcpy(r->seg, m->seg, sizeof(r->seg));
+        memcpy(r->build_id, m->build_id, sizeof(r->build_id));
+        strcpy(r->path, path); /* shorter than path[]: snap_before_module */
+        atomic_store_explicit(&nrecs, n + 1, memory_order_release);
+    }
+    events[e].done = done;
+    events[e].rec = k;
+    atomic_store_explicit(&nevents, e + 1, memory_order_release);
+}
+
+/* The first event after generation since (events are in time order). */
+static unsigned first_event_after(uint64_t since, unsigned ne)
+{
+    unsigned lo = 0, hi = ne;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (events[mid].done <= since)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 void unloaded_note(uint64_t done)
@@ -194,12 +266,11 @@ bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since)
 {
     if (atomic_load_explicit(&overflow_done, memory_order_acquire) > since)
         return true;
-    unsigned m = atomic_load_explicit(&nrecs, memory_order_acquire);
-    for (unsigned k = 0; k < m; k++) {
-        if (atomic_load_explicit(&recs[k].done, memory_order_acquire) <= since)
-            continue;
+    unsigned ne = atomic_load_explicit(&nevents, memory_order_acquire);
+    for (unsigned e = first_event_after(since, ne); e < ne; e++) {
+        const struct rec *r = &recs[events[e].rec];
         for (unsigned i = 0; i < n; i++)
-            if (pcs[i] >= recs[k].lo && pcs[i] < recs[k].hi)
+            if (pcs[i] >= r->lo && pcs[i] < r->hi)
                 return true;
     }
     return false;
@@ -207,19 +278,18 @@ bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since)
 
 uintptr_t unloaded_alias(uintptr_t pc, uint64_t gen)
 {
-    unsigned m = atomic_load_explicit(&nrecs, memory_order_acquire);
-    unsigned best = m;
-    uint64_t best_done = UINT64_MAX;
-    for (unsigned k = 0; k < m; k++) {
-        uint64_t d = atomic_load_explicit(&recs[k].done, memory_order_acquire);
-        if (d > gen && d < best_done && pc >= recs[k].lo && pc < recs[k].hi) {
-            best = k;
-            best_done = d;
-        }
+    /* The module that held pc when the stack was taken: the first one
+     * unloaded after that from a range holding pc. */
+    unsigned ne = atomic_load_explicit(&nevents, memory_order_acquire);
+    for (unsigned e = first_event_after(gen, ne); e < ne; e++) {
+        unsigned k = events[e].rec;
+        const struct rec *r = &recs[k];
+        if (pc >= r->lo && pc < r->hi)
+            return r->hi - r->lo > UNLOADED_ALIAS_STRIDE
+                       ? pc
+                       : UNLOADED_ALIAS_BASE + k * UNLOADED_ALIAS_STRIDE + (pc - r->lo);
     }
-    if (best == m || recs[best].hi - recs[best].lo > UNLOADED_ALIAS_STRIDE)
-        return pc;
-    return UNLOADED_ALIAS_BASE + best * UNLOADED_ALIAS_STRIDE + (pc - recs[best].lo);
+    return pc;
 }
 
 void unloaded_foreach(void (*cb)(void *arg, const struct unloaded_seg *seg), void *arg)

@@ -8,8 +8,11 @@
  * gone from the second look are recorded with their path, build ID and code
  * segments, and the load generation (cfi_gen) after that dlclose (done).
  * A module unloaded again at the same addresses with the same path and
- * build ID, with nothing else unloaded there since, updates its record (a
- * plugin reloaded in a loop takes one slot).
+ * build ID takes its earlier record (a plugin reloaded in a loop, or two
+ * loaded in turn, take one record each); every unload is an event (its
+ * done and record), UNLOADED_EVENTS of them at most: beyond, or beyond
+ * UNLOADED_MAX records, the unloads are not recorded and frames of the
+ * modules they unloaded are written as they are.
  *
  * Sites are not split by unloads (site.c): a site made while a module was
  * mapped keeps counting stacks with the same addresses after a reload.
@@ -34,7 +37,8 @@
 
 #define UNLOADED_ALIAS_BASE ((uintptr_t)1 << 56)
 #define UNLOADED_ALIAS_STRIDE ((uintptr_t)1 << 36) /* 64 GiB per module */
-#define UNLOADED_MAX 128
+#define UNLOADED_MAX 128      /* distinct modules (and places) */
+#define UNLOADED_EVENTS 16384 /* unloads */
 
 /* Before the C library's dlclose: the loaded modules with what a record
  * needs. Unload lock held. */

@@ -47,4 +47,27 @@ if awk '$1 > 0 && ($6 ~ /^(allocate|basic_string|_M_|std::)/)' "$WORK/out.txt" |
     cat "$WORK/out.txt"; fail "a standard library frame holds bytes"
 fi
 echo "ok   grow_vector 16384, fill_map 4800, make_string 3200; no library frame on top"
+
+# The rule is for inlined frames of a standard library include directory:
+# a user's functions in a directory named c++ (full debug info, an inlined
+# helper and an out-of-line one) keep their bytes.
+mkdir -p "$WORK/c++/app"
+cat >"$WORK/c++/app/u.c" <<'C'
+#include <stdlib.h>
+void *keep[8];
+static inline __attribute__((always_inline)) void *helper(size_t n) { return malloc(n); }
+__attribute__((noinline)) void make_record(int i) { keep[i] = helper(10000); }
+int main(void)
+{
+    for (int i = 0; i < 8; i++)
+        make_record(i);
+    return 0;
+}
+C
+gcc -O1 -g -o "$WORK/c++/app/u" "$WORK/c++/app/u.c" || fail "cannot build u.c"
+ours "$WORK/c++/app/u" user
+"$JEPROF_C" --quiet --text --show_bytes "$WORK/c++/app/u" "$HEAP" >"$WORK/out.txt" || fail "jeprof-c failed"
+awk '$6 == "helper" && $1 == 81920 { ok = 1 } END { exit !ok }' "$WORK/out.txt" ||
+    { cat "$WORK/out.txt"; fail "a user's inlined helper under a c++ directory lost its bytes"; }
+echo "ok   a user's code under .../c++/app keeps its names"
 echo ok

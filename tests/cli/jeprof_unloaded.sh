@@ -38,6 +38,15 @@ cat >"$WORK/host.c" <<'C'
 void *keep[30];
 int main(int argc, char **argv)
 {
+    /* argv[3]: the two plugins loaded and unloaded in turn that many
+     * times first (an unload record per module, not per unload). */
+    for (int i = 0; argc > 3 && i < atoi(argv[3]); i++)
+        for (int k = 1; k <= 2; k++) {
+            void *t = dlopen(argv[k], RTLD_NOW);
+            if (!t)
+                return 1;
+            dlclose(t);
+        }
     void *h = dlopen(argv[1], RTLD_NOW);
     if (!h)
         return 1;
@@ -64,8 +73,28 @@ gcc -O2 -g -o "$WORK/host" "$WORK/host.c" -ldl || fail "cannot build host"
 # flat NAME OUT: the flat bytes of the row named NAME in a --text report.
 flat() { awk -v n="$1" '$6 == n { print $1; exit }' "$2"; }
 
-# A plugin unloaded, another one loaded where it was.
+# A plugin unloaded, another one loaded where it was; first after the two
+# were loaded and unloaded in turn 300 times (600 unloads: more than the
+# 128 records, as many as there were unloads before).
 rm -f "$WORK"/both.*
+LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_format:both,prof_prefix:$WORK/turns \
+    "$WORK/host" "$WORK/libplug.so" "$WORK/libother.so" 300 2>/dev/null || fail "host (300 turns) failed"
+TURNS=$(ls "$WORK"/turns.*.f.heap) || fail "no dump after 300 turns"
+"$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$TURNS" >"$WORK/out.txt" 2>/dev/null || fail "jeprof-c failed"
+awk '$6 == "plug_alloc" && $1 >= 600000 { ok = 1 } END { exit !ok }' "$WORK/out.txt" ||
+    { cat "$WORK/out.txt"; fail "after 300 turns: plug_alloc does not hold its 20 x 30000 bytes"; }
+awk '$6 == "othr_alloc" && $1 >= 40000 { bad = 1 } END { exit bad }' "$WORK/out.txt" ||
+    { cat "$WORK/out.txt"; fail "after 300 turns: othr_alloc holds plug_alloc's bytes"; }
+echo "ok   after 300 turns of the two plugins: plug_alloc keeps its bytes"
+# Loaded by a relative name ("./libplug.so", kept so by the loader): the
+# record takes the file's path from the process's maps.
+(cd "$WORK" && LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$WORK/rel \
+    ./host ./libplug.so ./libother.so 2>/dev/null) || fail "host (relative names) failed"
+REL=$(ls "$WORK"/rel.*.f.heap) || fail "no dump with relative names"
+(cd / && "$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$REL") >"$WORK/out.txt" 2>/dev/null || fail "jeprof-c failed"
+awk '$6 == "plug_alloc" && $1 >= 600000 { ok = 1 } END { exit !ok }' "$WORK/out.txt" ||
+    { cat "$WORK/out.txt"; fail "relative names: plug_alloc does not hold its bytes"; }
+echo "ok   loaded as ./libplug.so: plug_alloc keeps its name"
 LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_format:both,prof_prefix:$WORK/both \
     "$WORK/host" "$WORK/libplug.so" "$WORK/libother.so" 2>"$WORK/where.txt" || fail "host failed"
 HEAP=$(ls "$WORK"/both.*.f.heap) && PB=$(ls "$WORK"/both.*.f.pb.gz) || fail "no dumps"

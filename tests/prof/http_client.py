@@ -108,28 +108,28 @@ def hostile(port):
     expect(port, "random bytes", garbage, [400], closed_ok=True)
     expect(port, "huge headers", b"GET /debug/pprof/ HTTP/1.1\r\n" +
            b"".join(b"X-Pad-%d: %s\r\n" % (i, b"y" * 100) for i in range(200)) + b"\r\n", [431])
-    expect(port, "huge request target", b"GET /debug/pprof/" + b"a" * 5000 + b" HTTP/1.1\r\n\r\n", [414])
-    st, hd, _ = expect(port, "POST", b"POST /debug/pprof/heap HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+    expect(port, "huge request target", b"GET /debug/pprof/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", [414])
+    st, hd, _ = expect(port, "POST", b"POST /debug/pprof/heap HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello",
                        [405])
     check("405 says Allow", hd.get("allow") == "GET, HEAD", "allow: %r" % hd.get("allow"))
-    expect(port, "DELETE", b"DELETE /debug/pprof/heap HTTP/1.1\r\n\r\n", [405])
-    expect(port, "path traversal", b"GET /debug/pprof/../../../../etc/passwd HTTP/1.1\r\n\r\n", [404])
-    expect(port, "encoded traversal", b"GET /debug/pprof/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n\r\n", [404])
-    expect(port, "NUL in path", b"GET /debug/pprof/heap%00 HTTP/1.1\r\n\r\n", [400])
-    expect(port, "unknown path", b"GET /metrics HTTP/1.1\r\n\r\n", [404])
+    expect(port, "DELETE", b"DELETE /debug/pprof/heap HTTP/1.1\r\nHost: localhost\r\n\r\n", [405])
+    expect(port, "path traversal", b"GET /debug/pprof/../../../../etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n", [404])
+    expect(port, "encoded traversal", b"GET /debug/pprof/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: localhost\r\n\r\n", [404])
+    expect(port, "NUL in path", b"GET /debug/pprof/heap%00 HTTP/1.1\r\nHost: localhost\r\n\r\n", [400])
+    expect(port, "unknown path", b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n", [404])
     # (No end of headers: it may be held to the server's 5 s deadline; a
     # loaded machine adds seconds, a server that never lets go takes 12.)
     expect(port, "HTTP/0.9", b"GET /debug/pprof/heap\r\n", [400, 505], closed_ok=True, limit=12.0)
     expect(port, "HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", [400, 505], closed_ok=True)
     expect(port, "absurd Content-Length",
-           b"GET /debug/pprof/ HTTP/1.1\r\nContent-Length: 99999999999999999999999999\r\n\r\n", [400])
-    expect(port, "large Content-Length, no body", b"GET /debug/pprof/ HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n",
+           b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 99999999999999999999999999\r\n\r\n", [400])
+    expect(port, "large Content-Length, no body", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000000\r\n\r\n",
            [200])
-    expect(port, "bad method token", b"G\x01T /debug/pprof/ HTTP/1.1\r\n\r\n", [400])
-    expect(port, "seconds= (delta)", b"GET /debug/pprof/heap?seconds=30 HTTP/1.1\r\n\r\n", [400])
-    expect(port, "debug=1", b"GET /debug/pprof/heap?debug=1 HTTP/1.1\r\n\r\n", [400])
+    expect(port, "bad method token", b"G\x01T /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n\r\n", [400])
+    expect(port, "seconds= (delta)", b"GET /debug/pprof/heap?seconds=30 HTTP/1.1\r\nHost: localhost\r\n\r\n", [400])
+    expect(port, "debug=1", b"GET /debug/pprof/heap?debug=1 HTTP/1.1\r\nHost: localhost\r\n\r\n", [400])
     expect(port, "symbol body too large",
-           b"POST /debug/pprof/symbol HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n" + b"0x1+" * 1000, [413])
+           b"POST /debug/pprof/symbol HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n" + b"0x1+" * 1000, [413])
     # DNS rebinding and cross-site requests (the server listens on loopback):
     # a Host or Origin not naming a loopback address is refused; loopback
     # names, with or without a port, in any case, are served.
@@ -145,8 +145,16 @@ def hostile(port):
         expect(port, "Host " + host.decode(), b"GET /debug/pprof/ HTTP/1.1\r\nHost: " + host +
                b"\r\nOrigin: http://" + host + b"\r\n\r\n", [200])
     expect(port, "no Host (HTTP/1.0)", b"GET /debug/pprof/ HTTP/1.0\r\n\r\n", [200])
+    expect(port, "no Host (HTTP/1.1)", b"GET /debug/pprof/ HTTP/1.1\r\n\r\n", [400])
+    expect(port, "absolute target of another host", b"GET http://evil.example/debug/pprof/heap HTTP/1.1\r\nHost: localhost\r\n\r\n", [403])
+    expect(port, "absolute target with userinfo", b"GET http://x@127.0.0.1/debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n\r\n", [403])
+    expect(port, "absolute loopback target", b"GET http://127.0.0.1:%d/debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n\r\n" % port, [200])
+    expect(port, "Host port not a number", b"GET /debug/pprof/ HTTP/1.1\r\nHost: 127.0.0.1:evil.example\r\n\r\n", [403])
+    expect(port, "Host port with userinfo", b"GET /debug/pprof/ HTTP/1.1\r\nHost: 127.0.0.1:1@evil.example\r\n\r\n", [403])
+    expect(port, "Host IPv4-mapped loopback", b"GET /debug/pprof/ HTTP/1.1\r\nHost: [::ffff:127.0.0.1]:%d\r\n\r\n" % port, [200])
+    expect(port, "Host with a trailing blank", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost \r\n\r\n", [200])
     # Half-closed: the whole request, then our side shut; the answer still comes.
-    expect(port, "half-closed", b"GET /debug/pprof/ HTTP/1.1\r\n\r\n", [200], shut=True)
+    expect(port, "half-closed", b"GET /debug/pprof/ HTTP/1.1\r\nHost: localhost\r\n\r\n", [200], shut=True)
     # Partial request then EOF.
     expect(port, "EOF mid-request", b"GET /debug/pprof/heap HTTP/1.1\r\nHost: x", [400], shut=True,
            closed_ok=True)
