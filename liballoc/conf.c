@@ -282,25 +282,13 @@ int options_signal_parse(const char *v, size_t vlen)
             }
         }
     }
-    if (sig <= 0)
-        return -1;
-    switch (sig) {
-    case SIGKILL:
-    case SIGSTOP:
-    case SIGSEGV:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGSYS:
-    case SIGABRT:
-        return -1;
-    default:
-        break;
-    }
-    if (sig > SIGSYS && (sig < SIGRTMIN || sig > SIGRTMAX))
-        return -1;
-    return sig;
+    /* USR1, USR2 and the real-time signals only: the others have a meaning
+     * the handler would take away (TERM, INT and HUP stop a service, PIPE
+     * and CHLD belong to the program, fault signals cannot be caught to any
+     * use), and glibc keeps 32 and 33. */
+    if (sig == SIGUSR1 || sig == SIGUSR2 || (sig >= SIGRTMIN && sig <= SIGRTMAX))
+        return sig;
+    return -1;
 }
 
 /* String options with a grammar of their own (the others are free text). */

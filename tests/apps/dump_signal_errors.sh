@@ -60,7 +60,7 @@ PROBE=$(app_bin apps/ctl_conf_probe) || exit 1
     fail "opt.prof_dump_signal does not read back SIGUSR2"
 [ "$(env -u MALLOC_CONF "$PROBE" opt.prof_dump_signal:s)" = "opt.prof_dump_signal=" ] ||
     fail "opt.prof_dump_signal is not empty (off) by default"
-for v in KILL SEGV 0 99 32; do
+for v in KILL SEGV 0 99 32 TERM INT HUP PIPE CHLD 15; do
     msg=$(env LD_PRELOAD="$LIB" MALLOC_CONF="prof:true,prof_dump_signal:$v" true 2>&1)
     [ "$msg" = "<jemalloc>: Invalid conf value: prof_dump_signal:$v" ] || fail "prof_dump_signal:$v: '$msg'"
 done

@@ -2,11 +2,13 @@
  * conf_signal: MALLOC_CONF=prof_dump_signal:<sig> (liballoc/conf.c,
  * options_signal_parse), driven as tests/unit/conf.c drives the reader:
  *   - every accepted spelling maps to its number: USR2, SIGUSR2, usr2, 12,
- *     HUP, RTMIN, RTMIN+3, SIGRTMAX-1; the empty value is 0 (off);
+ *     RTMIN, RTMIN+3, SIGRTMAX-1; the empty value is 0 (off);
  *   - refused values: unknown names, 0, negative, past the last signal,
  *     glibc's reserved 32/33, uncatchable KILL/STOP, fault signals (SEGV,
- *     BUS, FPE, ILL, TRAP, SYS, ABRT), RTMIN-1, RTMAX+1, RTMIN+ past RTMAX,
- *     trailing junk, over-long text;
+ *     BUS, FPE, ILL, TRAP, SYS, ABRT), signals with a meaning the handler
+ *     would take away (HUP, INT, TERM, QUIT, PIPE, CHLD, PROF, ALRM, TSTP,
+ *     WINCH), RTMIN-1, RTMAX+1, RTMIN+ past RTMAX, trailing junk,
+ *     over-long text;
  *   - through options_boot: a refused value prints jemalloc's "Invalid conf
  *     value: prof_dump_signal:<v>" and leaves the option at its default (or
  *     at an earlier source's value); an accepted one is stored as written.
@@ -70,8 +72,10 @@ int main(void)
     CHECK_I(parse("usr2"), ==, SIGUSR2);
     CHECK_I(parse("sigusr1"), ==, SIGUSR1);
     CHECK_I(parse("12"), ==, 12);
-    CHECK_I(parse("HUP"), ==, SIGHUP);
-    CHECK_I(parse("PROF"), ==, SIGPROF);
+    static const char *const taken[] = {"HUP", "INT", "TERM", "QUIT", "PIPE", "CHLD",
+                                        "PROF", "ALRM", "TSTP", "WINCH", "15", "SIGHUP"};
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+        CHECK_MSG(parse(taken[i]) == -1, "%s accepted", taken[i]);
     CHECK_I(parse("RTMIN"), ==, SIGRTMIN);
     CHECK_I(parse("RTMIN+3"), ==, SIGRTMIN + 3);
     CHECK_I(parse("SIGRTMAX-1"), ==, SIGRTMAX - 1);
