@@ -178,7 +178,9 @@ void *mallocx(size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_MALLOC ALLOC_ATTR
  * is taken as 1 (jemalloc: undefined). As realloc, every call counts as a
  * free of the old usable size and an allocation of the new one
  * (thread.deallocated, thread.allocated), as in jemalloc, even when the
- * block keeps its size class. */
+ * block keeps its size class; one that keeps its usable size is not
+ * sampled by the profiler (it changes no in-use bytes; jemalloc samples
+ * it). */
 void *rallocx(void *ptr, size_t size, int flags) ALLOC_NOTHROW ALLOC_ATTR_ALLOC_SIZE(2);
 /* xallocx: resizes ptr's block in place, never moving it: to size + extra
  * bytes if possible, else (when the block does not already hold size) to

@@ -1111,6 +1111,11 @@ static void heap_set_next_event(struct heap *h)
     __atomic_store_n(&h->next_event, e, __ATOMIC_RELAXED);
 }
 
+void heap_count_in_place(struct heap *h, size_t bytes)
+{
+    heap_count_in_place_inline(h, bytes);
+}
+
 /* heap_event's body; tick_size is the block size the tick is told (0: a
  * block whose bytes were already weighted, heap_alloc_large). */
 static inline __attribute__((always_inline)) void *event_run(struct heap *h, void *p, size_t size,

@@ -300,6 +300,30 @@ void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
  * on a non-full page h owns, or the shared heap has no block. Owner thread
  * only; takes the arena's shared_lock. */
 void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
+/* A block of `bytes` usable bytes realloc'd to its own size, in place:
+ * counted as a free and an allocation of `bytes` (thread.deallocated,
+ * thread.allocated), as jemalloc counts it, but as no new memory: every
+ * threshold moves on by as much (the decay ticks, the next sample, the
+ * event), so it runs no event, and its bytes are not sampled (a same-size
+ * realloc changes no in-use bytes; jemalloc samples it, then moves a small
+ * block to a large class). Counting it brought a decay tick every few
+ * calls to realloc_growth: +10% instructions. The owner's read-modify-
+ * writes of next_event and free_next may overwrite a concurrent nudge's 0:
+ * the nudge then waits for the next natural event (nudges are hints,
+ * above). Owner only, h a real heap. */
+ALWAYS_INLINE void heap_count_in_place_inline(struct heap *h, size_t bytes)
+{
+    h->allocated += bytes;
+    h->deallocated += bytes;
+    h->tick_next += bytes;
+    /* (stored atomically as every owner store of these two: heap_nudge) */
+    __atomic_store_n(&h->next_event, h->next_event + bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->free_next, h->free_next + bytes, __ATOMIC_RELAXED);
+    if (h->prof_next != UINT64_MAX) /* (the profiler off) */
+        h->prof_next += bytes;
+}
+/* The same out of line. */
+void heap_count_in_place(struct heap *h, size_t bytes);
 /* heap_page_retire, then the free-side event check (free's fast path). */
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */

@@ -9,13 +9,15 @@
  * Fast-path cost beyond heap.h's malloc and free, measured the same way
  * (scripts/fastpath_count.sh, gcc 12 -O2, x86-64; tests/apps/fastpath_count.sh
  * holds these within 3):
- *   realloc: 52 instructions for a small block kept in its class (one
+ *   realloc: 58 instructions for a small block kept in its class (one
  *     radix-tree lookup and free's checks (heap_live_span), one class-table
- *     load, and 10 counting it as a free and an allocation of its size in
- *     thread.deallocated and thread.allocated, as jemalloc does, with the
- *     event compare; 42 before it was counted, 183 when it looked the
- *     pointer up twice and checked it in three calls). mimalloc 2.0 takes
- *     63 by the same measure;
+ *     load, and 16 counting it as a free and an allocation of its size in
+ *     thread.deallocated and thread.allocated, as jemalloc does, with every
+ *     event threshold moved on by as much (heap_count_in_place: no new
+ *     memory; counting it as new memory brought a decay tick every few
+ *     calls, 10% more instructions on realloc_growth); 42 before it was
+ *     counted, 183 when it looked the pointer up twice and checked it in
+ *     three calls). mimalloc 2.0 takes 63 by the same measure;
  *   operator new: 26 instructions (malloc's 25 and a jump: alloc_new is
  *     malloc's fast path, the operator a jump to it (new_delete.cc, so a
  *     static link pulls in its new-handler code); 41 through a call to malloc);
@@ -364,30 +366,12 @@ static NOINLINE void *ralloc_span(void *p, struct span *s, size_t size, const st
             /* the canary moves to the new requested size (debug builds) */
             if (config_debug && canary && s->kind == SPAN_SLAB)
                 canary_set(p, size);
-            /* Counted as jemalloc counts it: a free of the block and an
-             * allocation of its size (thread.allocated, .deallocated). */
-            struct heap *hh = heap_get();
-            if (!hh)
+            /* Counted as jemalloc counts it, as no new memory (heap.h). */
+            struct heap *hh = heap_tls;
+            if (unlikely(hh == &heap_empty) && !(hh = heap_get()))
                 return p;
-            if (likely(hh->allocated + old < hh->next_event)) {
-                hh->allocated += old;
-                hh->deallocated += old;
-                return p;
-            }
-            /* That allocation is due an event. A large or huge block stays:
-             * its old sample goes first, as in a resize in place, and the
-             * event may sample it anew. A small block stays for a decay
-             * tick, and moves (below) when a sample is due (as jemalloc
-             * moves a sampled small realloc to a large class): a small
-             * sample may be relocated, and relocation copies nothing. */
-            if (s->kind != SPAN_SLAB || hh->allocated + old < hh->prof_next) {
-                if (s->kind != SPAN_SLAB && span_maybe_sampled(s, (uintptr_t)p)) {
-                    defer_enter();
-                    prof_free_check(s, p);
-                    defer_leave();
-                }
-                return count_resize(p, size, old, old);
-            }
+            heap_count_in_place(hh, old);
+            return p;
         }
         bool in_place = false;
         void *q = p;
@@ -600,14 +584,11 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
         return realloc_not_small(p, size, e);
     if (likely(size <= SMALL_MAX) && sizeclass_size[sizeclass_small_index(size)] == s->block_size) {
         /* Counted as a free and an allocation of the block's size, as
-         * jemalloc counts it (thread.allocated, .deallocated); when that
-         * allocation is due an event, or the thread has no heap yet,
-         * ralloc_span takes it. */
+         * jemalloc counts it (thread.allocated, .deallocated), as no new
+         * memory (heap.h); a thread with no heap yet: ralloc_span. */
         struct heap *h = heap_tls;
-        uint64_t a = h->allocated + s->block_size;
-        if (likely(a < h->next_event) && likely(h != &heap_empty)) {
-            h->allocated = a;
-            h->deallocated += s->block_size;
+        if (likely(h != &heap_empty)) {
+            heap_count_in_place_inline(h, s->block_size);
             if (config_debug)
                 canary_set(p, size); /* the canary moves to the new size */
             return p;
