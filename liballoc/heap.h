@@ -319,7 +319,7 @@ ALWAYS_INLINE void heap_count_in_place_inline(struct heap *h, size_t bytes)
     /* (stored atomically as every owner store of these two: heap_nudge) */
     __atomic_store_n(&h->next_event, h->next_event + bytes, __ATOMIC_RELAXED);
     __atomic_store_n(&h->free_next, h->free_next + bytes, __ATOMIC_RELAXED);
-    if (h->prof_next != UINT64_MAX) /* (the profiler off) */
+    if (h->prof_next != UINT64_MAX) /* (UINT64_MAX: no sample to come, the profiler off) */
         h->prof_next += bytes;
 }
 /* The same out of line. */

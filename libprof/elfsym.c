@@ -130,77 +130,95 @@ static void object_build_id(uintptr_t base,
             cb(arg, bias + ph[i].p_vaddr, bias + ph[i].p_vaddr + ph[i].p_memsz, hex);
 }
 
-/* Reads /proc/self/maps line by line through a static buffer (callers are
- * serialized, see elfsym.h) and visits every file mapping at offset 0. */
-static char maps_buf[8192] BSS_LARGE;
-
-void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
-                             void *arg)
+int elfsym_maps_each(char *buf, size_t cap, int (*cb)(void *arg, char *line), void *arg)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
-    if (pipe2(peek_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        close(fd);
-        return;
-    }
+        return -1;
     size_t have = 0;
-    uintptr_t head = 0;              /* last file mapping at offset 0 */
-    unsigned long long head_ino = 0; /* its inode */
-    uint64_t head_dev = 0;           /* and device */
-    int head_done = 0;               /* its object was reported */
-    unsigned long long prev_ino = 0; /* the previous file mapping: inode, */
-    uint64_t prev_dev = 0;           /* device */
-    unsigned long long prev_end = 0; /* and end */
-    for (;;) {
-        ssize_t n = read(fd, maps_buf + have, sizeof(maps_buf) - 1 - have);
+    int stop = 0;
+    while (!stop) {
+        ssize_t n = read(fd, buf + have, cap - 1 - have);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         have += (size_t)n;
-        maps_buf[have] = 0;
-        char *line = maps_buf, *nl;
-        while ((nl = memchr(line, '\n', have - (size_t)(line - maps_buf)))) {
+        buf[have] = 0;
+        char *line = buf, *nl;
+        while (!stop && (nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
             *nl = 0;
-            unsigned long long lo, hi, off, ino;
-            unsigned dmaj, dmin;
-            char perms[8];
-            int pathpos = 0;
-            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj,
-                       &dmin, &ino, &pathpos) >= 7 &&
-                pathpos && line[pathpos] == '/') {
-                /* A file's header mapping, then its code mapping: only a
-                 * file that is mapped executable is reported. lld maps
-                 * offset 0 again for the code: a mapping that continues
-                 * the same file is not a new object. */
-                uint64_t dev = (uint64_t)dmaj << 32 | dmin;
-                int cont = prev_ino == ino && prev_dev == dev && prev_end == lo;
-                prev_end = hi;
-                prev_ino = ino;
-                prev_dev = dev;
-                if (off == 0 && perms[0] == 'r' && !cont) {
-                    head = (uintptr_t)lo;
-                    head_ino = ino;
-                    head_dev = (uint64_t)dmaj << 32 | dmin;
-                    head_done = 0;
-                }
-                if (perms[2] == 'x' && !head_done && head && head_ino == ino &&
-                    head_dev == ((uint64_t)dmaj << 32 | dmin)) {
-                    object_build_id(head, cb, arg);
-                    head_done = 1;
-                }
-            }
+            stop = cb(arg, line);
             line = nl + 1;
         }
         /* Keep the incomplete last line; a line longer than the buffer is dropped. */
-        size_t rest = have - (size_t)(line - maps_buf);
-        if (rest == sizeof(maps_buf) - 1)
+        size_t rest = have - (size_t)(line - buf);
+        if (rest == cap - 1)
             rest = 0;
-        memmove(maps_buf, line, rest);
+        memmove(buf, line, rest);
         have = rest;
     }
     close(fd);
+    return stop;
+}
+
+/* elfsym_loaded_build_ids' walk over the maps lines: it visits every file
+ * mapping at offset 0 whose file is then mapped executable. */
+struct bid_walk {
+    void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex);
+    void *arg;
+    uintptr_t head;              /* last file mapping at offset 0 */
+    unsigned long long head_ino; /* its inode */
+    uint64_t head_dev;           /* and device */
+    int head_done;               /* its object was reported */
+    unsigned long long prev_ino; /* the previous file mapping: inode, */
+    uint64_t prev_dev;           /* device */
+    unsigned long long prev_end; /* and end */
+};
+
+static int bid_line(void *varg, char *line)
+{
+    struct bid_walk *w = varg;
+    unsigned long long lo, hi, off, ino;
+    unsigned dmaj, dmin;
+    char perms[8];
+    int pathpos = 0;
+    if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms, &off, &dmaj, &dmin, &ino,
+               &pathpos) < 7 ||
+        !pathpos || line[pathpos] != '/')
+        return 0;
+    /* A file's header mapping, then its code mapping: only a file that is
+     * mapped executable is reported. lld maps offset 0 again for the code:
+     * a mapping that continues the same file is not a new object. */
+    uint64_t dev = (uint64_t)dmaj << 32 | dmin;
+    int cont = w->prev_ino == ino && w->prev_dev == dev && w->prev_end == lo;
+    w->prev_end = hi;
+    w->prev_ino = ino;
+    w->prev_dev = dev;
+    if (off == 0 && perms[0] == 'r' && !cont) {
+        w->head = (uintptr_t)lo;
+        w->head_ino = ino;
+        w->head_dev = dev;
+        w->head_done = 0;
+    }
+    if (perms[2] == 'x' && !w->head_done && w->head && w->head_ino == ino && w->head_dev == dev) {
+        object_build_id(w->head, w->cb, w->arg);
+        w->head_done = 1;
+    }
+    return 0;
+}
+
+/* The maps lines go through a static buffer (callers are serialized, see
+ * elfsym.h). */
+static char maps_buf[8192] BSS_LARGE;
+
+void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, const char *hex),
+                             void *arg)
+{
+    if (pipe2(peek_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    struct bid_walk w = {.cb = cb, .arg = arg};
+    elfsym_maps_each(maps_buf, sizeof(maps_buf), bid_line, &w);
     close(peek_pipe[0]);
     close(peek_pipe[1]);
     peek_pipe[0] = peek_pipe[1] = -1;

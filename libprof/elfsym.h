@@ -45,6 +45,13 @@ void elfsym_loaded_build_ids(void (*cb)(void *arg, uintptr_t lo, uintptr_t hi, c
  * writes it as lowercase hex into out and returns 1, or returns 0. */
 int elfsym_notes_build_id(const unsigned char *buf, size_t len, char *out, size_t outlen);
 
+/* Calls cb with each line of /proc/self/maps (NUL-terminated, without its
+ * newline; writable) until cb returns non-zero, reading through buf (cap
+ * bytes; a longer line is skipped). Returns cb's non-zero answer, 0 at the
+ * end, -1 if the file cannot be opened. No allocation; reentrant with a
+ * buffer of the caller's own. */
+int elfsym_maps_each(char *buf, size_t cap, int (*cb)(void *arg, char *line), void *arg);
+
 /* GNU build ID of the ELF file at path (lowercase hex into out), or "". */
 void elfsym_file_build_id(const char *path, char *out, size_t outlen);
 

@@ -4,12 +4,11 @@
 #include "bss_large.h"
 #include "elfsym.h"
 
-#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/auxv.h>
 
 #define SEG_MAX 4    /* code segments kept per module (one in the usual layouts) */
 #define SNAP_MAX 1024
@@ -99,47 +98,38 @@ static bool module_range(const struct dl_phdr_info *info, uintptr_t *lo, uintptr
     return *hi > *lo;
 }
 
+/* mapped_path's question and answer. */
+struct path_at {
+    uintptr_t addr;
+    char *out;
+    size_t cap;
+};
+
+static int path_line(void *varg, char *line)
+{
+    struct path_at *q = varg;
+    unsigned long long lo, hi;
+    int pathpos = 0;
+    if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &pathpos) != 2 || !pathpos ||
+        q->addr < lo || q->addr >= hi)
+        return 0;
+    const char *p = line + pathpos;
+    size_t len = strlen(p);
+    if (p[0] == '/' && len < q->cap)
+        memcpy(q->out, p, len + 1);
+    return 1;
+}
+
 /* The path of the file mapped at addr, from /proc/self/maps, into out
  * (NUL-terminated; "" if none or longer than cap). For a module loaded by
  * a relative name ("./libplug.so", or a bare name found through
  * LD_LIBRARY_PATH), which the loader keeps as given. No allocation. */
 static void mapped_path(uintptr_t addr, char *out, size_t cap)
 {
-    out[0] = 0;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
     char buf[4096];
-    size_t have = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = 0;
-        char *line = buf, *nl;
-        while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-            *nl = 0;
-            unsigned long long lo, hi;
-            int pathpos = 0;
-            if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &pathpos) == 2 && pathpos &&
-                addr >= lo && addr < hi) {
-                const char *p = line + pathpos;
-                size_t len = strlen(p);
-                if (p[0] == '/' && len < cap)
-                    memcpy(out, p, len + 1);
-                close(fd);
-                return;
-            }
-            line = nl + 1;
-        }
-        size_t rest = have - (size_t)(line - buf);
-        if (rest == sizeof(buf) - 1)
-            rest = 0; /* a line longer than the buffer: not one we need */
-        memmove(buf, line, rest);
-        have = rest;
-    }
-    close(fd);
+    struct path_at q = {addr, out, cap};
+    out[0] = 0;
+    elfsym_maps_each(buf, sizeof(buf), path_line, &q);
 }
 
 static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -158,7 +148,9 @@ static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     const char *name = info->dlpi_name;
     char real[512];
-    if (name && name[0] && name[0] != '/') {
+    /* (not the vDSO, "linux-vdso.so.1": no file, and every dlclose would
+     * read the maps for it) */
+    if (name && name[0] && name[0] != '/' && m->lo != getauxval(AT_SYSINFO_EHDR)) {
         mapped_path(m->lo, real, sizeof(real));
         name = real;
     }
