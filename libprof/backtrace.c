@@ -38,9 +38,9 @@ extern const char __start_liballoc_text[] __attribute__((visibility("hidden")));
 extern const char __stop_liballoc_text[] __attribute__((visibility("hidden")));
 
 static int bt_method;
-/* A static program's code ([lo, hi) of its executable PT_LOADs, set by
- * backtrace_boot; 0, 0 in a dynamic program). */
-static uintptr_t static_text_lo, static_text_hi;
+/* A static program's load bias and code ([lo, hi) of its executable
+ * PT_LOADs), set by backtrace_boot; 0, 0 in a dynamic program. */
+static uintptr_t static_bias, static_text_lo, static_text_hi;
 
 /* dl_iterate_phdr callback: for the module whose executable segment holds
  * *arg's address, replace it by 1 if the module has a PT_GNU_EH_FRAME
@@ -86,8 +86,9 @@ static void main_stack_boot(void);
  * program, the program's (the linker defines it; weak: absent if not). */
 extern const ElfW(Ehdr) __ehdr_start __attribute__((weak, visibility("hidden")));
 
-/* static_text_lo/hi from the program headers the kernel passed (AT_PHDR):
- * the lowest and highest byte of the executable PT_LOADs. The load bias:
+/* static_bias and static_text_lo/hi from the program headers the kernel
+ * passed (AT_PHDR): the lowest and highest byte of the executable
+ * PT_LOADs. The load bias:
  * where the ELF header is against the address of the PT_LOAD that maps
  * it (gcc's -static-pie programs have no PT_PHDR to take it from), else
  * from PT_PHDR, else 0 (a -static program is not relocated). */
@@ -112,6 +113,7 @@ static void static_text_bounds(void)
             if (bias + ph[i].p_vaddr + ph[i].p_memsz > hi)
                 hi = bias + ph[i].p_vaddr + ph[i].p_memsz;
         }
+    static_bias = bias;
     if (hi > lo) {
         static_text_lo = lo;
         static_text_hi = hi;
@@ -141,7 +143,7 @@ void backtrace_boot(int method)
     uintptr_t io = (uintptr_t)&backtrace_capture;
     int found = dl_iterate_phdr(find_eh_frame_hdr, &io);
     bool no_hdr = found && io == 0;
-    if (is_static && method == BT_AUTO && cfi_boot() && cfi_boot_static()) {
+    if (is_static && method == BT_AUTO && cfi_boot() && cfi_boot_static(static_bias)) {
         bt_method = BT_CFI;
         return;
     }

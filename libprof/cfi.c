@@ -39,6 +39,7 @@
 
 #include "prof_hooks.h"
 #include "unloaded.h"
+#include "heapsort.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -47,7 +48,6 @@
 #include <link.h>
 #include <elf.h>
 #include <fcntl.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -558,7 +558,7 @@ static const struct cfi_rule unsupported = {CFI_UNSUPPORTED, 0, 0};
  * /proc/self/exe), so such programs are walked by their rules as dynamic
  * ones are, not by frame pointers their code may not keep. */
 struct fde_ent {
-    uintptr_t begin;
+    uintptr_t begin; /* the sort key (heapsort.h) */
     const uint8_t *fde;
 };
 static struct fde_ent *static_fdes;
@@ -580,43 +580,9 @@ static uintptr_t fde_begin(const uint8_t *p)
     return f.bad || range == 0 ? 0 : begin;
 }
 
-/* Heapsort by begin (qsort may allocate, and this runs inside malloc). */
-static void fde_sift(struct fde_ent *a, size_t i, size_t n)
-{
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && a[c + 1].begin > a[c].begin)
-            c++;
-        if (a[i].begin >= a[c].begin)
-            return;
-        struct fde_ent t = a[i];
-        a[i] = a[c];
-        a[c] = t;
-        i = c;
-    }
-}
-
-static void fde_sort(struct fde_ent *a, size_t n)
-{
-    bool sorted = true;
-    for (size_t i = 1; i < n && sorted; i++)
-        sorted = a[i - 1].begin <= a[i].begin;
-    if (sorted)
-        return; /* the linker's order, usually */
-    for (size_t i = n / 2; i-- > 0;)
-        fde_sift(a, i, n);
-    for (size_t i = n; i-- > 1;) {
-        struct fde_ent t = a[0];
-        a[0] = a[i];
-        a[i] = t;
-        fde_sift(a, 0, i);
-    }
-}
-
-/* The main program's .eh_frame in memory, from its section headers. */
-static bool find_eh_frame(const uint8_t **out, size_t *len)
+/* The main program's .eh_frame in memory, from its section headers and
+ * its load bias. */
+static bool find_eh_frame(uintptr_t bias, const uint8_t **out, size_t *len)
 {
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -629,20 +595,6 @@ static bool find_eh_frame(const uint8_t **out, size_t *len)
         eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum ||
         pread(fd, &str, sizeof(str), (off_t)(eh.e_shoff + eh.e_shstrndx * sizeof(str))) !=
             (ssize_t)sizeof(str))
-        goto out;
-    /* The load bias: where the program headers are (AT_PHDR) against
-     * their address in the file's layout (the PT_LOAD holding e_phoff). */
-    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
-    size_t phnum = getauxval(AT_PHNUM);
-    uintptr_t bias = 0;
-    bool have_bias = false;
-    for (size_t i = 0; ph && i < phnum && !have_bias; i++)
-        if (ph[i].p_type == PT_LOAD && eh.e_phoff >= ph[i].p_offset &&
-            eh.e_phoff - ph[i].p_offset < ph[i].p_filesz) {
-            bias = (uintptr_t)ph - (ph[i].p_vaddr + (eh.e_phoff - ph[i].p_offset));
-            have_bias = true;
-        }
-    if (!have_bias)
         goto out;
     for (unsigned i = 0; i < eh.e_shnum; i++) {
         char name[16] = "";
@@ -664,11 +616,11 @@ out:
     return ok;
 }
 
-bool cfi_boot_static(void)
+bool cfi_boot_static(uintptr_t bias)
 {
     const uint8_t *base, *p, *end;
     size_t len, n = 0;
-    if (static_fdes || !find_eh_frame(&base, &len))
+    if (static_fdes || !find_eh_frame(bias, &base, &len))
         return static_fdes != NULL;
     end = base + len;
     for (int pass = 0; pass < 2; pass++) {
@@ -696,7 +648,9 @@ bool cfi_boot_static(void)
                 return false;
         }
     }
-    fde_sort(static_fdes, n);
+    _Static_assert(offsetof(struct fde_ent, begin) == 0 && sizeof(*static_fdes) <= HEAPSORT_ELEM_MAX,
+                   "heapsort.h's element");
+    heapsort_by_key(static_fdes, n, sizeof(*static_fdes));
     static_nfdes = n;
     return true;
 }

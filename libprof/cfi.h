@@ -93,10 +93,11 @@ bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since);
  * may have held (dlclose's lock). */
 void cfi_postfork_child(void);
 
-/* For a program without .eh_frame_hdr (gcc's -static links): the
- * binary-search table of the program's own .eh_frame, built once (from
- * prof boot, before the walks). False when there is none to build. */
-bool cfi_boot_static(void);
+/* For a static program (gcc links -static ones without .eh_frame_hdr):
+ * the binary-search table of the program's own .eh_frame, built once
+ * (from prof boot, before the walks); bias: the program's load bias. False
+ * when there is none to build. */
+bool cfi_boot_static(uintptr_t bias);
 
 /* Cache miss: parse, store (tagged with gen), return the word. */
 uint64_t cfi_fill(uintptr_t ra, uint64_t gen);

@@ -1,6 +1,7 @@
 /* elfsym: ELF symbol tables for in-process symbolization (see elfsym.h). */
 #include "elfsym.h"
 #include "bss_large.h"
+#include "heapsort.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -236,36 +237,6 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
-/* Heapsort by address (qsort may call malloc; dumps must not). */
-static void sift(struct elfsym_fn *a, size_t i, size_t n)
-{
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n)
-            return;
-        if (c + 1 < n && a[c + 1].lo > a[c].lo)
-            c++;
-        if (a[i].lo >= a[c].lo)
-            return;
-        struct elfsym_fn t = a[i];
-        a[i] = a[c];
-        a[c] = t;
-        i = c;
-    }
-}
-
-static void sort_fns(struct elfsym_fn *a, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift(a, i, n);
-    for (size_t end = n; end > 1; end--) {
-        struct elfsym_fn t = a[0];
-        a[0] = a[end - 1];
-        a[end - 1] = t;
-        sift(a, 0, end - 1);
-    }
-}
-
 int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out)
 {
     memset(out, 0, sizeof(*out));
@@ -327,7 +298,9 @@ int elfsym_load(struct scratch *sc, const char *path, struct elfsym *out)
         fns[n].name = strs + s->st_name;
         n++;
     }
-    sort_fns(fns, n);
+    _Static_assert(offsetof(struct elfsym_fn, lo) == 0 && sizeof(*fns) <= HEAPSORT_ELEM_MAX,
+                   "heapsort.h's element");
+    heapsort_by_key(fns, n, sizeof(*fns)); /* (qsort may call malloc; dumps must not) */
     out->fns = fns;
     out->n = n;
 out:
