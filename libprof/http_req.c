@@ -90,21 +90,29 @@ static bool loopback_host(const char *h, size_t n)
     return name == n || (h[name] == ':' && port_ok(h + name + 1, n - name - 1));
 }
 
-/* The end of a Host or Origin value: refuse one that is not loopback. */
+/* The end of a Host or Origin value: on a loopback server, refuse one that
+ * is not loopback (an Origin's host follows "scheme://"; "null" has none). */
 static void header_done(struct http_req *r)
 {
-    if (r->hdr == 1 && !loopback_host(r->value, r->value_len))
-        r->bad_host = true;
-    if (r->hdr == 2) {
-        const char *v = r->value, *sep = memmem(v, r->value_len, "://", 3);
-        if (!sep || !loopback_host(sep + 3, r->value_len - (size_t)(sep + 3 - v)))
-            r->bad_host = true; /* "null" and other schemes too */
-    }
     if (r->hdr == 1)
         r->has_host = true;
+    if (r->hdr && r->loopback_only) {
+        const char *h = r->value;
+        size_t n = r->value_len;
+        if (r->hdr == 2) {
+            const char *sep = memmem(h, n, "://", 3);
+            n = sep ? n - (size_t)(sep + 3 - h) : 0;
+            h = sep ? sep + 3 : h;
+        }
+        if (!loopback_host(h, n))
+            r->bad_host = true;
+    }
     r->hdr = 0;
     r->value_len = 0;
 }
+
+static const char not_loopback[] = "Host or Origin is not a loopback address: this server "
+                                   "answers only clients of this machine that name it so\n";
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
@@ -157,8 +165,7 @@ static int on_headers_complete(http_parser *p)
         return 0;
     }
     if (r->loopback_only && r->bad_host) {
-        decide(r, 403, "Host or Origin is not a loopback address: this server answers only "
-                       "clients of this machine that name it so\n");
+        decide(r, 403, not_loopback);
         http_parser_pause(p, 1);
         return 0;
     }
@@ -325,8 +332,7 @@ static void route(struct http_req *r)
         if (lo > 0 && r->url[lo - 1] == '[')
             lo--;
         if ((u.field_set & (1 << UF_USERINFO)) || !loopback_host(r->url + lo, hi - lo)) {
-            decide(r, 403, "Host or Origin is not a loopback address: this server answers only "
-                           "clients of this machine that name it so\n");
+            decide(r, 403, not_loopback);
             return;
         }
     }

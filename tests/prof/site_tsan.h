@@ -39,11 +39,6 @@ uint64_t unloaded_last(void)
 {
     return 0;
 }
-bool unloaded_hit(const uintptr_t *pcs, unsigned n, uint64_t since)
-{
-    (void)pcs, (void)n, (void)since;
-    return false;
-}
 uintptr_t unloaded_alias(uintptr_t pc, uint64_t gen)
 {
     (void)gen;
