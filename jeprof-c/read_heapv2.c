@@ -419,13 +419,14 @@ static int parse_build_id_line(const char *s, const char *e, uint64_t *addr, con
 }
 
 /* "# build_id 0x<address> <hex>": the build ID of the code that ran at
- * address, for the mappings of this input that hold it. */
-static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t first_map)
+ * address, for the mappings of this input that hold it. 1 if s..e is such
+ * a line. */
+static int parse_build_id(struct hv2 *h, const char *s, const char *e, size_t first_map)
 {
     uint64_t addr;
     const char *b;
     if (!parse_build_id_line(s, e, &addr, &b, &s))
-        return;
+        return 0;
     char *hex = xstrndup(b, (size_t)(s - b));
     for (size_t i = first_map; i < h->p->nmaps; i++) {
         struct pmap *m = &h->p->maps[i];
@@ -433,6 +434,7 @@ static void parse_build_id(struct hv2 *h, const char *s, const char *e, size_t f
             m->build_id = strtab_intern(&h->p->strings, hex);
     }
     free(hex);
+    return 1;
 }
 
 /* For profile.prefetch: the maps section read ahead of the stacks (it
@@ -550,17 +552,18 @@ static int64_t parse_tagged_time(const char *tag, const char *s, const char *e)
 
 /* "# time_ns <decimal>" (our dumps, last line): when the dump was taken;
  * "# peak_time_ns <decimal>" (our peak dumps): a peak-heap snapshot, taken
- * then. */
-static void parse_time(struct hv2 *h, const char *s, const char *e)
+ * then. 1 if s..e is a "# time_ns" line. */
+static int parse_time(struct hv2 *h, const char *s, const char *e)
 {
-    int64_t t = parse_tagged_time("# time_ns ", s, e);
+    int64_t t = parse_tagged_time("# time_ns ", s, e), pt;
     if (t > 0)
         h->p->time_ns = t;
-    t = parse_tagged_time("# peak_time_ns ", s, e);
-    if (t >= 0) {
+    pt = parse_tagged_time("# peak_time_ns ", s, e);
+    if (pt >= 0) {
         h->p->is_peak = 1;
-        h->p->peak_time_ns = t;
+        h->p->peak_time_ns = pt;
     }
+    return t >= 0;
 }
 
 int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
@@ -622,12 +625,8 @@ int read_heapv2(struct profile *p, const char *data, size_t len, char *err)
         if (b < e)
             last_time = 0;
         if (b < e && *b == '#') {
-            uint64_t a;
-            const char *hb, *he;
-            ours |= parse_build_id_line(b, e, &a, &hb, &he);
-            parse_build_id(&h, b, e, first_map);
-            parse_time(&h, b, e);
-            last_time = parse_tagged_time("# time_ns ", b, e) >= 0;
+            ours |= parse_build_id(&h, b, e, first_map);
+            last_time = parse_time(&h, b, e);
         } else if (b < e) {
             parse_map(&h, b, e);
         }

@@ -231,7 +231,7 @@ struct pb_budget {
 static void *pb_alloc(void *data, size_t n)
 {
     struct pb_budget *b = data;
-    if (n > b->limit - b->used || n > b->limit - b->used - 16) {
+    if (b->limit - b->used < 16 || n > b->limit - b->used - 16) {
         b->over = 1;
         return NULL;
     }
