@@ -1158,10 +1158,12 @@ static void *alloc_small_slow(struct heap *h, size_t size)
         if (!h) {
             size_t usize = sizeclass_usize(size);
             void *p = shared_alloc_small(usize, NULL);
-            if (!p)
+            if (!p) {
                 errno = ENOMEM;
-            else
-                junk_on_alloc(p, usize);
+                return NULL;
+            }
+            stats_note_orphan_alloc(usize);
+            junk_on_alloc(p, usize);
             return p;
         }
         if (h->tcache)
@@ -1221,7 +1223,8 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
         h->allocated += usize;
         if (unlikely(h->allocated >= h->next_event))
             p = heap_event(size, h, p, usize); /* may move p: fill it afterwards */
-    }
+    } else
+        stats_note_orphan_alloc(usize);
     if (zero && usize <= SMALL_MAX)
         memset(p, 0, usize); /* large and huge blocks came zeroed */
     else if (!zero)

@@ -331,6 +331,9 @@ static void *count_resize(void *p, size_t size, size_t old, size_t new_usize)
         h->allocated += new_usize;
         if (unlikely(h->allocated >= h->next_event))
             return heap_event(size, h, p, new_usize);
+    } else {
+        stats_note_orphan_free(old);
+        stats_note_orphan_alloc(new_usize);
     }
     return p;
 }
@@ -447,7 +450,7 @@ static NOINLINE void *realloc_zero(void *p)
 
 /* ---- C and POSIX ---- */
 
-ALLOC_EXPORT void *malloc(size_t size)
+ALWAYS_INLINE void *malloc_body(size_t size)
 {
     struct heap *h = heap_tls;
     if (config_debug)
@@ -461,6 +464,11 @@ ALLOC_EXPORT void *malloc(size_t size)
     if (likely(size <= SMALL_MAX))
         return heap_alloc_small(h, size);
     return heap_alloc_large(size, h);
+}
+
+ALLOC_EXPORT void *malloc(size_t size)
+{
+    return malloc_body(size);
 }
 
 static void sized_free_slow(void *p, size_t size, int flags) NOINLINE;
@@ -533,6 +541,28 @@ ALWAYS_INLINE void free_impl(void *p, size_t size, bool sized)
 }
 
 ALLOC_EXPORT void free(void *p)
+{
+    free_impl(p, 0, false);
+}
+
+/* The library's own malloc and free (malloc_entry.h): copies of the public
+ * functions at their own addresses, not aliases. Valgrind's memcheck (3.19)
+ * replaces malloc, free and the rest of the family in every loaded object
+ * (its "*" soname rule), by address: through an alias, dallocx, rallocx
+ * and the explicit tcaches would hand our blocks to valgrind's free, or
+ * take valgrind's blocks, as the program's malloc and free rightly go
+ * there. No ICF: gcc would fold a copy back into an alias. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_ICF __attribute__((no_icf))
+#else
+#define NO_ICF
+#endif
+NO_ICF void *alloc_malloc(size_t size)
+{
+    return malloc_body(size);
+}
+
+NO_ICF void alloc_free(void *p)
 {
     free_impl(p, 0, false);
 }
@@ -894,8 +924,6 @@ ALLOC_EXPORT void cfree(void *p) __attribute__((alias("free")));
  * bound inside the library by the static and the dynamic linker, whatever
  * comes first in the process's symbol search order. */
 #define ALLOC_INTERNAL(name) extern __typeof(name) alloc_##name __attribute__((alias(#name), visibility("hidden")))
-ALLOC_INTERNAL(malloc);
-ALLOC_INTERNAL(free);
 ALLOC_INTERNAL(calloc);
 ALLOC_INTERNAL(realloc);
 ALLOC_INTERNAL(posix_memalign);

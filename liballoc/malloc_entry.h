@@ -1,14 +1,16 @@
 /*
  * malloc_entry: the internal names of the exported entry points.
  *
- * malloc.c gives each entry point <name> a hidden alias alloc_<name> (the
- * same code, as glibc's hidden_def does). Code inside the library (malloc.c
- * itself, the C++ operators in new_delete.cc, anything that hands a block
- * back) calls the hidden name, which the static and the dynamic linker both
- * bind inside the library. The public name may resolve elsewhere: a plugin
- * linked with -lalloc in a program that is not sees glibc's malloc/free first
- * in the global search order, and a dallocx calling "free" would then hand
- * our block to glibc.
+ * malloc.c gives each entry point <name> a hidden name alloc_<name>: an
+ * alias (the same code, as glibc's hidden_def does), except alloc_malloc
+ * and alloc_free, copies at their own addresses (valgrind replaces malloc
+ * and free in every object by address, an alias with them). Code inside
+ * the library (malloc.c itself, the C++ operators in new_delete.cc,
+ * anything that hands a block back) calls the hidden name, which the
+ * static and the dynamic linker both bind inside the library. The public
+ * name may resolve elsewhere: a plugin linked with -lalloc in a program
+ * that is not sees glibc's malloc/free first in the global search order,
+ * and a dallocx calling "free" would then hand our block to glibc.
  *
  * Rule for the whole library: our blocks are freed with alloc_free (or the
  * heap's own paths); memory a libc or library function allocates for us

@@ -129,6 +129,7 @@ uint64_t stats_refresh(void)
         al += __atomic_load_n(&h->allocated, __ATOMIC_RELAXED);
         de += __atomic_load_n(&h->deallocated, __ATOMIC_RELAXED);
     }
+    al += atomic_load_explicit(&stats_orphan_allocated, memory_order_relaxed);
     de += atomic_load_explicit(&stats_orphan_deallocated, memory_order_relaxed);
     struct stats_snapshot *s = &stats_current;
     s->allocated = al > de ? (size_t)(al - de) : 0;

@@ -34,6 +34,7 @@ extern struct stats_snapshot stats_current;
 extern pthread_mutex_t stats_lock;
 extern struct heap *stats_heaps;
 extern uint64_t stats_retired_allocated, stats_retired_deallocated; /* of exited heaps */
+extern _Atomic uint64_t stats_orphan_allocated;   /* allocated by threads with no heap */
 extern _Atomic uint64_t stats_orphan_deallocated; /* freed by threads with no heap */
 extern _Atomic size_t stats_zero_reallocs; /* realloc(p, 0) with p != NULL; rare: one shared counter */
 
@@ -45,6 +46,13 @@ void stats_poke_heaps(void);
 /* Count a realloc(p, 0) call with p != NULL (stats.zero_reallocs). */
 void stats_note_zero_realloc(void);
 /* Count a free by a thread that has no heap. */
+/* An allocation (usize bytes) or a free by a thread that has no heap: one
+ * that already exited (a pthread key destructor or thread_local destructor
+ * running after the allocator's own) or a signal handler interrupting its
+ * thread's heap creation. stats.allocated counts them as a heap's bytes
+ * would be: a block such a thread allocates and another thread frees
+ * leaves stats.allocated where it was. Lock-free, any thread. */
+void stats_note_orphan_alloc(size_t usize);
 void stats_note_orphan_free(size_t usize);
 /* Refresh the snapshot; returns the new epoch. */
 uint64_t stats_refresh(void);

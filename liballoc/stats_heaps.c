@@ -15,7 +15,7 @@
 pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 struct heap *stats_heaps;
 uint64_t stats_retired_allocated, stats_retired_deallocated;
-_Atomic uint64_t stats_orphan_deallocated;
+_Atomic uint64_t stats_orphan_allocated, stats_orphan_deallocated;
 _Atomic size_t stats_zero_reallocs;
 
 void stats_heap_register(struct heap *h)
@@ -59,6 +59,11 @@ void stats_postfork_child(void) { pthread_mutex_init(&stats_lock, NULL); }
 void stats_note_zero_realloc(void)
 {
     atomic_fetch_add_explicit(&stats_zero_reallocs, 1, memory_order_relaxed);
+}
+
+void stats_note_orphan_alloc(size_t usize)
+{
+    atomic_fetch_add_explicit(&stats_orphan_allocated, usize, memory_order_relaxed);
 }
 
 void stats_note_orphan_free(size_t usize)

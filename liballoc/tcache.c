@@ -11,6 +11,7 @@
 #include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
+#include "stats.h"
 #include "bss_large.h"
 
 #include <errno.h>
@@ -351,7 +352,8 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero)
                 h->allocated += usize;
                 if (unlikely(h->allocated >= h->next_event) && !skip_event)
                     p = heap_event(size, h, p, usize); /* may move p: fill it afterwards */
-            }
+            } else
+                stats_note_orphan_alloc(usize);
             if (zero)
                 memset(p, 0, usize);
             else
@@ -394,6 +396,8 @@ bool tcache_dalloc(unsigned id, void *p)
     struct heap *h = heap_get();
     if (h)
         h->deallocated += s->block_size;
+    else
+        stats_note_orphan_free(s->block_size);
     return true;
 }
 

@@ -9,7 +9,7 @@ REQUIRED="build-essential g++ pkg-config libunwind-dev libnuma-dev libprotobuf-c
 zlib1g-dev libhttp-parser-dev libdw-dev libelf-dev libdeflate-dev libzstd-dev libiberty-dev python3 git perl binutils time procps"
 OPTIONAL="graphviz libjemalloc-dev libjemalloc2 libgoogle-perftools-dev libmimalloc-dev
 redis-server redis-tools golang-go gnuplot-nox chromium hyperfine poppler-utils clang
-libclang-rt-14-dev libc6-dbg gdb libxml2-utils heaptrack man-db groff-base dpkg-dev lintian rocksdb-tools"
+libclang-rt-14-dev libc6-dbg gdb valgrind libxml2-utils heaptrack man-db groff-base dpkg-dev lintian rocksdb-tools"
 # Node.js may come from elsewhere than Debian (then its npm is already there).
 command -v node >/dev/null 2>&1 || OPTIONAL="$OPTIONAL nodejs"
 command -v npm >/dev/null 2>&1 || OPTIONAL="$OPTIONAL npm"

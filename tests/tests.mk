@@ -53,7 +53,7 @@ APP_LINKED_BINS := $(BUILD)/tests/decay/burst $(BUILD)/tests/numa/placement \
                    $(BUILD)/tests/prof/churn_bound $(BUILD)/tests/recent/queries \
                    $(BUILD)/tests/apps/ctl_conf_probe $(BUILD)/tests/apps/ctl_stats_print_report \
                    $(BUILD)/tests/apps/ctl_stats_prof_report $(BUILD)/tests/apps/prof_dynload_probe \
-                   $(BUILD)/tests/apps/prof_dynload_fork
+                   $(BUILD)/tests/apps/prof_dynload_fork $(BUILD)/tests/apps/valgrind_api
 $(APP_LINKED_BINS): $(BUILD)/tests/%: tests/%.c $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
 	$(CC) $(TESTS_CFLAGS) $< -o $@ $(TESTS_LDLIBS)
