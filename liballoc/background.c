@@ -217,7 +217,7 @@ size_t background_max(void)
 
 int background_set_max(size_t n)
 {
-    if (n > opt.max_background_threads)
+    if (n == 0 || n > opt.max_background_threads)
         return EINVAL;
     pthread_mutex_lock(&bg_ctl_lock);
     if (n != background_max()) {
@@ -262,13 +262,14 @@ void background_stats(size_t *nthreads, uint64_t *nruns, uint64_t *run_interval_
 
 void background_postfork_child(void)
 {
-    /* The threads do not exist in the child: start fresh ones if they were on. */
+    /* The threads do not exist in the child, and background_thread is off
+     * there whatever it was in the parent, as jemalloc documents (a child
+     * such as Redis's BGSAVE writer lives briefly; the program may turn
+     * it on again with the mallctl). */
     pthread_mutex_init(&bg_lock, NULL);
     pthread_mutex_init(&bg_ctl_lock, NULL);
     bg_cond_init();
     for (size_t k = 0; k < BACKGROUND_LIMIT; k++)
         bg_slots[k].live = false;
-    int s = atomic_load(&bg_state);
-    atomic_store(&bg_state, (s == BG_RUNNING || s == BG_STARTING || s == BG_REQUESTED) ? BG_REQUESTED
-                                                                                    : BG_OFF);
+    atomic_store(&bg_state, BG_OFF);
 }

@@ -876,9 +876,10 @@ static int h_background_thread(const struct ctl_args *a)
 }
 
 /* max_background_threads (size_t, rw): the most background threads that
- * run; a write above opt.max_background_threads is EINVAL, a wrong size too.
- * Running threads are restarted under the new maximum. 0 means none run
- * (jemalloc divides by it and crashes). */
+ * run; a write of 0 or above opt.max_background_threads is EINVAL, a wrong
+ * size too. Running threads are restarted under the new maximum. (0 would
+ * leave background_thread:true reading true with no thread to purge;
+ * jemalloc divides by it and crashes.) */
 static int h_max_background_threads(const struct ctl_args *a)
 {
     size_t old = background_max(), nw = old;

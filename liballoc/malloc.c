@@ -745,6 +745,10 @@ ALLOC_EXPORT size_t xallocx(void *p, size_t size, size_t extra, int flags)
         return old;
     if (s->kind == SPAN_SLAB)
         return old;
+    /* MALLOCX_ALIGN: a block not on that boundary cannot be resized into
+     * it in place (jemalloc leaves it alone too). */
+    if (x.align > MIN_ALIGN && ((uintptr_t)p & (x.align - 1)) != 0)
+        return old;
     size_t targets[2] = {sizeclass_usize(want), sizeclass_usize(size)};
     for (int i = 0; i < 2; i++) {
         size_t u = targets[i];

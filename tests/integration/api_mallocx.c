@@ -261,6 +261,36 @@ static void test_xallocx_small(void)
     }
 }
 
+/* xallocx with MALLOCX_ALIGN: a block off that boundary stays as it is,
+ * grown or shrunk (jemalloc: its alignment is inadequate); one on it may
+ * resize. Large blocks (page-aligned): 8 KiB off a 64 KiB boundary. */
+static void test_xallocx_align(void)
+{
+    void *keep[64];
+    int nkeep = 0, tried = 0;
+    for (int i = 0; i < 64 && tried < 4; i++) {
+        void *p = mallocx(100000, 0);
+        CHECK_NONNULL(p);
+        size_t u = sallocx(p, 0);
+        if (((uintptr_t)p & 0xffff) == 0) {
+            keep[nkeep++] = p;
+            continue;
+        }
+        tried++;
+        CHECK_EQ(xallocx(p, 50000, 0, MALLOCX_LG_ALIGN(16)), u);
+        CHECK_EQ(xallocx(p, 300000, 0, MALLOCX_LG_ALIGN(16)), u);
+        CHECK_EQ(sallocx(p, 0), u);
+        dallocx(p, 0);
+    }
+    CHECK_I(tried, ==, 4);
+    while (nkeep > 0)
+        dallocx(keep[--nkeep], 0);
+    void *q = mallocx(100000, MALLOCX_LG_ALIGN(16));
+    CHECK_NONNULL(q);
+    CHECK_EQ(xallocx(q, 50000, 0, MALLOCX_LG_ALIGN(16)), nallocx(50000, 0));
+    dallocx(q, 0);
+}
+
 /* dallocx and sdallocx release memory: 64 x 4 MiB touched blocks, and
  * 300000 small ones, must not grow RSS as a leak would. */
 static void test_dalloc_releases(void)
@@ -317,6 +347,7 @@ int main(void)
     test_xallocx_large(1 << 20);
     test_xallocx_large(8 << 20);
     test_xallocx_large(256 << 10);
+    test_xallocx_align();
     test_dalloc_releases();
     printf("api_mallocx: ok\n");
     return 0;

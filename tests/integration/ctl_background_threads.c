@@ -11,7 +11,8 @@
  *     about 50 ms;
  *   - max_background_threads:=1 returns the old value 3 and leaves 1 thread
  *     (1 more task), :=2 leaves 2, :=4 (above the option) and a wrong size
- *     are EINVAL, := 0 leaves none;
+ *     and := 0 are EINVAL (0 would leave background_thread on with no
+ *     thread);
  *   - background_thread:=false joins them all (0 threads, runs reset), and
  *     enabling again at once starts them again.
  */
@@ -158,9 +159,10 @@ int main(void)
     CHECK_U(num_threads(), ==, 2);
     CHECK_U(tasks_settled(base_tasks + 2), ==, base_tasks + 2);
 
-    CHECK_I(set_max(0, NULL), ==, 0);
-    CHECK_U(num_threads(), ==, 0);
-    CHECK_U(tasks_settled(base_tasks), ==, base_tasks);
+    /* 0 would leave background_thread reading true with nothing purging */
+    CHECK_I(set_max(0, NULL), ==, EINVAL);
+    CHECK_U(rd_size("max_background_threads"), ==, 2);
+    CHECK_U(num_threads(), ==, 2);
     CHECK_I(set_max(3, NULL), ==, 0);
     CHECK_U(num_threads(), ==, 3);
     set_bg(false);
