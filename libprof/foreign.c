@@ -262,10 +262,23 @@ static int walk_cb(struct dl_phdr_info *info, size_t size, void *arg)
         snprintf(v->server_name, sizeof(v->server_name), "%s", name);
     if (self)
         return 0;
-    static const char *const names[] = {"mallctl", "je_mallctl", "_rjem_mallctl"};
+    /* A jemalloc exports its whole API under one prefix: mallctl alone is
+     * not one (a shim or a program may define its own, and calling it
+     * from our start-up could do anything). */
+    static const char *const prefixes[] = {"", "je_", "_rjem_"};
+    static const char *const api[] = {"mallctl", "mallocx", "nallocx", "sdallocx"};
     mallctl_fn m = NULL;
-    for (size_t i = 0; !m && i < sizeof(names) / sizeof(names[0]); i++)
-        m = (mallctl_fn)dynsym_lookup(info, names[i]);
+    for (size_t i = 0; !m && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        char sym[32];
+        bool all = true;
+        for (size_t k = 1; all && k < sizeof(api) / sizeof(api[0]); k++) {
+            snprintf(sym, sizeof(sym), "%s%s", prefixes[i], api[k]);
+            all = dynsym_lookup(info, sym) != NULL;
+        }
+        snprintf(sym, sizeof(sym), "%smallctl", prefixes[i]);
+        if (all)
+            m = (mallctl_fn)dynsym_lookup(info, sym);
+    }
     bool ours = has_liballoc_note(info);
     if (m || ours) {
         if (!server)

@@ -63,6 +63,11 @@ $(BUILD)/tests/apps/libslow_dlopen.so: tests/apps/slow_dlopen.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PRELOAD_CFLAGS) -fPIC -shared $< -o $@ -ldl
 
+# prof_foreign_shim.sh's library: an exported mallctl that aborts (preloaded).
+$(BUILD)/tests/apps/libmallctl_shim.so: tests/apps/mallctl_shim.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PRELOAD_CFLAGS) -fPIC -shared $< -o $@
+
 # ctl_conf.sh's probe again, with the program's own malloc_conf global set.
 $(BUILD)/tests/apps/ctl_conf_probe_global: tests/apps/ctl_conf_probe.c $(BUILD)/liballoc.so
 	@mkdir -p $(dir $@)
@@ -164,7 +169,7 @@ $(SITE_TSAN): $(BUILD)/tests/prof/%: tests/prof/%.c tests/prof/site_tsan.h libpr
 TEST_DEPS += $(if $(RING_TSAN_OK),$(SITE_TSAN))
 
 TEST_DEPS += $(APP_LINKED_BINS) $(BUILD)/tests/apps/ctl_conf_probe_global $(BUILD)/tests/thp/thp \
-             $(BUILD)/tests/apps/libslow_dlopen.so \
+             $(BUILD)/tests/apps/libslow_dlopen.so $(BUILD)/tests/apps/libmallctl_shim.so \
              $(BUILD)/tests/apps/cxx_new_delete_preload $(BUILD)/tests/apps/fork_preload $(BUILD)/tests/apps/startup_rss_probe \
              $(PROF_SUBJECT_BINS) $(HT_PROGS) \
              $(if $(RING_TSAN_OK),$(RING_TSAN))
