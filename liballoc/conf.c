@@ -174,28 +174,35 @@ static bool parse_bool(const char *v, size_t vlen, bool *out)
     return true;
 }
 
-/* Parse a whole number (base 0); *neg set for a leading '-'. */
+/* Parse a whole number (base 0: 0x hex, 0 octal, as jemalloc's parser);
+ * *neg set for a leading '-'. Leading blanks and a '+' are taken, as
+ * jemalloc's strtoumax takes them ("narenas: 4", "narenas:+4"); trailing
+ * characters are not. A '-' is read as a sign, never wrapped: strtoumax
+ * alone would read " -1" as the largest unsigned number. */
 static bool parse_num(const char *v, size_t vlen, uintmax_t *out, bool *neg)
 {
     char buf[64];
-    if (vlen == 0 || vlen >= sizeof(buf))
-        return false;
-    /* Digits, or '-' then digits: strto*max would also take leading blanks
-     * and a sign, and read " -1" as the largest unsigned number. */
-    if (!(v[0] >= '0' && v[0] <= '9') && !(v[0] == '-' && vlen > 1 && v[1] >= '0' && v[1] <= '9'))
+    while (vlen > 0 && (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r' || *v == '\f' ||
+                        *v == '\v')) {
+        v++;
+        vlen--;
+    }
+    *neg = vlen > 0 && v[0] == '-';
+    if (vlen > 0 && (v[0] == '-' || v[0] == '+')) {
+        v++;
+        vlen--;
+    }
+    if (vlen == 0 || vlen >= sizeof(buf) || !(v[0] >= '0' && v[0] <= '9'))
         return false;
     memcpy(buf, v, vlen);
     buf[vlen] = 0;
     char *end;
-    *neg = buf[0] == '-';
     errno = 0;
-    if (*neg) {
-        intmax_t x = strtoimax(buf, &end, 0);
-        *out = (uintmax_t)x;
-    } else {
-        *out = strtoumax(buf, &end, 0);
-    }
-    return errno == 0 && *end == '\0';
+    uintmax_t x = strtoumax(buf, &end, 0);
+    if (errno != 0 || *end != '\0' || (*neg && x > (uintmax_t)INTMAX_MAX + 1))
+        return false;
+    *out = *neg ? (uintmax_t)0 - x : x;
+    return true;
 }
 
 static bool choice_ok(const char *choices, const char *v, size_t vlen, const char **out)
@@ -308,6 +315,14 @@ static bool conf_apply(const char *k, size_t klen, const char *v, size_t vlen)
     bool neg = false;
     (void)num;
     (void)neg;
+    /* narenas above the limit: the limit, with jemalloc's message (it
+     * takes that many arenas too, not the default). */
+    if (key_is(k, klen, "narenas") && parse_num(v, vlen, &num, &neg) && !neg &&
+        num > OPTIONS_NARENAS_MAX) {
+        alloc_write_err("<jemalloc>: Reducing narenas to limit (" OPTIONS_STR(OPTIONS_NARENAS_MAX) ")\n");
+        opt.narenas = OPTIONS_NARENAS_MAX;
+        return true;
+    }
 #define OPT_BOOL(n, d, doc)                                                                        \
     if (key_is(k, klen, #n)) {                                                             \
         if (!parse_bool(v, vlen, &opt.n))                                                          \

@@ -56,6 +56,12 @@ int options_signal_parse(const char *v, size_t vlen);
  * the malloc_conf global, the /etc/malloc.conf symlink's target name, the
  * MALLOC_CONF variable, malloc_conf_2_conf_harder (NULL). */
 #define OPTIONS_NSOURCES 5
+
+/* The most automatic arenas (options.def's narenas maximum); a larger
+ * narenas is reduced to it, as jemalloc reduces one above its limit. */
+#define OPTIONS_NARENAS_MAX 2048
+#define OPTIONS_XSTR(x) #x
+#define OPTIONS_STR(x) OPTIONS_XSTR(x)
 enum { CONF_SRC_BUILD, CONF_SRC_GLOBAL, CONF_SRC_SYMLINK, CONF_SRC_ENV, CONF_SRC_GLOBAL2 };
 /* The parser options_boot runs on the strings it read (NULL = absent):
  * applies them to opt in order, prints jemalloc's messages (bytes outside

@@ -170,7 +170,10 @@ int main(void)
     BAD("narenas:99999999999999999999999", P "Invalid conf value: narenas:99999999999999999999999\n",
         narenas);
     BAD("narenas:0", P "Out-of-range conf value: narenas:0\n", narenas);
-    BAD("narenas:2049", P "Out-of-range conf value: narenas:2049\n", narenas);
+    /* narenas above the limit is reduced to it, as jemalloc does */
+    boot(NULL, "narenas:2049");
+    EXPECT_MSG(P "Reducing narenas to limit (2048)\n");
+    CHECK_U(got.narenas, ==, 2048);
     BAD("tcache:yes", P "Invalid conf value: tcache:yes\n", tcache);
     BAD("tcache:TRUE", P "Invalid conf value: tcache:TRUE\n", tcache);
     BAD("tcache:1", P "Invalid conf value: tcache:1\n", tcache);
@@ -189,11 +192,18 @@ int main(void)
     BAD("thp:", P "Invalid conf value: thp:\n", thp);
     BAD("thp:neverr", P "Invalid conf value: thp:neverr\n", thp);
     BAD("thp:neve", P "Invalid conf value: thp:neve\n", thp);
-    /* Only digits (after one '-'): strtoumax alone would take blanks and a
-     * sign and read " -1" as the largest size (issue 17, fuzz_conf). */
+    /* Leading blanks and a sign, then digits, as jemalloc's strtoumax
+     * takes them; a '-' is a sign, never wrapped: strtoumax alone would
+     * read " -1" as the largest size (issue 17, fuzz_conf). */
     BAD("lg_prof_sample: -1", P "Invalid conf value: lg_prof_sample: -1\n", lg_prof_sample);
-    BAD("tcache_max: 5", P "Invalid conf value: tcache_max: 5\n", tcache_max);
-    BAD("narenas:+3", P "Invalid conf value: narenas:+3\n", narenas);
+    BAD("narenas:+-3", P "Invalid conf value: narenas:+-3\n", narenas);
+    BAD("narenas:- 3", P "Invalid conf value: narenas:- 3\n", narenas);
+    BAD("narenas:3 ", P "Invalid conf value: narenas:3 \n", narenas);
+    boot(NULL, "tcache_max: 5,narenas:+3,dirty_decay_ms:\t-1");
+    EXPECT_MSG("");
+    CHECK_U(got.tcache_max, ==, 5);
+    CHECK_U(got.narenas, ==, 3);
+    CHECK_I(got.dirty_decay_ms, ==, -1);
     BAD("dirty_decay_ms:-", P "Invalid conf value: dirty_decay_ms:-\n", dirty_decay_ms);
     /* Control bytes and backslashes of a value are shown as \xHH: a value
      * cannot end a message line early or send terminal escapes. */
