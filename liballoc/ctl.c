@@ -263,8 +263,10 @@ static int h_thread_arena(const struct ctl_args *a)
     int err = ctl_write(a, &nw, sizeof(nw));
     if (err)
         return err;
+    /* Per-CPU arenas are not chosen by hand (jemalloc): EPERM, unless it
+     * names the arena the thread is on, which changes nothing. */
     if (a->newp && nw < numa_percpu_limit())
-        return EPERM; /* per-CPU arenas are not chosen by hand (jemalloc) */
+        return nw == old ? ctl_read(a, &old, sizeof(old)) : EPERM;
     if (a->newp) {
         struct arena *na = nw < arena_total() ? arena_get(nw) : NULL;
         if (!na)

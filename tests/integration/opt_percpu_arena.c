@@ -6,8 +6,9 @@
  * read here from sysfs); a block allocated there comes from that arena
  * (arenas.lookup is not needed: stats of the arena move). A new thread
  * started on a CPU gets that CPU's arena at once. opt.narenas is at least
- * the number of configured CPUs (exactly, unless narenas asks for more); thread.arena cannot be set to a per-CPU
- * arena (EPERM) but can to a created one, which then stays. Runs under
+ * the number of configured CPUs (exactly, unless narenas asks for more);
+ * thread.arena cannot be set to another per-CPU arena (EPERM; to its own,
+ * it is a no-op) but can to a created one, which then stays. Runs under
  * percpu_arena:percpu (opt_percpu_arena.conf) and re-runs itself under
  * phycpu and disabled (where the pinned CPU does not decide the arena).
  */
@@ -113,8 +114,12 @@ int main(int argc, char **argv)
             CHECK(pthread_join(t, NULL) == 0);
             CHECK_EQ(s.arena, expected_arena(cpus[i]));
         }
-        unsigned zero = 0;
-        CHECK_EQ(mallctl("thread.arena", NULL, NULL, &zero, sizeof(zero)), EPERM);
+        /* Another per-CPU arena: EPERM; the one the thread is on: nothing
+         * changes, 0 (jemalloc) */
+        unsigned cur = thread_arena(), other = cur == 0 ? 1 : 0;
+        CHECK_EQ(mallctl("thread.arena", NULL, NULL, &other, sizeof(other)), EPERM);
+        CHECK_EQ(mallctl("thread.arena", NULL, NULL, &cur, sizeof(cur)), 0);
+        CHECK_EQ(thread_arena(), cur);
         unsigned made = 0;
         sz = sizeof(made);
         CHECK_EQ(mallctl("arenas.create", &made, &sz, NULL, 0), 0);
