@@ -19,13 +19,7 @@ static bool read_bg(void)
 
 static size_t num_threads(void)
 {
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    size_t n = 0;
-    sz = sizeof(n);
-    CHECK_I(mallctl("stats.background_thread.num_threads", &n, &sz, NULL, 0), ==, 0);
-    return n;
+    return tl_stat_size("stats.background_thread.num_threads");
 }
 
 /* The threads start on demand: wait up to 5 s for at least one. */

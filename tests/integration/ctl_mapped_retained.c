@@ -12,20 +12,6 @@
 #define MiB ((size_t)1 << 20)
 #define N   16
 
-static void epoch(void)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-}
-
-static size_t read_size(const char *name)
-{
-    size_t v = 0, sz = sizeof(v);
-    CHECK_I(mallctl(name, &v, &sz, NULL, 0), ==, 0);
-    return v;
-}
-
 int main(void)
 {
     tl_require_liballoc();
@@ -36,9 +22,8 @@ int main(void)
         printf("SKIP: retain:false (nothing is retained)\n");
         return 77;
     }
-    epoch();
-    size_t mapped0 = read_size("stats.mapped");
-    size_t retained0 = read_size("stats.retained");
+    size_t mapped0 = tl_stat_size("stats.mapped");
+    size_t retained0 = tl_stat_size("stats.retained");
     void *p[N];
     for (int i = 0; i < N; i++) {
         size_t n = i % 2 ? 3 * MiB : 1 * MiB; /* huge and large blocks */
@@ -46,18 +31,16 @@ int main(void)
         CHECK(p[i] != NULL);
         memset(p[i], i, n);
     }
-    epoch();
-    size_t mapped_live = read_size("stats.mapped");
+    size_t mapped_live = tl_stat_size("stats.mapped");
     CHECK_U(mapped_live, >=, mapped0 + 32 * MiB);
     for (int i = 0; i < N; i++)
         free(p[i]);
     CHECK_I(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0), ==, 0);
     CHECK_I(mallctl("arena.4096.purge", NULL, NULL, NULL, 0), ==, 0);
-    epoch();
-    size_t mapped = read_size("stats.mapped"), retained = read_size("stats.retained");
-    size_t active = read_size("stats.active"), metadata = read_size("stats.metadata");
-    size_t amapped = read_size("stats.arenas.4096.mapped");
-    size_t aretained = read_size("stats.arenas.4096.retained");
+    size_t mapped = tl_stat_size("stats.mapped"), retained = tl_stat_size("stats.retained");
+    size_t active = tl_stat_size("stats.active"), metadata = tl_stat_size("stats.metadata");
+    size_t amapped = tl_stat_size("stats.arenas.4096.mapped");
+    size_t aretained = tl_stat_size("stats.arenas.4096.retained");
     printf("mapped %zu KiB (before %zu, live %zu), retained %zu KiB (before %zu), active %zu KiB\n",
            mapped >> 10, mapped0 >> 10, mapped_live >> 10, retained >> 10, retained0 >> 10, active >> 10);
     /* the space is kept, as retained ... */

@@ -26,17 +26,6 @@ static void *late[NTHREADS], *late_tc[NTHREADS], *late_re[NTHREADS];
 static unsigned tcache_id;
 static int nlate;
 
-static uint64_t allocated_now(void)
-{
-    uint64_t e = 1;
-    size_t sz = sizeof(e);
-    CHECK_I(mallctl("epoch", &e, &sz, &e, sizeof(e)), ==, 0);
-    size_t v = 0;
-    sz = sizeof(v);
-    CHECK_I(mallctl("stats.allocated", &v, &sz, NULL, 0), ==, 0);
-    return v;
-}
-
 static void key_dtor(void *p)
 {
     free(p);
@@ -76,7 +65,7 @@ int main(void)
     pthread_t warm;
     CHECK_I(pthread_create(&warm, NULL, idle, NULL), ==, 0);
     CHECK_I(pthread_join(warm, NULL), ==, 0);
-    uint64_t before = allocated_now();
+    uint64_t before = tl_stat_size("stats.allocated");
     for (int i = 0; i < NTHREADS; i++) {
         pthread_t t;
         CHECK_I(pthread_create(&t, NULL, worker, NULL), ==, 0);
@@ -90,14 +79,14 @@ int main(void)
     for (int i = 0; i < NTHREADS; i++)
         shrunk += late_re[i] != NULL;
     CHECK_I(shrunk, ==, NTHREADS);
-    uint64_t during = allocated_now();
+    uint64_t during = tl_stat_size("stats.allocated");
     CHECK_U(during, ==, before + (uint64_t)NTHREADS * per + (uint64_t)shrunk * 81920);
     for (int i = 0; i < NTHREADS; i++) {
         free(late[i]);
         dallocx(late_tc[i], 0);
         free(late_re[i]);
     }
-    CHECK_U(allocated_now(), ==, before);
+    CHECK_U(tl_stat_size("stats.allocated"), ==, before);
     CHECK_U(before, >=, 1 << 20);
     free(live);
     printf("ok\n");
