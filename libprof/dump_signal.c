@@ -129,12 +129,18 @@ static void ds_spawn(void)
 }
 
 /* Fork child (after the allocator's own child handler): the semaphore is
- * the child's own copy of memory, holding the requests that reached the
- * child since fork. It is not re-initialised (a request could be lost in
- * between): the waiter count copied from the parent only costs a spare
- * futex wake per post. The child gets its own thread. */
+ * the child's copy of the parent's, holding the requests the parent had
+ * not answered yet (posted during its dump or its gap between dumps).
+ * They were the parent's: drained, or every child forked then would write
+ * a dump nobody asked it for (and a child that _exits mid-dump leaves its
+ * temporary file). A child has no pending signal of its own at fork, and
+ * the semaphore is not re-initialised (the waiter count copied from the
+ * parent only costs a spare futex wake per post). The child gets its own
+ * thread. */
 static void ds_atfork_child(void)
 {
+    while (sem_trywait(&ds_sem) == 0)
+        ;
     /* The parent's dump thread may have held ds_lock at fork: the child's
      * copy has no owner left. */
     pthread_mutex_init(&ds_lock, NULL);

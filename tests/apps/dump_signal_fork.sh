@@ -9,7 +9,8 @@
 # child exiting 0 (none killed by the signal), the parent wrote several
 # manual dumps, children wrote dumps under their own pids, and every dump
 # file is whole (heap_v2 header, MAPPED_LIBRARIES section, readable by
-# jeprof-c); no dump of a child carries the parent's pid.
+# jeprof-c); no dump of a child carries the parent's pid. Then signals to
+# the parent alone: no child writes a dump.
 . "$(dirname "$0")/lib_dumpsig.sh"
 FORKER=$(app_bin dumpsig/forker) || exit 1
 cd "$TMP"
@@ -60,4 +61,28 @@ done
 for f in $(ls f.*.heap | head -n 3) $(ls f.*.heap | tail -n 2); do
     "$JEPROF_C" --text --quiet "$FORKER" "$f" >/dev/null 2>&1 || fail "jeprof-c cannot read $f"
 done
+
+# Signals to the parent alone: children forked while a request was still
+# pending in the parent (during its dump or the 200 ms gap between dumps)
+# must not answer it. Before, every child forked then wrote a dump of its
+# own (84 from 10 signals 50 ms apart).
+mkdir only && cd only
+start_bg fork.out setsid env LD_PRELOAD="$LIB" \
+    MALLOC_CONF="prof:true,lg_prof_sample:12,prof_prefix:$TMP/only/g,prof_dump_signal:USR2" \
+    "$FORKER" 0 "$TMP/only/stop"
+pid=$BG
+wait_catch "$pid" "$(kill -l USR2)" "$FORKER"
+for i in $(seq 10); do
+    kill -USR2 "$pid"
+    sleep 0.05
+done
+sleep 0.5 # the last request's dump
+touch stop
+wait "$pid" 2>/dev/null
+grep -qx done fork.out || fail "forker (signals to the parent) did not finish: $(tail -3 fork.out)"
+np=$(ls g."$pid".*.m*.heap 2>/dev/null | wc -l)
+nc=$(ls g.* 2>/dev/null | grep -vc "^g\.$pid\.")
+[ "$np" -ge 2 ] || fail "signals to the parent alone: $np parent dumps"
+[ "$nc" = 0 ] || fail "children that were never signalled wrote $nc files: $(ls g.* | grep -v "^g\.$pid\." | head -3)"
+echo "signals to the parent alone: $np parent dumps, none from its children"
 echo ok
