@@ -219,12 +219,21 @@ void *prof_alloc_event(struct heap *h, void *p, size_t size, size_t usize)
         p = take_sample(h, td, p, size, usize);
     uint64_t allocated = prof_host_allocated(h);
     if (interval_bytes && prof.active) {
+        /* One dump per crossing; the bytes past the interval (modulo it,
+         * as jemalloc's counter) count toward the next: with samples
+         * sparser than the interval (lg_prof_sample near lg_prof_interval)
+         * a reset to 0 lost up to half the dumps. */
         uint64_t delta = allocated - td->last_allocated;
-        uint64_t acc = atomic_fetch_add(&interval_accum, delta) + delta;
-        if (acc >= interval_bytes) {
-            atomic_store(&interval_accum, 0);
+        uint64_t acc = atomic_load(&interval_accum), next;
+        bool crossed;
+        do {
+            next = acc + delta;
+            crossed = next >= interval_bytes;
+            if (crossed)
+                next %= interval_bytes;
+        } while (!atomic_compare_exchange_weak(&interval_accum, &acc, next));
+        if (crossed)
             prof_dump_auto('i');
-        }
     }
     td->last_allocated = allocated;
     if (prof.gdump)
