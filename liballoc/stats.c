@@ -33,6 +33,7 @@ static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
     d->purged += s->purged;
     d->large_nmalloc += s->large_nmalloc;
     d->large_ndalloc += s->large_ndalloc;
+    d->large_nflushes += s->large_nflushes;
     d->large_allocated += s->large_allocated;
     d->slab_pages += s->slab_pages;
     d->huge_cached += s->huge_cached;
@@ -73,6 +74,26 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
             bins[c].ndalloc += arenas[k]->snap_bins[c].ndalloc;
             bins[c].curregs += arenas[k]->snap_bins[c].curregs;
             bins[c].nslabs += arenas[k]->snap_bins[c].nslabs;
+            bins[c].nfills += arenas[k]->snap_bins[c].nfills;
+            bins[c].nflushes += arenas[k]->snap_bins[c].nflushes;
+            bins[c].ncreated += arenas[k]->snap_bins[c].ncreated;
+            bins[c].nonfull += arenas[k]->snap_bins[c].nonfull;
+        }
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void stats_arena_lextents(unsigned i, struct lextent_stats out[NLEXTENTS])
+{
+    memset(out, 0, sizeof(struct lextent_stats) * NLEXTENTS);
+    unsigned n = arena_total();
+    pthread_mutex_lock(&stats_lock);
+    for (unsigned k = 0; k < n; k++) {
+        if ((i != MALLCTL_ARENAS_ALL && k != i) || !arenas[k])
+            continue;
+        for (unsigned c = 0; c < NLEXTENTS; c++) {
+            out[c].nmalloc += arenas[k]->snap_lext[c].nmalloc;
+            out[c].ndalloc += arenas[k]->snap_lext[c].ndalloc;
         }
     }
     pthread_mutex_unlock(&stats_lock);
@@ -95,14 +116,17 @@ uint64_t stats_refresh(void)
         if (!a)
             continue;
         struct bin_stats bins[NSMALL];
+        struct lextent_stats lext[NLEXTENTS];
         struct arena_stats one;
         arena_bin_stats(a, bins);
         arena_lock(a);
         one = a->stats;
+        memcpy(lext, a->lext, sizeof(lext));
         arena_unlock(a);
         pthread_mutex_lock(&stats_lock);
         a->snap = one;
         memcpy(a->snap_bins, bins, sizeof(bins));
+        memcpy(a->snap_lext, lext, sizeof(lext));
         pthread_mutex_unlock(&stats_lock);
     }
     stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
