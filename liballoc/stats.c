@@ -364,33 +364,122 @@ static void print_text(struct emitter *e, const struct print_opts *po)
     emit(e, "--- End jemalloc statistics ---\n");
 }
 
-static void json_arena(struct emitter *e, const char *key, const struct arena_stats *as,
+/* A uint64_t mallctl of an arena index (format names it with %u), 0 if
+ * the read fails. */
+static uint64_t ctl_u64_at(const char *format, unsigned i)
+{
+    char name[64];
+    snprintf(name, sizeof(name), format, i);
+    uint64_t v = 0;
+    size_t sz = sizeof(v);
+    return mallctl(name, &v, &sz, NULL, 0) == 0 ? v : 0;
+}
+
+/* The config.* mallctls, jemalloc's keys in its order, read through
+ * mallctl so the print always says what they say. */
+static void json_config(struct emitter *e)
+{
+    static const char *const names[] = {"cache_oblivious", "debug", "fill", "lazy_lock",
+                                        "malloc_conf", "opt_safety_checks", "prof", "prof_libgcc",
+                                        "prof_libunwind", "stats", "utrace", "xmalloc"};
+    emit(e, "\"config\":{");
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char name[64];
+        snprintf(name, sizeof(name), "config.%s", names[k]);
+        const char *sep = k ? "," : "";
+        if (strcmp(names[k], "malloc_conf") == 0) {
+            const char *v = "";
+            size_t sz = sizeof(v);
+            if (mallctl(name, &v, &sz, NULL, 0) == 0)
+                emit(e, "%s\"%s\":\"%s\"", sep, names[k], v);
+            continue;
+        }
+        bool v = false;
+        size_t sz = sizeof(v);
+        if (mallctl(name, &v, &sz, NULL, 0) == 0)
+            emit(e, "%s\"%s\":%s", sep, names[k], v ? "true" : "false");
+    }
+    emit(e, "},");
+}
+
+/* The "arenas" object: the arenas.* mallctls (the defaults for new
+ * arenas, the classes), as jemalloc prints them. */
+static void json_arenas_general(struct emitter *e)
+{
+    ssize_t dms = 0, mms = 0;
+    size_t tmax = 0, sz = sizeof(ssize_t);
+    unsigned nbins = 0, nhbins = 0;
+    (void)!mallctl("arenas.dirty_decay_ms", &dms, &sz, NULL, 0);
+    sz = sizeof(ssize_t);
+    (void)!mallctl("arenas.muzzy_decay_ms", &mms, &sz, NULL, 0);
+    sz = sizeof(size_t);
+    (void)!mallctl("arenas.tcache_max", &tmax, &sz, NULL, 0);
+    sz = sizeof(unsigned);
+    (void)!mallctl("arenas.nbins", &nbins, &sz, NULL, 0);
+    sz = sizeof(unsigned);
+    (void)!mallctl("arenas.nhbins", &nhbins, &sz, NULL, 0);
+    emit(e, "\"arenas\":{\"narenas\":%u,\"dirty_decay_ms\":%zd,\"muzzy_decay_ms\":%zd,"
+            "\"quantum\":%d,\"page\":%zu,\"tcache_max\":%zu,\"nbins\":%u,\"nhbins\":%u,\"bin\":[",
+         arena_total(), dms, mms, MIN_ALIGN, PAGE, tmax, nbins, nhbins);
+    for (unsigned c = 0; c < NSMALL; c++)
+        emit(e, "%s{\"size\":%u,\"nregs\":%u,\"slab_size\":%zu}", c ? "," : "", sizeclass_size[c],
+             sizeclass_slab_blocks[c], (size_t)sizeclass_slab_pages[c] * PAGE);
+    emit(e, "],\"nlextents\":%u,\"lextent\":[", NLEXTENTS);
+    for (unsigned c = 0; c < NLEXTENTS; c++)
+        emit(e, "%s{\"size\":%zu}", c ? "," : "", sizeclass_lextent_size(c));
+    emit(e, "]},");
+}
+
+static void json_arena(struct emitter *e, const char *key, unsigned ai, const struct arena_stats *as,
                        const struct bin_stats *bins, unsigned nthreads, const struct print_opts *po)
 {
-    emit(e, "\"%s\":{\"nthreads\":%u,\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
+    emit(e, "\"%s\":{\"nthreads\":%u,\"uptime_ns\":%" PRIu64 ",", key, nthreads,
+         ctl_u64_at("stats.arenas.%u.uptime", ai));
+    if (ai != MALLCTL_ARENAS_ALL)
+        emit(e, "\"dirty_decay_ms\":%zd,\"muzzy_decay_ms\":%zd,", arenas[ai]->decay_dirty.ms,
+             arenas[ai]->decay_muzzy.ms);
+    emit(e, "\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
             "\"retained\":%zu,\"thp_eligible\":%zu,\"dirty_npurge\":%" PRIu64
             ",\"dirty_nmadvise\":%" PRIu64 ",\"dirty_purged\":%" PRIu64,
-         key, nthreads, as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
+         as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
          as->retained, as->thp_eligible, as->npurge, as->nmadvise, as->purged);
-    uint64_t snm = 0, snd = 0;
+    uint64_t snm = 0, snd = 0, snf = 0, snfl = 0;
     size_t sal = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
         snm += bins[c].nmalloc;
         snd += bins[c].ndalloc;
+        snf += bins[c].nfills;
+        snfl += bins[c].nflushes;
         sal += bins[c].curregs * sizeclass_size[c];
     }
-    emit(e, ",\"small\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}", sal,
-         snm, snd);
+    /* nrequests is nmalloc: every small request counts on its page (ctl.c). */
+    emit(e, ",\"small\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
+            ",\"nrequests\":%" PRIu64 ",\"nfills\":%" PRIu64 ",\"nflushes\":%" PRIu64 "}",
+         sal, snm, snd, snm, snf, snfl);
     if (po->large)
-        emit(e, ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}",
-             as->large_allocated, as->large_nmalloc, as->large_ndalloc);
+        emit(e, ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
+                ",\"nflushes\":%" PRIu64 "}",
+             as->large_allocated, as->large_nmalloc, as->large_ndalloc, as->large_nflushes);
     if (po->bins) {
         emit(e, ",\"bins\":[");
         for (unsigned c = 0; c < NSMALL; c++)
             emit(e, "%s{\"size\":%u,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
-                    ",\"curregs\":%zu,\"curslabs\":%zu}",
+                    ",\"curregs\":%zu,\"nrequests\":%" PRIu64 ",\"nfills\":%" PRIu64
+                    ",\"nflushes\":%" PRIu64 ",\"nslabs\":%" PRIu64
+                    ",\"curslabs\":%zu,\"nonfull_slabs\":%zu}",
                  c ? "," : "", sizeclass_size[c], bins[c].nmalloc, bins[c].ndalloc,
-                 bins[c].curregs, bins[c].nslabs);
+                 bins[c].curregs, bins[c].nmalloc, bins[c].nfills, bins[c].nflushes,
+                 bins[c].ncreated, bins[c].nslabs, bins[c].nonfull);
+        emit(e, "]");
+    }
+    if (po->large) {
+        /* Every large class, as jemalloc prints them: blocks live. */
+        struct lextent_stats l[NLEXTENTS];
+        stats_arena_lextents(ai, l);
+        emit(e, ",\"lextents\":[");
+        for (unsigned c = 0; c < NLEXTENTS; c++)
+            emit(e, "%s{\"curlextents\":%" PRIu64 "}", c ? "," : "",
+                 l[c].nmalloc >= l[c].ndalloc ? l[c].nmalloc - l[c].ndalloc : 0);
         emit(e, "]");
     }
     emit(e, "}");
@@ -402,8 +491,9 @@ static void print_json(struct emitter *e, const struct print_opts *po)
     const struct stats_snapshot *s = &stats_current;
     emit(e, "{\"jemalloc\":{");
     if (po->general) {
-        emit(e, "\"version\":\"%s\",\"config\":{\"debug\":%s,\"prof\":true,\"stats\":true},\"opt\":{",
-             JEMALLOC_VERSION, config_debug ? "true" : "false");
+        emit(e, "\"version\":\"%s\",", JEMALLOC_VERSION);
+        json_config(e);
+        emit(e, "\"opt\":{");
         const char *sep = "";
 #define OPT_BOOL(n, d, doc) emit(e, "%s\"" #n "\":%s", sep, opt.n ? "true" : "false"), sep = ",";
 #define OPT_UNSIGNED(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%u", sep, opt.n), sep = ",";
@@ -414,8 +504,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #include "options.def"
         emit(e, "},");
         json_prof(e);
-        emit(e, "\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
-             MIN_ALIGN, PAGE);
+        json_arenas_general(e);
     }
     emit(e, "\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
             "\"mapped\":%zu,\"retained\":%zu,\"zero_reallocs\":%zu,\"background_thread\":{"
@@ -433,7 +522,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
                 threads += arenas[i]->nthreads;
         if (po->merged) {
             stats_arena_snapshot(MALLCTL_ARENAS_ALL, &as, bins);
-            json_arena(e, "merged", &as, bins, threads, po);
+            json_arena(e, "merged", MALLCTL_ARENAS_ALL, &as, bins, threads, po);
             first = false;
         }
         for (unsigned i = 0; po->arenas && i < n; i++) {
@@ -444,7 +533,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
             stats_arena_snapshot(i, &as, bins);
             if (!first)
                 emit(e, ",");
-            json_arena(e, key, &as, bins, arenas[i]->nthreads, po);
+            json_arena(e, key, i, &as, bins, arenas[i]->nthreads, po);
             first = false;
         }
         emit(e, "}");
