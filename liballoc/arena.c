@@ -624,7 +624,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
         s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
         if (s) {
-            a->bin_events[cls].ncreated++;
+            a->counts->bin_events[cls].ncreated++;
             page_init(s, cls);
             struct chunk *c = chunk_of(s->start);
             size_t first = (s->start - c->base) >> LG_PAGE;
@@ -635,7 +635,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         }
     }
     if (s && !owner->shared)
-        a->bin_events[cls].nfills++; /* a thread heap's cache of cls filled (a: the page's arena) */
+        a->counts->bin_events[cls].nfills++; /* a thread heap's cache of cls filled (a: the page's arena) */
     arena_unlock(a);
     if (s) {
         s->next = s->prev = NULL;
@@ -746,7 +746,7 @@ void arena_page_free(struct span *pg, bool flush)
     struct arena *a = pg->arena;
     arena_lock(a);
     if (flush)
-        a->bin_events[pg->cls].nflushes++;
+        a->counts->bin_events[pg->cls].nflushes++;
     if (slab_cache_put(a, pg)) {
         arena_unlock(a);
         return;
@@ -762,7 +762,7 @@ void arena_page_abandon(struct span *pg, bool flush)
     struct arena *a = pg->arena;
     arena_lock(a);
     if (flush)
-        a->bin_events[pg->cls].nflushes++;
+        a->counts->bin_events[pg->cls].nflushes++;
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     /* Blocks freed since page_collect_never already counted abandon_left
      * down: adding what was out then leaves what is out now. */
@@ -842,9 +842,9 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
         b->nonfull += used < sizeclass_slab_blocks[s->cls];
     }
     for (unsigned c = 0; c < NSMALL; c++) {
-        out[c].nfills = a->bin_events[c].nfills;
-        out[c].nflushes = a->bin_events[c].nflushes;
-        out[c].ncreated = a->bin_events[c].ncreated;
+        out[c].nfills = a->counts->bin_events[c].nfills;
+        out[c].nflushes = a->counts->bin_events[c].nflushes;
+        out[c].ncreated = a->counts->bin_events[c].ncreated;
     }
     arena_unlock(a);
     for (unsigned c = 0; c < NSMALL; c++)
@@ -1036,6 +1036,10 @@ static struct arena *arena_new(unsigned index)
 {
     struct arena *a = base_alloc(sizeof(struct arena), PAGE); /* layout: arena.h */
     if (!a)
+        return NULL;
+    /* (A failure leaves the arena's block unused: base never frees.) */
+    a->counts = base_alloc(sizeof(struct arena_counts), 64);
+    if (!a->counts)
         return NULL;
     /* The arena lock spins briefly before sleeping (glibc's adaptive
      * mutex, as libprof/site.c's stripes): hold times are short, and with

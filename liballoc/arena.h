@@ -77,6 +77,18 @@ struct arena_stats {
     size_t thp_eligible;      /* bytes of live blocks in whole, aligned 2 MiB units (huge runs) */
 };
 
+/* An arena's per-class counters, in a base block of their own (arena_new):
+ * in struct arena they made it four pages instead of two, written by any
+ * use (arena_meta_touch). The live counters come first, under the arena
+ * lock; the epoch snapshots after them, under stats_lock, written only
+ * when statistics are read. */
+struct arena_counts {
+    struct bin_events bin_events[NSMALL];       /* slab page fills, flushes, creations per class */
+    struct lextent_stats lext[NLEXTENTS];       /* large blocks per large class */
+    struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
+    struct lextent_stats snap_lext[NLEXTENTS];  /* lext as of the last epoch */
+};
+
 /* Laid out by how often a field is touched, and allocated on a page
  * boundary (arena_new): what every arena that serves a thread writes comes
  * first (the locks' and decay schedules' initialization writes them), then
@@ -105,6 +117,8 @@ struct arena {
     struct span *slabs;                         /* live slab pages (stats walk them) */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
+    uint64_t born_ns;                           /* when the arena was created (decay_now; uptime) */
+    struct arena_counts *counts;                /* per-class counters (below), base memory of their own */
     struct arena_stats stats;
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */
@@ -114,20 +128,15 @@ struct arena {
     struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct arena_stats snap;                    /* stats as of the last epoch */
-    struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
     struct span *slab_cache[NSMALL];            /* an emptied slab page per class, kept whole (arena.c) */
     unsigned slab_cached;                       /* pages in slab_cache */
-    uint64_t born_ns;                           /* when the arena was created (decay_now; uptime) */
-    struct bin_events bin_events[NSMALL];       /* slab page fills, flushes, creations per class */
-    struct lextent_stats lext[NLEXTENTS];       /* large blocks per large class */
-    struct lextent_stats snap_lext[NLEXTENTS];  /* lext as of the last epoch */
 };
 
 /* Count a large block of usable size usize taken from (nmalloc) or given
  * back to (ndalloc) arena a. Lock held. */
 static inline void arena_lext_count(struct arena *a, size_t usize, bool alloc)
 {
-    struct lextent_stats *l = &a->lext[sizeclass_lextent_index(usize)];
+    struct lextent_stats *l = &a->counts->lext[sizeclass_lextent_index(usize)];
     if (alloc)
         l->nmalloc++;
     else

@@ -70,14 +70,14 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
             continue;
         arena_stats_add(out, &arenas[k]->snap);
         for (unsigned c = 0; bins && c < NSMALL; c++) {
-            bins[c].nmalloc += arenas[k]->snap_bins[c].nmalloc;
-            bins[c].ndalloc += arenas[k]->snap_bins[c].ndalloc;
-            bins[c].curregs += arenas[k]->snap_bins[c].curregs;
-            bins[c].nslabs += arenas[k]->snap_bins[c].nslabs;
-            bins[c].nfills += arenas[k]->snap_bins[c].nfills;
-            bins[c].nflushes += arenas[k]->snap_bins[c].nflushes;
-            bins[c].ncreated += arenas[k]->snap_bins[c].ncreated;
-            bins[c].nonfull += arenas[k]->snap_bins[c].nonfull;
+            bins[c].nmalloc += arenas[k]->counts->snap_bins[c].nmalloc;
+            bins[c].ndalloc += arenas[k]->counts->snap_bins[c].ndalloc;
+            bins[c].curregs += arenas[k]->counts->snap_bins[c].curregs;
+            bins[c].nslabs += arenas[k]->counts->snap_bins[c].nslabs;
+            bins[c].nfills += arenas[k]->counts->snap_bins[c].nfills;
+            bins[c].nflushes += arenas[k]->counts->snap_bins[c].nflushes;
+            bins[c].ncreated += arenas[k]->counts->snap_bins[c].ncreated;
+            bins[c].nonfull += arenas[k]->counts->snap_bins[c].nonfull;
         }
     }
     pthread_mutex_unlock(&stats_lock);
@@ -92,8 +92,8 @@ void stats_arena_lextents(unsigned i, struct lextent_stats out[NLEXTENTS])
         if ((i != MALLCTL_ARENAS_ALL && k != i) || !arenas[k])
             continue;
         for (unsigned c = 0; c < NLEXTENTS; c++) {
-            out[c].nmalloc += arenas[k]->snap_lext[c].nmalloc;
-            out[c].ndalloc += arenas[k]->snap_lext[c].ndalloc;
+            out[c].nmalloc += arenas[k]->counts->snap_lext[c].nmalloc;
+            out[c].ndalloc += arenas[k]->counts->snap_lext[c].ndalloc;
         }
     }
     pthread_mutex_unlock(&stats_lock);
@@ -121,12 +121,12 @@ uint64_t stats_refresh(void)
         arena_bin_stats(a, bins);
         arena_lock(a);
         one = a->stats;
-        memcpy(lext, a->lext, sizeof(lext));
+        memcpy(lext, a->counts->lext, sizeof(lext));
         arena_unlock(a);
         pthread_mutex_lock(&stats_lock);
         a->snap = one;
-        memcpy(a->snap_bins, bins, sizeof(bins));
-        memcpy(a->snap_lext, lext, sizeof(lext));
+        memcpy(a->counts->snap_bins, bins, sizeof(bins));
+        memcpy(a->counts->snap_lext, lext, sizeof(lext));
         pthread_mutex_unlock(&stats_lock);
     }
     stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
