@@ -207,6 +207,43 @@ struct print_opts {
     bool general, merged, arenas, bins, large;
 };
 
+/* The opt.* names of jemalloc's options liballoc does not take (ctl.c:
+ * its fixed behaviour), read through mallctl, after options.def's: as
+ * text lines or as JSON members (each with a leading comma). */
+static void fixed_opts(struct emitter *e, bool json)
+{
+    static const struct {
+        const char *name;
+        char type; /* b bool, z size_t, i int64_t, s string */
+    } fixed[] = {{"oversize_threshold", 'z'}, {"dss", 's'}, {"metadata_thp", 's'},
+                 {"cache_oblivious", 'b'}, {"trust_madvise", 'b'}, {"stats_interval", 'i'},
+                 {"stats_interval_opts", 's'}};
+    for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
+        char name[64], val[64];
+        snprintf(name, sizeof(name), "opt.%s", fixed[k].name);
+        union {
+            bool b;
+            size_t z;
+            int64_t i;
+            const char *s;
+        } v;
+        size_t sz = fixed[k].type == 'b' ? sizeof(bool) : fixed[k].type == 'z' ? sizeof(size_t)
+                  : fixed[k].type == 'i' ? sizeof(int64_t) : sizeof(const char *);
+        if (mallctl(name, &v, &sz, NULL, 0) != 0)
+            continue;
+        switch (fixed[k].type) {
+        case 'b': snprintf(val, sizeof(val), "%s", v.b ? "true" : "false"); break;
+        case 'z': snprintf(val, sizeof(val), "%zu", v.z); break;
+        case 'i': snprintf(val, sizeof(val), "%" PRId64, v.i); break;
+        default: snprintf(val, sizeof(val), "\"%s\"", v.s); break;
+        }
+        if (json)
+            emit(e, ",\"%s\":%s", fixed[k].name, val);
+        else
+            emit(e, "  opt.%s: %s\n", fixed[k].name, val);
+    }
+}
+
 /* The "Profiling settings" section, read through the prof.* mallctls so it
  * always says what they say (with opt.prof off they read false and 0, as
  * jemalloc's do). A name that fails is left out, never guessed. */
@@ -325,6 +362,7 @@ static void print_text(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #include "options.def"
+        fixed_opts(e, false);
         text_prof(e);
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
@@ -502,6 +540,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #include "options.def"
+        fixed_opts(e, true);
         emit(e, "},");
         json_prof(e);
         json_arenas_general(e);

@@ -15,7 +15,8 @@
 #   - then the sections liballoc may lack: stats.arenas.merged (two arenas
 #     in use) which "Jm" removes, and per-arena "bins" (a list of objects
 #     with nmalloc/ndalloc/curregs) which "Jb" removes;
-#   - jemalloc.arenas' class tables (bin[0].size is 8) and config keys, the
+#   - jemalloc.arenas' class tables (bin[0].size is 8), config keys and the
+#     opt.* members of liballoc's fixed behaviour (opt.dss "disabled"...), the
 #     large classes' live blocks (lextents) per arena and merged, which "Jl"
 #     removes, and the small.nrequests/nfills/nflushes keys.
 . "$(dirname "$0")/lib.sh"
@@ -154,6 +155,11 @@ check(ar["tcache_max"] == 131072, "arenas.tcache_max %r" % ar["tcache_max"])
 want = ["cache_oblivious", "debug", "fill", "lazy_lock", "malloc_conf", "opt_safety_checks", "prof", "prof_libgcc", "prof_libunwind", "stats", "utrace", "xmalloc"]
 check(list(d.get("config", {})) == want, "jemalloc.config keys %r, want %r" % (list(d.get("config", {})), want))
 check(d["config"]["cache_oblivious"] is False and d["config"]["prof"] is True, "config values %r" % d["config"])
+o = d["opt"]
+fixed = {"oversize_threshold": 0, "dss": "disabled", "metadata_thp": "disabled", "cache_oblivious": False,
+         "trust_madvise": True, "stats_interval": -1, "stats_interval_opts": ""}
+check(all(k in o and o[k] == v and type(o[k]) == type(v) for k, v in fixed.items()),
+      "jemalloc.opt fixed options %r, want %r" % ({k: o.get(k) for k in fixed}, fixed))
 sizes = [x["size"] for x in ar["lextent"]]
 big, mid = sizes.index(10 << 20), sizes.index(327680)
 a = d["stats.arenas"]
