@@ -634,8 +634,9 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             page_activate_locked(a, s);
         }
     }
+    /* A thread heap's cache of cls filled (counted in the page's arena). */
     if (s && !owner->shared)
-        a->counts->bin_events[cls].nfills++; /* a thread heap's cache of cls filled (a: the page's arena) */
+        a->counts->bin_events[cls].nfills++;
     arena_unlock(a);
     if (s) {
         s->next = s->prev = NULL;

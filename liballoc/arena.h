@@ -37,12 +37,12 @@ struct heap;
  * cache of that class (heap.h): taking one from the arena is a fill,
  * giving one back a flush. */
 struct bin_stats {
-    uint64_t nmalloc;         /* blocks handed out (every request: there is no separate cache hit) */
+    uint64_t nmalloc;         /* blocks handed out (every request: no cache hits apart) */
     uint64_t ndalloc;         /* blocks returned */
     size_t curregs;           /* blocks live */
     size_t nslabs;            /* slab pages live */
     uint64_t nfills;          /* slab pages thread heaps took from the arena */
-    uint64_t nflushes;        /* slab pages thread heaps gave back (emptied, flushed or abandoned) */
+    uint64_t nflushes;        /* slab pages thread heaps gave back (emptied, flushed, abandoned) */
     uint64_t ncreated;        /* slab pages carved from free runs (jemalloc's bins.<j>.nslabs) */
     size_t nonfull;           /* live slab pages with a free block */
 };
@@ -118,7 +118,7 @@ struct arena {
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
     uint64_t born_ns;                           /* when the arena was created (decay_now; uptime) */
-    struct arena_counts *counts;                /* per-class counters (below), base memory of their own */
+    struct arena_counts *counts;                /* per-class counters, a base block (above) */
     struct arena_stats stats;
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */

@@ -223,7 +223,8 @@ static int h_opt_dss(const struct ctl_args *a)
 
 static int h_opt_metadata_thp(const struct ctl_args *a)
 {
-    const char *v = "disabled"; /* base memory is never madvised for THP (os_thp_apply: chunks, huge) */
+    /* Base memory is never madvised for THP (os_thp_apply: chunks and huge blocks). */
+    const char *v = "disabled";
     return ctl_read_only(a, &v, sizeof(v));
 }
 
@@ -245,7 +246,7 @@ static const struct ctl_node opt_nodes[] = {
     {"dss", NULL, 0, NULL, h_opt_dss},
     {"metadata_thp", NULL, 0, NULL, h_opt_metadata_thp},
     {"cache_oblivious", NULL, 0, NULL, h_false},   /* as config.cache_oblivious */
-    {"trust_madvise", NULL, 0, NULL, h_true},      /* purged pages are taken as zeroed, never checked */
+    {"trust_madvise", NULL, 0, NULL, h_true},      /* purged pages taken as zeroed, unchecked */
     {"stats_interval", NULL, 0, NULL, h_opt_stats_interval},
     {"stats_interval_opts", NULL, 0, NULL, h_opt_stats_interval_opts},
 };

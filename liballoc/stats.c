@@ -468,8 +468,9 @@ static void json_arenas_general(struct emitter *e)
     emit(e, "]},");
 }
 
-static void json_arena(struct emitter *e, const char *key, unsigned ai, const struct arena_stats *as,
-                       const struct bin_stats *bins, unsigned nthreads, const struct print_opts *po)
+static void json_arena(struct emitter *e, const char *key, unsigned ai,
+                       const struct arena_stats *as, const struct bin_stats *bins,
+                       unsigned nthreads, const struct print_opts *po)
 {
     emit(e, "\"%s\":{\"nthreads\":%u,\"uptime_ns\":%" PRIu64 ",", key, nthreads,
          ctl_u64_at("stats.arenas.%u.uptime", ai));
