@@ -259,7 +259,8 @@ int mallctlbymib(const size_t *mib, size_t miblen, void *oldp, size_t *oldlenp, 
  * allocate.
  * opts (NULL = ""): "J" JSON instead of text; "g" omits the general
  * information (version, options), "m" the merged arena statistics, "a"
- * the per-arena ones, "b" the per-class bin rows, "l" the large line.
+ * the per-arena ones, "b" the per-class bin rows, "l" the large line
+ * (JSON: "large" and the per-large-class "lextents" arrays).
  * "d", "x", "e" and "h" are accepted and change nothing: there are no
  * destroyed-arena, mutex, extent or HPA sections to omit. Other characters
  * are ignored (as jemalloc). The text keeps jemalloc's framing ("___ Begin

@@ -624,6 +624,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
         s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
         if (s) {
+            a->counts->bin_events[cls].ncreated++;
             page_init(s, cls);
             struct chunk *c = chunk_of(s->start);
             size_t first = (s->start - c->base) >> LG_PAGE;
@@ -633,6 +634,9 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
             page_activate_locked(a, s);
         }
     }
+    /* A thread heap's cache of cls filled (counted in the page's arena). */
+    if (s && !owner->shared)
+        a->counts->bin_events[cls].nfills++;
     arena_unlock(a);
     if (s) {
         s->next = s->prev = NULL;
@@ -738,10 +742,12 @@ void arena_slab_cache_flush(struct arena *a, uint64_t now, bool all)
     }
 }
 
-void arena_page_free(struct span *pg)
+void arena_page_free(struct span *pg, bool flush)
 {
     struct arena *a = pg->arena;
     arena_lock(a);
+    if (flush)
+        a->counts->bin_events[pg->cls].nflushes++;
     if (slab_cache_put(a, pg)) {
         arena_unlock(a);
         return;
@@ -752,10 +758,12 @@ void arena_page_free(struct span *pg)
     decay_poke_if_needed();
 }
 
-void arena_page_abandon(struct span *pg)
+void arena_page_abandon(struct span *pg, bool flush)
 {
     struct arena *a = pg->arena;
     arena_lock(a);
+    if (flush)
+        a->counts->bin_events[pg->cls].nflushes++;
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     /* Blocks freed since page_collect_never already counted abandon_left
      * down: adding what was out then leaves what is out now. */
@@ -828,9 +836,16 @@ void arena_bin_stats(struct arena *a, struct bin_stats out[NSMALL])
     /* Owners update these without locks; the values are a racy but safe snapshot. */
     for (struct span *s = a->slabs; s; s = s->slab_next) {
         struct bin_stats *b = &out[s->cls];
-        b->curregs += span_used_racy(s);
+        uint32_t used = span_used_racy(s);
+        b->curregs += used;
         b->nmalloc += __atomic_load_n(&s->nmalloc, __ATOMIC_RELAXED);
         b->nslabs++;
+        b->nonfull += used < sizeclass_slab_blocks[s->cls];
+    }
+    for (unsigned c = 0; c < NSMALL; c++) {
+        out[c].nfills = a->counts->bin_events[c].nfills;
+        out[c].nflushes = a->counts->bin_events[c].nflushes;
+        out[c].ncreated = a->counts->bin_events[c].ncreated;
     }
     arena_unlock(a);
     for (unsigned c = 0; c < NSMALL; c++)
@@ -872,6 +887,7 @@ void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero, 
         chunk_active_add(a, s->start, (ptrdiff_t)npages);
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
+        arena_lext_count(a, usize, true);
     }
     bool tick = large_tick_due(a);
     arena_unlock(a);
@@ -892,6 +908,7 @@ static inline void large_free_locked(struct arena *a, struct span *s)
     chunk_active_add(a, s->start, -(ptrdiff_t)s->npages);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
+    arena_lext_count(a, s->usize, false);
     span_free(a, s);
 }
 
@@ -922,6 +939,7 @@ void arena_large_free_many(struct span **v, unsigned n)
             continue;
         struct arena *a = v[i]->arena;
         arena_lock(a);
+        a->stats.large_nflushes++; /* one batch of a thread's cached blocks */
         for (unsigned j = i; j < n; j++)
             if (v[j] && v[j]->arena == a) {
                 large_free_locked(a, v[j]);
@@ -983,6 +1001,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
         a->stats.large_allocated += new_usize;
         a->stats.large_allocated -= old_usize;
         s->usize = new_usize;
+        arena_lext_resized(a, old_usize, new_usize);
     }
     arena_unlock(a);
     if (zero_len)
@@ -1019,6 +1038,10 @@ static struct arena *arena_new(unsigned index)
     struct arena *a = base_alloc(sizeof(struct arena), PAGE); /* layout: arena.h */
     if (!a)
         return NULL;
+    /* (A failure leaves the arena's block unused: base never frees.) */
+    a->counts = base_alloc(sizeof(struct arena_counts), 64);
+    if (!a->counts)
+        return NULL;
     /* The arena lock spins briefly before sleeping (glibc's adaptive
      * mutex, as libprof/site.c's stripes): hold times are short, and with
      * more threads than cores a sleeping waiter costs a scheduler slice. */
@@ -1027,6 +1050,7 @@ static struct arena *arena_new(unsigned index)
     a->index = index;
     a->node = numa_node_for_arena(index);
     uint64_t now = decay_now();
+    a->born_ns = now;
     decay_init(&a->decay_dirty, arena_default_dirty_ms, now);
     decay_init(&a->decay_muzzy, arena_default_muzzy_ms, now);
     return a;

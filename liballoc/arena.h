@@ -33,12 +33,32 @@
 
 struct heap;
 
-/* Per small class counters. */
+/* Per small class counters. A thread heap's pages of a class are its
+ * cache of that class (heap.h): taking one from the arena is a fill,
+ * giving one back a flush. */
 struct bin_stats {
-    uint64_t nmalloc;         /* blocks handed out */
+    uint64_t nmalloc;         /* blocks handed out (every request: no cache hits apart) */
     uint64_t ndalloc;         /* blocks returned */
     size_t curregs;           /* blocks live */
     size_t nslabs;            /* slab pages live */
+    uint64_t nfills;          /* slab pages thread heaps took from the arena */
+    uint64_t nflushes;        /* slab pages thread heaps gave back (emptied, flushed, abandoned) */
+    uint64_t ncreated;        /* slab pages carved from free runs (jemalloc's bins.<j>.nslabs) */
+    size_t nonfull;           /* live slab pages with a free block */
+};
+
+/* Page-event counters of one small class, under the arena lock
+ * (bin_stats' nfills, nflushes, ncreated). */
+struct bin_events {
+    uint64_t nfills, nflushes, ncreated;
+};
+
+/* Per large class counters (jemalloc's lextents), under the arena lock.
+ * A block resized in place counts as freed at its old class and allocated
+ * at its new one, as jemalloc counts it. */
+struct lextent_stats {
+    uint64_t nmalloc;         /* blocks taken from the arena */
+    uint64_t ndalloc;         /* blocks given back */
 };
 
 struct arena_stats {
@@ -50,10 +70,23 @@ struct arena_stats {
     uint64_t nmadvise;        /* ranges purged (madvise calls; a batch may go in one process_madvise) */
     uint64_t purged;          /* pages purged */
     uint64_t large_nmalloc, large_ndalloc;
+    uint64_t large_nflushes;  /* batches of cached large blocks threads gave back (tcache.c) */
     size_t large_allocated;   /* bytes in live large and huge blocks */
     size_t slab_pages;        /* pages held by slabs */
     size_t huge_cached;       /* dirty pages in free huge runs (reused before purging) */
     size_t thp_eligible;      /* bytes of live blocks in whole, aligned 2 MiB units (huge runs) */
+};
+
+/* An arena's per-class counters, in a base block of their own (arena_new):
+ * in struct arena they made it four pages instead of two, written by any
+ * use (arena_meta_touch). The live counters come first, under the arena
+ * lock; the epoch snapshots after them, under stats_lock, written only
+ * when statistics are read. */
+struct arena_counts {
+    struct bin_events bin_events[NSMALL];       /* slab page fills, flushes, creations per class */
+    struct lextent_stats lext[NLEXTENTS];       /* large blocks per large class */
+    struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
+    struct lextent_stats snap_lext[NLEXTENTS];  /* lext as of the last epoch */
 };
 
 /* Laid out by how often a field is touched, and allocated on a page
@@ -84,6 +117,8 @@ struct arena {
     struct span *slabs;                         /* live slab pages (stats walk them) */
     uint64_t next_decay_check;                  /* monotonic ns of the next decay tick */
     size_t poke_mark;                           /* ndirty when threads were last poked */
+    uint64_t born_ns;                           /* when the arena was created (decay_now; uptime) */
+    struct arena_counts *counts;                /* per-class counters, a base block (above) */
     struct arena_stats stats;
     struct decay decay_dirty, decay_muzzy;      /* purge schedules */
     uint64_t binmap[3][(ARENA_NBINS + 63) / 64];/* non-empty bins, by state */
@@ -93,10 +128,31 @@ struct arena {
     struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct arena_stats snap;                    /* stats as of the last epoch */
-    struct bin_stats snap_bins[NSMALL];         /* per-class counters as of the last epoch */
     struct span *slab_cache[NSMALL];            /* an emptied slab page per class, kept whole (arena.c) */
     unsigned slab_cached;                       /* pages in slab_cache */
 };
+
+/* Count a large block of usable size usize taken from (nmalloc) or given
+ * back to (ndalloc) arena a. Lock held. */
+static inline void arena_lext_count(struct arena *a, size_t usize, bool alloc)
+{
+    struct lextent_stats *l = &a->counts->lext[sizeclass_lextent_index(usize)];
+    if (alloc)
+        l->nmalloc++;
+    else
+        l->ndalloc++;
+}
+
+/* A large block resized in place from old_usize to new_usize: freed at
+ * its old class, allocated at its new one (large.nmalloc and ndalloc
+ * too, so that they stay the sums over the classes, as jemalloc's). */
+static inline void arena_lext_resized(struct arena *a, size_t old_usize, size_t new_usize)
+{
+    arena_lext_count(a, old_usize, false);
+    arena_lext_count(a, new_usize, true);
+    a->stats.large_ndalloc++;
+    a->stats.large_nmalloc++;
+}
 
 /* An arena's lock, counted in lock_depth (lock_depth.h). */
 static inline void arena_lock(struct arena *a) { lock_counted(&a->lock); }
@@ -140,7 +196,9 @@ void arena_thread_detach(struct arena *a);
  * heap on an arena it did not pin (thread.arena) may get a page another
  * automatic arena lends (arena.c, arena_dirty_donor). */
 struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner, bool *adopted);
-void arena_page_free(struct span *pg);
+/* Give back slab page pg (all its blocks free). flush: it leaves a thread
+ * heap (counted in bins.<j>.nflushes), not the shared heap. */
+void arena_page_free(struct span *pg, bool flush);
 /* Give back the slab cache's pages (arena.c) cached since before now less
  * its hold time, or all of them: their pages join the free runs, dirty,
  * on the decay schedule. a->lock held. */
@@ -148,7 +206,7 @@ void arena_slab_cache_flush(struct arena *a, uint64_t now, bool all);
 /* Put a slab whose owner let go of it on the abandoned list (adoptable by
  * any heap). The caller ran page_collect_never; the page goes back to the
  * arena at once if nothing is out, else when its last block is freed. */
-void arena_page_abandon(struct span *pg);
+void arena_page_abandon(struct span *pg, bool flush);
 /* The last block of an abandoned slab was freed (page_free_remote). */
 void arena_abandoned_drained(struct span *pg);
 

@@ -24,8 +24,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#define NLEXTENTS 188
-#define N(x) (sizeof(x) / sizeof((x)[0])) /* large classes: 4 per doubling from 40 KiB to 2^62 */
+#define N(x) (sizeof(x) / sizeof((x)[0]))
 
 /* ---- handler helpers ---- */
 
@@ -207,8 +206,49 @@ static const struct ctl_node config_nodes[] = {
 #define OPT_NUM(n, d, lo, hi, doc) OPT_BOOL(n, d, doc)
 #define OPT_STRING(n, d, doc) OPT_BOOL(n, d, doc)
 #define OPT_CHOICE(n, d, choices, doc) OPT_BOOL(n, d, doc)
+/* opt.* names of jemalloc's options that liballoc does not take from
+ * MALLOC_CONF (it would accept a setting that changes nothing): each
+ * reads, in jemalloc's type, what liballoc's fixed behaviour is. */
+static int h_opt_oversize_threshold(const struct ctl_args *a)
+{
+    size_t v = 0; /* jemalloc's "off": no dedicated arena for big requests */
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_opt_dss(const struct ctl_args *a)
+{
+    const char *v = "disabled"; /* memory is never taken with sbrk */
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_opt_metadata_thp(const struct ctl_args *a)
+{
+    /* Base memory is never madvised for THP (os_thp_apply: chunks and huge blocks). */
+    const char *v = "disabled";
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_opt_stats_interval(const struct ctl_args *a)
+{
+    int64_t v = -1; /* no periodic statistics printing */
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+static int h_opt_stats_interval_opts(const struct ctl_args *a)
+{
+    const char *v = "";
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
 static const struct ctl_node opt_nodes[] = {
 #include "options.def"
+    {"oversize_threshold", NULL, 0, NULL, h_opt_oversize_threshold},
+    {"dss", NULL, 0, NULL, h_opt_dss},
+    {"metadata_thp", NULL, 0, NULL, h_opt_metadata_thp},
+    {"cache_oblivious", NULL, 0, NULL, h_false},   /* as config.cache_oblivious */
+    {"trust_madvise", NULL, 0, NULL, h_true},      /* purged pages taken as zeroed, unchecked */
+    {"stats_interval", NULL, 0, NULL, h_opt_stats_interval},
+    {"stats_interval_opts", NULL, 0, NULL, h_opt_stats_interval_opts},
 };
 #undef OPT_NUM
 
@@ -321,6 +361,57 @@ static int h_thread_tcache_large_bytes(const struct ctl_args *a)
     return ctl_read_only(a, &v, sizeof(v));
 }
 
+/* thread.idle: the calling thread will be idle for a while. Its cached
+ * blocks and pages go back (thread.tcache.flush), then its arena's decay
+ * runs what is due now (the schedule's purges, not a forced purge). */
+static int h_thread_idle(const struct ctl_args *a)
+{
+    int err = ctl_no_data(a);
+    if (err)
+        return err;
+    struct heap *h = heap_tls;
+    if (h == &heap_empty)
+        return 0; /* nothing cached */
+    heap_flush(h); /* (nothing to give back with its cache off) */
+    decay_run(h->arena, false);
+    return 0;
+}
+
+/* thread.peak.read (uint64_t, r-): the highest net allocation
+ * (thread.allocated - thread.deallocated) of the calling thread since its
+ * last thread.peak.reset or its start, as seen at its allocation events
+ * (heap.h, heap_peak_note). */
+static int h_thread_peak_read(const struct ctl_args *a)
+{
+    struct heap *h = heap_tls;
+    uint64_t v = 0;
+    if (h != &heap_empty) {
+        heap_peak_note(h);
+        v = h->peak;
+    }
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
+/* thread.peak.reset (void): the peak starts again from the thread's
+ * current net allocation, counted as 0. */
+static int h_thread_peak_reset(const struct ctl_args *a)
+{
+    int err = ctl_no_data(a);
+    if (err)
+        return err;
+    struct heap *h = heap_tls;
+    if (h != &heap_empty) {
+        h->peak_mark = h->allocated - h->deallocated;
+        h->peak = 0;
+    }
+    return 0;
+}
+
+static const struct ctl_node thread_peak_nodes[] = {
+    {"read", NULL, 0, NULL, h_thread_peak_read},
+    {"reset", NULL, 0, NULL, h_thread_peak_reset},
+};
+
 static const struct ctl_node thread_tcache_nodes[] = {
     {"enabled", NULL, 0, NULL, h_thread_tcache_enabled},
     {"flush", NULL, 0, NULL, h_thread_tcache_flush},
@@ -338,6 +429,8 @@ static const struct ctl_node thread_nodes[] = {
     {"deallocatedp", NULL, 0, NULL, h_thread_deallocatedp},
     {"tcache", thread_tcache_nodes, N(thread_tcache_nodes), NULL, NULL},
     {"prof", thread_prof_ctl_nodes, 2, NULL, NULL},
+    {"idle", NULL, 0, NULL, h_thread_idle},
+    {"peak", thread_peak_nodes, N(thread_peak_nodes), NULL, NULL},
 };
 
 /* ---- tcache.* (explicit caches: tcache.h) ---- */
@@ -461,7 +554,25 @@ static int h_arena_muzzy_decay_ms(const struct ctl_args *a) { return arena_decay
 static int h_arena_numa_node(const struct ctl_args *a);
 static int h_arenas_numa_nodes(const struct ctl_args *a);
 
+/* arena.<i>.initialized (bool, r-): whether arena i exists (arenas are
+ * created on first use); true for MALLCTL_ARENAS_ALL (and its alias
+ * narenas), false for MALLCTL_ARENAS_DESTROYED (none is ever destroyed),
+ * as jemalloc answers. */
+static int h_arena_initialized(const struct ctl_args *a)
+{
+    size_t i = a->mib[1];
+    bool v;
+    if (all_arenas(i))
+        v = true;
+    else if (i == MALLCTL_ARENAS_DESTROYED)
+        v = false;
+    else
+        v = __atomic_load_n(&arenas[i], __ATOMIC_ACQUIRE) != NULL;
+    return ctl_read_only(a, &v, sizeof(v));
+}
+
 static const struct ctl_node arena_i_nodes[] = {
+    {"initialized", NULL, 0, NULL, h_arena_initialized},
     {"numa_node", NULL, 0, NULL, h_arena_numa_node},
     {"purge", NULL, 0, NULL, h_arena_purge},
     {"decay", NULL, 0, NULL, h_arena_decay},
@@ -559,9 +670,7 @@ static int h_bin_slab_size(const struct ctl_args *a)
 
 static int h_lextent_size(const struct ctl_args *a)
 {
-    size_t i = a->mib[2];
-    size_t base = (size_t)32768 << (i / 4);
-    size_t v = base + (i % 4 + 1) * (base / 4);
+    size_t v = sizeclass_lextent_size((unsigned)a->mib[2]);
     return ctl_read_only(a, &v, sizeof(v));
 }
 
@@ -745,7 +854,18 @@ ARENA_STAT(purged, uint64_t, s.purged)
 ARENA_STAT(large_allocated, size_t, s.large_allocated)
 ARENA_STAT(large_nmalloc, uint64_t, s.large_nmalloc)
 ARENA_STAT(large_ndalloc, uint64_t, s.large_ndalloc)
+ARENA_STAT(large_nflushes, uint64_t, s.large_nflushes)
 
+/* stats.arenas.<i>.uptime (uint64_t ns): since arena i was created; for
+ * MALLCTL_ARENAS_ALL since arena 0 was, as jemalloc's merged value.
+ * Read at the call, not at the last epoch (a clock, not a counter). */
+static int h_sa_uptime(const struct ctl_args *a)
+{
+    size_t i = a->mib[2];
+    struct arena *ar = arenas[i == MALLCTL_ARENAS_ALL ? 0 : i];
+    uint64_t now = decay_now(), v = ar && now > ar->born_ns ? now - ar->born_ns : 0;
+    return ctl_read_only(a, &v, sizeof(v));
+}
 static int h_sa_nthreads(const struct ctl_args *a)
 {
     unsigned n = 0, total = arena_total();
@@ -774,64 +894,119 @@ static void bins_sum(size_t ai, struct bin_stats out[NSMALL])
     stats_arena_snapshot((unsigned)ai, &unused, out);
 }
 
-static int h_sa_small(const struct ctl_args *a, int what)
+/* stats.arenas.<i>.small.*: sums over the classes. nrequests is nmalloc:
+ * every small request takes a block off a page and counts there (a thread
+ * heap's page is its cache: heap.h), so there are no cache hits to add. */
+enum sa_small_what { SMALL_ALLOCATED, SMALL_NMALLOC, SMALL_NDALLOC, SMALL_NFILLS, SMALL_NFLUSHES };
+static int h_sa_small(const struct ctl_args *a, enum sa_small_what what)
 {
     struct bin_stats b[NSMALL];
     bins_sum(a->mib[2], b);
-    uint64_t nm = 0, nd = 0;
-    size_t al = 0;
+    uint64_t v[5] = {0};
     for (unsigned c = 0; c < NSMALL; c++) {
-        nm += b[c].nmalloc;
-        nd += b[c].ndalloc;
-        al += b[c].curregs * sizeclass_size[c];
+        v[SMALL_ALLOCATED] += b[c].curregs * sizeclass_size[c];
+        v[SMALL_NMALLOC] += b[c].nmalloc;
+        v[SMALL_NDALLOC] += b[c].ndalloc;
+        v[SMALL_NFILLS] += b[c].nfills;
+        v[SMALL_NFLUSHES] += b[c].nflushes;
     }
-    if (what == 0)
+    if (what == SMALL_ALLOCATED) {
+        size_t al = (size_t)v[SMALL_ALLOCATED];
         return ctl_read_only(a, &al, sizeof(al));
-    uint64_t v = what == 1 ? nm : nd;
-    return ctl_read_only(a, &v, sizeof(v));
+    }
+    return ctl_read_only(a, &v[what], sizeof(v[what]));
 }
-static int h_sa_small_allocated(const struct ctl_args *a) { return h_sa_small(a, 0); }
-static int h_sa_small_nmalloc(const struct ctl_args *a) { return h_sa_small(a, 1); }
-static int h_sa_small_ndalloc(const struct ctl_args *a) { return h_sa_small(a, 2); }
+static int h_sa_small_allocated(const struct ctl_args *a) { return h_sa_small(a, SMALL_ALLOCATED); }
+static int h_sa_small_nmalloc(const struct ctl_args *a) { return h_sa_small(a, SMALL_NMALLOC); }
+static int h_sa_small_ndalloc(const struct ctl_args *a) { return h_sa_small(a, SMALL_NDALLOC); }
+static int h_sa_small_nfills(const struct ctl_args *a) { return h_sa_small(a, SMALL_NFILLS); }
+static int h_sa_small_nflushes(const struct ctl_args *a) { return h_sa_small(a, SMALL_NFLUSHES); }
 
-static int h_sa_bin(const struct ctl_args *a, int what)
+/* stats.arenas.<i>.bins.<j>.*: jemalloc's types (size_t for the current
+ * counts, uint64_t for the cumulative ones). nrequests is nmalloc (see
+ * small above); nslabs counts slab pages carved (cumulative, jemalloc's
+ * meaning), curslabs those live, nonfull_slabs the live ones with a free
+ * block. */
+enum sa_bin_what {
+    BIN_NMALLOC, BIN_NDALLOC, BIN_NREQUESTS, BIN_NFILLS, BIN_NFLUSHES, BIN_NSLABS, /* uint64_t */
+    BIN_CURREGS, BIN_CURSLABS, BIN_NONFULL                                       /* size_t */
+};
+static int h_sa_bin(const struct ctl_args *a, enum sa_bin_what what)
 {
     struct bin_stats b[NSMALL];
     bins_sum(a->mib[2], b);
     const struct bin_stats *s = &b[a->mib[4]];
-    if (what == 2) {
-        size_t v = s->curregs;
+    const uint64_t v[] = {s->nmalloc, s->ndalloc, s->nmalloc, s->nfills, s->nflushes, s->ncreated,
+                          s->curregs, s->nslabs, s->nonfull};
+    if (what >= BIN_CURREGS) {
+        size_t z = (size_t)v[what];
+        return ctl_read_only(a, &z, sizeof(z));
+    }
+    return ctl_read_only(a, &v[what], sizeof(v[what]));
+}
+static int h_sa_bin_nmalloc(const struct ctl_args *a) { return h_sa_bin(a, BIN_NMALLOC); }
+static int h_sa_bin_ndalloc(const struct ctl_args *a) { return h_sa_bin(a, BIN_NDALLOC); }
+static int h_sa_bin_nrequests(const struct ctl_args *a) { return h_sa_bin(a, BIN_NREQUESTS); }
+static int h_sa_bin_nfills(const struct ctl_args *a) { return h_sa_bin(a, BIN_NFILLS); }
+static int h_sa_bin_nflushes(const struct ctl_args *a) { return h_sa_bin(a, BIN_NFLUSHES); }
+static int h_sa_bin_nslabs(const struct ctl_args *a) { return h_sa_bin(a, BIN_NSLABS); }
+static int h_sa_bin_curregs(const struct ctl_args *a) { return h_sa_bin(a, BIN_CURREGS); }
+static int h_sa_bin_curslabs(const struct ctl_args *a) { return h_sa_bin(a, BIN_CURSLABS); }
+static int h_sa_bin_nonfull_slabs(const struct ctl_args *a) { return h_sa_bin(a, BIN_NONFULL); }
+
+/* stats.arenas.<i>.lextents.<j>.*: large blocks of class j taken from and
+ * given back to the arena(s) (uint64_t), and live (size_t), as of the last
+ * epoch. Blocks in a thread's cache count as live, as in jemalloc. */
+enum sa_lext_what { LEXT_NMALLOC, LEXT_NDALLOC, LEXT_CUR };
+static int h_sa_lext(const struct ctl_args *a, enum sa_lext_what what)
+{
+    struct lextent_stats l[NLEXTENTS];
+    stats_arena_lextents((unsigned)a->mib[2], l);
+    const struct lextent_stats *s = &l[a->mib[4]];
+    if (what == LEXT_CUR) {
+        size_t v = s->nmalloc >= s->ndalloc ? (size_t)(s->nmalloc - s->ndalloc) : 0;
         return ctl_read_only(a, &v, sizeof(v));
     }
-    if (what == 3) {
-        size_t v = s->nslabs;
-        return ctl_read_only(a, &v, sizeof(v));
-    }
-    uint64_t v = what == 0 ? s->nmalloc : s->ndalloc;
+    uint64_t v = what == LEXT_NMALLOC ? s->nmalloc : s->ndalloc;
     return ctl_read_only(a, &v, sizeof(v));
 }
-static int h_sa_bin_nmalloc(const struct ctl_args *a) { return h_sa_bin(a, 0); }
-static int h_sa_bin_ndalloc(const struct ctl_args *a) { return h_sa_bin(a, 1); }
-static int h_sa_bin_curregs(const struct ctl_args *a) { return h_sa_bin(a, 2); }
-static int h_sa_bin_curslabs(const struct ctl_args *a) { return h_sa_bin(a, 3); }
+static int h_sa_lext_nmalloc(const struct ctl_args *a) { return h_sa_lext(a, LEXT_NMALLOC); }
+static int h_sa_lext_ndalloc(const struct ctl_args *a) { return h_sa_lext(a, LEXT_NDALLOC); }
+static int h_sa_lext_cur(const struct ctl_args *a) { return h_sa_lext(a, LEXT_CUR); }
 
 static const struct ctl_node sa_small_nodes[] = {
     {"allocated", NULL, 0, NULL, h_sa_small_allocated},
     {"nmalloc", NULL, 0, NULL, h_sa_small_nmalloc},
     {"ndalloc", NULL, 0, NULL, h_sa_small_ndalloc},
+    {"nrequests", NULL, 0, NULL, h_sa_small_nmalloc},
+    {"nfills", NULL, 0, NULL, h_sa_small_nfills},
+    {"nflushes", NULL, 0, NULL, h_sa_small_nflushes},
 };
 static const struct ctl_node sa_large_nodes[] = {
     {"allocated", NULL, 0, NULL, h_sa_large_allocated},
     {"nmalloc", NULL, 0, NULL, h_sa_large_nmalloc},
     {"ndalloc", NULL, 0, NULL, h_sa_large_ndalloc},
+    {"nflushes", NULL, 0, NULL, h_sa_large_nflushes},
 };
 static const struct ctl_node sa_bin_j_nodes[] = {
     {"nmalloc", NULL, 0, NULL, h_sa_bin_nmalloc},
     {"ndalloc", NULL, 0, NULL, h_sa_bin_ndalloc},
     {"curregs", NULL, 0, NULL, h_sa_bin_curregs},
     {"curslabs", NULL, 0, NULL, h_sa_bin_curslabs},
+    {"nrequests", NULL, 0, NULL, h_sa_bin_nrequests},
+    {"nfills", NULL, 0, NULL, h_sa_bin_nfills},
+    {"nflushes", NULL, 0, NULL, h_sa_bin_nflushes},
+    {"nslabs", NULL, 0, NULL, h_sa_bin_nslabs},
+    {"nonfull_slabs", NULL, 0, NULL, h_sa_bin_nonfull_slabs},
 };
 static const struct ctl_node sa_bin_j_node = {NULL, sa_bin_j_nodes, N(sa_bin_j_nodes), bin_index_ok, NULL};
+static const struct ctl_node sa_lext_j_nodes[] = {
+    {"nmalloc", NULL, 0, NULL, h_sa_lext_nmalloc},
+    {"ndalloc", NULL, 0, NULL, h_sa_lext_ndalloc},
+    {"curlextents", NULL, 0, NULL, h_sa_lext_cur},
+};
+static const struct ctl_node sa_lext_j_node = {NULL, sa_lext_j_nodes, N(sa_lext_j_nodes),
+                                               lextent_index_ok, NULL};
 static const struct ctl_node stats_arena_i_nodes[] = {
     {"nthreads", NULL, 0, NULL, h_sa_nthreads},
     {"dirty_decay_ms", NULL, 0, NULL, h_sa_dirty_decay_ms},
@@ -848,6 +1023,8 @@ static const struct ctl_node stats_arena_i_nodes[] = {
     {"small", sa_small_nodes, N(sa_small_nodes), NULL, NULL},
     {"large", sa_large_nodes, N(sa_large_nodes), NULL, NULL},
     {"bins", &sa_bin_j_node, 1, NULL, NULL},
+    {"lextents", &sa_lext_j_node, 1, NULL, NULL},
+    {"uptime", NULL, 0, NULL, h_sa_uptime},
 };
 static const struct ctl_node stats_arena_i_node = {NULL, stats_arena_i_nodes, N(stats_arena_i_nodes),
                                                    stats_arena_index_ok, NULL};

@@ -264,7 +264,7 @@ void heap_page_retire(struct heap *h, struct span *pg)
     queue_remove(&h->queue[pg->cls], pg);
     if (h->pages[pg->cls] == pg)
         refresh_current(h, pg->cls);
-    arena_page_free(pg);
+    arena_page_free(pg, !h->shared);
 }
 
 /* Page pg of h, not the current page of its class, was just emptied by
@@ -846,9 +846,9 @@ void heap_flush(struct heap *h)
             page_collect_never(pg, false);
             pg->next = pg->prev = NULL;
             if (span_used(pg) == 0)
-                arena_page_free(pg);
+                arena_page_free(pg, !h->shared);
             else
-                arena_page_abandon(pg);
+                arena_page_abandon(pg, !h->shared);
             pg = next;
         }
         lists[i]->first = lists[i]->last = NULL;
@@ -965,9 +965,9 @@ static void heap_steal_full(struct heap *h)
             queue_remove(&h->full, pg);
             atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
             if (span_used(pg) == 0)
-                arena_page_free(pg);
+                arena_page_free(pg, !h->shared);
             else
-                arena_page_abandon(pg);
+                arena_page_abandon(pg, !h->shared);
         }
         pg = next;
     }
@@ -1122,6 +1122,7 @@ static inline __attribute__((always_inline)) void *event_run(struct heap *h, voi
                                                              size_t usize, size_t tick_size)
 {
     defer_enter(); /* the sample (relocation, site and bucket locks), the tick */
+    heap_peak_note(h);
     if (h->allocated >= h->prof_next)
         p = prof_alloc_event(h, p, size, usize);
     if (h->allocated >= h->tick_next || atomic_load_explicit(&h->nudge, memory_order_relaxed))

@@ -217,6 +217,8 @@ struct heap {
     uint64_t took;                      /* bit per class: took a page from the arena since the last
                                          * collection pass (heap_page_emptied keeps pages of those only) */
     uint64_t nticks;                    /* decay ticks run (heap_tick; white-box tests) */
+    uint64_t peak_mark;                 /* allocated - deallocated at the last thread.peak.reset */
+    uint64_t peak;                      /* highest net allocation seen since (thread.peak.read) */
     uint32_t tick_skips;                /* large blocks' ticks, every DECAY_TICK_CALLS-th runs */
     bool tcache;                        /* false: every small request goes through the shared heap */
     bool dying;                         /* thread exit in progress */
@@ -324,6 +326,18 @@ ALWAYS_INLINE void heap_count_in_place_inline(struct heap *h, size_t bytes)
 }
 /* The same out of line. */
 void heap_count_in_place(struct heap *h, size_t bytes);
+/* thread.peak: record the thread's net allocation since its last reset
+ * (allocated - deallocated - peak_mark) if it is a new high. The
+ * allocation-side events call it (heap.c, event_run), never the fast
+ * paths, so a high is seen late by at most the bytes between two events
+ * (a decay tick interval, at most 1 MiB; jemalloc's peak event comes every
+ * 64 KiB); thread.peak.read calls it first. Owner only. */
+static inline void heap_peak_note(struct heap *h)
+{
+    int64_t net = (int64_t)(h->allocated - h->deallocated - h->peak_mark);
+    if (net > 0 && (uint64_t)net > h->peak)
+        h->peak = (uint64_t)net;
+}
 /* heap_page_retire, then the free-side event check (free's fast path). */
 void heap_page_retire_event(struct heap *h, struct span *pg) NOINLINE;
 /* The calling thread's real heap (creating it), or NULL if it cannot have one. */

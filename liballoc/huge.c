@@ -680,6 +680,7 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
         a->stats.thp_eligible += span_bytes(s);
         a->stats.large_nmalloc++;
         a->stats.large_allocated += usize;
+        arena_lext_count(a, usize, true);
     }
     if (s && size >= HUGE_CAP_MIN && !reentered)
         resident_trim(a); /* s is not visible to other threads yet */
@@ -924,6 +925,7 @@ void huge_free(struct span *s)
     a->stats.thp_eligible -= span_bytes(s);
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
+    arena_lext_count(a, s->usize, false);
     a->huge_req_pages -= s->req_pages;
     struct span *c = cold ? arena_span_new(a) : NULL;
     if (c) {
@@ -993,6 +995,7 @@ bool huge_resize_in_place(struct span *s, size_t size, size_t new_usize, bool ze
         a->stats.large_allocated += new_usize;
         a->stats.large_allocated -= old_usize;
         s->usize = new_usize;
+        arena_lext_resized(a, old_usize, new_usize);
         /* The resident cap's count: the new size is what is asked for now. */
         size_t req = ALIGN_UP(size, PAGE) >> LG_PAGE;
         a->huge_req_pages += req - s->req_pages;

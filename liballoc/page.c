@@ -180,7 +180,7 @@ static bool page_take_full(struct span *pg, struct heap *owner, void *block)
      * under full_lock. */
     atomic_store_explicit(&pg->owner_tag, 0, memory_order_release);
     pthread_mutex_unlock(&owner->full_lock);
-    arena_page_abandon(pg);
+    arena_page_abandon(pg, !owner->shared);
     return true;
 }
 

@@ -54,6 +54,25 @@ ALWAYS_INLINE size_t sizeclass_usize(size_t size)
     return (size + delta - 1) & ~(delta - 1);
 }
 
+/* Large classes (jemalloc's "lextents"): every usable size above SMALL_MAX,
+ * four per doubling from LARGE_MIN (40 KiB) to SIZE_LIMIT (2^62), page runs
+ * and huge mappings alike (arenas.nlextents, arenas.lextent.<i>.size). */
+#define NLEXTENTS 188
+
+/* The usable size of large class i (< NLEXTENTS). */
+ALWAYS_INLINE size_t sizeclass_lextent_size(unsigned i)
+{
+    size_t base = (size_t)SMALL_MAX << (i / 4);
+    return base + (i % 4 + 1) * (base / 4);
+}
+
+/* The large class of usable size usize (a large class: LARGE_MIN .. SIZE_LIMIT). */
+ALWAYS_INLINE unsigned sizeclass_lextent_index(size_t usize)
+{
+    unsigned lg = 63 - (unsigned)__builtin_clzl(usize - 1); /* 2^lg < usize <= 2^(lg+1) */
+    return (lg - 15) * 4 + (unsigned)((usize - ((size_t)1 << lg) - 1) >> (lg - 2));
+}
+
 /* Usable size for size bytes at alignment align (power of two), 0 on overflow. */
 size_t sizeclass_usize_aligned(size_t size, size_t align);
 

@@ -33,6 +33,7 @@ static void arena_stats_add(struct arena_stats *d, const struct arena_stats *s)
     d->purged += s->purged;
     d->large_nmalloc += s->large_nmalloc;
     d->large_ndalloc += s->large_ndalloc;
+    d->large_nflushes += s->large_nflushes;
     d->large_allocated += s->large_allocated;
     d->slab_pages += s->slab_pages;
     d->huge_cached += s->huge_cached;
@@ -69,10 +70,30 @@ void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats 
             continue;
         arena_stats_add(out, &arenas[k]->snap);
         for (unsigned c = 0; bins && c < NSMALL; c++) {
-            bins[c].nmalloc += arenas[k]->snap_bins[c].nmalloc;
-            bins[c].ndalloc += arenas[k]->snap_bins[c].ndalloc;
-            bins[c].curregs += arenas[k]->snap_bins[c].curregs;
-            bins[c].nslabs += arenas[k]->snap_bins[c].nslabs;
+            bins[c].nmalloc += arenas[k]->counts->snap_bins[c].nmalloc;
+            bins[c].ndalloc += arenas[k]->counts->snap_bins[c].ndalloc;
+            bins[c].curregs += arenas[k]->counts->snap_bins[c].curregs;
+            bins[c].nslabs += arenas[k]->counts->snap_bins[c].nslabs;
+            bins[c].nfills += arenas[k]->counts->snap_bins[c].nfills;
+            bins[c].nflushes += arenas[k]->counts->snap_bins[c].nflushes;
+            bins[c].ncreated += arenas[k]->counts->snap_bins[c].ncreated;
+            bins[c].nonfull += arenas[k]->counts->snap_bins[c].nonfull;
+        }
+    }
+    pthread_mutex_unlock(&stats_lock);
+}
+
+void stats_arena_lextents(unsigned i, struct lextent_stats out[NLEXTENTS])
+{
+    memset(out, 0, sizeof(struct lextent_stats) * NLEXTENTS);
+    unsigned n = arena_total();
+    pthread_mutex_lock(&stats_lock);
+    for (unsigned k = 0; k < n; k++) {
+        if ((i != MALLCTL_ARENAS_ALL && k != i) || !arenas[k])
+            continue;
+        for (unsigned c = 0; c < NLEXTENTS; c++) {
+            out[c].nmalloc += arenas[k]->counts->snap_lext[c].nmalloc;
+            out[c].ndalloc += arenas[k]->counts->snap_lext[c].ndalloc;
         }
     }
     pthread_mutex_unlock(&stats_lock);
@@ -95,10 +116,12 @@ uint64_t stats_refresh(void)
         if (!a)
             continue;
         struct bin_stats bins[NSMALL];
+        struct lextent_stats lext[NLEXTENTS];
         struct arena_stats one;
         arena_bin_stats(a, bins);
         arena_lock(a);
         one = a->stats;
+        memcpy(lext, a->counts->lext, sizeof(lext));
         arena_unlock(a);
         /* The arena counts retained spans (mapped, their pages given back)
          * in its mapped bytes, for decay's bounds; stats.mapped and
@@ -107,7 +130,8 @@ uint64_t stats_refresh(void)
         one.mapped = one.mapped > one.retained ? one.mapped - one.retained : 0;
         pthread_mutex_lock(&stats_lock);
         a->snap = one;
-        memcpy(a->snap_bins, bins, sizeof(bins));
+        memcpy(a->counts->snap_bins, bins, sizeof(bins));
+        memcpy(a->counts->snap_lext, lext, sizeof(lext));
         pthread_mutex_unlock(&stats_lock);
     }
     stats_arena_sum(MALLCTL_ARENAS_ALL, &as);
@@ -188,6 +212,43 @@ static void default_write(void *opaque, const char *s)
 struct print_opts {
     bool general, merged, arenas, bins, large;
 };
+
+/* The opt.* names of jemalloc's options liballoc does not take (ctl.c:
+ * its fixed behaviour), read through mallctl, after options.def's: as
+ * text lines or as JSON members (each with a leading comma). */
+static void fixed_opts(struct emitter *e, bool json)
+{
+    static const struct {
+        const char *name;
+        char type; /* b bool, z size_t, i int64_t, s string */
+    } fixed[] = {{"oversize_threshold", 'z'}, {"dss", 's'}, {"metadata_thp", 's'},
+                 {"cache_oblivious", 'b'}, {"trust_madvise", 'b'}, {"stats_interval", 'i'},
+                 {"stats_interval_opts", 's'}};
+    for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]); k++) {
+        char name[64], val[64];
+        snprintf(name, sizeof(name), "opt.%s", fixed[k].name);
+        union {
+            bool b;
+            size_t z;
+            int64_t i;
+            const char *s;
+        } v;
+        size_t sz = fixed[k].type == 'b' ? sizeof(bool) : fixed[k].type == 'z' ? sizeof(size_t)
+                  : fixed[k].type == 'i' ? sizeof(int64_t) : sizeof(const char *);
+        if (mallctl(name, &v, &sz, NULL, 0) != 0)
+            continue;
+        switch (fixed[k].type) {
+        case 'b': snprintf(val, sizeof(val), "%s", v.b ? "true" : "false"); break;
+        case 'z': snprintf(val, sizeof(val), "%zu", v.z); break;
+        case 'i': snprintf(val, sizeof(val), "%" PRId64, v.i); break;
+        default: snprintf(val, sizeof(val), "\"%s\"", v.s); break;
+        }
+        if (json)
+            emit(e, ",\"%s\":%s", fixed[k].name, val);
+        else
+            emit(e, "  opt.%s: %s\n", fixed[k].name, val);
+    }
+}
 
 /* The "Profiling settings" section, read through the prof.* mallctls so it
  * always says what they say (with opt.prof off they read false and 0, as
@@ -307,6 +368,7 @@ static void print_text(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "  opt." #n ": \"%s\"\n", opt.n);
 #include "options.def"
+        fixed_opts(e, false);
         text_prof(e);
         emit(e, "Arenas: %u\nQuantum size: %d\nPage size: %zu\n", arena_total(), MIN_ALIGN, PAGE);
     }
@@ -346,33 +408,123 @@ static void print_text(struct emitter *e, const struct print_opts *po)
     emit(e, "--- End jemalloc statistics ---\n");
 }
 
-static void json_arena(struct emitter *e, const char *key, const struct arena_stats *as,
-                       const struct bin_stats *bins, unsigned nthreads, const struct print_opts *po)
+/* A uint64_t mallctl of an arena index (format names it with %u), 0 if
+ * the read fails. */
+static uint64_t ctl_u64_at(const char *format, unsigned i)
 {
-    emit(e, "\"%s\":{\"nthreads\":%u,\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
+    char name[64];
+    snprintf(name, sizeof(name), format, i);
+    uint64_t v = 0;
+    size_t sz = sizeof(v);
+    return mallctl(name, &v, &sz, NULL, 0) == 0 ? v : 0;
+}
+
+/* The config.* mallctls, jemalloc's keys in its order, read through
+ * mallctl so the print always says what they say. */
+static void json_config(struct emitter *e)
+{
+    static const char *const names[] = {"cache_oblivious", "debug", "fill", "lazy_lock",
+                                        "malloc_conf", "opt_safety_checks", "prof", "prof_libgcc",
+                                        "prof_libunwind", "stats", "utrace", "xmalloc"};
+    emit(e, "\"config\":{");
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char name[64];
+        snprintf(name, sizeof(name), "config.%s", names[k]);
+        const char *sep = k ? "," : "";
+        if (strcmp(names[k], "malloc_conf") == 0) {
+            const char *v = "";
+            size_t sz = sizeof(v);
+            if (mallctl(name, &v, &sz, NULL, 0) == 0)
+                emit(e, "%s\"%s\":\"%s\"", sep, names[k], v);
+            continue;
+        }
+        bool v = false;
+        size_t sz = sizeof(v);
+        if (mallctl(name, &v, &sz, NULL, 0) == 0)
+            emit(e, "%s\"%s\":%s", sep, names[k], v ? "true" : "false");
+    }
+    emit(e, "},");
+}
+
+/* The "arenas" object: the arenas.* mallctls (the defaults for new
+ * arenas, the classes), as jemalloc prints them. */
+static void json_arenas_general(struct emitter *e)
+{
+    ssize_t dms = 0, mms = 0;
+    size_t tmax = 0, sz = sizeof(ssize_t);
+    unsigned nbins = 0, nhbins = 0;
+    (void)!mallctl("arenas.dirty_decay_ms", &dms, &sz, NULL, 0);
+    sz = sizeof(ssize_t);
+    (void)!mallctl("arenas.muzzy_decay_ms", &mms, &sz, NULL, 0);
+    sz = sizeof(size_t);
+    (void)!mallctl("arenas.tcache_max", &tmax, &sz, NULL, 0);
+    sz = sizeof(unsigned);
+    (void)!mallctl("arenas.nbins", &nbins, &sz, NULL, 0);
+    sz = sizeof(unsigned);
+    (void)!mallctl("arenas.nhbins", &nhbins, &sz, NULL, 0);
+    emit(e, "\"arenas\":{\"narenas\":%u,\"dirty_decay_ms\":%zd,\"muzzy_decay_ms\":%zd,"
+            "\"quantum\":%d,\"page\":%zu,\"tcache_max\":%zu,\"nbins\":%u,\"nhbins\":%u,\"bin\":[",
+         arena_total(), dms, mms, MIN_ALIGN, PAGE, tmax, nbins, nhbins);
+    for (unsigned c = 0; c < NSMALL; c++)
+        emit(e, "%s{\"size\":%u,\"nregs\":%u,\"slab_size\":%zu}", c ? "," : "", sizeclass_size[c],
+             sizeclass_slab_blocks[c], (size_t)sizeclass_slab_pages[c] * PAGE);
+    emit(e, "],\"nlextents\":%u,\"lextent\":[", NLEXTENTS);
+    for (unsigned c = 0; c < NLEXTENTS; c++)
+        emit(e, "%s{\"size\":%zu}", c ? "," : "", sizeclass_lextent_size(c));
+    emit(e, "]},");
+}
+
+static void json_arena(struct emitter *e, const char *key, unsigned ai,
+                       const struct arena_stats *as, const struct bin_stats *bins,
+                       unsigned nthreads, const struct print_opts *po)
+{
+    emit(e, "\"%s\":{\"nthreads\":%u,\"uptime_ns\":%" PRIu64 ",", key, nthreads,
+         ctl_u64_at("stats.arenas.%u.uptime", ai));
+    if (ai != MALLCTL_ARENAS_ALL)
+        emit(e, "\"dirty_decay_ms\":%zd,\"muzzy_decay_ms\":%zd,", arenas[ai]->decay_dirty.ms,
+             arenas[ai]->decay_muzzy.ms);
+    emit(e, "\"pactive\":%zu,\"pdirty\":%zu,\"pmuzzy\":%zu,\"mapped\":%zu,"
             "\"retained\":%zu,\"thp_eligible\":%zu,\"dirty_npurge\":%" PRIu64
             ",\"dirty_nmadvise\":%" PRIu64 ",\"dirty_purged\":%" PRIu64,
-         key, nthreads, as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
+         as->active_pages, as->ndirty + as->huge_cached, as->nmuzzy, as->mapped,
          as->retained, as->thp_eligible, as->npurge, as->nmadvise, as->purged);
-    uint64_t snm = 0, snd = 0;
+    uint64_t snm = 0, snd = 0, snf = 0, snfl = 0;
     size_t sal = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
         snm += bins[c].nmalloc;
         snd += bins[c].ndalloc;
+        snf += bins[c].nfills;
+        snfl += bins[c].nflushes;
         sal += bins[c].curregs * sizeclass_size[c];
     }
-    emit(e, ",\"small\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}", sal,
-         snm, snd);
+    /* nrequests is nmalloc: every small request counts on its page (ctl.c). */
+    emit(e, ",\"small\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
+            ",\"nrequests\":%" PRIu64 ",\"nfills\":%" PRIu64 ",\"nflushes\":%" PRIu64 "}",
+         sal, snm, snd, snm, snf, snfl);
     if (po->large)
-        emit(e, ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64 "}",
-             as->large_allocated, as->large_nmalloc, as->large_ndalloc);
+        emit(e, ",\"large\":{\"allocated\":%zu,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
+                ",\"nflushes\":%" PRIu64 "}",
+             as->large_allocated, as->large_nmalloc, as->large_ndalloc, as->large_nflushes);
     if (po->bins) {
         emit(e, ",\"bins\":[");
         for (unsigned c = 0; c < NSMALL; c++)
             emit(e, "%s{\"size\":%u,\"nmalloc\":%" PRIu64 ",\"ndalloc\":%" PRIu64
-                    ",\"curregs\":%zu,\"curslabs\":%zu}",
+                    ",\"curregs\":%zu,\"nrequests\":%" PRIu64 ",\"nfills\":%" PRIu64
+                    ",\"nflushes\":%" PRIu64 ",\"nslabs\":%" PRIu64
+                    ",\"curslabs\":%zu,\"nonfull_slabs\":%zu}",
                  c ? "," : "", sizeclass_size[c], bins[c].nmalloc, bins[c].ndalloc,
-                 bins[c].curregs, bins[c].nslabs);
+                 bins[c].curregs, bins[c].nmalloc, bins[c].nfills, bins[c].nflushes,
+                 bins[c].ncreated, bins[c].nslabs, bins[c].nonfull);
+        emit(e, "]");
+    }
+    if (po->large) {
+        /* Every large class, as jemalloc prints them: blocks live. */
+        struct lextent_stats l[NLEXTENTS];
+        stats_arena_lextents(ai, l);
+        emit(e, ",\"lextents\":[");
+        for (unsigned c = 0; c < NLEXTENTS; c++)
+            emit(e, "%s{\"curlextents\":%" PRIu64 "}", c ? "," : "",
+                 l[c].nmalloc >= l[c].ndalloc ? l[c].nmalloc - l[c].ndalloc : 0);
         emit(e, "]");
     }
     emit(e, "}");
@@ -384,8 +536,9 @@ static void print_json(struct emitter *e, const struct print_opts *po)
     const struct stats_snapshot *s = &stats_current;
     emit(e, "{\"jemalloc\":{");
     if (po->general) {
-        emit(e, "\"version\":\"%s\",\"config\":{\"debug\":%s,\"prof\":true,\"stats\":true},\"opt\":{",
-             JEMALLOC_VERSION, config_debug ? "true" : "false");
+        emit(e, "\"version\":\"%s\",", JEMALLOC_VERSION);
+        json_config(e);
+        emit(e, "\"opt\":{");
         const char *sep = "";
 #define OPT_BOOL(n, d, doc) emit(e, "%s\"" #n "\":%s", sep, opt.n ? "true" : "false"), sep = ",";
 #define OPT_UNSIGNED(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%u", sep, opt.n), sep = ",";
@@ -394,10 +547,10 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
 #include "options.def"
+        fixed_opts(e, true);
         emit(e, "},");
         json_prof(e);
-        emit(e, "\"arenas\":{\"narenas\":%u,\"quantum\":%d,\"page\":%zu},", arena_total(),
-             MIN_ALIGN, PAGE);
+        json_arenas_general(e);
     }
     emit(e, "\"stats\":{\"allocated\":%zu,\"active\":%zu,\"metadata\":%zu,\"resident\":%zu,"
             "\"mapped\":%zu,\"retained\":%zu,\"zero_reallocs\":%zu,\"background_thread\":{"
@@ -415,7 +568,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
                 threads += arenas[i]->nthreads;
         if (po->merged) {
             stats_arena_snapshot(MALLCTL_ARENAS_ALL, &as, bins);
-            json_arena(e, "merged", &as, bins, threads, po);
+            json_arena(e, "merged", MALLCTL_ARENAS_ALL, &as, bins, threads, po);
             first = false;
         }
         for (unsigned i = 0; po->arenas && i < n; i++) {
@@ -426,7 +579,7 @@ static void print_json(struct emitter *e, const struct print_opts *po)
             stats_arena_snapshot(i, &as, bins);
             if (!first)
                 emit(e, ",");
-            json_arena(e, key, &as, bins, arenas[i]->nthreads, po);
+            json_arena(e, key, i, &as, bins, arenas[i]->nthreads, po);
             first = false;
         }
         emit(e, "}");

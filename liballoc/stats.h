@@ -58,6 +58,8 @@ void stats_note_orphan_free(size_t usize);
 uint64_t stats_refresh(void);
 /* One arena's (or all, i == MALLCTL_ARENAS_ALL) counters as of the last epoch. */
 void stats_arena_snapshot(unsigned i, struct arena_stats *out, struct bin_stats *bins);
+/* The large classes' counters of one arena (or all), as of the last epoch. */
+void stats_arena_lextents(unsigned i, struct lextent_stats out[NLEXTENTS]);
 /* Sum one arena's counters (or all with i == MALLCTL_ARENAS_ALL) under their locks. */
 void stats_arena_sum(unsigned i, struct arena_stats *out);
 /* atexit's malloc_stats_print under opt.stats_print (callers test it: this

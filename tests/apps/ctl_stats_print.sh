@@ -14,7 +14,11 @@
 #     stats_print_opts:J makes that report JSON that parses;
 #   - then the sections liballoc may lack: stats.arenas.merged (two arenas
 #     in use) which "Jm" removes, and per-arena "bins" (a list of objects
-#     with nmalloc/ndalloc/curregs) which "Jb" removes.
+#     with nmalloc/ndalloc/curregs) which "Jb" removes;
+#   - jemalloc.arenas' class tables (bin[0].size is 8), config keys and the
+#     opt.* members of liballoc's fixed behaviour (opt.dss "disabled"...), the
+#     large classes' live blocks (lextents) per arena and merged, which "Jl"
+#     removes, and the small.nrequests/nfills/nflushes keys.
 . "$(dirname "$0")/lib.sh"
 need python3
 
@@ -131,4 +135,53 @@ env -u MALLOC_CONF "$REPORT" Jb >"$TMP/jb.json" || fail "report Jb exited $?"
 check_json 'malloc_stats_print("Jb")' "$TMP/jb.json" "$base_checks"'
 check("bins" not in d["stats.arenas"]["0"], "\"Jb\" still has stats.arenas.0.bins")
 '
-echo "ctl_stats_print: JSON (J, Jg, Ja, Jm, Jb) parses with the expected sections; stats_print:true prints at exit"
+# jemalloc.arenas (the class tables) and config, as jemalloc 5.3 prints
+# them, with our values (arenas.bin.<j>.* and arenas.lextent.<j>.size), and
+# the live large blocks per class ("lextents") in merged and per-arena stats:
+# the report holds one 10 MiB block (arena 0) and one of 300000 bytes
+# (usable 327680, arena 1).
+check_json 'malloc_stats_print("J") arenas and lextents' "$TMP/j.json" '
+ar = d.get("arenas", {})
+for k in ("narenas", "dirty_decay_ms", "muzzy_decay_ms", "quantum", "page", "tcache_max", "nbins", "nhbins", "bin", "nlextents", "lextent"):
+    check(k in ar, "jemalloc.arenas has no %s (keys %r)" % (k, list(ar)))
+check(ar["bin"][0]["size"] == 8 and ar["bin"][0]["nregs"] == 4096 and ar["bin"][0]["slab_size"] == 65536,
+      "jemalloc.arenas.bin[0] is %r, want size 8, nregs 4096, slab_size 65536" % (ar["bin"][0],))
+check(len(ar["bin"]) == ar["nbins"] == 41, "%d bins listed, nbins %d, want 41" % (len(ar["bin"]), ar["nbins"]))
+check(ar["bin"][40]["size"] == 32768, "the last bin is %r, want size 32768" % (ar["bin"][40],))
+check(len(ar["lextent"]) == ar["nlextents"] == 188, "%d lextents listed, nlextents %d, want 188" % (len(ar["lextent"]), ar["nlextents"]))
+check(ar["lextent"][0]["size"] == 40960 and ar["lextent"][187]["size"] == 1 << 62, "lextent sizes %r .. %r" % (ar["lextent"][0], ar["lextent"][187]))
+check(ar["dirty_decay_ms"] == 10000 and ar["muzzy_decay_ms"] == 0, "arenas decay %r/%r" % (ar["dirty_decay_ms"], ar["muzzy_decay_ms"]))
+check(ar["tcache_max"] == 131072, "arenas.tcache_max %r" % ar["tcache_max"])
+want = ["cache_oblivious", "debug", "fill", "lazy_lock", "malloc_conf", "opt_safety_checks", "prof", "prof_libgcc", "prof_libunwind", "stats", "utrace", "xmalloc"]
+check(list(d.get("config", {})) == want, "jemalloc.config keys %r, want %r" % (list(d.get("config", {})), want))
+check(d["config"]["cache_oblivious"] is False and d["config"]["prof"] is True, "config values %r" % d["config"])
+o = d["opt"]
+fixed = {"oversize_threshold": 0, "dss": "disabled", "metadata_thp": "disabled", "cache_oblivious": False,
+         "trust_madvise": True, "stats_interval": -1, "stats_interval_opts": ""}
+check(all(k in o and o[k] == v and type(o[k]) == type(v) for k, v in fixed.items()),
+      "jemalloc.opt fixed options %r, want %r" % ({k: o.get(k) for k in fixed}, fixed))
+sizes = [x["size"] for x in ar["lextent"]]
+big, mid = sizes.index(10 << 20), sizes.index(327680)
+a = d["stats.arenas"]
+for key in ("merged", "0", "1"):
+    lx = a[key].get("lextents")
+    check(isinstance(lx, list) and len(lx) == 188, "stats.arenas.%s.lextents is not a list of 188: %r" % (key, type(lx)))
+check(a["0"]["lextents"][big]["curlextents"] == 1, "arena 0: %r live 10 MiB blocks, want 1" % a["0"]["lextents"][big])
+check(a["1"]["lextents"][mid]["curlextents"] == 1 and a["1"]["lextents"][big]["curlextents"] == 0,
+      "arena 1: live 327680-byte blocks %r, 10 MiB %r" % (a["1"]["lextents"][mid], a["1"]["lextents"][big]))
+check(a["merged"]["lextents"][big]["curlextents"] == 1 and a["merged"]["lextents"][mid]["curlextents"] == 1,
+      "merged lextents %r %r" % (a["merged"]["lextents"][big], a["merged"]["lextents"][mid]))
+check(a["1"]["uptime_ns"] >= 0 and a["0"]["dirty_decay_ms"] == 10000, "arena 0 %r" % {k: a["0"][k] for k in ("uptime_ns", "dirty_decay_ms")})
+for k in ("nrequests", "nfills", "nflushes"):
+    check(isinstance(a["0"]["small"].get(k), int), "stats.arenas.0.small lacks %s" % k)
+check(a["0"]["small"]["nrequests"] == a["0"]["small"]["nmalloc"] > 0, "small %r" % a["0"]["small"])
+check(a["0"]["small"]["nfills"] > 0, "stats.arenas.0.small.nfills is 0")
+b = a["0"]["bins"]
+check(all(x["nrequests"] == x["nmalloc"] and x["nonfull_slabs"] <= x["curslabs"] <= x["nslabs"] for x in b),
+      "a bins entry breaks nrequests == nmalloc, nonfull_slabs <= curslabs <= nslabs")
+'
+env -u MALLOC_CONF "$REPORT" Jl >"$TMP/jl.json" || fail "report Jl exited $?"
+check_json 'malloc_stats_print("Jl")' "$TMP/jl.json" "$base_checks"'
+check("lextents" not in d["stats.arenas"]["0"], "\"Jl\" still has stats.arenas.0.lextents")
+'
+echo "ctl_stats_print: JSON (J, Jg, Ja, Jm, Jb, Jl) parses with the expected sections; stats_print:true prints at exit"

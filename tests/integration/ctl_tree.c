@@ -153,6 +153,31 @@ static const struct leaf ro_leaves[] = {
     {"stats.arenas.4096.pactive", T_SIZE},
     {"stats.arenas.4096.small.nmalloc", T_U64},
     {"stats.arenas.4096.bins.0.curregs", T_SIZE},
+    /* jemalloc 5.3 names added for compatibility (ctl_compat_names checks their values) */
+    {"opt.oversize_threshold", T_SIZE},
+    {"opt.dss", T_STR},
+    {"opt.metadata_thp", T_STR},
+    {"opt.cache_oblivious", T_BOOL},
+    {"opt.trust_madvise", T_BOOL},
+    {"opt.stats_interval", T_U64}, /* int64_t: the same size */
+    {"opt.stats_interval_opts", T_STR},
+    {"thread.peak.read", T_U64},
+    {"arena.0.initialized", T_BOOL},
+    {"arena.4096.initialized", T_BOOL},
+    {"stats.arenas.0.uptime", T_U64},
+    {"stats.arenas.0.small.nrequests", T_U64},
+    {"stats.arenas.0.small.nfills", T_U64},
+    {"stats.arenas.0.small.nflushes", T_U64},
+    {"stats.arenas.0.large.nflushes", T_U64},
+    {"stats.arenas.0.bins.0.nrequests", T_U64},
+    {"stats.arenas.0.bins.0.nfills", T_U64},
+    {"stats.arenas.0.bins.0.nflushes", T_U64},
+    {"stats.arenas.0.bins.0.nslabs", T_U64},
+    {"stats.arenas.0.bins.0.nonfull_slabs", T_SIZE},
+    {"stats.arenas.0.lextents.0.nmalloc", T_U64},
+    {"stats.arenas.0.lextents.0.ndalloc", T_U64},
+    {"stats.arenas.0.lextents.0.curlextents", T_SIZE},
+    {"stats.arenas.4096.lextents.187.curlextents", T_SIZE},
 };
 
 /* Read-write leaves: read type; a write of the value read back is a no-op. */
@@ -170,6 +195,7 @@ static const struct leaf rw_leaves[] = {
 /* Leaves that take no data at all. */
 static const char *const void_leaves[] = {
     "thread.tcache.flush", "arena.0.purge", "arena.0.decay", "arena.4096.purge", "arena.4096.decay",
+    "thread.idle", "thread.peak.reset",
 };
 
 static void epoch(void)
@@ -392,10 +418,16 @@ static void test_enoent(void)
     check_err(name, ENOENT);
     snprintf(name, sizeof(name), "arena.%u.purge", narenas + 1);
     check_err(name, ENOENT);
+    snprintf(name, sizeof(name), "stats.arenas.0.lextents.%u.curlextents", nl + 1);
+    check_err(name, ENOENT);
+    check_err("stats.arenas.0.lextents.0", ENOENT);
+    check_err("thread.peak", ENOENT);
     /* The last valid indexes work. */
     snprintf(name, sizeof(name), "arenas.bin.%u.size", nbins - 1);
     check_err(name, 0);
     snprintf(name, sizeof(name), "stats.arenas.0.bins.%u.curregs", nbins - 1);
+    check_err(name, 0);
+    snprintf(name, sizeof(name), "stats.arenas.0.lextents.%u.nmalloc", nl - 1);
     check_err(name, 0);
 }
 
