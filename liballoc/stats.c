@@ -203,6 +203,36 @@ static void emit(struct emitter *e, const char *fmt, ...)
     e->cb(e->opaque, buf);
 }
 
+/* s as a JSON string, quotes included: '"', '\\' and control bytes
+ * escaped, so an option's value (a prof_prefix or stats_print_opts with a
+ * quote in it) cannot break the document. Bytes of 0x80 and up pass as
+ * they are (UTF-8). */
+static void emit_json_string(struct emitter *e, const char *s)
+{
+    char buf[600];
+    size_t n = 0;
+    buf[n++] = '"';
+    for (; *s; s++) {
+        if (n > sizeof(buf) - 10) {
+            buf[n] = 0;
+            e->cb(e->opaque, buf);
+            n = 0;
+        }
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)c;
+        } else if (c < 0x20) {
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\u%04x", c);
+        } else {
+            buf[n++] = (char)c;
+        }
+    }
+    buf[n++] = '"';
+    buf[n] = 0;
+    e->cb(e->opaque, buf);
+}
+
 static void default_write(void *opaque, const char *s)
 {
     (void)opaque;
@@ -243,7 +273,10 @@ static void fixed_opts(struct emitter *e, bool json)
         case 'i': snprintf(val, sizeof(val), "%" PRId64, v.i); break;
         default: snprintf(val, sizeof(val), "\"%s\"", v.s); break;
         }
-        if (json)
+        if (json && fixed[k].type == 's') {
+            emit(e, ",\"%s\":", fixed[k].name);
+            emit_json_string(e, v.s);
+        } else if (json)
             emit(e, ",\"%s\":%s", fixed[k].name, val);
         else
             emit(e, "  opt.%s: %s\n", fixed[k].name, val);
@@ -434,8 +467,10 @@ static void json_config(struct emitter *e)
         if (strcmp(names[k], "malloc_conf") == 0) {
             const char *v = "";
             size_t sz = sizeof(v);
-            if (mallctl(name, &v, &sz, NULL, 0) == 0)
-                emit(e, "%s\"%s\":\"%s\"", sep, names[k], v);
+            if (mallctl(name, &v, &sz, NULL, 0) == 0) {
+                emit(e, "%s\"%s\":", sep, names[k]);
+                emit_json_string(e, v);
+            }
             continue;
         }
         bool v = false;
@@ -544,8 +579,8 @@ static void print_json(struct emitter *e, const struct print_opts *po)
 #define OPT_UNSIGNED(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%u", sep, opt.n), sep = ",";
 #define OPT_SIZE(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%zu", sep, opt.n), sep = ",";
 #define OPT_SSIZE(n, d, lo, hi, doc) emit(e, "%s\"" #n "\":%zd", sep, opt.n), sep = ",";
-#define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
-#define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":\"%s\"", sep, opt.n), sep = ",";
+#define OPT_STRING(n, d, doc) emit(e, "%s\"" #n "\":", sep), emit_json_string(e, opt.n), sep = ",";
+#define OPT_CHOICE(n, d, choices, doc) emit(e, "%s\"" #n "\":", sep), emit_json_string(e, opt.n), sep = ",";
 #include "options.def"
         fixed_opts(e, true);
         emit(e, "},");

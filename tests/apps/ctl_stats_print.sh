@@ -184,4 +184,13 @@ env -u MALLOC_CONF "$REPORT" Jl >"$TMP/jl.json" || fail "report Jl exited $?"
 check_json 'malloc_stats_print("Jl")' "$TMP/jl.json" "$base_checks"'
 check("lextents" not in d["stats.arenas"]["0"], "\"Jl\" still has stats.arenas.0.lextents")
 '
+# Option values are JSON strings whatever they hold: a quote and a
+# backslash in prof_prefix and stats_print_opts (the exit report's own
+# options) once ended the string early.
+env MALLOC_CONF='stats_print:true,stats_print_opts:J"x,prof:true,prof_prefix:'"$TMP"'/a"b\c' \
+    "$REPORT" - >/dev/null 2>"$TMP/q.json" || fail "stats_print with a quoted prof_prefix: exit $?"
+check_json 'stats_print_opts:J"x at exit' "$TMP/q.json" '
+check(d["opt"]["prof_prefix"].endswith("/a\"b\\c"), "opt.prof_prefix read back as %r" % d["opt"]["prof_prefix"])
+check(d["opt"]["stats_print_opts"] == "J\"x", "opt.stats_print_opts read back as %r" % d["opt"]["stats_print_opts"])
+'
 echo "ctl_stats_print: JSON (J, Jg, Ja, Jm, Jb, Jl) parses with the expected sections; stats_print:true prints at exit"
