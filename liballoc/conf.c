@@ -456,4 +456,13 @@ void options_parse(const char *const src[OPTIONS_NSOURCES])
         opt.prof = true;
         opt.prof_gdump = false;
     }
+    /* The recent ring holds at most OPTIONS_RECENT_CAP entries (a mapped
+     * array): a larger size is reduced to it, said, and read back as such
+     * (opt.prof_recent_alloc_max), never kept as a number it does not
+     * honour. */
+    if (opt.prof_recent_alloc_max > (ssize_t)OPTIONS_RECENT_CAP) {
+        alloc_write_err("<jemalloc>: prof_recent_alloc_max reduced to the ring's limit ("
+                        OPTIONS_STR(OPTIONS_RECENT_CAP_N) ")\n");
+        opt.prof_recent_alloc_max = (ssize_t)OPTIONS_RECENT_CAP;
+    }
 }

@@ -60,6 +60,10 @@ int options_signal_parse(const char *v, size_t vlen);
 /* The most automatic arenas (options.def's narenas maximum); a larger
  * narenas is reduced to it, as jemalloc reduces one above its limit. */
 #define OPTIONS_NARENAS_MAX 2048
+/* The most entries of the recent-allocation ring (prof_recent_alloc_max;
+ * -1 means this many): 2^20. */
+#define OPTIONS_RECENT_CAP_N 1048576
+#define OPTIONS_RECENT_CAP ((size_t)OPTIONS_RECENT_CAP_N)
 #define OPTIONS_XSTR(x) #x
 #define OPTIONS_STR(x) OPTIONS_XSTR(x)
 enum { CONF_SRC_BUILD, CONF_SRC_GLOBAL, CONF_SRC_SYMLINK, CONF_SRC_ENV, CONF_SRC_GLOBAL2 };

@@ -202,6 +202,8 @@ int recent_set_max(ssize_t max, ssize_t *old)
 {
     if (max < -1)
         return EINVAL;
+    if (max > (ssize_t)RECENT_UNLIMITED_CAP)
+        max = (ssize_t)RECENT_UNLIMITED_CAP; /* the ring's limit, read back as such */
     pthread_mutex_lock(&resize_lock);
     struct recent_ring *r = atomic_load(&ring_cur);
     *old = r ? __atomic_load_n(&r->max, __ATOMIC_RELAXED) : 0;

@@ -19,7 +19,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define RECENT_UNLIMITED_CAP ((size_t)1 << 20)
+#include "options.h"
+
+/* prof_recent_alloc_max -1 (and the most any value gets): options.h */
+#define RECENT_UNLIMITED_CAP OPTIONS_RECENT_CAP
 
 struct prof_site;
 struct prof_tdata;
@@ -58,7 +61,8 @@ void recent_note_alloc(struct prof_sample *r, const struct prof_site *site,
 void recent_note_free(struct recent_ring *ring, uint64_t pos, const struct prof_tdata *td,
                       uint64_t allocated, uint64_t now);
 ssize_t recent_get_max(void);
-/* 0 or errno (EINVAL for < -1); returns the old max in *old. */
+/* 0 or errno (EINVAL for < -1); returns the old max in *old. A max above
+ * RECENT_UNLIMITED_CAP is reduced to it (what recent_get_max then says). */
 int recent_set_max(ssize_t max, ssize_t *old);
 
 /* Dump filters (prof.recent_alloc_dump_filtered). */

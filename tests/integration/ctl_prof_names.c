@@ -232,6 +232,15 @@ static void test_prof_on(void)
     out.buf[0] = 0;
     CHECK_I(mallctl("prof.recent_alloc_dump", NULL, NULL, &arg, sizeof(arg)), ==, 0);
     CHECK(strstr(out.buf, "\"recent_alloc_max\":20") != NULL);
+    /* Above the ring's limit (2^20 entries): reduced to it, and read back
+     * as such, not as the number asked for (which it did not honour). */
+    m = 5000000;
+    CHECK_I(mallctl("prof.recent_alloc_max", &now, &(size_t){sizeof(now)}, &m, sizeof(m)), ==, 0);
+    CHECK_I(now, ==, 20);
+    CHECK_I(rd("prof.recent_alloc_max", &now, sizeof(now)), ==, 0);
+    CHECK_I(now, ==, 1048576);
+    m = 20;
+    CHECK_I(mallctl("prof.recent_alloc_max", NULL, NULL, &m, sizeof(m)), ==, 0);
     l = sizeof(arg);
     CHECK_I(mallctl("prof.recent_alloc_dump", &arg, &l, NULL, 0), ==, EPERM);
     /* The filtered dump takes {write_cb, cbopaque, filter}: NULL filter is everything. */

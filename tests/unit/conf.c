@@ -170,6 +170,10 @@ int main(void)
     BAD("narenas:99999999999999999999999", P "Invalid conf value: narenas:99999999999999999999999\n",
         narenas);
     BAD("narenas:0", P "Out-of-range conf value: narenas:0\n", narenas);
+    /* the recent ring's size above its limit: reduced to it, said */
+    boot(NULL, "prof_recent_alloc_max:3000000");
+    EXPECT_MSG(P "prof_recent_alloc_max reduced to the ring's limit (1048576)\n");
+    CHECK_I(got.prof_recent_alloc_max, ==, 1048576);
     /* narenas above the limit is reduced to it, as jemalloc does */
     boot(NULL, "narenas:2049");
     EXPECT_MSG(P "Reducing narenas to limit (2048)\n");
