@@ -260,8 +260,13 @@ static int dump_heapv2_file(const char *path, enum site_src src)
     return dump_file_commit(&dump_out);
 }
 
-/* Both formats of one dump read the same peak: it is held across them. */
-static int dump_locked(const char *heap_path, enum site_src src)
+/* Both formats of one dump read the same peak: it is held across them.
+ * The pprof file's name comes from heap_path: ".heap" replaced by
+ * ".pb.gz", else ".pb.gz" added. named: heap_path is the name the program
+ * gave (prof.dump), which with prof_format:pprof alone the pprof file
+ * takes as it is unless it ends in ".heap" ("a.pb.gz" became
+ * "a.pb.gz.pb.gz"). */
+static int dump_locked(const char *heap_path, enum site_src src, bool named)
 {
     int err = 0;
     bool heapv2 = strcmp(opt.prof_format, "pprof") != 0;
@@ -275,6 +280,8 @@ static int dump_locked(const char *heap_path, enum site_src src)
         size_t n = strlen(heap_path);
         if (n >= 5 && strcmp(heap_path + n - 5, ".heap") == 0)
             snprintf(pb, sizeof(pb), "%.*s.pb.gz", (int)(n - 5), heap_path);
+        else if (named && !heapv2)
+            snprintf(pb, sizeof(pb), "%s", heap_path);
         else
             snprintf(pb, sizeof(pb), "%s.pb.gz", heap_path);
         int e2 = prof_dump_pprof_file_src(pb, src);
@@ -289,7 +296,7 @@ static int dump_locked(const char *heap_path, enum site_src src)
 int prof_dump_path(const char *path)
 {
     pthread_mutex_lock(&prof.dump_lock);
-    int err = dump_locked(path, SITE_LIVE);
+    int err = dump_locked(path, SITE_LIVE, true);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }
@@ -297,7 +304,7 @@ int prof_dump_path(const char *path)
 int prof_dump_peak_path(const char *path)
 {
     pthread_mutex_lock(&prof.dump_lock);
-    int err = dump_locked(path, SITE_PEAK);
+    int err = dump_locked(path, SITE_PEAK, true);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }
@@ -341,7 +348,7 @@ int prof_dump_auto(char kind)
                  (unsigned long long)prof.mseq++);
         break;
     }
-    int err = dump_locked(path, kind == 'p' ? SITE_PEAK : SITE_LIVE);
+    int err = dump_locked(path, kind == 'p' ? SITE_PEAK : SITE_LIVE, false);
     pthread_mutex_unlock(&prof.dump_lock);
     return err;
 }

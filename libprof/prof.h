@@ -239,7 +239,10 @@ void peak_postfork_child(void);
 
 /* dump_heapv2.c */
 int prof_dump_heapv2_cb(void (*write_cb)(void *, const char *), void *opaque);
-/* Write a dump file (heap_v2 and/or pprof, per prof_format) at path; 0 or errno. */
+/* Write a dump file (heap_v2 and/or pprof, per prof_format) at path; 0 or
+ * errno. The pprof file is path's twin (".heap" replaced by ".pb.gz", or
+ * ".pb.gz" added), except with prof_format:pprof alone and a path that
+ * does not end in ".heap": then path itself. */
 int prof_dump_path(const char *path);
 /* The same with the peak snapshot's counters (prof.dump_peak). */
 int prof_dump_peak_path(const char *path);
