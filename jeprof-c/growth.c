@@ -225,9 +225,10 @@ static enum path_class classify(const char *path, char **stems, size_t nstems)
     return kind == 'f' ? PC_FINAL : PC_HEAP;
 }
 
-int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
+int growth_load(struct growth *g, struct profile *p, char **paths, size_t n, int value)
 {
     memset(g, 0, sizeof(*g));
+    g->value = value;
     strtab_init(&g->names);
     if (n < 2)
         return error("--growth needs two or more dumps");
@@ -290,7 +291,8 @@ int growth_load(struct growth *g, struct profile *p, char **paths, size_t n)
         p->is_peak = 0;
         p->format = NULL;
         p->sign = 1.0;
-        if (read_profile_file(p, paths[i], err)) {
+        p->no_accum = NULL;
+        if (read_profile_file(p, paths[i], err) || read_accum_check(p, (enum pvalue)g->value, err)) {
             rc = error("'%s': %s", paths[i], err);
             goto out_stems;
         }

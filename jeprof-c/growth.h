@@ -87,8 +87,10 @@ struct growth {
 
 /* Reads each path into p (errors name the file), remembers its samples and
  * time, and sorts the dumps by time with the warnings above. Needs two or
- * more paths. Returns 0 or 1 after "error: ...". */
-int growth_load(struct growth *g, struct profile *p, char **paths, size_t n) WUR;
+ * more paths; value: the PV_* column to be shown (a dump without the
+ * cumulative counts --alloc_* needs is an error, as in a single report).
+ * Returns 0 or 1 after "error: ...". */
+int growth_load(struct growth *g, struct profile *p, char **paths, size_t n, int value) WUR;
 
 /* Fills the series from the analysis of p (made with sample_stack) and fits
  * and ranks the sites. value: PV_* column; by_cum: cum instead of flat. */

@@ -198,13 +198,8 @@ static int load(struct profile *p, const char *path, double sign)
         return error("'%s': %s", path, err), rc;
     if (p->cut_warning)
         warning("'%s': %s", path, p->cut_warning);
-    /* --alloc_* on a dump without cumulative counts would print an empty
-     * report that reads like "nothing was allocated". */
-    if (p->no_accum && (cli.value == PV_ALLOC_SPACE || cli.value == PV_ALLOC_OBJECTS)) {
-        error("'%s': this dump has no cumulative counts for --%s: %s", path,
-              cli.value == PV_ALLOC_SPACE ? "alloc_space" : "alloc_objects", p->no_accum);
-        return EINVAL;
-    }
+    if ((rc = read_accum_check(p, cli.value, err)) != 0)
+        return error("'%s': %s", path, err), rc;
     return 0;
 }
 
@@ -362,7 +357,7 @@ static int run_growth(int npos, char **pos, const char *program,
     p.keep_threads = cli.thread >= 0;
     symbolize_prefetch_start(program); /* see run() */
     p.prefetch = symbolize_prefetch_file;
-    int rc = growth_load(&g, &p, pos, (size_t)npos);
+    int rc = growth_load(&g, &p, pos, (size_t)npos, cli.value);
     if (!rc && cli.maps)
         rc = load_maps(&p, cli.maps);
     symbolize_prefetch_end();

@@ -79,6 +79,15 @@ static int parse_run(void *arg)
     return read_profile_mem(j->p, j->fb->data, j->fb->len, j->err);
 }
 
+int read_accum_check(const struct profile *p, enum pvalue value, char *err)
+{
+    if (!p->no_accum || (value != PV_ALLOC_SPACE && value != PV_ALLOC_OBJECTS))
+        return 0;
+    snprintf(err, READ_ERRLEN, "this dump has no cumulative counts for --%s: %s",
+             value == PV_ALLOC_SPACE ? "alloc_space" : "alloc_objects", p->no_accum);
+    return EINVAL;
+}
+
 int read_profile_file(struct profile *p, const char *path, char *err)
 {
     struct filebuf fb;

@@ -15,6 +15,11 @@
 #define READ_ERRLEN 256
 
 int read_profile_file(struct profile *p, const char *path, char *err) WUR;
+/* After a read: EINVAL with the message in err if value asks for
+ * cumulative counts (--alloc_space, --alloc_objects) the input just read
+ * lacks (p->no_accum), else 0. An empty report there would read like
+ * "nothing was allocated". */
+int read_accum_check(const struct profile *p, enum pvalue value, char *err) WUR;
 int read_profile_mem(struct profile *p, const char *data, size_t len, char *err) WUR;
 
 int read_heapv2(struct profile *p, const char *data, size_t len, char *err) WUR;

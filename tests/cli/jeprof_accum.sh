@@ -72,6 +72,14 @@ for v in alloc_space alloc_objects; do
         ok "no accum refused for --$v" || { bad "no accum for --$v: exit $rc"; echo "$err"; }
 done
 jc --text --inuse_space prog prog.heap >/dev/null && ok "no accum: --inuse_space still fine" || bad "inuse refused"
+# The same in a --growth series (it printed an empty table and exit 0).
+cp "$G/prog.heap" "$WORK/g1.heap"
+cp "$G/prog.heap" "$WORK/g2.heap"
+err=$(jc --growth --alloc_space prog "$WORK/g1.heap" "$WORK/g2.heap" 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q "^error: '$WORK/g1.heap': this dump has no cumulative counts for --alloc_space: run with prof_accum:true$" <<<"$err" &&
+    ok "no accum refused for --growth --alloc_space" || { bad "no accum for --growth --alloc_space: exit $rc"; echo "$err"; }
+jc --growth --inuse_space prog "$WORK/g1.heap" "$WORK/g2.heap" >/dev/null && ok "no accum: --growth --inuse_space still fine" ||
+    bad "--growth --inuse_space refused"
 # An empty dump ([0: 0] everywhere, nothing live) is not refused: it cannot tell.
 printf 'heap_v2/524288\n  t*: 0: 0 [0: 0]\n\nMAPPED_LIBRARIES:\n' >"$WORK/empty.heap"
 "$JEPROF_C" --quiet --alloc_space "$WORK/empty.heap" | grep -qx 'Total: 0.0 MB' && ok "empty dump with --alloc_space" ||
