@@ -118,6 +118,7 @@ void peak_check(uint64_t total)
 void peak_hold(void)
 {
     pthread_mutex_lock(&peak.lock);
+    drain_locked(); /* a peak seen but not taken yet goes in this dump */
 }
 
 void peak_release(void)
@@ -161,7 +162,14 @@ void peak_postfork_parent(void)
     pthread_mutex_unlock(&peak.lock);
 }
 
+/* The child's peak is its own, from fork on: the parent's snapshot (of a
+ * heap it may have freed before forking) is dropped, and one of the heap
+ * the child starts with is due (pending: taken at the child's next sample,
+ * or before its first peak dump, peak_hold). */
 void peak_postfork_child(void)
 {
     pthread_mutex_init(&peak.lock, NULL);
+    peak.gen = 0;
+    atomic_store_explicit(&peak.threshold, 0, memory_order_relaxed);
+    atomic_store_explicit(&peak.pending, true, memory_order_relaxed);
 }
