@@ -123,11 +123,6 @@ uint64_t stats_refresh(void)
         one = a->stats;
         memcpy(lext, a->counts->lext, sizeof(lext));
         arena_unlock(a);
-        /* The arena counts retained spans (mapped, their pages given back)
-         * in its mapped bytes, for decay's bounds; stats.mapped and
-         * stats.arenas.<i>.mapped leave them out, as jemalloc's manual
-         * says of retained memory. */
-        one.mapped = one.mapped > one.retained ? one.mapped - one.retained : 0;
         pthread_mutex_lock(&stats_lock);
         a->snap = one;
         memcpy(a->counts->snap_bins, bins, sizeof(bins));
@@ -166,7 +161,7 @@ uint64_t stats_refresh(void)
     if (s->active < s->allocated)
         s->active = ALIGN_UP(s->allocated, PAGE);
     s->metadata = base_mapped();
-    s->mapped = (as.mapped > as.retained ? as.mapped - as.retained : 0) + s->metadata;
+    s->mapped = as.mapped + s->metadata;
     /* The page-counter estimate (an upper bound) only when the registry is
      * incomplete (it could not grow). */
     s->resident = measured != SIZE_MAX
