@@ -328,10 +328,12 @@ ALWAYS_INLINE void heap_count_in_place_inline(struct heap *h, size_t bytes)
 void heap_count_in_place(struct heap *h, size_t bytes);
 /* thread.peak: record the thread's net allocation since its last reset
  * (allocated - deallocated - peak_mark) if it is a new high. The
- * allocation-side events call it (heap.c, event_run), never the fast
- * paths, so a high is seen late by at most the bytes between two events
- * (a decay tick interval, at most 1 MiB; jemalloc's peak event comes every
- * 64 KiB); thread.peak.read calls it first. Owner only. */
+ * allocation-side events call it (heap.c, event_run), and so does a hit
+ * in the thread's large-block cache (whose events come 16 times rarer),
+ * never the small fast path, so a high is seen late by at most the bytes
+ * between two events (a decay tick interval, at most 1 MiB; jemalloc's
+ * peak event comes every 64 KiB); thread.peak.read calls it first. Owner
+ * only. */
 static inline void heap_peak_note(struct heap *h)
 {
     int64_t net = (int64_t)(h->allocated - h->deallocated - h->peak_mark);

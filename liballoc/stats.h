@@ -45,7 +45,6 @@ void stats_heap_retire(struct heap *h);
 void stats_poke_heaps(void);
 /* Count a realloc(p, 0) call with p != NULL (stats.zero_reallocs). */
 void stats_note_zero_realloc(void);
-/* Count a free by a thread that has no heap. */
 /* An allocation (usize bytes) or a free by a thread that has no heap: one
  * that already exited (a pthread key destructor or thread_local destructor
  * running after the allocator's own) or a signal handler interrupting its
@@ -54,6 +53,9 @@ void stats_note_zero_realloc(void);
  * leaves stats.allocated where it was. Lock-free, any thread. */
 void stats_note_orphan_alloc(size_t usize);
 void stats_note_orphan_free(size_t usize);
+/* Take back a free stats_note_orphan_free counted twice (an explicit
+ * tcache's block, counted when it entered the cache, really freed). */
+void stats_note_orphan_free_undo(size_t usize);
 /* Refresh the snapshot; returns the new epoch. */
 uint64_t stats_refresh(void);
 /* One arena's (or all, i == MALLCTL_ARENAS_ALL) counters as of the last epoch. */

@@ -70,3 +70,8 @@ void stats_note_orphan_free(size_t usize)
 {
     atomic_fetch_add_explicit(&stats_orphan_deallocated, usize, memory_order_relaxed);
 }
+
+void stats_note_orphan_free_undo(size_t usize)
+{
+    atomic_fetch_sub_explicit(&stats_orphan_deallocated, usize, memory_order_relaxed);
+}

@@ -273,6 +273,8 @@ static void bin_release(struct tcache *tc, unsigned cls, unsigned n)
         struct heap *h = heap_tls;
         if (h != &heap_empty)
             h->deallocated -= usize;
+        else
+            stats_note_orphan_free_undo(usize); /* a thread past its heap's exit */
     }
     memmove(&tc->bin[cls][0], &tc->bin[cls][n], (tc->n[cls] - n) * sizeof(void *));
     tc->n[cls] -= n;

@@ -9,8 +9,9 @@
  * counted nowhere while its frees were, so stats.allocated fell below the
  * live bytes (here by 7168 B a thread; under the 1 MiB block that stays
  * live, once main freed them).
- * Also the explicit tcache's free (dallocx with MALLOCX_TCACHE) and
- * allocation (mallocx with MALLOCX_TCACHE) by such a thread, and an
+ * Also the explicit tcache's free (dallocx with MALLOCX_TCACHE),
+ * allocation (mallocx with MALLOCX_TCACHE) and flush by such a thread
+ * (its blocks' frees were counted as they entered it: not twice), and an
  * in-place resize by it (count_resize).
  */
 #include "check.h"
@@ -35,6 +36,12 @@ static void key_dtor(void *p)
     void *t = mallocx(100, MALLOCX_TCACHE(tcache_id));
     dallocx(t, MALLOCX_TCACHE(tcache_id));
     late_tc[i] = mallocx(100, MALLOCX_TCACHE(tcache_id));
+    /* a block into the tcache, then the tcache flushed: really freed */
+    void *f = mallocx(100, MALLOCX_TCACHE(tcache_id));
+    dallocx(f, MALLOCX_TCACHE(tcache_id));
+    unsigned id = tcache_id;
+    if (mallctl("tcache.flush", NULL, NULL, &id, sizeof(id)) != 0)
+        abort();
     /* a large block shrunk in place: 163840 -> 81920 usable */
     void *r = mallocx(160000, 0);
     late_re[i] = r && xallocx(r, 80000, 0, 0) == 81920 ? r : NULL;
