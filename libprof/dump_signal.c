@@ -128,15 +128,34 @@ static void ds_spawn(void)
         prof_host_warn("<jemalloc>: prof_dump_signal: cannot create the dump thread\n");
 }
 
+/* The forking thread's signal mask before fork (ds_atfork_prepare). */
+static __thread sigset_t ds_fork_mask;
+
+/* Fork, before: the forking thread blocks the dump signal, so in the child
+ * a request sent to it before its handler below drained the parent's is
+ * held pending, not posted and then drained with them. */
+static void ds_atfork_prepare(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, ds_signo);
+    pthread_sigmask(SIG_BLOCK, &s, &ds_fork_mask);
+}
+
+static void ds_atfork_parent(void)
+{
+    pthread_sigmask(SIG_SETMASK, &ds_fork_mask, NULL);
+}
+
 /* Fork child (after the allocator's own child handler): the semaphore is
  * the child's copy of the parent's, holding the requests the parent had
  * not answered yet (posted during its dump or its gap between dumps).
  * They were the parent's: drained, or every child forked then would write
  * a dump nobody asked it for (and a child that _exits mid-dump leaves its
- * temporary file). A child has no pending signal of its own at fork, and
- * the semaphore is not re-initialised (the waiter count copied from the
- * parent only costs a spare futex wake per post). The child gets its own
- * thread. */
+ * temporary file). The child's own requests wait, blocked (prepare), until
+ * the mask is restored below. The semaphore is not re-initialised (the
+ * waiter count copied from the parent only costs a spare futex wake per
+ * post). The child gets its own thread. */
 static void ds_atfork_child(void)
 {
     while (sem_trywait(&ds_sem) == 0)
@@ -147,6 +166,7 @@ static void ds_atfork_child(void)
     ds_exiting = false;
     if (ds_signo)
         ds_spawn();
+    pthread_sigmask(SIG_SETMASK, &ds_fork_mask, NULL); /* a request held meanwhile posts now */
 }
 
 /* exit(): let a dump in progress finish (the thread dies with the process),
@@ -167,6 +187,6 @@ void dump_signal_start(void)
         return;
     ds_spawn();
     atexit(ds_atexit);
-    if (pthread_atfork(NULL, NULL, ds_atfork_child) != 0)
+    if (pthread_atfork(ds_atfork_prepare, ds_atfork_parent, ds_atfork_child) != 0)
         prof_host_warn("<jemalloc>: prof_dump_signal: fork children will not answer the signal\n");
 }
