@@ -78,8 +78,11 @@ for i in $(seq 10); do
 done
 sleep 0.5 # the last request's dump
 touch stop
-wait "$pid" 2>/dev/null
-grep -qx done fork.out || fail "forker (signals to the parent) did not finish: $(tail -3 fork.out)"
+wait_line fork.out '^done$' # (start_bg disowns it: no wait)
+for _ in $(seq 1200); do # its exit (the last dump renamed), 60 s at most
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
 np=$(ls g."$pid".*.m*.heap 2>/dev/null | wc -l)
 nc=$(ls g.* 2>/dev/null | grep -vc "^g\.$pid\.")
 [ "$np" -ge 2 ] || fail "signals to the parent alone: $np parent dumps"
