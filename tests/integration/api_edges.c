@@ -645,7 +645,7 @@ int main(int argc, char **argv)
     test_rallocx_walks();
     test_errno_kept();
     test_errno_kept_dump();
-    tl_run_child(argv[0], "prof:true");
+    tl_run_child("prof:true");
     test_errno_kept_under_faults();
     printf("api_edges: ok\n");
     return 0;

@@ -165,11 +165,15 @@ static inline void tl_require_liballoc(void)
               JEMALLOC_VERSION);
 }
 
-/* Re-run this test program (self, with argv[1] "child") under MALLOC_CONF
- * conf and check that it exits 0: options fixed at start-up are tested in a
- * child per setting. */
-static inline void tl_run_child(const char *self, const char *conf)
+/* Re-run this test program (/proc/self/exe, with argv[1] "child") under
+ * MALLOC_CONF conf and check that it exits 0: options fixed at start-up are
+ * tested in a child per setting. */
+static inline void tl_run_child(const char *conf)
 {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    CHECK(n > 0);
+    self[n] = 0;
     pid_t pid = fork();
     CHECK(pid >= 0);
     if (pid == 0) {

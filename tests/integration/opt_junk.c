@@ -91,16 +91,12 @@ int main(int argc, char **argv)
     if (argc > 1)
         return 0;
     CHECK_MSG(a && f, "the parent runs with junk:true and decay off (opt_junk.conf), got %s", j);
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    CHECK(n > 0);
-    self[n] = 0;
     /* Freed blocks are read back: decay is off so no purge (frees drive
      * decay ticks) zeroes them before the check. */
-    tl_run_child(self, "junk:alloc,dirty_decay_ms:-1,muzzy_decay_ms:-1");
-    tl_run_child(self, "junk:free,dirty_decay_ms:-1,muzzy_decay_ms:-1");
-    tl_run_child(self, "junk:false,tcache_max:1024,dirty_decay_ms:-1,muzzy_decay_ms:-1");
-    tl_run_child(self, "junk:true,tcache_max:1024,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("junk:alloc,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("junk:free,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("junk:false,tcache_max:1024,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("junk:true,tcache_max:1024,dirty_decay_ms:-1,muzzy_decay_ms:-1");
     printf("opt_junk: ok\n");
     return 0;
 }

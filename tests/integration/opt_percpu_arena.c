@@ -141,13 +141,9 @@ int main(int argc, char **argv)
     }
     if (argc > 1)
         return 0;
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    CHECK(n > 0);
-    self[n] = 0;
-    tl_run_child(self, "percpu_arena:phycpu");
-    tl_run_child(self, "percpu_arena:percpu,narenas:300");
-    tl_run_child(self, "percpu_arena:disabled");
+    tl_run_child("percpu_arena:phycpu");
+    tl_run_child("percpu_arena:percpu,narenas:300");
+    tl_run_child("percpu_arena:disabled");
     printf("opt_percpu_arena: ok (%u CPUs)\n", ncpu);
     return 0;
 }

@@ -93,14 +93,10 @@ int main(int argc, char **argv)
     }
     if (argc > 1)
         return 0;
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    CHECK(n > 0);
-    self[n] = 0;
-    tl_run_child(self, "narenas:1");
-    tl_run_child(self, "narenas:1,tcache_max:5000");
-    tl_run_child(self, "narenas:1,tcache_max:65536");
-    tl_run_child(self, "narenas:1,tcache_max:4194304");
+    tl_run_child("narenas:1");
+    tl_run_child("narenas:1,tcache_max:5000");
+    tl_run_child("narenas:1,tcache_max:65536");
+    tl_run_child("narenas:1,tcache_max:4194304");
     printf("opt_tcache_max: ok\n");
     return 0;
 }

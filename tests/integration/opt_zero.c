@@ -14,16 +14,6 @@
 
 #include <malloc.h>
 
-/* The index of the first byte of p[from, to) that is not 0, or -1. */
-static long nonzero_at(const void *p, size_t from, size_t to)
-{
-    const unsigned char *c = p;
-    for (size_t i = from; i < to; i++)
-        if (c[i])
-            return (long)i;
-    return -1;
-}
-
 static const size_t sizes[] = {1, 8, 24, 100, 1000, 4096, 20000, 32768, 40000, 100000, 1 << 20, 3 << 20,
                                9 << 20};
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
@@ -41,11 +31,12 @@ static void dirty(size_t n)
         free(q[i]);
 }
 
-#define CHECK_ZERO(p, from, to, what, n)                                                           \
+/* p[from, to) all 0 (check.h's tl_first_nonzero), else fail naming the call. */
+#define CHECK_ZERO_RANGE(p, from, to, what, n)                                                     \
     do {                                                                                           \
-        long at_ = nonzero_at((p), (from), (to));                                                  \
-        CHECK_MSG(at_ < 0, "%s(%zu): byte %ld of [%zu, %zu) not zero", what, (size_t)(n), at_,   \
-                  (size_t)(from), (size_t)(to));                                                   \
+        size_t off_ = tl_first_nonzero((const char *)(p) + (from), (to) - (from));                 \
+        CHECK_MSG(off_ == (size_t)-1, "%s(%zu): byte %zu of [%zu, %zu) not zero", what,           \
+                  (size_t)(n), (size_t)(from) + off_, (size_t)(from), (size_t)(to));               \
     } while (0)
 
 int main(int argc, char **argv)
@@ -64,41 +55,41 @@ int main(int argc, char **argv)
         dirty(n);
         p = malloc(n);
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, malloc_usable_size(p), "malloc", n);
+        CHECK_ZERO_RANGE(p, 0, malloc_usable_size(p), "malloc", n);
         free(p);
         dirty(n);
         p = aligned_alloc(64, n);
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, malloc_usable_size(p), "aligned_alloc", n);
+        CHECK_ZERO_RANGE(p, 0, malloc_usable_size(p), "aligned_alloc", n);
         free(p);
         dirty(n);
         CHECK_I(posix_memalign(&p, 256, n), ==, 0);
-        CHECK_ZERO(p, 0, malloc_usable_size(p), "posix_memalign", n);
+        CHECK_ZERO_RANGE(p, 0, malloc_usable_size(p), "posix_memalign", n);
         free(p);
         dirty(n);
         p = memalign(4096, n);
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, malloc_usable_size(p), "memalign", n);
+        CHECK_ZERO_RANGE(p, 0, malloc_usable_size(p), "memalign", n);
         free(p);
         dirty(n);
         p = valloc(n);
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, malloc_usable_size(p), "valloc", n);
+        CHECK_ZERO_RANGE(p, 0, malloc_usable_size(p), "valloc", n);
         free(p);
         dirty(n);
         p = mallocx(n, 0);
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, sallocx(p, 0), "mallocx", n);
+        CHECK_ZERO_RANGE(p, 0, sallocx(p, 0), "mallocx", n);
         memset(p, 0xab, sallocx(p, 0));
         dallocx(p, MALLOCX_TCACHE(tc));
         p = mallocx(n, MALLOCX_TCACHE(tc));
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, sallocx(p, 0), "mallocx(TCACHE)", n);
+        CHECK_ZERO_RANGE(p, 0, sallocx(p, 0), "mallocx(TCACHE)", n);
         dallocx(p, MALLOCX_TCACHE(tc));
         dirty(n);
         p = mallocx(n, MALLOCX_TCACHE_NONE | MALLOCX_ALIGN(128));
         CHECK_NONNULL(p);
-        CHECK_ZERO(p, 0, sallocx(p, 0), "mallocx(TCACHE_NONE, ALIGN)", n);
+        CHECK_ZERO_RANGE(p, 0, sallocx(p, 0), "mallocx(TCACHE_NONE, ALIGN)", n);
         dallocx(p, MALLOCX_TCACHE_NONE);
         /* Growth: only what lies beyond the old usable size is new. */
         for (size_t j = 0; j < NSIZES; j++) {
@@ -112,20 +103,20 @@ int main(int argc, char **argv)
             CHECK_NONNULL(p);
             size_t v = malloc_usable_size(p);
             if (v > u)
-                CHECK_ZERO(p, u, v, "realloc grown part", t);
-            CHECK_MSG(nonzero_at(p, 0, u < v ? u : v) == 0, "realloc(%zu -> %zu) lost the old bytes", n,
+                CHECK_ZERO_RANGE(p, u, v, "realloc grown part", t);
+            CHECK_MSG(tl_first_nonzero(p, u < v ? u : v) == 0, "realloc(%zu -> %zu) lost the old bytes", n,
                       t);
             memset(p, 0xcd, v);
             size_t w = xallocx(p, v * 2, 0, 0);
             if (w > v)
-                CHECK_ZERO(p, v, w, "xallocx grown part", v * 2);
+                CHECK_ZERO_RANGE(p, v, w, "xallocx grown part", v * 2);
             memset(p, 0xcd, w);
             dirty(t * 3);
             p = rallocx(p, t * 3, 0);
             CHECK_NONNULL(p);
             size_t x = sallocx(p, 0);
             if (x > w)
-                CHECK_ZERO(p, w, x, "rallocx grown part", t * 3);
+                CHECK_ZERO_RANGE(p, w, x, "rallocx grown part", t * 3);
             free(p);
         }
     }
@@ -134,12 +125,8 @@ int main(int argc, char **argv)
         return 0;
     /* With junk:true too, zero wins (the new bytes are 0, not 0xa5); and
      * with the thread caches off. */
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    CHECK(n > 0);
-    self[n] = 0;
-    tl_run_child(self, "zero:true,junk:true,dirty_decay_ms:-1,muzzy_decay_ms:-1");
-    tl_run_child(self, "zero:true,tcache:false,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("zero:true,junk:true,dirty_decay_ms:-1,muzzy_decay_ms:-1");
+    tl_run_child("zero:true,tcache:false,dirty_decay_ms:-1,muzzy_decay_ms:-1");
     printf("opt_zero: ok\n");
     return 0;
 }

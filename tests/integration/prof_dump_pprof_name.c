@@ -35,7 +35,7 @@ int main(void)
     char dir[] = "/tmp/prof_dump_pprof_name.XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     static const char *const names[][2] = {{"a.pb.gz", "a.pb.gz"}, {"b.heap", "b.pb.gz"}, {"c", "c"}};
-    char path[200], want[200];
+    char path[320], want[320]; /* the directory and a name of up to 255 bytes */
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i][0]);
         const char *p = path;

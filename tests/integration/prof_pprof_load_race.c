@@ -61,7 +61,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (int i = 0; i < 12; i++)
-        tl_run_child(argv[0], "prof:true,lg_prof_sample:10");
+        tl_run_child("prof:true,lg_prof_sample:10");
     printf("ok\n");
     return 0;
 }

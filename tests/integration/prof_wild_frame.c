@@ -118,8 +118,8 @@ int main(int argc, char **argv)
     run_coroutine();
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return 0;
-    tl_run_child(argv[0], "prof:true,prof_stats:true,lg_prof_sample:0,prof_unwind:auto");
-    tl_run_child(argv[0], "prof:true,prof_stats:true,lg_prof_sample:0,prof_unwind:libunwind");
+    tl_run_child("prof:true,prof_stats:true,lg_prof_sample:0,prof_unwind:auto");
+    tl_run_child("prof:true,prof_stats:true,lg_prof_sample:0,prof_unwind:libunwind");
     printf("ok\n");
     return 0;
 }

@@ -228,7 +228,7 @@ int main(int argc, char **argv)
     if (!peak || !prof) {
         /* Run without prof_peak_churn.conf's MALLOC_CONF: re-run under it. */
         CHECK_MSG(argc < 2, "child run without prof:true,prof_peak:true");
-        tl_run_child(argv[0], "prof:true,prof_peak:true,lg_prof_sample:0");
+        tl_run_child("prof:true,prof_peak:true,lg_prof_sample:0");
         return 0;
     }
     nthreads = tl_threads();
