@@ -61,52 +61,42 @@ enum delayed_state {
 enum span_state { SPAN_DIRTY = 0, SPAN_MUZZY = 1, SPAN_CLEAN = 2 };
 
 /* Aligned to a cache line (size a multiple of 64): descriptors sit in
- * arrays (arena.c's batches), and at 240 bytes three in four had their
- * first 64 bytes, the fast paths' fields, split over two lines, so malloc
- * and free missed twice on a cold descriptor (a random working set). */
+ * arrays (arena.c's batches), and the fast paths' fields are laid out by
+ * line: who reads and who writes each line (below) is what decides what a
+ * free from another thread costs. */
 struct span {
-    /* The first 64 bytes: every field the malloc and free fast paths read,
-     * and nothing other threads write often (thread_free, the remote-free
-     * stack, follows). */
-    _Alignas(64) void *free;         /* blocks ready to allocate (owner only) */
-    uint32_t nfree;                  /* slab: blocks given back to this page, mod 2^32 (owner, see above):
-                                      * blocks out = span_used(), the low half of nmalloc less this, so
-                                      * malloc's fast path updates one counter (nmalloc), not two */
-    uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
-    _Atomic uintptr_t owner_tag;     /* owning heap | SPAN_TAG_* flags; 0 when unowned */
+    /* Line 0: what every malloc and free reads, local or remote, and the
+     * owner writes only when the page changes state or grows. Not shared
+     * with the next line: a remote free reads this line while the owner
+     * keeps allocating from the page, and a line the owner wrote on every
+     * malloc then moved between the two CPUs on every remote free
+     * (bench xthread-2t took twice as long). */
+    _Alignas(64) _Atomic uintptr_t owner_tag; /* owning heap | SPAN_TAG_* flags; 0 when unowned */
     uintptr_t start;                 /* first byte of the run */
     uint64_t div_magic;              /* slab: misuse_div_magic(stride), block-boundary test */
     uint64_t div_limit;              /* slab: capacity * misuse_div_rest(stride), the same test */
     uint64_t limit;                  /* slab: capacity * stride, bytes of carved blocks */
-    uint64_t nmalloc;                /* slab: blocks handed out since the page last became active
-                                      * (arena.c page_activate_locked; owner writes, stats read) */
-    /* Slab bookkeeping of the slow paths. */
-    _Atomic uintptr_t thread_free;   /* remote-free stack | delayed state */
+    size_t usize;                    /* usable size of a large or huge block */
+    uint32_t block_size;             /* size class in bytes (slab), usable size (large/huge) */
     uint32_t stride;                 /* slab: bytes between blocks, sizeclass_stride(block_size) */
-    _Atomic uint32_t nsampled;       /* sampled blocks live on this span times SPAN_SAMPLED_ONE, plus
-                                      * bit i while sampled_rec[i] is taken: 0 when none (one
-                                      * atomic operation claims a slot and counts the block) */
-    uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
-    uint32_t reserved;               /* blocks that fit in the slab */
     uint8_t kind;                    /* enum span_kind */
     uint8_t cls;                     /* small class index (slab) */
     uint8_t state;                   /* enum span_state (free spans) */
     uint8_t zeroed;                  /* large/huge: contents known to be zero */
     uint8_t lcached;                 /* large: freed into a thread's large cache (tcache.h) */
-    /* Cold fields. */
-    size_t usize;                    /* usable size of a large or huge block */
-    size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
+    /* Line 1: what the owner writes on every malloc and local free, and
+     * the rest of the owner's slab bookkeeping. */
+    _Alignas(64) void *free;         /* blocks ready to allocate (owner only) */
+    uint32_t nfree;                  /* slab: blocks given back to this page, mod 2^32 (owner, see above):
+                                      * blocks out = span_used(), the low half of nmalloc less this, so
+                                      * malloc's fast path updates one counter (nmalloc), not two */
+    uint32_t capacity;               /* blocks carved so far (free list grows lazily) */
+    uint64_t nmalloc;                /* slab: blocks handed out since the page last became active
+                                      * (arena.c page_activate_locked; owner writes, stats read) */
     struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
-    struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
-    struct arena *arena;             /* arena that owns the pages */
-    struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
-    _Atomic uintptr_t sampled_rec[SPAN_SAMPLED_SLOTS]; /* the profiler's records of live sampled
-                                      * blocks here (0: empty slot); a record's first word is its
-                                      * block's address (span_slot_block). Written before the
-                                      * block is handed out: its free finds the record here,
-                                      * with no lookup in the profiler's table */
-    _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
-                                        * free on the span asks the profiler */
+    size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
+    uint32_t reserved;               /* blocks that fit in the slab */
+    uint32_t canary_cap;             /* entries canary_req holds */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
     uint8_t list_cut;                /* slab: its free list was cut at a corrupted link (misuse.h):
                                       * the blocks behind the cut are leaked, in no list */
@@ -116,11 +106,26 @@ struct span {
                                       * queue: 1 + its index in the owner's kept[] (heap.c) */
     uint8_t collect_idle;            /* slab: empty at its owner's last periodic collection
                                       * (heap.c, heap_collect): given back if still at the next */
+    /* Line 2 on: what other threads write (the remote-free stack, the
+     * profiler's slots), then cold fields. */
+    _Alignas(64) _Atomic uintptr_t thread_free; /* remote-free stack | delayed state */
+    _Atomic uint32_t nsampled;       /* sampled blocks live on this span times SPAN_SAMPLED_ONE, plus
+                                      * bit i while sampled_rec[i] is taken: 0 when none (one
+                                      * atomic operation claims a slot and counts the block) */
+    _Atomic uint32_t sampled_overflow; /* live sampled blocks not in a slot: while non-zero, every
+                                        * free on the span asks the profiler */
+    _Atomic uintptr_t sampled_rec[SPAN_SAMPLED_SLOTS]; /* the profiler's records of live sampled
+                                      * blocks here (0: empty slot); a record's first word is its
+                                      * block's address (span_slot_block). Written before the
+                                      * block is handed out: its free finds the record here,
+                                      * with no lookup in the profiler's table */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
+    struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
+    struct arena *arena;             /* arena that owns the pages */
+    struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     uint64_t freed_ns;               /* when a free span became dirty */
     uint32_t *canary_req;            /* debug builds, slab: requested size per block (misuse.h) */
-    uint32_t canary_cap;             /* entries canary_req holds */
     size_t req_pages;                /* huge: pages its caller asked for (huge.c's resident cap) */
     struct arena *cache_arena;       /* large: the arena whose threads' caches keep it (tcache.h):
                                       * its own, or the one it was lent to (arena_dirty_donor) */
