@@ -14,12 +14,14 @@
  *    use and from a constructor) and in the child of fork(). None is
  *    async-signal-safe. The one exception to "any thread" is an explicit
  *    tcache (MALLOCX_TCACHE), which one thread at a time may use.
- *  - Bad pointers: a pointer inside liballoc's memory that is not a live
- *    block's start makes free/realloc/sallocx/malloc_usable_size/... print
- *    "<liballoc>: <function>(): invalid pointer 0x..." and abort; free of a
- *    pointer outside liballoc's memory prints a warning and does nothing
- *    (fatal with opt.abort). (jemalloc: undefined behaviour.) Double frees of small blocks are not
- *    always detected.
+ *  - Bad pointers (docs/misuse.md): a double, interior, foreign or wild
+ *    pointer given to free/realloc/sallocx/malloc_usable_size/... is
+ *    reported ("<jemalloc>: free(): double free of 0x...") and ignored:
+ *    realloc and rallocx return NULL with errno EINVAL, sallocx,
+ *    malloc_usable_size and xallocx return 0, the others leave errno alone;
+ *    opt.abort makes every report fatal. (jemalloc: undefined behaviour.)
+ *    A double free once the address was handed out again frees the new
+ *    block.
  *  - "jemalloc" below means jemalloc 5.3.0: its manual (doc/jemalloc.xml.in:
  *    DESCRIPTION's Standard and Non-standard API, TUNING, DIAGNOSTIC
  *    MESSAGES, RETURN VALUES) and, where marked "observed", Debian 12's

@@ -444,6 +444,12 @@ static NOINLINE void *realloc_zero(void *p)
         alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
         abort();
     }
+    /* A freed, interior or foreign p is reported as realloc's, with
+     * EINVAL, as realloc(p, n) reports it (docs/misuse.md). */
+    if (unlikely(span_checked(p, "realloc") == NULL)) {
+        errno = EINVAL;
+        return NULL;
+    }
     alloc_free(p);
     return NULL;
 }

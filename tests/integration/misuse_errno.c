@@ -6,7 +6,10 @@
  * of a double-freed, interior or wild pointer must still leave the
  * caller's errno as it was, and so must sdallocx and the other calls that
  * report without failing (dallocx, malloc_usable_size, sallocx);
- * realloc of a bad pointer sets EINVAL, its documented answer. Blocks of
+ * realloc (also realloc(p, 0), which frees a good p) and rallocx of a bad
+ * pointer set EINVAL, their documented answer, and the report names
+ * realloc (before, realloc(p, 0) of a freed p said "free()" and left errno
+ * alone). Blocks of
  * every kind (small, large, huge) freed the normal way leave errno alone
  * too.
  */
@@ -16,12 +19,14 @@
  * call back into the program), so the compiler would assume a free leaves
  * a counter only the callback changes as it was. */
 static volatile int reports;
+/* The last report's text. */
+static char last[256];
 
 /* A callback that clobbers errno, as a program's logging may. */
 static void message_cb(void *cbopaque, const char *s)
 {
     (void)cbopaque;
-    (void)s;
+    snprintf(last, sizeof(last), "%s", s);
     reports++;
     errno = EIO;
 }
@@ -71,6 +76,21 @@ static void run(void)
     /* realloc's answer to a bad pointer is NULL with EINVAL. */
     errno = SENTINEL;
     CHECK(realloc(q, 100) == NULL);
+    CHECK_I(errno, ==, EINVAL);
+    last[0] = 0;
+    errno = SENTINEL;
+    CHECK(realloc(q, 0) == NULL);
+    CHECK_I(errno, ==, EINVAL);
+    if (malloc_message)
+        CHECK_MSG(strstr(last, "realloc(): double free of") != NULL, "report: %s", last);
+    errno = SENTINEL;
+    void *volatile stack_p = &on_stack; /* hidden from gcc's -Wfree-nonheap-object */
+    CHECK(reallocarray(stack_p, 0, 16) == NULL);
+    CHECK_I(errno, ==, EINVAL);
+    if (malloc_message)
+        CHECK_MSG(strstr(last, "realloc(): invalid pointer") != NULL, "report: %s", last);
+    errno = SENTINEL;
+    CHECK(rallocx(q, 100, 0) == NULL);
     CHECK_I(errno, ==, EINVAL);
 }
 
