@@ -513,6 +513,8 @@ static int arena_purge_common(const struct ctl_args *a, bool force)
             continue;
         if (arenas[k]) {
             arena_collect_abandoned(arenas[k]);
+            if (force)
+                heap_shared_trim(arenas[k]);
             decay_run(arenas[k], force);
         }
     }

@@ -246,6 +246,8 @@ static inline void note_free_event(struct heap *h, size_t size)
         free_event_run(h, size);
 }
 
+static void page_give_back(struct heap *h, struct span *pg);
+
 void heap_page_retire(struct heap *h, struct span *pg)
 {
     if (h->pages[pg->cls] == pg && !h->dying)
@@ -258,6 +260,12 @@ void heap_page_retire(struct heap *h, struct span *pg)
      * malloc's block instead of being reported (misuse.h). */
     if (h->pages[pg->cls] == &span_empty && h->queue[pg->cls].first == pg && !h->dying)
         return;
+    page_give_back(h, pg);
+}
+
+/* Empty page pg of h leaves h's queues and goes back to its arena. */
+static void page_give_back(struct heap *h, struct span *pg)
+{
     /* Every carved block back, unless a cut list leaked some (misuse.h). */
     DASSERT(span_used(pg) == 0 && (pg->list_cut || page_all_free(pg)));
     page_unkeep(h, pg);
@@ -683,6 +691,32 @@ static void *shared_alloc_small(size_t usize, struct arena *a)
     if (!shared_trylock(a) && !(a = arena_try_others(a, shared_trylock)))
         return NULL;
     return shared_alloc_small_locked(cls, a);
+}
+
+/* arena.<i>.purge: arena a's shared heap gives back its empty pages, the
+ * current page of each class included (kept otherwise, heap_page_retire),
+ * once the blocks other threads freed into them are collected; so an
+ * arena whose blocks were all freed holds no slab page (jemalloc frees an
+ * empty slab at once). Pages with a live block stay. */
+void heap_shared_trim(struct arena *a)
+{
+    if (lock_reentered())
+        return;
+    shared_lock(a);
+    struct heap *sh = a->shared;
+    if (sh) {
+        for (unsigned c = 0; c < NSMALL; c++) {
+            struct span *pg = sh->queue[c].first;
+            while (pg) {
+                struct span *next = pg->next;
+                page_collect(pg);
+                if (span_used(pg) == 0 && (pg->list_cut || page_all_free(pg)))
+                    page_give_back(sh, pg);
+                pg = next;
+            }
+        }
+    }
+    shared_unlock(a);
 }
 
 /* The rest of shared_alloc_small, a->shared_lock held; drops it. */

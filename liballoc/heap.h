@@ -349,6 +349,11 @@ struct heap *heap_get(void);
  * arenas: those of arena a, or all with a NULL (arena.<i>.purge and
  * arena.<i>.decay from the thread itself). Owner only. */
 void heap_kept_flush(struct heap *h, const struct arena *a);
+/* Arena a's shared heap (cache-less allocations) gives back every empty
+ * slab page, its classes' current pages included (arena.<i>.purge). Takes
+ * a's shared lock; does nothing in a signal handler that interrupted the
+ * allocator. */
+void heap_shared_trim(struct arena *a);
 /* Give all cached pages back to the arena (thread.tcache.flush, exit). */
 void heap_flush(struct heap *h);
 void heap_set_tcache(struct heap *h, bool enabled);
