@@ -445,12 +445,16 @@ static NOINLINE void *realloc_zero(void *p)
         abort();
     }
     /* A freed, interior or foreign p is reported as realloc's, with
-     * EINVAL, as realloc(p, n) reports it (docs/misuse.md). */
-    if (unlikely(span_checked(p, "realloc") == NULL)) {
+     * EINVAL, as realloc(p, n) reports it (docs/misuse.md); a live one is
+     * freed without a second lookup, as realloc's move frees. */
+    struct span *s = span_checked(p, "realloc");
+    if (unlikely(s == NULL)) {
         errno = EINVAL;
         return NULL;
     }
-    alloc_free(p);
+    if (config_debug)
+        misuse_canary_check(p, "realloc");
+    heap_free_live(heap_tls, p, s);
     return NULL;
 }
 
