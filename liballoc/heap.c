@@ -710,7 +710,7 @@ void heap_shared_trim(struct arena *a)
             while (pg) {
                 struct span *next = pg->next;
                 page_collect(pg);
-                if (span_used(pg) == 0 && (pg->list_cut || page_all_free(pg)))
+                if (span_used(pg) == 0) /* heap_collect's test */
                     page_give_back(sh, pg);
                 pg = next;
             }
