@@ -138,6 +138,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "misuse.h"
+#include "pagemap.h"
 #include "rtree.h"
 #include "sizeclass.h"
 #include "span.h"
@@ -364,31 +365,39 @@ void heap_prefork(void);
 void heap_postfork_parent(void);
 void heap_postfork_child(void);
 
-/* The slab of p when p (radix-tree value e) is a live small block: a
- * block boundary inside the slab's carved blocks, not marked free (free's
- * checks, misuse.h); else NULL, reporting nothing (heap_live_span_slow
- * tells the other cases apart and reports). */
+/* True if p is a live block of slab s: s is a slab, p a block boundary
+ * inside its carved blocks, not marked free (free's checks, misuse.h). */
+ALWAYS_INLINE bool heap_live_in_slab(const struct span *s, const void *p)
+{
+    return s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p);
+}
+
+/* The slab of p when p (radix-tree value e) is a live small block; else
+ * NULL, reporting nothing (heap_live_span_slow tells the other cases apart
+ * and reports). */
 ALWAYS_INLINE struct span *heap_live_slab(void *p, uintptr_t e)
 {
     if (likely(rtree_is_chunk(e))) {
         struct span *s = rtree_chunk_span(e, (uintptr_t)p);
-        if (likely(s->kind == SPAN_SLAB && misuse_slab_block_ok(s, p) && !misuse_is_free(p)))
+        if (likely(heap_live_in_slab(s, p)))
             return s;
     }
     return NULL;
 }
 
-/* The span of p (not NULL) if p is a live block, with one radix-tree
- * lookup and the free path's checks (heap_ptr_check's, misuse.h); else
- * NULL after reporting "func(): ..." with p's address. A live small block
- * is decided inline (realloc, xallocx, sallocx, malloc_usable_size then
- * need no second lookup); the rest in heap_live_span_slow. Same race as
- * heap_ptr_check. */
+/* The span of p (not NULL) if p is a live block; else NULL after
+ * reporting "func(): ..." with p's address. A live small block is decided
+ * inline from the page map, free's lookup (two loads where the radix tree
+ * and its chunk's page map take three: realloc, xallocx, sallocx,
+ * malloc_usable_size then need no second lookup); everything else, and a
+ * page the page map could not record (its leaf not allocated), goes to the
+ * radix tree in heap_live_span_slow. Same race as heap_ptr_check. */
 ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
 {
-    uintptr_t e = rtree_get((uintptr_t)p);
-    struct span *s = heap_live_slab(p, e);
-    return likely(s != NULL) ? s : heap_live_span_slow(p, e, func);
+    struct span *s = pagemap_get((uintptr_t)p);
+    if (likely(s != NULL && heap_live_in_slab(s, p)))
+        return s;
+    return heap_live_span_slow(p, rtree_get((uintptr_t)p), func);
 }
 
 /* malloc's fast path for a small size; a miss (no free block, or a head to

@@ -9,8 +9,8 @@
  * Fast-path cost beyond heap.h's malloc and free, measured the same way
  * (scripts/fastpath_count.sh, gcc 12 -O2, x86-64; tests/apps/fastpath_count.sh
  * holds these within 3):
- *   realloc: 58 instructions for a small block kept in its class (one
- *     radix-tree lookup and free's checks (heap_live_span), one class-table
+ *   realloc: 55 instructions for a small block kept in its class (free's
+ *     page-map lookup and checks (heap_live_span), one class-table
  *     load, and 16 counting it as a free and an allocation of its size in
  *     thread.deallocated and thread.allocated, as jemalloc does, with every
  *     event threshold moved on by as much (heap_count_in_place: no new
@@ -242,7 +242,8 @@ __attribute__((constructor)) static void malloc_constructor(void)
 
 /* The span of the live block p, or NULL after reporting "who(): ..." with
  * p's address when p is not one (freed, interior, wild; misuse.h). One
- * radix-tree lookup (heap.h). */
+ * page-map lookup for a small block, a radix-tree lookup for the rest
+ * (heap.h). */
 static inline struct span *span_checked(const void *p, const char *who)
 {
     return heap_live_span((void *)p, who);
@@ -594,12 +595,13 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
     return heap_alloc_general(h, total, 0, true, false, NULL);
 }
 
-/* realloc of p, which is not a live small block (radix-tree value e):
- * a live large or huge block goes on to ralloc_span; anything else is
- * reported and fails with EINVAL, p left alone. */
-static NOINLINE void *realloc_not_small(void *p, size_t size, uintptr_t e)
+/* realloc of p, which the page map did not show as a live small block:
+ * a live large or huge block (or a small one on a page the page map could
+ * not record) goes on to ralloc_span; anything else is reported and fails
+ * with EINVAL, p left alone. */
+static NOINLINE void *realloc_not_small(void *p, size_t size)
 {
-    struct span *s = heap_live_span_slow(p, e, "realloc");
+    struct span *s = heap_live_span_slow(p, rtree_get((uintptr_t)p), "realloc");
     if (unlikely(s == NULL)) {
         errno = EINVAL;
         return NULL;
@@ -608,20 +610,19 @@ static NOINLINE void *realloc_not_small(void *p, size_t size, uintptr_t e)
 }
 
 /* The common realloc, a small block staying in its class (a string grown a
- * few bytes at a time), costs one lookup, free's checks and one table load,
- * and no stack frame: every other case is a tail call that takes what the
- * lookup found (ralloc_span with the span, realloc_not_small with the
- * radix-tree value). */
+ * few bytes at a time), costs free's page-map lookup and checks and one
+ * table load, and no stack frame: every other case is a tail call
+ * (ralloc_span with the span found, realloc_not_small to ask the radix
+ * tree). */
 ALLOC_EXPORT void *realloc(void *p, size_t size)
 {
     if (unlikely(p == NULL))
         return alloc_malloc(size);
     if (unlikely(size == 0))
         return realloc_zero(p);
-    uintptr_t e = rtree_get((uintptr_t)p);
-    struct span *s = heap_live_slab(p, e);
-    if (unlikely(s == NULL))
-        return realloc_not_small(p, size, e);
+    struct span *s = pagemap_get((uintptr_t)p);
+    if (unlikely(s == NULL || !heap_live_in_slab(s, p)))
+        return realloc_not_small(p, size);
     if (likely(size <= SMALL_MAX) && sizeclass_size[sizeclass_small_index(size)] == s->block_size) {
         /* Counted as a free and an allocation of the block's size, as
          * jemalloc counts it (thread.allocated, .deallocated), as no new
