@@ -1,7 +1,8 @@
 /*
  * stats: read the allocator's statistics from inside a program, the C twin
- * of tikv-jemalloc-ctl's epoch + stats example. Works unchanged with
- * jemalloc (include <jemalloc/jemalloc.h>, link -ljemalloc).
+ * of tikv-jemalloc-ctl's epoch + stats example. The same code works with
+ * jemalloc once the include line names <jemalloc/jemalloc.h> instead of
+ * <alloc.h> (link -ljemalloc): every name it reads is jemalloc's.
  *
  *   build/examples/stats [rounds]
  *

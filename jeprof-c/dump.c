@@ -449,7 +449,16 @@ int dump_target_open(struct dump_target *t, pid_t pid, const char *sig_opt, cons
                 error("profiling is off in process %d (no prof:true in its MALLOC_CONF; %s)",
                       (int)pid, hidden);
             else
-                error("process %d has no MALLOC_CONF: profiling is off (%s)", (int)pid, hidden);
+                /* Not "profiling is off": a program that rewrites its
+                 * environment for its process title (redis, nginx) hides
+                 * a MALLOC_CONF it runs with, and this one shows no dump
+                 * thread (its dump signal, if any, is not installed). */
+                error("process %d shows no MALLOC_CONF in /proc/%d/environ and no dump thread: "
+                      "either profiling is off, or it is on without a dump signal (a program "
+                      "that rewrites its environment for its process title, as redis and nginx "
+                      "do, hides its MALLOC_CONF); start it with "
+                      "MALLOC_CONF=prof:true,prof_dump_signal:USR2 (%s)",
+                      (int)pid, (int)pid, hidden);
             goto out;
         }
         if (!c.signal || !c.signal[0]) {

@@ -80,7 +80,7 @@ static const char usage_line[] =
     "usage: jeprof-c [options] [program] profile...\n"
     "   or: jeprof-c --growth [--svg|--html|--json] [--output=FILE] [program] dump...\n"
     "   or: jeprof-c record [-o DIR] [--lg-sample=N] [--sum] -- command [args...]\n"
-    "   or: jeprof-c dump [--timeout=S] PID   (dump a running process's heap now)";
+    "   or: jeprof-c dump [--timeout=S] [--signal=SIG] [--prefix=P] PID   (dump a running process's heap now)";
 
 /* clang-format off */
 static const struct option options[] = {

@@ -73,7 +73,7 @@ fi
 # a process profiles (libprof/dynload.h): not NEEDED, so not in Depends.
 profdeps="libunwind8, zlib1g, libprotobuf-c1"
 # Static linking (pkg-config --static --libs alloc) needs these -dev packages.
-devdeps="libunwind-dev, libprotobuf-c-dev, zlib1g-dev, liblzma-dev"
+devdeps="libhttp-parser-dev, libunwind-dev, libprotobuf-c-dev, zlib1g-dev, liblzma-dev"
 
 mkdir -p "$root/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)

@@ -70,14 +70,20 @@ install: all $(BUILD)/alloc.pc
 # "liballoc.so.0: cannot open shared object file" until someone runs it.
 # So a real install (no DESTDIR) into a directory the loader's
 # configuration lists refreshes the cache when it can (root), and says to
-# do it otherwise. Staged installs (DESTDIR, make deb) leave it to the
-# package's ldconfig trigger.
+# do it otherwise; into any other directory (a PREFIX of one's own) it
+# says how programs will find the library. Staged installs (DESTDIR, make
+# deb) leave it to the package's ldconfig trigger.
 .PHONY: install-ldconfig
 install-ldconfig:
 	@[ -z "$(DESTDIR)" ] || exit 0; \
 	dir=$$(cd "$(LIBDIR)" && pwd -P) || exit 0; \
 	command -v ldconfig >/dev/null 2>&1 || exit 0; \
-	ldconfig -v -N 2>/dev/null | grep -q "^$$dir:" || exit 0; \
+	if ! ldconfig -v -N 2>/dev/null | grep -q "^$$dir:" && \
+	   ! [ "$$dir" = /lib -o "$$dir" = /usr/lib -o "$$dir" = /lib64 -o "$$dir" = /usr/lib64 ]; then \
+	    echo "note: the dynamic loader does not search $$dir: a program linked with -lalloc needs"; \
+	    echo "  -Wl,-rpath,$$dir at link time, LD_LIBRARY_PATH=$$dir, or $$dir in /etc/ld.so.conf.d"; \
+	    exit 0; \
+	fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 	    ldconfig && echo "ldconfig: $$dir is in the loader's cache (liballoc.so.$(ALLOC_SOVERSION))"; \
 	else \

@@ -74,6 +74,10 @@ if [ "$(id -u)" = 0 ]; then
     grep -q "^ldconfig: $TMP/ldc/lib is in the loader's cache" "$TMP/make.log" || fail "no ldconfig message: $(cat "$TMP/make.log")"
     [ "$(ldc_install "$TMP/ldc/lib" PREFIX="$TMP/ldc" DESTDIR="$TMP/ldc-stage")" = 0 ] || fail "a DESTDIR install ran ldconfig"
     [ "$(ldc_install /elsewhere PREFIX="$TMP/ldc")" = 0 ] || fail "install into an unconfigured directory ran ldconfig"
+    # ... and says how a program will find the library there.
+    grep -q "^note: the dynamic loader does not search $TMP/ldc/lib: .*needs" "$TMP/make.log" &&
+        grep -q -- "-Wl,-rpath,$TMP/ldc/lib" "$TMP/make.log" ||
+        fail "no loader note for an unconfigured directory: $(cat "$TMP/make.log")"
     echo "ok   make install runs ldconfig for a directory the loader is configured with, only then"
 fi
 
