@@ -10,10 +10,13 @@
  *
  * Lines come from objdump's line table (per instruction, the function's own
  * line: the outermost "inlined by" position, as jeprof's
- * GetTopLevelLineNumbers); the function spans the first to the largest line
- * seen in its file, extended over deeper-indented lines as jeprof does; an
- * instruction outside that span hands its values to the next one inside,
- * leftovers go to the last line. "." is zero. A source file that cannot be
+ * GetTopLevelLineNumbers); the function spans the smallest to the largest
+ * line seen in its file, extended over deeper-indented lines as jeprof does;
+ * an instruction outside that span hands its values to the next one inside,
+ * leftovers go to the last line. (jeprof starts the span at the first
+ * instruction's line: when optimised code begins with a later line than a
+ * call's -- the call's arguments on the next line -- the call's bytes moved
+ * down to the next line inside the span.) "." is zero. A source file that cannot be
  * found (see source.h) is warned about and only lines with values are shown,
  * without text. When nothing matches, "Total: ..." is printed and a warning
  * names the RE. */
@@ -50,7 +53,7 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
     for (size_t i = 0; i < n; i++) {
         if (!in[i].top_file || strcmp(in[i].top_file, fname) != 0)
             continue;
-        if (first < 0)
+        if (in[i].top_line >= 1 && (first < 0 || in[i].top_line < first))
             first = in[i].top_line;
         if (in[i].top_line > last)
             last = in[i].top_line;

@@ -22,6 +22,7 @@ ZERO=leaf.c:$(mark "$SRC" ZERO)
 GROW=leaf.c:$(mark "$SRC" GROW)
 INL=leaf.c:$(mark "$SRC" INL)
 CALLINL=leaf.c:$(mark "$SRC" CALLINL)
+SPLIT=$(mark "$SRC" SPLIT)
 have_jeprof=0; command -v jeprof >/dev/null && have_jeprof=1
 have_go=0; command -v go >/dev/null && have_go=1
 
@@ -44,6 +45,13 @@ for cc_opt in $ccs; do
     # The caller of the inlined function keeps its own line (cum only).
     grep -q "user_of_inl.* [^ ]*/$CALLINL\$" "$WORK/hv2.txt" ||
         { cat "$WORK/hv2.txt"; fail "$opt: user_of_inl is not shown at $CALLINL"; }
+    # --list: the bytes of a call whose argument is on the next line stay
+    # on the call's line (the function's span starts at its smallest line).
+    "$JEPROF_C" --quiet --list=split_args --show_bytes "$WORK/leaf" "$HEAP" >"$WORK/list.txt" ||
+        fail "jeprof-c --list failed"
+    awk -v l="$SPLIT:" '$3 == l && $1 != "." { ok = 1 } END { exit !ok }' "$WORK/list.txt" ||
+        { cat "$WORK/list.txt"; fail "$opt: --list does not put split_args's bytes on line $SPLIT"; }
+    echo "ok   $opt jeprof-c --list: leaf.c:$SPLIT"
     "$JEPROF_C" --quiet --text --lines "$WORK/leaf" "$PB" >"$WORK/pb.txt" || fail "jeprof-c failed on .pb.gz"
     check_all "$opt jeprof-c pprof" "$WORK/pb.txt" names
     "$JEPROF_C" --quiet --pprof="$WORK/sym.pb.gz" "$WORK/leaf" "$HEAP" || fail "jeprof-c --pprof failed"

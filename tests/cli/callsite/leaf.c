@@ -46,6 +46,16 @@ __attribute__((noinline)) static char *user_of_inl(size_t n)
     return q;
 }
 
+/* A call whose argument is on the next line: optimised code starts with
+ * that line, before the call's own (jeprof --list took a function's first
+ * instruction for its first line and moved these bytes down). */
+__attribute__((noinline)) void split_args(int n)
+{
+    char *p = malloc( /* @SPLIT */
+        (size_t)n * 3 + 1);
+    keep[nkeep++] = p;
+}
+
 int main(void)
 {
     for (int i = 0; i < 20; i++) {
@@ -53,6 +63,7 @@ int main(void)
         keep[nkeep++] = make_zeroed(3000);
         keep[nkeep++] = grow(NULL, 7000);
         keep[nkeep++] = user_of_inl(9000);
+        split_args(1000 + touched);
     }
     memset(keep[0], 0, 1);
     return keep[3][0] == 5;
