@@ -392,6 +392,45 @@ static inline __attribute__((always_inline)) int unw_walk(void **raw, int max)
     return unw_walk_slow(u, raw, max);
 }
 
+/* True if pc is the first instruction of glibc's signal-return trampoline
+ * (__restore_rt, x86-64: mov $15, %rax; syscall; 16-aligned), which a
+ * signal handler "returns" to: the unwinders give its address, not a return
+ * address after a call, as the handler frame's caller. Lock-free. */
+static bool sigreturn_at(uintptr_t pc)
+{
+#if defined(__x86_64__)
+    static const unsigned char code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+    return (pc & 15) == 0 && code_address(pc) && memcmp((const void *)pc, code, sizeof(code)) == 0;
+#else
+    (void)pc;
+    return false;
+#endif
+}
+
+/* Stacks hold return addresses, which every writer and reader moves one
+ * byte back into the call (backtrace_call_site, jeprof). Two frames of a
+ * stack that crosses a signal handler are not return addresses: the
+ * trampoline's first instruction (one byte back is the function before it,
+ * __sigaction), and, from libunwind (exact: true), the interrupted frame's
+ * pc, the instruction the signal hit (one byte back is the instruction
+ * before it, often the line before). Each is stored one byte on, so the
+ * readers' step back lands on it. The frame-pointer walk goes from the
+ * handler to the interrupted frame's caller (the trampoline keeps no frame
+ * pointer, the interrupted frame's is the handler's saved one), a return
+ * address. */
+static void fix_signal_frames(void **raw, unsigned from, unsigned n, bool exact)
+{
+    for (unsigned i = from; i < n; i++) {
+        if (!sigreturn_at((uintptr_t)raw[i]))
+            continue;
+        raw[i] = (char *)raw[i] + 1;
+        if (exact && i + 1 < n) {
+            raw[i + 1] = (char *)raw[i + 1] + 1;
+            i++;
+        }
+    }
+}
+
 unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
@@ -401,10 +440,12 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
         if (k >= 0)
             return (unsigned)k;
     }
+    bool exact = false;
     if (bt_method != BT_FP) {
         int k = unw_walk(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;
         skip = internal_prefix(raw, n);
+        exact = true;
     }
     /* libunwind that stopped inside the allocator (no unwind table for a
      * frame of ours) found no caller: walk frame pointers, which every
@@ -412,7 +453,9 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
     if (skip == n) {
         n = fp_walk((uintptr_t *)raw, PROF_BT_MAX + 8);
         skip = internal_prefix(raw, n);
+        exact = false;
     }
+    fix_signal_frames(raw, skip, n, exact);
     unsigned out = 0;
     for (unsigned i = skip; i < n && out < max; i++)
         pcs[out++] = (uintptr_t)raw[i];
