@@ -126,6 +126,8 @@ void backtrace_boot(int method)
     bool is_static = getauxval(AT_BASE) == 0; /* no interpreter: -static, -static-pie */
     if (is_static)
         static_text_bounds();
+    else
+        cfi_unload_poll_boot(); /* loaded by a plugin: unloads polled (cfi.h) */
     if (method == BT_FP) {
         bt_method = BT_FP;
         return;
@@ -435,6 +437,7 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
 {
     void *raw[PROF_BT_MAX + 8];
     unsigned n = 0, skip = 0;
+    cfi_unload_poll(); /* before the walk reads the generation */
     if (bt_method == BT_CFI) {
         int k = cfi_walk(pcs, max);
         if (k >= 0)

@@ -129,6 +129,9 @@ static void gen_bump(void)
 
 /* ---- dlclose's bookkeeping (the modules it unloaded: unloaded.c) ---- */
 
+/* The program's dlclose calls do not come here: unloads are polled
+ * (cfi_unload_poll, below). */
+static bool unload_poll;
 /* dlcloses in progress: while non-zero every walk is suspect. */
 static _Atomic unsigned unload_inflight;
 static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -142,6 +145,11 @@ void cfi_postfork_child(void)
     memcpy(&unload_lock, &fresh, sizeof(fresh));
     unload_depth = 0;
     atomic_store_explicit(&unload_inflight, 0, memory_order_relaxed);
+    /* No polling: glibc does not reset the loader's lock in the child, and
+     * dl_iterate_phdr would wait forever for a dlopen another thread of
+     * the parent was in (backtrace_postfork_child walks frame pointers for
+     * the same reason). An unload in the child is then not seen. */
+    __atomic_store_n(&unload_poll, false, __ATOMIC_RELAXED);
 }
 
 bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since)
@@ -212,6 +220,81 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
     if (u)
         u->flush_cache(*u->local_addr_space, 0, 0);
     return rc;
+}
+
+/* ---- unloads the exported dlclose does not see ----
+ * With the allocator loaded by a plugin (dlopen RTLD_LOCAL of a library
+ * linked with -lalloc), its dlclose is not in the global scope and the
+ * program's dlclose calls go to the C library's: nothing above runs, the
+ * cache keeps an unloaded module's rules and the dumps name its frames
+ * after whatever is mapped there next. Then the loader's counts of loads
+ * and unloads (dl_iterate_phdr's dlpi_adds, dlpi_subs) are read before
+ * each stack and dump (cfi_unload_poll), and a change is handled as a
+ * dlclose would have been: the generation moves on, the modules gone
+ * since the last look are recorded (unloaded_poll_note), libunwind's cache
+ * is flushed. */
+static _Atomic unsigned long long poll_adds, poll_subs; /* the counts at the last look */
+
+struct load_counts {
+    unsigned long long adds, subs;
+    bool ok;
+};
+
+static int counts_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct load_counts *c = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+        c->adds = info->dlpi_adds;
+        c->subs = info->dlpi_subs;
+        c->ok = true;
+    }
+    return 1; /* the counts are the same in every module's report */
+}
+
+void cfi_unload_poll_boot(void)
+{
+    void *global = dlsym(RTLD_DEFAULT, "dlclose");
+    if (!global || global == (void *)dlclose)
+        return; /* the program's dlclose calls come here */
+    struct load_counts c = {0};
+    dl_iterate_phdr(counts_module, &c);
+    if (!c.ok)
+        return;
+    pthread_mutex_lock(&unload_lock);
+    unloaded_snapshot();
+    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
+    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
+    pthread_mutex_unlock(&unload_lock);
+    __atomic_store_n(&unload_poll, true, __ATOMIC_RELEASE);
+}
+
+void cfi_unload_poll(void)
+{
+    if (!__atomic_load_n(&unload_poll, __ATOMIC_ACQUIRE))
+        return;
+    struct load_counts c = {0};
+    dl_iterate_phdr(counts_module, &c);
+    if (c.adds == atomic_load_explicit(&poll_adds, memory_order_relaxed) &&
+        c.subs == atomic_load_explicit(&poll_subs, memory_order_relaxed))
+        return;
+    /* Another thread is looking (or in the exported dlclose): it moves the
+     * generation on. Not waited for: a malloc inside the loader (its lock
+     * held) must not wait for a thread that waits for the loader. */
+    if (pthread_mutex_trylock(&unload_lock) != 0)
+        return;
+    dl_iterate_phdr(counts_module, &c);
+    if (c.subs != atomic_load_explicit(&poll_subs, memory_order_relaxed)) {
+        gen_bump();
+        unloaded_poll_note(cfi_generation());
+        const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
+        if (u)
+            u->flush_cache(*u->local_addr_space, 0, 0);
+    } else {
+        unloaded_snapshot(); /* loads only: the new modules' details for a later unload */
+    }
+    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
+    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
+    pthread_mutex_unlock(&unload_lock);
 }
 
 /* ---- reading .eh_frame ---- */

@@ -89,6 +89,14 @@ static inline uint64_t cfi_generation(void)
  * module unloaded after since was mapped, or a dlclose is running, or
  * more modules were unloaded than the table keeps. Lock-free. */
 bool cfi_unload_suspect(void *const *ips, unsigned n, uint64_t since);
+/* Unloads the exported dlclose does not see (cfi.c): at boot of a dynamic
+ * program, decide whether the program's dlclose calls reach it (else the
+ * loader's counts are polled from then on); cfi_unload_poll, before each
+ * stack and dump, records the unloads since the last look. Both lock-free
+ * when nothing changed, else under the unload lock (tried, not waited
+ * for); neither allocates. Off in a forked child (cfi_postfork_child). */
+void cfi_unload_poll_boot(void);
+void cfi_unload_poll(void);
 /* In a forked child: reset the unload bookkeeping a thread of the parent
  * may have held (dlclose's lock). */
 void cfi_postfork_child(void);

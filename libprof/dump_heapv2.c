@@ -16,6 +16,7 @@
 #include "options.h"
 #include "writer.h"
 #include "elfsym.h"
+#include "cfi.h"
 #include "unloaded.h"
 #include "bss_large.h"
 
@@ -181,6 +182,7 @@ static void write_name(struct writer *w, const char *name)
 static int dump_heapv2_locked(void (*write_cb)(void *, const char *), void *opaque,
                               enum site_src src)
 {
+    cfi_unload_poll(); /* unloads since the last stack, before any frame is written */
     struct writer *w = &dump_writer;
     writer_init(w, write_cb, opaque);
     unsigned lg = src == SITE_PEAK ? peak_lg_sample() : prof.lg_sample;

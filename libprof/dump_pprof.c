@@ -17,6 +17,7 @@
 #include "drop_frames.h"
 #include "options.h"
 #include "elfsym.h"
+#include "cfi.h"
 #include "unloaded.h"
 #include "scratch.h"
 #include "writer.h"
@@ -623,6 +624,7 @@ static struct dump_file pb_out BSS_LARGE;
  * below). 0 or an errno. Caller holds prof.dump_lock. */
 static int pprof_emit(enum site_src src, const char *default_type, bool served)
 {
+    cfi_unload_poll(); /* unloads since the last stack, before any frame is written */
     struct scratch sc = {0};
     struct build b = {.sc = &sc, .src = src};
     b.st.sc = &sc;

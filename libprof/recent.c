@@ -1,5 +1,6 @@
 /* recent: lock-free recent-allocation ring and its JSON dump (see recent.h). */
 #include "recent.h"
+#include "cfi.h"
 #include "unloaded.h"
 #include "prof.h"
 #include "writer.h"
@@ -380,6 +381,7 @@ void recent_dump(void (*write_cb)(void *, const char *), void *opaque,
                  const struct recent_filter *filter)
 {
     pthread_mutex_lock(&dump_lock);
+    cfi_unload_poll(); /* unloads since the last stack, before any frame is written */
     struct writer *w = &recent_writer;
     writer_init(w, write_cb, opaque);
     struct recent_ring *r = atomic_load_explicit(&ring_cur, memory_order_acquire);

@@ -21,21 +21,24 @@ struct seg {
 /* A loaded module as the snapshot before a dlclose saw it. */
 struct mod {
     uintptr_t lo, hi;  /* lowest to highest PT_LOAD byte */
-    uint32_t name;     /* offset of its path in snap_names, or NO_NAME */
+    uint32_t name;     /* offset of its path in its snap's names, or NO_NAME */
     unsigned nseg;
     struct seg seg[SEG_MAX];
     char build_id[BUILD_ID_HEX];
 };
 #define NO_NAME UINT32_MAX
 
-/* Under the unload lock. */
-static struct {
+/* A look at the loaded modules, with what a record needs. */
+struct snap {
     unsigned n;
     bool overflow;
     struct mod m[SNAP_MAX];
-} before BSS_LARGE;
-static char snap_names[64 << 10] BSS_LARGE;
-static size_t snap_names_len;
+    size_t names_len;
+    char names[64 << 10];
+};
+/* Under the unload lock: the look before a dlclose (or, when unloads are
+ * polled, at the last poll), and the poll's new look. */
+static struct snap before BSS_LARGE, now BSS_LARGE;
 static struct {
     unsigned n;
     bool overflow;
@@ -132,15 +135,15 @@ static void mapped_path(uintptr_t addr, char *out, size_t cap)
     elfsym_maps_each(buf, sizeof(buf), path_line, &q);
 }
 
-static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
+static int snap_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
-    (void)arg;
-    if (before.n == SNAP_MAX) {
-        before.overflow = true;
+    struct snap *sn = arg;
+    if (sn->n == SNAP_MAX) {
+        sn->overflow = true;
         return 0;
     }
-    struct mod *m = &before.m[before.n];
+    struct mod *m = &sn->m[sn->n];
     m->nseg = 0;
     m->build_id[0] = 0;
     m->name = NO_NAME;
@@ -156,13 +159,27 @@ static int snap_before_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     size_t len = name ? strlen(name) : 0;
     if (len && name[0] == '/' && len < sizeof(recs[0].path) &&
-        snap_names_len + len + 1 <= sizeof(snap_names)) {
-        memcpy(snap_names + snap_names_len, name, len + 1);
-        m->name = (uint32_t)snap_names_len;
-        snap_names_len += len + 1;
+        sn->names_len + len + 1 <= sizeof(sn->names)) {
+        memcpy(sn->names + sn->names_len, name, len + 1);
+        m->name = (uint32_t)sn->names_len;
+        sn->names_len += len + 1;
     }
-    before.n++;
+    sn->n++;
     return 0;
+}
+
+static void snap_take(struct snap *sn)
+{
+    sn->n = 0;
+    sn->overflow = false;
+    sn->names_len = 0;
+    dl_iterate_phdr(snap_module, sn);
+}
+
+/* The path of module m of snapshot sn ("" if none). */
+static const char *snap_name(const struct snap *sn, const struct mod *m)
+{
+    return m->name == NO_NAME ? "" : sn->names + m->name;
 }
 
 static int snap_after_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -180,17 +197,14 @@ static int snap_after_module(struct dl_phdr_info *info, size_t size, void *arg)
 
 void unloaded_snapshot(void)
 {
-    before.n = 0;
-    before.overflow = false;
-    snap_names_len = 0;
-    dl_iterate_phdr(snap_before_module, NULL);
+    snap_take(&before);
 }
 
-/* Record module m unloaded at done: its record (an earlier one of the
- * same module at the same place, or a new one) and the event. */
+/* Record module m of before unloaded at done: its record (an earlier one
+ * of the same module at the same place, or a new one) and the event. */
 static void record(const struct mod *m, uint64_t done)
 {
-    const char *path = m->name == NO_NAME ? "" : snap_names + m->name;
+    const char *path = snap_name(&before, m);
     unsigned n = atomic_load_explicit(&nrecs, memory_order_relaxed), k;
     for (k = 0; k < n; k++)
         if (recs[k].lo == m->lo && recs[k].hi == m->hi && strcmp(recs[k].path, path) == 0 &&
@@ -208,7 +222,7 @@ static void record(const struct mod *m, uint64_t done)
         r->nseg = m->nseg;
         memcpy(r->seg, m->seg, sizeof(r->seg));
         memcpy(r->build_id, m->build_id, sizeof(r->build_id));
-        strcpy(r->path, path); /* shorter than path[]: snap_before_module */
+        strcpy(r->path, path); /* shorter than path[]: snap_module */
         atomic_store_explicit(&nrecs, n + 1, memory_order_release);
     }
     events[e].done = done;
@@ -247,6 +261,36 @@ void unloaded_note(uint64_t done)
         }
     }
     atomic_store_explicit(&last_done, done, memory_order_release);
+}
+
+void unloaded_poll_note(uint64_t done)
+{
+    snap_take(&now);
+    if (before.overflow || now.overflow) {
+        atomic_store_explicit(&overflow_done, done, memory_order_release);
+    } else {
+        /* Gone: no module of the new look at the same place with the same
+         * build ID and path (another module loaded where it was since the
+         * last look is not it). */
+        for (unsigned i = 0; i < before.n; i++) {
+            const struct mod *b = &before.m[i];
+            bool kept = false;
+            for (unsigned j = 0; j < now.n && !kept; j++) {
+                const struct mod *a = &now.m[j];
+                kept = a->lo == b->lo && a->hi == b->hi && strcmp(a->build_id, b->build_id) == 0 &&
+                       strcmp(snap_name(&now, a), snap_name(&before, b)) == 0;
+            }
+            if (!kept)
+                record(b, done);
+        }
+    }
+    atomic_store_explicit(&last_done, done, memory_order_release);
+    /* The new look is the next poll's baseline. */
+    before.n = now.n;
+    before.overflow = now.overflow;
+    memcpy(before.m, now.m, now.n * sizeof(now.m[0]));
+    before.names_len = now.names_len;
+    memcpy(before.names, now.names, now.names_len);
 }
 
 uint64_t unloaded_last(void)

@@ -7,6 +7,10 @@
  * library's dlclose and unloaded_note after it; the modules of the snapshot
  * gone from the second look are recorded with their path, build ID and code
  * segments, and the load generation (cfi_gen) after that dlclose (done).
+ * When the program's dlclose calls go to the C library's instead (the
+ * allocator loaded by a plugin, RTLD_LOCAL), cfi.c polls the loader's
+ * load and unload counts before each stack and dump, and
+ * unloaded_poll_note records what went since the last look.
  * A module unloaded again at the same addresses with the same path and
  * build ID takes its earlier record (a plugin reloaded in a loop, or two
  * loaded in turn, take one record each); every unload is an event (its
@@ -46,6 +50,13 @@ void unloaded_snapshot(void);
 /* After it: record the modules of the snapshot that are gone, with done,
  * the load generation after the dlclose. Unload lock held. */
 void unloaded_note(uint64_t done);
+
+/* When the program's dlclose calls do not reach the exported one (cfi.c
+ * polls the loader's counts instead): record the modules of the last
+ * snapshot that are gone from a new look -- none at the same place with
+ * the same build ID and path -- with done, and make the new look the
+ * snapshot. Unload lock held. */
+void unloaded_poll_note(uint64_t done);
 
 /* The done of the latest unload (0: none yet), so callers skip the rest
  * for stacks newer than that. */

@@ -144,6 +144,33 @@ done
 echo "ok   without libplug.so: heap on libplug.so+offset, gz plug_alloc $a (named at dump time)"
 mv "$WORK/libplug.so.away" "$WORK/libplug.so"
 
+# The allocator loaded by the plugins, not preloaded: the plugins are
+# linked with -lalloc and allocate with mallocx (their malloc is the C
+# library's: the program's global scope comes first), the host with
+# neither. The program's dlclose is then the C library's, not liballoc's,
+# and the unload is found by polling the loader's counts (libprof/cfi.c).
+# Before, plug_alloc's bytes were named after what the second plugin had
+# at their addresses.
+for f in plug other; do
+    sed -e 's/#include <stdlib.h>/#include <alloc.h>/' -e 's/malloc(n)/mallocx(n, 0)/' "$WORK/$f.c" >"$WORK/${f}_x.c"
+    gcc -O2 -g -shared -fPIC -I"$ROOT/include" -o "$WORK/lib${f}_x.so" "$WORK/${f}_x.c" \
+        -L"$ROOT/build" -lalloc -Wl,-rpath,"$ROOT/build" || fail "cannot build lib${f}_x.so"
+done
+rm -f "$WORK"/plugin.*
+MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_format:both,prof_prefix:$WORK/plugin \
+    "$WORK/host" "$WORK/libplug_x.so" "$WORK/libother_x.so" 2>"$WORK/where.txt" || fail "host (plugins with -lalloc) failed"
+echo "plugins with -lalloc: the second plugin's function: $(cat "$WORK/where.txt") as the first's"
+for input in $(ls "$WORK"/plugin.*.f.heap "$WORK"/plugin.*.f.pb.gz); do
+    "$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$input" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
+        { cat "$WORK/err.txt"; fail "jeprof-c failed on ${input##*.}"; }
+    a=$(flat plug_alloc "$WORK/out.txt") b=$(flat othr_alloc "$WORK/out.txt")
+    [ "${a:-0}" -ge 600000 ] && [ "${a:-0}" -lt 700000 ] ||
+        { cat "$WORK/out.txt"; fail "plugins with -lalloc, ${input##*.}: plug_alloc has '$a' bytes, expected 20 x 30000"; }
+    [ "${b:-0}" -ge 30000 ] && [ "${b:-0}" -lt 40000 ] ||
+        { cat "$WORK/out.txt"; fail "plugins with -lalloc, ${input##*.}: othr_alloc has '$b' bytes, expected 10 x 3000"; }
+    echo "ok   plugins with -lalloc, ${input##*.}: plug_alloc $a, othr_alloc $b"
+done
+
 # A dump whose maps section lists nothing readable: the same warning kind.
 awk '/^MAPPED_LIBRARIES:/ { print; print "zzzz-yyyy r-xp garbage"; exit } { print }' "$HEAP" >"$WORK/nomaps.heap"
 "$JEPROF_C" --quiet --text "$WORK/nomaps.heap" >"$WORK/out.txt" 2>"$WORK/err.txt" ||

@@ -8,6 +8,7 @@
  */
 #include "prof.h"
 #include "recent.h"
+#include "cfi.h"
 #include "unloaded.h"
 #include "prof_hooks.h"
 
@@ -83,6 +84,9 @@ unsigned unloaded_maps_line(const struct unloaded_seg *seg, char *buf, unsigned 
 {
     (void)seg, (void)buf, (void)size;
     return 0;
+}
+void cfi_unload_poll(void)
+{
 }
 
 static __thread uintptr_t fake_pc;
