@@ -10,13 +10,11 @@
  *
  * Lines come from objdump's line table (per instruction, the function's own
  * line: the outermost "inlined by" position, as jeprof's
- * GetTopLevelLineNumbers); the function spans the smallest to the largest
- * line seen in its file, extended over deeper-indented lines as jeprof does;
- * an instruction outside that span hands its values to the next one inside,
- * leftovers go to the last line. (jeprof starts the span at the first
- * instruction's line: when optimised code begins with a later line than a
- * call's -- the call's arguments on the next line -- the call's bytes moved
- * down to the next line inside the span.) "." is zero. A source file that cannot be
+ * GetTopLevelLineNumbers); the function spans the first instruction's
+ * line (or a smaller one of its own with values, below) to the largest line seen in its
+ * file, extended over deeper-indented lines as jeprof does; an instruction
+ * outside that span hands its values to the next one inside, leftovers go
+ * to the last line. "." is zero. A source file that cannot be
  * found (see source.h) is warned about and only lines with values are shown,
  * without text. When nothing matches, "Total: ..." is printed and a warning
  * names the RE. */
@@ -53,7 +51,7 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
     for (size_t i = 0; i < n; i++) {
         if (!in[i].top_file || strcmp(in[i].top_file, fname) != 0)
             continue;
-        if (in[i].top_line >= 1 && (first < 0 || in[i].top_line < first))
+        if (first < 0)
             first = in[i].top_line;
         if (in[i].top_line > last)
             last = in[i].top_line;
@@ -61,6 +59,25 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
     if (first < 1)
         first = 1;
     int oldlast = last, nlines = source_nlines(fname);
+    /* jeprof starts the span at the first instruction's line. Optimised
+     * code may begin with a later line than a call's own (its argument on
+     * the next line), which moved the call's bytes down a line; so the
+     * span starts at the smallest line of an instruction with values
+     * between the function's opening -- the nearest line at or above first
+     * that starts at column 0 (its name or its brace) -- and first.
+     * Otherwise the span is jeprof's: lines above the opening (an inlined
+     * function's, which an instruction without "inlined by" information
+     * carries) stay outside. */
+    if (nlines >= 0) {
+        int open = first;
+        while (open > 1 && first - open < 64 && indentation(source_line(fname, open)) != 0)
+            open--;
+        if (indentation(source_line(fname, open)) == 0)
+            for (size_t i = 0; i < n; i++)
+                if (in[i].top_file && strcmp(in[i].top_file, fname) == 0 && in[i].top_line >= open &&
+                    in[i].top_line < first && (in[i].flat != 0 || in[i].cum != 0))
+                    first = in[i].top_line;
+    }
     if (nlines < 0)
         warning("'%s': source not found; lines shown without text", fname);
     /* jeprof's Hack 4: extend the end over lines indented at least as deep

@@ -251,10 +251,15 @@ static int counts_module(struct dl_phdr_info *info, size_t size, void *arg)
     return 1; /* the counts are the same in every module's report */
 }
 
+/* This library's dlclose, bound inside it whatever the link (liballoc.a
+ * in a plugin built without -Bsymbolic: there, "dlclose" would be the
+ * global one). */
+extern __typeof(dlclose) cfi_own_dlclose __attribute__((alias("dlclose"), visibility("hidden")));
+
 void cfi_unload_poll_boot(void)
 {
     void *global = dlsym(RTLD_DEFAULT, "dlclose");
-    if (!global || global == (void *)dlclose)
+    if (!global || global == (void *)cfi_own_dlclose)
         return; /* the program's dlclose calls come here */
     struct load_counts c = {0};
     dl_iterate_phdr(counts_module, &c);

@@ -28,8 +28,16 @@ struct foreign_note {
 #else
 #define FOREIGN_RETAIN
 #endif
+/* No AddressSanitizer redzone after it (clang adds one to globals, gcc
+ * leaves those in a section of their own alone): it would lie inside the
+ * PT_NOTE segment, whose notes the build-ID reader walks to the end. */
+#if defined(__clang__)
+#define FOREIGN_NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define FOREIGN_NO_ASAN
+#endif
 __attribute__((used, section(".note.liballoc"), aligned(4)))
-FOREIGN_RETAIN static const struct foreign_note liballoc_note = {9, 4, FOREIGN_NOTE_TYPE,
+FOREIGN_RETAIN FOREIGN_NO_ASAN static const struct foreign_note liballoc_note = {9, 4, FOREIGN_NOTE_TYPE,
                                                                  "liballoc", FOREIGN_NOTE_VERSION};
 
 typedef int (*mallctl_fn)(const char *, void *, size_t *, void *, size_t);
