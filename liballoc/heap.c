@@ -1242,8 +1242,8 @@ static void *alloc_general(struct heap *h, size_t size, size_t align, bool zero,
         struct arena *a = arena ? arena : h ? h->arena : arena_get(0);
         if (unlikely(!a))
             p = NULL; /* as in shared_alloc_small: the allocator could not start */
-        else if (usize <= tcache_large_max && h && h->tcache && !no_tcache && !arena && align <= PAGE &&
-            (p = tcache_large_alloc(h, usize, zero)) != NULL)
+        else if (usize <= tcache_large_max && h && h->tcache && !no_tcache && !arena &&
+                 (p = tcache_large_alloc(h, usize, zero, align)) != NULL)
             ; /* the thread's cache of large blocks (tcache.h) */
         else if (usize < HUGE_MIN && align <= 16 * PAGE)
             p = arena_large_alloc(a, usize, align, zero, !arena && h && !h->arena_explicit);
@@ -1329,7 +1329,7 @@ static NOINLINE void *large_hit_slow(size_t size, struct heap *h, void *p, size_
  * the arena, as heap_alloc_general would serve it. */
 static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize)
 {
-    void *p = tcache_large_alloc(h, usize, false);
+    void *p = tcache_large_alloc(h, usize, false, 0);
     if (p) {
         large_hit_count(h, usize);
         return large_hit_slow(size, h, p, usize, defer_leave_due());

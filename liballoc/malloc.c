@@ -653,6 +653,14 @@ static void *aligned(size_t align, size_t size)
     if (align <= MIN_ALIGN && size <= SMALL_MAX)
         return canary_set(heap_alloc_small(heap_tls, align > 8 && size < MIN_ALIGN ? MIN_ALIGN : size),
                           size);
+    /* Up to a page, a small class whose size is a multiple of align has
+     * every block aligned (slabs start on a page): malloc's fast path for
+     * that class (sizeclass_usize_aligned picks it). */
+    if (align <= PAGE && size <= SMALL_MAX) {
+        size_t usize = sizeclass_usize_aligned(size, align);
+        if (usize <= SMALL_MAX)
+            return canary_set(heap_alloc_small(heap_tls, usize), size);
+    }
     return canary_set(heap_alloc_general(heap_tls, size, align, false, false, NULL), size);
 }
 

@@ -103,7 +103,7 @@ static void lcache_gc(struct tcache_large *lc, struct lcache_out *o)
     }
 }
 
-void *tcache_large_alloc(struct heap *h, size_t usize, bool zero)
+void *tcache_large_alloc(struct heap *h, size_t usize, bool zero, size_t align)
 {
     struct tcache_large *lc = &h->large;
     size_t c = tcache_large_class(usize);
@@ -112,6 +112,21 @@ void *tcache_large_alloc(struct heap *h, size_t usize, bool zero)
         tcache_large_gc(h);
     if (lc->n[c] == 0)
         return NULL;
+    if (align > PAGE) {
+        /* The newest block at that alignment, if any (an aligned block
+         * freed here comes back to the next aligned request of its class,
+         * instead of every such request taking the arena's lock). */
+        unsigned i = lc->n[c];
+        while (i > 0 && (lc->bin[c][i - 1]->start & (align - 1)) != 0)
+            i--;
+        if (i-- == 0)
+            return NULL;
+        struct span *hit = lc->bin[c][i];
+        unsigned last = lc->n[c] - 1u;
+        for (; i < last; i++) /* the others keep their order (oldest first) */
+            lc->bin[c][i] = lc->bin[c][i + 1];
+        lc->bin[c][last] = hit; /* now the newest: taken below */
+    }
     struct span *s = tcache_large_take(lc, c, usize);
     if (zero)
         memset((void *)s->start, 0, usize);

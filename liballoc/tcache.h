@@ -120,9 +120,10 @@ void *tcache_alloc(unsigned id, size_t size, size_t align, bool zero);
 bool tcache_dalloc(unsigned id, void *p);
 
 /* The calling thread's heap h: a cached large block of usize bytes (a
- * large class at most tcache_large_max), zeroed if asked, or NULL (then
- * the arena serves). Owner thread only. */
-void *tcache_large_alloc(struct heap *h, size_t usize, bool zero);
+ * large class at most tcache_large_max) whose address is a multiple of
+ * align (a power of two; up to a page, every block is), zeroed if asked,
+ * or NULL (then the arena serves). Owner thread only. */
+void *tcache_large_alloc(struct heap *h, size_t usize, bool zero, size_t align);
 /* Keep large span s, just freed by h's thread (misuse checks, profiler and
  * junk done, thread.deallocated counted), in h's cache: true if kept, false
  * if the caller must give it to its arena. Owner thread only, inside

@@ -75,6 +75,56 @@ static void test_reuse(void)
     CHECK(mallctl("thread.tcache.enabled", NULL, NULL, &on, sizeof(on)) == 0);
 }
 
+/* A block freed from an aligned request above a page comes back to the
+ * next request of its class at that alignment (the cache takes the newest
+ * block at that alignment; it served only requests up to a page before,
+ * and every aligned one took the arena's lock), and a cached block at a
+ * smaller alignment is not handed out for it. */
+static void test_aligned(void)
+{
+    flush();
+    void *p = NULL, *q = NULL;
+    CHECK(posix_memalign(&p, 16384, 65536) == 0);
+    CHECK_EQ((uintptr_t)p & 16383, 0);
+    free(tl_opaque(p));
+    CHECK_EQ(cached(), 65536);
+    CHECK(posix_memalign(&q, 16384, 65536) == 0);
+    CHECK(q == p);
+    CHECK_EQ(cached(), 0);
+    /* Cached: one block at an odd multiple of 8 KiB (found by allocating
+     * until one is) and the aligned one; the aligned request takes the
+     * aligned one even though the other is newer, and leaves the other
+     * cached. */
+    void *odd[64], *spacer[64];
+    unsigned n = 0, k = 0;
+    for (; n < 64; n++) {
+        spacer[n] = malloc(40960); /* 10 pages: moves the next run by 8 KiB */
+        odd[n] = malloc(65536);
+        CHECK(spacer[n] && odd[n]);
+        if ((uintptr_t)odd[n] & 8192) {
+            k = n;
+            break;
+        }
+    }
+    CHECK(n < 64);
+    free(tl_opaque(q));
+    free(tl_opaque(odd[k]));
+    CHECK_EQ(cached(), 2 * 65536);
+    void *r = aligned_alloc(16384, 65536);
+    CHECK(r == q);
+    CHECK_EQ(cached(), 65536);
+    void *s = malloc(65536);
+    CHECK(s == odd[k]);
+    CHECK_EQ(cached(), 0);
+    free(r);
+    free(s);
+    for (unsigned i = 0; i < k; i++)
+        free(odd[i]);
+    for (unsigned i = 0; i <= k; i++)
+        free(spacer[i]);
+    flush();
+}
+
 static void test_bounds(void)
 {
     flush();
@@ -165,6 +215,7 @@ int main(int argc, char **argv)
         return 0;
     }
     test_reuse();
+    test_aligned();
     test_bounds();
     test_idle();
     test_exit();
