@@ -287,6 +287,13 @@ void cfi_unload_poll(void)
      * held) must not wait for a thread that waits for the loader. */
     if (pthread_mutex_trylock(&unload_lock) != 0)
         return;
+    if (unload_depth) {
+        /* This thread is inside the exported dlclose (the lock is
+         * recursive): that call records its unloads from its own snapshot,
+         * which a look now would replace. */
+        pthread_mutex_unlock(&unload_lock);
+        return;
+    }
     dl_iterate_phdr(counts_module, &c);
     if (c.subs != atomic_load_explicit(&poll_subs, memory_order_relaxed)) {
         gen_bump();
