@@ -29,6 +29,8 @@
 
 static int indentation(const char *s)
 {
+    if (!s)
+        return -1; /* past the end of the file (source_line) */
     int n = 0;
     for (; *s == ' ' || *s == '\t'; s++)
         n++;
@@ -68,7 +70,7 @@ static int list_routine(FILE *out, const struct od_routine *r, struct od_insn *i
      * Otherwise the span is jeprof's: lines above the opening (an inlined
      * function's, which an instruction without "inlined by" information
      * carries) stay outside. */
-    if (nlines >= 0) {
+    if (nlines >= 0 && first <= nlines) { /* (a shorter file: not this build's source) */
         int open = first;
         while (open > 1 && first - open < 64 && indentation(source_line(fname, open)) != 0)
             open--;

@@ -411,7 +411,10 @@ ALWAYS_INLINE struct span *heap_small_page(struct heap *h, size_t size)
     return h->pages[sizeclass_small_index(size)];
 }
 
-ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
+/* size picks the class; req is the size the caller asked for, which a
+ * sample records (posix_memalign's fast path asks for its aligned class
+ * with the program's size). */
+ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size, size_t req,
                                         void *(*miss)(size_t, struct heap *))
 {
     struct span *pg = heap_small_page(h, size);
@@ -433,13 +436,13 @@ ALWAYS_INLINE void *heap_alloc_small_or(struct heap *h, size_t size,
     uint64_t a = h->allocated + pg->block_size;
     h->allocated = a;
     if (unlikely(a >= h->next_event))
-        return heap_event(size, h, b, pg->block_size);
+        return heap_event(req, h, b, pg->block_size);
     return b;
 }
 
 ALWAYS_INLINE void *heap_alloc_small(struct heap *h, size_t size)
 {
-    return heap_alloc_small_or(h, size, heap_alloc_small_slow);
+    return heap_alloc_small_or(h, size, size, heap_alloc_small_slow);
 }
 
 #endif

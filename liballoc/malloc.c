@@ -648,6 +648,14 @@ ALLOC_EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return alloc_realloc(p, total);
 }
 
+/* A miss of a fast path whose caller goes another way then. */
+static void *small_miss_none(size_t size, struct heap *h)
+{
+    (void)size;
+    (void)h;
+    return NULL;
+}
+
 static void *aligned(size_t align, size_t size)
 {
     if (align <= MIN_ALIGN && size <= SMALL_MAX)
@@ -655,11 +663,13 @@ static void *aligned(size_t align, size_t size)
                           size);
     /* Up to a page, a small class whose size is a multiple of align has
      * every block aligned (slabs start on a page): malloc's fast path for
-     * that class (sizeclass_usize_aligned picks it). */
+     * that class (sizeclass_usize_aligned picks it), a sample recording
+     * the program's size; a miss goes the general way. */
     if (align <= PAGE && size <= SMALL_MAX) {
         size_t usize = sizeclass_usize_aligned(size, align);
-        if (usize <= SMALL_MAX)
-            return canary_set(heap_alloc_small(heap_tls, usize), size);
+        void *p;
+        if (usize <= SMALL_MAX && (p = heap_alloc_small_or(heap_tls, usize, size, small_miss_none)))
+            return canary_set(p, size);
     }
     return canary_set(heap_alloc_general(heap_tls, size, align, false, false, NULL), size);
 }
@@ -897,9 +907,9 @@ static NOINLINE void *new_general(size_t size)
 void *alloc_new(size_t size)
 {
     if (!config_debug && likely(size <= HEAP_DIRECT_MAX)) /* one compare: as malloc */
-        return heap_alloc_small_or(heap_tls, size, new_small_miss);
+        return heap_alloc_small_or(heap_tls, size, size, new_small_miss);
     if (!config_debug && likely(size <= SMALL_MAX))
-        return heap_alloc_small_or(heap_tls, size, new_small_miss);
+        return heap_alloc_small_or(heap_tls, size, size, new_small_miss);
     return new_general(size); /* debug builds: malloc's canaries */
 }
 

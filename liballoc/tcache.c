@@ -123,6 +123,10 @@ void *tcache_large_alloc(struct heap *h, size_t usize, bool zero, size_t align)
             return NULL;
         struct span *hit = lc->bin[c][i];
         unsigned last = lc->n[c] - 1u;
+        /* The idle rule's low mark: the bottom low[c] blocks stayed all
+         * the interval; the blocks above i move down into their places. */
+        if (lc->low[c] > i)
+            lc->low[c] = (uint8_t)i;
         for (; i < last; i++) /* the others keep their order (oldest first) */
             lc->bin[c][i] = lc->bin[c][i + 1];
         lc->bin[c][last] = hit; /* now the newest: taken below */

@@ -19,8 +19,9 @@
  * a stack of at most LCACHE_SLOTS blocks, at most opt.tcache_large_budget
  * bytes in all (over budget, the oldest blocks of the largest classes go
  * back first; a block bigger than the budget is never cached). malloc of
- * the same class (alignment up to a page, no MALLOCX_ARENA, the thread's
- * cache on) pops the newest block, without a lock. Blocks go back to their
+ * the same class (no MALLOCX_ARENA, the thread's cache on) pops the newest
+ * block, without a lock; an alignment above a page takes the newest block
+ * at that alignment (tcache_large_alloc). Blocks go back to their
  * arena: when a class's stack is full (the older half), at thread exit, on
  * thread.tcache.flush, thread.tcache.enabled:false and arena.<i>.purge /
  * arena.<i>.decay from the thread itself, and by the idle rule: every

@@ -132,6 +132,7 @@ static void gen_bump(void)
 /* The program's dlclose calls do not come here: unloads are polled
  * (cfi_unload_poll, below). */
 static bool unload_poll;
+static void poll_look(void);
 /* dlcloses in progress: while non-zero every walk is suspect. */
 static _Atomic unsigned unload_inflight;
 static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -201,6 +202,12 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
      * outermost call's snapshots cover what the nested ones unload. */
     pthread_mutex_lock(&unload_lock);
     bool outer = unload_depth++ == 0;
+    bool poll = outer && __atomic_load_n(&unload_poll, __ATOMIC_ACQUIRE);
+    /* With unloads polled (a call bound to this dlclose in a program whose
+     * own go to the C library's): what went since the last look first,
+     * from the poll's snapshot, which this call's then replaces. */
+    if (poll)
+        poll_look();
     if (outer)
         unloaded_snapshot();
     gen_bump();
@@ -208,6 +215,10 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
     gen_bump();
     if (outer)
         unloaded_note(cfi_generation());
+    if (poll) {
+        unloaded_snapshot(); /* the next look's baseline: after this unload */
+        poll_look();
+    }
     unload_depth--;
     pthread_mutex_unlock(&unload_lock);
     atomic_fetch_sub_explicit(&unload_inflight, 1, memory_order_release);
@@ -256,6 +267,25 @@ static int counts_module(struct dl_phdr_info *info, size_t size, void *arg)
  * global one). */
 extern __typeof(dlclose) cfi_own_dlclose __attribute__((alias("dlclose"), visibility("hidden")));
 
+/* A look (unload lock held): the unloads since the last one recorded,
+ * the loaded modules and the counts kept for the next. */
+static void poll_look(void)
+{
+    struct load_counts c = {0};
+    dl_iterate_phdr(counts_module, &c);
+    if (c.subs != atomic_load_explicit(&poll_subs, memory_order_relaxed)) {
+        gen_bump();
+        unloaded_poll_note(cfi_generation());
+        const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
+        if (u)
+            u->flush_cache(*u->local_addr_space, 0, 0);
+    } else if (c.adds != atomic_load_explicit(&poll_adds, memory_order_relaxed)) {
+        unloaded_snapshot(); /* loads only: the new modules' details for a later unload */
+    }
+    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
+    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
+}
+
 void cfi_unload_poll_boot(void)
 {
     void *global = dlsym(RTLD_DEFAULT, "dlclose");
@@ -287,25 +317,10 @@ void cfi_unload_poll(void)
      * held) must not wait for a thread that waits for the loader. */
     if (pthread_mutex_trylock(&unload_lock) != 0)
         return;
-    if (unload_depth) {
-        /* This thread is inside the exported dlclose (the lock is
-         * recursive): that call records its unloads from its own snapshot,
-         * which a look now would replace. */
-        pthread_mutex_unlock(&unload_lock);
-        return;
-    }
-    dl_iterate_phdr(counts_module, &c);
-    if (c.subs != atomic_load_explicit(&poll_subs, memory_order_relaxed)) {
-        gen_bump();
-        unloaded_poll_note(cfi_generation());
-        const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
-        if (u)
-            u->flush_cache(*u->local_addr_space, 0, 0);
-    } else {
-        unloaded_snapshot(); /* loads only: the new modules' details for a later unload */
-    }
-    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
-    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
+    /* (A thread inside the exported dlclose -- the lock is recursive --
+     * leaves it to that call, which looks first and last: poll_look.) */
+    if (!unload_depth)
+        poll_look();
     pthread_mutex_unlock(&unload_lock);
 }
 

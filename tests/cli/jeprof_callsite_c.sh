@@ -33,6 +33,18 @@ check_all() { # label output [with names]
     has_flat "$1" "$2" "$INL" ${3:+'inl_alloc \(inline\)'}
 }
 
+# --list with a source file shorter than the function's lines (edited
+# since the build, or another file of that name found): the lines it has,
+# no crash.
+cp "$SRC" "$WORK/short.c"
+gcc -O2 -g -o "$WORK/short" "$WORK/short.c" || fail "cannot build short.c"
+ours "$WORK/short" short
+head -n 20 "$SRC" >"$WORK/short.c"
+"$JEPROF_C" --quiet --list=split_args --show_bytes "$WORK/short" "$HEAP" >"$WORK/short.txt" 2>&1 ||
+    { rc=$?; cat "$WORK/short.txt"; fail "--list with a short source file: exit $rc"; }
+grep -q "^ROUTINE .* split_args" "$WORK/short.txt" || { cat "$WORK/short.txt"; fail "--list with a short source file: no routine"; }
+echo "ok   --list with a source file shorter than the function"
+
 ccs="gcc:-O1 gcc:-O2"
 command -v clang >/dev/null && ccs="$ccs clang:-O2"
 for cc_opt in $ccs; do

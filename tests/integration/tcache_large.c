@@ -200,10 +200,77 @@ static void test_exit(void)
     pthread_barrier_destroy(&bar);
 }
 
+/* Child mode "aligned_idle" (a fresh process: the idle pass comes every
+ * LCACHE_GC_OPS = 256 large mallocs and frees of the thread, counted here
+ * from its start). An aligned request takes a block from the middle of a
+ * class's stack: the idle rule's low mark must drop with it, or blocks
+ * freed during the interval slide into the "not reused" bottom and go back
+ * to the arena at the next pass while older ones stay. */
+static unsigned large_ops;
+static void *lmalloc(size_t n)
+{
+    large_ops++;
+    return malloc(n);
+}
+static void lfree(void *p)
+{
+    large_ops++;
+    free(tl_opaque(p));
+}
+static void run_to_idle_pass(void) /* 40 KiB ops until the 256th of the interval has run */
+{
+    while (large_ops % 256 != 0) {
+        void *p = lmalloc(40960);
+        if (large_ops % 256 == 0) {
+            lfree(p);
+            return; /* the pass ran at the malloc; the free starts the next interval */
+        }
+        lfree(p);
+    }
+}
+static int aligned_idle(void)
+{
+    void *x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = lmalloc(65536);
+    int bi = 0;
+    for (int i = 1; i < 8; i++)
+        if (__builtin_ctzl((uintptr_t)x[i]) > __builtin_ctzl((uintptr_t)x[bi]))
+            bi = i;
+    for (int i = 0; i < 8; i++)
+        if (i != bi && __builtin_ctzl((uintptr_t)x[i]) == __builtin_ctzl((uintptr_t)x[bi])) {
+            printf("aligned_idle: no block aligned beyond the others; not run\n");
+            return 0;
+        }
+    void *o[7];
+    for (int i = 0, k = 0; i < 8; i++)
+        if (i != bi)
+            o[k++] = x[i];
+    void *a = o[0], *b = x[bi], *c = o[1], *d = o[2], *e = o[3];
+    size_t align = (size_t)1 << __builtin_ctzl((uintptr_t)b);
+    lfree(a);
+    lfree(b);
+    lfree(c);          /* [a b c] */
+    run_to_idle_pass(); /* none reused: low 3 */
+    lfree(d);
+    lfree(e);           /* [a b c d e] */
+    large_ops++;
+    void *got = aligned_alloc(align, 65536);
+    CHECK(got == b);    /* [a c d e], low 1 */
+    run_to_idle_pass(); /* a goes back; c, d and e were freed or moved this interval */
+    void *p1 = lmalloc(65536), *p2 = lmalloc(65536), *p3 = lmalloc(65536);
+    CHECK_MSG(p1 == e && p2 == d && p3 == c, "after the pass: %p %p %p, want e %p d %p c %p", p1, p2,
+              p3, e, d, c);
+    printf("aligned_idle: ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     tl_require_liballoc();
     CHECK_EQ(read_sz("arenas.tcache_max"), 131072);
+    if (argc > 1 && strcmp(argv[1], "aligned_idle") == 0)
+        return aligned_idle();
     if (argc > 1 && strcmp(argv[1], "double") == 0) {
         /* A cached block freed again: reported, and the cache keeps it once. */
         flush();
@@ -232,6 +299,13 @@ int main(int argc, char **argv)
     out[got] = 0;
     CHECK_MSG(pclose(f) == 0, "child: %s", out);
     CHECK_MSG(strstr(out, "free(): double free of 0x") != NULL, "child said: %s", out);
+    snprintf(cmd, sizeof(cmd), "MALLOC_CONF=narenas:1 '%s' aligned_idle 2>&1", self);
+    f = popen(cmd, "r");
+    CHECK_NONNULL(f);
+    got = fread(out, 1, sizeof(out) - 1, f);
+    out[got] = 0;
+    CHECK_MSG(pclose(f) == 0, "aligned_idle child: %s", out);
+    printf("%s", out);
     printf("tcache_large: ok\n");
     return 0;
 }
