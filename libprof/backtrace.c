@@ -416,17 +416,22 @@ static bool sigreturn_at(uintptr_t pc)
  * __sigaction), and, from libunwind (exact: true), the interrupted frame's
  * pc, the instruction the signal hit (one byte back is the instruction
  * before it, often the line before). Each is stored one byte on, so the
- * readers' step back lands on it. The frame-pointer walk goes from the
- * handler to the interrupted frame's caller (the trampoline keeps no frame
- * pointer, the interrupted frame's is the handler's saved one), a return
- * address. */
+ * readers' step back lands on it. Only libunwind's frames are looked at:
+ * each is an address its unwind tables cover (executable code, safe to
+ * read), while a frame-pointer walk over code built without frame
+ * pointers can yield any address inside a module, a PROT_NONE gap between
+ * its segments included. (That walk goes from the handler to the
+ * interrupted frame's caller, a return address, and names the trampoline
+ * after the function before it.) */
 static void fix_signal_frames(void **raw, unsigned from, unsigned n, bool exact)
 {
+    if (!exact)
+        return;
     for (unsigned i = from; i < n; i++) {
         if (!sigreturn_at((uintptr_t)raw[i]))
             continue;
         raw[i] = (char *)raw[i] + 1;
-        if (exact && i + 1 < n) {
+        if (i + 1 < n) {
             raw[i + 1] = (char *)raw[i + 1] + 1;
             i++;
         }
