@@ -67,8 +67,15 @@ static void zeroed(const unsigned char *p, size_t n)
         CHECK_MSG(p[i] == 0, "zeroed block %p (%zu bytes) has 0x%02x at %zu", (void *)p, n, p[i], i);
 }
 
+/* The workers start together once the faults are armed: armed before
+ * pthread_create, an injected failure of the C library's own allocation
+ * for a new thread (its TLS, through our calloc) made pthread_create fail
+ * with EAGAIN, rightly, and the run with it. */
+static pthread_barrier_t start;
+
 static void *worker(void *arg)
 {
+    pthread_barrier_wait(&start);
     uint64_t r = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
     static __thread struct slot slots[SLOTS];
     for (uint64_t op = 0; op < ops_per_thread; op++) {
@@ -177,10 +184,12 @@ int main(int argc, char **argv)
     uint64_t seed = strtoull(argv[1], NULL, 0);
     ops_per_thread = strtoull(argv[2], NULL, 0);
     uint32_t one_in = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 8;
-    fault_arm(FAULT_MAP | FAULT_PURGE, 0, 0, one_in, seed);
     pthread_t th[THREADS];
+    CHECK_I(pthread_barrier_init(&start, NULL, THREADS + 1), ==, 0);
     for (int i = 0; i < THREADS; i++)
         CHECK_I(pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(seed * 16 + (uint64_t)i)), ==, 0);
+    fault_arm(FAULT_MAP | FAULT_PURGE, 0, 0, one_in, seed);
+    pthread_barrier_wait(&start);
     for (int i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
     uint64_t injected = fault_disarm();
