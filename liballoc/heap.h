@@ -385,19 +385,26 @@ ALWAYS_INLINE struct span *heap_live_slab(void *p, uintptr_t e)
     return NULL;
 }
 
-/* The span of p (not NULL) if p is a live block; else NULL after
- * reporting "func(): ..." with p's address. A live small block is decided
- * inline from the page map, free's lookup (two loads where the radix tree
- * and its chunk's page map take three: realloc, xallocx, sallocx,
- * malloc_usable_size then need no second lookup); everything else, and a
- * page the page map could not record (its leaf not allocated), goes to the
- * radix tree in heap_live_span_slow. Same race as heap_ptr_check. */
-ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
+/* The slab of p when the page map shows p as a live small block (free's
+ * lookup: two loads where the radix tree and its chunk's page map take
+ * three); else NULL, reporting nothing: a large or huge block, a page the
+ * page map could not record (its leaf not allocated), or misuse, which the
+ * radix tree tells apart (heap_live_span_slow). */
+ALWAYS_INLINE struct span *heap_live_small(void *p)
 {
     struct span *s = pagemap_get((uintptr_t)p);
-    if (likely(s != NULL && heap_live_in_slab(s, p)))
-        return s;
-    return heap_live_span_slow(p, rtree_get((uintptr_t)p), func);
+    return likely(s != NULL && heap_live_in_slab(s, p)) ? s : NULL;
+}
+
+/* The span of p (not NULL) if p is a live block; else NULL after
+ * reporting "func(): ..." with p's address. A live small block is decided
+ * inline (heap_live_small: realloc, xallocx, sallocx, malloc_usable_size
+ * then need no second lookup); the rest in heap_live_span_slow. Same race
+ * as heap_ptr_check. */
+ALWAYS_INLINE struct span *heap_live_span(void *p, const char *func)
+{
+    struct span *s = heap_live_small(p);
+    return likely(s != NULL) ? s : heap_live_span_slow(p, rtree_get((uintptr_t)p), func);
 }
 
 /* malloc's fast path for a small size; a miss (no free block, or a head to

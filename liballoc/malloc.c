@@ -620,8 +620,8 @@ ALLOC_EXPORT void *realloc(void *p, size_t size)
         return alloc_malloc(size);
     if (unlikely(size == 0))
         return realloc_zero(p);
-    struct span *s = pagemap_get((uintptr_t)p);
-    if (unlikely(s == NULL || !heap_live_in_slab(s, p)))
+    struct span *s = heap_live_small(p);
+    if (unlikely(s == NULL))
         return realloc_not_small(p, size);
     if (likely(size <= SMALL_MAX) && sizeclass_size[sizeclass_small_index(size)] == s->block_size) {
         /* Counted as a free and an allocation of the block's size, as

@@ -413,20 +413,17 @@ static bool sigreturn_at(uintptr_t pc)
  * byte back into the call (backtrace_call_site, jeprof). Two frames of a
  * stack that crosses a signal handler are not return addresses: the
  * trampoline's first instruction (one byte back is the function before it,
- * __sigaction), and, from libunwind (exact: true), the interrupted frame's
- * pc, the instruction the signal hit (one byte back is the instruction
- * before it, often the line before). Each is stored one byte on, so the
- * readers' step back lands on it. Only libunwind's frames are looked at:
- * each is an address its unwind tables cover (executable code, safe to
- * read), while a frame-pointer walk over code built without frame
- * pointers can yield any address inside a module, a PROT_NONE gap between
- * its segments included. (That walk goes from the handler to the
- * interrupted frame's caller, a return address, and names the trampoline
- * after the function before it.) */
-static void fix_signal_frames(void **raw, unsigned from, unsigned n, bool exact)
+ * __sigaction), and the interrupted frame's pc, the instruction the
+ * signal hit (one byte back is the instruction before it, often the line
+ * before). Each is stored one byte on, so the
+ * readers' step back lands on it. For libunwind's frames only: each is an
+ * address its unwind tables cover (executable code, safe to read), while a
+ * frame-pointer walk over code built without frame pointers can yield any
+ * address inside a module, a PROT_NONE gap between its segments included.
+ * (That walk goes from the handler to the interrupted frame's caller, a
+ * return address, and names the trampoline after the function before it.) */
+static void fix_signal_frames(void **raw, unsigned from, unsigned n)
 {
-    if (!exact)
-        return;
     for (unsigned i = from; i < n; i++) {
         if (!sigreturn_at((uintptr_t)raw[i]))
             continue;
@@ -448,12 +445,10 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
         if (k >= 0)
             return (unsigned)k;
     }
-    bool exact = false;
     if (bt_method != BT_FP) {
         int k = unw_walk(raw, PROF_BT_MAX + 8);
         n = k > 0 ? (unsigned)k : 0;
         skip = internal_prefix(raw, n);
-        exact = true;
     }
     /* libunwind that stopped inside the allocator (no unwind table for a
      * frame of ours) found no caller: walk frame pointers, which every
@@ -461,9 +456,9 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
     if (skip == n) {
         n = fp_walk((uintptr_t *)raw, PROF_BT_MAX + 8);
         skip = internal_prefix(raw, n);
-        exact = false;
+    } else {
+        fix_signal_frames(raw, skip, n); /* libunwind's stack */
     }
-    fix_signal_frames(raw, skip, n, exact);
     unsigned out = 0;
     for (unsigned i = skip; i < n && out < max; i++)
         pcs[out++] = (uintptr_t)raw[i];

@@ -133,6 +133,7 @@ static void gen_bump(void)
  * (cfi_unload_poll, below). */
 static bool unload_poll;
 static void poll_look(void);
+static bool poll_rebase(void);
 /* dlcloses in progress: while non-zero every walk is suspect. */
 static _Atomic unsigned unload_inflight;
 static pthread_mutex_t unload_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -215,10 +216,8 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
     gen_bump();
     if (outer)
         unloaded_note(cfi_generation());
-    if (poll) {
-        unloaded_snapshot(); /* the next look's baseline: after this unload */
-        poll_look();
-    }
+    if (poll)
+        poll_rebase(); /* the next look's baseline: after this unload */
     unload_depth--;
     pthread_mutex_unlock(&unload_lock);
     atomic_fetch_sub_explicit(&unload_inflight, 1, memory_order_release);
@@ -267,6 +266,26 @@ static int counts_module(struct dl_phdr_info *info, size_t size, void *arg)
  * global one). */
 extern __typeof(dlclose) cfi_own_dlclose __attribute__((alias("dlclose"), visibility("hidden")));
 
+static void poll_keep_counts(const struct load_counts *c)
+{
+    atomic_store_explicit(&poll_adds, c->adds, memory_order_relaxed);
+    atomic_store_explicit(&poll_subs, c->subs, memory_order_relaxed);
+}
+
+/* The loaded modules (the snapshot) and the loader's counts become the
+ * next look's baseline. Unload lock held; false if the C library gives no
+ * counts. */
+static bool poll_rebase(void)
+{
+    struct load_counts c = {0};
+    dl_iterate_phdr(counts_module, &c);
+    if (!c.ok)
+        return false;
+    unloaded_snapshot();
+    poll_keep_counts(&c);
+    return true;
+}
+
 /* A look (unload lock held): the unloads since the last one recorded,
  * the loaded modules and the counts kept for the next. */
 static void poll_look(void)
@@ -275,15 +294,16 @@ static void poll_look(void)
     dl_iterate_phdr(counts_module, &c);
     if (c.subs != atomic_load_explicit(&poll_subs, memory_order_relaxed)) {
         gen_bump();
-        unloaded_poll_note(cfi_generation());
+        unloaded_poll_note(cfi_generation()); /* its look is the next baseline */
         const struct dynload_unw *u = __atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
         if (u)
             u->flush_cache(*u->local_addr_space, 0, 0);
+        poll_keep_counts(&c);
     } else if (c.adds != atomic_load_explicit(&poll_adds, memory_order_relaxed)) {
-        unloaded_snapshot(); /* loads only: the new modules' details for a later unload */
+        /* loads only: the new modules' details for a later unload */
+        unloaded_snapshot();
+        poll_keep_counts(&c);
     }
-    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
-    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
 }
 
 void cfi_unload_poll_boot(void)
@@ -291,16 +311,11 @@ void cfi_unload_poll_boot(void)
     void *global = dlsym(RTLD_DEFAULT, "dlclose");
     if (!global || global == (void *)cfi_own_dlclose)
         return; /* the program's dlclose calls come here */
-    struct load_counts c = {0};
-    dl_iterate_phdr(counts_module, &c);
-    if (!c.ok)
-        return;
     pthread_mutex_lock(&unload_lock);
-    unloaded_snapshot();
-    atomic_store_explicit(&poll_adds, c.adds, memory_order_relaxed);
-    atomic_store_explicit(&poll_subs, c.subs, memory_order_relaxed);
+    bool ok = poll_rebase();
     pthread_mutex_unlock(&unload_lock);
-    __atomic_store_n(&unload_poll, true, __ATOMIC_RELEASE);
+    if (ok)
+        __atomic_store_n(&unload_poll, true, __ATOMIC_RELEASE);
 }
 
 void cfi_unload_poll(void)

@@ -100,15 +100,21 @@ LD_PRELOAD=$LIBALLOC MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof
 HEAP=$(ls "$WORK"/both.*.f.heap) && PB=$(ls "$WORK"/both.*.f.pb.gz) || fail "no dumps"
 where=$(cat "$WORK/where.txt")
 echo "the second plugin's function: $where as the first's"
-for input in "$HEAP" "$PB"; do
+# both_own LABEL INPUT: jeprof-c on dump INPUT gives each plugin its own
+# bytes: plug_alloc 20 x 30000, othr_alloc 10 x 3000 (usable sizes).
+both_own() {
+    local label=$1 input=$2 a b
     "$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$input" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
-        { cat "$WORK/err.txt"; fail "jeprof-c failed on ${input##*.}"; }
+        { cat "$WORK/err.txt"; fail "${label}jeprof-c failed on ${input##*.}"; }
     a=$(flat plug_alloc "$WORK/out.txt") b=$(flat othr_alloc "$WORK/out.txt")
     [ "${a:-0}" -ge 600000 ] && [ "${a:-0}" -lt 700000 ] ||
-        { cat "$WORK/out.txt"; fail "${input##*.}: plug_alloc has '$a' bytes, expected 20 x 30000 (usable)"; }
+        { cat "$WORK/out.txt"; fail "$label${input##*.}: plug_alloc has '$a' bytes, expected 20 x 30000 (usable)"; }
     [ "${b:-0}" -ge 30000 ] && [ "${b:-0}" -lt 40000 ] ||
-        { cat "$WORK/out.txt"; fail "${input##*.}: othr_alloc has '$b' bytes, expected 10 x 3000 (usable)"; }
-    echo "ok   ${input##*.}: plug_alloc $a, othr_alloc $b"
+        { cat "$WORK/out.txt"; fail "$label${input##*.}: othr_alloc has '$b' bytes, expected 10 x 3000 (usable)"; }
+    echo "ok   $label${input##*.}: plug_alloc $a, othr_alloc $b"
+}
+for input in "$HEAP" "$PB"; do
+    both_own "" "$input"
 done
 if command -v jeprof >/dev/null 2>&1; then
     jeprof --text --show_bytes "$WORK/host" "$HEAP" >"$WORK/out.txt" 2>/dev/null
@@ -161,14 +167,7 @@ MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_format:both,prof_pre
     "$WORK/host" "$WORK/libplug_x.so" "$WORK/libother_x.so" 2>"$WORK/where.txt" || fail "host (plugins with -lalloc) failed"
 echo "plugins with -lalloc: the second plugin's function: $(cat "$WORK/where.txt") as the first's"
 for input in $(ls "$WORK"/plugin.*.f.heap "$WORK"/plugin.*.f.pb.gz); do
-    "$JEPROF_C" --quiet --text --show_bytes "$WORK/host" "$input" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
-        { cat "$WORK/err.txt"; fail "jeprof-c failed on ${input##*.}"; }
-    a=$(flat plug_alloc "$WORK/out.txt") b=$(flat othr_alloc "$WORK/out.txt")
-    [ "${a:-0}" -ge 600000 ] && [ "${a:-0}" -lt 700000 ] ||
-        { cat "$WORK/out.txt"; fail "plugins with -lalloc, ${input##*.}: plug_alloc has '$a' bytes, expected 20 x 30000"; }
-    [ "${b:-0}" -ge 30000 ] && [ "${b:-0}" -lt 40000 ] ||
-        { cat "$WORK/out.txt"; fail "plugins with -lalloc, ${input##*.}: othr_alloc has '$b' bytes, expected 10 x 3000"; }
-    echo "ok   plugins with -lalloc, ${input##*.}: plug_alloc $a, othr_alloc $b"
+    both_own "plugins with -lalloc, " "$input"
 done
 
 # A dump whose maps section lists nothing readable: the same warning kind.
