@@ -398,13 +398,15 @@ static uintptr_t chunk_release(struct arena *a, struct span *s)
     return base;
 }
 
-/* Split `need` pages aligned to align_pages off free span s (already out of the bins):
- * its lowest pages, or with top (align PAGE only) its highest. */
+/* Split `need` pages starting at a multiple of align (bytes) off free span s
+ * (already out of the bins, at least need + align / PAGE - 1 pages): its
+ * lowest such pages, or with top its highest. */
 static struct span *span_carve(struct arena *a, struct span *s, size_t need, size_t align, bool top)
 {
-    /* The top: everything below is the lead that goes back to the bins. */
-    uintptr_t start = top && align == PAGE ? s->start + ((s->npages - need) << LG_PAGE)
-                                           : ALIGN_UP(s->start, align);
+    /* The top: everything below is the lead that goes back to the bins
+     * (and, for an aligned slab, a tail of fewer pages than align above). */
+    uintptr_t start = top ? ALIGN_DOWN(s->start + ((s->npages - need) << LG_PAGE), align)
+                          : ALIGN_UP(s->start, align);
     size_t lead = (start - s->start) >> LG_PAGE;
     if (lead) {
         struct span *l = arena_span_new(a);
@@ -622,7 +624,7 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         arena_slab_cache_flush(a, 0, true);
         if (!owner->shared && !owner->arena_explicit)
             a = arena_dirty_donor(a, sizeclass_slab_pages[cls]);
-        s = span_alloc(a, sizeclass_slab_pages[cls], PAGE, true);
+        s = span_alloc(a, sizeclass_slab_pages[cls], sizeclass_slab_align(sizeclass_size[cls]), true);
         if (s) {
             a->counts->bin_events[cls].ncreated++;
             page_init(s, cls);

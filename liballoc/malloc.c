@@ -661,11 +661,11 @@ static void *aligned(size_t align, size_t size)
     if (align <= MIN_ALIGN && size <= SMALL_MAX)
         return canary_set(heap_alloc_small(heap_tls, align > 8 && size < MIN_ALIGN ? MIN_ALIGN : size),
                           size);
-    /* Up to a page, a small class whose size is a multiple of align has
-     * every block aligned (slabs start on a page): malloc's fast path for
-     * that class (sizeclass_usize_aligned picks it), a sample recording
-     * the program's size; a miss goes the general way. */
-    if (align <= PAGE && size <= SMALL_MAX) {
+    /* A small class whose size is a multiple of align has every block
+     * aligned (its slabs start aligned: sizeclass_slab_align): malloc's
+     * fast path for that class (sizeclass_usize_aligned picks it), a
+     * sample recording the program's size; a miss goes the general way. */
+    if (align <= SMALL_MAX && size <= SMALL_MAX) {
         size_t usize = sizeclass_usize_aligned(size, align);
         void *p;
         if (usize <= SMALL_MAX && (p = heap_alloc_small_or(heap_tls, usize, size, small_miss_none)))

@@ -64,7 +64,10 @@ size_t sizeclass_usize_aligned(size_t size, size_t align)
         return sizeclass_usize(size < MIN_ALIGN ? MIN_ALIGN : size);
     if (size > SIZE_LIMIT || align > SIZE_LIMIT)
         return 0;
-    if (size <= SMALL_MAX && align <= PAGE) {
+    /* A small class whose size is a multiple of align has every block
+     * aligned: its slabs start at a multiple of the largest power of two
+     * dividing the size (sizeclass_slab_align), at least a page. */
+    if (size <= SMALL_MAX && align <= SMALL_MAX) {
         size_t u = sizeclass_usize(ALIGN_UP(size ? size : 1, align));
         if (u <= SMALL_MAX && (u & (align - 1)) == 0)
             return u;

@@ -33,6 +33,19 @@ ALWAYS_INLINE uint32_t sizeclass_stride(uint32_t size)
 {
     return size < SIZECLASS_MIN_STRIDE ? SIZECLASS_MIN_STRIDE : size;
 }
+/* Where a slab of the class of usable size `size` starts: at a multiple
+ * of the largest power of two dividing its stride, at least a page (8 KiB
+ * for 8 KiB and 24 KiB blocks, 16 KiB and 32 KiB for those classes). Every
+ * block of the slab is then aligned to that power of two, so an aligned
+ * request above a page (posix_memalign(8192, 100)) is served by a small
+ * class (8 KiB) rather than the smallest large class (40 KiB; jemalloc
+ * 5.3 gives such requests its smallest large class, 16 KiB:
+ * sizeclass_usize_aligned). */
+ALWAYS_INLINE size_t sizeclass_slab_align(uint32_t size)
+{
+    size_t low = (size_t)1 << __builtin_ctz(sizeclass_stride(size));
+    return low > PAGE ? low : PAGE;
+}
 /* Pages per slab for each small class, and blocks per slab. */
 extern uint16_t sizeclass_slab_pages[NSMALL];
 extern uint32_t sizeclass_slab_blocks[NSMALL];

@@ -6,6 +6,9 @@
  * sizes, and never touches errno; aligned_alloc gives NULL/EINVAL for a
  * non-power-of-two alignment; valloc is page aligned; pvalloc is page
  * aligned with the size rounded up to a page (and overflow -> ENOMEM).
+ * Alignments above a page up to 32 KiB with sizes up to 32 KiB get the
+ * small class of the size rounded up to the alignment (8 KiB for 100 bytes
+ * at 8 KiB; jemalloc 5.3 gives 16 KiB), and every block of it is aligned.
  */
 #include "check.h"
 
@@ -115,6 +118,55 @@ static void test_posix_memalign_ok(void)
     CHECK_I(posix_memalign(&z, 64, 0), ==, 0);
     CHECK_ALIGNED(z, 64);
     free(z);
+}
+
+/* Alignments 8, 16 and 32 KiB with sizes up to 32 KiB: the usable size is
+ * the small class of the size rounded up to the alignment (not the 40 KiB
+ * smallest large class), for posix_memalign, aligned_alloc, mallocx and
+ * nallocx alike; enough blocks live at once to fill several slabs, each
+ * aligned and written whole without disturbing the others. The pages
+ * before are cut into runs at odd page offsets (large blocks of 9 and 11
+ * pages, every other one freed), so a slab that started on any page would
+ * show. */
+static void test_small_above_page(void)
+{
+    static const struct {
+        size_t align, size, usize;
+    } cases[] = {
+        {8192, 1, 8192},          {8192, 100, 8192},       {8192, 4097, 8192},
+        {8192, 8193, 16384},      {8192, 16385, 24576},    {8192, 24577, 32768},
+        {16384, 100, 16384},      {16384, 16385, 32768},   {32768, 1, 32768},
+        {32768, 32768, 32768},    {8192, 32769, 40960},
+    };
+    void *holes[16];
+    for (int i = 0; i < 16; i++)
+        CHECK_NONNULL(holes[i] = malloc((i & 1 ? 11 : 9) * page));
+    for (int i = 0; i < 16; i += 2)
+        free(holes[i]);
+    enum { N = 40 }; /* 5 slabs of the 8 KiB class, 8 blocks each */
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        size_t a = cases[c].align, n = cases[c].size, u = cases[c].usize;
+        CHECK_U(nallocx(n, MALLOCX_ALIGN(a)), ==, u);
+        void *p[N];
+        for (int i = 0; i < N; i++) {
+            if (i % 3 == 0)
+                CHECK_I(posix_memalign(&p[i], a, n), ==, 0);
+            else if (i % 3 == 1)
+                p[i] = aligned_alloc(a, n);
+            else
+                p[i] = mallocx(n, MALLOCX_ALIGN(a));
+            check_block(p[i], a, n, "aligned above a page");
+            CHECK_MSG(malloc_usable_size(p[i]) == u, "align %zu size %zu: usable %zu, want %zu", a, n,
+                      malloc_usable_size(p[i]), u);
+            tl_fill(p[i], u, (uint64_t)i * 977 + c);
+        }
+        for (int i = 0; i < N; i++) {
+            CHECK_PATTERN(p[i], u, (uint64_t)i * 977 + c);
+            free(p[i]);
+        }
+    }
+    for (int i = 1; i < 16; i += 2)
+        free(holes[i]);
 }
 
 static void test_posix_memalign_errors(void)
@@ -271,6 +323,7 @@ int main(void)
     page = (size_t)sysconf(_SC_PAGESIZE);
     CHECK_U(page, >=, 4096);
     test_posix_memalign_ok();
+    test_small_above_page();
     test_posix_memalign_errors();
     test_aligned_alloc();
     test_memalign();

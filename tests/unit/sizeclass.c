@@ -10,7 +10,10 @@
  *   - malloc_usable_size and nallocx agree with the table;
  *   - slabs hold at least 8 blocks (1 for none) and waste little;
  *   - aligned usable sizes (sizeclass_usize_aligned), where they differ from
- *     jemalloc's (large aligned requests start at 40 KiB, not 16 KiB).
+ *     jemalloc's: alignments above a page up to 32 KiB take the small class
+ *     of the size rounded up to the alignment (8 KiB for 100 bytes at 8 KiB,
+ *     where jemalloc gives its smallest large class, 16 KiB), whose slabs
+ *     start aligned (sizeclass_slab_align).
  * (Debian's libjemalloc.so.2 cannot be dlopen'ed for a live cross-check: its
  * initial-exec TLS does not fit the static TLS block.)
  */
@@ -124,14 +127,34 @@ int main(void)
     CHECK_U(sizeclass_usize_aligned(1, 4096), ==, 4096);
     CHECK_U(sizeclass_usize_aligned(5000, 4096), ==, 8192);
     CHECK_U(sizeclass_usize_aligned(20000, 4096), ==, 20480);
-    CHECK_U(sizeclass_usize_aligned(1, 8192), ==, LARGE_MIN); /* jemalloc: 16384 */
+    CHECK_U(sizeclass_usize_aligned(1, 8192), ==, 8192); /* jemalloc: 16384 */
+    CHECK_U(sizeclass_usize_aligned(8193, 8192), ==, 16384);
+    CHECK_U(sizeclass_usize_aligned(16385, 8192), ==, 24576);
+    CHECK_U(sizeclass_usize_aligned(24577, 8192), ==, 32768);
+    CHECK_U(sizeclass_usize_aligned(100, 16384), ==, 16384);
+    CHECK_U(sizeclass_usize_aligned(16385, 16384), ==, 32768);
+    CHECK_U(sizeclass_usize_aligned(1, 32768), ==, 32768);
+    CHECK_U(sizeclass_usize_aligned(32769, 8192), ==, LARGE_MIN);
+    CHECK_U(sizeclass_usize_aligned(1, 65536), ==, LARGE_MIN); /* placed aligned */
+    /* Slab starts: the largest power of two dividing the stride, at least
+     * a page; so every block of a class at that alignment is aligned. */
+    CHECK_U(sizeclass_slab_align(8), ==, 4096);
+    CHECK_U(sizeclass_slab_align(4096), ==, 4096);
+    CHECK_U(sizeclass_slab_align(10240), ==, 4096);
+    CHECK_U(sizeclass_slab_align(8192), ==, 8192);
+    CHECK_U(sizeclass_slab_align(24576), ==, 8192);
+    CHECK_U(sizeclass_slab_align(16384), ==, 16384);
+    CHECK_U(sizeclass_slab_align(32768), ==, 32768);
     CHECK_U(sizeclass_usize_aligned(100000, 1 << 20), ==, 114688);
     CHECK_U(sizeclass_usize_aligned(SIZE_LIMIT + 1, 16), ==, 0);
     CHECK_U(sizeclass_usize_aligned(16, SIZE_LIMIT + 1), ==, 0);
-    for (size_t a = 16; a <= 4096; a *= 2)
+    for (size_t a = 16; a <= SMALL_MAX; a *= 2)
         for (size_t n = 1; n <= SMALL_MAX; n += 61) {
             size_t u = sizeclass_usize_aligned(n, a);
             CHECK_MSG(u >= n && (u % a == 0 || u >= LARGE_MIN), "size %zu align %zu: usize %zu", n, a, u);
+            /* a small class's blocks are aligned only as far as its slabs start */
+            if (u <= SMALL_MAX)
+                CHECK_MSG(sizeclass_slab_align((uint32_t)u) >= a, "size %zu align %zu: usize %zu", n, a, u);
             CHECK_U(u, ==, sizeclass_usize(u));
         }
 
