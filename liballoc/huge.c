@@ -699,7 +699,8 @@ void *huge_alloc(struct arena *a, size_t size, size_t usize, size_t align, bool 
          * may be the one that measures. */
         enum os_thp_plan plan = zero || size < CHUNK ? OS_THP_PLAN_HUGE : os_thp_plan(true);
         if (plan == OS_THP_PLAN_PROBE) {
-            if (os_thp_mark((void *)s->start, CHUNK, true) && os_thp_probe((void *)s->start))
+            if (os_thp_mark((void *)s->start, CHUNK, true) &&
+                os_thp_probe((void *)s->start, size >= 2 * CHUNK ? (void *)(s->start + CHUNK) : NULL))
                 thp_mark(s, 0, size, false); /* slow: no unit marked, the first included */
             else
                 thp_mark(s, CHUNK, size, true);

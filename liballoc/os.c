@@ -401,6 +401,9 @@ bool os_thp_huge_probe;
 static _Atomic uint64_t thp_blocks, thp_resume_at;
 static _Atomic uint32_t thp_backoff;
 static _Atomic uint64_t thp_probes, thp_slow;
+/* The last measure of what a unit's 512 small faults take (ns; 0: none
+ * yet), scaled from OS_THP_SMALL_SAMPLE of them (os_thp_probe). */
+static _Atomic uint64_t thp_small_ns;
 
 /* True if a virtio balloon device of this guest reports free pages to the
  * host (feature bit VIRTIO_BALLOON_F_REPORTING, 5, in sysfs's features
@@ -461,25 +464,14 @@ bool os_free_page_reporting(void)
 /* The plan's view of free page reporting: 0 not looked yet, 1 no, 2 yes. */
 static _Atomic int thp_reporting;
 
-/* Start as after a run of slow probes (os.h). */
-static void thp_start_backed_off(void)
-{
-    atomic_store_explicit(&thp_backoff, OS_THP_BACKOFF_MAX, memory_order_relaxed);
-    atomic_store_explicit(&thp_resume_at,
-                          atomic_load_explicit(&thp_blocks, memory_order_relaxed) + OS_THP_BACKOFF_MAX,
-                          memory_order_relaxed);
-}
-
 enum os_thp_plan os_thp_plan(bool can_probe)
 {
     if (!os_thp_huge_probe || !os_thp_marks_units())
         return OS_THP_PLAN_HUGE;
     if (atomic_load_explicit(&thp_reporting, memory_order_relaxed) == 0) {
         int v = os_free_page_reporting() ? 2 : 1, expect = 0;
-        if (atomic_compare_exchange_strong_explicit(&thp_reporting, &expect, v, memory_order_relaxed,
-                                                    memory_order_relaxed) &&
-            v == 2)
-            thp_start_backed_off();
+        atomic_compare_exchange_strong_explicit(&thp_reporting, &expect, v, memory_order_relaxed,
+                                                memory_order_relaxed);
     }
     uint64_t n = atomic_fetch_add_explicit(&thp_blocks, 1, memory_order_relaxed);
     if (n < atomic_load_explicit(&thp_resume_at, memory_order_relaxed))
@@ -493,14 +485,17 @@ void os_thp_plan_reset(bool reporting)
     atomic_store_explicit(&thp_resume_at, 0, memory_order_relaxed);
     atomic_store_explicit(&thp_backoff, 0, memory_order_relaxed);
     atomic_store_explicit(&thp_reporting, reporting ? 2 : 1, memory_order_relaxed);
-    if (reporting)
-        thp_start_backed_off();
+    atomic_store_explicit(&thp_small_ns, 0, memory_order_relaxed);
 }
 
-bool os_thp_probe_result(uint64_t ns)
+bool os_thp_probe_result(uint64_t ns, uint64_t small_ns)
 {
     atomic_fetch_add_explicit(&thp_probes, 1, memory_order_relaxed);
-    if (ns <= OS_THP_SLOW_NS) {
+    if (small_ns)
+        atomic_store_explicit(&thp_small_ns, small_ns, memory_order_relaxed);
+    else
+        small_ns = atomic_load_explicit(&thp_small_ns, memory_order_relaxed);
+    if (ns <= OS_THP_SLOW_NS || (small_ns && ns <= small_ns)) {
         /* A guest that reports free pages keeps its back-off length: a
          * fast fault there says the guest still had a backed 2 MiB block,
          * not that the next one is (os.h). The blocks after it are each
@@ -525,23 +520,46 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-bool os_thp_probe(void *unit)
+/* True if no page of unit is resident (false if unknown: mincore failed). */
+static bool unit_empty(void *unit)
+{
+    unsigned char vec[CHUNK / PAGE];
+    if (mincore(unit, CHUNK, vec) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(vec); i++)
+        if (vec[i] & 1)
+            return false;
+    return true;
+}
+
+/* What 512 small faults of unit (2 MiB, nothing resident, marked
+ * NOHUGEPAGE here) take, scaled from OS_THP_SMALL_SAMPLE pages spread over
+ * it; 0 if not measured. */
+static uint64_t small_faults_ns(void *unit)
+{
+    /* Unmarked (no range ever marked: small pages) or marked NOHUGEPAGE now. */
+    if ((!os_thp_mark(unit, CHUNK, false) && atomic_load_explicit(&thp_marked, memory_order_relaxed)) ||
+        !unit_empty(unit))
+        return 0;
+    uint64_t t0 = mono_ns();
+    for (size_t i = 0; i < OS_THP_SMALL_SAMPLE; i++)
+        ((volatile unsigned char *)unit)[i * (CHUNK / OS_THP_SMALL_SAMPLE)] = 0;
+    uint64_t ns = (mono_ns() - t0) * (CHUNK / PAGE / OS_THP_SMALL_SAMPLE);
+    return ns ? ns : 1;
+}
+
+bool os_thp_probe(void *unit, void *ref)
 {
     int saved_errno = errno;
-    unsigned char vec[CHUNK / PAGE];
     bool slow = false;
     /* Only a unit with no page resident faults in a huge page: one with
      * any (a dirty run's, pages moved in), or unknown (mincore failed),
      * would time a small fault and call it fast. */
-    if (mincore(unit, CHUNK, vec) == 0) {
-        bool any = false;
-        for (size_t i = 0; i < sizeof(vec) && !any; i++)
-            any = vec[i] & 1;
-        if (!any) {
-            uint64_t t0 = mono_ns();
-            *(volatile unsigned char *)unit = 0;
-            slow = os_thp_probe_result(mono_ns() - t0);
-        }
+    if (unit_empty(unit)) {
+        uint64_t t0 = mono_ns();
+        *(volatile unsigned char *)unit = 0;
+        uint64_t ns = mono_ns() - t0;
+        slow = os_thp_probe_result(ns, ns > OS_THP_SLOW_NS && ref ? small_faults_ns(ref) : 0);
     }
     errno = saved_errno;
     return slow;

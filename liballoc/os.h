@@ -127,20 +127,24 @@ enum os_thp_plan {
  * new unit may hold its data: marked without a probe), except after a probe
  * measured a slow fault: then the next OS_THP_BACKOFF_MIN blocks (doubling
  * on each slow probe in a row, up to OS_THP_BACKOFF_MAX) get small pages.
- * Why a measure and not a fixed choice: on a Firecracker VM with free page
- * reporting (this project's machines), a huge page fault takes 0.2-0.4 ms
- * while the guest still has backed 2 MiB blocks and 6-7 ms once it has only
- * blocks the host reclaimed, against 0.9 ms for 512 small faults; the same
- * run sees both (bench/huge_churn: 0.13 s CPU or 0.6-1.0 s, small pages
- * 0.2). A guest whose virtio balloon reports free pages to the host
- * (VIRTIO_BALLOON_F_REPORTING, read from sysfs at the first call: free
- * 2 MiB blocks go back to the host seconds after they are freed) starts
- * backed off for OS_THP_BACKOFF_MAX blocks: there the pool of backed huge
- * pages is whatever other processes freed in the last seconds, and a fast
- * probe says nothing of the next fault (bench/large_blocks after a run of
- * jemalloc: probes fast then slow, 0.18-0.23 s against 0.14 with small
- * pages). Thread-safe (relaxed atomics: a race moves a back-off by a
- * block), no allocation; the first call reads sysfs. */
+ * Why a measure and not a fixed choice: on the Firecracker VMs this
+ * project is tested on (virtio balloon with free page reporting: free
+ * 2 MiB blocks go back to the host seconds after they are freed), both
+ * kinds of fault depend on the host. In earlier runs a huge page fault took
+ * 0.2-0.4 ms while the guest still had backed 2 MiB blocks and 6-7 ms once
+ * it had only blocks the host reclaimed, against 0.9 ms for 512 small
+ * faults; in 2026-12, on the same kind of VM, 0.12-0.3 ms or 5.4 ms
+ * against 5.3-8 ms for the 512 small faults (bench/huge_churn: 1.5 s CPU
+ * with small pages, 0.8 s with huge ones). So a huge fault slower than
+ * OS_THP_SLOW_NS is compared with the small faults it replaces, sampled
+ * then (os_thp_probe), and counts as slow only if it took longer. A guest
+ * that reports free pages (VIRTIO_BALLOON_F_REPORTING, read from sysfs at
+ * the first call) keeps its back-off length after a fast probe: there the
+ * pool of backed huge pages is whatever other processes freed in the last
+ * seconds, and a fast probe says little of the next fault (bench/large_blocks
+ * after a run of jemalloc: probes fast then slow). Thread-safe (relaxed
+ * atomics: a race moves a back-off by a block), no allocation; the first
+ * call reads sysfs. */
 enum os_thp_plan os_thp_plan(bool can_probe);
 /* Tests: forget the plan's state, as on a machine that does (reporting)
  * or does not report free pages to a host. Not thread-safe. */
@@ -150,22 +154,30 @@ void os_thp_plan_reset(bool reporting);
 bool os_free_page_reporting(void);
 #define OS_THP_BACKOFF_MIN 32
 #define OS_THP_BACKOFF_MAX 4096
-/* A fault of one 2 MiB huge page slower than this (ns: zeroing below
- * 2 GB/s) counts as slow: about what 512 small faults take. */
+/* A fault of one 2 MiB huge page up to this long (ns: zeroing at 2 GB/s
+ * or faster) is fast whatever small faults take; a slower one is compared
+ * with them. */
 #define OS_THP_SLOW_NS 1000000u
+/* Small faults timed to estimate what a unit's 512 take. */
+#define OS_THP_SMALL_SAMPLE 32
 /* Time the first touch of unit (2 MiB aligned, just marked MADV_HUGEPAGE,
  * the start of a malloc'd block not yet handed out, whose contents are
  * undefined): if no page of the unit is resident (mincore), write one zero
- * byte there and feed the time taken to os_thp_probe_result. True if it
- * was slow; false if fast or not measured. Errno kept. The cost: the unit
- * is resident from then on (2 MiB of RSS for a block that would never have
- * touched it), and a slow fault is paid inside malloc; a preempted probe
- * (or a signal handler between the clock reads) reads as slow, which only
- * backs off. */
-bool os_thp_probe(void *unit);
-/* Apply one probe's measured fault time (ns) to the plan; true if slow
- * (tests call it directly). */
-bool os_thp_probe_result(uint64_t ns);
+ * byte there. If that took over OS_THP_SLOW_NS and ref is not NULL (another
+ * unit of the same block, not handed out either, nothing resident), mark
+ * ref NOHUGEPAGE and time the small faults of OS_THP_SMALL_SAMPLE of its
+ * pages. Feed both to os_thp_probe_result. True if slow; false if fast or
+ * not measured. Errno kept. The cost: the unit is resident from then on
+ * (2 MiB of RSS for a block that would never have touched it), and a slow
+ * fault is paid inside malloc (with the sample: 32 small pages of ref
+ * resident, and ref gets small pages); a preempted probe (or a signal
+ * handler between the clock reads) reads as slow, which only backs off. */
+bool os_thp_probe(void *unit, void *ref);
+/* Apply one probe's measured fault time (ns) to the plan, with what 512
+ * small faults took when sampled (small_ns; 0: not sampled, the last
+ * sample counts); true if slow: over OS_THP_SLOW_NS and over the small
+ * faults' time when one is known (tests call it directly). */
+bool os_thp_probe_result(uint64_t ns, uint64_t small_ns);
 /* Probes taken and probes found slow since boot (stats). */
 void os_thp_probe_stats(uint64_t *probes, uint64_t *slow);
 /* Number of online CPUs (at least 1). */
