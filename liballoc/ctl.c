@@ -676,10 +676,20 @@ static int h_lextent_size(const struct ctl_args *a)
     return ctl_read_only(a, &v, sizeof(v));
 }
 
+/* arenas.create: a written value is jemalloc's extent_hooks_t pointer,
+ * which liballoc does not support (its arenas map their own memory): only
+ * NULL (the default hooks) is accepted; hooks given are refused with EINVAL
+ * and no arena is created, rather than an arena that never calls them. */
 static int h_arenas_create(const struct ctl_args *a)
 {
     if (wants_write(a) && !(a->newlen == sizeof(void *) || a->newlen == 0))
         return EPERM;
+    if (wants_write(a) && a->newlen == sizeof(void *)) {
+        void *hooks;
+        memcpy(&hooks, a->newp, sizeof(hooks));
+        if (hooks != NULL)
+            return EINVAL;
+    }
     int verr = verify_read(a, sizeof(unsigned));
     if (verr)
         return verr;

@@ -9,6 +9,7 @@
 #include "decay.h"
 #include "defer.h"
 #include "page.h"
+#include "process_malloc.h"
 #include "prof_hooks.h"
 #include "rtree.h"
 #include "stats.h"
@@ -1428,6 +1429,10 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t e)
         if (p == NULL)
             return;
         if (e == 0) {
+            if (process_malloc_active()) { /* the process allocator's block */
+                process_malloc_free(p);
+                return;
+            }
             misuse_report("free", "invalid pointer (not allocated here):", p);
             return;
         }

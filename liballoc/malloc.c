@@ -37,6 +37,7 @@
 #include "options.h"
 #include "os.h"
 #include "osmap.h"
+#include "process_malloc.h"
 #include "prof_hooks.h"
 #include "defer.h"
 #include "rtree.h"
@@ -229,6 +230,7 @@ __attribute__((constructor)) static void malloc_constructor(void)
     struct heap *h = err == 0 ? heap_get() : NULL;
     bool was = h ? prof_suspend(h, true) : false;
     pin_loaded_object();
+    process_malloc_boot();
     if (err == 0) {
         numa_boot();
         prof_boot_late(); /* threads: never under the init lock */
@@ -448,6 +450,8 @@ static NOINLINE void *realloc_zero(void *p)
     /* A freed, interior or foreign p is reported as realloc's, with
      * EINVAL, as realloc(p, n) reports it (docs/misuse.md); a live one is
      * freed without a second lookup, as realloc's move frees. */
+    if (process_malloc_owns(p))
+        return process_malloc_realloc(p, 0);
     struct span *s = span_checked(p, "realloc");
     if (unlikely(s == NULL)) {
         errno = EINVAL;
@@ -555,6 +559,9 @@ ALLOC_EXPORT void free(void *p)
 {
     free_impl(p, 0, false);
 }
+/* The exported free's own address (process_malloc.c compares the
+ * process's free with it). */
+extern __typeof(free) alloc_exported_free __attribute__((alias("free"), visibility("hidden")));
 
 /* The library's own malloc and free (malloc_entry.h): copies of the public
  * functions at their own addresses, not aliases. Valgrind's memcheck (3.19)
@@ -601,7 +608,10 @@ ALLOC_EXPORT void *calloc(size_t n, size_t size)
  * with EINVAL, p left alone. */
 static NOINLINE void *realloc_not_small(void *p, size_t size)
 {
-    struct span *s = heap_live_span_slow(p, rtree_get((uintptr_t)p), "realloc");
+    uintptr_t e = rtree_get((uintptr_t)p);
+    if (e == 0 && process_malloc_active()) /* the process allocator's block */
+        return process_malloc_realloc(p, size);
+    struct span *s = heap_live_span_slow(p, e, "realloc");
     if (unlikely(s == NULL)) {
         errno = EINVAL;
         return NULL;
@@ -728,6 +738,8 @@ ALLOC_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
+    if (unlikely(heap_live_small(p) == NULL) && process_malloc_owns(p))
+        return process_malloc_usable_size(p);
     struct span *s = span_checked(p, "malloc_usable_size");
     if (config_debug && s)
         misuse_canary_drop(p);
@@ -848,6 +860,10 @@ static void sized_free_slow(void *p, size_t size, int flags)
 {
     if (p == NULL)
         return;
+    if (process_malloc_owns(p)) { /* the process allocator's block */
+        process_malloc_free(p);
+        return;
+    }
     struct span *s = span_checked(p, "sdallocx");
     if (!s)
         return; /* reported and ignored */

@@ -9,7 +9,12 @@
 #    still glibc's;
 #  - dlopen: threads allocate through the plugin, the plugin is dlclosed,
 #    then the threads exit (their thread-exit hook must still be mapped);
-#  - dlopen/dlclose repeated, allocating each time, with a thread per round.
+#  - dlopen/dlclose repeated, allocating each time, with a thread per round;
+#  - a C program dlopens a C++ plugin linked with -lalloc, then one that is
+#    not: libstdc++ (loaded with the first) binds its operator delete to
+#    liballoc's, while the second plugin's new reaches glibc's malloc, so
+#    liballoc's delete receives glibc's blocks; they must go back to glibc
+#    (liballoc/process_malloc.h), not be reported and leaked.
 # The plugins and hosts below are compiled here on purpose: the test is about
 # those link lines (a plugin with -lalloc or liballoc.a, dlopen'd or linked).
 . "$(dirname "$0")/lib.sh"
@@ -202,4 +207,100 @@ out=$(env -u LD_PRELOAD MALLOC_CONF=stats_print:true timeout 300 "$TMP/host_dlop
 [ "$out" = ok ] || fail "stats_print:true plugin dlopened: $out $(head -c 300 "$TMP/stats.err")"
 grep -q -- "--- End jemalloc statistics ---" "$TMP/stats.err" || fail "stats_print:true plugin dlopened: no statistics at exit"
 echo "pass: stats_print:true plugin dlopened"
+
+if command -v g++ >/dev/null; then
+    cat >"$TMP/cxx_a.cc" <<'X'
+#include <string>
+#include <vector>
+extern "C" size_t a_work(int n)
+{
+    std::vector<std::string> v;
+    for (int i = 0; i < n; i++)
+        v.push_back(std::string(40 + i % 200, 'a'));
+    return v.size();
+}
+X
+    cat >"$TMP/cxx_b.cc" <<'X'
+#include <new>
+#include <sstream>
+#include <string>
+#include <vector>
+struct Node { char pad[48]; };
+extern "C" size_t b_work(int n)
+{
+    std::vector<std::string> v;
+    size_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        std::string s;
+        s.reserve(100 + i);
+        s.append(50, 'b');
+        std::ostringstream o;
+        o << s << i;
+        v.push_back(o.str());
+        Node *x = new Node;           /* sized delete */
+        char *a = new char[64 + i];   /* delete[] */
+        void *r = ::operator new(200); /* unsized delete */
+        sum += (size_t)x->pad[0] + (size_t)a[0] * 0 + (r != nullptr);
+        delete x;
+        delete[] a;
+        ::operator delete(r);
+    }
+    return v.size() + sum * 0;
+}
+X
+    cat >"$TMP/host_cxx.c" <<'X'
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char l[256];
+    long kb = -1;
+    while (f && fgets(l, sizeof l, f))
+        if (!strncmp(l, "VmRSS:", 6))
+            kb = atol(l + 6);
+    if (f)
+        fclose(f);
+    return kb;
+}
+static void *sym(const char *lib, const char *name)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    void *f = h ? dlsym(h, name) : NULL;
+    if (!f) {
+        fprintf(stderr, "%s\n", dlerror());
+        exit(1);
+    }
+    return f;
+}
+int main(int argc, char **argv)
+{
+    size_t (*a)(int) = (size_t (*)(int))sym(argv[1], "a_work");
+    size_t (*b)(int) = (size_t (*)(int))sym(argv[2], "b_work");
+    if (a(100) != 100 || b(100) != 100)
+        return 1;
+    long before = rss_kb();
+    for (int r = 0; r < 2000; r++)
+        if (b(1000) != 1000)
+            return 1;
+    long grown = rss_kb() - before;
+    if (grown > 20000) { /* every block leaked: about 130 MB */
+        fprintf(stderr, "RSS grew by %ld kB\n", grown);
+        return 1;
+    }
+    puts("ok");
+    return 0;
+}
+X
+    g++ -shared -fPIC -O1 -o "$TMP/libcxx_a.so" "$TMP/cxx_a.cc" -L"$B" -lalloc -Wl,-rpath,"$B" ||
+        fail "building the C++ plugin (-lalloc)"
+    g++ -shared -fPIC -O1 -o "$TMP/libcxx_b.so" "$TMP/cxx_b.cc" || fail "building the C++ plugin (no liballoc)"
+    cc -o "$TMP/host_cxx" "$TMP/host_cxx.c" -ldl || fail "building host_cxx"
+    run "C host: C++ plugin (-lalloc), then a C++ plugin without it: its blocks go back to glibc" \
+        "$TMP/host_cxx" "$TMP/libcxx_a.so" "$TMP/libcxx_b.so"
+else
+    echo "skip: C++ plugins (no g++)"
+fi
 echo "ok"

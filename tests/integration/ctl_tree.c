@@ -684,10 +684,23 @@ static void test_create_verifies_oldlen(void)
     len = sizeof(now);
     CHECK_I(mallctl("arenas.narenas", &now, &len, NULL, 0), ==, 0);
     CHECK_EQ(now, narenas);
+    /* Extent hooks are not supported: a non-NULL hooks pointer is refused
+     * and creates nothing (jemalloc would use them); NULL is the default. */
+    static char fake_hooks[64];
+    void *hooks = fake_hooks;
+    len = sizeof(ar);
+    CHECK_I(mallctl("arenas.create", &ar, &len, &hooks, sizeof(hooks)), ==, EINVAL);
+    len = sizeof(now);
+    CHECK_I(mallctl("arenas.narenas", &now, &len, NULL, 0), ==, 0);
+    CHECK_EQ(now, narenas);
     len = sizeof(ar);
     CHECK_I(mallctl("arenas.create", &ar, &len, NULL, 0), ==, 0);
     CHECK_EQ(len, sizeof(unsigned));
     CHECK_EQ(ar, narenas);
+    hooks = NULL;
+    len = sizeof(ar);
+    CHECK_I(mallctl("arenas.create", &ar, &len, &hooks, sizeof(hooks)), ==, 0);
+    CHECK_EQ(ar, narenas + 1);
 }
 
 /* mallctlnametomib with a capacity below the name's depth. */
