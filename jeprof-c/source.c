@@ -6,6 +6,7 @@
 
 #include "xalloc.h"
 #include "filebuf.h"
+#include "message.h"
 
 /* One file's lines. */
 struct srcfile {
@@ -28,12 +29,18 @@ static struct srcfile *load(const char *path)
     memset(f, 0, sizeof(*f));
     f->path = xstrdup(path);
     struct filebuf fb;
+    const char *at = path;
     int rc = filebuf_read(&fb, path);
     for (const char *s = strchr(path, '/'); rc && s; s = strchr(s + 1, '/'))
         if (s[1])
-            rc = filebuf_read(&fb, s + 1);
+            rc = filebuf_read(&fb, at = s + 1);
     if (rc)
         return f;
+    /* Found under a suffix of the debug information's path, from the
+     * current directory: perhaps other sources than the program's (a
+     * checkout of another version). Said once per file. */
+    if (at != path)
+        warning("%s: not found; showing the lines of %s (relative to the current directory)", path, at);
     f->data = fb.data; /* taken over: freed in source_free */
     size_t cap = 0;
     for (char *p = f->data; p < f->data + fb.len;) {

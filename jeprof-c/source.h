@@ -1,8 +1,9 @@
 /* source: source files for --list and --disasm, read once and kept.
  * A path from the debug information is tried as written, then (when the
  * sources moved, e.g. the program was built elsewhere) each shorter suffix
- * of it relative to the current directory: /build/x/src/a.c, src/a.c, a.c.
- * Single-threaded. */
+ * of it relative to the current directory: /build/x/src/a.c, src/a.c, a.c;
+ * a file found that way is named in a warning on stderr, once (it may be
+ * other sources than the program's). Single-threaded. */
 #ifndef JEPROF_SOURCE_H
 #define JEPROF_SOURCE_H
 

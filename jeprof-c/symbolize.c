@@ -845,16 +845,19 @@ static Dwarf_Die *cu_at(struct elfobj *o, uint64_t faddr, Dwarf_Addr *bias)
  * directory, path) pointers into libdw's strings; they live until exit. */
 struct abspath {
     const char *dir, *file; /* libdw's strings */
-    const char *joined;     /* dir/file, or file when that does not exist */
+    const char *joined;     /* dir/file */
 };
 static struct abspath *abspaths;
 static size_t nabspaths, capabspaths;
 
-/* file as the source lookup needs it: a relative path (split DWARF's
- * skeleton line tables give "../x.c") is joined with the CU's
- * DW_AT_comp_dir when the joined file exists; a path that exists nowhere
- * here (a distribution's build directory, Rust's library/std/...) stays as
- * the line table gives it, which jeprof and pprof print too. */
+/* file with a relative path joined with the CU's DW_AT_comp_dir, as
+ * DWARF defines it and addr2line (so Debian's jeprof) prints it: split
+ * DWARF's skeleton line tables give "../x.c", Rust's standard library
+ * "library/std/src/rt.rs" under comp_dir "/rustc/<hash>". Left as the
+ * line table gives it, one function came out under two spellings (its
+ * inlined copies named from a table with absolute directories). A path
+ * that exists nowhere here is still looked up by suffix for --list
+ * (source.h). */
 static const char *abs_source(Dwarf_Die *cu, const char *file)
 {
     if (!file || file[0] == '/')
@@ -866,16 +869,10 @@ static const char *abs_source(Dwarf_Die *cu, const char *file)
     for (size_t i = 0; i < nabspaths; i++)
         if (abspaths[i].dir == dir && abspaths[i].file == file)
             return abspaths[i].joined;
-    char *j = xasprintf("%s/%s", dir, file);
     GROW(abspaths, capabspaths, nabspaths + 1);
     abspaths[nabspaths].dir = dir;
     abspaths[nabspaths].file = file;
-    if (access(j, R_OK) == 0) {
-        abspaths[nabspaths].joined = j;
-    } else {
-        free(j);
-        abspaths[nabspaths].joined = file;
-    }
+    abspaths[nabspaths].joined = xasprintf("%s/%s", dir, file);
     return abspaths[nabspaths++].joined;
 }
 
