@@ -1021,19 +1021,27 @@ void heap_take_idle(struct heap *h)
  * even when it is empty (heap_page_retire). But a thread heap's pages go
  * back when its thread exits, and the shared heap has no such end: once
  * its blocks were freed, one page per class per arena stayed carved for
- * good (2.8 MiB over 39 classes; 26 MiB over eight arenas). So the sweep
- * (every SWEEP_NS at most, on decay ticks) gives back the empty pages it
- * finds there: a malloc/free ping-pong then carves its page again once
- * per sweep at most (jemalloc frees an empty slab at once, its bin's
- * current one included: 5 times slower than keeping it on that ping-pong
- * under tcache:false). sh's arena's shared_lock held. */
+ * good (2.8 MiB over 39 classes; 26 MiB over eight arenas). So a page the
+ * sweep (every SWEEP_NS at most, on decay ticks) finds empty twice in a
+ * row goes back to the arena: a malloc/free ping-pong then carves its page
+ * again once per two sweeps at most (jemalloc frees an empty slab at once,
+ * its bin's current one included: 5 times slower than keeping it on that
+ * ping-pong under tcache:false), and a page just emptied keeps its free
+ * list for the next malloc, which checks its links (a write after free
+ * over one is reported there, misuse.h). sh's arena's shared_lock held. */
 static void shared_sweep(struct heap *sh)
 {
+    uint64_t empty = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
         struct span *pg = sh->pages[c] != &span_empty ? sh->pages[c] : sh->queue[c].first;
-        if (pg && pg != &span_empty && span_used(pg) == 0)
+        if (!pg || pg == &span_empty || span_used(pg) != 0)
+            continue;
+        if (sh->shared_empty & ((uint64_t)1 << c))
             page_give_back(sh, pg);
+        else
+            empty |= (uint64_t)1 << c;
     }
+    sh->shared_empty = empty;
 }
 
 void heap_sweep(uint64_t now)

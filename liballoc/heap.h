@@ -212,6 +212,8 @@ struct heap {
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */
     unsigned page_allocs;               /* pages taken from the arena (a collection every HEAP_COLLECT_PAGES) */
     unsigned collect_marked;            /* empty pages the last heap_collect pass marked (heap.c) */
+    uint64_t shared_empty;              /* a shared heap's classes whose page was empty at the
+                                         * last sweep, one bit each (heap.c, shared_sweep) */
     uint64_t collect_ns;                /* when that pass ran (decay_now) */
     struct span *kept[HEAP_KEPT_MAX];   /* emptied pages kept whole, not reused since (heap_page_emptied) */
     unsigned kept_n;                    /* entries of kept[] */

@@ -38,6 +38,9 @@ extern const char __start_liballoc_text[] __attribute__((visibility("hidden")));
 extern const char __stop_liballoc_text[] __attribute__((visibility("hidden")));
 
 static int bt_method;
+/* The cached-rule walk can serve while libunwind is not loaded yet (any
+ * method but fp; backtrace_capture). */
+static bool cfi_until_unw;
 /* A static program's load bias and code ([lo, hi) of its executable
  * PT_LOADs), set by backtrace_boot; 0, 0 in a dynamic program. */
 static uintptr_t static_bias, static_text_lo, static_text_hi;
@@ -167,8 +170,12 @@ void backtrace_boot(int method)
         return;
     }
     /* auto: the cached-rule walk (cfi.c), libunwind for what it cannot
-     * follow; prof_unwind:libunwind always libunwind. */
-    bt_method = method == BT_AUTO && cfi_boot() ? BT_CFI : BT_LIBUNWIND;
+     * follow; prof_unwind:libunwind always libunwind, once loaded: before
+     * that (allocations of other libraries' constructors, which run before
+     * liballoc's) both take the cached-rule walk's frames. */
+    bool cfi = cfi_boot();
+    bt_method = method == BT_AUTO && cfi ? BT_CFI : BT_LIBUNWIND;
+    cfi_until_unw = cfi;
 }
 
 void backtrace_postfork_child(void)
@@ -274,7 +281,10 @@ static unsigned internal_prefix(void *const *raw, unsigned n)
 /* The walk with cached .eh_frame rules (bt_method BT_CFI): up to max
  * frames of the program into pcs, the allocator's own frames left out.
  * Returns the depth, or -1 when some frame needs more than cfi.c follows
- * (the caller then asks libunwind for the whole stack).
+ * (the caller then asks libunwind for the whole stack); *part is then the
+ * number of frames stored in pcs before that one (the caller's fallback
+ * when libunwind is not loaded yet: allocations made before liballoc's
+ * constructor, by other libraries' constructors).
  *
  * The allocator's frames are crossed by their frame pointers (all its code
  * keeps them, liballoc.mk), which is also where the walk gets the first
@@ -287,8 +297,9 @@ static unsigned internal_prefix(void *const *raw, unsigned n)
  * libunwind does, or at a zero return address. Not inlined, and never
  * tail-called: the frame that called it is then an allocator frame, where
  * the frame-pointer part of the walk starts. */
-static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
+static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max, unsigned *part)
 {
+    *part = 0;
     uintptr_t *fp = __builtin_frame_address(0);
     uintptr_t lo = (uintptr_t)fp, hi = thread_stack_hi(lo);
     if (!hi)
@@ -321,13 +332,13 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
         else if (k == CFI_END)
             break;
         else
-            return -1;
+            return *part = n, -1;
         if (cfa <= sp || cfa > hi || (cfa & 7))
-            return -1;
+            return *part = n, -1;
         uintptr_t back = cfi_word_rbp_back(w);
         if (back) {
             if (cfa - back < sp)
-                return -1;
+                return *part = n, -1;
             bp = *(const uintptr_t *)(cfa - back);
         }
         ra = *(const uintptr_t *)(cfa - 8);
@@ -338,7 +349,8 @@ static __attribute__((noinline)) int cfi_walk(uintptr_t *pcs, unsigned max)
 
 int backtrace_capture_cfi(uintptr_t *pcs, unsigned max)
 {
-    int k = cfi_walk(pcs, max);
+    unsigned part;
+    int k = cfi_walk(pcs, max, &part);
     __asm__ volatile("" ::: "memory"); /* no tail call: cfi_walk's caller is ours */
     return k;
 }
@@ -440,10 +452,18 @@ unsigned backtrace_capture(uintptr_t *pcs, unsigned max)
     void *raw[PROF_BT_MAX + 8];
     unsigned n = 0, skip = 0;
     cfi_unload_poll(); /* before the walk reads the generation */
-    if (bt_method == BT_CFI) {
-        int k = cfi_walk(pcs, max);
+    bool no_unw = !__atomic_load_n(&dynload_unw, __ATOMIC_ACQUIRE);
+    if (bt_method == BT_CFI || (bt_method == BT_LIBUNWIND && cfi_until_unw && no_unw)) {
+        unsigned part;
+        int k = cfi_walk(pcs, max, &part);
         if (k >= 0)
             return (unsigned)k;
+        /* No libunwind to take over (before the constructor loads it, or
+         * it could not be loaded): the frames followed so far, the
+         * program's innermost ones (the frame-pointer walk below would
+         * give only the first frame of code built without them). */
+        if (part > 1 && no_unw)
+            return part;
     }
     if (bt_method != BT_FP) {
         int k = unw_walk(raw, PROF_BT_MAX + 8);
