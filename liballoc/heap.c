@@ -1034,7 +1034,7 @@ static void shared_sweep(struct heap *sh)
     uint64_t empty = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
         struct span *pg = sh->pages[c] != &span_empty ? sh->pages[c] : sh->queue[c].first;
-        if (!pg || pg == &span_empty || span_used(pg) != 0)
+        if (!pg || span_used(pg) != 0) /* no current page, none queued */
             continue;
         if (sh->shared_empty & ((uint64_t)1 << c))
             page_give_back(sh, pg);

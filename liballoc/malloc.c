@@ -447,9 +447,10 @@ static NOINLINE void *realloc_zero(void *p)
         alloc_write_err("<jemalloc>: realloc(p, 0) called with p != NULL and zero_realloc:abort\n");
         abort();
     }
-    /* A freed, interior or foreign p is reported as realloc's, with
-     * EINVAL, as realloc(p, n) reports it (docs/misuse.md); a live one is
-     * freed without a second lookup, as realloc's move frees. */
+    /* The process allocator's block (liballoc loaded by a plugin) goes to
+     * its realloc. A freed, interior or foreign p is reported as realloc's,
+     * with EINVAL, as realloc(p, n) reports it (docs/misuse.md); a live one
+     * is freed without a second lookup, as realloc's move frees. */
     if (process_malloc_owns(p))
         return process_malloc_realloc(p, 0);
     struct span *s = span_checked(p, "realloc");
@@ -738,9 +739,15 @@ ALLOC_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
-    if (unlikely(heap_live_small(p) == NULL) && process_malloc_owns(p))
-        return process_malloc_usable_size(p);
-    struct span *s = span_checked(p, "malloc_usable_size");
+    /* heap_live_span's two steps, with the process allocator's blocks
+     * between them (as realloc_not_small): one lookup each. */
+    struct span *s = heap_live_small(p);
+    if (unlikely(s == NULL)) {
+        uintptr_t e = rtree_get((uintptr_t)p);
+        if (e == 0 && process_malloc_active()) /* the process allocator's block */
+            return process_malloc_usable_size(p);
+        s = heap_live_span_slow(p, e, "malloc_usable_size");
+    }
     if (config_debug && s)
         misuse_canary_drop(p);
     return s ? span_usable(s) : 0;

@@ -18,10 +18,13 @@ static size_t (*_Atomic proc_usable)(void *);
 
 void process_malloc_boot(void)
 {
+    /* The common case (liballoc is the process's malloc) looks up free only. */
     void *f = dlsym(RTLD_DEFAULT, "free");
+    if (!f || f == (void *)alloc_exported_free)
+        return;
     void *r = dlsym(RTLD_DEFAULT, "realloc");
     void *u = dlsym(RTLD_DEFAULT, "malloc_usable_size");
-    if (!f || !r || f == (void *)alloc_exported_free)
+    if (!r)
         return;
     atomic_store_explicit(&proc_realloc, (void *(*)(void *, size_t))r, memory_order_relaxed);
     atomic_store_explicit(&proc_usable, (size_t(*)(void *))u, memory_order_relaxed);
