@@ -116,13 +116,14 @@ add_mt_rows() { # short-name binary
 add_row small_churn small_churn 1
 add_mt_rows mixed_ws mixed_working_set
 add_mt_rows xthread xthread_producer_consumer
+add_mt_rows xthread_large xthread_large
 add_mt_rows larson larson_like
 add_mt_rows rpmalloc rpmalloc_like
 add_row realloc_growth realloc_growth 1
 add_row large_blocks large_blocks 1
 add_row huge_churn huge_churn 1
 add_row "burst-${THREADS}t" burst_retention "$THREADS"
-known=" small_churn mixed_working_set xthread_producer_consumer larson_like rpmalloc_like realloc_growth large_blocks huge_churn burst_retention "
+known=" small_churn mixed_working_set xthread_producer_consumer xthread_large larson_like rpmalloc_like realloc_growth large_blocks huge_churn burst_retention "
 for b in "${bins[@]}"; do
 	case "$known" in *" $b "*) ;; *) add_row "$b" "$b" 1 ;; esac
 done

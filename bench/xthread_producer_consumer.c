@@ -13,14 +13,24 @@
  * Usage: xthread_producer_consumer [threads=2] [scale=1]
  * threads/2 (at least 1) producers, the rest (at least 1) consumers. The total
  * number of blocks is fixed by scale and split among producers.
+ *
+ * XTHREAD_LARGE (bench/xthread_large.c): blocks of 40-256 KiB in batches
+ * of 16.
  */
 #include "bench_common.h"
 
 #include <pthread.h>
 
+#ifdef XTHREAD_LARGE
+#define BENCH_NAME "xthread_large"
+#define BATCH 16
+#define BASE_BLOCKS 1500000ull
+#else
+#define BENCH_NAME "xthread_producer_consumer"
 #define BATCH 256
-#define QCAP 32 /* batches in flight */
 #define BASE_BLOCKS 24000000ull
+#endif
+#define QCAP 32 /* batches in flight */
 
 struct batch {
 	size_t n;                /* filled entries */
@@ -78,6 +88,9 @@ static struct batch *pop(void)
 static size_t block_size(struct rng *r)
 {
 	uint64_t x = rng_next(r);
+#ifdef XTHREAD_LARGE
+	return ((size_t)40 << 10) + (size_t)((x >> 8) % (216u << 10)); /* 40..256 KiB */
+#endif
 	if ((x & 3) != 0)
 		return 16 + (size_t)((x >> 8) % 113); /* 16..128 */
 	return 129 + (size_t)((x >> 8) % 384);       /* 129..512 */
@@ -160,6 +173,6 @@ int main(int argc, char **argv)
 		sum += w[i].checksum;
 	}
 	free(w);
-	bench_report("xthread_producer_consumer", sum, now_sec() - t0);
+	bench_report(BENCH_NAME, sum, now_sec() - t0);
 	return 0;
 }

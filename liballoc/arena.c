@@ -185,7 +185,8 @@ static size_t bin_of(size_t npages)
     return ARENA_EXACT_PAGES + 4 * (lg - 6) + ((npages >> (lg - 2)) & 3);
 }
 
-static void bin_insert(struct arena *a, struct span *s)
+/* Span s in or out of its bin's list (by page count and state) alone. */
+static void bin_link(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
     size_t b = bin_of(s->npages);
@@ -197,18 +198,9 @@ static void bin_insert(struct arena *a, struct span *s)
     a->bins[b][st] = s;
     a->binmap[st][b / 64] |= 1ull << (b % 64);
     map_set(s);
-    if (st == SPAN_DIRTY) {
-        a->stats.ndirty += s->npages;
-        arena_lru_push(a, s, 0);
-    } else if (st == SPAN_MUZZY) {
-        a->stats.nmuzzy += s->npages;
-        arena_lru_push(a, s, 1);
-    } else {
-        a->stats.retained += span_bytes(s);
-    }
 }
 
-static void bin_remove(struct arena *a, struct span *s)
+static void bin_unlink(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
     size_t b = bin_of(s->npages);
@@ -220,15 +212,53 @@ static void bin_remove(struct arena *a, struct span *s)
         s->next->prev = s->prev;
     if (a->bins[b][st] == NULL)
         a->binmap[st][b / 64] &= ~(1ull << (b % 64));
-    if (st == SPAN_DIRTY) {
-        a->stats.ndirty -= s->npages;
-        arena_lru_remove(a, s, 0);
-    } else if (st == SPAN_MUZZY) {
-        a->stats.nmuzzy -= s->npages;
-        arena_lru_remove(a, s, 1);
-    } else {
-        a->stats.retained -= span_bytes(s);
-    }
+}
+
+/* The counter of free pages in state st (stats.retained counts bytes)
+ * moved by npages. */
+static void bin_count(struct arena *a, unsigned st, ptrdiff_t npages)
+{
+    if (st == SPAN_DIRTY)
+        a->stats.ndirty += (size_t)npages;
+    else if (st == SPAN_MUZZY)
+        a->stats.nmuzzy += (size_t)npages;
+    else
+        a->stats.retained += (size_t)(npages * (ptrdiff_t)PAGE);
+}
+
+/* Free span s into the bins: its list, its state's count, and (dirty and
+ * muzzy) the newest end of its decay LRU list. */
+static void bin_insert(struct arena *a, struct span *s)
+{
+    bin_link(a, s);
+    bin_count(a, s->state, (ptrdiff_t)s->npages);
+    if (s->state != SPAN_CLEAN)
+        arena_lru_push(a, s, s->state == SPAN_MUZZY);
+}
+
+static void bin_remove(struct arena *a, struct span *s)
+{
+    bin_unlink(a, s);
+    bin_count(a, s->state, -(ptrdiff_t)s->npages);
+    if (s->state != SPAN_CLEAN)
+        arena_lru_remove(a, s, s->state == SPAN_MUZZY);
+}
+
+/* Free span m, adjacent to free span s and in the same state, merged into
+ * s; s keeps its place in the LRU list and takes the older free time (it
+ * is purged no later than m would have been). Both in the bins. */
+static void span_absorb(struct arena *a, struct span *s, struct span *m)
+{
+    bin_remove(a, m);
+    bin_unlink(a, s);
+    if (m->start < s->start)
+        s->start = m->start;
+    s->npages += m->npages;
+    bin_count(a, s->state, (ptrdiff_t)m->npages);
+    if (m->freed_ns < s->freed_ns && s->state != SPAN_CLEAN)
+        s->freed_ns = m->freed_ns;
+    arena_span_release(a, m);
+    bin_link(a, s);
 }
 
 /* Spans of a coarse bin looked at for one that fits before the search
@@ -290,6 +320,72 @@ static void free_span_insert(struct arena *a, struct span *s)
         }
     }
     bin_insert(a, s);
+}
+
+/* A large block's run freed (dirty) goes into the bins as it is, not merged
+ * with its free neighbours (jemalloc's term: delayed coalescing): its page
+ * count's bin is exact up to ARENA_EXACT_PAGES, so the next block of that
+ * class takes the same pages back, whose first pages the program touched
+ * already. Merging at once moved block starts on to pages never touched,
+ * a fault each (a 40-256 KiB churn touching the first bytes of each block:
+ * 3 times mimalloc's resident pages, 2 times its CPU). span_alloc merges
+ * them (arena_coalesce) before it would map a new chunk; decay's purge
+ * merges what it purges. */
+static void span_free_delayed(struct arena *a, struct span *s)
+{
+    decay_freed(a, s);
+    bin_insert(a, s);
+    a->unmerged++;
+}
+
+/* The free span of s's state right after s (or, with left, right before
+ * it) in its chunk, or NULL. */
+static struct span *span_free_neighbour(struct span *s, bool left)
+{
+    struct chunk *c = chunk_of(s->start);
+    size_t first = (s->start - c->base) >> LG_PAGE;
+    struct span *m;
+    if (left)
+        m = first > 0 ? c->map[first - 1] : NULL;
+    else
+        m = first + s->npages < CHUNK_PAGES ? c->map[first + s->npages] : NULL;
+    if (!m || m->kind != SPAN_FREE || m->state != s->state)
+        return NULL;
+    if (left ? m->start + span_bytes(m) != s->start : m->start != s->start + span_bytes(s))
+        return NULL;
+    return m;
+}
+
+/* Free span n (in the bins) merged with the free spans of its state that
+ * follow it, until it has at least want pages or the next page is not one
+ * (spans span_free_delayed left apart: an in-place grow needs the pages
+ * behind a block whole). Returns n. Lock held. */
+static struct span *span_merge_right(struct arena *a, struct span *n, size_t want)
+{
+    for (struct span *m; n->npages < want && (m = span_free_neighbour(n, false)) != NULL;)
+        span_absorb(a, n, m);
+    return n;
+}
+
+/* Merge every dirty free span with its free dirty neighbours (the spans
+ * span_free_delayed left apart): each is taken out of the bins, oldest
+ * first, and put back through free_span_insert, which merges it with the
+ * neighbours already back. Lock held. */
+static void arena_coalesce(struct arena *a)
+{
+    struct span *list = NULL, **tail = &list;
+    for (struct span *s; (s = a->lru_head[0]) != NULL;) {
+        bin_remove(a, s);
+        s->kind = SPAN_BUSY; /* not a neighbour free_span_insert may merge yet */
+        s->next = NULL;
+        *tail = s;
+        tail = &s->next;
+    }
+    for (struct span *s = list, *n; s; s = n) {
+        n = s->next;
+        free_span_insert(a, s);
+    }
+    a->unmerged = 0;
 }
 
 /* Chunk descriptors of unmapped chunks (retain:false), per arena, reused by
@@ -476,6 +572,10 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align, boo
             }
             return s;
         }
+        if (a->unmerged) {
+            arena_coalesce(a);
+            goto search;
+        }
         if (chunk_new(a) != 0)
             return NULL;
     }
@@ -487,6 +587,7 @@ static void span_free(struct arena *a, struct span *s)
     decay_freed(a, s);
     free_span_insert(a, s);
 }
+
 
 /* Pages in use in the chunk of `start` go up or down by npages (lock held). */
 static void chunk_active_add(struct arena *a, uintptr_t start, ptrdiff_t npages)
@@ -872,6 +973,19 @@ static inline bool large_tick_due(struct arena *a)
 void *arena_large_alloc(struct arena *a, size_t usize, size_t align, bool zero, bool borrow)
 {
     size_t npages = usize >> LG_PAGE;
+    if (align <= PAGE) {
+        /* A block of a's threads another thread freed (arena_remote_put). */
+        size_t c = tcache_large_class(usize);
+        struct span *r = arena_remote_take(a, c);
+        if (r) {
+            if (r->next)
+                arena_remote_give_back(a, c, r->next);
+            r->lcached = 0;
+            if (zero)
+                memset((void *)r->start, 0, usize);
+            return (void *)r->start;
+        }
+    }
     if (!(a = arena_lock_for_alloc(a)))
         return NULL;
     struct arena *user = a;
@@ -911,7 +1025,7 @@ static inline void large_free_locked(struct arena *a, struct span *s)
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     arena_lext_count(a, s->usize, false);
-    span_free(a, s);
+    span_free_delayed(a, s);
 }
 
 /* After large blocks were freed into a (its lock held): start a decay
@@ -951,6 +1065,84 @@ void arena_large_free_many(struct span **v, unsigned n)
     }
 }
 
+bool arena_remote_put(struct span *s)
+{
+    struct arena *a = s->cache_arena;
+    size_t usize = s->usize;
+    if (!a || a->index >= arena_count)
+        return false; /* an arenas.create arena's blocks go back at once */
+    s->lcached = 1;
+    s->zeroed = 0;
+    _Atomic(struct span *) *top = &a->remote[tcache_large_class(usize)];
+    struct span *h = atomic_load_explicit(top, memory_order_relaxed);
+    do {
+        /* h's depth may be stale (h taken meanwhile): then the exchange
+         * fails and is tried again with the new top. */
+        uint32_t depth = h ? h->reserved + 1 : 1;
+        if ((size_t)depth * usize > ARENA_REMOTE_MAX) {
+            s->lcached = 0;
+            return false;
+        }
+        s->reserved = depth;
+        s->next = h;
+    } while (!atomic_compare_exchange_weak_explicit(top, &h, s, memory_order_release, memory_order_relaxed));
+    if (!atomic_load_explicit(&a->remote_any, memory_order_relaxed))
+        atomic_store_explicit(&a->remote_any, true, memory_order_relaxed);
+    return true;
+}
+
+struct span *arena_remote_take(struct arena *a, size_t c)
+{
+    _Atomic(struct span *) *top = &a->remote[c];
+    if (atomic_load_explicit(top, memory_order_relaxed) == NULL)
+        return NULL;
+    struct span *s = atomic_exchange_explicit(top, NULL, memory_order_acquire);
+    if (s)
+        a->remote_used = true;
+    return s;
+}
+
+void arena_remote_give_back(struct arena *a, size_t c, struct span *list)
+{
+    struct span *last = list;
+    while (last->next)
+        last = last->next;
+    _Atomic(struct span *) *top = &a->remote[c];
+    struct span *h = atomic_load_explicit(top, memory_order_relaxed);
+    do
+        last->next = h;
+    while (!atomic_compare_exchange_weak_explicit(top, &h, list, memory_order_release, memory_order_relaxed));
+}
+
+void arena_remote_drain(struct arena *a, bool force)
+{
+    if (!atomic_load_explicit(&a->remote_any, memory_order_relaxed))
+        return;
+    if (!force && a->decay_dirty.ms < 0 && a->decay_muzzy.ms < 0)
+        return; /* decay off: kept, as dirty pages would be */
+    if (!force && a->remote_used) {
+        a->remote_used = false;
+        return;
+    }
+    atomic_store_explicit(&a->remote_any, false, memory_order_seq_cst);
+    struct span *batch[64];
+    unsigned n = 0;
+    for (size_t c = 0; c < LCACHE_NCLASSES; c++) {
+        struct span *s = atomic_exchange_explicit(&a->remote[c], NULL, memory_order_seq_cst);
+        for (struct span *next; s; s = next) {
+            next = s->next;
+            s->lcached = 0;
+            batch[n++] = s;
+            if (n == 64) {
+                arena_large_free_many(batch, n);
+                n = 0;
+            }
+        }
+    }
+    if (n)
+        arena_large_free_many(batch, n);
+}
+
 bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
 {
     struct arena *a = s->arena;
@@ -979,6 +1171,8 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
         size_t next = ((s->start - c->base) >> LG_PAGE) + s->npages;
         size_t grow = npages - s->npages;
         struct span *n = next < CHUNK_PAGES ? c->map[next] : NULL;
+        if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages < grow)
+            n = span_merge_right(a, n, grow);
         if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages >= grow) {
             bin_remove(a, n);
             bool nz = n->state == SPAN_CLEAN;
@@ -1012,6 +1206,18 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
 }
 
 /* ---- purge primitives for decay.c ---- */
+
+struct span *arena_purge_oldest(struct arena *a)
+{
+    struct span *s = a->lru_head[0];
+    if (s && a->unmerged) {
+        for (struct span *m; (m = span_free_neighbour(s, true)) != NULL;)
+            span_absorb(a, s, m);
+        for (struct span *m; (m = span_free_neighbour(s, false)) != NULL;)
+            span_absorb(a, s, m);
+    }
+    return s;
+}
 
 struct span *arena_purge_take(struct arena *a, unsigned list)
 {

@@ -2,7 +2,8 @@
  * arena: owns chunks and the pages inside them, for a set of threads. It
  * hands slab pages to thread heaps (and takes back empty or abandoned ones),
  * serves large blocks as page runs (first fit over size-segregated free
- * spans, coalescing on free); decay.c decides when its free pages are
+ * spans; a slab's run coalesces on free, a large block's when the pages
+ * are needed whole or purged: arena.c, span_free_delayed); decay.c decides when its free pages are
  * purged (dirty -> muzzy -> clean). Everything here runs under the arena's
  * mutex; the fast paths of malloc and free never get here.
  */
@@ -20,6 +21,7 @@
 #include "lock_depth.h"
 #include "sizeclass.h"
 #include "span.h"
+#include "tcache.h"
 
 /* Free-span bins: one per page count below ARENA_EXACT_PAGES, then four
  * per doubling (each holds runs within a quarter of their size, searched
@@ -107,6 +109,7 @@ struct arena {
     unsigned nthreads;                          /* heaps using this arena (atomic, no lock: arena_choose) */
     unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
+    unsigned unmerged;                          /* large runs freed unmerged since the last arena_coalesce */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
@@ -128,6 +131,12 @@ struct arena {
     struct span *abandoned_last[NSMALL];        /* newest abandoned page per class */
     _Atomic bool abandoned_frees;               /* a remote free hit an abandoned page (heap_sweep) */
     struct arena_stats snap;                    /* stats as of the last epoch */
+    /* Large blocks of this arena's threads freed by other threads (arena.c,
+     * arena_remote_put), per large class, for this arena's threads to take
+     * back without the lock; remote_bytes their usable bytes. */
+    _Atomic(struct span *) remote[LCACHE_NCLASSES];
+    _Atomic bool remote_any;                    /* a block was put since the last drain */
+    bool remote_used;                           /* blocks were taken since the last decay run */
     struct span *slab_cache[NSMALL];            /* an emptied slab page per class, kept whole (arena.c) */
     unsigned slab_cached;                       /* pages in slab_cache */
 };
@@ -233,10 +242,57 @@ void arena_span_release(struct arena *a, struct span *s);
 void arena_lru_push(struct arena *a, struct span *s, unsigned list);
 void arena_lru_remove(struct arena *a, struct span *s, unsigned list);
 
+/*
+ * Remote-freed large blocks. A large block that a thread of another arena
+ * frees (a producer/consumer handing blocks over: the consumer's cache only
+ * keeps its own arena's blocks, tcache.h) goes onto a lock-free stack of
+ * the arena whose thread allocated it (span.cache_arena), one stack per
+ * large class, instead of taking that arena's lock to give the pages back.
+ * A thread of that arena whose cache misses (heap.c, large_alloc_miss)
+ * takes the class's whole stack, also without the lock: one block serves
+ * it, its cache keeps what it has room for, the rest goes back on the
+ * stack. It gets the same pages back, whose first pages the program wrote
+ * already; mimalloc gets the same from its pages' thread-free lists. Any
+ * thread pushes and takes (taking everything at once keeps the stack free
+ * of ABA). The blocks count as allocated from the arena's view, as cached
+ * ones do (tcache.h), and are marked (span.lcached: a second free is
+ * reported). A stack holds at most ARENA_REMOTE_MAX bytes (beyond that a
+ * free takes the arena lock, as before); the blocks go back to the arena
+ * at the first decay run that finds none taken since the one before
+ * (about once a millisecond while the arena's threads tick, every 10 ms
+ * from other arenas' ticks; never with dirty and muzzy decay both -1, as
+ * dirty pages would stay) and at every forced one (arena.<i>.purge).
+ * Every large class (up to LARGE_MAX); arena_large_alloc takes from the
+ * stacks too (requests above tcache_max, threads without a cache).
+ * Automatic arenas only: an arena made with arenas.create, whose blocks a
+ * program places on purpose, gets its blocks back at the free.
+ */
+#define ARENA_REMOTE_MAX ((size_t)4 << 20)
+/* Push live large block s (freed by a thread not of s->cache_arena; its
+ * free's accounting, junk and profiler steps done): true if kept, false
+ * if the caller gives it back (its class's stack full, not a cached class).
+ * Any thread, any context (lock-free). */
+bool arena_remote_put(struct span *s);
+/* Every block of a's remote stack of large class c, linked by span.next
+ * (still marked lcached), or NULL. Lock-free. */
+struct span *arena_remote_take(struct arena *a, size_t c);
+/* Put the blocks of list (linked by span.next, from arena_remote_take)
+ * back on a's stack of class c. Lock-free. */
+void arena_remote_give_back(struct arena *a, size_t c, struct span *list);
+/* Give a's remote blocks back to their arenas when none was taken since
+ * the last call, or at once when force. Takes arena locks: call with none
+ * held. */
+void arena_remote_drain(struct arena *a, bool force);
+
 /* Purge primitives for decay.c (lock held). Take the oldest span of LRU
  * list `list` (0 dirty, 1 muzzy) out of the bins, kind SPAN_BUSY; NULL if
  * the list is empty. */
 struct span *arena_purge_take(struct arena *a, unsigned list);
+/* The oldest dirty span (the head of LRU list 0), first merged with the
+ * dirty free spans around it (large blocks' runs are freed unmerged:
+ * arena.c, span_free_delayed), so that a purge takes the run whole, one
+ * madvise range; NULL if there is none. */
+struct span *arena_purge_oldest(struct arena *a);
 /* Put a purged span back as `state` (SPAN_MUZZY or SPAN_CLEAN) freed at now.
  * Returns the base of a chunk to unmap (CHUNK bytes) once the lock is
  * dropped (retain:false, the chunk became wholly clean), else 0. */

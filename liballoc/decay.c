@@ -373,7 +373,7 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
              * covers: an excess below one unit is left for later (or met
              * by a newer page run) rather than purging pages the allowance
              * still grants. */
-            struct span *p = huge_only ? NULL : a->lru_head[0], *h = huge_purge_oldest(a), *s;
+            struct span *p = huge_only ? NULL : arena_purge_oldest(a), *h = huge_purge_oldest(a), *s;
             if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
@@ -456,6 +456,7 @@ static void purge_muzzy(struct arena *a, size_t excess)
 
 void decay_run(struct arena *a, bool force)
 {
+    arena_remote_drain(a, force);
     arena_lock(a);
     uint64_t now = decay_now();
     arena_slab_cache_flush(a, now, force);
@@ -489,7 +490,8 @@ void decay_run(struct arena *a, bool force)
  * ticks'. */
 static bool decay_has_work(const struct arena *a)
 {
-    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending || a->slab_cached;
+    return dirty_pages(a) != 0 || a->stats.nmuzzy != 0 || a->pending || a->slab_cached ||
+           atomic_load_explicit(&a->remote_any, memory_order_relaxed);
 }
 
 /* Idle arenas get no ticks of their own, so any thread's tick also visits the

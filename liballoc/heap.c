@@ -1369,6 +1369,27 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
         return large_hit_slow(size, h, p, usize, defer_leave_due());
     }
     heap_follow_node(h);
+    size_t c = tcache_large_class(usize);
+    struct span *r = arena_remote_take(h->arena, c);
+    if (r) { /* blocks of this arena other threads freed (arena.h) */
+        struct span *rest = r->next;
+        r->lcached = 0;
+        /* The cache keeps what it has room for (still marked lcached),
+         * the stack the rest. */
+        while (rest) {
+            struct span *next = rest->next;
+            if (!tcache_large_push(&h->large, rest, usize))
+                break;
+            rest = next;
+        }
+        if (rest)
+            arena_remote_give_back(h->arena, c, rest);
+        p = (void *)r->start;
+        if (opt.zero)
+            memset(p, 0, usize);
+        large_hit_count(h, usize);
+        return large_hit_slow(size, h, p, usize, defer_leave_due());
+    }
     p = arena_large_alloc(h->arena, usize, 0, opt.zero, !h->arena_explicit);
     defer_leave();
     if (unlikely(!p)) {
@@ -1518,7 +1539,8 @@ void heap_free_span_slow(void *p, struct heap *h, struct span *s)
     } else if (s->kind == SPAN_LARGE && s->cache_arena == h->arena &&
                (!h->arena_explicit || s->arena == h->arena)) {
         /* Only the thread's own arena's blocks are cached (tcache.h); a
-         * remote large free goes the general way at once. */
+         * remote large free goes the general way at once (to its arena's
+         * remote stack: arena.h). */
         free_span_large(p, h, s);
         return;
     }
@@ -1722,7 +1744,9 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
         else
             stats_note_orphan_free(s->usize);
         if (s->kind == SPAN_LARGE) {
-            if (!tcache_large_free(h, s))
+            /* Another arena's block: back to its allocating arena's
+             * threads without a lock (arena.h, arena_remote_put). */
+            if (!tcache_large_free(h, s) && (s->cache_arena == h->arena || !arena_remote_put(s)))
                 arena_large_free(s);
         }
         else

@@ -95,7 +95,8 @@ struct span {
                                       * (arena.c page_activate_locked; owner writes, stats read) */
     struct span *next, *prev;        /* heap class queue, arena bin or free-descriptor list */
     size_t npages;                   /* length in pages (huge: mapping length / PAGE) */
-    uint32_t reserved;               /* blocks that fit in the slab */
+    uint32_t reserved;               /* slab: blocks that fit in the slab; large block on an arena's
+                                      * remote stack: blocks at or below it there (arena.h) */
     uint32_t canary_cap;             /* entries canary_req holds */
     uint8_t abandoned;               /* slab on its arena's abandoned list (arena lock) */
     uint8_t list_cut;                /* slab: its free list was cut at a corrupted link (misuse.h):
