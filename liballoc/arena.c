@@ -185,8 +185,7 @@ static size_t bin_of(size_t npages)
     return ARENA_EXACT_PAGES + 4 * (lg - 6) + ((npages >> (lg - 2)) & 3);
 }
 
-/* Span s in or out of its bin's list (by page count and state) alone. */
-static void bin_link(struct arena *a, struct span *s)
+static void bin_insert(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
     size_t b = bin_of(s->npages);
@@ -198,9 +197,18 @@ static void bin_link(struct arena *a, struct span *s)
     a->bins[b][st] = s;
     a->binmap[st][b / 64] |= 1ull << (b % 64);
     map_set(s);
+    if (st == SPAN_DIRTY) {
+        a->stats.ndirty += s->npages;
+        arena_lru_push(a, s, 0);
+    } else if (st == SPAN_MUZZY) {
+        a->stats.nmuzzy += s->npages;
+        arena_lru_push(a, s, 1);
+    } else {
+        a->stats.retained += span_bytes(s);
+    }
 }
 
-static void bin_unlink(struct arena *a, struct span *s)
+static void bin_remove(struct arena *a, struct span *s)
 {
     unsigned st = s->state;
     size_t b = bin_of(s->npages);
@@ -212,53 +220,15 @@ static void bin_unlink(struct arena *a, struct span *s)
         s->next->prev = s->prev;
     if (a->bins[b][st] == NULL)
         a->binmap[st][b / 64] &= ~(1ull << (b % 64));
-}
-
-/* The counter of free pages in state st (stats.retained counts bytes)
- * moved by npages. */
-static void bin_count(struct arena *a, unsigned st, ptrdiff_t npages)
-{
-    if (st == SPAN_DIRTY)
-        a->stats.ndirty += (size_t)npages;
-    else if (st == SPAN_MUZZY)
-        a->stats.nmuzzy += (size_t)npages;
-    else
-        a->stats.retained += (size_t)(npages * (ptrdiff_t)PAGE);
-}
-
-/* Free span s into the bins: its list, its state's count, and (dirty and
- * muzzy) the newest end of its decay LRU list. */
-static void bin_insert(struct arena *a, struct span *s)
-{
-    bin_link(a, s);
-    bin_count(a, s->state, (ptrdiff_t)s->npages);
-    if (s->state != SPAN_CLEAN)
-        arena_lru_push(a, s, s->state == SPAN_MUZZY);
-}
-
-static void bin_remove(struct arena *a, struct span *s)
-{
-    bin_unlink(a, s);
-    bin_count(a, s->state, -(ptrdiff_t)s->npages);
-    if (s->state != SPAN_CLEAN)
-        arena_lru_remove(a, s, s->state == SPAN_MUZZY);
-}
-
-/* Free span m, adjacent to free span s and in the same state, merged into
- * s; s keeps its place in the LRU list and takes the older free time (it
- * is purged no later than m would have been). Both in the bins. */
-static void span_absorb(struct arena *a, struct span *s, struct span *m)
-{
-    bin_remove(a, m);
-    bin_unlink(a, s);
-    if (m->start < s->start)
-        s->start = m->start;
-    s->npages += m->npages;
-    bin_count(a, s->state, (ptrdiff_t)m->npages);
-    if (m->freed_ns < s->freed_ns && s->state != SPAN_CLEAN)
-        s->freed_ns = m->freed_ns;
-    arena_span_release(a, m);
-    bin_link(a, s);
+    if (st == SPAN_DIRTY) {
+        a->stats.ndirty -= s->npages;
+        arena_lru_remove(a, s, 0);
+    } else if (st == SPAN_MUZZY) {
+        a->stats.nmuzzy -= s->npages;
+        arena_lru_remove(a, s, 1);
+    } else {
+        a->stats.retained -= span_bytes(s);
+    }
 }
 
 /* Spans of a coarse bin looked at for one that fits before the search
@@ -320,72 +290,6 @@ static void free_span_insert(struct arena *a, struct span *s)
         }
     }
     bin_insert(a, s);
-}
-
-/* A large block's run freed (dirty) goes into the bins as it is, not merged
- * with its free neighbours (jemalloc's term: delayed coalescing): its page
- * count's bin is exact up to ARENA_EXACT_PAGES, so the next block of that
- * class takes the same pages back, whose first pages the program touched
- * already. Merging at once moved block starts on to pages never touched,
- * a fault each (a 40-256 KiB churn touching the first bytes of each block:
- * 3 times mimalloc's resident pages, 2 times its CPU). span_alloc merges
- * them (arena_coalesce) before it would map a new chunk; decay's purge
- * merges what it purges. */
-static void span_free_delayed(struct arena *a, struct span *s)
-{
-    decay_freed(a, s);
-    bin_insert(a, s);
-    a->unmerged++;
-}
-
-/* The free span of s's state right after s (or, with left, right before
- * it) in its chunk, or NULL. */
-static struct span *span_free_neighbour(struct span *s, bool left)
-{
-    struct chunk *c = chunk_of(s->start);
-    size_t first = (s->start - c->base) >> LG_PAGE;
-    struct span *m;
-    if (left)
-        m = first > 0 ? c->map[first - 1] : NULL;
-    else
-        m = first + s->npages < CHUNK_PAGES ? c->map[first + s->npages] : NULL;
-    if (!m || m->kind != SPAN_FREE || m->state != s->state)
-        return NULL;
-    if (left ? m->start + span_bytes(m) != s->start : m->start != s->start + span_bytes(s))
-        return NULL;
-    return m;
-}
-
-/* Free span n (in the bins) merged with the free spans of its state that
- * follow it, until it has at least want pages or the next page is not one
- * (spans span_free_delayed left apart: an in-place grow needs the pages
- * behind a block whole). Returns n. Lock held. */
-static struct span *span_merge_right(struct arena *a, struct span *n, size_t want)
-{
-    for (struct span *m; n->npages < want && (m = span_free_neighbour(n, false)) != NULL;)
-        span_absorb(a, n, m);
-    return n;
-}
-
-/* Merge every dirty free span with its free dirty neighbours (the spans
- * span_free_delayed left apart): each is taken out of the bins, oldest
- * first, and put back through free_span_insert, which merges it with the
- * neighbours already back. Lock held. */
-static void arena_coalesce(struct arena *a)
-{
-    struct span *list = NULL, **tail = &list;
-    for (struct span *s; (s = a->lru_head[0]) != NULL;) {
-        bin_remove(a, s);
-        s->kind = SPAN_BUSY; /* not a neighbour free_span_insert may merge yet */
-        s->next = NULL;
-        *tail = s;
-        tail = &s->next;
-    }
-    for (struct span *s = list, *n; s; s = n) {
-        n = s->next;
-        free_span_insert(a, s);
-    }
-    a->unmerged = 0;
 }
 
 /* Chunk descriptors of unmapped chunks (retain:false), per arena, reused by
@@ -572,10 +476,6 @@ static struct span *span_alloc(struct arena *a, size_t npages, size_t align, boo
             }
             return s;
         }
-        if (a->unmerged) {
-            arena_coalesce(a);
-            goto search;
-        }
         if (chunk_new(a) != 0)
             return NULL;
     }
@@ -587,7 +487,6 @@ static void span_free(struct arena *a, struct span *s)
     decay_freed(a, s);
     free_span_insert(a, s);
 }
-
 
 /* Pages in use in the chunk of `start` go up or down by npages (lock held). */
 static void chunk_active_add(struct arena *a, uintptr_t start, ptrdiff_t npages)
@@ -1025,7 +924,7 @@ static inline void large_free_locked(struct arena *a, struct span *s)
     a->stats.large_ndalloc++;
     a->stats.large_allocated -= s->usize;
     arena_lext_count(a, s->usize, false);
-    span_free_delayed(a, s);
+    span_free(a, s);
 }
 
 /* After large blocks were freed into a (its lock held): start a decay
@@ -1171,8 +1070,6 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
         size_t next = ((s->start - c->base) >> LG_PAGE) + s->npages;
         size_t grow = npages - s->npages;
         struct span *n = next < CHUNK_PAGES ? c->map[next] : NULL;
-        if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages < grow)
-            n = span_merge_right(a, n, grow);
         if (n && n->kind == SPAN_FREE && n->start == s->start + span_bytes(s) && n->npages >= grow) {
             bin_remove(a, n);
             bool nz = n->state == SPAN_CLEAN;
@@ -1206,18 +1103,6 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
 }
 
 /* ---- purge primitives for decay.c ---- */
-
-struct span *arena_purge_oldest(struct arena *a)
-{
-    struct span *s = a->lru_head[0];
-    if (s && a->unmerged) {
-        for (struct span *m; (m = span_free_neighbour(s, true)) != NULL;)
-            span_absorb(a, s, m);
-        for (struct span *m; (m = span_free_neighbour(s, false)) != NULL;)
-            span_absorb(a, s, m);
-    }
-    return s;
-}
 
 struct span *arena_purge_take(struct arena *a, unsigned list)
 {

@@ -2,8 +2,7 @@
  * arena: owns chunks and the pages inside them, for a set of threads. It
  * hands slab pages to thread heaps (and takes back empty or abandoned ones),
  * serves large blocks as page runs (first fit over size-segregated free
- * spans; a slab's run coalesces on free, a large block's when the pages
- * are needed whole or purged: arena.c, span_free_delayed); decay.c decides when its free pages are
+ * spans, coalescing on free); decay.c decides when its free pages are
  * purged (dirty -> muzzy -> clean). Everything here runs under the arena's
  * mutex; the fast paths of malloc and free never get here.
  */
@@ -109,7 +108,6 @@ struct arena {
     unsigned nthreads;                          /* heaps using this arena (atomic, no lock: arena_choose) */
     unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
-    unsigned unmerged;                          /* large runs freed unmerged since the last arena_coalesce */
     struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
@@ -133,7 +131,7 @@ struct arena {
     struct arena_stats snap;                    /* stats as of the last epoch */
     /* Large blocks of this arena's threads freed by other threads (arena.c,
      * arena_remote_put), per large class, for this arena's threads to take
-     * back without the lock; remote_bytes their usable bytes. */
+     * back without the lock. */
     _Atomic(struct span *) remote[LCACHE_NCLASSES];
     _Atomic bool remote_any;                    /* a block was put since the last drain */
     bool remote_used;                           /* blocks were taken since the last decay run */
@@ -288,11 +286,6 @@ void arena_remote_drain(struct arena *a, bool force);
  * list `list` (0 dirty, 1 muzzy) out of the bins, kind SPAN_BUSY; NULL if
  * the list is empty. */
 struct span *arena_purge_take(struct arena *a, unsigned list);
-/* The oldest dirty span (the head of LRU list 0), first merged with the
- * dirty free spans around it (large blocks' runs are freed unmerged:
- * arena.c, span_free_delayed), so that a purge takes the run whole, one
- * madvise range; NULL if there is none. */
-struct span *arena_purge_oldest(struct arena *a);
 /* Put a purged span back as `state` (SPAN_MUZZY or SPAN_CLEAN) freed at now.
  * Returns the base of a chunk to unmap (CHUNK bytes) once the lock is
  * dropped (retain:false, the chunk became wholly clean), else 0. */

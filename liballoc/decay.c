@@ -373,7 +373,7 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
              * covers: an excess below one unit is left for later (or met
              * by a newer page run) rather than purging pages the allowance
              * still grants. */
-            struct span *p = huge_only ? NULL : arena_purge_oldest(a), *h = huge_purge_oldest(a), *s;
+            struct span *p = huge_only ? NULL : a->lru_head[0], *h = huge_purge_oldest(a), *s;
             if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
