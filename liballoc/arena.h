@@ -268,8 +268,8 @@ void arena_lru_remove(struct arena *a, struct span *s, unsigned list);
 #define ARENA_REMOTE_MAX ((size_t)4 << 20)
 /* Push live large block s (freed by a thread not of s->cache_arena; its
  * free's accounting, junk and profiler steps done): true if kept, false
- * if the caller gives it back (its class's stack full, not a cached class).
- * Any thread, any context (lock-free). */
+ * if the caller gives it back (its class's stack full, or s->cache_arena
+ * not an automatic arena). Any thread, any context (lock-free). */
 bool arena_remote_put(struct span *s);
 /* Every block of a's remote stack of large class c, linked by span.next
  * (still marked lcached), or NULL. Lock-free. */

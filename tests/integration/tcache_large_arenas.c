@@ -99,7 +99,6 @@ int main(void)
     tl_require_liballoc();
     CHECK_EQ(my_arena(), 0);
     malloc_message = on_message;
-    bool off = false; /* main's own frees below must reach the arena */
     freed_by_thread(1);
     uint64_t nd0 = ndalloc(0);
     void *again = malloc(BLK);
@@ -111,7 +110,6 @@ int main(void)
     nd0 = ndalloc(0);
     CHECK(mallctl("arena.0.purge", NULL, NULL, NULL, 0) == 0);
     CHECK_EQ(ndalloc(0), nd0 + 1);
-    CHECK(mallctl("thread.tcache.enabled", NULL, NULL, &off, sizeof(off)) == 0);
     freed_by_thread(MANY);
     CHECK(mallctl("arena.0.purge", NULL, NULL, NULL, 0) == 0);
     malloc_message = NULL;
