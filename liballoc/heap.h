@@ -155,12 +155,9 @@ struct span_queue {
 #define HEAP_COLLECT_PAGES 64
 
 /* Emptied pages a thread keeps whole for its own next mallocs (heap.c,
- * heap_page_emptied): at most HEAP_KEPT_MAX pages and HEAP_KEPT_BYTES bytes
- * a thread, HEAP_KEPT_TOTAL bytes in the process. HEAP_KEPT_MAX is the
- * budget in the smallest slabs (64 KiB, sizeclass.c), and keeps struct heap
- * within a page (tests/unit/base_straddle). */
-#define HEAP_KEPT_MAX 32
-#define HEAP_KEPT_BYTES ((size_t)2 << 20)
+ * heap_page_emptied): at most HEAP_KEPT_BYTES bytes a thread,
+ * HEAP_KEPT_TOTAL bytes in the process. */
+#define HEAP_KEPT_BYTES ((size_t)16 << 20)
 #define HEAP_KEPT_TOTAL ((size_t)64 << 20)
 
 /* Requests up to HEAP_DIRECT_MAX bytes find their class's current page by
@@ -215,8 +212,11 @@ struct heap {
     uint64_t shared_empty;              /* a shared heap's classes whose page was empty at the
                                          * last sweep, one bit each (heap.c, shared_sweep) */
     uint64_t collect_ns;                /* when that pass ran (decay_now) */
-    struct span *kept[HEAP_KEPT_MAX];   /* emptied pages kept whole, not reused since (heap_page_emptied) */
-    unsigned kept_n;                    /* entries of kept[] */
+    /* Emptied pages kept whole, not reused since (heap_page_emptied), in
+     * the order they were kept, linked through their lru_next/lru_prev
+     * (which only free spans in an arena use otherwise). */
+    struct span *kept_first, *kept_last;
+    unsigned kept_n;                    /* pages on that list */
     size_t kept_bytes;                  /* their bytes */
     uint64_t took;                      /* bit per class: took a page from the arena since the last
                                          * collection pass (heap_page_emptied keeps pages of those only) */

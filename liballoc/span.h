@@ -104,7 +104,8 @@ struct span {
     uint8_t empty_seen;              /* slab: found with no free block by its owner's last
                                       * queue walk and sent to the queue's end (heap.c) */
     uint8_t kept;                    /* slab: emptied by its owner's free and kept whole in its
-                                      * queue: 1 + its index in the owner's kept[] (heap.c) */
+                                      * queue, on the owner's kept list (heap.c: linked through
+                                      * lru_next/lru_prev) */
     uint8_t collect_idle;            /* slab: empty at its owner's last periodic collection
                                       * (heap.c, heap_collect): given back if still at the next */
     /* Line 2 on: what other threads write (the remote-free stack, the
@@ -122,7 +123,8 @@ struct span {
                                       * with no lookup in the profiler's table */
     _Atomic int32_t abandon_left;    /* abandoned slab: blocks still out; the remote free that
                                       * takes it to 0 gives the page back (page_free_remote) */
-    struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans) */
+    struct span *lru_next, *lru_prev;/* arena decay order (free dirty/muzzy spans); a kept slab's
+                                      * place on its owner's kept list (heap.c) */
     struct arena *arena;             /* arena that owns the pages */
     struct span *slab_next, *slab_prev; /* arena's list of live slab pages (stats) */
     uint64_t freed_ns;               /* when a free span became dirty */

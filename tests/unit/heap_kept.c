@@ -6,7 +6,7 @@
  * its next batch (bench/shapes/sh6bench: 345,779 pages taken at 8 threads,
  * now 2,279).
  *  1. three full pages of 64-byte blocks, freed by their owner: each is
- *     kept (still a slab of the class owned by the thread, on kept[]);
+ *     kept (still a slab of the class owned by the thread, on the kept list);
  *  2. the same number of blocks again: no page taken from the arena, the
  *     blocks are the kept pages' own, nothing kept any more;
  *  3. kept pages go back, oldest first, when the thread takes a page of
@@ -34,7 +34,7 @@
 
 #define SIZE 64
 #define BIG 8192
-#define MAXB 65536
+#define MAXB (1u << 19)
 
 static void *blocks[MAXB];
 static unsigned nblocks;
@@ -96,10 +96,13 @@ static unsigned free_page(struct span *s)
 static bool on_kept(struct heap *h, struct span *s)
 {
     REREAD();
-    for (unsigned i = 0; i < h->kept_n; i++)
-        if (h->kept[i] == s)
-            return true;
-    return false;
+    unsigned n = 0;
+    bool found = false;
+    for (struct span *k = h->kept_first; k; k = k->lru_next, n++)
+        if (k == s)
+            found = true;
+    CHECK_U(n, ==, h->kept_n); /* the list holds kept_n pages */
+    return found;
 }
 
 /* One collection pass of h, run by h itself: the sweeper's nudge (as
@@ -132,7 +135,7 @@ int main(void)
         CHECK_U(per_page, ==, p[i]->reserved);
         CHECK_MSG(owned_slab(p[i], h, SIZE), "an emptied page went back to the arena");
         CHECK_U(span_used(p[i]), ==, 0);
-        CHECK_MSG(on_kept(h, p[i]), "an emptied page is not on kept[]");
+        CHECK_MSG(on_kept(h, p[i]), "an emptied page is not on the kept list");
     }
     CHECK_U(h->kept_n, ==, 3);
     CHECK_U(h->kept_bytes, ==, 3 * slab);
@@ -164,8 +167,8 @@ int main(void)
         emptied++;
     }
     CHECK_U(h->kept_n, ==, 2);
-    struct span *oldest = h->kept[0];
-    struct span *other = h->kept[1];
+    struct span *oldest = h->kept_first;
+    struct span *other = oldest->lru_next;
     taken = h->page_allocs;
     static void *big[64];
     unsigned nbig = 0;
@@ -182,23 +185,28 @@ int main(void)
     CHECK_U(h->kept_n, ==, 1);
 
     /* 4. Fill and empty pages past the byte budget: the pages past it go
-     * back at once. */
-    static struct span *q[64];
-    unsigned budget = (unsigned)(HEAP_KEPT_BYTES / slab);
+     * back at once. 4 KiB blocks, so that the budget's pages (256 of 64
+     * KiB) take a few thousand blocks, filled and freed well within
+     * KEPT_HOLD_NS (a page kept longer goes back at a tick). */
+    static struct span *q[512];
+    size_t slab4 = (size_t)sizeclass_slab_pages[sizeclass_small_index(4096)] << LG_PAGE;
+    unsigned budget = (unsigned)(HEAP_KEPT_BYTES / slab4);
     unsigned want = budget + 2;
-    CHECK(want <= 64);
-    fill(SIZE, q, want);
+    CHECK(want <= 512);
+    fill(4096, q, want);
     unsigned before = h->kept_n;
+    size_t before_bytes = h->kept_bytes;
     unsigned back = 0;
     for (unsigned i = 0; i < want; i++) {
         free_page(q[i]);
-        if (!owned_slab(q[i], h, SIZE))
+        if (!owned_slab(q[i], h, 4096))
             back++;
     }
     REREAD();
-    CHECK_U(h->kept_n, ==, budget);
-    CHECK_U(h->kept_bytes, ==, (size_t)budget * slab);
-    CHECK_U(back, ==, want - (budget - before));
+    unsigned fit = (unsigned)((HEAP_KEPT_BYTES - before_bytes) / slab4);
+    CHECK_U(h->kept_n, ==, before + fit);
+    CHECK_U(h->kept_bytes, ==, before_bytes + (size_t)fit * slab4);
+    CHECK_U(back, ==, want - fit);
 
     /* 5. A collection pass marks the kept pages (here the one that
      * answers the sweeper's nudge: heap_collect_all), and the first tick
@@ -209,23 +217,24 @@ int main(void)
     REREAD();
     unsigned nk = h->kept_n;
     CHECK_U(nk, >, 0);
-    struct span *k0 = h->kept[0];
+    struct span *k0 = h->kept_first;
+    size_t k0_size = k0->block_size;
     taken = h->page_allocs;
     collection_pass(h);
     REREAD();
-    CHECK_MSG(owned_slab(k0, h, SIZE), "a kept page went back at its first pass");
+    CHECK_MSG(owned_slab(k0, h, k0_size), "a kept page went back at its first pass");
     CHECK_U(k0->collect_idle, ==, 1);
     CHECK_U(h->kept_n, ==, nk);
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    for (int i = 0; i < 16384 && owned_slab(k0, h, SIZE); i++) {
+    for (int i = 0; i < 16384 && owned_slab(k0, h, k0_size); i++) {
         void *x = malloc(256);
         CHECK_NONNULL(x);
         free(x);
     }
     REREAD();
     CHECK_U(h->page_allocs, ==, taken);
-    CHECK_MSG(!owned_slab(k0, h, SIZE), "a kept page outlived two collection passes unused");
+    CHECK_MSG(!owned_slab(k0, h, k0_size), "a kept page outlived two collection passes unused");
     CHECK_U(h->kept_n, ==, 0);
     CHECK_U(h->kept_bytes, ==, 0);
     free(warm);
