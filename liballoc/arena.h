@@ -274,8 +274,10 @@ bool arena_remote_put(struct span *s);
 /* Every block of a's remote stack of large class c, linked by span.next
  * (still marked lcached), or NULL. Lock-free. */
 struct span *arena_remote_take(struct arena *a, size_t c);
-/* Put the blocks of list (linked by span.next, from arena_remote_take)
- * back on a's stack of class c. Lock-free. */
+/* Put the blocks of list (linked by span.next: what is left of a stack
+ * arena_remote_take returned, from some block of it to its end) back on
+ * a's stack of class c. Lock-free; walks only the blocks pushed since the
+ * take. */
 void arena_remote_give_back(struct arena *a, size_t c, struct span *list);
 /* Give a's remote blocks back to their arenas when none was taken since
  * the last call, or at once when force. Takes arena locks: call with none
