@@ -130,7 +130,9 @@ static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
  * with 16 MiB kept, at the same peak RSS (45 MB); a page kept costs no
  * memory a page given back would not (it stays dirty in the arena until
  * decay purges it), only its availability to the arena's other threads,
- * for at most KEPT_HOLD_NS. */
+ * for KEPT_HOLD_NS while the thread runs (a thread blocked after emptying
+ * them holds them until it runs again, as its cached large blocks:
+ * HEAP_KEPT_TOTAL bounds what all such threads hold). */
 static _Atomic size_t kept_total; /* bytes kept by every thread */
 
 /* pg is no longer kept (reused, or going back): off h's kept list. */
