@@ -153,26 +153,12 @@ static void map_set(struct span *s)
 
 void arena_lru_push(struct arena *a, struct span *s, unsigned list)
 {
-    s->lru_next = NULL;
-    s->lru_prev = a->lru_tail[list];
-    if (a->lru_tail[list])
-        a->lru_tail[list]->lru_next = s;
-    else
-        a->lru_head[list] = s;
-    a->lru_tail[list] = s;
+    span_lru_push(&a->lru[list], s);
 }
 
 void arena_lru_remove(struct arena *a, struct span *s, unsigned list)
 {
-    if (s->lru_prev)
-        s->lru_prev->lru_next = s->lru_next;
-    else
-        a->lru_head[list] = s->lru_next;
-    if (s->lru_next)
-        s->lru_next->lru_prev = s->lru_prev;
-    else
-        a->lru_tail[list] = s->lru_prev;
-    s->lru_next = s->lru_prev = NULL;
+    span_lru_remove(&a->lru[list], s);
 }
 
 /* The bin of a free run of npages (1..CHUNK_PAGES): its page count below
@@ -1126,7 +1112,7 @@ bool arena_large_resize(struct span *s, size_t new_usize, bool zero)
 
 struct span *arena_purge_take(struct arena *a, unsigned list)
 {
-    struct span *s = a->lru_head[list];
+    struct span *s = a->lru[list].first;
     if (s) {
         bin_remove(a, s);
         s->kind = SPAN_BUSY;

@@ -108,7 +108,7 @@ struct arena {
     unsigned nthreads;                          /* heaps using this arena (atomic, no lock: arena_choose) */
     unsigned large_calls;                       /* large-block calls (decay tick one in 16) */
     bool pending;                               /* purge work pending (decay_freed sets, decay_run clears) */
-    struct span *lru_head[2], *lru_tail[2];     /* dirty and muzzy free spans, oldest first */
+    struct span_lru lru[2];                     /* dirty and muzzy free spans, oldest first */
     struct span *huge_cache;                    /* free huge runs, address-ordered (huge.c) */
     size_t huge_req_pages;                      /* pages live huge blocks' callers asked for */
     size_t huge_req_max;                        /* high-water of huge_req_pages (huge.c's resident cap) */

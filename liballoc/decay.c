@@ -373,7 +373,7 @@ static void purge_dirty(struct arena *a, size_t excess, bool lazy, bool eager, b
              * covers: an excess below one unit is left for later (or met
              * by a newer page run) rather than purging pages the allowance
              * still grants. */
-            struct span *p = huge_only ? NULL : a->lru_head[0], *h = huge_purge_oldest(a), *s;
+            struct span *p = huge_only ? NULL : a->lru[0].first, *h = huge_purge_oldest(a), *s;
             if (h && excess >= CHUNK_PAGES && (!p || h->freed_ns < p->freed_ns)) {
                 s = huge_purge_take(a, h, excess);
                 if (!s)
@@ -440,9 +440,9 @@ static void purge_muzzy(struct arena *a, size_t excess)
 {
     struct purge_batch b;
     b.npg = b.nhg = 0;
-    while (excess > 0 && a->lru_head[1]) {
-        while (excess > 0 && b.npg < PURGE_BATCH && a->lru_head[1]) {
-            if (a->lru_head[1]->npages > excess) /* as purge_dirty's schedule */
+    while (excess > 0 && a->lru[1].first) {
+        while (excess > 0 && b.npg < PURGE_BATCH && a->lru[1].first) {
+            if (a->lru[1].first->npages > excess) /* as purge_dirty's schedule */
                 break;
             struct span *s = arena_purge_take(a, 1);
             b.pg[b.npg++] = s;

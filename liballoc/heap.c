@@ -141,15 +141,7 @@ static void page_unkeep(struct heap *h, struct span *pg)
     if (!pg->kept)
         return;
     DASSERT(h->kept_n > 0);
-    if (pg->lru_prev)
-        pg->lru_prev->lru_next = pg->lru_next;
-    else
-        h->kept_first = pg->lru_next;
-    if (pg->lru_next)
-        pg->lru_next->lru_prev = pg->lru_prev;
-    else
-        h->kept_last = pg->lru_prev;
-    pg->lru_next = pg->lru_prev = NULL;
+    span_lru_remove(&h->kept, pg);
     pg->kept = 0;
     h->kept_n--;
     size_t bytes = pg->npages << LG_PAGE;
@@ -160,13 +152,13 @@ static void page_unkeep(struct heap *h, struct span *pg)
 /* Forget every kept page (heap_flush gives them back itself). */
 static void kept_clear(struct heap *h)
 {
-    for (struct span *pg = h->kept_first, *next; pg; pg = next) {
+    for (struct span *pg = h->kept.first, *next; pg; pg = next) {
         next = pg->lru_next;
         pg->lru_next = pg->lru_prev = NULL;
         pg->kept = 0;
     }
     atomic_fetch_sub_explicit(&kept_total, h->kept_bytes, memory_order_relaxed);
-    h->kept_first = h->kept_last = NULL;
+    h->kept.first = h->kept.last = NULL;
     h->kept_n = 0;
     h->kept_bytes = 0;
 }
@@ -313,14 +305,7 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
         h->kept_bytes + bytes <= HEAP_KEPT_BYTES && pg->arena->decay_dirty.ms != 0) {
         size_t total = atomic_fetch_add_explicit(&kept_total, bytes, memory_order_relaxed);
         if (total + bytes <= HEAP_KEPT_TOTAL) {
-            /* The list's end: the list is in the order pages were kept. */
-            pg->lru_next = NULL;
-            pg->lru_prev = h->kept_last;
-            if (h->kept_last)
-                h->kept_last->lru_next = pg;
-            else
-                h->kept_first = pg;
-            h->kept_last = pg;
+            span_lru_push(&h->kept, pg); /* the list is in keeping order */
             h->kept_n++;
             pg->kept = 1;
             pg->freed_ns = decay_now(); /* kept_age gives it back KEPT_HOLD_NS on */
@@ -346,8 +331,8 @@ static void kept_release(struct heap *h, struct span *pg)
 static void kept_give_back(struct heap *h, size_t need)
 {
     size_t freed = 0;
-    while (h->kept_first && freed < need) {
-        struct span *pg = h->kept_first;
+    while (h->kept.first && freed < need) {
+        struct span *pg = h->kept.first;
         freed += pg->npages << LG_PAGE;
         kept_release(h, pg);
     }
@@ -358,7 +343,7 @@ static void kept_give_back(struct heap *h, size_t need)
  * the walk stops at the first page kept since. */
 static void kept_release_where(struct heap *h, const struct arena *a, uint64_t before)
 {
-    for (struct span *pg = h->kept_first, *next; pg && pg->freed_ns < before; pg = next) {
+    for (struct span *pg = h->kept.first, *next; pg && pg->freed_ns < before; pg = next) {
         next = pg->lru_next;
         if (a == NULL || pg->arena == a)
             kept_release(h, pg);

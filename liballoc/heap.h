@@ -215,7 +215,7 @@ struct heap {
     /* Emptied pages kept whole, not reused since (heap_page_emptied), in
      * the order they were kept, linked through their lru_next/lru_prev
      * (which only free spans in an arena use otherwise). */
-    struct span *kept_first, *kept_last;
+    struct span_lru kept;
     unsigned kept_n;                    /* pages on that list */
     size_t kept_bytes;                  /* their bytes */
     uint64_t took;                      /* bit per class: took a page from the arena since the last

@@ -149,6 +149,39 @@ struct chunk {
 
 ALWAYS_INLINE size_t span_bytes(const struct span *s) { return s->npages << LG_PAGE; }
 
+/* A list of spans through their lru_next/lru_prev links, oldest first: an
+ * arena's dirty or muzzy free spans (decay order), a thread's kept slab
+ * pages (heap.c). A span is on one such list at most. */
+struct span_lru {
+    struct span *first, *last;
+};
+
+/* Append s (on no list) at l's end. */
+static inline void span_lru_push(struct span_lru *l, struct span *s)
+{
+    s->lru_next = NULL;
+    s->lru_prev = l->last;
+    if (l->last)
+        l->last->lru_next = s;
+    else
+        l->first = s;
+    l->last = s;
+}
+
+/* Take s off l. */
+static inline void span_lru_remove(struct span_lru *l, struct span *s)
+{
+    if (s->lru_prev)
+        s->lru_prev->lru_next = s->lru_next;
+    else
+        l->first = s->lru_next;
+    if (s->lru_next)
+        s->lru_next->lru_prev = s->lru_prev;
+    else
+        l->last = s->lru_prev;
+    s->lru_next = s->lru_prev = NULL;
+}
+
 /* Slab s's blocks out (handed out and not yet returned to the page; owner
  * only): exact mod 2^32, and never 2^32 or more. */
 ALWAYS_INLINE uint32_t span_used(const struct span *s)

@@ -98,7 +98,7 @@ static bool on_kept(struct heap *h, struct span *s)
     REREAD();
     unsigned n = 0;
     bool found = false;
-    for (struct span *k = h->kept_first; k; k = k->lru_next, n++)
+    for (struct span *k = h->kept.first; k; k = k->lru_next, n++)
         if (k == s)
             found = true;
     CHECK_U(n, ==, h->kept_n); /* the list holds kept_n pages */
@@ -167,7 +167,7 @@ int main(void)
         emptied++;
     }
     CHECK_U(h->kept_n, ==, 2);
-    struct span *oldest = h->kept_first;
+    struct span *oldest = h->kept.first;
     struct span *other = oldest->lru_next;
     taken = h->page_allocs;
     static void *big[64];
@@ -217,7 +217,7 @@ int main(void)
     REREAD();
     unsigned nk = h->kept_n;
     CHECK_U(nk, >, 0);
-    struct span *k0 = h->kept_first;
+    struct span *k0 = h->kept.first;
     size_t k0_size = k0->block_size;
     taken = h->page_allocs;
     collection_pass(h);
