@@ -31,4 +31,16 @@ static inline int64_t dbl_round_i64(double v)
     return llround(v);
 }
 
+/* a + b (each within +-9.2e18, what the conversions above give) clamped
+ * to that range: sums of clamped values from a hostile profile stay
+ * defined. */
+static inline int64_t i64_add_clamped(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r > INT64_C(9200000000000000000) ||
+        r < -INT64_C(9200000000000000000))
+        return a > 0 ? INT64_C(9200000000000000000) : -INT64_C(9200000000000000000);
+    return r;
+}
+
 #endif

@@ -94,7 +94,7 @@ int report_raw(FILE *out, const struct profile *p, const struct report_options *
         resample(rate, s->v[PV_ALLOC_OBJECTS], s->v[PV_ALLOC_SPACE], &c[i][PV_ALLOC_OBJECTS],
                  &c[i][PV_ALLOC_SPACE]);
         for (int k = 0; k < PV_N; k++)
-            tot[k] += c[i][k];
+            tot[k] = i64_add_clamped(tot[k], c[i][k]);
     }
     if (exact_rate)
         fprintf(out,

@@ -1463,6 +1463,7 @@ static NOINLINE void *large_alloc_miss(size_t size, struct heap *h, size_t usize
     }
     heap_follow_node(h);
     size_t c = tcache_large_class(usize);
+    h->large.missed |= (uint32_t)1 << c; /* (tcache_large_free) */
     struct span *r = arena_remote_take(h->arena, c);
     if (r) { /* blocks of this arena other threads freed (arena.h) */
         struct span *rest = r->next;

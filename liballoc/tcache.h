@@ -42,7 +42,11 @@
  * thread's own arena are cached (jemalloc caches any arena's: a consumer's
  * cache then holds a budget of blocks its producer misses; tried here, a
  * large-block producer/consumer ran 5-15% slower). Blocks leaving the cache together (the older half, an idle
- * pass, a flush) go back with one lock taken per arena. A cache hit and a
+ * pass, a flush) go back with one lock taken per arena, except the older
+ * half of a class the thread has not allocated since its last idle pass
+ * (tcache_large.missed: it only frees them, a consumer on its producer's
+ * arena), which goes to the arena's remote stack of the class (arena.h),
+ * where the arena's threads take blocks without its lock. A cache hit and a
  * cached free count a sixteenth of their bytes toward the thread's decay
  * tick (heap.c: they touch no arena; the tick still comes, on schedule, in
  * a thread that does nothing else). A cached block's span is marked
@@ -99,6 +103,8 @@ struct tcache_large {
     size_t bytes;                                /* bytes cached (thread.tcache.large_bytes) */
     uint32_t ops;                                /* large mallocs and frees since the last idle pass */
     bool used;                                   /* a large malloc or free since the last decay tick */
+    uint32_t missed;                             /* classes a large malloc missed in since the last
+                                                  * idle pass, one bit each (tcache_large_free) */
     uint8_t n[LCACHE_NCLASSES];                  /* blocks in each stack */
     uint8_t low[LCACHE_NCLASSES];                /* least n since the last idle pass */
     struct span *bin[LCACHE_NCLASSES][LCACHE_SLOTS]; /* spans of cached blocks, oldest first */
