@@ -978,6 +978,42 @@ bool arena_remote_put(struct span *s)
     return true;
 }
 
+bool arena_remote_put_chain(struct span *chain)
+{
+    struct arena *a = chain->cache_arena;
+    size_t usize = chain->usize;
+    if (!a || a->index >= arena_count)
+        return false;
+    uint32_t n = chain->reserved;
+    struct span *bottom = chain;
+    for (uint32_t i = 1; i < n; i++)
+        bottom = bottom->next;
+    _Atomic(struct span *) *top = &a->remote[tcache_large_class(usize)];
+    struct span *h = atomic_load_explicit(top, memory_order_relaxed);
+    uint32_t added = 0; /* the depth below the chain its blocks carry now */
+    do {
+        uint32_t d = h ? h->reserved : 0; /* (stale if h was taken: the exchange fails) */
+        if ((size_t)(d + n) * usize > ARENA_REMOTE_MAX)
+            d = UINT32_MAX; /* full: the chain's own depths back, below */
+        if (d != added) {
+            uint32_t to = d == UINT32_MAX ? 0 : d;
+            struct span *s = chain;
+            for (uint32_t i = 0; i < n; i++, s = s->next)
+                s->reserved = s->reserved - added + to;
+            added = to;
+        }
+        if (d == UINT32_MAX) {
+            bottom->next = NULL;
+            return false;
+        }
+        bottom->next = h;
+    } while (!atomic_compare_exchange_weak_explicit(top, &h, chain, memory_order_release,
+                                                    memory_order_relaxed));
+    if (!atomic_load_explicit(&a->remote_any, memory_order_relaxed))
+        atomic_store_explicit(&a->remote_any, true, memory_order_relaxed);
+    return true;
+}
+
 struct span *arena_remote_take(struct arena *a, size_t c)
 {
     _Atomic(struct span *) *top = &a->remote[c];

@@ -271,6 +271,12 @@ void arena_lru_remove(struct arena *a, struct span *s, unsigned list);
  * if the caller gives it back (its class's stack full, or s->cache_arena
  * not an automatic arena). Any thread, any context (lock-free). */
 bool arena_remote_put(struct span *s);
+/* arena_remote_put for a chain of such blocks of one class and one
+ * s->cache_arena, linked by span.next from top (NULL-terminated), each
+ * block's span.reserved its place from the chain's bottom (1 .. n, top's
+ * n): one compare-and-swap pushes them all (tcache.c, a thread's batch of
+ * other arenas' frees). False: nothing pushed, the chain as it was. */
+bool arena_remote_put_chain(struct span *top);
 /* Every block of a's remote stack of large class c, linked by span.next
  * (still marked lcached), or NULL. Lock-free. */
 struct span *arena_remote_take(struct arena *a, size_t c);

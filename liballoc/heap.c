@@ -1842,7 +1842,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
         if (s->kind == SPAN_LARGE) {
             /* Another arena's block: back to its allocating arena's
              * threads without a lock (arena.h, arena_remote_put). */
-            if (!tcache_large_free(h, s) && (s->cache_arena == h->arena || !arena_remote_put(s)))
+            if (!tcache_large_free(h, s) && (s->cache_arena == h->arena || !tcache_large_remote(h, s)))
                 arena_large_free(s);
         }
         else

@@ -63,7 +63,8 @@ void tcache_boot(void)
 #define LCACHE_OUT 16
 struct lcache_out {
     unsigned n;                 /* spans collected */
-    bool spill;                 /* try their arenas' remote stacks first (tcache_large_free) */
+    struct heap *spill;         /* non-NULL: to their arenas' remote stacks first, batched
+                                 * through this heap (tcache_large_free, tcache_large_remote) */
     struct span *v[LCACHE_OUT]; /* their descriptors */
 };
 
@@ -71,7 +72,7 @@ static void lcache_out_flush(struct lcache_out *o)
 {
     if (o->spill)
         for (unsigned i = 0; i < o->n; i++)
-            if (arena_remote_put(o->v[i]))
+            if (tcache_large_remote(o->spill, o->v[i]))
                 o->v[i] = NULL; /* (arena_large_free_many skips it) */
     arena_large_free_many(o->v, o->n);
     o->n = 0;
@@ -176,7 +177,7 @@ bool tcache_large_free(struct heap *h, struct span *s)
      * 0.67 s CPU, 110 -> 79 MB). A class it allocates too goes back as
      * before: single-threaded churn (bench/large_blocks) ran 9% slower
      * through its own arena's stacks. */
-    struct lcache_out out = {.spill = !(lc->missed >> c & 1)};
+    struct lcache_out out = {.spill = lc->missed >> c & 1 ? NULL : h};
     lc->used = true;
     if (++lc->ops >= LCACHE_GC_OPS)
         lcache_gc(lc, &out);
@@ -191,9 +192,69 @@ bool tcache_large_free(struct heap *h, struct span *s)
     return true;
 }
 
+/* Class c's batch of other arenas' blocks onto their arena's stack; when
+ * the stack has no room for all of them, block by block until it is full
+ * (ARENA_REMOTE_MAX), the rest back to the arena under its lock. */
+static void remote_flush_class(struct tcache_large *lc, unsigned c)
+{
+    struct span *chain = lc->remote[c];
+    lc->remote[c] = NULL;
+    lc->remote_mask &= ~((uint32_t)1 << c);
+    if (!chain)
+        return;
+    lc->remote_bytes -= (size_t)chain->reserved * chain->usize;
+    if (arena_remote_put_chain(chain))
+        return;
+    struct span *v[LCACHE_REMOTE_BATCH];
+    unsigned n = 0;
+    for (struct span *s = chain, *next; s; s = next) {
+        next = s->next;
+        if (!arena_remote_put(s)) {
+            s->lcached = 0;
+            v[n++] = s;
+        }
+    }
+    arena_large_free_many(v, n);
+}
+
+static void remote_flush_all(struct tcache_large *lc)
+{
+    while (lc->remote_mask)
+        remote_flush_class(lc, (unsigned)__builtin_ctz(lc->remote_mask));
+}
+
+bool tcache_large_remote(struct heap *h, struct span *s)
+{
+    struct arena *a = s->cache_arena;
+    if (h == &heap_empty || !h->tcache || h->dying || !a || a->index >= arena_count ||
+        s->usize > LCACHE_REMOTE_BYTES)
+        return arena_remote_put(s);
+    struct tcache_large *lc = &h->large;
+    unsigned c = tcache_large_class_of[s->npages];
+    struct span *top = lc->remote[c];
+    if (top && top->cache_arena != a) {
+        remote_flush_class(lc, c);
+        top = NULL;
+    }
+    if (lc->remote_bytes + s->usize > LCACHE_REMOTE_TOTAL)
+        remote_flush_all(lc);
+    top = lc->remote[c];
+    s->lcached = 1; /* a second free is reported (misuse.h) */
+    s->zeroed = 0;
+    s->next = top;
+    s->reserved = top ? top->reserved + 1 : 1;
+    lc->remote[c] = s;
+    lc->remote_mask |= (uint32_t)1 << c;
+    lc->remote_bytes += s->usize;
+    if (s->reserved >= LCACHE_REMOTE_BATCH || (size_t)s->reserved * s->usize >= LCACHE_REMOTE_BYTES)
+        remote_flush_class(lc, c);
+    return true;
+}
+
 void tcache_large_flush_arena(struct heap *h, const struct arena *a)
 {
     struct tcache_large *lc = &h->large;
+    remote_flush_all(lc); /* (every arena's: they are other threads' blocks) */
     struct lcache_out out = {0};
     for (unsigned c = 0; c < LCACHE_NCLASSES; c++) {
         if (!a) {
@@ -231,6 +292,7 @@ void tcache_large_flush(struct heap *h)
 void tcache_large_tick(struct heap *h)
 {
     struct tcache_large *lc = &h->large;
+    remote_flush_all(lc);
     if (!lc->used)
         tcache_large_gc(h);
     lc->used = false;

@@ -9,7 +9,8 @@
  * arena.0.purge gives stacked blocks back (ndalloc grows by one), a second
  * free of a stacked block is reported as a double free, and a class's
  * stack keeps at most ARENA_REMOTE_MAX (4 MiB): of 100 blocks of 64 KiB
- * freed together, 64 stay stacked and 36 go back at once. Pinned to
+ * freed together, 64 stay stacked and 36 go back once the thread's batch
+ * of other arenas' blocks is pushed (its flush; tcache_large_remote). Pinned to
  * narenas:2 (tcache_large_arenas.conf).
  */
 #include "check.h"
@@ -72,6 +73,9 @@ static void *freer(void *arg)
     for (int i = 0; i < nblocks; i++)
         free(blocks[i]);
     CHECK_EQ(cached(), 0);
+    /* The thread batches other arenas' blocks (tcache.h,
+     * tcache_large_remote): its flush pushes what it holds. */
+    CHECK(mallctl("thread.tcache.flush", NULL, NULL, NULL, 0) == 0);
     CHECK_EQ(ndalloc(0), nd0 + (nblocks > 64 ? nblocks - 64 : 0));
     if (nblocks == 1) {
         int reports = double_free_reports;
