@@ -632,8 +632,6 @@ struct span *arena_page_alloc(struct arena *a, unsigned cls, struct heap *owner,
         uintptr_t flags = atomic_load_explicit(&s->nsampled, memory_order_acquire) ? SPAN_TAG_SAMPLED : 0;
         if (owner->shared)
             flags |= SPAN_TAG_SHARED;
-        if (owner->sampled)
-            flags |= SPAN_TAG_SAMPLED; /* a sample heap's page (heap.c) */
         atomic_store_explicit(&s->owner_tag, (uintptr_t)owner | flags | junk_tag,
                               memory_order_release);
         if (*adopted)

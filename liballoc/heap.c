@@ -88,8 +88,7 @@ static void queue_push_back(struct span_queue *q, struct span *s)
 static void set_tag(struct heap *h, struct span *pg, uintptr_t flags)
 {
     atomic_store_explicit(&pg->owner_tag,
-                          (uintptr_t)h | flags | junk_tag | (h->shared ? SPAN_TAG_SHARED : 0) |
-                              (h->sampled ? SPAN_TAG_SAMPLED : 0),
+                          (uintptr_t)h | flags | junk_tag | (h->shared ? SPAN_TAG_SHARED : 0),
                           memory_order_release);
 }
 
@@ -302,7 +301,7 @@ static void heap_page_emptied(struct heap *h, struct span *pg)
     struct span *cur = h->pages[pg->cls];
     if (cur != pg && !(cur == &span_empty && h->queue[pg->cls].first == pg) && !pg->kept &&
         (h->took >> pg->cls & 1) &&
-        !h->dying && !h->shared && !h->sampled && !pg->list_cut &&
+        !h->dying && !h->shared && !pg->list_cut &&
         h->kept_bytes + bytes <= HEAP_KEPT_BYTES && pg->arena->decay_dirty.ms != 0) {
         size_t total = atomic_fetch_add_explicit(&kept_total, bytes, memory_order_relaxed);
         if (total + bytes <= HEAP_KEPT_TOTAL) {
@@ -395,7 +394,7 @@ static void free_owned(struct heap *h, struct span *pg, void *p)
     uintptr_t tag = atomic_load_explicit(&pg->owner_tag, memory_order_relaxed);
     if (tag & SPAN_TAG_FULL)
         page_unfull(h, pg);
-    else if ((tag & SPAN_TAG_SAMPLED) && !h->sampled &&
+    else if ((tag & SPAN_TAG_SAMPLED) &&
              atomic_load_explicit(&pg->nsampled, memory_order_relaxed) == 0)
         set_tag(h, pg, 0);
     if (span_used(pg) == 0)
@@ -453,8 +452,6 @@ static void drain_delayed(struct heap *h)
  * (checked only when the heap goes to its arena anyway). */
 void heap_follow_node(struct heap *h)
 {
-    if (h->sampled)
-        return; /* a sample heap takes its thread heap's arena (heap_sample_relocate) */
     if (unlikely(numa_percpu) && !h->arena_explicit && !h->shared) {
         int i = numa_percpu_index(); /* percpu_arena: the arena of the CPU we run on */
         if (i >= 0 && h->arena->index != (unsigned)i) {
@@ -755,46 +752,9 @@ static void *shared_alloc_small_locked(unsigned cls, struct arena *a)
     return p;
 }
 
-/* ---- sample heaps ----
- * A thread's sampled small blocks live on pages of their own, owned by a
- * second heap of the same thread (heap.h, struct heap.samples): every such
- * page carries SPAN_TAG_SAMPLED, so all its frees take the slow path and
- * meet the profiler's check there, while the thread heap's own pages keep
- * the fast path. Until stop 51 the blocks came from the arena's shared heap
- * (as cache-less allocations do): two lock pairs of the arena's shared_lock
- * per sample (the move, the free), contended by every sampling thread of
- * the arena, 17% of what sampling cost cxx_churn at lg_prof_sample:14.
- * The owner allocates from its sample heap and frees into it without a
- * lock, as into its own pages; other threads' frees are remote frees
- * (page.c), collected when the sample heap next allocates or at the
- * owner's decay ticks (sample_heap_tick). Its pages go back as a shared
- * heap's do: a page that empties goes back at once unless it is its
- * class's current one, which goes back once two of the owner's ticks in a
- * row found it empty (empty_current_sweep), so a thread that stops
- * sampling holds no page of it for long. */
-
-/* h's sample heap, created at the first sample (NULL: no memory). */
-static struct heap *sample_heap_get(struct heap *h)
-{
-    struct heap *sh = h->samples;
-    if (likely(sh != NULL))
-        return sh;
-    if (!(sh = base_alloc(sizeof(*sh), 64)))
-        return NULL;
-    clear_current(sh);
-    sh->next_event = sh->prof_next = sh->tick_next = sh->free_next = UINT64_MAX;
-    pthread_mutex_init(&sh->full_lock, NULL);
-    sh->sampled = true;
-    sh->tcache = true;
-    sh->arena_explicit = true; /* it follows h's arena, never a node of its own */
-    sh->arena = h->arena;
-    h->samples = sh;
-    return sh;
-}
-
 void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
 {
-    if (usize > SMALL_MAX || h == &heap_empty || h->shared || h->sampled || !h->tcache)
+    if (usize > SMALL_MAX || h == &heap_empty || h->shared || !h->tcache)
         return p;
     struct span *pg = span_of(p);
     if (!pg || pg->kind != SPAN_SLAB || pg->block_size != usize)
@@ -803,23 +763,13 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
     if ((tag & ~SPAN_TAG_MASK) != (uintptr_t)h || (tag & SPAN_TAG_FULL))
         return p;
     /* The relocation is optional (the sample may stay in the thread's
-     * page), so a signal handler that interrupted this thread inside an
-     * arena lock (the sample heap may need a page) or inside its sample
-     * heap leaves the sample where it is. */
-    struct heap *sh = sample_heap_get(h);
-    if (!sh || sh->sample_busy || lock_reentered())
+     * page), so it never waits: the shared lock or an arena lock may be
+     * held by this very thread, interrupted by a signal handler that
+     * allocates (in a sampled free, or inside arena_page_alloc). */
+    struct arena *a = h->arena ? h->arena : arena_get(0);
+    if (lock_reentered() || !shared_trylock(a))
         return p;
-    sh->sample_busy = 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    /* Pages come from the thread's arena of the moment (thread.arena,
-     * NUMA moves); pages it holds from an earlier one stay until they
-     * empty, as a thread heap's do. */
-    sh->arena = h->arena;
-    void *q = alloc_from_page(sh, sizeclass_small_index(usize));
-    if (q)
-        sh->allocated += usize; /* (page.c's idle-owner test reads it) */
-    atomic_signal_fence(memory_order_seq_cst);
-    sh->sample_busy = 0;
+    void *q = shared_alloc_small_locked(sizeclass_small_index(usize), a);
     if (!q)
         return p;
     /* No copy: heap_event's callers fill the block (zero, junk) after it. */
@@ -830,28 +780,6 @@ void *heap_sample_relocate(struct heap *h, void *p, size_t usize)
     pg->nfree--;
     free_owned(h, pg, p);
     return q;
-}
-
-static void empty_current_sweep(struct heap *sh);
-static void heap_collect_all(struct heap *h);
-
-/* The owner's upkeep of its sample heap at a decay tick (now: decay_now):
- * other threads' frees collected when any came, empty pages given back
- * (heap_collect's rule; the current pages by empty_current_sweep). */
-static void sample_heap_tick(struct heap *sh, uint64_t now)
-{
-    sh->sample_busy = 1;
-    atomic_signal_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&sh->remote_pending, memory_order_relaxed))
-        heap_collect_all(sh);
-    else if (sh->collect_marked && now - sh->collect_ns >= COLLECT_HOLD_NS)
-        heap_collect(sh);
-    if (now - sh->last_tick_ns >= SWEEP_NS) { /* the shared heaps' pace */
-        sh->last_tick_ns = now;
-        empty_current_sweep(sh);
-    }
-    atomic_signal_fence(memory_order_seq_cst);
-    sh->sample_busy = 0;
 }
 
 /* ---- thread heaps ---- */
@@ -906,9 +834,7 @@ static struct heap *heap_create_marked(void)
     pthread_mutex_unlock(&heaps_lock);
     if (!h && !(h = base_alloc(sizeof(struct heap), 64)))
         return NULL;
-    struct heap *samples = h->samples; /* a recycled heap's, flushed at its exit */
     memset(h, 0, sizeof(*h));
-    h->samples = samples;
     pthread_mutex_init(&h->full_lock, NULL);
     clear_current(h);
     h->thread_uid = uid;
@@ -981,8 +907,6 @@ void heap_flush(struct heap *h)
     atomic_store_explicit(&h->remote_pending, 0, memory_order_relaxed);
     tcache_large_flush(h);
     h->dying = was_dying;
-    if (h->samples)
-        heap_flush(h->samples); /* (its live sampled blocks' pages are abandoned) */
     defer_leave();
 }
 
@@ -1106,8 +1030,8 @@ void heap_take_idle(struct heap *h)
     pthread_mutex_unlock(&h->full_lock);
 }
 
-/* An arena's shared heap (tcache:false, explicit arenas) or a thread's
- * sample heap keeps the page its next malloc of a class takes, as a thread heap does,
+/* An arena's shared heap (tcache:false, sampled blocks, explicit arenas)
+ * keeps the page its next malloc of a class takes, as a thread heap does,
  * even when it is empty (heap_page_retire). But a thread heap's pages go
  * back when its thread exits, and the shared heap has no such end: once
  * its blocks were freed, one page per class per arena stayed carved for
@@ -1118,9 +1042,8 @@ void heap_take_idle(struct heap *h)
  * its bin's current one included: 5 times slower than keeping it on that
  * ping-pong under tcache:false), and a page just emptied keeps its free
  * list for the next malloc, which checks its links (a write after free
- * over one is reported there, misuse.h). A shared heap: its arena's
- * shared_lock held; a sample heap: its owner's tick (sample_heap_tick). */
-static void empty_current_sweep(struct heap *sh)
+ * over one is reported there, misuse.h). sh's arena's shared_lock held. */
+static void shared_sweep(struct heap *sh)
 {
     uint64_t empty = 0;
     for (unsigned c = 0; c < NSMALL; c++) {
@@ -1150,7 +1073,7 @@ void heap_sweep(uint64_t now)
         }
         if (a && shared_trylock(a)) {
             if (a->shared)
-                empty_current_sweep(a->shared);
+                shared_sweep(a->shared);
             shared_unlock(a);
         }
     }
@@ -1238,8 +1161,6 @@ static void heap_tick(struct heap *h, bool on_free, size_t size)
             heap_collect(h); /* empty pages marked by the last pass */
         if (h->kept_n)
             kept_age(h, now);
-        if (h->samples)
-            sample_heap_tick(h->samples, now);
         tcache_large_tick(h); /* an idle pass if no large block came or went */
         decay_tick(h->arena);
         heap_sweep(now);
@@ -1790,25 +1711,23 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
         else
             stats_note_orphan_free(s->block_size);
         struct heap *owner = (struct heap *)(tag & ~SPAN_TAG_MASK);
-        /* Our page, or our sample heap's (a sampled block we allocated). */
-        if ((owner == h || (owner == h->samples && owner != NULL)) && h != &heap_empty) {
-            struct heap *mine = owner;
+        if (owner == h && h != &heap_empty) {
             if (!(tag & SPAN_TAG_FULL)) {
-                free_owned(mine, s, p);
+                free_owned(h, s, p);
                 note_free_event(h, 0);
                 return;
             }
             /* Our full page, unless the sweeper took it meanwhile. */
-            pthread_mutex_lock(&mine->full_lock);
+            pthread_mutex_lock(&h->full_lock);
             tag = atomic_load_explicit(&s->owner_tag, memory_order_acquire);
             owner = (struct heap *)(tag & ~SPAN_TAG_MASK);
-            if (owner == mine) {
-                free_owned(mine, s, p);
-                pthread_mutex_unlock(&mine->full_lock);
+            if (owner == h) {
+                free_owned(h, s, p);
+                pthread_mutex_unlock(&h->full_lock);
                 note_free_event(h, 0);
                 return;
             }
-            pthread_mutex_unlock(&mine->full_lock);
+            pthread_mutex_unlock(&h->full_lock);
         }
         if (tag & SPAN_TAG_SHARED) {
             /* A cache-less block goes straight back to its arena's shared heap,
@@ -1873,9 +1792,6 @@ void heap_postfork_child(void)
     /* Another thread may have held our full_lock while taking a page at the
      * fork; it does not exist here. Other heaps' owners are gone too: only
      * trylock ever reaches their locks (sweeper, page taking). */
-    if (heap_tls != &heap_empty) {
+    if (heap_tls != &heap_empty)
         pthread_mutex_init(&heap_tls->full_lock, NULL);
-        if (heap_tls->samples)
-            pthread_mutex_init(&heap_tls->samples->full_lock, NULL);
-    }
 }

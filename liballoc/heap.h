@@ -209,8 +209,8 @@ struct heap {
     uint64_t thread_uid;                /* 0, 1, 2... in creation order */
     unsigned page_allocs;               /* pages taken from the arena (a collection every HEAP_COLLECT_PAGES) */
     unsigned collect_marked;            /* empty pages the last heap_collect pass marked (heap.c) */
-    uint64_t shared_empty;              /* a shared or sample heap's classes whose page was empty at the
-                                         * last sweep, one bit each (heap.c, empty_current_sweep) */
+    uint64_t shared_empty;              /* a shared heap's classes whose page was empty at the
+                                         * last sweep, one bit each (heap.c, shared_sweep) */
     uint64_t collect_ns;                /* when that pass ran (decay_now) */
     /* Emptied pages kept whole, not reused since (heap_page_emptied), in
      * the order they were kept, linked through their lru_next/lru_prev
@@ -227,15 +227,6 @@ struct heap {
     bool tcache;                        /* false: every small request goes through the shared heap */
     bool dying;                         /* thread exit in progress */
     bool shared;                        /* this is the locked shared heap */
-    bool sampled;                       /* this is a thread's sample heap (below): every page
-                                         * of it carries SPAN_TAG_SAMPLED */
-    uint8_t sample_busy;                /* a sample heap: its owner is allocating from it (a
-                                         * signal handler's sample then stays where it is) */
-    /* The thread's sample heap (NULL until its first sample): a heap of
-     * the same thread whose pages hold only sampled small blocks
-     * (heap_sample_relocate), owned without a lock; it outlives its thread
-     * with the heap it belongs to (recycled together). */
-    struct heap *samples;
     void *prof;                         /* profiler's per-thread state */
     struct tcache_large large;          /* cached large blocks (tcache.h), owner only */
 };
@@ -306,18 +297,14 @@ void heap_free_slow(void *p, struct heap *h, uintptr_t rtree_value) NOINLINE;
 void heap_page_retire(struct heap *h, struct span *pg) NOINLINE;
 /* The profiler's just-sampled small block p (usable size usize, allocated by
  * h's thread, not yet handed out or filled) moved off h's own page: a block
- * of the same class from h's sample heap (h->samples, created at the first
- * sample) is returned in its place (contents not copied), and p goes back
- * to its page as if never allocated (stats count one allocation). So no
- * page of the thread heap carries SPAN_TAG_SAMPLED and its frees keep the
- * one-compare fast path; the sample heap's pages all carry it, so their
- * blocks take the slow free path, where the profiler check costs nothing
- * extra, and the thread frees them there without a lock (other threads
- * as any remote free). Returns p itself when p is not a small block on a
- * non-full page h owns, when the sample heap cannot give a block (no
- * memory), or inside a signal handler that interrupted this thread in an
- * arena lock or in its sample heap. Owner thread only; takes no lock
- * unless the sample heap needs a page from the arena. */
+ * of the same class from the arena's shared heap is returned in its place
+ * (contents not copied), and p goes back to its page as if never allocated (stats
+ * count one allocation). So no page of the thread heap carries
+ * SPAN_TAG_SAMPLED and its frees keep the one-compare fast path; the
+ * shared heap's blocks always take the slow free path, where the profiler
+ * check costs nothing extra. Returns p itself when p is not a small block
+ * on a non-full page h owns, or the shared heap has no block. Owner thread
+ * only; takes the arena's shared_lock. */
 void *heap_sample_relocate(struct heap *h, void *p, size_t usize);
 /* A block of `bytes` usable bytes realloc'd to its own size, in place:
  * counted as a free and an allocation of `bytes` (thread.deallocated,

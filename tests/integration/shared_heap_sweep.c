@@ -4,7 +4,7 @@
  * empty pages back. A thread without a cache allocates one block of every
  * small class and exits; the main thread frees them all, then keeps
  * allocating and freeing for half a second (decay ticks drive the sweep,
- * liballoc/heap.c, empty_current_sweep). stats.active must come back near what
+ * liballoc/heap.c, shared_sweep). stats.active must come back near what
  * the running loop uses: before, every class kept its emptied page carved
  * for good (about 2.8 MiB, one page of 64-256 KiB per class).
  */
