@@ -1760,7 +1760,7 @@ static inline __attribute__((always_inline)) void free_live_body(struct heap *h,
             stats_note_orphan_free(s->usize);
         if (s->kind == SPAN_LARGE) {
             /* Another arena's block: back to its allocating arena's
-             * threads without a lock (arena.h, arena_remote_put). */
+             * threads without a lock, in batches (tcache_large_remote). */
             if (!tcache_large_free(h, s) && (s->cache_arena == h->arena || !tcache_large_remote(h, s)))
                 arena_large_free(s);
         }

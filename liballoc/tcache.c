@@ -232,10 +232,8 @@ bool tcache_large_remote(struct heap *h, struct span *s)
     struct tcache_large *lc = &h->large;
     unsigned c = tcache_large_class_of[s->npages];
     struct span *top = lc->remote[c];
-    if (top && top->cache_arena != a) {
+    if (top && top->cache_arena != a)
         remote_flush_class(lc, c);
-        top = NULL;
-    }
     if (lc->remote_bytes + s->usize > LCACHE_REMOTE_TOTAL)
         remote_flush_all(lc);
     top = lc->remote[c];

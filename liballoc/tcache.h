@@ -46,7 +46,8 @@
  * half of a class the thread has not allocated since its last idle pass
  * (tcache_large.missed: it only frees them, a consumer on its producer's
  * arena), which goes to the arena's remote stack of the class (arena.h),
- * where the arena's threads take blocks without its lock. A cache hit and a
+ * where the arena's threads take blocks without its lock, batched as other
+ * arenas' blocks are (tcache_large_remote). A cache hit and a
  * cached free count a sixteenth of their bytes toward the thread's decay
  * tick (heap.c: they touch no arena; the tick still comes, on schedule, in
  * a thread that does nothing else). A cached block's span is marked
@@ -232,8 +233,9 @@ void tcache_large_gc(struct heap *h);
 /* h's decay tick: an idle pass if the thread made no large malloc or free
  * since its previous tick (owner). */
 void tcache_large_tick(struct heap *h);
-/* Free live large block s of another arena (s->cache_arena, an automatic
- * one, is not h's) from h: batched per class, up to LCACHE_REMOTE_BATCH
+/* Free live large block s onto its arena's remote stack (s->cache_arena:
+ * another arena's block, or h's own arena's for the cache's spill,
+ * tcache_large_free) from h: batched per class, up to LCACHE_REMOTE_BATCH
  * blocks or LCACHE_REMOTE_BYTES, then pushed onto that arena's remote
  * stack with one compare-and-swap (arena_remote_put_chain), instead of
  * one per block: 4 consumers handing 40-64 KiB blocks back to 4
